@@ -1,0 +1,1 @@
+"""Careline services; each is a separate process and imports only from shared."""

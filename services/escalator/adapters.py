@@ -1,0 +1,151 @@
+"""Escalator's tables (schema `escalator`) and the store of escalations."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.outbox import processed_table
+
+metadata = MetaData(schema="escalator")
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("subject_key", String, nullable=False),
+    Column("customer_id", String),
+    Column("kind", String, nullable=False),
+    Column("severity", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("rule", String, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("identity_status", String, nullable=False),
+    Column("roles", JSONB, nullable=False),
+    Column("signals", JSONB, nullable=False),
+    Column("message_count", Integer, nullable=False),
+    Column("ack_deadline", DateTime(timezone=True), nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+timeline = Table(
+    "escalation_timeline",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("escalation_id", UUID(as_uuid=True), ForeignKey("escalator.escalations.id")),
+    Column("message_id", UUID(as_uuid=True), nullable=False),
+    Column("entry", String, nullable=False),
+    Column("detail", JSONB, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+processed = processed_table(metadata)
+
+
+@dataclass(frozen=True)
+class NewEscalation:
+    id: uuid.UUID
+    subject_key: str
+    customer_id: str | None
+    kind: str
+    severity: str
+    rule: str
+    reason: str
+    identity_status: str
+    roles: list[str]
+    signals: list[dict[str, Any]]
+    ack_deadline: datetime
+
+
+class SqlEscalationStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def open_or_merge(
+        self, new: NewEscalation, message_id: uuid.UUID, at: datetime
+    ) -> tuple[uuid.UUID, bool]:
+        """(escalation id, opened?): merge into the open escalation of the same kind if any."""
+        await self.session.execute(
+            select(
+                func.pg_advisory_xact_lock(
+                    func.hashtextextended(f"escalation:{new.subject_key}:{new.kind}", 0)
+                )
+            )
+        )
+        existing = await self.session.scalar(
+            select(escalations.c.id).where(
+                escalations.c.subject_key == new.subject_key,
+                escalations.c.kind == new.kind,
+                escalations.c.status == "open",
+            )
+        )
+        if existing is not None:
+            await self.session.execute(
+                update(escalations)
+                .where(escalations.c.id == existing)
+                .values(
+                    message_count=escalations.c.message_count + 1,
+                    signals=escalations.c.signals.op("||")(new.signals),
+                    updated_at=at,
+                )
+            )
+            entry, escalation_id = "merged", existing
+        else:
+            await self.session.execute(
+                insert(escalations).values(
+                    id=new.id,
+                    subject_key=new.subject_key,
+                    customer_id=new.customer_id,
+                    kind=new.kind,
+                    severity=new.severity,
+                    status="open",
+                    rule=new.rule,
+                    reason=new.reason,
+                    level=1,
+                    identity_status=new.identity_status,
+                    roles=new.roles,
+                    signals=new.signals,
+                    message_count=1,
+                    ack_deadline=new.ack_deadline,
+                    opened_at=at,
+                    updated_at=at,
+                )
+            )
+            entry, escalation_id = "opened", new.id
+        await self.session.execute(
+            insert(timeline)
+            .values(
+                escalation_id=escalation_id,
+                message_id=message_id,
+                entry=entry,
+                detail={"rule": new.rule, "reason": new.reason, "signals": new.signals},
+                at=at,
+            )
+            .on_conflict_do_nothing()
+        )
+        return escalation_id, entry == "opened"
+
+
+async def list_escalations(session: AsyncSession, limit: int = 50) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(escalations).order_by(escalations.c.opened_at.desc()).limit(limit)
+    )
+    return [dict(r) for r in rows.mappings()]

@@ -1,0 +1,89 @@
+"""Escalator use case: a verified message in; escalations and notifications out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from shared.contracts import (
+    EscalationChanged,
+    IdentityVerified,
+    SendNotification,
+    derived_id,
+)
+from shared.db import Database
+from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
+from shared.subjects import ESCALATION_OPENED, ESCALATION_UPDATED, NOTIFY_REQUEST
+
+from .adapters import NewEscalation, SqlEscalationStore, processed
+from .detection import detect
+from .notifications import client_contacts, staff_notifications, subject_key
+from .policy import Policy, evaluate
+
+
+class EscalatorService:
+    def __init__(self, db: Database, policy: Policy, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.policy = policy
+        self.clock = clock
+
+    async def handle(self, verified: IdentityVerified) -> list[Outgoing]:
+        key = str(verified.message_id)
+        async with self.db.transaction() as session:
+            await lock_key(session, f"escalator:{key}")
+            stored = await outputs_of(session, processed, key)
+            if stored is not None:
+                return stored
+            outputs = await self._escalate(SqlEscalationStore(session), verified)
+            await record_outputs(session, processed, key, outputs, self.clock())
+        return outputs
+
+    async def _escalate(
+        self, store: SqlEscalationStore, verified: IdentityVerified
+    ) -> list[Outgoing]:
+        now = self.clock()
+        message, identity = verified.message, verified.identity
+        signals = detect(message.text)
+        outputs: list[Outgoing] = []
+        for decision in evaluate(self.policy, signals, identity):
+            rule = decision.rule
+            key = subject_key(verified)
+            signal_data = [s.model_dump(mode="json") for s in decision.signals]
+            new = NewEscalation(
+                id=derived_id("escalation", key, rule.kind, verified.message_id),
+                subject_key=key,
+                customer_id=identity.customer.id if identity.customer else None,
+                kind=rule.kind,
+                severity=rule.severity,
+                rule=rule.id,
+                reason=decision.reason,
+                identity_status=identity.status,
+                roles=list(rule.notify),
+                signals=signal_data,
+                ack_deadline=now + self.policy.ack_deadline(rule.severity),
+            )
+            escalation_id, opened = await store.open_or_merge(new, verified.message_id, now)
+            event = EscalationChanged(
+                event_id=derived_id("escalation-changed", escalation_id, verified.message_id),
+                message_id=verified.message_id,
+                correlation_id=verified.correlation_id,
+                occurred_at=now,
+                escalation_id=escalation_id,
+                change="opened" if opened else "merged",
+                kind=rule.kind,
+                severity=rule.severity,
+                rule=rule.id,
+                reason=decision.reason,
+                customer_id=new.customer_id,
+                identity_status=identity.status,
+                signals=list(decision.signals),
+                roles=list(rule.notify),
+                ack_deadline=new.ack_deadline,
+            )
+            outputs.append(Outgoing.of(ESCALATION_OPENED if opened else ESCALATION_UPDATED, event))
+            if opened:
+                notes: list[SendNotification] = staff_notifications(
+                    self.policy, decision, event, verified
+                ) + client_contacts(decision, event, verified)
+                outputs += [Outgoing.of(NOTIFY_REQUEST, n) for n in notes]
+        return outputs

@@ -1,0 +1,26 @@
+"""Notifier's subscriber: a notify command in; a delivery result out."""
+
+from __future__ import annotations
+
+from faststream.nats import NatsBroker
+
+from shared.broker import publish_all, work_queue
+from shared.contracts import NotificationDelivered, NotificationFailed, SendNotification
+from shared.settings import CarelineSettings
+from shared.subjects import NOTIFY_FAILED, NOTIFY_REQUEST, NOTIFY_SENT, STREAM_NOTIFY
+from shared.telemetry import tag_message
+
+from .service import NotifierService
+
+
+def register(broker: NatsBroker, service: NotifierService, settings: CarelineSettings) -> None:
+    broker.publisher(NOTIFY_SENT, schema=NotificationDelivered, title=NOTIFY_SENT)
+    broker.publisher(NOTIFY_FAILED, schema=NotificationFailed, title=NOTIFY_FAILED)
+
+    @broker.subscriber(
+        **work_queue(STREAM_NOTIFY, NOTIFY_REQUEST, "notifier", settings),
+        title="notify.request:notifier",
+    )
+    async def on_request(body: SendNotification) -> None:
+        tag_message(body.message_id)
+        await publish_all(broker, await service.deliver(body))

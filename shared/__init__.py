@@ -1,0 +1,1 @@
+"""Careline's shared package: contracts, subjects, plumbing, the embedded runtime, the CLI."""

@@ -1,0 +1,201 @@
+"""Broker plumbing every service uses: the same middlewares, the same delivery contract.
+
+Delivery contract of a work-queue consumer: a durable pull consumer shared by all replicas
+of a service, deliver-all, explicit ack after the handler's effects are committed, at most
+`max_deliver` deliveries. Errors map in one place (`DeadLetterMiddleware`): bad input and
+permanent errors go to `dlq.<service>` at once with the reason; other errors are redelivered
+with backoff until the last delivery, which also goes to the dead letter.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import nats
+from faststream import BaseMiddleware
+from faststream.message import StreamMessage
+from faststream.middlewares import AckPolicy
+from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker, PullSub
+from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from nats.js.api import StreamConfig
+from nats.js.errors import NotFoundError
+from opentelemetry.trace import TracerProvider
+from pydantic import ValidationError
+
+from shared.contracts import DeadLetter
+from shared.errors import PermanentError
+from shared.outbox import Outgoing
+from shared.settings import CarelineSettings
+from shared.subjects import STREAMS, StreamSpec, dead_letter
+
+log = logging.getLogger(__name__)
+
+# Input that can never succeed however often it is redelivered.
+_PERMANENT = (PermanentError, ValidationError, UnicodeDecodeError, ValueError)
+
+
+def deliveries_of(msg: StreamMessage[Any]) -> int:
+    try:
+        return int(msg.raw_message.metadata.num_delivered)
+    except Exception:  # core NATS or the in-memory test broker: no JetStream metadata
+        return 1
+
+
+def _dead_letter_for(
+    service: str, msg: StreamMessage[Any], exc: BaseException, deliveries: int
+) -> DeadLetter:
+    body: bytes = msg.body
+    try:
+        payload, encoding = body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        payload, encoding = base64.b64encode(body).decode("ascii"), "base64"
+    reason = str(exc) if not isinstance(exc, ValidationError) else _readable(exc)
+    headers = {k: str(v) for k, v in (msg.headers or {}).items()}
+    return DeadLetter(
+        event_id=uuid.uuid4(),
+        service=service,
+        subject=str(getattr(msg.raw_message, "subject", "")),
+        reason=f"{type(exc).__name__}: {reason}"[:2000],
+        error_type=type(exc).__name__,
+        deliveries=deliveries,
+        payload=payload,
+        payload_encoding=encoding,  # type: ignore[arg-type]
+        headers=headers,
+        failed_at=datetime.now(UTC),
+    )
+
+
+def _readable(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "payload"
+        parts.append(f"{where}: {err['msg']}")
+    return "invalid payload: " + "; ".join(parts)
+
+
+def dead_letter_middleware(
+    broker: NatsBroker, service: str, settings: CarelineSettings
+) -> type[BaseMiddleware]:
+    max_deliver = settings.max_deliver
+    backoff = settings.retry_backoff_seconds
+
+    class DeadLetterMiddleware(BaseMiddleware):
+        async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
+            try:
+                return await call_next(msg)
+            except Exception as exc:
+                deliveries = deliveries_of(msg)
+                if isinstance(exc, _PERMANENT) or deliveries >= max_deliver:
+                    letter = _dead_letter_for(service, msg, exc, deliveries)
+                    log.warning(
+                        "dead-lettering message (deliveries=%s, error=%s)",
+                        deliveries,
+                        letter.error_type,
+                    )
+                    await broker.publish(
+                        letter,
+                        dead_letter(service),
+                        headers={"Nats-Msg-Id": str(letter.event_id)},
+                        stream="CARELINE_DLQ",
+                    )
+                    await msg.ack()
+                    return None
+                log.warning(
+                    "delivery %s/%s failed (%s); redelivering",
+                    deliveries,
+                    max_deliver,
+                    type(exc).__name__,
+                )
+                # NatsMessage.nack takes a delay: JetStream redelivers after it (backoff).
+                await msg.nack(delay=backoff * deliveries)  # type: ignore[call-arg]
+                return None
+
+    return DeadLetterMiddleware
+
+
+def build_broker(
+    service: str, settings: CarelineSettings, tracer_provider: TracerProvider | None
+) -> NatsBroker:
+    """Telemetry first, so dead letters and publishes are inside the consumer's span."""
+    broker = NatsBroker(
+        settings.nats_url,
+        middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
+        graceful_timeout=10.0,
+    )
+    broker.add_middleware(dead_letter_middleware(broker, service, settings))
+    return broker
+
+
+def work_queue(
+    stream: StreamSpec, subject: str, durable: str, settings: CarelineSettings
+) -> dict[str, Any]:
+    """Subscriber arguments for a durable, explicitly acked, bounded work-queue consumer."""
+    return {
+        "subject": subject,
+        "stream": JStream(stream.name, declare=False),
+        "durable": durable,
+        "pull_sub": PullSub(batch_size=16, timeout=1.0),
+        "config": ConsumerConfig(
+            durable_name=durable,
+            deliver_policy=DeliverPolicy.ALL,
+            max_deliver=settings.max_deliver,
+            ack_wait=settings.ack_wait_seconds,
+            filter_subject=subject,
+        ),
+        "ack_policy": AckPolicy.NACK_ON_ERROR,
+    }
+
+
+async def publish_all(broker: NatsBroker, outputs: list[Outgoing]) -> None:
+    """Publish stored outputs; their event id is the Nats-Msg-Id, so a repeat is dropped."""
+    for out in outputs:
+        await broker.publish(
+            out.payload,
+            out.subject,
+            headers={"Nats-Msg-Id": out.event_id},
+            correlation_id=str(out.payload.get("correlation_id") or out.event_id),
+            stream=_stream_of(out.subject),
+        )
+
+
+def _stream_of(subject: str) -> str:
+    for spec in STREAMS:
+        for pattern in spec.subjects:
+            if pattern == subject or (pattern.endswith(".>") and subject.startswith(pattern[:-1])):
+                return spec.name
+    raise PermanentError(f"no stream carries subject {subject!r}")
+
+
+def stream_config(spec: StreamSpec, replicas: int = 1) -> StreamConfig:
+    return StreamConfig(
+        name=spec.name,
+        description=spec.description,
+        subjects=list(spec.subjects),
+        max_age=spec.max_age_seconds,
+        duplicate_window=spec.duplicate_window_seconds,
+        num_replicas=replicas,
+    )
+
+
+async def ensure_streams(nats_url: str, replicas: int = 1) -> None:
+    """Create or update every Careline stream; safe to run from every service at start."""
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        for spec in STREAMS:
+            config = stream_config(spec, replicas)
+            try:
+                await js.stream_info(spec.name)
+            except NotFoundError:
+                try:
+                    await js.add_stream(config)
+                    continue
+                except Exception:  # another service created it meanwhile: update below
+                    pass
+            await js.update_stream(config)
+    finally:
+        await nc.close()

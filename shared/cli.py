@@ -1,0 +1,200 @@
+"""The `careline` command: run the system, publish messages, look at what it decided."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from shared.settings import CarelineSettings
+
+app = typer.Typer(
+    help="Careline: an open escalation system for customer support.", no_args_is_help=True
+)
+streams_app = typer.Typer(help="JetStream streams.", no_args_is_help=True)
+app.add_typer(streams_app, name="streams")
+
+
+def _settings() -> CarelineSettings:
+    return CarelineSettings()
+
+
+@app.command()
+def up(
+    var_dir: Annotated[Path, typer.Option(help="Where embedded data lives.")] = Path("var"),
+    demo_crm: Annotated[bool, typer.Option(help="Load the demo CRM into the mirror.")] = True,
+) -> None:
+    """Run the whole system: embedded servers (unless configured) and the four services."""
+    from shared.runtime import describe, start_servers, start_services, wait_ready
+
+    stopping = False
+
+    def request_stop(signum: int, frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    stack = start_servers(var_dir, os.environ)
+    code = 0
+    try:
+        start_services(stack, os.environ, demo_crm)
+        wait_ready(stack)
+        typer.echo(describe(stack))
+        while not stopping:
+            dead = stack.supervisor.first_dead()
+            if dead:
+                typer.echo(
+                    f"{dead.name} exited with {dead.popen.returncode}; see {dead.log_path}",
+                    err=True,
+                )
+                code = 1
+                break
+            time.sleep(0.5)
+    finally:
+        typer.echo("stopping ...")
+        stack.supervisor.stop_all()
+        typer.echo("stopped.")
+    raise typer.Exit(code)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations to DATABASE_URL."""
+    from shared.migrate import upgrade
+
+    upgrade(_settings().database_url)
+    typer.echo("migrated")
+
+
+@streams_app.command("apply")
+def streams_apply(replicas: int = 1) -> None:
+    """Create or update every stream (idempotent)."""
+    from shared.broker import ensure_streams
+
+    asyncio.run(ensure_streams(_settings().nats_url, replicas))
+    typer.echo("streams applied")
+
+
+@app.command()
+def send(
+    channel: Annotated[str, typer.Option(help="email, chat, social, web_form, phone, system")] = (
+        "chat"
+    ),
+    file: Annotated[Path | None, typer.Option(help="An .eml source or an InboundMessage JSON.")] = (
+        None
+    ),
+    sender_email: Annotated[str | None, typer.Option("--from-email")] = None,
+    sender_phone: Annotated[str | None, typer.Option("--from-phone")] = None,
+    sender_handle: Annotated[str | None, typer.Option("--from-handle")] = None,
+    name: Annotated[str | None, typer.Option(help="Sender's display name.")] = None,
+    subject: str = "",
+    text: Annotated[str | None, typer.Option(help="Message text.")] = None,
+    external_id: Annotated[str | None, typer.Option(help="Publisher's own id.")] = None,
+) -> None:
+    """Publish one inbound message."""
+    from shared.contracts import InboundMessage, SenderIdentifiers
+    from shared.demo import publish_inbound
+
+    if file is not None:
+        content = file.read_text(encoding="utf-8")
+        if file.suffix == ".json":
+            message = InboundMessage.model_validate_json(content)
+        else:
+            message = InboundMessage(channel="email", raw_email=content, external_id=external_id)
+    else:
+        sender = SenderIdentifiers(
+            email=sender_email, phone=sender_phone, handle=sender_handle, display_name=name
+        )
+        message = InboundMessage(
+            channel=channel,  # type: ignore[arg-type]
+            sender=sender,
+            subject=subject,
+            text=text,
+            external_id=external_id,
+        )
+
+    async def go() -> None:
+        import nats
+
+        nc = await nats.connect(_settings().nats_url)
+        try:
+            await publish_inbound(nc, message)
+        finally:
+            await nc.close()
+
+    asyncio.run(go())
+    typer.echo(f"published to inbound.{message.channel}")
+
+
+@app.command()
+def escalations(limit: int = 50) -> None:
+    """List escalations: kind, severity, rule, signals, identity and notified roles."""
+    from services.escalator.adapters import list_escalations
+    from shared.db import Database, create_engine
+
+    async def go() -> list[dict[str, Any]]:
+        db = Database(create_engine(_settings().database_url))
+        try:
+            async with db.transaction() as session:
+                return await list_escalations(session, limit)
+        finally:
+            await db.dispose()
+
+    rows = asyncio.run(go())
+    if not rows:
+        typer.echo("no escalations yet")
+    for row in rows:
+        signals = ", ".join(sorted({s["name"] for s in row["signals"]})) or "-"
+        typer.echo(
+            f"{row['opened_at']:%Y-%m-%d %H:%M} {row['severity']} {row['kind']:<22} "
+            f"{row['status']:<6} {row['subject_key']}\n"
+            f"    rule {row['rule']}; identity {row['identity_status']}; signals {signals}; "
+            f"messages {row['message_count']}; notified {', '.join(row['roles'])}; "
+            f"ack by {row['ack_deadline']:%Y-%m-%d %H:%M}"
+        )
+
+
+@app.command()
+def demo(timeout: float = 90.0) -> None:
+    """Publish messages from the four stories and print what Careline decided and sent."""
+    from shared.demo import format_report, run_demo
+
+    report = asyncio.run(run_demo(_settings().nats_url, timeout))
+    typer.echo(format_report(report))
+
+
+@app.command()
+def trace(message_id: str) -> None:
+    """Print the span tree of every trace that carried this message (from var/traces)."""
+    from shared.telemetry import read_spans, span_tree
+
+    spans = read_spans(_settings().trace_dir)
+    lines = span_tree(spans, message_id)
+    if not lines:
+        typer.echo(f"no spans for message {message_id} under {_settings().trace_dir}", err=True)
+        raise typer.Exit(1)
+    typer.echo("\n".join(lines))
+
+
+@app.command()
+def asyncapi() -> None:
+    """Regenerate docs/asyncapi/<service>.json from the code."""
+    from shared.asyncapi import write_documents
+
+    for path in write_documents():
+        typer.echo(f"wrote {path}")
+
+
+def main() -> None:
+    sys.exit(app())
+
+
+if __name__ == "__main__":
+    main()

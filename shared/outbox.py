@@ -1,0 +1,62 @@
+"""What a handler produced for one incoming message, kept in the service's own schema.
+
+A use case stores its outgoing events in the same transaction as its effects. After the
+commit the handler publishes them with their event ids as Nats-Msg-Id; if it dies before
+the ack, the redelivery finds the stored outputs and publishes exactly the same events
+again (which JetStream de-duplicates), so nothing is lost and nothing is doubled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    subject: str
+    event_id: str
+    payload: dict[str, Any]
+
+    @classmethod
+    def of(cls, subject: str, event: BaseModel) -> Outgoing:
+        payload = event.model_dump(mode="json")
+        return cls(subject=subject, event_id=str(payload["event_id"]), payload=payload)
+
+
+def processed_table(metadata: MetaData) -> Table:
+    return Table(
+        "processed_messages",
+        metadata,
+        Column("key", String, primary_key=True, comment="Idempotency key of the input"),
+        Column("outputs", JSONB, nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+async def outputs_of(session: AsyncSession, table: Table, key: str) -> list[Outgoing] | None:
+    """The outputs stored for `key`, or None if the input was never processed."""
+    row = await session.scalar(select(table.c.outputs).where(table.c.key == key))
+    if row is None:
+        return None
+    return [Outgoing(o["subject"], o["event_id"], o["payload"]) for o in row]
+
+
+async def record_outputs(
+    session: AsyncSession, table: Table, key: str, outputs: list[Outgoing], at: datetime
+) -> None:
+    data = [{"subject": o.subject, "event_id": o.event_id, "payload": o.payload} for o in outputs]
+    await session.execute(
+        insert(table).values(key=key, outputs=data, processed_at=at).on_conflict_do_nothing()
+    )
+
+
+async def lock_key(session: AsyncSession, key: str) -> None:
+    """Serialize concurrent deliveries of one input (replicas, redelivery after ack_wait)."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))

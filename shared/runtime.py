@@ -1,0 +1,178 @@
+"""`careline up`: the whole system as separate OS processes, on embedded servers by default.
+
+Anything configured in the environment (NATS_URL, DATABASE_URL, SMTP_HOST) is used as it
+is and nothing embedded is started for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.broker import ensure_streams
+from shared.embedded import (
+    ManagedProcess,
+    Supervisor,
+    create_database,
+    port_open,
+    start_nats,
+    start_postgres,
+    start_smtp_sink,
+)
+from shared.migrate import upgrade
+from shared.settings import DEFAULT_NATS_PORT, DEFAULT_PG_PORT, DEFAULT_SMTP_PORT
+
+SERVICES = ("intake", "verifier", "escalator", "notifier")
+
+
+@dataclass
+class Stack:
+    """The servers a run uses and the environment its services get."""
+
+    var_dir: Path
+    supervisor: Supervisor = field(default_factory=Supervisor)
+    env: dict[str, str] = field(default_factory=dict)
+    embedded: list[str] = field(default_factory=list)
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.var_dir / "logs"
+
+
+def _free(port: int, what: str) -> int:
+    if port_open(port):
+        raise RuntimeError(
+            f"port {port} for the embedded {what} is taken: is Careline already running? "
+            f"Stop it, or set the CARELINE_*_PORT variables."
+        )
+    return port
+
+
+def start_servers(
+    var_dir: Path,
+    environ: Mapping[str, str],
+    *,
+    nats_port: int | None = None,
+    pg_port: int | None = None,
+    smtp_port: int | None = None,
+    database: str = "careline",
+) -> Stack:
+    """Start what the environment does not provide; migrate; create the streams."""
+    var_dir = var_dir.resolve()
+    stack = Stack(var_dir)
+    env = stack.env
+    env["CARELINE_VAR_DIR"] = str(var_dir)
+    try:
+        if environ.get("NATS_URL"):
+            env["NATS_URL"] = environ["NATS_URL"]
+        else:
+            port = nats_port or _free(
+                int(environ.get("CARELINE_NATS_PORT", DEFAULT_NATS_PORT)), "nats-server"
+            )
+            monitor = int(environ.get("CARELINE_NATS_MONITOR_PORT", port + 1000))
+            stack.supervisor.add(start_nats(var_dir / "nats", port, monitor, stack.log_dir))
+            env["NATS_URL"] = f"nats://127.0.0.1:{port}"
+            stack.embedded.append("nats")
+        if environ.get("DATABASE_URL"):
+            env["DATABASE_URL"] = environ["DATABASE_URL"]
+        else:
+            port = pg_port or _free(
+                int(environ.get("CARELINE_PG_PORT", DEFAULT_PG_PORT)), "postgres"
+            )
+            stack.supervisor.add(start_postgres(var_dir / "pg", port, stack.log_dir))
+            env["DATABASE_URL"] = create_database(port, database)
+            stack.embedded.append("postgres")
+        if environ.get("SMTP_HOST"):
+            for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD"):
+                if environ.get(key):
+                    env[key] = environ[key]
+        else:
+            port = smtp_port or _free(
+                int(environ.get("CARELINE_SMTP_PORT", DEFAULT_SMTP_PORT)), "smtp sink"
+            )
+            stack.supervisor.add(start_smtp_sink(stack.mail_dir, port, stack.log_dir))
+            env["SMTP_HOST"], env["SMTP_PORT"] = "127.0.0.1", str(port)
+            stack.embedded.append("smtp")
+        upgrade(env["DATABASE_URL"])
+        asyncio.run(ensure_streams(env["NATS_URL"]))
+    except BaseException:
+        stack.supervisor.stop_all()
+        raise
+    return stack
+
+
+def start_services(stack: Stack, environ: Mapping[str, str], demo_crm: bool) -> None:
+    env = {**environ, **stack.env, "PYTHONUNBUFFERED": "1"}
+    if demo_crm:
+        env["CARELINE_DEMO_CRM"] = "1"
+    for name in SERVICES:
+        argv = [
+            sys.executable,
+            "-m",
+            "faststream",
+            "run",
+            f"services.{name}.app:build_app",
+            "--factory",
+        ]
+        stack.supervisor.add(
+            ManagedProcess.spawn(
+                name,
+                argv,
+                stack.log_dir / f"{name}.log",
+                env=env,
+                stop_signal=2,  # SIGINT: FastStream's graceful shutdown
+                where=f"log {stack.log_dir / (name + '.log')}",
+                cwd=Path(__file__).resolve().parent.parent,
+            )
+        )
+
+
+def wait_ready(stack: Stack, timeout: float = 60.0) -> None:
+    """Services are ready when each durable consumer exists on the server."""
+    import nats
+
+    async def consumers_present() -> bool:
+        nc = await nats.connect(stack.env["NATS_URL"])
+        try:
+            js = nc.jetstream()
+            names = set()
+            for stream in ("CARELINE_INBOUND", "CARELINE_MESSAGES", "CARELINE_NOTIFY"):
+                for info in await js.consumers_info(stream):
+                    names.add(info.name)
+            return set(SERVICES) <= names
+        finally:
+            await nc.close()
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        dead = stack.supervisor.first_dead()
+        if dead:
+            raise RuntimeError(f"{dead.name} exited; see {dead.log_path}")
+        if asyncio.run(consumers_present()):
+            return
+        time.sleep(0.3)
+    raise TimeoutError("services did not subscribe in time; see the logs under var/logs")
+
+
+def describe(stack: Stack) -> str:
+    lines = ["Careline is running:"]
+    for proc in stack.supervisor.processes:
+        lines.append(f"  {proc.name:<12} pid {proc.popen.pid:<7} {proc.where}")
+    external = [k for k in ("NATS_URL", "DATABASE_URL", "SMTP_HOST") if k in os.environ]
+    for key in external:
+        lines.append(f"  {key:<12} external (from the environment)")
+    lines.append(f"  data         {stack.var_dir}")
+    if "smtp" in stack.embedded:
+        lines.append(f"  outgoing mail {stack.mail_dir} (index.jsonl lists every message)")
+    lines.append(f"  traces       {stack.var_dir / 'traces'} (careline trace MESSAGE_ID)")
+    lines.append("Try: careline demo | careline escalations. Ctrl-C stops everything.")
+    return "\n".join(lines)

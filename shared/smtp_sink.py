@@ -1,0 +1,87 @@
+"""A local SMTP server that keeps every outgoing mail under a directory (the embedded default).
+
+Each message is stored as `<n>-<message-id>.eml`, and a line with its envelope and headers is
+appended to `index.jsonl`, so the demo, tests and people can read what Careline sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import signal
+import uuid
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+class MailDirHandler:
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        msg = message_from_bytes(raw, policy=policy.default)
+        message_id = str(msg.get("Message-ID", "")).strip("<>") or str(uuid.uuid4())
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", message_id)[:80]
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        path = self.directory / f"{stamp}-{safe}.eml"
+        path.write_bytes(raw)
+        record = {
+            "file": path.name,
+            "received_at": datetime.now(UTC).isoformat(),
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": list(envelope.rcpt_tos),
+            "message_id": message_id,
+            "subject": str(msg.get("Subject", "")),
+            "in_reply_to": str(msg.get("In-Reply-To", "")),
+            "kind": str(msg.get("X-Careline-Kind", "")),
+            "notification_id": str(msg.get("X-Careline-Notification-Id", "")),
+        }
+        with (self.directory / "index.jsonl").open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return "250 Message accepted for delivery"
+
+
+def read_mail_index(directory: Path) -> list[dict[str, Any]]:
+    index = directory / "index.jsonl"
+    if not index.exists():
+        return []
+    with index.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def serve(directory: Path, port: int, host: str = "127.0.0.1") -> None:
+    controller = Controller(MailDirHandler(directory), hostname=host, port=port)
+    controller.start()
+    stop = asyncio.Event()
+
+    async def wait() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+
+    try:
+        asyncio.run(wait())
+    finally:
+        controller.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--dir", type=Path, required=True)
+    args = parser.parse_args()
+    serve(args.dir, args.port)
+
+
+if __name__ == "__main__":
+    main()
