@@ -10,8 +10,10 @@ from faststream.nats import NatsBroker
 from faststream.specification import AsyncAPI
 
 from shared.broker import build_broker, ensure_streams
+from shared.contracts import DeadLetter
 from shared.db import Database, create_engine
 from shared.settings import CarelineSettings
+from shared.subjects import dead_letter
 from shared.telemetry import setup_logging, setup_telemetry
 
 
@@ -32,6 +34,12 @@ def build_service_app(
     broker = build_broker(name, settings, tracer_provider)
     db = Database(create_engine(settings.database_url, tracer_provider))
     register(broker, db)
+    broker.publisher(
+        dead_letter(name),
+        schema=DeadLetter,
+        title=dead_letter(name),
+        description="Input this service could not process: the original payload and why.",
+    )
 
     async def before_start() -> None:
         await ensure_streams(settings.nats_url)

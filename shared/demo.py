@@ -217,6 +217,11 @@ def format_outcome(outcome: Outcome) -> list[str]:
             f"    escalation {esc.change}: {esc.kind} {esc.severity} by rule {esc.rule} -> "
             f"{', '.join(esc.roles)} (acknowledge by {esc.ack_deadline:%Y-%m-%d %H:%M} UTC)"
         )
+        if esc.change == "merged":
+            lines.append(
+                f"      merged into open escalation {esc.escalation_id}: its people were "
+                "notified when it opened"
+            )
     for req in outcome.requests:
         result = outcome.results.get(str(req.notification_id))
         state = (

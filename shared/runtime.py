@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import time
 from collections.abc import Mapping
@@ -111,29 +112,34 @@ def start_servers(
 
 
 def start_services(stack: Stack, environ: Mapping[str, str], demo_crm: bool) -> None:
+    for name in SERVICES:
+        stack.supervisor.add(spawn_service(stack, name, environ, demo_crm))
+
+
+def spawn_service(
+    stack: Stack, name: str, environ: Mapping[str, str], demo_crm: bool
+) -> ManagedProcess:
+    """One service as its own OS process, the way a container would run it."""
     env = {**environ, **stack.env, "PYTHONUNBUFFERED": "1"}
     if demo_crm:
         env["CARELINE_DEMO_CRM"] = "1"
-    for name in SERVICES:
-        argv = [
-            sys.executable,
-            "-m",
-            "faststream",
-            "run",
-            f"services.{name}.app:build_app",
-            "--factory",
-        ]
-        stack.supervisor.add(
-            ManagedProcess.spawn(
-                name,
-                argv,
-                stack.log_dir / f"{name}.log",
-                env=env,
-                stop_signal=2,  # SIGINT: FastStream's graceful shutdown
-                where=f"log {stack.log_dir / (name + '.log')}",
-                cwd=Path(__file__).resolve().parent.parent,
-            )
-        )
+    argv = [
+        sys.executable,
+        "-m",
+        "faststream",
+        "run",
+        f"services.{name}.app:build_app",
+        "--factory",
+    ]
+    return ManagedProcess.spawn(
+        name,
+        argv,
+        stack.log_dir / f"{name}.log",
+        env=env,
+        stop_signal=signal.SIGINT,  # FastStream's graceful shutdown
+        where=f"log {stack.log_dir / (name + '.log')}",
+        cwd=Path(__file__).resolve().parent.parent,
+    )
 
 
 def wait_ready(stack: Stack, timeout: float = 60.0) -> None:

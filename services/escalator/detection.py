@@ -38,7 +38,8 @@ LEXICON_PATH = Path(__file__).parent / "data" / "lexicon.yaml"
 _LOOKALIKES = str.maketrans("aeopcxykmthbё", "аеорсхукмтнве")
 _CYRILLIC = re.compile(r"[а-яёіїєґ]", re.IGNORECASE)
 _WORD = re.compile(r"[\w*@#$'’-]+")
-_CLAUSE_BREAK = re.compile(r"[.!?;:\n,]| but | но | але | а ")
+# Dashes separate clauses as commas do ("Не вернёте деньги — подам в суд").
+_CLAUSE_BREAK = re.compile(r"[.!?;:\n,—–]|\s-\s| but | но | але | а ")
 
 
 class LexiconError(ValueError):
@@ -123,7 +124,8 @@ def _negated(folded: str, start: int, negators: frozenset[str]) -> bool:
     before = folded[max(0, start - 60) : start]
     clause = _CLAUSE_BREAK.split(before)[-1]
     words = _WORD.findall(clause)[-4:]
-    return any(w.strip("'’") in negators for w in words)
+    # Phones and word processors type "don’t": compare with the negators' plain apostrophe.
+    return any(w.replace("’", "'").strip("'") in negators for w in words)
 
 
 def _form_evidence(text: str) -> list[SignalEvidence]:
@@ -140,13 +142,19 @@ def _form_evidence(text: str) -> list[SignalEvidence]:
 def detect(text: str, lexicon: Lexicon | None = None) -> list[Signal]:
     lexicon = lexicon or load_lexicon()
     folded = fold(text)
-    excluded = [(m.start(), m.end()) for ex in lexicon.excludes for m in ex.regex.finditer(folded)]
+    # An exclusion only silences its own signal: "tennis court" says nothing about abuse.
+    excluded: dict[str, list[tuple[int, int]]] = {}
+    for ex in lexicon.excludes:
+        excluded.setdefault(ex.signal, []).extend(
+            (m.start(), m.end()) for m in ex.regex.finditer(folded)
+        )
     hits: dict[str, list[tuple[float, SignalEvidence]]] = {}
     for pattern in lexicon.patterns:
+        spans = excluded.get(pattern.signal, [])
         for m in pattern.regex.finditer(folded):
             if m.end() == m.start():
                 continue
-            if any(s < m.end() and m.start() < e for s, e in excluded):
+            if any(s < m.end() and m.start() < e for s, e in spans):
                 continue
             if pattern.negatable and _negated(folded, m.start(), lexicon.negators):
                 continue

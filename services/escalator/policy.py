@@ -84,9 +84,15 @@ class Policy(_Strict):
         if len(ids) != len(set(ids)):
             raise ValueError("rule ids must be unique")
         for rule in self.rules:
-            missing = [r for r in rule.notify if r != "account_manager" and r not in self.roles]
+            missing = [
+                r
+                for r in rule.notify
+                if r != "account_manager" and not (self.roles.get(r) or "").strip()
+            ]
             if missing:
                 raise ValueError(f"rule {rule.id}: no address for roles {missing}")
+            if rule.severity not in self.ack_deadlines_minutes:
+                raise ValueError(f"rule {rule.id}: no ack deadline for severity {rule.severity}")
         return self
 
     def ack_deadline(self, severity: str) -> timedelta:

@@ -44,9 +44,15 @@ class Normalized:
 # --- email ---------------------------------------------------------------------------
 
 
+def _source_bytes(raw: str) -> bytes:
+    # 8-bit bodies in a legacy charset reach us as surrogate escapes; surrogateescape gives
+    # the original bytes back (a strict encode would raise on them).
+    return raw.encode("utf-8", "surrogateescape")
+
+
 def parse_email(raw: str) -> EmailMessage:
     # Parse bytes, not str: a str source with 8-bit bodies loses its charset handling.
-    msg = message_from_bytes(raw.encode("utf-8", "surrogateescape"), policy=policy.default)
+    msg = message_from_bytes(_source_bytes(raw), policy=policy.default)
     if not isinstance(msg, EmailMessage) or not msg.get("From"):
         raise PermanentError("email source has no From header")
     return msg
@@ -64,8 +70,19 @@ def email_body_text(msg: EmailMessage) -> str:
         converter = html2text.HTML2Text()
         converter.ignore_images = True
         converter.body_width = 0
-        content = converter.handle(content)
+        content = _unmarkdown(converter.handle(content))
     return str(content).replace("\r\n", "\n")
+
+
+# html2text escapes text that would read as markdown ("\-- ", "1\. ", "\-----Original
+# Message-----") and ends hard breaks with two spaces. The client wrote plain text, and the
+# escapes would hide signature and quote markers from split_reply, so undo both.
+_MD_ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!])")
+_TRAILING_SPACE_RE = re.compile(r"[ \t]+$", re.MULTILINE)
+
+
+def _unmarkdown(text: str) -> str:
+    return _TRAILING_SPACE_RE.sub("", _MD_ESCAPE_RE.sub(r"\1", text))
 
 
 _AUTH_RE = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
@@ -82,9 +99,20 @@ def auth_results(msg: EmailMessage) -> AuthResults:
     return AuthResults.model_validate(found)
 
 
+_MSGID_RE = re.compile(r"<([^<>]+)>")
+
+
+def _msgids(value: object) -> list[str]:
+    # Ids are <...>: some mailers write References without whitespace between them
+    # ("<a@x><b@x>") and old ones append comments to In-Reply-To, so splitting on spaces is
+    # not enough. A bare id without brackets is still accepted.
+    text = str(value or "")
+    ids = [m.strip() for m in _MSGID_RE.findall(text)]
+    return [i for i in ids if i] or [t.strip("<>") for t in text.split() if t.strip("<>")]
+
+
 def _msgid(value: object) -> str | None:
-    text = str(value or "").strip()
-    return text.strip("<>") or None
+    return next(iter(_msgids(value)), None)
 
 
 def normalize_email(raw: str) -> Normalized:
@@ -92,10 +120,12 @@ def normalize_email(raw: str) -> Normalized:
     (display_name, address), *_ = getaddresses([str(msg["From"])]) or [("", "")]
     if "@" not in address:
         raise PermanentError("email From header has no address")
-    own_id = _msgid(msg.get("Message-ID")) or "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
+    own_id = (
+        _msgid(msg.get("Message-ID")) or "sha256:" + hashlib.sha256(_source_bytes(raw)).hexdigest()
+    )
     in_reply_to = _msgid(msg.get("In-Reply-To"))
-    references = str(msg.get("References") or "").split()
-    thread_id = _msgid(references[0]) if references else (in_reply_to or own_id)
+    references = _msgids(msg.get("References"))
+    thread_id = references[0] if references else (in_reply_to or own_id)
     received_at = None
     if msg.get("Date"):
         try:
@@ -250,7 +280,8 @@ _LINGUA_CODES = {"RUSSIAN": "ru", "UKRAINIAN": "uk", "ENGLISH": "en"}
 
 
 def detect_language(text: str) -> tuple[str, float]:
-    if not re.search(r"\w{2,}", text):
+    # Letters, not \w: digits and underscores alone ("12345") say nothing about the language.
+    if not re.search(r"[^\W\d_]{2,}", text):
         return "unknown", 0.0
     values = _detector().compute_language_confidence_values(text)
     if not values:
@@ -262,36 +293,52 @@ def detect_language(text: str) -> tuple[str, float]:
 # --- entities ------------------------------------------------------------------------
 
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Keywords must start a word: "счёт" inside "расчёт", "order" inside "border" are no keywords.
+_WORD_START = r"(?<![^\W\d_])"
 _DOCUMENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "invoice",
         re.compile(
-            r"(?:сч[её]т[а-я]*|рахун[а-яіїє]*|invoice|inv\.?)\s*(?:№|#|no\.?|n)?\s*"
-            r"([A-ZА-Я]{0,4}-?\d[\w/-]*)",
+            # "лицевой счёт" is an account, not an invoice. A bare "INV-2024-0042" keeps its
+            # prefix: the empty keyword only looks ahead, so the number is not cut to "-2024-0042".
+            _WORD_START + r"(?<!лицевой )"
+            r"(?:сч[её]т[а-я]*|рахун[а-яіїє]*|invoice|inv\.?(?=[\s#№])|(?=inv-?\d))"
+            r"\s*(?:№|#|no\.?|n)?\s*([A-ZА-Я]{0,4}-?\d[\w/-]*)",
             re.IGNORECASE,
         ),
     ),
     (
         "contract",
         re.compile(
-            r"(?:договор[а-я]*|догов[іо]р[а-яі]*|contract|agreement)\s*(?:№|#|no\.?)?\s*"
-            r"(\d[\w/-]*)",
+            _WORD_START + r"(?:договор[а-я]*|догов[іо]р[а-яі]*|contract|agreement)"
+            r"\s*(?:№|#|no\.?)?\s*(\d[\w/-]*)",
             re.IGNORECASE,
         ),
     ),
     (
         "order",
-        re.compile(r"(?:заказ[а-я]*|замовлення|order)\s*(?:№|#|no\.?)\s*(\d[\w/-]*)", re.I),
+        re.compile(
+            _WORD_START + r"(?:заказ[а-я]*|замовлення|order)\s*(?:№|#|no\.?)\s*(\d[\w/-]*)", re.I
+        ),
     ),
     (
         "account",
-        re.compile(r"(?:аккаунт|акаунт|account|лицевой сч[её]т)\s*(?:№|#|id:?)\s*(\w+)", re.I),
+        re.compile(
+            _WORD_START + r"(?:аккаунт|акаунт|account|лицевой сч[её]т)\s*(?:№|#|id:?)\s*(\w+)",
+            re.I,
+        ),
     ),
 )
+# A whole number: thousands groups split by one space ("12 000", "120\u202f000") or by . and
+# , ("1,500.00"). Never a newline or ", ", which separate two numbers, and never the tail of
+# another number ("2024" of "25.11.2024 500 руб." is no amount).
+_NUMBER = r"(?<!\d)(?<!\d[.,])(?:\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+|\d+)(?:[.,]\d+)*"
 _MONEY_RE = re.compile(
-    r"(?P<pre>[$€£₽₴])\s?(?P<num>\d[\d\s.,]*\d|\d)"
-    r"|(?P<num2>\d[\d\s.,]*\d|\d)\s?(?P<cur>₽|руб\.?|рублей|рубля|грн\.?|гривен|гривень|"
-    r"usd|eur|uah|rub|долларов|доларів|\$|€)",
+    r"(?P<pre>[$€£₽₴])[^\S\n]?(?P<num>" + _NUMBER + r")"
+    r"|(?P<num2>" + _NUMBER + r")[^\S\n]?"
+    # Longest word first, and no letter after it: "500 рублей" is all money, "500 рубашек" none.
+    r"(?P<cur>₽|рублей|рубля|руб\.?|гривень|гривен|грн\.?|"
+    r"usd|eur|uah|rub|долларов|доларів|\$|€)(?![^\W\d_])",
     re.IGNORECASE,
 )
 _CURRENCY = {
@@ -324,7 +371,7 @@ def extract_entities(text: str) -> list[Entity]:
                 Entity(kind=kind, value=m.group(1), start=m.start(), end=m.end())  # type: ignore[arg-type]
             )
     for m in _MONEY_RE.finditer(text):
-        number = (m.group("num") or m.group("num2") or "").replace(" ", "").replace("\u00a0", "")
+        number = re.sub(r"\s", "", m.group("num") or m.group("num2") or "")
         cur_raw = (m.group("pre") or m.group("cur") or "").lower().rstrip(".")
         currency = _CURRENCY.get(cur_raw, cur_raw.upper())
         entities.append(

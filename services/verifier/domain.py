@@ -144,6 +144,16 @@ def decide_identity(
                 source="sender.email",
             )
         )
+    if not evidence:
+        # "Unknown" is a decision too: say what was looked for, so the reason is never empty.
+        evidence.append(
+            Evidence(
+                kind="no_match",
+                detail="no channel on file and no customer's corporate domain matches the sender",
+                weight=0.0,
+                source="crm",
+            )
+        )
     return Identity(status="unknown", confidence=0.0, evidence=evidence, disclosure="none")
 
 

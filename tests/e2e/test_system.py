@@ -1,0 +1,265 @@
+"""The whole system as `careline up` runs it: separate processes, embedded servers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from shared.demo import load_stories
+from shared.embedded import free_port
+from shared.smtp_sink import read_mail_index
+from shared.telemetry import read_spans, traces_of_message
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class System:
+    process: subprocess.Popen[str]
+    lines: queue.Queue[str]
+    output: list[str]
+    var_dir: Path
+    nats_url: str
+    database_url: str
+
+    def pids(self) -> list[int]:
+        found = []
+        for line in self.output:
+            parts = line.split()
+            if len(parts) > 2 and parts[1] == "pid":
+                found.append(int(parts[2]))
+        return found
+
+
+def _env(ports: dict[str, int]) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL", "SMTP_HOST")
+    }
+    env.update({f"CARELINE_{k}_PORT": str(v) for k, v in ports.items()})
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def start_system(var_dir: Path, ports: dict[str, int], timeout: float = 90) -> System:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shared.cli", "up", "--var-dir", str(var_dir)],
+        cwd=REPO,
+        env=_env(ports),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line.rstrip("\n"))
+
+    threading.Thread(target=pump, daemon=True).start()
+    output: list[str] = []
+    deadline = time.monotonic() + timeout
+    while not any(line.startswith("Try: careline demo") for line in output):
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise AssertionError("careline up did not start:\n" + "\n".join(output))
+        with contextlib.suppress(queue.Empty):
+            output.append(lines.get(timeout=0.5))
+    return System(
+        process,
+        lines,
+        output,
+        var_dir,
+        f"nats://127.0.0.1:{ports['NATS']}",
+        f"postgresql+asyncpg://careline@127.0.0.1:{ports['PG']}/careline",
+    )
+
+
+def stop_system(system: System) -> None:
+    """Ctrl-C: everything stops, and no process of the run is left behind."""
+    children = [psutil.Process(pid) for pid in system.pids() if psutil.pid_exists(pid)]
+    system.process.send_signal(signal.SIGINT)
+    assert system.process.wait(timeout=60) == 0
+    _gone, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == [], f"orphans left: {alive}"
+
+
+@pytest.fixture(scope="module")
+def ports() -> dict[str, int]:
+    return {
+        "NATS": free_port(),
+        "NATS_MONITOR": free_port(),
+        "PG": free_port(),
+        "SMTP": free_port(),
+    }
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory, ports: dict[str, int]) -> Iterator[System]:
+    var_dir = tmp_path_factory.mktemp("system") / "var"
+    running = start_system(var_dir, ports)
+    try:
+        yield running
+    finally:
+        if running.process.poll() is None:
+            stop_system(running)
+
+
+async def _publish_and_watch(
+    nats_url: str, payload: bytes, subjects: list[str], until: int, timeout: float = 60
+) -> list[tuple[str, dict]]:
+    import nats
+
+    nc = await nats.connect(nats_url)
+    seen: list[tuple[str, dict]] = []
+
+    async def record(msg) -> None:  # type: ignore[no-untyped-def]
+        seen.append((msg.subject, json.loads(msg.data)))
+
+    for subject in subjects:
+        await nc.subscribe(subject, cb=record)
+    await nc.jetstream().publish("inbound.email", payload)
+    deadline = time.monotonic() + timeout
+    while sum(s.startswith("notify.sent") for s, _ in seen) < until:
+        assert time.monotonic() < deadline, f"only saw {[s for s, _ in seen]}"
+        await asyncio.sleep(0.1)
+    await nc.close()
+    return seen
+
+
+async def _rows(database_url: str, sql: str) -> list[dict]:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            return [dict(r) for r in (await conn.execute(text(sql))).mappings()]
+    finally:
+        await engine.dispose()
+
+
+def test_seed_000_end_to_end(system: System) -> None:
+    raw = load_stories()[0]["messages"][0]
+    seen = asyncio.run(
+        _publish_and_watch(
+            system.nats_url,
+            json.dumps(raw).encode(),
+            ["message.>", "escalation.>", "notify.>"],
+            until=5,
+        )
+    )
+    (verified,) = [e for s, e in seen if s == "message.verified"]
+    identity = verified["identity"]
+    message_id = verified["message_id"]
+    assert identity["status"] == "probable"
+    assert identity["customer"]["id"] == "cust-stroymontazh"
+    assert identity["account_manager"]["email"] == "o.petrova@careline.example"
+    assert any(e["kind"] == "corporate_domain" for e in identity["evidence"])
+    kinds = sorted(e["kind"] for s, e in seen if s == "escalation.opened")
+    assert kinds == ["billing", "identity_confirmation"]
+
+    # Database rows, each in its owning service's schema.
+    decision = asyncio.run(_rows(system.database_url, "SELECT * FROM crm.identity_decisions"))
+    assert [d["status"] for d in decision] == ["probable"]
+    escalations = asyncio.run(_rows(system.database_url, "SELECT * FROM escalator.escalations"))
+    assert {e["customer_id"] for e in escalations} == {"cust-stroymontazh"}
+    sent = asyncio.run(_rows(system.database_url, "SELECT * FROM notifier.notifications"))
+    assert {n["status"] for n in sent} == {"sent"}
+
+    # The captured mail: confirmation to the registered address, never to the unknown one.
+    mails = read_mail_index(system.var_dir / "mail")
+    by_kind: dict[str, list[list[str]]] = {}
+    for mail in mails:
+        by_kind.setdefault(mail["kind"], []).append(mail["rcpt_tos"])
+    assert by_kind["identity_confirmation"] == [["buh@stroymontazh.ru"]]
+    assert by_kind["unknown_sender_explanation"] == [["a.sokolov@stroymontazh.ru"]]
+    assert ["o.petrova@careline.example"] in by_kind["manager_escalation"]
+    for mail in mails:
+        if "a.sokolov@stroymontazh.ru" in mail["rcpt_tos"]:
+            assert mail["kind"] == "unknown_sender_explanation"
+
+    # One trace spans intake, verifier, escalator and notifier.
+    deadline = time.monotonic() + 20
+    while True:
+        spans = read_spans(system.var_dir / "traces")
+        trace_ids = traces_of_message(spans, message_id)
+        services = {s["service"] for s in spans if s["trace_id"] in trace_ids}
+        if services >= {"intake", "verifier", "escalator", "notifier"}:
+            break
+        assert time.monotonic() < deadline, f"spans only from {services}"
+        time.sleep(0.2)
+    assert len(trace_ids) == 1
+
+
+@pytest.fixture
+def fresh_system(tmp_path: Path) -> Iterator[System]:
+    ports = {
+        "NATS": free_port(),
+        "NATS_MONITOR": free_port(),
+        "PG": free_port(),
+        "SMTP": free_port(),
+    }
+    running = start_system(tmp_path / "var", ports)
+    try:
+        yield running
+    finally:
+        stop_system(running)
+
+
+def test_demo_prints_every_story(fresh_system: System) -> None:
+    system = fresh_system
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "demo"],
+        cwd=REPO,
+        env={**os.environ, "NATS_URL": system.nats_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for story in ("000", "001", "002", "003"):
+        assert f"== Story {story}" in out
+    story_000 = out.split("== Story 001")[0]
+    assert "identity: probable" in story_000
+    assert "ООО «СтройМонтаж»" in story_000
+    assert "identity_confirmation -> client_registered buh@stroymontazh.ru" in story_000
+    assert "account_manager o.petrova@careline.example" in story_000
+    assert "legal_threat" in out and "abuse" in out
+
+
+def test_restart_reuses_the_data(system: System, ports: dict[str, int]) -> None:
+    before = asyncio.run(_rows(system.database_url, "SELECT id FROM escalator.escalations"))
+    assert before
+    stop_system(system)
+    again = start_system(system.var_dir, ports)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "shared.cli", "escalations", "--limit", "500"],
+            cwd=REPO,
+            env={**os.environ, "DATABASE_URL": again.database_url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "identity_confirmation" in result.stdout
+        after = asyncio.run(_rows(again.database_url, "SELECT id FROM escalator.escalations"))
+        assert {r["id"] for r in before} <= {r["id"] for r in after}
+    finally:
+        stop_system(again)

@@ -1,0 +1,467 @@
+"""detect(): which signals a client's text carries, with evidence that points at its words."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from services.escalator.detection import (
+    LEXICON_PATH,
+    SIGNALS,
+    LexiconError,
+    detect,
+    fold,
+    load_lexicon,
+    parse_lexicon,
+)
+from shared.contracts import Signal
+
+pytestmark = pytest.mark.unit
+
+CORPUS = Path("/work/shared/corpus/classify-dev.jsonl")
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def names(text: str) -> set[str]:
+    return {s.name for s in detect(text)}
+
+
+def signal(text: str, name: str) -> Signal:
+    found = [s for s in detect(text) if s.name == name]
+    assert found, f"{name} not detected in {text!r}: {detect(text)}"
+    return found[0]
+
+
+def word_evidence(sig: Signal) -> list[Any]:
+    return [e for e in sig.evidence if not e.rule.startswith("form.")]
+
+
+def cases(groups: dict[str, list[str]]) -> list[Any]:
+    return [
+        pytest.param(text, id=f"{group}-{i}")
+        for group, texts in groups.items()
+        for i, text in enumerate(texts)
+    ]
+
+
+def lexicon_data(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "thresholds": {"default": 0.5},
+        "form_signals": ["abuse"],
+        "negators": ["not"],
+        "signals": {"abuse": [{"id": "en.idiot", "pattern": r"\bidiots?\b"}]},
+        "exclude": {},
+    }
+    data.update(overrides)
+    return data
+
+
+# --- legal threats -------------------------------------------------------------------
+
+LEGAL_THREATS = {
+    "ru": [
+        "Если не вернёте деньги, подам в суд.",
+        "Я подам на вас в суд за такое обслуживание",
+        "Засужу вас всех!",
+        "Исковое заявление уже готово.",
+        "Мои юристы с вами свяжутся.",
+        "Мы обратимся в прокуратуру",
+        "Тогда будем разговаривать через суд.",
+        "Пишу жалобу в Роспотребнадзор.",
+    ],
+    "uk": [
+        "Подам на вас до суду.",
+        "Позовна заява вже готова.",
+        "Подамо на вас до суду, якщо не повернете гроші",
+        "Звернемося до прокуратури",
+        "Мої юристи з вами зв'яжуться.",
+        "Зустрінемося в суді.",
+    ],
+    "en": [
+        "I will sue you.",
+        "My lawyers will contact you.",
+        "My lawyer will be in touch tomorrow.",
+        "I'll take you to court over this.",
+        "We will take legal action against you.",
+        "See you in court.",
+        "I'm filing a complaint with the FTC.",
+    ],
+}
+
+
+@pytest.mark.parametrize("text", cases(LEGAL_THREATS))
+def test_legal_threat_is_detected_in_russian_ukrainian_and_english(text: str) -> None:
+    found = signal(text, "legal_threat")
+
+    assert found.score >= load_lexicon().threshold("legal_threat")
+    assert word_evidence(found)
+
+
+# --- abuse ---------------------------------------------------------------------------
+
+ABUSE = {
+    "ru": ["Вы идиоты.", "Дебилы, сколько можно ждать", "Сволочи, верните деньги", "бля, опять"],
+    "uk": ["Ви ідіоти.", "Ви бовдури, а не підтримка", "Покидьки!"],
+    "en": ["You idiots.", "What a useless bunch.", "This is bullshit", "fucking joke"],
+    "obfuscated": [
+        "Какой х*й это придумал?",
+        "Ну п@здец.",
+        "Опять бл* всё сломалось",
+        "это не бл*дь шутка",  # an obscenity stays one under negation
+        "What the f**k",
+        "This is f***ing ridiculous",
+    ],
+    "look-alikes": [
+        "пиздeц полный",  # Latin e
+        "xуйня какая-то",  # Latin x
+        "Bы идиoты",  # Latin B and o
+        "eбaнутыe",  # Latin e and a
+        "пиzдец",  # Latin z
+    ],
+    "translit": ["idi nahuy", "blyat, opyat ne rabotaet"],
+}
+
+
+@pytest.mark.parametrize("text", cases(ABUSE))
+def test_abuse_is_detected_including_obfuscated_swearing(text: str) -> None:
+    found = signal(text, "abuse")
+
+    assert word_evidence(found)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Это просто охуенно, спасибо!", "Ребята, вы охуенные", "Пиздато сделали", "Заебись!"],
+)
+def test_positive_swearing_is_not_abuse(text: str) -> None:
+    assert "abuse" not in names(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ваши курьеры хулиганы, но посылка дошла",  # хулиган is no obscenity
+        "В этом году урожай уродился",  # урод… as part of an ordinary word
+        "Please classify this assessment",
+        "Благодарю за быструю помощь",
+    ],
+)
+def test_ordinary_words_containing_swear_stems_are_not_abuse(text: str) -> None:
+    assert "abuse" not in names(text)
+
+
+# --- negation ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "я не собираюсь судиться",
+        "Я не збираюся судитися з вами",
+        "Я не подам на вас в суд, просто исправьте",
+        "I am not going to sue",
+        "We are not planning legal action, just fix it",
+        "I don't want to sue you",
+        "I don’t want to sue you",  # typographic apostrophe, as phones type it
+        "I won’t sue you, just fix it",
+    ],
+)
+def test_a_negated_threat_is_no_signal(text: str) -> None:
+    assert "legal_threat" not in names(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Я не шучу, подам в суд.",
+        "Я не шучу — подам в суд.",
+        "Не вернёте деньги — подам в суд",
+        "Не вернете деньги - подам в суд",
+        "I'm not joking. I will sue you.",
+        "It is not fair, but I will sue you",
+    ],
+)
+def test_negation_ends_with_its_clause(text: str) -> None:
+    assert "legal_threat" in names(text)
+
+
+# --- look-alike topics ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please kill the process that hangs on the server",
+        "Can you kill your backup process on the server?",
+        "How do I kill the session of a user who left?",
+        "This outage will hurt your business, not just ours",
+    ],
+)
+def test_technical_kill_is_not_violence(text: str) -> None:
+    assert "violence_threat" not in names(text)
+
+
+@pytest.mark.parametrize("text", ["I will kill you", "I know where you are and I will hurt you"])
+def test_a_threat_to_a_person_is_violence(text: str) -> None:
+    assert "violence_threat" in names(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can you book the tennis court for our team on Friday?",
+        "Meet me at the food court after the call",
+        "The basketball court booking page is down",
+    ],
+)
+def test_a_sports_or_food_court_is_not_a_legal_threat(text: str) -> None:
+    assert "legal_threat" not in names(text)
+
+
+# --- evidence spans ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "words"),
+    [
+        ("ПОДАМ В СУД, если не вернёте деньги!", "legal_threat", "ПОДАМ В СУД"),
+        ("Ну всё. Я пoдам в суд", "legal_threat", "пoдам в суд"),  # Latin o
+        ("Ёбаный сервис", "abuse", "Ёбаный"),
+        ("ВСЁ ПРОПАЛО, помогите", "panic", "ВСЁ ПРОПАЛО"),
+        ("Вы ИДИOТЫ", "abuse", "ИДИOТЫ"),  # Latin O in capitals
+        ("My LAWYERS WILL call", "legal_threat", "My LAWYERS WILL"),
+    ],
+)
+def test_evidence_points_at_the_original_words(text: str, name: str, words: str) -> None:
+    found = signal(text, name)
+
+    evidence = word_evidence(found)[0]
+    assert evidence.text == words
+    assert text[evidence.start : evidence.end] == words
+    assert evidence.rule in {p.id for p in load_lexicon().patterns}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Всё пропало!!! Ёлки, помогите, ПОДАМ В СУД и засужу вас, идиоты",
+        "Ёмаё, xуйня, а не сервис. Пoдам в суд.",
+        "İstanbul office: I will sue you",  # a letter whose lower case is longer
+    ],
+)
+def test_every_word_span_slices_the_original_text(text: str) -> None:
+    signals = detect(text)
+
+    assert signals
+    for sig in signals:
+        for evidence in word_evidence(sig):
+            assert text[evidence.start : evidence.end] == evidence.text
+
+
+def test_fold_keeps_the_length_and_only_folds_cyrillic_words() -> None:
+    text = "Ёлки, пoдам в СУД! Hello mop, xуй"
+
+    folded = fold(text)
+
+    assert len(folded) == len(text)
+    assert folded == "елки, подам в суд! hello mop, хуй"
+
+
+# --- form features -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "!!!!!!!!",
+        "Where is my order???",
+        "WHY IS THIS NOT DONE YET I ASKED YESTERDAY!!!",
+        "СКОЛЬКО МОЖНО ЖДАТЬ ОТВЕТА!!!",
+    ],
+)
+def test_form_features_alone_never_make_a_signal(text: str) -> None:
+    assert detect(text) == []
+
+
+def test_form_strengthens_words_that_matched_for_form_signals() -> None:
+    calm = signal("Вы идиоты, сколько можно ждать", "abuse")
+    shouted = signal("ВЫ ИДИОТЫ, СКОЛЬКО МОЖНО ЖДАТЬ!!!", "abuse")
+
+    rules = [e.rule for e in shouted.evidence]
+    assert "form.exclamation_run" in rules and "form.all_caps" in rules
+    assert shouted.score > calm.score
+
+
+def test_form_adds_nothing_to_signals_outside_form_signals() -> None:
+    shouted = signal("ПОДАМ В СУД!!! ВЫ МЕНЯ СЛЫШИТЕ???", "legal_threat")
+
+    assert all(not e.rule.startswith("form.") for e in shouted.evidence)
+    assert "abuse" not in {s.name for s in detect("ПОДАМ В СУД!!! ВЫ МЕНЯ СЛЫШИТЕ???")}
+
+
+def test_form_can_lift_a_weak_word_match_but_not_create_one() -> None:
+    lexicon = parse_lexicon(
+        lexicon_data(signals={"abuse": [{"id": "en.meh", "pattern": r"\bmeh\b", "weight": 0.4}]})
+    )
+
+    assert detect("meh, this is terrible", lexicon) == []  # 0.4 < 0.5
+    lifted = detect("MEH, THIS IS TERRIBLE!!!", lexicon)  # 1 - 0.6 * 0.8 * 0.8
+    assert [(s.name, s.score) for s in lifted] == [("abuse", pytest.approx(0.616))]
+    assert detect("THIS IS TERRIBLE AND SLOW!!!", lexicon) == []
+
+
+# --- scoring and exclusions ----------------------------------------------------------
+
+
+def test_the_same_words_count_once_and_independent_hints_combine() -> None:
+    lexicon = parse_lexicon(
+        lexicon_data(
+            thresholds={"default": 0.5},
+            signals={
+                "panic": [
+                    {"id": "a", "pattern": r"\bhelp\b", "weight": 0.4},
+                    {"id": "b", "pattern": r"\bhelp me\b", "weight": 0.4},
+                    {"id": "c", "pattern": r"\bgone\b", "weight": 0.4},
+                ]
+            },
+        )
+    )
+
+    assert detect("help me", lexicon) == []  # overlapping matches: one piece of evidence
+    both = detect("help me, everything is gone", lexicon)
+    assert [s.name for s in both] == ["panic"]
+    assert both[0].score == pytest.approx(1 - 0.6 * 0.6)
+
+
+def test_an_exclusion_silences_only_its_own_signal() -> None:
+    lexicon = parse_lexicon(
+        lexicon_data(
+            signals={
+                "abuse": [{"id": "en.clowns", "pattern": r"\bclowns\b"}],
+                "legal_threat": [{"id": "en.court", "pattern": r"\bcourt\b"}],
+            },
+            exclude={"legal_threat": [{"id": "en.circus", "pattern": r"\bclowns\s+court\b"}]},
+        )
+    )
+
+    assert [s.name for s in detect("you clowns court disaster", lexicon)] == ["abuse"]
+
+
+# --- the lexicon file ----------------------------------------------------------------
+
+
+def test_the_shipped_lexicon_loads_and_names_known_signals_only() -> None:
+    lexicon = load_lexicon()
+
+    ids = [p.id for p in lexicon.patterns + lexicon.excludes]
+    assert len(ids) == len(set(ids))
+    assert {p.signal for p in lexicon.patterns} <= set(SIGNALS)
+    assert {"legal_threat", "abuse"} <= {p.signal for p in lexicon.patterns}
+    assert set(lexicon.form_signals) <= set(SIGNALS)
+    assert {"не", "ні", "not", "don't"} <= lexicon.negators
+
+
+def test_parse_lexicon_rejects_an_unknown_signal_name() -> None:
+    data = lexicon_data(signals={"rudeness": [{"id": "en.x", "pattern": "x"}]})
+
+    with pytest.raises(LexiconError, match="rudeness"):
+        parse_lexicon(data)
+
+
+def test_parse_lexicon_rejects_an_unknown_signal_in_exclusions() -> None:
+    data = lexicon_data(exclude={"sarcasm": [{"id": "en.x", "pattern": "x"}]})
+
+    with pytest.raises(LexiconError, match="sarcasm"):
+        parse_lexicon(data)
+
+
+def test_parse_lexicon_rejects_a_bad_regex_naming_the_entry() -> None:
+    data = lexicon_data(signals={"abuse": [{"id": "ru.broken", "pattern": r"\b(идиот"}]})
+
+    with pytest.raises(LexiconError, match=r"abuse.*ru\.broken.*bad pattern"):
+        parse_lexicon(data)
+
+
+def test_parse_lexicon_rejects_a_duplicate_id_naming_it() -> None:
+    data = lexicon_data(
+        signals={
+            "abuse": [{"id": "en.same", "pattern": "idiot"}],
+            "panic": [{"id": "en.same", "pattern": "help"}],
+        }
+    )
+
+    with pytest.raises(LexiconError, match=r"en\.same"):
+        parse_lexicon(data)
+
+
+def test_parse_lexicon_rejects_an_id_shared_by_a_pattern_and_an_exclusion() -> None:
+    data = lexicon_data(exclude={"abuse": [{"id": "en.idiot", "pattern": "village idiot"}]})
+
+    with pytest.raises(LexiconError, match=r"en\.idiot"):
+        parse_lexicon(data)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"pattern": "x"}, "without 'id'"),
+        ({"id": "en.nopattern"}, "without 'pattern'"),
+        ({"id": "en.heavy", "pattern": "x", "weight": 1.5}, r"en\.heavy.*weight"),
+        ({"id": "en.zero", "pattern": "x", "weight": 0}, r"en\.zero.*weight"),
+    ],
+)
+def test_parse_lexicon_rejects_incomplete_entries(entry: dict[str, Any], message: str) -> None:
+    with pytest.raises(LexiconError, match=message):
+        parse_lexicon(lexicon_data(signals={"abuse": [entry]}))
+
+
+def test_the_shipped_file_is_what_load_lexicon_parses() -> None:
+    data = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8"))
+
+    assert parse_lexicon(data) == load_lexicon()
+
+
+# --- the labelled corpus -------------------------------------------------------------
+
+MEASURED = ("legal_threat", "abuse")
+
+
+def test_corpus_precision_and_recall_floor(capsys: pytest.CaptureFixture[str]) -> None:
+    """A floor, not a target: it catches a lexicon change that breaks what works today."""
+    rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line]
+    counts = {name: {"tp": 0, "fp": 0, "fn": 0} for name in MEASURED}
+    for row in rows:
+        found = names(row["text"])
+        gold = set(row["labels"])
+        for name in MEASURED:
+            if name in found and name in gold:
+                counts[name]["tp"] += 1
+            elif name in found:
+                counts[name]["fp"] += 1
+            elif name in gold:
+                counts[name]["fn"] += 1
+
+    def ratio(a: int, b: int) -> float:
+        return a / b if b else 1.0
+
+    lines = []
+    for name, c in counts.items():
+        precision = ratio(c["tp"], c["tp"] + c["fp"])
+        recall = ratio(c["tp"], c["tp"] + c["fn"])
+        lines.append(f"{name}: precision {precision:.2f} recall {recall:.2f} {c}")
+    tp, fp, fn = (sum(c[k] for c in counts.values()) for k in ("tp", "fp", "fn"))
+    micro_precision, micro_recall = ratio(tp, tp + fp), ratio(tp, tp + fn)
+    lines.append(f"micro: precision {micro_precision:.2f} recall {micro_recall:.2f}")
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
+
+    assert len(rows) >= 50
+    # Measured on classify-dev.jsonl (100 messages): micro precision 1.00, recall 0.39.
+    assert micro_precision >= 0.6
+    assert micro_recall >= 0.3
