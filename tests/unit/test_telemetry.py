@@ -36,7 +36,7 @@ def test_spans_go_to_otlp_when_an_endpoint_is_configured(tmp_path: Path, monkeyp
     received: list[tuple[str, bytes]] = []
 
     class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             received.append((self.path, body))
             self.send_response(200)
