@@ -243,6 +243,36 @@ def test_demo_prints_every_story(fresh_system: System) -> None:
     assert "legal_threat" in out and "abuse" in out
 
 
+def test_send_publishes_an_email_source_file(system: System, tmp_path: Path) -> None:
+    eml = tmp_path / "complaint.eml"
+    eml.write_text(
+        "From: James Miller <j.miller@northwind-logistics.com>\n"
+        "To: support@careline.example\nSubject: Lawsuit\n"
+        "Message-ID: <send-cli-test@northwind-logistics.com>\n\n"
+        "If this is not fixed by Monday, we will take legal action against you.\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "send", "--file", str(eml)],
+        cwd=REPO,
+        env={**os.environ, "NATS_URL": system.nats_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    sql = (
+        "SELECT kind, identity_status FROM escalator.escalations e JOIN "
+        "escalator.escalation_timeline t ON t.escalation_id = e.id WHERE e.kind = 'legal' "
+        "AND e.customer_id = 'cust-northwind'"
+    )
+    deadline = time.monotonic() + 30
+    while not (rows := asyncio.run(_rows(system.database_url, sql))):
+        assert time.monotonic() < deadline, "no legal escalation for the sent email"
+        time.sleep(0.2)
+    assert rows[0]["identity_status"] == "verified"
+
+
 def test_restart_reuses_the_data(system: System, ports: dict[str, int]) -> None:
     before = asyncio.run(_rows(system.database_url, "SELECT id FROM escalator.escalations"))
     assert before
