@@ -192,6 +192,19 @@ def asyncapi() -> None:
         typer.echo(f"wrote {path}")
 
 
+def _register_service_commands() -> None:
+    from services.escalator.cli import register as escalator
+    from services.intake.cli import register as intake
+    from services.notifier.cli import register as notifier
+    from services.verifier.cli import register as verifier
+
+    for register in (intake, verifier, escalator, notifier):
+        register(app)
+
+
+_register_service_commands()
+
+
 def main() -> None:
     sys.exit(app())
 
