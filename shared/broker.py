@@ -182,7 +182,7 @@ def stream_config(spec: StreamSpec, replicas: int = 1) -> StreamConfig:
 
 
 async def ensure_streams(nats_url: str, replicas: int = 1) -> None:
-    """Create or update every Careline stream; safe to run from every service at start."""
+    """Create or update every Careline stream (shared/data/streams.yaml); idempotent."""
     nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()

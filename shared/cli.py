@@ -74,12 +74,19 @@ def migrate() -> None:
 
 
 @streams_app.command("apply")
-def streams_apply(replicas: int = 1) -> None:
-    """Create or update every stream (idempotent)."""
+def streams_apply(
+    profile: Annotated[str, typer.Option(help="embedded (1 replica) or cluster (3)")] = (
+        "embedded"
+    ),
+) -> None:
+    """Create or update every stream of shared/data/streams.yaml (idempotent)."""
     from shared.broker import ensure_streams
+    from shared.subjects import STREAMS, stream_replicas
 
+    replicas = stream_replicas(profile)
     asyncio.run(ensure_streams(_settings().nats_url, replicas))
-    typer.echo("streams applied")
+    for spec in STREAMS:
+        typer.echo(f"{spec.name}: {', '.join(spec.subjects)} (replicas {replicas})")
 
 
 @app.command()

@@ -155,6 +155,15 @@ class StaffRef(Party):
     role: str = "account_manager"
 
 
+class ConfirmationRequest(Contract):
+    """How a probable sender's claim is confirmed through the registered channel."""
+
+    confirmation_id: uuid.UUID
+    code: str = Field(description="One-time code the client may reply with.")
+    url: str | None = Field(None, description="Signed single-use confirmation link.")
+    expires_at: datetime
+
+
 class Identity(Contract):
     status: IdentityStatus
     confidence: float = Field(ge=0.0, le=1.0)
@@ -164,6 +173,9 @@ class Identity(Contract):
     authorized_channels: list[ChannelRef] = Field(default_factory=list)
     disclosure: Disclosure = "none"
     evidence: list[Evidence] = Field(default_factory=list)
+    confirmation: ConfirmationRequest | None = Field(
+        None, description="Set for a probable identity: the confirmation loop it starts."
+    )
 
 
 class IdentityVerified(Event):

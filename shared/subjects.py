@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 from shared.contracts import CHANNELS
 
@@ -32,26 +35,39 @@ class StreamSpec:
     name: str
     subjects: tuple[str, ...]
     description: str
-    max_age_seconds: float = 14 * 24 * 3600
-    # Window in which JetStream drops a re-published Nats-Msg-Id; beyond it the
-    # services' own unique keys keep handlers idempotent.
-    duplicate_window_seconds: float = 600
+    max_age_seconds: float
+    duplicate_window_seconds: float
 
 
-STREAM_INBOUND = StreamSpec("CARELINE_INBOUND", ("inbound.>",), "Raw client messages")
-STREAM_MESSAGES = StreamSpec(
-    "CARELINE_MESSAGES", (MESSAGE_NORMALIZED, MESSAGE_VERIFIED), "Normalized and verified"
-)
-STREAM_ESCALATIONS = StreamSpec("CARELINE_ESCALATIONS", ("escalation.>",), "Escalation events")
-STREAM_NOTIFY = StreamSpec("CARELINE_NOTIFY", ("notify.>",), "Notification commands, results")
-STREAM_DLQ = StreamSpec(
-    "CARELINE_DLQ", ("dlq.>",), "Dead letters with reasons", max_age_seconds=30 * 24 * 3600
-)
+STREAMS_FILE = Path(__file__).parent / "data" / "streams.yaml"
 
-STREAMS: tuple[StreamSpec, ...] = (
-    STREAM_INBOUND,
-    STREAM_MESSAGES,
-    STREAM_ESCALATIONS,
-    STREAM_NOTIFY,
-    STREAM_DLQ,
-)
+
+def load_streams(path: Path = STREAMS_FILE) -> tuple[StreamSpec, ...]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return tuple(
+        StreamSpec(
+            name=s["name"],
+            subjects=tuple(s["subjects"]),
+            description=s.get("description", ""),
+            max_age_seconds=float(s["max_age"]),
+            duplicate_window_seconds=float(s["duplicate_window"]),
+        )
+        for s in data["streams"]
+    )
+
+
+def stream_replicas(profile: str, path: Path = STREAMS_FILE) -> int:
+    profiles = yaml.safe_load(path.read_text(encoding="utf-8"))["profiles"]
+    if profile not in profiles:
+        raise ValueError(f"unknown stream profile {profile!r}; known: {sorted(profiles)}")
+    return int(profiles[profile]["replicas"])
+
+
+STREAMS: tuple[StreamSpec, ...] = load_streams()
+_BY_NAME = {spec.name: spec for spec in STREAMS}
+STREAM_INBOUND = _BY_NAME["CARELINE_INBOUND"]
+STREAM_MESSAGES = _BY_NAME["CARELINE_MESSAGES"]
+STREAM_ESCALATIONS = _BY_NAME["CARELINE_ESCALATIONS"]
+STREAM_NOTIFY = _BY_NAME["CARELINE_NOTIFY"]
+STREAM_CRM = _BY_NAME["CARELINE_CRM"]
+STREAM_DLQ = _BY_NAME["CARELINE_DLQ"]
