@@ -31,7 +31,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 types: $(STAMP)
-	$(BIN)/mypy shared services
+	$(BIN)/mypy shared services bench
 
 check: lint types test   ## before every commit
 

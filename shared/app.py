@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
+import anyio
 from faststream import FastStream
 from faststream.nats import NatsBroker
 from faststream.specification import AsyncAPI
+from starlette.applications import Starlette
 
 from shared.broker import build_broker, ensure_streams
 from shared.contracts import DeadLetter
 from shared.db import Database, create_engine
+from shared.http import HttpRoutes, HttpServer, build_http_app, health_routes, http_server
 from shared.settings import CarelineSettings
 from shared.subjects import dead_letter
 from shared.telemetry import setup_logging, setup_telemetry
@@ -21,19 +26,78 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class ServiceApp(FastStream):
+    """A FastStream app that also serves HTTP (`http`) while it runs.
+
+    `faststream run ... --factory` calls run(): the HTTP server listens beside the broker
+    and, on SIGINT/SIGTERM, stops accepting requests and drains them before the broker
+    stops, so an accepted request is never cut off from NATS. TestApp starts only the
+    broker; tests reach `http` in-process or call `serve_http()` themselves.
+    """
+
+    def __init__(self, *args: Any, http: Starlette, host: str, port: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.http = http
+        self.http_host = host
+        self.http_port = port
+        self._http_server: HttpServer | None = None
+
+    async def serve_http(self, log_level: int = logging.INFO) -> None:
+        """Serve `http` until exit(); raises SystemExit if the port cannot be bound."""
+        self._http_server = http_server(self.http, self.http_host, self.http_port, log_level)
+        # An exit before the server existed still applies: it binds, then shuts down at once.
+        self._http_server.should_exit = self._should_exit
+        await self._http_server.serve()
+
+    @property
+    def bound_http_port(self) -> int | None:
+        return self._http_server.port if self._http_server is not None else None
+
+    def exit(self) -> None:
+        server = self._http_server
+        if server is not None and not server.should_exit:
+            server.should_exit = True  # the broker stops once the server has drained
+        else:
+            super().exit()
+
+    async def run(
+        self,
+        log_level: int = logging.INFO,
+        run_extra_options: dict[str, Any] | None = None,
+        sleep_time: float = 0.1,
+    ) -> None:
+        async def serve_then_stop() -> None:
+            try:
+                await self.serve_http(log_level)
+            finally:
+                FastStream.exit(self)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(serve_then_stop)
+            await super().run(log_level, run_extra_options, sleep_time)
+            if self._http_server is not None:
+                self._http_server.should_exit = True
+
+
 def build_service_app(
     name: str,
     settings: CarelineSettings,
     register: Callable[[NatsBroker, Database], None],
     description: str,
     startup: Sequence[Callable[[Database], Awaitable[None]]] = (),
-) -> FastStream:
-    """Broker with the shared middlewares, an instrumented database, streams ensured at start."""
+    http_routes: HttpRoutes | None = None,
+) -> ServiceApp:
+    """Broker with the shared middlewares, an instrumented database, streams ensured at start.
+
+    Every service also serves GET /health/live and /health/ready on its HTTP port; a
+    service adds its own routes with `http_routes` (see shared.http).
+    """
     setup_logging(name)
     tracer_provider = setup_telemetry(name, settings)
     broker = build_broker(name, settings, tracer_provider)
     db = Database(create_engine(settings.database_url, tracer_provider))
     register(broker, db)
+    routes = [*health_routes(name, broker, db), *(http_routes(broker, db) if http_routes else [])]
     broker.publisher(
         dead_letter(name),
         schema=DeadLetter,
@@ -42,7 +106,7 @@ def build_service_app(
     )
 
     async def before_start() -> None:
-        await ensure_streams(settings.nats_url)
+        await ensure_streams(settings.nats_url, settings=settings)
         for hook in startup:
             await hook(db)
 
@@ -50,9 +114,12 @@ def build_service_app(
         await db.dispose()
         tracer_provider.shutdown()
 
-    return FastStream(
+    return ServiceApp(
         broker,
         on_startup=[before_start],
         after_shutdown=[after_stop],
         specification=AsyncAPI(title=f"careline-{name}", version="1", description=description),
+        http=build_http_app(routes),
+        host=settings.http_host,
+        port=settings.http_port_of(name),
     )

@@ -128,9 +128,9 @@ def send(
         )
 
     async def go() -> None:
-        import nats
+        from shared.broker import connect
 
-        nc = await nats.connect(_settings().nats_url)
+        nc = await connect(_settings())
         try:
             await publish_inbound(nc, message)
         finally:
@@ -173,7 +173,7 @@ def demo(timeout: float = 90.0) -> None:
     """Publish messages from the four stories and print what Careline decided and sent."""
     from shared.demo import format_report, run_demo
 
-    report = asyncio.run(run_demo(_settings().nats_url, timeout))
+    report = asyncio.run(run_demo(_settings(), timeout))
     typer.echo(format_report(report))
 
 
@@ -197,6 +197,17 @@ def asyncapi() -> None:
 
     for path in write_documents():
         typer.echo(f"wrote {path}")
+
+
+@app.command()
+def bench(
+    seconds: Annotated[float, typer.Option(help="How long to offer the maximum load.")] = 20.0,
+    customers: Annotated[int, typer.Option(help="Customers in the synthetic CRM.")] = 10_000,
+) -> None:
+    """Measure the real pipeline beside its ceiling; write bench/results/ and print the table."""
+    from bench.run import Settings, markdown, run
+
+    typer.echo(markdown(run(Settings(load_seconds=seconds, customers=customers))))
 
 
 def _register_service_commands() -> None:

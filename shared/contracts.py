@@ -58,8 +58,94 @@ class SenderIdentifiers(Contract):
     display_name: str | None = Field(None, description="Name as the channel shows it.")
 
 
+class EmailAttachment(Contract):
+    """An attachment listed by name and size: intake never stores the content inline."""
+
+    filename: str | None = Field(None, description="File name as sent.")
+    content_type: str = Field("application/octet-stream", description="MIME type.")
+    size: int | None = Field(None, ge=0, description="Size in bytes, if known.")
+
+
+class InboundEmail(Contract):
+    """An email already parsed by a mail provider's inbound webhook (JSON form of email)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    from_: str = Field(
+        alias="from",
+        description="The From header: an address, or a name and an address.",
+        examples=["Иван Петров <ivan@example.ru>"],
+    )
+    to: list[str] = Field(default_factory=list, description="Recipients (To).")
+    cc: list[str] = Field(default_factory=list, description="Recipients (Cc).")
+    subject: str = Field("", description="Decoded subject.")
+    text: str | None = Field(None, description="The text/plain body, if any.")
+    html: str | None = Field(None, description="The text/html body, used when there is no text.")
+    message_id: str | None = Field(None, description="Message-ID, with or without <>.")
+    in_reply_to: str | None = Field(None, description="In-Reply-To.")
+    references: list[str] = Field(default_factory=list, description="References, oldest first.")
+    date: datetime | None = Field(None, description="The Date header.")
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Other headers, e.g. Authentication-Results (SPF / DKIM / DMARC verdicts).",
+    )
+    attachments: list[EmailAttachment] = Field(default_factory=list)
+
+
+TranscriptRole = Literal["client", "agent", "system", "other"]
+
+
+class TranscriptTurn(Contract):
+    """One speaker-labelled turn of a phone call transcript."""
+
+    speaker: str = Field(description="Label as the transcription shows it.", examples=["Клиент"])
+    role: TranscriptRole | None = Field(
+        None,
+        description="Who spoke. Without it intake infers the role from the label "
+        "(client / клиент / клієнт / caller / абонент; agent / оператор / менеджер ...).",
+    )
+    text: str = Field(description="What was said in this turn.")
+
+
+class WebForm(Contract):
+    """A web form submission: the fields a contact form usually has, plus any others."""
+
+    name: str | None = Field(None, description="Name the client typed.")
+    email: str | None = Field(None, description="Email the client typed.")
+    phone: str | None = Field(None, description="Phone the client typed.")
+    company: str | None = Field(None, description="Company the client typed.")
+    subject: str | None = Field(None, description="Topic or subject field.")
+    message: str = Field(description="The message field.")
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="Other fields by label (e.g. contract number, page URL).",
+        examples=[{"Номер договора": "17/2024"}],
+    )
+
+
+class SystemNotice(Contract):
+    """An event from another system about a client, e.g. billing's "suspension notice sent"."""
+
+    source: str = Field(description="The system that reports it.", examples=["billing"])
+    event: str = Field(description="What happened.", examples=["suspension_notice_sent"])
+    customer_ref: str | None = Field(None, description="The client's id in that system.")
+    account: str | None = Field(None, description="Account or contract number concerned.")
+    text: str | None = Field(None, description="The human-readable notice, as the client saw it.")
+    occurred_at: datetime | None = Field(None, description="When it happened in that system.")
+    details: dict[str, str | int | float | bool | None] = Field(
+        default_factory=dict, description="Other facts (amounts, due dates, ids)."
+    )
+
+
 class InboundMessage(Contract):
-    """What a publisher sends on `inbound.<channel>`: a raw email source or a text message."""
+    """What a publisher sends on `inbound.<channel>` (or POST /v1/inbound/<channel>).
+
+    One form per channel (docs/intake.md): an email as `raw_email` (RFC 5322 source),
+    `raw_email_base64` (a source with 8-bit bytes of a legacy charset) or `email` (a mail
+    provider's parsed JSON); chat and social as `sender` + `text`; a phone call as
+    `sender` + `transcript` (or speaker-labelled `text`); a web form as `form`; a system
+    notice as `notice`.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -75,17 +161,46 @@ class InboundMessage(Contract):
     raw_email: str | None = Field(
         None, description="Full RFC 5322 source, for channel=email.", examples=["From: ..."]
     )
+    raw_email_base64: str | None = Field(
+        None, description="Full RFC 5322 source, base64: for 8-bit sources in a legacy charset."
+    )
+    email: InboundEmail | None = Field(None, description="A parsed email, for channel=email.")
     sender: SenderIdentifiers | None = Field(None, description="Who wrote, for non-email input.")
     subject: str = Field("", description="Subject, where the channel has one.")
     text: str | None = Field(None, description="Message text, for non-email input.")
+    transcript: list[TranscriptTurn] | None = Field(
+        None, description="Speaker-labelled turns, for channel=phone."
+    )
+    form: WebForm | None = Field(None, description="The submitted form, for channel=web_form.")
+    notice: SystemNotice | None = Field(None, description="The event, for channel=system.")
+    platform: str | None = Field(
+        None, description="Chat or social platform.", examples=["telegram", "instagram"]
+    )
     thread_ref: str | None = Field(None, description="Conversation id on the channel.")
     correlation_id: str | None = Field(None, description="Optional id to follow the message.")
 
     @model_validator(mode="after")
     def _has_content(self) -> InboundMessage:
-        if self.raw_email is None and not (self.text and self.text.strip()):
+        emails = [self.raw_email, self.raw_email_base64, self.email]
+        if sum(e is not None for e in emails) > 1:
+            raise ValueError("give one of raw_email, raw_email_base64 and email")
+        # A raw_email on another channel passes here and is rejected by intake ("needs
+        # text"), as it always was; the structured forms below belong to one channel each.
+        for name, value, channel in (
+            ("email", self.email, "email"),
+            ("raw_email_base64", self.raw_email_base64, "email"),
+            ("transcript", self.transcript, "phone"),
+            ("form", self.form, "web_form"),
+            ("notice", self.notice, "system"),
+        ):
+            if value is not None and self.channel != channel:
+                raise ValueError(f"{name} is for channel={channel}")
+        structured = any(e is not None for e in emails) or self.form or self.notice
+        if self.transcript is not None and not any(t.text.strip() for t in self.transcript):
+            raise ValueError("a transcript needs at least one turn with text")
+        if not structured and not self.transcript and not (self.text and self.text.strip()):
             raise ValueError("an inbound message needs raw_email or a non-empty text")
-        if self.raw_email is None and self.sender is None:
+        if not structured and self.sender is None:
             raise ValueError("a text message needs a sender (email, phone, handle or name)")
         return self
 
@@ -133,6 +248,9 @@ class Evidence(Contract):
     detail: str = Field(description="Human-readable explanation, with ids, not raw data.")
     weight: float = Field(description="Contribution to confidence.")
     source: str = Field(description="Where it came from.", examples=["sender.email", "crm"])
+    customer_id: str | None = Field(
+        None, description="The customer this evidence points at, if any.", examples=["cust-1"]
+    )
 
 
 class ChannelRef(Contract):
@@ -185,6 +303,141 @@ class IdentityVerified(Event):
     identity: Identity
 
 
+# --- crm -------------------------------------------------------------------------------
+# Records of the CRM mirror: what `careline crm import` reads and what the real CRM
+# publishes on `crm.customer.*` / `crm.contact.*` (see docs/crm.md).
+
+ChannelKind = Literal["email", "phone", "handle"]
+DocumentKind = Literal["contract", "invoice", "account", "order"]
+
+
+class CrmChannel(Contract):
+    kind: ChannelKind = Field(examples=["email"])
+    address: str = Field(description="Email, phone (any format; stored E.164) or handle.")
+    verified: bool = Field(False, description="Whether the client proved it owns the channel.")
+    source: str = Field("crm", description="Who put it on file.", examples=["crm", "confirmation"])
+
+
+class CrmAccountManager(Contract):
+    id: str
+    name: str
+    email: str
+    phone: str | None = None
+    handle: str | None = None
+    deputy_id: str | None = Field(None, description="Account manager who stands in.")
+
+
+class CrmDocument(Contract):
+    kind: DocumentKind = Field(examples=["invoice"])
+    number: str = Field(description="As the CRM writes it.", examples=["4512", "Д-2021/17"])
+    status: str = Field("active", examples=["active", "paid", "closed"])
+    amount: str | None = Field(None, description="Decimal amount, as text.", examples=["1250.00"])
+    currency: str | None = Field(None, examples=["RUB"])
+
+
+class CrmCustomer(Contract):
+    id: str
+    name: str
+    tier: str = Field("standard", examples=["gold"])
+    value: str | None = Field(None, description="Annual value, decimal as text.")
+    status: Literal["active", "inactive"] = "active"
+    account_manager_id: str | None = None
+    domains: list[str] | None = Field(
+        None, description="Corporate mail domains; null keeps those on file, [] clears them."
+    )
+    documents: list[CrmDocument] | None = Field(
+        None, description="Contracts, invoices, account numbers; null keeps those on file."
+    )
+
+
+class CrmContact(Contract):
+    id: str
+    customer_id: str
+    name: str
+    role: str = ""
+    channels: list[CrmChannel] = Field(
+        default_factory=list,
+        description="The CRM's channels of the contact (replace those the CRM put on file; "
+        "channels confirmed through Careline are kept).",
+    )
+
+
+class CrmEvent(Contract):
+    """A change published by the real CRM; applied only if newer than what is on file."""
+
+    schema_version: int = Field(SCHEMA_VERSION, description="Version of this contract.")
+    event_id: uuid.UUID = Field(description="Unique id; also its JetStream Nats-Msg-Id.")
+    occurred_at: datetime = Field(description="When the CRM made the change.")
+
+
+class CustomerUpserted(CrmEvent):
+    """On `crm.customer.upserted`: a customer created or changed."""
+
+    customer: CrmCustomer
+    account_manager: CrmAccountManager | None = Field(
+        None, description="The customer's account manager, upserted with it."
+    )
+
+
+class CustomerRemoved(CrmEvent):
+    """On `crm.customer.removed`: the customer no longer counts for identity."""
+
+    customer_id: str
+
+
+class ContactUpserted(CrmEvent):
+    """On `crm.contact.upserted`: a contact and its channels created or changed."""
+
+    contact: CrmContact
+
+
+class ContactRemoved(CrmEvent):
+    """On `crm.contact.removed`."""
+
+    contact_id: str
+
+
+class ChannelConfirmed(Event):
+    """Published by verifier on `crm.channel.confirmed`: a probable sender's address is now a
+    verified channel. `message_id` is the message that started the confirmation, so replies
+    held for it can be released to the address."""
+
+    confirmation_id: uuid.UUID
+    customer_id: str
+    contact_id: str
+    channel: ChannelRef
+    via: Literal["reply", "link"] = Field(description="A reply with the code, or the link.")
+    confirmed_at: datetime
+
+
+class ConfirmationDenied(Event):
+    """Published by verifier on `crm.confirmation.denied`: the registered channel answered
+    that the request was not theirs. `message_id` is the message that started it."""
+
+    confirmation_id: uuid.UUID
+    customer_id: str
+    denied_at: datetime
+
+
+class ConfirmChannel(Contract):
+    """Request on `crm.confirm` (request-reply): follow a signed confirmation link."""
+
+    token: str = Field(description="The token of the link.")
+
+
+ConfirmationOutcomeKind = Literal[
+    "confirmed", "already_confirmed", "denied", "expired", "invalid", "unknown"
+]
+
+
+class ConfirmationOutcome(Contract):
+    """Reply on `crm.confirm`; `detail` is safe to show to whoever followed the link."""
+
+    outcome: ConfirmationOutcomeKind
+    confirmation_id: uuid.UUID | None = None
+    detail: str
+
+
 # --- escalation ----------------------------------------------------------------------
 
 
@@ -217,13 +470,109 @@ class EscalationChanged(Event):
     ack_deadline: datetime
 
 
+EscalationAction = Literal["acknowledged", "resolved", "reassigned", "escalated"]
+EscalationStatus = Literal["open", "resolved"]
+
+
+class EscalationActed(Event):
+    """Published by escalator on `escalation.acknowledged`, `escalation.resolved`,
+    `escalation.reassigned` and `escalation.escalated`: one lifecycle step and who took it.
+    `message_id` and `correlation_id` are those of the message that opened the escalation."""
+
+    escalation_id: uuid.UUID
+    action: EscalationAction
+    kind: str = Field(examples=["legal"])
+    severity: Severity
+    status: EscalationStatus = Field(description="Status after the step.")
+    level: int = Field(ge=1, description="Escalation level after the step (1: the rule's roles).")
+    actor: str = Field(
+        description="Who acted: the staff address, or `escalator` for a climb on a missed "
+        "acknowledgement deadline.",
+        examples=["legal@careline.example"],
+    )
+    actor_role: str = Field(examples=["legal", "escalator"])
+    note: str | None = Field(None, description="Resolution or reassignment note.")
+    roles: list[str] = Field(
+        default_factory=list, description="Roles notified by this step (escalated, reassigned)."
+    )
+    ack_deadline: datetime | None = Field(
+        None, description="The acknowledgement deadline now running, if any."
+    )
+
+
+class EscalationCommand(Contract):
+    """A staff action, requested on `escalation.cmd.*` (core NATS request-reply)."""
+
+    command_id: uuid.UUID = Field(
+        description="Idempotency key: a retried request gets the first answer again."
+    )
+    escalation_id: uuid.UUID
+    actor: str = Field(
+        description="Address the actor was notified at (email or `webhook:NAME`); only "
+        "notified roles may act.",
+        examples=["legal@careline.example"],
+    )
+    actor_role: str | None = Field(
+        None, description="Role the actor was notified as; any of the address's roles if absent."
+    )
+
+
+class AcknowledgeEscalation(EscalationCommand):
+    """On `escalation.cmd.acknowledge`: the actor has it; deadlines stop climbing."""
+
+
+class ResolveEscalation(EscalationCommand):
+    """On `escalation.cmd.resolve`: closed with a note; a new message opens a new one."""
+
+    note: str = Field(min_length=1, description="What was done: the outcome, for the record.")
+
+
+class ReassignEscalation(EscalationCommand):
+    """On `escalation.cmd.reassign`: hand it to another role (notified, with a new deadline)."""
+
+    to_role: str = Field(examples=["billing"])
+    to_address: str | None = Field(
+        None, description="Address of the new role; the policy's address of the role if absent."
+    )
+    note: str | None = None
+
+
+EscalationCommandOutcome = Literal[
+    "acknowledged",
+    "resolved",
+    "reassigned",
+    "already_acknowledged",
+    "already_resolved",
+    "not_found",
+    "forbidden",
+    "invalid",
+]
+
+
+class EscalationCommandResult(Contract):
+    """Reply on `escalation.cmd.*`; `detail` is safe to show to the actor."""
+
+    outcome: EscalationCommandOutcome
+    escalation_id: uuid.UUID | None = Field(
+        None, description="None when the request was unreadable."
+    )
+    status: EscalationStatus | None = Field(None, description="Status after the command.")
+    level: int | None = None
+    detail: str
+
+
 # --- notification --------------------------------------------------------------------
 
 NotificationKind = Literal[
     "identity_confirmation",
     "unknown_sender_explanation",
     "manager_escalation",
+    "service_failure_notice",
+    "billing_dispute_ack",
+    "legal_notice",
+    "re_escalation",
 ]
+NotificationChannel = Literal["email", "webhook"]
 
 
 class SendNotification(Event):
@@ -232,8 +581,10 @@ class SendNotification(Event):
     notification_id: uuid.UUID = Field(description="Idempotency key of this delivery.")
     escalation_id: uuid.UUID | None = None
     kind: NotificationKind
-    channel: Literal["email"] = "email"
-    recipient: str = Field(description="Address to deliver to.")
+    channel: NotificationChannel = Field(
+        "email", description="`email` (an address) or `webhook` (a configured endpoint name)."
+    )
+    recipient: str = Field(description="Address (or webhook endpoint name) to deliver to.")
     recipient_role: str = Field(examples=["client", "account_manager", "legal"])
     recipient_verified: bool = Field(description="Whether the CRM lists the address as verified.")
     content_class: Disclosure = Field(
@@ -242,6 +593,15 @@ class SendNotification(Event):
     language: Language = "en"
     reply_to_external_id: str | None = Field(None, description="Message-ID to thread with.")
     data: dict[str, Any] = Field(default_factory=dict, description="Template variables.")
+    severity: Severity | None = Field(
+        None, description="Severity of the escalation; P1/P2 are urgent and skip quiet hours."
+    )
+    recipient_timezone: str | None = Field(
+        None,
+        description="IANA time zone of a client recipient, for quiet hours "
+        "(the notifier's default client zone when absent).",
+        examples=["Europe/Kyiv"],
+    )
 
 
 class NotificationDelivered(Event):
@@ -251,6 +611,12 @@ class NotificationDelivered(Event):
     kind: NotificationKind
     recipient_role: str
     provider_message_id: str
+    attempts: int = Field(1, description="Delivery attempts it took, crashed ones included.")
+    idempotency_key: str | None = Field(
+        None,
+        description="Message-ID / Idempotency-Key the delivery carried; a re-send after a "
+        "crash carries the same one, so the receiver can drop the copy.",
+    )
 
 
 class NotificationFailed(Event):
@@ -260,6 +626,10 @@ class NotificationFailed(Event):
     kind: NotificationKind
     recipient_role: str
     reason: str
+    attempts: int = Field(0, description="Delivery attempts made (0: refused before sending).")
+    permanent: bool = Field(
+        True, description="False when temporary failures exhausted the retries."
+    )
 
 
 # --- dead letters --------------------------------------------------------------------

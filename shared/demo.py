@@ -18,6 +18,7 @@ from typing import Any
 import nats
 import yaml
 
+from shared.broker import connect
 from shared.contracts import (
     EscalationChanged,
     IdentityVerified,
@@ -26,7 +27,10 @@ from shared.contracts import (
     NotificationFailed,
     SendNotification,
 )
+from shared.settings import CarelineSettings
 from shared.subjects import (
+    ESCALATION_OPENED,
+    ESCALATION_UPDATED,
     MESSAGE_VERIFIED,
     NOTIFY_FAILED,
     NOTIFY_REQUEST,
@@ -71,7 +75,7 @@ class Observer:
             subject = msg.subject
             if subject == MESSAGE_VERIFIED:
                 outcome.verified = IdentityVerified.model_validate(data)
-            elif subject.startswith("escalation."):
+            elif subject in (ESCALATION_OPENED, ESCALATION_UPDATED):
                 event = EscalationChanged.model_validate(data)
                 if event.event_id not in {e.event_id for e in outcome.escalations}:
                     outcome.escalations.append(event)
@@ -89,7 +93,8 @@ class Observer:
 
         for subject in (
             MESSAGE_VERIFIED,
-            "escalation.>",
+            ESCALATION_OPENED,
+            ESCALATION_UPDATED,
             NOTIFY_REQUEST,
             NOTIFY_SENT,
             NOTIFY_FAILED,
@@ -140,9 +145,11 @@ def tagged(raw: dict[str, Any], run_tag: str) -> InboundMessage:
 Report = list[tuple[dict[str, Any], list[Outcome]]]
 
 
-async def run_demo(nats_url: str, timeout: float = 60.0, run_tag: str | None = None) -> Report:
+async def run_demo(
+    settings: CarelineSettings, timeout: float = 60.0, run_tag: str | None = None
+) -> Report:
     run_tag = run_tag or format(time.time_ns() // 1_000_000, "x")
-    nc = await nats.connect(nats_url)
+    nc = await connect(settings)
     observer = Observer()
     await observer.attach(nc)
     try:

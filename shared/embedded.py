@@ -315,3 +315,103 @@ class Supervisor:
 
     def first_dead(self) -> ManagedProcess | None:
         return next((p for p in self.processes if not p.alive()), None)
+
+
+# --- A NATS cluster on loopback, from the same configuration files as deploy/nats -------
+
+NATS_CONFIG_DIR = Path(__file__).resolve().parent.parent / "deploy" / "nats"
+
+
+@dataclass(frozen=True)
+class NatsNode:
+    """One node of a local cluster: its name and loopback ports."""
+
+    name: str
+    port: int
+    cluster_port: int
+    monitor_port: int
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+
+def nats_cluster_nodes(size: int = 3) -> list[NatsNode]:
+    return [
+        NatsNode(f"nats-{i}", free_port(), free_port(), free_port()) for i in range(1, size + 1)
+    ]
+
+
+def nats_node_env(node: NatsNode, nodes: Sequence[NatsNode], store_dir: Path) -> dict[str, str]:
+    """The variables deploy/nats/server.conf reads, for a node on loopback."""
+    routes = ", ".join(f"nats://127.0.0.1:{n.cluster_port}" for n in nodes)
+    return {
+        "NATS_SERVER_NAME": node.name,
+        "NATS_HOST": "127.0.0.1",
+        "NATS_PORT": str(node.port),
+        "NATS_HTTP_PORT": str(node.monitor_port),
+        "NATS_CLUSTER_PORT": str(node.cluster_port),
+        "NATS_ROUTES": f"[{routes}]",
+        "NATS_STORE_DIR": str(store_dir),
+    }
+
+
+def nats_healthy(monitor_port: int) -> bool:
+    """/healthz answers 200 once the node serves clients and its JetStream is current."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{monitor_port}/healthz", timeout=1) as r:
+            return bool(r.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start_nats_node(
+    node: NatsNode,
+    nodes: Sequence[NatsNode],
+    data_dir: Path,
+    log_dir: Path,
+    secrets: dict[str, str],
+    config: Path = NATS_CONFIG_DIR / "nats.conf",
+) -> ManagedProcess:
+    """One cluster node running `config` with its variables; does not wait for health.
+
+    `secrets` are the remaining variables of the configuration (users' passwords, TLS
+    files). The data directory is kept, so a restarted node rejoins with its data.
+    """
+    store = data_dir / node.name
+    store.mkdir(parents=True, exist_ok=True)
+    env = {"PATH": os.environ.get("PATH", ""), **secrets, **nats_node_env(node, nodes, store)}
+    return ManagedProcess.spawn(
+        node.name,
+        [_bin("nats-server"), "-c", str(config)],
+        log_dir / f"{node.name}.log",
+        env=env,
+        where=f"{node.url} (monitor http://127.0.0.1:{node.monitor_port})",
+    )
+
+
+def wait_nats_healthy(node: NatsNode, proc: ManagedProcess, timeout: float = 30) -> None:
+    wait_until(lambda: nats_healthy(node.monitor_port), timeout, node.name, proc)
+
+
+def start_nats_cluster(
+    nodes: Sequence[NatsNode],
+    data_dir: Path,
+    log_dir: Path,
+    secrets: dict[str, str],
+    config: Path = NATS_CONFIG_DIR / "nats.conf",
+    timeout: float = 30,
+) -> list[ManagedProcess]:
+    """All nodes at once (a node is healthy only with a quorum), then wait for each."""
+    procs = [start_nats_node(n, nodes, data_dir, log_dir, secrets, config) for n in nodes]
+    try:
+        for node, proc in zip(nodes, procs, strict=True):
+            wait_nats_healthy(node, proc, timeout)
+    except BaseException:
+        for proc in procs:
+            proc.stop()
+        raise
+    return procs

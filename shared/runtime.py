@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import sys
 import time
@@ -15,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.broker import ensure_streams
+from shared.broker import connect, ensure_streams
 from shared.embedded import (
     ManagedProcess,
     Supervisor,
@@ -26,7 +27,13 @@ from shared.embedded import (
     start_smtp_sink,
 )
 from shared.migrate import upgrade
-from shared.settings import DEFAULT_NATS_PORT, DEFAULT_PG_PORT, DEFAULT_SMTP_PORT
+from shared.settings import (
+    DEFAULT_HTTP_PORTS,
+    DEFAULT_NATS_PORT,
+    DEFAULT_PG_PORT,
+    DEFAULT_SMTP_PORT,
+    CarelineSettings,
+)
 
 SERVICES = ("intake", "verifier", "escalator", "notifier")
 
@@ -39,6 +46,7 @@ class Stack:
     supervisor: Supervisor = field(default_factory=Supervisor)
     env: dict[str, str] = field(default_factory=dict)
     embedded: list[str] = field(default_factory=list)
+    http_ports: dict[str, int] = field(default_factory=dict)
 
     @property
     def mail_dir(self) -> Path:
@@ -111,9 +119,38 @@ def start_servers(
     return stack
 
 
+def http_port_of(name: str, environ: Mapping[str, str]) -> int:
+    """CARELINE_<NAME>_HTTP_PORT, else the service's default (18081 intake ... 18084)."""
+    key = f"CARELINE_{name.upper()}_HTTP_PORT"
+    return _free(int(environ.get(key, DEFAULT_HTTP_PORTS[name])), f"{name} HTTP server")
+
+
 def start_services(stack: Stack, environ: Mapping[str, str], demo_crm: bool) -> None:
     for name in SERVICES:
+        stack.http_ports[name] = http_port_of(name, environ)
+    # The embedded default turns the confirmation loop on with a secret kept under var/;
+    # production sets CARELINE_CONFIRMATION_SECRET (and the public link base) itself.
+    if not environ.get("CARELINE_CONFIRMATION_SECRET"):
+        stack.env["CARELINE_CONFIRMATION_SECRET"] = local_secret(
+            stack.var_dir / "secrets" / "confirmation.key"
+        )
+    if not environ.get("VERIFIER_CONFIRMATION_BASE_URL"):
+        stack.env["VERIFIER_CONFIRMATION_BASE_URL"] = (
+            f"http://127.0.0.1:{stack.http_ports['verifier']}"
+        )
+    for name in SERVICES:
         stack.supervisor.add(spawn_service(stack, name, environ, demo_crm))
+
+
+def local_secret(path: Path) -> str:
+    """A random secret created once and reused, readable only by its owner."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    path.touch(mode=0o600)
+    path.write_text(value, encoding="utf-8")
+    return value
 
 
 def spawn_service(
@@ -121,6 +158,9 @@ def spawn_service(
 ) -> ManagedProcess:
     """One service as its own OS process, the way a container would run it."""
     env = {**environ, **stack.env, "PYTHONUNBUFFERED": "1"}
+    port = stack.http_ports.get(name) or http_port_of(name, environ)
+    stack.http_ports[name] = port
+    env["CARELINE_HTTP_PORT"] = str(port)
     if demo_crm:
         env["CARELINE_DEMO_CRM"] = "1"
     argv = [
@@ -137,17 +177,16 @@ def spawn_service(
         stack.log_dir / f"{name}.log",
         env=env,
         stop_signal=signal.SIGINT,  # FastStream's graceful shutdown
-        where=f"log {stack.log_dir / (name + '.log')}",
+        where=f"http://127.0.0.1:{port}  log {stack.log_dir / (name + '.log')}",
         cwd=Path(__file__).resolve().parent.parent,
     )
 
 
 def wait_ready(stack: Stack, timeout: float = 60.0) -> None:
-    """Services are ready when each durable consumer exists on the server."""
-    import nats
+    """Services are ready when each durable consumer exists and each answers /health/ready."""
 
     async def consumers_present() -> bool:
-        nc = await nats.connect(stack.env["NATS_URL"])
+        nc = await connect(CarelineSettings(), stack.env["NATS_URL"])
         try:
             js = nc.jetstream()
             names = set()
@@ -158,12 +197,23 @@ def wait_ready(stack: Stack, timeout: float = 60.0) -> None:
         finally:
             await nc.close()
 
+    def http_ready() -> bool:
+        import httpx
+
+        for port in stack.http_ports.values():
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=3).status_code != 200:
+                    return False
+            except httpx.HTTPError:
+                return False
+        return True
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         dead = stack.supervisor.first_dead()
         if dead:
             raise RuntimeError(f"{dead.name} exited; see {dead.log_path}")
-        if asyncio.run(consumers_present()):
+        if asyncio.run(consumers_present()) and http_ready():
             return
         time.sleep(0.3)
     raise TimeoutError("services did not subscribe in time; see the logs under var/logs")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Embedded defaults: where `careline up` puts its servers when nothing is configured.
@@ -13,6 +13,9 @@ DEFAULT_PG_PORT = 15432
 DEFAULT_SMTP_PORT = 12525
 DEFAULT_NATS_URL = f"nats://127.0.0.1:{DEFAULT_NATS_PORT}"
 DEFAULT_DATABASE_URL = f"postgresql+asyncpg://careline@127.0.0.1:{DEFAULT_PG_PORT}/careline"
+# Each service's HTTP port (health, and intake's POST /v1/inbound/{channel}) when
+# CARELINE_HTTP_PORT is not set.
+DEFAULT_HTTP_PORTS = {"intake": 18081, "verifier": 18082, "escalator": 18083, "notifier": 18084}
 
 
 class CarelineSettings(BaseSettings):
@@ -27,7 +30,48 @@ class CarelineSettings(BaseSettings):
     max_deliver: int = Field(5, validation_alias="CARELINE_MAX_DELIVER", ge=1)
     ack_wait_seconds: float = Field(30.0, validation_alias="CARELINE_ACK_WAIT", gt=0)
     retry_backoff_seconds: float = Field(1.0, validation_alias="CARELINE_RETRY_BACKOFF", ge=0)
+    # Messages a service handles at once: handlers wait on the database most of the time,
+    # and idempotency keys plus advisory locks make concurrent handling safe.
+    consumer_workers: int = Field(8, validation_alias="CARELINE_CONSUMER_WORKERS", ge=1)
     otlp_endpoint: str | None = Field(None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    # HTTP server of the service: loopback unless told otherwise (a container sets 0.0.0.0);
+    # no port means the service's entry in DEFAULT_HTTP_PORTS.
+    http_host: str = Field("127.0.0.1", validation_alias="CARELINE_HTTP_HOST")
+    http_port: int | None = Field(None, validation_alias="CARELINE_HTTP_PORT", ge=0, le=65535)
+    # NATS credentials (deploy/nats/auth.conf gives each service its own user): a user and
+    # password, or a creds file (JWT and seed) for operator-mode servers; none when embedded.
+    nats_user: str | None = Field(None, validation_alias="NATS_USER")
+    nats_password: SecretStr | None = Field(None, validation_alias="NATS_PASSWORD")
+    nats_creds: Path | None = Field(None, validation_alias="NATS_CREDS")
+    # Replies (JetStream acks, pulled messages) arrive under this prefix; a user may only
+    # subscribe to its own, so services cannot read each other's deliveries.
+    # Default: _INBOX.<NATS_USER> with a user, else _INBOX.
+    nats_inbox_prefix: str | None = Field(None, validation_alias="NATS_INBOX_PREFIX")
+    # TLS to NATS: a CA to trust (or tls:// URLs with the system CAs); cert and key for mTLS.
+    nats_tls_ca: Path | None = Field(None, validation_alias="NATS_TLS_CA")
+    nats_tls_cert: Path | None = Field(None, validation_alias="NATS_TLS_CERT")
+    nats_tls_key: Path | None = Field(None, validation_alias="NATS_TLS_KEY")
+    # Profile of shared/data/streams.yaml the streams are ensured with (replicas).
+    stream_profile: str = Field("embedded", validation_alias="CARELINE_STREAM_PROFILE")
+
+    @model_validator(mode="after")
+    def _nats_credentials_complete(self) -> CarelineSettings:
+        if (self.nats_user is None) != (self.nats_password is None):
+            raise ValueError("NATS_USER and NATS_PASSWORD must be set together")
+        if self.nats_user is not None and self.nats_creds is not None:
+            raise ValueError("set either NATS_USER/NATS_PASSWORD or NATS_CREDS, not both")
+        if (self.nats_tls_cert is None) != (self.nats_tls_key is None):
+            raise ValueError("NATS_TLS_CERT and NATS_TLS_KEY must be set together")
+        return self
+
+    @property
+    def inbox_prefix(self) -> str:
+        if self.nats_inbox_prefix:
+            return self.nats_inbox_prefix
+        return f"_INBOX.{self.nats_user}" if self.nats_user else "_INBOX"
+
+    def http_port_of(self, service: str) -> int:
+        return self.http_port if self.http_port is not None else DEFAULT_HTTP_PORTS[service]
 
     @property
     def trace_dir(self) -> Path:

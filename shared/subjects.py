@@ -14,9 +14,28 @@ MESSAGE_NORMALIZED = "message.normalized"
 MESSAGE_VERIFIED = "message.verified"
 ESCALATION_OPENED = "escalation.opened"
 ESCALATION_UPDATED = "escalation.updated"
+# Lifecycle events (in CARELINE_ESCALATIONS) and staff commands (core NATS request-reply,
+# outside every stream, so a request gets the escalator's answer, not a JetStream PubAck).
+ESCALATION_ACKNOWLEDGED = "escalation.acknowledged"
+ESCALATION_RESOLVED = "escalation.resolved"
+ESCALATION_REASSIGNED = "escalation.reassigned"
+ESCALATION_ESCALATED = "escalation.escalated"
+ESCALATION_REOPENED = "escalation.reopened"
+ESCALATION_CMD_ACKNOWLEDGE = "escalation.cmd.acknowledge"
+ESCALATION_CMD_RESOLVE = "escalation.cmd.resolve"
+ESCALATION_CMD_REASSIGN = "escalation.cmd.reassign"
 NOTIFY_REQUEST = "notify.request"
 NOTIFY_SENT = "notify.sent"
 NOTIFY_FAILED = "notify.failed"
+# CRM: changes published by the real CRM, and what the verifier's confirmation loop decides.
+CRM_CUSTOMER_UPSERTED = "crm.customer.upserted"
+CRM_CUSTOMER_REMOVED = "crm.customer.removed"
+CRM_CONTACT_UPSERTED = "crm.contact.upserted"
+CRM_CONTACT_REMOVED = "crm.contact.removed"
+CRM_CHANNEL_CONFIRMED = "crm.channel.confirmed"
+CRM_CONFIRMATION_DENIED = "crm.confirmation.denied"
+# Request-reply (core NATS): follow a signed confirmation link.
+CRM_CONFIRM = "crm.confirm"
 
 
 def inbound(channel: str) -> str:
