@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
-from faststream import FastStream
+from datetime import datetime
 
-from shared.app import build_service_app, utc_now
+from shared.app import ServiceApp, build_service_app, utc_now
+from shared.contracts import InboundMessage, MessageNormalized
 from shared.settings import CarelineSettings
 
+from .api import inbound_routes, nats_publisher
+from .entities import load_document_patterns
 from .handlers import register
-from .service import IntakeService
+from .service import IntakeService, normalized_event
+from .settings import IntakeSettings
 
 
-def build_app(settings: CarelineSettings | None = None) -> FastStream:
-    settings = settings or CarelineSettings()
+def build_app(settings: CarelineSettings | None = None) -> ServiceApp:
+    # Shared settings given (as the tests do) still take intake's own from the environment.
+    intake = settings if isinstance(settings, IntakeSettings) else IntakeSettings()
+    settings = settings or intake
+    documents = load_document_patterns(intake.entities_path)  # a broken file fails at start
+
+    def normalize(inbound: InboundMessage, now: datetime) -> MessageNormalized:
+        return normalized_event(inbound, now, documents)
+
     return build_service_app(
         "intake",
         settings,
-        lambda broker, db: register(broker, IntakeService(db, utc_now), settings),
+        lambda broker, db: register(broker, IntakeService(db, utc_now, normalize), settings),
         "Normalizes what clients write on any channel into message.normalized.",
+        http_routes=lambda broker, db: inbound_routes(
+            intake.http_tokens,
+            intake.http_max_body_bytes,
+            normalize,
+            nats_publisher(broker),
+            utc_now,
+        ),
     )

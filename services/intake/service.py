@@ -13,10 +13,13 @@ from shared.subjects import MESSAGE_NORMALIZED
 
 from .adapters import SqlMessageStore, processed
 from .domain import normalize
+from .entities import DocumentPattern
 
 
-def normalized_event(inbound: InboundMessage, now: datetime) -> MessageNormalized:
-    parts = normalize(inbound)
+def normalized_event(
+    inbound: InboundMessage, now: datetime, documents: tuple[DocumentPattern, ...] | None = None
+) -> MessageNormalized:
+    parts = normalize(inbound, documents)
     message_id = derived_id("message", parts.channel, parts.external_id)
     return MessageNormalized(
         event_id=derived_id("normalized", message_id),
@@ -41,9 +44,15 @@ def normalized_event(inbound: InboundMessage, now: datetime) -> MessageNormalize
 
 
 class IntakeService:
-    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], datetime],
+        normalize: Callable[[InboundMessage, datetime], MessageNormalized] = normalized_event,
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.normalize = normalize
 
     async def accept(self, inbound: InboundMessage, subject_channel: str) -> list[Outgoing]:
         if inbound.channel != subject_channel:
@@ -51,7 +60,7 @@ class IntakeService:
                 f"payload channel {inbound.channel!r} does not match subject channel "
                 f"{subject_channel!r}"
             )
-        event = normalized_event(inbound, self.clock())
+        event = self.normalize(inbound, self.clock())
         key = str(event.message_id)
         async with self.db.transaction() as session:
             await lock_key(session, f"intake:{key}")

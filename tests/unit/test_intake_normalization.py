@@ -380,6 +380,7 @@ def test_gmail_ukrainian_base64_reply_fixture() -> None:
     assert [(e.kind, e.value) for e in result.entities] == [
         ("invoice", "77"),
         ("money", "500 UAH"),
+        ("date", "day:-1"),
         ("phone", "+380671234567"),
     ]
 
