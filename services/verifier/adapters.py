@@ -1,10 +1,13 @@
-"""The CRM mirror (schema `crm`): tables, the directory the verifier reads, the importer."""
+"""The CRM mirror (schema `crm`): its tables and the directory the verifier reads.
+
+Every lookup takes all the keys of one message at once, so a message costs the same few
+queries however many identifiers, numbers and names it carries (no N+1).
+"""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -12,21 +15,25 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
-    Float,
     ForeignKey,
     MetaData,
+    Numeric,
     String,
     Table,
     select,
+    tuple_,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
+from sqlalchemy import Float as SqlFloat
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import ChannelRef, CustomerRef, Identity, StaffRef
 from shared.outbox import processed_table
 
-from .domain import ChannelMatch, CustomerFacts
+from .domain import ChannelMatch, CompanyOnFile, CustomerFacts, DocumentMatch, PersonOnFile
+from .ports import ChannelHit
 
+TZ = DateTime(timezone=True)
 metadata = MetaData(schema="crm")
 account_managers = Table(
     "account_managers",
@@ -35,7 +42,9 @@ account_managers = Table(
     Column("name", String, nullable=False),
     Column("email", String, nullable=False),
     Column("phone", String),
+    Column("handle", String),
     Column("deputy_id", String),
+    Column("updated_at", TZ),
 )
 customers = Table(
     "customers",
@@ -43,8 +52,12 @@ customers = Table(
     Column("id", String, primary_key=True),
     Column("name", String, nullable=False),
     Column("tier", String, nullable=False),
+    Column("value", Numeric(18, 2)),
     Column("status", String, nullable=False),
     Column("account_manager_id", String, ForeignKey("crm.account_managers.id")),
+    Column("name_keys", ARRAY(String)),
+    Column("updated_at", TZ),
+    Column("removed_at", TZ),
 )
 contacts = Table(
     "contacts",
@@ -53,6 +66,9 @@ contacts = Table(
     Column("customer_id", String, ForeignKey("crm.customers.id"), nullable=False),
     Column("name", String, nullable=False),
     Column("role", String, nullable=False),
+    Column("name_keys", ARRAY(String)),
+    Column("updated_at", TZ),
+    Column("removed_at", TZ),
 )
 contact_channels = Table(
     "contact_channels",
@@ -61,8 +77,10 @@ contact_channels = Table(
     Column("contact_id", String, ForeignKey("crm.contacts.id"), nullable=False),
     Column("kind", String, nullable=False),
     Column("address", String, nullable=False),
+    Column("match_key", String),
     Column("verified", Boolean, nullable=False),
     Column("source", String, nullable=False),
+    Column("added_at", TZ),
 )
 domains = Table(
     "domains",
@@ -70,89 +88,196 @@ domains = Table(
     Column("domain", String, primary_key=True),
     Column("customer_id", String, ForeignKey("crm.customers.id"), primary_key=True),
 )
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("customer_id", String, ForeignKey("crm.customers.id"), nullable=False),
+    Column("kind", String, nullable=False),
+    Column("number", String, nullable=False),
+    Column("number_key", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("amount", Numeric(18, 2)),
+    Column("currency", String),
+    Column("updated_at", TZ),
+)
 identity_decisions = Table(
     "identity_decisions",
     metadata,
     Column("message_id", UUID(as_uuid=True), primary_key=True),
     Column("status", String, nullable=False),
-    Column("confidence", Float, nullable=False),
+    Column("confidence", SqlFloat, nullable=False),
     Column("customer_id", String),
+    Column("contact_id", String),
+    Column("disclosure", String),
+    Column("confirmation_id", UUID(as_uuid=True)),
     Column("evidence", JSONB, nullable=False),
-    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", TZ, nullable=False),
+)
+confirmations = Table(
+    "confirmations",
+    metadata,
+    Column("confirmation_id", UUID(as_uuid=True), primary_key=True),
+    Column("message_id", UUID(as_uuid=True), nullable=False),
+    Column("correlation_id", String, nullable=False),
+    Column("customer_id", String, ForeignKey("crm.customers.id"), nullable=False),
+    Column("contact_id", String),
+    Column("channel_kind", String, nullable=False),
+    Column("channel_address", String, nullable=False),
+    Column("match_key", String, nullable=False),
+    Column("claimed_name", String),
+    Column("code", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("requested_at", TZ, nullable=False),
+    Column("expires_at", TZ, nullable=False),
+    Column("resolved_at", TZ),
+    Column("resolved_via", String),
+    Column("resolved_by_message_id", UUID(as_uuid=True)),
+    Column("linked_contact_id", String),
+)
+confirmation_log = Table(
+    "confirmation_log",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("confirmation_id", UUID(as_uuid=True)),
+    Column("entry", String, nullable=False),
+    Column("detail", JSONB, nullable=False),
+    Column("at", TZ, nullable=False),
 )
 processed = processed_table(metadata)
 
+_ACTIVE_CUSTOMER = (customers.c.status == "active", customers.c.removed_at.is_(None))
+
 
 class SqlCrmDirectory:
+    """The Postgres mirror as a CrmDirectory: one query per kind of lookup."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def channel_matches(self, kind: str, address: str) -> list[ChannelMatch]:
+    async def channels_on_file(self, keys: Sequence[tuple[str, str]]) -> list[ChannelHit]:
+        if not keys:
+            return []
         rows = await self.session.execute(
             select(
+                contact_channels.c.kind,
+                contact_channels.c.match_key,
                 contacts.c.customer_id,
                 contacts.c.id,
                 contacts.c.name,
-                contact_channels.c.kind,
                 contact_channels.c.verified,
             )
             .join(contacts, contacts.c.id == contact_channels.c.contact_id)
             .join(customers, customers.c.id == contacts.c.customer_id)
             .where(
-                contact_channels.c.kind == kind,
-                contact_channels.c.address == address,
-                customers.c.status == "active",
+                tuple_(contact_channels.c.kind, contact_channels.c.match_key).in_(list(keys)),
+                contacts.c.removed_at.is_(None),
+                *_ACTIVE_CUSTOMER,
             )
+            .order_by(contacts.c.customer_id, contacts.c.id)
         )
-        return [ChannelMatch(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        return [
+            ChannelHit(kind, key, ChannelMatch(cid, ctid, name, kind, verified))
+            for kind, key, cid, ctid, name, verified in rows
+        ]
 
     async def customers_with_domain(self, domain: str) -> list[str]:
         rows = await self.session.scalars(
             select(domains.c.customer_id)
             .join(customers, customers.c.id == domains.c.customer_id)
-            .where(domains.c.domain == domain, customers.c.status == "active")
+            .where(domains.c.domain == domain, *_ACTIVE_CUSTOMER)
             .order_by(domains.c.customer_id)
         )
         return list(rows)
 
-    async def customer_facts(self, customer_id: str) -> CustomerFacts | None:
-        row = (
-            (
-                await self.session.execute(
-                    select(
-                        customers,
-                        account_managers.c.name.label("am_name"),
-                        account_managers.c.email.label("am_email"),
-                    )
-                    .outerjoin(
-                        account_managers, account_managers.c.id == customers.c.account_manager_id
-                    )
-                    .where(customers.c.id == customer_id)
-                )
+    async def documents_on_file(self, refs: Sequence[tuple[str, str]]) -> list[DocumentMatch]:
+        if not refs:
+            return []
+        rows = await self.session.execute(
+            select(documents.c.customer_id, documents.c.kind, documents.c.number)
+            .join(customers, customers.c.id == documents.c.customer_id)
+            .where(
+                tuple_(documents.c.kind, documents.c.number_key).in_(list(refs)),
+                *_ACTIVE_CUSTOMER,
             )
-            .mappings()
-            .first()
+            .order_by(documents.c.customer_id, documents.c.id)
         )
-        if row is None:
-            return None
+        return [DocumentMatch(cid, kind, number) for cid, kind, number in rows]
+
+    async def name_candidates(
+        self, keys: Sequence[str], limit: int
+    ) -> tuple[list[PersonOnFile], list[CompanyOnFile]]:
+        if not keys:
+            return [], []
+        people = await self.session.execute(
+            select(contacts.c.customer_id, contacts.c.id, contacts.c.name)
+            .join(customers, customers.c.id == contacts.c.customer_id)
+            .where(
+                contacts.c.name_keys.overlap(list(keys)),
+                contacts.c.removed_at.is_(None),
+                *_ACTIVE_CUSTOMER,
+            )
+            .order_by(contacts.c.id)
+            .limit(limit)
+        )
+        companies = await self.session.execute(
+            select(customers.c.id, customers.c.name)
+            .where(customers.c.name_keys.overlap(list(keys)), *_ACTIVE_CUSTOMER)
+            .order_by(customers.c.id)
+            .limit(limit)
+        )
+        return (
+            [PersonOnFile(cid, ctid, name) for cid, ctid, name in people],
+            [CompanyOnFile(cid, name) for cid, name in companies],
+        )
+
+    async def customer_facts(self, customer_ids: Sequence[str]) -> dict[str, CustomerFacts]:
+        if not customer_ids:
+            return {}
+        ids = sorted(set(customer_ids))
+        rows = (
+            await self.session.execute(
+                select(
+                    customers.c.id,
+                    customers.c.name,
+                    customers.c.tier,
+                    customers.c.account_manager_id,
+                    account_managers.c.name.label("am_name"),
+                    account_managers.c.email.label("am_email"),
+                )
+                .outerjoin(
+                    account_managers, account_managers.c.id == customers.c.account_manager_id
+                )
+                .where(customers.c.id.in_(ids))
+            )
+        ).mappings()
         channels = await self.session.execute(
-            select(contact_channels.c.kind, contact_channels.c.address)
+            select(contacts.c.customer_id, contact_channels.c.kind, contact_channels.c.address)
             .join(contacts, contacts.c.id == contact_channels.c.contact_id)
-            .where(contacts.c.customer_id == customer_id, contact_channels.c.verified.is_(True))
+            .where(
+                contacts.c.customer_id.in_(ids),
+                contacts.c.removed_at.is_(None),
+                contact_channels.c.verified.is_(True),
+            )
             .order_by(contact_channels.c.id)
         )
-        manager = None
-        if row["account_manager_id"]:
-            manager = StaffRef(
-                id=row["account_manager_id"], name=row["am_name"], email=row["am_email"]
+        by_customer: dict[str, list[ChannelRef]] = {}
+        for cid, kind, address in channels:
+            by_customer.setdefault(cid, []).append(
+                ChannelRef(kind=kind, address=address, verified=True)
             )
-        return CustomerFacts(
-            customer=CustomerRef(id=row["id"], name=row["name"], tier=row["tier"]),
-            account_manager=manager,
-            authorized_channels=tuple(
-                ChannelRef(kind=k, address=a, verified=True) for k, a in channels
-            ),
-        )
+        return {row["id"]: _facts(row, by_customer.get(row["id"], [])) for row in rows}
+
+
+def _facts(row: Any, channels: list[ChannelRef]) -> CustomerFacts:
+    manager = None
+    if row["account_manager_id"] and row["am_email"]:
+        manager = StaffRef(id=row["account_manager_id"], name=row["am_name"], email=row["am_email"])
+    return CustomerFacts(
+        customer=CustomerRef(id=row["id"], name=row["name"], tier=row["tier"]),
+        account_manager=manager,
+        authorized_channels=tuple(channels),
+    )
 
 
 async def record_decision(
@@ -165,88 +290,13 @@ async def record_decision(
             status=identity.status,
             confidence=identity.confidence,
             customer_id=identity.customer.id if identity.customer else None,
+            contact_id=identity.contact.id if identity.contact else None,
+            disclosure=identity.disclosure,
+            confirmation_id=(
+                identity.confirmation.confirmation_id if identity.confirmation else None
+            ),
             evidence=[e.model_dump(mode="json") for e in identity.evidence],
             decided_at=at,
         )
         .on_conflict_do_nothing()
     )
-
-
-async def upsert_crm(session: AsyncSession, data: dict[str, Any]) -> None:
-    """Idempotent upsert of account managers, customers, contacts, channels and domains."""
-    for am in data.get("account_managers", []):
-        values = {k: am.get(k) for k in ("id", "name", "email", "phone", "deputy_id")}
-        await session.execute(
-            insert(account_managers)
-            .values(**values)
-            .on_conflict_do_update(
-                index_elements=["id"], set_={k: v for k, v in values.items() if k != "id"}
-            )
-        )
-    for cust in data.get("customers", []):
-        values = {
-            "id": cust["id"],
-            "name": cust["name"],
-            "tier": cust.get("tier", "standard"),
-            "status": cust.get("status", "active"),
-            "account_manager_id": cust.get("account_manager_id"),
-        }
-        await session.execute(
-            insert(customers)
-            .values(**values)
-            .on_conflict_do_update(
-                index_elements=["id"], set_={k: v for k, v in values.items() if k != "id"}
-            )
-        )
-        for domain in cust.get("domains", []):
-            await session.execute(
-                insert(domains)
-                .values(domain=domain.lower(), customer_id=cust["id"])
-                .on_conflict_do_nothing()
-            )
-        for contact in cust.get("contacts", []):
-            cvalues = {
-                "id": contact["id"],
-                "customer_id": cust["id"],
-                "name": contact["name"],
-                "role": contact.get("role", ""),
-            }
-            await session.execute(
-                insert(contacts)
-                .values(**cvalues)
-                .on_conflict_do_update(
-                    index_elements=["id"], set_={k: v for k, v in cvalues.items() if k != "id"}
-                )
-            )
-            for ch in contact.get("channels", []):
-                await session.execute(
-                    insert(contact_channels)
-                    .values(
-                        contact_id=contact["id"],
-                        kind=ch["kind"],
-                        address=normalize_address(ch["kind"], ch["address"]),
-                        verified=bool(ch.get("verified", False)),
-                        source=ch.get("source", "crm"),
-                    )
-                    .on_conflict_do_update(
-                        constraint="uq_contact_channel",
-                        set_={
-                            "verified": bool(ch.get("verified", False)),
-                            "source": ch.get("source", "crm"),
-                        },
-                    )
-                )
-
-
-def normalize_address(kind: str, address: str) -> str:
-    address = address.strip()
-    if kind == "email":
-        return address.lower()
-    if kind == "handle":
-        return address.lower() if address.startswith("@") else "@" + address.lower()
-    return address
-
-
-def demo_crm() -> dict[str, Any]:
-    path = Path(__file__).parent / "data" / "demo_crm.json"
-    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]

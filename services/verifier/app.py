@@ -2,28 +2,67 @@
 
 from __future__ import annotations
 
-from faststream import FastStream
+import logging
+from collections.abc import Sequence
 
-from shared.app import build_service_app, utc_now
+from faststream.nats import NatsBroker
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from shared.app import ServiceApp, build_service_app, utc_now
+from shared.broker import publish_all
 from shared.db import Database
+from shared.http import problem
 
-from .adapters import demo_crm, upsert_crm
 from .handlers import register
-from .service import VerifierService
+from .http_crm import http_directory
+from .mirror import apply_batch, demo_batch, refresh_keys
+from .service import CrmSyncService, VerifierService, mirror_directory
 from .settings import VerifierSettings
 
+log = logging.getLogger(__name__)
 
-def build_app(settings: VerifierSettings | None = None) -> FastStream:
+
+def build_app(settings: VerifierSettings | None = None) -> ServiceApp:
     settings = settings or VerifierSettings()
+    directory = (
+        http_directory(settings.crm_url, settings.crm_timeout_seconds)
+        if settings.crm_url
+        else mirror_directory
+    )
+    services: dict[str, VerifierService] = {}
 
-    async def load_demo_crm(db: Database) -> None:
+    def wire(broker: NatsBroker, db: Database) -> None:
+        services["verifier"] = VerifierService(db, settings, utc_now, directory)
+        register(broker, services["verifier"], CrmSyncService(db, utc_now), settings)
+
+    def routes(broker: NatsBroker, db: Database) -> Sequence[BaseRoute]:
+        async def confirm(request: Request) -> Response:
+            outcome, outputs = await services["verifier"].confirm_link(request.path_params["token"])
+            await publish_all(broker, outputs)
+            if outcome.outcome in ("confirmed", "already_confirmed"):
+                return JSONResponse(outcome.model_dump(mode="json"))
+            status = 410 if outcome.outcome in ("expired", "denied") else 404
+            return problem(status, "Confirmation Refused", outcome.detail, outcome=outcome.outcome)
+
+        return [Route("/v1/confirm/{token}", confirm, methods=["GET"])]
+
+    async def prepare_mirror(db: Database) -> None:
         async with db.transaction() as session:
-            await upsert_crm(session, demo_crm())
+            if settings.demo_crm:
+                await apply_batch(session, demo_batch(), utc_now())
+            await refresh_keys(session)
+        if settings.confirmation_secret is None:
+            log.warning(
+                "CARELINE_CONFIRMATION_SECRET is not set: probable senders get no confirmation"
+            )
 
     return build_service_app(
         "verifier",
         settings,
-        lambda broker, db: register(broker, VerifierService(db, settings, utc_now), settings),
-        "Decides who is speaking, with evidence, against the CRM.",
-        startup=[load_demo_crm] if settings.demo_crm else [],
+        wire,
+        "Decides who is speaking, with evidence, against the CRM; runs the confirmation loop.",
+        startup=[prepare_mirror],
+        http_routes=routes,
     )

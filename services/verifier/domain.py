@@ -1,9 +1,19 @@
-"""Identity decisions: who is speaking, how sure we are, what a reply may disclose. No I/O."""
+"""Identity decisions: who is speaking, how sure we are, what a reply may disclose. No I/O.
+
+The ladder: the sender's own channel on file decides first (verified, or suspicious when a
+known address fails email authentication; two customers' channels are a conflict). Without
+one, evidence is gathered per customer: corporate domain, document numbers quoted in the
+message, phones on file written in it, the signature's and display name's person and
+company. Each customer's evidence combines as 1 - Π(1 - weight); one customer above the
+threshold is probable, several close together are a conflict, none is unknown.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from math import prod
 from pathlib import Path
 
 from shared.contracts import (
@@ -12,11 +22,13 @@ from shared.contracts import (
     CustomerRef,
     Evidence,
     Identity,
+    IdentityStatus,
     Party,
     StaffRef,
 )
 
-from .settings import EvidenceWeights
+from .matching import company_similarity, name_similarity
+from .settings import EvidenceWeights, MatchingRules
 
 _DATA = Path(__file__).parent / "data"
 
@@ -37,10 +49,38 @@ class ChannelMatch:
 
 
 @dataclass(frozen=True)
+class DocumentMatch:
+    customer_id: str
+    kind: str
+    number: str
+
+
+@dataclass(frozen=True)
+class PersonOnFile:
+    customer_id: str
+    contact_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CompanyOnFile:
+    customer_id: str
+    name: str
+
+
+@dataclass(frozen=True)
 class CustomerFacts:
     customer: CustomerRef
     account_manager: StaffRef | None
     authorized_channels: tuple[ChannelRef, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What the message says about its writer: names anyone could type."""
+
+    display_name: str | None = None
+    signature_lines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,6 +90,11 @@ class Candidate:
     channel_matches: tuple[ChannelMatch, ...] = ()
     domain: str | None = None
     domain_customers: tuple[str, ...] = ()
+    documents: tuple[DocumentMatch, ...] = ()
+    mentioned_phones: tuple[ChannelMatch, ...] = ()
+    people: tuple[PersonOnFile, ...] = ()
+    companies: tuple[CompanyOnFile, ...] = ()
+    claims: Claims = Claims()
 
 
 def email_domain(address: str | None) -> str | None:
@@ -66,95 +111,231 @@ def _auth_failed(auth: AuthResults) -> list[str]:
     return [name for name in ("dmarc", "spf") if getattr(auth, name) == "fail"]
 
 
+def combined(weights: list[float]) -> float:
+    """Independent pieces of evidence: each removes a share of the remaining doubt."""
+    return round(1.0 - prod(1.0 - w for w in weights), 4)
+
+
 def decide_identity(
     candidate: Candidate,
     auth: AuthResults,
     facts: dict[str, CustomerFacts],
     weights: EvidenceWeights,
     probable_threshold: float,
+    rules: MatchingRules | None = None,
 ) -> Identity:
-    """The ladder: exact verified channel > channel on file > corporate domain > nothing."""
-    evidence: list[Evidence] = []
+    rules = rules or MatchingRules()
     matches = candidate.channel_matches
-    customers = sorted({m.customer_id for m in matches})
-    if len(customers) > 1:
-        evidence += [_channel_evidence(m, weights) for m in matches]
+    if len({m.customer_id for m in matches}) > 1:
+        evidence = [_channel_evidence(m, weights) for m in matches]
         return Identity(status="conflict", confidence=0.0, evidence=evidence, disclosure="none")
-
     if matches:
-        best = max(matches, key=lambda m: m.verified)
-        evidence.append(_channel_evidence(best, weights))
-        customer = facts.get(best.customer_id)
-        failed = _auth_failed(auth) if best.kind == "email" else []
-        contact = Party(id=best.contact_id, name=best.contact_name)
-        if failed:
-            evidence.append(
-                Evidence(
-                    kind="authentication_failed",
-                    detail=f"{', '.join(failed).upper()} failed for a known address: "
-                    "possible spoofing",
-                    weight=weights.failed_authentication - evidence[0].weight,
-                    source="email.Authentication-Results",
-                )
-            )
-            return _identity(
-                "suspicious", weights.failed_authentication, customer, contact, evidence, "none"
-            )
-        if best.verified:
-            return _identity(
-                "verified", weights.verified_channel, customer, contact, evidence, "account"
-            )
-        return _identity(
-            "probable", weights.unverified_channel, customer, contact, evidence, "general"
-        )
+        return _by_channel(candidate, auth, facts, weights, rules)
+    return _by_corroboration(candidate, auth, facts, weights, probable_threshold, rules)
 
-    if is_corporate(candidate.domain) and candidate.domain_customers:
-        if len(candidate.domain_customers) > 1:
-            evidence += [
-                Evidence(
-                    kind="corporate_domain",
-                    detail=f"domain {candidate.domain} belongs to customer {cid}",
-                    weight=weights.corporate_domain,
-                    source="sender.email",
-                )
-                for cid in candidate.domain_customers
-            ]
-            return Identity(status="conflict", confidence=0.0, evidence=evidence)
-        cid = candidate.domain_customers[0]
+
+def _by_channel(
+    candidate: Candidate,
+    auth: AuthResults,
+    facts: dict[str, CustomerFacts],
+    weights: EvidenceWeights,
+    rules: MatchingRules,
+) -> Identity:
+    best = max(candidate.channel_matches, key=lambda m: m.verified)
+    channel = _channel_evidence(best, weights)
+    customer = facts.get(best.customer_id)
+    contact = Party(id=best.contact_id, name=best.contact_name)
+    failed = _auth_failed(auth) if best.kind == "email" else []
+    if failed:
+        spoofing = Evidence(
+            kind="authentication_failed",
+            detail=f"{', '.join(failed).upper()} failed for a known address: possible spoofing",
+            weight=weights.failed_authentication - channel.weight,
+            source="email.Authentication-Results",
+            customer_id=best.customer_id,
+        )
+        return _identity(
+            "suspicious", weights.failed_authentication, customer, contact, [channel, spoofing]
+        )
+    if best.verified:
+        return _identity("verified", weights.verified_channel, customer, contact, [channel])
+    # A channel on file but never verified: the other evidence of the same customer adds up.
+    gathered = _gather(candidate, auth, weights, rules)
+    evidence = [channel, *gathered.evidence.get(best.customer_id, [])]
+    return _identity(
+        "probable", combined([e.weight for e in evidence]), customer, contact, evidence
+    )
+
+
+def _by_corroboration(
+    candidate: Candidate,
+    auth: AuthResults,
+    facts: dict[str, CustomerFacts],
+    weights: EvidenceWeights,
+    threshold: float,
+    rules: MatchingRules,
+) -> Identity:
+    gathered = _gather(candidate, auth, weights, rules)
+    notes = _notes(candidate)
+    scores = {cid: combined([e.weight for e in ev]) for cid, ev in gathered.evidence.items()}
+    above = sorted((c for c, s in scores.items() if s >= threshold), key=lambda c: -scores[c])
+    if len(above) > 1 and scores[above[0]] - scores[above[1]] < rules.conflict_margin:
+        evidence = [e for cid in above for e in gathered.evidence[cid]]
+        return Identity(status="conflict", confidence=0.0, evidence=evidence + notes)
+    if above:
+        cid = above[0]
+        return _identity(
+            "probable",
+            scores[cid],
+            facts.get(cid),
+            gathered.contacts.get(cid),
+            gathered.evidence[cid] + notes,
+        )
+    evidence = [e for ev in gathered.evidence.values() for e in ev] + notes
+    if not evidence:
+        # "Unknown" is a decision too: say what was looked for, so the reason is never empty.
         evidence.append(
             Evidence(
-                kind="corporate_domain",
-                detail=f"sender's domain {candidate.domain} is the corporate domain of "
-                f"customer {cid}; the address itself is not on file",
-                weight=weights.corporate_domain,
-                source="sender.email",
+                kind="no_match",
+                detail="no channel on file, no customer's corporate domain, document number, "
+                "phone or name matches the sender",
+                weight=0.0,
+                source="crm",
             )
         )
-        if weights.corporate_domain >= probable_threshold:
-            return _identity(
-                "probable", weights.corporate_domain, facts.get(cid), None, evidence, "general"
-            )
+    return Identity(status="unknown", confidence=0.0, evidence=evidence, disclosure="none")
 
+
+@dataclass
+class _Gathered:
+    evidence: dict[str, list[Evidence]] = field(default_factory=lambda: defaultdict(list))
+    contacts: dict[str, Party] = field(default_factory=dict)
+
+
+def _gather(
+    candidate: Candidate, auth: AuthResults, weights: EvidenceWeights, rules: MatchingRules
+) -> _Gathered:
+    out = _Gathered()
+    if is_corporate(candidate.domain):
+        failed = _auth_failed(auth)
+        for cid in candidate.domain_customers:
+            detail = f"sender's domain {candidate.domain} is the corporate domain of customer {cid}"
+            if failed:
+                detail += f", and {', '.join(failed).upper()} failed: the domain proves nothing"
+            out.evidence[cid].append(
+                Evidence(
+                    kind="corporate_domain",
+                    detail=detail,
+                    weight=0.0 if failed else weights.corporate_domain,
+                    source="sender.email",
+                    customer_id=cid,
+                )
+            )
+    for doc in sorted(set(candidate.documents), key=lambda d: (d.customer_id, d.kind, d.number)):
+        out.evidence[doc.customer_id].append(
+            Evidence(
+                kind="document",
+                detail=f"{doc.kind} number quoted in the message is on file for customer "
+                f"{doc.customer_id}",
+                weight=weights.document,
+                source="message.entities",
+                customer_id=doc.customer_id,
+            )
+        )
+    for match in _best_per_customer(candidate.mentioned_phones):
+        state = "verified" if match.verified else "unverified"
+        out.evidence[match.customer_id].append(
+            Evidence(
+                kind="mentioned_phone",
+                detail=f"a phone written in the message is the {state} phone of contact "
+                f"{match.contact_id} of customer {match.customer_id}",
+                weight=weights.mentioned_phone,
+                source="message.text",
+                customer_id=match.customer_id,
+            )
+        )
+    sources = [
+        ("signature_name", "message.signature", line) for line in candidate.claims.signature_lines
+    ]
+    if candidate.claims.display_name:
+        sources.append(("display_name", "sender.display_name", candidate.claims.display_name))
+    _names(out, candidate.people, sources, weights, rules)
+    _companies(out, candidate.companies, sources, weights, rules)
+    return out
+
+
+def _names(
+    out: _Gathered,
+    people: tuple[PersonOnFile, ...],
+    sources: list[tuple[str, str, str]],
+    weights: EvidenceWeights,
+    rules: MatchingRules,
+) -> None:
+    # Per customer and source only the best person counts: one claim is one piece of evidence.
+    best: dict[tuple[str, str], tuple[float, PersonOnFile, str]] = {}
+    for kind, source, text in sources:
+        for person in people:
+            score = name_similarity(person.name, text)
+            key = (person.customer_id, kind)
+            if score >= rules.name_similarity and score > best.get(key, (0.0,))[0]:
+                best[key] = (score, person, source)
+    for (cid, kind), (score, person, source) in sorted(best.items()):
+        out.evidence[cid].append(
+            Evidence(
+                kind=kind,
+                detail=f"{'signature' if kind == 'signature_name' else 'display name'} names "
+                f"contact {person.contact_id} of customer {cid} (similarity {score:.0f})",
+                weight=round(getattr(weights, kind) * score / 100, 4),
+                source=source,
+                customer_id=cid,
+            )
+        )
+        if cid not in out.contacts or kind == "signature_name":
+            out.contacts[cid] = Party(id=person.contact_id, name=person.name)
+
+
+def _companies(
+    out: _Gathered,
+    companies: tuple[CompanyOnFile, ...],
+    sources: list[tuple[str, str, str]],
+    weights: EvidenceWeights,
+    rules: MatchingRules,
+) -> None:
+    for company in companies:
+        scored = [(company_similarity(company.name, text), source) for _, source, text in sources]
+        score, source = max(scored, default=(0.0, ""))
+        if score < rules.company_similarity:
+            continue
+        out.evidence[company.customer_id].append(
+            Evidence(
+                kind="company_name",
+                detail=f"the message names customer {company.customer_id} as the company "
+                f"(similarity {score:.0f})",
+                weight=round(weights.company_name * score / 100, 4),
+                source=source,
+                customer_id=company.customer_id,
+            )
+        )
+
+
+def _best_per_customer(matches: tuple[ChannelMatch, ...]) -> list[ChannelMatch]:
+    best: dict[str, ChannelMatch] = {}
+    for m in sorted(matches, key=lambda m: (m.customer_id, not m.verified, m.contact_id)):
+        best.setdefault(m.customer_id, m)
+    return list(best.values())
+
+
+def _notes(candidate: Candidate) -> list[Evidence]:
     if candidate.domain and not is_corporate(candidate.domain):
-        evidence.append(
+        return [
             Evidence(
                 kind="free_mail_domain",
                 detail=f"{candidate.domain} is a public mail provider: proves no company",
                 weight=0.0,
                 source="sender.email",
             )
-        )
-    if not evidence:
-        # "Unknown" is a decision too: say what was looked for, so the reason is never empty.
-        evidence.append(
-            Evidence(
-                kind="no_match",
-                detail="no channel on file and no customer's corporate domain matches the sender",
-                weight=0.0,
-                source="crm",
-            )
-        )
-    return Identity(status="unknown", confidence=0.0, evidence=evidence, disclosure="none")
+        ]
+    return []
 
 
 def _channel_evidence(match: ChannelMatch, weights: EvidenceWeights) -> Evidence:
@@ -165,24 +346,27 @@ def _channel_evidence(match: ChannelMatch, weights: EvidenceWeights) -> Evidence
         f"of customer {match.customer_id}",
         weight=weights.verified_channel if match.verified else weights.unverified_channel,
         source=f"sender.{match.kind}",
+        customer_id=match.customer_id,
     )
 
 
+_DISCLOSURE = {"verified": "account", "probable": "general"}
+
+
 def _identity(
-    status: str,
+    status: IdentityStatus,
     confidence: float,
     facts: CustomerFacts | None,
     contact: Party | None,
     evidence: list[Evidence],
-    disclosure: str,
 ) -> Identity:
     return Identity(
-        status=status,  # type: ignore[arg-type]
+        status=status,
         confidence=confidence,
         customer=facts.customer if facts else None,
         contact=contact,
         account_manager=facts.account_manager if facts else None,
         authorized_channels=list(facts.authorized_channels) if facts else [],
-        disclosure=disclosure,  # type: ignore[arg-type]
+        disclosure=_DISCLOSURE.get(status, "none"),  # type: ignore[arg-type]
         evidence=evidence,
     )

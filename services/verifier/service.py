@@ -1,49 +1,88 @@
-"""Verifier use case: a normalized message in, the same message with its identity out."""
+"""Verifier use cases: decide who is speaking; run the confirmation loop; keep the mirror.
+
+Each use case is one transaction: its effects and its outgoing events are stored together
+(shared.outbox), so a redelivery re-publishes exactly the same events.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
+from typing import Any
 
-from shared.contracts import IdentityVerified, MessageNormalized, derived_id
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.contracts import (
+    ChannelConfirmed,
+    ChannelRef,
+    ConfirmationDenied,
+    ConfirmationOutcome,
+    ConfirmationRequest,
+    Identity,
+    IdentityVerified,
+    MessageNormalized,
+    derived_id,
+)
 from shared.db import Database
+from shared.errors import RetryableError
 from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
-from shared.subjects import MESSAGE_VERIFIED
+from shared.subjects import CRM_CHANNEL_CONFIRMED, CRM_CONFIRMATION_DENIED, MESSAGE_VERIFIED
 
 from .adapters import SqlCrmDirectory, processed, record_decision
-from .domain import Candidate, CustomerFacts, decide_identity, email_domain
+from .confirm_store import PendingConfirmation, SqlConfirmationStore
+from .confirmation import (
+    TokenRejected,
+    channel_to_link,
+    codes_in,
+    is_denial,
+    new_confirmation,
+    read_token,
+    sign_token,
+)
+from .domain import decide_identity
+from .lookup import facts_for, gather, lookup_for
 from .ports import CrmDirectory
 from .settings import VerifierSettings
 
-
-async def gather_candidate(crm: CrmDirectory, message: MessageNormalized) -> Candidate:
-    sender = message.sender
-    matches = []
-    for kind, address in (
-        ("email", sender.email),
-        ("phone", sender.phone),
-        ("handle", sender.handle and sender.handle.lower()),
-    ):
-        if address:
-            matches += await crm.channel_matches(kind, address)
-    domain = email_domain(sender.email)
-    domain_customers = await crm.customers_with_domain(domain) if domain else []
-    return Candidate(tuple(matches), domain, tuple(domain_customers))
+DirectoryFactory = Callable[[AsyncSession], AbstractAsyncContextManager[CrmDirectory]]
 
 
-async def facts_for(crm: CrmDirectory, candidate: Candidate) -> dict[str, CustomerFacts]:
-    ids = {m.customer_id for m in candidate.channel_matches} | set(candidate.domain_customers)
-    found = {cid: await crm.customer_facts(cid) for cid in sorted(ids)}
-    return {cid: f for cid, f in found.items() if f is not None}
+@asynccontextmanager
+async def mirror_directory(session: AsyncSession) -> AsyncIterator[CrmDirectory]:
+    yield SqlCrmDirectory(session)
 
 
 class VerifierService:
     def __init__(
-        self, db: Database, settings: VerifierSettings, clock: Callable[[], datetime]
+        self,
+        db: Database,
+        settings: VerifierSettings,
+        clock: Callable[[], datetime],
+        directory: DirectoryFactory = mirror_directory,
     ) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock
+        self.directory = directory
+        secret = settings.confirmation_secret
+        self.secret = secret.get_secret_value().encode() if secret else None
+
+    async def decide(self, session: AsyncSession, message: MessageNormalized) -> Identity:
+        """The identity of one message against the CRM (no effects): a few batched lookups."""
+        rules = self.settings.matching
+        async with self.directory(session) as crm:
+            candidate = await gather(crm, lookup_for(message, rules), rules)
+            facts = await facts_for(crm, candidate)
+        return decide_identity(
+            candidate,
+            message.auth,
+            facts,
+            self.settings.weights,
+            self.settings.probable_threshold,
+            rules,
+        )
 
     async def verify(self, message: MessageNormalized) -> list[Outgoing]:
         key = str(message.message_id)
@@ -52,16 +91,14 @@ class VerifierService:
             stored = await outputs_of(session, processed, key)
             if stored is not None:
                 return stored
-            crm = SqlCrmDirectory(session)
-            candidate = await gather_candidate(crm, message)
-            identity = decide_identity(
-                candidate,
-                message.auth,
-                await facts_for(crm, candidate),
-                self.settings.weights,
-                self.settings.probable_threshold,
-            )
+            identity = await self.decide(session, message)
             now = self.clock()
+            store = SqlConfirmationStore(session)
+            confirmed: list[Outgoing] = []
+            if identity.status == "probable":
+                identity = await self._start_confirmation(store, message, identity, now)
+            elif identity.status == "verified" and identity.customer is not None:
+                confirmed = await self._confirm_by_reply(store, message, identity.customer.id, now)
             await record_decision(session, message.message_id, identity, now)
             event = IdentityVerified(
                 event_id=derived_id("verified", message.message_id),
@@ -71,6 +108,195 @@ class VerifierService:
                 message=message,
                 identity=identity,
             )
-            outputs = [Outgoing.of(MESSAGE_VERIFIED, event)]
+            outputs = [Outgoing.of(MESSAGE_VERIFIED, event), *confirmed]
             await record_outputs(session, processed, key, outputs, now)
         return outputs
+
+    # --- the confirmation loop -------------------------------------------------------
+
+    async def _start_confirmation(
+        self,
+        store: SqlConfirmationStore,
+        message: MessageNormalized,
+        identity: Identity,
+        now: datetime,
+    ) -> Identity:
+        """Ask the registered channel to confirm; the escalation does not wait for it."""
+        channel = channel_to_link(message)
+        registered = [c for c in identity.authorized_channels if c.kind == "email"]
+        if self.secret is None or identity.customer is None or channel is None or not registered:
+            return identity
+        customer_id = identity.customer.id
+        open_one = await store.open_for(customer_id, channel[0], channel[2], now)
+        if open_one is not None:
+            # The same address wrote again: the request already sent still holds.
+            request = self._request_of(open_one)
+        else:
+            request = new_confirmation(
+                self.secret,
+                message.message_id,
+                now,
+                self.settings.confirmation_ttl,
+                self.settings.confirmation_base_url,
+            )
+            await store.add(
+                request,
+                message_id=message.message_id,
+                correlation_id=message.correlation_id,
+                customer_id=customer_id,
+                contact_id=identity.contact.id if identity.contact else None,
+                channel=channel,
+                claimed_name=message.sender.display_name,
+                now=now,
+            )
+        return identity.model_copy(update={"confirmation": request})
+
+    def _request_of(self, pending: PendingConfirmation) -> ConfirmationRequest:
+        assert self.secret is not None
+        base = self.settings.confirmation_base_url
+        url = None
+        if base:
+            url = f"{base.rstrip('/')}/" + sign_token(
+                self.secret, pending.confirmation_id, pending.expires_at
+            )
+        return ConfirmationRequest(
+            confirmation_id=pending.confirmation_id,
+            code=pending.code,
+            url=url,
+            expires_at=pending.expires_at,
+        )
+
+    async def _confirm_by_reply(
+        self,
+        store: SqlConfirmationStore,
+        message: MessageNormalized,
+        customer_id: str,
+        now: datetime,
+    ) -> list[Outgoing]:
+        """A verified channel of the customer replied with a code: confirmed, or denied."""
+        codes = codes_in(message.text, message.quoted_text, message.subject)
+        outputs: list[Outgoing] = []
+        for pending in await store.with_codes(customer_id, codes):
+            if pending.status != "pending":
+                await store.log(
+                    pending.confirmation_id,
+                    "reply_ignored",
+                    {"status": pending.status, "message_id": str(message.message_id)},
+                    now,
+                )
+            elif now >= pending.expires_at:
+                await store.resolve(pending, "expired", "reply", now, message.message_id)
+            elif is_denial(message.text):
+                await store.resolve(pending, "denied", "reply", now, message.message_id)
+                outputs.append(_denied(pending, now))
+            else:
+                outputs.append(await _confirm(store, pending, "reply", now, message.message_id))
+        return outputs
+
+    async def confirm_link(self, token: str) -> tuple[ConfirmationOutcome, list[Outgoing]]:
+        """Follow a signed single-use link: the first use confirms, later ones change nothing."""
+        now = self.clock()
+        if self.secret is None:
+            return _outcome("invalid", None, "confirmation links are not enabled here"), []
+        try:
+            claims = read_token(self.secret, token, now)
+        except TokenRejected as exc:
+            async with self.db.transaction() as session:
+                await SqlConfirmationStore(session).log(
+                    None, "link_rejected", {"reason": str(exc), "expired": exc.expired}, now
+                )
+            kind = "expired" if exc.expired else "invalid"
+            return _outcome(kind, exc.confirmation_id, str(exc)), []
+        key = f"confirmation:{claims.confirmation_id}"
+        async with self.db.transaction() as session:
+            await lock_key(session, f"verifier:{key}")
+            store = SqlConfirmationStore(session)
+            pending = await store.get(claims.confirmation_id)
+            if pending is None:
+                return _outcome("unknown", claims.confirmation_id, "no such confirmation"), []
+            if pending.status == "confirmed":
+                again = await outputs_of(session, processed, key) or []
+                return (
+                    _outcome("already_confirmed", pending.confirmation_id, "already confirmed"),
+                    again,
+                )
+            if pending.status != "pending":
+                await store.log(
+                    pending.confirmation_id, "link_refused", {"status": pending.status}, now
+                )
+                kind = "denied" if pending.status == "denied" else "expired"
+                return _outcome(
+                    kind, pending.confirmation_id, f"this request is {pending.status}"
+                ), []
+            outputs = [await _confirm(store, pending, "link", now, None)]
+            await record_outputs(session, processed, key, outputs, now)
+        return (
+            _outcome("confirmed", pending.confirmation_id, "thank you: the address is confirmed"),
+            outputs,
+        )
+
+
+async def _confirm(
+    store: SqlConfirmationStore,
+    pending: PendingConfirmation,
+    via: str,
+    now: datetime,
+    by_message_id: Any,
+) -> Outgoing:
+    contact_id = await store.link_channel(pending, now)
+    await store.resolve(pending, "confirmed", via, now, by_message_id, contact_id)
+    event = ChannelConfirmed(
+        event_id=derived_id("channel-confirmed", pending.confirmation_id),
+        message_id=pending.message_id,
+        correlation_id=pending.correlation_id,
+        occurred_at=now,
+        confirmation_id=pending.confirmation_id,
+        customer_id=pending.customer_id,
+        contact_id=contact_id,
+        channel=ChannelRef(
+            kind=pending.channel_kind,  # type: ignore[arg-type]
+            address=pending.channel_address,
+            verified=True,
+        ),
+        via=via,  # type: ignore[arg-type]
+        confirmed_at=now,
+    )
+    return Outgoing.of(CRM_CHANNEL_CONFIRMED, event)
+
+
+def _denied(pending: PendingConfirmation, now: datetime) -> Outgoing:
+    event = ConfirmationDenied(
+        event_id=derived_id("confirmation-denied", pending.confirmation_id),
+        message_id=pending.message_id,
+        correlation_id=pending.correlation_id,
+        occurred_at=now,
+        confirmation_id=pending.confirmation_id,
+        customer_id=pending.customer_id,
+        denied_at=now,
+    )
+    return Outgoing.of(CRM_CONFIRMATION_DENIED, event)
+
+
+def _outcome(kind: str, confirmation_id: Any, detail: str) -> ConfirmationOutcome:
+    return ConfirmationOutcome(outcome=kind, confirmation_id=confirmation_id, detail=detail)  # type: ignore[arg-type]
+
+
+class CrmSyncService:
+    """Applies the real CRM's change events to the mirror, once each, newest wins."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def apply(self, event_id: str, change: Callable[[AsyncSession], Awaitable[Any]]) -> None:
+        key = f"crm-event:{event_id}"
+        try:
+            async with self.db.transaction() as session:
+                await lock_key(session, f"verifier:{key}")
+                if await outputs_of(session, processed, key) is not None:
+                    return
+                await change(session)
+                await record_outputs(session, processed, key, [], self.clock())
+        except IntegrityError as exc:
+            # A contact before its customer (separate consumers): retry, the parent comes.
+            raise RetryableError(f"crm event {event_id} refers to a record not on file") from exc

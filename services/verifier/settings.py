@@ -1,19 +1,51 @@
-"""Verifier settings: evidence weights and thresholds are configuration, not code."""
+"""Verifier settings: evidence weights and thresholds are configuration, not code.
+
+Nested values come from the environment with `__`, e.g. `VERIFIER_WEIGHTS__DOCUMENT=0.7`,
+`VERIFIER_MATCHING__NAME_SIMILARITY=90`, or whole as JSON (`VERIFIER_WEIGHTS='{...}'`).
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from datetime import timedelta
+
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import CarelineSettings
 
 
 class EvidenceWeights(BaseModel):
-    verified_channel: float = 0.95
-    unverified_channel: float = 0.6
-    corporate_domain: float = 0.5
+    """What each kind of evidence contributes; several combine as 1 - Π(1 - w)."""
+
+    verified_channel: float = Field(0.95, ge=0, le=1)
+    unverified_channel: float = Field(0.6, ge=0, le=1)
+    corporate_domain: float = Field(0.5, ge=0, le=1)
     # A known address whose email authentication failed is worth this much, and no more.
-    failed_authentication: float = 0.2
+    failed_authentication: float = Field(0.2, ge=0, le=1)
+    # A contract / invoice / account / order number of the customer quoted in the message.
+    document: float = Field(0.6, ge=0, le=1)
+    # A phone of a contact on file written in the body or the signature.
+    mentioned_phone: float = Field(0.45, ge=0, le=1)
+    # Names are claims anyone can type: they corroborate, they rarely decide alone.
+    # Scaled by the similarity (0..1) of the match.
+    signature_name: float = Field(0.3, ge=0, le=1)
+    display_name: float = Field(0.25, ge=0, le=1)
+    company_name: float = Field(0.3, ge=0, le=1)
+
+
+class MatchingRules(BaseModel):
+    """How close a fuzzy match must be, and when two customers are too close to choose."""
+
+    # rapidfuzz scores 0..100 after transliteration to Latin ("Иванов" ~ "Ivanov").
+    name_similarity: float = Field(85.0, ge=0, le=100)
+    company_similarity: float = Field(90.0, ge=0, le=100)
+    # Two customers both above the probable threshold are a conflict unless the best one
+    # leads by at least this much confidence.
+    conflict_margin: float = Field(0.25, ge=0, le=1)
+    # Upper bound on the contacts and customers fetched as name candidates per message.
+    max_name_candidates: int = Field(50, ge=1)
+    # Lines of the signature read for names and companies.
+    signature_lines: int = Field(6, ge=1)
 
 
 class VerifierSettings(CarelineSettings):
@@ -22,5 +54,25 @@ class VerifierSettings(CarelineSettings):
     weights: EvidenceWeights = Field(
         default_factory=EvidenceWeights, validation_alias="VERIFIER_WEIGHTS"
     )
+    matching: MatchingRules = Field(
+        default_factory=MatchingRules, validation_alias="VERIFIER_MATCHING"
+    )
     probable_threshold: float = Field(0.4, validation_alias="VERIFIER_PROBABLE_THRESHOLD")
     demo_crm: bool = Field(False, validation_alias="CARELINE_DEMO_CRM")
+    # The secret that signs confirmation links and derives confirmation codes. No default:
+    # without it the verifier decides identities but starts no confirmation loop.
+    confirmation_secret: SecretStr | None = Field(
+        None, validation_alias="CARELINE_CONFIRMATION_SECRET"
+    )
+    # Where the signed link points: "{base}/{token}"; none means code-by-reply only.
+    confirmation_base_url: str | None = Field(
+        None, validation_alias="VERIFIER_CONFIRMATION_BASE_URL"
+    )
+    confirmation_ttl_hours: float = Field(72.0, gt=0, validation_alias="VERIFIER_CONFIRMATION_TTL")
+    # Query an external CRM over HTTP instead of the Postgres mirror (see docs/crm.md).
+    crm_url: str | None = Field(None, validation_alias="VERIFIER_CRM_URL")
+    crm_timeout_seconds: float = Field(5.0, gt=0, validation_alias="VERIFIER_CRM_TIMEOUT")
+
+    @property
+    def confirmation_ttl(self) -> timedelta:
+        return timedelta(hours=self.confirmation_ttl_hours)

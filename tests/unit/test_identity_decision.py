@@ -124,9 +124,12 @@ def test_unverified_channel_on_file_is_probable_with_general_disclosure() -> Non
 
     assert identity.status == "probable"
     assert identity.disclosure == "general"
-    assert identity.confidence == WEIGHTS.unverified_channel
+    # The channel on file and the corporate domain of the same customer add up.
+    assert identity.confidence == pytest.approx(
+        1 - (1 - WEIGHTS.unverified_channel) * (1 - WEIGHTS.corporate_domain)
+    )
     assert identity.customer is not None and identity.customer.id == "cust-stroymontazh"
-    assert kinds(identity) == ["unverified_channel"]
+    assert kinds(identity) == ["unverified_channel", "corporate_domain"]
 
 
 def test_a_verified_channel_wins_over_an_unverified_one_of_the_same_customer() -> None:
@@ -355,7 +358,8 @@ def test_confidence_and_evidence_weights_follow_the_configuration() -> None:
     spoofed = decide(by_known_address(True), weights=weights, auth=AuthResults(dmarc="fail"))
 
     assert (verified.confidence, verified.evidence[0].weight) == (0.8, 0.8)
-    assert (probable.confidence, probable.evidence[0].weight) == (0.45, 0.45)
+    assert probable.evidence[0].weight == 0.45
+    assert probable.confidence == pytest.approx(1 - (1 - 0.45) * (1 - 0.55))
     assert (domain.confidence, domain.evidence[0].weight) == (0.55, 0.55)
     assert spoofed.confidence == 0.1
     assert sum(e.weight for e in spoofed.evidence) == pytest.approx(0.1)

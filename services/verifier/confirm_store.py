@@ -1,0 +1,199 @@
+"""Confirmations in schema crm: the requests, their single use, the audit log, the new channel."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.contracts import ConfirmationRequest, derived_id
+
+from .adapters import confirmation_log, confirmations, contact_channels, contacts
+from .mirror import CONFIRMED
+
+
+@dataclass(frozen=True)
+class PendingConfirmation:
+    confirmation_id: uuid.UUID
+    message_id: uuid.UUID
+    correlation_id: str
+    customer_id: str
+    contact_id: str | None
+    channel_kind: str
+    channel_address: str
+    match_key: str
+    claimed_name: str | None
+    code: str
+    status: str
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, row: Any) -> PendingConfirmation:
+        return cls(**{f: row[f] for f in cls.__dataclass_fields__})
+
+
+class SqlConfirmationStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def open_for(
+        self, customer_id: str, kind: str, match_key: str, now: datetime
+    ) -> PendingConfirmation | None:
+        """A pending, unexpired confirmation of this address for this customer, if any."""
+        row = (
+            (
+                await self.session.execute(
+                    select(confirmations)
+                    .where(
+                        confirmations.c.customer_id == customer_id,
+                        confirmations.c.channel_kind == kind,
+                        confirmations.c.match_key == match_key,
+                        confirmations.c.status == "pending",
+                        confirmations.c.expires_at > now,
+                    )
+                    .order_by(confirmations.c.requested_at.desc())
+                    .limit(1)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return PendingConfirmation.of(row) if row else None
+
+    async def add(
+        self,
+        request: ConfirmationRequest,
+        *,
+        message_id: uuid.UUID,
+        correlation_id: str,
+        customer_id: str,
+        contact_id: str | None,
+        channel: tuple[str, str, str],
+        claimed_name: str | None,
+        now: datetime,
+    ) -> None:
+        kind, address, key = channel
+        await self.session.execute(
+            insert(confirmations)
+            .values(
+                confirmation_id=request.confirmation_id,
+                message_id=message_id,
+                correlation_id=correlation_id,
+                customer_id=customer_id,
+                contact_id=contact_id,
+                channel_kind=kind,
+                channel_address=address,
+                match_key=key,
+                claimed_name=claimed_name,
+                code=request.code,
+                status="pending",
+                requested_at=now,
+                expires_at=request.expires_at,
+            )
+            .on_conflict_do_nothing()
+        )
+        await self.log(
+            request.confirmation_id,
+            "requested",
+            {"message_id": str(message_id), "customer_id": customer_id, "channel_kind": kind},
+            now,
+        )
+
+    async def with_codes(self, customer_id: str, codes: list[str]) -> list[PendingConfirmation]:
+        """Confirmations of this customer carrying these codes, locked for resolution."""
+        if not codes:
+            return []
+        rows = (
+            await self.session.execute(
+                select(confirmations)
+                .where(confirmations.c.customer_id == customer_id, confirmations.c.code.in_(codes))
+                .order_by(confirmations.c.requested_at)
+                .with_for_update()
+            )
+        ).mappings()
+        return [PendingConfirmation.of(r) for r in rows]
+
+    async def get(self, confirmation_id: uuid.UUID) -> PendingConfirmation | None:
+        row = (
+            (
+                await self.session.execute(
+                    select(confirmations)
+                    .where(confirmations.c.confirmation_id == confirmation_id)
+                    .with_for_update()
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return PendingConfirmation.of(row) if row else None
+
+    async def resolve(
+        self,
+        pending: PendingConfirmation,
+        status: str,
+        via: str,
+        at: datetime,
+        by_message_id: uuid.UUID | None,
+        linked_contact_id: str | None = None,
+    ) -> None:
+        await self.session.execute(
+            update(confirmations)
+            .where(confirmations.c.confirmation_id == pending.confirmation_id)
+            .values(
+                status=status,
+                resolved_at=at,
+                resolved_via=via,
+                resolved_by_message_id=by_message_id,
+                linked_contact_id=linked_contact_id,
+            )
+        )
+        detail = {"via": via, "by_message_id": str(by_message_id) if by_message_id else None}
+        await self.log(pending.confirmation_id, status, detail, at)
+
+    async def link_channel(self, pending: PendingConfirmation, at: datetime) -> str:
+        """Make the confirmed address a verified channel of the contact (or of a new one)."""
+        contact_id = pending.contact_id
+        if contact_id is None:
+            # Nobody on file was named: the confirmed address gets a contact of its own.
+            contact_id = f"ct-confirmed-{derived_id('contact', pending.confirmation_id).hex[:12]}"
+            await self.session.execute(
+                insert(contacts)
+                .values(
+                    id=contact_id,
+                    customer_id=pending.customer_id,
+                    name=pending.claimed_name or pending.channel_address,
+                    role="",
+                    name_keys=[],
+                    updated_at=at,
+                )
+                .on_conflict_do_nothing()
+            )
+        stmt = insert(contact_channels).values(
+            contact_id=contact_id,
+            kind=pending.channel_kind,
+            address=pending.channel_address,
+            match_key=pending.match_key,
+            verified=True,
+            source=CONFIRMED,
+            added_at=at,
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                constraint="uq_contact_channel", set_={"verified": True, "source": CONFIRMED}
+            )
+        )
+        return contact_id
+
+    async def log(
+        self, confirmation_id: uuid.UUID | None, entry: str, detail: dict[str, Any], at: datetime
+    ) -> None:
+        await self.session.execute(
+            insert(confirmation_log).values(
+                confirmation_id=confirmation_id, entry=entry, detail=detail, at=at
+            )
+        )

@@ -1,0 +1,148 @@
+"""The confirmation loop's pure parts: codes, signed links, and reading a reply. No I/O.
+
+A probable sender's claim is confirmed through the customer's registered channel, either
+by a reply that carries the code or by following a signed single-use link. Codes and link
+signatures are HMACs under a secret only the verifier holds, so they cannot be guessed;
+the code is derived from the confirmation id, so a redelivered message yields the same one.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from shared.contracts import ConfirmationRequest, MessageNormalized
+
+from .matching import channel_key
+
+CODE_PREFIX = "CL"
+_CODE_RE = re.compile(r"(?<![A-Z0-9])CL-([A-Z2-7]{4})-([A-Z2-7]{4})(?![A-Z0-9])", re.IGNORECASE)
+# "It was not me": the registered channel answers that the request is not theirs.
+_DENIAL_RE = re.compile(
+    r"(?<![^\W\d_])(?:"
+    r"(?:это|це)?\s*не\s+(?:я|мы|ми|наш[аеи]?|наше)|не\s+(?:отправлял[аи]?|писал[аи]?|"
+    r"надсилал[аи]?|писав|писала|писали)|"
+    r"not\s+(?:me|us|mine|ours)|wasn'?t\s+(?:me|us)|didn'?t\s+(?:send|write)|"
+    r"did\s+not\s+(?:send|write)"
+    r")(?![^\W\d_])",
+    re.IGNORECASE,
+)
+
+
+class TokenRejected(Exception):
+    """A confirmation link that is not ours, was altered, or has expired."""
+
+    def __init__(
+        self, reason: str, expired: bool = False, confirmation_id: uuid.UUID | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.expired = expired
+        self.confirmation_id = confirmation_id
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    confirmation_id: uuid.UUID
+    expires_at: datetime
+
+
+def _mac(secret: bytes, purpose: bytes, payload: bytes) -> bytes:
+    return hmac.new(secret, purpose + b"\x00" + payload, hashlib.sha256).digest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def confirmation_code(secret: bytes, confirmation_id: uuid.UUID) -> str:
+    """ "CL-ABCD-EFGH": short enough to type, 40 bits nobody can derive without the secret."""
+    letters = base64.b32encode(_mac(secret, b"code", confirmation_id.bytes)).decode()[:8]
+    return f"{CODE_PREFIX}-{letters[:4]}-{letters[4:]}"
+
+
+def sign_token(secret: bytes, confirmation_id: uuid.UUID, expires_at: datetime) -> str:
+    payload = confirmation_id.bytes + int(expires_at.timestamp()).to_bytes(8, "big")
+    return f"{_b64(payload)}.{_b64(_mac(secret, b'link', payload))}"
+
+
+def read_token(secret: bytes, token: str, now: datetime) -> TokenClaims:
+    """The claims of a link we signed and that has not expired; TokenRejected otherwise."""
+    try:
+        body, signature = token.strip().split(".")
+        payload, mac = _unb64(body), _unb64(signature)
+    except ValueError as exc:
+        raise TokenRejected("not a confirmation token") from exc
+    if len(payload) != 24 or not hmac.compare_digest(mac, _mac(secret, b"link", payload)):
+        raise TokenRejected("the token's signature does not match")
+    claims = TokenClaims(
+        confirmation_id=uuid.UUID(bytes=payload[:16]),
+        expires_at=datetime.fromtimestamp(int.from_bytes(payload[16:], "big"), UTC),
+    )
+    if now >= claims.expires_at:
+        raise TokenRejected(
+            "the confirmation link has expired",
+            expired=True,
+            confirmation_id=claims.confirmation_id,
+        )
+    return claims
+
+
+def new_confirmation(
+    secret: bytes,
+    message_id: uuid.UUID,
+    now: datetime,
+    ttl: timedelta,
+    base_url: str | None,
+) -> ConfirmationRequest:
+    """The confirmation a probable message starts; same message, same id and code."""
+    confirmation_id = uuid.uuid5(message_id, "confirmation")
+    # Whole seconds: the link carries the expiry in seconds and must agree with the record.
+    expires_at = (now + ttl).replace(microsecond=0)
+    url = None
+    if base_url:
+        url = f"{base_url.rstrip('/')}/{sign_token(secret, confirmation_id, expires_at)}"
+    return ConfirmationRequest(
+        confirmation_id=confirmation_id,
+        code=confirmation_code(secret, confirmation_id),
+        url=url,
+        expires_at=expires_at,
+    )
+
+
+def codes_in(*texts: str) -> list[str]:
+    """Confirmation codes written anywhere in a reply, upper-cased, in order, no repeats."""
+    found: list[str] = []
+    for text in texts:
+        for m in _CODE_RE.finditer(text):
+            code = f"{CODE_PREFIX}-{m.group(1).upper()}-{m.group(2).upper()}"
+            if code not in found:
+                found.append(code)
+    return found
+
+
+def is_denial(text: str) -> bool:
+    """Whether the new text of a reply says the request was not theirs."""
+    return bool(_DENIAL_RE.search(text))
+
+
+def channel_to_link(message: MessageNormalized) -> tuple[str, str, str] | None:
+    """(kind, address, match key) of the sender's address that a confirmation would verify."""
+    sender = message.sender
+    for kind, address in (
+        ("email", sender.email),
+        ("phone", sender.phone),
+        ("handle", sender.handle),
+    ):
+        if address:
+            key = channel_key(kind, address)
+            return kind, address.strip().lower() if kind == "email" else key, key
+    return None

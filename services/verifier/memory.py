@@ -1,0 +1,90 @@
+"""The CRM held in memory as a CrmDirectory: `careline verify --crm FILE` and tests.
+
+Built from the same records as the mirror and indexed with the same keys, so it answers
+exactly as the Postgres mirror would for the same data.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from shared.contracts import ChannelRef, CustomerRef, StaffRef
+
+from .domain import ChannelMatch, CompanyOnFile, CustomerFacts, DocumentMatch, PersonOnFile
+from .matching import channel_key, document_key, name_keys
+from .mirror import CrmBatch
+from .ports import ChannelHit
+
+
+class InMemoryCrm:
+    def __init__(self, batch: CrmBatch) -> None:
+        active = {c.id: c for c in batch.customers if c.status == "active"}
+        managers = {m.id: m for m in batch.account_managers}
+        self.calls: list[str] = []
+        self._channels: dict[tuple[str, str], list[ChannelMatch]] = defaultdict(list)
+        self._domains: dict[str, list[str]] = defaultdict(list)
+        self._documents: dict[tuple[str, str], list[DocumentMatch]] = defaultdict(list)
+        self._people: list[tuple[set[str], PersonOnFile]] = []
+        self._companies = [
+            (set(name_keys(c.name)), CompanyOnFile(c.id, c.name)) for c in active.values()
+        ]
+        authorized: dict[str, list[ChannelRef]] = defaultdict(list)
+        for contact in batch.contacts:
+            if contact.customer_id not in active:
+                continue
+            person = PersonOnFile(contact.customer_id, contact.id, contact.name)
+            self._people.append((set(name_keys(contact.name)), person))
+            for ch in contact.channels:
+                key = channel_key(ch.kind, ch.address)
+                self._channels[(ch.kind, key)].append(
+                    ChannelMatch(
+                        contact.customer_id, contact.id, contact.name, ch.kind, ch.verified
+                    )
+                )
+                if ch.verified:
+                    address = ch.address.strip().lower() if ch.kind == "email" else key
+                    authorized[contact.customer_id].append(
+                        ChannelRef(kind=ch.kind, address=address, verified=True)
+                    )
+        documents = [(c.id, d) for c in active.values() for d in c.documents or []]
+        for cid, doc in [*documents, *batch.documents]:
+            if cid in active:
+                self._documents[(doc.kind, document_key(doc.number))].append(
+                    DocumentMatch(cid, doc.kind, doc.number)
+                )
+        self._facts = {}
+        for cid, c in active.items():
+            for domain in c.domains or []:
+                self._domains[domain.strip().lower()].append(cid)
+            m = managers.get(c.account_manager_id or "")
+            self._facts[cid] = CustomerFacts(
+                customer=CustomerRef(id=cid, name=c.name, tier=c.tier),
+                account_manager=StaffRef(id=m.id, name=m.name, email=m.email) if m else None,
+                authorized_channels=tuple(authorized[cid]),
+            )
+
+    async def channels_on_file(self, keys: Sequence[tuple[str, str]]) -> list[ChannelHit]:
+        self.calls.append("channels_on_file")
+        return [ChannelHit(k, v, m) for k, v in keys for m in self._channels.get((k, v), [])]
+
+    async def customers_with_domain(self, domain: str) -> list[str]:
+        self.calls.append("customers_with_domain")
+        return sorted(self._domains.get(domain, []))
+
+    async def documents_on_file(self, refs: Sequence[tuple[str, str]]) -> list[DocumentMatch]:
+        self.calls.append("documents_on_file")
+        return [d for ref in refs for d in self._documents.get(ref, [])]
+
+    async def name_candidates(
+        self, keys: Sequence[str], limit: int
+    ) -> tuple[list[PersonOnFile], list[CompanyOnFile]]:
+        self.calls.append("name_candidates")
+        wanted = set(keys)
+        people = [p for k, p in self._people if k & wanted][:limit]
+        companies = [c for k, c in self._companies if k & wanted][:limit]
+        return people, companies
+
+    async def customer_facts(self, customer_ids: Sequence[str]) -> dict[str, CustomerFacts]:
+        self.calls.append("customer_facts")
+        return {cid: self._facts[cid] for cid in customer_ids if cid in self._facts}

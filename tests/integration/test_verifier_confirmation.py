@@ -1,0 +1,265 @@
+"""The confirmation loop on real NATS and PostgreSQL: by reply with the code, by signed link."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import nats
+import pytest
+from faststream._internal.testing.app import TestApp
+
+from services.verifier.app import build_app as build_verifier
+from services.verifier.request import request_outcome
+from services.verifier.settings import VerifierSettings
+from shared.contracts import (
+    AuthResults,
+    ConfirmChannel,
+    MessageNormalized,
+    SenderIdentifiers,
+)
+from tests.integration.conftest import Env, count
+
+pytestmark = pytest.mark.integration
+BASE_URL = "https://support.example/v1/confirm"
+
+
+class Seen:
+    def __init__(self) -> None:
+        self.by_subject: dict[str, list[dict[str, Any]]] = {}
+
+    async def wait(self, subject: str, n: int = 1, timeout: float = 20) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while len(self.by_subject.get(subject, [])) < n:
+            assert time.monotonic() < deadline, f"waited for {n} on {subject}: {self.by_subject}"
+            await asyncio.sleep(0.05)
+        return self.by_subject[subject]
+
+
+@pytest.fixture
+async def verifier(env: Env) -> AsyncIterator[tuple[Any, nats.NATS, Seen]]:
+    settings = VerifierSettings(
+        **env.base(),
+        CARELINE_DEMO_CRM=True,
+        CARELINE_CONFIRMATION_SECRET="integration-secret",
+        VERIFIER_CONFIRMATION_BASE_URL=BASE_URL,
+    )
+    app = build_verifier(settings)
+    nc = await nats.connect(env.servers.nats_url)
+    seen = Seen()
+
+    async def record(msg: Any) -> None:
+        seen.by_subject.setdefault(msg.subject, []).append(json.loads(msg.data))
+
+    for subject in ("message.verified", "crm.channel.confirmed", "crm.confirmation.denied"):
+        await nc.subscribe(subject, cb=record)
+    try:
+        async with TestApp(app):
+            yield app, nc, seen
+    finally:
+        await nc.close()
+
+
+def message(
+    email: str, text: str = "Объясните причину отключения.", quoted: str = "", name: str = ""
+) -> MessageNormalized:
+    now = datetime.now(UTC)
+    return MessageNormalized(
+        event_id=uuid.uuid4(),
+        message_id=uuid.uuid4(),
+        correlation_id=f"corr-{uuid.uuid4()}",
+        occurred_at=now,
+        channel="email",
+        sender=SenderIdentifiers(email=email, display_name=name or None),
+        text=text,
+        quoted_text=quoted,
+        signature=f"С уважением,\n{name}\nООО «СтройМонтаж»" if name else "",
+        thread_id="t",
+        external_id=f"ext-{uuid.uuid4()}",
+        auth=AuthResults(spf="pass", dkim="pass", dmarc="pass"),
+        received_at=now,
+    )
+
+
+async def send(nc: nats.NATS, msg: MessageNormalized) -> None:
+    await nc.jetstream().publish(
+        "message.normalized",
+        msg.model_dump_json().encode(),
+        headers={"Nats-Msg-Id": str(msg.event_id)},
+    )
+
+
+async def identity_of(seen: Seen, msg: MessageNormalized) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
+    while True:
+        for event in seen.by_subject.get("message.verified", []):
+            if event["message_id"] == str(msg.message_id):
+                return event["identity"]  # type: ignore[no-any-return]
+        assert time.monotonic() < deadline, "no message.verified"
+        await asyncio.sleep(0.05)
+
+
+async def test_reply_with_the_code_from_the_registered_address_verifies_the_new_one(
+    env: Env, verifier
+) -> None:
+    _, nc, seen = verifier
+    ceo = message("a.sokolov@stroymontazh.ru", name="Андрей Соколов")
+    await send(nc, ceo)
+    identity = await identity_of(seen, ceo)
+    assert identity["status"] == "probable"
+    assert identity["contact"]["id"] == "ct-sokolov"
+    confirmation = identity["confirmation"]
+    assert confirmation["code"].startswith("CL-")
+    assert confirmation["url"].startswith(BASE_URL + "/")
+
+    # The CEO writes again before anyone answered: the same request still holds.
+    again = message("a.sokolov@stroymontazh.ru", name="Андрей Соколов")
+    await send(nc, again)
+    assert (await identity_of(seen, again))["confirmation"]["code"] == confirmation["code"]
+
+    # The accountant answers from the registered address; the code is in the quoted text.
+    reply = message(
+        "buh@stroymontazh.ru",
+        text="Подтверждаю, это наш директор.",
+        quoted=f"> Код подтверждения: {confirmation['code'].lower()}",
+    )
+    await send(nc, reply)
+    (confirmed,) = await seen.wait("crm.channel.confirmed")
+    assert confirmed["message_id"] == str(ceo.message_id)
+    assert confirmed["correlation_id"] == ceo.correlation_id
+    assert confirmed["contact_id"] == "ct-sokolov"
+    assert confirmed["via"] == "reply"
+    assert confirmed["channel"] == {
+        "kind": "email",
+        "address": "a.sokolov@stroymontazh.ru",
+        "verified": True,
+    }
+    servers = env.servers
+    assert (
+        await count(
+            servers,
+            "SELECT count(*) FROM crm.contact_channels WHERE contact_id = 'ct-sokolov' AND "
+            "address = 'a.sokolov@stroymontazh.ru' AND verified AND source = 'confirmation'",
+        )
+        == 1
+    )
+    assert (
+        await count(
+            servers,
+            "SELECT count(*) FROM crm.confirmations WHERE status = 'confirmed' AND "
+            "resolved_via = 'reply' AND resolved_at IS NOT NULL AND requested_at IS NOT NULL",
+        )
+        == 1
+    )
+    entries = await count(
+        servers,
+        "SELECT count(DISTINCT entry) FROM crm.confirmation_log WHERE confirmation_id "
+        f"= '{confirmation['confirmation_id']}' AND entry IN ('requested', 'confirmed')",
+    )
+    assert entries == 2
+
+    # From now on the CEO's own address is verified.
+    later = message("a.sokolov@stroymontazh.ru", name="Андрей Соколов")
+    await send(nc, later)
+    verified = await identity_of(seen, later)
+    assert verified["status"] == "verified"
+    assert verified["disclosure"] == "account"
+
+    # The demo CRM reloaded at the next start keeps what the client confirmed.
+    assert (
+        await count(
+            servers, "SELECT count(*) FROM crm.contact_channels WHERE source = 'confirmation'"
+        )
+        == 1
+    )
+
+
+async def test_a_reply_that_says_it_was_not_them_denies(env: Env, verifier) -> None:
+    _, nc, seen = verifier
+    stranger = message("director@stroymontazh.ru")
+    await send(nc, stranger)
+    code = (await identity_of(seen, stranger))["confirmation"]["code"]
+    await send(nc, message("buh@stroymontazh.ru", text=f"Это не мы! {code}"))
+
+    (denied,) = await seen.wait("crm.confirmation.denied")
+    assert denied["message_id"] == str(stranger.message_id)
+    assert "crm.channel.confirmed" not in seen.by_subject
+    assert (
+        await count(
+            env.servers,
+            "SELECT count(*) FROM crm.contact_channels WHERE address = 'director@stroymontazh.ru'",
+        )
+        == 0
+    )
+
+
+async def test_the_signed_link_confirms_once_over_nats_and_http(env: Env, verifier) -> None:
+    app, nc, seen = verifier
+    newcomer = message("finance@stroymontazh.ru")
+    await send(nc, newcomer)
+    url = (await identity_of(seen, newcomer))["confirmation"]["url"]
+    token = url.rsplit("/", 1)[1]
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+
+    refused = await request_outcome(env.servers.nats_url, ConfirmChannel(token=forged), 10)
+    assert refused.outcome == "invalid"
+    first = await request_outcome(env.servers.nats_url, ConfirmChannel(token=token), 10)
+    assert first.outcome == "confirmed"
+    (confirmed,) = await seen.wait("crm.channel.confirmed")
+    assert confirmed["via"] == "link"
+    assert confirmed["contact_id"].startswith("ct-confirmed-")
+
+    # Single use: the link again, here through the HTTP route, changes nothing.
+    transport = httpx.ASGITransport(app=app.http)
+    async with httpx.AsyncClient(transport=transport, base_url="http://verifier") as client:
+        response = await client.get(f"/v1/confirm/{token}")
+        bad = await client.get(f"/v1/confirm/{forged}")
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "already_confirmed"
+    assert bad.status_code == 404
+    assert bad.headers["content-type"] == "application/problem+json"
+    assert (
+        await count(
+            env.servers,
+            "SELECT count(*) FROM crm.contact_channels "
+            "WHERE address = 'finance@stroymontazh.ru' AND verified",
+        )
+        == 1
+    )
+    assert (
+        await count(
+            env.servers, "SELECT count(*) FROM crm.confirmation_log WHERE entry = 'link_rejected'"
+        )
+        == 2
+    )
+
+
+async def test_seed_000_email_through_intake_is_probable_with_the_ceo_named(
+    running, bus, env: Env
+) -> None:
+    from shared.demo import load_stories
+
+    await running.start("intake", "verifier")
+    nc, recorder = bus
+    raw = load_stories()[0]["messages"][0]
+    await nc.jetstream().publish("inbound.email", json.dumps(raw).encode())
+
+    (verified,) = await recorder.wait_for("message.verified")
+    identity = verified["identity"]
+    assert identity["status"] == "probable"
+    assert identity["customer"]["id"] == "cust-stroymontazh"
+    assert identity["contact"]["id"] == "ct-sokolov"
+    assert identity["account_manager"]["email"] == "o.petrova@careline.example"
+    assert ("email", "buh@stroymontazh.ru") in {
+        (c["kind"], c["address"]) for c in identity["authorized_channels"]
+    }
+    kinds = {e["kind"] for e in identity["evidence"]}
+    assert {"corporate_domain", "document", "signature_name", "company_name"} <= kinds
+    # The default test environment sets no confirmation secret: no loop, no failure.
+    assert identity["confirmation"] is None

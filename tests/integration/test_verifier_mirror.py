@@ -1,0 +1,382 @@
+"""The CRM mirror on real PostgreSQL and NATS: import, crm.* events, bounded lookups, HTTP CRM."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from faststream._internal.testing.app import TestApp
+from sqlalchemy import event
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from services.verifier.app import build_app as build_verifier
+from services.verifier.http_crm import http_directory
+from services.verifier.memory import InMemoryCrm
+from services.verifier.mirror import apply_batch, demo_batch
+from services.verifier.service import VerifierService
+from services.verifier.settings import VerifierSettings
+from shared.contracts import (
+    AuthResults,
+    ContactRemoved,
+    ContactUpserted,
+    CrmChannel,
+    CrmContact,
+    CrmCustomer,
+    CrmDocument,
+    CustomerUpserted,
+    Entity,
+    MessageNormalized,
+    SenderIdentifiers,
+)
+from shared.db import Database, create_engine
+from shared.embedded import free_port
+from shared.errors import RetryableError
+from shared.http import http_server
+from tests.conftest import Servers
+from tests.integration.conftest import Env, count
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
+NOW = datetime(2022, 3, 26, 11, 2, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(servers: Servers, clean: None) -> AsyncIterator[Database]:
+    database = Database(create_engine(servers.database_url))
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+def settings(servers: Servers, **extra: object) -> VerifierSettings:
+    return VerifierSettings(NATS_URL=servers.nats_url, DATABASE_URL=servers.database_url, **extra)
+
+
+def seed_000(invoices: int = 1) -> MessageNormalized:
+    text_ = "Но счёт № 4512 мы уже оплатили вчера. " + " ".join(
+        f"счёт № {4600 + i}" for i in range(invoices - 1)
+    )
+    entities = [Entity(kind="invoice", value="4512", start=10, end=14)]
+    entities += [
+        Entity(kind="invoice", value=str(4600 + i), start=0, end=1) for i in range(invoices - 1)
+    ]
+    return MessageNormalized(
+        event_id=uuid.uuid4(),
+        message_id=uuid.uuid4(),
+        correlation_id="seed-000",
+        occurred_at=NOW,
+        channel="email",
+        sender=SenderIdentifiers(email="a.sokolov@stroymontazh.ru", display_name="Андрей Соколов"),
+        text=text_,
+        signature="С уважением,\nАндрей Соколов\nгенеральный директор ООО «СтройМонтаж»\n"
+        "+7 495 123-45-67",
+        thread_id="t",
+        external_id=f"seed-{uuid.uuid4()}",
+        auth=AuthResults(spf="pass", dkim="pass", dmarc="pass"),
+        entities=entities,
+        received_at=NOW,
+    )
+
+
+async def test_lookups_per_message_are_bounded_and_independent_of_its_size(
+    servers: Servers, db: Database
+) -> None:
+    async with db.transaction() as session:
+        await apply_batch(session, demo_batch(), NOW)
+    service = VerifierService(db, settings(servers), lambda: NOW)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        counts = []
+        for size in (1, 40):
+            statements.clear()
+            async with db.transaction() as session:
+                identity = await service.decide(session, seed_000(size))
+            counts.append(len(statements))
+            assert identity.status == "probable"
+            assert identity.contact is not None and identity.contact.id == "ct-sokolov"
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+    # channels, domain, documents, people, companies, customers, channels of customers
+    assert counts[0] == counts[1] <= 7
+
+
+def _write(path: Path, content: str) -> Path:
+    path.write_text(content, encoding="utf-8")
+    return path
+
+
+def _careline(servers: Servers, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli", *args],
+        cwd=REPO,
+        env={**os.environ, "DATABASE_URL": servers.database_url, "NATS_URL": servers.nats_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+RECORDS = [
+    {"record": "account_manager", "id": "am-1", "name": "Ольга Петрова",
+     "email": "O.Petrova@careline.example"},
+    {"record": "customer", "id": "c-1", "name": "ООО «Ромашка»", "tier": "gold",
+     "value": "120000.00", "account_manager_id": "am-1", "domains": ["romashka.ru"]},
+    {"record": "contact", "id": "ct-1", "customer_id": "c-1", "name": "Пётр Иванов",
+     "role": "CEO", "channels": [{"kind": "email", "address": "Ivanov@Romashka.ru",
+                                  "verified": True},
+                                 {"kind": "phone", "address": "8 (495) 111-22-33"}]},
+    {"record": "document", "customer_id": "c-1", "kind": "contract", "number": "77/2020",
+     "amount": "5000.00", "currency": "RUB"},
+]  # fmt: skip
+JSONL = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in RECORDS)
+CSV = "\n".join(
+    [
+        "record,id,customer_id,name,tier,account_manager_id,domains,role,channels,email,kind,"
+        "number",
+        "account_manager,am-2,,Тарас Коваленко,,,,,,t.kovalenko@careline.example,,",
+        "customer,c-2,,ТОВ «Квітка»,silver,am-2,kvitka.ua;kvitka.com.ua,,,,,",
+        "contact,ct-2,c-2,Олена Шевчук,,,,директорка,"
+        "email:o.shevchuk@kvitka.ua:verified;handle:@olena_kvitka,,,",
+        "document,,c-2,,,,,,,,invoice,2207",
+    ]
+)
+
+
+async def test_import_jsonl_and_csv_is_idempotent(servers: Servers, db: Database, tmp_path: Path):
+    jsonl = _write(tmp_path / "crm.jsonl", JSONL)
+    csv_file = _write(tmp_path / "crm.csv", CSV)
+    for _ in range(2):
+        for path in (jsonl, csv_file):
+            result = await asyncio.to_thread(_careline, servers, "crm", "import", str(path))
+            assert result.returncode == 0, result.stderr
+            assert "imported 4 records, 0 invalid rows" in result.stdout
+
+    assert await count(servers, "SELECT count(*) FROM crm.customers") == 2
+    assert await count(servers, "SELECT count(*) FROM crm.contact_channels") == 4
+    assert await count(servers, "SELECT count(*) FROM crm.domains") == 3
+    assert await count(servers, "SELECT count(*) FROM crm.documents") == 2
+    assert (
+        await count(
+            servers,
+            "SELECT count(*) FROM crm.contact_channels WHERE kind = 'phone' "
+            "AND address = '+74951112233' AND match_key = '+74951112233' AND NOT verified",
+        )
+        == 1
+    )
+    assert (
+        await count(
+            servers,
+            "SELECT count(*) FROM crm.contact_channels WHERE kind = 'handle' "
+            "AND address = '@olena_kvitka'",
+        )
+        == 1
+    )
+
+
+async def test_import_reports_every_invalid_row_and_writes_nothing(
+    servers: Servers, db: Database, tmp_path: Path
+):
+    bad = _write(
+        tmp_path / "bad.jsonl",
+        JSONL
+        + '{"record": "contact", "id": "ct-9", "customer_id": "nobody", "name": "X"}\n'
+        + '{"record": "customer", "id": "c-9"}\n'
+        + "{not json\n"
+        + '{"record": "contact", "id": "ct-8", "customer_id": "c-1", "name": "Y", '
+        '"channels": [{"kind": "fax", "address": "1"}]}\n',
+    )
+    result = await asyncio.to_thread(_careline, servers, "crm", "import", str(bad))
+
+    assert result.returncode == 1
+    for expected in (
+        "line 5: contact ct-9: unknown customer nobody",
+        "line 6: customer c-9: name: Field required",
+        "line 7: not JSON",
+        "line 8: contact ct-8: channels.0.kind:",
+        "nothing was imported",
+    ):
+        assert expected in result.stderr
+    assert await count(servers, "SELECT count(*) FROM crm.customers") == 0
+
+    skipped = await asyncio.to_thread(
+        _careline, servers, "crm", "import", "--skip-invalid", str(bad)
+    )
+    assert "imported 4 records, 4 invalid rows" in skipped.stdout
+    assert await count(servers, "SELECT count(*) FROM crm.contacts") == 1
+
+
+async def _until(servers: Servers, sql: str, expected: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while (got := await count(servers, sql)) != expected:
+        assert time.monotonic() < deadline, f"{sql}: {got} != {expected}"
+        await asyncio.sleep(0.05)
+
+
+async def test_crm_events_keep_the_mirror_current_newest_wins(env: Env, bus) -> None:
+    nc, _ = bus
+    js = nc.jetstream()
+    servers = env.servers
+    app = build_verifier(VerifierSettings(**env.base()))
+    t0 = datetime.now(UTC)
+    customer = CrmCustomer(
+        id="c-ev",
+        name="ООО «Событие»",
+        domains=["sobytie.ru"],
+        documents=[CrmDocument(kind="invoice", number="INV-1")],
+    )
+    contact = CrmContact(
+        id="ct-ev",
+        customer_id="c-ev",
+        name="Ирина Событова",
+        channels=[CrmChannel(kind="email", address="irina@sobytie.ru", verified=True)],
+    )
+
+    async def publish(subject: str, model) -> None:  # type: ignore[no-untyped-def]
+        await js.publish(
+            subject, model.model_dump_json().encode(), headers={"Nats-Msg-Id": str(model.event_id)}
+        )
+
+    async with TestApp(app):
+        # The contact first: its customer is not on file yet, so it is retried until it is.
+        await publish(
+            "crm.contact.upserted",
+            ContactUpserted(event_id=uuid.uuid4(), occurred_at=t0, contact=contact),
+        )
+        await publish(
+            "crm.customer.upserted",
+            CustomerUpserted(event_id=uuid.uuid4(), occurred_at=t0, customer=customer),
+        )
+        await _until(
+            servers,
+            "SELECT count(*) FROM crm.contact_channels c JOIN crm.contacts "
+            "t ON t.id = c.contact_id WHERE t.customer_id = 'c-ev'",
+            1,
+        )
+        await _until(servers, "SELECT count(*) FROM crm.documents WHERE customer_id = 'c-ev'", 1)
+
+        # A late, older change is ignored; a removal makes the contact count for nothing.
+        renamed = customer.model_copy(update={"name": "ООО «Старое»"})
+        await publish(
+            "crm.customer.upserted",
+            CustomerUpserted(
+                event_id=uuid.uuid4(), occurred_at=t0 - timedelta(hours=1), customer=renamed
+            ),
+        )
+        await publish(
+            "crm.contact.removed",
+            ContactRemoved(
+                event_id=uuid.uuid4(), occurred_at=t0 + timedelta(minutes=1), contact_id="ct-ev"
+            ),
+        )
+        await _until(servers, "SELECT count(*) FROM crm.contacts WHERE removed_at IS NOT NULL", 1)
+    assert (
+        await count(servers, "SELECT count(*) FROM crm.customers WHERE name = 'ООО «Событие»'") == 1
+    )
+    assert (
+        await count(
+            servers, "SELECT count(*) FROM crm.processed_messages WHERE key LIKE 'crm-event:%'"
+        )
+        == 4
+    )
+
+
+# --- an external CRM over HTTP ---------------------------------------------------------
+
+
+def crm_http_app(crm: InMemoryCrm, fail: list[int]) -> Starlette:
+    """A real CRM's side of the API in docs/crm.md, answering from the same records."""
+
+    async def body(request: Request) -> dict:  # type: ignore[type-arg]
+        return await request.json()  # type: ignore[no-any-return]
+
+    def guard() -> Response | None:
+        return JSONResponse({"error": "down"}, 503) if fail else None
+
+    async def channels(request: Request) -> Response:
+        if (down := guard()) is not None:
+            return down
+        keys = [(k["kind"], k["key"]) for k in (await body(request))["keys"]]
+        hits = await crm.channels_on_file(keys)
+        return JSONResponse({"hits": [
+            {"kind": h.kind, "key": h.key, "customer_id": h.match.customer_id,
+             "contact_id": h.match.contact_id, "contact_name": h.match.contact_name,
+             "verified": h.match.verified} for h in hits]})  # fmt: skip
+
+    async def domain(request: Request) -> Response:
+        ids = await crm.customers_with_domain(request.path_params["domain"])
+        return JSONResponse({"customer_ids": ids})
+
+    async def documents(request: Request) -> Response:
+        refs = [(r["kind"], r["number_key"]) for r in (await body(request))["refs"]]
+        docs = await crm.documents_on_file(refs)
+        return JSONResponse({"documents": [d.__dict__ for d in docs]})
+
+    async def names(request: Request) -> Response:
+        data = await body(request)
+        people, companies = await crm.name_candidates(data["keys"], data["limit"])
+        return JSONResponse({"people": [p.__dict__ for p in people],
+                             "companies": [c.__dict__ for c in companies]})  # fmt: skip
+
+    async def customers(request: Request) -> Response:
+        facts = await crm.customer_facts((await body(request))["ids"])
+        return JSONResponse({"customers": [
+            {**f.customer.model_dump(), "account_manager": f.account_manager.model_dump()
+             if f.account_manager else None,
+             "authorized_channels": [c.model_dump() for c in f.authorized_channels]}
+            for f in facts.values()]})  # fmt: skip
+
+    return Starlette(routes=[
+        Route("/v1/lookup/channels", channels, methods=["POST"]),
+        Route("/v1/domains/{domain}/customers", domain),
+        Route("/v1/lookup/documents", documents, methods=["POST"]),
+        Route("/v1/lookup/names", names, methods=["POST"]),
+        Route("/v1/lookup/customers", customers, methods=["POST"]),
+    ])  # fmt: skip
+
+
+async def test_http_crm_adapter_decides_as_the_mirror_does(servers: Servers, db: Database):
+    memory = InMemoryCrm(demo_batch())
+    fail: list[int] = []
+    port = free_port()
+    server = http_server(crm_http_app(memory, fail), "127.0.0.1", port, 30)
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers no started event
+            await asyncio.sleep(0.01)
+        async with db.transaction() as session:
+            await apply_batch(session, demo_batch(), NOW)
+        url = f"http://127.0.0.1:{port}"
+        over_http = VerifierService(db, settings(servers), lambda: NOW, http_directory(url, 5.0))
+        mirror = VerifierService(db, settings(servers), lambda: NOW)
+        message = seed_000()
+        async with db.transaction() as session:
+            by_http = await over_http.decide(session, message)
+            by_mirror = await mirror.decide(session, message)
+        assert by_http.status == "probable"
+        assert by_http == by_mirror
+
+        fail.append(1)  # the CRM is down: the message is retried later, never decided blind
+        with pytest.raises(RetryableError):
+            async with db.transaction() as session:
+                await over_http.decide(session, message)
+    finally:
+        server.should_exit = True
+        await serving

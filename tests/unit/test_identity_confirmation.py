@@ -1,0 +1,121 @@
+"""The confirmation loop's pure parts: codes, signed single-use links, reading a reply."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.verifier.confirmation import (
+    TokenRejected,
+    codes_in,
+    confirmation_code,
+    is_denial,
+    new_confirmation,
+    read_token,
+    sign_token,
+)
+from services.verifier.matching import document_key, email_key, fold, handle_key, phone_key
+
+pytestmark = pytest.mark.unit
+
+SECRET = b"test-secret"
+NOW = datetime(2022, 3, 26, 11, 2, 30, 123456, tzinfo=UTC)
+MESSAGE = uuid.UUID("00000000-0000-0000-0000-000000000042")
+
+
+def test_the_same_message_yields_the_same_confirmation() -> None:
+    a = new_confirmation(SECRET, MESSAGE, NOW, timedelta(hours=72), "https://s.example/c/")
+    b = new_confirmation(SECRET, MESSAGE, NOW, timedelta(hours=72), "https://s.example/c")
+    assert a == b
+    assert a.expires_at == datetime(2022, 3, 29, 11, 2, 30, tzinfo=UTC)
+    assert a.url is not None and a.url.startswith("https://s.example/c/")
+    assert a.code.startswith("CL-") and len(a.code) == 12
+
+
+def test_codes_depend_on_the_secret_and_the_confirmation() -> None:
+    other = uuid.uuid4()
+    assert confirmation_code(SECRET, MESSAGE) != confirmation_code(b"other", MESSAGE)
+    assert confirmation_code(SECRET, MESSAGE) != confirmation_code(SECRET, other)
+
+
+def test_no_link_base_means_code_by_reply_only() -> None:
+    assert new_confirmation(SECRET, MESSAGE, NOW, timedelta(hours=1), None).url is None
+
+
+def test_a_signed_token_reads_back_until_it_expires() -> None:
+    expires = NOW + timedelta(hours=1)
+    token = sign_token(SECRET, MESSAGE, expires)
+
+    claims = read_token(SECRET, token, NOW)
+    assert claims.confirmation_id == MESSAGE
+    assert claims.expires_at == expires.replace(microsecond=0)
+    with pytest.raises(TokenRejected) as expired:
+        read_token(SECRET, token, expires)
+    assert expired.value.expired and expired.value.confirmation_id == MESSAGE
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # signature altered
+        lambda t: ("A" if t[0] != "A" else "B") + t[1:],  # payload altered
+        lambda t: t.replace(".", ""),  # no signature
+        lambda t: "garbage",
+        lambda t: t + ".x",
+    ],
+    ids=["signature", "payload", "unsigned", "garbage", "extra-part"],
+)
+def test_an_altered_or_foreign_token_is_rejected(mangle) -> None:  # type: ignore[no-untyped-def]
+    token = sign_token(SECRET, MESSAGE, NOW + timedelta(hours=1))
+    with pytest.raises(TokenRejected) as rejected:
+        read_token(SECRET, mangle(token), NOW)
+    assert not rejected.value.expired
+
+
+def test_a_token_signed_with_another_secret_is_rejected() -> None:
+    token = sign_token(b"someone else", MESSAGE, NOW + timedelta(hours=1))
+    with pytest.raises(TokenRejected):
+        read_token(SECRET, token, NOW)
+
+
+def test_codes_are_found_in_any_case_and_only_whole() -> None:
+    text = "Подтверждаю cl-abcd-efgh\n> Код: CL-ABCD-EFGH, и ещё CL-WXYZ-2345"
+    assert codes_in(text, "XCL-AAAA-BBBB", "CL-AAAA-BBBBB") == ["CL-ABCD-EFGH", "CL-WXYZ-2345"]
+
+
+@pytest.mark.parametrize(
+    ("text", "denied"),
+    [
+        ("Это не мы, ничего не отправляли", True),
+        ("Не я", True),
+        ("Це не ми! Ми нічого не надсилали.", True),
+        ("That was not me.", True),
+        ("We didn't send anything", True),
+        ("Подтверждаю, это наш директор", False),
+        ("Так, це наш директор, підтверджую", False),
+        ("Yes, that is our CEO", False),
+        ("Не могу найти счёт, но подтверждаю", False),
+    ],
+)
+def test_a_reply_saying_it_was_not_them_is_a_denial(text: str, denied: bool) -> None:
+    assert is_denial(text) is denied
+
+
+@pytest.mark.parametrize(
+    ("key", "a", "b"),
+    [
+        (email_key, "Buh+Billing@StroyMontazh.RU", "buh@stroymontazh.ru"),
+        (email_key, "v.lebedev.smm@googlemail.com", "vlebedevsmm@gmail.com"),
+        (phone_key, "8 (495) 123-45-67", "+74951234567"),
+        (phone_key, "+380 44 123 4567", "+380441234567"),
+        (handle_key, "Lebedev_SMM", "@lebedev_smm"),
+        (document_key, "№ INV-2024/0042", "inv 2024-0042"),
+        (document_key, "88-А", "88A"),
+        (fold, "Юрий Хмельницкий", "Yuriy Khmelnitsky"),
+        (fold, "Олександр", "Oleksandr"),
+    ],
+)
+def test_keys_meet_across_spellings(key, a: str, b: str) -> None:  # type: ignore[no-untyped-def]
+    assert key(a) == key(b)

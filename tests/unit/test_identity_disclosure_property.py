@@ -1,0 +1,232 @@
+"""Property: a sender nobody verified never receives account data at its own address.
+
+For any message whose identity is not verified, the whole decision chain — the verifier's
+identity, the escalator's policy and notifications, the notifier's rendering — sends
+nothing to the sender's own unverified channel that names amounts, contract or invoice
+numbers, the customer, its contacts, its manager or its registered addresses, unless the
+sender wrote them itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.escalator.notifications import client_contacts, staff_notifications
+from services.escalator.policy import evaluate, load_policy
+from services.notifier.domain import render
+from services.verifier.matching import channel_key
+from services.verifier.mirror import demo_batch, nested_batch
+from shared.contracts import (
+    AuthResults,
+    Entity,
+    EscalationChanged,
+    IdentityVerified,
+    MessageNormalized,
+    SenderIdentifiers,
+    Signal,
+)
+from tests.unit.test_identity_cases import EXTRA, crm, identify
+
+pytestmark = pytest.mark.unit
+
+CRM = crm()  # one in-memory CRM for every example
+
+
+def _account_data() -> set[str]:
+    """Everything on file that a reply could leak: names, numbers, amounts, addresses."""
+    data: set[str] = set()
+    for batch in (demo_batch(), nested_batch(EXTRA)):
+        for m in batch.account_managers:
+            data |= {m.name, m.email}
+        for c in batch.customers:
+            data.add(c.name)
+            for d in c.documents or []:
+                data.add(d.number)
+                if d.amount:
+                    whole = d.amount.split(".")[0]
+                    data |= {d.amount, whole, f"{int(whole):,}".replace(",", " ")}
+        for contact in batch.contacts:
+            data.add(contact.name)
+            data |= {ch.address for ch in contact.channels}
+    return data
+
+
+ACCOUNT_DATA = _account_data()
+VERIFIED_KEYS = {
+    (ch.kind, channel_key(ch.kind, ch.address))
+    for batch in (demo_batch(), nested_batch(EXTRA))
+    for contact in batch.contacts
+    for ch in contact.channels
+    if ch.verified
+}
+
+SENDERS = [
+    "a.sokolov@stroymontazh.ru",  # the seed-000 CEO: corporate domain, not on file
+    "new.person@stroymontazh.ru",
+    "someone@alfa-group.ru",  # a domain two customers share
+    "belova@alfa-group.ru",  # on file, never verified
+    "sokolov.andrey@mail.ru",
+    "andrey.s@gmail.com",
+    "ivan.ivanov@ukr.net",
+    "olena.sh@i.ua",
+    "stranger@outlook.com",
+    "info@unknown-company.example",
+    "buh@stroymontazh.ru",  # verified: only with a failed DMARC in these examples
+]
+NAMES = [None, "Андрей Соколов", "Andrey Sokolov", "Ivan Ivanov", "Олена Шевчук", "Роман", "CEO"]
+SIGNATURES = [
+    "",
+    "С уважением,\nАндрей Соколов\nгенеральный директор ООО «СтройМонтаж»",
+    "Ivan Ivanov\nRubikon LLC",
+    "Марина\nтел. +7 (495) 123-45-67",
+    "Громов\nООО «Вектор»\n+7 495 999-00-00",
+    "Best regards,\nJohn",
+]
+TEXTS = [
+    "Объясните причину отключения аккаунта, мы оплатили счёт.",
+    "Мы подадим в суд, если вы не вернёте деньги.",
+    "Третій день нічого не працює, верніть гроші за підписку.",
+    "Your service has been down for two days, this is unacceptable. Refund us.",
+    "Добрый день, подскажите по тарифу.",
+]
+NUMBERS = [("invoice", "4512"), ("contract", "118/2019"), ("contract", "15/2021"),
+           ("contract", "502"), ("invoice", "9999"), ("account", "100542")]  # fmt: skip
+
+
+@st.composite
+def messages(draw: st.DrawFn) -> MessageNormalized:
+    email = draw(st.sampled_from(SENDERS))
+    spoofed = email == "buh@stroymontazh.ru" or draw(st.booleans())
+    auth = AuthResults(dmarc="fail") if spoofed else AuthResults(spf="pass", dmarc="pass")
+    text = draw(st.sampled_from(TEXTS))
+    entities = []
+    for kind, number in draw(st.lists(st.sampled_from(NUMBERS), max_size=2, unique=True)):
+        start = len(text) + 1
+        text = f"{text} {number}"
+        entities.append(Entity(kind=kind, value=number, start=start, end=len(text)))  # type: ignore[arg-type]
+    now = datetime(2022, 3, 26, 11, 2, tzinfo=UTC)
+    return MessageNormalized(
+        event_id=uuid.uuid4(),
+        message_id=uuid.uuid4(),
+        correlation_id="prop",
+        occurred_at=now,
+        channel="email",
+        sender=SenderIdentifiers(email=email, display_name=draw(st.sampled_from(NAMES))),
+        subject=draw(st.sampled_from(["", "Re: уведомление", "Question"])),
+        text=text,
+        signature=draw(st.sampled_from(SIGNATURES)),
+        language=draw(st.sampled_from(["ru", "uk", "en"])),
+        thread_id="t",
+        external_id=f"prop-{uuid.uuid4()}",
+        auth=auth,
+        entities=entities,
+        received_at=now,
+    )
+
+
+POLICY = load_policy()
+# Every signal some rule listens to: the examples choose which rules fire, so every rule's
+# client contacts are exercised whatever the detector makes of the text.
+SIGNAL_NAMES = sorted(
+    {n for rule in POLICY.rules for n in (*rule.when.any_signals, *rule.when.all_signals)}
+)
+
+
+def _notifications(verified: IdentityVerified, names: list[str]) -> list:  # type: ignore[type-arg]
+    policy = POLICY
+    notes = []
+    signals = [Signal(name=n, score=0.9) for n in names]
+    for decision in evaluate(policy, signals, verified.identity):
+        event = EscalationChanged(
+            event_id=uuid.uuid4(),
+            message_id=verified.message_id,
+            correlation_id=verified.correlation_id,
+            occurred_at=verified.occurred_at,
+            escalation_id=uuid.uuid4(),
+            change="opened",
+            kind=decision.rule.kind,
+            severity=decision.rule.severity,
+            rule=decision.rule.id,
+            reason=decision.reason,
+            customer_id=verified.identity.customer.id if verified.identity.customer else None,
+            identity_status=verified.identity.status,
+            signals=list(decision.signals),
+            roles=list(decision.rule.notify),
+            ack_deadline=verified.occurred_at + timedelta(hours=4),
+        )
+        notes += staff_notifications(policy, decision, event, verified)
+        notes += client_contacts(decision, event, verified)
+    return notes
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(message=messages(), names=st.lists(st.sampled_from(SIGNAL_NAMES), max_size=3, unique=True))
+def test_no_account_data_reaches_an_unverified_sender(
+    message: MessageNormalized, names: list[str]
+) -> None:
+    identity = asyncio.run(identify(message, CRM))
+    if identity.status == "verified":
+        return
+    verified = IdentityVerified(
+        event_id=uuid.uuid4(),
+        message_id=message.message_id,
+        correlation_id=message.correlation_id,
+        occurred_at=message.occurred_at,
+        message=message,
+        identity=identity,
+    )
+    sender = message.sender.email or ""
+    own_unverified = (
+        {sender} if ("email", channel_key("email", sender)) not in VERIFIED_KEYS else set()
+    )
+    written = " ".join(
+        [message.subject, message.text, message.signature, message.sender.display_name or ""]
+    ).lower()
+    forbidden = {d for d in ACCOUNT_DATA if d.lower() not in written}
+    for note in _notifications(verified, names):
+        if note.recipient not in own_unverified:
+            continue
+        assert note.content_class != "account", note.kind
+        rendered = render(note)
+        mail = f"{rendered.subject}\n{rendered.body}".lower()
+        leaked = sorted(d for d in forbidden if d.lower() in mail)
+        assert not leaked, f"{note.kind} to the unverified sender names {leaked}"
+
+
+def test_the_property_sees_senders_that_get_mail() -> None:
+    """Guard against a vacuous property: unverified senders do get an explanation."""
+    seed_000 = MessageNormalized(
+        event_id=uuid.uuid4(),
+        message_id=uuid.uuid4(),
+        correlation_id="prop",
+        occurred_at=datetime(2022, 3, 26, tzinfo=UTC),
+        channel="email",
+        sender=SenderIdentifiers(email="a.sokolov@stroymontazh.ru"),
+        text=TEXTS[0],
+        thread_id="t",
+        external_id="x",
+        received_at=datetime(2022, 3, 26, tzinfo=UTC),
+    )
+    identity = asyncio.run(identify(seed_000, CRM))
+    verified = IdentityVerified(
+        event_id=uuid.uuid4(),
+        message_id=seed_000.message_id,
+        correlation_id="prop",
+        occurred_at=seed_000.occurred_at,
+        message=seed_000,
+        identity=identity,
+    )
+    notes = _notifications(verified, ["billing_dispute"])
+    to_sender = [n for n in notes if n.recipient == seed_000.sender.email]
+    assert identity.status == "probable"
+    assert to_sender and all(n.content_class == "general" for n in to_sender)
