@@ -1,16 +1,35 @@
-"""SMTP delivery (aiosmtplib) and the notifier's tables (schema `notifier`)."""
+"""The notifier's tables (schema `notifier`) and the SQL of its transactional outbox.
+
+`notifications` is the outbox: a row is written in the transaction that acks the request
+(status `pending`), the sender claims it (`sending`, attempts + 1), and records the outcome
+(`sent`, `failed`) with the result event to publish. Migrations: 0001 and 0003_notifier.
+"""
 
 from __future__ import annotations
 
-from email.message import EmailMessage
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-import aiosmtplib
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from shared.errors import PermanentError, RetryableError
-from shared.outbox import processed_table
-from shared.settings import SmtpSettings
+from shared.outbox import Outgoing, processed_table
 
 metadata = MetaData(schema="notifier")
 notifications = Table(
@@ -27,33 +46,163 @@ notifications = Table(
     Column("last_error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
+    # 0003_notifier: the outbox
+    Column("channel", String, nullable=False, server_default="email"),
+    Column("request", JSONB),
+    Column("urgent", Boolean, nullable=False, server_default="false"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("last_attempt_at", DateTime(timezone=True)),
+    Column("deferred_reason", String),
+    Column("idempotency_key", String),
+    Column("result", JSONB),
+    Column("result_published_at", DateTime(timezone=True)),
+    Column("trace_context", JSONB),
+    Column("updated_at", DateTime(timezone=True)),
 )
 processed = processed_table(metadata)
 
+ACTIVE = ("pending", "sending")
+FINAL = ("sent", "failed", "refused")
 
-class SmtpMailer:
-    def __init__(self, settings: SmtpSettings) -> None:
-        self.settings = settings
 
-    async def send(self, message: EmailMessage) -> str:
-        s = self.settings
-        try:
-            await aiosmtplib.send(
-                message,
-                hostname=s.smtp_host,
-                port=s.smtp_port,
-                username=s.smtp_username,
-                password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-                use_tls=s.smtp_use_tls,
-                start_tls=s.smtp_starttls,
-                timeout=s.smtp_timeout_seconds,
+@dataclass(frozen=True)
+class OutboxRow:
+    notification_id: uuid.UUID
+    status: str
+    request: dict[str, Any]
+    attempts: int
+    next_attempt_at: datetime | None
+    created_at: datetime
+    recipient: str
+    idempotency_key: str
+    trace_context: dict[str, str]
+
+
+def claim_lock_key(notification_id: uuid.UUID | str) -> str:
+    """Key of the advisory lock a sender holds while it delivers one notification."""
+    return f"notifier-send:{notification_id}"
+
+
+async def try_claim(conn: AsyncConnection, notification_id: uuid.UUID) -> bool:
+    """Take the notification's advisory lock for this connection's transaction, if free.
+
+    Held on a connection of its own for the whole send: if the process dies, PostgreSQL
+    drops the connection and the lock with it, so a `sending` row whose lock is free is
+    one whose sender crashed.
+    """
+    key = func.hashtextextended(claim_lock_key(notification_id), 0)
+    return bool(await conn.scalar(select(func.pg_try_advisory_xact_lock(key))))
+
+
+async def insert_notification(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(insert(notifications).values(**values).on_conflict_do_nothing())
+
+
+async def due(session: AsyncSession, now: datetime, limit: int) -> list[uuid.UUID]:
+    query = (
+        select(notifications.c.notification_id)
+        .where(notifications.c.status.in_(ACTIVE), notifications.c.next_attempt_at <= now)
+        .order_by(notifications.c.urgent.desc(), notifications.c.next_attempt_at)
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    return await session.scalar(
+        select(func.min(notifications.c.next_attempt_at)).where(notifications.c.status.in_(ACTIVE))
+    )
+
+
+async def load_for_update(session: AsyncSession, notification_id: uuid.UUID) -> OutboxRow | None:
+    row = (
+        (
+            await session.execute(
+                select(notifications)
+                .where(notifications.c.notification_id == notification_id)
+                .with_for_update()
             )
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            raise PermanentError("SMTP refused every recipient") from exc
-        except aiosmtplib.SMTPResponseException as exc:
-            if exc.code >= 500:
-                raise PermanentError(f"SMTP refused with {exc.code}") from exc
-            raise RetryableError(f"SMTP temporary failure {exc.code}") from exc
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise RetryableError(f"SMTP unavailable: {type(exc).__name__}") from exc
-        return str(message["Message-ID"])
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    return OutboxRow(
+        notification_id=row["notification_id"],
+        status=row["status"],
+        request=row["request"] or {},
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        created_at=row["created_at"],
+        recipient=row["recipient"],
+        idempotency_key=row["idempotency_key"] or str(row["notification_id"]),
+        trace_context=row["trace_context"] or {},
+    )
+
+
+async def recent_attempts(
+    session: AsyncSession, recipient: str, since: datetime, exclude: uuid.UUID
+) -> list[datetime]:
+    """When this recipient was last sent to (or is being sent to), for its rate limit."""
+    query = select(notifications.c.last_attempt_at).where(
+        notifications.c.recipient == recipient,
+        notifications.c.status.in_(("sent", "sending")),
+        notifications.c.last_attempt_at > since,
+        notifications.c.notification_id != exclude,
+    )
+    return [t for t in (await session.scalars(query)).all() if t is not None]
+
+
+async def set_fields(
+    session: AsyncSession,
+    notification_id: uuid.UUID,
+    values: dict[str, Any],
+    attempts: int | None = None,
+) -> bool:
+    """Update one row; with `attempts`, only if no other sender claimed it since (fencing)."""
+    condition = notifications.c.notification_id == notification_id
+    if attempts is not None:
+        condition = and_(condition, notifications.c.attempts == attempts)
+    result = await session.execute(update(notifications).where(condition).values(**values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def unpublished(session: AsyncSession, limit: int) -> list[tuple[uuid.UUID, Outgoing]]:
+    """Final outcomes whose result event was not yet confirmed published."""
+    query = (
+        select(notifications.c.notification_id, notifications.c.result)
+        .where(
+            notifications.c.status.in_(FINAL),
+            notifications.c.result.is_not(None),
+            notifications.c.result_published_at.is_(None),
+        )
+        .limit(limit)
+    )
+    rows = (await session.execute(query)).all()
+    return [(nid, Outgoing(r["subject"], r["event_id"], r["payload"])) for nid, r in rows]
+
+
+async def list_notifications(
+    session: AsyncSession, limit: int, status: str | None = None, recipient: str | None = None
+) -> list[dict[str, Any]]:
+    query = select(
+        notifications.c.created_at,
+        notifications.c.sent_at,
+        notifications.c.kind,
+        notifications.c.channel,
+        notifications.c.recipient_role,
+        notifications.c.recipient,
+        notifications.c.status,
+        notifications.c.attempts,
+        notifications.c.next_attempt_at,
+        notifications.c.deferred_reason,
+        notifications.c.last_error,
+        notifications.c.notification_id,
+    ).order_by(notifications.c.created_at.desc())
+    if status:
+        query = query.where(notifications.c.status == status)
+    if recipient:
+        query = query.where(notifications.c.recipient == recipient)
+    return [dict(r) for r in (await session.execute(query.limit(limit))).mappings()]

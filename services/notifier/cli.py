@@ -2,8 +2,98 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Annotated, Any
+
 import typer
+
+from shared.contracts import NotificationKind
+
+notify_app = typer.Typer(help="Notification templates.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     """Add this service's commands to the main `careline` app."""
+    app.add_typer(notify_app, name="notify")
+    app.command("notifications")(notifications)
+
+
+@notify_app.command("preview")
+def preview(
+    kind: Annotated[str, typer.Argument(help="identity_confirmation, manager_escalation, ...")],
+    lang: Annotated[str, typer.Option("--lang", help="ru, uk or en")] = "en",
+    fmt: Annotated[str, typer.Option("--format", help="text, html or eml")] = "text",
+) -> None:
+    """Render one notification kind with sample data, as the recipient would see it."""
+    import uuid
+    from datetime import UTC, datetime
+    from typing import get_args
+
+    from services.notifier.domain import render_kind
+    from services.notifier.mime import build_email
+    from services.notifier.samples import SAMPLES
+    from shared.contracts import SendNotification
+
+    kinds = get_args(NotificationKind)
+    if kind not in kinds:
+        typer.echo(f"unknown kind {kind!r}; known: {', '.join(kinds)}", err=True)
+        raise typer.Exit(2)
+    rendered = render_kind(kind, lang, SAMPLES[kind])
+    if fmt == "html":
+        typer.echo(rendered.html or "(this kind has no HTML part)")
+    elif fmt == "eml":
+        now = datetime.now(UTC)
+        cmd = SendNotification(
+            event_id=uuid.uuid4(),
+            message_id=uuid.uuid4(),
+            correlation_id="preview",
+            occurred_at=now,
+            notification_id=uuid.uuid4(),
+            kind=kind,  # type: ignore[arg-type]
+            recipient="client@example.com",
+            recipient_role="preview",
+            recipient_verified=True,
+            language=lang if lang in ("ru", "uk", "en") else "unknown",  # type: ignore[arg-type]
+            data=SAMPLES[kind],
+        )
+        message = build_email(cmd, rendered, "Careline <support@careline.example>", created_at=now)
+        typer.echo(message.as_string())
+    else:
+        typer.echo(f"Subject: {rendered.subject}\n\n{rendered.body}", nl=False)
+
+
+def notifications(
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
+    status: Annotated[
+        str | None, typer.Option(help="pending, sending, sent, failed or refused")
+    ] = None,
+    recipient: Annotated[str | None, typer.Option(help="Only this recipient.")] = None,
+) -> None:
+    """List notifications: what was sent, to whom, when, status and attempts."""
+    from services.notifier.adapters import list_notifications
+    from shared.db import Database, create_engine
+    from shared.settings import CarelineSettings
+
+    async def go() -> list[dict[str, Any]]:
+        db = Database(create_engine(CarelineSettings().database_url))
+        try:
+            async with db.transaction() as session:
+                return await list_notifications(session, limit, status, recipient)
+        finally:
+            await db.dispose()
+
+    rows = asyncio.run(go())
+    if not rows:
+        typer.echo("no notifications yet")
+    for row in rows:
+        when = row["sent_at"] or row["created_at"]
+        line = (
+            f"{when:%Y-%m-%d %H:%M:%S} {row['status']:<8} attempts {row['attempts']} "
+            f"{row['kind']:<26} {row['channel']:<7} {row['recipient_role']:<18} {row['recipient']}"
+        )
+        if row["status"] == "pending" and row["next_attempt_at"]:
+            reason = row["deferred_reason"] or "due"
+            line += f"\n    next attempt {row['next_attempt_at']:%Y-%m-%d %H:%M:%S} ({reason})"
+        if row["last_error"] and row["status"] != "sent":
+            line += f"\n    {row['last_error']}"
+        typer.echo(line)

@@ -1,12 +1,17 @@
-"""What to send and whether it may be sent. Pure functions over the SendNotification command."""
+"""What to send and whether it may be sent. Pure functions over the SendNotification command.
+
+Each kind has, per language, `{kind}.{lang}.txt.j2` (first line: the subject; then the plain
+text) and `{kind}.{lang}.html.j2` (the HTML part, autoescaped). A missing translation falls
+back to English with a visible note, never to an empty message.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formatdate
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -14,6 +19,21 @@ from shared.contracts import SendNotification
 
 TEMPLATES = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = "en"
+LANGUAGES = ("ru", "uk", "en")
+
+# Template variables a kind may go without (older requests, identities without a loop).
+OPTIONAL_DATA: dict[str, dict[str, Any]] = {
+    "identity_confirmation": {
+        "sender_address": None,
+        "confirmation_code": None,
+        "confirmation_url": None,
+        "confirmation_expires_at": None,
+    },
+    "service_failure_notice": {"account_manager": None},
+    "billing_dispute_ack": {"account_manager": None, "sender_address": None, "references": []},
+    "legal_notice": {"message_text": "", "received_at": None, "sender": {}, "customer_tier": None},
+    "re_escalation": {"previous_roles": [], "overdue_since": None},
+}
 
 
 class DisclosureRefused(Exception):
@@ -26,6 +46,7 @@ class Rendered:
     body: str
     template: str
     fallback_from: str | None  # the language asked for, when its template was missing
+    html: str | None = None
 
 
 def check_disclosure(cmd: SendNotification) -> None:
@@ -35,46 +56,60 @@ def check_disclosure(cmd: SendNotification) -> None:
         )
 
 
+def _when(value: object) -> str:
+    """An ISO timestamp as people read it: 2025-03-14 10:30 UTC."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return moment.strftime("%Y-%m-%d %H:%M ") + (moment.tzname() or "UTC")
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
     )
+    env.filters["when"] = _when
+    return env
+
+
+def template_language(kind: str, language: str) -> str:
+    """The language whose templates will be used: the asked one, or the fallback."""
+    if (TEMPLATES / f"{kind}.{language}.txt.j2").exists():
+        return language
+    return FALLBACK_LANGUAGE
 
 
 def render(cmd: SendNotification) -> Rendered:
+    return render_kind(cmd.kind, cmd.language, cmd.data)
+
+
+def render_kind(kind: str, language: str, data: dict[str, Any]) -> Rendered:
     env = _environment()
-    wanted = f"{cmd.kind}.{cmd.language}.txt.j2"
-    name, fallback_from = wanted, None
-    if not (TEMPLATES / wanted).exists():
-        name, fallback_from = f"{cmd.kind}.{FALLBACK_LANGUAGE}.txt.j2", cmd.language
-    text = env.get_template(name).render(**cmd.data)
+    chosen = template_language(kind, language)
+    fallback_from = None if chosen == language else language
+    context = {**OPTIONAL_DATA.get(kind, {}), **data, "fallback_from": fallback_from}
+    name = f"{kind}.{chosen}.txt.j2"
+    text = env.get_template(name).render(**context)
     subject, _, body = text.partition("\n")
     if fallback_from:
-        body = f"[translation to '{fallback_from}' missing; English version]\n\n{body}"
-    return Rendered(subject.strip(), body.strip() + "\n", name, fallback_from)
+        body = f"{fallback_note(fallback_from)}\n\n{body}"
+    html = None
+    if (TEMPLATES / f"{kind}.{chosen}.html.j2").exists():
+        html = env.get_template(f"{kind}.{chosen}.html.j2").render(**context)
+    return Rendered(subject.strip(), body.strip() + "\n", name, fallback_from, html)
+
+
+def fallback_note(language: str) -> str:
+    return f"[translation to '{language}' missing; English version]"
 
 
 def notification_message_id(cmd: SendNotification, domain: str = "careline.local") -> str:
     """Stable per notification, so a re-send after a crash can be recognised as the same mail."""
     return f"<{cmd.notification_id}@{domain}>"
-
-
-def build_email(cmd: SendNotification, rendered: Rendered, mail_from: str) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = mail_from
-    msg["To"] = cmd.recipient
-    msg["Subject"] = rendered.subject
-    msg["Date"] = formatdate(localtime=False, usegmt=True)
-    msg["Message-ID"] = notification_message_id(cmd)
-    if cmd.reply_to_external_id:
-        msg["In-Reply-To"] = f"<{cmd.reply_to_external_id}>"
-        msg["References"] = f"<{cmd.reply_to_external_id}>"
-    msg["X-Careline-Kind"] = cmd.kind
-    msg["X-Careline-Notification-Id"] = str(cmd.notification_id)
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(rendered.body)
-    return msg

@@ -1,4 +1,4 @@
-"""Notifier's subscriber: a notify command in; a delivery result out."""
+"""Notifier's subscriber: a notify command in, accepted into the outbox (or refused at once)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,18 @@ from .service import NotifierService
 
 
 def register(broker: NatsBroker, service: NotifierService, settings: CarelineSettings) -> None:
-    broker.publisher(NOTIFY_SENT, schema=NotificationDelivered, title=NOTIFY_SENT)
-    broker.publisher(NOTIFY_FAILED, schema=NotificationFailed, title=NOTIFY_FAILED)
+    broker.publisher(
+        NOTIFY_SENT,
+        schema=NotificationDelivered,
+        title=NOTIFY_SENT,
+        description="A notification was delivered (once; a re-send carries the same key).",
+    )
+    broker.publisher(
+        NOTIFY_FAILED,
+        schema=NotificationFailed,
+        title=NOTIFY_FAILED,
+        description="A notification was refused or could not be delivered, with the reason.",
+    )
 
     @broker.subscriber(
         **work_queue(STREAM_NOTIFY, NOTIFY_REQUEST, "notifier", settings),
@@ -23,4 +33,4 @@ def register(broker: NatsBroker, service: NotifierService, settings: CarelineSet
     )
     async def on_request(body: SendNotification) -> None:
         tag_message(body.message_id)
-        await publish_all(broker, await service.deliver(body))
+        await publish_all(broker, await service.accept(body))

@@ -1,97 +1,108 @@
-"""Notifier use case: one SendNotification in; delivered once, or failed with the reason."""
+"""Notifier use case on `notify.request`: accept one SendNotification into the outbox.
+
+The request is checked (may it go to that address at all? can it be rendered? is there such
+a channel?) and written to `notifier.notifications` in the same transaction that records it
+as processed; the handler acks after the commit. The sender loop (sender.py) delivers it.
+A refusal is final at once and published by the handler like any stored output.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 
-from sqlalchemy.dialects.postgresql import insert
+from jinja2 import TemplateError
+from opentelemetry import propagate
 
-from shared.contracts import (
-    NotificationDelivered,
-    NotificationFailed,
-    SendNotification,
-    derived_id,
-)
+from shared.contracts import SendNotification
 from shared.db import Database
-from shared.errors import PermanentError
 from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
-from shared.subjects import NOTIFY_FAILED, NOTIFY_SENT
 
-from .adapters import notifications, processed
-from .domain import DisclosureRefused, build_email, check_disclosure, render
-from .ports import Mailer
+from . import results
+from .adapters import insert_notification, processed
+from .domain import DisclosureRefused, check_disclosure, notification_message_id, render
+from .scheduling import is_urgent
+
+
+class Refused(Exception):
+    """The request can never be delivered as it is."""
 
 
 class NotifierService:
     def __init__(
-        self, db: Database, mailer: Mailer, mail_from: str, clock: Callable[[], datetime]
+        self,
+        db: Database,
+        clock: Callable[[], datetime],
+        *,
+        webhook_names: Collection[str] = (),
+        message_id_domain: str = "careline.local",
+        on_accepted: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
-        self.mailer = mailer
-        self.mail_from = mail_from
         self.clock = clock
+        self.webhook_names = webhook_names
+        self.message_id_domain = message_id_domain
+        self.on_accepted = on_accepted
 
-    async def deliver(self, cmd: SendNotification) -> list[Outgoing]:
+    async def accept(self, cmd: SendNotification) -> list[Outgoing]:
         key = str(cmd.notification_id)
         async with self.db.transaction() as session:
             await lock_key(session, f"notifier:{key}")
             stored = await outputs_of(session, processed, key)
             if stored is not None:
                 return stored
-            status, provider_id, error = await self._send(cmd)
             now = self.clock()
-            await session.execute(
-                insert(notifications)
-                .values(
-                    notification_id=cmd.notification_id,
-                    message_id=cmd.message_id,
-                    escalation_id=cmd.escalation_id,
-                    kind=cmd.kind,
-                    recipient_role=cmd.recipient_role,
-                    recipient=cmd.recipient,
-                    status=status,
-                    provider_message_id=provider_id,
-                    last_error=error,
-                    created_at=now,
-                    sent_at=now if status == "sent" else None,
-                )
-                .on_conflict_do_nothing()
+            outputs: list[Outgoing] = []
+            status, error = "pending", None
+            try:
+                self._check(cmd)
+            except (Refused, DisclosureRefused) as exc:
+                status, error = "refused", str(exc)
+                outputs = [results.failed(cmd, error, 0, now)]
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)  # the sender continues this trace
+            await insert_notification(
+                session,
+                {
+                    "notification_id": cmd.notification_id,
+                    "message_id": cmd.message_id,
+                    "escalation_id": cmd.escalation_id,
+                    "kind": cmd.kind,
+                    "channel": cmd.channel,
+                    "recipient_role": cmd.recipient_role,
+                    "recipient": cmd.recipient,
+                    "status": status,
+                    "last_error": error,
+                    "request": cmd.model_dump(mode="json"),
+                    "urgent": is_urgent(cmd.severity),
+                    "attempts": 0,
+                    "next_attempt_at": now if status == "pending" else None,
+                    "idempotency_key": self.idempotency_key(cmd),
+                    "result": results.as_json(outputs[0]) if outputs else None,
+                    # The handler publishes a refusal itself, from the stored outputs.
+                    "result_published_at": now if outputs else None,
+                    "trace_context": carrier,
+                    "created_at": now,
+                    "updated_at": now,
+                },
             )
-            outputs = [self._result(cmd, status, provider_id, error, now)]
             await record_outputs(session, processed, key, outputs, now)
+        if not outputs:
+            self.on_accepted()
         return outputs
 
-    async def _send(self, cmd: SendNotification) -> tuple[str, str | None, str | None]:
-        """(status, provider id, error). Transient errors propagate: the message is retried."""
-        try:
-            check_disclosure(cmd)
-            message = build_email(cmd, render(cmd), self.mail_from)
-            return "sent", await self.mailer.send(message), None
-        except DisclosureRefused as exc:
-            return "refused", None, str(exc)
-        except PermanentError as exc:
-            return "failed", None, str(exc)
+    def idempotency_key(self, cmd: SendNotification) -> str:
+        if cmd.channel == "email":
+            return notification_message_id(cmd, self.message_id_domain)
+        return str(cmd.notification_id)
 
-    def _result(
-        self,
-        cmd: SendNotification,
-        status: str,
-        provider_id: str | None,
-        error: str | None,
-        now: datetime,
-    ) -> Outgoing:
-        common = {
-            "event_id": derived_id("notification-result", cmd.notification_id),
-            "message_id": cmd.message_id,
-            "correlation_id": cmd.correlation_id,
-            "occurred_at": now,
-            "notification_id": cmd.notification_id,
-            "kind": cmd.kind,
-            "recipient_role": cmd.recipient_role,
-        }
-        if status == "sent":
-            return Outgoing.of(
-                NOTIFY_SENT, NotificationDelivered(provider_message_id=provider_id or "", **common)
-            )
-        return Outgoing.of(NOTIFY_FAILED, NotificationFailed(reason=error or status, **common))
+    def _check(self, cmd: SendNotification) -> None:
+        check_disclosure(cmd)
+        if cmd.channel == "webhook" and cmd.recipient not in self.webhook_names:
+            raise Refused(f"notification {cmd.notification_id}: no such webhook endpoint")
+        try:
+            render(cmd)
+        except TemplateError as exc:
+            raise Refused(
+                f"notification {cmd.notification_id}: cannot render {cmd.kind}: {exc}"
+            ) from exc

@@ -16,11 +16,12 @@ from jinja2 import UndefinedError
 from services.notifier import domain
 from services.notifier.domain import (
     DisclosureRefused,
-    build_email,
     check_disclosure,
     notification_message_id,
     render,
 )
+from services.notifier.mime import Unsubscribe, build_email
+from services.notifier.samples import SAMPLES
 from shared.contracts import Language, NotificationKind, SendNotification, derived_id
 
 pytestmark = pytest.mark.unit
@@ -32,6 +33,16 @@ KINDS: tuple[NotificationKind, ...] = (
     "identity_confirmation",
     "unknown_sender_explanation",
     "manager_escalation",
+    "service_failure_notice",
+    "billing_dispute_ack",
+    "legal_notice",
+    "re_escalation",
+)
+CLIENT_KINDS = (
+    "identity_confirmation",
+    "unknown_sender_explanation",
+    "service_failure_notice",
+    "billing_dispute_ack",
 )
 LANGUAGES: tuple[Language, ...] = ("ru", "uk", "en")
 
@@ -62,6 +73,25 @@ DATA: dict[str, dict[str, Any]] = {
         "escalation_id": str(ESCALATION),
     },
 }
+DATA["service_failure_notice"] = {
+    **SAMPLES["service_failure_notice"],
+    "subject": "Приостановка CRM",
+    "escalation_id": str(ESCALATION),
+}
+DATA["billing_dispute_ack"] = {**SAMPLES["billing_dispute_ack"], "escalation_id": str(ESCALATION)}
+DATA["legal_notice"] = {
+    **DATA["manager_escalation"],
+    "customer_tier": "gold",
+    "sender": {"email": "ceo@stroymontazh.ru", "phone": None, "handle": None},
+    "received_at": NOW.isoformat(),
+    "message_text": "Оплатили в пятницу.\nЕсли отключите, подам в суд.",
+}
+DATA["re_escalation"] = {
+    **DATA["manager_escalation"],
+    "level": 2,
+    "overdue_since": "2025-03-14T10:30:00+00:00",
+    "previous_roles": ["legal", "head_of_support"],
+}
 
 # What each kind must show, whatever the language.
 MUST_SHOW = {
@@ -78,6 +108,27 @@ MUST_SHOW = {
         "sender's domain stroymontazh.ru is the corporate domain",
         "Не спорить. Собрать факты, передать юристам.",
     ],
+    "service_failure_notice": ["Приостановка CRM", "Ольга Петрова", str(ESCALATION)],
+    "billing_dispute_ack": [
+        "ООО «СтройМонтаж»",
+        "a.sokolov@stroymontazh.ru",
+        "счёт 2025-0412",
+        "Ольга Петрова",
+        str(ESCALATION),
+    ],
+    "legal_notice": [
+        "P2",
+        "legal-threat-to-legal",
+        str(ESCALATION),
+        "ООО «СтройМонтаж»",
+        "gold",
+        "ceo@stroymontazh.ru",
+        "> Оплатили в пятницу.",
+        "> Если отключите, подам в суд.",
+        "подам в суд",
+        "Не спорить. Собрать факты, передать юристам.",
+    ],
+    "re_escalation": ["P2", str(ESCALATION), "ООО «СтройМонтаж»", "legal, head_of_support"],
 }
 
 # A word that only the template of that language has.
@@ -116,8 +167,12 @@ def command(
     )
 
 
+def email_of(cmd: SendNotification, **kwargs: Any) -> email.message.EmailMessage:
+    return build_email(cmd, render(cmd), MAIL_FROM, created_at=NOW, **kwargs)
+
+
 def round_trip(cmd: SendNotification) -> email.message.EmailMessage:
-    msg = build_email(cmd, render(cmd), MAIL_FROM)
+    msg = email_of(cmd)
     parsed = email.message_from_bytes(msg.as_bytes(), policy=policy.default)
     assert isinstance(parsed, email.message.EmailMessage)
     return parsed
@@ -126,7 +181,7 @@ def round_trip(cmd: SendNotification) -> email.message.EmailMessage:
 @pytest.fixture
 def only_english_templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A template folder where every translation but English is missing."""
-    for template in domain.TEMPLATES.glob("*.en.txt.j2"):
+    for template in [*domain.TEMPLATES.glob("*.en.*.j2"), *domain.TEMPLATES.glob("_*.j2")]:
         shutil.copy(template, tmp_path / template.name)
     monkeypatch.setattr(domain, "TEMPLATES", tmp_path)
     domain._environment.cache_clear()
@@ -141,6 +196,7 @@ def test_every_kind_has_a_template_in_every_language() -> None:
     for kind in KINDS:
         for language in LANGUAGES:
             assert (domain.TEMPLATES / f"{kind}.{language}.txt.j2").is_file(), (kind, language)
+            assert (domain.TEMPLATES / f"{kind}.{language}.html.j2").is_file(), (kind, language)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -158,8 +214,14 @@ def test_every_kind_renders_in_every_language_with_its_data(
     text = rendered.subject + "\n" + rendered.body
     for value in MUST_SHOW[kind]:
         assert value in text, (kind, language, value)
-    if kind != "manager_escalation":
+    if kind in CLIENT_KINDS:
         assert GREETING[language] in rendered.body
+    assert rendered.html is not None
+    assert f'<html lang="{language}">' in rendered.html
+    for value in MUST_SHOW[kind]:
+        if not value.startswith("> "):  # quoting is the text part's way; HTML uses a block
+            html = rendered.subject + rendered.html  # the explanation names the subject only there
+            assert value.replace("'", "&#39;") in html, (kind, language, value)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -251,15 +313,16 @@ def test_other_combinations_are_allowed(content_class: str, recipient_verified: 
 
 def test_message_id_is_derived_from_the_notification_id() -> None:
     cmd = command()
-    msg = build_email(cmd, render(cmd), MAIL_FROM)
+    msg = email_of(cmd)
 
     assert msg["Message-ID"] == f"<{cmd.notification_id}@careline.local>"
     assert msg["Message-ID"] == notification_message_id(cmd)
     assert msg["X-Careline-Notification-Id"] == str(cmd.notification_id)
-    again = build_email(command(), render(command()), MAIL_FROM)
+    again = email_of(command())
     assert again["Message-ID"] == msg["Message-ID"]
+    assert again.as_bytes() == msg.as_bytes()  # a re-send is the very same message
     other = command(recipient="someone.else@stroymontazh.ru")
-    assert build_email(other, render(other), MAIL_FROM)["Message-ID"] != msg["Message-ID"]
+    assert email_of(other)["Message-ID"] != msg["Message-ID"]
 
 
 def test_notification_message_id_takes_a_domain() -> None:
@@ -295,7 +358,14 @@ def test_utf8_subject_and_body_survive_a_round_trip(
     parsed = round_trip(cmd)
 
     assert parsed["Subject"] == rendered.subject
-    assert parsed.get_content() == rendered.body
+    assert parsed.get_content_type() == "multipart/alternative"
+    text_part = parsed.get_body(("plain",))
+    html_part = parsed.get_body(("html",))
+    assert text_part is not None and html_part is not None
+    assert text_part.get_content() == rendered.body
+    assert html_part.get_content() == rendered.html
+    assert text_part.get_content_charset() == html_part.get_content_charset() == "utf-8"
+    assert parsed["Content-Language"] == language
     assert parsed["To"] == cmd.recipient
     assert parsed["From"] == MAIL_FROM
     assert parsed["X-Careline-Kind"] == kind
@@ -310,7 +380,134 @@ def test_a_long_cyrillic_subject_with_yo_and_dashes_survives_folding() -> None:
     parsed = round_trip(cmd)
 
     assert parsed["Subject"] == f"Re: {subject}"
-    raw = build_email(cmd, render(cmd), MAIL_FROM).as_bytes()
+    raw = email_of(cmd).as_bytes()
     headers = raw.split(b"\n\n", 1)[0]
     assert headers.isascii()  # RFC 2047 encoded words, not raw 8-bit
     assert all(len(line) <= 78 for line in headers.split(b"\n"))
+
+
+# --- HTML, confirmation, headers -----------------------------------------------------
+
+
+def test_html_escapes_what_the_client_wrote_and_text_keeps_it_verbatim() -> None:
+    hostile = '<script>alert("x")</script> & <b>Co</b>'
+    cmd = command("unknown_sender_explanation", "en", data={"subject": hostile})
+    legal = command("legal_notice", "en", data={**DATA["legal_notice"], "message_text": hostile})
+
+    for rendered in (render(cmd), render(legal)):
+        assert rendered.html is not None
+        assert "<script>" not in rendered.html
+        assert "&lt;script&gt;" in rendered.html or "Re:" in rendered.subject
+    assert render(cmd).subject == f"Re: {hostile}"  # plain text is not HTML: nothing to escape
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;Co&lt;/b&gt;" in (
+        render(legal).html or ""
+    )
+    assert f"> {hostile}" in render(legal).body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_confirmation_names_the_address_the_code_the_link_and_the_deadline(
+    language: Language,
+) -> None:
+    data = {
+        **DATA["identity_confirmation"],
+        "sender_address": "a.sokolov@stroymontazh.ru",
+        "confirmation_code": "482913",
+        "confirmation_url": "https://support.careline.example/confirm/7f3a9c?x=1&y=2",
+        "confirmation_expires_at": "2025-03-16T09:30:00+00:00",
+    }
+
+    rendered = render(command("identity_confirmation", language, data=data))
+
+    for part in (rendered.body, rendered.html or ""):
+        assert "a.sokolov@stroymontazh.ru" in part
+        assert "482913" in part
+        assert "2025-03-16 09:30 UTC" in part
+    assert "https://support.careline.example/confirm/7f3a9c?x=1&y=2" in rendered.body
+    assert 'href="https://support.careline.example/confirm/7f3a9c?x=1&amp;y=2"' in (
+        rendered.html or ""
+    )
+
+
+def test_confirmation_without_a_code_asks_for_a_plain_reply() -> None:
+    rendered = render(command("identity_confirmation", "ru", data=DATA["identity_confirmation"]))
+
+    assert "«Подтверждаю»" in rendered.body
+    assert "код" not in rendered.body.split("Если обращение отправили")[1].split("\n\n")[0]
+
+
+def test_a_missing_translation_is_visible_in_the_html_too(only_english_templates: Path) -> None:
+    rendered = render(command("billing_dispute_ack", "uk"))
+
+    assert rendered.html is not None
+    assert "[translation to &#39;uk&#39; missing; English version]" in rendered.html
+    assert '<html lang="en">' in rendered.html
+
+
+def test_threading_headers_take_a_message_id_with_or_without_brackets() -> None:
+    for given in ("CAF=abc123@mail.stroymontazh.ru", "<CAF=abc123@mail.stroymontazh.ru>"):
+        parsed = round_trip(command(reply_to=given))
+        assert parsed["In-Reply-To"] == "<CAF=abc123@mail.stroymontazh.ru>"
+
+
+def test_date_is_the_notifications_creation_time_so_a_resend_is_identical() -> None:
+    parsed = round_trip(command())
+
+    assert parsed["Date"].datetime == NOW
+
+
+def test_list_unsubscribe_only_on_proactive_client_notices() -> None:
+    where = Unsubscribe(mailto="unsubscribe@careline.example", url="https://c.example/u")
+    notice = command(
+        "service_failure_notice",
+        content_class="account",
+        recipient_verified=True,
+        role="client_registered",
+    )
+
+    headers = email_of(notice, unsubscribe=where)
+
+    assert headers["List-Unsubscribe"] == (
+        f"<https://c.example/u?n={notice.notification_id}>, "
+        f"<mailto:unsubscribe@careline.example?subject=unsubscribe%20{notice.notification_id}>"
+    )
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    confirmation = command("identity_confirmation", role="client_registered")
+    assert email_of(confirmation, unsubscribe=where)["List-Unsubscribe"] is None
+    staff = command("manager_escalation", role="legal")
+    assert email_of(staff, unsubscribe=where)["List-Unsubscribe"] is None
+    assert email_of(notice)["List-Unsubscribe"] is None  # nothing configured, nothing promised
+
+
+# --- the preview command -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_preview_renders_every_kind_in_ukrainian(kind: str) -> None:
+    from typer.testing import CliRunner
+
+    from shared.cli import app
+
+    result = CliRunner().invoke(app, ["notify", "preview", kind, "--lang", "uk"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Subject: ")
+    assert "translation to" not in result.output
+
+
+def test_preview_shows_the_fallback_and_html_and_rejects_an_unknown_kind() -> None:
+    from typer.testing import CliRunner
+
+    from shared.cli import app
+
+    runner = CliRunner()
+    fallback = runner.invoke(app, ["notify", "preview", "legal_notice", "--lang", "de"])
+    html = runner.invoke(app, ["notify", "preview", "legal_notice", "--format", "html"])
+    eml = runner.invoke(app, ["notify", "preview", "re_escalation", "--format", "eml"])
+    unknown = runner.invoke(app, ["notify", "preview", "love_letter"])
+
+    assert "[translation to 'de' missing; English version]" in fallback.output
+    assert html.output.startswith("<!DOCTYPE html>")
+    assert "multipart/alternative" in eml.output
+    assert unknown.exit_code == 2
+    assert "unknown kind" in unknown.output

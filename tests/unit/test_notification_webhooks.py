@@ -1,0 +1,140 @@
+"""Webhook payloads (generic, Slack, Mattermost, Telegram) and the replay-safe signature."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.notifier.domain import render
+from services.notifier.samples import SAMPLES
+from services.notifier.webhooks import (
+    IDEMPOTENCY_HEADER,
+    SIGNATURE_HEADER,
+    TELEGRAM_LIMIT,
+    SignatureError,
+    encode,
+    payload,
+    signed_headers,
+    verify,
+)
+from shared.contracts import SendNotification, derived_id
+
+pytestmark = pytest.mark.unit
+
+NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
+SECRET = "whsec-test"
+
+
+def command(data: dict | None = None) -> SendNotification:
+    return SendNotification(
+        event_id=derived_id("req", 1),
+        message_id=derived_id("message", 1),
+        correlation_id="corr-1",
+        occurred_at=NOW,
+        notification_id=derived_id("notification", 1),
+        kind="manager_escalation",
+        channel="webhook",
+        recipient="ops-slack",
+        recipient_role="head_of_support",
+        recipient_verified=True,
+        content_class="account",
+        language="ru",
+        severity="P2",
+        data=data or SAMPLES["manager_escalation"],
+    )
+
+
+def test_slack_payload_has_text_and_blocks_with_mrkdwn_control_characters_escaped() -> None:
+    data = {**SAMPLES["manager_escalation"], "reason": "a <b> & <!channel>"}
+    cmd = command(data)
+
+    body = payload("slack", cmd, render(cmd))
+
+    assert body["text"].startswith("*[P2] legal: ООО «СтройМонтаж»*\n")
+    assert "a &lt;b&gt; &amp; &lt;!channel&gt;" in body["text"]
+    assert "<!channel>" not in json.dumps(body, ensure_ascii=False)
+    assert body["blocks"][0]["text"]["type"] == "plain_text"
+    assert body["blocks"][1]["text"]["type"] == "mrkdwn"
+
+
+def test_mattermost_payload_is_markdown_text_with_the_notification_id() -> None:
+    cmd = command()
+
+    body = payload("mattermost", cmd, render(cmd))
+
+    assert body["text"].startswith("#### [P2] legal")
+    assert body["props"]["careline_notification_id"] == str(cmd.notification_id)
+
+
+def test_telegram_payload_is_a_send_message_call_in_html_mode() -> None:
+    data = {**SAMPLES["manager_escalation"], "reason": "<script>x</script>" + "я" * 5000}
+    cmd = command(data)
+
+    body = payload("telegram", cmd, render(cmd), chat_id="-100123")
+
+    assert body["chat_id"] == "-100123"
+    assert body["parse_mode"] == "HTML"
+    assert body["text"].startswith("<b>[P2] legal: ООО «СтройМонтаж»</b>\n")
+    assert "<script>" not in body["text"] and "&lt;script&gt;" in body["text"]
+    assert len(body["text"]) <= TELEGRAM_LIMIT
+    with pytest.raises(ValueError, match="chat_id"):
+        payload("telegram", cmd, render(cmd))
+
+
+def test_generic_payload_carries_ids_the_text_and_the_data() -> None:
+    cmd = command()
+
+    body = payload("generic", cmd, render(cmd))
+
+    assert body["notification_id"] == str(cmd.notification_id)
+    assert body["kind"] == "manager_escalation"
+    assert body["severity"] == "P2"
+    assert body["subject"] == render(cmd).subject
+    assert body["data"]["rule"] == "legal-threat-to-legal"
+
+
+def test_a_signed_request_verifies_and_carries_the_idempotency_key() -> None:
+    body = encode({"text": "Привет"})
+    headers = signed_headers(SECRET, body, NOW, "key-1")
+
+    assert headers[IDEMPOTENCY_HEADER] == "key-1"
+    assert verify(SECRET, body, headers[SIGNATURE_HEADER], NOW + timedelta(seconds=5)) == int(
+        NOW.timestamp()
+    )
+
+
+def test_a_tampered_body_or_wrong_secret_is_rejected() -> None:
+    body = encode({"text": "ok"})
+    header = signed_headers(SECRET, body, NOW, "k")[SIGNATURE_HEADER]
+
+    with pytest.raises(SignatureError, match="mismatch"):
+        verify(SECRET, encode({"text": "ok!"}), header, NOW)
+    with pytest.raises(SignatureError, match="mismatch"):
+        verify("other", body, header, NOW)
+
+
+def test_an_old_request_is_rejected_as_a_replay() -> None:
+    body = encode({"text": "ok"})
+    header = signed_headers(SECRET, body, NOW, "k")[SIGNATURE_HEADER]
+
+    with pytest.raises(SignatureError, match="replay"):
+        verify(SECRET, body, header, NOW + timedelta(minutes=6))
+    # The timestamp is inside the signature: moving it forward breaks the signature.
+    forged = header.replace(f"t={int(NOW.timestamp())}", f"t={int(NOW.timestamp()) + 360}")
+    with pytest.raises(SignatureError, match="mismatch"):
+        verify(SECRET, body, forged, NOW + timedelta(minutes=6))
+
+
+@pytest.mark.parametrize("header", [None, "", "v1=abc", "t=notanumber,v1=abc"])
+def test_a_missing_or_malformed_signature_is_rejected(header: str | None) -> None:
+    with pytest.raises(SignatureError):
+        verify(SECRET, b"{}", header, NOW)
+
+
+def test_without_a_secret_there_is_no_signature_header() -> None:
+    headers = signed_headers(None, b"{}", NOW, "k")
+
+    assert SIGNATURE_HEADER not in headers
+    assert headers[IDEMPOTENCY_HEADER] == "k"
