@@ -46,6 +46,18 @@ escalations = Table(
     Column("ack_deadline", DateTime(timezone=True), nullable=False),
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The lifecycle (migration 0004): who was told at which level, when the next climb is
+    # due, the briefing a re-escalation repeats, who acknowledged and resolved it.
+    Column("message_id", UUID(as_uuid=True)),
+    Column("correlation_id", String),
+    Column("notified", JSONB, nullable=False),
+    Column("briefing", JSONB, nullable=False),
+    Column("climb_due_at", DateTime(timezone=True)),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("acknowledged_by", JSONB),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolved_by", JSONB),
+    Column("resolution_note", Text),
 )
 timeline = Table(
     "escalation_timeline",
@@ -56,6 +68,7 @@ timeline = Table(
     Column("entry", String, nullable=False),
     Column("detail", JSONB, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", JSONB),
 )
 processed = processed_table(metadata)
 
@@ -73,6 +86,7 @@ class NewEscalation:
     roles: list[str]
     signals: list[dict[str, Any]]
     ack_deadline: datetime
+    correlation_id: str
 
 
 class SqlEscalationStore:
@@ -127,6 +141,11 @@ class SqlEscalationStore:
                     ack_deadline=new.ack_deadline,
                     opened_at=at,
                     updated_at=at,
+                    message_id=message_id,
+                    correlation_id=new.correlation_id,
+                    notified=[],
+                    briefing={},
+                    climb_due_at=new.ack_deadline,
                 )
             )
             entry, escalation_id = "opened", new.id
@@ -142,6 +161,16 @@ class SqlEscalationStore:
             .on_conflict_do_nothing()
         )
         return escalation_id, entry == "opened"
+
+    async def record_notified(
+        self, escalation_id: uuid.UUID, notified: list[dict[str, Any]], briefing: dict[str, Any]
+    ) -> None:
+        """Who the opening told (they may act on it) and what a re-escalation repeats."""
+        await self.session.execute(
+            update(escalations)
+            .where(escalations.c.id == escalation_id)
+            .values(notified=notified, briefing=briefing)
+        )
 
 
 async def list_escalations(session: AsyncSession, limit: int = 50) -> list[dict[str, Any]]:

@@ -2,8 +2,206 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
 import typer
+
+IdArgument = Annotated[str, typer.Argument(help="The escalation id.")]
+ByOption = Annotated[
+    str,
+    typer.Option("--by", help="Your address, as the escalation notified you (or webhook:NAME)."),
+]
+RoleOption = Annotated[
+    str | None, typer.Option("--role", help="The role you were notified as (if several).")
+]
+TimeoutOption = Annotated[float, typer.Option(help="Seconds to wait for the escalator's answer.")]
+LexiconOption = Annotated[
+    Path | None,
+    typer.Option(help="Main lexicon file to use instead of the shipped one (for trying edits)."),
+]
 
 
 def register(app: typer.Typer) -> None:
     """Add this service's commands to the main `careline` app."""
+    app.command("classify")(classify)
+    app.command("classify-eval")(classify_eval)
+    app.command("classify-bench")(classify_bench)
+    app.command("ack")(acknowledge)
+    app.command("resolve")(resolve)
+    app.command("reassign")(reassign)
+
+
+def _lines(source: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, line in enumerate(source, 1):
+        if line.strip():
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise typer.BadParameter(f"line {number}: not JSON: {exc}") from exc
+
+
+def _open(file: str) -> TextIO:
+    if file == "-":
+        return sys.stdin
+    path = Path(file)
+    if not path.is_file():
+        raise typer.BadParameter(f"no such file: {file}")
+    return path.open(encoding="utf-8")
+
+
+def _lexicon(path: Path | None) -> Any:
+    from services.escalator.detection import load_lexicon
+
+    return load_lexicon(path) if path else load_lexicon()
+
+
+def classify(
+    file: Annotated[str, typer.Argument(help="JSON Lines with id and text, or - for stdin.")] = "-",
+    lexicon: LexiconOption = None,
+) -> None:
+    """Detect signals in JSON lines: one {"id", "language", "signals"} line per input."""
+    from services.escalator.detection.batch import BadRow, classify_row
+
+    loaded = _lexicon(lexicon)
+    with _open(file) as source:
+        for number, row in _lines(source):
+            try:
+                out = classify_row(row, loaded)
+            except BadRow as exc:
+                raise typer.BadParameter(f"line {number}: {exc}") from exc
+            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+
+
+def classify_eval(
+    file: Annotated[Path, typer.Argument(help="Labelled JSON Lines (id, text, labels).")],
+    lexicon: LexiconOption = None,
+    errors: Annotated[bool, typer.Option(help="Also list every missed and false signal.")] = False,
+) -> None:
+    """Per-signal precision, recall and F1, micro and macro averages, against labels."""
+    from services.escalator.detection import detect
+    from services.escalator.detection.evaluation import evaluate
+
+    loaded = _lexicon(lexicon)
+    with _open(str(file)) as source:
+        rows = [row for _, row in _lines(source)]
+    report = evaluate(
+        rows,
+        lambda row: {s.name for s in detect(row["text"], loaded, language=row.get("language"))},
+    )
+    typer.echo(report.table())
+    if errors:
+        for mistake in report.mistakes:
+            typer.echo(f"{mistake.kind:<7} {mistake.signal:<20} {mistake.id}")
+
+
+def classify_bench(
+    files: Annotated[list[Path], typer.Argument(help="JSON Lines whose texts seed messages.")],
+    messages: Annotated[int, typer.Option(help="How many 50-150-word messages.")] = 5000,
+) -> None:
+    """Start-up time and single-core throughput of the detector (run it pinned to one
+    core, e.g. `taskset -c 0 careline classify-bench ...`)."""
+    started = time.perf_counter()
+    from services.escalator.detection import load_lexicon
+    from services.escalator.detection.batch import measure, typical_messages
+
+    lexicon = load_lexicon()
+    startup = time.perf_counter() - started
+    texts: list[str] = []
+    for file in files:
+        with _open(str(file)) as source:
+            texts += [row["text"] for _, row in _lines(source)]
+    corpus = list(typical_messages(texts, messages))
+    cold = measure(corpus, lexicon)  # first pass fills the lemma cache
+    warm = measure(corpus, lexicon)
+    typer.echo(f"start-up (dictionaries + lexicon): {startup:.2f} s")
+    for name, run in (("first pass", cold), ("steady state", warm)):
+        typer.echo(
+            f"{name}: {run.messages} messages, {run.words / run.messages:.0f} words avg, "
+            f"{run.per_second:,.0f} msg/s"
+        )
+
+
+def _act(command: Any, timeout: float) -> None:
+    from shared.settings import CarelineSettings
+
+    from .request import request_command
+
+    result = asyncio.run(request_command(CarelineSettings(), command, timeout))
+    typer.echo(f"{result.outcome}: {result.detail}")
+    if result.outcome not in ("acknowledged", "resolved", "reassigned", "already_acknowledged"):
+        raise typer.Exit(1)
+
+
+def _escalation_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not an escalation id: {value}") from exc
+
+
+def acknowledge(
+    escalation_id: IdArgument, by: ByOption, role: RoleOption = None, timeout: TimeoutOption = 5.0
+) -> None:
+    """Acknowledge an escalation you were notified of: its deadline stops climbing."""
+    from shared.contracts import AcknowledgeEscalation
+
+    command = AcknowledgeEscalation(
+        command_id=uuid.uuid4(),
+        escalation_id=_escalation_id(escalation_id),
+        actor=by,
+        actor_role=role,
+    )
+    _act(command, timeout)
+
+
+def resolve(
+    escalation_id: IdArgument,
+    by: ByOption,
+    note: Annotated[str, typer.Option(help="What was done: the outcome, for the record.")],
+    role: RoleOption = None,
+    timeout: TimeoutOption = 5.0,
+) -> None:
+    """Resolve an escalation you were notified of, with a note."""
+    from shared.contracts import ResolveEscalation
+
+    command = ResolveEscalation(
+        command_id=uuid.uuid4(),
+        escalation_id=_escalation_id(escalation_id),
+        actor=by,
+        actor_role=role,
+        note=note,
+    )
+    _act(command, timeout)
+
+
+def reassign(
+    escalation_id: IdArgument,
+    by: ByOption,
+    to: Annotated[str, typer.Option("--to", help="The role to hand it to, e.g. billing.")],
+    address: Annotated[
+        str | None, typer.Option(help="Address of that role (default: the policy's).")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="Why it is handed over.")] = None,
+    role: RoleOption = None,
+    timeout: TimeoutOption = 5.0,
+) -> None:
+    """Hand an escalation you were notified of to another role; it is notified anew."""
+    from shared.contracts import ReassignEscalation
+
+    command = ReassignEscalation(
+        command_id=uuid.uuid4(),
+        escalation_id=_escalation_id(escalation_id),
+        actor=by,
+        actor_role=role,
+        to_role=to,
+        to_address=address,
+        note=note,
+    )
+    _act(command, timeout)

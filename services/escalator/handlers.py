@@ -1,14 +1,35 @@
-"""Escalator's subscriber: verified message in; escalation events and notify commands out."""
+"""Escalator's subscribers: verified messages in (JetStream work queue), staff commands in
+(core NATS request-reply); escalation events and notify commands out."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from faststream.nats import NatsBroker
+from pydantic import ValidationError
 
 from shared.broker import publish_all, work_queue
-from shared.contracts import EscalationChanged, IdentityVerified, SendNotification
+from shared.contracts import (
+    AcknowledgeEscalation,
+    EscalationActed,
+    EscalationChanged,
+    EscalationCommand,
+    EscalationCommandResult,
+    IdentityVerified,
+    ReassignEscalation,
+    ResolveEscalation,
+    SendNotification,
+)
 from shared.settings import CarelineSettings
 from shared.subjects import (
+    ESCALATION_ACKNOWLEDGED,
+    ESCALATION_CMD_ACKNOWLEDGE,
+    ESCALATION_CMD_REASSIGN,
+    ESCALATION_CMD_RESOLVE,
+    ESCALATION_ESCALATED,
     ESCALATION_OPENED,
+    ESCALATION_REASSIGNED,
+    ESCALATION_RESOLVED,
     ESCALATION_UPDATED,
     MESSAGE_VERIFIED,
     NOTIFY_REQUEST,
@@ -17,14 +38,26 @@ from shared.subjects import (
 from shared.telemetry import tag_message
 
 from .service import EscalatorService
+from .staff import LifecycleService
+
+_EVENTS = (
+    (ESCALATION_OPENED, EscalationChanged, "A new escalation: rule, reason, signals, roles."),
+    (ESCALATION_UPDATED, EscalationChanged, "A message merged into an open escalation."),
+    (ESCALATION_ACKNOWLEDGED, EscalationActed, "A notified person acknowledged it."),
+    (ESCALATION_RESOLVED, EscalationActed, "A notified person resolved it, with a note."),
+    (ESCALATION_REASSIGNED, EscalationActed, "Handed to another role, notified anew."),
+    (ESCALATION_ESCALATED, EscalationActed, "A deadline passed: the next level was notified."),
+)
 
 
-def register(broker: NatsBroker, service: EscalatorService, settings: CarelineSettings) -> None:
-    for subject, description in (
-        (ESCALATION_OPENED, "A new escalation: rule, reason, signals with evidence, roles."),
-        (ESCALATION_UPDATED, "A message merged into an open escalation of the same kind."),
-    ):
-        broker.publisher(subject, schema=EscalationChanged, title=subject, description=description)
+def register(
+    broker: NatsBroker,
+    service: EscalatorService,
+    lifecycle: LifecycleService,
+    settings: CarelineSettings,
+) -> None:
+    for subject, schema, description in _EVENTS:
+        broker.publisher(subject, schema=schema, title=subject, description=description)
     broker.publisher(
         NOTIFY_REQUEST,
         schema=SendNotification,
@@ -39,3 +72,43 @@ def register(broker: NatsBroker, service: EscalatorService, settings: CarelineSe
     async def on_verified(body: IdentityVerified) -> None:
         tag_message(body.message_id)
         await publish_all(broker, await service.handle(body))
+
+    # Staff commands: request-reply over core NATS (outside every stream), shared by the
+    # replicas. An unreadable request is answered `invalid`, never left to time out.
+    async def run(model: type[EscalationCommand], body: dict[str, Any]) -> EscalationCommandResult:
+        try:
+            command = model.model_validate(body)
+        except ValidationError as exc:
+            detail = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg']}"
+                for e in exc.errors()
+            )
+            return EscalationCommandResult(outcome="invalid", detail=detail)
+        return await lifecycle.command(command)
+
+    @broker.subscriber(
+        ESCALATION_CMD_ACKNOWLEDGE,
+        queue="escalator",
+        title=f"{ESCALATION_CMD_ACKNOWLEDGE}:escalator",
+        description="AcknowledgeEscalation in, EscalationCommandResult back.",
+    )
+    async def on_acknowledge(body: dict[str, Any]) -> EscalationCommandResult:
+        return await run(AcknowledgeEscalation, body)
+
+    @broker.subscriber(
+        ESCALATION_CMD_RESOLVE,
+        queue="escalator",
+        title=f"{ESCALATION_CMD_RESOLVE}:escalator",
+        description="ResolveEscalation in, EscalationCommandResult back.",
+    )
+    async def on_resolve(body: dict[str, Any]) -> EscalationCommandResult:
+        return await run(ResolveEscalation, body)
+
+    @broker.subscriber(
+        ESCALATION_CMD_REASSIGN,
+        queue="escalator",
+        title=f"{ESCALATION_CMD_REASSIGN}:escalator",
+        description="ReassignEscalation in, EscalationCommandResult back.",
+    )
+    async def on_reassign(body: dict[str, Any]) -> EscalationCommandResult:
+        return await run(ReassignEscalation, body)

@@ -1,18 +1,31 @@
 """Which notifications an escalation asks for, and what they carry. Pure functions.
 
-Staff get the facts (who, why with the evidence, severity, deadline, playbook). Clients are
-contacted only as the rule says: a confirmation request goes to the customer's *registered,
-verified* address, never to the unknown one; the unknown sender gets a plain explanation
-that names no account.
+Staff get the facts (who, why with the evidence, severity, deadline, playbook); legal gets
+the fact pack (the client's own words, the sender, the channel, when). Clients are contacted
+only as the rule says: what concerns the account goes to the customer's *registered,
+verified* address, never to an unknown one; the unknown sender gets a plain explanation that
+names no account. A role whose policy address is `webhook:NAME` is told through the
+notifier's webhook endpoint NAME instead of by email.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from shared.contracts import EscalationChanged, IdentityVerified, SendNotification, derived_id
+from shared.contracts import (
+    EscalationChanged,
+    IdentityVerified,
+    Language,
+    NotificationKind,
+    SendNotification,
+    derived_id,
+)
 
 from .policy import Decision, Policy
+
+WEBHOOK_PREFIX = "webhook:"
+# The entities of a message a billing answer may quote back (invoice and contract numbers).
+_REFERENCE_KINDS = ("invoice", "contract", "account", "order")
 
 
 def subject_key(verified: IdentityVerified) -> str:
@@ -23,20 +36,21 @@ def subject_key(verified: IdentityVerified) -> str:
     return "sender:" + (sender.email or sender.phone or sender.handle or str(verified.message_id))
 
 
-def _common(event: EscalationChanged, verified: IdentityVerified) -> dict[str, Any]:
+def _common(event: EscalationChanged) -> dict[str, Any]:
     return {
         "message_id": event.message_id,
         "correlation_id": event.correlation_id,
         "occurred_at": event.occurred_at,
         "escalation_id": event.escalation_id,
+        "severity": event.severity,
     }
 
 
-def staff_notifications(
+def _staff_data(
     policy: Policy, decision: Decision, event: EscalationChanged, verified: IdentityVerified
-) -> list[SendNotification]:
+) -> dict[str, Any]:
     identity, message = verified.identity, verified.message
-    data = {
+    return {
         "severity": event.severity,
         "kind": event.kind,
         "rule": event.rule,
@@ -56,6 +70,44 @@ def staff_notifications(
         "subject": message.subject,
         "escalation_id": str(event.escalation_id),
     }
+
+
+def staff_briefing(
+    policy: Policy, decision: Decision, event: EscalationChanged, verified: IdentityVerified
+) -> dict[str, Any]:
+    """What every staff notification of the escalation says (kept for re-escalations)."""
+    return _staff_data(policy, decision, event, verified)
+
+
+def notified_staff(notes: list[SendNotification]) -> list[dict[str, Any]]:
+    """Who the staff notifications tell, as role and address: the people who may act."""
+    return [
+        {
+            "role": n.recipient_role,
+            "address": (WEBHOOK_PREFIX if n.channel == "webhook" else "") + n.recipient,
+            "level": 1,
+            "origin": "rule",
+        }
+        for n in notes
+    ]
+
+
+def _fact_pack(verified: IdentityVerified) -> dict[str, Any]:
+    """What legal needs to assess the risk, beyond what every manager gets."""
+    identity, message = verified.identity, verified.message
+    return {
+        "customer_tier": identity.customer.tier if identity.customer else None,
+        "sender": message.sender.model_dump(include={"email", "phone", "handle", "display_name"}),
+        "received_at": message.received_at.isoformat(),
+        "message_text": message.text,
+    }
+
+
+def staff_notifications(
+    policy: Policy, decision: Decision, event: EscalationChanged, verified: IdentityVerified
+) -> list[SendNotification]:
+    identity = verified.identity
+    data = _staff_data(policy, decision, event, verified)
     notes = []
     for role in decision.rule.notify:
         if role == "account_manager":
@@ -64,72 +116,127 @@ def staff_notifications(
             address = identity.account_manager.email
         else:
             address = policy.roles[role]
+        kind: NotificationKind = "manager_escalation"
+        role_data = data
+        if role == "legal":
+            kind, role_data = "legal_notice", {**data, **_fact_pack(verified)}
+        channel, recipient = "email", address
+        if address.startswith(WEBHOOK_PREFIX):
+            channel, recipient = "webhook", address.removeprefix(WEBHOOK_PREFIX)
         notes.append(
             SendNotification(
                 event_id=derived_id("notify-request", event.escalation_id, role, address),
                 notification_id=derived_id("notification", event.escalation_id, role, address),
-                kind="manager_escalation",
-                recipient=address,
+                kind=kind,
+                channel=channel,  # type: ignore[arg-type]
+                recipient=recipient,
                 recipient_role=role,
                 recipient_verified=True,  # staff directory addresses
                 content_class="account",
                 language=policy.team_language,
-                data=data,
-                **_common(event, verified),
+                data=role_data,
+                **_common(event),
             )
         )
     return notes
 
 
+def _client_language(verified: IdentityVerified) -> Language:
+    language = verified.message.language
+    return language if language != "unknown" else "en"
+
+
+def _registered_email(verified: IdentityVerified) -> str | None:
+    """The client's verified email on file: the sender's own if it is one, else the first."""
+    registered = [
+        c.address for c in verified.identity.authorized_channels if c.kind == "email" and c.verified
+    ]
+    sender = verified.message.sender.email
+    if sender and sender in registered:
+        return sender
+    return registered[0] if registered else None
+
+
+def _client_data(
+    kind: str, event: EscalationChanged, verified: IdentityVerified, recipient: str
+) -> dict[str, Any]:
+    identity, message = verified.identity, verified.message
+    sender = message.sender.email or message.sender.phone or message.sender.handle
+    data: dict[str, Any] = {
+        "customer": identity.customer.name if identity.customer else "",
+        "subject": message.subject,
+        "received_at": message.received_at.isoformat(),
+        "channel": message.channel,
+        "escalation_id": str(event.escalation_id),
+    }
+    # Where the request came from, when that is not where this answer goes.
+    data["sender_address"] = sender if sender and sender != recipient else None
+    if kind == "identity_confirmation":
+        confirmation = identity.confirmation
+        data["confirmation_code"] = confirmation.code if confirmation else None
+        data["confirmation_url"] = confirmation.url if confirmation else None
+        data["confirmation_expires_at"] = (
+            confirmation.expires_at.isoformat() if confirmation else None
+        )
+    if kind in ("service_failure_notice", "billing_dispute_ack"):
+        data["ack_deadline"] = event.ack_deadline.isoformat()
+        data["account_manager"] = (
+            identity.account_manager.name if identity.account_manager else None
+        )
+    if kind == "billing_dispute_ack":
+        data["references"] = list(
+            dict.fromkeys(e.value for e in message.entities if e.kind in _REFERENCE_KINDS)
+        )
+    return data
+
+
 def client_contacts(
     decision: Decision, event: EscalationChanged, verified: IdentityVerified
 ) -> list[SendNotification]:
-    identity, message = verified.identity, verified.message
-    language = message.language if message.language != "unknown" else "en"
+    message = verified.message
+    language = _client_language(verified)
     notes = []
     for contact in decision.rule.client_contacts:
+        ids = {
+            "event_id": derived_id("notify-request", event.escalation_id, contact.kind),
+            "notification_id": derived_id("notification", event.escalation_id, contact.kind),
+        }
         if contact.to == "registered_channel":
-            registered = [
-                c for c in identity.authorized_channels if c.kind == "email" and c.verified
-            ]
-            if not registered:
+            address = _registered_email(verified)
+            if address is None:
                 continue
-            address = registered[0].address
-            data = {
-                "customer": identity.customer.name if identity.customer else "",
-                "subject": message.subject,
-                "received_at": message.received_at.isoformat(),
-                "channel": message.channel,
-                "escalation_id": str(event.escalation_id),
-            }
             notes.append(
                 SendNotification(
-                    event_id=derived_id("notify-request", event.escalation_id, contact.kind),
-                    notification_id=derived_id("notification", event.escalation_id, contact.kind),
+                    **ids,
                     kind=contact.kind,
                     recipient=address,
                     recipient_role="client_registered",
                     recipient_verified=True,
                     content_class="account",
-                    language=language,  # type: ignore[arg-type]
-                    data=data,
-                    **_common(event, verified),
+                    language=language,
+                    # Answering the sender at its own registered address threads with it.
+                    reply_to_external_id=(
+                        message.external_id
+                        if message.channel == "email" and address == message.sender.email
+                        else None
+                    ),
+                    data=_client_data(contact.kind, event, verified, address),
+                    **_common(event),
                 )
             )
         elif message.sender.email:
             notes.append(
                 SendNotification(
-                    event_id=derived_id("notify-request", event.escalation_id, contact.kind),
-                    notification_id=derived_id("notification", event.escalation_id, contact.kind),
+                    **ids,
                     kind=contact.kind,
                     recipient=message.sender.email,
                     recipient_role="client_sender",
                     recipient_verified=False,
                     content_class="general",
-                    language=language,  # type: ignore[arg-type]
+                    language=language,
                     reply_to_external_id=message.external_id,
                     data={"subject": message.subject},
-                    **_common(event, verified),
+                    **_common(event),
                 )
             )
     return notes

@@ -13,14 +13,23 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator, model_validator
 
 from shared.contracts import Identity, IdentityStatus, NotificationKind, Severity, Signal
 
 from .detection import SIGNALS
 
 POLICY_PATH = Path(__file__).parent / "data" / "policy.yaml"
-STAFF_ROLES = ("account_manager", "head_of_support", "legal", "billing", "security", "supervisor")
+STAFF_ROLES = (
+    "account_manager",
+    "head_of_support",
+    "legal",
+    "billing",
+    "security",
+    "supervisor",
+    "deputy",
+    "director",
+)
 
 
 class _Strict(BaseModel):
@@ -75,7 +84,11 @@ class Rule(_Strict):
 class Policy(_Strict):
     team_language: Literal["ru", "uk", "en"] = "ru"
     roles: dict[str, str] = Field(description="Staff role -> address (account managers: CRM).")
-    ack_deadlines_minutes: dict[Severity, int]
+    ack_deadlines_minutes: dict[Severity, PositiveFloat]
+    chains: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Role -> who is told next, level by level, when nobody acknowledges.",
+    )
     rules: list[Rule]
 
     @model_validator(mode="after")
@@ -93,6 +106,14 @@ class Policy(_Strict):
                 raise ValueError(f"rule {rule.id}: no address for roles {missing}")
             if rule.severity not in self.ack_deadlines_minutes:
                 raise ValueError(f"rule {rule.id}: no ack deadline for severity {rule.severity}")
+        for role, chain in self.chains.items():
+            unknown = sorted({role, *chain} - set(STAFF_ROLES))
+            if unknown:
+                raise ValueError(f"chain of {role}: unknown roles {unknown}")
+            # Who climbs is told from the policy: the account manager is per customer.
+            missing = [r for r in chain if not (self.roles.get(r) or "").strip()]
+            if missing:
+                raise ValueError(f"chain of {role}: no address for roles {missing}")
         return self
 
     def ack_deadline(self, severity: str) -> timedelta:

@@ -17,7 +17,13 @@ from shared.subjects import ESCALATION_OPENED, ESCALATION_UPDATED, NOTIFY_REQUES
 
 from .adapters import NewEscalation, SqlEscalationStore, processed
 from .detection import detect
-from .notifications import client_contacts, staff_notifications, subject_key
+from .notifications import (
+    client_contacts,
+    notified_staff,
+    staff_briefing,
+    staff_notifications,
+    subject_key,
+)
 from .policy import Policy, evaluate
 
 
@@ -43,7 +49,7 @@ class EscalatorService:
     ) -> list[Outgoing]:
         now = self.clock()
         message, identity = verified.message, verified.identity
-        signals = detect(message.text)
+        signals = detect(message.text, language=message.language)
         outputs: list[Outgoing] = []
         for decision in evaluate(self.policy, signals, identity):
             rule = decision.rule
@@ -61,6 +67,7 @@ class EscalatorService:
                 roles=list(rule.notify),
                 signals=signal_data,
                 ack_deadline=now + self.policy.ack_deadline(rule.severity),
+                correlation_id=verified.correlation_id,
             )
             escalation_id, opened = await store.open_or_merge(new, verified.message_id, now)
             event = EscalationChanged(
@@ -82,8 +89,12 @@ class EscalatorService:
             )
             outputs.append(Outgoing.of(ESCALATION_OPENED if opened else ESCALATION_UPDATED, event))
             if opened:
-                notes: list[SendNotification] = staff_notifications(
-                    self.policy, decision, event, verified
-                ) + client_contacts(decision, event, verified)
+                staff = staff_notifications(self.policy, decision, event, verified)
+                await store.record_notified(
+                    escalation_id,
+                    notified_staff(staff),
+                    staff_briefing(self.policy, decision, event, verified),
+                )
+                notes: list[SendNotification] = staff + client_contacts(decision, event, verified)
                 outputs += [Outgoing.of(NOTIFY_REQUEST, n) for n in notes]
         return outputs

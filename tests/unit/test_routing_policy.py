@@ -23,7 +23,9 @@ from services.escalator.policy import (
 from services.notifier.domain import check_disclosure, render
 from shared.contracts import (
     ChannelRef,
+    ConfirmationRequest,
     CustomerRef,
+    Entity,
     EscalationChanged,
     Evidence,
     Identity,
@@ -192,7 +194,7 @@ def test_load_policy_loads_the_shipped_policy() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["Если не вернёте деньги, подам в суд.", "Подам на вас до суду.", "I will sue you."],
+    ["Я подам на вас в суд.", "Подам на вас до суду.", "I will sue you."],
 )
 def test_a_legal_threat_goes_to_legal_and_the_head_of_support(text: str) -> None:
     _, decisions = scenario(text, identity("verified"))
@@ -375,9 +377,10 @@ def test_staff_notifications_address_roles_from_the_policy() -> None:
         ("legal", "legal@careline.example"),
         ("head_of_support", "head.support@careline.example"),
     ]
+    assert [n.kind for n in notes] == ["legal_notice", "manager_escalation"]
     for note in notes:
-        assert note.kind == "manager_escalation"
         assert note.language == POLICY.team_language
+        assert note.severity == "P2"
         assert note.recipient_verified is True
         assert note.escalation_id == event.escalation_id
         assert note.message_id == verified.message_id
@@ -561,3 +564,115 @@ def test_every_requested_notification_renders(text: str, status: str, rule_id: s
         rendered = render(note)
         assert rendered.subject and rendered.body.strip()
         assert rendered.fallback_from is None
+
+
+# --- the new kinds: legal fact pack, bad news first, billing answer, webhooks ---------
+
+
+def test_legal_gets_the_fact_pack_with_the_clients_own_words() -> None:
+    text = "Если отключите CRM, подам в суд.\nПлатёжка во вложении."
+    verified, decision, event = _notes(text, identity("verified"), "legal-threat-to-legal")
+
+    legal, head = staff_notifications(POLICY, decision, event, verified)
+
+    assert legal.kind == "legal_notice"
+    assert legal.data["message_text"] == text
+    assert legal.data["customer_tier"] == "gold"
+    assert legal.data["sender"]["email"] == "ceo@stroymontazh.ru"
+    assert legal.data["received_at"] == NOW.isoformat()
+    assert "message_text" not in head.data  # the others get the summary, not the pack
+    rendered = render(legal)
+    assert "> Если отключите CRM, подам в суд." in rendered.body
+
+
+def test_a_service_failure_tells_the_client_first_at_the_registered_address() -> None:
+    verified, decision, event = _notes(
+        "Вы обещали исправить экспорт к пятнице, и опять ничего не работает.",
+        identity("verified"),
+        "service-failure",
+    )
+
+    (notice,) = client_contacts(decision, event, verified)
+
+    assert notice.kind == "service_failure_notice"
+    assert notice.recipient == "buh@stroymontazh.ru"
+    assert (notice.recipient_verified, notice.content_class) == (True, "account")
+    assert notice.severity == "P3"  # not urgent: it waits for the client's morning
+    assert notice.data["account_manager"] == "Ольга Петрова"
+    assert notice.data["ack_deadline"] == event.ack_deadline.isoformat()
+    rendered = render(notice)
+    assert "Ольга Петрова" in rendered.body and rendered.fallback_from is None
+
+
+def test_a_billing_dispute_is_acknowledged_with_the_references_quoted() -> None:
+    text = "Мы уже оплатили счёт № 2025-0412, платёжка во вложении, а вы пишете про задолженность"
+    msg = message(text, email="buh@stroymontazh.ru")
+    msg = msg.model_copy(
+        update={"entities": [Entity(kind="invoice", value="2025-0412", start=20, end=29)]}
+    )
+    verified = verified_message(msg, identity("verified"))
+    decision = only(evaluate(POLICY, detect(text), verified.identity), "billing-dispute")
+    event = escalation(decision, verified)
+
+    (ack,) = client_contacts(decision, event, verified)
+
+    assert ack.kind == "billing_dispute_ack"
+    assert ack.recipient == "buh@stroymontazh.ru"
+    assert ack.severity == "P2"
+    assert ack.data["references"] == ["2025-0412"]
+    assert ack.data["sender_address"] is None  # answered where it came from
+    assert ack.reply_to_external_id == msg.external_id  # so it threads with the client's mail
+    assert "2025-0412" in render(ack).body
+
+
+def test_the_registered_address_of_a_probable_sender_is_told_who_wrote() -> None:
+    verified, decision, event = _notes(
+        "Мы уже оплатили, платёжка во вложении, а вы пишете про задолженность",
+        identity("probable"),
+        "billing-dispute",
+        email="ceo@stroymontazh.ru",
+    )
+
+    (ack,) = client_contacts(decision, event, verified)
+
+    assert ack.recipient == "buh@stroymontazh.ru"
+    assert ack.data["sender_address"] == "ceo@stroymontazh.ru"
+    assert ack.reply_to_external_id is None  # a new thread at the registered address
+
+
+def test_the_confirmation_request_carries_the_verifiers_code_and_link() -> None:
+    who = identity("probable").model_copy(
+        update={
+            "confirmation": ConfirmationRequest(
+                confirmation_id=uuid.uuid4(),
+                code="482913",
+                url="https://support.careline.example/confirm/abc",
+                expires_at=NOW + timedelta(days=2),
+            )
+        }
+    )
+    verified, decision, event = _notes("Почему приостановили CRM?", who, "unconfirmed-sender")
+
+    confirm = client_contacts(decision, event, verified)[0]
+
+    assert confirm.data["confirmation_code"] == "482913"
+    assert confirm.data["confirmation_url"] == "https://support.careline.example/confirm/abc"
+    assert confirm.data["confirmation_expires_at"] == (NOW + timedelta(days=2)).isoformat()
+    assert confirm.data["sender_address"] == "ceo@stroymontazh.ru"
+    body = render(confirm).body
+    assert "482913" in body and "ceo@stroymontazh.ru" in body
+
+
+def test_a_role_addressed_as_a_webhook_is_told_through_it() -> None:
+    data = policy_data()
+    data["roles"]["head_of_support"] = "webhook:support-slack"
+    policy = parse_policy(yaml.safe_dump(data, allow_unicode=True))
+    verified, decision, event = _notes(
+        "Подам в суд!", identity("verified"), "legal-threat-to-legal"
+    )
+
+    notes = staff_notifications(policy, decision, event, verified)
+
+    head = next(n for n in notes if n.recipient_role == "head_of_support")
+    assert (head.channel, head.recipient) == ("webhook", "support-slack")
+    assert next(n for n in notes if n.recipient_role == "legal").channel == "email"

@@ -1,0 +1,108 @@
+"""The escalation lifecycle's decisions: who may act, and who is told next. Pure functions.
+
+Only the people an escalation notified may act on it, each identified by the role it was
+notified as and the address it was notified at. When an acknowledgement deadline passes,
+the escalation climbs one level: each role the rule (or a reassignment) notified is
+followed by the next role of its chain in the policy (manager -> deputy -> head of support
+-> director); roles already told are not told twice, and a level with nobody new is
+skipped. When every chain has ended, nothing climbs any more.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from .policy import Policy
+
+Origin = Literal["rule", "climb", "reassigned"]
+WEBHOOK_PREFIX = "webhook:"
+
+
+@dataclass(frozen=True)
+class Notified:
+    """Someone an escalation told, and so someone who may act on it."""
+
+    role: str
+    address: str  # email, or webhook:NAME
+    level: int
+    origin: Origin = "rule"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "address": self.address,
+            "level": self.level,
+            "origin": self.origin,
+        }
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> Notified:
+        return cls(data["role"], data["address"], int(data["level"]), data.get("origin", "rule"))
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """An escalation as the lifecycle sees it (the row, read under a lock)."""
+
+    id: uuid.UUID
+    kind: str
+    severity: str
+    status: str
+    level: int
+    message_id: uuid.UUID
+    correlation_id: str
+    ack_deadline: datetime
+    climb_due_at: datetime | None
+    acknowledged: bool
+    notified: tuple[Notified, ...]
+    briefing: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Climb:
+    level: int
+    roles: tuple[str, ...]
+
+
+def same_address(a: str, b: str) -> bool:
+    return a.strip().casefold() == b.strip().casefold()
+
+
+def authorize(escalation: Escalation, actor: str, role: str | None) -> Notified | None:
+    """The notification that entitles `actor` (as `role`, if given) to act, if any."""
+    for notified in escalation.notified:
+        if same_address(notified.address, actor) and role in (None, notified.role):
+            return notified
+    return None
+
+
+def next_climb(policy: Policy, escalation: Escalation) -> Climb | None:
+    """Who is told when the current level's deadline passes; None when the chains ended."""
+    origins = list(dict.fromkeys(n.role for n in escalation.notified if n.origin != "climb"))
+    told = {n.role for n in escalation.notified}
+    chains = [policy.chains.get(role, []) for role in origins]
+    longest = max((len(chain) for chain in chains), default=0)
+    level = escalation.level
+    # Level 1 is the rule's roles, so level L + 1 takes the L-th role of each chain.
+    while level - 1 < longest:
+        step = level - 1
+        level += 1
+        fresh = [c[step] for c in chains if len(c) > step and c[step] not in told]
+        if fresh:
+            return Climb(level, tuple(dict.fromkeys(fresh)))
+    return None
+
+
+def policy_address(policy: Policy, role: str) -> str | None:
+    address = (policy.roles.get(role) or "").strip()
+    return address or None
+
+
+def channel_of(address: str) -> tuple[str, str]:
+    """(notification channel, recipient) for a policy address."""
+    if address.startswith(WEBHOOK_PREFIX):
+        return "webhook", address.removeprefix(WEBHOOK_PREFIX)
+    return "email", address

@@ -1,0 +1,187 @@
+"""Storage of the escalation lifecycle: rows read under lock, the outbox, answered commands.
+
+Every lifecycle step (an acknowledgement, a climb on a missed deadline) writes its events
+into `escalator.outbox` in the transaction that makes the step, and the relay publishes
+them after the commit; an outbox row survives a crash and is published on the next pass
+(its event id is the Nats-Msg-Id, so a second publish is dropped by JetStream).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, ForeignKey, String, Table, select, update
+from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.outbox import Outgoing
+
+from .adapters import escalations, metadata, timeline
+from .lifecycle import Escalation, Notified
+
+_FK = "escalator.escalations.id"
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("event_id", String, primary_key=True),
+    Column("escalation_id", UUID(as_uuid=True), ForeignKey(_FK), nullable=False),
+    Column("subject", String, nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True)),
+)
+commands = Table(
+    "commands",
+    metadata,
+    Column("command_id", UUID(as_uuid=True), primary_key=True),
+    Column("escalation_id", UUID(as_uuid=True), ForeignKey(_FK), nullable=False),
+    Column("action", String, nullable=False),
+    Column("reply", JSONB, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+ack_links = Table(
+    "ack_links",
+    metadata,
+    Column("link_id", UUID(as_uuid=True), primary_key=True),
+    Column("escalation_id", UUID(as_uuid=True), ForeignKey(_FK), nullable=False),
+    Column("role", String, nullable=False),
+    Column("address", String, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+)
+
+
+def _escalation(row: Any) -> Escalation:
+    return Escalation(
+        id=row.id,
+        kind=row.kind,
+        severity=row.severity,
+        status=row.status,
+        level=row.level,
+        # Rows older than the lifecycle columns: the escalation id stands in.
+        message_id=row.message_id or row.id,
+        correlation_id=row.correlation_id or str(row.message_id or row.id),
+        ack_deadline=row.ack_deadline,
+        climb_due_at=row.climb_due_at,
+        acknowledged=row.acknowledged_at is not None,
+        notified=tuple(Notified.of(n) for n in row.notified or []),
+        briefing=dict(row.briefing or {}),
+    )
+
+
+class LifecycleStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lock(self, escalation_id: uuid.UUID) -> Escalation | None:
+        row = (
+            await self.session.execute(
+                select(escalations).where(escalations.c.id == escalation_id).with_for_update()
+            )
+        ).first()
+        return _escalation(row) if row else None
+
+    async def lock_due(self, now: datetime, limit: int) -> list[Escalation]:
+        """Open, unacknowledged escalations whose deadline passed, that no other replica
+        holds: SKIP LOCKED hands each due row to exactly one sweeper."""
+        rows = await self.session.execute(
+            select(escalations)
+            .where(
+                escalations.c.status == "open",
+                escalations.c.acknowledged_at.is_(None),
+                escalations.c.climb_due_at <= now,
+            )
+            .order_by(escalations.c.climb_due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_escalation(row) for row in rows]
+
+    async def change(self, escalation_id: uuid.UUID, **values: Any) -> None:
+        await self.session.execute(
+            update(escalations).where(escalations.c.id == escalation_id).values(**values)
+        )
+
+    async def note(
+        self,
+        escalation_id: uuid.UUID,
+        entry_id: uuid.UUID,
+        entry: str,
+        detail: dict[str, Any],
+        actor: dict[str, Any] | None,
+        at: datetime,
+    ) -> None:
+        """A timeline entry; `entry_id` (the timeline's message id) makes it happen once."""
+        await self.session.execute(
+            insert(timeline)
+            .values(
+                escalation_id=escalation_id,
+                message_id=entry_id,
+                entry=entry,
+                detail=detail,
+                actor=actor,
+                at=at,
+            )
+            .on_conflict_do_nothing()
+        )
+
+    async def enqueue(
+        self, escalation_id: uuid.UUID, outputs: list[Outgoing], at: datetime
+    ) -> None:
+        for out in outputs:
+            await self.session.execute(
+                insert(outbox)
+                .values(
+                    event_id=out.event_id,
+                    escalation_id=escalation_id,
+                    subject=out.subject,
+                    payload=out.payload,
+                    created_at=at,
+                )
+                .on_conflict_do_nothing()
+            )
+
+    async def answered(self, command_id: uuid.UUID) -> dict[str, Any] | None:
+        reply = await self.session.scalar(
+            select(commands.c.reply).where(commands.c.command_id == command_id)
+        )
+        return dict(reply) if reply is not None else None
+
+    async def answer(
+        self,
+        command_id: uuid.UUID,
+        escalation_id: uuid.UUID,
+        action: str,
+        reply: dict[str, Any],
+        at: datetime,
+    ) -> None:
+        await self.session.execute(
+            insert(commands)
+            .values(
+                command_id=command_id,
+                escalation_id=escalation_id,
+                action=action,
+                reply=reply,
+                at=at,
+            )
+            .on_conflict_do_nothing()
+        )
+
+
+async def lock_unpublished(session: AsyncSession, limit: int) -> list[Outgoing]:
+    rows = await session.execute(
+        select(outbox.c.event_id, outbox.c.subject, outbox.c.payload)
+        .where(outbox.c.published_at.is_(None))
+        .order_by(outbox.c.created_at, outbox.c.event_id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [Outgoing(r.subject, r.event_id, r.payload) for r in rows]
+
+
+async def mark_published(session: AsyncSession, event_ids: list[str], at: datetime) -> None:
+    await session.execute(
+        update(outbox).where(outbox.c.event_id.in_(event_ids)).values(published_at=at)
+    )
