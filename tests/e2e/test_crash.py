@@ -61,6 +61,8 @@ def test_killed_services_lose_and_double_nothing(tmp_path: Path) -> None:
         k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL", "SMTP_HOST")
     }
     environ["CARELINE_ACK_WAIT"] = "3"  # in-flight messages of a killed service come back soon
+    for name in ("intake", "verifier", "escalator", "notifier"):  # no clash with other runs
+        environ[f"CARELINE_{name.upper()}_HTTP_PORT"] = str(free_port())
     stack = start_servers(
         tmp_path / "var", environ, nats_port=free_port(), pg_port=free_port(), smtp_port=free_port()
     )

@@ -28,6 +28,8 @@ from shared.telemetry import read_spans, traces_of_message
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
+HTTP_SERVICES = ("INTAKE", "VERIFIER", "ESCALATOR", "NOTIFIER")
+E2E_TOKEN = "e2e-token-not-a-secret"
 
 
 @dataclass
@@ -54,6 +56,7 @@ def _env(ports: dict[str, int]) -> dict[str, str]:
     }
     env.update({f"CARELINE_{k}_PORT": str(v) for k, v in ports.items()})
     env["PYTHONUNBUFFERED"] = "1"
+    env["CARELINE_INTAKE_TOKENS"] = json.dumps({"e2e-publisher": E2E_TOKEN})
     return env
 
 
@@ -108,6 +111,7 @@ def ports() -> dict[str, int]:
         "NATS_MONITOR": free_port(),
         "PG": free_port(),
         "SMTP": free_port(),
+        **{f"{name}_HTTP": free_port() for name in HTTP_SERVICES},
     }
 
 
@@ -160,7 +164,7 @@ def test_seed_000_end_to_end(system: System) -> None:
             system.nats_url,
             json.dumps(raw).encode(),
             ["message.>", "escalation.>", "notify.>"],
-            until=5,
+            until=6,  # seed 000 also gets the billing-dispute answer now
         )
     )
     (verified,) = [e for s, e in seen if s == "message.verified"]
@@ -213,6 +217,7 @@ def fresh_system(tmp_path: Path) -> Iterator[System]:
         "NATS_MONITOR": free_port(),
         "PG": free_port(),
         "SMTP": free_port(),
+        **{f"{name}_HTTP": free_port() for name in HTTP_SERVICES},
     }
     running = start_system(tmp_path / "var", ports)
     try:
@@ -271,6 +276,43 @@ def test_send_publishes_an_email_source_file(system: System, tmp_path: Path) -> 
         assert time.monotonic() < deadline, "no legal escalation for the sent email"
         time.sleep(0.2)
     assert rows[0]["identity_status"] == "verified"
+
+
+def test_every_service_answers_health_and_intake_accepts_http(
+    system: System, ports: dict[str, int]
+) -> None:
+    import httpx
+
+    for name in HTTP_SERVICES:
+        base = f"http://127.0.0.1:{ports[name + '_HTTP']}"
+        assert httpx.get(f"{base}/health/live", timeout=5).json()["status"] == "live"
+        ready = httpx.get(f"{base}/health/ready", timeout=5)
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"] == {"broker": "ok", "database": "ok"}
+        assert any(base in line for line in system.output), f"{name} address not printed"
+
+    intake = f"http://127.0.0.1:{ports['INTAKE_HTTP']}/v1/inbound/chat"
+    message = {
+        "sender": {"handle": "@e2e_http_client"},
+        "text": "Здравствуйте! Счёт № 9911 оплачен, а доступ закрыт.",
+        "external_id": "e2e-http-1",
+    }
+    auth = {"Authorization": f"Bearer {E2E_TOKEN}"}
+    first = httpx.post(intake, json=message, headers=auth, timeout=10)
+    again = httpx.post(intake, json=message, headers=auth, timeout=10)
+    assert first.status_code == again.status_code == 202
+    assert first.json()["message_id"] == again.json()["message_id"]
+    assert again.json()["duplicate"] is True
+    assert httpx.post(intake, json=message, timeout=10).status_code == 401
+
+    sql = (
+        "SELECT count(*) AS n FROM intake.messages "
+        f"WHERE message_id = '{first.json()['message_id']}'"
+    )
+    deadline = time.monotonic() + 30
+    while asyncio.run(_rows(system.database_url, sql))[0]["n"] != 1:
+        assert time.monotonic() < deadline, "the HTTP message was not normalized"
+        time.sleep(0.2)
 
 
 def test_restart_reuses_the_data(system: System, ports: dict[str, int]) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
 import pytest
+from faststream._internal.testing.app import TestApp
 
+from services.notifier.app import build_app as build_notifier
+from services.notifier.settings import NotifierSettings
 from shared.contracts import SendNotification
 from shared.demo import load_stories
-from tests.integration.conftest import Env, Running, count, drained
+from tests.integration.conftest import Env, count, drained
 
 pytestmark = pytest.mark.integration
 
@@ -17,6 +21,23 @@ pytestmark = pytest.mark.integration
 def seed_000_email() -> bytes:
     message = load_stories()[0]["messages"][0]
     return json.dumps(message).encode()
+
+
+async def settled(recorder) -> set[str]:
+    """Until every requested notification has its outcome; the requested ids.
+
+    The notifier acks a request once it is in its outbox and delivers after, so an idle
+    pipeline (`drained`) can still have mail in flight: wait for the outcomes themselves.
+    """
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        requested = {r["notification_id"] for r in recorder.of("notify.request")}
+        done = {r["notification_id"] for r in recorder.of("notify.sent")}
+        done |= {r["notification_id"] for r in recorder.of("notify.failed")}
+        if requested <= done:
+            return requested
+        assert asyncio.get_running_loop().time() < deadline, f"unsettled: {requested - done}"
+        await asyncio.sleep(0.05)
 
 
 def chat(text: str, external_id: str, handle: str = "@lebedev_smm") -> bytes:
@@ -30,17 +51,23 @@ async def test_same_inbound_message_twice_yields_one_escalation(pipeline, bus, s
     js = nc.jetstream()
     # No Nats-Msg-Id: JetStream stores both copies, so intake's own idempotency is what counts.
     await js.publish("inbound.email", seed_000_email())
-    await recorder.wait_for("notify.sent", 5)
+    await recorder.wait_for("notify.sent", 6)
     await drained(nc)
     await js.publish("inbound.email", seed_000_email())
     await drained(nc)
+    requested = await settled(recorder)
 
     assert await count(servers, "SELECT count(*) FROM intake.messages") == 1
     assert await count(servers, "SELECT count(*) FROM crm.identity_decisions") == 1
     assert await count(servers, "SELECT count(*) FROM escalator.escalations") == 2
     assert await count(servers, "SELECT sum(message_count) FROM escalator.escalations") == 2
-    assert await count(servers, "SELECT count(*) FROM notifier.notifications") == 5
-    assert len(mailbox.messages()) == 5
+    # Seed 000: staff (2 + 1), the confirmation, the explanation and the billing answer;
+    # each requested notification sent exactly once.
+    kinds = {r["kind"] for r in recorder.of("notify.request")}
+    assert {"identity_confirmation", "unknown_sender_explanation", "billing_dispute_ack"} <= kinds
+    assert len(requested) >= 6
+    assert await count(servers, "SELECT count(*) FROM notifier.notifications") == len(requested)
+    assert sorted(m["notification_id"] for m in mailbox.messages()) == sorted(requested)
     # The redelivered input re-published the very same events (same ids), nothing new.
     opened = recorder.of("escalation.opened")
     assert len({e["event_id"] for e in opened}) == 2
@@ -101,22 +128,32 @@ def notification(recipient: str = "client@example.com") -> SendNotification:
     )
 
 
-async def test_transient_failure_is_retried_then_dead_lettered_with_reason(
+async def test_transient_failure_is_retried_then_reported_failed_with_reason(
     servers, clean, var_dir, bus
 ):
+    """The request is accepted into the outbox at once; the sender retries the delivery with
+    backoff and, when the attempts run out, reports notify.failed with the reason. A failed
+    delivery is an outcome, not bad input: nothing is dead-lettered."""
     nc, recorder = bus
-    unreachable = Env(servers, var_dir, smtp_port=1)  # nothing listens there
-    running = Running(unreachable)
-    await running.start("notifier")
-    try:
-        cmd = notification()
+    settings = NotifierSettings(
+        **Env(servers, var_dir, smtp_port=1).base(),
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=1,  # nothing listens there
+        NOTIFIER_MAX_ATTEMPTS=3,
+        NOTIFIER_RETRY_BASE=0.05,
+    )
+    cmd = notification()
+    async with TestApp(build_notifier(settings)):
         await nc.jetstream().publish("notify.request", cmd.model_dump_json().encode())
-        (letter,) = await recorder.wait_for("dlq.notifier", 1)
-    finally:
-        await running.stop()
-    assert letter["deliveries"] == 3  # CARELINE_MAX_DELIVER in the test settings
-    assert "SMTP unavailable" in letter["reason"]
-    assert json.loads(letter["payload"])["notification_id"] == str(cmd.notification_id)
+        (failed,) = await recorder.wait_for("notify.failed", 1)
+    assert failed["notification_id"] == str(cmd.notification_id)
+    assert failed["attempts"] == 3
+    assert failed["permanent"] is False
+    assert "gave up after 3 attempts" in failed["reason"]
+    assert "SMTP unavailable" in failed["reason"]
+    assert recorder.of("dlq.notifier") == []
+    sql = "SELECT count(*) FROM notifier.notifications WHERE status = 'failed' AND attempts = 3"
+    assert await count(servers, sql) == 1
 
 
 async def test_message_waits_while_a_service_is_down_and_flows_after_restart(
@@ -125,7 +162,7 @@ async def test_message_waits_while_a_service_is_down_and_flows_after_restart(
     nc, recorder = bus
     await running.start("intake", "verifier", "escalator")
     await nc.jetstream().publish("inbound.email", seed_000_email())
-    requests = await recorder.wait_for("notify.request", 5)
+    requests = await recorder.wait_for("notify.request", 6)
     assert recorder.of("notify.sent") == []
 
     await running.start("notifier")  # the notifier was down: nothing was lost meanwhile
@@ -133,8 +170,10 @@ async def test_message_waits_while_a_service_is_down_and_flows_after_restart(
     await running.stop()
     await running.start("intake", "verifier", "escalator", "notifier")  # a full restart
     await drained(nc)
-    assert len(mailbox.messages()) == 5
-    assert await count(servers, "SELECT count(*) FROM notifier.notifications") == 5
+    requested = await settled(recorder)
+    assert len(requested) >= 6  # seed 000 asks for at least six notifications
+    assert sorted(m["notification_id"] for m in mailbox.messages()) == sorted(requested)
+    assert await count(servers, "SELECT count(*) FROM notifier.notifications") == len(requested)
 
 
 async def test_unverified_address_never_receives_account_content(running, bus, servers, mailbox):
@@ -144,6 +183,8 @@ async def test_unverified_address_never_receives_account_content(running, bus, s
     await nc.jetstream().publish("notify.request", cmd.model_dump_json().encode())
     (failed,) = await recorder.wait_for("notify.failed", 1)
     assert "unverified" in failed["reason"]
+    assert failed["attempts"] == 0  # refused on acceptance: it never reached the outbox sender
+    await drained(nc)
     assert mailbox.messages() == []
     assert (
         await count(servers, "SELECT count(*) FROM notifier.notifications WHERE status = 'refused'")
