@@ -138,6 +138,13 @@ def start_services(stack: Stack, environ: Mapping[str, str], demo_crm: bool) -> 
         stack.env["VERIFIER_CONFIRMATION_BASE_URL"] = (
             f"http://127.0.0.1:{stack.http_ports['verifier']}"
         )
+    # The same for the escalator's one-click acknowledge links in staff notifications.
+    if not environ.get("ESCALATOR_LINK_SECRET"):
+        stack.env["ESCALATOR_LINK_SECRET"] = local_secret(
+            stack.var_dir / "secrets" / "escalator-links.key"
+        )
+    if not environ.get("ESCALATOR_LINK_BASE_URL"):
+        stack.env["ESCALATOR_LINK_BASE_URL"] = f"http://127.0.0.1:{stack.http_ports['escalator']}"
     for name in SERVICES:
         stack.supervisor.add(spawn_service(stack, name, environ, demo_crm))
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.contracts import derived_id
 from shared.outbox import processed_table
 
 metadata = MetaData(schema="escalator")
@@ -89,14 +90,30 @@ class NewEscalation:
     correlation_id: str
 
 
+@dataclass(frozen=True)
+class Placed:
+    """Where a message's escalation went: opened, or merged (raising severity or not)."""
+
+    id: uuid.UUID
+    opened: bool
+    severity: str
+    raised_from: str | None = None
+
+
+def more_severe(a: str, b: str) -> bool:
+    """Whether severity `a` is more severe than `b` (P1 is the most severe)."""
+    return a < b
+
+
 class SqlEscalationStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def open_or_merge(
         self, new: NewEscalation, message_id: uuid.UUID, at: datetime
-    ) -> tuple[uuid.UUID, bool]:
-        """(escalation id, opened?): merge into the open escalation of the same kind if any."""
+    ) -> Placed:
+        """Merge into the open escalation of the same kind if any (raising its severity when
+        the new rule is more severe), else open one."""
         await self.session.execute(
             select(
                 func.pg_advisory_xact_lock(
@@ -104,24 +121,42 @@ class SqlEscalationStore:
                 )
             )
         )
-        existing = await self.session.scalar(
-            select(escalations.c.id).where(
-                escalations.c.subject_key == new.subject_key,
-                escalations.c.kind == new.kind,
-                escalations.c.status == "open",
+        existing = (
+            await self.session.execute(
+                select(
+                    escalations.c.id,
+                    escalations.c.severity,
+                    escalations.c.climb_due_at,
+                    escalations.c.ack_deadline,
+                    escalations.c.acknowledged_at,
+                ).where(
+                    escalations.c.subject_key == new.subject_key,
+                    escalations.c.kind == new.kind,
+                    escalations.c.status == "open",
+                )
             )
-        )
+        ).first()
         if existing is not None:
+            placed = Placed(existing.id, False, existing.severity)
+            values: dict[str, Any] = {}
+            if more_severe(new.severity, existing.severity):
+                placed = Placed(existing.id, False, new.severity, existing.severity)
+                values["severity"] = new.severity
+                # Nobody has it yet: the graver severity's shorter deadline applies now.
+                if existing.acknowledged_at is None and existing.climb_due_at is not None:
+                    values["climb_due_at"] = min(existing.climb_due_at, new.ack_deadline)
+                    values["ack_deadline"] = min(existing.ack_deadline, new.ack_deadline)
             await self.session.execute(
                 update(escalations)
-                .where(escalations.c.id == existing)
+                .where(escalations.c.id == existing.id)
                 .values(
                     message_count=escalations.c.message_count + 1,
                     signals=escalations.c.signals.op("||")(new.signals),
                     updated_at=at,
+                    **values,
                 )
             )
-            entry, escalation_id = "merged", existing
+            entry = "merged"
         else:
             await self.session.execute(
                 insert(escalations).values(
@@ -148,19 +183,39 @@ class SqlEscalationStore:
                     climb_due_at=new.ack_deadline,
                 )
             )
-            entry, escalation_id = "opened", new.id
+            entry, placed = "opened", Placed(new.id, True, new.severity)
+        await self._note(
+            placed.id,
+            message_id,
+            entry,
+            {"rule": new.rule, "reason": new.reason, "signals": new.signals},
+            at,
+        )
+        if placed.raised_from is not None:
+            raised = {"from": placed.raised_from, "to": placed.severity, "rule": new.rule}
+            entry_id = derived_id("severity-raised", placed.id, message_id)
+            await self._note(placed.id, entry_id, "severity_raised", raised, at)
+        return placed
+
+    async def _note(
+        self,
+        escalation_id: uuid.UUID,
+        entry_id: uuid.UUID,
+        entry: str,
+        detail: dict[str, Any],
+        at: datetime,
+    ) -> None:
         await self.session.execute(
             insert(timeline)
             .values(
                 escalation_id=escalation_id,
-                message_id=message_id,
+                message_id=entry_id,
                 entry=entry,
-                detail={"rule": new.rule, "reason": new.reason, "signals": new.signals},
+                detail=detail,
                 at=at,
             )
             .on_conflict_do_nothing()
         )
-        return escalation_id, entry == "opened"
 
     async def record_notified(
         self, escalation_id: uuid.UUID, notified: list[dict[str, Any]], briefing: dict[str, Any]

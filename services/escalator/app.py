@@ -4,28 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from collections.abc import Sequence
 from typing import Any
 
 from faststream import FastStream
 from faststream.nats import NatsBroker
+from starlette.routing import BaseRoute
 
 from shared.app import build_service_app, utc_now
 from shared.broker import publish_all
 from shared.db import Database
 from shared.outbox import Outgoing
 
+from .ack_http import ack_routes
 from .detection import load_lexicon
 from .handlers import register
+from .links import link_issuer
 from .policy import load_policy
 from .service import EscalatorService
 from .settings import EscalatorSettings
 from .staff import LifecycleService
 from .sweeper import DeadlineSweeper
 
+log = logging.getLogger(__name__)
+
 
 def build_app(settings: EscalatorSettings | None = None) -> FastStream:
     settings = settings or EscalatorSettings()
     policy = load_policy(settings.policy_path)
+    links = link_issuer(settings)
     load_lexicon()  # fail at start, not on the first message, if the lexicon is broken
     built: dict[str, Any] = {}
 
@@ -33,15 +41,29 @@ def build_app(settings: EscalatorSettings | None = None) -> FastStream:
         async def publish(outputs: list[Outgoing]) -> None:
             await publish_all(broker, outputs)
 
-        lifecycle = LifecycleService(db, policy, utc_now, publish)
-        register(broker, EscalatorService(db, policy, utc_now), lifecycle, settings)
+        if links is None:
+            lifecycle = LifecycleService(db, policy, utc_now, publish)
+        else:
+            lifecycle = LifecycleService(db, policy, utc_now, publish, links.for_lifecycle)
+        built["lifecycle"] = lifecycle
+        register(broker, EscalatorService(db, policy, utc_now, links), lifecycle, settings)
         built["sweeper"] = DeadlineSweeper(lifecycle, settings.sweep_seconds, settings.sweep_batch)
+
+    def routes(broker: NatsBroker, db: Database) -> Sequence[BaseRoute]:
+        if links is None:
+            log.warning(
+                "ESCALATOR_LINK_SECRET or ESCALATOR_LINK_BASE_URL is not set: "
+                "staff notifications carry no acknowledge links"
+            )
+            return []
+        return ack_routes(built["lifecycle"], links.secret, policy.team_language, utc_now)
 
     app = build_service_app(
         "escalator",
         settings,
         wire,
         "Detects threats and failures and routes them to the right people.",
+        http_routes=routes,
     )
 
     @app.after_startup

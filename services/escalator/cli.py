@@ -36,6 +36,10 @@ def register(app: typer.Typer) -> None:
     app.command("ack")(acknowledge)
     app.command("resolve")(resolve)
     app.command("reassign")(reassign)
+    policy_app = typer.Typer(help="Check the routing policy and see what it does with a message.")
+    policy_app.command("check")(policy_check)
+    policy_app.command("explain")(policy_explain)
+    app.add_typer(policy_app, name="policy")
 
 
 def _lines(source: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -205,3 +209,51 @@ def reassign(
         note=note,
     )
     _act(command, timeout)
+
+
+def policy_check(
+    file: Annotated[Path, typer.Argument(help="The policy YAML file to validate.")],
+) -> None:
+    """Validate a policy file: every problem with its line, column and field; exit 1 if any."""
+    from services.escalator.policy_check import check_policy
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read {file}: {exc.strerror}") from exc
+    policy, problems = check_policy(text)
+    for problem in problems:
+        typer.echo(problem.describe(str(file)), err=True)
+    if policy is None:
+        raise typer.Exit(1)
+    typer.echo(f"{file}: valid, {len(policy.rules)} rules")
+
+
+def policy_explain(
+    file: Annotated[str, typer.Argument(help="IdentityVerified or MessageNormalized JSON, or -.")],
+    policy_file: Annotated[
+        Path | None, typer.Option("--policy", help="Policy file instead of the shipped one.")
+    ] = None,
+    identity_file: Annotated[
+        Path | None,
+        typer.Option("--identity", help="Identity JSON to use (a bare message is unknown)."),
+    ] = None,
+) -> None:
+    """Which rules the message would fire, with the signals (words), identity and reason."""
+    from pydantic import ValidationError
+
+    from services.escalator.policy import POLICY_PATH, load_policy
+    from services.escalator.policy_explain import NotAMessage, explain, read_input, render
+    from shared.contracts import Identity
+
+    try:
+        with _open(file) as source:
+            data = json.load(source)
+        identity = None
+        if identity_file is not None:
+            identity = Identity.model_validate_json(identity_file.read_bytes())
+        message, identity = read_input(data, identity)
+        policy = load_policy(policy_file or POLICY_PATH)
+    except (json.JSONDecodeError, ValidationError, NotAMessage, OSError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(render(explain(policy, message, identity)))

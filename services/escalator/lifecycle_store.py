@@ -75,12 +75,9 @@ class LifecycleStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def lock(self, escalation_id: uuid.UUID) -> Escalation | None:
-        row = (
-            await self.session.execute(
-                select(escalations).where(escalations.c.id == escalation_id).with_for_update()
-            )
-        ).first()
+    async def lock(self, escalation_id: uuid.UUID, for_update: bool = True) -> Escalation | None:
+        query = select(escalations).where(escalations.c.id == escalation_id)
+        row = (await self.session.execute(query.with_for_update() if for_update else query)).first()
         return _escalation(row) if row else None
 
     async def lock_due(self, now: datetime, limit: int) -> list[Escalation]:
@@ -142,6 +139,38 @@ class LifecycleStore:
                 )
                 .on_conflict_do_nothing()
             )
+
+    async def add_link(
+        self,
+        link_id: uuid.UUID,
+        escalation_id: uuid.UUID,
+        role: str,
+        address: str,
+        expires_at: datetime,
+    ) -> None:
+        await self.session.execute(
+            insert(ack_links)
+            .values(
+                link_id=link_id,
+                escalation_id=escalation_id,
+                role=role,
+                address=address,
+                expires_at=expires_at,
+            )
+            .on_conflict_do_nothing()
+        )
+
+    async def lock_link(self, link_id: uuid.UUID, for_update: bool = True) -> Any | None:
+        """The link's row (escalation_id, role, address, expires_at, used_at)."""
+        query = select(ack_links).where(ack_links.c.link_id == link_id)
+        return (
+            await self.session.execute(query.with_for_update() if for_update else query)
+        ).first()
+
+    async def use_link(self, link_id: uuid.UUID, at: datetime) -> None:
+        await self.session.execute(
+            update(ack_links).where(ack_links.c.link_id == link_id).values(used_at=at)
+        )
 
     async def answered(self, command_id: uuid.UUID) -> dict[str, Any] | None:
         reply = await self.session.scalar(

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from shared.contracts import Identity, IdentityStatus, NotificationKind, Severity, Signal
 
@@ -92,32 +100,52 @@ class Policy(_Strict):
     rules: list[Rule]
 
     @model_validator(mode="after")
-    def _consistent(self) -> Policy:
-        ids = [r.id for r in self.rules]
-        if len(ids) != len(set(ids)):
-            raise ValueError("rule ids must be unique")
-        for rule in self.rules:
-            missing = [
-                r
-                for r in rule.notify
-                if r != "account_manager" and not (self.roles.get(r) or "").strip()
-            ]
-            if missing:
-                raise ValueError(f"rule {rule.id}: no address for roles {missing}")
-            if rule.severity not in self.ack_deadlines_minutes:
-                raise ValueError(f"rule {rule.id}: no ack deadline for severity {rule.severity}")
-        for role, chain in self.chains.items():
-            unknown = sorted({role, *chain} - set(STAFF_ROLES))
-            if unknown:
-                raise ValueError(f"chain of {role}: unknown roles {unknown}")
-            # Who climbs is told from the policy: the account manager is per customer.
-            missing = [r for r in chain if not (self.roles.get(r) or "").strip()]
-            if missing:
-                raise ValueError(f"chain of {role}: no address for roles {missing}")
+    def _consistent(self, info: ValidationInfo) -> Policy:
+        # `careline policy check` asks for every problem, each with where it is.
+        if info.context and info.context.get("collect_problems"):
+            return self
+        problems = consistency_problems(self)
+        if problems:
+            raise ValueError(problems[0][1])
         return self
 
     def ack_deadline(self, severity: str) -> timedelta:
         return timedelta(minutes=self.ack_deadlines_minutes[severity])  # type: ignore[index]
+
+
+Location = tuple[str | int, ...]
+
+
+def consistency_problems(policy: Policy) -> list[tuple[Location, str]]:
+    """What is wrong across fields (where, what): ids, addresses, deadlines, chains."""
+    problems: list[tuple[Location, str]] = []
+    seen: set[str] = set()
+    for i, rule in enumerate(policy.rules):
+        if rule.id in seen:
+            problems.append((("rules", i, "id"), f"rule ids must be unique: {rule.id} again"))
+        seen.add(rule.id)
+        missing = [
+            r
+            for r in rule.notify
+            if r != "account_manager" and not (policy.roles.get(r) or "").strip()
+        ]
+        if missing:
+            where: Location = ("rules", i, "notify")
+            problems.append((where, f"rule {rule.id}: no address for roles {missing}"))
+        if rule.severity not in policy.ack_deadlines_minutes:
+            where = ("rules", i, "severity")
+            problems.append(
+                (where, f"rule {rule.id}: no ack deadline for severity {rule.severity}")
+            )
+    for role, chain in policy.chains.items():
+        unknown = sorted({role, *chain} - set(STAFF_ROLES))
+        if unknown:
+            problems.append((("chains", role), f"chain of {role}: unknown roles {unknown}"))
+        # Who climbs is told from the policy: the account manager is per customer.
+        missing = [r for r in chain if not (policy.roles.get(r) or "").strip()]
+        if missing:
+            problems.append((("chains", role), f"chain of {role}: no address for roles {missing}"))
+    return problems
 
 
 def parse_policy(text: str) -> Policy:

@@ -17,6 +17,7 @@ from shared.subjects import ESCALATION_OPENED, ESCALATION_UPDATED, NOTIFY_REQUES
 
 from .adapters import NewEscalation, SqlEscalationStore, processed
 from .detection import detect
+from .links import AckLinkIssuer
 from .notifications import (
     client_contacts,
     notified_staff,
@@ -28,10 +29,17 @@ from .policy import Policy, evaluate
 
 
 class EscalatorService:
-    def __init__(self, db: Database, policy: Policy, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        policy: Policy,
+        clock: Callable[[], datetime],
+        links: AckLinkIssuer | None = None,
+    ) -> None:
         self.db = db
         self.policy = policy
         self.clock = clock
+        self.links = links
 
     async def handle(self, verified: IdentityVerified) -> list[Outgoing]:
         key = str(verified.message_id)
@@ -69,7 +77,11 @@ class EscalatorService:
                 ack_deadline=now + self.policy.ack_deadline(rule.severity),
                 correlation_id=verified.correlation_id,
             )
-            escalation_id, opened = await store.open_or_merge(new, verified.message_id, now)
+            placed = await store.open_or_merge(new, verified.message_id, now)
+            escalation_id, opened = placed.id, placed.opened
+            reason = decision.reason
+            if placed.raised_from is not None:
+                reason = f"severity raised from {placed.raised_from} to {placed.severity}; {reason}"
             event = EscalationChanged(
                 event_id=derived_id("escalation-changed", escalation_id, verified.message_id),
                 message_id=verified.message_id,
@@ -78,9 +90,9 @@ class EscalatorService:
                 escalation_id=escalation_id,
                 change="opened" if opened else "merged",
                 kind=rule.kind,
-                severity=rule.severity,
+                severity=placed.severity,  # type: ignore[arg-type]
                 rule=rule.id,
-                reason=decision.reason,
+                reason=reason,
                 customer_id=new.customer_id,
                 identity_status=identity.status,
                 signals=list(decision.signals),
@@ -95,6 +107,19 @@ class EscalatorService:
                     notified_staff(staff),
                     staff_briefing(self.policy, decision, event, verified),
                 )
+                staff = [await self._with_link(store, n, now) for n in staff]
                 notes: list[SendNotification] = staff + client_contacts(decision, event, verified)
                 outputs += [Outgoing.of(NOTIFY_REQUEST, n) for n in notes]
         return outputs
+
+    async def _with_link(
+        self, store: SqlEscalationStore, note: SendNotification, now: datetime
+    ) -> SendNotification:
+        """The staff notification with its one-click acknowledge link (`ack_url`)."""
+        if self.links is None or note.escalation_id is None:
+            return note
+        (notified,) = notified_staff([note])
+        url = await self.links.issue(
+            store.session, note.escalation_id, notified["role"], notified["address"], now
+        )
+        return note.model_copy(update={"data": {**note.data, "ack_url": url}})

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from shared.settings import CarelineSettings
 
@@ -17,3 +18,12 @@ class EscalatorSettings(CarelineSettings):
     # many escalations it climbs per transaction.
     sweep_seconds: float = Field(5.0, validation_alias="ESCALATOR_SWEEP_SECONDS", gt=0)
     sweep_batch: int = Field(50, validation_alias="ESCALATOR_SWEEP_BATCH", ge=1)
+    # Signs the one-click acknowledge links in staff notifications. No default: without it
+    # (or without the public base URL of the escalator's HTTP side) notifications carry none.
+    link_secret: SecretStr | None = Field(None, validation_alias="ESCALATOR_LINK_SECRET")
+    link_base_url: str | None = Field(None, validation_alias="ESCALATOR_LINK_BASE_URL")
+    link_ttl_hours: float = Field(72.0, gt=0, validation_alias="ESCALATOR_LINK_TTL_HOURS")
+
+    @property
+    def link_ttl(self) -> timedelta:
+        return timedelta(hours=self.link_ttl_hours)

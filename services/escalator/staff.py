@@ -32,6 +32,7 @@ from shared.subjects import (
     NOTIFY_REQUEST,
 )
 
+from .ack_links import AckClaims, LinkRejected
 from .lifecycle import (
     Escalation,
     Notified,
@@ -100,15 +101,58 @@ class LifecycleService:
         await self.flush()
         return result
 
+    async def acknowledge_by_link(self, claims: AckClaims) -> EscalationCommandResult:
+        """Acknowledge as the person a signed link was sent to, as the NATS command does.
+
+        The link works once: its row is marked used in the transaction that acknowledges.
+        LinkRejected when the link was never issued (or does not match its row) or was used.
+        """
+        now = self.clock()
+        cmd = AcknowledgeEscalation(
+            command_id=derived_id("ack-link", claims.link_id),
+            escalation_id=claims.escalation_id,
+            actor=claims.address,
+            actor_role=claims.role,
+        )
+        async with self.db.transaction() as session:
+            store = LifecycleStore(session)
+            escalation = await store.lock(claims.escalation_id)
+            await _check_link(store, claims, escalation is not None, for_update=True)
+            assert escalation is not None
+            await store.use_link(claims.link_id, now)
+            result = await self._apply(store, escalation, cmd, now, via="link")
+            await store.answer(
+                cmd.command_id,
+                escalation.id,
+                "AcknowledgeByLink",
+                result.model_dump(mode="json"),
+                now,
+            )
+        await self.flush()
+        return result
+
+    async def preview_link(self, claims: AckClaims) -> Escalation:
+        """What a link would acknowledge; LinkRejected as acknowledge_by_link would."""
+        async with self.db.transaction() as session:
+            store = LifecycleStore(session)
+            escalation = await store.lock(claims.escalation_id, for_update=False)
+            await _check_link(store, claims, escalation is not None, for_update=False)
+        assert escalation is not None
+        return escalation
+
     async def _apply(
-        self, store: LifecycleStore, e: Escalation, cmd: EscalationCommand, now: datetime
+        self,
+        store: LifecycleStore,
+        e: Escalation,
+        cmd: EscalationCommand,
+        now: datetime,
+        via: str = "nats",
     ) -> EscalationCommandResult:
         actor = authorize(e, cmd.actor, cmd.actor_role)
         entry_id = derived_id("escalation-command", cmd.command_id)
         if actor is None:
-            await store.note(
-                e.id, entry_id, "refused", {"command": type(cmd).__name__}, _who(cmd), now
-            )
+            detail = {"command": type(cmd).__name__, "via": via}
+            await store.note(e.id, entry_id, "refused", detail, _who(cmd), now)
             return _result(cmd, "forbidden", e, "only the people notified of it may act on it")
         if e.status == "resolved":
             return _result(cmd, "already_resolved", e, "it is already resolved")
@@ -119,7 +163,8 @@ class LifecycleService:
             await store.change(
                 e.id, acknowledged_at=now, acknowledged_by=who, climb_due_at=None, updated_at=now
             )
-            await store.note(e.id, entry_id, "acknowledged", {"level": e.level}, who, now)
+            acked: dict[str, Any] = {"level": e.level, "via": via}
+            await store.note(e.id, entry_id, "acknowledged", acked, who, now)
             event = self._acted(e, "acknowledged", cmd, actor, now)
             await store.enqueue(e.id, [event], now)
             return _result(cmd, "acknowledged", e, f"acknowledged by {actor.role}")
@@ -339,6 +384,21 @@ class LifecycleService:
             severity=e.severity,  # type: ignore[arg-type]
         )
         return Outgoing.of(NOTIFY_REQUEST, note)
+
+
+async def _check_link(
+    store: LifecycleStore, claims: AckClaims, escalation_exists: bool, for_update: bool
+) -> None:
+    link = await store.lock_link(claims.link_id, for_update=for_update)
+    issued = link is not None and (link.escalation_id, link.role, link.address) == (
+        claims.escalation_id,
+        claims.role,
+        claims.address,
+    )
+    if link is None or not escalation_exists or not issued:
+        raise LinkRejected("this link was not issued by the escalator", kind="unknown")
+    if link.used_at is not None:
+        raise LinkRejected("this link has already been used", kind="used")
 
 
 def _briefing(e: Escalation) -> dict[str, Any]:

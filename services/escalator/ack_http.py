@@ -1,0 +1,91 @@
+"""The escalator's HTTP side: one-click acknowledge links from staff notifications.
+
+`GET {ACK_PATH}/{token}` shows what the link acknowledges and a button; only the button's
+`POST` acts, through the same use case as `escalation.cmd.acknowledge`, as the person the
+link was sent to. Pages are HTML (people click these), never cached, never referred.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from .ack_links import AckClaims, LinkRejected, read_ack_token
+from .ack_pages import Lang, confirm_page, outcome_page
+from .links import ACK_PATH
+from .staff import LifecycleService
+
+log = logging.getLogger(__name__)
+_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+_STATUS = {
+    "acknowledged": 200,
+    "already_acknowledged": 200,
+    "already_resolved": 409,
+    "forbidden": 403,
+    "not_found": 404,
+}
+
+
+def _html(body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status, headers=_HEADERS)
+
+
+def _refused(lang: Lang, exc: LinkRejected) -> HTMLResponse:
+    if exc.kind == "expired":
+        return _html(outcome_page(lang, "expired", id=str(exc.escalation_id)), 410)
+    if exc.kind == "used":
+        return _html(outcome_page(lang, "used"), 409)
+    return _html(outcome_page(lang, "forged"), 404 if exc.kind == "unknown" else 403)
+
+
+def ack_routes(
+    lifecycle: LifecycleService, secret: bytes, lang: Lang, clock: Callable[[], datetime]
+) -> list[BaseRoute]:
+    def claims_of(request: Request) -> AckClaims:
+        return read_ack_token(secret, request.path_params["token"], clock())
+
+    async def show(request: Request) -> Response:
+        try:
+            claims = claims_of(request)
+            escalation = await lifecycle.preview_link(claims)
+        except LinkRejected as exc:
+            log.info("acknowledge link refused on view: %s", exc)
+            return _refused(lang, exc)
+        state = None
+        if escalation.status == "resolved":
+            state = "state_resolved"
+        elif escalation.acknowledged:
+            state = "state_acknowledged"
+        customer = escalation.briefing.get("customer")
+        page = confirm_page(
+            lang,
+            escalation_id=str(escalation.id),
+            kind=escalation.kind,
+            severity=escalation.severity,
+            customer=str(customer) if customer else None,
+            role=claims.role,
+            address=claims.address,
+            state=state,
+        )
+        return _html(page)
+
+    async def act(request: Request) -> Response:
+        try:
+            claims = claims_of(request)
+            result = await lifecycle.acknowledge_by_link(claims)
+        except LinkRejected as exc:
+            log.info("acknowledge link refused: %s", exc)
+            return _refused(lang, exc)
+        log.info("escalation %s: link answered %s", claims.escalation_id, result.outcome)
+        key = result.outcome if result.outcome in _STATUS else "forbidden"
+        return _html(outcome_page(lang, key), _STATUS.get(result.outcome, 400))
+
+    return [
+        Route(ACK_PATH + "/{token}", show, methods=["GET"]),
+        Route(ACK_PATH + "/{token}", act, methods=["POST"]),
+    ]

@@ -1,0 +1,95 @@
+"""A message merged into an open escalation raises its severity when its rule is graver."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import AsyncExitStack
+from datetime import datetime
+from pathlib import Path
+
+import nats
+import pytest
+import yaml
+
+from services.escalator.policy import POLICY_PATH
+from tests.integration.conftest import Env
+from tests.integration.test_escalation_lifecycle import (
+    Bus,
+    escalator_settings,
+    legal_threat,
+    publish_verified,
+    rows,
+    start,
+    watch,
+)
+
+pytestmark = pytest.mark.integration
+__all__ = ["watch"]  # the fixture, shared with the lifecycle tests
+
+
+def policy_with_grave_legal_rule(tmp_path: Path) -> Path:
+    """The shipped policy plus a P1 rule of the legal kind for threats of violence."""
+    data = yaml.safe_load(POLICY_PATH.read_text(encoding="utf-8"))
+    data["rules"].append(
+        {
+            "id": "legal-violence",
+            "when": {"any_signals": ["violence_threat"]},
+            "kind": "legal",
+            "severity": "P1",
+            "notify": ["legal"],
+            "playbook": {"ru": "Угроза насилия в споре: юристы и безопасность."},
+        }
+    )
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+async def test_a_graver_message_raises_the_open_escalation_and_its_deadline(
+    env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
+) -> None:
+    nc, bus = watch
+    settings = escalator_settings(env, ESCALATOR_POLICY=str(policy_with_grave_legal_rule(tmp_path)))
+    async with AsyncExitStack() as stack:
+        await start(stack, settings)
+        await publish_verified(nc, legal_threat())
+        (opened,) = await bus.wait("escalation.opened")
+        assert (opened["kind"], opened["severity"]) == ("legal", "P2")
+        escalation_id = uuid.UUID(opened["escalation_id"])
+        (before,) = await rows(
+            env, "SELECT climb_due_at FROM escalator.escalations WHERE id = :id", id=escalation_id
+        )
+
+        await publish_verified(nc, legal_threat("Я вас найду и убью."))
+        (merged,) = await bus.wait("escalation.updated")
+        assert merged["escalation_id"] == str(escalation_id)
+        assert merged["severity"] == "P1" and merged["change"] == "merged"
+        assert merged["reason"].startswith("severity raised from P2 to P1; rule legal-violence")
+
+        # A milder message merges without lowering it.
+        await publish_verified(nc, legal_threat("Подам в суд, если не ответите."))
+        updates = await bus.wait("escalation.updated", 2)
+        assert updates[1]["severity"] == "P1" and "raised" not in updates[1]["reason"]
+
+    (after,) = await rows(
+        env,
+        "SELECT severity, message_count, climb_due_at FROM escalator.escalations WHERE id = :id",
+        id=escalation_id,
+    )
+    assert (after["severity"], after["message_count"]) == ("P1", 3)
+    # P1 has 15 minutes to acknowledge, P2 had 60: the raise brought the deadline forward.
+    due_before: datetime = before["climb_due_at"]
+    assert after["climb_due_at"] < due_before
+    timeline = await rows(
+        env,
+        "SELECT entry, detail FROM escalator.escalation_timeline "
+        "WHERE escalation_id = :id ORDER BY id",
+        id=escalation_id,
+    )
+    assert [t["entry"] for t in timeline] == [
+        "opened",
+        "merged",
+        "severity_raised",
+        "merged",
+    ]
+    assert timeline[2]["detail"] == {"from": "P2", "to": "P1", "rule": "legal-violence"}

@@ -1,0 +1,167 @@
+"""`careline policy check` (problems with line and field) and `careline policy explain`."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from services.escalator.policy import POLICY_PATH
+from services.escalator.policy_check import check_policy
+from shared.cli import app
+from shared.contracts import CustomerRef, Identity, IdentityVerified, MessageNormalized
+from shared.contracts import SenderIdentifiers as Sender
+
+pytestmark = pytest.mark.unit
+runner = CliRunner()
+SHIPPED = POLICY_PATH.read_text(encoding="utf-8")
+
+
+def line_of(text: str, needle: str, nth: int = 1) -> int:
+    """The 1-based line of the nth line containing `needle`."""
+    hits = [i for i, line in enumerate(text.splitlines(), 1) if needle in line]
+    return hits[nth - 1]
+
+
+def test_the_shipped_policy_is_valid() -> None:
+    policy, problems = check_policy(SHIPPED)
+    assert problems == [] and policy is not None
+    result = runner.invoke(app, ["policy", "check", str(POLICY_PATH)])
+    assert result.exit_code == 0 and f"valid, {len(policy.rules)} rules" in result.output
+
+
+def test_field_errors_name_the_line_and_field_of_each_problem() -> None:
+    text = (
+        SHIPPED.replace("notify: [security, head_of_support]", "notify: [securty, head_of_support]")
+        .replace("severity: P2", "severity: P7", 1)
+        .replace("kind: reputation", "kind: reputation\n    colour: red")
+    )
+    policy, problems = check_policy(text)
+    assert policy is None
+    found = {(p.line, p.field) for p in problems}
+    assert found == {
+        (line_of(text, "notify: [securty"), "rules[0].notify"),
+        (line_of(text, "severity: P7"), "rules[1].severity"),
+        (line_of(text, "colour: red"), "rules[2].colour"),
+    }
+    messages = " | ".join(p.message for p in problems)
+    assert "unknown roles ['securty']" in messages and "'P1', 'P2', 'P3' or 'P4'" in messages
+    assert "Extra inputs are not permitted" in messages
+
+
+def test_a_missing_field_is_reported_at_the_mapping_that_lacks_it() -> None:
+    text = SHIPPED.replace("    kind: violence\n", "", 1)
+    (problem,) = check_policy(text)[1]
+    assert problem.field == "rules[0].kind" and problem.message == "Field required"
+    assert problem.line == line_of(text, "- id: violence-to-security")
+
+
+def test_problems_across_fields_name_where_they_are() -> None:
+    text = (
+        SHIPPED.replace("  legal: legal@careline.example", '  legal: ""')
+        .replace("id: billing-dispute", "id: legal-threat-to-legal")
+        .replace("  head_of_support: [director]", "  head_of_support: [director, legal]")
+    )
+    problems = check_policy(text)[1]
+    assert [(p.line, p.field) for p in problems] == [
+        (line_of(text, "notify: [legal, head_of_support]"), "rules[1].notify"),
+        (line_of(text, "id: legal-threat-to-legal", 2), "rules[3].id"),
+        (line_of(text, "  head_of_support: [director, legal]"), "chains.head_of_support"),
+    ]
+    assert "no address for roles ['legal']" in problems[0].message
+    assert "unique" in problems[1].message
+    assert problems[2].message == "chain of head_of_support: no address for roles ['legal']"
+
+
+def test_broken_yaml_and_the_cli_exit_code(tmp_path: Path) -> None:
+    bad = tmp_path / "policy.yaml"
+    bad.write_text("team_language: ru\nrules: [a\n  b: c\n", encoding="utf-8")
+    result = runner.invoke(app, ["policy", "check", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}:3:4: (yaml):" in result.output
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("", encoding="utf-8")
+    result = runner.invoke(app, ["policy", "check", str(empty)])
+    assert result.exit_code == 1 and f"{empty}:1:1: (policy):" in result.output
+
+
+def _message(text: str, language: str = "ru") -> MessageNormalized:
+    now = datetime.now(UTC)
+    message_id = uuid.uuid4()
+    return MessageNormalized(
+        event_id=uuid.uuid4(),
+        message_id=message_id,
+        correlation_id=str(message_id),
+        occurred_at=now,
+        channel="email",
+        sender=Sender(email="client@example.com"),
+        subject="",
+        text=text,
+        language=language,
+        language_confidence=0.9,
+        thread_id="t",
+        external_id=str(message_id),
+        received_at=now,
+    )
+
+
+def test_explain_a_bare_message_shows_signals_words_rule_and_unknown_identity(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "message.json"
+    path.write_text(_message("Я подам на вас в суд.").model_dump_json(), encoding="utf-8")
+    result = runner.invoke(app, ["policy", "explain", str(path)])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "legal_threat" in out and "«подам на вас в суд»" in out
+    assert "status unknown" in out
+    assert "- legal-threat-to-legal: legal P2 -> legal, head_of_support" in out
+    assert "reason: rule legal-threat-to-legal" in out
+
+
+def test_explain_uses_the_identity_of_a_verified_message_or_the_one_given(
+    tmp_path: Path,
+) -> None:
+    gold = Identity(
+        status="verified",
+        confidence=0.97,
+        customer=CustomerRef(id="cust-gold", name="Gold Ltd", tier="gold"),
+    )
+    message = _message("Я подам на вас в суд.")
+    verified = IdentityVerified(
+        event_id=uuid.uuid4(),
+        message_id=message.message_id,
+        correlation_id=message.correlation_id,
+        occurred_at=message.occurred_at,
+        message=message,
+        identity=gold,
+    )
+    path = tmp_path / "verified.json"
+    path.write_text(verified.model_dump_json(), encoding="utf-8")
+    out = runner.invoke(app, ["policy", "explain", str(path)]).output
+    assert "status verified, confidence 0.97" in out and "customer cust-gold" in out
+    assert "as customer cust-gold (tier gold)" in out
+
+    bare = tmp_path / "bare.json"
+    bare.write_text(message.model_dump_json(), encoding="utf-8")
+    given = tmp_path / "identity.json"
+    given.write_text(gold.model_dump_json(), encoding="utf-8")
+    out = runner.invoke(app, ["policy", "explain", str(bare), "--identity", str(given)]).output
+    assert "customer cust-gold (Gold Ltd), tier gold" in out
+
+
+def test_explain_a_calm_message_matches_nothing_and_bad_input_is_refused(
+    tmp_path: Path,
+) -> None:
+    calm = tmp_path / "calm.json"
+    calm.write_text(_message("Thanks, all good.", "en").model_dump_json(), encoding="utf-8")
+    result = runner.invoke(app, ["policy", "explain", str(calm)])
+    assert result.exit_code == 0 and "rules matched: none" in result.output
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"text": "no envelope"}), encoding="utf-8")
+    result = runner.invoke(app, ["policy", "explain", str(bad)])
+    assert result.exit_code == 2 and "message_id" in result.output
