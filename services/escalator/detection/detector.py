@@ -1,0 +1,182 @@
+"""detect(): which signals a client's text carries, how strongly, and the evidence."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from itertools import chain, repeat
+from operator import attrgetter
+from typing import NamedTuple
+
+from shared.contracts import Signal, SignalEvidence
+
+from .context import negated, reported, token_at
+from .form import form_evidence
+from .lexicon import SIGNALS, Lexicon, default_morphology, load_lexicon
+from .matching import Hit, regex_hits, sequence_hits
+from .morphology import Morphology
+from .opinions import SecondOpinion
+from .text import Token, blank_quoted, fold, is_latin, tokenize
+
+FORM_WEIGHT = 0.2
+# Latin-script text with almost none of these is Russian or Ukrainian in transliteration.
+_ENGLISH = frozenset(
+    (
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "to",
+        "of",
+        "in",
+        "on",
+        "is",
+        "are",
+        "was",
+        "be",
+        "it",
+        "i",
+        "you",
+        "we",
+        "my",
+        "your",
+        "this",
+        "that",
+        "for",
+        "with",
+        "not",
+        "have",
+        "has",
+        "me",
+        "please",
+        "can",
+        "do",
+        "what",
+        "why",
+        "how",
+    )
+)
+_CYRILLIC = re.compile(r"[а-яіїєґ]")
+
+
+class _Piece(NamedTuple):
+    """A piece of evidence before it becomes a contract: cheap to make and to drop."""
+
+    weight: float
+    start: int
+    end: int
+    rule: str
+
+
+def detect(
+    text: str,
+    lexicon: Lexicon | None = None,
+    *,
+    language: str | None = None,
+    opinions: Mapping[str, SecondOpinion] | None = None,
+    morphology: Morphology | None = None,
+) -> list[Signal]:
+    """Signals asserted for `text`, in the order of SIGNALS, each with its evidence.
+
+    `language` is what intake detected; the lexicons of all three languages apply to
+    every message anyway (people mix them), so it only reaches the second opinions."""
+    lexicon = lexicon or load_lexicon()
+    morph = morphology or default_morphology()
+    folded = blank_quoted(fold(text))
+    tokens = tokenize(folded, lexicon.clause_words)
+    translit = _looks_transliterated(folded, tokens)
+    analyze = morph.analyze
+    # map() keeps these per-word loops in C: they run for every word of every message
+    analyses = list(map(analyze, map(attrgetter("word"), tokens), repeat(translit)))
+    starts = list(map(attrgetter("start"), tokens))
+
+    def kept(hit: Hit) -> bool:
+        first = token_at(tokens, starts, hit.start)
+        if hit.entry.negatable and negated(lexicon, tokens, analyses, first):
+            return False
+        if hit.entry.signal in lexicon.reported.signals:
+            last = max(first, token_at(tokens, starts, hit.end - 1))
+            if reported(lexicon, tokens, analyses, first, last):
+                return False
+        return True
+
+    hits: list[Hit] = []
+    # An exclusion only silences its own signal: "tennis court" says nothing about abuse.
+    excluded: dict[str, list[tuple[int, int]]] = {}
+    for hit in chain(regex_hits(lexicon, folded), sequence_hits(lexicon, tokens, analyses)):
+        if hit.entry.excluded:
+            excluded.setdefault(hit.entry.signal, []).append((hit.start, hit.end))
+        else:
+            hits.append(hit)
+
+    # A negated or reported hit takes the words it covers with it: "не подам на вас в суд"
+    # must not survive as the shorter "в суд".
+    for hit in hits:
+        if not kept(hit):
+            excluded.setdefault(hit.entry.signal, []).append((hit.start, hit.end))
+    by_signal: dict[str, list[_Piece]] = {}
+    for hit in hits:
+        spans = excluded.get(hit.entry.signal, ())
+        if any(s < hit.end and hit.start < e for s, e in spans):
+            continue
+        piece = _Piece(hit.entry.weight, hit.start, hit.end, hit.entry.id)
+        by_signal.setdefault(hit.entry.signal, []).append(piece)
+
+    # Form is looked at only when words already matched a signal that takes it.
+    form: list[_Piece] = []
+    if any(name in by_signal for name in lexicon.form_signals):
+        form = [_Piece(FORM_WEIGHT, e.start, e.end, e.rule) for e in form_evidence(text)]
+    signals: list[Signal] = []
+    for name in SIGNALS:
+        found = _verdict(lexicon, name, text, by_signal.get(name), form)
+        if opinions and name in opinions:
+            found = opinions[name].reconsider(name, text, language, found)
+        if found is not None:
+            signals.append(found)
+    return signals
+
+
+def _verdict(
+    lexicon: Lexicon, name: str, text: str, pieces: list[_Piece] | None, form: list[_Piece]
+) -> Signal | None:
+    if not pieces:
+        return None
+    # Form alone is never a verdict: it only strengthens words that already matched.
+    kept = _without_overlaps(pieces) + (form if name in lexicon.form_signals else [])
+    score = _combine(p.weight for p in kept)
+    if score < lexicon.threshold(name):
+        return None
+    evidence = [
+        SignalEvidence(start=p.start, end=p.end, text=text[p.start : p.end], rule=p.rule)
+        for p in sorted(kept, key=lambda p: (p.start, p.end))
+    ]
+    return Signal(name=name, score=round(score, 3), evidence=evidence)
+
+
+def _looks_transliterated(folded: str, tokens: list[Token]) -> bool:
+    if len(tokens) < 3 or _CYRILLIC.search(folded):
+        return False
+    latin = [t.word for t in tokens if is_latin(t.word)]
+    if len(latin) < 0.8 * len(tokens):
+        return False
+    return sum(w in _ENGLISH for w in latin) < 0.1 * len(latin)
+
+
+def _without_overlaps(pieces: list[_Piece]) -> list[_Piece]:
+    """One piece of evidence per stretch of text: the same words count once, as the
+    strongest entry that matched them."""
+    kept: list[_Piece] = []
+    for piece in sorted(pieces, key=lambda p: (-p.weight, p.start, p.start - p.end)):
+        if any(k.start < piece.end and piece.start < k.end for k in kept):
+            continue
+        kept.append(piece)
+    return kept
+
+
+def _combine(weights: Iterable[float]) -> float:
+    """Independent evidence: 1 - Π(1 - w), so two weak hints outweigh one."""
+    remaining = 1.0
+    for weight in weights:
+        remaining *= 1.0 - weight
+    return 1.0 - remaining

@@ -1,0 +1,39 @@
+"""Form features — exclamation runs, repeated question marks, shouting in capitals.
+
+They are evidence that strengthens words already found for panic and abuse, never a
+verdict on their own: "WHERE IS MY ORDER???" is impatience, not panic."""
+
+from __future__ import annotations
+
+import re
+
+from shared.contracts import SignalEvidence
+
+_MARKS = re.compile(r"!{3,}|\?{3,}|(?:[!?]){3,}")
+_THREE_MARKS = re.compile(r"[!?]{3}")  # how every mark run starts: a quick first look
+_CAPS_RUN = re.compile(r"\b[^\W\d_a-zа-яёіїєґ]{2,}(?:[\W\d_]+[^\W\d_a-zа-яёіїєґ]{2,})*\b")
+MIN_LETTERS = 12
+CAPS_RATIO = 0.6
+
+
+def form_evidence(text: str) -> list[SignalEvidence]:
+    found = []
+    for m in _MARKS.finditer(text) if _THREE_MARKS.search(text) else ():
+        rule = "form.question_run" if set(m.group()) == {"?"} else "form.exclamation_run"
+        found.append(SignalEvidence(start=m.start(), end=m.end(), text=m.group(), rule=rule))
+    longest = max(_CAPS_RUN.finditer(text), key=lambda m: m.end() - m.start(), default=None)
+    if longest is None:
+        return found
+    letters = sum(map(str.isalpha, text))
+    if letters >= MIN_LETTERS and sum(map(str.isupper, text)) / letters > CAPS_RATIO:
+        start, end = (longest.start(), longest.end()) if longest else (0, len(text))
+        found.append(
+            SignalEvidence(start=start, end=end, text=text[start:end], rule="form.all_caps")
+        )
+    elif longest and " " in longest.group() and sum(c.isalpha() for c in longest.group()) >= 10:
+        found.append(
+            SignalEvidence(
+                start=longest.start(), end=longest.end(), text=longest.group(), rule="form.caps_run"
+            )
+        )
+    return found

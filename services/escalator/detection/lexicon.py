@@ -1,0 +1,357 @@
+"""The lexicon: data files per language and signal, validated when loaded.
+
+`data/lexicon.yaml` holds what is shared (thresholds, negation, reported speech, which
+signals take form evidence) and names the directory of word lists,
+`data/lexicon/<language>/<signal>.yaml`. Every problem is reported with the file and the
+entry id, so a support lead who edits a list sees exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .firstchars import prefixes
+from .morphology import PAST, Morphology
+from .text import fold, is_cyrillic
+
+SIGNALS = (
+    "legal_threat",
+    "reputation_threat",
+    "violence_threat",
+    "abuse",
+    "harassment",
+    "panic",
+    "service_failure",
+    "compensation_demand",
+    "freebie_demand",
+    "billing_dispute",
+    "churn_risk",
+)
+LANGUAGES = ("ru", "uk", "en")
+LEXICON_PATH = Path(__file__).parent.parent / "data" / "lexicon.yaml"
+_GAP = re.compile(r"~(\d)")
+_ENTRY_KEYS = {"id", "pattern", "lemmas", "weight", "negatable", "note"}
+
+
+class LexiconError(ValueError):
+    """The lexicon is invalid; the message names the file or section and the entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One word of a lemma sequence: any of `words` (lemmas or forms) or a prefix."""
+
+    words: frozenset[str]
+    prefixes: tuple[str, ...]
+    gap: int  # how many other words may stand before it (after the previous slot)
+
+    def accepts(self, keys: frozenset[str]) -> bool:
+        if not self.words.isdisjoint(keys):
+            return True
+        return bool(self.prefixes) and any(k.startswith(self.prefixes) for k in keys)
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    signal: str
+    weight: float
+    negatable: bool
+    regex: re.Pattern[str] | None = None
+    sequence: tuple[Slot, ...] = ()
+    excluded: bool = False  # an exclusion: silences its signal where it matches
+    # words of one later slot of a lemma sequence (no prefixes): a text with none of
+    # them cannot match, whatever its first word
+    anchor: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class ReportedSpeech:
+    """Someone else's threat, or a threat against the client, is not the client's."""
+
+    signals: frozenset[str] = frozenset()
+    reporters: frozenset[str] = frozenset()  # "угрожать", "threatened", "сказав"
+    speakers: frozenset[str] = frozenset()  # "я", "we": the client reporting own words
+    third_parties: frozenset[str] = frozenset()  # "сосед", "he", "someone"
+    targets: frozenset[str] = frozenset()  # "меня", "me": the client is the target
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    patterns: tuple[Entry, ...]
+    excludes: tuple[Entry, ...]
+    thresholds: dict[str, float]
+    form_signals: tuple[str, ...]
+    negators: frozenset[str]
+    bridges: frozenset[str] = frozenset()
+    clause_words: frozenset[str] = frozenset()
+    reported: ReportedSpeech = ReportedSpeech()
+    # first word of each lemma sequence -> entries; prefix-led sequences kept apart
+    by_first: dict[str, tuple[Entry, ...]] = field(default_factory=dict, compare=False)
+    prefix_led: tuple[Entry, ...] = field(default=(), compare=False)
+    # regex entries by the (up to three) letters they can start with, tried only at word
+    # starts;
+    # `at_any_word` may start with any letter, `scanned` anywhere (emoji, punctuation)
+    regex_by_prefix: dict[str, tuple[Entry, ...]] = field(default_factory=dict, compare=False)
+    at_any_word: tuple[Entry, ...] = field(default=(), compare=False)
+    # word analysis -> lemma sequences it can start; filled as words are met
+    starts_cache: dict[frozenset[str], tuple[Entry, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    scanned: tuple[Entry, ...] = field(default=(), compare=False)
+    # the first LENGTH letters of a word -> regex entries to try there; filled as met
+    window_cache: dict[str, tuple[Entry, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    # one regex for "any of the scanned entries matches", and the entries it cannot
+    # stand for; made when first needed
+    quick_cache: dict[str, tuple[re.Pattern[str] | None, frozenset[str]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    # entry id -> its place in the lexicon: candidates are tried in this order, so that
+    # of two equal hits the same one wins in every process (not hash order)
+    rank: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def threshold(self, signal: str) -> float:
+        return self.thresholds.get(signal, self.thresholds.get("default", 0.5))
+
+
+@lru_cache(maxsize=1)
+def default_morphology() -> Morphology:
+    return Morphology()
+
+
+def _words(values: Any) -> frozenset[str]:
+    return frozenset(fold(str(v)) for v in values or ())
+
+
+def _slots(text: str, language: str | None, where: str, morph: Morphology) -> tuple[Slot, ...]:
+    slots: list[Slot] = []
+    gap = 0
+    for part in str(text).split():
+        if gap_match := _GAP.fullmatch(part):
+            gap = int(gap_match.group(1))
+            continue
+        words, prefixes = set(), []
+        for alternative in (_fold_word(a) for a in part.split("|")):
+            if not alternative or alternative in {"=", "*"}:
+                raise LexiconError(f"{where}: empty word in {text!r}")
+            if alternative.startswith("="):
+                words.add(alternative[1:])
+            elif alternative.endswith("*"):
+                prefixes.append(alternative[:-1])
+            else:
+                _check_lemma(alternative.removesuffix(PAST), language, where, morph)
+                words.add(alternative)
+        slots.append(Slot(frozenset(words), tuple(prefixes), gap))
+        gap = 0
+    if not slots:
+        raise LexiconError(f"{where}: empty lemma sequence")
+    if gap:
+        raise LexiconError(f"{where}: a gap must stand between two words: {text!r}")
+    return tuple(slots)
+
+
+def _fold_word(word: str) -> str:
+    """Fold a lexicon word as the text is folded, keeping a "@past" marker as it is."""
+    if word.endswith(PAST):
+        return fold(word.removesuffix(PAST)) + PAST
+    return fold(word)
+
+
+def _check_lemma(word: str, language: str | None, where: str, morph: Morphology) -> None:
+    """Catch "подам" written where the lemma "подать" is meant: it would match one form."""
+    if language not in morph.analyzers or not is_cyrillic(word):
+        return
+    if morph.is_known(word, language):
+        lemmas = morph.lemmas(word, language)
+        if word not in lemmas:
+            raise LexiconError(
+                f"{where}: {word!r} is not a {language} lemma; write one of "
+                f"{sorted(lemmas)}, or '={word}' to match only this form"
+            )
+
+
+def _entry(raw: Any, signal: str, where: str, morph: Morphology, excluded: bool) -> Entry:
+    if not isinstance(raw, dict):
+        raise LexiconError(f"{where}: an entry must be a mapping, got {raw!r}")
+    if "id" not in raw:
+        raise LexiconError(f"{where}: entry without 'id': {raw}")
+    where = f"{where}: {raw['id']}"
+    unknown = set(raw) - _ENTRY_KEYS - {"language"}
+    if unknown:
+        raise LexiconError(f"{where}: unknown keys {sorted(unknown)}")
+    if ("pattern" in raw) == ("lemmas" in raw):
+        raise LexiconError(f"{where}: entry without 'pattern' or 'lemmas' (give one)")
+    weight = float(raw.get("weight", 0.9))
+    if not 0 < weight <= 1:
+        raise LexiconError(f"{where}: weight must be in (0, 1], got {weight}")
+    negatable = bool(raw.get("negatable", True))
+    if "pattern" in raw:
+        try:
+            regex = re.compile(str(raw["pattern"]), re.IGNORECASE)
+        except re.error as exc:
+            raise LexiconError(f"{where}: bad pattern: {exc}") from exc
+        if regex.match(""):
+            raise LexiconError(f"{where}: the pattern matches empty text")
+        return Entry(str(raw["id"]), signal, weight, negatable, regex=regex, excluded=excluded)
+    sequence = _slots(raw["lemmas"], raw.get("language"), where, morph)
+    return Entry(
+        str(raw["id"]),
+        signal,
+        weight,
+        negatable,
+        sequence=sequence,
+        excluded=excluded,
+        anchor=_anchor(sequence),
+    )
+
+
+def _anchor(sequence: tuple[Slot, ...]) -> frozenset[str] | None:
+    """The later slot most likely missing from a text: its shortest word the longest."""
+    slots = [s for s in sequence[1:] if s.words and not s.prefixes]
+    if not slots:
+        return None
+    return max(reversed(slots), key=lambda s: min(map(len, s.words))).words
+
+
+def parse_lexicon(data: dict[str, Any], morphology: Morphology | None = None) -> Lexicon:
+    """Validate a lexicon given as one mapping (`read_lexicon_data` merges the files)."""
+    morph = morphology or default_morphology()
+    patterns: list[Entry] = []
+    excludes: list[Entry] = []
+    problems: list[str] = []  # every bad entry at once, not one per attempt
+    for section, target in (("signals", patterns), ("exclude", excludes)):
+        for signal, entries in (data.get(section) or {}).items():
+            if signal not in SIGNALS:
+                raise LexiconError(f"{section}: unknown signal {signal!r}")
+            for raw in entries or []:
+                where = f"{section}.{signal}"
+                if isinstance(raw, dict) and "file" in raw:
+                    where, raw = f"{raw['file']}", {k: v for k, v in raw.items() if k != "file"}
+                try:
+                    target.append(_entry(raw, signal, where, morph, section == "exclude"))
+                except LexiconError as exc:
+                    problems.append(str(exc))
+    if problems:
+        raise LexiconError("\n".join(problems))
+    ids = [p.id for p in patterns + excludes]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise LexiconError(f"duplicate entry ids: {duplicates}")
+    form_signals = tuple(data.get("form_signals") or ())
+    unknown = set(form_signals) - set(SIGNALS)
+    if unknown:
+        raise LexiconError(f"form_signals: unknown signals {sorted(unknown)}")
+    thresholds = {str(k): float(v) for k, v in (data.get("thresholds") or {}).items()}
+    for name, value in thresholds.items():
+        if name != "default" and name not in SIGNALS:
+            raise LexiconError(f"thresholds: unknown signal {name!r}")
+        if not 0 < value <= 1:
+            raise LexiconError(f"thresholds: {name} must be in (0, 1]")
+    reported = data.get("reported_speech") or {}
+    by_first: dict[str, list[Entry]] = {}
+    prefix_led: list[Entry] = []
+    for entry in patterns + excludes:
+        if entry.sequence:
+            first = entry.sequence[0]
+            for word in first.words:
+                by_first.setdefault(word, []).append(entry)
+            if first.prefixes:
+                prefix_led.append(entry)
+    by_prefix: dict[str, list[Entry]] = {}
+    at_any_word: list[Entry] = []
+    scanned: list[Entry] = []
+    for entry in patterns + excludes:
+        if entry.regex is None:
+            continue
+        starts = prefixes(entry.regex.pattern)
+        if starts is not None and not all(p[0].isalnum() or p[0] == "_" for p in starts):
+            scanned.append(entry)  # starts with an emoji or a mark, not at a word
+        elif starts is None:
+            at_any_word.append(entry)
+        else:
+            for p in starts:
+                by_prefix.setdefault(p, []).append(entry)
+    return Lexicon(
+        patterns=tuple(patterns),
+        excludes=tuple(excludes),
+        thresholds=thresholds,
+        form_signals=form_signals,
+        negators=_words(data.get("negators")),
+        bridges=_words(data.get("negation_bridges")),
+        clause_words=_words(data.get("clause_words")),
+        reported=ReportedSpeech(
+            signals=frozenset(reported.get("signals") or ()),
+            reporters=_words(reported.get("reporters")),
+            speakers=_words(reported.get("speakers")),
+            third_parties=_words(reported.get("third_parties")),
+            targets=_words(reported.get("targets")),
+        ),
+        by_first={k: tuple(v) for k, v in by_first.items()},
+        prefix_led=tuple(prefix_led),
+        regex_by_prefix=_merged(by_prefix),
+        at_any_word=tuple(at_any_word),
+        scanned=tuple(scanned),
+        rank={entry.id: i for i, entry in enumerate(patterns + excludes)},
+    )
+
+
+def _merged(by_prefix: dict[str, list[Entry]]) -> dict[str, tuple[Entry, ...]]:
+    """Each key also carries the entries of its shorter prefixes, so the matcher looks up
+    the longest key a text has and stops at the first found ("бля" holds "бл" and "б")."""
+    merged: dict[str, tuple[Entry, ...]] = {}
+    for key in sorted(by_prefix, key=len):
+        inherited = [e for n in range(1, len(key)) for e in by_prefix.get(key[:n], ())]
+        merged[key] = tuple(dict.fromkeys(inherited + by_prefix[key]))
+    return merged
+
+
+def read_lexicon_data(path: Path = LEXICON_PATH) -> dict[str, Any]:
+    """The main file with the word lists of its `lexicons` directory merged in."""
+    data = _read(path)
+    directory = data.pop("lexicons", None)
+    if directory is None:
+        return data
+    signals: dict[str, list[Any]] = dict(data.get("signals") or {})
+    excludes: dict[str, list[Any]] = dict(data.get("exclude") or {})
+    for file in sorted((path.parent / str(directory)).glob("*/*.yaml")):
+        language, signal = file.parent.name, file.stem
+        name = f"{file.parent.name}/{file.name}"
+        if language not in LANGUAGES:
+            raise LexiconError(f"{name}: unknown language directory {language!r}")
+        if signal not in SIGNALS:
+            raise LexiconError(f"{name}: unknown signal {signal!r} (the file name)")
+        content = _read(file)
+        unknown = set(content) - {"entries", "exclude"}
+        if unknown:
+            raise LexiconError(f"{name}: unknown sections {sorted(unknown)}")
+        for section, target in (("entries", signals), ("exclude", excludes)):
+            for raw in content.get(section) or []:
+                if not isinstance(raw, dict):
+                    raise LexiconError(f"{name}: an entry must be a mapping, got {raw!r}")
+                item = {"file": f"{name} {section}", "language": language, **raw}
+                target.setdefault(signal, []).append(item)
+    data["signals"], data["exclude"] = signals, excludes
+    return data
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise LexiconError(f"{path.name}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise LexiconError(f"{path.name}: expected a mapping at the top")
+    return data
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
+    return parse_lexicon(read_lexicon_data(path))

@@ -1,0 +1,172 @@
+"""Where the lexicon's entries occur: regex patterns on the folded text, lemma sequences
+on the tokens. A hit is a candidate; context (negation, reported speech) decides later."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from operator import attrgetter
+
+from .firstchars import LENGTH
+from .lexicon import Entry, Lexicon, Slot
+from .morphology import Analysis
+from .text import Token
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    entry: Entry
+    start: int
+    end: int
+
+
+_WORD_START = re.compile(r"\b\w")
+
+
+def regex_hits(lexicon: Lexicon, folded: str) -> Iterator[Hit]:
+    """Every regex entry (patterns and exclusions) where it matches: tried at the word
+    starts whose letters it can begin with, the rare others scanned over the text."""
+    yield from _hits_at_every_word_start(lexicon, folded)
+    if lexicon.scanned:
+        # one search for all of them first: most texts hold none (emoji and the like)
+        quick, uncovered = _scanned_quick(lexicon)
+        nothing = quick is not None and quick.search(folded) is None
+        for entry in lexicon.scanned:
+            if nothing and entry.id not in uncovered:
+                continue
+            for m in entry.regex.finditer(folded):  # type: ignore[union-attr]
+                if m.end() > m.start():
+                    yield Hit(entry, m.start(), m.end())
+
+
+def _hits_at_every_word_start(lexicon: Lexicon, folded: str) -> Iterator[Hit]:
+    by_window = lexicon.window_cache
+    for start in _WORD_START.finditer(folded):
+        at = start.start()
+        window = folded[at : at + LENGTH]
+        entries = by_window.get(window)
+        if entries is None:
+            entries = _at_window(lexicon, window)
+        if not entries:
+            continue
+        for entry in entries:
+            m = entry.regex.match(folded, at)  # type: ignore[union-attr]
+            if m is not None and m.end() > at:
+                yield Hit(entry, at, m.end())
+
+
+def _at_window(lexicon: Lexicon, window: str) -> tuple[Entry, ...]:
+    """Entries to try where a word starts with `window`: those of its longest key."""
+    by_prefix = lexicon.regex_by_prefix
+    entries = by_prefix.get(window) or by_prefix.get(window[:2]) or by_prefix.get(window[0])
+    entries = (*(entries or ()), *lexicon.at_any_word)
+    if len(lexicon.window_cache) > _STARTS_CACHE_LIMIT:
+        lexicon.window_cache.clear()
+    lexicon.window_cache[window] = entries
+    return entries
+
+
+_SCANNED = ""  # the key of the scanned entries in `quick_cache`
+
+
+def _scanned_quick(lexicon: Lexicon) -> tuple[re.Pattern[str] | None, frozenset[str]]:
+    found = lexicon.quick_cache.get(_SCANNED)
+    if found is None:
+        found = lexicon.quick_cache[_SCANNED] = _any_of(lexicon.scanned)
+    return found
+
+
+def _any_of(entries: Sequence[Entry]) -> tuple[re.Pattern[str] | None, frozenset[str]]:
+    """One regex that matches where any of `entries` does (None when it would not pay),
+    and the ids of the entries it does not stand for: those with groups, whose
+    backreferences would point elsewhere in a union."""
+    plain = [e for e in entries if e.regex is not None and e.regex.groups == 0]
+    uncovered = frozenset(e.id for e in entries) - {e.id for e in plain}
+    if len(plain) < 2:
+        return None, uncovered
+    union = "|".join(f"(?:{e.regex.pattern})" for e in plain)  # type: ignore[union-attr]
+    try:
+        return re.compile(union, re.IGNORECASE), uncovered
+    except re.error:  # e.g. an inline global flag inside one entry: try each alone
+        return None, frozenset(e.id for e in entries)
+
+
+_STARTS_CACHE_LIMIT = 200_000
+
+
+def sequence_hits(
+    lexicon: Lexicon, tokens: Sequence[Token], analyses: Sequence[Analysis]
+) -> Iterator[Hit]:
+    cache = lexicon.starts_cache
+    keys = list(map(attrgetter("keys"), analyses))
+    sentences = list(map(attrgetter("sentence"), tokens))
+    n = len(tokens)
+    present: frozenset[str] | None = None  # every key of the text, when first needed
+    for i, word_keys in enumerate(keys):
+        candidates = cache.get(word_keys)
+        if candidates is None:
+            candidates = _starting_with(lexicon, word_keys)
+            if len(cache) > _STARTS_CACHE_LIMIT:
+                cache.clear()
+            cache[word_keys] = candidates
+        if not candidates:
+            continue
+        following = keys[i + 1] if i + 1 < n and sentences[i + 1] == sentences[i] else _NONE
+        for entry in candidates:
+            # "в … суд" is not looked for after every "в" of a text without "суд"
+            if entry.anchor is not None:
+                if present is None:
+                    present = frozenset().union(*keys)
+                if entry.anchor.isdisjoint(present):
+                    continue
+            sequence = entry.sequence
+            # most candidates fail on the very next word: say so without a call
+            if len(sequence) > 1 and not sequence[1].gap and not sequence[1].accepts(following):
+                continue
+            last = _match_rest(sequence, 1, i, sentences, keys)
+            if last is not None:
+                yield Hit(entry, tokens[i].start, tokens[last].end)
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+def _starting_with(lexicon: Lexicon, keys: frozenset[str]) -> tuple[Entry, ...]:
+    """Lemma-sequence entries whose first word this word can be, each once."""
+    found: dict[str, Entry] = {}
+    for key in keys:
+        for entry in lexicon.by_first.get(key, ()):
+            found[entry.id] = entry
+    for entry in lexicon.prefix_led:
+        if entry.sequence[0].accepts(keys):
+            found[entry.id] = entry
+    # `keys` is a set: its order changes with the process's string hashing
+    return tuple(sorted(found.values(), key=lambda e: lexicon.rank[e.id]))
+
+
+def _match_rest(
+    slots: tuple[Slot, ...],
+    k: int,
+    at: int,
+    sentences: Sequence[int],
+    keys: Sequence[frozenset[str]],
+) -> int | None:
+    """Index of the token that ends the match when slots[k:] follow token `at`: the
+    nearest words first, within the sentence."""
+    if k == len(slots):
+        return at
+    slot = slots[k]
+    words, prefixes = slot.words, slot.prefixes
+    sentence = sentences[at]
+    for j in range(at + 1, min(at + 2 + slot.gap, len(keys))):
+        if sentences[j] != sentence:
+            return None
+        word_keys = keys[j]
+        if not words.isdisjoint(word_keys) or (
+            prefixes and any(key.startswith(prefixes) for key in word_keys)
+        ):
+            end = _match_rest(slots, k + 1, j, sentences, keys)
+            if end is not None:
+                return end
+    return None

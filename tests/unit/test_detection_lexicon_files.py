@@ -1,0 +1,160 @@
+"""The lexicon as data files: format, validation naming the file and entry, and the
+prefix index that decides where regex entries are tried."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from services.escalator.detection import (
+    LEXICON_PATH,
+    LexiconError,
+    load_lexicon,
+    parse_lexicon,
+    read_lexicon_data,
+)
+from services.escalator.detection.firstchars import prefixes
+from services.escalator.detection.matching import regex_hits
+from services.escalator.detection.text import blank_quoted, fold
+
+pytestmark = pytest.mark.unit
+
+EXTRA = Path(__file__).resolve().parents[1] / "data" / "classify-extra.jsonl"
+
+
+def write_lexicon(root: Path, files: dict[str, str]) -> Path:
+    main = root / "lexicon.yaml"
+    main.write_text("lexicons: words\nthresholds: {default: 0.5}\n", encoding="utf-8")
+    for name, content in files.items():
+        path = root / "words" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    return main
+
+
+def test_a_lexicon_directory_loads_per_language_and_signal(tmp_path: Path) -> None:
+    main = write_lexicon(
+        tmp_path,
+        {
+            "ru/legal_threat.yaml": 'entries:\n  - {id: ru.t.sue, lemmas: "подать ~3 суд"}\n',
+            "en/abuse.yaml": "entries:\n  - {id: en.t.idiot, pattern: '\\bidiots?\\b'}\n",
+        },
+    )
+
+    lexicon = parse_lexicon(read_lexicon_data(main))
+
+    assert {(e.id, e.signal) for e in lexicon.patterns} == {
+        ("ru.t.sue", "legal_threat"),
+        ("en.t.idiot", "abuse"),
+    }
+
+
+def test_an_inflected_form_written_as_a_lemma_is_refused_with_the_fix(tmp_path: Path) -> None:
+    main = write_lexicon(
+        tmp_path, {"ru/legal_threat.yaml": 'entries:\n  - {id: ru.t.sue, lemmas: "подам суд"}\n'}
+    )
+
+    with pytest.raises(LexiconError, match=r"ru/legal_threat\.yaml.*ru\.t\.sue.*'подать'"):
+        parse_lexicon(read_lexicon_data(main))
+
+
+def test_every_bad_entry_is_reported_at_once(tmp_path: Path) -> None:
+    main = write_lexicon(
+        tmp_path,
+        {
+            "uk/abuse.yaml": (
+                "entries:\n"
+                "  - {id: uk.t.one, pattern: '(unclosed'}\n"
+                "  - {id: uk.t.two, lemmas: 'ідіоти'}\n"
+                "  - {id: uk.t.three, pattern: 'x', weight: 2}\n"
+            )
+        },
+    )
+
+    with pytest.raises(LexiconError) as error:
+        parse_lexicon(read_lexicon_data(main))
+
+    assert all(i in str(error.value) for i in ("uk.t.one", "uk.t.two", "uk.t.three"))
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("de/abuse.yaml", "unknown language"),
+        ("ru/rudeness.yaml", "unknown signal 'rudeness'"),
+    ],
+)
+def test_misplaced_files_are_refused(tmp_path: Path, name: str, message: str) -> None:
+    main = write_lexicon(tmp_path, {name: "entries: []\n"})
+
+    with pytest.raises(LexiconError, match=message):
+        read_lexicon_data(main)
+
+
+def test_an_unknown_key_in_an_entry_is_refused(tmp_path: Path) -> None:
+    main = write_lexicon(
+        tmp_path, {"en/panic.yaml": "entries:\n  - {id: en.t.x, pattern: 'x', wieght: 0.5}\n"}
+    )
+
+    with pytest.raises(LexiconError, match=r"en\.t\.x.*wieght"):
+        parse_lexicon(read_lexicon_data(main))
+
+
+def test_the_exact_form_marker_and_past_tense_marker_are_accepted(tmp_path: Path) -> None:
+    main = write_lexicon(
+        tmp_path,
+        {
+            "ru/service_failure.yaml": (
+                'entries:\n  - {id: ru.t.past, lemmas: "=не ответить@past"}\n'
+                '  - {id: ru.t.form, lemmas: "=подам"}\n'
+            )
+        },
+    )
+
+    lexicon = parse_lexicon(read_lexicon_data(main))
+
+    assert {e.id for e in lexicon.patterns} == {"ru.t.past", "ru.t.form"}
+
+
+def test_the_shipped_lexicon_covers_every_signal_in_every_language() -> None:
+    data = read_lexicon_data(LEXICON_PATH)
+
+    for signal, entries in data["signals"].items():
+        languages = {e["language"] for e in entries}
+        assert languages == {"ru", "uk", "en"}, signal
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"\bsue\b", {"sue"}),
+        (r"\b(?:my|our)\s+lawyer", {"my ", "my\n", "my\t", "my\r", "my\xa0", "our"}),
+        (r"\bбл[яа]", {"бля", "бла"}),
+        (r"[😍😘]", {"😍", "😘"}),
+        (r"\w+ing", None),
+    ],
+)
+def test_prefixes_are_read_from_the_pattern(pattern: str, expected: set[str] | None) -> None:
+    found = prefixes(pattern)
+
+    assert found == (frozenset(expected) if expected is not None else None)
+
+
+def test_the_prefix_index_finds_every_match_a_full_scan_finds() -> None:
+    """Trying entries only where they can start must lose nothing at word starts."""
+    lexicon = load_lexicon()
+    word_start = re.compile(r"\b\w")
+    texts = [json.loads(line)["text"] for line in EXTRA.read_text(encoding="utf-8").splitlines()]
+    for text in texts:
+        folded = blank_quoted(fold(text))
+        indexed = {(h.entry.id, h.start, h.end) for h in regex_hits(lexicon, folded)}
+        starts = {m.start() for m in word_start.finditer(folded)}
+        for entry in lexicon.patterns + lexicon.excludes:
+            if entry.regex is None or entry in lexicon.scanned:
+                continue
+            for m in entry.regex.finditer(folded):
+                if m.start() in starts and m.end() > m.start():
+                    assert (entry.id, m.start(), m.end()) in indexed, (entry.id, text)
