@@ -2,7 +2,7 @@
 
 Each server is a child process in its own process group, so Ctrl-C reaches only the
 supervisor, which then stops services first and servers last. Every child also asks the
-kernel for SIGTERM when its parent dies (PR_SET_PDEATHSIG), so even a killed supervisor
+kernel for SIGKILL when its parent dies (PR_SET_PDEATHSIG), so even a killed supervisor
 leaves no orphans. Data lives under the given directory and is reused on the next start.
 """
 
@@ -40,7 +40,7 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
 def _die_with_parent() -> None:
     with contextlib.suppress(Exception):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str, proc: ManagedProcess) -> None:
