@@ -30,7 +30,7 @@ from nats.js.errors import NotFoundError
 from opentelemetry.trace import TracerProvider
 from pydantic import ValidationError
 
-from shared.contracts import DeadLetter
+from shared.contracts import DeadLetter, derived_id
 from shared.errors import PermanentError
 from shared.outbox import Outgoing
 from shared.settings import CarelineSettings
@@ -60,7 +60,7 @@ def _dead_letter_for(
     reason = str(exc) if not isinstance(exc, ValidationError) else _readable(exc)
     headers = {k: str(v) for k, v in (msg.headers or {}).items()}
     return DeadLetter(
-        event_id=uuid.uuid4(),
+        event_id=_dead_letter_id(service, msg),
         service=service,
         subject=str(getattr(msg.raw_message, "subject", "")),
         reason=f"{type(exc).__name__}: {reason}"[:2000],
@@ -71,6 +71,15 @@ def _dead_letter_for(
         headers=headers,
         failed_at=datetime.now(UTC),
     )
+
+
+def _dead_letter_id(service: str, msg: StreamMessage[Any]) -> uuid.UUID:
+    """Stable per stored message, so a dead letter re-sent after a lost ack is dropped."""
+    try:
+        sequence = msg.raw_message.metadata.sequence.stream
+    except Exception:  # not a JetStream message: nothing stable to derive from
+        return uuid.uuid4()
+    return derived_id("dead-letter", service, msg.raw_message.subject, sequence)
 
 
 def _readable(exc: ValidationError) -> str:
