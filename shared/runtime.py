@@ -136,7 +136,7 @@ def start_services(stack: Stack, environ: Mapping[str, str], demo_crm: bool) -> 
         )
     if not environ.get("VERIFIER_CONFIRMATION_BASE_URL"):
         stack.env["VERIFIER_CONFIRMATION_BASE_URL"] = (
-            f"http://127.0.0.1:{stack.http_ports['verifier']}"
+            f"http://127.0.0.1:{stack.http_ports['verifier']}/v1/confirm"
         )
     # The same for the escalator's one-click acknowledge links in staff notifications.
     if not environ.get("ESCALATOR_LINK_SECRET"):

@@ -240,6 +240,15 @@ def test_the_explanation_without_a_subject_still_has_one() -> None:
         assert len(rendered.subject) > len("Re: ")
 
 
+def test_the_explanation_to_a_reply_does_not_stack_re_prefixes() -> None:
+    for language in LANGUAGES:
+        subject = "Re: Уведомление о приостановке аккаунта"
+        rendered = render(
+            command("unknown_sender_explanation", language, data={"subject": subject})
+        )
+        assert rendered.subject == subject
+
+
 def test_a_manager_escalation_about_an_unknown_sender_says_so() -> None:
     data = {**DATA["manager_escalation"], "customer": None, "signals": []}
 
