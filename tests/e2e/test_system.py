@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email
+import email.policy
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -16,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 from sqlalchemy import text
@@ -196,6 +200,25 @@ def test_seed_000_end_to_end(system: System) -> None:
     for mail in mails:
         if "a.sokolov@stroymontazh.ru" in mail["rcpt_tos"]:
             assert mail["kind"] == "unknown_sender_explanation"
+
+    # The confirmation link in that mail works once, and verifies the CEO's address.
+    (confirmation,) = [m for m in mails if m["kind"] == "identity_confirmation"]
+    raw = (system.var_dir / "mail" / confirmation["file"]).read_bytes()
+    body = email.message_from_bytes(raw, policy=email.policy.default)
+    text_part = body.get_body(preferencelist=("plain",))
+    assert text_part is not None
+    (link,) = re.findall(r"https?://\S+/v1/confirm/\S+", text_part.get_content())
+    first, second = httpx.get(link, timeout=10), httpx.get(link, timeout=10)
+    assert first.status_code == 200 and first.json()["outcome"] == "confirmed"
+    assert second.json()["outcome"] == "already_confirmed"
+    channels = asyncio.run(
+        _rows(
+            system.database_url,
+            "SELECT verified, source FROM crm.contact_channels "
+            "WHERE address = 'a.sokolov@stroymontazh.ru'",
+        )
+    )
+    assert channels == [{"verified": True, "source": "confirmation"}]
 
     # One trace spans intake, verifier, escalator and notifier.
     deadline = time.monotonic() + 20
