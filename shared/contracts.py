@@ -9,10 +9,12 @@ handler may run twice, so a redelivery re-publishes the same id instead of a new
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 from datetime import datetime
-from typing import Any, Literal
+from functools import lru_cache
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -266,6 +268,12 @@ class Party(Contract):
 
 class CustomerRef(Party):
     tier: str = "standard"
+    timezone: str | None = Field(
+        None,
+        description="The client's IANA time zone from the CRM: the writing contact's if on "
+        "file, else the customer's; quiet hours for client messages follow it.",
+        examples=["Europe/Kyiv"],
+    )
 
 
 class StaffRef(Party):
@@ -311,6 +319,24 @@ ChannelKind = Literal["email", "phone", "handle"]
 DocumentKind = Literal["contract", "invoice", "account", "order"]
 
 
+def _iana_zone(name: str | None) -> str | None:
+    # Known to the zone database, so the notifier can always schedule by it.
+    if name is None:
+        return None
+    name = name.strip()
+    if name not in _known_zones() or name == "localtime":
+        raise ValueError(f"unknown IANA time zone {name!r} (e.g. Europe/Kyiv)")
+    return name
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+TimeZoneName = Annotated[str | None, AfterValidator(_iana_zone)]
+
+
 class CrmChannel(Contract):
     kind: ChannelKind = Field(examples=["email"])
     address: str = Field(description="Email, phone (any format; stored E.164) or handle.")
@@ -348,6 +374,9 @@ class CrmCustomer(Contract):
     documents: list[CrmDocument] | None = Field(
         None, description="Contracts, invoices, account numbers; null keeps those on file."
     )
+    timezone: TimeZoneName = Field(
+        None, description="IANA time zone of the customer.", examples=["Europe/Moscow"]
+    )
 
 
 class CrmContact(Contract):
@@ -359,6 +388,11 @@ class CrmContact(Contract):
         default_factory=list,
         description="The CRM's channels of the contact (replace those the CRM put on file; "
         "channels confirmed through Careline are kept).",
+    )
+    timezone: TimeZoneName = Field(
+        None,
+        description="IANA time zone of the contact; wins over the customer's.",
+        examples=["Europe/Kyiv"],
     )
 
 

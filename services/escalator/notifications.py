@@ -195,6 +195,9 @@ def client_contacts(
 ) -> list[SendNotification]:
     message = verified.message
     language = _client_language(verified)
+    # Quiet hours follow the client's clock; without a zone on file the notifier's default.
+    customer = verified.identity.customer
+    zone = customer.timezone if customer else None
     notes = []
     for contact in decision.rule.client_contacts:
         ids = {
@@ -214,6 +217,7 @@ def client_contacts(
                     recipient_verified=True,
                     content_class="account",
                     language=language,
+                    recipient_timezone=zone,
                     # Answering the sender at its own registered address threads with it.
                     reply_to_external_id=(
                         message.external_id
@@ -234,6 +238,7 @@ def client_contacts(
                     recipient_verified=False,
                     content_class="general",
                     language=language,
+                    recipient_timezone=zone,
                     reply_to_external_id=message.external_id,
                     data={"subject": message.subject},
                     **_common(event),

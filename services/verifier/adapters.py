@@ -20,6 +20,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    func,
     select,
     tuple_,
 )
@@ -56,6 +57,7 @@ customers = Table(
     Column("status", String, nullable=False),
     Column("account_manager_id", String, ForeignKey("crm.account_managers.id")),
     Column("name_keys", ARRAY(String)),
+    Column("timezone", String),
     Column("updated_at", TZ),
     Column("removed_at", TZ),
 )
@@ -67,6 +69,7 @@ contacts = Table(
     Column("name", String, nullable=False),
     Column("role", String, nullable=False),
     Column("name_keys", ARRAY(String)),
+    Column("timezone", String),
     Column("updated_at", TZ),
     Column("removed_at", TZ),
 )
@@ -242,6 +245,8 @@ class SqlCrmDirectory:
                     customers.c.name,
                     customers.c.tier,
                     customers.c.account_manager_id,
+                    customers.c.timezone,
+                    _contact_zones(),
                     account_managers.c.name.label("am_name"),
                     account_managers.c.email.label("am_email"),
                 )
@@ -269,14 +274,31 @@ class SqlCrmDirectory:
         return {row["id"]: _facts(row, by_customer.get(row["id"], [])) for row in rows}
 
 
+def _contact_zones() -> Any:
+    # Contacts' own zones ride along with their customer's row: no extra query per message.
+    return (
+        select(func.jsonb_object_agg(contacts.c.id, contacts.c.timezone))
+        .where(
+            contacts.c.customer_id == customers.c.id,
+            contacts.c.removed_at.is_(None),
+            contacts.c.timezone.is_not(None),
+        )
+        .scalar_subquery()
+        .label("contact_zones")
+    )
+
+
 def _facts(row: Any, channels: list[ChannelRef]) -> CustomerFacts:
     manager = None
     if row["account_manager_id"] and row["am_email"]:
         manager = StaffRef(id=row["account_manager_id"], name=row["am_name"], email=row["am_email"])
     return CustomerFacts(
-        customer=CustomerRef(id=row["id"], name=row["name"], tier=row["tier"]),
+        customer=CustomerRef(
+            id=row["id"], name=row["name"], tier=row["tier"], timezone=row["timezone"]
+        ),
         account_manager=manager,
         authorized_channels=tuple(channels),
+        contact_timezones=row["contact_zones"] or {},
     )
 
 

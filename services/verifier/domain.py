@@ -11,6 +11,7 @@ threshold is probable, several close together are a conflict, none is unknown.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from math import prod
@@ -73,6 +74,8 @@ class CustomerFacts:
     customer: CustomerRef
     account_manager: StaffRef | None
     authorized_channels: tuple[ChannelRef, ...] = field(default_factory=tuple)
+    # Contact id -> IANA zone, for contacts whose zone is on file (it wins over the customer's).
+    contact_timezones: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -360,10 +363,14 @@ def _identity(
     contact: Party | None,
     evidence: list[Evidence],
 ) -> Identity:
+    customer = facts.customer if facts else None
+    zone = facts.contact_timezones.get(contact.id) if facts and contact else None
+    if customer is not None and zone:
+        customer = customer.model_copy(update={"timezone": zone})
     return Identity(
         status=status,
         confidence=confidence,
-        customer=facts.customer if facts else None,
+        customer=customer,
         contact=contact,
         account_manager=facts.account_manager if facts else None,
         authorized_channels=list(facts.authorized_channels) if facts else [],

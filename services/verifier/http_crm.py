@@ -86,12 +86,18 @@ class HttpCrmDirectory:
         for c in data["customers"]:
             manager = c.get("account_manager")
             facts[c["id"]] = CustomerFacts(
-                customer=CustomerRef(id=c["id"], name=c["name"], tier=c.get("tier", "standard")),
+                customer=CustomerRef(
+                    id=c["id"],
+                    name=c["name"],
+                    tier=c.get("tier", "standard"),
+                    timezone=c.get("timezone"),
+                ),
                 account_manager=StaffRef(**manager) if manager else None,
                 authorized_channels=tuple(
                     ChannelRef(kind=ch["kind"], address=ch["address"], verified=True)
                     for ch in c.get("authorized_channels", [])
                 ),
+                contact_timezones=dict(c.get("contact_timezones") or {}),
             )
         return facts
 

@@ -30,9 +30,12 @@ class InMemoryCrm:
             (set(name_keys(c.name)), CompanyOnFile(c.id, c.name)) for c in active.values()
         ]
         authorized: dict[str, list[ChannelRef]] = defaultdict(list)
+        contact_zones: dict[str, dict[str, str]] = defaultdict(dict)
         for contact in batch.contacts:
             if contact.customer_id not in active:
                 continue
+            if contact.timezone:
+                contact_zones[contact.customer_id][contact.id] = contact.timezone
             person = PersonOnFile(contact.customer_id, contact.id, contact.name)
             self._people.append((set(name_keys(contact.name)), person))
             for ch in contact.channels:
@@ -59,9 +62,10 @@ class InMemoryCrm:
                 self._domains[domain.strip().lower()].append(cid)
             m = managers.get(c.account_manager_id or "")
             self._facts[cid] = CustomerFacts(
-                customer=CustomerRef(id=cid, name=c.name, tier=c.tier),
+                customer=CustomerRef(id=cid, name=c.name, tier=c.tier, timezone=c.timezone),
                 account_manager=StaffRef(id=m.id, name=m.name, email=m.email) if m else None,
                 authorized_channels=tuple(authorized[cid]),
+                contact_timezones=dict(contact_zones[cid]),
             )
 
     async def channels_on_file(self, keys: Sequence[tuple[str, str]]) -> list[ChannelHit]:

@@ -99,6 +99,7 @@ async def _upsert_customers(session: AsyncSession, items: list[CrmCustomer], at:
             "status": c.status,
             "account_manager_id": c.account_manager_id,
             "name_keys": name_keys(c.name),
+            "timezone": c.timezone,
             "updated_at": at,
             "removed_at": None,
         }
@@ -173,6 +174,7 @@ async def _upsert_contacts(session: AsyncSession, items: list[CrmContact], at: d
             "name": c.name,
             "role": c.role,
             "name_keys": name_keys(c.name),
+            "timezone": c.timezone,
             "updated_at": at,
             "removed_at": None,
         }
