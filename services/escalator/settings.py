@@ -16,7 +16,7 @@ class EscalatorSettings(CarelineSettings):
     policy_path: Path = Field(POLICY_PATH, validation_alias="ESCALATOR_POLICY")
     # How often the deadline sweeper looks for missed acknowledgement deadlines, and how
     # many escalations it climbs per transaction.
-    sweep_seconds: float = Field(5.0, validation_alias="ESCALATOR_SWEEP_SECONDS", gt=0)
+    sweep_seconds: float = Field(1.0, validation_alias="ESCALATOR_SWEEP_SECONDS", gt=0)
     sweep_batch: int = Field(50, validation_alias="ESCALATOR_SWEEP_BATCH", ge=1)
     # Signs the one-click acknowledge links in staff notifications. No default: without it
     # (or without the public base URL of the escalator's HTTP side) notifications carry none.
