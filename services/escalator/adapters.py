@@ -105,6 +105,30 @@ def more_severe(a: str, b: str) -> bool:
     return a < b
 
 
+async def add_timeline_entry(
+    session: AsyncSession,
+    escalation_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    entry: str,
+    detail: dict[str, Any],
+    actor: dict[str, Any] | None,
+    at: datetime,
+) -> None:
+    """A timeline entry; `entry_id` (the timeline's message id) makes it happen once."""
+    await session.execute(
+        insert(timeline)
+        .values(
+            escalation_id=escalation_id,
+            message_id=entry_id,
+            entry=entry,
+            detail=detail,
+            actor=actor,
+            at=at,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
 class SqlEscalationStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -205,17 +229,7 @@ class SqlEscalationStore:
         detail: dict[str, Any],
         at: datetime,
     ) -> None:
-        await self.session.execute(
-            insert(timeline)
-            .values(
-                escalation_id=escalation_id,
-                message_id=entry_id,
-                entry=entry,
-                detail=detail,
-                at=at,
-            )
-            .on_conflict_do_nothing()
-        )
+        await add_timeline_entry(self.session, escalation_id, entry_id, entry, detail, None, at)
 
     async def record_notified(
         self, escalation_id: uuid.UUID, notified: list[dict[str, Any]], briefing: dict[str, Any]

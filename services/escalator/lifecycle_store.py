@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.outbox import Outgoing
 
-from .adapters import escalations, metadata, timeline
+from .adapters import add_timeline_entry, escalations, metadata
 from .lifecycle import Escalation, Notified
 
 _FK = "escalator.escalations.id"
@@ -111,18 +111,7 @@ class LifecycleStore:
         at: datetime,
     ) -> None:
         """A timeline entry; `entry_id` (the timeline's message id) makes it happen once."""
-        await self.session.execute(
-            insert(timeline)
-            .values(
-                escalation_id=escalation_id,
-                message_id=entry_id,
-                entry=entry,
-                detail=detail,
-                actor=actor,
-                at=at,
-            )
-            .on_conflict_do_nothing()
-        )
+        await add_timeline_entry(self.session, escalation_id, entry_id, entry, detail, actor, at)
 
     async def enqueue(
         self, escalation_id: uuid.UUID, outputs: list[Outgoing], at: datetime
