@@ -150,6 +150,9 @@ class Deployment:
             "CARELINE_ACK_WAIT": "5",
             "CARELINE_MAX_DELIVER": "20",
             "CARELINE_RETRY_BACKOFF": "0.5",
+            # One mail in flight per notifier replica, so the re-sends a kill can cause are
+            # bounded below (the sender otherwise hands up to a batch to SMTP at once).
+            "NOTIFIER_BATCH": "1",
         }
         if service == "verifier":
             env["CARELINE_DEMO_CRM"] = "1"
