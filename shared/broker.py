@@ -31,7 +31,7 @@ from opentelemetry.trace import TracerProvider
 from pydantic import ValidationError
 
 from shared.contracts import DeadLetter, derived_id
-from shared.errors import PermanentError
+from shared.errors import PermanentError, validation_problems
 from shared.outbox import Outgoing
 from shared.settings import CarelineSettings
 from shared.subjects import STREAMS, StreamSpec, dead_letter, stream_replicas
@@ -83,11 +83,7 @@ def _dead_letter_id(service: str, msg: StreamMessage[Any]) -> uuid.UUID:
 
 
 def _readable(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "payload"
-        parts.append(f"{where}: {err['msg']}")
-    return "invalid payload: " + "; ".join(parts)
+    return "invalid payload: " + "; ".join(validation_problems(exc))
 
 
 def dead_letter_middleware(

@@ -20,6 +20,7 @@ from shared.contracts import (
     ResolveEscalation,
     SendNotification,
 )
+from shared.errors import validation_problems
 from shared.settings import CarelineSettings
 from shared.subjects import (
     ESCALATION_ACKNOWLEDGED,
@@ -79,10 +80,7 @@ def register(
         try:
             command = model.model_validate(body)
         except ValidationError as exc:
-            detail = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg']}"
-                for e in exc.errors()
-            )
+            detail = "; ".join(validation_problems(exc, whole="request"))
             return EscalationCommandResult(outcome="invalid", detail=detail)
         return await lifecycle.command(command)
 

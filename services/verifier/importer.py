@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import CrmAccountManager, CrmContact, CrmCustomer, CrmDocument
+from shared.errors import validation_problems
 
 from .adapters import account_managers, customers
 from .mirror import CrmBatch, apply_batch, existing_ids
@@ -65,11 +66,8 @@ def _validate(line: int, raw: dict[str, Any], parsed: Parsed) -> None:
         parsed.rows.append((line, model.model_validate(raw)))
     except ValidationError as exc:
         where = raw.get("id") or raw.get("number") or ""
-        for err in exc.errors():
-            field_name = ".".join(str(p) for p in err["loc"]) or kind
-            parsed.errors.append(
-                RowError(line, f"{kind} {where}: {field_name}: {err['msg']}".replace("  ", " "))
-            )
+        for problem in validation_problems(exc, whole=kind):
+            parsed.errors.append(RowError(line, f"{kind} {where}: {problem}".replace("  ", " ")))
 
 
 def parse_jsonl(text: str) -> Parsed:
