@@ -239,16 +239,49 @@ async def rig(servers: Servers, tmp_path: Path) -> AsyncIterator[Rig]:
 
 @pytest.fixture
 async def pg_lock(servers: Servers) -> AsyncIterator[Callable[[], Awaitable[AsyncConnection]]]:
-    """Connections of the test's own, each in a transaction, to hold locks with."""
+    """Connections of the test's own, each in a transaction, to hold locks with.
+
+    Closed at teardown even when the test fails midway: a lock left held would block the
+    next test's TRUNCATE for good (dispose() does not close checked-out connections).
+    """
     engine = create_async_engine(servers.database_url)
+    opened: list[AsyncConnection] = []
 
     async def connect() -> AsyncConnection:
         conn = await engine.connect()
+        opened.append(conn)
         await conn.begin()
         return conn
 
     try:
         yield connect
+    finally:
+        for conn in opened:
+            if not conn.closed:
+                with suppress(Exception):
+                    await conn.rollback()
+                await conn.close()
+        await engine.dispose()
+
+
+async def waiting_on_a_lock(servers: Servers, query_prefix: str) -> bool:
+    """Whether some backend waits on a lock while running a statement with this prefix.
+
+    Asked on a connection of its own, in a fresh transaction: PostgreSQL keeps one
+    snapshot of pg_stat_activity per transaction, so polling it from inside the lock
+    holder's transaction would see the first answer for ever.
+    """
+    engine = create_async_engine(servers.database_url)
+    try:
+        async with engine.connect() as conn:
+            result = await conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query ILIKE :prefix"
+                ),
+                {"prefix": f"{query_prefix}%"},
+            )
+            return bool(result.scalar_one())
     finally:
         await engine.dispose()
 
@@ -351,13 +384,7 @@ async def test_killed_between_send_and_commit_the_resend_carries_the_same_messag
     await until(accepted, "the server to accept the mail")
 
     async def notifier_waits_on_the_lock() -> bool:
-        result = await holder.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND query ILIKE 'UPDATE notifier.notifications%'"
-            )
-        )
-        return bool(result.scalar_one())
+        return await waiting_on_a_lock(rig.servers, "UPDATE notifier.notifications")
 
     await until(notifier_waits_on_the_lock, "the notifier's outcome commit to block")
     rig.kill_notifier()

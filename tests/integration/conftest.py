@@ -78,6 +78,8 @@ async def clean(servers: Servers) -> None:
     await ensure_streams(servers.nats_url)
     engine = create_async_engine(servers.database_url)
     async with engine.begin() as conn:
+        # A lock leaked by an earlier failed test must fail this one clearly, not hang it.
+        await conn.execute(text("SET LOCAL lock_timeout = '15s'"))
         await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
     await engine.dispose()
 
