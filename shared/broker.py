@@ -188,11 +188,25 @@ def nats_connect_options(settings: CarelineSettings) -> dict[str, Any]:
     return options
 
 
-async def connect(settings: CarelineSettings, nats_url: str | None = None) -> NatsClient:
-    """A plain nats.py client with the service's credentials (CLI, stream management)."""
-    return await nats.connect(
-        nats_servers(nats_url or settings.nats_url), **nats_connect_options(settings)
-    )
+async def connect(
+    settings: CarelineSettings, nats_url: str | None = None, *, patient: bool = True
+) -> NatsClient:
+    """A plain nats.py client with the service's credentials (CLI, stream management).
+
+    A service starting beside its NATS server is patient (nats.py's default: a minute of
+    retries). A person at the command line is not: `patient=False` gives up after a few
+    quick tries, quietly, so the CLI can say plainly that Careline is not running.
+    """
+    options = nats_connect_options(settings)
+    if not patient:
+        options.update(
+            max_reconnect_attempts=2, reconnect_time_wait=0.2, error_cb=_quiet, connect_timeout=2
+        )
+    return await nats.connect(nats_servers(nats_url or settings.nats_url), **options)
+
+
+async def _quiet(exc: Exception) -> None:
+    log.debug("NATS connection error: %s", exc)
 
 
 def work_queue(

@@ -7,12 +7,18 @@ import os
 import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from nats.errors import NoServersError
+from sqlalchemy.engine import make_url
 
 from shared.settings import CarelineSettings
+
+# platformdirs warns on every start when XDG_RUNTIME_DIR is unset (containers, CI): noise.
+warnings.filterwarnings("ignore", category=UserWarning, module="platformdirs")
 
 app = typer.Typer(
     help="Careline: an open escalation system for customer support.", no_args_is_help=True
@@ -27,7 +33,9 @@ def _settings() -> CarelineSettings:
 
 @app.command()
 def up(
-    var_dir: Annotated[Path, typer.Option(help="Where embedded data lives.")] = Path("var"),
+    var_dir: Annotated[
+        Path, typer.Option(help="Where embedded data lives.", envvar="CARELINE_VAR_DIR")
+    ] = Path("var"),
     demo_crm: Annotated[bool, typer.Option(help="Load the demo CRM into the mirror.")] = True,
 ) -> None:
     """Run the whole system: embedded servers (unless configured) and the four services."""
@@ -130,7 +138,7 @@ def send(
     async def go() -> None:
         from shared.broker import connect
 
-        nc = await connect(_settings())
+        nc = await connect(_settings(), patient=False)
         try:
             await publish_inbound(nc, message)
         finally:
@@ -224,7 +232,22 @@ _register_service_commands()
 
 
 def main() -> None:
-    sys.exit(app())
+    try:
+        sys.exit(app())
+    except (NoServersError, OSError) as exc:
+        # The command needs a running Careline (or NATS_URL / DATABASE_URL) and found none.
+        settings = _settings()
+        typer.echo(
+            f"careline: cannot reach NATS at {settings.nats_url} or PostgreSQL at "
+            f"{_without_password(settings.database_url)} ({type(exc).__name__}: {exc}).\n"
+            "Is Careline running? Start it with `make run` (or set NATS_URL / DATABASE_URL).",
+            err=True,
+        )
+        sys.exit(2)
+
+
+def _without_password(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":

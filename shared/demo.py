@@ -149,7 +149,7 @@ async def run_demo(
     settings: CarelineSettings, timeout: float = 60.0, run_tag: str | None = None
 ) -> Report:
     run_tag = run_tag or format(time.time_ns() // 1_000_000, "x")
-    nc = await connect(settings)
+    nc = await connect(settings, patient=False)
     observer = Observer()
     await observer.attach(nc)
     try:

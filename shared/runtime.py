@@ -85,7 +85,7 @@ def start_servers(
             env["NATS_URL"] = environ["NATS_URL"]
         else:
             port = nats_port or _free(
-                int(environ.get("CARELINE_NATS_PORT", DEFAULT_NATS_PORT)), "nats-server"
+                int(environ.get("CARELINE_NATS_PORT") or DEFAULT_NATS_PORT), "nats-server"
             )
             monitor = int(environ.get("CARELINE_NATS_MONITOR_PORT", port + 1000))
             stack.supervisor.add(start_nats(var_dir / "nats", port, monitor, stack.log_dir))
@@ -95,7 +95,7 @@ def start_servers(
             env["DATABASE_URL"] = environ["DATABASE_URL"]
         else:
             port = pg_port or _free(
-                int(environ.get("CARELINE_PG_PORT", DEFAULT_PG_PORT)), "postgres"
+                int(environ.get("CARELINE_PG_PORT") or DEFAULT_PG_PORT), "postgres"
             )
             stack.supervisor.add(start_postgres(var_dir / "pg", port, stack.log_dir))
             env["DATABASE_URL"] = create_database(port, database)
@@ -106,7 +106,7 @@ def start_servers(
                     env[key] = environ[key]
         else:
             port = smtp_port or _free(
-                int(environ.get("CARELINE_SMTP_PORT", DEFAULT_SMTP_PORT)), "smtp sink"
+                int(environ.get("CARELINE_SMTP_PORT") or DEFAULT_SMTP_PORT), "smtp sink"
             )
             stack.supervisor.add(start_smtp_sink(stack.mail_dir, port, stack.log_dir))
             env["SMTP_HOST"], env["SMTP_PORT"] = "127.0.0.1", str(port)

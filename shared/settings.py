@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
@@ -11,8 +12,30 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_NATS_PORT = 14222
 DEFAULT_PG_PORT = 15432
 DEFAULT_SMTP_PORT = 12525
-DEFAULT_NATS_URL = f"nats://127.0.0.1:{DEFAULT_NATS_PORT}"
-DEFAULT_DATABASE_URL = f"postgresql+asyncpg://careline@127.0.0.1:{DEFAULT_PG_PORT}/careline"
+
+
+def embedded_port(variable: str, default: int) -> int:
+    """The port `careline up` gives an embedded server (CARELINE_NATS_PORT, ...).
+
+    Read by the defaults below too, so a command run beside `careline up` with moved ports
+    finds the same servers without NATS_URL or DATABASE_URL.
+    """
+    return int(os.environ.get(variable) or default)
+
+
+def _embedded_nats_url() -> str:
+    return f"nats://127.0.0.1:{embedded_port('CARELINE_NATS_PORT', DEFAULT_NATS_PORT)}"
+
+
+def _embedded_database_url() -> str:
+    port = embedded_port("CARELINE_PG_PORT", DEFAULT_PG_PORT)
+    return f"postgresql+asyncpg://careline@127.0.0.1:{port}/careline"
+
+
+def _embedded_smtp_port() -> int:
+    return embedded_port("CARELINE_SMTP_PORT", DEFAULT_SMTP_PORT)
+
+
 # Each service's HTTP port (health, and intake's POST /v1/inbound/{channel}) when
 # CARELINE_HTTP_PORT is not set.
 DEFAULT_HTTP_PORTS = {"intake": 18081, "verifier": 18082, "escalator": 18083, "notifier": 18084}
@@ -23,8 +46,10 @@ class CarelineSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", env_file=None)
 
-    nats_url: str = Field(DEFAULT_NATS_URL, validation_alias="NATS_URL")
-    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    nats_url: str = Field(default_factory=_embedded_nats_url, validation_alias="NATS_URL")
+    database_url: str = Field(
+        default_factory=_embedded_database_url, validation_alias="DATABASE_URL"
+    )
     var_dir: Path = Field(Path("var"), validation_alias="CARELINE_VAR_DIR")
     # Delivery contract of every work-queue consumer.
     max_deliver: int = Field(5, validation_alias="CARELINE_MAX_DELIVER", ge=1)
@@ -82,7 +107,7 @@ class SmtpSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", env_file=None)
 
     smtp_host: str = Field("127.0.0.1", validation_alias="SMTP_HOST")
-    smtp_port: int = Field(DEFAULT_SMTP_PORT, validation_alias="SMTP_PORT")
+    smtp_port: int = Field(default_factory=_embedded_smtp_port, validation_alias="SMTP_PORT")
     smtp_username: str | None = Field(None, validation_alias="SMTP_USERNAME")
     smtp_password: SecretStr | None = Field(None, validation_alias="SMTP_PASSWORD")
     smtp_use_tls: bool = Field(False, validation_alias="SMTP_USE_TLS")

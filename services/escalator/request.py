@@ -34,7 +34,7 @@ SUBJECT_OF: dict[type[EscalationCommand], str] = {
 async def request_command(
     settings: CarelineSettings, command: EscalationCommand, timeout: float, attempts: int = 3
 ) -> EscalationCommandResult:
-    nc = await connect(settings)
+    nc = await connect(settings, patient=False)
     try:
         payload = command.model_dump_json().encode()
         for attempt in range(1, attempts + 1):
