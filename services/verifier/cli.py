@@ -67,9 +67,7 @@ def confirm(
 
     from .request import request_outcome
 
-    outcome = asyncio.run(
-        request_outcome(CarelineSettings().nats_url, ConfirmChannel(token=token), timeout)
-    )
+    outcome = asyncio.run(request_outcome(CarelineSettings(), ConfirmChannel(token=token), timeout))
     typer.echo(f"{outcome.outcome}: {outcome.detail}")
     if outcome.outcome not in ("confirmed", "already_confirmed"):
         raise typer.Exit(1)

@@ -24,6 +24,7 @@ from shared.contracts import (
     MessageNormalized,
     SenderIdentifiers,
 )
+from shared.settings import CarelineSettings
 from tests.integration.conftest import Env, count
 
 pytestmark = pytest.mark.integration
@@ -206,10 +207,11 @@ async def test_the_signed_link_confirms_once_over_nats_and_http(env: Env, verifi
     url = (await identity_of(seen, newcomer))["confirmation"]["url"]
     token = url.rsplit("/", 1)[1]
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    settings = CarelineSettings(**env.base())
 
-    refused = await request_outcome(env.servers.nats_url, ConfirmChannel(token=forged), 10)
+    refused = await request_outcome(settings, ConfirmChannel(token=forged), 10)
     assert refused.outcome == "invalid"
-    first = await request_outcome(env.servers.nats_url, ConfirmChannel(token=token), 10)
+    first = await request_outcome(settings, ConfirmChannel(token=token), 10)
     assert first.outcome == "confirmed"
     (confirmed,) = await seen.wait("crm.channel.confirmed")
     assert confirmed["via"] == "link"
