@@ -41,6 +41,9 @@ CONSUMERS = (
     ("CARELINE_MESSAGES", "verifier"),
     ("CARELINE_MESSAGES", "escalator"),
     ("CARELINE_NOTIFY", "notifier"),
+    ("CARELINE_CRM", "notifier-crm-channel-confirmed"),
+    ("CARELINE_CRM", "notifier-crm-confirmation-denied"),
+    ("CARELINE_CRM", "notifier-crm-confirmation-expired"),
 )
 TABLES = (
     "intake.messages",
@@ -57,6 +60,7 @@ TABLES = (
     "escalator.processed_messages",
     "notifier.notifications",
     "notifier.processed_messages",
+    "notifier.confirmation_outcomes",
 )
 
 
