@@ -90,7 +90,7 @@ def notifications(
     for row in rows:
         when = row["sent_at"] or row["created_at"]
         line = (
-            f"{when:%Y-%m-%d %H:%M:%S} {row['status']:<9} attempts {row['attempts']} "
+            f"{when:%Y-%m-%d %H:%M:%S} {row['status']:<8} attempts {row['attempts']} "
             f"{row['kind']:<26} {row['channel']:<7} {row['recipient_role']:<18} {row['recipient']}"
         )
         if row["status"] == "pending" and row["next_attempt_at"]:

@@ -255,3 +255,13 @@ async def count(servers: Servers, sql: str) -> int:
             return int((await conn.execute(text(sql))).scalar_one())
     finally:
         await engine.dispose()
+
+
+async def rows(env: Env, sql: str, **params: Any) -> list[dict[str, Any]]:
+    """The rows a query returns, as dicts (named parameters bound)."""
+    engine = create_async_engine(env.servers.database_url)
+    try:
+        async with engine.connect() as conn:
+            return [dict(r) for r in (await conn.execute(text(sql), params)).mappings()]
+    finally:
+        await engine.dispose()

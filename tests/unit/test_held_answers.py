@@ -3,6 +3,7 @@ for them, the notifier's pure decisions keep, release or withdraw them."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -368,3 +369,33 @@ def test_the_listing_shows_held_released_and_withdrawn_with_their_times() -> Non
     withdrawn = {**row, "status": "withdrawn", "withdrawn_at": NOW, "withdrawn_reason": "why"}
     assert hold_lines(withdrawn)[1] == "withdrawn 2022-03-26 08:02:00: why"
     assert hold_lines({**row, "held_for_confirmation": None}) == []
+
+
+def test_an_expiry_is_announced_with_an_id_of_its_confirmation() -> None:
+    from services.verifier.confirm_store import PendingConfirmation
+    from services.verifier.expiry import expired_event
+
+    pending = PendingConfirmation(
+        confirmation_id=CONFIRMATION.confirmation_id,
+        message_id=uuid.uuid4(),
+        correlation_id="corr",
+        customer_id="cust-stroymontazh",
+        contact_id="ct-sokolov",
+        channel_kind="email",
+        channel_address=CEO,
+        match_key=CEO,
+        claimed_name=None,
+        code=CONFIRMATION.code,
+        status="pending",
+        expires_at=CONFIRMATION.expires_at,
+    )
+    later = CONFIRMATION.expires_at + timedelta(seconds=5)
+
+    first, again = expired_event(pending, later), expired_event(pending, later + timedelta(1))
+
+    assert first.subject == "crm.confirmation.expired"
+    assert first.event_id == again.event_id  # a second pass or a reply: the same event
+    event = ConfirmationExpired.model_validate(first.payload)
+    assert (event.message_id, event.correlation_id) == (pending.message_id, "corr")
+    assert event.expired_at == CONFIRMATION.expires_at
+    assert CEO not in json.dumps(first.payload)  # ids, not addresses
