@@ -76,7 +76,7 @@ class NotifierService:
                 if is_held(cmd):
                     values, outputs = await self._hold(session, cmd, now)
             if outputs:
-                # The handler publishes a refusal itself, from the stored outputs.
+                # The handler publishes a refusal (or a withdrawal) from the stored outputs.
                 values.update(result=results.as_json(outputs[0]), result_published_at=now)
             carrier: dict[str, str] = {}
             propagate.inject(carrier)  # the sender continues this trace
