@@ -453,6 +453,15 @@ class ConfirmationDenied(Event):
     denied_at: datetime
 
 
+class ConfirmationExpired(Event):
+    """Published by verifier on `crm.confirmation.expired`: nobody confirmed in time, so the
+    confirmation can never succeed. `message_id` is the message that started it."""
+
+    confirmation_id: uuid.UUID
+    customer_id: str
+    expired_at: datetime = Field(description="The expiry the confirmation carried.")
+
+
 class ConfirmChannel(Contract):
     """Request on `crm.confirm` (request-reply): follow a signed confirmation link."""
 
@@ -635,6 +644,13 @@ class SendNotification(Event):
         description="IANA time zone of a client recipient, for quiet hours "
         "(the notifier's default client zone when absent).",
         examples=["Europe/Kyiv"],
+    )
+    held_for_confirmation: uuid.UUID | None = Field(
+        None,
+        description="An answer to a probable sender at its own, not yet verified address: the "
+        "notifier holds it until `crm.channel.confirmed` of this confirmation verifies exactly "
+        "`recipient`, then sends it; a denied or expired confirmation withdraws it.",
+        examples=["0b6c9a52-4a4e-5d0c-9f3e-2f1d6c7b8a90"],
     )
 
 

@@ -55,8 +55,10 @@ class Outcome:
     results: dict[str, NotificationDelivered | NotificationFailed] = field(default_factory=dict)
 
     def settled(self) -> bool:
+        # An answer held for a confirmation waits for the client, not for the pipeline.
         return self.verified is not None and all(
-            str(r.notification_id) in self.results for r in self.requests
+            str(r.notification_id) in self.results or r.held_for_confirmation is not None
+            for r in self.requests
         )
 
 
@@ -231,13 +233,16 @@ def format_outcome(outcome: Outcome) -> list[str]:
             )
     for req in outcome.requests:
         result = outcome.results.get(str(req.notification_id))
-        state = (
-            "sent"
-            if isinstance(result, NotificationDelivered)
-            else (
-                f"FAILED: {result.reason}" if isinstance(result, NotificationFailed) else "pending"
+        if isinstance(result, NotificationDelivered):
+            state = "sent"
+        elif isinstance(result, NotificationFailed):
+            state = f"FAILED: {result.reason}"
+        elif req.held_for_confirmation is not None:
+            state = (
+                f"held until the address is confirmed (confirmation {req.held_for_confirmation})"
             )
-        )
+        else:
+            state = "pending"
         verified = "verified" if req.recipient_verified else "unverified"
         lines.append(
             f"    notification {req.kind} -> {req.recipient_role} {req.recipient} "

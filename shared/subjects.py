@@ -34,6 +34,7 @@ CRM_CONTACT_UPSERTED = "crm.contact.upserted"
 CRM_CONTACT_REMOVED = "crm.contact.removed"
 CRM_CHANNEL_CONFIRMED = "crm.channel.confirmed"
 CRM_CONFIRMATION_DENIED = "crm.confirmation.denied"
+CRM_CONFIRMATION_EXPIRED = "crm.confirmation.expired"
 # Request-reply (core NATS): follow a signed confirmation link.
 CRM_CONFIRM = "crm.confirm"
 

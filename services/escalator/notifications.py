@@ -228,6 +228,9 @@ def client_contacts(
                     **_common(event),
                 )
             )
+            held = _held_answer(contact.kind, event, verified)
+            if held is not None:
+                notes.append(held)
         elif message.sender.email:
             notes.append(
                 SendNotification(
@@ -245,3 +248,40 @@ def client_contacts(
                 )
             )
     return notes
+
+
+def _held_answer(
+    kind: NotificationKind, event: EscalationChanged, verified: IdentityVerified
+) -> SendNotification | None:
+    """The same answer for a probable sender at its own address, held until it is confirmed.
+
+    The escalation does not wait for the confirmation; only this answer does. The notifier
+    keeps it unsent and releases it when `crm.channel.confirmed` verifies exactly this
+    address for this confirmation (a denial or an expiry withdraws it). The confirmation
+    request itself is for the registered owner, never for the sender.
+    """
+    identity, message = verified.identity, verified.message
+    confirmation, sender = identity.confirmation, message.sender.email
+    if kind == "identity_confirmation" or confirmation is None or sender is None:
+        return None
+    verified_emails = {
+        c.address for c in identity.authorized_channels if c.kind == "email" and c.verified
+    }
+    if identity.status != "probable" or sender in verified_emails:
+        return None
+    customer = identity.customer
+    return SendNotification(
+        event_id=derived_id("notify-request", event.escalation_id, kind, "held", sender),
+        notification_id=derived_id("notification", event.escalation_id, kind, "held", sender),
+        kind=kind,
+        recipient=sender,
+        recipient_role="client_sender",
+        recipient_verified=False,
+        content_class="account",
+        held_for_confirmation=confirmation.confirmation_id,
+        language=_client_language(verified),
+        recipient_timezone=customer.timezone if customer else None,
+        reply_to_external_id=message.external_id if message.channel == "email" else None,
+        data=_client_data(kind, event, verified, sender),
+        **_common(event),
+    )

@@ -112,7 +112,12 @@ def web_form_parts(inbound: InboundMessage) -> ChannelParts:
 def system_parts(inbound: InboundMessage) -> ChannelParts:
     notice = inbound.notice
     assert notice is not None
-    sender = inbound.sender or SenderIdentifiers(handle=notice.source, display_name=notice.source)
+    # A sender the publisher names is normalized like any other (lower-case email, E.164).
+    sender = (
+        sender_of(inbound)
+        if inbound.sender
+        else SenderIdentifiers(handle=notice.source, display_name=notice.source)
+    )
     facts = [f"event: {notice.event}"]
     if notice.customer_ref:
         facts.append(f"customer: {notice.customer_ref}")

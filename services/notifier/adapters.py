@@ -2,7 +2,9 @@
 
 `notifications` is the outbox: a row is written in the transaction that acks the request
 (status `pending`), the sender claims it (`sending`, attempts + 1), and records the outcome
-(`sent`, `failed`) with the result event to publish. Migrations: 0001 and 0003_notifier.
+(`sent`, `failed`) with the result event to publish. An answer held until its recipient's
+address is confirmed waits as `held` and becomes `pending` or `withdrawn` (hold_store.py).
+Migrations: 0001, 0003_notifier and 0007_notifier_held.
 """
 
 from __future__ import annotations
@@ -59,11 +61,20 @@ notifications = Table(
     Column("result_published_at", DateTime(timezone=True)),
     Column("trace_context", JSONB),
     Column("updated_at", DateTime(timezone=True)),
+    # 0007_notifier_held: answers held until the sender's address is confirmed (holds.py)
+    Column("held_for_confirmation", UUID(as_uuid=True)),
+    Column("held_at", DateTime(timezone=True)),
+    Column("released_at", DateTime(timezone=True)),
+    Column("released_by", UUID(as_uuid=True)),
+    Column("withdrawn_at", DateTime(timezone=True)),
+    Column("withdrawn_by", UUID(as_uuid=True)),
+    Column("withdrawn_reason", Text),
 )
 processed = processed_table(metadata)
 
 ACTIVE = ("pending", "sending")
-FINAL = ("sent", "failed", "refused")
+FINAL = ("sent", "failed", "refused", "withdrawn")
+# `held` is neither: nothing sends it, and a confirmation's outcome moves it on.
 
 
 @dataclass(frozen=True)
@@ -200,6 +211,12 @@ async def list_notifications(
         notifications.c.deferred_reason,
         notifications.c.last_error,
         notifications.c.notification_id,
+        notifications.c.held_for_confirmation,
+        notifications.c.held_at,
+        notifications.c.released_at,
+        notifications.c.released_by,
+        notifications.c.withdrawn_at,
+        notifications.c.withdrawn_reason,
     ).order_by(notifications.c.created_at.desc())
     if status:
         query = query.where(notifications.c.status == status)

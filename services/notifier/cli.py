@@ -65,11 +65,13 @@ def preview(
 def notifications(
     limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
     status: Annotated[
-        str | None, typer.Option(help="pending, sending, sent, failed or refused")
+        str | None,
+        typer.Option(help="held, pending, sending, sent, failed, refused or withdrawn"),
     ] = None,
     recipient: Annotated[str | None, typer.Option(help="Only this recipient.")] = None,
 ) -> None:
-    """List notifications: what was sent, to whom, when, status and attempts."""
+    """List notifications: what was sent, to whom, when, status and attempts; answers held
+    for a confirmation with when they were held, released or withdrawn, and by what."""
     from services.notifier.adapters import list_notifications
     from shared.db import Database, create_engine
     from shared.settings import CarelineSettings
@@ -96,4 +98,26 @@ def notifications(
             line += f"\n    next attempt {row['next_attempt_at']:%Y-%m-%d %H:%M:%S} ({reason})"
         if row["last_error"] and row["status"] != "sent":
             line += f"\n    {row['last_error']}"
+        line += "".join(f"\n    {note}" for note in hold_lines(row))
         typer.echo(line)
+
+
+def hold_lines(row: dict[str, Any]) -> list[str]:
+    """The audit trail of an answer held for a confirmation of its recipient's address."""
+    if row.get("held_for_confirmation") is None:
+        return []
+    lines = [
+        f"held {row['held_at']:%Y-%m-%d %H:%M:%S} for confirmation {row['held_for_confirmation']}"
+    ]
+    if row["released_at"]:
+        lines.append(
+            f"released {row['released_at']:%Y-%m-%d %H:%M:%S} to the confirmed address "
+            f"by event {row['released_by']}"
+        )
+    if row["withdrawn_at"]:
+        lines.append(
+            f"withdrawn {row['withdrawn_at']:%Y-%m-%d %H:%M:%S}: {row['withdrawn_reason']}"
+        )
+    elif row["status"] == "held":
+        lines.append("not sent until the address is confirmed")
+    return lines

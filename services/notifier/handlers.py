@@ -1,15 +1,33 @@
-"""Notifier's subscriber: a notify command in, accepted into the outbox (or refused at once)."""
+"""Notifier's subscribers: a notify command in, accepted into the outbox (or refused at once);
+a confirmation's outcome in, the answers held for it released or withdrawn."""
 
 from __future__ import annotations
 
 from faststream.nats import NatsBroker
 
 from shared.broker import publish_all, work_queue
-from shared.contracts import NotificationDelivered, NotificationFailed, SendNotification
+from shared.contracts import (
+    ChannelConfirmed,
+    ConfirmationDenied,
+    ConfirmationExpired,
+    NotificationDelivered,
+    NotificationFailed,
+    SendNotification,
+)
 from shared.settings import CarelineSettings
-from shared.subjects import NOTIFY_FAILED, NOTIFY_REQUEST, NOTIFY_SENT, STREAM_NOTIFY
+from shared.subjects import (
+    CRM_CHANNEL_CONFIRMED,
+    CRM_CONFIRMATION_DENIED,
+    CRM_CONFIRMATION_EXPIRED,
+    NOTIFY_FAILED,
+    NOTIFY_REQUEST,
+    NOTIFY_SENT,
+    STREAM_CRM,
+    STREAM_NOTIFY,
+)
 from shared.telemetry import tag_message
 
+from .holds import Resolution
 from .service import NotifierService
 
 
@@ -24,7 +42,8 @@ def register(broker: NatsBroker, service: NotifierService, settings: CarelineSet
         NOTIFY_FAILED,
         schema=NotificationFailed,
         title=NOTIFY_FAILED,
-        description="A notification was refused or could not be delivered, with the reason.",
+        description="A notification was refused, withdrawn (a held answer whose confirmation "
+        "was denied or expired) or could not be delivered, with the reason.",
     )
 
     @broker.subscriber(
@@ -34,3 +53,34 @@ def register(broker: NatsBroker, service: NotifierService, settings: CarelineSet
     async def on_request(body: SendNotification) -> None:
         tag_message(body.message_id)
         await publish_all(broker, await service.accept(body))
+
+    @broker.subscriber(
+        **work_queue(STREAM_CRM, CRM_CHANNEL_CONFIRMED, "notifier-crm-channel-confirmed", settings),
+        title=f"{CRM_CHANNEL_CONFIRMED}:notifier",
+        description="Releases the answers held for the confirmation to the address it verified.",
+    )
+    async def on_confirmed(body: ChannelConfirmed) -> None:
+        tag_message(body.message_id)
+        await publish_all(broker, await service.settle_confirmation(Resolution.confirmed(body)))
+
+    @broker.subscriber(
+        **work_queue(
+            STREAM_CRM, CRM_CONFIRMATION_DENIED, "notifier-crm-confirmation-denied", settings
+        ),
+        title=f"{CRM_CONFIRMATION_DENIED}:notifier",
+        description="Withdraws the answers held for the confirmation.",
+    )
+    async def on_denied(body: ConfirmationDenied) -> None:
+        tag_message(body.message_id)
+        await publish_all(broker, await service.settle_confirmation(Resolution.denied(body)))
+
+    @broker.subscriber(
+        **work_queue(
+            STREAM_CRM, CRM_CONFIRMATION_EXPIRED, "notifier-crm-confirmation-expired", settings
+        ),
+        title=f"{CRM_CONFIRMATION_EXPIRED}:notifier",
+        description="Withdraws the answers held for the confirmation.",
+    )
+    async def on_expired(body: ConfirmationExpired) -> None:
+        tag_message(body.message_id)
+        await publish_all(broker, await service.settle_confirmation(Resolution.expired(body)))

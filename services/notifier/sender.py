@@ -33,7 +33,7 @@ from shared.outbox import Outgoing
 from shared.telemetry import MESSAGE_ID_ATTRIBUTE
 
 from . import adapters, results
-from .domain import render
+from .domain import DisclosureRefused, check_disclosure, render
 from .ports import Channel, Delivery, TemporaryFailure
 from .scheduling import RetryPolicy, backoff_delay, defer, is_client
 
@@ -228,9 +228,12 @@ class OutboxSender:
         try:
             if channel is None:
                 raise PermanentError(f"no {cmd.channel} channel is configured")
+            # Checked again at the last moment: only a released hold has made the recipient
+            # of account content verified since acceptance.
+            check_disclosure(cmd)
             delivery = Delivery(cmd, render(cmd), row.created_at, key, attempt)
             provider_id = await channel.deliver(delivery)
-        except (PermanentError, TemplateError) as exc:
+        except (PermanentError, TemplateError, DisclosureRefused) as exc:
             return self._failed(cmd, str(exc), attempt, permanent=True)
         except Exception as exc:
             if not isinstance(exc, RetryableError):

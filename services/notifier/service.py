@@ -1,27 +1,40 @@
-"""Notifier use case on `notify.request`: accept one SendNotification into the outbox.
+"""Notifier use cases: accept one SendNotification into the outbox; settle held answers.
 
 The request is checked (may it go to that address at all? can it be rendered? is there such
 a channel?) and written to `notifier.notifications` in the same transaction that records it
 as processed; the handler acks after the commit. The sender loop (sender.py) delivers it.
 A refusal is final at once and published by the handler like any stored output.
+
+An answer held for a confirmation (holds.py) is stored `held`; the confirmation's outcome
+(`crm.channel.confirmed`, `crm.confirmation.denied`, `crm.confirmation.expired`) releases it
+to the sender or withdraws it, in one transaction per event, each event once. Outcomes are
+remembered, so a held request that arrives after its confirmation was settled is settled at
+once.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection
 from datetime import datetime
+from typing import Any
 
 from jinja2 import TemplateError
 from opentelemetry import propagate
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import SendNotification
 from shared.db import Database
 from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
 
 from . import results
-from .adapters import insert_notification, processed
+from .adapters import insert_notification, processed, set_fields
 from .domain import DisclosureRefused, check_disclosure, notification_message_id, render
+from .hold_store import held_for, hold_lock_key, outcome_of, remember
+from .holds import HoldRefused, Release, Resolution, check_hold, is_held, settle
 from .scheduling import is_urgent
+
+log = logging.getLogger(__name__)
 
 
 class Refused(Exception):
@@ -53,12 +66,18 @@ class NotifierService:
                 return stored
             now = self.clock()
             outputs: list[Outgoing] = []
-            status, error = "pending", None
+            values: dict[str, Any] = {"status": "pending", "next_attempt_at": now}
             try:
                 self._check(cmd)
-            except (Refused, DisclosureRefused) as exc:
-                status, error = "refused", str(exc)
-                outputs = [results.failed(cmd, error, 0, now)]
+            except (Refused, DisclosureRefused, HoldRefused) as exc:
+                values = {"status": "refused", "last_error": str(exc), "next_attempt_at": None}
+                outputs = [results.failed(cmd, str(exc), 0, now)]
+            else:
+                if is_held(cmd):
+                    values, outputs = await self._hold(session, cmd, now)
+            if outputs:
+                # The handler publishes a refusal (or a withdrawal) from the stored outputs.
+                values.update(result=results.as_json(outputs[0]), result_published_at=now)
             carrier: dict[str, str] = {}
             propagate.inject(carrier)  # the sender continues this trace
             await insert_notification(
@@ -71,23 +90,68 @@ class NotifierService:
                     "channel": cmd.channel,
                     "recipient_role": cmd.recipient_role,
                     "recipient": cmd.recipient,
-                    "status": status,
-                    "last_error": error,
                     "request": cmd.model_dump(mode="json"),
                     "urgent": is_urgent(cmd.severity),
                     "attempts": 0,
-                    "next_attempt_at": now if status == "pending" else None,
                     "idempotency_key": self.idempotency_key(cmd),
-                    "result": results.as_json(outputs[0]) if outputs else None,
-                    # The handler publishes a refusal itself, from the stored outputs.
-                    "result_published_at": now if outputs else None,
                     "trace_context": carrier,
                     "created_at": now,
                     "updated_at": now,
+                    **values,
                 },
             )
             await record_outputs(session, processed, key, outputs, now)
-        if not outputs:
+        if values["status"] == "pending":
+            self.on_accepted()
+        return outputs
+
+    async def _hold(
+        self, session: AsyncSession, cmd: SendNotification, now: datetime
+    ) -> tuple[dict[str, Any], list[Outgoing]]:
+        """A held answer waits for its confirmation, unless that is settled already."""
+        assert cmd.held_for_confirmation is not None
+        await lock_key(session, hold_lock_key(cmd.held_for_confirmation))
+        values: dict[str, Any] = {
+            "status": "held",
+            "held_for_confirmation": cmd.held_for_confirmation,
+            "held_at": now,
+            "next_attempt_at": None,
+        }
+        resolution = await outcome_of(session, cmd.held_for_confirmation)
+        if resolution is None:
+            return values, []
+        # The confirmation was settled before the request came: settle it at once.
+        update, outputs = settled(cmd, resolution, now)
+        return {**values, **update}, outputs
+
+    async def settle_confirmation(self, resolution: Resolution) -> list[Outgoing]:
+        """A confirmation's outcome: release or withdraw what is held for it, once."""
+        key = f"confirmation-event:{resolution.event_id}"
+        released = 0
+        async with self.db.transaction() as session:
+            await lock_key(session, f"notifier:{key}")
+            stored = await outputs_of(session, processed, key)
+            if stored is not None:
+                return stored
+            await lock_key(session, hold_lock_key(resolution.confirmation_id))
+            now = self.clock()
+            on_file = await remember(session, resolution, now)
+            if on_file.event_id != resolution.event_id:
+                log.warning(
+                    "confirmation %s already settled as %s; %s ignored",
+                    resolution.confirmation_id,
+                    on_file.outcome,
+                    resolution.outcome,
+                )
+            outputs: list[Outgoing] = []
+            for notification_id, request in await held_for(session, on_file.confirmation_id):
+                cmd = SendNotification.model_validate(request)
+                values, failed = settled(cmd, on_file, now)
+                await set_fields(session, notification_id, values)
+                outputs += failed
+                released += values["status"] == "pending"
+            await record_outputs(session, processed, key, outputs, now)
+        if released:
             self.on_accepted()
         return outputs
 
@@ -97,7 +161,11 @@ class NotifierService:
         return str(cmd.notification_id)
 
     def _check(self, cmd: SendNotification) -> None:
-        check_disclosure(cmd)
+        # A held answer is checked by the confirmation that releases it (holds.settle).
+        if is_held(cmd):
+            check_hold(cmd)
+        else:
+            check_disclosure(cmd)
         if cmd.channel == "webhook" and cmd.recipient not in self.webhook_names:
             raise Refused(f"notification {cmd.notification_id}: no such webhook endpoint")
         try:
@@ -106,3 +174,33 @@ class NotifierService:
             raise Refused(
                 f"notification {cmd.notification_id}: cannot render {cmd.kind}: {exc}"
             ) from exc
+
+
+def settled(
+    cmd: SendNotification, resolution: Resolution, now: datetime
+) -> tuple[dict[str, Any], list[Outgoing]]:
+    """The row's new values (and its result event, if withdrawn) once its hold is settled."""
+    decision = settle(cmd, resolution)
+    if isinstance(decision, Release):
+        values = {
+            "status": "pending",
+            "request": decision.cmd.model_dump(mode="json"),
+            "next_attempt_at": now,
+            "released_at": now,
+            "released_by": resolution.event_id,
+            "updated_at": now,
+        }
+        return values, []
+    event = results.failed(cmd, decision.reason, 0, now)
+    values = {
+        "status": "withdrawn",
+        "withdrawn_at": now,
+        "withdrawn_by": resolution.event_id,
+        "withdrawn_reason": decision.reason,
+        "next_attempt_at": None,
+        "result": results.as_json(event),
+        # Published by the handler from the stored outputs, like a refusal.
+        "result_published_at": now,
+        "updated_at": now,
+    }
+    return values, [event]

@@ -11,10 +11,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from shared.app import ServiceApp, build_service_app, utc_now
+from shared.background import run_in_background
 from shared.broker import publish_all
 from shared.db import Database
 from shared.http import problem
+from shared.outbox import Outgoing
 
+from .expiry import ConfirmationExpiry
 from .handlers import register
 from .http_crm import http_directory
 from .mirror import apply_batch, demo_batch, refresh_keys
@@ -32,10 +35,16 @@ def build_app(settings: VerifierSettings | None = None) -> ServiceApp:
         else mirror_directory
     )
     services: dict[str, VerifierService] = {}
+    expiry: dict[str, ConfirmationExpiry] = {}
 
     def wire(broker: NatsBroker, db: Database) -> None:
         services["verifier"] = VerifierService(db, settings, utc_now, directory)
         register(broker, services["verifier"], CrmSyncService(db, utc_now), settings)
+
+        async def publish(outputs: list[Outgoing]) -> None:
+            await publish_all(broker, outputs)
+
+        expiry["loop"] = ConfirmationExpiry(db, utc_now, publish, settings.expiry_sweep_seconds)
 
     def routes(broker: NatsBroker, db: Database) -> Sequence[BaseRoute]:
         async def confirm(request: Request) -> Response:
@@ -58,7 +67,7 @@ def build_app(settings: VerifierSettings | None = None) -> ServiceApp:
                 "CARELINE_CONFIRMATION_SECRET is not set: probable senders get no confirmation"
             )
 
-    return build_service_app(
+    app = build_service_app(
         "verifier",
         settings,
         wire,
@@ -66,3 +75,5 @@ def build_app(settings: VerifierSettings | None = None) -> ServiceApp:
         startup=[prepare_mirror],
         http_routes=routes,
     )
+    run_in_background(app, "verifier-expiry", lambda stop: expiry["loop"].run(stop))
+    return app

@@ -118,6 +118,19 @@ class SqlConfirmationStore:
         ).mappings()
         return [PendingConfirmation.of(r) for r in rows]
 
+    async def due_to_expire(self, now: datetime, limit: int) -> list[PendingConfirmation]:
+        """Pending confirmations past their expiry, locked; replicas skip each other's."""
+        rows = (
+            await self.session.execute(
+                select(confirmations)
+                .where(confirmations.c.status == "pending", confirmations.c.expires_at <= now)
+                .order_by(confirmations.c.expires_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).mappings()
+        return [PendingConfirmation.of(r) for r in rows]
+
     async def get(self, confirmation_id: uuid.UUID) -> PendingConfirmation | None:
         row = (
             (

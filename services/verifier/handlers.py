@@ -8,6 +8,7 @@ from shared.broker import publish_all, work_queue
 from shared.contracts import (
     ChannelConfirmed,
     ConfirmationDenied,
+    ConfirmationExpired,
     ConfirmationOutcome,
     ConfirmChannel,
     ContactRemoved,
@@ -22,6 +23,7 @@ from shared.subjects import (
     CRM_CHANNEL_CONFIRMED,
     CRM_CONFIRM,
     CRM_CONFIRMATION_DENIED,
+    CRM_CONFIRMATION_EXPIRED,
     CRM_CONTACT_REMOVED,
     CRM_CONTACT_UPSERTED,
     CRM_CUSTOMER_REMOVED,
@@ -61,6 +63,13 @@ def register(
         schema=ConfirmationDenied,
         title=CRM_CONFIRMATION_DENIED,
         description="The registered channel answered that the request was not theirs.",
+    )
+    broker.publisher(
+        CRM_CONFIRMATION_EXPIRED,
+        schema=ConfirmationExpired,
+        title=CRM_CONFIRMATION_EXPIRED,
+        description="Nobody confirmed in time: the confirmation can no longer succeed, and "
+        "replies held for it are withdrawn.",
     )
 
     @broker.subscriber(

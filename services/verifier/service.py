@@ -42,6 +42,7 @@ from .confirmation import (
     sign_token,
 )
 from .domain import decide_identity
+from .expiry import expired_event
 from .lookup import facts_for, gather, lookup_for
 from .ports import CrmDirectory
 from .settings import VerifierSettings
@@ -186,6 +187,7 @@ class VerifierService:
                 )
             elif now >= pending.expires_at:
                 await store.resolve(pending, "expired", "reply", now, message.message_id)
+                outputs.append(expired_event(pending, now))
             elif is_denial(message.text):
                 await store.resolve(pending, "denied", "reply", now, message.message_id)
                 outputs.append(_denied(pending, now))

@@ -69,6 +69,8 @@ class VerifierSettings(CarelineSettings):
         None, validation_alias="VERIFIER_CONFIRMATION_BASE_URL"
     )
     confirmation_ttl_hours: float = Field(72.0, gt=0, validation_alias="VERIFIER_CONFIRMATION_TTL")
+    # How often pending confirmations past their expiry are expired and announced.
+    expiry_sweep_seconds: float = Field(30.0, gt=0, validation_alias="VERIFIER_EXPIRY_SWEEP")
     # Query an external CRM over HTTP instead of the Postgres mirror (see docs/crm.md).
     crm_url: str | None = Field(None, validation_alias="VERIFIER_CRM_URL")
     crm_timeout_seconds: float = Field(5.0, gt=0, validation_alias="VERIFIER_CRM_TIMEOUT")

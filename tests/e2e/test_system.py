@@ -186,8 +186,18 @@ def test_seed_000_end_to_end(system: System) -> None:
     assert [d["status"] for d in decision] == ["probable"]
     escalations = asyncio.run(_rows(system.database_url, "SELECT * FROM escalator.escalations"))
     assert {e["customer_id"] for e in escalations} == {"cust-stroymontazh"}
-    sent = asyncio.run(_rows(system.database_url, "SELECT * FROM notifier.notifications"))
-    assert {n["status"] for n in sent} == {"sent"}
+    # Everything went out but the billing answer to the CEO: held until he is confirmed.
+    all_rows = "SELECT * FROM notifier.notifications"
+    deadline = time.monotonic() + 30
+    sent = asyncio.run(_rows(system.database_url, all_rows))
+    while not any(n["status"] == "held" for n in sent):
+        assert time.monotonic() < deadline, f"no held answer: {sent}"
+        time.sleep(0.2)
+        sent = asyncio.run(_rows(system.database_url, all_rows))
+    (held,) = [n for n in sent if n["status"] == "held"]
+    assert (held["kind"], held["recipient"]) == ("billing_dispute_ack", "a.sokolov@stroymontazh.ru")
+    assert str(held["held_for_confirmation"]) == identity["confirmation"]["confirmation_id"]
+    assert {n["status"] for n in sent if n is not held} == {"sent"}
 
     # The captured mail: confirmation to the registered address, never to the unknown one.
     mails = read_mail_index(system.var_dir / "mail")
@@ -200,6 +210,19 @@ def test_seed_000_end_to_end(system: System) -> None:
     for mail in mails:
         if "a.sokolov@stroymontazh.ru" in mail["rcpt_tos"]:
             assert mail["kind"] == "unknown_sender_explanation"
+
+    # One trace spans intake, verifier, escalator and notifier (following the link below
+    # is another request, with a trace of its own).
+    deadline = time.monotonic() + 20
+    while True:
+        spans = read_spans(system.var_dir / "traces")
+        trace_ids = traces_of_message(spans, message_id)
+        services = {s["service"] for s in spans if s["trace_id"] in trace_ids}
+        if services >= {"intake", "verifier", "escalator", "notifier"}:
+            break
+        assert time.monotonic() < deadline, f"spans only from {services}"
+        time.sleep(0.2)
+    assert len(trace_ids) == 1
 
     # The confirmation link in that mail works once, and verifies the CEO's address.
     (confirmation,) = [m for m in mails if m["kind"] == "identity_confirmation"]
@@ -220,17 +243,22 @@ def test_seed_000_end_to_end(system: System) -> None:
     )
     assert channels == [{"verified": True, "source": "confirmation"}]
 
-    # One trace spans intake, verifier, escalator and notifier.
-    deadline = time.monotonic() + 20
-    while True:
-        spans = read_spans(system.var_dir / "traces")
-        trace_ids = traces_of_message(spans, message_id)
-        services = {s["service"] for s in spans if s["trace_id"] in trace_ids}
-        if services >= {"intake", "verifier", "escalator", "notifier"}:
-            break
-        assert time.monotonic() < deadline, f"spans only from {services}"
+    # ... and releases the held billing answer to it, once.
+    sql = (
+        "SELECT status, released_at, sent_at FROM notifier.notifications "
+        f"WHERE notification_id = '{held['notification_id']}'"
+    )
+    deadline = time.monotonic() + 30
+    while (row := asyncio.run(_rows(system.database_url, sql))[0])["status"] != "sent":
+        assert time.monotonic() < deadline, f"the held answer was not sent: {row}"
         time.sleep(0.2)
-    assert len(trace_ids) == 1
+    assert row["released_at"] <= row["sent_at"]
+    to_ceo = [
+        m["kind"]
+        for m in read_mail_index(system.var_dir / "mail")
+        if "a.sokolov@stroymontazh.ru" in m["rcpt_tos"]
+    ]
+    assert sorted(to_ceo) == ["billing_dispute_ack", "unknown_sender_explanation"]
 
 
 @pytest.fixture
@@ -268,6 +296,10 @@ def test_demo_prints_every_story(fresh_system: System) -> None:
     assert "ООО «СтройМонтаж»" in story_000
     assert "identity_confirmation -> client_registered buh@stroymontazh.ru" in story_000
     assert "account_manager o.petrova@careline.example" in story_000
+    assert (
+        "billing_dispute_ack -> client_sender a.sokolov@stroymontazh.ru (unverified, account "
+        "content): held until the address is confirmed" in story_000
+    )
     assert "legal_threat" in out and "abuse" in out
 
 

@@ -41,6 +41,9 @@ CONSUMERS = (
     ("CARELINE_MESSAGES", "verifier"),
     ("CARELINE_MESSAGES", "escalator"),
     ("CARELINE_NOTIFY", "notifier"),
+    ("CARELINE_CRM", "notifier-crm-channel-confirmed"),
+    ("CARELINE_CRM", "notifier-crm-confirmation-denied"),
+    ("CARELINE_CRM", "notifier-crm-confirmation-expired"),
 )
 TABLES = (
     "intake.messages",
@@ -57,6 +60,7 @@ TABLES = (
     "escalator.processed_messages",
     "notifier.notifications",
     "notifier.processed_messages",
+    "notifier.confirmation_outcomes",
 )
 
 
@@ -249,5 +253,15 @@ async def count(servers: Servers, sql: str) -> int:
     try:
         async with engine.connect() as conn:
             return int((await conn.execute(text(sql))).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def rows(env: Env, sql: str, **params: Any) -> list[dict[str, Any]]:
+    """The rows a query returns, as dicts (named parameters bound)."""
+    engine = create_async_engine(env.servers.database_url)
+    try:
+        async with engine.connect() as conn:
+            return [dict(r) for r in (await conn.execute(text(sql), params)).mappings()]
     finally:
         await engine.dispose()

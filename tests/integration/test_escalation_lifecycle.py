@@ -40,7 +40,7 @@ from shared.contracts import (
     derived_id,
 )
 from shared.settings import CarelineSettings
-from tests.integration.conftest import Env, count
+from tests.integration.conftest import Env, count, rows
 
 pytestmark = pytest.mark.integration
 
@@ -135,15 +135,6 @@ def legal_threat(text_: str = "Я подам на вас в суд, это по�
 
 async def publish_verified(nc: nats.NATS, payload: bytes) -> None:
     await nc.jetstream().publish("message.verified", payload)
-
-
-async def rows(env: Env, sql: str, **params: Any) -> list[dict[str, Any]]:
-    engine = create_async_engine(env.servers.database_url)
-    try:
-        async with engine.connect() as conn:
-            return [dict(r) for r in (await conn.execute(text(sql), params)).mappings()]
-    finally:
-        await engine.dispose()
 
 
 async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:

@@ -4,7 +4,8 @@ For any message whose identity is not verified, the whole decision chain — the
 identity, the escalator's policy and notifications, the notifier's rendering — sends
 nothing to the sender's own unverified channel that names amounts, contract or invoice
 numbers, the customer, its contacts, its manager or its registered addresses, unless the
-sender wrote them itself.
+sender wrote them itself — or unless it is an answer held for the confirmation of that very
+address, which the notifier releases only when that confirmation verifies exactly it.
 """
 
 from __future__ import annotations
@@ -19,16 +20,19 @@ from hypothesis import strategies as st
 
 from services.escalator.notifications import client_contacts, staff_notifications
 from services.escalator.policy import evaluate, load_policy
-from services.notifier.domain import render
+from services.notifier.domain import DisclosureRefused, check_disclosure, render
+from services.notifier.holds import Release, Resolution, Withdrawal, settle
 from services.verifier.matching import channel_key
 from services.verifier.mirror import demo_batch, nested_batch
 from shared.contracts import (
     AuthResults,
+    ConfirmationRequest,
     Entity,
     EscalationChanged,
     IdentityVerified,
     MessageNormalized,
     SenderIdentifiers,
+    SendNotification,
     Signal,
 )
 from tests.unit.test_identity_cases import EXTRA, crm, identify
@@ -170,13 +174,19 @@ def _notifications(verified: IdentityVerified, names: list[str]) -> list:  # typ
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(message=messages(), names=st.lists(st.sampled_from(SIGNAL_NAMES), max_size=3, unique=True))
+@given(
+    message=messages(),
+    names=st.lists(st.sampled_from(SIGNAL_NAMES), max_size=3, unique=True),
+    with_confirmation=st.booleans(),
+)
 def test_no_account_data_reaches_an_unverified_sender(
-    message: MessageNormalized, names: list[str]
+    message: MessageNormalized, names: list[str], with_confirmation: bool
 ) -> None:
     identity = asyncio.run(identify(message, CRM))
     if identity.status == "verified":
         return
+    if identity.status == "probable" and with_confirmation:
+        identity = identity.model_copy(update={"confirmation": _confirmation(message)})
     verified = IdentityVerified(
         event_id=uuid.uuid4(),
         message_id=message.message_id,
@@ -196,6 +206,11 @@ def test_no_account_data_reaches_an_unverified_sender(
     for note in _notifications(verified, names):
         if note.recipient not in own_unverified:
             continue
+        if note.held_for_confirmation is not None:
+            assert identity.confirmation is not None
+            assert note.held_for_confirmation == identity.confirmation.confirmation_id
+            _only_its_own_confirmation_releases(note)
+            continue
         assert note.content_class != "account", note.kind
         rendered = render(note)
         mail = f"{rendered.subject}\n{rendered.body}".lower()
@@ -203,9 +218,66 @@ def test_no_account_data_reaches_an_unverified_sender(
         assert not leaked, f"{note.kind} to the unverified sender names {leaked}"
 
 
-def test_the_property_sees_senders_that_get_mail() -> None:
-    """Guard against a vacuous property: unverified senders do get an explanation."""
-    seed_000 = MessageNormalized(
+def _confirmation(message: MessageNormalized) -> ConfirmationRequest:
+    return ConfirmationRequest(
+        confirmation_id=uuid.uuid5(message.message_id, "confirmation"),
+        code="CL-TEST-CODE",
+        expires_at=message.received_at + timedelta(hours=72),
+    )
+
+
+def _only_its_own_confirmation_releases(note: SendNotification) -> None:
+    """The notifier never sends it as it stands; only a confirmation of exactly its address
+    (and of its very confirmation) releases it; anything else withdraws it."""
+    assert note.held_for_confirmation is not None
+    confirmation, own = note.held_for_confirmation, note.recipient.upper()
+    with pytest.raises(DisclosureRefused):
+        check_disclosure(note)
+    others = [
+        Resolution(confirmation, "confirmed", uuid.uuid4(), note.occurred_at, "email", other)
+        for other in ("buh@stroymontazh.ru", "stranger@outlook.com")
+        if other != note.recipient
+    ]
+    others += [
+        Resolution(confirmation, "confirmed", uuid.uuid4(), note.occurred_at, "phone", "+7495"),
+        Resolution(confirmation, "denied", uuid.uuid4(), note.occurred_at),
+        Resolution(confirmation, "expired", uuid.uuid4(), note.occurred_at),
+    ]
+    for resolution in others:
+        assert isinstance(settle(note, resolution), Withdrawal), resolution
+    with pytest.raises(ValueError):
+        stranger = uuid.uuid4()  # another confirmation, even of the same address
+        settle(note, Resolution(stranger, "confirmed", stranger, note.occurred_at, "email", own))
+    mine = Resolution(confirmation, "confirmed", uuid.uuid4(), note.occurred_at, "email", own)
+    released = settle(note, mine)
+    assert isinstance(released, Release)
+    check_disclosure(released.cmd)
+
+
+def test_the_property_sees_held_answers() -> None:
+    """Guard against a vacuous property: a confirmed seed-000 CEO does get held answers."""
+    seed_000 = _seed_000()
+    identity = asyncio.run(identify(seed_000, CRM)).model_copy(
+        update={"confirmation": _confirmation(seed_000)}
+    )
+    verified = IdentityVerified(
+        event_id=uuid.uuid4(),
+        message_id=seed_000.message_id,
+        correlation_id="prop",
+        occurred_at=seed_000.occurred_at,
+        message=seed_000,
+        identity=identity,
+    )
+    notes = _notifications(verified, ["billing_dispute", "service_failure"])
+    held = [n for n in notes if n.held_for_confirmation is not None]
+    assert {n.kind for n in held} == {"billing_dispute_ack", "service_failure_notice"}
+    assert {n.recipient for n in held} == {seed_000.sender.email}
+    for note in held:
+        _only_its_own_confirmation_releases(note)
+
+
+def _seed_000() -> MessageNormalized:
+    return MessageNormalized(
         event_id=uuid.uuid4(),
         message_id=uuid.uuid4(),
         correlation_id="prop",
@@ -217,6 +289,11 @@ def test_the_property_sees_senders_that_get_mail() -> None:
         external_id="x",
         received_at=datetime(2022, 3, 26, tzinfo=UTC),
     )
+
+
+def test_the_property_sees_senders_that_get_mail() -> None:
+    """Guard against a vacuous property: unverified senders do get an explanation."""
+    seed_000 = _seed_000()
     identity = asyncio.run(identify(seed_000, CRM))
     verified = IdentityVerified(
         event_id=uuid.uuid4(),

@@ -1,0 +1,95 @@
+"""The SQL of held answers: what each confirmation came to, and the rows waiting for it.
+
+Whoever reads or changes the holds of a confirmation first takes its advisory lock
+(`hold_lock_key`), in the same transaction: the request that arrives and the outcome that
+arrives are serialized, so a held row is never left behind by an outcome that came first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, String, Table, select
+from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .adapters import metadata, notifications
+from .holds import Resolution
+
+confirmation_outcomes = Table(
+    "confirmation_outcomes",
+    metadata,
+    Column("confirmation_id", UUID(as_uuid=True), primary_key=True),
+    Column("outcome", String, nullable=False),
+    Column("channel_kind", String),
+    Column("address", String),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def hold_lock_key(confirmation_id: uuid.UUID) -> str:
+    return f"notifier-confirmation:{confirmation_id}"
+
+
+async def remember(session: AsyncSession, resolution: Resolution, now: datetime) -> Resolution:
+    """Keep the outcome (the first one on file wins) and return the one on file."""
+    await session.execute(
+        insert(confirmation_outcomes)
+        .values(
+            confirmation_id=resolution.confirmation_id,
+            outcome=resolution.outcome,
+            channel_kind=resolution.channel_kind,
+            address=resolution.address,
+            event_id=resolution.event_id,
+            decided_at=resolution.at,
+            recorded_at=now,
+        )
+        .on_conflict_do_nothing()
+    )
+    on_file = await outcome_of(session, resolution.confirmation_id)
+    assert on_file is not None
+    return on_file
+
+
+async def outcome_of(session: AsyncSession, confirmation_id: uuid.UUID) -> Resolution | None:
+    row = (
+        (
+            await session.execute(
+                select(confirmation_outcomes).where(
+                    confirmation_outcomes.c.confirmation_id == confirmation_id
+                )
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    return Resolution(
+        confirmation_id=row["confirmation_id"],
+        outcome=row["outcome"],
+        event_id=row["event_id"],
+        at=row["decided_at"],
+        channel_kind=row["channel_kind"],
+        address=row["address"],
+    )
+
+
+async def held_for(
+    session: AsyncSession, confirmation_id: uuid.UUID
+) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+    """(notification id, request) of the rows still held for this confirmation, locked."""
+    query = (
+        select(notifications.c.notification_id, notifications.c.request)
+        .where(
+            notifications.c.held_for_confirmation == confirmation_id,
+            notifications.c.status == "held",
+        )
+        .order_by(notifications.c.created_at)
+        .with_for_update()
+    )
+    return [(nid, request) for nid, request in (await session.execute(query)).all()]

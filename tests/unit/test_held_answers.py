@@ -1,0 +1,401 @@
+"""Answers held for a probable sender until its own address is confirmed: the escalator asks
+for them, the notifier's pure decisions keep, release or withdraw them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from services.escalator.notifications import client_contacts
+from services.escalator.policy import Decision, evaluate, load_policy
+from services.notifier.cli import hold_lines
+from services.notifier.domain import DisclosureRefused, check_disclosure, render
+from services.notifier.holds import (
+    HoldRefused,
+    Release,
+    Resolution,
+    Withdrawal,
+    check_hold,
+    is_held,
+    settle,
+)
+from services.notifier.service import settled
+from shared.contracts import (
+    ChannelConfirmed,
+    ChannelRef,
+    ConfirmationDenied,
+    ConfirmationExpired,
+    ConfirmationRequest,
+    CustomerRef,
+    EscalationChanged,
+    Identity,
+    IdentityVerified,
+    Language,
+    MessageNormalized,
+    SenderIdentifiers,
+    SendNotification,
+    Signal,
+    StaffRef,
+    derived_id,
+)
+
+pytestmark = pytest.mark.unit
+
+NOW = datetime(2022, 3, 26, 8, 2, tzinfo=UTC)
+POLICY = load_policy()
+CEO = "a.sokolov@stroymontazh.ru"
+REGISTERED = "buh@stroymontazh.ru"
+CONFIRMATION = ConfirmationRequest(
+    confirmation_id=uuid.UUID("7c1e0c57-0d52-5b7e-8f0e-3b0a4a1b2c3d"),
+    code="CL-ABCD-EFGH",
+    url="https://support.example/v1/confirm/token",
+    expires_at=NOW + timedelta(hours=72),
+)
+TEXTS: dict[str, str] = {
+    "ru": "Счёт № 4512 мы уже оплатили вчера. Объясните причину отключения.",
+    "uk": "Рахунок № 4512 ми вже сплатили вчора. Поясніть причину відключення.",
+    "en": "We paid invoice 4512 yesterday. Please explain the suspension.",
+}
+
+
+def probable(
+    confirmation: ConfirmationRequest | None = CONFIRMATION,
+    status: str = "probable",
+    channels: tuple[tuple[str, bool], ...] = ((REGISTERED, True),),
+) -> Identity:
+    return Identity(
+        status=status,  # type: ignore[arg-type]
+        confidence=0.7,
+        customer=CustomerRef(
+            id="cust-stroymontazh", name="ООО «СтройМонтаж»", tier="gold", timezone="Europe/Moscow"
+        ),
+        account_manager=StaffRef(
+            id="am-petrova", name="Ольга Петрова", email="o.petrova@careline.example"
+        ),
+        authorized_channels=[ChannelRef(kind="email", address=a, verified=v) for a, v in channels],
+        disclosure="general" if status == "probable" else "account",
+        confirmation=confirmation,
+    )
+
+
+def verified_message(
+    who: Identity, language: Language = "ru", sender: str | None = CEO
+) -> IdentityVerified:
+    message_id = derived_id("held-test", language, sender)
+    message = MessageNormalized(
+        event_id=derived_id("normalized", message_id),
+        message_id=message_id,
+        correlation_id=str(message_id),
+        occurred_at=NOW,
+        channel="email",
+        sender=SenderIdentifiers(email=sender, display_name="Андрей Соколов"),
+        subject="Re: Уведомление о приостановке",
+        text=TEXTS.get(language, TEXTS["en"]),
+        language=language,
+        thread_id="seed000",
+        external_id="seed000-ceo-reply@stroymontazh.ru",
+        received_at=NOW,
+    )
+    return IdentityVerified(
+        event_id=derived_id("verified", message_id),
+        message_id=message_id,
+        correlation_id=message.correlation_id,
+        occurred_at=NOW,
+        message=message,
+        identity=who,
+    )
+
+
+def decisions_for(verified: IdentityVerified, *signals: str) -> list[Decision]:
+    found = [Signal(name=name, score=0.9) for name in signals]
+    return evaluate(POLICY, found, verified.identity)
+
+
+def contacts(verified: IdentityVerified, *signals: str) -> list[SendNotification]:
+    notes = []
+    for decision in decisions_for(verified, *signals):
+        event = EscalationChanged(
+            event_id=derived_id("changed", decision.rule.id),
+            message_id=verified.message_id,
+            correlation_id=verified.correlation_id,
+            occurred_at=NOW,
+            escalation_id=derived_id("escalation", decision.rule.id, verified.message_id),
+            change="opened",
+            kind=decision.rule.kind,
+            severity=decision.rule.severity,
+            rule=decision.rule.id,
+            reason=decision.reason,
+            customer_id="cust-stroymontazh",
+            identity_status=verified.identity.status,
+            signals=list(decision.signals),
+            roles=list(decision.rule.notify),
+            ack_deadline=NOW + POLICY.ack_deadline(decision.rule.severity),
+        )
+        notes += client_contacts(decision, event, verified)
+    return notes
+
+
+def held_of(notes: list[SendNotification]) -> list[SendNotification]:
+    return [n for n in notes if is_held(n)]
+
+
+# --- the escalator asks ----------------------------------------------------------------
+
+
+def test_seed_000_billing_answer_goes_to_the_registered_channel_and_waits_for_the_ceo() -> None:
+    notes = contacts(verified_message(probable()), "billing_dispute")
+
+    assert [(n.kind, n.recipient, n.held_for_confirmation) for n in notes] == [
+        ("billing_dispute_ack", REGISTERED, None),
+        ("billing_dispute_ack", CEO, CONFIRMATION.confirmation_id),
+        ("identity_confirmation", REGISTERED, None),
+        ("unknown_sender_explanation", CEO, None),
+    ]
+    (held,) = held_of(notes)
+    assert held.recipient_role == "client_sender"
+    assert (held.recipient_verified, held.content_class) == (False, "account")
+    assert held.reply_to_external_id == "seed000-ceo-reply@stroymontazh.ru"
+    assert held.recipient_timezone == "Europe/Moscow"
+    assert held.data["customer"] == "ООО «СтройМонтаж»"
+    assert held.data["references"] == []
+    assert held.data["sender_address"] is None  # the answer goes where the request came from
+    registered = notes[0]
+    assert registered.data["customer"] == held.data["customer"]
+    assert held.notification_id != registered.notification_id
+    assert held.event_id != registered.event_id
+
+
+def test_a_service_failure_notice_is_held_for_the_sender_too() -> None:
+    notes = contacts(verified_message(probable()), "service_failure")
+
+    assert [n.kind for n in held_of(notes)] == ["service_failure_notice"]
+
+
+def test_the_confirmation_request_itself_is_never_held_for_the_sender() -> None:
+    notes = contacts(verified_message(probable()))
+
+    assert [n.kind for n in notes] == ["identity_confirmation", "unknown_sender_explanation"]
+    assert held_of(notes) == []
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        probable(confirmation=None),
+        probable(status="verified", channels=((REGISTERED, True), (CEO, True))),
+        probable(status="unknown"),
+        probable(channels=((REGISTERED, True), (CEO, True))),
+    ],
+    ids=["no-confirmation", "verified", "unknown", "sender-already-verified"],
+)
+def test_no_hold_without_a_confirmation_of_an_unverified_sender(who: Identity) -> None:
+    assert held_of(contacts(verified_message(who), "billing_dispute")) == []
+
+
+def test_no_hold_for_a_sender_without_email() -> None:
+    assert held_of(contacts(verified_message(probable(), sender=None), "billing_dispute")) == []
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_held_answer_is_in_the_client_language_and_renders(language: Language) -> None:
+    (held,) = held_of(contacts(verified_message(probable(), language), "billing_dispute"))
+
+    assert held.language == language
+    rendered = render(held)
+    assert rendered.fallback_from is None
+    assert "ООО «СтройМонтаж»" in rendered.body
+
+
+def test_held_ids_are_deterministic() -> None:
+    first = held_of(contacts(verified_message(probable()), "billing_dispute"))
+    again = held_of(contacts(verified_message(probable()), "billing_dispute"))
+
+    assert [n.notification_id for n in first] == [n.notification_id for n in again]
+
+
+# --- the notifier decides --------------------------------------------------------------
+
+
+def held_request(**changes: Any) -> SendNotification:
+    (held,) = held_of(contacts(verified_message(probable()), "billing_dispute"))
+    return held.model_copy(update=changes)
+
+
+def confirmed(address: str = CEO, kind: str = "email", confirmation: uuid.UUID | None = None):  # type: ignore[no-untyped-def]
+    return ChannelConfirmed(
+        event_id=derived_id("channel-confirmed", address, kind),
+        message_id=uuid.uuid4(),
+        correlation_id="c",
+        occurred_at=NOW,
+        confirmation_id=confirmation or CONFIRMATION.confirmation_id,
+        customer_id="cust-stroymontazh",
+        contact_id="ct-sokolov",
+        channel=ChannelRef(kind=kind, address=address, verified=True),  # type: ignore[arg-type]
+        via="link",
+        confirmed_at=NOW + timedelta(minutes=5),
+    )
+
+
+def test_without_its_hold_the_same_answer_would_be_refused() -> None:
+    held = held_request()
+
+    check_hold(held)  # accepted as held
+    with pytest.raises(DisclosureRefused):
+        check_disclosure(held.model_copy(update={"held_for_confirmation": None}))
+    with pytest.raises(DisclosureRefused):
+        check_disclosure(held)  # and never sendable as it stands
+
+
+def test_only_an_email_answer_can_be_held() -> None:
+    with pytest.raises(HoldRefused):
+        check_hold(held_request(channel="webhook"))
+
+
+@pytest.mark.parametrize("address", [CEO, "A.Sokolov@StroyMontazh.ru", f" {CEO} "])
+def test_a_confirmation_of_exactly_that_address_releases_it_verified(address: str) -> None:
+    decision = settle(held_request(), Resolution.confirmed(confirmed(address)))
+
+    assert isinstance(decision, Release)
+    assert decision.cmd.recipient_verified is True
+    assert decision.cmd.recipient == CEO
+    check_disclosure(decision.cmd)
+
+
+@pytest.mark.parametrize(
+    ("address", "kind"),
+    [(REGISTERED, "email"), ("sokolov@mail.ru", "email"), ("+74951234567", "phone")],
+)
+def test_a_confirmation_of_another_channel_withdraws_it(address: str, kind: str) -> None:
+    decision = settle(held_request(), Resolution.confirmed(confirmed(address, kind)))
+
+    assert isinstance(decision, Withdrawal)
+    assert "verified another channel" in decision.reason
+    assert address not in decision.reason  # ids, not addresses
+
+
+def test_a_denial_withdraws_it_with_the_reason() -> None:
+    denied = ConfirmationDenied(
+        event_id=uuid.uuid4(),
+        message_id=uuid.uuid4(),
+        correlation_id="c",
+        occurred_at=NOW,
+        confirmation_id=CONFIRMATION.confirmation_id,
+        customer_id="cust-stroymontazh",
+        denied_at=NOW,
+    )
+
+    decision = settle(held_request(), Resolution.denied(denied))
+
+    assert isinstance(decision, Withdrawal)
+    assert "not theirs" in decision.reason
+    assert str(CONFIRMATION.confirmation_id) in decision.reason
+
+
+def test_an_expiry_withdraws_it_with_the_reason() -> None:
+    expired = ConfirmationExpired(
+        event_id=uuid.uuid4(),
+        message_id=uuid.uuid4(),
+        correlation_id="c",
+        occurred_at=NOW,
+        confirmation_id=CONFIRMATION.confirmation_id,
+        customer_id="cust-stroymontazh",
+        expired_at=CONFIRMATION.expires_at,
+    )
+
+    decision = settle(held_request(), Resolution.expired(expired))
+
+    assert isinstance(decision, Withdrawal)
+    assert "expired 2022-03-29 08:02 UTC" in decision.reason
+
+
+def test_another_confirmation_settles_nothing() -> None:
+    other = Resolution.confirmed(confirmed(confirmation=uuid.uuid4()))
+
+    with pytest.raises(ValueError, match="not held for"):
+        settle(held_request(), other)
+
+
+def test_a_release_makes_the_row_due_with_its_audit_trail() -> None:
+    resolution = Resolution.confirmed(confirmed())
+    at = NOW + timedelta(minutes=6)
+
+    values, events = settled(held_request(), resolution, at)
+
+    assert events == []
+    assert values["status"] == "pending"
+    assert values["next_attempt_at"] == values["released_at"] == at
+    assert values["released_by"] == resolution.event_id
+    assert values["request"]["recipient_verified"] is True
+
+
+def test_a_withdrawal_is_final_and_reported() -> None:
+    denied = Resolution(CONFIRMATION.confirmation_id, "denied", uuid.uuid4(), NOW)
+
+    values, events = settled(held_request(), denied, NOW)
+
+    assert values["status"] == "withdrawn"
+    assert values["withdrawn_by"] == denied.event_id
+    assert values["next_attempt_at"] is None
+    (event,) = events
+    assert event.subject == "notify.failed"
+    assert event.payload["attempts"] == 0
+    assert event.payload["reason"] == values["withdrawn_reason"]
+    assert values["result"]["event_id"] == event.event_id
+
+
+def test_the_listing_shows_held_released_and_withdrawn_with_their_times() -> None:
+    row: dict[str, Any] = {
+        "status": "held",
+        "held_for_confirmation": CONFIRMATION.confirmation_id,
+        "held_at": NOW,
+        "released_at": None,
+        "released_by": None,
+        "withdrawn_at": None,
+        "withdrawn_reason": None,
+    }
+    assert hold_lines(row) == [
+        f"held 2022-03-26 08:02:00 for confirmation {CONFIRMATION.confirmation_id}",
+        "not sent until the address is confirmed",
+    ]
+    event_id = uuid.uuid4()
+    released = {**row, "status": "sent", "released_at": NOW, "released_by": event_id}
+    assert hold_lines(released)[1] == (
+        f"released 2022-03-26 08:02:00 to the confirmed address by event {event_id}"
+    )
+    withdrawn = {**row, "status": "withdrawn", "withdrawn_at": NOW, "withdrawn_reason": "why"}
+    assert hold_lines(withdrawn)[1] == "withdrawn 2022-03-26 08:02:00: why"
+    assert hold_lines({**row, "held_for_confirmation": None}) == []
+
+
+def test_an_expiry_is_announced_with_an_id_of_its_confirmation() -> None:
+    from services.verifier.confirm_store import PendingConfirmation
+    from services.verifier.expiry import expired_event
+
+    pending = PendingConfirmation(
+        confirmation_id=CONFIRMATION.confirmation_id,
+        message_id=uuid.uuid4(),
+        correlation_id="corr",
+        customer_id="cust-stroymontazh",
+        contact_id="ct-sokolov",
+        channel_kind="email",
+        channel_address=CEO,
+        match_key=CEO,
+        claimed_name=None,
+        code=CONFIRMATION.code,
+        status="pending",
+        expires_at=CONFIRMATION.expires_at,
+    )
+    later = CONFIRMATION.expires_at + timedelta(seconds=5)
+
+    first, again = expired_event(pending, later), expired_event(pending, later + timedelta(1))
+
+    assert first.subject == "crm.confirmation.expired"
+    assert first.event_id == again.event_id  # a second pass or a reply: the same event
+    event = ConfirmationExpired.model_validate(first.payload)
+    assert (event.message_id, event.correlation_id) == (pending.message_id, "corr")
+    assert event.expired_at == CONFIRMATION.expires_at
+    assert CEO not in json.dumps(first.payload)  # ids, not addresses
