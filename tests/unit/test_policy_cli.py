@@ -38,7 +38,7 @@ def test_field_errors_name_the_line_and_field_of_each_problem() -> None:
     text = (
         SHIPPED.replace("notify: [security, head_of_support]", "notify: [securty, head_of_support]")
         .replace("severity: P2", "severity: P7", 1)
-        .replace("kind: reputation", "kind: reputation\n    colour: red")
+        .replace("kind: reputation", "kind: reputation\n    colour: red", 1)
     )
     policy, problems = check_policy(text)
     assert policy is None
@@ -63,18 +63,19 @@ def test_a_missing_field_is_reported_at_the_mapping_that_lacks_it() -> None:
 def test_problems_across_fields_name_where_they_are() -> None:
     text = (
         SHIPPED.replace("  legal: legal@careline.example", '  legal: ""')
-        .replace("id: billing-dispute", "id: legal-threat-to-legal")
+        .replace("id: billing-dispute\n", "id: legal-threat-to-legal\n")
         .replace("  head_of_support: [director]", "  head_of_support: [director, legal]")
     )
     problems = check_policy(text)[1]
     assert [(p.line, p.field) for p in problems] == [
         (line_of(text, "notify: [legal, head_of_support]"), "rules[1].notify"),
-        (line_of(text, "id: legal-threat-to-legal", 2), "rules[3].id"),
+        (line_of(text, "notify: [head_of_support, legal]"), "rules[3].notify"),
+        (line_of(text, "id: legal-threat-to-legal", 2), "rules[4].id"),
         (line_of(text, "  head_of_support: [director, legal]"), "chains.head_of_support"),
     ]
     assert "no address for roles ['legal']" in problems[0].message
-    assert "unique" in problems[1].message
-    assert problems[2].message == "chain of head_of_support: no address for roles ['legal']"
+    assert "unique" in problems[2].message
+    assert problems[3].message == "chain of head_of_support: no address for roles ['legal']"
 
 
 def test_broken_yaml_and_the_cli_exit_code(tmp_path: Path) -> None:
