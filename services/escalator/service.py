@@ -200,16 +200,17 @@ class EscalatorService:
         if placed.change == "reopened":
             occasion = ("reopened", verified.message_id)
         staff = staff_notifications(self.policy, decision, event, verified, extra, occasion)
-        told = {_who(n) for n in placed.notified}
         if placed.change == "merged":
+            told = {_who(n) for n in placed.notified}
             staff = [n for n in staff if _who(notified_staff([n])[0]) not in told]
-        fresh = [{**n, "level": placed.level} for n in notified_staff(staff) if _who(n) not in told]
-        if placed.change == "merged":
+            fresh = [{**n, "level": placed.level} for n in notified_staff(staff)]
             if fresh:
                 await store.add_notified(placed.id, fresh, verified.message_id, now)
         else:
+            # Opening, or reopening: the lifecycle starts from level 1 with the rule's roles
+            # (whoever a climb or a reassignment told before is not told, nor may act, now).
             briefing = staff_briefing(self.policy, decision, event, verified, extra)
-            await store.record_notified(placed.id, [*placed.notified, *fresh], briefing)
+            await store.record_notified(placed.id, notified_staff(staff), briefing)
         staff = [await self._with_link(store, n, now) for n in staff]
         notes: list[SendNotification] = list(staff)
         if placed.change == "opened":
