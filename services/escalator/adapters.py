@@ -420,7 +420,7 @@ def escalation_notes(row: dict[str, Any]) -> list[str]:
     notes = []
     hold = row.get("hold")
     if hold:
-        reason = next(iter((hold.get("reason") or {}).values()), "")
+        reason = hold.get("text") or next(iter((hold.get("reason") or {}).values()), "")
         if hold.get("lifted_at"):
             notes.append(
                 f"hold lifted {hold['lifted_at'][:16]} by {hold.get('lifted_by')}: {reason}"

@@ -112,11 +112,13 @@ def hold_record(
     while_signals: list[str],
     verified: IdentityVerified,
     at: datetime,
+    team_language: str,
 ) -> dict[str, Any]:
     """The hold as the escalation stores it (see history.Hold)."""
     return Hold(
         rule=rule_id,
         reason=reason,
+        text=reason.get(team_language) or next(iter(reason.values()), ""),
         while_signals=while_signals,
         since=at,
         message_id=str(verified.message_id),

@@ -50,6 +50,7 @@ class Hold(_Fact):
 
     rule: str
     reason: dict[str, str] = Field(description="Language -> what staff are told.")
+    text: str = Field("", description="The reason in the team's language.")
     while_signals: list[str]
     since: datetime
     message_id: str

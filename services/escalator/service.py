@@ -126,7 +126,9 @@ class EscalatorService:
         hold = None
         if rule.hold is not None:
             texts = {str(language): text for language, text in rule.hold.reason.items()}
-            hold = hold_record(rule.id, texts, rule.hold.while_signals, verified, now)
+            hold = hold_record(
+                rule.id, texts, rule.hold.while_signals, verified, now, self.policy.team_language
+            )
         new = NewEscalation(
             id=derived_id("escalation", key, rule.kind, verified.message_id),
             subject_key=key,

@@ -4,6 +4,7 @@ calm message), a message after resolution reopens, and the fact pack is stored a
 
 from __future__ import annotations
 
+import asyncio
 import email
 import uuid
 from contextlib import AsyncExitStack
@@ -15,8 +16,10 @@ from typing import Any
 import nats
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 from services.escalator.policy import POLICY_PATH
+from shared.cli import app
 from shared.contracts import (
     ContractTerms,
     CustomerRef,
@@ -182,8 +185,17 @@ async def _async(value: bool) -> bool:
     return value
 
 
+async def careline(env: Env, *args: str) -> str:
+    """A `careline` command against the test's database (in a thread: it runs its own loop)."""
+    result = await asyncio.to_thread(
+        CliRunner().invoke, app, list(args), env={"DATABASE_URL": env.servers.database_url}
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 async def test_threats_after_a_warning_are_stronger_and_a_calm_message_lifts_the_hold(
-    env: Env, watch: tuple[nats.NATS, Bus]
+    env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
 ) -> None:
     nc, bus = watch
     async with AsyncExitStack() as stack:
@@ -203,6 +215,16 @@ async def test_threats_after_a_warning_are_stronger_and_a_calm_message_lifts_the
         assert "warned about reputation on" in stronger[0]["reason"]
         (legal,) = await told_by_now(bus, LEGAL)
         assert legal["kind"] == "legal_notice" and legal["severity"] == "P1"
+
+        listing = await careline(env, "escalations")
+        assert "hold since" in listing and first["hold"] in listing
+        # What the policy would make of a calm message now, with this client's history.
+        calm = tmp_path / "calm.json"
+        calm.write_bytes(said(CALM, channel="email"))
+        explained = await careline(env, "policy", "explain", str(calm), "--db")
+        assert "history (from the escalator's database):" in explained
+        assert "warning reputation" in explained
+        assert f"this message lifts the hold of reputation {first['escalation_id']}" in explained
 
         await publish_verified(nc, said(CALM, channel="email"))
 
@@ -227,6 +249,7 @@ async def test_threats_after_a_warning_are_stronger_and_a_calm_message_lifts_the
         "notified",
         "hold_lifted",
     ]
+    assert "hold lifted" in await careline(env, "escalations")
 
 
 def _policy(tmp_path: Path, **top: Any) -> Path:
