@@ -425,6 +425,8 @@ def escalation_notes(row: dict[str, Any]) -> list[str]:
             notes.append(
                 f"hold lifted {hold['lifted_at'][:16]} by {hold.get('lifted_by')}: {reason}"
             )
+        elif row.get("status") == "resolved":
+            notes.append(f"hold ended with the resolution: {reason}")
         else:
             notes.append(f"hold since {str(hold.get('since'))[:16]}: {reason}")
     if row.get("reopen_count"):
