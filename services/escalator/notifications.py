@@ -109,7 +109,7 @@ def notified_staff(notes: list[SendNotification]) -> list[dict[str, Any]]:
     ]
 
 
-def _fact_pack(verified: IdentityVerified) -> dict[str, Any]:
+def _legal_extras(verified: IdentityVerified) -> dict[str, Any]:
     """What legal needs to assess the risk, beyond what every manager gets."""
     identity, message = verified.identity, verified.message
     return {
@@ -143,7 +143,7 @@ def staff_notifications(
         kind: NotificationKind = "manager_escalation"
         role_data = data
         if role == "legal":
-            kind, role_data = "legal_notice", {**data, **_fact_pack(verified)}
+            kind, role_data = "legal_notice", {**data, **_legal_extras(verified)}
         channel, recipient = "email", address
         if address.startswith(WEBHOOK_PREFIX):
             channel, recipient = "webhook", address.removeprefix(WEBHOOK_PREFIX)
