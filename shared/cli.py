@@ -150,8 +150,8 @@ def send(
 
 @app.command()
 def escalations(limit: int = 50) -> None:
-    """List escalations: kind, severity, rule, signals, identity and notified roles."""
-    from services.escalator.adapters import list_escalations
+    """List escalations: kind, severity, rule, signals, identity, notified roles, holds."""
+    from services.escalator.adapters import escalation_notes, list_escalations
     from shared.db import Database, create_engine
 
     async def go() -> list[dict[str, Any]]:
@@ -174,6 +174,8 @@ def escalations(limit: int = 50) -> None:
             f"messages {row['message_count']}; notified {', '.join(row['roles'])}; "
             f"ack by {row['ack_deadline']:%Y-%m-%d %H:%M}"
         )
+        for line in escalation_notes(row):
+            typer.echo(f"    {line}")
 
 
 @app.command()

@@ -266,8 +266,22 @@ class Party(Contract):
     name: str
 
 
+class ContractTerms(Contract):
+    """A contract of the customer as the CRM has it: what staff weigh a demand against."""
+
+    number: str = Field(examples=["118/2019"])
+    status: str = Field("active", examples=["active", "closed"])
+    amount: str | None = Field(None, description="Decimal amount, as text.", examples=["1250.00"])
+    currency: str | None = Field(None, examples=["RUB"])
+
+
 class CustomerRef(Party):
     tier: str = "standard"
+    contracts: list[ContractTerms] = Field(
+        default_factory=list,
+        description="The customer's contracts from the CRM (number, status, amount): the "
+        "terms staff see in an escalation's fact pack. For staff only, never for a client.",
+    )
     timezone: str | None = Field(
         None,
         description="The client's IANA time zone from the CRM: the writing contact's if on "
@@ -498,10 +512,15 @@ class Signal(Contract):
 
 
 class EscalationChanged(Event):
-    """Published by escalator on `escalation.opened` / `escalation.updated`."""
+    """Published by escalator on `escalation.opened`, `escalation.updated` (merged, or a
+    hold lifted) and `escalation.reopened`."""
 
     escalation_id: uuid.UUID
-    change: Literal["opened", "merged"]
+    change: Literal["opened", "merged", "reopened", "hold_lifted"] = Field(
+        description="opened; merged (a message joined the open one); reopened (a message "
+        "after resolution, within the policy's window); hold_lifted (a message without the "
+        "threats ended the hold)."
+    )
     kind: str = Field(examples=["legal", "abuse", "identity_confirmation"])
     severity: Severity
     rule: str = Field(description="Policy rule that fired.")
@@ -511,6 +530,12 @@ class EscalationChanged(Event):
     signals: list[Signal]
     roles: list[str] = Field(description="Roles notified.")
     ack_deadline: datetime
+    hold: str | None = Field(
+        None,
+        description="The hold in force after the change, in the team's language; None when "
+        "there is none.",
+        examples=["Investigation paused until the threats stop."],
+    )
 
 
 EscalationAction = Literal["acknowledged", "resolved", "reassigned", "escalated"]

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -59,6 +60,14 @@ escalations = Table(
     Column("resolved_at", DateTime(timezone=True)),
     Column("resolved_by", JSONB),
     Column("resolution_note", Text),
+    # The policy (migration 0006): the fact pack staff see, the hold, the roles the rule adds
+    # at later levels, the rule's own minutes to acknowledge, the last reopening.
+    Column("facts", JSONB, nullable=False),
+    Column("hold", JSONB),
+    Column("planned", JSONB, nullable=False),
+    Column("ack_minutes", Float),
+    Column("reopened_at", DateTime(timezone=True)),
+    Column("reopen_count", Integer, nullable=False),
 )
 timeline = Table(
     "escalation_timeline",
@@ -88,16 +97,35 @@ class NewEscalation:
     signals: list[dict[str, Any]]
     ack_deadline: datetime
     correlation_id: str
+    facts: dict[str, Any] = field(default_factory=dict)
+    hold: dict[str, Any] | None = None
+    planned: list[dict[str, Any]] = field(default_factory=list)  # role, level, address
+    ack_minutes: float | None = None
+    # A resolved escalation of the kind resolved since then is reopened instead of a new one.
+    reopen_since: datetime | None = None
+
+
+Change = Literal["opened", "merged", "reopened"]
 
 
 @dataclass(frozen=True)
 class Placed:
-    """Where a message's escalation went: opened, or merged (raising severity or not)."""
+    """Where a message's escalation went: opened, merged (raising severity or not), or
+    reopened; who it had told before, its level, and the hold it has now."""
 
     id: uuid.UUID
     opened: bool
     severity: str
     raised_from: str | None = None
+    change: Change = "opened"
+    notified: tuple[dict[str, Any], ...] = ()
+    level: int = 1
+    hold: dict[str, Any] | None = None
+    hold_placed: bool = False
+
+
+def active_hold(hold: dict[str, Any] | None) -> bool:
+    return bool(hold) and not (hold or {}).get("lifted_at")
 
 
 def more_severe(a: str, b: str) -> bool:
@@ -137,7 +165,8 @@ class SqlEscalationStore:
         self, new: NewEscalation, message_id: uuid.UUID, at: datetime
     ) -> Placed:
         """Merge into the open escalation of the same kind if any (raising its severity when
-        the new rule is more severe), else open one."""
+        the new rule is more severe), else reopen one resolved since `new.reopen_since`,
+        else open one."""
         await self.session.execute(
             select(
                 func.pg_advisory_xact_lock(
@@ -147,13 +176,7 @@ class SqlEscalationStore:
         )
         existing = (
             await self.session.execute(
-                select(
-                    escalations.c.id,
-                    escalations.c.severity,
-                    escalations.c.climb_due_at,
-                    escalations.c.ack_deadline,
-                    escalations.c.acknowledged_at,
-                ).where(
+                select(escalations).where(
                     escalations.c.subject_key == new.subject_key,
                     escalations.c.kind == new.kind,
                     escalations.c.status == "open",
@@ -161,65 +184,164 @@ class SqlEscalationStore:
             )
         ).first()
         if existing is not None:
-            placed = Placed(existing.id, False, existing.severity)
-            values: dict[str, Any] = {}
-            if more_severe(new.severity, existing.severity):
-                placed = Placed(existing.id, False, new.severity, existing.severity)
-                values["severity"] = new.severity
-                # Nobody has it yet: the graver severity's shorter deadline applies now.
-                if existing.acknowledged_at is None and existing.climb_due_at is not None:
-                    values["climb_due_at"] = min(existing.climb_due_at, new.ack_deadline)
-                    values["ack_deadline"] = min(existing.ack_deadline, new.ack_deadline)
-            await self.session.execute(
-                update(escalations)
-                .where(escalations.c.id == existing.id)
-                .values(
-                    message_count=escalations.c.message_count + 1,
-                    signals=escalations.c.signals.op("||")(new.signals),
-                    updated_at=at,
-                    **values,
+            return await self._merge(existing, new, message_id, at)
+        if new.reopen_since is not None:
+            resolved = (
+                await self.session.execute(
+                    select(escalations)
+                    .where(
+                        escalations.c.subject_key == new.subject_key,
+                        escalations.c.kind == new.kind,
+                        escalations.c.status == "resolved",
+                        escalations.c.resolved_at >= new.reopen_since,
+                    )
+                    .order_by(escalations.c.resolved_at.desc())
+                    .limit(1)
+                    .with_for_update()
                 )
+            ).first()
+            if resolved is not None:
+                return await self._reopen(resolved, new, message_id, at)
+        await self.session.execute(
+            insert(escalations).values(
+                id=new.id,
+                subject_key=new.subject_key,
+                customer_id=new.customer_id,
+                kind=new.kind,
+                severity=new.severity,
+                status="open",
+                rule=new.rule,
+                reason=new.reason,
+                level=1,
+                identity_status=new.identity_status,
+                roles=new.roles,
+                signals=new.signals,
+                message_count=1,
+                ack_deadline=new.ack_deadline,
+                opened_at=at,
+                updated_at=at,
+                message_id=message_id,
+                correlation_id=new.correlation_id,
+                notified=[],
+                briefing={},
+                climb_due_at=new.ack_deadline,
+                facts=new.facts,
+                hold=new.hold,
+                planned=new.planned,
+                ack_minutes=new.ack_minutes,
+                reopen_count=0,
             )
-            entry = "merged"
-        else:
-            await self.session.execute(
-                insert(escalations).values(
-                    id=new.id,
-                    subject_key=new.subject_key,
-                    customer_id=new.customer_id,
-                    kind=new.kind,
-                    severity=new.severity,
-                    status="open",
-                    rule=new.rule,
-                    reason=new.reason,
-                    level=1,
-                    identity_status=new.identity_status,
-                    roles=new.roles,
-                    signals=new.signals,
-                    message_count=1,
-                    ack_deadline=new.ack_deadline,
-                    opened_at=at,
-                    updated_at=at,
-                    message_id=message_id,
-                    correlation_id=new.correlation_id,
-                    notified=[],
-                    briefing={},
-                    climb_due_at=new.ack_deadline,
-                )
-            )
-            entry, placed = "opened", Placed(new.id, True, new.severity)
-        await self._note(
-            placed.id,
-            message_id,
-            entry,
-            {"rule": new.rule, "reason": new.reason, "signals": new.signals},
-            at,
         )
-        if placed.raised_from is not None:
-            raised = {"from": placed.raised_from, "to": placed.severity, "rule": new.rule}
+        placed = Placed(new.id, True, new.severity, hold=new.hold, hold_placed=bool(new.hold))
+        await self._note(placed.id, message_id, "opened", _detail(new), at)
+        await self._note_hold(placed, new, message_id, at)
+        return placed
+
+    async def _merge(
+        self, existing: Any, new: NewEscalation, message_id: uuid.UUID, at: datetime
+    ) -> Placed:
+        values: dict[str, Any] = {"facts": new.facts}
+        raised_from = None
+        severity = existing.severity
+        if more_severe(new.severity, existing.severity):
+            raised_from, severity = existing.severity, new.severity
+            values["severity"] = new.severity
+            # Nobody has it yet: the graver severity's shorter deadline applies now.
+            if existing.acknowledged_at is None and existing.climb_due_at is not None:
+                values["climb_due_at"] = min(existing.climb_due_at, new.ack_deadline)
+                values["ack_deadline"] = min(existing.ack_deadline, new.ack_deadline)
+        hold, hold_placed = existing.hold, bool(new.hold) and not active_hold(existing.hold)
+        if hold_placed:
+            values["hold"] = hold = new.hold
+        placed = Placed(
+            existing.id,
+            False,
+            severity,
+            raised_from,
+            "merged",
+            tuple(existing.notified or []),
+            existing.level,
+            hold,
+            hold_placed,
+        )
+        await self.session.execute(
+            update(escalations)
+            .where(escalations.c.id == existing.id)
+            .values(
+                message_count=escalations.c.message_count + 1,
+                signals=escalations.c.signals.op("||")(new.signals),
+                updated_at=at,
+                **values,
+            )
+        )
+        await self._note(placed.id, message_id, "merged", _detail(new), at)
+        if raised_from is not None:
+            raised = {"from": raised_from, "to": severity, "rule": new.rule}
             entry_id = derived_id("severity-raised", placed.id, message_id)
             await self._note(placed.id, entry_id, "severity_raised", raised, at)
+        await self._note_hold(placed, new, message_id, at)
         return placed
+
+    async def _reopen(
+        self, resolved: Any, new: NewEscalation, message_id: uuid.UUID, at: datetime
+    ) -> Placed:
+        """The resolved escalation is open again: the rule's people are told anew, from
+        level 1, with the new rule's severity and deadline; the last outcome stays in the
+        timeline."""
+        await self.session.execute(
+            update(escalations)
+            .where(escalations.c.id == resolved.id)
+            .values(
+                status="open",
+                severity=new.severity,
+                rule=new.rule,
+                reason=new.reason,
+                level=1,
+                identity_status=new.identity_status,
+                roles=new.roles,
+                signals=escalations.c.signals.op("||")(new.signals),
+                message_count=escalations.c.message_count + 1,
+                ack_deadline=new.ack_deadline,
+                climb_due_at=new.ack_deadline,
+                acknowledged_at=None,
+                acknowledged_by=None,
+                resolved_at=None,
+                resolved_by=None,
+                resolution_note=None,
+                reopened_at=at,
+                reopen_count=escalations.c.reopen_count + 1,
+                updated_at=at,
+                facts=new.facts,
+                hold=new.hold,
+                planned=new.planned,
+                ack_minutes=new.ack_minutes,
+            )
+        )
+        placed = Placed(
+            resolved.id,
+            False,
+            new.severity,
+            change="reopened",
+            notified=tuple(resolved.notified or []),
+            hold=new.hold,
+            hold_placed=bool(new.hold),
+        )
+        before = {
+            "resolved_at": resolved.resolved_at.isoformat(),
+            "resolved_by": resolved.resolved_by,
+            "note": resolved.resolution_note,
+        }
+        await self._note(placed.id, message_id, "reopened", {**_detail(new), "after": before}, at)
+        await self._note_hold(placed, new, message_id, at)
+        return placed
+
+    async def _note_hold(
+        self, placed: Placed, new: NewEscalation, message_id: uuid.UUID, at: datetime
+    ) -> None:
+        if placed.hold_placed and new.hold is not None:
+            detail = {"rule": new.rule, "reason": new.hold.get("reason", {})}
+            entry_id = derived_id("hold-placed", placed.id, message_id)
+            await self._note(placed.id, entry_id, "hold_placed", detail, at)
 
     async def _note(
         self,
@@ -241,9 +363,74 @@ class SqlEscalationStore:
             .values(notified=notified, briefing=briefing)
         )
 
+    async def add_notified(
+        self,
+        escalation_id: uuid.UUID,
+        told: list[dict[str, Any]],
+        message_id: uuid.UUID,
+        at: datetime,
+    ) -> None:
+        """People a merged or reopening message told on top of those told before."""
+        await self.session.execute(
+            update(escalations)
+            .where(escalations.c.id == escalation_id)
+            .values(notified=escalations.c.notified.op("||")(told))
+        )
+        levels = sorted({n["level"] for n in told})
+        detail = {"level": levels[0], "roles": [n["role"] for n in told]}
+        entry_id = derived_id("notified", escalation_id, message_id)
+        await self._note(escalation_id, entry_id, "notified", detail, at)
+
+    async def lift_hold(
+        self, escalation_id: uuid.UUID, by: str, message_id: uuid.UUID, at: datetime
+    ) -> bool:
+        """Lift the escalation's active hold; False if it had none (any more)."""
+        lifted = {"lifted_at": at.isoformat(), "lifted_by": by}
+        result = await self.session.execute(
+            update(escalations)
+            .where(
+                escalations.c.id == escalation_id,
+                escalations.c.status == "open",
+                escalations.c.hold.is_not(None),
+                escalations.c.hold["lifted_at"].astext.is_(None),
+            )
+            .values(hold=escalations.c.hold.op("||")(lifted), updated_at=at)
+            .returning(escalations.c.id)
+        )
+        if result.first() is None:
+            return False
+        entry_id = derived_id("hold-lifted", escalation_id, message_id)
+        await self._note(escalation_id, entry_id, "hold_lifted", {"by": by}, at)
+        return True
+
+
+def _detail(new: NewEscalation) -> dict[str, Any]:
+    return {"rule": new.rule, "reason": new.reason, "signals": new.signals}
+
 
 async def list_escalations(session: AsyncSession, limit: int = 50) -> list[dict[str, Any]]:
     rows = await session.execute(
         select(escalations).order_by(escalations.c.opened_at.desc()).limit(limit)
     )
     return [dict(r) for r in rows.mappings()]
+
+
+def escalation_notes(row: dict[str, Any]) -> list[str]:
+    """What `careline escalations` adds under a row: its hold, its reopenings."""
+    notes = []
+    hold = row.get("hold")
+    if hold:
+        reason = hold.get("text") or next(iter((hold.get("reason") or {}).values()), "")
+        if hold.get("lifted_at"):
+            notes.append(
+                f"hold lifted {hold['lifted_at'][:16]} by {hold.get('lifted_by')}: {reason}"
+            )
+        elif row.get("status") == "resolved":
+            notes.append(f"hold ended with the resolution: {reason}")
+        else:
+            notes.append(f"hold since {str(hold.get('since'))[:16]}: {reason}")
+    if row.get("reopen_count"):
+        notes.append(
+            f"reopened {row['reopen_count']} times, last {row['reopened_at']:%Y-%m-%d %H:%M}"
+        )
+    return notes

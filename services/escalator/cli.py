@@ -8,6 +8,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
@@ -238,14 +239,36 @@ def policy_explain(
         Path | None,
         typer.Option("--identity", help="Identity JSON to use (a bare message is unknown)."),
     ] = None,
+    history_file: Annotated[
+        Path | None,
+        typer.Option("--history", help="The subject's History as JSON (see docs/escalations.md)."),
+    ] = None,
+    from_db: Annotated[
+        bool,
+        typer.Option("--db", help="Read the subject's history from the escalator's database."),
+    ] = False,
+    at: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S"],
+            help="The moment to decide at (ISO, with offset; default now).",
+        ),
+    ] = None,
 ) -> None:
-    """Which rules the message would fire, with the signals (words), identity and reason."""
+    """Which rules the message would fire, with the signals (words), identity, time and
+    history facts that made them match."""
     from pydantic import ValidationError
 
+    from services.escalator.history import History
     from services.escalator.policy import POLICY_PATH, load_policy
     from services.escalator.policy_explain import NotAMessage, explain, read_input, render
     from shared.contracts import Identity
 
+    if history_file is not None and from_db:
+        raise typer.BadParameter("give --history or --db, not both")
+    moment = at or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # a moment without an offset is read as UTC
     try:
         with _open(file) as source:
             data = json.load(source)
@@ -254,6 +277,29 @@ def policy_explain(
             identity = Identity.model_validate_json(identity_file.read_bytes())
         message, identity = read_input(data, identity)
         policy = load_policy(policy_file or POLICY_PATH)
+        history, origin = History(), "none given: an empty history"
+        if history_file is not None:
+            history = History.model_validate_json(history_file.read_bytes())
+            origin = f"from {history_file}"
     except (json.JSONDecodeError, ValidationError, NotAMessage, OSError) as exc:
         raise typer.BadParameter(str(exc)) from exc
-    typer.echo(render(explain(policy, message, identity)))
+    if from_db:
+        history = asyncio.run(_history_from_db(message, identity, moment, policy))
+        origin = "from the escalator's database"
+    typer.echo(render(explain(policy, message, identity, moment, history, origin)))
+
+
+async def _history_from_db(message: Any, identity: Any, at: datetime, policy: Any) -> Any:
+    from services.escalator.history_store import load_history
+    from services.escalator.notifications import subject_key
+    from services.escalator.policy_explain import as_verified
+    from shared.db import Database, create_engine
+    from shared.settings import CarelineSettings
+
+    db = Database(create_engine(CarelineSettings().database_url))
+    try:
+        async with db.transaction() as session:
+            key = subject_key(as_verified(message, identity))
+            return await load_history(session, key, at - policy.history_lookback)
+    finally:
+        await db.dispose()

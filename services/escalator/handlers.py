@@ -30,6 +30,7 @@ from shared.subjects import (
     ESCALATION_ESCALATED,
     ESCALATION_OPENED,
     ESCALATION_REASSIGNED,
+    ESCALATION_REOPENED,
     ESCALATION_RESOLVED,
     ESCALATION_UPDATED,
     MESSAGE_VERIFIED,
@@ -43,7 +44,12 @@ from .staff import LifecycleService
 
 _EVENTS = (
     (ESCALATION_OPENED, EscalationChanged, "A new escalation: rule, reason, signals, roles."),
-    (ESCALATION_UPDATED, EscalationChanged, "A message merged into an open escalation."),
+    (
+        ESCALATION_UPDATED,
+        EscalationChanged,
+        "A message merged into an open escalation, or lifted its hold.",
+    ),
+    (ESCALATION_REOPENED, EscalationChanged, "A message after resolution reopened it."),
     (ESCALATION_ACKNOWLEDGED, EscalationActed, "A notified person acknowledged it."),
     (ESCALATION_RESOLVED, EscalationActed, "A notified person resolved it, with a note."),
     (ESCALATION_REASSIGNED, EscalationActed, "Handed to another role, notified anew."),

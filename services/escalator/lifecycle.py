@@ -5,7 +5,8 @@ notified as and the address it was notified at. When an acknowledgement deadline
 the escalation climbs one level: each role the rule (or a reassignment) notified is
 followed by the next role of its chain in the policy (manager -> deputy -> head of support
 -> director); roles already told are not told twice, and a level with nobody new is
-skipped. When every chain has ended, nothing climbs any more.
+skipped. A rule may also name roles for a later level itself (`notify: [{role: director,
+level: 2}]`): they join that level's climb. When every chain has ended, nothing climbs.
 """
 
 from __future__ import annotations
@@ -59,12 +60,18 @@ class Escalation:
     acknowledged: bool
     notified: tuple[Notified, ...]
     briefing: dict[str, Any] = field(default_factory=dict)
+    # The rule's roles for later levels (role, level, address), its own minutes to
+    # acknowledge (None: the severity's), and its hold as stored.
+    planned: tuple[Notified, ...] = ()
+    ack_minutes: float | None = None
+    hold: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class Climb:
     level: int
     roles: tuple[str, ...]
+    addresses: dict[str, str] = field(default_factory=dict)  # of the rule's planned roles
 
 
 def same_address(a: str, b: str) -> bool:
@@ -85,14 +92,19 @@ def next_climb(policy: Policy, escalation: Escalation) -> Climb | None:
     told = {n.role for n in escalation.notified}
     chains = [policy.chains.get(role, []) for role in origins]
     longest = max((len(chain) for chain in chains), default=0)
+    longest = max([longest, *(p.level - 1 for p in escalation.planned)])
     level = escalation.level
-    # Level 1 is the rule's roles, so level L + 1 takes the L-th role of each chain.
+    # Level 1 is the rule's roles, so level L + 1 takes the L-th role of each chain, and
+    # the roles the rule itself named for level L + 1.
     while level - 1 < longest:
         step = level - 1
         level += 1
+        planned = [p for p in escalation.planned if p.level == level and p.role not in told]
         fresh = [c[step] for c in chains if len(c) > step and c[step] not in told]
+        fresh += [p.role for p in planned]
         if fresh:
-            return Climb(level, tuple(dict.fromkeys(fresh)))
+            addresses = {p.role: p.address for p in planned}
+            return Climb(level, tuple(dict.fromkeys(fresh)), addresses)
     return None
 
 

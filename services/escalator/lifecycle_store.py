@@ -68,6 +68,9 @@ def _escalation(row: Any) -> Escalation:
         acknowledged=row.acknowledged_at is not None,
         notified=tuple(Notified.of(n) for n in row.notified or []),
         briefing=dict(row.briefing or {}),
+        planned=tuple(Notified(p["role"], p["address"], p["level"]) for p in row.planned or []),
+        ack_minutes=row.ack_minutes,
+        hold=row.hold,
     )
 
 

@@ -1,7 +1,8 @@
 """Which notifications an escalation asks for, and what they carry. Pure functions.
 
-Staff get the facts (who, why with the evidence, severity, deadline, playbook); legal gets
-the fact pack (the client's own words, the sender, the channel, when). Clients are contacted
+Staff get the facts (who, why with the evidence, severity, deadline, the playbook in the
+team's language and in the client's, the hold) and the escalation's fact pack (facts.py);
+legal also gets the client's own words, the sender, the channel and when. Clients are contacted
 only as the rule says: what concerns the account goes to the customer's *registered,
 verified* address, never to an unknown one; the unknown sender gets a plain explanation that
 names no account. A role whose policy address is `webhook:NAME` is told through the
@@ -47,9 +48,14 @@ def _common(event: EscalationChanged) -> dict[str, Any]:
 
 
 def _staff_data(
-    policy: Policy, decision: Decision, event: EscalationChanged, verified: IdentityVerified
+    policy: Policy,
+    decision: Decision,
+    event: EscalationChanged,
+    verified: IdentityVerified,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    identity, message = verified.identity, verified.message
+    identity, message, rule = verified.identity, verified.message, decision.rule
+    client_language = _client_language(verified)
     return {
         "severity": event.severity,
         "kind": event.kind,
@@ -65,18 +71,29 @@ def _staff_data(
             {"name": s.name, "score": s.score, "words": [e.text for e in s.evidence]}
             for s in decision.signals
         ],
-        "playbook": decision.rule.playbook.get(policy.team_language, ""),
+        # Both playbooks: the team's, and the client's when the client writes another language.
+        "playbook": rule.playbook.get(policy.team_language, ""),
+        "client_language": client_language,
+        "playbook_client": (
+            rule.playbook.get(client_language) if client_language != policy.team_language else None
+        ),
+        "conditions": list(decision.facts),
         "channel": message.channel,
         "subject": message.subject,
         "escalation_id": str(event.escalation_id),
+        **(extra or {}),
     }
 
 
 def staff_briefing(
-    policy: Policy, decision: Decision, event: EscalationChanged, verified: IdentityVerified
+    policy: Policy,
+    decision: Decision,
+    event: EscalationChanged,
+    verified: IdentityVerified,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What every staff notification of the escalation says (kept for re-escalations)."""
-    return _staff_data(policy, decision, event, verified)
+    return _staff_data(policy, decision, event, verified, extra)
 
 
 def notified_staff(notes: list[SendNotification]) -> list[dict[str, Any]]:
@@ -92,7 +109,7 @@ def notified_staff(notes: list[SendNotification]) -> list[dict[str, Any]]:
     ]
 
 
-def _fact_pack(verified: IdentityVerified) -> dict[str, Any]:
+def _legal_extras(verified: IdentityVerified) -> dict[str, Any]:
     """What legal needs to assess the risk, beyond what every manager gets."""
     identity, message = verified.identity, verified.message
     return {
@@ -104,12 +121,19 @@ def _fact_pack(verified: IdentityVerified) -> dict[str, Any]:
 
 
 def staff_notifications(
-    policy: Policy, decision: Decision, event: EscalationChanged, verified: IdentityVerified
+    policy: Policy,
+    decision: Decision,
+    event: EscalationChanged,
+    verified: IdentityVerified,
+    extra: dict[str, Any] | None = None,
+    occasion: tuple[object, ...] = (),
 ) -> list[SendNotification]:
+    """The rule's level-1 roles, told with the facts (`extra`: the fact pack, the hold).
+    `occasion` tells a second telling (a reopening) from the first, so its ids differ."""
     identity = verified.identity
-    data = _staff_data(policy, decision, event, verified)
+    data = _staff_data(policy, decision, event, verified, extra)
     notes = []
-    for role in decision.rule.notify:
+    for role in decision.rule.roles:
         if role == "account_manager":
             if identity.account_manager is None:
                 continue
@@ -119,14 +143,18 @@ def staff_notifications(
         kind: NotificationKind = "manager_escalation"
         role_data = data
         if role == "legal":
-            kind, role_data = "legal_notice", {**data, **_fact_pack(verified)}
+            kind, role_data = "legal_notice", {**data, **_legal_extras(verified)}
         channel, recipient = "email", address
         if address.startswith(WEBHOOK_PREFIX):
             channel, recipient = "webhook", address.removeprefix(WEBHOOK_PREFIX)
         notes.append(
             SendNotification(
-                event_id=derived_id("notify-request", event.escalation_id, role, address),
-                notification_id=derived_id("notification", event.escalation_id, role, address),
+                event_id=derived_id(
+                    "notify-request", event.escalation_id, *occasion, role, address
+                ),
+                notification_id=derived_id(
+                    "notification", event.escalation_id, *occasion, role, address
+                ),
                 kind=kind,
                 channel=channel,  # type: ignore[arg-type]
                 recipient=recipient,

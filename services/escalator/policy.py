@@ -1,151 +1,56 @@
-"""The routing policy: a declarative rule file mapping signals and identity to escalations.
+"""The routing policy: a declarative rule file that maps what a message says, who sent it,
+where and when, and what the sender did before, to escalations.
 
-Rules are data (`data/policy.yaml`), validated at load. `evaluate` is pure: every rule whose
-conditions hold yields a Decision that says which rule fired and why.
+Rules are data (`data/policy.yaml`), validated at load (their shape: `policy_rules`).
+`evaluate` is pure: the clock, the channel and the subject's `History` come in as a
+`Situation`. Every rule whose conditions hold matches; of the rules of one kind, the gravest
+decides (the first in the file among equals) and the others are kept as `superseded`, so a
+rule can be written as a stronger variant of another ("abuse, repeated"). Each Decision
+says which rule fired and why: the signals with their words, and the channel, time,
+marker and history facts that made it match.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PositiveFloat,
-    ValidationInfo,
-    field_validator,
-    model_validator,
+
+from shared.contracts import Identity, Signal
+
+from .history import History, SeenMessage
+from .policy_rules import (
+    STAFF_ROLES,
+    ClientContact,
+    Location,
+    Notify,
+    Policy,
+    Rule,
+    When,
+    consistency_problems,
 )
 
-from shared.contracts import Identity, IdentityStatus, NotificationKind, Severity, Signal
-
-from .detection import SIGNALS
+__all__ = [
+    "POLICY_PATH",
+    "STAFF_ROLES",
+    "ClientContact",
+    "Decision",
+    "Location",
+    "Notify",
+    "Policy",
+    "Rule",
+    "Situation",
+    "When",
+    "consistency_problems",
+    "evaluate",
+    "load_policy",
+    "parse_policy",
+]
 
 POLICY_PATH = Path(__file__).parent / "data" / "policy.yaml"
-STAFF_ROLES = (
-    "account_manager",
-    "head_of_support",
-    "legal",
-    "billing",
-    "security",
-    "supervisor",
-    "deputy",
-    "director",
-)
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class When(_Strict):
-    any_signals: list[str] = Field(default_factory=list)
-    all_signals: list[str] = Field(default_factory=list)
-    min_score: float = 0.5
-    identity_status: list[IdentityStatus] = Field(default_factory=list)
-    tiers: list[str] = Field(default_factory=list)
-
-    @field_validator("any_signals", "all_signals")
-    @classmethod
-    def _known(cls, names: list[str]) -> list[str]:
-        unknown = sorted(set(names) - set(SIGNALS))
-        if unknown:
-            raise ValueError(f"unknown signals {unknown}; known: {list(SIGNALS)}")
-        return names
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> When:
-        if not (self.any_signals or self.all_signals or self.identity_status):
-            raise ValueError("a rule needs at least one signal or identity condition")
-        return self
-
-
-class ClientContact(_Strict):
-    kind: NotificationKind
-    to: Literal["registered_channel", "sender"]
-
-
-class Rule(_Strict):
-    id: str
-    when: When
-    kind: str
-    severity: Severity
-    notify: list[str]
-    playbook: dict[str, str] = Field(default_factory=dict)
-    client_contacts: list[ClientContact] = Field(default_factory=list)
-
-    @field_validator("notify")
-    @classmethod
-    def _roles(cls, roles: list[str]) -> list[str]:
-        unknown = sorted(set(roles) - set(STAFF_ROLES))
-        if unknown:
-            raise ValueError(f"unknown roles {unknown}; known: {list(STAFF_ROLES)}")
-        return roles
-
-
-class Policy(_Strict):
-    team_language: Literal["ru", "uk", "en"] = "ru"
-    roles: dict[str, str] = Field(description="Staff role -> address (account managers: CRM).")
-    ack_deadlines_minutes: dict[Severity, PositiveFloat]
-    chains: dict[str, list[str]] = Field(
-        default_factory=dict,
-        description="Role -> who is told next, level by level, when nobody acknowledges.",
-    )
-    rules: list[Rule]
-
-    @model_validator(mode="after")
-    def _consistent(self, info: ValidationInfo) -> Policy:
-        # `careline policy check` asks for every problem, each with where it is.
-        if info.context and info.context.get("collect_problems"):
-            return self
-        problems = consistency_problems(self)
-        if problems:
-            raise ValueError(problems[0][1])
-        return self
-
-    def ack_deadline(self, severity: str) -> timedelta:
-        return timedelta(minutes=self.ack_deadlines_minutes[severity])  # type: ignore[index]
-
-
-Location = tuple[str | int, ...]
-
-
-def consistency_problems(policy: Policy) -> list[tuple[Location, str]]:
-    """What is wrong across fields (where, what): ids, addresses, deadlines, chains."""
-    problems: list[tuple[Location, str]] = []
-    seen: set[str] = set()
-    for i, rule in enumerate(policy.rules):
-        if rule.id in seen:
-            problems.append((("rules", i, "id"), f"rule ids must be unique: {rule.id} again"))
-        seen.add(rule.id)
-        missing = [
-            r
-            for r in rule.notify
-            if r != "account_manager" and not (policy.roles.get(r) or "").strip()
-        ]
-        if missing:
-            where: Location = ("rules", i, "notify")
-            problems.append((where, f"rule {rule.id}: no address for roles {missing}"))
-        if rule.severity not in policy.ack_deadlines_minutes:
-            where = ("rules", i, "severity")
-            problems.append(
-                (where, f"rule {rule.id}: no ack deadline for severity {rule.severity}")
-            )
-    for role, chain in policy.chains.items():
-        unknown = sorted({role, *chain} - set(STAFF_ROLES))
-        if unknown:
-            problems.append((("chains", role), f"chain of {role}: unknown roles {unknown}"))
-        # Who climbs is told from the policy: the account manager is per customer.
-        missing = [r for r in chain if not (policy.roles.get(r) or "").strip()]
-        if missing:
-            problems.append((("chains", role), f"chain of {role}: no address for roles {missing}"))
-    return problems
 
 
 def parse_policy(text: str) -> Policy:
@@ -158,37 +63,118 @@ def load_policy(path: Path = POLICY_PATH) -> Policy:
 
 
 @dataclass(frozen=True)
+class Situation:
+    """What a rule may look at besides the signals and the identity."""
+
+    at: datetime | None = None  # the clock's now; time and history conditions need it
+    channel: str | None = None
+    text: str = ""  # subject and text, for the policy's markers
+    history: History = field(default_factory=History)
+
+
+@dataclass(frozen=True)
 class Decision:
     rule: Rule
     signals: tuple[Signal, ...]
     reason: str
+    facts: tuple[str, ...] = ()  # the channel, time, marker and history facts, in words
+    superseded: tuple[Rule, ...] = ()  # matching rules of the same kind, less grave
 
 
-def evaluate(policy: Policy, signals: list[Signal], identity: Identity) -> list[Decision]:
-    strong = {s.name: s for s in signals}
-    tier = identity.customer.tier if identity.customer else None
-    decisions = []
+def evaluate(
+    policy: Policy, signals: list[Signal], identity: Identity, situation: Situation | None = None
+) -> list[Decision]:
+    situation = situation or Situation()
+    if situation.channel in policy.history_only_channels:
+        return []
+    current = SeenMessage(
+        message_id="",
+        at=situation.at or datetime.min.replace(tzinfo=UTC),
+        channel=situation.channel or "",
+        signals={s.name: s.score for s in signals},
+        markers=policy.markers_in(situation.text),
+    )
+    by_kind: dict[str, list[tuple[Rule, list[Signal], list[str]]]] = {}
     for rule in policy.rules:
-        when = rule.when
-        present = {n: s for n, s in strong.items() if s.score >= when.min_score}
-        matched: list[Signal] = []
-        if when.any_signals:
-            matched = [present[n] for n in when.any_signals if n in present]
-            if not matched:
-                continue
-        if when.all_signals:
-            if not all(n in present for n in when.all_signals):
-                continue
-            matched += [present[n] for n in when.all_signals if present[n] not in matched]
-        if when.identity_status and identity.status not in when.identity_status:
-            continue
-        if when.tiers and tier not in when.tiers:
-            continue
-        decisions.append(Decision(rule, tuple(matched), _reason(rule, matched, identity)))
+        found = _match(policy, rule, signals, identity, situation, current)
+        if found is not None:
+            by_kind.setdefault(rule.kind, []).append((rule, *found))
+    decisions = []
+    for matches in by_kind.values():
+        rule, matched, facts = min(matches, key=lambda m: m[0].severity)
+        decisions.append(
+            Decision(
+                rule,
+                tuple(matched),
+                _reason(rule, matched, facts, identity),
+                tuple(facts),
+                tuple(r for r, _, _ in matches if r is not rule),
+            )
+        )
     return decisions
 
 
-def _reason(rule: Rule, matched: list[Signal], identity: Identity) -> str:
+def _match(
+    policy: Policy,
+    rule: Rule,
+    signals: list[Signal],
+    identity: Identity,
+    situation: Situation,
+    current: SeenMessage,
+) -> tuple[list[Signal], list[str]] | None:
+    """(the signals that made it match, the other facts that did), or None."""
+    when = rule.when
+    present = {s.name: s for s in signals if s.score >= when.min_score}
+    matched: list[Signal] = []
+    if when.any_signals:
+        matched = [present[n] for n in when.any_signals if n in present]
+        if not matched:
+            return None
+    if when.all_signals:
+        if not all(n in present for n in when.all_signals):
+            return None
+        matched += [present[n] for n in when.all_signals if present[n] not in matched]
+    if any(n in present for n in when.none_signals):
+        return None
+    facts: list[str] = []
+    if when.min_signals:
+        if len(present) < when.min_signals:
+            return None
+        matched += [s for s in present.values() if s not in matched]
+        facts.append(f"{len(present)} signals at once (at least {when.min_signals})")
+    if when.identity_status and identity.status not in when.identity_status:
+        return None
+    if when.tiers:
+        tier = identity.customer.tier if identity.customer else None
+        if tier not in when.tiers:
+            return None
+        facts.append(f"tier {tier}")
+    if when.channels:
+        if situation.channel not in when.channels:
+            return None
+        facts.append(f"channel {situation.channel}")
+    if when.time:
+        if situation.at is None or not set(when.time) & policy.calendar.periods(situation.at):
+            return None
+        facts.append(f"time {policy.calendar.describe(situation.at)}")
+    if when.markers:
+        named = [m for m in when.markers if m in current.markers]
+        if not named:
+            return None
+        facts.append(f"this message mentions {', '.join(named)}")
+    for condition in when.history:
+        if situation.at is None:
+            return None
+        fact = condition.check(
+            situation.history, current, situation.at, policy.history_lookback, when.min_score
+        )
+        if fact is None:
+            return None
+        facts.append(f"history: {fact}")
+    return matched, facts
+
+
+def _reason(rule: Rule, matched: list[Signal], facts: list[str], identity: Identity) -> str:
     parts = []
     for signal in matched:
         words = ", ".join(f"«{e.text}»" for e in signal.evidence if not e.rule.startswith("form."))
@@ -199,4 +185,4 @@ def _reason(rule: Rule, matched: list[Signal], identity: Identity) -> str:
     if identity.evidence:
         who += "; " + "; ".join(e.detail for e in identity.evidence)
     what = "; ".join(parts) if parts else "no threat signals"
-    return f"rule {rule.id}: {what}; {who}"
+    return "; ".join([f"rule {rule.id}: {what}", *facts, who])

@@ -2,18 +2,22 @@
 
 The same detection and `evaluate` the escalator runs on `message.verified`, on a message
 given as JSON: an IdentityVerified (the identity it carries) or a bare MessageNormalized
-(identity unknown unless one is given).
+(identity unknown unless one is given). The time is the moment given (`--at`, default now)
+and the history is the one given: a `History` JSON file (`--history`), the subject's
+history in the escalator's database (`--db`), or none (an empty history, said so).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from shared.contracts import Identity, IdentityVerified, MessageNormalized, Signal
 
 from .detection import detect
-from .policy import Decision, Policy, evaluate
+from .history import History, holds_to_lift
+from .policy import Decision, Policy, Rule, Situation, evaluate
 
 UNKNOWN = Identity(status="unknown", confidence=0.0)
 
@@ -27,6 +31,13 @@ class Explanation:
     signals: list[Signal]
     identity: Identity
     decisions: list[Decision]
+    at: datetime | None = None
+    channel: str | None = None
+    time: str | None = None  # the moment in the team's calendar, in words
+    markers: tuple[str, ...] = ()
+    history: History | None = None
+    history_source: str = "none given: an empty history"
+    lifted: tuple[str, ...] = ()  # holds this message would lift
 
 
 def read_input(data: Any, identity: Identity | None = None) -> tuple[MessageNormalized, Identity]:
@@ -39,9 +50,44 @@ def read_input(data: Any, identity: Identity | None = None) -> tuple[MessageNorm
     return MessageNormalized.model_validate(data), identity or UNKNOWN
 
 
-def explain(policy: Policy, message: MessageNormalized, identity: Identity) -> Explanation:
+def as_verified(message: MessageNormalized, identity: Identity) -> IdentityVerified:
+    return IdentityVerified(
+        event_id=message.event_id,
+        message_id=message.message_id,
+        correlation_id=message.correlation_id,
+        occurred_at=message.occurred_at,
+        message=message,
+        identity=identity,
+    )
+
+
+def explain(
+    policy: Policy,
+    message: MessageNormalized,
+    identity: Identity,
+    at: datetime | None = None,
+    history: History | None = None,
+    history_source: str = "none given: an empty history",
+) -> Explanation:
     signals = detect(message.text, language=message.language)
-    return Explanation(signals, identity, evaluate(policy, signals, identity))
+    text = f"{message.subject}\n{message.text}"
+    situation = Situation(at, message.channel, text, history or History())
+    lifted: tuple[str, ...] = ()
+    if message.channel not in policy.history_only_channels:
+        scores = {s.name: s.score for s in signals}
+        lifted = tuple(f"{e.kind} {e.id}" for e in holds_to_lift(situation.history, scores))
+    return Explanation(
+        signals,
+        identity,
+        evaluate(policy, signals, identity, situation),
+        at,
+        message.channel,
+        policy.calendar.describe(at) if at else None,
+        tuple(policy.markers_in(text)),
+        history,
+        history_source,
+        lifted,
+    )
 
 
 def _words(signal: Signal) -> str:
@@ -50,43 +96,109 @@ def _words(signal: Signal) -> str:
 
 
 def render(explanation: Explanation) -> str:
-    lines = ["signals:"]
+    lines = []
+    if explanation.channel:
+        lines.append(f"channel: {explanation.channel}")
+    if explanation.time:
+        lines.append(f"time: {explanation.time}")
+    lines.append(f"markers: {', '.join(explanation.markers) or 'none'}")
+    lines.append("signals:")
     for s in explanation.signals or []:
         lines.append(f"  {s.name} {s.score:.2f}: {_words(s)}")
     if not explanation.signals:
         lines.append("  none")
-    identity = explanation.identity
-    lines.append("identity:")
-    lines.append(f"  status {identity.status}, confidence {identity.confidence:.2f}")
-    if identity.customer:
-        c = identity.customer
-        lines.append(f"  customer {c.id} ({c.name}), tier {c.tier}")
-    if identity.account_manager:
-        lines.append(f"  account manager {identity.account_manager.id}")
-    for evidence in identity.evidence:
-        lines.append(f"  evidence {evidence.kind}: {evidence.detail}")
+    lines += _identity(explanation.identity)
+    lines += _history(explanation)
     if not explanation.decisions:
         lines.append("rules matched: none (no escalation)")
         return "\n".join(lines)
     lines.append(f"rules matched: {len(explanation.decisions)}")
     for d in explanation.decisions:
-        rule = d.rule
-        lines.append(f"- {rule.id}: {rule.kind} {rule.severity} -> {', '.join(rule.notify)}")
-        conditions = []
-        if rule.when.any_signals:
-            conditions.append(f"any of {rule.when.any_signals}")
-        if rule.when.all_signals:
-            conditions.append(f"all of {rule.when.all_signals}")
-        if rule.when.any_signals or rule.when.all_signals:
-            conditions.append(f"score >= {rule.when.min_score}")
-        if rule.when.identity_status:
-            conditions.append(f"identity in {rule.when.identity_status}")
-        if rule.when.tiers:
-            conditions.append(f"tier in {rule.when.tiers}")
-        lines.append(f"    when: {'; '.join(conditions)}")
-        for s in d.signals:
-            lines.append(f"    signal {s.name} {s.score:.2f}: {_words(s)}")
-        for contact in rule.client_contacts:
-            lines.append(f"    client contact: {contact.kind} to {contact.to}")
-        lines.append(f"    reason: {d.reason}")
+        lines += _decision(d)
     return "\n".join(lines)
+
+
+def _identity(identity: Identity) -> list[str]:
+    lines = ["identity:", f"  status {identity.status}, confidence {identity.confidence:.2f}"]
+    if identity.customer:
+        c = identity.customer
+        lines.append(f"  customer {c.id} ({c.name}), tier {c.tier}")
+        for contract in c.contracts:
+            lines.append(f"  contract {contract.number} ({contract.status})")
+    if identity.account_manager:
+        lines.append(f"  account manager {identity.account_manager.id}")
+    for evidence in identity.evidence:
+        lines.append(f"  evidence {evidence.kind}: {evidence.detail}")
+    return lines
+
+
+def _history(explanation: Explanation) -> list[str]:
+    history = explanation.history or History()
+    lines = [f"history ({explanation.history_source}):"]
+    for m in history.messages:
+        signals = ", ".join(f"{k} {v:.2f}" for k, v in m.signals.items()) or "no signals"
+        marks = "".join(f"; {mark.kind} {mark.name}" for mark in m.marks)
+        markers = f"; mentions {', '.join(m.markers)}" if m.markers else ""
+        lines.append(f"  message {m.at:%Y-%m-%d %H:%M} {m.channel}: {signals}{markers}{marks}")
+    for e in history.escalations:
+        hold = f"; hold {'active' if e.hold.active else 'lifted'}" if e.hold else ""
+        lines.append(f"  escalation {e.kind} {e.severity} {e.status} {e.opened_at:%Y-%m-%d}{hold}")
+    if not (history.messages or history.escalations):
+        lines.append("  nothing")
+    for lifted in explanation.lifted:
+        lines.append(f"  this message lifts the hold of {lifted}")
+    return lines
+
+
+def _conditions(rule: Rule) -> list[str]:
+    when = rule.when
+    conditions = []
+    if when.any_signals:
+        conditions.append(f"any of {when.any_signals}")
+    if when.all_signals:
+        conditions.append(f"all of {when.all_signals}")
+    if when.none_signals:
+        conditions.append(f"none of {when.none_signals}")
+    if when.min_signals:
+        conditions.append(f"at least {when.min_signals} signals")
+    if when.any_signals or when.all_signals or when.min_signals:
+        conditions.append(f"score >= {when.min_score}")
+    if when.identity_status:
+        conditions.append(f"identity in {when.identity_status}")
+    if when.tiers:
+        conditions.append(f"tier in {when.tiers}")
+    if when.channels:
+        conditions.append(f"channel in {when.channels}")
+    if when.time:
+        conditions.append(f"time in {when.time}")
+    if when.markers:
+        conditions.append(f"mentions {when.markers}")
+    for h in when.history:
+        conditions.append(f"history {h.question} {h.names} at least {h.at_least}")
+    return conditions
+
+
+def _decision(d: Decision) -> list[str]:
+    rule = d.rule
+    roles = ", ".join(rule.roles)
+    later = "".join(f", {n.role} (level {n.level})" for n in rule.later)
+    lines = [f"- {rule.id}: {rule.kind} {rule.severity} -> {roles}{later}"]
+    lines.append(f"    when: {'; '.join(_conditions(rule))}")
+    for s in d.signals:
+        lines.append(f"    signal {s.name} {s.score:.2f}: {_words(s)}")
+    for fact in d.facts:
+        lines.append(f"    {fact}")
+    if rule.ack_minutes:
+        lines.append(f"    acknowledge within {rule.ack_minutes:g} minutes")
+    for contact in rule.client_contacts:
+        lines.append(f"    client contact: {contact.kind} to {contact.to}")
+    if rule.warn:
+        lines.append("    records a warning")
+    if rule.hold:
+        lines.append(f"    hold: {next(iter(rule.hold.reason.values()))}")
+    for flag in rule.flag:
+        lines.append(f"    flags the contact: {flag}")
+    for other in d.superseded:
+        lines.append(f"    also matched, less grave: {other.id} ({other.severity})")
+    lines.append(f"    reason: {d.reason}")
+    return lines

@@ -1,9 +1,18 @@
-"""Escalator use case: a verified message in; escalations and notifications out."""
+"""Escalator use case: a verified message in; escalations and notifications out.
+
+Per message, in one transaction: the subject (customer, or sender) is locked, its history
+is read, the policy decides on the message's signals, identity, channel, the team's clock
+and that history; holds the message ends are lifted; each decision opens, merges into or
+reopens an escalation and tells whom it must; and what the escalator saw of the message is
+recorded for the next decision.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from shared.contracts import (
     EscalationChanged,
@@ -13,10 +22,18 @@ from shared.contracts import (
 )
 from shared.db import Database
 from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
-from shared.subjects import ESCALATION_OPENED, ESCALATION_UPDATED, NOTIFY_REQUEST
+from shared.subjects import (
+    ESCALATION_OPENED,
+    ESCALATION_REOPENED,
+    ESCALATION_UPDATED,
+    NOTIFY_REQUEST,
+)
 
-from .adapters import NewEscalation, SqlEscalationStore, processed
+from .adapters import NewEscalation, Placed, SqlEscalationStore, processed
 from .detection import detect
+from .facts import fact_pack, hold_record, hold_view, seen_message
+from .history import Mark, PastEscalation, holds_to_lift
+from .history_store import load_history, lock_subject, record_seen
 from .links import AckLinkIssuer
 from .notifications import (
     client_contacts,
@@ -25,7 +42,14 @@ from .notifications import (
     staff_notifications,
     subject_key,
 )
-from .policy import Policy, evaluate
+from .policy import Decision, Policy, Situation, evaluate
+
+SUBJECTS = {
+    "opened": ESCALATION_OPENED,
+    "merged": ESCALATION_UPDATED,
+    "reopened": ESCALATION_REOPENED,
+    "hold_lifted": ESCALATION_UPDATED,
+}
 
 
 class EscalatorService:
@@ -57,60 +81,183 @@ class EscalatorService:
     ) -> list[Outgoing]:
         now = self.clock()
         message, identity = verified.message, verified.identity
+        key = subject_key(verified)
+        await lock_subject(store.session, key)
+        history = await load_history(store.session, key, now - self.policy.history_lookback)
         signals = detect(message.text, language=message.language)
+        text = f"{message.subject}\n{message.text}"
+        situation = Situation(now, message.channel, text, history)
+        current = seen_message(verified, signals, self.policy.markers_in(text), [])
         outputs: list[Outgoing] = []
-        for decision in evaluate(self.policy, signals, identity):
+        if message.channel not in self.policy.history_only_channels:
+            for held in holds_to_lift(history, current.signals):
+                outputs += await self._lift_hold(store, held, verified, now)
+        marks: list[Mark] = []
+        touched: list[dict[str, Any]] = []
+        for decision in evaluate(self.policy, signals, identity, situation):
             rule = decision.rule
-            key = subject_key(verified)
-            signal_data = [s.model_dump(mode="json") for s in decision.signals]
-            new = NewEscalation(
-                id=derived_id("escalation", key, rule.kind, verified.message_id),
-                subject_key=key,
-                customer_id=identity.customer.id if identity.customer else None,
-                kind=rule.kind,
-                severity=rule.severity,
-                rule=rule.id,
-                reason=decision.reason,
-                identity_status=identity.status,
-                roles=list(rule.notify),
-                signals=signal_data,
-                ack_deadline=now + self.policy.ack_deadline(rule.severity),
-                correlation_id=verified.correlation_id,
-            )
-            placed = await store.open_or_merge(new, verified.message_id, now)
-            escalation_id, opened = placed.id, placed.opened
-            reason = decision.reason
-            if placed.raised_from is not None:
-                reason = f"severity raised from {placed.raised_from} to {placed.severity}; {reason}"
-            event = EscalationChanged(
-                event_id=derived_id("escalation-changed", escalation_id, verified.message_id),
-                message_id=verified.message_id,
-                correlation_id=verified.correlation_id,
-                occurred_at=now,
-                escalation_id=escalation_id,
-                change="opened" if opened else "merged",
-                kind=rule.kind,
-                severity=placed.severity,  # type: ignore[arg-type]
-                rule=rule.id,
-                reason=reason,
-                customer_id=new.customer_id,
-                identity_status=identity.status,
-                signals=list(decision.signals),
-                roles=list(rule.notify),
-                ack_deadline=new.ack_deadline,
-            )
-            outputs.append(Outgoing.of(ESCALATION_OPENED if opened else ESCALATION_UPDATED, event))
-            if opened:
-                staff = staff_notifications(self.policy, decision, event, verified)
-                await store.record_notified(
-                    escalation_id,
-                    notified_staff(staff),
-                    staff_briefing(self.policy, decision, event, verified),
-                )
-                staff = [await self._with_link(store, n, now) for n in staff]
-                notes: list[SendNotification] = staff + client_contacts(decision, event, verified)
-                outputs += [Outgoing.of(NOTIFY_REQUEST, n) for n in notes]
+            facts = fact_pack(verified, decision.signals, current, history)
+            placed, event = await self._place(store, decision, verified, facts, now)
+            outputs.append(Outgoing.of(SUBJECTS[event.change], event))
+            outputs += await self._tell_staff(store, decision, event, placed, verified, facts, now)
+            touched.append({"id": str(placed.id), "kind": rule.kind, "change": placed.change})
+            if rule.warn or rule.hold:
+                marks.append(Mark(kind="warning", name=rule.kind))
+            marks += [Mark(kind="flag", name=flag) for flag in rule.flag]
+        seen = current.model_copy(update={"marks": marks})
+        customer_id = identity.customer.id if identity.customer else None
+        await record_seen(store.session, key, customer_id, seen, message.language, touched, now)
         return outputs
+
+    async def _place(
+        self,
+        store: SqlEscalationStore,
+        decision: Decision,
+        verified: IdentityVerified,
+        facts: dict[str, Any],
+        now: datetime,
+    ) -> tuple[Placed, EscalationChanged]:
+        """Open, merge into or reopen the escalation of the decision's kind."""
+        rule, identity = decision.rule, verified.identity
+        key = subject_key(verified)
+        window = rule.reopen_within
+        if window is None:
+            window = self.policy.reopen_within
+        hold = None
+        if rule.hold is not None:
+            texts = {str(language): text for language, text in rule.hold.reason.items()}
+            hold = hold_record(
+                rule.id, texts, rule.hold.while_signals, verified, now, self.policy.team_language
+            )
+        new = NewEscalation(
+            id=derived_id("escalation", key, rule.kind, verified.message_id),
+            subject_key=key,
+            customer_id=identity.customer.id if identity.customer else None,
+            kind=rule.kind,
+            severity=rule.severity,
+            rule=rule.id,
+            reason=decision.reason,
+            identity_status=identity.status,
+            roles=rule.roles,
+            signals=[s.model_dump(mode="json") for s in decision.signals],
+            ack_deadline=now + self.policy.ack_deadline(rule.severity, rule.ack_minutes),
+            correlation_id=verified.correlation_id,
+            facts=facts,
+            hold=hold,
+            planned=self._planned(decision, verified),
+            ack_minutes=rule.ack_minutes,
+            reopen_since=now - window if window.total_seconds() > 0 else None,
+        )
+        placed = await store.open_or_merge(new, verified.message_id, now)
+        reason = decision.reason
+        if placed.raised_from is not None:
+            reason = f"severity raised from {placed.raised_from} to {placed.severity}; {reason}"
+        if placed.change == "reopened":
+            reason = f"reopened after resolution; {reason}"
+        event = EscalationChanged(
+            event_id=derived_id("escalation-changed", placed.id, verified.message_id),
+            message_id=verified.message_id,
+            correlation_id=verified.correlation_id,
+            occurred_at=now,
+            escalation_id=placed.id,
+            change=placed.change,
+            kind=rule.kind,
+            severity=placed.severity,  # type: ignore[arg-type]
+            rule=rule.id,
+            reason=reason,
+            customer_id=new.customer_id,
+            identity_status=identity.status,
+            signals=list(decision.signals),
+            roles=rule.roles,
+            ack_deadline=new.ack_deadline,
+            hold=self._hold_text(placed.hold),
+        )
+        return placed, event
+
+    def _planned(self, decision: Decision, verified: IdentityVerified) -> list[dict[str, Any]]:
+        """The rule's roles for later levels, with the address each will be told at."""
+        manager = verified.identity.account_manager
+        planned = []
+        for n in decision.rule.later:
+            address = manager.email if n.role == "account_manager" and manager else None
+            address = address or self.policy.roles.get(n.role)
+            if address:
+                planned.append({"role": n.role, "level": n.level, "address": address})
+        return planned
+
+    async def _tell_staff(
+        self,
+        store: SqlEscalationStore,
+        decision: Decision,
+        event: EscalationChanged,
+        placed: Placed,
+        verified: IdentityVerified,
+        facts: dict[str, Any],
+        now: datetime,
+    ) -> list[Outgoing]:
+        """Opening tells the rule's roles and contacts the client; reopening tells the
+        rule's roles again; a merge tells only the roles the escalation had not told yet."""
+        extra = {"fact_pack": facts, "hold": hold_view(placed.hold, self.policy.team_language)}
+        occasion: tuple[object, ...] = ()
+        if placed.change == "reopened":
+            occasion = ("reopened", verified.message_id)
+        staff = staff_notifications(self.policy, decision, event, verified, extra, occasion)
+        if placed.change == "merged":
+            told = {_who(n) for n in placed.notified}
+            staff = [n for n in staff if _who(notified_staff([n])[0]) not in told]
+            fresh = [{**n, "level": placed.level} for n in notified_staff(staff)]
+            if fresh:
+                await store.add_notified(placed.id, fresh, verified.message_id, now)
+        else:
+            # Opening, or reopening: the lifecycle starts from level 1 with the rule's roles
+            # (whoever a climb or a reassignment told before is not told, nor may act, now).
+            briefing = staff_briefing(self.policy, decision, event, verified, extra)
+            await store.record_notified(placed.id, notified_staff(staff), briefing)
+        staff = [await self._with_link(store, n, now) for n in staff]
+        notes: list[SendNotification] = list(staff)
+        if placed.change == "opened":
+            notes += client_contacts(decision, event, verified)
+        return [Outgoing.of(NOTIFY_REQUEST, n) for n in notes]
+
+    async def _lift_hold(
+        self,
+        store: SqlEscalationStore,
+        held: PastEscalation,
+        verified: IdentityVerified,
+        now: datetime,
+    ) -> list[Outgoing]:
+        """The message carries none of the hold's threats: the hold ends (timeline entry
+        `hold_lifted`, an `escalation.updated` event with change `hold_lifted`)."""
+        by = f"message {verified.message_id}"
+        escalation_id = uuid.UUID(held.id)
+        if held.hold is None or not await store.lift_hold(
+            escalation_id, by, verified.message_id, now
+        ):
+            return []
+        event = EscalationChanged(
+            event_id=derived_id("escalation-hold-lifted", held.id, verified.message_id),
+            message_id=verified.message_id,
+            correlation_id=verified.correlation_id,
+            occurred_at=now,
+            escalation_id=escalation_id,
+            change="hold_lifted",
+            kind=held.kind,
+            severity=held.severity,  # type: ignore[arg-type]
+            rule=held.rule,
+            reason=f"hold lifted: message {verified.message_id} carries none of "
+            f"{', '.join(held.hold.while_signals)}",
+            customer_id=verified.identity.customer.id if verified.identity.customer else None,
+            identity_status=verified.identity.status,
+            signals=[],
+            roles=[],
+            ack_deadline=held.ack_deadline or now,
+            hold=None,
+        )
+        return [Outgoing.of(ESCALATION_UPDATED, event)]
+
+    def _hold_text(self, hold: dict[str, Any] | None) -> str | None:
+        view = hold_view(hold, self.policy.team_language)
+        return view["reason"] if view and view["active"] else None
 
     async def _with_link(
         self, store: SqlEscalationStore, note: SendNotification, now: datetime
@@ -123,3 +270,7 @@ class EscalatorService:
             store.session, note.escalation_id, notified["role"], notified["address"], now
         )
         return note.model_copy(update={"data": {**note.data, "ack_url": url}})
+
+
+def _who(notified: dict[str, Any]) -> tuple[str, str]:
+    return notified["role"], str(notified["address"]).casefold()

@@ -33,6 +33,7 @@ from shared.subjects import (
 )
 
 from .ack_links import AckClaims, LinkRejected
+from .facts import hold_view
 from .lifecycle import (
     Escalation,
     Notified,
@@ -203,7 +204,7 @@ class LifecycleService:
         if not address:
             return _result(cmd, "invalid", e, f"no address for role {cmd.to_role}: give one")
         target = Notified(cmd.to_role, address, e.level, "reassigned")
-        deadline = now + self.policy.ack_deadline(e.severity)
+        deadline = now + self.policy.ack_deadline(e.severity, e.ack_minutes)
         notified = [*e.notified]
         if not any(n.role == target.role and same_address(n.address, address) for n in notified):
             notified.append(target)
@@ -224,7 +225,11 @@ class LifecycleService:
             e, "reassigned", cmd, actor, now, note=cmd.note, roles=[cmd.to_role], deadline=deadline
         )
         link = await self.ack_link(store, e, target, now)
-        data = {**_briefing(e), "ack_deadline": deadline.isoformat(), "ack_url": link}
+        data = {
+            **_briefing(e, self.policy.team_language),
+            "ack_deadline": deadline.isoformat(),
+            "ack_url": link,
+        }
         note = self._notification(
             e, "manager_escalation", target, data, ("reassign", cmd.command_id)
         )
@@ -251,9 +256,14 @@ class LifecycleService:
             entry_id = derived_id("escalation-chain-ended", e.id, e.level)
             await store.note(e.id, entry_id, "chain_ended", detail, SWEEPER, now)
             return
-        deadline = now + self.policy.ack_deadline(e.severity)
+        deadline = now + self.policy.ack_deadline(e.severity, e.ack_minutes)
         told = [
-            Notified(role, policy_address(self.policy, role) or "", climb.level, "climb")
+            Notified(
+                role,
+                climb.addresses.get(role) or policy_address(self.policy, role) or "",
+                climb.level,
+                "climb",
+            )
             for role in climb.roles
         ]
         await store.change(
@@ -297,7 +307,7 @@ class LifecycleService:
         outputs = [Outgoing.of(ESCALATION_ESCALATED, event)]
         for target in told:
             data = {
-                **_briefing(e),
+                **_briefing(e, self.policy.team_language),
                 "level": climb.level,
                 "ack_deadline": deadline.isoformat(),
                 "overdue_since": _iso(e.climb_due_at),
@@ -401,7 +411,7 @@ async def _check_link(
         raise LinkRejected("this link has already been used", kind="used")
 
 
-def _briefing(e: Escalation) -> dict[str, Any]:
+def _briefing(e: Escalation, team_language: str) -> dict[str, Any]:
     """What staff are told about it; escalations opened before the lifecycle have less."""
     base: dict[str, Any] = {
         "severity": e.severity,
@@ -418,7 +428,10 @@ def _briefing(e: Escalation) -> dict[str, Any]:
         "channel": None,
         "subject": "",
     }
-    return {**base, **e.briefing, "escalation_id": str(e.id), "severity": e.severity}
+    current: dict[str, Any] = {"escalation_id": str(e.id), "severity": e.severity}
+    if "hold" in e.briefing or e.hold:  # the hold as it is now, not as it was at opening
+        current["hold"] = hold_view(e.hold, team_language)
+    return {**base, **e.briefing, **current}
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -21,8 +21,16 @@ TEMPLATES = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = "en"
 LANGUAGES = ("ru", "uk", "en")
 
+# What staff notices may go without: the client-language playbook, the hold, the fact pack.
+_STAFF_EXTRAS: dict[str, Any] = {
+    "playbook_client": None,
+    "client_language": None,
+    "hold": None,
+    "fact_pack": None,
+}
 # Template variables a kind may go without (older requests, identities without a loop).
 OPTIONAL_DATA: dict[str, dict[str, Any]] = {
+    "manager_escalation": _STAFF_EXTRAS,
     "identity_confirmation": {
         "sender_address": None,
         "confirmation_code": None,
@@ -31,8 +39,14 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
     },
     "service_failure_notice": {"account_manager": None},
     "billing_dispute_ack": {"account_manager": None, "sender_address": None, "references": []},
-    "legal_notice": {"message_text": "", "received_at": None, "sender": {}, "customer_tier": None},
-    "re_escalation": {"previous_roles": [], "overdue_since": None},
+    "legal_notice": {
+        **_STAFF_EXTRAS,
+        "message_text": "",
+        "received_at": None,
+        "sender": {},
+        "customer_tier": None,
+    },
+    "re_escalation": {**_STAFF_EXTRAS, "previous_roles": [], "overdue_since": None},
 }
 
 

@@ -27,6 +27,52 @@ _MANAGER_FACTS: dict[str, Any] = {
     "channel": "email",
     "subject": "Приостановка CRM",
     "escalation_id": ESCALATION_ID,
+    "client_language": "ru",
+    "playbook_client": None,
+    "hold": None,
+    "fact_pack": {
+        "crm": {
+            "customer": "ООО «СтройМонтаж»",
+            "customer_id": "cust-stroymontazh",
+            "tier": "gold",
+            "account_manager": {"name": "Ольга Петрова", "email": "o.petrova@careline.example"},
+            "contracts": [
+                {"number": "118/2019", "status": "active", "amount": None, "currency": None}
+            ],
+        },
+        "recent_messages": [
+            {
+                "message_id": "0b6f3a55-6a7e-5d0e-8c1b-2f4d5e6a7b8c",
+                "at": "2025-03-15T09:12:00+00:00",
+                "channel": "email",
+                "excerpt": "Мы оплатили счёт ещё в пятницу. Если CRM отключат, подам в суд.",
+                "signals": ["legal_threat"],
+            },
+            {
+                "message_id": "9d1e2f3a-4b5c-5d6e-8f70-8192a3b4c5d6",
+                "at": "2025-03-15T08:40:00+00:00",
+                "channel": "system",
+                "excerpt": "Ваш платёж просрочен. Действие аккаунта будет приостановлено.",
+                "signals": [],
+            },
+        ],
+        "previous_escalations": [
+            {
+                "id": "3c2b1a09-8f7e-5d6c-9b0a-1f2e3d4c5b6a",
+                "kind": "billing",
+                "severity": "P2",
+                "status": "resolved",
+                "opened_at": "2025-01-20T10:00:00+00:00",
+                "resolved_at": "2025-01-20T15:00:00+00:00",
+                "outcome": "платёж нашёлся, напоминание отозвано",
+            }
+        ],
+        "evidence": [
+            {"signal": "legal_threat", "text": "подам в суд", "start": 50, "end": 61, "rule": "ru"}
+        ],
+        "identity": {"status": "probable", "confidence": 0.55, "contact": None, "evidence": []},
+        "marks": [],
+    },
 }
 
 SAMPLES: dict[str, dict[str, Any]] = {

@@ -20,15 +20,16 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    cast,
     func,
     select,
     tuple_,
 )
 from sqlalchemy import Float as SqlFloat
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import ChannelRef, CustomerRef, Identity, StaffRef
+from shared.contracts import ChannelRef, ContractTerms, CustomerRef, Identity, StaffRef
 from shared.outbox import processed_table
 
 from .domain import ChannelMatch, CompanyOnFile, CustomerFacts, DocumentMatch, PersonOnFile
@@ -247,6 +248,7 @@ class SqlCrmDirectory:
                     customers.c.account_manager_id,
                     customers.c.timezone,
                     _contact_zones(),
+                    _contracts(),
                     account_managers.c.name.label("am_name"),
                     account_managers.c.email.label("am_email"),
                 )
@@ -288,13 +290,37 @@ def _contact_zones() -> Any:
     )
 
 
+def _contracts() -> Any:
+    # The customer's contracts ride along too: staff see their terms in the fact pack.
+    terms = func.jsonb_build_object(
+        "number",
+        documents.c.number,
+        "status",
+        documents.c.status,
+        "amount",
+        cast(documents.c.amount, String),
+        "currency",
+        documents.c.currency,
+    )
+    return (
+        select(func.jsonb_agg(aggregate_order_by(terms, documents.c.id)))
+        .where(documents.c.customer_id == customers.c.id, documents.c.kind == "contract")
+        .scalar_subquery()
+        .label("contracts")
+    )
+
+
 def _facts(row: Any, channels: list[ChannelRef]) -> CustomerFacts:
     manager = None
     if row["account_manager_id"] and row["am_email"]:
         manager = StaffRef(id=row["account_manager_id"], name=row["am_name"], email=row["am_email"])
     return CustomerFacts(
         customer=CustomerRef(
-            id=row["id"], name=row["name"], tier=row["tier"], timezone=row["timezone"]
+            id=row["id"],
+            name=row["name"],
+            tier=row["tier"],
+            timezone=row["timezone"],
+            contracts=[ContractTerms.model_validate(c) for c in row["contracts"] or []],
         ),
         account_manager=manager,
         authorized_channels=tuple(channels),

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import ChannelRef, CustomerRef, StaffRef
+from shared.contracts import ChannelRef, ContractTerms, CustomerRef, StaffRef
 from shared.errors import PermanentError, RetryableError
 
 from .domain import ChannelMatch, CompanyOnFile, CustomerFacts, DocumentMatch, PersonOnFile
@@ -91,6 +91,7 @@ class HttpCrmDirectory:
                     name=c["name"],
                     tier=c.get("tier", "standard"),
                     timezone=c.get("timezone"),
+                    contracts=[ContractTerms.model_validate(t) for t in c.get("contracts", [])],
                 ),
                 account_manager=StaffRef(**manager) if manager else None,
                 authorized_channels=tuple(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from shared.contracts import ChannelRef, CustomerRef, StaffRef
+from shared.contracts import ChannelRef, ContractTerms, CustomerRef, StaffRef
 
 from .domain import ChannelMatch, CompanyOnFile, CustomerFacts, DocumentMatch, PersonOnFile
 from .matching import channel_key, document_key, name_keys
@@ -51,8 +51,18 @@ class InMemoryCrm:
                         ChannelRef(kind=ch.kind, address=address, verified=True)
                     )
         documents = [(c.id, d) for c in active.values() for d in c.documents or []]
+        contracts: dict[str, list[ContractTerms]] = defaultdict(list)
         for cid, doc in [*documents, *batch.documents]:
             if cid in active:
+                if doc.kind == "contract":
+                    contracts[cid].append(
+                        ContractTerms(
+                            number=doc.number,
+                            status=doc.status,
+                            amount=doc.amount,
+                            currency=doc.currency,
+                        )
+                    )
                 self._documents[(doc.kind, document_key(doc.number))].append(
                     DocumentMatch(cid, doc.kind, doc.number)
                 )
@@ -62,7 +72,13 @@ class InMemoryCrm:
                 self._domains[domain.strip().lower()].append(cid)
             m = managers.get(c.account_manager_id or "")
             self._facts[cid] = CustomerFacts(
-                customer=CustomerRef(id=cid, name=c.name, tier=c.tier, timezone=c.timezone),
+                customer=CustomerRef(
+                    id=cid,
+                    name=c.name,
+                    tier=c.tier,
+                    timezone=c.timezone,
+                    contracts=contracts[cid],
+                ),
                 account_manager=StaffRef(id=m.id, name=m.name, email=m.email) if m else None,
                 authorized_channels=tuple(authorized[cid]),
                 contact_timezones=dict(contact_zones[cid]),

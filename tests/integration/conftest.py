@@ -58,6 +58,7 @@ TABLES = (
     "escalator.escalation_timeline",
     "escalator.escalations",
     "escalator.processed_messages",
+    "escalator.subject_messages",
     "notifier.notifications",
     "notifier.processed_messages",
     "notifier.confirmation_outcomes",

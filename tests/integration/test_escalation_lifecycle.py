@@ -219,9 +219,11 @@ async def test_notified_staff_acknowledge_reassign_and_resolve_with_who_did_it(
             ("reassigned", "head_of_support"),
             ("resolved", "billing"),
         ]
-        # After resolution, the next threat opens a new escalation instead of merging.
+        # After resolution, the next threat (within the policy's window) reopens it.
         await publish_verified(nc, legal_threat("Иск уже готов, подаю в суд."))
-        await bus.wait("escalation.opened", 2)
+        (reopened,) = await bus.wait("escalation.reopened")
+        assert reopened["escalation_id"] == str(escalation_id)
+        assert len(bus.of("escalation.opened")) == 1
         assert len(bus.of("escalation.acknowledged")) == 1
 
 

@@ -31,6 +31,7 @@ from shared.contracts import (
     AuthResults,
     ContactRemoved,
     ContactUpserted,
+    ContractTerms,
     CrmChannel,
     CrmContact,
     CrmCustomer,
@@ -372,6 +373,9 @@ async def test_http_crm_adapter_decides_as_the_mirror_does(servers: Servers, db:
             by_mirror = await mirror.decide(session, message)
         assert by_http.status == "probable"
         assert by_http == by_mirror
+        # The CRM's contracts come with the identity (staff see their terms in escalations).
+        assert by_mirror.customer is not None
+        assert by_mirror.customer.contracts == [ContractTerms(number="118/2019", status="active")]
 
         fail.append(1)  # the CRM is down: the message is retried later, never decided blind
         with pytest.raises(RetryableError):

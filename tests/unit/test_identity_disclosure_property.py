@@ -161,7 +161,7 @@ def _notifications(verified: IdentityVerified, names: list[str]) -> list:  # typ
             customer_id=verified.identity.customer.id if verified.identity.customer else None,
             identity_status=verified.identity.status,
             signals=list(decision.signals),
-            roles=list(decision.rule.notify),
+            roles=decision.rule.roles,
             ack_deadline=verified.occurred_at + timedelta(hours=4),
         )
         notes += staff_notifications(policy, decision, event, verified)

@@ -38,7 +38,7 @@ def test_field_errors_name_the_line_and_field_of_each_problem() -> None:
     text = (
         SHIPPED.replace("notify: [security, head_of_support]", "notify: [securty, head_of_support]")
         .replace("severity: P2", "severity: P7", 1)
-        .replace("kind: reputation", "kind: reputation\n    colour: red")
+        .replace("kind: reputation", "kind: reputation\n    colour: red", 1)
     )
     policy, problems = check_policy(text)
     assert policy is None
@@ -63,18 +63,19 @@ def test_a_missing_field_is_reported_at_the_mapping_that_lacks_it() -> None:
 def test_problems_across_fields_name_where_they_are() -> None:
     text = (
         SHIPPED.replace("  legal: legal@careline.example", '  legal: ""')
-        .replace("id: billing-dispute", "id: legal-threat-to-legal")
+        .replace("id: billing-dispute\n", "id: legal-threat-to-legal\n")
         .replace("  head_of_support: [director]", "  head_of_support: [director, legal]")
     )
     problems = check_policy(text)[1]
     assert [(p.line, p.field) for p in problems] == [
         (line_of(text, "notify: [legal, head_of_support]"), "rules[1].notify"),
-        (line_of(text, "id: legal-threat-to-legal", 2), "rules[3].id"),
+        (line_of(text, "notify: [head_of_support, legal]"), "rules[3].notify"),
+        (line_of(text, "id: legal-threat-to-legal", 2), "rules[4].id"),
         (line_of(text, "  head_of_support: [director, legal]"), "chains.head_of_support"),
     ]
     assert "no address for roles ['legal']" in problems[0].message
-    assert "unique" in problems[1].message
-    assert problems[2].message == "chain of head_of_support: no address for roles ['legal']"
+    assert "unique" in problems[2].message
+    assert problems[3].message == "chain of head_of_support: no address for roles ['legal']"
 
 
 def test_broken_yaml_and_the_cli_exit_code(tmp_path: Path) -> None:
@@ -165,3 +166,121 @@ def test_explain_a_calm_message_matches_nothing_and_bad_input_is_refused(
     bad.write_text(json.dumps({"text": "no envelope"}), encoding="utf-8")
     result = runner.invoke(app, ["policy", "explain", str(bad)])
     assert result.exit_code == 2 and "message_id" in result.output
+
+
+def test_check_names_the_line_and_field_of_the_new_conditions_and_outputs() -> None:
+    text = (
+        SHIPPED.replace("team_timezone: Europe/Moscow", "team_timezone: Europe/Atlantis")
+        .replace(
+            "history: {warned: [reputation, abuse], within: 90d}",
+            "history: {warned: [reputation, abuse], within: 3 months}",
+        )
+        .replace(
+            "when: {any_signals: [billing_dispute], time: [weekend, holiday]}",
+            "when: {any_signals: [billing_dispute], time: [weekends]}",
+        )
+        .replace("    ack_minutes: 10\n", "    ack_minutes: -5\n", 1)
+    )
+    policy, problems = check_policy(text)
+    assert policy is None
+    found = {(p.line, p.field) for p in problems}
+    assert found == {
+        (line_of(text, "team_timezone: Europe/Atlantis"), "team_timezone"),
+        (line_of(text, "within: 3 months"), "rules[3].when.history[0].within"),
+        (line_of(text, "time: [weekends]"), "rules[6].when.time[0]"),
+        (line_of(text, "ack_minutes: -5"), "rules[11].ack_minutes"),
+    }
+    messages = " | ".join(p.message for p in problems)
+    assert "unknown IANA time zone 'Europe/Atlantis'" in messages
+    assert "write a duration as a number and m, h, d or w" in messages
+
+
+def test_check_names_where_a_rule_refers_to_nothing() -> None:
+    text = SHIPPED.replace(
+        "history: {markers: [suspension], within: 7d}",
+        "history: {markers: [suspended], within: 7d}",
+    ).replace(
+        "history: {signals: [abuse], at_least: 2, within: 30d}",
+        "history: {signals: [abuse], at_least: 2, within: 120d}",
+    )
+    (unknown, too_far) = check_policy(text)[1]
+    assert (unknown.line, unknown.field) == (
+        line_of(text, "markers: [suspended]"),
+        "rules[5].when.history[0].markers",
+    )
+    assert (
+        unknown.message == "rule billing-dispute-suspension-pending: unknown markers ['suspended']"
+    )
+    assert (too_far.line, too_far.field) == (
+        line_of(text, "within: 120d"),
+        "rules[14].when.history[0].within",
+    )
+    assert "looks back further than history_lookback" in too_far.message
+
+
+def _explain(tmp_path: Path, text: str, *args: str, language: str = "ru") -> str:
+    path = tmp_path / "message.json"
+    path.write_text(_message(text, language).model_dump_json(), encoding="utf-8")
+    result = runner.invoke(app, ["policy", "explain", str(path), *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_explain_shows_the_time_that_made_a_rule_match_and_the_rules_it_outranked(
+    tmp_path: Path,
+) -> None:
+    paid = "Мы уже оплатили, платёжка во вложении, а вы пишете про задолженность"
+    out = _explain(tmp_path, paid, "--at", "2022-03-26T11:02:00+03:00")
+
+    assert "time: Sat 2022-03-26 11:02 Europe/Moscow: off hours, weekend" in out
+    assert "- billing-dispute-off-hours: billing P1 -> billing, account_manager" in out
+    assert "    time Sat 2022-03-26 11:02 Europe/Moscow: off hours, weekend" in out
+    assert "also matched, less grave: billing-dispute (P2)" in out
+    assert "history (none given: an empty history):" in out
+
+    weekday = _explain(tmp_path, paid, "--at", "2022-03-29T11:02:00+03:00")
+    assert "- billing-dispute: billing P2" in weekday and "off-hours" not in weekday
+
+
+def test_explain_takes_the_history_as_json_and_shows_the_facts_that_matched(
+    tmp_path: Path,
+) -> None:
+    history = tmp_path / "history.json"
+    history.write_text(
+        json.dumps(
+            {
+                "messages": [
+                    {
+                        "message_id": "m-1",
+                        "at": "2025-03-10T09:00:00+00:00",
+                        "channel": "chat",
+                        "signals": {"abuse": 0.99},
+                        "marks": [{"kind": "warning", "name": "abuse"}],
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    args = ("--history", str(history), "--at", "2025-03-11T10:00:00+03:00")
+
+    out = _explain(tmp_path, "Вы идиоты, сколько можно ждать!", *args)
+
+    assert f"history (from {history}):" in out
+    assert "  message 2025-03-10 09:00 chat: abuse 0.99; warning abuse" in out
+    assert "- abuse-repeated-to-supervisor: abuse P3 -> agent, supervisor" in out
+    assert "    history: abuse in 2 messages within 30d (this one included; at least 2)" in out
+    assert "also matched, less grave: abuse-agent-guidance (P4)" in out
+    assert "records a warning" in out
+
+
+def test_explain_refuses_a_broken_history_and_two_sources(tmp_path: Path) -> None:
+    broken = tmp_path / "history.json"
+    broken.write_text(json.dumps({"messages": [{"at": "yesterday"}]}), encoding="utf-8")
+    path = tmp_path / "message.json"
+    path.write_text(_message("Вы идиоты!").model_dump_json(), encoding="utf-8")
+
+    result = runner.invoke(app, ["policy", "explain", str(path), "--history", str(broken)])
+    assert result.exit_code == 2 and "message_id" in result.output
+    both = runner.invoke(app, ["policy", "explain", str(path), "--history", str(broken), "--db"])
+    assert both.exit_code == 2 and "not both" in both.output

@@ -141,7 +141,7 @@ def escalation(decision: Decision, verified: IdentityVerified) -> EscalationChan
         customer_id=verified.identity.customer.id if verified.identity.customer else None,
         identity_status=verified.identity.status,
         signals=list(decision.signals),
-        roles=list(rule.notify),
+        roles=rule.roles,
         ack_deadline=NOW + POLICY.ack_deadline(rule.severity),
     )
 
@@ -185,7 +185,7 @@ def test_load_policy_loads_the_shipped_policy() -> None:
     assert policy.ack_deadline("P1") == timedelta(minutes=15)
     for rule in policy.rules:
         assert rule.playbook.get(policy.team_language), rule.id
-        for role in rule.notify:
+        for role in rule.roles:
             assert role == "account_manager" or policy.roles[role], (rule.id, role)
 
 
@@ -202,7 +202,7 @@ def test_a_legal_threat_goes_to_legal_and_the_head_of_support(text: str) -> None
     decision = only(decisions, "legal-threat-to-legal")
     assert decision.rule.kind == "legal"
     assert decision.rule.severity == "P2"
-    assert decision.rule.notify == ["legal", "head_of_support"]
+    assert decision.rule.roles == ["legal", "head_of_support"]
     assert [s.name for s in decision.signals] == ["legal_threat"]
     assert [d.rule.id for d in decisions] == ["legal-threat-to-legal"]
 
@@ -212,7 +212,7 @@ def test_violence_is_p1_for_security() -> None:
 
     decision = only(decisions, "violence-to-security")
     assert decision.rule.severity == "P1"
-    assert decision.rule.notify[0] == "security"
+    assert decision.rule.roles[0] == "security"
     assert POLICY.ack_deadline(decision.rule.severity) == timedelta(minutes=15)
 
 
@@ -221,7 +221,7 @@ def test_a_probable_identity_asks_the_registered_channel_and_answers_the_sender(
 
     decision = only(decisions, "unconfirmed-sender")
     assert decision.rule.kind == "identity_confirmation"
-    assert decision.rule.notify == ["account_manager"]
+    assert decision.rule.roles == ["account_manager"]
     assert [(c.kind, c.to) for c in decision.rule.client_contacts] == [
         ("identity_confirmation", "registered_channel"),
         ("unknown_sender_explanation", "sender"),

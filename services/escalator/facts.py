@@ -1,0 +1,139 @@
+"""The fact pack: what a person needs to act on an escalation without digging. Pure.
+
+Built when a message opens, joins or reopens an escalation; stored on it (`facts`) and sent
+in every staff notification (legal reads it to assess the risk). It holds the client's
+recent messages (excerpts, ids, times, channels), the subject's previous escalations with
+their outcomes, the evidence spans of the signals, the identity and its evidence, the
+marks the policy recorded (warnings, flags), and the CRM facts that came with the identity
+(tier, account manager, contracts).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from shared.contracts import IdentityVerified, Signal
+
+from .history import History, Hold, Mark, SeenMessage
+
+EXCERPT_CHARS = 280
+RECENT_MESSAGES = 5
+PREVIOUS_ESCALATIONS = 5
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    flat = re.sub(r"\s+", " ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def seen_message(
+    verified: IdentityVerified, signals: list[Signal], markers: list[str], marks: list[Mark]
+) -> SeenMessage:
+    """What the history keeps of this message."""
+    message = verified.message
+    return SeenMessage(
+        message_id=str(verified.message_id),
+        at=message.received_at,
+        channel=message.channel,
+        excerpt=excerpt(message.text),
+        signals={s.name: s.score for s in signals},
+        markers=markers,
+        marks=marks,
+    )
+
+
+def fact_pack(
+    verified: IdentityVerified, signals: tuple[Signal, ...], current: SeenMessage, history: History
+) -> dict[str, Any]:
+    identity = verified.identity
+    customer, manager = identity.customer, identity.account_manager
+    recent = [current, *history.messages][:RECENT_MESSAGES]
+    return {
+        "recent_messages": [
+            {
+                "message_id": m.message_id,
+                "at": m.at.isoformat(),
+                "channel": m.channel,
+                "excerpt": m.excerpt,
+                "signals": sorted(m.signals),
+            }
+            for m in recent
+        ],
+        "previous_escalations": [
+            {
+                "id": e.id,
+                "kind": e.kind,
+                "severity": e.severity,
+                "status": e.status,
+                "opened_at": e.opened_at.isoformat(),
+                "resolved_at": e.resolved_at.isoformat() if e.resolved_at else None,
+                "outcome": e.resolution_note,
+            }
+            for e in history.escalations[:PREVIOUS_ESCALATIONS]
+        ],
+        "evidence": [
+            {"signal": s.name, "text": e.text, "start": e.start, "end": e.end, "rule": e.rule}
+            for s in signals
+            for e in s.evidence
+            if not e.rule.startswith("form.")
+        ],
+        "identity": {
+            "status": identity.status,
+            "confidence": identity.confidence,
+            "contact": identity.contact.name if identity.contact else None,
+            "evidence": [
+                {"kind": e.kind, "detail": e.detail, "source": e.source} for e in identity.evidence
+            ],
+        },
+        "marks": [
+            {"kind": mark.kind, "name": mark.name, "at": m.at.isoformat()}
+            for m in history.messages
+            for mark in m.marks
+        ][:RECENT_MESSAGES],
+        "crm": {
+            "customer": customer.name if customer else None,
+            "customer_id": customer.id if customer else None,
+            "tier": customer.tier if customer else None,
+            "account_manager": (
+                {"name": manager.name, "email": manager.email} if manager else None
+            ),
+            "contracts": [c.model_dump(mode="json") for c in customer.contracts]
+            if customer
+            else [],
+        },
+    }
+
+
+def hold_record(
+    rule_id: str,
+    reason: dict[str, str],
+    while_signals: list[str],
+    verified: IdentityVerified,
+    at: datetime,
+    team_language: str,
+) -> dict[str, Any]:
+    """The hold as the escalation stores it (see history.Hold)."""
+    return Hold(
+        rule=rule_id,
+        reason=reason,
+        text=reason.get(team_language) or next(iter(reason.values()), ""),
+        while_signals=while_signals,
+        since=at,
+        message_id=str(verified.message_id),
+    ).model_dump(mode="json")
+
+
+def hold_view(hold: dict[str, Any] | None, language: str) -> dict[str, Any] | None:
+    """What staff are shown of a hold, in the team's language."""
+    if not hold:
+        return None
+    reason = hold.get("reason") or {}
+    return {
+        "reason": reason.get(language) or next(iter(reason.values()), ""),
+        "since": hold.get("since"),
+        "active": not hold.get("lifted_at"),
+        "lifted_at": hold.get("lifted_at"),
+        "lifted_by": hold.get("lifted_by"),
+    }

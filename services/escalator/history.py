@@ -1,0 +1,196 @@
+"""What the escalator remembers of a subject (a customer, or a sender without one). Pure.
+
+For every message the escalator records what it saw (`SeenMessage`: when, which channel,
+the signals with their scores, the policy's markers, a short excerpt) and what the policy
+did about it: the escalations it opened or merged into, and its **marks**: a `warning`
+(a rule with `warn: true` or a `hold` fired: staff were told to warn the client) or a
+`flag` (a rule with `flag: [...]`, e.g. harassment: the contact is flagged). The service
+loads a bounded `History` for the subject before deciding and passes it to `evaluate`;
+`HistoryCondition` asks it one question each.
+
+Counts of signals and markers include the message being decided (its own facts are passed
+in as `current`); escalations, warnings, flags and open escalations are what earlier
+messages led to, never what this one is about to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+
+from .team_calendar import Duration, describe_duration
+
+MarkKind = Literal["warning", "flag"]
+
+
+class _Fact(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Mark(_Fact):
+    kind: MarkKind
+    name: str = Field(description="For a warning: the escalation kind; for a flag: its name.")
+
+
+class SeenMessage(_Fact):
+    message_id: str
+    at: datetime
+    channel: str
+    excerpt: str = ""
+    signals: dict[str, float] = Field(default_factory=dict, description="Signal -> score.")
+    markers: list[str] = Field(default_factory=list)
+    marks: list[Mark] = Field(default_factory=list)
+
+
+class Hold(_Fact):
+    """A pause the policy put on an escalation, e.g. the investigation until threats stop."""
+
+    rule: str
+    reason: dict[str, str] = Field(description="Language -> what staff are told.")
+    text: str = Field("", description="The reason in the team's language.")
+    while_signals: list[str]
+    since: datetime
+    message_id: str
+    lifted_at: datetime | None = None
+    lifted_by: str | None = Field(None, description="`message <id>` or the staff address.")
+
+    @property
+    def active(self) -> bool:
+        return self.lifted_at is None
+
+
+class PastEscalation(_Fact):
+    id: str
+    kind: str
+    severity: str
+    status: str
+    rule: str
+    opened_at: datetime
+    resolved_at: datetime | None = None
+    resolution_note: str | None = None
+    message_count: int = 1
+    ack_deadline: datetime | None = None
+    hold: Hold | None = None
+
+
+class History(_Fact):
+    """The subject's recent messages (newest first, this one excluded) and escalations."""
+
+    messages: list[SeenMessage] = Field(default_factory=list)
+    escalations: list[PastEscalation] = Field(default_factory=list)
+
+    def open_escalations(self) -> list[PastEscalation]:
+        return [e for e in self.escalations if e.status == "open"]
+
+
+def holds_to_lift(
+    history: History, signals: dict[str, float], threshold: float = 0.5
+) -> list[PastEscalation]:
+    """Open escalations whose active hold this message ends: it carries none of the threats."""
+    return [
+        e
+        for e in history.open_escalations()
+        if e.hold is not None
+        and e.hold.active
+        and not any(signals.get(name, 0.0) >= threshold for name in e.hold.while_signals)
+    ]
+
+
+class HistoryCondition(BaseModel):
+    """One question about the subject's history; exactly one of the first six keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    signals: list[str] | None = Field(None, description="Messages with any of these signals.")
+    markers: list[str] | None = Field(None, description="Messages with any of these markers.")
+    escalations: list[str] | None = Field(None, description="Escalations of these kinds opened.")
+    open: list[str] | None = Field(None, description="Open escalations of these kinds ([]: any).")
+    warned: list[str] | None = Field(None, description="Warnings about these kinds ([]: any).")
+    flagged: list[str] | None = Field(None, description="Flags with these names ([]: any).")
+    at_least: PositiveInt = 1
+    within: Duration | None = Field(None, description="Default: the policy's history_lookback.")
+    min_score: float | None = Field(None, description="For signals; default the rule's.")
+
+    @model_validator(mode="after")
+    def _one_question(self) -> HistoryCondition:
+        asked = [k for k in QUESTIONS if getattr(self, k) is not None]
+        if len(asked) != 1:
+            raise ValueError(f"a history condition asks exactly one of {list(QUESTIONS)}")
+        if asked[0] in ("signals", "markers", "escalations") and not getattr(self, asked[0]):
+            raise ValueError(f"history {asked[0]}: name at least one")
+        return self
+
+    @property
+    def question(self) -> str:
+        return next(k for k in QUESTIONS if getattr(self, k) is not None)
+
+    @property
+    def names(self) -> list[str]:
+        return list(getattr(self, self.question))
+
+    def check(
+        self,
+        history: History,
+        current: SeenMessage,
+        at: datetime,
+        lookback: timedelta,
+        min_score: float,
+    ) -> str | None:
+        """The fact that makes it hold, in words; None when it does not."""
+        within = self.within or lookback
+        since = at - within
+        window = f"within {describe_duration(within)}"
+        names = self.names
+        question = self.question
+        if question in ("signals", "markers"):
+            threshold = self.min_score if self.min_score is not None else min_score
+            seen = [current, *(m for m in history.messages if m.at >= since)]
+            hits = [m for m in seen if _carries(m, question, names, threshold)]
+            if len(hits) < self.at_least:
+                return None
+            return (
+                f"{'/'.join(names)} in {len(hits)} messages {window} "
+                f"(this one {'included' if hits[0] is current else 'not among them'}; "
+                f"at least {self.at_least})"
+            )
+        if question == "escalations":
+            found = [e for e in history.escalations if e.kind in names and e.opened_at >= since]
+            if len(found) < self.at_least:
+                return None
+            return f"{len(found)} {'/'.join(names)} escalations {window} (at least {self.at_least})"
+        if question == "open":
+            found = [e for e in history.open_escalations() if not names or e.kind in names]
+            if len(found) < self.at_least:
+                return None
+            return "open escalations: " + ", ".join(f"{e.kind} {e.severity}" for e in found)
+        kind: MarkKind = "warning" if question == "warned" else "flag"
+        marked = _marked(history.messages, kind, names, since)
+        if len(marked) < self.at_least:
+            return None
+        last_at, last = marked[0]
+        what = "warned about" if kind == "warning" else "flagged"
+        return f"{what} {last.name} on {last_at:%Y-%m-%d} ({len(marked)} {window})"
+
+
+QUESTIONS = ("signals", "markers", "escalations", "open", "warned", "flagged")
+
+
+def _carries(message: SeenMessage, question: str, names: Sequence[str], threshold: float) -> bool:
+    if question == "signals":
+        return any(message.signals.get(n, 0.0) >= threshold for n in names)
+    return any(n in message.markers for n in names)
+
+
+def _marked(
+    messages: Sequence[SeenMessage], kind: MarkKind, names: Sequence[str], since: datetime
+) -> list[tuple[datetime, Mark]]:
+    return [
+        (m.at, mark)
+        for m in messages
+        if m.at >= since
+        for mark in m.marks
+        if mark.kind == kind and (not names or mark.name in names)
+    ]

@@ -1,0 +1,329 @@
+"""The routing policy's shape: rules, their conditions and outputs, validated at load.
+
+Field problems are pydantic errors (with the path of the field); problems across fields
+(ids, addresses, deadlines, chains, names that refer to nothing) are `consistency_problems`,
+each with where it is, so `careline policy check` can name the line of every one.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from shared.contracts import Channel, IdentityStatus, NotificationKind, Severity
+
+from .detection import SIGNALS
+from .history import HistoryCondition
+from .team_calendar import (
+    WEEKDAYS,
+    BusinessHours,
+    Duration,
+    Holidays,
+    Period,
+    TeamCalendar,
+    Weekday,
+    zone,
+)
+
+STAFF_ROLES = (
+    "account_manager",
+    "agent",
+    "head_of_support",
+    "legal",
+    "billing",
+    "security",
+    "supervisor",
+    "deputy",
+    "director",
+)
+TeamLanguage = Literal["ru", "uk", "en"]
+Location = tuple[str | int, ...]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _known_signals(names: list[str]) -> list[str]:
+    unknown = sorted(set(names) - set(SIGNALS))
+    if unknown:
+        raise ValueError(f"unknown signals {unknown}; known: {list(SIGNALS)}")
+    return names
+
+
+def _as_list(value: Any) -> Any:
+    # `history: {signals: [abuse], at_least: 2}` is one condition; a list is several.
+    return [value] if isinstance(value, dict) else value
+
+
+class When(_Strict):
+    any_signals: list[str] = Field(default_factory=list)
+    all_signals: list[str] = Field(default_factory=list)
+    none_signals: list[str] = Field(
+        default_factory=list, description="The rule does not fire if any of these is present."
+    )
+    min_score: float = 0.5
+    min_signals: PositiveInt | None = Field(
+        None, description="At least this many distinct signals at once (at min_score)."
+    )
+    identity_status: list[IdentityStatus] = Field(default_factory=list)
+    tiers: list[str] = Field(default_factory=list)
+    channels: list[Channel] = Field(default_factory=list)
+    time: list[Period] = Field(
+        default_factory=list, description="Any of these periods, in the team's time zone."
+    )
+    markers: list[str] = Field(default_factory=list, description="This message has any of them.")
+    history: Annotated[list[HistoryCondition], BeforeValidator(_as_list)] = Field(
+        default_factory=list, description="Every one of these facts about the subject holds."
+    )
+
+    @field_validator("any_signals", "all_signals", "none_signals")
+    @classmethod
+    def _known(cls, names: list[str]) -> list[str]:
+        return _known_signals(names)
+
+    @field_validator("history")
+    @classmethod
+    def _history_signals(cls, conditions: list[HistoryCondition]) -> list[HistoryCondition]:
+        for condition in conditions:
+            _known_signals(condition.signals or [])
+        return conditions
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> When:
+        about_message = self.any_signals or self.all_signals or self.identity_status
+        if not (about_message or self.min_signals):
+            raise ValueError("a rule needs at least one signal or identity condition")
+        return self
+
+
+class ClientContact(_Strict):
+    kind: NotificationKind
+    to: Literal["registered_channel", "sender"]
+
+
+class Notify(_Strict):
+    role: str
+    level: PositiveInt = Field(1, description="1: at once; N: when the escalation climbs to N.")
+
+
+def _notify_entry(value: Any) -> Any:
+    return {"role": value} if isinstance(value, str) else value
+
+
+class Hold(_Strict):
+    """A pause put on the escalation, lifted by the first later message without the threats."""
+
+    reason: dict[TeamLanguage, str]
+    while_signals: list[str] = Field(min_length=1)
+
+    @field_validator("while_signals")
+    @classmethod
+    def _known(cls, names: list[str]) -> list[str]:
+        return _known_signals(names)
+
+
+class Marker(_Strict):
+    """Words the policy looks for itself (e.g. a pending suspension), as regular expressions."""
+
+    patterns: list[str] = Field(min_length=1)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern {pattern!r} is not a regular expression: {exc}") from exc
+        return patterns
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile("|".join(f"(?:{p})" for p in self.patterns), re.IGNORECASE)
+
+
+class Rule(_Strict):
+    id: str
+    when: When
+    kind: str
+    severity: Severity
+    notify: list[Annotated[Notify, BeforeValidator(_notify_entry)]]
+    ack_minutes: PositiveFloat | None = Field(
+        None, description="Minutes to acknowledge, instead of the severity's."
+    )
+    playbook: dict[str, str] = Field(default_factory=dict)
+    client_contacts: list[ClientContact] = Field(default_factory=list)
+    warn: bool = Field(False, description="Staff warn the client: recorded as a warning.")
+    flag: list[str] = Field(default_factory=list, description="Flags recorded on the subject.")
+    hold: Hold | None = None
+    reopen_within: Duration | None = Field(
+        None, description="Reopen a resolved one this recent (0m: never); default the policy's."
+    )
+
+    @field_validator("notify")
+    @classmethod
+    def _roles(cls, notify: list[Notify]) -> list[Notify]:
+        unknown = sorted({n.role for n in notify} - set(STAFF_ROLES))
+        if unknown:
+            raise ValueError(f"unknown roles {unknown}; known: {list(STAFF_ROLES)}")
+        return notify
+
+    @property
+    def roles(self) -> list[str]:
+        """The roles told when it opens (level 1)."""
+        return [n.role for n in self.notify if n.level == 1]
+
+    @property
+    def later(self) -> list[Notify]:
+        """Roles the rule itself adds when the escalation climbs to their level."""
+        return [n for n in self.notify if n.level > 1]
+
+
+class Policy(_Strict):
+    team_language: TeamLanguage = "ru"
+    team_timezone: str = "UTC"
+    business_hours: BusinessHours = BusinessHours()
+    weekend: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[5:]))
+    holidays: Holidays = Holidays()
+    history_lookback: Duration = Field(
+        timedelta(days=90), description="How far back a subject's history is loaded."
+    )
+    history_only_channels: list[Channel] = Field(
+        default_factory=list, description="Recorded in the history; never fire a rule."
+    )
+    reopen_within: Duration = Field(
+        timedelta(days=7), description="A message this soon after resolution reopens it."
+    )
+    markers: dict[str, Marker] = Field(default_factory=dict)
+    roles: dict[str, str] = Field(description="Staff role -> address (account managers: CRM).")
+    ack_deadlines_minutes: dict[Severity, PositiveFloat]
+    chains: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Role -> who is told next, level by level, when nobody acknowledges.",
+    )
+    rules: list[Rule]
+
+    @field_validator("team_timezone")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        try:
+            zone(name)
+        except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"unknown IANA time zone {name!r} (e.g. Europe/Moscow)") from exc
+        return name
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> Policy:
+        # `careline policy check` asks for every problem, each with where it is.
+        if info.context and info.context.get("collect_problems"):
+            return self
+        problems = consistency_problems(self)
+        if problems:
+            raise ValueError(problems[0][1])
+        return self
+
+    @cached_property
+    def calendar(self) -> TeamCalendar:
+        return TeamCalendar(
+            timezone=self.team_timezone,
+            business_hours=self.business_hours,
+            weekend=self.weekend,
+            holidays=self.holidays,
+        )
+
+    def ack_deadline(self, severity: str, minutes: float | None = None) -> timedelta:
+        """The time to acknowledge: a rule's own `ack_minutes`, else the severity's."""
+        if minutes is None:
+            minutes = self.ack_deadlines_minutes[severity]  # type: ignore[index]
+        return timedelta(minutes=minutes)
+
+    def markers_in(self, text: str) -> list[str]:
+        return [name for name, marker in self.markers.items() if marker.regex.search(text)]
+
+
+def consistency_problems(policy: Policy) -> list[tuple[Location, str]]:
+    """What is wrong across fields (where, what): ids, addresses, deadlines, chains, names."""
+    problems: list[tuple[Location, str]] = []
+    seen: set[str] = set()
+    kinds = {r.kind for r in policy.rules}
+    flags = {f for r in policy.rules for f in r.flag}
+    for i, rule in enumerate(policy.rules):
+        if rule.id in seen:
+            problems.append((("rules", i, "id"), f"rule ids must be unique: {rule.id} again"))
+        seen.add(rule.id)
+        missing = [
+            n.role
+            for n in rule.notify
+            if n.role != "account_manager" and not (policy.roles.get(n.role) or "").strip()
+        ]
+        if missing:
+            where: Location = ("rules", i, "notify")
+            problems.append((where, f"rule {rule.id}: no address for roles {missing}"))
+        if rule.severity not in policy.ack_deadlines_minutes:
+            where = ("rules", i, "severity")
+            problems.append(
+                (where, f"rule {rule.id}: no ack deadline for severity {rule.severity}")
+            )
+        if not rule.roles:
+            where = ("rules", i, "notify")
+            problems.append((where, f"rule {rule.id}: nobody is told at level 1"))
+        problems += _condition_problems(policy, i, rule, kinds, flags)
+    for role, chain in policy.chains.items():
+        unknown = sorted({role, *chain} - set(STAFF_ROLES))
+        if unknown:
+            problems.append((("chains", role), f"chain of {role}: unknown roles {unknown}"))
+        # Who climbs is told from the policy: the account manager is per customer.
+        missing = [r for r in chain if not (policy.roles.get(r) or "").strip()]
+        if missing:
+            problems.append((("chains", role), f"chain of {role}: no address for roles {missing}"))
+    return problems
+
+
+def _condition_problems(
+    policy: Policy, i: int, rule: Rule, kinds: set[str], flags: set[str]
+) -> list[tuple[Location, str]]:
+    problems: list[tuple[Location, str]] = []
+    unknown = sorted(set(rule.when.markers) - set(policy.markers))
+    if unknown:
+        where: Location = ("rules", i, "when", "markers")
+        problems.append((where, f"rule {rule.id}: unknown markers {unknown}"))
+    for j, condition in enumerate(rule.when.history):
+        where = ("rules", i, "when", "history", j)
+        refers_to = {
+            "markers": (set(policy.markers), "markers"),
+            "escalations": (kinds, "kinds"),
+            "open": (kinds, "kinds"),
+            "warned": (kinds, "kinds"),
+            "flagged": (flags, "flags"),
+        }.get(condition.question)
+        if refers_to is not None:
+            known, what = refers_to
+            unknown = sorted(set(condition.names) - known)
+            if unknown:
+                problems.append(
+                    ((*where, condition.question), f"rule {rule.id}: unknown {what} {unknown}")
+                )
+        if condition.within is not None and condition.within > policy.history_lookback:
+            problems.append(
+                (
+                    (*where, "within"),
+                    f"rule {rule.id}: looks back further than history_lookback "
+                    f"({condition.within} > {policy.history_lookback})",
+                )
+            )
+    return problems

@@ -1,0 +1,384 @@
+"""The policy's history on real NATS and PostgreSQL: what the escalator remembers of a client
+changes what the next message does (abuse twice; threats after a warning; a hold lifted by a
+calm message), a message after resolution reopens, and the fact pack is stored and sent."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import uuid
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+from email import policy as email_policy
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from services.escalator.policy import POLICY_PATH
+from shared.cli import app
+from shared.contracts import (
+    ContractTerms,
+    CustomerRef,
+    Evidence,
+    Identity,
+    IdentityVerified,
+    Language,
+    MessageNormalized,
+    ResolveEscalation,
+    SenderIdentifiers,
+    StaffRef,
+    derived_id,
+)
+from tests.integration.conftest import Env, Mailbox, Running, count
+from tests.integration.test_escalation_lifecycle import (
+    Bus,
+    ask,
+    escalator_settings,
+    publish_verified,
+    rows,
+    start,
+    until,
+    watch,
+)
+
+pytestmark = pytest.mark.integration
+__all__ = ["watch"]  # the fixture, shared with the lifecycle tests
+
+AGENTS = "support.agents@careline.example"
+SUPERVISOR = "supervisor@careline.example"
+HEAD = "head.support@careline.example"
+LEGAL = "legal@careline.example"
+KVITKA = CustomerRef(
+    id="cust-kvitka",
+    name="ТОВ «Квітка»",
+    tier="silver",
+    contracts=[ContractTerms(number="15/2021", status="active", amount="24000.00", currency="UAH")],
+)
+SEED_003 = (
+    "Вы там совсем тупые? Контент пропал, деньги на ветер. Иначе я стану вашим кошмаром: "
+    "распишу про вас во всех SMM-сообществах и пожалуюсь в Instagram."
+)
+CALM = "Хорошо, давайте спокойно разберёмся, пришлите, пожалуйста, детали."
+
+
+def said(
+    text: str,
+    language: Language = "ru",
+    channel: str = "chat",
+    customer: CustomerRef = KVITKA,
+) -> bytes:
+    """A verified message of the customer (a new one each time), as the verifier sends it."""
+    external_id = f"{uuid.uuid4()}@kvitka.ua"
+    message_id = derived_id("message", channel, external_id)
+    now = datetime.now(UTC)
+    message = MessageNormalized(
+        event_id=derived_id("normalized", message_id),
+        message_id=message_id,
+        correlation_id=str(message_id),
+        occurred_at=now,
+        channel=channel,  # type: ignore[arg-type]
+        sender=SenderIdentifiers(email="o.shevchuk@kvitka.ua", handle="@olena_kvitka"),
+        subject="Претензія",
+        text=text,
+        language=language,
+        language_confidence=0.9,
+        thread_id=external_id,
+        external_id=external_id,
+        received_at=now,
+    )
+    identity = Identity(
+        status="verified",
+        confidence=0.95,
+        customer=customer,
+        account_manager=StaffRef(
+            id="am-kovalenko", name="Тарас Коваленко", email="t.kovalenko@careline.example"
+        ),
+        disclosure="account",
+        evidence=[
+            Evidence(
+                kind="verified_channel",
+                detail="sender address is a verified channel of customer cust-kvitka",
+                weight=0.9,
+                source="sender.email",
+            )
+        ],
+    )
+    verified = IdentityVerified(
+        event_id=derived_id("verified", message_id),
+        message_id=message_id,
+        correlation_id=str(message_id),
+        occurred_at=now,
+        message=message,
+        identity=identity,
+    )
+    return verified.model_dump_json().encode()
+
+
+def told(bus: Bus, recipient: str) -> list[dict[str, Any]]:
+    return [n for n in bus.of("notify.request") if n["recipient"] == recipient]
+
+
+async def told_by_now(bus: Bus, recipient: str, n: int = 1) -> list[dict[str, Any]]:
+    """The notifications to `recipient`, once there are `n` (events may arrive first)."""
+    await until(lambda: _async(len(told(bus, recipient)) >= n))
+    return told(bus, recipient)
+
+
+async def timeline(env: Env, escalation_id: str) -> list[dict[str, Any]]:
+    return await rows(
+        env,
+        "SELECT entry, detail FROM escalator.escalation_timeline "
+        "WHERE escalation_id = :id ORDER BY id",
+        id=uuid.UUID(escalation_id),
+    )
+
+
+async def test_abuse_twice_brings_in_the_supervisor(env: Env, watch: tuple[nats.NATS, Bus]) -> None:
+    nc, bus = watch
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, said("Ви там зовсім бовдури? Скільки можна чекати!", "uk"))
+        (opened,) = await bus.wait("escalation.opened")
+        assert (opened["kind"], opened["severity"], opened["rule"]) == (
+            "abuse",
+            "P4",
+            "abuse-agent-guidance",
+        )
+        (guidance,) = await told_by_now(bus, AGENTS)
+        assert "продолжить только письменно" in guidance["data"]["playbook"]
+        assert told(bus, SUPERVISOR) == []
+
+        await publish_verified(nc, said("Вы идиоты, сколько можно ждать!"))
+        (merged,) = await bus.wait("escalation.updated")
+        assert merged["escalation_id"] == opened["escalation_id"]
+        assert (merged["severity"], merged["rule"]) == ("P3", "abuse-repeated-to-supervisor")
+        assert "history: abuse in 2 messages within 30d" in merged["reason"]
+        (supervisor,) = await told_by_now(bus, SUPERVISOR)
+        assert supervisor["kind"] == "manager_escalation" and supervisor["severity"] == "P3"
+        assert len(told(bus, AGENTS)) == 1  # the agent was told once, at the opening
+
+    entries = [t["entry"] for t in await timeline(env, opened["escalation_id"])]
+    assert entries == ["opened", "merged", "severity_raised", "notified"]
+    (escalation,) = await rows(
+        env,
+        "SELECT notified FROM escalator.escalations WHERE id = :id",
+        id=uuid.UUID(opened["escalation_id"]),
+    )
+    assert [(n["role"], n["level"]) for n in escalation["notified"]] == [
+        ("agent", 1),
+        ("supervisor", 1),
+    ]
+    seen = await rows(
+        env,
+        "SELECT channel, signals, marks FROM escalator.subject_messages "
+        "WHERE subject_key = 'customer:cust-kvitka' ORDER BY at",
+    )
+    assert [s["signals"]["abuse"] >= 0.9 for s in seen] == [True, True]
+    assert seen[0]["marks"] == [{"kind": "warning", "name": "abuse"}]
+
+
+async def _async(value: bool) -> bool:
+    return value
+
+
+async def careline(env: Env, *args: str) -> str:
+    """A `careline` command against the test's database (in a thread: it runs its own loop)."""
+    result = await asyncio.to_thread(
+        CliRunner().invoke, app, list(args), env={"DATABASE_URL": env.servers.database_url}
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+async def test_threats_after_a_warning_are_stronger_and_a_calm_message_lifts_the_hold(
+    env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
+) -> None:
+    nc, bus = watch
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, said(SEED_003, channel="email"))
+        opened = [o for o in await bus.wait("escalation.opened") if o["kind"] == "reputation"]
+        (first,) = opened
+        assert (first["severity"], first["rule"]) == ("P2", "blackmail-to-head-of-support")
+        assert first["hold"] == "Разбирательство приостановлено до прекращения угроз."
+        (head,) = [n for n in await told_by_now(bus, HEAD) if n["data"]["kind"] == "reputation"]
+        assert head["data"]["hold"]["reason"] == first["hold"] and head["data"]["hold"]["active"]
+
+        await publish_verified(nc, said(SEED_003.replace("Instagram", "TikTok"), channel="email"))
+        stronger = [u for u in await bus.wait("escalation.updated") if u["kind"] == "reputation"]
+        assert stronger[0]["escalation_id"] == first["escalation_id"]
+        assert (stronger[0]["severity"], stronger[0]["rule"]) == ("P1", "blackmail-after-warning")
+        assert "warned about reputation on" in stronger[0]["reason"]
+        (legal,) = await told_by_now(bus, LEGAL)
+        assert legal["kind"] == "legal_notice" and legal["severity"] == "P1"
+
+        listing = await careline(env, "escalations")
+        assert "hold since" in listing and first["hold"] in listing
+        # What the policy would make of a calm message now, with this client's history.
+        calm = tmp_path / "calm.json"
+        calm.write_bytes(said(CALM, channel="email"))
+        explained = await careline(env, "policy", "explain", str(calm), "--db")
+        assert "history (from the escalator's database):" in explained
+        assert "warning reputation" in explained
+        assert f"this message lifts the hold of reputation {first['escalation_id']}" in explained
+
+        await publish_verified(nc, said(CALM, channel="email"))
+
+        async def lifted() -> bool:
+            return any(u["change"] == "hold_lifted" for u in bus.of("escalation.updated"))
+
+        await until(lifted)
+
+    (row,) = await rows(
+        env,
+        "SELECT severity, hold FROM escalator.escalations WHERE id = :id",
+        id=uuid.UUID(first["escalation_id"]),
+    )
+    assert row["severity"] == "P1"
+    assert row["hold"]["lifted_at"] and row["hold"]["lifted_by"].startswith("message ")
+    entries = [t["entry"] for t in await timeline(env, first["escalation_id"])]
+    assert entries == [
+        "opened",
+        "hold_placed",
+        "merged",
+        "severity_raised",
+        "notified",
+        "hold_lifted",
+    ]
+    assert "hold lifted" in await careline(env, "escalations")
+
+
+def _policy(tmp_path: Path, **top: Any) -> Path:
+    data = yaml.safe_load(POLICY_PATH.read_text(encoding="utf-8"))
+    data.update(top)
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+async def _resolve(env: Env, escalation_id: str, note: str) -> None:
+    command = ResolveEscalation(
+        command_id=uuid.uuid4(), escalation_id=uuid.UUID(escalation_id), actor=LEGAL, note=note
+    )
+    assert (await ask(env, command)).outcome == "resolved"
+
+
+async def test_a_message_after_resolution_reopens_within_the_window_with_the_outcome_in_the_pack(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    nc, bus = watch
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, said("Подам на вас до суду.", "uk", "email"))
+        (opened,) = [o for o in await bus.wait("escalation.opened") if o["kind"] == "legal"]
+        first_notes = {n["notification_id"] for n in await told_by_now(bus, LEGAL)}
+        await _resolve(env, opened["escalation_id"], "claim withdrawn after a call")
+        await bus.wait("escalation.resolved")
+
+        await publish_verified(nc, said("I will sue you after all.", "en", "email"))
+        (reopened,) = await bus.wait("escalation.reopened")
+        assert reopened["escalation_id"] == opened["escalation_id"]
+        assert reopened["change"] == "reopened"
+        assert reopened["reason"].startswith("reopened after resolution; rule legal-threat-to")
+
+        async def legal_told_again() -> bool:
+            return len(told(bus, LEGAL)) == 2 and len(told(bus, HEAD)) == 2
+
+        await until(legal_told_again)
+        (again,) = [n for n in told(bus, LEGAL) if n["notification_id"] not in first_notes]
+        previous = again["data"]["fact_pack"]["previous_escalations"]
+        assert [(e["id"], e["status"], e["outcome"]) for e in previous] == [
+            (opened["escalation_id"], "resolved", "claim withdrawn after a call")
+        ]
+
+    (row,) = await rows(
+        env,
+        "SELECT status, reopen_count, resolution_note, acknowledged_at, level "
+        "FROM escalator.escalations WHERE id = :id",
+        id=uuid.UUID(opened["escalation_id"]),
+    )
+    assert (row["status"], row["reopen_count"], row["resolution_note"]) == ("open", 1, None)
+    entries = await timeline(env, opened["escalation_id"])
+    assert [t["entry"] for t in entries] == ["opened", "resolved", "reopened"]
+    assert entries[2]["detail"]["after"]["note"] == "claim withdrawn after a call"
+    assert len(bus.of("escalation.opened")) == 1
+
+
+async def test_without_a_reopen_window_a_message_after_resolution_opens_anew(
+    env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
+) -> None:
+    nc, bus = watch
+    settings = escalator_settings(env, ESCALATOR_POLICY=str(_policy(tmp_path, reopen_within="0m")))
+    async with AsyncExitStack() as stack:
+        await start(stack, settings)
+        await publish_verified(nc, said("Подам на вас до суду.", "uk", "email"))
+        (opened,) = await bus.wait("escalation.opened")
+        await _resolve(env, opened["escalation_id"], "claim withdrawn")
+        await publish_verified(nc, said("Подам на вас до суду, передумала.", "uk", "email"))
+        second = (await bus.wait("escalation.opened", 2))[1]
+
+    assert second["escalation_id"] != opened["escalation_id"]
+    assert bus.of("escalation.reopened") == []
+
+
+async def test_the_fact_pack_is_stored_on_the_escalation_and_rendered_in_the_legal_notice(
+    env: Env, watch: tuple[nats.NATS, Bus], running: Running, mailbox: Mailbox
+) -> None:
+    nc, bus = watch
+    await running.start("notifier")
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, said("Замовлення знову зіпсоване, третій раз.", "uk", "email"))
+
+        async def remembered() -> bool:
+            return await count(env.servers, "SELECT count(*) FROM escalator.subject_messages") == 1
+
+        await until(remembered)  # consumed in parallel, the two could be decided in any order
+        await publish_verified(nc, said("Якщо не повернете кошти, подам на вас до суду.", "uk"))
+
+        def legal_opened() -> list[dict[str, Any]]:
+            return [o for o in bus.of("escalation.opened") if o["kind"] == "legal"]
+
+        await until(lambda: _async(bool(legal_opened())))
+        (opened,) = legal_opened()
+
+        async def legal_mail() -> bool:
+            return any(m["kind"] == "legal_notice" for m in mailbox.messages())
+
+        await until(legal_mail, timeout=30)
+
+    (row,) = await rows(
+        env,
+        "SELECT facts FROM escalator.escalations WHERE id = :id",
+        id=uuid.UUID(opened["escalation_id"]),
+    )
+    pack = row["facts"]
+    recent = pack["recent_messages"]
+    assert [m["excerpt"] for m in recent] == [
+        "Якщо не повернете кошти, подам на вас до суду.",
+        "Замовлення знову зіпсоване, третій раз.",
+    ]
+    assert [m["channel"] for m in recent] == ["chat", "email"]
+    assert recent[0]["message_id"] == opened["message_id"]
+    assert pack["crm"]["contracts"] == [
+        {"number": "15/2021", "status": "active", "amount": "24000.00", "currency": "UAH"}
+    ]
+    assert pack["crm"]["account_manager"]["name"] == "Тарас Коваленко"
+    assert pack["identity"]["evidence"][0]["kind"] == "verified_channel"
+    assert {e["signal"] for e in pack["evidence"]} == {"legal_threat"}
+    assert all(e["text"] for e in pack["evidence"])
+    (legal,) = await told_by_now(bus, LEGAL)
+    assert legal["data"]["fact_pack"] == pack
+    (mail,) = [m for m in mailbox.messages() if m["kind"] == "legal_notice"]
+    parsed = email.message_from_bytes(
+        (mailbox.directory / mail["file"]).read_bytes(), policy=email_policy.default
+    )
+    body = parsed.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Пакет фактов" in body
+    assert "договор 15/2021 (active, 24000.00 UAH)" in body
+    assert "Замовлення знову зіпсоване, третій раз." in body
+    assert "legal_threat: «подам на вас до суду»" in body
