@@ -132,7 +132,7 @@ def contacts(verified: IdentityVerified, *signals: str) -> list[SendNotification
             customer_id="cust-stroymontazh",
             identity_status=verified.identity.status,
             signals=list(decision.signals),
-            roles=list(decision.rule.notify),
+            roles=decision.rule.roles,
             ack_deadline=NOW + POLICY.ack_deadline(decision.rule.severity),
         )
         notes += client_contacts(decision, event, verified)
