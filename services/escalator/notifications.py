@@ -133,17 +133,23 @@ def staff_notifications(
     identity = verified.identity
     data = _staff_data(policy, decision, event, verified, extra)
     notes = []
-    for role in decision.rule.roles:
-        if role == "account_manager":
-            if identity.account_manager is None:
-                continue
-            address = identity.account_manager.email
+    roles = decision.rule.roles
+    for named in roles:
+        role, role_data = named, data
+        if named == "account_manager":
+            if identity.account_manager is not None:
+                address = identity.account_manager.email
+            else:
+                stand_in = account_manager_stand_in(policy, roles)
+                if stand_in is None:
+                    continue
+                role, address = stand_in
+                role_data = {**data, "stand_in_for": "account_manager"}
         else:
-            address = policy.roles[role]
+            address = policy.roles[named]
         kind: NotificationKind = "manager_escalation"
-        role_data = data
         if role == "legal":
-            kind, role_data = "legal_notice", {**data, **_legal_extras(verified)}
+            kind, role_data = "legal_notice", {**role_data, **_legal_extras(verified)}
         channel, recipient = "email", address
         if address.startswith(WEBHOOK_PREFIX):
             channel, recipient = "webhook", address.removeprefix(WEBHOOK_PREFIX)
@@ -167,6 +173,20 @@ def staff_notifications(
             )
         )
     return notes
+
+
+def account_manager_stand_in(policy: Policy, roles: list[str]) -> tuple[str, str] | None:
+    """Who is told in the account manager's place when nobody knows who that is.
+
+    An unidentified sender has no account manager, and a rule that names only that role
+    would tell nobody: the first role of the account manager's chain with an address (the
+    deputy, by default) stands in, unless the rule already tells it.
+    """
+    for role in policy.chains.get("account_manager", []):
+        address = (policy.roles.get(role) or "").strip()
+        if address and role not in roles:
+            return role, address
+    return None
 
 
 def _client_language(verified: IdentityVerified) -> Language:

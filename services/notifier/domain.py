@@ -27,6 +27,7 @@ _STAFF_EXTRAS: dict[str, Any] = {
     "client_language": None,
     "hold": None,
     "fact_pack": None,
+    "stand_in_for": None,
 }
 # Template variables a kind may go without (older requests, identities without a loop).
 OPTIONAL_DATA: dict[str, dict[str, Any]] = {

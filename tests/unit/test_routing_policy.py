@@ -11,7 +11,12 @@ import yaml
 from pydantic import ValidationError
 
 from services.escalator.detection import detect
-from services.escalator.notifications import client_contacts, staff_notifications, subject_key
+from services.escalator.notifications import (
+    account_manager_stand_in,
+    client_contacts,
+    staff_notifications,
+    subject_key,
+)
 from services.escalator.policy import (
     POLICY_PATH,
     Decision,
@@ -408,7 +413,7 @@ def test_staff_notifications_address_the_account_manager_from_the_identity() -> 
     ]
 
 
-def test_without_an_account_manager_only_the_other_roles_are_notified() -> None:
+def test_without_an_account_manager_the_deputy_stands_in_and_is_told_why() -> None:
     verified, decision, event = _notes(
         "Мы уже оплатили, платёжка во вложении, а вы пишете про задолженность",
         identity("unknown", manager=None, customer=None, channels=()),
@@ -417,8 +422,38 @@ def test_without_an_account_manager_only_the_other_roles_are_notified() -> None:
 
     notes = staff_notifications(POLICY, decision, event, verified)
 
-    assert [n.recipient_role for n in notes] == ["billing"]
+    assert [(n.recipient_role, n.recipient) for n in notes] == [
+        ("billing", "billing@careline.example"),
+        ("deputy", "deputy.support@careline.example"),
+    ]
     assert notes[0].data["customer"] is None
+    assert "stand_in_for" not in notes[0].data
+    assert notes[1].data["stand_in_for"] == "account_manager"
+    assert "вместо него" in render(notes[1]).body
+
+
+def test_a_rule_for_the_account_manager_alone_still_reaches_someone_for_an_unknown_sender() -> None:
+    verified, decision, event = _notes(
+        "Верните деньги за подписку, иначе уйду к конкурентам",
+        identity("unknown", manager=None, customer=None, channels=()),
+        "compensation-demand",
+    )
+
+    notes = staff_notifications(POLICY, decision, event, verified)
+
+    assert [n.recipient_role for n in notes] == ["deputy"]
+    for language, words in (("en", "in their place"), ("uk", "замість нього")):
+        note = notes[0].model_copy(update={"language": language})
+        rendered = render(note)
+        assert words in rendered.body
+        assert rendered.html is not None and words in rendered.html
+
+
+def test_a_stand_in_already_told_by_the_rule_is_not_told_twice() -> None:
+    assert account_manager_stand_in(POLICY, ["account_manager", "deputy"]) == (
+        "head_of_support",
+        "head.support@careline.example",
+    )
 
 
 # --- client contacts -----------------------------------------------------------------
