@@ -153,7 +153,7 @@ def test_the_prefix_index_finds_every_match_a_full_scan_finds() -> None:
         indexed = {(h.entry.id, h.start, h.end) for h in regex_hits(lexicon, folded)}
         starts = {m.start() for m in word_start.finditer(folded)}
         for entry in lexicon.patterns + lexicon.excludes:
-            if entry.regex is None or entry in lexicon.scanned:
+            if entry.regex is None or entry in lexicon.index.scanned:
                 continue
             for m in entry.regex.finditer(folded):
                 if m.start() in starts and m.end() > m.start():

@@ -13,7 +13,7 @@ import pytest
 
 from services.escalator.detection import detect, fold, load_lexicon
 from services.escalator.detection.matching import regex_hits
-from services.escalator.detection.text import _CLAUSE_BREAK, _SENTENCE_BREAK, WORD, Token, tokenize
+from services.escalator.detection.text import _CLAUSE_BREAK, _SENTENCE_BREAK, WORD, Tokens, tokenize
 
 pytestmark = pytest.mark.unit
 
@@ -21,9 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 EXTRA = ROOT / "tests" / "data" / "classify-extra.jsonl"
 
 
-def _plain_tokenize(folded: str, clause_words: frozenset[str]) -> list[Token]:
+def _plain_tokenize(folded: str, clause_words: frozenset[str]) -> Tokens:
     """Word by word, as the tokenizer's contract reads."""
-    tokens, sentence, clause, previous_end = [], 0, 0, 0
+    rows: list[tuple[int, int, str, int, int]] = []
+    sentence, clause, previous_end = 0, 0, 0
     for match in WORD.finditer(folded):
         gap = folded[previous_end : match.start()]
         if _SENTENCE_BREAK.search(gap):
@@ -34,9 +35,12 @@ def _plain_tokenize(folded: str, clause_words: frozenset[str]) -> list[Token]:
         if word in clause_words:
             clause += 1
         if word:
-            tokens.append(Token(match.start(), match.end(), word, sentence, clause))
+            rows.append((match.start(), match.end(), word, sentence, clause))
         previous_end = match.end()
-    return tokens
+    if not rows:
+        return Tokens([], [], [], [], [])
+    starts, ends, words, sentences, clauses = (list(column) for column in zip(*rows, strict=True))
+    return Tokens(starts, ends, words, sentences, clauses)
 
 
 @pytest.mark.parametrize(
@@ -82,7 +86,7 @@ def test_scanned_entries_are_found_as_a_full_scan_finds_them(text: str) -> None:
     lexicon = load_lexicon()
     folded = fold(text)
     found = {(h.entry.id, h.start, h.end) for h in regex_hits(lexicon, folded)}
-    for entry in lexicon.scanned:
+    for entry in lexicon.index.scanned:
         assert entry.regex is not None
         for m in entry.regex.finditer(folded):
             assert (entry.id, m.start(), m.end()) in found

@@ -8,7 +8,6 @@ pymorphy3 parse of an unknown word costs ~100 µs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 import pymorphy3
@@ -19,9 +18,9 @@ _OBFUSCATION = frozenset("*@#$")
 PAST = "@past"  # key suffix of a verb form in the past tense: "ответить@past"
 
 
-@dataclass(frozen=True, slots=True)
-class Analysis:
-    keys: frozenset[str]  # the folded word, its squeezed form, lemmas, "lemma@past"
+# What a word can be matched as: the folded word, its squeezed form, its lemmas,
+# "lemma@past"
+Keys = frozenset[str]
 
 
 class Morphology:
@@ -41,17 +40,17 @@ class Morphology:
     def is_known(self, word: str, language: str) -> bool:
         return bool(self.analyzers[language].word_is_known(word))
 
-    def _analyze(self, word: str, translit: bool = False) -> Analysis:
+    def _analyze(self, word: str, translit: bool = False) -> Keys:
         keys = {word}
         if any(ch in _OBFUSCATION for ch in word):
-            return Analysis(frozenset(keys))  # regex patterns handle these
+            return frozenset(keys)  # regex patterns handle these
         form = squeeze(word)
         keys.add(form)
         if translit and is_latin(form):
             form = transliterate(form)
             keys.add(form)
         if not is_cyrillic(form):
-            return Analysis(frozenset(keys))
+            return frozenset(keys)
         known = [a for a in self.analyzers.values() if a.word_is_known(form)]
         for analyzer in known or self.analyzers.values():
             for parse in analyzer.parse(form):
@@ -60,7 +59,7 @@ class Morphology:
                 # "не ответили" is a failure, "не ответите — подам в суд" a condition
                 if "past" in parse.tag:
                     keys.add(lemma + PAST)
-        return Analysis(frozenset(keys))
+        return frozenset(keys)
 
 
 def _plain(lemma: str) -> str:
