@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from itertools import chain, repeat
+from itertools import chain
 from typing import NamedTuple
 
 from shared.contracts import Signal, SignalEvidence
@@ -85,8 +85,7 @@ def detect(
     folded = blank_signature(blank_quoted(fold(text)))
     tokens = tokenize(folded, lexicon.clause_words)
     translit = _looks_transliterated(folded, tokens)
-    # map() keeps this per-word loop in C: it runs for every word of every message
-    keys = list(map(morph.analyze, tokens.words, repeat(translit)))
+    keys = morph.keys_of(tokens.words, translit)
     contextual = lexicon.reported.signals
 
     def kept(hit: Hit) -> bool:
@@ -99,7 +98,7 @@ def detect(
     hits: list[Hit] = []
     # An exclusion only silences its own signal: "tennis court" says nothing about abuse.
     excluded: dict[str, list[tuple[int, int]]] = {}
-    for hit in chain(regex_hits(lexicon, folded), sequence_hits(lexicon, tokens, keys)):
+    for hit in chain(regex_hits(lexicon, folded, tokens), sequence_hits(lexicon, tokens, keys)):
         if hit.entry.excluded:
             excluded.setdefault(hit.entry.signal, []).append((hit.start, hit.end))
         else:

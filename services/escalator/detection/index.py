@@ -7,14 +7,19 @@ Aho-Corasick pass over a text says which entries can match it at all)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import ahocorasick
 
 from .entries import Entry
 from .firstchars import prefixes
-from .literals import required_literals
+from .literals import case_free, required_literals
+
+# A regex entry where it may match: its id, its match function, the entry.
+Candidate = tuple[str, Callable[[str, int], re.Match[str] | None], Entry]
+_IDS = itemgetter(1)
 
 
 @dataclass(frozen=True)
@@ -31,13 +36,16 @@ class Index:
     literals: ahocorasick.Automaton | None = None
     # ids of the regex entries without known literals: tried on every text
     unfiltered: frozenset[str] = frozenset()
+    # regex entry id -> its match function (case-sensitive where that is the same on
+    # folded text, and faster)
+    matchers: dict[str, Callable[[str, int], re.Match[str] | None]] = field(default_factory=dict)
     # entry id -> its place in the lexicon: candidates are tried in this order, so that
     # of two equal hits the same one wins in every process (not hash order)
     rank: dict[str, int] = field(default_factory=dict)
     # caches filled as texts are met: word analysis -> lemma sequences it can start;
     # the first letters of a word -> regex entries to try there; the scanned entries' union
     starts_cache: dict[frozenset[str], tuple[Entry, ...]] = field(default_factory=dict)
-    window_cache: dict[str, tuple[Entry, ...]] = field(default_factory=dict)
+    window_cache: dict[str, tuple[Candidate, ...]] = field(default_factory=dict)
     quick_cache: dict[str, tuple[re.Pattern[str] | None, frozenset[str]]] = field(
         default_factory=dict
     )
@@ -47,7 +55,7 @@ class Index:
         if self.literals is None:
             return self.unfiltered
         found = set(self.unfiltered)
-        found.update(*(ids for _, ids in self.literals.iter(folded)))
+        found.update(*map(_IDS, self.literals.iter(folded)))
         return found
 
 
@@ -59,6 +67,7 @@ def build_index(entries: Sequence[Entry]) -> Index:
     scanned: list[Entry] = []
     by_literal: dict[str, list[str]] = {}
     unfiltered: set[str] = set()
+    matchers: dict[str, Callable[[str, int], re.Match[str] | None]] = {}
     for entry in entries:
         if entry.sequence:
             first = entry.sequence[0]
@@ -69,6 +78,7 @@ def build_index(entries: Sequence[Entry]) -> Index:
             continue
         if entry.regex is None:
             continue
+        matchers[entry.id] = (case_free(entry.regex.pattern) or entry.regex).match
         literals = required_literals(entry.regex.pattern)
         if literals is None:
             unfiltered.add(entry.id)
@@ -90,6 +100,7 @@ def build_index(entries: Sequence[Entry]) -> Index:
         scanned=tuple(scanned),
         literals=_automaton(by_literal),
         unfiltered=frozenset(unfiltered),
+        matchers=matchers,
         rank={entry.id: i for i, entry in enumerate(entries)},
     )
 

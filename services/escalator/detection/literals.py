@@ -17,7 +17,48 @@ from typing import Any
 from .firstchars import _c, _p
 from .text import canonical
 
-MIN_LENGTH = 2  # shorter literals occur in nearly every text: no filter at all
+MIN_LENGTH = 3  # shorter literals occur in nearly every text: no filter at all
+# Words nearly every text holds: literals that include one filter nothing and cost a
+# lookup at each occurrence.
+_COMMON = frozenset(
+    [
+        "the",
+        "you",
+        "and",
+        "for",
+        "are",
+        "was",
+        "not",
+        "but",
+        "all",
+        "any",
+        "can",
+        "our",
+        "your",
+        "this",
+        "that",
+        "with",
+        "have",
+        "what",
+        "will",
+        "что",
+        "все",
+        "так",
+        "уже",
+        "как",
+        "это",
+        "вас",
+        "нас",
+        "мне",
+        "раз",
+        "тот",
+        "вже",
+        "або",
+        "щоб",
+        "мені",
+        "вони",
+    ]
+)
 _MAX_STRINGS = 64  # beyond this many alternatives a run of literals is cut short
 _MAX_REPEAT = 3  # a repeat {m,n} with n above this is not spelled out
 
@@ -32,7 +73,7 @@ def required_literals(pattern: str) -> Strings | None:
     except re.error:
         return None
     found = _required(list(parsed))
-    if found is None or min(map(len, found)) < MIN_LENGTH:
+    if found is None or min(map(len, found)) < MIN_LENGTH or not found.isdisjoint(_COMMON):
         return None
     return found
 
@@ -161,3 +202,57 @@ def _minimal(strings: Strings) -> Strings:
         if not any(k in s for k in kept):
             kept.append(s)
     return frozenset(kept)
+
+
+def case_free(pattern: str) -> re.Pattern[str] | None:
+    """`pattern` compiled without IGNORECASE when that matches folded text exactly as the
+    case-insensitive pattern does (every letter it names is lower case and the one fold()
+    keeps), else None. Case-insensitive matching costs the regex engine a case lookup
+    per character and its quick first-letter checks."""
+    try:
+        parsed = _p.parse(pattern, re.IGNORECASE)
+    except re.error:
+        return None
+    if not _case_free_items(list(parsed)):
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+def _folded_char(code: int) -> bool:
+    ch = chr(code)
+    return ch == ch.lower() == canonical(ch)
+
+
+def _case_free_items(items: list[Any]) -> bool:
+    for op, av in items:
+        if op in (_c.LITERAL, _c.NOT_LITERAL):
+            if not _folded_char(av):
+                return False
+        elif op is _c.IN:
+            for o, a in av:
+                if o is _c.LITERAL and not _folded_char(a):
+                    return False
+                if o is _c.RANGE and (
+                    a[1] - a[0] > 2000 or not all(map(_folded_char, range(a[0], a[1] + 1)))
+                ):
+                    return False
+                if o not in (_c.LITERAL, _c.RANGE, _c.NEGATE, _c.CATEGORY):
+                    return False
+        elif op is _c.SUBPATTERN:
+            if av[1] or av[2] or not _case_free_items(list(av[-1])):  # no inline flags
+                return False
+        elif op is _c.BRANCH:
+            if not all(_case_free_items(list(branch)) for branch in av[1]):
+                return False
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
+            if not _case_free_items(list(av[2])):
+                return False
+        elif op in (_c.ASSERT, _c.ASSERT_NOT):
+            if not _case_free_items(list(av[1])):
+                return False
+        elif op not in (_c.AT, _c.ANY, _c.GROUPREF, _c.CATEGORY):
+            return False
+    return True

@@ -4,13 +4,15 @@ on the tokens. A hit is a candidate; context (negation, reported speech) decides
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass
-from itertools import compress
+from itertools import compress, repeat
+from operator import add
 
 from .entries import Entry, Slot
 from .firstchars import LENGTH
-from .index import Index
+from .index import Candidate, Index
 from .lexicon import Lexicon
 from .morphology import Keys
 from .text import Tokens
@@ -24,16 +26,17 @@ class Hit:
 
 
 _WORD_START = re.compile(r"\b\w")
+_MARK = re.compile(r"[*@#$'’ʼ-]")  # what a token may hold besides word characters
 
 
-def regex_hits(lexicon: Lexicon, folded: str) -> Iterator[Hit]:
+def regex_hits(lexicon: Lexicon, folded: str, tokens: Tokens) -> Iterator[Hit]:
     """Every regex entry (patterns and exclusions) where it matches: only entries whose
     required literals the text holds, tried at the word starts whose letters they can
     begin with; the rare others scanned over the text."""
     index = lexicon.index
     possible = index.possible(folded)
     if possible:
-        yield from _hits_at_word_starts(index, folded, possible)
+        yield from _hits_at_word_starts(index, folded, tokens, possible)
     if index.scanned:
         # one search for all of them first: most texts hold none (emoji and the like)
         quick, uncovered = _scanned_quick(index)
@@ -46,30 +49,52 @@ def regex_hits(lexicon: Lexicon, folded: str) -> Iterator[Hit]:
                     yield Hit(entry, m.start(), m.end())
 
 
-def _hits_at_word_starts(index: Index, folded: str, possible: Set[str]) -> Iterator[Hit]:
-    by_window = index.window_cache
-    for start in _WORD_START.finditer(folded):
-        at = start.start()
-        window = folded[at : at + LENGTH]
-        entries = by_window.get(window)
-        if entries is None:
-            entries = _at_window(index, window)
-        for entry in entries:
-            if entry.id in possible:
-                m = entry.regex.match(folded, at)  # type: ignore[union-attr]
+def word_starts(folded: str, tokens: Tokens) -> list[int]:
+    """Where `\\b\\w` matches in `folded`, found from the tokens rather than by a regex
+    scan of every character: a token of word characters only starts one word; only
+    tokens with a mark inside ("don't", "x*y", "e-mail") are looked into."""
+    starts, ends = tokens.starts, tokens.ends
+    marked = set()
+    for mark in _MARK.finditer(folded):
+        i = bisect_right(starts, mark.start()) - 1
+        if i >= 0 and mark.start() < ends[i]:
+            marked.add(i)
+    if not marked:
+        return starts
+    found = list(starts)
+    for i in sorted(marked, reverse=True):
+        found[i : i + 1] = map(re.Match.start, _WORD_START.finditer(folded, starts[i], ends[i]))
+    return found
+
+
+def _hits_at_word_starts(
+    index: Index, folded: str, tokens: Tokens, possible: Set[str]
+) -> Iterator[Hit]:
+    # Every word start's first letters in C; Python only walks the word starts some
+    # entry can begin at.
+    starts = word_starts(folded, tokens)
+    windows = list(map(folded.__getitem__, map(slice, starts, map(add, starts, repeat(LENGTH)))))
+    tries = list(map(index.window_cache.get, windows))
+    if None in tries:
+        for i in [i for i, found in enumerate(tries) if found is None]:
+            tries[i] = _at_window(index, windows[i])
+    for at, candidates in compress(zip(starts, tries, strict=True), tries):
+        for entry_id, match, entry in candidates:  # type: ignore[union-attr]
+            if entry_id in possible:
+                m = match(folded, at)
                 if m is not None and m.end() > at:
                     yield Hit(entry, at, m.end())
 
 
-def _at_window(index: Index, window: str) -> tuple[Entry, ...]:
+def _at_window(index: Index, window: str) -> tuple[Candidate, ...]:
     """Entries to try where a word starts with `window`: those of its longest key."""
     by_prefix = index.regex_by_prefix
     entries = by_prefix.get(window) or by_prefix.get(window[:2]) or by_prefix.get(window[0])
-    entries = (*(entries or ()), *index.at_any_word)
+    found = tuple((e.id, index.matchers[e.id], e) for e in (*(entries or ()), *index.at_any_word))
     if len(index.window_cache) > _STARTS_CACHE_LIMIT:
         index.window_cache.clear()
-    index.window_cache[window] = entries
-    return entries
+    index.window_cache[window] = found
+    return found
 
 
 _SCANNED = ""  # the key of the scanned entries in `quick_cache`

@@ -8,8 +8,6 @@ pymorphy3 parse of an unknown word costs ~100 µs.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import pymorphy3
 
 from .text import is_cyrillic, is_latin, squeeze, transliterate
@@ -24,14 +22,31 @@ Keys = frozenset[str]
 
 
 class Morphology:
-    """Both analyzers, loaded once (~0.2 s); `analyze` is cached per word form."""
+    """Both analyzers, loaded once (~0.2 s); analyses are cached per word form."""
 
     def __init__(self, cache_size: int = 200_000) -> None:
         self.analyzers = {
             "ru": pymorphy3.MorphAnalyzer(lang="ru"),
             "uk": pymorphy3.MorphAnalyzer(lang="uk"),
         }
-        self.analyze = lru_cache(maxsize=cache_size)(self._analyze)
+        self.cache_size = cache_size
+        # word form -> keys, for plain and for transliterated text: plain dicts, looked
+        # up for all words of a text at once (cheaper than a cached function per word)
+        self._cache: dict[bool, dict[str, Keys]] = {False: {}, True: {}}
+
+    def analyze(self, word: str, translit: bool = False) -> Keys:
+        return self.keys_of([word], translit)[0]
+
+    def keys_of(self, words: list[str], translit: bool = False) -> list[Keys]:
+        """The keys of each word, in order."""
+        cache = self._cache[translit]
+        found = list(map(cache.get, words))
+        if None in found:
+            if len(cache) > self.cache_size:
+                cache.clear()
+            for i in [i for i, keys in enumerate(found) if keys is None]:
+                found[i] = cache[words[i]] = self._analyze(words[i], translit)
+        return found  # type: ignore[return-value]
 
     def lemmas(self, word: str, language: str) -> frozenset[str]:
         """Every normal form the `language` dictionary gives `word` (for lexicon checks)."""

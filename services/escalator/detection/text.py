@@ -76,6 +76,8 @@ def blank_quoted(folded: str) -> str:
 
     Intake separates quoted replies already; this covers text that reaches the detector
     by other ways (the CLI, forwarded chats)."""
+    if ">" not in folded:
+        return folded
     return _QUOTED_LINE.sub(lambda m: " " * len(m.group()), folded)
 
 
