@@ -177,6 +177,12 @@ def test_the_regex_index_finds_exactly_what_trying_every_entry_everywhere_finds(
         assert indexed == everywhere, text
 
 
+def test_every_regex_entry_is_indexed_by_the_letters_it_can_start_with() -> None:
+    """An entry whose first letters the index cannot read (a leading \\d, \\w, a lookahead)
+    is tried at every word start of every text: write it with explicit classes ([0-9])."""
+    assert [e.id for e in load_lexicon().index.at_any_word] == []
+
+
 def test_word_starts_from_the_tokens_are_where_the_regex_finds_them() -> None:
     lexicon = load_lexicon()
     for text in ["", "plain words only", "don't x*y e-mail 'q' - a--b ' ' ##tag 5$", "ы'ы’ы"]:
