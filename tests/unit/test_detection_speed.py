@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from services.escalator.detection import detect, fold, load_lexicon
+from services.escalator.detection import detect, fold, form, load_lexicon
 from services.escalator.detection.matching import regex_hits
 from services.escalator.detection.text import _CLAUSE_BREAK, _SENTENCE_BREAK, WORD, Tokens, tokenize
 
@@ -133,3 +133,25 @@ def test_a_lemma_sequence_is_skipped_only_when_a_later_word_is_missing() -> None
     assert sue.anchor in {slot.words for slot in sue.sequence[1:]}
     assert [s.name for s in detect("Подам на вас в суд!", lexicon)] == ["legal_threat"]
     assert "legal_threat" not in {s.name for s in detect("Подам заявление на возврат", lexicon)}
+
+
+def _plain_caps(text: str) -> bool:
+    letters = sum(map(str.isalpha, text))
+    return letters >= form.MIN_LETTERS and sum(map(str.isupper, text)) / letters > form.CAPS_RATIO
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ВЕРНИТЕ ДЕНЬГИ НЕМЕДЛЕННО ВЫ МОШЕННИКИ",
+        "WHERE IS MY MONEY i paid",
+        "Mostly lower case with SOME CAPS here",
+        "ABCDEFGHIJKL mnopqrstu",  # 12 capitals, 9 lower: 0.57
+        "ABCDEFGHIJKLMN opqrstu",  # 14 capitals, 7 lower: 0.67
+        "Ελληνικά ΚΕΦΑΛΑΙΑ ΠΟΛΛΑ ΠΟΛΛΑ",
+    ],
+)
+def test_the_all_caps_shortcut_says_what_counting_every_letter_says(text: str) -> None:
+    all_caps = any(e.rule == "form.all_caps" for e in form.form_evidence(text))
+
+    assert all_caps == _plain_caps(text)

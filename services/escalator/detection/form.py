@@ -21,6 +21,16 @@ def _has_mark_run(text: str) -> bool:
     return "!!" in text or "??" in text or "!?" in text or "?!" in text
 
 
+_LOWER_RUN = re.compile(r"[a-zа-яёіїєґ]+")
+
+
+def _mostly_lower(text: str) -> bool:
+    """At least 1 - CAPS_RATIO of all characters are lower-case letters, so capitals (at
+    most the rest) cannot be more than CAPS_RATIO of the letters. Counting runs is much
+    cheaper than testing every character."""
+    return sum(map(len, _LOWER_RUN.findall(text))) >= (1 - CAPS_RATIO) * len(text)
+
+
 def form_evidence(text: str) -> list[SignalEvidence]:
     found = []
     for m in _MARKS.finditer(text) if _has_mark_run(text) else ():
@@ -29,8 +39,11 @@ def form_evidence(text: str) -> list[SignalEvidence]:
     longest = max(_CAPS_RUN.finditer(text), key=lambda m: m.end() - m.start(), default=None)
     if longest is None:
         return found
-    letters = sum(map(str.isalpha, text))
-    if letters >= MIN_LETTERS and sum(map(str.isupper, text)) / letters > CAPS_RATIO:
+    if _mostly_lower(text):  # then capitals are at most CAPS_RATIO of the letters
+        letters = upper = 0
+    else:
+        letters, upper = sum(map(str.isalpha, text)), sum(map(str.isupper, text))
+    if letters >= MIN_LETTERS and upper / letters > CAPS_RATIO:
         start, end = (longest.start(), longest.end()) if longest else (0, len(text))
         found.append(
             SignalEvidence(start=start, end=end, text=text[start:end], rule="form.all_caps")
