@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from itertools import chain
 from typing import NamedTuple
 
-from shared.contracts import Signal, SignalEvidence
+from shared.contracts import Signal
 
 from .context import negated, reported, token_at
 from .form import form_evidence
@@ -142,10 +142,11 @@ def _verdict(
     if score < lexicon.threshold(name):
         return None
     evidence = [
-        SignalEvidence(start=p.start, end=p.end, text=text[p.start : p.end], rule=p.rule)
+        {"start": p.start, "end": p.end, "text": text[p.start : p.end], "rule": p.rule}
         for p in sorted(kept, key=lambda p: (p.start, p.end))
     ]
-    return Signal(name=name, score=round(score, 3), evidence=evidence)
+    # one validation of the whole signal is cheaper than one model per piece of evidence
+    return Signal.model_validate({"name": name, "score": round(score, 3), "evidence": evidence})
 
 
 def _looks_transliterated(folded: str, tokens: Tokens) -> bool:
