@@ -129,7 +129,7 @@ def classify_bench(
     for name, run in (("first pass", cold), ("steady state", warm)):
         typer.echo(
             f"{name}: {run.messages} messages, {run.words / run.messages:.0f} words avg, "
-            f"{run.per_second:,.0f} msg/s"
+            f"{run.per_second:,.0f} msg/s ({run.per_cpu_second:,.0f} per CPU second)"
         )
 
 

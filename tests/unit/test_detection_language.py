@@ -141,11 +141,11 @@ def test_meeting_in_court_is_a_legal_threat_not_harassment(text: str) -> None:
 
 
 def test_past_tense_is_a_morphological_key() -> None:
-    analysis = default_morphology().analyze("ответили")
+    keys = default_morphology().analyze("ответили")
 
-    assert "ответить" in analysis.keys
-    assert "ответить" + PAST in analysis.keys
-    assert "ответить" + PAST not in default_morphology().analyze("ответите").keys
+    assert "ответить" in keys
+    assert "ответить" + PAST in keys
+    assert "ответить" + PAST not in default_morphology().analyze("ответите")
 
 
 @pytest.mark.parametrize(

@@ -17,12 +17,13 @@ from services.escalator.detection import (
     read_lexicon_data,
 )
 from services.escalator.detection.firstchars import prefixes
-from services.escalator.detection.matching import regex_hits
-from services.escalator.detection.text import blank_quoted, fold
+from services.escalator.detection.matching import regex_hits, word_starts
+from services.escalator.detection.text import blank_quoted, fold, tokenize
 
 pytestmark = pytest.mark.unit
 
 EXTRA = Path(__file__).resolve().parents[1] / "data" / "classify-extra.jsonl"
+HOLDOUT = Path(__file__).resolve().parents[1] / "data" / "classify-holdout.jsonl"
 
 
 def write_lexicon(root: Path, files: dict[str, str]) -> Path:
@@ -143,18 +144,49 @@ def test_prefixes_are_read_from_the_pattern(pattern: str, expected: set[str] | N
     assert found == (frozenset(expected) if expected is not None else None)
 
 
-def test_the_prefix_index_finds_every_match_a_full_scan_finds() -> None:
-    """Trying entries only where they can start must lose nothing at word starts."""
+def test_the_regex_index_finds_exactly_what_trying_every_entry_everywhere_finds() -> None:
+    """The fast path (word starts from the tokens, the prefix windows, the required-literal
+    prefilter, case-sensitive twins of the patterns) must find every match at every word
+    start, and nothing else."""
     lexicon = load_lexicon()
     word_start = re.compile(r"\b\w")
-    texts = [json.loads(line)["text"] for line in EXTRA.read_text(encoding="utf-8").splitlines()]
+    texts = [
+        json.loads(line)["text"]
+        for path in (EXTRA, HOLDOUT)
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ] + ["ſue you, I'll ſue", "ПОДАМ В СУД İ don't-care x*йня e-mail 'quoted' ᲀас"]
+    entries = [
+        e
+        for e in lexicon.patterns + lexicon.excludes
+        if e.regex is not None and e not in lexicon.index.scanned
+    ]
     for text in texts:
         folded = blank_quoted(fold(text))
-        indexed = {(h.entry.id, h.start, h.end) for h in regex_hits(lexicon, folded)}
-        starts = {m.start() for m in word_start.finditer(folded)}
-        for entry in lexicon.patterns + lexicon.excludes:
-            if entry.regex is None or entry in lexicon.scanned:
-                continue
-            for m in entry.regex.finditer(folded):
-                if m.start() in starts and m.end() > m.start():
-                    assert (entry.id, m.start(), m.end()) in indexed, (entry.id, text)
+        tokens = tokenize(folded, lexicon.clause_words)
+        indexed = {
+            (h.entry.id, h.start, h.end)
+            for h in regex_hits(lexicon, folded, tokens)
+            if h.entry not in lexicon.index.scanned
+        }
+        everywhere = set()
+        for at in (m.start() for m in word_start.finditer(folded)):
+            for entry in entries:
+                m = entry.regex.match(folded, at)  # type: ignore[union-attr]
+                if m is not None and m.end() > at:
+                    everywhere.add((entry.id, at, m.end()))
+        assert indexed == everywhere, text
+
+
+def test_every_regex_entry_is_indexed_by_the_letters_it_can_start_with() -> None:
+    """An entry whose first letters the index cannot read (a leading \\d, \\w, a lookahead)
+    is tried at every word start of every text: write it with explicit classes ([0-9])."""
+    assert [e.id for e in load_lexicon().index.at_any_word] == []
+
+
+def test_word_starts_from_the_tokens_are_where_the_regex_finds_them() -> None:
+    lexicon = load_lexicon()
+    for text in ["", "plain words only", "don't x*y e-mail 'q' - a--b ' ' ##tag 5$", "ы'ы’ы"]:
+        folded = fold(text)
+        tokens = tokenize(folded, lexicon.clause_words)
+        expected = [m.start() for m in re.finditer(r"\b\w", folded)]
+        assert word_starts(folded, tokens) == expected, text

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from services.escalator.detection import detect, fold, load_lexicon
+from services.escalator.detection import detect, fold, form, load_lexicon
 from services.escalator.detection.matching import regex_hits
-from services.escalator.detection.text import _CLAUSE_BREAK, _SENTENCE_BREAK, WORD, Token, tokenize
+from services.escalator.detection.text import _CLAUSE_BREAK, _SENTENCE_BREAK, WORD, Tokens, tokenize
 
 pytestmark = pytest.mark.unit
 
@@ -21,9 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 EXTRA = ROOT / "tests" / "data" / "classify-extra.jsonl"
 
 
-def _plain_tokenize(folded: str, clause_words: frozenset[str]) -> list[Token]:
+def _plain_tokenize(folded: str, clause_words: frozenset[str]) -> Tokens:
     """Word by word, as the tokenizer's contract reads."""
-    tokens, sentence, clause, previous_end = [], 0, 0, 0
+    rows: list[tuple[int, int, str, int, int]] = []
+    sentence, clause, previous_end = 0, 0, 0
     for match in WORD.finditer(folded):
         gap = folded[previous_end : match.start()]
         if _SENTENCE_BREAK.search(gap):
@@ -34,9 +35,12 @@ def _plain_tokenize(folded: str, clause_words: frozenset[str]) -> list[Token]:
         if word in clause_words:
             clause += 1
         if word:
-            tokens.append(Token(match.start(), match.end(), word, sentence, clause))
+            rows.append((match.start(), match.end(), word, sentence, clause))
         previous_end = match.end()
-    return tokens
+    if not rows:
+        return Tokens([], [], [], [], [])
+    starts, ends, words, sentences, clauses = (list(column) for column in zip(*rows, strict=True))
+    return Tokens(starts, ends, words, sentences, clauses)
 
 
 @pytest.mark.parametrize(
@@ -81,8 +85,9 @@ def test_scanned_entries_are_found_as_a_full_scan_finds_them(text: str) -> None:
     """The one search that rules out all scanned entries at once must lose nothing."""
     lexicon = load_lexicon()
     folded = fold(text)
-    found = {(h.entry.id, h.start, h.end) for h in regex_hits(lexicon, folded)}
-    for entry in lexicon.scanned:
+    tokens = tokenize(folded, lexicon.clause_words)
+    found = {(h.entry.id, h.start, h.end) for h in regex_hits(lexicon, folded, tokens)}
+    for entry in lexicon.index.scanned:
         assert entry.regex is not None
         for m in entry.regex.finditer(folded):
             assert (entry.id, m.start(), m.end()) in found
@@ -128,3 +133,25 @@ def test_a_lemma_sequence_is_skipped_only_when_a_later_word_is_missing() -> None
     assert sue.anchor in {slot.words for slot in sue.sequence[1:]}
     assert [s.name for s in detect("Подам на вас в суд!", lexicon)] == ["legal_threat"]
     assert "legal_threat" not in {s.name for s in detect("Подам заявление на возврат", lexicon)}
+
+
+def _plain_caps(text: str) -> bool:
+    letters = sum(map(str.isalpha, text))
+    return letters >= form.MIN_LETTERS and sum(map(str.isupper, text)) / letters > form.CAPS_RATIO
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ВЕРНИТЕ ДЕНЬГИ НЕМЕДЛЕННО ВЫ МОШЕННИКИ",
+        "WHERE IS MY MONEY i paid",
+        "Mostly lower case with SOME CAPS here",
+        "ABCDEFGHIJKL mnopqrstu",  # 12 capitals, 9 lower: 0.57
+        "ABCDEFGHIJKLMN opqrstu",  # 14 capitals, 7 lower: 0.67
+        "Ελληνικά ΚΕΦΑΛΑΙΑ ΠΟΛΛΑ ΠΟΛΛΑ",
+    ],
+)
+def test_the_all_caps_shortcut_says_what_counting_every_letter_says(text: str) -> None:
+    all_caps = any(e.rule == "form.all_caps" for e in form.form_evidence(text))
+
+    assert all_caps == _plain_caps(text)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from itertools import chain, repeat
-from operator import attrgetter
+from itertools import chain
 from typing import NamedTuple
 
-from shared.contracts import Signal, SignalEvidence
+from shared.contracts import Signal
 
 from .context import negated, reported, token_at
 from .form import form_evidence
@@ -16,7 +15,7 @@ from .lexicon import SIGNALS, Lexicon, default_morphology, load_lexicon
 from .matching import Hit, regex_hits, sequence_hits
 from .morphology import Morphology
 from .opinions import SecondOpinion
-from .text import Token, blank_quoted, fold, is_latin, tokenize
+from .text import Tokens, blank_quoted, blank_signature, fold, is_latin, tokenize
 
 FORM_WEIGHT = 0.2
 # Latin-script text with almost none of these is Russian or Ukrainian in transliteration.
@@ -83,28 +82,23 @@ def detect(
     every message anyway (people mix them), so it only reaches the second opinions."""
     lexicon = lexicon or load_lexicon()
     morph = morphology or default_morphology()
-    folded = blank_quoted(fold(text))
+    folded = blank_signature(blank_quoted(fold(text)))
     tokens = tokenize(folded, lexicon.clause_words)
     translit = _looks_transliterated(folded, tokens)
-    analyze = morph.analyze
-    # map() keeps these per-word loops in C: they run for every word of every message
-    analyses = list(map(analyze, map(attrgetter("word"), tokens), repeat(translit)))
-    starts = list(map(attrgetter("start"), tokens))
+    keys = morph.keys_of(tokens.words, translit)
+    contextual = lexicon.reported.signals
 
     def kept(hit: Hit) -> bool:
-        first = token_at(tokens, starts, hit.start)
-        if hit.entry.negatable and negated(lexicon, tokens, analyses, first):
+        first = token_at(tokens, hit.start)
+        last = max(first, token_at(tokens, hit.end - 1))
+        if hit.entry.negatable and negated(lexicon, tokens, keys, first, last):
             return False
-        if hit.entry.signal in lexicon.reported.signals:
-            last = max(first, token_at(tokens, starts, hit.end - 1))
-            if reported(lexicon, tokens, analyses, first, last):
-                return False
-        return True
+        return not (hit.entry.signal in contextual and reported(lexicon, tokens, first, last))
 
     hits: list[Hit] = []
     # An exclusion only silences its own signal: "tennis court" says nothing about abuse.
     excluded: dict[str, list[tuple[int, int]]] = {}
-    for hit in chain(regex_hits(lexicon, folded), sequence_hits(lexicon, tokens, analyses)):
+    for hit in chain(regex_hits(lexicon, folded, tokens), sequence_hits(lexicon, tokens, keys)):
         if hit.entry.excluded:
             excluded.setdefault(hit.entry.signal, []).append((hit.start, hit.end))
         else:
@@ -117,8 +111,8 @@ def detect(
             excluded.setdefault(hit.entry.signal, []).append((hit.start, hit.end))
     by_signal: dict[str, list[_Piece]] = {}
     for hit in hits:
-        spans = excluded.get(hit.entry.signal, ())
-        if any(s < hit.end and hit.start < e for s, e in spans):
+        spans = excluded.get(hit.entry.signal)
+        if spans and any(s < hit.end and hit.start < e for s, e in spans):
             continue
         piece = _Piece(hit.entry.weight, hit.start, hit.end, hit.entry.id)
         by_signal.setdefault(hit.entry.signal, []).append(piece)
@@ -148,16 +142,17 @@ def _verdict(
     if score < lexicon.threshold(name):
         return None
     evidence = [
-        SignalEvidence(start=p.start, end=p.end, text=text[p.start : p.end], rule=p.rule)
+        {"start": p.start, "end": p.end, "text": text[p.start : p.end], "rule": p.rule}
         for p in sorted(kept, key=lambda p: (p.start, p.end))
     ]
-    return Signal(name=name, score=round(score, 3), evidence=evidence)
+    # one validation of the whole signal is cheaper than one model per piece of evidence
+    return Signal.model_validate({"name": name, "score": round(score, 3), "evidence": evidence})
 
 
-def _looks_transliterated(folded: str, tokens: list[Token]) -> bool:
+def _looks_transliterated(folded: str, tokens: Tokens) -> bool:
     if len(tokens) < 3 or _CYRILLIC.search(folded):
         return False
-    latin = [t.word for t in tokens if is_latin(t.word)]
+    latin = [w for w in tokens.words if is_latin(w)]
     if len(latin) < 0.8 * len(tokens):
         return False
     return sum(w in _ENGLISH for w in latin) < 0.1 * len(latin)

@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from .firstchars import prefixes
+from .entries import Entry, Slot
+from .index import Index, build_index
 from .morphology import PAST, Morphology
 from .text import fold, is_cyrillic
 
@@ -43,34 +44,6 @@ class LexiconError(ValueError):
     """The lexicon is invalid; the message names the file or section and the entry."""
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """One word of a lemma sequence: any of `words` (lemmas or forms) or a prefix."""
-
-    words: frozenset[str]
-    prefixes: tuple[str, ...]
-    gap: int  # how many other words may stand before it (after the previous slot)
-
-    def accepts(self, keys: frozenset[str]) -> bool:
-        if not self.words.isdisjoint(keys):
-            return True
-        return bool(self.prefixes) and any(k.startswith(self.prefixes) for k in keys)
-
-
-@dataclass(frozen=True)
-class Entry:
-    id: str
-    signal: str
-    weight: float
-    negatable: bool
-    regex: re.Pattern[str] | None = None
-    sequence: tuple[Slot, ...] = ()
-    excluded: bool = False  # an exclusion: silences its signal where it matches
-    # words of one later slot of a lemma sequence (no prefixes): a text with none of
-    # them cannot match, whatever its first word
-    anchor: frozenset[str] | None = None
-
-
 @dataclass(frozen=True)
 class ReportedSpeech:
     """Someone else's threat, or a threat against the client, is not the client's."""
@@ -90,33 +63,10 @@ class Lexicon:
     form_signals: tuple[str, ...]
     negators: frozenset[str]
     bridges: frozenset[str] = frozenset()
+    negation_after: frozenset[str] = frozenset()  # "... я не собираюсь"
     clause_words: frozenset[str] = frozenset()
     reported: ReportedSpeech = ReportedSpeech()
-    # first word of each lemma sequence -> entries; prefix-led sequences kept apart
-    by_first: dict[str, tuple[Entry, ...]] = field(default_factory=dict, compare=False)
-    prefix_led: tuple[Entry, ...] = field(default=(), compare=False)
-    # regex entries by the (up to three) letters they can start with, tried only at word
-    # starts;
-    # `at_any_word` may start with any letter, `scanned` anywhere (emoji, punctuation)
-    regex_by_prefix: dict[str, tuple[Entry, ...]] = field(default_factory=dict, compare=False)
-    at_any_word: tuple[Entry, ...] = field(default=(), compare=False)
-    # word analysis -> lemma sequences it can start; filled as words are met
-    starts_cache: dict[frozenset[str], tuple[Entry, ...]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
-    scanned: tuple[Entry, ...] = field(default=(), compare=False)
-    # the first LENGTH letters of a word -> regex entries to try there; filled as met
-    window_cache: dict[str, tuple[Entry, ...]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
-    # one regex for "any of the scanned entries matches", and the entries it cannot
-    # stand for; made when first needed
-    quick_cache: dict[str, tuple[re.Pattern[str] | None, frozenset[str]]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
-    # entry id -> its place in the lexicon: candidates are tried in this order, so that
-    # of two equal hits the same one wins in every process (not hash order)
-    rank: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    index: Index = field(default_factory=Index, compare=False, repr=False)
 
     def threshold(self, signal: str) -> float:
         return self.thresholds.get(signal, self.thresholds.get("default", 0.5))
@@ -256,29 +206,6 @@ def parse_lexicon(data: dict[str, Any], morphology: Morphology | None = None) ->
         if not 0 < value <= 1:
             raise LexiconError(f"thresholds: {name} must be in (0, 1]")
     reported = data.get("reported_speech") or {}
-    by_first: dict[str, list[Entry]] = {}
-    prefix_led: list[Entry] = []
-    for entry in patterns + excludes:
-        if entry.sequence:
-            first = entry.sequence[0]
-            for word in first.words:
-                by_first.setdefault(word, []).append(entry)
-            if first.prefixes:
-                prefix_led.append(entry)
-    by_prefix: dict[str, list[Entry]] = {}
-    at_any_word: list[Entry] = []
-    scanned: list[Entry] = []
-    for entry in patterns + excludes:
-        if entry.regex is None:
-            continue
-        starts = prefixes(entry.regex.pattern)
-        if starts is not None and not all(p[0].isalnum() or p[0] == "_" for p in starts):
-            scanned.append(entry)  # starts with an emoji or a mark, not at a word
-        elif starts is None:
-            at_any_word.append(entry)
-        else:
-            for p in starts:
-                by_prefix.setdefault(p, []).append(entry)
     return Lexicon(
         patterns=tuple(patterns),
         excludes=tuple(excludes),
@@ -286,6 +213,7 @@ def parse_lexicon(data: dict[str, Any], morphology: Morphology | None = None) ->
         form_signals=form_signals,
         negators=_words(data.get("negators")),
         bridges=_words(data.get("negation_bridges")),
+        negation_after=_words(data.get("negation_after")),
         clause_words=_words(data.get("clause_words")),
         reported=ReportedSpeech(
             signals=frozenset(reported.get("signals") or ()),
@@ -294,23 +222,8 @@ def parse_lexicon(data: dict[str, Any], morphology: Morphology | None = None) ->
             third_parties=_words(reported.get("third_parties")),
             targets=_words(reported.get("targets")),
         ),
-        by_first={k: tuple(v) for k, v in by_first.items()},
-        prefix_led=tuple(prefix_led),
-        regex_by_prefix=_merged(by_prefix),
-        at_any_word=tuple(at_any_word),
-        scanned=tuple(scanned),
-        rank={entry.id: i for i, entry in enumerate(patterns + excludes)},
+        index=build_index(patterns + excludes),
     )
-
-
-def _merged(by_prefix: dict[str, list[Entry]]) -> dict[str, tuple[Entry, ...]]:
-    """Each key also carries the entries of its shorter prefixes, so the matcher looks up
-    the longest key a text has and stops at the first found ("бля" holds "бл" and "б")."""
-    merged: dict[str, tuple[Entry, ...]] = {}
-    for key in sorted(by_prefix, key=len):
-        inherited = [e for n in range(1, len(key)) for e in by_prefix.get(key[:n], ())]
-        merged[key] = tuple(dict.fromkeys(inherited + by_prefix[key]))
-    return merged
 
 
 def read_lexicon_data(path: Path = LEXICON_PATH) -> dict[str, Any]:

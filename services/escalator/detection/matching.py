@@ -4,14 +4,18 @@ on the tokens. A hit is a candidate; context (negation, reported speech) decides
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass
-from operator import attrgetter
+from itertools import compress, repeat
+from operator import add
 
+from .entries import Entry, Slot
 from .firstchars import LENGTH
-from .lexicon import Entry, Lexicon, Slot
-from .morphology import Analysis
-from .text import Token
+from .index import Candidate, Index
+from .lexicon import Lexicon
+from .morphology import Keys
+from .text import Tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,17 +26,22 @@ class Hit:
 
 
 _WORD_START = re.compile(r"\b\w")
+_MARK = re.compile(r"[*@#$'’ʼ-]")  # what a token may hold besides word characters
 
 
-def regex_hits(lexicon: Lexicon, folded: str) -> Iterator[Hit]:
-    """Every regex entry (patterns and exclusions) where it matches: tried at the word
-    starts whose letters it can begin with, the rare others scanned over the text."""
-    yield from _hits_at_every_word_start(lexicon, folded)
-    if lexicon.scanned:
+def regex_hits(lexicon: Lexicon, folded: str, tokens: Tokens) -> Iterator[Hit]:
+    """Every regex entry (patterns and exclusions) where it matches: only entries whose
+    required literals the text holds, tried at the word starts whose letters they can
+    begin with; the rare others scanned over the text."""
+    index = lexicon.index
+    possible = index.possible(folded)
+    if possible:
+        yield from _hits_at_word_starts(index, folded, tokens, possible)
+    if index.scanned:
         # one search for all of them first: most texts hold none (emoji and the like)
-        quick, uncovered = _scanned_quick(lexicon)
+        quick, uncovered = _scanned_quick(index)
         nothing = quick is not None and quick.search(folded) is None
-        for entry in lexicon.scanned:
+        for entry in index.scanned:
             if nothing and entry.id not in uncovered:
                 continue
             for m in entry.regex.finditer(folded):  # type: ignore[union-attr]
@@ -40,40 +49,61 @@ def regex_hits(lexicon: Lexicon, folded: str) -> Iterator[Hit]:
                     yield Hit(entry, m.start(), m.end())
 
 
-def _hits_at_every_word_start(lexicon: Lexicon, folded: str) -> Iterator[Hit]:
-    by_window = lexicon.window_cache
-    for start in _WORD_START.finditer(folded):
-        at = start.start()
-        window = folded[at : at + LENGTH]
-        entries = by_window.get(window)
-        if entries is None:
-            entries = _at_window(lexicon, window)
-        if not entries:
-            continue
-        for entry in entries:
-            m = entry.regex.match(folded, at)  # type: ignore[union-attr]
-            if m is not None and m.end() > at:
-                yield Hit(entry, at, m.end())
+def word_starts(folded: str, tokens: Tokens) -> list[int]:
+    """Where `\\b\\w` matches in `folded`, found from the tokens rather than by a regex
+    scan of every character: a token of word characters only starts one word; only
+    tokens with a mark inside ("don't", "x*y", "e-mail") are looked into."""
+    starts, ends = tokens.starts, tokens.ends
+    marked = set()
+    for mark in _MARK.finditer(folded):
+        i = bisect_right(starts, mark.start()) - 1
+        if i >= 0 and mark.start() < ends[i]:
+            marked.add(i)
+    if not marked:
+        return starts
+    found = list(starts)
+    for i in sorted(marked, reverse=True):
+        found[i : i + 1] = map(re.Match.start, _WORD_START.finditer(folded, starts[i], ends[i]))
+    return found
 
 
-def _at_window(lexicon: Lexicon, window: str) -> tuple[Entry, ...]:
+def _hits_at_word_starts(
+    index: Index, folded: str, tokens: Tokens, possible: Set[str]
+) -> Iterator[Hit]:
+    # Every word start's first letters in C; Python only walks the word starts some
+    # entry can begin at.
+    starts = word_starts(folded, tokens)
+    windows = list(map(folded.__getitem__, map(slice, starts, map(add, starts, repeat(LENGTH)))))
+    tries = list(map(index.window_cache.get, windows))
+    if None in tries:
+        for i in [i for i, found in enumerate(tries) if found is None]:
+            tries[i] = _at_window(index, windows[i])
+    for at, candidates in compress(zip(starts, tries, strict=True), tries):
+        for entry_id, match, entry in candidates:  # type: ignore[union-attr]
+            if entry_id in possible:
+                m = match(folded, at)
+                if m is not None and m.end() > at:
+                    yield Hit(entry, at, m.end())
+
+
+def _at_window(index: Index, window: str) -> tuple[Candidate, ...]:
     """Entries to try where a word starts with `window`: those of its longest key."""
-    by_prefix = lexicon.regex_by_prefix
+    by_prefix = index.regex_by_prefix
     entries = by_prefix.get(window) or by_prefix.get(window[:2]) or by_prefix.get(window[0])
-    entries = (*(entries or ()), *lexicon.at_any_word)
-    if len(lexicon.window_cache) > _STARTS_CACHE_LIMIT:
-        lexicon.window_cache.clear()
-    lexicon.window_cache[window] = entries
-    return entries
+    found = tuple((e.id, index.matchers[e.id], e) for e in (*(entries or ()), *index.at_any_word))
+    if len(index.window_cache) > _STARTS_CACHE_LIMIT:
+        index.window_cache.clear()
+    index.window_cache[window] = found
+    return found
 
 
 _SCANNED = ""  # the key of the scanned entries in `quick_cache`
 
 
-def _scanned_quick(lexicon: Lexicon) -> tuple[re.Pattern[str] | None, frozenset[str]]:
-    found = lexicon.quick_cache.get(_SCANNED)
+def _scanned_quick(index: Index) -> tuple[re.Pattern[str] | None, frozenset[str]]:
+    found = index.quick_cache.get(_SCANNED)
     if found is None:
-        found = lexicon.quick_cache[_SCANNED] = _any_of(lexicon.scanned)
+        found = index.quick_cache[_SCANNED] = _any_of(index.scanned)
     return found
 
 
@@ -95,25 +125,22 @@ def _any_of(entries: Sequence[Entry]) -> tuple[re.Pattern[str] | None, frozenset
 _STARTS_CACHE_LIMIT = 200_000
 
 
-def sequence_hits(
-    lexicon: Lexicon, tokens: Sequence[Token], analyses: Sequence[Analysis]
-) -> Iterator[Hit]:
-    cache = lexicon.starts_cache
-    keys = list(map(attrgetter("keys"), analyses))
-    sentences = list(map(attrgetter("sentence"), tokens))
-    n = len(tokens)
+def sequence_hits(lexicon: Lexicon, tokens: Tokens, keys: Sequence[Keys]) -> Iterator[Hit]:
+    index = lexicon.index
+    cache = index.starts_cache
+    sentences = tokens.sentences
+    n = len(keys)
+    # the lemma sequences each word can start, looked up for all words at once
+    candidates = list(map(cache.get, keys))
+    if None in candidates:
+        if len(cache) > _STARTS_CACHE_LIMIT:
+            cache.clear()
+        for i in [i for i, c in enumerate(candidates) if c is None]:
+            candidates[i] = cache[keys[i]] = _starting_with(index, keys[i])
     present: frozenset[str] | None = None  # every key of the text, when first needed
-    for i, word_keys in enumerate(keys):
-        candidates = cache.get(word_keys)
-        if candidates is None:
-            candidates = _starting_with(lexicon, word_keys)
-            if len(cache) > _STARTS_CACHE_LIMIT:
-                cache.clear()
-            cache[word_keys] = candidates
-        if not candidates:
-            continue
+    for i in compress(range(n), candidates):  # the words that can start one
         following = keys[i + 1] if i + 1 < n and sentences[i + 1] == sentences[i] else _NONE
-        for entry in candidates:
+        for entry in candidates[i]:  # type: ignore[union-attr]
             # "в … суд" is not looked for after every "в" of a text without "суд"
             if entry.anchor is not None:
                 if present is None:
@@ -126,23 +153,23 @@ def sequence_hits(
                 continue
             last = _match_rest(sequence, 1, i, sentences, keys)
             if last is not None:
-                yield Hit(entry, tokens[i].start, tokens[last].end)
+                yield Hit(entry, tokens.starts[i], tokens.ends[last])
 
 
 _NONE: frozenset[str] = frozenset()
 
 
-def _starting_with(lexicon: Lexicon, keys: frozenset[str]) -> tuple[Entry, ...]:
+def _starting_with(index: Index, keys: frozenset[str]) -> tuple[Entry, ...]:
     """Lemma-sequence entries whose first word this word can be, each once."""
     found: dict[str, Entry] = {}
     for key in keys:
-        for entry in lexicon.by_first.get(key, ()):
+        for entry in index.by_first.get(key, ()):
             found[entry.id] = entry
-    for entry in lexicon.prefix_led:
+    for entry in index.prefix_led:
         if entry.sequence[0].accepts(keys):
             found[entry.id] = entry
     # `keys` is a set: its order changes with the process's string hashing
-    return tuple(sorted(found.values(), key=lambda e: lexicon.rank[e.id]))
+    return tuple(sorted(found.values(), key=lambda e: index.rank[e.id]))
 
 
 def _match_rest(

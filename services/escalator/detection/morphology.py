@@ -8,9 +8,6 @@ pymorphy3 parse of an unknown word costs ~100 µs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
-
 import pymorphy3
 
 from .text import is_cyrillic, is_latin, squeeze, transliterate
@@ -19,20 +16,37 @@ _OBFUSCATION = frozenset("*@#$")
 PAST = "@past"  # key suffix of a verb form in the past tense: "ответить@past"
 
 
-@dataclass(frozen=True, slots=True)
-class Analysis:
-    keys: frozenset[str]  # the folded word, its squeezed form, lemmas, "lemma@past"
+# What a word can be matched as: the folded word, its squeezed form, its lemmas,
+# "lemma@past"
+Keys = frozenset[str]
 
 
 class Morphology:
-    """Both analyzers, loaded once (~0.2 s); `analyze` is cached per word form."""
+    """Both analyzers, loaded once (~0.2 s); analyses are cached per word form."""
 
     def __init__(self, cache_size: int = 200_000) -> None:
         self.analyzers = {
             "ru": pymorphy3.MorphAnalyzer(lang="ru"),
             "uk": pymorphy3.MorphAnalyzer(lang="uk"),
         }
-        self.analyze = lru_cache(maxsize=cache_size)(self._analyze)
+        self.cache_size = cache_size
+        # word form -> keys, for plain and for transliterated text: plain dicts, looked
+        # up for all words of a text at once (cheaper than a cached function per word)
+        self._cache: dict[bool, dict[str, Keys]] = {False: {}, True: {}}
+
+    def analyze(self, word: str, translit: bool = False) -> Keys:
+        return self.keys_of([word], translit)[0]
+
+    def keys_of(self, words: list[str], translit: bool = False) -> list[Keys]:
+        """The keys of each word, in order."""
+        cache = self._cache[translit]
+        found = list(map(cache.get, words))
+        if None in found:
+            if len(cache) > self.cache_size:
+                cache.clear()
+            for i in [i for i, keys in enumerate(found) if keys is None]:
+                found[i] = cache[words[i]] = self._analyze(words[i], translit)
+        return found  # type: ignore[return-value]
 
     def lemmas(self, word: str, language: str) -> frozenset[str]:
         """Every normal form the `language` dictionary gives `word` (for lexicon checks)."""
@@ -41,17 +55,17 @@ class Morphology:
     def is_known(self, word: str, language: str) -> bool:
         return bool(self.analyzers[language].word_is_known(word))
 
-    def _analyze(self, word: str, translit: bool = False) -> Analysis:
+    def _analyze(self, word: str, translit: bool = False) -> Keys:
         keys = {word}
         if any(ch in _OBFUSCATION for ch in word):
-            return Analysis(frozenset(keys))  # regex patterns handle these
+            return frozenset(keys)  # regex patterns handle these
         form = squeeze(word)
         keys.add(form)
         if translit and is_latin(form):
             form = transliterate(form)
             keys.add(form)
         if not is_cyrillic(form):
-            return Analysis(frozenset(keys))
+            return frozenset(keys)
         known = [a for a in self.analyzers.values() if a.word_is_known(form)]
         for analyzer in known or self.analyzers.values():
             for parse in analyzer.parse(form):
@@ -60,7 +74,7 @@ class Morphology:
                 # "не ответили" is a failure, "не ответите — подам в суд" a condition
                 if "past" in parse.tag:
                     keys.add(lemma + PAST)
-        return Analysis(frozenset(keys))
+        return frozenset(keys)
 
 
 def _plain(lemma: str) -> str:
