@@ -502,3 +502,27 @@ def test_blind_file_quality_floor(capsys: pytest.CaptureFixture[str]) -> None:
     # Measured on tests/data/classify-blind.jsonl: micro P 0.97 R 0.80 F1 0.88.
     assert report.micro.f1 >= 0.82
     assert all(c.tp + c.fn >= 3 for c in report.per_signal.values()), "every signal is covered"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Счёт мы уже оплатили вчера, а вы пишете, что мы просрочили платёж и отключите нас.",
+        "Рахунок ми вже оплатили вчора, а ви пишете, що ми прострочили платіж і відключите нас.",
+        "We paid the invoice yesterday, yet you say our payment is overdue and will suspend us.",
+    ],
+)
+def test_paid_yet_told_of_an_overdue_payment_is_a_billing_dispute(text: str) -> None:
+    # Seed 000: the client paid the day before and is told the payment is overdue.
+    assert "billing_dispute" in {s.name for s in detect(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Мы не просрочили ни одного платежа за пять лет, спасибо за сервис.",
+        "Ми жодного разу не прострочили платіж, дякуємо за сервіс.",
+    ],
+)
+def test_a_good_payment_record_is_no_billing_dispute(text: str) -> None:
+    assert "billing_dispute" not in {s.name for s in detect(text)}
