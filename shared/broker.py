@@ -9,6 +9,7 @@ with backoff until the last delivery, which also goes to the dead letter.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import ssl
@@ -203,7 +204,9 @@ def work_queue(
         "subject": subject,
         "stream": JStream(stream.name, declare=False),
         "durable": durable,
-        "pull_sub": PullSub(batch_size=16, timeout=1.0),
+        # A pull brings what is there, up to a batch; the handlers of a pull run at once
+        # and commit together (shared.group_commit).
+        "pull_sub": PullSub(batch_size=min(settings.consumer_workers, 100), timeout=1.0),
         "config": ConsumerConfig(
             durable_name=durable,
             deliver_policy=DeliverPolicy.ALL,
@@ -219,15 +222,24 @@ def work_queue(
 
 
 async def publish_all(broker: NatsBroker, outputs: list[Outgoing]) -> None:
-    """Publish stored outputs; their event id is the Nats-Msg-Id, so a repeat is dropped."""
-    for out in outputs:
-        await broker.publish(
-            out.payload,
-            out.subject,
-            headers={"Nats-Msg-Id": out.event_id},
-            correlation_id=str(out.payload.get("correlation_id") or out.event_id),
-            stream=_stream_of(out.subject),
-        )
+    """Publish stored outputs; their event id is the Nats-Msg-Id, so a repeat is dropped.
+
+    All are sent at once and their acks awaited together: one round trip, not one each.
+    """
+    if len(outputs) == 1:
+        await _publish(broker, outputs[0])
+    elif outputs:
+        await asyncio.gather(*(_publish(broker, out) for out in outputs))
+
+
+async def _publish(broker: NatsBroker, out: Outgoing) -> None:
+    await broker.publish(
+        out.payload,
+        out.subject,
+        headers={"Nats-Msg-Id": out.event_id},
+        correlation_id=str(out.payload.get("correlation_id") or out.event_id),
+        stream=_stream_of(out.subject),
+    )
 
 
 def _stream_of(subject: str) -> str:

@@ -13,10 +13,12 @@ from datetime import datetime
 
 from jinja2 import TemplateError
 from opentelemetry import propagate
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import SendNotification
 from shared.db import Database
-from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
+from shared.group_commit import GroupCommit
+from shared.outbox import Outgoing
 
 from . import results
 from .adapters import insert_notification, processed
@@ -37,58 +39,60 @@ class NotifierService:
         webhook_names: Collection[str] = (),
         message_id_domain: str = "careline.local",
         on_accepted: Callable[[], None] = lambda: None,
+        commits: GroupCommit | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.webhook_names = webhook_names
         self.message_id_domain = message_id_domain
         self.on_accepted = on_accepted
+        self.commits = commits or GroupCommit(db, processed, "notifier", clock)
 
     async def accept(self, cmd: SendNotification) -> list[Outgoing]:
-        key = str(cmd.notification_id)
-        async with self.db.transaction() as session:
-            await lock_key(session, f"notifier:{key}")
-            stored = await outputs_of(session, processed, key)
-            if stored is not None:
-                return stored
-            now = self.clock()
-            outputs: list[Outgoing] = []
-            status, error = "pending", None
-            try:
-                self._check(cmd)
-            except (Refused, DisclosureRefused) as exc:
-                status, error = "refused", str(exc)
-                outputs = [results.failed(cmd, error, 0, now)]
-            carrier: dict[str, str] = {}
-            propagate.inject(carrier)  # the sender continues this trace
-            await insert_notification(
-                session,
-                {
-                    "notification_id": cmd.notification_id,
-                    "message_id": cmd.message_id,
-                    "escalation_id": cmd.escalation_id,
-                    "kind": cmd.kind,
-                    "channel": cmd.channel,
-                    "recipient_role": cmd.recipient_role,
-                    "recipient": cmd.recipient,
-                    "status": status,
-                    "last_error": error,
-                    "request": cmd.model_dump(mode="json"),
-                    "urgent": is_urgent(cmd.severity),
-                    "attempts": 0,
-                    "next_attempt_at": now if status == "pending" else None,
-                    "idempotency_key": self.idempotency_key(cmd),
-                    "result": results.as_json(outputs[0]) if outputs else None,
-                    # The handler publishes a refusal itself, from the stored outputs.
-                    "result_published_at": now if outputs else None,
-                    "trace_context": carrier,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
-            await record_outputs(session, processed, key, outputs, now)
+        """Once per request, in the transaction it shares with the requests beside it."""
+        outputs = await self.commits.once(
+            str(cmd.notification_id), lambda session: self._accept(session, cmd)
+        )
         if not outputs:
             self.on_accepted()
+        return outputs
+
+    async def _accept(self, session: AsyncSession, cmd: SendNotification) -> list[Outgoing]:
+        now = self.clock()
+        outputs: list[Outgoing] = []
+        status, error = "pending", None
+        try:
+            self._check(cmd)
+        except (Refused, DisclosureRefused) as exc:
+            status, error = "refused", str(exc)
+            outputs = [results.failed(cmd, error, 0, now)]
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)  # the sender continues this trace
+        await insert_notification(
+            session,
+            {
+                "notification_id": cmd.notification_id,
+                "message_id": cmd.message_id,
+                "escalation_id": cmd.escalation_id,
+                "kind": cmd.kind,
+                "channel": cmd.channel,
+                "recipient_role": cmd.recipient_role,
+                "recipient": cmd.recipient,
+                "status": status,
+                "last_error": error,
+                "request": cmd.model_dump(mode="json"),
+                "urgent": is_urgent(cmd.severity),
+                "attempts": 0,
+                "next_attempt_at": now if status == "pending" else None,
+                "idempotency_key": self.idempotency_key(cmd),
+                "result": results.as_json(outputs[0]) if outputs else None,
+                # The handler publishes a refusal itself, from the stored outputs.
+                "result_published_at": now if outputs else None,
+                "trace_context": carrier,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
         return outputs
 
     def idempotency_key(self, cmd: SendNotification) -> str:

@@ -13,8 +13,10 @@ from starlette.routing import BaseRoute, Route
 from shared.app import ServiceApp, build_service_app, utc_now
 from shared.broker import publish_all
 from shared.db import Database
+from shared.group_commit import group_commit
 from shared.http import problem
 
+from .adapters import processed
 from .handlers import register
 from .http_crm import http_directory
 from .mirror import apply_batch, demo_batch, refresh_keys
@@ -34,7 +36,8 @@ def build_app(settings: VerifierSettings | None = None) -> ServiceApp:
     services: dict[str, VerifierService] = {}
 
     def wire(broker: NatsBroker, db: Database) -> None:
-        services["verifier"] = VerifierService(db, settings, utc_now, directory)
+        commits = group_commit(db, processed, "verifier", utc_now, settings)
+        services["verifier"] = VerifierService(db, settings, utc_now, directory, commits)
         register(broker, services["verifier"], CrmSyncService(db, utc_now), settings)
 
     def routes(broker: NatsBroker, db: Database) -> Sequence[BaseRoute]:
