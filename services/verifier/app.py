@@ -17,10 +17,11 @@ from shared.group_commit import group_commit
 from shared.http import problem
 
 from .adapters import processed
+from .cache import MirrorCache, cached_mirror
 from .handlers import register
 from .http_crm import http_directory
 from .mirror import apply_batch, demo_batch, refresh_keys
-from .service import CrmSyncService, VerifierService, mirror_directory
+from .service import CrmSyncService, VerifierService
 from .settings import VerifierSettings
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def build_app(settings: VerifierSettings | None = None) -> ServiceApp:
     directory = (
         http_directory(settings.crm_url, settings.crm_timeout_seconds)
         if settings.crm_url
-        else mirror_directory
+        else cached_mirror(MirrorCache())
     )
     services: dict[str, VerifierService] = {}
 
