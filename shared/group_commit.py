@@ -56,7 +56,11 @@ class _Input:
             self.done.set_result(outputs)
 
     def fail(self, exc: BaseException) -> None:
-        if not self.done.done():
+        if self.done.done():
+            return
+        if isinstance(exc, asyncio.CancelledError):
+            self.done.cancel()
+        else:
             self.done.set_exception(exc)
 
 
