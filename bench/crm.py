@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from services.verifier.matching import channel_key, name_keys
+
 
 @dataclass(frozen=True)
 class Sender:
@@ -58,7 +60,8 @@ LAST = [
 async def load_crm(
     database_url: str, customers: int = 10_000, per_customer: int = 3, seed: int = 7
 ) -> SyntheticCrm:
-    """Bulk-insert the CRM (executemany, one transaction); returns senders to write as."""
+    """Bulk-insert the CRM (executemany, one transaction) with the search keys the verifier
+    computes for its mirror (services/verifier/matching.py), then ANALYZE; returns senders."""
     rng = random.Random(seed)
     managers = [
         {"id": f"bench-am-{i}", "name": f"Manager {i}", "email": f"am{i}@careline.example"}
@@ -76,6 +79,7 @@ async def load_crm(
                 "tier": rng.choice(["standard", "standard", "silver", "gold", "platinum"]),
                 "status": "active",
                 "am": managers[c % len(managers)]["id"],
+                "keys": name_keys(f"Company {c}"),
             }
         )
         rows_domains.append({"domain": domain, "customer_id": cid})
@@ -83,21 +87,32 @@ async def load_crm(
             ct = f"{cid}-p{k}"
             name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
             email = f"person{k}@{domain}"
-            rows_contacts.append({"id": ct, "customer_id": cid, "name": name, "role": "staff"})
-            rows_channels.append(
+            rows_contacts.append(
                 {
-                    "contact_id": ct,
-                    "kind": "email",
-                    "address": email,
-                    "verified": k != 2,
-                    "source": "bench",
+                    "id": ct,
+                    "customer_id": cid,
+                    "name": name,
+                    "role": "staff",
+                    "keys": name_keys(name),
                 }
             )
             rows_channels.append(
                 {
                     "contact_id": ct,
+                    "kind": "email",
+                    "address": email,
+                    "key": channel_key("email", email),
+                    "verified": k != 2,
+                    "source": "bench",
+                }
+            )
+            phone = f"+7495{c:05d}{k:02d}"
+            rows_channels.append(
+                {
+                    "contact_id": ct,
                     "kind": "phone",
-                    "address": f"+7495{c:05d}{k:02d}",
+                    "address": phone,
+                    "key": channel_key("phone", phone),
                     "verified": True,
                     "source": "bench",
                 }
@@ -119,8 +134,9 @@ async def load_crm(
             )
             await conn.execute(
                 text(
-                    "INSERT INTO crm.customers (id, name, tier, status, account_manager_id) "
-                    "VALUES (:id, :name, :tier, :status, :am) ON CONFLICT DO NOTHING"
+                    "INSERT INTO crm.customers (id, name, tier, status, account_manager_id, "
+                    "name_keys) VALUES (:id, :name, :tier, :status, :am, :keys) "
+                    "ON CONFLICT DO NOTHING"
                 ),
                 rows_customers,
             )
@@ -133,20 +149,33 @@ async def load_crm(
             )
             await conn.execute(
                 text(
-                    "INSERT INTO crm.contacts (id, customer_id, name, role) "
-                    "VALUES (:id, :customer_id, :name, :role) ON CONFLICT DO NOTHING"
+                    "INSERT INTO crm.contacts (id, customer_id, name, role, name_keys) "
+                    "VALUES (:id, :customer_id, :name, :role, :keys) ON CONFLICT DO NOTHING"
                 ),
                 rows_contacts,
             )
             await conn.execute(
                 text(
                     "INSERT INTO crm.contact_channels "
-                    "(contact_id, kind, address, verified, source) "
-                    "VALUES (:contact_id, :kind, :address, :verified, :source) "
+                    "(contact_id, kind, address, match_key, verified, source) "
+                    "VALUES (:contact_id, :kind, :address, :key, :verified, :source) "
                     "ON CONFLICT DO NOTHING"
                 ),
                 rows_channels,
             )
+        # As after any bulk load (autovacuum would, a minute later): statistics, so the
+        # planner uses the indexes, and the GIN indexes' pending lists merged, so a name
+        # lookup does not scan them.
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            for table in (
+                "customers",
+                "contacts",
+                "contact_channels",
+                "domains",
+                "account_managers",
+            ):
+                await conn.execute(text(f"VACUUM ANALYZE crm.{table}"))
     finally:
         await engine.dispose()
     return SyntheticCrm(customers, len(rows_contacts), verified, probable, unknown)

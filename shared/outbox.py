@@ -10,11 +10,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import (
+    Column,
+    DateTime,
+    MetaData,
+    Select,
+    String,
+    Table,
+    any_,
+    bindparam,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -48,6 +61,17 @@ async def outputs_of(session: AsyncSession, table: Table, key: str) -> list[Outg
     return [Outgoing(o["subject"], o["event_id"], o["payload"]) for o in row]
 
 
+async def outputs_of_keys(
+    session: AsyncSession, table: Table, keys: list[str]
+) -> dict[str, list[Outgoing]]:
+    """The stored outputs of those of `keys` that were processed, in one query."""
+    rows = await session.execute(_outputs_of_keys(table), {"keys": keys})
+    return {
+        key: [Outgoing(o["subject"], o["event_id"], o["payload"]) for o in outputs]
+        for key, outputs in rows
+    }
+
+
 async def record_outputs(
     session: AsyncSession, table: Table, key: str, outputs: list[Outgoing], at: datetime
 ) -> None:
@@ -60,3 +84,45 @@ async def record_outputs(
 async def lock_key(session: AsyncSession, key: str) -> None:
     """Serialize concurrent deliveries of one input (replicas, redelivery after ack_wait)."""
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
+
+async def record_many(
+    session: AsyncSession, table: Table, outputs: dict[str, list[Outgoing]], at: datetime
+) -> None:
+    """`record_outputs` for many inputs in one statement."""
+    rows = [
+        {
+            "key": key,
+            "outputs": [
+                {"subject": o.subject, "event_id": o.event_id, "payload": o.payload} for o in outs
+            ],
+            "processed_at": at,
+        }
+        for key, outs in outputs.items()
+    ]
+    await session.execute(_record(table), rows)
+
+
+# Sorted, so two transactions that share keys take them in the same order (no deadlock).
+_LOCK_KEYS = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
+    "FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k"
+)
+
+
+async def lock_keys(session: AsyncSession, keys: list[str]) -> None:
+    """`lock_key` for many inputs in one statement, in a fixed order."""
+    await session.execute(_LOCK_KEYS, {"keys": sorted(set(keys))})
+
+
+# Built once per table: a statement object used again skips SQLAlchemy's cache-key walk, and
+# an array parameter keeps one compiled form whatever the number of keys.
+@cache
+def _outputs_of_keys(table: Table) -> Select[tuple[str, Any]]:
+    keys = bindparam("keys", type_=ARRAY(String))
+    return select(table.c.key, table.c.outputs).where(table.c.key == any_(keys))
+
+
+@cache
+def _record(table: Table) -> Insert:
+    return insert(table).on_conflict_do_nothing()

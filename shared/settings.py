@@ -56,9 +56,16 @@ class CarelineSettings(BaseSettings):
     ack_wait_seconds: float = Field(30.0, validation_alias="CARELINE_ACK_WAIT", gt=0)
     retry_backoff_seconds: float = Field(1.0, validation_alias="CARELINE_RETRY_BACKOFF", ge=0)
     # Messages a service handles at once: handlers wait on the database most of the time,
-    # and idempotency keys plus advisory locks make concurrent handling safe.
-    consumer_workers: int = Field(8, validation_alias="CARELINE_CONSUMER_WORKERS", ge=1)
+    # and idempotency keys plus advisory locks make concurrent handling safe. The use cases
+    # of messages handled at once share a transaction (shared.group_commit): at most
+    # `batch_size` in one, `batch_concurrency` transactions at a time.
+    consumer_workers: int = Field(64, validation_alias="CARELINE_CONSUMER_WORKERS", ge=1)
+    batch_size: int = Field(64, validation_alias="CARELINE_BATCH_SIZE", ge=1)
+    batch_concurrency: int = Field(2, validation_alias="CARELINE_BATCH_CONCURRENCY", ge=1)
     otlp_endpoint: str | None = Field(None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    # Spans for every SQL statement (inside the consumer span of their message): for
+    # looking into the database's share of a trace, at a cost in CPU.
+    trace_sql: bool = Field(False, validation_alias="CARELINE_TRACE_SQL")
     # HTTP server of the service: loopback unless told otherwise (a container sets 0.0.0.0);
     # no port means the service's entry in DEFAULT_HTTP_PORTS.
     http_host: str = Field("127.0.0.1", validation_alias="CARELINE_HTTP_HOST")

@@ -15,9 +15,11 @@ from starlette.routing import BaseRoute
 from shared.app import build_service_app, utc_now
 from shared.broker import publish_all
 from shared.db import Database
+from shared.group_commit import group_commit
 from shared.outbox import Outgoing
 
 from .ack_http import ack_routes
+from .adapters import processed
 from .detection import load_lexicon
 from .handlers import register
 from .links import link_issuer
@@ -46,7 +48,9 @@ def build_app(settings: EscalatorSettings | None = None) -> FastStream:
         else:
             lifecycle = LifecycleService(db, policy, utc_now, publish, links.for_lifecycle)
         built["lifecycle"] = lifecycle
-        register(broker, EscalatorService(db, policy, utc_now, links), lifecycle, settings)
+        commits = group_commit(db, processed, "escalator", utc_now, settings)
+        service = EscalatorService(db, policy, utc_now, links, commits)
+        register(broker, service, lifecycle, settings)
         built["sweeper"] = DeadlineSweeper(lifecycle, settings.sweep_seconds, settings.sweep_batch)
 
     def routes(broker: NatsBroker, db: Database) -> Sequence[BaseRoute]:

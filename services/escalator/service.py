@@ -21,7 +21,8 @@ from shared.contracts import (
     derived_id,
 )
 from shared.db import Database
-from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
+from shared.group_commit import GroupCommit
+from shared.outbox import Outgoing
 from shared.subjects import (
     ESCALATION_OPENED,
     ESCALATION_REOPENED,
@@ -59,22 +60,20 @@ class EscalatorService:
         policy: Policy,
         clock: Callable[[], datetime],
         links: AckLinkIssuer | None = None,
+        commits: GroupCommit | None = None,
     ) -> None:
         self.db = db
         self.policy = policy
         self.clock = clock
         self.links = links
+        self.commits = commits or GroupCommit(db, processed, "escalator", clock)
 
     async def handle(self, verified: IdentityVerified) -> list[Outgoing]:
-        key = str(verified.message_id)
-        async with self.db.transaction() as session:
-            await lock_key(session, f"escalator:{key}")
-            stored = await outputs_of(session, processed, key)
-            if stored is not None:
-                return stored
-            outputs = await self._escalate(SqlEscalationStore(session), verified)
-            await record_outputs(session, processed, key, outputs, self.clock())
-        return outputs
+        """Once per message, in the transaction it shares with the messages beside it."""
+        return await self.commits.once(
+            str(verified.message_id),
+            lambda session: self._escalate(SqlEscalationStore(session), verified),
+        )
 
     async def _escalate(
         self, store: SqlEscalationStore, verified: IdentityVerified

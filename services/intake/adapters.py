@@ -31,15 +31,18 @@ class SqlMessageStore:
 
     async def add(self, event: MessageNormalized) -> None:
         await self.session.execute(
-            insert(messages)
-            .values(
-                message_id=event.message_id,
-                channel=event.channel,
-                external_id=event.external_id,
-                thread_id=event.thread_id,
-                language=event.language,
-                received_at=event.received_at,
-                normalized=event.model_dump(mode="json"),
-            )
-            .on_conflict_do_nothing()
+            _ADD,
+            {
+                "message_id": event.message_id,
+                "channel": event.channel,
+                "external_id": event.external_id,
+                "thread_id": event.thread_id,
+                "language": event.language,
+                "received_at": event.received_at,
+                "normalized": event.model_dump(mode="json"),
+            },
         )
+
+
+# One statement object for every message: SQLAlchemy compiles and keys it once.
+_ADD = insert(messages).on_conflict_do_nothing()

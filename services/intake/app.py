@@ -6,8 +6,10 @@ from datetime import datetime
 
 from shared.app import ServiceApp, build_service_app, utc_now
 from shared.contracts import InboundMessage, MessageNormalized
+from shared.group_commit import group_commit
 from shared.settings import CarelineSettings
 
+from .adapters import processed
 from .api import inbound_routes, nats_publisher
 from .entities import load_document_patterns
 from .handlers import register
@@ -27,7 +29,16 @@ def build_app(settings: CarelineSettings | None = None) -> ServiceApp:
     return build_service_app(
         "intake",
         settings,
-        lambda broker, db: register(broker, IntakeService(db, utc_now, normalize), settings),
+        lambda broker, db: register(
+            broker,
+            IntakeService(
+                db,
+                utc_now,
+                normalize,
+                group_commit(db, processed, "intake", utc_now, settings),
+            ),
+            settings,
+        ),
         "Normalizes what clients write on any channel into message.normalized.",
         http_routes=lambda broker, db: inbound_routes(
             intake.http_tokens,

@@ -26,7 +26,10 @@ def register(broker: NatsBroker, service: IntakeService, settings: CarelineSetti
         title="inbound.<channel>",
         description="Raw client messages from publishers: an RFC 5322 source or text.",
     )
-    async def on_inbound(body: InboundMessage, msg: NatsMessage) -> None:
+    async def on_inbound(body: InboundMessage) -> None:
+        # From the context, not a `msg: NatsMessage` argument: FastDepends resolves such an
+        # argument in a worker thread, a thread hop per message.
+        msg: NatsMessage = broker.context.get_local("message")
         channel = msg.raw_message.subject.rsplit(".", 1)[-1]
         outputs = await service.accept(body, channel)
         tag_message(outputs[0].payload["message_id"])

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage, MIMEPart
+from email.policy import EmailPolicy
 from email.utils import getaddresses, parsedate_to_datetime
+from functools import lru_cache
 
 import html2text
 
@@ -40,10 +42,33 @@ def source_bytes(raw: str) -> bytes:
     return raw.encode("utf-8", "surrogateescape")
 
 
+class _ParseOncePolicy(EmailPolicy):
+    """policy.default, with each distinct header value parsed once.
+
+    policy.default parses a header again on every access, and reading one email asks for
+    its Content-Type about a dozen times (get_body, iter_parts, get_content_type,
+    get_param): that was most of the time an email took. Parsed headers are immutable
+    values, so the same one serves every access and every email that carries it.
+    """
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        if hasattr(value, "name"):  # already a parsed header (set by the program)
+            return value
+        return _parsed_header(name, value)
+
+
+@lru_cache(maxsize=4096)
+def _parsed_header(name: str, value: str) -> str:
+    return policy.default.header_fetch_parse(name, value)  # type: ignore[no-any-return]
+
+
+_POLICY = _ParseOncePolicy()
+
+
 def parse_email(raw: str | bytes) -> EmailMessage:
     # Parse bytes, not str: a str source with 8-bit bodies loses its charset handling.
     data = raw if isinstance(raw, bytes) else source_bytes(raw)
-    msg = message_from_bytes(data, policy=policy.default)
+    msg = message_from_bytes(data, policy=_POLICY)
     try:
         has_from = isinstance(msg, EmailMessage) and bool(msg.get("From"))
     except (ValueError, IndexError, TypeError) as exc:  # a header too broken to parse

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from shared.contracts import InboundMessage, MessageNormalized, derived_id
 from shared.db import Database
 from shared.errors import PermanentError
-from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
+from shared.group_commit import GroupCommit
+from shared.outbox import Outgoing
 from shared.subjects import MESSAGE_NORMALIZED
 
 from .adapters import SqlMessageStore, processed
@@ -49,10 +52,12 @@ class IntakeService:
         db: Database,
         clock: Callable[[], datetime],
         normalize: Callable[[InboundMessage, datetime], MessageNormalized] = normalized_event,
+        commits: GroupCommit | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.normalize = normalize
+        self.commits = commits or GroupCommit(db, processed, "intake", clock)
 
     async def accept(self, inbound: InboundMessage, subject_channel: str) -> list[Outgoing]:
         if inbound.channel != subject_channel:
@@ -60,14 +65,10 @@ class IntakeService:
                 f"payload channel {inbound.channel!r} does not match subject channel "
                 f"{subject_channel!r}"
             )
+        # Parsing is pure and per message: outside the shared transaction.
         event = self.normalize(inbound, self.clock())
-        key = str(event.message_id)
-        async with self.db.transaction() as session:
-            await lock_key(session, f"intake:{key}")
-            stored = await outputs_of(session, processed, key)
-            if stored is not None:
-                return stored
-            await SqlMessageStore(session).add(event)
-            outputs = [Outgoing.of(MESSAGE_NORMALIZED, event)]
-            await record_outputs(session, processed, key, outputs, event.occurred_at)
-        return outputs
+        return await self.commits.once(str(event.message_id), lambda s: self._store(s, event))
+
+    async def _store(self, session: AsyncSession, event: MessageNormalized) -> list[Outgoing]:
+        await SqlMessageStore(session).add(event)
+        return [Outgoing.of(MESSAGE_NORMALIZED, event)]

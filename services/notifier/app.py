@@ -15,8 +15,10 @@ from opentelemetry.trace import Tracer
 from shared.app import build_service_app, utc_now
 from shared.broker import publish_all
 from shared.db import Database
+from shared.group_commit import group_commit
 from shared.outbox import Outgoing
 
+from .adapters import processed
 from .channels import EmailChannel, WebhookChannel
 from .handlers import register
 from .mime import Unsubscribe
@@ -77,6 +79,7 @@ def build_app(settings: NotifierSettings | None = None) -> FastStream:
             webhook_names=set(settings.webhooks),
             message_id_domain=settings.message_id_domain,
             on_accepted=sender.wake,
+            commits=group_commit(db, processed, "notifier", utc_now, settings),
         )
         register(broker, service, settings)
         built["sender"] = sender

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import Callable
 from datetime import datetime
 
@@ -28,9 +30,14 @@ class EmailChannel:
         self.settings = settings
         self.message_id_domain = message_id_domain
         self.unsubscribe = unsubscribe
+        self._local_hostname: str | None = None
 
     async def deliver(self, delivery: Delivery) -> str:
         s = self.settings
+        if self._local_hostname is None:
+            # The name we greet the server with (EHLO); aiosmtplib would look it up in a
+            # thread for every mail otherwise.
+            self._local_hostname = await asyncio.to_thread(socket.getfqdn)
         message = build_email(
             delivery.cmd,
             delivery.rendered,
@@ -49,6 +56,7 @@ class EmailChannel:
                 use_tls=s.smtp_use_tls,
                 start_tls=s.smtp_starttls,
                 timeout=s.smtp_timeout_seconds,
+                local_hostname=self._local_hostname,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]

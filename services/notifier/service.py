@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import SendNotification
 from shared.db import Database
+from shared.group_commit import GroupCommit
 from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
 
 from . import results
@@ -50,59 +51,61 @@ class NotifierService:
         webhook_names: Collection[str] = (),
         message_id_domain: str = "careline.local",
         on_accepted: Callable[[], None] = lambda: None,
+        commits: GroupCommit | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.webhook_names = webhook_names
         self.message_id_domain = message_id_domain
         self.on_accepted = on_accepted
+        self.commits = commits or GroupCommit(db, processed, "notifier", clock)
 
     async def accept(self, cmd: SendNotification) -> list[Outgoing]:
-        key = str(cmd.notification_id)
-        async with self.db.transaction() as session:
-            await lock_key(session, f"notifier:{key}")
-            stored = await outputs_of(session, processed, key)
-            if stored is not None:
-                return stored
-            now = self.clock()
-            outputs: list[Outgoing] = []
-            values: dict[str, Any] = {"status": "pending", "next_attempt_at": now}
-            try:
-                self._check(cmd)
-            except (Refused, DisclosureRefused, HoldRefused) as exc:
-                values = {"status": "refused", "last_error": str(exc), "next_attempt_at": None}
-                outputs = [results.failed(cmd, str(exc), 0, now)]
-            else:
-                if is_held(cmd):
-                    values, outputs = await self._hold(session, cmd, now)
-            if outputs:
-                # The handler publishes a refusal (or a withdrawal) from the stored outputs.
-                values.update(result=results.as_json(outputs[0]), result_published_at=now)
-            carrier: dict[str, str] = {}
-            propagate.inject(carrier)  # the sender continues this trace
-            await insert_notification(
-                session,
-                {
-                    "notification_id": cmd.notification_id,
-                    "message_id": cmd.message_id,
-                    "escalation_id": cmd.escalation_id,
-                    "kind": cmd.kind,
-                    "channel": cmd.channel,
-                    "recipient_role": cmd.recipient_role,
-                    "recipient": cmd.recipient,
-                    "request": cmd.model_dump(mode="json"),
-                    "urgent": is_urgent(cmd.severity),
-                    "attempts": 0,
-                    "idempotency_key": self.idempotency_key(cmd),
-                    "trace_context": carrier,
-                    "created_at": now,
-                    "updated_at": now,
-                    **values,
-                },
-            )
-            await record_outputs(session, processed, key, outputs, now)
-        if values["status"] == "pending":
+        """Once per request, in the transaction it shares with the requests beside it."""
+        outputs = await self.commits.once(
+            str(cmd.notification_id), lambda session: self._accept(session, cmd)
+        )
+        if not outputs:
             self.on_accepted()
+        return outputs
+
+    async def _accept(self, session: AsyncSession, cmd: SendNotification) -> list[Outgoing]:
+        now = self.clock()
+        outputs: list[Outgoing] = []
+        values: dict[str, Any] = {"status": "pending", "next_attempt_at": now}
+        try:
+            self._check(cmd)
+        except (Refused, DisclosureRefused, HoldRefused) as exc:
+            values = {"status": "refused", "last_error": str(exc), "next_attempt_at": None}
+            outputs = [results.failed(cmd, str(exc), 0, now)]
+        else:
+            if is_held(cmd):
+                values, outputs = await self._hold(session, cmd, now)
+        if outputs:
+            # The handler publishes a refusal (or a withdrawal) from the stored outputs.
+            values.update(result=results.as_json(outputs[0]), result_published_at=now)
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)  # the sender continues this trace
+        await insert_notification(
+            session,
+            {
+                "notification_id": cmd.notification_id,
+                "message_id": cmd.message_id,
+                "escalation_id": cmd.escalation_id,
+                "kind": cmd.kind,
+                "channel": cmd.channel,
+                "recipient_role": cmd.recipient_role,
+                "recipient": cmd.recipient,
+                "request": cmd.model_dump(mode="json"),
+                "urgent": is_urgent(cmd.severity),
+                "attempts": 0,
+                "idempotency_key": self.idempotency_key(cmd),
+                "trace_context": carrier,
+                "created_at": now,
+                "updated_at": now,
+                **values,
+            },
+        )
         return outputs
 
     async def _hold(

@@ -14,14 +14,17 @@ from shared.app import ServiceApp, build_service_app, utc_now
 from shared.background import run_in_background
 from shared.broker import publish_all
 from shared.db import Database
+from shared.group_commit import group_commit
 from shared.http import problem
 from shared.outbox import Outgoing
 
+from .adapters import processed
+from .cache import MirrorCache, cached_mirror
 from .expiry import ConfirmationExpiry
 from .handlers import register
 from .http_crm import http_directory
 from .mirror import apply_batch, demo_batch, refresh_keys
-from .service import CrmSyncService, VerifierService, mirror_directory
+from .service import CrmSyncService, VerifierService
 from .settings import VerifierSettings
 
 log = logging.getLogger(__name__)
@@ -32,13 +35,14 @@ def build_app(settings: VerifierSettings | None = None) -> ServiceApp:
     directory = (
         http_directory(settings.crm_url, settings.crm_timeout_seconds)
         if settings.crm_url
-        else mirror_directory
+        else cached_mirror(MirrorCache())
     )
     services: dict[str, VerifierService] = {}
     expiry: dict[str, ConfirmationExpiry] = {}
 
     def wire(broker: NatsBroker, db: Database) -> None:
-        services["verifier"] = VerifierService(db, settings, utc_now, directory)
+        commits = group_commit(db, processed, "verifier", utc_now, settings)
+        services["verifier"] = VerifierService(db, settings, utc_now, directory, commits)
         register(broker, services["verifier"], CrmSyncService(db, utc_now), settings)
 
         async def publish(outputs: list[Outgoing]) -> None:

@@ -27,6 +27,7 @@ from shared.contracts import (
 )
 from shared.db import Database
 from shared.errors import RetryableError
+from shared.group_commit import GroupCommit
 from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
 from shared.subjects import CRM_CHANNEL_CONFIRMED, CRM_CONFIRMATION_DENIED, MESSAGE_VERIFIED
 
@@ -62,11 +63,13 @@ class VerifierService:
         settings: VerifierSettings,
         clock: Callable[[], datetime],
         directory: DirectoryFactory = mirror_directory,
+        commits: GroupCommit | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock
         self.directory = directory
+        self.commits = commits or GroupCommit(db, processed, "verifier", clock)
         secret = settings.confirmation_secret
         self.secret = secret.get_secret_value().encode() if secret else None
 
@@ -86,32 +89,30 @@ class VerifierService:
         )
 
     async def verify(self, message: MessageNormalized) -> list[Outgoing]:
-        key = str(message.message_id)
-        async with self.db.transaction() as session:
-            await lock_key(session, f"verifier:{key}")
-            stored = await outputs_of(session, processed, key)
-            if stored is not None:
-                return stored
-            identity = await self.decide(session, message)
-            now = self.clock()
-            store = SqlConfirmationStore(session)
-            confirmed: list[Outgoing] = []
-            if identity.status == "probable":
-                identity = await self._start_confirmation(store, message, identity, now)
-            elif identity.status == "verified" and identity.customer is not None:
-                confirmed = await self._confirm_by_reply(store, message, identity.customer.id, now)
-            await record_decision(session, message.message_id, identity, now)
-            event = IdentityVerified(
-                event_id=derived_id("verified", message.message_id),
-                message_id=message.message_id,
-                correlation_id=message.correlation_id,
-                occurred_at=now,
-                message=message,
-                identity=identity,
-            )
-            outputs = [Outgoing.of(MESSAGE_VERIFIED, event), *confirmed]
-            await record_outputs(session, processed, key, outputs, now)
-        return outputs
+        """Once per message, in the transaction it shares with the messages beside it."""
+        return await self.commits.once(
+            str(message.message_id), lambda session: self._verify(session, message)
+        )
+
+    async def _verify(self, session: AsyncSession, message: MessageNormalized) -> list[Outgoing]:
+        identity = await self.decide(session, message)
+        now = self.clock()
+        store = SqlConfirmationStore(session)
+        confirmed: list[Outgoing] = []
+        if identity.status == "probable":
+            identity = await self._start_confirmation(store, message, identity, now)
+        elif identity.status == "verified" and identity.customer is not None:
+            confirmed = await self._confirm_by_reply(store, message, identity.customer.id, now)
+        await record_decision(session, message.message_id, identity, now)
+        event = IdentityVerified(
+            event_id=derived_id("verified", message.message_id),
+            message_id=message.message_id,
+            correlation_id=message.correlation_id,
+            occurred_at=now,
+            message=message,
+            identity=identity,
+        )
+        return [Outgoing.of(MESSAGE_VERIFIED, event), *confirmed]
 
     # --- the confirmation loop -------------------------------------------------------
 

@@ -1,0 +1,228 @@
+"""Group commit on real PostgreSQL and NATS: batches, a bad input in a batch, a failed commit.
+
+Messages handled together share one transaction (shared.group_commit); these tests prove
+it keeps the guarantees of a transaction per message: a bad input fails alone with its
+reason, a failed commit is redelivered and yields each outcome once, and a batch seen
+again (redelivery, duplicates within one batch) doubles nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+from nats.aio.client import Client as NATS
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake import adapters as intake_tables
+from services.intake.service import IntakeService, normalized_event
+from shared.contracts import InboundMessage, MessageNormalized
+from shared.db import Database, create_engine
+from shared.errors import PermanentError, RetryableError
+from shared.group_commit import GroupCommit
+from shared.outbox import Outgoing
+from tests.conftest import Servers
+from tests.integration.conftest import count, drained
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(servers: Servers, clean: None) -> AsyncIterator[Database]:
+    database = Database(create_engine(servers.database_url))
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+def chat(text: str, external_id: str) -> dict[str, object]:
+    return {
+        "channel": "chat",
+        "external_id": external_id,
+        "sender": {"handle": "@lebedev_smm"},
+        "text": text,
+    }
+
+
+class Commits:
+    """Counts the transactions an engine commits."""
+
+    def __init__(self, db: Database) -> None:
+        self.count = 0
+        event.listen(db.engine.sync_engine, "commit", self._committed)
+
+    def _committed(self, conn: object) -> None:
+        self.count += 1
+
+
+async def test_one_bad_input_in_a_batch_fails_alone_and_the_rest_commit_together(
+    db: Database, servers: Servers
+) -> None:
+    commits = Commits(db)
+    group = GroupCommit(db, intake_tables.processed, "test", lambda: NOW)
+    inbound = [
+        InboundMessage.model_validate(chat(f"Сообщение {i}", f"batch-{i}")) for i in range(10)
+    ]
+
+    def work(message: InboundMessage):  # type: ignore[no-untyped-def]
+        async def store(session: AsyncSession) -> list[Outgoing]:
+            if message.external_id == "batch-3":
+                raise PermanentError("no sender for batch-3")
+            event_ = normalized_event(message, NOW)
+            await intake_tables.SqlMessageStore(session).add(event_)
+            return [Outgoing.of("message.normalized", event_)]
+
+        return store
+
+    results = await asyncio.gather(
+        *(group.once(m.external_id or "", work(m)) for m in inbound), return_exceptions=True
+    )
+
+    failed = [r for r in results if isinstance(r, BaseException)]
+    assert len(failed) == 1 and isinstance(failed[0], PermanentError)
+    assert str(failed[0]) == "no sender for batch-3"  # its own reason, for its dead letter
+    assert all(isinstance(r, list) and len(r) == 1 for r in results if r is not failed[0])
+    # One transaction for the nine (after the batch and the bad input alone rolled back),
+    # not a transaction per message.
+    assert commits.count == 1
+    assert await count(servers, "SELECT count(*) FROM intake.messages") == 9
+    assert await count(servers, "SELECT count(*) FROM intake.processed_messages") == 9
+
+
+async def test_a_failed_commit_runs_each_input_alone_and_each_outcome_happens_once(
+    db: Database, servers: Servers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failing = FlakyCommits(fail_first=1)
+    failing.install(monkeypatch)
+    group = GroupCommit(db, intake_tables.processed, "test", lambda: NOW)
+    events = [
+        normalized_event(InboundMessage.model_validate(chat("Привіт", f"c-{i}")), NOW)
+        for i in range(5)
+    ]
+
+    def work(event_: MessageNormalized):  # type: ignore[no-untyped-def]
+        async def store(session: AsyncSession) -> list[Outgoing]:
+            await intake_tables.SqlMessageStore(session).add(event_)
+            return [Outgoing.of("message.normalized", event_)]
+
+        return store
+
+    results = await asyncio.gather(*(group.once(str(e.message_id), work(e)) for e in events))
+
+    assert failing.failed == 1  # the shared commit failed, then each input committed alone
+    assert [r[0].event_id for r in results] == [str(e.event_id) for e in events]
+    assert await count(servers, "SELECT count(*) FROM intake.messages") == 5
+    # Asked again (a redelivery), every input gets its stored outputs and nothing runs.
+    again = await asyncio.gather(*(group.once(str(e.message_id), work(e)) for e in events))
+    assert again == results
+    assert await count(servers, "SELECT count(*) FROM intake.processed_messages") == 5
+
+
+async def test_a_batch_whose_commit_fails_is_redelivered_and_yields_each_outcome_once(
+    running, bus, servers: Servers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every commit that carries a message for the first or second time fails (the batch
+    and then each message alone): every handler fails, JetStream redelivers, and the
+    redelivered batch commits. Each message is normalized and published exactly once."""
+    failing = FlakyCommits(fail_until_runs=3)
+    failing.install(monkeypatch)
+    nc, recorder = bus
+    js = nc.jetstream()
+    for i in range(12):
+        await js.publish("inbound.chat", json.dumps(chat(f"Повідомлення {i}", f"r-{i}")).encode())
+    await running.start("intake")
+
+    normalized = await recorder.wait_for("message.normalized", 12, timeout=30)
+    await drained(nc)
+    assert failing.failed >= 2  # the shared commit and the inputs alone, at the first delivery
+    assert min(failing.seen.values()) >= 3  # each message ran three times: twice rolled back
+    assert len({n["event_id"] for n in normalized}) == 12
+    assert len(normalized) == 12  # nothing published twice: publishing follows the commit
+    assert await count(servers, "SELECT count(*) FROM intake.messages") == 12
+    assert await count(servers, "SELECT count(*) FROM intake.processed_messages") == 12
+    assert recorder.of("dlq.") == []
+    assert (await stream_count(nc, "CARELINE_MESSAGES")) == 12
+
+
+async def test_a_batch_seen_again_doubles_nothing(running, bus, servers: Servers) -> None:
+    """Duplicates inside one batch and the whole batch again (as after a lost ack)."""
+    nc, recorder = bus
+    js = nc.jetstream()
+    await running.start("intake")
+    payloads = [json.dumps(chat(f"Дубль {i}", f"d-{i}")).encode() for i in range(8)]
+    # No Nats-Msg-Id: JetStream keeps every copy, so intake's own idempotency is what counts.
+    await asyncio.gather(*(js.publish("inbound.chat", p) for p in payloads + payloads))
+    await recorder.wait_for("message.normalized", 8, timeout=30)
+    await drained(nc)
+    await asyncio.gather(*(js.publish("inbound.chat", p) for p in payloads))
+    await drained(nc)
+
+    assert await count(servers, "SELECT count(*) FROM intake.messages") == 8
+    assert await count(servers, "SELECT count(*) FROM intake.processed_messages") == 8
+    # Re-published copies carry the same event ids, which JetStream drops.
+    assert len({n["event_id"] for n in recorder.of("message.normalized")}) == 8
+    assert (await stream_count(nc, "CARELINE_MESSAGES")) == 8
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+# The inputs run in the transaction at hand (the committer task's own context).
+_in_transaction: ContextVar[list[str]] = ContextVar("in_transaction")
+
+
+@dataclass
+class FlakyCommits:
+    """Database.transaction whose commit fails: the first `fail_first` commits, or every
+    commit carrying an intake input that ran fewer than `fail_until_runs` times."""
+
+    fail_first: int = 0
+    fail_until_runs: int = 0
+    failed: int = 0
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        original_transaction = Database.transaction
+        original_store = IntakeService._store
+        flaky = self
+
+        @asynccontextmanager
+        async def transaction(db: Database) -> AsyncIterator[AsyncSession]:
+            keys: list[str] = []
+            token = _in_transaction.set(keys)
+            try:
+                async with original_transaction(db) as session:
+                    yield session
+                    if flaky._fails(keys):
+                        flaky.failed += 1
+                        raise RetryableError("commit failed (test)")  # rolls it all back
+            finally:
+                _in_transaction.reset(token)
+
+        async def store(
+            service: IntakeService, session: AsyncSession, event_: MessageNormalized
+        ) -> list[Outgoing]:
+            key = str(event_.message_id)
+            flaky.seen[key] = flaky.seen.get(key, 0) + 1
+            _in_transaction.get([]).append(key)
+            return await original_store(service, session, event_)
+
+        monkeypatch.setattr(Database, "transaction", transaction)
+        monkeypatch.setattr(IntakeService, "_store", store)
+
+    def _fails(self, keys: list[str]) -> bool:
+        if self.failed < self.fail_first:
+            return True
+        return any(self.seen[k] < self.fail_until_runs for k in keys)
+
+
+async def stream_count(nc: NATS, stream: str) -> int:
+    return int((await nc.jetstream().stream_info(stream)).state.messages)
