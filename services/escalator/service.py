@@ -93,9 +93,11 @@ class EscalatorService:
                 outputs += await self._lift_hold(store, held, verified, now)
         marks: list[Mark] = []
         touched: list[dict[str, Any]] = []
+        # A rule's own signals say why it fired; the fact pack shows everything the client
+        # said (the insult beside the blackmail, the money beside the lawsuit).
+        facts = fact_pack(verified, tuple(signals), current, history)
         for decision in evaluate(self.policy, signals, identity, situation):
             rule = decision.rule
-            facts = fact_pack(verified, decision.signals, current, history)
             placed, event = await self._place(store, decision, verified, facts, now)
             outputs.append(Outgoing.of(SUBJECTS[event.change], event))
             outputs += await self._tell_staff(store, decision, event, placed, verified, facts, now)

@@ -369,7 +369,8 @@ async def test_the_fact_pack_is_stored_on_the_escalation_and_rendered_in_the_leg
     ]
     assert pack["crm"]["account_manager"]["name"] == "Тарас Коваленко"
     assert pack["identity"]["evidence"][0]["kind"] == "verified_channel"
-    assert {e["signal"] for e in pack["evidence"]} == {"legal_threat"}
+    # Everything the client said, not only what made the rule fire.
+    assert {e["signal"] for e in pack["evidence"]} == {"legal_threat", "compensation_demand"}
     assert all(e["text"] for e in pack["evidence"])
     (legal,) = await told_by_now(bus, LEGAL)
     assert legal["data"]["fact_pack"] == pack
