@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 SCHEMA_VERSION = 1
 
@@ -266,7 +274,56 @@ class Party(Contract):
     name: str
 
 
-class ContractTerms(Contract):
+ServicePeriod = Literal["month", "quarter", "year", "contract"]
+MAX_INCLUDED_SERVICES = 20
+MAX_TERMS_NOTES = 1000
+
+
+class IncludedService(Contract):
+    """A service a contract grants, as data: what, how much of it per period, free or not."""
+
+    service: str = Field(
+        min_length=1,
+        max_length=120,
+        description="The service as the contract names it.",
+        examples=["консультація", "onboarding"],
+    )
+    quantity: int | None = Field(
+        None, ge=1, description="How many per period; null: unlimited.", examples=[2]
+    )
+    period: ServicePeriod = Field(
+        "contract",
+        description="What the quantity counts per: a month, a quarter, a year, or the whole "
+        "contract term.",
+        examples=["quarter"],
+    )
+    free: bool = Field(
+        False,
+        description="True: at no charge beyond the plan; false: available under the contract "
+        "but charged by the price list.",
+    )
+
+
+class ServiceTerms(Contract):
+    """What a contract grants: its plan, when it is in force, the services it includes."""
+
+    plan: str | None = Field(None, max_length=120, examples=["Стандарт", "Enterprise"])
+    valid_from: date | None = Field(None, description="First day in force.")
+    valid_until: date | None = Field(None, description="Last day in force (inclusive).")
+    included: list[IncludedService] = Field(
+        default_factory=list,
+        max_length=MAX_INCLUDED_SERVICES,
+        description="The services the contract includes: what is free and how much of it, "
+        "and what is available but charged.",
+    )
+    notes: str | None = Field(
+        None,
+        max_length=MAX_TERMS_NOTES,
+        description="The terms in words: what the plan says beyond the list.",
+    )
+
+
+class ContractTerms(ServiceTerms):
     """A contract of the customer as the CRM has it: what staff weigh a demand against."""
 
     number: str = Field(examples=["118/2019"])
@@ -279,8 +336,9 @@ class CustomerRef(Party):
     tier: str = "standard"
     contracts: list[ContractTerms] = Field(
         default_factory=list,
-        description="The customer's contracts from the CRM (number, status, amount): the "
-        "terms staff see in an escalation's fact pack. For staff only, never for a client.",
+        description="The customer's active contracts from the CRM (number, amount, plan, "
+        "validity, included services, notes; at most three, the latest filed): the terms "
+        "staff see in an escalation's fact pack. For staff only, never for a client.",
     )
     timezone: str | None = Field(
         None,
@@ -367,12 +425,35 @@ class CrmAccountManager(Contract):
     deputy_id: str | None = Field(None, description="Account manager who stands in.")
 
 
-class CrmDocument(Contract):
+class CrmDocument(ServiceTerms):
+    """A contract, invoice, account or order number; a contract may carry its terms."""
+
     kind: DocumentKind = Field(examples=["invoice"])
     number: str = Field(description="As the CRM writes it.", examples=["4512", "Д-2021/17"])
     status: str = Field("active", examples=["active", "paid", "closed"])
     amount: str | None = Field(None, description="Decimal amount, as text.", examples=["1250.00"])
     currency: str | None = Field(None, examples=["RUB"])
+
+    @field_validator("valid_until")
+    @classmethod
+    def _ends_after_it_starts(cls, until: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("valid_from")
+        if until and start and until < start:
+            raise ValueError(f"{until} is before valid_from {start}")
+        return until
+
+    # The terms are declared (and so validated) before `kind`: checked here, the error
+    # names the field a CRM export got wrong.
+    @field_validator("kind")
+    @classmethod
+    def _terms_only_on_contracts(cls, kind: str, info: ValidationInfo) -> str:
+        given = [name for name in TERMS_FIELDS if info.data.get(name)]
+        if kind != "contract" and given:
+            raise ValueError(f"{', '.join(given)}: only a contract has terms, not an {kind}")
+        return kind
+
+
+TERMS_FIELDS = tuple(ServiceTerms.model_fields)
 
 
 class CrmCustomer(Contract):

@@ -5,18 +5,20 @@ in every staff notification (legal reads it to assess the risk). It holds the cl
 recent messages (excerpts, ids, times, channels), the subject's previous escalations with
 their outcomes, the evidence spans of the signals, the identity and its evidence, the
 marks the policy recorded (warnings, flags), and the CRM facts that came with the identity
-(tier, account manager, contracts).
+(tier, account manager, the contracts with their terms, and the contract services the
+message names).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from shared.contracts import IdentityVerified, Signal
+from shared.contracts import ContractTerms, IdentityVerified, Signal
 
 from .history import History, Hold, Mark, SeenMessage
+from .terms import named_services
 
 EXCERPT_CHARS = 280
 RECENT_MESSAGES = 5
@@ -49,6 +51,7 @@ def fact_pack(
 ) -> dict[str, Any]:
     identity = verified.identity
     customer, manager = identity.customer, identity.account_manager
+    contracts = customer.contracts if customer else []
     recent = [current, *history.messages][:RECENT_MESSAGES]
     return {
         "recent_messages": [
@@ -99,11 +102,22 @@ def fact_pack(
             "account_manager": (
                 {"name": manager.name, "email": manager.email} if manager else None
             ),
-            "contracts": [c.model_dump(mode="json") for c in customer.contracts]
-            if customer
-            else [],
+            "contracts": [_contract(c, verified.message.received_at.date()) for c in contracts],
+            "named_services": named_services(
+                f"{verified.message.subject or ''}\n{verified.message.text}", contracts
+            ),
         },
     }
+
+
+def _contract(terms: ContractTerms, on: date) -> dict[str, Any]:
+    """A contract as staff read it: what the CRM gave, and whether in force on the day."""
+    view = terms.model_dump(mode="json", exclude_none=True)
+    if not view["included"]:
+        del view["included"]
+    if terms.valid_from or terms.valid_until:
+        view["in_force"] = (terms.valid_from or on) <= on <= (terms.valid_until or on)
+    return view
 
 
 def hold_record(

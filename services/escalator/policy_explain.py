@@ -124,7 +124,12 @@ def _identity(identity: Identity) -> list[str]:
         c = identity.customer
         lines.append(f"  customer {c.id} ({c.name}), tier {c.tier}")
         for contract in c.contracts:
-            lines.append(f"  contract {contract.number} ({contract.status})")
+            plan = f", plan {contract.plan}" if contract.plan else ""
+            free = [i.service for i in contract.included if i.free]
+            lines.append(
+                f"  contract {contract.number} ({contract.status}{plan})"
+                + (f"; free: {', '.join(free)}" if free else "")
+            )
     if identity.account_manager:
         lines.append(f"  account manager {identity.account_manager.id}")
     for evidence in identity.evidence:

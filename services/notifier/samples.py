@@ -37,7 +37,42 @@ _MANAGER_FACTS: dict[str, Any] = {
             "tier": "gold",
             "account_manager": {"name": "Ольга Петрова", "email": "o.petrova@careline.example"},
             "contracts": [
-                {"number": "118/2019", "status": "active", "amount": None, "currency": None}
+                {
+                    "number": "118/2019",
+                    "status": "active",
+                    "amount": "480000.00",
+                    "currency": "RUB",
+                    "plan": "Бизнес",
+                    "valid_from": "2019-04-01",
+                    "valid_until": "2027-03-31",
+                    "in_force": True,
+                    "included": [
+                        {
+                            "service": "консультация",
+                            "quantity": 4,
+                            "period": "quarter",
+                            "free": True,
+                        },
+                        {"service": "внедрение", "quantity": 1, "period": "contract", "free": True},
+                        {
+                            "service": "доработка интеграций",
+                            "quantity": None,
+                            "period": "contract",
+                            "free": False,
+                        },
+                    ],
+                    "notes": "Доработки — по прайсу со скидкой 10 %.",
+                }
+            ],
+            "named_services": [
+                {
+                    "contract": "118/2019",
+                    "service": "консультация",
+                    "quantity": 4,
+                    "period": "quarter",
+                    "free": True,
+                    "words": ["консультации"],
+                }
             ],
         },
         "recent_messages": [

@@ -14,12 +14,14 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     MetaData,
     Numeric,
     String,
     Table,
+    Text,
     cast,
     func,
     select,
@@ -29,11 +31,12 @@ from sqlalchemy import Float as SqlFloat
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import ChannelRef, ContractTerms, CustomerRef, Identity, StaffRef
+from shared.contracts import TERMS_FIELDS, ChannelRef, CustomerRef, Identity, StaffRef
 from shared.outbox import processed_table
 
 from .domain import ChannelMatch, CompanyOnFile, CustomerFacts, DocumentMatch, PersonOnFile
 from .ports import ChannelHit
+from .terms import ACTIVE, MAX_CARRIED_CONTRACTS, carried_contracts
 
 TZ = DateTime(timezone=True)
 metadata = MetaData(schema="crm")
@@ -103,6 +106,12 @@ documents = Table(
     Column("status", String, nullable=False),
     Column("amount", Numeric(18, 2)),
     Column("currency", String),
+    # A contract's terms (migration 0009); other kinds leave them empty.
+    Column("plan", String),
+    Column("valid_from", Date),
+    Column("valid_until", Date),
+    Column("included", JSONB, nullable=False, server_default="[]"),
+    Column("notes", Text),
     Column("updated_at", TZ),
 )
 identity_decisions = Table(
@@ -291,20 +300,41 @@ def _contact_zones() -> Any:
 
 
 def _contracts() -> Any:
-    # The customer's contracts ride along too: staff see their terms in the fact pack.
+    # The customer's latest active contracts ride along too, with their terms: staff weigh
+    # a demand against them in the fact pack. The LIMIT bounds the row; the rest of the
+    # bounding is carried_contracts', shared with the other directories.
+    latest = (
+        select(
+            documents.c.id,
+            documents.c.number,
+            documents.c.status,
+            documents.c.amount,
+            documents.c.currency,
+            *(documents.c[name] for name in TERMS_FIELDS),
+        )
+        .where(
+            documents.c.customer_id == customers.c.id,
+            documents.c.kind == "contract",
+            documents.c.status == ACTIVE,
+        )
+        .order_by(documents.c.id.desc())
+        .limit(MAX_CARRIED_CONTRACTS)
+        .correlate(customers)
+        .subquery("latest_contracts")
+    )
     terms = func.jsonb_build_object(
         "number",
-        documents.c.number,
+        latest.c.number,
         "status",
-        documents.c.status,
+        latest.c.status,
         "amount",
-        cast(documents.c.amount, String),
+        cast(latest.c.amount, String),
         "currency",
-        documents.c.currency,
+        latest.c.currency,
+        *(part for name in TERMS_FIELDS for part in (name, latest.c[name])),
     )
     return (
-        select(func.jsonb_agg(aggregate_order_by(terms, documents.c.id)))
-        .where(documents.c.customer_id == customers.c.id, documents.c.kind == "contract")
+        select(func.jsonb_agg(aggregate_order_by(terms, latest.c.id)))
         .scalar_subquery()
         .label("contracts")
     )
@@ -320,7 +350,7 @@ def _facts(row: Any, channels: list[ChannelRef]) -> CustomerFacts:
             name=row["name"],
             tier=row["tier"],
             timezone=row["timezone"],
-            contracts=[ContractTerms.model_validate(c) for c in row["contracts"] or []],
+            contracts=carried_contracts(row["contracts"] or []),
         ),
         account_manager=manager,
         authorized_channels=tuple(channels),

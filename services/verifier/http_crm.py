@@ -14,11 +14,12 @@ from urllib.parse import quote
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import ChannelRef, ContractTerms, CustomerRef, StaffRef
+from shared.contracts import ChannelRef, CustomerRef, StaffRef
 from shared.errors import PermanentError, RetryableError
 
 from .domain import ChannelMatch, CompanyOnFile, CustomerFacts, DocumentMatch, PersonOnFile
 from .ports import ChannelHit, CrmDirectory
+from .terms import carried_contracts
 
 
 class HttpCrmDirectory:
@@ -91,7 +92,7 @@ class HttpCrmDirectory:
                     name=c["name"],
                     tier=c.get("tier", "standard"),
                     timezone=c.get("timezone"),
-                    contracts=[ContractTerms.model_validate(t) for t in c.get("contracts", [])],
+                    contracts=carried_contracts(c.get("contracts") or []),
                 ),
                 account_manager=StaffRef(**manager) if manager else None,
                 authorized_channels=tuple(

@@ -36,7 +36,7 @@ RECORDS: dict[str, type[BaseModel]] = {
     "contact": CrmContact,
     "document": DocumentRow,
 }
-LIST_COLUMNS = ("domains", "channels")
+LIST_COLUMNS = ("domains", "channels", "included")
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,32 @@ def _channel(cell: str) -> dict[str, Any]:
     return {"kind": "?", "address": cell}
 
 
+def _included(cell: str) -> dict[str, Any]:
+    # "service:quantity:period:free|paid"; trailing parts may be left out, an empty or
+    # "unlimited" quantity is no limit. The service itself has no colon (use JSON Lines).
+    parts = [p.strip() for p in cell.split(":")]
+    if len(parts) > 4:
+        raise ValueError(f"{cell!r}: use service:quantity:period:free|paid")
+    item: dict[str, Any] = {"service": parts[0]}
+    quantity, period, charge = [*parts[1:], "", "", ""][:3]
+    if quantity and quantity.lower() != "unlimited":
+        item["quantity"] = quantity
+    if period:
+        item["period"] = period
+    if charge:
+        item["free"] = {"free": True, "paid": False}.get(charge.lower(), charge)
+    return item
+
+
+def _csv_list(column: str, cell: str) -> list[Any]:
+    items = [x.strip() for x in cell.split(";") if x.strip()]
+    if column == "channels":
+        return [_channel(x) for x in items]
+    if column == "included":
+        return [_included(x) for x in items]
+    return items
+
+
 def parse_csv(text: str) -> Parsed:
     parsed = Parsed()
     reader = csv.DictReader(io.StringIO(text))
@@ -109,10 +135,14 @@ def parse_csv(text: str) -> Parsed:
         if None in row:
             parsed.errors.append(RowError(line, "more cells than header columns"))
             continue
-        for column in LIST_COLUMNS:
-            if column in raw:
-                items = [x.strip() for x in raw[column].split(";") if x.strip()]
-                raw[column] = [_channel(x) for x in items] if column == "channels" else items
+        try:
+            for column in LIST_COLUMNS:
+                if column in raw:
+                    raw[column] = _csv_list(column, raw[column])
+        except ValueError as exc:
+            what = raw.get("id") or raw.get("number") or ""
+            parsed.errors.append(RowError(line, f"{raw.get('record')} {what}: {column}: {exc}"))
+            continue
         _validate(line, raw, parsed)
     return parsed
 

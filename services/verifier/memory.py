@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
-from shared.contracts import ChannelRef, ContractTerms, CustomerRef, StaffRef
+from shared.contracts import ChannelRef, CustomerRef, StaffRef
 
 from .domain import ChannelMatch, CompanyOnFile, CustomerFacts, DocumentMatch, PersonOnFile
 from .matching import channel_key, document_key, name_keys
 from .mirror import CrmBatch
 from .ports import ChannelHit
+from .terms import carried_contracts, terms_of
 
 
 class InMemoryCrm:
@@ -51,18 +53,11 @@ class InMemoryCrm:
                         ChannelRef(kind=ch.kind, address=address, verified=True)
                     )
         documents = [(c.id, d) for c in active.values() for d in c.documents or []]
-        contracts: dict[str, list[ContractTerms]] = defaultdict(list)
+        contracts: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for cid, doc in [*documents, *batch.documents]:
             if cid in active:
                 if doc.kind == "contract":
-                    contracts[cid].append(
-                        ContractTerms(
-                            number=doc.number,
-                            status=doc.status,
-                            amount=doc.amount,
-                            currency=doc.currency,
-                        )
-                    )
+                    contracts[cid].append(terms_of(doc))
                 self._documents[(doc.kind, document_key(doc.number))].append(
                     DocumentMatch(cid, doc.kind, doc.number)
                 )
@@ -77,7 +72,7 @@ class InMemoryCrm:
                     name=c.name,
                     tier=c.tier,
                     timezone=c.timezone,
-                    contracts=contracts[cid],
+                    contracts=carried_contracts(contracts[cid]),
                 ),
                 account_manager=StaffRef(id=m.id, name=m.name, email=m.email) if m else None,
                 authorized_channels=tuple(authorized[cid]),

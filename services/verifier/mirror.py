@@ -19,7 +19,13 @@ from sqlalchemy import and_, delete, not_, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import CrmAccountManager, CrmContact, CrmCustomer, CrmDocument
+from shared.contracts import (
+    TERMS_FIELDS,
+    CrmAccountManager,
+    CrmContact,
+    CrmCustomer,
+    CrmDocument,
+)
 
 from .adapters import (
     account_managers,
@@ -149,6 +155,7 @@ async def _insert_documents(
             "status": d.status,
             "amount": _decimal(d.amount),
             "currency": d.currency,
+            **d.model_dump(include=set(TERMS_FIELDS)),
             "updated_at": at,
         }
         for cid, d in docs
@@ -159,7 +166,7 @@ async def _insert_documents(
             constraint="uq_document",
             set_={
                 k: stmt.excluded[k]
-                for k in ("number", "status", "amount", "currency", "updated_at")
+                for k in ("number", "status", "amount", "currency", *TERMS_FIELDS, "updated_at")
             },
         ),
         list(rows.values()),

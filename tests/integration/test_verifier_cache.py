@@ -12,10 +12,16 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.verifier.cache import MirrorCache, cached_mirror
-from services.verifier.mirror import apply_batch, demo_batch, remove_contact
+from services.verifier.mirror import CrmBatch, apply_batch, demo_batch, remove_contact
 from services.verifier.service import VerifierService
 from services.verifier.settings import VerifierSettings
-from shared.contracts import AuthResults, MessageNormalized, SenderIdentifiers
+from shared.contracts import (
+    AuthResults,
+    CrmDocument,
+    IncludedService,
+    MessageNormalized,
+    SenderIdentifiers,
+)
 from shared.db import Database, create_engine
 from tests.conftest import Servers
 
@@ -97,6 +103,35 @@ async def test_a_crm_change_is_seen_by_the_very_next_message(
         after = await service.decide(session, message("buh@stroymontazh.ru", "Марина"))
     assert after.status != "verified"
     assert after.contact is None or after.contact.id != "ct-kovaleva"
+
+
+async def test_a_change_of_contract_terms_is_seen_by_the_very_next_message(
+    db: Database, service: VerifierService
+) -> None:
+    statements = Statements(db)
+    for _ in range(2):
+        statements.seen.clear()
+        async with db.transaction() as session:
+            first = await service.decide(session, message("buh@stroymontazh.ru", "Марина"))
+    assert len(statements.seen) == 1  # the terms too were answered from the cache
+    assert first.customer is not None
+    assert [c.plan for c in first.customer.contracts] == ["Бизнес"]
+
+    # The CRM renegotiates the contract: what `careline crm import` of a document row does.
+    renewed = CrmDocument(
+        kind="contract",
+        number="118/2019",
+        plan="Премиум",
+        included=[IncludedService(service="консультация", period="month", free=True)],
+    )
+    async with db.transaction() as session:
+        await apply_batch(session, CrmBatch(documents=[("cust-stroymontazh", renewed)]), NOW)
+
+    async with db.transaction() as session:
+        after = await service.decide(session, message("buh@stroymontazh.ru", "Марина"))
+    assert after.customer is not None
+    (contract,) = after.customer.contracts
+    assert (contract.plan, contract.included) == ("Премиум", renewed.included)
 
 
 async def test_own_writes_are_seen_and_a_rollback_leaves_nothing_cached(

@@ -339,7 +339,7 @@ def crm_http_app(crm: InMemoryCrm, fail: list[int]) -> Starlette:
     async def customers(request: Request) -> Response:
         facts = await crm.customer_facts((await body(request))["ids"])
         return JSONResponse({"customers": [
-            {**f.customer.model_dump(), "account_manager": f.account_manager.model_dump()
+            {**f.customer.model_dump(mode="json"), "account_manager": f.account_manager.model_dump()
              if f.account_manager else None,
              "authorized_channels": [c.model_dump() for c in f.authorized_channels]}
             for f in facts.values()]})  # fmt: skip
@@ -373,9 +373,16 @@ async def test_http_crm_adapter_decides_as_the_mirror_does(servers: Servers, db:
             by_mirror = await mirror.decide(session, message)
         assert by_http.status == "probable"
         assert by_http == by_mirror
-        # The CRM's contracts come with the identity (staff see their terms in escalations).
+        # The CRM's contracts come with the identity, terms and all (staff see them in
+        # escalations), the same whichever directory answered.
         assert by_mirror.customer is not None
-        assert by_mirror.customer.contracts == [ContractTerms(number="118/2019", status="active")]
+        (contract,) = by_mirror.customer.contracts
+        (on_file,) = [
+            d for c in demo_batch().customers if c.id == "cust-stroymontazh"
+            for d in c.documents or [] if d.kind == "contract"
+        ]  # fmt: skip
+        assert contract == ContractTerms.model_validate(on_file.model_dump(exclude={"kind"}))
+        assert (contract.plan, len(contract.included)) == ("Бизнес", 4)
 
         fail.append(1)  # the CRM is down: the message is retried later, never decided blind
         with pytest.raises(RetryableError):

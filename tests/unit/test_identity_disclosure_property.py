@@ -3,9 +3,10 @@
 For any message whose identity is not verified, the whole decision chain — the verifier's
 identity, the escalator's policy and notifications, the notifier's rendering — sends
 nothing to the sender's own unverified channel that names amounts, contract or invoice
-numbers, the customer, its contacts, its manager or its registered addresses, unless the
-sender wrote them itself — or unless it is an answer held for the confirmation of that very
-address, which the notifier releases only when that confirmation verifies exactly it.
+numbers, a contract's plan or terms, the customer, its contacts, its manager or its
+registered addresses, unless the sender wrote them itself — or unless it is an answer held
+for the confirmation of that very address, which the notifier releases only when that
+confirmation verifies exactly it.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def _account_data() -> set[str]:
             data.add(c.name)
             for d in c.documents or []:
                 data.add(d.number)
+                # a contract's terms: its plan and its notes
+                data |= {t for t in (d.plan, d.notes) if t}
                 if d.amount:
                     whole = d.amount.split(".")[0]
                     data |= {d.amount, whole, f"{int(whole):,}".replace(",", " ")}

@@ -18,9 +18,11 @@ pytestmark = pytest.mark.unit
 def crm_file(path: Path) -> Path:
     """The demo CRM written in the import format (docs/crm.md)."""
     batch = demo_batch()
-    lines = [{"record": "account_manager", **m.model_dump()} for m in batch.account_managers]
-    lines += [{"record": "customer", **c.model_dump()} for c in batch.customers]
-    lines += [{"record": "contact", **c.model_dump()} for c in batch.contacts]
+    lines = [
+        {"record": "account_manager", **m.model_dump(mode="json")} for m in batch.account_managers
+    ]
+    lines += [{"record": "customer", **c.model_dump(mode="json")} for c in batch.customers]
+    lines += [{"record": "contact", **c.model_dump(mode="json")} for c in batch.contacts]
     path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8")
     return path
 

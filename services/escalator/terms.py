@@ -1,0 +1,69 @@
+"""Which services of the client's contracts a message names, and how we know. Pure.
+
+"Another manager did the setup for free" is weighed against the contract: when the message
+names a service the contract lists, the person handling it sees that line of the terms
+beside the client's word ("налаштування" → первинне налаштування кабінету: 1 per contract,
+free). A word of a service's name counts when a word of the message shares a lemma with it
+(pymorphy3, so every Russian and Ukrainian inflection matches), or else is spelled nearly
+the same (rapidfuzz ratio, for English plurals and typos). Each match keeps the client's
+words that made it, so it can be checked at a glance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from shared.contracts import ContractTerms
+
+from .detection.lexicon import default_morphology
+from .detection.text import WORD, blank_quoted, blank_signature, fold
+
+MIN_LETTERS = 4  # shorter words of a name ("на", "per", "of") say nothing about the service
+FUZZY_LETTERS = 5  # spelling similarity only between words this long
+SIMILARITY = 85  # rapidfuzz ratio, 0-100: "consultations" ~ "consultation" is 96
+MAX_NAMED = 5
+# Words that name no service in particular ("послуга налаштування" is about "налаштування").
+GENERIC = frozenset({"послуга", "услуга", "service", "services", "servicing"})
+
+
+def named_services(text: str, contracts: Sequence[ContractTerms]) -> list[dict[str, Any]]:
+    """The included services `text` names, best matched first, each with the words."""
+    items = [(c, item) for c in contracts for item in c.included]
+    if not items:
+        return []
+    morph = default_morphology()
+    words = [w.strip("'-") for w in WORD.findall(blank_signature(blank_quoted(fold(text))))]
+    said: dict[str, str] = {}  # a key (form or lemma) of a message word -> that word
+    for word, keys in zip(words, morph.keys_of(words), strict=True):
+        for key in keys:
+            said.setdefault(key, word)
+    spelled = sorted({w for w in words if len(w) >= FUZZY_LETTERS})
+    found = []
+    for order, (contract, item) in enumerate(items):
+        name = [w for w in WORD.findall(fold(item.service)) if len(w) >= MIN_LETTERS]
+        meaningful = [
+            (w, k) for w, k in zip(name, morph.keys_of(name), strict=True) if not k & GENERIC
+        ]
+        hits = [h for word, keys in meaningful if (h := _said(word, keys, said, spelled))]
+        if hits:
+            share = len(hits) / len(meaningful)
+            found.append((-share, order, _named(contract, item.model_dump(), hits)))
+    return [named for *_, named in sorted(found, key=lambda f: f[:2])[:MAX_NAMED]]
+
+
+def _said(word: str, keys: frozenset[str], said: dict[str, str], spelled: list[str]) -> str | None:
+    """The message's word for `word` of a service's name (its lemmas `keys`), if any."""
+    for key in sorted(keys):
+        if key in said:
+            return said[key]
+    if len(word) < FUZZY_LETTERS:
+        return None
+    best = process.extractOne(word, spelled, scorer=fuzz.ratio, score_cutoff=SIMILARITY)
+    return best[0] if best else None
+
+
+def _named(contract: ContractTerms, item: dict[str, Any], hits: list[str]) -> dict[str, Any]:
+    return {"contract": contract.number, **item, "words": list(dict.fromkeys(hits))}
