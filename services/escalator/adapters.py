@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -15,10 +16,12 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     Text,
-    func,
+    bindparam,
+    or_,
     select,
     update,
 )
@@ -81,6 +84,7 @@ timeline = Table(
     Column("actor", JSONB),
 )
 processed = processed_table(metadata)
+TZ = DateTime(timezone=True)
 
 
 @dataclass(frozen=True)
@@ -166,42 +170,26 @@ class SqlEscalationStore:
     ) -> Placed:
         """Merge into the open escalation of the same kind if any (raising its severity when
         the new rule is more severe), else reopen one resolved since `new.reopen_since`,
-        else open one."""
-        await self.session.execute(
-            select(
-                func.pg_advisory_xact_lock(
-                    func.hashtextextended(f"escalation:{new.subject_key}:{new.kind}", 0)
-                )
-            )
-        )
-        existing = (
+        else open one.
+
+        The caller holds the subject's lock (history_store), so no other transaction places
+        an escalation of this subject meanwhile. One query finds the open escalation of the
+        kind, or else the last one resolved within the window, and locks it."""
+        found = (
             await self.session.execute(
-                select(escalations).where(
-                    escalations.c.subject_key == new.subject_key,
-                    escalations.c.kind == new.kind,
-                    escalations.c.status == "open",
-                )
+                _placement(),
+                {
+                    "subject_key": new.subject_key,
+                    "kind": new.kind,
+                    # Without a window nothing resolved qualifies: a bound nothing reaches.
+                    "reopen_since": new.reopen_since or _NEVER,
+                },
             )
         ).first()
-        if existing is not None:
-            return await self._merge(existing, new, message_id, at)
-        if new.reopen_since is not None:
-            resolved = (
-                await self.session.execute(
-                    select(escalations)
-                    .where(
-                        escalations.c.subject_key == new.subject_key,
-                        escalations.c.kind == new.kind,
-                        escalations.c.status == "resolved",
-                        escalations.c.resolved_at >= new.reopen_since,
-                    )
-                    .order_by(escalations.c.resolved_at.desc())
-                    .limit(1)
-                    .with_for_update()
-                )
-            ).first()
-            if resolved is not None:
-                return await self._reopen(resolved, new, message_id, at)
+        if found is not None and found.status == "open":
+            return await self._merge(found, new, message_id, at)
+        if found is not None:
+            return await self._reopen(found, new, message_id, at)
         await self.session.execute(
             insert(escalations).values(
                 id=new.id,
@@ -402,6 +390,27 @@ class SqlEscalationStore:
         entry_id = derived_id("hold-lifted", escalation_id, message_id)
         await self._note(escalation_id, entry_id, "hold_lifted", {"by": by}, at)
         return True
+
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+@cache
+def _placement() -> Select[Any]:
+    e = escalations.c
+    resolved = (e.status == "resolved") & (e.resolved_at >= bindparam("reopen_since", type_=TZ))
+    return (
+        select(escalations)
+        .where(
+            e.subject_key == bindparam("subject_key"),
+            e.kind == bindparam("kind"),
+            or_(e.status == "open", resolved),
+        )
+        # The open one first; else the last resolved.
+        .order_by((e.status == "open").desc(), e.resolved_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
 
 
 def _detail(new: NewEscalation) -> dict[str, Any]:

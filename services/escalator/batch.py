@@ -1,0 +1,128 @@
+"""What the escalator keeps for one batch transaction (shared.group_commit): fewer round trips.
+
+Before the messages run, the batch locks all its subjects in one statement, in sorted
+order (two batches that share subjects take them in the same order, so neither waits for
+the other in a circle), and reads their histories in two queries. While the messages run,
+what each one was (`subject_messages`), its timeline entries and its acknowledge links are
+only collected; `end` inserts them in bulk. Nothing in the batch reads those back.
+
+Messages of one subject in the batch still see each other in order: each one's record is
+added to the subject's history in memory as it would be read back, and after a message
+placed, merged or lifted an escalation the subject's escalations are read again for the
+next message of that subject.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .adapters import SqlEscalationStore, timeline
+from .history import History, PastEscalation, SeenMessage
+from .history_store import (
+    MESSAGES_LIMIT,
+    load_escalations,
+    load_history,
+    load_messages,
+    lock_subjects,
+    record_seen,
+)
+from .lifecycle_store import ack_links
+
+
+class EscalateBatch:
+    def __init__(self, since: datetime) -> None:
+        self.since = since  # what was read: no later message of the batch looks further back
+        self.messages: dict[str, list[SeenMessage]] = {}
+        self.escalations: dict[str, list[PastEscalation]] = {}
+        self.stale: set[str] = set()
+        self.seen: list[dict[str, Any]] = []
+        self.timeline: list[dict[str, Any]] = []
+        self.links: list[dict[str, Any]] = []
+
+    @classmethod
+    async def open(
+        cls, session: AsyncSession, subject_keys: list[str], now: datetime, lookback: timedelta
+    ) -> EscalateBatch:
+        batch = cls(now - lookback)
+        await lock_subjects(session, subject_keys)
+        batch.messages = await load_messages(session, subject_keys, batch.since)
+        batch.escalations = await load_escalations(session, subject_keys, batch.since)
+        return batch
+
+    async def history(self, session: AsyncSession, key: str, since: datetime) -> History | None:
+        """The subject's history as a query of its own would read it now; None if the batch
+        did not read this subject."""
+        if key not in self.messages:
+            return None
+        if since < self.since:  # the clock stepped back: read it as a message alone would
+            await self._write_seen(session)
+            return await load_history(session, key, since)
+        if key in self.stale:
+            self.escalations.update(await load_escalations(session, [key], self.since))
+            self.stale.discard(key)
+        return History(
+            messages=[m for m in self.messages[key] if m.at >= since],
+            escalations=[
+                e
+                for e in self.escalations[key]
+                if e.status == "open"
+                or e.opened_at >= since
+                or (e.resolved_at is not None and e.resolved_at >= since)
+            ],
+        )
+
+    def record(self, key: str, row: dict[str, Any], seen: SeenMessage, placed: bool) -> None:
+        """A message of the subject was decided: its row waits for `end`, the next message
+        of the subject sees it (and, if it placed anything, the escalations as they are)."""
+        self.seen.append(row)
+        if key in self.messages:
+            # As PostgreSQL returns it: the instant in UTC.
+            kept = seen.model_copy(update={"at": seen.at.astimezone(UTC)})
+            newest = sorted([kept, *self.messages[key]], key=lambda m: m.at, reverse=True)
+            self.messages[key] = newest[:MESSAGES_LIMIT]
+        if placed:
+            self.stale.add(key)
+
+    async def end(self, session: AsyncSession) -> None:
+        if self.timeline:
+            await session.execute(insert(timeline).on_conflict_do_nothing(), self.timeline)
+        if self.links:
+            await session.execute(insert(ack_links).on_conflict_do_nothing(), self.links)
+        await self._write_seen(session)
+
+    async def _write_seen(self, session: AsyncSession) -> None:
+        if self.seen:
+            await record_seen(session, self.seen)
+            self.seen = []
+
+
+class BatchEscalationStore(SqlEscalationStore):
+    """The escalation store inside a batch: timeline entries wait for the batch's end."""
+
+    def __init__(self, session: AsyncSession, batch: EscalateBatch) -> None:
+        super().__init__(session)
+        self.batch = batch
+
+    async def _note(
+        self,
+        escalation_id: uuid.UUID,
+        entry_id: uuid.UUID,
+        entry: str,
+        detail: dict[str, Any],
+        at: datetime,
+    ) -> None:
+        self.batch.timeline.append(
+            {
+                "escalation_id": escalation_id,
+                "message_id": entry_id,
+                "entry": entry,
+                "detail": detail,
+                "actor": None,
+                "at": at,
+            }
+        )
