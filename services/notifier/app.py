@@ -58,12 +58,14 @@ def build_app(settings: NotifierSettings | None = None) -> FastStream:
     built: dict[str, Any] = {}
 
     def wire(broker: NatsBroker, db: Database) -> None:
+        email = EmailChannel(
+            settings,
+            message_id_domain=settings.message_id_domain,
+            unsubscribe=Unsubscribe(settings.unsubscribe_mailto, settings.unsubscribe_url),
+        )
+        built["email"] = email
         channels: dict[str, Channel] = {
-            "email": EmailChannel(
-                settings,
-                message_id_domain=settings.message_id_domain,
-                unsubscribe=Unsubscribe(settings.unsubscribe_mailto, settings.unsubscribe_url),
-            ),
+            "email": email,
             "webhook": WebhookChannel(settings.webhooks, utc_now, settings.webhook_timeout_seconds),
         }
 
@@ -110,5 +112,6 @@ def build_app(settings: NotifierSettings | None = None) -> FastStream:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await built["email"].close()  # the SMTP sessions kept open between mails
 
     return app
