@@ -190,40 +190,43 @@ class SqlEscalationStore:
             return await self._merge(found, new, message_id, at)
         if found is not None:
             return await self._reopen(found, new, message_id, at)
-        await self.session.execute(
-            insert(escalations).values(
-                id=new.id,
-                subject_key=new.subject_key,
-                customer_id=new.customer_id,
-                kind=new.kind,
-                severity=new.severity,
-                status="open",
-                rule=new.rule,
-                reason=new.reason,
-                level=1,
-                identity_status=new.identity_status,
-                roles=new.roles,
-                signals=new.signals,
-                message_count=1,
-                ack_deadline=new.ack_deadline,
-                opened_at=at,
-                updated_at=at,
-                message_id=message_id,
-                correlation_id=new.correlation_id,
-                notified=[],
-                briefing={},
-                climb_due_at=new.ack_deadline,
-                facts=new.facts,
-                hold=new.hold,
-                planned=new.planned,
-                ack_minutes=new.ack_minutes,
-                reopen_count=0,
-            )
+        await self._insert(
+            {
+                "id": new.id,
+                "subject_key": new.subject_key,
+                "customer_id": new.customer_id,
+                "kind": new.kind,
+                "severity": new.severity,
+                "status": "open",
+                "rule": new.rule,
+                "reason": new.reason,
+                "level": 1,
+                "identity_status": new.identity_status,
+                "roles": new.roles,
+                "signals": new.signals,
+                "message_count": 1,
+                "ack_deadline": new.ack_deadline,
+                "opened_at": at,
+                "updated_at": at,
+                "message_id": message_id,
+                "correlation_id": new.correlation_id,
+                "notified": [],
+                "briefing": {},
+                "climb_due_at": new.ack_deadline,
+                "facts": new.facts,
+                "hold": new.hold,
+                "planned": new.planned,
+                "ack_minutes": new.ack_minutes,
+                "reopen_count": 0,
+            }
         )
         placed = Placed(new.id, True, new.severity, hold=new.hold, hold_placed=bool(new.hold))
         await self._note(placed.id, message_id, "opened", _detail(new), at)
         await self._note_hold(placed, new, message_id, at)
         return placed
+
+    async def _insert(self, row: dict[str, Any]) -> None:
+        await insert_escalations(self.session, [row])
 
     async def _merge(
         self, existing: Any, new: NewEscalation, message_id: uuid.UUID, at: datetime
@@ -393,6 +396,10 @@ class SqlEscalationStore:
 
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+async def insert_escalations(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    await session.execute(insert(escalations), rows)
 
 
 @cache

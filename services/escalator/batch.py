@@ -4,7 +4,9 @@ Before the messages run, the batch locks all its subjects in one statement, in s
 order (two batches that share subjects take them in the same order, so neither waits for
 the other in a circle), and reads their histories in two queries. While the messages run,
 what each one was (`subject_messages`), its timeline entries and its acknowledge links are
-only collected; `end` inserts them in bulk. Nothing in the batch reads those back.
+only collected; `end` inserts them in bulk. Nothing in the batch reads those back. The
+escalations a message opens wait too, with whom they told filled in before they are
+written; anything that reads or changes escalations of that subject writes them first.
 
 Messages of one subject in the batch still see each other in order: each one's record is
 added to the subject's history in memory as it would be read back, and after a message
@@ -21,7 +23,7 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .adapters import SqlEscalationStore, timeline
+from .adapters import NewEscalation, Placed, SqlEscalationStore, insert_escalations, timeline
 from .history import History, PastEscalation, SeenMessage
 from .history_store import (
     MESSAGES_LIMIT,
@@ -41,6 +43,7 @@ class EscalateBatch:
         self.escalations: dict[str, list[PastEscalation]] = {}
         self.stale: set[str] = set()
         self.seen: list[dict[str, Any]] = []
+        self.opened: dict[uuid.UUID, dict[str, Any]] = {}  # escalations not yet written
         self.timeline: list[dict[str, Any]] = []
         self.links: list[dict[str, Any]] = []
 
@@ -63,6 +66,7 @@ class EscalateBatch:
             await self._write_seen(session)
             return await load_history(session, key, since)
         if key in self.stale:
+            await self.write_opened(session)
             self.escalations.update(await load_escalations(session, [key], self.since))
             self.stale.discard(key)
         return History(
@@ -88,7 +92,16 @@ class EscalateBatch:
         if placed:
             self.stale.add(key)
 
+    def opened_for(self, subject_key: str) -> bool:
+        return any(row["subject_key"] == subject_key for row in self.opened.values())
+
+    async def write_opened(self, session: AsyncSession) -> None:
+        if self.opened:
+            await insert_escalations(session, list(self.opened.values()))
+            self.opened = {}
+
     async def end(self, session: AsyncSession) -> None:
+        await self.write_opened(session)  # first: the timeline and links refer to them
         if self.timeline:
             await session.execute(insert(timeline).on_conflict_do_nothing(), self.timeline)
         if self.links:
@@ -126,3 +139,28 @@ class BatchEscalationStore(SqlEscalationStore):
                 "at": at,
             }
         )
+
+    async def open_or_merge(
+        self, new: NewEscalation, message_id: uuid.UUID, at: datetime
+    ) -> Placed:
+        if self.batch.opened_for(new.subject_key):  # one opened earlier in the batch
+            await self.batch.write_opened(self.session)
+        return await super().open_or_merge(new, message_id, at)
+
+    async def _insert(self, row: dict[str, Any]) -> None:
+        self.batch.opened[row["id"]] = row
+
+    async def record_notified(
+        self, escalation_id: uuid.UUID, notified: list[dict[str, Any]], briefing: dict[str, Any]
+    ) -> None:
+        row = self.batch.opened.get(escalation_id)
+        if row is None:
+            await super().record_notified(escalation_id, notified, briefing)
+        else:
+            row.update(notified=notified, briefing=briefing)
+
+    async def lift_hold(
+        self, escalation_id: uuid.UUID, by: str, message_id: uuid.UUID, at: datetime
+    ) -> bool:
+        await self.batch.write_opened(self.session)
+        return await super().lift_hold(escalation_id, by, message_id, at)
