@@ -38,7 +38,8 @@ def send_policy(settings: NotifierSettings) -> SendPolicy:
         client_timezone=settings.client_timezone,
         client_rate_limit=parse_rate_limit(settings.client_rate_limit),
         staff_rate_limit=parse_rate_limit(settings.staff_rate_limit),
-        batch_size=settings.batch_size,
+        batch_size=settings.send_batch,
+        concurrency=settings.send_concurrency,
         poll_seconds=settings.poll_seconds,
     )
 
