@@ -40,7 +40,7 @@ from typing import Any, Protocol, TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from sqlalchemy import Table
+from sqlalchemy import Executable, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import Database
@@ -67,6 +67,44 @@ def batch_of(session: AsyncSession, kind: type[B]) -> B | None:
     """The batch of this kind the session's transaction runs, if any."""
     found = session.info.get(_BATCH)
     return found if isinstance(found, kind) else None
+
+
+class DeferredInserts:
+    """A batch whose use cases only add rows: collected per statement, inserted at its end.
+
+    For rows nothing in the batch reads back; one statement per statement and set of
+    columns instead of one per row (`insert_later`)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[Executable, list[dict[str, Any]]] = {}
+
+    @classmethod
+    async def open(cls, session: AsyncSession, hints: list[Any]) -> DeferredInserts:
+        return cls()
+
+    async def end(self, session: AsyncSession) -> None:
+        for statement, rows in self.rows.items():
+            await execute_many(session, statement, rows)
+
+
+async def insert_later(session: AsyncSession, statement: Executable, row: dict[str, Any]) -> None:
+    """Insert `row` at the end of the session's batch (`DeferredInserts`), or now."""
+    batch = batch_of(session, DeferredInserts)
+    if batch is None:
+        await session.execute(statement, [row])
+    else:
+        batch.rows.setdefault(statement, []).append(row)
+
+
+async def execute_many(
+    session: AsyncSession, statement: Executable, rows: list[dict[str, Any]]
+) -> None:
+    """`statement` for every row, one execution per set of columns the rows have."""
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_columns.setdefault(tuple(sorted(row)), []).append(row)
+    for same in by_columns.values():
+        await session.execute(statement, same)
 
 
 @dataclass

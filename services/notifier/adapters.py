@@ -118,13 +118,8 @@ _TRY_CLAIM = text(
 )
 
 
-async def insert_notifications(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Accepted requests, one statement per set of columns (one on file stays as it is)."""
-    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        by_columns.setdefault(tuple(sorted(row)), []).append(row)
-    for same in by_columns.values():
-        await session.execute(insert(notifications).on_conflict_do_nothing(), same)
+# An accepted request's row (one already on file, a redelivery, stays as it is).
+INSERT_NOTIFICATION = insert(notifications).on_conflict_do_nothing()
 
 
 async def due(session: AsyncSession, now: datetime, limit: int) -> list[uuid.UUID]:

@@ -25,11 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import SendNotification
 from shared.db import Database
-from shared.group_commit import GroupCommit, batch_of
+from shared.group_commit import DeferredInserts, GroupCommit, insert_later
 from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
 
 from . import results
-from .adapters import insert_notifications, processed, set_fields
+from .adapters import INSERT_NOTIFICATION, processed, set_fields
 from .domain import DisclosureRefused, check_disclosure, notification_message_id, render
 from .hold_store import held_for, hold_lock_key, outcome_of, remember
 from .holds import HoldRefused, Release, Resolution, check_hold, is_held, settle
@@ -59,7 +59,7 @@ class NotifierService:
         self.message_id_domain = message_id_domain
         self.on_accepted = on_accepted
         self.commits = commits or GroupCommit(db, processed, "notifier", clock)
-        self.commits.open_batch = _AcceptedRows.open
+        self.commits.open_batch = DeferredInserts.open  # the outbox rows, in one statement
 
     async def accept(self, cmd: SendNotification) -> list[Outgoing]:
         """Once per request, in the transaction it shares with the requests beside it."""
@@ -87,8 +87,9 @@ class NotifierService:
             values.update(result=results.as_json(outputs[0]), result_published_at=now)
         carrier: dict[str, str] = {}
         propagate.inject(carrier)  # the sender continues this trace
-        await _AcceptedRows.add(
+        await insert_later(
             session,
+            INSERT_NOTIFICATION,
             {
                 "notification_id": cmd.notification_id,
                 "message_id": cmd.message_id,
@@ -178,29 +179,6 @@ class NotifierService:
             raise Refused(
                 f"notification {cmd.notification_id}: cannot render {cmd.kind}: {exc}"
             ) from exc
-
-
-class _AcceptedRows:
-    """The outbox rows a batch accepted, inserted in one statement before its commit."""
-
-    def __init__(self) -> None:
-        self.rows: list[dict[str, Any]] = []
-
-    @classmethod
-    async def open(cls, session: AsyncSession, hints: list[Any]) -> _AcceptedRows:
-        return cls()
-
-    @classmethod
-    async def add(cls, session: AsyncSession, row: dict[str, Any]) -> None:
-        batch = batch_of(session, cls)
-        if batch is None:
-            await insert_notifications(session, [row])
-        else:
-            batch.rows.append(row)
-
-    async def end(self, session: AsyncSession) -> None:
-        if self.rows:
-            await insert_notifications(session, self.rows)
 
 
 def settled(
