@@ -186,6 +186,12 @@ class SqlEscalationStore:
                 },
             )
         ).first()
+        return await self.place(found, new, message_id, at)
+
+    async def place(
+        self, found: Any, new: NewEscalation, message_id: uuid.UUID, at: datetime
+    ) -> Placed:
+        """Merge into `found` if it is open, reopen it if it is resolved, or open anew."""
         if found is not None and found.status == "open":
             return await self._merge(found, new, message_id, at)
         if found is not None:
@@ -400,6 +406,22 @@ _NEVER = datetime.max.replace(tzinfo=UTC)
 
 async def insert_escalations(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     await session.execute(insert(escalations), rows)
+
+
+async def placements(
+    session: AsyncSession, subject_keys: list[str], resolved_since: datetime
+) -> list[Any]:
+    """The subjects' open escalations and those resolved since, locked: what `place` may
+    merge into or reopen, for all the subjects of a batch at once."""
+    e = escalations.c
+    resolved = (e.status == "resolved") & (e.resolved_at >= resolved_since)
+    rows = await session.execute(
+        select(escalations)
+        .where(e.subject_key.in_(subject_keys), or_(e.status == "open", resolved))
+        .order_by(e.id)
+        .with_for_update()
+    )
+    return list(rows)
 
 
 @cache

@@ -8,6 +8,12 @@ only collected; `end` inserts them in bulk. Nothing in the batch reads those bac
 escalations a message opens wait too, with whom they told filled in before they are
 written; anything that reads or changes escalations of that subject writes them first.
 
+Where a message's escalation goes (merge into the open one of its kind, reopen the last
+resolved one, or open one) is read ahead too: the subjects' open escalations and those
+resolved within the longest reopening window, locked in the same query (nobody else may
+change them before the batch commits). An escalation kind of a subject that the batch has
+written since is looked up in PostgreSQL again.
+
 Messages of one subject in the batch still see each other in order: each one's record is
 added to the subject's history in memory as it would be read back, and after a message
 placed, merged or lifted an escalation the subject's escalations are read again for the
@@ -23,7 +29,14 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .adapters import NewEscalation, Placed, SqlEscalationStore, insert_escalations, timeline
+from .adapters import (
+    NewEscalation,
+    Placed,
+    SqlEscalationStore,
+    insert_escalations,
+    placements,
+    timeline,
+)
 from .history import History, PastEscalation, SeenMessage
 from .history_store import (
     MESSAGES_LIMIT,
@@ -42,20 +55,49 @@ class EscalateBatch:
         self.messages: dict[str, list[SeenMessage]] = {}
         self.escalations: dict[str, list[PastEscalation]] = {}
         self.stale: set[str] = set()
+        self.reopen_since = since
+        self.subjects: set[str] = set()
+        self.written: set[tuple[str, str]] = set()  # (subject, kind) placed in this batch
         self.seen: list[dict[str, Any]] = []
         self.opened: dict[uuid.UUID, dict[str, Any]] = {}  # escalations not yet written
+        # (subject, kind) -> its escalations that a placement may find, as read ahead;
+        # a kind written since is not in it (it is read from PostgreSQL again).
+        self.placeable: dict[tuple[str, str], list[Any]] = {}
         self.timeline: list[dict[str, Any]] = []
         self.links: list[dict[str, Any]] = []
 
     @classmethod
     async def open(
-        cls, session: AsyncSession, subject_keys: list[str], now: datetime, lookback: timedelta
+        cls,
+        session: AsyncSession,
+        subject_keys: list[str],
+        now: datetime,
+        lookback: timedelta,
+        longest_reopen: timedelta,
     ) -> EscalateBatch:
         batch = cls(now - lookback)
         await lock_subjects(session, subject_keys)
         batch.messages = await load_messages(session, subject_keys, batch.since)
         batch.escalations = await load_escalations(session, subject_keys, batch.since)
+        batch.reopen_since = now - longest_reopen
+        for row in await placements(session, subject_keys, batch.reopen_since):
+            batch.placeable.setdefault((row.subject_key, row.kind), []).append(row)
+        batch.subjects = set(subject_keys)
         return batch
+
+    def placement(self, new: NewEscalation) -> tuple[bool, Any]:
+        """(known, row): the escalation `new` merges into or reopens, if read ahead."""
+        key = (new.subject_key, new.kind)
+        if new.subject_key not in self.subjects or key in self.written:
+            return False, None
+        if new.reopen_since is not None and new.reopen_since < self.reopen_since:
+            return False, None  # a window longer than was read ahead
+        rows = self.placeable.get(key, [])
+        found = next((r for r in rows if r.status == "open"), None)
+        if found is None and new.reopen_since is not None:
+            recent = [r for r in rows if r.resolved_at >= new.reopen_since]
+            found = max(recent, key=lambda r: r.resolved_at, default=None)
+        return True, found
 
     async def history(self, session: AsyncSession, key: str, since: datetime) -> History | None:
         """The subject's history as a query of its own would read it now; None if the batch
@@ -143,6 +185,10 @@ class BatchEscalationStore(SqlEscalationStore):
     async def open_or_merge(
         self, new: NewEscalation, message_id: uuid.UUID, at: datetime
     ) -> Placed:
+        known, found = self.batch.placement(new)
+        self.batch.written.add((new.subject_key, new.kind))
+        if known:
+            return await self.place(found, new, message_id, at)
         if self.batch.opened_for(new.subject_key):  # one opened earlier in the batch
             await self.batch.write_opened(self.session)
         return await super().open_or_merge(new, message_id, at)
@@ -163,4 +209,7 @@ class BatchEscalationStore(SqlEscalationStore):
         self, escalation_id: uuid.UUID, by: str, message_id: uuid.UUID, at: datetime
     ) -> bool:
         await self.batch.write_opened(self.session)
+        for (subject, kind), rows in self.batch.placeable.items():
+            if any(r.id == escalation_id for r in rows):
+                self.batch.written.add((subject, kind))  # its hold changes: read it again
         return await super().lift_hold(escalation_id, by, message_id, at)

@@ -84,8 +84,10 @@ class EscalatorService:
         self, session: AsyncSession, messages: list[IdentityVerified]
     ) -> EscalateBatch:
         subjects = sorted({subject_key(m) for m in messages})
+        windows = [self.policy.reopen_within, *(r.reopen_within for r in self.policy.rules)]
+        longest = max(w for w in windows if w is not None)
         return await EscalateBatch.open(
-            session, subjects, self.clock(), self.policy.history_lookback
+            session, subjects, self.clock(), self.policy.history_lookback, longest
         )
 
     async def _escalate(self, session: AsyncSession, verified: IdentityVerified) -> list[Outgoing]:
