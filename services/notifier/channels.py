@@ -8,7 +8,7 @@ import socket
 import time
 from collections.abc import Callable
 from datetime import datetime
-from email.message import EmailMessage
+from email.message import Message
 
 import aiosmtplib
 import httpx
@@ -86,7 +86,7 @@ class SmtpSessions:
         self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
         self._local_hostname: str | None = None
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: Message) -> None:
         client = self._take()
         if client is not None:
             try:
