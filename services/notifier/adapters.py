@@ -10,6 +10,7 @@ Migrations: 0001, 0003_notifier and 0007_notifier_held.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -122,13 +123,18 @@ _TRY_CLAIM = text(
 INSERT_NOTIFICATION = insert(notifications).on_conflict_do_nothing()
 
 
-async def due(session: AsyncSession, now: datetime, limit: int) -> list[uuid.UUID]:
+async def due(
+    session: AsyncSession, now: datetime, limit: int, exclude: Collection[uuid.UUID] = ()
+) -> list[uuid.UUID]:
+    """The notifications to send now, most urgent first, but those in `exclude`."""
     query = (
         select(notifications.c.notification_id)
         .where(notifications.c.status.in_(ACTIVE), notifications.c.next_attempt_at <= now)
         .order_by(notifications.c.urgent.desc(), notifications.c.next_attempt_at)
         .limit(limit)
     )
+    if exclude:
+        query = query.where(notifications.c.notification_id.not_in(list(exclude)))
     return list((await session.scalars(query)).all())
 
 

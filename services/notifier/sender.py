@@ -56,6 +56,9 @@ class SendPolicy:
     poll_seconds: float = 1.0
 
 
+SENDER_PASSES = 2
+
+
 class Claimed(NamedTuple):
     cmd: SendNotification
     row: adapters.OutboxRow
@@ -88,24 +91,32 @@ class OutboxSender:
         self.policy = policy
         self.rng = rng or random.Random()
         self.tracer = tracer or trace.get_tracer(__name__)
-        self._wake = asyncio.Event()
+        # Two passes run at once: while one waits on SMTP, the other claims and finishes.
+        self._wakes = [asyncio.Event() for _ in range(SENDER_PASSES)]
+        self._in_flight: set[uuid.UUID] = set()  # picked by a pass of this process
 
     def wake(self) -> None:
         """A new notification was accepted in this process: look now, not at the next poll."""
-        self._wake.set()
+        for event in self._wakes:
+            event.set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        await asyncio.gather(*(self._passes(stop, i) for i in range(len(self._wakes))))
+
+    async def _passes(self, stop: asyncio.Event, index: int) -> None:
+        wake = self._wakes[index]
         while not stop.is_set():
             try:
-                await self.publish_pending()
+                if index == 0:  # one looks for results a crash left unpublished
+                    await self.publish_pending()
                 busy = await self.run_once()
             except Exception:  # a database or broker away: keep the loop, try again soon
                 log.exception("outbox sender pass failed")
                 busy = 0
             if busy:
                 continue
-            self._wake.clear()
-            waiter = asyncio.ensure_future(self._wake.wait())
+            wake.clear()
+            waiter = asyncio.ensure_future(wake.wait())
             stopper = asyncio.ensure_future(stop.wait())
             await asyncio.wait(
                 {waiter, stopper},
@@ -118,9 +129,18 @@ class OutboxSender:
     async def run_once(self) -> int:
         """Deliver the notifications due now; return how many were attempted."""
         async with self.db.transaction() as session:
-            ids = await adapters.due(session, self.clock(), self.policy.batch_size)
+            ids = await adapters.due(
+                session, self.clock(), self.policy.batch_size, exclude=self._in_flight
+            )
         if not ids:
             return 0
+        self._in_flight.update(ids)
+        try:
+            return await self._send(ids)
+        finally:
+            self._in_flight.difference_update(ids)
+
+    async def _send(self, ids: list[uuid.UUID]) -> int:
         async with self.db.engine.connect() as lock_conn, lock_conn.begin():
             mine = await adapters.try_claim(lock_conn, ids)  # the others: another sender's
             claimed = await self._claim(mine) if mine else []
