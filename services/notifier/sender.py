@@ -94,6 +94,7 @@ class OutboxSender:
         # Two passes run at once: while one waits on SMTP, the other claims and finishes.
         self._wakes = [asyncio.Event() for _ in range(SENDER_PASSES)]
         self._in_flight: set[uuid.UUID] = set()  # picked by a pass of this process
+        self._gate = asyncio.Semaphore(policy.concurrency)  # deliveries at a time, all passes
 
     def wake(self) -> None:
         """A new notification was accepted in this process: look now, not at the next poll."""
@@ -146,8 +147,7 @@ class OutboxSender:
             claimed = await self._claim(mine) if mine else []
             if not claimed:
                 return 0
-            gate = asyncio.Semaphore(self.policy.concurrency)
-            outcomes = await asyncio.gather(*(self._deliver(gate, c) for c in claimed))
+            outcomes = await asyncio.gather(*(self._deliver(c) for c in claimed))
             recorded = await self._finish(list(zip(claimed, outcomes, strict=True)))
             await self._publish(
                 [(c.row.notification_id, o.event) for c, o in recorded if o.event is not None]
@@ -233,9 +233,9 @@ class OutboxSender:
             "updated_at": now,
         }
 
-    async def _deliver(self, gate: asyncio.Semaphore, claimed: Claimed) -> Outcome:
+    async def _deliver(self, claimed: Claimed) -> Outcome:
         cmd, row, attempt = claimed
-        async with gate:
+        async with self._gate:
             parent = propagate.extract(row.trace_context)
             with self.tracer.start_as_current_span("notifier deliver", context=parent) as span:
                 span.set_attribute(MESSAGE_ID_ATTRIBUTE, str(cmd.message_id))
