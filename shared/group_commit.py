@@ -33,7 +33,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -85,6 +86,18 @@ class DeferredInserts:
     async def end(self, session: AsyncSession) -> None:
         for statement, rows in self.rows.items():
             await execute_many(session, statement, rows)
+
+
+@asynccontextmanager
+async def deferring_inserts(session: AsyncSession) -> AsyncIterator[None]:
+    """Within the block, `insert_later` rows wait and are inserted together at its end."""
+    batch = DeferredInserts()
+    session.info[_BATCH] = batch
+    try:
+        yield
+        await batch.end(session)
+    finally:
+        session.info.pop(_BATCH, None)
 
 
 async def insert_later(session: AsyncSession, statement: Executable, row: dict[str, Any]) -> None:

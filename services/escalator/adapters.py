@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import derived_id
+from shared.group_commit import insert_later
 from shared.outbox import processed_table
 
 metadata = MetaData(schema="escalator")
@@ -146,19 +147,21 @@ async def add_timeline_entry(
     actor: dict[str, Any] | None,
     at: datetime,
 ) -> None:
-    """A timeline entry; `entry_id` (the timeline's message id) makes it happen once."""
-    await session.execute(
-        insert(timeline)
-        .values(
-            escalation_id=escalation_id,
-            message_id=entry_id,
-            entry=entry,
-            detail=detail,
-            actor=actor,
-            at=at,
-        )
-        .on_conflict_do_nothing()
-    )
+    """A timeline entry; `entry_id` (the timeline's message id) makes it happen once.
+
+    Inserted at the end of the transaction's `deferring_inserts` block, if it runs one."""
+    row = {
+        "escalation_id": escalation_id,
+        "message_id": entry_id,
+        "entry": entry,
+        "detail": detail,
+        "actor": actor,
+        "at": at,
+    }
+    await insert_later(session, ADD_TIMELINE_ENTRY, row)
+
+
+ADD_TIMELINE_ENTRY = insert(timeline).on_conflict_do_nothing()
 
 
 class SqlEscalationStore:
