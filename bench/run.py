@@ -218,22 +218,9 @@ async def throughput(stack: Stack, crm: Any, settings: Settings) -> dict[str, An
                 await asyncio.wait_for(sampling.wait(), 0.5)
 
     sampler = asyncio.create_task(sample_lag())
-    decided_before = await _decided(js)
-    checked = {"at": 0.0, "decided": 0}
-
-    async def backlog_bounded(offered: int) -> None:
-        """Offer as fast as the pipeline decides: at most `load_backlog` in between."""
-        while time.monotonic() < stop_at:
-            if offered - checked["decided"] < settings.load_backlog:
-                return
-            if time.monotonic() - checked["at"] >= 0.1:
-                checked["decided"] = await _decided(js) - decided_before
-                checked["at"] = time.monotonic()
-            else:
-                await asyncio.sleep(0.02)
-
+    gate = await bounded_offer(js, settings.load_backlog, stop_at)
     start_wall = datetime.now(UTC)
-    accepted = await publish_many(js, items(), gate=backlog_bounded)
+    accepted = await publish_many(js, items(), gate=gate)
     await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
     end_wall = datetime.now(UTC)
     sampling.set()
@@ -287,6 +274,25 @@ async def _decided(js: Any) -> int:
     """Messages the escalator has acknowledged (decided) so far."""
     info = await js.consumer_info("CARELINE_MESSAGES", "escalator")
     return int(info.ack_floor.consumer_seq)
+
+
+async def bounded_offer(js: Any, backlog: int, stop_at: float) -> Callable[[int], Awaitable[None]]:
+    """A `publish_many` gate: offer as fast as the pipeline decides, with at most `backlog`
+    messages in between (the escalator's progress is read at most every 0.1 s)."""
+    decided_before = await _decided(js)
+    checked = {"at": 0.0, "decided": 0}
+
+    async def gate(offered: int) -> None:
+        while time.monotonic() < stop_at:
+            if offered - checked["decided"] < backlog:
+                return
+            if time.monotonic() - checked["at"] >= 0.1:
+                checked["decided"] = await _decided(js) - decided_before
+                checked["at"] = time.monotonic()
+            else:
+                await asyncio.sleep(0.02)
+
+    return gate
 
 
 # --- 3. latency at a fixed offered load ------------------------------------------------
