@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from services.escalator.history import SeenMessage
-from services.escalator.history_store import load_history, lock_subject, record_seen
+from services.escalator.history_store import load_history, lock_subject, record_seen, seen_row
 from shared.db import Database, create_engine
 from shared.embedded import create_database, free_port, start_postgres
 from shared.migrate import upgrade
@@ -66,7 +66,7 @@ async def measure(database_url: str, subjects: int, per_subject: int, decisions:
             started = time.perf_counter()
             async with db.transaction() as session:
                 seen = SeenMessage(message_id=str(uuid.uuid4()), at=now, channel="chat")
-                await record_seen(session, key, None, seen, "ru", [], now)
+                await record_seen(session, [seen_row(key, None, seen, "ru", [], now)])
             baseline.append((time.perf_counter() - started) * 1000)
         timings: list[float] = []
         locks: list[float] = []
@@ -84,7 +84,7 @@ async def measure(database_url: str, subjects: int, per_subject: int, decisions:
                 seen = SeenMessage(
                     message_id=str(uuid.uuid4()), at=now, channel="chat", signals={"abuse": 0.9}
                 )
-                await record_seen(session, key, None, seen, "ru", [], now)
+                await record_seen(session, [seen_row(key, None, seen, "ru", [], now)])
             timings.append((time.perf_counter() - started) * 1000)
             assert history.messages
         rows = subjects * per_subject

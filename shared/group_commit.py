@@ -17,6 +17,13 @@ The guarantees of a transaction per message stay:
   without it. A failure that names no input (the commit itself, the database away)
   runs every input alone, each with its own outcome.
 
+A service may also work on the batch as a whole (`GroupCommit.open_batch`): before the use
+cases run it is handed the hints of the inputs that will run (their messages), so it can
+look up in one query per kind what each would look up alone, and take the locks they need
+in a fixed order; after they ran, before the commit, the `Batch` it returned writes in bulk
+what the use cases deferred. A use case finds its batch with `batch_of(session, kind)`.
+Both steps are part of the transaction: when one fails, the inputs run alone as above.
+
 Each use case runs in the OpenTelemetry context of its own message, so its database spans
 join that message's trace; the batch's shared statements record no spans.
 """
@@ -26,13 +33,15 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from sqlalchemy import Table
+from sqlalchemy import Executable, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import Database
@@ -42,11 +51,81 @@ from shared.settings import CarelineSettings
 Work = Callable[[AsyncSession], Awaitable[list[Outgoing]]]
 
 
+class Batch(Protocol):
+    """What a service keeps for one batch transaction (see `GroupCommit.open_batch`)."""
+
+    async def end(self, session: AsyncSession) -> None:
+        """After every use case of the batch ran, before the commit: the deferred writes."""
+        ...
+
+
+OpenBatch = Callable[[AsyncSession, list[Any]], Awaitable[Batch]]
+_BATCH = "careline.batch"
+B = TypeVar("B")
+
+
+def batch_of(session: AsyncSession, kind: type[B]) -> B | None:
+    """The batch of this kind the session's transaction runs, if any."""
+    found = session.info.get(_BATCH)
+    return found if isinstance(found, kind) else None
+
+
+class DeferredInserts:
+    """A batch whose use cases only add rows: collected per statement, inserted at its end.
+
+    For rows nothing in the batch reads back; one statement per statement and set of
+    columns instead of one per row (`insert_later`)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[Executable, list[dict[str, Any]]] = {}
+
+    @classmethod
+    async def open(cls, session: AsyncSession, hints: list[Any]) -> DeferredInserts:
+        return cls()
+
+    async def end(self, session: AsyncSession) -> None:
+        for statement, rows in self.rows.items():
+            await execute_many(session, statement, rows)
+
+
+@asynccontextmanager
+async def deferring_inserts(session: AsyncSession) -> AsyncIterator[None]:
+    """Within the block, `insert_later` rows wait and are inserted together at its end."""
+    batch = DeferredInserts()
+    session.info[_BATCH] = batch
+    try:
+        yield
+        await batch.end(session)
+    finally:
+        session.info.pop(_BATCH, None)
+
+
+async def insert_later(session: AsyncSession, statement: Executable, row: dict[str, Any]) -> None:
+    """Insert `row` at the end of the session's batch (`DeferredInserts`), or now."""
+    batch = batch_of(session, DeferredInserts)
+    if batch is None:
+        await session.execute(statement, [row])
+    else:
+        batch.rows.setdefault(statement, []).append(row)
+
+
+async def execute_many(
+    session: AsyncSession, statement: Executable, rows: list[dict[str, Any]]
+) -> None:
+    """`statement` for every row, one execution per set of columns the rows have."""
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_columns.setdefault(tuple(sorted(row)), []).append(row)
+    for same in by_columns.values():
+        await session.execute(statement, same)
+
+
 @dataclass
 class _Input:
     key: str
     work: Work
     trace_context: otel_context.Context
+    hint: Any = None
     done: asyncio.Future[list[Outgoing]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -75,7 +154,8 @@ class GroupCommit:
 
     `namespace` prefixes the advisory-lock keys (`<namespace>:<key>`), `processed` is the
     service's processed_messages table. `max_batch` bounds one transaction; `concurrency`
-    transactions may run at once (on separate connections).
+    transactions may run at once (on separate connections). `open_batch`, when a service
+    sets it, is called with the session and the hints of the inputs about to run.
     """
 
     def __init__(
@@ -94,13 +174,16 @@ class GroupCommit:
         self.clock = clock
         self.max_batch = max_batch
         self.concurrency = concurrency
+        self.open_batch: OpenBatch | None = None
         self._waiting: deque[_Input] = deque()
         self._committers = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def once(self, key: str, work: Work) -> list[Outgoing]:
-        """Run `work` for input `key` unless it ran before; its outputs, after the commit."""
-        item = _Input(key, work, otel_context.get_current())
+    async def once(self, key: str, work: Work, hint: Any = None) -> list[Outgoing]:
+        """Run `work` for input `key` unless it ran before; its outputs, after the commit.
+
+        `hint` is what `open_batch` is told of the input (e.g. its message)."""
+        item = _Input(key, work, otel_context.get_current(), hint)
         self._waiting.append(item)
         if self._committers < self.concurrency:
             self._committers += 1
@@ -156,6 +239,13 @@ class GroupCommit:
             with suppress_instrumentation():
                 await lock_keys(session, [f"{self.namespace}:{k}" for k in keys])
                 known = await outputs_of_keys(session, self.processed, keys)
+            opened = None
+            if self.open_batch is not None:
+                hints = {i.key: i.hint for i in batch if i.key not in known}
+                if hints:
+                    with suppress_instrumentation():
+                        opened = await self.open_batch(session, list(hints.values()))
+                    session.info[_BATCH] = opened
             fresh: dict[str, list[Outgoing]] = {}
             for item in batch:
                 if item.key not in known:
@@ -163,6 +253,8 @@ class GroupCommit:
                 results.append(known[item.key])
             if fresh:
                 with suppress_instrumentation():
+                    if opened is not None:
+                        await opened.end(session)
                     await record_many(session, self.processed, fresh, self.clock())
         return results
 

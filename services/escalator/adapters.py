@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -15,10 +16,12 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     Text,
-    func,
+    bindparam,
+    or_,
     select,
     update,
 )
@@ -26,6 +29,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import derived_id
+from shared.group_commit import insert_later
 from shared.outbox import processed_table
 
 metadata = MetaData(schema="escalator")
@@ -81,6 +85,7 @@ timeline = Table(
     Column("actor", JSONB),
 )
 processed = processed_table(metadata)
+TZ = DateTime(timezone=True)
 
 
 @dataclass(frozen=True)
@@ -142,19 +147,21 @@ async def add_timeline_entry(
     actor: dict[str, Any] | None,
     at: datetime,
 ) -> None:
-    """A timeline entry; `entry_id` (the timeline's message id) makes it happen once."""
-    await session.execute(
-        insert(timeline)
-        .values(
-            escalation_id=escalation_id,
-            message_id=entry_id,
-            entry=entry,
-            detail=detail,
-            actor=actor,
-            at=at,
-        )
-        .on_conflict_do_nothing()
-    )
+    """A timeline entry; `entry_id` (the timeline's message id) makes it happen once.
+
+    Inserted at the end of the transaction's `deferring_inserts` block, if it runs one."""
+    row = {
+        "escalation_id": escalation_id,
+        "message_id": entry_id,
+        "entry": entry,
+        "detail": detail,
+        "actor": actor,
+        "at": at,
+    }
+    await insert_later(session, ADD_TIMELINE_ENTRY, row)
+
+
+ADD_TIMELINE_ENTRY = insert(timeline).on_conflict_do_nothing()
 
 
 class SqlEscalationStore:
@@ -166,76 +173,69 @@ class SqlEscalationStore:
     ) -> Placed:
         """Merge into the open escalation of the same kind if any (raising its severity when
         the new rule is more severe), else reopen one resolved since `new.reopen_since`,
-        else open one."""
-        await self.session.execute(
-            select(
-                func.pg_advisory_xact_lock(
-                    func.hashtextextended(f"escalation:{new.subject_key}:{new.kind}", 0)
-                )
-            )
-        )
-        existing = (
+        else open one.
+
+        The caller holds the subject's lock (history_store), so no other transaction places
+        an escalation of this subject meanwhile. One query finds the open escalation of the
+        kind, or else the last one resolved within the window, and locks it."""
+        found = (
             await self.session.execute(
-                select(escalations).where(
-                    escalations.c.subject_key == new.subject_key,
-                    escalations.c.kind == new.kind,
-                    escalations.c.status == "open",
-                )
+                _placement(),
+                {
+                    "subject_key": new.subject_key,
+                    "kind": new.kind,
+                    # Without a window nothing resolved qualifies: a bound nothing reaches.
+                    "reopen_since": new.reopen_since or _NEVER,
+                },
             )
         ).first()
-        if existing is not None:
-            return await self._merge(existing, new, message_id, at)
-        if new.reopen_since is not None:
-            resolved = (
-                await self.session.execute(
-                    select(escalations)
-                    .where(
-                        escalations.c.subject_key == new.subject_key,
-                        escalations.c.kind == new.kind,
-                        escalations.c.status == "resolved",
-                        escalations.c.resolved_at >= new.reopen_since,
-                    )
-                    .order_by(escalations.c.resolved_at.desc())
-                    .limit(1)
-                    .with_for_update()
-                )
-            ).first()
-            if resolved is not None:
-                return await self._reopen(resolved, new, message_id, at)
-        await self.session.execute(
-            insert(escalations).values(
-                id=new.id,
-                subject_key=new.subject_key,
-                customer_id=new.customer_id,
-                kind=new.kind,
-                severity=new.severity,
-                status="open",
-                rule=new.rule,
-                reason=new.reason,
-                level=1,
-                identity_status=new.identity_status,
-                roles=new.roles,
-                signals=new.signals,
-                message_count=1,
-                ack_deadline=new.ack_deadline,
-                opened_at=at,
-                updated_at=at,
-                message_id=message_id,
-                correlation_id=new.correlation_id,
-                notified=[],
-                briefing={},
-                climb_due_at=new.ack_deadline,
-                facts=new.facts,
-                hold=new.hold,
-                planned=new.planned,
-                ack_minutes=new.ack_minutes,
-                reopen_count=0,
-            )
+        return await self.place(found, new, message_id, at)
+
+    async def place(
+        self, found: Any, new: NewEscalation, message_id: uuid.UUID, at: datetime
+    ) -> Placed:
+        """Merge into `found` if it is open, reopen it if it is resolved, or open anew."""
+        if found is not None and found.status == "open":
+            return await self._merge(found, new, message_id, at)
+        if found is not None:
+            return await self._reopen(found, new, message_id, at)
+        await self._insert(
+            {
+                "id": new.id,
+                "subject_key": new.subject_key,
+                "customer_id": new.customer_id,
+                "kind": new.kind,
+                "severity": new.severity,
+                "status": "open",
+                "rule": new.rule,
+                "reason": new.reason,
+                "level": 1,
+                "identity_status": new.identity_status,
+                "roles": new.roles,
+                "signals": new.signals,
+                "message_count": 1,
+                "ack_deadline": new.ack_deadline,
+                "opened_at": at,
+                "updated_at": at,
+                "message_id": message_id,
+                "correlation_id": new.correlation_id,
+                "notified": [],
+                "briefing": {},
+                "climb_due_at": new.ack_deadline,
+                "facts": new.facts,
+                "hold": new.hold,
+                "planned": new.planned,
+                "ack_minutes": new.ack_minutes,
+                "reopen_count": 0,
+            }
         )
         placed = Placed(new.id, True, new.severity, hold=new.hold, hold_placed=bool(new.hold))
         await self._note(placed.id, message_id, "opened", _detail(new), at)
         await self._note_hold(placed, new, message_id, at)
         return placed
+
+    async def _insert(self, row: dict[str, Any]) -> None:
+        await insert_escalations(self.session, [row])
 
     async def _merge(
         self, existing: Any, new: NewEscalation, message_id: uuid.UUID, at: datetime
@@ -402,6 +402,47 @@ class SqlEscalationStore:
         entry_id = derived_id("hold-lifted", escalation_id, message_id)
         await self._note(escalation_id, entry_id, "hold_lifted", {"by": by}, at)
         return True
+
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+async def insert_escalations(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    await session.execute(insert(escalations), rows)
+
+
+async def placements(
+    session: AsyncSession, subject_keys: list[str], resolved_since: datetime
+) -> list[Any]:
+    """The subjects' open escalations and those resolved since, locked: what `place` may
+    merge into or reopen, for all the subjects of a batch at once."""
+    e = escalations.c
+    resolved = (e.status == "resolved") & (e.resolved_at >= resolved_since)
+    rows = await session.execute(
+        select(escalations)
+        .where(e.subject_key.in_(subject_keys), or_(e.status == "open", resolved))
+        .order_by(e.id)
+        .with_for_update()
+    )
+    return list(rows)
+
+
+@cache
+def _placement() -> Select[Any]:
+    e = escalations.c
+    resolved = (e.status == "resolved") & (e.resolved_at >= bindparam("reopen_since", type_=TZ))
+    return (
+        select(escalations)
+        .where(
+            e.subject_key == bindparam("subject_key"),
+            e.kind == bindparam("kind"),
+            or_(e.status == "open", resolved),
+        )
+        # The open one first; else the last resolved.
+        .order_by((e.status == "open").desc(), e.resolved_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
 
 
 def _detail(new: NewEscalation) -> dict[str, Any]:

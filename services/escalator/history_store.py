@@ -1,20 +1,39 @@
 """The subject's history in the escalator's own schema: read before deciding, written after.
 
-Two bounded queries per message (the subject's recent messages, its recent and open
-escalations), both on indexes by subject; one insert records what this message was. The
+Two bounded queries (the subjects' recent messages, their recent and open escalations),
+both on indexes by subject, answer for one subject or for all the subjects of a batch at
+once; one insert records what a message was (or what a batch's messages were). The
 subject is locked for the transaction first, so two messages of one client decided at once
-still see each other in order (the second waits for the first to commit).
+still see each other in order (the second waits for the first to commit); a batch locks
+all its subjects at once, in sorted order, so two batches never wait for each other in a
+circle.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Column, DateTime, String, Table, Text, func, or_, select
-from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Select,
+    String,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.outbox import lock_keys
 
 from .adapters import escalations, metadata
 from .history import History, Hold, Mark, PastEscalation, SeenMessage
@@ -41,36 +60,100 @@ MESSAGES_LIMIT = 200
 ESCALATIONS_LIMIT = 50
 
 
+def _subject_lock(subject_key: str) -> str:
+    return f"subject:{subject_key}"
+
+
 async def lock_subject(session: AsyncSession, subject_key: str) -> None:
-    await session.execute(
-        select(func.pg_advisory_xact_lock(func.hashtextextended(f"subject:{subject_key}", 0)))
+    await lock_subjects(session, [subject_key])
+
+
+async def lock_subjects(session: AsyncSession, subject_keys: Sequence[str]) -> None:
+    """Every subject's lock in one statement, in sorted order (no deadlock between batches)."""
+    await lock_keys(session, [_subject_lock(k) for k in subject_keys])
+
+
+def _newest(
+    table: Table, columns: Sequence[Any], order: Any, limit: int, *conditions: Any
+) -> Select[Any]:
+    """Rows of the subjects `:keys` matching `conditions`, the newest `limit` per subject."""
+    rank = func.row_number().over(partition_by=table.c.subject_key, order_by=order.desc())
+    ranked = (
+        select(*columns, rank.label("rank"))
+        .where(table.c.subject_key == any_(bindparam("keys", type_=ARRAY(String))), *conditions)
+        .subquery()
     )
+    return (
+        select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.subject_key, ranked.c.rank)
+    )
+
+
+@cache
+def _messages() -> Select[Any]:
+    since = bindparam("since", type_=TZ)
+    m = subject_messages.c
+    columns = (
+        m.subject_key,
+        m.message_id,
+        m.at,
+        m.channel,
+        m.excerpt,
+        m.signals,
+        m.markers,
+        m.marks,
+    )
+    return _newest(subject_messages, columns, m.at, MESSAGES_LIMIT, m.at >= since)
+
+
+@cache
+def _escalations() -> Select[Any]:
+    since = bindparam("since", type_=TZ)
+    e = escalations.c
+    recent = or_(e.status == "open", e.opened_at >= since, e.resolved_at >= since)
+    # What a PastEscalation keeps: not the fact pack, briefing and the rest of the row.
+    columns = (
+        e.subject_key,
+        e.id,
+        e.kind,
+        e.severity,
+        e.status,
+        e.rule,
+        e.opened_at,
+        e.resolved_at,
+        e.resolution_note,
+        e.message_count,
+        e.ack_deadline,
+        e.hold,
+    )
+    return _newest(escalations, columns, e.opened_at, ESCALATIONS_LIMIT, recent)
+
+
+async def load_messages(
+    session: AsyncSession, subject_keys: Sequence[str], since: datetime
+) -> dict[str, list[SeenMessage]]:
+    """Each subject's recent messages, newest first."""
+    found: dict[str, list[SeenMessage]] = {k: [] for k in subject_keys}
+    rows = await session.execute(_messages(), {"keys": list(subject_keys), "since": since})
+    for row in rows:
+        found[row.subject_key].append(_seen(row))
+    return found
+
+
+async def load_escalations(
+    session: AsyncSession, subject_keys: Sequence[str], since: datetime
+) -> dict[str, list[PastEscalation]]:
+    """Each subject's open escalations and those opened or resolved since, newest first."""
+    found: dict[str, list[PastEscalation]] = {k: [] for k in subject_keys}
+    rows = await session.execute(_escalations(), {"keys": list(subject_keys), "since": since})
+    for row in rows:
+        found[row.subject_key].append(_past(row))
+    return found
 
 
 async def load_history(session: AsyncSession, subject_key: str, since: datetime) -> History:
-    messages = await session.execute(
-        select(subject_messages)
-        .where(subject_messages.c.subject_key == subject_key, subject_messages.c.at >= since)
-        .order_by(subject_messages.c.at.desc())
-        .limit(MESSAGES_LIMIT)
-    )
-    found = await session.execute(
-        select(escalations)
-        .where(
-            escalations.c.subject_key == subject_key,
-            or_(
-                escalations.c.status == "open",
-                escalations.c.opened_at >= since,
-                escalations.c.resolved_at >= since,
-            ),
-        )
-        .order_by(escalations.c.opened_at.desc())
-        .limit(ESCALATIONS_LIMIT)
-    )
-    return History(
-        messages=[_seen(row) for row in messages],
-        escalations=[_past(row) for row in found],
-    )
+    messages = await load_messages(session, [subject_key], since)
+    found = await load_escalations(session, [subject_key], since)
+    return History(messages=messages[subject_key], escalations=found[subject_key])
 
 
 def _seen(row: Any) -> SeenMessage:
@@ -101,31 +184,31 @@ def _past(row: Any) -> PastEscalation:
     )
 
 
-async def record_seen(
-    session: AsyncSession,
+def seen_row(
     subject_key: str,
     customer_id: str | None,
     seen: SeenMessage,
     language: str,
     opened: list[dict[str, Any]],
     at: datetime,
-) -> None:
-    """What this message was and what the policy did about it (a redelivery adds nothing)."""
-    await session.execute(
-        insert(subject_messages)
-        .values(
-            subject_key=subject_key,
-            message_id=uuid.UUID(seen.message_id),
-            customer_id=customer_id,
-            at=seen.at,
-            channel=seen.channel,
-            language=language,
-            excerpt=seen.excerpt,
-            signals=seen.signals,
-            markers=seen.markers,
-            marks=[m.model_dump() for m in seen.marks],
-            escalations=opened,
-            recorded_at=at,
-        )
-        .on_conflict_do_nothing()
-    )
+) -> dict[str, Any]:
+    """The row of `subject_messages`: what a message was and what the policy did about it."""
+    return {
+        "subject_key": subject_key,
+        "message_id": uuid.UUID(seen.message_id),
+        "customer_id": customer_id,
+        "at": seen.at,
+        "channel": seen.channel,
+        "language": language,
+        "excerpt": seen.excerpt,
+        "signals": seen.signals,
+        "markers": seen.markers,
+        "marks": [m.model_dump() for m in seen.marks],
+        "escalations": opened,
+        "recorded_at": at,
+    }
+
+
+async def record_seen(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Messages' rows in one statement (a redelivered message adds nothing)."""
+    await session.execute(insert(subject_messages).on_conflict_do_nothing(), rows)

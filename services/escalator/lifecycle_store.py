@@ -16,6 +16,7 @@ from sqlalchemy import Column, DateTime, ForeignKey, String, Table, select, upda
 from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.group_commit import insert_later
 from shared.outbox import Outgoing
 
 from .adapters import add_timeline_entry, escalations, metadata
@@ -51,6 +52,11 @@ ack_links = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("used_at", DateTime(timezone=True)),
 )
+
+
+# Inserted at the end of the transaction's `deferring_inserts` block, if it runs one.
+_ENQUEUE = insert(outbox).on_conflict_do_nothing()
+_ADD_LINK = insert(ack_links).on_conflict_do_nothing()
 
 
 def _escalation(row: Any) -> Escalation:
@@ -120,17 +126,14 @@ class LifecycleStore:
         self, escalation_id: uuid.UUID, outputs: list[Outgoing], at: datetime
     ) -> None:
         for out in outputs:
-            await self.session.execute(
-                insert(outbox)
-                .values(
-                    event_id=out.event_id,
-                    escalation_id=escalation_id,
-                    subject=out.subject,
-                    payload=out.payload,
-                    created_at=at,
-                )
-                .on_conflict_do_nothing()
-            )
+            row = {
+                "event_id": out.event_id,
+                "escalation_id": escalation_id,
+                "subject": out.subject,
+                "payload": out.payload,
+                "created_at": at,
+            }
+            await insert_later(self.session, _ENQUEUE, row)
 
     async def add_link(
         self,
@@ -140,17 +143,14 @@ class LifecycleStore:
         address: str,
         expires_at: datetime,
     ) -> None:
-        await self.session.execute(
-            insert(ack_links)
-            .values(
-                link_id=link_id,
-                escalation_id=escalation_id,
-                role=role,
-                address=address,
-                expires_at=expires_at,
-            )
-            .on_conflict_do_nothing()
-        )
+        row = {
+            "link_id": link_id,
+            "escalation_id": escalation_id,
+            "role": role,
+            "address": address,
+            "expires_at": expires_at,
+        }
+        await insert_later(self.session, _ADD_LINK, row)
 
     async def lock_link(self, link_id: uuid.UUID, for_update: bool = True) -> Any | None:
         """The link's row (escalation_id, role, address, expires_at, used_at)."""

@@ -4,7 +4,9 @@ Per message, in one transaction: the subject (customer, or sender) is locked, it
 is read, the policy decides on the message's signals, identity, channel, the team's clock
 and that history; holds the message ends are lifted; each decision opens, merges into or
 reopens an escalation and tells whom it must; and what the escalator saw of the message is
-recorded for the next decision.
+recorded for the next decision. Messages that share a transaction (shared.group_commit)
+lock their subjects and read their histories together, and insert their records together
+at the end (batch.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from shared.contracts import (
     EscalationChanged,
     IdentityVerified,
@@ -21,7 +25,7 @@ from shared.contracts import (
     derived_id,
 )
 from shared.db import Database
-from shared.group_commit import GroupCommit
+from shared.group_commit import GroupCommit, batch_of
 from shared.outbox import Outgoing
 from shared.subjects import (
     ESCALATION_OPENED,
@@ -31,10 +35,11 @@ from shared.subjects import (
 )
 
 from .adapters import NewEscalation, Placed, SqlEscalationStore, processed
+from .batch import BatchEscalationStore, EscalateBatch
 from .detection import detect
 from .facts import fact_pack, hold_record, hold_view, seen_message
 from .history import Mark, PastEscalation, holds_to_lift
-from .history_store import load_history, lock_subject, record_seen
+from .history_store import load_history, lock_subject, record_seen, seen_row
 from .links import AckLinkIssuer
 from .notifications import (
     client_contacts,
@@ -67,22 +72,35 @@ class EscalatorService:
         self.clock = clock
         self.links = links
         self.commits = commits or GroupCommit(db, processed, "escalator", clock)
+        self.commits.open_batch = self._open_batch
 
     async def handle(self, verified: IdentityVerified) -> list[Outgoing]:
         """Once per message, in the transaction it shares with the messages beside it."""
         return await self.commits.once(
-            str(verified.message_id),
-            lambda session: self._escalate(SqlEscalationStore(session), verified),
+            str(verified.message_id), lambda session: self._escalate(session, verified), verified
         )
 
-    async def _escalate(
-        self, store: SqlEscalationStore, verified: IdentityVerified
-    ) -> list[Outgoing]:
+    async def _open_batch(
+        self, session: AsyncSession, messages: list[IdentityVerified]
+    ) -> EscalateBatch:
+        subjects = sorted({subject_key(m) for m in messages})
+        windows = [self.policy.reopen_within, *(r.reopen_within for r in self.policy.rules)]
+        longest = max(w for w in windows if w is not None)
+        return await EscalateBatch.open(
+            session, subjects, self.clock(), self.policy.history_lookback, longest
+        )
+
+    async def _escalate(self, session: AsyncSession, verified: IdentityVerified) -> list[Outgoing]:
         now = self.clock()
         message, identity = verified.message, verified.identity
         key = subject_key(verified)
-        await lock_subject(store.session, key)
-        history = await load_history(store.session, key, now - self.policy.history_lookback)
+        since = now - self.policy.history_lookback
+        batch = batch_of(session, EscalateBatch)
+        history = await batch.history(session, key, since) if batch else None
+        store = BatchEscalationStore(session, batch) if batch else SqlEscalationStore(session)
+        if history is None:  # not read with the batch: lock the subject and read it now
+            await lock_subject(session, key)
+            history = await load_history(session, key, since)
         signals = detect(message.text, language=message.language)
         text = f"{message.subject}\n{message.text}"
         situation = Situation(now, message.channel, text, history)
@@ -107,7 +125,11 @@ class EscalatorService:
             marks += [Mark(kind="flag", name=flag) for flag in rule.flag]
         seen = current.model_copy(update={"marks": marks})
         customer_id = identity.customer.id if identity.customer else None
-        await record_seen(store.session, key, customer_id, seen, message.language, touched, now)
+        row = seen_row(key, customer_id, seen, message.language, touched, now)
+        if batch is not None:
+            batch.record(key, row, seen, placed=bool(outputs))
+        else:
+            await record_seen(session, [row])
         return outputs
 
     async def _place(
@@ -267,9 +289,13 @@ class EscalatorService:
         if self.links is None or note.escalation_id is None:
             return note
         (notified,) = notified_staff([note])
-        url = await self.links.issue(
-            store.session, note.escalation_id, notified["role"], notified["address"], now
+        link, url = self.links.new_link(
+            note.escalation_id, notified["role"], notified["address"], now
         )
+        if isinstance(store, BatchEscalationStore):
+            store.batch.links.append(link)
+        else:
+            await self.links.store(store.session, link)
         return note.model_copy(update={"data": {**note.data, "ack_url": url}})
 
 

@@ -23,6 +23,7 @@ from shared.contracts import (
     derived_id,
 )
 from shared.db import Database
+from shared.group_commit import deferring_inserts
 from shared.outbox import Outgoing
 from shared.subjects import (
     ESCALATION_ACKNOWLEDGED,
@@ -241,7 +242,8 @@ class LifecycleService:
     async def climb_due(self, limit: int = 50) -> int:
         """Climb every escalation whose deadline passed (up to `limit`); how many were due."""
         now = self.clock()
-        async with self.db.transaction() as session:
+        # The climbs' timeline entries, links and outbox rows are inserted together.
+        async with self.db.transaction() as session, deferring_inserts(session):
             store = LifecycleStore(session)
             due = await store.lock_due(now, limit)
             for escalation in due:

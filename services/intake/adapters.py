@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Column, DateTime, MetaData, String, Table, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import MessageNormalized
+from shared.group_commit import insert_later
 from shared.outbox import processed_table
 
 metadata = MetaData(schema="intake")
@@ -29,8 +32,11 @@ class SqlMessageStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, event: MessageNormalized) -> None:
-        await self.session.execute(
+    async def add(self, event: MessageNormalized, payload: dict[str, Any] | None = None) -> None:
+        """Keep the message (`payload`: its JSON form, if the caller has it already); at the
+        end of the session's batch, if it runs one."""
+        await insert_later(
+            self.session,
             _ADD,
             {
                 "message_id": event.message_id,
@@ -39,7 +45,7 @@ class SqlMessageStore:
                 "thread_id": event.thread_id,
                 "language": event.language,
                 "received_at": event.received_at,
-                "normalized": event.model_dump(mode="json"),
+                "normalized": payload or event.model_dump(mode="json"),
             },
         )
 

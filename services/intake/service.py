@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.contracts import InboundMessage, MessageNormalized, derived_id
 from shared.db import Database
 from shared.errors import PermanentError
-from shared.group_commit import GroupCommit
+from shared.group_commit import DeferredInserts, GroupCommit
 from shared.outbox import Outgoing
 from shared.subjects import MESSAGE_NORMALIZED
 
@@ -58,6 +58,7 @@ class IntakeService:
         self.clock = clock
         self.normalize = normalize
         self.commits = commits or GroupCommit(db, processed, "intake", clock)
+        self.commits.open_batch = DeferredInserts.open  # the batch's messages, in one statement
 
     async def accept(self, inbound: InboundMessage, subject_channel: str) -> list[Outgoing]:
         if inbound.channel != subject_channel:
@@ -70,5 +71,6 @@ class IntakeService:
         return await self.commits.once(str(event.message_id), lambda s: self._store(s, event))
 
     async def _store(self, session: AsyncSession, event: MessageNormalized) -> list[Outgoing]:
-        await SqlMessageStore(session).add(event)
-        return [Outgoing.of(MESSAGE_NORMALIZED, event)]
+        out = Outgoing.of(MESSAGE_NORMALIZED, event)
+        await SqlMessageStore(session).add(event, out.payload)  # the JSON form, made once
+        return [out]

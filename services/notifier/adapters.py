@@ -10,6 +10,7 @@ Migrations: 0001, 0003_notifier and 0007_notifier_held.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,8 +25,10 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
@@ -95,28 +98,43 @@ def claim_lock_key(notification_id: uuid.UUID | str) -> str:
     return f"notifier-send:{notification_id}"
 
 
-async def try_claim(conn: AsyncConnection, notification_id: uuid.UUID) -> bool:
-    """Take the notification's advisory lock for this connection's transaction, if free.
+async def try_claim(conn: AsyncConnection, ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """Take the notifications' advisory locks for this connection's transaction where free;
+    the ids whose lock this sender now holds.
 
     Held on a connection of its own for the whole send: if the process dies, PostgreSQL
-    drops the connection and the lock with it, so a `sending` row whose lock is free is
+    drops the connection and the locks with it, so a `sending` row whose lock is free is
     one whose sender crashed.
     """
-    key = func.hashtextextended(claim_lock_key(notification_id), 0)
-    return bool(await conn.scalar(select(func.pg_try_advisory_xact_lock(key))))
+    keys = [claim_lock_key(i) for i in ids]
+    locked = await conn.execute(_TRY_CLAIM, {"keys": keys})
+    free = {key for (key,) in locked}
+    return [i for i, key in zip(ids, keys, strict=True) if key in free]
 
 
-async def insert_notification(session: AsyncSession, values: dict[str, Any]) -> None:
-    await session.execute(insert(notifications).values(**values).on_conflict_do_nothing())
+# A try-lock never waits, so the order in which they are taken does not matter.
+_TRY_CLAIM = text(
+    "SELECT k FROM unnest(CAST(:keys AS text[])) AS k "
+    "WHERE pg_try_advisory_xact_lock(hashtextextended(k, 0)) ORDER BY k"
+)
 
 
-async def due(session: AsyncSession, now: datetime, limit: int) -> list[uuid.UUID]:
+# An accepted request's row (one already on file, a redelivery, stays as it is).
+INSERT_NOTIFICATION = insert(notifications).on_conflict_do_nothing()
+
+
+async def due(
+    session: AsyncSession, now: datetime, limit: int, exclude: Collection[uuid.UUID] = ()
+) -> list[uuid.UUID]:
+    """The notifications to send now, most urgent first, but those in `exclude`."""
     query = (
         select(notifications.c.notification_id)
         .where(notifications.c.status.in_(ACTIVE), notifications.c.next_attempt_at <= now)
         .order_by(notifications.c.urgent.desc(), notifications.c.next_attempt_at)
         .limit(limit)
     )
+    if exclude:
+        query = query.where(notifications.c.notification_id.not_in(list(exclude)))
     return list((await session.scalars(query)).all())
 
 
@@ -126,20 +144,18 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
     )
 
 
-async def load_for_update(session: AsyncSession, notification_id: uuid.UUID) -> OutboxRow | None:
-    row = (
-        (
-            await session.execute(
-                select(notifications)
-                .where(notifications.c.notification_id == notification_id)
-                .with_for_update()
-            )
-        )
-        .mappings()
-        .first()
+async def load_for_update(session: AsyncSession, ids: list[uuid.UUID]) -> list[OutboxRow]:
+    """The rows, locked, in the order they are due (urgent first)."""
+    rows = await session.execute(
+        select(notifications)
+        .where(notifications.c.notification_id.in_(ids))
+        .order_by(notifications.c.urgent.desc(), notifications.c.next_attempt_at)
+        .with_for_update()
     )
-    if row is None:
-        return None
+    return [_outbox_row(row) for row in rows.mappings()]
+
+
+def _outbox_row(row: Any) -> OutboxRow:
     return OutboxRow(
         notification_id=row["notification_id"],
         status=row["status"],
@@ -154,16 +170,23 @@ async def load_for_update(session: AsyncSession, notification_id: uuid.UUID) -> 
 
 
 async def recent_attempts(
-    session: AsyncSession, recipient: str, since: datetime, exclude: uuid.UUID
-) -> list[datetime]:
-    """When this recipient was last sent to (or is being sent to), for its rate limit."""
-    query = select(notifications.c.last_attempt_at).where(
-        notifications.c.recipient == recipient,
+    session: AsyncSession, recipients: list[str], since: datetime
+) -> dict[str, dict[uuid.UUID, datetime]]:
+    """When these recipients were last sent to (or are being sent to), for their rate limits:
+    recipient -> notification -> its last attempt."""
+    found: dict[str, dict[uuid.UUID, datetime]] = {r: {} for r in recipients}
+    if not recipients:
+        return found
+    query = select(
+        notifications.c.recipient, notifications.c.notification_id, notifications.c.last_attempt_at
+    ).where(
+        notifications.c.recipient.in_(recipients),
         notifications.c.status.in_(("sent", "sending")),
         notifications.c.last_attempt_at > since,
-        notifications.c.notification_id != exclude,
     )
-    return [t for t in (await session.scalars(query)).all() if t is not None]
+    for recipient, notification_id, at in await session.execute(query):
+        found[recipient][notification_id] = at
+    return found
 
 
 async def set_fields(
@@ -178,6 +201,42 @@ async def set_fields(
         condition = and_(condition, notifications.c.attempts == attempts)
     result = await session.execute(update(notifications).where(condition).values(**values))
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def set_many(
+    session: AsyncSession,
+    changes: list[tuple[uuid.UUID, dict[str, Any]]],
+    attempts: dict[uuid.UUID, int] | None = None,
+) -> None:
+    """`set_fields` of many rows, one statement per set of columns (fenced with `attempts`)."""
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for notification_id, values in changes:
+        row = {f"v_{k}": v for k, v in values.items()}
+        row["b_id"] = notification_id
+        if attempts is not None:
+            row["b_attempts"] = attempts[notification_id]
+        by_columns.setdefault(tuple(sorted(values)), []).append(row)
+    for columns, rows in by_columns.items():
+        condition = notifications.c.notification_id == bindparam("b_id")
+        if attempts is not None:
+            condition = and_(condition, notifications.c.attempts == bindparam("b_attempts"))
+        stmt = update(notifications).where(condition)
+        await session.execute(stmt.values({c: bindparam(f"v_{c}") for c in columns}), rows)
+
+
+async def attempts_of(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    query = select(notifications.c.notification_id, notifications.c.attempts).where(
+        notifications.c.notification_id.in_(ids)
+    )
+    return {notification_id: n for notification_id, n in await session.execute(query)}
+
+
+async def mark_published(session: AsyncSession, ids: list[uuid.UUID], at: datetime) -> None:
+    await session.execute(
+        update(notifications)
+        .where(notifications.c.notification_id.in_(ids))
+        .values(result_published_at=at)
+    )
 
 
 async def unpublished(session: AsyncSession, limit: int) -> list[tuple[uuid.UUID, Outgoing]]:

@@ -38,7 +38,8 @@ def send_policy(settings: NotifierSettings) -> SendPolicy:
         client_timezone=settings.client_timezone,
         client_rate_limit=parse_rate_limit(settings.client_rate_limit),
         staff_rate_limit=parse_rate_limit(settings.staff_rate_limit),
-        batch_size=settings.batch_size,
+        batch_size=settings.send_batch,
+        concurrency=settings.send_concurrency,
         poll_seconds=settings.poll_seconds,
     )
 
@@ -58,12 +59,14 @@ def build_app(settings: NotifierSettings | None = None) -> FastStream:
     built: dict[str, Any] = {}
 
     def wire(broker: NatsBroker, db: Database) -> None:
+        email = EmailChannel(
+            settings,
+            message_id_domain=settings.message_id_domain,
+            unsubscribe=Unsubscribe(settings.unsubscribe_mailto, settings.unsubscribe_url),
+        )
+        built["email"] = email
         channels: dict[str, Channel] = {
-            "email": EmailChannel(
-                settings,
-                message_id_domain=settings.message_id_domain,
-                unsubscribe=Unsubscribe(settings.unsubscribe_mailto, settings.unsubscribe_url),
-            ),
+            "email": email,
             "webhook": WebhookChannel(settings.webhooks, utc_now, settings.webhook_timeout_seconds),
         }
 
@@ -110,5 +113,6 @@ def build_app(settings: NotifierSettings | None = None) -> FastStream:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await built["email"].close()  # the SMTP sessions kept open between mails
 
     return app

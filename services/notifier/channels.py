@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+import time
 from collections.abc import Callable
 from datetime import datetime
+from email.message import Message
 
 import aiosmtplib
 import httpx
@@ -20,6 +23,8 @@ from .webhooks import encode, payload, signed_headers
 
 
 class EmailChannel:
+    """Mail over SMTP; the sessions stay open between mails (see `SmtpSessions`)."""
+
     def __init__(
         self,
         settings: SmtpSettings,
@@ -30,34 +35,19 @@ class EmailChannel:
         self.settings = settings
         self.message_id_domain = message_id_domain
         self.unsubscribe = unsubscribe
-        self._local_hostname: str | None = None
+        self.sessions = SmtpSessions(settings)
 
     async def deliver(self, delivery: Delivery) -> str:
-        s = self.settings
-        if self._local_hostname is None:
-            # The name we greet the server with (EHLO); aiosmtplib would look it up in a
-            # thread for every mail otherwise.
-            self._local_hostname = await asyncio.to_thread(socket.getfqdn)
         message = build_email(
             delivery.cmd,
             delivery.rendered,
-            s.mail_from,
+            self.settings.mail_from,
             created_at=delivery.created_at,
             message_id_domain=self.message_id_domain,
             unsubscribe=self.unsubscribe,
         )
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=s.smtp_host,
-                port=s.smtp_port,
-                username=s.smtp_username,
-                password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-                use_tls=s.smtp_use_tls,
-                start_tls=s.smtp_starttls,
-                timeout=s.smtp_timeout_seconds,
-                local_hostname=self._local_hostname,
-            )
+            await self.sessions.send(message)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             if codes and all(code >= 500 for code in codes):
@@ -70,6 +60,99 @@ class EmailChannel:
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise TemporaryFailure(f"SMTP unavailable: {type(exc).__name__}") from exc
         return str(message["Message-ID"])
+
+    async def close(self) -> None:
+        await self.sessions.close()
+
+
+# A session idle longer than this is closed rather than reused: servers drop idle clients
+# (RFC 5321 lets them after 5 minutes), and a fresh one costs less than a failed first try.
+SMTP_IDLE_SECONDS = 60.0
+
+
+class SmtpSessions:
+    """SMTP sessions kept open between mails: a connection, greeting, EHLO, STARTTLS and
+    login per session instead of per mail. A mail takes an idle session or opens one.
+
+    A session in which the server answered (a refusal, a temporary failure) is reset by
+    aiosmtplib and kept, unless the server said it is closing (421). A session that failed
+    otherwise is closed. A kept session found dead when used (the server dropped it while
+    idle) is replaced, and the mail sent again at once on a new one, with the same
+    Message-ID as any re-send.
+    """
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
+        self._local_hostname: str | None = None
+
+    async def send(self, message: Message) -> None:
+        client = self._take()
+        if client is not None:
+            try:
+                await client.send_message(message)
+            except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
+                client.close()  # dropped while idle: send on a new session below
+            except BaseException as exc:
+                self._after_failure(client, exc)
+                raise
+            else:
+                self._keep(client)
+                return
+        client = await self._open()
+        try:
+            await client.send_message(message)
+        except BaseException as exc:
+            self._after_failure(client, exc)
+            raise
+        self._keep(client)
+
+    def _take(self) -> aiosmtplib.SMTP | None:
+        now = time.monotonic()
+        while self._idle:
+            client, since = self._idle.pop()
+            if client.is_connected and now - since < SMTP_IDLE_SECONDS:
+                return client
+            client.close()
+        return None
+
+    def _keep(self, client: aiosmtplib.SMTP) -> None:
+        self._idle.append((client, time.monotonic()))
+
+    def _after_failure(self, client: aiosmtplib.SMTP, exc: BaseException) -> None:
+        answered = isinstance(exc, aiosmtplib.SMTPRecipientsRefused) or (
+            isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code != 421
+        )
+        if answered and client.is_connected:
+            self._keep(client)
+        else:
+            client.close()
+
+    async def _open(self) -> aiosmtplib.SMTP:
+        s = self.settings
+        if self._local_hostname is None:
+            # The name we greet the server with (EHLO); aiosmtplib would look it up in a
+            # thread for every session otherwise.
+            self._local_hostname = await asyncio.to_thread(socket.getfqdn)
+        client = aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            use_tls=s.smtp_use_tls,
+            start_tls=s.smtp_starttls,
+            timeout=s.smtp_timeout_seconds,
+            local_hostname=self._local_hostname,
+        )
+        await client.connect()
+        return client
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for client, _ in idle:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                await client.quit()
+            client.close()
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -89,6 +89,8 @@ def _environment() -> Environment:
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
+        # Templates ship with the code: no look at their files' times on every render.
+        auto_reload=False,
     )
     env.filters["when"] = _when
     return env
@@ -96,9 +98,14 @@ def _environment() -> Environment:
 
 def template_language(kind: str, language: str) -> str:
     """The language whose templates will be used: the asked one, or the fallback."""
-    if (TEMPLATES / f"{kind}.{language}.txt.j2").exists():
+    if f"{kind}.{language}.txt.j2" in _template_names(TEMPLATES):
         return language
     return FALLBACK_LANGUAGE
+
+
+@lru_cache(maxsize=4)
+def _template_names(folder: Path) -> frozenset[str]:
+    return frozenset(path.name for path in folder.iterdir())
 
 
 def render(cmd: SendNotification) -> Rendered:
@@ -116,7 +123,7 @@ def render_kind(kind: str, language: str, data: dict[str, Any]) -> Rendered:
     if fallback_from:
         body = f"{fallback_note(fallback_from)}\n\n{body}"
     html = None
-    if (TEMPLATES / f"{kind}.{chosen}.html.j2").exists():
+    if f"{kind}.{chosen}.html.j2" in _template_names(TEMPLATES):
         html = env.get_template(f"{kind}.{chosen}.html.j2").render(**context)
     return Rendered(subject.strip(), body.strip() + "\n", name, fallback_from, html)
 

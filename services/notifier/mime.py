@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
+from typing import Any
 
 from shared.contracts import SendNotification
 
@@ -56,11 +60,26 @@ def build_email(
     created_at: datetime,
     message_id_domain: str = "careline.local",
     unsubscribe: Unsubscribe = Unsubscribe(),
-) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = mail_from
-    msg["To"] = cmd.recipient
-    msg["Subject"] = rendered.subject
+) -> Message:
+    """The mail: text (and HTML as its alternative), base64 UTF-8 parts, RFC 2047 headers.
+
+    Built with the classic (compat32) email classes: they take header values as given,
+    where EmailMessage parses every one through the header registry, which made building
+    a mail the largest part of sending it (about 1 ms of CPU against 0.1 ms)."""
+    text = MIMEText(rendered.body, "plain", "utf-8")
+    if rendered.html:
+        msg: Message = MIMEMultipart(
+            "alternative",
+            # A fixed boundary keeps a re-send byte-identical to the first send.
+            boundary=f"=_careline_{cmd.notification_id.hex}",
+        )
+        msg.attach(text)
+        msg.attach(MIMEText(rendered.html, "html", "utf-8"))
+    else:
+        msg = text
+    msg["From"] = formataddr(parseaddr(mail_from), charset="utf-8")
+    msg["To"] = _header("To", cmd.recipient)
+    msg["Subject"] = _header("Subject", rendered.subject)
     msg["Date"] = format_datetime(created_at.astimezone(UTC), usegmt=True)
     msg["Message-ID"] = notification_message_id(cmd, message_id_domain)
     if cmd.reply_to_external_id:
@@ -72,11 +91,10 @@ def build_email(
     msg["X-Careline-Notification-Id"] = str(cmd.notification_id)
     for name, value in unsubscribe_headers(cmd, unsubscribe).items():
         msg[name] = value
-    msg.set_content(rendered.body, charset="utf-8")
-    if rendered.html:
-        msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
-        # A fixed boundary keeps a re-send byte-identical to the first send.
-        msg.set_boundary(f"=_careline_{cmd.notification_id.hex}")
-    # After the content: setting content clears every Content-* header.
     msg["Content-Language"] = cmd.language if cmd.language != "unknown" else "en"
     return msg
+
+
+def _header(name: str, value: str) -> Any:
+    """ASCII as it is; anything else as RFC 2047 encoded words, folded after `name: `."""
+    return value if value.isascii() else Header(value, "utf-8", header_name=name)

@@ -1,15 +1,18 @@
 """The outbox sender: delivers what `accept` recorded, retries, and reports the outcome.
 
-For each due notification it takes the notification's advisory lock on a connection of its
-own (so replicas never send the same one at once, and a crashed sender's lock vanishes with
-its connection), commits the claim (`sending`, attempts + 1), delivers, and commits the
-outcome with its result event; then it publishes the event and marks it published.
+It works on the due notifications in batches. It takes their advisory locks on a
+connection of its own (so replicas never send the same one at once, and a crashed sender's
+locks vanish with its connection), commits the claim of the whole batch in one transaction
+(`sending`, attempts + 1; or a deferral for quiet hours and rate limits, decided in the
+order the rows are due, each seeing the claims before it), delivers them a few at a time
+over SMTP sessions kept open between mails, and commits all their outcomes with their
+result events in one transaction; then it publishes the events and marks them published.
 
-Crash windows: before the claim, the row is `pending` and is sent later; between claim and
-delivery, the row is `sending` with a free lock and is sent again; after the receiver
-accepted but before the outcome commit, it is sent again *with the same Message-ID /
+Crash windows: before the claim, the rows are `pending` and are sent later; between claim
+and delivery, the rows are `sending` with free locks and are sent again; after the receiver
+accepted but before the outcome commit, they are sent again *with the same Message-ID /
 Idempotency-Key*, which is all any protocol can do there; after the commit but before the
-publish, the event is published again with the same id and JetStream drops the copy.
+publish, the events are published again with the same ids and JetStream drops the copies.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import NamedTuple
 
 from jinja2 import TemplateError
 from opentelemetry import propagate, trace
@@ -52,6 +56,15 @@ class SendPolicy:
     poll_seconds: float = 1.0
 
 
+SENDER_PASSES = 2
+
+
+class Claimed(NamedTuple):
+    cmd: SendNotification
+    row: adapters.OutboxRow
+    attempt: int
+
+
 @dataclass(frozen=True)
 class Outcome:
     status: str  # sent | pending (retry) | failed
@@ -78,24 +91,33 @@ class OutboxSender:
         self.policy = policy
         self.rng = rng or random.Random()
         self.tracer = tracer or trace.get_tracer(__name__)
-        self._wake = asyncio.Event()
+        # Two passes run at once: while one waits on SMTP, the other claims and finishes.
+        self._wakes = [asyncio.Event() for _ in range(SENDER_PASSES)]
+        self._in_flight: set[uuid.UUID] = set()  # picked by a pass of this process
+        self._gate = asyncio.Semaphore(policy.concurrency)  # deliveries at a time, all passes
 
     def wake(self) -> None:
         """A new notification was accepted in this process: look now, not at the next poll."""
-        self._wake.set()
+        for event in self._wakes:
+            event.set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        await asyncio.gather(*(self._passes(stop, i) for i in range(len(self._wakes))))
+
+    async def _passes(self, stop: asyncio.Event, index: int) -> None:
+        wake = self._wakes[index]
         while not stop.is_set():
             try:
-                await self.publish_pending()
+                if index == 0:  # one looks for results a crash left unpublished
+                    await self.publish_pending()
                 busy = await self.run_once()
             except Exception:  # a database or broker away: keep the loop, try again soon
                 log.exception("outbox sender pass failed")
                 busy = 0
             if busy:
                 continue
-            self._wake.clear()
-            waiter = asyncio.ensure_future(self._wake.wait())
+            wake.clear()
+            waiter = asyncio.ensure_future(wake.wait())
             stopper = asyncio.ensure_future(stop.wait())
             await asyncio.wait(
                 {waiter, stopper},
@@ -106,119 +128,140 @@ class OutboxSender:
                 task.cancel()
 
     async def run_once(self) -> int:
-        """Deliver the notifications due now; return how many were handled."""
+        """Deliver the notifications due now; return how many were attempted."""
         async with self.db.transaction() as session:
-            ids = await adapters.due(session, self.clock(), self.policy.batch_size)
+            ids = await adapters.due(
+                session, self.clock(), self.policy.batch_size, exclude=self._in_flight
+            )
         if not ids:
             return 0
-        gate = asyncio.Semaphore(self.policy.concurrency)
+        self._in_flight.update(ids)
+        try:
+            return await self._send(ids)
+        finally:
+            self._in_flight.difference_update(ids)
 
-        async def one(notification_id: uuid.UUID) -> bool:
-            async with gate:
-                return await self.deliver_one(notification_id)
-
-        done = await asyncio.gather(*(one(i) for i in ids))
-        return sum(done)
+    async def _send(self, ids: list[uuid.UUID]) -> int:
+        async with self.db.engine.connect() as lock_conn, lock_conn.begin():
+            mine = await adapters.try_claim(lock_conn, ids)  # the others: another sender's
+            claimed = await self._claim(mine) if mine else []
+            if not claimed:
+                return 0
+            outcomes = await asyncio.gather(*(self._deliver(c) for c in claimed))
+            recorded = await self._finish(list(zip(claimed, outcomes, strict=True)))
+            await self._publish(
+                [(c.row.notification_id, o.event) for c, o in recorded if o.event is not None]
+            )
+        return len(claimed)
 
     async def publish_pending(self) -> None:
         """Result events committed but not yet published (a crash in between)."""
         async with self.db.transaction() as session:
             pending = await adapters.unpublished(session, self.policy.batch_size)
-        for notification_id, event in pending:
-            await self._publish(notification_id, event)
+        await self._publish(pending)
 
-    async def deliver_one(self, notification_id: uuid.UUID) -> bool:
-        async with self.db.engine.connect() as lock_conn, lock_conn.begin():
-            if not await adapters.try_claim(lock_conn, notification_id):
-                return False  # another sender has it
-            claimed = await self._claim(notification_id)
-            if claimed is None:
-                return False
-            cmd, row, attempt = claimed
+    async def _claim(self, ids: list[uuid.UUID]) -> list[Claimed]:
+        """Claim the rows that may go now, in the order they are due; defer the others."""
+        now = self.clock()
+        claimed: list[Claimed] = []
+        changes: list[tuple[uuid.UUID, dict[str, object]]] = []
+        async with self.db.transaction() as session:
+            rows = await adapters.load_for_update(session, ids)
+            # Finished by another sender just before we took the lock, or not due after all.
+            rows = [
+                r
+                for r in rows
+                if r.status in adapters.ACTIVE
+                and (r.next_attempt_at is None or r.next_attempt_at <= now)
+            ]
+            windows = [
+                w for w in (self.policy.client_rate_limit, self.policy.staff_rate_limit) if w
+            ]
+            recent = await adapters.recent_attempts(
+                session,
+                sorted({r.recipient for r in rows}) if windows else [],
+                now - timedelta(seconds=max((w[1] for w in windows), default=0)),
+            )
+            for row in rows:
+                attempts = recent.setdefault(row.recipient, {})
+                attempts.pop(row.notification_id, None)  # whatever this row does, it decides
+                cmd = SendNotification.model_validate(row.request)
+                change = self._claim_one(cmd, row, now, list(attempts.values()))
+                changes.append((row.notification_id, change))
+                if change["status"] == "sending":
+                    attempts[row.notification_id] = now  # counts for the rows after it
+                    claimed.append(Claimed(cmd, row, row.attempts + 1))
+            await adapters.set_many(session, changes)
+        return claimed
+
+    def _claim_one(
+        self, cmd: SendNotification, row: adapters.OutboxRow, now: datetime, recent: list[datetime]
+    ) -> dict[str, object]:
+        """The row's new values: claimed (`sending`), deferred (`pending`), or given up."""
+        if row.attempts >= self.policy.retry.max_attempts:
+            # Only reachable when earlier attempts died with their process.
+            reason = f"gave up after {row.attempts} attempts that did not finish"
+            event = results.failed(cmd, reason, row.attempts, now, permanent=False)
+            return _final("failed", reason, event, now)
+        limit = (
+            self.policy.client_rate_limit
+            if is_client(cmd.recipient_role)
+            else self.policy.staff_rate_limit
+        )
+        since = now - timedelta(seconds=limit[1]) if limit is not None else now
+        deferral = defer(
+            now,
+            recipient_role=cmd.recipient_role,
+            severity=cmd.severity,
+            zone=cmd.recipient_timezone or self.policy.client_timezone,
+            quiet=self.policy.quiet_hours,
+            recent=[t for t in recent if t > since] if limit is not None else [],
+            limit=limit,
+        )
+        if deferral is not None:
+            return {
+                "status": "pending",
+                "next_attempt_at": deferral.until,
+                "deferred_reason": deferral.reason,
+                "updated_at": now,
+            }
+        return {
+            "status": "sending",
+            "attempts": row.attempts + 1,
+            "last_attempt_at": now,
+            "deferred_reason": None,
+            "updated_at": now,
+        }
+
+    async def _deliver(self, claimed: Claimed) -> Outcome:
+        cmd, row, attempt = claimed
+        async with self._gate:
             parent = propagate.extract(row.trace_context)
             with self.tracer.start_as_current_span("notifier deliver", context=parent) as span:
                 span.set_attribute(MESSAGE_ID_ATTRIBUTE, str(cmd.message_id))
-                span.set_attribute("careline.notification_id", str(notification_id))
+                span.set_attribute("careline.notification_id", str(row.notification_id))
                 span.set_attribute("careline.kind", cmd.kind)
                 span.set_attribute("careline.channel", cmd.channel)
                 span.set_attribute("careline.attempt", attempt)
                 outcome = await self._attempt(cmd, row, attempt)
                 span.set_attribute("careline.outcome", outcome.status)
-                async with self.db.transaction() as session:
-                    recorded = await adapters.set_fields(
-                        session, notification_id, outcome.values, attempts=attempt
-                    )
-                if not recorded:
-                    log.warning("notification %s was re-claimed meanwhile", notification_id)
-                    return True
-                if outcome.event is not None:
-                    await self._publish(notification_id, outcome.event)
-        return True
+        return outcome
 
-    async def _claim(
-        self, notification_id: uuid.UUID
-    ) -> tuple[SendNotification, adapters.OutboxRow, int] | None:
-        now = self.clock()
+    async def _finish(self, done: list[tuple[Claimed, Outcome]]) -> list[tuple[Claimed, Outcome]]:
+        """Every outcome in one transaction; those whose row was not claimed again since."""
+        attempts = {c.row.notification_id: c.attempt for c, _ in done}
         async with self.db.transaction() as session:
-            row = await adapters.load_for_update(session, notification_id)
-            if row is None or row.status not in adapters.ACTIVE:
-                return None  # finished by another sender just before we took the lock
-            if row.next_attempt_at is not None and row.next_attempt_at > now:
-                return None
-            cmd = SendNotification.model_validate(row.request)
-            if row.attempts >= self.policy.retry.max_attempts:
-                # Only reachable when earlier attempts died with their process.
-                reason = f"gave up after {row.attempts} attempts that did not finish"
-                event = results.failed(cmd, reason, row.attempts, now, permanent=False)
-                await adapters.set_fields(
-                    session, notification_id, _final("failed", reason, event, now)
-                )
-                return None
-            limit = (
-                self.policy.client_rate_limit
-                if is_client(cmd.recipient_role)
-                else self.policy.staff_rate_limit
+            await adapters.set_many(
+                session, [(c.row.notification_id, o.values) for c, o in done], attempts
             )
-            recent: list[datetime] = []
-            if limit is not None:
-                since = now - timedelta(seconds=limit[1])
-                recent = await adapters.recent_attempts(
-                    session, row.recipient, since, row.notification_id
-                )
-            deferral = defer(
-                now,
-                recipient_role=cmd.recipient_role,
-                severity=cmd.severity,
-                zone=cmd.recipient_timezone or self.policy.client_timezone,
-                quiet=self.policy.quiet_hours,
-                recent=recent,
-                limit=limit,
-            )
-            if deferral is not None:
-                await adapters.set_fields(
-                    session,
-                    notification_id,
-                    {
-                        "status": "pending",
-                        "next_attempt_at": deferral.until,
-                        "deferred_reason": deferral.reason,
-                        "updated_at": now,
-                    },
-                )
-                return None
-            attempt = row.attempts + 1
-            await adapters.set_fields(
-                session,
-                notification_id,
-                {
-                    "status": "sending",
-                    "attempts": attempt,
-                    "last_attempt_at": now,
-                    "deferred_reason": None,
-                    "updated_at": now,
-                },
-            )
-        return cmd, row, attempt
+            now_on_file = await adapters.attempts_of(session, list(attempts))
+        recorded = []
+        for claimed, outcome in done:
+            if now_on_file.get(claimed.row.notification_id) != claimed.attempt:
+                log.warning("notification %s was re-claimed meanwhile", claimed.row.notification_id)
+            else:
+                recorded.append((claimed, outcome))
+        return recorded
 
     async def _attempt(
         self, cmd: SendNotification, row: adapters.OutboxRow, attempt: int
@@ -274,12 +317,12 @@ class OutboxSender:
         event = results.failed(cmd, reason, attempt, now, permanent=permanent)
         return Outcome("failed", _final("failed", reason, event, now), event)
 
-    async def _publish(self, notification_id: uuid.UUID, event: Outgoing) -> None:
-        await self.publish([event])
+    async def _publish(self, events: list[tuple[uuid.UUID, Outgoing]]) -> None:
+        if not events:
+            return
+        await self.publish([event for _, event in events])
         async with self.db.transaction() as session:
-            await adapters.set_fields(
-                session, notification_id, {"result_published_at": self.clock()}
-            )
+            await adapters.mark_published(session, [i for i, _ in events], self.clock())
 
 
 def _final(status: str, reason: str | None, event: Outgoing, now: datetime) -> dict[str, object]:

@@ -25,11 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import SendNotification
 from shared.db import Database
-from shared.group_commit import GroupCommit
+from shared.group_commit import DeferredInserts, GroupCommit, insert_later
 from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
 
 from . import results
-from .adapters import insert_notification, processed, set_fields
+from .adapters import INSERT_NOTIFICATION, processed, set_fields
 from .domain import DisclosureRefused, check_disclosure, notification_message_id, render
 from .hold_store import held_for, hold_lock_key, outcome_of, remember
 from .holds import HoldRefused, Release, Resolution, check_hold, is_held, settle
@@ -59,6 +59,7 @@ class NotifierService:
         self.message_id_domain = message_id_domain
         self.on_accepted = on_accepted
         self.commits = commits or GroupCommit(db, processed, "notifier", clock)
+        self.commits.open_batch = DeferredInserts.open  # the outbox rows, in one statement
 
     async def accept(self, cmd: SendNotification) -> list[Outgoing]:
         """Once per request, in the transaction it shares with the requests beside it."""
@@ -86,8 +87,9 @@ class NotifierService:
             values.update(result=results.as_json(outputs[0]), result_published_at=now)
         carrier: dict[str, str] = {}
         propagate.inject(carrier)  # the sender continues this trace
-        await insert_notification(
+        await insert_later(
             session,
+            INSERT_NOTIFICATION,
             {
                 "notification_id": cmd.notification_id,
                 "message_id": cmd.message_id,

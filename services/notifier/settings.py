@@ -27,7 +27,10 @@ class NotifierSettings(CarelineSettings, SmtpSettings):
     retry_base_seconds: float = Field(2.0, validation_alias="NOTIFIER_RETRY_BASE", gt=0)
     retry_cap_seconds: float = Field(600.0, validation_alias="NOTIFIER_RETRY_CAP", gt=0)
     poll_seconds: float = Field(1.0, validation_alias="NOTIFIER_POLL", gt=0)
-    batch_size: int = Field(20, validation_alias="NOTIFIER_BATCH", ge=1)
+    # The sender claims up to send_batch due notifications at once and delivers up to
+    # send_concurrency of them at a time (as many SMTP sessions, kept open between mails).
+    send_batch: int = Field(64, validation_alias="NOTIFIER_BATCH", ge=1)
+    send_concurrency: int = Field(16, validation_alias="NOTIFIER_CONCURRENCY", ge=1)
     # Quiet hours for non-urgent client messages, in the client's zone; "" disables them.
     quiet_hours: str = Field("", validation_alias="NOTIFIER_QUIET_HOURS", examples=["21:00-08:00"])
     client_timezone: str = Field("Europe/Moscow", validation_alias="NOTIFIER_CLIENT_TIMEZONE")

@@ -358,23 +358,23 @@ def _facts(row: Any, channels: list[ChannelRef]) -> CustomerFacts:
     )
 
 
-async def record_decision(
-    session: AsyncSession, message_id: Any, identity: Identity, at: datetime
-) -> None:
-    await session.execute(
-        insert(identity_decisions)
-        .values(
-            message_id=message_id,
-            status=identity.status,
-            confidence=identity.confidence,
-            customer_id=identity.customer.id if identity.customer else None,
-            contact_id=identity.contact.id if identity.contact else None,
-            disclosure=identity.disclosure,
-            confirmation_id=(
-                identity.confirmation.confirmation_id if identity.confirmation else None
-            ),
-            evidence=[e.model_dump(mode="json") for e in identity.evidence],
-            decided_at=at,
-        )
-        .on_conflict_do_nothing()
-    )
+def decision_row(message_id: Any, identity: Identity, at: datetime) -> dict[str, Any]:
+    """The row of `identity_decisions` that records a message's identity and evidence."""
+    return {
+        "message_id": message_id,
+        "status": identity.status,
+        "confidence": identity.confidence,
+        "customer_id": identity.customer.id if identity.customer else None,
+        "contact_id": identity.contact.id if identity.contact else None,
+        "disclosure": identity.disclosure,
+        "confirmation_id": (
+            identity.confirmation.confirmation_id if identity.confirmation else None
+        ),
+        "evidence": [e.model_dump(mode="json") for e in identity.evidence],
+        "decided_at": at,
+    }
+
+
+async def record_decisions(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Decisions in one statement; one already on file (a redelivery) stays as it is."""
+    await session.execute(insert(identity_decisions).on_conflict_do_nothing(), rows)

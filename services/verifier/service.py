@@ -6,6 +6,7 @@ Each use case is one transaction: its effects and its outgoing events are stored
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
@@ -27,11 +28,13 @@ from shared.contracts import (
 )
 from shared.db import Database
 from shared.errors import RetryableError
-from shared.group_commit import GroupCommit
+from shared.group_commit import GroupCommit, batch_of
 from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
 from shared.subjects import CRM_CHANNEL_CONFIRMED, CRM_CONFIRMATION_DENIED, MESSAGE_VERIFIED
 
-from .adapters import SqlCrmDirectory, processed, record_decision
+from .adapters import SqlCrmDirectory, decision_row, processed, record_decisions
+from .batch import BatchConfirmationStore, VerifyBatch
+from .cache import CachedMirror
 from .confirm_store import PendingConfirmation, SqlConfirmationStore
 from .confirmation import (
     TokenRejected,
@@ -70,6 +73,7 @@ class VerifierService:
         self.clock = clock
         self.directory = directory
         self.commits = commits or GroupCommit(db, processed, "verifier", clock)
+        self.commits.open_batch = self._open_batch
         secret = settings.confirmation_secret
         self.secret = secret.get_secret_value().encode() if secret else None
 
@@ -91,19 +95,57 @@ class VerifierService:
     async def verify(self, message: MessageNormalized) -> list[Outgoing]:
         """Once per message, in the transaction it shares with the messages beside it."""
         return await self.commits.once(
-            str(message.message_id), lambda session: self._verify(session, message)
+            str(message.message_id), lambda session: self._verify(session, message), message
         )
 
+    async def _open_batch(
+        self, session: AsyncSession, messages: list[MessageNormalized]
+    ) -> VerifyBatch:
+        """The batch's CRM lookups in one query per kind, its identities decided ahead from
+        them, and the open confirmations of its probable senders in one query more."""
+        batch = VerifyBatch()
+        if not isinstance(self.directory, CachedMirror):
+            return batch  # an external CRM: each message asks it in its own trace
+        rules = self.settings.matching
+        lookups = {}
+        for message in messages:
+            # A message that cannot be looked up is left to its own use case, which then
+            # fails alone with the reason.
+            with contextlib.suppress(Exception):
+                lookups[message.message_id] = lookup_for(message, rules)
+        await self.directory.prefetch(session, list(lookups.values()), rules)
+        wanted = set()
+        for message in messages:
+            if message.message_id not in lookups:
+                continue
+            try:
+                identity = await self.decide(session, message)
+            except Exception:  # as above: its own use case fails with the reason
+                continue
+            batch.identities[message.message_id] = identity
+            channel = channel_to_link(message)
+            if identity.status == "probable" and identity.customer and channel:
+                wanted.add((identity.customer.id, channel[0], channel[2]))
+        await batch.read_open_confirmations(session, wanted)
+        return batch
+
     async def _verify(self, session: AsyncSession, message: MessageNormalized) -> list[Outgoing]:
-        identity = await self.decide(session, message)
+        batch = batch_of(session, VerifyBatch)
+        identity = batch.identities.get(message.message_id) if batch else None
+        if identity is None:
+            identity = await self.decide(session, message)
         now = self.clock()
-        store = SqlConfirmationStore(session)
+        store = BatchConfirmationStore(session, batch) if batch else SqlConfirmationStore(session)
         confirmed: list[Outgoing] = []
         if identity.status == "probable":
             identity = await self._start_confirmation(store, message, identity, now)
         elif identity.status == "verified" and identity.customer is not None:
             confirmed = await self._confirm_by_reply(store, message, identity.customer.id, now)
-        await record_decision(session, message.message_id, identity, now)
+        decision = decision_row(message.message_id, identity, now)
+        if batch is not None:
+            batch.decisions.append(decision)
+        else:
+            await record_decisions(session, [decision])
         event = IdentityVerified(
             event_id=derived_id("verified", message.message_id),
             message_id=message.message_id,

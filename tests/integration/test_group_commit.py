@@ -26,7 +26,7 @@ from services.intake.service import IntakeService, normalized_event
 from shared.contracts import InboundMessage, MessageNormalized
 from shared.db import Database, create_engine
 from shared.errors import PermanentError, RetryableError
-from shared.group_commit import GroupCommit
+from shared.group_commit import DeferredInserts, GroupCommit
 from shared.outbox import Outgoing
 from tests.conftest import Servers
 from tests.integration.conftest import count, drained
@@ -125,6 +125,61 @@ async def test_a_failed_commit_runs_each_input_alone_and_each_outcome_happens_on
     again = await asyncio.gather(*(group.once(str(e.message_id), work(e)) for e in events))
     assert again == results
     assert await count(servers, "SELECT count(*) FROM intake.processed_messages") == 5
+
+
+async def test_a_batch_works_on_its_fresh_inputs_together_and_a_bad_one_fails_alone(
+    db: Database, servers: Servers
+) -> None:
+    """With `open_batch` (rows inserted at the batch's end, as intake and the notifier do),
+    the batch is told only of the inputs that will run, a bad input still fails alone with
+    its reason, and a batch seen again inserts nothing twice."""
+    commits = Commits(db)
+    opened: list[list[str]] = []
+
+    async def open_batch(session: AsyncSession, hints: list[object]) -> DeferredInserts:
+        opened.append([str(h) for h in hints])
+        return await DeferredInserts.open(session, hints)
+
+    group = GroupCommit(db, intake_tables.processed, "test", lambda: NOW)
+    group.open_batch = open_batch
+    events = [
+        normalized_event(InboundMessage.model_validate(chat(f"Пакет {i}", f"b-{i}")), NOW)
+        for i in range(8)
+    ]
+    bad = events[5].message_id
+
+    def work(event_: MessageNormalized):  # type: ignore[no-untyped-def]
+        async def store(session: AsyncSession) -> list[Outgoing]:
+            await intake_tables.SqlMessageStore(session).add(event_)
+            if event_.message_id == bad:
+                raise PermanentError("this one is bad")
+            return [Outgoing.of("message.normalized", event_)]
+
+        return store
+
+    def run_all():  # type: ignore[no-untyped-def]
+        return asyncio.gather(
+            *(group.once(str(e.message_id), work(e), e.external_id) for e in events),
+            return_exceptions=True,
+        )
+
+    results = await run_all()
+
+    failed = [r for r in results if isinstance(r, BaseException)]
+    assert [str(f) for f in failed] == ["this one is bad"]
+    assert opened[0] == [e.external_id for e in events]  # the whole batch, once
+    assert [e.external_id for e in events if str(e.external_id) in opened[1]] == ["b-5"]
+    assert commits.count == 1  # the seven together, after the batch and the bad one alone
+    assert await count(servers, "SELECT count(*) FROM intake.messages") == 7
+
+    opened.clear()
+    again = await run_all()
+
+    assert again[:5] == results[:5] and again[6:] == results[6:]
+    # Only the input that never committed runs again: in the batch, then alone.
+    assert opened == [["b-5"], ["b-5"]]
+    assert await count(servers, "SELECT count(*) FROM intake.messages") == 7
+    assert await count(servers, "SELECT count(*) FROM intake.processed_messages") == 7
 
 
 async def test_a_batch_whose_commit_fails_is_redelivered_and_yields_each_outcome_once(

@@ -1,0 +1,176 @@
+"""Where the CPU goes: each process's CPU time per message while the pipeline is saturated.
+
+`python -m bench.profile [--seconds 20] [--spy DIR]` starts the embedded stack and the four
+services as `careline bench` does, loads the synthetic CRM, offers the benchmark's mix with
+a bounded backlog, and over a window of `--seconds` reads from /proc each process's CPU
+time (services, PostgreSQL, nats-server, the SMTP sink, this load generator) and what each
+service committed. It prints CPU milliseconds per message of each process and how busy the
+machine was. With `--spy DIR` (py-spy installed beside Python, not a project dependency)
+it also samples every service into DIR/<service>.txt (collapsed stacks, `py-spy -f raw`).
+Linux only. Everything started is stopped and its data removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import nats
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bench.crm import load_crm
+from bench.run import Settings, bounded_offer, publish_many, scalar_rows
+from bench.traffic import mix
+from shared.embedded import free_port
+from shared.runtime import SERVICES, Stack, start_servers, start_services, wait_ready
+
+# What each service counts as one of its messages (its processed_messages schema).
+SCHEMAS = {"intake": "intake", "verifier": "crm", "escalator": "escalator", "notifier": "notifier"}
+WARM_UP_SECONDS = 3.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process (all its threads)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pids_named(name: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def machine_busy() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs so far."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+def processes(stack: Stack) -> dict[str, list[int]]:
+    by_name = {p.name: [p.popen.pid] for p in stack.supervisor.processes if p.name in SERVICES}
+    by_name["postgres"] = pids_named("postgres")
+    by_name["nats"] = pids_named("nats-server")
+    by_name["smtp-sink"] = [p.popen.pid for p in stack.supervisor.processes if "smtp" in p.name]
+    by_name["load generator"] = [os.getpid()]
+    return by_name
+
+
+async def counted(engine: Any, start: datetime, end: datetime) -> dict[str, int]:
+    counts = {}
+    for service, schema in SCHEMAS.items():
+        rows = await scalar_rows(
+            engine,
+            f"SELECT count(*) FROM {schema}.processed_messages "
+            "WHERE processed_at >= :a AND processed_at < :b",
+            a=start,
+            b=end,
+        )
+        counts[service] = int(rows[0][0])
+    return counts
+
+
+async def measure(stack: Stack, seconds: float, spy: Path | None) -> None:
+    crm = await load_crm(stack.env["DATABASE_URL"], 10_000)
+    nc = await nats.connect(stack.env["NATS_URL"])
+    js = nc.jetstream()
+    engine = create_async_engine(stack.env["DATABASE_URL"])
+    stop_at = time.monotonic() + WARM_UP_SECONDS + seconds + 1
+    gen = mix(crm, run=f"profile-{int(time.time())}")
+
+    def items() -> Iterator[tuple[str, bytes, str]]:
+        for subject, message_id, payload in gen:
+            if time.monotonic() > stop_at:
+                return
+            yield subject, json.dumps(payload).encode(), message_id
+
+    gate = await bounded_offer(js, Settings().load_backlog, stop_at)
+    offer = asyncio.create_task(publish_many(js, items(), gate=gate))
+    await asyncio.sleep(WARM_UP_SECONDS)
+    watched = processes(stack)
+    before = {name: sum(cpu_seconds(p) for p in pids) for name, pids in watched.items()}
+    busy_before, start = machine_busy(), datetime.now(UTC)
+    samplers = start_samplers(spy, watched, seconds) if spy is not None else []
+    began = time.monotonic()
+    await asyncio.sleep(seconds)
+    window = time.monotonic() - began
+    end, busy_after = datetime.now(UTC), machine_busy()
+    after = {name: sum(cpu_seconds(p) for p in pids) for name, pids in watched.items()}
+    await asyncio.to_thread(lambda: [sampler.wait() for sampler in samplers])
+    counts = await counted(engine, start, end)
+    await offer
+    await engine.dispose()
+    await nc.close()
+
+    busy = (busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1])
+    print(f"window {window:.1f} s; the machine was {100 * busy:.0f}% busy (all CPUs)")
+    print("committed per second: " + ", ".join(f"{k} {v / window:.0f}" for k, v in counts.items()))
+    decided = max(1, counts["escalator"])
+    for name in watched:
+        used = after[name] - before[name]
+        own = counts.get(name, decided)
+        per = "own message" if name in counts else "decided message"
+        print(
+            f"  {name:<15} {100 * used / window:5.1f}% of a CPU, "
+            f"{1000 * used / max(1, own):5.2f} ms per {per}"
+        )
+
+
+def start_samplers(
+    spy: Path, watched: dict[str, list[int]], seconds: float
+) -> list[subprocess.Popen[bytes]]:
+    """py-spy on every service for the window: collapsed stacks in spy/<service>.txt."""
+    spy.mkdir(parents=True, exist_ok=True)
+    py_spy = str(Path(sys.executable).parent / "py-spy")
+    samplers = []
+    for name in SERVICES:
+        argv = [py_spy, "record", "-p", str(watched[name][0]), "-d", str(int(seconds))]
+        argv += ["-r", "50", "--nonblocking", "-f", "raw", "-o", str(spy / f"{name}.txt")]
+        samplers.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL))
+    return samplers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--spy", type=Path, default=None, help="py-spy samples into this folder")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="careline-profile-"))
+    environ = {k: v for k, v in os.environ.items() if k != "SMTP_HOST"}
+    for name in SERVICES:
+        environ.setdefault(f"CARELINE_{name.upper()}_HTTP_PORT", str(free_port()))
+    stack = start_servers(
+        workdir / "var", environ, nats_port=free_port(), pg_port=free_port(), smtp_port=free_port()
+    )
+    try:
+        start_services(stack, environ, demo_crm=True)
+        wait_ready(stack)
+        asyncio.run(measure(stack, args.seconds, args.spy))
+    finally:
+        stack.supervisor.stop_all()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""What the escalator keeps for one batch transaction (shared.group_commit): fewer round trips.
+
+Before the messages run, the batch locks all its subjects in one statement, in sorted
+order (two batches that share subjects take them in the same order, so neither waits for
+the other in a circle), and reads their histories in two queries. While the messages run,
+what each one was (`subject_messages`), its timeline entries and its acknowledge links are
+only collected; `end` inserts them in bulk. Nothing in the batch reads those back. The
+escalations a message opens wait too, with whom they told filled in before they are
+written; anything that reads or changes escalations of that subject writes them first.
+
+Where a message's escalation goes (merge into the open one of its kind, reopen the last
+resolved one, or open one) is read ahead too: the subjects' open escalations and those
+resolved within the longest reopening window, locked in the same query (nobody else may
+change them before the batch commits). An escalation kind of a subject that the batch has
+written since is looked up in PostgreSQL again.
+
+Messages of one subject in the batch still see each other in order: each one's record is
+added to the subject's history in memory as it would be read back, and after a message
+placed, merged or lifted an escalation the subject's escalations are read again for the
+next message of that subject.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .adapters import (
+    NewEscalation,
+    Placed,
+    SqlEscalationStore,
+    insert_escalations,
+    placements,
+    timeline,
+)
+from .history import History, PastEscalation, SeenMessage
+from .history_store import (
+    MESSAGES_LIMIT,
+    load_escalations,
+    load_history,
+    load_messages,
+    lock_subjects,
+    record_seen,
+)
+from .lifecycle_store import ack_links
+
+
+class EscalateBatch:
+    def __init__(self, since: datetime) -> None:
+        self.since = since  # what was read: no later message of the batch looks further back
+        self.messages: dict[str, list[SeenMessage]] = {}
+        self.escalations: dict[str, list[PastEscalation]] = {}
+        self.stale: set[str] = set()
+        self.reopen_since = since
+        self.subjects: set[str] = set()
+        self.written: set[tuple[str, str]] = set()  # (subject, kind) placed in this batch
+        self.seen: list[dict[str, Any]] = []
+        self.opened: dict[uuid.UUID, dict[str, Any]] = {}  # escalations not yet written
+        # (subject, kind) -> its escalations that a placement may find, as read ahead;
+        # a kind written since is not in it (it is read from PostgreSQL again).
+        self.placeable: dict[tuple[str, str], list[Any]] = {}
+        self.timeline: list[dict[str, Any]] = []
+        self.links: list[dict[str, Any]] = []
+
+    @classmethod
+    async def open(
+        cls,
+        session: AsyncSession,
+        subject_keys: list[str],
+        now: datetime,
+        lookback: timedelta,
+        longest_reopen: timedelta,
+    ) -> EscalateBatch:
+        batch = cls(now - lookback)
+        await lock_subjects(session, subject_keys)
+        batch.messages = await load_messages(session, subject_keys, batch.since)
+        batch.escalations = await load_escalations(session, subject_keys, batch.since)
+        batch.reopen_since = now - longest_reopen
+        for row in await placements(session, subject_keys, batch.reopen_since):
+            batch.placeable.setdefault((row.subject_key, row.kind), []).append(row)
+        batch.subjects = set(subject_keys)
+        return batch
+
+    def placement(self, new: NewEscalation) -> tuple[bool, Any]:
+        """(known, row): the escalation `new` merges into or reopens, if read ahead."""
+        key = (new.subject_key, new.kind)
+        if new.subject_key not in self.subjects or key in self.written:
+            return False, None
+        if new.reopen_since is not None and new.reopen_since < self.reopen_since:
+            return False, None  # a window longer than was read ahead
+        rows = self.placeable.get(key, [])
+        found = next((r for r in rows if r.status == "open"), None)
+        if found is None and new.reopen_since is not None:
+            recent = [r for r in rows if r.resolved_at >= new.reopen_since]
+            found = max(recent, key=lambda r: r.resolved_at, default=None)
+        return True, found
+
+    async def history(self, session: AsyncSession, key: str, since: datetime) -> History | None:
+        """The subject's history as a query of its own would read it now; None if the batch
+        did not read this subject."""
+        if key not in self.messages:
+            return None
+        if since < self.since:  # the clock stepped back: read it as a message alone would
+            await self._write_seen(session)
+            return await load_history(session, key, since)
+        if key in self.stale:
+            await self.write_opened(session)
+            self.escalations.update(await load_escalations(session, [key], self.since))
+            self.stale.discard(key)
+        return History(
+            messages=[m for m in self.messages[key] if m.at >= since],
+            escalations=[
+                e
+                for e in self.escalations[key]
+                if e.status == "open"
+                or e.opened_at >= since
+                or (e.resolved_at is not None and e.resolved_at >= since)
+            ],
+        )
+
+    def record(self, key: str, row: dict[str, Any], seen: SeenMessage, placed: bool) -> None:
+        """A message of the subject was decided: its row waits for `end`, the next message
+        of the subject sees it (and, if it placed anything, the escalations as they are)."""
+        self.seen.append(row)
+        if key in self.messages:
+            # As PostgreSQL returns it: the instant in UTC.
+            kept = seen.model_copy(update={"at": seen.at.astimezone(UTC)})
+            newest = sorted([kept, *self.messages[key]], key=lambda m: m.at, reverse=True)
+            self.messages[key] = newest[:MESSAGES_LIMIT]
+        if placed:
+            self.stale.add(key)
+
+    def opened_for(self, subject_key: str) -> bool:
+        return any(row["subject_key"] == subject_key for row in self.opened.values())
+
+    async def write_opened(self, session: AsyncSession) -> None:
+        if self.opened:
+            await insert_escalations(session, list(self.opened.values()))
+            self.opened = {}
+
+    async def end(self, session: AsyncSession) -> None:
+        await self.write_opened(session)  # first: the timeline and links refer to them
+        if self.timeline:
+            await session.execute(insert(timeline).on_conflict_do_nothing(), self.timeline)
+        if self.links:
+            await session.execute(insert(ack_links).on_conflict_do_nothing(), self.links)
+        await self._write_seen(session)
+
+    async def _write_seen(self, session: AsyncSession) -> None:
+        if self.seen:
+            await record_seen(session, self.seen)
+            self.seen = []
+
+
+class BatchEscalationStore(SqlEscalationStore):
+    """The escalation store inside a batch: timeline entries wait for the batch's end."""
+
+    def __init__(self, session: AsyncSession, batch: EscalateBatch) -> None:
+        super().__init__(session)
+        self.batch = batch
+
+    async def _note(
+        self,
+        escalation_id: uuid.UUID,
+        entry_id: uuid.UUID,
+        entry: str,
+        detail: dict[str, Any],
+        at: datetime,
+    ) -> None:
+        self.batch.timeline.append(
+            {
+                "escalation_id": escalation_id,
+                "message_id": entry_id,
+                "entry": entry,
+                "detail": detail,
+                "actor": None,
+                "at": at,
+            }
+        )
+
+    async def open_or_merge(
+        self, new: NewEscalation, message_id: uuid.UUID, at: datetime
+    ) -> Placed:
+        known, found = self.batch.placement(new)
+        self.batch.written.add((new.subject_key, new.kind))
+        if known:
+            return await self.place(found, new, message_id, at)
+        if self.batch.opened_for(new.subject_key):  # one opened earlier in the batch
+            await self.batch.write_opened(self.session)
+        return await super().open_or_merge(new, message_id, at)
+
+    async def _insert(self, row: dict[str, Any]) -> None:
+        self.batch.opened[row["id"]] = row
+
+    async def record_notified(
+        self, escalation_id: uuid.UUID, notified: list[dict[str, Any]], briefing: dict[str, Any]
+    ) -> None:
+        row = self.batch.opened.get(escalation_id)
+        if row is None:
+            await super().record_notified(escalation_id, notified, briefing)
+        else:
+            row.update(notified=notified, briefing=briefing)
+
+    async def lift_hold(
+        self, escalation_id: uuid.UUID, by: str, message_id: uuid.UUID, at: datetime
+    ) -> bool:
+        await self.batch.write_opened(self.session)
+        for (subject, kind), rows in self.batch.placeable.items():
+            if any(r.id == escalation_id for r in rows):
+                self.batch.written.add((subject, kind))  # its hold changes: read it again
+        return await super().lift_hold(escalation_id, by, message_id, at)

@@ -1,0 +1,170 @@
+"""What the verifier keeps for one batch transaction (shared.group_commit): fewer round trips.
+
+Before the messages run, the mirror is asked once per kind of lookup for all of them
+(cache.CachedMirror.prefetch), each message's identity is decided from those answers, and
+the open confirmations of the probable senders are read in one query. While they run,
+their decisions and new confirmations are only collected; `end` writes them in bulk.
+
+Each message still sees what the messages before it in the batch did, as with a
+transaction of its own: a confirmation requested earlier in the batch is found by the next
+message from that address; anything that must read or change confirmations on file
+(a reply with a code) first writes what was collected and then asks PostgreSQL; after a
+write to the mirror (a confirmed channel linked) the identities decided ahead are dropped
+and the next messages decide on what the transaction now sees.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.contracts import ConfirmationRequest, Identity
+
+from .adapters import confirmation_log, confirmations, record_decisions
+from .cache import forget_batch_version
+from .confirm_store import PendingConfirmation, SqlConfirmationStore
+
+# (customer id, channel kind, match key): whose address a confirmation verifies.
+Channel = tuple[str, str, str]
+
+
+class VerifyBatch:
+    def __init__(self) -> None:
+        self.identities: dict[uuid.UUID, Identity] = {}
+        self.decisions: list[dict[str, Any]] = []
+        self.requests: list[dict[str, Any]] = []
+        self.log: list[dict[str, Any]] = []
+        self.requested: dict[Channel, PendingConfirmation] = {}  # in this batch, newest
+        self.on_file: dict[Channel, list[PendingConfirmation]] | None = None  # read ahead
+
+    async def read_open_confirmations(self, session: AsyncSession, wanted: set[Channel]) -> None:
+        """The pending confirmations of these addresses, newest first, in one query."""
+        self.on_file = {channel: [] for channel in wanted}
+        if not wanted:
+            return
+        key = tuple_(
+            confirmations.c.customer_id, confirmations.c.channel_kind, confirmations.c.match_key
+        )
+        rows = await session.execute(
+            select(confirmations)
+            .where(key.in_(sorted(wanted)), confirmations.c.status == "pending")
+            .order_by(confirmations.c.requested_at.desc())
+        )
+        for row in rows.mappings():
+            channel = (row["customer_id"], row["channel_kind"], row["match_key"])
+            self.on_file[channel].append(PendingConfirmation.of(row))
+
+    def mirror_written(self, session: AsyncSession) -> None:
+        forget_batch_version(session)
+        self.identities.clear()
+
+    async def flush(self, session: AsyncSession) -> None:
+        """Write what was collected, so that PostgreSQL answers with it on file."""
+        if self.requests:
+            await session.execute(insert(confirmations).on_conflict_do_nothing(), self.requests)
+            self.requests = []
+        if self.log:
+            await session.execute(insert(confirmation_log), self.log)
+            self.log = []
+
+    async def end(self, session: AsyncSession) -> None:
+        await self.flush(session)
+        if self.decisions:
+            await record_decisions(session, self.decisions)
+
+
+class BatchConfirmationStore(SqlConfirmationStore):
+    """The confirmation store inside a batch: new requests and log entries are collected."""
+
+    def __init__(self, session: AsyncSession, batch: VerifyBatch) -> None:
+        super().__init__(session)
+        self.batch = batch
+
+    async def open_for(
+        self, customer_id: str, kind: str, match_key: str, now: datetime
+    ) -> PendingConfirmation | None:
+        channel = (customer_id, kind, match_key)
+        mine = self.batch.requested.get(channel)
+        if mine is not None and mine.expires_at > now:
+            return mine
+        if self.batch.on_file is None or channel not in self.batch.on_file:
+            return await super().open_for(customer_id, kind, match_key, now)
+        return next((p for p in self.batch.on_file[channel] if p.expires_at > now), None)
+
+    async def add(
+        self,
+        request: ConfirmationRequest,
+        *,
+        message_id: uuid.UUID,
+        correlation_id: str,
+        customer_id: str,
+        contact_id: str | None,
+        channel: tuple[str, str, str],
+        claimed_name: str | None,
+        now: datetime,
+    ) -> None:
+        kind, address, key = channel
+        row = {
+            "confirmation_id": request.confirmation_id,
+            "message_id": message_id,
+            "correlation_id": correlation_id,
+            "customer_id": customer_id,
+            "contact_id": contact_id,
+            "channel_kind": kind,
+            "channel_address": address,
+            "match_key": key,
+            "claimed_name": claimed_name,
+            "code": request.code,
+            "status": "pending",
+            "requested_at": now,
+            "expires_at": request.expires_at,
+        }
+        self.batch.requests.append(row)
+        self.batch.requested[(customer_id, kind, key)] = PendingConfirmation.of(row)
+        await self.log(
+            request.confirmation_id,
+            "requested",
+            {"message_id": str(message_id), "customer_id": customer_id, "channel_kind": kind},
+            now,
+        )
+
+    async def log(
+        self, confirmation_id: uuid.UUID | None, entry: str, detail: dict[str, Any], at: datetime
+    ) -> None:
+        self.batch.log.append(
+            {"confirmation_id": confirmation_id, "entry": entry, "detail": detail, "at": at}
+        )
+
+    async def _on_file(self) -> None:
+        """Confirmations are about to be read or changed on file: from now on, ask there."""
+        await self.batch.flush(self.session)
+        self.batch.on_file = None
+        self.batch.requested.clear()
+
+    async def with_codes(self, customer_id: str, codes: list[str]) -> list[PendingConfirmation]:
+        if codes:
+            await self._on_file()
+        return await super().with_codes(customer_id, codes)
+
+    async def resolve(
+        self,
+        pending: PendingConfirmation,
+        status: str,
+        via: str,
+        at: datetime,
+        by_message_id: uuid.UUID | None,
+        linked_contact_id: str | None = None,
+    ) -> None:
+        await self._on_file()
+        await super().resolve(pending, status, via, at, by_message_id, linked_contact_id)
+
+    async def link_channel(self, pending: PendingConfirmation, at: datetime) -> str:
+        await self._on_file()
+        contact_id = await super().link_channel(pending, at)
+        self.batch.mirror_written(self.session)
+        return contact_id

@@ -1,0 +1,202 @@
+"""The mirror's lookups for a whole batch of messages: one query per kind of lookup.
+
+Each query answers, for every message of the batch at once, exactly what the per-message
+query of `SqlCrmDirectory` answers for that message alone: the same joins, filters, order
+and limit, applied per message (`m.idx`) by joining the batch's keys as a table, or by a
+lateral subquery where a per-message limit applies. The statements are built once: their
+parameters are arrays, so one compiled form serves every batch size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Integer, Select, String, any_, bindparam, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .adapters import contact_channels, contacts, customers, documents, domains
+from .domain import ChannelMatch, CompanyOnFile, DocumentMatch, PersonOnFile
+from .ports import ChannelHit
+
+_ACTIVE_CUSTOMER = (customers.c.status == "active", customers.c.removed_at.is_(None))
+Pairs = Sequence[tuple[str, str]]
+
+
+def _pairs_table(name: str) -> Any:
+    """The batch's (message index, kind, key) rows, from three parallel arrays."""
+    return (
+        func.unnest(
+            bindparam("idx", type_=ARRAY(Integer)),
+            bindparam("kinds", type_=ARRAY(String)),
+            bindparam("keys", type_=ARRAY(String)),
+        )
+        .table_valued("idx", "kind", "key")
+        .render_derived(name=name)
+    )
+
+
+def _pair_params(per_message: Sequence[Pairs]) -> dict[str, list[Any]]:
+    rows = [(i, kind, key) for i, pairs in enumerate(per_message) for kind, key in pairs]
+    return {
+        "idx": [i for i, _, _ in rows],
+        "kinds": [k for _, k, _ in rows],
+        "keys": [key for _, _, key in rows],
+    }
+
+
+@cache
+def _channels() -> Select[Any]:
+    m = _pairs_table("m")
+    return (
+        select(
+            m.c.idx,
+            contact_channels.c.kind,
+            contact_channels.c.match_key,
+            contacts.c.customer_id,
+            contacts.c.id,
+            contacts.c.name,
+            contact_channels.c.verified,
+        )
+        .select_from(m)
+        .join(
+            contact_channels,
+            (contact_channels.c.kind == m.c.kind) & (contact_channels.c.match_key == m.c.key),
+        )
+        .join(contacts, contacts.c.id == contact_channels.c.contact_id)
+        .join(customers, customers.c.id == contacts.c.customer_id)
+        .where(contacts.c.removed_at.is_(None), *_ACTIVE_CUSTOMER)
+        .order_by(m.c.idx, contacts.c.customer_id, contacts.c.id)
+    )
+
+
+async def channels_on_file_many(
+    session: AsyncSession, per_message: Sequence[Pairs]
+) -> list[list[ChannelHit]]:
+    """`channels_on_file` of each message's (kind, match key) pairs."""
+    found: list[list[ChannelHit]] = [[] for _ in per_message]
+    params = _pair_params(per_message)
+    if not params["idx"]:
+        return found
+    for idx, kind, key, cid, ctid, name, verified in await session.execute(_channels(), params):
+        found[idx].append(ChannelHit(kind, key, ChannelMatch(cid, ctid, name, kind, verified)))
+    return found
+
+
+@cache
+def _documents() -> Select[Any]:
+    m = _pairs_table("m")
+    return (
+        select(m.c.idx, documents.c.customer_id, documents.c.kind, documents.c.number)
+        .select_from(m)
+        .join(documents, (documents.c.kind == m.c.kind) & (documents.c.number_key == m.c.key))
+        .join(customers, customers.c.id == documents.c.customer_id)
+        .where(*_ACTIVE_CUSTOMER)
+        .order_by(m.c.idx, documents.c.customer_id, documents.c.id)
+    )
+
+
+async def documents_on_file_many(
+    session: AsyncSession, per_message: Sequence[Pairs]
+) -> list[list[DocumentMatch]]:
+    """`documents_on_file` of each message's (kind, number key) references."""
+    found: list[list[DocumentMatch]] = [[] for _ in per_message]
+    params = _pair_params(per_message)
+    if not params["idx"]:
+        return found
+    for idx, cid, kind, number in await session.execute(_documents(), params):
+        found[idx].append(DocumentMatch(cid, kind, number))
+    return found
+
+
+@cache
+def _domains() -> Select[Any]:
+    wanted = bindparam("domains", type_=ARRAY(String))
+    return (
+        select(domains.c.domain, domains.c.customer_id)
+        .join(customers, customers.c.id == domains.c.customer_id)
+        .where(domains.c.domain == any_(wanted), *_ACTIVE_CUSTOMER)
+        .order_by(domains.c.domain, domains.c.customer_id)
+    )
+
+
+async def customers_with_domains(
+    session: AsyncSession, wanted: Sequence[str]
+) -> dict[str, list[str]]:
+    """`customers_with_domain` of each domain."""
+    found: dict[str, list[str]] = {d: [] for d in wanted}
+    if wanted:
+        for domain, customer_id in await session.execute(_domains(), {"domains": list(wanted)}):
+            found[domain].append(customer_id)
+    return found
+
+
+def _keys_per_message() -> Any:
+    """Each message's name keys as one array, from parallel (index, key) arrays."""
+    pairs = (
+        func.unnest(bindparam("idx", type_=ARRAY(Integer)), bindparam("keys", type_=ARRAY(String)))
+        .table_valued("idx", "key")
+        .render_derived(name="k")
+    )
+    return (
+        select(pairs.c.idx, func.array_agg(pairs.c.key).label("keys"))
+        .group_by(pairs.c.idx)
+        .subquery("m")
+    )
+
+
+@cache
+def _people() -> Select[Any]:
+    m = _keys_per_message()
+    per_message = (
+        select(contacts.c.customer_id, contacts.c.id, contacts.c.name)
+        .join(customers, customers.c.id == contacts.c.customer_id)
+        .where(
+            contacts.c.name_keys.op("&&")(m.c["keys"]),
+            contacts.c.removed_at.is_(None),
+            *_ACTIVE_CUSTOMER,
+        )
+        .order_by(contacts.c.id)
+        .limit(bindparam("limit", type_=Integer))
+        .lateral("p")
+    )
+    return (
+        select(m.c.idx, per_message.c.customer_id, per_message.c.id, per_message.c.name)
+        .select_from(m.join(per_message, true()))
+        .order_by(m.c.idx, per_message.c.id)
+    )
+
+
+@cache
+def _companies() -> Select[Any]:
+    m = _keys_per_message()
+    per_message = (
+        select(customers.c.id, customers.c.name)
+        .where(customers.c.name_keys.op("&&")(m.c["keys"]), *_ACTIVE_CUSTOMER)
+        .order_by(customers.c.id)
+        .limit(bindparam("limit", type_=Integer))
+        .lateral("c")
+    )
+    return (
+        select(m.c.idx, per_message.c.id, per_message.c.name)
+        .select_from(m.join(per_message, true()))
+        .order_by(m.c.idx, per_message.c.id)
+    )
+
+
+async def name_candidates_many(
+    session: AsyncSession, per_message: Sequence[Sequence[str]], limit: int
+) -> list[tuple[list[PersonOnFile], list[CompanyOnFile]]]:
+    """`name_candidates` of each message's name keys, each with its own `limit`."""
+    found: list[tuple[list[PersonOnFile], list[CompanyOnFile]]] = [([], []) for _ in per_message]
+    rows = [(i, key) for i, keys in enumerate(per_message) for key in keys]
+    if not rows:
+        return found
+    params = {"idx": [i for i, _ in rows], "keys": [k for _, k in rows], "limit": limit}
+    for idx, cid, ctid, name in await session.execute(_people(), params):
+        found[idx][0].append(PersonOnFile(cid, ctid, name))
+    for idx, cid, name in await session.execute(_companies(), params):
+        found[idx][1].append(CompanyOnFile(cid, name))
+    return found

@@ -1,0 +1,163 @@
+"""The verifier's batches on real PostgreSQL (services/verifier/batch.py): the CRM looked up
+once per kind for a whole batch, decisions and confirmations written together, and every
+message decided exactly as it would be alone."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import event
+
+from services.verifier.cache import MirrorCache, cached_mirror
+from services.verifier.mirror import apply_batch, demo_batch
+from services.verifier.service import VerifierService
+from services.verifier.settings import VerifierSettings
+from shared.contracts import (
+    AuthResults,
+    Entity,
+    Identity,
+    MessageNormalized,
+    SenderIdentifiers,
+)
+from shared.db import Database, create_engine
+from tests.conftest import Servers
+from tests.integration.conftest import count
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 2, 3, 10, 0, tzinfo=UTC)
+CEO = "a.sokolov@stroymontazh.ru"  # seed 000: a probable sender, not on file yet
+
+
+@pytest.fixture
+async def db(servers: Servers, clean: None) -> AsyncIterator[Database]:
+    database = Database(create_engine(servers.database_url))
+    try:
+        async with database.transaction() as session:
+            await apply_batch(session, demo_batch(), NOW)
+        yield database
+    finally:
+        await database.dispose()
+
+
+def service(servers: Servers, db: Database) -> VerifierService:
+    settings = VerifierSettings(
+        NATS_URL=servers.nats_url,
+        DATABASE_URL=servers.database_url,
+        CARELINE_CONFIRMATION_SECRET="batch-test-secret",
+    )
+    return VerifierService(db, settings, lambda: NOW, cached_mirror(MirrorCache()))
+
+
+def message(
+    *, email: str | None = None, handle: str | None = None, name: str | None = None, **extra: object
+) -> MessageNormalized:
+    message_id = uuid.uuid4()
+    return MessageNormalized.model_validate(
+        {
+            "event_id": uuid.uuid4(),
+            "message_id": message_id,
+            "correlation_id": str(message_id),
+            "occurred_at": NOW,
+            "channel": "email" if email else "chat",
+            "sender": SenderIdentifiers(email=email, handle=handle, display_name=name),
+            "text": "Добрый день, вопрос по счёту. Добрий день. Hello.",
+            "thread_id": str(message_id),
+            "external_id": str(message_id),
+            "auth": AuthResults(spf="pass", dkim="pass", dmarc="pass"),
+            "received_at": NOW,
+            **extra,
+        }
+    )
+
+
+def mix() -> list[MessageNormalized]:
+    """Verified, probable, unknown and conflicting senders in Russian, Ukrainian, English."""
+    return [
+        message(email="buh@stroymontazh.ru", name="Марина Ковалёва"),
+        message(email=CEO, name="Андрей Соколов"),
+        message(email="o.shevchuk@kvitka.ua", name="Олена Шевчук"),
+        message(email="someone@kvitka.ua", name="Олена Шевчук"),
+        message(email="j.miller@northwind-logistics.com", name="James Miller"),
+        message(
+            email="finance@elsewhere.example",
+            name="James Miller",
+            entities=[Entity(kind="contract", value="2020-114", start=0, end=8)],
+        ),
+        message(handle="@lebedev_smm", name="Виктор"),
+        message(email="nobody@gmail.com", name="Иван Иванов"),
+        message(email="new@alfa-group.ru", name="Пётр"),
+        message(email="belova@alfa-group.ru", name="Анна Белова"),
+    ]
+
+
+def without_request(identity: Identity) -> Identity:
+    return identity.model_copy(update={"confirmation": None})
+
+
+def identity_of(outputs: list) -> Identity:  # type: ignore[type-arg]
+    return Identity.model_validate(outputs[0].payload["identity"])
+
+
+async def test_a_batch_decides_each_message_as_alone_with_a_few_queries(
+    servers: Servers, db: Database
+) -> None:
+    messages = mix()
+    alone = []
+    for m in messages:  # each decided alone, on a cold cache, in its own transaction
+        async with db.transaction() as session:
+            alone.append(await service(servers, db).decide(session, m))
+
+    statements: list[str] = []
+    event.listen(
+        db.engine.sync_engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *args: statements.append(statement),
+    )
+    verifier = service(servers, db)
+    together = await asyncio.gather(*(verifier.verify(m) for m in messages))
+
+    assert [without_request(identity_of(o)) for o in together] == alone
+    assert {i.status for i in alone} >= {"verified", "probable", "unknown"}
+    # One batch: the CRM asked once per kind for all ten, not once per kind per message.
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) < 15, selects
+    assert await count(servers, "SELECT count(*) FROM crm.identity_decisions") == len(messages)
+    asked = [i.confirmation for i in map(identity_of, together) if i.confirmation]
+    assert identity_of(together[1]).confirmation in asked  # the CEO is asked to confirm
+    assert await count(servers, "SELECT count(*) FROM crm.confirmations") == len(asked)
+
+
+async def test_a_probable_sender_writing_twice_in_one_batch_is_asked_once(
+    servers: Servers, db: Database
+) -> None:
+    first, second = message(email=CEO, name="Андрей Соколов"), message(email=CEO, name="Андрей")
+    verifier = service(servers, db)
+
+    one, two = await asyncio.gather(verifier.verify(first), verifier.verify(second))
+
+    asked = [identity_of(one).confirmation, identity_of(two).confirmation]
+    assert asked[0] is not None and asked[1] is not None
+    assert asked[0].confirmation_id == asked[1].confirmation_id  # the request already sent
+    assert await count(servers, "SELECT count(*) FROM crm.confirmations") == 1
+    assert (
+        await count(servers, "SELECT count(*) FROM crm.confirmation_log WHERE entry = 'requested'")
+        == 1
+    )
+
+
+async def test_a_redelivered_batch_doubles_nothing(servers: Servers, db: Database) -> None:
+    messages = mix()
+    verifier = service(servers, db)
+    first = await asyncio.gather(*(verifier.verify(m) for m in messages))
+
+    again = await asyncio.gather(*(service(servers, db).verify(m) for m in messages))
+
+    assert again == first
+    assert await count(servers, "SELECT count(*) FROM crm.identity_decisions") == len(messages)
+    assert await count(servers, "SELECT count(*) FROM crm.processed_messages") == len(messages)
+    asked = sum(identity_of(o).confirmation is not None for o in first)
+    assert await count(servers, "SELECT count(*) FROM crm.confirmations") == asked
