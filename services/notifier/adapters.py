@@ -239,8 +239,10 @@ async def mark_published(session: AsyncSession, ids: list[uuid.UUID], at: dateti
     )
 
 
-async def unpublished(session: AsyncSession, limit: int) -> list[tuple[uuid.UUID, Outgoing]]:
-    """Final outcomes whose result event was not yet confirmed published."""
+async def unpublished(
+    session: AsyncSession, limit: int, exclude: Collection[uuid.UUID] = ()
+) -> list[tuple[uuid.UUID, Outgoing]]:
+    """Final outcomes whose result event was not yet confirmed published, but those in `exclude`."""
     query = (
         select(notifications.c.notification_id, notifications.c.result)
         .where(
@@ -250,6 +252,8 @@ async def unpublished(session: AsyncSession, limit: int) -> list[tuple[uuid.UUID
         )
         .limit(limit)
     )
+    if exclude:
+        query = query.where(notifications.c.notification_id.not_in(list(exclude)))
     rows = (await session.execute(query)).all()
     return [(nid, Outgoing(r["subject"], r["event_id"], r["payload"])) for nid, r in rows]
 

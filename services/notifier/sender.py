@@ -155,9 +155,15 @@ class OutboxSender:
         return len(claimed)
 
     async def publish_pending(self) -> None:
-        """Result events committed but not yet published (a crash in between)."""
+        """Result events committed but not yet published (a crash in between).
+
+        A pass of this process that is finishing its batch publishes its own results: they
+        are skipped here, else a subscriber without the stream's de-duplication sees them twice.
+        """
         async with self.db.transaction() as session:
-            pending = await adapters.unpublished(session, self.policy.batch_size)
+            pending = await adapters.unpublished(
+                session, self.policy.batch_size, exclude=set(self._in_flight)
+            )
         await self._publish(pending)
 
     async def _claim(self, ids: list[uuid.UUID]) -> list[Claimed]:

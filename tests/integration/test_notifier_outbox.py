@@ -371,6 +371,23 @@ async def test_an_unpublished_result_is_published_after_a_restart_and_stored_onc
     )
 
 
+async def test_each_result_is_published_once_while_both_sender_passes_run(
+    notifier: Notifier, bus: Any
+) -> None:
+    # The pass that looks for results a crash left unpublished must not pick those another
+    # pass has committed and is about to publish: a plain subscriber (no stream
+    # de-duplication) would see them twice.
+    _, recorder = bus
+    cmds = [request(recipient=f"am{i}@careline.example") for i in range(60)]
+    async with TestApp(build_notifier(notifier.settings(NOTIFIER_BATCH=8, NOTIFIER_POLL=0.01))):
+        await publish(bus, *cmds)
+        await recorder.wait_for("notify.sent", len(cmds))
+        await asyncio.sleep(0.5)  # time for a second copy, if one were coming
+
+    sent = [event["notification_id"] for event in recorder.of("notify.sent")]
+    assert sorted(sent) == sorted(str(cmd.notification_id) for cmd in cmds)
+
+
 # --- careline notifications ------------------------------------------------------------
 
 
