@@ -5,15 +5,20 @@ names a service the contract lists, the person handling it sees that line of the
 beside the client's word ("налаштування" → первинне налаштування кабінету: 1 per contract,
 free). A word of a service's name counts when a word of the message shares a lemma with it
 (pymorphy3, so every Russian and Ukrainian inflection matches), or else is spelled nearly
-the same (rapidfuzz ratio, for English plurals and typos). Each match keeps the client's
-words that made it, so it can be checked at a glance.
+the same (rapidfuzz ratio, for English plurals and typos). A client writing in another
+language than the contract's still finds it: data/service_words.yaml holds the words that
+name the same service in Russian, Ukrainian and English ("настройку" → налаштування). Each
+match keeps the client's words that made it, so it can be checked at a glance.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import yaml
 from rapidfuzz import fuzz, process
 
 from shared.contracts import ContractTerms
@@ -27,6 +32,19 @@ SIMILARITY = 85  # rapidfuzz ratio, 0-100: "consultations" ~ "consultation" is 9
 MAX_NAMED = 5
 # Words that name no service in particular ("послуга налаштування" is about "налаштування").
 GENERIC = frozenset({"послуга", "услуга", "service", "services", "servicing"})
+SERVICE_WORDS = Path(__file__).parent / "data" / "service_words.yaml"
+
+
+@lru_cache(maxsize=1)
+def same_service_words() -> dict[str, frozenset[str]]:
+    """Each word of data/service_words.yaml -> the words of its group, itself included."""
+    groups = yaml.safe_load(SERVICE_WORDS.read_text(encoding="utf-8"))
+    equivalents: dict[str, frozenset[str]] = {}
+    for group in groups:
+        words = frozenset(fold(str(w)) for w in group)
+        for word in words:
+            equivalents[word] = equivalents.get(word, frozenset()) | words
+    return equivalents
 
 
 def named_services(text: str, contracts: Sequence[ContractTerms]) -> list[dict[str, Any]]:
@@ -40,6 +58,8 @@ def named_services(text: str, contracts: Sequence[ContractTerms]) -> list[dict[s
     for word, keys in zip(words, morph.keys_of(words), strict=True):
         for key in keys:
             said.setdefault(key, word)
+    for key, word in _in_other_languages(said, words).items():
+        said.setdefault(key, word)
     spelled = sorted({w for w in words if len(w) >= FUZZY_LETTERS})
     found = []
     for order, (contract, item) in enumerate(items):
@@ -52,6 +72,21 @@ def named_services(text: str, contracts: Sequence[ContractTerms]) -> list[dict[s
             share = len(hits) / len(meaningful)
             found.append((-share, order, _named(contract, item.model_dump(), hits)))
     return [named for *_, named in sorted(found, key=lambda f: f[:2])[:MAX_NAMED]]
+
+
+def _in_other_languages(said: dict[str, str], words: list[str]) -> dict[str, str]:
+    """The words naming the same service as a word of the message, each -> that word."""
+    glossary = same_service_words()
+    found: dict[str, str] = {}
+    for key, word in said.items():
+        for other in glossary.get(key, ()):
+            found.setdefault(other, word)
+    latin = sorted(w for w in glossary if w.isascii())
+    for word in {w for w in words if len(w) >= FUZZY_LETTERS and w.isascii()}:
+        best = process.extractOne(word, latin, scorer=fuzz.ratio, score_cutoff=SIMILARITY)
+        for other in glossary[best[0]] if best else ():
+            found.setdefault(other, word)
+    return found
 
 
 def _said(word: str, keys: frozenset[str], said: dict[str, str], spelled: list[str]) -> str | None:

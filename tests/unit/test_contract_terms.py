@@ -13,10 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
+from services.escalator.detection.lexicon import default_morphology
+from services.escalator.detection.text import is_cyrillic
 from services.escalator.facts import fact_pack, seen_message
 from services.escalator.history import History
 from services.escalator.notifications import staff_notifications
-from services.escalator.terms import named_services
+from services.escalator.terms import named_services, same_service_words
 from services.notifier.domain import render
 from services.verifier.http_crm import HttpCrmDirectory
 from services.verifier.importer import DocumentRow, batch_of, parse_csv, parse_jsonl
@@ -254,6 +256,53 @@ def test_a_service_of_the_contract_named_in_the_message_is_found_with_its_words(
     named = {n["service"]: n for n in named_services(text, contracts)}
 
     assert named[service]["words"] == words
+
+
+@pytest.mark.parametrize(
+    ("text", "service", "words"),
+    [
+        ("Прошлый менеджер делал настройку бесплатно.", "первинне налаштування кабінету",
+         ["настройку"]),
+        ("Your colleague did the setup for free.", "первинне налаштування кабінету", ["setup"]),
+        ("Минулого разу ви провели навчання безкоштовно.", "обучение сотрудников", ["навчання"]),
+        ("Training was free last year.", "обучение сотрудников", ["training"]),
+        ("Ви обіцяли консультації без оплати.", "consultation", ["консультації"]),
+        ("Перенесите данные бесплатно, миграцию обещали.", "data migration",
+         ["данные", "миграцию"]),
+    ],
+)  # fmt: skip
+def test_a_service_is_found_when_the_client_names_it_in_another_language(
+    text: str, service: str, words: list[str]
+) -> None:
+    contracts = [
+        KVITKA_TERMS,
+        ContractTerms(
+            number="118/2019",
+            included=[
+                IncludedService(service="обучение сотрудников", quantity=2, free=True),
+                IncludedService(service="consultation", period="month", free=True),
+                IncludedService(service="data migration", free=False),
+            ],
+        ),
+    ]
+
+    named = {n["service"]: n for n in named_services(text, contracts)}
+
+    assert named[service]["words"] == words
+
+
+def test_the_words_of_other_languages_are_dictionary_forms() -> None:
+    # The glossary is matched against the lemmas of the client's words: a Russian or
+    # Ukrainian entry that is not its own lemma would never match.
+    morph = default_morphology()
+    for word in same_service_words():
+        if is_cyrillic(word):
+            assert any(word in morph.lemmas(word, lang) for lang in ("ru", "uk")), word
+
+
+def test_a_word_that_only_looks_like_a_service_names_none() -> None:
+    contracts = [ContractTerms(number="1", included=[IncludedService(service="data migration")])]
+    assert named_services("В данный момент ничего не работает.", contracts) == []
 
 
 def test_nothing_is_named_when_the_message_names_no_service_of_the_contract() -> None:
