@@ -14,13 +14,17 @@ from faststream.nats import NatsBroker
 from faststream.specification import AsyncAPI
 from starlette.applications import Starlette
 
+from shared.background import run_in_background
 from shared.broker import build_broker, ensure_streams
 from shared.contracts import DeadLetter
 from shared.db import Database, create_engine
 from shared.http import HttpRoutes, HttpServer, build_http_app, health_routes, http_server
+from shared.retention import Prunable, Pruner
 from shared.settings import CarelineSettings
 from shared.subjects import dead_letter
 from shared.telemetry import setup_logging, setup_telemetry
+
+PRUNE_START_DELAY_SECONDS = 60.0
 
 
 def utc_now() -> datetime:
@@ -102,11 +106,14 @@ def build_service_app(
     description: str,
     startup: Sequence[Callable[[Database], Awaitable[None]]] = (),
     http_routes: HttpRoutes | None = None,
+    prunables: Sequence[Prunable] = (),
 ) -> ServiceApp:
     """Broker with the shared middlewares, an instrumented database, streams ensured at start.
 
     Every service also serves GET /health/live and /health/ready on its HTTP port; a
-    service adds its own routes with `http_routes` (see shared.http).
+    service adds its own routes with `http_routes` (see shared.http). `prunables` are the
+    working data of its schema that a background loop deletes past their horizon
+    (shared.retention), every CARELINE_PRUNE_SECONDS.
     """
     setup_logging(name)
     tracer_provider = setup_telemetry(name, settings)
@@ -134,7 +141,7 @@ def build_service_app(
         await db.dispose()
         tracer_provider.shutdown()
 
-    return ServiceApp(
+    app = ServiceApp(
         broker,
         on_startup=[before_start],
         after_shutdown=[after_stop],
@@ -143,3 +150,12 @@ def build_service_app(
         host=settings.http_host,
         port=settings.http_port_of(name),
     )
+    if prunables and settings.prune_seconds > 0:
+        pruner = Pruner(db, utc_now, prunables, settings.prune_batch)
+        # Not at once: a starting replica has messages waiting, and a short-lived one
+        # (a test, a crash loop) need not prune at all.
+        first = min(settings.prune_seconds, PRUNE_START_DELAY_SECONDS)
+        run_in_background(
+            app, f"{name}-prune", lambda stop: pruner.run(stop, settings.prune_seconds, first)
+        )
+    return app

@@ -81,6 +81,74 @@ def migrate() -> None:
     typer.echo("migrated")
 
 
+@app.command()
+def prune(
+    dry_run: Annotated[bool, typer.Option(help="Count what would go; delete nothing.")] = False,
+    service: Annotated[
+        list[str] | None,
+        typer.Option(help="Only this service's schema (repeatable): intake, verifier, ..."),
+    ] = None,
+) -> None:
+    """Delete working data past its horizon once (what the services do every
+    CARELINE_PRUNE_SECONDS) and report, per table, the horizon and the rows removed."""
+    from shared.app import utc_now
+    from shared.db import Database, create_engine
+    from shared.retention import Pruned, Pruner
+
+    plans = _retention_plans()
+    unknown = sorted(set(service or ()) - set(plans))
+    if unknown:
+        raise typer.BadParameter(f"unknown services {unknown}; known: {list(plans)}")
+    chosen = [plans[name] for name in (service or plans)]
+    settings = _settings()
+
+    async def go() -> list[Pruned]:
+        db = Database(create_engine(settings.database_url))
+        try:
+            pruner = Pruner(db, utc_now, [p for plan in chosen for p in plan], settings.prune_batch)
+            return await pruner.prune(dry_run=dry_run)
+        finally:
+            await db.dispose()
+
+    done = asyncio.run(go())
+    verb = "would remove" if dry_run else "removed"
+    for pruned in done:
+        p = pruned.prunable
+        typer.echo(
+            f"{p.table:<34} {verb} {pruned.rows:>8,}  {p.age} before "
+            f"{pruned.before:%Y-%m-%d %H:%M} UTC ({_days(p.horizon)}): {p.why}"
+        )
+    total = sum(p.rows for p in done)
+    typer.echo(f"dry run: {total:,} rows would go" if dry_run else f"{total:,} rows removed")
+
+
+def _retention_plans() -> dict[str, list[Any]]:
+    """Each service's prunables, from its own settings (and the escalator's policy)."""
+    from services.escalator.policy import load_policy
+    from services.escalator.retention import prunables as escalator
+    from services.escalator.settings import EscalatorSettings
+    from services.intake.retention import prunables as intake
+    from services.notifier.retention import prunables as notifier
+    from services.verifier.retention import prunables as verifier
+
+    retention = _settings().retention
+    escalator_settings = EscalatorSettings()
+    policy = load_policy(escalator_settings.policy_path)
+    return {
+        "intake": intake(retention),
+        "verifier": verifier(retention),
+        "escalator": escalator(
+            policy, escalator_settings.retention, escalator_settings.history_margin
+        ),
+        "notifier": notifier(retention),
+    }
+
+
+def _days(horizon: Any) -> str:
+    days = horizon.total_seconds() / 86400
+    return f"{days:g} days"
+
+
 @streams_app.command("apply")
 def streams_apply(
     profile: Annotated[str, typer.Option(help="embedded (1 replica) or cluster (3)")] = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
@@ -85,6 +86,13 @@ class CarelineSettings(BaseSettings):
     nats_tls_key: Path | None = Field(None, validation_alias="NATS_TLS_KEY")
     # Profile of shared/data/streams.yaml the streams are ensured with (replicas).
     stream_profile: str = Field("embedded", validation_alias="CARELINE_STREAM_PROFILE")
+    # Retention (shared.retention, docs/retention.md): how long idempotency keys and other
+    # working data are kept (never less than the streams' redelivery needs), how often a
+    # service prunes its schema (0: never; `careline prune` runs a pass by hand), and how
+    # many rows one short transaction deletes.
+    retention_days: float = Field(35.0, validation_alias="CARELINE_RETENTION_DAYS", gt=0)
+    prune_seconds: float = Field(3600.0, validation_alias="CARELINE_PRUNE_SECONDS", ge=0)
+    prune_batch: int = Field(1000, validation_alias="CARELINE_PRUNE_BATCH", ge=1)
 
     @model_validator(mode="after")
     def _nats_credentials_complete(self) -> CarelineSettings:
@@ -104,6 +112,10 @@ class CarelineSettings(BaseSettings):
 
     def http_port_of(self, service: str) -> int:
         return self.http_port if self.http_port is not None else DEFAULT_HTTP_PORTS[service]
+
+    @property
+    def retention(self) -> timedelta:
+        return timedelta(days=self.retention_days)
 
     @property
     def trace_dir(self) -> Path:

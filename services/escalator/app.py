@@ -24,6 +24,7 @@ from .detection import load_lexicon
 from .handlers import register
 from .links import link_issuer
 from .policy import load_policy
+from .retention import prunables
 from .service import EscalatorService
 from .settings import EscalatorSettings
 from .staff import LifecycleService
@@ -68,6 +69,7 @@ def build_app(settings: EscalatorSettings | None = None) -> FastStream:
         wire,
         "Detects threats and failures and routes them to the right people.",
         http_routes=routes,
+        prunables=prunables(policy, settings.retention, settings.history_margin),
     )
 
     @app.after_startup

@@ -23,6 +23,13 @@ class EscalatorSettings(CarelineSettings):
     link_secret: SecretStr | None = Field(None, validation_alias="ESCALATOR_LINK_SECRET")
     link_base_url: str | None = Field(None, validation_alias="ESCALATOR_LINK_BASE_URL")
     link_ttl_hours: float = Field(72.0, gt=0, validation_alias="ESCALATOR_LINK_TTL_HOURS")
+    # The subject history is kept for the policy's longest look-back plus this margin
+    # (services/escalator/retention.py).
+    history_margin_days: float = Field(14.0, ge=0, validation_alias="ESCALATOR_HISTORY_MARGIN_DAYS")
+
+    @property
+    def history_margin(self) -> timedelta:
+        return timedelta(days=self.history_margin_days)
 
     @property
     def link_ttl(self) -> timedelta:

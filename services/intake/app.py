@@ -13,6 +13,7 @@ from .adapters import processed
 from .api import inbound_routes, nats_publisher
 from .entities import load_document_patterns
 from .handlers import register
+from .retention import prunables
 from .service import IntakeService, normalized_event
 from .settings import IntakeSettings
 
@@ -47,4 +48,5 @@ def build_app(settings: CarelineSettings | None = None) -> ServiceApp:
             nats_publisher(broker),
             utc_now,
         ),
+        prunables=prunables(settings.retention),
     )

@@ -23,6 +23,7 @@ from .channels import EmailChannel, WebhookChannel
 from .handlers import register
 from .mime import Unsubscribe
 from .ports import Channel
+from .retention import prunables
 from .scheduling import RetryPolicy
 from .sender import OutboxSender, SendPolicy
 from .service import NotifierService
@@ -92,6 +93,7 @@ def build_app(settings: NotifierSettings | None = None) -> FastStream:
         settings,
         wire,
         "Delivers notifications to staff and clients: once, never to the wrong address.",
+        prunables=prunables(settings.retention),
     )
 
     @app.after_startup

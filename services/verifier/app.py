@@ -24,6 +24,7 @@ from .expiry import ConfirmationExpiry
 from .handlers import register
 from .http_crm import http_directory
 from .mirror import apply_batch, demo_batch, refresh_keys
+from .retention import prunables
 from .service import CrmSyncService, VerifierService
 from .settings import VerifierSettings
 
@@ -78,6 +79,7 @@ def build_app(settings: VerifierSettings | None = None) -> ServiceApp:
         "Decides who is speaking, with evidence, against the CRM; runs the confirmation loop.",
         startup=[prepare_mirror],
         http_routes=routes,
+        prunables=prunables(settings.retention),
     )
     run_in_background(app, "verifier-expiry", lambda stop: expiry["loop"].run(stop))
     return app

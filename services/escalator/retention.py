@@ -1,0 +1,69 @@
+"""What the escalator prunes of its schema, and how far back the subject history must reach.
+
+The subject history (`subject_messages`) matters only as far back as the policy looks, so
+its horizon comes from the loaded policy, never from a constant kept by hand: a policy
+that looks further back keeps more. Escalations, their timelines and the fact packs they
+carry are records and stay. Pure: the service's start and `careline prune` use it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from shared.retention import Prunable, processed_keys
+from shared.subjects import STREAM_MESSAGES
+
+from .policy_rules import Policy
+
+
+def longest_lookback(policy: Policy) -> timedelta:
+    """The furthest back any part of the policy looks: the history it loads, every history
+    condition's window, every reopening window.
+
+    Reopening reads escalations (kept), not the subject's messages; its windows count
+    anyway, so no window of the policy ever spans more than the history kept.
+    """
+    windows = [policy.history_lookback, policy.reopen_within]
+    for rule in policy.rules:
+        if rule.reopen_within is not None:
+            windows.append(rule.reopen_within)
+        windows += [c.within for c in rule.when.history if c.within is not None]
+    return max(windows)
+
+
+def history_horizon(policy: Policy, margin: timedelta) -> timedelta:
+    """How long a subject's messages are kept: the policy's longest look-back plus `margin`
+    (room for a policy rolled out with a longer window, replicas whose policies differ
+    for a moment, clocks a little apart)."""
+    return longest_lookback(policy) + margin
+
+
+def prunables(policy: Policy, retention: timedelta, margin: timedelta) -> list[Prunable]:
+    keys = processed_keys("escalator", retention, [STREAM_MESSAGES])
+    return [
+        keys,
+        Prunable(
+            "escalator.subject_messages",
+            "at",
+            history_horizon(policy, margin),
+            "subject history: the policy's longest look-back plus a margin",
+        ),
+        Prunable(
+            "escalator.outbox",
+            "published_at",
+            keys.horizon,
+            "lifecycle events published (unpublished rows always stay)",
+        ),
+        Prunable(
+            "escalator.commands",
+            "at",
+            keys.horizon,
+            "answers kept for retried staff commands (the timeline keeps who did what)",
+        ),
+        Prunable(
+            "escalator.ack_links",
+            "expires_at",
+            keys.horizon,
+            "acknowledge links past their expiry (the signed token expires with them)",
+        ),
+    ]

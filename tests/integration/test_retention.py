@@ -1,0 +1,299 @@
+"""Retention on the real PostgreSQL: what is past its horizon goes, records and recent rows stay."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from services.escalator.adapters import processed as escalator_processed
+from services.escalator.policy import POLICY_PATH, load_policy, parse_policy
+from services.escalator.retention import prunables as escalator_prunables
+from services.notifier.retention import prunables as notifier_prunables
+from services.verifier.retention import prunables as verifier_prunables
+from shared.db import Database, create_engine
+from shared.group_commit import GroupCommit
+from shared.outbox import Outgoing
+from shared.retention import Prunable, Pruner
+from tests.conftest import Servers
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+RETENTION = timedelta(days=35)
+MARGIN = timedelta(days=14)
+DAY = timedelta(days=1)
+
+
+def clock() -> datetime:
+    return NOW
+
+
+@pytest.fixture
+async def db(servers: Servers, clean: None) -> AsyncIterator[Database]:
+    database = Database(create_engine(servers.database_url))
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+async def sql(db: Database, statement: str, rows: list[dict[str, Any]] | dict[str, Any]) -> None:
+    async with db.transaction() as session:
+        await session.execute(text(statement), rows)
+
+
+async def scalar(db: Database, statement: str) -> Any:
+    async with db.transaction() as session:
+        return await session.scalar(text(statement))
+
+
+async def add_seen(db: Database, subject: str, *ages: timedelta) -> list[uuid.UUID]:
+    ids = [uuid.uuid4() for _ in ages]
+    await sql(
+        db,
+        "INSERT INTO escalator.subject_messages (subject_key, message_id, at, channel, "
+        "language, excerpt, signals, markers, marks, escalations, recorded_at) VALUES "
+        "(:subject, :id, :at, 'chat', 'ru', '', '{}', '[]', '[]', '[]', :at)",
+        [{"subject": subject, "id": i, "at": NOW - age} for i, age in zip(ids, ages, strict=True)],
+    )
+    return ids
+
+
+async def add_escalation(db: Database, subject: str, opened_ago: timedelta) -> uuid.UUID:
+    escalation_id = uuid.uuid4()
+    at = NOW - opened_ago
+    await sql(
+        db,
+        "INSERT INTO escalator.escalations (id, subject_key, kind, severity, status, rule, "
+        "reason, identity_status, roles, signals, ack_deadline, opened_at, updated_at, "
+        "resolved_at) VALUES (:id, :subject, 'abuse', 'P3', 'resolved', 'abuse', 'why', "
+        "'unknown', '[]', '[]', :at, :at, :at, :at)",
+        {"id": escalation_id, "subject": subject, "at": at},
+    )
+    await sql(
+        db,
+        "INSERT INTO escalator.escalation_timeline (escalation_id, message_id, entry, detail, at) "
+        "VALUES (:id, :mid, 'opened', '{}', :at)",
+        {"id": escalation_id, "mid": uuid.uuid4(), "at": at},
+    )
+    return escalation_id
+
+
+async def seen_ids(db: Database) -> set[uuid.UUID]:
+    async with db.transaction() as session:
+        rows = await session.execute(text("SELECT message_id FROM escalator.subject_messages"))
+        return {r[0] for r in rows}
+
+
+async def test_subject_history_past_the_policy_horizon_goes_and_records_stay(
+    db: Database,
+) -> None:
+    policy = load_policy()  # history_lookback 90 days: kept 104 days with the margin
+    old, inside = await add_seen(db, "customer:c1", 200 * DAY, 100 * DAY)
+    escalation = await add_escalation(db, "customer:c1", 200 * DAY)
+    pruner = Pruner(db, clock, escalator_prunables(policy, RETENTION, MARGIN), batch=1)
+
+    done = await pruner.prune()
+
+    assert await seen_ids(db) == {inside}
+    assert {p.prunable.table: p.rows for p in done}["escalator.subject_messages"] == 1
+    assert await scalar(db, "SELECT count(*) FROM escalator.escalations") == 1
+    assert await scalar(db, "SELECT count(*) FROM escalator.escalation_timeline") == 1
+    assert str(escalation) == str(await scalar(db, "SELECT id FROM escalator.escalations"))
+    assert old not in await seen_ids(db)
+
+
+async def test_a_policy_that_looks_further_back_keeps_more_history(db: Database) -> None:
+    default = load_policy()
+    longer = parse_policy(
+        POLICY_PATH.read_text(encoding="utf-8").replace(
+            "history_lookback: 90d", "history_lookback: 365d"
+        )
+    )
+    ids = await add_seen(db, "customer:c2", 200 * DAY, 300 * DAY, 400 * DAY)
+
+    await Pruner(db, clock, escalator_prunables(longer, RETENTION, MARGIN)).prune()
+    kept_long = await seen_ids(db)
+    await Pruner(db, clock, escalator_prunables(default, RETENTION, MARGIN)).prune()
+
+    assert kept_long == set(ids[:2])  # 365 + 14 days
+    assert await seen_ids(db) == set()
+
+
+async def test_dry_run_counts_and_removes_nothing(db: Database) -> None:
+    await add_seen(db, "customer:c3", 200 * DAY, 150 * DAY, 1 * DAY)
+    pruner = Pruner(db, clock, escalator_prunables(load_policy(), RETENTION, MARGIN))
+
+    done = await pruner.prune(dry_run=True)
+
+    assert {p.prunable.table: p.rows for p in done}["escalator.subject_messages"] == 2
+    assert len(await seen_ids(db)) == 3
+
+
+async def test_a_redelivery_inside_the_retention_is_still_deduplicated(db: Database) -> None:
+    stored = [{"subject": "escalation.opened", "event_id": "e-1", "payload": {"event_id": "e-1"}}]
+    await sql(
+        db,
+        "INSERT INTO escalator.processed_messages (key, outputs, processed_at) "
+        "VALUES (:key, CAST(:outputs AS jsonb), :at)",
+        [
+            {"key": "recent", "outputs": json.dumps(stored), "at": NOW - 30 * DAY},
+            {"key": "ancient", "outputs": "[]", "at": NOW - 60 * DAY},
+        ],
+    )
+    await Pruner(db, clock, escalator_prunables(load_policy(), RETENTION, MARGIN)).prune()
+    ran: list[str] = []
+
+    async def work(session: Any) -> list[Outgoing]:
+        ran.append("again")
+        return []
+
+    commits = GroupCommit(db, escalator_processed, "escalator", clock)
+    outputs = await commits.once("recent", work)
+
+    assert ran == []
+    assert [o.event_id for o in outputs] == ["e-1"]
+    assert await scalar(db, "SELECT count(*) FROM escalator.processed_messages") == 1
+
+
+async def test_working_data_goes_and_what_is_still_needed_stays(db: Database) -> None:
+    escalation = await add_escalation(db, "customer:c4", 100 * DAY)
+    old, recent = NOW - 60 * DAY, NOW - 5 * DAY
+    await sql(
+        db,
+        "INSERT INTO escalator.outbox (event_id, escalation_id, subject, payload, created_at, "
+        "published_at) VALUES (:e, :id, 'escalation.escalated', '{}', :at, :published)",
+        [
+            {"e": "published-old", "id": escalation, "at": old, "published": old},
+            {"e": "published-recent", "id": escalation, "at": recent, "published": recent},
+            {"e": "never-published", "id": escalation, "at": old, "published": None},
+        ],
+    )
+    await sql(
+        db,
+        "INSERT INTO escalator.commands (command_id, escalation_id, action, reply, at) "
+        "VALUES (:c, :id, 'acknowledge', '{}', :at)",
+        [{"c": uuid.uuid4(), "id": escalation, "at": at} for at in (old, recent)],
+    )
+    await sql(
+        db,
+        "INSERT INTO escalator.ack_links (link_id, escalation_id, role, address, expires_at) "
+        "VALUES (:l, :id, 'head_of_support', 'head@example.com', :at)",
+        [{"l": uuid.uuid4(), "id": escalation, "at": at} for at in (old, recent)],
+    )
+    await sql(db, "INSERT INTO crm.customers (id, name) VALUES ('c4', 'Клиент')", {})
+    await sql(
+        db,
+        "INSERT INTO crm.confirmations (confirmation_id, message_id, correlation_id, "
+        "customer_id, channel_kind, channel_address, match_key, code, status, requested_at, "
+        "expires_at, resolved_at) VALUES (:id, :mid, 'c', 'c4', 'email', 'a@x.example', "
+        "'a@x.example', :code, :status, :at, :at, :at)",
+        [
+            {"id": uuid.uuid4(), "mid": uuid.uuid4(), "code": code, "status": status, "at": at}
+            for code, status, at in (
+                ("111111", "expired", old),
+                ("222222", "expired", recent),
+                ("333333", "confirmed", old),
+                ("444444", "denied", old),
+            )
+        ],
+    )
+    await sql(
+        db,
+        "INSERT INTO notifier.confirmation_outcomes (confirmation_id, outcome, event_id, "
+        "decided_at, recorded_at) VALUES (:id, 'expired', :e, :at, :at)",
+        [{"id": uuid.uuid4(), "e": uuid.uuid4(), "at": at} for at in (old, recent)],
+    )
+    everything = [
+        *escalator_prunables(load_policy(), RETENTION, MARGIN),
+        *verifier_prunables(RETENTION),
+        *notifier_prunables(RETENTION),
+    ]
+
+    done = {p.prunable.table: p.rows for p in await Pruner(db, clock, everything).prune()}
+
+    assert await scalar(
+        db, "SELECT string_agg(event_id, ',' ORDER BY event_id) FROM escalator.outbox"
+    ) == ("never-published,published-recent")
+    assert await scalar(db, "SELECT count(*) FROM escalator.commands") == 1
+    assert await scalar(db, "SELECT count(*) FROM escalator.ack_links") == 1
+    assert (
+        await scalar(db, "SELECT string_agg(status, ',' ORDER BY status) FROM crm.confirmations")
+        == "confirmed,denied,expired"
+    )
+    assert await scalar(db, "SELECT count(*) FROM notifier.confirmation_outcomes") == 1
+    assert await scalar(db, "SELECT count(*) FROM escalator.escalations") == 1
+    assert done["crm.confirmations"] == 1
+    assert done["escalator.outbox"] == 1
+
+
+async def test_replicas_pruning_at_once_remove_each_row_once(db: Database) -> None:
+    await add_seen(db, "customer:c5", *[200 * DAY + i * timedelta(minutes=1) for i in range(120)])
+    await add_seen(db, "customer:c5", 1 * DAY)
+    plan = [
+        p for p in escalator_prunables(load_policy(), RETENTION, MARGIN) if "subject" in p.table
+    ]
+    replicas = [Pruner(db, clock, plan, batch=7) for _ in range(3)]
+
+    results = await asyncio.gather(*(r.prune() for r in replicas))
+
+    assert sum(done[0].rows for done in results) == 120
+    assert len(await seen_ids(db)) == 1
+
+
+async def test_the_service_loop_prunes_until_stopped(db: Database) -> None:
+    await add_seen(db, "customer:c6", 200 * DAY)
+    plan = [Prunable("escalator.subject_messages", "at", 104 * DAY, "test")]
+    stop = asyncio.Event()
+    loop = asyncio.create_task(Pruner(db, clock, plan).run(stop, every_seconds=0.05, first_after=0))
+    try:
+        for _ in range(200):
+            if not await seen_ids(db):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(loop, 5)
+    assert await seen_ids(db) == set()
+
+
+def test_careline_prune_reports_per_table_and_dry_run_keeps_rows(
+    servers: Servers, clean: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def seed() -> None:
+        database = Database(create_engine(servers.database_url))
+        try:
+            await add_seen(database, "customer:c7", 3650 * DAY)
+        finally:
+            await database.dispose()
+
+    async def remaining() -> int:
+        database = Database(create_engine(servers.database_url))
+        try:
+            return int(await scalar(database, "SELECT count(*) FROM escalator.subject_messages"))
+        finally:
+            await database.dispose()
+
+    asyncio.run(seed())
+    monkeypatch.setenv("DATABASE_URL", servers.database_url)
+    from shared.cli import app
+
+    dry = CliRunner().invoke(app, ["prune", "--dry-run"])
+    left_after_dry = asyncio.run(remaining())
+    real = CliRunner().invoke(app, ["prune", "--service", "escalator"])
+
+    assert dry.exit_code == 0, dry.output
+    assert "escalator.subject_messages" in dry.output
+    assert "would remove        1" in dry.output
+    assert "intake.processed_messages" in dry.output
+    assert left_after_dry == 1
+    assert real.exit_code == 0, real.output
+    assert "removed        1" in real.output
+    assert "intake.processed_messages" not in real.output
+    assert asyncio.run(remaining()) == 0
