@@ -133,6 +133,9 @@ class OutboxSender:
             ids = await adapters.due(
                 session, self.clock(), self.policy.batch_size, exclude=self._in_flight
             )
+        # The other pass may have picked some of these while this one awaited the query:
+        # each id is in flight for one pass only, so only that pass forgets it.
+        ids = [i for i in ids if i not in self._in_flight]
         if not ids:
             return 0
         self._in_flight.update(ids)
