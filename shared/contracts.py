@@ -720,6 +720,7 @@ NotificationKind = Literal[
     "billing_dispute_ack",
     "legal_notice",
     "re_escalation",
+    "staff_digest",
 ]
 NotificationChannel = Literal["email", "webhook"]
 
@@ -728,7 +729,11 @@ class SendNotification(Event):
     """Command on `notify.request`: deliver one message to one recipient."""
 
     notification_id: uuid.UUID = Field(description="Idempotency key of this delivery.")
-    escalation_id: uuid.UUID | None = None
+    escalation_id: uuid.UUID | None = Field(
+        None,
+        description="The escalation it is about; none for a `staff_digest`, which tells one "
+        "person of every escalation a message opened or updated (`data.escalations`).",
+    )
     kind: NotificationKind
     channel: NotificationChannel = Field(
         "email", description="`email` (an address) or `webhook` (a configured endpoint name)."

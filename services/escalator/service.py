@@ -3,10 +3,10 @@
 Per message, in one transaction: the subject (customer, or sender) is locked, its history
 is read, the policy decides on the message's signals, identity, channel, the team's clock
 and that history; holds the message ends are lifted; each decision opens, merges into or
-reopens an escalation and tells whom it must; and what the escalator saw of the message is
-recorded for the next decision. Messages that share a transaction (shared.group_commit)
-lock their subjects and read their histories together, and insert their records together
-at the end (batch.py).
+reopens an escalation and tells whom it must (each staff address once for the whole message:
+digest.py); and what the escalator saw of the message is recorded for the next decision.
+Messages that share a transaction (shared.group_commit) lock their subjects and read their
+histories together, and insert their records together at the end (batch.py).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from shared.subjects import (
 from .adapters import NewEscalation, Placed, SqlEscalationStore, processed
 from .batch import BatchEscalationStore, EscalateBatch
 from .detection import detect
+from .digest import message_notices
 from .facts import fact_pack, hold_record, hold_view, seen_message
 from .history import Mark, PastEscalation, holds_to_lift
 from .history_store import load_history, lock_subject, record_seen, seen_row
@@ -111,6 +112,8 @@ class EscalatorService:
                 outputs += await self._lift_hold(store, held, verified, now)
         marks: list[Mark] = []
         touched: list[dict[str, Any]] = []
+        staff: list[SendNotification] = []
+        clients: list[SendNotification] = []
         # A rule's own signals say why it fired; the fact pack shows everything the client
         # said (the insult beside the blackmail, the money beside the lawsuit).
         facts = fact_pack(verified, tuple(signals), current, history)
@@ -118,11 +121,18 @@ class EscalatorService:
             rule = decision.rule
             placed, event = await self._place(store, decision, verified, facts, now)
             outputs.append(Outgoing.of(SUBJECTS[event.change], event))
-            outputs += await self._tell_staff(store, decision, event, placed, verified, facts, now)
+            told, contacted = await self._tell_staff(
+                store, decision, event, placed, verified, facts, now
+            )
+            staff += told
+            clients += contacted
             touched.append({"id": str(placed.id), "kind": rule.kind, "change": placed.change})
             if rule.warn or rule.hold:
                 marks.append(Mark(kind="warning", name=rule.kind))
             marks += [Mark(kind="flag", name=flag) for flag in rule.flag]
+        # Told once per person for the whole message, however many escalations it touched.
+        notices = message_notices(verified, staff, clients)
+        outputs += [Outgoing.of(NOTIFY_REQUEST, n) for n in notices]
         seen = current.model_copy(update={"marks": marks})
         customer_id = identity.customer.id if identity.customer else None
         row = seen_row(key, customer_id, seen, message.language, touched, now)
@@ -217,9 +227,11 @@ class EscalatorService:
         verified: IdentityVerified,
         facts: dict[str, Any],
         now: datetime,
-    ) -> list[Outgoing]:
+    ) -> tuple[list[SendNotification], list[SendNotification]]:
         """Opening tells the rule's roles and contacts the client; reopening tells the
-        rule's roles again; a merge tells only the roles the escalation had not told yet."""
+        rule's roles again; a merge tells only the roles the escalation had not told yet.
+        The staff notices and the client contacts, apart: staff notices are grouped per
+        person over the message (digest.py)."""
         extra = {"fact_pack": facts, "hold": hold_view(placed.hold, self.policy.team_language)}
         occasion: tuple[object, ...] = ()
         if placed.change == "reopened":
@@ -236,11 +248,15 @@ class EscalatorService:
             # (whoever a climb or a reassignment told before is not told, nor may act, now).
             briefing = staff_briefing(self.policy, decision, event, verified, extra)
             await store.record_notified(placed.id, notified_staff(staff), briefing)
-        staff = [await self._with_link(store, n, now) for n in staff]
-        notes: list[SendNotification] = list(staff)
-        if placed.change == "opened":
-            notes += client_contacts(decision, event, verified)
-        return [Outgoing.of(NOTIFY_REQUEST, n) for n in notes]
+        # What a digest lists of each escalation besides what the notice says already.
+        level = placed.level if placed.change == "merged" else 1
+        change = {"level": level, "change": placed.change}
+        staff = [
+            await self._with_link(store, n.model_copy(update={"data": {**n.data, **change}}), now)
+            for n in staff
+        ]
+        clients = client_contacts(decision, event, verified) if placed.change == "opened" else []
+        return staff, clients
 
     async def _lift_hold(
         self,

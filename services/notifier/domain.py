@@ -21,13 +21,22 @@ TEMPLATES = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = "en"
 LANGUAGES = ("ru", "uk", "en")
 
-# What staff notices may go without: the client-language playbook, the hold, the fact pack.
+# What staff notices may go without: the client-language playbook, the hold, the fact pack,
+# the answer held for a confirmation.
 _STAFF_EXTRAS: dict[str, Any] = {
     "playbook_client": None,
     "client_language": None,
     "hold": None,
     "fact_pack": None,
     "stand_in_for": None,
+    "answer_held": None,
+}
+# What a legal notice adds: the client's own words, the sender, when, the tier.
+_LEGAL_EXTRAS: dict[str, Any] = {
+    "message_text": "",
+    "received_at": None,
+    "sender": {},
+    "customer_tier": None,
 }
 # Template variables a kind may go without (older requests, identities without a loop).
 OPTIONAL_DATA: dict[str, dict[str, Any]] = {
@@ -40,14 +49,10 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
     },
     "service_failure_notice": {"account_manager": None},
     "billing_dispute_ack": {"account_manager": None, "sender_address": None, "references": []},
-    "legal_notice": {
-        **_STAFF_EXTRAS,
-        "message_text": "",
-        "received_at": None,
-        "sender": {},
-        "customer_tier": None,
-    },
+    "legal_notice": {**_STAFF_EXTRAS, **_LEGAL_EXTRAS},
     "re_escalation": {**_STAFF_EXTRAS, "previous_roles": [], "overdue_since": None},
+    # A digest has the legal extras when one of the person's roles is legal.
+    "staff_digest": {**_STAFF_EXTRAS, **_LEGAL_EXTRAS, "subject": None},
 }
 
 

@@ -110,6 +110,71 @@ _MANAGER_FACTS: dict[str, Any] = {
     },
 }
 
+# A person told under two roles of three escalations one message opened (a small team:
+# the account manager also answers for legal), while the client's answer waits.
+_DIGEST_ITEM = {
+    key: _MANAGER_FACTS[key]
+    for key in ("rule", "reason", "ack_deadline", "signals", "playbook", "playbook_client", "hold")
+}
+_DIGEST: dict[str, Any] = {
+    **{k: v for k, v in _MANAGER_FACTS.items() if k not in _DIGEST_ITEM},
+    "severity": "P1",
+    "roles": ["account_manager", "legal"],
+    "customer_tier": "gold",
+    "sender": {"email": "a.sokolov@stroymontazh.ru", "phone": None, "handle": None},
+    "received_at": "2025-03-15T09:12:00+00:00",
+    "message_text": "Мы оплатили счёт ещё в пятницу, а вы, сволочи, всё отключили.\n"
+    "Если CRM отключат, подам в суд.",
+    "answer_held": {
+        "confirmation_id": "0b6c9a52-4a4e-5d0c-9f3e-2f1d6c7b8a90",
+        "expires_at": "2025-03-17T09:12:00+00:00",
+        "kinds": ["billing_dispute_ack"],
+    },
+    "escalations": [
+        {
+            **_DIGEST_ITEM,
+            "escalation_id": "7c1d2e3f-4a5b-5c6d-8e9f-0a1b2c3d4e5f",
+            "kind": "billing",
+            "severity": "P1",
+            "level": 1,
+            "change": "opened",
+            "rule": "billing-dispute-suspension-pending",
+            "reason": "rule billing-dispute-suspension-pending: billing_dispute 0.85 "
+            "(«оплатили счёт»); history: suspension within 7d",
+            "ack_deadline": "2025-03-15T09:27:00+00:00",
+            "signals": [{"name": "billing_dispute", "score": 0.85, "words": ["оплатили счёт"]}],
+            "playbook": "Клиент говорит, что оплатил. Приостановку отложить до проверки.",
+            "roles": ["account_manager"],
+            "ack_url": "https://support.careline.example/v1/escalations/ack/billing-link",
+        },
+        {
+            **_DIGEST_ITEM,
+            "escalation_id": ESCALATION_ID,
+            "kind": "legal",
+            "severity": "P2",
+            "level": 1,
+            "change": "opened",
+            "roles": ["legal"],
+            "ack_url": "https://support.careline.example/v1/escalations/ack/legal-link",
+        },
+        {
+            **_DIGEST_ITEM,
+            "escalation_id": "2e3f4a5b-6c7d-5e8f-9a0b-1c2d3e4f5a6b",
+            "kind": "abuse",
+            "severity": "P3",
+            "level": 2,
+            "change": "merged",
+            "rule": "abuse-repeated-to-supervisor",
+            "reason": "rule abuse-repeated-to-supervisor: abuse 0.80 («сволочи»)",
+            "ack_deadline": "2025-03-15T13:12:00+00:00",
+            "signals": [{"name": "abuse", "score": 0.8, "words": ["сволочи"]}],
+            "playbook": "Не отвечать тем же. Предупредить, продолжить по почте.",
+            "roles": ["account_manager"],
+            "ack_url": None,
+        },
+    ],
+}
+
 SAMPLES: dict[str, dict[str, Any]] = {
     "identity_confirmation": {
         "customer": "ООО «СтройМонтаж»",
@@ -157,4 +222,5 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "overdue_since": "2025-03-15T10:30:00+00:00",
         "previous_roles": ["legal", "head_of_support"],
     },
+    "staff_digest": _DIGEST,
 }

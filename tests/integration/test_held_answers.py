@@ -148,19 +148,31 @@ async def seed_000_is_held(
     opened = await recorder.wait_for("escalation.opened", 2, timeout=TIMEOUT)
     assert sorted(e["kind"] for e in opened) == ["billing", "identity_confirmation"]
     assert {e["identity_status"] for e in opened} == {"probable"}
-    requests = await recorder.wait_for("notify.request", 7, timeout=TIMEOUT)
+    # Staff: billing, and the account manager once for both escalations.
+    requests = await recorder.wait_for("notify.request", 6, timeout=TIMEOUT)
     (held,) = [r for r in requests if r["held_for_confirmation"] is not None]
     assert (held["kind"], held["recipient"]) == ("billing_dispute_ack", CEO)
     assert held["held_for_confirmation"] == confirmation["confirmation_id"]
     assert (held["recipient_verified"], held["content_class"]) == (False, "account")
-    await recorder.wait_for("notify.sent", 6, timeout=TIMEOUT)
+    await recorder.wait_for("notify.sent", 5, timeout=TIMEOUT)
 
     assert [m["kind"] for m in mails(mailbox, REGISTERED)].count("identity_confirmation") == 1
     assert [m["kind"] for m in mails(mailbox, REGISTERED)].count("billing_dispute_ack") == 1
-    manager = mails(mailbox, MANAGER, "manager_escalation")
-    assert len(manager) == 2
-    _, briefing = mail_text(mailbox, manager[0])
+    (manager,) = mails(mailbox, MANAGER)
+    assert manager["kind"] == "staff_digest"
+    _, briefing = mail_text(mailbox, manager)
     assert "probable" in briefing
+    # Staff are told, in one line, that the answer waits and until when; not to whom.
+    expires = datetime.fromisoformat(confirmation["expires_at"]).strftime("%Y-%m-%d %H:%M UTC")
+    held_line = (
+        "Ответ клиенту задержан, пока зарегистрированный контакт не подтвердит запрос "
+        f"(запрос истекает {expires})."
+    )
+    (billing,) = mails(mailbox, "billing@careline.example")
+    for staff_mail in (manager, billing):
+        _, text = mail_text(mailbox, staff_mail)
+        (line,) = [x for x in text.splitlines() if x.startswith("Ответ клиенту задержан")]
+        assert line == held_line
     assert [m["kind"] for m in mails(mailbox, CEO)] == ["unknown_sender_explanation"]
     row = await notification(env, held["notification_id"])
     assert row["status"] == "held"
@@ -192,7 +204,7 @@ async def test_seed_000_the_held_answer_reaches_the_ceo_once_after_the_link(
         assert first.status_code == 200 and first.json()["outcome"] == "confirmed"
 
         (confirmed,) = await recorder.wait_for("crm.channel.confirmed", timeout=TIMEOUT)
-        sent = await recorder.wait_for("notify.sent", 7, timeout=TIMEOUT)
+        sent = await recorder.wait_for("notify.sent", 6, timeout=TIMEOUT)
         assert held["notification_id"] in {s["notification_id"] for s in sent}
 
         # The link again: the verifier re-publishes the same event; nothing is sent again.
@@ -217,7 +229,7 @@ async def test_seed_000_the_held_answer_reaches_the_ceo_once_after_the_link(
     assert await rows(
         env, "SELECT outcome, address, channel_kind FROM notifier.confirmation_outcomes"
     ) == [{"outcome": "confirmed", "address": CEO, "channel_kind": "email"}]
-    assert len(of_message(recorder.of("notify.sent"), held["message_id"])) == 7
+    assert len(of_message(recorder.of("notify.sent"), held["message_id"])) == 6
 
     printed = await listing(env, monkeypatch, "--recipient", CEO)
     (trail,) = [block for block in printed.split("\n20") if "billing_dispute_ack" in block]

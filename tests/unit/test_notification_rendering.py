@@ -37,6 +37,7 @@ KINDS: tuple[NotificationKind, ...] = (
     "billing_dispute_ack",
     "legal_notice",
     "re_escalation",
+    "staff_digest",
 )
 CLIENT_KINDS = (
     "identity_confirmation",
@@ -92,6 +93,7 @@ DATA["re_escalation"] = {
     "overdue_since": "2025-03-14T10:30:00+00:00",
     "previous_roles": ["legal", "head_of_support"],
 }
+DATA["staff_digest"] = SAMPLES["staff_digest"]
 
 # What each kind must show, whatever the language.
 MUST_SHOW = {
@@ -129,6 +131,19 @@ MUST_SHOW = {
         "Не спорить. Собрать факты, передать юристам.",
     ],
     "re_escalation": ["P2", str(ESCALATION), "ООО «СтройМонтаж»", "legal, head_of_support"],
+    "staff_digest": [
+        "[P1] billing, legal, abuse: ООО «СтройМонтаж»",
+        *(str(e["escalation_id"]) for e in SAMPLES["staff_digest"]["escalations"]),
+        "billing-dispute-suspension-pending",
+        "https://support.careline.example/v1/escalations/ack/billing-link",
+        "https://support.careline.example/v1/escalations/ack/legal-link",
+        "2025-03-15 09:27 UTC",
+        "«оплатили счёт»",
+        "подам в суд",
+        "a.sokolov@stroymontazh.ru",
+        "2025-03-17 09:12 UTC",
+        "Ольга Петрова",
+    ],
 }
 
 # A word that only the template of that language has.

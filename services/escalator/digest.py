@@ -1,0 +1,124 @@
+"""One staff notice per person for one client message. Pure functions.
+
+A message that fires rules of several kinds (a threat of court, a disputed invoice and an
+insult) opens or updates one escalation per kind, and each escalation tells its rule's
+roles. The account manager is among the roles of most rules, so the person would get a
+mail per escalation, each repeating the same fact pack. Instead, the notices of one message
+are grouped by the address they go to: a person told about one escalation under one role
+gets that notice as before; anyone else gets one `staff_digest` listing every escalation
+(its kind, severity, level, rule, why, deadline and its own acknowledge link) under the
+roles they are told as, with the client, the identity and the fact pack once.
+
+Re-escalations (a deadline passed) and reassignments stay one notice per escalation: they
+are about that escalation alone, and do not come through here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.contracts import IdentityVerified, SendNotification, derived_id
+
+DIGEST_KIND = "staff_digest"
+# What a staff notice says about its escalation; everything else in its data is about the
+# message (client, identity, fact pack, the client's words), the same in every notice of it.
+ESCALATION_KEYS = (
+    "escalation_id",
+    "kind",
+    "severity",
+    "level",
+    "change",
+    "rule",
+    "reason",
+    "ack_deadline",
+    "ack_url",
+    "signals",
+    "conditions",
+    "playbook",
+    "playbook_client",
+    "hold",
+    "stand_in_for",
+)
+
+
+def message_notices(
+    verified: IdentityVerified, staff: list[SendNotification], clients: list[SendNotification]
+) -> list[SendNotification]:
+    """What one message asks the notifier to send: a notice per staff address (each saying
+    whether the client's answer is held), then the client contacts."""
+    held = held_answer(verified, clients)
+    if held is not None:
+        staff = [n.model_copy(update={"data": {**n.data, "answer_held": held}}) for n in staff]
+    return [*staff_digests(staff), *clients]
+
+
+def held_answer(
+    verified: IdentityVerified, clients: list[SendNotification]
+) -> dict[str, Any] | None:
+    """Whether an answer to the client waits for the registered contact's confirmation, and
+    until when that request stands. Staff are told so, not who was asked: ids and times."""
+    confirmation = verified.identity.confirmation
+    held = [n for n in clients if n.held_for_confirmation is not None]
+    if confirmation is None or not held:
+        return None
+    return {
+        "confirmation_id": str(confirmation.confirmation_id),
+        "expires_at": confirmation.expires_at.isoformat(),
+        "kinds": list(dict.fromkeys(n.kind for n in held)),
+    }
+
+
+def staff_digests(notes: list[SendNotification]) -> list[SendNotification]:
+    """The staff notices of one message, one per recipient (in the order first told)."""
+    by_recipient: dict[tuple[str, str], list[SendNotification]] = {}
+    for note in notes:
+        by_recipient.setdefault(_recipient(note), []).append(note)
+    return [group[0] if len(group) == 1 else _digest(group) for group in by_recipient.values()]
+
+
+def _recipient(note: SendNotification) -> tuple[str, str]:
+    return note.channel, note.recipient.strip().casefold()
+
+
+def _digest(notes: list[SendNotification]) -> SendNotification:
+    first = notes[0]
+    items: dict[str, dict[str, Any]] = {}
+    about_message: dict[str, Any] = {}
+    for note in notes:
+        item = items.setdefault(
+            str(note.escalation_id),
+            {**{k: note.data[k] for k in ESCALATION_KEYS if k in note.data}, "roles": []},
+        )
+        if note.recipient_role not in item["roles"]:
+            item["roles"].append(note.recipient_role)
+        # A legal notice adds the client's words, the sender and the tier to what all say.
+        about_message.update({k: v for k, v in note.data.items() if k not in ESCALATION_KEYS})
+    # The gravest first, and its roles first; among equals, the policy's order (stable sort).
+    escalations = sorted(items.values(), key=lambda item: str(item.get("severity")))
+    roles = list(dict.fromkeys(role for item in escalations for role in item["roles"]))
+    severities = sorted(n.severity for n in notes if n.severity is not None)
+    # The message, the address and the notices it replaces (they name the escalations, the
+    # occasions and the roles): a redelivered message makes the same ids, and the notifier
+    # takes the copy for the notice it already has.
+    replaced = sorted(str(n.notification_id) for n in notes)
+    ids = (DIGEST_KIND, first.message_id, *_recipient(first), *replaced)
+    return first.model_copy(
+        update={
+            "event_id": derived_id("notify-request", *ids),
+            "notification_id": derived_id("notification", *ids),
+            "kind": DIGEST_KIND,
+            "escalation_id": None,
+            "recipient_role": ",".join(roles),
+            "severity": severities[0] if severities else None,
+            "data": {
+                **about_message,
+                # Standing in for the account manager is said once, not per escalation.
+                "stand_in_for": next(
+                    (i["stand_in_for"] for i in escalations if i.get("stand_in_for")), None
+                ),
+                "severity": escalations[0].get("severity"),
+                "roles": roles,
+                "escalations": escalations,
+            },
+        }
+    )

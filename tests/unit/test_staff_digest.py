@@ -1,0 +1,314 @@
+"""One staff notice per person for one client message: the grouping (pure) and what the
+digest says, in ru, uk and en."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from services.escalator.detection import detect
+from services.escalator.digest import held_answer, message_notices, staff_digests
+from services.escalator.facts import fact_pack, seen_message
+from services.escalator.history import History
+from services.escalator.notifications import client_contacts, staff_notifications
+from services.escalator.policy import Policy, evaluate
+from services.notifier.domain import render
+from shared.contracts import Identity, Language, SendNotification
+from tests.unit.test_held_answers import CONFIRMATION
+from tests.unit.test_routing_policy import (
+    MANAGER,
+    POLICY,
+    escalation,
+    identity,
+    message,
+    verified_message,
+)
+
+pytestmark = pytest.mark.unit
+
+# A disputed invoice, a broken promise and a demand for money back: three kinds, and the
+# account manager is among the roles of all three rules.
+THREE_KINDS = (
+    "Счёт за март мы уже оплатили, а нам пишут о задолженности и грозят отключением. "
+    "Вы обещали починить экспорт и опять не сделали. Верните деньги за месяц."
+)
+# A threat of court beside the disputed invoice.
+COURT_AND_INVOICE = "Счёт за март мы уже оплатили, а нам пишут о задолженности. Подам на вас в суд."
+
+
+def notices(
+    text: str, who: Identity | None = None, policy: Policy = POLICY
+) -> tuple[list[SendNotification], list[SendNotification]]:
+    """The staff notices and client contacts the message's escalations ask for, each staff
+    notice with its own acknowledge link, as the escalator makes them before grouping."""
+    verified = verified_message(message(text), who or identity("verified"))
+    signals = detect(text, language="ru")
+    pack = fact_pack(verified, tuple(signals), seen_message(verified, signals, [], []), History())
+    staff, clients = [], []
+    for decision in evaluate(policy, signals, verified.identity):
+        event = escalation(decision, verified)
+        for note in staff_notifications(policy, decision, event, verified, {"fact_pack": pack}):
+            link = f"https://ack.example/{note.notification_id}"
+            data = {**note.data, "ack_url": link, "level": 1, "change": "opened"}
+            staff.append(note.model_copy(update={"data": data}))
+        clients += client_contacts(decision, event, verified)
+    return staff, clients
+
+
+def to(notes: list[SendNotification], address: str) -> list[SendNotification]:
+    return [n for n in notes if n.recipient.casefold() == address.casefold()]
+
+
+def with_roles(**addresses: str) -> Policy:
+    return POLICY.model_copy(update={"roles": {**POLICY.roles, **addresses}})
+
+
+# --- the grouping ----------------------------------------------------------------------
+
+
+def test_three_kinds_reach_the_account_manager_in_one_notice_listing_the_three() -> None:
+    staff, _ = notices(THREE_KINDS)
+    assert len(to(staff, MANAGER.email)) == 3  # what the escalations ask for, one each
+
+    grouped = staff_digests(staff)
+
+    (digest,) = to(grouped, MANAGER.email)
+    assert (digest.kind, digest.recipient_role, digest.escalation_id) == (
+        "staff_digest",
+        "account_manager",
+        None,
+    )
+    items = digest.data["escalations"]
+    assert sorted(i["kind"] for i in items) == ["billing", "compensation", "service_failure"]
+    assert [i["severity"] for i in items] == sorted(i["severity"] for i in items)  # gravest first
+    assert digest.severity == digest.data["severity"] == items[0]["severity"]
+    by_escalation = {n.escalation_id: n for n in to(staff, MANAGER.email)}
+    for item in items:
+        told = by_escalation[uuid.UUID(item["escalation_id"])]
+        assert (item["rule"], item["reason"], item["ack_deadline"], item["ack_url"]) == (
+            told.data["rule"],
+            told.data["reason"],
+            told.data["ack_deadline"],
+            told.data["ack_url"],
+        )
+        assert item["roles"] == ["account_manager"]
+        assert "fact_pack" not in item  # the fact pack is the message's: once, beside them
+    assert digest.data["fact_pack"] == staff[0].data["fact_pack"]
+
+
+def test_every_staff_address_gets_exactly_one_notice() -> None:
+    staff, _ = notices(THREE_KINDS)
+
+    grouped = staff_digests(staff)
+
+    addresses = [n.recipient.casefold() for n in grouped]
+    assert sorted(addresses) == sorted({n.recipient.casefold() for n in staff})
+    assert len(addresses) == len(set(addresses)) == 3  # manager, head of support, billing
+
+
+def test_a_person_told_of_one_escalation_gets_the_notice_of_before() -> None:
+    staff, _ = notices(THREE_KINDS)
+
+    grouped = staff_digests(staff)
+
+    for address in (POLICY.roles["head_of_support"], POLICY.roles["billing"]):
+        (before,) = to(staff, address)
+        (after,) = to(grouped, address)
+        assert after == before  # same kind, data and ids: nothing changes for them
+
+
+def test_the_roles_a_person_is_told_under_are_all_kept() -> None:
+    # A small team: the account manager also answers for legal.
+    policy = with_roles(legal=MANAGER.email)
+    staff, _ = notices(COURT_AND_INVOICE, policy=policy)
+
+    (digest,) = to(staff_digests(staff), MANAGER.email)
+
+    assert digest.data["roles"] == ["legal", "account_manager"]
+    assert digest.recipient_role == "legal,account_manager"
+    assert {i["kind"]: i["roles"] for i in digest.data["escalations"]} == {
+        "billing": ["account_manager"],
+        "legal": ["legal"],
+    }
+    # What legal needs beyond the rest (the client's words, the sender) comes along.
+    assert digest.data["message_text"] == COURT_AND_INVOICE
+    assert digest.data["sender"]["email"] == "ceo@stroymontazh.ru"
+
+
+def test_one_escalation_told_to_one_address_under_two_roles_is_one_item() -> None:
+    policy = with_roles(head_of_support="legal@careline.example")
+    staff, _ = notices("Подам на вас в суд.", policy=policy)
+    assert len(staff) == 2
+
+    (digest,) = staff_digests(staff)
+
+    (item,) = digest.data["escalations"]
+    assert (item["kind"], item["roles"]) == ("legal", ["legal", "head_of_support"])
+    assert item["ack_url"] == staff[0].data["ack_url"]  # the first role's link
+
+
+def test_addresses_are_compared_as_people_write_them() -> None:
+    policy = with_roles(billing=" " + MANAGER.email.upper())
+    staff, _ = notices(THREE_KINDS, policy=policy)
+
+    grouped = staff_digests(staff)
+
+    (digest,) = [n for n in grouped if n.kind == "staff_digest"]
+    assert digest.data["roles"] == ["account_manager", "billing"]  # the gravest (P1) first
+    assert len(grouped) == 2
+
+
+def test_a_webhook_and_an_email_of_the_same_name_are_not_one_recipient() -> None:
+    policy = with_roles(billing="webhook:" + MANAGER.email)
+    staff, _ = notices(THREE_KINDS, policy=policy)
+
+    grouped = staff_digests(staff)
+
+    assert sorted((n.channel, n.kind) for n in to(grouped, MANAGER.email)) == [
+        ("email", "staff_digest"),
+        ("webhook", "manager_escalation"),
+    ]
+
+
+# --- ids: a redelivered message asks for the same notices --------------------------------
+
+
+def test_digest_ids_are_the_same_for_the_same_message_and_recipient() -> None:
+    first = staff_digests(notices(THREE_KINDS)[0])
+    again = staff_digests(notices(THREE_KINDS)[0])
+
+    assert [(n.notification_id, n.event_id) for n in first] == [
+        (n.notification_id, n.event_id) for n in again
+    ]
+
+
+def test_digest_ids_differ_per_recipient_and_per_message() -> None:
+    policy = with_roles(head_of_support=POLICY.roles["billing"])
+    first = [n for n in staff_digests(notices(THREE_KINDS, policy=policy)[0])]
+    other = staff_digests(notices(THREE_KINDS + " Срочно.", policy=policy)[0])
+
+    digests = [n for n in first if n.kind == "staff_digest"]
+    assert len(digests) == 2  # the account manager; billing with the head of support
+    assert len({n.notification_id for n in digests}) == len({n.event_id for n in digests}) == 2
+    assert not {n.notification_id for n in first} & {n.notification_id for n in other}
+
+
+# --- the answer held for a confirmation ---------------------------------------------------
+
+
+def probable() -> Identity:
+    return identity("probable").model_copy(update={"confirmation": CONFIRMATION})
+
+
+def test_staff_are_told_in_one_line_that_the_answer_waits_for_the_confirmation() -> None:
+    staff, clients = notices(THREE_KINDS, probable())
+    assert any(n.held_for_confirmation for n in clients)
+    verified = verified_message(message(THREE_KINDS), probable())
+
+    told = message_notices(verified, staff, clients)
+
+    held = {
+        "confirmation_id": str(CONFIRMATION.confirmation_id),
+        "expires_at": CONFIRMATION.expires_at.isoformat(),
+        "kinds": ["billing_dispute_ack", "service_failure_notice"],
+    }
+    assert held_answer(verified, clients) == held
+    staff_told = [n for n in told if not n.recipient_role.startswith("client")]
+    assert staff_told and all(n.data["answer_held"] == held for n in staff_told)
+    assert told[len(staff_told) :] == clients  # the client contacts, as they were
+
+
+def test_nothing_is_said_of_a_hold_when_no_answer_is_held() -> None:
+    staff, clients = notices(THREE_KINDS)
+    verified = verified_message(message(THREE_KINDS), identity("verified"))
+
+    told = message_notices(verified, staff, clients)
+
+    assert held_answer(verified, clients) is None
+    assert all("answer_held" not in n.data for n in told)
+
+
+EXPIRES = CONFIRMATION.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+HELD_LINE = {
+    "ru": "Ответ клиенту задержан, пока зарегистрированный контакт не подтвердит запрос "
+    f"(запрос истекает {EXPIRES}).",
+    "uk": "Відповідь клієнтові затримано, доки зареєстрований контакт не підтвердить запит "
+    f"(запит спливає {EXPIRES}).",
+    "en": "The answer to the client is held until the registered contact confirms the request "
+    f"(the request expires {EXPIRES}).",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_held_line_is_in_single_notices_and_digests_and_names_nobody(
+    language: Language,
+) -> None:
+    staff, clients = notices(COURT_AND_INVOICE, probable())
+    verified = verified_message(message(COURT_AND_INVOICE), probable())
+
+    told = message_notices(verified, staff, clients)
+
+    kinds = set()
+    for note in told:
+        if note.recipient_role.startswith("client"):
+            continue
+        kinds.add(note.kind)
+        rendered = render(note.model_copy(update={"language": language}))
+        (line,) = [x for x in rendered.body.splitlines() if EXPIRES in x]
+        assert line == HELD_LINE[language]
+        assert HELD_LINE[language].rstrip(".") in (rendered.html or "")
+        assert "@" not in line and "CL-ABCD" not in line
+    assert kinds == {"legal_notice", "manager_escalation", "staff_digest"}
+
+
+# --- what the digest says ---------------------------------------------------------------
+
+COUNT = {
+    "ru": "Эскалации по одному сообщению клиента: 3. Вам как: менеджер клиента; юрист.",
+    "uk": "Ескалації за одним повідомленням клієнта: 3. Вам як: менеджер клієнта; юрист.",
+    "en": "Escalations of one client message: 3. You are told as: account manager; legal.",
+}
+PACK = {"ru": "Пакет фактов", "uk": "Пакет фактів", "en": "Fact pack"}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_digest_lists_each_escalation_with_its_link_and_the_fact_pack_once(
+    language: Language,
+) -> None:
+    text = COURT_AND_INVOICE.replace(
+        "Подам", "Вы обещали починить экспорт и опять не сделали. Подам"
+    )
+    staff, _ = notices(text, policy=with_roles(legal=MANAGER.email))
+    (digest,) = to(staff_digests(staff), MANAGER.email)
+
+    rendered = render(digest.model_copy(update={"language": language}))
+
+    body, html = rendered.body, rendered.html or ""
+    assert rendered.subject == "[P1] service_failure, legal, billing: ООО «СтройМонтаж»"
+    assert COUNT[language] in body and COUNT[language].split(": ")[-1].rstrip(".") in html
+    items = digest.data["escalations"]
+    numbered = re.findall(r"^(\d)\. \[(P\d)\] (\w+)", body, re.MULTILINE)
+    assert numbered == [(str(n), i["severity"], i["kind"]) for n, i in enumerate(items, 1)]
+    for item in items:
+        for value in (item["escalation_id"], item["ack_url"], item["playbook"]):
+            assert body.count(value) == 1 and value in html, value
+        assert item["rule"] in body and item["reason"] in body
+    assert body.count(PACK[language]) == html.count(PACK[language]) == 1
+    assert body.count("CRM: ООО «СтройМонтаж»") == 1
+    assert "> " + COURT_AND_INVOICE.split(". ")[0] in body  # legal: the client's words
+
+
+def test_a_digest_about_an_unknown_sender_says_who_stands_in() -> None:
+    nobody = identity("unknown", manager=None, customer=None, evidence=())
+    staff, _ = notices(THREE_KINDS, nobody)
+
+    grouped = staff_digests(staff)
+
+    (deputy,) = to(grouped, POLICY.roles["deputy"])
+    assert deputy.kind == "staff_digest" and deputy.data["roles"] == ["deputy"]
+    rendered = render(deputy.model_copy(update={"language": "en"}))
+    assert rendered.subject.endswith(": unknown sender")
+    assert len(deputy.data["escalations"]) == 3
+    assert rendered.body.count("you are told in their place") == 1  # said once, for all
