@@ -119,6 +119,23 @@ _TRY_CLAIM = text(
 )
 
 
+async def lock_recipients(session: AsyncSession, recipients: list[str]) -> None:
+    """Wait for these recipients' rate-limit locks, held until the transaction ends.
+
+    Two claims counting the same recipient's recent attempts at once would each see the
+    other's mail as not yet sent and both go; with the lock the second reads after the
+    first committed its `sending` rows. Taken in sorted order, so claims never deadlock.
+    """
+    if recipients:
+        await session.execute(_LOCK_RECIPIENTS, {"keys": sorted(set(recipients))})
+
+
+_LOCK_RECIPIENTS = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended('notifier.recipient:' || k, 0)) "
+    "FROM (SELECT k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k) AS ordered"
+)
+
+
 # An accepted request's row (one already on file, a redelivery, stays as it is).
 INSERT_NOTIFICATION = insert(notifications).on_conflict_do_nothing()
 

@@ -186,9 +186,11 @@ class OutboxSender:
             windows = [
                 w for w in (self.policy.client_rate_limit, self.policy.staff_rate_limit) if w
             ]
+            recipients = sorted({r.recipient for r in rows}) if windows else []
+            await adapters.lock_recipients(session, recipients)
             recent = await adapters.recent_attempts(
                 session,
-                sorted({r.recipient for r in rows}) if windows else [],
+                recipients,
                 now - timedelta(seconds=max((w[1] for w in windows), default=0)),
             )
             for row in rows:

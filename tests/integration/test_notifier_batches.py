@@ -3,6 +3,8 @@ recipient fails alone, rate limits hold within one batch, a dropped session is r
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,10 +13,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from faststream._internal.testing.app import TestApp
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from services.notifier import adapters
 from services.notifier.app import build_app as build_notifier
 from shared.embedded import free_port
 from tests.conftest import Servers
+from tests.integration.conftest import count
 from tests.integration.test_notifier_outbox import (
     Notifier,
     ScriptedHandler,
@@ -123,6 +128,62 @@ async def test_a_rate_limit_holds_within_one_batch(
 
     assert sorted(m["rcpt_tos"][0] for m in server.messages()) == ["buh@kvitka.ua", "ceo@kvitka.ua"]
     assert waiting["status"] == "pending"
+
+
+async def settled(servers: Servers, recipient: str, expected: int) -> None:
+    """Wait until the recipient's mails are each sent or deferred by the rate limit."""
+    deadline = time.monotonic() + 20
+    sql = (
+        "SELECT count(*) FROM notifier.notifications WHERE recipient = "
+        f"'{recipient}' AND (status = 'sent' OR deferred_reason = 'rate_limit')"
+    )
+    while await count(servers, sql) < expected:
+        assert time.monotonic() < deadline, f"{recipient}'s mails never settled"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_rate_limit_holds_while_both_sender_passes_claim_at_once(
+    notifier: Notifier, bus: Any, smtp: tuple[Smtp, Any], servers: Servers
+) -> None:
+    # Small batches split one recipient's mails between the two passes: each must count
+    # the mail the other is claiming, or both go.
+    _, recorder = bus
+    server, _ = smtp
+    settings = notifier.settings(NOTIFIER_CLIENT_RATE_LIMIT="1/3600", NOTIFIER_BATCH=2)
+    same = [client_notice("buh@kvitka.ua") for _ in range(8)]
+    others = [client_notice(f"c{i}@kvitka.ua") for i in range(16)]
+
+    async with TestApp(build_notifier(settings)):
+        await publish(bus, *[n for pair in zip(same, others[:8], strict=True) for n in pair])
+        await publish(bus, *others[8:])
+        await recorder.wait_for("notify.sent", 1 + len(others))
+        await settled(servers, "buh@kvitka.ua", len(same))
+
+    to_buh = [m for m in server.messages() if m["rcpt_tos"] == ["buh@kvitka.ua"]]
+    assert len(to_buh) == 1
+    assert len(server.messages()) == 1 + len(others)
+
+
+async def test_a_claim_counts_a_recipients_attempts_only_after_a_concurrent_claim_ends(
+    servers: Servers, clean: None
+) -> None:
+    engine = create_async_engine(servers.database_url)
+    try:
+        async with AsyncSession(engine) as first, first.begin():
+            await adapters.lock_recipients(first, ["buh@kvitka.ua", "ceo@kvitka.ua"])
+
+            async def second_claim(recipients: list[str]) -> None:
+                async with AsyncSession(engine) as second, second.begin():
+                    await adapters.lock_recipients(second, recipients)
+
+            other = asyncio.create_task(second_claim(["a@kvitka.ua"]))
+            same = asyncio.create_task(second_claim(["a@kvitka.ua", "buh@kvitka.ua"]))
+            await asyncio.wait_for(other, 5)  # other recipients are not held up
+            await asyncio.sleep(0.3)
+            assert not same.done()  # waits for the first claim's commit
+        await asyncio.wait_for(same, 5)
+    finally:
+        await engine.dispose()
 
 
 async def test_a_session_the_server_dropped_is_replaced_without_a_failed_attempt(
