@@ -23,6 +23,7 @@ from .channels import EmailChannel, WebhookChannel
 from .handlers import register
 from .mime import Unsubscribe
 from .ports import Channel
+from .rendered import RenderedRequests
 from .retention import prunables
 from .scheduling import RetryPolicy
 from .sender import OutboxSender, SendPolicy
@@ -74,8 +75,15 @@ def build_app(settings: NotifierSettings | None = None) -> FastStream:
         async def publish(outputs: list[Outgoing]) -> None:
             await publish_all(broker, outputs)
 
+        rendered = RenderedRequests()  # acceptance renders; the sender reuses it
         sender = OutboxSender(
-            db, channels, publish, utc_now, send_policy(settings), tracer=_tracer_of(broker)
+            db,
+            channels,
+            publish,
+            utc_now,
+            send_policy(settings),
+            tracer=_tracer_of(broker),
+            rendered=rendered,
         )
         service = NotifierService(
             db,
@@ -84,6 +92,7 @@ def build_app(settings: NotifierSettings | None = None) -> FastStream:
             message_id_domain=settings.message_id_domain,
             on_accepted=sender.wake,
             commits=group_commit(db, processed, "notifier", utc_now, settings),
+            rendered=rendered,
         )
         register(broker, service, settings)
         built["sender"] = sender

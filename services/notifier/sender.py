@@ -37,8 +37,9 @@ from shared.outbox import Outgoing
 from shared.telemetry import MESSAGE_ID_ATTRIBUTE
 
 from . import adapters, results
-from .domain import DisclosureRefused, check_disclosure, render
+from .domain import DisclosureRefused, Rendered, check_disclosure, render
 from .ports import Channel, Delivery, TemporaryFailure
+from .rendered import RenderedRequests
 from .scheduling import RetryPolicy, backoff_delay, defer, is_client
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Claimed(NamedTuple):
     cmd: SendNotification
     row: adapters.OutboxRow
     attempt: int
+    rendered: Rendered | None = None  # as acceptance rendered it, when this process did
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,10 @@ class OutboxSender:
         *,
         rng: random.Random | None = None,
         tracer: Tracer | None = None,
+        rendered: RenderedRequests | None = None,
     ) -> None:
         self.db = db
+        self.rendered = rendered if rendered is not None else RenderedRequests(keep=0)
         self.channels = channels
         self.publish = publish
         self.clock = clock
@@ -196,12 +200,17 @@ class OutboxSender:
             for row in rows:
                 attempts = recent.setdefault(row.recipient, {})
                 attempts.pop(row.notification_id, None)  # whatever this row does, it decides
-                cmd = SendNotification.model_validate(row.request)
+                kept = self.rendered.take(row.notification_id, row.request)
+                cmd = kept.cmd if kept else SendNotification.model_validate(row.request)
                 change = self._claim_one(cmd, row, now, list(attempts.values()))
                 changes.append((row.notification_id, change))
                 if change["status"] == "sending":
                     attempts[row.notification_id] = now  # counts for the rows after it
-                    claimed.append(Claimed(cmd, row, row.attempts + 1))
+                    claimed.append(
+                        Claimed(cmd, row, row.attempts + 1, kept.rendered if kept else None)
+                    )
+                elif kept:  # deferred: for when it is due
+                    self.rendered.put(row.notification_id, *kept)
             await adapters.set_many(session, changes)
         return claimed
 
@@ -245,7 +254,7 @@ class OutboxSender:
         }
 
     async def _deliver(self, claimed: Claimed) -> Outcome:
-        cmd, row, attempt = claimed
+        cmd, row, attempt, rendered = claimed
         async with self._gate:
             parent = propagate.extract(row.trace_context)
             with self.tracer.start_as_current_span("notifier deliver", context=parent) as span:
@@ -254,7 +263,7 @@ class OutboxSender:
                 span.set_attribute("careline.kind", cmd.kind)
                 span.set_attribute("careline.channel", cmd.channel)
                 span.set_attribute("careline.attempt", attempt)
-                outcome = await self._attempt(cmd, row, attempt)
+                outcome = await self._attempt(cmd, row, attempt, rendered)
                 span.set_attribute("careline.outcome", outcome.status)
         return outcome
 
@@ -275,7 +284,11 @@ class OutboxSender:
         return recorded
 
     async def _attempt(
-        self, cmd: SendNotification, row: adapters.OutboxRow, attempt: int
+        self,
+        cmd: SendNotification,
+        row: adapters.OutboxRow,
+        attempt: int,
+        rendered: Rendered | None = None,
     ) -> Outcome:
         key = row.idempotency_key
         channel = self.channels.get(cmd.channel)
@@ -285,7 +298,8 @@ class OutboxSender:
             # Checked again at the last moment: only a released hold has made the recipient
             # of account content verified since acceptance.
             check_disclosure(cmd)
-            delivery = Delivery(cmd, render(cmd), row.created_at, key, attempt)
+            # Rendering is a pure function of the request: what acceptance rendered stands.
+            delivery = Delivery(cmd, rendered or render(cmd), row.created_at, key, attempt)
             provider_id = await channel.deliver(delivery)
         except (PermanentError, TemplateError, DisclosureRefused) as exc:
             return self._failed(cmd, str(exc), attempt, permanent=True)

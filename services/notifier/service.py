@@ -30,9 +30,10 @@ from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
 
 from . import results
 from .adapters import INSERT_NOTIFICATION, processed, set_fields
-from .domain import DisclosureRefused, check_disclosure, notification_message_id, render
+from .domain import DisclosureRefused, Rendered, check_disclosure, notification_message_id, render
 from .hold_store import held_for, hold_lock_key, outcome_of, remember
 from .holds import HoldRefused, Release, Resolution, check_hold, is_held, settle
+from .rendered import RenderedRequests
 from .scheduling import is_urgent
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,10 @@ class NotifierService:
         message_id_domain: str = "careline.local",
         on_accepted: Callable[[], None] = lambda: None,
         commits: GroupCommit | None = None,
+        rendered: RenderedRequests | None = None,
     ) -> None:
         self.db = db
+        self.rendered = rendered  # what acceptance rendered, for this process's sender
         self.clock = clock
         self.webhook_names = webhook_names
         self.message_id_domain = message_id_domain
@@ -74,8 +77,9 @@ class NotifierService:
         now = self.clock()
         outputs: list[Outgoing] = []
         values: dict[str, Any] = {"status": "pending", "next_attempt_at": now}
+        rendered: Rendered | None = None
         try:
-            self._check(cmd)
+            rendered = self._check(cmd)
         except (Refused, DisclosureRefused, HoldRefused) as exc:
             values = {"status": "refused", "last_error": str(exc), "next_attempt_at": None}
             outputs = [results.failed(cmd, str(exc), 0, now)]
@@ -87,6 +91,10 @@ class NotifierService:
             values.update(result=results.as_json(outputs[0]), result_published_at=now)
         carrier: dict[str, str] = {}
         propagate.inject(carrier)  # the sender continues this trace
+        request = cmd.model_dump(mode="json")
+        if self.rendered is not None and rendered is not None and values["status"] == "pending":
+            # A released hold stores another request: the sender compares before it reuses.
+            self.rendered.put(cmd.notification_id, request, cmd, rendered)
         await insert_later(
             session,
             INSERT_NOTIFICATION,
@@ -98,7 +106,7 @@ class NotifierService:
                 "channel": cmd.channel,
                 "recipient_role": cmd.recipient_role,
                 "recipient": cmd.recipient,
-                "request": cmd.model_dump(mode="json"),
+                "request": request,
                 "urgent": is_urgent(cmd.severity),
                 "attempts": 0,
                 "idempotency_key": self.idempotency_key(cmd),
@@ -165,7 +173,7 @@ class NotifierService:
             return notification_message_id(cmd, self.message_id_domain)
         return str(cmd.notification_id)
 
-    def _check(self, cmd: SendNotification) -> None:
+    def _check(self, cmd: SendNotification) -> Rendered:
         # A held answer is checked by the confirmation that releases it (holds.settle).
         if is_held(cmd):
             check_hold(cmd)
@@ -174,7 +182,7 @@ class NotifierService:
         if cmd.channel == "webhook" and cmd.recipient not in self.webhook_names:
             raise Refused(f"notification {cmd.notification_id}: no such webhook endpoint")
         try:
-            render(cmd)
+            return render(cmd)
         except TemplateError as exc:
             raise Refused(
                 f"notification {cmd.notification_id}: cannot render {cmd.kind}: {exc}"

@@ -18,6 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from faststream._internal.testing.app import TestApp
+from jinja2 import TemplateError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from typer.testing import CliRunner
@@ -288,6 +289,26 @@ async def test_an_unrenderable_request_is_refused_on_acceptance(
     assert "cannot render manager_escalation" in failed["reason"]
     assert failed["attempts"] == 0
     assert (await row(servers, cmd.notification_id))["status"] == "refused"
+
+
+async def test_the_sender_sends_what_acceptance_rendered_without_rendering_again(
+    notifier: Notifier, bus: Any, servers: Servers, smtp: Smtp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, recorder = bus
+    cmd = request()
+
+    def unrenderable(cmd: SendNotification) -> Any:
+        raise TemplateError("the sender rendered again")
+
+    monkeypatch.setattr("services.notifier.sender.render", unrenderable)
+    async with TestApp(build_notifier(notifier.settings())):
+        await publish(bus, cmd)
+        (sent,) = await recorder.wait_for("notify.sent", 1)
+
+    assert sent["notification_id"] == str(cmd.notification_id)
+    (mail,) = smtp.messages()
+    parsed = message_from_bytes((smtp.directory / mail["file"]).read_bytes(), policy=policy.default)
+    assert parsed["Subject"] == "[P3] panic: ТОВ «Квітка»"
 
 
 # --- quiet hours and rate limits -----------------------------------------------------
