@@ -176,8 +176,8 @@ async def test_a_claim_counts_a_recipients_attempts_only_after_a_concurrent_clai
                 async with AsyncSession(engine) as second, second.begin():
                     await adapters.lock_recipients(second, recipients)
 
-            other = asyncio.create_task(second_claim(["a@kvitka.ua"]))
-            same = asyncio.create_task(second_claim(["a@kvitka.ua", "buh@kvitka.ua"]))
+            other = asyncio.create_task(second_claim(["a@kvitka.ua", "z@kvitka.ua"]))
+            same = asyncio.create_task(second_claim(["buh@kvitka.ua", "x@kvitka.ua"]))
             await asyncio.wait_for(other, 5)  # other recipients are not held up
             await asyncio.sleep(0.3)
             assert not same.done()  # waits for the first claim's commit
