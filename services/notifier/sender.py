@@ -228,14 +228,13 @@ class OutboxSender:
             if is_client(cmd.recipient_role)
             else self.policy.staff_rate_limit
         )
-        since = now - timedelta(seconds=limit[1]) if limit is not None else now
         deferral = defer(
             now,
             recipient_role=cmd.recipient_role,
             severity=cmd.severity,
             zone=cmd.recipient_timezone or self.policy.client_timezone,
             quiet=self.policy.quiet_hours,
-            recent=[t for t in recent if t > since] if limit is not None else [],
+            recent=recent,  # read for the longest window; the rate limit counts its own
             limit=limit,
         )
         if deferral is not None:
