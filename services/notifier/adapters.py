@@ -206,26 +206,13 @@ async def recent_attempts(
     return found
 
 
-async def set_fields(
-    session: AsyncSession,
-    notification_id: uuid.UUID,
-    values: dict[str, Any],
-    attempts: int | None = None,
-) -> bool:
-    """Update one row; with `attempts`, only if no other sender claimed it since (fencing)."""
-    condition = notifications.c.notification_id == notification_id
-    if attempts is not None:
-        condition = and_(condition, notifications.c.attempts == attempts)
-    result = await session.execute(update(notifications).where(condition).values(**values))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
 async def set_many(
     session: AsyncSession,
     changes: list[tuple[uuid.UUID, dict[str, Any]]],
     attempts: dict[uuid.UUID, int] | None = None,
 ) -> None:
-    """`set_fields` of many rows, one statement per set of columns (fenced with `attempts`)."""
+    """Update many rows, one statement per set of columns; with `attempts`, each row only
+    if no other sender claimed it since (fencing)."""
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for notification_id, values in changes:
         row = {f"v_{k}": v for k, v in values.items()}

@@ -15,6 +15,7 @@ once.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
@@ -29,7 +30,7 @@ from shared.group_commit import DeferredInserts, GroupCommit, insert_later
 from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
 
 from . import results
-from .adapters import INSERT_NOTIFICATION, processed, set_fields
+from .adapters import INSERT_NOTIFICATION, processed, set_many
 from .domain import DisclosureRefused, Rendered, check_disclosure, notification_message_id, render
 from .hold_store import held_for, hold_lock_key, outcome_of, remember
 from .holds import HoldRefused, Release, Resolution, check_hold, is_held, settle
@@ -157,12 +158,14 @@ class NotifierService:
                     resolution.outcome,
                 )
             outputs: list[Outgoing] = []
+            changes: list[tuple[uuid.UUID, dict[str, Any]]] = []
             for notification_id, request in await held_for(session, on_file.confirmation_id):
                 cmd = SendNotification.model_validate(request)
                 values, failed = settled(cmd, on_file, now)
-                await set_fields(session, notification_id, values)
+                changes.append((notification_id, values))
                 outputs += failed
                 released += values["status"] == "pending"
+            await set_many(session, changes)
             await record_outputs(session, processed, key, outputs, now)
         if released:
             self.on_accepted()
