@@ -90,16 +90,13 @@ class SmtpSessions:
         client = self._take()
         if client is not None:
             try:
-                await client.send_message(message)
-            except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
-                client.close()  # dropped while idle: send on a new session below
-            except BaseException as exc:
-                self._after_failure(client, exc)
-                raise
-            else:
-                self._keep(client)
+                await self._send_on(client, message)
                 return
-        client = await self._open()
+            except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
+                pass  # dropped while idle (and closed): send on a new session below
+        await self._send_on(await self._open(), message)
+
+    async def _send_on(self, client: aiosmtplib.SMTP, message: Message) -> None:
         try:
             await client.send_message(message)
         except BaseException as exc:
