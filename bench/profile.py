@@ -16,10 +16,8 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -30,10 +28,9 @@ import nats
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.crm import load_crm
-from bench.run import Settings, bounded_offer, publish_many, scalar_rows
+from bench.run import Settings, bounded_offer, publish_many, running_stack, scalar_rows
 from bench.traffic import mix
-from shared.embedded import free_port
-from shared.runtime import SERVICES, Stack, start_servers, start_services, wait_ready
+from shared.runtime import SERVICES, Stack
 
 # What each service counts as one of its messages (its processed_messages schema).
 SCHEMAS = {"intake": "intake", "verifier": "crm", "escalator": "escalator", "notifier": "notifier"}
@@ -156,20 +153,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--spy", type=Path, default=None, help="py-spy samples into this folder")
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="careline-profile-"))
-    environ = {k: v for k, v in os.environ.items() if k != "SMTP_HOST"}
-    for name in SERVICES:
-        environ.setdefault(f"CARELINE_{name.upper()}_HTTP_PORT", str(free_port()))
-    stack = start_servers(
-        workdir / "var", environ, nats_port=free_port(), pg_port=free_port(), smtp_port=free_port()
-    )
-    try:
-        start_services(stack, environ, demo_crm=True)
-        wait_ready(stack)
+    with running_stack("careline-profile-") as (stack, _, _):
         asyncio.run(measure(stack, args.seconds, args.spy))
-    finally:
-        stack.supervisor.stop_all()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

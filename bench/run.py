@@ -550,10 +550,12 @@ def _stop_on_sigterm(signum: int, frame: Any) -> None:
     raise SystemExit(143)  # unwinds through `finally`, which stops every child
 
 
-def run(settings: Settings | None = None, keep: bool = False) -> dict[str, Any]:
-    settings = settings or Settings()
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    workdir = Path(tempfile.mkdtemp(prefix="careline-bench-"))
+@contextlib.contextmanager
+def running_stack(prefix: str, keep: bool = False) -> Iterator[tuple[Stack, dict[str, str], Path]]:
+    """The embedded servers and the four services, ready, in a fresh folder: the stack, the
+    environment the services were given, the folder. All stopped at the end, and the folder
+    removed unless `keep`."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
     environ = {k: v for k, v in os.environ.items() if k not in ("SMTP_HOST",)}
     # Free HTTP ports, so a `careline up` on the default ones does not stop the bench.
     for name in SERVICES:
@@ -564,11 +566,18 @@ def run(settings: Settings | None = None, keep: bool = False) -> dict[str, Any]:
     try:
         start_services(stack, environ, demo_crm=True)
         wait_ready(stack)
-        result = asyncio.run(measure(stack, settings, environ, workdir))
+        yield stack, environ, workdir
     finally:
         stack.supervisor.stop_all()
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run(settings: Settings | None = None, keep: bool = False) -> dict[str, Any]:
+    settings = settings or Settings()
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    with running_stack("careline-bench-", keep) as (stack, environ, workdir):
+        result = asyncio.run(measure(stack, settings, environ, workdir))
     result["detector"] = detector()
     result["normalization_per_s_one_core"] = normalization()
     result["machine"] = machine()

@@ -56,9 +56,7 @@ def processed_table(metadata: MetaData) -> Table:
 async def outputs_of(session: AsyncSession, table: Table, key: str) -> list[Outgoing] | None:
     """The outputs stored for `key`, or None if the input was never processed."""
     row = await session.scalar(select(table.c.outputs).where(table.c.key == key))
-    if row is None:
-        return None
-    return [Outgoing(o["subject"], o["event_id"], o["payload"]) for o in row]
+    return None if row is None else _outgoing(row)
 
 
 async def outputs_of_keys(
@@ -66,19 +64,13 @@ async def outputs_of_keys(
 ) -> dict[str, list[Outgoing]]:
     """The stored outputs of those of `keys` that were processed, in one query."""
     rows = await session.execute(_outputs_of_keys(table), {"keys": keys})
-    return {
-        key: [Outgoing(o["subject"], o["event_id"], o["payload"]) for o in outputs]
-        for key, outputs in rows
-    }
+    return {key: _outgoing(outputs) for key, outputs in rows}
 
 
 async def record_outputs(
     session: AsyncSession, table: Table, key: str, outputs: list[Outgoing], at: datetime
 ) -> None:
-    data = [{"subject": o.subject, "event_id": o.event_id, "payload": o.payload} for o in outputs]
-    await session.execute(
-        insert(table).values(key=key, outputs=data, processed_at=at).on_conflict_do_nothing()
-    )
+    await record_many(session, table, {key: outputs}, at)
 
 
 async def lock_key(session: AsyncSession, key: str) -> None:
@@ -91,16 +83,18 @@ async def record_many(
 ) -> None:
     """`record_outputs` for many inputs in one statement."""
     rows = [
-        {
-            "key": key,
-            "outputs": [
-                {"subject": o.subject, "event_id": o.event_id, "payload": o.payload} for o in outs
-            ],
-            "processed_at": at,
-        }
-        for key, outs in outputs.items()
+        {"key": key, "outputs": _stored(outs), "processed_at": at} for key, outs in outputs.items()
     ]
     await session.execute(_record(table), rows)
+
+
+def _stored(outputs: list[Outgoing]) -> list[dict[str, Any]]:
+    """Outputs as a processed_messages row keeps them (`_outgoing` reads them back)."""
+    return [{"subject": o.subject, "event_id": o.event_id, "payload": o.payload} for o in outputs]
+
+
+def _outgoing(stored: list[dict[str, Any]]) -> list[Outgoing]:
+    return [Outgoing(o["subject"], o["event_id"], o["payload"]) for o in stored]
 
 
 # Sorted, so two transactions that share keys take them in the same order (no deadlock).

@@ -54,7 +54,6 @@ class IntakeService:
         normalize: Callable[[InboundMessage, datetime], MessageNormalized] = normalized_event,
         commits: GroupCommit | None = None,
     ) -> None:
-        self.db = db
         self.clock = clock
         self.normalize = normalize
         self.commits = commits or GroupCommit(db, processed, "intake", clock)

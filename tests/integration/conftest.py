@@ -28,6 +28,7 @@ from services.notifier.settings import NotifierSettings
 from services.verifier.app import build_app as build_verifier
 from services.verifier.settings import VerifierSettings
 from shared.broker import ensure_streams
+from shared.db import Database, create_engine
 from shared.embedded import free_port
 from shared.settings import CarelineSettings
 from shared.smtp_sink import MailDirHandler, read_mail_index
@@ -87,6 +88,16 @@ async def clean(servers: Servers) -> None:
         await conn.execute(text("SET LOCAL lock_timeout = '15s'"))
         await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
     await engine.dispose()
+
+
+@pytest.fixture
+async def db(servers: Servers, clean: None) -> AsyncIterator[Database]:
+    """A Database on the clean test database, as a service builds one."""
+    database = Database(create_engine(servers.database_url))
+    try:
+        yield database
+    finally:
+        await database.dispose()
 
 
 @dataclass

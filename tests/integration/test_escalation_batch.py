@@ -5,7 +5,6 @@ seen again doubles nothing; batches that share clients in opposite orders both f
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +15,7 @@ from services.escalator.adapters import processed
 from services.escalator.policy import load_policy
 from services.escalator.service import EscalatorService
 from shared.contracts import CustomerRef, IdentityVerified
-from shared.db import Database, create_engine
+from shared.db import Database
 from shared.group_commit import GroupCommit
 from shared.outbox import Outgoing
 from tests.conftest import Servers
@@ -35,15 +34,6 @@ SCRIPT: list[tuple[str, str, str]] = [
     ("I will sue you, this is the last warning.", "en", "email"),
     ("Подам на вас до суду.", "uk", "email"),
 ]
-
-
-@pytest.fixture
-async def db(servers: Servers, clean: None) -> AsyncIterator[Database]:
-    database = Database(create_engine(servers.database_url))
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 def escalator(db: Database, concurrency: int = 1) -> EscalatorService:

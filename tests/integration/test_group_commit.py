@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake import adapters as intake_tables
 from services.intake.service import IntakeService, normalized_event
 from shared.contracts import InboundMessage, MessageNormalized
-from shared.db import Database, create_engine
+from shared.db import Database
 from shared.errors import PermanentError, RetryableError
 from shared.group_commit import DeferredInserts, GroupCommit
 from shared.outbox import Outgoing
@@ -33,15 +33,6 @@ from tests.integration.conftest import count, drained
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(servers: Servers, clean: None) -> AsyncIterator[Database]:
-    database = Database(create_engine(servers.database_url))
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 def chat(text: str, external_id: str) -> dict[str, object]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,15 +31,6 @@ DAY = timedelta(days=1)
 
 def clock() -> datetime:
     return NOW
-
-
-@pytest.fixture
-async def db(servers: Servers, clean: None) -> AsyncIterator[Database]:
-    database = Database(create_engine(servers.database_url))
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def sql(db: Database, statement: str, rows: list[dict[str, Any]] | dict[str, Any]) -> None:

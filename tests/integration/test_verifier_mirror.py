@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -41,7 +40,7 @@ from shared.contracts import (
     MessageNormalized,
     SenderIdentifiers,
 )
-from shared.db import Database, create_engine
+from shared.db import Database
 from shared.embedded import free_port
 from shared.errors import RetryableError
 from shared.http import http_server
@@ -51,15 +50,6 @@ from tests.integration.conftest import Env, count
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2022, 3, 26, 11, 2, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(servers: Servers, clean: None) -> AsyncIterator[Database]:
-    database = Database(create_engine(servers.database_url))
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 def settings(servers: Servers, **extra: object) -> VerifierSettings:
