@@ -4,7 +4,8 @@ Before the messages run, the batch locks all its subjects in one statement, in s
 order (two batches that share subjects take them in the same order, so neither waits for
 the other in a circle), and reads their histories in two queries. While the messages run,
 what each one was (`subject_messages`), its timeline entries and its acknowledge links are
-only collected; `end` inserts them in bulk. Nothing in the batch reads those back. The
+only collected (the latter two by `insert_later`: the batch is a `DeferredInserts`); `end`
+inserts them in bulk. Nothing in the batch reads those back. The
 escalations a message opens wait too, with whom they told filled in before they are
 written; anything that reads or changes escalations of that subject writes them first.
 
@@ -26,8 +27,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.group_commit import DeferredInserts
 
 from .adapters import (
     NewEscalation,
@@ -35,7 +37,6 @@ from .adapters import (
     SqlEscalationStore,
     insert_escalations,
     placements,
-    timeline,
 )
 from .history import History, PastEscalation, SeenMessage
 from .history_store import (
@@ -46,11 +47,11 @@ from .history_store import (
     lock_subjects,
     record_seen,
 )
-from .lifecycle_store import ack_links
 
 
-class EscalateBatch:
+class EscalateBatch(DeferredInserts):
     def __init__(self, since: datetime) -> None:
+        super().__init__()
         self.since = since  # what was read: no later message of the batch looks further back
         self.messages: dict[str, list[SeenMessage]] = {}
         self.escalations: dict[str, list[PastEscalation]] = {}
@@ -63,11 +64,9 @@ class EscalateBatch:
         # (subject, kind) -> its escalations that a placement may find, as read ahead;
         # a kind written since is not in it (it is read from PostgreSQL again).
         self.placeable: dict[tuple[str, str], list[Any]] = {}
-        self.timeline: list[dict[str, Any]] = []
-        self.links: list[dict[str, Any]] = []
 
     @classmethod
-    async def open(
+    async def read_ahead(
         cls,
         session: AsyncSession,
         subject_keys: list[str],
@@ -144,10 +143,7 @@ class EscalateBatch:
 
     async def end(self, session: AsyncSession) -> None:
         await self.write_opened(session)  # first: the timeline and links refer to them
-        if self.timeline:
-            await session.execute(insert(timeline).on_conflict_do_nothing(), self.timeline)
-        if self.links:
-            await session.execute(insert(ack_links).on_conflict_do_nothing(), self.links)
+        await super().end(session)
         await self._write_seen(session)
 
     async def _write_seen(self, session: AsyncSession) -> None:
@@ -157,30 +153,11 @@ class EscalateBatch:
 
 
 class BatchEscalationStore(SqlEscalationStore):
-    """The escalation store inside a batch: timeline entries wait for the batch's end."""
+    """The escalation store inside a batch: placements read ahead, openings wait for its end."""
 
     def __init__(self, session: AsyncSession, batch: EscalateBatch) -> None:
         super().__init__(session)
         self.batch = batch
-
-    async def _note(
-        self,
-        escalation_id: uuid.UUID,
-        entry_id: uuid.UUID,
-        entry: str,
-        detail: dict[str, Any],
-        at: datetime,
-    ) -> None:
-        self.batch.timeline.append(
-            {
-                "escalation_id": escalation_id,
-                "message_id": entry_id,
-                "entry": entry,
-                "detail": detail,
-                "actor": None,
-                "at": at,
-            }
-        )
 
     async def open_or_merge(
         self, new: NewEscalation, message_id: uuid.UUID, at: datetime

@@ -19,6 +19,8 @@ from typing import Any
 
 from shared.contracts import IdentityVerified, SendNotification, derived_id
 
+from .lifecycle import address_key
+
 DIGEST_KIND = "staff_digest"
 # What a staff notice says about its escalation; everything else in its data is about the
 # message (client, identity, fact pack, the client's words), the same in every notice of it.
@@ -77,7 +79,7 @@ def staff_digests(notes: list[SendNotification]) -> list[SendNotification]:
 
 
 def _recipient(note: SendNotification) -> tuple[str, str]:
-    return note.channel, note.recipient.strip().casefold()
+    return note.channel, address_key(note.recipient)
 
 
 def _digest(notes: list[SendNotification]) -> SendNotification:

@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
-    DateTime,
     Select,
     String,
     Table,
@@ -35,10 +34,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.outbox import lock_keys
 
-from .adapters import escalations, metadata
+from .adapters import TZ, escalations, metadata
 from .history import History, Hold, Mark, PastEscalation, SeenMessage
 
-TZ = DateTime(timezone=True)
 subject_messages = Table(
     "subject_messages",
     metadata,

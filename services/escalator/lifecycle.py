@@ -74,8 +74,13 @@ class Climb:
     addresses: dict[str, str] = field(default_factory=dict)  # of the rule's planned roles
 
 
+def address_key(address: str) -> str:
+    """An address as compared: case and surrounding spaces make no other person."""
+    return address.strip().casefold()
+
+
 def same_address(a: str, b: str) -> bool:
-    return a.strip().casefold() == b.strip().casefold()
+    return address_key(a) == address_key(b)
 
 
 def authorize(escalation: Escalation, actor: str, role: str | None) -> Notified | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,29 +22,6 @@ class AckLinkIssuer:
         self.base_url = base_url.rstrip("/")
         self.ttl = ttl
 
-    def new_link(
-        self, escalation_id: uuid.UUID, role: str, address: str, now: datetime
-    ) -> tuple[dict[str, Any], str]:
-        """A new link for `address` as `role`: the row that makes it single-use, and its URL."""
-        claims = AckClaims(
-            link_id=uuid.uuid4(),
-            escalation_id=escalation_id,
-            role=role,
-            address=address,
-            expires_at=whole_seconds(now + self.ttl),
-        )
-        row = {
-            "link_id": claims.link_id,
-            "escalation_id": escalation_id,
-            "role": role,
-            "address": address,
-            "expires_at": claims.expires_at,
-        }
-        return row, f"{self.base_url}{ACK_PATH}/{sign_ack_token(self.secret, claims)}"
-
-    async def store(self, session: AsyncSession, row: dict[str, Any]) -> None:
-        await LifecycleStore(session).add_link(**row)
-
     async def issue(
         self,
         session: AsyncSession,
@@ -55,9 +31,17 @@ class AckLinkIssuer:
         now: datetime,
     ) -> str:
         """A new link for `address` as `role`, stored in the caller's transaction."""
-        row, url = self.new_link(escalation_id, role, address, now)
-        await self.store(session, row)
-        return url
+        claims = AckClaims(
+            link_id=uuid.uuid4(),
+            escalation_id=escalation_id,
+            role=role,
+            address=address,
+            expires_at=whole_seconds(now + self.ttl),
+        )
+        await LifecycleStore(session).add_link(
+            claims.link_id, escalation_id, role, address, claims.expires_at
+        )
+        return f"{self.base_url}{ACK_PATH}/{sign_ack_token(self.secret, claims)}"
 
     async def for_lifecycle(
         self, store: LifecycleStore, escalation: Escalation, notified: Notified, now: datetime

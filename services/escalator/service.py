@@ -87,7 +87,7 @@ class EscalatorService:
         subjects = sorted({subject_key(m) for m in messages})
         windows = [self.policy.reopen_within, *(r.reopen_within for r in self.policy.rules)]
         longest = max(w for w in windows if w is not None)
-        return await EscalateBatch.open(
+        return await EscalateBatch.read_ahead(
             session, subjects, self.clock(), self.policy.history_lookback, longest
         )
 
@@ -305,13 +305,9 @@ class EscalatorService:
         if self.links is None or note.escalation_id is None:
             return note
         (notified,) = notified_staff([note])
-        link, url = self.links.new_link(
-            note.escalation_id, notified["role"], notified["address"], now
+        url = await self.links.issue(
+            store.session, note.escalation_id, notified["role"], notified["address"], now
         )
-        if isinstance(store, BatchEscalationStore):
-            store.batch.links.append(link)
-        else:
-            await self.links.store(store.session, link)
         return note.model_copy(update={"data": {**note.data, "ack_url": url}})
 
 

@@ -83,8 +83,8 @@ def _in_other_languages(said: dict[str, str], words: list[str]) -> dict[str, str
             found.setdefault(other, word)
     latin = sorted(w for w in glossary if w.isascii())
     for word in {w for w in words if len(w) >= FUZZY_LETTERS and w.isascii()}:
-        best = process.extractOne(word, latin, scorer=fuzz.ratio, score_cutoff=SIMILARITY)
-        for other in glossary[best[0]] if best else ():
+        near = _spelled_like(word, latin)
+        for other in glossary[near] if near else ():
             found.setdefault(other, word)
     return found
 
@@ -96,7 +96,12 @@ def _said(word: str, keys: frozenset[str], said: dict[str, str], spelled: list[s
             return said[key]
     if len(word) < FUZZY_LETTERS:
         return None
-    best = process.extractOne(word, spelled, scorer=fuzz.ratio, score_cutoff=SIMILARITY)
+    return _spelled_like(word, spelled)
+
+
+def _spelled_like(word: str, candidates: list[str]) -> str | None:
+    """The candidate spelled most nearly like `word`, if near enough (a plural, a typo)."""
+    best = process.extractOne(word, candidates, scorer=fuzz.ratio, score_cutoff=SIMILARITY)
     return best[0] if best else None
 
 
