@@ -159,7 +159,8 @@ confirmation_log = Table(
 )
 processed = processed_table(metadata)
 
-_ACTIVE_CUSTOMER = (customers.c.status == "active", customers.c.removed_at.is_(None))
+# A customer the lookups may point at (here and in mirror_batch): active, not removed.
+ACTIVE_CUSTOMER = (customers.c.status == "active", customers.c.removed_at.is_(None))
 
 
 class SqlCrmDirectory:
@@ -185,7 +186,7 @@ class SqlCrmDirectory:
             .where(
                 tuple_(contact_channels.c.kind, contact_channels.c.match_key).in_(list(keys)),
                 contacts.c.removed_at.is_(None),
-                *_ACTIVE_CUSTOMER,
+                *ACTIVE_CUSTOMER,
             )
             .order_by(contacts.c.customer_id, contacts.c.id)
         )
@@ -198,7 +199,7 @@ class SqlCrmDirectory:
         rows = await self.session.scalars(
             select(domains.c.customer_id)
             .join(customers, customers.c.id == domains.c.customer_id)
-            .where(domains.c.domain == domain, *_ACTIVE_CUSTOMER)
+            .where(domains.c.domain == domain, *ACTIVE_CUSTOMER)
             .order_by(domains.c.customer_id)
         )
         return list(rows)
@@ -211,7 +212,7 @@ class SqlCrmDirectory:
             .join(customers, customers.c.id == documents.c.customer_id)
             .where(
                 tuple_(documents.c.kind, documents.c.number_key).in_(list(refs)),
-                *_ACTIVE_CUSTOMER,
+                *ACTIVE_CUSTOMER,
             )
             .order_by(documents.c.customer_id, documents.c.id)
         )
@@ -228,14 +229,14 @@ class SqlCrmDirectory:
             .where(
                 contacts.c.name_keys.overlap(list(keys)),
                 contacts.c.removed_at.is_(None),
-                *_ACTIVE_CUSTOMER,
+                *ACTIVE_CUSTOMER,
             )
             .order_by(contacts.c.id)
             .limit(limit)
         )
         companies = await self.session.execute(
             select(customers.c.id, customers.c.name)
-            .where(customers.c.name_keys.overlap(list(keys)), *_ACTIVE_CUSTOMER)
+            .where(customers.c.name_keys.overlap(list(keys)), *ACTIVE_CUSTOMER)
             .order_by(customers.c.id)
             .limit(limit)
         )

@@ -19,7 +19,7 @@ from shared.http import problem
 from shared.outbox import Outgoing
 
 from .adapters import processed
-from .cache import MirrorCache, cached_mirror
+from .cache import CachedMirror, MirrorCache
 from .expiry import ConfirmationExpiry
 from .handlers import register
 from .http_crm import http_directory
@@ -36,7 +36,7 @@ def build_app(settings: VerifierSettings | None = None) -> ServiceApp:
     directory = (
         http_directory(settings.crm_url, settings.crm_timeout_seconds)
         if settings.crm_url
-        else cached_mirror(MirrorCache())
+        else CachedMirror(MirrorCache())
     )
     services: dict[str, VerifierService] = {}
     expiry: dict[str, ConfirmationExpiry] = {}

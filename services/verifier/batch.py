@@ -23,7 +23,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import ConfirmationRequest, Identity
+from shared.contracts import Identity
 
 from .adapters import confirmation_log, confirmations, record_decisions
 from .cache import forget_batch_version
@@ -96,42 +96,10 @@ class BatchConfirmationStore(SqlConfirmationStore):
             return await super().open_for(customer_id, kind, match_key, now)
         return next((p for p in self.batch.on_file[channel] if p.expires_at > now), None)
 
-    async def add(
-        self,
-        request: ConfirmationRequest,
-        *,
-        message_id: uuid.UUID,
-        correlation_id: str,
-        customer_id: str,
-        contact_id: str | None,
-        channel: tuple[str, str, str],
-        claimed_name: str | None,
-        now: datetime,
-    ) -> None:
-        kind, address, key = channel
-        row = {
-            "confirmation_id": request.confirmation_id,
-            "message_id": message_id,
-            "correlation_id": correlation_id,
-            "customer_id": customer_id,
-            "contact_id": contact_id,
-            "channel_kind": kind,
-            "channel_address": address,
-            "match_key": key,
-            "claimed_name": claimed_name,
-            "code": request.code,
-            "status": "pending",
-            "requested_at": now,
-            "expires_at": request.expires_at,
-        }
+    async def _request(self, row: dict[str, Any]) -> None:
         self.batch.requests.append(row)
-        self.batch.requested[(customer_id, kind, key)] = PendingConfirmation.of(row)
-        await self.log(
-            request.confirmation_id,
-            "requested",
-            {"message_id": str(message_id), "customer_id": customer_id, "channel_kind": kind},
-            now,
-        )
+        channel = (row["customer_id"], row["channel_kind"], row["match_key"])
+        self.batch.requested[channel] = PendingConfirmation.of(row)
 
     async def log(
         self, confirmation_id: uuid.UUID | None, entry: str, detail: dict[str, Any], at: datetime

@@ -239,8 +239,3 @@ class _Collecting(CachedDirectory):
     async def customer_facts(self, customer_ids: Sequence[str]) -> dict[str, CustomerFacts]:
         self.customers.update(customer_ids)
         return {}
-
-
-def cached_mirror(cache: MirrorCache) -> CachedMirror:
-    """A directory factory for VerifierService: the Postgres mirror behind `cache`."""
-    return CachedMirror(cache)

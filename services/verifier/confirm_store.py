@@ -78,24 +78,22 @@ class SqlConfirmationStore:
         now: datetime,
     ) -> None:
         kind, address, key = channel
-        await self.session.execute(
-            insert(confirmations)
-            .values(
-                confirmation_id=request.confirmation_id,
-                message_id=message_id,
-                correlation_id=correlation_id,
-                customer_id=customer_id,
-                contact_id=contact_id,
-                channel_kind=kind,
-                channel_address=address,
-                match_key=key,
-                claimed_name=claimed_name,
-                code=request.code,
-                status="pending",
-                requested_at=now,
-                expires_at=request.expires_at,
-            )
-            .on_conflict_do_nothing()
+        await self._request(
+            {
+                "confirmation_id": request.confirmation_id,
+                "message_id": message_id,
+                "correlation_id": correlation_id,
+                "customer_id": customer_id,
+                "contact_id": contact_id,
+                "channel_kind": kind,
+                "channel_address": address,
+                "match_key": key,
+                "claimed_name": claimed_name,
+                "code": request.code,
+                "status": "pending",
+                "requested_at": now,
+                "expires_at": request.expires_at,
+            }
         )
         await self.log(
             request.confirmation_id,
@@ -103,6 +101,10 @@ class SqlConfirmationStore:
             {"message_id": str(message_id), "customer_id": customer_id, "channel_kind": kind},
             now,
         )
+
+    async def _request(self, row: dict[str, Any]) -> None:
+        """File a new request's row (a batch collects it instead: batch.py)."""
+        await self.session.execute(insert(confirmations).values(row).on_conflict_do_nothing())
 
     async def with_codes(self, customer_id: str, codes: list[str]) -> list[PendingConfirmation]:
         """Confirmations of this customer carrying these codes, locked for resolution."""

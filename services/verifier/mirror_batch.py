@@ -17,11 +17,10 @@ from sqlalchemy import Integer, Select, String, any_, bindparam, func, select, t
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .adapters import contact_channels, contacts, customers, documents, domains
+from .adapters import ACTIVE_CUSTOMER, contact_channels, contacts, customers, documents, domains
 from .domain import ChannelMatch, CompanyOnFile, DocumentMatch, PersonOnFile
 from .ports import ChannelHit
 
-_ACTIVE_CUSTOMER = (customers.c.status == "active", customers.c.removed_at.is_(None))
 Pairs = Sequence[tuple[str, str]]
 
 
@@ -67,7 +66,7 @@ def _channels() -> Select[Any]:
         )
         .join(contacts, contacts.c.id == contact_channels.c.contact_id)
         .join(customers, customers.c.id == contacts.c.customer_id)
-        .where(contacts.c.removed_at.is_(None), *_ACTIVE_CUSTOMER)
+        .where(contacts.c.removed_at.is_(None), *ACTIVE_CUSTOMER)
         .order_by(m.c.idx, contacts.c.customer_id, contacts.c.id)
     )
 
@@ -93,7 +92,7 @@ def _documents() -> Select[Any]:
         .select_from(m)
         .join(documents, (documents.c.kind == m.c.kind) & (documents.c.number_key == m.c.key))
         .join(customers, customers.c.id == documents.c.customer_id)
-        .where(*_ACTIVE_CUSTOMER)
+        .where(*ACTIVE_CUSTOMER)
         .order_by(m.c.idx, documents.c.customer_id, documents.c.id)
     )
 
@@ -117,7 +116,7 @@ def _domains() -> Select[Any]:
     return (
         select(domains.c.domain, domains.c.customer_id)
         .join(customers, customers.c.id == domains.c.customer_id)
-        .where(domains.c.domain == any_(wanted), *_ACTIVE_CUSTOMER)
+        .where(domains.c.domain == any_(wanted), *ACTIVE_CUSTOMER)
         .order_by(domains.c.domain, domains.c.customer_id)
     )
 
@@ -156,7 +155,7 @@ def _people() -> Select[Any]:
         .where(
             contacts.c.name_keys.op("&&")(m.c["keys"]),
             contacts.c.removed_at.is_(None),
-            *_ACTIVE_CUSTOMER,
+            *ACTIVE_CUSTOMER,
         )
         .order_by(contacts.c.id)
         .limit(bindparam("limit", type_=Integer))
@@ -174,7 +173,7 @@ def _companies() -> Select[Any]:
     m = _keys_per_message()
     per_message = (
         select(customers.c.id, customers.c.name)
-        .where(customers.c.name_keys.op("&&")(m.c["keys"]), *_ACTIVE_CUSTOMER)
+        .where(customers.c.name_keys.op("&&")(m.c["keys"]), *ACTIVE_CUSTOMER)
         .order_by(customers.c.id)
         .limit(bindparam("limit", type_=Integer))
         .lateral("c")

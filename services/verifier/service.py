@@ -47,7 +47,7 @@ from .confirmation import (
 )
 from .domain import decide_identity
 from .expiry import expired_event
-from .lookup import facts_for, gather, lookup_for
+from .lookup import Lookup, facts_for, gather, lookup_for
 from .ports import CrmDirectory
 from .settings import VerifierSettings
 
@@ -77,11 +77,15 @@ class VerifierService:
         secret = settings.confirmation_secret
         self.secret = secret.get_secret_value().encode() if secret else None
 
-    async def decide(self, session: AsyncSession, message: MessageNormalized) -> Identity:
-        """The identity of one message against the CRM (no effects): a few batched lookups."""
+    async def decide(
+        self, session: AsyncSession, message: MessageNormalized, lookup: Lookup | None = None
+    ) -> Identity:
+        """The identity of one message against the CRM (no effects): a few batched lookups.
+
+        `lookup` is the message's, when it was made already (a batch makes them first)."""
         rules = self.settings.matching
         async with self.directory(session) as crm:
-            candidate = await gather(crm, lookup_for(message, rules), rules)
+            candidate = await gather(crm, lookup or lookup_for(message, rules), rules)
             facts = await facts_for(crm, candidate)
         return decide_identity(
             candidate,
@@ -116,10 +120,11 @@ class VerifierService:
         await self.directory.prefetch(session, list(lookups.values()), rules)
         wanted = set()
         for message in messages:
-            if message.message_id not in lookups:
+            lookup = lookups.get(message.message_id)
+            if lookup is None:
                 continue
             try:
-                identity = await self.decide(session, message)
+                identity = await self.decide(session, message, lookup)
             except Exception:  # as above: its own use case fails with the reason
                 continue
             batch.identities[message.message_id] = identity

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import event
 
-from services.verifier.cache import MirrorCache, cached_mirror
+from services.verifier.cache import CachedMirror, MirrorCache
 from services.verifier.mirror import apply_batch, demo_batch
 from services.verifier.service import VerifierService
 from services.verifier.settings import VerifierSettings
@@ -49,7 +49,7 @@ def service(servers: Servers, db: Database) -> VerifierService:
         DATABASE_URL=servers.database_url,
         CARELINE_CONFIRMATION_SECRET="batch-test-secret",
     )
-    return VerifierService(db, settings, lambda: NOW, cached_mirror(MirrorCache()))
+    return VerifierService(db, settings, lambda: NOW, CachedMirror(MirrorCache()))
 
 
 def message(

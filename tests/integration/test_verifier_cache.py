@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.verifier.cache import MirrorCache, cached_mirror
+from services.verifier.cache import CachedMirror, MirrorCache
 from services.verifier.mirror import CrmBatch, apply_batch, demo_batch, remove_contact
 from services.verifier.service import VerifierService
 from services.verifier.settings import VerifierSettings
@@ -45,7 +45,7 @@ async def db(servers: Servers, clean: None) -> AsyncIterator[Database]:
 @pytest.fixture
 def service(servers: Servers, db: Database) -> VerifierService:
     settings = VerifierSettings(NATS_URL=servers.nats_url, DATABASE_URL=servers.database_url)
-    return VerifierService(db, settings, lambda: NOW, cached_mirror(MirrorCache()))
+    return VerifierService(db, settings, lambda: NOW, CachedMirror(MirrorCache()))
 
 
 def message(address: str, name: str) -> MessageNormalized:
