@@ -33,6 +33,7 @@ from shared.settings import (
     DEFAULT_PG_PORT,
     DEFAULT_SMTP_PORT,
     CarelineSettings,
+    embedded_port,
 )
 
 SERVICES = ("intake", "verifier", "escalator", "notifier")
@@ -85,7 +86,7 @@ def start_servers(
             env["NATS_URL"] = environ["NATS_URL"]
         else:
             port = nats_port or _free(
-                int(environ.get("CARELINE_NATS_PORT") or DEFAULT_NATS_PORT), "nats-server"
+                embedded_port("CARELINE_NATS_PORT", DEFAULT_NATS_PORT, environ), "nats-server"
             )
             monitor = int(environ.get("CARELINE_NATS_MONITOR_PORT", port + 1000))
             stack.supervisor.add(start_nats(var_dir / "nats", port, monitor, stack.log_dir))
@@ -95,7 +96,7 @@ def start_servers(
             env["DATABASE_URL"] = environ["DATABASE_URL"]
         else:
             port = pg_port or _free(
-                int(environ.get("CARELINE_PG_PORT") or DEFAULT_PG_PORT), "postgres"
+                embedded_port("CARELINE_PG_PORT", DEFAULT_PG_PORT, environ), "postgres"
             )
             stack.supervisor.add(start_postgres(var_dir / "pg", port, stack.log_dir))
             env["DATABASE_URL"] = create_database(port, database)
@@ -106,7 +107,7 @@ def start_servers(
                     env[key] = environ[key]
         else:
             port = smtp_port or _free(
-                int(environ.get("CARELINE_SMTP_PORT") or DEFAULT_SMTP_PORT), "smtp sink"
+                embedded_port("CARELINE_SMTP_PORT", DEFAULT_SMTP_PORT, environ), "smtp sink"
             )
             stack.supervisor.add(start_smtp_sink(stack.mail_dir, port, stack.log_dir))
             env["SMTP_HOST"], env["SMTP_PORT"] = "127.0.0.1", str(port)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,13 +16,13 @@ DEFAULT_PG_PORT = 15432
 DEFAULT_SMTP_PORT = 12525
 
 
-def embedded_port(variable: str, default: int) -> int:
+def embedded_port(variable: str, default: int, environ: Mapping[str, str] | None = None) -> int:
     """The port `careline up` gives an embedded server (CARELINE_NATS_PORT, ...).
 
     Read by the defaults below too, so a command run beside `careline up` with moved ports
     finds the same servers without NATS_URL or DATABASE_URL.
     """
-    return int(os.environ.get(variable) or default)
+    return int((os.environ if environ is None else environ).get(variable) or default)
 
 
 def _embedded_nats_url() -> str:
