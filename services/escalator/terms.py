@@ -74,6 +74,12 @@ def named_services(text: str, contracts: Sequence[ContractTerms]) -> list[dict[s
     return [named for *_, named in sorted(found, key=lambda f: f[:2])[:MAX_NAMED]]
 
 
+@lru_cache(maxsize=1)
+def _latin_service_words() -> list[str]:
+    """The English words of the glossary, for near spellings ("consultations")."""
+    return sorted(w for w in same_service_words() if w.isascii())
+
+
 def _in_other_languages(said: dict[str, str], words: list[str]) -> dict[str, str]:
     """The words naming the same service as a word of the message, each -> that word."""
     glossary = same_service_words()
@@ -81,9 +87,8 @@ def _in_other_languages(said: dict[str, str], words: list[str]) -> dict[str, str
     for key, word in said.items():
         for other in glossary.get(key, ()):
             found.setdefault(other, word)
-    latin = sorted(w for w in glossary if w.isascii())
     for word in {w for w in words if len(w) >= FUZZY_LETTERS and w.isascii()}:
-        near = _spelled_like(word, latin)
+        near = _spelled_like(word, _latin_service_words())
         for other in glossary[near] if near else ():
             found.setdefault(other, word)
     return found
