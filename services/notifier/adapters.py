@@ -124,10 +124,11 @@ async def lock_recipients(session: AsyncSession, recipients: list[str]) -> None:
 
     Two claims counting the same recipient's recent attempts at once would each see the
     other's mail as not yet sent and both go; with the lock the second reads after the
-    first committed its `sending` rows. Taken in sorted order, so claims never deadlock.
+    first committed its `sending` rows. The query takes them in sorted order, so claims
+    never deadlock.
     """
     if recipients:
-        await session.execute(_LOCK_RECIPIENTS, {"keys": sorted(set(recipients))})
+        await session.execute(_LOCK_RECIPIENTS, {"keys": list(set(recipients))})
 
 
 _LOCK_RECIPIENTS = text(

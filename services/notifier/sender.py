@@ -169,7 +169,7 @@ class OutboxSender:
         """
         async with self.db.transaction() as session:
             pending = await adapters.unpublished(
-                session, self.policy.batch_size, exclude=set(self._in_flight)
+                session, self.policy.batch_size, exclude=self._in_flight
             )
         await self._publish(pending)
 
@@ -190,7 +190,7 @@ class OutboxSender:
             windows = [
                 w for w in (self.policy.client_rate_limit, self.policy.staff_rate_limit) if w
             ]
-            recipients = sorted({r.recipient for r in rows}) if windows else []
+            recipients = list({r.recipient for r in rows}) if windows else []
             await adapters.lock_recipients(session, recipients)
             recent = await adapters.recent_attempts(
                 session,
