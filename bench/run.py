@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import platform
@@ -115,6 +116,24 @@ async def drained(
             return time.monotonic()
         await asyncio.sleep(0.05)
     raise TimeoutError("the pipeline did not drain in time")
+
+
+async def notices_settled(engine: AsyncEngine, message_ids: list[str], timeout: float) -> None:
+    """Wait until no notification of these messages is due and unsent (deferred ones, e.g.
+    by a client's rate limit, are not due)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = await scalar_rows(
+            engine,
+            "SELECT count(*) FROM notifier.notifications WHERE message_id::text = ANY(:k) "
+            "AND status IN ('pending', 'sending') "
+            "AND (next_attempt_at IS NULL OR next_attempt_at <= now())",
+            k=message_ids,
+        )
+        if not rows[0][0]:
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError("the notifier did not send what was due in time")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -326,11 +345,25 @@ async def latency(stack: Stack, crm: Any, rate: float, seconds: float) -> dict[s
     await asyncio.gather(*tasks)
     with contextlib.suppress(TimeoutError):  # latencies below count what was decided
         await drained(js, CONSUMERS, 60)
-    decided = await scalar_rows(
-        engine,
-        "SELECT key, processed_at FROM escalator.processed_messages WHERE key = ANY(:k)",
-        k=list(published),
-    )
+        # ... and what was sent: a notice still waiting is not left out of the figures.
+        await notices_settled(engine, list(published), 60)
+    # Each of the first three services keys its processed row by the inbound message id.
+    committed = {
+        service: dict(
+            await scalar_rows(
+                engine,
+                f"SELECT key, processed_at FROM {schema}.processed_messages WHERE key = ANY(:k)",
+                k=list(published),
+            )
+        )
+        for service, schema in (
+            ("intake", "intake"),
+            ("verifier", "crm"),
+            ("escalator", "escalator"),
+        )
+    }
+    committed = {"inbound": published, **committed}
+    decided = list(committed["escalator"].items())
     to_decision = [(at - published[key]).total_seconds() * 1000 for key, at in decided]
     notified = await scalar_rows(
         engine,
@@ -351,11 +384,22 @@ async def latency(stack: Stack, crm: Any, rate: float, seconds: float) -> dict[s
             "max": round(max(values), 1) if values else float("nan"),
         }
 
+    by_hop = {
+        f"{a} → {b}": summary(
+            [
+                (committed[b][key] - committed[a][key]).total_seconds() * 1000
+                for key in committed["escalator"]
+                if key in committed[a] and key in committed[b]
+            ]
+        )
+        for a, b in itertools.pairwise(committed)
+    }
     return {
         "offered_per_s": round(rate, 1),
         "messages": i,
         "to_escalation_ms": summary(to_decision),
         "to_notification_ms": summary(to_notice),
+        "by_hop_ms": by_hop,
     }
 
 
@@ -509,6 +553,13 @@ def markdown(result: dict[str, Any]) -> str:
         (
             f"latency at {lat['offered_per_s']} msg/s → escalation",
             "p50 {p50} / p95 {p95} / p99 {p99} / max {max} ms".format(**lat["to_escalation_ms"]),
+        ),
+        (
+            f"latency at {lat['offered_per_s']} msg/s by hop, committed to committed",
+            "; ".join(
+                f"{hop} p50 {v['p50']} / p99 {v['p99']} ms"
+                for hop, v in lat.get("by_hop_ms", {}).items()
+            ),
         ),
         (
             f"latency at {lat['offered_per_s']} msg/s → notification",

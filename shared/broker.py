@@ -36,7 +36,7 @@ from pydantic import ValidationError
 
 from shared.contracts import DeadLetter, derived_id
 from shared.errors import PermanentError, validation_problems
-from shared.nats_fetch import fetch_times_out_as_nats_timeout
+from shared.nats_fetch import use_prompt_fetch
 from shared.outbox import Outgoing
 from shared.settings import CarelineSettings
 from shared.subjects import STREAMS, StreamSpec, dead_letter, stream_replicas
@@ -135,7 +135,7 @@ def build_broker(
     service: str, settings: CarelineSettings, tracer_provider: TracerProvider | None
 ) -> NatsBroker:
     """Telemetry first, so dead letters and publishes are inside the consumer's span."""
-    fetch_times_out_as_nats_timeout()
+    use_prompt_fetch()
     broker = NatsBroker(
         nats_servers(settings.nats_url),
         middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
