@@ -26,7 +26,6 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
-    func,
     select,
     text,
     update,
@@ -154,12 +153,6 @@ async def due(
     if exclude:
         query = query.where(notifications.c.notification_id.not_in(list(exclude)))
     return list((await session.scalars(query)).all())
-
-
-async def next_due_at(session: AsyncSession) -> datetime | None:
-    return await session.scalar(
-        select(func.min(notifications.c.next_attempt_at)).where(notifications.c.status.in_(ACTIVE))
-    )
 
 
 async def load_for_update(session: AsyncSession, ids: list[uuid.UUID]) -> list[OutboxRow]:

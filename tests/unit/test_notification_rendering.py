@@ -239,6 +239,20 @@ def test_every_kind_renders_in_every_language_with_its_data(
             assert value.replace("'", "&#39;") in html, (kind, language, value)
 
 
+PROBABLE = {"ru": "вероятная", "uk": "ймовірна", "en": "probable"}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", ["manager_escalation", "legal_notice", "staff_digest"])
+def test_staff_notices_state_the_identity_in_their_language(
+    kind: NotificationKind, language: Language
+) -> None:
+    rendered = render(command(kind, language, role="account_manager"))
+
+    assert PROBABLE[language] in rendered.body
+    assert rendered.html is not None and PROBABLE[language] in rendered.html
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_client_mail_subjects_say_what_they_are_about(language: Language) -> None:
     explanation = render(command("unknown_sender_explanation", language))
