@@ -15,6 +15,10 @@ from shared.subjects import STREAM_MESSAGES
 
 from .policy_rules import Policy
 
+# The streams its consumers read (tests check them against the handlers): its keys are
+# kept as long as a message of them can still come again.
+CONSUMED = (STREAM_MESSAGES,)
+
 
 def longest_lookback(policy: Policy) -> timedelta:
     """The furthest back any part of the policy looks: the history it loads, every history
@@ -39,7 +43,7 @@ def history_horizon(policy: Policy, margin: timedelta) -> timedelta:
 
 
 def prunables(policy: Policy, retention: timedelta, margin: timedelta) -> list[Prunable]:
-    keys = processed_keys("escalator", retention, [STREAM_MESSAGES])
+    keys = processed_keys("escalator", retention, CONSUMED)
     return [
         keys,
         Prunable(

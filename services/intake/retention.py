@@ -10,6 +10,10 @@ from datetime import timedelta
 from shared.retention import Prunable, processed_keys
 from shared.subjects import STREAM_INBOUND
 
+# The streams its consumers read (tests check them against the handlers): its keys are
+# kept as long as a message of them can still come again.
+CONSUMED = (STREAM_INBOUND,)
+
 
 def prunables(retention: timedelta) -> list[Prunable]:
-    return [processed_keys("intake", retention, [STREAM_INBOUND])]
+    return [processed_keys("intake", retention, CONSUMED)]

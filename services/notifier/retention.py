@@ -10,9 +10,13 @@ from datetime import timedelta
 from shared.retention import Prunable, processed_keys
 from shared.subjects import STREAM_CRM, STREAM_NOTIFY
 
+# The streams its consumers read (tests check them against the handlers): its keys are
+# kept as long as a message of them can still come again.
+CONSUMED = (STREAM_NOTIFY, STREAM_CRM)
+
 
 def prunables(retention: timedelta) -> list[Prunable]:
-    keys = processed_keys("notifier", retention, [STREAM_NOTIFY, STREAM_CRM])
+    keys = processed_keys("notifier", retention, CONSUMED)
     return [
         keys,
         # A held answer arriving after its confirmation was settled is settled from here;

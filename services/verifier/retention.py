@@ -13,9 +13,13 @@ from datetime import timedelta
 from shared.retention import Prunable, processed_keys
 from shared.subjects import STREAM_CRM, STREAM_MESSAGES
 
+# The streams its consumers read (tests check them against the handlers): its keys are
+# kept as long as a message of them can still come again.
+CONSUMED = (STREAM_MESSAGES, STREAM_CRM)
+
 
 def prunables(retention: timedelta) -> list[Prunable]:
-    keys = processed_keys("crm", retention, [STREAM_MESSAGES, STREAM_CRM])
+    keys = processed_keys("crm", retention, CONSUMED)
     return [
         keys,
         Prunable(

@@ -9,16 +9,24 @@ from typing import Any
 import pytest
 import yaml
 
+from services.escalator.app import build_app as build_escalator
 from services.escalator.policy import Policy, load_policy, parse_policy
+from services.escalator.retention import CONSUMED as escalator_consumed
 from services.escalator.retention import history_horizon, longest_lookback
 from services.escalator.retention import prunables as escalator_prunables
 from services.escalator.settings import EscalatorSettings
+from services.intake.app import build_app as build_intake
+from services.intake.retention import CONSUMED as intake_consumed
 from services.intake.retention import prunables as intake_prunables
+from services.notifier.app import build_app as build_notifier
+from services.notifier.retention import CONSUMED as notifier_consumed
 from services.notifier.retention import prunables as notifier_prunables
+from services.verifier.app import build_app as build_verifier
+from services.verifier.retention import CONSUMED as verifier_consumed
 from services.verifier.retention import prunables as verifier_prunables
 from shared.retention import KEY_MARGIN, key_horizon
 from shared.settings import CarelineSettings
-from shared.subjects import STREAM_CRM, STREAM_DLQ, STREAM_INBOUND, StreamSpec
+from shared.subjects import STREAM_CRM, STREAM_DLQ, STREAM_INBOUND, STREAMS, StreamSpec
 
 pytestmark = pytest.mark.unit
 
@@ -119,3 +127,28 @@ def test_no_service_names_an_audit_record_as_prunable() -> None:
     }
 
     assert not named & AUDIT_TABLES
+
+
+def consumed_streams(build: Any) -> list[StreamSpec]:
+    """The JetStream streams the service's subscribers read, from its app as built (core
+    NATS subscribers, request/reply, read none and are never redelivered)."""
+    by_name = {spec.name: spec for spec in STREAMS}
+    streams = [getattr(s, "stream", None) for s in build().broker.subscribers]
+    names = {stream.name for stream in streams if stream is not None}
+    return [by_name[name] for name in sorted(names)]
+
+
+@pytest.mark.parametrize(
+    ("build", "consumed"),
+    [
+        (build_intake, intake_consumed),
+        (build_verifier, verifier_consumed),
+        (build_escalator, escalator_consumed),
+        (build_notifier, notifier_consumed),
+    ],
+)
+def test_each_service_keeps_its_keys_for_exactly_the_streams_its_handlers_read(
+    build: Any, consumed: tuple[StreamSpec, ...]
+) -> None:
+    # A stream missing from the list would have its redeliveries outlive their keys.
+    assert set(consumed) == set(consumed_streams(build))
