@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from opentelemetry.instrumentation.sqlalchemy import __version__ as otel_sqla_version
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.metrics import NoOpMeterProvider
@@ -31,7 +32,9 @@ IDLE_BEFORE_PING_SECONDS = 5.0
 def create_engine(
     database_url: str, tracer_provider: TracerProvider | None = None, pool_size: int = 5
 ) -> AsyncEngine:
-    engine = create_async_engine(database_url, pool_size=pool_size)
+    engine = create_async_engine(
+        database_url, pool_size=pool_size, json_serializer=_json, json_deserializer=orjson.loads
+    )
     _ping_when_idle(engine)
     if tracer_provider is not None:
         # The instrumentor's global patching would bind every engine in a process to the
@@ -42,6 +45,13 @@ def create_engine(
         usage = NoOpMeterProvider().get_meter("careline").create_up_down_counter("db.connections")
         EngineTracer(tracer, engine.sync_engine, usage)
     return engine
+
+
+def _json(value: Any) -> str:
+    """JSON and JSONB values as PostgreSQL takes them: orjson writes the services' large
+    documents (fact packs, stored outputs) several times faster than the json module, and
+    UTF-8 as it is where json escapes every Cyrillic letter into six characters."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _ping_when_idle(engine: AsyncEngine) -> None:
