@@ -1,0 +1,71 @@
+"""The benchmark runs end to end, small: every phase measures something, the results are
+written, and everything it started is stopped and removed. (It asserts no speed: speed
+goals live in the benchmark's own report.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+SMALL = (
+    "Settings(ceiling_messages=300, load_seconds=3.0, load_max_messages=600, load_backlog=200,"
+    " latency_seconds=2.0, customers=300, drain_timeout=60.0, reescalations=20,"
+    " reescalation_deadline_minutes=0.1, detector_seconds=0.3, normalization_seconds=0.3)"
+)
+
+
+def test_a_small_benchmark_reports_every_phase_and_leaves_nothing_running(tmp_path: Path) -> None:
+    results, scratch = tmp_path / "results", tmp_path / "tmp"
+    scratch.mkdir()
+    code = (
+        "from pathlib import Path\n"
+        "from bench.run import Settings, markdown, run\n"
+        f"print(markdown(run({SMALL}, results=Path({str(results)!r}))))\n"
+    )
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    env.pop("NATS_URL", None)
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    [written] = results.glob("2*.json")
+    result = json.loads(written.read_text())
+    assert result["ceiling"]["one_hop_per_s"] > 0 and result["ceiling"]["three_hop_chain_per_s"] > 0
+    load = result["throughput"]
+    assert load["e2e_decided_per_s"] > 0 and load["notifications_sent"] > 0
+    assert set(load["per_service_per_s"]) == {"intake", "crm", "escalator", "notifier"}
+    lat = result["latency_at_half_load"]
+    assert lat["to_escalation_ms"]["n"] == lat["messages"] > 0
+    assert set(lat["by_hop_ms"]) == {
+        "inbound → intake",
+        "intake → verifier",
+        "verifier → escalator",
+    }
+    assert result["re_escalation"]["fired_once"] == result["re_escalation"]["fired"] == 20
+    assert result["detector"]["per_s_one_core"] > 0
+    assert (results / "latest.md").read_text() == written.with_suffix(".md").read_text()
+    assert "| pipeline: inbound → escalation decided |" in done.stdout
+    # Stopped and removed: no process runs from its folder, and the folder is gone.
+    assert list(scratch.iterdir()) == []
+    leftovers = [
+        p.info["cmdline"]
+        for p in psutil.process_iter(["cmdline"])
+        if str(scratch) in " ".join(p.info["cmdline"] or [])
+    ]
+    assert leftovers == []
