@@ -111,6 +111,10 @@ class OutboxSender:
     async def _passes(self, stop: asyncio.Event, index: int) -> None:
         wake = self._wakes[index]
         while not stop.is_set():
+            # Cleared before looking, not after: a notification accepted while this pass
+            # looks (its row committed after the query ran) leaves the wake set, and the
+            # pass looks again at once instead of at the next poll.
+            wake.clear()
             try:
                 if index == 0:  # one looks for results a crash left unpublished
                     await self.publish_pending()
@@ -120,7 +124,6 @@ class OutboxSender:
                 busy = 0
             if busy:
                 continue
-            wake.clear()
             waiter = asyncio.ensure_future(wake.wait())
             stopper = asyncio.ensure_future(stop.wait())
             await asyncio.wait(
