@@ -22,13 +22,12 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import nats
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.crm import load_crm
-from bench.run import Settings, bounded_offer, publish_many, running_stack, scalar_rows
+from bench.run import Settings, bounded_offer, committed_between, publish_many, running_stack
 from bench.traffic import mix
 from shared.runtime import SERVICES, Stack
 
@@ -74,20 +73,6 @@ def processes(stack: Stack) -> dict[str, list[int]]:
     return by_name
 
 
-async def counted(engine: Any, start: datetime, end: datetime) -> dict[str, int]:
-    counts = {}
-    for service, schema in SCHEMAS.items():
-        rows = await scalar_rows(
-            engine,
-            f"SELECT count(*) FROM {schema}.processed_messages "
-            "WHERE processed_at >= :a AND processed_at < :b",
-            a=start,
-            b=end,
-        )
-        counts[service] = int(rows[0][0])
-    return counts
-
-
 async def measure(stack: Stack, seconds: float, spy: Path | None) -> None:
     crm = await load_crm(stack.env["DATABASE_URL"], 10_000)
     nc = await nats.connect(stack.env["NATS_URL"])
@@ -115,7 +100,8 @@ async def measure(stack: Stack, seconds: float, spy: Path | None) -> None:
     end, busy_after = datetime.now(UTC), machine_busy()
     after = {name: sum(cpu_seconds(p) for p in pids) for name, pids in watched.items()}
     await asyncio.to_thread(lambda: [sampler.wait() for sampler in samplers])
-    counts = await counted(engine, start, end)
+    committed = await committed_between(engine, start, end)
+    counts = {service: committed[schema] for service, schema in SCHEMAS.items()}
     await offer
     await engine.dispose()
     await nc.close()

@@ -249,16 +249,8 @@ async def throughput(stack: Stack, crm: Any, settings: Settings) -> dict[str, An
     with contextlib.suppress(Exception):  # a failed sample loses a lag figure, not the run
         await sampler
     window = (end_wall - start_wall).total_seconds()
-    rates: dict[str, float] = {}
-    for schema in ("intake", "crm", "escalator", "notifier"):
-        rows = await scalar_rows(
-            engine,
-            f"SELECT count(*) FROM {schema}.processed_messages "
-            "WHERE processed_at >= :a AND processed_at < :b",
-            a=start_wall,
-            b=end_wall,
-        )
-        rates[schema] = rows[0][0] / window
+    committed = await committed_between(engine, start_wall, end_wall)
+    rates = {schema: count / window for schema, count in committed.items()}
     sent = await scalar_rows(
         engine,
         "SELECT count(*) FROM notifier.notifications WHERE sent_at >= :a AND sent_at < :b",
@@ -290,6 +282,21 @@ async def throughput(stack: Stack, crm: Any, settings: Settings) -> dict[str, An
         "per_service_per_s": {k: round(v, 1) for k, v in rates.items()},
         "max_consumer_lag": lag,
     }
+
+
+async def committed_between(engine: AsyncEngine, start: datetime, end: datetime) -> dict[str, int]:
+    """How many messages each service committed in [start, end), by its schema."""
+    counts = {}
+    for schema in ("intake", "crm", "escalator", "notifier"):
+        rows = await scalar_rows(
+            engine,
+            f"SELECT count(*) FROM {schema}.processed_messages "
+            "WHERE processed_at >= :a AND processed_at < :b",
+            a=start,
+            b=end,
+        )
+        counts[schema] = int(rows[0][0])
+    return counts
 
 
 async def _decided(js: Any) -> int:
