@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     cast,
     func,
+    literal_column,
     select,
     tuple_,
 )
@@ -163,6 +164,19 @@ processed = processed_table(metadata)
 ACTIVE_CUSTOMER = (customers.c.status == "active", customers.c.removed_at.is_(None))
 
 
+def in_id_order(id_column: Any) -> Any:
+    """ORDER BY an id, written so that PostgreSQL does not walk the id's index to get it.
+
+    With a LIMIT and a `name_keys && ...` filter whose matches it cannot estimate, the
+    planner walked the primary key in order and filtered every row: when nothing matched,
+    the whole table per message (EXPLAIN ANALYZE with the benchmark's CRM: 1.9 ms a message
+    over 10,000 customers, 3.4 ms over 30,000 contacts, and growing with the CRM). Ordered
+    by an expression it finds the few rows through the GIN index on name_keys and sorts
+    them: the same order, a few index pages.
+    """
+    return id_column.op("||")(literal_column("''"))
+
+
 class SqlCrmDirectory:
     """The Postgres mirror as a CrmDirectory: one query per kind of lookup."""
 
@@ -231,13 +245,13 @@ class SqlCrmDirectory:
                 contacts.c.removed_at.is_(None),
                 *ACTIVE_CUSTOMER,
             )
-            .order_by(contacts.c.id)
+            .order_by(in_id_order(contacts.c.id))
             .limit(limit)
         )
         companies = await self.session.execute(
             select(customers.c.id, customers.c.name)
             .where(customers.c.name_keys.overlap(list(keys)), *ACTIVE_CUSTOMER)
-            .order_by(customers.c.id)
+            .order_by(in_id_order(customers.c.id))
             .limit(limit)
         )
         return (

@@ -17,7 +17,15 @@ from sqlalchemy import Integer, Select, String, any_, bindparam, func, select, t
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .adapters import ACTIVE_CUSTOMER, contact_channels, contacts, customers, documents, domains
+from .adapters import (
+    ACTIVE_CUSTOMER,
+    contact_channels,
+    contacts,
+    customers,
+    documents,
+    domains,
+    in_id_order,
+)
 from .domain import ChannelMatch, CompanyOnFile, DocumentMatch, PersonOnFile
 from .ports import ChannelHit
 
@@ -157,7 +165,7 @@ def _people() -> Select[Any]:
             contacts.c.removed_at.is_(None),
             *ACTIVE_CUSTOMER,
         )
-        .order_by(contacts.c.id)
+        .order_by(in_id_order(contacts.c.id))
         .limit(bindparam("limit", type_=Integer))
         .lateral("p")
     )
@@ -174,7 +182,7 @@ def _companies() -> Select[Any]:
     per_message = (
         select(customers.c.id, customers.c.name)
         .where(customers.c.name_keys.op("&&")(m.c["keys"]), *ACTIVE_CUSTOMER)
-        .order_by(customers.c.id)
+        .order_by(in_id_order(customers.c.id))
         .limit(bindparam("limit", type_=Integer))
         .lateral("c")
     )
