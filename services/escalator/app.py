@@ -19,7 +19,6 @@ from shared.group_commit import group_commit
 from shared.outbox import Outgoing
 
 from .ack_http import ack_routes
-from .adapters import processed
 from .detection import load_lexicon
 from .handlers import register
 from .links import link_issuer
@@ -29,6 +28,7 @@ from .service import EscalatorService
 from .settings import EscalatorSettings
 from .staff import LifecycleService
 from .sweeper import DeadlineSweeper
+from .tables import processed
 
 log = logging.getLogger(__name__)
 
