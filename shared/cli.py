@@ -219,7 +219,7 @@ def send(
 @app.command()
 def escalations(limit: int = 50) -> None:
     """List escalations: kind, severity, rule, signals, identity, notified roles, holds."""
-    from services.escalator.adapters import escalation_notes, list_escalations
+    from services.escalator.listing import escalation_notes, list_escalations
     from shared.db import Database, create_engine
 
     async def go() -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 from .ack_links import AckClaims, LinkRejected, read_ack_token
 from .ack_pages import Lang, confirm_page, outcome_page
 from .links import ACK_PATH
-from .staff import LifecycleService
+from .staff import StaffCommands
 
 log = logging.getLogger(__name__)
 _HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -44,7 +44,7 @@ def _refused(lang: Lang, exc: LinkRejected) -> HTMLResponse:
 
 
 def ack_routes(
-    lifecycle: LifecycleService, secret: bytes, lang: Lang, clock: Callable[[], datetime]
+    lifecycle: StaffCommands, secret: bytes, lang: Lang, clock: Callable[[], datetime]
 ) -> list[BaseRoute]:
     def claims_of(request: Request) -> AckClaims:
         return read_ack_token(secret, request.path_params["token"], clock())

@@ -1,167 +1,24 @@
-"""Escalator's tables (schema `escalator`) and the store of escalations."""
+"""The store of escalations: where a message's escalation goes (opened, merged, reopened).
+
+The values it takes and gives are in `placement`, the tables it writes in `tables`; the
+lifecycle's changes (acknowledge, climb, ...) are in `lifecycle_store`.
+"""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    MetaData,
-    Select,
-    String,
-    Table,
-    Text,
-    bindparam,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
+from sqlalchemy import Select, bindparam, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import derived_id
-from shared.group_commit import insert_later
-from shared.outbox import processed_table
 
-metadata = MetaData(schema="escalator")
-escalations = Table(
-    "escalations",
-    metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("subject_key", String, nullable=False),
-    Column("customer_id", String),
-    Column("kind", String, nullable=False),
-    Column("severity", String, nullable=False),
-    Column("status", String, nullable=False),
-    Column("rule", String, nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("level", Integer, nullable=False),
-    Column("identity_status", String, nullable=False),
-    Column("roles", JSONB, nullable=False),
-    Column("signals", JSONB, nullable=False),
-    Column("message_count", Integer, nullable=False),
-    Column("ack_deadline", DateTime(timezone=True), nullable=False),
-    Column("opened_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    # The lifecycle (migration 0004): who was told at which level, when the next climb is
-    # due, the briefing a re-escalation repeats, who acknowledged and resolved it.
-    Column("message_id", UUID(as_uuid=True)),
-    Column("correlation_id", String),
-    Column("notified", JSONB, nullable=False),
-    Column("briefing", JSONB, nullable=False),
-    Column("climb_due_at", DateTime(timezone=True)),
-    Column("acknowledged_at", DateTime(timezone=True)),
-    Column("acknowledged_by", JSONB),
-    Column("resolved_at", DateTime(timezone=True)),
-    Column("resolved_by", JSONB),
-    Column("resolution_note", Text),
-    # The policy (migration 0006): the fact pack staff see, the hold, the roles the rule adds
-    # at later levels, the rule's own minutes to acknowledge, the last reopening.
-    Column("facts", JSONB, nullable=False),
-    Column("hold", JSONB),
-    Column("planned", JSONB, nullable=False),
-    Column("ack_minutes", Float),
-    Column("reopened_at", DateTime(timezone=True)),
-    Column("reopen_count", Integer, nullable=False),
-)
-timeline = Table(
-    "escalation_timeline",
-    metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("escalation_id", UUID(as_uuid=True), ForeignKey("escalator.escalations.id")),
-    Column("message_id", UUID(as_uuid=True), nullable=False),
-    Column("entry", String, nullable=False),
-    Column("detail", JSONB, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("actor", JSONB),
-)
-processed = processed_table(metadata)
-TZ = DateTime(timezone=True)
-
-
-@dataclass(frozen=True)
-class NewEscalation:
-    id: uuid.UUID
-    subject_key: str
-    customer_id: str | None
-    kind: str
-    severity: str
-    rule: str
-    reason: str
-    identity_status: str
-    roles: list[str]
-    signals: list[dict[str, Any]]
-    ack_deadline: datetime
-    correlation_id: str
-    facts: dict[str, Any] = field(default_factory=dict)
-    hold: dict[str, Any] | None = None
-    planned: list[dict[str, Any]] = field(default_factory=list)  # role, level, address
-    ack_minutes: float | None = None
-    # A resolved escalation of the kind resolved since then is reopened instead of a new one.
-    reopen_since: datetime | None = None
-
-
-Change = Literal["opened", "merged", "reopened"]
-
-
-@dataclass(frozen=True)
-class Placed:
-    """Where a message's escalation went: opened, merged (raising severity or not), or
-    reopened; who it had told before, its level, and the hold it has now."""
-
-    id: uuid.UUID
-    opened: bool
-    severity: str
-    raised_from: str | None = None
-    change: Change = "opened"
-    notified: tuple[dict[str, Any], ...] = ()
-    level: int = 1
-    hold: dict[str, Any] | None = None
-    hold_placed: bool = False
-
-
-def active_hold(hold: dict[str, Any] | None) -> bool:
-    return bool(hold) and not (hold or {}).get("lifted_at")
-
-
-def more_severe(a: str, b: str) -> bool:
-    """Whether severity `a` is more severe than `b` (P1 is the most severe)."""
-    return a < b
-
-
-async def add_timeline_entry(
-    session: AsyncSession,
-    escalation_id: uuid.UUID,
-    entry_id: uuid.UUID,
-    entry: str,
-    detail: dict[str, Any],
-    actor: dict[str, Any] | None,
-    at: datetime,
-) -> None:
-    """A timeline entry; `entry_id` (the timeline's message id) makes it happen once.
-
-    Inserted at the end of the transaction's `deferring_inserts` block, if it runs one."""
-    row = {
-        "escalation_id": escalation_id,
-        "message_id": entry_id,
-        "entry": entry,
-        "detail": detail,
-        "actor": actor,
-        "at": at,
-    }
-    await insert_later(session, ADD_TIMELINE_ENTRY, row)
-
-
-ADD_TIMELINE_ENTRY = insert(timeline).on_conflict_do_nothing()
+from .placement import NewEscalation, Placed, active_hold, more_severe
+from .tables import TZ, add_timeline_entry, escalations
 
 
 class SqlEscalationStore:
@@ -447,31 +304,3 @@ def _placement() -> Select[Any]:
 
 def _detail(new: NewEscalation) -> dict[str, Any]:
     return {"rule": new.rule, "reason": new.reason, "signals": new.signals}
-
-
-async def list_escalations(session: AsyncSession, limit: int = 50) -> list[dict[str, Any]]:
-    rows = await session.execute(
-        select(escalations).order_by(escalations.c.opened_at.desc()).limit(limit)
-    )
-    return [dict(r) for r in rows.mappings()]
-
-
-def escalation_notes(row: dict[str, Any]) -> list[str]:
-    """What `careline escalations` adds under a row: its hold, its reopenings."""
-    notes = []
-    hold = row.get("hold")
-    if hold:
-        reason = hold.get("text") or next(iter((hold.get("reason") or {}).values()), "")
-        if hold.get("lifted_at"):
-            notes.append(
-                f"hold lifted {hold['lifted_at'][:16]} by {hold.get('lifted_by')}: {reason}"
-            )
-        elif row.get("status") == "resolved":
-            notes.append(f"hold ended with the resolution: {reason}")
-        else:
-            notes.append(f"hold since {str(hold.get('since'))[:16]}: {reason}")
-    if row.get("reopen_count"):
-        notes.append(
-            f"reopened {row['reopen_count']} times, last {row['reopened_at']:%Y-%m-%d %H:%M}"
-        )
-    return notes

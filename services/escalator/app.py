@@ -19,7 +19,7 @@ from shared.group_commit import group_commit
 from shared.outbox import Outgoing
 
 from .ack_http import ack_routes
-from .adapters import processed
+from .climbs import DeadlineClimbs
 from .detection import load_lexicon
 from .handlers import register
 from .links import link_issuer
@@ -27,8 +27,9 @@ from .policy import load_policy
 from .retention import prunables
 from .service import EscalatorService
 from .settings import EscalatorSettings
-from .staff import LifecycleService
+from .staff import StaffCommands
 from .sweeper import DeadlineSweeper
+from .tables import processed
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +46,16 @@ def build_app(settings: EscalatorSettings | None = None) -> FastStream:
             await publish_all(broker, outputs)
 
         if links is None:
-            lifecycle = LifecycleService(db, policy, utc_now, publish)
+            commands = StaffCommands(db, policy, utc_now, publish)
+            climbs = DeadlineClimbs(db, policy, utc_now, publish)
         else:
-            lifecycle = LifecycleService(db, policy, utc_now, publish, links.for_lifecycle)
-        built["lifecycle"] = lifecycle
+            commands = StaffCommands(db, policy, utc_now, publish, links.for_lifecycle)
+            climbs = DeadlineClimbs(db, policy, utc_now, publish, links.for_lifecycle)
+        built["commands"] = commands
         commits = group_commit(db, processed, "escalator", utc_now, settings)
         service = EscalatorService(db, policy, utc_now, links, commits)
-        register(broker, service, lifecycle, settings)
-        built["sweeper"] = DeadlineSweeper(lifecycle, settings.sweep_seconds, settings.sweep_batch)
+        register(broker, service, commands, settings)
+        built["sweeper"] = DeadlineSweeper(climbs, settings.sweep_seconds, settings.sweep_batch)
 
     def routes(broker: NatsBroker, db: Database) -> Sequence[BaseRoute]:
         if links is None:
@@ -61,7 +64,7 @@ def build_app(settings: EscalatorSettings | None = None) -> FastStream:
                 "staff notifications carry no acknowledge links"
             )
             return []
-        return ack_routes(built["lifecycle"], links.secret, policy.team_language, utc_now)
+        return ack_routes(built["commands"], links.secret, policy.team_language, utc_now)
 
     app = build_service_app(
         "escalator",

@@ -31,13 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.group_commit import DeferredInserts
 
-from .adapters import (
-    NewEscalation,
-    Placed,
-    SqlEscalationStore,
-    insert_escalations,
-    placements,
-)
+from .adapters import SqlEscalationStore, insert_escalations, placements
 from .history import History, PastEscalation, SeenMessage
 from .history_store import (
     MESSAGES_LIMIT,
@@ -47,6 +41,7 @@ from .history_store import (
     lock_subjects,
     record_seen,
 )
+from .placement import NewEscalation, Placed
 
 
 class EscalateBatch(DeferredInserts):

@@ -40,7 +40,7 @@ from shared.subjects import (
 from shared.telemetry import tag_message
 
 from .service import EscalatorService
-from .staff import LifecycleService
+from .staff import StaffCommands
 
 _EVENTS = (
     (ESCALATION_OPENED, EscalationChanged, "A new escalation: rule, reason, signals, roles."),
@@ -60,7 +60,7 @@ _EVENTS = (
 def register(
     broker: NatsBroker,
     service: EscalatorService,
-    lifecycle: LifecycleService,
+    lifecycle: StaffCommands,
     settings: CarelineSettings,
 ) -> None:
     for subject, schema, description in _EVENTS:

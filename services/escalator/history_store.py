@@ -34,8 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.outbox import lock_keys
 
-from .adapters import TZ, escalations, metadata
 from .history import History, Hold, Mark, PastEscalation, SeenMessage
+from .tables import TZ, escalations, metadata
 
 subject_messages = Table(
     "subject_messages",

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.group_commit import insert_later
 from shared.outbox import Outgoing
 
-from .adapters import add_timeline_entry, escalations, metadata
 from .lifecycle import Escalation, Notified
+from .tables import add_timeline_entry, escalations, metadata
 
 _FK = "escalator.escalations.id"
 outbox = Table(

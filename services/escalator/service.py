@@ -34,7 +34,7 @@ from shared.subjects import (
     NOTIFY_REQUEST,
 )
 
-from .adapters import NewEscalation, Placed, SqlEscalationStore, processed
+from .adapters import SqlEscalationStore
 from .batch import BatchEscalationStore, EscalateBatch
 from .detection import detect
 from .digest import message_notices
@@ -49,7 +49,9 @@ from .notifications import (
     staff_notifications,
     subject_key,
 )
+from .placement import NewEscalation, Placed
 from .policy import Decision, Policy, Situation, evaluate
+from .tables import processed
 
 SUBJECTS = {
     "opened": ESCALATION_OPENED,

@@ -1,14 +1,12 @@
-"""Lifecycle use cases: staff acknowledge, resolve and reassign; missed deadlines climb.
+"""Staff commands: acknowledge, resolve and reassign an escalation, over NATS or by a link.
 
-Each use case is one transaction over the escalation's row (locked), its timeline, the
-outbox and, for commands, the stored answer; the relay publishes the outbox after the
-commit. A retried command (same command id) gets its first answer and changes nothing.
+Each command is one transaction over the escalation's row (locked), its timeline, the
+outbox and the stored answer; the outbox is published after the commit. A retried command
+(same command id) gets its first answer and changes nothing.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -19,69 +17,31 @@ from shared.contracts import (
     EscalationCommandResult,
     ReassignEscalation,
     ResolveEscalation,
-    SendNotification,
     derived_id,
 )
-from shared.db import Database
-from shared.group_commit import deferring_inserts
 from shared.outbox import Outgoing
 from shared.subjects import (
     ESCALATION_ACKNOWLEDGED,
     ESCALATION_ESCALATED,
     ESCALATION_REASSIGNED,
     ESCALATION_RESOLVED,
-    NOTIFY_REQUEST,
 )
 
 from .ack_links import AckClaims, LinkRejected
-from .facts import hold_view
-from .lifecycle import (
-    Escalation,
-    Notified,
-    authorize,
-    channel_of,
-    next_climb,
-    policy_address,
-    same_address,
-)
-from .lifecycle_store import LifecycleStore, lock_unpublished, mark_published
-from .policy import STAFF_ROLES, Policy
+from .lifecycle import Escalation, Notified, authorize, policy_address, same_address
+from .lifecycle_steps import LifecycleSteps, current_briefing
+from .lifecycle_store import LifecycleStore
+from .policy import STAFF_ROLES
 
-log = logging.getLogger(__name__)
-Publish = Callable[[list[Outgoing]], Awaitable[None]]
-LinkMaker = Callable[[LifecycleStore, Escalation, Notified, datetime], Awaitable[str | None]]
 SUBJECTS = {
     "acknowledged": ESCALATION_ACKNOWLEDGED,
     "resolved": ESCALATION_RESOLVED,
     "reassigned": ESCALATION_REASSIGNED,
     "escalated": ESCALATION_ESCALATED,
 }
-SWEEPER = {"role": "escalator", "address": "escalator"}
 
 
-async def _no_link(
-    store: LifecycleStore, escalation: Escalation, notified: Notified, now: datetime
-) -> str | None:
-    return None
-
-
-class LifecycleService:
-    def __init__(
-        self,
-        db: Database,
-        policy: Policy,
-        clock: Callable[[], datetime],
-        publish: Publish,
-        ack_link: LinkMaker = _no_link,
-    ) -> None:
-        self.db = db
-        self.policy = policy
-        self.clock = clock
-        self.publish = publish
-        self.ack_link = ack_link
-
-    # --- commands ----------------------------------------------------------------------
-
+class StaffCommands(LifecycleSteps):
     async def command(self, cmd: EscalationCommand) -> EscalationCommandResult:
         now = self.clock()
         async with self.db.transaction() as session:
@@ -227,7 +187,7 @@ class LifecycleService:
         )
         link = await self.ack_link(store, e, target, now)
         data = {
-            **_briefing(e, self.policy.team_language),
+            **current_briefing(e, self.policy.team_language),
             "ack_deadline": deadline.isoformat(),
             "ack_url": link,
         }
@@ -236,107 +196,6 @@ class LifecycleService:
         )
         await store.enqueue(e.id, [event, note], now)
         return _result(cmd, "reassigned", e, f"reassigned to {cmd.to_role}")
-
-    # --- deadlines -------------------------------------------------------------------
-
-    async def climb_due(self, limit: int = 50) -> int:
-        """Climb every escalation whose deadline passed (up to `limit`); how many were due."""
-        now = self.clock()
-        # The climbs' timeline entries, links and outbox rows are inserted together.
-        async with self.db.transaction() as session, deferring_inserts(session):
-            store = LifecycleStore(session)
-            due = await store.lock_due(now, limit)
-            for escalation in due:
-                await self._climb(store, escalation, now)
-        return len(due)
-
-    async def _climb(self, store: LifecycleStore, e: Escalation, now: datetime) -> None:
-        climb = next_climb(self.policy, e)
-        if climb is None:
-            await store.change(e.id, climb_due_at=None, updated_at=now)
-            detail = {"level": e.level, "overdue_since": _iso(e.climb_due_at)}
-            entry_id = derived_id("escalation-chain-ended", e.id, e.level)
-            await store.note(e.id, entry_id, "chain_ended", detail, SWEEPER, now)
-            return
-        deadline = now + self.policy.ack_deadline(e.severity, e.ack_minutes)
-        told = [
-            Notified(
-                role,
-                climb.addresses.get(role) or policy_address(self.policy, role) or "",
-                climb.level,
-                "climb",
-            )
-            for role in climb.roles
-        ]
-        await store.change(
-            e.id,
-            level=climb.level,
-            notified=[n.as_json() for n in (*e.notified, *told)],
-            ack_deadline=deadline,
-            climb_due_at=deadline,
-            updated_at=now,
-        )
-        previous = list(dict.fromkeys(n.role for n in e.notified))
-        climbed: dict[str, Any] = {
-            "level": climb.level,
-            "roles": list(climb.roles),
-            "overdue_since": _iso(e.climb_due_at),
-        }
-        await store.note(
-            e.id,
-            derived_id("escalation-climb", e.id, climb.level),
-            "escalated",
-            climbed,
-            SWEEPER,
-            now,
-        )
-        event = EscalationActed(
-            event_id=derived_id("escalation-acted", e.id, "escalated", climb.level),
-            message_id=e.message_id,
-            correlation_id=e.correlation_id,
-            occurred_at=now,
-            escalation_id=e.id,
-            action="escalated",
-            kind=e.kind,
-            severity=e.severity,  # type: ignore[arg-type]
-            status="open",
-            level=climb.level,
-            actor=SWEEPER["address"],
-            actor_role=SWEEPER["role"],
-            roles=list(climb.roles),
-            ack_deadline=deadline,
-        )
-        outputs = [Outgoing.of(ESCALATION_ESCALATED, event)]
-        for target in told:
-            data = {
-                **_briefing(e, self.policy.team_language),
-                "level": climb.level,
-                "ack_deadline": deadline.isoformat(),
-                "overdue_since": _iso(e.climb_due_at),
-                "previous_roles": previous,
-                "ack_url": await self.ack_link(store, e, target, now),
-            }
-            outputs.append(
-                self._notification(e, "re_escalation", target, data, ("level", climb.level))
-            )
-        await store.enqueue(e.id, outputs, now)
-        log.info("escalation %s climbed to level %s", e.id, climb.level)
-
-    # --- publishing ------------------------------------------------------------------
-
-    async def flush(self, batch: int = 100) -> int:
-        """Publish what the outbox holds; rows another replica is publishing are skipped."""
-        published = 0
-        while True:
-            async with self.db.transaction() as session:
-                outputs = await lock_unpublished(session, batch)
-                if not outputs:
-                    return published
-                await self.publish(outputs)
-                await mark_published(session, [o.event_id for o in outputs], self.clock())
-            published += len(outputs)
-
-    # --- shaping ---------------------------------------------------------------------
 
     def _acted(
         self,
@@ -369,34 +228,6 @@ class LifecycleService:
         )
         return Outgoing.of(SUBJECTS[action], event)
 
-    def _notification(
-        self,
-        e: Escalation,
-        kind: str,
-        target: Notified,
-        data: dict[str, Any],
-        why: tuple[object, ...],
-    ) -> Outgoing:
-        channel, recipient = channel_of(target.address)
-        note = SendNotification(
-            event_id=derived_id("notify-request", e.id, *why, target.role, target.address),
-            notification_id=derived_id("notification", e.id, *why, target.role, target.address),
-            message_id=e.message_id,
-            correlation_id=e.correlation_id,
-            occurred_at=self.clock(),
-            escalation_id=e.id,
-            kind=kind,  # type: ignore[arg-type]
-            channel=channel,  # type: ignore[arg-type]
-            recipient=recipient,
-            recipient_role=target.role,
-            recipient_verified=True,  # staff directory addresses
-            content_class="account",
-            language=self.policy.team_language,
-            data=data,
-            severity=e.severity,  # type: ignore[arg-type]
-        )
-        return Outgoing.of(NOTIFY_REQUEST, note)
-
 
 async def _check_link(
     store: LifecycleStore, claims: AckClaims, escalation_exists: bool, for_update: bool
@@ -411,33 +242,6 @@ async def _check_link(
         raise LinkRejected("this link was not issued by the escalator", kind="unknown")
     if link.used_at is not None:
         raise LinkRejected("this link has already been used", kind="used")
-
-
-def _briefing(e: Escalation, team_language: str) -> dict[str, Any]:
-    """What staff are told about it; escalations opened before the lifecycle have less."""
-    base: dict[str, Any] = {
-        "severity": e.severity,
-        "kind": e.kind,
-        "rule": "",
-        "reason": "",
-        "playbook": "",
-        "customer": None,
-        "customer_id": None,
-        "identity_status": "unknown",
-        "identity_confidence": 0.0,
-        "identity_evidence": [],
-        "signals": [],
-        "channel": None,
-        "subject": "",
-    }
-    current: dict[str, Any] = {"escalation_id": str(e.id), "severity": e.severity}
-    if "hold" in e.briefing or e.hold:  # the hold as it is now, not as it was at opening
-        current["hold"] = hold_view(e.hold, team_language)
-    return {**base, **e.briefing, **current}
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 def _who(cmd: EscalationCommand) -> dict[str, Any]:

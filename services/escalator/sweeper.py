@@ -13,14 +13,14 @@ import asyncio
 import contextlib
 import logging
 
-from .staff import LifecycleService
+from .climbs import DeadlineClimbs
 
 log = logging.getLogger(__name__)
 
 
 class DeadlineSweeper:
-    def __init__(self, service: LifecycleService, every_seconds: float, batch: int) -> None:
-        self.service = service
+    def __init__(self, climbs: DeadlineClimbs, every_seconds: float, batch: int) -> None:
+        self.climbs = climbs
         self.every = every_seconds
         self.batch = batch
 
@@ -28,9 +28,9 @@ class DeadlineSweeper:
         """One pass: climb everything due, publish the outbox; how many climbed."""
         climbed = 0
         while True:
-            due = await self.service.climb_due(self.batch)
+            due = await self.climbs.climb_due(self.batch)
             climbed += due
-            await self.service.flush()
+            await self.climbs.flush()
             if due < self.batch:
                 return climbed
 

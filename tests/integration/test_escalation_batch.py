@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from services.escalator.adapters import processed
 from services.escalator.policy import load_policy
 from services.escalator.service import EscalatorService
+from services.escalator.tables import processed
 from shared.contracts import CustomerRef, IdentityVerified
 from shared.db import Database
 from shared.group_commit import GroupCommit

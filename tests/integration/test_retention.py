@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from services.escalator.adapters import processed as escalator_processed
 from services.escalator.policy import POLICY_PATH, load_policy, parse_policy
 from services.escalator.retention import prunables as escalator_prunables
+from services.escalator.tables import processed as escalator_processed
 from services.notifier.retention import prunables as notifier_prunables
 from services.verifier.retention import prunables as verifier_prunables
 from shared.db import Database, create_engine

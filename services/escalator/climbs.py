@@ -1,0 +1,114 @@
+"""Missed deadlines climb: the next level of the escalation's chain is told.
+
+An open escalation nobody acknowledged by its deadline (`climb_due_at`) goes one level up
+the policy's chain, with a new deadline, or ends its chain. A pass is one transaction over
+the due rows (locked, skipped by other replicas), their timeline and the outbox; the
+sweeper runs the passes and publishes the outbox after each.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from shared.contracts import EscalationActed, derived_id
+from shared.group_commit import deferring_inserts
+from shared.outbox import Outgoing
+from shared.subjects import ESCALATION_ESCALATED
+
+from .lifecycle import Escalation, Notified, next_climb, policy_address
+from .lifecycle_steps import LifecycleSteps, current_briefing
+from .lifecycle_store import LifecycleStore
+
+log = logging.getLogger(__name__)
+SWEEPER = {"role": "escalator", "address": "escalator"}
+
+
+class DeadlineClimbs(LifecycleSteps):
+    async def climb_due(self, limit: int = 50) -> int:
+        """Climb every escalation whose deadline passed (up to `limit`); how many were due."""
+        now = self.clock()
+        # The climbs' timeline entries, links and outbox rows are inserted together.
+        async with self.db.transaction() as session, deferring_inserts(session):
+            store = LifecycleStore(session)
+            due = await store.lock_due(now, limit)
+            for escalation in due:
+                await self._climb(store, escalation, now)
+        return len(due)
+
+    async def _climb(self, store: LifecycleStore, e: Escalation, now: datetime) -> None:
+        climb = next_climb(self.policy, e)
+        if climb is None:
+            await store.change(e.id, climb_due_at=None, updated_at=now)
+            detail = {"level": e.level, "overdue_since": _iso(e.climb_due_at)}
+            entry_id = derived_id("escalation-chain-ended", e.id, e.level)
+            await store.note(e.id, entry_id, "chain_ended", detail, SWEEPER, now)
+            return
+        deadline = now + self.policy.ack_deadline(e.severity, e.ack_minutes)
+        told = [
+            Notified(
+                role,
+                climb.addresses.get(role) or policy_address(self.policy, role) or "",
+                climb.level,
+                "climb",
+            )
+            for role in climb.roles
+        ]
+        await store.change(
+            e.id,
+            level=climb.level,
+            notified=[n.as_json() for n in (*e.notified, *told)],
+            ack_deadline=deadline,
+            climb_due_at=deadline,
+            updated_at=now,
+        )
+        previous = list(dict.fromkeys(n.role for n in e.notified))
+        climbed: dict[str, Any] = {
+            "level": climb.level,
+            "roles": list(climb.roles),
+            "overdue_since": _iso(e.climb_due_at),
+        }
+        await store.note(
+            e.id,
+            derived_id("escalation-climb", e.id, climb.level),
+            "escalated",
+            climbed,
+            SWEEPER,
+            now,
+        )
+        event = EscalationActed(
+            event_id=derived_id("escalation-acted", e.id, "escalated", climb.level),
+            message_id=e.message_id,
+            correlation_id=e.correlation_id,
+            occurred_at=now,
+            escalation_id=e.id,
+            action="escalated",
+            kind=e.kind,
+            severity=e.severity,  # type: ignore[arg-type]
+            status="open",
+            level=climb.level,
+            actor=SWEEPER["address"],
+            actor_role=SWEEPER["role"],
+            roles=list(climb.roles),
+            ack_deadline=deadline,
+        )
+        outputs = [Outgoing.of(ESCALATION_ESCALATED, event)]
+        for target in told:
+            data = {
+                **current_briefing(e, self.policy.team_language),
+                "level": climb.level,
+                "ack_deadline": deadline.isoformat(),
+                "overdue_since": _iso(e.climb_due_at),
+                "previous_roles": previous,
+                "ack_url": await self.ack_link(store, e, target, now),
+            }
+            outputs.append(
+                self._notification(e, "re_escalation", target, data, ("level", climb.level))
+            )
+        await store.enqueue(e.id, outputs, now)
+        log.info("escalation %s climbed to level %s", e.id, climb.level)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

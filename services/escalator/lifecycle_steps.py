@@ -1,0 +1,112 @@
+"""What the lifecycle's steps share: their dependencies, the notice they send, the outbox.
+
+Staff commands (staff) and climbs of missed deadlines (climbs) both tell people: each
+notice repeats the escalation's briefing with its hold as it is now, and is written to
+the outbox in the step's transaction; `flush` publishes the outbox after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from shared.contracts import SendNotification, derived_id
+from shared.db import Database
+from shared.outbox import Outgoing
+from shared.subjects import NOTIFY_REQUEST
+
+from .facts import hold_view
+from .lifecycle import Escalation, Notified, channel_of
+from .lifecycle_store import LifecycleStore, lock_unpublished, mark_published
+from .policy import Policy
+
+Publish = Callable[[list[Outgoing]], Awaitable[None]]
+LinkMaker = Callable[[LifecycleStore, Escalation, Notified, datetime], Awaitable[str | None]]
+
+
+async def _no_link(
+    store: LifecycleStore, escalation: Escalation, notified: Notified, now: datetime
+) -> str | None:
+    return None
+
+
+class LifecycleSteps:
+    """The base of StaffCommands and DeadlineClimbs: what both need to act and publish."""
+
+    def __init__(
+        self,
+        db: Database,
+        policy: Policy,
+        clock: Callable[[], datetime],
+        publish: Publish,
+        ack_link: LinkMaker = _no_link,
+    ) -> None:
+        self.db = db
+        self.policy = policy
+        self.clock = clock
+        self.publish = publish
+        self.ack_link = ack_link
+
+    async def flush(self, batch: int = 100) -> int:
+        """Publish what the outbox holds; rows another replica is publishing are skipped."""
+        published = 0
+        while True:
+            async with self.db.transaction() as session:
+                outputs = await lock_unpublished(session, batch)
+                if not outputs:
+                    return published
+                await self.publish(outputs)
+                await mark_published(session, [o.event_id for o in outputs], self.clock())
+            published += len(outputs)
+
+    def _notification(
+        self,
+        e: Escalation,
+        kind: str,
+        target: Notified,
+        data: dict[str, Any],
+        why: tuple[object, ...],
+    ) -> Outgoing:
+        channel, recipient = channel_of(target.address)
+        note = SendNotification(
+            event_id=derived_id("notify-request", e.id, *why, target.role, target.address),
+            notification_id=derived_id("notification", e.id, *why, target.role, target.address),
+            message_id=e.message_id,
+            correlation_id=e.correlation_id,
+            occurred_at=self.clock(),
+            escalation_id=e.id,
+            kind=kind,  # type: ignore[arg-type]
+            channel=channel,  # type: ignore[arg-type]
+            recipient=recipient,
+            recipient_role=target.role,
+            recipient_verified=True,  # staff directory addresses
+            content_class="account",
+            language=self.policy.team_language,
+            data=data,
+            severity=e.severity,  # type: ignore[arg-type]
+        )
+        return Outgoing.of(NOTIFY_REQUEST, note)
+
+
+def current_briefing(e: Escalation, team_language: str) -> dict[str, Any]:
+    """What staff are told about it; escalations opened before the lifecycle have less."""
+    base: dict[str, Any] = {
+        "severity": e.severity,
+        "kind": e.kind,
+        "rule": "",
+        "reason": "",
+        "playbook": "",
+        "customer": None,
+        "customer_id": None,
+        "identity_status": "unknown",
+        "identity_confidence": 0.0,
+        "identity_evidence": [],
+        "signals": [],
+        "channel": None,
+        "subject": "",
+    }
+    current: dict[str, Any] = {"escalation_id": str(e.id), "severity": e.severity}
+    if "hold" in e.briefing or e.hold:  # the hold as it is now, not as it was at opening
+        current["hold"] = hold_view(e.hold, team_language)
+    return {**base, **e.briefing, **current}

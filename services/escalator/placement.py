@@ -1,0 +1,63 @@
+"""What placing a message's escalation takes and gives, without the SQL.
+
+`NewEscalation` is what a message would open, `Placed` where it went (opened, merged or
+reopened); `active_hold` and `more_severe` are the two decisions a merge makes. The store
+in adapters does the placing; the service and the batch build and read these values.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class NewEscalation:
+    id: uuid.UUID
+    subject_key: str
+    customer_id: str | None
+    kind: str
+    severity: str
+    rule: str
+    reason: str
+    identity_status: str
+    roles: list[str]
+    signals: list[dict[str, Any]]
+    ack_deadline: datetime
+    correlation_id: str
+    facts: dict[str, Any] = field(default_factory=dict)
+    hold: dict[str, Any] | None = None
+    planned: list[dict[str, Any]] = field(default_factory=list)  # role, level, address
+    ack_minutes: float | None = None
+    # A resolved escalation of the kind resolved since then is reopened instead of a new one.
+    reopen_since: datetime | None = None
+
+
+Change = Literal["opened", "merged", "reopened"]
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a message's escalation went: opened, merged (raising severity or not), or
+    reopened; who it had told before, its level, and the hold it has now."""
+
+    id: uuid.UUID
+    opened: bool
+    severity: str
+    raised_from: str | None = None
+    change: Change = "opened"
+    notified: tuple[dict[str, Any], ...] = ()
+    level: int = 1
+    hold: dict[str, Any] | None = None
+    hold_placed: bool = False
+
+
+def active_hold(hold: dict[str, Any] | None) -> bool:
+    return bool(hold) and not (hold or {}).get("lifted_at")
+
+
+def more_severe(a: str, b: str) -> bool:
+    """Whether severity `a` is more severe than `b` (P1 is the most severe)."""
+    return a < b
