@@ -42,13 +42,11 @@ _MARK = "_careline_prompt_fetch"
 # status is lost (a reconnect), the client stops counting on the request.
 _EXPIRY_MARGIN = 0.25
 # (Plain strings: the headers hold strings and StatusCode members hash by name.)
-# Statuses that end a pull request: no messages (404), expired (408), ended otherwise (409:
-# the consumer was deleted, a leader changed, too many waiting requests...).
-_ENDS_REQUEST = {
-    api.StatusCode.NO_MESSAGES.value,
-    api.StatusCode.REQUEST_TIMEOUT.value,
-    api.StatusCode.CONFLICT.value,
-}
+_EXPIRED = api.StatusCode.REQUEST_TIMEOUT.value
+# Statuses that end a request before it expires: no messages (404; only for no_wait
+# requests, which this never sends), or a conflict (409: too many waiting requests, the
+# consumer deleted or push based, a leader changed...). They may come again at once.
+_ENDED_EARLY = {api.StatusCode.NO_MESSAGES.value, api.StatusCode.CONFLICT.value}
 _HEARTBEAT = api.StatusCode.CONTROL_MESSAGE.value
 
 
@@ -57,10 +55,22 @@ class _OpenPull:
     """The pull request a subscription has open on the server."""
 
     owed: int  # messages the server may still deliver for it
-    until: float  # time.monotonic() after which it is surely gone
+    sent: float  # time.monotonic() when it was sent
+    expires: float  # seconds after `sent` that the server keeps it
+    ended_early: bool = False  # ended by a status before it expired
+
+    @property
+    def until(self) -> float:
+        """When it is surely gone, its expiry status lost or not."""
+        return self.sent + self.expires + _EXPIRY_MARGIN
 
     def spent(self) -> bool:
         return self.owed <= 0 or time.monotonic() >= self.until
+
+    def expired_now(self) -> bool:
+        """Whether an expiry status now can be this request's (and not an older one's: the
+        server sends it when a request expires, and this one expires at `sent + expires`)."""
+        return time.monotonic() >= self.sent + self.expires / 2
 
 
 _open_pulls: weakref.WeakKeyDictionary[Any, _OpenPull] = weakref.WeakKeyDictionary()
@@ -75,41 +85,61 @@ def use_prompt_fetch() -> None:
 
 
 async def prompt_fetch(
-    self: Any, batch: int = 1, timeout: float | None = 5, heartbeat: float | None = None
+    pull_sub: Any, batch: int = 1, timeout: float | None = 5, heartbeat: float | None = None
 ) -> list[Msg]:
-    """Up to `batch` messages: those already delivered, or else the first to come."""
+    """Up to `batch` messages: those already delivered, or else the first to come within
+    `timeout`."""
     if batch < 1:
         raise ValueError("nats: invalid batch size")
     if timeout is None or timeout <= 0 or heartbeat is not None:
         raise ValueError("prompt_fetch needs a timeout and takes no heartbeat")
-    pull = _open_pulls.get(self)
+    deadline = time.monotonic() + timeout
+    pull = _open_pulls.get(pull_sub)
+    # What was delivered first: it belongs to the request open until now, statuses too.
+    messages = _delivered(pull_sub, pull, batch) if pull is not None else []
+    if messages:
+        return messages
     if pull is None or pull.spent():
-        pull = _OpenPull(owed=batch, until=time.monotonic() + timeout + _EXPIRY_MARGIN)
-        _open_pulls[self] = pull
-        request = {"batch": batch, "expires": int(timeout * 1_000_000_000)}
-        await self._nc.publish(self._nms, json.dumps(request).encode(), self._deliver)
-    messages = _delivered(self, pull, batch)
+        if pull is not None and pull.ended_early:
+            # A request the server refused (409: too many waiting, ...) would be refused
+            # again at once: wait out what it would have lived, as nats-py does.
+            await asyncio.sleep(max(0.0, min(pull.until, deadline) - time.monotonic()))
+            if time.monotonic() >= deadline:
+                raise NatsTimeoutError
+        pull = await _request(pull_sub, batch, timeout)
     while not messages:
-        remaining = pull.until - time.monotonic()
+        remaining = min(pull.until, deadline) - time.monotonic()
         if pull.spent() or remaining <= 0:
             raise NatsTimeoutError
         try:
-            first = await self._sub.next_msg(timeout=remaining)
+            first = await pull_sub._sub.next_msg(timeout=remaining)
         except TimeoutError:  # asyncio.TimeoutError is TimeoutError on 3.11
             raise NatsTimeoutError from None
         if _counts(first, pull):
             # Whatever the same read from the socket brought is in the queue already.
-            messages = [first, *_delivered(self, pull, batch - 1)]
+            messages = [first, *_delivered(pull_sub, pull, batch - 1)]
     return messages
 
 
-def _delivered(self: Any, pull: _OpenPull, limit: int) -> list[Msg]:
+async def _request(pull_sub: Any, batch: int, timeout: float) -> _OpenPull:
+    """A new pull request for up to `batch` messages, kept by the server for `timeout`."""
+    request = {"batch": batch, "expires": int(timeout * 1_000_000_000)}
+    sent = time.monotonic()
+    await pull_sub._nc.publish(pull_sub._nms, json.dumps(request).encode(), pull_sub._deliver)
+    # Recorded once sent: a publish that failed leaves no request to wait for.
+    pull = _open_pulls[pull_sub] = _OpenPull(owed=batch, sent=sent, expires=timeout)
+    return pull
+
+
+def _delivered(pull_sub: Any, pull: _OpenPull, limit: int) -> list[Msg]:
     """What the subscription's queue holds, up to `limit` messages (statuses consumed)."""
-    queue: asyncio.Queue[Msg] = self._sub._pending_queue
+    queue: asyncio.Queue[Msg] = pull_sub._sub._pending_queue
     messages: list[Msg] = []
     while len(messages) < limit and not queue.empty():
         msg = queue.get_nowait()
-        self._sub._pending_size -= len(msg.data)  # what next_msg would have done
+        # What next_msg does for a message it returns.
+        pull_sub._sub._pending_size -= len(msg.data)
+        queue.task_done()
         try:
             if _counts(msg, pull):
                 messages.append(msg)
@@ -128,7 +158,12 @@ def _counts(msg: Msg, pull: _OpenPull) -> bool:
         return True
     if status == _HEARTBEAT:
         return False
+    if status == _EXPIRED:
+        if pull.expired_now():  # else an older request's, late
+            pull.owed = 0
+        return False
     pull.owed = 0  # any other status ends the request too
-    if status in _ENDS_REQUEST:
+    if status in _ENDED_EARLY:
+        pull.ended_early = True
         return False
     raise APIError.from_msg(msg)

@@ -111,3 +111,24 @@ async def test_messages_delivered_while_the_handlers_work_are_taken_at_the_next_
     assert [m.data for m in first] == [b"first"]
     assert sorted(rest) == sorted(f"n{i}".encode() for i in range(5))
     assert info.num_ack_pending == 6  # all delivered by the one request
+
+
+async def test_a_stalled_handler_does_not_leave_two_requests_open(
+    consumer: tuple[Any, Any, str],
+) -> None:
+    js, sub, subject = consumer
+    await js.publish(subject, b"first")
+    for msg in await sub.fetch(4, timeout=0.5):
+        await msg.ack()
+    await asyncio.sleep(1.0)  # a slow batch: the request expires meanwhile (its 408 waits)
+
+    received = []
+    for i in range(8):  # light load: a message now and then
+        await js.publish(subject, f"m{i}".encode())
+        for msg in await sub.fetch(4, timeout=0.5):
+            received.append(msg.data)
+            await msg.ack()
+    info = await sub.consumer_info()
+
+    assert sorted(received) == sorted(f"m{i}".encode() for i in range(8))
+    assert info.num_waiting <= 1
