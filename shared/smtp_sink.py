@@ -14,7 +14,7 @@ import signal
 import uuid
 from datetime import UTC, datetime
 from email import policy
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.parser import BytesHeaderParser
 from pathlib import Path
@@ -57,18 +57,28 @@ class MailDirHandler:
 
 
 _HEADERS = BytesHeaderParser(policy=policy.compat32)
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
 
 
 def _header(msg: Message, name: str) -> str:
-    """The header's text, its RFC 2047 encoded words decoded and its folding undone."""
+    """The header's text, its RFC 2047 encoded words decoded and its folding undone.
+
+    A header with raw 8-bit bytes comes back from compat32 as a `Header` (its bytes are
+    read as UTF-8); one that cannot be decoded (an unknown charset) is shown as it came:
+    the index must never cost a mail."""
     value = msg.get(name)
     if value is None:
         return ""
-    unfolded = _FOLD.sub("", value)  # RFC 5322: a line break before white space goes
-    return str(make_header(decode_header(unfolded))).strip()
-
-
-_FOLD = re.compile(r"\r?\n(?=[ \t])")
+    try:
+        if isinstance(value, Header):  # raw bytes: taken as UTF-8, what senders mean today
+            return "".join(
+                part.decode("utf-8", "replace") if isinstance(part, bytes) else part
+                for part, _ in decode_header(value)
+            ).strip()
+        unfolded = _FOLD.sub("", value)  # RFC 5322: a line break before white space goes
+        return str(make_header(decode_header(unfolded))).strip()
+    except (LookupError, UnicodeError, ValueError):
+        return str(value).strip()
 
 
 def read_mail_index(directory: Path) -> list[dict[str, Any]]:

@@ -44,3 +44,28 @@ async def test_the_index_shows_the_subject_as_written_and_the_mail_is_kept(
     assert record["kind"] == "manager_escalation"
     assert record["in_reply_to"] == ""
     assert (tmp_path / record["file"]).read_bytes() == envelope.original_content
+
+
+@pytest.mark.parametrize(
+    ("subject_line", "shown"),
+    [
+        ("Subject: Привет мир".encode(), "Привет мир"),  # raw UTF-8, not encoded words
+        (b"Subject: =?x-unknown?q?abc?=", "=?x-unknown?q?abc?="),  # a charset nobody knows
+    ],
+)
+async def test_a_mail_with_headers_it_cannot_decode_properly_is_still_kept(
+    tmp_path: Path, subject_line: bytes, shown: str
+) -> None:
+    envelope = Envelope()
+    envelope.mail_from = "someone@example.org"
+    envelope.rcpt_tos = ["support@careline.example"]
+    envelope.original_content = b"\r\n".join(
+        [subject_line, b"Message-ID: <odd@example.org>", b"", b"body"]
+    )
+
+    reply = await MailDirHandler(tmp_path).handle_DATA(None, None, envelope)  # type: ignore[arg-type]
+
+    [record] = read_mail_index(tmp_path)
+    assert reply.startswith("250")
+    assert record["subject"] == shown
+    assert record["message_id"] == "odd@example.org"
