@@ -47,11 +47,23 @@ def create_engine(
     return engine
 
 
+# As strict as the json module was: a datetime or a dataclass in a JSON column is a bug
+# (the services store JSON-mode dumps), not something to serialize quietly. (A UUID orjson
+# always writes as its string, as a JSON-mode dump holds it.)
+_JSON_OPTIONS = (
+    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
 def _json(value: Any) -> str:
     """JSON and JSONB values as PostgreSQL takes them: orjson writes the services' large
     documents (fact packs, stored outputs) several times faster than the json module, and
     UTF-8 as it is where json escapes every Cyrillic letter into six characters."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    return orjson.dumps(value, default=_not_json, option=_JSON_OPTIONS).decode()
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON; dump it in JSON mode first")
 
 
 def _ping_when_idle(engine: AsyncEngine) -> None:
