@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import policy
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from jinja2 import UndefinedError
@@ -22,7 +22,13 @@ from services.notifier.domain import (
 )
 from services.notifier.mime import Unsubscribe, build_email
 from services.notifier.samples import SAMPLES
-from shared.contracts import Language, NotificationKind, SendNotification, derived_id
+from shared.contracts import (
+    IdentityStatus,
+    Language,
+    NotificationKind,
+    SendNotification,
+    derived_id,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -251,6 +257,20 @@ def test_staff_notices_state_the_identity_in_their_language(
 
     assert PROBABLE[language] in rendered.body
     assert rendered.html is not None and PROBABLE[language] in rendered.html
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("status", get_args(IdentityStatus))
+def test_every_identity_status_has_its_words_in_every_language(
+    status: str, language: Language
+) -> None:
+    cmd = command("manager_escalation", language, role="account_manager")
+    data = {**cmd.data, "identity_status": status}
+    rendered = render(cmd.model_copy(update={"data": data}))
+
+    assert rendered.body.strip()
+    if language != "en":
+        assert f": {status}," not in rendered.body  # a word of the language, not the code
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
