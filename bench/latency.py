@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 from typing import Any
 
 import nats
 
 from bench.crm import load_crm
-from bench.run import CONSUMERS, drained, latency, publish_many, running_stack
+from bench.run import CONSUMERS, drained, latency, offered, publish_many, running_stack
 from bench.traffic import mix
 from shared.runtime import Stack
 
@@ -30,8 +29,7 @@ async def measure(stack: Stack, rate: float, seconds: float) -> dict[str, Any]:
     crm = await load_crm(stack.env["DATABASE_URL"], 10_000)
     nc = await nats.connect(stack.env["NATS_URL"])
     js = nc.jetstream()
-    warm = itertools.islice(mix(crm, run="warm-up", seed=5), WARM_UP_MESSAGES)
-    await publish_many(js, ((s, json.dumps(p).encode(), m) for s, m, p in warm))
+    await publish_many(js, offered(mix(crm, run="warm-up", seed=5), at_most=WARM_UP_MESSAGES))
     await drained(js, CONSUMERS, 120)
     await nc.close()
     return await latency(stack, crm, rate, seconds)

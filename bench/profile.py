@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +25,14 @@ import nats
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.crm import load_crm
-from bench.run import Settings, bounded_offer, committed_between, publish_many, running_stack
+from bench.run import (
+    Settings,
+    bounded_offer,
+    committed_between,
+    offered,
+    publish_many,
+    running_stack,
+)
 from bench.traffic import mix
 from shared.runtime import SERVICES, Stack
 
@@ -79,16 +84,9 @@ async def measure(stack: Stack, seconds: float, spy: Path | None) -> None:
     js = nc.jetstream()
     engine = create_async_engine(stack.env["DATABASE_URL"])
     stop_at = time.monotonic() + WARM_UP_SECONDS + seconds + 1
-    gen = mix(crm, run=f"profile-{int(time.time())}")
-
-    def items() -> Iterator[tuple[str, bytes, str]]:
-        for subject, message_id, payload in gen:
-            if time.monotonic() > stop_at:
-                return
-            yield subject, json.dumps(payload).encode(), message_id
-
+    items = offered(mix(crm, run=f"profile-{int(time.time())}"), until=stop_at)
     gate = await bounded_offer(js, Settings().load_backlog, stop_at)
-    offer = asyncio.create_task(publish_many(js, items(), gate=gate))
+    offer = asyncio.create_task(publish_many(js, items, gate=gate))
     await asyncio.sleep(WARM_UP_SECONDS)
     watched = processes(stack)
     before = {name: sum(cpu_seconds(p) for p in pids) for name, pids in watched.items()}

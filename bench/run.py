@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -98,6 +98,21 @@ async def publish_many(
     return sent
 
 
+def offered(
+    messages: Iterable[tuple[str, str, dict[str, Any]]],
+    until: float | None = None,
+    at_most: int | None = None,
+) -> Iterator[tuple[str, bytes, str]]:
+    """The traffic mix's (subject, message id, payload) as `publish_many` takes them, until
+    time.monotonic() passes `until` or after `at_most` of them."""
+    for count, (subject, message_id, payload) in enumerate(messages):
+        if (at_most is not None and count >= at_most) or (
+            until is not None and time.monotonic() > until
+        ):
+            return
+        yield subject, json.dumps(payload).encode(), message_id
+
+
 async def drained(
     js: Any,
     consumers: tuple[tuple[str, str], ...],
@@ -121,17 +136,20 @@ async def drained(
     raise TimeoutError("the pipeline did not drain in time")
 
 
-async def notices_settled(engine: AsyncEngine, message_ids: list[str], timeout: float) -> None:
-    """Wait until no notification of these messages is due and unsent (deferred ones, e.g.
-    by a client's rate limit, are not due)."""
+async def notices_settled(
+    engine: AsyncEngine, timeout: float, message_ids: list[str] | None = None
+) -> None:
+    """Wait until no notification (of these messages, if given) is due and unsent; deferred
+    ones, e.g. by a client's rate limit, are not due and would be waited for in vain."""
     deadline = time.monotonic() + timeout
+    of_messages = "" if message_ids is None else "message_id::text = ANY(:k) AND "
     while time.monotonic() < deadline:
         rows = await scalar_rows(
             engine,
-            "SELECT count(*) FROM notifier.notifications WHERE message_id::text = ANY(:k) "
-            "AND status IN ('pending', 'sending') "
+            f"SELECT count(*) FROM notifier.notifications WHERE {of_messages}"
+            "status IN ('pending', 'sending') "
             "AND (next_attempt_at IS NULL OR next_attempt_at <= now())",
-            k=message_ids,
+            k=message_ids or [],
         )
         if not rows[0][0]:
             return
@@ -218,14 +236,7 @@ async def throughput(stack: Stack, crm: Any, settings: Settings) -> dict[str, An
     engine = create_async_engine(stack.env["DATABASE_URL"])
     lag: dict[str, int] = {}
     stop_at = time.monotonic() + settings.load_seconds
-    gen = mix(crm, run="load")
-
-    def items() -> Iterator[tuple[str, bytes, str]]:
-        for count, (subject, message_id, payload) in enumerate(gen):
-            if count >= settings.load_max_messages or time.monotonic() > stop_at:
-                return
-            yield subject, json.dumps(payload).encode(), message_id
-
+    items = offered(mix(crm, run="load"), until=stop_at, at_most=settings.load_max_messages)
     # Stopped by an event, not cancelled: on Python 3.11 asyncio.wait_for (inside every
     # nats.py request) can swallow a cancel that races the reply, and the sampler then
     # never ends (a whole bench run hung on `await sampler`).
@@ -242,7 +253,7 @@ async def throughput(stack: Stack, crm: Any, settings: Settings) -> dict[str, An
     sampler = asyncio.create_task(sample_lag())
     gate = await bounded_offer(js, settings.load_backlog, stop_at)
     start_wall = datetime.now(UTC)
-    accepted = await publish_many(js, items(), gate=gate)
+    accepted = await publish_many(js, items, gate=gate)
     await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
     end_wall = datetime.now(UTC)
     sampling.set()
@@ -261,15 +272,8 @@ async def throughput(stack: Stack, crm: Any, settings: Settings) -> dict[str, An
         await js.purge_stream(stream)
     with contextlib.suppress(TimeoutError):  # what is still in flight finishes below
         await drained(js, CONSUMERS, settings.drain_timeout)
-    deadline = time.monotonic() + settings.drain_timeout / 2
-    while time.monotonic() < deadline:
-        pending = await scalar_rows(
-            engine,
-            "SELECT count(*) FROM notifier.notifications WHERE status IN ('pending', 'sending')",
-        )
-        if pending[0][0] == 0:
-            break
-        await asyncio.sleep(0.5)
+    with contextlib.suppress(TimeoutError):
+        await notices_settled(engine, settings.drain_timeout / 2)
     await engine.dispose()
     await nc.close()
     return {
@@ -356,7 +360,7 @@ async def latency(stack: Stack, crm: Any, rate: float, seconds: float) -> dict[s
     with contextlib.suppress(TimeoutError):  # latencies below count what was decided
         await drained(js, CONSUMERS, 60)
     with contextlib.suppress(TimeoutError):  # ... and what was sent, not what was sent early
-        await notices_settled(engine, list(published), 60)
+        await notices_settled(engine, 60, list(published))
     # Each of the first three services keys its processed row by the inbound message id.
     committed = {
         service: dict(
