@@ -5,8 +5,9 @@ over. nats-py 2.16's fetch costs us in two ways, both measured:
 - When nothing is waiting it sends a lingering pull for the whole batch and, once the first
   message arrives, keeps waiting for the rest of the batch until the timeout (FastStream's
   `PullSub.timeout`, 1 s). At light load a message that found its consumer idle waited for
-  up to a second at every hop: at 60 msg/s, p50 144 ms and p99 689 ms from inbound to the
-  escalation decision, most of it spent waiting for batches that never fill.
+  up to a second at every hop: at 20 msg/s (warm, `python -m bench.latency --rate 20`),
+  p95 87 / p99 117 ms from inbound to the escalation decision, against 39 / 50 ms with
+  `prompt_fetch`.
 - When its deadline passes before the lingering pull is sent it raises a plain
   `asyncio.TimeoutError` (nats.py PR #934), which FastStream's loop does not suppress (it
   suppresses `nats.errors.TimeoutError`): an idle consumer's pull task died about once a
