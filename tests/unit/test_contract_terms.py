@@ -227,6 +227,11 @@ def test_the_http_crm_adapter_maps_the_terms_as_the_mirror_does() -> None:
 # --- the services a message names --------------------------------------------------------
 
 
+def beside_kvitka(*included: IncludedService) -> list[ContractTerms]:
+    """Kvitka's contract and a second one (118/2019) that includes these services."""
+    return [KVITKA_TERMS, ContractTerms(number="118/2019", included=list(included))]
+
+
 @pytest.mark.parametrize(
     ("text", "service", "words"),
     [
@@ -241,17 +246,11 @@ def test_the_http_crm_adapter_maps_the_terms_as_the_mirror_does() -> None:
 def test_a_service_of_the_contract_named_in_the_message_is_found_with_its_words(
     text: str, service: str, words: list[str]
 ) -> None:
-    contracts = [
-        KVITKA_TERMS,
-        ContractTerms(
-            number="118/2019",
-            included=[
-                IncludedService(service="консультация", quantity=4, period="quarter", free=True),
-                IncludedService(service="consultation", period="month", free=True),
-                IncludedService(service="onboarding", quantity=1, free=True),
-            ],
-        ),
-    ]
+    contracts = beside_kvitka(
+        IncludedService(service="консультация", quantity=4, period="quarter", free=True),
+        IncludedService(service="consultation", period="month", free=True),
+        IncludedService(service="onboarding", quantity=1, free=True),
+    )
 
     named = {n["service"]: n for n in named_services(text, contracts)}
 
@@ -274,17 +273,11 @@ def test_a_service_of_the_contract_named_in_the_message_is_found_with_its_words(
 def test_a_service_is_found_when_the_client_names_it_in_another_language(
     text: str, service: str, words: list[str]
 ) -> None:
-    contracts = [
-        KVITKA_TERMS,
-        ContractTerms(
-            number="118/2019",
-            included=[
-                IncludedService(service="обучение сотрудников", quantity=2, free=True),
-                IncludedService(service="consultation", period="month", free=True),
-                IncludedService(service="data migration", free=False),
-            ],
-        ),
-    ]
+    contracts = beside_kvitka(
+        IncludedService(service="обучение сотрудников", quantity=2, free=True),
+        IncludedService(service="consultation", period="month", free=True),
+        IncludedService(service="data migration", free=False),
+    )
 
     named = {n["service"]: n for n in named_services(text, contracts)}
 
