@@ -25,6 +25,7 @@ from sqlalchemy import (
     cast,
     func,
     literal_column,
+    or_,
     select,
     tuple_,
 )
@@ -35,7 +36,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.contracts import TERMS_FIELDS, ChannelRef, CustomerRef, Identity, StaffRef
 from shared.outbox import processed_table
 
-from .domain import ChannelMatch, CompanyOnFile, CustomerFacts, DocumentMatch, PersonOnFile
+from .domain import (
+    ChannelMatch,
+    CompanyOnFile,
+    CustomerFacts,
+    DocumentMatch,
+    PersonOnFile,
+    paired_first,
+)
 from .ports import ChannelHit
 from .terms import ACTIVE, MAX_CARRIED_CONTRACTS, carried_contracts
 
@@ -178,6 +186,15 @@ def in_id_order(id_column: Any) -> Any:
     return id_column.op("||")(literal_column("''"))
 
 
+def _people_where(names_match: Any) -> Any:
+    """Active contacts of active customers whose name keys match, as name candidates."""
+    return (
+        select(contacts.c.customer_id, contacts.c.id, contacts.c.name)
+        .join(customers, customers.c.id == contacts.c.customer_id)
+        .where(names_match, contacts.c.removed_at.is_(None), *ACTIVE_CUSTOMER)
+    )
+
+
 class SqlCrmDirectory:
     """The Postgres mirror as a CrmDirectory: one query per kind of lookup."""
 
@@ -234,18 +251,20 @@ class SqlCrmDirectory:
         return [DocumentMatch(cid, kind, number) for cid, kind, number in rows]
 
     async def name_candidates(
-        self, keys: Sequence[str], limit: int
+        self, keys: Sequence[str], pairs: Sequence[tuple[str, str]], limit: int
     ) -> tuple[list[PersonOnFile], list[CompanyOnFile]]:
         if not keys:
             return [], []
-        people = await self.session.execute(
-            select(contacts.c.customer_id, contacts.c.id, contacts.c.name)
-            .join(customers, customers.c.id == contacts.c.customer_id)
-            .where(
-                contacts.c.name_keys.overlap(list(keys)),
-                contacts.c.removed_at.is_(None),
-                *ACTIVE_CUSTOMER,
+        paired = []
+        if pairs:
+            rows = await self.session.execute(
+                _people_where(or_(*(contacts.c.name_keys.contains(list(p)) for p in pairs)))
+                .order_by(in_id_order(contacts.c.id))  # a few rows: both words match
+                .limit(limit)
             )
+            paired = [PersonOnFile(cid, ctid, name) for cid, ctid, name in rows]
+        sharing = await self.session.execute(
+            _people_where(contacts.c.name_keys.overlap(list(keys)))
             .order_by(contacts.c.id)  # see mirror_batch._people
             .limit(limit)
         )
@@ -255,8 +274,9 @@ class SqlCrmDirectory:
             .order_by(in_id_order(customers.c.id))
             .limit(limit)
         )
+        people = [PersonOnFile(cid, ctid, name) for cid, ctid, name in sharing]
         return (
-            [PersonOnFile(cid, ctid, name) for cid, ctid, name in people],
+            paired_first(paired, people, limit),
             [CompanyOnFile(cid, name) for cid, name in companies],
         )
 

@@ -99,10 +99,11 @@ class CachedDirectory:
         return list(await self._cached(key, lambda: self.inner.documents_on_file(refs)))
 
     async def name_candidates(
-        self, keys: Sequence[str], limit: int
+        self, keys: Sequence[str], pairs: Sequence[tuple[str, str]], limit: int
     ) -> tuple[list[PersonOnFile], list[CompanyOnFile]]:
         people, companies = await self._cached(
-            _names_key(keys, limit), lambda: self.inner.name_candidates(keys, limit)
+            _names_key(keys, pairs, limit),
+            lambda: self.inner.name_candidates(keys, pairs, limit),
         )
         return list(people), list(companies)
 
@@ -136,8 +137,8 @@ def _documents_key(refs: Sequence[tuple[str, str]]) -> Hashable:
     return ("documents", tuple(refs))
 
 
-def _names_key(keys: Sequence[str], limit: int) -> Hashable:
-    return ("names", tuple(keys), limit)
+def _names_key(keys: Sequence[str], pairs: Sequence[tuple[str, str]], limit: int) -> Hashable:
+    return ("names", tuple(keys), tuple(pairs), limit)
 
 
 # The committed version, and how many mirror writes this transaction made itself.
@@ -215,11 +216,12 @@ class CachedMirror:
             cache.put(version, _documents_key(lookups[i].documents), docs)
 
         limit = rules.max_name_candidates
-        wanted = missing([_names_key(lk.name_keys, limit) for lk in lookups])
-        names = [lookups[i].name_keys for i in wanted]
+        wanted = missing([_names_key(lk.name_keys, lk.name_pairs, limit) for lk in lookups])
+        names = [(lookups[i].name_keys, lookups[i].name_pairs) for i in wanted]
         found = await mirror_batch.name_candidates_many(session, names, limit)
-        for i, pair in zip(wanted, found, strict=True):
-            cache.put(version, _names_key(lookups[i].name_keys, limit), pair)
+        for i, candidates in zip(wanted, found, strict=True):
+            lk = lookups[i]
+            cache.put(version, _names_key(lk.name_keys, lk.name_pairs, limit), candidates)
 
         # The customers all that evidence points at: their facts in one lookup too.
         directory = _Collecting(sql, cache, version)

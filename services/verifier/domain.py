@@ -11,7 +11,7 @@ threshold is probable, several close together are a conflict, none is unknown.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from math import prod
@@ -61,6 +61,18 @@ class PersonOnFile:
     customer_id: str
     contact_id: str
     name: str
+
+
+def paired_first(
+    paired: Sequence[PersonOnFile], sharing: Sequence[PersonOnFile], limit: int
+) -> list[PersonOnFile]:
+    """The name candidates: those sharing a pair of keys, then the first others sharing a key.
+
+    `sharing` is the first `limit` sharing any key, in id order: whatever of it is not
+    paired is, in order, the first of those not paired (see ports.CrmDirectory)."""
+    first = list(paired[:limit])
+    taken = set(first)
+    return first + [p for p in sharing if p not in taken][: limit - len(first)]
 
 
 @dataclass(frozen=True)

@@ -69,11 +69,12 @@ class HttpCrmDirectory:
         return [DocumentMatch(d["customer_id"], d["kind"], d["number"]) for d in data["documents"]]
 
     async def name_candidates(
-        self, keys: Sequence[str], limit: int
+        self, keys: Sequence[str], pairs: Sequence[tuple[str, str]], limit: int
     ) -> tuple[list[PersonOnFile], list[CompanyOnFile]]:
         if not keys:
             return [], []
-        data = await self._call("POST", "/v1/lookup/names", {"keys": list(keys), "limit": limit})
+        body = {"keys": list(keys), "pairs": [list(p) for p in pairs], "limit": limit}
+        data = await self._call("POST", "/v1/lookup/names", body)
         return (
             [PersonOnFile(p["customer_id"], p["contact_id"], p["name"]) for p in data["people"]],
             [CompanyOnFile(c["customer_id"], c["name"]) for c in data["companies"]],

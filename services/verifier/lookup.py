@@ -16,6 +16,7 @@ from .matching import (
     document_key,
     email_key,
     handle_key,
+    name_key_pairs,
     name_keys,
     phone_key,
     phones_in,
@@ -34,6 +35,7 @@ class Lookup:
     domain: str | None
     documents: tuple[tuple[str, str], ...]
     name_keys: tuple[str, ...]
+    name_pairs: tuple[tuple[str, str], ...]
     claims: Claims
 
 
@@ -61,12 +63,17 @@ def lookup_for(message: MessageNormalized, rules: MatchingRules) -> Lookup:
                 refs.append(ref)
     lines = tuple(signature_lines(message.signature, rules.signature_lines))
     keys = sorted({k for text in (*lines, sender.display_name or "") for k in name_keys(text)})
+    # Pairs within one text only: words of two lines ("Андрей", "директор") name no one.
+    pairs = dict.fromkeys(
+        p for text in (sender.display_name or "", *lines) for p in name_key_pairs(text)
+    )
     return Lookup(
         sender_channels=tuple(own),
         mentioned_phones=tuple(mentioned),
         domain=email_domain(sender.email),
         documents=tuple(refs),
         name_keys=tuple(keys),
+        name_pairs=tuple(sorted(list(pairs)[: rules.max_name_pairs])),
         claims=Claims(display_name=sender.display_name, signature_lines=lines),
     )
 
@@ -76,7 +83,9 @@ async def gather(crm: CrmDirectory, lookup: Lookup, rules: MatchingRules) -> Can
     own = set(lookup.sender_channels)
     domain_customers = await crm.customers_with_domain(lookup.domain) if lookup.domain else []
     docs = await crm.documents_on_file(lookup.documents)
-    people, companies = await crm.name_candidates(lookup.name_keys, rules.max_name_candidates)
+    people, companies = await crm.name_candidates(
+        lookup.name_keys, lookup.name_pairs, rules.max_name_candidates
+    )
     return Candidate(
         channel_matches=tuple(h.match for h in hits if (h.kind, h.key) in own),
         domain=lookup.domain,

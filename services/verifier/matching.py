@@ -66,6 +66,15 @@ def name_keys(text: str) -> list[str]:
     return sorted(keys)
 
 
+def name_key_pairs(text: str) -> list[tuple[str, str]]:
+    """Every two search keys of one name: what a contact shares when two of its words match.
+
+    A first name's key is shared by thousands of contacts; two words of the same line are
+    shared by the person it names and few others, so lookups fetch those first."""
+    keys = name_keys(text)
+    return [(a, b) for i, a in enumerate(keys) for b in keys[i + 1 :]]
+
+
 def name_similarity(contact_name: str, text: str) -> float:
     """How well `text` (a line, a display name) names this person, 0..100.
 

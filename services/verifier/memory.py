@@ -12,7 +12,14 @@ from typing import Any
 
 from shared.contracts import ChannelRef, CustomerRef, StaffRef
 
-from .domain import ChannelMatch, CompanyOnFile, CustomerFacts, DocumentMatch, PersonOnFile
+from .domain import (
+    ChannelMatch,
+    CompanyOnFile,
+    CustomerFacts,
+    DocumentMatch,
+    PersonOnFile,
+    paired_first,
+)
 from .matching import channel_key, document_key, name_keys
 from .mirror import CrmBatch
 from .ports import ChannelHit
@@ -92,11 +99,13 @@ class InMemoryCrm:
         return [d for ref in refs for d in self._documents.get(ref, [])]
 
     async def name_candidates(
-        self, keys: Sequence[str], limit: int
+        self, keys: Sequence[str], pairs: Sequence[tuple[str, str]], limit: int
     ) -> tuple[list[PersonOnFile], list[CompanyOnFile]]:
         self.calls.append("name_candidates")
         wanted = set(keys)
-        people = [p for k, p in self._people if k & wanted][:limit]
+        sharing = [(k, p) for k, p in self._people if k & wanted]
+        paired = [p for k, p in sharing if any(set(pair) <= k for pair in pairs)]
+        people = paired_first(paired, [p for _, p in sharing][:limit], limit)
         companies = [c for k, c in self._companies if k & wanted][:limit]
         return people, companies
 

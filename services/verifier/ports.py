@@ -36,9 +36,12 @@ class CrmDirectory(Protocol):
         ...
 
     async def name_candidates(
-        self, keys: Sequence[str], limit: int
+        self, keys: Sequence[str], pairs: Sequence[tuple[str, str]], limit: int
     ) -> tuple[list[PersonOnFile], list[CompanyOnFile]]:
-        """Contacts and customers whose name shares a search key (matching.name_keys)."""
+        """Contacts and customers whose name shares a search key (matching.name_keys).
+
+        At most `limit` of each. People whose name holds both keys of one of `pairs`
+        (matching.name_key_pairs) come first, then the others; each group by id."""
         ...
 
     async def customer_facts(self, customer_ids: Sequence[str]) -> dict[str, CustomerFacts]:

@@ -13,11 +13,13 @@ import pytest
 from sqlalchemy import event
 
 from services.verifier.cache import CachedMirror, MirrorCache
-from services.verifier.mirror import apply_batch, demo_batch
+from services.verifier.mirror import CrmBatch, apply_batch, demo_batch
 from services.verifier.service import VerifierService
 from services.verifier.settings import VerifierSettings
 from shared.contracts import (
     AuthResults,
+    CrmContact,
+    CrmCustomer,
     Entity,
     Identity,
     MessageNormalized,
@@ -161,3 +163,40 @@ async def test_a_redelivered_batch_doubles_nothing(servers: Servers, db: Databas
     assert await count(servers, "SELECT count(*) FROM crm.processed_messages") == len(messages)
     asked = sum(identity_of(o).confirmation is not None for o in first)
     assert await count(servers, "SELECT count(*) FROM crm.confirmations") == asked
+
+
+def crowd_of_namesakes(size: int) -> CrmBatch:
+    """`size` customers, each with an Андрей whose id sorts before seed 000's CEO's."""
+    surnames = ["Волков", "Зайцев", "Морозов", "Новиков", "Павлов", "Лебедев"]
+    customers = [CrmCustomer(id=f"c-crowd-{i:03}", name=f"Crowd {i:03}") for i in range(size)]
+    contacts = [
+        CrmContact(
+            id=f"ct-a{i:03}", customer_id=f"c-crowd-{i:03}", name=f"Андрей {surnames[i % 6]}"
+        )
+        for i in range(size)
+    ]
+    return CrmBatch(customers=customers, contacts=contacts)
+
+
+async def test_the_named_person_is_found_among_many_who_share_a_first_name(
+    servers: Servers, db: Database
+) -> None:
+    # More namesakes than the lookup fetches: the one whose whole name matches comes first.
+    rules = VerifierSettings(NATS_URL="", DATABASE_URL="").matching
+    async with db.transaction() as session:
+        await apply_batch(session, crowd_of_namesakes(rules.max_name_candidates * 2), NOW)
+    signed = {"signature": "С уважением,\nАндрей Соколов\nООО «СтройМонтаж»"}
+    messages = [
+        message(email=CEO, name="Андрей Соколов", **signed),
+        message(email="andrey@gmail.com", name="Андрей Волков"),  # a namesake in the batch
+    ]
+
+    async with db.transaction() as session:
+        alone = await service(servers, db).decide(session, messages[0])
+    together = await asyncio.gather(*(service(servers, db).verify(m) for m in messages))
+
+    for identity in (alone, identity_of(together[0])):
+        assert identity.status == "probable"
+        assert identity.contact is not None and identity.contact.id == "ct-sokolov"
+    named = {e.kind for e in alone.evidence if "ct-sokolov" in e.detail}
+    assert named == {"signature_name", "display_name"}

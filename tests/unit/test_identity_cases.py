@@ -15,10 +15,19 @@ import pytest
 
 from services.verifier.domain import decide_identity
 from services.verifier.lookup import facts_for, gather, lookup_for
+from services.verifier.matching import name_key_pairs
 from services.verifier.memory import InMemoryCrm
 from services.verifier.mirror import CrmBatch, demo_batch, nested_batch
 from services.verifier.settings import EvidenceWeights, MatchingRules
-from shared.contracts import AuthResults, Entity, Identity, MessageNormalized, SenderIdentifiers
+from shared.contracts import (
+    AuthResults,
+    CrmContact,
+    CrmCustomer,
+    Entity,
+    Identity,
+    MessageNormalized,
+    SenderIdentifiers,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -305,3 +314,52 @@ async def test_lookups_per_message_are_fixed_however_much_evidence_it_carries() 
 
     assert len(directory.calls) == len(set(directory.calls)) == 5
     assert sorted(plain.calls) == sorted(directory.calls)
+
+
+def test_name_key_pairs_are_two_words_of_one_name_in_any_script() -> None:
+    assert name_key_pairs("Андрей Соколов") == [("andr", "soko")]
+    assert name_key_pairs("Андрій Соколов") == name_key_pairs("Andrii Sokolov")
+    assert len(name_key_pairs("Соколов Андрей Петрович")) == 3
+    assert name_key_pairs("Андрей") == [] and name_key_pairs("") == []
+
+
+def test_pairs_are_taken_within_one_line_display_name_first_and_bounded() -> None:
+    msg = message(
+        Case(
+            name="Олена Шевчук",
+            signature="З повагою,\nАндрій Коваленко\nдиректорка ТОВ «Квітка»\nКиїв, вул. Хрещатик",
+        )
+    )
+    lookup = lookup_for(msg, MatchingRules())
+    assert ("kova", "olen") not in lookup.name_pairs  # words of different lines
+    assert set(name_key_pairs("Олена Шевчук")) <= set(lookup.name_pairs)
+    assert set(name_key_pairs("Андрій Коваленко")) <= set(lookup.name_pairs)
+    bounded = lookup_for(msg, MatchingRules(max_name_pairs=1)).name_pairs
+    assert bounded == tuple(name_key_pairs("Олена Шевчук"))  # the display name's comes first
+
+
+async def test_the_person_named_is_found_among_more_namesakes_than_the_lookup_fetches() -> None:
+    namesakes = [
+        CrmContact(id=f"ct-a{i:03}", customer_id="cust-crowd", name=f"Андрей Волков{'a' * i}")
+        for i in range(10)
+    ]
+    demo = demo_batch()
+    directory = InMemoryCrm(
+        CrmBatch(
+            account_managers=demo.account_managers,
+            customers=[CrmCustomer(id="cust-crowd", name="Crowd"), *demo.customers],
+            contacts=namesakes + demo.contacts,
+        )
+    )
+    rules = MatchingRules(max_name_candidates=5)
+    msg = message(Case(email="andrey@gmail.com", signature="С уважением,\nАндрей Соколов"))
+    candidate = await gather(directory, lookup_for(msg, rules), rules)
+
+    assert len(candidate.people) == 5
+    assert candidate.people[0].contact_id == "ct-sokolov"  # both words: first
+    assert [p.contact_id for p in candidate.people[1:]] == [
+        "ct-a000",
+        "ct-a001",
+        "ct-a002",
+        "ct-a003",
+    ]
