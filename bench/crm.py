@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from services.verifier.matching import channel_key, name_keys
+from services.verifier.matching import channel_key, company_key, name_keys
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,7 @@ async def load_crm(
                 "status": "active",
                 "am": managers[c % len(managers)]["id"],
                 "keys": name_keys(f"Company {c}"),
+                "company_key": company_key(f"Company {c}"),
             }
         )
         rows_domains.append({"domain": domain, "customer_id": cid})
@@ -135,7 +136,8 @@ async def load_crm(
             await conn.execute(
                 text(
                     "INSERT INTO crm.customers (id, name, tier, status, account_manager_id, "
-                    "name_keys) VALUES (:id, :name, :tier, :status, :am, :keys) "
+                    "name_keys, company_key) "
+                    "VALUES (:id, :name, :tier, :status, :am, :keys, :company_key) "
                     "ON CONFLICT DO NOTHING"
                 ),
                 rows_customers,

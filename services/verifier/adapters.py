@@ -41,8 +41,9 @@ from .domain import (
     CompanyOnFile,
     CustomerFacts,
     DocumentMatch,
+    NameKeys,
     PersonOnFile,
-    paired_first,
+    named_first,
 )
 from .ports import ChannelHit
 from .terms import ACTIVE, MAX_CARRIED_CONTRACTS, carried_contracts
@@ -70,6 +71,7 @@ customers = Table(
     Column("status", String, nullable=False),
     Column("account_manager_id", String, ForeignKey("crm.account_managers.id")),
     Column("name_keys", ARRAY(String)),
+    Column("company_key", String),  # matching.company_key; NULL: not computed yet
     Column("timezone", String),
     Column("updated_at", TZ),
     Column("removed_at", TZ),
@@ -195,6 +197,11 @@ def _people_where(names_match: Any) -> Any:
     )
 
 
+def _companies_where(names_match: Any) -> Any:
+    """Active customers whose name keys match, as name candidates."""
+    return select(customers.c.id, customers.c.name).where(names_match, *ACTIVE_CUSTOMER)
+
+
 class SqlCrmDirectory:
     """The Postgres mirror as a CrmDirectory: one query per kind of lookup."""
 
@@ -251,33 +258,40 @@ class SqlCrmDirectory:
         return [DocumentMatch(cid, kind, number) for cid, kind, number in rows]
 
     async def name_candidates(
-        self, keys: Sequence[str], pairs: Sequence[tuple[str, str]], limit: int
+        self, names: NameKeys, limit: int
     ) -> tuple[list[PersonOnFile], list[CompanyOnFile]]:
-        if not keys:
+        if not names.keys:
             return [], []
         paired = []
-        if pairs:
+        if names.pairs:
             rows = await self.session.execute(
-                _people_where(or_(*(contacts.c.name_keys.contains(list(p)) for p in pairs)))
+                _people_where(or_(*(contacts.c.name_keys.contains(list(p)) for p in names.pairs)))
                 .order_by(in_id_order(contacts.c.id))  # a few rows: both words match
                 .limit(limit)
             )
             paired = [PersonOnFile(cid, ctid, name) for cid, ctid, name in rows]
         sharing = await self.session.execute(
-            _people_where(contacts.c.name_keys.overlap(list(keys)))
+            _people_where(contacts.c.name_keys.overlap(list(names.keys)))
             .order_by(contacts.c.id)  # see mirror_batch._people
             .limit(limit)
         )
+        people = [PersonOnFile(cid, ctid, name) for cid, ctid, name in sharing]
+        named = []
+        if names.companies:
+            rows = await self.session.execute(
+                _companies_where(customers.c.company_key.in_(list(names.companies)))
+                .order_by(in_id_order(customers.c.id))
+                .limit(limit)
+            )
+            named = [CompanyOnFile(cid, name) for cid, name in rows]
         companies = await self.session.execute(
-            select(customers.c.id, customers.c.name)
-            .where(customers.c.name_keys.overlap(list(keys)), *ACTIVE_CUSTOMER)
+            _companies_where(customers.c.name_keys.overlap(list(names.keys)))
             .order_by(in_id_order(customers.c.id))
             .limit(limit)
         )
-        people = [PersonOnFile(cid, ctid, name) for cid, ctid, name in sharing]
         return (
-            paired_first(paired, people, limit),
-            [CompanyOnFile(cid, name) for cid, name in companies],
+            named_first(paired, people, limit),
+            named_first(named, [CompanyOnFile(cid, name) for cid, name in companies], limit),
         )
 
     async def customer_facts(self, customer_ids: Sequence[str]) -> dict[str, CustomerFacts]:

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import mirror_batch
 from .adapters import SqlCrmDirectory, metadata
-from .domain import CompanyOnFile, CustomerFacts, DocumentMatch, PersonOnFile
+from .domain import CompanyOnFile, CustomerFacts, DocumentMatch, NameKeys, PersonOnFile
 from .lookup import Lookup, facts_for, gather
 from .ports import ChannelHit, CrmDirectory
 from .settings import MatchingRules
@@ -99,11 +99,10 @@ class CachedDirectory:
         return list(await self._cached(key, lambda: self.inner.documents_on_file(refs)))
 
     async def name_candidates(
-        self, keys: Sequence[str], pairs: Sequence[tuple[str, str]], limit: int
+        self, names: NameKeys, limit: int
     ) -> tuple[list[PersonOnFile], list[CompanyOnFile]]:
         people, companies = await self._cached(
-            _names_key(keys, pairs, limit),
-            lambda: self.inner.name_candidates(keys, pairs, limit),
+            ("names", names, limit), lambda: self.inner.name_candidates(names, limit)
         )
         return list(people), list(companies)
 
@@ -135,10 +134,6 @@ def _channels_key(keys: Sequence[tuple[str, str]]) -> Hashable:
 
 def _documents_key(refs: Sequence[tuple[str, str]]) -> Hashable:
     return ("documents", tuple(refs))
-
-
-def _names_key(keys: Sequence[str], pairs: Sequence[tuple[str, str]], limit: int) -> Hashable:
-    return ("names", tuple(keys), tuple(pairs), limit)
 
 
 # The committed version, and how many mirror writes this transaction made itself.
@@ -216,12 +211,11 @@ class CachedMirror:
             cache.put(version, _documents_key(lookups[i].documents), docs)
 
         limit = rules.max_name_candidates
-        wanted = missing([_names_key(lk.name_keys, lk.name_pairs, limit) for lk in lookups])
-        names = [(lookups[i].name_keys, lookups[i].name_pairs) for i in wanted]
+        wanted = missing([("names", lk.names, limit) for lk in lookups])
+        names = [lookups[i].names for i in wanted]
         found = await mirror_batch.name_candidates_many(session, names, limit)
-        for i, candidates in zip(wanted, found, strict=True):
-            lk = lookups[i]
-            cache.put(version, _names_key(lk.name_keys, lk.name_pairs, limit), candidates)
+        for names_of, candidates in zip(names, found, strict=True):
+            cache.put(version, ("names", names_of, limit), candidates)
 
         # The customers all that evidence points at: their facts in one lookup too.
         directory = _Collecting(sql, cache, version)

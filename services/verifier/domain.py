@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from math import prod
 from pathlib import Path
+from typing import TypeVar
 
 from shared.contracts import (
     AuthResults,
@@ -63,14 +64,25 @@ class PersonOnFile:
     name: str
 
 
-def paired_first(
-    paired: Sequence[PersonOnFile], sharing: Sequence[PersonOnFile], limit: int
-) -> list[PersonOnFile]:
-    """The name candidates: those sharing a pair of keys, then the first others sharing a key.
+@dataclass(frozen=True)
+class NameKeys:
+    """What a message's names are looked up by (matching): the search key of each word,
+    pairs of keys of one line (two words of one name), company keys of its lines."""
+
+    keys: tuple[str, ...] = ()
+    pairs: tuple[tuple[str, str], ...] = ()
+    companies: tuple[str, ...] = ()
+
+
+T = TypeVar("T")
+
+
+def named_first(named: Sequence[T], sharing: Sequence[T], limit: int) -> list[T]:
+    """Name candidates: those the lookup names closely, then the first others sharing a key.
 
     `sharing` is the first `limit` sharing any key, in id order: whatever of it is not
-    paired is, in order, the first of those not paired (see ports.CrmDirectory)."""
-    first = list(paired[:limit])
+    named is, in order, the first of those not named (see ports.CrmDirectory)."""
+    first = list(named[:limit])
     taken = set(first)
     return first + [p for p in sharing if p not in taken][: limit - len(first)]
 

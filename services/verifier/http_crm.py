@@ -17,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.contracts import ChannelRef, CustomerRef, StaffRef
 from shared.errors import PermanentError, RetryableError
 
-from .domain import ChannelMatch, CompanyOnFile, CustomerFacts, DocumentMatch, PersonOnFile
+from .domain import (
+    ChannelMatch,
+    CompanyOnFile,
+    CustomerFacts,
+    DocumentMatch,
+    NameKeys,
+    PersonOnFile,
+)
 from .ports import ChannelHit, CrmDirectory
 from .terms import carried_contracts
 
@@ -69,11 +76,16 @@ class HttpCrmDirectory:
         return [DocumentMatch(d["customer_id"], d["kind"], d["number"]) for d in data["documents"]]
 
     async def name_candidates(
-        self, keys: Sequence[str], pairs: Sequence[tuple[str, str]], limit: int
+        self, names: NameKeys, limit: int
     ) -> tuple[list[PersonOnFile], list[CompanyOnFile]]:
-        if not keys:
+        if not names.keys:
             return [], []
-        body = {"keys": list(keys), "pairs": [list(p) for p in pairs], "limit": limit}
+        body = {
+            "keys": list(names.keys),
+            "pairs": [list(p) for p in names.pairs],
+            "company_keys": list(names.companies),
+            "limit": limit,
+        }
         data = await self._call("POST", "/v1/lookup/names", body)
         return (
             [PersonOnFile(p["customer_id"], p["contact_id"], p["name"]) for p in data["people"]],

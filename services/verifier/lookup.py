@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 from shared.contracts import MessageNormalized
 
-from .domain import Candidate, Claims, CustomerFacts, email_domain
+from .domain import Candidate, Claims, CustomerFacts, NameKeys, email_domain
 from .matching import (
     channel_key,
+    company_keys_in,
     document_key,
     email_key,
     handle_key,
@@ -34,8 +35,7 @@ class Lookup:
     mentioned_phones: tuple[tuple[str, str], ...]
     domain: str | None
     documents: tuple[tuple[str, str], ...]
-    name_keys: tuple[str, ...]
-    name_pairs: tuple[tuple[str, str], ...]
+    names: NameKeys
     claims: Claims
 
 
@@ -62,18 +62,21 @@ def lookup_for(message: MessageNormalized, rules: MatchingRules) -> Lookup:
             if ref[1] and ref not in refs:
                 refs.append(ref)
     lines = tuple(signature_lines(message.signature, rules.signature_lines))
-    keys = sorted({k for text in (*lines, sender.display_name or "") for k in name_keys(text)})
+    texts = (sender.display_name or "", *lines)
+    keys = sorted({k for text in texts for k in name_keys(text)})
     # Pairs within one text only: words of two lines ("Андрей", "директор") name no one.
-    pairs = dict.fromkeys(
-        p for text in (sender.display_name or "", *lines) for p in name_key_pairs(text)
-    )
+    pairs = dict.fromkeys(p for text in texts for p in name_key_pairs(text))
+    companies = dict.fromkeys(k for text in texts for k in company_keys_in(text))
     return Lookup(
         sender_channels=tuple(own),
         mentioned_phones=tuple(mentioned),
         domain=email_domain(sender.email),
         documents=tuple(refs),
-        name_keys=tuple(keys),
-        name_pairs=tuple(sorted(list(pairs)[: rules.max_name_pairs])),
+        names=NameKeys(
+            keys=tuple(keys),
+            pairs=tuple(sorted(list(pairs)[: rules.max_name_pairs])),
+            companies=tuple(sorted(list(companies)[: rules.max_company_keys])),
+        ),
         claims=Claims(display_name=sender.display_name, signature_lines=lines),
     )
 
@@ -83,9 +86,7 @@ async def gather(crm: CrmDirectory, lookup: Lookup, rules: MatchingRules) -> Can
     own = set(lookup.sender_channels)
     domain_customers = await crm.customers_with_domain(lookup.domain) if lookup.domain else []
     docs = await crm.documents_on_file(lookup.documents)
-    people, companies = await crm.name_candidates(
-        lookup.name_keys, lookup.name_pairs, rules.max_name_candidates
-    )
+    people, companies = await crm.name_candidates(lookup.names, rules.max_name_candidates)
     return Candidate(
         channel_matches=tuple(h.match for h in hits if (h.kind, h.key) in own),
         domain=lookup.domain,

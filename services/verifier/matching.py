@@ -34,6 +34,9 @@ LEGAL_FORMS = frozenset(
      "company"}
 )  # fmt: skip
 KEY_LENGTH = 4
+# A company's own key: long enough that companies whose names merely start alike
+# ("СтройКомплект", "СтройМонтаж") differ.
+COMPANY_KEY_LENGTH = 8
 # An initial that fits is good, never as good as the whole word.
 INITIAL_SCORE = 90.0
 _SIGN_OFFS = re.compile(
@@ -102,6 +105,28 @@ def _word_score(name_word: str, text_word: str) -> float:
 def company_core(name: str) -> str:
     """The distinctive part of a company name: folded, no legal form, no spaces."""
     return "".join(w for w in fold(name).split() if w not in LEGAL_FORMS)
+
+
+def company_key(name: str) -> str:
+    """The search key of a company's name: the first letters of its core ("" if too short)."""
+    core = company_core(name)
+    return core[:COMPANY_KEY_LENGTH] if len(core) >= 3 else ""
+
+
+def company_keys_in(text: str) -> list[str]:
+    """The company keys a text may hold: from each word on, the words run together up to
+    the key's length, so "СтройМонтаж", "Строй Монтаж" and "Строй-Монтаж" meet."""
+    words = [w for w in fold(text).split() if w not in LEGAL_FORMS]
+    keys = set()
+    for start in range(len(words)):
+        run = ""
+        for word in words[start:]:
+            run += word
+            if len(run) >= 3:
+                keys.add(run[:COMPANY_KEY_LENGTH])
+            if len(run) >= COMPANY_KEY_LENGTH:
+                break
+    return sorted(keys)
 
 
 def company_similarity(company_name: str, text: str) -> float:

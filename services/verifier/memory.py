@@ -17,10 +17,11 @@ from .domain import (
     CompanyOnFile,
     CustomerFacts,
     DocumentMatch,
+    NameKeys,
     PersonOnFile,
-    paired_first,
+    named_first,
 )
-from .matching import channel_key, document_key, name_keys
+from .matching import channel_key, company_key, document_key, name_keys
 from .mirror import CrmBatch
 from .ports import ChannelHit
 from .terms import carried_contracts, terms_of
@@ -99,15 +100,18 @@ class InMemoryCrm:
         return [d for ref in refs for d in self._documents.get(ref, [])]
 
     async def name_candidates(
-        self, keys: Sequence[str], pairs: Sequence[tuple[str, str]], limit: int
+        self, names: NameKeys, limit: int
     ) -> tuple[list[PersonOnFile], list[CompanyOnFile]]:
         self.calls.append("name_candidates")
-        wanted = set(keys)
-        sharing = [(k, p) for k, p in self._people if k & wanted]
-        paired = [p for k, p in sharing if any(set(pair) <= k for pair in pairs)]
-        people = paired_first(paired, [p for _, p in sharing][:limit], limit)
-        companies = [c for k, c in self._companies if k & wanted][:limit]
-        return people, companies
+        wanted = set(names.keys)
+        people = [(k, p) for k, p in self._people if k & wanted]
+        paired = [p for k, p in people if any(set(pair) <= k for pair in names.pairs)]
+        companies = [c for k, c in self._companies if k & wanted]
+        named = [c for c in companies if company_key(c.name) in names.companies]
+        return (
+            named_first(paired, [p for _, p in people][:limit], limit),
+            named_first(named, companies[:limit], limit),
+        )
 
     async def customer_facts(self, customer_ids: Sequence[str]) -> dict[str, CustomerFacts]:
         self.calls.append("customer_facts")

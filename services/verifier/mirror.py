@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, not_, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, not_, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,7 +35,7 @@ from .adapters import (
     documents,
     domains,
 )
-from .matching import channel_key, document_key, name_keys
+from .matching import channel_key, company_key, document_key, name_keys
 
 CONFIRMED = "confirmation"
 
@@ -105,6 +105,7 @@ async def _upsert_customers(session: AsyncSession, items: list[CrmCustomer], at:
             "status": c.status,
             "account_manager_id": c.account_manager_id,
             "name_keys": name_keys(c.name),
+            "company_key": company_key(c.name),
             "timezone": c.timezone,
             "updated_at": at,
             "removed_at": None,
@@ -285,33 +286,33 @@ async def existing_ids(session: AsyncSession, table: Any, ids: set[str]) -> set[
 
 
 async def refresh_keys(session: AsyncSession) -> int:
-    """Search keys for rows that predate them (migration 0002) or were written by hand."""
+    """Search keys for rows that predate them (migrations 0002, 0011) or were written by
+    hand, one statement per kind of key."""
+    names = [(t, t.c.name_keys, name_keys) for t in (customers, contacts)]
     count = 0
-    for table in (customers, contacts):
-        rows = (
-            await session.execute(
-                select(table.c.id, table.c.name).where(table.c.name_keys.is_(None))
-            )
-        ).all()
-        for row_id, name in rows:
-            await session.execute(
-                update(table).where(table.c.id == row_id).values(name_keys=name_keys(name))
-            )
-        count += len(rows)
-    channels = (
-        await session.execute(
-            select(
-                contact_channels.c.id, contact_channels.c.kind, contact_channels.c.address
-            ).where(contact_channels.c.match_key.is_(None))
+    for table, column, key_of in [*names, (customers, customers.c.company_key, company_key)]:
+        rows = await session.execute(select(table.c.id, table.c.name).where(column.is_(None)))
+        count += await _set_keys(session, table, column, [(i, key_of(n)) for i, n in rows])
+    channels = await session.execute(
+        select(contact_channels.c.id, contact_channels.c.kind, contact_channels.c.address).where(
+            contact_channels.c.match_key.is_(None)
         )
-    ).all()
-    for row_id, kind, address in channels:
+    )
+    keys = [(row_id, channel_key(kind, address)) for row_id, kind, address in channels]
+    return count + await _set_keys(session, contact_channels, contact_channels.c.match_key, keys)
+
+
+async def _set_keys(
+    session: AsyncSession, table: Any, column: Any, keys: list[tuple[Any, Any]]
+) -> int:
+    if keys:
         await session.execute(
-            update(contact_channels)
-            .where(contact_channels.c.id == row_id)
-            .values(match_key=channel_key(kind, address))
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values({column.name: bindparam("key")}),
+            [{"row_id": row_id, "key": key} for row_id, key in keys],
         )
-    return count + len(channels)
+    return len(keys)
 
 
 def demo_batch() -> CrmBatch:

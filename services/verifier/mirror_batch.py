@@ -26,7 +26,14 @@ from .adapters import (
     domains,
     in_id_order,
 )
-from .domain import ChannelMatch, CompanyOnFile, DocumentMatch, PersonOnFile, paired_first
+from .domain import (
+    ChannelMatch,
+    CompanyOnFile,
+    DocumentMatch,
+    NameKeys,
+    PersonOnFile,
+    named_first,
+)
 from .ports import ChannelHit
 
 Pairs = Sequence[tuple[str, str]]
@@ -236,12 +243,37 @@ def _companies() -> Select[Any]:
     )
 
 
+@cache
+def _named_companies() -> Select[Any]:
+    """Each message's customers whose company key is one of its own (`_companies`' first),
+    up to the limit per key; the caller keeps each message's first `limit`."""
+    q = (
+        func.unnest(
+            bindparam("cidx", type_=ARRAY(Integer)), bindparam("ckeys", type_=ARRAY(String))
+        )
+        .table_valued("idx", "key")
+        .render_derived(name="q")
+    )
+    per_key = (
+        select(customers.c.id, customers.c.name)
+        .where(customers.c.company_key == q.c.key, *ACTIVE_CUSTOMER)
+        .order_by(in_id_order(customers.c.id))  # by the key's index, not the whole table
+        .limit(bindparam("limit", type_=Integer))
+        .lateral("c")
+    )
+    return (
+        select(q.c.idx, per_key.c.id, per_key.c.name)
+        .select_from(q.join(per_key, true()))
+        .order_by(q.c.idx, per_key.c.id)
+    )
+
+
 async def name_candidates_many(
-    session: AsyncSession, per_message: Sequence[tuple[Sequence[str], Pairs]], limit: int
+    session: AsyncSession, per_message: Sequence[NameKeys], limit: int
 ) -> list[tuple[list[PersonOnFile], list[CompanyOnFile]]]:
-    """`name_candidates` of each message's (name keys, key pairs), each with its own `limit`."""
+    """`name_candidates` of each message's names, each with its own `limit`."""
     found: list[tuple[list[PersonOnFile], list[CompanyOnFile]]] = [([], []) for _ in per_message]
-    rows = [(i, key) for i, (keys, _) in enumerate(per_message) for key in keys]
+    rows = [(i, key) for i, names in enumerate(per_message) for key in names.keys]
     if not rows:
         return found
     params = {"idx": [i for i, _ in rows], "keys": [k for _, k in rows], "limit": limit}
@@ -249,7 +281,7 @@ async def name_candidates_many(
     for idx, cid, ctid, name in await session.execute(_people(), params):
         sharing[idx].append(PersonOnFile(cid, ctid, name))
     paired: list[list[PersonOnFile]] = [[] for _ in per_message]
-    pairs = [(i, pair) for i, (keys, pairs) in enumerate(per_message) if keys for pair in pairs]
+    pairs = [(i, p) for i, names in enumerate(per_message) if names.keys for p in names.pairs]
     if pairs:
         params_of_pairs = {
             "pidx": [i for i, _ in pairs],
@@ -259,8 +291,20 @@ async def name_candidates_many(
         }
         for idx, cid, ctid, name in await session.execute(_paired_people(), params_of_pairs):
             paired[idx].append(PersonOnFile(cid, ctid, name))
-    for idx in range(len(per_message)):
-        found[idx][0].extend(paired_first(paired[idx], sharing[idx], limit))
+    companies: list[list[CompanyOnFile]] = [[] for _ in per_message]
     for idx, cid, name in await session.execute(_companies(), params):
-        found[idx][1].append(CompanyOnFile(cid, name))
+        companies[idx].append(CompanyOnFile(cid, name))
+    named: list[list[CompanyOnFile]] = [[] for _ in per_message]
+    keys = [(i, k) for i, names in enumerate(per_message) if names.keys for k in names.companies]
+    if keys:
+        params_of_keys = {
+            "cidx": [i for i, _ in keys],
+            "ckeys": [k for _, k in keys],
+            "limit": limit,
+        }
+        for idx, cid, name in await session.execute(_named_companies(), params_of_keys):
+            named[idx].append(CompanyOnFile(cid, name))
+    for idx in range(len(per_message)):
+        found[idx][0].extend(named_first(paired[idx], sharing[idx], limit))
+        found[idx][1].extend(named_first(named[idx], companies[idx], limit))
     return found

@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from .domain import ChannelMatch, CompanyOnFile, CustomerFacts, DocumentMatch, PersonOnFile
+from .domain import (
+    ChannelMatch,
+    CompanyOnFile,
+    CustomerFacts,
+    DocumentMatch,
+    NameKeys,
+    PersonOnFile,
+)
 
 
 @dataclass(frozen=True)
@@ -36,12 +43,13 @@ class CrmDirectory(Protocol):
         ...
 
     async def name_candidates(
-        self, keys: Sequence[str], pairs: Sequence[tuple[str, str]], limit: int
+        self, names: NameKeys, limit: int
     ) -> tuple[list[PersonOnFile], list[CompanyOnFile]]:
         """Contacts and customers whose name shares a search key (matching.name_keys).
 
-        At most `limit` of each. People whose name holds both keys of one of `pairs`
-        (matching.name_key_pairs) come first, then the others; each group by id."""
+        At most `limit` of each, each by id after those named closely: people whose name
+        keys hold both keys of one of the pairs (matching.name_key_pairs), customers whose
+        company key (matching.company_key) is one of the message's."""
         ...
 
     async def customer_facts(self, customer_ids: Sequence[str]) -> dict[str, CustomerFacts]:

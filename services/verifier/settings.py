@@ -47,6 +47,9 @@ class MatchingRules(BaseModel):
     # Upper bound on the pairs of name keys (two words of one line) looked up per message,
     # display name first, then the signature's lines in order.
     max_name_pairs: int = Field(24, ge=0)
+    # Upper bound on the company keys (matching.company_keys_in) looked up per message,
+    # in the same order.
+    max_company_keys: int = Field(48, ge=0)
     # Lines of the signature read for names and companies.
     signature_lines: int = Field(6, ge=1)
 

@@ -200,3 +200,37 @@ async def test_the_named_person_is_found_among_many_who_share_a_first_name(
         assert identity.contact is not None and identity.contact.id == "ct-sokolov"
     named = {e.kind for e in alone.evidence if "ct-sokolov" in e.detail}
     assert named == {"signature_name", "display_name"}
+
+
+def crowd_of_builders(size: int) -> CrmBatch:
+    """`size` companies whose names start as seed 000's does, all with ids before it."""
+    kinds = ["Комплект", "Сервис", "Инвест", "Ресурс", "Трест", "Маркет"]
+    return CrmBatch(
+        customers=[
+            CrmCustomer(id=f"c-builder-{i:03}", name=f"ООО «Строй{kinds[i % 6]}-{i}»")
+            for i in range(size)
+        ]
+    )
+
+
+async def test_the_named_company_is_found_among_many_whose_names_start_alike(
+    servers: Servers, db: Database
+) -> None:
+    rules = VerifierSettings(NATS_URL="", DATABASE_URL="").matching
+    async with db.transaction() as session:
+        await apply_batch(session, crowd_of_builders(rules.max_name_candidates * 2), NOW)
+    signed = {"signature": "С уважением,\nгенеральный директор ООО «Строй Монтаж»"}
+    messages = [
+        message(email="director@gmail.com", **signed),
+        message(email="someone@gmail.com", signature="ООО «СтройСервис-7»"),
+    ]
+
+    async with db.transaction() as session:
+        alone = await service(servers, db).decide(session, messages[0])
+    together = await asyncio.gather(*(service(servers, db).verify(m) for m in messages))
+
+    for identity in (alone, identity_of(together[0])):
+        named = {e.customer_id for e in identity.evidence if e.kind == "company_name"}
+        assert named == {"cust-stroymontazh"}
+    other = identity_of(together[1])
+    assert "c-builder-007" in {e.customer_id for e in other.evidence if e.kind == "company_name"}

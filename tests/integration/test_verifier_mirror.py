@@ -14,16 +14,17 @@ from pathlib import Path
 
 import pytest
 from faststream._internal.testing.app import TestApp
-from sqlalchemy import event
+from sqlalchemy import event, text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from services.verifier.app import build_app as build_verifier
+from services.verifier.domain import NameKeys
 from services.verifier.http_crm import http_directory
 from services.verifier.memory import InMemoryCrm
-from services.verifier.mirror import apply_batch, demo_batch
+from services.verifier.mirror import apply_batch, demo_batch, refresh_keys
 from services.verifier.service import VerifierService
 from services.verifier.settings import VerifierSettings
 from shared.contracts import (
@@ -105,9 +106,9 @@ async def test_lookups_per_message_are_bounded_and_independent_of_its_size(
             assert identity.contact is not None and identity.contact.id == "ct-sokolov"
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", record)
-    # channels, domain, documents, people (both words, then any), companies, customers,
-    # channels of customers
-    assert counts[0] == counts[1] <= 8
+    # channels, domain, documents, people (both words, then any), companies (by company
+    # key, then any), customers, channels of customers
+    assert counts[0] == counts[1] <= 9
 
 
 def _write(path: Path, content: str) -> Path:
@@ -150,6 +151,40 @@ CSV = "\n".join(
         "document,,c-2,,,,,,,,invoice,2207",
     ]
 )
+
+
+async def test_keys_missing_after_a_migration_are_computed_at_start(
+    servers: Servers, db: Database
+) -> None:
+    async with db.transaction() as session:
+        await apply_batch(session, demo_batch(), NOW)
+    computed = await _keys(db)
+    async with db.transaction() as session:  # as migrations 0002 and 0011 leave them
+        await session.execute(text("UPDATE crm.customers SET company_key = NULL, name_keys = NULL"))
+        await session.execute(text("UPDATE crm.contacts SET name_keys = NULL"))
+        await session.execute(text("UPDATE crm.contact_channels SET match_key = NULL"))
+
+    async with db.transaction() as session:
+        refreshed = await refresh_keys(session)
+    async with db.transaction() as session:
+        again = await refresh_keys(session)
+
+    assert await _keys(db) == computed
+    assert refreshed > 0 and again == 0
+    assert ("cust-stroymontazh", "stroimon") in {(row[0], row[1]) for row in computed}
+
+
+async def _keys(db: Database) -> list[tuple[object, ...]]:
+    """Every row's search keys: (id, company or match key, name keys)."""
+    async with db.transaction() as session:
+        rows = await session.execute(
+            text(
+                "SELECT id, company_key, name_keys FROM crm.customers UNION ALL "
+                "SELECT id, NULL, name_keys FROM crm.contacts UNION ALL "
+                "SELECT id::text, match_key, NULL FROM crm.contact_channels ORDER BY 1, 2"
+            )
+        )
+        return [tuple(r) for r in rows]
 
 
 async def test_import_jsonl_and_csv_is_idempotent(servers: Servers, db: Database, tmp_path: Path):
@@ -323,8 +358,12 @@ def crm_http_app(crm: InMemoryCrm, fail: list[int]) -> Starlette:
 
     async def names(request: Request) -> Response:
         data = await body(request)
-        pairs = [(a, b) for a, b in data["pairs"]]
-        people, companies = await crm.name_candidates(data["keys"], pairs, data["limit"])
+        names = NameKeys(
+            keys=tuple(data["keys"]),
+            pairs=tuple((a, b) for a, b in data["pairs"]),
+            companies=tuple(data["company_keys"]),
+        )
+        people, companies = await crm.name_candidates(names, data["limit"])
         return JSONResponse({"people": [p.__dict__ for p in people],
                              "companies": [c.__dict__ for c in companies]})  # fmt: skip
 

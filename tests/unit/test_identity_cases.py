@@ -15,7 +15,7 @@ import pytest
 
 from services.verifier.domain import decide_identity
 from services.verifier.lookup import facts_for, gather, lookup_for
-from services.verifier.matching import name_key_pairs
+from services.verifier.matching import company_key, company_keys_in, name_key_pairs
 from services.verifier.memory import InMemoryCrm
 from services.verifier.mirror import CrmBatch, demo_batch, nested_batch
 from services.verifier.settings import EvidenceWeights, MatchingRules
@@ -331,11 +331,13 @@ def test_pairs_are_taken_within_one_line_display_name_first_and_bounded() -> Non
         )
     )
     lookup = lookup_for(msg, MatchingRules())
-    assert ("kova", "olen") not in lookup.name_pairs  # words of different lines
-    assert set(name_key_pairs("Олена Шевчук")) <= set(lookup.name_pairs)
-    assert set(name_key_pairs("Андрій Коваленко")) <= set(lookup.name_pairs)
-    bounded = lookup_for(msg, MatchingRules(max_name_pairs=1)).name_pairs
+    assert ("kova", "olen") not in lookup.names.pairs  # words of different lines
+    assert set(name_key_pairs("Олена Шевчук")) <= set(lookup.names.pairs)
+    assert set(name_key_pairs("Андрій Коваленко")) <= set(lookup.names.pairs)
+    bounded = lookup_for(msg, MatchingRules(max_name_pairs=1)).names.pairs
     assert bounded == tuple(name_key_pairs("Олена Шевчук"))  # the display name's comes first
+    few = lookup_for(msg, MatchingRules(max_company_keys=2)).names.companies
+    assert set(few) <= set(company_keys_in("Олена Шевчук")) and len(few) == 2
 
 
 async def test_the_person_named_is_found_among_more_namesakes_than_the_lookup_fetches() -> None:
@@ -363,3 +365,27 @@ async def test_the_person_named_is_found_among_more_namesakes_than_the_lookup_fe
         "ct-a002",
         "ct-a003",
     ]
+
+
+def test_a_company_key_is_its_name_without_legal_form_however_it_is_spaced() -> None:
+    assert company_key("ООО «СтройМонтаж»") == "stroimon"
+    assert company_key("ТОВ «Квітка»") == "kvitka" and company_key("LLC") == ""
+    for line in ("генеральный директор ООО «Строй Монтаж»", "Stroi-Montazh LLC, Moscow"):
+        assert "stroimon" in company_keys_in(line)
+    assert company_key("ТОВ «Квітка»") in company_keys_in("директорка ТОВ «Квітка», Київ")
+    assert company_key("Northwind Logistics LLC") in company_keys_in("James Miller, Northwind")
+
+
+async def test_the_company_named_is_found_among_more_whose_names_start_alike() -> None:
+    alike = [
+        CrmCustomer(id=f"cust-a{i:02}", name=f"ООО «Строй{'Ресурс' * (i + 1)}»") for i in range(8)
+    ]
+    demo = demo_batch()
+    directory = InMemoryCrm(CrmBatch(customers=alike + demo.customers, contacts=demo.contacts))
+    rules = MatchingRules(max_name_candidates=4)
+    msg = message(Case(email="x@gmail.com", signature="Андрей\nООО «СтройМонтаж»"))
+    candidate = await gather(directory, lookup_for(msg, rules), rules)
+
+    assert [c.customer_id for c in candidate.companies] == [
+        "cust-stroymontazh", "cust-a00", "cust-a01", "cust-a02"
+    ]  # fmt: skip

@@ -1,0 +1,30 @@
+"""CRM mirror: each customer's company key, so the company a message names is found first.
+
+Revision ID: 0011_crm_company_key
+Revises: 0010_retention
+
+Name keys are four letters of each word: in a CRM where many companies' names start
+alike ("СтройКомплект", "СтройМонтаж") the named one could fall outside the candidates
+a lookup fetches. The company key (services/verifier/matching.py:company_key) is the
+first eight letters of the folded name without its legal form. The verifier computes it
+for existing rows at start (refresh_keys, rows where it is NULL), as for name_keys.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0011_crm_company_key"
+down_revision = "0010_retention"
+branch_labels = None
+depends_on = None
+S = "crm"
+
+
+def upgrade() -> None:
+    op.add_column("customers", sa.Column("company_key", sa.String), schema=S)
+    op.create_index("ix_customers_company_key", "customers", ["company_key"], schema=S)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_customers_company_key", "customers", schema=S)
+    op.drop_column("customers", "company_key", schema=S)
