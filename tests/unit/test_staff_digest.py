@@ -271,6 +271,23 @@ COUNT = {
     "en": "Escalations of one client message: 3. You are told as: account manager; legal.",
 }
 PACK = {"ru": "Пакет фактов", "uk": "Пакет фактів", "en": "Fact pack"}
+KIND_NAMES = {
+    "ru": {
+        "service_failure": "сбой сервиса",
+        "legal": "юридическая угроза",
+        "billing": "спор об оплате",
+    },
+    "uk": {
+        "service_failure": "збій сервісу",
+        "legal": "юридична загроза",
+        "billing": "суперечка щодо оплати",
+    },
+    "en": {
+        "service_failure": "service failure",
+        "legal": "legal threat",
+        "billing": "billing dispute",
+    },
+}
 
 
 @pytest.mark.parametrize("language", ["ru", "uk", "en"])
@@ -286,11 +303,13 @@ def test_the_digest_lists_each_escalation_with_its_link_and_the_fact_pack_once(
     rendered = render(digest.model_copy(update={"language": language}))
 
     body, html = rendered.body, rendered.html or ""
-    assert rendered.subject == "[P1] service_failure, legal, billing: ООО «СтройМонтаж»"
+    names = KIND_NAMES[language]
+    kinds = ", ".join(names[k] for k in ("service_failure", "legal", "billing"))
+    assert rendered.subject == f"[P1] {kinds}: ООО «СтройМонтаж»"
     assert COUNT[language] in body and COUNT[language].split(": ")[-1].rstrip(".") in html
     items = digest.data["escalations"]
-    numbered = re.findall(r"^(\d)\. \[(P\d)\] (\w+)", body, re.MULTILINE)
-    assert numbered == [(str(n), i["severity"], i["kind"]) for n, i in enumerate(items, 1)]
+    numbered = re.findall(r"^(\d)\. \[(P\d)\] ([^,]+),", body, re.MULTILINE)
+    assert numbered == [(str(n), i["severity"], names[i["kind"]]) for n, i in enumerate(items, 1)]
     for item in items:
         for value in (item["escalation_id"], item["ack_url"], item["playbook"]):
             assert body.count(value) == 1 and value in html, value
