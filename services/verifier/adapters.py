@@ -43,7 +43,9 @@ from .domain import (
     DocumentMatch,
     NameKeys,
     PersonOnFile,
+    company_id,
     named_first,
+    person_id,
 )
 from .ports import ChannelHit
 from .terms import ACTIVE, MAX_CARRIED_CONTRACTS, carried_contracts
@@ -290,8 +292,10 @@ class SqlCrmDirectory:
             .limit(limit)
         )
         return (
-            named_first(paired, people, limit),
-            named_first(named, [CompanyOnFile(cid, name) for cid, name in companies], limit),
+            named_first(paired, people, limit, person_id),
+            named_first(
+                named, [CompanyOnFile(cid, name) for cid, name in companies], limit, company_id
+            ),
         )
 
     async def customer_facts(self, customer_ids: Sequence[str]) -> dict[str, CustomerFacts]:

@@ -11,7 +11,7 @@ threshold is probable, several close together are a conflict, none is unknown.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from math import prod
@@ -77,14 +77,25 @@ class NameKeys:
 T = TypeVar("T")
 
 
-def named_first(named: Sequence[T], sharing: Sequence[T], limit: int) -> list[T]:
+def named_first(
+    named: Sequence[T], sharing: Sequence[T], limit: int, key: Callable[[T], str]
+) -> list[T]:
     """Name candidates: those the lookup names closely, then the first others sharing a key.
 
     `sharing` is the first `limit` sharing any key, in id order: whatever of it is not
-    named is, in order, the first of those not named (see ports.CrmDirectory)."""
+    named is, in order, the first of those not named (see ports.CrmDirectory). `key` is
+    the id: the two lists come from two statements, and a row may change between them."""
     first = list(named[:limit])
-    taken = set(first)
-    return first + [p for p in sharing if p not in taken][: limit - len(first)]
+    taken = {key(p) for p in first}
+    return first + [p for p in sharing if key(p) not in taken][: limit - len(first)]
+
+
+def person_id(person: PersonOnFile) -> str:
+    return person.contact_id
+
+
+def company_id(company: CompanyOnFile) -> str:
+    return company.customer_id
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,9 @@ _FOLDS = (
 )
 _REPEATS = re.compile(r"(.)\1+")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
-# Legal forms say nothing about which company it is ("ООО", "ТОВ", "LLC", ...), folded.
-LEGAL_FORMS = frozenset(
+# Legal forms say nothing about which company it is ("ООО", "ТОВ", "LLC", ...); compared
+# folded (LEGAL_FORMS, below), as the words they are compared with.
+_LEGAL_FORM_WORDS = frozenset(
     {"ooo", "oao", "zao", "pao", "ao", "ip", "tov", "pp", "fop", "prat", "pat", "chp", "llc",
      "ltd", "inc", "gmbh", "corp", "co", "plc", "sa", "ag", "bv", "oy", "ab", "llp", "limited",
      "company"}
@@ -37,6 +38,10 @@ KEY_LENGTH = 4
 # A company's own key: long enough that companies whose names merely start alike
 # ("СтройКомплект", "СтройМонтаж") differ.
 COMPANY_KEY_LENGTH = 8
+# Words of a line read for the pairs and company keys a lookup asks for first.
+LINE_WORDS = 6
+LINE_CHARS = 200
+_HAS_DIGIT = re.compile(r"\d")
 # An initial that fits is good, never as good as the whole word.
 INITIAL_SCORE = 90.0
 _SIGN_OFFS = re.compile(
@@ -59,9 +64,15 @@ def _fold_word(word: str) -> str:
     return word if len(word) <= 3 else _REPEATS.sub(r"\1", word)
 
 
+LEGAL_FORMS = frozenset(_fold_word(w) for w in _LEGAL_FORM_WORDS)  # "company" -> "compani"
+
+
 def name_keys(text: str) -> list[str]:
     """Search keys of a name: the first letters of each folded word of three or more."""
-    words = [w for w in fold(text).split() if w not in LEGAL_FORMS]
+    return _keys_of([w for w in fold(text).split() if w not in LEGAL_FORMS])
+
+
+def _keys_of(words: list[str]) -> list[str]:
     keys = {w[:KEY_LENGTH] for w in words if len(w) >= 3}
     core = "".join(words)
     if len(core) >= 3:
@@ -69,12 +80,22 @@ def name_keys(text: str) -> list[str]:
     return sorted(keys)
 
 
+def _naming_words(line: str) -> list[str]:
+    """The words of a line that may name a person or a company: its first few, folded,
+    without legal forms and numbers (a phone or an address line names nobody; a line may
+    be any length, and the work on it must not grow with it)."""
+    words = fold(line[:LINE_CHARS]).split()
+    kept = [w for w in words if w not in LEGAL_FORMS and not _HAS_DIGIT.search(w)]
+    return kept[:LINE_WORDS]
+
+
 def name_key_pairs(text: str) -> list[tuple[str, str]]:
     """Every two search keys of one name: what a contact shares when two of its words match.
 
     A first name's key is shared by thousands of contacts; two words of the same line are
-    shared by the person it names and few others, so lookups fetch those first."""
-    keys = name_keys(text)
+    shared by the person it names and few others, so lookups fetch those first. Only the
+    line's first words (`_naming_words`): at most LINE_WORDS + 1 keys, so a few pairs."""
+    keys = _keys_of(_naming_words(text))
     return [(a, b) for i, a in enumerate(keys) for b in keys[i + 1 :]]
 
 
@@ -115,8 +136,9 @@ def company_key(name: str) -> str:
 
 def company_keys_in(text: str) -> list[str]:
     """The company keys a text may hold: from each word on, the words run together up to
-    the key's length, so "СтройМонтаж", "Строй Монтаж" and "Строй-Монтаж" meet."""
-    words = [w for w in fold(text).split() if w not in LEGAL_FORMS]
+    the key's length, so "СтройМонтаж", "Строй Монтаж" and "Строй-Монтаж" meet. Only the
+    line's first words (`_naming_words`)."""
+    words = _naming_words(text)
     keys = set()
     for start in range(len(words)):
         run = ""

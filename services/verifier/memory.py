@@ -19,7 +19,9 @@ from .domain import (
     DocumentMatch,
     NameKeys,
     PersonOnFile,
+    company_id,
     named_first,
+    person_id,
 )
 from .matching import channel_key, company_key, document_key, name_keys
 from .mirror import CrmBatch
@@ -38,6 +40,9 @@ class InMemoryCrm:
         self._people: list[tuple[set[str], PersonOnFile]] = []
         self._companies = [
             (set(name_keys(c.name)), CompanyOnFile(c.id, c.name)) for c in active.values()
+        ]
+        self._company_keys = [
+            (company_key(c.name), CompanyOnFile(c.id, c.name)) for c in active.values()
         ]
         authorized: dict[str, list[ChannelRef]] = defaultdict(list)
         contact_zones: dict[str, dict[str, str]] = defaultdict(dict)
@@ -107,10 +112,11 @@ class InMemoryCrm:
         people = [(k, p) for k, p in self._people if k & wanted]
         paired = [p for k, p in people if any(set(pair) <= k for pair in names.pairs)]
         companies = [c for k, c in self._companies if k & wanted]
-        named = [c for c in companies if company_key(c.name) in names.companies]
+        # Named by its company key whether or not a word's key is shared ("Эко Строй").
+        named = [c for key, c in self._company_keys if key in names.companies]
         return (
-            named_first(paired, [p for _, p in people][:limit], limit),
-            named_first(named, companies[:limit], limit),
+            named_first(paired, [p for _, p in people][:limit], limit, person_id),
+            named_first(named, companies[:limit], limit, company_id),
         )
 
     async def customer_facts(self, customer_ids: Sequence[str]) -> dict[str, CustomerFacts]:

@@ -32,7 +32,9 @@ from .domain import (
     DocumentMatch,
     NameKeys,
     PersonOnFile,
+    company_id,
     named_first,
+    person_id,
 )
 from .ports import ChannelHit
 
@@ -305,6 +307,6 @@ async def name_candidates_many(
         for idx, cid, name in await session.execute(_named_companies(), params_of_keys):
             named[idx].append(CompanyOnFile(cid, name))
     for idx in range(len(per_message)):
-        found[idx][0].extend(named_first(paired[idx], sharing[idx], limit))
-        found[idx][1].extend(named_first(named[idx], companies[idx], limit))
+        found[idx][0].extend(named_first(paired[idx], sharing[idx], limit, person_id))
+        found[idx][1].extend(named_first(named[idx], companies[idx], limit, company_id))
     return found

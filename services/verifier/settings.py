@@ -44,12 +44,12 @@ class MatchingRules(BaseModel):
     conflict_margin: float = Field(0.25, ge=0, le=1)
     # Upper bound on the contacts and customers fetched as name candidates per message.
     max_name_candidates: int = Field(50, ge=1)
-    # Upper bound on the pairs of name keys (two words of one line) looked up per message,
-    # display name first, then the signature's lines in order.
-    max_name_pairs: int = Field(24, ge=0)
+    # Upper bound on the pairs of name keys (two words of one line, of its first six)
+    # looked up per message, display name first, then the signature's lines in order.
+    max_name_pairs: int = Field(32, ge=0, le=200)
     # Upper bound on the company keys (matching.company_keys_in) looked up per message,
     # in the same order.
-    max_company_keys: int = Field(48, ge=0)
+    max_company_keys: int = Field(48, ge=0, le=400)
     # Lines of the signature read for names and companies.
     signature_lines: int = Field(6, ge=1)
 

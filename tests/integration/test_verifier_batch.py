@@ -5,6 +5,7 @@ message decided exactly as it would be alone."""
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -12,10 +13,14 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import event
 
+from services.verifier import mirror_batch
+from services.verifier.adapters import SqlCrmDirectory
 from services.verifier.cache import CachedMirror, MirrorCache
+from services.verifier.lookup import lookup_for
+from services.verifier.memory import InMemoryCrm
 from services.verifier.mirror import CrmBatch, apply_batch, demo_batch
 from services.verifier.service import VerifierService
-from services.verifier.settings import VerifierSettings
+from services.verifier.settings import MatchingRules, VerifierSettings
 from shared.contracts import (
     AuthResults,
     CrmContact,
@@ -234,3 +239,75 @@ async def test_the_named_company_is_found_among_many_whose_names_start_alike(
         assert named == {"cust-stroymontazh"}
     other = identity_of(together[1])
     assert "c-builder-007" in {e.customer_id for e in other.evidence if e.kind == "company_name"}
+
+
+FIRST = ["Андрей", "Анна", "Иван", "Ivan", "Andrii", "Олена", "Петр"]
+LAST = ["Соколов", "Волков", "Иванов", "Sokolov", "Коваленко", "Строев"]
+COMPANIES = ["ООО «ЭкоСтрой»", "ООО «Эко Строй»", "ООО «СтройМонтаж»", "АО «Строй»",
+             "ТОВ «Квітка»", "Бон Тон", "Acme Company", "Иван и Партнеры", "ООО «777»"]  # fmt: skip
+WORDS = ["директор", "Эко", "Строй", "Монтаж", "ООО", "Бон", "Тон", "Acme Co.", "Петрович", "7"]
+
+
+def random_crm(rnd: random.Random) -> CrmBatch:
+    """Customers and contacts whose names share words every which way, some inactive."""
+    customers = [
+        CrmCustomer(
+            id=f"c{i:03}",
+            name=rnd.choice(COMPANIES) if rnd.random() < 0.7 else f"{rnd.choice(FIRST)} {i}",
+            status="active" if rnd.random() < 0.85 else "inactive",
+        )
+        for i in range(120)
+    ]
+    contacts = [
+        CrmContact(
+            id=f"t{i:03}",
+            customer_id=rnd.choice(customers).id,
+            name=" ".join(
+                [rnd.choice(FIRST), rnd.choice(LAST), *rnd.sample(WORDS, rnd.randint(0, 1))]
+            ),
+        )
+        for i in range(300)
+    ]
+    return CrmBatch(customers=customers, contacts=contacts)
+
+
+async def test_name_lookups_agree_alone_in_a_batch_and_in_memory(db: Database) -> None:
+    # One lookup per message, one per batch, and the in-memory directory the unit tests
+    # use: the same candidates in the same order, whatever shares which words.
+    rnd = random.Random(5)
+    crm = random_crm(rnd)
+    async with db.transaction() as session:
+        await apply_batch(session, crm, NOW)
+    demo = demo_batch()
+    memory = InMemoryCrm(
+        CrmBatch(
+            account_managers=demo.account_managers,
+            customers=sorted(demo.customers + crm.customers, key=lambda c: c.id),
+            contacts=sorted(demo.contacts + crm.contacts, key=lambda c: c.id),
+        )
+    )
+    pool = FIRST + LAST + WORDS + COMPANIES
+    for limit in (3, 50):
+        rules = MatchingRules(max_name_candidates=limit)
+        lookups = [
+            lookup_for(
+                message(
+                    email="x@gmail.com",
+                    name=rnd.choice([None, f"{rnd.choice(FIRST)} {rnd.choice(LAST)}"]),
+                    signature="\n".join(
+                        " ".join(rnd.sample(pool, rnd.randint(1, 4)))
+                        for _ in range(rnd.randint(1, 3))
+                    ),
+                ),
+                rules,
+            ).names
+            for _ in range(60)
+        ]
+        async with db.transaction() as session:
+            together = await mirror_batch.name_candidates_many(session, lookups, limit)
+            alone = [await SqlCrmDirectory(session).name_candidates(n, limit) for n in lookups]
+        in_memory = [await memory.name_candidates(n, limit) for n in lookups]
+
+        assert [(p, c) for p, c in together] == alone
+        assert in_memory == alone
+        assert any(len(p) == limit for p, _ in alone) and any(c for _, c in alone)

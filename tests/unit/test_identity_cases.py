@@ -15,7 +15,7 @@ import pytest
 
 from services.verifier.domain import decide_identity
 from services.verifier.lookup import facts_for, gather, lookup_for
-from services.verifier.matching import company_key, company_keys_in, name_key_pairs
+from services.verifier.matching import company_key, company_keys_in, name_key_pairs, name_keys
 from services.verifier.memory import InMemoryCrm
 from services.verifier.mirror import CrmBatch, demo_batch, nested_batch
 from services.verifier.settings import EvidenceWeights, MatchingRules
@@ -389,3 +389,37 @@ async def test_the_company_named_is_found_among_more_whose_names_start_alike() -
     assert [c.customer_id for c in candidate.companies] == [
         "cust-stroymontazh", "cust-a00", "cust-a01", "cust-a02"
     ]  # fmt: skip
+
+
+def test_legal_forms_are_left_out_however_they_fold() -> None:
+    assert company_key("Acme Company") == company_key("Acme Co.") == "acme"
+    assert company_key("Nokia Oy") == "nokia" and name_keys("Nokia Oy") == ["noki"]
+
+
+def test_numbers_and_long_lines_do_not_crowd_out_the_name_and_the_company() -> None:
+    signature = (
+        "Андрей Соколов\nГенеральный директор\nТел.: +7 (495) 123-45-67, доб. 201\n"
+        "Моб.: +7 (916) 765-43-21\nE-mail: a.sokolov@stroymontazh.ru\nООО «СтройМонтаж»"
+    )
+    names = lookup_for(
+        message(Case(email="x@gmail.com", signature=signature)), MatchingRules()
+    ).names
+    assert ("andr", "soko") in names.pairs and "stroimon" in names.companies
+    assert not any(ch.isdigit() for pair in names.pairs for key in pair for ch in key)
+
+    # Only a line's first words are paired: its length does not make the work grow.
+    endless = "Андрей Соколов " + " ".join(f"слово{chr(0x430 + i % 32)}а" for i in range(20_000))
+    assert ("andr", "soko") in name_key_pairs(endless)
+    assert len(name_key_pairs(endless)) <= 21 and len(company_keys_in(endless)) <= 24
+
+
+async def test_a_company_named_by_its_key_alone_is_found() -> None:
+    # "Эко Строй" shares no word's key with "ЭкоСтрой" (eko/stro against ekos): its
+    # company key still finds it.
+    eco = CrmCustomer(id="cust-eco", name="ООО «ЭкоСтрой»")
+    directory = InMemoryCrm(CrmBatch(customers=[eco]))
+    rules = MatchingRules()
+    msg = message(Case(email="x@gmail.com", signature="директор ООО «Эко Строй»"))
+    candidate = await gather(directory, lookup_for(msg, rules), rules)
+
+    assert [c.customer_id for c in candidate.companies] == ["cust-eco"]
