@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.contracts import ConfirmationRequest, derived_id
 
 from .adapters import confirmation_log, confirmations, contact_channels, contacts
+from .matching import name_keys
 from .mirror import CONFIRMED
 
 
@@ -183,7 +184,8 @@ class SqlConfirmationStore:
                     customer_id=pending.customer_id,
                     name=pending.claimed_name or pending.channel_address,
                     role="",
-                    name_keys=[],
+                    # Searchable by the name claimed (an address names nobody).
+                    name_keys=name_keys(pending.claimed_name) if pending.claimed_name else [],
                     updated_at=at,
                 )
                 .on_conflict_do_nothing()

@@ -265,3 +265,23 @@ async def test_seed_000_email_through_intake_is_probable_with_the_ceo_named(
     assert {"corporate_domain", "document", "signature_name", "company_name"} <= kinds
     # The default test environment sets no confirmation secret: no loop, no failure.
     assert identity["confirmation"] is None
+
+
+async def test_a_confirmed_newcomer_is_found_by_name_afterwards(env: Env, verifier) -> None:
+    # Nobody on file had her name: confirming her address gives her a contact of her
+    # own, searchable by that name when she writes from elsewhere.
+    _, nc, seen = verifier
+    newcomer = message("m.novikova@stroymontazh.ru", name="Марина Новикова")
+    await send(nc, newcomer)
+    token = (await identity_of(seen, newcomer))["confirmation"]["url"].rsplit("/", 1)[1]
+    settings = CarelineSettings(**env.base())
+    assert (await request_outcome(settings, ConfirmChannel(token=token), 10)).outcome == "confirmed"
+    (confirmed,) = await seen.wait("crm.channel.confirmed")
+
+    elsewhere = message("marina.novikova@gmail.com", name="Марина Новикова")
+    await send(nc, elsewhere)
+    identity = await identity_of(seen, elsewhere)
+
+    named = [e for e in identity["evidence"] if e["kind"] in ("display_name", "signature_name")]
+    assert named and all(confirmed["contact_id"] in e["detail"] for e in named)
+    assert {e["customer_id"] for e in named} == {"cust-stroymontazh"}

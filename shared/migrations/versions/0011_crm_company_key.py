@@ -9,7 +9,9 @@ a lookup fetches. The company key (services/verifier/matching.py:company_key) is
 first eight letters of the folded name without its legal form. The verifier computes it
 for existing rows at start (refresh_keys, rows where it is NULL), as for name_keys.
 
-The customers' name keys are reset too, to be computed again beside it: two legal forms
+Contacts created by a confirmation under the name the sender claimed had no name keys
+(services/verifier/confirm_store.py gives them keys now); theirs are computed the same
+way. The customers' name keys are reset too, to be computed again beside it: two legal forms
 ("company", "oy") were compared unfolded and so kept as words of the name. Until a
 verifier of this version starts, customers are found by channel, domain and document but
 not by name; one that runs migrations first (`careline up`, `careline migrate`) sees no
@@ -31,6 +33,13 @@ def upgrade() -> None:
     op.add_column("customers", sa.Column("company_key", sa.String), schema=S)
     op.create_index("ix_customers_company_key", "customers", ["company_key"], schema=S)
     op.execute(f"UPDATE {S}.customers SET name_keys = NULL")
+    # Contacts a confirmation created with the name the sender claimed got no keys: found
+    # by their address only. Those named by their address stay so (an address names nobody).
+    op.execute(
+        f"UPDATE {S}.contacts c SET name_keys = NULL "
+        "WHERE c.id LIKE 'ct-confirmed-%' AND c.name_keys = '{}' AND NOT EXISTS ("
+        f"SELECT 1 FROM {S}.contact_channels ch WHERE ch.contact_id = c.id AND ch.address = c.name)"
+    )
 
 
 def downgrade() -> None:
