@@ -261,6 +261,12 @@ class Evidence(Contract):
     customer_id: str | None = Field(
         None, description="The customer this evidence points at, if any.", examples=["cust-1"]
     )
+    values: dict[str, str] = Field(
+        default_factory=dict,
+        description="What the detail names (ids, a domain, a score), by name, for a "
+        "translation of it: the detail's kind and these say the same in another language.",
+        examples=[{"domain": "stroymontazh.ru", "customer_id": "cust-1"}],
+    )
 
 
 class ChannelRef(Contract):

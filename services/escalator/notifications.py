@@ -66,7 +66,10 @@ def _staff_data(
         "customer_id": identity.customer.id if identity.customer else None,
         "identity_status": identity.status,
         "identity_confidence": identity.confidence,
-        "identity_evidence": [e.detail for e in identity.evidence],
+        # Kind and values too: the notifier says it again in the notice's language.
+        "identity_evidence": [
+            {"kind": e.kind, "detail": e.detail, "values": e.values} for e in identity.evidence
+        ],
         "signals": [
             {"name": s.name, "score": s.score, "words": [e.text for e in s.evidence]}
             for s in decision.signals

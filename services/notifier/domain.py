@@ -87,6 +87,33 @@ def _when(value: object) -> str:
     return moment.strftime("%Y-%m-%d %H:%M ") + (moment.tzname() or "UTC")
 
 
+def _named(value: str, names: dict[str, str]) -> str:
+    """An id of the policy or the lexicon (a kind, a signal, a role) by its name in
+    _staff_labels.j2; one without a name as itself, underscores as spaces. A filter, not a
+    macro, so that the HTML templates escape what it returns."""
+    return names.get(value) or str(value).replace("_", " ")
+
+
+def _evidence_said(item: object, phrases: dict[str, str]) -> str:
+    """An identity evidence item in the notice's language: its kind's phrase (variant by
+    `failed` and `state`) filled with its values; its own detail when it has no values (a
+    request of before: a plain string), no phrase, or lacks a value the phrase names."""
+    if not isinstance(item, dict):
+        return str(item)
+    values = item.get("values") or {}
+    key = str(item.get("kind", ""))
+    key += "_failed" if values.get("failed") else ""
+    key += f"_{values['state']}" if values.get("state") else ""
+    phrase = phrases.get(key)
+    detail = str(item.get("detail", ""))
+    if not phrase:
+        return detail
+    try:
+        return phrase % values
+    except (KeyError, TypeError, ValueError):
+        return detail
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     env = Environment(
@@ -98,6 +125,8 @@ def _environment() -> Environment:
         auto_reload=False,
     )
     env.filters["when"] = _when
+    env.filters["named"] = _named
+    env.filters["evidence_said"] = _evidence_said
     return env
 
 

@@ -20,7 +20,16 @@ _MANAGER_FACTS: dict[str, Any] = {
     "identity_status": "probable",
     "identity_confidence": 0.55,
     "identity_evidence": [
-        "sender's domain stroymontazh.ru is the corporate domain of customer cust-stroymontazh"
+        {
+            "kind": "corporate_domain",
+            "detail": "sender's domain stroymontazh.ru is the corporate domain of customer "
+            "cust-stroymontazh",
+            "values": {
+                "domain": "stroymontazh.ru",
+                "customer_id": "cust-stroymontazh",
+                "failed": "",
+            },
+        }
     ],
     "signals": [{"name": "legal_threat", "score": 0.9, "words": ["подам в суд"]}],
     "playbook": "Не спорить. Выяснить суть претензии, собрать факты, передать юристам.",

@@ -191,6 +191,7 @@ def _by_channel(
             weight=weights.failed_authentication - channel.weight,
             source="email.Authentication-Results",
             customer_id=best.customer_id,
+            values={"checks": ", ".join(failed).upper()},
         )
         return _identity(
             "suspicious", weights.failed_authentication, customer, contact, [channel, spoofing]
@@ -267,6 +268,11 @@ def _gather(
                     weight=0.0 if failed else weights.corporate_domain,
                     source="sender.email",
                     customer_id=cid,
+                    values={
+                        "domain": candidate.domain or "",
+                        "customer_id": cid,
+                        "failed": ", ".join(failed).upper(),
+                    },
                 )
             )
     for doc in sorted(set(candidate.documents), key=lambda d: (d.customer_id, d.kind, d.number)):
@@ -278,6 +284,7 @@ def _gather(
                 weight=weights.document,
                 source="message.entities",
                 customer_id=doc.customer_id,
+                values={"document": doc.kind, "customer_id": doc.customer_id},
             )
         )
     for match in _best_per_customer(candidate.mentioned_phones):
@@ -290,6 +297,11 @@ def _gather(
                 weight=weights.mentioned_phone,
                 source="message.text",
                 customer_id=match.customer_id,
+                values={
+                    "state": state,
+                    "contact_id": match.contact_id,
+                    "customer_id": match.customer_id,
+                },
             )
         )
     sources = [
@@ -326,6 +338,11 @@ def _names(
                 weight=round(getattr(weights, kind) * score / 100, 4),
                 source=source,
                 customer_id=cid,
+                values={
+                    "contact_id": person.contact_id,
+                    "customer_id": cid,
+                    "similarity": f"{score:.0f}",
+                },
             )
         )
         if cid not in out.contacts or kind == "signature_name":
@@ -352,6 +369,7 @@ def _companies(
                 weight=round(weights.company_name * score / 100, 4),
                 source=source,
                 customer_id=company.customer_id,
+                values={"customer_id": company.customer_id, "similarity": f"{score:.0f}"},
             )
         )
 
@@ -371,6 +389,7 @@ def _notes(candidate: Candidate) -> list[Evidence]:
                 detail=f"{candidate.domain} is a public mail provider: proves no company",
                 weight=0.0,
                 source="sender.email",
+                values={"domain": candidate.domain},
             )
         ]
     return []
@@ -385,6 +404,11 @@ def _channel_evidence(match: ChannelMatch, weights: EvidenceWeights) -> Evidence
         weight=weights.verified_channel if match.verified else weights.unverified_channel,
         source=f"sender.{match.kind}",
         customer_id=match.customer_id,
+        values={
+            "channel": match.kind,
+            "contact_id": match.contact_id,
+            "customer_id": match.customer_id,
+        },
     )
 
 

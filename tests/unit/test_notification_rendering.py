@@ -29,6 +29,7 @@ from shared.contracts import (
     SendNotification,
     derived_id,
 )
+from tests.unit import test_identity_cases as identity_cases
 
 pytestmark = pytest.mark.unit
 
@@ -623,3 +624,71 @@ def test_preview_shows_the_fallback_and_html_and_rejects_an_unknown_kind() -> No
     assert "multipart/alternative" in eml.output
     assert unknown.exit_code == 2
     assert "unknown kind" in unknown.output
+
+
+async def every_kind_of_identity_evidence() -> dict[str, dict[str, Any]]:
+    """One item of each kind (and variant) of evidence the verifier gives, as the escalator
+    puts it in a staff notice's data: from the identity cases' real decisions."""
+    found: dict[str, dict[str, Any]] = {}
+    for case in identity_cases.CASES.values():
+        identity = await identity_cases.identify(identity_cases.message(case))
+        for e in identity.evidence:
+            variant = e.kind + ("_failed" if e.values.get("failed") else "")
+            variant += f"_{e.values['state']}" if "state" in e.values else ""
+            found.setdefault(variant, {"kind": e.kind, "detail": e.detail, "values": e.values})
+    return found
+
+
+@pytest.mark.parametrize("language", ["ru", "uk"])
+async def test_identity_evidence_is_said_in_the_notice_language(language: Language) -> None:
+    evidence = await every_kind_of_identity_evidence()
+    assert set(evidence) >= {
+        *("verified_channel", "unverified_channel", "authentication_failed", "no_match"),
+        *("corporate_domain", "corporate_domain_failed", "free_mail_domain", "document"),
+        *("mentioned_phone_verified", "signature_name", "display_name", "company_name"),
+    }
+    for kind in ("manager_escalation", "legal_notice", "staff_digest"):
+        cmd = command(kind, language, role="account_manager")
+        data = {**cmd.data, "identity_evidence": list(evidence.values())}
+        rendered = render(cmd.model_copy(update={"data": data}))
+        for item in evidence.values():
+            assert item["detail"] not in rendered.body, (kind, item["kind"])  # English detail
+            for name, value in item["values"].items():
+                if name != "state":  # it picks the phrase ("verified phone"), said in words
+                    assert value in rendered.body and value in (rendered.html or ""), (kind, value)
+
+
+def test_evidence_without_values_is_shown_as_its_detail() -> None:
+    cmd = command("manager_escalation", "ru", role="account_manager")
+    old = "sender's domain stroymontazh.ru is the corporate domain"  # a request of before
+    odd = {"kind": "a_new_kind", "detail": "something new", "values": {"x": "1"}}
+    rendered = render(
+        cmd.model_copy(update={"data": {**cmd.data, "identity_evidence": [old, odd]}})
+    )
+
+    assert f"  - {old}\n" in rendered.body and "  - something new\n" in rendered.body
+
+
+@pytest.mark.parametrize("kind", ["manager_escalation", "staff_digest", "re_escalation"])
+def test_names_and_evidence_are_escaped_in_html_and_kept_in_text(kind: NotificationKind) -> None:
+    cmd = command(kind, "ru", role="account_manager")
+    evidence = [
+        "<script>old</script>",
+        {"kind": "free_mail_domain", "detail": "x", "values": {"domain": "<i>mail</i>"}},
+    ]
+    data = {**cmd.data, "kind": "<b>odd</b>", "identity_evidence": evidence}
+    data["previous_roles"] = ["<u>role</u>"]
+    if kind == "staff_digest":
+        data["escalations"] = [{**e, "kind": "<b>odd</b>"} for e in data["escalations"]]
+        data["roles"] = ["<u>role</u>"]
+    rendered = render(cmd.model_copy(update={"data": data}))
+
+    html = rendered.html or ""
+    for raw in ("<script>", "<b>odd", "<i>mail", "<u>role"):
+        assert raw not in html, raw
+    assert "&lt;b&gt;odd&lt;/b&gt;" in html and "<b>odd</b>" in rendered.subject
+    if kind != "manager_escalation":  # it names no roles
+        assert "&lt;u&gt;role&lt;/u&gt;" in html and "<u>role</u>" in rendered.body
+    if kind != "re_escalation":  # it shows no identity
+        assert "&lt;script&gt;" in html and "&lt;i&gt;mail&lt;/i&gt;" in html
+        assert "<script>old</script>" in rendered.body and "<i>mail</i>" in rendered.body
