@@ -336,11 +336,16 @@ async def latency(stack: Stack, crm: Any, rate: float, seconds: float) -> dict[s
     js = nc.jetstream()
     engine = create_async_engine(stack.env["DATABASE_URL"])
     # From a settled pipeline: notices a phase before left due would be sent among these
-    # messages' and count against them (the warm-up's, ~450, took the first seconds).
-    with contextlib.suppress(TimeoutError):
+    # messages' and count against them (the warm-up's, ~450, took the first seconds). The
+    # wait and whether it ended settled are part of the result.
+    settling = time.monotonic()
+    try:
         await drained(js, CONSUMERS, 60)
-    with contextlib.suppress(TimeoutError):
         await notices_settled(engine, 60)
+        settled = True
+    except TimeoutError:
+        settled = False
+    settled_after_s = round(time.monotonic() - settling, 1)
     published: dict[str, datetime] = {}
     gen = mix(crm, run="latency", seed=23)
     interval = 1.0 / rate
@@ -417,10 +422,21 @@ async def latency(stack: Stack, crm: Any, rate: float, seconds: float) -> dict[s
     return {
         "offered_per_s": round(rate, 1),
         "messages": i,
+        "started_settled": settled,
+        "settled_after_s": settled_after_s,
         "to_escalation_ms": summary(to_decision),
         "to_notification_ms": summary(to_notice),
         "by_hop_ms": by_hop,
     }
+
+
+def _settled_note(lat: dict[str, Any]) -> str:
+    """How the latency phase started: after a wait for the phase before, or not settled."""
+    if "started_settled" not in lat:
+        return ""
+    if not lat["started_settled"]:
+        return f" (NOT settled when it started: gave up after {lat['settled_after_s']} s)"
+    return f" (started settled, after {lat['settled_after_s']} s)"
 
 
 # --- 4. the detector alone -------------------------------------------------------------
@@ -572,7 +588,8 @@ def markdown(result: dict[str, Any]) -> str:
         ("max consumer lag", ", ".join(f"{k} {v}" for k, v in t["max_consumer_lag"].items())),
         (
             f"latency at {lat['offered_per_s']} msg/s → escalation",
-            "p50 {p50} / p95 {p95} / p99 {p99} / max {max} ms".format(**lat["to_escalation_ms"]),
+            "p50 {p50} / p95 {p95} / p99 {p99} / max {max} ms".format(**lat["to_escalation_ms"])
+            + _settled_note(lat),
         ),
         (
             f"latency at {lat['offered_per_s']} msg/s by hop, as each service recorded it",

@@ -66,8 +66,10 @@ def _staff_data(
         "customer_id": identity.customer.id if identity.customer else None,
         "identity_status": identity.status,
         "identity_confidence": identity.confidence,
-        # Kind and values too: the notifier says it again in the notice's language.
-        "identity_evidence": [
+        "identity_evidence": [e.detail for e in identity.evidence],
+        # With kind and values, for a notifier that says it in the notice's language; the
+        # details above stay for one of before (and webhook receivers) that read them.
+        "identity_evidence_items": [
             {"kind": e.kind, "detail": e.detail, "values": e.values} for e in identity.evidence
         ],
         "signals": [
@@ -223,6 +225,9 @@ def _client_data(
     # Where the request came from, when that is not where this answer goes.
     data["sender_address"] = sender if sender and sender != recipient else None
     if kind == "identity_confirmation":
+        # The name the sender gave: the person confirming vouches for it too, as a confirmed
+        # address is filed under it (services/verifier/confirm_store.py).
+        data["sender_name"] = message.sender.display_name
         confirmation = identity.confirmation
         data["confirmation_code"] = confirmation.code if confirmation else None
         data["confirmation_url"] = confirmation.url if confirmation else None

@@ -24,6 +24,7 @@ LANGUAGES = ("ru", "uk", "en")
 # What staff notices may go without: the client-language playbook, the hold, the fact pack,
 # the answer held for a confirmation.
 _STAFF_EXTRAS: dict[str, Any] = {
+    "identity_evidence_items": None,  # requests of before: identity_evidence only
     "playbook_client": None,
     "client_language": None,
     "hold": None,
@@ -43,6 +44,7 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
     "manager_escalation": _STAFF_EXTRAS,
     "identity_confirmation": {
         "sender_address": None,
+        "sender_name": None,
         "confirmation_code": None,
         "confirmation_url": None,
         "confirmation_expires_at": None,
@@ -94,13 +96,17 @@ def _named(value: str, names: dict[str, str]) -> str:
     return names.get(value) or str(value).replace("_", " ")
 
 
-def _evidence_said(item: object, phrases: dict[str, str]) -> str:
+def _evidence_said(item: object, phrases: dict[str, str], words: dict[str, str]) -> str:
     """An identity evidence item in the notice's language: its kind's phrase (variant by
-    `failed` and `state`) filled with its values; its own detail when it has no values (a
-    request of before: a plain string), no phrase, or lacks a value the phrase names."""
+    `failed` and `state`) filled with its values, a channel's or a document's id by its
+    word; its own detail when it is a plain string (a request of before), has no phrase,
+    or lacks a value the phrase names."""
     if not isinstance(item, dict):
         return str(item)
-    values = item.get("values") or {}
+    values = dict(item.get("values") or {})
+    for name in ("channel", "document"):
+        if name in values:
+            values[name] = words.get(values[name], values[name])
     key = str(item.get("kind", ""))
     key += "_failed" if values.get("failed") else ""
     key += f"_{values['state']}" if values.get("state") else ""

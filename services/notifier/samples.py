@@ -20,6 +20,9 @@ _MANAGER_FACTS: dict[str, Any] = {
     "identity_status": "probable",
     "identity_confidence": 0.55,
     "identity_evidence": [
+        "sender's domain stroymontazh.ru is the corporate domain of customer cust-stroymontazh"
+    ],
+    "identity_evidence_items": [
         {
             "kind": "corporate_domain",
             "detail": "sender's domain stroymontazh.ru is the corporate domain of customer "
@@ -192,6 +195,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "channel": "email",
         "escalation_id": ESCALATION_ID,
         "sender_address": "a.sokolov@stroymontazh.ru",
+        "sender_name": "Андрей Соколов",
         "confirmation_code": "482913",
         "confirmation_url": "https://support.careline.example/confirm/7f3a9c",
         "confirmation_expires_at": "2025-03-17T09:12:00+00:00",

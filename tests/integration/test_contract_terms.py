@@ -199,7 +199,7 @@ async def test_a_freebie_demand_reaches_the_account_manager_with_the_contract_te
             for m in mailbox.messages()
             if "t.kovalenko@careline.example" in m["rcpt_tos"]
             and m["kind"] == "manager_escalation"
-            and "требование бесплатного" in m["subject"]
+            and "требование бесплатной услуги" in m["subject"]
         ]
 
     await _until(lambda: _async(len(manager_mail())), 1)

@@ -382,4 +382,4 @@ async def test_the_fact_pack_is_stored_on_the_escalation_and_rendered_in_the_leg
     assert "Пакет фактов" in body
     assert "договор 15/2021 (active, 24000.00 UAH)" in body
     assert "Замовлення знову зіпсоване, третій раз." in body
-    assert "угроза суда: «подам на вас до суду»" in body  # the team language (ru)
+    assert "угроза судом: «подам на вас до суду»" in body  # the team language (ru)

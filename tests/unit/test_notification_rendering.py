@@ -61,6 +61,7 @@ DATA: dict[str, dict[str, Any]] = {
         "received_at": NOW.isoformat(),
         "channel": "email",
         "escalation_id": str(ESCALATION),
+        "sender_name": "Андрей Соколов",
     },
     "unknown_sender_explanation": {"subject": "Приостановка CRM"},
     "manager_escalation": {
@@ -104,7 +105,7 @@ DATA["staff_digest"] = SAMPLES["staff_digest"]
 
 # What each kind must show, whatever the language.
 MUST_SHOW = {
-    "identity_confirmation": ["ООО «СтройМонтаж»", "Приостановка CRM"],
+    "identity_confirmation": ["ООО «СтройМонтаж»", "Приостановка CRM", "Андрей Соколов"],
     "unknown_sender_explanation": ["Приостановка CRM"],
     "manager_escalation": [
         "P2",
@@ -251,14 +252,14 @@ PROBABLE = {"ru": "вероятная", "uk": "ймовірна", "en": "probabl
 # What staff notices call the samples' kinds, signals and roles, in each language.
 NAMES = {
     "ru": {
-        "manager_escalation": ["[P2] юридическая угроза: ООО «СтройМонтаж»", "угроза суда 0.90"],
-        "legal_notice": ["угроза суда 0.90"],
+        "manager_escalation": ["[P2] юридическая угроза: ООО «СтройМонтаж»", "угроза судом 0.90"],
+        "legal_notice": ["угроза судом 0.90"],
         "re_escalation": ["юридическая угроза", "юрист, руководитель поддержки"],
         "staff_digest": ["[P1] спор об оплате, юридическая угроза, оскорбления: ООО «СтройМонтаж»"],
     },
     "uk": {
-        "manager_escalation": ["[P2] юридична загроза: ООО «СтройМонтаж»", "загроза суду 0.90"],
-        "legal_notice": ["загроза суду 0.90"],
+        "manager_escalation": ["[P2] юридична загроза: ООО «СтройМонтаж»", "погроза судом 0.90"],
+        "legal_notice": ["погроза судом 0.90"],
         "re_escalation": ["юридична загроза", "юрист, керівник підтримки"],
         "staff_digest": ["[P1] суперечка щодо оплати, юридична загроза, образи: ООО «СтройМонтаж»"],
     },
@@ -649,24 +650,28 @@ async def test_identity_evidence_is_said_in_the_notice_language(language: Langua
     }
     for kind in ("manager_escalation", "legal_notice", "staff_digest"):
         cmd = command(kind, language, role="account_manager")
-        data = {**cmd.data, "identity_evidence": list(evidence.values())}
+        data = {**cmd.data, "identity_evidence_items": list(evidence.values())}
         rendered = render(cmd.model_copy(update={"data": data}))
         for item in evidence.values():
             assert item["detail"] not in rendered.body, (kind, item["kind"])  # English detail
             for name, value in item["values"].items():
-                if name != "state":  # it picks the phrase ("verified phone"), said in words
+                # state picks the phrase ("verified phone"); channel and document are said in
+                # words ("телефон", "номер договора"): ids, a domain, a score appear as they are.
+                if name not in ("state", "channel", "document"):
                     assert value in rendered.body and value in (rendered.html or ""), (kind, value)
+            for code in ("(email)", "(phone)", "(contract)", "(invoice)", " resolved", "warning "):
+                assert code not in rendered.body, (kind, code)
 
 
-def test_evidence_without_values_is_shown_as_its_detail() -> None:
+def test_evidence_of_a_request_of_before_or_of_a_new_kind_is_shown_as_its_detail() -> None:
     cmd = command("manager_escalation", "ru", role="account_manager")
-    old = "sender's domain stroymontazh.ru is the corporate domain"  # a request of before
+    old = "sender's domain stroymontazh.ru is the corporate domain"  # details only, as before
+    before = render(cmd.model_copy(update={"data": {**cmd.data, "identity_evidence": [old]}}))
     odd = {"kind": "a_new_kind", "detail": "something new", "values": {"x": "1"}}
-    rendered = render(
-        cmd.model_copy(update={"data": {**cmd.data, "identity_evidence": [old, odd]}})
-    )
+    data = {**cmd.data, "identity_evidence_items": [odd]}
+    newer = render(cmd.model_copy(update={"data": data}))
 
-    assert f"  - {old}\n" in rendered.body and "  - something new\n" in rendered.body
+    assert f"  - {old}\n" in before.body and "  - something new\n" in newer.body
 
 
 @pytest.mark.parametrize("kind", ["manager_escalation", "staff_digest", "re_escalation"])
@@ -676,7 +681,7 @@ def test_names_and_evidence_are_escaped_in_html_and_kept_in_text(kind: Notificat
         "<script>old</script>",
         {"kind": "free_mail_domain", "detail": "x", "values": {"domain": "<i>mail</i>"}},
     ]
-    data = {**cmd.data, "kind": "<b>odd</b>", "identity_evidence": evidence}
+    data = {**cmd.data, "kind": "<b>odd</b>", "identity_evidence_items": evidence}
     data["previous_roles"] = ["<u>role</u>"]
     if kind == "staff_digest":
         data["escalations"] = [{**e, "kind": "<b>odd</b>"} for e in data["escalations"]]
