@@ -61,11 +61,26 @@ class Event(Contract):
 # --- inbound -------------------------------------------------------------------------
 
 
+DISPLAY_NAME_MAX = 200
+
+
 class SenderIdentifiers(Contract):
     email: str | None = Field(None, description="Sender address, lower-cased.")
     phone: str | None = Field(None, description="Sender phone in E.164.", examples=["+74951234567"])
     handle: str | None = Field(None, description="Messenger or social handle.")
-    display_name: str | None = Field(None, description="Name as the channel shows it.")
+    display_name: str | None = Field(
+        None, description="Name as the channel shows it, on one line, at most 200 characters."
+    )
+
+    @field_validator("display_name")
+    @classmethod
+    def _one_line(cls, name: str | None) -> str | None:
+        # Whatever channel it came from (a provider's JSON, a web form, a chat) a name is one
+        # line: it is shown in mail to clients and staff, where a line break would let a
+        # sender write lines of their own into a genuine notice.
+        if name is None:
+            return None
+        return " ".join(name.split())[:DISPLAY_NAME_MAX] or None
 
 
 class EmailAttachment(Contract):
@@ -366,6 +381,13 @@ class ConfirmationRequest(Contract):
     code: str = Field(description="One-time code the client may reply with.")
     url: str | None = Field(None, description="Signed single-use confirmation link.")
     expires_at: datetime
+    files_under: str | None = Field(
+        None,
+        description="Whose the address becomes when confirmed: the contact the evidence "
+        "named, or the name the sender gave for a new contact; shown to the one confirming, "
+        "who vouches for it. None: not known for this request.",
+        examples=["Андрей Соколов"],
+    )
 
 
 class Identity(Contract):

@@ -225,10 +225,9 @@ def _client_data(
     # Where the request came from, when that is not where this answer goes.
     data["sender_address"] = sender if sender and sender != recipient else None
     if kind == "identity_confirmation":
-        # The name the sender gave: the person confirming vouches for it too, as a confirmed
-        # address is filed under it (services/verifier/confirm_store.py).
-        data["sender_name"] = message.sender.display_name
         confirmation = identity.confirmation
+        # Whose the address becomes: the one confirming vouches for that too.
+        data["files_under"] = confirmation.files_under if confirmation else None
         data["confirmation_code"] = confirmation.code if confirmation else None
         data["confirmation_url"] = confirmation.url if confirmation else None
         data["confirmation_expires_at"] = (

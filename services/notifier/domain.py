@@ -44,7 +44,7 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
     "manager_escalation": _STAFF_EXTRAS,
     "identity_confirmation": {
         "sender_address": None,
-        "sender_name": None,
+        "files_under": None,
         "confirmation_code": None,
         "confirmation_url": None,
         "confirmation_expires_at": None,

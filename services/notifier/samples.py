@@ -195,7 +195,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "channel": "email",
         "escalation_id": ESCALATION_ID,
         "sender_address": "a.sokolov@stroymontazh.ru",
-        "sender_name": "Андрей Соколов",
+        "files_under": "Андрей Соколов",
         "confirmation_code": "482913",
         "confirmation_url": "https://support.careline.example/confirm/7f3a9c",
         "confirmation_expires_at": "2025-03-17T09:12:00+00:00",

@@ -146,3 +146,12 @@ def channel_to_link(message: MessageNormalized) -> tuple[str, str, str] | None:
             key = channel_key(kind, address)
             return kind, address.strip().lower() if kind == "email" else key, key
     return None
+
+
+def claimed_name(message: MessageNormalized, address: str) -> str | None:
+    """The name a sender gave, for a contact of its own if its address is confirmed and no
+    one on file was named: its display name, unless that only repeats the address."""
+    name = message.sender.display_name
+    if not name or name.casefold() == address.casefold():
+        return None
+    return name

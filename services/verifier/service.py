@@ -39,6 +39,7 @@ from .confirm_store import PendingConfirmation, SqlConfirmationStore
 from .confirmation import (
     TokenRejected,
     channel_to_link,
+    claimed_name,
     codes_in,
     is_denial,
     new_confirmation,
@@ -176,11 +177,19 @@ class VerifierService:
         if self.secret is None or identity.customer is None or channel is None or not registered:
             return identity
         customer_id = identity.customer.id
+        contact = identity.contact
         open_one = await store.open_for(customer_id, channel[0], channel[2], now)
         if open_one is not None:
-            # The same address wrote again: the request already sent still holds.
+            # The same address wrote again: the request already sent still holds, and links
+            # the address where it said it would (this message's evidence may name another).
             request = self._request_of(open_one)
+            if open_one.contact_id is None:
+                files_under = open_one.claimed_name
+            else:
+                same = contact is not None and contact.id == open_one.contact_id
+                files_under = contact.name if same and contact else None
         else:
+            claimed = claimed_name(message, channel[1])
             request = new_confirmation(
                 self.secret,
                 message.message_id,
@@ -193,11 +202,13 @@ class VerifierService:
                 message_id=message.message_id,
                 correlation_id=message.correlation_id,
                 customer_id=customer_id,
-                contact_id=identity.contact.id if identity.contact else None,
+                contact_id=contact.id if contact else None,
                 channel=channel,
-                claimed_name=message.sender.display_name,
+                claimed_name=claimed,
                 now=now,
             )
+            files_under = contact.name if contact else claimed
+        request = request.model_copy(update={"files_under": files_under})
         return identity.model_copy(update={"confirmation": request})
 
     def _request_of(self, pending: PendingConfirmation) -> ConfirmationRequest:

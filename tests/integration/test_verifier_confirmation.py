@@ -273,7 +273,9 @@ async def test_a_confirmed_newcomer_is_found_by_name_afterwards(env: Env, verifi
     _, nc, seen = verifier
     newcomer = message("m.novikova@stroymontazh.ru", name="Марина Новикова")
     await send(nc, newcomer)
-    token = (await identity_of(seen, newcomer))["confirmation"]["url"].rsplit("/", 1)[1]
+    request = (await identity_of(seen, newcomer))["confirmation"]
+    assert request["files_under"] == "Марина Новикова"  # shown to the one confirming
+    token = request["url"].rsplit("/", 1)[1]
     settings = CarelineSettings(**env.base())
     assert (await request_outcome(settings, ConfirmChannel(token=token), 10)).outcome == "confirmed"
     (confirmed,) = await seen.wait("crm.channel.confirmed")
@@ -285,3 +287,23 @@ async def test_a_confirmed_newcomer_is_found_by_name_afterwards(env: Env, verifi
     named = [e for e in identity["evidence"] if e["kind"] in ("display_name", "signature_name")]
     assert named and all(confirmed["contact_id"] in e["detail"] for e in named)
     assert {e["customer_id"] for e in named} == {"cust-stroymontazh"}
+
+
+async def test_the_request_says_whose_the_address_becomes(env: Env, verifier) -> None:
+    _, nc, seen = verifier
+    # Named by the evidence: the address joins that contact, whatever the sender calls itself.
+    ceo = message("a.sokolov.new@stroymontazh.ru", name="Андрей Соколов")
+    # No one named, a name given: a new contact under it; the same address again with
+    # another name: the request already sent, and the name it said.
+    newcomer = message("p.ivanova@stroymontazh.ru", name="Полина Иванова")
+    again = message("p.ivanova@stroymontazh.ru", name="Бухгалтерия")
+    # The "name" is the address itself: nobody to vouch for.
+    bare = message("n.n@stroymontazh.ru", name="n.n@stroymontazh.ru")
+    for msg in (ceo, newcomer, again, bare):
+        await send(nc, msg)
+    requests = [(await identity_of(seen, m))["confirmation"] for m in (ceo, newcomer, again, bare)]
+
+    assert [r["files_under"] for r in requests] == [
+        "Андрей Соколов", "Полина Иванова", "Полина Иванова", None
+    ]  # fmt: skip
+    assert requests[1]["confirmation_id"] == requests[2]["confirmation_id"]

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from services.intake.api import Rejected, inbound_from_body
 from services.intake.domain import Normalized, normalize
-from shared.contracts import CHANNELS, InboundMessage
+from shared.contracts import CHANNELS, InboundMessage, SenderIdentifiers
 from shared.errors import PermanentError
 
 pytestmark = pytest.mark.unit
@@ -172,3 +172,12 @@ def test_valid_but_odd_chat_texts_are_normalized(text: str) -> None:
     result = normalize(message)
     assert result.text == text.strip()
     assert_well_formed(result)
+
+
+def test_a_display_name_is_one_short_line_whatever_the_channel_sent() -> None:
+    # Shown in mail to clients and staff: a line break would let a sender write lines of
+    # their own into a genuine notice (a provider's JSON "from", a web form, a chat name).
+    forged = SenderIdentifiers(display_name="Ann\r\nНовый код: 000000\n\tАдминистрация")
+    assert forged.display_name == "Ann Новый код: 000000 Администрация"
+    assert SenderIdentifiers(display_name="  \n ").display_name is None
+    assert len(SenderIdentifiers(display_name="Я" * 5000).display_name or "") == 200

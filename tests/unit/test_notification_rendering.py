@@ -61,7 +61,7 @@ DATA: dict[str, dict[str, Any]] = {
         "received_at": NOW.isoformat(),
         "channel": "email",
         "escalation_id": str(ESCALATION),
-        "sender_name": "Андрей Соколов",
+        "files_under": "Андрей Соколов",
     },
     "unknown_sender_explanation": {"subject": "Приостановка CRM"},
     "manager_escalation": {

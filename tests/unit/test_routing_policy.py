@@ -683,13 +683,11 @@ def test_the_confirmation_request_carries_the_verifiers_code_and_link() -> None:
                 code="482913",
                 url="https://support.careline.example/confirm/abc",
                 expires_at=NOW + timedelta(days=2),
+                files_under="Андрей Соколов",
             )
         }
     )
     verified, decision, event = _notes("Почему приостановили CRM?", who, "unconfirmed-sender")
-    sender = verified.message.sender.model_copy(update={"display_name": "Андрей Соколов"})
-    message = verified.message.model_copy(update={"sender": sender})
-    verified = verified.model_copy(update={"message": message})
 
     confirm = client_contacts(decision, event, verified)[0]
 
@@ -699,10 +697,9 @@ def test_the_confirmation_request_carries_the_verifiers_code_and_link() -> None:
     assert confirm.data["sender_address"] == "ceo@stroymontazh.ru"
     body = render(confirm).body
     assert "482913" in body and "ceo@stroymontazh.ru" in body
-    # The name the sender gave is shown to the person confirming: a confirmed address is
-    # filed under it, so they vouch for it too.
-    assert confirm.data["sender_name"] == "Андрей Соколов"
-    assert "подписанное «Андрей Соколов»" in body and "и имя «Андрей Соколов»" in body
+    # Whose the address becomes is shown to the person confirming: they vouch for it too.
+    assert confirm.data["files_under"] == "Андрей Соколов"
+    assert "адрес принадлежит «Андрей Соколов»" in body
 
 
 def test_a_role_addressed_as_a_webhook_is_told_through_it() -> None:
