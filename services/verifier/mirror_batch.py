@@ -9,9 +9,9 @@ parameters are arrays, so one compiled form serves every batch size.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Integer, Select, String, any_, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, array
@@ -39,33 +39,52 @@ from .domain import (
 from .ports import ChannelHit
 
 Pairs = Sequence[tuple[str, str]]
+T = TypeVar("T")
 
 
-def _pairs_table(name: str) -> Any:
-    """The batch's (message index, kind, key) rows, from three parallel arrays."""
-    return (
-        func.unnest(
-            bindparam("idx", type_=ARRAY(Integer)),
-            bindparam("kinds", type_=ARRAY(String)),
-            bindparam("keys", type_=ARRAY(String)),
-        )
-        .table_valued("idx", "kind", "key")
-        .render_derived(name=name)
-    )
+# The columns of the batch's rows: a message's index, then what it asks about.
+KIND_KEY = {"idx": Integer, "kind": String, "key": String}
+KEY = {"idx": Integer, "key": String}
+KEY_PAIR = {"idx": Integer, "first": String, "second": String}
 
 
-def _pair_params(per_message: Sequence[Pairs]) -> dict[str, list[Any]]:
-    rows = [(i, kind, key) for i, pairs in enumerate(per_message) for kind, key in pairs]
-    return {
-        "idx": [i for i, _, _ in rows],
-        "kinds": [k for _, k, _ in rows],
-        "keys": [key for _, _, key in rows],
-    }
+def _rows_table(name: str, columns: dict[str, Any]) -> Any:
+    """The batch's rows as a table, from one array parameter per column (named as it)."""
+    arrays = [bindparam(column, type_=ARRAY(kind)) for column, kind in columns.items()]
+    return func.unnest(*arrays).table_valued(*columns).render_derived(name=name)
+
+
+def _rows(per_message: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """(message index, *value) for each value of each message; a value is a tuple or one."""
+    return [
+        (i, *(value if isinstance(value, tuple) else (value,)))
+        for i, values in enumerate(per_message)
+        for value in values
+    ]
+
+
+async def _by_message(
+    session: AsyncSession,
+    statement: Select[Any],
+    columns: dict[str, Any],
+    rows: list[tuple[Any, ...]],
+    count: int,
+    make: Callable[..., T],
+    **extra: Any,
+) -> list[list[T]]:
+    """What `statement` answers for the batch's `rows`, per message, made by `make` from
+    each answer row's columns after the message's index."""
+    found: list[list[T]] = [[] for _ in range(count)]
+    if rows:
+        params = {column: [row[i] for row in rows] for i, column in enumerate(columns)}
+        for idx, *values in await session.execute(statement, {**params, **extra}):
+            found[idx].append(make(*values))
+    return found
 
 
 @cache
 def _channels() -> Select[Any]:
-    m = _pairs_table("m")
+    m = _rows_table("m", KIND_KEY)
     return (
         select(
             m.c.idx,
@@ -92,18 +111,17 @@ async def channels_on_file_many(
     session: AsyncSession, per_message: Sequence[Pairs]
 ) -> list[list[ChannelHit]]:
     """`channels_on_file` of each message's (kind, match key) pairs."""
-    found: list[list[ChannelHit]] = [[] for _ in per_message]
-    params = _pair_params(per_message)
-    if not params["idx"]:
-        return found
-    for idx, kind, key, cid, ctid, name, verified in await session.execute(_channels(), params):
-        found[idx].append(ChannelHit(kind, key, ChannelMatch(cid, ctid, name, kind, verified)))
-    return found
+
+    def hit(kind: str, key: str, cid: str, ctid: str, name: str, verified: bool) -> ChannelHit:
+        return ChannelHit(kind, key, ChannelMatch(cid, ctid, name, kind, verified))
+
+    rows = _rows(per_message)
+    return await _by_message(session, _channels(), KIND_KEY, rows, len(per_message), hit)
 
 
 @cache
 def _documents() -> Select[Any]:
-    m = _pairs_table("m")
+    m = _rows_table("m", KIND_KEY)
     return (
         select(m.c.idx, documents.c.customer_id, documents.c.kind, documents.c.number)
         .select_from(m)
@@ -118,13 +136,8 @@ async def documents_on_file_many(
     session: AsyncSession, per_message: Sequence[Pairs]
 ) -> list[list[DocumentMatch]]:
     """`documents_on_file` of each message's (kind, number key) references."""
-    found: list[list[DocumentMatch]] = [[] for _ in per_message]
-    params = _pair_params(per_message)
-    if not params["idx"]:
-        return found
-    for idx, cid, kind, number in await session.execute(_documents(), params):
-        found[idx].append(DocumentMatch(cid, kind, number))
-    return found
+    rows = _rows(per_message)
+    return await _by_message(session, _documents(), KIND_KEY, rows, len(per_message), DocumentMatch)
 
 
 @cache
@@ -151,11 +164,7 @@ async def customers_with_domains(
 
 def _keys_per_message() -> Any:
     """Each message's name keys as one array, from parallel (index, key) arrays."""
-    pairs = (
-        func.unnest(bindparam("idx", type_=ARRAY(Integer)), bindparam("keys", type_=ARRAY(String)))
-        .table_valued("idx", "key")
-        .render_derived(name="k")
-    )
+    pairs = _rows_table("k", KEY)
     return (
         select(pairs.c.idx, func.array_agg(pairs.c.key).label("keys"))
         .group_by(pairs.c.idx)
@@ -192,15 +201,7 @@ def _people() -> Select[Any]:
 def _paired_people() -> Select[Any]:
     """Each message's people whose name holds both keys of one of its pairs (`_people`'s
     first), up to the limit per pair; the caller keeps each message's first `limit`."""
-    q = (
-        func.unnest(
-            bindparam("pidx", type_=ARRAY(Integer)),
-            bindparam("first", type_=ARRAY(String)),
-            bindparam("second", type_=ARRAY(String)),
-        )
-        .table_valued("idx", "first", "second")
-        .render_derived(name="q")
-    )
+    q = _rows_table("q", KEY_PAIR)
     # The customer looked up per contact found: joined, the planner hashes every customer
     # for each pair (about 1 ms per pair over 10,000 customers) to keep a few rows.
     active_customer = (
@@ -249,13 +250,7 @@ def _companies() -> Select[Any]:
 def _named_companies() -> Select[Any]:
     """Each message's customers whose company key is one of its own (`_companies`' first),
     up to the limit per key; the caller keeps each message's first `limit`."""
-    q = (
-        func.unnest(
-            bindparam("cidx", type_=ARRAY(Integer)), bindparam("ckeys", type_=ARRAY(String))
-        )
-        .table_valued("idx", "key")
-        .render_derived(name="q")
-    )
+    q = _rows_table("q", KEY)
     per_key = (
         select(customers.c.id, customers.c.name)
         .where(customers.c.company_key == q.c.key, *ACTIVE_CUSTOMER)
@@ -274,39 +269,24 @@ async def name_candidates_many(
     session: AsyncSession, per_message: Sequence[NameKeys], limit: int
 ) -> list[tuple[list[PersonOnFile], list[CompanyOnFile]]]:
     """`name_candidates` of each message's names, each with its own `limit`."""
-    found: list[tuple[list[PersonOnFile], list[CompanyOnFile]]] = [([], []) for _ in per_message]
-    rows = [(i, key) for i, names in enumerate(per_message) for key in names.keys]
-    if not rows:
-        return found
-    params = {"idx": [i for i, _ in rows], "keys": [k for _, k in rows], "limit": limit}
-    sharing: list[list[PersonOnFile]] = [[] for _ in per_message]
-    for idx, cid, ctid, name in await session.execute(_people(), params):
-        sharing[idx].append(PersonOnFile(cid, ctid, name))
-    paired: list[list[PersonOnFile]] = [[] for _ in per_message]
-    pairs = [(i, p) for i, names in enumerate(per_message) if names.keys for p in names.pairs]
-    if pairs:
-        params_of_pairs = {
-            "pidx": [i for i, _ in pairs],
-            "first": [a for _, (a, _) in pairs],
-            "second": [b for _, (_, b) in pairs],
-            "limit": limit,
-        }
-        for idx, cid, ctid, name in await session.execute(_paired_people(), params_of_pairs):
-            paired[idx].append(PersonOnFile(cid, ctid, name))
-    companies: list[list[CompanyOnFile]] = [[] for _ in per_message]
-    for idx, cid, name in await session.execute(_companies(), params):
-        companies[idx].append(CompanyOnFile(cid, name))
-    named: list[list[CompanyOnFile]] = [[] for _ in per_message]
-    keys = [(i, k) for i, names in enumerate(per_message) if names.keys for k in names.companies]
-    if keys:
-        params_of_keys = {
-            "cidx": [i for i, _ in keys],
-            "ckeys": [k for _, k in keys],
-            "limit": limit,
-        }
-        for idx, cid, name in await session.execute(_named_companies(), params_of_keys):
-            named[idx].append(CompanyOnFile(cid, name))
-    for idx in range(len(per_message)):
-        found[idx][0].extend(named_first(paired[idx], sharing[idx], limit, person_id))
-        found[idx][1].extend(named_first(named[idx], companies[idx], limit, company_id))
-    return found
+    n = len(per_message)
+    keys = _rows([names.keys for names in per_message])
+    # A message without keys asks nothing (as alone), whatever pairs or company keys it has.
+    asking = [names if names.keys else NameKeys() for names in per_message]
+    pairs = _rows([names.pairs for names in asking])
+    company_keys = _rows([names.companies for names in asking])
+    sharing = await _by_message(session, _people(), KEY, keys, n, PersonOnFile, limit=limit)
+    paired = await _by_message(
+        session, _paired_people(), KEY_PAIR, pairs, n, PersonOnFile, limit=limit
+    )
+    companies = await _by_message(session, _companies(), KEY, keys, n, CompanyOnFile, limit=limit)
+    named = await _by_message(
+        session, _named_companies(), KEY, company_keys, n, CompanyOnFile, limit=limit
+    )
+    return [
+        (
+            named_first(paired[i], sharing[i], limit, person_id),
+            named_first(named[i], companies[i], limit, company_id),
+        )
+        for i in range(n)
+    ]
