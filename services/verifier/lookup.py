@@ -13,12 +13,10 @@ from shared.contracts import MessageNormalized
 from .domain import Candidate, Claims, CustomerFacts, NameKeys, email_domain
 from .matching import (
     channel_key,
-    company_keys_in,
     document_key,
     email_key,
     handle_key,
-    name_key_pairs,
-    name_keys,
+    line_keys,
     phone_key,
     phones_in,
     signature_lines,
@@ -62,11 +60,12 @@ def lookup_for(message: MessageNormalized, rules: MatchingRules) -> Lookup:
             if ref[1] and ref not in refs:
                 refs.append(ref)
     lines = tuple(signature_lines(message.signature, rules.signature_lines))
-    texts = (sender.display_name or "", *lines)
-    keys = sorted({k for text in texts for k in name_keys(text)})
+    # Display name first: the bounds below keep what comes first.
+    texts = [line_keys(text) for text in (sender.display_name or "", *lines)]
+    keys = sorted({k for text in texts for k in text.keys})
     # Pairs within one text only: words of two lines ("Андрей", "директор") name no one.
-    pairs = dict.fromkeys(p for text in texts for p in name_key_pairs(text))
-    companies = dict.fromkeys(k for text in texts for k in company_keys_in(text))
+    pairs = dict.fromkeys(p for text in texts for p in text.pairs)
+    companies = dict.fromkeys(k for text in texts for k in text.companies)
     return Lookup(
         sender_channels=tuple(own),
         mentioned_phones=tuple(mentioned),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import phonenumbers
 from anyascii import anyascii
@@ -40,7 +41,6 @@ KEY_LENGTH = 4
 COMPANY_KEY_LENGTH = 8
 # Words of a line read for the pairs and company keys a lookup asks for first.
 LINE_WORDS = 6
-LINE_CHARS = 200
 _HAS_DIGIT = re.compile(r"\d")
 # An initial that fits is good, never as good as the whole word.
 INITIAL_SCORE = 90.0
@@ -69,7 +69,11 @@ LEGAL_FORMS = frozenset(_fold_word(w) for w in _LEGAL_FORM_WORDS)  # "company" -
 
 def name_keys(text: str) -> list[str]:
     """Search keys of a name: the first letters of each folded word of three or more."""
-    return _keys_of([w for w in fold(text).split() if w not in LEGAL_FORMS])
+    return _keys_of(_name_words(fold(text)))
+
+
+def _name_words(folded: str) -> list[str]:
+    return [w for w in folded.split() if w not in LEGAL_FORMS]
 
 
 def _keys_of(words: list[str]) -> list[str]:
@@ -80,23 +84,37 @@ def _keys_of(words: list[str]) -> list[str]:
     return sorted(keys)
 
 
-def _naming_words(line: str) -> list[str]:
-    """The words of a line that may name a person or a company: its first few, folded,
-    without legal forms and numbers (a phone or an address line names nobody; a line may
-    be any length, and the work on it must not grow with it)."""
-    words = fold(line[:LINE_CHARS]).split()
-    kept = [w for w in words if w not in LEGAL_FORMS and not _HAS_DIGIT.search(w)]
-    return kept[:LINE_WORDS]
+@dataclass(frozen=True)
+class LineKeys:
+    """What a line (a signature line, a display name) is looked up by, from one folding."""
+
+    keys: list[str]  # name_keys
+    pairs: list[tuple[str, str]]  # name_key_pairs
+    companies: list[str]  # company_keys_in
+
+
+def line_keys(text: str) -> LineKeys:
+    """The search keys, key pairs and company keys of a line.
+
+    Pairs and company keys read only the line's first words without numbers (a phone or
+    an address line names nobody; a line may be any length, and the pairs grow with the
+    square of its words): at most LINE_WORDS + 1 keys, so a few pairs."""
+    words = _name_words(fold(text))
+    naming = [w for w in words if not _HAS_DIGIT.search(w)][:LINE_WORDS]
+    paired = _keys_of(naming)
+    return LineKeys(
+        keys=_keys_of(words),
+        pairs=[(a, b) for i, a in enumerate(paired) for b in paired[i + 1 :]],
+        companies=_company_keys(naming),
+    )
 
 
 def name_key_pairs(text: str) -> list[tuple[str, str]]:
     """Every two search keys of one name: what a contact shares when two of its words match.
 
     A first name's key is shared by thousands of contacts; two words of the same line are
-    shared by the person it names and few others, so lookups fetch those first. Only the
-    line's first words (`_naming_words`): at most LINE_WORDS + 1 keys, so a few pairs."""
-    keys = _keys_of(_naming_words(text))
-    return [(a, b) for i, a in enumerate(keys) for b in keys[i + 1 :]]
+    shared by the person it names and few others, so lookups fetch those first."""
+    return line_keys(text).pairs
 
 
 def name_similarity(contact_name: str, text: str) -> float:
@@ -125,7 +143,7 @@ def _word_score(name_word: str, text_word: str) -> float:
 
 def company_core(name: str) -> str:
     """The distinctive part of a company name: folded, no legal form, no spaces."""
-    return "".join(w for w in fold(name).split() if w not in LEGAL_FORMS)
+    return "".join(_name_words(fold(name)))
 
 
 def company_key(name: str) -> str:
@@ -135,10 +153,13 @@ def company_key(name: str) -> str:
 
 
 def company_keys_in(text: str) -> list[str]:
-    """The company keys a text may hold: from each word on, the words run together up to
-    the key's length, so "СтройМонтаж", "Строй Монтаж" and "Строй-Монтаж" meet. Only the
-    line's first words (`_naming_words`)."""
-    words = _naming_words(text)
+    """The company keys a text may hold (`line_keys`)."""
+    return line_keys(text).companies
+
+
+def _company_keys(words: list[str]) -> list[str]:
+    """From each word on, the words run together up to the key's length, so "СтройМонтаж",
+    "Строй Монтаж" and "Строй-Монтаж" meet."""
     keys = set()
     for start in range(len(words)):
         run = ""
