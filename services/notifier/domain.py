@@ -96,6 +96,13 @@ def _named(value: str, names: dict[str, str]) -> str:
     return names.get(value) or str(value).replace("_", " ")
 
 
+def evidence_phrase_key(kind: str, values: dict[str, str]) -> str:
+    """The phrase an evidence item is said with (_staff_labels.j2 EVIDENCE): its kind, and
+    the variant its values ask for (a check that failed; a verified or unverified phone)."""
+    key = kind + ("_failed" if values.get("failed") else "")
+    return key + (f"_{values['state']}" if values.get("state") else "")
+
+
 def _evidence_said(item: object, phrases: dict[str, str], words: dict[str, str]) -> str:
     """An identity evidence item in the notice's language: its kind's phrase (variant by
     `failed` and `state`) filled with its values, a channel's or a document's id by its
@@ -107,10 +114,7 @@ def _evidence_said(item: object, phrases: dict[str, str], words: dict[str, str])
     for name in ("channel", "document"):
         if name in values:
             values[name] = words.get(values[name], values[name])
-    key = str(item.get("kind", ""))
-    key += "_failed" if values.get("failed") else ""
-    key += f"_{values['state']}" if values.get("state") else ""
-    phrase = phrases.get(key)
+    phrase = phrases.get(evidence_phrase_key(str(item.get("kind", "")), values))
     detail = str(item.get("detail", ""))
     if not phrase:
         return detail

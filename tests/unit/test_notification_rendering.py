@@ -634,8 +634,7 @@ async def every_kind_of_identity_evidence() -> dict[str, dict[str, Any]]:
     for case in identity_cases.CASES.values():
         identity = await identity_cases.identify(identity_cases.message(case))
         for e in identity.evidence:
-            variant = e.kind + ("_failed" if e.values.get("failed") else "")
-            variant += f"_{e.values['state']}" if "state" in e.values else ""
+            variant = domain.evidence_phrase_key(e.kind, e.values)
             found.setdefault(variant, {"kind": e.kind, "detail": e.detail, "values": e.values})
     return found
 
