@@ -184,8 +184,9 @@ def in_id_order(id_column: Any) -> Any:
     the whole table per message (EXPLAIN ANALYZE with the benchmark's CRM: 1.9 ms a message
     over 10,000 customers, and growing with the CRM). Ordered by an expression it finds the
     few rows through the GIN index on name_keys and sorts them: the same order, a few index
-    pages. Right where matches are few (company names); not for people, whose first names
-    match thousands (see mirror_batch._people).
+    pages. Right where matches are few (company names, company keys, both words of a
+    person's name); not for a person's single key, which a first name shares with
+    thousands (see mirror_batch._people).
     """
     return id_column.op("||")(literal_column("''"))
 
