@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.crm import load_crm
 from bench.run import (
+    SCHEMAS,
     Settings,
     bounded_offer,
     committed_between,
@@ -36,8 +37,6 @@ from bench.run import (
 from bench.traffic import mix
 from shared.runtime import SERVICES, Stack
 
-# What each service counts as one of its messages (its processed_messages schema).
-SCHEMAS = {"intake": "intake", "verifier": "crm", "escalator": "escalator", "notifier": "notifier"}
 WARM_UP_SECONDS = 3.0
 
 

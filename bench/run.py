@@ -71,6 +71,9 @@ class Settings:
     normalization_seconds: float = 2.0
 
 
+# What each service counts as one of its messages: its schema's processed_messages.
+SCHEMAS = {"intake": "intake", "verifier": "crm", "escalator": "escalator", "notifier": "notifier"}
+
 # --- helpers ---------------------------------------------------------------------------
 
 
@@ -291,7 +294,7 @@ async def throughput(stack: Stack, crm: Any, settings: Settings) -> dict[str, An
 async def committed_between(engine: AsyncEngine, start: datetime, end: datetime) -> dict[str, int]:
     """How many messages each service committed in [start, end), by its schema."""
     counts = {}
-    for schema in ("intake", "crm", "escalator", "notifier"):
+    for schema in SCHEMAS.values():
         rows = await scalar_rows(
             engine,
             f"SELECT count(*) FROM {schema}.processed_messages "
@@ -381,11 +384,8 @@ async def latency(stack: Stack, crm: Any, rate: float, seconds: float) -> dict[s
                 k=list(published),
             )
         )
-        for service, schema in (
-            ("intake", "intake"),
-            ("verifier", "crm"),
-            ("escalator", "escalator"),
-        )
+        for service, schema in SCHEMAS.items()
+        if service != "notifier"  # it keys its rows by the notification
     }
     committed = {"inbound": published, **committed}
     decided = list(committed["escalator"].items())
