@@ -39,10 +39,8 @@ class InMemoryCrm:
         self._documents: dict[tuple[str, str], list[DocumentMatch]] = defaultdict(list)
         self._people: list[tuple[set[str], PersonOnFile]] = []
         self._companies = [
-            (set(name_keys(c.name)), CompanyOnFile(c.id, c.name)) for c in active.values()
-        ]
-        self._company_keys = [
-            (company_key(c.name), CompanyOnFile(c.id, c.name)) for c in active.values()
+            (set(name_keys(c.name)), company_key(c.name), CompanyOnFile(c.id, c.name))
+            for c in active.values()
         ]
         authorized: dict[str, list[ChannelRef]] = defaultdict(list)
         contact_zones: dict[str, dict[str, str]] = defaultdict(dict)
@@ -111,9 +109,9 @@ class InMemoryCrm:
         wanted = set(names.keys)
         people = [(k, p) for k, p in self._people if k & wanted]
         paired = [p for k, p in people if any(set(pair) <= k for pair in names.pairs)]
-        companies = [c for k, c in self._companies if k & wanted]
+        companies = [c for keys, _, c in self._companies if keys & wanted]
         # Named by its company key whether or not a word's key is shared ("Эко Строй").
-        named = [c for key, c in self._company_keys if key in names.companies]
+        named = [c for _, key, c in self._companies if key in names.companies]
         return (
             named_first(paired, [p for _, p in people][:limit], limit, person_id),
             named_first(named, companies[:limit], limit, company_id),

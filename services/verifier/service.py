@@ -185,9 +185,10 @@ class VerifierService:
             request = self._request_of(open_one)
             if open_one.contact_id is None:
                 files_under = open_one.claimed_name
+            elif contact is not None and contact.id == open_one.contact_id:
+                files_under = contact.name
             else:
-                same = contact is not None and contact.id == open_one.contact_id
-                files_under = contact.name if same and contact else None
+                files_under = None  # a contact named before: not at hand here
         else:
             claimed = claimed_name(message, channel[1])
             request = new_confirmation(
