@@ -24,7 +24,7 @@ LANGUAGES = ("ru", "uk", "en")
 # What staff notices may go without: the client-language playbook, the hold, the fact pack,
 # the answer held for a confirmation.
 _STAFF_EXTRAS: dict[str, Any] = {
-    "identity_evidence_items": None,  # requests of before: identity_evidence only
+    "identity_evidence_items": None,  # requests of before: identity_evidence only (render)
     "playbook_client": None,
     "client_language": None,
     "hold": None,
@@ -161,6 +161,9 @@ def render_kind(kind: str, language: str, data: dict[str, Any]) -> Rendered:
     chosen = template_language(kind, language)
     fallback_from = None if chosen == language else language
     context = {**OPTIONAL_DATA.get(kind, {}), **data, "fallback_from": fallback_from}
+    if context.get("identity_evidence_items"):
+        # The items say it in the notice's language; requests of before have details only.
+        context["identity_evidence"] = context["identity_evidence_items"]
     name = f"{kind}.{chosen}.txt.j2"
     text = env.get_template(name).render(**context)
     subject, _, body = text.partition("\n")
