@@ -24,7 +24,6 @@ LANGUAGES = ("ru", "uk", "en")
 # What staff notices may go without: the client-language playbook, the hold, the fact pack,
 # the answer held for a confirmation.
 _STAFF_EXTRAS: dict[str, Any] = {
-    "identity_evidence_items": None,  # requests of before: identity_evidence only (render)
     "playbook_client": None,
     "client_language": None,
     "hold": None,
