@@ -36,6 +36,7 @@ ESCALATION_KEYS = (
     "ack_url",
     "signals",
     "conditions",
+    "condition_items",
     "playbook",
     "playbook_client",
     "hold",

@@ -21,6 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
+from .condition_facts import Fact
 from .team_calendar import Duration, describe_duration
 
 MarkKind = Literal["warning", "flag"]
@@ -138,41 +139,65 @@ class HistoryCondition(BaseModel):
         at: datetime,
         lookback: timedelta,
         min_score: float,
-    ) -> str | None:
-        """The fact that makes it hold, in words; None when it does not."""
+    ) -> Fact | None:
+        """The fact that makes it hold; None when it does not."""
         within = self.within or lookback
         since = at - within
-        window = f"within {describe_duration(within)}"
+        span = describe_duration(within)
+        window = f"within {span}"
         names = self.names
         question = self.question
+        kind = f"history_{question}"
         if question in ("signals", "markers"):
             threshold = self.min_score if self.min_score is not None else min_score
             seen = [current, *(m for m in history.messages if m.at >= since)]
             hits = [m for m in seen if _carries(m, question, names, threshold)]
             if len(hits) < self.at_least:
                 return None
-            return (
-                f"{'/'.join(names)} in {len(hits)} messages {window} "
-                f"(this one {'included' if hits[0] is current else 'not among them'}; "
-                f"at least {self.at_least})"
+            included = hits[0] is current
+            return Fact(
+                kind,
+                f"history: {'/'.join(names)} in {len(hits)} messages {window} "
+                f"(this one {'included' if included else 'not among them'}; "
+                f"at least {self.at_least})",
+                {
+                    "names": names,
+                    "count": len(hits),
+                    "within": span,
+                    "included": included,
+                    "at_least": self.at_least,
+                },
             )
         if question == "escalations":
             found = [e for e in history.escalations if e.kind in names and e.opened_at >= since]
             if len(found) < self.at_least:
                 return None
-            return f"{len(found)} {'/'.join(names)} escalations {window} (at least {self.at_least})"
+            return Fact(
+                kind,
+                f"history: {len(found)} {'/'.join(names)} escalations {window} "
+                f"(at least {self.at_least})",
+                {"names": names, "count": len(found), "within": span, "at_least": self.at_least},
+            )
         if question == "open":
             found = [e for e in history.open_escalations() if not names or e.kind in names]
             if len(found) < self.at_least:
                 return None
-            return "open escalations: " + ", ".join(f"{e.kind} {e.severity}" for e in found)
-        kind: MarkKind = "warning" if question == "warned" else "flag"
-        marked = _marked(history.messages, kind, names, since)
+            return Fact(
+                kind,
+                "history: open escalations: " + ", ".join(f"{e.kind} {e.severity}" for e in found),
+                {"open": [{"kind": e.kind, "severity": e.severity} for e in found]},
+            )
+        mark: MarkKind = "warning" if question == "warned" else "flag"
+        marked = _marked(history.messages, mark, names, since)
         if len(marked) < self.at_least:
             return None
         last_at, last = marked[0]
-        what = "warned about" if kind == "warning" else "flagged"
-        return f"{what} {last.name} on {last_at:%Y-%m-%d} ({len(marked)} {window})"
+        what = "warned about" if mark == "warning" else "flagged"
+        return Fact(
+            kind,
+            f"history: {what} {last.name} on {last_at:%Y-%m-%d} ({len(marked)} {window})",
+            {"name": last.name, "on": f"{last_at:%Y-%m-%d}", "count": len(marked), "within": span},
+        )
 
 
 QUESTIONS = ("signals", "markers", "escalations", "open", "warned", "flagged")

@@ -82,7 +82,9 @@ def _staff_data(
         "playbook_client": (
             rule.playbook.get(client_language) if client_language != policy.team_language else None
         ),
-        "conditions": list(decision.facts),
+        "conditions": [f.text for f in decision.facts],
+        # The same in parts, for a notifier that says them in the notice's language.
+        "condition_items": [f.item() for f in decision.facts],
         "channel": message.channel,
         "subject": message.subject,
         "escalation_id": str(event.escalation_id),

@@ -21,6 +21,7 @@ import yaml
 
 from shared.contracts import Identity, Signal
 
+from .condition_facts import Fact
 from .history import History, SeenMessage
 from .policy_rules import (
     STAFF_ROLES,
@@ -77,7 +78,7 @@ class Decision:
     rule: Rule
     signals: tuple[Signal, ...]
     reason: str
-    facts: tuple[str, ...] = ()  # the channel, time, marker and history facts, in words
+    facts: tuple[Fact, ...] = ()  # the channel, time, marker and history facts
     superseded: tuple[Rule, ...] = ()  # matching rules of the same kind, less grave
 
 
@@ -94,7 +95,7 @@ def evaluate(
         signals={s.name: s.score for s in signals},
         markers=policy.markers_in(situation.text),
     )
-    by_kind: dict[str, list[tuple[Rule, list[Signal], list[str]]]] = {}
+    by_kind: dict[str, list[tuple[Rule, list[Signal], list[Fact]]]] = {}
     for rule in policy.rules:
         found = _match(policy, rule, signals, identity, situation, current)
         if found is not None:
@@ -121,7 +122,7 @@ def _match(
     identity: Identity,
     situation: Situation,
     current: SeenMessage,
-) -> tuple[list[Signal], list[str]] | None:
+) -> tuple[list[Signal], list[Fact]] | None:
     """(the signals that made it match, the other facts that did), or None."""
     when = rule.when
     present = {s.name: s for s in signals if s.score >= when.min_score}
@@ -136,32 +137,44 @@ def _match(
         matched += [present[n] for n in when.all_signals if present[n] not in matched]
     if any(n in present for n in when.none_signals):
         return None
-    facts: list[str] = []
+    facts: list[Fact] = []
     if when.min_signals:
         if len(present) < when.min_signals:
             return None
         matched += [s for s in present.values() if s not in matched]
-        facts.append(f"{len(present)} signals at once (at least {when.min_signals})")
+        facts.append(
+            Fact(
+                "signals_at_once",
+                f"{len(present)} signals at once (at least {when.min_signals})",
+                {"count": len(present), "at_least": when.min_signals},
+            )
+        )
     if when.identity_status and identity.status not in when.identity_status:
         return None
     if when.tiers:
         tier = identity.customer.tier if identity.customer else None
         if tier not in when.tiers:
             return None
-        facts.append(f"tier {tier}")
+        facts.append(Fact("tier", f"tier {tier}", {"tier": tier}))
     if when.channels:
         if situation.channel not in when.channels:
             return None
-        facts.append(f"channel {situation.channel}")
+        channel = situation.channel
+        facts.append(Fact("channel", f"channel {channel}", {"channel": channel}))
     if when.time:
         if situation.at is None or not set(when.time) & policy.calendar.periods(situation.at):
             return None
-        facts.append(f"time {policy.calendar.describe(situation.at)}")
+        calendar = policy.calendar
+        facts.append(
+            Fact("time", f"time {calendar.describe(situation.at)}", calendar.moment(situation.at))
+        )
     if when.markers:
         named = [m for m in when.markers if m in current.markers]
         if not named:
             return None
-        facts.append(f"this message mentions {', '.join(named)}")
+        facts.append(
+            Fact("markers", f"this message mentions {', '.join(named)}", {"markers": named})
+        )
     for condition in when.history:
         if situation.at is None:
             return None
@@ -170,11 +183,11 @@ def _match(
         )
         if fact is None:
             return None
-        facts.append(f"history: {fact}")
+        facts.append(fact)
     return matched, facts
 
 
-def _reason(rule: Rule, matched: list[Signal], facts: list[str], identity: Identity) -> str:
+def _reason(rule: Rule, matched: list[Signal], facts: list[Fact], identity: Identity) -> str:
     parts = []
     for signal in matched:
         words = ", ".join(f"«{e.text}»" for e in signal.evidence if not e.rule.startswith("form."))
@@ -185,4 +198,4 @@ def _reason(rule: Rule, matched: list[Signal], facts: list[str], identity: Ident
     if identity.evidence:
         who += "; " + "; ".join(e.detail for e in identity.evidence)
     what = "; ".join(parts) if parts else "no threat signals"
-    return "; ".join([f"rule {rule.id}: {what}", *facts, who])
+    return "; ".join([f"rule {rule.id}: {what}", *(f.text for f in facts), who])

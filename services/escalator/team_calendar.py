@@ -138,6 +138,17 @@ class TeamCalendar(_Strict):
         found.add("business_hours" if open_now else "off_hours")
         return frozenset(found)
 
+    def moment(self, at: datetime) -> dict[str, object]:
+        """The parts of `describe`, for saying it in another language (JSON values)."""
+        local = self.local(at)
+        return {
+            "weekday": WEEKDAYS[local.weekday()],
+            "local": f"{local:%Y-%m-%d %H:%M}",
+            "timezone": self.timezone,
+            "periods": [p for p in PERIODS if p in self.periods(at)],
+            "holiday": self.holiday(local.date()),
+        }
+
     def describe(self, at: datetime) -> str:
         """`Sat 2022-03-26 11:02 Europe/Moscow: weekend, off hours`, naming a holiday."""
         local = self.local(at)

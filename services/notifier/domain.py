@@ -17,6 +17,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from shared.contracts import SendNotification
 
+from .reasons import reason_said
+
 TEMPLATES = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = "en"
 LANGUAGES = ("ru", "uk", "en")
@@ -30,6 +32,7 @@ _STAFF_EXTRAS: dict[str, Any] = {
     "fact_pack": None,
     "stand_in_for": None,
     "answer_held": None,
+    "condition_items": None,  # the reason in parts; requests of before have the words only
 }
 # What a legal notice adds: the client's own words, the sender, when, the tier.
 _LEGAL_EXTRAS: dict[str, Any] = {
@@ -136,6 +139,7 @@ def _environment() -> Environment:
     env.filters["when"] = _when
     env.filters["named"] = _named
     env.filters["evidence_said"] = _evidence_said
+    env.filters["reason_said"] = reason_said
     return env
 
 

@@ -12,8 +12,26 @@ ESCALATION_ID = "5b0c9a52-6f0e-5d2a-9c61-0c8f1e2a7d34"
 _MANAGER_FACTS: dict[str, Any] = {
     "severity": "P2",
     "rule": "legal-threat-to-legal",
-    "reason": "rule legal-threat-to-legal: legal_threat 0.90 («подам в суд»); identity probable "
-    "as customer cust-stroymontazh (tier gold)",
+    "reason": "rule legal-threat-to-legal: legal_threat 0.90 («подам в суд»); history: "
+    "suspension in 1 messages within 7d (this one not among them; at least 1); identity "
+    "probable as customer cust-stroymontazh (tier gold)",
+    "conditions": [
+        "history: suspension in 1 messages within 7d (this one not among them; at least 1)"
+    ],
+    "condition_items": [
+        {
+            "kind": "history_markers",
+            "values": {
+                "names": ["suspension"],
+                "count": 1,
+                "within": "7d",
+                "included": False,
+                "at_least": 1,
+            },
+            "text": "history: suspension in 1 messages within 7d (this one not among them; "
+            "at least 1)",
+        }
+    ],
     "ack_deadline": "2025-03-15T10:30:00+00:00",
     "customer": "ООО «СтройМонтаж»",
     "customer_id": "cust-stroymontazh",
@@ -126,7 +144,17 @@ _MANAGER_FACTS: dict[str, Any] = {
 # the account manager also answers for legal), while the client's answer waits.
 _DIGEST_ITEM = {
     key: _MANAGER_FACTS[key]
-    for key in ("rule", "reason", "ack_deadline", "signals", "playbook", "playbook_client", "hold")
+    for key in (
+        "rule",
+        "reason",
+        "ack_deadline",
+        "signals",
+        "conditions",
+        "condition_items",
+        "playbook",
+        "playbook_client",
+        "hold",
+    )
 }
 _DIGEST: dict[str, Any] = {
     **{k: v for k, v in _MANAGER_FACTS.items() if k not in _DIGEST_ITEM},

@@ -47,7 +47,8 @@ def command(data: dict | None = None) -> SendNotification:
 
 
 def test_slack_payload_has_text_and_blocks_with_mrkdwn_control_characters_escaped() -> None:
-    data = {**SAMPLES["manager_escalation"], "reason": "a <b> & <!channel>"}
+    words = [{"name": "legal_threat", "score": 0.9, "words": ["a <b> & <!channel>"]}]
+    data = {**SAMPLES["manager_escalation"], "signals": words}
     cmd = command(data)
 
     body = payload("slack", cmd, render(cmd))
@@ -69,7 +70,8 @@ def test_mattermost_payload_is_markdown_text_with_the_notification_id() -> None:
 
 
 def test_telegram_payload_is_a_send_message_call_in_html_mode() -> None:
-    data = {**SAMPLES["manager_escalation"], "reason": "<script>x</script>" + "я" * 5000}
+    words = [{"name": "legal_threat", "score": 0.9, "words": ["<script>x</script>" + "я" * 5000]}]
+    data = {**SAMPLES["manager_escalation"], "signals": words}
     cmd = command(data)
 
     body = payload("telegram", cmd, render(cmd), chat_id="-100123")

@@ -12,6 +12,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from services.escalator.condition_facts import Fact
 from services.escalator.history import (
     History,
     HistoryCondition,
@@ -162,6 +163,14 @@ def test_signal_counts_include_this_message_and_respect_the_window() -> None:
     assert "history: abuse in 2 messages within 30d (this one included; at least 2)" in (
         decision.reason
     )
+    assert decision.facts[-1].kind == "history_signals"
+    assert decision.facts[-1].values == {
+        "names": ["abuse"],
+        "count": 2,
+        "within": "30d",
+        "included": True,
+        "at_least": 2,
+    }
     assert fired(p, [sig("abuse")], Situation(TUESDAY_MORNING, "chat", "", long_ago)) == []
     assert fired(p, [sig("abuse")], Situation(TUESDAY_MORNING, "chat", "", weak)) == []
     assert fired(p, [sig("abuse")], Situation(TUESDAY_MORNING, "chat")) == []
@@ -221,6 +230,14 @@ def test_escalation_counts_and_open_escalations() -> None:
 
     assert fired(p, [sig("panic")], Situation(at, "chat", "", two)) == ["k-rule", "after-two"]
     assert fired(p, [sig("panic")], Situation(at, "chat", "", one_open)) == ["k-rule", "while-open"]
+    after_two = evaluate(p, [sig("panic")], VERIFIED, Situation(at, "chat", "", two))[1]
+    assert after_two.facts[0].item() == {
+        "kind": "history_escalations",
+        "values": {"names": ["k"], "count": 2, "within": "30d", "at_least": 2},
+        "text": "history: 2 k escalations within 30d (at least 2)",
+    }
+    while_open = evaluate(p, [sig("panic")], VERIFIED, Situation(at, "chat", "", one_open))[1]
+    assert while_open.facts[0].values == {"open": [{"kind": "k", "severity": "P3"}]}
 
 
 def test_warned_and_flagged_read_the_marks_earlier_messages_left() -> None:
@@ -262,6 +279,12 @@ def test_warned_and_flagged_read_the_marks_earlier_messages_left() -> None:
     )
     assert decision.rule.id == "r2" and [r.id for r in decision.superseded] == ["r1"]
     assert "history: warned about reputation on 2025-03-06" in decision.reason
+    assert decision.facts[-1].item()["values"] == {
+        "name": "reputation",
+        "on": "2025-03-06",
+        "count": 1,
+        "within": "90d",
+    }
     assert fired(p, [sig("reputation_threat")], Situation(at, "email")) == ["r1"]
     assert fired(p, [sig("harassment")], Situation(at, "social", "", flagged)) == ["h-again"]
     # A flag is not a warning, nor a warning of another kind.
@@ -354,7 +377,7 @@ def test_a_tier_condition_names_the_tier() -> None:
     gold = VERIFIED.model_copy(update={"customer": CustomerRef(id="c", name="C", tier="gold")})
 
     (decision,) = evaluate(p, [sig("panic")], gold, Situation())
-    assert decision.facts == ("tier gold",)
+    assert decision.facts == (Fact("tier", "tier gold", {"tier": "gold"}),)
     assert evaluate(p, [sig("panic")], VERIFIED, Situation()) == []
 
 
@@ -498,8 +521,23 @@ def test_decisions_carry_their_facts_for_explain() -> None:
 
     (decision,) = evaluate(p, [sig("panic")], VERIFIED, Situation(SATURDAY, "phone"))
     assert isinstance(decision, Decision)
-    assert decision.facts == (
+    assert [f.text for f in decision.facts] == [
         "channel phone",
         "time Sat 2022-03-26 11:02 Europe/Moscow: off hours, weekend",
-    )
+    ]
+    # In parts too, for notices in the team's language.
+    assert [f.item() for f in decision.facts] == [
+        {"kind": "channel", "values": {"channel": "phone"}, "text": "channel phone"},
+        {
+            "kind": "time",
+            "values": {
+                "weekday": "sat",
+                "local": "2022-03-26 11:02",
+                "timezone": "Europe/Moscow",
+                "periods": ["off_hours", "weekend"],
+                "holiday": None,
+            },
+            "text": "time Sat 2022-03-26 11:02 Europe/Moscow: off hours, weekend",
+        },
+    ]
     assert decision.reason.startswith("rule weekend: panic 0.90 (); channel phone; time Sat")

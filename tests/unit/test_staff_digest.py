@@ -288,6 +288,24 @@ KIND_NAMES = {
         "billing": "billing dispute",
     },
 }
+# The first signal of each escalation's reason, by name (kinds and signals share words).
+SIGNAL_NAMES = {
+    language: {
+        "service_failure": names["service_failure"],
+        "billing_dispute": names["billing"],
+        "legal_threat": {"ru": "угроза судом", "uk": "погроза судом", "en": "legal threat"}[
+            language
+        ],
+    }
+    for language, names in KIND_NAMES.items()
+}
+WHY = {"ru": "Почему: правило", "uk": "Чому: правило", "en": "Why: rule"}
+# fed-up-several-signals holds when three signals come at once.
+AT_ONCE = {
+    "ru": "сигналов сразу: 3 (нужно не меньше 3)",
+    "uk": "сигналів одночасно: 3 (потрібно щонайменше 3)",
+    "en": "3 signals at once (at least 3)",
+}
 
 
 @pytest.mark.parametrize("language", ["ru", "uk", "en"])
@@ -313,7 +331,14 @@ def test_the_digest_lists_each_escalation_with_its_link_and_the_fact_pack_once(
     for item in items:
         for value in (item["escalation_id"], item["ack_url"], item["playbook"]):
             assert body.count(value) == 1 and value in html, value
-        assert item["rule"] in body and item["reason"] in body
+        # Why, in the digest's language: the rule, its signals by name, its conditions.
+        first = item["signals"][0]
+        why = f"{WHY[language]} {item['rule']}: {SIGNAL_NAMES[language][first['name']]} "
+        assert why + f"{first['score']:.2f}" in body, why
+        assert item["reason"] not in body  # the escalator's own account, in English
+    if language != "en":
+        assert "signals at once" not in body
+    assert AT_ONCE[language] in body and AT_ONCE[language] in html
     assert body.count(PACK[language]) == html.count(PACK[language]) == 1
     assert body.count("CRM: ООО «СтройМонтаж»") == 1
     assert "> " + COURT_AND_INVOICE.split(". ")[0] in body  # legal: the client's words

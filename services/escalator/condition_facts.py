@@ -1,0 +1,28 @@
+"""What made a rule's conditions hold, said twice: in parts and in English words. Pure.
+
+Events, timelines and `policy explain` show the words (the escalator's own account, with
+ids). Staff notices are written in the team's language, so each fact also carries its kind
+and values (counts, ids, dates, the look-back as the policy writes it) for the notifier to
+say it again in the notice's language; the words stay beside them for a notifier that does
+not know the kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Fact:
+    kind: str
+    text: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def item(self) -> dict[str, Any]:
+        """As a notice's data carries it (JSON)."""
+        return {"kind": self.kind, "values": dict(self.values), "text": self.text}

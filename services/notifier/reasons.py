@@ -1,0 +1,104 @@
+"""Why a rule fired, in the notice's language. Pure.
+
+The escalator's reason is its own account in English with ids (events and timelines keep
+it). Staff notices say it again from the parts the escalator sends beside it: the rule, the
+signals with the client's words, and each condition that held (`condition_items`: a kind
+and its values). The words come from REASONS in _staff_labels.j2 (phrases with %(value)s
+places, and names of signals, kinds, channels, periods, weekdays, units). A request of
+before (no parts) keeps the escalator's reason; a condition of a kind without a phrase, or
+whose phrase names a value it lacks, keeps its English words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+# Which names a condition's `names`/`name` are, to say each by its name.
+_NAMES_OF = {
+    "history_signals": "signals",
+    "history_escalations": "kinds",
+    "history_warned": "kinds",
+    "history_flagged": "kinds",
+}
+_SPAN = re.compile(r"^(\d+)([a-z])$")
+
+
+def reason_said(
+    reason: str,
+    rule: str,
+    signals: Sequence[Mapping[str, Any]],
+    conditions: Sequence[Mapping[str, Any]] | None,
+    words: Mapping[str, Any],
+) -> str:
+    """The rule, its signals with the client's words, then each condition, in one line."""
+    if conditions is None:
+        return str(reason)
+    names = words.get("signals", {})
+    said = [_signal_said(s, names) for s in signals] or [words["no_signals"]]
+    head = f"{words['rule'] % {'rule': rule}}: {'; '.join(said)}"
+    return "; ".join([head, *(condition_said(c, words) for c in conditions)])
+
+
+def _signal_said(signal: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    name = str(signal.get("name", ""))
+    said = f"{names.get(name) or name.replace('_', ' ')} {float(signal.get('score', 0)):.2f}"
+    quoted = ", ".join(f"«{w}»" for w in signal.get("words") or [])
+    return f"{said} ({quoted})" if quoted else said
+
+
+def condition_said(condition: Mapping[str, Any], words: Mapping[str, Any]) -> str:
+    kind = str(condition.get("kind", ""))
+    text = str(condition.get("text", kind))
+    phrase = words.get("phrases", {}).get(kind)
+    if not phrase:
+        return text
+    given = dict(condition.get("values") or {})
+    values = {key: _value_said(kind, key, value, words, given) for key, value in given.items()}
+    try:
+        return str(phrase % values)
+    except (KeyError, TypeError, ValueError):
+        return text
+
+
+def _value_said(
+    kind: str, key: str, value: Any, words: Mapping[str, Any], given: Mapping[str, Any]
+) -> str:
+    names = words.get(_NAMES_OF.get(kind, ""), {})
+    if key == "names":
+        return ", ".join(names.get(n) or str(n) for n in value)
+    if key == "name":
+        return str(names.get(value) or value)
+    if key == "within":
+        return _span(str(value), words.get("units", {}))
+    if key == "included":
+        return str(words["included"]["yes" if value else "no"])
+    if key == "weekday":
+        return str(words.get("weekdays", {}).get(value, value))
+    if key == "channel":
+        return str(words.get("channels", {}).get(value) or value)
+    if key == "periods":
+        return ", ".join(_period(p, words, given.get("holiday")) for p in value)
+    if key == "open":
+        kinds = words.get("kinds", {})
+        return ", ".join(f"{kinds.get(e['kind']) or e['kind']} {e['severity']}" for e in value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _period(period: str, words: Mapping[str, Any], holiday: Any) -> str:
+    said = str(words.get("periods", {}).get(period) or period.replace("_", " "))
+    if period != "holiday" or not holiday:
+        return said
+    # Public holidays come named in the calendar's language; the company's own day by id.
+    return f"{said} ({words.get('holidays', {}).get(holiday, holiday)})"
+
+
+def _span(span: str, units: Mapping[str, str]) -> str:
+    """`30d` as the notice's language writes it (`30 дн.`); as the policy writes it else."""
+    found = _SPAN.match(span)
+    if not found or found[2] not in units:
+        return span
+    return units[found[2]] % found[1]

@@ -1,0 +1,186 @@
+"""Why a rule fired, in the staff notice's language: every condition the policy can state,
+from the escalator's decision to the notifier's words, in ru, uk and en."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from services.escalator.detection import detect
+from services.escalator.history import History, Mark, PastEscalation
+from services.escalator.notifications import staff_notifications
+from services.escalator.policy import Situation, evaluate
+from services.notifier.domain import _environment, render
+from services.notifier.reasons import condition_said, reason_said
+from shared.contracts import Language
+from tests.unit.test_policy_conditions import VERIFIED, policy, seen, sig
+from tests.unit.test_routing_policy import POLICY, escalation, identity, message, verified_message
+
+pytestmark = pytest.mark.unit
+
+# Wednesday 12 March 2025, 11:00 in Moscow: the company's day off in `policy()`.
+DAY_OFF = datetime(2025, 3, 12, 8, 0, tzinfo=UTC)
+# Saturday 26 March 2022, 11:02 in Moscow: the seed-000 notice of suspension came then.
+SATURDAY = datetime(2022, 3, 26, 8, 2, tzinfo=UTC)
+CONDITIONS = {
+    "signals_at_once": {"min_signals": 2},
+    "tier": {"any_signals": ["abuse"], "tiers": ["standard"]},
+    "channel": {"any_signals": ["abuse"], "channels": ["chat"]},
+    "time": {"any_signals": ["abuse"], "time": ["holiday"]},
+    "markers": {"any_signals": ["abuse"], "markers": ["suspension"]},
+    "history_signals": {
+        "any_signals": ["abuse"],
+        "history": {"signals": ["abuse"], "at_least": 2, "within": "30d"},
+    },
+    "history_markers": {"any_signals": ["abuse"], "history": {"markers": ["suspension"]}},
+    "history_escalations": {"any_signals": ["abuse"], "history": {"escalations": ["legal"]}},
+    "history_open": {"any_signals": ["abuse"], "history": {"open": []}},
+    "history_warned": {"any_signals": ["abuse"], "history": {"warned": ["reputation"]}},
+    "history_flagged": {"any_signals": ["abuse"], "history": {"flagged": ["harassment"]}},
+}
+ENGLISH = ("history", "within", "messages", "signals at once", "mentions", "warned", "flagged")
+
+
+def every_condition() -> dict[str, dict[str, Any]]:
+    """One fact of each kind, as the escalator puts it in a staff notice's data: from a
+    real evaluation where every rule (one kind of condition each) holds."""
+    quiet = {"any_signals": ["violence_threat"]}  # kinds the history names, never firing here
+    p = policy(
+        *({"id": k, "kind": k, "when": when} for k, when in CONDITIONS.items()),
+        *({"id": k, "kind": k, "when": quiet} for k in ("legal", "reputation")),
+        {"id": "harassment", "kind": "harassment", "when": quiet, "flag": ["harassment"]},
+    )
+    earlier = seen(
+        3,
+        at=DAY_OFF,
+        signals={"abuse": 0.9},
+        markers=["suspension"],
+        marks=[Mark(kind="warning", name="reputation"), Mark(kind="flag", name="harassment")],
+    )
+    legal = PastEscalation(
+        id="e-1", kind="legal", severity="P2", status="open", rule="r", opened_at=earlier.at
+    )
+    history = History(messages=[earlier], escalations=[legal])
+    situation = Situation(DAY_OFF, "chat", "Аккаунт приостановлен", history)
+    decisions = evaluate(p, [sig("abuse"), sig("panic")], VERIFIED, situation)
+    return {d.rule.id: d.facts[0].item() for d in decisions}
+
+
+def reasons(language: str) -> dict[str, Any]:
+    return _environment().get_template("_staff_labels.j2").module.REASONS[language]  # type: ignore[attr-defined,no-any-return]
+
+
+def test_every_kind_of_condition_has_a_phrase_in_every_language() -> None:
+    facts = every_condition()
+
+    assert set(facts) == set(CONDITIONS)
+    for language in ("ru", "uk", "en"):
+        assert set(reasons(language)["phrases"]) == set(CONDITIONS), language
+
+
+@pytest.mark.parametrize("language", ["ru", "uk"])
+def test_every_condition_is_said_in_the_notice_language(language: str) -> None:
+    for kind, item in every_condition().items():
+        said = condition_said(item, reasons(language))
+
+        assert said != item["text"], kind
+        for word in ENGLISH:
+            assert word not in said, (kind, word)
+        for name in ("count", "at_least", "on", "tier", "local", "timezone"):
+            if name in item["values"]:
+                assert str(item["values"][name]) in said, (kind, name)
+
+
+@pytest.mark.parametrize(
+    ("language", "kind", "expected"),
+    [
+        ("ru", "time", "время: ср 2025-03-12 11:00 (Europe/Moscow) — нерабочее время, праздник"),
+        ("uk", "time", "час: ср 2025-03-12 11:00 (Europe/Moscow) — неробочий час, свято"),
+        (
+            "ru",
+            "history_signals",
+            "в истории за 30 дн. сообщений с сигналом (оскорбления): 2, это сообщение в их "
+            "числе; нужно не меньше 2",
+        ),
+        ("uk", "history_open", "відкриті ескалації: юридична загроза P2"),
+        ("ru", "history_warned", "клиента предупреждали (угроза репутации) 2025-03-09"),
+        ("ru", "channel", "канал: чат"),
+        ("en", "history_flagged", "the contact was flagged (harassment) on 2025-03-09"),
+        ("en", "signals_at_once", "2 signals at once (at least 2)"),
+    ],
+)
+def test_conditions_read_naturally(language: str, kind: str, expected: str) -> None:
+    assert condition_said(every_condition()[kind], reasons(language)).startswith(expected)
+
+
+def test_a_company_day_off_is_named_in_the_notice_language() -> None:
+    said = condition_said(every_condition()["time"], reasons("ru"))
+
+    assert said.endswith("праздник (корпоративный выходной)")
+
+
+def test_the_reason_names_the_rule_the_signals_with_the_clients_words_and_the_conditions() -> None:
+    signals = [{"name": "legal_threat", "score": 0.9, "words": ["подам в суд"]}]
+    items = [every_condition()["channel"]]
+
+    said = reason_said("rule r: …", "legal-threat-to-legal", signals, items, reasons("uk"))
+
+    assert said == "правило legal-threat-to-legal: погроза судом 0.90 («подам в суд»); канал: чат"
+    assert reason_said("x", "r", [], [], reasons("ru")) == "правило r: сигналов нет"
+
+
+def test_a_request_of_before_keeps_the_escalators_reason() -> None:
+    assert reason_said("rule r: abuse 0.90", "r", [], None, reasons("ru")) == "rule r: abuse 0.90"
+
+
+def test_a_condition_of_a_new_kind_or_missing_a_value_keeps_its_words() -> None:
+    new = {"kind": "moon_phase", "values": {"phase": "full"}, "text": "moon full"}
+    short = {"kind": "tier", "values": {}, "text": "tier gold"}
+
+    assert condition_said(new, reasons("ru")) == "moon full"
+    assert condition_said(short, reasons("ru")) == "tier gold"
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_a_notice_of_the_seed_000_saturday_says_why_in_its_language(language: Language) -> None:
+    """The notice of debt came on a Saturday: billing-dispute-off-hours fires, and every
+    staff notice says so in the team's words, not in the escalator's English account."""
+    text = "Счёт за март мы уже оплатили, а нам пишут о задолженности."
+    verified = verified_message(message(text), identity("verified"))
+    signals = detect(text, language="ru")
+    (decision,) = [
+        d
+        for d in evaluate(POLICY, signals, verified.identity, Situation(SATURDAY, "email", text))
+        if d.rule.kind == "billing"
+    ]
+    assert decision.rule.id == "billing-dispute-off-hours"
+    event = escalation(decision, verified)
+    note = staff_notifications(POLICY, decision, event, verified)[0]
+    rendered = render(note.model_copy(update={"language": language, "data": note.data}))
+
+    why = {"ru": "Почему: правило", "uk": "Чому: правило", "en": "Why: rule"}[language]
+    line = next(x for x in rendered.body.splitlines() if x.startswith(why))
+    weekend = {"ru": "сб 2022-03-26 11:02", "uk": "сб 2022-03-26 11:02", "en": "Sat 2022-03-26"}
+    assert weekend[language] in line and "billing-dispute-off-hours" in line
+    assert weekend[language] in (rendered.html or "")
+    if language != "en":
+        assert "billing_dispute" not in line and "time Sat" not in line
+
+
+def test_markup_in_a_condition_or_the_clients_words_is_escaped_in_html() -> None:
+    verified = verified_message(message("Подам в суд."), identity("verified"))
+    signals = detect("Подам в суд.", language="ru")
+    decision = evaluate(POLICY, signals, verified.identity)[0]
+    note = staff_notifications(POLICY, decision, escalation(decision, verified), verified)[0]
+    hostile = {"kind": "tier", "values": {"tier": "<b>gold</b>"}, "text": "tier <b>gold</b>"}
+    words = [{"name": "legal_threat", "score": 0.9, "words": ["<i>суд</i>"]}]
+    data = {**note.data, "condition_items": [hostile], "signals": words}
+
+    rendered = render(note.model_copy(update={"language": "ru", "data": data}))
+
+    html = rendered.html or ""
+    assert "<b>gold" not in html and "&lt;b&gt;gold&lt;/b&gt;" in html
+    assert "<i>суд" not in html and "&lt;i&gt;суд&lt;/i&gt;" in html
+    assert "тариф <b>gold</b>" in rendered.body and "«<i>суд</i>»" in rendered.body
