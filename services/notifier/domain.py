@@ -93,9 +93,10 @@ def _when(value: object) -> str:
 
 def _named(value: str, names: dict[str, str]) -> str:
     """An id of the policy or the lexicon (a kind, a signal, a role) by its name in
-    _staff_labels.j2; one without a name as itself, underscores as spaces. A filter, not a
-    macro, so that the HTML templates escape what it returns."""
-    return names.get(value) or str(value).replace("_", " ")
+    _staff_labels.j2, or a CRM's word (a contract's status) in any case; one without a name
+    as itself, underscores as spaces. A filter, not a macro, so that the HTML templates
+    escape what it returns."""
+    return names.get(value) or names.get(str(value).casefold()) or str(value).replace("_", " ")
 
 
 def evidence_phrase_key(kind: str, values: dict[str, str]) -> str:

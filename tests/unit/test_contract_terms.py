@@ -354,7 +354,7 @@ def test_a_contract_out_of_its_validity_is_marked_so() -> None:
 
 NOTICE = {
     "ru": [
-        "договор 15/2021 (active, 24000.00 UAH), план «Стандарт», действует 2021-03-01 – "
+        "договор 15/2021 (действует, 24000.00 UAH), план «Стандарт», действует 2021-03-01 – "
         "2027-02-28",
         "· консультація: 2 в квартал, бесплатно",
         "· первинне налаштування кабінету: 1 на весь срок договора, бесплатно",
@@ -365,7 +365,7 @@ NOTICE = {
         "(договор 15/2021)",
     ],
     "uk": [
-        "договір 15/2021 (active, 24000.00 UAH), план «Стандарт», діє 2021-03-01 – 2027-02-28",
+        "договір 15/2021 (діє, 24000.00 UAH), план «Стандарт», діє 2021-03-01 – 2027-02-28",
         "· консультація: 2 на квартал, безкоштовно",
         "· налаштування інтеграцій: платно",
         "примітки: Первинне налаштування",
@@ -400,6 +400,25 @@ def test_the_freebie_notice_shows_the_terms_in_the_team_language(team_language: 
     # The playbook in the client's language comes along when the team speaks another one.
     client_playbook = "(uk): «Інший менеджер зробив безкоштовно». З'ясувати, на яких умовах"
     assert (client_playbook in rendered.body) is (team_language != "uk")
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [("Suspended", "приостановлен"), ("closed", "закрыт"), ("на_паузе", "на паузе")],
+)
+def test_a_contracts_status_is_said_in_the_team_language_or_as_the_crm_wrote_it(
+    status: str, said: str
+) -> None:
+    """A CRM's own word (any case) when the labels know it; one they do not, as written."""
+    manager = _freebie_notice("ru")
+    pack = manager.data["fact_pack"]
+    contract = {**pack["crm"]["contracts"][0], "status": status}
+    data = {**manager.data, "fact_pack": {**pack, "crm": {**pack["crm"], "contracts": [contract]}}}
+
+    rendered = render(manager.model_copy(update={"data": data}))
+
+    assert f"договор 15/2021 ({said}, 24000.00 UAH)" in rendered.body
+    assert f"15/2021 ({said}, 24000.00 UAH)" in (rendered.html or "")
 
 
 def test_the_html_notice_escapes_what_the_crm_wrote() -> None:
