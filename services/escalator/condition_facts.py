@@ -26,3 +26,20 @@ class Fact:
     def item(self) -> dict[str, Any]:
         """As a notice's data carries it (JSON)."""
         return {"kind": self.kind, "values": dict(self.values), "text": self.text}
+
+
+def change_facts(raised_from: str | None, severity: str, reopened: bool) -> list[Fact]:
+    """What this message changed of an escalation already on file, told before the rule:
+    reopened after resolution; its severity raised by a graver rule of the same kind."""
+    facts = []
+    if reopened:
+        facts.append(Fact("reopened", "reopened after resolution"))
+    if raised_from is not None:
+        facts.append(
+            Fact(
+                "severity_raised",
+                f"severity raised from {raised_from} to {severity}",
+                {"from": raised_from, "to": severity},
+            )
+        )
+    return facts

@@ -37,6 +37,7 @@ ESCALATION_KEYS = (
     "signals",
     "conditions",
     "condition_items",
+    "change_items",
     "playbook",
     "playbook_client",
     "hold",

@@ -36,6 +36,7 @@ from shared.subjects import (
 
 from .adapters import SqlEscalationStore
 from .batch import BatchEscalationStore, EscalateBatch
+from .condition_facts import Fact, change_facts
 from .detection import detect
 from .digest import message_notices
 from .facts import fact_pack, hold_record, hold_view, seen_message
@@ -184,11 +185,7 @@ class EscalatorService:
             reopen_since=now - window if window.total_seconds() > 0 else None,
         )
         placed = await store.open_or_merge(new, verified.message_id, now)
-        reason = decision.reason
-        if placed.raised_from is not None:
-            reason = f"severity raised from {placed.raised_from} to {placed.severity}; {reason}"
-        if placed.change == "reopened":
-            reason = f"reopened after resolution; {reason}"
+        reason = "; ".join([*(f.text for f in _changed(placed)), decision.reason])
         event = EscalationChanged(
             event_id=derived_id("escalation-changed", placed.id, verified.message_id),
             message_id=verified.message_id,
@@ -252,7 +249,11 @@ class EscalatorService:
             await store.record_notified(placed.id, notified_staff(staff), briefing)
         # What a digest lists of each escalation besides what the notice says already.
         level = placed.level if placed.change == "merged" else 1
-        change = {"level": level, "change": placed.change}
+        change = {
+            "level": level,
+            "change": placed.change,
+            "change_items": [f.item() for f in _changed(placed)],
+        }
         staff = [
             await self._with_link(store, n.model_copy(update={"data": {**n.data, **change}}), now)
             for n in staff
@@ -315,3 +316,7 @@ class EscalatorService:
 
 def _who(notified: dict[str, Any]) -> tuple[str, str]:
     return notified["role"], str(notified["address"]).casefold()
+
+
+def _changed(placed: Placed) -> list[Fact]:
+    return change_facts(placed.raised_from, placed.severity, placed.change == "reopened")

@@ -32,7 +32,6 @@ _STAFF_EXTRAS: dict[str, Any] = {
     "fact_pack": None,
     "stand_in_for": None,
     "answer_held": None,
-    "condition_items": None,  # the reason in parts; requests of before have the words only
 }
 # What a legal notice adds: the client's own words, the sender, when, the tier.
 _LEGAL_EXTRAS: dict[str, Any] = {
@@ -41,6 +40,8 @@ _LEGAL_EXTRAS: dict[str, Any] = {
     "sender": {},
     "customer_tier": None,
 }
+# What a staff notice's reason is said from (the `why` of its templates).
+WHY = ("reason", "rule", "signals", "condition_items", "change_items")
 # Template variables a kind may go without (older requests, identities without a loop).
 OPTIONAL_DATA: dict[str, dict[str, Any]] = {
     "manager_escalation": _STAFF_EXTRAS,
@@ -165,6 +166,8 @@ def render_kind(kind: str, language: str, data: dict[str, Any]) -> Rendered:
     chosen = template_language(kind, language)
     fallback_from = None if chosen == language else language
     context = {**OPTIONAL_DATA.get(kind, {}), **data, "fallback_from": fallback_from}
+    if "reason" in context:  # a staff notice: why, said from its parts (reasons.py)
+        context["why"] = {key: context.get(key) for key in WHY}
     if context.get("identity_evidence_items"):
         # The items say it in the notice's language; requests of before have details only.
         context["identity_evidence"] = context["identity_evidence_items"]

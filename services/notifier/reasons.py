@@ -1,9 +1,10 @@
 """Why a rule fired, in the notice's language. Pure.
 
 The escalator's reason is its own account in English with ids (events and timelines keep
-it). Staff notices say it again from the parts the escalator sends beside it: the rule, the
-signals with the client's words, and each condition that held (`condition_items`: a kind
-and its values). The words come from REASONS in _staff_labels.j2 (phrases with %(value)s
+it). Staff notices say it again from the parts the escalator sends beside it: what the
+message changed of an escalation on file (`change_items`), the rule, the signals with the
+client's words, and each condition that held (`condition_items`); each item a kind and its
+values. The words come from REASONS in _staff_labels.j2 (phrases with %(value)s
 places, and names of signals, kinds, channels, periods, weekdays, units). A request of
 before (no parts) keeps the escalator's reason; a condition of a kind without a phrase, or
 whose phrase names a value it lacks, keeps its English words.
@@ -12,7 +13,7 @@ whose phrase names a value it lacks, keeps its English words.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 # Which names a condition's `names`/`name` are, to say each by its name.
@@ -25,20 +26,19 @@ _NAMES_OF = {
 _SPAN = re.compile(r"^(\d+)([a-z])$")
 
 
-def reason_said(
-    reason: str,
-    rule: str,
-    signals: Sequence[Mapping[str, Any]],
-    conditions: Sequence[Mapping[str, Any]] | None,
-    words: Mapping[str, Any],
-) -> str:
-    """The rule, its signals with the client's words, then each condition, in one line."""
+def reason_said(escalation: Mapping[str, Any], words: Mapping[str, Any]) -> str:
+    """What changed (reopened, severity raised), the rule, its signals with the client's
+    words, then each condition, in one line. `escalation`: a staff notice's data, or one
+    escalation of a digest."""
+    conditions = escalation.get("condition_items")
     if conditions is None:
-        return str(reason)
+        return str(escalation.get("reason", ""))
     names = words.get("signals", {})
-    said = [_signal_said(s, names) for s in signals] or [words["no_signals"]]
-    head = f"{words['rule'] % {'rule': rule}}: {'; '.join(said)}"
-    return "; ".join([head, *(condition_said(c, words) for c in conditions)])
+    said = [_signal_said(s, names) for s in escalation.get("signals") or []]
+    rule = words["rule"] % {"rule": escalation.get("rule")}
+    head = f"{rule}: {'; '.join(said or [words['no_signals']])}"
+    changes = [condition_said(c, words) for c in escalation.get("change_items") or []]
+    return "; ".join([*changes, head, *(condition_said(c, words) for c in conditions)])
 
 
 def _signal_said(signal: Mapping[str, Any], names: Mapping[str, str]) -> str:

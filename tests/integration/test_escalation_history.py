@@ -19,6 +19,7 @@ import yaml
 from typer.testing import CliRunner
 
 from services.escalator.policy import POLICY_PATH
+from services.notifier.domain import render
 from shared.cli import app
 from shared.contracts import (
     ContractTerms,
@@ -30,6 +31,7 @@ from shared.contracts import (
     MessageNormalized,
     ResolveEscalation,
     SenderIdentifiers,
+    SendNotification,
     StaffRef,
     derived_id,
 )
@@ -294,6 +296,12 @@ async def test_a_message_after_resolution_reopens_within_the_window_with_the_out
         assert [(e["id"], e["status"], e["outcome"]) for e in previous] == [
             (opened["escalation_id"], "resolved", "claim withdrawn after a call")
         ]
+        # The notice says it was reopened, in the team's words too (change_items).
+        assert again["data"]["change_items"] == [
+            {"kind": "reopened", "values": {}, "text": "reopened after resolution"}
+        ]
+        notice = render(SendNotification.model_validate(again))
+        assert "Почему: открыта снова после решения; правило legal-threat-to-legal" in notice.body
 
     (row,) = await rows(
         env,
@@ -380,6 +388,6 @@ async def test_the_fact_pack_is_stored_on_the_escalation_and_rendered_in_the_leg
     )
     body = parsed.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert "Пакет фактов" in body
-    assert "договор 15/2021 (active, 24000.00 UAH)" in body
+    assert "договор 15/2021 (действует, 24000.00 UAH)" in body
     assert "Замовлення знову зіпсоване, третій раз." in body
     assert "угроза судом: «подам на вас до суду»" in body  # the team language (ru)

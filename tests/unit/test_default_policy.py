@@ -94,7 +94,7 @@ def test_a_legal_threat_goes_to_legal_and_the_head_of_support_with_the_facts(tex
         legal.kind == "legal_notice"
         and legal.data["fact_pack"]["crm"]["contracts"][0]["number"] == "15/2021"
     )
-    assert "договор 15/2021 (active, 24000.00 UAH)" in render(legal).body
+    assert "договор 15/2021 (действует, 24000.00 UAH)" in render(legal).body
 
 
 SEED_003 = (

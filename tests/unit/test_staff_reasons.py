@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from services.escalator.condition_facts import change_facts
 from services.escalator.detection import detect
 from services.escalator.history import History, Mark, PastEscalation
 from services.escalator.notifications import staff_notifications
@@ -72,12 +73,13 @@ def reasons(language: str) -> dict[str, Any]:
     return _environment().get_template("_staff_labels.j2").module.REASONS[language]  # type: ignore[attr-defined,no-any-return]
 
 
-def test_every_kind_of_condition_has_a_phrase_in_every_language() -> None:
+def test_every_kind_of_condition_and_change_has_a_phrase_in_every_language() -> None:
     facts = every_condition()
+    changes = {f.kind for f in change_facts("P2", "P1", reopened=True)}
 
     assert set(facts) == set(CONDITIONS)
     for language in ("ru", "uk", "en"):
-        assert set(reasons(language)["phrases"]) == set(CONDITIONS), language
+        assert set(reasons(language)["phrases"]) == set(CONDITIONS) | changes, language
 
 
 @pytest.mark.parametrize("language", ["ru", "uk"])
@@ -125,14 +127,31 @@ def test_the_reason_names_the_rule_the_signals_with_the_clients_words_and_the_co
     signals = [{"name": "legal_threat", "score": 0.9, "words": ["подам в суд"]}]
     items = [every_condition()["channel"]]
 
-    said = reason_said("rule r: …", "legal-threat-to-legal", signals, items, reasons("uk"))
+    escalation = {"reason": "rule r: …", "rule": "legal-threat-to-legal", "signals": signals}
+
+    said = reason_said({**escalation, "condition_items": items}, reasons("uk"))
 
     assert said == "правило legal-threat-to-legal: погроза судом 0.90 («подам в суд»); канал: чат"
-    assert reason_said("x", "r", [], [], reasons("ru")) == "правило r: сигналов нет"
+    quiet = {"rule": "r", "signals": [], "condition_items": []}
+    assert reason_said(quiet, reasons("ru")) == "правило r: сигналов нет"
+
+
+def test_what_the_message_changed_comes_first() -> None:
+    changes = [f.item() for f in change_facts("P2", "P1", reopened=True)]
+    escalation = {"rule": "r", "signals": [], "condition_items": [], "change_items": changes}
+
+    assert reason_said(escalation, reasons("ru")) == (
+        "открыта снова после решения; важность повышена с P2 до P1; правило r: сигналов нет"
+    )
+    assert reason_said(escalation, reasons("en")).startswith(
+        "reopened after resolution; severity raised from P2 to P1; rule r"
+    )
 
 
 def test_a_request_of_before_keeps_the_escalators_reason() -> None:
-    assert reason_said("rule r: abuse 0.90", "r", [], None, reasons("ru")) == "rule r: abuse 0.90"
+    before = {"reason": "rule r: abuse 0.90", "rule": "r", "signals": []}  # no items
+
+    assert reason_said(before, reasons("ru")) == "rule r: abuse 0.90"
 
 
 def test_a_condition_of_a_new_kind_or_missing_a_value_keeps_its_words() -> None:
