@@ -161,7 +161,7 @@ async def seed_000_is_held(
     (manager,) = mails(mailbox, MANAGER)
     assert manager["kind"] == "staff_digest"
     _, briefing = mail_text(mailbox, manager)
-    assert "probable" in briefing
+    assert "идентификация: вероятная" in briefing
     # Staff are told, in one line, that the answer waits and until when; not to whom.
     expires = datetime.fromisoformat(confirmation["expires_at"]).strftime("%Y-%m-%d %H:%M UTC")
     held_line = (
