@@ -54,9 +54,12 @@ def reported(lexicon: Lexicon, tokens: Tokens, first: int, last: int) -> bool:
         return False
     words, clauses, sentences = tokens.words, tokens.clauses, tokens.sentences
     sentence, clause = sentences[first], clauses[first]
-    # "убьёт меня", "меня убьёт", "sue me": the client is the target
-    for j in range(max(0, first - 2), min(last + 3, len(words))):
-        if words[j] in rules.targets and clauses[j] == clause:
+    # "убьёт меня", "меня убьёт", "sue me": the client is the target. Right before the hit
+    # or just after it, never its own words ("у меня в тиктоке" is the client's channel)
+    # nor the object of the verb before ("keep ignoring me and I'll post…").
+    around = (first - 1, *range(last + 1, last + 3))
+    for j in around:
+        if 0 <= j < len(words) and words[j] in rules.targets and clauses[j] == clause:
             return True
     # Surface forms: "сосед подаст" is a third party's threat, "его зустріну" is not.
     for j in range(first - 1, max(-1, first - 1 - 3), -1):
