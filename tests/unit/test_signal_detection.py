@@ -30,8 +30,13 @@ EXTRA = Path(__file__).resolve().parents[1] / "data" / "classify-extra.jsonl"
 # Written from the signal definitions and the seeds, before the lexicon was changed for it
 # (micro F1 0.78 then); then the lexicon's word families were widened (docs/detection.md).
 HOLDOUT = Path(__file__).resolve().parents[1] / "data" / "classify-holdout.jsonl"
-# Written after those changes and never tuned on: how the lexicon does on new messages.
+# Written after those changes; its misses were then used to widen the lexicon (round 1).
 BLIND = Path(__file__).resolve().parents[1] / "data" / "classify-blind.jsonl"
+# Written by a helper who never saw the lexicon; measured, then used to widen it (round 2).
+BLIND2 = Path(__file__).resolve().parents[1] / "data" / "classify-blind2.jsonl"
+# Written the same way with deliberately varied phrasing, after round 2, and never tuned on:
+# the honest measure of the lexicon on messages nobody has labelled yet (docs/detection.md).
+BLIND3 = Path(__file__).resolve().parents[1] / "data" / "classify-blind3.jsonl"
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -492,15 +497,29 @@ def test_held_out_file_quality_floor(capsys: pytest.CaptureFixture[str]) -> None
     assert all(c.tp + c.fn >= 12 for c in report.per_signal.values()), "every signal is covered"
 
 
-def test_blind_file_quality_floor(capsys: pytest.CaptureFixture[str]) -> None:
-    """Sixty messages nobody tuned the lexicon on: the floor is looser, the file small."""
-    report = _report(BLIND)
+@pytest.mark.parametrize(
+    ("path", "floor"),
+    [
+        # Measured: 0.97 / 0.80 / 0.88 when written; 1.00 / 1.00 / 1.00 after round 1.
+        (BLIND, 0.93),
+        # Measured: 0.88 / 0.70 / 0.78 when written; 0.93 / 0.96 / 0.94 after round 2.
+        (BLIND2, 0.88),
+        # Never tuned on. Measured: 0.83 / 0.53 / 0.64 with the round-1 lexicon, 0.84 / 0.57 /
+        # 0.68 now. A floor so that a change that loses recall on new phrasing shows.
+        (BLIND3, 0.62),
+    ],
+)
+def test_blind_file_quality_floor(
+    path: Path, floor: float, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Messages written by someone who never saw the lexicon: the floor is looser."""
+    report = _report(path)
     with capsys.disabled():
-        print("\n" + report.table())
+        print(f"\n{path.name}\n" + report.table())
 
     assert report.messages >= 60
-    # Measured on tests/data/classify-blind.jsonl: micro P 0.97 R 0.80 F1 0.88.
-    assert report.micro.f1 >= 0.82
+    assert min(_languages(path).values()) >= 20, "ru, uk, en alike"
+    assert report.micro.f1 >= floor
     assert all(c.tp + c.fn >= 3 for c in report.per_signal.values()), "every signal is covered"
 
 

@@ -10,7 +10,11 @@ from .morphology import Keys
 from .text import Tokens
 
 NEGATION_WINDOW = 4  # a negator this many words before the hit, bridged by auxiliaries
+# After the hit a negator needs an intention verb next to it ("судиться мы ни с кем не
+# собираемся"), a cue strong enough to look further.
+NEGATION_AFTER_WINDOW = 6
 REPORT_WINDOW = 10  # a reporting verb this many words before the hit
+PREPOSITIONS = frozenset({"у", "в", "от", "для", "при", "від", "of", "for", "with"})
 
 
 def token_at(tokens: Tokens, offset: int) -> int:
@@ -30,7 +34,7 @@ def negated(lexicon: Lexicon, tokens: Tokens, keys: Sequence[Keys], first: int, 
     words, clauses = tokens.words, tokens.clauses
     clause = clauses[first]
     if lexicon.negation_after:
-        for j in range(last + 1, min(last + 1 + NEGATION_WINDOW, len(words) - 1)):
+        for j in range(last + 1, min(last + 1 + NEGATION_AFTER_WINDOW, len(words) - 1)):
             if clauses[j] != clause:
                 break
             if words[j] in lexicon.negators and not keys[j + 1].isdisjoint(lexicon.negation_after):
@@ -57,9 +61,12 @@ def reported(lexicon: Lexicon, tokens: Tokens, first: int, last: int) -> bool:
     # "убьёт меня", "меня убьёт", "sue me": the client is the target. Right before the hit
     # or just after it, never its own words ("у меня в тиктоке" is the client's channel)
     # nor the object of the verb before ("keep ignoring me and I'll post…").
+    # "у меня канал на 200к" is the client's own: a target after a preposition is not one.
     around = (first - 1, *range(last + 1, last + 3))
     for j in around:
-        if 0 <= j < len(words) and words[j] in rules.targets and clauses[j] == clause:
+        if not (0 <= j < len(words) and words[j] in rules.targets and clauses[j] == clause):
+            continue
+        if j == 0 or words[j - 1] not in PREPOSITIONS:
             return True
     # Surface forms: "сосед подаст" is a third party's threat, "его зустріну" is not.
     for j in range(first - 1, max(-1, first - 1 - 3), -1):
