@@ -21,6 +21,7 @@ from shared.outbox import Outgoing
 from .ack_http import ack_routes
 from .climbs import DeadlineClimbs
 from .detection import load_lexicon
+from .detection.statistical import opinions
 from .handlers import register
 from .links import link_issuer
 from .policy import load_policy
@@ -39,6 +40,7 @@ def build_app(settings: EscalatorSettings | None = None) -> FastStream:
     policy = load_policy(settings.policy_path)
     links = link_issuer(settings)
     load_lexicon()  # fail at start, not on the first message, if the lexicon is broken
+    found = opinions(settings.second_opinion, settings.second_opinion_threshold)
     built: dict[str, Any] = {}
 
     def wire(broker: NatsBroker, db: Database) -> None:
@@ -53,7 +55,7 @@ def build_app(settings: EscalatorSettings | None = None) -> FastStream:
             climbs = DeadlineClimbs(db, policy, utc_now, publish, links.for_lifecycle)
         built["commands"] = commands
         commits = group_commit(db, processed, "escalator", utc_now, settings)
-        service = EscalatorService(db, policy, utc_now, links, commits)
+        service = EscalatorService(db, policy, utc_now, links, commits, found)
         register(broker, service, commands, settings)
         built["sweeper"] = DeadlineSweeper(climbs, settings.sweep_seconds, settings.sweep_batch)
 

@@ -7,7 +7,7 @@ import json
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TextIO
@@ -27,6 +27,10 @@ LexiconOption = Annotated[
     Path | None,
     typer.Option(help="Main lexicon file to use instead of the shipped one (for trying edits)."),
 ]
+OpinionOption = Annotated[
+    bool,
+    typer.Option(help="With the statistical second opinion, as the escalator runs by default."),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -34,6 +38,7 @@ def register(app: typer.Typer) -> None:
     app.command("classify")(classify)
     app.command("classify-eval")(classify_eval)
     app.command("classify-bench")(classify_bench)
+    app.command("opinion-train")(opinion_train)
     app.command("ack")(acknowledge)
     app.command("resolve")(resolve)
     app.command("reassign")(reassign)
@@ -67,18 +72,25 @@ def _lexicon(path: Path | None) -> Any:
     return load_lexicon(path) if path else load_lexicon()
 
 
+def _opinions(enabled: bool) -> Any:
+    from services.escalator.detection.statistical import opinions
+
+    return opinions(enabled)
+
+
 def classify(
     file: Annotated[str, typer.Argument(help="JSON Lines with id and text, or - for stdin.")] = "-",
     lexicon: LexiconOption = None,
+    opinion: OpinionOption = True,
 ) -> None:
     """Detect signals in JSON lines: one {"id", "language", "signals"} line per input."""
     from services.escalator.detection.batch import BadRow, classify_row
 
-    loaded = _lexicon(lexicon)
+    loaded, found = _lexicon(lexicon), _opinions(opinion)
     with _open(file) as source:
         for number, row in _lines(source):
             try:
-                out = classify_row(row, loaded)
+                out = classify_row(row, loaded, found)
             except BadRow as exc:
                 raise typer.BadParameter(f"line {number}: {exc}") from exc
             sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
@@ -88,27 +100,52 @@ def classify_eval(
     file: Annotated[Path, typer.Argument(help="Labelled JSON Lines (id, text, labels).")],
     lexicon: LexiconOption = None,
     errors: Annotated[bool, typer.Option(help="Also list every missed and false signal.")] = False,
+    opinion: OpinionOption = True,
 ) -> None:
     """Per-signal precision, recall and F1, micro and macro averages, against labels."""
     from services.escalator.detection import detect
     from services.escalator.detection.evaluation import evaluate
 
-    loaded = _lexicon(lexicon)
+    loaded, found = _lexicon(lexicon), _opinions(opinion)
     with _open(str(file)) as source:
         rows = [row for _, row in _lines(source)]
-    report = evaluate(
-        rows,
-        lambda row: {s.name for s in detect(row["text"], loaded, language=row.get("language"))},
-    )
+
+    def names(row: Mapping[str, Any]) -> set[str]:
+        signals = detect(row["text"], loaded, language=row.get("language"), opinions=found)
+        return {s.name for s in signals}
+
+    report = evaluate(rows, names)
     typer.echo(report.table())
     if errors:
         for mistake in report.mistakes:
             typer.echo(f"{mistake.kind:<7} {mistake.signal:<20} {mistake.id}")
 
 
+def opinion_train(
+    files: Annotated[list[Path], typer.Argument(help="Labelled JSON Lines (text, labels).")],
+    out: Annotated[Path | None, typer.Option(help="Where to write the model.")] = None,
+) -> None:
+    """Train the statistical second opinion on labelled files (docs/detection.md lists the
+    shipped model's); the file the escalator reads unless `--out` says otherwise."""
+    from services.escalator.detection.statistical import OPINION_PATH
+    from services.escalator.detection.training import fit, save
+
+    rows: list[dict[str, Any]] = []
+    trained_on: dict[str, int] = {}
+    for file in files:
+        with _open(str(file)) as source:
+            found = [row for _, row in _lines(source)]
+        rows += found
+        trained_on[file.name] = len(found)
+    target = out or OPINION_PATH
+    save(fit(rows).arrays(), target, trained_on)
+    typer.echo(f"trained on {len(rows)} messages ({', '.join(trained_on)}): {target}")
+
+
 def classify_bench(
     files: Annotated[list[Path], typer.Argument(help="JSON Lines whose texts seed messages.")],
     messages: Annotated[int, typer.Option(help="How many 50-150-word messages.")] = 5000,
+    opinion: OpinionOption = True,
 ) -> None:
     """Start-up time and single-core throughput of the detector (run it pinned to one
     core, e.g. `taskset -c 0 careline classify-bench ...`)."""
@@ -116,16 +153,16 @@ def classify_bench(
     from services.escalator.detection import load_lexicon
     from services.escalator.detection.batch import measure, typical_messages
 
-    lexicon = load_lexicon()
+    lexicon, found = load_lexicon(), _opinions(opinion)
     startup = time.perf_counter() - started
     texts: list[str] = []
     for file in files:
         with _open(str(file)) as source:
             texts += [row["text"] for _, row in _lines(source)]
     corpus = list(typical_messages(texts, messages))
-    cold = measure(corpus, lexicon)  # first pass fills the lemma cache
-    warm = measure(corpus, lexicon)
-    typer.echo(f"start-up (dictionaries + lexicon): {startup:.2f} s")
+    cold = measure(corpus, lexicon, found)  # first pass fills the lemma cache
+    warm = measure(corpus, lexicon, found)
+    typer.echo(f"start-up (dictionaries, lexicon{', opinion' if opinion else ''}): {startup:.2f} s")
     for name, run in (("first pass", cold), ("steady state", warm)):
         typer.echo(
             f"{name}: {run.messages} messages, {run.words / run.messages:.0f} words avg, "
@@ -254,6 +291,7 @@ def policy_explain(
             help="The moment to decide at (ISO, with offset; default now).",
         ),
     ] = None,
+    opinion: OpinionOption = True,
 ) -> None:
     """Which rules the message would fire, with the signals (words), identity, time and
     history facts that made them match."""
@@ -286,7 +324,8 @@ def policy_explain(
     if from_db:
         history = asyncio.run(_history_from_db(message, identity, moment, policy))
         origin = "from the escalator's database"
-    typer.echo(render(explain(policy, message, identity, moment, history, origin)))
+    found = _opinions(opinion)
+    typer.echo(render(explain(policy, message, identity, moment, history, origin, found)))
 
 
 async def _history_from_db(message: Any, identity: Any, at: datetime, policy: Any) -> Any:

@@ -9,13 +9,14 @@ history in the escalator's database (`--db`), or none (an empty history, said so
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from shared.contracts import Identity, IdentityVerified, MessageNormalized, Signal
 
-from .detection import detect
+from .detection import SecondOpinion, detect
 from .history import History, holds_to_lift
 from .policy import Decision, Policy, Rule, Situation, evaluate
 
@@ -68,8 +69,9 @@ def explain(
     at: datetime | None = None,
     history: History | None = None,
     history_source: str = "none given: an empty history",
+    opinions: Mapping[str, SecondOpinion] | None = None,
 ) -> Explanation:
-    signals = detect(message.text, language=message.language)
+    signals = detect(message.text, language=message.language, opinions=opinions)
     text = f"{message.subject}\n{message.text}"
     situation = Situation(at, message.channel, text, history or History())
     lifted: tuple[str, ...] = ()

@@ -12,7 +12,7 @@ histories together, and insert their records together at the end (batch.py).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +37,7 @@ from shared.subjects import (
 from .adapters import SqlEscalationStore
 from .batch import BatchEscalationStore, EscalateBatch
 from .condition_facts import Fact, change_facts
-from .detection import detect
+from .detection import SecondOpinion, detect
 from .digest import message_notices
 from .facts import fact_pack, hold_record, hold_view, seen_message
 from .history import Mark, PastEscalation, holds_to_lift
@@ -70,11 +70,13 @@ class EscalatorService:
         clock: Callable[[], datetime],
         links: AckLinkIssuer | None = None,
         commits: GroupCommit | None = None,
+        opinions: Mapping[str, SecondOpinion] | None = None,
     ) -> None:
         self.db = db
         self.policy = policy
         self.clock = clock
         self.links = links
+        self.opinions = opinions
         self.commits = commits or GroupCommit(db, processed, "escalator", clock)
         self.commits.open_batch = self._open_batch
 
@@ -105,7 +107,7 @@ class EscalatorService:
         if history is None:  # not read with the batch: lock the subject and read it now
             await lock_subject(session, key)
             history = await load_history(session, key, since)
-        signals = detect(message.text, language=message.language)
+        signals = detect(message.text, language=message.language, opinions=self.opinions)
         text = f"{message.subject}\n{message.text}"
         situation = Situation(now, message.channel, text, history)
         current = seen_message(verified, signals, self.policy.markers_in(text), [])

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr
 
 from shared.settings import CarelineSettings
 
+from .detection.statistical import THRESHOLD
 from .policy import POLICY_PATH
 
 
@@ -26,6 +27,12 @@ class EscalatorSettings(CarelineSettings):
     # The subject history is kept for the policy's longest look-back plus this margin
     # (services/escalator/retention.py).
     history_margin_days: float = Field(14.0, ge=0, validation_alias="ESCALATOR_HISTORY_MARGIN_DAYS")
+    # The statistical second opinion (detection/statistical.py): asserts a signal the lexicon
+    # missed when its probability reaches the threshold; never withdraws the lexicon's.
+    second_opinion: bool = Field(True, validation_alias="ESCALATOR_SECOND_OPINION")
+    second_opinion_threshold: float = Field(
+        THRESHOLD, gt=0, le=1, validation_alias="ESCALATOR_SECOND_OPINION_THRESHOLD"
+    )
 
     @property
     def history_margin(self) -> timedelta:

@@ -51,7 +51,9 @@ def probable_sender() -> MessageNormalized:
         channel="email",
         sender=SenderIdentifiers(email="d.hale@harbor-lines.example", display_name="Daniel Hale"),
         subject="Account question",
-        text="Hello, why was our account suspended?",
+        # Neutral on purpose: what is held is the identity loop's client notices, not a
+        # signal's (a question about a suspension reads as a billing dispute).
+        text="Hello, please send us a copy of the March invoice.",
         signature="Best regards,\nDaniel Hale\nHarbor Freight Lines",
         language="en",
         thread_id=f"t-{message_id}",

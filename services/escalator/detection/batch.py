@@ -11,6 +11,7 @@ from typing import Any
 
 from .detector import detect
 from .lexicon import Lexicon
+from .opinions import SecondOpinion
 
 _UKRAINIAN = re.compile(r"[іїєґ]", re.IGNORECASE)
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
@@ -28,13 +29,17 @@ class BadRow(ValueError):
     """A JSON line without the fields `classify` needs."""
 
 
-def classify_row(row: Mapping[str, Any], lexicon: Lexicon | None = None) -> dict[str, Any]:
+def classify_row(
+    row: Mapping[str, Any],
+    lexicon: Lexicon | None = None,
+    opinions: Mapping[str, SecondOpinion] | None = None,
+) -> dict[str, Any]:
     """One output line: {"id", "language", "signals": [{"name", "score", "evidence"}]}."""
     if not isinstance(row, Mapping) or "id" not in row or not isinstance(row.get("text"), str):
         raise BadRow("each line needs an 'id' and a string 'text'")
     text = row["text"]
     language = row.get("language") or guess_language(text)
-    signals = detect(text, lexicon, language=language)
+    signals = detect(text, lexicon, language=language, opinions=opinions)
     return {
         "id": row["id"],
         "language": language,
@@ -74,9 +79,13 @@ def typical_messages(
         yield " ".join(parts)
 
 
-def measure(messages: list[str], lexicon: Lexicon | None = None) -> Throughput:
+def measure(
+    messages: list[str],
+    lexicon: Lexicon | None = None,
+    opinions: Mapping[str, SecondOpinion] | None = None,
+) -> Throughput:
     started, cpu = time.perf_counter(), time.process_time()
     for text in messages:
-        detect(text, lexicon)
+        detect(text, lexicon, opinions=opinions)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     return Throughput(len(messages), sum(len(m.split()) for m in messages), elapsed, cpu)
