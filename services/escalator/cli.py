@@ -73,9 +73,12 @@ def _lexicon(path: Path | None) -> Any:
 
 
 def _opinions(enabled: bool) -> Any:
+    """As the escalator would run it here (ESCALATOR_SECOND_OPINION, its threshold)."""
     from services.escalator.detection.statistical import opinions
+    from services.escalator.settings import EscalatorSettings
 
-    return opinions(enabled)
+    settings = EscalatorSettings()
+    return opinions(enabled and settings.second_opinion, settings.second_opinion_threshold)
 
 
 def classify(

@@ -124,7 +124,11 @@ def detect(
     signals: list[Signal] = []
     for name in SIGNALS:
         found = _verdict(lexicon, name, text, by_signal.get(name), form)
-        if opinions and name in opinions:
+        # The lexicon's words for the signal were all negated, reported or excluded ("я не
+        # подам в суд"): an opinion that reads words without their context must not
+        # assert it again.
+        unsaid = found is None and name in excluded and name not in by_signal
+        if opinions and name in opinions and not unsaid:
             found = opinions[name].reconsider(name, text, language, found)
         if found is not None:
             signals.append(found)

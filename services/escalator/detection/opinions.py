@@ -1,6 +1,7 @@
 """Where a second opinion plugs in: a statistical model or an LLM, per signal.
 
-None ships today. The lexicon decides first and keeps its evidence; a second opinion
+One ships (statistical.py, which the escalator uses). The lexicon decides first and keeps
+its evidence; a second opinion
 sees the message and the lexicon's verdict for one signal and may confirm, adjust or
 withdraw it, or assert the signal with its own evidence. Keeping the lexicon's call as
 input keeps every decision explainable: an opinion that disagrees must say why in its

@@ -37,6 +37,10 @@ RULE = "opinion.linear"
 # A signal opens escalations and may write to the client: the opinion leans to precision.
 # On classify-blind3: 0.5 -> P 0.86 R 0.78; 0.6 -> P 0.88 R 0.75; 0.7 -> P 0.87 R 0.69.
 THRESHOLD = 0.6
+# A short line gives its few known words all the weight ("Ще раз", "Why?", "сколько можно
+# ждать ответа" would be a threat, a dispute, abuse): below this many known words (not
+# counting pairs) the opinion says nothing and the lexicon alone decides.
+MIN_WORDS = 6
 STEM = 5  # letters of a word kept: a light stem that joins most inflections of ru, uk, en
 EVIDENCE_WORDS = 3
 _WORD = re.compile(r"[^\W\d_]+")  # letters: numbers and ids say nothing of a signal
@@ -117,7 +121,7 @@ class LinearOpinion:
             )
 
     def probabilities(self, text: str) -> dict[str, float]:
-        return self._scored(text)[1]
+        return dict(self._scored(text)[1])
 
     def _scored(self, text: str) -> tuple[str, dict[str, float], dict[int, float]]:
         """Per signal the probability; kept for the last message, which the detector asks
@@ -138,6 +142,9 @@ class LinearOpinion:
         self._last = (text, probabilities, weights)
         return self._last
 
+    def _known_words(self, text: str) -> int:
+        return sum(1 for w in words(text) if w.stem in self.index)
+
     def reconsider(
         self, signal: str, text: str, language: str | None, found: Signal | None
     ) -> Signal | None:
@@ -145,13 +152,12 @@ class LinearOpinion:
             return found  # the lexicon's verdict stands
         _, probabilities, weights = self._scored(text)
         probability = probabilities[signal]
-        if probability < self.threshold:
+        if probability < self.threshold or self._known_words(text) < MIN_WORDS:
             return None
-        return Signal(
-            name=signal,
-            score=round(probability, 3),
-            evidence=self._evidence(text, self.signals.index(signal), weights),
-        )
+        evidence = self._evidence(text, self.signals.index(signal), weights)
+        if not evidence:  # a signal carries the client's words, or it is not asserted
+            return None
+        return Signal(name=signal, score=round(probability, 3), evidence=evidence)
 
     def _evidence(self, text: str, row: int, weights: dict[int, float]) -> list[SignalEvidence]:
         """The words whose stems weighed most for the signal (each stem once, where it

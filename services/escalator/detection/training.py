@@ -47,7 +47,8 @@ def fit(rows: Sequence[Mapping[str, Any]], c: float = C) -> Trained:
     models = {}
     for signal in SIGNALS:
         labels = np.array([signal in row["labels"] for row in rows])
-        model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
+        # Converged to the (unique) optimum, so that any machine retrains the same model.
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=20000, tol=1e-8)
         models[signal] = model.fit(matrix, labels)
     return Trained(vectorizer, models)
 
@@ -61,7 +62,8 @@ def save(arrays: Mapping[str, np.ndarray], path: Path, trained_on: Mapping[str, 
         "c": np.array(C),
         "sklearn_version": np.array(sklearn.__version__),
     }
-    np.savez_compressed(path, allow_pickle=False, **contents)
+    # numpy's stubs type the keyword arrays as its `allow_pickle` flag
+    np.savez_compressed(path, **contents)  # type: ignore[arg-type]
 
 
 def opinion_of(arrays: Mapping[str, np.ndarray], threshold: float = THRESHOLD) -> LinearOpinion:
