@@ -9,7 +9,6 @@ from pydantic import Field, SecretStr
 
 from shared.settings import CarelineSettings
 
-from .detection.statistical import THRESHOLD
 from .policy import POLICY_PATH
 
 
@@ -31,7 +30,11 @@ class EscalatorSettings(CarelineSettings):
     # missed when its probability reaches the threshold; never withdraws the lexicon's.
     second_opinion: bool = Field(True, validation_alias="ESCALATOR_SECOND_OPINION")
     second_opinion_threshold: float = Field(
-        THRESHOLD, gt=0, le=1, validation_alias="ESCALATOR_SECOND_OPINION_THRESHOLD"
+        # statistical.THRESHOLD, written out: settings must not load numpy and the model
+        0.6,
+        gt=0,
+        le=1,
+        validation_alias="ESCALATOR_SECOND_OPINION_THRESHOLD",
     )
 
     @property

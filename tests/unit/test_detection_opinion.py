@@ -21,6 +21,7 @@ from services.escalator.detection.statistical import (
     opinions,
 )
 from services.escalator.detection.training import fit, opinion_of
+from services.escalator.settings import EscalatorSettings
 from tests.unit.test_signal_detection import BLIND3, CORPUS
 
 pytestmark = pytest.mark.unit
@@ -101,6 +102,13 @@ def test_function_words_numbers_and_call_markers_are_no_evidence() -> None:
     said = features("[call] Client: the and that 4471 12:03 ваш сбой")
 
     assert said == ["ваш", "сбой", "ваш сбой"]
+
+
+def test_the_service_runs_it_by_default_at_the_models_threshold() -> None:
+    settings = EscalatorSettings()
+
+    assert settings.second_opinion is True
+    assert settings.second_opinion_threshold == THRESHOLD
 
 
 def test_it_can_be_turned_off() -> None:
