@@ -34,9 +34,12 @@ HOLDOUT = Path(__file__).resolve().parents[1] / "data" / "classify-holdout.jsonl
 BLIND = Path(__file__).resolve().parents[1] / "data" / "classify-blind.jsonl"
 # Written by a helper who never saw the lexicon; measured, then used to widen it (round 2).
 BLIND2 = Path(__file__).resolve().parents[1] / "data" / "classify-blind2.jsonl"
-# Written the same way with deliberately varied phrasing, after round 2, and never tuned on:
-# the honest measure of the lexicon on messages nobody has labelled yet (docs/detection.md).
+# Written the same way with deliberately varied phrasing after round 2; measured, then used
+# to widen the lexicon and train the second opinion (round 3).
 BLIND3 = Path(__file__).resolve().parents[1] / "data" / "classify-blind3.jsonl"
+# A realistic inbox (a third short chat lines, long emails with quoted history, hard
+# neutrals), written after round 3 and never tuned or trained on: the honest measure.
+BLIND4 = Path(__file__).resolve().parents[1] / "data" / "classify-blind4.jsonl"
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -504,9 +507,12 @@ def test_held_out_file_quality_floor(capsys: pytest.CaptureFixture[str]) -> None
         (BLIND, 0.93),
         # Measured: 0.88 / 0.70 / 0.78 when written; 0.93 / 0.96 / 0.94 after round 2.
         (BLIND2, 0.88),
-        # Never tuned on. Measured: 0.83 / 0.53 / 0.64 with the round-1 lexicon, 0.84 / 0.57 /
-        # 0.68 now. A floor so that a change that loses recall on new phrasing shows.
-        (BLIND3, 0.62),
+        # Measured: 0.83 / 0.53 / 0.64 (round 1), 0.84 / 0.57 / 0.68 (round 2), then tuned on:
+        # 0.89 / 0.73 / 0.80 after round 3.
+        (BLIND3, 0.75),
+        # Never tuned on. Measured: 0.90 / 0.80 / 0.85 (round 2), 0.90 / 0.81 / 0.85 (round 3).
+        # A floor so that a change that loses recall on new phrasing shows.
+        (BLIND4, 0.82),
     ],
 )
 def test_blind_file_quality_floor(
