@@ -48,7 +48,7 @@ def test_the_opinion_adds_what_the_lexicon_misses_on_messages_nobody_tuned_on(
     with capsys.disabled():
         print("\nclassify-blind4, lexicon and opinion\n" + both.table())
 
-    # Measured: lexicon 0.90 / 0.81 / 0.85; with the opinion 0.89 / 0.85 / 0.87.
+    # Measured: lexicon 0.90 / 0.82 / 0.86; with the opinion 0.90 / 0.86 / 0.88.
     assert both.micro.recall >= lexicon.micro.recall + 0.03
     assert both.micro.precision >= lexicon.micro.precision - 0.03
     assert both.micro.f1 >= 0.85

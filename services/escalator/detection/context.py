@@ -50,7 +50,9 @@ def negated(lexicon: Lexicon, tokens: Tokens, keys: Sequence[Keys], first: int, 
     return False
 
 
-def reported(lexicon: Lexicon, tokens: Tokens, first: int, last: int) -> bool:
+def reported(
+    lexicon: Lexicon, tokens: Tokens, first: int, last: int, victim_subject: bool = False
+) -> bool:
     """A threat someone else made ("мне угрожал сосед, что подаст в суд", "he said he'd
     kill me"), or one aimed at the client ("sue me"), is not the client's own threat."""
     rules = lexicon.reported
@@ -68,8 +70,9 @@ def reported(lexicon: Lexicon, tokens: Tokens, first: int, last: int) -> bool:
             continue
         if j == 0 or words[j - 1] not in PREPOSITIONS:
             return True
-    # Surface forms: "сосед подаст" is a third party's threat, "его зустріну" is not.
-    for j in range(first - 1, max(-1, first - 1 - 3), -1):
+    # Surface forms: "сосед подаст" is a third party's threat, "его зустріну" is not; "he'll
+    # leave on a stretcher" names the victim (an entry marked victim_subject).
+    for j in range(first - 1, first - 1 if victim_subject else max(-1, first - 1 - 3), -1):
         if clauses[j] != clause:
             break
         if words[j] in rules.third_parties:

@@ -93,7 +93,9 @@ def detect(
         last = max(first, token_at(tokens, hit.end - 1))
         if hit.entry.negatable and negated(lexicon, tokens, keys, first, last):
             return False
-        return not (hit.entry.signal in contextual and reported(lexicon, tokens, first, last))
+        if hit.entry.signal not in contextual:
+            return True
+        return not reported(lexicon, tokens, first, last, hit.entry.victim_subject)
 
     hits: list[Hit] = []
     # An exclusion only silences its own signal: "tennis court" says nothing about abuse.

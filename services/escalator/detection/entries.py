@@ -29,6 +29,9 @@ class Entry:
     regex: re.Pattern[str] | None = None
     sequence: tuple[Slot, ...] = ()
     excluded: bool = False  # an exclusion: silences its signal where it matches
+    # The hit's subject is whom the threat is aimed at ("he'll leave on a stretcher"): a
+    # third party right before it is the victim, not someone else threatening.
+    victim_subject: bool = False
     # words of one later slot of a lemma sequence (no prefixes): a text with none of
     # them cannot match, whatever its first word
     anchor: frozenset[str] | None = None

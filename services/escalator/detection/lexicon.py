@@ -37,7 +37,7 @@ SIGNALS = (
 LANGUAGES = ("ru", "uk", "en")
 LEXICON_PATH = Path(__file__).parent.parent / "data" / "lexicon.yaml"
 _GAP = re.compile(r"~(\d)")
-_ENTRY_KEYS = {"id", "pattern", "lemmas", "weight", "negatable", "note"}
+_ENTRY_KEYS = {"id", "pattern", "lemmas", "weight", "negatable", "victim_subject", "note"}
 
 
 class LexiconError(ValueError):
@@ -143,6 +143,7 @@ def _entry(raw: Any, signal: str, where: str, morph: Morphology, excluded: bool)
     if not 0 < weight <= 1:
         raise LexiconError(f"{where}: weight must be in (0, 1], got {weight}")
     negatable = bool(raw.get("negatable", True))
+    victim = bool(raw.get("victim_subject", False))
     if "pattern" in raw:
         try:
             regex = re.compile(str(raw["pattern"]), re.IGNORECASE)
@@ -150,7 +151,15 @@ def _entry(raw: Any, signal: str, where: str, morph: Morphology, excluded: bool)
             raise LexiconError(f"{where}: bad pattern: {exc}") from exc
         if regex.match(""):
             raise LexiconError(f"{where}: the pattern matches empty text")
-        return Entry(str(raw["id"]), signal, weight, negatable, regex=regex, excluded=excluded)
+        return Entry(
+            str(raw["id"]),
+            signal,
+            weight,
+            negatable,
+            regex=regex,
+            excluded=excluded,
+            victim_subject=victim,
+        )
     sequence = _slots(raw["lemmas"], raw.get("language"), where, morph)
     return Entry(
         str(raw["id"]),
@@ -160,6 +169,7 @@ def _entry(raw: Any, signal: str, where: str, morph: Morphology, excluded: bool)
         sequence=sequence,
         excluded=excluded,
         anchor=_anchor(sequence),
+        victim_subject=victim,
     )
 
 
