@@ -172,9 +172,9 @@ def _match(
         named = [m for m in when.markers if m in current.markers]
         if not named:
             return None
-        facts.append(
-            Fact("markers", f"this message mentions {', '.join(named)}", {"markers": named})
-        )
+        said = policy.marker_names(named)
+        text = f"this message mentions {', '.join(named)}"
+        facts.append(Fact("markers", text, {"markers": named, "said": said}))
     for condition in when.history:
         if situation.at is None:
             return None
@@ -183,6 +183,9 @@ def _match(
         )
         if fact is None:
             return None
+        if fact.kind == "history_markers":  # said as the team's notices call them
+            said = policy.marker_names(list(fact.values["names"]))
+            fact = Fact(fact.kind, fact.text, {**fact.values, "said": said})
         facts.append(fact)
     return matched, facts
 

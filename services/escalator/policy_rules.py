@@ -141,6 +141,10 @@ class Marker(_Strict):
     """Words the policy looks for itself (e.g. a pending suspension), as regular expressions."""
 
     patterns: list[str] = Field(min_length=1)
+    names: dict[TeamLanguage, str] = Field(
+        default_factory=dict,
+        description="What staff notices call it, per language (the id where none is given).",
+    )
 
     @field_validator("patterns")
     @classmethod
@@ -251,6 +255,13 @@ class Policy(_Strict):
         if minutes is None:
             minutes = self.ack_deadlines_minutes[severity]  # type: ignore[index]
         return timedelta(minutes=minutes)
+
+    def marker_names(self, markers: list[str]) -> list[str]:
+        """The markers as the team's notices call them."""
+        return [
+            self.markers[m].names.get(self.team_language, m) if m in self.markers else m
+            for m in markers
+        ]
 
     def markers_in(self, text: str) -> list[str]:
         return [name for name, marker in self.markers.items() if marker.regex.search(text)]

@@ -66,6 +66,8 @@ def _value_said(
     kind: str, key: str, value: Any, words: Mapping[str, Any], given: Mapping[str, Any]
 ) -> str:
     names = words.get(_NAMES_OF.get(kind, ""), {})
+    if key in ("names", "markers") and given.get("said"):
+        return ", ".join(str(n) for n in given["said"])  # the policy's own names for them
     if key == "names":
         return ", ".join(names.get(n) or str(n) for n in value)
     if key == "name":

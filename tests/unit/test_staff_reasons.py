@@ -203,3 +203,23 @@ def test_markup_in_a_condition_or_the_clients_words_is_escaped_in_html() -> None
     assert "<b>gold" not in html and "&lt;b&gt;gold&lt;/b&gt;" in html
     assert "<i>суд" not in html and "&lt;i&gt;суд&lt;/i&gt;" in html
     assert "тариф <b>gold</b>" in rendered.body and "«<i>суд</i>»" in rendered.body
+
+
+def test_markers_are_said_as_the_policy_names_them_in_the_team_language() -> None:
+    named = {"patterns": [r"приостан\w*"], "names": {"ru": "приостановка", "en": "suspension"}}
+    p = policy(
+        {"id": "now", "kind": "now", "when": {"any_signals": ["abuse"], "markers": ["susp"]}},
+        {
+            "id": "before",
+            "kind": "before",
+            "when": {"any_signals": ["abuse"], "history": {"markers": ["susp"]}},
+        },
+        markers={"susp": named},
+    )
+    history = History(messages=[seen(1, at=DAY_OFF, markers=["susp"])])
+    situation = Situation(DAY_OFF, "chat", "Аккаунт приостановлен", history)
+    facts = {d.rule.id: d.facts[0].item() for d in evaluate(p, [sig("abuse")], VERIFIED, situation)}
+
+    assert condition_said(facts["now"], reasons("ru")) == "сообщение упоминает: приостановка"
+    assert "(приостановка): 2" in condition_said(facts["before"], reasons("ru"))
+    assert facts["now"]["text"] == "this message mentions susp"  # events keep the id
