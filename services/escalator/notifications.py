@@ -73,7 +73,13 @@ def _staff_data(
             {"kind": e.kind, "detail": e.detail, "values": e.values} for e in identity.evidence
         ],
         "signals": [
-            {"name": s.name, "score": s.score, "words": [e.text for e in s.evidence]}
+            {
+                "name": s.name,
+                "score": s.score,
+                "words": [e.text for e in s.evidence],
+                # The client's words only, as the reason quotes them: no "!!!" or capitals.
+                "quoted": [e.text for e in s.evidence if not e.rule.startswith("form.")],
+            }
             for s in decision.signals
         ],
         # Both playbooks: the team's, and the client's when the client writes another language.

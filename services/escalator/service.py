@@ -233,7 +233,13 @@ class EscalatorService:
         rule's roles again; a merge tells only the roles the escalation had not told yet.
         The staff notices and the client contacts, apart: staff notices are grouped per
         person over the message (digest.py)."""
-        extra = {"fact_pack": facts, "hold": hold_view(placed.hold, self.policy.team_language)}
+        extra = {
+            "fact_pack": facts,
+            "hold": hold_view(placed.hold, self.policy.team_language),
+            # What this message changed: in every notice of it and in the briefing that
+            # later notices (a climb, a reassignment) are told from.
+            "change_items": [f.item() for f in _changed(placed)],
+        }
         occasion: tuple[object, ...] = ()
         if placed.change == "reopened":
             occasion = ("reopened", verified.message_id)
@@ -251,11 +257,7 @@ class EscalatorService:
             await store.record_notified(placed.id, notified_staff(staff), briefing)
         # What a digest lists of each escalation besides what the notice says already.
         level = placed.level if placed.change == "merged" else 1
-        change = {
-            "level": level,
-            "change": placed.change,
-            "change_items": [f.item() for f in _changed(placed)],
-        }
+        change = {"level": level, "change": placed.change}
         staff = [
             await self._with_link(store, n.model_copy(update={"data": {**n.data, **change}}), now)
             for n in staff

@@ -44,7 +44,9 @@ def reason_said(escalation: Mapping[str, Any], words: Mapping[str, Any]) -> str:
 def _signal_said(signal: Mapping[str, Any], names: Mapping[str, str]) -> str:
     name = str(signal.get("name", ""))
     said = f"{names.get(name) or name.replace('_', ' ')} {float(signal.get('score', 0)):.2f}"
-    quoted = ", ".join(f"«{w}»" for w in signal.get("words") or [])
+    # The client's words as the escalator's reason quotes them (no "!!!", no capitals
+    # runs); requests of before have all the evidence as "words".
+    quoted = ", ".join(f"«{w}»" for w in signal.get("quoted", signal.get("words")) or [])
     return f"{said} ({quoted})" if quoted else said
 
 
@@ -55,10 +57,10 @@ def condition_said(condition: Mapping[str, Any], words: Mapping[str, Any]) -> st
     if not phrase:
         return text
     given = dict(condition.get("values") or {})
-    values = {key: _value_said(kind, key, value, words, given) for key, value in given.items()}
     try:
+        values = {k: _value_said(kind, k, v, words, given) for k, v in given.items()}
         return str(phrase % values)
-    except (KeyError, TypeError, ValueError):
+    except Exception:  # values of a shape this notifier does not know: the words instead
         return text
 
 

@@ -305,11 +305,13 @@ async def test_a_message_after_resolution_reopens_within_the_window_with_the_out
 
     (row,) = await rows(
         env,
-        "SELECT status, reopen_count, resolution_note, acknowledged_at, level "
+        "SELECT status, reopen_count, resolution_note, acknowledged_at, level, briefing "
         "FROM escalator.escalations WHERE id = :id",
         id=uuid.UUID(opened["escalation_id"]),
     )
     assert (row["status"], row["reopen_count"], row["resolution_note"]) == ("open", 1, None)
+    # A climb or a reassignment is told from the briefing: it says the reopening too.
+    assert [c["kind"] for c in row["briefing"]["change_items"]] == ["reopened"]
     entries = await timeline(env, opened["escalation_id"])
     assert [t["entry"] for t in entries] == ["opened", "resolved", "reopened"]
     assert entries[2]["detail"]["after"]["note"] == "claim withdrawn after a call"

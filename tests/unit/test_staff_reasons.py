@@ -109,7 +109,7 @@ def test_every_condition_is_said_in_the_notice_language(language: str) -> None:
         ("uk", "history_open", "відкриті ескалації: юридична загроза P2"),
         ("ru", "history_warned", "клиента предупреждали (угроза репутации) 2025-03-09"),
         ("ru", "channel", "канал: чат"),
-        ("en", "history_flagged", "the contact was flagged (harassment) on 2025-03-09"),
+        ("en", "history_flagged", "history: the contact was flagged (harassment) on 2025-03-09"),
         ("en", "signals_at_once", "2 signals at once (at least 2)"),
     ],
 )
@@ -223,3 +223,35 @@ def test_markers_are_said_as_the_policy_names_them_in_the_team_language() -> Non
     assert condition_said(facts["now"], reasons("ru")) == "сообщение упоминает: приостановка"
     assert "(приостановка): 2" in condition_said(facts["before"], reasons("ru"))
     assert facts["now"]["text"] == "this message mentions susp"  # events keep the id
+
+
+def test_the_reason_quotes_the_clients_words_not_exclamation_marks_or_capitals() -> None:
+    """The escalator's reason leaves out form evidence ("!!!", a run of capitals); the
+    staff data says which words are the client's ('quoted'), 'words' keeps all of it."""
+    text = "ВЫ ЧТО ТАМ ВСЕ ИДИОТЫ??? ВЕРНИТЕ ДЕНЬГИ НЕМЕДЛЕННО!!!!"
+    verified = verified_message(message(text), identity("verified"))
+    signals = detect(text, language="ru")
+    decision = next(
+        d for d in evaluate(POLICY, signals, verified.identity) if d.rule.kind == "abuse"
+    )
+    note = staff_notifications(POLICY, decision, escalation(decision, verified), verified)[0]
+    (abuse,) = [s for s in note.data["signals"] if s["name"] == "abuse"]
+
+    said = reason_said(note.data, reasons("ru"))
+
+    assert "«ИДИОТЫ»" in said and "«???»" not in said and "«!!!!»" not in said
+    assert "???" in abuse["words"] and "???" not in abuse["quoted"]
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"kind": "history_open", "values": {"open": [{"kind": "legal"}]}, "text": "open: legal"},
+        {"kind": "history_signals", "values": {"names": None, "count": 2}, "text": "two"},
+        {"kind": "time", "values": {"periods": ["holiday"], "holiday": ["x"]}, "text": "a time"},
+    ],
+)
+def test_values_of_a_shape_the_notifier_does_not_know_keep_the_words(
+    item: dict[str, Any],
+) -> None:
+    assert condition_said(item, reasons("ru")) == item["text"]
