@@ -392,7 +392,12 @@ def test_staff_notifications_address_roles_from_the_policy() -> None:
         assert note.data["reason"] == decision.reason
         assert note.data["playbook"] == decision.rule.playbook["ru"]
         assert note.data["signals"] == [
-            {"name": "legal_threat", "score": 0.9, "words": ["Подам в суд"]}
+            {
+                "name": "legal_threat",
+                "score": 0.9,
+                "words": ["Подам в суд"],
+                "quoted": ["Подам в суд"],
+            }
         ]
         check_disclosure(note)  # staff may read account content
 
