@@ -162,6 +162,17 @@ async def customers_with_domains(
     return found
 
 
+def _first_per_row(rows: Any, candidates: Select[Any], alias: str) -> Select[Any]:
+    """For each row of `rows`, the first `limit` of `candidates` (a statement that refers to
+    the row, ordered by id): (idx, the candidate's columns), by row and id."""
+    found = candidates.limit(bindparam("limit", type_=Integer)).lateral(alias)
+    return (
+        select(rows.c.idx, *found.c)
+        .select_from(rows.join(found, true()))
+        .order_by(rows.c.idx, found.c.id)
+    )
+
+
 def _keys_per_message() -> Any:
     """Each message's name keys as one array, from parallel (index, key) arrays."""
     pairs = _rows_table("k", KEY)
@@ -187,14 +198,8 @@ def _people() -> Select[Any]:
         # the ids finds the first few of them sooner than fetching them all (measured with
         # pg_stat_statements in the benchmark: 1.8 ms a lookup this way, 31 ms the other).
         .order_by(contacts.c.id)
-        .limit(bindparam("limit", type_=Integer))
-        .lateral("p")
     )
-    return (
-        select(m.c.idx, per_message.c.customer_id, per_message.c.id, per_message.c.name)
-        .select_from(m.join(per_message, true()))
-        .order_by(m.c.idx, per_message.c.id)
-    )
+    return _first_per_row(m, per_message, "p")
 
 
 @cache
@@ -217,15 +222,8 @@ def _paired_people() -> Select[Any]:
             active_customer.is_not(None),
         )
         .order_by(in_id_order(contacts.c.id))  # both words match: a few rows, by the index
-        .limit(bindparam("limit", type_=Integer))
-        .lateral("p")
     )
-    found = (
-        select(q.c.idx, per_pair.c.customer_id, per_pair.c.id, per_pair.c.name)
-        .select_from(q.join(per_pair, true()))
-        .distinct()
-        .subquery("d")
-    )
+    found = _first_per_row(q, per_pair, "p").order_by(None).distinct().subquery("d")
     return select(found).order_by(found.c.idx, found.c.id)
 
 
@@ -236,14 +234,8 @@ def _companies() -> Select[Any]:
         select(customers.c.id, customers.c.name)
         .where(customers.c.name_keys.op("&&")(m.c["keys"]), *ACTIVE_CUSTOMER)
         .order_by(in_id_order(customers.c.id))
-        .limit(bindparam("limit", type_=Integer))
-        .lateral("c")
     )
-    return (
-        select(m.c.idx, per_message.c.id, per_message.c.name)
-        .select_from(m.join(per_message, true()))
-        .order_by(m.c.idx, per_message.c.id)
-    )
+    return _first_per_row(m, per_message, "c")
 
 
 @cache
@@ -255,14 +247,8 @@ def _named_companies() -> Select[Any]:
         select(customers.c.id, customers.c.name)
         .where(customers.c.company_key == q.c.key, *ACTIVE_CUSTOMER)
         .order_by(in_id_order(customers.c.id))  # by the key's index, not the whole table
-        .limit(bindparam("limit", type_=Integer))
-        .lateral("c")
     )
-    return (
-        select(q.c.idx, per_key.c.id, per_key.c.name)
-        .select_from(q.join(per_key, true()))
-        .order_by(q.c.idx, per_key.c.id)
-    )
+    return _first_per_row(q, per_key, "c")
 
 
 async def name_candidates_many(
