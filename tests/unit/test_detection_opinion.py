@@ -20,7 +20,7 @@ from services.escalator.detection.statistical import (
     features,
     opinions,
 )
-from services.escalator.detection.training import fit, opinion_of
+from services.escalator.detection.training import fit
 from services.escalator.settings import EscalatorSettings
 from tests.unit.test_signal_detection import BLIND4, CORPUS
 
@@ -124,14 +124,7 @@ def test_scoring_is_scikit_learns_on_every_labelled_message() -> None:
     lexicon): the same numbers, to float32's precision."""
     train = rows(DATA / "classify-extra.jsonl")
     trained = fit(train)
-    arrays = trained.arrays()
-    opinion = LinearOpinion(
-        [str(s) for s in arrays["signals"]],
-        [str(f) for f in arrays["vocabulary"]],
-        arrays["idf"],
-        arrays["coef"],
-        arrays["intercept"],
-    )
+    opinion = LinearOpinion.of(trained.arrays())
     texts = [r["text"] for r in train + rows(DATA / "classify-holdout.jsonl")]
     matrix = trained.vectorizer.transform(texts)
     for signal, model in trained.models.items():
@@ -154,7 +147,7 @@ def test_the_shipped_model_is_what_its_files_train() -> None:
         assert np.allclose(retrained["idf"], shipped["idf"])
         assert BLIND4.name not in {name for name, _ in named}  # the measure
         # Trained to convergence: another machine's solver lands on the same probabilities.
-        ours, theirs = opinion_of(shipped), opinion_of(retrained)
+        ours, theirs = LinearOpinion.of(shipped), LinearOpinion.of(retrained)
         for row in labelled[::7]:
             a, b = ours.probabilities(row["text"]), theirs.probabilities(row["text"])
             assert all(abs(a[s] - b[s]) < 1e-3 for s in a), row["text"]

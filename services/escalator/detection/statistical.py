@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -81,10 +81,27 @@ def words(text: str) -> list[Word]:
     ]
 
 
+def _stems(text: str) -> list[str]:
+    return [w[:STEM] for w in _WORD.findall(_read(text)) if _kept(w)]
+
+
+def _features(stems: list[str]) -> list[str]:
+    return [*stems, *(f"{a} {b}" for a, b in pairwise(stems))]
+
+
 def features(text: str) -> list[str]:
     """Stems and pairs of neighbouring stems (the analyzer the model was trained with)."""
-    stems = [w[:STEM] for w in _WORD.findall(_read(text)) if _kept(w)]
-    return [*stems, *(f"{a} {b}" for a, b in pairwise(stems))]
+    return _features(_stems(text))
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """One message as the model saw it: what the detector asks about once per signal."""
+
+    text: str
+    probabilities: dict[str, float]
+    weights: dict[int, float]  # feature -> its TF-IDF weight in the message
+    known_words: int  # words whose stems the model knows
 
 
 class LinearOpinion:
@@ -106,29 +123,35 @@ class LinearOpinion:
         self.by_feature = np.ascontiguousarray(self.coef.T)  # a message's rows, gathered fast
         self.intercept = intercept.astype(np.float64)
         self.threshold = threshold
-        self._last: tuple[str, dict[str, float], dict[int, float]] | None = None
+        self._last: _Scored | None = None
+
+    @classmethod
+    def of(cls, arrays: Mapping[str, np.ndarray], threshold: float = THRESHOLD) -> LinearOpinion:
+        """From the arrays training makes (training.Trained.arrays) or the shipped file has."""
+        return cls(
+            [str(s) for s in arrays["signals"]],
+            [str(f) for f in arrays["vocabulary"]],
+            arrays["idf"],
+            arrays["coef"],
+            arrays["intercept"],
+            threshold,
+        )
 
     @classmethod
     def load(cls, path: Path = OPINION_PATH, threshold: float = THRESHOLD) -> LinearOpinion:
         with np.load(path, allow_pickle=False) as data:
-            return cls(
-                [str(s) for s in data["signals"]],
-                [str(f) for f in data["vocabulary"]],
-                data["idf"],
-                data["coef"],
-                data["intercept"],
-                threshold,
-            )
+            return cls.of(data, threshold)
 
     def probabilities(self, text: str) -> dict[str, float]:
-        return dict(self._scored(text)[1])
+        return dict(self._scored(text).probabilities)
 
-    def _scored(self, text: str) -> tuple[str, dict[str, float], dict[int, float]]:
-        """Per signal the probability; kept for the last message, which the detector asks
-        about once per signal."""
-        if self._last is not None and self._last[0] == text:
+    def _scored(self, text: str) -> _Scored:
+        """The message scored once (the text read once); kept for the last message."""
+        if self._last is not None and self._last.text == text:
             return self._last
-        counts = Counter(i for i in map(self.index.get, features(text)) if i is not None)
+        stems = _stems(text)
+        known = sum(1 for stem in stems if stem in self.index)
+        counts = Counter(i for i in map(self.index.get, _features(stems)) if i is not None)
         columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
         # sublinear TF times IDF, L2-normalised, as TfidfVectorizer(sublinear_tf=True)
         values = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
@@ -139,22 +162,19 @@ class LinearOpinion:
             zip(self.signals, (1.0 / (1.0 + np.exp(-logits))).tolist(), strict=True)
         )
         weights = dict(zip(columns.tolist(), values.tolist(), strict=True))
-        self._last = (text, probabilities, weights)
+        self._last = _Scored(text, probabilities, weights, known)
         return self._last
-
-    def _known_words(self, text: str) -> int:
-        return sum(1 for w in words(text) if w.stem in self.index)
 
     def reconsider(
         self, signal: str, text: str, language: str | None, found: Signal | None
     ) -> Signal | None:
         if found is not None or signal not in self.signals:
             return found  # the lexicon's verdict stands
-        _, probabilities, weights = self._scored(text)
-        probability = probabilities[signal]
-        if probability < self.threshold or self._known_words(text) < MIN_WORDS:
+        scored = self._scored(text)
+        probability = scored.probabilities[signal]
+        if probability < self.threshold or scored.known_words < MIN_WORDS:
             return None
-        evidence = self._evidence(text, self.signals.index(signal), weights)
+        evidence = self._evidence(text, self.signals.index(signal), scored.weights)
         if not evidence:  # a signal carries the client's words, or it is not asserted
             return None
         return Signal(name=signal, score=round(probability, 3), evidence=evidence)

@@ -19,7 +19,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from .lexicon import SIGNALS
-from .statistical import THRESHOLD, LinearOpinion, features
+from .statistical import features
 
 C = 10.0  # inverse regularisation: the first value tried, kept (not tuned on any measure)
 
@@ -64,14 +64,3 @@ def save(arrays: Mapping[str, np.ndarray], path: Path, trained_on: Mapping[str, 
     }
     # numpy's stubs type the keyword arrays as its `allow_pickle` flag
     np.savez_compressed(path, **contents)  # type: ignore[arg-type]
-
-
-def opinion_of(arrays: Mapping[str, np.ndarray], threshold: float = THRESHOLD) -> LinearOpinion:
-    return LinearOpinion(
-        [str(s) for s in arrays["signals"]],
-        [str(f) for f in arrays["vocabulary"]],
-        arrays["idf"],
-        arrays["coef"],
-        arrays["intercept"],
-        threshold,
-    )
