@@ -12,7 +12,7 @@ import re
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import holidays as public_holidays
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -138,8 +138,9 @@ class TeamCalendar(_Strict):
         found.add("business_hours" if open_now else "off_hours")
         return frozenset(found)
 
-    def moment(self, at: datetime) -> dict[str, object]:
-        """The parts of `describe`, for saying it in another language (JSON values)."""
+    def moment(self, at: datetime) -> dict[str, Any]:
+        """When `at` is for the team, in parts (JSON values): weekday, local time, zone, the
+        periods it falls in and the holiday's name, if any."""
         local = self.local(at)
         return {
             "weekday": WEEKDAYS[local.weekday()],
@@ -151,10 +152,9 @@ class TeamCalendar(_Strict):
 
     def describe(self, at: datetime) -> str:
         """`Sat 2022-03-26 11:02 Europe/Moscow: weekend, off hours`, naming a holiday."""
-        local = self.local(at)
-        names = [p.replace("_", " ") for p in PERIODS if p in self.periods(at)]
-        holiday = self.holiday(local.date())
-        if holiday:
-            names = [f"holiday ({holiday})" if n == "holiday" else n for n in names]
-        weekday = WEEKDAYS[local.weekday()].capitalize()
-        return f"{weekday} {local:%Y-%m-%d %H:%M} {self.timezone}: {', '.join(names)}"
+        m = self.moment(at)
+        names = [
+            f"holiday ({m['holiday']})" if p == "holiday" and m["holiday"] else p.replace("_", " ")
+            for p in m["periods"]
+        ]
+        return f"{m['weekday'].capitalize()} {m['local']} {m['timezone']}: {', '.join(names)}"
