@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from shared.contracts import SendNotification
 
-from .reasons import reason_said
+from .reasons import named, reason_said
 
 TEMPLATES = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = "en"
@@ -92,14 +92,6 @@ def _when(value: object) -> str:
     return moment.strftime("%Y-%m-%d %H:%M ") + (moment.tzname() or "UTC")
 
 
-def _named(value: str, names: dict[str, str]) -> str:
-    """An id of the policy or the lexicon (a kind, a signal, a role) by its name in
-    _staff_labels.j2, or a CRM's word (a contract's status) in any case; one without a name
-    as itself, underscores as spaces. A filter, not a macro, so that the HTML templates
-    escape what it returns."""
-    return names.get(value) or names.get(str(value).casefold()) or str(value).replace("_", " ")
-
-
 def evidence_phrase_key(kind: str, values: dict[str, str]) -> str:
     """The phrase an evidence item is said with (_staff_labels.j2 EVIDENCE): its kind, and
     the variant its values ask for (a check that failed; a verified or unverified phone)."""
@@ -139,7 +131,7 @@ def _environment() -> Environment:
         auto_reload=False,
     )
     env.filters["when"] = _when
-    env.filters["named"] = _named
+    env.filters["named"] = named
     env.filters["evidence_said"] = _evidence_said
     env.filters["reason_said"] = reason_said
     return env

@@ -26,6 +26,15 @@ _NAMES_OF = {
 _SPAN = re.compile(r"^(\d+)([a-z])$")
 
 
+def named(value: Any, names: Mapping[str, str]) -> str:
+    """An id of the policy or the lexicon (a kind, a signal, a role) by its name in
+    _staff_labels.j2, or a CRM's word (a contract's status) in any case; one without a name
+    as itself, underscores as spaces. The templates' `named` filter (a filter, not a macro,
+    so that the HTML templates escape what it returns), and the reason's names."""
+    value = str(value)
+    return names.get(value) or names.get(value.casefold()) or value.replace("_", " ")
+
+
 def reason_said(escalation: Mapping[str, Any], words: Mapping[str, Any]) -> str:
     """What changed (reopened, severity raised), the rule, its signals with the client's
     words, then each condition, in one line. `escalation`: a staff notice's data, or one
@@ -43,7 +52,7 @@ def reason_said(escalation: Mapping[str, Any], words: Mapping[str, Any]) -> str:
 
 def _signal_said(signal: Mapping[str, Any], names: Mapping[str, str]) -> str:
     name = str(signal.get("name", ""))
-    said = f"{names.get(name) or name.replace('_', ' ')} {float(signal.get('score', 0)):.2f}"
+    said = f"{named(name, names)} {float(signal.get('score', 0)):.2f}"
     # The client's words as the escalator's reason quotes them (no "!!!", no capitals
     # runs); requests of before have all the evidence as "words".
     quoted = ", ".join(f"«{w}»" for w in signal.get("quoted", signal.get("words")) or [])
@@ -71,9 +80,9 @@ def _value_said(
     if key in ("names", "markers") and given.get("said"):
         return ", ".join(str(n) for n in given["said"])  # the policy's own names for them
     if key == "names":
-        return ", ".join(names.get(n) or str(n) for n in value)
+        return ", ".join(named(n, names) for n in value)
     if key == "name":
-        return str(names.get(value) or value)
+        return named(value, names)
     if key == "within":
         return _span(str(value), words.get("units", {}))
     if key == "included":
@@ -81,19 +90,19 @@ def _value_said(
     if key == "weekday":
         return str(words.get("weekdays", {}).get(value, value))
     if key == "channel":
-        return str(words.get("channels", {}).get(value) or value)
+        return named(value, words.get("channels", {}))
     if key == "periods":
         return ", ".join(_period(p, words, given.get("holiday")) for p in value)
     if key == "open":
         kinds = words.get("kinds", {})
-        return ", ".join(f"{kinds.get(e['kind']) or e['kind']} {e['severity']}" for e in value)
+        return ", ".join(f"{named(e['kind'], kinds)} {e['severity']}" for e in value)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
 
 
 def _period(period: str, words: Mapping[str, Any], holiday: Any) -> str:
-    said = str(words.get("periods", {}).get(period) or period.replace("_", " "))
+    said = named(period, words.get("periods", {}))
     if period != "holiday" or not holiday:
         return said
     # Public holidays come named in the calendar's language; the company's own day by id.
