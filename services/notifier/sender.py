@@ -97,13 +97,21 @@ class OutboxSender:
         self.tracer = tracer or trace.get_tracer(__name__)
         # Two passes run at once: while one waits on SMTP, the other claims and finishes.
         self._wakes = [asyncio.Event() for _ in range(SENDER_PASSES)]
+        self._idle = [False] * SENDER_PASSES  # waiting for a wake or the poll
+        self._pending_checked = float("-inf")  # monotonic time of the last publish_pending
         self._in_flight: set[uuid.UUID] = set()  # picked by a pass of this process
         self._gate = asyncio.Semaphore(policy.concurrency)  # deliveries at a time, all passes
 
     def wake(self) -> None:
-        """A new notification was accepted in this process: look now, not at the next poll."""
-        for event in self._wakes:
-            event.set()
+        """A new notification was accepted in this process: look now, not at the next poll.
+
+        One waiting pass is enough to find it; waking both made the second run a query for
+        a row the first had already picked (at low load, one wasted query per notification).
+        A pass that is looking right now may have queried before the row was committed, so
+        when none waits, every pass looks again when it is done."""
+        waiting = [i for i, idle in enumerate(self._idle) if idle]
+        for i in waiting[:1] or range(len(self._wakes)):
+            self._wakes[i].set()
 
     async def run(self, stop: asyncio.Event) -> None:
         await asyncio.gather(*(self._passes(stop, i) for i in range(len(self._wakes))))
@@ -116,7 +124,7 @@ class OutboxSender:
             # pass looks again at once instead of at the next poll.
             wake.clear()
             try:
-                if index == 0:  # one looks for results a crash left unpublished
+                if index == 0 and self._pending_check_due():
                     await self.publish_pending()
                 busy = await self.run_once()
             except Exception:  # a database or broker away: keep the loop, try again soon
@@ -126,13 +134,26 @@ class OutboxSender:
                 continue
             waiter = asyncio.ensure_future(wake.wait())
             stopper = asyncio.ensure_future(stop.wait())
-            await asyncio.wait(
-                {waiter, stopper},
-                timeout=self.policy.poll_seconds,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
+            self._idle[index] = True
+            try:
+                await asyncio.wait(
+                    {waiter, stopper},
+                    timeout=self.policy.poll_seconds,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                self._idle[index] = False
             for task in (waiter, stopper):
                 task.cancel()
+
+    def _pending_check_due(self) -> bool:
+        """Results a crash left unpublished are looked for once a poll interval, not at
+        every wake: they are rare, and under load the passes never wait for the poll."""
+        now = asyncio.get_running_loop().time()
+        if now - self._pending_checked < self.policy.poll_seconds:
+            return False
+        self._pending_checked = now
+        return True
 
     async def run_once(self) -> int:
         """Deliver the notifications due now; return how many were attempted."""
