@@ -319,7 +319,7 @@ class EscalatorService:
 
 
 def _who(notified: dict[str, Any]) -> tuple[str, str]:
-    return notified["role"], str(notified["address"]).casefold()
+    return notified["role"], str(notified["address"]).strip().casefold()
 
 
 def _changed(placed: Placed) -> list[Fact]:
