@@ -38,8 +38,13 @@ BLIND2 = Path(__file__).resolve().parents[1] / "data" / "classify-blind2.jsonl"
 # to widen the lexicon and train the second opinion (round 3).
 BLIND3 = Path(__file__).resolve().parents[1] / "data" / "classify-blind3.jsonl"
 # A realistic inbox (a third short chat lines, long emails with quoted history, hard
-# neutrals), written after round 3 and never tuned or trained on: the honest measure.
+# neutrals), written after round 3; measured, then used to widen the lexicon and train the
+# second opinion (round 4).
 BLIND4 = Path(__file__).resolve().parents[1] / "data" / "classify-blind4.jsonl"
+# Veiled and oblique phrasing (indirect threats, soft churn, failures told as a story,
+# accountant's billing language), written after round 3 by a helper who saw neither the
+# lexicon nor the model, and never tuned or trained on: the honest measure now.
+BLIND5 = Path(__file__).resolve().parents[1] / "data" / "classify-blind5.jsonl"
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -510,9 +515,13 @@ def test_held_out_file_quality_floor(capsys: pytest.CaptureFixture[str]) -> None
         # Measured: 0.83 / 0.53 / 0.64 (round 1), 0.84 / 0.57 / 0.68 (round 2), then tuned on:
         # 0.89 / 0.73 / 0.80 after round 3.
         (BLIND3, 0.75),
-        # Never tuned on. Measured: 0.90 / 0.80 / 0.85 (round 2), 0.90 / 0.82 / 0.86 now.
-        # A floor so that a change that loses recall on new phrasing shows.
-        (BLIND4, 0.82),
+        # Measured: 0.90 / 0.80 / 0.85 (round 2), 0.90 / 0.82 / 0.86 (round 3), then tuned
+        # on: 0.95 / 0.97 / 0.96 after round 4.
+        (BLIND4, 0.92),
+        # Never tuned on. Measured: 0.82 / 0.52 / 0.64 before round 4 and after it (the
+        # round's families did not reach this phrasing). A floor so that a change that
+        # loses recall on new phrasing shows.
+        (BLIND5, 0.60),
     ],
 )
 def test_blind_file_quality_floor(
