@@ -111,15 +111,15 @@ def prune(
             await db.dispose()
 
     done = asyncio.run(go())
-    verb = "would remove" if dry_run else "removed"
     for pruned in done:
         p = pruned.prunable
+        verb = ("would redact" if p.redact else "would remove") if dry_run else p.action
         typer.echo(
             f"{p.table:<34} {verb} {pruned.rows:>8,}  {p.age} before "
             f"{pruned.before:%Y-%m-%d %H:%M} UTC ({_days(p.horizon)}): {p.why}"
         )
     total = sum(p.rows for p in done)
-    typer.echo(f"dry run: {total:,} rows would go" if dry_run else f"{total:,} rows removed")
+    typer.echo(f"dry run: {total:,} rows would change" if dry_run else f"{total:,} rows changed")
 
 
 def _retention_plans() -> dict[str, list[Any]]:
@@ -131,16 +131,20 @@ def _retention_plans() -> dict[str, list[Any]]:
     from services.notifier.retention import prunables as notifier
     from services.verifier.retention import prunables as verifier
 
-    retention = _settings().retention
+    settings = _settings()
+    retention, content = settings.retention, settings.content_retention
     escalator_settings = EscalatorSettings()
     policy = load_policy(escalator_settings.policy_path)
     return {
-        "intake": intake(retention),
+        "intake": intake(retention, content),
         "verifier": verifier(retention),
         "escalator": escalator(
-            policy, escalator_settings.retention, escalator_settings.history_margin
+            policy,
+            escalator_settings.retention,
+            escalator_settings.history_margin,
+            escalator_settings.content_retention,
         ),
-        "notifier": notifier(retention),
+        "notifier": notifier(retention, content),
     }
 
 

@@ -2,7 +2,10 @@
 
 Each service names what it may prune (`Prunable`: a table of its own schema, the column
 whose time decides, how long rows are kept, and why); audit and business records
-(escalations, their timelines, notifications, identity decisions) are never named.
+(escalations, their timelines, notifications, identity decisions) are never deleted. Where
+the operator sets a content horizon (CARELINE_CONTENT_DAYS), the personal content those
+records carry (what the client wrote, the fact pack, the rendered notice) is cut out of
+them once they are that old (`content_of`): the record of what was decided stays.
 `Pruner` deletes in small batches, each its own short transaction, so a pass never holds
 many locks for long nor stalls the consumers writing beside it; several replicas pruning
 at once take different rows (FOR UPDATE SKIP LOCKED) and never wait for each other. It
@@ -54,6 +57,49 @@ class Prunable:
     horizon: timedelta
     why: str
     only: str = ""  # a further SQL condition, e.g. "status = 'expired'"
+    # Instead of deleting the rows: the SET clause that cuts their content out (the rows
+    # stay). `only` must then exclude rows already cut, or a pass would never end.
+    redact: str = ""
+
+    @property
+    def action(self) -> str:
+        return "redacted" if self.redact else "removed"
+
+
+def content_of(
+    table: str,
+    age: str,
+    horizon: timedelta,
+    why: str,
+    column: str,
+    keep: Sequence[str],
+    *,
+    only: str = "",
+    also: str = "",
+) -> Prunable:
+    """The content of records kept for good: once `age` is past `horizon`, the JSONB
+    `column` keeps only the `keep` keys (ids, kinds, times) and a mark, `redacted: true`;
+    `also` sets further columns in the same statement (e.g. a free-text reason).
+
+    Marked rows are skipped, so a pass touches each row once."""
+    kept = ", ".join(f"'{key}', {column}->'{key}'" for key in keep)
+    cut = f"{column} = jsonb_build_object({kept}, 'redacted', true)"
+    done = f"({column}->>'redacted') IS NULL"
+    return Prunable(
+        table,
+        age,
+        horizon,
+        why,
+        only=f"{done} AND ({only})" if only else done,
+        redact=f"{cut}, {also}" if also else cut,
+    )
+
+
+def content_horizon(content: timedelta, *floors: timedelta) -> timedelta:
+    """The content horizon asked for, but never shorter than what still needs the content:
+    the idempotency keys (their stored outputs repeat it anyway until then), a window the
+    policy may reopen or read a record in."""
+    return max(content, *floors)
 
 
 def processed_keys(schema: str, retention: timedelta, consumed: Sequence[StreamSpec]) -> Prunable:
@@ -70,7 +116,7 @@ def processed_keys(schema: str, retention: timedelta, consumed: Sequence[StreamS
 class Pruned:
     prunable: Prunable
     before: datetime
-    rows: int  # deleted, or that a dry run would delete
+    rows: int  # deleted (or redacted), or that a dry run would touch
 
 
 class Pruner:
@@ -98,7 +144,8 @@ class Pruner:
                 rows = await self._delete(prunable, before, stop)
                 if rows:
                     log.info(
-                        "pruned %d rows of %s (%s before %s)",
+                        "%s %d rows of %s (%s before %s)",
+                        prunable.action,
                         rows,
                         prunable.table,
                         prunable.age,
@@ -110,13 +157,18 @@ class Pruner:
     async def _delete(
         self, prunable: Prunable, before: datetime, stop: asyncio.Event | None
     ) -> int:
+        change = (
+            f"UPDATE {prunable.table} SET {prunable.redact}"
+            if prunable.redact
+            else f"DELETE FROM {prunable.table}"
+        )
         statement = text(
-            # Materialized, so the LIMIT and the row locks are settled before the delete
+            # Materialized, so the LIMIT and the row locks are settled before the change
             # (a subquery joined to the DELETE may be run again per row and take more);
             # `ctid = ANY(ARRAY(...))` is a TID scan: no scan of the rest of the table.
             f"WITH old AS MATERIALIZED (SELECT ctid FROM {prunable.table} "
             f"WHERE {_where(prunable)} LIMIT :batch FOR UPDATE SKIP LOCKED) "
-            f"DELETE FROM {prunable.table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM old))"
+            f"{change} WHERE ctid = ANY(ARRAY(SELECT ctid FROM old))"
         )
         total = 0
         while stop is None or not stop.is_set():

@@ -92,6 +92,10 @@ class CarelineSettings(BaseSettings):
     # service prunes its schema (0: never; `careline prune` runs a pass by hand), and how
     # many rows one short transaction deletes.
     retention_days: float = Field(35.0, validation_alias="CARELINE_RETENTION_DAYS", gt=0)
+    # Personal content of the records kept for good (what the client wrote, fact packs,
+    # rendered notices) is cut out of them once they are this old; unset keeps it
+    # (shared.retention.content_of, docs/retention.md).
+    content_days: float | None = Field(None, validation_alias="CARELINE_CONTENT_DAYS", gt=0)
     prune_seconds: float = Field(3600.0, validation_alias="CARELINE_PRUNE_SECONDS", ge=0)
     prune_batch: int = Field(1000, validation_alias="CARELINE_PRUNE_BATCH", ge=1)
 
@@ -117,6 +121,10 @@ class CarelineSettings(BaseSettings):
     @property
     def retention(self) -> timedelta:
         return timedelta(days=self.retention_days)
+
+    @property
+    def content_retention(self) -> timedelta | None:
+        return None if self.content_days is None else timedelta(days=self.content_days)
 
     @property
     def trace_dir(self) -> Path:

@@ -74,7 +74,9 @@ def build_app(settings: EscalatorSettings | None = None) -> FastStream:
         wire,
         "Detects threats and failures and routes them to the right people.",
         http_routes=routes,
-        prunables=prunables(policy, settings.retention, settings.history_margin),
+        prunables=prunables(
+            policy, settings.retention, settings.history_margin, settings.content_retention
+        ),
     )
 
     @app.after_startup

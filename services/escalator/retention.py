@@ -3,14 +3,17 @@
 The subject history (`subject_messages`) matters only as far back as the policy looks, so
 its horizon comes from the loaded policy, never from a constant kept by hand: a policy
 that looks further back keeps more. Escalations, their timelines and the fact packs they
-carry are records and stay. Pure: the service's start and `careline prune` use it.
+carry are records and stay; with a content horizon set, a resolved escalation that old
+loses the client's words and the fact pack (briefing, facts, the signals' evidence, the
+reason's quotes) and keeps its kind, rule, signals' names and scores, people and times.
+Pure: the service's start and `careline prune` use it.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from shared.retention import Prunable, processed_keys
+from shared.retention import Prunable, content_horizon, content_of, processed_keys
 from shared.subjects import STREAM_MESSAGES
 
 from .policy_rules import Policy
@@ -42,14 +45,45 @@ def history_horizon(policy: Policy, margin: timedelta) -> timedelta:
     return longest_lookback(policy) + margin
 
 
-def prunables(policy: Policy, retention: timedelta, margin: timedelta) -> list[Prunable]:
+# Cut together with the briefing: the fact pack, the words each signal quoted, and the
+# reason (it quotes the client and the identity evidence); the rule and the signals'
+# names and scores say which rule fired and why.
+_ESCALATION_CONTENT = (
+    "facts = jsonb_build_object('redacted', true), "
+    "signals = (SELECT coalesce(jsonb_agg(jsonb_build_object("
+    "'name', s->'name', 'score', s->'score')), '[]'::jsonb) "
+    "FROM jsonb_array_elements(signals) AS s), "
+    "reason = 'rule ' || rule || ' (its account quoted the client: cut after the content horizon)'"
+)
+
+
+def prunables(
+    policy: Policy, retention: timedelta, margin: timedelta, content: timedelta | None = None
+) -> list[Prunable]:
     keys = processed_keys("escalator", retention, CONSUMED)
+    history = history_horizon(policy, margin)
+    cut = []
+    if content is not None:
+        # Never inside a window the policy may reopen the escalation in or read it back.
+        cut.append(
+            content_of(
+                "escalator.escalations",
+                "resolved_at",
+                content_horizon(content, keys.horizon, history),
+                "what the client wrote and the fact pack, cut out of resolved escalations "
+                "(CARELINE_CONTENT_DAYS)",
+                "briefing",
+                ("kind", "severity", "rule"),
+                only="status = 'resolved'",
+                also=_ESCALATION_CONTENT,
+            )
+        )
     return [
         keys,
         Prunable(
             "escalator.subject_messages",
             "at",
-            history_horizon(policy, margin),
+            history,
             "subject history: the policy's longest look-back plus a margin",
         ),
         Prunable(
@@ -70,4 +104,5 @@ def prunables(policy: Policy, retention: timedelta, margin: timedelta) -> list[P
             keys.horizon,
             "acknowledge links past their expiry (the signed token expires with them)",
         ),
+        *cut,
     ]

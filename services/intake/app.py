@@ -48,5 +48,5 @@ def build_app(settings: CarelineSettings | None = None) -> ServiceApp:
             nats_publisher(broker),
             utc_now,
         ),
-        prunables=prunables(settings.retention),
+        prunables=prunables(settings.retention, settings.content_retention),
     )

@@ -102,7 +102,7 @@ def build_app(settings: NotifierSettings | None = None) -> FastStream:
         settings,
         wire,
         "Delivers notifications to staff and clients: once, never to the wrong address.",
-        prunables=prunables(settings.retention),
+        prunables=prunables(settings.retention, settings.content_retention),
     )
 
     @app.after_startup

@@ -287,3 +287,184 @@ def test_careline_prune_reports_per_table_and_dry_run_keeps_rows(
     assert "removed        1" in real.output
     assert "intake.processed_messages" not in real.output
     assert asyncio.run(remaining()) == 0
+
+
+# --- the content horizon: records stay, what the client wrote is cut out of them --------
+
+CONTENT = 365 * DAY
+
+
+async def add_message(db: Database, age: timedelta) -> uuid.UUID:
+    message_id = uuid.uuid4()
+    normalized = {
+        "message_id": str(message_id),
+        "channel": "email",
+        "language": "ru",
+        "received_at": (NOW - age).isoformat(),
+        "sender": {"email": "ivan.petrov@example.com", "display_name": "Иван Петров"},
+        "subject": "Договор 15/2021",
+        "text": "Подам на вас в суд, мой телефон +7 912 000-11-22",
+        "entities": {"phones": ["+79120001122"]},
+    }
+    await sql(
+        db,
+        "INSERT INTO intake.messages (message_id, channel, external_id, thread_id, language, "
+        "received_at, normalized, created_at) VALUES (:id, 'email', :ref, :ref, 'ru', :at, "
+        "CAST(:normalized AS jsonb), :at)",
+        {
+            "id": message_id,
+            "ref": str(message_id),
+            "at": NOW - age,
+            "normalized": json.dumps(normalized),
+        },
+    )
+    return message_id
+
+
+async def add_notification(db: Database, age: timedelta, status: str) -> uuid.UUID:
+    notification_id = uuid.uuid4()
+    request = {
+        "notification_id": str(notification_id),
+        "kind": "manager_escalation",
+        "channel": "email",
+        "language": "ru",
+        "recipient": "am@careline.example",
+        "data": {"message_text": "Подам на вас в суд", "customer": "ООО «Ромашка»"},
+    }
+    await sql(
+        db,
+        "INSERT INTO notifier.notifications (notification_id, message_id, kind, recipient_role, "
+        "recipient, status, created_at, channel, request) VALUES (:id, :mid, "
+        "'manager_escalation', 'account_manager', 'am@careline.example', :status, :at, "
+        "'email', CAST(:request AS jsonb))",
+        {
+            "id": notification_id,
+            "mid": uuid.uuid4(),
+            "status": status,
+            "at": NOW - age,
+            "request": json.dumps(request),
+        },
+    )
+    return notification_id
+
+
+async def add_worded_escalation(db: Database, age: timedelta, status: str) -> uuid.UUID:
+    escalation_id = await add_escalation(db, "customer:c9", age)
+    signals = [
+        {
+            "name": "legal_threat",
+            "score": 0.9,
+            "evidence": [{"start": 0, "end": 15, "text": "Подам на вас в суд", "rule": "r"}],
+        }
+    ]
+    await sql(
+        db,
+        "UPDATE escalator.escalations SET status = :status, signals = CAST(:signals AS jsonb), "
+        "reason = 'rule abuse: legal_threat 0.90 («Подам на вас в суд»)', "
+        "briefing = CAST(:briefing AS jsonb), facts = CAST(:facts AS jsonb) WHERE id = :id",
+        {
+            "id": escalation_id,
+            "status": status,
+            "signals": json.dumps(signals),
+            "briefing": json.dumps({"kind": "abuse", "message_text": "Подам на вас в суд"}),
+            "facts": json.dumps({"customer": "ООО «Ромашка»", "contracts": ["15/2021"]}),
+        },
+    )
+    return escalation_id
+
+
+async def json_of(db: Database, statement: str, **params: Any) -> Any:
+    async with db.transaction() as session:
+        return await session.scalar(text(statement), params)
+
+
+async def test_past_the_content_horizon_records_stay_without_what_the_client_wrote(
+    db: Database,
+) -> None:
+    from services.intake.retention import prunables as intake_prunables
+
+    old_message, new_message = await add_message(db, 400 * DAY), await add_message(db, 10 * DAY)
+    sent = await add_notification(db, 400 * DAY, "sent")
+    pending = await add_notification(db, 400 * DAY, "pending")
+    resolved = await add_worded_escalation(db, 400 * DAY, "resolved")
+    still_open = await add_worded_escalation(db, 400 * DAY, "open")
+    plan = [
+        *intake_prunables(RETENTION, CONTENT),
+        *escalator_prunables(load_policy(), RETENTION, MARGIN, CONTENT),
+        *notifier_prunables(RETENTION, CONTENT),
+    ]
+
+    first = {p.prunable.table: p.rows for p in await Pruner(db, clock, plan, batch=1).prune()}
+    again = {p.prunable.table: p.rows for p in await Pruner(db, clock, plan).prune()}
+
+    cut = await json_of(
+        db, "SELECT normalized FROM intake.messages WHERE message_id = :id", id=old_message
+    )
+    assert cut == {
+        "message_id": str(old_message),
+        "channel": "email",
+        "language": "ru",
+        "received_at": (NOW - 400 * DAY).isoformat(),
+        "schema_version": None,
+        "event_id": None,
+        "correlation_id": None,
+        "occurred_at": None,
+        "language_confidence": None,
+        "redacted": True,
+    }
+    kept = await json_of(
+        db, "SELECT normalized FROM intake.messages WHERE message_id = :id", id=new_message
+    )
+    assert kept["text"].startswith("Подам")
+    request = await json_of(
+        db, "SELECT request FROM notifier.notifications WHERE notification_id = :id", id=sent
+    )
+    assert request["redacted"] is True and "data" not in request and "recipient" not in request
+    assert request["kind"] == "manager_escalation"
+    waiting = await json_of(
+        db, "SELECT request FROM notifier.notifications WHERE notification_id = :id", id=pending
+    )
+    assert waiting["data"]["message_text"] == "Подам на вас в суд"  # still to be sent
+    row = await json_of(
+        db,
+        "SELECT jsonb_build_object('briefing', briefing, 'facts', facts, 'signals', signals, "
+        "'reason', reason, 'rule', rule) FROM escalator.escalations WHERE id = :id",
+        id=resolved,
+    )
+    assert row["briefing"] == {"kind": "abuse", "severity": None, "rule": None, "redacted": True}
+    assert row["facts"] == {"redacted": True}
+    assert row["signals"] == [{"name": "legal_threat", "score": 0.9}]
+    assert "Подам" not in row["reason"] and row["reason"].startswith("rule abuse")
+    untouched = await json_of(
+        db, "SELECT briefing FROM escalator.escalations WHERE id = :id", id=still_open
+    )
+    assert untouched["message_text"] == "Подам на вас в суд"
+    assert first["intake.messages"] == 1
+    assert first["notifier.notifications"] == 1
+    assert first["escalator.escalations"] == 1
+    assert again["intake.messages"] == again["escalator.escalations"] == 0
+    assert await scalar(db, "SELECT count(*) FROM intake.messages") == 2
+
+
+def test_careline_prune_says_what_it_would_redact(
+    servers: Servers, clean: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def seed() -> None:
+        database = Database(create_engine(servers.database_url))
+        try:
+            await add_message(database, 3650 * DAY)
+        finally:
+            await database.dispose()
+
+    asyncio.run(seed())
+    monkeypatch.setenv("DATABASE_URL", servers.database_url)
+    monkeypatch.setenv("CARELINE_CONTENT_DAYS", "365")
+    from shared.cli import app
+
+    dry = CliRunner().invoke(app, ["prune", "--dry-run", "--service", "intake"])
+    real = CliRunner().invoke(app, ["prune", "--service", "intake"])
+
+    assert dry.exit_code == 0, dry.output
+    assert "intake.messages                    would redact        1" in dry.output
+    assert real.exit_code == 0, real.output
+    assert "intake.messages                    redacted        1" in real.output

@@ -129,6 +129,40 @@ def test_no_service_names_an_audit_record_as_prunable() -> None:
     assert not named & AUDIT_TABLES
 
 
+def test_with_a_content_horizon_records_are_redacted_never_deleted() -> None:
+    retention, content = 35 * DAY, 365 * DAY
+    plans = [
+        *intake_prunables(retention, content),
+        *verifier_prunables(retention),
+        *escalator_prunables(load_policy(), retention, 14 * DAY, content),
+        *notifier_prunables(retention, content),
+    ]
+    records = {p.table: p for p in plans if p.table in AUDIT_TABLES}
+
+    assert set(records) == {"intake.messages", "escalator.escalations", "notifier.notifications"}
+    assert all(p.redact and "redacted" in p.only for p in records.values())
+    assert all(p.horizon == content for p in records.values())
+    assert "status = 'resolved'" in records["escalator.escalations"].only
+
+
+def test_the_content_horizon_never_undercuts_keys_or_the_policy_windows() -> None:
+    policy = load_policy()  # looks back 90 days: history kept 104 days with the margin
+    intake = {p.table: p for p in intake_prunables(35 * DAY, 1 * DAY)}
+    escalator = {p.table: p for p in escalator_prunables(policy, 35 * DAY, 14 * DAY, 1 * DAY)}
+
+    assert intake["intake.messages"].horizon == intake["intake.processed_messages"].horizon
+    assert escalator["escalator.escalations"].horizon == 104 * DAY
+    assert "intake.messages" not in {p.table for p in intake_prunables(35 * DAY)}
+
+
+def test_the_content_horizon_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert CarelineSettings().content_retention is None
+    monkeypatch.setenv("CARELINE_CONTENT_DAYS", "400")
+
+    assert CarelineSettings().content_retention == 400 * DAY
+    assert EscalatorSettings().content_retention == 400 * DAY
+
+
 def consumed_streams(build: Any) -> list[StreamSpec]:
     """The JetStream streams the service's subscribers read, from its app as built (core
     NATS subscribers, request/reply, read none and are never redelivered)."""
