@@ -55,6 +55,19 @@ _ESCALATION_CONTENT = (
     "FROM jsonb_array_elements(signals) AS s), "
     "reason = 'rule ' || rule || ' (its account quoted the client: cut after the content horizon)'"
 )
+# The same of the timeline entries that told the rule's account (opened, merged into), once
+# their escalation was resolved that long ago; entries of acts (who acknowledged) stay whole.
+_TIMELINE_CONTENT = (
+    "detail = jsonb_build_object('rule', detail->'rule', 'redacted', true, 'signals', "
+    "(SELECT coalesce(jsonb_agg(jsonb_build_object('name', s->'name', 'score', s->'score')), "
+    "'[]'::jsonb) FROM jsonb_array_elements(CASE jsonb_typeof(detail->'signals') "
+    "WHEN 'array' THEN detail->'signals' ELSE '[]'::jsonb END) AS s))"
+)
+_TIMELINE_TOLD = (
+    "(detail->>'redacted') IS NULL AND detail->'reason' IS NOT NULL "
+    "AND escalation_id IN (SELECT id FROM escalator.escalations "
+    "WHERE status = 'resolved' AND resolved_at < :before)"
+)
 
 
 def prunables(
@@ -65,17 +78,29 @@ def prunables(
     cut = []
     if content is not None:
         # Never inside a window the policy may reopen the escalation in or read it back.
+        horizon = content_horizon(content, keys.horizon, history)
         cut.append(
             content_of(
                 "escalator.escalations",
                 "resolved_at",
-                content_horizon(content, keys.horizon, history),
+                horizon,
                 "what the client wrote and the fact pack, cut out of resolved escalations "
                 "(CARELINE_CONTENT_DAYS)",
                 "briefing",
                 ("kind", "severity", "rule"),
                 only="status = 'resolved'",
                 also=_ESCALATION_CONTENT,
+            )
+        )
+        cut.append(
+            Prunable(
+                "escalator.escalation_timeline",
+                "at",
+                horizon,
+                "the client's words in the timeline of resolved escalations "
+                "(CARELINE_CONTENT_DAYS)",
+                only=_TIMELINE_TOLD,
+                redact=_TIMELINE_CONTENT,
             )
         )
     return [

@@ -370,6 +370,28 @@ async def add_worded_escalation(db: Database, age: timedelta, status: str) -> uu
             "facts": json.dumps({"customer": "ООО «Ромашка»", "contracts": ["15/2021"]}),
         },
     )
+    told = {
+        "rule": "abuse",
+        "reason": "legal_threat 0.90 («Подам на вас в суд»)",
+        "signals": signals,
+    }
+    await sql(
+        db,
+        "UPDATE escalator.escalation_timeline SET detail = CAST(:detail AS jsonb) "
+        "WHERE escalation_id = :id",
+        {"id": escalation_id, "detail": json.dumps(told)},
+    )
+    await sql(
+        db,
+        "INSERT INTO escalator.escalation_timeline (escalation_id, message_id, entry, detail, "
+        "at) VALUES (:id, :mid, 'acknowledged', CAST(:detail AS jsonb), :at)",
+        {
+            "id": escalation_id,
+            "mid": uuid.uuid4(),
+            "detail": json.dumps({"by": "head@careline.example"}),
+            "at": NOW - age,
+        },
+    )
     return escalation_id
 
 
@@ -435,6 +457,16 @@ async def test_past_the_content_horizon_records_stay_without_what_the_client_wro
     assert row["facts"] == {"redacted": True}
     assert row["signals"] == [{"name": "legal_threat", "score": 0.9}]
     assert "Подам" not in row["reason"] and row["reason"].startswith("rule abuse")
+    told = await json_of(
+        db,
+        "SELECT jsonb_agg(detail ORDER BY id) FROM escalator.escalation_timeline "
+        "WHERE escalation_id = :id",
+        id=resolved,
+    )
+    assert told == [
+        {"rule": "abuse", "signals": [{"name": "legal_threat", "score": 0.9}], "redacted": True},
+        {"by": "head@careline.example"},
+    ]
     untouched = await json_of(
         db, "SELECT briefing FROM escalator.escalations WHERE id = :id", id=still_open
     )
@@ -442,7 +474,16 @@ async def test_past_the_content_horizon_records_stay_without_what_the_client_wro
     assert first["intake.messages"] == 1
     assert first["notifier.notifications"] == 1
     assert first["escalator.escalations"] == 1
+    assert first["escalator.escalation_timeline"] == 1
     assert again["intake.messages"] == again["escalator.escalations"] == 0
+    assert again["escalator.escalation_timeline"] == 0
+    still_told = await json_of(
+        db,
+        "SELECT detail FROM escalator.escalation_timeline WHERE escalation_id = :id "
+        "AND entry = 'opened'",
+        id=still_open,
+    )
+    assert "Подам" in still_told["reason"]
     assert await scalar(db, "SELECT count(*) FROM intake.messages") == 2
 
 

@@ -139,7 +139,7 @@ def test_with_a_content_horizon_records_are_redacted_never_deleted() -> None:
     ]
     records = {p.table: p for p in plans if p.table in AUDIT_TABLES}
 
-    assert set(records) == {"intake.messages", "escalator.escalations", "notifier.notifications"}
+    assert set(records) == AUDIT_TABLES - {"crm.identity_decisions", "crm.confirmation_log"}
     assert all(p.redact and "redacted" in p.only for p in records.values())
     assert all(p.horizon == content for p in records.values())
     assert "status = 'resolved'" in records["escalator.escalations"].only
