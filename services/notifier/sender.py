@@ -107,11 +107,16 @@ class OutboxSender:
 
         One waiting pass is enough to find it; waking both made the second run a query for
         a row the first had already picked (at low load, one wasted query per notification).
-        A pass that is looking right now may have queried before the row was committed, so
-        when none waits, every pass looks again when it is done."""
+        The pass woken counts as busy at once, so the next wake (a burst accepted together)
+        rouses the other one. A pass that is looking right now may have queried before the
+        row was committed, so when none waits, every pass looks again when it is done."""
         waiting = [i for i, idle in enumerate(self._idle) if idle]
-        for i in waiting[:1] or range(len(self._wakes)):
-            self._wakes[i].set()
+        if waiting:
+            self._idle[waiting[0]] = False
+            self._wakes[waiting[0]].set()
+            return
+        for event in self._wakes:
+            event.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         await asyncio.gather(*(self._passes(stop, i) for i in range(len(self._wakes))))

@@ -80,3 +80,31 @@ async def test_one_wake_while_the_passes_wait_makes_one_of_them_look() -> None:
     await asyncio.wait_for(running, timeout=10)
 
     assert len(looks) == SENDER_PASSES + 1
+
+
+async def test_two_wakes_while_the_passes_wait_make_both_look() -> None:
+    """A burst accepted together: the second wake goes to the pass the first did not rouse."""
+    stop = asyncio.Event()
+    looks: list[str] = []
+    first_looks_done = asyncio.Event()
+
+    async def run_once() -> int:
+        looks.append("look")
+        if len(looks) == SENDER_PASSES:
+            first_looks_done.set()
+        return 0
+
+    sender = sender_with(run_once)
+    running = asyncio.create_task(sender.run(stop))
+    await first_looks_done.wait()
+    for _ in range(3):
+        await asyncio.sleep(0)  # both passes are waiting now
+
+    sender.wake()
+    sender.wake()  # before either woken pass has run
+    for _ in range(10):
+        await asyncio.sleep(0)
+    stop.set()
+    await asyncio.wait_for(running, timeout=10)
+
+    assert len(looks) == 2 * SENDER_PASSES
