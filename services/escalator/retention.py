@@ -48,23 +48,31 @@ def history_horizon(policy: Policy, margin: timedelta) -> timedelta:
 # Cut together with the briefing: the fact pack, the words each signal quoted, and the
 # reason (it quotes the client and the identity evidence); the rule and the signals'
 # names and scores say which rule fired and why.
+def _names_and_scores(signals: str) -> str:
+    """SQL: the signals of a JSONB array without their evidence (anything else: none)."""
+    return (
+        "(SELECT coalesce(jsonb_agg(jsonb_build_object('name', s->'name', 'score', "
+        f"s->'score')), '[]'::jsonb) FROM jsonb_array_elements(CASE jsonb_typeof({signals}) "
+        f"WHEN 'array' THEN {signals} ELSE '[]'::jsonb END) AS s)"
+    )
+
+
 _ESCALATION_CONTENT = (
     "facts = jsonb_build_object('redacted', true), "
-    "signals = (SELECT coalesce(jsonb_agg(jsonb_build_object("
-    "'name', s->'name', 'score', s->'score')), '[]'::jsonb) "
-    "FROM jsonb_array_elements(signals) AS s), "
+    f"signals = {_names_and_scores('signals')}, "
     "reason = 'rule ' || rule || ' (its account quoted the client: cut after the content horizon)'"
 )
-# The same of the timeline entries that told the rule's account (opened, merged into), once
-# their escalation was resolved that long ago; entries of acts (who acknowledged) stay whole.
+# The same of the timeline entries that told the rule's account (opened, merged into,
+# reopened), once their escalation was resolved that long ago: the reason and the quoted
+# words go, the rest of the entry (the rule, who resolved it before a reopening) stays.
+# Entries of acts (acknowledged, resolved, holds) stay whole. The index of migration
+# 0012_content_horizon is partial on the same entries.
 _TIMELINE_CONTENT = (
-    "detail = jsonb_build_object('rule', detail->'rule', 'redacted', true, 'signals', "
-    "(SELECT coalesce(jsonb_agg(jsonb_build_object('name', s->'name', 'score', s->'score')), "
-    "'[]'::jsonb) FROM jsonb_array_elements(CASE jsonb_typeof(detail->'signals') "
-    "WHEN 'array' THEN detail->'signals' ELSE '[]'::jsonb END) AS s))"
+    "detail = (detail - 'reason' - 'signals') || jsonb_build_object('redacted', true, "
+    "'signals', " + _names_and_scores("detail->'signals'") + ")"
 )
 _TIMELINE_TOLD = (
-    "(detail->>'redacted') IS NULL AND detail->'reason' IS NOT NULL "
+    "(detail->>'redacted') IS NULL AND entry IN ('opened', 'merged', 'reopened') "
     "AND escalation_id IN (SELECT id FROM escalator.escalations "
     "WHERE status = 'resolved' AND resolved_at < :before)"
 )

@@ -129,12 +129,13 @@ class OutboxSender:
             # pass looks again at once instead of at the next poll.
             wake.clear()
             try:
-                if index == 0 and self._pending_check_due():
-                    await self.publish_pending()
                 busy = await self.run_once()
             except Exception:  # a database or broker away: keep the loop, try again soon
                 log.exception("outbox sender pass failed")
                 busy = 0
+            # After the look, so a broker slow to take a backlog never delays a send.
+            if index == 0 and self._pending_check_due():
+                await self._publish_all_pending()
             if busy:
                 continue
             waiter = asyncio.ensure_future(wake.wait())
@@ -150,6 +151,16 @@ class OutboxSender:
                 self._idle[index] = False
             for task in (waiter, stopper):
                 task.cancel()
+
+    async def _publish_all_pending(self) -> None:
+        """Every result left unpublished, a batch at a time (a backlog after a broker outage
+        drains at once, not a batch per poll); a failure is logged and never keeps the
+        pass from looking for notifications to send."""
+        try:
+            while await self.publish_pending() >= self.policy.batch_size:
+                pass
+        except Exception:  # the broker or database away: the next poll tries again
+            log.exception("publishing results left unpublished failed")
 
     def _pending_check_due(self) -> bool:
         """Results a crash left unpublished are looked for once a poll interval, not at
@@ -190,8 +201,8 @@ class OutboxSender:
             )
         return len(claimed)
 
-    async def publish_pending(self) -> None:
-        """Result events committed but not yet published (a crash in between).
+    async def publish_pending(self) -> int:
+        """Result events committed but not yet published (a crash in between); how many.
 
         A pass of this process that is finishing its batch publishes its own results: they
         are skipped here, else a subscriber without the stream's de-duplication sees them twice.
@@ -201,6 +212,7 @@ class OutboxSender:
                 session, self.policy.batch_size, exclude=self._in_flight
             )
         await self._publish(pending)
+        return len(pending)
 
     async def _claim(self, ids: list[uuid.UUID]) -> list[Claimed]:
         """Claim the rows that may go now, in the order they are due; defer the others."""

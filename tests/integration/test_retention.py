@@ -381,16 +381,25 @@ async def add_worded_escalation(db: Database, age: timedelta, status: str) -> uu
         "WHERE escalation_id = :id",
         {"id": escalation_id, "detail": json.dumps(told)},
     )
+    later = [
+        ("acknowledged", {"by": "head@careline.example"}),
+        ("hold_placed", {"rule": "abuse", "reason": {"ru": "Ответ клиенту ждёт юриста"}}),
+        ("reopened", {**told, "after": {"resolved_by": "head@careline.example"}}),
+    ]
     await sql(
         db,
         "INSERT INTO escalator.escalation_timeline (escalation_id, message_id, entry, detail, "
-        "at) VALUES (:id, :mid, 'acknowledged', CAST(:detail AS jsonb), :at)",
-        {
-            "id": escalation_id,
-            "mid": uuid.uuid4(),
-            "detail": json.dumps({"by": "head@careline.example"}),
-            "at": NOW - age,
-        },
+        "at) VALUES (:id, :mid, :entry, CAST(:detail AS jsonb), :at)",
+        [
+            {
+                "id": escalation_id,
+                "mid": uuid.uuid4(),
+                "entry": entry,
+                "detail": json.dumps(detail),
+                "at": NOW - age,
+            }
+            for entry, detail in later
+        ],
     )
     return escalation_id
 
@@ -463,9 +472,17 @@ async def test_past_the_content_horizon_records_stay_without_what_the_client_wro
         "WHERE escalation_id = :id",
         id=resolved,
     )
+    without_words = {"name": "legal_threat", "score": 0.9}
     assert told == [
-        {"rule": "abuse", "signals": [{"name": "legal_threat", "score": 0.9}], "redacted": True},
+        {"rule": "abuse", "signals": [without_words], "redacted": True},
         {"by": "head@careline.example"},
+        {"rule": "abuse", "reason": {"ru": "Ответ клиенту ждёт юриста"}},  # the policy's words
+        {
+            "rule": "abuse",
+            "signals": [without_words],
+            "after": {"resolved_by": "head@careline.example"},
+            "redacted": True,
+        },
     ]
     untouched = await json_of(
         db, "SELECT briefing FROM escalator.escalations WHERE id = :id", id=still_open
@@ -474,7 +491,7 @@ async def test_past_the_content_horizon_records_stay_without_what_the_client_wro
     assert first["intake.messages"] == 1
     assert first["notifier.notifications"] == 1
     assert first["escalator.escalations"] == 1
-    assert first["escalator.escalation_timeline"] == 1
+    assert first["escalator.escalation_timeline"] == 2
     assert again["intake.messages"] == again["escalator.escalations"] == 0
     assert again["escalator.escalation_timeline"] == 0
     still_told = await json_of(

@@ -21,11 +21,15 @@ async def nothing(*args: Any) -> None:
     return None
 
 
+async def none_pending() -> int:
+    return 0
+
+
 def sender_with(run_once: Any) -> OutboxSender:
     policy = SendPolicy(retry=RetryPolicy(3, 1.0, 10.0), poll_seconds=POLL)
     sender = OutboxSender(None, {}, nothing, lambda: datetime.now(UTC), policy)  # type: ignore[arg-type]
     sender.run_once = run_once  # type: ignore[method-assign]
-    sender.publish_pending = nothing  # type: ignore[method-assign]
+    sender.publish_pending = none_pending  # type: ignore[method-assign]
     return sender
 
 
@@ -108,3 +112,44 @@ async def test_two_wakes_while_the_passes_wait_make_both_look() -> None:
     await asyncio.wait_for(running, timeout=10)
 
     assert len(looks) == 2 * SENDER_PASSES
+
+
+async def test_a_failing_look_for_unpublished_results_never_costs_a_send() -> None:
+    """The broker refuses the backlog: the woken pass still looks for what is due."""
+    stop = asyncio.Event()
+    looks: list[str] = []
+
+    async def run_once() -> int:
+        looks.append("look")
+        stop.set()
+        return 0
+
+    async def broker_away() -> int:
+        raise RuntimeError("no responders")
+
+    sender = sender_with(run_once)
+    sender.publish_pending = broker_away  # type: ignore[method-assign]
+    await asyncio.wait_for(sender.run(stop), timeout=10)
+
+    assert looks
+
+
+async def test_a_backlog_of_unpublished_results_is_published_in_one_go() -> None:
+    stop = asyncio.Event()
+    backlog = [20, 20, 20, 7]  # batches of the policy's size, then the rest
+    published: list[int] = []
+
+    async def run_once() -> int:
+        return 0
+
+    async def publish_pending() -> int:
+        published.append(backlog.pop(0) if backlog else 0)
+        if not backlog:
+            stop.set()
+        return published[-1]
+
+    sender = sender_with(run_once)
+    sender.publish_pending = publish_pending  # type: ignore[method-assign]
+    await asyncio.wait_for(sender.run(stop), timeout=10)
+
+    assert published == [20, 20, 20, 7]
