@@ -27,10 +27,7 @@ from shared.contracts import Identity
 
 from .adapters import confirmation_log, confirmations, record_decisions
 from .cache import forget_batch_version
-from .confirm_store import PendingConfirmation, SqlConfirmationStore
-
-# (customer id, channel kind, match key): whose address a confirmation verifies.
-Channel = tuple[str, str, str]
+from .confirm_store import Channel, PendingConfirmation, SqlConfirmationStore, lock_channels
 
 
 class VerifyBatch:
@@ -43,10 +40,12 @@ class VerifyBatch:
         self.on_file: dict[Channel, list[PendingConfirmation]] | None = None  # read ahead
 
     async def read_open_confirmations(self, session: AsyncSession, wanted: set[Channel]) -> None:
-        """The pending confirmations of these addresses, newest first, in one query."""
+        """The pending confirmations of these addresses, newest first, in one query, read
+        once no other transaction may still add one (their addresses locked first)."""
         self.on_file = {channel: [] for channel in wanted}
         if not wanted:
             return
+        await lock_channels(session, wanted)
         key = tuple_(
             confirmations.c.customer_id, confirmations.c.channel_kind, confirmations.c.match_key
         )

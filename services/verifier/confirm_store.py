@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import ConfirmationRequest, derived_id
+from shared.outbox import lock_keys
 
 from .adapters import confirmation_log, confirmations, contact_channels, contacts
 from .matching import name_keys
@@ -38,6 +39,20 @@ class PendingConfirmation:
         return cls(**{f: row[f] for f in cls.__dataclass_fields__})
 
 
+# (customer id, channel kind, match key): whose address a confirmation verifies.
+Channel = tuple[str, str, str]
+
+
+async def lock_channels(session: AsyncSession, channels: set[Channel]) -> None:
+    """Serialize the transactions that may ask about one address (until they commit).
+
+    Two messages from one new address handled at once, in two transactions, each found no
+    request open and each sent one: two codes for one address, and the second message
+    told of a request the first superseded. Whoever looks second now waits for the first
+    to commit and then finds its request."""
+    await lock_keys(session, [f"crm.confirmation:{c}:{k}:{m}" for c, k, m in channels])
+
+
 class SqlConfirmationStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -45,7 +60,9 @@ class SqlConfirmationStore:
     async def open_for(
         self, customer_id: str, kind: str, match_key: str, now: datetime
     ) -> PendingConfirmation | None:
-        """A pending, unexpired confirmation of this address for this customer, if any."""
+        """A pending, unexpired confirmation of this address for this customer, if any
+        (the address locked until the transaction ends: see `lock_channels`)."""
+        await lock_channels(self.session, {(customer_id, kind, match_key)})
         row = (
             (
                 await self.session.execute(
