@@ -22,7 +22,7 @@ from services.escalator.detection.statistical import (
 )
 from services.escalator.detection.training import fit
 from services.escalator.settings import EscalatorSettings
-from tests.unit.test_signal_detection import BLIND5, CORPUS
+from tests.unit.test_signal_detection import BLIND6, CORPUS
 
 pytestmark = pytest.mark.unit
 
@@ -40,19 +40,20 @@ def names(text: str, with_opinion: bool = True) -> set[str]:
 def test_the_opinion_adds_what_the_lexicon_misses_on_messages_nobody_tuned_on(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """classify-blind5 was written after the lexicon's last round and trained nothing.
-    (classify-blind4, before it was trained on: lexicon 0.90 / 0.82 / 0.86, with the opinion
-    0.90 / 0.86 / 0.88; classify-blind3: 0.84 / 0.57 / 0.68 and 0.88 / 0.75 / 0.81.)"""
-    lexicon = evaluate(rows(BLIND5), lambda row: names(row["text"], with_opinion=False))
-    both = evaluate(rows(BLIND5), lambda row: names(row["text"]))
+    """classify-blind6 was written after the lexicon's round 4 and trained nothing.
+    (Before they were trained on: classify-blind5, lexicon 0.82 / 0.52 / 0.64, with the
+    opinion 0.85 / 0.72 / 0.78; classify-blind4 0.90 / 0.82 / 0.86 and 0.90 / 0.86 / 0.88;
+    classify-blind3 0.84 / 0.57 / 0.68 and 0.88 / 0.75 / 0.81.)"""
+    lexicon = evaluate(rows(BLIND6), lambda row: names(row["text"], with_opinion=False))
+    both = evaluate(rows(BLIND6), lambda row: names(row["text"]))
     with capsys.disabled():
-        print("\nclassify-blind5, lexicon and opinion\n" + both.table())
+        print("\nclassify-blind6, lexicon and opinion\n" + both.table())
 
-    # Measured: lexicon 0.82 / 0.52 / 0.64; with the opinion 0.83 / 0.63 / 0.72 (trained
-    # through blind3), 0.84 / 0.66 / 0.74 (and blind4), 0.85 / 0.72 / 0.78 (and train2).
+    # Measured: lexicon 0.85 / 0.71 / 0.78; with the opinion 0.86 / 0.81 / 0.84 (trained
+    # through train2), 0.86 / 0.81 / 0.83 (and blind5).
     assert both.micro.recall >= lexicon.micro.recall + 0.08
     assert both.micro.precision >= lexicon.micro.precision - 0.03
-    assert both.micro.f1 >= 0.70
+    assert both.micro.f1 >= 0.78
 
 
 @pytest.mark.parametrize(
@@ -146,7 +147,7 @@ def test_the_shipped_model_is_what_its_files_train() -> None:
         retrained = fit(labelled).arrays()
         assert list(retrained["vocabulary"]) == list(shipped["vocabulary"])
         assert np.allclose(retrained["idf"], shipped["idf"])
-        assert BLIND5.name not in {name for name, _ in named}  # the measure
+        assert BLIND6.name not in {name for name, _ in named}  # the measure
         # Trained to convergence: another machine's solver lands on the same probabilities.
         ours, theirs = LinearOpinion.of(shipped), LinearOpinion.of(retrained)
         for row in labelled[::7]:

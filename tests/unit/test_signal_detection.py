@@ -43,8 +43,13 @@ BLIND3 = Path(__file__).resolve().parents[1] / "data" / "classify-blind3.jsonl"
 BLIND4 = Path(__file__).resolve().parents[1] / "data" / "classify-blind4.jsonl"
 # Veiled and oblique phrasing (indirect threats, soft churn, failures told as a story,
 # accountant's billing language), written after round 3 by a helper who saw neither the
-# lexicon nor the model, and never tuned or trained on: the honest measure now.
+# lexicon nor the model; measured, then used to widen the lexicon and train the second
+# opinion (round 5).
 BLIND5 = Path(__file__).resolve().parents[1] / "data" / "classify-blind5.jsonl"
+# One bad week in the inboxes of six kinds of business (typos, transcripts, forwarded
+# mail, direct and indirect phrasing), written after round 4 the same way and never tuned
+# or trained on: the honest measure now.
+BLIND6 = Path(__file__).resolve().parents[1] / "data" / "classify-blind6.jsonl"
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -518,10 +523,12 @@ def test_held_out_file_quality_floor(capsys: pytest.CaptureFixture[str]) -> None
         # Measured: 0.90 / 0.80 / 0.85 (round 2), 0.90 / 0.82 / 0.86 (round 3), then tuned
         # on: 0.95 / 0.97 / 0.96 after round 4.
         (BLIND4, 0.92),
-        # Never tuned on. Measured: 0.82 / 0.52 / 0.64 before round 4 and after it (the
-        # round's families did not reach this phrasing). A floor so that a change that
-        # loses recall on new phrasing shows.
-        (BLIND5, 0.60),
+        # Measured: 0.82 / 0.52 / 0.64 before round 4 and after it (the round's families
+        # did not reach this phrasing), then tuned on: 0.86 / 0.71 / 0.78 after round 5.
+        (BLIND5, 0.74),
+        # Never tuned on. Measured: 0.85 / 0.71 / 0.77 before round 5, 0.85 / 0.71 / 0.78
+        # after it. A floor so that a change that loses recall on new phrasing shows.
+        (BLIND6, 0.72),
     ],
 )
 def test_blind_file_quality_floor(
