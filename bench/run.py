@@ -334,7 +334,15 @@ async def bounded_offer(js: Any, backlog: int, stop_at: float) -> Callable[[int]
 # --- 3. latency at a fixed offered load ------------------------------------------------
 
 
-async def latency(stack: Stack, crm: Any, rate: float, seconds: float) -> dict[str, Any]:
+async def latency(
+    stack: Stack,
+    crm: Any,
+    rate: float,
+    seconds: float,
+    cpu_now: Callable[[], dict[str, float]] | None = None,
+) -> dict[str, Any]:
+    """Latency at `rate` for `seconds`; with `cpu_now` (CPU seconds of each process so far),
+    also each process's CPU per message offered, from the settled start to the last notice."""
     nc = await nats.connect(stack.env["NATS_URL"])
     js = nc.jetstream()
     engine = create_async_engine(stack.env["DATABASE_URL"])
@@ -349,6 +357,7 @@ async def latency(stack: Stack, crm: Any, rate: float, seconds: float) -> dict[s
     except TimeoutError:
         settled = False
     settled_after_s = round(time.monotonic() - settling, 1)
+    cpu_before = cpu_now() if cpu_now else {}
     published: dict[str, datetime] = {}
     gen = mix(crm, run="latency", seed=23)
     interval = 1.0 / rate
@@ -375,6 +384,7 @@ async def latency(stack: Stack, crm: Any, rate: float, seconds: float) -> dict[s
         await drained(js, CONSUMERS, 60)
     with contextlib.suppress(TimeoutError):  # ... and what was sent, not what was sent early
         await notices_settled(engine, 60, list(published))
+    cpu_after = cpu_now() if cpu_now else {}
     # Each of the first three services keys its processed row by the inbound message id.
     committed = {
         service: dict(
@@ -419,7 +429,7 @@ async def latency(stack: Stack, crm: Any, rate: float, seconds: float) -> dict[s
         )
         for a, b in itertools.pairwise(committed)
     }
-    return {
+    result = {
         "offered_per_s": round(rate, 1),
         "messages": i,
         "started_settled": settled,
@@ -428,6 +438,13 @@ async def latency(stack: Stack, crm: Any, rate: float, seconds: float) -> dict[s
         "to_notification_ms": summary(to_notice),
         "by_hop_ms": by_hop,
     }
+    if cpu_now:
+        per_message = {
+            name: round(1000 * (cpu_after[name] - cpu_before.get(name, 0.0)) / max(1, i), 2)
+            for name in cpu_after
+        }
+        result["cpu_ms_per_message"] = {**per_message, "all": round(sum(per_message.values()), 1)}
+    return result
 
 
 def _settled_note(lat: dict[str, Any]) -> str:
