@@ -21,8 +21,8 @@ from typing import Any
 
 import nats
 
+from bench.cpu import cpu_reader
 from bench.crm import load_crm
-from bench.profile import cpu_seconds, processes
 from bench.run import latency, offered, publish_many, running_stack
 from bench.traffic import mix
 from shared.runtime import Stack
@@ -36,13 +36,8 @@ async def measure(stack: Stack, rate: float, seconds: float, cpu: bool) -> dict[
     js = nc.jetstream()
     await publish_many(js, offered(mix(crm, run="warm-up", seed=5), at_most=WARM_UP_MESSAGES))
     await nc.close()
-    watched = processes(stack) if cpu else {}
-
-    def cpu_now() -> dict[str, float]:
-        return {name: sum(cpu_seconds(p) for p in pids) for name, pids in watched.items()}
-
     # It waits for the warm-up to settle before it offers, and before it reads the CPU.
-    return await latency(stack, crm, rate, seconds, cpu_now if cpu else None)
+    return await latency(stack, crm, rate, seconds, cpu_reader(stack) if cpu else None)
 
 
 def main() -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 import nats
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.cpu import cpu_seconds, processes
 from bench.crm import load_crm
 from bench.run import (
     SCHEMAS,
@@ -40,41 +40,11 @@ from shared.runtime import SERVICES, Stack
 WARM_UP_SECONDS = 3.0
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process (all its threads)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def pids_named(name: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == name:
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
 def machine_busy() -> tuple[int, int]:
     """(busy, total) jiffies of all CPUs so far."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = values[3] + values[4]
     return sum(values) - idle, sum(values)
-
-
-def processes(stack: Stack) -> dict[str, list[int]]:
-    by_name = {p.name: [p.popen.pid] for p in stack.supervisor.processes if p.name in SERVICES}
-    by_name["postgres"] = pids_named("postgres")
-    by_name["nats"] = pids_named("nats-server")
-    by_name["smtp-sink"] = [p.popen.pid for p in stack.supervisor.processes if "smtp" in p.name]
-    by_name["load generator"] = [os.getpid()]
-    return by_name
 
 
 async def measure(stack: Stack, seconds: float, spy: Path | None) -> None:

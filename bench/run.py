@@ -36,6 +36,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bench.cpu import cpu_reader
 from bench.crm import load_crm
 from bench.traffic import mix
 from shared.embedded import ManagedProcess, free_port
@@ -447,6 +448,16 @@ async def latency(
     return result
 
 
+def _cpu_row(lat: dict[str, Any]) -> list[tuple[str, str]]:
+    """The CPU each process spent per message of the latency phase, where it was read."""
+    cpu = dict(lat.get("cpu_ms_per_message") or {})
+    if not cpu:
+        return []
+    total = cpu.pop("all")
+    parts = ", ".join(f"{name} {ms}" for name, ms in cpu.items())
+    return [(f"CPU per message at {lat['offered_per_s']} msg/s", f"{total} ms: {parts}")]
+
+
 def _settled_note(lat: dict[str, Any]) -> str:
     """How the latency phase started: after a wait for the phase before, or not settled."""
     if "started_settled" not in lat:
@@ -567,7 +578,7 @@ async def measure(
     crm = await load_crm(stack.env["DATABASE_URL"], settings.customers)
     load = await throughput(stack, crm, settings)
     half = max(load["e2e_decided_per_s"] * 0.5, 1.0)
-    lat = await latency(stack, crm, half, settings.latency_seconds)
+    lat = await latency(stack, crm, half, settings.latency_seconds, cpu_reader(stack))
     # Last: it restarts the escalator on a policy with a short legal deadline.
     reesc = await measure_reescalation(
         stack,
@@ -625,6 +636,7 @@ def markdown(result: dict[str, Any]) -> str:
             f"latency at {lat['offered_per_s']} msg/s → notification",
             "p50 {p50} / p95 {p95} / p99 {p99} / max {max} ms".format(**lat["to_notification_ms"]),
         ),
+        *_cpu_row(lat),
         (
             "detector alone, one core",
             f"{result['detector']['per_s_one_core']:,} msg/s "

@@ -57,6 +57,10 @@ def test_a_small_benchmark_reports_every_phase_and_leaves_nothing_running(tmp_pa
         "intake → verifier",
         "verifier → escalator",
     }
+    cpu = lat["cpu_ms_per_message"]  # each process's CPU per message of the phase
+    assert {"intake", "verifier", "escalator", "notifier", "postgres", "all"} <= set(cpu)
+    assert cpu["all"] > 0 and cpu["notifier"] > 0
+    assert "CPU per message at" in written.with_suffix(".md").read_text()
     assert result["re_escalation"]["fired_once"] == result["re_escalation"]["fired"] == 20
     assert result["detector"]["per_s_one_core"] > 0
     assert (results / "latest.md").read_text() == written.with_suffix(".md").read_text()
