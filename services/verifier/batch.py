@@ -15,6 +15,7 @@ and the next messages decide on what the transaction now sees.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import datetime
 from typing import Any
@@ -23,11 +24,12 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import Identity
+from shared.contracts import Identity, MessageNormalized
 
 from .adapters import confirmation_log, confirmations, record_decisions
 from .cache import forget_batch_version
-from .confirm_store import Channel, PendingConfirmation, SqlConfirmationStore, lock_channels
+from .confirm_store import Channel, PendingConfirmation, SqlConfirmationStore, lock_addresses
+from .confirmation import channel_to_link
 
 
 class VerifyBatch:
@@ -39,13 +41,25 @@ class VerifyBatch:
         self.requested: dict[Channel, PendingConfirmation] = {}  # in this batch, newest
         self.on_file: dict[Channel, list[PendingConfirmation]] | None = None  # read ahead
 
+    @staticmethod
+    async def lock_senders(session: AsyncSession, messages: list[MessageNormalized]) -> None:
+        """Before anything else: the addresses the batch's messages may ask confirmations
+        for, all at once (confirm_store.lock_addresses)."""
+        addresses = set()
+        for message in messages:
+            with contextlib.suppress(Exception):  # its own use case fails with the reason
+                channel = channel_to_link(message)
+                if channel is not None:
+                    addresses.add((channel[0], channel[2]))
+        if addresses:
+            await lock_addresses(session, addresses)
+
     async def read_open_confirmations(self, session: AsyncSession, wanted: set[Channel]) -> None:
-        """The pending confirmations of these addresses, newest first, in one query, read
-        once no other transaction may still add one (their addresses locked first)."""
+        """The pending confirmations of these addresses, newest first, in one query (their
+        addresses locked by `lock_senders` first, so none is being added meanwhile)."""
         self.on_file = {channel: [] for channel in wanted}
         if not wanted:
             return
-        await lock_channels(session, wanted)
         key = tuple_(
             confirmations.c.customer_id, confirmations.c.channel_kind, confirmations.c.match_key
         )

@@ -43,14 +43,18 @@ class PendingConfirmation:
 Channel = tuple[str, str, str]
 
 
-async def lock_channels(session: AsyncSession, channels: set[Channel]) -> None:
-    """Serialize the transactions that may ask about one address (until they commit).
+async def lock_addresses(session: AsyncSession, addresses: set[tuple[str, str]]) -> None:
+    """Serialize the transactions that may ask about one address (kind, match key) until
+    they commit.
 
     Two messages from one new address handled at once, in two transactions, each found no
     request open and each sent one: two codes for one address, and the second message
     told of a request the first superseded. Whoever looks second now waits for the first
-    to commit and then finds its request."""
-    await lock_keys(session, [f"crm.confirmation:{c}:{k}:{m}" for c, k, m in channels])
+    to commit and then finds its request. A batch locks all its senders' addresses at
+    once, in one sorted statement, before anything else (`VerifyBatch.lock_senders`):
+    taken one by one, in message order, two batches could each hold the address the other
+    waits for. A lock the transaction holds already is taken again at no wait."""
+    await lock_keys(session, [f"crm.confirmation:{kind}:{key}" for kind, key in addresses])
 
 
 class SqlConfirmationStore:
@@ -61,8 +65,8 @@ class SqlConfirmationStore:
         self, customer_id: str, kind: str, match_key: str, now: datetime
     ) -> PendingConfirmation | None:
         """A pending, unexpired confirmation of this address for this customer, if any
-        (the address locked until the transaction ends: see `lock_channels`)."""
-        await lock_channels(self.session, {(customer_id, kind, match_key)})
+        (the address locked until the transaction ends: see `lock_addresses`)."""
+        await lock_addresses(self.session, {(kind, match_key)})
         row = (
             (
                 await self.session.execute(

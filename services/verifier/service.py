@@ -109,6 +109,8 @@ class VerifierService:
         """The batch's CRM lookups in one query per kind, its identities decided ahead from
         them, and the open confirmations of its probable senders in one query more."""
         batch = VerifyBatch()
+        if self.secret is not None:  # confirmations may be filed: their addresses first
+            await batch.lock_senders(session, messages)
         if not isinstance(self.directory, CachedMirror):
             return batch  # an external CRM: each message asks it in its own trace
         rules = self.settings.matching
@@ -130,7 +132,7 @@ class VerifierService:
                 continue
             batch.identities[message.message_id] = identity
             channel = channel_to_link(message)
-            if identity.status == "probable" and identity.customer and channel:
+            if self.secret and identity.status == "probable" and identity.customer and channel:
                 wanted.add((identity.customer.id, channel[0], channel[2]))
         await batch.read_open_confirmations(session, wanted)
         return batch
