@@ -60,7 +60,9 @@ async def test_a_notification_accepted_while_every_pass_looks_is_found_at_once()
     assert sorted(sent) == [f"accepted during look of pass {i + 1}" for i in range(SENDER_PASSES)]
 
 
-async def test_one_wake_while_the_passes_wait_makes_one_of_them_look() -> None:
+async def looks_after(wakes: int) -> int:
+    """How many looks the passes make: one each at the start, then those `wakes` wakes
+    (given together, while both passes wait) cause."""
     stop = asyncio.Event()
     looks: list[str] = []
     first_looks_done = asyncio.Event()
@@ -77,41 +79,22 @@ async def test_one_wake_while_the_passes_wait_makes_one_of_them_look() -> None:
     for _ in range(3):
         await asyncio.sleep(0)  # both passes are waiting now
 
-    sender.wake()
+    for _ in range(wakes):
+        sender.wake()  # before any woken pass has run
     for _ in range(10):
         await asyncio.sleep(0)
     stop.set()
     await asyncio.wait_for(running, timeout=10)
+    return len(looks)
 
-    assert len(looks) == SENDER_PASSES + 1
+
+async def test_one_wake_while_the_passes_wait_makes_one_of_them_look() -> None:
+    assert await looks_after(1) == SENDER_PASSES + 1
 
 
 async def test_two_wakes_while_the_passes_wait_make_both_look() -> None:
     """A burst accepted together: the second wake goes to the pass the first did not rouse."""
-    stop = asyncio.Event()
-    looks: list[str] = []
-    first_looks_done = asyncio.Event()
-
-    async def run_once() -> int:
-        looks.append("look")
-        if len(looks) == SENDER_PASSES:
-            first_looks_done.set()
-        return 0
-
-    sender = sender_with(run_once)
-    running = asyncio.create_task(sender.run(stop))
-    await first_looks_done.wait()
-    for _ in range(3):
-        await asyncio.sleep(0)  # both passes are waiting now
-
-    sender.wake()
-    sender.wake()  # before either woken pass has run
-    for _ in range(10):
-        await asyncio.sleep(0)
-    stop.set()
-    await asyncio.wait_for(running, timeout=10)
-
-    assert len(looks) == 2 * SENDER_PASSES
+    assert await looks_after(2) == 2 * SENDER_PASSES
 
 
 async def test_a_failing_look_for_unpublished_results_never_costs_a_send() -> None:
