@@ -15,7 +15,6 @@ and the next messages decide on what the transaction now sees.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from datetime import datetime
 from typing import Any
@@ -24,12 +23,11 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import Identity, MessageNormalized
+from shared.contracts import Identity
 
 from .adapters import confirmation_log, confirmations, record_decisions
 from .cache import forget_batch_version
-from .confirm_store import Channel, PendingConfirmation, SqlConfirmationStore, lock_addresses
-from .confirmation import channel_to_link
+from .confirm_store import Channel, PendingConfirmation, SqlConfirmationStore
 
 
 class VerifyBatch:
@@ -41,22 +39,9 @@ class VerifyBatch:
         self.requested: dict[Channel, PendingConfirmation] = {}  # in this batch, newest
         self.on_file: dict[Channel, list[PendingConfirmation]] | None = None  # read ahead
 
-    @staticmethod
-    async def lock_senders(session: AsyncSession, messages: list[MessageNormalized]) -> None:
-        """Before anything else: the addresses the batch's messages may ask confirmations
-        for, all at once (confirm_store.lock_addresses)."""
-        addresses = set()
-        for message in messages:
-            with contextlib.suppress(Exception):  # its own use case fails with the reason
-                channel = channel_to_link(message)
-                if channel is not None:
-                    addresses.add((channel[0], channel[2]))
-        if addresses:
-            await lock_addresses(session, addresses)
-
     async def read_open_confirmations(self, session: AsyncSession, wanted: set[Channel]) -> None:
-        """The pending confirmations of these addresses, newest first, in one query (their
-        addresses locked by `lock_senders` first, so none is being added meanwhile)."""
+        """The pending confirmations of these addresses, newest first, in one query (the
+        batch locked its senders' addresses first, so none is being added meanwhile)."""
         self.on_file = {channel: [] for channel in wanted}
         if not wanted:
             return

@@ -51,7 +51,7 @@ async def lock_addresses(session: AsyncSession, addresses: set[tuple[str, str]])
     request open and each sent one: two codes for one address, and the second message
     told of a request the first superseded. Whoever looks second now waits for the first
     to commit and then finds its request. A batch locks all its senders' addresses at
-    once, in one sorted statement, before anything else (`VerifyBatch.lock_senders`):
+    once, in one sorted statement, before anything else (`VerifierService._open_batch`):
     taken one by one, in message order, two batches could each hold the address the other
     waits for. A lock the transaction holds already is taken again at no wait."""
     await lock_keys(session, [f"crm.confirmation:{kind}:{key}" for kind, key in addresses])

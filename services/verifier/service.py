@@ -7,6 +7,7 @@ Each use case is one transaction: its effects and its outgoing events are stored
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
@@ -35,7 +36,7 @@ from shared.subjects import CRM_CHANNEL_CONFIRMED, CRM_CONFIRMATION_DENIED, MESS
 from .adapters import SqlCrmDirectory, decision_row, processed, record_decisions
 from .batch import BatchConfirmationStore, VerifyBatch
 from .cache import CachedMirror
-from .confirm_store import PendingConfirmation, SqlConfirmationStore
+from .confirm_store import PendingConfirmation, SqlConfirmationStore, lock_addresses
 from .confirmation import (
     TokenRejected,
     channel_to_link,
@@ -109,8 +110,10 @@ class VerifierService:
         """The batch's CRM lookups in one query per kind, its identities decided ahead from
         them, and the open confirmations of its probable senders in one query more."""
         batch = VerifyBatch()
-        if self.secret is not None:  # confirmations may be filed: their addresses first
-            await batch.lock_senders(session, messages)
+        # Confirmations may be filed: the addresses they would verify, locked first.
+        links = _links_of(messages) if self.secret is not None else {}
+        if links:
+            await lock_addresses(session, {(kind, key) for kind, _, key in links.values()})
         if not isinstance(self.directory, CachedMirror):
             return batch  # an external CRM: each message asks it in its own trace
         rules = self.settings.matching
@@ -131,8 +134,8 @@ class VerifierService:
             except Exception:  # as above: its own use case fails with the reason
                 continue
             batch.identities[message.message_id] = identity
-            channel = channel_to_link(message)
-            if self.secret and identity.status == "probable" and identity.customer and channel:
+            channel = links.get(message.message_id)
+            if channel and identity.status == "probable" and identity.customer:
                 wanted.add((identity.customer.id, channel[0], channel[2]))
         await batch.read_open_confirmations(session, wanted)
         return batch
@@ -364,3 +367,15 @@ class CrmSyncService:
         except IntegrityError as exc:
             # A contact before its customer (separate consumers): retry, the parent comes.
             raise RetryableError(f"crm event {event_id} refers to a record not on file") from exc
+
+
+def _links_of(messages: list[MessageNormalized]) -> dict[uuid.UUID, tuple[str, str, str]]:
+    """Each message's address a confirmation would verify (`channel_to_link`), where it has
+    one; a message whose address cannot be read is left to its own use case."""
+    links = {}
+    for message in messages:
+        with contextlib.suppress(Exception):
+            channel = channel_to_link(message)
+            if channel is not None:
+                links[message.message_id] = channel
+    return links

@@ -9,30 +9,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from services.verifier.batch import BatchConfirmationStore, VerifyBatch
-from services.verifier.confirm_store import SqlConfirmationStore
+from services.verifier.confirm_store import SqlConfirmationStore, lock_addresses
 from services.verifier.confirmation import new_confirmation
-from shared.contracts import MessageNormalized, SenderIdentifiers
 from shared.db import Database
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 CHANNEL = ("email", "p.ivanova@stroymontazh.ru", "p.ivanova@stroymontazh.ru")
 CUSTOMER = "cust-race"
-
-
-def sender(address: str) -> MessageNormalized:
-    return MessageNormalized(
-        event_id=uuid.uuid4(),
-        message_id=uuid.uuid4(),
-        correlation_id="c",
-        occurred_at=NOW,
-        channel="email",
-        sender=SenderIdentifiers(email=address),
-        text="",
-        language="ru",
-        thread_id="t",
-        external_id="x",
-        received_at=NOW,
-    )
 
 
 async def request_once(store: SqlConfirmationStore, first_found: asyncio.Event) -> uuid.UUID:
@@ -72,7 +55,7 @@ async def test_the_second_transaction_finds_the_request_the_first_made(db: Datab
         await first_found.wait()  # the first has looked and is filing its request
         async with db.transaction() as session:
             batch = VerifyBatch()  # a batch of the other transaction, as _open_batch runs it
-            await batch.lock_senders(session, [sender(CHANNEL[1])])
+            await lock_addresses(session, {(CHANNEL[0], CHANNEL[2])})
             await batch.read_open_confirmations(session, {(CUSTOMER, CHANNEL[0], CHANNEL[2])})
             return await request_once(BatchConfirmationStore(session, batch), asyncio.Event())
 
@@ -90,23 +73,22 @@ async def test_two_batches_with_the_same_senders_in_opposite_order_do_not_deadlo
     """Each batch locks all its senders' addresses in one sorted statement before anything
     else; one by one, in message order, [A, B] and [B, A] would each hold what the other
     waits for (PostgreSQL then aborts one after a second)."""
-    a, b = sender("a@stroymontazh.ru"), sender("b@stroymontazh.ru")
+    a, b = "a@stroymontazh.ru", "b@stroymontazh.ru"
     holding = asyncio.Event()
 
-    async def batch(messages: list[MessageNormalized], first: bool) -> float:
+    async def batch(addresses: list[str], first: bool) -> float:
         if not first:
             await holding.wait()
         async with db.transaction() as session:
             await session.execute(text("SET LOCAL lock_timeout = '5s'"))
             started = asyncio.get_running_loop().time()
-            await VerifyBatch.lock_senders(session, messages)
+            # As VerifierService._open_batch does, before anything else.
+            await lock_addresses(session, {("email", address) for address in addresses})
             if first:
                 holding.set()
                 await asyncio.sleep(0.3)  # the other batch asks meanwhile
-            for message in messages:  # what each message's own lookup locks again
-                store = SqlConfirmationStore(session)
-                assert message.sender.email is not None
-                await store.open_for(CUSTOMER, "email", message.sender.email, NOW)
+            for address in addresses:  # what each message's own lookup locks again
+                await SqlConfirmationStore(session).open_for(CUSTOMER, "email", address, NOW)
             return asyncio.get_running_loop().time() - started
 
     first, second = await asyncio.gather(batch([a, b], True), batch([b, a], False))
