@@ -24,7 +24,7 @@ from rapidfuzz import fuzz, process
 from shared.contracts import ContractTerms
 
 from .detection.lexicon import default_morphology
-from .detection.text import WORD, blank_quoted, blank_signature, fold
+from .detection.text import WORD, fold, prepared
 
 MIN_LETTERS = 4  # shorter words of a name ("на", "per", "of") say nothing about the service
 FUZZY_LETTERS = 5  # spelling similarity only between words this long
@@ -53,7 +53,7 @@ def named_services(text: str, contracts: Sequence[ContractTerms]) -> list[dict[s
     if not items:
         return []
     morph = default_morphology()
-    words = [w.strip("'-") for w in WORD.findall(blank_signature(blank_quoted(fold(text))))]
+    words = [w.strip("'-") for w in WORD.findall(prepared(text))]
     said: dict[str, str] = {}  # a key (form or lemma) of a message word -> that word
     for word, keys in zip(words, morph.keys_of(words), strict=True):
         for key in keys:

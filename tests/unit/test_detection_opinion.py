@@ -135,6 +135,34 @@ def test_scoring_is_scikit_learns_on_every_labelled_message() -> None:
         assert np.allclose(got, expected, atol=1e-4), signal
 
 
+def test_a_line_too_short_for_the_detector_is_still_scored_when_asked() -> None:
+    """The detector's look at a short line only counts its words; the probabilities asked
+    for the same text after are computed, not that count's empty ones."""
+    opinion = LinearOpinion.load()
+    short = "верните деньги, это обман"
+
+    assert opinion.reconsider("compensation_demand", short, "ru", None) is None
+    assert set(opinion.probabilities(short)) == set(opinion.signals)
+    assert opinion.probabilities(short) == LinearOpinion.load().probabilities(short)
+
+
+def test_evidence_is_where_each_weighing_stem_first_stands() -> None:
+    opinion = LinearOpinion.load()
+    text = (
+        "Это уже третий раз: обещали починить к понедельнику, не починили, обещали к среде, "
+        "снова ничего. Починить обещали и в пятницу. Сколько можно кормить обещаниями?"
+    )
+    said = opinion.reconsider("service_failure", text, "ru", None)
+
+    assert said is not None
+    assert 1 <= len(said.evidence) <= 3
+    assert [p.start for p in said.evidence] == sorted(p.start for p in said.evidence)
+    for piece in said.evidence:
+        stem = text[piece.start : piece.end].lower()[:5]
+        assert text.lower().index(stem) == piece.start  # its first occurrence ("обещали")
+        assert piece.rule == RULE
+
+
 @pytest.mark.skipif(not CORPUS.exists(), reason="../shared/corpus is not next to the checkout")
 def test_the_shipped_model_is_what_its_files_train() -> None:
     """`careline opinion-train` on the files the model names gives the same model: the

@@ -15,7 +15,7 @@ from .lexicon import SIGNALS, Lexicon, default_morphology, load_lexicon
 from .matching import Hit, regex_hits, sequence_hits
 from .morphology import Morphology
 from .opinions import SecondOpinion
-from .text import Tokens, blank_quoted, blank_signature, fold, is_latin, tokenize
+from .text import Tokens, is_latin, prepared, tokenize
 
 FORM_WEIGHT = 0.2
 # Latin-script text with almost none of these is Russian or Ukrainian in transliteration.
@@ -82,7 +82,7 @@ def detect(
     every message anyway (people mix them), so it only reaches the second opinions."""
     lexicon = lexicon or load_lexicon()
     morph = morphology or default_morphology()
-    folded = blank_signature(blank_quoted(fold(text)))
+    folded = prepared(text)
     tokens = tokenize(folded, lexicon.clause_words)
     translit = _looks_transliterated(folded, tokens)
     keys = morph.keys_of(tokens.words, translit)

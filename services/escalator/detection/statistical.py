@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,7 +29,7 @@ import numpy as np
 
 from shared.contracts import Signal, SignalEvidence
 
-from .text import blank_quoted, blank_signature, fold
+from .text import prepared
 
 OPINION_PATH = Path(__file__).resolve().parents[1] / "data" / "opinion.npz"
 RULE = "opinion.linear"
@@ -43,6 +42,7 @@ THRESHOLD = 0.6
 MIN_WORDS = 6
 STEM = 5  # letters of a word kept: a light stem that joins most inflections of ru, uk, en
 EVIDENCE_WORDS = 3
+STEM_MEMO = 100_000  # distinct words remembered with their stems
 _WORD = re.compile(r"[^\W\d_]+")  # letters: numbers and ids say nothing of a signal
 MIN_LETTERS = 3
 FUNCTION_WORDS_PATH = Path(__file__).resolve().parents[1] / "data" / "function_words.txt"
@@ -56,33 +56,12 @@ def _function_words(path: Path = FUNCTION_WORDS_PATH) -> frozenset[str]:
 FUNCTION_WORDS = _function_words()
 
 
-@dataclass(frozen=True)
-class Word:
-    stem: str
-    start: int
-    end: int
-
-
-def _read(text: str) -> str:
-    """The text as the lexicon reads it: folded, quoted lines and a signature blanked."""
-    return blank_signature(blank_quoted(fold(text)))
-
-
 def _kept(word: str) -> bool:
     return len(word) >= MIN_LETTERS and word not in FUNCTION_WORDS
 
 
-def words(text: str) -> list[Word]:
-    """The words the model reads, with their spans in the original text (same length)."""
-    return [
-        Word(m.group()[:STEM], m.start(), m.end())
-        for m in _WORD.finditer(_read(text))
-        if _kept(m.group())
-    ]
-
-
 def _stems(text: str) -> list[str]:
-    return [w[:STEM] for w in _WORD.findall(_read(text)) if _kept(w)]
+    return [w[:STEM] for w in _WORD.findall(prepared(text)) if _kept(w)]
 
 
 def _features(stems: list[str]) -> list[str]:
@@ -94,7 +73,7 @@ def features(text: str) -> list[str]:
     return _features(_stems(text))
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Scored:
     """One message as the model saw it: what the detector asks about once per signal."""
 
@@ -102,6 +81,9 @@ class _Scored:
     probabilities: dict[str, float]
     weights: dict[int, float]  # feature -> its TF-IDF weight in the message
     known_words: int  # words whose stems the model knows
+    scored: bool = True  # False: too few known words, only counted
+    # a known stem's feature -> where it first stands, once a signal asks for evidence
+    first_spans: dict[int, tuple[int, int]] | None = None
 
 
 class LinearOpinion:
@@ -118,6 +100,12 @@ class LinearOpinion:
     ) -> None:
         self.signals = tuple(signals)
         self.index = {feature: i for i, feature in enumerate(vocabulary)}
+        # Pairs by their two stems: a tuple of two known strings is cheaper to look up than
+        # the "a b" string made for every neighbouring pair of every message.
+        self.pair_index = {
+            tuple(feature.split(" ")): i for feature, i in self.index.items() if " " in feature
+        }
+        self._stem_of: dict[str, str] = {}  # a word as written -> its stem, "" if not read
         self.idf = idf.astype(np.float64)
         self.coef = coef.astype(np.float64)  # signals x features
         self.by_feature = np.ascontiguousarray(self.coef.T)  # a message's rows, gathered fast
@@ -143,15 +131,31 @@ class LinearOpinion:
             return cls.of(data, threshold)
 
     def probabilities(self, text: str) -> dict[str, float]:
-        return dict(self._scored(text).probabilities)
+        return dict(self._scored(text, at_least=0).probabilities)
 
-    def _scored(self, text: str) -> _Scored:
-        """The message scored once (the text read once); kept for the last message."""
-        if self._last is not None and self._last.text == text:
+    def _scored(self, text: str, at_least: int = MIN_WORDS) -> _Scored:
+        """The message scored once (the text read once); kept for the last message. With
+        fewer than `at_least` known words it is only counted: no probabilities, no weights
+        (the detector asks nothing more of it, and most chat lines are that short)."""
+        last = self._last
+        if last is not None and last.text == text and (last.scored or last.known_words < at_least):
+            return last
+        stems = self._stems(text)
+        index, pairs = self.index, self.pair_index
+        counts: dict[int, int] = {}
+        known = 0
+        for stem in stems:
+            i = index.get(stem)
+            if i is not None:
+                known += 1
+                counts[i] = counts.get(i, 0) + 1
+        for pair in pairwise(stems):
+            i = pairs.get(pair)
+            if i is not None:
+                counts[i] = counts.get(i, 0) + 1
+        if known < at_least:
+            self._last = _Scored(text, {}, {}, known, scored=False)
             return self._last
-        stems = _stems(text)
-        known = sum(1 for stem in stems if stem in self.index)
-        counts = Counter(i for i in map(self.index.get, _features(stems)) if i is not None)
         columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
         # sublinear TF times IDF, L2-normalised, as TfidfVectorizer(sublinear_tf=True)
         values = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
@@ -165,36 +169,64 @@ class LinearOpinion:
         self._last = _Scored(text, probabilities, weights, known)
         return self._last
 
+    def _stems(self, text: str) -> list[str]:
+        """`_stems(text)`, each distinct word stemmed once per process (people reuse their
+        words; the memo is bounded, for text nobody wrote twice)."""
+        memo = self._stem_of
+        if len(memo) > STEM_MEMO:
+            memo.clear()
+        stems = []
+        for word in _WORD.findall(prepared(text)):
+            stem = memo.get(word)
+            if stem is None:
+                stem = memo[word] = word[:STEM] if _kept(word) else ""
+            if stem:
+                stems.append(stem)
+        return stems
+
     def reconsider(
         self, signal: str, text: str, language: str | None, found: Signal | None
     ) -> Signal | None:
         if found is not None or signal not in self.signals:
             return found  # the lexicon's verdict stands
         scored = self._scored(text)
-        probability = scored.probabilities[signal]
-        if probability < self.threshold or scored.known_words < MIN_WORDS:
+        if scored.known_words < MIN_WORDS:
             return None
-        evidence = self._evidence(text, self.signals.index(signal), scored.weights)
+        probability = scored.probabilities[signal]
+        if probability < self.threshold:
+            return None
+        evidence = self._evidence(scored, self.signals.index(signal))
         if not evidence:  # a signal carries the client's words, or it is not asserted
             return None
         return Signal(name=signal, score=round(probability, 3), evidence=evidence)
 
-    def _evidence(self, text: str, row: int, weights: dict[int, float]) -> list[SignalEvidence]:
+    def _evidence(self, scored: _Scored, row: int) -> list[SignalEvidence]:
         """The words whose stems weighed most for the signal (each stem once, where it
         first stands), in the text's order."""
-        first: dict[str, Word] = {}
-        for word in words(text):
-            first.setdefault(word.stem, word)
-        pull = {}
-        for stem, word in first.items():
-            i = self.index.get(stem)
-            if i is not None and i in weights and self.coef[row, i] > 0:
-                pull[word] = self.coef[row, i] * weights[i]
-        strongest = sorted(pull, key=lambda w: -pull[w])[:EVIDENCE_WORDS]
+        if scored.first_spans is None:
+            scored.first_spans = self._first_spans(scored.text)
+        weights, coef = scored.weights, self.coef[row]
+        pull = {
+            span: coef[i] * weights[i]
+            for i, span in scored.first_spans.items()
+            if i in weights and coef[i] > 0
+        }
+        strongest = sorted(pull, key=lambda span: -pull[span])[:EVIDENCE_WORDS]
+        text = scored.text
         return [
-            SignalEvidence(start=w.start, end=w.end, text=text[w.start : w.end], rule=RULE)
-            for w in sorted(strongest, key=lambda w: w.start)
+            SignalEvidence(start=start, end=end, text=text[start:end], rule=RULE)
+            for start, end in sorted(strongest)
         ]
+
+    def _first_spans(self, text: str) -> dict[int, tuple[int, int]]:
+        """Each known stem's feature and where the stem first stands in `text`."""
+        first: dict[int, tuple[int, int]] = {}
+        for m in _WORD.finditer(prepared(text)):
+            word = m.group()
+            i = self.index.get(self._stem_of.get(word) or (word[:STEM] if _kept(word) else ""))
+            if i is not None and i not in first:
+                first[i] = m.span()
+        return first
 
 
 @lru_cache(maxsize=2)

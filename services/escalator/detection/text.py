@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate, compress
 from operator import add, sub
 
@@ -110,6 +111,14 @@ def blank_signature(folded: str) -> str:
             blanked = "".join(ch if ch == "\n" else " " for ch in folded[m.start() : end])
             return folded[: m.start()] + blanked
     return folded
+
+
+@lru_cache(maxsize=8)
+def prepared(text: str) -> str:
+    """The client's own words as every reader of a message sees them: folded, quoted lines
+    and a signature blanked, offsets kept. The lexicon, the second opinion and the contract
+    terms each read the same message in turn: the last few are kept, not folded again."""
+    return blank_signature(blank_quoted(fold(text)))
 
 
 def squeeze(word: str) -> str:
