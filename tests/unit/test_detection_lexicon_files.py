@@ -95,6 +95,23 @@ def test_misplaced_files_are_refused(tmp_path: Path, name: str, message: str) ->
         read_lexicon_data(main)
 
 
+def test_a_section_written_twice_is_refused_not_silently_replaced(tmp_path: Path) -> None:
+    """YAML keeps the last of two equal keys: the first exclusions would vanish unseen."""
+    main = write_lexicon(
+        tmp_path,
+        {
+            "en/service_failure.yaml": (
+                "entries:\n  - {id: en.t.lost, pattern: 'lost'}\n"
+                "exclude:\n  - {id: en.t.not_mine, pattern: 'i lost'}\n"
+                "exclude: []\n"
+            )
+        },
+    )
+
+    with pytest.raises(LexiconError, match=r"service_failure\.yaml.*'exclude' appears twice"):
+        read_lexicon_data(main)
+
+
 def test_an_unknown_key_in_an_entry_is_refused(tmp_path: Path) -> None:
     main = write_lexicon(
         tmp_path, {"en/panic.yaml": "entries:\n  - {id: en.t.x, pattern: 'x', wieght: 0.5}\n"}

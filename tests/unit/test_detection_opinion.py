@@ -22,7 +22,7 @@ from services.escalator.detection.statistical import (
 )
 from services.escalator.detection.training import fit
 from services.escalator.settings import EscalatorSettings
-from tests.unit.test_signal_detection import BLIND6, CORPUS
+from tests.unit.test_signal_detection import BLIND7, CORPUS
 
 pytestmark = pytest.mark.unit
 
@@ -40,20 +40,20 @@ def names(text: str, with_opinion: bool = True) -> set[str]:
 def test_the_opinion_adds_what_the_lexicon_misses_on_messages_nobody_tuned_on(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """classify-blind6 was written after the lexicon's round 4 and trained nothing.
-    (Before they were trained on: classify-blind5, lexicon 0.82 / 0.52 / 0.64, with the
-    opinion 0.85 / 0.72 / 0.78; classify-blind4 0.90 / 0.82 / 0.86 and 0.90 / 0.86 / 0.88;
-    classify-blind3 0.84 / 0.57 / 0.68 and 0.88 / 0.75 / 0.81.)"""
-    lexicon = evaluate(rows(BLIND6), lambda row: names(row["text"], with_opinion=False))
-    both = evaluate(rows(BLIND6), lambda row: names(row["text"]))
+    """classify-blind7 was written after the lexicon's round 5 and trained nothing.
+    (Before they were trained on: classify-blind6, lexicon 0.85 / 0.71 / 0.78, with the
+    opinion 0.86 / 0.81 / 0.83; classify-blind5 0.82 / 0.52 / 0.64 and 0.85 / 0.72 / 0.78;
+    classify-blind4 0.90 / 0.82 / 0.86 and 0.90 / 0.86 / 0.88.)"""
+    lexicon = evaluate(rows(BLIND7), lambda row: names(row["text"], with_opinion=False))
+    both = evaluate(rows(BLIND7), lambda row: names(row["text"]))
     with capsys.disabled():
-        print("\nclassify-blind6, lexicon and opinion\n" + both.table())
+        print("\nclassify-blind7, lexicon and opinion\n" + both.table())
 
-    # Measured: lexicon 0.85 / 0.71 / 0.78; with the opinion 0.86 / 0.81 / 0.84 (trained
-    # through train2), 0.86 / 0.81 / 0.83 (and blind5).
+    # Measured: lexicon 0.90 / 0.53 / 0.67; with the opinion 0.91 / 0.64 / 0.75 (trained
+    # through blind5), 0.90 / 0.67 / 0.77 (and blind6).
     assert both.micro.recall >= lexicon.micro.recall + 0.08
     assert both.micro.precision >= lexicon.micro.precision - 0.03
-    assert both.micro.f1 >= 0.78
+    assert both.micro.f1 >= 0.73
 
 
 @pytest.mark.parametrize(
@@ -175,7 +175,7 @@ def test_the_shipped_model_is_what_its_files_train() -> None:
         retrained = fit(labelled).arrays()
         assert list(retrained["vocabulary"]) == list(shipped["vocabulary"])
         assert np.allclose(retrained["idf"], shipped["idf"])
-        assert BLIND6.name not in {name for name, _ in named}  # the measure
+        assert BLIND7.name not in {name for name, _ in named}  # the measure
         # Trained to convergence: another machine's solver lands on the same probabilities.
         ours, theirs = LinearOpinion.of(shipped), LinearOpinion.of(retrained)
         for row in labelled[::7]:

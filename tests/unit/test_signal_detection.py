@@ -47,9 +47,13 @@ BLIND4 = Path(__file__).resolve().parents[1] / "data" / "classify-blind4.jsonl"
 # opinion (round 5).
 BLIND5 = Path(__file__).resolve().parents[1] / "data" / "classify-blind5.jsonl"
 # One bad week in the inboxes of six kinds of business (typos, transcripts, forwarded
-# mail, direct and indirect phrasing), written after round 4 the same way and never tuned
-# or trained on: the honest measure now.
+# mail, direct and indirect phrasing), written after round 4 the same way; measured, then
+# used to widen the lexicon and train the second opinion (round 6).
 BLIND6 = Path(__file__).resolve().parents[1] / "data" / "classify-blind6.jsonl"
+# A month of traffic to ten other kinds of business (a mobile operator, a bank app, a
+# dental chain, an airline...), signals mostly implied by the story, written after round 5
+# the same way and never tuned or trained on: the honest measure now.
+BLIND7 = Path(__file__).resolve().parents[1] / "data" / "classify-blind7.jsonl"
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -526,9 +530,13 @@ def test_held_out_file_quality_floor(capsys: pytest.CaptureFixture[str]) -> None
         # Measured: 0.82 / 0.52 / 0.64 before round 4 and after it (the round's families
         # did not reach this phrasing), then tuned on: 0.86 / 0.71 / 0.78 after round 5.
         (BLIND5, 0.74),
-        # Never tuned on. Measured: 0.85 / 0.71 / 0.77 before round 5, 0.85 / 0.71 / 0.78
-        # after it. A floor so that a change that loses recall on new phrasing shows.
-        (BLIND6, 0.72),
+        # Measured: 0.85 / 0.71 / 0.77 before round 5, 0.85 / 0.71 / 0.78 after it, then
+        # tuned on: 0.87 / 0.83 / 0.85 after round 6.
+        (BLIND6, 0.80),
+        # Never tuned on. Measured: 0.90 / 0.53 / 0.67 before round 6 and after it (its
+        # families did not reach this file's phrasing either). A floor so that a change
+        # that loses recall on new phrasing shows.
+        (BLIND7, 0.62),
     ],
 )
 def test_blind_file_quality_floor(
