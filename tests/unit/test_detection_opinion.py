@@ -22,7 +22,7 @@ from services.escalator.detection.statistical import (
 )
 from services.escalator.detection.training import fit
 from services.escalator.settings import EscalatorSettings
-from tests.unit.test_signal_detection import BLIND7, CORPUS
+from tests.unit.test_signal_detection import BLIND7, BLIND8, CORPUS
 
 pytestmark = pytest.mark.unit
 
@@ -40,20 +40,21 @@ def names(text: str, with_opinion: bool = True) -> set[str]:
 def test_the_opinion_adds_what_the_lexicon_misses_on_messages_nobody_tuned_on(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """classify-blind7 was written after the lexicon's round 5 and trained nothing.
-    (Before they were trained on: classify-blind6, lexicon 0.85 / 0.71 / 0.78, with the
-    opinion 0.86 / 0.81 / 0.83; classify-blind5 0.82 / 0.52 / 0.64 and 0.85 / 0.72 / 0.78;
-    classify-blind4 0.90 / 0.82 / 0.86 and 0.90 / 0.86 / 0.88.)"""
-    lexicon = evaluate(rows(BLIND7), lambda row: names(row["text"], with_opinion=False))
-    both = evaluate(rows(BLIND7), lambda row: names(row["text"]))
+    """classify-blind8 was written after the lexicon's round 5 and trained nothing.
+    (classify-blind7, written at the same time and not trained on either: lexicon 0.90 /
+    0.53 / 0.67 before round 6, with the opinion 0.91 / 0.64 / 0.75, 0.90 / 0.67 / 0.77
+    trained on blind6 too, 0.90 / 0.74 / 0.81 and on classify-train3; classify-blind6 before
+    it was trained on: 0.85 / 0.71 / 0.78 and 0.86 / 0.81 / 0.83.)"""
+    lexicon = evaluate(rows(BLIND8), lambda row: names(row["text"], with_opinion=False))
+    both = evaluate(rows(BLIND8), lambda row: names(row["text"]))
     with capsys.disabled():
-        print("\nclassify-blind7, lexicon and opinion\n" + both.table())
+        print("\nclassify-blind8, lexicon and opinion\n" + both.table())
 
-    # Measured: lexicon 0.90 / 0.53 / 0.67; with the opinion 0.91 / 0.64 / 0.75 (trained
-    # through blind5), 0.90 / 0.67 / 0.77 (and blind6).
-    assert both.micro.recall >= lexicon.micro.recall + 0.08
-    assert both.micro.precision >= lexicon.micro.precision - 0.03
-    assert both.micro.f1 >= 0.73
+    # Measured: lexicon 0.90 / 0.55 / 0.68; with the opinion 0.89 / 0.69 / 0.78 (trained
+    # through blind5), 0.87 / 0.69 / 0.77 (and blind6), 0.87 / 0.74 / 0.80 (and train3).
+    assert both.micro.recall >= lexicon.micro.recall + 0.10
+    assert both.micro.precision >= lexicon.micro.precision - 0.05
+    assert both.micro.f1 >= 0.76
 
 
 @pytest.mark.parametrize(
@@ -175,7 +176,7 @@ def test_the_shipped_model_is_what_its_files_train() -> None:
         retrained = fit(labelled).arrays()
         assert list(retrained["vocabulary"]) == list(shipped["vocabulary"])
         assert np.allclose(retrained["idf"], shipped["idf"])
-        assert BLIND7.name not in {name for name, _ in named}  # the measure
+        assert {BLIND7.name, BLIND8.name}.isdisjoint(name for name, _ in named)  # measures
         # Trained to convergence: another machine's solver lands on the same probabilities.
         ours, theirs = LinearOpinion.of(shipped), LinearOpinion.of(retrained)
         for row in labelled[::7]:

@@ -52,8 +52,13 @@ BLIND5 = Path(__file__).resolve().parents[1] / "data" / "classify-blind5.jsonl"
 BLIND6 = Path(__file__).resolve().parents[1] / "data" / "classify-blind6.jsonl"
 # A month of traffic to ten other kinds of business (a mobile operator, a bank app, a
 # dental chain, an airline...), signals mostly implied by the story, written after round 5
-# the same way and never tuned or trained on: the honest measure now.
+# the same way; measured, then its billing disputes used to widen the lexicon (round 7).
+# The second opinion was never trained on it.
 BLIND7 = Path(__file__).resolve().parents[1] / "data" / "classify-blind7.jsonl"
+# Twelve more kinds of business (a vet, a garage, concert tickets, a crypto wallet, a
+# summer camp...), written after round 5 the same way and never tuned or trained on: the
+# honest measure now.
+BLIND8 = Path(__file__).resolve().parents[1] / "data" / "classify-blind8.jsonl"
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -533,10 +538,14 @@ def test_held_out_file_quality_floor(capsys: pytest.CaptureFixture[str]) -> None
         # Measured: 0.85 / 0.71 / 0.77 before round 5, 0.85 / 0.71 / 0.78 after it, then
         # tuned on: 0.87 / 0.83 / 0.85 after round 6.
         (BLIND6, 0.80),
-        # Never tuned on. Measured: 0.90 / 0.53 / 0.67 before round 6 and after it (its
-        # families did not reach this file's phrasing either). A floor so that a change
-        # that loses recall on new phrasing shows.
-        (BLIND7, 0.62),
+        # Measured: 0.90 / 0.53 / 0.67 before round 6 and after it (its families did not
+        # reach this file's phrasing either), then tuned on: 0.91 / 0.58 / 0.71 after
+        # round 7 (billing disputes).
+        (BLIND7, 0.66),
+        # Never tuned on. Measured: 0.90 / 0.54 / 0.67 before round 6, 0.90 / 0.55 / 0.68
+        # after it and after round 7. A floor so that a change that loses recall on new
+        # phrasing shows.
+        (BLIND8, 0.63),
     ],
 )
 def test_blind_file_quality_floor(
