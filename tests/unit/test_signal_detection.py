@@ -52,8 +52,8 @@ BLIND5 = Path(__file__).resolve().parents[1] / "data" / "classify-blind5.jsonl"
 BLIND6 = Path(__file__).resolve().parents[1] / "data" / "classify-blind6.jsonl"
 # A month of traffic to ten other kinds of business (a mobile operator, a bank app, a
 # dental chain, an airline...), signals mostly implied by the story, written after round 5
-# the same way; measured, then its billing disputes used to widen the lexicon (round 7).
-# The second opinion was never trained on it.
+# the same way; measured, then its billing disputes and veiled threats used to widen the
+# lexicon (rounds 7 and 9). The second opinion was never trained on it.
 BLIND7 = Path(__file__).resolve().parents[1] / "data" / "classify-blind7.jsonl"
 # Twelve more kinds of business (a vet, a garage, concert tickets, a crypto wallet, a
 # summer camp...), written after round 5 the same way and never tuned or trained on: the
@@ -540,11 +540,11 @@ def test_held_out_file_quality_floor(capsys: pytest.CaptureFixture[str]) -> None
         (BLIND6, 0.80),
         # Measured: 0.90 / 0.53 / 0.67 before round 6 and after it (its families did not
         # reach this file's phrasing either), then tuned on: 0.91 / 0.58 / 0.71 after
-        # round 7 (billing disputes).
-        (BLIND7, 0.66),
+        # round 7 (billing disputes), 0.93 / 0.67 / 0.78 after round 9 (veiled threats).
+        (BLIND7, 0.74),
         # Never tuned on. Measured: 0.90 / 0.54 / 0.67 before round 6, 0.90 / 0.55 / 0.68
-        # after it and after round 7. A floor so that a change that loses recall on new
-        # phrasing shows.
+        # after it and after rounds 7 to 9. A floor so that a change that loses recall on
+        # new phrasing shows.
         (BLIND8, 0.63),
     ],
 )
