@@ -45,7 +45,8 @@ def test_the_opinion_adds_what_the_lexicon_misses_on_messages_nobody_tuned_on(
     0.53 / 0.67 before round 6, with the opinion 0.91 / 0.64 / 0.75, 0.90 / 0.67 / 0.77
     trained on blind6 too, 0.90 / 0.74 / 0.81 and on classify-train3, 0.90 / 0.77 / 0.83
     and on classify-train4, 0.90 / 0.76 / 0.83 and on classify-train5, 0.91 / 0.87 / 0.89
-    with round 9 and classify-train6 and train7; classify-blind6 before
+    with round 9 and classify-train6 and train7, 0.91 / 0.86 / 0.88 and classify-train8;
+    classify-blind6 before
     it was trained on: 0.85 / 0.71 / 0.78 and 0.86 / 0.81 / 0.83.)"""
     lexicon = evaluate(rows(BLIND8), lambda row: names(row["text"], with_opinion=False))
     both = evaluate(rows(BLIND8), lambda row: names(row["text"]))
@@ -55,10 +56,11 @@ def test_the_opinion_adds_what_the_lexicon_misses_on_messages_nobody_tuned_on(
     # Measured: lexicon 0.90 / 0.55 / 0.68; with the opinion 0.89 / 0.69 / 0.78 (trained
     # through blind5), 0.87 / 0.69 / 0.77 (and blind6), 0.87 / 0.74 / 0.80 (and train3),
     # 0.86 / 0.76 / 0.81 (and train4), 0.87 / 0.77 / 0.82 (and train5), 0.88 / 0.77 / 0.82
-    # (round 8's lexicon, and round 9's), 0.89 / 0.80 / 0.84 (and train6, train7).
+    # (round 8's lexicon, and round 9's), 0.89 / 0.80 / 0.84 (and train6, train7),
+    # 0.90 / 0.82 / 0.86 (and train8).
     assert both.micro.recall >= lexicon.micro.recall + 0.10
     assert both.micro.precision >= lexicon.micro.precision - 0.05
-    assert both.micro.f1 >= 0.80
+    assert both.micro.f1 >= 0.82
 
 
 @pytest.mark.parametrize(
