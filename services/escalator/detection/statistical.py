@@ -56,12 +56,13 @@ def _function_words(path: Path = FUNCTION_WORDS_PATH) -> frozenset[str]:
 FUNCTION_WORDS = _function_words()
 
 
-def _kept(word: str) -> bool:
-    return len(word) >= MIN_LETTERS and word not in FUNCTION_WORDS
+def _stem(word: str) -> str:
+    """The stem the model reads for a word, "" for a word it does not read."""
+    return word[:STEM] if len(word) >= MIN_LETTERS and word not in FUNCTION_WORDS else ""
 
 
 def _stems(text: str) -> list[str]:
-    return [w[:STEM] for w in _WORD.findall(prepared(text)) if _kept(w)]
+    return [stem for stem in map(_stem, _WORD.findall(prepared(text))) if stem]
 
 
 def _features(stems: list[str]) -> list[str]:
@@ -170,19 +171,18 @@ class LinearOpinion:
         return self._last
 
     def _stems(self, text: str) -> list[str]:
-        """`_stems(text)`, each distinct word stemmed once per process (people reuse their
-        words; the memo is bounded, for text nobody wrote twice)."""
-        memo = self._stem_of
-        if len(memo) > STEM_MEMO:
-            memo.clear()
-        stems = []
-        for word in _WORD.findall(prepared(text)):
-            stem = memo.get(word)
-            if stem is None:
-                stem = memo[word] = word[:STEM] if _kept(word) else ""
-            if stem:
-                stems.append(stem)
-        return stems
+        """`_stems(text)`, each distinct word stemmed once per process."""
+        return [stem for stem in map(self._stem, _WORD.findall(prepared(text))) if stem]
+
+    def _stem(self, word: str) -> str:
+        """`_stem(word)`, remembered: people reuse their words (the memo is bounded, for
+        text nobody wrote twice)."""
+        stem = self._stem_of.get(word)
+        if stem is None:
+            if len(self._stem_of) > STEM_MEMO:
+                self._stem_of.clear()
+            stem = self._stem_of[word] = _stem(word)
+        return stem
 
     def reconsider(
         self, signal: str, text: str, language: str | None, found: Signal | None
@@ -222,8 +222,7 @@ class LinearOpinion:
         """Each known stem's feature and where the stem first stands in `text`."""
         first: dict[int, tuple[int, int]] = {}
         for m in _WORD.finditer(prepared(text)):
-            word = m.group()
-            i = self.index.get(self._stem_of.get(word) or (word[:STEM] if _kept(word) else ""))
+            i = self.index.get(self._stem(m.group()))
             if i is not None and i not in first:
                 first[i] = m.span()
         return first
