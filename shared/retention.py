@@ -141,7 +141,7 @@ class Pruner:
             if dry_run:
                 rows = await self._count(prunable, before)
             else:
-                rows = await self._delete(prunable, before, stop)
+                rows = await self._prune(prunable, before, stop)
                 if rows:
                     log.info(
                         "%s %d rows of %s (%s before %s)",
@@ -154,9 +154,7 @@ class Pruner:
             done.append(Pruned(prunable, before, rows))
         return done
 
-    async def _delete(
-        self, prunable: Prunable, before: datetime, stop: asyncio.Event | None
-    ) -> int:
+    async def _prune(self, prunable: Prunable, before: datetime, stop: asyncio.Event | None) -> int:
         change = (
             f"UPDATE {prunable.table} SET {prunable.redact}"
             if prunable.redact
