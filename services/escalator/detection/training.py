@@ -22,9 +22,6 @@ from .lexicon import SIGNALS
 from .statistical import features
 
 C = 10.0  # inverse regularisation: the first value tried, kept (not tuned on any measure)
-# A stem or pair seen in one training message only says something of that message: most of
-# the vocabulary (pairs above all) was such, and it made the shipped arrays over 2 MB.
-MIN_DF = 2
 
 
 @dataclass(frozen=True)
@@ -45,7 +42,7 @@ class Trained:
 
 def fit(rows: Sequence[Mapping[str, Any]], c: float = C) -> Trained:
     """From rows with `text` and `labels`."""
-    vectorizer = TfidfVectorizer(analyzer=features, sublinear_tf=True, min_df=MIN_DF)
+    vectorizer = TfidfVectorizer(analyzer=features, sublinear_tf=True)
     matrix = vectorizer.fit_transform([str(row["text"]) for row in rows])
     models = {}
     for signal in SIGNALS:
