@@ -22,7 +22,7 @@ from services.escalator.detection.statistical import (
 )
 from services.escalator.detection.training import fit
 from services.escalator.settings import EscalatorSettings
-from tests.unit.test_signal_detection import BLIND7, BLIND8, CORPUS
+from tests.unit.test_signal_detection import BLIND9, CORPUS
 
 pytestmark = pytest.mark.unit
 
@@ -40,27 +40,23 @@ def names(text: str, with_opinion: bool = True) -> set[str]:
 def test_the_opinion_adds_what_the_lexicon_misses_on_messages_nobody_tuned_on(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """classify-blind8 was written after the lexicon's round 5 and trained nothing.
-    (classify-blind7, written at the same time and not trained on either: lexicon 0.90 /
-    0.53 / 0.67 before round 6, with the opinion 0.91 / 0.64 / 0.75, 0.90 / 0.67 / 0.77
-    trained on blind6 too, 0.90 / 0.74 / 0.81 and on classify-train3, 0.90 / 0.77 / 0.83
-    and on classify-train4, 0.90 / 0.76 / 0.83 and on classify-train5, 0.91 / 0.87 / 0.89
-    with round 9 and classify-train6 and train7, 0.91 / 0.86 / 0.88 and classify-train8;
-    classify-blind6 before
-    it was trained on: 0.85 / 0.71 / 0.78 and 0.86 / 0.81 / 0.83.)"""
-    lexicon = evaluate(rows(BLIND8), lambda row: names(row["text"], with_opinion=False))
-    both = evaluate(rows(BLIND8), lambda row: names(row["text"]))
+    """classify-blind9 was written after the lexicon's round 9 and trained nothing.
+    (Earlier measures, each trained on once the next was written: classify-blind8, lexicon
+    0.90 / 0.55 / 0.68, with the opinion 0.89 / 0.69 / 0.78 trained through blind5, rising
+    with each training file to 0.90 / 0.82 / 0.86 with train8; classify-blind7, lexicon
+    0.90 / 0.53 / 0.67 before round 6, with the opinion 0.91 / 0.64 / 0.75 up to
+    0.91 / 0.86 / 0.88.)"""
+    lexicon = evaluate(rows(BLIND9), lambda row: names(row["text"], with_opinion=False))
+    both = evaluate(rows(BLIND9), lambda row: names(row["text"]))
     with capsys.disabled():
-        print("\nclassify-blind8, lexicon and opinion\n" + both.table())
+        print("\nclassify-blind9, lexicon and opinion\n" + both.table())
 
-    # Measured: lexicon 0.90 / 0.55 / 0.68; with the opinion 0.89 / 0.69 / 0.78 (trained
-    # through blind5), 0.87 / 0.69 / 0.77 (and blind6), 0.87 / 0.74 / 0.80 (and train3),
-    # 0.86 / 0.76 / 0.81 (and train4), 0.87 / 0.77 / 0.82 (and train5), 0.88 / 0.77 / 0.82
-    # (round 8's lexicon, and round 9's), 0.89 / 0.80 / 0.84 (and train6, train7),
-    # 0.90 / 0.82 / 0.86 (and train8).
+    # Measured: lexicon 0.90 / 0.60 / 0.72; with the opinion trained through train8
+    # 0.86 / 0.86 / 0.86, with blind7, blind8 and train9 to train12 (and only features
+    # seen in two messages) 0.85 / 0.88 / 0.87.
     assert both.micro.recall >= lexicon.micro.recall + 0.10
     assert both.micro.precision >= lexicon.micro.precision - 0.05
-    assert both.micro.f1 >= 0.82
+    assert both.micro.f1 >= 0.83
 
 
 @pytest.mark.parametrize(
@@ -90,6 +86,28 @@ def test_it_asserts_a_signal_with_the_clients_words_as_evidence(text: str, signa
     for e in found.evidence:
         assert text[e.start : e.end] == e.text and len(e.text) >= 3
     assert THRESHOLD <= found.score <= 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Мы оплатили счёт ещё десятого, а сегодня опять письмо о долге и угроза отключить. "
+        "Вы обещали исправить это в прошлый раз. Верните деньги за этот месяц.",
+        "Рахунок оплачено ще десятого, а сьогодні знову лист про борг і погрози відключити. "
+        "Ви обіцяли це виправити минулого разу. Поверніть гроші за цей місяць.",
+        "We paid the invoice on the 10th, and today again a debt letter threatening to "
+        "disconnect us. You promised to fix this last time. Refund this month.",
+    ],
+)
+def test_a_fed_up_client_stacking_complaints_is_not_abuse(text: str) -> None:
+    """Seed-like: paid, told of a debt, a promise broken again, money back; firm, no insult.
+    (Trained without classify-train11 and with only features seen twice, the opinion
+    read "опять" as abuse: 0.70 on the first; 0.55 now, and it still reads the first as
+    churn, 0.73: clients who leave write "отключите" too.)"""
+    found = names(text)
+
+    assert "abuse" not in found
+    assert {"billing_dispute", "service_failure", "compensation_demand"} <= found
 
 
 def test_it_never_withdraws_or_changes_the_lexicons_verdict() -> None:
@@ -182,7 +200,7 @@ def test_the_shipped_model_is_what_its_files_train() -> None:
         retrained = fit(labelled).arrays()
         assert list(retrained["vocabulary"]) == list(shipped["vocabulary"])
         assert np.allclose(retrained["idf"], shipped["idf"])
-        assert {BLIND7.name, BLIND8.name}.isdisjoint(name for name, _ in named)  # measures
+        assert BLIND9.name not in {name for name, _ in named}  # the measure
         # Trained to convergence: another machine's solver lands on the same probabilities.
         ours, theirs = LinearOpinion.of(shipped), LinearOpinion.of(retrained)
         for row in labelled[::7]:

@@ -56,9 +56,13 @@ BLIND6 = Path(__file__).resolve().parents[1] / "data" / "classify-blind6.jsonl"
 # lexicon (rounds 7 and 9). The second opinion was never trained on it.
 BLIND7 = Path(__file__).resolve().parents[1] / "data" / "classify-blind7.jsonl"
 # Twelve more kinds of business (a vet, a garage, concert tickets, a crypto wallet, a
-# summer camp...), written after round 5 the same way and never tuned or trained on: the
-# honest measure now.
+# summer camp...), written after round 5 the same way; the lexicon was never tuned on it,
+# the second opinion was trained on it once classify-blind9 was written.
 BLIND8 = Path(__file__).resolve().parents[1] / "data" / "classify-blind8.jsonl"
+# A general inbox (every signal, a third neutral with near misses, 2 to 228 words), written
+# after round 9 by a helper who saw neither the lexicon nor the model, and never tuned or
+# trained on: the honest measure now.
+BLIND9 = Path(__file__).resolve().parents[1] / "data" / "classify-blind9.jsonl"
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -546,6 +550,8 @@ def test_held_out_file_quality_floor(capsys: pytest.CaptureFixture[str]) -> None
         # after it and after rounds 7 to 9. A floor so that a change that loses recall on
         # new phrasing shows.
         (BLIND8, 0.63),
+        # Never tuned on. Measured after round 9: 0.90 / 0.60 / 0.72.
+        (BLIND9, 0.68),
     ],
 )
 def test_blind_file_quality_floor(

@@ -22,6 +22,11 @@ from .lexicon import SIGNALS
 from .statistical import features
 
 C = 10.0  # inverse regularisation: the first value tried, kept (not tuned on any measure)
+# A feature (stem or stem pair) is kept when at least this many training messages have it:
+# one message's pairs are mostly its own wording, five times the features of the rest. On
+# classify-blind9 (trained on 4,163 messages) the same F1 either way, the file 0.38 MB
+# instead of 2.0, long messages 20% quicker.
+MIN_DF = 2
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ class Trained:
 
 def fit(rows: Sequence[Mapping[str, Any]], c: float = C) -> Trained:
     """From rows with `text` and `labels`."""
-    vectorizer = TfidfVectorizer(analyzer=features, sublinear_tf=True)
+    vectorizer = TfidfVectorizer(analyzer=features, sublinear_tf=True, min_df=MIN_DF)
     matrix = vectorizer.fit_transform([str(row["text"]) for row in rows])
     models = {}
     for signal in SIGNALS:
