@@ -46,10 +46,23 @@ ESCALATION_KEYS = (
 
 
 def message_notices(
-    verified: IdentityVerified, staff: list[SendNotification], clients: list[SendNotification]
+    verified: IdentityVerified,
+    staff: list[SendNotification],
+    clients: list[SendNotification],
+    hold: dict[str, Any] | None = None,
 ) -> list[SendNotification]:
     """What one message asks the notifier to send: a notice per staff address (each saying
-    whether the client's answer is held), then the client contacts."""
+    whether the client's answer is held), then the client contacts.
+
+    Under a `hold` (the message threatens, as seed 003's client did: "the investigation
+    starts only when the threats stop") the policy's automatic contacts to the client (a
+    service-failure notice, a billing acknowledgement) are not sent: they would promise
+    the investigation the hold pauses. Staff are told which were withheld; the client is
+    answered by a person, as the playbook says."""
+    if hold is not None and clients:
+        withheld = {"hold": hold["reason"], "kinds": list(dict.fromkeys(n.kind for n in clients))}
+        staff = [n.model_copy(update={"data": {**n.data, "answer_held": withheld}}) for n in staff]
+        return staff_digests(staff)
     held = held_answer(verified, clients)
     if held is not None:
         staff = [n.model_copy(update={"data": {**n.data, "answer_held": held}}) for n in staff]

@@ -115,9 +115,27 @@ def render(explanation: Explanation) -> str:
         lines.append("rules matched: none (no escalation)")
         return "\n".join(lines)
     lines.append(f"rules matched: {len(explanation.decisions)}")
+    paused = _under_hold(explanation)
     for d in explanation.decisions:
-        lines += _decision(d)
+        lines += _decision(d, paused)
     return "\n".join(lines)
+
+
+def _under_hold(explanation: Explanation) -> bool:
+    """Whether the message places a hold or keeps one (as the escalator decides: the
+    escalation it merges into holds one this message does not lift); its automatic client
+    contacts are then withheld (digest.message_notices)."""
+    if any(d.rule.hold for d in explanation.decisions):
+        return True
+    kinds = {d.rule.kind for d in explanation.decisions}
+    history = explanation.history or History()
+    return any(
+        e.hold
+        and e.hold.active
+        and e.kind in kinds
+        and f"{e.kind} {e.id}" not in explanation.lifted
+        for e in history.open_escalations()
+    )
 
 
 def _identity(identity: Identity) -> list[str]:
@@ -185,7 +203,7 @@ def _conditions(rule: Rule) -> list[str]:
     return conditions
 
 
-def _decision(d: Decision) -> list[str]:
+def _decision(d: Decision, paused: bool = False) -> list[str]:
     rule = d.rule
     roles = ", ".join(rule.roles)
     later = "".join(f", {n.role} (level {n.level})" for n in rule.later)
@@ -198,7 +216,8 @@ def _decision(d: Decision) -> list[str]:
     if rule.ack_minutes:
         lines.append(f"    acknowledge within {rule.ack_minutes:g} minutes")
     for contact in rule.client_contacts:
-        lines.append(f"    client contact: {contact.kind} to {contact.to}")
+        withheld = " (withheld: a hold stands)" if paused else ""
+        lines.append(f"    client contact: {contact.kind} to {contact.to}{withheld}")
     if rule.warn:
         lines.append("    records a warning")
     if rule.hold:

@@ -119,6 +119,7 @@ class EscalatorService:
         touched: list[dict[str, Any]] = []
         staff: list[SendNotification] = []
         clients: list[SendNotification] = []
+        holds: list[dict[str, Any]] = []  # the active holds this message placed or keeps
         # A rule's own signals say why it fired; the fact pack shows everything the client
         # said (the insult beside the blackmail, the money beside the lawsuit).
         facts = fact_pack(verified, tuple(signals), current, history)
@@ -131,12 +132,16 @@ class EscalatorService:
             )
             staff += told
             clients += contacted
+            if placed.hold and not placed.hold.get("lifted_at"):
+                holds.append(placed.hold)
             touched.append({"id": str(placed.id), "kind": rule.kind, "change": placed.change})
             if rule.warn or rule.hold:
                 marks.append(Mark(kind="warning", name=rule.kind))
             marks += [Mark(kind="flag", name=flag) for flag in rule.flag]
-        # Told once per person for the whole message, however many escalations it touched.
-        notices = message_notices(verified, staff, clients)
+        # Told once per person for the whole message, however many escalations it touched;
+        # under a hold the client gets no automatic contact (see `message_notices`).
+        paused = hold_view(holds[0], self.policy.team_language) if holds else None
+        notices = message_notices(verified, staff, clients, paused)
         outputs += [Outgoing.of(NOTIFY_REQUEST, n) for n in notices]
         seen = current.model_copy(update={"marks": marks})
         customer_id = identity.customer.id if identity.customer else None

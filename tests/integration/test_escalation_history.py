@@ -22,6 +22,7 @@ from services.escalator.policy import POLICY_PATH
 from services.notifier.domain import render
 from shared.cli import app
 from shared.contracts import (
+    ChannelRef,
     ContractTerms,
     CustomerRef,
     Evidence,
@@ -99,6 +100,9 @@ def said(
         account_manager=StaffRef(
             id="am-kovalenko", name="Тарас Коваленко", email="t.kovalenko@careline.example"
         ),
+        authorized_channels=[
+            ChannelRef(kind="email", address="o.shevchuk@kvitka.ua", verified=True)
+        ],
         disclosure="account",
         evidence=[
             Evidence(
@@ -222,6 +226,16 @@ async def test_threats_after_a_warning_are_stronger_and_a_calm_message_lifts_the
             if e["kind"] == "reputation"
         ]
         assert head["hold"]["reason"] == first["hold"] and head["hold"]["active"]
+        # Under the hold no automatic contact goes to the client (the failure's notice would
+        # promise the investigation the hold pauses); the head is told it was withheld.
+        requested = bus.of("notify.request")
+        assert not [n for n in requested if n["recipient_role"].startswith("client")]
+        (to_head,) = told(bus, HEAD)
+        if to_head["kind"] == "staff_digest":  # the failure is the second opinion's
+            assert to_head["data"]["answer_held"] == {
+                "hold": first["hold"],
+                "kinds": ["service_failure_notice"],
+            }
 
         await publish_verified(nc, said(SEED_003.replace("Instagram", "TikTok"), channel="email"))
         stronger = [u for u in await bus.wait("escalation.updated") if u["kind"] == "reputation"]

@@ -284,3 +284,18 @@ def test_explain_refuses_a_broken_history_and_two_sources(tmp_path: Path) -> Non
     assert result.exit_code == 2 and "message_id" in result.output
     both = runner.invoke(app, ["policy", "explain", str(path), "--history", str(broken), "--db"])
     assert both.exit_code == 2 and "not both" in both.output
+
+
+def test_explain_says_the_client_contacts_are_withheld_under_a_hold(tmp_path: Path) -> None:
+    failure = "Вы обещали восстановить контент и опять не сделали."
+    threat = " Иначе я стану вашим кошмаром: распишу про вас во всех SMM-сообществах."
+
+    plain = _explain(tmp_path, failure)
+    held = _explain(tmp_path, failure + threat)
+
+    assert "client contact: service_failure_notice to registered_channel\n" in plain
+    assert "hold: Разбирательство приостановлено до прекращения угроз." in held
+    assert (
+        "client contact: service_failure_notice to registered_channel (withheld: a hold stands)"
+        in held
+    )

@@ -263,6 +263,60 @@ def test_the_held_line_is_in_single_notices_and_digests_and_names_nobody(
     assert kinds == {"legal_notice", "manager_escalation", "staff_digest"}
 
 
+# --- a hold withholds the automatic contacts ---------------------------------------------
+
+# Seed 003: content "vanished" and the money with it, and blackmail; the rule of the
+# blackmail pauses the investigation until the threats stop.
+BLACKMAIL_AND_FAILURE = (
+    "Вы обещали восстановить контент и опять не сделали, деньги на ветер. Иначе я стану "
+    "вашим кошмаром: распишу про вас во всех SMM-сообществах. Верните деньги за месяц."
+)
+HOLD = {"reason": "Разбирательство приостановлено до прекращения угроз.", "active": True}
+WITHHELD_LINE = {
+    "ru": "Автоматические сообщения клиенту не отправлены, пока действует пауза "
+    f"({HOLD['reason']}): сообщение о сбое.",
+    "uk": "Автоматичні повідомлення клієнтові не надіслано, доки діє пауза "
+    f"({HOLD['reason']}): повідомлення про збій.",
+    "en": "No automatic message was sent to the client while the hold stands "
+    f"({HOLD['reason']}): service failure notice.",
+}
+
+
+def test_under_a_hold_the_client_gets_no_automatic_contact_and_staff_are_told_which() -> None:
+    staff, clients = notices(BLACKMAIL_AND_FAILURE)
+    assert [n.kind for n in clients] == ["service_failure_notice"]
+    verified = verified_message(message(BLACKMAIL_AND_FAILURE), identity("verified"))
+
+    told = message_notices(verified, staff, clients, HOLD)
+
+    assert not [n for n in told if n.recipient_role.startswith("client")]
+    withheld = {"hold": HOLD["reason"], "kinds": ["service_failure_notice"]}
+    assert told and all(n.data["answer_held"] == withheld for n in told)
+
+
+def test_a_hold_with_nothing_for_the_client_says_nothing_of_it() -> None:
+    staff, _ = notices(BLACKMAIL_AND_FAILURE)
+    verified = verified_message(message(BLACKMAIL_AND_FAILURE), identity("verified"))
+
+    told = message_notices(verified, staff, [], HOLD)
+
+    assert all("answer_held" not in n.data for n in told)
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_withheld_line_is_in_single_notices_and_digests(language: Language) -> None:
+    staff, clients = notices(BLACKMAIL_AND_FAILURE)
+    verified = verified_message(message(BLACKMAIL_AND_FAILURE), identity("verified"))
+
+    kinds = set()
+    for note in message_notices(verified, staff, clients, HOLD):
+        kinds.add(note.kind)
+        rendered = render(note.model_copy(update={"language": language}))
+        assert WITHHELD_LINE[language] in rendered.body.splitlines()
+        assert WITHHELD_LINE[language].rstrip(".") in (rendered.html or "")
+    assert "staff_digest" in kinds
+
+
 # --- what the digest says ---------------------------------------------------------------
 
 COUNT = {
