@@ -45,28 +45,38 @@ ESCALATION_KEYS = (
 )
 
 
+# What a hold keeps from the client (seed 003: "the investigation starts only when the
+# threats stop"): the automatic contacts that would promise that investigation. Who is
+# speaking is still asked (an identity confirmation, an unknown sender's explanation).
+WITHHELD_UNDER_HOLD = frozenset({"service_failure_notice", "billing_dispute_ack"})
+
+
 def message_notices(
     verified: IdentityVerified,
     staff: list[SendNotification],
     clients: list[SendNotification],
-    hold: dict[str, Any] | None = None,
+    under_hold: bool = False,
 ) -> list[SendNotification]:
     """What one message asks the notifier to send: a notice per staff address (each saying
-    whether the client's answer is held), then the client contacts.
+    whether the client's answer is held, and what a hold withheld), then the client contacts.
 
-    Under a `hold` (the message threatens, as seed 003's client did: "the investigation
-    starts only when the threats stop") the policy's automatic contacts to the client (a
-    service-failure notice, a billing acknowledgement) are not sent: they would promise
-    the investigation the hold pauses. Staff are told which were withheld; the client is
+    `under_hold`: the message placed a hold or keeps one; its `WITHHELD_UNDER_HOLD` contacts
+    (and their copies held for a confirmation) are not sent, now or later: the client is
     answered by a person, as the playbook says."""
-    if hold is not None and clients:
-        withheld = {"hold": hold["reason"], "kinds": list(dict.fromkeys(n.kind for n in clients))}
-        staff = [n.model_copy(update={"data": {**n.data, "answer_held": withheld}}) for n in staff]
-        return staff_digests(staff)
+    if under_hold:
+        withheld = [n for n in clients if n.kind in WITHHELD_UNDER_HOLD]
+        clients = [n for n in clients if n.kind not in WITHHELD_UNDER_HOLD]
+        if withheld:
+            said = {"kinds": list(dict.fromkeys(n.kind for n in withheld))}
+            staff = [_with(n, "client_contacts_withheld", said) for n in staff]
     held = held_answer(verified, clients)
     if held is not None:
-        staff = [n.model_copy(update={"data": {**n.data, "answer_held": held}}) for n in staff]
+        staff = [_with(n, "answer_held", held) for n in staff]
     return [*staff_digests(staff), *clients]
+
+
+def _with(note: SendNotification, key: str, value: Any) -> SendNotification:
+    return note.model_copy(update={"data": {**note.data, key: value}})
 
 
 def held_answer(

@@ -100,6 +100,17 @@ def holds_to_lift(
     ]
 
 
+def standing_holds(history: History, lifted: list[PastEscalation]) -> list[PastEscalation]:
+    """Open escalations whose active hold stays after this message (`lifted`: the holds it
+    ends, `holds_to_lift`; none for a history-only channel)."""
+    ended = {e.id for e in lifted}
+    return [
+        e
+        for e in history.open_escalations()
+        if e.hold is not None and e.hold.active and e.id not in ended
+    ]
+
+
 class HistoryCondition(BaseModel):
     """One question about the subject's history; exactly one of the first six keys."""
 

@@ -17,7 +17,8 @@ from typing import Any
 from shared.contracts import Identity, IdentityVerified, MessageNormalized, Signal
 
 from .detection import SecondOpinion, detect
-from .history import History, holds_to_lift
+from .digest import WITHHELD_UNDER_HOLD
+from .history import History, PastEscalation, holds_to_lift, standing_holds
 from .policy import Decision, Policy, Rule, Situation, evaluate
 
 UNKNOWN = Identity(status="unknown", confidence=0.0)
@@ -39,6 +40,7 @@ class Explanation:
     history: History | None = None
     history_source: str = "none given: an empty history"
     lifted: tuple[str, ...] = ()  # holds this message would lift
+    under_hold: bool = False  # a hold stands or is placed: some client contacts are withheld
 
 
 def read_input(data: Any, identity: Identity | None = None) -> tuple[MessageNormalized, Identity]:
@@ -74,21 +76,26 @@ def explain(
     signals = detect(message.text, language=message.language, opinions=opinions)
     text = f"{message.subject}\n{message.text}"
     situation = Situation(at, message.channel, text, history or History())
-    lifted: tuple[str, ...] = ()
+    lifted: list[PastEscalation] = []
     if message.channel not in policy.history_only_channels:
-        scores = {s.name: s.score for s in signals}
-        lifted = tuple(f"{e.kind} {e.id}" for e in holds_to_lift(situation.history, scores))
+        lifted = holds_to_lift(situation.history, {s.name: s.score for s in signals})
+    decisions = evaluate(policy, signals, identity, situation)
+    # As the escalator decides: a hold this message keeps, or one a rule of it places.
+    under_hold = bool(standing_holds(situation.history, lifted)) or any(
+        d.rule.hold for d in decisions
+    )
     return Explanation(
         signals,
         identity,
-        evaluate(policy, signals, identity, situation),
+        decisions,
         at,
         message.channel,
         policy.calendar.describe(at) if at else None,
         tuple(policy.markers_in(text)),
         history,
         history_source,
-        lifted,
+        tuple(f"{e.kind} {e.id}" for e in lifted),
+        under_hold,
     )
 
 
@@ -115,27 +122,9 @@ def render(explanation: Explanation) -> str:
         lines.append("rules matched: none (no escalation)")
         return "\n".join(lines)
     lines.append(f"rules matched: {len(explanation.decisions)}")
-    paused = _under_hold(explanation)
     for d in explanation.decisions:
-        lines += _decision(d, paused)
+        lines += _decision(d, explanation.under_hold)
     return "\n".join(lines)
-
-
-def _under_hold(explanation: Explanation) -> bool:
-    """Whether the message places a hold or keeps one (as the escalator decides: the
-    escalation it merges into holds one this message does not lift); its automatic client
-    contacts are then withheld (digest.message_notices)."""
-    if any(d.rule.hold for d in explanation.decisions):
-        return True
-    kinds = {d.rule.kind for d in explanation.decisions}
-    history = explanation.history or History()
-    return any(
-        e.hold
-        and e.hold.active
-        and e.kind in kinds
-        and f"{e.kind} {e.id}" not in explanation.lifted
-        for e in history.open_escalations()
-    )
 
 
 def _identity(identity: Identity) -> list[str]:
@@ -203,7 +192,7 @@ def _conditions(rule: Rule) -> list[str]:
     return conditions
 
 
-def _decision(d: Decision, paused: bool = False) -> list[str]:
+def _decision(d: Decision, under_hold: bool) -> list[str]:
     rule = d.rule
     roles = ", ".join(rule.roles)
     later = "".join(f", {n.role} (level {n.level})" for n in rule.later)
@@ -216,7 +205,9 @@ def _decision(d: Decision, paused: bool = False) -> list[str]:
     if rule.ack_minutes:
         lines.append(f"    acknowledge within {rule.ack_minutes:g} minutes")
     for contact in rule.client_contacts:
-        withheld = " (withheld: a hold stands)" if paused else ""
+        withheld = ""
+        if under_hold and contact.kind in WITHHELD_UNDER_HOLD:
+            withheld = " (withheld: a hold stands)"
         lines.append(f"    client contact: {contact.kind} to {contact.to}{withheld}")
     if rule.warn:
         lines.append("    records a warning")

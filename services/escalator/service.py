@@ -40,7 +40,7 @@ from .condition_facts import Fact, change_facts
 from .detection import SecondOpinion, detect
 from .digest import message_notices
 from .facts import fact_pack, hold_record, hold_view, seen_message
-from .history import Mark, PastEscalation, holds_to_lift
+from .history import Mark, PastEscalation, holds_to_lift, standing_holds
 from .history_store import load_history, lock_subject, record_seen, seen_row
 from .links import AckLinkIssuer
 from .notifications import (
@@ -50,7 +50,7 @@ from .notifications import (
     staff_notifications,
     subject_key,
 )
-from .placement import NewEscalation, Placed
+from .placement import NewEscalation, Placed, active_hold
 from .policy import Decision, Policy, Situation, evaluate
 from .tables import processed
 
@@ -112,14 +112,17 @@ class EscalatorService:
         situation = Situation(now, message.channel, text, history)
         current = seen_message(verified, signals, self.policy.markers_in(text), [])
         outputs: list[Outgoing] = []
+        lifted: list[PastEscalation] = []
         if message.channel not in self.policy.history_only_channels:
-            for held in holds_to_lift(history, current.signals):
+            lifted = holds_to_lift(history, current.signals)
+            for held in lifted:
                 outputs += await self._lift_hold(store, held, verified, now)
+        # A hold placed before that this message keeps (it still threatens), or one it places.
+        under_hold = bool(standing_holds(history, lifted))
         marks: list[Mark] = []
         touched: list[dict[str, Any]] = []
         staff: list[SendNotification] = []
         clients: list[SendNotification] = []
-        holds: list[dict[str, Any]] = []  # the active holds this message placed or keeps
         # A rule's own signals say why it fired; the fact pack shows everything the client
         # said (the insult beside the blackmail, the money beside the lawsuit).
         facts = fact_pack(verified, tuple(signals), current, history)
@@ -132,16 +135,14 @@ class EscalatorService:
             )
             staff += told
             clients += contacted
-            if placed.hold and not placed.hold.get("lifted_at"):
-                holds.append(placed.hold)
+            under_hold = under_hold or active_hold(placed.hold)
             touched.append({"id": str(placed.id), "kind": rule.kind, "change": placed.change})
             if rule.warn or rule.hold:
                 marks.append(Mark(kind="warning", name=rule.kind))
             marks += [Mark(kind="flag", name=flag) for flag in rule.flag]
         # Told once per person for the whole message, however many escalations it touched;
-        # under a hold the client gets no automatic contact (see `message_notices`).
-        paused = hold_view(holds[0], self.policy.team_language) if holds else None
-        notices = message_notices(verified, staff, clients, paused)
+        # under a hold some contacts to the client are withheld (see `message_notices`).
+        notices = message_notices(verified, staff, clients, under_hold)
         outputs += [Outgoing.of(NOTIFY_REQUEST, n) for n in notices]
         seen = current.model_copy(update={"marks": marks})
         customer_id = identity.customer.id if identity.customer else None

@@ -24,7 +24,7 @@ FALLBACK_LANGUAGE = "en"
 LANGUAGES = ("ru", "uk", "en")
 
 # What staff notices may go without: the client-language playbook, the hold, the fact pack,
-# the answer held for a confirmation.
+# the answer held for a confirmation, the client contacts a hold withheld.
 _STAFF_EXTRAS: dict[str, Any] = {
     "playbook_client": None,
     "client_language": None,
@@ -32,6 +32,7 @@ _STAFF_EXTRAS: dict[str, Any] = {
     "fact_pack": None,
     "stand_in_for": None,
     "answer_held": None,
+    "client_contacts_withheld": None,
 }
 # What a legal notice adds: the client's own words, the sender, when, the tier.
 _LEGAL_EXTRAS: dict[str, Any] = {

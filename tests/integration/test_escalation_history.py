@@ -226,16 +226,9 @@ async def test_threats_after_a_warning_are_stronger_and_a_calm_message_lifts_the
             if e["kind"] == "reputation"
         ]
         assert head["hold"]["reason"] == first["hold"] and head["hold"]["active"]
-        # Under the hold no automatic contact goes to the client (the failure's notice would
-        # promise the investigation the hold pauses); the head is told it was withheld.
+        # Under the hold no automatic contact goes to the client (see the test below).
         requested = bus.of("notify.request")
         assert not [n for n in requested if n["recipient_role"].startswith("client")]
-        (to_head,) = told(bus, HEAD)
-        if to_head["kind"] == "staff_digest":  # the failure is the second opinion's
-            assert to_head["data"]["answer_held"] == {
-                "hold": first["hold"],
-                "kinds": ["service_failure_notice"],
-            }
 
         await publish_verified(nc, said(SEED_003.replace("Instagram", "TikTok"), channel="email"))
         stronger = [u for u in await bus.wait("escalation.updated") if u["kind"] == "reputation"]
@@ -279,6 +272,54 @@ async def test_threats_after_a_warning_are_stronger_and_a_calm_message_lifts_the
         "hold_lifted",
     ]
     assert "hold lifted" in await careline(env, "escalations")
+
+
+async def test_while_the_client_threatens_the_failure_notice_is_withheld_and_after_it_goes(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    """Seed 003's hold pauses the investigation: a failure told beside a threat (violence
+    now, not blackmail: the hold stands though no reputation rule fires) gets no automatic
+    notice to the client, and staff are told; a later message without threats lifts the
+    hold, and its own contact goes out."""
+    nc, bus = watch
+
+    def to_client() -> list[dict[str, Any]]:
+        return [n for n in bus.of("notify.request") if n["recipient_role"].startswith("client")]
+
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, said("Стану вашим кошмаром: пожалуюсь на вас в Instagram."))
+        (held,) = await bus.wait("escalation.opened")
+        assert held["kind"] == "reputation" and held["hold"]
+
+        threat = "Вы обещали восстановить контент и опять не сделали. Приеду и переломаю вам ноги."
+        await publish_verified(nc, said(threat))
+
+        async def opened_both() -> bool:
+            return {"service_failure", "violence"} <= {
+                o["kind"] for o in bus.of("escalation.opened")
+            }
+
+        await until(opened_both)
+        (failure,) = [o for o in bus.of("escalation.opened") if o["kind"] == "service_failure"]
+        about_failure = [
+            n for n in bus.of("notify.request") if n["escalation_id"] == failure["escalation_id"]
+        ]
+        assert about_failure and not to_client()
+        staff = [n for n in bus.of("notify.request") if n["message_id"] == failure["message_id"]]
+        assert staff and all(
+            n["data"]["client_contacts_withheld"] == {"kinds": ["service_failure_notice"]}
+            for n in staff
+        )
+
+        await publish_verified(nc, said("Мы оплатили счёт за март, а вы пишете о задолженности."))
+
+        async def acknowledged() -> bool:
+            return any(n["kind"] == "billing_dispute_ack" for n in to_client())
+
+        await until(acknowledged)
+        assert any(u["change"] == "hold_lifted" for u in bus.of("escalation.updated"))
+        assert [n["kind"] for n in to_client()] == ["billing_dispute_ack"]
 
 
 def _policy(tmp_path: Path, **top: Any) -> Path:

@@ -299,3 +299,40 @@ def test_explain_says_the_client_contacts_are_withheld_under_a_hold(tmp_path: Pa
         "client contact: service_failure_notice to registered_channel (withheld: a hold stands)"
         in held
     )
+
+
+def test_explain_sees_a_hold_that_a_threat_keeps_and_one_a_calm_message_lifts(
+    tmp_path: Path,
+) -> None:
+    """The hold stands while the client still threatens (here violence, not blackmail: no
+    rule of the held kind fires), and a message without threats lifts it."""
+    history = tmp_path / "history.json"
+    since = "2025-03-10T09:00:00+00:00"
+    hold = {
+        "rule": "blackmail-to-head-of-support",
+        "reason": {"ru": "Разбирательство приостановлено до прекращения угроз."},
+        "while_signals": ["reputation_threat", "violence_threat"],
+        "since": since,
+        "message_id": "m-1",
+    }
+    escalation = {
+        "id": "e-1",
+        "kind": "reputation",
+        "severity": "P2",
+        "status": "open",
+        "rule": "blackmail-to-head-of-support",
+        "opened_at": since,
+        "hold": hold,
+    }
+    history.write_text(json.dumps({"escalations": [escalation]}), encoding="utf-8")
+    failure = "Вы обещали восстановить контент и опять не сделали."
+    args = ("--history", str(history))
+
+    threatening = _explain(tmp_path, failure + " Приеду к вам в офис и переломаю вам ноги.", *args)
+    calm = _explain(tmp_path, failure, *args)
+
+    withheld = "service_failure_notice to registered_channel (withheld: a hold stands)"
+    assert "escalation reputation P2 open 2025-03-10; hold active" in threatening
+    assert "lifts the hold" not in threatening and withheld in threatening
+    assert "this message lifts the hold of reputation e-1" in calm
+    assert "client contact: service_failure_notice to registered_channel\n" in calm

@@ -265,56 +265,82 @@ def test_the_held_line_is_in_single_notices_and_digests_and_names_nobody(
 
 # --- a hold withholds the automatic contacts ---------------------------------------------
 
-# Seed 003: content "vanished" and the money with it, and blackmail; the rule of the
-# blackmail pauses the investigation until the threats stop.
+# Seed 003: content promised back and not, and blackmail; the blackmail rule pauses the
+# investigation until the threats stop (the head of support has both in one digest, the
+# account manager the failure alone).
 BLACKMAIL_AND_FAILURE = (
     "Вы обещали восстановить контент и опять не сделали, деньги на ветер. Иначе я стану "
-    "вашим кошмаром: распишу про вас во всех SMM-сообществах. Верните деньги за месяц."
+    "вашим кошмаром: распишу про вас во всех SMM-сообществах."
 )
-HOLD = {"reason": "Разбирательство приостановлено до прекращения угроз.", "active": True}
 WITHHELD_LINE = {
-    "ru": "Автоматические сообщения клиенту не отправлены, пока действует пауза "
-    f"({HOLD['reason']}): сообщение о сбое.",
-    "uk": "Автоматичні повідомлення клієнтові не надіслано, доки діє пауза "
-    f"({HOLD['reason']}): повідомлення про збій.",
-    "en": "No automatic message was sent to the client while the hold stands "
-    f"({HOLD['reason']}): service failure notice.",
+    "ru": "Пока действует пауза, клиенту не отправлено автоматически: сообщение о сбое.",
+    "uk": "Доки діє пауза, клієнтові не надіслано автоматично: повідомлення про збій.",
+    "en": "While the hold stands, not sent to the client automatically: service failure notice.",
 }
 
 
-def test_under_a_hold_the_client_gets_no_automatic_contact_and_staff_are_told_which() -> None:
+def test_under_a_hold_the_failure_notice_is_withheld_and_staff_are_told() -> None:
     staff, clients = notices(BLACKMAIL_AND_FAILURE)
     assert [n.kind for n in clients] == ["service_failure_notice"]
     verified = verified_message(message(BLACKMAIL_AND_FAILURE), identity("verified"))
 
-    told = message_notices(verified, staff, clients, HOLD)
+    told = message_notices(verified, staff, clients, under_hold=True)
+    without_hold = message_notices(verified, staff, clients)
 
     assert not [n for n in told if n.recipient_role.startswith("client")]
-    withheld = {"hold": HOLD["reason"], "kinds": ["service_failure_notice"]}
-    assert told and all(n.data["answer_held"] == withheld for n in told)
+    assert told and all(
+        n.data["client_contacts_withheld"] == {"kinds": ["service_failure_notice"]} for n in told
+    )
+    assert [n.kind for n in without_hold if n.recipient_role.startswith("client")] == [
+        "service_failure_notice"
+    ]
+    assert all("client_contacts_withheld" not in n.data for n in without_hold)
 
 
-def test_a_hold_with_nothing_for_the_client_says_nothing_of_it() -> None:
+def test_a_hold_still_asks_the_registered_contact_who_is_speaking() -> None:
+    # A probable sender: the registered contact is asked to confirm, and the failure
+    # notice waits for that confirmation; under a hold only the question goes.
+    staff, clients = notices(BLACKMAIL_AND_FAILURE, probable())
+    kinds = {n.kind for n in clients}
+    assert {"identity_confirmation", "service_failure_notice"} <= kinds
+    verified = verified_message(message(BLACKMAIL_AND_FAILURE), probable())
+
+    told = message_notices(verified, staff, clients, under_hold=True)
+
+    sent = [n for n in told if n.recipient_role.startswith("client")]
+    assert sent and {n.kind for n in sent} == kinds - {"service_failure_notice"}
+    assert not [n for n in sent if n.held_for_confirmation]  # the held copy is withheld too
+    to_staff = [n for n in told if not n.recipient_role.startswith("client")]
+    assert all(
+        n.data["client_contacts_withheld"]["kinds"] == ["service_failure_notice"] for n in to_staff
+    )
+    assert all("answer_held" not in n.data for n in to_staff)  # nothing waits to be sent
+
+
+def test_a_hold_with_nothing_to_withhold_says_nothing() -> None:
     staff, _ = notices(BLACKMAIL_AND_FAILURE)
     verified = verified_message(message(BLACKMAIL_AND_FAILURE), identity("verified"))
 
-    told = message_notices(verified, staff, [], HOLD)
+    told = message_notices(verified, staff, [], under_hold=True)
 
-    assert all("answer_held" not in n.data for n in told)
+    assert all("client_contacts_withheld" not in n.data for n in told)
 
 
 @pytest.mark.parametrize("language", ["ru", "uk", "en"])
-def test_the_withheld_line_is_in_single_notices_and_digests(language: Language) -> None:
+def test_the_withheld_line_is_in_single_notices_and_digests_and_names_nobody(
+    language: Language,
+) -> None:
     staff, clients = notices(BLACKMAIL_AND_FAILURE)
     verified = verified_message(message(BLACKMAIL_AND_FAILURE), identity("verified"))
 
     kinds = set()
-    for note in message_notices(verified, staff, clients, HOLD):
+    for note in message_notices(verified, staff, clients, under_hold=True):
         kinds.add(note.kind)
         rendered = render(note.model_copy(update={"language": language}))
-        assert WITHHELD_LINE[language] in rendered.body.splitlines()
-        assert WITHHELD_LINE[language].rstrip(".") in (rendered.html or "")
-    assert "staff_digest" in kinds
+        (line,) = [x for x in rendered.body.splitlines() if x == WITHHELD_LINE[language]]
+        assert "@" not in line
+        assert WITHHELD_LINE[language] in (rendered.html or "")
+    assert {"staff_digest", "manager_escalation"} <= kinds
 
 
 # --- what the digest says ---------------------------------------------------------------
