@@ -550,7 +550,7 @@ def test_held_out_file_quality_floor(capsys: pytest.CaptureFixture[str]) -> None
         # after it and after rounds 7 to 9. A floor so that a change that loses recall on
         # new phrasing shows.
         (BLIND8, 0.63),
-        # Never tuned on. Measured after round 9: 0.90 / 0.60 / 0.72.
+        # Never tuned on. Measured after round 9: 0.90 / 0.60 / 0.72; round 11: 0.90 / 0.61 / 0.72.
         (BLIND9, 0.68),
     ],
 )
