@@ -22,7 +22,7 @@ import yaml
 from shared.contracts import Identity, Signal
 
 from .condition_facts import Fact
-from .history import History, SeenMessage
+from .history import History, PastEscalation, SeenMessage, standing_holds
 from .policy_rules import (
     STAFF_ROLES,
     ClientContact,
@@ -80,6 +80,13 @@ class Decision:
     reason: str
     facts: tuple[Fact, ...] = ()  # the channel, time, marker and history facts
     superseded: tuple[Rule, ...] = ()  # matching rules of the same kind, less grave
+
+
+def hold_stands(history: History, lifted: list[PastEscalation], decisions: list[Decision]) -> bool:
+    """Whether a hold stands once this message is placed: one placed before that it keeps
+    (it still threatens: not `lifted`), or one a rule of it places (placed if none is
+    active). The escalator withholds some client contacts then; `policy explain` says so."""
+    return bool(standing_holds(history, lifted)) or any(d.rule.hold for d in decisions)
 
 
 def evaluate(

@@ -18,8 +18,8 @@ from shared.contracts import Identity, IdentityVerified, MessageNormalized, Sign
 
 from .detection import SecondOpinion, detect
 from .digest import WITHHELD_UNDER_HOLD
-from .history import History, PastEscalation, holds_to_lift, standing_holds
-from .policy import Decision, Policy, Rule, Situation, evaluate
+from .history import History, PastEscalation, holds_to_lift
+from .policy import Decision, Policy, Rule, Situation, evaluate, hold_stands
 
 UNKNOWN = Identity(status="unknown", confidence=0.0)
 
@@ -80,10 +80,6 @@ def explain(
     if message.channel not in policy.history_only_channels:
         lifted = holds_to_lift(situation.history, {s.name: s.score for s in signals})
     decisions = evaluate(policy, signals, identity, situation)
-    # As the escalator decides: a hold this message keeps, or one a rule of it places.
-    under_hold = bool(standing_holds(situation.history, lifted)) or any(
-        d.rule.hold for d in decisions
-    )
     return Explanation(
         signals,
         identity,
@@ -95,7 +91,7 @@ def explain(
         history,
         history_source,
         tuple(f"{e.kind} {e.id}" for e in lifted),
-        under_hold,
+        hold_stands(situation.history, lifted, decisions),
     )
 
 

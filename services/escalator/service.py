@@ -40,7 +40,7 @@ from .condition_facts import Fact, change_facts
 from .detection import SecondOpinion, detect
 from .digest import message_notices
 from .facts import fact_pack, hold_record, hold_view, seen_message
-from .history import Mark, PastEscalation, holds_to_lift, standing_holds
+from .history import Mark, PastEscalation, holds_to_lift
 from .history_store import load_history, lock_subject, record_seen, seen_row
 from .links import AckLinkIssuer
 from .notifications import (
@@ -50,8 +50,8 @@ from .notifications import (
     staff_notifications,
     subject_key,
 )
-from .placement import NewEscalation, Placed, active_hold
-from .policy import Decision, Policy, Situation, evaluate
+from .placement import NewEscalation, Placed
+from .policy import Decision, Policy, Situation, evaluate, hold_stands
 from .tables import processed
 
 SUBJECTS = {
@@ -117,8 +117,6 @@ class EscalatorService:
             lifted = holds_to_lift(history, current.signals)
             for held in lifted:
                 outputs += await self._lift_hold(store, held, verified, now)
-        # A hold placed before that this message keeps (it still threatens), or one it places.
-        under_hold = bool(standing_holds(history, lifted))
         marks: list[Mark] = []
         touched: list[dict[str, Any]] = []
         staff: list[SendNotification] = []
@@ -126,7 +124,8 @@ class EscalatorService:
         # A rule's own signals say why it fired; the fact pack shows everything the client
         # said (the insult beside the blackmail, the money beside the lawsuit).
         facts = fact_pack(verified, tuple(signals), current, history)
-        for decision in evaluate(self.policy, signals, identity, situation):
+        decisions = evaluate(self.policy, signals, identity, situation)
+        for decision in decisions:
             rule = decision.rule
             placed, event = await self._place(store, decision, verified, facts, now)
             outputs.append(Outgoing.of(SUBJECTS[event.change], event))
@@ -135,13 +134,13 @@ class EscalatorService:
             )
             staff += told
             clients += contacted
-            under_hold = under_hold or active_hold(placed.hold)
             touched.append({"id": str(placed.id), "kind": rule.kind, "change": placed.change})
             if rule.warn or rule.hold:
                 marks.append(Mark(kind="warning", name=rule.kind))
             marks += [Mark(kind="flag", name=flag) for flag in rule.flag]
         # Told once per person for the whole message, however many escalations it touched;
         # under a hold some contacts to the client are withheld (see `message_notices`).
+        under_hold = hold_stands(history, lifted, decisions)
         notices = message_notices(verified, staff, clients, under_hold)
         outputs += [Outgoing.of(NOTIFY_REQUEST, n) for n in notices]
         seen = current.model_copy(update={"marks": marks})
