@@ -92,6 +92,10 @@ class OutboxRow:
     trace_context: dict[str, str]
 
 
+# The sender runs some statements on the connection that holds its claim locks.
+Executor = AsyncSession | AsyncConnection
+
+
 def claim_lock_key(notification_id: uuid.UUID | str) -> str:
     """Key of the advisory lock a sender holds while it delivers one notification."""
     return f"notifier-send:{notification_id}"
@@ -141,7 +145,7 @@ INSERT_NOTIFICATION = insert(notifications).on_conflict_do_nothing()
 
 
 async def due(
-    session: AsyncSession, now: datetime, limit: int, exclude: Collection[uuid.UUID] = ()
+    session: Executor, now: datetime, limit: int, exclude: Collection[uuid.UUID] = ()
 ) -> list[uuid.UUID]:
     """The notifications to send now, most urgent first, but those in `exclude`."""
     query = (
@@ -201,7 +205,7 @@ async def recent_attempts(
 
 
 async def set_many(
-    session: AsyncSession,
+    session: Executor,
     changes: list[tuple[uuid.UUID, dict[str, Any]]],
     attempts: dict[uuid.UUID, int] | None = None,
 ) -> None:
@@ -222,7 +226,7 @@ async def set_many(
         await session.execute(stmt.values({c: bindparam(f"v_{c}") for c in columns}), rows)
 
 
-async def attempts_of(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+async def attempts_of(session: Executor, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     query = select(notifications.c.notification_id, notifications.c.attempts).where(
         notifications.c.notification_id.in_(ids)
     )
