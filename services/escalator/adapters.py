@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Select, String, any_, bindparam, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import derived_id
@@ -273,15 +273,26 @@ async def placements(
 ) -> list[Any]:
     """The subjects' open escalations and those resolved since, locked: what `place` may
     merge into or reopen, for all the subjects of a batch at once."""
-    e = escalations.c
-    resolved = (e.status == "resolved") & (e.resolved_at >= resolved_since)
     rows = await session.execute(
+        _placements(), {"keys": subject_keys, "resolved_since": resolved_since}
+    )
+    return list(rows)
+
+
+# Built once (see history_store): an array parameter keeps one compiled form for any batch.
+@cache
+def _placements() -> Select[Any]:
+    e = escalations.c
+    resolved = (e.status == "resolved") & (e.resolved_at >= bindparam("resolved_since", type_=TZ))
+    return (
         select(escalations)
-        .where(e.subject_key.in_(subject_keys), or_(e.status == "open", resolved))
+        .where(
+            e.subject_key == any_(bindparam("keys", type_=ARRAY(String))),
+            or_(e.status == "open", resolved),
+        )
         .order_by(e.id)
         .with_for_update()
     )
-    return list(rows)
 
 
 @cache

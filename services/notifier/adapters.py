@@ -24,13 +24,15 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    all_,
     and_,
+    any_,
     bindparam,
     select,
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shared.outbox import Outgoing, processed_table
@@ -148,26 +150,39 @@ async def due(
     session: Executor, now: datetime, limit: int, exclude: Collection[uuid.UUID] = ()
 ) -> list[uuid.UUID]:
     """The notifications to send now, most urgent first, but those in `exclude`."""
-    query = (
-        select(notifications.c.notification_id)
-        .where(notifications.c.status.in_(ACTIVE), notifications.c.next_attempt_at <= now)
-        .order_by(notifications.c.urgent.desc(), notifications.c.next_attempt_at)
-        .limit(limit)
+    found = await session.scalars(_DUE, {"now": now, "limit": limit, "exclude": list(exclude)})
+    return list(found.all())
+
+
+# The sender's statements are built once: a statement object used again skips SQLAlchemy's
+# building and cache-key walk, and array parameters keep one compiled (and one prepared)
+# form whatever the number of ids. At light load a pass runs each of them per notification.
+_IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
+_DUE = (
+    select(notifications.c.notification_id)
+    .where(
+        notifications.c.status.in_(ACTIVE),
+        notifications.c.next_attempt_at <= bindparam("now", type_=DateTime(timezone=True)),
+        notifications.c.notification_id
+        != all_(bindparam("exclude", type_=ARRAY(UUID(as_uuid=True)))),
     )
-    if exclude:
-        query = query.where(notifications.c.notification_id.not_in(list(exclude)))
-    return list((await session.scalars(query)).all())
+    .order_by(notifications.c.urgent.desc(), notifications.c.next_attempt_at)
+    .limit(bindparam("limit", type_=Integer))
+)
 
 
 async def load_for_update(session: AsyncSession, ids: list[uuid.UUID]) -> list[OutboxRow]:
     """The rows, locked, in the order they are due (urgent first)."""
-    rows = await session.execute(
-        select(notifications)
-        .where(notifications.c.notification_id.in_(ids))
-        .order_by(notifications.c.urgent.desc(), notifications.c.next_attempt_at)
-        .with_for_update()
-    )
+    rows = await session.execute(_LOAD_FOR_UPDATE, {"ids": ids})
     return [_outbox_row(row) for row in rows.mappings()]
+
+
+_LOAD_FOR_UPDATE = (
+    select(notifications)
+    .where(notifications.c.notification_id == any_(_IDS))
+    .order_by(notifications.c.urgent.desc(), notifications.c.next_attempt_at)
+    .with_for_update()
+)
 
 
 def _outbox_row(row: Any) -> OutboxRow:
@@ -227,18 +242,24 @@ async def set_many(
 
 
 async def attempts_of(session: Executor, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    query = select(notifications.c.notification_id, notifications.c.attempts).where(
-        notifications.c.notification_id.in_(ids)
-    )
-    return {notification_id: n for notification_id, n in await session.execute(query)}
+    found = await session.execute(_ATTEMPTS_OF, {"ids": ids})
+    return {notification_id: n for notification_id, n in found}
+
+
+_ATTEMPTS_OF = select(notifications.c.notification_id, notifications.c.attempts).where(
+    notifications.c.notification_id == any_(_IDS)
+)
 
 
 async def mark_published(session: AsyncSession, ids: list[uuid.UUID], at: datetime) -> None:
-    await session.execute(
-        update(notifications)
-        .where(notifications.c.notification_id.in_(ids))
-        .values(result_published_at=at)
-    )
+    await session.execute(_MARK_PUBLISHED, {"ids": ids, "at": at})
+
+
+_MARK_PUBLISHED = (
+    update(notifications)
+    .where(notifications.c.notification_id == any_(_IDS))
+    .values(result_published_at=bindparam("at", type_=DateTime(timezone=True)))
+)
 
 
 async def unpublished(
