@@ -13,8 +13,10 @@ them published.
 Crash windows: before the claim, the rows are `pending` and are sent later; between claim
 and delivery, the rows are `sending` with free locks and are sent again; after the receiver
 accepted but before the outcome commit, they are sent again *with the same Message-ID /
-Idempotency-Key*, which is all any protocol can do there; after the commit but before the
-publish, the events are published again with the same ids and JetStream drops the copies.
+Idempotency-Key*, which is all any protocol can do there (a lock connection the database
+dropped while the process lives is no such window: the outcomes go on a fresh connection);
+after the commit but before the publish, the events are published again with the same ids
+and JetStream drops the copies.
 """
 
 from __future__ import annotations
@@ -181,43 +183,49 @@ class OutboxSender:
         transaction holds the claim locks while the mails go, and commits the outcomes as it
         releases them (the claim itself commits on its own, before any delivery): four
         statements fewer than a transaction each for the look and the outcomes, which at
-        light load is per notification or two.
+        light load is per notification or two. Should that connection fail once the mails
+        went, their outcomes are recorded on a fresh one: the attempts fence leaves out any
+        row another sender claimed meanwhile, so they are not sent again for nothing.
         """
-        async with self.db.engine.connect() as conn, conn.begin():
-            ids = await adapters.due(
-                conn, self.clock(), self.policy.batch_size, exclude=self._in_flight
-            )
-            # The other pass may have picked some of these while this one awaited the query:
-            # each id is in flight for one pass only, so only that pass forgets it.
-            ids = [i for i in ids if i not in self._in_flight]
-            if not ids:
-                return 0
-            self._in_flight.update(ids)
-            try:
-                recorded, attempted = await self._send(conn, ids)
-            except BaseException:
-                self._in_flight.difference_update(ids)
-                raise
-        # Committed: the outcomes are on file and the locks are free; now their events.
+        ids: list[uuid.UUID] = []
         try:
+            done: list[tuple[Claimed, Outcome]] = []
+            try:
+                async with self.db.engine.connect() as conn, conn.begin():
+                    found = await adapters.due(
+                        conn, self.clock(), self.policy.batch_size, exclude=self._in_flight
+                    )
+                    # The other pass may have picked some of these while this one awaited
+                    # the query: each id is in flight for one pass only, so only that pass
+                    # forgets it (below, however the pass ends).
+                    ids = [i for i in found if i not in self._in_flight]
+                    self._in_flight.update(ids)
+                    done = await self._send(conn, ids) if ids else []
+                    recorded = await self._finish(conn, done) if done else []
+            except Exception:
+                if not done:
+                    raise
+                log.warning("recording %d outcomes on a fresh connection", len(done), exc_info=True)
+                async with self.db.transaction() as session:
+                    recorded = await self._finish(session, done)
+            # Committed: the outcomes are on file and the locks are free; now their events.
             await self._publish(
                 [(c.row.notification_id, o.event) for c, o in recorded if o.event is not None]
             )
+            return len(done)
         finally:
             self._in_flight.difference_update(ids)
-        return attempted
 
     async def _send(
         self, conn: AsyncConnection, ids: list[uuid.UUID]
-    ) -> tuple[list[tuple[Claimed, Outcome]], int]:
-        """Claim, deliver and record (on `conn`, uncommitted) what this sender may send."""
+    ) -> list[tuple[Claimed, Outcome]]:
+        """Claim what this sender may send (its locks on `conn`) and deliver it."""
         mine = await adapters.try_claim(conn, ids)  # the others: another sender's
         claimed = await self._claim(mine) if mine else []
         if not claimed:
-            return [], 0
+            return []
         outcomes = await asyncio.gather(*(self._deliver(c) for c in claimed))
-        recorded = await self._finish(conn, list(zip(claimed, outcomes, strict=True)))
-        return recorded, len(claimed)
+        return list(zip(claimed, outcomes, strict=True))
 
     async def publish_pending(self) -> int:
         """Result events committed but not yet published (a crash in between); how many.
@@ -326,10 +334,10 @@ class OutboxSender:
         return outcome
 
     async def _finish(
-        self, conn: AsyncConnection, done: list[tuple[Claimed, Outcome]]
+        self, conn: adapters.Executor, done: list[tuple[Claimed, Outcome]]
     ) -> list[tuple[Claimed, Outcome]]:
-        """Every outcome, in the transaction that holds the claims; those whose row was not
-        claimed again since."""
+        """Every outcome, in the transaction that holds the claims (or a fresh one when that
+        failed); those whose row was not claimed again since."""
         attempts = {c.row.notification_id: c.attempt for c, _ in done}
         await adapters.set_many(
             conn, [(c.row.notification_id, o.values) for c, o in done], attempts

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -42,6 +42,7 @@ class ScriptedHandler(MailDirHandler):
         self.script: list[str] = []
         self.rcpt_reply: str | None = None
         self.attempts: list[float] = []
+        self.on_data: Callable[[], Awaitable[None]] | None = None  # runs before the reply
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list
@@ -53,6 +54,8 @@ class ScriptedHandler(MailDirHandler):
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.attempts.append(time.monotonic())
+        if self.on_data is not None:
+            await self.on_data()
         if self.script:
             return self.script.pop(0)
         return await super().handle_DATA(server, session, envelope)
@@ -234,6 +237,47 @@ async def test_a_request_delivered_twice_is_sent_once_as_multipart_mail(
     assert parsed["Subject"] == "[P3] паніка клієнта: ТОВ «Квітка»"
     assert "Відповісти швидко й спокійно." in parsed.get_body(("html",)).get_content()
     assert await count(servers, "SELECT count(*) FROM notifier.notifications") == 1
+
+
+async def test_a_lock_connection_lost_during_delivery_still_records_the_outcome(
+    running: None, bus: Any, smtp: Smtp, servers: Servers
+) -> None:
+    """The sender's claim locks and its outcomes share one connection. If PostgreSQL drops
+    it while a mail is being handed over, the outcome goes on a fresh connection: the mail
+    is not sent again, and the sender goes on with the next one."""
+    _, recorder = bus
+    dropped: list[int] = []
+
+    async def drop_the_lock_holder() -> None:
+        if dropped:
+            return
+        engine = create_async_engine(servers.database_url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                found = await conn.execute(
+                    text(
+                        "SELECT pid, pg_terminate_backend(pid) FROM pg_locks "
+                        "WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
+                    )
+                )
+                dropped.extend(pid for pid, _ in found)
+        finally:
+            await engine.dispose()
+
+    smtp.handler.on_data = drop_the_lock_holder
+    cmd = request()
+
+    await publish(bus, cmd)
+    (sent,) = await recorder.wait_for("notify.sent", 1)
+    stored = await wait_row(servers, cmd.notification_id, status="sent")
+
+    assert dropped, "the lock connection was dropped during the delivery"
+    assert (sent["attempts"], stored["attempts"]) == (1, 1)
+    next_one = request()
+    await publish(bus, next_one)
+    await wait_row(servers, next_one.notification_id, status="sent")
+    await asyncio.sleep(0.5)  # a second copy would go at the next pass
+    assert len(smtp.messages()) == 2
 
 
 # --- retries -------------------------------------------------------------------------

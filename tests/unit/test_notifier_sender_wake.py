@@ -1,14 +1,17 @@
-"""The sender's passes do not sleep through a wake, and one wake costs one look."""
+"""The sender's passes do not sleep through a wake, one wake costs one look, and a pass that
+fails hides nothing from the next."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from services.notifier import adapters
 from services.notifier.scheduling import RetryPolicy
 from services.notifier.sender import SENDER_PASSES, OutboxSender, SendPolicy
 
@@ -136,3 +139,50 @@ async def test_a_backlog_of_unpublished_results_is_published_in_one_go() -> None
     await asyncio.wait_for(sender.run(stop), timeout=10)
 
     assert published == [20, 20, 20, 7]
+
+
+class _FailingCommit:
+    """A connection whose transaction fails as it ends (the database went away then)."""
+
+    async def __aenter__(self) -> _FailingCommit:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            raise ConnectionResetError("connection lost at commit")
+
+    def begin(self) -> _FailingCommit:
+        return self
+
+
+class _Engine:
+    def connect(self) -> _FailingCommit:
+        return _FailingCommit()
+
+
+class _Database:
+    engine = _Engine()
+
+
+async def test_a_pass_whose_commit_fails_leaves_nothing_in_flight(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ids stay in flight (hidden from the other pass) only while their pass runs: a pass
+    that fails at its commit must not hide them from every later look."""
+    picked = [uuid.uuid4(), uuid.uuid4()]
+
+    async def due(*args: Any, **kwargs: Any) -> list[uuid.UUID]:
+        return picked
+
+    async def claimed_none(conn: Any, ids: list[uuid.UUID]) -> list[Any]:
+        return []
+
+    monkeypatch.setattr(adapters, "due", due)
+    policy = SendPolicy(retry=RetryPolicy(3, 1.0, 10.0), poll_seconds=POLL)
+    sender = OutboxSender(_Database(), {}, nothing, lambda: datetime.now(UTC), policy)  # type: ignore[arg-type]
+    sender._send = claimed_none  # type: ignore[method-assign]
+
+    with pytest.raises(ConnectionResetError):
+        await sender.run_once()
+
+    assert sender._in_flight == set()
