@@ -76,3 +76,32 @@ def test_a_small_benchmark_reports_every_phase_and_leaves_nothing_running(tmp_pa
         if str(scratch) in " ".join(p.info["cmdline"] or [])
     ]
     assert leftovers == []
+
+
+def test_the_lookup_timing_prints_each_lookup_and_leaves_nothing_running(tmp_path: Path) -> None:
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    env.pop("NATS_URL", None)
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.lookups", "--calls", "20", "--customers", "50"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    lines = done.stdout.splitlines()
+    assert lines[0] == "client CPU per call, 20 calls per round, CRM of 50:"
+    for lookup in ("customer_facts (one customer)", "channels_on_file (one email)"):
+        (line,) = [line for line in lines if line.strip().startswith(lookup)]
+        rounds = line.split(": ")[1].removesuffix(" ms").split(" / ")
+        assert len(rounds) == 3 and all(float(ms) > 0 for ms in rounds)
+    assert list(tmp_path.iterdir()) == []
+    leftovers = [
+        p.info["cmdline"]
+        for p in psutil.process_iter(["cmdline"])
+        if str(tmp_path) in " ".join(p.info["cmdline"] or [])
+    ]
+    assert leftovers == []
