@@ -18,6 +18,7 @@ from typing import Any
 from shared.contracts import ContractTerms, IdentityVerified, Signal
 
 from .history import History, Hold, Mark, SeenMessage
+from .privacy import mask_card_numbers
 from .terms import named_services
 
 EXCERPT_CHARS = 280
@@ -26,7 +27,9 @@ PREVIOUS_ESCALATIONS = 5
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    flat = re.sub(r"\s+", " ", text).strip()
+    """The start of a message, flattened, for the history staff are shown (card numbers
+    masked: see privacy.py)."""
+    flat = mask_card_numbers(re.sub(r"\s+", " ", text).strip())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 

@@ -23,6 +23,7 @@ from shared.contracts import (
 )
 
 from .policy import Decision, Policy
+from .privacy import mask_card_numbers
 
 WEBHOOK_PREFIX = "webhook:"
 # The entities of a message a billing answer may quote back (invoice and contract numbers).
@@ -129,7 +130,7 @@ def _legal_extras(verified: IdentityVerified) -> dict[str, Any]:
         "customer_tier": identity.customer.tier if identity.customer else None,
         "sender": message.sender.model_dump(include={"email", "phone", "handle", "display_name"}),
         "received_at": message.received_at.isoformat(),
-        "message_text": message.text,
+        "message_text": mask_card_numbers(message.text),
     }
 
 
