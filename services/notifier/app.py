@@ -93,6 +93,7 @@ def build_app(settings: NotifierSettings | None = None) -> FastStream:
             on_accepted=sender.wake,
             commits=group_commit(db, processed, "notifier", utc_now, settings),
             rendered=rendered,
+            client_timezone=settings.client_timezone,
         )
         register(broker, service, settings)
         built["sender"] = sender

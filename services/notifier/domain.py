@@ -7,11 +7,13 @@ back to English with a visible note, never to an empty message.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -82,14 +84,19 @@ def check_disclosure(cmd: SendNotification) -> None:
         )
 
 
-def _when(value: object) -> str:
-    """An ISO timestamp as people read it: 2025-03-14 10:30 UTC."""
+def _when(value: object, zone: str | None = None) -> str:
+    """An ISO timestamp as people read it: 2025-03-14 10:30 UTC; on the recipient's clock
+    when `zone` is given (a client's: 2025-03-14 12:30 EET), else as stored (UTC)."""
     if not value:
         return ""
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
+    if zone and moment.tzinfo is not None:
+        # A zone this machine does not know: the stored time, with its own name.
+        with suppress(ZoneInfoNotFoundError, ValueError):
+            moment = moment.astimezone(ZoneInfo(zone))
     return moment.strftime("%Y-%m-%d %H:%M ") + (moment.tzname() or "UTC")
 
 
@@ -151,14 +158,23 @@ def _template_names(folder: Path) -> frozenset[str]:
 
 
 def render(cmd: SendNotification) -> Rendered:
-    return render_kind(cmd.kind, cmd.language, cmd.data)
+    return render_kind(cmd.kind, cmd.language, cmd.data, cmd.recipient_timezone)
 
 
-def render_kind(kind: str, language: str, data: dict[str, Any]) -> Rendered:
+def render_kind(
+    kind: str, language: str, data: dict[str, Any], recipient_timezone: str | None = None
+) -> Rendered:
+    """`recipient_timezone`: a client's own zone; the times of a client's mail are written
+    on his clock (`when(recipient_timezone)`), staff notices keep UTC."""
     env = _environment()
     chosen = template_language(kind, language)
     fallback_from = None if chosen == language else language
-    context = {**OPTIONAL_DATA.get(kind, {}), **data, "fallback_from": fallback_from}
+    context = {
+        **OPTIONAL_DATA.get(kind, {}),
+        **data,
+        "fallback_from": fallback_from,
+        "recipient_timezone": recipient_timezone,
+    }
     if "reason" in context:  # a staff notice: why, said from its parts (reasons.py)
         context["why"] = {key: context.get(key) for key in WHY}
     if context.get("identity_evidence_items"):

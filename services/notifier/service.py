@@ -35,7 +35,7 @@ from .domain import DisclosureRefused, Rendered, check_disclosure, notification_
 from .hold_store import held_for, hold_lock_key, outcome_of, remember
 from .holds import HoldRefused, Release, Resolution, check_hold, is_held, settle
 from .rendered import RenderedRequests
-from .scheduling import is_urgent
+from .scheduling import is_client, is_urgent
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,11 @@ class NotifierService:
         on_accepted: Callable[[], None] = lambda: None,
         commits: GroupCommit | None = None,
         rendered: RenderedRequests | None = None,
+        client_timezone: str | None = None,
     ) -> None:
         self.db = db
+        # A client's clock where the CRM has none: the zone quiet hours already follow.
+        self.client_timezone = client_timezone
         self.rendered = rendered  # what acceptance rendered, for this process's sender
         self.clock = clock
         self.webhook_names = webhook_names
@@ -67,6 +70,9 @@ class NotifierService:
 
     async def accept(self, cmd: SendNotification) -> list[Outgoing]:
         """Once per request, in the transaction it shares with the requests beside it."""
+        if self.client_timezone and is_client(cmd.recipient_role) and not cmd.recipient_timezone:
+            # Stored with the request, so the times of the mail are written on that clock.
+            cmd = cmd.model_copy(update={"recipient_timezone": self.client_timezone})
         outputs = await self.commits.once(
             str(cmd.notification_id), lambda session: self._accept(session, cmd)
         )

@@ -358,6 +358,39 @@ async def test_the_sender_sends_what_acceptance_rendered_without_rendering_again
 # --- quiet hours and rate limits -----------------------------------------------------
 
 
+async def test_a_clients_mail_is_written_on_the_default_client_clock_when_the_crm_has_none(
+    notifier: Notifier, bus: Any, smtp: Smtp, servers: Servers
+) -> None:
+    """The zone quiet hours follow is the one the times of the mail are written in, and it
+    is kept with the request; a zone from the CRM wins; staff notices stay in UTC."""
+    _, recorder = bus
+    settings = notifier.settings(NOTIFIER_CLIENT_TIMEZONE="Europe/Kyiv")
+    unzoned = client_notice("olena@kvitka.ua", "P2")
+    zoned = client_notice("taras@kvitka.ua", "P2").model_copy(
+        update={"recipient_timezone": "Asia/Tbilisi"}
+    )
+    staff = request(
+        severity="P2", data={**request().data, "ack_deadline": CLIENT_NOTICE["ack_deadline"]}
+    )
+
+    async with TestApp(build_notifier(settings)):
+        await publish(bus, unzoned, zoned, staff)
+        await recorder.wait_for("notify.sent", 3)
+
+    def body_to(address: str) -> str:
+        (mail,) = [m for m in smtp.messages() if m["rcpt_tos"] == [address]]
+        raw = (smtp.directory / mail["file"]).read_bytes()
+        parsed = message_from_bytes(raw, policy=policy.default)
+        return str(parsed.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+
+    # CLIENT_NOTICE's deadline is 13:30 UTC.
+    assert "2025-03-14 15:30 EET" in body_to("olena@kvitka.ua")
+    assert "2025-03-14 17:30 +04" in body_to("taras@kvitka.ua")
+    assert "2025-03-14 13:30 UTC" in body_to("o.petrova@careline.example")
+    stored = await row(servers, unzoned.notification_id)
+    assert stored["request"]["recipient_timezone"] == "Europe/Kyiv"
+
+
 async def test_quiet_hours_hold_a_non_urgent_client_notice_but_not_an_urgent_one(
     notifier: Notifier, bus: Any, smtp: Smtp, servers: Servers
 ) -> None:

@@ -696,3 +696,31 @@ def test_names_and_evidence_are_escaped_in_html_and_kept_in_text(kind: Notificat
     if kind != "re_escalation":  # it shows no identity
         assert "&lt;script&gt;" in html and "&lt;i&gt;mail&lt;/i&gt;" in html
         assert "<script>old</script>" in rendered.body and "<i>mail</i>" in rendered.body
+
+
+@pytest.mark.parametrize(
+    ("zone", "deadline"),
+    [
+        ("Europe/Kyiv", "2025-03-15 15:13 EET"),
+        ("Europe/Moscow", "2025-03-15 16:13 MSK"),
+        (None, "2025-03-15 13:13 UTC"),  # no zone for the client: the stored time, named
+        ("Mars/Olympus", "2025-03-15 13:13 UTC"),  # a zone nobody knows: the same
+    ],
+)
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_a_clients_mail_gives_its_times_on_the_clients_clock(
+    zone: str | None, deadline: str, language: str
+) -> None:
+    data = {**DATA["service_failure_notice"], "ack_deadline": "2025-03-15T13:13:00+00:00"}
+
+    rendered = domain.render_kind("service_failure_notice", language, data, zone)
+
+    assert deadline in rendered.body and rendered.html is not None and deadline in rendered.html
+
+
+def test_staff_notices_keep_utc_whatever_the_clients_zone() -> None:
+    data = {**DATA["manager_escalation"], "ack_deadline": "2025-03-15T13:13:00+00:00"}
+
+    rendered = domain.render_kind("manager_escalation", "ru", data, "Europe/Kyiv")
+
+    assert "2025-03-15 13:13 UTC" in rendered.body and "EET" not in rendered.body
