@@ -557,7 +557,8 @@ def test_held_out_file_quality_floor(capsys: pytest.CaptureFixture[str]) -> None
         # Never tuned on until blind10 was written. Measured after round 9: 0.90 / 0.60 /
         # 0.72; round 11: 0.90 / 0.61 / 0.72; then tuned on: 0.90 / 0.64 / 0.75 (round 12).
         (BLIND9, 0.70),
-        # Never tuned on. Measured after round 11: 0.88 / 0.62 / 0.72; round 12: 0.73; round 13: 0.72.
+        # Never tuned on. Measured after round 11: 0.88 / 0.62 / 0.72; round 12: 0.73;
+        # round 13: 0.72.
         (BLIND10, 0.68),
     ],
 )
