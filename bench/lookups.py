@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from bench.crm import load_crm
 from services.verifier.adapters import SqlCrmDirectory
 from services.verifier.matching import channel_key
-from shared.embedded import free_port
+from shared.embedded import free_ports
 from shared.runtime import start_servers
 
 ROUNDS = 3
@@ -72,8 +72,9 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="careline-lookups-"))
     environ = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
+    nats_port, pg_port, smtp_port = free_ports(3)
     stack = start_servers(
-        workdir / "var", environ, nats_port=free_port(), pg_port=free_port(), smtp_port=free_port()
+        workdir / "var", environ, nats_port=nats_port, pg_port=pg_port, smtp_port=smtp_port
     )
     try:
         found = asyncio.run(measure(stack.env["DATABASE_URL"], args.customers, args.calls))

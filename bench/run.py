@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from bench.cpu import cpu_reader
 from bench.crm import load_crm
 from bench.traffic import mix
-from shared.embedded import ManagedProcess, free_port
+from shared.embedded import ManagedProcess, free_ports
 from shared.runtime import SERVICES, Stack, start_servers, start_services, wait_ready
 
 REPO = Path(__file__).resolve().parents[1]
@@ -683,10 +683,11 @@ def running_stack(prefix: str, keep: bool = False) -> Iterator[tuple[Stack, dict
     workdir = Path(tempfile.mkdtemp(prefix=prefix))
     environ = {k: v for k, v in os.environ.items() if k not in ("SMTP_HOST",)}
     # Free HTTP ports, so a `careline up` on the default ones does not stop the bench.
-    for name in SERVICES:
-        environ.setdefault(f"CARELINE_{name.upper()}_HTTP_PORT", str(free_port()))
+    nats_port, pg_port, smtp_port, *http_ports = free_ports(3 + len(SERVICES))
+    for name, port in zip(SERVICES, http_ports, strict=True):
+        environ.setdefault(f"CARELINE_{name.upper()}_HTTP_PORT", str(port))
     stack = start_servers(
-        workdir / "var", environ, nats_port=free_port(), pg_port=free_port(), smtp_port=free_port()
+        workdir / "var", environ, nats_port=nats_port, pg_port=pg_port, smtp_port=smtp_port
     )
     try:
         start_services(stack, environ, demo_crm=True)

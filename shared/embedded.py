@@ -31,6 +31,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports. Asked one by one, the system may hand the same port out
+    twice (each probe closes before the next), and the second server of a stack then finds
+    it taken; here every probe stays open until all are known."""
+    with contextlib.ExitStack() as probes:
+        found = []
+        for _ in range(count):
+            sock = probes.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind(("127.0.0.1", 0))
+            found.append(int(sock.getsockname()[1]))
+        return found
+
+
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.2)

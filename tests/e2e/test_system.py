@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.demo import load_stories
-from shared.embedded import free_port
+from shared.embedded import free_ports
 from shared.smtp_sink import read_mail_index
 from shared.telemetry import read_spans, traces_of_message
 
@@ -108,15 +108,14 @@ def stop_system(system: System) -> None:
     assert alive == [], f"orphans left: {alive}"
 
 
+def distinct_ports() -> dict[str, int]:
+    names = ["NATS", "NATS_MONITOR", "PG", "SMTP", *(f"{n}_HTTP" for n in HTTP_SERVICES)]
+    return dict(zip(names, free_ports(len(names)), strict=True))
+
+
 @pytest.fixture(scope="module")
 def ports() -> dict[str, int]:
-    return {
-        "NATS": free_port(),
-        "NATS_MONITOR": free_port(),
-        "PG": free_port(),
-        "SMTP": free_port(),
-        **{f"{name}_HTTP": free_port() for name in HTTP_SERVICES},
-    }
+    return distinct_ports()
 
 
 @pytest.fixture(scope="module")
@@ -267,14 +266,7 @@ def test_seed_000_end_to_end(system: System) -> None:
 
 @pytest.fixture
 def fresh_system(tmp_path: Path) -> Iterator[System]:
-    ports = {
-        "NATS": free_port(),
-        "NATS_MONITOR": free_port(),
-        "PG": free_port(),
-        "SMTP": free_port(),
-        **{f"{name}_HTTP": free_port() for name in HTTP_SERVICES},
-    }
-    running = start_system(tmp_path / "var", ports)
+    running = start_system(tmp_path / "var", distinct_ports())
     try:
         yield running
     finally:
