@@ -724,3 +724,20 @@ def test_staff_notices_keep_utc_whatever_the_clients_zone() -> None:
     rendered = domain.render_kind("manager_escalation", "ru", data, "Europe/Kyiv")
 
     assert "2025-03-15 13:13 UTC" in rendered.body and "EET" not in rendered.body
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("ru", "руководителю службы поддержки и вашему персональному менеджеру (Тарас Коваленко)"),
+        ("uk", "керівнику служби підтримки та вашому персональному менеджеру (Тарас Коваленко)"),
+    ],
+)
+def test_the_managers_name_is_not_put_in_a_case_it_cannot_take(language: str, said: str) -> None:
+    """Names are not declined ("менеджеру Тарас Коваленко" reads wrong): the name stands
+    apart, in its own form."""
+    data = {**DATA["service_failure_notice"], "account_manager": "Тарас Коваленко"}
+
+    rendered = domain.render_kind("service_failure_notice", language, data)
+
+    assert said in rendered.body and rendered.html is not None and said in rendered.html
