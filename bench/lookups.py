@@ -1,9 +1,9 @@
 """Client CPU per call of the verifier's CRM lookups, on the benchmark's synthetic CRM.
 
 `python -m bench.lookups [--calls 1500] [--customers 10000]` starts the embedded servers
-(as `careline bench` does, without the services), loads the synthetic CRM, and calls the
-verifier's `SqlCrmDirectory` lookups one at a time in one transaction, each for one
-customer or sender picked at random. It prints the CPU time of this process per call: the
+(as `careline bench` does, without the services; its own always, whatever NATS_URL and
+DATABASE_URL say), loads the synthetic CRM, and calls the verifier's `SqlCrmDirectory`
+lookups one at a time in one transaction, each for one customer or sender picked at random. It prints the CPU time of this process per call: the
 client's side (building, compiling, binding, reading rows into facts), which is what a
 lookup costs the verifier's process; PostgreSQL's own time is not in it. Three rounds, so
 the spread shows. Everything started is stopped and removed at the end.
@@ -15,20 +15,16 @@ import argparse
 import asyncio
 import os
 import random
-import shutil
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from bench.crm import load_crm
+from bench.run import running_servers
 from services.verifier.adapters import SqlCrmDirectory
 from services.verifier.matching import channel_key
-from shared.embedded import free_ports
-from shared.runtime import start_servers
 
 ROUNDS = 3
 WARM_UP_CALLS = 100
@@ -70,17 +66,10 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1500)
     parser.add_argument("--customers", type=int, default=10_000)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="careline-lookups-"))
+    # Its own servers always: the synthetic CRM is loaded into the database it measures.
     environ = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
-    nats_port, pg_port, smtp_port = free_ports(3)
-    stack = start_servers(
-        workdir / "var", environ, nats_port=nats_port, pg_port=pg_port, smtp_port=smtp_port
-    )
-    try:
+    with running_servers("careline-lookups-", environ) as (stack, _, _):
         found = asyncio.run(measure(stack.env["DATABASE_URL"], args.customers, args.calls))
-    finally:
-        stack.supervisor.stop_all()
-        shutil.rmtree(workdir, ignore_errors=True)
     print(f"client CPU per call, {args.calls} calls per round, CRM of {args.customers:,}:")
     for name, per_call in found.items():
         print(f"  {name}: " + " / ".join(f"{ms:.3f}" for ms in per_call) + " ms")

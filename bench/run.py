@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from bench.cpu import cpu_reader
 from bench.crm import load_crm
 from bench.traffic import mix
-from shared.embedded import ManagedProcess, free_ports
+from shared.embedded import ManagedProcess, free_port
 from shared.runtime import SERVICES, Stack, start_servers, start_services, wait_ready
 
 REPO = Path(__file__).resolve().parents[1]
@@ -676,27 +676,36 @@ def _stop_on_sigterm(signum: int, frame: Any) -> None:
 
 
 @contextlib.contextmanager
-def running_stack(prefix: str, keep: bool = False) -> Iterator[tuple[Stack, dict[str, str], Path]]:
-    """The embedded servers and the four services, ready, in a fresh folder: the stack, the
-    environment the services were given, the folder. All stopped at the end, and the folder
-    removed unless `keep`."""
+def running_servers(
+    prefix: str, environ: Mapping[str, str], keep: bool = False
+) -> Iterator[tuple[Stack, dict[str, str], Path]]:
+    """The embedded servers (those `environ` does not name), migrated, in a fresh folder:
+    the stack, the environment for services beside it (free HTTP ports, so a `careline up`
+    on the default ones does not stop the bench), the folder. All stopped at the end, and
+    the folder removed unless `keep`."""
     workdir = Path(tempfile.mkdtemp(prefix=prefix))
-    environ = {k: v for k, v in os.environ.items() if k not in ("SMTP_HOST",)}
-    # Free HTTP ports, so a `careline up` on the default ones does not stop the bench.
-    nats_port, pg_port, smtp_port, *http_ports = free_ports(3 + len(SERVICES))
-    for name, port in zip(SERVICES, http_ports, strict=True):
-        environ.setdefault(f"CARELINE_{name.upper()}_HTTP_PORT", str(port))
+    environ = dict(environ)
+    for name in SERVICES:
+        environ.setdefault(f"CARELINE_{name.upper()}_HTTP_PORT", str(free_port()))
     stack = start_servers(
-        workdir / "var", environ, nats_port=nats_port, pg_port=pg_port, smtp_port=smtp_port
+        workdir / "var", environ, nats_port=free_port(), pg_port=free_port(), smtp_port=free_port()
     )
     try:
-        start_services(stack, environ, demo_crm=True)
-        wait_ready(stack)
         yield stack, environ, workdir
     finally:
         stack.supervisor.stop_all()
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_stack(prefix: str, keep: bool = False) -> Iterator[tuple[Stack, dict[str, str], Path]]:
+    """`running_servers` and the four services, ready."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("SMTP_HOST",)}
+    with running_servers(prefix, environ, keep) as (stack, environ, workdir):
+        start_services(stack, environ, demo_crm=True)
+        wait_ready(stack)
+        yield stack, environ, workdir
 
 
 def run(

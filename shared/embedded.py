@@ -25,23 +25,22 @@ _PR_SET_PDEATHSIG = 1
 PG_SYSTEM_USER = "embedded_postgres"
 
 
+# Ports `free_port` handed out in this process: it never hands one out twice.
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def free_ports(count: int) -> list[int]:
-    """`count` distinct free ports. Asked one by one, the system may hand the same port out
-    twice (each probe closes before the next), and the second server of a stack then finds
-    it taken; here every probe stays open until all are known."""
-    with contextlib.ExitStack() as probes:
-        found = []
-        for _ in range(count):
-            sock = probes.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+    """A port free on 127.0.0.1 now, and never one this process was given before: probed one
+    by one (each probe closes before the next), the system may hand the same port out twice,
+    and the second server of a stack then finds it taken."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.bind(("127.0.0.1", 0))
-            found.append(int(sock.getsockname()[1]))
-        return found
+            port = int(sock.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
+    raise RuntimeError("no free port that was not handed out before")
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.embedded import create_database, free_ports, start_nats, start_postgres
+from shared.embedded import create_database, free_port, start_nats, start_postgres
 from shared.migrate import upgrade
 
 
@@ -29,14 +29,14 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     base = tmp_path_factory.mktemp("servers")
     started = []
     try:
-        nats_port, monitor_port, pg_port = free_ports(3)
         nats_url = os.environ.get("NATS_URL")
         if not nats_url:
-            started.append(start_nats(base / "nats", nats_port, monitor_port, base / "logs"))
-            nats_url = f"nats://127.0.0.1:{nats_port}"
+            port = free_port()
+            started.append(start_nats(base / "nats", port, free_port(), base / "logs"))
+            nats_url = f"nats://127.0.0.1:{port}"
         database_url = os.environ.get("DATABASE_URL")
         if not database_url:
-            port = pg_port
+            port = free_port()
             started.append(start_postgres(base / "pg", port, base / "logs"))
             database_url = create_database(port, "careline_test")
         upgrade(database_url)

@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.demo import load_stories
-from shared.embedded import free_ports
+from shared.embedded import free_port
 from shared.smtp_sink import read_mail_index
 from shared.telemetry import read_spans, traces_of_message
 
@@ -108,14 +108,14 @@ def stop_system(system: System) -> None:
     assert alive == [], f"orphans left: {alive}"
 
 
-def distinct_ports() -> dict[str, int]:
+def system_ports() -> dict[str, int]:
     names = ["NATS", "NATS_MONITOR", "PG", "SMTP", *(f"{n}_HTTP" for n in HTTP_SERVICES)]
-    return dict(zip(names, free_ports(len(names)), strict=True))
+    return {name: free_port() for name in names}
 
 
 @pytest.fixture(scope="module")
 def ports() -> dict[str, int]:
-    return distinct_ports()
+    return system_ports()
 
 
 @pytest.fixture(scope="module")
@@ -266,7 +266,7 @@ def test_seed_000_end_to_end(system: System) -> None:
 
 @pytest.fixture
 def fresh_system(tmp_path: Path) -> Iterator[System]:
-    running = start_system(tmp_path / "var", distinct_ports())
+    running = start_system(tmp_path / "var", system_ports())
     try:
         yield running
     finally:
