@@ -26,6 +26,29 @@ SMALL = (
 )
 
 
+def run_in(scratch: Path, argv: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """A bench command with its temporary files under `scratch`, on servers of its own."""
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    env.pop("NATS_URL", None)
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, *argv], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def assert_nothing_left(scratch: Path) -> None:
+    """Stopped and removed: no process runs from its folder, and the folder is gone."""
+    assert list(scratch.iterdir()) == []
+    leftovers = [
+        p.info["cmdline"]
+        for p in psutil.process_iter(["cmdline"])
+        if str(scratch) in " ".join(p.info["cmdline"] or [])
+    ]
+    assert leftovers == []
+
+
 def test_a_small_benchmark_reports_every_phase_and_leaves_nothing_running(tmp_path: Path) -> None:
     results, scratch = tmp_path / "results", tmp_path / "tmp"
     scratch.mkdir()
@@ -34,18 +57,7 @@ def test_a_small_benchmark_reports_every_phase_and_leaves_nothing_running(tmp_pa
         "from bench.run import Settings, markdown, run\n"
         f"print(markdown(run({SMALL}, results=Path({str(results)!r}))))\n"
     )
-    env = {**os.environ, "TMPDIR": str(scratch)}
-    env.pop("NATS_URL", None)
-    env.pop("DATABASE_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run_in(scratch, ["-c", code], timeout=300)
 
     [written] = results.glob("2*.json")
     result = json.loads(written.read_text())
@@ -68,29 +80,11 @@ def test_a_small_benchmark_reports_every_phase_and_leaves_nothing_running(tmp_pa
     assert result["detector"]["per_s_one_core"] > 0
     assert (results / "latest.md").read_text() == written.with_suffix(".md").read_text()
     assert "| pipeline: inbound → escalation decided |" in done.stdout
-    # Stopped and removed: no process runs from its folder, and the folder is gone.
-    assert list(scratch.iterdir()) == []
-    leftovers = [
-        p.info["cmdline"]
-        for p in psutil.process_iter(["cmdline"])
-        if str(scratch) in " ".join(p.info["cmdline"] or [])
-    ]
-    assert leftovers == []
+    assert_nothing_left(scratch)
 
 
 def test_the_lookup_timing_prints_each_lookup_and_leaves_nothing_running(tmp_path: Path) -> None:
-    env = {**os.environ, "TMPDIR": str(tmp_path)}
-    env.pop("NATS_URL", None)
-    env.pop("DATABASE_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.lookups", "--calls", "20", "--customers", "50"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run_in(tmp_path, ["-m", "bench.lookups", "--calls", "20", "--customers", "50"], 180)
 
     lines = done.stdout.splitlines()
     assert lines[0] == "client CPU per call, 20 calls per round, CRM of 50:"
@@ -98,10 +92,4 @@ def test_the_lookup_timing_prints_each_lookup_and_leaves_nothing_running(tmp_pat
         (line,) = [line for line in lines if line.strip().startswith(lookup)]
         rounds = line.split(": ")[1].removesuffix(" ms").split(" / ")
         assert len(rounds) == 3 and all(float(ms) > 0 for ms in rounds)
-    assert list(tmp_path.iterdir()) == []
-    leftovers = [
-        p.info["cmdline"]
-        for p in psutil.process_iter(["cmdline"])
-        if str(tmp_path) in " ".join(p.info["cmdline"] or [])
-    ]
-    assert leftovers == []
+    assert_nothing_left(tmp_path)
