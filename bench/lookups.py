@@ -1,12 +1,13 @@
 """Client CPU per call of the verifier's CRM lookups, on the benchmark's synthetic CRM.
 
-`python -m bench.lookups [--calls 1500] [--customers 10000]` starts the embedded servers
-(as `careline bench` does, without the services; its own always, whatever NATS_URL and
+`python -m bench.lookups [--calls 1500] [--customers 10000]` starts the embedded servers (as
+`careline bench` does, without the services; its own always, whatever NATS_URL and
 DATABASE_URL say), loads the synthetic CRM, and calls the verifier's `SqlCrmDirectory`
-lookups one at a time in one transaction, each for one customer or sender picked at random. It prints the CPU time of this process per call: the
-client's side (building, compiling, binding, reading rows into facts), which is what a
-lookup costs the verifier's process; PostgreSQL's own time is not in it. Three rounds, so
-the spread shows. Everything started is stopped and removed at the end.
+lookups one at a time in one transaction, each for one customer or sender picked at random.
+It prints the CPU time of this process per call: the client's side (building, compiling,
+binding, reading rows into facts), which is what a lookup costs the verifier's process;
+PostgreSQL's own time is not in it. Three rounds, so the spread shows. Everything started is
+stopped and removed at the end.
 """
 
 from __future__ import annotations
