@@ -121,7 +121,11 @@ def build_service_app(
     # A span per SQL statement is opt-in (CARELINE_TRACE_SQL): most spans of a message and
     # a fifth of a service's CPU (measured with `careline bench`).
     db = Database(
-        create_engine(settings.database_url, tracer_provider if settings.trace_sql else None)
+        create_engine(
+            settings.database_url,
+            tracer_provider if settings.trace_sql else None,
+            application_name=f"careline-{name}",
+        )
     )
     register(broker, db)
     routes = [*health_routes(name, broker, db), *(http_routes(broker, db) if http_routes else [])]

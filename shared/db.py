@@ -30,10 +30,20 @@ IDLE_BEFORE_PING_SECONDS = 5.0
 
 
 def create_engine(
-    database_url: str, tracer_provider: TracerProvider | None = None, pool_size: int = 5
+    database_url: str,
+    tracer_provider: TracerProvider | None = None,
+    pool_size: int = 5,
+    application_name: str | None = None,
 ) -> AsyncEngine:
+    """`application_name` names the connections in pg_stat_activity and the server's log
+    (which service holds a lock, runs a slow statement, or how many statements each sends)."""
+    connect_args = {"server_settings": {"application_name": application_name}}
     engine = create_async_engine(
-        database_url, pool_size=pool_size, json_serializer=_json, json_deserializer=orjson.loads
+        database_url,
+        pool_size=pool_size,
+        json_serializer=_json,
+        json_deserializer=orjson.loads,
+        connect_args=connect_args if application_name else {},
     )
     _ping_when_idle(engine)
     if tracer_provider is not None:

@@ -1,5 +1,5 @@
-"""The sender's passes do not sleep through a wake, one wake costs one look, and a pass that
-fails hides nothing from the next."""
+"""The sender's passes do not sleep through a wake, one wake costs one look, only a full
+batch makes a pass look again at once, and a pass that fails hides nothing from the next."""
 
 from __future__ import annotations
 
@@ -98,6 +98,40 @@ async def test_one_wake_while_the_passes_wait_makes_one_of_them_look() -> None:
 async def test_two_wakes_while_the_passes_wait_make_both_look() -> None:
     """A burst accepted together: the second wake goes to the pass the first did not rouse."""
     assert await looks_after(2) == 2 * SENDER_PASSES
+
+
+async def looks_of_one_pass(found: list[int]) -> list[int]:
+    """What a pass's looks found, given what each finds (then nothing), until it waits."""
+    stop = asyncio.Event()
+    seen: list[int] = []
+    finds = iter(found)
+
+    async def run_once() -> int:
+        if asyncio.current_task() is not first_pass:
+            await stop.wait()  # the other pass stays out of the way
+            return 0
+        seen.append(next(finds, 0))
+        return seen[-1]
+
+    sender = sender_with(run_once)
+    first_pass = asyncio.create_task(sender._passes(stop, 0))
+    other_pass = asyncio.create_task(sender._passes(stop, 1))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    stop.set()
+    await asyncio.wait_for(asyncio.gather(first_pass, other_pass), timeout=10)
+    return seen
+
+
+async def test_a_pass_that_found_less_than_a_batch_waits_for_a_wake() -> None:
+    """Everything due was in that look; what is accepted later wakes a pass. Looking again
+    at once found nothing nearly always: an empty transaction per notification."""
+    assert await looks_of_one_pass([3]) == [3]
+
+
+async def test_a_pass_that_found_a_full_batch_looks_again_at_once() -> None:
+    batch = SendPolicy(retry=RetryPolicy(3, 1.0, 10.0)).batch_size
+    assert await looks_of_one_pass([batch, batch, 5]) == [batch, batch, 5]
 
 
 async def test_a_failing_look_for_unpublished_results_never_costs_a_send() -> None:
