@@ -66,7 +66,11 @@ class Observer:
     """Collects pipeline events by message id from core NATS subscriptions."""
 
     def __init__(self) -> None:
-        self.by_message: dict[str, Outcome] = defaultdict(Outcome)
+        # By notification, for every message: a later message of an open escalation asks
+        # again for a contact the client already had (the notifier takes it once), and that
+        # one's result came with the earlier message.
+        self.results: dict[str, NotificationDelivered | NotificationFailed] = {}
+        self.by_message: dict[str, Outcome] = defaultdict(lambda: Outcome(results=self.results))
         self.by_correlation: dict[str, str] = {}
         self.last_event = time.monotonic()
 
@@ -87,10 +91,10 @@ class Observer:
                     outcome.requests.append(req)
             elif subject == NOTIFY_SENT:
                 sent = NotificationDelivered.model_validate(data)
-                outcome.results[str(sent.notification_id)] = sent
+                self.results[str(sent.notification_id)] = sent
             elif subject == NOTIFY_FAILED:
                 failed = NotificationFailed.model_validate(data)
-                outcome.results[str(failed.notification_id)] = failed
+                self.results[str(failed.notification_id)] = failed
             self.last_event = time.monotonic()
 
         for subject in (
@@ -233,7 +237,9 @@ def format_outcome(outcome: Outcome) -> list[str]:
             )
     for req in outcome.requests:
         result = outcome.results.get(str(req.notification_id))
-        if isinstance(result, NotificationDelivered):
+        if result is not None and result.message_id != req.message_id:
+            state = f"already asked for with message {result.message_id}: not sent again"
+        elif isinstance(result, NotificationDelivered):
             state = "sent"
         elif isinstance(result, NotificationFailed):
             state = f"FAILED: {result.reason}"

@@ -11,6 +11,7 @@ notifier's webhook endpoint NAME instead of by email.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from shared.contracts import (
@@ -255,26 +256,43 @@ def _client_data(
 
 
 def client_contacts(
-    decision: Decision, event: EscalationChanged, verified: IdentityVerified
+    decision: Decision,
+    event: EscalationChanged,
+    verified: IdentityVerified,
+    occasion: tuple[object, ...] = (),
 ) -> list[SendNotification]:
+    """What the rule says to tell the client, at each message of the escalation.
+
+    A contact's id is its escalation, kind, address (and, for a confirmation request, the
+    confirmation; for a reopening, `occasion`): a later message of the same escalation from
+    an address already answered yields the same ids, which the notifier takes once, while a
+    client writing from a new address (or a new confirmation to ask for) is answered too.
+    """
     message = verified.message
     language = _client_language(verified)
     # Quiet hours follow the client's clock; without a zone on file the notifier's default.
     customer = verified.identity.customer
     zone = customer.timezone if customer else None
+    confirmation = verified.identity.confirmation
+
+    def ids(kind: str, address: str) -> dict[str, uuid.UUID]:
+        parts: tuple[object, ...] = (event.escalation_id, kind, address.casefold(), *occasion)
+        if kind == "identity_confirmation" and confirmation is not None:
+            parts += (confirmation.confirmation_id,)
+        return {
+            "event_id": derived_id("notify-request", *parts),
+            "notification_id": derived_id("notification", *parts),
+        }
+
     notes = []
     for contact in decision.rule.client_contacts:
-        ids = {
-            "event_id": derived_id("notify-request", event.escalation_id, contact.kind),
-            "notification_id": derived_id("notification", event.escalation_id, contact.kind),
-        }
         if contact.to == "registered_channel":
             address = _registered_email(verified)
             if address is None:
                 continue
             notes.append(
                 SendNotification(
-                    **ids,
+                    **ids(contact.kind, address),
                     kind=contact.kind,
                     recipient=address,
                     recipient_role="client_registered",
@@ -292,13 +310,13 @@ def client_contacts(
                     **_common(event),
                 )
             )
-            held = _held_answer(contact.kind, event, verified)
+            held = _held_answer(contact.kind, event, verified, occasion)
             if held is not None:
                 notes.append(held)
         elif message.sender.email:
             notes.append(
                 SendNotification(
-                    **ids,
+                    **ids(contact.kind, message.sender.email),
                     kind=contact.kind,
                     recipient=message.sender.email,
                     recipient_role="client_sender",
@@ -315,7 +333,10 @@ def client_contacts(
 
 
 def _held_answer(
-    kind: NotificationKind, event: EscalationChanged, verified: IdentityVerified
+    kind: NotificationKind,
+    event: EscalationChanged,
+    verified: IdentityVerified,
+    occasion: tuple[object, ...],
 ) -> SendNotification | None:
     """The same answer for a probable sender at its own address, held until it is confirmed.
 
@@ -334,9 +355,11 @@ def _held_answer(
     if identity.status != "probable" or sender in verified_emails:
         return None
     customer = identity.customer
+    # Held for this confirmation: a later one for the same address holds its own answer.
+    parts = (event.escalation_id, kind, "held", sender, *occasion, confirmation.confirmation_id)
     return SendNotification(
-        event_id=derived_id("notify-request", event.escalation_id, kind, "held", sender),
-        notification_id=derived_id("notification", event.escalation_id, kind, "held", sender),
+        event_id=derived_id("notify-request", *parts),
+        notification_id=derived_id("notification", *parts),
         kind=kind,
         recipient=sender,
         recipient_role="client_sender",

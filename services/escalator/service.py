@@ -267,7 +267,10 @@ class EscalatorService:
             await self._with_link(store, n.model_copy(update={"data": {**n.data, **change}}), now)
             for n in staff
         ]
-        clients = client_contacts(decision, event, verified) if placed.change == "opened" else []
+        # The client at every message: the notifier takes a contact once per escalation and
+        # address (see client_contacts), so a client writing again from an address already
+        # answered hears nothing twice, and one writing from a new address is not ignored.
+        clients = client_contacts(decision, event, verified, occasion)
         return staff, clients
 
     async def _lift_hold(

@@ -280,6 +280,68 @@ async def test_seed_000_a_denial_withdraws_the_held_answer(
     assert "withdrawn: the client's registered channel answered" in printed
 
 
+async def test_seed_000_a_second_address_into_the_open_escalation_is_answered_too(
+    held_story: HeldStory, mailbox: Mailbox, env: Env
+) -> None:
+    """Next morning the CEO writes again, from his deputy's address on the company's domain:
+    the escalations are open, and still this sender is asked about (a confirmation of its
+    own to the registered address) and gets its answer held for it; the registered address
+    is not answered twice."""
+    _, nc, recorder, confirmation, held = held_story
+    deputy = "zam.director@stroymontazh.ru"
+    again = {
+        "channel": "email",
+        "email": {
+            "from": f"Андрей Соколов <{deputy}>",
+            "to": ["support@careline.example"],
+            "subject": "Re: Уведомление о приостановке",
+            "text": "Добрый день. Пишу с адреса заместителя. Счёт № 4512 мы уже оплатили "
+            "вчера, платёжное поручение у нашего менеджера. Объясните причину отключения.",
+            "message_id": "seed000-second-address@stroymontazh.ru",
+            "headers": {"Authentication-Results": "mx; spf=pass; dkim=pass; dmarc=pass"},
+        },
+    }
+    await nc.jetstream().publish("inbound.email", json.dumps(again).encode())
+    verified = await recorder.wait_for("message.verified", 2, timeout=TIMEOUT)
+    second = verified[-1]["identity"]
+    assert second["status"] == "probable"
+    asked = second["confirmation"]
+    assert asked["confirmation_id"] != confirmation["confirmation_id"]
+    await drained(nc)
+
+    merged = recorder.of("escalation.updated")
+    assert {e["change"] for e in merged} == {"merged"}
+    assert "escalation.opened" in recorder.by_subject
+    assert len(recorder.of("escalation.opened")) == 2  # nothing new opened
+    requests = of_message(recorder.of("notify.request"), verified[-1]["message_id"])
+    (held_again,) = [r for r in requests if r["held_for_confirmation"] is not None]
+    assert (held_again["recipient"], held_again["held_for_confirmation"]) == (
+        deputy,
+        asked["confirmation_id"],
+    )
+    await eventually(
+        env,
+        "SELECT status FROM notifier.notifications WHERE notification_id = :id",
+        [{"status": "held"}],
+        id=held_again["notification_id"],
+    )
+    await recorder.wait_for("notify.sent", 7, timeout=TIMEOUT)
+    await drained(nc)
+    to_registered = [m["kind"] for m in mails(mailbox, REGISTERED)]
+    assert sorted(to_registered) == [
+        "billing_dispute_ack",
+        "identity_confirmation",
+        "identity_confirmation",
+    ]
+    # Each request asks about its own address, with its own code.
+    texts = [mail_text(mailbox, m)[1] for m in mails(mailbox, REGISTERED, "identity_confirmation")]
+    assert [(CEO in t, deputy in t) for t in texts] == [(True, False), (False, True)]
+    assert [asked["code"] in t for t in texts] == [False, True]
+    assert [m["kind"] for m in mails(mailbox, deputy)] == ["unknown_sender_explanation"]
+    assert [m["kind"] for m in mails(mailbox, CEO)] == ["unknown_sender_explanation"]
+    assert (await notification(env, held["notification_id"]))["status"] == "held"
+
+
 # --- the notifier alone: outcomes redelivered, outcomes before requests ------------------
 
 

@@ -115,7 +115,14 @@ def decisions_for(verified: IdentityVerified, *signals: str) -> list[Decision]:
     return evaluate(POLICY, found, verified.identity)
 
 
-def contacts(verified: IdentityVerified, *signals: str) -> list[SendNotification]:
+def contacts(
+    verified: IdentityVerified,
+    *signals: str,
+    into: uuid.UUID | None = None,
+    occasion: tuple[object, ...] = (),
+) -> list[SendNotification]:
+    """The client contacts of the message's decisions: each opens an escalation, or with
+    `into` joins that one (merged, or reopened with an `occasion`)."""
     notes = []
     for decision in decisions_for(verified, *signals):
         event = EscalationChanged(
@@ -123,8 +130,8 @@ def contacts(verified: IdentityVerified, *signals: str) -> list[SendNotification
             message_id=verified.message_id,
             correlation_id=verified.correlation_id,
             occurred_at=NOW,
-            escalation_id=derived_id("escalation", decision.rule.id, verified.message_id),
-            change="opened",
+            escalation_id=into or derived_id("escalation", decision.rule.id, verified.message_id),
+            change="opened" if into is None else "reopened" if occasion else "merged",
             kind=decision.rule.kind,
             severity=decision.rule.severity,
             rule=decision.rule.id,
@@ -135,7 +142,7 @@ def contacts(verified: IdentityVerified, *signals: str) -> list[SendNotification
             roles=decision.rule.roles,
             ack_deadline=NOW + POLICY.ack_deadline(decision.rule.severity),
         )
-        notes += client_contacts(decision, event, verified)
+        notes += client_contacts(decision, event, verified, occasion)
     return notes
 
 
@@ -215,6 +222,74 @@ def test_held_ids_are_deterministic() -> None:
     again = held_of(contacts(verified_message(probable()), "billing_dispute"))
 
     assert [n.notification_id for n in first] == [n.notification_id for n in again]
+
+
+ESCALATION = derived_id("escalation", "open")
+SECOND_CONFIRMATION = CONFIRMATION.model_copy(
+    update={"confirmation_id": uuid.UUID("0f8b7a58-2d0e-4a8e-9d0c-6c1f7f7e1a11")}
+)
+OTHER = "sokolov.andrey@gmail.com"
+
+
+def ids(notes: list[SendNotification]) -> dict[tuple[str, str], uuid.UUID]:
+    return {(n.kind, n.recipient): n.notification_id for n in notes}
+
+
+def test_a_later_message_from_an_address_already_answered_asks_for_nothing_new() -> None:
+    """Every message of an open escalation yields the rule's client contacts; the notifier
+    takes each id once, so the same ids mean the client hears nothing twice."""
+    first = contacts(verified_message(probable()), "billing_dispute", into=ESCALATION)
+    again = contacts(
+        verified_message(probable(), language="uk"),
+        "billing_dispute",
+        "compensation_demand",
+        into=ESCALATION,
+    )
+
+    assert ids(again).items() >= ids(first).items()
+    assert {n.event_id for n in first} <= {n.event_id for n in again}
+
+
+def test_a_client_writing_into_an_open_escalation_from_a_new_address_is_answered() -> None:
+    """Seed 000 again, a day later, from the CEO's private mail: the owner is asked to
+    confirm this address too (its own confirmation) and the answer waits for it; the
+    registered address, answered already, is not answered again."""
+    first = contacts(verified_message(probable()), "billing_dispute", into=ESCALATION)
+    later = contacts(
+        verified_message(probable(confirmation=SECOND_CONFIRMATION), sender=OTHER),
+        "billing_dispute",
+        into=ESCALATION,
+    )
+
+    assert (
+        ids(later)[("billing_dispute_ack", REGISTERED)]
+        == ids(first)[("billing_dispute_ack", REGISTERED)]
+    )
+    new = set(ids(later).values()) - set(ids(first).values())
+    assert sorted((n.kind, n.recipient) for n in later if n.notification_id in new) == [
+        ("billing_dispute_ack", OTHER),
+        ("identity_confirmation", REGISTERED),
+        ("unknown_sender_explanation", OTHER),
+    ]
+    (held,) = held_of(later)
+    assert (held.recipient, held.held_for_confirmation) == (
+        OTHER,
+        SECOND_CONFIRMATION.confirmation_id,
+    )
+    (asked,) = [n for n in later if n.kind == "identity_confirmation"]
+    assert asked.data["confirmation_code"] == SECOND_CONFIRMATION.code
+
+
+def test_a_reopened_escalation_answers_the_client_again() -> None:
+    first = contacts(verified_message(probable()), "billing_dispute", into=ESCALATION)
+    reopened = contacts(
+        verified_message(probable()),
+        "billing_dispute",
+        into=ESCALATION,
+        occasion=("reopened", "message-2"),
+    )
+
+    assert not set(ids(first).values()) & set(ids(reopened).values())
 
 
 # --- the notifier decides --------------------------------------------------------------
