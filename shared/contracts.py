@@ -645,6 +645,12 @@ class EscalationChanged(Event):
         "there is none.",
         examples=["Investigation paused until the threats stop."],
     )
+    client_reply_by: datetime | None = Field(
+        None,
+        description="When the client is promised an answer with the cause and the remedy "
+        "(set when the escalation opened or reopened, from the policy's client_reply; never "
+        "before the ack deadline). None for escalations from before it was kept.",
+    )
 
 
 EscalationAction = Literal["acknowledged", "resolved", "reassigned", "escalated"]

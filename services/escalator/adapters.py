@@ -84,9 +84,17 @@ class SqlEscalationStore:
                 "planned": new.planned,
                 "ack_minutes": new.ack_minutes,
                 "reopen_count": 0,
+                "client_reply_by": new.client_reply_by,
             }
         )
-        placed = Placed(new.id, True, new.severity, hold=new.hold, hold_placed=bool(new.hold))
+        placed = Placed(
+            new.id,
+            True,
+            new.severity,
+            hold=new.hold,
+            hold_placed=bool(new.hold),
+            client_reply_by=new.client_reply_by,
+        )
         await self._note(placed.id, message_id, "opened", _detail(new), at)
         await self._note_hold(placed, new, message_id, at)
         return placed
@@ -107,6 +115,10 @@ class SqlEscalationStore:
             if existing.acknowledged_at is None and existing.climb_due_at is not None:
                 values["climb_due_at"] = min(existing.climb_due_at, new.ack_deadline)
                 values["ack_deadline"] = min(existing.ack_deadline, new.ack_deadline)
+        # What the client was told stands; a message that makes the first promise sets it.
+        promise = existing.client_reply_by
+        if promise is None and new.client_reply_by is not None:
+            values["client_reply_by"] = promise = new.client_reply_by
         hold, hold_placed = existing.hold, bool(new.hold) and not active_hold(existing.hold)
         if hold_placed:
             values["hold"] = hold = new.hold
@@ -120,6 +132,7 @@ class SqlEscalationStore:
             existing.level,
             hold,
             hold_placed,
+            promise,
         )
         await self.session.execute(
             update(escalations)
@@ -172,6 +185,7 @@ class SqlEscalationStore:
                 hold=new.hold,
                 planned=new.planned,
                 ack_minutes=new.ack_minutes,
+                client_reply_by=new.client_reply_by,
             )
         )
         placed = Placed(
@@ -182,6 +196,7 @@ class SqlEscalationStore:
             notified=tuple(resolved.notified or []),
             hold=new.hold,
             hold_placed=bool(new.hold),
+            client_reply_by=new.client_reply_by,
         )
         before = {
             "resolved_at": resolved.resolved_at.isoformat(),

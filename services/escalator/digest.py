@@ -20,6 +20,7 @@ from typing import Any
 from shared.contracts import IdentityVerified, SendNotification, derived_id
 
 from .lifecycle import address_key
+from .notifications import PROMISING_KINDS
 
 DIGEST_KIND = "staff_digest"
 # What a staff notice says about its escalation; everything else in its data is about the
@@ -42,13 +43,14 @@ ESCALATION_KEYS = (
     "playbook_client",
     "hold",
     "stand_in_for",
+    "client_reply_by",
 )
 
 
 # What a hold keeps from the client (seed 003: "the investigation starts only when the
 # threats stop"): the automatic contacts that would promise that investigation. Who is
 # speaking is still asked (an identity confirmation, an unknown sender's explanation).
-WITHHELD_UNDER_HOLD = frozenset({"service_failure_notice", "billing_dispute_ack"})
+WITHHELD_UNDER_HOLD = PROMISING_KINDS
 
 
 def message_notices(
@@ -58,7 +60,8 @@ def message_notices(
     under_hold: bool = False,
 ) -> list[SendNotification]:
     """What one message asks the notifier to send: a notice per staff address (each saying
-    whether the client's answer is held, and what a hold withheld), then the client contacts.
+    whether the client's answer is held, what a hold withheld, and what the client was
+    promised), then the client contacts.
 
     `under_hold`: the message placed a hold or keeps one; its `WITHHELD_UNDER_HOLD` contacts
     (and their copies held for a confirmation) are not sent, now or later: the client is
@@ -72,6 +75,17 @@ def message_notices(
     held = held_answer(verified, clients)
     if held is not None:
         staff = [_with(n, "answer_held", held) for n in staff]
+    # What the client's acknowledgement promised, and by when, beside its escalation: the
+    # team sees the promise it has to keep (one the hold withheld was never made).
+    promised = {
+        n.escalation_id: n.data["reply_by"]
+        for n in clients
+        if n.kind in WITHHELD_UNDER_HOLD and n.data.get("reply_by")
+    }
+    staff = [
+        _with(n, "client_reply_by", promised[n.escalation_id]) if n.escalation_id in promised else n
+        for n in staff
+    ]
     return [*staff_digests(staff), *clients]
 
 

@@ -65,6 +65,7 @@ class Escalation:
     planned: tuple[Notified, ...] = ()
     ack_minutes: float | None = None
     hold: dict[str, Any] | None = None
+    client_reply_by: datetime | None = None  # what the client was promised, if anything
 
 
 @dataclass(frozen=True)

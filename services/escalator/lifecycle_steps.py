@@ -109,4 +109,6 @@ def current_briefing(e: Escalation, team_language: str) -> dict[str, Any]:
     current: dict[str, Any] = {"escalation_id": str(e.id), "severity": e.severity}
     if "hold" in e.briefing or e.hold:  # the hold as it is now, not as it was at opening
         current["hold"] = hold_view(e.hold, team_language)
+    if e.client_reply_by is not None:  # whoever it climbs or is passed to keeps the promise
+        current["client_reply_by"] = e.client_reply_by.isoformat()
     return {**base, **e.briefing, **current}

@@ -77,6 +77,7 @@ def _escalation(row: Any) -> Escalation:
         planned=tuple(Notified(p["role"], p["address"], p["level"]) for p in row.planned or []),
         ack_minutes=row.ack_minutes,
         hold=row.hold,
+        client_reply_by=row.client_reply_by,
     )
 
 

@@ -245,6 +245,9 @@ def _client_data(
         )
     if kind in ("service_failure_notice", "billing_dispute_ack"):
         data["ack_deadline"] = event.ack_deadline.isoformat()
+        # What the client is promised (the notifier's templates say it; before 0013 they
+        # said the staff's deadline, fifteen minutes for P1).
+        data["reply_by"] = (event.client_reply_by or event.ack_deadline).isoformat()
         data["account_manager"] = (
             identity.account_manager.name if identity.account_manager else None
         )
@@ -253,6 +256,19 @@ def _client_data(
             dict.fromkeys(e.value for e in message.entities if e.kind in _REFERENCE_KINDS)
         )
     return data
+
+
+# The client contacts that promise an answer by a time (the escalation's client_reply_by).
+PROMISING_KINDS = frozenset({"service_failure_notice", "billing_dispute_ack"})
+
+
+def makes_promise(decision: Decision, verified: IdentityVerified) -> bool:
+    """Whether the rule's contacts promise the client an answer: one that promises goes to
+    the client's registered address, and there is one on file."""
+    return _registered_email(verified) is not None and any(
+        c.kind in PROMISING_KINDS and c.to == "registered_channel"
+        for c in decision.rule.client_contacts
+    )
 
 
 def client_contacts(

@@ -33,6 +33,8 @@ class NewEscalation:
     ack_minutes: float | None = None
     # A resolved escalation of the kind resolved since then is reopened instead of a new one.
     reopen_since: datetime | None = None
+    # When the client is promised an answer, should this open (or reopen) an escalation.
+    client_reply_by: datetime | None = None
 
 
 Change = Literal["opened", "merged", "reopened"]
@@ -52,6 +54,7 @@ class Placed:
     level: int = 1
     hold: dict[str, Any] | None = None
     hold_placed: bool = False
+    client_reply_by: datetime | None = None  # the escalation's promise to the client
 
 
 def active_hold(hold: dict[str, Any] | None) -> bool:

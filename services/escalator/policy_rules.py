@@ -8,7 +8,7 @@ each with where it is, so `careline policy check` can name the line of every one
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
@@ -198,6 +198,25 @@ class Rule(_Strict):
         return [n for n in self.notify if n.level > 1]
 
 
+class ClientReply(_Strict):
+    """What a client is promised in an automatic acknowledgement: an answer with the cause
+    and the remedy within `minutes`, counted in business hours when `business_hours`."""
+
+    minutes: PositiveFloat
+    business_hours: bool = False
+
+
+def _default_client_reply() -> dict[Severity, ClientReply]:
+    # The urgent ones are worked around the clock (their chains climb at night); the others
+    # within working days: a promise made on a Friday evening is kept on Monday.
+    return {
+        "P1": ClientReply(minutes=120),
+        "P2": ClientReply(minutes=240),
+        "P3": ClientReply(minutes=480, business_hours=True),
+        "P4": ClientReply(minutes=960, business_hours=True),
+    }
+
+
 class Policy(_Strict):
     team_language: TeamLanguage = "ru"
     team_timezone: str = "UTC"
@@ -216,6 +235,10 @@ class Policy(_Strict):
     markers: dict[str, Marker] = Field(default_factory=dict)
     roles: dict[str, str] = Field(description="Staff role -> address (account managers: CRM).")
     ack_deadlines_minutes: dict[Severity, PositiveFloat]
+    client_reply: dict[Severity, ClientReply] = Field(
+        default_factory=_default_client_reply,
+        description="Severity -> the reply a client is promised (never before the ack deadline).",
+    )
     chains: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Role -> who is told next, level by level, when nobody acknowledges.",
@@ -256,6 +279,19 @@ class Policy(_Strict):
             minutes = self.ack_deadlines_minutes[severity]  # type: ignore[index]
         return timedelta(minutes=minutes)
 
+    def client_reply_by(self, severity: str, at: datetime, ack_deadline: datetime) -> datetime:
+        """When a client whose escalation opened `at` is promised an answer: the severity's
+        `client_reply` from then, and never before staff must acknowledge it (seed 001: the
+        promise is what the team can keep, not the fifteen minutes it has to pick it up)."""
+        reply = self.client_reply.get(severity)  # type: ignore[call-overload]
+        if reply is None:
+            return ack_deadline
+        if reply.business_hours:
+            promised = self.calendar.after_business_minutes(at, reply.minutes)
+        else:
+            promised = at + timedelta(minutes=reply.minutes)
+        return max(promised, ack_deadline)
+
     def marker_names(self, markers: list[str]) -> list[str]:
         """The markers as the team's notices call them."""
         return [
@@ -294,6 +330,15 @@ def consistency_problems(policy: Policy) -> list[tuple[Location, str]]:
             where = ("rules", i, "notify")
             problems.append((where, f"rule {rule.id}: nobody is told at level 1"))
         problems += _condition_problems(policy, i, rule, kinds, flags)
+    if not policy.business_hours.days and any(
+        r.business_hours for r in policy.client_reply.values()
+    ):
+        problems.append(
+            (
+                ("client_reply",),
+                "client_reply counts business hours, but there are no business days",
+            )
+        )
     for role, chain in policy.chains.items():
         unknown = sorted({role, *chain} - set(STAFF_ROLES))
         if unknown:

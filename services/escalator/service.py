@@ -45,6 +45,7 @@ from .history_store import load_history, lock_subject, record_seen, seen_row
 from .links import AckLinkIssuer
 from .notifications import (
     client_contacts,
+    makes_promise,
     notified_staff,
     staff_briefing,
     staff_notifications,
@@ -125,9 +126,12 @@ class EscalatorService:
         # said (the insult beside the blackmail, the money beside the lawsuit).
         facts = fact_pack(verified, tuple(signals), current, history)
         decisions = evaluate(self.policy, signals, identity, situation)
+        # Under a hold the contacts that promise an answer are withheld (message_notices).
+        under_hold = hold_stands(history, lifted, decisions)
         for decision in decisions:
             rule = decision.rule
-            placed, event = await self._place(store, decision, verified, facts, now)
+            promise = not under_hold and makes_promise(decision, verified)
+            placed, event = await self._place(store, decision, verified, facts, now, promise)
             outputs.append(Outgoing.of(SUBJECTS[event.change], event))
             told, contacted = await self._tell_staff(
                 store, decision, event, placed, verified, facts, now
@@ -140,7 +144,6 @@ class EscalatorService:
             marks += [Mark(kind="flag", name=flag) for flag in rule.flag]
         # Told once per person for the whole message, however many escalations it touched;
         # under a hold some contacts to the client are withheld (see `message_notices`).
-        under_hold = hold_stands(history, lifted, decisions)
         notices = message_notices(verified, staff, clients, under_hold)
         outputs += [Outgoing.of(NOTIFY_REQUEST, n) for n in notices]
         seen = current.model_copy(update={"marks": marks})
@@ -159,8 +162,10 @@ class EscalatorService:
         verified: IdentityVerified,
         facts: dict[str, Any],
         now: datetime,
+        promise: bool = False,
     ) -> tuple[Placed, EscalationChanged]:
-        """Open, merge into or reopen the escalation of the decision's kind."""
+        """Open, merge into or reopen the escalation of the decision's kind; with `promise`,
+        the client is told when the answer comes (kept on the escalation)."""
         rule, identity = decision.rule, verified.identity
         key = subject_key(verified)
         window = rule.reopen_within
@@ -172,6 +177,7 @@ class EscalatorService:
             hold = hold_record(
                 rule.id, texts, rule.hold.while_signals, verified, now, self.policy.team_language
             )
+        ack_deadline = now + self.policy.ack_deadline(rule.severity, rule.ack_minutes)
         new = NewEscalation(
             id=derived_id("escalation", key, rule.kind, verified.message_id),
             subject_key=key,
@@ -183,13 +189,16 @@ class EscalatorService:
             identity_status=identity.status,
             roles=rule.roles,
             signals=[s.model_dump(mode="json") for s in decision.signals],
-            ack_deadline=now + self.policy.ack_deadline(rule.severity, rule.ack_minutes),
+            ack_deadline=ack_deadline,
             correlation_id=verified.correlation_id,
             facts=facts,
             hold=hold,
             planned=self._planned(decision, verified),
             ack_minutes=rule.ack_minutes,
             reopen_since=now - window if window.total_seconds() > 0 else None,
+            client_reply_by=(
+                self.policy.client_reply_by(rule.severity, now, ack_deadline) if promise else None
+            ),
         )
         placed = await store.open_or_merge(new, verified.message_id, now)
         reason = "; ".join([*(f.text for f in _changed(placed)), decision.reason])
@@ -210,6 +219,7 @@ class EscalatorService:
             roles=rule.roles,
             ack_deadline=new.ack_deadline,
             hold=self._hold_text(placed.hold),
+            client_reply_by=placed.client_reply_by,
         )
         return placed, event
 

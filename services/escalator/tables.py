@@ -71,6 +71,8 @@ escalations = Table(
     Column("ack_minutes", Float),
     Column("reopened_at", DateTime(timezone=True)),
     Column("reopen_count", Integer, nullable=False),
+    # When the client is promised an answer (migration 0013; null for older escalations).
+    Column("client_reply_by", DateTime(timezone=True)),
 )
 timeline = Table(
     "escalation_timeline",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -137,6 +137,23 @@ class TeamCalendar(_Strict):
         )
         found.add("business_hours" if open_now else "off_hours")
         return frozenset(found)
+
+    def after_business_minutes(self, start: datetime, minutes: float) -> datetime:
+        """The moment `minutes` of business hours after `start`: the hours outside business
+        hours, and holidays, do not count (a promise made on a Saturday falls on Monday).
+        In UTC. Refuses a calendar without a business day (it would never come)."""
+        left = timedelta(minutes=minutes)
+        local, tz = self.local(start), zone(self.timezone)
+        day, hours = local.date(), self.business_hours
+        for _ in range(3 * 366):
+            if WEEKDAYS[day.weekday()] in hours.days and not self.holiday(day):
+                begin = max(datetime.combine(day, hours.start, tz), local)
+                closes = datetime.combine(day, hours.end, tz)
+                if begin + left <= closes:
+                    return (begin + left).astimezone(UTC)
+                left -= max(closes - begin, timedelta(0))
+            day += timedelta(days=1)
+        raise ValueError("no business hours within three years: no business days?")
 
     def moment(self, at: datetime) -> dict[str, Any]:
         """When `at` is for the team, in parts (JSON values): weekday, local time, zone, the

@@ -35,6 +35,7 @@ _STAFF_EXTRAS: dict[str, Any] = {
     "stand_in_for": None,
     "answer_held": None,
     "client_contacts_withheld": None,
+    "client_reply_by": None,
 }
 # What a legal notice adds: the client's own words, the sender, when, the tier.
 _LEGAL_EXTRAS: dict[str, Any] = {
@@ -55,8 +56,14 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
         "confirmation_url": None,
         "confirmation_expires_at": None,
     },
-    "service_failure_notice": {"account_manager": None},
-    "billing_dispute_ack": {"account_manager": None, "sender_address": None, "references": []},
+    # The promised answer: requests from before it was sent promised the ack deadline.
+    "service_failure_notice": {"account_manager": None, "reply_by": None},
+    "billing_dispute_ack": {
+        "account_manager": None,
+        "sender_address": None,
+        "references": [],
+        "reply_by": None,
+    },
     "legal_notice": {**_STAFF_EXTRAS, **_LEGAL_EXTRAS},
     "re_escalation": {**_STAFF_EXTRAS, "previous_roles": [], "overdue_since": None},
     # A digest has the legal extras when one of the person's roles is legal.

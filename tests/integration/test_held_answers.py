@@ -12,8 +12,9 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 import httpx
 import nats
@@ -158,8 +159,24 @@ async def seed_000_is_held(
 
     assert [m["kind"] for m in mails(mailbox, REGISTERED)].count("identity_confirmation") == 1
     assert [m["kind"] for m in mails(mailbox, REGISTERED)].count("billing_dispute_ack") == 1
+    # The registered contact is promised an answer by the policy's time for P1 (two hours,
+    # on the client's clock), not by the fifteen minutes staff have to pick the case up;
+    # the escalation keeps that promise and staff see it.
+    (billing_opened,) = [e for e in opened if e["kind"] == "billing"]
+    promised = datetime.fromisoformat(billing_opened["client_reply_by"])
+    assert promised - datetime.fromisoformat(billing_opened["occurred_at"]) == timedelta(hours=2)
+    assert await rows(
+        env, "SELECT client_reply_by FROM escalator.escalations WHERE kind = 'billing'"
+    ) == [{"client_reply_by": promised}]
+    (ack,) = mails(mailbox, REGISTERED, "billing_dispute_ack")
+    moscow = promised.astimezone(ZoneInfo("Europe/Moscow")).strftime("%Y-%m-%d %H:%M MSK")
+    assert moscow in mail_text(mailbox, ack)[1]
     (manager,) = mails(mailbox, MANAGER)
     assert manager["kind"] == "staff_digest"
+    promised_line = (
+        f"Клиенту обещан ответ с причиной и решением не позднее {promised:%Y-%m-%d %H:%M} UTC."
+    )
+    assert promised_line in mail_text(mailbox, manager)[1].splitlines()
     _, briefing = mail_text(mailbox, manager)
     assert "идентификация: вероятная" in briefing
     # Staff are told, in one line, that the answer waits and until when; not to whom.

@@ -711,11 +711,33 @@ def test_names_and_evidence_are_escaped_in_html_and_kept_in_text(kind: Notificat
 def test_a_clients_mail_gives_its_times_on_the_clients_clock(
     zone: str | None, deadline: str, language: str
 ) -> None:
-    data = {**DATA["service_failure_notice"], "ack_deadline": "2025-03-15T13:13:00+00:00"}
+    data = {**DATA["service_failure_notice"], "reply_by": "2025-03-15T13:13:00+00:00"}
 
     rendered = domain.render_kind("service_failure_notice", language, data, zone)
 
     assert deadline in rendered.body and rendered.html is not None and deadline in rendered.html
+
+
+@pytest.mark.parametrize("kind", ["service_failure_notice", "billing_dispute_ack"])
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_a_client_is_promised_the_answer_time_not_the_staffs_deadline(
+    kind: str, language: str
+) -> None:
+    """Seed 001: the client is told when the answer comes (the policy's client_reply), not
+    the fifteen minutes staff have to pick the case up; a request from before the promise
+    was sent still says the deadline it said then."""
+    data = {
+        **DATA[kind],
+        "ack_deadline": "2025-03-15T09:27:00+00:00",
+        "reply_by": "2025-03-17T14:00:00+00:00",
+    }
+
+    rendered = domain.render_kind(kind, language, data)
+    older = domain.render_kind(kind, language, {k: v for k, v in data.items() if k != "reply_by"})
+
+    for text in (rendered.body, rendered.html or ""):
+        assert "2025-03-17 14:00 UTC" in text and "09:27" not in text
+    assert "2025-03-15 09:27 UTC" in older.body
 
 
 def test_staff_notices_keep_utc_whatever_the_clients_zone() -> None:

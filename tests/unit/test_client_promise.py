@@ -1,0 +1,214 @@
+"""What the client is promised (seed 001: support broke its own promises): an answer by the
+policy's `client_reply` time, counted in business hours where it says so and never before
+staff must acknowledge; the client's mail says that time and staff see the promise beside
+its escalation, in ru, uk and en."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from services.escalator.detection import detect
+from services.escalator.digest import message_notices
+from services.escalator.facts import fact_pack, seen_message
+from services.escalator.history import History
+from services.escalator.lifecycle import Escalation
+from services.escalator.lifecycle_steps import current_briefing
+from services.escalator.notifications import client_contacts, staff_notifications
+from services.escalator.policy import Policy, evaluate
+from services.escalator.policy_rules import ClientReply
+from services.escalator.team_calendar import Holidays, TeamCalendar
+from services.notifier.domain import render, render_kind
+from shared.contracts import Language, SendNotification
+from tests.unit.test_routing_policy import POLICY, escalation, identity, message, verified_message
+
+pytestmark = pytest.mark.unit
+
+MOSCOW = TeamCalendar(timezone="Europe/Moscow", holidays=Holidays(countries=["RU"]))
+SATURDAY = datetime(2022, 3, 26, 8, 2, tzinfo=UTC)  # 11:02 in Moscow: seed 000's notice
+FRIDAY_AFTERNOON = datetime(2022, 3, 25, 13, 0, tzinfo=UTC)  # 16:00 in Moscow
+TUESDAY_MORNING = datetime(2022, 3, 22, 7, 0, tzinfo=UTC)  # 10:00 in Moscow
+
+
+# --- business minutes ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "minutes", "local"),
+    [
+        (TUESDAY_MORNING, 120, "2022-03-22 12:00"),  # within the day
+        (TUESDAY_MORNING, 480, "2022-03-22 18:00"),  # exactly to the close
+        (TUESDAY_MORNING, 540, "2022-03-23 10:00"),  # over the night
+        (FRIDAY_AFTERNOON, 240, "2022-03-28 11:00"),  # over the weekend
+        (SATURDAY, 240, "2022-03-28 13:00"),  # from a Saturday: Monday opens the count
+        (datetime(2022, 3, 22, 20, 0, tzinfo=UTC), 60, "2022-03-23 10:00"),  # at night
+        # Friday 30 December 2022, 15:00; Russia's New Year holidays run to 8 January.
+        (datetime(2022, 12, 30, 12, 0, tzinfo=UTC), 480, "2023-01-09 14:00"),
+    ],
+)
+def test_business_minutes_skip_nights_weekends_and_holidays(
+    start: datetime, minutes: float, local: str
+) -> None:
+    at = MOSCOW.after_business_minutes(start, minutes)
+
+    assert at.tzinfo == UTC
+    assert f"{MOSCOW.local(at):%Y-%m-%d %H:%M}" == local
+
+
+def test_a_calendar_without_business_days_never_comes() -> None:
+    closed = MOSCOW.model_copy(update={"holidays": Holidays(dates=[date(2022, 3, 22)])})
+    assert f"{closed.local(closed.after_business_minutes(TUESDAY_MORNING, 60)):%d %H}" == "23 10"
+    with pytest.raises(ValueError, match="no business days"):
+        MOSCOW.model_copy(
+            update={"business_hours": MOSCOW.business_hours.model_copy(update={"days": []})}
+        ).after_business_minutes(TUESDAY_MORNING, 60)
+
+
+# --- the policy's promise ----------------------------------------------------------------
+
+
+def policy_with(**changes: Any) -> Policy:
+    return Policy.model_validate({**POLICY.model_dump(), **changes})
+
+
+def test_the_shipped_policy_promises_hours_not_the_minutes_staff_have() -> None:
+    ack = SATURDAY + POLICY.ack_deadline("P1")
+    promised = POLICY.client_reply_by("P1", SATURDAY, ack)
+
+    assert ack - SATURDAY == timedelta(minutes=15)
+    assert promised - SATURDAY == timedelta(hours=2)  # P1 is worked around the clock
+
+
+def test_a_working_day_promise_is_kept_on_working_days() -> None:
+    policy = policy_with(team_timezone="Europe/Moscow")
+    promised = policy.client_reply_by("P3", FRIDAY_AFTERNOON, FRIDAY_AFTERNOON)
+
+    assert f"{policy.calendar.local(promised):%a %H:%M}" == "Mon 15:00"  # 2 h Fri + 6 h Mon
+
+
+def test_the_promise_is_never_before_staff_must_acknowledge() -> None:
+    policy = policy_with(client_reply={"P2": ClientReply(minutes=10)})
+    ack = SATURDAY + timedelta(minutes=60)
+
+    assert policy.client_reply_by("P2", SATURDAY, ack) == ack
+    assert policy.client_reply_by("P4", SATURDAY, ack) == ack  # no promise set: the deadline
+
+
+def test_business_hour_promises_need_business_days() -> None:
+    with pytest.raises(ValidationError, match="no business days"):
+        policy_with(business_hours={"days": [], "start": "09:00", "end": "18:00"})
+
+
+# --- what the client is told, what staff see ---------------------------------------------
+
+INVOICE_AND_FAILURE = (
+    "Счёт за март мы уже оплатили, а нам пишут о задолженности и грозят отключением. "
+    "Вы обещали починить экспорт и опять не сделали."
+)
+PROMISED = datetime(2025, 3, 17, 14, 0, tzinfo=UTC)
+PROMISED_LINE = {
+    "ru": "Клиенту обещан ответ с причиной и решением не позднее 2025-03-17 14:00 UTC.",
+    "uk": "Клієнтові обіцяно відповідь із причиною та рішенням не пізніше 2025-03-17 14:00 UTC.",
+    "en": "The client is promised an answer with the cause and the remedy by 2025-03-17 14:00 UTC.",
+}
+
+
+def told(text: str, under_hold: bool = False) -> list[SendNotification]:
+    """Everything the message's escalations ask the notifier for, each escalation with the
+    promise PROMISED on file."""
+    verified = verified_message(message(text), identity("verified"))
+    signals = detect(text, language="ru")
+    pack = fact_pack(verified, tuple(signals), seen_message(verified, signals, [], []), History())
+    staff, clients = [], []
+    for decision in evaluate(POLICY, signals, verified.identity):
+        event = escalation(decision, verified).model_copy(update={"client_reply_by": PROMISED})
+        staff += staff_notifications(POLICY, decision, event, verified, {"fact_pack": pack})
+        clients += client_contacts(decision, event, verified)
+    return message_notices(verified, staff, clients, under_hold)
+
+
+def test_the_clients_acknowledgements_carry_the_promise() -> None:
+    notes = told(INVOICE_AND_FAILURE)
+    to_client = [n for n in notes if n.recipient_role.startswith("client")]
+
+    assert {n.kind for n in to_client} == {"billing_dispute_ack", "service_failure_notice"}
+    assert {n.data["reply_by"] for n in to_client} == {PROMISED.isoformat()}
+    for note in to_client:
+        assert "2025-03-17 14:00" in render(note).body
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_staff_see_the_promise_beside_each_escalation_that_made_one(language: Language) -> None:
+    staff = [n for n in told(INVOICE_AND_FAILURE) if not n.recipient_role.startswith("client")]
+    assert {n.kind for n in staff} >= {"staff_digest", "manager_escalation"}
+
+    for note in staff:
+        body = render(note.model_copy(update={"language": language})).body
+        promised_lines = [x for x in body.splitlines() if x == PROMISED_LINE[language]]
+        # A digest lists both escalations, each with its promise; a single notice its own.
+        expected = len(note.data["escalations"]) if note.kind == "staff_digest" else 1
+        assert len(promised_lines) == expected, body
+
+
+def test_no_promise_is_shown_where_none_was_made() -> None:
+    legal = [n for n in told("Подам на вас в суд.") if n.kind == "legal_notice"]
+    assert legal and all("client_reply_by" not in n.data for n in legal)
+    assert PROMISED_LINE["ru"] not in render(legal[0]).body
+
+
+def test_a_promise_the_hold_withheld_was_never_made() -> None:
+    text = (
+        "Вы обещали восстановить контент и опять не сделали, деньги на ветер. Иначе я стану "
+        "вашим кошмаром: распишу про вас во всех SMM-сообществах."
+    )
+    notes = told(text, under_hold=True)
+
+    assert not [n for n in notes if n.recipient_role.startswith("client")]
+    assert notes and all("client_reply_by" not in n.data for n in notes)
+
+
+# --- whoever it climbs or is passed to keeps the promise ---------------------------------
+
+
+def open_escalation(promise: datetime | None) -> Escalation:
+    return Escalation(
+        id=uuid.uuid4(),
+        kind="billing",
+        severity="P2",
+        status="open",
+        level=1,
+        message_id=uuid.uuid4(),
+        correlation_id="c",
+        ack_deadline=SATURDAY,
+        climb_due_at=SATURDAY,
+        acknowledged=False,
+        notified=(),
+        briefing={"rule": "billing-dispute", "reason": "billing_dispute 0.90", "signals": []},
+        client_reply_by=promise,
+    )
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_a_re_escalation_repeats_the_promise(language: Language) -> None:
+    data = {
+        **current_briefing(open_escalation(PROMISED), language),
+        "level": 2,
+        "ack_deadline": SATURDAY.isoformat(),
+        "overdue_since": SATURDAY.isoformat(),
+        "previous_roles": ["account_manager"],
+    }
+
+    rendered = render_kind("re_escalation", language, data)
+
+    assert PROMISED_LINE[language] in rendered.body.splitlines()
+    assert PROMISED_LINE[language].rstrip(".") in (rendered.html or "")
+
+
+def test_no_promise_no_line_in_a_re_escalation() -> None:
+    briefing = current_briefing(open_escalation(None), "ru")
+
+    assert "client_reply_by" not in briefing
