@@ -245,7 +245,9 @@ class EscalatorService:
         now: datetime,
     ) -> tuple[list[SendNotification], list[SendNotification]]:
         """Opening tells the rule's roles and contacts the client; reopening tells the
-        rule's roles again; a merge tells only the roles the escalation had not told yet.
+        rule's roles again; a merge tells only the roles the escalation had not told yet,
+        unless it raised the severity: then the rule's roles hear it, told before or not
+        (the deadline is shorter now, and the notice says why).
         The staff notices and the client contacts, apart: staff notices are grouped per
         person over the message (digest.py)."""
         extra = {
@@ -258,11 +260,18 @@ class EscalatorService:
         occasion: tuple[object, ...] = ()
         if placed.change == "reopened":
             occasion = ("reopened", verified.message_id)
+        elif placed.raised_from is not None:
+            occasion = ("raised", verified.message_id)
         staff = staff_notifications(self.policy, decision, event, verified, extra, occasion)
         if placed.change == "merged":
             told = {_who(n) for n in placed.notified}
-            staff = [n for n in staff if _who(notified_staff([n])[0]) not in told]
-            fresh = [{**n, "level": placed.level} for n in notified_staff(staff)]
+            if placed.raised_from is None:
+                staff = [n for n in staff if _who(notified_staff([n])[0]) not in told]
+            fresh = [
+                {**n, "level": placed.level}
+                for n in notified_staff(staff)
+                if _who(n) not in told
+            ]
             if fresh:
                 await store.add_notified(placed.id, fresh, verified.message_id, now)
         else:

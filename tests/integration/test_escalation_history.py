@@ -171,7 +171,12 @@ async def test_abuse_twice_brings_in_the_supervisor(env: Env, watch: tuple[nats.
         assert "history: abuse in 2 messages within 30d" in merged["reason"]
         (supervisor,) = await told_by_now(bus, SUPERVISOR)
         assert supervisor["kind"] == "manager_escalation" and supervisor["severity"] == "P3"
-        assert len(told(bus, AGENTS)) == 1  # the agent was told once, at the opening
+        # The agent, told at the opening, hears of the raise too (P3 now, the supervisor in).
+        first, again = await told_by_now(bus, AGENTS, 2)
+        assert (first["severity"], again["severity"]) == ("P4", "P3")
+        assert [c["text"] for c in again["data"]["change_items"]] == [
+            "severity raised from P4 to P3"
+        ]
 
     entries = [t["entry"] for t in await timeline(env, opened["escalation_id"])]
     assert entries == ["opened", "merged", "severity_raised", "notified"]

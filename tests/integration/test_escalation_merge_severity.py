@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from contextlib import AsyncExitStack
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import nats
 import pytest
@@ -45,6 +48,17 @@ def policy_with_grave_legal_rule(tmp_path: Path) -> Path:
     return path
 
 
+def requests_of(bus: Bus, message_id: str) -> list[dict[str, Any]]:
+    return [r for r in bus.of("notify.request") if r["message_id"] == message_id]
+
+
+async def until_told(bus: Bus, message_id: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not requests_of(bus, message_id):
+        assert time.monotonic() < deadline, "nobody was told"
+        await asyncio.sleep(0.05)
+
+
 async def test_a_graver_message_raises_the_open_escalation_and_its_deadline(
     env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
 ) -> None:
@@ -60,16 +74,39 @@ async def test_a_graver_message_raises_the_open_escalation_and_its_deadline(
             env, "SELECT climb_due_at FROM escalator.escalations WHERE id = :id", id=escalation_id
         )
 
+        told_at_opening = {
+            r["recipient"]
+            for r in await bus.wait("notify.request")
+            if r["recipient_role"] == "legal"
+        }
+        assert told_at_opening == {"legal@careline.example"}
+
         await publish_verified(nc, legal_threat("Я вас найду и убью."))
         (merged,) = await bus.wait("escalation.updated")
         assert merged["escalation_id"] == str(escalation_id)
         assert merged["severity"] == "P1" and merged["change"] == "merged"
         assert merged["reason"].startswith("severity raised from P2 to P1; rule legal-violence")
+        # Legal, told at opening, is told again: it is P1 now, with a shorter deadline.
+        await until_told(bus, merged["message_id"])
+        (raised,) = [  # (the threat also opened an escalation for security)
+            r
+            for r in requests_of(bus, merged["message_id"])
+            if r["escalation_id"] == str(escalation_id)
+        ]
+        assert (raised["recipient"], raised["severity"]) == ("legal@careline.example", "P1")
+        (change,) = raised["data"]["change_items"]
+        assert change["text"] == "severity raised from P2 to P1"
 
-        # A milder message merges without lowering it.
+        # A milder message merges without lowering it, and tells nobody again.
         await publish_verified(nc, legal_threat("Подам в суд, если не ответите."))
         updates = await bus.wait("escalation.updated", 2)
         assert updates[1]["severity"] == "P1" and "raised" not in updates[1]["reason"]
+        await asyncio.sleep(0.5)
+        assert [
+            r
+            for r in requests_of(bus, updates[1]["message_id"])
+            if r["escalation_id"] == str(escalation_id)
+        ] == []
 
     (after,) = await rows(
         env,
