@@ -262,7 +262,15 @@ class MessageNormalized(Event):
     in_reply_to: str | None = None
     auth: AuthResults = AuthResults()
     entities: list[Entity] = Field(default_factory=list)
-    received_at: datetime
+    received_at: datetime = Field(
+        description="When Careline (or the channel that passed it on) received it: the time "
+        "the history, its windows and retention count from."
+    )
+    sent_at: datetime | None = Field(
+        None,
+        description="When the message says it was written: an email's Date header, on the "
+        "sender's clock. None when it says nothing.",
+    )
 
 
 # --- identity ------------------------------------------------------------------------

@@ -59,7 +59,7 @@ class Normalized:
     in_reply_to: str | None
     auth: AuthResults
     entities: list[Entity] = field(default_factory=list)
-    received_at: datetime | None = None
+    sent_at: datetime | None = None  # what the message says (an email's Date header)
     attachments: tuple[EmailAttachment, ...] = ()
 
 
@@ -76,7 +76,7 @@ def _from_mail(parts: MailParts, documents: tuple[DocumentPattern, ...] | None) 
         thread_id=parts.thread_id,
         in_reply_to=parts.in_reply_to,
         auth=parts.auth,
-        received_at=parts.received_at,
+        sent_at=parts.sent_at,
         attachments=parts.attachments,
         documents=documents,
     )
@@ -119,7 +119,7 @@ def _from_channel(
         thread_id=inbound.thread_ref or external_id,
         in_reply_to=None,
         auth=AuthResults(),
-        received_at=inbound.received_at,
+        sent_at=None,
         documents=documents,
     )
 
@@ -179,7 +179,7 @@ def _finish(
     thread_id: str,
     in_reply_to: str | None,
     auth: AuthResults,
-    received_at: datetime | None,
+    sent_at: datetime | None,
     attachments: tuple[EmailAttachment, ...] = (),
     documents: tuple[DocumentPattern, ...] | None = None,
 ) -> Normalized:
@@ -198,7 +198,7 @@ def _finish(
         in_reply_to=in_reply_to,
         auth=auth,
         entities=extract_entities(fresh, documents),
-        received_at=received_at,
+        sent_at=sent_at,
         attachments=attachments,
     )
 

@@ -32,7 +32,7 @@ class MailParts:
     thread_id: str
     in_reply_to: str | None
     auth: AuthResults
-    received_at: datetime | None
+    sent_at: datetime | None  # the Date header: the sender's clock, not ours
     attachments: tuple[EmailAttachment, ...]
 
 
@@ -247,7 +247,7 @@ def mail_parts(raw: str | bytes) -> MailParts:
         in_reply_to = msgid(msg.get("In-Reply-To"))
         references = msgids(msg.get("References"))
         subject = str(msg.get("Subject") or "")
-        received_at = _date(msg.get("Date"))
+        sent_at = _date(msg.get("Date"))
         auth = auth_results(msg)
     except (ValueError, IndexError, TypeError, AttributeError) as exc:
         # policy.default parses headers lazily; a malformed one fails on first access.
@@ -261,7 +261,7 @@ def mail_parts(raw: str | bytes) -> MailParts:
         thread_id=references[0] if references else (in_reply_to or own_id),
         in_reply_to=in_reply_to,
         auth=auth,
-        received_at=received_at,
+        sent_at=sent_at,
         attachments=attachments_of(msg),
     )
 
@@ -288,6 +288,6 @@ def provider_mail_parts(email: InboundEmail) -> MailParts:
         thread_id=references[0] if references else (in_reply_to or own_id),
         in_reply_to=in_reply_to,
         auth=auth_from_headers(auth_headers),
-        received_at=email.date,
+        sent_at=email.date,
         attachments=tuple(email.attachments),
     )

@@ -42,7 +42,11 @@ def normalized_event(
         in_reply_to=parts.in_reply_to,
         auth=parts.auth,
         entities=parts.entities,
-        received_at=inbound.received_at or parts.received_at or now,
+        # Ours, or the channel's: the history, its windows and retention count from it. A
+        # mail's Date header is the sender's clock (a year off, or in the future, when that
+        # is wrong): kept as sent_at, never the message's time.
+        received_at=inbound.received_at or now,
+        sent_at=parts.sent_at,
     )
 
 

@@ -13,6 +13,7 @@ from email.header import Header
 from email.message import EmailMessage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from services.intake.domain import (
     split_reply,
     to_e164,
 )
+from services.intake.service import normalized_event
 from shared.contracts import AuthResults, Entity, InboundMessage, SenderIdentifiers
 from shared.errors import PermanentError
 
@@ -111,7 +113,7 @@ def test_plain_utf8_email_is_normalized() -> None:
     assert result.thread_id == "msg-1@example.ru"
     assert result.in_reply_to is None
     assert result.language == "ru"
-    assert result.received_at == datetime.fromisoformat("2024-11-25T12:31:05+03:00")
+    assert result.sent_at == datetime.fromisoformat("2024-11-25T12:31:05+03:00")
 
 
 def test_sender_without_display_name_has_none() -> None:
@@ -121,10 +123,33 @@ def test_sender_without_display_name_has_none() -> None:
     assert result.sender.display_name is None
 
 
-def test_unparseable_date_leaves_received_at_empty() -> None:
+def test_unparseable_date_leaves_sent_at_empty() -> None:
     source = plain_email().replace("Mon, 25 Nov 2024 12:31:05 +0300", "yesterday, around noon")
 
-    assert normalize_email(source).received_at is None
+    assert normalize_email(source).sent_at is None
+
+
+NOW = datetime.fromisoformat("2026-12-07T00:30:00+00:00")
+
+
+@pytest.mark.parametrize(
+    "date_header",
+    [
+        "Sat, 26 Mar 2022 11:02:00 +0300",  # a client's clock years off (or an old mail resent)
+        "Tue, 07 Dec 2027 09:00:00 +0000",  # one in the future
+    ],
+)
+def test_an_emails_date_header_is_when_it_was_sent_not_when_we_received_it(
+    date_header: str,
+) -> None:
+    """The history, its windows and retention count from received_at: a Date header on the
+    sender's clock would hide the message from them (or keep it for good)."""
+    source = plain_email().replace("Mon, 25 Nov 2024 12:31:05 +0300", date_header)
+
+    event = normalized_event(InboundMessage(channel="email", raw_email=source), NOW)
+
+    assert event.received_at == NOW
+    assert event.sent_at == parsedate_to_datetime(date_header)
 
 
 def test_multipart_alternative_prefers_the_plain_part() -> None:
@@ -875,8 +900,12 @@ def test_text_channel_sender_phone_in_e164(phone: str, e164: str) -> None:
 
 
 def test_text_channel_keeps_received_at() -> None:
+    """The channel that passed it on says when it received it: that time stands."""
     when = datetime.fromisoformat("2024-11-25T09:30:00+00:00")
-    assert normalize(text_message(received_at=when)).received_at == when
+    event = normalized_event(text_message(received_at=when), NOW)
+
+    assert (event.received_at, event.sent_at) == (when, None)
+    assert normalized_event(text_message(), NOW).received_at == NOW
 
 
 def test_text_channel_without_thread_ref_threads_on_its_own_id() -> None:
