@@ -763,6 +763,7 @@ NotificationKind = Literal[
     "legal_notice",
     "re_escalation",
     "staff_digest",
+    "conduct_notice",
 ]
 NotificationChannel = Literal["email", "webhook"]
 

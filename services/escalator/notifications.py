@@ -341,11 +341,21 @@ def client_contacts(
                     language=language,
                     recipient_timezone=zone,
                     reply_to_external_id=message.external_id,
-                    data={"subject": message.subject},
+                    data=_sender_data(contact.kind, decision, message.subject),
                     **_common(event),
                 )
             )
     return notes
+
+
+def _sender_data(kind: str, decision: Decision, subject: str) -> dict[str, Any]:
+    """What a contact to the sender itself says: general content only (it may not be the
+    client's own address). A conduct notice says whether the investigation waits for the
+    threats to stop (the rule's hold, seed 003)."""
+    data: dict[str, Any] = {"subject": subject}
+    if kind == "conduct_notice":
+        data["paused"] = decision.rule.hold is not None
+    return data
 
 
 def _held_answer(

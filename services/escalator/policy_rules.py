@@ -172,7 +172,11 @@ class Rule(_Strict):
     )
     playbook: dict[str, str] = Field(default_factory=dict)
     client_contacts: list[ClientContact] = Field(default_factory=list)
-    warn: bool = Field(False, description="Staff warn the client: recorded as a warning.")
+    warn: bool = Field(
+        False,
+        description="The client is warned (a conduct_notice client contact says it in writing; "
+        "staff say it too): recorded as a warning, which history conditions count.",
+    )
     flag: list[str] = Field(default_factory=list, description="Flags recorded on the subject.")
     hold: Hold | None = None
     reopen_within: Duration | None = Field(

@@ -268,9 +268,7 @@ class EscalatorService:
             if placed.raised_from is None:
                 staff = [n for n in staff if _who(notified_staff([n])[0]) not in told]
             fresh = [
-                {**n, "level": placed.level}
-                for n in notified_staff(staff)
-                if _who(n) not in told
+                {**n, "level": placed.level} for n in notified_staff(staff) if _who(n) not in told
             ]
             if fresh:
                 await store.add_notified(placed.id, fresh, verified.message_id, now)

@@ -65,6 +65,7 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
         "reply_by": None,
     },
     "legal_notice": {**_STAFF_EXTRAS, **_LEGAL_EXTRAS},
+    "conduct_notice": {"subject": "", "paused": False},
     "re_escalation": {**_STAFF_EXTRAS, "previous_roles": [], "overdue_since": None},
     # A digest has the legal extras when one of the person's roles is legal.
     "staff_digest": {**_STAFF_EXTRAS, **_LEGAL_EXTRAS, "subject": None},

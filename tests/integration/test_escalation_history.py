@@ -231,9 +231,12 @@ async def test_threats_after_a_warning_are_stronger_and_a_calm_message_lifts_the
             if e["kind"] == "reputation"
         ]
         assert head["hold"]["reason"] == first["hold"] and head["hold"]["active"]
-        # Under the hold no automatic contact goes to the client (see the test below).
+        # Under the hold the client is sent the warning that announces the pause, and no
+        # other automatic contact (see the test below).
         requested = bus.of("notify.request")
-        assert not [n for n in requested if n["recipient_role"].startswith("client")]
+        to_client = [n for n in requested if n["recipient_role"].startswith("client")]
+        assert to_client and {n["kind"] for n in to_client} == {"conduct_notice"}
+        assert all(n["data"]["paused"] for n in to_client)
 
         await publish_verified(nc, said(SEED_003.replace("Instagram", "TikTok"), channel="email"))
         stronger = [u for u in await bus.wait("escalation.updated") if u["kind"] == "reputation"]
@@ -289,7 +292,12 @@ async def test_while_the_client_threatens_the_failure_notice_is_withheld_and_aft
     nc, bus = watch
 
     def to_client() -> list[dict[str, Any]]:
-        return [n for n in bus.of("notify.request") if n["recipient_role"].startswith("client")]
+        """What goes to the client besides the warning (the conduct notice, not withheld)."""
+        return [
+            n
+            for n in bus.of("notify.request")
+            if n["recipient_role"].startswith("client") and n["kind"] != "conduct_notice"
+        ]
 
     async with AsyncExitStack() as stack:
         await start(stack, escalator_settings(env))

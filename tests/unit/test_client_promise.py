@@ -167,7 +167,8 @@ def test_a_promise_the_hold_withheld_was_never_made() -> None:
     )
     notes = told(text, under_hold=True)
 
-    assert not [n for n in notes if n.recipient_role.startswith("client")]
+    to_client = [n.kind for n in notes if n.recipient_role.startswith("client")]
+    assert to_client == ["conduct_notice"]  # it announces the pause and promises nothing
     assert notes and all("client_reply_by" not in n.data for n in notes)
 
 

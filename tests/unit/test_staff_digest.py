@@ -281,18 +281,23 @@ WITHHELD_LINE = {
 
 def test_under_a_hold_the_failure_notice_is_withheld_and_staff_are_told() -> None:
     staff, clients = notices(BLACKMAIL_AND_FAILURE)
-    assert [n.kind for n in clients] == ["service_failure_notice"]
+    assert sorted(n.kind for n in clients) == ["conduct_notice", "service_failure_notice"]
     verified = verified_message(message(BLACKMAIL_AND_FAILURE), identity("verified"))
 
     told = message_notices(verified, staff, clients, under_hold=True)
     without_hold = message_notices(verified, staff, clients)
 
-    assert not [n for n in told if n.recipient_role.startswith("client")]
-    assert told and all(
-        n.data["client_contacts_withheld"] == {"kinds": ["service_failure_notice"]} for n in told
+    # What goes is the warning that announces the pause; what would promise waits.
+    (conduct,) = [n for n in told if n.recipient_role.startswith("client")]
+    assert (conduct.kind, conduct.data["paused"]) == ("conduct_notice", True)
+    to_staff = [n for n in told if not n.recipient_role.startswith("client")]
+    assert to_staff and all(
+        n.data["client_contacts_withheld"] == {"kinds": ["service_failure_notice"]}
+        for n in to_staff
     )
-    assert [n.kind for n in without_hold if n.recipient_role.startswith("client")] == [
-        "service_failure_notice"
+    assert sorted(n.kind for n in without_hold if n.recipient_role.startswith("client")) == [
+        "conduct_notice",
+        "service_failure_notice",
     ]
     assert all("client_contacts_withheld" not in n.data for n in without_hold)
 
@@ -335,6 +340,8 @@ def test_the_withheld_line_is_in_single_notices_and_digests_and_names_nobody(
 
     kinds = set()
     for note in message_notices(verified, staff, clients, under_hold=True):
+        if note.recipient_role.startswith("client"):
+            continue  # the conduct notice: the client is not told what staff are
         kinds.add(note.kind)
         rendered = render(note.model_copy(update={"language": language}))
         (line,) = [x for x in rendered.body.splitlines() if x == WITHHELD_LINE[language]]

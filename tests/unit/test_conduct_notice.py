@@ -1,0 +1,91 @@
+"""The warning a rule records is said to the client in writing (seeds 002 and 003): a conduct
+notice to the sender, general content only, once per escalation and address, announcing
+the pause where a hold stands; in ru, uk and en."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from services.escalator.detection import detect
+from services.escalator.notifications import client_contacts
+from services.escalator.policy import evaluate
+from services.notifier.domain import check_disclosure, render
+from shared.contracts import Language, SendNotification
+from tests.unit.test_routing_policy import POLICY, escalation, identity, message, verified_message
+
+pytestmark = pytest.mark.unit
+
+ABUSE: dict[Language, str] = {
+    "ru": "Вы там совсем идиоты? Сколько можно ждать!",
+    "uk": "Ви там зовсім бовдури? Скільки можна чекати!",
+    "en": "Are you complete idiots? How long do I have to wait!",
+}
+BLACKMAIL: dict[Language, str] = {
+    "ru": "Если не вернёте деньги, я стану вашим кошмаром: распишу про вас во всех "
+    "SMM-сообществах.",
+    "uk": "Якщо не повернете гроші, я стану вашим кошмаром: розпишу про вас у всіх SMM-спільнотах.",
+    "en": "Refund me or I will become your nightmare: I will post about you in every SMM "
+    "community.",
+}
+STOP_WORDS = {"ru": "прекратить", "uk": "припинити", "en": "stop"}
+PAUSE_WORDS = {
+    "ru": "как только угрозы прекратятся",
+    "uk": "щойно погрози припиняться",
+    "en": "as soon as the threats stop",
+}
+
+
+def conduct_notices(
+    text: str, language: Language, into: uuid.UUID | None = None, **sender: object
+) -> list[SendNotification]:
+    """The conduct notices of the message's escalations (with `into`: all that one)."""
+    msg = message(text, language=language, **sender)  # type: ignore[arg-type]
+    verified = verified_message(msg, identity("verified"))
+    notes = []
+    for decision in evaluate(POLICY, detect(text, language=language), verified.identity):
+        event = escalation(decision, verified)
+        if into is not None:
+            event = event.model_copy(update={"escalation_id": into})
+        notes += client_contacts(decision, event, verified)
+    return [n for n in notes if n.kind == "conduct_notice"]
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_abuse_gets_a_written_warning_to_the_sender(language: Language) -> None:
+    (notice,) = conduct_notices(ABUSE[language], language)
+
+    assert (notice.recipient, notice.recipient_role) == ("ceo@stroymontazh.ru", "client_sender")
+    assert (notice.recipient_verified, notice.content_class) == (False, "general")
+    check_disclosure(notice)  # nothing of the account: it may go to any sender
+    assert notice.data == {"subject": "Приостановка CRM", "paused": False}
+    body = render(notice).body
+    assert STOP_WORDS[language] in body and PAUSE_WORDS[language] not in body
+    assert "СтройМонтаж" not in body
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_blackmail_gets_the_warning_and_the_pause(language: Language) -> None:
+    """Seed 003: the investigation starts only when the threats stop; the client is told so."""
+    (notice,) = conduct_notices(BLACKMAIL[language], language)
+
+    assert notice.data["paused"] is True
+    rendered = render(notice)
+    assert PAUSE_WORDS[language] in rendered.body
+    assert PAUSE_WORDS[language] in (rendered.html or "")
+
+
+def test_the_same_escalation_and_address_is_warned_once() -> None:
+    """Every message of the escalation asks for it; the notifier takes one id once."""
+    escalation_id = uuid.uuid4()
+    first = conduct_notices(ABUSE["ru"], "ru", into=escalation_id)
+    again = conduct_notices(ABUSE["ru"] + " Бестолочи.", "ru", into=escalation_id)
+    other = conduct_notices(ABUSE["ru"], "ru", into=escalation_id, email="zam@stroymontazh.ru")
+
+    assert [n.notification_id for n in first] == [n.notification_id for n in again]
+    assert first[0].notification_id != other[0].notification_id
+
+
+def test_a_chat_sender_without_email_is_warned_by_staff_only() -> None:
+    assert conduct_notices(ABUSE["ru"], "ru", channel="chat", email=None) == []
