@@ -56,6 +56,7 @@ class SqlEscalationStore:
             return await self._merge(found, new, message_id, at)
         if found is not None:
             return await self._reopen(found, new, message_id, at)
+        promised = new.promised(new.severity)
         await self._insert(
             {
                 "id": new.id,
@@ -84,7 +85,7 @@ class SqlEscalationStore:
                 "planned": new.planned,
                 "ack_minutes": new.ack_minutes,
                 "reopen_count": 0,
-                "client_reply_by": new.client_reply_by,
+                "client_reply_by": promised,
             }
         )
         placed = Placed(
@@ -93,7 +94,7 @@ class SqlEscalationStore:
             new.severity,
             hold=new.hold,
             hold_placed=bool(new.hold),
-            client_reply_by=new.client_reply_by,
+            client_reply_by=promised,
         )
         await self._note(placed.id, message_id, "opened", _detail(new), at)
         await self._note_hold(placed, new, message_id, at)
@@ -115,10 +116,11 @@ class SqlEscalationStore:
             if existing.acknowledged_at is None and existing.climb_due_at is not None:
                 values["climb_due_at"] = min(existing.climb_due_at, new.ack_deadline)
                 values["ack_deadline"] = min(existing.ack_deadline, new.ack_deadline)
-        # What the client was told stands; a message that makes the first promise sets it.
+        # What the client was told stands; a message that makes the first promise sets it,
+        # for the escalation's severity (raised above or not), not its own rule's.
         promise = existing.client_reply_by
-        if promise is None and new.client_reply_by is not None:
-            values["client_reply_by"] = promise = new.client_reply_by
+        if promise is None and new.promise is not None:
+            values["client_reply_by"] = promise = new.promise(severity)
         hold, hold_placed = existing.hold, bool(new.hold) and not active_hold(existing.hold)
         if hold_placed:
             values["hold"] = hold = new.hold
@@ -185,7 +187,7 @@ class SqlEscalationStore:
                 hold=new.hold,
                 planned=new.planned,
                 ack_minutes=new.ack_minutes,
-                client_reply_by=new.client_reply_by,
+                client_reply_by=new.promised(new.severity),
             )
         )
         placed = Placed(
@@ -196,7 +198,7 @@ class SqlEscalationStore:
             notified=tuple(resolved.notified or []),
             hold=new.hold,
             hold_placed=bool(new.hold),
-            client_reply_by=new.client_reply_by,
+            client_reply_by=new.promised(new.severity),
         )
         before = {
             "resolved_at": resolved.resolved_at.isoformat(),

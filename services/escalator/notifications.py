@@ -23,7 +23,7 @@ from shared.contracts import (
     derived_id,
 )
 
-from .policy import Decision, Policy
+from .policy import Decision, Policy, Rule
 from .privacy import mask_card_numbers
 
 WEBHOOK_PREFIX = "webhook:"
@@ -232,8 +232,10 @@ def _client_data(
         "channel": message.channel,
         "escalation_id": str(event.escalation_id),
     }
-    # Where the request came from, when that is not where this answer goes.
+    # Where the request came from, when that is not where this answer goes; a chat handle
+    # or a phone is not an address a held answer can go to.
     data["sender_address"] = sender if sender and sender != recipient else None
+    data["sender_by_email"] = sender is not None and sender == message.sender.email
     if kind == "identity_confirmation":
         confirmation = identity.confirmation
         # Whose the address becomes: the one confirming vouches for that too.
@@ -260,6 +262,16 @@ def _client_data(
 
 # The client contacts that promise an answer by a time (the escalation's client_reply_by).
 PROMISING_KINDS = frozenset({"service_failure_notice", "billing_dispute_ack"})
+
+
+def warning_said(rule: Rule, contacted: list[SendNotification]) -> bool:
+    """Whether the warning a rule records was said: by the conduct notice the rule sends,
+    when it sends one (a sender with no email address gets none, and the history does not
+    count a warning nobody gave: "threats after a warning" needs one); by staff when the
+    rule leaves it to them."""
+    if not any(c.kind == "conduct_notice" for c in rule.client_contacts):
+        return True
+    return any(n.kind == "conduct_notice" for n in contacted)
 
 
 def makes_promise(decision: Decision, verified: IdentityVerified) -> bool:

@@ -8,6 +8,7 @@ in adapters does the placing; the service and the batch build and read these val
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -33,8 +34,12 @@ class NewEscalation:
     ack_minutes: float | None = None
     # A resolved escalation of the kind resolved since then is reopened instead of a new one.
     reopen_since: datetime | None = None
-    # When the client is promised an answer, should this open (or reopen) an escalation.
-    client_reply_by: datetime | None = None
+    # When the client is promised an answer, for the escalation's severity once placed (a
+    # merge may have raised it); None: this message promises nothing.
+    promise: Callable[[str], datetime] | None = None
+
+    def promised(self, severity: str) -> datetime | None:
+        return self.promise(severity) if self.promise is not None else None
 
 
 Change = Literal["opened", "merged", "reopened"]

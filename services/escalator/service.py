@@ -50,6 +50,7 @@ from .notifications import (
     staff_briefing,
     staff_notifications,
     subject_key,
+    warning_said,
 )
 from .placement import NewEscalation, Placed
 from .policy import Decision, Policy, Situation, evaluate, hold_stands
@@ -139,7 +140,7 @@ class EscalatorService:
             staff += told
             clients += contacted
             touched.append({"id": str(placed.id), "kind": rule.kind, "change": placed.change})
-            if rule.warn or rule.hold:
+            if (rule.warn or rule.hold) and warning_said(rule, contacted):
                 marks.append(Mark(kind="warning", name=rule.kind))
             marks += [Mark(kind="flag", name=flag) for flag in rule.flag]
         # Told once per person for the whole message, however many escalations it touched;
@@ -177,7 +178,6 @@ class EscalatorService:
             hold = hold_record(
                 rule.id, texts, rule.hold.while_signals, verified, now, self.policy.team_language
             )
-        ack_deadline = now + self.policy.ack_deadline(rule.severity, rule.ack_minutes)
         new = NewEscalation(
             id=derived_id("escalation", key, rule.kind, verified.message_id),
             subject_key=key,
@@ -189,16 +189,14 @@ class EscalatorService:
             identity_status=identity.status,
             roles=rule.roles,
             signals=[s.model_dump(mode="json") for s in decision.signals],
-            ack_deadline=ack_deadline,
+            ack_deadline=now + self.policy.ack_deadline(rule.severity, rule.ack_minutes),
             correlation_id=verified.correlation_id,
             facts=facts,
             hold=hold,
             planned=self._planned(decision, verified),
             ack_minutes=rule.ack_minutes,
             reopen_since=now - window if window.total_seconds() > 0 else None,
-            client_reply_by=(
-                self.policy.client_reply_by(rule.severity, now, ack_deadline) if promise else None
-            ),
+            promise=self._promise(rule.ack_minutes, now) if promise else None,
         )
         placed = await store.open_or_merge(new, verified.message_id, now)
         reason = "; ".join([*(f.text for f in _changed(placed)), decision.reason])
@@ -222,6 +220,16 @@ class EscalatorService:
             client_reply_by=placed.client_reply_by,
         )
         return placed, event
+
+    def _promise(self, ack_minutes: float | None, now: datetime) -> Callable[[str], datetime]:
+        """When the client is promised an answer, given the severity the escalation has once
+        the message is placed (never before staff must acknowledge it)."""
+
+        def promised(severity: str) -> datetime:
+            deadline = now + self.policy.ack_deadline(severity, ack_minutes)
+            return self.policy.client_reply_by(severity, now, deadline)
+
+        return promised
 
     def _planned(self, decision: Decision, verified: IdentityVerified) -> list[dict[str, Any]]:
         """The rule's roles for later levels, with the address each will be told at."""
@@ -287,7 +295,10 @@ class EscalatorService:
         # The client at every message: the notifier takes a contact once per escalation and
         # address (see client_contacts), so a client writing again from an address already
         # answered hears nothing twice, and one writing from a new address is not ignored.
-        clients = client_contacts(decision, event, verified, occasion)
+        # A reopening is a new case for the client; a raise is the team's business (the
+        # client was answered once already: the same contact again would be a copy).
+        reopening = occasion if placed.change == "reopened" else ()
+        clients = client_contacts(decision, event, verified, reopening)
         return staff, clients
 
     async def _lift_hold(

@@ -55,6 +55,7 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
         "confirmation_code": None,
         "confirmation_url": None,
         "confirmation_expires_at": None,
+        "sender_by_email": True,  # requests from before it was sent: email senders
     },
     # The promised answer: requests from before it was sent promised the ack deadline.
     "service_failure_notice": {"account_manager": None, "reply_by": None},

@@ -73,6 +73,7 @@ def said(
     language: Language = "ru",
     channel: str = "chat",
     customer: CustomerRef = KVITKA,
+    email: str | None = "o.shevchuk@kvitka.ua",
 ) -> bytes:
     """A verified message of the customer (a new one each time), as the verifier sends it."""
     external_id = f"{uuid.uuid4()}@kvitka.ua"
@@ -84,7 +85,7 @@ def said(
         correlation_id=str(message_id),
         occurred_at=now,
         channel=channel,  # type: ignore[arg-type]
-        sender=SenderIdentifiers(email="o.shevchuk@kvitka.ua", handle="@olena_kvitka"),
+        sender=SenderIdentifiers(email=email, handle="@olena_kvitka"),
         subject="Претензія",
         text=text,
         language=language,
@@ -177,6 +178,10 @@ async def test_abuse_twice_brings_in_the_supervisor(env: Env, watch: tuple[nats.
         assert [c["text"] for c in again["data"]["change_items"]] == [
             "severity raised from P4 to P3"
         ]
+        # The client was warned once: the raise asks for the same notice (the notifier takes
+        # it once), not a copy of it.
+        warnings = [r for r in bus.of("notify.request") if r["kind"] == "conduct_notice"]
+        assert len(warnings) == 2 and len({w["notification_id"] for w in warnings}) == 1
 
     entries = [t["entry"] for t in await timeline(env, opened["escalation_id"])]
     assert entries == ["opened", "merged", "severity_raised", "notified"]
@@ -196,6 +201,28 @@ async def test_abuse_twice_brings_in_the_supervisor(env: Env, watch: tuple[nats.
     )
     assert [s["signals"]["abuse"] >= 0.9 for s in seen] == [True, True]
     assert seen[0]["marks"] == [{"kind": "warning", "name": "abuse"}]
+
+
+async def test_a_warning_nobody_could_send_is_not_counted(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    """Abuse from a chat handle with no email address: the agent is told (the playbook says
+    to warn), no conduct notice can go, and the history records no warning, so a later
+    threat is not judged "after a warning" on the strength of one nobody gave."""
+    nc, bus = watch
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, said("Ви там зовсім бовдури? Скільки можна чекати!", email=None))
+        (opened,) = await bus.wait("escalation.opened")
+        assert opened["rule"] == "abuse-agent-guidance"
+        await told_by_now(bus, AGENTS)
+        assert [r for r in bus.of("notify.request") if r["kind"] == "conduct_notice"] == []
+
+    (seen,) = await rows(
+        env,
+        "SELECT marks FROM escalator.subject_messages WHERE subject_key = 'customer:cust-kvitka'",
+    )
+    assert seen["marks"] == []
 
 
 async def _async(value: bool) -> bool:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from contextlib import AsyncExitStack
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -130,3 +131,47 @@ async def test_a_graver_message_raises_the_open_escalation_and_its_deadline(
         "merged",
     ]
     assert timeline[2]["detail"] == {"from": "P2", "to": "P1", "rule": "legal-violence"}
+
+
+def failure(text: str, registered: bool) -> bytes:
+    """A verified client's message (legal_threat's), with or without a registered address
+    to write back to."""
+    verified = json.loads(legal_threat(text))
+    if not registered:
+        verified["identity"]["authorized_channels"] = []
+    return json.dumps(verified).encode()
+
+
+async def test_the_first_promise_is_for_the_escalations_severity_not_the_messages(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    """A fed-up client (several signals at once: P1) with nowhere to write back: no promise.
+    Then a plain failure (its own rule P3) once the CRM has the address: the client is
+    promised an answer for the escalation's P1 (two hours), not P3's working day."""
+    nc, bus = watch
+    fed_up = (
+        "Вы обещали починить экспорт к пятнице и опять не сделали! Верните деньги за месяц. "
+        "Подам на вас в суд."
+    )
+    plain = "Экспорт так и не работает, вы обещали починить его к пятнице."
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, failure(fed_up, registered=False))
+        opened = [e for e in await bus.wait("escalation.opened") if e["kind"] == "service_failure"]
+        assert [(e["severity"], e["client_reply_by"]) for e in opened] == [("P1", None)]
+        await publish_verified(nc, failure(plain, registered=True))
+        (merged,) = [
+            e for e in await bus.wait("escalation.updated") if e["kind"] == "service_failure"
+        ]
+        assert (merged["severity"], merged["rule"]) == ("P1", "service-failure")
+
+    promised = datetime.fromisoformat(merged["client_reply_by"])
+    assert promised - datetime.fromisoformat(merged["occurred_at"]) == timedelta(hours=2)
+    (row,) = await rows(
+        env,
+        "SELECT client_reply_by FROM escalator.escalations WHERE id = :id",
+        id=uuid.UUID(opened[0]["escalation_id"]),
+    )
+    assert row["client_reply_by"] == promised
+    (notice,) = [r for r in bus.of("notify.request") if r["kind"] == "service_failure_notice"]
+    assert datetime.fromisoformat(notice["data"]["reply_by"]) == promised

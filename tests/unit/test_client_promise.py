@@ -5,7 +5,7 @@ its escalation, in ru, uk and en."""
 
 from __future__ import annotations
 
-import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from services.escalator.policy_rules import ClientReply
 from services.escalator.team_calendar import Holidays, TeamCalendar
 from services.notifier.domain import render, render_kind
 from shared.contracts import Language, SendNotification
+from tests.unit.test_escalation_lifecycle import escalation as escalation_on_file
 from tests.unit.test_routing_policy import POLICY, escalation, identity, message, verified_message
 
 pytestmark = pytest.mark.unit
@@ -176,21 +177,8 @@ def test_a_promise_the_hold_withheld_was_never_made() -> None:
 
 
 def open_escalation(promise: datetime | None) -> Escalation:
-    return Escalation(
-        id=uuid.uuid4(),
-        kind="billing",
-        severity="P2",
-        status="open",
-        level=1,
-        message_id=uuid.uuid4(),
-        correlation_id="c",
-        ack_deadline=SATURDAY,
-        climb_due_at=SATURDAY,
-        acknowledged=False,
-        notified=(),
-        briefing={"rule": "billing-dispute", "reason": "billing_dispute 0.90", "signals": []},
-        client_reply_by=promise,
-    )
+    briefing = {"rule": "billing-dispute", "reason": "billing_dispute 0.90", "signals": []}
+    return replace(escalation_on_file(), kind="billing", briefing=briefing, client_reply_by=promise)
 
 
 @pytest.mark.parametrize("language", ["ru", "uk", "en"])

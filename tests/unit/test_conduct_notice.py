@@ -9,8 +9,8 @@ import uuid
 import pytest
 
 from services.escalator.detection import detect
-from services.escalator.notifications import client_contacts
-from services.escalator.policy import evaluate
+from services.escalator.notifications import client_contacts, warning_said
+from services.escalator.policy import Rule, evaluate
 from services.notifier.domain import check_disclosure, render
 from shared.contracts import Language, SendNotification
 from tests.unit.test_routing_policy import POLICY, escalation, identity, message, verified_message
@@ -89,3 +89,19 @@ def test_the_same_escalation_and_address_is_warned_once() -> None:
 
 def test_a_chat_sender_without_email_is_warned_by_staff_only() -> None:
     assert conduct_notices(ABUSE["ru"], "ru", channel="chat", email=None) == []
+
+
+def rule(rule_id: str) -> Rule:
+    (found,) = [r for r in POLICY.rules if r.id == rule_id]
+    return found
+
+
+def test_a_warning_counts_once_it_was_said() -> None:
+    """The history's "warned" (blackmail after a warning) counts only a warning given: the
+    conduct notice the rule sends, or, where the rule sends none, the staff's."""
+    (notice,) = conduct_notices(ABUSE["ru"], "ru")
+
+    assert warning_said(rule("abuse-agent-guidance"), [notice])
+    assert not warning_said(rule("abuse-agent-guidance"), [])  # a chat handle: nowhere to write
+    staff_only = rule("abuse-agent-guidance").model_copy(update={"client_contacts": []})
+    assert warning_said(staff_only, [])

@@ -763,3 +763,25 @@ def test_the_managers_name_is_not_put_in_a_case_it_cannot_take(language: str, sa
     rendered = domain.render_kind("service_failure_notice", language, data)
 
     assert said in rendered.body and rendered.html is not None and said in rendered.html
+
+
+@pytest.mark.parametrize(
+    ("language", "named", "where"),
+    [
+        ("ru", "от @olena_kvitka", "туда, откуда оно пришло"),
+        ("uk", "від @olena_kvitka", "туди, звідки воно надійшло"),
+        ("en", "from @olena_kvitka", "where it came from"),
+    ],
+)
+def test_a_confirmation_about_a_chat_handle_promises_no_answer_at_an_address(
+    language: str, named: str, where: str
+) -> None:
+    """A chat handle is not an address: no answer is held for it, so none is promised there."""
+    data = {**DATA["identity_confirmation"], "sender_address": "@olena_kvitka"}
+
+    chat = domain.render_kind("identity_confirmation", language, {**data, "sender_by_email": False})
+    mail = domain.render_kind("identity_confirmation", language, data)
+
+    assert named in chat.body and where in chat.body
+    assert where in (chat.html or "")
+    assert where not in mail.body  # an email sender: the answer goes to that address
