@@ -96,6 +96,8 @@ def _staff_data(
         "channel": message.channel,
         "subject": message.subject,
         "escalation_id": str(event.escalation_id),
+        # Staff read the times on the team's clock (the deadline, the promise, the hold).
+        "team_timezone": policy.team_timezone,
         **(extra or {}),
     }
 

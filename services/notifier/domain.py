@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
 
 from shared.contracts import SendNotification
 
@@ -36,6 +43,7 @@ _STAFF_EXTRAS: dict[str, Any] = {
     "answer_held": None,
     "client_contacts_withheld": None,
     "client_reply_by": None,
+    "team_timezone": None,  # the team's clock for its times; requests of before: UTC
 }
 # What a legal notice adds: the client's own words, the sender, when, the tier.
 _LEGAL_EXTRAS: dict[str, Any] = {
@@ -93,9 +101,13 @@ def check_disclosure(cmd: SendNotification) -> None:
         )
 
 
-def _when(value: object, zone: str | None = None) -> str:
+@pass_context
+def _when(context: Context, value: object, zone: str | None = None) -> str:
     """An ISO timestamp as people read it: 2025-03-14 10:30 UTC; on the recipient's clock
-    when `zone` is given (a client's: 2025-03-14 12:30 EET), else as stored (UTC)."""
+    when `zone` is given (a client's: 2025-03-14 12:30 EET), else on the team's when the
+    notice says which (`team_timezone`, staff notices: 2025-03-14 13:30 MSK), else as
+    stored (UTC)."""
+    zone = zone or context.get("team_timezone")
     if not value:
         return ""
     try:

@@ -173,14 +173,17 @@ async def seed_000_is_held(
     assert moscow in mail_text(mailbox, ack)[1]
     (manager,) = mails(mailbox, MANAGER)
     assert manager["kind"] == "staff_digest"
-    promised_line = (
-        f"Клиенту обещан ответ с причиной и решением не позднее {promised:%Y-%m-%d %H:%M} UTC."
-    )
+    promised_line = f"Клиенту обещан ответ с причиной и решением не позднее {moscow}."
     assert promised_line in mail_text(mailbox, manager)[1].splitlines()
     _, briefing = mail_text(mailbox, manager)
     assert "идентификация: вероятная" in briefing
     # Staff are told, in one line, that the answer waits and until when; not to whom.
-    expires = datetime.fromisoformat(confirmation["expires_at"]).strftime("%Y-%m-%d %H:%M UTC")
+    # Staff read it on the team's clock (the shipped policy's Moscow), as every time.
+    expires = (
+        datetime.fromisoformat(confirmation["expires_at"])
+        .astimezone(ZoneInfo("Europe/Moscow"))
+        .strftime("%Y-%m-%d %H:%M MSK")
+    )
     held_line = (
         "Ответ клиенту задержан, пока зарегистрированный контакт не подтвердит запрос "
         f"(запрос истекает {expires})."

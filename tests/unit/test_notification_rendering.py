@@ -748,6 +748,25 @@ def test_staff_notices_keep_utc_whatever_the_clients_zone() -> None:
     assert "2025-03-15 13:13 UTC" in rendered.body and "EET" not in rendered.body
 
 
+@pytest.mark.parametrize("kind", ["manager_escalation", "legal_notice", "re_escalation"])
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_staff_read_every_time_on_the_teams_clock(kind: str, language: str) -> None:
+    """A team in Moscow reads its deadline as 16:13 MSK, not 13:13 UTC: in the notice and in
+    what its macros add (the hold, the held answer's expiry)."""
+    data = {
+        **DATA[kind],
+        "ack_deadline": "2025-03-15T13:13:00+00:00",
+        "hold": {"reason": "x", "active": True, "since": "2025-03-15T10:05:00+00:00"},
+        "team_timezone": "Europe/Moscow",
+    }
+
+    rendered = domain.render_kind(kind, language, data, "Europe/Kyiv")
+
+    for text in (rendered.body, rendered.html or ""):
+        assert "2025-03-15 16:13 MSK" in text and "2025-03-15 13:05 MSK" in text
+        assert "UTC" not in text and "EET" not in text
+
+
 @pytest.mark.parametrize(
     ("language", "said"),
     [
