@@ -28,6 +28,15 @@ class Fact:
         return {"kind": self.kind, "values": dict(self.values), "text": self.text}
 
 
+def hold_lifted_fact(message_id: object) -> Fact:
+    """What a message without the threats changed of an escalation under a hold."""
+    return Fact(
+        "hold_lifted",
+        f"hold lifted: message {message_id} carries no threats",
+        {"message": str(message_id)},
+    )
+
+
 def change_facts(raised_from: str | None, severity: str, reopened: bool) -> list[Fact]:
     """What this message changed of an escalation already on file, told before the rule:
     reopened after resolution; its severity raised by a graver rule of the same kind."""

@@ -42,6 +42,8 @@ from .digest import message_notices
 from .facts import fact_pack, hold_record, hold_view, seen_message
 from .history import Mark, PastEscalation, holds_to_lift
 from .history_store import load_history, lock_subject, record_seen, seen_row
+from .hold_notices import hold_lifted_notices
+from .lifecycle_store import LifecycleStore
 from .links import AckLinkIssuer
 from .notifications import (
     client_contacts,
@@ -115,13 +117,15 @@ class EscalatorService:
         current = seen_message(verified, signals, self.policy.markers_in(text), [])
         outputs: list[Outgoing] = []
         lifted: list[PastEscalation] = []
+        staff: list[SendNotification] = []
         if message.channel not in self.policy.history_only_channels:
             lifted = holds_to_lift(history, current.signals)
             for held in lifted:
-                outputs += await self._lift_hold(store, held, verified, now)
+                events, told = await self._lift_hold(store, held, verified, now)
+                outputs += events
+                staff += told
         marks: list[Mark] = []
         touched: list[dict[str, Any]] = []
-        staff: list[SendNotification] = []
         clients: list[SendNotification] = []
         # A rule's own signals say why it fired; the fact pack shows everything the client
         # said (the insult beside the blackmail, the money beside the lawsuit).
@@ -307,15 +311,17 @@ class EscalatorService:
         held: PastEscalation,
         verified: IdentityVerified,
         now: datetime,
-    ) -> list[Outgoing]:
+    ) -> tuple[list[Outgoing], list[SendNotification]]:
         """The message carries none of the hold's threats: the hold ends (timeline entry
-        `hold_lifted`, an `escalation.updated` event with change `hold_lifted`)."""
+        `hold_lifted`, an `escalation.updated` event with change `hold_lifted`), and the
+        people the escalation told hear it (hold_notices.py), each with an acknowledge link:
+        the investigation may start."""
         by = f"message {verified.message_id}"
         escalation_id = uuid.UUID(held.id)
         if held.hold is None or not await store.lift_hold(
             escalation_id, by, verified.message_id, now
         ):
-            return []
+            return [], []
         event = EscalationChanged(
             event_id=derived_id("escalation-hold-lifted", held.id, verified.message_id),
             message_id=verified.message_id,
@@ -335,7 +341,14 @@ class EscalatorService:
             ack_deadline=held.ack_deadline or now,
             hold=None,
         )
-        return [Outgoing.of(ESCALATION_UPDATED, event)]
+        escalation = await LifecycleStore(store.session).lock(escalation_id, for_update=False)
+        told = (
+            hold_lifted_notices(escalation, verified, self.policy.team_language, now)
+            if escalation is not None
+            else []
+        )
+        told = [await self._with_link(store, n, now) for n in told]
+        return [Outgoing.of(ESCALATION_UPDATED, event)], told
 
     def _hold_text(self, hold: dict[str, Any] | None) -> str | None:
         view = hold_view(hold, self.policy.team_language)

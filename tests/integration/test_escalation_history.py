@@ -358,8 +358,19 @@ async def test_while_the_client_threatens_the_failure_notice_is_withheld_and_aft
             return any(n["kind"] == "billing_dispute_ack" for n in to_client())
 
         await until(acknowledged)
-        assert any(u["change"] == "hold_lifted" for u in bus.of("escalation.updated"))
+        (lifted,) = [u for u in bus.of("escalation.updated") if u["change"] == "hold_lifted"]
         assert [n["kind"] for n in to_client()] == ["billing_dispute_ack"]
+        # The head of support, who has the blackmail, hears that the investigation may start
+        # (in the digest of everything this calm message asks of that address).
+        (calm,) = [
+            n
+            for n in told(bus, HEAD)
+            if n["message_id"] == lifted["message_id"]
+            and lifted["escalation_id"] in {e["escalation_id"] for e in escalations_in(n)}
+        ]
+        (item,) = [e for e in escalations_in(calm) if e["escalation_id"] == lifted["escalation_id"]]
+        assert item["change"] == "hold_lifted" and not item["hold"]["active"]
+        assert item["change_items"][0]["kind"] == "hold_lifted"
 
 
 def _policy(tmp_path: Path, **top: Any) -> Path:
