@@ -704,7 +704,7 @@ def test_the_confirmation_request_carries_the_verifiers_code_and_link() -> None:
     assert "482913" in body and "ceo@stroymontazh.ru" in body
     # Whose the address becomes is shown to the person confirming: they vouch for it too.
     assert confirm.data["files_under"] == "Андрей Соколов"
-    assert "адрес принадлежит «Андрей Соколов»" in body
+    assert "владелец адреса — Андрей Соколов" in body
 
 
 def test_a_role_addressed_as_a_webhook_is_told_through_it() -> None:
