@@ -58,6 +58,7 @@ def message_notices(
     staff: list[SendNotification],
     clients: list[SendNotification],
     under_hold: bool = False,
+    holds: list[dict[str, Any]] | None = None,
 ) -> list[SendNotification]:
     """What one message asks the notifier to send: a notice per staff address (each saying
     whether the client's answer is held, what a hold withheld, and what the client was
@@ -65,7 +66,11 @@ def message_notices(
 
     `under_hold`: the message placed a hold or keeps one; its `WITHHELD_UNDER_HOLD` contacts
     (and their copies held for a confirmation) are not sent, now or later: the client is
-    answered by a person, as the playbook says."""
+    answered by a person, as the playbook says.
+
+    `holds`: the holds standing for the client once the message is placed (escalation id,
+    kind, reason, since): each notice names those of other escalations than its own, so
+    whoever is told of a panic or a failure knows the client is under one (and who has it)."""
     if under_hold:
         withheld = [n for n in clients if n.kind in WITHHELD_UNDER_HOLD]
         clients = [n for n in clients if n.kind not in WITHHELD_UNDER_HOLD]
@@ -86,7 +91,16 @@ def message_notices(
         _with(n, "client_reply_by", promised[n.escalation_id]) if n.escalation_id in promised else n
         for n in staff
     ]
-    return [*staff_digests(staff), *clients]
+    return [*(_with_holds(n, holds or []) for n in staff_digests(staff)), *clients]
+
+
+def _with_holds(note: SendNotification, holds: list[dict[str, Any]]) -> SendNotification:
+    """The notice with the holds that stand on other escalations than those it is about."""
+    own = {str(note.escalation_id)} | {
+        str(e.get("escalation_id")) for e in note.data.get("escalations") or []
+    }
+    others = [h for h in holds if h["escalation_id"] not in own]
+    return _with(note, "subject_holds", others) if others else note
 
 
 def _with(note: SendNotification, key: str, value: Any) -> SendNotification:

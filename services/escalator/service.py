@@ -40,7 +40,7 @@ from .condition_facts import Fact, change_facts
 from .detection import SecondOpinion, detect
 from .digest import message_notices
 from .facts import fact_pack, hold_record, hold_view, seen_message
-from .history import Mark, PastEscalation, holds_to_lift
+from .history import History, Mark, PastEscalation, holds_to_lift, standing_holds
 from .history_store import load_history, lock_subject, record_seen, seen_row
 from .hold_notices import hold_lifted_notices
 from .lifecycle_store import LifecycleStore
@@ -126,6 +126,7 @@ class EscalatorService:
                 staff += told
         marks: list[Mark] = []
         touched: list[dict[str, Any]] = []
+        placements: list[tuple[Placed, str]] = []
         clients: list[SendNotification] = []
         # A rule's own signals say why it fired; the fact pack shows everything the client
         # said (the insult beside the blackmail, the money beside the lawsuit).
@@ -144,12 +145,14 @@ class EscalatorService:
             staff += told
             clients += contacted
             touched.append({"id": str(placed.id), "kind": rule.kind, "change": placed.change})
+            placements.append((placed, rule.kind))
             if (rule.warn or rule.hold) and warning_said(rule, contacted):
                 marks.append(Mark(kind="warning", name=rule.kind))
             marks += [Mark(kind="flag", name=flag) for flag in rule.flag]
         # Told once per person for the whole message, however many escalations it touched;
         # under a hold some contacts to the client are withheld (see `message_notices`).
-        notices = message_notices(verified, staff, clients, under_hold)
+        holds = self._holds_standing(history, lifted, placements)
+        notices = message_notices(verified, staff, clients, under_hold, holds)
         outputs += [Outgoing.of(NOTIFY_REQUEST, n) for n in notices]
         seen = current.model_copy(update={"marks": marks})
         customer_id = identity.customer.id if identity.customer else None
@@ -349,6 +352,29 @@ class EscalatorService:
         )
         told = [await self._with_link(store, n, now) for n in told]
         return [Outgoing.of(ESCALATION_UPDATED, event)], told
+
+    def _holds_standing(
+        self,
+        history: History,
+        lifted: list[PastEscalation],
+        placements: list[tuple[Placed, str]],
+    ) -> list[dict[str, Any]]:
+        """The client's holds once this message is placed: kept from before, or placed by
+        it (escalation id, kind, the reason in the team's language, since when)."""
+        found: dict[str, dict[str, Any]] = {}
+        for e in standing_holds(history, lifted):
+            view = hold_view(
+                e.hold.model_dump(mode="json") if e.hold else None, self.policy.team_language
+            )
+            if view:
+                found[e.id] = {"escalation_id": e.id, "kind": e.kind, **view}
+        for placed, kind in placements:
+            view = hold_view(placed.hold, self.policy.team_language)
+            if view and view["active"]:
+                found[str(placed.id)] = {"escalation_id": str(placed.id), "kind": kind, **view}
+        return [
+            {k: h[k] for k in ("escalation_id", "kind", "reason", "since")} for h in found.values()
+        ]
 
     def _hold_text(self, hold: dict[str, Any] | None) -> str | None:
         view = hold_view(hold, self.policy.team_language)

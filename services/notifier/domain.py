@@ -44,6 +44,7 @@ _STAFF_EXTRAS: dict[str, Any] = {
     "client_contacts_withheld": None,
     "client_reply_by": None,
     "team_timezone": None,  # the team's clock for its times; requests of before: UTC
+    "subject_holds": None,  # holds on the client's other escalations
 }
 # What a legal notice adds: the client's own words, the sender, when, the tier.
 _LEGAL_EXTRAS: dict[str, Any] = {

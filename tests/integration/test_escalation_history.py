@@ -351,6 +351,16 @@ async def test_while_the_client_threatens_the_failure_notice_is_withheld_and_aft
             n["data"]["client_contacts_withheld"] == {"kinds": ["service_failure_notice"]}
             for n in staff
         )
+        # Whoever is told of the failure or the violence knows of the blackmail's hold.
+        others = [
+            n
+            for n in staff
+            if held["escalation_id"] not in {e["escalation_id"] for e in escalations_in(n)}
+        ]
+        assert others and all(
+            [h["escalation_id"] for h in n["data"]["subject_holds"]] == [held["escalation_id"]]
+            for n in others
+        )
 
         await publish_verified(nc, said("Мы оплатили счёт за март, а вы пишете о задолженности."))
 

@@ -804,3 +804,24 @@ def test_a_confirmation_about_a_chat_handle_promises_no_answer_at_an_address(
     assert named in chat.body and where in chat.body
     assert where in (chat.html or "")
     assert where not in mail.body  # an email sender: the answer goes to that address
+
+
+@pytest.mark.parametrize(
+    ("language", "references", "said"),
+    [
+        ("ru", ["4512"], "(по документу № 4512)"),
+        ("ru", ["4512", "118/2019"], "(по документам № 4512, № 118/2019)"),
+        ("uk", ["4512"], "(за документом № 4512)"),
+        ("uk", ["4512", "118/2019"], "(за документами № 4512, № 118/2019)"),
+        ("en", ["4512", "118/2019"], "(ref. 4512, 118/2019)"),
+    ],
+)
+def test_the_billing_acknowledgement_says_what_its_numbers_are(
+    language: str, references: list[str], said: str
+) -> None:
+    """«оплата уже произведена (4512)» left the client guessing what 4512 was."""
+    data = {**DATA["billing_dispute_ack"], "references": references}
+
+    rendered = domain.render_kind("billing_dispute_ack", language, data)
+
+    assert said in rendered.body and said in (rendered.html or "")

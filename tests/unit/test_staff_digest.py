@@ -447,3 +447,52 @@ def test_a_digest_about_an_unknown_sender_says_who_stands_in() -> None:
     assert rendered.subject.endswith(": unknown sender")
     assert len(deputy.data["escalations"]) == 3
     assert rendered.body.count("you are told in their place") == 1  # said once, for all
+
+
+# --- the holds on the client's other escalations ------------------------------------------
+
+STANDING = {
+    "escalation_id": "5f0e3c59-3e4f-4c9a-9d35-0c1b7c2b8a10",
+    "kind": "reputation",
+    "reason": "Разбирательство приостановлено до прекращения угроз.",
+    "since": "2025-03-14T09:00:00+00:00",
+}
+SUBJECT_HOLD = {
+    "ru": "По клиенту действует пауза",
+    "uk": "Щодо клієнта діє пауза",
+    "en": "A hold stands for this client",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_every_notice_names_the_hold_on_the_clients_other_escalation(language: Language) -> None:
+    """Seed 003 beside a panic or a failure: whoever is told of those knows the client is
+    under a hold, and on which escalation, in single notices and digests."""
+    staff, clients = notices(THREE_KINDS)
+    verified = verified_message(message(THREE_KINDS), identity("verified"))
+
+    told = message_notices(verified, staff, clients, under_hold=True, holds=[STANDING])
+
+    to_staff = [n for n in told if not n.recipient_role.startswith("client")]
+    assert {n.kind for n in to_staff} >= {"staff_digest", "manager_escalation"}
+    for note in to_staff:
+        assert note.data["subject_holds"] == [STANDING]
+        rendered = render(note.model_copy(update={"language": language}))
+        (line,) = [x for x in rendered.body.splitlines() if x.startswith(SUBJECT_HOLD[language])]
+        assert line.endswith("2025-03-14 12:00 MSK): " + STANDING["reason"])
+        assert SUBJECT_HOLD[language] in (rendered.html or "")
+
+
+def test_a_notice_about_the_held_escalation_does_not_name_its_own_hold_again() -> None:
+    staff, clients = notices(BLACKMAIL_AND_FAILURE)
+    verified = verified_message(message(BLACKMAIL_AND_FAILURE), identity("verified"))
+    held = next(n for n in staff if n.data["kind"] == "reputation")
+    own = {**STANDING, "escalation_id": str(held.escalation_id)}
+
+    told = message_notices(verified, staff, clients, under_hold=True, holds=[own])
+
+    for note in [n for n in told if not n.recipient_role.startswith("client")]:
+        about = {str(note.escalation_id)} | {
+            e["escalation_id"] for e in note.data.get("escalations") or []
+        }
+        assert ("subject_holds" in note.data) == (own["escalation_id"] not in about), note.kind
