@@ -9,14 +9,15 @@ sweeper runs the passes and publishes the outbox after each.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.contracts import EscalationActed, derived_id
 from shared.group_commit import deferring_inserts
 from shared.outbox import Outgoing
-from shared.subjects import ESCALATION_ESCALATED
+from shared.subjects import ESCALATION_ESCALATED, NOTIFY_REQUEST
 
+from .hold_notices import promise_due_notices
 from .lifecycle import Escalation, Notified, next_climb, policy_address
 from .lifecycle_steps import LifecycleSteps, current_briefing
 from .lifecycle_store import LifecycleStore
@@ -35,6 +36,25 @@ class DeadlineClimbs(LifecycleSteps):
             due = await store.lock_due(now, limit)
             for escalation in due:
                 await self._climb(store, escalation, now)
+        return len(due)
+
+    async def remind_promises(self, limit: int = 50) -> int:
+        """Remind the holders of every open escalation whose promise to the client falls due
+        within the policy's lead (up to `limit`), once per promise; how many were due."""
+        now = self.clock()
+        lead = timedelta(minutes=self.policy.client_reply_remind_minutes)
+        async with self.db.transaction() as session, deferring_inserts(session):
+            store = LifecycleStore(session)
+            due = await store.lock_promises_due(now + lead, limit)
+            for e in due:
+                notes = promise_due_notices(e, self.policy.team_language, now)
+                await store.change(e.id, promise_reminded_at=now, updated_at=now)
+                promised = _iso(e.client_reply_by)
+                told = sorted({n.recipient_role for n in notes})
+                entry_id = derived_id("escalation-promise-due", e.id, promised)
+                detail = {"promised": promised, "told": told}
+                await store.note(e.id, entry_id, "promise_due", detail, SWEEPER, now)
+                await store.enqueue(e.id, [Outgoing.of(NOTIFY_REQUEST, n) for n in notes], now)
         return len(due)
 
     async def _climb(self, store: LifecycleStore, e: Escalation, now: datetime) -> None:

@@ -37,6 +37,15 @@ def hold_lifted_fact(message_id: object) -> Fact:
     )
 
 
+def promise_due_fact() -> Fact:
+    """Why the holders of an open escalation hear of it again before its promise is due."""
+    return Fact(
+        "promise_due",
+        "the answer promised to the client falls due: answer, or tell "
+        "the client the new date before it passes",
+    )
+
+
 def change_facts(raised_from: str | None, severity: str, reopened: bool) -> list[Fact]:
     """What this message changed of an escalation already on file, told before the rule:
     reopened after resolution; its severity raised by a graver rule of the same kind."""

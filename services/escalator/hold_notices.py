@@ -1,19 +1,22 @@
-"""Who hears that a hold ended, and what they are told. Pure.
+"""Telling the people who hold an escalation that something changed without a new rule
+firing. Pure.
 
-A hold pauses the investigation until the threats stop (seed 003). The message that
-carries none of them lifts it; the people the escalation told (the rule's, a climb's, a
-reassignment's) learn it then, in one notice each: the investigation may start now. Their
-notice is the escalation's briefing with the hold as it is (lifted, and when) and why it
-changed, on the team's clock and in its language, at the escalation's current level.
+Two occasions: a hold ended (seed 003: the message without the threats lifts it, and the
+investigation may start now), and the answer promised to the client falls due while the
+escalation is still open (seed 001: support keeps its promises, or tells the client a new
+date before it passes). Everyone the escalation told (the rule's roles, a climb's, a
+reassignment's) hears it once per address: the escalation's briefing with what changed
+and why, on the team's clock and in its language, at its current level.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from shared.contracts import IdentityVerified, SendNotification, derived_id
 
-from .condition_facts import hold_lifted_fact
+from .condition_facts import Fact, hold_lifted_fact, promise_due_fact
 from .lifecycle import Escalation, address_key, channel_of
 from .lifecycle_steps import current_briefing
 
@@ -21,15 +24,51 @@ from .lifecycle_steps import current_briefing
 def hold_lifted_notices(
     e: Escalation, verified: IdentityVerified, team_language: str, now: datetime
 ) -> list[SendNotification]:
-    """A notice to each person the escalation told (once per address), about this message."""
-    lifted = hold_lifted_fact(verified.message_id)
+    """The hold is lifted by this message: a notice to each holder, about this message."""
+    return notices_to_holders(
+        e,
+        "hold_lifted",
+        hold_lifted_fact(verified.message_id),
+        ("hold-lifted", verified.message_id),
+        (verified.message_id, verified.correlation_id),
+        team_language,
+        now,
+    )
+
+
+def promise_due_notices(e: Escalation, team_language: str, now: datetime) -> list[SendNotification]:
+    """The promise to the client falls due: a notice to each holder, once per promise."""
+    promised = e.client_reply_by.isoformat() if e.client_reply_by else ""
+    return notices_to_holders(
+        e,
+        "promise_due",
+        promise_due_fact(),
+        ("promise-due", promised),
+        (e.message_id, e.correlation_id),
+        team_language,
+        now,
+    )
+
+
+def notices_to_holders(
+    e: Escalation,
+    change: str,
+    fact: Fact,
+    occasion: tuple[object, ...],
+    about: tuple[uuid.UUID, str],
+    team_language: str,
+    now: datetime,
+) -> list[SendNotification]:
+    """A notice to each person the escalation told, once per address; `about`: the message
+    (and correlation) it belongs to."""
     data = {
         **current_briefing(e, team_language),
         "level": e.level,
-        "change": "hold_lifted",
-        "change_items": [lifted.item()],
+        "change": change,
+        "change_items": [fact.item()],
         "ack_deadline": e.ack_deadline.isoformat(),
     }
+    message_id, correlation_id = about
     notes: list[SendNotification] = []
     seen: set[str] = set()
     for person in e.notified:
@@ -37,13 +76,13 @@ def hold_lifted_notices(
             continue
         seen.add(address_key(person.address))
         channel, recipient = channel_of(person.address)
-        why = ("hold-lifted", verified.message_id, person.role, person.address)
+        why = (*occasion, person.role, person.address)
         notes.append(
             SendNotification(
                 event_id=derived_id("notify-request", e.id, *why),
                 notification_id=derived_id("notification", e.id, *why),
-                message_id=verified.message_id,
-                correlation_id=verified.correlation_id,
+                message_id=message_id,
+                correlation_id=correlation_id,
                 occurred_at=now,
                 escalation_id=e.id,
                 kind="manager_escalation",

@@ -106,6 +106,23 @@ class LifecycleStore:
         )
         return [_escalation(row) for row in rows]
 
+    async def lock_promises_due(self, by: datetime, limit: int) -> list[Escalation]:
+        """Open escalations whose promise to the client falls due by `by` and whose holders
+        were not reminded yet, that no other replica holds (SKIP LOCKED)."""
+        rows = await self.session.execute(
+            select(escalations)
+            .where(
+                escalations.c.status == "open",
+                escalations.c.client_reply_by.is_not(None),
+                escalations.c.promise_reminded_at.is_(None),
+                escalations.c.client_reply_by <= by,
+            )
+            .order_by(escalations.c.client_reply_by)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_escalation(row) for row in rows]
+
     async def change(self, escalation_id: uuid.UUID, **values: Any) -> None:
         await self.session.execute(
             update(escalations).where(escalations.c.id == escalation_id).values(**values)

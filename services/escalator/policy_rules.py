@@ -243,6 +243,11 @@ class Policy(_Strict):
         default_factory=_default_client_reply,
         description="Severity -> the reply a client is promised (never before the ack deadline).",
     )
+    client_reply_remind_minutes: PositiveFloat = Field(
+        30,
+        description="Whoever holds an open escalation is reminded this long before its "
+        "promise to the client falls due.",
+    )
     chains: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Role -> who is told next, level by level, when nobody acknowledges.",

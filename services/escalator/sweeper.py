@@ -1,4 +1,5 @@
-"""The deadline sweeper: a loop in every escalator replica that climbs missed deadlines.
+"""The deadline sweeper: a loop in every escalator replica that climbs missed deadlines
+and reminds whoever holds an escalation when its promise to the client falls due.
 
 Deadlines live in the database (`climb_due_at`), so a deadline that passed while every
 escalator was down fires on the first pass after a start. Replicas share the work through
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from .climbs import DeadlineClimbs
 
@@ -25,14 +27,20 @@ class DeadlineSweeper:
         self.batch = batch
 
     async def sweep(self) -> int:
-        """One pass: climb everything due, publish the outbox; how many climbed."""
-        climbed = 0
+        """One pass: climb everything due, then remind of every promise to a client that
+        falls due soon, publishing the outbox after each batch; how many climbed."""
+        climbed = await self._drain(self.climbs.climb_due)
+        await self._drain(self.climbs.remind_promises)
+        return climbed
+
+    async def _drain(self, step: Callable[[int], Awaitable[int]]) -> int:
+        done = 0
         while True:
-            due = await self.climbs.climb_due(self.batch)
-            climbed += due
+            due = await step(self.batch)
+            done += due
             await self.climbs.flush()
             if due < self.batch:
-                return climbed
+                return done
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -73,6 +73,8 @@ escalations = Table(
     Column("reopen_count", Integer, nullable=False),
     # When the client is promised an answer (migration 0013; null for older escalations).
     Column("client_reply_by", DateTime(timezone=True)),
+    # When its holders were reminded that the promise falls due (migration 0014).
+    Column("promise_reminded_at", DateTime(timezone=True)),
 )
 timeline = Table(
     "escalation_timeline",

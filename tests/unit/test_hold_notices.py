@@ -1,5 +1,6 @@
-"""When the threats stop, the people an escalation told learn that its hold is lifted and
-the investigation may start (seed 003): one notice each, saying why, in ru, uk and en."""
+"""The people an escalation told hear of it again when its hold is lifted (seed 003: the
+investigation may start) and when the answer promised to the client falls due (seed 001):
+one notice each, saying why, in ru, uk and en."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.escalator.hold_notices import hold_lifted_notices
+from services.escalator.hold_notices import hold_lifted_notices, promise_due_notices
 from services.escalator.lifecycle import Notified
 from services.notifier.domain import render
 from shared.contracts import SendNotification
@@ -81,3 +82,47 @@ def test_the_notice_says_the_hold_is_lifted_and_why(language: str) -> None:
 
 def test_nobody_told_nobody_to_tell() -> None:
     assert lifted_notices()[1] == []
+
+
+# --- the promise to the client falls due -------------------------------------------------
+
+PROMISED = datetime(2025, 3, 14, 14, 0, tzinfo=UTC)
+DUE_SAID = {
+    "ru": "подходит срок ответа, обещанного клиенту: ответьте клиенту или до этого срока "
+    "сообщите ему новый",
+    "uk": "спливає строк відповіді, обіцяної клієнтові: дайте відповідь клієнтові або до цього "
+    "строку повідомте йому новий",
+    "en": "the answer promised to the client falls due: answer the client, or tell them the new "
+    "date before it passes",
+}
+
+
+def due_notices(promise: datetime = PROMISED) -> list[SendNotification]:
+    on_file = replace(
+        ON_FILE,
+        notified=(HEAD, LEGAL, replace(HEAD, level=2, origin="climb")),
+        kind="billing",
+        briefing=BRIEFING,
+        client_reply_by=promise,
+    )
+    return promise_due_notices(on_file, "ru", NOW)
+
+
+def test_everyone_who_holds_it_is_reminded_once_per_promise() -> None:
+    notes = due_notices()
+
+    assert [n.recipient for n in notes] == [HEAD.address, LEGAL.address]
+    assert all(n.data["change"] == "promise_due" for n in notes)
+    assert [n.notification_id for n in notes] == [n.notification_id for n in due_notices()]
+    later = due_notices(PROMISED.replace(day=20))  # reopened: a new promise, a new reminder
+    assert not {n.notification_id for n in notes} & {n.notification_id for n in later}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_reminder_says_what_is_due_and_when(language: str) -> None:
+    (note, _) = due_notices()
+
+    rendered = render(note.model_copy(update={"language": language}))
+
+    assert DUE_SAID[language] in rendered.body and DUE_SAID[language] in (rendered.html or "")
+    assert "2025-03-14 17:00 MSK" in rendered.body  # the promise, on the team's clock

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.escalator.condition_facts import change_facts, hold_lifted_fact
+from services.escalator.condition_facts import change_facts, hold_lifted_fact, promise_due_fact
 from services.escalator.detection import detect
 from services.escalator.history import History, Mark, PastEscalation
 from services.escalator.notifications import staff_notifications
@@ -76,7 +76,7 @@ def reasons(language: str) -> dict[str, Any]:
 def test_every_kind_of_condition_and_change_has_a_phrase_in_every_language() -> None:
     facts = every_condition()
     changes = {f.kind for f in change_facts("P2", "P1", reopened=True)}
-    changes.add(hold_lifted_fact("m").kind)
+    changes |= {hold_lifted_fact("m").kind, promise_due_fact().kind}
 
     assert set(facts) == set(CONDITIONS)
     for language in ("ru", "uk", "en"):
