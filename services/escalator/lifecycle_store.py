@@ -91,33 +91,27 @@ class LifecycleStore:
         return _escalation(row) if row else None
 
     async def lock_due(self, now: datetime, limit: int) -> list[Escalation]:
-        """Open, unacknowledged escalations whose deadline passed, that no other replica
-        holds: SKIP LOCKED hands each due row to exactly one sweeper."""
-        rows = await self.session.execute(
-            select(escalations)
-            .where(
-                escalations.c.status == "open",
-                escalations.c.acknowledged_at.is_(None),
-                escalations.c.climb_due_at <= now,
-            )
-            .order_by(escalations.c.climb_due_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        return [_escalation(row) for row in rows]
+        """Open, unacknowledged escalations whose deadline passed."""
+        e = escalations.c
+        due = e.climb_due_at
+        return await self._lock_open(due, limit, e.acknowledged_at.is_(None), due <= now)
 
     async def lock_promises_due(self, by: datetime, limit: int) -> list[Escalation]:
         """Open escalations whose promise to the client falls due by `by` and whose holders
-        were not reminded yet, that no other replica holds (SKIP LOCKED)."""
+        were not reminded yet (the partial index of migration 0014 holds just those)."""
+        e = escalations.c
+        due = e.client_reply_by
+        return await self._lock_open(
+            due, limit, due.is_not(None), e.promise_reminded_at.is_(None), due <= by
+        )
+
+    async def _lock_open(self, soonest: Any, limit: int, *conditions: Any) -> list[Escalation]:
+        """Open escalations meeting `conditions`, the soonest first, that no other replica
+        holds: SKIP LOCKED hands each due row to exactly one sweeper."""
         rows = await self.session.execute(
             select(escalations)
-            .where(
-                escalations.c.status == "open",
-                escalations.c.client_reply_by.is_not(None),
-                escalations.c.promise_reminded_at.is_(None),
-                escalations.c.client_reply_by <= by,
-            )
-            .order_by(escalations.c.client_reply_by)
+            .where(escalations.c.status == "open", *conditions)
+            .order_by(soonest)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import nats
 import pytest
-import yaml
 
-from services.escalator.policy import POLICY_PATH
 from tests.integration.conftest import Env
+from tests.integration.test_escalation_history import _policy
 from tests.integration.test_escalation_lifecycle import (
     Bus,
     escalator_settings,
@@ -29,20 +28,14 @@ pytestmark = pytest.mark.integration
 __all__ = ["watch"]  # the fixture, shared with the lifecycle tests
 
 
-def policy_reminding_at_once(tmp_path: Path) -> Path:
-    """The shipped policy, reminding a week ahead: every promise is due for its reminder."""
-    data = yaml.safe_load(POLICY_PATH.read_text(encoding="utf-8"))
-    data["client_reply_remind_minutes"] = 7 * 24 * 60
-    path = tmp_path / "policy.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return path
-
-
 async def test_the_holders_are_reminded_of_the_promise_once(
     env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
 ) -> None:
     nc, bus = watch
-    settings = escalator_settings(env, ESCALATOR_POLICY=str(policy_reminding_at_once(tmp_path)))
+    # Reminding a week ahead: the promise is due for its reminder at once.
+    week = 7 * 24 * 60
+    policy = _policy(tmp_path, client_reply_remind_minutes=week)
+    settings = escalator_settings(env, ESCALATOR_POLICY=str(policy))
     async with AsyncExitStack() as stack:
         await start(stack, settings)
         failure = json.loads(legal_threat("Вы обещали починить экспорт к пятнице и не сделали."))
