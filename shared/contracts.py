@@ -656,7 +656,8 @@ class EscalationChanged(Event):
     client_reply_by: datetime | None = Field(
         None,
         description="When the client is promised an answer with the cause and the remedy "
-        "(set when the escalation opened or reopened, from the policy's client_reply; never "
+        "(set when the escalation opened or reopened, or by the message that made the first "
+        "promise, from the policy's client_reply; never "
         "before the ack deadline). None for escalations from before it was kept.",
     )
 

@@ -188,6 +188,7 @@ class SqlEscalationStore:
                 planned=new.planned,
                 ack_minutes=new.ack_minutes,
                 client_reply_by=new.promised(new.severity),
+                promise_reminded_at=None,  # a new promise, to be reminded of in its turn
             )
         )
         placed = Placed(

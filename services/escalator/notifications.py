@@ -293,10 +293,13 @@ def client_contacts(
 ) -> list[SendNotification]:
     """What the rule says to tell the client, at each message of the escalation.
 
-    A contact's id is its escalation, kind, address (and, for a confirmation request, the
-    confirmation; for a reopening, `occasion`): a later message of the same escalation from
-    an address already answered yields the same ids, which the notifier takes once, while a
-    client writing from a new address (or a new confirmation to ask for) is answered too.
+    Ids make each contact once per escalation (and reopening, `occasion`): the one to the
+    client's registered address once (as before contacts were asked for at every message,
+    so an escalation opened then is not answered again; and a sender whose held answer was
+    released, now a registered address itself, gets no copy of it); one to a sender once per
+    address; a confirmation request once per confirmation. The notifier takes an id once:
+    a later message asks again for nothing new, and a client writing from a new address
+    (or with a new confirmation to ask for) is answered too.
     """
     message = verified.message
     language = _client_language(verified)
@@ -305,8 +308,10 @@ def client_contacts(
     zone = customer.timezone if customer else None
     confirmation = verified.identity.confirmation
 
-    def ids(kind: str, address: str) -> dict[str, uuid.UUID]:
-        parts: tuple[object, ...] = (event.escalation_id, kind, address.casefold(), *occasion)
+    def ids(kind: str, sender: str | None = None) -> dict[str, uuid.UUID]:
+        parts: tuple[object, ...] = (event.escalation_id, kind, *occasion)
+        if sender is not None:
+            parts += (sender.casefold(),)
         if kind == "identity_confirmation" and confirmation is not None:
             parts += (confirmation.confirmation_id,)
         return {
@@ -322,7 +327,7 @@ def client_contacts(
                 continue
             notes.append(
                 SendNotification(
-                    **ids(contact.kind, address),
+                    **ids(contact.kind),
                     kind=contact.kind,
                     recipient=address,
                     recipient_role="client_registered",
@@ -346,7 +351,7 @@ def client_contacts(
         elif message.sender.email:
             notes.append(
                 SendNotification(
-                    **ids(contact.kind, message.sender.email),
+                    **ids(contact.kind, sender=message.sender.email),
                     kind=contact.kind,
                     recipient=message.sender.email,
                     recipient_role="client_sender",

@@ -295,7 +295,8 @@ class Policy(_Strict):
         reply = self.client_reply.get(severity)  # type: ignore[call-overload]
         if reply is None:
             return ack_deadline
-        if reply.business_hours:
+        # A team without business days (a policy of before) counts the clock's minutes.
+        if reply.business_hours and self.business_hours.days:
             promised = self.calendar.after_business_minutes(at, reply.minutes)
         else:
             promised = at + timedelta(minutes=reply.minutes)
@@ -339,15 +340,6 @@ def consistency_problems(policy: Policy) -> list[tuple[Location, str]]:
             where = ("rules", i, "notify")
             problems.append((where, f"rule {rule.id}: nobody is told at level 1"))
         problems += _condition_problems(policy, i, rule, kinds, flags)
-    if not policy.business_hours.days and any(
-        r.business_hours for r in policy.client_reply.values()
-    ):
-        problems.append(
-            (
-                ("client_reply",),
-                "client_reply counts business hours, but there are no business days",
-            )
-        )
     for role, chain in policy.chains.items():
         unknown = sorted({role, *chain} - set(STAFF_ROLES))
         if unknown:

@@ -187,7 +187,8 @@ def render_kind(
     kind: str, language: str, data: dict[str, Any], recipient_timezone: str | None = None
 ) -> Rendered:
     """`recipient_timezone`: a client's own zone; the times of a client's mail are written
-    on his clock (`when(recipient_timezone)`), staff notices keep UTC."""
+    on his clock (`when(recipient_timezone)`), staff notices on the team's (`team_timezone`
+    in their data; UTC for requests of before)."""
     env = _environment()
     chosen = template_language(kind, language)
     fallback_from = None if chosen == language else language

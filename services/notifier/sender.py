@@ -181,8 +181,10 @@ class OutboxSender:
         return True
 
     async def run_once(self) -> int:
-        """Deliver the notifications due now; return how many due rows the look found (as
-        many as a batch: there may be more).
+        """Deliver the notifications due now; return how many due rows the look found when
+        it delivered any (as many as a batch: there may be more), else 0: rows another
+        replica is sending stay due-looking until it finishes, and looking again at once
+        for those would spin.
 
         One connection serves the pass from the look for due rows to the outcomes: its
         transaction holds the claim locks while the mails go, and commits the outcomes as it
@@ -217,7 +219,7 @@ class OutboxSender:
             await self._publish(
                 [(c.row.notification_id, o.event) for c, o in recorded if o.event is not None]
             )
-            return len(ids)
+            return len(ids) if done else 0
         finally:
             self._in_flight.difference_update(ids)
 

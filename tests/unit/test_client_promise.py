@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
 from services.escalator.detection import detect
 from services.escalator.digest import message_notices
@@ -99,9 +98,13 @@ def test_the_promise_is_never_before_staff_must_acknowledge() -> None:
     assert policy.client_reply_by("P4", SATURDAY, ack) == ack  # no promise set: the deadline
 
 
-def test_business_hour_promises_need_business_days() -> None:
-    with pytest.raises(ValidationError, match="no business days"):
-        policy_with(business_hours={"days": [], "start": "09:00", "end": "18:00"})
+def test_without_business_days_a_promise_counts_the_clocks_minutes() -> None:
+    """A policy written before promises, whose team has no business days, still loads."""
+    policy = policy_with(business_hours={"days": [], "start": "09:00", "end": "18:00"})
+
+    promised = policy.client_reply_by("P3", FRIDAY_AFTERNOON, FRIDAY_AFTERNOON)
+
+    assert promised - FRIDAY_AFTERNOON == timedelta(minutes=480)
 
 
 # --- what the client is told, what staff see ---------------------------------------------

@@ -280,6 +280,19 @@ def test_a_client_writing_into_an_open_escalation_from_a_new_address_is_answered
     assert asked.data["confirmation_code"] == SECOND_CONFIRMATION.code
 
 
+def test_a_sender_whose_held_answer_was_released_gets_no_copy_of_it_later() -> None:
+    """The CEO confirmed: his address is a verified one of the account now, and the answer
+    held for him went out. His next message asks for the registered-address contact, now to
+    him: the same id as the one the registered address had, so nothing goes twice."""
+    first = contacts(verified_message(probable()), "billing_dispute", into=ESCALATION)
+    confirmed = probable(status="verified", channels=((REGISTERED, True), (CEO, True)))
+    later = contacts(verified_message(confirmed, language="uk"), "billing_dispute", into=ESCALATION)
+
+    (answer,) = [n for n in later if n.kind == "billing_dispute_ack"]
+    assert answer.recipient == CEO
+    assert answer.notification_id == ids(first)[("billing_dispute_ack", REGISTERED)]
+
+
 def test_a_reopened_escalation_answers_the_client_again() -> None:
     first = contacts(verified_message(probable()), "billing_dispute", into=ESCALATION)
     reopened = contacts(

@@ -220,3 +220,38 @@ async def test_a_pass_whose_commit_fails_leaves_nothing_in_flight(
         await sender.run_once()
 
     assert sender._in_flight == set()
+
+
+class _Commits(_FailingCommit):
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class _CommittingEngine:
+    def connect(self) -> _Commits:
+        return _Commits()
+
+
+class _CommittingDatabase:
+    engine = _CommittingEngine()
+
+
+async def test_a_full_batch_another_replica_is_sending_does_not_make_the_pass_spin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rows another replica claimed still look due until it finishes: a pass that found a
+    full batch and could claim none of it waits for a wake or the poll, not looks again."""
+    policy = SendPolicy(retry=RetryPolicy(3, 1.0, 10.0), poll_seconds=POLL)
+    held_elsewhere = [uuid.uuid4() for _ in range(policy.batch_size)]
+
+    async def due(*args: Any, **kwargs: Any) -> list[uuid.UUID]:
+        return held_elsewhere
+
+    async def claimed_none(conn: Any, ids: list[uuid.UUID]) -> list[Any]:
+        return []
+
+    monkeypatch.setattr(adapters, "due", due)
+    sender = OutboxSender(_CommittingDatabase(), {}, nothing, lambda: datetime.now(UTC), policy)  # type: ignore[arg-type]
+    sender._send = claimed_none  # type: ignore[method-assign]
+
+    assert await sender.run_once() == 0
