@@ -14,11 +14,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from shared.contracts import IdentityVerified, SendNotification, derived_id
+from shared.contracts import IdentityVerified, SendNotification
 
 from .condition_facts import Fact, hold_lifted_fact, promise_due_fact
-from .lifecycle import Escalation, address_key, channel_of
-from .lifecycle_steps import current_briefing
+from .lifecycle import Escalation, address_key
+from .lifecycle_steps import current_briefing, notice_to
 
 
 def hold_lifted_notices(
@@ -44,7 +44,7 @@ def promise_due_notices(e: Escalation, team_language: str, now: datetime) -> lis
         "promise_due",
         promise_due_fact(),
         ("promise-due", promised),
-        (e.message_id, e.correlation_id),
+        None,  # the message that opened it
         team_language,
         now,
     )
@@ -55,12 +55,12 @@ def notices_to_holders(
     change: str,
     fact: Fact,
     occasion: tuple[object, ...],
-    about: tuple[uuid.UUID, str],
+    about: tuple[uuid.UUID, str] | None,
     team_language: str,
     now: datetime,
 ) -> list[SendNotification]:
     """A notice to each person the escalation told, once per address; `about`: the message
-    (and correlation) it belongs to."""
+    (and correlation) it belongs to, when not the one that opened it."""
     data = {
         **current_briefing(e, team_language),
         "level": e.level,
@@ -68,32 +68,14 @@ def notices_to_holders(
         "change_items": [fact.item()],
         "ack_deadline": e.ack_deadline.isoformat(),
     }
-    message_id, correlation_id = about
     notes: list[SendNotification] = []
     seen: set[str] = set()
     for person in e.notified:
-        if address_key(person.address) in seen:
-            continue
-        seen.add(address_key(person.address))
-        channel, recipient = channel_of(person.address)
-        why = (*occasion, person.role, person.address)
-        notes.append(
-            SendNotification(
-                event_id=derived_id("notify-request", e.id, *why),
-                notification_id=derived_id("notification", e.id, *why),
-                message_id=message_id,
-                correlation_id=correlation_id,
-                occurred_at=now,
-                escalation_id=e.id,
-                kind="manager_escalation",
-                channel=channel,  # type: ignore[arg-type]
-                recipient=recipient,
-                recipient_role=person.role,
-                recipient_verified=True,  # staff directory addresses
-                content_class="account",
-                language=team_language,  # type: ignore[arg-type]
-                data=data,
-                severity=e.severity,  # type: ignore[arg-type]
+        if address_key(person.address) not in seen:
+            seen.add(address_key(person.address))
+            notes.append(
+                notice_to(
+                    e, "manager_escalation", person, data, occasion, team_language, now, about
+                )
             )
-        )
     return notes

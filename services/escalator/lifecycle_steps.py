@@ -7,6 +7,7 @@ the outbox in the step's transaction; `flush` publishes the outbox after the com
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -68,25 +69,42 @@ class LifecycleSteps:
         data: dict[str, Any],
         why: tuple[object, ...],
     ) -> Outgoing:
-        channel, recipient = channel_of(target.address)
-        note = SendNotification(
-            event_id=derived_id("notify-request", e.id, *why, target.role, target.address),
-            notification_id=derived_id("notification", e.id, *why, target.role, target.address),
-            message_id=e.message_id,
-            correlation_id=e.correlation_id,
-            occurred_at=self.clock(),
-            escalation_id=e.id,
-            kind=kind,  # type: ignore[arg-type]
-            channel=channel,  # type: ignore[arg-type]
-            recipient=recipient,
-            recipient_role=target.role,
-            recipient_verified=True,  # staff directory addresses
-            content_class="account",
-            language=self.policy.team_language,
-            data=data,
-            severity=e.severity,  # type: ignore[arg-type]
-        )
+        note = notice_to(e, kind, target, data, why, self.policy.team_language, self.clock())
         return Outgoing.of(NOTIFY_REQUEST, note)
+
+
+def notice_to(
+    e: Escalation,
+    kind: str,
+    target: Notified,
+    data: dict[str, Any],
+    why: tuple[object, ...],
+    language: str,
+    at: datetime,
+    about: tuple[uuid.UUID, str] | None = None,
+) -> SendNotification:
+    """A staff notice about the escalation to one person it told; `why` makes its id (once
+    per occasion and person); `about`: the message (and correlation) it belongs to, when
+    not the one that opened the escalation."""
+    channel, recipient = channel_of(target.address)
+    message_id, correlation_id = about or (e.message_id, e.correlation_id)
+    return SendNotification(
+        event_id=derived_id("notify-request", e.id, *why, target.role, target.address),
+        notification_id=derived_id("notification", e.id, *why, target.role, target.address),
+        message_id=message_id,
+        correlation_id=correlation_id,
+        occurred_at=at,
+        escalation_id=e.id,
+        kind=kind,  # type: ignore[arg-type]
+        channel=channel,  # type: ignore[arg-type]
+        recipient=recipient,
+        recipient_role=target.role,
+        recipient_verified=True,  # staff directory addresses
+        content_class="account",
+        language=language,  # type: ignore[arg-type]
+        data=data,
+        severity=e.severity,  # type: ignore[arg-type]
+    )
 
 
 def current_briefing(e: Escalation, team_language: str) -> dict[str, Any]:
