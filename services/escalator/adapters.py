@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import derived_id
 
+from .lifecycle import Escalation
+from .lifecycle_store import escalation_of
 from .placement import NewEscalation, Placed, active_hold, more_severe
 from .tables import TZ, add_timeline_entry, escalations
 
@@ -258,8 +260,9 @@ class SqlEscalationStore:
 
     async def lift_hold(
         self, escalation_id: uuid.UUID, by: str, message_id: uuid.UUID, at: datetime
-    ) -> bool:
-        """Lift the escalation's active hold; False if it had none (any more)."""
+    ) -> Escalation | None:
+        """Lift the escalation's active hold: the escalation as it is now (for telling the
+        people it told), or None if it had none (any more)."""
         lifted = {"lifted_at": at.isoformat(), "lifted_by": by}
         result = await self.session.execute(
             update(escalations)
@@ -270,13 +273,14 @@ class SqlEscalationStore:
                 escalations.c.hold["lifted_at"].astext.is_(None),
             )
             .values(hold=escalations.c.hold.op("||")(lifted), updated_at=at)
-            .returning(escalations.c.id)
+            .returning(*escalations.c)
         )
-        if result.first() is None:
-            return False
+        row = result.first()
+        if row is None:
+            return None
         entry_id = derived_id("hold-lifted", escalation_id, message_id)
         await self._note(escalation_id, entry_id, "hold_lifted", {"by": by}, at)
-        return True
+        return escalation_of(row)
 
 
 _NEVER = datetime.max.replace(tzinfo=UTC)

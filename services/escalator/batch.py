@@ -41,6 +41,7 @@ from .history_store import (
     lock_subjects,
     record_seen,
 )
+from .lifecycle import Escalation
 from .placement import NewEscalation, Placed
 
 
@@ -179,7 +180,7 @@ class BatchEscalationStore(SqlEscalationStore):
 
     async def lift_hold(
         self, escalation_id: uuid.UUID, by: str, message_id: uuid.UUID, at: datetime
-    ) -> bool:
+    ) -> Escalation | None:
         await self.batch.write_opened(self.session)
         for (subject, kind), rows in self.batch.placeable.items():
             if any(r.id == escalation_id for r in rows):

@@ -59,7 +59,7 @@ _ENQUEUE = insert(outbox).on_conflict_do_nothing()
 _ADD_LINK = insert(ack_links).on_conflict_do_nothing()
 
 
-def _escalation(row: Any) -> Escalation:
+def escalation_of(row: Any) -> Escalation:
     return Escalation(
         id=row.id,
         kind=row.kind,
@@ -88,7 +88,7 @@ class LifecycleStore:
     async def lock(self, escalation_id: uuid.UUID, for_update: bool = True) -> Escalation | None:
         query = select(escalations).where(escalations.c.id == escalation_id)
         row = (await self.session.execute(query.with_for_update() if for_update else query)).first()
-        return _escalation(row) if row else None
+        return escalation_of(row) if row else None
 
     async def lock_due(self, now: datetime, limit: int) -> list[Escalation]:
         """Open, unacknowledged escalations whose deadline passed."""
@@ -115,7 +115,7 @@ class LifecycleStore:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [_escalation(row) for row in rows]
+        return [escalation_of(row) for row in rows]
 
     async def change(self, escalation_id: uuid.UUID, **values: Any) -> None:
         await self.session.execute(

@@ -43,7 +43,6 @@ from .facts import fact_pack, hold_record, hold_view, seen_message
 from .history import History, Mark, PastEscalation, holds_to_lift, standing_holds
 from .history_store import load_history, lock_subject, record_seen, seen_row
 from .hold_notices import hold_lifted_notices
-from .lifecycle_store import LifecycleStore
 from .links import AckLinkIssuer
 from .notifications import (
     client_contacts,
@@ -125,8 +124,7 @@ class EscalatorService:
                 outputs += events
                 staff += told
         marks: list[Mark] = []
-        touched: list[dict[str, Any]] = []
-        placements: list[tuple[Placed, str]] = []
+        placements: list[tuple[Placed, str]] = []  # where each escalation went, its kind
         clients: list[SendNotification] = []
         # A rule's own signals say why it fired; the fact pack shows everything the client
         # said (the insult beside the blackmail, the money beside the lawsuit).
@@ -144,7 +142,6 @@ class EscalatorService:
             )
             staff += told
             clients += contacted
-            touched.append({"id": str(placed.id), "kind": rule.kind, "change": placed.change})
             placements.append((placed, rule.kind))
             if (rule.warn or rule.hold) and warning_said(rule, contacted):
                 marks.append(Mark(kind="warning", name=rule.kind))
@@ -156,6 +153,7 @@ class EscalatorService:
         outputs += [Outgoing.of(NOTIFY_REQUEST, n) for n in notices]
         seen = current.model_copy(update={"marks": marks})
         customer_id = identity.customer.id if identity.customer else None
+        touched = [{"id": str(p.id), "kind": kind, "change": p.change} for p, kind in placements]
         row = seen_row(key, customer_id, seen, message.language, touched, now)
         if batch is not None:
             batch.record(key, row, seen, placed=bool(outputs))
@@ -321,9 +319,10 @@ class EscalatorService:
         the investigation may start."""
         by = f"message {verified.message_id}"
         escalation_id = uuid.UUID(held.id)
-        if held.hold is None or not await store.lift_hold(
-            escalation_id, by, verified.message_id, now
-        ):
+        if held.hold is None:
+            return [], []
+        escalation = await store.lift_hold(escalation_id, by, verified.message_id, now)
+        if escalation is None:  # lifted meanwhile, or resolved
             return [], []
         event = EscalationChanged(
             event_id=derived_id("escalation-hold-lifted", held.id, verified.message_id),
@@ -344,12 +343,7 @@ class EscalatorService:
             ack_deadline=held.ack_deadline or now,
             hold=None,
         )
-        escalation = await LifecycleStore(store.session).lock(escalation_id, for_update=False)
-        told = (
-            hold_lifted_notices(escalation, verified, self.policy.team_language, now)
-            if escalation is not None
-            else []
-        )
+        told = hold_lifted_notices(escalation, verified, self.policy.team_language, now)
         told = [await self._with_link(store, n, now) for n in told]
         return [Outgoing.of(ESCALATION_UPDATED, event)], told
 
