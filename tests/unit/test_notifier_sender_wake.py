@@ -175,27 +175,50 @@ async def test_a_backlog_of_unpublished_results_is_published_in_one_go() -> None
     assert published == [20, 20, 20, 7]
 
 
-class _FailingCommit:
-    """A connection whose transaction fails as it ends (the database went away then)."""
+class _Connection:
+    """A connection whose transaction commits, or fails as it ends (the database went away
+    then)."""
 
-    async def __aenter__(self) -> _FailingCommit:
+    def __init__(self, commit_fails: bool) -> None:
+        self.commit_fails = commit_fails
+
+    async def __aenter__(self) -> _Connection:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if exc[0] is None:
+        if exc[0] is None and self.commit_fails:
             raise ConnectionResetError("connection lost at commit")
 
-    def begin(self) -> _FailingCommit:
+    def begin(self) -> _Connection:
         return self
 
 
-class _Engine:
-    def connect(self) -> _FailingCommit:
-        return _FailingCommit()
-
-
 class _Database:
-    engine = _Engine()
+    def __init__(self, commit_fails: bool = False) -> None:
+        self.engine = self
+        self.commit_fails = commit_fails
+
+    def connect(self) -> _Connection:
+        return _Connection(self.commit_fails)
+
+
+def sender_finding(
+    found: list[uuid.UUID], monkeypatch: pytest.MonkeyPatch, commit_fails: bool = False
+) -> OutboxSender:
+    """A sender whose look finds `found` and that can claim none of it."""
+
+    async def due(*args: Any, **kwargs: Any) -> list[uuid.UUID]:
+        return found
+
+    async def claimed_none(conn: Any, ids: list[uuid.UUID]) -> list[Any]:
+        return []
+
+    monkeypatch.setattr(adapters, "due", due)
+    policy = SendPolicy(retry=RetryPolicy(3, 1.0, 10.0), poll_seconds=POLL)
+    database = _Database(commit_fails)
+    sender = OutboxSender(database, {}, nothing, lambda: datetime.now(UTC), policy)  # type: ignore[arg-type]
+    sender._send = claimed_none  # type: ignore[method-assign]
+    return sender
 
 
 async def test_a_pass_whose_commit_fails_leaves_nothing_in_flight(
@@ -203,18 +226,7 @@ async def test_a_pass_whose_commit_fails_leaves_nothing_in_flight(
 ) -> None:
     """Ids stay in flight (hidden from the other pass) only while their pass runs: a pass
     that fails at its commit must not hide them from every later look."""
-    picked = [uuid.uuid4(), uuid.uuid4()]
-
-    async def due(*args: Any, **kwargs: Any) -> list[uuid.UUID]:
-        return picked
-
-    async def claimed_none(conn: Any, ids: list[uuid.UUID]) -> list[Any]:
-        return []
-
-    monkeypatch.setattr(adapters, "due", due)
-    policy = SendPolicy(retry=RetryPolicy(3, 1.0, 10.0), poll_seconds=POLL)
-    sender = OutboxSender(_Database(), {}, nothing, lambda: datetime.now(UTC), policy)  # type: ignore[arg-type]
-    sender._send = claimed_none  # type: ignore[method-assign]
+    sender = sender_finding([uuid.uuid4(), uuid.uuid4()], monkeypatch, commit_fails=True)
 
     with pytest.raises(ConnectionResetError):
         await sender.run_once()
@@ -222,36 +234,12 @@ async def test_a_pass_whose_commit_fails_leaves_nothing_in_flight(
     assert sender._in_flight == set()
 
 
-class _Commits(_FailingCommit):
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
-class _CommittingEngine:
-    def connect(self) -> _Commits:
-        return _Commits()
-
-
-class _CommittingDatabase:
-    engine = _CommittingEngine()
-
-
 async def test_a_full_batch_another_replica_is_sending_does_not_make_the_pass_spin(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Rows another replica claimed still look due until it finishes: a pass that found a
     full batch and could claim none of it waits for a wake or the poll, not looks again."""
-    policy = SendPolicy(retry=RetryPolicy(3, 1.0, 10.0), poll_seconds=POLL)
-    held_elsewhere = [uuid.uuid4() for _ in range(policy.batch_size)]
-
-    async def due(*args: Any, **kwargs: Any) -> list[uuid.UUID]:
-        return held_elsewhere
-
-    async def claimed_none(conn: Any, ids: list[uuid.UUID]) -> list[Any]:
-        return []
-
-    monkeypatch.setattr(adapters, "due", due)
-    sender = OutboxSender(_CommittingDatabase(), {}, nothing, lambda: datetime.now(UTC), policy)  # type: ignore[arg-type]
-    sender._send = claimed_none  # type: ignore[method-assign]
+    batch = SendPolicy(retry=RetryPolicy(3, 1.0, 10.0)).batch_size
+    sender = sender_finding([uuid.uuid4() for _ in range(batch)], monkeypatch)
 
     assert await sender.run_once() == 0
