@@ -121,6 +121,10 @@ class TeamCalendar(_Strict):
                 return str(name)
         return None
 
+    def business_day(self, day: date) -> bool:
+        """A day of business hours: one of their weekdays, and no holiday."""
+        return WEEKDAYS[day.weekday()] in self.business_hours.days and not self.holiday(day)
+
     def periods(self, at: datetime) -> frozenset[Period]:
         local = self.local(at)
         weekday = WEEKDAYS[local.weekday()]
@@ -131,8 +135,7 @@ class TeamCalendar(_Strict):
             found.add("holiday")
         hours = self.business_hours
         open_now = (
-            weekday in hours.days
-            and "holiday" not in found
+            self.business_day(local.date())
             and hours.start <= local.time().replace(tzinfo=None) < hours.end
         )
         found.add("business_hours" if open_now else "off_hours")
@@ -146,7 +149,7 @@ class TeamCalendar(_Strict):
         local, tz = self.local(start), zone(self.timezone)
         day, hours = local.date(), self.business_hours
         for _ in range(3 * 366):
-            if WEEKDAYS[day.weekday()] in hours.days and not self.holiday(day):
+            if self.business_day(day):
                 begin = max(datetime.combine(day, hours.start, tz), local)
                 closes = datetime.combine(day, hours.end, tz)
                 if begin + left <= closes:
