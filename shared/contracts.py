@@ -765,6 +765,7 @@ NotificationKind = Literal[
     "re_escalation",
     "staff_digest",
     "conduct_notice",
+    "promise_delay_notice",
 ]
 NotificationChannel = Literal["email", "webhook"]
 

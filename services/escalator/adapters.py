@@ -88,6 +88,8 @@ class SqlEscalationStore:
                 "ack_minutes": new.ack_minutes,
                 "reopen_count": 0,
                 "client_reply_by": promised,
+                "promise_to": new.promise_to if promised else None,
+                "promises_missed": 0,
             }
         )
         placed = Placed(
@@ -123,6 +125,7 @@ class SqlEscalationStore:
         promise = existing.client_reply_by
         if promise is None and new.promise is not None:
             values["client_reply_by"] = promise = new.promise(severity)
+            values["promise_to"] = new.promise_to
         hold, hold_placed = existing.hold, bool(new.hold) and not active_hold(existing.hold)
         if hold_placed:
             values["hold"] = hold = new.hold
@@ -191,6 +194,8 @@ class SqlEscalationStore:
                 ack_minutes=new.ack_minutes,
                 client_reply_by=new.promised(new.severity),
                 promise_reminded_at=None,  # a new promise, to be reminded of in its turn
+                promise_to=new.promise_to,
+                promises_missed=0,
             )
         )
         placed = Placed(

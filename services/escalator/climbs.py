@@ -9,6 +9,7 @@ sweeper runs the passes and publishes the outbox after each.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,9 +19,10 @@ from shared.outbox import Outgoing
 from shared.subjects import ESCALATION_ESCALATED, NOTIFY_REQUEST
 
 from .hold_notices import promise_due_notices
-from .lifecycle import Escalation, Notified, next_climb, policy_address
+from .lifecycle import Climb, Escalation, Notified, next_climb, policy_address
 from .lifecycle_steps import LifecycleSteps, current_briefing
 from .lifecycle_store import LifecycleStore
+from .missed_promises import client_delay_notice, holder_notices, missed_promise
 
 log = logging.getLogger(__name__)
 SWEEPER = {"role": "escalator", "address": "escalator"}
@@ -57,6 +59,47 @@ class DeadlineClimbs(LifecycleSteps):
                 await store.enqueue(e.id, [Outgoing.of(NOTIFY_REQUEST, n) for n in notes], now)
         return len(due)
 
+    async def own_missed_promises(self, limit: int = 50) -> int:
+        """Own up to every promise to a client that passed with its escalation open (up to
+        `limit`; missed_promises.py): the client is told first, with a new date while the
+        policy allows one, the holders hear it and the escalation climbs a level (its new
+        holder must acknowledge it again). How many were due."""
+        now = self.clock()
+        async with self.db.transaction() as session, deferring_inserts(session):
+            store = LifecycleStore(session)
+            due = await store.lock_promises_missed(now, limit)
+            for e in due:
+                await self._own_missed(store, e, now)
+        return len(due)
+
+    async def _own_missed(self, store: LifecycleStore, e: Escalation, now: datetime) -> None:
+        missed = missed_promise(self.policy, e, now)
+        await store.change(e.id, **missed.changes(e, now))
+        e = replace(e, client_reply_by=missed.new_date, promises_missed=e.promises_missed + 1)
+        team = self.policy.team_language
+        outputs = [Outgoing.of(NOTIFY_REQUEST, n) for n in holder_notices(e, missed, team, now)]
+        told = sorted({n.role for n in e.notified})
+        climb = next_climb(self.policy, e)
+        if climb is not None:
+            # A more senior person takes it, and has to acknowledge it as their own.
+            await store.change(e.id, acknowledged_at=None, acknowledged_by=None)
+            why = {"promise_missed": missed.missed.isoformat(), "overdue_since": None}
+            await self._climb_to(store, e, climb, now, why)
+        client = client_delay_notice(e, missed, climb is not None, now)
+        if client is not None:
+            outputs.append(Outgoing.of(NOTIFY_REQUEST, client))
+        detail = {
+            "promised": missed.missed.isoformat(),
+            "new_date": _iso(missed.new_date),
+            "client_told": client is not None,
+            "told": told,
+            "climbed_to": climb.level if climb else None,
+        }
+        entry_id = derived_id("escalation-promise-missed", e.id, missed.missed.isoformat())
+        await store.note(e.id, entry_id, "promise_missed", detail, SWEEPER, now)
+        await store.enqueue(e.id, outputs, now)
+        log.info("escalation %s missed its promise to the client", e.id)
+
     async def _climb(self, store: LifecycleStore, e: Escalation, now: datetime) -> None:
         climb = next_climb(self.policy, e)
         if climb is None:
@@ -65,6 +108,18 @@ class DeadlineClimbs(LifecycleSteps):
             entry_id = derived_id("escalation-chain-ended", e.id, e.level)
             await store.note(e.id, entry_id, "chain_ended", detail, SWEEPER, now)
             return
+        await self._climb_to(store, e, climb, now, {"overdue_since": _iso(e.climb_due_at)})
+
+    async def _climb_to(
+        self,
+        store: LifecycleStore,
+        e: Escalation,
+        climb: Climb,
+        now: datetime,
+        why: dict[str, str | None],
+    ) -> None:
+        """Tell the climb's roles, with a new deadline to acknowledge; `why`: what passed
+        (the deadline nobody acknowledged by, or the promise to the client)."""
         deadline = now + self.policy.ack_deadline(e.severity, e.ack_minutes)
         told = [
             Notified(
@@ -84,11 +139,7 @@ class DeadlineClimbs(LifecycleSteps):
             updated_at=now,
         )
         previous = list(dict.fromkeys(n.role for n in e.notified))
-        climbed: dict[str, Any] = {
-            "level": climb.level,
-            "roles": list(climb.roles),
-            "overdue_since": _iso(e.climb_due_at),
-        }
+        climbed: dict[str, Any] = {"level": climb.level, "roles": list(climb.roles), **why}
         await store.note(
             e.id,
             derived_id("escalation-climb", e.id, climb.level),
@@ -119,7 +170,7 @@ class DeadlineClimbs(LifecycleSteps):
                 **current_briefing(e, self.policy.team_language),
                 "level": climb.level,
                 "ack_deadline": deadline.isoformat(),
-                "overdue_since": _iso(e.climb_due_at),
+                **why,
                 "previous_roles": previous,
                 "ack_url": await self.ack_link(store, e, target, now),
             }

@@ -46,6 +46,22 @@ def promise_due_fact() -> Fact:
     )
 
 
+def promise_missed_fact(new_date: bool) -> Fact:
+    """Why the holders hear of it when the promise to the client passed unkept: the client
+    was told so first with a new date, or (the policy's new dates used up) was not."""
+    if new_date:
+        return Fact(
+            "promise_missed",
+            "the answer promised to the client did not come in time: the client was told so "
+            "and given a new date",
+        )
+    return Fact(
+        "promise_missed_last",
+        "the answer promised to the client did not come in time again: the client is not "
+        "given another date automatically; only a person can answer them now",
+    )
+
+
 def change_facts(raised_from: str | None, severity: str, reopened: bool) -> list[Fact]:
     """What this message changed of an escalation already on file, told before the rule:
     reopened after resolution; its severity raised by a graver rule of the same kind."""

@@ -66,6 +66,8 @@ class Escalation:
     ack_minutes: float | None = None
     hold: dict[str, Any] | None = None
     client_reply_by: datetime | None = None  # what the client was promised, if anything
+    promise_to: dict[str, Any] | None = None  # where and how (notifications.promise_contact)
+    promises_missed: int = 0  # promises that passed unkept, each put off with a new date
 
 
 @dataclass(frozen=True)

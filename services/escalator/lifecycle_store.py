@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, ForeignKey, String, Table, select, update
+from sqlalchemy import Column, DateTime, ForeignKey, String, Table, func, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -78,6 +78,8 @@ def escalation_of(row: Any) -> Escalation:
         ack_minutes=row.ack_minutes,
         hold=row.hold,
         client_reply_by=row.client_reply_by,
+        promise_to=row.promise_to,
+        promises_missed=row.promises_missed,
     )
 
 
@@ -104,6 +106,19 @@ class LifecycleStore:
         return await self._lock_open(
             due, limit, due.is_not(None), e.promise_reminded_at.is_(None), due <= by
         )
+
+    async def lock_promises_missed(self, now: datetime, limit: int) -> list[Escalation]:
+        """Open escalations whose promise to the client passed, and that are not under a
+        standing hold (the investigation waits for the threats to stop, seed 003: so does
+        the promise); the partial index of migration 0015 holds the open promises."""
+        e = escalations.c
+        due = e.client_reply_by
+        # A hold is a JSON object until lifted; SQL NULL and JSON null are no hold.
+        no_hold = or_(
+            func.coalesce(func.jsonb_typeof(e.hold), "null") != "object",
+            e.hold["lifted_at"].astext.is_not(None),
+        )
+        return await self._lock_open(due, limit, due.is_not(None), due <= now, no_hold)
 
     async def _lock_open(self, soonest: Any, limit: int, *conditions: Any) -> list[Escalation]:
         """Open escalations meeting `conditions`, the soonest first, that no other replica

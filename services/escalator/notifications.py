@@ -285,6 +285,25 @@ def makes_promise(decision: Decision, verified: IdentityVerified) -> bool:
     )
 
 
+def promise_contact(verified: IdentityVerified) -> dict[str, Any] | None:
+    """Where and how a promise to the client is made, kept on the escalation: a promise
+    that passes unkept is owned up to at the same address, in the same language and on the
+    same clock, with the same names (the sweeper has no message to read them from)."""
+    address = _registered_email(verified)
+    if address is None:
+        return None
+    identity, message = verified.identity, verified.message
+    return {
+        "recipient": address,
+        "language": _client_language(verified),
+        "timezone": identity.customer.timezone if identity.customer else None,
+        "customer": identity.customer.name if identity.customer else "",
+        "account_manager": identity.account_manager.name if identity.account_manager else None,
+        "subject": message.subject,
+        "received_at": message.received_at.isoformat(),
+    }
+
+
 def client_contacts(
     decision: Decision,
     event: EscalationChanged,

@@ -37,6 +37,9 @@ class NewEscalation:
     # When the client is promised an answer, for the escalation's severity once placed (a
     # merge may have raised it); None: this message promises nothing.
     promise: Callable[[str], datetime] | None = None
+    # Where and how that promise goes (the client's registered address, language, clock and
+    # the names the mail uses): a promise that passes unkept is owned up to there.
+    promise_to: dict[str, Any] | None = None
 
     def promised(self, severity: str) -> datetime | None:
         return self.promise(severity) if self.promise is not None else None

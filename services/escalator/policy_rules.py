@@ -248,6 +248,13 @@ class Policy(_Strict):
         description="Whoever holds an open escalation is reminded this long before its "
         "promise to the client falls due.",
     )
+    client_reply_new_dates: int = Field(
+        2,
+        ge=0,
+        description="How many times a promise to the client that passes unkept is owned up "
+        "to automatically: the client is told first, with a new date; then only a person "
+        "answers (seed 001).",
+    )
     chains: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Role -> who is told next, level by level, when nobody acknowledges.",

@@ -48,6 +48,7 @@ from .notifications import (
     client_contacts,
     makes_promise,
     notified_staff,
+    promise_contact,
     staff_briefing,
     staff_notifications,
     subject_key,
@@ -202,6 +203,7 @@ class EscalatorService:
             ack_minutes=rule.ack_minutes,
             reopen_since=now - window if window.total_seconds() > 0 else None,
             promise=self._promise(rule.ack_minutes, now) if promise else None,
+            promise_to=promise_contact(verified) if promise else None,
         )
         placed = await store.open_or_merge(new, verified.message_id, now)
         reason = "; ".join([*(f.text for f in _changed(placed)), decision.reason])

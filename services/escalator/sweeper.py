@@ -1,5 +1,6 @@
-"""The deadline sweeper: a loop in every escalator replica that climbs missed deadlines
-and reminds whoever holds an escalation when its promise to the client falls due.
+"""The deadline sweeper: a loop in every escalator replica that climbs missed deadlines,
+reminds whoever holds an escalation when its promise to the client falls due, and owns
+up to the client when the promise passed.
 
 Deadlines live in the database (`climb_due_at`), so a deadline that passed while every
 escalator was down fires on the first pass after a start. Replicas share the work through
@@ -27,10 +28,12 @@ class DeadlineSweeper:
         self.batch = batch
 
     async def sweep(self) -> int:
-        """One pass: climb everything due, then remind of every promise to a client that
-        falls due soon, publishing the outbox after each batch; how many climbed."""
+        """One pass: climb everything due, remind of every promise to a client that falls
+        due soon, own up to every one that passed, publishing the outbox after each batch;
+        how many climbed."""
         climbed = await self._drain(self.climbs.climb_due)
         await self._drain(self.climbs.remind_promises)
+        await self._drain(self.climbs.own_missed_promises)
         return climbed
 
     async def _drain(self, step: Callable[[int], Awaitable[int]]) -> int:

@@ -75,6 +75,9 @@ escalations = Table(
     Column("client_reply_by", DateTime(timezone=True)),
     # When its holders were reminded that the promise falls due (migration 0014).
     Column("promise_reminded_at", DateTime(timezone=True)),
+    # Where and how the promise was made, and how many dates passed unkept (migration 0015).
+    Column("promise_to", JSONB),
+    Column("promises_missed", Integer, nullable=False, server_default="0"),
 )
 timeline = Table(
     "escalation_timeline",

@@ -239,6 +239,16 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "account_manager": "Ольга Петрова",
         "escalation_id": ESCALATION_ID,
     },
+    "promise_delay_notice": {
+        "customer": "ООО «СтройМонтаж»",
+        "subject": "Обещали исправить экспорт к пятнице",
+        "received_at": "2025-03-15T09:12:00+00:00",
+        "promised": "2025-03-17T14:00:00+00:00",
+        "reply_by": "2025-03-18T14:00:00+00:00",
+        "account_manager": "Ольга Петрова",
+        "senior": True,
+        "escalation_id": ESCALATION_ID,
+    },
     "billing_dispute_ack": {
         "customer": "ООО «СтройМонтаж»",
         "subject": "Приостановка CRM",

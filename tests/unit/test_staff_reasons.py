@@ -8,7 +8,12 @@ from typing import Any
 
 import pytest
 
-from services.escalator.condition_facts import change_facts, hold_lifted_fact, promise_due_fact
+from services.escalator.condition_facts import (
+    change_facts,
+    hold_lifted_fact,
+    promise_due_fact,
+    promise_missed_fact,
+)
 from services.escalator.detection import detect
 from services.escalator.history import History, Mark, PastEscalation
 from services.escalator.notifications import staff_notifications
@@ -77,6 +82,7 @@ def test_every_kind_of_condition_and_change_has_a_phrase_in_every_language() -> 
     facts = every_condition()
     changes = {f.kind for f in change_facts("P2", "P1", reopened=True)}
     changes |= {hold_lifted_fact("m").kind, promise_due_fact().kind}
+    changes |= {promise_missed_fact(new_date).kind for new_date in (True, False)}
 
     assert set(facts) == set(CONDITIONS)
     for language in ("ru", "uk", "en"):

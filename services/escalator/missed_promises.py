@@ -1,0 +1,104 @@
+"""A promise to the client that passed with its escalation still open. Pure.
+
+Seed 001: a promise not kept is support's own failure, and the way out is to act first:
+tell the client the bad news before they have to ask, raise the priority, take it to a
+more senior manager. So when `client_reply_by` passes and nobody resolved the escalation,
+the client hears it first, at the address the promise went to (`promise_to`), in its
+language and on its clock: we did not make it, this is the new date (the severity's
+`client_reply` from now). The policy's `client_reply_new_dates` bounds how often a machine
+says that; when the last new date passes too, the client is not told another one and only
+a person answers. Either way everyone who holds the escalation hears what was missed and
+what the client was told, and the sweeper climbs it a level (climbs.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.contracts import SendNotification, derived_id
+
+from .condition_facts import promise_missed_fact
+from .hold_notices import notices_to_holders
+from .lifecycle import Escalation
+from .policy import Policy
+
+
+@dataclass(frozen=True)
+class MissedPromise:
+    """What passing the promise `missed` changes: the new date told to the client (None:
+    none, the new dates are used up, or there is nowhere to tell it)."""
+
+    missed: datetime
+    new_date: datetime | None
+
+    def changes(self, e: Escalation, now: datetime) -> dict[str, object]:
+        return {
+            "client_reply_by": self.new_date,
+            "promise_reminded_at": None,  # the new date is reminded of in its turn
+            "promises_missed": e.promises_missed + 1,
+            "updated_at": now,
+        }
+
+
+def missed_promise(policy: Policy, e: Escalation, now: datetime) -> MissedPromise:
+    """The escalation's promise passed at `now`: whether the client gets a new date."""
+    assert e.client_reply_by is not None
+    new_date = None
+    if e.promise_to and e.promises_missed < policy.client_reply_new_dates:
+        new_date = policy.client_reply_by(e.severity, now, now)
+    return MissedPromise(e.client_reply_by, new_date)
+
+
+def client_delay_notice(
+    e: Escalation, missed: MissedPromise, level_told: bool, now: datetime
+) -> SendNotification | None:
+    """The bad news to the client first: the answer promised by `missed.missed` is late,
+    and when it comes now; once per promise missed."""
+    to = e.promise_to
+    if not to or missed.new_date is None:
+        return None
+    parts = (e.id, "promise_delay_notice", missed.missed.isoformat())
+    return SendNotification(
+        event_id=derived_id("notify-request", *parts),
+        notification_id=derived_id("notification", *parts),
+        message_id=e.message_id,
+        correlation_id=e.correlation_id,
+        occurred_at=now,
+        escalation_id=e.id,
+        kind="promise_delay_notice",
+        recipient=to["recipient"],
+        recipient_role="client_registered",
+        recipient_verified=True,
+        content_class="account",
+        language=to.get("language") or "en",
+        recipient_timezone=to.get("timezone"),
+        data={
+            "customer": to.get("customer") or "",
+            "subject": to.get("subject") or "",
+            "received_at": to.get("received_at"),
+            "account_manager": to.get("account_manager"),
+            "escalation_id": str(e.id),
+            "promised": missed.missed.isoformat(),
+            "reply_by": missed.new_date.isoformat(),
+            # Whether someone more senior has it now (the chain climbed a level).
+            "senior": level_told,
+        },
+        severity=e.severity,  # type: ignore[arg-type]
+    )
+
+
+def holder_notices(
+    e: Escalation, missed: MissedPromise, team_language: str, now: datetime
+) -> list[SendNotification]:
+    """Everyone who holds it hears that the promise passed and what the client was told;
+    `e` as changed (its new date in the briefing, or none)."""
+    return notices_to_holders(
+        e,
+        "promise_missed",
+        promise_missed_fact(missed.new_date is not None),
+        ("promise-missed", missed.missed.isoformat()),
+        None,  # the message that opened it
+        team_language,
+        now,
+    )

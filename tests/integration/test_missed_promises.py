@@ -1,0 +1,119 @@
+"""When the answer promised to a client passes with the escalation still open, the real
+sweeper tells the client first with a new date, tells the holders, and climbs the
+escalation (its new holder must acknowledge it); when the policy's new dates are used up,
+the client is not given another one. Once per promise, across sweeps (seed 001)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+
+from tests.integration.conftest import Env, count, rows
+from tests.integration.test_escalation_history import _policy
+from tests.integration.test_escalation_lifecycle import (
+    Bus,
+    ack,
+    ask,
+    escalator_settings,
+    legal_threat,
+    publish_verified,
+    start,
+    until,
+    watch,
+)
+
+pytestmark = pytest.mark.integration
+__all__ = ["watch"]  # the fixture, shared with the lifecycle tests
+
+SEVERITIES = ("P1", "P2", "P3", "P4")
+
+
+async def test_a_missed_promise_is_owned_up_to_the_client_first_then_left_to_a_person(
+    env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
+) -> None:
+    nc, bus = watch
+    # Seconds instead of hours: three to acknowledge, the promise a little later.
+    policy = _policy(
+        tmp_path,
+        ack_deadlines_minutes={s: 0.05 for s in SEVERITIES},
+        client_reply={s: {"minutes": 0.06} for s in SEVERITIES},
+        client_reply_new_dates=1,
+    )
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env, ESCALATOR_POLICY=str(policy)))
+        failure = legal_threat("Вы обещали починить экспорт к пятнице и не сделали.")
+        await publish_verified(nc, failure)
+        (opened,) = await bus.wait("escalation.opened")
+        escalation_id = uuid.UUID(opened["escalation_id"])
+        holder = next(n for n in bus.of("notify.request") if n["recipient_role"] != "client")
+        await ask(env, ack(escalation_id, holder["recipient"]))
+
+        async def missed_twice() -> bool:
+            return len(await _missed(env, escalation_id)) == 2
+
+        await until(missed_twice, timeout=30)
+        await until(lambda: _published(env), timeout=10)
+        await nc.flush()
+
+    (row,) = await rows(
+        env,
+        "SELECT promise_to, promises_missed, client_reply_by, acknowledged_at "
+        "FROM escalator.escalations WHERE id = :id",
+        id=escalation_id,
+    )
+    # Where the promise went, kept for the owning up: the client's registered address.
+    assert row["promise_to"]["recipient"] == "buh@stroymontazh.ru"
+    assert row["promise_to"]["language"] == "ru"
+    assert row["promises_missed"] == 2
+    assert row["client_reply_by"] is None  # no promise stands after the last new date
+    # A climb for a missed promise is a new holder's to acknowledge.
+    assert row["acknowledged_at"] is None
+
+    first, second = await _missed(env, escalation_id)
+    assert first["client_told"] is True and first["new_date"] is not None
+    assert first["promised"] == opened["client_reply_by"].replace("Z", "+00:00")
+    assert second["client_told"] is False and second["new_date"] is None
+    assert second["promised"] == first["new_date"]
+
+    to_client = [
+        n
+        for n in bus.of("notify.request")
+        if n["kind"] == "promise_delay_notice" and n["escalation_id"] == str(escalation_id)
+    ]
+    (delay,) = to_client  # once, and not after the last new date
+    assert delay["recipient"] == "buh@stroymontazh.ru"
+    assert delay["recipient_role"] == "client_registered"
+    assert delay["data"]["promised"] == first["promised"]
+    assert delay["data"]["reply_by"] == first["new_date"]
+
+    changes = [
+        n["data"]["change_items"][0]["kind"]
+        for n in bus.of("notify.request")
+        if n["data"].get("change") == "promise_missed"
+    ]
+    assert "promise_missed" in changes and "promise_missed_last" in changes
+    climbs = [n for n in bus.of("notify.request") if n["kind"] == "re_escalation"]
+    assert any(n["data"].get("promise_missed") == first["promised"] for n in climbs)
+
+
+async def _missed(env: Env, escalation_id: uuid.UUID) -> list[dict[str, Any]]:
+    entries = await rows(
+        env,
+        "SELECT detail FROM escalator.escalation_timeline "
+        "WHERE escalation_id = :id AND entry = 'promise_missed' ORDER BY id",
+        id=escalation_id,
+    )
+    return [
+        json.loads(e["detail"]) if isinstance(e["detail"], str) else e["detail"] for e in entries
+    ]
+
+
+async def _published(env: Env) -> bool:
+    sql = "SELECT count(*) FROM escalator.outbox WHERE published_at IS NULL"
+    return await count(env.servers, sql) == 0

@@ -1,0 +1,200 @@
+"""A promise to the client that passed with the escalation open (seed 001: tell the client
+the bad news first, raise the priority, take it higher): the client hears it first with a
+new date, a bounded number of times; the holders hear what was missed and what the client
+was told; the climb says why. In ru, uk and en."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from services.escalator.lifecycle import Notified
+from services.escalator.missed_promises import (
+    MissedPromise,
+    client_delay_notice,
+    holder_notices,
+    missed_promise,
+)
+from services.notifier.domain import render
+from tests.unit.test_escalation_lifecycle import escalation
+from tests.unit.test_hold_notices import BRIEFING
+from tests.unit.test_routing_policy import POLICY
+
+pytestmark = pytest.mark.unit
+
+NOW = datetime(2025, 3, 18, 11, 0, tzinfo=UTC)  # a Tuesday, 14:00 in Moscow
+PROMISED = datetime(2025, 3, 18, 10, 0, tzinfo=UTC)
+HEAD = Notified("head_of_support", "head.support@careline.example", 1)
+AM = Notified("account_manager", "o.petrova@careline.example", 1)
+PROMISE_TO = {
+    "recipient": "buh@stroymontazh.ru",
+    "language": "ru",
+    "timezone": "Asia/Yekaterinburg",
+    "customer": "ООО «СтройМонтаж»",
+    "account_manager": "Ольга Петрова",
+    "subject": "Экспорт не работает",
+    "received_at": "2025-03-17T09:12:00+00:00",
+}
+ON_FILE = replace(
+    escalation(HEAD, AM),
+    kind="service_failure",
+    severity="P2",
+    briefing=BRIEFING,
+    client_reply_by=PROMISED,
+    promise_to=PROMISE_TO,
+)
+
+
+def test_a_missed_promise_gets_a_new_date_as_often_as_the_policy_says() -> None:
+    first = missed_promise(POLICY, ON_FILE, NOW)
+    assert first.missed == PROMISED
+    assert first.new_date == POLICY.client_reply_by("P2", NOW, NOW)
+    assert first.new_date is not None and first.new_date > NOW
+
+    second = missed_promise(POLICY, replace(ON_FILE, promises_missed=1), NOW)
+    assert second.new_date is not None
+    used_up = POLICY.client_reply_new_dates
+    last = missed_promise(POLICY, replace(ON_FILE, promises_missed=used_up), NOW)
+    assert last.new_date is None
+    # Nowhere to tell it (a promise made before the address was kept): no new date either.
+    assert missed_promise(POLICY, replace(ON_FILE, promise_to=None), NOW).new_date is None
+
+
+def test_what_a_miss_changes_counts_it_and_rearms_the_reminder() -> None:
+    changes = MissedPromise(PROMISED, None).changes(replace(ON_FILE, promises_missed=1), NOW)
+    assert changes == {
+        "client_reply_by": None,
+        "promise_reminded_at": None,
+        "promises_missed": 2,
+        "updated_at": NOW,
+    }
+
+
+def test_the_client_hears_it_first_where_the_promise_went_once_per_promise() -> None:
+    missed = missed_promise(POLICY, ON_FILE, NOW)
+    note = client_delay_notice(ON_FILE, missed, True, NOW)
+
+    assert note is not None
+    assert note.kind == "promise_delay_notice"
+    assert (note.recipient, note.recipient_role) == ("buh@stroymontazh.ru", "client_registered")
+    assert note.recipient_verified and note.content_class == "account"
+    assert (note.language, note.recipient_timezone) == ("ru", "Asia/Yekaterinburg")
+    assert note.data["promised"] == PROMISED.isoformat()
+    assert note.data["senior"] is True
+    again = client_delay_notice(ON_FILE, missed_promise(POLICY, ON_FILE, NOW), True, NOW)
+    assert again is not None and again.notification_id == note.notification_id
+    later = replace(ON_FILE, client_reply_by=missed.new_date, promises_missed=1)
+    next_miss = client_delay_notice(later, missed_promise(POLICY, later, NOW), True, NOW)
+    assert next_miss is not None and next_miss.notification_id != note.notification_id
+
+
+def test_no_new_date_no_mail_to_the_client() -> None:
+    assert client_delay_notice(ON_FILE, MissedPromise(PROMISED, None), True, NOW) is None
+
+
+SUBJECTS = {
+    "ru": "Мы не успели к обещанному сроку: «Экспорт не работает». Новый срок — ",
+    "uk": "Ми не встигли до обіцяного строку: «Експорт не працює». Новий строк — ",
+    "en": 'We missed the date we promised: "Export is down". New date: ',
+}
+SENIOR = {
+    "ru": "передан старшему руководителю службы поддержки",
+    "uk": "передано старшому керівнику служби підтримки",
+    "en": "taken up by a more senior support manager",
+}
+SUBJECT_TEXT = {"ru": "Экспорт не работает", "uk": "Експорт не працює", "en": "Export is down"}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_client_mail_owns_up_and_names_the_old_and_new_dates_on_its_clock(
+    language: str,
+) -> None:
+    to = {**PROMISE_TO, "language": language, "subject": SUBJECT_TEXT[language]}
+    on_file = replace(ON_FILE, promise_to=to)
+    missed = MissedPromise(PROMISED, datetime(2025, 3, 19, 6, 0, tzinfo=UTC))
+    note = client_delay_notice(on_file, missed, True, NOW)
+    assert note is not None
+
+    rendered = render(note)
+
+    # On the client's clock (Yekaterinburg, UTC+5): promised 15:00, new date 11:00.
+    assert rendered.subject.startswith(SUBJECTS[language])
+    assert "2025-03-19 11:00" in rendered.subject
+    assert "2025-03-18 15:00" in rendered.body
+    assert SENIOR[language] in rendered.body and SENIOR[language] in (rendered.html or "")
+    assert "Ольга Петрова" in rendered.body
+    stays = render(client_delay_notice(on_file, missed, False, NOW))  # type: ignore[arg-type]
+    assert SENIOR[language] not in stays.body
+
+
+MISSED_SAID = {
+    "ru": "обещанный клиенту ответ к сроку не пришёл: клиенту мы сами сообщили об этом и "
+    "назвали новый срок",
+    "uk": "обіцяна клієнтові відповідь до строку не надійшла: клієнтові ми самі повідомили про "
+    "це й назвали новий строк",
+    "en": "the answer promised to the client did not come in time: we told the client so "
+    "ourselves and gave a new date",
+}
+LAST_SAID = {
+    "ru": "ответить ему теперь может только человек",
+    "uk": "відповісти йому тепер може лише людина",
+    "en": "only a person can answer them now",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_holders_hear_what_was_missed_and_what_the_client_was_told(language: str) -> None:
+    new_date = datetime(2025, 3, 19, 6, 0, tzinfo=UTC)
+    changed = replace(ON_FILE, client_reply_by=new_date, promises_missed=1)
+    notes = holder_notices(changed, MissedPromise(PROMISED, new_date), "ru", NOW)
+
+    assert [n.recipient for n in notes] == [HEAD.address, AM.address]
+    assert {n.data["change"] for n in notes} == {"promise_missed"}
+    rendered = render(notes[0].model_copy(update={"language": language}))
+    assert MISSED_SAID[language] in rendered.body
+    assert MISSED_SAID[language] in (rendered.html or "")
+    assert "2025-03-19 09:00 MSK" in rendered.body  # the new promise, on the team's clock
+
+    gone = replace(ON_FILE, client_reply_by=None, promises_missed=3)
+    (last, _) = holder_notices(gone, MissedPromise(PROMISED, None), "ru", NOW)
+    assert last.data["change_items"][0]["kind"] == "promise_missed_last"
+    assert LAST_SAID[language] in render(last.model_copy(update={"language": language})).body
+
+
+CLIMB_HEADS = {
+    "ru": "Обещание клиенту не выполнено, теперь уровень 2",
+    "uk": "Обіцянку клієнтові не виконано, тепер рівень 2",
+    "en": "Promise to the client missed, now level 2",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_a_climb_for_a_missed_promise_says_so(language: str) -> None:
+    from services.notifier.samples import SAMPLES
+    from shared.contracts import SendNotification
+
+    data = {**SAMPLES["re_escalation"], "promise_missed": PROMISED.isoformat()}
+    data.pop("overdue_since", None)
+    note = SendNotification.model_validate(
+        {
+            "event_id": "00000000-0000-0000-0000-000000000001",
+            "notification_id": "00000000-0000-0000-0000-000000000002",
+            "message_id": "00000000-0000-0000-0000-000000000003",
+            "correlation_id": "c",
+            "occurred_at": NOW,
+            "kind": "re_escalation",
+            "recipient": "deputy@careline.example",
+            "recipient_role": "deputy",
+            "recipient_verified": True,
+            "content_class": "account",
+            "language": language,
+            "data": data,
+        }
+    )
+
+    rendered = render(note)
+
+    assert CLIMB_HEADS[language] in rendered.subject
+    assert "2025-03-18 10:00 UTC" in rendered.body
