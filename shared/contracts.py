@@ -729,10 +729,23 @@ class ReassignEscalation(EscalationCommand):
     note: str | None = None
 
 
+class RecordClientReply(EscalationCommand):
+    """On `escalation.cmd.client_reply`: what the actor told the client about the answer
+    promised (seed 001). Without `new_date` the client has the answer: the promise is kept,
+    and nothing tells the client it was missed. With it the client was told a new date,
+    which is watched in its turn (reminded of, owned up to if it passes)."""
+
+    new_date: datetime | None = Field(
+        None, description="The new date the client was told; absent: the client was answered."
+    )
+    note: str | None = Field(None, description="What the client was told, for the record.")
+
+
 EscalationCommandOutcome = Literal[
     "acknowledged",
     "resolved",
     "reassigned",
+    "recorded",
     "already_acknowledged",
     "already_resolved",
     "not_found",

@@ -42,6 +42,7 @@ def register(app: typer.Typer) -> None:
     app.command("ack")(acknowledge)
     app.command("resolve")(resolve)
     app.command("reassign")(reassign)
+    app.command("client-reply")(client_reply)
     policy_app = typer.Typer(help="Check the routing policy and see what it does with a message.")
     policy_app.command("check")(policy_check)
     policy_app.command("explain")(policy_explain)
@@ -180,7 +181,8 @@ def _act(command: Any, timeout: float) -> None:
 
     result = asyncio.run(request_command(CarelineSettings(), command, timeout))
     typer.echo(f"{result.outcome}: {result.detail}")
-    if result.outcome not in ("acknowledged", "resolved", "reassigned", "already_acknowledged"):
+    done = ("acknowledged", "resolved", "reassigned", "recorded", "already_acknowledged")
+    if result.outcome not in done:
         raise typer.Exit(1)
 
 
@@ -247,6 +249,36 @@ def reassign(
         actor_role=role,
         to_role=to,
         to_address=address,
+        note=note,
+    )
+    _act(command, timeout)
+
+
+def client_reply(
+    escalation_id: IdArgument,
+    by: ByOption,
+    new_date: Annotated[
+        datetime | None,
+        typer.Option(
+            help="The new date you told the client (ISO, with its zone, e.g. "
+            "2026-12-08T15:00+03:00); leave out when the client has the answer.",
+            formats=["%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M%z"],
+        ),
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="What the client was told.")] = None,
+    role: RoleOption = None,
+    timeout: TimeoutOption = 5.0,
+) -> None:
+    """Record that you answered the client (the promise is kept), or told them a new date:
+    then Careline does not tell the client on its own that the promise was missed."""
+    from shared.contracts import RecordClientReply
+
+    command = RecordClientReply(
+        command_id=uuid.uuid4(),
+        escalation_id=_escalation_id(escalation_id),
+        actor=by,
+        actor_role=role,
+        new_date=new_date,
         note=note,
     )
     _act(command, timeout)

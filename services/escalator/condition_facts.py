@@ -42,7 +42,8 @@ def promise_due_fact() -> Fact:
     return Fact(
         "promise_due",
         "the answer promised to the client falls due: answer, or tell "
-        "the client the new date before it passes",
+        "the client the new date before it passes; if it passes, the client is told of the "
+        "delay automatically",
     )
 
 

@@ -17,6 +17,7 @@ from shared.contracts import (
     EscalationCommandResult,
     IdentityVerified,
     ReassignEscalation,
+    RecordClientReply,
     ResolveEscalation,
     SendNotification,
 )
@@ -25,6 +26,7 @@ from shared.settings import CarelineSettings
 from shared.subjects import (
     ESCALATION_ACKNOWLEDGED,
     ESCALATION_CMD_ACKNOWLEDGE,
+    ESCALATION_CMD_CLIENT_REPLY,
     ESCALATION_CMD_REASSIGN,
     ESCALATION_CMD_RESOLVE,
     ESCALATION_ESCALATED,
@@ -116,3 +118,12 @@ def register(
     )
     async def on_reassign(body: dict[str, Any]) -> EscalationCommandResult:
         return await run(ReassignEscalation, body)
+
+    @broker.subscriber(
+        ESCALATION_CMD_CLIENT_REPLY,
+        queue="escalator",
+        title=f"{ESCALATION_CMD_CLIENT_REPLY}:escalator",
+        description="RecordClientReply in, EscalationCommandResult back.",
+    )
+    async def on_client_reply(body: dict[str, Any]) -> EscalationCommandResult:
+        return await run(RecordClientReply, body)

@@ -15,11 +15,13 @@ from shared.contracts import (
     EscalationCommand,
     EscalationCommandResult,
     ReassignEscalation,
+    RecordClientReply,
     ResolveEscalation,
 )
 from shared.settings import CarelineSettings
 from shared.subjects import (
     ESCALATION_CMD_ACKNOWLEDGE,
+    ESCALATION_CMD_CLIENT_REPLY,
     ESCALATION_CMD_REASSIGN,
     ESCALATION_CMD_RESOLVE,
 )
@@ -28,6 +30,7 @@ SUBJECT_OF: dict[type[EscalationCommand], str] = {
     AcknowledgeEscalation: ESCALATION_CMD_ACKNOWLEDGE,
     ResolveEscalation: ESCALATION_CMD_RESOLVE,
     ReassignEscalation: ESCALATION_CMD_REASSIGN,
+    RecordClientReply: ESCALATION_CMD_CLIENT_REPLY,
 }
 
 

@@ -1,4 +1,5 @@
-"""Staff commands: acknowledge, resolve and reassign an escalation, over NATS or by a link.
+"""Staff commands: acknowledge, resolve and reassign an escalation, and record what the
+client was told about the answer promised; over NATS, or (acknowledge) by a link.
 
 Each command is one transaction over the escalation's row (locked), its timeline, the
 outbox and the stored answer; the outbox is published after the commit. A retried command
@@ -16,6 +17,7 @@ from shared.contracts import (
     EscalationCommand,
     EscalationCommandResult,
     ReassignEscalation,
+    RecordClientReply,
     ResolveEscalation,
     derived_id,
 )
@@ -146,6 +148,8 @@ class StaffCommands(LifecycleSteps):
             return _result(cmd, "resolved", e, f"resolved by {actor.role}", status="resolved")
         if isinstance(cmd, ReassignEscalation):
             return await self._reassign(store, e, cmd, actor, entry_id, now)
+        if isinstance(cmd, RecordClientReply):
+            return await self._client_reply(store, e, cmd, who, entry_id, now)
         return _result(cmd, "invalid", e, f"unknown command {type(cmd).__name__}")
 
     async def _reassign(
@@ -196,6 +200,33 @@ class StaffCommands(LifecycleSteps):
         )
         await store.enqueue(e.id, [event, note], now)
         return _result(cmd, "reassigned", e, f"reassigned to {cmd.to_role}")
+
+    async def _client_reply(
+        self,
+        store: LifecycleStore,
+        e: Escalation,
+        cmd: RecordClientReply,
+        who: dict[str, Any],
+        entry_id: Any,
+        now: datetime,
+    ) -> EscalationCommandResult:
+        """The promise to the client is kept (answered) or moved (a new date they were
+        told): either way nothing owns up to a missed one on its behalf; a new date is
+        reminded of and watched like the first."""
+        promised = e.client_reply_by.isoformat() if e.client_reply_by else None
+        if cmd.new_date is None:
+            await store.change(e.id, client_reply_by=None, updated_at=now)
+            detail = {"promised": promised, "note": cmd.note}
+            await store.note(e.id, entry_id, "client_answered", detail, who, now)
+            return _result(cmd, "recorded", e, "the client has the answer: no promise stands")
+        if cmd.new_date.tzinfo is None or cmd.new_date <= now:
+            return _result(cmd, "invalid", e, "the new date must be a future time with its zone")
+        await store.change(
+            e.id, client_reply_by=cmd.new_date, promise_reminded_at=None, updated_at=now
+        )
+        detail = {"promised": promised, "new_date": cmd.new_date.isoformat(), "note": cmd.note}
+        await store.note(e.id, entry_id, "promise_moved", detail, who, now)
+        return _result(cmd, "recorded", e, f"the client was promised {cmd.new_date.isoformat()}")
 
     def _acted(
         self,

@@ -5,15 +5,18 @@ the client is not given another one. Once per promise, across sweeps (seed 001).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import nats
 import pytest
 
+from shared.contracts import RecordClientReply
 from tests.integration.conftest import Env, count, rows
 from tests.integration.test_escalation_history import _policy
 from tests.integration.test_escalation_lifecycle import (
@@ -117,3 +120,62 @@ async def _missed(env: Env, escalation_id: uuid.UUID) -> list[dict[str, Any]]:
 async def _published(env: Env) -> bool:
     sql = "SELECT count(*) FROM escalator.outbox WHERE published_at IS NULL"
     return await count(env.servers, sql) == 0
+
+
+async def test_staff_record_a_new_date_or_the_answer_and_nothing_owns_up_on_their_behalf(
+    env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
+) -> None:
+    nc, bus = watch
+    policy = _policy(
+        tmp_path,
+        ack_deadlines_minutes={s: 0.05 for s in SEVERITIES},
+        client_reply={s: {"minutes": 0.06} for s in SEVERITIES},
+    )
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env, ESCALATOR_POLICY=str(policy)))
+        await publish_verified(nc, legal_threat("Вы обещали починить экспорт и не сделали."))
+        (opened,) = await bus.wait("escalation.opened")
+        escalation_id = uuid.UUID(opened["escalation_id"])
+        holder = next(n for n in bus.of("notify.request") if n["recipient_role"] != "client")
+        actor = holder["recipient"]
+
+        def reply(by: str, **kw: Any) -> RecordClientReply:
+            return RecordClientReply(
+                command_id=uuid.uuid4(), escalation_id=escalation_id, actor=by, **kw
+            )
+
+        tomorrow = datetime.now(UTC) + timedelta(days=1)
+        moved = await ask(env, reply(actor, new_date=tomorrow, note="called: fix tomorrow"))
+        assert moved.outcome == "recorded"
+        (row,) = await _promise(env, escalation_id)
+        assert row["client_reply_by"] == tomorrow
+
+        past = await ask(env, reply(actor, new_date=datetime.now(UTC) - timedelta(hours=1)))
+        assert past.outcome == "invalid"
+        stranger = await ask(env, reply("stranger@example.com"))
+        assert stranger.outcome == "forbidden"
+
+        answered = await ask(env, reply(actor, note="the cause and the fix sent by mail"))
+        assert answered.outcome == "recorded"
+        (row,) = await _promise(env, escalation_id)
+        assert row["client_reply_by"] is None
+        await asyncio.sleep(5)  # the first promise (under 4 s) has passed; sweeps ran
+
+    entries = await rows(
+        env,
+        "SELECT entry, detail FROM escalator.escalation_timeline WHERE escalation_id = :id "
+        "AND entry IN ('promise_moved', 'client_answered', 'promise_missed') ORDER BY id",
+        id=escalation_id,
+    )
+    assert [e["entry"] for e in entries] == ["promise_moved", "client_answered"]
+    assert entries[0]["detail"]["promised"] == opened["client_reply_by"].replace("Z", "+00:00")
+    assert entries[1]["detail"]["promised"] == tomorrow.isoformat()
+    assert not [n for n in bus.of("notify.request") if n["kind"] == "promise_delay_notice"]
+
+
+async def _promise(env: Env, escalation_id: uuid.UUID) -> list[dict[str, Any]]:
+    return await rows(
+        env,
+        "SELECT client_reply_by FROM escalator.escalations WHERE id = :id",
+        id=escalation_id,
+    )
