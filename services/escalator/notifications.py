@@ -23,6 +23,7 @@ from shared.contracts import (
     derived_id,
 )
 
+from .client_words import reported_problems
 from .policy import Decision, Policy, Rule
 from .privacy import mask_card_numbers
 
@@ -255,6 +256,12 @@ def _client_data(
         data["account_manager"] = (
             identity.account_manager.name if identity.account_manager else None
         )
+    if kind == "service_failure_notice":
+        # The client's own words go back only to the address that wrote them: quoted to
+        # another (the registered owner of a sender not yet confirmed), a stranger's text
+        # would reach the client in our mail.
+        own = recipient == message.sender.email
+        data["problems"] = reported_problems(message.text, event.signals) if own else []
     if kind == "billing_dispute_ack":
         data["references"] = list(
             dict.fromkeys(e.value for e in message.entities if e.kind in _REFERENCE_KINDS)

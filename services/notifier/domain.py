@@ -67,7 +67,7 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
         "sender_by_email": True,  # requests from before it was sent: email senders
     },
     # The promised answer: requests from before it was sent promised the ack deadline.
-    "service_failure_notice": {"account_manager": None, "reply_by": None},
+    "service_failure_notice": {"account_manager": None, "reply_by": None, "problems": []},
     "billing_dispute_ack": {
         "account_manager": None,
         "sender_address": None,

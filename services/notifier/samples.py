@@ -237,6 +237,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "ack_deadline": "2025-03-15T13:12:00+00:00",
         "reply_by": "2025-03-17T14:00:00+00:00",
         "account_manager": "Ольга Петрова",
+        "problems": [
+            "Вы обещали исправить экспорт к пятнице, а он так и не работает.",
+            "Третий раз за квартал отчёты пропадают после вашего обновления.",
+        ],
         "escalation_id": ESCALATION_ID,
     },
     "promise_delay_notice": {

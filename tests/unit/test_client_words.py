@@ -1,0 +1,103 @@
+"""The failure notice lays out what went wrong in the client's own words, one item per
+problem (seed 001), and sends those words back only to the address that wrote them. In
+ru, uk and en, with the real detector."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.escalator.client_words import LONGEST, MOST, reported_problems
+from services.escalator.detection import detect
+from services.escalator.notifications import client_contacts
+from services.escalator.policy import evaluate
+from services.notifier.domain import render
+from shared.contracts import Language, Signal, SignalEvidence
+from tests.unit.test_routing_policy import POLICY, escalation, identity, message, verified_message
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "problems"),
+    [
+        (
+            "ru",
+            "Добрый день. Вы обещали починить экспорт к пятнице и так и не сделали. "
+            "Отчёты опять пропали после вашего обновления!\nЖдём ответа.",
+            [
+                "Вы обещали починить экспорт к пятнице и так и не сделали.",
+                "Отчёты опять пропали после вашего обновления!",
+            ],
+        ),
+        (
+            "uk",
+            "Доброго дня. Ви обіцяли виправити експорт до п'ятниці, але так і не зробили. Дякую.",
+            ["Ви обіцяли виправити експорт до п'ятниці, але так і не зробили."],
+        ),
+        (
+            "en",
+            "Hello. You promised to fix the export by Friday and it still doesn't work. Thanks.",
+            ["You promised to fix the export by Friday and it still doesn't work."],
+        ),
+    ],
+)
+def test_each_sentence_that_reports_a_failure_is_one_item(
+    language: Language, text: str, problems: list[str]
+) -> None:
+    signals = detect(text, language=language)
+    assert any(s.name == "service_failure" for s in signals)
+
+    assert reported_problems(text, signals) == problems
+
+
+def failure(text: str, *words: str) -> list[Signal]:
+    """A service_failure signal with evidence on each of `words` in `text`."""
+    evidence = [
+        SignalEvidence(start=text.index(w), end=text.index(w) + len(w), text=w, rule="t")
+        for w in words
+    ]
+    return [Signal(name="service_failure", score=0.9, evidence=evidence)]
+
+
+def test_items_are_few_short_once_each_and_mask_card_numbers() -> None:
+    long = "Сбой " + "очень " * 60 + "долгий."
+    text = f"Сбой оплаты картой 4276 3800 1234 5678. {long} Сбой. Сбой. Сбой. Сбой."
+    items = reported_problems(text, failure(text, "Сбой оплаты", "очень", "Сбой."))
+
+    assert items[0] == "Сбой оплаты картой **** **** **** 5678."
+    assert len(items[1]) <= LONGEST and items[1].endswith("…")
+    assert items[2] == "Сбой."  # the same sentence again is not another item
+    assert len(items) <= MOST
+
+
+def test_only_failure_evidence_counts_not_marks_on_the_form() -> None:
+    text = "ГДЕ МОИ ДЕНЬГИ?! Ничего не сломалось."
+    caps = SignalEvidence(start=0, end=14, text=text[:14], rule="form.all_caps")
+    assert reported_problems(text, [Signal(name="service_failure", score=1, evidence=[caps])]) == []
+    abuse = [Signal(name="abuse", score=1, evidence=[caps.model_copy(update={"rule": "x"})])]
+    assert reported_problems(text, abuse) == []
+
+
+def notice_to(sender: str) -> dict[str, object]:
+    text = "Вы обещали починить экспорт к пятнице и так и не сделали."
+    verified = verified_message(message(text, email=sender), identity("verified"))
+    signals = detect(text, language="ru")
+    (decision,) = [d for d in evaluate(POLICY, signals, verified.identity) if d.rule.kind]
+    notes = client_contacts(decision, escalation(decision, verified), verified)
+    (note,) = [n for n in notes if n.kind == "service_failure_notice"]
+    return {"data": note.data, "rendered": render(note)}
+
+
+def test_the_words_go_back_to_the_address_that_wrote_them_only() -> None:
+    own = notice_to("buh@stroymontazh.ru")  # the registered address wrote
+    assert own["data"]["problems"] == [  # type: ignore[index]
+        "Вы обещали починить экспорт к пятнице и так и не сделали."
+    ]
+    body = own["rendered"].body  # type: ignore[attr-defined]
+    assert "Что случилось — как вы это описали:" in body
+    assert "«Вы обещали починить экспорт к пятнице и так и не сделали.»" in body
+
+    # Another address wrote (the notice goes to the registered one): no quoted words.
+    other = notice_to("ceo@stroymontazh.ru")
+    assert other["data"]["problems"] == []  # type: ignore[index]
+    assert "как вы это описали" not in other["rendered"].body  # type: ignore[attr-defined]
