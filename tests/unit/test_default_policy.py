@@ -254,16 +254,31 @@ def test_a_billing_dispute_on_a_weekend_or_holiday_is_urgent_and_the_client_is_t
 def test_a_service_failure_reaches_the_manager_and_a_senior_manager_bad_news_first(
     text: str, language: Language
 ) -> None:
-    d = decide(text, identity())["service_failure"]
+    standard = identity(customer=STANDARD)
+    d = decide(text, standard)["service_failure"]
 
     assert (d.rule.id, d.rule.severity, d.rule.roles) == (
         "service-failure",
         "P3",
         ["account_manager", "head_of_support"],
     )
-    verified = verified_message(message(text, language=language), identity())
+    verified = verified_message(message(text, language=language), standard)
     (notice,) = client_contacts(d, escalation(d, verified), verified)
     assert notice.kind == "service_failure_notice" and notice.language == language
+
+
+@pytest.mark.parametrize("tier", ["gold", "platinum"])
+def test_a_top_tier_clients_failure_is_p2(tier: str) -> None:
+    # Seed 001: the client pays for faster answers (an SLA of a first response within the
+    # hour); our failure is theirs sooner: 60 minutes to acknowledge, an answer in 4 hours.
+    customer = GOLD.model_copy(update={"tier": tier})
+    d = decide(
+        "Вы обещали исправить экспорт к пятнице, и опять ничего не работает.",
+        identity(customer=customer),
+    )["service_failure"]
+
+    assert (d.rule.id, d.rule.severity) == ("service-failure-top-tier", "P2")
+    assert [c.kind for c in d.rule.client_contacts] == ["service_failure_notice"]
 
 
 def test_several_failures_in_a_window_make_a_fed_up_client_p1() -> None:
@@ -468,6 +483,7 @@ SEEDS: dict[str, dict[str, Any]] = {
     "compensation-demand": {"text": "Верните деньги за подписку, контент пропал."},
     "churn-risk-top-tier": {"text": "Якщо не виправите, ми розірвемо договір.", "tier": GOLD},
     "unconfirmed-sender": {"text": "Добрый день, вопрос по счёту.", "status": "probable"},
+    "service-failure-top-tier": {"text": FAILURE, "tier": GOLD},
 }
 
 

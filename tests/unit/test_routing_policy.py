@@ -628,7 +628,8 @@ def test_legal_gets_the_fact_pack_with_the_clients_own_words() -> None:
 def test_a_service_failure_tells_the_client_first_at_the_registered_address() -> None:
     verified, decision, event = _notes(
         "Вы обещали исправить экспорт к пятнице, и опять ничего не работает.",
-        identity("verified"),
+        # A standard-tier client: a gold one's failure is P2 (service-failure-top-tier).
+        identity("verified", customer=CUSTOMER.model_copy(update={"tier": "standard"})),
         "service-failure",
     )
 
