@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_date, format_time, get_timezone_name
 from jinja2 import (
     Environment,
     FileSystemLoader,
@@ -129,6 +130,34 @@ def _when(context: Context, value: object, zone: str | None = None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M ") + (moment.tzname() or "UTC")
 
 
+@pass_context
+def _client_when(context: Context, value: object) -> str:
+    """An ISO timestamp as a client reads it, on his clock and in his language, with the
+    month named and the zone said (Babel's CLDR data): "7 декабря 2026 г., 05:37 (Москва)",
+    "7 грудня 2026 р., 04:37 (за східноєвропейським часом)", "December 6, 2026, 9:37 PM
+    (Eastern Time)". Without a zone of his on file, UTC."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    locale = context.get("notice_language") or FALLBACK_LANGUAGE
+    zone: ZoneInfo | None = None
+    with suppress(ZoneInfoNotFoundError, ValueError, TypeError):
+        zone = ZoneInfo(str(context.get("recipient_timezone")))
+    if zone is None or zone.key in ("UTC", "Etc/UTC"):
+        local, named = moment.astimezone(UTC), "UTC"
+    else:
+        local, named = moment.astimezone(zone), get_timezone_name(zone, locale=locale)
+    said = f"{format_date(local, 'long', locale=locale)}, "
+    said += f"{format_time(local, 'short', locale=locale)} ({named})"
+    # CLDR's narrow no-break spaces ("2025 г.", "3:13 PM") are not in every mail font.
+    return said.replace("\u202f", " ").replace("\u00a0", " ")
+
+
 def evidence_phrase_key(kind: str, values: dict[str, str]) -> str:
     """The phrase an evidence item is said with (_staff_labels.j2 EVIDENCE): its kind, and
     the variant its values ask for (a check that failed; a verified or unverified phone)."""
@@ -168,6 +197,7 @@ def _environment() -> Environment:
         auto_reload=False,
     )
     env.filters["when"] = _when
+    env.filters["client_when"] = _client_when
     env.filters["named"] = named
     env.filters["evidence_said"] = _evidence_said
     env.filters["reason_said"] = reason_said
@@ -204,6 +234,7 @@ def render_kind(
         **data,
         "fallback_from": fallback_from,
         "recipient_timezone": recipient_timezone,
+        "notice_language": chosen,  # a client's dates are written in it (client_when)
     }
     if "reason" in context:  # a staff notice: why, said from its parts (reasons.py)
         context["why"] = {key: context.get(key) for key in WHY}

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import nats
 import pytest
+from babel.dates import format_date
 from faststream._internal.testing.app import TestApp
 from typer.testing import CliRunner
 
@@ -169,8 +170,11 @@ async def seed_000_is_held(
         env, "SELECT client_reply_by FROM escalator.escalations WHERE kind = 'billing'"
     ) == [{"client_reply_by": promised}]
     (ack,) = mails(mailbox, REGISTERED, "billing_dispute_ack")
-    moscow = promised.astimezone(ZoneInfo("Europe/Moscow")).strftime("%Y-%m-%d %H:%M MSK")
-    assert moscow in mail_text(mailbox, ack)[1]
+    local = promised.astimezone(ZoneInfo("Europe/Moscow"))
+    # The client reads it in words on his clock ("7 декабря 2026 г., 05:37 (Москва)").
+    said = f"{format_date(local, 'long', locale='ru')}, {local:%H:%M} (Москва)"
+    assert said.replace("\u202f", " ") in mail_text(mailbox, ack)[1]
+    moscow = local.strftime("%Y-%m-%d %H:%M MSK")
     (manager,) = mails(mailbox, MANAGER)
     assert manager["kind"] == "staff_digest"
     promised_line = f"Клиенту обещан ответ с причиной и решением не позднее {moscow}."

@@ -144,7 +144,7 @@ def test_the_clients_acknowledgements_carry_the_promise() -> None:
     assert {n.kind for n in to_client} == {"billing_dispute_ack", "service_failure_notice"}
     assert {n.data["reply_by"] for n in to_client} == {PROMISED.isoformat()}
     for note in to_client:
-        assert "2025-03-17 14:00" in render(note).body
+        assert "17 марта 2025 г., 14:00 (UTC)" in render(note).body
 
 
 @pytest.mark.parametrize("language", ["ru", "uk", "en"])
