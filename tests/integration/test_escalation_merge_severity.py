@@ -146,8 +146,9 @@ async def test_the_first_promise_is_for_the_escalations_severity_not_the_message
     env: Env, watch: tuple[nats.NATS, Bus]
 ) -> None:
     """A fed-up client (several signals at once: P1) with nowhere to write back: no promise.
-    Then a plain failure (its own rule P3) once the CRM has the address: the client is
-    promised an answer for the escalation's P1 (two hours), not P3's working day."""
+    Then a plain failure (its own rule P2 for this gold client) once the CRM has the
+    address: the client is promised an answer for the escalation's P1 (two hours), not
+    P2's four hours."""
     nc, bus = watch
     fed_up = (
         "Вы обещали починить экспорт к пятнице и опять не сделали! Верните деньги за месяц. "
@@ -163,7 +164,8 @@ async def test_the_first_promise_is_for_the_escalations_severity_not_the_message
         (merged,) = [
             e for e in await bus.wait("escalation.updated") if e["kind"] == "service_failure"
         ]
-        assert (merged["severity"], merged["rule"]) == ("P1", "service-failure")
+        # The gold client's plain failure: its own rule P2, under the escalation's P1.
+        assert (merged["severity"], merged["rule"]) == ("P1", "service-failure-top-tier")
 
     promised = datetime.fromisoformat(merged["client_reply_by"])
     assert promised - datetime.fromisoformat(merged["occurred_at"]) == timedelta(hours=2)
