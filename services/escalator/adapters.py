@@ -121,9 +121,11 @@ class SqlEscalationStore:
                 values["climb_due_at"] = min(existing.climb_due_at, new.ack_deadline)
                 values["ack_deadline"] = min(existing.ack_deadline, new.ack_deadline)
         # What the client was told stands; a message that makes the first promise sets it,
-        # for the escalation's severity (raised above or not), not its own rule's.
+        # for the escalation's severity (raised above or not), not its own rule's. A promise
+        # that was made and closed (the client answered, the new dates used up: `promise_to`
+        # stays) is not made again: the client contact of this escalation went already.
         promise = existing.client_reply_by
-        if promise is None and new.promise is not None:
+        if promise is None and new.promise is not None and existing.promise_to is None:
             values["client_reply_by"] = promise = new.promise(severity)
             values["promise_to"] = new.promise_to
         hold, hold_placed = existing.hold, bool(new.hold) and not active_hold(existing.hold)

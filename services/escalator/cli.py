@@ -269,8 +269,8 @@ def client_reply(
     role: RoleOption = None,
     timeout: TimeoutOption = 5.0,
 ) -> None:
-    """Record that you answered the client (the promise is kept), or told them a new date:
-    then Careline does not tell the client on its own that the promise was missed."""
+    """Record that you answered the client (the promise is kept), or told them a new date
+    (Careline tells the client of a delay only if that date passes too)."""
     from shared.contracts import RecordClientReply
 
     command = RecordClientReply(

@@ -22,7 +22,12 @@ from .hold_notices import promise_due_notices
 from .lifecycle import Climb, Escalation, Notified, next_climb, policy_address
 from .lifecycle_steps import LifecycleSteps, current_briefing
 from .lifecycle_store import LifecycleStore
-from .missed_promises import client_delay_notice, holder_notices, missed_promise
+from .missed_promises import (
+    client_delay_notice,
+    holder_notices,
+    missed_promise,
+    owned_up_automatically,
+)
 
 log = logging.getLogger(__name__)
 SWEEPER = {"role": "escalator", "address": "escalator"}
@@ -47,9 +52,10 @@ class DeadlineClimbs(LifecycleSteps):
         lead = timedelta(minutes=self.policy.client_reply_remind_minutes)
         async with self.db.transaction() as session, deferring_inserts(session):
             store = LifecycleStore(session)
-            due = await store.lock_promises_due(now + lead, limit)
+            due = await store.lock_promises_due(now, now + lead, limit)
             for e in due:
-                notes = promise_due_notices(e, self.policy.team_language, now)
+                automatic = owned_up_automatically(self.policy, e)
+                notes = promise_due_notices(e, self.policy.team_language, now, automatic)
                 await store.change(e.id, promise_reminded_at=now, updated_at=now)
                 promised = _iso(e.client_reply_by)
                 told = sorted({n.recipient_role for n in notes})
@@ -83,7 +89,11 @@ class DeadlineClimbs(LifecycleSteps):
         if climb is not None:
             # A more senior person takes it, and has to acknowledge it as their own.
             await store.change(e.id, acknowledged_at=None, acknowledged_by=None)
-            why = {"promise_missed": missed.missed.isoformat(), "overdue_since": None}
+            why = {
+                "promise_missed": missed.missed.isoformat(),
+                "overdue_since": None,
+                "client_told": missed.new_date is not None,
+            }
             await self._climb_to(store, e, climb, now, why)
         client = client_delay_notice(e, missed, climb is not None, now)
         if client is not None:
@@ -116,7 +126,7 @@ class DeadlineClimbs(LifecycleSteps):
         e: Escalation,
         climb: Climb,
         now: datetime,
-        why: dict[str, str | None],
+        why: dict[str, object],
     ) -> None:
         """Tell the climb's roles, with a new deadline to acknowledge; `why`: what passed
         (the deadline nobody acknowledged by, or the promise to the client)."""

@@ -37,13 +37,20 @@ def hold_lifted_fact(message_id: object) -> Fact:
     )
 
 
-def promise_due_fact() -> Fact:
-    """Why the holders of an open escalation hear of it again before its promise is due."""
+def promise_due_fact(automatic: bool = True) -> Fact:
+    """Why the holders of an open escalation hear of it again before its promise is due;
+    `automatic`: whether the client is told if it passes, or only a person can tell them."""
+    if automatic:
+        return Fact(
+            "promise_due",
+            "the answer promised to the client falls due: answer, or tell the client the new "
+            "date before it passes; if it passes, the client is told of the delay "
+            "automatically",
+        )
     return Fact(
-        "promise_due",
-        "the answer promised to the client falls due: answer, or tell "
-        "the client the new date before it passes; if it passes, the client is told of the "
-        "delay automatically",
+        "promise_due_last",
+        "the answer promised to the client falls due: answer, or tell the client the new "
+        "date before it passes; if it passes, nobody else tells them",
     )
 
 

@@ -36,13 +36,16 @@ def hold_lifted_notices(
     )
 
 
-def promise_due_notices(e: Escalation, team_language: str, now: datetime) -> list[SendNotification]:
-    """The promise to the client falls due: a notice to each holder, once per promise."""
+def promise_due_notices(
+    e: Escalation, team_language: str, now: datetime, automatic: bool = True
+) -> list[SendNotification]:
+    """The promise to the client falls due: a notice to each holder, once per promise;
+    `automatic`: whether Careline tells the client if it passes (missed_promises)."""
     promised = e.client_reply_by.isoformat() if e.client_reply_by else ""
     return notices_to_holders(
         e,
         "promise_due",
-        promise_due_fact(),
+        promise_due_fact(automatic),
         ("promise-due", promised),
         None,  # the message that opened it
         team_language,

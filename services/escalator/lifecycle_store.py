@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, ForeignKey, String, Table, func, or_, select, update
+from sqlalchemy import Column, DateTime, ForeignKey, String, Table, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -98,27 +98,41 @@ class LifecycleStore:
         due = e.climb_due_at
         return await self._lock_open(due, limit, e.acknowledged_at.is_(None), due <= now)
 
-    async def lock_promises_due(self, by: datetime, limit: int) -> list[Escalation]:
-        """Open escalations whose promise to the client falls due by `by` and whose holders
-        were not reminded yet (the partial index of migration 0014 holds just those)."""
+    async def lock_promises_due(self, now: datetime, by: datetime, limit: int) -> list[Escalation]:
+        """Open escalations whose promise to the client falls due after `now` and by `by`
+        and whose holders were not reminded yet (the partial index of migration 0014 holds
+        just those); one already passed is owned up to instead (lock_promises_missed)."""
         e = escalations.c
         due = e.client_reply_by
         return await self._lock_open(
-            due, limit, due.is_not(None), e.promise_reminded_at.is_(None), due <= by
+            due, limit, due.is_not(None), e.promise_reminded_at.is_(None), due > now, due <= by
         )
 
     async def lock_promises_missed(self, now: datetime, limit: int) -> list[Escalation]:
-        """Open escalations whose promise to the client passed, and that are not under a
-        standing hold (the investigation waits for the threats to stop, seed 003: so does
-        the promise); the partial index of migration 0015 holds the open promises."""
+        """Open escalations whose promise to the client passed, made where the escalation
+        keeps it (`promise_to`: promises of before migration 0015 are not owned up to, so
+        the upgrade sets off no burst of climbs), and whose client has no standing hold on
+        any open escalation (the investigation waits for the threats to stop, seed 003, and
+        so does the promise; the messages' contacts are withheld the same way). The partial
+        index of migration 0015 holds the open promises."""
         e = escalations.c
         due = e.client_reply_by
+        held = escalations.alias("held")
         # A hold is a JSON object until lifted; SQL NULL and JSON null are no hold.
-        no_hold = or_(
-            func.coalesce(func.jsonb_typeof(e.hold), "null") != "object",
-            e.hold["lifted_at"].astext.is_not(None),
+        standing = select(held.c.id).where(
+            held.c.subject_key == e.subject_key,
+            held.c.status == "open",
+            func.jsonb_typeof(held.c.hold) == "object",
+            held.c.hold["lifted_at"].astext.is_(None),
         )
-        return await self._lock_open(due, limit, due.is_not(None), due <= now, no_hold)
+        return await self._lock_open(
+            due,
+            limit,
+            due.is_not(None),
+            due <= now,
+            func.jsonb_typeof(e.promise_to) == "object",  # None is stored as JSON null
+            ~standing.exists(),
+        )
 
     async def _lock_open(self, soonest: Any, limit: int, *conditions: Any) -> list[Escalation]:
         """Open escalations meeting `conditions`, the soonest first, that no other replica

@@ -41,12 +41,20 @@ class MissedPromise:
         }
 
 
+def owned_up_automatically(policy: Policy, e: Escalation) -> bool:
+    """Whether the client is told by Careline if the escalation's promise passes: it knows
+    where the promise went, and the policy's new dates are not used up."""
+    return bool(e.promise_to) and e.promises_missed < policy.client_reply_new_dates
+
+
 def missed_promise(policy: Policy, e: Escalation, now: datetime) -> MissedPromise:
-    """The escalation's promise passed at `now`: whether the client gets a new date."""
+    """The escalation's promise passed at `now`: whether the client gets a new date (the
+    severity's reply from now, never before the new holder must acknowledge it)."""
     assert e.client_reply_by is not None
     new_date = None
-    if e.promise_to and e.promises_missed < policy.client_reply_new_dates:
-        new_date = policy.client_reply_by(e.severity, now, now)
+    if owned_up_automatically(policy, e):
+        deadline = now + policy.ack_deadline(e.severity, e.ack_minutes)
+        new_date = policy.client_reply_by(e.severity, now, deadline)
     return MissedPromise(e.client_reply_by, new_date)
 
 
@@ -78,6 +86,8 @@ def client_delay_notice(
             "subject": to.get("subject") or "",
             "received_at": to.get("received_at"),
             "account_manager": to.get("account_manager"),
+            # What was promised: a payment check's result, or a failure's cause and fix.
+            "about": "payment" if e.kind == "billing" else "failure",
             "escalation_id": str(e.id),
             "promised": missed.missed.isoformat(),
             "reply_by": missed.new_date.isoformat(),

@@ -78,12 +78,13 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
     "legal_notice": {**_STAFF_EXTRAS, **_LEGAL_EXTRAS},
     "conduct_notice": {"subject": "", "paused": False},
     # A new date after a missed promise: who has the case now is said when it climbed.
-    "promise_delay_notice": {"account_manager": None, "senior": False},
+    "promise_delay_notice": {"account_manager": None, "senior": False, "about": "failure"},
     "re_escalation": {
         **_STAFF_EXTRAS,
         "previous_roles": [],
         "overdue_since": None,
         "promise_missed": None,  # climbed because the promise to the client passed
+        "client_told": False,  # and Careline told the client so, with a new date
     },
     # A digest has the legal extras when one of the person's roles is legal.
     "staff_digest": {**_STAFF_EXTRAS, **_LEGAL_EXTRAS, "subject": None},

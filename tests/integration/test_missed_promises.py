@@ -102,7 +102,11 @@ async def test_a_missed_promise_is_owned_up_to_the_client_first_then_left_to_a_p
     ]
     assert "promise_missed" in changes and "promise_missed_last" in changes
     climbs = [n for n in bus.of("notify.request") if n["kind"] == "re_escalation"]
-    assert any(n["data"].get("promise_missed") == first["promised"] for n in climbs)
+    told = {n["data"].get("promise_missed"): n["data"]["client_told"] for n in climbs}
+    # The first climb says the client was given a new date; the last, that nobody did.
+    assert told.get(first["promised"]) is True
+    if second["climbed_to"] is not None:
+        assert told.get(second["promised"]) is False
 
 
 async def _missed(env: Env, escalation_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -159,7 +163,15 @@ async def test_staff_record_a_new_date_or_the_answer_and_nothing_owns_up_on_thei
         assert answered.outcome == "recorded"
         (row,) = await _promise(env, escalation_id)
         assert row["client_reply_by"] is None
+        # The client writes again about it: the promise made and kept is not made again
+        # (the client contact of this escalation went already; a new one would be secret).
+        await publish_verified(nc, legal_threat("Экспорт так и не заработал, вы обещали."))
+        (merged,) = await bus.wait("escalation.updated")
+        assert merged["escalation_id"] == str(escalation_id)
+        assert merged["client_reply_by"] is None
         await asyncio.sleep(5)  # the first promise (under 4 s) has passed; sweeps ran
+        (row,) = await _promise(env, escalation_id)
+        assert row["client_reply_by"] is None
 
     entries = await rows(
         env,
@@ -179,3 +191,29 @@ async def _promise(env: Env, escalation_id: uuid.UUID) -> list[dict[str, Any]]:
         "SELECT client_reply_by FROM escalator.escalations WHERE id = :id",
         id=escalation_id,
     )
+
+
+async def test_a_standing_hold_on_the_clients_other_escalation_stops_the_owning_up(
+    env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
+) -> None:
+    """Seed 003: while the client's threats hold the investigation, no automatic new date
+    goes to them (the messages' own promising contacts are withheld the same way)."""
+    nc, bus = watch
+    policy = _policy(
+        tmp_path,
+        ack_deadlines_minutes={s: 0.05 for s in SEVERITIES},
+        client_reply={s: {"minutes": 0.06} for s in SEVERITIES},
+    )
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env, ESCALATOR_POLICY=str(policy)))
+        await publish_verified(nc, legal_threat("Вы обещали починить экспорт и не сделали."))
+        (failure,) = await bus.wait("escalation.opened")
+        assert failure["client_reply_by"] is not None
+        threat = "Я стану вашим кошмаром: распишу про вас во всех SMM-сообществах."
+        await publish_verified(nc, legal_threat(threat))
+        held = [e for e in await bus.wait("escalation.opened", 2) if e["hold"]]
+        assert held and held[0]["kind"] == "reputation"
+        await asyncio.sleep(5)  # the failure's promise (under 4 s) has passed; sweeps ran
+
+    assert await _missed(env, uuid.UUID(failure["escalation_id"])) == []
+    assert not [n for n in bus.of("notify.request") if n["kind"] == "promise_delay_notice"]

@@ -127,3 +127,22 @@ def test_the_reminder_says_what_is_due_and_when(language: str) -> None:
 
     assert DUE_SAID[language] in rendered.body and DUE_SAID[language] in (rendered.html or "")
     assert "2025-03-14 17:00 MSK" in rendered.body  # the promise, on the team's clock
+
+
+LAST_SAID = {
+    "ru": "если срок пройдёт, клиенту больше никто не напишет",
+    "uk": "якщо строк мине, клієнтові більше ніхто не напише",
+    "en": "if it passes, nobody else tells them",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_when_nothing_will_tell_the_client_the_reminder_says_so(language: str) -> None:
+    on_file = replace(ON_FILE, notified=(HEAD,), briefing=BRIEFING, client_reply_by=PROMISED)
+    (note,) = promise_due_notices(on_file, "ru", NOW, automatic=False)
+
+    rendered = render(note.model_copy(update={"language": language}))
+
+    assert note.data["change_items"][0]["kind"] == "promise_due_last"
+    assert LAST_SAID[language] in rendered.body
+    assert DUE_SAID[language].split(";")[0] in rendered.body

@@ -16,8 +16,11 @@ from services.escalator.missed_promises import (
     client_delay_notice,
     holder_notices,
     missed_promise,
+    owned_up_automatically,
 )
 from services.notifier.domain import render
+from services.notifier.samples import SAMPLES
+from shared.contracts import SendNotification
 from tests.unit.test_escalation_lifecycle import escalation
 from tests.unit.test_hold_notices import BRIEFING
 from tests.unit.test_routing_policy import POLICY
@@ -176,14 +179,11 @@ CLIMB_HEADS = {
 }
 
 
-@pytest.mark.parametrize("language", ["ru", "uk", "en"])
-def test_a_climb_for_a_missed_promise_says_so(language: str) -> None:
-    from services.notifier.samples import SAMPLES
-    from shared.contracts import SendNotification
-
-    data = {**SAMPLES["re_escalation"], "promise_missed": PROMISED.isoformat()}
+def climb_notice(language: str, **extra: object) -> SendNotification:
+    """A re_escalation for a missed promise (the sample's briefing)."""
+    data = {**SAMPLES["re_escalation"], "promise_missed": PROMISED.isoformat(), **extra}
     data.pop("overdue_since", None)
-    note = SendNotification.model_validate(
+    return SendNotification.model_validate(
         {
             "event_id": "00000000-0000-0000-0000-000000000001",
             "notification_id": "00000000-0000-0000-0000-000000000002",
@@ -200,7 +200,68 @@ def test_a_climb_for_a_missed_promise_says_so(language: str) -> None:
         }
     )
 
-    rendered = render(note)
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_a_climb_for_a_missed_promise_says_so(language: str) -> None:
+    rendered = render(climb_notice(language, client_told=True))
 
     assert CLIMB_HEADS[language] in rendered.subject
     assert "2025-03-18 10:00 UTC" in rendered.body
+
+
+def test_the_new_date_is_never_before_the_new_holder_must_acknowledge() -> None:
+    # A severity the policy promises nothing for: the floor is the acknowledgement deadline,
+    # not "now" (a new date of now would be missed again at the next pass).
+    policy = POLICY.model_copy(update={"client_reply": {}})
+    missed = missed_promise(policy, ON_FILE, NOW)
+    assert missed.new_date == NOW + policy.ack_deadline("P2")
+
+
+def test_the_client_is_told_automatically_only_while_new_dates_remain_and_it_knows_where() -> None:
+    assert owned_up_automatically(POLICY, ON_FILE)
+    used_up = replace(ON_FILE, promises_missed=POLICY.client_reply_new_dates)
+    assert not owned_up_automatically(POLICY, used_up)
+    assert not owned_up_automatically(POLICY, replace(ON_FILE, promise_to=None))
+
+
+PAYMENT = {
+    "ru": "мы обещали сообщить вам результат проверки платежа не позднее",
+    "uk": "ми обіцяли повідомити вам результат перевірки платежу не пізніше",
+    "en": "we promised to tell you the result of the payment check by",
+}
+NOT_SUSPENDED = {
+    "ru": "ничего не приостанавливается из-за этого платежа",
+    "uk": "через цей платіж нічого не призупиняється",
+    "en": "nothing is suspended over this payment",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_a_payment_checks_delay_says_what_was_promised_and_offers_no_remedy(
+    language: str,
+) -> None:
+    billing = replace(ON_FILE, kind="billing", promise_to={**PROMISE_TO, "language": language})
+    note = client_delay_notice(billing, missed_promise(POLICY, billing, NOW), False, NOW)
+    assert note is not None and note.data["about"] == "payment"
+
+    rendered = render(note)
+
+    for text in (rendered.body, rendered.html or ""):
+        assert PAYMENT[language] in text and NOT_SUSPENDED[language] in text
+        assert "компенсац" not in text and "remedy" not in text
+        assert SENIOR[language] not in text
+
+
+CLIENT_TOLD = {
+    "ru": ("клиенту мы сами сообщили о задержке", "нового срока клиенту никто не назвал"),
+    "uk": ("клієнтові ми самі повідомили про затримку", "нового строку клієнтові ніхто не назвав"),
+    "en": ("we told the client of the delay ourselves", "nobody gave the client a new date"),
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_climb_says_whether_the_client_was_told(language: str) -> None:
+    told, untold = CLIENT_TOLD[language]
+    for client_told, said, unsaid in ((True, told, untold), (False, untold, told)):
+        rendered = render(climb_notice(language, client_told=client_told))
+        assert said in rendered.body and unsaid not in rendered.body
