@@ -9,6 +9,7 @@ sweeper runs the passes and publishes the outbox after each.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -126,7 +127,7 @@ class DeadlineClimbs(LifecycleSteps):
         e: Escalation,
         climb: Climb,
         now: datetime,
-        why: dict[str, object],
+        why: Mapping[str, object],
     ) -> None:
         """Tell the climb's roles, with a new deadline to acknowledge; `why`: what passed
         (the deadline nobody acknowledged by, or the promise to the client)."""
