@@ -116,7 +116,7 @@ class DeadlineClimbs(LifecycleSteps):
         if climb is None:
             await store.change(e.id, climb_due_at=None, updated_at=now)
             detail = {"level": e.level, "overdue_since": _iso(e.climb_due_at)}
-            entry_id = derived_id("escalation-chain-ended", e.id, e.level)
+            entry_id = derived_id("escalation-chain-ended", e.id, *e.per_opening(e.level))
             await store.note(e.id, entry_id, "chain_ended", detail, SWEEPER, now)
             return
         await self._climb_to(store, e, climb, now, {"overdue_since": _iso(e.climb_due_at)})
@@ -153,14 +153,14 @@ class DeadlineClimbs(LifecycleSteps):
         climbed: dict[str, Any] = {"level": climb.level, "roles": list(climb.roles), **why}
         await store.note(
             e.id,
-            derived_id("escalation-climb", e.id, climb.level),
+            derived_id("escalation-climb", e.id, *e.per_opening(climb.level)),
             "escalated",
             climbed,
             SWEEPER,
             now,
         )
         event = EscalationActed(
-            event_id=derived_id("escalation-acted", e.id, "escalated", climb.level),
+            event_id=derived_id("escalation-acted", e.id, "escalated", *e.per_opening(climb.level)),
             message_id=e.message_id,
             correlation_id=e.correlation_id,
             occurred_at=now,
@@ -186,7 +186,9 @@ class DeadlineClimbs(LifecycleSteps):
                 "ack_url": await self.ack_link(store, e, target, now),
             }
             outputs.append(
-                self._notification(e, "re_escalation", target, data, ("level", climb.level))
+                self._notification(
+                    e, "re_escalation", target, data, e.per_opening("level", climb.level)
+                )
             )
         await store.enqueue(e.id, outputs, now)
         log.info("escalation %s climbed to level %s", e.id, climb.level)

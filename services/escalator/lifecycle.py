@@ -68,6 +68,14 @@ class Escalation:
     client_reply_by: datetime | None = None  # what the client was promised, if anything
     promise_to: dict[str, Any] | None = None  # where and how (notifications.promise_contact)
     promises_missed: int = 0  # promises that passed unkept, each put off with a new date
+    reopen_count: int = 0
+
+    def per_opening(self, *parts: object) -> tuple[object, ...]:
+        """The id parts of a step that each opening of the escalation takes anew (a climb
+        to level 2, the end of its chain): a reopened escalation starts at level 1 again,
+        and its climbs must not take the ids (and so the notices) of the first opening's.
+        The first opening's parts are as they always were."""
+        return (*parts, "reopened", self.reopen_count) if self.reopen_count else parts
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,7 @@ def escalation_of(row: Any) -> Escalation:
         client_reply_by=row.client_reply_by,
         promise_to=row.promise_to,
         promises_missed=row.promises_missed,
+        reopen_count=row.reopen_count,
     )
 
 
