@@ -83,10 +83,9 @@ class DeadlineClimbs(LifecycleSteps):
         missed = missed_promise(self.policy, e, now)
         await store.change(e.id, **missed.changes(e, now))
         e = replace(e, client_reply_by=missed.new_date, promises_missed=e.promises_missed + 1)
-        team = self.policy.team_language
-        outputs = [Outgoing.of(NOTIFY_REQUEST, n) for n in holder_notices(e, missed, team, now)]
         told = sorted({n.role for n in e.notified})
         climb = next_climb(self.policy, e)
+        holders = e
         if climb is not None:
             # A more senior person takes it, and has to acknowledge it as their own.
             await store.change(e.id, acknowledged_at=None, acknowledged_by=None)
@@ -95,7 +94,14 @@ class DeadlineClimbs(LifecycleSteps):
                 "overdue_since": None,
                 "client_told": missed.new_date is not None,
             }
-            await self._climb_to(store, e, climb, now, why)
+            deadline = await self._climb_to(store, e, climb, now, why)
+            # The holders read where it is now (the level, the new deadline); the climb's
+            # own roles have their re-escalation.
+            holders = replace(e, level=climb.level, ack_deadline=deadline)
+        team = self.policy.team_language
+        outputs = [
+            Outgoing.of(NOTIFY_REQUEST, n) for n in holder_notices(holders, missed, team, now)
+        ]
         client = client_delay_notice(e, missed, climb is not None, now)
         if client is not None:
             outputs.append(Outgoing.of(NOTIFY_REQUEST, client))
@@ -128,9 +134,9 @@ class DeadlineClimbs(LifecycleSteps):
         climb: Climb,
         now: datetime,
         why: Mapping[str, object],
-    ) -> None:
-        """Tell the climb's roles, with a new deadline to acknowledge; `why`: what passed
-        (the deadline nobody acknowledged by, or the promise to the client)."""
+    ) -> datetime:
+        """Tell the climb's roles, with a new deadline to acknowledge (returned); `why`:
+        what passed (the deadline nobody acknowledged by, or the promise to the client)."""
         deadline = now + self.policy.ack_deadline(e.severity, e.ack_minutes)
         told = [
             Notified(
@@ -192,6 +198,7 @@ class DeadlineClimbs(LifecycleSteps):
             )
         await store.enqueue(e.id, outputs, now)
         log.info("escalation %s climbed to level %s", e.id, climb.level)
+        return deadline
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -101,6 +101,15 @@ async def test_a_missed_promise_is_owned_up_to_the_client_first_then_left_to_a_p
         if n["data"].get("change") == "promise_missed"
     ]
     assert "promise_missed" in changes and "promise_missed_last" in changes
+    # The holders read where it is now: the level the miss took it to.
+    levels = {
+        n["data"]["level"]
+        for n in bus.of("notify.request")
+        if n["data"].get("change") == "promise_missed"
+        and n["data"]["change_items"][0]["kind"] == "promise_missed"
+    }
+    if first["climbed_to"] is not None:
+        assert levels == {first["climbed_to"]}
     climbs = [n for n in bus.of("notify.request") if n["kind"] == "re_escalation"]
     told = {n["data"].get("promise_missed"): n["data"]["client_told"] for n in climbs}
     # The first climb says the client was given a new date; the last, that nobody did.
