@@ -741,6 +741,15 @@ class RecordClientReply(EscalationCommand):
     note: str | None = Field(None, description="What the client was told, for the record.")
 
 
+class RecordWarning(EscalationCommand):
+    """On `escalation.cmd.warned`: the actor warned the client in person (in the chat, on
+    the phone) that such talk must stop (seed 002). The client's history records it on the
+    escalation's latest message, so later threats count as after a warning (seed 003), as
+    when Careline's own conduct notice went by email."""
+
+    note: str | None = Field(None, description="What the client was told, for the record.")
+
+
 EscalationCommandOutcome = Literal[
     "acknowledged",
     "resolved",

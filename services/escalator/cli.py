@@ -43,6 +43,7 @@ def register(app: typer.Typer) -> None:
     app.command("resolve")(resolve)
     app.command("reassign")(reassign)
     app.command("client-reply")(client_reply)
+    app.command("warned")(warned)
     policy_app = typer.Typer(help="Check the routing policy and see what it does with a message.")
     policy_app.command("check")(policy_check)
     policy_app.command("explain")(policy_explain)
@@ -279,6 +280,27 @@ def client_reply(
         actor=by,
         actor_role=role,
         new_date=new_date,
+        note=note,
+    )
+    _act(command, timeout)
+
+
+def warned(
+    escalation_id: IdArgument,
+    by: ByOption,
+    note: Annotated[str | None, typer.Option(help="What you told the client.")] = None,
+    role: RoleOption = None,
+    timeout: TimeoutOption = 5.0,
+) -> None:
+    """Record that you warned the client in person (chat, phone) that such talk must stop:
+    later threats then count as after a warning."""
+    from shared.contracts import RecordWarning
+
+    command = RecordWarning(
+        command_id=uuid.uuid4(),
+        escalation_id=_escalation_id(escalation_id),
+        actor=by,
+        actor_role=role,
         note=note,
     )
     _act(command, timeout)

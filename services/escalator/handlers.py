@@ -18,6 +18,7 @@ from shared.contracts import (
     IdentityVerified,
     ReassignEscalation,
     RecordClientReply,
+    RecordWarning,
     ResolveEscalation,
     SendNotification,
 )
@@ -29,6 +30,7 @@ from shared.subjects import (
     ESCALATION_CMD_CLIENT_REPLY,
     ESCALATION_CMD_REASSIGN,
     ESCALATION_CMD_RESOLVE,
+    ESCALATION_CMD_WARNED,
     ESCALATION_ESCALATED,
     ESCALATION_OPENED,
     ESCALATION_REASSIGNED,
@@ -127,3 +129,12 @@ def register(
     )
     async def on_client_reply(body: dict[str, Any]) -> EscalationCommandResult:
         return await run(RecordClientReply, body)
+
+    @broker.subscriber(
+        ESCALATION_CMD_WARNED,
+        queue="escalator",
+        title=f"{ESCALATION_CMD_WARNED}:escalator",
+        description="RecordWarning in, EscalationCommandResult back.",
+    )
+    async def on_warned(body: dict[str, Any]) -> EscalationCommandResult:
+        return await run(RecordWarning, body)

@@ -26,8 +26,10 @@ from sqlalchemy import (
     any_,
     bindparam,
     func,
+    literal,
     or_,
     select,
+    update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -210,3 +212,38 @@ def seen_row(
 async def record_seen(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Messages' rows in one statement (a redelivered message adds nothing)."""
     await session.execute(insert(subject_messages).on_conflict_do_nothing(), rows)
+
+
+async def mark_warned(
+    session: AsyncSession, subject_key: str, escalation_id: uuid.UUID, mark: Mark
+) -> tuple[uuid.UUID, bool] | None:
+    """Mark the escalation's latest message as the one the client was warned about (by
+    staff, in person: seed 002), so later threats count as after a warning: (its id,
+    whether the mark is new); None when no message of it is on file (pruned).
+
+    Only the message row is locked, never the subject: a staff command holds the
+    escalation's row, and taking the subject's lock after it could deadlock with a message
+    that holds the subject's and waits for the row. A message decided meanwhile does not
+    see the warning yet, as it would not had it come a moment earlier."""
+    m = subject_messages.c
+    touched = func.jsonb_build_array(func.jsonb_build_object("id", str(escalation_id)))
+    latest = (
+        await session.execute(
+            select(m.message_id, m.marks)
+            .where(m.subject_key == subject_key, m.escalations.op("@>")(touched))
+            .order_by(m.at.desc())
+            .limit(1)
+            .with_for_update()
+        )
+    ).first()
+    if latest is None:
+        return None
+    said = mark.model_dump()
+    if said in latest.marks:
+        return latest.message_id, False
+    await session.execute(
+        update(subject_messages)
+        .where(m.subject_key == subject_key, m.message_id == latest.message_id)
+        .values(marks=m.marks.op("||")(literal([said], JSONB)))
+    )
+    return latest.message_id, True

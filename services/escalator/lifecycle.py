@@ -69,6 +69,7 @@ class Escalation:
     promise_to: dict[str, Any] | None = None  # where and how (notifications.promise_contact)
     promises_missed: int = 0  # promises that passed unkept, each put off with a new date
     reopen_count: int = 0
+    subject_key: str = ""  # whose history it belongs to (history_store)
 
     def per_opening(self, *parts: object) -> tuple[object, ...]:
         """The id parts of a step that each opening of the escalation takes anew (a climb

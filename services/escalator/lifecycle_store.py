@@ -81,6 +81,7 @@ def escalation_of(row: Any) -> Escalation:
         promise_to=row.promise_to,
         promises_missed=row.promises_missed,
         reopen_count=row.reopen_count,
+        subject_key=row.subject_key,
     )
 
 

@@ -16,6 +16,7 @@ from shared.contracts import (
     EscalationCommandResult,
     ReassignEscalation,
     RecordClientReply,
+    RecordWarning,
     ResolveEscalation,
 )
 from shared.settings import CarelineSettings
@@ -24,6 +25,7 @@ from shared.subjects import (
     ESCALATION_CMD_CLIENT_REPLY,
     ESCALATION_CMD_REASSIGN,
     ESCALATION_CMD_RESOLVE,
+    ESCALATION_CMD_WARNED,
 )
 
 SUBJECT_OF: dict[type[EscalationCommand], str] = {
@@ -31,6 +33,7 @@ SUBJECT_OF: dict[type[EscalationCommand], str] = {
     ResolveEscalation: ESCALATION_CMD_RESOLVE,
     ReassignEscalation: ESCALATION_CMD_REASSIGN,
     RecordClientReply: ESCALATION_CMD_CLIENT_REPLY,
+    RecordWarning: ESCALATION_CMD_WARNED,
 }
 
 

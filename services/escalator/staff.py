@@ -1,5 +1,6 @@
 """Staff commands: acknowledge, resolve and reassign an escalation, and record what the
-client was told about the answer promised; over NATS, or (acknowledge) by a link.
+client was told (the answer promised; a warning given in person); over NATS, or
+(acknowledge) by a link.
 
 Each command is one transaction over the escalation's row (locked), its timeline, the
 outbox and the stored answer; the outbox is published after the commit. A retried command
@@ -18,6 +19,7 @@ from shared.contracts import (
     EscalationCommandResult,
     ReassignEscalation,
     RecordClientReply,
+    RecordWarning,
     ResolveEscalation,
     derived_id,
 )
@@ -30,6 +32,8 @@ from shared.subjects import (
 )
 
 from .ack_links import AckClaims, LinkRejected
+from .history import Mark
+from .history_store import mark_warned
 from .lifecycle import Escalation, Notified, authorize, policy_address, same_address
 from .lifecycle_steps import LifecycleSteps, current_briefing
 from .lifecycle_store import LifecycleStore
@@ -150,6 +154,8 @@ class StaffCommands(LifecycleSteps):
             return await self._reassign(store, e, cmd, actor, entry_id, now)
         if isinstance(cmd, RecordClientReply):
             return await self._client_reply(store, e, cmd, who, entry_id, now)
+        if isinstance(cmd, RecordWarning):
+            return await self._warned(store, e, cmd, who, entry_id, now)
         return _result(cmd, "invalid", e, f"unknown command {type(cmd).__name__}")
 
     async def _reassign(
@@ -227,6 +233,26 @@ class StaffCommands(LifecycleSteps):
         detail = {"promised": promised, "new_date": cmd.new_date.isoformat(), "note": cmd.note}
         await store.note(e.id, entry_id, "promise_moved", detail, who, now)
         return _result(cmd, "recorded", e, f"the client was promised {cmd.new_date.isoformat()}")
+
+    async def _warned(
+        self,
+        store: LifecycleStore,
+        e: Escalation,
+        cmd: RecordWarning,
+        who: dict[str, Any],
+        entry_id: Any,
+        now: datetime,
+    ) -> EscalationCommandResult:
+        """The client was warned in person: the history's warning mark on the escalation's
+        latest message (`warned` conditions count it), and the act in the timeline."""
+        mark = Mark(kind="warning", name=e.kind)
+        marked = await mark_warned(store.session, e.subject_key, e.id, mark)
+        if marked is None:
+            return _result(cmd, "invalid", e, "no message of it is on file to mark")
+        message_id, new = marked
+        detail = {"kind": e.kind, "message": str(message_id), "note": cmd.note, "new": new}
+        await store.note(e.id, entry_id, "warned", detail, who, now)
+        return _result(cmd, "recorded", e, f"warning recorded on message {message_id}")
 
     def _acted(
         self,
