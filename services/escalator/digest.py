@@ -44,6 +44,7 @@ ESCALATION_KEYS = (
     "hold",
     "stand_in_for",
     "client_reply_by",
+    "unwarned",
 )
 
 

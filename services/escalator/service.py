@@ -265,7 +265,7 @@ class EscalatorService:
         (the deadline is shorter now, and the notice says why).
         The staff notices and the client contacts, apart: staff notices are grouped per
         person over the message (digest.py)."""
-        extra = {
+        extra: dict[str, Any] = {
             "fact_pack": facts,
             "hold": hold_view(placed.hold, self.policy.team_language),
             # What this message changed: in every notice of it and in the briefing that
@@ -277,6 +277,17 @@ class EscalatorService:
             occasion = ("reopened", verified.message_id)
         elif placed.raised_from is not None:
             occasion = ("raised", verified.message_id)
+        # The client at every message: the notifier takes a contact once per escalation and
+        # address (see client_contacts), so a client writing again from an address already
+        # answered hears nothing twice, and one writing from a new address is not ignored.
+        # A reopening is a new case for the client; a raise is the team's business (the
+        # client was answered once already: the same contact again would be a copy).
+        reopening = occasion if placed.change == "reopened" else ()
+        clients = client_contacts(decision, event, verified, reopening)
+        rule = decision.rule
+        if (rule.warn or rule.hold) and not warning_said(rule, clients):
+            # No conduct notice could go (a chat, a phone): staff warn and record it.
+            extra["unwarned"] = str(event.escalation_id)
         staff = staff_notifications(self.policy, decision, event, verified, extra, occasion)
         if placed.change == "merged":
             told = {_who(n) for n in placed.notified}
@@ -299,13 +310,6 @@ class EscalatorService:
             await self._with_link(store, n.model_copy(update={"data": {**n.data, **change}}), now)
             for n in staff
         ]
-        # The client at every message: the notifier takes a contact once per escalation and
-        # address (see client_contacts), so a client writing again from an address already
-        # answered hears nothing twice, and one writing from a new address is not ignored.
-        # A reopening is a new case for the client; a raise is the team's business (the
-        # client was answered once already: the same contact again would be a copy).
-        reopening = occasion if placed.change == "reopened" else ()
-        clients = client_contacts(decision, event, verified, reopening)
         return staff, clients
 
     async def _lift_hold(

@@ -12,7 +12,8 @@ from contextlib import AsyncExitStack
 import nats
 import pytest
 
-from shared.contracts import RecordWarning, derived_id
+from services.notifier.domain import render
+from shared.contracts import RecordWarning, SendNotification, derived_id
 from tests.integration.conftest import Env, rows
 from tests.integration.test_escalation_lifecycle import (
     Bus,
@@ -62,12 +63,17 @@ async def test_a_warning_given_in_the_chat_makes_the_next_threat_one_after_a_war
         assert (opened["rule"], opened["severity"]) == ("blackmail-to-head-of-support", "P2")
         # No conduct notice: the chat has no address for it; no warning is marked either.
         assert not [n for n in bus.of("notify.request") if n["kind"] == "conduct_notice"]
-        head = next(
-            n["recipient"]
-            for n in bus.of("notify.request")
-            if n["recipient_role"] == "head_of_support"
+        notice = next(
+            n for n in bus.of("notify.request") if n["recipient_role"] == "head_of_support"
         )
+        head = notice["recipient"]
         escalation_id = uuid.UUID(opened["escalation_id"])
+        # Staff are told no warning could go in writing, and how to record theirs.
+        assert notice["data"]["unwarned"] == str(escalation_id)
+        assert (
+            f"careline warned {escalation_id}"
+            in render(SendNotification.model_validate(notice)).body
+        )
 
         def warned(by: str) -> RecordWarning:
             return RecordWarning(
@@ -102,3 +108,18 @@ async def test_a_warning_given_in_the_chat_makes_the_next_threat_one_after_a_war
         id=escalation_id,
     )
     assert [e["detail"]["new"] for e in entries] == [True, False]
+
+
+async def test_a_client_warned_by_email_needs_no_warning_from_staff(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    nc, bus = watch
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, legal_threat(THREAT))
+        (opened,) = [e for e in await bus.wait("escalation.opened") if e["kind"] == "reputation"]
+        await bus.wait("notify.request", 2)
+
+    notes = [n for n in bus.of("notify.request") if n["escalation_id"] == opened["escalation_id"]]
+    assert [n["kind"] for n in notes if n["kind"] == "conduct_notice"] == ["conduct_notice"]
+    assert not [n for n in notes if n["data"].get("unwarned")]
