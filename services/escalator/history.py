@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
@@ -125,6 +125,11 @@ class HistoryCondition(BaseModel):
     at_least: PositiveInt = 1
     within: Duration | None = Field(None, description="Default: the policy's history_lookback.")
     min_score: float | None = Field(None, description="For signals; default the rule's.")
+    apart: Duration | None = Field(
+        None,
+        description="For signals and markers: messages closer than this to one counted are "
+        "the same occasion (three messages in a minute about one outage are one failure).",
+    )
 
     @model_validator(mode="after")
     def _one_question(self) -> HistoryCondition:
@@ -133,6 +138,8 @@ class HistoryCondition(BaseModel):
             raise ValueError(f"a history condition asks exactly one of {list(QUESTIONS)}")
         if asked[0] in ("signals", "markers", "escalations") and not getattr(self, asked[0]):
             raise ValueError(f"history {asked[0]}: name at least one")
+        if self.apart is not None and asked[0] not in ("signals", "markers"):
+            raise ValueError("history apart: only for signals and markers")
         return self
 
     @property
@@ -163,21 +170,29 @@ class HistoryCondition(BaseModel):
             threshold = self.min_score if self.min_score is not None else min_score
             seen = [current, *(m for m in history.messages if m.at >= since)]
             hits = [m for m in seen if _carries(m, question, names, threshold)]
+            if self.apart is not None:
+                hits = _occasions(hits, self.apart)
             if len(hits) < self.at_least:
                 return None
             included = hits[0] is current
+            values: dict[str, Any] = {
+                "names": names,
+                "count": len(hits),
+                "within": span,
+                "included": included,
+                "at_least": self.at_least,
+            }
+            counted = "messages"
+            if self.apart is not None:
+                kind += "_apart"
+                values["apart"] = describe_duration(self.apart)
+                counted = f"occasions at least {values['apart']} apart"
             return Fact(
                 kind,
-                f"history: {'/'.join(names)} in {len(hits)} messages {window} "
+                f"history: {'/'.join(names)} in {len(hits)} {counted} {window} "
                 f"(this one {'included' if included else 'not among them'}; "
                 f"at least {self.at_least})",
-                {
-                    "names": names,
-                    "count": len(hits),
-                    "within": span,
-                    "included": included,
-                    "at_least": self.at_least,
-                },
+                values,
             )
         if question == "escalations":
             found = [e for e in history.escalations if e.kind in names and e.opened_at >= since]
@@ -218,6 +233,17 @@ def _carries(message: SeenMessage, question: str, names: Sequence[str], threshol
     if question == "signals":
         return any(message.signals.get(n, 0.0) >= threshold for n in names)
     return any(n in message.markers for n in names)
+
+
+def _occasions(hits: Sequence[SeenMessage], apart: timedelta) -> list[SeenMessage]:
+    """`hits` (newest first), one per occasion: a message closer than `apart` to the one
+    counted after it (newer) is the same occasion. Newest first still, the current one
+    first when it carries it."""
+    kept: list[SeenMessage] = []
+    for m in hits:
+        if not kept or kept[-1].at - m.at >= apart:
+            kept.append(m)
+    return kept
 
 
 def _marked(

@@ -19,6 +19,7 @@ from typing import Any
 # Which names a condition's `names`/`name` are, to say each by its name.
 _NAMES_OF = {
     "history_signals": "signals",
+    "history_signals_apart": "signals",
     "history_escalations": "kinds",
     "history_warned": "kinds",
     "history_flagged": "kinds",
@@ -83,7 +84,7 @@ def _value_said(
         return ", ".join(named(n, names) for n in value)
     if key == "name":
         return named(value, names)
-    if key == "within":
+    if key in ("within", "apart"):
         return _span(str(value), words.get("units", {}))
     if key == "included":
         return str(words["included"]["yes" if value else "no"])

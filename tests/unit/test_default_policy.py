@@ -296,8 +296,32 @@ def test_several_failures_in_a_window_make_a_fed_up_client_p1() -> None:
     )["service_failure"]
 
     assert (d.rule.id, d.rule.severity) == ("fed-up-repeated-failures", "P1")
-    assert "service_failure in 3 messages within 30d" in d.reason
+    assert "service_failure in 3 occasions at least 1h apart within 30d" in d.reason
     assert [c.kind for c in d.rule.client_contacts] == ["service_failure_notice"]
+
+
+def test_three_messages_in_a_minute_about_one_outage_are_one_failure_not_three() -> None:
+    burst = History(
+        messages=[
+            earlier(20 / 86400, signals={"service_failure": 0.9}),  # 20 s before
+            earlier(40 / 86400, signals={"service_failure": 0.9}),  # 40 s before
+        ]
+    )
+    text = "Вы обещали исправить экспорт к пятнице, и опять ничего не работает."
+    standard = identity(customer=STANDARD)
+
+    assert decide(text, standard, history=burst)["service_failure"].rule.id == "service-failure"
+    # The same two, a day and a week before: three occasions.
+    spread = History(
+        messages=[
+            earlier(1, signals={"service_failure": 0.9}),
+            earlier(1 + 30 / 86400, signals={"service_failure": 0.9}),  # its follow-up
+            earlier(7, signals={"service_failure": 0.9}),
+        ]
+    )
+    fed_up = decide(text, standard, history=spread)["service_failure"]
+    assert (fed_up.rule.id, fed_up.rule.severity) == ("fed-up-repeated-failures", "P1")
+    assert "in 3 occasions" in fed_up.reason
 
 
 @pytest.mark.parametrize(
@@ -499,3 +523,13 @@ def test_each_rule_decides_its_seed_situation(rule_id: str) -> None:
 
 def test_every_rule_of_the_shipped_policy_has_a_seed_situation() -> None:
     assert sorted(SEEDS) == sorted(r.id for r in POLICY.rules)
+
+
+def test_apart_is_for_messages_only() -> None:
+    from pydantic import ValidationError
+
+    from services.escalator.history import HistoryCondition
+
+    HistoryCondition.model_validate({"markers": ["suspension"], "apart": "1h"})
+    with pytest.raises(ValidationError, match="apart: only for signals and markers"):
+        HistoryCondition.model_validate({"escalations": ["legal"], "apart": "1h"})

@@ -41,6 +41,14 @@ CONDITIONS = {
         "history": {"signals": ["abuse"], "at_least": 2, "within": "30d"},
     },
     "history_markers": {"any_signals": ["abuse"], "history": {"markers": ["suspension"]}},
+    "history_signals_apart": {
+        "any_signals": ["abuse"],
+        "history": {"signals": ["abuse"], "at_least": 2, "within": "30d", "apart": "1h"},
+    },
+    "history_markers_apart": {
+        "any_signals": ["abuse"],
+        "history": {"markers": ["suspension"], "apart": "1h"},
+    },
     "history_escalations": {"any_signals": ["abuse"], "history": {"escalations": ["legal"]}},
     "history_open": {"any_signals": ["abuse"], "history": {"open": []}},
     "history_warned": {"any_signals": ["abuse"], "history": {"warned": ["reputation"]}},
