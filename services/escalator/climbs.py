@@ -69,8 +69,9 @@ class DeadlineClimbs(LifecycleSteps):
     async def own_missed_promises(self, limit: int = 50) -> int:
         """Own up to every promise to a client that passed with its escalation open (up to
         `limit`; missed_promises.py): the client is told first, with a new date while the
-        policy allows one, the holders hear it and the escalation climbs a level (its new
-        holder must acknowledge it again). How many were due."""
+        policy allows one, the holders hear it, and an acknowledged escalation climbs a
+        level (its new holder must acknowledge it again; an unacknowledged one is climbing
+        by its deadline already). How many were due."""
         now = self.clock()
         async with self.db.transaction() as session, deferring_inserts(session):
             store = LifecycleStore(session)
@@ -84,7 +85,9 @@ class DeadlineClimbs(LifecycleSteps):
         await store.change(e.id, **missed.changes(e, now))
         e = replace(e, client_reply_by=missed.new_date, promises_missed=e.promises_missed + 1)
         told = sorted({n.role for n in e.notified})
-        climb = next_climb(self.policy, e)
+        # Someone has it and the promise passed: it goes higher. Nobody has it: its own
+        # deadline climbs it already (a second climb now would page a level, then the next).
+        climb = next_climb(self.policy, e) if e.acknowledged else None
         holders = e
         if climb is not None:
             # A more senior person takes it, and has to acknowledge it as their own.
