@@ -9,7 +9,7 @@ sweeper runs the passes and publishes the outbox after each.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,34 +37,15 @@ SWEEPER = {"role": "escalator", "address": "escalator"}
 class DeadlineClimbs(LifecycleSteps):
     async def climb_due(self, limit: int = 50) -> int:
         """Climb every escalation whose deadline passed (up to `limit`); how many were due."""
-        now = self.clock()
-        # The climbs' timeline entries, links and outbox rows are inserted together.
-        async with self.db.transaction() as session, deferring_inserts(session):
-            store = LifecycleStore(session)
-            due = await store.lock_due(now, limit)
-            for escalation in due:
-                await self._climb(store, escalation, now)
-        return len(due)
+        return await self._each(lambda store, now: store.lock_due(now, limit), self._climb)
 
     async def remind_promises(self, limit: int = 50) -> int:
         """Remind the holders of every open escalation whose promise to the client falls due
         within the policy's lead (up to `limit`), once per promise; how many were due."""
-        now = self.clock()
         lead = timedelta(minutes=self.policy.client_reply_remind_minutes)
-        async with self.db.transaction() as session, deferring_inserts(session):
-            store = LifecycleStore(session)
-            due = await store.lock_promises_due(now, now + lead, limit)
-            for e in due:
-                automatic = owned_up_automatically(self.policy, e)
-                notes = promise_due_notices(e, self.policy.team_language, now, automatic)
-                await store.change(e.id, promise_reminded_at=now, updated_at=now)
-                promised = _iso(e.client_reply_by)
-                told = sorted({n.recipient_role for n in notes})
-                entry_id = derived_id("escalation-promise-due", e.id, promised)
-                detail = {"promised": promised, "told": told}
-                await store.note(e.id, entry_id, "promise_due", detail, SWEEPER, now)
-                await store.enqueue(e.id, [Outgoing.of(NOTIFY_REQUEST, n) for n in notes], now)
-        return len(due)
+        return await self._each(
+            lambda store, now: store.lock_promises_due(now, now + lead, limit), self._remind
+        )
 
     async def own_missed_promises(self, limit: int = 50) -> int:
         """Own up to every promise to a client that passed with its escalation open (up to
@@ -72,13 +53,36 @@ class DeadlineClimbs(LifecycleSteps):
         policy allows one, the holders hear it, and an acknowledged escalation climbs a
         level (its new holder must acknowledge it again; an unacknowledged one is climbing
         by its deadline already). How many were due."""
+        return await self._each(
+            lambda store, now: store.lock_promises_missed(now, limit), self._own_missed
+        )
+
+    async def _each(
+        self,
+        lock: Callable[[LifecycleStore, datetime], Awaitable[list[Escalation]]],
+        step: Callable[[LifecycleStore, Escalation, datetime], Awaitable[None]],
+    ) -> int:
+        """One pass: the escalations `lock` finds (locked, skipped by other replicas), each
+        taken by `step`, in one transaction whose timeline entries, links and outbox rows
+        are inserted together; how many were found."""
         now = self.clock()
         async with self.db.transaction() as session, deferring_inserts(session):
             store = LifecycleStore(session)
-            due = await store.lock_promises_missed(now, limit)
+            due = await lock(store, now)
             for e in due:
-                await self._own_missed(store, e, now)
+                await step(store, e, now)
         return len(due)
+
+    async def _remind(self, store: LifecycleStore, e: Escalation, now: datetime) -> None:
+        automatic = owned_up_automatically(self.policy, e)
+        notes = promise_due_notices(e, self.policy.team_language, now, automatic)
+        await store.change(e.id, promise_reminded_at=now, updated_at=now)
+        promised = _iso(e.client_reply_by)
+        told = sorted({n.recipient_role for n in notes})
+        entry_id = derived_id("escalation-promise-due", e.id, promised)
+        detail = {"promised": promised, "told": told}
+        await store.note(e.id, entry_id, "promise_due", detail, SWEEPER, now)
+        await store.enqueue(e.id, [Outgoing.of(NOTIFY_REQUEST, n) for n in notes], now)
 
     async def _own_missed(self, store: LifecycleStore, e: Escalation, now: datetime) -> None:
         missed = missed_promise(self.policy, e, now)

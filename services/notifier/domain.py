@@ -112,19 +112,25 @@ def check_disclosure(cmd: SendNotification) -> None:
         )
 
 
-@pass_context
-def _when(context: Context, value: object, zone: str | None = None) -> str:
-    """An ISO timestamp as people read it: 2025-03-14 10:30 UTC; on the recipient's clock
-    when `zone` is given (a client's: 2025-03-14 12:30 EET), else on the team's when the
-    notice says which (`team_timezone`, staff notices: 2025-03-14 13:30 MSK), else as
-    stored (UTC)."""
-    zone = zone or context.get("team_timezone")
+def _moment(value: object) -> datetime | str:
+    """An ISO timestamp of a notice's data; what is not one, as it is ("" for none)."""
     if not value:
         return ""
     try:
-        moment = datetime.fromisoformat(str(value))
+        return datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
+
+
+@pass_context
+def _when(context: Context, value: object, zone: str | None = None) -> str:
+    """An ISO timestamp as staff read it: 2025-03-14 10:30 UTC; on the team's clock when
+    the notice says which (`team_timezone`: 2025-03-14 13:30 MSK), or on `zone`'s, else as
+    stored (UTC). Clients read theirs in words (`client_when`)."""
+    zone = zone or context.get("team_timezone")
+    moment = _moment(value)
+    if isinstance(moment, str):
+        return moment
     if zone and moment.tzinfo is not None:
         # A zone this machine does not know: the stored time, with its own name.
         with suppress(ZoneInfoNotFoundError, ValueError):
@@ -138,12 +144,9 @@ def _client_when(context: Context, value: object) -> str:
     month named and the zone said (Babel's CLDR data): "7 декабря 2026 г., 05:37 (Москва)",
     "7 грудня 2026 р., 04:37 (за східноєвропейським часом)", "December 6, 2026, 9:37 PM
     (Eastern Time)". Without a zone of his on file, UTC."""
-    if not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
+    moment = _moment(value)
+    if isinstance(moment, str):
+        return moment
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     locale = context.get("notice_language") or FALLBACK_LANGUAGE

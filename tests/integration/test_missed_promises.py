@@ -37,17 +37,22 @@ __all__ = ["watch"]  # the fixture, shared with the lifecycle tests
 SEVERITIES = ("P1", "P2", "P3", "P4")
 
 
+def quick_promises(tmp_path: Path, **top: Any) -> Path:
+    """The shipped policy in seconds instead of hours: three to acknowledge, the promise
+    to the client a little later (about 3.6 s after the message)."""
+    return _policy(
+        tmp_path,
+        ack_deadlines_minutes={s: 0.05 for s in SEVERITIES},
+        client_reply={s: {"minutes": 0.06} for s in SEVERITIES},
+        **top,
+    )
+
+
 async def test_a_missed_promise_is_owned_up_to_the_client_first_then_left_to_a_person(
     env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
 ) -> None:
     nc, bus = watch
-    # Seconds instead of hours: three to acknowledge, the promise a little later.
-    policy = _policy(
-        tmp_path,
-        ack_deadlines_minutes={s: 0.05 for s in SEVERITIES},
-        client_reply={s: {"minutes": 0.06} for s in SEVERITIES},
-        client_reply_new_dates=1,
-    )
+    policy = quick_promises(tmp_path, client_reply_new_dates=1)
     async with AsyncExitStack() as stack:
         await start(stack, escalator_settings(env, ESCALATOR_POLICY=str(policy)))
         failure = legal_threat("Вы обещали починить экспорт к пятнице и не сделали.")
@@ -140,11 +145,7 @@ async def test_staff_record_a_new_date_or_the_answer_and_nothing_owns_up_on_thei
     env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
 ) -> None:
     nc, bus = watch
-    policy = _policy(
-        tmp_path,
-        ack_deadlines_minutes={s: 0.05 for s in SEVERITIES},
-        client_reply={s: {"minutes": 0.06} for s in SEVERITIES},
-    )
+    policy = quick_promises(tmp_path)
     async with AsyncExitStack() as stack:
         await start(stack, escalator_settings(env, ESCALATOR_POLICY=str(policy)))
         await publish_verified(nc, legal_threat("Вы обещали починить экспорт и не сделали."))
@@ -209,11 +210,7 @@ async def test_a_standing_hold_on_the_clients_other_escalation_stops_the_owning_
     """Seed 003: while the client's threats hold the investigation, no automatic new date
     goes to them (the messages' own promising contacts are withheld the same way)."""
     nc, bus = watch
-    policy = _policy(
-        tmp_path,
-        ack_deadlines_minutes={s: 0.05 for s in SEVERITIES},
-        client_reply={s: {"minutes": 0.06} for s in SEVERITIES},
-    )
+    policy = quick_promises(tmp_path)
     async with AsyncExitStack() as stack:
         await start(stack, escalator_settings(env, ESCALATOR_POLICY=str(policy)))
         await publish_verified(nc, legal_threat("Вы обещали починить экспорт и не сделали."))
