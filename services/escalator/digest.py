@@ -20,7 +20,7 @@ from typing import Any
 from shared.contracts import IdentityVerified, SendNotification, derived_id
 
 from .lifecycle import address_key
-from .notifications import PROMISING_KINDS
+from .notifications import ADMITTING_FAULT, PROMISING_KINDS
 
 DIGEST_KIND = "staff_digest"
 # What a staff notice says about its escalation; everything else in its data is about the
@@ -60,6 +60,7 @@ def message_notices(
     clients: list[SendNotification],
     under_hold: bool = False,
     holds: list[dict[str, Any]] | None = None,
+    legal_claim: bool = False,
 ) -> list[SendNotification]:
     """What one message asks the notifier to send: a notice per staff address (each saying
     whether the client's answer is held, what a hold withheld, and what the client was
@@ -71,13 +72,21 @@ def message_notices(
 
     `holds`: the holds standing for the client once the message is placed (escalation id,
     kind, reason, since): each notice names those of other escalations than its own, so
-    whoever is told of a panic or a failure knows the client is under one (and who has it)."""
-    if under_hold:
-        withheld = [n for n in clients if n.kind in WITHHELD_UNDER_HOLD]
-        clients = [n for n in clients if n.kind not in WITHHELD_UNDER_HOLD]
-        if withheld:
-            said = {"kinds": list(dict.fromkeys(n.kind for n in withheld))}
-            staff = [_with(n, "client_contacts_withheld", said) for n in staff]
+    whoever is told of a panic or a failure knows the client is under one (and who has it).
+
+    `legal_claim`: the lawyers weigh a claim of the client (policy.admission_barred): no
+    contact that admits fault goes (`ADMITTING_FAULT`), now or later; staff are told why."""
+    barred = (WITHHELD_UNDER_HOLD if under_hold else frozenset()) | (
+        ADMITTING_FAULT if legal_claim else frozenset()
+    )
+    withheld = [n for n in clients if n.kind in barred]
+    clients = [n for n in clients if n.kind not in barred]
+    if withheld:
+        said = {
+            "kinds": list(dict.fromkeys(n.kind for n in withheld)),
+            "why": "hold" if under_hold else "legal",
+        }
+        staff = [_with(n, "client_contacts_withheld", said) for n in staff]
     held = held_answer(verified, clients)
     if held is not None:
         staff = [_with(n, "answer_held", held) for n in staff]
@@ -86,7 +95,7 @@ def message_notices(
     promised = {
         n.escalation_id: n.data["reply_by"]
         for n in clients
-        if n.kind in WITHHELD_UNDER_HOLD and n.data.get("reply_by")
+        if n.kind in PROMISING_KINDS and n.data.get("reply_by")
     }
     staff = [
         _with(n, "client_reply_by", promised[n.escalation_id]) if n.escalation_id in promised else n

@@ -271,6 +271,9 @@ def _client_data(
 
 # The client contacts that promise an answer by a time (the escalation's client_reply_by).
 PROMISING_KINDS = frozenset({"service_failure_notice", "billing_dispute_ack"})
+# The client contacts that admit fault ("we let you down, it is our fault"): none goes while
+# the lawyers weigh a claim (policy.admission_barred).
+ADMITTING_FAULT = frozenset({"service_failure_notice"})
 
 
 def warning_said(rule: Rule, contacted: list[SendNotification]) -> bool:
@@ -283,11 +286,14 @@ def warning_said(rule: Rule, contacted: list[SendNotification]) -> bool:
     return any(n.kind == "conduct_notice" for n in contacted)
 
 
-def makes_promise(decision: Decision, verified: IdentityVerified) -> bool:
+def makes_promise(
+    decision: Decision, verified: IdentityVerified, withheld: frozenset[str] = frozenset()
+) -> bool:
     """Whether the rule's contacts promise the client an answer: one that promises goes to
-    the client's registered address, and there is one on file."""
+    the client's registered address, and there is one on file (`withheld`: kinds that do
+    not go now)."""
     return _registered_email(verified) is not None and any(
-        c.kind in PROMISING_KINDS and c.to == "registered_channel"
+        c.kind in PROMISING_KINDS - withheld and c.to == "registered_channel"
         for c in decision.rule.client_contacts
     )
 

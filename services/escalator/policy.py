@@ -89,6 +89,15 @@ def hold_stands(history: History, lifted: list[PastEscalation], decisions: list[
     return bool(standing_holds(history, lifted)) or any(d.rule.hold for d in decisions)
 
 
+def admission_barred(policy: Policy, history: History, decisions: list[Decision]) -> bool:
+    """Whether the client may get no automatic admission of fault now: an escalation of a
+    `no_admission_while` kind (legal) is open, or this message opens one."""
+    kinds = set(policy.no_admission_while)
+    return any(d.rule.kind in kinds for d in decisions) or any(
+        e.kind in kinds for e in history.open_escalations()
+    )
+
+
 def evaluate(
     policy: Policy, signals: list[Signal], identity: Identity, situation: Situation | None = None
 ) -> list[Decision]:

@@ -19,7 +19,16 @@ from shared.contracts import Identity, IdentityVerified, MessageNormalized, Sign
 from .detection import SecondOpinion, detect
 from .digest import WITHHELD_UNDER_HOLD
 from .history import History, PastEscalation, holds_to_lift
-from .policy import Decision, Policy, Rule, Situation, evaluate, hold_stands
+from .notifications import ADMITTING_FAULT
+from .policy import (
+    Decision,
+    Policy,
+    Rule,
+    Situation,
+    admission_barred,
+    evaluate,
+    hold_stands,
+)
 
 UNKNOWN = Identity(status="unknown", confidence=0.0)
 
@@ -41,6 +50,7 @@ class Explanation:
     history_source: str = "none given: an empty history"
     lifted: tuple[str, ...] = ()  # holds this message would lift
     under_hold: bool = False  # a hold stands or is placed: some client contacts are withheld
+    legal_claim: bool = False  # the lawyers weigh a claim: no admission of fault goes
 
 
 def read_input(data: Any, identity: Identity | None = None) -> tuple[MessageNormalized, Identity]:
@@ -92,6 +102,7 @@ def explain(
         history_source,
         tuple(f"{e.kind} {e.id}" for e in lifted),
         hold_stands(situation.history, lifted, decisions),
+        admission_barred(policy, situation.history, decisions),
     )
 
 
@@ -119,7 +130,7 @@ def render(explanation: Explanation) -> str:
         return "\n".join(lines)
     lines.append(f"rules matched: {len(explanation.decisions)}")
     for d in explanation.decisions:
-        lines += _decision(d, explanation.under_hold)
+        lines += _decision(d, explanation.under_hold, explanation.legal_claim)
     return "\n".join(lines)
 
 
@@ -188,7 +199,7 @@ def _conditions(rule: Rule) -> list[str]:
     return conditions
 
 
-def _decision(d: Decision, under_hold: bool) -> list[str]:
+def _decision(d: Decision, under_hold: bool, legal_claim: bool = False) -> list[str]:
     rule = d.rule
     roles = ", ".join(rule.roles)
     later = "".join(f", {n.role} (level {n.level})" for n in rule.later)
@@ -204,6 +215,8 @@ def _decision(d: Decision, under_hold: bool) -> list[str]:
         withheld = ""
         if under_hold and contact.kind in WITHHELD_UNDER_HOLD:
             withheld = " (withheld: a hold stands)"
+        elif legal_claim and contact.kind in ADMITTING_FAULT:
+            withheld = " (withheld: the lawyers weigh a claim; no admission of fault)"
         lines.append(f"    client contact: {contact.kind} to {contact.to}{withheld}")
     if rule.warn:
         lines.append("    records a warning")

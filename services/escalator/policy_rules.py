@@ -248,6 +248,12 @@ class Policy(_Strict):
         description="Whoever holds an open escalation is reminded this long before its "
         "promise to the client falls due.",
     )
+    no_admission_while: list[str] = Field(
+        default_factory=lambda: ["legal"],
+        description="Escalation kinds during which (opened by the message, or open) the "
+        "client gets no automatic admission of fault (the failure notice): the lawyers say "
+        "what is written (seed 002: a concrete threat goes to the lawyers, who weigh it).",
+    )
     client_reply_new_dates: int = Field(
         2,
         ge=0,

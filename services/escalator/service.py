@@ -45,6 +45,7 @@ from .history_store import load_history, lock_subject, record_seen, seen_row
 from .hold_notices import hold_lifted_notices
 from .links import AckLinkIssuer
 from .notifications import (
+    ADMITTING_FAULT,
     client_contacts,
     makes_promise,
     notified_staff,
@@ -55,7 +56,7 @@ from .notifications import (
     warning_said,
 )
 from .placement import NewEscalation, Placed
-from .policy import Decision, Policy, Situation, evaluate, hold_stands
+from .policy import Decision, Policy, Situation, admission_barred, evaluate, hold_stands
 from .tables import processed
 
 SUBJECTS = {
@@ -133,9 +134,12 @@ class EscalatorService:
         decisions = evaluate(self.policy, signals, identity, situation)
         # Under a hold the contacts that promise an answer are withheld (message_notices).
         under_hold = hold_stands(history, lifted, decisions)
+        # While the lawyers weigh a claim, nothing admits fault to the client (digest.py).
+        legal_claim = admission_barred(self.policy, history, decisions)
+        unsaid = ADMITTING_FAULT if legal_claim else frozenset()
         for decision in decisions:
             rule = decision.rule
-            promise = not under_hold and makes_promise(decision, verified)
+            promise = not under_hold and makes_promise(decision, verified, unsaid)
             placed, event = await self._place(store, decision, verified, facts, now, promise)
             outputs.append(Outgoing.of(SUBJECTS[event.change], event))
             told, contacted = await self._tell_staff(
@@ -150,7 +154,7 @@ class EscalatorService:
         # Told once per person for the whole message, however many escalations it touched;
         # under a hold some contacts to the client are withheld (see `message_notices`).
         holds = self._holds_standing(history, lifted, placements)
-        notices = message_notices(verified, staff, clients, under_hold, holds)
+        notices = message_notices(verified, staff, clients, under_hold, holds, legal_claim)
         outputs += [Outgoing.of(NOTIFY_REQUEST, n) for n in notices]
         seen = current.model_copy(update={"marks": marks})
         customer_id = identity.customer.id if identity.customer else None

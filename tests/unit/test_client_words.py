@@ -101,3 +101,31 @@ def test_the_words_go_back_to_the_address_that_wrote_them_only() -> None:
     other = notice_to("ceo@stroymontazh.ru")
     assert other["data"]["problems"] == []  # type: ignore[index]
     assert "как вы это описали" not in other["rendered"].body  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "problems"),
+    [
+        (
+            "uk",
+            "Третій день нічого не працює. Якщо до п'ятниці не повернете кошти за зіпсоване "
+            "замовлення, я подам на вас до суду.",
+            ["Третій день нічого не працює."],
+        ),
+        (
+            "en",
+            "Two weeks ago you promised the export bug would be fixed by Friday. It is still "
+            "not fixed. This is the third time this quarter.",
+            [
+                "Two weeks ago you promised the export bug would be fixed by Friday.",
+                "It is still not fixed.",
+            ],
+        ),
+    ],
+)
+def test_threats_and_repetition_are_not_problems_to_quote(
+    language: Language, text: str, problems: list[str]
+) -> None:
+    signals = detect(text, language=language)
+
+    assert reported_problems(text, signals) == problems

@@ -301,6 +301,19 @@ def test_explain_says_the_client_contacts_are_withheld_under_a_hold(tmp_path: Pa
     )
 
 
+def test_explain_says_no_admission_of_fault_goes_while_the_lawyers_weigh_a_claim(
+    tmp_path: Path,
+) -> None:
+    claim = "Вы обещали восстановить контент и опять не сделали. Подам на вас в суд."
+
+    said = _explain(tmp_path, claim)
+
+    assert (
+        "client contact: service_failure_notice to registered_channel (withheld: the lawyers "
+        "weigh a claim; no admission of fault)" in said
+    )
+
+
 def test_explain_sees_a_hold_that_a_threat_keeps_and_one_a_calm_message_lifts(
     tmp_path: Path,
 ) -> None:

@@ -296,7 +296,7 @@ def test_under_a_hold_the_failure_notice_is_withheld_and_staff_are_told() -> Non
     assert (conduct.kind, conduct.data["paused"]) == ("conduct_notice", True)
     to_staff = [n for n in told if not n.recipient_role.startswith("client")]
     assert to_staff and all(
-        n.data["client_contacts_withheld"] == {"kinds": ["service_failure_notice"]}
+        n.data["client_contacts_withheld"] == {"kinds": ["service_failure_notice"], "why": "hold"}
         for n in to_staff
     )
     assert sorted(n.kind for n in without_hold if n.recipient_role.startswith("client")) == [
@@ -496,3 +496,37 @@ def test_a_notice_about_the_held_escalation_does_not_name_its_own_hold_again() -
             e["escalation_id"] for e in note.data.get("escalations") or []
         }
         assert ("subject_holds" in note.data) == (own["escalation_id"] not in about), note.kind
+
+
+# --- a claim the lawyers weigh withholds the admission of fault --------------------------
+
+CLAIM = (
+    "Вы обещали восстановить контент и опять не сделали. Если до пятницы не вернёте деньги, "
+    "я подам на вас в суд."
+)
+LEGAL_LINE = {
+    "ru": "Пока юристы оценивают претензию, признания вины клиенту не отправлено автоматически "
+    "(что писать клиенту, решают юристы): сообщение о сбое.",
+    "uk": "Доки юристи оцінюють претензію, визнання провини клієнтові не надіслано автоматично "
+    "(що писати клієнтові, вирішують юристи): повідомлення про збій.",
+    "en": "While the lawyers weigh the claim, no admission of fault was sent to the client "
+    "automatically (the lawyers decide what the client is told): service failure notice.",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_while_the_lawyers_weigh_a_claim_no_admission_of_fault_goes(language: str) -> None:
+    staff, clients = notices(CLAIM)
+    assert "service_failure_notice" in {n.kind for n in clients}
+    verified = verified_message(message(CLAIM), identity("verified"))
+
+    told = message_notices(verified, staff, clients, legal_claim=True)
+
+    assert not [n for n in told if n.kind == "service_failure_notice"]
+    to_staff = [n for n in told if not n.recipient_role.startswith("client")]
+    assert to_staff and all(
+        n.data["client_contacts_withheld"] == {"kinds": ["service_failure_notice"], "why": "legal"}
+        for n in to_staff
+    )
+    rendered = render(to_staff[0].model_copy(update={"language": language}))
+    assert LEGAL_LINE[language] in rendered.body
