@@ -98,9 +98,9 @@ def test_no_new_date_no_mail_to_the_client() -> None:
 
 
 SUBJECTS = {
-    "ru": "Мы не успели к обещанному сроку: «Экспорт не работает». Новый срок — ",
-    "uk": "Ми не встигли до обіцяного строку: «Експорт не працює». Новий строк — ",
-    "en": 'We missed the date we promised: "Export is down". New date: ',
+    "ru": "Мы не успели к обещанному сроку. Новый срок — ",
+    "uk": "Ми не встигли до обіцяного строку. Новий строк — ",
+    "en": "We missed the date we promised. New date: ",
 }
 SENIOR = {
     "ru": "передан старшему руководителю службы поддержки",

@@ -13,9 +13,9 @@ pytestmark = pytest.mark.unit
 
 ESCALATION = "5b0c2b6a-0d7e-5c55-9d2f-2f9c1a0b3c4d"
 SAID = {
-    "ru": "Письменного предупреждения клиент не получил (нет адреса электронной почты)",
-    "uk": "Письмового попередження клієнт не отримав (немає адреси електронної пошти)",
-    "en": "The client got no warning in writing (no email address)",
+    "ru": "Письменного предупреждения клиент не получил (сообщение пришло не по электронной почте)",
+    "uk": "Письмового попередження клієнт не отримав (повідомлення надійшло не електронною поштою)",
+    "en": "The client got no warning in writing (the message did not come by email)",
 }
 
 
