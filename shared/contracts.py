@@ -361,6 +361,16 @@ class ContractTerms(ServiceTerms):
     currency: str | None = Field(None, examples=["RUB"])
 
 
+class QuotedDocument(Contract):
+    """A document of the customer that the message quotes by number, as the CRM has it."""
+
+    kind: Literal["contract", "invoice", "account", "order"] = Field(examples=["invoice"])
+    number: str = Field(description="As the CRM writes it.", examples=["4512"])
+    status: str | None = Field(None, examples=["paid", "unpaid", "active"])
+    amount: str | None = Field(None, description="Decimal amount, as text.", examples=["184500"])
+    currency: str | None = Field(None, examples=["RUB"])
+
+
 class CustomerRef(Party):
     tier: str = "standard"
     contracts: list[ContractTerms] = Field(
@@ -374,6 +384,12 @@ class CustomerRef(Party):
         description="The client's IANA time zone from the CRM: the writing contact's if on "
         "file, else the customer's; quiet hours for client messages follow it.",
         examples=["Europe/Kyiv"],
+    )
+    documents: list[QuotedDocument] = Field(
+        default_factory=list,
+        description="The customer's documents the message quotes by number (an invoice, an "
+        "order), with their status and amount in the CRM: staff weigh the client's words "
+        "against them (seed 000: the invoice was paid). For staff only, never for a client.",
     )
 
 

@@ -106,6 +106,11 @@ def fact_pack(
                 {"name": manager.name, "email": manager.email} if manager else None
             ),
             "contracts": [_contract(c, verified.message.received_at.date()) for c in contracts],
+            # The documents the client names, as the CRM has them (seed 000: paid).
+            "documents": [
+                d.model_dump(mode="json", exclude_none=True)
+                for d in (customer.documents if customer else [])
+            ],
             "named_services": named_services(
                 f"{verified.message.subject or ''}\n{verified.message.text}", contracts
             ),

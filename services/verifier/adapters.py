@@ -254,7 +254,14 @@ class SqlCrmDirectory:
         if not refs:
             return []
         rows = await self.session.execute(
-            select(documents.c.customer_id, documents.c.kind, documents.c.number)
+            select(
+                documents.c.customer_id,
+                documents.c.kind,
+                documents.c.number,
+                documents.c.status,
+                documents.c.amount,
+                documents.c.currency,
+            )
             .join(customers, customers.c.id == documents.c.customer_id)
             .where(
                 tuple_(documents.c.kind, documents.c.number_key).in_(list(refs)),
@@ -262,7 +269,7 @@ class SqlCrmDirectory:
             )
             .order_by(documents.c.customer_id, documents.c.id)
         )
-        return [DocumentMatch(cid, kind, number) for cid, kind, number in rows]
+        return [DocumentMatch(*row) for row in rows]
 
     async def name_candidates(
         self, names: NameKeys, limit: int

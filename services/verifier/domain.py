@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 from math import prod
 from pathlib import Path
@@ -26,6 +27,7 @@ from shared.contracts import (
     Identity,
     IdentityStatus,
     Party,
+    QuotedDocument,
     StaffRef,
 )
 
@@ -55,6 +57,10 @@ class DocumentMatch:
     customer_id: str
     kind: str
     number: str
+    # As the CRM has it (staff see a quoted invoice's status: seed 000's was paid).
+    status: str | None = None
+    amount: Decimal | str | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,42 @@ def combined(weights: list[float]) -> float:
 
 
 def decide_identity(
+    candidate: Candidate,
+    auth: AuthResults,
+    facts: dict[str, CustomerFacts],
+    weights: EvidenceWeights,
+    probable_threshold: float,
+    rules: MatchingRules | None = None,
+) -> Identity:
+    identity = _decide(candidate, auth, facts, weights, probable_threshold, rules)
+    return with_quoted_documents(identity, candidate.documents)
+
+
+def with_quoted_documents(identity: Identity, found: Sequence[DocumentMatch]) -> Identity:
+    """The identity with the documents of its customer that the message quotes, as the CRM
+    has them (for staff: the invoice the client says he paid, and whether it is paid)."""
+    customer = identity.customer
+    if customer is None:
+        return identity
+    quoted = [
+        QuotedDocument(
+            kind=d.kind,  # type: ignore[arg-type]
+            number=d.number,
+            status=d.status,
+            amount=None if d.amount is None else str(d.amount),
+            currency=d.currency,
+        )
+        for d in sorted(set(found), key=lambda d: (d.kind, d.number))
+        if d.customer_id == customer.id
+    ]
+    if not quoted:
+        return identity
+    return identity.model_copy(
+        update={"customer": customer.model_copy(update={"documents": quoted})}
+    )
+
+
+def _decide(
     candidate: Candidate,
     auth: AuthResults,
     facts: dict[str, CustomerFacts],

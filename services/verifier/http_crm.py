@@ -73,7 +73,17 @@ class HttpCrmDirectory:
             "/v1/lookup/documents",
             {"refs": [{"kind": k, "number_key": n} for k, n in refs]},
         )
-        return [DocumentMatch(d["customer_id"], d["kind"], d["number"]) for d in data["documents"]]
+        return [
+            DocumentMatch(
+                d["customer_id"],
+                d["kind"],
+                d["number"],
+                d.get("status"),
+                d.get("amount"),
+                d.get("currency"),
+            )
+            for d in data["documents"]
+        ]
 
     async def name_candidates(
         self, names: NameKeys, limit: int

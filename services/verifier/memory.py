@@ -70,7 +70,7 @@ class InMemoryCrm:
                 if doc.kind == "contract":
                     contracts[cid].append(terms_of(doc))
                 self._documents[(doc.kind, document_key(doc.number))].append(
-                    DocumentMatch(cid, doc.kind, doc.number)
+                    DocumentMatch(cid, doc.kind, doc.number, doc.status, doc.amount, doc.currency)
                 )
         self._facts = {}
         for cid, c in active.items():

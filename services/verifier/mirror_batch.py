@@ -123,7 +123,15 @@ async def channels_on_file_many(
 def _documents() -> Select[Any]:
     m = _rows_table("m", KIND_KEY)
     return (
-        select(m.c.idx, documents.c.customer_id, documents.c.kind, documents.c.number)
+        select(
+            m.c.idx,
+            documents.c.customer_id,
+            documents.c.kind,
+            documents.c.number,
+            documents.c.status,
+            documents.c.amount,
+            documents.c.currency,
+        )
         .select_from(m)
         .join(documents, (documents.c.kind == m.c.kind) & (documents.c.number_key == m.c.key))
         .join(customers, customers.c.id == documents.c.customer_id)

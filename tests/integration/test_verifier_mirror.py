@@ -39,6 +39,7 @@ from shared.contracts import (
     CustomerUpserted,
     Entity,
     MessageNormalized,
+    QuotedDocument,
     SenderIdentifiers,
 )
 from shared.db import Database
@@ -422,3 +423,23 @@ async def test_http_crm_adapter_decides_as_the_mirror_does(servers: Servers, db:
     finally:
         server.should_exit = True
         await serving
+
+
+async def test_the_invoice_the_client_names_goes_to_staff_as_the_crm_has_it(
+    servers: Servers, db: Database
+) -> None:
+    """Seed 000: the CEO writes that invoice 4512 was paid; staff see it is paid in the CRM
+    (the suspension notice went out by mistake). Another customer's numbers never come."""
+    async with db.transaction() as session:
+        await apply_batch(session, demo_batch(), NOW)
+    service = VerifierService(db, settings(servers), lambda: NOW)
+
+    async with db.transaction() as session:
+        identity = await service.decide(session, seed_000(3))
+
+    assert identity.customer is not None and identity.customer.id == "cust-stroymontazh"
+    assert identity.customer.documents == [
+        QuotedDocument(
+            kind="invoice", number="4512", status="paid", amount="184500.00", currency="RUB"
+        )
+    ]
