@@ -348,7 +348,8 @@ async def test_while_the_client_threatens_the_failure_notice_is_withheld_and_aft
         assert about_failure and not to_client()
         staff = [n for n in bus.of("notify.request") if n["message_id"] == failure["message_id"]]
         assert staff and all(
-            n["data"]["client_contacts_withheld"] == {"kinds": ["service_failure_notice"]}
+            n["data"]["client_contacts_withheld"]
+            == {"kinds": ["service_failure_notice"], "why": "hold"}
             for n in staff
         )
         # Whoever is told of the failure or the violence knows of the blackmail's hold.

@@ -150,9 +150,10 @@ async def test_the_first_promise_is_for_the_escalations_severity_not_the_message
     address: the client is promised an answer for the escalation's P1 (two hours), not
     P2's four hours."""
     nc, bus = watch
+    # No court threat: while the lawyers weigh one, nothing admits fault nor promises.
     fed_up = (
-        "Вы обещали починить экспорт к пятнице и опять не сделали! Верните деньги за месяц. "
-        "Подам на вас в суд."
+        "Вы обещали починить экспорт к пятнице и опять не сделали! Верните деньги за месяц, "
+        "или мы расторгнем договор."
     )
     plain = "Экспорт так и не работает, вы обещали починить его к пятнице."
     async with AsyncExitStack() as stack:
