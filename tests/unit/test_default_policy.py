@@ -508,6 +508,7 @@ SEEDS: dict[str, dict[str, Any]] = {
     "churn-risk-top-tier": {"text": "Якщо не виправите, ми розірвемо договір.", "tier": GOLD},
     "unconfirmed-sender": {"text": "Добрый день, вопрос по счёту.", "status": "probable"},
     "service-failure-top-tier": {"text": FAILURE, "tier": GOLD},
+    "fed-up-says-repeated": {"text": "Экспорт опять не работает, и это уже третий раз."},
 }
 
 
@@ -533,3 +534,21 @@ def test_apart_is_for_messages_only() -> None:
     HistoryCondition.model_validate({"markers": ["suspension"], "apart": "1h"})
     with pytest.raises(ValidationError, match="apart: only for signals and markers"):
         HistoryCondition.model_validate({"escalations": ["legal"], "apart": "1h"})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Вы обещали исправить экспорт к пятнице и не исправили. Это уже третий раз.",
+        "Ви обіцяли виправити експорт до п'ятниці й не виправили. Це вже втретє.",
+        "You promised the export would be fixed by Friday. It is still not fixed. This is "
+        "the third time this quarter.",
+    ],
+)
+def test_a_client_who_says_it_happened_before_is_fed_up(text: str) -> None:
+    # Seed 001: several failures piled on each other, in the client's own words, even when
+    # our history of him is short.
+    d = decide(text, identity(customer=STANDARD))["service_failure"]
+
+    assert (d.rule.id, d.rule.severity) == ("fed-up-says-repeated", "P1")
+    assert "repeated_failure" in d.reason or "a repeated failure" in d.reason
