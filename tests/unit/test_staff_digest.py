@@ -236,12 +236,12 @@ EXPIRES = CONFIRMATION.expires_at.astimezone(ZoneInfo("Europe/Moscow")).strftime
     "%Y-%m-%d %H:%M MSK"
 )
 HELD_LINE = {
-    "ru": "Ответ клиенту задержан, пока зарегистрированный контакт не подтвердит запрос "
-    f"(запрос истекает {EXPIRES}).",
-    "uk": "Відповідь клієнтові затримано, доки зареєстрований контакт не підтвердить запит "
-    f"(запит спливає {EXPIRES}).",
-    "en": "The answer to the client is held until the registered contact confirms the request "
-    f"(the request expires {EXPIRES}).",
+    "ru": "Ответ на адрес отправителя задержан, пока зарегистрированный контакт не подтвердит "
+    f"запрос (запрос истекает {EXPIRES}).",
+    "uk": "Відповідь на адресу відправника затримано, доки зареєстрований контакт не підтвердить "
+    f"запит (запит спливає {EXPIRES}).",
+    "en": "The answer to the sending address is held until the registered contact confirms the "
+    f"request (the request expires {EXPIRES}).",
 }
 
 
