@@ -165,8 +165,12 @@ def _match(
                 {"count": len(present), "at_least": when.min_signals},
             )
         )
-    if when.identity_status and identity.status not in when.identity_status:
-        return None
+    if when.identity_status:
+        if identity.status not in when.identity_status:
+            return None
+        # Said, so a rule about who is speaking has a reason when no signal fired.
+        status = identity.status
+        facts.append(Fact("identity", f"sender's identity {status}", {"status": status}))
     if when.tiers:
         tier = identity.customer.tier if identity.customer else None
         if tier not in when.tiers:

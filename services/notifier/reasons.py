@@ -86,6 +86,8 @@ def _value_said(
         return named(value, names)
     if key in ("within", "apart"):
         return _span(str(value), words.get("units", {}))
+    if key == "status" and kind == "identity":
+        return named(value, words.get("identities", {}))
     if key == "included":
         return str(words["included"]["yes" if value else "no"])
     if key == "weekday":

@@ -33,6 +33,7 @@ SATURDAY = datetime(2022, 3, 26, 8, 2, tzinfo=UTC)
 CONDITIONS = {
     "signals_at_once": {"min_signals": 2},
     "tier": {"any_signals": ["abuse"], "tiers": ["standard"]},
+    "identity": {"identity_status": ["verified"]},
     "channel": {"any_signals": ["abuse"], "channels": ["chat"]},
     "time": {"any_signals": ["abuse"], "time": ["holiday"]},
     "markers": {"any_signals": ["abuse"], "markers": ["suspension"]},
