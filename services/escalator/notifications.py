@@ -392,20 +392,24 @@ def client_contacts(
                     language=language,
                     recipient_timezone=zone,
                     reply_to_external_id=message.external_id,
-                    data=_sender_data(contact.kind, decision, message.subject),
+                    data=_sender_data(contact.kind, decision, message.subject, event),
                     **_common(event),
                 )
             )
     return notes
 
 
-def _sender_data(kind: str, decision: Decision, subject: str) -> dict[str, Any]:
+def _sender_data(
+    kind: str, decision: Decision, subject: str, event: EscalationChanged
+) -> dict[str, Any]:
     """What a contact to the sender itself says: general content only (it may not be the
     client's own address). A conduct notice says whether the investigation waits for the
-    threats to stop (the rule's hold, seed 003)."""
+    threats to stop (the rule's hold, seed 003), and the case's reference number ("your
+    request is on file": a number tells nothing of any account)."""
     data: dict[str, Any] = {"subject": subject}
     if kind == "conduct_notice":
         data["paused"] = decision.rule.hold is not None
+        data["escalation_id"] = str(event.escalation_id)
     return data
 
 

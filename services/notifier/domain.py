@@ -77,7 +77,7 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
         "reply_by": None,
     },
     "legal_notice": {**_STAFF_EXTRAS, **_LEGAL_EXTRAS},
-    "conduct_notice": {"subject": "", "paused": False},
+    "conduct_notice": {"subject": "", "paused": False, "escalation_id": None},
     # A new date after a missed promise: who has the case now is said when it climbed.
     "promise_delay_notice": {"account_manager": None, "senior": False, "about": "failure"},
     "re_escalation": {

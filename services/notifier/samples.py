@@ -229,7 +229,11 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "confirmation_expires_at": "2025-03-17T09:12:00+00:00",
     },
     "unknown_sender_explanation": {"subject": "Приостановка CRM"},
-    "conduct_notice": {"subject": "Верните деньги за контент", "paused": True},
+    "conduct_notice": {
+        "subject": "Верните деньги за контент",
+        "paused": True,
+        "escalation_id": ESCALATION_ID,
+    },
     "service_failure_notice": {
         "customer": "ООО «СтройМонтаж»",
         "subject": "Обещали исправить экспорт к пятнице",

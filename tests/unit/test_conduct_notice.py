@@ -59,10 +59,16 @@ def test_abuse_gets_a_written_warning_to_the_sender(language: Language) -> None:
     assert (notice.recipient, notice.recipient_role) == ("ceo@stroymontazh.ru", "client_sender")
     assert (notice.recipient_verified, notice.content_class) == (False, "general")
     check_disclosure(notice)  # nothing of the account: it may go to any sender
-    assert notice.data == {"subject": "Приостановка CRM", "paused": False}
+    assert notice.data == {
+        "subject": "Приостановка CRM",
+        "paused": False,
+        # A reference number ("your request is on file"): nothing of the account.
+        "escalation_id": str(notice.escalation_id),
+    }
     body = render(notice).body
     assert STOP_WORDS[language] in body and PAUSE_WORDS[language] not in body
     assert "СтройМонтаж" not in body
+    assert str(notice.escalation_id) in body
 
 
 @pytest.mark.parametrize("language", ["ru", "uk", "en"])
