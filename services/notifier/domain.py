@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_date, format_time, get_timezone_name
+from babel.dates import format_date, format_time, get_timezone_location
 from jinja2 import (
     Environment,
     FileSystemLoader,
@@ -141,9 +141,9 @@ def _when(context: Context, value: object, zone: str | None = None) -> str:
 @pass_context
 def _client_when(context: Context, value: object) -> str:
     """An ISO timestamp as a client reads it, on his clock and in his language, with the
-    month named and the zone said (Babel's CLDR data): "7 декабря 2026 г., 05:37 (Москва)",
-    "7 грудня 2026 р., 04:37 (за східноєвропейським часом)", "December 6, 2026, 9:37 PM
-    (Eastern Time)". Without a zone of his on file, UTC."""
+    month named and the zone's city (Babel's CLDR data): "7 декабря 2026 г., 05:37 (Москва)",
+    "7 грудня 2026 р., 04:37 (Київ)", "December 6, 2026, 9:37 PM (New York)". Without a
+    zone of his on file, UTC."""
     moment = _moment(value)
     if isinstance(moment, str):
         return moment
@@ -156,7 +156,10 @@ def _client_when(context: Context, value: object) -> str:
     if zone is None or zone.key in ("UTC", "Etc/UTC"):
         local, named = moment.astimezone(UTC), "UTC"
     else:
-        local, named = moment.astimezone(zone), get_timezone_name(zone, locale=locale)
+        # The zone's city, as in an event listing ("15:13 (Киев)"): CLDR's generic zone
+        # names are uneven ("Москва" but "Восточная Европа", "British Time").
+        city = get_timezone_location(zone, locale=locale, return_city=True)
+        local, named = moment.astimezone(zone), city
     said = f"{format_date(local, 'long', locale=locale)}, "
     said += f"{format_time(local, 'short', locale=locale)} ({named})"
     # CLDR's narrow no-break spaces ("2025 г.", "3:13 PM") are not in every mail font.

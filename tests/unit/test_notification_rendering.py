@@ -707,12 +707,12 @@ def test_names_and_evidence_are_escaped_in_html_and_kept_in_text(kind: Notificat
 
 CLIENT_CLOCK = {
     # The month named, the zone said, in the client's language (Babel's CLDR names).
-    ("ru", "Europe/Kyiv"): "15 марта 2025 г., 15:13 (Восточная Европа)",
+    ("ru", "Europe/Kyiv"): "15 марта 2025 г., 15:13 (Киев)",
     ("ru", "Europe/Moscow"): "15 марта 2025 г., 16:13 (Москва)",
-    ("uk", "Europe/Kyiv"): "15 березня 2025 р., 15:13 (за східноєвропейським часом)",
-    ("uk", "Europe/Moscow"): "15 березня 2025 р., 16:13 (за московським часом)",
-    ("en", "Europe/Kyiv"): "March 15, 2025, 3:13 PM (Eastern European Time)",
-    ("en", "Europe/Moscow"): "March 15, 2025, 4:13 PM (Moscow Time)",
+    ("uk", "Europe/Kyiv"): "15 березня 2025 р., 15:13 (Київ)",
+    ("uk", "Europe/Moscow"): "15 березня 2025 р., 16:13 (Москва)",
+    ("en", "Europe/Kyiv"): "March 15, 2025, 3:13 PM (Kyiv)",
+    ("en", "Europe/Moscow"): "March 15, 2025, 4:13 PM (Moscow)",
     # No zone for the client, or one nobody knows: the stored time, named.
     ("ru", None): "15 марта 2025 г., 13:13 (UTC)",
     ("uk", None): "15 березня 2025 р., 13:13 (UTC)",
