@@ -266,6 +266,10 @@ def _client_data(
         data["references"] = list(
             dict.fromkeys(e.value for e in message.entities if e.kind in _REFERENCE_KINDS)
         )
+        # Invoices are said as such ("счёт № 4512 уже оплачен", not "по документу № 4512").
+        data["invoices"] = list(
+            dict.fromkeys(e.value for e in message.entities if e.kind == "invoice")
+        )
     return data
 
 

@@ -74,6 +74,7 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
         "account_manager": None,
         "sender_address": None,
         "references": [],
+        "invoices": [],  # requests of before: the references said as documents
         "reply_by": None,
     },
     "legal_notice": {**_STAFF_EXTRAS, **_LEGAL_EXTRAS},

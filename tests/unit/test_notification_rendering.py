@@ -848,3 +848,27 @@ def test_the_billing_acknowledgement_says_what_its_numbers_are(
     rendered = domain.render_kind("billing_dispute_ack", language, data)
 
     assert said in rendered.body and said in (rendered.html or "")
+
+
+@pytest.mark.parametrize(
+    ("language", "invoices", "said"),
+    [
+        ("ru", ["4512"], "о том, что счёт № 4512 уже оплачен."),
+        ("ru", ["4512", "4513"], "о том, что счета № 4512, № 4513 уже оплачены."),
+        ("uk", ["4512"], "про те, що рахунок № 4512 вже оплачено."),
+        ("en", ["4512"], "saying that invoice No. 4512 has been paid."),
+        ("en", ["4512", "4513"], "saying that invoices No. 4512, No. 4513 have been paid."),
+    ],
+)
+def test_invoices_the_client_paid_are_named_as_invoices(
+    language: str, invoices: list[str], said: str
+) -> None:
+    """Seed 000: «счёт № 4512 уже оплачен», not «оплата произведена (по документу № 4512)»;
+    a mix of kinds keeps the documents' wording."""
+    data = {**DATA["billing_dispute_ack"], "references": invoices, "invoices": invoices}
+
+    rendered = domain.render_kind("billing_dispute_ack", language, data)
+
+    assert said in rendered.body and said in (rendered.html or "")
+    mixed = {**data, "references": [*invoices, "118/2019"]}
+    assert said not in domain.render_kind("billing_dispute_ack", language, mixed).body

@@ -660,7 +660,7 @@ def test_a_billing_dispute_is_acknowledged_with_the_references_quoted() -> None:
     assert ack.kind == "billing_dispute_ack"
     assert ack.recipient == "buh@stroymontazh.ru"
     assert ack.severity == "P2"
-    assert ack.data["references"] == ["2025-0412"]
+    assert ack.data["references"] == ack.data["invoices"] == ["2025-0412"]
     assert ack.data["sender_address"] is None  # answered where it came from
     assert ack.reply_to_external_id == msg.external_id  # so it threads with the client's mail
     assert "2025-0412" in render(ack).body
