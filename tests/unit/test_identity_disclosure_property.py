@@ -217,6 +217,9 @@ def test_no_account_data_reaches_an_unverified_sender(
         assert note.content_class != "account", note.kind
         rendered = render(note)
         mail = f"{rendered.subject}\n{rendered.body}".lower()
+        # The case's reference number is an id, not account data: its digits may spell an
+        # account's number by chance ("…-501a-…").
+        mail = mail.replace(str(note.escalation_id).lower(), "<reference>")
         leaked = sorted(d for d in forbidden if d.lower() in mail)
         assert not leaked, f"{note.kind} to the unverified sender names {leaked}"
 
