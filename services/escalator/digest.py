@@ -87,6 +87,12 @@ def message_notices(
             "why": "hold" if under_hold else "legal",
         }
         staff = [_with(n, "client_contacts_withheld", said) for n in staff]
+    # What the message wrote to the client (now, or at an earlier message of the same
+    # escalation: the notifier takes a contact once), so staff need not guess.
+    written = [n.kind for n in clients if n.held_for_confirmation is None]
+    if written:
+        sent = {"kinds": list(dict.fromkeys(written))}
+        staff = [_with(n, "client_contacts_sent", sent) for n in staff]
     held = held_answer(verified, clients)
     if held is not None:
         staff = [_with(n, "answer_held", held) for n in staff]

@@ -47,6 +47,7 @@ _STAFF_EXTRAS: dict[str, Any] = {
     "team_timezone": None,  # the team's clock for its times; requests of before: UTC
     "subject_holds": None,  # holds on the client's other escalations
     "unwarned": None,  # the escalation whose rule warns, when no conduct notice could go
+    "client_contacts_sent": None,  # what the message wrote to the client automatically
 }
 # What a legal notice adds: the client's own words, the sender, when, the tier.
 _LEGAL_EXTRAS: dict[str, Any] = {

@@ -530,3 +530,34 @@ def test_while_the_lawyers_weigh_a_claim_no_admission_of_fault_goes(language: st
     )
     rendered = render(to_staff[0].model_copy(update={"language": language}))
     assert LEGAL_LINE[language] in rendered.body
+
+
+SENT_LINE = {
+    "ru": "Клиенту написано автоматически: сообщение о сбое.",
+    "uk": "Клієнтові написано автоматично: повідомлення про збій.",
+    "en": "Written to the client automatically: service failure notice.",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_staff_read_what_was_written_to_the_client_and_what_was_not(language: str) -> None:
+    failure = "Вы обещали восстановить контент и опять не сделали."
+    staff, clients = notices(failure)
+    verified = verified_message(message(failure), identity("verified"))
+
+    told = message_notices(verified, staff, clients)
+    withheld = message_notices(verified, staff, clients, legal_claim=True)
+
+    to_staff = [n for n in told if not n.recipient_role.startswith("client")]
+    assert to_staff and all(
+        n.data["client_contacts_sent"] == {"kinds": ["service_failure_notice"]} for n in to_staff
+    )
+    rendered = render(to_staff[0].model_copy(update={"language": language}))
+    assert SENT_LINE[language] in rendered.body
+    assert SENT_LINE[language] in (rendered.html or "")
+    # Withheld, it is not said to be written (the withheld line says why instead).
+    assert all(
+        "client_contacts_sent" not in n.data
+        for n in withheld
+        if not n.recipient_role.startswith("client")
+    )
