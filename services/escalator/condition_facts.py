@@ -37,20 +37,26 @@ def hold_lifted_fact(message_id: object) -> Fact:
     )
 
 
-def promise_due_fact(automatic: bool = True) -> Fact:
+def promise_due_fact(automatic: bool = True, escalation: object = "ID") -> Fact:
     """Why the holders of an open escalation hear of it again before its promise is due;
-    `automatic`: whether the client is told if it passes, or only a person can tell them."""
+    `automatic`: whether the client is told if it passes, or only a person can tell them.
+    Both say how to record the answer or the new date, so Careline does not tell the client
+    of a delay the team already dealt with."""
+    record = f"record it: careline client-reply {escalation} [--new-date ...]"
+    values = {"escalation": str(escalation)}
     if automatic:
         return Fact(
             "promise_due",
             "the answer promised to the client falls due: answer, or tell the client the new "
             "date before it passes; if it passes, the client is told of the delay "
-            "automatically",
+            f"automatically; {record}",
+            values,
         )
     return Fact(
         "promise_due_last",
         "the answer promised to the client falls due: answer, or tell the client the new "
-        "date before it passes; if it passes, nobody else tells them",
+        f"date before it passes; if it passes, nobody else tells them; {record}",
+        values,
     )
 
 

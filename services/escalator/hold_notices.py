@@ -45,7 +45,7 @@ def promise_due_notices(
     return notices_to_holders(
         e,
         "promise_due",
-        promise_due_fact(automatic),
+        promise_due_fact(automatic, e.id),
         ("promise-due", promised),
         None,  # the message that opened it
         team_language,

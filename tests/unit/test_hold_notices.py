@@ -127,6 +127,8 @@ def test_the_reminder_says_what_is_due_and_when(language: str) -> None:
 
     assert DUE_SAID[language] in rendered.body and DUE_SAID[language] in (rendered.html or "")
     assert "2025-03-14 17:00 MSK" in rendered.body  # the promise, on the team's clock
+    # How to record the answer, so the client is not told of a delay already dealt with.
+    assert f"careline client-reply {note.escalation_id}" in rendered.body
 
 
 LAST_SAID = {
