@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from faststream.nats import NatsBroker
@@ -10,27 +11,17 @@ from pydantic import ValidationError
 
 from shared.broker import publish_all, work_queue
 from shared.contracts import (
-    AcknowledgeEscalation,
     EscalationActed,
     EscalationChanged,
     EscalationCommand,
     EscalationCommandResult,
     IdentityVerified,
-    ReassignEscalation,
-    RecordClientReply,
-    RecordWarning,
-    ResolveEscalation,
     SendNotification,
 )
 from shared.errors import validation_problems
 from shared.settings import CarelineSettings
 from shared.subjects import (
     ESCALATION_ACKNOWLEDGED,
-    ESCALATION_CMD_ACKNOWLEDGE,
-    ESCALATION_CMD_CLIENT_REPLY,
-    ESCALATION_CMD_REASSIGN,
-    ESCALATION_CMD_RESOLVE,
-    ESCALATION_CMD_WARNED,
     ESCALATION_ESCALATED,
     ESCALATION_OPENED,
     ESCALATION_REASSIGNED,
@@ -43,6 +34,7 @@ from shared.subjects import (
 )
 from shared.telemetry import tag_message
 
+from .request import SUBJECT_OF
 from .service import EscalatorService
 from .staff import StaffCommands
 
@@ -94,47 +86,24 @@ def register(
             return EscalationCommandResult(outcome="invalid", detail=detail)
         return await lifecycle.command(command)
 
-    @broker.subscriber(
-        ESCALATION_CMD_ACKNOWLEDGE,
-        queue="escalator",
-        title=f"{ESCALATION_CMD_ACKNOWLEDGE}:escalator",
-        description="AcknowledgeEscalation in, EscalationCommandResult back.",
-    )
-    async def on_acknowledge(body: dict[str, Any]) -> EscalationCommandResult:
-        return await run(AcknowledgeEscalation, body)
+    for model, subject in SUBJECT_OF.items():
+        _answer(broker, model, subject, run)
+
+
+def _answer(
+    broker: NatsBroker,
+    model: type[EscalationCommand],
+    subject: str,
+    run: Callable[[type[EscalationCommand], dict[str, Any]], Awaitable[EscalationCommandResult]],
+) -> None:
+    """One staff command's subscriber: the request's model, on the subject the CLI and the
+    ack links send it to (request.SUBJECT_OF, the one table of both)."""
 
     @broker.subscriber(
-        ESCALATION_CMD_RESOLVE,
+        subject,
         queue="escalator",
-        title=f"{ESCALATION_CMD_RESOLVE}:escalator",
-        description="ResolveEscalation in, EscalationCommandResult back.",
+        title=f"{subject}:escalator",
+        description=f"{model.__name__} in, EscalationCommandResult back.",
     )
-    async def on_resolve(body: dict[str, Any]) -> EscalationCommandResult:
-        return await run(ResolveEscalation, body)
-
-    @broker.subscriber(
-        ESCALATION_CMD_REASSIGN,
-        queue="escalator",
-        title=f"{ESCALATION_CMD_REASSIGN}:escalator",
-        description="ReassignEscalation in, EscalationCommandResult back.",
-    )
-    async def on_reassign(body: dict[str, Any]) -> EscalationCommandResult:
-        return await run(ReassignEscalation, body)
-
-    @broker.subscriber(
-        ESCALATION_CMD_CLIENT_REPLY,
-        queue="escalator",
-        title=f"{ESCALATION_CMD_CLIENT_REPLY}:escalator",
-        description="RecordClientReply in, EscalationCommandResult back.",
-    )
-    async def on_client_reply(body: dict[str, Any]) -> EscalationCommandResult:
-        return await run(RecordClientReply, body)
-
-    @broker.subscriber(
-        ESCALATION_CMD_WARNED,
-        queue="escalator",
-        title=f"{ESCALATION_CMD_WARNED}:escalator",
-        description="RecordWarning in, EscalationCommandResult back.",
-    )
-    async def on_warned(body: dict[str, Any]) -> EscalationCommandResult:
-        return await run(RecordWarning, body)
+    async def on_command(body: dict[str, Any]) -> EscalationCommandResult:
+        return await run(model, body)
