@@ -54,6 +54,16 @@ ESCALATION_KEYS = (
 WITHHELD_UNDER_HOLD = PROMISING_KINDS
 
 
+def withheld_kinds(under_hold: bool, legal_claim: bool) -> dict[str, str]:
+    """The automatic client contacts that do not go now, each with why: a hold stands
+    (`WITHHELD_UNDER_HOLD`), or the lawyers weigh a claim (`ADMITTING_FAULT`); the hold is
+    said first. The one rule the message's contacts, its promise and `policy explain` keep."""
+    why = dict.fromkeys(ADMITTING_FAULT, "legal") if legal_claim else {}
+    if under_hold:
+        why |= dict.fromkeys(WITHHELD_UNDER_HOLD, "hold")
+    return why
+
+
 def message_notices(
     verified: IdentityVerified,
     staff: list[SendNotification],
@@ -76,15 +86,13 @@ def message_notices(
 
     `legal_claim`: the lawyers weigh a claim of the client (policy.admission_barred): no
     contact that admits fault goes (`ADMITTING_FAULT`), now or later; staff are told why."""
-    barred = (WITHHELD_UNDER_HOLD if under_hold else frozenset()) | (
-        ADMITTING_FAULT if legal_claim else frozenset()
-    )
+    barred = withheld_kinds(under_hold, legal_claim)
     withheld = [n for n in clients if n.kind in barred]
     clients = [n for n in clients if n.kind not in barred]
     if withheld:
         said = {
             "kinds": list(dict.fromkeys(n.kind for n in withheld)),
-            "why": "hold" if under_hold else "legal",
+            "why": barred[withheld[0].kind],
         }
         staff = [_with(n, "client_contacts_withheld", said) for n in staff]
     # What the message wrote to the client (now, or at an earlier message of the same

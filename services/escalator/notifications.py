@@ -12,6 +12,7 @@ notifier's webhook endpoint NAME instead of by email.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 from shared.contracts import (
@@ -291,13 +292,13 @@ def warning_said(rule: Rule, contacted: list[SendNotification]) -> bool:
 
 
 def makes_promise(
-    decision: Decision, verified: IdentityVerified, withheld: frozenset[str] = frozenset()
+    decision: Decision, verified: IdentityVerified, withheld: Collection[str] = ()
 ) -> bool:
     """Whether the rule's contacts promise the client an answer: one that promises goes to
     the client's registered address, and there is one on file (`withheld`: kinds that do
-    not go now)."""
+    not go now, digest.withheld_kinds)."""
     return _registered_email(verified) is not None and any(
-        c.kind in PROMISING_KINDS - withheld and c.to == "registered_channel"
+        c.kind in PROMISING_KINDS and c.kind not in withheld and c.to == "registered_channel"
         for c in decision.rule.client_contacts
     )
 

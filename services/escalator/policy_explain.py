@@ -17,9 +17,8 @@ from typing import Any
 from shared.contracts import Identity, IdentityVerified, MessageNormalized, Signal
 
 from .detection import SecondOpinion, detect
-from .digest import WITHHELD_UNDER_HOLD
+from .digest import withheld_kinds
 from .history import History, PastEscalation, holds_to_lift
-from .notifications import ADMITTING_FAULT
 from .policy import (
     Decision,
     Policy,
@@ -199,6 +198,12 @@ def _conditions(rule: Rule) -> list[str]:
     return conditions
 
 
+_WITHHELD = {
+    "hold": " (withheld: a hold stands)",
+    "legal": " (withheld: the lawyers weigh a claim; no admission of fault)",
+}
+
+
 def _decision(d: Decision, under_hold: bool, legal_claim: bool = False) -> list[str]:
     rule = d.rule
     roles = ", ".join(rule.roles)
@@ -211,12 +216,9 @@ def _decision(d: Decision, under_hold: bool, legal_claim: bool = False) -> list[
         lines.append(f"    {fact}")
     if rule.ack_minutes:
         lines.append(f"    acknowledge within {rule.ack_minutes:g} minutes")
+    barred = withheld_kinds(under_hold, legal_claim)
     for contact in rule.client_contacts:
-        withheld = ""
-        if under_hold and contact.kind in WITHHELD_UNDER_HOLD:
-            withheld = " (withheld: a hold stands)"
-        elif legal_claim and contact.kind in ADMITTING_FAULT:
-            withheld = " (withheld: the lawyers weigh a claim; no admission of fault)"
+        withheld = _WITHHELD.get(barred.get(contact.kind, ""), "")
         lines.append(f"    client contact: {contact.kind} to {contact.to}{withheld}")
     if rule.warn:
         lines.append("    records a warning")

@@ -38,14 +38,13 @@ from .adapters import SqlEscalationStore
 from .batch import BatchEscalationStore, EscalateBatch
 from .condition_facts import Fact, change_facts
 from .detection import SecondOpinion, detect
-from .digest import message_notices
+from .digest import message_notices, withheld_kinds
 from .facts import fact_pack, hold_record, hold_view, seen_message
 from .history import History, Mark, PastEscalation, holds_to_lift, standing_holds
 from .history_store import load_history, lock_subject, record_seen, seen_row
 from .hold_notices import hold_lifted_notices
 from .links import AckLinkIssuer
 from .notifications import (
-    ADMITTING_FAULT,
     client_contacts,
     makes_promise,
     notified_staff,
@@ -136,10 +135,10 @@ class EscalatorService:
         under_hold = hold_stands(history, lifted, decisions)
         # While the lawyers weigh a claim, nothing admits fault to the client (digest.py).
         legal_claim = admission_barred(self.policy, history, decisions)
-        unsaid = ADMITTING_FAULT if legal_claim else frozenset()
+        unsaid = withheld_kinds(under_hold, legal_claim)
         for decision in decisions:
             rule = decision.rule
-            promise = not under_hold and makes_promise(decision, verified, unsaid)
+            promise = makes_promise(decision, verified, unsaid)
             placed, event = await self._place(store, decision, verified, facts, now, promise)
             outputs.append(Outgoing.of(SUBJECTS[event.change], event))
             told, contacted = await self._tell_staff(
