@@ -224,15 +224,34 @@ def _registered_email(verified: IdentityVerified) -> str | None:
     return registered[0] if registered else None
 
 
+def _client_zone(verified: IdentityVerified) -> str | None:
+    """The client's clock (quiet hours, the times a mail states); None: the notifier's."""
+    customer = verified.identity.customer
+    return customer.timezone if customer else None
+
+
+def _manager_name(verified: IdentityVerified) -> str | None:
+    manager = verified.identity.account_manager
+    return manager.name if manager else None
+
+
+def _about_request(verified: IdentityVerified) -> dict[str, Any]:
+    """What every mail to the client says of his request: whose, what about, when."""
+    customer, message = verified.identity.customer, verified.message
+    return {
+        "customer": customer.name if customer else "",
+        "subject": message.subject,
+        "received_at": message.received_at.isoformat(),
+    }
+
+
 def _client_data(
     kind: str, event: EscalationChanged, verified: IdentityVerified, recipient: str
 ) -> dict[str, Any]:
     identity, message = verified.identity, verified.message
     sender = message.sender.email or message.sender.phone or message.sender.handle
     data: dict[str, Any] = {
-        "customer": identity.customer.name if identity.customer else "",
-        "subject": message.subject,
-        "received_at": message.received_at.isoformat(),
+        **_about_request(verified),
         "channel": message.channel,
         "escalation_id": str(event.escalation_id),
     }
@@ -254,9 +273,7 @@ def _client_data(
         # What the client is promised (the notifier's templates say it; before 0013 they
         # said the staff's deadline, fifteen minutes for P1).
         data["reply_by"] = (event.client_reply_by or event.ack_deadline).isoformat()
-        data["account_manager"] = (
-            identity.account_manager.name if identity.account_manager else None
-        )
+        data["account_manager"] = _manager_name(verified)
     if kind == "service_failure_notice":
         # The client's own words go back only to the address that wrote them: quoted to
         # another (the registered owner of a sender not yet confirmed), a stranger's text
@@ -310,15 +327,12 @@ def promise_contact(verified: IdentityVerified) -> dict[str, Any] | None:
     address = _registered_email(verified)
     if address is None:
         return None
-    identity, message = verified.identity, verified.message
     return {
         "recipient": address,
         "language": _client_language(verified),
-        "timezone": identity.customer.timezone if identity.customer else None,
-        "customer": identity.customer.name if identity.customer else "",
-        "account_manager": identity.account_manager.name if identity.account_manager else None,
-        "subject": message.subject,
-        "received_at": message.received_at.isoformat(),
+        "timezone": _client_zone(verified),
+        "account_manager": _manager_name(verified),
+        **_about_request(verified),
     }
 
 
@@ -341,8 +355,7 @@ def client_contacts(
     message = verified.message
     language = _client_language(verified)
     # Quiet hours follow the client's clock; without a zone on file the notifier's default.
-    customer = verified.identity.customer
-    zone = customer.timezone if customer else None
+    zone = _client_zone(verified)
     confirmation = verified.identity.confirmation
 
     def ids(kind: str, sender: str | None = None) -> dict[str, uuid.UUID]:
@@ -440,7 +453,6 @@ def _held_answer(
     }
     if identity.status != "probable" or sender in verified_emails:
         return None
-    customer = identity.customer
     # Held for this confirmation: a later one for the same address holds its own answer.
     parts = (event.escalation_id, kind, "held", sender, *occasion, confirmation.confirmation_id)
     return SendNotification(
@@ -453,7 +465,7 @@ def _held_answer(
         content_class="account",
         held_for_confirmation=confirmation.confirmation_id,
         language=_client_language(verified),
-        recipient_timezone=customer.timezone if customer else None,
+        recipient_timezone=_client_zone(verified),
         reply_to_external_id=message.external_id if message.channel == "email" else None,
         data=_client_data(kind, event, verified, sender),
         **_common(event),
