@@ -20,9 +20,10 @@ from services.escalator.missed_promises import (
 )
 from services.notifier.domain import render
 from services.notifier.samples import SAMPLES
-from shared.contracts import SendNotification
+from shared.contracts import Language, SendNotification
 from tests.unit.test_escalation_lifecycle import escalation
 from tests.unit.test_hold_notices import BRIEFING
+from tests.unit.test_notification_rendering import command
 from tests.unit.test_routing_policy import POLICY
 
 pytestmark = pytest.mark.unit
@@ -179,30 +180,23 @@ CLIMB_HEADS = {
 }
 
 
-def climb_notice(language: str, **extra: object) -> SendNotification:
+def climb_notice(language: Language, **extra: object) -> SendNotification:
     """A re_escalation for a missed promise (the sample's briefing)."""
     data = {**SAMPLES["re_escalation"], "promise_missed": PROMISED.isoformat(), **extra}
     data.pop("overdue_since", None)
-    return SendNotification.model_validate(
-        {
-            "event_id": "00000000-0000-0000-0000-000000000001",
-            "notification_id": "00000000-0000-0000-0000-000000000002",
-            "message_id": "00000000-0000-0000-0000-000000000003",
-            "correlation_id": "c",
-            "occurred_at": NOW,
-            "kind": "re_escalation",
-            "recipient": "deputy@careline.example",
-            "recipient_role": "deputy",
-            "recipient_verified": True,
-            "content_class": "account",
-            "language": language,
-            "data": data,
-        }
+    return command(
+        "re_escalation",
+        language,
+        content_class="account",
+        recipient_verified=True,
+        data=data,
+        recipient="deputy@careline.example",
+        role="deputy",
     )
 
 
 @pytest.mark.parametrize("language", ["ru", "uk", "en"])
-def test_a_climb_for_a_missed_promise_says_so(language: str) -> None:
+def test_a_climb_for_a_missed_promise_says_so(language: Language) -> None:
     rendered = render(climb_notice(language, client_told=True))
 
     assert CLIMB_HEADS[language] in rendered.subject
@@ -260,7 +254,7 @@ CLIENT_TOLD = {
 
 
 @pytest.mark.parametrize("language", ["ru", "uk", "en"])
-def test_the_climb_says_whether_the_client_was_told(language: str) -> None:
+def test_the_climb_says_whether_the_client_was_told(language: Language) -> None:
     told, untold = CLIENT_TOLD[language]
     for client_told, said, unsaid in ((True, told, untold), (False, untold, told)):
         rendered = render(climb_notice(language, client_told=client_told))
