@@ -87,7 +87,7 @@ class DeadlineClimbs(LifecycleSteps):
     async def _own_missed(self, store: LifecycleStore, e: Escalation, now: datetime) -> None:
         missed = missed_promise(self.policy, e, now)
         await store.change(e.id, **missed.changes(e, now))
-        e = replace(e, client_reply_by=missed.new_date, promises_missed=e.promises_missed + 1)
+        e = missed.kept_on(e)
         told = sorted({n.role for n in e.notified})
         # Someone has it and the promise passed: it goes higher. Nobody has it: its own
         # deadline climbs it already (a second climb now would page a level, then the next).

@@ -13,7 +13,7 @@ what the client was told, and the sweeper climbs it a level (climbs.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shared.contracts import SendNotification, derived_id
@@ -32,11 +32,17 @@ class MissedPromise:
     missed: datetime
     new_date: datetime | None
 
+    def kept_on(self, e: Escalation) -> Escalation:
+        """The escalation once the miss is recorded: the new date (or none), one more miss."""
+        return replace(e, client_reply_by=self.new_date, promises_missed=e.promises_missed + 1)
+
     def changes(self, e: Escalation, now: datetime) -> dict[str, object]:
+        """The row's new values (`kept_on`'s, and the reminder re-armed)."""
+        kept = self.kept_on(e)
         return {
-            "client_reply_by": self.new_date,
+            "client_reply_by": kept.client_reply_by,
             "promise_reminded_at": None,  # the new date is reminded of in its turn
-            "promises_missed": e.promises_missed + 1,
+            "promises_missed": kept.promises_missed,
             "updated_at": now,
         }
 
