@@ -129,3 +129,60 @@ def test_threats_and_repetition_are_not_problems_to_quote(
     signals = detect(text, language=language)
 
     assert reported_problems(text, signals) == problems
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "problems"),
+    [
+        (
+            "ru",
+            "Экспорт до сих пор не работает; вчера ваш менеджер сказал, что выгрузка в 1С есть, "
+            "а её нет.",
+            [
+                "Экспорт до сих пор не работает.",
+                "Вчера ваш менеджер сказал, что выгрузка в 1С есть, а её нет.",
+            ],
+        ),
+        (
+            "uk",
+            "Сайт не працює з ранку, і звіти зникли після вашого оновлення!",
+            ["Сайт не працює з ранку.", "Звіти зникли після вашого оновлення!"],
+        ),
+        (
+            "en",
+            "It is still not fixed, and yesterday your agent told us the feature doesn't exist.",
+            ["It is still not fixed.", "Yesterday your agent told us the feature doesn't exist."],
+        ),
+        (
+            "ru",
+            "Сайт лежит с утра, а ещё отчёты пропали после вашего обновления.",
+            ["Сайт лежит с утра.", "Отчёты пропали после вашего обновления."],
+        ),
+    ],
+)
+def test_a_sentence_joining_two_problems_is_two_items(
+    language: Language, text: str, problems: list[str]
+) -> None:
+    signals = detect(text, language=language)
+
+    assert reported_problems(text, signals) == problems
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("uk", "Ви обіцяли виправити експорт до п'ятниці, але так і не зробили."),
+        ("ru", "Вы обещали починить экспорт к пятнице, но так и не сделали."),
+        ("en", "You promised to fix the export by Friday, but it still doesn't work."),
+    ],
+)
+def test_a_promise_and_its_breach_are_one_problem(language: Language, text: str) -> None:
+    assert reported_problems(text, detect(text, language=language)) == [text]
+
+
+def test_a_threat_keeps_its_whole_sentence_out_even_with_a_problem_in_it() -> None:
+    text = "Экспорт до сих пор не работает, и если завтра не почините, я подам на вас в суд."
+    signals = detect(text, language="ru")
+    assert {s.name for s in signals} >= {"service_failure", "legal_threat"}
+
+    assert reported_problems(text, signals) == []
