@@ -67,6 +67,13 @@ BLIND9 = Path(__file__).resolve().parents[1] / "data" / "classify-blind9.jsonl"
 # misses, long emails with the signal mid-text and quoted replies, very short chats),
 # written after round 11 the same way, never tuned or trained on: the honest measure now.
 BLIND10 = Path(__file__).resolve().parents[1] / "data" / "classify-blind10.jsonl"
+# Seed 001's misinformation (a wrong price, a feature that does not exist, wrong hours,
+# what support assured and what the client then found or paid), 30 messages per language
+# with near misses: the lexicon's round 14 was tuned on it.
+TRAIN14 = Path(__file__).resolve().parents[1] / "data" / "classify-train14.jsonl"
+# Service failures of every kind with misinformation in varied wording and look-alikes,
+# 20 per language, written by a helper who never saw the lexicon, never tuned on.
+BLIND11 = Path(__file__).resolve().parents[1] / "data" / "classify-blind11.jsonl"
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -574,6 +581,80 @@ def test_blind_file_quality_floor(
     assert min(_languages(path).values()) >= 20, "ru, uk, en alike"
     assert report.micro.f1 >= floor
     assert all(c.tp + c.fn >= 3 for c in report.per_signal.values()), "every signal is covered"
+
+
+@pytest.mark.parametrize(
+    ("path", "recall", "precision"),
+    [
+        # Tuned on (round 14): service_failure 0.87 / 0.22 before, 0.96 / 0.88 after.
+        (TRAIN14, 0.85, 0.90),
+        # Never tuned on: 0.60 / 0.44 before round 14, 0.62 / 0.48 after (the second
+        # opinion lifts recall to 0.93): a floor, so a change that loses what works shows.
+        (BLIND11, 0.45, 0.55),
+    ],
+)
+def test_misinformation_files_service_failure_floor(
+    path: Path, recall: float, precision: float, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = _report(path)
+    with capsys.disabled():
+        print(f"\n{path.name}\n" + report.table())
+    failure = report.per_signal["service_failure"]
+
+    assert min(_languages(path).values()) >= 20, "ru, uk, en alike"
+    assert failure.recall >= recall
+    assert failure.precision >= precision
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        # Seed 001, "misinformed": a wrong (lower) price, a feature that is not there, wrong
+        # opening hours and a trip across town to a "Closed" sign.
+        ("ru", "Менеджер назвал 890 ₽ за доставку, а с карты списали 1 690 ₽."),
+        ("ru", "Консультант заверил, что интеграция с amoCRM в тарифе есть. Оплатили — а её нет."),
+        (
+            "ru",
+            "На сайте написано, что вы работаете до 20:00. Я ехал через весь город, а там "
+            "закрыто, на двери табличка.",
+        ),
+        ("uk", "Консультантка по телефону назвала 450 грн за доставку, а з картки зняли 980."),
+        ("uk", "Менеджер запевняв, що є інтеграція з Checkbox. Купили тариф, а такої нема."),
+        (
+            "uk",
+            "На сайті зазначено, що відділення працює в неділю. Я приїхала через усе місто, а "
+            "там зачинено.",
+        ),
+        ("en", "Service desk quoted £180 for the pads. Invoice says £265."),
+        (
+            "en",
+            "Your adviser assured me the plan had unlimited data, and now I've been charged "
+            "£38 in overage.",
+        ),
+        (
+            "en",
+            "Your website says you are open Saturdays 9-1. I drove across town and found a "
+            "locked door.",
+        ),
+    ],
+)
+def test_misinformation_is_a_service_failure(language: str, text: str) -> None:
+    assert "service_failure" in {s.name for s in detect(text, language=language)}
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("ru", "Ваш менеджер сказал, что диван привезут в пятницу, — привезли утром. Спасибо!"),
+        ("ru", "На сайте стоимость 2 490, а в приложении 2 690. Какая цена правильная?"),
+        ("uk", "Підтвердіть, будь ласка, назву юридичної особи в рахунках: ми змінили адресу."),
+        ("uk", "Оператор сказав, що шафу привезуть у понеділок, — так і було. Дякую!"),
+        ("en", "Your agent confirmed the price of £180 and the invoice says £180. Thanks!"),
+        ("en", "The site says you are open until 8 — is that the same on holidays?"),
+    ],
+)
+def test_what_support_said_and_was_so_is_no_failure(language: str, text: str) -> None:
+    assert "service_failure" not in {s.name for s in detect(text, language=language)}
 
 
 @pytest.mark.parametrize(
