@@ -141,13 +141,13 @@ class EscalatorService:
             promise = makes_promise(decision, verified, unsaid)
             placed, event = await self._place(store, decision, verified, facts, now, promise)
             outputs.append(Outgoing.of(SUBJECTS[event.change], event))
-            told, contacted = await self._tell_staff(
+            told, contacted, warned = await self._tell_staff(
                 store, decision, event, placed, verified, facts, now
             )
             staff += told
             clients += contacted
             placements.append((placed, rule.kind))
-            if (rule.warn or rule.hold) and warning_said(rule, contacted):
+            if warned:
                 marks.append(Mark(kind="warning", name=rule.kind))
             marks += [Mark(kind="flag", name=flag) for flag in rule.flag]
         # Told once per person for the whole message, however many escalations it touched;
@@ -261,13 +261,14 @@ class EscalatorService:
         verified: IdentityVerified,
         facts: dict[str, Any],
         now: datetime,
-    ) -> tuple[list[SendNotification], list[SendNotification]]:
+    ) -> tuple[list[SendNotification], list[SendNotification], bool]:
         """Opening tells the rule's roles and contacts the client; reopening tells the
         rule's roles again; a merge tells only the roles the escalation had not told yet,
         unless it raised the severity: then the rule's roles hear it, told before or not
         (the deadline is shorter now, and the notice says why).
         The staff notices and the client contacts, apart: staff notices are grouped per
-        person over the message (digest.py)."""
+        person over the message (digest.py); and whether the client was warned in writing
+        by them (a rule that warns records the warning only then)."""
         extra: dict[str, Any] = {
             "fact_pack": facts,
             "hold": hold_view(placed.hold, self.policy.team_language),
@@ -288,7 +289,9 @@ class EscalatorService:
         reopening = occasion if placed.change == "reopened" else ()
         clients = client_contacts(decision, event, verified, reopening)
         rule = decision.rule
-        if (rule.warn or rule.hold) and not warning_said(rule, clients):
+        warns = bool(rule.warn or rule.hold)
+        warned = warns and warning_said(rule, clients)
+        if warns and not warned:
             # No conduct notice could go (a chat, a phone): staff warn and record it.
             extra["unwarned"] = str(event.escalation_id)
         staff = staff_notifications(self.policy, decision, event, verified, extra, occasion)
@@ -313,7 +316,7 @@ class EscalatorService:
             await self._with_link(store, n.model_copy(update={"data": {**n.data, **change}}), now)
             for n in staff
         ]
-        return staff, clients
+        return staff, clients, warned
 
     async def _lift_hold(
         self,
