@@ -124,6 +124,17 @@ def _moment(value: object) -> datetime | str:
         return str(value)
 
 
+@lru_cache(maxsize=64)
+def _zone(name: object) -> ZoneInfo | None:
+    """The zone of that name, None for one this machine does not know (or no name): looked
+    up once, since a miss searches the zone path and the tzdata package every time."""
+    if not isinstance(name, str) or not name:
+        return None
+    with suppress(ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(name)
+    return None
+
+
 @pass_context
 def _when(context: Context, value: object, zone: str | None = None) -> str:
     """An ISO timestamp as staff read it: 2025-03-14 10:30 UTC; on the team's clock when
@@ -133,10 +144,10 @@ def _when(context: Context, value: object, zone: str | None = None) -> str:
     moment = _moment(value)
     if isinstance(moment, str):
         return moment
-    if zone and moment.tzinfo is not None:
+    known = _zone(zone)
+    if known is not None and moment.tzinfo is not None:
         # A zone this machine does not know: the stored time, with its own name.
-        with suppress(ZoneInfoNotFoundError, ValueError):
-            moment = moment.astimezone(ZoneInfo(zone))
+        moment = moment.astimezone(known)
     return moment.strftime("%Y-%m-%d %H:%M ") + (moment.tzname() or "UTC")
 
 
@@ -152,9 +163,7 @@ def _client_when(context: Context, value: object) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     locale = context.get("notice_language") or FALLBACK_LANGUAGE
-    zone: ZoneInfo | None = None
-    with suppress(ZoneInfoNotFoundError, ValueError, TypeError):
-        zone = ZoneInfo(str(context.get("recipient_timezone")))
+    zone = _zone(context.get("recipient_timezone"))
     if zone is None or zone.key in ("UTC", "Etc/UTC"):
         local, named = moment.astimezone(UTC), "UTC"
     else:
