@@ -233,7 +233,9 @@ def test_a_billing_dispute_on_a_weekend_or_holiday_is_urgent_and_the_client_is_t
     verified = verified_message(message(PAID_RU, email="buh@stroymontazh.ru"), identity())
     (ack,) = client_contacts(d, escalation(d, verified), verified)
     assert ack.kind == "billing_dispute_ack" and ack.severity == "P1"
-    assert "приостановка и напоминания об оплате по нему отложены" in render(ack).body
+    body = render(ack).body
+    # What Careline cannot do itself it does not promise: the billing team was asked.
+    assert "попросили финансовый отдел" in body and "не приостанавливать сервис" in body
 
 
 # --- support's failures (seed 001) ------------------------------------------------------
