@@ -636,10 +636,47 @@ def test_misinformation_files_service_failure_floor(
             "Your website says you are open Saturdays 9-1. I drove across town and found a "
             "locked door.",
         ),
+        # Support denied what the product has.
+        ("ru", "Оператор сказал, что такой функции в тарифе нет, хотя она в нём есть."),
+        ("uk", "Оператор сказав, що такої функції в тарифі немає, хоча вона в ньому є."),
+        ("en", "Your agent said the export doesn't exist on our plan, although it is there."),
     ],
 )
 def test_misinformation_is_a_service_failure(language: str, text: str) -> None:
     assert "service_failure" in {s.name for s in detect(text, language=language)}
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "charged"),
+    [
+        ("ru", "Менеджер назвал 890 ₽ за доставку, а с карты списали 1 690 ₽.", "1 690"),
+        ("uk", "На сайті стояла ціна 1 200 грн, а в рахунку 1 900.", "1 900"),
+        ("en", "Service desk quoted £180 for the pads. Invoice says £265.", "£265"),
+    ],
+)
+def test_a_quoted_price_charged_as_another_is_a_billing_dispute_too(
+    language: str, text: str, charged: str
+) -> None:
+    """Seed 001's wrong price costs the client money: billing hears it as well, and the
+    evidence ends on the whole amount charged (staff read "1 690", not "1")."""
+    found = {s.name: s for s in detect(text, language=language)}
+
+    assert {"service_failure", "billing_dispute"} <= set(found)
+    for name in ("service_failure", "billing_dispute"):
+        assert any(e.text.endswith(charged) for e in found[name].evidence)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("uk", "В акції обіцяли 10% кешбеку на техніку, а нарахували 2%. Чому?"),
+        ("en", "Your agent confirmed the price of £180 and the invoice says £180. Thanks!"),
+    ],
+)
+def test_cashback_short_or_the_quoted_price_charged_is_no_billing_dispute(
+    language: str, text: str
+) -> None:
+    assert "billing_dispute" not in {s.name for s in detect(text, language=language)}
 
 
 @pytest.mark.parametrize(
