@@ -3,12 +3,15 @@
 Seed 001: lay the situation out, one item per problem. What Careline knows of the
 problems when it answers is what the client wrote, so each stretch of the message that
 carries evidence of a failure (the detector's spans, not its marks on the text's form, nor
-the words that only say it happened again) is one item: a sentence, or a clause of one
-when a sentence joins two problems ("it is still not fixed, and yesterday your agent told
-us the feature doesn't exist" is two). A promise and its breach ("you promised it by
-Friday, but never did") stay one problem. A stretch with a threat or an insult in it is
-not quoted back, nor is the rest of its sentence. In the client's order, each
-once, at most `MOST`, each shortened to `LONGEST` characters and with card numbers masked.
+the words that only say it happened again) is one item: a sentence, sentences that one
+piece of evidence runs across ("the site says open Saturdays. I drove there: a locked
+door"), or a clause of a sentence that joins two problems ("it is still not fixed, and
+yesterday your agent told us the feature doesn't exist" is two). A promise and its breach
+("you promised it by Friday, but never did") stay one problem. Nothing of a sentence with
+a threat in it is quoted back (its other clause is the threat's condition: "if you do not
+refund the spoiled order, I will sue"); an insult is cut off the clause beside it. In the
+client's order, each once, at most `MOST`, each shortened to `LONGEST` characters, card
+numbers masked, a joining word that opens it ("Also, …", "И ещё: …") left out.
 Sentences are the razdel library's (Russian rules; Ukrainian and English split the same
 way at their stops); a line break ends one too.
 """
@@ -30,54 +33,59 @@ PROBLEM_SIGNALS = frozenset({"service_failure"})
 # Evidence of a failure that is no problem of its own: that it happened again, how long
 # the client has waited ("the third time this quarter" is said apart, not as an item).
 NOT_A_PROBLEM = frozenset({"repeated", "nth_time", "nth_period", "waiting_long", "fix_demand"})
-# A stretch with these in it is not quoted back: the client's threat or insult is no
-# problem of ours to list ("…or I will sue you" beside the spoiled order).
-NOT_QUOTED = frozenset(
-    {"legal_threat", "violence_threat", "reputation_threat", "abuse", "harassment"}
-)
+# Not quoted back: the client's threat or insult is no problem of ours to list.
+THREATS = frozenset({"legal_threat", "violence_threat", "reputation_threat"})
+INSULTS = frozenset({"abuse", "harassment"})
 # A promise (or a term) and the words that say it was broken are one problem, whatever
 # joins them: "обещали к пятнице, но так и не сделали".
 PROMISE = frozenset({"promised", "was_supposed", "late", "late_for_time", "late_for_term"})
 BREACH = frozenset({"still_not", "not_done", "not_working", "cannot_fix", "never_existed"})
+
+
+def _either(*words: str) -> str:
+    """An alternation of joining words, the longest first ("а ещё" before "а")."""
+    return "|".join(sorted(words, key=len, reverse=True)).replace(" ", r"\s+")
+
+
+JOINING_WORDS = (
+    *("и", "а", "но", "да и", "плюс", "ещё и", "еще и", "а ещё", "а еще"),
+    *("к тому же", "а также", "кроме того"),
+    *("і", "й", "та", "але", "а ще", "ще й", "до того ж", "а також", "крім того"),
+    *("and", "but", "plus", "also", "and also", "on top of that", "besides"),
+)
+_JOINERS = _either(*JOINING_WORDS)
 # Where one clause of a sentence ends and the next begins: a semicolon, a dash, or a
 # comma with a joining word (ru, uk, en); the joining word is not part of either clause.
-_JOINERS = "|".join(
-    sorted(  # the longest first: "а ещё" is one joining word, not "а" and a clause "ещё…"
-        (
-            *("и", "а", "но", "да и", "плюс", "ещё и", "еще и", "а ещё", "а еще"),
-            *("к тому же", "а также", "кроме того"),
-            *("і", "й", "та", "але", "а ще", "ще й", "до того ж", "а також", "крім того"),
-            *("and", "but", "plus", "also", "and also", "on top of that", "besides"),
-        ),
-        key=len,
-        reverse=True,
-    )
-).replace(" ", r"\s+")
 _CLAUSE_BREAK = re.compile(
     rf"\s*(?:;|\s[—–-]\s|,\s*(?:(?:{_JOINERS})\b)?)\s*(?:(?:{_JOINERS})\b\s*)?", re.IGNORECASE
 )
-MOST = 3
+# A joining word that opens a sentence adds nothing to the item: "И ещё: экспорт …".
+_OPENING = _either(*JOINING_WORDS, "и ещё", "и еще", "ещё", "еще", "также", "і ще", "ще", "також")
+_OPENING_JOINER = re.compile(rf"^(?:{_OPENING})\b\s*[:,—–-]?\s*", re.IGNORECASE)
+MOST = 5
 LONGEST = 200
 
 
 class _Mark(NamedTuple):
     start: int
     end: int
-    problem: bool  # evidence of a failure; else a threat or insult (not quoted)
-    kind: str  # the evidence rule's last part ("promised", "still_not", …)
+    kind: str  # "problem", "threat" or "insult"
+    rule: str  # the evidence rule's last part ("promised", "still_not", …)
 
 
 def reported_problems(text: str, signals: Iterable[Signal]) -> list[str]:
     """The stretches of `text` that report a failure, as the client put them."""
     marks = sorted(_marks(list(signals)))
     items: list[str] = []
-    for start, stop in _sentences(text):
+    for start, stop in _stretches(text, marks):
         inside = [m for m in marks if m.start < stop and m.end > start]
+        if any(m.kind == "threat" for m in inside):
+            continue
         for begins, ends in _clauses(text, start, stop, inside):
             if len(items) == MOST:
                 return items
-            these = [m for m in inside if m.start < ends and m.end > begins]
-            if any(m.problem for m in these) and all(m.problem for m in these):
+            these = {m.kind for m in inside if m.start < ends and m.end > begins}
+            if these == {"problem"}:
                 said = _said(text[begins:ends])
                 if said and said not in items:
                     items.append(said)
@@ -87,22 +95,38 @@ def reported_problems(text: str, signals: Iterable[Signal]) -> list[str]:
 def _marks(signals: list[Signal]) -> Iterator[_Mark]:
     for s in signals:
         for e in s.evidence:
-            kind = e.rule.rsplit(".", 1)[-1]
+            rule = e.rule.rsplit(".", 1)[-1]
             if s.name in PROBLEM_SIGNALS:
-                if not e.rule.startswith("form.") and kind not in NOT_A_PROBLEM:
-                    yield _Mark(e.start, e.end, True, kind)
-            elif s.name in NOT_QUOTED:
-                yield _Mark(e.start, e.end, False, kind)
+                if not e.rule.startswith("form.") and rule not in NOT_A_PROBLEM:
+                    yield _Mark(e.start, e.end, "problem", rule)
+            elif s.name in THREATS:
+                yield _Mark(e.start, e.end, "threat", rule)
+            elif s.name in INSULTS:
+                yield _Mark(e.start, e.end, "insult", rule)
+
+
+def _stretches(text: str, marks: list[_Mark]) -> Iterator[tuple[int, int]]:
+    """The sentences of `text`, those one mark runs across joined into one stretch."""
+    start = stop = None
+    for s_start, s_stop in _sentences(text):
+        if start is not None and stop is not None:
+            if any(m.start < stop <= s_start < m.end for m in marks):
+                stop = s_stop
+                continue
+            yield start, stop
+        start, stop = s_start, s_stop
+    if start is not None and stop is not None:
+        yield start, stop
 
 
 def _clauses(text: str, start: int, stop: int, marks: list[_Mark]) -> Iterator[tuple[int, int]]:
-    """(start, stop) of the sentence's stretches: cut between two marks that are not one
-    problem, at the last clause break between them; a sentence without such a break stays
+    """(start, stop) of the stretch's clauses: cut between two marks that are not one
+    problem, at the last clause break between them; a stretch without such a break stays
     whole."""
     reach = None  # the mark that reaches furthest so far (marks may overlap)
     for b in marks:
         a, reach = reach, b if reach is None or b.end > reach.end else reach
-        if a is None or b.start <= a.end or _one_problem(a, b):
+        if a is None or b.start <= a.end or _together(a, b):
             continue
         breaks = list(_CLAUSE_BREAK.finditer(text, a.end, b.start))
         if breaks:
@@ -112,12 +136,13 @@ def _clauses(text: str, start: int, stop: int, marks: list[_Mark]) -> Iterator[t
     yield start, stop
 
 
-def _one_problem(a: _Mark, b: _Mark) -> bool:
-    if not (a.problem and b.problem):
-        # A threat is not cut from the problem it is about ("if you do not refund the
-        # spoiled order, I will sue": its first clause is the threat's condition).
+def _together(a: _Mark, b: _Mark) -> bool:
+    """Whether two marks belong to one stretch (no cut between them)."""
+    if a.kind != b.kind:
+        return False  # a problem and an insult beside it ("не работает, что за х*йня")
+    if a.kind != "problem":
         return True
-    return a.kind == b.kind or (a.kind in PROMISE and b.kind in BREACH)
+    return a.rule == b.rule or (a.rule in PROMISE and b.rule in BREACH)
 
 
 def _sentences(text: str) -> Iterator[tuple[int, int]]:
@@ -130,8 +155,10 @@ def _sentences(text: str) -> Iterator[tuple[int, int]]:
 
 
 def _said(stretch: str) -> str:
-    """A stretch as quoted: one line, card numbers masked, a clause capitalised and ended."""
+    """A stretch as quoted: one line, card numbers masked, no opening joining word,
+    capitalised and ended."""
     said = " ".join(mask_card_numbers(stretch).split()).rstrip(",;:—–- ")
+    said = _OPENING_JOINER.sub("", said)
     if not said:
         return said
     said = said[0].upper() + said[1:]

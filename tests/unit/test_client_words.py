@@ -186,3 +186,58 @@ def test_a_threat_keeps_its_whole_sentence_out_even_with_a_problem_in_it() -> No
     assert {s.name for s in signals} >= {"service_failure", "legal_threat"}
 
     assert reported_problems(text, signals) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "problems"),
+    [
+        (
+            "en",
+            "Your website says you are open Saturdays 9-1. I drove across town and found a "
+            "locked door. Also, the app has been down since morning.",
+            [
+                "Your website says you are open Saturdays 9-1. I drove across town and found "
+                "a locked door.",
+                "The app has been down since morning.",
+            ],
+        ),
+        (
+            "uk",
+            "Консультант запевнив, що інтеграція з Checkbox є в тарифі. Купили річний тариф, а "
+            "такої інтеграції нема.",
+            [
+                "Консультант запевнив, що інтеграція з Checkbox є в тарифі. Купили річний тариф, "
+                "а такої інтеграції нема."
+            ],
+        ),
+        (
+            "ru",
+            "Менеджер назвал 890 ₽ за доставку, а с карты списали 1 690 ₽. И ещё: экспорт до "
+            "сих пор не работает.",
+            [
+                "Менеджер назвал 890 ₽ за доставку, а с карты списали 1 690 ₽.",
+                "Экспорт до сих пор не работает.",
+            ],
+        ),
+    ],
+)
+def test_evidence_across_sentences_is_one_item_and_an_opening_joiner_is_left_out(
+    language: Language, text: str, problems: list[str]
+) -> None:
+    assert reported_problems(text, detect(text, language=language)) == problems
+
+
+def test_an_insult_is_cut_off_the_problem_beside_it() -> None:
+    text = "Третій день нічого не працює, що за х*йня"
+    signals = detect(text, language="uk")
+    assert {"abuse", "service_failure"} <= {s.name for s in signals}
+
+    assert reported_problems(text, signals) == ["Третій день нічого не працює."]
+
+
+def test_up_to_five_problems_are_listed() -> None:
+    sentences = [f"Сбой номер {n}." for n in range(1, 8)]
+    text = " ".join(sentences)
+    items = reported_problems(text, failure(text, *sentences))
+
+    assert items == sentences[:MOST] and MOST == 5
