@@ -92,6 +92,13 @@ class OutboxRow:
     recipient: str
     idempotency_key: str
     trace_context: dict[str, str]
+    released_at: datetime | None = None  # a held answer, released when its address was confirmed
+
+    @property
+    def dated(self) -> datetime:
+        """The mail's date: when it was accepted, or released (a held answer released days
+        later would land days back in the inbox); fixed, so a retry sends the same bytes."""
+        return self.released_at or self.created_at
 
 
 # The sender runs some statements on the connection that holds its claim locks.
@@ -196,6 +203,7 @@ def _outbox_row(row: Any) -> OutboxRow:
         recipient=row["recipient"],
         idempotency_key=row["idempotency_key"] or str(row["notification_id"]),
         trace_context=row["trace_context"] or {},
+        released_at=row["released_at"],
     )
 
 

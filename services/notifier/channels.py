@@ -42,7 +42,7 @@ class EmailChannel:
             delivery.cmd,
             delivery.rendered,
             self.settings.mail_from,
-            created_at=delivery.created_at,
+            created_at=delivery.dated,
             message_id_domain=self.message_id_domain,
             unsubscribe=self.unsubscribe,
         )

@@ -19,7 +19,7 @@ class Delivery:
 
     cmd: SendNotification
     rendered: Rendered
-    created_at: datetime  # of the notification: a re-send carries the same Date
+    dated: datetime  # accepted, or released from a hold: a re-send carries the same Date
     idempotency_key: str  # Message-ID for email, Idempotency-Key for webhooks
     attempt: int
 

@@ -374,7 +374,7 @@ class OutboxSender:
             # of account content verified since acceptance.
             check_disclosure(cmd)
             # Rendering is a pure function of the request: what acceptance rendered stands.
-            delivery = Delivery(cmd, rendered or render(cmd), row.created_at, key, attempt)
+            delivery = Delivery(cmd, rendered or render(cmd), row.dated, key, attempt)
             provider_id = await channel.deliver(delivery)
         except (PermanentError, TemplateError, DisclosureRefused) as exc:
             return self._failed(cmd, str(exc), attempt, permanent=True)

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,8 @@ import nats
 import pytest
 from babel.dates import format_date
 from faststream._internal.testing.app import TestApp
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 from typer.testing import CliRunner
 
 from services.notifier.samples import SAMPLES
@@ -217,6 +220,17 @@ async def test_seed_000_the_held_answer_reaches_the_ceo_once_after_the_link(
     held_story: HeldStory, mailbox: Mailbox, env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     story, nc, recorder, _, held = held_story
+    # The accountant confirms two days later (the answer was accepted, and held, then).
+    engine = create_async_engine(env.servers.database_url)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE notifier.notifications SET created_at = created_at - interval '2 days' "
+                "WHERE notification_id = :id"
+            ),
+            {"id": uuid.UUID(str(held["notification_id"]))},
+        )
+    await engine.dispose()
 
     # The accountant follows the link in the mail that went to the registered address.
     (request_mail,) = mails(mailbox, REGISTERED, "identity_confirmation")
@@ -250,6 +264,10 @@ async def test_seed_000_the_held_answer_reaches_the_ceo_once_after_the_link(
     assert str(row["released_by"]) == confirmed["event_id"]
     assert row["held_at"] <= row["released_at"] <= row["sent_at"]
     assert row["withdrawn_at"] is None
+    # Dated when released, not when accepted and held two days before: it lands where the
+    # client looks for new mail.
+    assert parsedate_to_datetime(parsed["Date"]) == row["released_at"].replace(microsecond=0)
+    assert row["created_at"] < row["released_at"] - timedelta(days=1)
     assert await rows(
         env, "SELECT outcome, address, channel_kind FROM notifier.confirmation_outcomes"
     ) == [{"outcome": "confirmed", "address": CEO, "channel_kind": "email"}]
