@@ -19,7 +19,7 @@ from shared.contracts import derived_id
 
 from .lifecycle import Escalation
 from .lifecycle_store import escalation_of
-from .placement import NewEscalation, Placed, active_hold, more_severe
+from .placement import NewEscalation, Placed, active_hold, more_severe, news_of
 from .tables import TZ, add_timeline_entry, escalations
 
 
@@ -142,6 +142,7 @@ class SqlEscalationStore:
             hold,
             hold_placed,
             promise,
+            news_of(existing.signals, new.signals),
         )
         await self.session.execute(
             update(escalations)

@@ -9,9 +9,12 @@ not know the kind.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+# How many of a message's new words a "wrote again" fact quotes (the notice has them all).
+NEWS_SAID = 3
 
 
 @dataclass(frozen=True)
@@ -76,12 +79,22 @@ def promise_missed_fact(new_date: bool) -> Fact:
     )
 
 
-def change_facts(raised_from: str | None, severity: str, reopened: bool) -> list[Fact]:
+def change_facts(
+    raised_from: str | None, severity: str, reopened: bool, news: Sequence[str] = ()
+) -> list[Fact]:
     """What this message changed of an escalation already on file, told before the rule:
-    reopened after resolution; its severity raised by a graver rule of the same kind."""
+    reopened after resolution; the client wrote again with something new; its severity
+    raised by a graver rule of the same kind."""
     facts = []
     if reopened:
         facts.append(Fact("reopened", "reopened after resolution"))
+    if news:
+        said = ", ".join(f"«{words}»" for words in news[:NEWS_SAID])
+        facts.append(
+            Fact(
+                "wrote_again", f"the client wrote again, with something new: {said}", {"new": said}
+            )
+        )
     if raised_from is not None:
         facts.append(
             Fact(

@@ -63,6 +63,29 @@ class Placed:
     hold: dict[str, Any] | None = None
     hold_placed: bool = False
     client_reply_by: datetime | None = None  # the escalation's promise to the client
+    # A merge: the client's words this message brought of a kind the escalation did not
+    # have yet (a new problem, a new threat), in order; empty when it only says them again.
+    news: tuple[str, ...] = ()
+
+
+def news_of(before: list[dict[str, Any]] | None, now: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The client's words in `now`'s signals (serialized `Signal`s) of a kind the escalation
+    had not seen: evidence of a signal by a lexicon entry (or the second opinion) that
+    `before` has none of. The same threat in other words ("подам в суд" after "подам на вас
+    в суд") is no news; a broken promise after an outage is. Marks on the text's form
+    (capitals, "!!!") never are."""
+
+    def pieces(signals: list[dict[str, Any]] | None) -> list[tuple[str, str, str]]:
+        return [
+            (s["name"], str(e.get("rule", "")), " ".join(str(e["text"]).split()))
+            for s in signals or []
+            for e in s.get("evidence") or []
+            if not str(e.get("rule", "")).startswith("form.")
+        ]
+
+    known = {(name, rule) for name, rule, _ in pieces(before)}
+    fresh = [words for name, rule, words in pieces(now) if (name, rule) not in known]
+    return tuple(dict.fromkeys(fresh))
 
 
 def active_hold(hold: dict[str, Any] | None) -> bool:

@@ -264,8 +264,10 @@ class EscalatorService:
     ) -> tuple[list[SendNotification], list[SendNotification], bool]:
         """Opening tells the rule's roles and contacts the client; reopening tells the
         rule's roles again; a merge tells only the roles the escalation had not told yet,
-        unless it raised the severity: then the rule's roles hear it, told before or not
-        (the deadline is shorter now, and the notice says why).
+        unless it raised the severity (the deadline is shorter now) or the client wrote
+        something the escalation did not have (a new problem, a new threat: whoever holds
+        it must know before answering): then the rule's roles hear it, told before or not,
+        and the notice says why.
         The staff notices and the client contacts, apart: staff notices are grouped per
         person over the message (digest.py); and whether the client was warned in writing
         by them (a rule that warns records the warning only then)."""
@@ -281,6 +283,8 @@ class EscalatorService:
             occasion = ("reopened", verified.message_id)
         elif placed.raised_from is not None:
             occasion = ("raised", verified.message_id)
+        elif placed.news:
+            occasion = ("news", verified.message_id)
         # The client at every message: the notifier takes a contact once per escalation and
         # address (see client_contacts), so a client writing again from an address already
         # answered hears nothing twice, and one writing from a new address is not ignored.
@@ -297,7 +301,9 @@ class EscalatorService:
         staff = staff_notifications(self.policy, decision, event, verified, extra, occasion)
         if placed.change == "merged":
             told = {_who(n) for n in placed.notified}
-            if placed.raised_from is None:
+            if placed.raised_from is None and not placed.news:
+                # The client only said again what the escalation has: whoever was told
+                # has it; a role the rule adds hears it.
                 staff = [n for n in staff if _who(notified_staff([n])[0]) not in told]
             fresh = [
                 {**n, "level": placed.level} for n in notified_staff(staff) if _who(n) not in told
@@ -404,4 +410,6 @@ def _who(notified: dict[str, Any]) -> tuple[str, str]:
 
 
 def _changed(placed: Placed) -> list[Fact]:
-    return change_facts(placed.raised_from, placed.severity, placed.change == "reopened")
+    # A raise says why everyone hears it again; new words are news when they alone do.
+    news = placed.news if placed.raised_from is None else ()
+    return change_facts(placed.raised_from, placed.severity, placed.change == "reopened", news)

@@ -178,3 +178,64 @@ async def test_the_first_promise_is_for_the_escalations_severity_not_the_message
     assert row["client_reply_by"] == promised
     (notice,) = [r for r in bus.of("notify.request") if r["kind"] == "service_failure_notice"]
     assert datetime.fromisoformat(notice["data"]["reply_by"]) == promised
+
+
+def told_of(bus: Bus, message_id: str, escalation_id: str) -> list[dict[str, Any]]:
+    """The staff notices a message sent about one escalation."""
+    return [
+        r
+        for r in requests_of(bus, message_id)
+        if r["escalation_id"] == escalation_id and not r["recipient_role"].startswith("client")
+    ]
+
+
+async def test_a_client_writing_something_new_into_an_open_escalation_is_heard(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    """Acceptance: four new problems written into an open escalation reached nobody (a merge
+    told only roles not told yet). The same problem in other words still tells nobody again;
+    a new one tells the rule's people, and the notice says what is new."""
+    nc, bus = watch
+    first = "Экспорт отчётов до сих пор не работает."
+    again = "Экспорт до сих пор не работает, сколько можно."
+    new = "А вчера ваш оператор сказал, что такой функции в тарифе нет, хотя она в нём есть."
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, failure(first, registered=True))
+        (opened,) = [e for e in await bus.wait("escalation.opened") if e["kind"] != "legal"]
+        escalation_id = opened["escalation_id"]
+        await until_told(bus, opened["message_id"])
+        at_opening = {r["recipient"] for r in told_of(bus, opened["message_id"], escalation_id)}
+        assert at_opening  # the account manager and the head of support
+
+        sent = [failure(again, registered=True), failure(new, registered=True)]
+        for verified in sent:
+            await publish_verified(nc, verified)
+        by_message = {
+            e["message_id"]: e
+            for e in await bus.wait("escalation.updated", 2)
+            if e["escalation_id"] == escalation_id
+        }
+        merges = [by_message[json.loads(v)["message"]["message_id"]] for v in sent]
+        assert [e["change"] for e in merges] == ["merged", "merged"]
+        await until_told(bus, merges[1]["message_id"])
+        await asyncio.sleep(0.5)
+
+    print(
+        [
+            (e["kind"], e["change"], e["escalation_id"] == escalation_id, e["reason"][:60])
+            for e in bus.of("escalation.updated")
+        ],
+        [(e["kind"], e["message_id"]) for e in bus.of("escalation.opened")],
+    )
+    # The same problem again: nobody is told twice.
+    assert told_of(bus, merges[0]["message_id"], escalation_id) == [], merges[0]["reason"]
+    assert "wrote again" not in merges[0]["reason"]
+    # Something new: whoever was told at the opening hears it, and why.
+    told = told_of(bus, merges[1]["message_id"], escalation_id)
+    assert {r["recipient"] for r in told} == at_opening
+    for notice in told:
+        (change,) = notice["data"]["change_items"]
+        assert change["kind"] == "wrote_again"
+        assert "такой функции в тарифе нет, хотя она в нём есть" in change["values"]["new"]
+    assert merges[1]["reason"].startswith("the client wrote again, with something new: «")

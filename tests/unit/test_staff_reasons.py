@@ -89,7 +89,7 @@ def reasons(language: str) -> dict[str, Any]:
 
 def test_every_kind_of_condition_and_change_has_a_phrase_in_every_language() -> None:
     facts = every_condition()
-    changes = {f.kind for f in change_facts("P2", "P1", reopened=True)}
+    changes = {f.kind for f in change_facts("P2", "P1", reopened=True, news=("нет",))}
     changes |= {hold_lifted_fact("m").kind}
     changes |= {promise_due_fact(automatic).kind for automatic in (True, False)}
     changes |= {promise_missed_fact(new_date).kind for new_date in (True, False)}
