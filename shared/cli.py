@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import time
+import uuid
 import warnings
 from pathlib import Path
 from typing import Annotated, Any
@@ -186,7 +187,7 @@ def send(
     external_id: Annotated[str | None, typer.Option(help="Publisher's own id.")] = None,
 ) -> None:
     """Publish one inbound message."""
-    from shared.contracts import InboundMessage, SenderIdentifiers
+    from shared.contracts import InboundMessage, SenderIdentifiers, derived_id
     from shared.demo import publish_inbound
 
     if file is not None:
@@ -204,7 +205,9 @@ def send(
             sender=sender,
             subject=subject,
             text=text,
-            external_id=external_id,
+            # An id of its own, so the message can be followed (and sending the same words
+            # twice by hand is two messages, as it would be from a client).
+            external_id=external_id or f"cli-{uuid.uuid4()}",
         )
 
     async def go() -> None:
@@ -218,6 +221,10 @@ def send(
 
     asyncio.run(go())
     typer.echo(f"published to inbound.{message.channel}")
+    if message.external_id:
+        # Intake's id for it (an email's own Message-ID decides when no id was given).
+        message_id = derived_id("message", message.channel, message.external_id)
+        typer.echo(f"message {message_id}: careline trace {message_id}")
 
 
 @app.command()

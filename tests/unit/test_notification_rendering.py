@@ -808,25 +808,29 @@ def test_the_managers_name_is_not_put_in_a_case_it_cannot_take(language: str, sa
 
 
 @pytest.mark.parametrize(
-    ("language", "named", "where"),
+    ("language", "named", "where", "contact"),
     [
-        ("ru", "от @olena_kvitka", "туда, откуда оно пришло"),
-        ("uk", "від @olena_kvitka", "туди, звідки воно надійшло"),
-        ("en", "from @olena_kvitka", "where it came from"),
+        ("ru", "от @olena_kvitka (чат), ", "туда, откуда оно пришло", "Этот контакт не"),
+        ("uk", "від @olena_kvitka (чат), ", "туди, звідки воно надійшло", "Цей контакт не"),
+        ("en", "from @olena_kvitka (chat) on ", "where it came from", "That contact is not"),
     ],
 )
 def test_a_confirmation_about_a_chat_handle_promises_no_answer_at_an_address(
-    language: str, named: str, where: str
+    language: str, named: str, where: str, contact: str
 ) -> None:
-    """A chat handle is not an address: no answer is held for it, so none is promised there."""
+    """A chat handle is not an address: no answer is held for it, so none is promised there;
+    the registered contact reads which channel it came by and when, and that it is a
+    contact (an "address" made the accountant look for an email)."""
     data = {**DATA["identity_confirmation"], "sender_address": "@olena_kvitka"}
+    on_chat = {**data, "sender_by_email": False, "channel": "chat"}
 
-    chat = domain.render_kind("identity_confirmation", language, {**data, "sender_by_email": False})
+    chat = domain.render_kind("identity_confirmation", language, on_chat)
     mail = domain.render_kind("identity_confirmation", language, data)
 
-    assert named in chat.body and where in chat.body
-    assert where in (chat.html or "")
+    assert named in chat.body and where in chat.body and contact in chat.body
+    assert where in (chat.html or "") and named.split(" (")[1] in (chat.html or "")
     assert where not in mail.body  # an email sender: the answer goes to that address
+    assert contact not in mail.body
 
 
 @pytest.mark.parametrize(
