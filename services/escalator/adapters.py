@@ -143,6 +143,7 @@ class SqlEscalationStore:
             hold_placed,
             promise,
             news_of(existing.signals, new.signals),
+            existing.promise_to is not None,
         )
         await self.session.execute(
             update(escalations)

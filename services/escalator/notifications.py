@@ -336,13 +336,21 @@ def promise_contact(verified: IdentityVerified) -> dict[str, Any] | None:
     }
 
 
+# What a client writing new problems into an open escalation is sent again (the failure
+# notice, saying it was added to the case: seed 001, each problem laid out).
+FOLLOWS_UP = frozenset({"service_failure_notice"})
+
+
 def client_contacts(
     decision: Decision,
     event: EscalationChanged,
     verified: IdentityVerified,
     occasion: tuple[object, ...] = (),
+    follow_up: bool = False,
 ) -> list[SendNotification]:
-    """What the rule says to tell the client, at each message of the escalation.
+    """What the rule says to tell the client, at each message of the escalation; with
+    `follow_up`, only the contacts that answer new problems written into the open
+    escalation (`FOLLOWS_UP`, once per such message: its `occasion`).
 
     Ids make each contact once per escalation (and reopening, `occasion`): the one to the
     client's registered address once (as before contacts were asked for at every message,
@@ -371,6 +379,8 @@ def client_contacts(
 
     notes = []
     for contact in decision.rule.client_contacts:
+        if follow_up and contact.kind not in FOLLOWS_UP:
+            continue
         if contact.to == "registered_channel":
             address = _registered_email(verified)
             if address is None:
@@ -391,7 +401,10 @@ def client_contacts(
                         if message.channel == "email" and address == message.sender.email
                         else None
                     ),
-                    data=_client_data(contact.kind, event, verified, address),
+                    data={
+                        **_client_data(contact.kind, event, verified, address),
+                        **({"follow_up": True} if follow_up else {}),
+                    },
                     **_common(event),
                 )
             )

@@ -66,6 +66,9 @@ class Placed:
     # A merge: the client's words this message brought of a kind the escalation did not
     # have yet (a new problem, a new threat), in order; empty when it only says them again.
     news: tuple[str, ...] = ()
+    # A merge into an escalation whose client was sent its promising contact before (the
+    # failure notice, the billing acknowledgement): new problems are a follow-up to it.
+    answered_before: bool = False
 
 
 def news_of(before: list[dict[str, Any]] | None, now: list[dict[str, Any]]) -> tuple[str, ...]:

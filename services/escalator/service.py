@@ -36,6 +36,7 @@ from shared.subjects import (
 
 from .adapters import SqlEscalationStore
 from .batch import BatchEscalationStore, EscalateBatch
+from .client_words import PROBLEM_SIGNALS
 from .condition_facts import Fact, change_facts
 from .detection import SecondOpinion, detect
 from .digest import message_notices, withheld_kinds
@@ -292,6 +293,10 @@ class EscalatorService:
         # client was answered once already: the same contact again would be a copy).
         reopening = occasion if placed.change == "reopened" else ()
         clients = client_contacts(decision, event, verified, reopening)
+        if placed.answered_before and _brings_new_problems(placed, decision):
+            # New problems written into the open case: the client hears they were added.
+            news = ("news", verified.message_id)
+            clients += client_contacts(decision, event, verified, news, follow_up=True)
         rule = decision.rule
         warns = bool(rule.warn or rule.hold)
         warned = warns and warning_said(rule, clients)
@@ -407,6 +412,18 @@ class EscalatorService:
 
 def _who(notified: dict[str, Any]) -> tuple[str, str]:
     return notified["role"], str(notified["address"]).strip().casefold()
+
+
+def _brings_new_problems(placed: Placed, decision: Decision) -> bool:
+    """Whether the merged message's news holds evidence of a failure (its rule's). Only a
+    client sent the first notice before gets a follow-up: one whose first notice goes with
+    this very message (no address on file until now) gets that one alone."""
+    return any(
+        " ".join(e.text.split()) in placed.news
+        for s in decision.signals
+        if s.name in PROBLEM_SIGNALS
+        for e in s.evidence
+    )
 
 
 def _changed(placed: Placed) -> list[Fact]:

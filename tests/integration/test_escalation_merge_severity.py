@@ -239,3 +239,15 @@ async def test_a_client_writing_something_new_into_an_open_escalation_is_heard(
         assert change["kind"] == "wrote_again"
         assert "такой функции в тарифе нет, хотя она в нём есть" in change["values"]["new"]
     assert merges[1]["reason"].startswith("the client wrote again, with something new: «")
+    # And the client hears the new problem was added to the case, once, in his words.
+    follow_ups = [
+        r for m in merges for r in requests_of(bus, m["message_id"]) if r["data"].get("follow_up")
+    ]
+    assert [(r["message_id"], r["kind"]) for r in follow_ups] == [
+        (merges[1]["message_id"], "service_failure_notice")
+    ]
+    assert follow_ups[0]["data"]["problems"] == [
+        "Вчера ваш оператор сказал, что такой функции в тарифе нет, хотя она в нём есть."
+    ]
+    promised = datetime.fromisoformat(opened["client_reply_by"])
+    assert datetime.fromisoformat(follow_ups[0]["data"]["reply_by"]) == promised

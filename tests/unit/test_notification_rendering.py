@@ -876,3 +876,40 @@ def test_invoices_the_client_paid_are_named_as_invoices(
     assert said in rendered.body and said in (rendered.html or "")
     mixed = {**data, "references": [*invoices, "118/2019"]}
     assert said not in domain.render_kind("billing_dispute_ack", language, mixed).body
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "opening", "heading"),
+    [
+        (
+            "ru",
+            "Мы добавили ваше новое письмо к обращению",
+            "Мы добавили его к вашему обращению",
+            "Что ещё случилось — как вы это описали:",
+        ),
+        (
+            "uk",
+            "Ми додали ваш новий лист до звернення",
+            "Ми додали його до вашого звернення",
+            "Що ще сталося — як ви це описали:",
+        ),
+        (
+            "en",
+            "We have added your new message to your case",
+            "We have added it to your case",
+            "What else happened, as you described it:",
+        ),
+    ],
+)
+def test_new_problems_in_an_open_case_are_said_to_be_added_to_it(
+    language: str, subject: str, opening: str, heading: str
+) -> None:
+    data = {**DATA["service_failure_notice"], "follow_up": True}
+
+    rendered = domain.render_kind("service_failure_notice", language, data)
+    first = domain.render_kind("service_failure_notice", language, DATA["service_failure_notice"])
+
+    assert rendered.subject.startswith(subject)
+    for said in (opening, heading):
+        assert said in rendered.body and said in (rendered.html or "")
+        assert said not in first.body
