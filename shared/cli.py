@@ -221,8 +221,8 @@ def send(
 
     asyncio.run(go())
     typer.echo(f"published to inbound.{message.channel}")
-    if message.external_id:
-        # Intake's id for it (an email's own Message-ID decides when no id was given).
+    if message.external_id and file is None:
+        # Intake's id for it (a mail from a file is known by its own Message-ID instead).
         message_id = derived_id("message", message.channel, message.external_id)
         typer.echo(f"message {message_id}: careline trace {message_id}")
 

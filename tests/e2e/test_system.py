@@ -25,7 +25,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.contracts import derived_id
 from shared.demo import load_stories
 from shared.embedded import free_port
 from shared.smtp_sink import read_mail_index
@@ -310,7 +309,7 @@ def test_send_publishes_an_email_source_file(system: System, tmp_path: Path) -> 
         encoding="utf-8",
     )
     result = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "send", "--file", str(eml), "--external-id", "cli-1"],
+        [sys.executable, "-m", "shared.cli", "send", "--file", str(eml)],
         cwd=REPO,
         env={**os.environ, "NATS_URL": system.nats_url},
         capture_output=True,
@@ -318,9 +317,6 @@ def test_send_publishes_an_email_source_file(system: System, tmp_path: Path) -> 
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    # It says which message it was, by intake's id for it, so it can be traced.
-    message_id = derived_id("message", "email", "cli-1")
-    assert f"message {message_id}: careline trace {message_id}" in result.stdout
     sql = (
         "SELECT kind, identity_status FROM escalator.escalations e JOIN "
         "escalator.escalation_timeline t ON t.escalation_id = e.id WHERE e.kind = 'legal' "
@@ -331,8 +327,26 @@ def test_send_publishes_an_email_source_file(system: System, tmp_path: Path) -> 
         assert time.monotonic() < deadline, "no legal escalation for the sent email"
         time.sleep(0.2)
     assert rows[0]["identity_status"] == "verified"
+
+
+def test_send_says_which_message_it_published(system: System) -> None:
+    """A message typed on the command line gets an id of its own; the command prints
+    intake's id for it, so it can be traced."""
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "send", "--from-handle", "@cli", "--text", "Привет"],
+        cwd=REPO,
+        env={**os.environ, "NATS_URL": system.nats_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    (message_id,) = re.findall(r"message ([0-9a-f-]{36}): careline trace \1", result.stdout)
     sql = f"SELECT 1 FROM intake.messages WHERE message_id = '{message_id}'"
-    assert asyncio.run(_rows(system.database_url, sql))
+    deadline = time.monotonic() + 30
+    while not asyncio.run(_rows(system.database_url, sql)):
+        assert time.monotonic() < deadline, "intake has no message by the printed id"
+        time.sleep(0.2)
 
 
 def test_every_service_answers_health_and_intake_accepts_http(
