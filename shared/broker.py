@@ -136,6 +136,7 @@ def build_broker(
 ) -> NatsBroker:
     """Telemetry first, so dead letters and publishes are inside the consumer's span."""
     use_prompt_fetch()
+    plain_logs_off_a_terminal()
     broker = NatsBroker(
         nats_servers(settings.nats_url),
         middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
@@ -150,6 +151,16 @@ def build_broker(
     )
     broker.add_middleware(dead_letter_middleware(broker, service, settings))
     return broker
+
+
+def plain_logs_off_a_terminal() -> None:
+    """FastStream colours its own log lines always; into a log file (`careline up` writes
+    each service's to var/logs) the colour codes are noise, so only a terminal gets them."""
+    for handler in logging.getLogger("faststream").handlers:
+        stream = getattr(handler, "stream", None)
+        formatter: Any = handler.formatter  # FastStream's ColourizedFormatter (not public)
+        if hasattr(formatter, "use_colors") and not (stream and stream.isatty()):
+            formatter.use_colors = False
 
 
 def nats_servers(nats_url: str) -> list[str]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 
+from shared.broker import plain_logs_off_a_terminal
 from shared.settings import CarelineSettings
 from shared.telemetry import read_spans, setup_telemetry, span_tree, tag_message
 
@@ -61,3 +64,21 @@ def test_spans_go_to_otlp_when_an_endpoint_is_configured(tmp_path: Path, monkeyp
     assert b"message.normalized process" in received[0][1]
     assert b"verifier" in received[0][1]
     assert not (tmp_path / "traces").exists()
+
+
+def test_faststream_log_lines_carry_no_colour_codes_into_a_file() -> None:
+    logger = logging.getLogger("faststream")
+    (handler,) = [  # FastStream's own (pytest adds its capturing handlers beside it)
+        h
+        for h in logger.handlers
+        if isinstance(h, logging.StreamHandler) and hasattr(h.formatter, "use_colors")
+    ]
+    captured = io.StringIO()
+    stream = handler.setStream(captured)
+    try:
+        plain_logs_off_a_terminal()
+        logger.info("FastStream app started")
+    finally:
+        handler.setStream(stream)
+
+    assert "\x1b[" not in captured.getvalue() and "INFO" in captured.getvalue()
