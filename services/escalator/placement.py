@@ -71,17 +71,34 @@ class Placed:
     answered_before: bool = False
 
 
+# Signals whose new evidence is a new fact for whoever holds the case (a problem, a claim, a
+# threat); another insult, another flirt or more panic in other words is not.
+NEWSWORTHY = frozenset(
+    {
+        "service_failure",
+        "billing_dispute",
+        "compensation_demand",
+        "freebie_demand",
+        "churn_risk",
+        "legal_threat",
+        "reputation_threat",
+        "violence_threat",
+    }
+)
+
+
 def news_of(before: list[dict[str, Any]] | None, now: list[dict[str, Any]]) -> tuple[str, ...]:
     """The client's words in `now`'s signals (serialized `Signal`s) of a kind the escalation
-    had not seen: evidence of a signal by a lexicon entry (or the second opinion) that
-    `before` has none of. The same threat in other words ("подам в суд" after "подам на вас
-    в суд") is no news; a broken promise after an outage is. Marks on the text's form
-    (capitals, "!!!") never are."""
+    had not seen: evidence of a `NEWSWORTHY` signal by a lexicon entry (or the second
+    opinion) that `before` has none of. The same threat in other words ("подам в суд" after
+    "подам на вас в суд") is no news; a broken promise after an outage is. Marks on the
+    text's form (capitals, "!!!") never are."""
 
     def pieces(signals: list[dict[str, Any]] | None) -> list[tuple[str, str, str]]:
         return [
             (s["name"], str(e.get("rule", "")), " ".join(str(e["text"]).split()))
             for s in signals or []
+            if s["name"] in NEWSWORTHY
             for e in s.get("evidence") or []
             if not str(e.get("rule", "")).startswith("form.")
         ]

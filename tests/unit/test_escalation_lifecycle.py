@@ -104,6 +104,8 @@ def test_news_is_evidence_of_a_kind_the_escalation_did_not_have() -> None:
         signal("service_failure", ("ru.fail.denied_what_exists", "сказал, что   нет")),
     ]
 
+    insulted = [signal("abuse", ("ru.mat.x", "козлы"))]
     assert news_of(before, said_again) == news_of(before, shouted) == ()
+    assert news_of(before, insulted) == ()  # another insult is no new fact
     assert news_of(before, new) == ("сказал, что нет",)
     assert news_of(None, before) == ("подам на вас в суд",)
