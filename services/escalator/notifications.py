@@ -12,7 +12,7 @@ notifier's webhook endpoint NAME instead of by email.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from shared.contracts import (
@@ -192,6 +192,48 @@ def staff_notifications(
             )
         )
     return notes
+
+
+def to_other_holders(
+    staff: list[SendNotification],
+    notified: Iterable[dict[str, Any]],
+    occasion: tuple[object, ...],
+) -> list[SendNotification]:
+    """The first of the rule's notices (`staff`), again for each person the escalation told
+    whom they do not reach (a climb's deputy, a reassignment's new owner): news of the case
+    is theirs too. Legal's own notice is not copied; a manager's is."""
+    template = next((n for n in staff if n.kind == "manager_escalation"), None)
+    if template is None:
+        return []
+    reached = {(n.recipient_role, _address_key(n)) for n in staff}
+    copies: list[SendNotification] = []
+    for person in notified:
+        role, address = str(person["role"]), str(person["address"])
+        channel, recipient = "email", address
+        if address.startswith(WEBHOOK_PREFIX):
+            channel, recipient = "webhook", address.removeprefix(WEBHOOK_PREFIX)
+        key = (role, recipient.strip().casefold())
+        if key in reached:
+            continue
+        reached.add(key)
+        parts = (template.escalation_id, *occasion, role, address)
+        copies.append(
+            template.model_copy(
+                update={
+                    "event_id": derived_id("notify-request", *parts),
+                    "notification_id": derived_id("notification", *parts),
+                    "channel": channel,
+                    "recipient": recipient,
+                    "recipient_role": role,
+                    "data": {k: v for k, v in template.data.items() if k != "stand_in_for"},
+                }
+            )
+        )
+    return copies
+
+
+def _address_key(n: SendNotification) -> str:
+    return n.recipient.strip().casefold()
 
 
 def account_manager_stand_in(policy: Policy, roles: list[str]) -> tuple[str, str] | None:

@@ -53,6 +53,7 @@ from .notifications import (
     staff_briefing,
     staff_notifications,
     subject_key,
+    to_other_holders,
     warning_said,
 )
 from .placement import NewEscalation, Placed
@@ -310,6 +311,9 @@ class EscalatorService:
                 # The client only said again what the escalation has: whoever was told
                 # has it; a role the rule adds hears it.
                 staff = [n for n in staff if _who(notified_staff([n])[0]) not in told]
+            elif placed.news:
+                # News of the case is for everyone holding it, not only the rule's roles.
+                staff += to_other_holders(staff, placed.notified, occasion)
             fresh = [
                 {**n, "level": placed.level} for n in notified_staff(staff) if _who(n) not in told
             ]

@@ -11,7 +11,6 @@ import yaml
 from pydantic import ValidationError
 
 from services.escalator.lifecycle import Climb, Escalation, Notified, authorize, next_climb
-from services.escalator.placement import news_of
 from services.escalator.policy import POLICY_PATH, load_policy, parse_policy
 
 pytestmark = pytest.mark.unit
@@ -90,22 +89,3 @@ def test_chains_and_deadlines_are_validated(change: Any, message: str) -> None:
     change(data)
     with pytest.raises(ValidationError, match=message):
         parse_policy(yaml.safe_dump(data, allow_unicode=True))
-
-
-def test_news_is_evidence_of_a_kind_the_escalation_did_not_have() -> None:
-    def signal(name: str, *evidence: tuple[str, str]) -> dict[str, object]:
-        return {"name": name, "evidence": [{"rule": r, "text": t} for r, t in evidence]}
-
-    before = [signal("legal_threat", ("ru.legal.sue", "подам на вас в суд"))]
-    said_again = [signal("legal_threat", ("ru.legal.sue", "Подам в суд"))]
-    shouted = [signal("legal_threat", ("form.all_caps", "ВЫ"))]
-    new = [
-        signal("legal_threat", ("ru.legal.sue", "подам в суд")),
-        signal("service_failure", ("ru.fail.denied_what_exists", "сказал, что   нет")),
-    ]
-
-    insulted = [signal("abuse", ("ru.mat.x", "козлы"))]
-    assert news_of(before, said_again) == news_of(before, shouted) == ()
-    assert news_of(before, insulted) == ()  # another insult is no new fact
-    assert news_of(before, new) == ("сказал, что нет",)
-    assert news_of(None, before) == ("подам на вас в суд",)
