@@ -450,7 +450,8 @@ def client_contacts(
                     **_common(event),
                 )
             )
-            held = _held_answer(contact.kind, event, verified, occasion)
+            # The sender's held answer is the message's, once (a follow-up holds none).
+            held = None if follow_up else _held_answer(contact.kind, event, verified, occasion)
             if held is not None:
                 notes.append(held)
         elif message.sender.email:

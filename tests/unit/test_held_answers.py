@@ -120,6 +120,7 @@ def contacts(
     *signals: str,
     into: uuid.UUID | None = None,
     occasion: tuple[object, ...] = (),
+    follow_up: bool = False,
 ) -> list[SendNotification]:
     """The client contacts of the message's decisions: each opens an escalation, or with
     `into` joins that one (merged, or reopened with an `occasion`)."""
@@ -142,7 +143,7 @@ def contacts(
             roles=decision.rule.roles,
             ack_deadline=NOW + POLICY.ack_deadline(decision.rule.severity),
         )
-        notes += client_contacts(decision, event, verified, occasion)
+        notes += client_contacts(decision, event, verified, occasion, follow_up)
     return notes
 
 
@@ -180,6 +181,21 @@ def test_a_service_failure_notice_is_held_for_the_sender_too() -> None:
     notes = contacts(verified_message(probable()), "service_failure")
 
     assert [n.kind for n in held_of(notes)] == ["service_failure_notice"]
+
+
+def test_new_problems_written_into_the_case_hold_no_second_answer_for_the_sender() -> None:
+    """Acceptance: a probable sender writing a new problem into an open case got two
+    identical held answers released (the message's own, and the follow-up's)."""
+    verified = verified_message(probable())
+    case = derived_id("escalation", "open case")
+    first = contacts(verified, "service_failure", into=case)
+    follow_up = contacts(
+        verified, "service_failure", into=case, occasion=("news", 1), follow_up=True
+    )
+
+    assert [n.kind for n in held_of(first)] == ["service_failure_notice"]
+    assert held_of(follow_up) == []
+    assert [(n.kind, n.recipient) for n in follow_up] == [("service_failure_notice", REGISTERED)]
 
 
 def test_the_confirmation_request_itself_is_never_held_for_the_sender() -> None:
