@@ -21,6 +21,7 @@ from shared.contracts import (
     Language,
     NotificationKind,
     SendNotification,
+    Signal,
     derived_id,
 )
 
@@ -330,7 +331,31 @@ def _client_data(
         data["invoices"] = list(
             dict.fromkeys(e.value for e in message.entities if e.kind == "invoice")
         )
+        data["claim"] = billing_claim(event.signals)
     return data
+
+
+# Billing evidence that the client says he paid (seed 000); any other is a charge he says is
+# wrong (quoted one price and charged another, charged twice, for what was cancelled).
+_PAID_EVIDENCE = frozenset(
+    {
+        *("paid", "paid_plain", "payment_made", "made_payment", "proof", "proof_order"),
+        *("screenshot", "although_paid", "payment_order", "paid_then_cut", "paid_still"),
+    }
+)
+
+
+def billing_claim(signals: Iterable[Signal]) -> str:
+    """ "paid" when the client says he paid, else "charge": the acknowledgement says which
+    ("счёт оплачен" to a client charged 1 690 for an 890 delivery read wrong)."""
+    rules = {  # the lexicon's (language.bill.what); the second opinion's say neither
+        e.rule.rsplit(".", 1)[-1]
+        for s in signals
+        if s.name == "billing_dispute"
+        for e in s.evidence
+        if e.rule.count(".") == 2
+    }
+    return "paid" if rules & _PAID_EVIDENCE or not rules else "charge"
 
 
 # The client contacts that promise an answer by a time (the escalation's client_reply_by).

@@ -11,9 +11,11 @@ import pytest
 from services.escalator.detection import detect
 from services.escalator.facts import fact_pack, hold_view, seen_message
 from services.escalator.history import History, Mark, SeenMessage
-from services.escalator.notifications import client_contacts, staff_notifications
+from services.escalator.notifications import billing_claim, client_contacts, staff_notifications
 from services.escalator.policy import Decision, Situation, evaluate, load_policy
+from services.notifier import domain
 from services.notifier.domain import render
+from services.notifier.samples import SAMPLES
 from shared.contracts import ContractTerms, CustomerRef, Identity, Language
 from tests.unit.test_routing_policy import escalation, identity, message, verified_message
 
@@ -554,3 +556,55 @@ def test_a_client_who_says_it_happened_before_is_fed_up(text: str) -> None:
 
     assert (d.rule.id, d.rule.severity) == ("fed-up-says-repeated", "P1")
     assert "repeated_failure" in d.reason or "a repeated failure" in d.reason
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "subject", "about", "not_said"),
+    [
+        (
+            "ru",
+            "Менеджер назвал 890 ₽ за доставку, а с карты списали 1 690 ₽.",
+            "Проверяем списание, о котором вы написали",
+            "о неверном списании или счёте",
+            "оплата уже произведена",
+        ),
+        (
+            "uk",
+            "На сайті стояла ціна 1 200 грн, а в рахунку 1 900.",
+            "Перевіряємо списання, про яке ви написали",
+            "про неправильне списання чи рахунок",
+            "оплату вже здійснено",
+        ),
+        (
+            "en",
+            "Service desk quoted £180 for the pads. Invoice says £265.",
+            "We are checking the charge you wrote about",
+            "about a charge or bill you say is wrong",
+            "the payment has been made",
+        ),
+    ],
+)
+def test_an_overcharge_is_acknowledged_as_a_charge_not_a_payment(
+    language: Language, text: str, subject: str, about: str, not_said: str
+) -> None:
+    """Acceptance: a client charged 1 690 for an 890 delivery read "the payment has been
+    made … if you have the payment order at hand"."""
+    signals = [s for s in detect(text, language=language) if s.name == "billing_dispute"]
+    assert billing_claim(signals) == "charge"
+    data = {**SAMPLES["billing_dispute_ack"], "claim": "charge"}
+
+    rendered = domain.render_kind("billing_dispute_ack", language, data)
+
+    assert rendered.subject == subject
+    assert about in rendered.body and about in (rendered.html or "")
+    assert not_said not in rendered.body
+
+
+def test_a_client_who_says_he_paid_is_acknowledged_as_before() -> None:
+    text = "Счёт № 4512 мы оплатили ещё в пятницу, а сегодня пришло уведомление о приостановке."
+    signals = [s for s in detect(text, language="ru") if s.name == "billing_dispute"]
+
+    assert billing_claim(signals) == "paid"
+    assert billing_claim([]) == "paid"
+    rendered = domain.render_kind("billing_dispute_ack", "ru", SAMPLES["billing_dispute_ack"])
+    assert rendered.subject == "Проверяем ваш платёж"
