@@ -883,19 +883,19 @@ def test_invoices_the_client_paid_are_named_as_invoices(
     [
         (
             "ru",
-            "Мы добавили ваше новое письмо к обращению",
+            "Мы добавили новое письмо к вашему обращению",
             "Мы добавили его к вашему обращению",
             "Что ещё случилось — как вы это описали:",
         ),
         (
             "uk",
-            "Ми додали ваш новий лист до звернення",
+            "Ми додали новий лист до вашого звернення",
             "Ми додали його до вашого звернення",
             "Що ще сталося — як ви це описали:",
         ),
         (
             "en",
-            "We have added your new message to your case",
+            "We have added a new message to your case",
             "We have added it to your case",
             "What else happened, as you described it:",
         ),
@@ -913,3 +913,23 @@ def test_new_problems_in_an_open_case_are_said_to_be_added_to_it(
     for said in (opening, heading):
         assert said in rendered.body and said in (rendered.html or "")
         assert said not in first.body
+
+
+def test_a_follow_up_says_what_came_and_from_whom() -> None:
+    """Acceptance: a phone call or a chat was "ваше новое письмо", "его" pointed at nothing
+    without a subject, and another person's message was "your message" to the owner."""
+    base = {**DATA["service_failure_notice"], "follow_up": True}
+    chat = {**base, "channel": "chat", "subject": "", "sender_address": None}
+    other = {**base, "sender_address": "s.brown@northwind-logistics.com", "sender_by_email": True}
+
+    said = domain.render_kind("service_failure_notice", "ru", chat)
+    assert said.subject == "Мы добавили новое сообщение к вашему обращению"
+    assert "Вы написали нам" in said.body
+    assert "Мы добавили это сообщение к вашему обращению" in said.body
+    said = domain.render_kind("service_failure_notice", "uk", chat)
+    assert said.subject == "Ми додали нове повідомлення до вашого звернення"
+    said = domain.render_kind("service_failure_notice", "en", other)
+    assert "A message from s.brown@northwind-logistics.com" in said.body
+    assert "Your message" not in said.body and "We have added it to your case" in said.body
+    said = domain.render_kind("service_failure_notice", "ru", other)
+    assert "С адреса s.brown@northwind-logistics.com нам пришло письмо" in said.body
