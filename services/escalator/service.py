@@ -36,7 +36,7 @@ from shared.subjects import (
 
 from .adapters import SqlEscalationStore
 from .batch import BatchEscalationStore, EscalateBatch
-from .client_words import PROBLEM_SIGNALS
+from .client_words import PROBLEM_SIGNALS, sentences_with
 from .condition_facts import Fact, change_facts
 from .detection import SecondOpinion, detect
 from .digest import message_notices, withheld_kinds
@@ -211,7 +211,8 @@ class EscalatorService:
             promise_to=promise_contact(verified) if promise else None,
         )
         placed = await store.open_or_merge(new, verified.message_id, now)
-        reason = "; ".join([*(f.text for f in _changed(placed)), decision.reason])
+        changed = _changed(placed, verified.message.text)
+        reason = "; ".join([*(f.text for f in changed), decision.reason])
         event = EscalationChanged(
             event_id=derived_id("escalation-changed", placed.id, verified.message_id),
             message_id=verified.message_id,
@@ -278,7 +279,7 @@ class EscalatorService:
             "hold": hold_view(placed.hold, self.policy.team_language),
             # What this message changed: in every notice of it and in the briefing that
             # later notices (a climb, a reassignment) are told from.
-            "change_items": [f.item() for f in _changed(placed)],
+            "change_items": [f.item() for f in _changed(placed, verified.message.text)],
         }
         occasion: tuple[object, ...] = ()
         if placed.change == "reopened":
@@ -430,7 +431,8 @@ def _brings_new_problems(placed: Placed, decision: Decision) -> bool:
     )
 
 
-def _changed(placed: Placed) -> list[Fact]:
-    # A raise says why everyone hears it again; new words are news when they alone do.
-    news = placed.news if placed.raised_from is None else ()
+def _changed(placed: Placed, text: str) -> list[Fact]:
+    # A raise says why everyone hears it again; new words are news when they alone do, and
+    # are quoted as the sentences they stand in (one word, «обещал», told staff little).
+    news = sentences_with(text, placed.news) if placed.raised_from is None else ()
     return change_facts(placed.raised_from, placed.severity, placed.change == "reopened", news)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.escalator.client_words import LONGEST, MOST, reported_problems
+from services.escalator.client_words import LONGEST, MOST, reported_problems, sentences_with
 from services.escalator.detection import detect
 from services.escalator.notifications import client_contacts
 from services.escalator.policy import evaluate
@@ -242,3 +242,13 @@ def test_up_to_five_problems_are_listed() -> None:
     items = reported_problems(text, failure(text, *sentences))
 
     assert items == sentences[:MOST] and MOST == 5
+
+
+def test_news_is_quoted_as_the_sentences_its_words_stand_in() -> None:
+    text = "Добрый день. Вы обещали, что к пятнице всё будет. Нас списали дважды! Ждём."
+
+    assert sentences_with(text, ["обещали", "дважды", "обещали"]) == (
+        "Вы обещали, что к пятнице всё будет.",
+        "Нас списали дважды!",
+    )
+    assert sentences_with(text, ["нет такого"]) == ("Нет такого.",)  # not found: as given
