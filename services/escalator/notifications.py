@@ -491,11 +491,25 @@ def client_contacts(
                     language=language,
                     recipient_timezone=zone,
                     reply_to_external_id=message.external_id,
-                    data=_sender_data(contact.kind, decision, message.subject, event),
+                    data={
+                        **_sender_data(contact.kind, decision, message.subject, event),
+                        # Whether the registered owner is asked to confirm (no registered
+                        # address: the account manager, told by the rule, confirms it).
+                        **(
+                            {"confirmation_asked": _confirmation_asked(verified)}
+                            if contact.kind == "unknown_sender_explanation"
+                            else {}
+                        ),
+                    },
                     **_common(event),
                 )
             )
     return notes
+
+
+def _confirmation_asked(verified: IdentityVerified) -> bool:
+    """Whether a confirmation request goes to the client's registered address."""
+    return verified.identity.confirmation is not None and _registered_email(verified) is not None
 
 
 def _sender_data(

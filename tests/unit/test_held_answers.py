@@ -198,6 +198,31 @@ def test_new_problems_written_into_the_case_hold_no_second_answer_for_the_sender
     assert [(n.kind, n.recipient) for n in follow_up] == [("service_failure_notice", REGISTERED)]
 
 
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("ru", "Мы передали обращение ответственному менеджеру"),
+        ("uk", "Ми передали звернення відповідальному менеджерові"),
+        ("en", "We have passed your request to the manager in charge"),
+    ],
+)
+def test_without_a_registered_address_the_sender_is_not_told_of_a_request_never_sent(
+    language: Language, said: str
+) -> None:
+    """Acceptance: a sender whose organisation has no confirmed address read "we have sent a
+    confirmation request" though none went; the account manager confirms it instead."""
+    asked = contacts(verified_message(probable(), language), "service_failure")
+    unasked = contacts(verified_message(probable(channels=()), language), "service_failure")
+
+    (explained,) = [n for n in asked if n.kind == "unknown_sender_explanation"]
+    assert explained.data["confirmation_asked"] is True
+    assert [n.kind for n in unasked] == ["unknown_sender_explanation"]
+    assert unasked[0].data["confirmation_asked"] is False
+    rendered = render(unasked[0])
+    assert said in rendered.body and said in (rendered.html or "")
+    assert said not in render(explained).body
+
+
 def test_the_confirmation_request_itself_is_never_held_for_the_sender() -> None:
     notes = contacts(verified_message(probable()))
 
