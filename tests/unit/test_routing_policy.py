@@ -498,7 +498,9 @@ def test_the_sender_gets_a_general_explanation_that_names_no_account() -> None:
     assert explanation.recipient_verified is False
     assert explanation.content_class == "general"
     assert explanation.reply_to_external_id == verified.message.external_id
-    assert explanation.data == {"subject": "Приостановка CRM"}
+    # The subject, and whether the registered owner is asked to confirm (a yes or no that
+    # names no account).
+    assert explanation.data == {"subject": "Приостановка CRM", "confirmation_asked": False}
     check_disclosure(explanation)
 
 
