@@ -716,3 +716,25 @@ def test_paid_yet_told_of_an_overdue_payment_is_a_billing_dispute(text: str) -> 
 )
 def test_a_good_payment_record_is_no_billing_dispute(text: str) -> None:
     assert "billing_dispute" not in {s.name for s in detect(text)}
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "failure"),
+    [
+        ("ru", "Интеграция с 1С перестала выгружать накладные с понедельника.", True),
+        ("ru", "Личный кабинет не открывается уже второй день.", True),
+        ("ru", "Не приходят уведомления о заказах с пятницы.", True),
+        ("uk", "Кабінет не відкривається вже другий день.", True),
+        ("en", "The dashboard won't load since Monday.", True),
+        ("ru", "Офис не работает с понедельника по пятницу?", False),
+        ("uk", "Відділення не працює з понеділка до п'ятниці?", False),
+    ],
+)
+def test_something_broken_for_days_is_a_failure_but_opening_hours_are_not(
+    language: str, text: str, failure: bool
+) -> None:
+    """Acceptance: a client with an open case wrote "перестала выгружать накладные с
+    понедельника" and nothing was heard (no signal, no news)."""
+    found = {s.name for s in detect(text, language=language, opinions={})}
+
+    assert ("service_failure" in found) is failure
