@@ -79,6 +79,12 @@ def rate_limit_until(
     return inside[len(inside) - count] + window
 
 
+# Not held back by a recipient's rate limit: a confirmation request, which a held answer and
+# the sender wait on (a busy registered address got it an hour late, after the request was
+# settled another way). Quiet hours still apply: the registered owner is not woken for it.
+NOT_RATE_LIMITED = frozenset({"identity_confirmation"})
+
+
 def defer(
     now: datetime,
     *,
@@ -88,6 +94,7 @@ def defer(
     quiet: tuple[time, time] | None,
     recent: Sequence[datetime],
     limit: tuple[int, float] | None,
+    kind: str | None = None,
 ) -> Deferral | None:
     """Whether a notification must wait: quiet hours (non-urgent client mail), then rate."""
     if is_client(recipient_role) and not is_urgent(severity):
@@ -95,6 +102,6 @@ def defer(
         if ends is not None:
             return Deferral(ends, "quiet_hours")
     until = rate_limit_until(now, recent, limit)
-    if until is not None and not is_urgent(severity):
+    if until is not None and not is_urgent(severity) and kind not in NOT_RATE_LIMITED:
         return Deferral(until, "rate_limit")
     return None

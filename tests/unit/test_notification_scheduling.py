@@ -162,6 +162,15 @@ def test_a_rate_limited_recipient_waits_unless_urgent() -> None:
     assert _defer("client_sender", "P1", recent=recent, limit=(1, 3600)) is None
 
 
+def test_a_confirmation_request_is_not_held_back_by_the_rate_limit_but_waits_for_morning() -> None:
+    recent = [UTC_NOON - timedelta(minutes=5)]
+    asked = {"recent": recent, "limit": (1, 3600), "kind": "identity_confirmation"}
+
+    assert _defer("client_registered", "P3", **asked) is None
+    night = _defer("client_registered", "P3", NIGHT_IN_MOSCOW, **asked)
+    assert night is not None and night.reason == "quiet_hours"  # type: ignore[attr-defined]
+
+
 # --- settings ------------------------------------------------------------------------
 
 
