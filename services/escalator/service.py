@@ -275,7 +275,16 @@ class EscalatorService:
         person over the message (digest.py); and whether the client was warned in writing
         by them (a rule that warns records the warning only then)."""
         extra: dict[str, Any] = {
-            "fact_pack": facts,
+            # The subject's other escalations: the open one this message merged into is the
+            # case itself, not its history (a reopened one's earlier outcome is history).
+            "fact_pack": {
+                **facts,
+                "previous_escalations": [
+                    e
+                    for e in facts.get("previous_escalations", [])
+                    if placed.change != "merged" or e["id"] != str(placed.id)
+                ],
+            },
             "hold": hold_view(placed.hold, self.policy.team_language),
             # What this message changed: in every notice of it and in the briefing that
             # later notices (a climb, a reassignment) are told from.

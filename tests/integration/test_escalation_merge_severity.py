@@ -235,6 +235,9 @@ async def test_a_client_writing_something_new_into_an_open_escalation_is_heard(
     told = told_of(bus, merges[1]["message_id"], escalation_id)
     assert {r["recipient"] for r in told} == at_opening
     for notice in told:
+        # The case itself is not its own history.
+        previous = notice["data"]["fact_pack"]["previous_escalations"]
+        assert escalation_id not in {e["id"] for e in previous}
         (change,) = notice["data"]["change_items"]
         assert change["kind"] == "wrote_again"
         assert "такой функции в тарифе нет, хотя она в нём есть" in change["values"]["new"]
