@@ -215,7 +215,7 @@ async def test_a_freebie_demand_reaches_the_account_manager_with_the_contract_te
 
     # The team's language (ru) around the CRM's own words; the client's playbook in uk.
     for line in (
-        "договор 15/2021 (действует, 24000.00 UAH), план «Стандарт», действует 2021-03-01 – "
+        "договор 15/2021 (действует, 24000.00 UAH), план «Стандарт», срок действия 2021-03-01 – "
         "2027-02-28",
         "· консультація: 2 в квартал, бесплатно",
         "· первинне налаштування кабінету: 1 на весь срок договора, бесплатно",
