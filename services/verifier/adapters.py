@@ -178,6 +178,15 @@ processed = processed_table(metadata)
 
 # A customer the lookups may point at (here and in mirror_batch): active, not removed.
 ACTIVE_CUSTOMER = (customers.c.status == "active", customers.c.removed_at.is_(None))
+# A document as `DocumentMatch` takes it, in its fields' order (here and in mirror_batch).
+DOCUMENT_MATCH = (
+    documents.c.customer_id,
+    documents.c.kind,
+    documents.c.number,
+    documents.c.status,
+    documents.c.amount,
+    documents.c.currency,
+)
 
 
 def in_id_order(id_column: Any) -> Any:
@@ -254,14 +263,7 @@ class SqlCrmDirectory:
         if not refs:
             return []
         rows = await self.session.execute(
-            select(
-                documents.c.customer_id,
-                documents.c.kind,
-                documents.c.number,
-                documents.c.status,
-                documents.c.amount,
-                documents.c.currency,
-            )
+            select(*DOCUMENT_MATCH)
             .join(customers, customers.c.id == documents.c.customer_id)
             .where(
                 tuple_(documents.c.kind, documents.c.number_key).in_(list(refs)),

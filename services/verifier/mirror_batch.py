@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .adapters import (
     ACTIVE_CUSTOMER,
+    DOCUMENT_MATCH,
     contact_channels,
     contacts,
     customers,
@@ -123,15 +124,7 @@ async def channels_on_file_many(
 def _documents() -> Select[Any]:
     m = _rows_table("m", KIND_KEY)
     return (
-        select(
-            m.c.idx,
-            documents.c.customer_id,
-            documents.c.kind,
-            documents.c.number,
-            documents.c.status,
-            documents.c.amount,
-            documents.c.currency,
-        )
+        select(m.c.idx, *DOCUMENT_MATCH)
         .select_from(m)
         .join(documents, (documents.c.kind == m.c.kind) & (documents.c.number_key == m.c.key))
         .join(customers, customers.c.id == documents.c.customer_id)
