@@ -175,11 +175,21 @@ def classify_bench(
         )
 
 
-def _act(command: Any, timeout: float) -> None:
+def _act(
+    kind: Any, escalation_id: str, by: str, role: str | None, timeout: float, **fields: Any
+) -> None:
+    """Send a staff command of `kind` about an escalation, by someone, and say the outcome."""
     from shared.settings import CarelineSettings
 
     from .request import request_command
 
+    command = kind(
+        command_id=uuid.uuid4(),
+        escalation_id=_escalation_id(escalation_id),
+        actor=by,
+        actor_role=role,
+        **fields,
+    )
     result = asyncio.run(request_command(CarelineSettings(), command, timeout))
     typer.echo(f"{result.outcome}: {result.detail}")
     done = ("acknowledged", "resolved", "reassigned", "recorded", "already_acknowledged")
@@ -200,13 +210,7 @@ def acknowledge(
     """Acknowledge an escalation you were notified of: its deadline stops climbing."""
     from shared.contracts import AcknowledgeEscalation
 
-    command = AcknowledgeEscalation(
-        command_id=uuid.uuid4(),
-        escalation_id=_escalation_id(escalation_id),
-        actor=by,
-        actor_role=role,
-    )
-    _act(command, timeout)
+    _act(AcknowledgeEscalation, escalation_id, by, role, timeout)
 
 
 def resolve(
@@ -219,14 +223,7 @@ def resolve(
     """Resolve an escalation you were notified of, with a note."""
     from shared.contracts import ResolveEscalation
 
-    command = ResolveEscalation(
-        command_id=uuid.uuid4(),
-        escalation_id=_escalation_id(escalation_id),
-        actor=by,
-        actor_role=role,
-        note=note,
-    )
-    _act(command, timeout)
+    _act(ResolveEscalation, escalation_id, by, role, timeout, note=note)
 
 
 def reassign(
@@ -243,16 +240,16 @@ def reassign(
     """Hand an escalation you were notified of to another role; it is notified anew."""
     from shared.contracts import ReassignEscalation
 
-    command = ReassignEscalation(
-        command_id=uuid.uuid4(),
-        escalation_id=_escalation_id(escalation_id),
-        actor=by,
-        actor_role=role,
+    _act(
+        ReassignEscalation,
+        escalation_id,
+        by,
+        role,
+        timeout,
         to_role=to,
         to_address=address,
         note=note,
     )
-    _act(command, timeout)
 
 
 def client_reply(
@@ -274,15 +271,7 @@ def client_reply(
     (Careline tells the client of a delay only if that date passes too)."""
     from shared.contracts import RecordClientReply
 
-    command = RecordClientReply(
-        command_id=uuid.uuid4(),
-        escalation_id=_escalation_id(escalation_id),
-        actor=by,
-        actor_role=role,
-        new_date=new_date,
-        note=note,
-    )
-    _act(command, timeout)
+    _act(RecordClientReply, escalation_id, by, role, timeout, new_date=new_date, note=note)
 
 
 def warned(
@@ -296,14 +285,7 @@ def warned(
     later threats then count as after a warning."""
     from shared.contracts import RecordWarning
 
-    command = RecordWarning(
-        command_id=uuid.uuid4(),
-        escalation_id=_escalation_id(escalation_id),
-        actor=by,
-        actor_role=role,
-        note=note,
-    )
-    _act(command, timeout)
+    _act(RecordWarning, escalation_id, by, role, timeout, note=note)
 
 
 def policy_check(
