@@ -141,10 +141,12 @@ class EscalatorService:
         for decision in decisions:
             rule = decision.rule
             promise = makes_promise(decision, verified, unsaid)
-            placed, event = await self._place(store, decision, verified, facts, now, promise)
+            placed, event, changed = await self._place(
+                store, decision, verified, facts, now, promise
+            )
             outputs.append(Outgoing.of(SUBJECTS[event.change], event))
             told, contacted, warned = await self._tell_staff(
-                store, decision, event, placed, verified, facts, now
+                store, decision, event, placed, changed, verified, facts, now
             )
             staff += told
             clients += contacted
@@ -175,7 +177,7 @@ class EscalatorService:
         facts: dict[str, Any],
         now: datetime,
         promise: bool = False,
-    ) -> tuple[Placed, EscalationChanged]:
+    ) -> tuple[Placed, EscalationChanged, list[Fact]]:
         """Open, merge into or reopen the escalation of the decision's kind; with `promise`,
         the client is told when the answer comes (kept on the escalation)."""
         rule, identity = decision.rule, verified.identity
@@ -232,7 +234,7 @@ class EscalatorService:
             hold=self._hold_text(placed.hold),
             client_reply_by=placed.client_reply_by,
         )
-        return placed, event
+        return placed, event, changed
 
     def _promise(self, ack_minutes: float | None, now: datetime) -> Callable[[str], datetime]:
         """When the client is promised an answer, given the severity the escalation has once
@@ -261,6 +263,7 @@ class EscalatorService:
         decision: Decision,
         event: EscalationChanged,
         placed: Placed,
+        changed: list[Fact],
         verified: IdentityVerified,
         facts: dict[str, Any],
         now: datetime,
@@ -273,7 +276,8 @@ class EscalatorService:
         and the notice says why.
         The staff notices and the client contacts, apart: staff notices are grouped per
         person over the message (digest.py); and whether the client was warned in writing
-        by them (a rule that warns records the warning only then)."""
+        by them (a rule that warns records the warning only then). `changed`: what the
+        message changed of the escalation, as `_place` said it in the event's reason."""
         extra: dict[str, Any] = {
             # The subject's other escalations: the open one this message merged into is the
             # case itself, not its history (a reopened one's earlier outcome is history).
@@ -288,7 +292,7 @@ class EscalatorService:
             "hold": hold_view(placed.hold, self.policy.team_language),
             # What this message changed: in every notice of it and in the briefing that
             # later notices (a climb, a reassignment) are told from.
-            "change_items": [f.item() for f in _changed(placed, verified.message.text)],
+            "change_items": [f.item() for f in changed],
         }
         occasion: tuple[object, ...] = ()
         if placed.change == "reopened":
