@@ -85,6 +85,18 @@ def rate_limit_until(
 NOT_RATE_LIMITED = frozenset({"identity_confirmation"})
 
 
+def rate_limit_of(
+    kind: str,
+    recipient_role: str,
+    client: tuple[int, float] | None,
+    staff: tuple[int, float] | None,
+) -> tuple[int, float] | None:
+    """The rate limit a notification counts against: its recipient's kind's, or none."""
+    if kind in NOT_RATE_LIMITED:
+        return None
+    return client if is_client(recipient_role) else staff
+
+
 def defer(
     now: datetime,
     *,
@@ -94,7 +106,6 @@ def defer(
     quiet: tuple[time, time] | None,
     recent: Sequence[datetime],
     limit: tuple[int, float] | None,
-    kind: str | None = None,
 ) -> Deferral | None:
     """Whether a notification must wait: quiet hours (non-urgent client mail), then rate."""
     if is_client(recipient_role) and not is_urgent(severity):
@@ -102,6 +113,6 @@ def defer(
         if ends is not None:
             return Deferral(ends, "quiet_hours")
     until = rate_limit_until(now, recent, limit)
-    if until is not None and not is_urgent(severity) and kind not in NOT_RATE_LIMITED:
+    if until is not None and not is_urgent(severity):
         return Deferral(until, "rate_limit")
     return None

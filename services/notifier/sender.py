@@ -45,7 +45,7 @@ from . import adapters, results
 from .domain import DisclosureRefused, Rendered, check_disclosure, render
 from .ports import Channel, Delivery, TemporaryFailure
 from .rendered import RenderedRequests
-from .scheduling import RetryPolicy, backoff_delay, defer, is_client
+from .scheduling import RetryPolicy, backoff_delay, defer, rate_limit_of
 
 log = logging.getLogger(__name__)
 
@@ -297,10 +297,11 @@ class OutboxSender:
             reason = f"gave up after {row.attempts} attempts that did not finish"
             event = results.failed(cmd, reason, row.attempts, now, permanent=False)
             return _final("failed", reason, event, now)
-        limit = (
-            self.policy.client_rate_limit
-            if is_client(cmd.recipient_role)
-            else self.policy.staff_rate_limit
+        limit = rate_limit_of(
+            cmd.kind,
+            cmd.recipient_role,
+            self.policy.client_rate_limit,
+            self.policy.staff_rate_limit,
         )
         deferral = defer(
             now,
@@ -310,7 +311,6 @@ class OutboxSender:
             quiet=self.policy.quiet_hours,
             recent=recent,  # read for the longest window; the rate limit counts its own
             limit=limit,
-            kind=cmd.kind,
         )
         if deferral is not None:
             return {

@@ -14,6 +14,7 @@ from services.notifier.scheduling import (
     backoff_delay,
     defer,
     quiet_hours_end,
+    rate_limit_of,
     rate_limit_until,
 )
 from services.notifier.settings import NotifierSettings, parse_quiet_hours, parse_rate_limit
@@ -164,8 +165,12 @@ def test_a_rate_limited_recipient_waits_unless_urgent() -> None:
 
 def test_a_confirmation_request_is_not_held_back_by_the_rate_limit_but_waits_for_morning() -> None:
     recent = [UTC_NOON - timedelta(minutes=5)]
-    asked = {"recent": recent, "limit": (1, 3600), "kind": "identity_confirmation"}
+    limits = {"client": (1, 3600), "staff": (9, 60)}
+    limit = rate_limit_of("identity_confirmation", "client_registered", **limits)
+    asked = {"recent": recent, "limit": limit}
 
+    assert rate_limit_of("service_failure_notice", "client_registered", **limits) == (1, 3600)
+    assert rate_limit_of("manager_escalation", "head_of_support", **limits) == (9, 60)
     assert _defer("client_registered", "P3", **asked) is None
     night = _defer("client_registered", "P3", NIGHT_IN_MOSCOW, **asked)
     assert night is not None and night.reason == "quiet_hours"  # type: ignore[attr-defined]
