@@ -26,10 +26,10 @@ from shared.contracts import (
 )
 
 from .client_words import reported_problems
+from .lifecycle import WEBHOOK_PREFIX, address_key, channel_of
 from .policy import Decision, Policy, Rule
 from .privacy import mask_card_numbers
 
-WEBHOOK_PREFIX = "webhook:"
 # The entities of a message a billing answer may quote back (invoice and contract numbers).
 _REFERENCE_KINDS = ("invoice", "contract", "account", "order")
 
@@ -170,17 +170,10 @@ def staff_notifications(
         kind: NotificationKind = "manager_escalation"
         if role == "legal":
             kind, role_data = "legal_notice", {**role_data, **_legal_extras(verified)}
-        channel, recipient = "email", address
-        if address.startswith(WEBHOOK_PREFIX):
-            channel, recipient = "webhook", address.removeprefix(WEBHOOK_PREFIX)
+        channel, recipient = channel_of(address)
         notes.append(
             SendNotification(
-                event_id=derived_id(
-                    "notify-request", event.escalation_id, *occasion, role, address
-                ),
-                notification_id=derived_id(
-                    "notification", event.escalation_id, *occasion, role, address
-                ),
+                **_staff_ids(event.escalation_id, occasion, role, address),
                 kind=kind,
                 channel=channel,  # type: ignore[arg-type]
                 recipient=recipient,
@@ -206,23 +199,18 @@ def to_other_holders(
     template = next((n for n in staff if n.kind == "manager_escalation"), None)
     if template is None:
         return []
-    reached = {(n.recipient_role, _address_key(n)) for n in staff}
+    reached = {(p["role"], address_key(p["address"])) for p in notified_staff(staff)}
     copies: list[SendNotification] = []
     for person in notified:
         role, address = str(person["role"]), str(person["address"])
-        channel, recipient = "email", address
-        if address.startswith(WEBHOOK_PREFIX):
-            channel, recipient = "webhook", address.removeprefix(WEBHOOK_PREFIX)
-        key = (role, recipient.strip().casefold())
-        if key in reached:
+        if (role, address_key(address)) in reached:
             continue
-        reached.add(key)
-        parts = (template.escalation_id, *occasion, role, address)
+        reached.add((role, address_key(address)))
+        channel, recipient = channel_of(address)
         copies.append(
             template.model_copy(
                 update={
-                    "event_id": derived_id("notify-request", *parts),
-                    "notification_id": derived_id("notification", *parts),
+                    **_staff_ids(template.escalation_id, occasion, role, address),
                     "channel": channel,
                     "recipient": recipient,
                     "recipient_role": role,
@@ -233,8 +221,15 @@ def to_other_holders(
     return copies
 
 
-def _address_key(n: SendNotification) -> str:
-    return n.recipient.strip().casefold()
+def _staff_ids(
+    escalation_id: object, occasion: tuple[object, ...], role: str, address: str
+) -> dict[str, uuid.UUID]:
+    """A staff notice's ids: once per escalation, occasion, role and address."""
+    parts = (escalation_id, *occasion, role, address)
+    return {
+        "event_id": derived_id("notify-request", *parts),
+        "notification_id": derived_id("notification", *parts),
+    }
 
 
 def account_manager_stand_in(policy: Policy, roles: list[str]) -> tuple[str, str] | None:
