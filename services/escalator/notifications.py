@@ -486,38 +486,29 @@ def client_contacts(
                     language=language,
                     recipient_timezone=zone,
                     reply_to_external_id=message.external_id,
-                    data={
-                        **_sender_data(contact.kind, decision, message.subject, event),
-                        # Whether the registered owner is asked to confirm (no registered
-                        # address: the account manager, told by the rule, confirms it).
-                        **(
-                            {"confirmation_asked": _confirmation_asked(verified)}
-                            if contact.kind == "unknown_sender_explanation"
-                            else {}
-                        ),
-                    },
+                    data=_sender_data(contact.kind, decision, verified, event),
                     **_common(event),
                 )
             )
     return notes
 
 
-def _confirmation_asked(verified: IdentityVerified) -> bool:
-    """Whether a confirmation request goes to the client's registered address."""
-    return verified.identity.confirmation is not None and _registered_email(verified) is not None
-
-
 def _sender_data(
-    kind: str, decision: Decision, subject: str, event: EscalationChanged
+    kind: str, decision: Decision, verified: IdentityVerified, event: EscalationChanged
 ) -> dict[str, Any]:
     """What a contact to the sender itself says: general content only (it may not be the
     client's own address). A conduct notice says whether the investigation waits for the
     threats to stop (the rule's hold, seed 003), and the case's reference number ("your
-    request is on file": a number tells nothing of any account)."""
-    data: dict[str, Any] = {"subject": subject}
+    request is on file": a number tells nothing of any account); the explanation to an
+    unconfirmed sender, whether the registered owner is asked to confirm (without a
+    registered address the account manager, told by the rule, confirms it)."""
+    data: dict[str, Any] = {"subject": verified.message.subject}
     if kind == "conduct_notice":
         data["paused"] = decision.rule.hold is not None
         data["escalation_id"] = str(event.escalation_id)
+    if kind == "unknown_sender_explanation":
+        asked = verified.identity.confirmation is not None
+        data["confirmation_asked"] = asked and _registered_email(verified) is not None
     return data
 
 
