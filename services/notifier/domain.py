@@ -124,12 +124,14 @@ def _moment(value: object) -> datetime | str:
         return str(value)
 
 
-@lru_cache(maxsize=64)
 def _zone(name: object) -> ZoneInfo | None:
-    """The zone of that name, None for one this machine does not know (or no name): looked
-    up once, since a miss searches the zone path and the tzdata package every time."""
-    if not isinstance(name, str) or not name:
-        return None
+    """The zone of that name, None for one this machine does not know (or no name)."""
+    return _named_zone(name) if isinstance(name, str) and name else None
+
+
+@lru_cache(maxsize=64)
+def _named_zone(name: str) -> ZoneInfo | None:
+    # Looked up once: a miss searches the zone path and the tzdata package every time.
     with suppress(ZoneInfoNotFoundError, ValueError):
         return ZoneInfo(name)
     return None
