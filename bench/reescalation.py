@@ -37,6 +37,7 @@ from shared.contracts import (
     MessageNormalized,
     SenderIdentifiers,
     derived_id,
+    message_id_of,
 )
 from shared.runtime import Stack, spawn_service
 from shared.subjects import ESCALATION_ESCALATED, MESSAGE_VERIFIED
@@ -69,7 +70,7 @@ def short_policy(directory: Path, deadline_minutes: float) -> Path:
 def verified(run: str, i: int) -> tuple[str, bytes, str]:
     """An unknown sender's legal threat as the verifier hands it on."""
     external_id = f"bench-reesc-{run}-{i}@bench.example"
-    message_id = derived_id("message", "email", external_id)
+    message_id = message_id_of("email", external_id)
     now = datetime.now(UTC)
     language, threat = THREATS[i % len(THREATS)]
     message = MessageNormalized(

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.crm import Sender, SyntheticCrm
-from shared.contracts import derived_id
+from shared.contracts import message_id_of
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "classify-dev.jsonl"
 
@@ -62,11 +62,6 @@ def _email(external_id: str, sender: Sender, text: str) -> str:
     return msg.as_string()
 
 
-def message_id_of(channel: str, external_id: str) -> str:
-    """The id intake derives for this input (see services/intake/service.py)."""
-    return str(derived_id("message", channel, external_id))
-
-
 def mix(crm: SyntheticCrm, run: str, seed: int = 11) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """Endless (subject, message id, payload) for inbound messages."""
     rng = random.Random(seed)
@@ -81,7 +76,7 @@ def mix(crm: SyntheticCrm, run: str, seed: int = 11) -> Iterator[tuple[str, str,
                 "channel": "email",
                 "raw_email": _email(external_id, sender, text),
             }
-            yield "inbound.email", message_id_of("email", external_id), payload
+            yield "inbound.email", str(message_id_of("email", external_id)), payload
         else:
             payload = {
                 "channel": "chat",
@@ -89,7 +84,7 @@ def mix(crm: SyntheticCrm, run: str, seed: int = 11) -> Iterator[tuple[str, str,
                 "sender": {"email": sender.email, "display_name": sender.name},
                 "text": text,
             }
-            yield "inbound.chat", message_id_of("chat", external_id), payload
+            yield "inbound.chat", str(message_id_of("chat", external_id)), payload
         i += 1
 
 

@@ -187,7 +187,7 @@ def send(
     external_id: Annotated[str | None, typer.Option(help="Publisher's own id.")] = None,
 ) -> None:
     """Publish one inbound message."""
-    from shared.contracts import InboundMessage, SenderIdentifiers, derived_id
+    from shared.contracts import InboundMessage, SenderIdentifiers, message_id_of
     from shared.demo import publish_inbound
 
     if file is not None:
@@ -223,7 +223,7 @@ def send(
     typer.echo(f"published to inbound.{message.channel}")
     if message.external_id and file is None:
         # Intake's id for it (a mail from a file is known by its own Message-ID instead).
-        message_id = derived_id("message", message.channel, message.external_id)
+        message_id = message_id_of(message.channel, message.external_id)
         typer.echo(f"message {message_id}: careline trace {message_id}")
 
 

@@ -43,6 +43,12 @@ def derived_id(*parts: object) -> uuid.UUID:
     return uuid.uuid5(CARELINE_NAMESPACE, "\x1f".join(str(p) for p in parts))
 
 
+def message_id_of(channel: str, external_id: str) -> uuid.UUID:
+    """The id intake gives a client message: from its channel and the publisher's (or the
+    mail's, or its content's) own id, so a redelivery or a duplicate is the same message."""
+    return derived_id("message", channel, external_id)
+
+
 class Contract(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import InboundMessage, MessageNormalized, derived_id
+from shared.contracts import InboundMessage, MessageNormalized, derived_id, message_id_of
 from shared.db import Database
 from shared.errors import PermanentError
 from shared.group_commit import DeferredInserts, GroupCommit
@@ -23,7 +23,7 @@ def normalized_event(
     inbound: InboundMessage, now: datetime, documents: tuple[DocumentPattern, ...] | None = None
 ) -> MessageNormalized:
     parts = normalize(inbound, documents)
-    message_id = derived_id("message", parts.channel, parts.external_id)
+    message_id = message_id_of(parts.channel, parts.external_id)
     return MessageNormalized(
         event_id=derived_id("normalized", message_id),
         message_id=message_id,
