@@ -92,15 +92,14 @@ def reported_problems(text: str, signals: Iterable[Signal]) -> list[str]:
     return items
 
 
-def sentences_with(text: str, words: Iterable[str]) -> tuple[str, ...]:
-    """The sentences of `text` that hold each of `words` (evidence as the detector cut it:
-    «обещал», «twice»), once each, as quoted: what staff read of news in a case."""
+def sentences_with(text: str, spans: Iterable[tuple[int, int]]) -> tuple[str, ...]:
+    """The sentences of `text` where each (start, end) of evidence stands (as the detector
+    cut it: «обещал», «twice»), once each, as quoted: what staff read of news in a case."""
     found: list[str] = []
     sentences = list(_sentences(text))
-    for words_ in words:
-        at = text.find(words_)
-        where = next(((a, b) for a, b in sentences if a <= at < b), None) if at >= 0 else None
-        said = _said(text[where[0] : where[1]]) if where else _said(words_)
+    for start, end in spans:
+        a, b = next(((a, b) for a, b in sentences if a <= start < b), (start, end))
+        said = _said(text[a:b])
         if said and said not in found:
             found.append(said)
     return tuple(found)

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class Placed:
     client_reply_by: datetime | None = None  # the escalation's promise to the client
     # A merge: the client's words this message brought of a kind the escalation did not
     # have yet (a new problem, a new threat), in order; empty when it only says them again.
-    news: tuple[str, ...] = ()
+    news: tuple[News, ...] = ()
     # A merge into an escalation whose client was sent its promising contact before (the
     # failure notice, the billing acknowledgement): new problems are a follow-up to it.
     answered_before: bool = False
@@ -87,25 +87,38 @@ NEWSWORTHY = frozenset(
 )
 
 
-def news_of(before: list[dict[str, Any]] | None, now: list[dict[str, Any]]) -> tuple[str, ...]:
+class News(NamedTuple):
+    """A piece of the message's evidence that is news to its escalation, where it stands."""
+
+    signal: str
+    start: int
+    end: int
+    text: str
+
+
+def news_of(before: list[dict[str, Any]] | None, now: list[dict[str, Any]]) -> tuple[News, ...]:
     """The client's words in `now`'s signals (serialized `Signal`s) of a kind the escalation
     had not seen: evidence of a `NEWSWORTHY` signal by a lexicon entry (or the second
     opinion) that `before` has none of. The same threat in other words ("подам в суд" after
     "подам на вас в суд") is no news; a broken promise after an outage is. Marks on the
     text's form (capitals, "!!!") never are."""
 
-    def pieces(signals: list[dict[str, Any]] | None) -> list[tuple[str, str, str]]:
+    def pieces(signals: list[dict[str, Any]] | None) -> list[tuple[str, dict[str, Any]]]:
         return [
-            (s["name"], str(e.get("rule", "")), " ".join(str(e["text"]).split()))
+            (str(e.get("rule", "")), {**e, "signal": s["name"]})
             for s in signals or []
             if s["name"] in NEWSWORTHY
             for e in s.get("evidence") or []
             if not str(e.get("rule", "")).startswith("form.")
         ]
 
-    known = {(name, rule) for name, rule, _ in pieces(before)}
-    fresh = [words for name, rule, words in pieces(now) if (name, rule) not in known]
-    return tuple(dict.fromkeys(fresh))
+    known = {(e["signal"], rule) for rule, e in pieces(before)}
+    fresh = {
+        " ".join(str(e["text"]).split()): News(e["signal"], e["start"], e["end"], e["text"])
+        for rule, e in pieces(now)
+        if (e["signal"], rule) not in known
+    }
+    return tuple(fresh.values())
 
 
 def active_hold(hold: dict[str, Any] | None) -> bool:

@@ -308,7 +308,7 @@ class EscalatorService:
         # client was answered once already: the same contact again would be a copy).
         reopening = occasion if placed.change == "reopened" else ()
         clients = client_contacts(decision, event, verified, reopening)
-        if placed.answered_before and _brings_new_problems(placed, decision):
+        if placed.answered_before and _brings_new_problems(placed):
             # New problems written into the open case: the client hears they were added.
             news = ("news", verified.message_id)
             clients += client_contacts(decision, event, verified, news, follow_up=True)
@@ -432,20 +432,16 @@ def _who(notified: dict[str, Any]) -> tuple[str, str]:
     return notified["role"], str(notified["address"]).strip().casefold()
 
 
-def _brings_new_problems(placed: Placed, decision: Decision) -> bool:
+def _brings_new_problems(placed: Placed) -> bool:
     """Whether the merged message's news holds evidence of a failure (its rule's). Only a
     client sent the first notice before gets a follow-up: one whose first notice goes with
     this very message (no address on file until now) gets that one alone."""
-    return any(
-        " ".join(e.text.split()) in placed.news
-        for s in decision.signals
-        if s.name in PROBLEM_SIGNALS
-        for e in s.evidence
-    )
+    return any(n.signal in PROBLEM_SIGNALS for n in placed.news)
 
 
 def _changed(placed: Placed, text: str) -> list[Fact]:
     # A raise says why everyone hears it again; new words are news when they alone do, and
     # are quoted as the sentences they stand in (one word, «обещал», told staff little).
-    news = sentences_with(text, placed.news) if placed.raised_from is None else ()
+    spans = [(n.start, n.end) for n in placed.news]
+    news = sentences_with(text, spans) if placed.raised_from is None else ()
     return change_facts(placed.raised_from, placed.severity, placed.change == "reopened", news)

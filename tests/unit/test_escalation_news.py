@@ -7,7 +7,7 @@ import pytest
 
 from services.escalator.detection import detect
 from services.escalator.notifications import notified_staff, staff_notifications, to_other_holders
-from services.escalator.placement import news_of
+from services.escalator.placement import News, news_of
 from services.escalator.policy import evaluate
 from tests.unit.test_routing_policy import POLICY, escalation, identity, message, verified_message
 
@@ -16,7 +16,11 @@ pytestmark = pytest.mark.unit
 
 def test_news_is_evidence_of_a_kind_the_escalation_did_not_have() -> None:
     def signal(name: str, *evidence: tuple[str, str]) -> dict[str, object]:
-        return {"name": name, "evidence": [{"rule": r, "text": t} for r, t in evidence]}
+        pieces = [{"rule": r, "text": t, "start": 7, "end": 7 + len(t)} for r, t in evidence]
+        return {"name": name, "evidence": pieces}
+
+    def words(news: tuple[News, ...]) -> list[str]:
+        return [" ".join(n.text.split()) for n in news]
 
     before = [signal("legal_threat", ("ru.legal.sue", "подам на вас в суд"))]
     said_again = [signal("legal_threat", ("ru.legal.sue", "Подам в суд"))]
@@ -29,8 +33,9 @@ def test_news_is_evidence_of_a_kind_the_escalation_did_not_have() -> None:
     insulted = [signal("abuse", ("ru.mat.x", "козлы"))]
     assert news_of(before, said_again) == news_of(before, shouted) == ()
     assert news_of(before, insulted) == ()  # another insult is no new fact
-    assert news_of(before, new) == ("сказал, что нет",)
-    assert news_of(None, before) == ("подам на вас в суд",)
+    assert words(news_of(before, new)) == ["сказал, что нет"]
+    assert news_of(before, new)[0][:3] == ("service_failure", 7, 7 + len("сказал, что   нет"))
+    assert words(news_of(None, before)) == ["подам на вас в суд"]
 
 
 def test_news_of_the_case_reaches_every_holder_once() -> None:
