@@ -160,6 +160,21 @@ async def _rows(database_url: str, sql: str) -> list[dict]:
         await engine.dispose()
 
 
+def careline(*args: str, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """`careline ARGS` as an operator runs it against the system (`env`: where it is); it
+    must succeed."""
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.cli", *args],
+        cwd=REPO,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def test_seed_000_end_to_end(system: System) -> None:
     raw = load_stories()[0]["messages"][0]
     seen = asyncio.run(
@@ -275,15 +290,7 @@ def fresh_system(tmp_path: Path) -> Iterator[System]:
 
 def test_demo_prints_every_story(fresh_system: System) -> None:
     system = fresh_system
-    result = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "demo"],
-        cwd=REPO,
-        env={**os.environ, "NATS_URL": system.nats_url},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
+    result = careline("demo", env={"NATS_URL": system.nats_url}, timeout=120)
     out = result.stdout
     for story in ("000", "001", "002", "003"):
         assert f"== Story {story}" in out
@@ -308,15 +315,7 @@ def test_send_publishes_an_email_source_file(system: System, tmp_path: Path) -> 
         "If this is not fixed by Monday, we will take legal action against you.\n",
         encoding="utf-8",
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "send", "--file", str(eml)],
-        cwd=REPO,
-        env={**os.environ, "NATS_URL": system.nats_url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    careline("send", "--file", str(eml), env={"NATS_URL": system.nats_url}, timeout=60)
     sql = (
         "SELECT kind, identity_status FROM escalator.escalations e JOIN "
         "escalator.escalation_timeline t ON t.escalation_id = e.id WHERE e.kind = 'legal' "
@@ -332,15 +331,15 @@ def test_send_publishes_an_email_source_file(system: System, tmp_path: Path) -> 
 def test_send_says_which_message_it_published(system: System) -> None:
     """A message typed on the command line gets an id of its own; the command prints
     intake's id for it, so it can be traced."""
-    result = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "send", "--from-handle", "@cli", "--text", "Привет"],
-        cwd=REPO,
-        env={**os.environ, "NATS_URL": system.nats_url},
-        capture_output=True,
-        text=True,
+    result = careline(
+        "send",
+        "--from-handle",
+        "@cli",
+        "--text",
+        "Привет",
+        env={"NATS_URL": system.nats_url},
         timeout=60,
     )
-    assert result.returncode == 0, result.stderr
     (message_id,) = re.findall(r"message ([0-9a-f-]{36}): careline trace \1", result.stdout)
     sql = f"SELECT 1 FROM intake.messages WHERE message_id = '{message_id}'"
     deadline = time.monotonic() + 30
@@ -392,15 +391,9 @@ def test_restart_reuses_the_data(system: System, ports: dict[str, int]) -> None:
     stop_system(system)
     again = start_system(system.var_dir, ports)
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "shared.cli", "escalations", "--limit", "500"],
-            cwd=REPO,
-            env={**os.environ, "DATABASE_URL": again.database_url},
-            capture_output=True,
-            text=True,
-            timeout=60,
+        result = careline(
+            "escalations", "--limit", "500", env={"DATABASE_URL": again.database_url}, timeout=60
         )
-        assert result.returncode == 0, result.stderr
         assert "identity_confirmation" in result.stdout
         after = asyncio.run(_rows(again.database_url, "SELECT id FROM escalator.escalations"))
         assert {r["id"] for r in before} <= {r["id"] for r in after}
