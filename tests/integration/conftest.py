@@ -277,3 +277,8 @@ async def rows(env: Env, sql: str, **params: Any) -> list[dict[str, Any]]:
             return [dict(r) for r in (await conn.execute(text(sql), params)).mappings()]
     finally:
         await engine.dispose()
+
+
+# The escalator tests' recorder of what it publishes, for every module here (it lives with
+# the rest of their harness; imported last, as the harness imports Env from this module).
+from tests.integration.escalator_harness import watch  # noqa: E402, F401

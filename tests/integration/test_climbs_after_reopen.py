@@ -15,18 +15,16 @@ import nats
 import pytest
 
 from tests.integration.conftest import Env, rows
-from tests.integration.test_escalation_history import _policy, _resolve
-from tests.integration.test_escalation_lifecycle import (
+from tests.integration.escalator_harness import (
     Bus,
     escalator_settings,
     legal_threat,
     publish_verified,
     start,
-    watch,
 )
+from tests.integration.test_escalation_history import _policy, _resolve
 
 pytestmark = pytest.mark.integration
-__all__ = ["watch"]  # the fixture, shared with the lifecycle tests
 
 
 async def test_a_reopened_escalation_climbs_and_tells_again(

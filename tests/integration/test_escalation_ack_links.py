@@ -22,8 +22,8 @@ from services.escalator.settings import EscalatorSettings
 from shared.app import ServiceApp
 from shared.contracts import ReassignEscalation
 from shared.embedded import free_port
-from tests.integration.conftest import Env
-from tests.integration.test_escalation_lifecycle import (
+from tests.integration.conftest import Env, rows
+from tests.integration.escalator_harness import (
     BILLING,
     HEAD,
     LEGAL,
@@ -31,12 +31,9 @@ from tests.integration.test_escalation_lifecycle import (
     ask,
     legal_threat,
     publish_verified,
-    rows,
-    watch,
 )
 
 pytestmark = pytest.mark.integration
-__all__ = ["watch"]  # the fixture, shared with the lifecycle tests
 
 SECRET = "integration-escalator-link-secret"
 

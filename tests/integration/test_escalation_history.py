@@ -36,20 +36,17 @@ from shared.contracts import (
     StaffRef,
     derived_id,
 )
-from tests.integration.conftest import Env, Mailbox, Running, count
-from tests.integration.test_escalation_lifecycle import (
+from tests.integration.conftest import Env, Mailbox, Running, count, rows
+from tests.integration.escalator_harness import (
     Bus,
     ask,
     escalator_settings,
     publish_verified,
-    rows,
     start,
     until,
-    watch,
 )
 
 pytestmark = pytest.mark.integration
-__all__ = ["watch"]  # the fixture, shared with the lifecycle tests
 
 AGENTS = "support.agents@careline.example"
 SUPERVISOR = "supervisor@careline.example"

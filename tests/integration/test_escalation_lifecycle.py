@@ -5,153 +5,39 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import nats
 import pytest
 import yaml
-from faststream._internal.testing.app import TestApp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from services.escalator.app import build_app as build_escalator
 from services.escalator.policy import POLICY_PATH
-from services.escalator.request import request_command
-from services.escalator.settings import EscalatorSettings
 from shared.contracts import (
-    AcknowledgeEscalation,
-    ChannelRef,
-    CustomerRef,
-    EscalationCommand,
-    EscalationCommandResult,
-    Identity,
-    IdentityVerified,
-    MessageNormalized,
     ReassignEscalation,
     ResolveEscalation,
-    SenderIdentifiers,
-    StaffRef,
-    derived_id,
 )
-from shared.settings import CarelineSettings
 from tests.integration.conftest import Env, count, rows
+from tests.integration.escalator_harness import (
+    BILLING,
+    DIRECTOR,
+    HEAD,
+    LEGAL,
+    Bus,
+    ack,
+    ask,
+    escalator_settings,
+    legal_threat,
+    publish_verified,
+    start,
+    until,
+)
 
 pytestmark = pytest.mark.integration
-
-LEGAL = "legal@careline.example"
-HEAD = "head.support@careline.example"
-BILLING = "billing@careline.example"
-DIRECTOR = "director@careline.example"
-
-
-class Bus:
-    """Every message on the escalation event subjects and notify.request, decoded."""
-
-    def __init__(self) -> None:
-        self.seen: dict[str, list[dict[str, Any]]] = {}
-
-    def of(self, subject: str) -> list[dict[str, Any]]:
-        return self.seen.get(subject, [])
-
-    async def wait(self, subject: str, n: int = 1, timeout: float = 20.0) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while len(self.of(subject)) < n:
-            assert time.monotonic() < deadline, f"waited for {n} on {subject}: {list(self.seen)}"
-            await asyncio.sleep(0.05)
-        return self.of(subject)
-
-
-@pytest.fixture
-async def watch(env: Env) -> AsyncIterator[tuple[nats.NATS, Bus]]:
-    nc = await nats.connect(env.servers.nats_url)
-    bus = Bus()
-
-    async def record(msg: Any) -> None:
-        bus.seen.setdefault(msg.subject, []).append(json.loads(msg.data))
-
-    for subject in ("escalation.*", "notify.request"):  # not escalation.cmd.* (two tokens)
-        await nc.subscribe(subject, cb=record)
-    try:
-        yield nc, bus
-    finally:
-        await nc.close()
-
-
-def escalator_settings(env: Env, **extra: Any) -> EscalatorSettings:
-    return EscalatorSettings(**env.base(), ESCALATOR_SWEEP_SECONDS=0.1, **extra)
-
-
-async def start(stack: AsyncExitStack, settings: EscalatorSettings) -> None:
-    await stack.enter_async_context(TestApp(build_escalator(settings)))
-
-
-def legal_threat(text_: str = "Я подам на вас в суд, это последнее предупреждение.") -> bytes:
-    external_id = f"{uuid.uuid4()}@mail.stroymontazh.ru"
-    message_id = derived_id("message", "email", external_id)
-    now = datetime.now(UTC)
-    message = MessageNormalized(
-        event_id=derived_id("normalized", message_id),
-        message_id=message_id,
-        correlation_id=str(message_id),
-        occurred_at=now,
-        channel="email",
-        sender=SenderIdentifiers(email="buh@stroymontazh.ru"),
-        subject="Претензия",
-        text=text_,
-        language="ru",
-        language_confidence=0.9,
-        thread_id=external_id,
-        external_id=external_id,
-        received_at=now,
-    )
-    identity = Identity(
-        status="verified",
-        confidence=0.95,
-        customer=CustomerRef(id="cust-stroymontazh", name="ООО «СтройМонтаж»", tier="gold"),
-        account_manager=StaffRef(
-            id="am-petrova", name="Ольга Петрова", email="o.petrova@careline.example"
-        ),
-        authorized_channels=[
-            ChannelRef(kind="email", address="buh@stroymontazh.ru", verified=True)
-        ],
-        disclosure="account",
-    )
-    verified = IdentityVerified(
-        event_id=derived_id("verified", message_id),
-        message_id=message_id,
-        correlation_id=str(message_id),
-        occurred_at=now,
-        message=message,
-        identity=identity,
-    )
-    return verified.model_dump_json().encode()
-
-
-async def publish_verified(nc: nats.NATS, payload: bytes) -> None:
-    await nc.jetstream().publish("message.verified", payload)
-
-
-async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
-
-
-async def ask(env: Env, command: EscalationCommand) -> EscalationCommandResult:
-    return await request_command(CarelineSettings(**env.base()), command, timeout=5.0)
-
-
-def ack(escalation_id: uuid.UUID, actor: str, **kw: Any) -> AcknowledgeEscalation:
-    return AcknowledgeEscalation(
-        command_id=uuid.uuid4(), escalation_id=escalation_id, actor=actor, **kw
-    )
 
 
 async def test_notified_staff_acknowledge_reassign_and_resolve_with_who_did_it(

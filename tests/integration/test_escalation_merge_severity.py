@@ -16,19 +16,16 @@ import pytest
 import yaml
 
 from services.escalator.policy import POLICY_PATH
-from tests.integration.conftest import Env
-from tests.integration.test_escalation_lifecycle import (
+from tests.integration.conftest import Env, rows
+from tests.integration.escalator_harness import (
     Bus,
     escalator_settings,
     legal_threat,
     publish_verified,
-    rows,
     start,
-    watch,
 )
 
 pytestmark = pytest.mark.integration
-__all__ = ["watch"]  # the fixture, shared with the lifecycle tests
 
 
 def policy_with_grave_legal_rule(tmp_path: Path) -> Path:

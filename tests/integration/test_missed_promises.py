@@ -18,8 +18,7 @@ import pytest
 
 from shared.contracts import RecordClientReply
 from tests.integration.conftest import Env, count, rows
-from tests.integration.test_escalation_history import _policy
-from tests.integration.test_escalation_lifecycle import (
+from tests.integration.escalator_harness import (
     Bus,
     ack,
     ask,
@@ -28,11 +27,10 @@ from tests.integration.test_escalation_lifecycle import (
     publish_verified,
     start,
     until,
-    watch,
 )
+from tests.integration.test_escalation_history import _policy
 
 pytestmark = pytest.mark.integration
-__all__ = ["watch"]  # the fixture, shared with the lifecycle tests
 
 SEVERITIES = ("P1", "P2", "P3", "P4")
 

@@ -12,17 +12,15 @@ import nats
 import pytest
 
 from tests.integration.conftest import Env, rows
-from tests.integration.test_escalation_lifecycle import (
+from tests.integration.escalator_harness import (
     Bus,
     escalator_settings,
     legal_threat,
     publish_verified,
     start,
-    watch,
 )
 
 pytestmark = pytest.mark.integration
-__all__ = ["watch"]  # the fixture, shared with the lifecycle tests
 
 CLAIM = (
     "Третій день нічого не працює, все зникло з кабінету. Якщо до п'ятниці не повернете "

@@ -12,20 +12,17 @@ from pathlib import Path
 import nats
 import pytest
 
-from tests.integration.conftest import Env
-from tests.integration.test_escalation_history import _policy
-from tests.integration.test_escalation_lifecycle import (
+from tests.integration.conftest import Env, rows
+from tests.integration.escalator_harness import (
     Bus,
     escalator_settings,
     legal_threat,
     publish_verified,
-    rows,
     start,
-    watch,
 )
+from tests.integration.test_escalation_history import _policy
 
 pytestmark = pytest.mark.integration
-__all__ = ["watch"]  # the fixture, shared with the lifecycle tests
 
 
 async def test_the_holders_are_reminded_of_the_promise_once(

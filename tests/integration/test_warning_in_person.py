@@ -15,18 +15,16 @@ import pytest
 from services.notifier.domain import render
 from shared.contracts import RecordWarning, SendNotification, derived_id
 from tests.integration.conftest import Env, rows
-from tests.integration.test_escalation_lifecycle import (
+from tests.integration.escalator_harness import (
     Bus,
     ask,
     escalator_settings,
     legal_threat,
     publish_verified,
     start,
-    watch,
 )
 
 pytestmark = pytest.mark.integration
-__all__ = ["watch"]  # the fixture, shared with the lifecycle tests
 
 THREAT = "Я стану вашим кошмаром: распишу про вас во всех SMM-сообществах."
 AGAIN = "Я же сказал: стану вашим кошмаром и распишу про вас во всех SMM-сообществах."
