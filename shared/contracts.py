@@ -439,6 +439,13 @@ class IdentityVerified(Event):
 
     message: MessageNormalized
     identity: Identity
+    answers_confirmations: list[uuid.UUID] = Field(
+        default_factory=list,
+        description="The confirmations this message settled: the registered channel replied "
+        "with their code (confirming or denying). Their outcomes go out on `crm.*`, and the "
+        "escalator tells the holders of the cases from those; the reply itself is no news of "
+        "a case.",
+    )
 
 
 # --- crm -------------------------------------------------------------------------------

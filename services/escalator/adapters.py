@@ -267,6 +267,23 @@ class SqlEscalationStore:
         entry_id = derived_id("notified", escalation_id, message_id)
         await self._note(escalation_id, entry_id, "notified", detail, at)
 
+    async def follow_up(
+        self, escalation_id: uuid.UUID, message_id: uuid.UUID, at: datetime
+    ) -> Escalation | None:
+        """The message joins the open escalation without a rule of its own (its timeline
+        names it, its count grows): the escalation as it is now, or None if resolved."""
+        result = await self.session.execute(
+            update(escalations)
+            .where(escalations.c.id == escalation_id, escalations.c.status == "open")
+            .values(message_count=escalations.c.message_count + 1, updated_at=at)
+            .returning(*escalations.c)
+        )
+        row = result.first()
+        if row is None:
+            return None
+        await self._note(escalation_id, message_id, "followed_up", {}, at)
+        return escalation_of(row)
+
     async def lift_hold(
         self, escalation_id: uuid.UUID, by: str, message_id: uuid.UUID, at: datetime
     ) -> Escalation | None:

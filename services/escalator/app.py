@@ -20,6 +20,7 @@ from shared.outbox import Outgoing
 
 from .ack_http import ack_routes
 from .climbs import DeadlineClimbs
+from .confirmations import ConfirmationOutcomes
 from .detection import load_lexicon
 from .detection.statistical import opinions
 from .handlers import register
@@ -54,9 +55,10 @@ def build_app(settings: EscalatorSettings | None = None) -> FastStream:
             commands = StaffCommands(db, policy, utc_now, publish, links.for_lifecycle)
             climbs = DeadlineClimbs(db, policy, utc_now, publish, links.for_lifecycle)
         built["commands"] = commands
+        outcomes = ConfirmationOutcomes(db, policy, utc_now, publish)
         commits = group_commit(db, processed, "escalator", utc_now, settings)
         service = EscalatorService(db, policy, utc_now, links, commits, found)
-        register(broker, service, commands, settings)
+        register(broker, service, commands, outcomes, settings)
         built["sweeper"] = DeadlineSweeper(climbs, settings.sweep_seconds, settings.sweep_batch)
 
     def routes(broker: NatsBroker, db: Database) -> Sequence[BaseRoute]:

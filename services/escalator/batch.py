@@ -181,8 +181,19 @@ class BatchEscalationStore(SqlEscalationStore):
     async def lift_hold(
         self, escalation_id: uuid.UUID, by: str, message_id: uuid.UUID, at: datetime
     ) -> Escalation | None:
+        self._changes(escalation_id)  # its hold
         await self.batch.write_opened(self.session)
+        return await super().lift_hold(escalation_id, by, message_id, at)
+
+    async def follow_up(
+        self, escalation_id: uuid.UUID, message_id: uuid.UUID, at: datetime
+    ) -> Escalation | None:
+        self._changes(escalation_id)  # its count
+        await self.batch.write_opened(self.session)
+        return await super().follow_up(escalation_id, message_id, at)
+
+    def _changes(self, escalation_id: uuid.UUID) -> None:
+        """A row the batch read ahead changes: what it read of it is read again."""
         for (subject, kind), rows in self.batch.placeable.items():
             if any(r.id == escalation_id for r in rows):
-                self.batch.written.add((subject, kind))  # its hold changes: read it again
-        return await super().lift_hold(escalation_id, by, message_id, at)
+                self.batch.written.add((subject, kind))

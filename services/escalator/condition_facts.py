@@ -40,6 +40,15 @@ def hold_lifted_fact(message_id: object) -> Fact:
     )
 
 
+def follow_up_fact(said: str) -> Fact:
+    """What a message that fired no rule of its own changed of the client's open case: the
+    client wrote into it again ("any news?", "still broken", a detail), and whoever holds it
+    reads it before answering."""
+    return Fact(
+        "follow_up", f"the client wrote again about the open case: «{said}»", {"said": said}
+    )
+
+
 def promise_due_fact(automatic: bool = True, escalation: object = "ID") -> Fact:
     """Why the holders of an open escalation hear of it again before its promise is due;
     `automatic`: whether the client is told if it passes, or only a person can tell them.
@@ -104,3 +113,34 @@ def change_facts(
             )
         )
     return facts
+
+
+def identity_settled_fact(outcome: str, address: str | None, via: str | None) -> Fact:
+    """What the confirmation of a probable sender came to (seed 000), for the people holding
+    the escalations of the message that started it: only they can answer its question. The
+    address is known when confirmed (a denial or an expiry names ids only on the bus: the
+    holders' first notice has the sender)."""
+    values = {"address": address or "", "via": via or ""}
+    if outcome == "confirmed":
+        return Fact(
+            "identity_confirmed",
+            f"the registered contact confirmed the sender's address {address} ({via}): it is "
+            "the client's verified channel now and the answers held for it went out; answer "
+            "the client's question there",
+            values,
+        )
+    if outcome == "denied":
+        return Fact(
+            "identity_denied",
+            "the registered contact answered that the request was not theirs: the answers held "
+            "for it were withdrawn; tell the sender nothing of the account and check with the "
+            "client at its registered contacts",
+            values,
+        )
+    return Fact(
+        "identity_expired",
+        "nobody confirmed the sender's address in time: the answers held for it were "
+        "withdrawn, and the sender was promised an answer: reach the client at its "
+        "registered contacts yourselves",
+        values,
+    )

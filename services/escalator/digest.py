@@ -176,6 +176,7 @@ def _digest(notes: list[SendNotification]) -> SendNotification:
     escalations = sorted(items.values(), key=lambda item: str(item.get("severity")))
     roles = list(dict.fromkeys(role for item in escalations for role in item["roles"]))
     severities = sorted(n.severity for n in notes if n.severity is not None)
+    changes = list(dict.fromkeys(item.get("change") for item in escalations))
     # The message, the address and the notices it replaces (they name the escalations, the
     # occasions and the roles): a redelivered message makes the same ids, and the notifier
     # takes the copy for the notice it already has.
@@ -196,6 +197,8 @@ def _digest(notes: list[SendNotification]) -> SendNotification:
                     (i["stand_in_for"] for i in escalations if i.get("stand_in_for")), None
                 ),
                 "severity": escalations[0].get("severity"),
+                # What changed, when it is the same for all (a confirmation's outcome).
+                "change": changes[0] if len(changes) == 1 else None,
                 "roles": roles,
                 "escalations": escalations,
             },

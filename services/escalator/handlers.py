@@ -11,6 +11,9 @@ from pydantic import ValidationError
 
 from shared.broker import publish_all, work_queue
 from shared.contracts import (
+    ChannelConfirmed,
+    ConfirmationDenied,
+    ConfirmationExpired,
     EscalationActed,
     EscalationChanged,
     EscalationCommand,
@@ -21,6 +24,9 @@ from shared.contracts import (
 from shared.errors import validation_problems
 from shared.settings import CarelineSettings
 from shared.subjects import (
+    CRM_CHANNEL_CONFIRMED,
+    CRM_CONFIRMATION_DENIED,
+    CRM_CONFIRMATION_EXPIRED,
     ESCALATION_ACKNOWLEDGED,
     ESCALATION_ESCALATED,
     ESCALATION_OPENED,
@@ -30,10 +36,12 @@ from shared.subjects import (
     ESCALATION_UPDATED,
     MESSAGE_VERIFIED,
     NOTIFY_REQUEST,
+    STREAM_CRM,
     STREAM_MESSAGES,
 )
 from shared.telemetry import tag_message
 
+from .confirmations import ConfirmationOutcomes, Settlement
 from .request import SUBJECT_OF
 from .service import EscalatorService
 from .staff import StaffCommands
@@ -57,6 +65,7 @@ def register(
     broker: NatsBroker,
     service: EscalatorService,
     lifecycle: StaffCommands,
+    outcomes: ConfirmationOutcomes,
     settings: CarelineSettings,
 ) -> None:
     for subject, schema, description in _EVENTS:
@@ -75,6 +84,39 @@ def register(
     async def on_verified(body: IdentityVerified) -> None:
         tag_message(body.message_id)
         await publish_all(broker, await service.handle(body))
+
+    # What a probable sender's confirmation came to: the holders of the message's
+    # escalations are told (seed 000: only they can answer the question itself).
+    @broker.subscriber(
+        **work_queue(STREAM_CRM, CRM_CHANNEL_CONFIRMED, "escalator-channel-confirmed", settings),
+        title=f"{CRM_CHANNEL_CONFIRMED}:escalator",
+        description="The sender is the client: its escalations' holders answer it there.",
+    )
+    async def on_confirmed(body: ChannelConfirmed) -> None:
+        tag_message(body.message_id)
+        await outcomes.settle(Settlement.confirmed(body))
+
+    @broker.subscriber(
+        **work_queue(
+            STREAM_CRM, CRM_CONFIRMATION_DENIED, "escalator-confirmation-denied", settings
+        ),
+        title=f"{CRM_CONFIRMATION_DENIED}:escalator",
+        description="The registered contact disowned the request: its holders are warned.",
+    )
+    async def on_denied(body: ConfirmationDenied) -> None:
+        tag_message(body.message_id)
+        await outcomes.settle(Settlement.denied(body))
+
+    @broker.subscriber(
+        **work_queue(
+            STREAM_CRM, CRM_CONFIRMATION_EXPIRED, "escalator-confirmation-expired", settings
+        ),
+        title=f"{CRM_CONFIRMATION_EXPIRED}:escalator",
+        description="Nobody confirmed in time: its holders reach the client themselves.",
+    )
+    async def on_expired(body: ConfirmationExpired) -> None:
+        tag_message(body.message_id)
+        await outcomes.settle(Settlement.expired(body))
 
     # Staff commands: request-reply over core NATS (outside every stream), shared by the
     # replicas. An unreadable request is answered `invalid`, never left to time out.

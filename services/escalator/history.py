@@ -87,6 +87,13 @@ class History(_Fact):
         return [e for e in self.escalations if e.status == "open"]
 
 
+def followed_up(history: History, touched: set[str]) -> list[PastEscalation]:
+    """The open escalations a message goes on with when it fires no rule on what it says
+    (none at all, or only one about who is speaking): those it did not join, reopen or
+    lift the hold of (`touched`, by id) already."""
+    return [e for e in history.open_escalations() if e.id not in touched]
+
+
 def holds_to_lift(
     history: History, signals: dict[str, float], threshold: float = 0.5
 ) -> list[PastEscalation]:

@@ -1,10 +1,12 @@
 """Telling the people who hold an escalation that something changed without a new rule
 firing. Pure.
 
-Two occasions: a hold ended (seed 003: the message without the threats lifts it, and the
-investigation may start now), and the answer promised to the client falls due while the
-escalation is still open (seed 001: support keeps its promises, or tells the client a new
-date before it passes). Everyone the escalation told (the rule's roles, a climb's, a
+Three occasions: a hold ended (seed 003: the message without the threats lifts it, and the
+investigation may start now); the client wrote into the open case again without a rule of
+its own firing ("any news?", "still broken": the case goes on, and whoever holds it reads
+it before answering); and the answer promised to the client falls due while the escalation
+is still open (seed 001: support keeps its promises, or tells the client a new date before
+it passes). Everyone the escalation told (the rule's roles, a climb's, a
 reassignment's) hears it once per address: the escalation's briefing with what changed
 and why, on the team's clock and in its language, at its current level.
 """
@@ -16,7 +18,8 @@ from datetime import datetime
 
 from shared.contracts import IdentityVerified, SendNotification
 
-from .condition_facts import Fact, hold_lifted_fact, promise_due_fact
+from .condition_facts import Fact, follow_up_fact, hold_lifted_fact, promise_due_fact
+from .facts import excerpt
 from .lifecycle import Escalation, address_key
 from .lifecycle_steps import current_briefing, notice_to
 
@@ -30,6 +33,22 @@ def hold_lifted_notices(
         "hold_lifted",
         hold_lifted_fact(verified.message_id),
         ("hold-lifted", verified.message_id),
+        (verified.message_id, verified.correlation_id),
+        team_language,
+        now,
+    )
+
+
+def follow_up_notices(
+    e: Escalation, verified: IdentityVerified, team_language: str, now: datetime
+) -> list[SendNotification]:
+    """The client wrote into the open case again: a notice to each holder, about this
+    message, with the start of what it says."""
+    return notices_to_holders(
+        e,
+        "follow_up",
+        follow_up_fact(excerpt(verified.message.text)),
+        ("follow-up", verified.message_id),
         (verified.message_id, verified.correlation_id),
         team_language,
         now,

@@ -20,7 +20,7 @@ from shared.group_commit import insert_later
 from shared.outbox import Outgoing
 
 from .lifecycle import Escalation, Notified
-from .tables import add_timeline_entry, escalations, metadata
+from .tables import add_timeline_entry, escalations, metadata, timeline
 
 _FK = "escalator.escalations.id"
 outbox = Table(
@@ -93,6 +93,18 @@ class LifecycleStore:
         query = select(escalations).where(escalations.c.id == escalation_id)
         row = (await self.session.execute(query.with_for_update() if for_update else query)).first()
         return escalation_of(row) if row else None
+
+    async def lock_of_message(self, message_id: uuid.UUID) -> list[Escalation]:
+        """The escalations the message opened, joined or reopened (their timeline names it),
+        in id order (two transactions lock them in the same order)."""
+        named = select(timeline.c.escalation_id).where(timeline.c.message_id == message_id)
+        rows = await self.session.execute(
+            select(escalations)
+            .where(escalations.c.id.in_(named))
+            .order_by(escalations.c.id)
+            .with_for_update()
+        )
+        return [escalation_of(row) for row in rows]
 
     async def lock_due(self, now: datetime, limit: int) -> list[Escalation]:
         """Open, unacknowledged escalations whose deadline passed."""

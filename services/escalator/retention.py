@@ -14,13 +14,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from shared.retention import Prunable, content_horizon, content_of, processed_keys
-from shared.subjects import STREAM_MESSAGES
+from shared.subjects import STREAM_CRM, STREAM_MESSAGES
 
 from .policy_rules import Policy
 
 # The streams its consumers read (tests check them against the handlers): its keys are
-# kept as long as a message of them can still come again.
-CONSUMED = (STREAM_MESSAGES,)
+# kept as long as a message of them can still come again (a confirmation's outcome, of
+# CARELINE_CRM, keys nothing: its timeline entry and notices have ids of their own).
+CONSUMED = (STREAM_MESSAGES, STREAM_CRM)
 
 
 def longest_lookback(policy: Policy) -> timedelta:

@@ -41,9 +41,16 @@ from .condition_facts import Fact, change_facts
 from .detection import SecondOpinion, detect
 from .digest import message_notices, withheld_kinds
 from .facts import fact_pack, hold_record, hold_view, seen_message
-from .history import History, Mark, PastEscalation, holds_to_lift, standing_holds
+from .history import (
+    History,
+    Mark,
+    PastEscalation,
+    followed_up,
+    holds_to_lift,
+    standing_holds,
+)
 from .history_store import load_history, lock_subject, record_seen, seen_row
-from .hold_notices import hold_lifted_notices
+from .hold_notices import follow_up_notices, hold_lifted_notices
 from .links import AckLinkIssuer
 from .notifications import (
     client_contacts,
@@ -154,6 +161,16 @@ class EscalatorService:
             if warned:
                 marks.append(Mark(kind="warning", name=rule.kind))
             marks += [Mark(kind="flag", name=flag) for flag in rule.flag]
+        touched = [{"id": str(p.id), "kind": kind, "change": p.change} for p, kind in placements]
+        if self._goes_on(verified, decisions):
+            # Nothing said fired a rule: if the client has open cases, this goes on with them.
+            done = {t["id"] for t in touched} | {e.id for e in lifted}
+            for past in followed_up(history, done):
+                events, told = await self._follow_up(store, past, verified, now)
+                outputs += events
+                staff += told
+                if events:
+                    touched.append({"id": past.id, "kind": past.kind, "change": "follow_up"})
         # Told once per person for the whole message, however many escalations it touched;
         # under a hold some contacts to the client are withheld (see `message_notices`).
         holds = self._holds_standing(history, lifted, placements)
@@ -161,7 +178,6 @@ class EscalatorService:
         outputs += [Outgoing.of(NOTIFY_REQUEST, n) for n in notices]
         seen = current.model_copy(update={"marks": marks})
         customer_id = identity.customer.id if identity.customer else None
-        touched = [{"id": str(p.id), "kind": kind, "change": p.change} for p, kind in placements]
         row = seen_row(key, customer_id, seen, message.language, touched, now)
         if batch is not None:
             batch.record(key, row, seen, placed=bool(outputs))
@@ -385,6 +401,53 @@ class EscalatorService:
             hold=None,
         )
         told = hold_lifted_notices(escalation, verified, self.policy.team_language, now)
+        told = [await self._with_link(store, n, now) for n in told]
+        return [Outgoing.of(ESCALATION_UPDATED, event)], told
+
+    def _goes_on(self, verified: IdentityVerified, decisions: list[Decision]) -> bool:
+        """Whether a message goes on with the client's open cases: it fired no rule on what
+        it says (none, or one about who is speaking only), it is the client's (not billing's
+        own notice), and it is not the registered contact answering a confirmation request
+        (its outcome tells the holders: confirmations.py)."""
+        return (
+            verified.message.channel not in self.policy.history_only_channels
+            and not verified.answers_confirmations
+            and not any(d.signals for d in decisions)
+        )
+
+    async def _follow_up(
+        self,
+        store: SqlEscalationStore,
+        past: PastEscalation,
+        verified: IdentityVerified,
+        now: datetime,
+    ) -> tuple[list[Outgoing], list[SendNotification]]:
+        """The message joins the client's open case without a rule of its own: its timeline
+        names it (`followed_up`), an `escalation.updated` event (change `merged`), and the
+        people the escalation told read what the client wrote (hold_notices.py)."""
+        escalation = await store.follow_up(uuid.UUID(past.id), verified.message_id, now)
+        if escalation is None:  # resolved meanwhile
+            return [], []
+        told = follow_up_notices(escalation, verified, self.policy.team_language, now)
+        event = EscalationChanged(
+            event_id=derived_id("escalation-follow-up", past.id, verified.message_id),
+            message_id=verified.message_id,
+            correlation_id=verified.correlation_id,
+            occurred_at=now,
+            escalation_id=escalation.id,
+            change="merged",
+            kind=past.kind,
+            severity=escalation.severity,  # type: ignore[arg-type]
+            rule=past.rule,
+            reason=f"the client wrote again about the open case (message {verified.message_id})",
+            customer_id=verified.identity.customer.id if verified.identity.customer else None,
+            identity_status=verified.identity.status,
+            signals=[],
+            roles=[],
+            ack_deadline=escalation.ack_deadline,
+            hold=self._hold_text(escalation.hold),
+            client_reply_by=escalation.client_reply_by,
+        )
         told = [await self._with_link(store, n, now) for n in told]
         return [Outgoing.of(ESCALATION_UPDATED, event)], told
 

@@ -94,6 +94,8 @@ def _value_said(
         return str(words.get("weekdays", {}).get(value, value))
     if key == "channel":
         return named(value, words.get("channels", {}))
+    if key == "via":
+        return named(value, words.get("vias", {}))
     if key == "periods":
         return ", ".join(_period(p, words, given.get("holiday")) for p in value)
     if key == "open":

@@ -164,6 +164,7 @@ class VerifierService:
             occurred_at=now,
             message=message,
             identity=identity,
+            answers_confirmations=[o.payload["confirmation_id"] for o in confirmed],
         )
         return [Outgoing.of(MESSAGE_VERIFIED, event), *confirmed]
 

@@ -45,6 +45,9 @@ CONSUMERS = (
     ("CARELINE_CRM", "notifier-crm-channel-confirmed"),
     ("CARELINE_CRM", "notifier-crm-confirmation-denied"),
     ("CARELINE_CRM", "notifier-crm-confirmation-expired"),
+    ("CARELINE_CRM", "escalator-channel-confirmed"),
+    ("CARELINE_CRM", "escalator-confirmation-denied"),
+    ("CARELINE_CRM", "escalator-confirmation-expired"),
 )
 TABLES = (
     "intake.messages",

@@ -128,6 +128,26 @@ def of_message(events: list[dict[str, Any]], message_id: str) -> list[dict[str, 
     return [e for e in events if e["message_id"] == message_id]
 
 
+async def confirmation_told(mailbox: Mailbox, env: Env, title: str, identity: str) -> None:
+    """Seed 000: what the confirmation came to reaches whoever holds the message's
+    escalations, once each (the account manager holds both: one digest), and the
+    escalations show the sender's identity as it left it."""
+    for address, kind in ((MANAGER, "staff_digest"), ("billing@careline.example", None)):
+        told = [m for m in mails(mailbox, address, kind) if title in m["subject"]]
+        assert len(told) == 1, (address, [m["subject"] for m in mails(mailbox, address)])
+    found = await rows(
+        env,
+        "SELECT e.kind, e.identity_status, t.entry FROM escalator.escalations e "
+        "JOIN escalator.escalation_timeline t ON t.escalation_id = e.id "
+        "WHERE t.entry LIKE 'identity_%' ORDER BY e.kind",
+    )
+    outcome = {"verified": "confirmed", "suspicious": "denied", "probable": "expired"}[identity]
+    assert found == [
+        {"kind": kind, "identity_status": identity, "entry": f"identity_{outcome}"}
+        for kind in ("billing", "identity_confirmation")
+    ]
+
+
 class HeldStory(NamedTuple):
     verifier: ServiceApp
     nc: nats.NATS
@@ -271,7 +291,11 @@ async def test_seed_000_the_held_answer_reaches_the_ceo_once_after_the_link(
     assert await rows(
         env, "SELECT outcome, address, channel_kind FROM notifier.confirmation_outcomes"
     ) == [{"outcome": "confirmed", "address": CEO, "channel_kind": "email"}]
-    assert len(of_message(recorder.of("notify.sent"), held["message_id"])) == 6
+    # The message's six, and the confirmation told to the people holding its escalations.
+    assert len(of_message(recorder.of("notify.sent"), held["message_id"])) == 8
+    await confirmation_told(mailbox, env, "Отправитель подтверждён", "verified")
+    (digest,) = [m for m in mails(mailbox, MANAGER) if "Отправитель подтверждён" in m["subject"]]
+    assert f"подтвердил адрес отправителя {CEO} (по ссылке)" in mail_text(mailbox, digest)[1]
 
     printed = await listing(env, monkeypatch, "--recipient", CEO)
     (trail,) = [block for block in printed.split("\n20") if "billing_dispute_ack" in block]
@@ -315,6 +339,9 @@ async def test_seed_000_a_denial_withdraws_the_held_answer(
     assert row["held_at"] <= row["withdrawn_at"]
     assert row["released_at"] is None and row["sent_at"] is None
     assert "crm.channel.confirmed" not in recorder.by_subject
+    await confirmation_told(mailbox, env, "Клиент не признал отправителя", "suspicious")
+    (digest,) = [m for m in mails(mailbox, MANAGER) if "не признал" in m["subject"]]
+    assert "ничего об учётной записи не сообщайте" in mail_text(mailbox, digest)[1]
 
     printed = await listing(env, monkeypatch, "--status", "withdrawn")
     assert re.search(r"withdrawn attempts 0 billing_dispute_ack +email +client_sender", printed)

@@ -10,7 +10,9 @@ import pytest
 
 from services.escalator.condition_facts import (
     change_facts,
+    follow_up_fact,
     hold_lifted_fact,
+    identity_settled_fact,
     promise_due_fact,
     promise_missed_fact,
 )
@@ -90,9 +92,11 @@ def reasons(language: str) -> dict[str, Any]:
 def test_every_kind_of_condition_and_change_has_a_phrase_in_every_language() -> None:
     facts = every_condition()
     changes = {f.kind for f in change_facts("P2", "P1", reopened=True, news=("нет",))}
-    changes |= {hold_lifted_fact("m").kind}
+    changes |= {hold_lifted_fact("m").kind, follow_up_fact("Есть новости?").kind}
     changes |= {promise_due_fact(automatic).kind for automatic in (True, False)}
     changes |= {promise_missed_fact(new_date).kind for new_date in (True, False)}
+    outcomes = ("confirmed", "denied", "expired")
+    changes |= {identity_settled_fact(o, "a@b.example", "link").kind for o in outcomes}
 
     assert set(facts) == set(CONDITIONS)
     for language in ("ru", "uk", "en"):

@@ -1,0 +1,162 @@
+"""Seed 000 on the real servers: when a probable sender's confirmation expires, the people
+holding the escalations of its message are told to reach the client themselves, once each
+even when the outcome comes again; an escalation resolved by then only records it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import nats
+import pytest
+
+from shared.contracts import ConfirmationExpired, ConfirmationRequest, ResolveEscalation
+from tests.integration.conftest import Env, rows
+from tests.integration.escalator_harness import (
+    BILLING,
+    Bus,
+    ask,
+    escalator_settings,
+    legal_threat,
+    publish_verified,
+    start,
+)
+
+pytestmark = pytest.mark.integration
+MANAGER = "o.petrova@careline.example"
+CEO = "a.sokolov@stroymontazh.ru"
+
+
+def from_the_ceo(text: str, confirmation_id: uuid.UUID) -> tuple[bytes, str]:
+    """The harness's verified message, written from the CEO's own address: probable, with
+    a confirmation asked of the registered contact."""
+    verified = json.loads(legal_threat(text))
+    verified["message"]["sender"] = {"email": CEO}
+    request = ConfirmationRequest(
+        confirmation_id=confirmation_id,
+        code="731904",
+        expires_at=datetime.now(UTC) + timedelta(days=1),
+    )
+    verified["identity"] |= {
+        "status": "probable",
+        "confidence": 0.6,
+        "disclosure": "general",
+        "confirmation": request.model_dump(mode="json"),
+    }
+    return json.dumps(verified).encode(), verified["message_id"]
+
+
+def expiry(message_id: str, confirmation_id: uuid.UUID) -> bytes:
+    return (
+        ConfirmationExpired(
+            event_id=uuid.uuid4(),
+            message_id=uuid.UUID(message_id),
+            correlation_id=message_id,
+            occurred_at=datetime.now(UTC),
+            confirmation_id=confirmation_id,
+            customer_id="cust-stroymontazh",
+            expired_at=datetime.now(UTC),
+        )
+        .model_dump_json()
+        .encode()
+    )
+
+
+def told(bus: Bus, change: str) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in bus.of("notify.request")
+        if r["data"].get("change") == change
+        or any(e.get("change") == change for e in r["data"].get("escalations") or [])
+    ]
+
+
+async def test_an_expired_confirmation_tells_each_holder_once_to_reach_the_client(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    nc, bus = watch
+    confirmation_id = uuid.uuid4()
+    text = "Счёт № 4512 мы уже оплатили вчера, а нам пишут о задолженности и грозят отключением."
+    payload, message_id = from_the_ceo(text, confirmation_id)
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, payload)
+        opened = await bus.wait("escalation.opened", 2)
+        assert sorted(e["kind"] for e in opened) == ["billing", "identity_confirmation"]
+
+        # The outcome twice (a redelivery, a second expiry pass): the same notices.
+        for _ in range(2):
+            await nc.jetstream().publish(
+                "crm.confirmation.expired", expiry(message_id, confirmation_id)
+            )
+        for _ in range(200):
+            if len(told(bus, "identity_expired")) >= 2:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)  # the second outcome, handled by now, adds nothing
+        notices = told(bus, "identity_expired")
+
+    # The account manager holds both (one digest); billing holds its own.
+    by_recipient = {n["recipient"]: n for n in notices}
+    assert len(notices) == 2 and sorted(by_recipient) == [BILLING, MANAGER]
+    assert by_recipient[MANAGER]["kind"] == "staff_digest"
+    assert by_recipient[BILLING]["kind"] == "manager_escalation"
+    assert {n["message_id"] for n in notices} == {message_id}
+    (fact,) = by_recipient[BILLING]["data"]["change_items"]
+    assert fact["kind"] == "identity_expired" and "reach the client" in fact["text"]
+    assert await rows(
+        env,
+        "SELECT e.kind, e.identity_status, t.actor->>'role' AS actor, t.detail->>'outcome' AS o "
+        "FROM escalator.escalations e JOIN escalator.escalation_timeline t "
+        "ON t.escalation_id = e.id WHERE t.entry = 'identity_expired' ORDER BY e.kind",
+    ) == [
+        {"kind": k, "identity_status": "probable", "actor": "verifier", "o": "expired"}
+        for k in ("billing", "identity_confirmation")
+    ]
+
+
+async def test_a_resolved_escalation_records_the_outcome_and_tells_nobody(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    nc, bus = watch
+    confirmation_id = uuid.uuid4()
+    payload, message_id = from_the_ceo("Объясните, почему нам пишут о просрочке.", confirmation_id)
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, payload)
+        (opened,) = await bus.wait("escalation.opened")
+        assert opened["kind"] == "identity_confirmation"
+        # The manager reached the client by phone and closed it before anyone confirmed.
+        resolved = await ask(
+            env,
+            ResolveEscalation(
+                command_id=uuid.uuid4(),
+                escalation_id=uuid.UUID(opened["escalation_id"]),
+                actor=MANAGER,
+                note="Созвонились с клиентом, всё объяснили.",
+            ),
+        )
+        assert resolved.outcome == "resolved"
+
+        await nc.jetstream().publish(
+            "crm.confirmation.expired", expiry(message_id, confirmation_id)
+        )
+
+        async def recorded() -> list[dict[str, Any]]:
+            return await rows(
+                env,
+                "SELECT entry FROM escalator.escalation_timeline "
+                "WHERE escalation_id = :id AND entry LIKE 'identity_%'",
+                id=opened["escalation_id"],
+            )
+
+        for _ in range(200):
+            if await recorded():
+                break
+            await asyncio.sleep(0.05)
+        assert await recorded() == [{"entry": "identity_expired"}]
+    assert told(bus, "identity_expired") == []

@@ -1,0 +1,88 @@
+"""A client writing into an open case without a rule of its own firing ("any news?") goes on
+with it on the real servers: the escalation names the message, its holders read it once,
+and a client with no open case writing the same starts nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from contextlib import AsyncExitStack
+from typing import Any
+
+import nats
+import pytest
+
+from tests.integration.conftest import Env, rows
+from tests.integration.escalator_harness import (
+    LEGAL,
+    Bus,
+    escalator_settings,
+    legal_threat,
+    publish_verified,
+    start,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def follow_ups(bus: Bus) -> list[dict[str, Any]]:
+    return [r for r in bus.of("notify.request") if r["data"].get("change") == "follow_up"]
+
+
+async def test_any_news_goes_on_with_the_open_case_and_its_holders_read_it(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    nc, bus = watch
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, legal_threat())
+        (opened,) = await bus.wait("escalation.opened")
+        told_at_opening = len(bus.of("notify.request"))
+
+        news = json.loads(legal_threat("Есть новости по нашей претензии? Ждём ответа."))
+        await publish_verified(nc, json.dumps(news).encode())
+        (updated,) = await bus.wait("escalation.updated")
+        for _ in range(100):
+            if follow_ups(bus):
+                break
+            await asyncio.sleep(0.05)
+        notices = follow_ups(bus)
+
+    assert updated["escalation_id"] == opened["escalation_id"]
+    assert updated["change"] == "merged" and updated["message_id"] == news["message_id"]
+    assert updated["signals"] == [] and updated["rule"] == opened["rule"]
+    # Everyone the escalation told hears it (the lawyers among them), once each; nothing
+    # else is asked of the notifier (no client contact: a person answers the client).
+    assert sorted(n["recipient_role"] for n in notices) == sorted(opened["roles"])
+    assert LEGAL in {n["recipient"] for n in notices}
+    assert len(bus.of("notify.request")) == told_at_opening + len(notices)
+    (fact,) = notices[0]["data"]["change_items"]
+    assert fact["values"]["said"] == "Есть новости по нашей претензии? Ждём ответа."
+    assert await rows(
+        env,
+        "SELECT e.message_count, t.entry FROM escalator.escalations e "
+        "JOIN escalator.escalation_timeline t ON t.escalation_id = e.id "
+        "WHERE t.message_id = :m",
+        m=news["message_id"],
+    ) == [{"message_count": 2, "entry": "followed_up"}]
+
+
+async def test_the_same_words_without_an_open_case_start_nothing(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    nc, bus = watch
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, legal_threat("Есть новости по нашему вопросу?"))
+
+        async def seen() -> bool:
+            found = await rows(env, "SELECT count(*) AS n FROM escalator.subject_messages")
+            return bool(found[0]["n"])
+
+        for _ in range(200):
+            if await seen():
+                break
+            await asyncio.sleep(0.05)
+        assert await seen()
+    assert bus.of("escalation.updated") == [] and bus.of("notify.request") == []
+    assert await rows(env, "SELECT id FROM escalator.escalations") == []

@@ -1,0 +1,142 @@
+"""Seed 000: what a probable sender's confirmation came to reaches the people holding the
+escalations of its message, in the team's language: confirmed (answer the client there),
+denied (nothing of the account to the sender), expired (reach the client yourselves)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.escalator.confirmations import Settlement, as_settled, settlement_notices
+from services.escalator.lifecycle import Escalation, Notified
+from services.notifier.domain import render
+from services.notifier.samples import SAMPLES
+from shared.contracts import ChannelConfirmed, ChannelRef, ConfirmationExpired, Language
+
+NOW = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+CEO = "a.sokolov@stroymontazh.ru"
+MANAGER = "o.petrova@careline.example"
+BILLING = "billing@careline.example"
+MESSAGE = uuid.uuid4()
+CONFIRMATION = uuid.uuid4()
+
+
+def held(kind: str, *holders: tuple[str, str], status: str = "open") -> Escalation:
+    briefing = {**SAMPLES["manager_escalation"], "kind": kind, "severity": "P3"}
+    return Escalation(
+        id=uuid.uuid4(),
+        kind=kind,
+        severity="P3",
+        status=status,
+        level=1,
+        message_id=MESSAGE,
+        correlation_id=str(MESSAGE),
+        ack_deadline=NOW + timedelta(hours=4),
+        climb_due_at=NOW + timedelta(hours=4),
+        acknowledged=False,
+        notified=tuple(Notified(role, address, 1) for role, address in holders),
+        briefing=briefing,
+    )
+
+
+def confirmed(via: str = "link") -> Settlement:
+    return Settlement.confirmed(
+        ChannelConfirmed(
+            event_id=uuid.uuid4(),
+            message_id=MESSAGE,
+            correlation_id=str(MESSAGE),
+            occurred_at=NOW,
+            confirmation_id=CONFIRMATION,
+            customer_id="cust-stroymontazh",
+            contact_id="ct-sokolov",
+            channel=ChannelRef(kind="email", address=CEO, verified=True),
+            via=via,  # type: ignore[arg-type]
+            confirmed_at=NOW,
+        )
+    )
+
+
+def expired() -> Settlement:
+    return Settlement.expired(
+        ConfirmationExpired(
+            event_id=uuid.uuid4(),
+            message_id=MESSAGE,
+            correlation_id=str(MESSAGE),
+            occurred_at=NOW,
+            confirmation_id=CONFIRMATION,
+            customer_id="cust-stroymontazh",
+            expired_at=NOW,
+        )
+    )
+
+
+IDENTITY = held("identity_confirmation", ("account_manager", MANAGER))
+BILLING_DISPUTE = held("billing", ("billing", BILLING), ("account_manager", MANAGER))
+
+
+def test_each_holder_hears_once_and_the_manager_of_both_in_one_digest() -> None:
+    notes = settlement_notices([IDENTITY, BILLING_DISPUTE], confirmed(), "ru", NOW)
+
+    by_recipient = {n.recipient: n for n in notes}
+    assert sorted(by_recipient) == [BILLING, MANAGER]
+    digest, billing = by_recipient[MANAGER], by_recipient[BILLING]
+    assert digest.kind == "staff_digest" and digest.data["change"] == "identity_confirmed"
+    assert [e["kind"] for e in digest.data["escalations"]] == ["identity_confirmation", "billing"]
+    assert billing.kind == "manager_escalation" and billing.escalation_id == BILLING_DISPUTE.id
+    # About the message that started the confirmation; the sender is verified from now on.
+    assert {n.message_id for n in notes} == {MESSAGE}
+    assert {n.data["identity_status"] for n in notes} == {"verified"}
+    # A redelivered outcome makes the same ids: the notifier takes each once.
+    again = settlement_notices([IDENTITY, BILLING_DISPUTE], confirmed(), "ru", NOW)
+    assert [n.notification_id for n in again] == [n.notification_id for n in notes]
+
+
+def test_a_resolved_escalation_tells_nobody_and_an_expiry_leaves_the_identity_probable() -> None:
+    done = held("identity_confirmation", ("account_manager", MANAGER), status="resolved")
+
+    assert settlement_notices([done], confirmed(), "ru", NOW) == []
+    assert as_settled(IDENTITY, expired()) is IDENTITY
+    (note,) = settlement_notices([IDENTITY], expired(), "ru", NOW)
+    assert note.data["identity_status"] == "probable"
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "said"),
+    [
+        ("ru", "[P3] Отправитель подтверждён. ", f"адрес отправителя {CEO} (по ссылке)"),
+        ("uk", "[P3] Відправника підтверджено. ", f"адресу відправника {CEO} (за посиланням)"),
+        ("en", "[P3] Sender confirmed. ", f"the sender's address {CEO} (by the link)"),
+    ],
+)
+def test_the_confirmed_notice_says_so_first_in_the_team_language(
+    language: Language, subject: str, said: str
+) -> None:
+    (note,) = settlement_notices([IDENTITY], confirmed(), language, NOW)
+
+    rendered = render(note)
+
+    assert rendered.subject.startswith(subject)
+    assert said in rendered.body
+    assert said.replace("'", "&#39;") in (rendered.html or "")
+    assert "identity_confirmed" not in rendered.body
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "said"),
+    [
+        ("ru", "[P3] Отправителя никто не подтвердил. ", "свяжитесь с клиентом"),
+        ("uk", "[P3] Відправника ніхто не підтвердив. ", "зв'яжіться з клієнтом"),
+        ("en", "[P3] Nobody confirmed the sender. ", "reach the client"),
+    ],
+)
+def test_an_expired_request_tells_the_holders_to_reach_the_client(
+    language: Language, subject: str, said: str
+) -> None:
+    (note,) = settlement_notices([IDENTITY, BILLING_DISPUTE], expired(), language, NOW)[:1]
+
+    rendered = render(note)
+
+    assert rendered.subject.startswith(subject)
+    assert said in rendered.body

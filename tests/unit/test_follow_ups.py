@@ -1,0 +1,82 @@
+"""A client writing into an open case without saying anything a rule fires on ("any news?",
+"still broken", a detail) goes on with the case: whoever holds it reads it, in the team's
+language, before answering."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.escalator.history import History, PastEscalation, followed_up
+from services.escalator.hold_notices import follow_up_notices
+from services.notifier.domain import render
+from shared.contracts import Language
+from tests.unit.test_confirmation_outcomes import BILLING, MANAGER, held
+from tests.unit.test_routing_policy import identity, message, verified_message
+
+NOW = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+
+
+def past(status: str, kind: str = "billing") -> PastEscalation:
+    return PastEscalation(
+        id=str(uuid.uuid4()),
+        kind=kind,
+        severity="P2",
+        status=status,
+        rule="billing-dispute",
+        opened_at=NOW - timedelta(hours=3),
+    )
+
+
+def test_a_message_goes_on_with_the_open_cases_it_did_not_touch_already() -> None:
+    billing, legal, done = past("open"), past("open", "legal"), past("resolved")
+    history = History(escalations=[billing, legal, done])
+
+    assert followed_up(history, set()) == [billing, legal]
+    # Joined by a rule of its own, or its hold lifted by it: told of it that way already.
+    assert followed_up(history, {legal.id}) == [billing]
+    assert followed_up(History(), set()) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "subject", "said"),
+    [
+        (
+            "ru",
+            "Есть новости по счёту?\nЖдём ответа.",
+            "[P3] Клиент написал снова. ",
+            "клиент снова написал по открытому обращению: «Есть новости по счёту? Ждём ответа.»",
+        ),
+        (
+            "uk",
+            "Чи є новини щодо рахунку?",
+            "[P3] Клієнт написав знову. ",
+            "клієнт знову написав щодо відкритого звернення: «Чи є новини щодо рахунку?»",
+        ),
+        (
+            "en",
+            "Any news on the invoice?",
+            "[P3] The client wrote again. ",
+            "the client wrote again about the open case: «Any news on the invoice?»",
+        ),
+    ],
+)
+def test_each_holder_reads_what_the_client_wrote_in_the_team_language(
+    language: Language, text: str, subject: str, said: str
+) -> None:
+    case = held("billing", ("billing", BILLING), ("account_manager", MANAGER))
+    verified = verified_message(message(text), identity("verified"))
+
+    notes = follow_up_notices(case, verified, language, NOW)
+
+    assert sorted(n.recipient for n in notes) == [BILLING, MANAGER]
+    assert {n.message_id for n in notes} == {verified.message_id}
+    assert {n.data["change"] for n in notes} == {"follow_up"}
+    rendered = render(notes[0])
+    assert rendered.subject.startswith(subject)
+    assert said in rendered.body
+    # Once per message and person: the same message again asks for the same notices.
+    again = follow_up_notices(case, verified, language, NOW)
+    assert [n.notification_id for n in again] == [n.notification_id for n in notes]
