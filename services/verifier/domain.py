@@ -125,6 +125,7 @@ class Claims:
 
     display_name: str | None = None
     signature_lines: tuple[str, ...] = ()
+    introductions: tuple[str, ...] = ()  # the body's "меня зовут …" (introductions.py)
 
 
 @dataclass(frozen=True)
@@ -351,6 +352,9 @@ def _gather(
     ]
     if candidate.claims.display_name:
         sources.append(("display_name", "sender.display_name", candidate.claims.display_name))
+    sources += [
+        ("introduction_name", "message.text", line) for line in candidate.claims.introductions
+    ]
     _names(out, candidate.people, sources, weights, rules)
     _companies(out, candidate.companies, sources, weights, rules)
     return out
@@ -372,11 +376,13 @@ def _names(
             if score >= rules.name_similarity and score > best.get(key, (0.0,))[0]:
                 best[key] = (score, person, source)
     for (cid, kind), (score, person, source) in sorted(best.items()):
+        if kind == "introduction_name" and (cid, "signature_name") in best:
+            continue  # the same claim as the signature's, in other words: counted once
         out.evidence[cid].append(
             Evidence(
                 kind=kind,
-                detail=f"{'signature' if kind == 'signature_name' else 'display name'} names "
-                f"contact {person.contact_id} of customer {cid} (similarity {score:.0f})",
+                detail=f"{_NAMED_BY[kind]} names contact {person.contact_id} of customer {cid} "
+                f"(similarity {score:.0f})",
                 weight=round(getattr(weights, kind) * score / 100, 4),
                 source=source,
                 customer_id=cid,
@@ -389,6 +395,13 @@ def _names(
         )
         if cid not in out.contacts or kind == "signature_name":
             out.contacts[cid] = Party(id=person.contact_id, name=person.name)
+
+
+_NAMED_BY = {
+    "signature_name": "signature",
+    "display_name": "display name",
+    "introduction_name": "the writer's introduction in the text",
+}
 
 
 def _companies(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from shared.contracts import MessageNormalized
 
 from .domain import Candidate, Claims, CustomerFacts, NameKeys, email_domain
+from .introductions import introductions
 from .matching import (
     channel_key,
     document_key,
@@ -60,8 +61,9 @@ def lookup_for(message: MessageNormalized, rules: MatchingRules) -> Lookup:
             if ref[1] and ref not in refs:
                 refs.append(ref)
     lines = tuple(signature_lines(message.signature, rules.signature_lines))
+    introduced = tuple(introductions(message.text, rules.introduction_lines))
     # Display name first: the bounds below keep what comes first.
-    texts = [line_keys(text) for text in (sender.display_name or "", *lines)]
+    texts = [line_keys(text) for text in (sender.display_name or "", *lines, *introduced)]
     keys = sorted({k for text in texts for k in text.keys})
     # Pairs within one text only: words of two lines ("Андрей", "директор") name no one.
     pairs = dict.fromkeys(p for text in texts for p in text.pairs)
@@ -76,7 +78,9 @@ def lookup_for(message: MessageNormalized, rules: MatchingRules) -> Lookup:
             pairs=tuple(sorted(list(pairs)[: rules.max_name_pairs])),
             companies=tuple(sorted(list(companies)[: rules.max_company_keys])),
         ),
-        claims=Claims(display_name=sender.display_name, signature_lines=lines),
+        claims=Claims(
+            display_name=sender.display_name, signature_lines=lines, introductions=introduced
+        ),
     )
 
 

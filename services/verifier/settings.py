@@ -29,6 +29,8 @@ class EvidenceWeights(BaseModel):
     # Names are claims anyone can type: they corroborate, they rarely decide alone.
     # Scaled by the similarity (0..1) of the match.
     signature_name: float = Field(0.3, ge=0, le=1)
+    # The writer naming themself in the body ("Меня зовут …"): a signature in other words.
+    introduction_name: float = Field(0.3, ge=0, le=1)
     display_name: float = Field(0.25, ge=0, le=1)
     company_name: float = Field(0.3, ge=0, le=1)
 
@@ -52,6 +54,8 @@ class MatchingRules(BaseModel):
     max_company_keys: int = Field(48, ge=0, le=400)
     # Lines of the signature read for names and companies.
     signature_lines: int = Field(6, ge=1)
+    # Clauses of the body's opening in which the writer says who they are (introductions.py).
+    introduction_lines: int = Field(4, ge=0)
 
 
 class VerifierSettings(CarelineSettings):

@@ -136,6 +136,19 @@ async def test_reply_with_the_code_from_the_registered_address_verifies_the_new_
     assert confirmed["correlation_id"] == ceo.correlation_id
     assert confirmed["contact_id"] == "ct-sokolov"
     assert confirmed["via"] == "reply"
+    # The reply is the registered contact answering, no news of a case (the escalator tells
+    # the holders from the outcome, not from the reply).
+    answer = await identity_of(seen, reply)
+    assert answer["status"] == "verified"
+    (verified_reply,) = [
+        e for e in seen.by_subject["message.verified"] if e["message_id"] == str(reply.message_id)
+    ]
+    assert verified_reply["answers_confirmations"] == [confirmation["confirmation_id"]]
+    assert all(
+        e["answers_confirmations"] == []
+        for e in seen.by_subject["message.verified"]
+        if e["message_id"] != str(reply.message_id)
+    )
     assert confirmed["channel"] == {
         "kind": "email",
         "address": "a.sokolov@stroymontazh.ru",
@@ -265,6 +278,29 @@ async def test_seed_000_email_through_intake_is_probable_with_the_ceo_named(
     assert {"corporate_domain", "document", "signature_name", "company_name"} <= kinds
     # The default test environment sets no confirmation secret: no loop, no failure.
     assert identity["confirmation"] is None
+
+
+async def test_a_client_naming_himself_and_his_company_in_the_body_is_asked_about(
+    env: Env, verifier
+) -> None:
+    """No signature, a personal address: the CEO says who he is in the first line. The
+    claims are read from the body and matched on the mirror; the registered contact is
+    asked to confirm, as for a signature."""
+    _, nc, seen = verifier
+    text = "Добрый день! Это Андрей Соколов из ООО «СтройМонтаж». Почему нам пишут о долге?"
+    private = message("andrey.sokolov.1975@mail.ru", text=text)
+    await send(nc, private)
+    identity = await identity_of(seen, private)
+
+    assert identity["status"] == "probable"
+    assert (identity["customer"]["id"], identity["contact"]["id"]) == (
+        "cust-stroymontazh",
+        "ct-sokolov",
+    )
+    sources = {e["kind"]: e["source"] for e in identity["evidence"]}
+    assert sources["introduction_name"] == "message.text"
+    assert sources["company_name"] == "message.text"
+    assert identity["confirmation"]["files_under"] == "Андрей Соколов"
 
 
 async def test_a_confirmed_newcomer_is_found_by_name_afterwards(env: Env, verifier) -> None:

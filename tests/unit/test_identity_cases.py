@@ -102,6 +102,7 @@ class Case:
     handle: str | None = None
     name: str | None = None
     signature: str = ""
+    text: str = ""  # the body before the entities' values
     entities: tuple[tuple[str, str], ...] = ()
     auth: AuthResults = PASS
     # expected
@@ -112,7 +113,7 @@ class Case:
 
 
 def message(case: Case) -> MessageNormalized:
-    text = " ".join(value for _, value in case.entities) or "Добрый день"
+    text = " ".join([case.text, *(value for _, value in case.entities)]).strip() or "Добрый день"
     entities = []
     for kind, value in case.entities:
         start = text.index(value)
@@ -244,6 +245,25 @@ CASES: dict[str, Case] = {
     "two-companies-one-name-contract-decides": Case(email="director@gmail.com",
         signature="ООО «Вектор»", entities=(("contract", "502"),), status="probable",
         customer="cust-vektor-spb", evidence=ev("company_name", "document")),
+    # --- the writer says in the body who they are (introductions.py) -----------------------
+    "free-mail-introduces-himself-and-his-company": Case(email="andrey.s.private@mail.ru",
+        text="Добрый день! Это Андрей Соколов из ООО «СтройМонтаж». Почему нам пишут о долге?",
+        status="probable", customer="cust-stroymontazh", contact="ct-sokolov",
+        evidence=ev("introduction_name", "company_name", "free_mail_domain")),
+    "free-mail-introduces-herself-uk": Case(email="olena.private@ukr.net",
+        text="Доброго дня, мене звати Олена Шевчук, я директорка ТОВ «Квітка». Що з рахунком?",
+        status="probable", customer="cust-kvitka", contact="ct-shevchuk",
+        evidence=ev("introduction_name", "company_name")),
+    "free-mail-introduces-himself-en": Case(email="jm.home@gmail.com",
+        text="Hi, this is James Miller from Northwind Logistics. The export is broken again.",
+        status="probable", customer="cust-northwind", contact="ct-miller",
+        evidence=ev("introduction_name", "company_name")),
+    "a-company-merely-mentioned-names-nobody": Case(email="someone@mail.ru",
+        text="Нам пришло письмо от ООО «СтройМонтаж», Андрей Соколов просил переслать его вам.",
+        status="unknown", evidence=ev("free_mail_domain")),
+    "an-introduction-and-a-signature-are-one-claim": Case(email="andrey.s.private@mail.ru",
+        text="Меня зовут Андрей Соколов.", signature=SOKOLOV_SIGNATURE, status="probable",
+        customer="cust-stroymontazh", evidence=ev("signature_name", "company_name")),
     # --- nobody ---------------------------------------------------------------------------
     "unknown-corporate-domain": Case(email="info@unknown-company.example", status="unknown",
         evidence=ev("no_match")),
@@ -266,6 +286,8 @@ async def test_identity_case(name: str) -> None:
     if case.contact:
         assert identity.contact is not None and identity.contact.id == case.contact
     assert case.evidence <= {e.kind for e in identity.evidence}
+    if name == "an-introduction-and-a-signature-are-one-claim":
+        assert "introduction_name" not in {e.kind for e in identity.evidence}
     assert identity.disclosure == DISCLOSURE.get(case.status, "none")
     assert identity.evidence, "every decision says why"
     for evidence in identity.evidence:

@@ -653,6 +653,7 @@ async def test_identity_evidence_is_said_in_the_notice_language(language: Langua
         *("verified_channel", "unverified_channel", "authentication_failed", "no_match"),
         *("corporate_domain", "corporate_domain_failed", "free_mail_domain", "document"),
         *("mentioned_phone_verified", "signature_name", "display_name", "company_name"),
+        "introduction_name",
     }
     for kind in ("manager_escalation", "legal_notice", "staff_digest"):
         cmd = command(kind, language, role="account_manager")
