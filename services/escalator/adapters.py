@@ -99,6 +99,7 @@ class SqlEscalationStore:
             hold=new.hold,
             hold_placed=bool(new.hold),
             client_reply_by=promised,
+            ack_deadline=new.ack_deadline,
         )
         await self._note(placed.id, message_id, "opened", _detail(new), at)
         await self._note_hold(placed, new, message_id, at)
@@ -144,6 +145,8 @@ class SqlEscalationStore:
             promise,
             news_of(existing.signals, new.signals),
             existing.promise_to is not None,
+            # The deadline running, if one is (an acknowledged one has none to meet).
+            None if existing.acknowledged_at else values.get("ack_deadline", existing.ack_deadline),
         )
         await self.session.execute(
             update(escalations)
@@ -167,14 +170,19 @@ class SqlEscalationStore:
         self, resolved: Any, new: NewEscalation, message_id: uuid.UUID, at: datetime
     ) -> Placed:
         """The resolved escalation is open again: the rule's people are told anew, from
-        level 1, with the new rule's severity and deadline; the last outcome stays in the
-        timeline."""
+        level 1, with the new rule's deadline, at the graver of its severity and the new
+        rule's (a case the team closed and the client says is not over is no smaller than
+        it was); the last outcome stays in the timeline."""
+        severity = new.severity
+        if more_severe(resolved.severity, new.severity):
+            severity = resolved.severity
+        deadline = new.deadline_for(severity)
         await self.session.execute(
             update(escalations)
             .where(escalations.c.id == resolved.id)
             .values(
                 status="open",
-                severity=new.severity,
+                severity=severity,
                 rule=new.rule,
                 reason=new.reason,
                 level=1,
@@ -182,8 +190,8 @@ class SqlEscalationStore:
                 roles=new.roles,
                 signals=escalations.c.signals.op("||")(new.signals),
                 message_count=escalations.c.message_count + 1,
-                ack_deadline=new.ack_deadline,
-                climb_due_at=new.ack_deadline,
+                ack_deadline=deadline,
+                climb_due_at=deadline,
                 acknowledged_at=None,
                 acknowledged_by=None,
                 resolved_at=None,
@@ -196,7 +204,7 @@ class SqlEscalationStore:
                 hold=new.hold,
                 planned=new.planned,
                 ack_minutes=new.ack_minutes,
-                client_reply_by=new.promised(new.severity),
+                client_reply_by=new.promised(severity),
                 promise_reminded_at=None,  # a new promise, to be reminded of in its turn
                 promise_to=new.promise_to,
                 promises_missed=0,
@@ -205,12 +213,13 @@ class SqlEscalationStore:
         placed = Placed(
             resolved.id,
             False,
-            new.severity,
+            severity,
             change="reopened",
             notified=tuple(resolved.notified or []),
             hold=new.hold,
             hold_placed=bool(new.hold),
-            client_reply_by=new.promised(new.severity),
+            client_reply_by=new.promised(severity),
+            ack_deadline=deadline,
         )
         before = {
             "resolved_at": resolved.resolved_at.isoformat(),

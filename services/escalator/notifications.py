@@ -313,10 +313,11 @@ def _client_data(
         data["reply_by"] = (event.client_reply_by or event.ack_deadline).isoformat()
         data["account_manager"] = _manager_name(verified)
     if kind == "service_failure_notice":
-        # The client's own words go back only to the address that wrote them: quoted to
-        # another (the registered owner of a sender not yet confirmed), a stranger's text
-        # would reach the client in our mail.
-        own = recipient == message.sender.email
+        # The client's own words go back to the address that wrote them, or to another of
+        # the client's verified addresses when the sender is verified too (the same client's
+        # phone or chat: its words are the client's); quoted to the registered owner of a
+        # sender not yet confirmed, a stranger's text would reach the client in our mail.
+        own = recipient == message.sender.email or verified.identity.status == "verified"
         data["problems"] = reported_problems(message.text, event.signals) if own else []
     if kind == "billing_dispute_ack":
         data["references"] = list(

@@ -40,9 +40,17 @@ class NewEscalation:
     # Where and how that promise goes (the client's registered address, language, clock and
     # the names the mail uses): a promise that passes unkept is owned up to there.
     promise_to: dict[str, Any] | None = None
+    # The acknowledgement deadline for a severity, from now (a reopening keeps the graver
+    # severity it had); None: `ack_deadline`, whatever the severity.
+    deadline: Callable[[str], datetime] | None = None
 
     def promised(self, severity: str) -> datetime | None:
         return self.promise(severity) if self.promise is not None else None
+
+    def deadline_for(self, severity: str) -> datetime:
+        if self.deadline is None or severity == self.severity:
+            return self.ack_deadline
+        return self.deadline(severity)
 
 
 Change = Literal["opened", "merged", "reopened"]
@@ -69,6 +77,9 @@ class Placed:
     # A merge into an escalation whose client was sent its promising contact before (the
     # failure notice, the billing acknowledgement): new problems are a follow-up to it.
     answered_before: bool = False
+    # The escalation's acknowledgement deadline once placed (a merge keeps the earlier one);
+    # None: the new escalation's.
+    ack_deadline: datetime | None = None
 
 
 # Signals whose new evidence is a new fact for whoever holds the case (a problem, a claim, a

@@ -227,6 +227,7 @@ class EscalatorService:
             reopen_since=now - window if window.total_seconds() > 0 else None,
             promise=self._promise(rule.ack_minutes, now) if promise else None,
             promise_to=promise_contact(verified) if promise else None,
+            deadline=lambda severity: now + self.policy.ack_deadline(severity, rule.ack_minutes),
         )
         placed = await store.open_or_merge(new, verified.message_id, now)
         changed = _changed(placed, verified.message.text)
@@ -246,7 +247,8 @@ class EscalatorService:
             identity_status=identity.status,
             signals=list(decision.signals),
             roles=rule.roles,
-            ack_deadline=new.ack_deadline,
+            # The escalation's own deadline: a merge keeps the one already running.
+            ack_deadline=placed.ack_deadline or new.ack_deadline,
             hold=self._hold_text(placed.hold),
             client_reply_by=placed.client_reply_by,
         )

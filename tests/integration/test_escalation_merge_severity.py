@@ -1,4 +1,5 @@
-"""A message merged into an open escalation raises its severity when its rule is graver."""
+"""A message merged into an open escalation raises its severity when its rule is graver, and
+one that reopens a resolved escalation never lowers it."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ import pytest
 import yaml
 
 from services.escalator.policy import POLICY_PATH
+from shared.contracts import ResolveEscalation
 from tests.integration.conftest import Env, rows
 from tests.integration.escalator_harness import (
     Bus,
+    ask,
     escalator_settings,
     legal_threat,
     publish_verified,
@@ -112,6 +115,10 @@ async def test_a_graver_message_raises_the_open_escalation_and_its_deadline(
         id=escalation_id,
     )
     assert (after["severity"], after["message_count"]) == ("P1", 3)
+    # Each event says the escalation's own deadline: the raised one, then the one running
+    # (a milder merge's rule would give it an hour more).
+    for event in (merged, updates[1]):
+        assert datetime.fromisoformat(event["ack_deadline"]) == after["climb_due_at"]
     # P1 has 15 minutes to acknowledge, P2 had 60: the raise brought the deadline forward.
     due_before: datetime = before["climb_due_at"]
     assert after["climb_due_at"] < due_before
@@ -175,6 +182,50 @@ async def test_the_first_promise_is_for_the_escalations_severity_not_the_message
     assert row["client_reply_by"] == promised
     (notice,) = [r for r in bus.of("notify.request") if r["kind"] == "service_failure_notice"]
     assert datetime.fromisoformat(notice["data"]["reply_by"]) == promised
+
+
+async def test_a_case_reopened_by_a_milder_message_keeps_its_severity(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    """Seed 001, fed up: a P1 the team resolved, and the client writes minutes later that
+    the export still fails (its own rule P2): the case is back at P1, with P1's deadline."""
+    nc, bus = watch
+    fed_up = (
+        "Вы обещали починить экспорт к пятнице и опять не сделали! Верните деньги за месяц, "
+        "или мы расторгнем договор."
+    )
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, failure(fed_up, registered=True))
+        (opened,) = [
+            e for e in await bus.wait("escalation.opened") if e["kind"] == "service_failure"
+        ]
+        assert opened["severity"] == "P1"
+        resolved = await ask(
+            env,
+            ResolveEscalation(
+                command_id=uuid.uuid4(),
+                escalation_id=uuid.UUID(opened["escalation_id"]),
+                actor="head.support@careline.example",
+                note="Экспорт починили.",
+            ),
+        )
+        assert resolved.outcome == "resolved"
+        await publish_verified(nc, failure("Экспорт так и не работает.", registered=True))
+        (reopened,) = [
+            e for e in await bus.wait("escalation.reopened") if e["kind"] == "service_failure"
+        ]
+
+    assert reopened["escalation_id"] == opened["escalation_id"]
+    assert (reopened["severity"], reopened["rule"]) == ("P1", "service-failure-top-tier")
+    due = datetime.fromisoformat(reopened["ack_deadline"])
+    assert due - datetime.fromisoformat(reopened["occurred_at"]) == timedelta(minutes=15)
+    (row,) = await rows(
+        env,
+        "SELECT severity, climb_due_at FROM escalator.escalations WHERE id = :id",
+        id=uuid.UUID(opened["escalation_id"]),
+    )
+    assert (row["severity"], row["climb_due_at"]) == ("P1", due)
 
 
 def told_of(bus: Bus, message_id: str, escalation_id: str) -> list[dict[str, Any]]:

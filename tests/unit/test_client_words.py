@@ -83,11 +83,12 @@ def test_only_failure_evidence_counts_not_marks_on_the_form() -> None:
     assert reported_problems(text, abuse) == []
 
 
-def notice_to(sender: str) -> dict[str, object]:
+def notice_to(sender: str, status: str = "verified") -> dict[str, object]:
     text = "Вы обещали починить экспорт к пятнице и так и не сделали."
-    verified = verified_message(message(text, email=sender), identity("verified"))
+    verified = verified_message(message(text, email=sender), identity(status))
     signals = detect(text, language="ru")
-    (decision,) = [d for d in evaluate(POLICY, signals, verified.identity) if d.rule.kind]
+    decisions = evaluate(POLICY, signals, verified.identity)
+    (decision,) = [d for d in decisions if d.rule.kind == "service_failure"]
     notes = client_contacts(decision, escalation(decision, verified), verified)
     (note,) = [n for n in notes if n.kind == "service_failure_notice"]
     return {"data": note.data, "rendered": render(note)}
@@ -102,8 +103,14 @@ def test_the_words_go_back_to_the_address_that_wrote_them_only() -> None:
     assert "Что случилось — как вы это описали:" in body
     assert "«Вы обещали починить экспорт к пятнице и так и не сделали.»" in body
 
-    # Another address wrote (the notice goes to the registered one): no quoted words.
-    other = notice_to("ceo@stroymontazh.ru")
+    # Another verified channel of the client wrote (the CEO's own phone or address): his
+    # words are the client's, quoted to the registered address too.
+    colleague = notice_to("ceo@stroymontazh.ru")
+    assert colleague["data"]["problems"] == own["data"]["problems"]  # type: ignore[index]
+
+    # A sender not yet confirmed wrote (the notice goes to the registered owner): a
+    # stranger's text is not quoted to the client.
+    other = notice_to("ceo@stroymontazh.ru", "probable")
     assert other["data"]["problems"] == []  # type: ignore[index]
     assert "как вы это описали" not in other["rendered"].body  # type: ignore[attr-defined]
 
