@@ -22,7 +22,7 @@ from shared.http import HttpRoutes, HttpServer, build_http_app, health_routes, h
 from shared.retention import Prunable, Pruner
 from shared.settings import CarelineSettings
 from shared.subjects import dead_letter
-from shared.telemetry import setup_logging, setup_telemetry
+from shared.telemetry import FASTSTREAM_LOG, setup_logging, setup_telemetry
 
 PRUNE_START_DELAY_SECONDS = 60.0
 
@@ -147,6 +147,7 @@ def build_service_app(
 
     app = ServiceApp(
         broker,
+        logger=FASTSTREAM_LOG,
         on_startup=[before_start],
         after_shutdown=[after_stop],
         specification=AsyncAPI(title=f"careline-{name}", version="1", description=description),

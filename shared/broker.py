@@ -40,6 +40,7 @@ from shared.nats_fetch import use_prompt_fetch
 from shared.outbox import Outgoing
 from shared.settings import CarelineSettings
 from shared.subjects import STREAMS, StreamSpec, dead_letter, stream_replicas
+from shared.telemetry import FASTSTREAM_LOG
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,6 @@ def build_broker(
 ) -> NatsBroker:
     """Telemetry first, so dead letters and publishes are inside the consumer's span."""
     use_prompt_fetch()
-    plain_logs_off_a_terminal()
     broker = NatsBroker(
         nats_servers(settings.nats_url),
         middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
@@ -144,6 +144,7 @@ def build_broker(
         # Per-message "Received"/"Processed" lines at DEBUG: at INFO they cost a third of
         # a trivial hop's throughput (measured with the benchmark's ceiling).
         log_level=logging.DEBUG,
+        logger=FASTSTREAM_LOG,
         security=nats_security(settings),
         inbox_prefix=settings.inbox_prefix,
         # A cluster node going away is routine: keep reconnecting to the others.
@@ -151,16 +152,6 @@ def build_broker(
     )
     broker.add_middleware(dead_letter_middleware(broker, service, settings))
     return broker
-
-
-def plain_logs_off_a_terminal() -> None:
-    """FastStream colours its own log lines always; into a log file (`careline up` writes
-    each service's to var/logs) the colour codes are noise, so only a terminal gets them."""
-    for handler in logging.getLogger("faststream").handlers:
-        stream = getattr(handler, "stream", None)
-        formatter: Any = handler.formatter  # FastStream's ColourizedFormatter (not public)
-        if hasattr(formatter, "use_colors") and not (stream and stream.isatty()):
-            formatter.use_colors = False
 
 
 def nats_servers(nats_url: str) -> list[str]:

@@ -148,6 +148,12 @@ class TraceIdFilter(logging.Filter):
         return True
 
 
+# What FastStream's brokers and apps log through (start, stop, connections, dead letters):
+# its own handler colours every line, also into the log files `careline up` writes, and
+# knows no trace ids; ours is plain and has them.
+FASTSTREAM_LOG = logging.getLogger("careline.faststream")
+
+
 def setup_logging(service_name: str, level: int = logging.INFO) -> None:
     handler = logging.StreamHandler()
     handler.addFilter(TraceIdFilter())

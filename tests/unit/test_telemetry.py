@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from shared.broker import plain_logs_off_a_terminal
 from shared.settings import CarelineSettings
 from shared.telemetry import read_spans, setup_telemetry, span_tree, tag_message
 
@@ -66,19 +65,27 @@ def test_spans_go_to_otlp_when_an_endpoint_is_configured(tmp_path: Path, monkeyp
     assert not (tmp_path / "traces").exists()
 
 
-def test_faststream_log_lines_carry_no_colour_codes_into_a_file() -> None:
-    logger = logging.getLogger("faststream")
-    (handler,) = [  # FastStream's own (pytest adds its capturing handlers beside it)
-        h
-        for h in logger.handlers
-        if isinstance(h, logging.StreamHandler) and hasattr(h.formatter, "use_colors")
-    ]
-    captured = io.StringIO()
-    stream = handler.setStream(captured)
-    try:
-        plain_logs_off_a_terminal()
-        logger.info("FastStream app started")
-    finally:
-        handler.setStream(stream)
+def test_faststream_logs_through_ours_plain_and_with_the_trace_id() -> None:
+    """FastStream's own handler colours every line (into `careline up`'s log files too):
+    a service's broker and app log through our logger instead."""
+    from shared.app import build_service_app
+    from shared.settings import CarelineSettings
+    from shared.telemetry import FASTSTREAM_LOG
 
-    assert "\x1b[" not in captured.getvalue() and "INFO" in captured.getvalue()
+    app = build_service_app("intake", CarelineSettings(), lambda broker, db: None, "test")
+    app.broker._setup_logger()  # what starting it does first
+    assert app.broker.config.logger.logger.logger is FASTSTREAM_LOG
+    assert app.logger is FASTSTREAM_LOG
+    assert FASTSTREAM_LOG.handlers == [] and FASTSTREAM_LOG.propagate  # ours: the root's
+
+    captured = io.StringIO()
+    handler = logging.StreamHandler(captured)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    try:
+        FASTSTREAM_LOG.warning("FastStream app shut down gracefully.")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert (
+        captured.getvalue() == "WARNING careline.faststream: FastStream app shut down gracefully.\n"
+    )
