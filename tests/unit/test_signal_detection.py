@@ -236,10 +236,45 @@ def test_a_negated_threat_is_no_signal(text: str) -> None:
         "Не вернете деньги - подам в суд",
         "I'm not joking. I will sue you.",
         "It is not fair, but I will sue you",
+        # A longer entry negated in the clause before ("не разберётесь … суд") takes only
+        # its own clause with it: the threat after the comma stands.
+        "Если не разберётесь, подам в суд.",
+        "Якщо не розберетеся, подам до суду.",
+        "If you don't sort it out, I will sue you.",
     ],
 )
 def test_negation_ends_with_its_clause(text: str) -> None:
     assert "legal_threat" in names(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Seed 000: paid, and told of a debt or a suspension (acceptance: no signal at all).
+        "Счёт № 4512 мы оплатили вчера, почему нам пишут о приостановке?",
+        "Мы уже оплатили счёт № 4512, а нам пишут, что аккаунт приостановят",
+        "Нам пришло напоминание о задолженности, хотя мы всё перевели ещё в пятницу.",
+        "Почему нам выставили счёт дважды?",
+        "Ми вже оплатили рахунок № 4512, а нам пишуть, що акаунт призупинять.",
+        "Рахунок ми сплатили вчора, чому нам пишуть про заборгованість?",
+        "Чому нам виставили рахунок двічі?",
+        "We already paid invoice 4512 yesterday, why are you telling us the account will be "
+        "suspended?",
+    ],
+)
+def test_paid_and_told_of_a_debt_is_a_billing_dispute_in_every_language(text: str) -> None:
+    assert "billing_dispute" in names(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Мы не оплатили счёт, а нам пишут о задолженности: всё верно.",
+        "Оплатили вчера, спасибо, что напомнили о новом тарифе.",
+    ],
+)
+def test_unpaid_or_merely_paid_is_no_dispute_by_the_lexicon(text: str) -> None:
+    assert "billing_dispute" not in names(text)
 
 
 # --- look-alike topics ---------------------------------------------------------------

@@ -88,14 +88,22 @@ def detect(
     keys = morph.keys_of(tokens.words, translit)
     contextual = lexicon.reported.signals
 
-    def kept(hit: Hit) -> bool:
+    def taken_back(hit: Hit) -> tuple[int, int] | None:
+        """The words a negated or reported hit takes with it, or None if it stands. A
+        negation takes only its own clause: in "если не разберётесь, подам в суд" the
+        "не" is about sorting it out, and the threat after the comma stands."""
         first = token_at(tokens, hit.start)
         last = max(first, token_at(tokens, hit.end - 1))
         if hit.entry.negatable and negated(lexicon, tokens, keys, first, last):
-            return False
-        if hit.entry.signal not in contextual:
-            return True
-        return not reported(lexicon, tokens, first, last, hit.entry.victim_subject)
+            end = first
+            while end + 1 <= last and tokens.clauses[end + 1] == tokens.clauses[first]:
+                end += 1
+            return hit.start, min(hit.end, tokens.ends[end])
+        if hit.entry.signal in contextual and reported(
+            lexicon, tokens, first, last, hit.entry.victim_subject
+        ):
+            return hit.start, hit.end
+        return None
 
     hits: list[Hit] = []
     # An exclusion only silences its own signal: "tennis court" says nothing about abuse.
@@ -108,13 +116,16 @@ def detect(
 
     # A negated or reported hit takes the words it covers with it: "не подам на вас в суд"
     # must not survive as the shorter "в суд".
-    for hit in hits:
-        if not kept(hit):
-            excluded.setdefault(hit.entry.signal, []).append((hit.start, hit.end))
+    dropped = set()
+    for i, hit in enumerate(hits):
+        span = taken_back(hit)
+        if span is not None:
+            dropped.add(i)
+            excluded.setdefault(hit.entry.signal, []).append(span)
     by_signal: dict[str, list[_Piece]] = {}
-    for hit in hits:
+    for i, hit in enumerate(hits):
         spans = excluded.get(hit.entry.signal)
-        if spans and any(s < hit.end and hit.start < e for s, e in spans):
+        if i in dropped or (spans and any(s < hit.end and hit.start < e for s, e in spans)):
             continue
         piece = _Piece(hit.entry.weight, hit.start, hit.end, hit.entry.id)
         by_signal.setdefault(hit.entry.signal, []).append(piece)
