@@ -707,8 +707,9 @@ class EscalationActed(Event):
     status: EscalationStatus = Field(description="Status after the step.")
     level: int = Field(ge=1, description="Escalation level after the step (1: the rule's roles).")
     actor: str = Field(
-        description="Who acted: the staff address, or `escalator` for a climb on a missed "
-        "acknowledgement deadline.",
+        description="Who acted: the staff address, `escalator` for a climb on a missed "
+        "acknowledgement deadline, or `verifier` for an identity confirmation resolved by "
+        "the registered contact confirming the sender.",
         examples=["legal@careline.example"],
     )
     actor_role: str = Field(examples=["legal", "escalator"])

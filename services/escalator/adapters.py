@@ -145,8 +145,7 @@ class SqlEscalationStore:
             promise,
             news_of(existing.signals, new.signals),
             existing.promise_to is not None,
-            # The deadline running, if one is (an acknowledged one has none to meet).
-            None if existing.acknowledged_at else values.get("ack_deadline", existing.ack_deadline),
+            values.get("ack_deadline", existing.ack_deadline),
         )
         await self.session.execute(
             update(escalations)
@@ -371,4 +370,8 @@ def _placement() -> Select[Any]:
 
 
 def _detail(new: NewEscalation) -> dict[str, Any]:
-    return {"rule": new.rule, "reason": new.reason, "signals": new.signals}
+    detail = {"rule": new.rule, "reason": new.reason, "signals": new.signals}
+    if new.confirmation_id is not None:
+        # Whose confirmation its message waits on: its outcome is told here (confirmations.py).
+        detail["confirmation_id"] = str(new.confirmation_id)
+    return detail

@@ -188,7 +188,8 @@ class BatchEscalationStore(SqlEscalationStore):
     async def follow_up(
         self, escalation_id: uuid.UUID, message_id: uuid.UUID, at: datetime
     ) -> Escalation | None:
-        self._changes(escalation_id)  # its count
+        # One opened earlier in the batch is written first (its count grows in SQL: what
+        # the batch read of it stays good).
         await self.batch.write_opened(self.session)
         return await super().follow_up(escalation_id, message_id, at)
 

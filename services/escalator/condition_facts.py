@@ -125,21 +125,21 @@ def identity_settled_fact(outcome: str, address: str | None, via: str | None) ->
         return Fact(
             "identity_confirmed",
             f"the registered contact confirmed the sender's address {address} ({via}): it is "
-            "the client's verified channel now and the answers held for it went out; answer "
-            "the client's question there",
+            "the client's verified channel now, and any answer held for it went out; the check "
+            "is closed: answer the client's question there",
             values,
         )
     if outcome == "denied":
         return Fact(
             "identity_denied",
-            "the registered contact answered that the request was not theirs: the answers held "
-            "for it were withdrawn; tell the sender nothing of the account and check with the "
+            "the registered contact answered that the request was not theirs: any answer held "
+            "for it was withdrawn; tell the sender nothing of the account and check with the "
             "client at its registered contacts",
             values,
         )
     return Fact(
         "identity_expired",
-        "nobody confirmed the sender's address in time: the answers held for it were "
+        "nobody confirmed the sender's address in time: any answer held for it was "
         "withdrawn, and the sender was promised an answer: reach the client at its "
         "registered contacts yourselves",
         values,

@@ -11,8 +11,10 @@ escalations can: they hear what the confirmation came to.
 - expired: nobody confirmed in time; the sender was promised an answer: reach the client.
 
 Every escalation the message opened, joined or reopened keeps it in its timeline and in
-the identity its notices show; an open one tells each holder, once per confirmation. One
-transaction per outcome; its notices go through the outbox, published after the commit.
+the identity its notices show; an open one tells each holder, once per confirmation; the
+identity confirmation itself is resolved when confirmed (its work is done: a later
+unconfirmed sender reopens it). One transaction per outcome; its notices and events go
+through the outbox, published after the commit.
 """
 
 from __future__ import annotations
@@ -20,19 +22,20 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from shared.contracts import (
     ChannelConfirmed,
     ChannelRef,
     ConfirmationDenied,
     ConfirmationExpired,
+    EscalationActed,
     SendNotification,
     derived_id,
 )
 from shared.group_commit import deferring_inserts
 from shared.outbox import Outgoing
-from shared.subjects import NOTIFY_REQUEST
+from shared.subjects import ESCALATION_RESOLVED, NOTIFY_REQUEST
 
 from .condition_facts import identity_settled_fact
 from .digest import staff_digests
@@ -46,6 +49,13 @@ Outcome = Literal["confirmed", "denied", "expired"]
 # The sender's identity as the escalation shows it from now on: confirmed by the client,
 # or claimed and disowned by it; an expired request leaves it probable.
 IDENTITY_AFTER: dict[str, str] = {"confirmed": "verified", "denied": "suspicious"}
+# As sure as the verifier is of a verified channel on file (its weight).
+CONFIRMED_CONFIDENCE = 0.95
+# The escalations of the policy's confirmation rule (`unconfirmed-sender`).
+CONFIRMATION_KIND = "identity_confirmation"
+# Who settled it, as the timeline and the resolution name the actor: the verifier's
+# confirmation loop.
+VERIFIER = {"role": "verifier", "address": "verifier"}
 
 
 @dataclass(frozen=True)
@@ -88,11 +98,22 @@ class Settlement:
 
 
 def as_settled(e: Escalation, s: Settlement) -> Escalation:
-    """The escalation with the sender's identity as the outcome left it."""
+    """The escalation with the sender's identity as the outcome left it (confirmed by the
+    registered contact: as sure as a verified channel on file)."""
     identity = IDENTITY_AFTER.get(s.outcome)
-    if identity is None:
-        return e
-    return replace(e, briefing={**e.briefing, "identity_status": identity})
+    if identity is None or e.briefing.get("identity_status") != "probable":
+        return e  # shown as the escalation's first message found it: not this sender's
+    briefing = {**e.briefing, "identity_status": identity}
+    if s.outcome == "confirmed":
+        confidence = float(briefing.get("identity_confidence") or 0.0)
+        briefing["identity_confidence"] = max(confidence, CONFIRMED_CONFIDENCE)
+    return replace(e, briefing=briefing)
+
+
+def closes(e: Escalation, s: Settlement) -> bool:
+    """Whether the outcome ends the escalation: an identity confirmation whose sender is
+    confirmed has done its work (a denial or an expiry leaves the staff work to do)."""
+    return e.kind == CONFIRMATION_KIND and e.status == "open" and s.outcome == "confirmed"
 
 
 def settlement_notices(
@@ -104,7 +125,7 @@ def settlement_notices(
     address = s.channel.address if s.channel else None
     fact = identity_settled_fact(s.outcome, address, s.via)
     notes = [
-        note
+        _as_told(note, e)
         for e in escalations
         if e.status == "open"
         for note in notices_to_holders(
@@ -120,6 +141,16 @@ def settlement_notices(
     return staff_digests(notes)
 
 
+def _as_told(note: SendNotification, e: Escalation) -> SendNotification:
+    """The outcome is the news, and what the rule saw before it is not: its conditions
+    ("identity: probable") would contradict it, and the confirmation rule's playbook ("a
+    request went to the registered address: reach out") is done with."""
+    data: dict[str, Any] = {**note.data, "condition_items": []}
+    if e.kind == CONFIRMATION_KIND:
+        data |= {"playbook": "", "playbook_client": ""}
+    return note.model_copy(update={"data": data})
+
+
 class ConfirmationOutcomes(LifecycleSteps):
     async def settle(self, settlement: Settlement) -> int:
         """Tell the message's escalations what its confirmation came to; how many it is in.
@@ -129,14 +160,16 @@ class ConfirmationOutcomes(LifecycleSteps):
         now = self.clock()
         async with self.db.transaction() as session, deferring_inserts(session):
             store = LifecycleStore(session)
-            found = await store.lock_of_message(settlement.message_id)
-            for e in found:
-                await self._record(store, e, settlement, now)
+            found = await store.lock_of_confirmation(
+                settlement.confirmation_id, settlement.message_id
+            )
             notes = settlement_notices(found, settlement, self.policy.team_language, now)
             for note in notes:
                 # A digest is about several: its outbox row names the first it was about.
                 held_by = note.escalation_id or next(e.id for e in found if e.status == "open")
                 await store.enqueue(held_by, [Outgoing.of(NOTIFY_REQUEST, note)], now)
+            for e in found:
+                await self._record(store, e, settlement, now)
         await self.flush()
         return len(found)
 
@@ -145,8 +178,8 @@ class ConfirmationOutcomes(LifecycleSteps):
     ) -> None:
         """The outcome in its timeline, and the identity its notices show from now on."""
         settled = as_settled(e, s)
-        if settled is not e:
-            identity = settled.briefing["identity_status"]
+        identity = settled.briefing.get("identity_status")
+        if identity != e.briefing.get("identity_status"):
             await store.change(
                 e.id, identity_status=identity, briefing=settled.briefing, updated_at=now
             )
@@ -158,7 +191,40 @@ class ConfirmationOutcomes(LifecycleSteps):
         }
         entry_id = derived_id("identity-settled", e.id, s.confirmation_id)
         await store.note(e.id, entry_id, f"identity_{s.outcome}", detail, VERIFIER, now)
+        if closes(e, s):
+            await self._close(store, e, s, now)
 
-
-# Who settled it, as the timeline names the actor: the verifier's confirmation loop.
-VERIFIER = {"role": "verifier", "address": "verifier"}
+    async def _close(
+        self, store: LifecycleStore, e: Escalation, s: Settlement, now: datetime
+    ) -> None:
+        """Resolved by the confirmation: `escalation.resolved` with the verifier as actor.
+        The question itself is answered by whoever holds it (the notice says so), or by the
+        escalations of its other signals."""
+        note = "the registered contact confirmed the sender's address"
+        await store.change(
+            e.id,
+            status="resolved",
+            resolved_at=now,
+            resolved_by=VERIFIER,
+            resolution_note=note,
+            climb_due_at=None,
+            updated_at=now,
+        )
+        entry_id = derived_id("identity-resolved", e.id, s.confirmation_id)
+        await store.note(e.id, entry_id, "resolved", {"note": note}, VERIFIER, now)
+        event = EscalationActed(
+            event_id=derived_id("escalation-acted", e.id, "resolved", s.confirmation_id),
+            message_id=e.message_id,
+            correlation_id=e.correlation_id,
+            occurred_at=now,
+            escalation_id=e.id,
+            action="resolved",
+            kind=e.kind,
+            severity=e.severity,  # type: ignore[arg-type]
+            status="resolved",
+            level=e.level,
+            actor=VERIFIER["address"],
+            actor_role=VERIFIER["role"],
+            note=note,
+        )
+        await store.enqueue(e.id, [Outgoing.of(ESCALATION_RESOLVED, event)], now)

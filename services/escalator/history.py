@@ -88,10 +88,14 @@ class History(_Fact):
 
 
 def followed_up(history: History, touched: set[str]) -> list[PastEscalation]:
-    """The open escalations a message goes on with when it fires no rule on what it says
-    (none at all, or only one about who is speaking): those it did not join, reopen or
-    lift the hold of (`touched`, by id) already."""
-    return [e for e in history.open_escalations() if e.id not in touched]
+    """The open escalations a message goes on with when it fires no rule on what it says:
+    those it did not join, reopen or lift the hold of (`touched`, by id) already, and that
+    are about the client's case (an identity confirmation is about who is speaking)."""
+    return [
+        e
+        for e in history.open_escalations()
+        if e.id not in touched and e.kind != "identity_confirmation"
+    ]
 
 
 def holds_to_lift(

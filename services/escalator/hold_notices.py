@@ -14,7 +14,9 @@ and why, on the team's clock and in its language, at its current level.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from shared.contracts import IdentityVerified, SendNotification
 
@@ -22,6 +24,7 @@ from .condition_facts import Fact, follow_up_fact, hold_lifted_fact, promise_due
 from .facts import excerpt
 from .lifecycle import Escalation, address_key
 from .lifecycle_steps import current_briefing, notice_to
+from .notifications import about_message
 
 
 def hold_lifted_notices(
@@ -40,10 +43,15 @@ def hold_lifted_notices(
 
 
 def follow_up_notices(
-    e: Escalation, verified: IdentityVerified, team_language: str, now: datetime
+    e: Escalation,
+    verified: IdentityVerified,
+    facts: Mapping[str, Any],
+    team_language: str,
+    now: datetime,
 ) -> list[SendNotification]:
     """The client wrote into the open case again: a notice to each holder, about this
-    message, with the start of what it says."""
+    message (who wrote it, on which channel and subject, the fact pack with it among the
+    recent messages), with the start of what it says."""
     return notices_to_holders(
         e,
         "follow_up",
@@ -52,6 +60,7 @@ def follow_up_notices(
         (verified.message_id, verified.correlation_id),
         team_language,
         now,
+        {**about_message(verified), "fact_pack": facts},
     )
 
 
@@ -80,11 +89,14 @@ def notices_to_holders(
     about: tuple[uuid.UUID, str] | None,
     team_language: str,
     now: datetime,
+    message_data: Mapping[str, Any] | None = None,
 ) -> list[SendNotification]:
     """A notice to each person the escalation told, once per address; `about`: the message
-    (and correlation) it belongs to, when not the one that opened it."""
+    (and correlation) it belongs to, when not the one that opened it, and `message_data`
+    what the notice says of that message instead of the opening's."""
     data = {
         **current_briefing(e, team_language),
+        **(message_data or {}),
         "level": e.level,
         "change": change,
         "change_items": [fact.item()],

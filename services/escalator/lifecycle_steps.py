@@ -1,6 +1,7 @@
 """What the lifecycle's steps share: their dependencies, the notice they send, the outbox.
 
-Staff commands (staff) and climbs of missed deadlines (climbs) both tell people: each
+Staff commands (staff), climbs of missed deadlines (climbs) and a confirmation's outcome
+(confirmations) all tell people: each
 notice repeats the escalation's briefing with its hold as it is now, and is written to
 the outbox in the step's transaction; `flush` publishes the outbox after the commit.
 """
@@ -33,7 +34,8 @@ async def _no_link(
 
 
 class LifecycleSteps:
-    """The base of StaffCommands and DeadlineClimbs: what both need to act and publish."""
+    """The base of StaffCommands, DeadlineClimbs and ConfirmationOutcomes: what they need
+    to act and publish."""
 
     def __init__(
         self,

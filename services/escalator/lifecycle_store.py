@@ -94,10 +94,18 @@ class LifecycleStore:
         row = (await self.session.execute(query.with_for_update() if for_update else query)).first()
         return escalation_of(row) if row else None
 
-    async def lock_of_message(self, message_id: uuid.UUID) -> list[Escalation]:
-        """The escalations the message opened, joined or reopened (their timeline names it),
-        in id order (two transactions lock them in the same order)."""
-        named = select(timeline.c.escalation_id).where(timeline.c.message_id == message_id)
+    async def lock_of_confirmation(
+        self, confirmation_id: uuid.UUID, message_id: uuid.UUID
+    ) -> list[Escalation]:
+        """The escalations placed by a message whose sender waited on the confirmation (the
+        message that started it, and any later one of the same address while it stood:
+        their timeline entries name it), in id order (two transactions lock them in the
+        same order)."""
+        t = timeline.c
+        named = select(t.escalation_id).where(
+            (t.detail["confirmation_id"].astext == str(confirmation_id))
+            | (t.message_id == message_id)
+        )
         rows = await self.session.execute(
             select(escalations)
             .where(escalations.c.id.in_(named))

@@ -59,7 +59,7 @@ def _staff_data(
     verified: IdentityVerified,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    identity, message, rule = verified.identity, verified.message, decision.rule
+    rule = decision.rule
     client_language = _client_language(verified)
     return {
         "severity": event.severity,
@@ -67,16 +67,7 @@ def _staff_data(
         "rule": event.rule,
         "reason": event.reason,
         "ack_deadline": event.ack_deadline.isoformat(),
-        "customer": identity.customer.name if identity.customer else None,
-        "customer_id": identity.customer.id if identity.customer else None,
-        "identity_status": identity.status,
-        "identity_confidence": identity.confidence,
-        "identity_evidence": [e.detail for e in identity.evidence],
-        # With kind and values, for a notifier that says it in the notice's language; the
-        # details above stay for one of before (and webhook receivers) that read them.
-        "identity_evidence_items": [
-            {"kind": e.kind, "detail": e.detail, "values": e.values} for e in identity.evidence
-        ],
+        **about_message(verified),
         "signals": [
             {
                 "name": s.name,
@@ -96,12 +87,30 @@ def _staff_data(
         "conditions": [f.text for f in decision.facts],
         # The same in parts, for a notifier that says them in the notice's language.
         "condition_items": [f.item() for f in decision.facts],
-        "channel": message.channel,
-        "subject": message.subject,
         "escalation_id": str(event.escalation_id),
         # Staff read the times on the team's clock (the deadline, the promise, the hold).
         "team_timezone": policy.team_timezone,
         **(extra or {}),
+    }
+
+
+def about_message(verified: IdentityVerified) -> dict[str, Any]:
+    """What a staff notice says of the message it is about: whose (the customer, and who is
+    speaking, with the evidence), on which channel and subject."""
+    identity, message = verified.identity, verified.message
+    return {
+        "customer": identity.customer.name if identity.customer else None,
+        "customer_id": identity.customer.id if identity.customer else None,
+        "identity_status": identity.status,
+        "identity_confidence": identity.confidence,
+        "identity_evidence": [e.detail for e in identity.evidence],
+        # With kind and values, for a notifier that says it in the notice's language; the
+        # details above stay for one of before (and webhook receivers) that read them.
+        "identity_evidence_items": [
+            {"kind": e.kind, "detail": e.detail, "values": e.values} for e in identity.evidence
+        ],
+        "channel": message.channel,
+        "subject": message.subject,
     }
 
 
@@ -337,6 +346,7 @@ _PAID_EVIDENCE = frozenset(
     {
         *("paid", "paid_plain", "payment_made", "made_payment", "proof", "proof_order"),
         *("screenshot", "although_paid", "payment_order", "paid_then_cut", "paid_still"),
+        *("paid_then_dunned", "dunned_but_paid"),
     }
 )
 

@@ -43,6 +43,9 @@ class NewEscalation:
     # The acknowledgement deadline for a severity, from now (a reopening keeps the graver
     # severity it had); None: `ack_deadline`, whatever the severity.
     deadline: Callable[[str], datetime] | None = None
+    # The confirmation the message's sender waits on (a probable sender), if any: its
+    # outcome is told to the escalations placed while it stood.
+    confirmation_id: uuid.UUID | None = None
 
     def promised(self, severity: str) -> datetime | None:
         return self.promise(severity) if self.promise is not None else None

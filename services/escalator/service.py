@@ -38,6 +38,7 @@ from .adapters import SqlEscalationStore
 from .batch import BatchEscalationStore, EscalateBatch
 from .client_words import PROBLEM_SIGNALS, sentences_with
 from .condition_facts import Fact, change_facts
+from .courtesy import courtesy_only
 from .detection import SecondOpinion, detect
 from .digest import message_notices, withheld_kinds
 from .facts import fact_pack, hold_record, hold_view, seen_message
@@ -66,6 +67,10 @@ from .notifications import (
 from .placement import NewEscalation, Placed
 from .policy import Decision, Policy, Situation, admission_barred, evaluate, hold_stands
 from .tables import processed
+
+# Who speaking goes on with the subject's cases: the client on a verified channel, or an
+# unknown sender (its subject is its own address: its cases are its own).
+FOLLOWS_UP_AS = frozenset({"verified", "unknown"})
 
 SUBJECTS = {
     "opened": ESCALATION_OPENED,
@@ -166,7 +171,7 @@ class EscalatorService:
             # Nothing said fired a rule: if the client has open cases, this goes on with them.
             done = {t["id"] for t in touched} | {e.id for e in lifted}
             for past in followed_up(history, done):
-                events, told = await self._follow_up(store, past, verified, now)
+                events, told = await self._follow_up(store, past, verified, facts, now)
                 outputs += events
                 staff += told
                 if events:
@@ -228,6 +233,9 @@ class EscalatorService:
             promise=self._promise(rule.ack_minutes, now) if promise else None,
             promise_to=promise_contact(verified) if promise else None,
             deadline=lambda severity: now + self.policy.ack_deadline(severity, rule.ack_minutes),
+            confirmation_id=identity.confirmation.confirmation_id
+            if identity.confirmation
+            else None,
         )
         placed = await store.open_or_merge(new, verified.message_id, now)
         changed = _changed(placed, verified.message.text)
@@ -247,7 +255,7 @@ class EscalatorService:
             identity_status=identity.status,
             signals=list(decision.signals),
             roles=rule.roles,
-            # The escalation's own deadline: a merge keeps the one already running.
+            # The escalation's own deadline: a merge keeps the one it has.
             ack_deadline=placed.ack_deadline or new.ack_deadline,
             hold=self._hold_text(placed.hold),
             client_reply_by=placed.client_reply_by,
@@ -408,11 +416,13 @@ class EscalatorService:
 
     def _goes_on(self, verified: IdentityVerified, decisions: list[Decision]) -> bool:
         """Whether a message goes on with the client's open cases: it fired no rule on what
-        it says (none, or one about who is speaking only), it is the client's (not billing's
-        own notice), and it is not the registered contact answering a confirmation request
-        (its outcome tells the holders: confirmations.py)."""
+        it says, it is the client's (not billing's own notice; the client himself, or a
+        sender whose cases are its own, never one claiming to be the client: the holders
+        would answer a stranger), and it is not the registered contact answering a
+        confirmation request (its outcome tells the holders: confirmations.py)."""
         return (
             verified.message.channel not in self.policy.history_only_channels
+            and verified.identity.status in FOLLOWS_UP_AS
             and not verified.answers_confirmations
             and not any(d.signals for d in decisions)
         )
@@ -422,15 +432,24 @@ class EscalatorService:
         store: SqlEscalationStore,
         past: PastEscalation,
         verified: IdentityVerified,
+        facts: dict[str, Any],
         now: datetime,
     ) -> tuple[list[Outgoing], list[SendNotification]]:
         """The message joins the client's open case without a rule of its own: its timeline
         names it (`followed_up`), an `escalation.updated` event (change `merged`), and the
-        people the escalation told read what the client wrote (hold_notices.py)."""
+        people the escalation told read what the client wrote (hold_notices.py), unless it
+        only thanks or says "ok" (a chat would ping them at every line)."""
         escalation = await store.follow_up(uuid.UUID(past.id), verified.message_id, now)
         if escalation is None:  # resolved meanwhile
             return [], []
-        told = follow_up_notices(escalation, verified, self.policy.team_language, now)
+        told: list[SendNotification] = []
+        if not courtesy_only(verified.message.text):
+            # The case itself is not its own history (as for a merge).
+            others = [
+                e for e in facts.get("previous_escalations", []) if e["id"] != str(escalation.id)
+            ]
+            pack = {**facts, "previous_escalations": others}
+            told = follow_up_notices(escalation, verified, pack, self.policy.team_language, now)
         event = EscalationChanged(
             event_id=derived_id("escalation-follow-up", past.id, verified.message_id),
             message_id=verified.message_id,

@@ -18,6 +18,8 @@ from shared.contracts import ConfirmationExpired, ConfirmationRequest, ResolveEs
 from tests.integration.conftest import Env, rows
 from tests.integration.escalator_harness import (
     BILLING,
+    HEAD,
+    LEGAL,
     Bus,
     ask,
     escalator_settings,
@@ -87,6 +89,17 @@ async def test_an_expired_confirmation_tells_each_holder_once_to_reach_the_clien
         await publish_verified(nc, payload)
         opened = await bus.wait("escalation.opened", 2)
         assert sorted(e["kind"] for e in opened) == ["billing", "identity_confirmation"]
+        # He writes again from the same address while the request stands (the verifier
+        # asks nothing new): a threat of court opens a case for the lawyers; "any news?"
+        # goes on with no case of the client's (he is not confirmed: the holders would
+        # answer a stranger) and tells nobody.
+        threat, _ = from_the_ceo("Если не разберётесь, подам в суд.", confirmation_id)
+        await publish_verified(nc, threat)
+        opened = await bus.wait("escalation.opened", 3)
+        nudge, _ = from_the_ceo("Есть новости?", confirmation_id)
+        await publish_verified(nc, nudge)
+        await asyncio.sleep(1.0)
+        assert told(bus, "follow_up") == []
 
         # The outcome twice (a redelivery, a second expiry pass): the same notices.
         for _ in range(2):
@@ -94,15 +107,16 @@ async def test_an_expired_confirmation_tells_each_holder_once_to_reach_the_clien
                 "crm.confirmation.expired", expiry(message_id, confirmation_id)
             )
         for _ in range(200):
-            if len(told(bus, "identity_expired")) >= 2:
+            if len(told(bus, "identity_expired")) >= 4:
                 break
             await asyncio.sleep(0.05)
         await asyncio.sleep(1.0)  # the second outcome, handled by now, adds nothing
         notices = told(bus, "identity_expired")
 
-    # The account manager holds both (one digest); billing holds its own.
+    # The account manager holds all three (one digest); billing, the lawyers and the head
+    # of support their own: the lawyers' case, opened by the second message, hears it too.
     by_recipient = {n["recipient"]: n for n in notices}
-    assert len(notices) == 2 and sorted(by_recipient) == [BILLING, MANAGER]
+    assert len(notices) == 4 and sorted(by_recipient) == [BILLING, HEAD, LEGAL, MANAGER]
     assert by_recipient[MANAGER]["kind"] == "staff_digest"
     assert by_recipient[BILLING]["kind"] == "manager_escalation"
     assert {n["message_id"] for n in notices} == {message_id}
@@ -115,7 +129,7 @@ async def test_an_expired_confirmation_tells_each_holder_once_to_reach_the_clien
         "ON t.escalation_id = e.id WHERE t.entry = 'identity_expired' ORDER BY e.kind",
     ) == [
         {"kind": k, "identity_status": "probable", "actor": "verifier", "o": "expired"}
-        for k in ("billing", "identity_confirmation")
+        for k in ("billing", "identity_confirmation", "legal")
     ]
 
 

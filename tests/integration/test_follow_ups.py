@@ -58,6 +58,11 @@ async def test_any_news_goes_on_with_the_open_case_and_its_holders_read_it(
     assert len(bus.of("notify.request")) == told_at_opening + len(notices)
     (fact,) = notices[0]["data"]["change_items"]
     assert fact["values"]["said"] == "Есть новости по нашей претензии? Ждём ответа."
+    recent = notices[0]["data"]["fact_pack"]["recent_messages"]
+    assert recent[0]["message_id"] == news["message_id"]  # the new message, first
+    assert opened["escalation_id"] not in {
+        e["id"] for e in notices[0]["data"]["fact_pack"].get("previous_escalations", [])
+    }
     assert await rows(
         env,
         "SELECT e.message_count, t.entry FROM escalator.escalations e "
@@ -65,6 +70,29 @@ async def test_any_news_goes_on_with_the_open_case_and_its_holders_read_it(
         "WHERE t.message_id = :m",
         m=news["message_id"],
     ) == [{"message_count": 2, "entry": "followed_up"}]
+
+
+async def test_thanks_joins_the_case_and_tells_nobody(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    nc, bus = watch
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, legal_threat())
+        (opened,) = await bus.wait("escalation.opened")
+        told_at_opening = len(bus.of("notify.request"))
+        thanks = json.loads(legal_threat("Спасибо, ждём!"))
+        await publish_verified(nc, json.dumps(thanks).encode())
+        (updated,) = await bus.wait("escalation.updated")
+        await asyncio.sleep(0.5)
+
+    assert updated["escalation_id"] == opened["escalation_id"]
+    assert len(bus.of("notify.request")) == told_at_opening  # nobody pinged for "thanks"
+    assert await rows(
+        env,
+        "SELECT entry FROM escalator.escalation_timeline WHERE message_id = :m",
+        m=thanks["message_id"],
+    ) == [{"entry": "followed_up"}]
 
 
 async def test_the_same_words_without_an_open_case_start_nothing(

@@ -146,6 +146,16 @@ async def confirmation_told(mailbox: Mailbox, env: Env, title: str, identity: st
         {"kind": kind, "identity_status": identity, "entry": f"identity_{outcome}"}
         for kind in ("billing", "identity_confirmation")
     ]
+    # Confirmed, the identity confirmation's work is done; the dispute stays with billing.
+    statuses = await rows(
+        env, "SELECT kind, status, resolved_by FROM escalator.escalations ORDER BY kind"
+    )
+    closed = {"status": "resolved", "resolved_by": {"role": "verifier", "address": "verifier"}}
+    still = {"status": "open", "resolved_by": None}
+    assert statuses == [
+        {"kind": "billing", **still},
+        {"kind": "identity_confirmation", **(closed if outcome == "confirmed" else still)},
+    ]
 
 
 class HeldStory(NamedTuple):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.escalator.confirmations import Settlement, as_settled, settlement_notices
+from services.escalator.confirmations import Settlement, as_settled, closes, settlement_notices
 from services.escalator.lifecycle import Escalation, Notified
 from services.notifier.domain import render
 from services.notifier.samples import SAMPLES
@@ -105,9 +105,9 @@ def test_a_resolved_escalation_tells_nobody_and_an_expiry_leaves_the_identity_pr
 @pytest.mark.parametrize(
     ("language", "subject", "said"),
     [
-        ("ru", "[P3] Отправитель подтверждён. ", f"адрес отправителя {CEO} (по ссылке)"),
-        ("uk", "[P3] Відправника підтверджено. ", f"адресу відправника {CEO} (за посиланням)"),
-        ("en", "[P3] Sender confirmed. ", f"the sender's address {CEO} (by the link)"),
+        ("ru", "[P3] Отправитель подтверждён — ", f"адрес отправителя {CEO} (по ссылке)"),
+        ("uk", "[P3] Відправника підтверджено — ", f"адресу відправника {CEO} (за посиланням)"),
+        ("en", "[P3] Sender confirmed — ", f"the sender's address {CEO} (by the link)"),
     ],
 )
 def test_the_confirmed_notice_says_so_first_in_the_team_language(
@@ -126,9 +126,9 @@ def test_the_confirmed_notice_says_so_first_in_the_team_language(
 @pytest.mark.parametrize(
     ("language", "subject", "said"),
     [
-        ("ru", "[P3] Отправителя никто не подтвердил. ", "свяжитесь с клиентом"),
-        ("uk", "[P3] Відправника ніхто не підтвердив. ", "зв'яжіться з клієнтом"),
-        ("en", "[P3] Nobody confirmed the sender. ", "reach the client"),
+        ("ru", "[P3] Отправителя никто не подтвердил — ", "свяжитесь с клиентом"),
+        ("uk", "[P3] Відправника ніхто не підтвердив — ", "зв'яжіться з клієнтом"),
+        ("en", "[P3] Nobody confirmed the sender — ", "reach the client"),
     ],
 )
 def test_an_expired_request_tells_the_holders_to_reach_the_client(
@@ -140,3 +140,24 @@ def test_an_expired_request_tells_the_holders_to_reach_the_client(
 
     assert rendered.subject.startswith(subject)
     assert said in rendered.body
+
+
+def test_the_outcome_is_told_without_what_it_settled_and_closes_the_confirmation_only() -> None:
+    """The rule's conditions ("identity: probable") and the confirmation rule's playbook
+    ("a request went to the registered address") would contradict the outcome: left out,
+    the billing playbook kept. Confirmed, the identity confirmation's work is done."""
+    notes = settlement_notices([IDENTITY, BILLING_DISPUTE], confirmed(), "ru", NOW)
+    by_recipient = {n.recipient: n for n in notes}
+    digest, billing = by_recipient[MANAGER], by_recipient[BILLING]
+
+    identity_item, billing_item = digest.data["escalations"]
+    assert identity_item["condition_items"] == [] and identity_item["playbook"] == ""
+    assert billing_item["playbook"] == billing.data["playbook"] != ""
+    assert digest.data["identity_confidence"] == 0.95  # as sure as a verified channel
+    body = render(digest).body
+    assert "идентификация отправителя: вероятная" not in body
+    assert "Что делать: Не спорить" in body  # the billing escalation's playbook only
+    assert body.count("Что делать:") == 1
+
+    assert closes(IDENTITY, confirmed())
+    assert not closes(BILLING_DISPUTE, confirmed()) and not closes(IDENTITY, expired())

@@ -32,7 +32,9 @@ def past(status: str, kind: str = "billing") -> PastEscalation:
 
 def test_a_message_goes_on_with_the_open_cases_it_did_not_touch_already() -> None:
     billing, legal, done = past("open"), past("open", "legal"), past("resolved")
-    history = History(escalations=[billing, legal, done])
+    # Who is speaking is no case of the client's: "any news?" is not about it.
+    confirming = past("open", "identity_confirmation")
+    history = History(escalations=[billing, legal, done, confirming])
 
     assert followed_up(history, set()) == [billing, legal]
     # Joined by a rule of its own, or its hold lifted by it: told of it that way already.
@@ -46,19 +48,19 @@ def test_a_message_goes_on_with_the_open_cases_it_did_not_touch_already() -> Non
         (
             "ru",
             "Есть новости по счёту?\nЖдём ответа.",
-            "[P3] Клиент написал снова. ",
+            "[P3] Клиент написал снова — ",
             "клиент снова написал по открытому обращению: «Есть новости по счёту? Ждём ответа.»",
         ),
         (
             "uk",
             "Чи є новини щодо рахунку?",
-            "[P3] Клієнт написав знову. ",
+            "[P3] Клієнт написав знову — ",
             "клієнт знову написав щодо відкритого звернення: «Чи є новини щодо рахунку?»",
         ),
         (
             "en",
             "Any news on the invoice?",
-            "[P3] The client wrote again. ",
+            "[P3] The client wrote again — ",
             "the client wrote again about the open case: «Any news on the invoice?»",
         ),
     ],
@@ -69,14 +71,22 @@ def test_each_holder_reads_what_the_client_wrote_in_the_team_language(
     case = held("billing", ("billing", BILLING), ("account_manager", MANAGER))
     verified = verified_message(message(text), identity("verified"))
 
-    notes = follow_up_notices(case, verified, language, NOW)
+    seen = {"message_id": str(verified.message_id), "at": NOW.isoformat(), "channel": "email"}
+    pack = {"recent_messages": [{**seen, "excerpt": text}]}
+    notes = follow_up_notices(case, verified, pack, language, NOW)
 
     assert sorted(n.recipient for n in notes) == [BILLING, MANAGER]
+    # About this message (who wrote it, on which subject, with it among the recent ones),
+    # not the one that opened the case.
+    assert {n.data["subject"] for n in notes} == {verified.message.subject}
+    assert {n.data["identity_status"] for n in notes} == {"verified"}
+    assert {n.data["identity_confidence"] for n in notes} == {verified.identity.confidence}
+    assert all(n.data["fact_pack"] == pack for n in notes)
     assert {n.message_id for n in notes} == {verified.message_id}
     assert {n.data["change"] for n in notes} == {"follow_up"}
     rendered = render(notes[0])
     assert rendered.subject.startswith(subject)
     assert said in rendered.body
     # Once per message and person: the same message again asks for the same notices.
-    again = follow_up_notices(case, verified, language, NOW)
+    again = follow_up_notices(case, verified, pack, language, NOW)
     assert [n.notification_id for n in again] == [n.notification_id for n in notes]
