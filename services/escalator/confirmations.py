@@ -34,7 +34,7 @@ from shared.contracts import (
     derived_id,
 )
 from shared.group_commit import deferring_inserts
-from shared.outbox import Outgoing
+from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
 from shared.subjects import ESCALATION_RESOLVED, NOTIFY_REQUEST
 
 from .condition_facts import identity_settled_fact
@@ -43,6 +43,7 @@ from .hold_notices import notices_to_holders
 from .lifecycle import Escalation
 from .lifecycle_steps import LifecycleSteps
 from .lifecycle_store import LifecycleStore
+from .tables import processed
 
 Outcome = Literal["confirmed", "denied", "expired"]
 
@@ -155,10 +156,15 @@ class ConfirmationOutcomes(LifecycleSteps):
     async def settle(self, settlement: Settlement) -> int:
         """Tell the message's escalations what its confirmation came to; how many it is in.
 
-        Idempotent: the timeline entry and the notices carry ids derived from the
-        confirmation, so a redelivered outcome changes nothing and tells nobody twice."""
+        Once per outcome event (the processed keys): a redelivery, or a replay from the
+        dead letters after a holder changed, tells nobody again (a digest's id names its
+        holders' notices, so a second telling to changed holders would be a new mail)."""
         now = self.clock()
+        key = f"confirmation-outcome:{settlement.event_id}"
         async with self.db.transaction() as session, deferring_inserts(session):
+            await lock_key(session, f"escalator:{key}")
+            if await outputs_of(session, processed, key) is not None:
+                return 0
             store = LifecycleStore(session)
             found = await store.lock_of_confirmation(
                 settlement.confirmation_id, settlement.message_id
@@ -170,6 +176,7 @@ class ConfirmationOutcomes(LifecycleSteps):
                 await store.enqueue(held_by, [Outgoing.of(NOTIFY_REQUEST, note)], now)
             for e in found:
                 await self._record(store, e, settlement, now)
+            await record_outputs(session, processed, key, [], now)
         await self.flush()
         return len(found)
 
