@@ -376,8 +376,10 @@ def _names(
             if score >= rules.name_similarity and score > best.get(key, (0.0,))[0]:
                 best[key] = (score, person, source)
     for (cid, kind), (score, person, source) in sorted(best.items()):
-        if kind == "introduction_name" and (cid, "signature_name") in best:
-            continue  # the same claim as the signature's, in other words: counted once
+        if kind == "introduction_name" and {(cid, "signature_name"), (cid, "display_name")} & set(
+            best
+        ):
+            continue  # the same claim as the signature's or the display name's: counted once
         out.evidence[cid].append(
             Evidence(
                 kind=kind,

@@ -35,28 +35,33 @@ _CUES = re.compile(
             rf"(?i:\bявля(?:юсь|емся)\s+(?:{_ROLES}|вашим\s+клиентом))",
             r"(?i:\b(?:наша|моя)\s+(?:компания|организация|фирма|компанія|організація)\b)",
             r"(?i:\bour\s+company\b|\bwe\s+are\s+(?:a\s+)?(?:client|customer)\b)",
-            rf"(?i:\b(?:из|з|із|from)\s+){_LEGAL}\b",
-            # A name of two capitalized words after "это" / "це" / "this is" / "I'm".
-            r"(?i:\bэто|\bце|\bthis\s+is|\bI'm|\bI\s+am)\s+"
+            # A name of two capitalized words after "это" / "я" / "с вами говорит" / "this
+            # is" / "I'm" ("Я Андрей Соколов", "На связи Ольга Иванова").
+            r"(?i:\bэто|\bце|\bя|\bс\s+вами\s+говорит|\bз\s+вами\s+говорить|\bна\s+связи|"
+            r"\bна\s+зв['’]язку|\bthis\s+is|\bI'm|\bI\s+am)\s+"
             r"[A-ZА-ЯЁІЇЄҐ][\w'’-]+\s+[A-ZА-ЯЁІЇЄҐ][\w'’-]+",
         )
     )
 )
 _SENTENCES = re.compile(r"[^.!?\n]+")
 _CLAUSES = re.compile(r"[^,;:()—–]+")
+# A clause that goes on with the company after the writer's ("…, ООО «СтройМонтаж»",
+# "…, из ТОВ «Квітка»", "…, from Northwind Ltd").
+_COMPANY_NEXT = re.compile(rf"^(?:(?i:из|з|із|від|от|from|at)\s+)?{_LEGAL}\b")
 
 
 def introductions(text: str, limit: int) -> list[str]:
-    """The clauses of the opening's sentences in which the writer says who they are, in
-    order, up to `limit`."""
+    """The clauses of the opening in which the writer says who they are (and the company
+    named right after one), in order, up to `limit`. Only those: in "я бухгалтер ООО
+    «Альфа», работаем с ООО «СтройМонтаж»" the second company is a partner, not a claim."""
     lines: list[str] = []
     for sentence in _SENTENCES.findall(text[:OPENING_CHARS]):
-        if not _CUES.search(sentence):
-            continue
-        for clause in _CLAUSES.findall(sentence):
-            clause = clause.strip(" \t«»\"'")
+        clauses = [c.strip(" \t«»\"'") for c in _CLAUSES.findall(sentence)]
+        for i, clause in enumerate(clauses):
+            said = bool(_CUES.search(clause))
+            follows = i > 0 and _CUES.search(clauses[i - 1]) and _COMPANY_NEXT.search(clause)
             # One word is a greeting or a label, never a name with its surname or a company
             # with its form ("Hello", "Здравствуйте").
-            if len(clause.split()) >= 2 and clause not in lines:
+            if (said or follows) and len(clause.split()) >= 2 and clause not in lines:
                 lines.append(clause)
     return lines[:limit]

@@ -50,10 +50,39 @@ def test_the_writer_introducing_themself_is_read_as_lines(
         "Це жахливо, нічого не працює.",
         "This is broken again, and John Smith from sales promised a fix.",
         "Андрей Соколов просил переслать вам счёт.",
+        "Нам пришёл счёт из ООО «СтройМонтаж».",
     ],
 )
 def test_a_name_or_a_company_merely_mentioned_is_no_introduction(text: str) -> None:
     assert introductions(text, 4) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        # A partner and a client named beside the writer's own company are no claims.
+        (
+            "Я бухгалтер ООО «Альфа», работаем с ООО «СтройМонтаж», Андрей Соколов просил "
+            "написать.",
+            ["Я бухгалтер ООО «Альфа"],
+        ),
+        ("Я представитель компании, ваш клиент Андрей Соколов попросил написать.", None),
+        # The company right after the writer's name is the writer's.
+        ("Меня зовут Ольга Иванова, ООО «СтройМонтаж».", ["Меня зовут Ольга Иванова", None]),
+        ("Я Андрей Соколов из СтройМонтажа.", ["Я Андрей Соколов из СтройМонтажа"]),
+        ("На связи Ольга Иванова, бухгалтерия.", ["На связи Ольга Иванова"]),
+    ],
+)
+def test_only_the_clauses_that_speak_of_the_writer_are_claims(
+    text: str, lines: list[str | None] | None
+) -> None:
+    found = introductions(text, 4)
+
+    if lines is None:
+        assert found == ["Я представитель компании"]
+    else:
+        assert len(found) == len(lines)
+        assert all(want is None or got == want for got, want in zip(found, lines, strict=True))
 
 
 def test_only_the_opening_is_read_and_the_lines_are_bounded() -> None:
