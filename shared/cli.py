@@ -251,10 +251,48 @@ def escalations(limit: int = 50) -> None:
             f"{row['status']:<6} {row['subject_key']}\n"
             f"    rule {row['rule']}; identity {row['identity_status']}; signals {signals}; "
             f"messages {row['message_count']}; notified {', '.join(row['roles'])}; "
-            f"ack by {row['ack_deadline']:%Y-%m-%d %H:%M}"
+            f"ack by {row['ack_deadline']:%Y-%m-%d %H:%M} UTC; id {row['id']}"
         )
         for line in escalation_notes(row):
             typer.echo(f"    {line}")
+
+
+@app.command()
+def escalation(escalation_id: str) -> None:
+    """Show one escalation and its timeline (who was told, acted, what the client wrote)."""
+    from services.escalator.listing import escalation_history, escalation_notes, timeline_line
+    from shared.db import Database, create_engine
+
+    try:
+        wanted = uuid.UUID(escalation_id)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not an escalation id: {escalation_id!r}") from exc
+
+    async def go() -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        db = Database(create_engine(_settings().database_url))
+        try:
+            async with db.transaction() as session:
+                return await escalation_history(session, wanted)
+        finally:
+            await db.dispose()
+
+    row, entries = asyncio.run(go())
+    if row is None:
+        typer.echo(f"no escalation {wanted}", err=True)
+        raise typer.Exit(1)
+    typer.echo(
+        f"{row['id']} {row['severity']} {row['kind']} {row['status']} (level {row['level']}), "
+        f"{row['subject_key']}\n"
+        f"  rule {row['rule']}; identity {row['identity_status']}; "
+        f"messages {row['message_count']}; ack by {row['ack_deadline']:%Y-%m-%d %H:%M} UTC"
+    )
+    if row.get("resolution_note"):
+        typer.echo(f"  resolved: {row['resolution_note']}")
+    for line in escalation_notes(row):
+        typer.echo(f"  {line}")
+    typer.echo("timeline:")
+    for entry in entries:
+        typer.echo(f"  {timeline_line(entry)}")
 
 
 @app.command()

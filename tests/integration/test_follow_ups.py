@@ -11,6 +11,7 @@ from typing import Any
 
 import nats
 import pytest
+from typer.testing import CliRunner
 
 from tests.integration.conftest import Env, rows
 from tests.integration.escalator_harness import (
@@ -29,8 +30,18 @@ def follow_ups(bus: Bus) -> list[dict[str, Any]]:
     return [r for r in bus.of("notify.request") if r["data"].get("change") == "follow_up"]
 
 
+async def shown_by_cli(env: Env, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
+    """What `careline ARGS` prints (in a thread: it runs its own loop)."""
+    from shared.cli import app
+
+    monkeypatch.setenv("DATABASE_URL", env.servers.database_url)
+    result = await asyncio.to_thread(CliRunner().invoke, app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 async def test_any_news_goes_on_with_the_open_case_and_its_holders_read_it(
-    env: Env, watch: tuple[nats.NATS, Bus]
+    env: Env, watch: tuple[nats.NATS, Bus], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     nc, bus = watch
     async with AsyncExitStack() as stack:
@@ -70,6 +81,19 @@ async def test_any_news_goes_on_with_the_open_case_and_its_holders_read_it(
         "WHERE t.message_id = :m",
         m=news["message_id"],
     ) == [{"message_count": 2, "entry": "followed_up"}]
+
+    # Operators read the case with its timeline.
+    shown = await shown_by_cli(env, monkeypatch, "escalation", opened["escalation_id"])
+    lines = shown.splitlines()
+    assert lines[0].startswith(f"{opened['escalation_id']} P2 legal open (level 1)")
+    timeline = lines[lines.index("timeline:") + 1 :]
+    assert [line.split(" UTC ")[1].split(":")[0] for line in timeline] == [
+        "opened",
+        "followed_up",
+    ]
+    assert "rule legal-threat-to-legal" in timeline[0]
+    listed = await shown_by_cli(env, monkeypatch, "escalations")
+    assert f"id {opened['escalation_id']}" in listed and " UTC;" in listed
 
 
 async def test_thanks_joins_the_case_and_tells_nobody(
