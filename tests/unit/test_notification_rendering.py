@@ -934,3 +934,20 @@ def test_a_follow_up_says_what_came_and_from_whom() -> None:
     assert "Your message" not in said.body and "We have added it to your case" in said.body
     said = domain.render_kind("service_failure_notice", "ru", other)
     assert "С адреса s.brown@northwind-logistics.com нам пришло письмо" in said.body
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_a_reply_to_the_confirmation_request_carries_its_code_in_the_subject(
+    language: Language,
+) -> None:
+    """Acceptance: "Не я" answered without the quoted request stayed a plain message; the
+    code in the subject comes back in "Re: …", where the verifier reads codes too."""
+    from services.verifier.confirmation import codes_in, is_denial
+
+    code = "CL-ABCD-EFGH"
+    data = {**SAMPLES["identity_confirmation"], "confirmation_code": code}
+    rendered = render(command("identity_confirmation", language, data=data))
+
+    assert rendered.subject.endswith(f" {code})")
+    assert codes_in("Не я", "", f"Re: {rendered.subject}") == [code]
+    assert is_denial("Не я")
