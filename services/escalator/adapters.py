@@ -20,7 +20,7 @@ from shared.contracts import derived_id
 from .lifecycle import Escalation
 from .lifecycle_store import escalation_of
 from .placement import NewEscalation, Placed, active_hold, more_severe, news_of
-from .tables import TZ, add_timeline_entry, escalations
+from .tables import TZ, add_timeline_entry, escalations, timeline
 
 
 class SqlEscalationStore:
@@ -132,6 +132,7 @@ class SqlEscalationStore:
         hold, hold_placed = existing.hold, bool(new.hold) and not active_hold(existing.hold)
         if hold_placed:
             values["hold"] = hold = new.hold
+        new_sender = await self._new_sender(existing.id, new.confirmation_id)
         placed = Placed(
             existing.id,
             False,
@@ -146,6 +147,7 @@ class SqlEscalationStore:
             news_of(existing.signals, new.signals),
             existing.promise_to is not None,
             values.get("ack_deadline", existing.ack_deadline),
+            new_sender,
         )
         await self.session.execute(
             update(escalations)
@@ -164,6 +166,21 @@ class SqlEscalationStore:
             await self._note(placed.id, entry_id, "severity_raised", raised, at)
         await self._note_hold(placed, new, message_id, at)
         return placed
+
+    async def _new_sender(
+        self, escalation_id: uuid.UUID, confirmation_id: uuid.UUID | None
+    ) -> bool:
+        """Whether the message's sender waits on a confirmation no earlier message of the
+        escalation waited on (its timeline entries name the confirmations: 0016 indexes
+        them): another address, not confirmed, writing in the client's name."""
+        if confirmation_id is None:
+            return False
+        t = timeline.c
+        seen = select(t.id).where(
+            t.escalation_id == escalation_id,
+            t.detail["confirmation_id"].astext == str(confirmation_id),
+        )
+        return not await self.session.scalar(select(seen.exists()))
 
     async def _reopen(
         self, resolved: Any, new: NewEscalation, message_id: uuid.UUID, at: datetime

@@ -40,6 +40,18 @@ def hold_lifted_fact(message_id: object) -> Fact:
     )
 
 
+def new_sender_fact() -> Fact:
+    """Why the holders hear of a message merged into their case that says nothing new: it
+    came from an address not confirmed yet that none of the case's messages came from (seed
+    000: it may be the client from a new address; after a denial, someone else in his
+    name). The notice shows the sender and the evidence; nothing of the account goes there."""
+    return Fact(
+        "new_sender",
+        "an address not confirmed yet writes into this case in the client's name: tell it "
+        "nothing of the account until the registered contact confirms it",
+    )
+
+
 def follow_up_fact(said: str) -> Fact:
     """What a message that fired no rule of its own changed of the client's open case: the
     client wrote into it again ("any news?", "still broken", a detail), and whoever holds it

@@ -37,7 +37,7 @@ from shared.subjects import (
 from .adapters import SqlEscalationStore
 from .batch import BatchEscalationStore, EscalateBatch
 from .client_words import PROBLEM_SIGNALS, sentences_with
-from .condition_facts import Fact, change_facts
+from .condition_facts import Fact, change_facts, new_sender_fact
 from .courtesy import courtesy_only
 from .detection import SecondOpinion, detect
 from .digest import message_notices, withheld_kinds
@@ -325,7 +325,7 @@ class EscalatorService:
             occasion = ("reopened", verified.message_id)
         elif placed.raised_from is not None:
             occasion = ("raised", verified.message_id)
-        elif placed.news:
+        elif placed.news or placed.new_sender:
             occasion = ("news", verified.message_id)
         # The client at every message: the notifier takes a contact once per escalation and
         # address (see client_contacts), so a client writing again from an address already
@@ -347,11 +347,11 @@ class EscalatorService:
         staff = staff_notifications(self.policy, decision, event, verified, extra, occasion)
         if placed.change == "merged":
             told = {_who(n) for n in placed.notified}
-            if placed.raised_from is None and not placed.news:
+            if placed.raised_from is None and not (placed.news or placed.new_sender):
                 # The client only said again what the escalation has: whoever was told
                 # has it; a role the rule adds hears it.
                 staff = [n for n in staff if _who(notified_staff([n])[0]) not in told]
-            elif placed.news:
+            elif placed.news or placed.new_sender:
                 # News of the case is for everyone holding it, not only the rule's roles.
                 staff += to_other_holders(staff, placed.notified, occasion)
             fresh = [
@@ -528,4 +528,5 @@ def _changed(placed: Placed, text: str) -> list[Fact]:
     # are quoted as the sentences they stand in (one word, «обещал», told staff little).
     spans = [(n.start, n.end) for n in placed.news]
     news = sentences_with(text, spans) if placed.raised_from is None else ()
-    return change_facts(placed.raised_from, placed.severity, placed.change == "reopened", news)
+    facts = change_facts(placed.raised_from, placed.severity, placed.change == "reopened", news)
+    return [new_sender_fact(), *facts] if placed.new_sender else facts

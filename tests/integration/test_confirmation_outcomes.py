@@ -174,3 +174,55 @@ async def test_a_resolved_escalation_records_the_outcome_and_tells_nobody(
             await asyncio.sleep(0.05)
         assert await recorded() == [{"entry": "identity_expired"}]
     assert told(bus, "identity_expired") == []
+
+
+def from_another(text: str, address: str, confirmation_id: uuid.UUID) -> bytes:
+    """The CEO's message, from another address not on file (a confirmation of its own)."""
+    payload, _ = from_the_ceo(text, confirmation_id)
+    verified = json.loads(payload)
+    verified["message"]["sender"] = {"email": address}
+    return json.dumps(verified).encode()
+
+
+async def test_another_unconfirmed_address_in_the_clients_name_is_news(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    """Seed 000 after a denial: someone else writes in the client's name from yet another
+    address. It merges into the open identity confirmation, and its holder hears it (a merge
+    that says nothing new told nobody); the first address writing again tells nobody."""
+    nc, bus = watch
+    first = uuid.uuid4()
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        payload, _ = from_the_ceo("Объясните, почему нам пишут о просрочке.", first)
+        await publish_verified(nc, payload)
+        (opened,) = await bus.wait("escalation.opened")
+        again, _ = from_the_ceo("Жду ответа по просрочке.", first)
+        await publish_verified(nc, again)
+        await bus.wait("escalation.updated")
+        other = from_another(
+            "Это тоже СтройМонтаж, ответьте.", "stroi.montazh@mail.ru", uuid.uuid4()
+        )
+        await publish_verified(nc, other)
+        await bus.wait("escalation.updated", 2)
+        for _ in range(100):
+            if told(bus, "new_sender") or any(
+                i.get("kind") == "new_sender"
+                for r in bus.of("notify.request")
+                for i in r["data"].get("change_items") or []
+            ):
+                break
+            await asyncio.sleep(0.05)
+
+    news = [
+        r
+        for r in bus.of("notify.request")
+        if any(i.get("kind") == "new_sender" for i in r["data"].get("change_items") or [])
+    ]
+    assert [(r["recipient"], r["escalation_id"]) for r in news] == [
+        (MANAGER, opened["escalation_id"])
+    ]
+    assert news[0]["message_id"] == json.loads(other)["message_id"]
+    # The first address writing again told nobody: the opening's notice and the news only.
+    staff = [r for r in bus.of("notify.request") if r["recipient"] == MANAGER]
+    assert len(staff) == 2
