@@ -108,6 +108,8 @@ def _split_signature(lines: list[str]) -> tuple[str, str]:
         if i > 0 and _SIGN_OFF.match(line):
             sign_at = i
             break
+    else:
+        sign_at = _bare_signature_at(lines)
     # Where a quote between the client's answers was taken out, the blank lines around it
     # meet: one blank line is the paragraph break the client wrote.
     fresh = _BLANK_RUN.sub("\n\n", "\n".join(lines[:sign_at]).strip())
@@ -115,3 +117,32 @@ def _split_signature(lines: list[str]) -> tuple[str, str]:
 
 
 _BLANK_RUN = re.compile(r"\n[^\S\n]*\n(?:[^\S\n]*\n)+")
+# A person's name alone on a line: two or three capitalized words ("Андрей Соколов",
+# "А. Соколов", "Olena Shevchuk-Bondar").
+_NAME_LINE = re.compile(r"^\s*[A-ZА-ЯЁІЇЄҐ][\w'’.-]*(?:\s+[A-ZА-ЯЁІЇЄҐ][\w'’.-]*){1,2}\s*$")
+BARE_SIGNATURE_LINES = 4
+_NOT_A_NAME = frozenset(
+    {"спасибо", "благодарю", "дякую", "thanks", "thank", "жду", "ждём", "ждем", "чекаю",
+     "чекаємо", "best", "kind", "warm", "всего", "всім", "всем", "удачи", "hope", "please"}
+)  # fmt: skip
+
+
+def _bare_signature_at(lines: list[str]) -> int:
+    """Where a signature without a sign-off starts: a last paragraph of at most four short
+    lines, after the text, that opens with a name alone ("Андрей Соколов / генеральный
+    директор ООО «СтройМонтаж»"); else the end (nothing is a signature)."""
+    end = len(lines)
+    while end > 0 and not lines[end - 1].strip():
+        end -= 1
+    start = end
+    while start > 0 and lines[start - 1].strip():
+        start -= 1
+    block = lines[start:end]
+    before = any(line.strip() for line in lines[:start])
+    short = all(len(line.strip()) <= 60 for line in block)
+    named = bool(_NAME_LINE.match(block[0])) if block else False
+    if named and block[0].split()[0].casefold().strip(",.!") in _NOT_A_NAME:
+        named = False  # "Спасибо Вам", "Thank You" close the text, they sign nothing
+    if before and 0 < len(block) <= BARE_SIGNATURE_LINES and short and named:
+        return start
+    return len(lines)

@@ -616,6 +616,39 @@ def test_split_reply_separates_quoted_history(body: str, fresh: str, quoted: str
             "-- \nJohn Smith\nACME Ltd",
             id="dash-dash-space",
         ),
+        # Acceptance: no sign-off, a name alone on a last short paragraph signs it.
+        pytest.param(
+            "Счёт мы оплатили вчера.\n\nАндрей Соколов\nгенеральный директор ООО «СтройМонтаж»",
+            "Счёт мы оплатили вчера.",
+            "Андрей Соколов\nгенеральный директор ООО «СтройМонтаж»",
+            id="bare-name-ru",
+        ),
+        pytest.param(
+            "Рахунок двічі.\n\nО. Шевчук\nТОВ «Квітка»",
+            "Рахунок двічі.",
+            "О. Шевчук\nТОВ «Квітка»",
+            id="bare-initial-uk",
+        ),
+        pytest.param(
+            "The export is broken.\n\nJames Miller\nOperations Director, Northwind Logistics",
+            "The export is broken.",
+            "James Miller\nOperations Director, Northwind Logistics",
+            id="bare-name-en",
+        ),
+        # A closing courtesy, a last sentence or a name alone is no signature.
+        pytest.param(
+            "Экспорт не работает.\n\nСпасибо Вам",
+            "Экспорт не работает.\n\nСпасибо Вам",
+            "",
+            id="thanks",
+        ),
+        pytest.param(
+            "Not working.\n\nPlease Help Me Now",
+            "Not working.\n\nPlease Help Me Now",
+            "",
+            id="please",
+        ),
+        pytest.param("Андрей Соколов", "Андрей Соколов", "", id="name-only"),
     ],
 )
 def test_split_reply_moves_the_signature_out_of_the_text(
