@@ -14,14 +14,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.contracts import EscalationActed, derived_id
+from shared.contracts import derived_id
 from shared.group_commit import deferring_inserts
 from shared.outbox import Outgoing
 from shared.subjects import ESCALATION_ESCALATED, NOTIFY_REQUEST
 
 from .hold_notices import promise_due_notices
 from .lifecycle import Climb, Escalation, Notified, next_climb, policy_address
-from .lifecycle_steps import LifecycleSteps, current_briefing
+from .lifecycle_steps import LifecycleSteps, acted, current_briefing
 from .lifecycle_store import LifecycleStore
 from .missed_promises import (
     client_delay_notice,
@@ -172,19 +172,14 @@ class DeadlineClimbs(LifecycleSteps):
             SWEEPER,
             now,
         )
-        event = EscalationActed(
-            event_id=derived_id("escalation-acted", e.id, "escalated", *e.per_opening(climb.level)),
-            message_id=e.message_id,
-            correlation_id=e.correlation_id,
-            occurred_at=now,
-            escalation_id=e.id,
-            action="escalated",
-            kind=e.kind,
-            severity=e.severity,  # type: ignore[arg-type]
+        event = acted(
+            e,
+            "escalated",
+            e.per_opening(climb.level),
+            SWEEPER,
+            now,
             status="open",
             level=climb.level,
-            actor=SWEEPER["address"],
-            actor_role=SWEEPER["role"],
             roles=list(climb.roles),
             ack_deadline=deadline,
         )

@@ -10,146 +10,28 @@ escalations can: they hear what the confirmation came to.
   to the sender; check with the client at its registered contacts.
 - expired: nobody confirmed in time; the sender was promised an answer: reach the client.
 
-Every escalation the message opened, joined or reopened keeps it in its timeline and in
-the identity its notices show; an open one tells each holder, once per confirmation; the
-identity confirmation itself is resolved when confirmed (its work is done: a later
-unconfirmed sender reopens it). One transaction per outcome; its notices and events go
-through the outbox, published after the commit.
+Every escalation placed by a message whose sender waited on the confirmation keeps it in
+its timeline and in the identity its notices show; an open one tells each holder, once per
+outcome; the identity confirmation itself is resolved when confirmed (its work is done: a
+later unconfirmed sender reopens it). What each of these is: settlement.py (pure). One
+transaction per outcome; its notices and events go through the outbox, published after the
+commit.
 """
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal
 
-from shared.contracts import (
-    ChannelConfirmed,
-    ChannelRef,
-    ConfirmationDenied,
-    ConfirmationExpired,
-    EscalationActed,
-    SendNotification,
-    derived_id,
-)
+from shared.contracts import derived_id
 from shared.group_commit import deferring_inserts
 from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
 from shared.subjects import ESCALATION_RESOLVED, NOTIFY_REQUEST
 
-from .condition_facts import identity_settled_fact
-from .digest import staff_digests
-from .hold_notices import notices_to_holders
 from .lifecycle import Escalation
-from .lifecycle_steps import LifecycleSteps
+from .lifecycle_steps import LifecycleSteps, acted
 from .lifecycle_store import LifecycleStore
+from .settlement import VERIFIER, Settlement, as_settled, closes, settlement_notices
 from .tables import processed
-
-Outcome = Literal["confirmed", "denied", "expired"]
-
-# The sender's identity as the escalation shows it from now on: confirmed by the client,
-# or claimed and disowned by it; an expired request leaves it probable.
-IDENTITY_AFTER: dict[str, str] = {"confirmed": "verified", "denied": "suspicious"}
-# As sure as the verifier is of a verified channel on file (its weight).
-CONFIRMED_CONFIDENCE = 0.95
-# The escalations of the policy's confirmation rule (`unconfirmed-sender`).
-CONFIRMATION_KIND = "identity_confirmation"
-# Who settled it, as the timeline and the resolution name the actor: the verifier's
-# confirmation loop.
-VERIFIER = {"role": "verifier", "address": "verifier"}
-
-
-@dataclass(frozen=True)
-class Settlement:
-    """One confirmation's outcome, as the verifier announced it."""
-
-    event_id: uuid.UUID
-    confirmation_id: uuid.UUID
-    message_id: uuid.UUID
-    correlation_id: str
-    outcome: Outcome
-    at: datetime
-    channel: ChannelRef | None
-    via: str | None = None
-
-    @classmethod
-    def confirmed(cls, event: ChannelConfirmed) -> Settlement:
-        return cls._of(event, "confirmed", event.confirmed_at, event.channel, event.via)
-
-    @classmethod
-    def denied(cls, event: ConfirmationDenied) -> Settlement:
-        # Ids only on the bus: the holders' first notice has the sender.
-        return cls._of(event, "denied", event.denied_at)
-
-    @classmethod
-    def expired(cls, event: ConfirmationExpired) -> Settlement:
-        return cls._of(event, "expired", event.expired_at)
-
-    @classmethod
-    def _of(
-        cls,
-        event: ChannelConfirmed | ConfirmationDenied | ConfirmationExpired,
-        outcome: Outcome,
-        at: datetime,
-        channel: ChannelRef | None = None,
-        via: str | None = None,
-    ) -> Settlement:
-        ids = (event.event_id, event.confirmation_id, event.message_id, event.correlation_id)
-        return cls(*ids, outcome, at, channel, via)
-
-
-def as_settled(e: Escalation, s: Settlement) -> Escalation:
-    """The escalation with the sender's identity as the outcome left it (confirmed by the
-    registered contact: as sure as a verified channel on file)."""
-    identity = IDENTITY_AFTER.get(s.outcome)
-    if identity is None or e.briefing.get("identity_status") != "probable":
-        return e  # shown as the escalation's first message found it: not this sender's
-    briefing = {**e.briefing, "identity_status": identity}
-    if s.outcome == "confirmed":
-        confidence = float(briefing.get("identity_confidence") or 0.0)
-        briefing["identity_confidence"] = max(confidence, CONFIRMED_CONFIDENCE)
-    return replace(e, briefing=briefing)
-
-
-def closes(e: Escalation, s: Settlement) -> bool:
-    """Whether the outcome ends the escalation: an identity confirmation whose sender is
-    confirmed has done its work (a denial or an expiry leaves the staff work to do)."""
-    return e.kind == CONFIRMATION_KIND and e.status == "open" and s.outcome == "confirmed"
-
-
-def settlement_notices(
-    escalations: list[Escalation], s: Settlement, team_language: str, now: datetime
-) -> list[SendNotification]:
-    """Each holder of the open ones hears what the confirmation came to, once per
-    confirmation: one notice per person, a digest for one holding several (the account
-    manager holds the identity escalation and most others)."""
-    address = s.channel.address if s.channel else None
-    fact = identity_settled_fact(s.outcome, address, s.via)
-    notes = [
-        _as_told(note, e)
-        for e in escalations
-        if e.status == "open"
-        for note in notices_to_holders(
-            as_settled(e, s),
-            f"identity_{s.outcome}",
-            fact,
-            ("identity-settled", s.confirmation_id),
-            (s.message_id, s.correlation_id),
-            team_language,
-            now,
-        )
-    ]
-    return staff_digests(notes)
-
-
-def _as_told(note: SendNotification, e: Escalation) -> SendNotification:
-    """The outcome is the news, and what the rule saw before it is not: its conditions
-    ("identity: probable") would contradict it, and the confirmation rule's playbook ("a
-    request went to the registered address: reach out") is done with."""
-    data: dict[str, Any] = {**note.data, "condition_items": []}
-    if e.kind == CONFIRMATION_KIND:
-        data |= {"playbook": "", "playbook_client": ""}
-    return note.model_copy(update={"data": data})
 
 
 class ConfirmationOutcomes(LifecycleSteps):
@@ -219,19 +101,7 @@ class ConfirmationOutcomes(LifecycleSteps):
         )
         entry_id = derived_id("identity-resolved", e.id, s.confirmation_id)
         await store.note(e.id, entry_id, "resolved", {"note": note}, VERIFIER, now)
-        event = EscalationActed(
-            event_id=derived_id("escalation-acted", e.id, "resolved", s.confirmation_id),
-            message_id=e.message_id,
-            correlation_id=e.correlation_id,
-            occurred_at=now,
-            escalation_id=e.id,
-            action="resolved",
-            kind=e.kind,
-            severity=e.severity,  # type: ignore[arg-type]
-            status="resolved",
-            level=e.level,
-            actor=VERIFIER["address"],
-            actor_role=VERIFIER["role"],
-            note=note,
+        event = acted(
+            e, "resolved", (s.confirmation_id,), VERIFIER, now, status="resolved", note=note
         )
         await store.enqueue(e.id, [Outgoing.of(ESCALATION_RESOLVED, event)], now)

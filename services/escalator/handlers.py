@@ -41,9 +41,10 @@ from shared.subjects import (
 )
 from shared.telemetry import tag_message
 
-from .confirmations import ConfirmationOutcomes, Settlement
+from .confirmations import ConfirmationOutcomes
 from .request import SUBJECT_OF
 from .service import EscalatorService
+from .settlement import Settlement
 from .staff import StaffCommands
 
 _EVENTS = (

@@ -9,11 +9,11 @@ the outbox in the step's transaction; `flush` publishes the outbox after the com
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from shared.contracts import SendNotification, derived_id
+from shared.contracts import EscalationActed, SendNotification, derived_id
 from shared.db import Database
 from shared.outbox import Outgoing
 from shared.subjects import NOTIFY_REQUEST
@@ -106,6 +106,33 @@ def notice_to(
         language=language,  # type: ignore[arg-type]
         data=data,
         severity=e.severity,  # type: ignore[arg-type]
+    )
+
+
+def acted(
+    e: Escalation,
+    action: str,
+    occasion: tuple[object, ...],
+    actor: Mapping[str, str],
+    at: datetime,
+    **fields: Any,
+) -> EscalationActed:
+    """The event of one lifecycle step (`escalation.<action>`), about the message that
+    opened the escalation; `occasion` makes its id (once per step), `actor` who took it
+    (role and address: staff, the sweeper, the verifier); `fields` the rest (status, level,
+    note, roles, deadline) where they differ from the escalation's."""
+    return EscalationActed(
+        event_id=derived_id("escalation-acted", e.id, action, *occasion),
+        message_id=e.message_id,
+        correlation_id=e.correlation_id,
+        occurred_at=at,
+        escalation_id=e.id,
+        action=action,  # type: ignore[arg-type]
+        kind=e.kind,
+        severity=e.severity,  # type: ignore[arg-type]
+        actor=actor["address"],
+        actor_role=actor["role"],
+        **{"status": e.status, "level": e.level, **fields},
     )
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from shared.contracts import (
     AcknowledgeEscalation,
-    EscalationActed,
     EscalationCommand,
     EscalationCommandResult,
     ReassignEscalation,
@@ -35,7 +34,7 @@ from .ack_links import AckClaims, LinkRejected
 from .history import Mark
 from .history_store import mark_warned
 from .lifecycle import Escalation, Notified, authorize, policy_address, same_address
-from .lifecycle_steps import LifecycleSteps, current_briefing
+from .lifecycle_steps import LifecycleSteps, acted, current_briefing
 from .lifecycle_store import LifecycleStore
 from .policy import STAFF_ROLES
 
@@ -266,19 +265,14 @@ class StaffCommands(LifecycleSteps):
         roles: list[str] | None = None,
         deadline: datetime | None = None,
     ) -> Outgoing:
-        event = EscalationActed(
-            event_id=derived_id("escalation-acted", e.id, action, cmd.command_id),
-            message_id=e.message_id,
-            correlation_id=e.correlation_id,
-            occurred_at=now,
-            escalation_id=e.id,
-            action=action,  # type: ignore[arg-type]
-            kind=e.kind,
-            severity=e.severity,  # type: ignore[arg-type]
-            status=status or e.status,  # type: ignore[arg-type]
-            level=e.level,
-            actor=actor.address,
-            actor_role=actor.role,
+        who = {"role": actor.role, "address": actor.address}
+        event = acted(
+            e,
+            action,
+            (cmd.command_id,),
+            who,
+            now,
+            status=status or e.status,
             note=note,
             roles=roles or [],
             ack_deadline=deadline,

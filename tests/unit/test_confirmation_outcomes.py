@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.escalator.confirmations import Settlement, as_settled, closes, settlement_notices
 from services.escalator.lifecycle import Escalation, Notified
+from services.escalator.settlement import Settlement, as_settled, closes, settlement_notices
 from services.notifier.domain import render
 from services.notifier.samples import SAMPLES
 from shared.contracts import ChannelConfirmed, ChannelRef, ConfirmationExpired, Language

@@ -1,0 +1,134 @@
+"""What a probable sender's confirmation came to, as the escalations of its message take it.
+Pure: confirmations.py applies it in a transaction.
+
+The outcome as the verifier announced it (`Settlement`), the identity an escalation shows
+after it, whether it closes the escalation (a confirmed identity confirmation has done its
+work), and the notices its holders get (the outcome first; not the conditions and the
+confirmation playbook it settles).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from shared.contracts import (
+    ChannelConfirmed,
+    ChannelRef,
+    ConfirmationDenied,
+    ConfirmationExpired,
+    SendNotification,
+)
+
+from .condition_facts import identity_settled_fact
+from .digest import staff_digests
+from .hold_notices import notices_to_holders
+from .lifecycle import Escalation
+
+Outcome = Literal["confirmed", "denied", "expired"]
+
+# The sender's identity as the escalation shows it from now on: confirmed by the client,
+# or claimed and disowned by it; an expired request leaves it probable.
+IDENTITY_AFTER: dict[str, str] = {"confirmed": "verified", "denied": "suspicious"}
+# As sure as the verifier is of a verified channel on file (its weight).
+CONFIRMED_CONFIDENCE = 0.95
+# The escalations of the policy's confirmation rule (`unconfirmed-sender`).
+CONFIRMATION_KIND = "identity_confirmation"
+# Who settled it, as the timeline and the resolution name the actor: the verifier's
+# confirmation loop.
+VERIFIER = {"role": "verifier", "address": "verifier"}
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """One confirmation's outcome, as the verifier announced it."""
+
+    event_id: uuid.UUID
+    confirmation_id: uuid.UUID
+    message_id: uuid.UUID
+    correlation_id: str
+    outcome: Outcome
+    at: datetime
+    channel: ChannelRef | None
+    via: str | None = None
+
+    @classmethod
+    def confirmed(cls, event: ChannelConfirmed) -> Settlement:
+        return cls._of(event, "confirmed", event.confirmed_at, event.channel, event.via)
+
+    @classmethod
+    def denied(cls, event: ConfirmationDenied) -> Settlement:
+        # Ids only on the bus: the holders' first notice has the sender.
+        return cls._of(event, "denied", event.denied_at)
+
+    @classmethod
+    def expired(cls, event: ConfirmationExpired) -> Settlement:
+        return cls._of(event, "expired", event.expired_at)
+
+    @classmethod
+    def _of(
+        cls,
+        event: ChannelConfirmed | ConfirmationDenied | ConfirmationExpired,
+        outcome: Outcome,
+        at: datetime,
+        channel: ChannelRef | None = None,
+        via: str | None = None,
+    ) -> Settlement:
+        ids = (event.event_id, event.confirmation_id, event.message_id, event.correlation_id)
+        return cls(*ids, outcome, at, channel, via)
+
+
+def as_settled(e: Escalation, s: Settlement) -> Escalation:
+    """The escalation with the sender's identity as the outcome left it (confirmed by the
+    registered contact: as sure as a verified channel on file)."""
+    identity = IDENTITY_AFTER.get(s.outcome)
+    if identity is None or e.briefing.get("identity_status") != "probable":
+        return e  # shown as the escalation's first message found it: not this sender's
+    briefing = {**e.briefing, "identity_status": identity}
+    if s.outcome == "confirmed":
+        confidence = float(briefing.get("identity_confidence") or 0.0)
+        briefing["identity_confidence"] = max(confidence, CONFIRMED_CONFIDENCE)
+    return replace(e, briefing=briefing)
+
+
+def closes(e: Escalation, s: Settlement) -> bool:
+    """Whether the outcome ends the escalation: an identity confirmation whose sender is
+    confirmed has done its work (a denial or an expiry leaves the staff work to do)."""
+    return e.kind == CONFIRMATION_KIND and e.status == "open" and s.outcome == "confirmed"
+
+
+def settlement_notices(
+    escalations: list[Escalation], s: Settlement, team_language: str, now: datetime
+) -> list[SendNotification]:
+    """Each holder of the open ones hears what the confirmation came to, once per
+    confirmation: one notice per person, a digest for one holding several (the account
+    manager holds the identity escalation and most others)."""
+    address = s.channel.address if s.channel else None
+    fact = identity_settled_fact(s.outcome, address, s.via)
+    notes = [
+        _as_told(note, e)
+        for e in escalations
+        if e.status == "open"
+        for note in notices_to_holders(
+            as_settled(e, s),
+            f"identity_{s.outcome}",
+            fact,
+            ("identity-settled", s.confirmation_id),
+            (s.message_id, s.correlation_id),
+            team_language,
+            now,
+        )
+    ]
+    return staff_digests(notes)
+
+
+def _as_told(note: SendNotification, e: Escalation) -> SendNotification:
+    """The outcome is the news, and what the rule saw before it is not: its conditions
+    ("identity: probable") would contradict it, and the confirmation rule's playbook ("a
+    request went to the registered address: reach out") is done with."""
+    data: dict[str, Any] = {**note.data, "condition_items": []}
+    if e.kind == CONFIRMATION_KIND:
+        data |= {"playbook": "", "playbook_client": ""}
+    return note.model_copy(update={"data": data})
