@@ -193,6 +193,7 @@ class SqlEscalationStore:
         if more_severe(resolved.severity, new.severity):
             severity = resolved.severity
         deadline = new.deadline_for(severity)
+        new_sender = await self._new_sender(resolved.id, new.confirmation_id)
         await self.session.execute(
             update(escalations)
             .where(escalations.c.id == resolved.id)
@@ -236,6 +237,7 @@ class SqlEscalationStore:
             hold_placed=bool(new.hold),
             client_reply_by=new.promised(severity),
             ack_deadline=deadline,
+            new_sender=new_sender,
         )
         before = {
             "resolved_at": resolved.resolved_at.isoformat(),

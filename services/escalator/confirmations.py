@@ -33,6 +33,12 @@ from .lifecycle_store import LifecycleStore
 from .settlement import VERIFIER, Settlement, as_settled, closes, settlement_notices
 from .tables import processed
 
+CONFIRMED_NOTE = {
+    "ru": "владелец зарегистрированного контакта подтвердил адрес отправителя",
+    "uk": "власник зареєстрованого контакту підтвердив адресу відправника",
+    "en": "the registered contact confirmed the sender's address",
+}
+
 
 class ConfirmationOutcomes(LifecycleSteps):
     async def settle(self, settlement: Settlement) -> int:
@@ -89,7 +95,8 @@ class ConfirmationOutcomes(LifecycleSteps):
         """Resolved by the confirmation: `escalation.resolved` with the verifier as actor.
         The question itself is answered by whoever holds it (the notice says so), or by the
         escalations of its other signals."""
-        note = "the registered contact confirmed the sender's address"
+        # Staff read it in the fact pack's earlier escalations: in their language.
+        note = CONFIRMED_NOTE.get(self.policy.team_language, CONFIRMED_NOTE["en"])
         await store.change(
             e.id,
             status="resolved",

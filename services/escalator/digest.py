@@ -45,6 +45,7 @@ ESCALATION_KEYS = (
     "stand_in_for",
     "client_reply_by",
     "unwarned",
+    "resolved",
 )
 
 

@@ -15,6 +15,7 @@ messages led to, never what this one is about to do.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -75,6 +76,7 @@ class PastEscalation(_Fact):
     message_count: int = 1
     ack_deadline: datetime | None = None
     hold: Hold | None = None
+    subject: str | None = None  # of the message that opened it
 
 
 class History(_Fact):
@@ -87,15 +89,28 @@ class History(_Fact):
         return [e for e in self.escalations if e.status == "open"]
 
 
-def followed_up(history: History, touched: set[str]) -> list[PastEscalation]:
+def followed_up(history: History, touched: set[str], subject: str = "") -> list[PastEscalation]:
     """The open escalations a message goes on with when it fires no rule on what it says:
     those it did not join, reopen or lift the hold of (`touched`, by id) already, and that
-    are about the client's case (an identity confirmation is about who is speaking)."""
-    return [
+    are about the client's case (an identity confirmation is about who is speaking). A
+    reply in the thread of some of them ("Re: Выгрузка") goes on with those only: "any
+    news?" about the export is no news to the lawyers of another case."""
+    cases = [
         e
         for e in history.open_escalations()
         if e.id not in touched and e.kind != "identity_confirmation"
     ]
+    topic = thread_topic(subject)
+    same = [e for e in cases if topic and thread_topic(e.subject or "") == topic]
+    return same or cases
+
+
+_REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|tr|отв|ответ|відп|відповідь)\s*:\s*)+", re.I)
+
+
+def thread_topic(subject: str) -> str:
+    """A subject without its reply and forward prefixes, folded: the thread it belongs to."""
+    return " ".join(_REPLY_PREFIX.sub("", subject).casefold().split())
 
 
 def holds_to_lift(

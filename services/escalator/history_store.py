@@ -124,6 +124,8 @@ def _escalations() -> Select[Any]:
         e.message_count,
         e.ack_deadline,
         e.hold,
+        # What its first message was about: a reply in that thread goes on with it.
+        e.briefing["subject"].astext.label("subject"),
     )
     return _newest(escalations, columns, e.opened_at, ESCALATIONS_LIMIT, recent)
 
@@ -181,6 +183,7 @@ def _past(row: Any) -> PastEscalation:
         message_count=row.message_count,
         ack_deadline=row.ack_deadline,
         hold=Hold.model_validate(row.hold) if row.hold else None,
+        subject=row.subject,
     )
 
 

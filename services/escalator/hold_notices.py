@@ -60,7 +60,9 @@ def follow_up_notices(
         (verified.message_id, verified.correlation_id),
         team_language,
         now,
-        {**about_message(verified), "fact_pack": facts},
+        # The rule's conditions were the opening message's ("this message among them"):
+        # not this one's.
+        {**about_message(verified), "fact_pack": facts, "condition_items": []},
     )
 
 

@@ -109,6 +109,9 @@ def about_message(verified: IdentityVerified) -> dict[str, Any]:
         "identity_evidence_items": [
             {"kind": e.kind, "detail": e.detail, "values": e.values} for e in identity.evidence
         ],
+        # Who wrote it, so whoever acts knows where it came from (a probable sender's
+        # address is not the client's registered one).
+        "sender": message.sender.model_dump(include={"email", "phone", "handle", "display_name"}),
         "channel": message.channel,
         "subject": message.subject,
     }

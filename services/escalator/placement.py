@@ -83,8 +83,8 @@ class Placed:
     # The escalation's acknowledgement deadline once placed (a merge keeps the earlier one);
     # None: the new escalation's.
     ack_deadline: datetime | None = None
-    # A merge of a message from an address not confirmed yet, that no earlier message of
-    # the escalation waited on (another address writing in the client's name): news too.
+    # A merge or a reopening by a message from an address not confirmed yet that no earlier
+    # message of the escalation waited on (another address in the client's name): news too.
     new_sender: bool = False
 
 

@@ -170,7 +170,7 @@ class EscalatorService:
         if self._goes_on(verified, decisions):
             # Nothing said fired a rule: if the client has open cases, this goes on with them.
             done = {t["id"] for t in touched} | {e.id for e in lifted}
-            for past in followed_up(history, done):
+            for past in followed_up(history, done, message.subject):
                 events, told = await self._follow_up(store, past, verified, facts, now)
                 outputs += events
                 staff += told

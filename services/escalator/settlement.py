@@ -108,7 +108,7 @@ def settlement_notices(
     address = s.channel.address if s.channel else None
     fact = identity_settled_fact(s.outcome, address, s.via)
     notes = [
-        _as_told(note, e)
+        _as_told(note, e, closes(e, s))
         for e in escalations
         if e.status == "open"
         for note in notices_to_holders(
@@ -124,11 +124,14 @@ def settlement_notices(
     return staff_digests(notes)
 
 
-def _as_told(note: SendNotification, e: Escalation) -> SendNotification:
+def _as_told(note: SendNotification, e: Escalation, closed: bool) -> SendNotification:
     """The outcome is the news, and what the rule saw before it is not: its conditions
     ("identity: probable") would contradict it, and the confirmation rule's playbook ("a
-    request went to the registered address: reach out") is done with."""
+    request went to the registered address: reach out") is done with. One it resolves asks
+    nobody to acknowledge it."""
     data: dict[str, Any] = {**note.data, "condition_items": []}
+    if closed:
+        data["resolved"] = True
     if e.kind == CONFIRMATION_KIND:
         data |= {"playbook": "", "playbook_client": ""}
     return note.model_copy(update={"data": data})

@@ -45,9 +45,12 @@ _CUES = re.compile(
 )
 _SENTENCES = re.compile(r"[^.!?\n]+")
 _CLAUSES = re.compile(r"[^,;:()—–]+")
-# A clause that goes on with the company after the writer's ("…, ООО «СтройМонтаж»",
-# "…, из ТОВ «Квітка»", "…, from Northwind Ltd").
-_COMPANY_NEXT = re.compile(rf"^(?:(?i:из|з|із|від|от|from|at)\s+)?{_LEGAL}\b")
+# A clause that goes on with the writer's company or role after the name ("…, ООО
+# «СтройМонтаж»", "…, из ТОВ «Квітка»", "…, директорка ТОВ «Квітка»").
+_COMPANY_NEXT = re.compile(
+    rf"^(?:(?:(?i:из|з|із|від|от|from|at)\s+)?{_LEGAL}\b|"
+    rf"(?i:(?:главн\w+\s+|головн\w+\s+|генеральн\w+\s+)?{_ROLES}))"
+)
 
 
 def introductions(text: str, limit: int) -> list[str]:

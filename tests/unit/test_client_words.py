@@ -113,6 +113,9 @@ def test_the_words_go_back_to_the_address_that_wrote_them_only() -> None:
     other = notice_to("ceo@stroymontazh.ru", "probable")
     assert other["data"]["problems"] == []  # type: ignore[index]
     assert "как вы это описали" not in other["rendered"].body  # type: ignore[attr-defined]
+    # Nor is it called the registered address's own message.
+    assert "(ваше письмо" not in other["rendered"].subject  # type: ignore[attr-defined]
+    assert "(ваше письмо" in own["rendered"].subject  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

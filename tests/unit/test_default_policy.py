@@ -591,13 +591,36 @@ def test_an_overcharge_is_acknowledged_as_a_charge_not_a_payment(
     made … if you have the payment order at hand"."""
     signals = [s for s in detect(text, language=language) if s.name == "billing_dispute"]
     assert billing_claim(signals) == "charge"
-    data = {**SAMPLES["billing_dispute_ack"], "claim": "charge"}
+    # The registered address wrote it itself (the sample's is the seed-000 CEO's own).
+    data = {**SAMPLES["billing_dispute_ack"], "claim": "charge", "sender_address": None}
 
     rendered = domain.render_kind("billing_dispute_ack", language, data)
 
     assert rendered.subject == subject
     assert about in rendered.body and about in (rendered.html or "")
     assert not_said not in rendered.body
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "thanks"),
+    [
+        ("ru", "Проверяем списание, о котором нам написали", "Спасибо, что сообщили"),
+        ("uk", "Перевіряємо списання, про яке нам написали", "Дякуємо, що повідомили"),
+        ("en", "We are checking the charge we were written to about", "letting us know"),
+    ],
+)
+def test_the_registered_address_is_not_thanked_for_what_another_address_wrote(
+    language: Language, subject: str, thanks: str
+) -> None:
+    """Acceptance: the accountant was thanked for a message the CEO sent from his own
+    address, and told "the charge you wrote about"."""
+    data = {**SAMPLES["billing_dispute_ack"], "claim": "charge"}
+    assert data["sender_address"]
+
+    rendered = domain.render_kind("billing_dispute_ack", language, data)
+
+    assert rendered.subject == subject
+    assert thanks not in rendered.body and data["sender_address"] in rendered.body
 
 
 def test_a_client_who_says_he_paid_is_acknowledged_as_before() -> None:

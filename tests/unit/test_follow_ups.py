@@ -42,6 +42,19 @@ def test_a_message_goes_on_with_the_open_cases_it_did_not_touch_already() -> Non
     assert followed_up(History(), set()) == []
 
 
+def test_a_reply_in_one_case_s_thread_goes_on_with_that_case_only() -> None:
+    """Acceptance: "Re: Выгрузка — есть новости?" reached the lawyers and billing too."""
+    export = past("open", "service_failure").model_copy(update={"subject": "Выгрузка"})
+    billing = past("open").model_copy(update={"subject": "Приостановка аккаунта"})
+    history = History(escalations=[export, billing])
+
+    assert followed_up(history, set(), "Re: RE: Выгрузка") == [export]
+    assert followed_up(history, set(), "Ответ: выгрузка ") == [export]
+    # Not a reply in any of their threads: every case of the client's.
+    assert followed_up(history, set(), "Вопрос") == [export, billing]
+    assert followed_up(history, set(), "") == [export, billing]
+
+
 @pytest.mark.parametrize(
     ("language", "text", "subject", "said"),
     [
@@ -82,6 +95,8 @@ def test_each_holder_reads_what_the_client_wrote_in_the_team_language(
     assert {n.data["identity_status"] for n in notes} == {"verified"}
     assert {n.data["identity_confidence"] for n in notes} == {verified.identity.confidence}
     assert all(n.data["fact_pack"] == pack for n in notes)
+    # The opening's conditions ("this message among them") are not this message's.
+    assert all(n.data["condition_items"] == [] for n in notes)
     assert {n.message_id for n in notes} == {verified.message_id}
     assert {n.data["change"] for n in notes} == {"follow_up"}
     rendered = render(notes[0])

@@ -71,6 +71,11 @@ def test_a_name_or_a_company_merely_mentioned_is_no_introduction(text: str) -> N
         ("Меня зовут Ольга Иванова, ООО «СтройМонтаж».", ["Меня зовут Ольга Иванова", None]),
         ("Я Андрей Соколов из СтройМонтажа.", ["Я Андрей Соколов из СтройМонтажа"]),
         ("На связи Ольга Иванова, бухгалтерия.", ["На связи Ольга Иванова"]),
+        # Acceptance: the role and company after the name, in a clause of its own.
+        (
+            "Доброго дня, це Олена Шевчук, директорка ТОВ «Квітка». Чому рахунок?",
+            ["це Олена Шевчук", "директорка ТОВ «Квітка"],
+        ),
     ],
 )
 def test_only_the_clauses_that_speak_of_the_writer_are_claims(
