@@ -148,6 +148,7 @@ class SqlEscalationStore:
             existing.promise_to is not None,
             values.get("ack_deadline", existing.ack_deadline),
             new_sender,
+            existing.identity_status == "suspicious",
         )
         await self.session.execute(
             update(escalations)
@@ -238,6 +239,7 @@ class SqlEscalationStore:
             client_reply_by=new.promised(severity),
             ack_deadline=deadline,
             new_sender=new_sender,
+            suspicious_before=resolved.identity_status == "suspicious",
         )
         before = {
             "resolved_at": resolved.resolved_at.isoformat(),

@@ -40,11 +40,21 @@ def hold_lifted_fact(message_id: object) -> Fact:
     )
 
 
-def new_sender_fact() -> Fact:
+def new_sender_fact(suspicious: bool = False) -> Fact:
     """Why the holders hear of a message merged into their case that says nothing new: it
     came from an address not confirmed yet that none of the case's messages came from (seed
     000: it may be the client from a new address; after a denial, someone else in his
-    name). The notice shows the sender and the evidence; nothing of the account goes there."""
+    name). The notice shows the sender and the evidence; nothing of the account goes there.
+    `suspicious`: the case's sender is marked so already (the registered contact disowned a
+    request of it, or its mail failed authentication): the second one in his name."""
+    if suspicious:
+        return Fact(
+            "new_sender_suspicious",
+            "an address not confirmed yet writes into this case in the client's name, and the "
+            "case's sender is marked suspicious already (a request the registered contact "
+            "disowned, or mail that failed authentication): tell it nothing of the account; "
+            "check with the client at its registered contacts",
+        )
     return Fact(
         "new_sender",
         "an address not confirmed yet writes into this case in the client's name: tell it "

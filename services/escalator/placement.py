@@ -86,6 +86,8 @@ class Placed:
     # A merge or a reopening by a message from an address not confirmed yet that no earlier
     # message of the escalation waited on (another address in the client's name): news too.
     new_sender: bool = False
+    # Of a case whose sender is marked suspicious already (a denial, failed authentication).
+    suspicious_before: bool = False
 
 
 # Signals whose new evidence is a new fact for whoever holds the case (a problem, a claim, a

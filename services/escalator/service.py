@@ -529,4 +529,6 @@ def _changed(placed: Placed, text: str) -> list[Fact]:
     spans = [(n.start, n.end) for n in placed.news]
     news = sentences_with(text, spans) if placed.raised_from is None else ()
     facts = change_facts(placed.raised_from, placed.severity, placed.change == "reopened", news)
-    return [new_sender_fact(), *facts] if placed.new_sender else facts
+    if not placed.new_sender:
+        return facts
+    return [new_sender_fact(placed.suspicious_before), *facts]

@@ -14,7 +14,12 @@ from typing import Any
 import nats
 import pytest
 
-from shared.contracts import ConfirmationExpired, ConfirmationRequest, ResolveEscalation
+from shared.contracts import (
+    ConfirmationDenied,
+    ConfirmationExpired,
+    ConfirmationRequest,
+    ResolveEscalation,
+)
 from tests.integration.conftest import Env, rows
 from tests.integration.escalator_harness import (
     BILLING,
@@ -226,3 +231,52 @@ async def test_another_unconfirmed_address_in_the_clients_name_is_news(
     # The first address writing again told nobody: the opening's notice and the news only.
     staff = [r for r in bus.of("notify.request") if r["recipient"] == MANAGER]
     assert len(staff) == 2
+
+
+async def test_after_a_denial_another_address_in_the_clients_name_is_marked_so(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    """Acceptance: a minute after the registered contact answered "Це не ми", a third
+    address wrote in the client's name and the notice said nothing of the denial."""
+    nc, bus = watch
+    first = uuid.uuid4()
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        payload, message_id = from_the_ceo("Объясните, почему нам пишут о просрочке.", first)
+        await publish_verified(nc, payload)
+        (opened,) = await bus.wait("escalation.opened")
+        denied = ConfirmationDenied(
+            event_id=uuid.uuid4(),
+            message_id=uuid.UUID(message_id),
+            correlation_id=message_id,
+            occurred_at=datetime.now(UTC),
+            confirmation_id=first,
+            customer_id="cust-stroymontazh",
+            denied_at=datetime.now(UTC),
+        )
+        await nc.jetstream().publish("crm.confirmation.denied", denied.model_dump_json().encode())
+        for _ in range(200):
+            if told(bus, "identity_denied"):
+                break
+            await asyncio.sleep(0.05)
+        other = from_another("Ответьте наконец по просрочке.", "s.montazh@mail.ru", uuid.uuid4())
+        await publish_verified(nc, other)
+        for _ in range(200):
+            kinds = [
+                i.get("kind")
+                for r in bus.of("notify.request")
+                for i in r["data"].get("change_items") or []
+            ]
+            if "new_sender_suspicious" in kinds:
+                break
+            await asyncio.sleep(0.05)
+
+    (news,) = [
+        r
+        for r in bus.of("notify.request")
+        if any(
+            i.get("kind") == "new_sender_suspicious" for i in r["data"].get("change_items") or []
+        )
+    ]
+    assert (news["recipient"], news["escalation_id"]) == (MANAGER, opened["escalation_id"])
+    assert news["data"]["sender"]["email"] == "s.montazh@mail.ru"  # who wrote, for staff
