@@ -90,6 +90,7 @@ class SqlEscalationStore:
                 "client_reply_by": promised,
                 "promise_to": new.promise_to if promised else None,
                 "promises_missed": 0,
+                "subject": new.subject,
             }
         )
         placed = Placed(

@@ -57,6 +57,8 @@ class EscalateBatch(DeferredInserts):
         self.written: set[tuple[str, str]] = set()  # (subject, kind) placed in this batch
         self.seen: list[dict[str, Any]] = []
         self.opened: dict[uuid.UUID, dict[str, Any]] = {}  # escalations not yet written
+        # (escalation, confirmation) placed in this batch: their timeline rows wait for its end
+        self.confirmations: set[tuple[uuid.UUID, uuid.UUID]] = set()
         # (subject, kind) -> its escalations that a placement may find, as read ahead;
         # a kind written since is not in it (it is read from PostgreSQL again).
         self.placeable: dict[tuple[str, str], list[Any]] = {}
@@ -161,10 +163,25 @@ class BatchEscalationStore(SqlEscalationStore):
         known, found = self.batch.placement(new)
         self.batch.written.add((new.subject_key, new.kind))
         if known:
-            return await self.place(found, new, message_id, at)
-        if self.batch.opened_for(new.subject_key):  # one opened earlier in the batch
-            await self.batch.write_opened(self.session)
-        return await super().open_or_merge(new, message_id, at)
+            placed = await self.place(found, new, message_id, at)
+        else:
+            if self.batch.opened_for(new.subject_key):  # one opened earlier in the batch
+                await self.batch.write_opened(self.session)
+            placed = await super().open_or_merge(new, message_id, at)
+        if new.confirmation_id is not None:
+            self.batch.confirmations.add((placed.id, new.confirmation_id))
+        return placed
+
+    async def _new_sender(
+        self, escalation_id: uuid.UUID, confirmation_id: uuid.UUID | None
+    ) -> bool:
+        # An earlier message of the batch from the same address: its timeline row is not
+        # written yet, and the query alone would take the address for a new one.
+        if confirmation_id is not None and (escalation_id, confirmation_id) in (
+            self.batch.confirmations
+        ):
+            return False
+        return await super()._new_sender(escalation_id, confirmation_id)
 
     async def _insert(self, row: dict[str, Any]) -> None:
         self.batch.opened[row["id"]] = row

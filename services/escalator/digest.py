@@ -15,6 +15,7 @@ are about that escalation alone, and do not come through here.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from shared.contracts import IdentityVerified, SendNotification, derived_id
@@ -173,6 +174,9 @@ def _digest(notes: list[SendNotification]) -> SendNotification:
             item["roles"].append(note.recipient_role)
         # A legal notice adds the client's words, the sender and the tier to what all say.
         about_message.update({k: v for k, v in note.data.items() if k not in ESCALATION_KEYS})
+    senders = {json.dumps(n.data.get("sender"), sort_keys=True) for n in notes}
+    if len(senders) > 1:  # notices told of different messages: no one sender is said
+        about_message |= {"sender": None, "subject": ""}
     # The gravest first, and its roles first; among equals, the policy's order (stable sort).
     escalations = sorted(items.values(), key=lambda item: str(item.get("severity")))
     roles = list(dict.fromkeys(role for item in escalations for role in item["roles"]))

@@ -125,7 +125,7 @@ def _escalations() -> Select[Any]:
         e.ack_deadline,
         e.hold,
         # What its first message was about: a reply in that thread goes on with it.
-        e.briefing["subject"].astext.label("subject"),
+        e.subject,
     )
     return _newest(escalations, columns, e.opened_at, ESCALATIONS_LIMIT, recent)
 

@@ -30,7 +30,8 @@ from .notifications import about_message
 def hold_lifted_notices(
     e: Escalation, verified: IdentityVerified, team_language: str, now: datetime
 ) -> list[SendNotification]:
-    """The hold is lifted by this message: a notice to each holder, about this message."""
+    """The hold is lifted by this message: a notice to each holder, about this message (its
+    sender and subject, not the opening's)."""
     return notices_to_holders(
         e,
         "hold_lifted",
@@ -39,6 +40,7 @@ def hold_lifted_notices(
         (verified.message_id, verified.correlation_id),
         team_language,
         now,
+        about_message(verified),
     )
 
 

@@ -46,6 +46,8 @@ class NewEscalation:
     # The confirmation the message's sender waits on (a probable sender), if any: its
     # outcome is told to the escalations placed while it stood.
     confirmation_id: uuid.UUID | None = None
+    # The message's subject: the thread an escalation it opens goes by (follow-ups).
+    subject: str = ""
 
     def promised(self, severity: str) -> datetime | None:
         return self.promise(severity) if self.promise is not None else None

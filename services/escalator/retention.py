@@ -59,7 +59,7 @@ def _names_and_scores(signals: str) -> str:
 
 
 _ESCALATION_CONTENT = (
-    "facts = jsonb_build_object('redacted', true), promise_to = NULL, "
+    "facts = jsonb_build_object('redacted', true), promise_to = NULL, subject = NULL, "
     f"signals = {_names_and_scores('signals')}, "
     "reason = 'rule ' || rule || ' (its account quoted the client: cut after the content horizon)'"
 )

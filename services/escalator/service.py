@@ -236,6 +236,7 @@ class EscalatorService:
             confirmation_id=identity.confirmation.confirmation_id
             if identity.confirmation
             else None,
+            subject=verified.message.subject,
         )
         placed = await store.open_or_merge(new, verified.message_id, now)
         changed = _changed(placed, verified.message.text)

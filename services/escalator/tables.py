@@ -78,6 +78,8 @@ escalations = Table(
     # Where and how the promise was made, and how many dates passed unkept (migration 0015).
     Column("promise_to", JSONB),
     Column("promises_missed", Integer, nullable=False, server_default="0"),
+    # 0016: the subject of the message that opened it (a reply in its thread follows it up)
+    Column("subject", Text),
 )
 timeline = Table(
     "escalation_timeline",

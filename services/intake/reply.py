@@ -109,11 +109,18 @@ def _split_signature(lines: list[str]) -> tuple[str, str]:
             sign_at = i
             break
     else:
-        sign_at = _bare_signature_at(lines)
+        # No sign-off: a last paragraph that looks signed is the signature too, but stays in
+        # the text ("Всё Сломалось / верните деньги или подам в суд" looks the same, and
+        # what the client says must reach the detector).
+        bare = _bare_signature_at(lines)
+        return _fresh(lines), "\n".join(lines[bare:]).strip()
+    return _fresh(lines[:sign_at]), "\n".join(lines[sign_at:]).strip()
+
+
+def _fresh(lines: list[str]) -> str:
     # Where a quote between the client's answers was taken out, the blank lines around it
     # meet: one blank line is the paragraph break the client wrote.
-    fresh = _BLANK_RUN.sub("\n\n", "\n".join(lines[:sign_at]).strip())
-    return fresh, "\n".join(lines[sign_at:]).strip()
+    return _BLANK_RUN.sub("\n\n", "\n".join(lines).strip())
 
 
 _BLANK_RUN = re.compile(r"\n[^\S\n]*\n(?:[^\S\n]*\n)+")
@@ -130,7 +137,8 @@ _NOT_A_NAME = frozenset(
 def _bare_signature_at(lines: list[str]) -> int:
     """Where a signature without a sign-off starts: a last paragraph of at most four short
     lines, after the text, that opens with a name alone ("Андрей Соколов / генеральный
-    директор ООО «СтройМонтаж»"); else the end (nothing is a signature)."""
+    директор ООО «СтройМонтаж»"); else the end (nothing is a signature). The verifier reads
+    its name and company; the text keeps it."""
     end = len(lines)
     while end > 0 and not lines[end - 1].strip():
         end -= 1

@@ -5,6 +5,7 @@ denied (nothing of the account to the sender), expired (reach the client yoursel
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -164,3 +165,17 @@ def test_the_outcome_is_told_without_what_it_settled_and_closes_the_confirmation
 
     assert closes(IDENTITY, confirmed())
     assert not closes(BILLING_DISPUTE, confirmed()) and not closes(IDENTITY, expired())
+
+
+def test_a_case_another_message_opened_does_not_show_its_sender_as_this_one() -> None:
+    """Review: the briefing's sender is the opening message's; the outcome of a later
+    sender's confirmation must not name the verified client who opened the case."""
+    case = held("billing", ("billing", BILLING))
+    sender = {"email": "buh@stroymontazh.ru"}
+    briefing = {**case.briefing, "sender": sender, "subject": "Счёт"}
+    opened_by_client = replace(case, message_id=uuid.uuid4(), briefing=briefing)
+
+    (note,) = settlement_notices([opened_by_client], expired(), "ru", NOW)
+
+    assert note.data["sender"] is None and note.data["subject"] == ""
+    assert "buh@stroymontazh.ru" not in render(note).body

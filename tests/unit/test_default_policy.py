@@ -606,7 +606,7 @@ def test_an_overcharge_is_acknowledged_as_a_charge_not_a_payment(
     [
         ("ru", "Проверяем списание, о котором нам написали", "Спасибо, что сообщили"),
         ("uk", "Перевіряємо списання, про яке нам написали", "Дякуємо, що повідомили"),
-        ("en", "We are checking the charge we were written to about", "letting us know"),
+        ("en", "We are checking the charge we were told about", "letting us know"),
     ],
 )
 def test_the_registered_address_is_not_thanked_for_what_another_address_wrote(

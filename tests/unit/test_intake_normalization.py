@@ -616,22 +616,23 @@ def test_split_reply_separates_quoted_history(body: str, fresh: str, quoted: str
             "-- \nJohn Smith\nACME Ltd",
             id="dash-dash-space",
         ),
-        # Acceptance: no sign-off, a name alone on a last short paragraph signs it.
+        # Acceptance: no sign-off, a name alone on a last short paragraph signs it; the
+        # text keeps it (the same shape may be the client's words: below).
         pytest.param(
             "Счёт мы оплатили вчера.\n\nАндрей Соколов\nгенеральный директор ООО «СтройМонтаж»",
-            "Счёт мы оплатили вчера.",
+            "Счёт мы оплатили вчера.\n\nАндрей Соколов\nгенеральный директор ООО «СтройМонтаж»",
             "Андрей Соколов\nгенеральный директор ООО «СтройМонтаж»",
             id="bare-name-ru",
         ),
         pytest.param(
             "Рахунок двічі.\n\nО. Шевчук\nТОВ «Квітка»",
-            "Рахунок двічі.",
+            "Рахунок двічі.\n\nО. Шевчук\nТОВ «Квітка»",
             "О. Шевчук\nТОВ «Квітка»",
             id="bare-initial-uk",
         ),
         pytest.param(
             "The export is broken.\n\nJames Miller\nOperations Director, Northwind Logistics",
-            "The export is broken.",
+            "The export is broken.\n\nJames Miller\nOperations Director, Northwind Logistics",
             "James Miller\nOperations Director, Northwind Logistics",
             id="bare-name-en",
         ),
@@ -649,6 +650,12 @@ def test_split_reply_separates_quoted_history(body: str, fresh: str, quoted: str
             id="please",
         ),
         pytest.param("Андрей Соколов", "Андрей Соколов", "", id="name-only"),
+        pytest.param(
+            "Добрый день.\n\nВсё Сломалось\nверните деньги или подам в суд",
+            "Добрый день.\n\nВсё Сломалось\nверните деньги или подам в суд",
+            "Всё Сломалось\nверните деньги или подам в суд",
+            id="words-kept",
+        ),
     ],
 )
 def test_split_reply_moves_the_signature_out_of_the_text(

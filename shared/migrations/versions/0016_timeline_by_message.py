@@ -1,4 +1,5 @@
-"""The escalator: the escalations a confirmation's outcome is told to, found from it.
+"""The escalator: the escalations a confirmation's outcome is told to, found from it; the
+subject an escalation's thread goes by.
 
 Revision ID: 0016_timeline_by_message
 Revises: 0015_promises_missed
@@ -25,6 +26,9 @@ CONFIRMATION = "(detail->>'confirmation_id')"
 
 
 def upgrade() -> None:
+    # The subject of the message that opened it: a reply in that thread goes on with it
+    # (follow-ups). Read with every message's history, so a column, not the briefing's JSON.
+    op.add_column("escalations", sa.Column("subject", sa.Text, nullable=True), schema="escalator")
     with op.get_context().autocommit_block():
         op.create_index(
             INDEX,
@@ -55,3 +59,4 @@ def downgrade() -> None:
                 postgresql_concurrently=True,
                 if_exists=True,
             )
+    op.drop_column("escalations", "subject", schema="escalator")
