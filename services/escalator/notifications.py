@@ -142,11 +142,11 @@ def notified_staff(notes: list[SendNotification]) -> list[dict[str, Any]]:
 
 
 def _legal_extras(verified: IdentityVerified) -> dict[str, Any]:
-    """What legal needs to assess the risk, beyond what every manager gets."""
+    """What legal needs to assess the risk, beyond what every manager gets (the sender is
+    in every notice: `about_message`)."""
     identity, message = verified.identity, verified.message
     return {
         "customer_tier": identity.customer.tier if identity.customer else None,
-        "sender": message.sender.model_dump(include={"email", "phone", "handle", "display_name"}),
         "received_at": message.received_at.isoformat(),
         "message_text": mask_card_numbers(message.text),
     }
