@@ -33,6 +33,13 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
+def pack_of_case(facts: dict[str, Any], escalation_id: object) -> dict[str, Any]:
+    """The fact pack as a notice about an open escalation tells it: the subject's other
+    escalations, not the case itself (it is no history of its own)."""
+    previous = facts.get("previous_escalations", [])
+    return {**facts, "previous_escalations": [e for e in previous if e["id"] != str(escalation_id)]}
+
+
 def seen_message(
     verified: IdentityVerified, signals: list[Signal], markers: list[str], marks: list[Mark]
 ) -> SeenMessage:

@@ -41,7 +41,7 @@ from .condition_facts import Fact, change_facts, new_sender_fact
 from .courtesy import courtesy_only
 from .detection import SecondOpinion, detect
 from .digest import message_notices, withheld_kinds
-from .facts import fact_pack, hold_record, hold_view, seen_message
+from .facts import fact_pack, hold_record, hold_view, pack_of_case, seen_message
 from .history import (
     History,
     Mark,
@@ -52,6 +52,7 @@ from .history import (
 )
 from .history_store import load_history, lock_subject, record_seen, seen_row
 from .hold_notices import follow_up_notices, hold_lifted_notices
+from .lifecycle import Escalation
 from .links import AckLinkIssuer
 from .notifications import (
     client_contacts,
@@ -306,16 +307,9 @@ class EscalatorService:
         by them (a rule that warns records the warning only then). `changed`: what the
         message changed of the escalation, as `_place` said it in the event's reason."""
         extra: dict[str, Any] = {
-            # The subject's other escalations: the open one this message merged into is the
-            # case itself, not its history (a reopened one's earlier outcome is history).
-            "fact_pack": {
-                **facts,
-                "previous_escalations": [
-                    e
-                    for e in facts.get("previous_escalations", [])
-                    if placed.change != "merged" or e["id"] != str(placed.id)
-                ],
-            },
+            # The open one this message merged into is the case itself, not its history (a
+            # reopened one's earlier outcome is history).
+            "fact_pack": pack_of_case(facts, placed.id) if placed.change == "merged" else facts,
             "hold": hold_view(placed.hold, self.policy.team_language),
             # What this message changed: in every notice of it and in the briefing that
             # later notices (a climb, a reassignment) are told from.
@@ -392,23 +386,15 @@ class EscalatorService:
         escalation = await store.lift_hold(escalation_id, by, verified.message_id, now)
         if escalation is None:  # lifted meanwhile, or resolved
             return [], []
-        event = EscalationChanged(
-            event_id=derived_id("escalation-hold-lifted", held.id, verified.message_id),
-            message_id=verified.message_id,
-            correlation_id=verified.correlation_id,
-            occurred_at=now,
-            escalation_id=escalation_id,
+        event = _updated_by(
+            escalation,
+            held,
+            verified,
+            now,
+            "escalation-hold-lifted",
             change="hold_lifted",
-            kind=held.kind,
-            severity=held.severity,  # type: ignore[arg-type]
-            rule=held.rule,
             reason=f"hold lifted: message {verified.message_id} carries none of "
             f"{', '.join(held.hold.while_signals)}",
-            customer_id=verified.identity.customer.id if verified.identity.customer else None,
-            identity_status=verified.identity.status,
-            signals=[],
-            roles=[],
-            ack_deadline=held.ack_deadline or now,
             hold=None,
         )
         told = hold_lifted_notices(escalation, verified, self.policy.team_language, now)
@@ -445,28 +431,16 @@ class EscalatorService:
             return [], []
         told: list[SendNotification] = []
         if not courtesy_only(verified.message.text):
-            # The case itself is not its own history (as for a merge).
-            others = [
-                e for e in facts.get("previous_escalations", []) if e["id"] != str(escalation.id)
-            ]
-            pack = {**facts, "previous_escalations": others}
+            pack = pack_of_case(facts, escalation.id)
             told = follow_up_notices(escalation, verified, pack, self.policy.team_language, now)
-        event = EscalationChanged(
-            event_id=derived_id("escalation-follow-up", past.id, verified.message_id),
-            message_id=verified.message_id,
-            correlation_id=verified.correlation_id,
-            occurred_at=now,
-            escalation_id=escalation.id,
+        event = _updated_by(
+            escalation,
+            past,
+            verified,
+            now,
+            "escalation-follow-up",
             change="merged",
-            kind=past.kind,
-            severity=escalation.severity,  # type: ignore[arg-type]
-            rule=past.rule,
             reason=f"the client wrote again about the open case (message {verified.message_id})",
-            customer_id=verified.identity.customer.id if verified.identity.customer else None,
-            identity_status=verified.identity.status,
-            signals=[],
-            roles=[],
-            ack_deadline=escalation.ack_deadline,
             hold=self._hold_text(escalation.hold),
             client_reply_by=escalation.client_reply_by,
         )
@@ -522,6 +496,36 @@ def _brings_new_problems(placed: Placed) -> bool:
     client sent the first notice before gets a follow-up: one whose first notice goes with
     this very message (no address on file until now) gets that one alone."""
     return any(n.signal in PROBLEM_SIGNALS for n in placed.news)
+
+
+def _updated_by(
+    e: Escalation,
+    past: PastEscalation,
+    verified: IdentityVerified,
+    now: datetime,
+    occasion: str,
+    **fields: Any,
+) -> EscalationChanged:
+    """`escalation.updated` for a message that changed an escalation without a rule of its
+    own (it lifted the hold, it followed the case up): the escalation's kind, rule,
+    severity and deadline, no signals, no roles told by a rule."""
+    identity = verified.identity
+    return EscalationChanged(
+        event_id=derived_id(occasion, past.id, verified.message_id),
+        message_id=verified.message_id,
+        correlation_id=verified.correlation_id,
+        occurred_at=now,
+        escalation_id=e.id,
+        kind=past.kind,
+        severity=e.severity,  # type: ignore[arg-type]
+        rule=past.rule,
+        customer_id=identity.customer.id if identity.customer else None,
+        identity_status=identity.status,
+        signals=[],
+        roles=[],
+        ack_deadline=e.ack_deadline,
+        **fields,
+    )
 
 
 def _changed(placed: Placed, text: str) -> list[Fact]:
