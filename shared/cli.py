@@ -231,17 +231,11 @@ def send(
 def escalations(limit: int = 50) -> None:
     """List escalations: kind, severity, rule, signals, identity, notified roles, holds."""
     from services.escalator.listing import escalation_notes, list_escalations
-    from shared.db import Database, create_engine
+    from shared.db import in_one_transaction
 
-    async def go() -> list[dict[str, Any]]:
-        db = Database(create_engine(_settings().database_url))
-        try:
-            async with db.transaction() as session:
-                return await list_escalations(session, limit)
-        finally:
-            await db.dispose()
-
-    rows = asyncio.run(go())
+    rows = asyncio.run(
+        in_one_transaction(_settings().database_url, lambda s: list_escalations(s, limit))
+    )
     if not rows:
         typer.echo("no escalations yet")
     for row in rows:
@@ -261,22 +255,16 @@ def escalations(limit: int = 50) -> None:
 def escalation(escalation_id: str) -> None:
     """Show one escalation and its timeline (who was told, acted, what the client wrote)."""
     from services.escalator.listing import escalation_history, escalation_notes, timeline_line
-    from shared.db import Database, create_engine
+    from shared.db import in_one_transaction
 
     try:
         wanted = uuid.UUID(escalation_id)
     except ValueError as exc:
         raise typer.BadParameter(f"not an escalation id: {escalation_id!r}") from exc
 
-    async def go() -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        db = Database(create_engine(_settings().database_url))
-        try:
-            async with db.transaction() as session:
-                return await escalation_history(session, wanted)
-        finally:
-            await db.dispose()
-
-    row, entries = asyncio.run(go())
+    row, entries = asyncio.run(
+        in_one_transaction(_settings().database_url, lambda s: escalation_history(s, wanted))
+    )
     if row is None:
         typer.echo(f"no escalation {wanted}", err=True)
         raise typer.Exit(1)

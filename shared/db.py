@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from opentelemetry.instrumentation.sqlalchemy import __version__ as otel_sqla_version
@@ -107,3 +107,17 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+T = TypeVar("T")
+
+
+async def in_one_transaction(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """`work` in one transaction on a pool of its own, closed after: a command line's one
+    read or write (`careline escalations`, `careline crm import`, ...)."""
+    db = Database(create_engine(database_url))
+    try:
+        async with db.transaction() as session:
+            return await work(session)
+    finally:
+        await db.dispose()

@@ -371,13 +371,11 @@ async def _history_from_db(message: Any, identity: Any, at: datetime, policy: An
     from services.escalator.history_store import load_history
     from services.escalator.notifications import subject_key
     from services.escalator.policy_explain import as_verified
-    from shared.db import Database, create_engine
+    from shared.db import in_one_transaction
     from shared.settings import CarelineSettings
 
-    db = Database(create_engine(CarelineSettings().database_url))
-    try:
-        async with db.transaction() as session:
-            key = subject_key(as_verified(message, identity))
-            return await load_history(session, key, at - policy.history_lookback)
-    finally:
-        await db.dispose()
+    key = subject_key(as_verified(message, identity))
+    return await in_one_transaction(
+        CarelineSettings().database_url,
+        lambda session: load_history(session, key, at - policy.history_lookback),
+    )

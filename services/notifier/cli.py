@@ -73,18 +73,15 @@ def notifications(
     """List notifications: what was sent, to whom, when, status and attempts; answers held
     for a confirmation with when they were held, released or withdrawn, and by what."""
     from services.notifier.adapters import list_notifications
-    from shared.db import Database, create_engine
+    from shared.db import in_one_transaction
     from shared.settings import CarelineSettings
 
-    async def go() -> list[dict[str, Any]]:
-        db = Database(create_engine(CarelineSettings().database_url))
-        try:
-            async with db.transaction() as session:
-                return await list_notifications(session, limit, status, recipient)
-        finally:
-            await db.dispose()
-
-    rows = asyncio.run(go())
+    rows = asyncio.run(
+        in_one_transaction(
+            CarelineSettings().database_url,
+            lambda s: list_notifications(s, limit, status, recipient),
+        )
+    )
     if not rows:
         typer.echo("no notifications yet")
     for row in rows:

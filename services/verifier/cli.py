@@ -31,22 +31,19 @@ def import_file(
 ) -> None:
     """Upsert CRM records into the mirror; every invalid row is reported with its line."""
     from shared.app import utc_now
-    from shared.db import Database, create_engine
+    from shared.db import in_one_transaction
 
     from .importer import import_records, parse_file
     from .settings import VerifierSettings
 
     parsed = parse_file(file)
 
-    async def go() -> Any:
-        db = Database(create_engine(VerifierSettings().database_url))
-        try:
-            async with db.transaction() as session:
-                return await import_records(session, parsed, utc_now(), skip_invalid)
-        finally:
-            await db.dispose()
-
-    report = asyncio.run(go())
+    report = asyncio.run(
+        in_one_transaction(
+            VerifierSettings().database_url,
+            lambda s: import_records(s, parsed, utc_now(), skip_invalid),
+        )
+    )
     for error in report.errors:
         typer.echo(f"{file.name}: {error}", err=True)
     typer.echo(f"imported {report.applied} records, {len(report.errors)} invalid rows")
