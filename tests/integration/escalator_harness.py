@@ -6,10 +6,11 @@ commands asked over NATS."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
@@ -85,24 +86,8 @@ async def start(stack: AsyncExitStack, settings: EscalatorSettings) -> None:
 
 
 def legal_threat(text_: str = "Я подам на вас в суд, это последнее предупреждение.") -> bytes:
-    external_id = f"{uuid.uuid4()}@mail.stroymontazh.ru"
-    message_id = derived_id("message", "email", external_id)
-    now = datetime.now(UTC)
-    message = MessageNormalized(
-        event_id=derived_id("normalized", message_id),
-        message_id=message_id,
-        correlation_id=str(message_id),
-        occurred_at=now,
-        channel="email",
-        sender=SenderIdentifiers(email="buh@stroymontazh.ru"),
-        subject="Претензия",
-        text=text_,
-        language="ru",
-        language_confidence=0.9,
-        thread_id=external_id,
-        external_id=external_id,
-        received_at=now,
-    )
+    """A verified message of ООО «СтройМонтаж» from its registered address (a new one each
+    time), as the verifier sends it."""
     identity = Identity(
         status="verified",
         confidence=0.95,
@@ -114,6 +99,39 @@ def legal_threat(text_: str = "Я подам на вас в суд, это по�
             ChannelRef(kind="email", address="buh@stroymontazh.ru", verified=True)
         ],
         disclosure="account",
+    )
+    sender = SenderIdentifiers(email="buh@stroymontazh.ru")
+    return verified_payload(text_, identity, sender, domain="mail.stroymontazh.ru")
+
+
+def verified_payload(
+    text: str,
+    identity: Identity,
+    sender: SenderIdentifiers,
+    *,
+    domain: str,
+    channel: str = "email",
+    subject: str = "Претензия",
+    language: str = "ru",
+) -> bytes:
+    """`message.verified` for a new message (its id from a new external id at `domain`)."""
+    external_id = f"{uuid.uuid4()}@{domain}"
+    message_id = derived_id("message", channel, external_id)
+    now = datetime.now(UTC)
+    message = MessageNormalized(
+        event_id=derived_id("normalized", message_id),
+        message_id=message_id,
+        correlation_id=str(message_id),
+        occurred_at=now,
+        channel=channel,  # type: ignore[arg-type]
+        sender=sender,
+        subject=subject,
+        text=text,
+        language=language,  # type: ignore[arg-type]
+        language_confidence=0.9,
+        thread_id=external_id,
+        external_id=external_id,
+        received_at=now,
     )
     verified = IdentityVerified(
         event_id=derived_id("verified", message_id),
@@ -130,11 +148,16 @@ async def publish_verified(nc: nats.NATS, payload: bytes) -> None:
     await nc.jetstream().publish("message.verified", payload)
 
 
-async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+async def until(condition: Callable[[], object], timeout: float = 20.0) -> None:
+    """Until `condition` holds: a query (awaited) or what the bus recorded (called)."""
     deadline = time.monotonic() + timeout
-    while not await condition():
+    while not await _value(condition()):
         assert time.monotonic() < deadline, "condition not met in time"
         await asyncio.sleep(0.05)
+
+
+async def _value(held: object) -> object:
+    return await held if inspect.isawaitable(held) else held
 
 
 async def ask(env: Env, command: EscalationCommand) -> EscalationCommandResult:

@@ -31,6 +31,7 @@ from tests.integration.escalator_harness import (
     legal_threat,
     publish_verified,
     start,
+    until,
 )
 
 pytestmark = pytest.mark.integration
@@ -73,6 +74,15 @@ def expiry(message_id: str, confirmation_id: uuid.UUID) -> bytes:
     )
 
 
+def saying(bus: Bus, kind: str) -> list[dict[str, Any]]:
+    """The notices whose reason says a change of this kind ("new_sender")."""
+    return [
+        r
+        for r in bus.of("notify.request")
+        if any(i.get("kind") == kind for i in r["data"].get("change_items") or [])
+    ]
+
+
 def told(bus: Bus, change: str) -> list[dict[str, Any]]:
     return [
         r
@@ -111,10 +121,7 @@ async def test_an_expired_confirmation_tells_each_holder_once_to_reach_the_clien
             await nc.jetstream().publish(
                 "crm.confirmation.expired", expiry(message_id, confirmation_id)
             )
-        for _ in range(200):
-            if len(told(bus, "identity_expired")) >= 4:
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: len(told(bus, "identity_expired")) >= 4)
         await asyncio.sleep(1.0)  # the second outcome, handled by now, adds nothing
         notices = told(bus, "identity_expired")
 
@@ -173,10 +180,7 @@ async def test_a_resolved_escalation_records_the_outcome_and_tells_nobody(
                 id=opened["escalation_id"],
             )
 
-        for _ in range(200):
-            if await recorded():
-                break
-            await asyncio.sleep(0.05)
+        await until(recorded)
         assert await recorded() == [{"entry": "identity_expired"}]
     assert told(bus, "identity_expired") == []
 
@@ -210,20 +214,9 @@ async def test_another_unconfirmed_address_in_the_clients_name_is_news(
         )
         await publish_verified(nc, other)
         await bus.wait("escalation.updated", 2)
-        for _ in range(100):
-            if told(bus, "new_sender") or any(
-                i.get("kind") == "new_sender"
-                for r in bus.of("notify.request")
-                for i in r["data"].get("change_items") or []
-            ):
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: saying(bus, "new_sender"))
 
-    news = [
-        r
-        for r in bus.of("notify.request")
-        if any(i.get("kind") == "new_sender" for i in r["data"].get("change_items") or [])
-    ]
+    news = saying(bus, "new_sender")
     assert [(r["recipient"], r["escalation_id"]) for r in news] == [
         (MANAGER, opened["escalation_id"])
     ]
@@ -255,28 +248,11 @@ async def test_after_a_denial_another_address_in_the_clients_name_is_marked_so(
             denied_at=datetime.now(UTC),
         )
         await nc.jetstream().publish("crm.confirmation.denied", denied.model_dump_json().encode())
-        for _ in range(200):
-            if told(bus, "identity_denied"):
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: told(bus, "identity_denied"))
         other = from_another("Ответьте наконец по просрочке.", "s.montazh@mail.ru", uuid.uuid4())
         await publish_verified(nc, other)
-        for _ in range(200):
-            kinds = [
-                i.get("kind")
-                for r in bus.of("notify.request")
-                for i in r["data"].get("change_items") or []
-            ]
-            if "new_sender_suspicious" in kinds:
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: saying(bus, "new_sender_suspicious"))
 
-    (news,) = [
-        r
-        for r in bus.of("notify.request")
-        if any(
-            i.get("kind") == "new_sender_suspicious" for i in r["data"].get("change_items") or []
-        )
-    ]
+    (news,) = saying(bus, "new_sender_suspicious")
     assert (news["recipient"], news["escalation_id"]) == (MANAGER, opened["escalation_id"])
     assert news["data"]["sender"]["email"] == "s.montazh@mail.ru"  # who wrote, for staff

@@ -8,7 +8,6 @@ import asyncio
 import email
 import uuid
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime
 from email import policy as email_policy
 from pathlib import Path
 from typing import Any
@@ -27,14 +26,11 @@ from shared.contracts import (
     CustomerRef,
     Evidence,
     Identity,
-    IdentityVerified,
     Language,
-    MessageNormalized,
     ResolveEscalation,
     SenderIdentifiers,
     SendNotification,
     StaffRef,
-    derived_id,
 )
 from tests.integration.conftest import Env, Mailbox, Running, count, rows
 from tests.integration.escalator_harness import (
@@ -44,6 +40,7 @@ from tests.integration.escalator_harness import (
     publish_verified,
     start,
     until,
+    verified_payload,
 )
 
 pytestmark = pytest.mark.integration
@@ -73,24 +70,6 @@ def said(
     email: str | None = "o.shevchuk@kvitka.ua",
 ) -> bytes:
     """A verified message of the customer (a new one each time), as the verifier sends it."""
-    external_id = f"{uuid.uuid4()}@kvitka.ua"
-    message_id = derived_id("message", channel, external_id)
-    now = datetime.now(UTC)
-    message = MessageNormalized(
-        event_id=derived_id("normalized", message_id),
-        message_id=message_id,
-        correlation_id=str(message_id),
-        occurred_at=now,
-        channel=channel,  # type: ignore[arg-type]
-        sender=SenderIdentifiers(email=email, handle="@olena_kvitka"),
-        subject="Претензія",
-        text=text,
-        language=language,
-        language_confidence=0.9,
-        thread_id=external_id,
-        external_id=external_id,
-        received_at=now,
-    )
     identity = Identity(
         status="verified",
         confidence=0.95,
@@ -111,15 +90,16 @@ def said(
             )
         ],
     )
-    verified = IdentityVerified(
-        event_id=derived_id("verified", message_id),
-        message_id=message_id,
-        correlation_id=str(message_id),
-        occurred_at=now,
-        message=message,
-        identity=identity,
+    sender = SenderIdentifiers(email=email, handle="@olena_kvitka")
+    return verified_payload(
+        text,
+        identity,
+        sender,
+        domain="kvitka.ua",
+        channel=channel,
+        subject="Претензія",
+        language=language,
     )
-    return verified.model_dump_json().encode()
 
 
 def told(bus: Bus, recipient: str) -> list[dict[str, Any]]:

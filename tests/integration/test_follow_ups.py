@@ -21,6 +21,7 @@ from tests.integration.escalator_harness import (
     legal_threat,
     publish_verified,
     start,
+    until,
 )
 
 pytestmark = pytest.mark.integration
@@ -53,10 +54,7 @@ async def test_any_news_goes_on_with_the_open_case_and_its_holders_read_it(
         news = json.loads(legal_threat("Есть новости по нашей претензии? Ждём ответа."))
         await publish_verified(nc, json.dumps(news).encode())
         (updated,) = await bus.wait("escalation.updated")
-        for _ in range(100):
-            if follow_ups(bus):
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: follow_ups(bus))
         notices = follow_ups(bus)
 
     assert updated["escalation_id"] == opened["escalation_id"]
@@ -131,10 +129,6 @@ async def test_the_same_words_without_an_open_case_start_nothing(
             found = await rows(env, "SELECT count(*) AS n FROM escalator.subject_messages")
             return bool(found[0]["n"])
 
-        for _ in range(200):
-            if await seen():
-                break
-            await asyncio.sleep(0.05)
-        assert await seen()
+        await until(seen)
     assert bus.of("escalation.updated") == [] and bus.of("notify.request") == []
     assert await rows(env, "SELECT id FROM escalator.escalations") == []
