@@ -97,7 +97,10 @@ def notices_to_holders(
 ) -> list[SendNotification]:
     """A notice to each person the escalation told, once per address; `about`: the message
     (and correlation) it belongs to, when not the one that opened it, and `message_data`
-    what the notice says of that message instead of the opening's."""
+    what the notice says of that message instead of the opening's (without it, the
+    briefing's sender and subject are the opening message's: not said of another)."""
+    if message_data is None and about is not None and about[0] != e.message_id:
+        message_data = {"sender": None, "subject": ""}
     data = {
         **current_briefing(e, team_language),
         **(message_data or {}),

@@ -132,9 +132,6 @@ def _as_told(note: SendNotification, e: Escalation, closed: bool) -> SendNotific
     data: dict[str, Any] = {**note.data, "condition_items": []}
     if closed:
         data["resolved"] = True
-    if note.message_id != e.message_id:
-        # The briefing's sender and subject are the opening message's, not this one's.
-        data |= {"sender": None, "subject": ""}
     if e.kind == CONFIRMATION_KIND:
         data |= {"playbook": "", "playbook_client": ""}
     return note.model_copy(update={"data": data})
