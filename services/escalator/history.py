@@ -89,6 +89,11 @@ class History(_Fact):
         return [e for e in self.escalations if e.status == "open"]
 
 
+# The escalations of the policy's confirmation rule (`unconfirmed-sender`): about who is
+# speaking, not a case of the client's.
+CONFIRMATION_KIND = "identity_confirmation"
+
+
 def followed_up(history: History, touched: set[str], subject: str = "") -> list[PastEscalation]:
     """The open escalations a message goes on with when it fires no rule on what it says:
     those it did not join, reopen or lift the hold of (`touched`, by id) already, and that
@@ -96,9 +101,7 @@ def followed_up(history: History, touched: set[str], subject: str = "") -> list[
     reply in the thread of some of them ("Re: Выгрузка") goes on with those only: "any
     news?" about the export is no news to the lawyers of another case."""
     cases = [
-        e
-        for e in history.open_escalations()
-        if e.id not in touched and e.kind != "identity_confirmation"
+        e for e in history.open_escalations() if e.id not in touched and e.kind != CONFIRMATION_KIND
     ]
     topic = thread_topic(subject)
     same = [e for e in cases if topic and thread_topic(e.subject or "") == topic]

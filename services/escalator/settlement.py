@@ -24,6 +24,7 @@ from shared.contracts import (
 
 from .condition_facts import identity_settled_fact
 from .digest import staff_digests
+from .history import CONFIRMATION_KIND
 from .hold_notices import notices_to_holders
 from .lifecycle import Escalation
 
@@ -34,8 +35,6 @@ Outcome = Literal["confirmed", "denied", "expired"]
 IDENTITY_AFTER: dict[str, str] = {"confirmed": "verified", "denied": "suspicious"}
 # As sure as the verifier is of a verified channel on file (its weight).
 CONFIRMED_CONFIDENCE = 0.95
-# The escalations of the policy's confirmation rule (`unconfirmed-sender`).
-CONFIRMATION_KIND = "identity_confirmation"
 # Who settled it, as the timeline and the resolution name the actor: the verifier's
 # confirmation loop.
 VERIFIER = {"role": "verifier", "address": "verifier"}
