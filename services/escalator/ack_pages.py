@@ -13,26 +13,26 @@ Lang = Literal["ru", "uk", "en"]
 
 _TEXT: dict[str, dict[Lang, str]] = {
     "title": {
-        "ru": "Подтверждение эскалации",
-        "uk": "Підтвердження ескалації",
+        "ru": "Взять эскалацию в работу",
+        "uk": "Взяти ескалацію в роботу",
         "en": "Acknowledge an escalation",
     },
     "escalation": {"ru": "Эскалация", "uk": "Ескалація", "en": "Escalation"},
     "client": {"ru": "Клиент", "uk": "Клієнт", "en": "Client"},
     "as": {
-        "ru": "Вы подтверждаете её как {role} ({address}).",
-        "uk": "Ви підтверджуєте її як {role} ({address}).",
+        "ru": "Вы берёте её в работу как {role} ({address}).",
+        "uk": "Ви берете її в роботу як {role} ({address}).",
         "en": "You acknowledge it as {role} ({address}).",
     },
     "effect": {
-        "ru": "Подтверждение останавливает повышение уровня: эскалация за вами.",
-        "uk": "Підтвердження зупиняє підвищення рівня: ескалація за вами.",
+        "ru": "Взяв её в работу, вы остановите повышение уровня: эскалация будет за вами.",
+        "uk": "Коли ви візьмете її в роботу, підвищення рівня зупиниться: ескалація буде за вами.",
         "en": "Acknowledging stops the re-escalation: the escalation is yours.",
     },
-    "button": {"ru": "Подтвердить", "uk": "Підтвердити", "en": "Acknowledge"},
+    "button": {"ru": "Взять в работу", "uk": "Взяти в роботу", "en": "Acknowledge"},
     "state_acknowledged": {
-        "ru": "Эскалация уже подтверждена.",
-        "uk": "Ескалацію вже підтверджено.",
+        "ru": "Эскалация уже взята в работу.",
+        "uk": "Ескалацію вже взято в роботу.",
         "en": "The escalation is already acknowledged.",
     },
     "state_resolved": {
@@ -41,13 +41,13 @@ _TEXT: dict[str, dict[Lang, str]] = {
         "en": "The escalation is already resolved.",
     },
     "acknowledged": {
-        "ru": "Подтверждено. Эскалация за вами, повышение уровня остановлено.",
-        "uk": "Підтверджено. Ескалація за вами, підвищення рівня зупинено.",
+        "ru": "Взято в работу. Эскалация за вами, повышение уровня остановлено.",
+        "uk": "Взято в роботу. Ескалація за вами, підвищення рівня зупинено.",
         "en": "Acknowledged. The escalation is yours; re-escalation has stopped.",
     },
     "already_acknowledged": {
-        "ru": "Эскалация уже была подтверждена, ничего не изменилось.",
-        "uk": "Ескалацію вже було підтверджено, нічого не змінилося.",
+        "ru": "Эскалация уже была взята в работу, ничего не изменилось.",
+        "uk": "Ескалацію вже було взято в роботу, нічого не змінилося.",
         "en": "The escalation was already acknowledged; nothing changed.",
     },
     "already_resolved": {
@@ -71,8 +71,8 @@ _TEXT: dict[str, dict[Lang, str]] = {
         "en": "This link is not valid: it was altered or not issued by us. Refused.",
     },
     "expired": {
-        "ru": "Срок действия ссылки истёк. Подтвердите из консоли: careline ack {id}",
-        "uk": "Термін дії посилання минув. Підтвердіть з консолі: careline ack {id}",
+        "ru": "Срок действия ссылки истёк. Возьмите в работу из консоли: careline ack {id}",
+        "uk": "Термін дії посилання минув. Візьміть у роботу з консолі: careline ack {id}",
         "en": "This link has expired. Acknowledge from the console: careline ack {id}",
     },
     "used": {

@@ -161,7 +161,7 @@ def test_the_outcome_is_told_without_what_it_settled_and_closes_the_confirmation
     assert body.count("Что делать:") == 1
     # The identity confirmation is resolved by it: nobody is asked to acknowledge it.
     assert identity_item["resolved"] is True and "resolved" not in billing_item
-    assert body.count("Подтвердите до") == 1
+    assert body.count("Возьмите в работу до") == 1
 
     assert closes(IDENTITY, confirmed())
     assert not closes(BILLING_DISPUTE, confirmed()) and not closes(IDENTITY, expired())

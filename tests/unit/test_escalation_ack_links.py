@@ -99,12 +99,49 @@ def test_outcome_pages_speak_the_team_language() -> None:
     assert "careline ack 42" in outcome_page("en", "expired", id="42")
 
 
-@pytest.mark.parametrize("kind", ["manager_escalation", "re_escalation"])
-@pytest.mark.parametrize("lang", ["ru", "uk", "en"])
-def test_staff_notifications_render_the_link_in_text_and_html(kind: str, lang: str) -> None:
+# Acknowledging is taking the escalation on; staff read the identity confirmation's verb
+# ("Подтвердите", "Підтвердіть") as confirming who the sender is, so it is not used for it.
+TAKE_ON = {
+    "ru": {"by": "Возьмите в работу до", "do": "Возьмите в работу", "button": "Взять в работу"},
+    "uk": {"by": "Візьміть у роботу до", "do": "Візьміть у роботу", "button": "Взяти в роботу"},
+}
+TAKEN = {"ru": "Взято в работу.", "uk": "Взято в роботу."}
+ACK_AS_CONFIRM = ("Подтверд", "подтверд", "Підтверд", "підтверд")  # no identity text there
+OLD_ACK_WORDS = (
+    *("Подтвердите", "Подтвердить", "Не подтверждено", "не подтвердили", "без подтверждения"),
+    *("Підтвердіть", "Підтвердьте", "Підтвердити", "Не підтверджено", "не підтвердили"),
+    "без підтвердження",
+)
+
+
+@pytest.mark.parametrize("lang", ["ru", "uk"])
+@pytest.mark.parametrize("kind", ["manager_escalation", "legal_notice", "re_escalation"])
+def test_staff_are_asked_to_take_the_escalation_on_not_to_confirm(kind: str, lang: str) -> None:
+    words = TAKE_ON[lang]
     url = "http://127.0.0.1:18083/v1/escalations/ack/abc.def"
     rendered = render_kind(kind, lang, {**SAMPLES[kind], "ack_url": url})
-    assert url in rendered.body
-    assert rendered.html is not None and f'href="{url}"' in rendered.html
-    without = render_kind(kind, lang, {**SAMPLES[kind], "ack_url": None})
-    assert url not in without.body and "/v1/escalations/ack" not in (without.html or "")
+    assert f"{words['by']} " in rendered.body and f"{words['button']} " in rendered.body
+    assert rendered.html is not None and f">{words['button']}</a>" in rendered.html
+    for said in (rendered.subject, rendered.body, rendered.html):
+        assert not any(old in said for old in OLD_ACK_WORDS), said
+
+
+@pytest.mark.parametrize("lang", ["ru", "uk"])
+def test_the_ack_page_takes_the_escalation_on(lang: str) -> None:
+    page = confirm_page(
+        lang,  # type: ignore[arg-type]
+        escalation_id="e-1",
+        kind="legal",
+        severity="P2",
+        customer=None,
+        role="legal",
+        address="legal@careline.example",
+        state=None,
+    )
+    assert f'<button type="submit">{TAKE_ON[lang]["button"]}</button>' in page
+    expired = outcome_page(lang, "expired", id="42")  # type: ignore[arg-type]
+    assert f"{TAKE_ON[lang]['do']} " in expired and "careline ack 42" in expired
+    done = outcome_page(lang, "acknowledged")  # type: ignore[arg-type]
+    assert TAKEN[lang] in done
+    again = outcome_page(lang, "already_acknowledged")  # type: ignore[arg-type]
+    assert not any(verb in p for p in (page, expired, done, again) for verb in ACK_AS_CONFIRM)
