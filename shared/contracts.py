@@ -818,8 +818,22 @@ NotificationKind = Literal[
     "staff_digest",
     "conduct_notice",
     "promise_delay_notice",
+    "client_digest",
 ]
 NotificationChannel = Literal["email", "webhook"]
+
+
+class NoticePart(Contract):
+    """One notice a `client_digest` stands for, as it would have gone alone."""
+
+    notification_id: uuid.UUID = Field(
+        description="The notice's own id: the notifier takes it as sent with the digest, so a "
+        "later request for it alone sends nothing."
+    )
+    escalation_id: uuid.UUID
+    kind: NotificationKind
+    severity: Severity | None = None
+    data: dict[str, Any] = Field(default_factory=dict, description="Its template variables.")
 
 
 class SendNotification(Event):
@@ -829,7 +843,8 @@ class SendNotification(Event):
     escalation_id: uuid.UUID | None = Field(
         None,
         description="The escalation it is about; none for a `staff_digest`, which tells one "
-        "person of every escalation a message opened or updated (`data.escalations`).",
+        "person of every escalation a message opened or updated (`data.escalations`), nor for "
+        "a `client_digest` (`parts`).",
     )
     kind: NotificationKind
     channel: NotificationChannel = Field(
@@ -859,6 +874,13 @@ class SendNotification(Event):
         "notifier holds it until `crm.channel.confirmed` of this confirmation verifies exactly "
         "`recipient`, then sends it; a denied or expired confirmation withdraws it.",
         examples=["0b6c9a52-4a4e-5d0c-9f3e-2f1d6c7b8a90"],
+    )
+    parts: list[NoticePart] = Field(
+        default_factory=list,
+        description="A `client_digest`'s notices: what one message tells one client address "
+        "about several escalations, in one mail. The notifier leaves out the parts it took "
+        "before (their ids), sends a lone remaining part as it is, and takes every part's id "
+        "with the digest.",
     )
 
 

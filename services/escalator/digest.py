@@ -11,6 +11,12 @@ roles they are told as, with the client, the identity and the fact pack once.
 
 Re-escalations (a deadline passed) and reassignments stay one notice per escalation: they
 are about that escalation alone, and do not come through here.
+
+The client is spared the same way: a message that both reports a failure and disputes a
+charge opens two escalations, and each answers the client (an apology, a billing
+acknowledgement), two mails in the same second with two case numbers. The answers one
+message sends one address go as one `client_digest` (`client_digests`), each answer a
+section of it with its own case number and date.
 """
 
 from __future__ import annotations
@@ -18,12 +24,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared.contracts import IdentityVerified, SendNotification, derived_id
+from shared.contracts import IdentityVerified, NoticePart, SendNotification, derived_id
 
 from .lifecycle import address_key
 from .notifications import ADMITTING_FAULT, PROMISING_KINDS
 
 DIGEST_KIND = "staff_digest"
+CLIENT_DIGEST_KIND = "client_digest"
+# The client answers that go as sections of one mail: those that answer what the message
+# says (a confirmation request or an explanation to an unknown sender is a mail of its own).
+FOLDED_FOR_CLIENTS = PROMISING_KINDS
+# What a client digest says once, of the message its sections answer.
+CLIENT_DIGEST_KEYS = (
+    *("customer", "subject", "received_at", "channel", "sender_address", "sender_by_email"),
+    "account_manager",
+)
 # What a staff notice says about its escalation; everything else in its data is about the
 # message (client, identity, fact pack, the client's words), the same in every notice of it.
 ESCALATION_KEYS = (
@@ -117,7 +132,10 @@ def message_notices(
         _with(n, "client_reply_by", promised[n.escalation_id]) if n.escalation_id in promised else n
         for n in staff
     ]
-    return [*(_with_holds(n, holds or []) for n in staff_digests(staff)), *clients]
+    return [
+        *(_with_holds(n, holds or []) for n in staff_digests(staff)),
+        *client_digests(clients),
+    ]
 
 
 def _with_holds(note: SendNotification, holds: list[dict[str, Any]]) -> SendNotification:
@@ -208,4 +226,57 @@ def _digest(notes: list[SendNotification]) -> SendNotification:
                 "escalations": escalations,
             },
         }
+    )
+
+
+def client_digests(notes: list[SendNotification]) -> list[SendNotification]:
+    """The client contacts of one message, the answers to one address as one mail.
+
+    Answers go together when nothing tells them apart but their escalation: the same
+    address, role, disclosure, language and hold (answers held for a confirmation are
+    released together). Ids come from the answers' own, which stay on the digest's `parts`:
+    the notifier takes them with it (a later message asking one of them again sends
+    nothing) and leaves out those it sent before."""
+    groups: dict[tuple[object, ...], list[SendNotification]] = {}
+    for note in notes:
+        key: tuple[object, ...] = (id(note),)
+        if note.kind in FOLDED_FOR_CLIENTS and note.escalation_id is not None:
+            key = (
+                *_recipient(note),
+                note.recipient_role,
+                note.content_class,
+                note.recipient_verified,
+                note.language,
+                note.held_for_confirmation,
+            )
+        groups.setdefault(key, []).append(note)
+    return [group[0] if len(group) == 1 else _client_digest(group) for group in groups.values()]
+
+
+def _client_digest(notes: list[SendNotification]) -> SendNotification:
+    first = notes[0]
+    parts = [_part(n) for n in notes]
+    ids = (CLIENT_DIGEST_KIND, *sorted(str(n.notification_id) for n in notes))
+    severities = sorted(n.severity for n in notes if n.severity is not None)
+    return first.model_copy(
+        update={
+            "event_id": derived_id("notify-request", *ids),
+            "notification_id": derived_id("notification", *ids),
+            "kind": CLIENT_DIGEST_KIND,
+            "escalation_id": None,
+            "severity": severities[0] if severities else None,
+            "data": {k: first.data[k] for k in CLIENT_DIGEST_KEYS if k in first.data},
+            "parts": parts,
+        }
+    )
+
+
+def _part(note: SendNotification) -> NoticePart:
+    assert note.escalation_id is not None  # only an escalation's answers are folded
+    return NoticePart(
+        notification_id=note.notification_id,
+        escalation_id=note.escalation_id,
+        kind=note.kind,
+        severity=note.severity,
+        data=note.data,
     )

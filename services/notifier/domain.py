@@ -24,6 +24,7 @@ from jinja2 import (
     select_autoescape,
 )
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from shared.contracts import SendNotification
 
@@ -70,8 +71,15 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
         "sender_by_email": True,  # requests from before it was sent: email senders
     },
     # The promised answer: requests from before it was sent promised the ack deadline.
-    "service_failure_notice": {"account_manager": None, "reply_by": None, "problems": []},
+    # `in_digest`: rendered as a section of a client digest (no greeting, no signature).
+    "service_failure_notice": {
+        "account_manager": None,
+        "reply_by": None,
+        "problems": [],
+        "in_digest": False,
+    },
     "billing_dispute_ack": {
+        "in_digest": False,
         "account_manager": None,
         "sender_address": None,
         "references": [],
@@ -91,6 +99,8 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
     },
     # A digest has the legal extras when one of the person's roles is legal.
     "staff_digest": {**_STAFF_EXTRAS, **_LEGAL_EXTRAS, "subject": None},
+    # What one message wrote, its sections the answers of each escalation (`parts`).
+    "client_digest": {"subject": "", "sender_address": None, "channel": "email", "parts": []},
 }
 
 
@@ -238,7 +248,10 @@ def _template_names(folder: Path) -> frozenset[str]:
 
 
 def render(cmd: SendNotification) -> Rendered:
-    return render_kind(cmd.kind, cmd.language, cmd.data, cmd.recipient_timezone)
+    data = cmd.data
+    if cmd.parts:  # a client digest: its sections are the parts
+        data = {**data, "parts": [part.model_dump(mode="json") for part in cmd.parts]}
+    return render_kind(cmd.kind, cmd.language, data, cmd.recipient_timezone)
 
 
 def render_kind(
@@ -262,6 +275,10 @@ def render_kind(
     if context.get("identity_evidence_items"):
         # The items say it in the notice's language; requests of before have details only.
         context["identity_evidence"] = context["identity_evidence_items"]
+    if "parts" in context:
+        context["sections"] = [
+            _section(part, language, recipient_timezone) for part in context["parts"]
+        ]
     name = f"{kind}.{chosen}.txt.j2"
     text = env.get_template(name).render(**context)
     subject, _, body = text.partition("\n")
@@ -271,6 +288,16 @@ def render_kind(
     if f"{kind}.{chosen}.html.j2" in _template_names(TEMPLATES):
         html = env.get_template(f"{kind}.{chosen}.html.j2").render(**context)
     return Rendered(subject.strip(), body.strip() + "\n", name, fallback_from, html)
+
+
+def _section(part: dict[str, Any], language: str, recipient_timezone: str | None) -> dict[str, Any]:
+    """A client digest's section: the part's own notice without greeting or signature, its
+    subject the section's title."""
+    data = {**part["data"], "in_digest": True}
+    rendered = render_kind(part["kind"], language, data, recipient_timezone)
+    # Rendered by the autoescaping environment already: safe to put in the digest's HTML.
+    html = Markup(rendered.html.strip()) if rendered.html else Markup("")
+    return {"title": rendered.subject, "text": rendered.body.strip(), "html": html}
 
 
 def fallback_note(language: str) -> str:

@@ -286,3 +286,34 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "staff_digest": _DIGEST,
 }
+
+# One message that reports a failure and disputes a charge (seed 001): its two answers, as
+# the two escalations would send them alone, in one mail.
+_FAILURE = SAMPLES["service_failure_notice"]
+SAMPLES["client_digest"] = {
+    **{k: _FAILURE[k] for k in ("customer", "subject", "received_at", "account_manager")},
+    "channel": "email",
+    "sender_address": None,
+    "parts": [
+        {
+            "notification_id": "0d7e4b1c-1f0a-5a57-8f5e-3c2b9d6a4e10",
+            "escalation_id": ESCALATION_ID,
+            "kind": "service_failure_notice",
+            "severity": "P2",
+            "data": _FAILURE,
+        },
+        {
+            "notification_id": "6a1f2c3d-4b5e-5f60-9a7b-8c9d0e1f2a3b",
+            "escalation_id": "9e2d1c0b-7a6f-5e4d-8c3b-2a1f0e9d8c7b",
+            "kind": "billing_dispute_ack",
+            "severity": "P3",
+            "data": {
+                **SAMPLES["billing_dispute_ack"],
+                "subject": _FAILURE["subject"],
+                "sender_address": None,
+                "claim": "charge",
+                "escalation_id": "9e2d1c0b-7a6f-5e4d-8c3b-2a1f0e9d8c7b",
+            },
+        },
+    ],
+}

@@ -3,7 +3,8 @@
 The request is checked (may it go to that address at all? can it be rendered? is there such
 a channel?) and written to `notifier.notifications` in the same transaction that records it
 as processed; the handler acks after the commit. The sender loop (sender.py) delivers it.
-A refusal is final at once and published by the handler like any stored output.
+A refusal is final at once and published by the handler like any stored output. A client
+digest takes its answers' ids with it, less those taken before (folds.py).
 
 An answer held for a confirmation (holds.py) is stored `held`; the confirmation's outcome
 (`crm.channel.confirmed`, `crm.confirmation.denied`, `crm.confirmation.expired`) releases it
@@ -27,17 +28,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.contracts import SendNotification
 from shared.db import Database
 from shared.group_commit import DeferredInserts, GroupCommit, insert_later
-from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
+from shared.outbox import (
+    Outgoing,
+    lock_key,
+    lock_keys,
+    outputs_of,
+    outputs_of_keys,
+    record_many,
+    record_outputs,
+)
 
 from . import results
 from .adapters import INSERT_NOTIFICATION, processed, set_many
 from .domain import DisclosureRefused, Rendered, check_disclosure, notification_message_id, render
+from .folds import part_ids, unfold
 from .hold_store import held_for, hold_lock_key, outcome_of, remember
 from .holds import HoldRefused, Release, Resolution, check_hold, is_held, settle
 from .rendered import RenderedRequests
 from .scheduling import is_client, is_urgent
 
 log = logging.getLogger(__name__)
+# The notification ids a transaction took (session.info): a client digest's parts, for a
+# request of one of them alone in the same batch.
+_TAKEN = "notifier.taken"
 
 
 class Refused(Exception):
@@ -81,6 +94,33 @@ class NotifierService:
         return outputs
 
     async def _accept(self, session: AsyncSession, cmd: SendNotification) -> list[Outgoing]:
+        taken: set[uuid.UUID] = session.info.setdefault(_TAKEN, set())
+        if cmd.notification_id in taken:  # a client digest of this batch took it
+            return []
+        if cmd.parts:
+            unfolded = await self._unfold(session, cmd, taken)
+            if unfolded is None:
+                return []
+            cmd = unfolded
+        taken.add(cmd.notification_id)
+        return await self._accept_one(session, cmd)
+
+    async def _unfold(
+        self, session: AsyncSession, cmd: SendNotification, taken: set[uuid.UUID]
+    ) -> SendNotification | None:
+        """A client digest without the answers taken before; each of its answers' ids is
+        taken with it (processed, like a request of its own), so none goes again alone."""
+        ids = part_ids(cmd)
+        keys = [str(i) for i in ids]
+        await lock_keys(session, [f"{self.commits.namespace}:{k}" for k in keys])
+        before = {uuid.UUID(k) for k in await outputs_of_keys(session, processed, keys)}
+        unfolded = unfold(cmd, before | taken)
+        nothing: list[Outgoing] = []
+        await record_many(session, processed, dict.fromkeys(keys, nothing), self.clock())
+        taken.update(ids)
+        return unfolded
+
+    async def _accept_one(self, session: AsyncSession, cmd: SendNotification) -> list[Outgoing]:
         now = self.clock()
         outputs: list[Outgoing] = []
         values: dict[str, Any] = {"status": "pending", "next_attempt_at": now}

@@ -137,14 +137,25 @@ def told(text: str, under_hold: bool = False) -> list[SendNotification]:
     return message_notices(verified, staff, clients, under_hold)
 
 
-def test_the_clients_acknowledgements_carry_the_promise() -> None:
+@pytest.mark.parametrize(
+    ("language", "promised"),
+    [
+        ("ru", "17 марта 2025 г., 14:00 (UTC)"),
+        ("uk", "17 березня 2025 р., 14:00 (UTC)"),
+        ("en", "March 17, 2025, 2:00 PM (UTC)"),
+    ],
+)
+def test_the_clients_acknowledgements_carry_the_promise(language: str, promised: str) -> None:
     notes = told(INVOICE_AND_FAILURE)
     to_client = [n for n in notes if n.recipient_role.startswith("client")]
 
-    assert {n.kind for n in to_client} == {"billing_dispute_ack", "service_failure_notice"}
-    assert {n.data["reply_by"] for n in to_client} == {PROMISED.isoformat()}
-    for note in to_client:
-        assert "17 марта 2025 г., 14:00 (UTC)" in render(note).body
+    # Both answers of the message, in one mail to the client: each section its promise.
+    assert [n.kind for n in to_client] == ["client_digest"]
+    parts = to_client[0].parts
+    assert {p.kind for p in parts} == {"billing_dispute_ack", "service_failure_notice"}
+    assert {p.data["reply_by"] for p in parts} == {PROMISED.isoformat()}
+    body = render(to_client[0].model_copy(update={"language": language})).body
+    assert body.count(promised) == 2, body
 
 
 @pytest.mark.parametrize("language", ["ru", "uk", "en"])

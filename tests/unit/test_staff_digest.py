@@ -10,7 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.escalator.detection import detect
-from services.escalator.digest import held_answer, message_notices, staff_digests
+from services.escalator.digest import (
+    client_digests,
+    held_answer,
+    message_notices,
+    staff_digests,
+)
 from services.escalator.facts import fact_pack, seen_message
 from services.escalator.history import History
 from services.escalator.notifications import client_contacts, staff_notifications
@@ -218,7 +223,11 @@ def test_staff_are_told_in_one_line_that_the_answer_waits_for_the_confirmation()
     assert held_answer(verified, clients) == held
     staff_told = [n for n in told if not n.recipient_role.startswith("client")]
     assert staff_told and all(n.data["answer_held"] == held for n in staff_told)
-    assert told[len(staff_told) :] == clients  # the client contacts, as they were
+    # The client contacts, the held answers to the sender released together, in one mail.
+    assert told[len(staff_told) :] == client_digests(clients)
+    digests = {n.recipient_role: n for n in told if n.kind == "client_digest"}
+    assert digests["client_sender"].held_for_confirmation == CONFIRMATION.confirmation_id
+    assert digests["client_registered"].held_for_confirmation is None
 
 
 def test_nothing_is_said_of_a_hold_when_no_answer_is_held() -> None:
