@@ -69,13 +69,20 @@ ESCALATION_KEYS = (
 # threats stop"): the automatic contacts that would promise that investigation. Who is
 # speaking is still asked (an identity confirmation, an unknown sender's explanation).
 WITHHELD_UNDER_HOLD = PROMISING_KINDS
+# What a suspicious sender's message (an address the client disowned, a known address failing
+# authentication) does not make us tell the client: "we let you down", "we are checking your
+# payment" about words the client may never have written. A person looks first.
+WITHHELD_FROM_SUSPICIOUS = PROMISING_KINDS
 
 
-def withheld_kinds(under_hold: bool, legal_claim: bool) -> dict[str, str]:
+def withheld_kinds(under_hold: bool, legal_claim: bool, suspicious: bool = False) -> dict[str, str]:
     """The automatic client contacts that do not go now, each with why: a hold stands
-    (`WITHHELD_UNDER_HOLD`), or the lawyers weigh a claim (`ADMITTING_FAULT`); the hold is
-    said first. The one rule the message's contacts, its promise and `policy explain` keep."""
+    (`WITHHELD_UNDER_HOLD`), the sender is suspicious (`WITHHELD_FROM_SUSPICIOUS`), or the
+    lawyers weigh a claim (`ADMITTING_FAULT`); the hold is said first. The one rule the
+    message's contacts, its promise and `policy explain` keep."""
     why = dict.fromkeys(ADMITTING_FAULT, "legal") if legal_claim else {}
+    if suspicious:
+        why |= dict.fromkeys(WITHHELD_FROM_SUSPICIOUS, "suspicious")
     if under_hold:
         why |= dict.fromkeys(WITHHELD_UNDER_HOLD, "hold")
     return why
@@ -103,7 +110,7 @@ def message_notices(
 
     `legal_claim`: the lawyers weigh a claim of the client (policy.admission_barred): no
     contact that admits fault goes (`ADMITTING_FAULT`), now or later; staff are told why."""
-    barred = withheld_kinds(under_hold, legal_claim)
+    barred = withheld_kinds(under_hold, legal_claim, verified.identity.status == "suspicious")
     withheld = [n for n in clients if n.kind in barred]
     clients = [n for n in clients if n.kind not in barred]
     if withheld:

@@ -129,7 +129,8 @@ def render(explanation: Explanation) -> str:
         return "\n".join(lines)
     lines.append(f"rules matched: {len(explanation.decisions)}")
     for d in explanation.decisions:
-        lines += _decision(d, explanation.under_hold, explanation.legal_claim)
+        suspicious = explanation.identity.status == "suspicious"
+        lines += _decision(d, explanation.under_hold, explanation.legal_claim, suspicious)
     return "\n".join(lines)
 
 
@@ -201,10 +202,13 @@ def _conditions(rule: Rule) -> list[str]:
 _WITHHELD = {
     "hold": " (withheld: a hold stands)",
     "legal": " (withheld: the lawyers weigh a claim; no admission of fault)",
+    "suspicious": " (withheld: the sender is suspicious)",
 }
 
 
-def _decision(d: Decision, under_hold: bool, legal_claim: bool = False) -> list[str]:
+def _decision(
+    d: Decision, under_hold: bool, legal_claim: bool = False, suspicious: bool = False
+) -> list[str]:
     rule = d.rule
     roles = ", ".join(rule.roles)
     later = "".join(f", {n.role} (level {n.level})" for n in rule.later)
@@ -216,7 +220,7 @@ def _decision(d: Decision, under_hold: bool, legal_claim: bool = False) -> list[
         lines.append(f"    {fact}")
     if rule.ack_minutes:
         lines.append(f"    acknowledge within {rule.ack_minutes:g} minutes")
-    barred = withheld_kinds(under_hold, legal_claim)
+    barred = withheld_kinds(under_hold, legal_claim, suspicious)
     for contact in rule.client_contacts:
         withheld = _WITHHELD.get(barred.get(contact.kind, ""), "")
         lines.append(f"    client contact: {contact.kind} to {contact.to}{withheld}")

@@ -150,7 +150,7 @@ class EscalatorService:
         under_hold = hold_stands(history, lifted, decisions)
         # While the lawyers weigh a claim, nothing admits fault to the client (digest.py).
         legal_claim = admission_barred(self.policy, history, decisions)
-        unsaid = withheld_kinds(under_hold, legal_claim)
+        unsaid = withheld_kinds(under_hold, legal_claim, identity.status == "suspicious")
         for decision in decisions:
             rule = decision.rule
             promise = makes_promise(decision, verified, unsaid)

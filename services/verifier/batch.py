@@ -16,6 +16,7 @@ and the next messages decide on what the transaction now sees.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +28,8 @@ from shared.contracts import Identity
 
 from .adapters import confirmation_log, confirmations, record_decisions
 from .cache import forget_batch_version
-from .confirm_store import Channel, PendingConfirmation, SqlConfirmationStore
+from .confirm_store import Channel, PendingConfirmation, SqlConfirmationStore, denials_of
+from .denials import Denial
 
 
 class VerifyBatch:
@@ -38,11 +40,22 @@ class VerifyBatch:
         self.log: list[dict[str, Any]] = []
         self.requested: dict[Channel, PendingConfirmation] = {}  # in this batch, newest
         self.on_file: dict[Channel, list[PendingConfirmation]] | None = None  # read ahead
+        self.denials: dict[str, list[Denial]] | None = None  # by customer, read ahead
 
-    async def read_open_confirmations(self, session: AsyncSession, wanted: set[Channel]) -> None:
+    async def read_open_confirmations(
+        self,
+        session: AsyncSession,
+        wanted: set[Channel],
+        customers: set[str],
+        denied_since: datetime,
+    ) -> None:
         """The pending confirmations of these addresses, newest first, in one query (the
-        batch locked its senders' addresses first, so none is being added meanwhile)."""
+        batch locked its senders' addresses first, so none is being added meanwhile), and
+        the denials since `denied_since` of the probable senders' `customers` in one more."""
         self.on_file = {channel: [] for channel in wanted}
+        self.denials = {customer_id: [] for customer_id in customers}
+        for denial in await denials_of(session, customers, denied_since):
+            self.denials[denial.customer_id].append(denial)
         if not wanted:
             return
         key = tuple_(
@@ -110,7 +123,15 @@ class BatchConfirmationStore(SqlConfirmationStore):
         """Confirmations are about to be read or changed on file: from now on, ask there."""
         await self.batch.flush(self.session)
         self.batch.on_file = None
+        self.batch.denials = None
         self.batch.requested.clear()
+
+    async def denials_of(self, customer_ids: Collection[str], since: datetime) -> list[Denial]:
+        read = self.batch.denials
+        if read is None or not set(customer_ids) <= set(read):
+            return await super().denials_of(customer_ids, since)
+        found = [d for c in customer_ids for d in read[c] if d.denied_at > since]
+        return sorted(found, key=lambda d: d.denied_at, reverse=True)
 
     async def with_codes(self, customer_id: str, codes: list[str]) -> list[PendingConfirmation]:
         if codes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from shared.contracts import ConfirmationRequest, derived_id
 from shared.outbox import lock_keys
 
 from .adapters import confirmation_log, confirmations, contact_channels, contacts
+from .denials import Denial
 from .matching import name_keys
 from .mirror import CONFIRMED
 
@@ -128,6 +130,10 @@ class SqlConfirmationStore:
         """File a new request's row (a batch collects it instead: batch.py)."""
         await self.session.execute(insert(confirmations).values(row).on_conflict_do_nothing())
 
+    async def denials_of(self, customer_ids: Collection[str], since: datetime) -> list[Denial]:
+        """The confirmations of these customers denied after `since`, newest first."""
+        return await denials_of(self.session, customer_ids, since)
+
     async def with_codes(self, customer_id: str, codes: list[str]) -> list[PendingConfirmation]:
         """Confirmations of this customer carrying these codes, locked for resolution."""
         if not codes:
@@ -235,3 +241,26 @@ class SqlConfirmationStore:
                 confirmation_id=confirmation_id, entry=entry, detail=detail, at=at
             )
         )
+
+
+async def denials_of(
+    session: AsyncSession, customer_ids: Collection[str], since: datetime
+) -> list[Denial]:
+    if not customer_ids:
+        return []
+    rows = await session.execute(
+        select(
+            confirmations.c.confirmation_id,
+            confirmations.c.customer_id,
+            confirmations.c.channel_kind,
+            confirmations.c.match_key,
+            confirmations.c.resolved_at,
+        )
+        .where(
+            confirmations.c.customer_id.in_(sorted(customer_ids)),
+            confirmations.c.status == "denied",
+            confirmations.c.resolved_at > since,
+        )
+        .order_by(confirmations.c.resolved_at.desc())
+    )
+    return [Denial(*row) for row in rows]

@@ -36,7 +36,7 @@ from shared.subjects import CRM_CHANNEL_CONFIRMED, CRM_CONFIRMATION_DENIED, MESS
 from .adapters import SqlCrmDirectory, decision_row, processed, record_decisions
 from .batch import BatchConfirmationStore, VerifyBatch
 from .cache import CachedMirror
-from .confirm_store import PendingConfirmation, SqlConfirmationStore, lock_addresses
+from .confirm_store import Channel, PendingConfirmation, SqlConfirmationStore, lock_addresses
 from .confirmation import (
     TokenRejected,
     channel_to_link,
@@ -47,6 +47,7 @@ from .confirmation import (
     read_token,
     sign_token,
 )
+from .denials import heed_denials
 from .domain import decide_identity
 from .expiry import expired_event
 from .lookup import Lookup, facts_for, gather, lookup_for
@@ -124,7 +125,8 @@ class VerifierService:
             with contextlib.suppress(Exception):
                 lookups[message.message_id] = lookup_for(message, rules)
         await self.directory.prefetch(session, list(lookups.values()), rules)
-        wanted = set()
+        wanted: set[Channel] = set()
+        customers: set[str] = set()  # of the probable senders: their denials are read too
         for message in messages:
             lookup = lookups.get(message.message_id)
             if lookup is None:
@@ -134,10 +136,14 @@ class VerifierService:
             except Exception:  # as above: its own use case fails with the reason
                 continue
             batch.identities[message.message_id] = identity
+            if identity.status != "probable" or identity.customer is None:
+                continue
+            customers.add(identity.customer.id)
             channel = links.get(message.message_id)
-            if channel and identity.status == "probable" and identity.customer:
+            if channel:
                 wanted.add((identity.customer.id, channel[0], channel[2]))
-        await batch.read_open_confirmations(session, wanted)
+        denied_since = self.clock() - self.settings.denial_memory
+        await batch.read_open_confirmations(session, wanted, customers, denied_since)
         return batch
 
     async def _verify(self, session: AsyncSession, message: MessageNormalized) -> list[Outgoing]:
@@ -148,6 +154,8 @@ class VerifierService:
         now = self.clock()
         store = BatchConfirmationStore(session, batch) if batch else SqlConfirmationStore(session)
         confirmed: list[Outgoing] = []
+        if identity.status == "probable":
+            identity = await self._heed_denials(store, message, identity, now)
         if identity.status == "probable":
             identity = await self._start_confirmation(store, message, identity, now)
         elif identity.status == "verified" and identity.customer is not None:
@@ -169,6 +177,21 @@ class VerifierService:
         return [Outgoing.of(MESSAGE_VERIFIED, event), *confirmed]
 
     # --- the confirmation loop -------------------------------------------------------
+
+    async def _heed_denials(
+        self,
+        store: SqlConfirmationStore,
+        message: MessageNormalized,
+        identity: Identity,
+        now: datetime,
+    ) -> Identity:
+        """A probable sender, in the light of the customer's recent denials (denials.py)."""
+        channel = channel_to_link(message)
+        if identity.customer is None or channel is None:
+            return identity
+        since = now - self.settings.denial_memory
+        denials = await store.denials_of([identity.customer.id], since)
+        return heed_denials(identity, channel, denials, self.settings.weights)
 
     async def _start_confirmation(
         self,

@@ -33,6 +33,11 @@ class EvidenceWeights(BaseModel):
     introduction_name: float = Field(0.3, ge=0, le=1)
     display_name: float = Field(0.25, ge=0, le=1)
     company_name: float = Field(0.3, ge=0, le=1)
+    # An address the registered contact disowned, writing again in the client's name: what
+    # it is worth (suspicious), however much else it matches.
+    denied_before: float = Field(0.05, ge=0, le=1)
+    # Another address of the customer disowned lately: the share of confidence it takes off.
+    recent_denial: float = Field(0.5, ge=0, le=1)
 
 
 class MatchingRules(BaseModel):
@@ -79,6 +84,8 @@ class VerifierSettings(CarelineSettings):
         None, validation_alias="VERIFIER_CONFIRMATION_BASE_URL"
     )
     confirmation_ttl_hours: float = Field(72.0, gt=0, validation_alias="VERIFIER_CONFIRMATION_TTL")
+    # How long a denial is remembered: that address is suspicious, another one less sure.
+    denial_memory_days: float = Field(30.0, gt=0, validation_alias="VERIFIER_DENIAL_MEMORY")
     # How often pending confirmations past their expiry are expired and announced.
     expiry_sweep_seconds: float = Field(30.0, gt=0, validation_alias="VERIFIER_EXPIRY_SWEEP")
     # Query an external CRM over HTTP instead of the Postgres mirror (see docs/crm.md).
@@ -88,3 +95,7 @@ class VerifierSettings(CarelineSettings):
     @property
     def confirmation_ttl(self) -> timedelta:
         return timedelta(hours=self.confirmation_ttl_hours)
+
+    @property
+    def denial_memory(self) -> timedelta:
+        return timedelta(days=self.denial_memory_days)

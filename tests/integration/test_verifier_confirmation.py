@@ -213,6 +213,34 @@ async def test_a_reply_that_says_it_was_not_them_denies(env: Env, verifier) -> N
     )
 
 
+async def test_after_a_denial_that_address_is_suspicious_and_another_less_sure(
+    env: Env, verifier
+) -> None:
+    """The client said "not us": the same address writing again is not asked about again
+    (an impostor could make us mail the client at will) and is suspicious; another address
+    writing in the client's name is still asked about, its identity showing the denial."""
+    _, nc, seen = verifier
+    stranger = message("director@stroymontazh.ru")
+    await send(nc, stranger)
+    code = (await identity_of(seen, stranger))["confirmation"]["code"]
+    await send(nc, message("buh@stroymontazh.ru", text=f"Это не мы! {code}"))
+    await seen.wait("crm.confirmation.denied")
+
+    again = message("director@stroymontazh.ru", text="Ответьте же, счёт оплачен.")
+    newcomer = message("finance@stroymontazh.ru")
+    await send(nc, again)
+    await send(nc, newcomer)
+
+    suspicious = await identity_of(seen, again)
+    assert (suspicious["status"], suspicious["confirmation"]) == ("suspicious", None)
+    assert suspicious["evidence"][-1]["kind"] == "denied_before"
+    other = await identity_of(seen, newcomer)
+    assert other["status"] == "probable" and other["confirmation"] is not None
+    assert other["evidence"][-1]["kind"] == "denied_recently"
+    asked = "SELECT count(*) FROM crm.confirmations WHERE channel_address = '{}'"
+    assert await count(env.servers, asked.format("director@stroymontazh.ru")) == 1
+
+
 async def test_the_signed_link_confirms_once_over_nats_and_http(env: Env, verifier) -> None:
     app, nc, seen = verifier
     newcomer = message("finance@stroymontazh.ru")
