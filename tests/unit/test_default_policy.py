@@ -511,6 +511,7 @@ SEEDS: dict[str, dict[str, Any]] = {
     "compensation-demand": {"text": "Верните деньги за подписку, контент пропал."},
     "churn-risk-top-tier": {"text": "Якщо не виправите, ми розірвемо договір.", "tier": GOLD},
     "unconfirmed-sender": {"text": "Добрый день, вопрос по счёту.", "status": "probable"},
+    "suspicious-sender": {"text": "Ответьте же, счёт оплачен.", "status": "suspicious"},
     "service-failure-top-tier": {"text": FAILURE, "tier": GOLD},
     "fed-up-says-repeated": {"text": "Экспорт опять не работает, и это уже третий раз."},
 }
