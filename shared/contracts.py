@@ -293,8 +293,17 @@ class Evidence(Contract):
     values: dict[str, str] = Field(
         default_factory=dict,
         description="What the detail names (ids, a domain, a score), by name, for a "
-        "translation of it: the detail's kind and these say the same in another language.",
-        examples=[{"domain": "stroymontazh.ru", "customer_id": "cust-1"}],
+        "translation of it: the detail's kind and these say the same in another language. "
+        "Beside a `contact_id` or `customer_id`, the CRM's name of it (`contact_name`, "
+        "`customer_name`) when it has one, for the people who read the notice; an item "
+        "without a name (one of before) is said with the id.",
+        examples=[
+            {
+                "domain": "stroymontazh.ru",
+                "customer_id": "cust-1",
+                "customer_name": "ООО «СтройМонтаж»",
+            }
+        ],
     )
 
 

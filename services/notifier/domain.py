@@ -199,14 +199,20 @@ def evidence_phrase_key(kind: str, values: dict[str, str]) -> str:
 def _evidence_said(item: object, phrases: dict[str, str], words: dict[str, str]) -> str:
     """An identity evidence item in the notice's language: its kind's phrase (variant by
     `failed` and `state`) filled with its values, a channel's or a document's id by its
-    word; its own detail when it is a plain string (a request of before), has no phrase,
-    or lacks a value the phrase names."""
+    word, the contact and the customer (`%(contact)s`, `%(customer)s`) by the CRM's name
+    the verifier gave, else by id; its own detail when it is a plain string (a request of
+    before), has no phrase, or lacks a value the phrase names."""
     if not isinstance(item, dict):
         return str(item)
     values = dict(item.get("values") or {})
     for name in ("channel", "document"):
         if name in values:
             values[name] = words.get(values[name], values[name])
+    for name in ("contact", "customer"):
+        # Items of before carry ids only; a name the CRM lacks is not given either.
+        said = values.get(f"{name}_name") or values.get(f"{name}_id")
+        if said:
+            values[name] = said
     phrase = phrases.get(evidence_phrase_key(str(item.get("kind", "")), values))
     detail = str(item.get("detail", ""))
     if not phrase:

@@ -36,9 +36,10 @@ _MANAGER_FACTS: dict[str, Any] = {
     "customer": "ООО «СтройМонтаж»",
     "customer_id": "cust-stroymontazh",
     "identity_status": "probable",
-    "identity_confidence": 0.55,
+    "identity_confidence": 0.65,
     "identity_evidence": [
-        "sender's domain stroymontazh.ru is the corporate domain of customer cust-stroymontazh"
+        "sender's domain stroymontazh.ru is the corporate domain of customer cust-stroymontazh",
+        "signature names contact ct-sokolov of customer cust-stroymontazh (similarity 100)",
     ],
     "identity_evidence_items": [
         {
@@ -49,8 +50,21 @@ _MANAGER_FACTS: dict[str, Any] = {
                 "domain": "stroymontazh.ru",
                 "customer_id": "cust-stroymontazh",
                 "failed": "",
+                "customer_name": "ООО «СтройМонтаж»",
             },
-        }
+        },
+        {
+            "kind": "signature_name",
+            "detail": "signature names contact ct-sokolov of customer cust-stroymontazh "
+            "(similarity 100)",
+            "values": {
+                "contact_id": "ct-sokolov",
+                "customer_id": "cust-stroymontazh",
+                "similarity": "100",
+                "contact_name": "Андрей Соколов",
+                "customer_name": "ООО «СтройМонтаж»",
+            },
+        },
     ],
     "signals": [{"name": "legal_threat", "score": 0.9, "words": ["подам в суд"]}],
     "playbook": "Не спорить. Выяснить суть претензии, собрать факты, передать юристам.",
@@ -135,7 +149,12 @@ _MANAGER_FACTS: dict[str, Any] = {
         "evidence": [
             {"signal": "legal_threat", "text": "подам в суд", "start": 50, "end": 61, "rule": "ru"}
         ],
-        "identity": {"status": "probable", "confidence": 0.55, "contact": None, "evidence": []},
+        "identity": {
+            "status": "probable",
+            "confidence": 0.65,
+            "contact": "Андрей Соколов",
+            "evidence": [],
+        },
         "marks": [],
     },
 }

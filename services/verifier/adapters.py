@@ -37,10 +37,18 @@ from sqlalchemy import Float as SqlFloat
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import TERMS_FIELDS, ChannelRef, CustomerRef, Identity, StaffRef
+from shared.contracts import (
+    TERMS_FIELDS,
+    ChannelRef,
+    CustomerRef,
+    Evidence,
+    Identity,
+    StaffRef,
+)
 from shared.outbox import processed_table
 
 from .domain import (
+    NAME_VALUES,
     ChannelMatch,
     CompanyOnFile,
     CustomerFacts,
@@ -447,9 +455,17 @@ def decision_row(message_id: Any, identity: Identity, at: datetime) -> dict[str,
         "confirmation_id": (
             identity.confirmation.confirmation_id if identity.confirmation else None
         ),
-        "evidence": [e.model_dump(mode="json") for e in identity.evidence],
+        "evidence": [_with_ids_only(e) for e in identity.evidence],
         "decided_at": at,
     }
+
+
+def _with_ids_only(evidence: Evidence) -> dict[str, Any]:
+    # The record is kept for good, past any content horizon (docs/retention.md): it names
+    # the contact and the customer by id, and the mirror has their names, as they are now.
+    said = evidence.model_dump(mode="json")
+    said["values"] = {k: v for k, v in evidence.values.items() if k not in NAME_VALUES}
+    return said
 
 
 async def record_decisions(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

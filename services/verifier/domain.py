@@ -170,7 +170,37 @@ def decide_identity(
     rules: MatchingRules | None = None,
 ) -> Identity:
     identity = _decide(candidate, auth, facts, weights, probable_threshold, rules)
-    return with_quoted_documents(identity, candidate.documents)
+    return with_quoted_documents(with_names(identity, candidate, facts), candidate.documents)
+
+
+# The evidence values that carry a CRM name, not an id (with_names).
+NAME_VALUES = ("contact_name", "customer_name")
+
+
+def with_names(
+    identity: Identity, candidate: Candidate, facts: Mapping[str, CustomerFacts]
+) -> Identity:
+    """The identity with the CRM's names of the contact and the customer beside their ids
+    in each evidence item's values (`contact_name`, `customer_name`): a manager reads
+    "Андрей Соколов of ООО «СтройМонтаж»", not "ct-sokolov of cust-stroymontazh". The ids
+    stay (machines and the CLI use them), and so does the detail: ids only, as the contract
+    says. A name the CRM does not have (empty, or a customer without facts) is left out, and
+    the notice says the id."""
+    contacts = {m.contact_id: m.contact_name for m in candidate.channel_matches}
+    contacts |= {m.contact_id: m.contact_name for m in candidate.mentioned_phones}
+    contacts |= {p.contact_id: p.name for p in candidate.people}
+    customers = {cid: f.customer.name for cid, f in facts.items()}
+    evidence = []
+    for item in identity.evidence:
+        names: dict[str, str] = {}
+        if contacts.get(item.values.get("contact_id", "")):
+            names["contact_name"] = contacts[item.values["contact_id"]]
+        if customers.get(item.values.get("customer_id", "")):
+            names["customer_name"] = customers[item.values["customer_id"]]
+        evidence.append(
+            item.model_copy(update={"values": {**item.values, **names}}) if names else item
+        )
+    return identity.model_copy(update={"evidence": evidence})
 
 
 def with_quoted_documents(identity: Identity, found: Sequence[DocumentMatch]) -> Identity:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from services.verifier.adapters import decision_row
 from services.verifier.domain import (
     Candidate,
     ChannelMatch,
+    Claims,
     CustomerFacts,
+    PersonOnFile,
     decide_identity,
     email_domain,
     free_mail_domains,
@@ -323,6 +328,65 @@ def test_every_decision_carries_evidence_with_weight_and_source(name: str) -> No
         assert evidence.source
         assert evidence.kind
         assert evidence.detail
+
+
+# --- the CRM's names beside the ids, for the people who read the evidence ----------
+
+
+def test_evidence_values_carry_the_contact_and_customer_names_beside_their_ids() -> None:
+    sokolov = PersonOnFile("cust-stroymontazh", "ct-sokolov", "Андрей Соколов")
+    candidate = Candidate(
+        channel_matches=(match(verified=False),),
+        domain="stroymontazh.ru",
+        domain_customers=("cust-stroymontazh",),
+        people=(sokolov,),
+        claims=Claims(signature_lines=("Андрей Соколов",)),
+    )
+
+    identity = decide(candidate)
+
+    values = {e.kind: e.values for e in identity.evidence}
+    assert values["unverified_channel"] == {
+        "channel": "email",
+        "contact_id": "ct-kovaleva",
+        "contact_name": "Марина Ковалёва",
+        "customer_id": "cust-stroymontazh",
+        "customer_name": "ООО «СтройМонтаж»",
+    }
+    assert values["corporate_domain"]["customer_id"] == "cust-stroymontazh"
+    assert values["corporate_domain"]["customer_name"] == "ООО «СтройМонтаж»"
+    assert "contact_name" not in values["corporate_domain"]  # it names no contact
+    assert values["signature_name"]["contact_id"] == "ct-sokolov"
+    assert values["signature_name"]["contact_name"] == "Андрей Соколов"
+    assert values["signature_name"]["customer_name"] == "ООО «СтройМонтаж»"
+    # The detail stays the verifier's account with ids (the reason, the timeline, the CLI).
+    for e in identity.evidence:
+        assert "СтройМонтаж" not in e.detail and "Соколов" not in e.detail, e.kind
+
+
+def test_a_name_the_crm_does_not_have_is_left_out_and_the_id_stays() -> None:
+    nameless = Candidate(channel_matches=(match(contact_name=""),))
+
+    identity = decide(nameless, customer_facts={})  # nor facts of the customer
+
+    assert identity.evidence[0].values == {
+        "channel": "email",
+        "contact_id": "ct-kovaleva",
+        "customer_id": "cust-stroymontazh",
+    }
+
+
+def test_the_recorded_decision_names_the_contact_and_customer_by_id_only() -> None:
+    identity = decide(by_known_address())
+
+    row = decision_row("m-1", identity, datetime(2025, 3, 14, tzinfo=UTC))
+
+    assert identity.evidence[0].values["contact_name"] == "Марина Ковалёва"
+    assert row["evidence"][0]["values"] == {
+        "channel": "email",
+        "contact_id": "ct-kovaleva",
+        "customer_id": "cust-stroymontazh",
+    }
 
 
 # --- weights and threshold are configuration ---------------------------------------

@@ -646,7 +646,7 @@ async def every_kind_of_identity_evidence() -> dict[str, dict[str, Any]]:
     return found
 
 
-@pytest.mark.parametrize("language", ["ru", "uk"])
+@pytest.mark.parametrize("language", LANGUAGES)
 async def test_identity_evidence_is_said_in_the_notice_language(language: Language) -> None:
     evidence = await every_kind_of_identity_evidence()
     assert set(evidence) >= {
@@ -660,12 +660,19 @@ async def test_identity_evidence_is_said_in_the_notice_language(language: Langua
         data = {**cmd.data, "identity_evidence_items": list(evidence.values())}
         rendered = render(cmd.model_copy(update={"data": data}))
         for item in evidence.values():
-            assert item["detail"] not in rendered.body, (kind, item["kind"])  # English detail
-            for name, value in item["values"].items():
+            values = item["values"]
+            for name, value in values.items():
                 # state picks the phrase ("verified phone"); channel and document are said in
-                # words ("телефон", "номер договора"): ids, a domain, a score appear as they are.
-                if name not in ("state", "channel", "document"):
-                    assert value in rendered.body and value in (rendered.html or ""), (kind, value)
+                # words ("телефон", "номер договора"); a contact and a customer by name where
+                # the verifier gave one: a domain, a score, a name appear as they are.
+                if name in ("state", "channel", "document"):
+                    continue
+                if name.endswith("_id") and values.get(name.replace("_id", "_name")):
+                    continue
+                assert value in rendered.body and value in (rendered.html or ""), (kind, value)
+            if language != "en":  # the English phrases are the detail's words with names
+                assert item["detail"] not in rendered.body, (kind, item["kind"])
+        if language != "en":
             for code in ("(email)", "(phone)", "(contract)", "(invoice)", " resolved", "warning "):
                 assert code not in rendered.body, (kind, code)
 
@@ -679,6 +686,72 @@ def test_evidence_of_a_request_of_before_or_of_a_new_kind_is_shown_as_its_detail
     newer = render(cmd.model_copy(update={"data": data}))
 
     assert f"  - {old}\n" in before.body and "  - something new\n" in newer.body
+
+
+NAMED: dict[str, Any] = {
+    "kind": "signature_name",
+    "detail": "signature names contact ct-sokolov of customer cust-stroymontazh (similarity 93)",
+    "values": {
+        "contact_id": "ct-sokolov",
+        "customer_id": "cust-stroymontazh",
+        "similarity": "93",
+        "contact_name": "Андрей Соколов",
+        "customer_name": "ООО «СтройМонтаж»",
+    },
+}
+NAMED_SAID = {
+    "ru": "имя в подписи совпадает с контактом Андрей Соколов клиента ООО «СтройМонтаж» "
+    "(сходство 93)",
+    "uk": "ім'я в підписі збігається з контактом Андрей Соколов клієнта ООО «СтройМонтаж» "
+    "(схожість 93)",
+    "en": "the signature names contact Андрей Соколов of customer ООО «СтройМонтаж» "
+    "(similarity 93)",
+}
+UNNAMED_SAID = {
+    "ru": "имя в подписи совпадает с контактом ct-sokolov клиента cust-stroymontazh (сходство 93)",
+    "uk": "ім'я в підписі збігається з контактом ct-sokolov клієнта cust-stroymontazh "
+    "(схожість 93)",
+    "en": "the signature names contact ct-sokolov of customer cust-stroymontazh (similarity 93)",
+}
+
+
+def evidence_lines(kind: NotificationKind, language: Language, item: dict[str, Any]) -> str:
+    cmd = command(kind, language, role="account_manager")
+    data = {**cmd.data, "identity_evidence_items": [item]}
+    rendered = render(cmd.model_copy(update={"data": data}))
+    assert rendered.html is not None
+    return rendered.body + rendered.html
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", ["manager_escalation", "legal_notice", "staff_digest"])
+def test_evidence_names_the_contact_and_the_customer_not_their_crm_ids(
+    kind: NotificationKind, language: Language
+) -> None:
+    said = evidence_lines(kind, language, NAMED)
+
+    assert f"  - {NAMED_SAID[language]}\n" in said
+    assert "ct-sokolov" not in said
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_evidence_without_names_is_said_with_the_ids(language: Language) -> None:
+    # A request of before: the verifier gave ids only; a contact the CRM has no name for.
+    ids_only = {**NAMED, "values": {k: v for k, v in NAMED["values"].items() if "name" not in k}}
+    nameless = {**NAMED, "values": {**NAMED["values"], "contact_name": ""}}
+
+    assert f"  - {UNNAMED_SAID[language]}\n" in evidence_lines(
+        "manager_escalation", language, ids_only
+    )
+    partly = UNNAMED_SAID[language].replace("cust-stroymontazh", "ООО «СтройМонтаж»")
+    assert f"  - {partly}\n" in evidence_lines("manager_escalation", language, nameless)
+
+
+def test_evidence_of_a_known_kind_without_values_is_shown_as_its_detail() -> None:
+    bare = {"kind": "signature_name", "detail": NAMED["detail"], "values": {}}
+
+    for language in LANGUAGES:
+        assert f"  - {NAMED['detail']}\n" in evidence_lines("manager_escalation", language, bare)
 
 
 @pytest.mark.parametrize("kind", ["manager_escalation", "staff_digest", "re_escalation"])
