@@ -56,6 +56,7 @@ def heed_denials(
             f"(confirmation {same.confirmation_id})",
             weights.denied_before - identity.confidence,
             same,
+            customer.name,
         )
         return identity.model_copy(
             update={
@@ -73,13 +74,16 @@ def heed_denials(
         f"(confirmation {latest.confirmation_id})",
         lowered - identity.confidence,
         latest,
+        customer.name,
     )
     return identity.model_copy(
         update={"confidence": lowered, "evidence": [*identity.evidence, evidence]}
     )
 
 
-def _evidence(kind: str, detail: str, weight: float, denial: Denial) -> Evidence:
+def _evidence(
+    kind: str, detail: str, weight: float, denial: Denial, customer_name: str
+) -> Evidence:
     return Evidence(
         kind=kind,
         detail=detail,
@@ -88,6 +92,8 @@ def _evidence(kind: str, detail: str, weight: float, denial: Denial) -> Evidence
         customer_id=denial.customer_id,
         values={
             "customer_id": denial.customer_id,
+            # Said to staff by name (decide_identity's `with_names` ran before this).
+            "customer_name": customer_name,
             "channel": denial.channel_kind,
             "denied_at": f"{denial.denied_at:%Y-%m-%d}",
             "confirmation_id": str(denial.confirmation_id),

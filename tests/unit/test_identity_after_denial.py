@@ -120,3 +120,21 @@ def test_staff_read_that_the_client_was_told_nothing_because_the_sender_is_suspi
         assert note.data["client_contacts_withheld"]["why"] == "suspicious"
         body = render(note.model_copy(update={"language": language})).body
         assert WITHHELD[language] in body, body
+
+
+DISOWNED = {
+    "ru": "зарегистрированный контакт клиента ООО «СтройМонтаж» {} не признал этот адрес",
+    "uk": "зареєстрований контакт клієнта ООО «СтройМонтаж» {} не визнав цю адресу",
+    "en": "the registered contact of customer ООО «СтройМонтаж» disowned this address on {}",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_staff_read_whose_denial_made_the_sender_suspicious(language: Language) -> None:
+    verified = verified_message(suspicious(), language)
+    (decision,) = [d for d in decisions_for(verified) if d.rule.kind == "suspicious_sender"]
+    (note, *_) = staff_notifications(POLICY, decision, escalation(decision, verified), verified)
+
+    body = render(note.model_copy(update={"language": language})).body
+
+    assert DISOWNED[language].format(f"{NOW - timedelta(days=2):%Y-%m-%d}") in body, body
