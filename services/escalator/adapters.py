@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, String, any_, bindparam, or_, select, update
+from sqlalchemy import Select, String, any_, bindparam, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +20,7 @@ from shared.contracts import derived_id
 from .lifecycle import Escalation
 from .lifecycle_store import escalation_of
 from .placement import NewEscalation, Placed, active_hold, more_severe, news_of
-from .tables import TZ, add_timeline_entry, escalations, timeline
+from .tables import TOLD_ENTRIES, TZ, add_timeline_entry, escalations, timeline
 
 
 class SqlEscalationStore:
@@ -297,11 +297,17 @@ class SqlEscalationStore:
         entry_id = derived_id("notified", escalation_id, message_id)
         await self._note(escalation_id, entry_id, "notified", detail, at)
 
+    async def last_told(self, escalation_id: uuid.UUID) -> datetime | None:
+        """When the escalation's holders were last told of it: its opening or reopening,
+        people added, a follow-up told to them."""
+        return await self.session.scalar(_LAST_TOLD, {"id": escalation_id})
+
     async def follow_up(
-        self, escalation_id: uuid.UUID, message_id: uuid.UUID, at: datetime
+        self, escalation_id: uuid.UUID, message_id: uuid.UUID, at: datetime, told: bool
     ) -> Escalation | None:
         """The message joins the open escalation without a rule of its own (its timeline
-        names it, its count grows): the escalation as it is now, or None if resolved."""
+        names it and whether its holders were `told`, its count grows): the escalation as
+        it is now, or None if resolved."""
         result = await self.session.execute(
             update(escalations)
             .where(escalations.c.id == escalation_id, escalations.c.status == "open")
@@ -311,7 +317,7 @@ class SqlEscalationStore:
         row = result.first()
         if row is None:
             return None
-        await self._note(escalation_id, message_id, "followed_up", {}, at)
+        await self._note(escalation_id, message_id, "followed_up", {"told": told}, at)
         return escalation_of(row)
 
     async def lift_hold(
@@ -340,6 +346,13 @@ class SqlEscalationStore:
 
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
+# Built once (a statement used again skips SQLAlchemy's building); the timeline's unique
+# (escalation_id, message_id) index finds the escalation's entries.
+_LAST_TOLD = text(
+    "SELECT max(at) FROM escalator.escalation_timeline WHERE escalation_id = :id AND "
+    f"(entry IN ({', '.join(repr(e) for e in TOLD_ENTRIES)}) OR (entry = 'followed_up' "
+    "AND detail->>'told' = 'true'))"
+)
 
 
 async def insert_escalations(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

@@ -43,6 +43,7 @@ from .history_store import (
 )
 from .lifecycle import Escalation
 from .placement import NewEscalation, Placed
+from .tables import ADD_TIMELINE_ENTRY, tells_holders
 
 
 class EscalateBatch(DeferredInserts):
@@ -202,13 +203,23 @@ class BatchEscalationStore(SqlEscalationStore):
         await self.batch.write_opened(self.session)
         return await super().lift_hold(escalation_id, by, message_id, at)
 
+    async def last_told(self, escalation_id: uuid.UUID) -> datetime | None:
+        # The timeline entries of the batch wait for its end: those of this one count too.
+        pending = [
+            row["at"]
+            for row in self.batch.rows.get(ADD_TIMELINE_ENTRY, [])
+            if row["escalation_id"] == escalation_id and tells_holders(row)
+        ]
+        on_file = await super().last_told(escalation_id)
+        return max([*pending, *([on_file] if on_file else [])], default=None)
+
     async def follow_up(
-        self, escalation_id: uuid.UUID, message_id: uuid.UUID, at: datetime
+        self, escalation_id: uuid.UUID, message_id: uuid.UUID, at: datetime, told: bool
     ) -> Escalation | None:
         # One opened earlier in the batch is written first (its count grows in SQL: what
         # the batch read of it stays good).
         await self.batch.write_opened(self.session)
-        return await super().follow_up(escalation_id, message_id, at)
+        return await super().follow_up(escalation_id, message_id, at, told)
 
     def _changes(self, escalation_id: uuid.UUID) -> None:
         """A row the batch read ahead changes: what it read of it is read again."""

@@ -1,15 +1,20 @@
-"""Whether a message only thanks, agrees or greets ("Спасибо!", "Дякую, чекаємо", "ok,
-thanks"). Pure.
+"""Whether a client's message written into an open case is told to the case's holders.
+Pure.
 
-Written into an open case, such a message joins it (its timeline names it) but tells
-nobody: on a chat every "ок" would send the case's holders a notice with the whole fact
-pack. A question ("Есть новости?"), a detail or a complaint says more than courtesy and is
-read by them. Short messages only: a long one is never courtesy alone.
+It joins the case either way (its timeline names it). It tells nobody when it only thanks,
+agrees or greets ("Спасибо!", "Дякую, чекаємо", "ok, thanks"): on a chat every "ок" would
+send the holders a notice with the whole fact pack; a question ("Есть новости?"), a detail
+or a complaint says more than courtesy and is read by them (short messages only: a long
+one is never courtesy alone). Nor when the holders were told of the case moments ago (the
+policy's `follow_up_quiet`): a chat client writes "вы тут?", "ответьте", "алло" a line at a
+time, and one notice of them is enough; the next one after the window lists them among
+the recent messages.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -32,3 +37,11 @@ def courtesy_only(text: str) -> bool:
         return False
     words = _WORDS.findall(text.casefold())
     return len(words) <= MOST_WORDS and all(word in COURTESY for word in words)
+
+
+def holders_hear(text: str, last_told: datetime | None, now: datetime, quiet: timedelta) -> bool:
+    """Whether a message written into an open case is told to its holders, who were last
+    told of the case at `last_told` (its opening, a reopening, a follow-up told)."""
+    if courtesy_only(text):
+        return False
+    return last_told is None or now - last_told >= quiet

@@ -236,6 +236,13 @@ class Policy(_Strict):
     reopen_within: Duration = Field(
         timedelta(days=7), description="A message this soon after resolution reopens it."
     )
+    follow_up_quiet: Duration = Field(
+        timedelta(minutes=10),
+        description="A client's message written into an open case without a rule of its own "
+        "tells the case's holders at most once in this window after they were last told of "
+        "it (a chat sends a line at a time); those between are in its timeline and in the "
+        "next notice's recent messages (0m: every one).",
+    )
     markers: dict[str, Marker] = Field(default_factory=dict)
     roles: dict[str, str] = Field(description="Staff role -> address (account managers: CRM).")
     ack_deadlines_minutes: dict[Severity, PositiveFloat]

@@ -38,7 +38,7 @@ from .adapters import SqlEscalationStore
 from .batch import BatchEscalationStore, EscalateBatch
 from .client_words import PROBLEM_SIGNALS, sentences_with
 from .condition_facts import Fact, change_facts, new_sender_fact
-from .courtesy import courtesy_only
+from .courtesy import holders_hear
 from .detection import SecondOpinion, detect
 from .digest import message_notices, withheld_kinds
 from .facts import fact_pack, hold_record, hold_view, pack_of_case, seen_message
@@ -425,12 +425,16 @@ class EscalatorService:
         """The message joins the client's open case without a rule of its own: its timeline
         names it (`followed_up`), an `escalation.updated` event (change `merged`), and the
         people the escalation told read what the client wrote (hold_notices.py), unless it
-        only thanks or says "ok" (a chat would ping them at every line)."""
-        escalation = await store.follow_up(uuid.UUID(past.id), verified.message_id, now)
+        only thanks or says "ok", or they were told of the case moments ago (courtesy.py: a
+        chat would ping them at every line)."""
+        escalation_id = uuid.UUID(past.id)
+        last_told = await store.last_told(escalation_id)
+        heard = holders_hear(verified.message.text, last_told, now, self.policy.follow_up_quiet)
+        escalation = await store.follow_up(escalation_id, verified.message_id, now, heard)
         if escalation is None:  # resolved meanwhile
             return [], []
         told: list[SendNotification] = []
-        if not courtesy_only(verified.message.text):
+        if heard:
             pack = pack_of_case(facts, escalation.id)
             told = follow_up_notices(escalation, verified, pack, self.policy.team_language, now)
         event = _updated_by(

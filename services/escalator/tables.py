@@ -120,3 +120,12 @@ async def add_timeline_entry(
 
 
 ADD_TIMELINE_ENTRY = insert(timeline).on_conflict_do_nothing()
+# The timeline entries at which the escalation's holders were told of it (with a follow-up
+# whose detail says `told`): SqlEscalationStore.last_told.
+TOLD_ENTRIES = ("opened", "reopened", "notified")
+
+
+def tells_holders(row: dict[str, Any]) -> bool:
+    """Whether a timeline row is one at which the escalation's holders were told of it."""
+    entry = row["entry"]
+    return entry in TOLD_ENTRIES or (entry == "followed_up" and bool(row["detail"].get("told")))

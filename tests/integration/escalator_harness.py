@@ -13,13 +13,16 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import nats
 import pytest
+import yaml
 from faststream._internal.testing.app import TestApp
 
 from services.escalator.app import build_app as build_escalator
+from services.escalator.policy import POLICY_PATH
 from services.escalator.request import request_command
 from services.escalator.settings import EscalatorSettings
 from shared.contracts import (
@@ -75,6 +78,15 @@ async def watch(env: Env) -> AsyncIterator[tuple[nats.NATS, Bus]]:
         yield nc, bus
     finally:
         await nc.close()
+
+
+def policy_file(tmp_path: Path, **top: Any) -> Path:
+    """The shipped policy with these top-level settings changed, as a file to run with."""
+    data = yaml.safe_load(POLICY_PATH.read_text(encoding="utf-8"))
+    data.update(top)
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
 
 
 def escalator_settings(env: Env, **extra: Any) -> EscalatorSettings:

@@ -14,10 +14,8 @@ from typing import Any
 
 import nats
 import pytest
-import yaml
 from typer.testing import CliRunner
 
-from services.escalator.policy import POLICY_PATH
 from services.notifier.domain import render
 from shared.cli import app
 from shared.contracts import (
@@ -37,6 +35,7 @@ from tests.integration.escalator_harness import (
     Bus,
     ask,
     escalator_settings,
+    policy_file,
     publish_verified,
     start,
     until,
@@ -361,14 +360,6 @@ async def test_while_the_client_threatens_the_failure_notice_is_withheld_and_aft
         assert item["change_items"][0]["kind"] == "hold_lifted"
 
 
-def _policy(tmp_path: Path, **top: Any) -> Path:
-    data = yaml.safe_load(POLICY_PATH.read_text(encoding="utf-8"))
-    data.update(top)
-    path = tmp_path / "policy.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return path
-
-
 async def _resolve(env: Env, escalation_id: str, note: str) -> None:
     command = ResolveEscalation(
         command_id=uuid.uuid4(), escalation_id=uuid.UUID(escalation_id), actor=LEGAL, note=note
@@ -429,7 +420,9 @@ async def test_without_a_reopen_window_a_message_after_resolution_opens_anew(
     env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
 ) -> None:
     nc, bus = watch
-    settings = escalator_settings(env, ESCALATOR_POLICY=str(_policy(tmp_path, reopen_within="0m")))
+    settings = escalator_settings(
+        env, ESCALATOR_POLICY=str(policy_file(tmp_path, reopen_within="0m"))
+    )
     async with AsyncExitStack() as stack:
         await start(stack, settings)
         await publish_verified(nc, said("Подам на вас до суду.", "uk", "email"))

@@ -7,18 +7,21 @@ from __future__ import annotations
 import asyncio
 import json
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Any
 
 import nats
 import pytest
 from typer.testing import CliRunner
 
+from services.escalator.settings import EscalatorSettings
 from tests.integration.conftest import Env, rows
 from tests.integration.escalator_harness import (
     LEGAL,
     Bus,
     escalator_settings,
     legal_threat,
+    policy_file,
     publish_verified,
     start,
     until,
@@ -41,12 +44,19 @@ async def shown_by_cli(env: Env, monkeypatch: pytest.MonkeyPatch, *args: str) ->
     return result.output
 
 
+def every_follow_up_heard(env: Env, tmp_path: Path) -> EscalatorSettings:
+    """The shipped policy but for its quiet window: a follow-up right after the opening is
+    told too (the window is tested on its own below)."""
+    policy = policy_file(tmp_path, follow_up_quiet="0m")
+    return escalator_settings(env, ESCALATOR_POLICY=str(policy))
+
+
 async def test_any_news_goes_on_with_the_open_case_and_its_holders_read_it(
-    env: Env, watch: tuple[nats.NATS, Bus], monkeypatch: pytest.MonkeyPatch
+    env: Env, watch: tuple[nats.NATS, Bus], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     nc, bus = watch
     async with AsyncExitStack() as stack:
-        await start(stack, escalator_settings(env))
+        await start(stack, every_follow_up_heard(env, tmp_path))
         await publish_verified(nc, legal_threat())
         (opened,) = await bus.wait("escalation.opened")
         told_at_opening = len(bus.of("notify.request"))
@@ -95,11 +105,11 @@ async def test_any_news_goes_on_with_the_open_case_and_its_holders_read_it(
 
 
 async def test_thanks_joins_the_case_and_tells_nobody(
-    env: Env, watch: tuple[nats.NATS, Bus]
+    env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
 ) -> None:
     nc, bus = watch
     async with AsyncExitStack() as stack:
-        await start(stack, escalator_settings(env))
+        await start(stack, every_follow_up_heard(env, tmp_path))
         await publish_verified(nc, legal_threat())
         (opened,) = await bus.wait("escalation.opened")
         told_at_opening = len(bus.of("notify.request"))
@@ -115,6 +125,47 @@ async def test_thanks_joins_the_case_and_tells_nobody(
         "SELECT entry FROM escalator.escalation_timeline WHERE message_id = :m",
         m=thanks["message_id"],
     ) == [{"entry": "followed_up"}]
+
+
+async def test_lines_written_one_after_another_tell_the_holders_once_per_quiet_window(
+    env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
+) -> None:
+    """A chat client writes "вы тут?", "ответьте" a line at a time: every line joins the case,
+    but its holders, told of it moments ago, are not told again until the window passes."""
+    nc, bus = watch
+    settings = escalator_settings(
+        env, ESCALATOR_POLICY=str(policy_file(tmp_path, follow_up_quiet=1.2))
+    )
+    async with AsyncExitStack() as stack:
+        await start(stack, settings)
+        await publish_verified(nc, legal_threat())
+        (opened,) = await bus.wait("escalation.opened")
+        told_at_opening = len(bus.of("notify.request"))
+        lines = [json.loads(legal_threat(t)) for t in ("Вы тут?", "Ответьте!", "Алло?")]
+        for line in lines[:2]:  # within the window (1.2 s) of the opening
+            await publish_verified(nc, json.dumps(line).encode())
+        await bus.wait("escalation.updated", 2)
+        await asyncio.sleep(1.5)
+        await publish_verified(nc, json.dumps(lines[2]).encode())  # the window passed
+        await until(lambda: follow_ups(bus))
+        await asyncio.sleep(0.3)
+
+    assert {n["message_id"] for n in follow_ups(bus)} == {lines[2]["message_id"]}
+    assert len(bus.of("notify.request")) == told_at_opening + len(opened["roles"])
+    joined = await rows(
+        env,
+        "SELECT message_id::text AS m, detail->>'told' AS told FROM escalator.escalation_timeline "
+        "WHERE entry = 'followed_up'",
+    )
+    assert {row["m"]: row["told"] for row in joined} == {
+        lines[0]["message_id"]: "false",
+        lines[1]["message_id"]: "false",
+        lines[2]["message_id"]: "true",
+    }
+    # What was not told is read in the next notice, among the recent messages.
+    recent = follow_ups(bus)[0]["data"]["fact_pack"]["recent_messages"]
+    assert recent[0]["message_id"] == lines[2]["message_id"]
+    assert {r["message_id"] for r in recent[1:3]} == {x["message_id"] for x in lines[:2]}
 
 
 async def test_the_same_words_without_an_open_case_start_nothing(
