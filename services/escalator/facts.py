@@ -2,7 +2,7 @@
 
 Built when a message opens, joins or reopens an escalation; stored on it (`facts`) and sent
 in every staff notification (legal reads it to assess the risk). It holds the client's
-recent messages (excerpts, ids, times, channels), the subject's previous escalations with
+recent messages (excerpts, ids, times, channels, senders), the subject's previous escalations with
 their outcomes, the evidence spans of the signals, the identity and its evidence, the
 marks the policy recorded (warnings, flags), and the CRM facts that came with the identity
 (tier, account manager, the contracts with their terms, and the contract services the
@@ -49,6 +49,7 @@ def seen_message(
         message_id=str(verified.message_id),
         at=message.received_at,
         channel=message.channel,
+        sender=message.sender.email or message.sender.phone or message.sender.handle or "",
         excerpt=excerpt(message.text),
         signals={s.name: s.score for s in signals},
         markers=markers,
@@ -69,6 +70,7 @@ def fact_pack(
                 "message_id": m.message_id,
                 "at": m.at.isoformat(),
                 "channel": m.channel,
+                "sender": m.sender,
                 "excerpt": m.excerpt,
                 "signals": sorted(m.signals),
             }

@@ -41,6 +41,9 @@ class SeenMessage(_Fact):
     message_id: str
     at: datetime
     channel: str
+    # Who wrote it (the address, phone or handle): staff tell the registered address's
+    # messages from another's in the recent messages.
+    sender: str = ""
     excerpt: str = ""
     signals: dict[str, float] = Field(default_factory=dict, description="Signal -> score.")
     markers: list[str] = Field(default_factory=list)

@@ -61,6 +61,9 @@ SEED_003 = (
 CALM = "Хорошо, давайте спокойно разберёмся, пришлите, пожалуйста, детали."
 
 
+DIRECTOR = "director@kvitka.ua"
+
+
 def said(
     text: str,
     language: Language = "ru",
@@ -448,7 +451,9 @@ async def test_the_fact_pack_is_stored_on_the_escalation_and_rendered_in_the_leg
             return await count(env.servers, "SELECT count(*) FROM escalator.subject_messages") == 1
 
         await until(remembered)  # consumed in parallel, the two could be decided in any order
-        await publish_verified(nc, said("Якщо не повернете кошти, подам на вас до суду.", "uk"))
+        # Another address of the client writes the threat: the history says whose each is.
+        threat = said("Якщо не повернете кошти, подам на вас до суду.", "uk", email=DIRECTOR)
+        await publish_verified(nc, threat)
 
         def legal_opened() -> list[dict[str, Any]]:
             return [o for o in bus.of("escalation.opened") if o["kind"] == "legal"]
@@ -473,6 +478,7 @@ async def test_the_fact_pack_is_stored_on_the_escalation_and_rendered_in_the_leg
         "Замовлення знову зіпсоване, третій раз.",
     ]
     assert [m["channel"] for m in recent] == ["chat", "email"]
+    assert [m["sender"] for m in recent] == [DIRECTOR, "o.shevchuk@kvitka.ua"]
     assert recent[0]["message_id"] == opened["message_id"]
     assert pack["crm"]["contracts"] == [
         {"number": "15/2021", "status": "active", "amount": "24000.00", "currency": "UAH"}
@@ -492,4 +498,5 @@ async def test_the_fact_pack_is_stored_on_the_escalation_and_rendered_in_the_leg
     assert "Пакет фактов" in body
     assert "договор 15/2021 (действует, 24000.00 UAH)" in body
     assert "Замовлення знову зіпсоване, третій раз." in body
+    assert f"chat, {DIRECTOR}, {opened['message_id']}: Якщо не повернете кошти" in body
     assert "угроза судом: «подам на вас до суду»" in body  # the team language (ru)
