@@ -66,30 +66,26 @@ def test_an_altered_link_or_another_secret_is_refused_as_forged() -> None:
         assert refused.value.kind == "forged", forged
 
 
+def legal_page(lang: str, customer: str | None = None, state: str | None = None) -> str:
+    """The acknowledge page of a P2 legal escalation, for the legal role."""
+    return confirm_page(
+        lang,  # type: ignore[arg-type]
+        escalation_id="e-1",
+        kind="legal",
+        severity="P2",
+        customer=customer,
+        role="legal",
+        address="legal@careline.example",
+        state=state,
+    )
+
+
 @pytest.mark.parametrize("lang", ["ru", "uk", "en"])
 def test_the_view_shows_what_is_acknowledged_with_a_post_button_and_escapes(lang: str) -> None:
-    page = confirm_page(
-        lang,  # type: ignore[arg-type]
-        escalation_id="e-1",
-        kind="legal",
-        severity="P2",
-        customer="ООО «<Рога>»",
-        role="legal",
-        address="legal@careline.example",
-        state=None,
-    )
+    page = legal_page(lang, "ООО «<Рога>»")
     assert '<form method="post">' in page and "legal@careline.example" in page
     assert "&lt;Рога&gt;" in page and "<Рога>" not in page
-    done = confirm_page(
-        lang,  # type: ignore[arg-type]
-        escalation_id="e-1",
-        kind="legal",
-        severity="P2",
-        customer=None,
-        role="legal",
-        address="legal@careline.example",
-        state="state_acknowledged",
-    )
+    done = legal_page(lang, state="state_acknowledged")
     assert "<form" not in done
 
 
@@ -128,16 +124,7 @@ def test_staff_are_asked_to_take_the_escalation_on_not_to_confirm(kind: str, lan
 
 @pytest.mark.parametrize("lang", ["ru", "uk"])
 def test_the_ack_page_takes_the_escalation_on(lang: str) -> None:
-    page = confirm_page(
-        lang,  # type: ignore[arg-type]
-        escalation_id="e-1",
-        kind="legal",
-        severity="P2",
-        customer=None,
-        role="legal",
-        address="legal@careline.example",
-        state=None,
-    )
+    page = legal_page(lang)
     assert f'<button type="submit">{TAKE_ON[lang]["button"]}</button>' in page
     expired = outcome_page(lang, "expired", id="42")  # type: ignore[arg-type]
     assert f"{TAKE_ON[lang]['do']} " in expired and "careline ack 42" in expired
