@@ -828,6 +828,7 @@ NotificationKind = Literal[
     "conduct_notice",
     "promise_delay_notice",
     "client_digest",
+    "confirmation_receipt",
 ]
 NotificationChannel = Literal["email", "webhook"]
 

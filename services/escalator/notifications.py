@@ -318,6 +318,8 @@ def _client_data(
         data["confirmation_expires_at"] = (
             confirmation.expires_at.isoformat() if confirmation else None
         )
+        # The notifier thanks whoever answered it, here, once it is answered (receipts.py).
+        data["confirmation_id"] = str(confirmation.confirmation_id) if confirmation else None
     if kind in ("service_failure_notice", "billing_dispute_ack"):
         data["ack_deadline"] = event.ack_deadline.isoformat()
         # What the client is promised (the notifier's templates say it; before 0013 they

@@ -101,6 +101,7 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
     "staff_digest": {**_STAFF_EXTRAS, **_LEGAL_EXTRAS, "subject": None},
     # What one message wrote, its sections the answers of each escalation (`parts`).
     "client_digest": {"subject": "", "sender_address": None, "channel": "email", "parts": []},
+    "confirmation_receipt": {"subject": "", "sender_address": None, "sender_by_email": True},
 }
 
 

@@ -11,8 +11,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, String, Table, select
-from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy import Column, DateTime, String, Table, column, select, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .adapters import metadata, notifications
@@ -93,3 +93,16 @@ async def held_for(
         .with_for_update()
     )
     return [(nid, request) for nid, request in (await session.execute(query)).all()]
+
+
+async def request_of(session: AsyncSession, confirmation_id: uuid.UUID) -> dict[str, Any] | None:
+    """The identity confirmation request that asked for this confirmation, as accepted."""
+    found: dict[str, Any] | None = await session.scalar(_REQUEST_OF, {"id": str(confirmation_id)})
+    return found
+
+
+# The path is written out (not bound) so that migration 0019's index on it is used.
+_REQUEST_OF = text(
+    "SELECT request FROM notifier.notifications WHERE kind = 'identity_confirmation' "
+    "AND (request -> 'data' ->> 'confirmation_id') = :id LIMIT 1"
+).columns(column("request", JSONB))

@@ -336,3 +336,15 @@ SAMPLES["client_digest"] = {
         },
     ],
 }
+
+# Seed 000: the bookkeeper at the registered address confirmed the CEO's own address.
+SAMPLES["confirmation_receipt"] = {
+    **{
+        k: SAMPLES["identity_confirmation"][k]
+        for k in ("customer", "subject", "received_at", "sender_address")
+    },
+    "sender_by_email": True,
+    "channel": "email",
+    "outcome": "confirmed",
+    "answered_at": "2025-03-15T10:02:00+00:00",
+}

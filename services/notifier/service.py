@@ -42,8 +42,9 @@ from . import results
 from .adapters import INSERT_NOTIFICATION, processed, set_many
 from .domain import DisclosureRefused, Rendered, check_disclosure, notification_message_id, render
 from .folds import part_ids, unfold
-from .hold_store import held_for, hold_lock_key, outcome_of, remember
+from .hold_store import held_for, hold_lock_key, outcome_of, remember, request_of
 from .holds import HoldRefused, Release, Resolution, check_hold, is_held, settle
+from .receipts import receipt_for
 from .rendered import RenderedRequests
 from .scheduling import is_client, is_urgent
 
@@ -212,10 +213,23 @@ class NotifierService:
                 outputs += failed
                 released += values["status"] == "pending"
             await set_many(session, changes)
+            released += await self._thank(session, on_file)
             await record_outputs(session, processed, key, outputs, now)
         if released:
             self.on_accepted()
         return outputs
+
+    async def _thank(self, session: AsyncSession, resolution: Resolution) -> int:
+        """Tell whoever answered the confirmation request what came of it (receipts.py)."""
+        request = await request_of(session, resolution.confirmation_id)
+        if request is None:  # asked before requests carried the confirmation: no receipt
+            return 0
+        asked = SendNotification.model_validate(request)
+        receipt = receipt_for(asked, resolution, self.idempotency_key(asked))
+        if receipt is None:
+            return 0
+        await self._accept_one(session, receipt)
+        return 1
 
     def idempotency_key(self, cmd: SendNotification) -> str:
         if cmd.channel == "email":

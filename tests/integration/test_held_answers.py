@@ -301,8 +301,14 @@ async def test_seed_000_the_held_answer_reaches_the_ceo_once_after_the_link(
     assert await rows(
         env, "SELECT outcome, address, channel_kind FROM notifier.confirmation_outcomes"
     ) == [{"outcome": "confirmed", "address": CEO, "channel_kind": "email"}]
-    # The message's six, and the confirmation told to the people holding its escalations.
-    assert len(of_message(recorder.of("notify.sent"), held["message_id"])) == 8
+    # The message's six, the confirmation told to the people holding its escalations, and
+    # the accountant thanked, in the request's thread.
+    assert len(of_message(recorder.of("notify.sent"), held["message_id"])) == 9
+    (receipt,) = mails(mailbox, REGISTERED, "confirmation_receipt")
+    receipt_mail, receipt_text = mail_text(mailbox, receipt)
+    assert receipt_mail["In-Reply-To"] == f"<{request_mail['notification_id']}@careline.local>"
+    assert receipt["subject"].startswith("Спасибо: адрес подтверждён")
+    assert f"с адреса {CEO} от имени ООО «СтройМонтаж»" in receipt_text
     await confirmation_told(mailbox, env, "Отправитель подтверждён", "verified")
     (digest,) = [m for m in mails(mailbox, MANAGER) if "Отправитель подтверждён" in m["subject"]]
     assert f"подтвердил адрес отправителя {CEO} (по ссылке)" in mail_text(mailbox, digest)[1]
@@ -350,6 +356,10 @@ async def test_seed_000_a_denial_withdraws_the_held_answer(
     assert row["released_at"] is None and row["sent_at"] is None
     assert "crm.channel.confirmed" not in recorder.by_subject
     await confirmation_told(mailbox, env, "Клиент не признал отправителя", "suspicious")
+    # The accountant hears that nothing goes to that address.
+    (receipt,) = mails(mailbox, REGISTERED, "confirmation_receipt")
+    assert receipt["subject"].startswith("Спасибо: мы не ответим на чужое обращение")
+    assert "туда мы не сообщим ничего о вашем аккаунте" in mail_text(mailbox, receipt)[1]
     (digest,) = [m for m in mails(mailbox, MANAGER) if "не признал" in m["subject"]]
     assert "ничего об учётной записи не сообщайте" in mail_text(mailbox, digest)[1]
 
