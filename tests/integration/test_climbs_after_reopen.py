@@ -19,10 +19,11 @@ from tests.integration.escalator_harness import (
     Bus,
     escalator_settings,
     legal_threat,
+    policy_file,
     publish_verified,
     start,
 )
-from tests.integration.test_escalation_history import _policy, _resolve
+from tests.integration.test_escalation_history import _resolve
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +34,7 @@ async def test_a_reopened_escalation_climbs_and_tells_again(
     nc, bus = watch
     # About a second to acknowledge: nobody does, so each opening climbs at once.
     minutes = {s: 0.02 for s in ("P1", "P2", "P3", "P4")}
-    policy = _policy(tmp_path, ack_deadlines_minutes=minutes)
+    policy = policy_file(tmp_path, ack_deadlines_minutes=minutes)
 
     def climbs_to_2() -> list[dict[str, Any]]:
         return [

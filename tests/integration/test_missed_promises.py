@@ -24,11 +24,11 @@ from tests.integration.escalator_harness import (
     ask,
     escalator_settings,
     legal_threat,
+    policy_file,
     publish_verified,
     start,
     until,
 )
-from tests.integration.test_escalation_history import _policy
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +38,7 @@ SEVERITIES = ("P1", "P2", "P3", "P4")
 def quick_promises(tmp_path: Path, **top: Any) -> Path:
     """The shipped policy in seconds instead of hours: three to acknowledge, the promise
     to the client a little later (about 3.6 s after the message)."""
-    return _policy(
+    return policy_file(
         tmp_path,
         ack_deadlines_minutes={s: 0.05 for s in SEVERITIES},
         client_reply={s: {"minutes": 0.06} for s in SEVERITIES},

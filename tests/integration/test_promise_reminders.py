@@ -17,10 +17,10 @@ from tests.integration.escalator_harness import (
     Bus,
     escalator_settings,
     legal_threat,
+    policy_file,
     publish_verified,
     start,
 )
-from tests.integration.test_escalation_history import _policy
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,7 @@ async def test_the_holders_are_reminded_of_the_promise_once(
     nc, bus = watch
     # Reminding a week ahead: the promise is due for its reminder at once.
     week = 7 * 24 * 60
-    policy = _policy(tmp_path, client_reply_remind_minutes=week)
+    policy = policy_file(tmp_path, client_reply_remind_minutes=week)
     settings = escalator_settings(env, ESCALATOR_POLICY=str(policy))
     async with AsyncExitStack() as stack:
         await start(stack, settings)
