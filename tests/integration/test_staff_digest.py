@@ -113,7 +113,7 @@ async def test_three_kinds_make_one_mail_per_staff_address_and_a_redelivery_send
     assert answer.count("Здравствуйте!") == answer.count("Служба поддержки") == 1
     answered = {e["escalation_id"] for e in opened if e["kind"] != "compensation"}
     assert {x for x in answered if f"Номер обращения: {x}" in answer} == answered
-    assert "Вам как: менеджер клиента." in text
+    assert "Ваша роль: менеджер клиента." in text
     # Each link is the manager's, for one of the three escalations.
     issued = await rows(
         env,

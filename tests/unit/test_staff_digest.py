@@ -366,9 +366,9 @@ def test_the_withheld_line_is_in_single_notices_and_digests_and_names_nobody(
 # --- what the digest says ---------------------------------------------------------------
 
 COUNT = {
-    "ru": "Эскалации по одному сообщению клиента: 3. Вам как: менеджер клиента; юрист.",
-    "uk": "Ескалації за одним повідомленням клієнта: 3. Вам як: менеджер клієнта; юрист.",
-    "en": "Escalations of one client message: 3. You are told as: account manager; legal.",
+    "ru": "Эскалации по одному сообщению клиента: 3. Ваши роли: менеджер клиента; юрист.",
+    "uk": "Ескалації за одним повідомленням клієнта: 3. Ваші ролі: менеджер клієнта; юрист.",
+    "en": "Escalations of one client message: 3. Your roles: account manager; legal.",
 }
 PACK = {"ru": "Пакет фактов", "uk": "Пакет фактів", "en": "Fact pack"}
 KIND_NAMES = {
