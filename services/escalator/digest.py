@@ -34,6 +34,8 @@ CLIENT_DIGEST_KIND = "client_digest"
 # The client answers that go as sections of one mail: those that answer what the message
 # says (a confirmation request or an explanation to an unknown sender is a mail of its own).
 FOLDED_FOR_CLIENTS = PROMISING_KINDS
+# The order of its sections: the bad news first (seed 001), then what is being checked.
+SECTION_ORDER = ("service_failure_notice", "billing_dispute_ack")
 # What a client digest says once, of the message its sections answer.
 CLIENT_DIGEST_KEYS = (
     *("customer", "subject", "received_at", "channel", "sender_address", "sender_by_email"),
@@ -261,6 +263,7 @@ def client_digests(notes: list[SendNotification]) -> list[SendNotification]:
 
 
 def _client_digest(notes: list[SendNotification]) -> SendNotification:
+    notes = sorted(notes, key=_section_rank)  # stable: the policy's order among equals
     first = notes[0]
     parts = [_part(n) for n in notes]
     ids = (CLIENT_DIGEST_KIND, *sorted(str(n.notification_id) for n in notes))
@@ -276,6 +279,10 @@ def _client_digest(notes: list[SendNotification]) -> SendNotification:
             "parts": parts,
         }
     )
+
+
+def _section_rank(note: SendNotification) -> int:
+    return SECTION_ORDER.index(note.kind) if note.kind in SECTION_ORDER else len(SECTION_ORDER)
 
 
 def _part(note: SendNotification) -> NoticePart:

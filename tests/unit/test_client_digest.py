@@ -38,10 +38,13 @@ def test_the_answers_to_one_address_go_in_one_mail_with_each_escalations_section
     assert digest.kind == "client_digest"
     assert digest.escalation_id is None
     assert digest.recipient == REGISTERED and digest.content_class == "account"
-    # Each section is the answer as it would have gone alone: its id, escalation, data.
+    # Each section is the answer as it would have gone alone: its id, escalation, data;
+    # the bad news first (seed 001), whatever order the policy's rules fired in.
+    failure, billing = failure_and_billing()
     assert [(p.notification_id, p.escalation_id, p.kind, p.data) for p in digest.parts] == [
-        (n.notification_id, n.escalation_id, n.kind, n.data) for n in clients
+        (n.notification_id, n.escalation_id, n.kind, n.data) for n in (failure, billing)
     ]
+    assert client_digests(clients[::-1]) == [digest]
     assert digest.severity == min(str(n.severity) for n in clients)
     assert digest.notification_id not in {n.notification_id for n in clients}
 
@@ -113,9 +116,9 @@ def test_a_digest_of_three_loses_only_what_went_before() -> None:
     rest = unfold(digest, {failure.notification_id})
 
     assert rest is not None and rest.notification_id == digest.notification_id
-    assert [p.notification_id for p in rest.parts] == [
-        billing.notification_id,
+    assert [p.notification_id for p in rest.parts] == [  # failures first, as sectioned
         third.notification_id,
+        billing.notification_id,
     ]
 
 
