@@ -773,3 +773,31 @@ def test_something_broken_for_days_is_a_failure_but_opening_hours_are_not(
     found = {s.name for s in detect(text, language=language, opinions={})}
 
     assert ("service_failure" in found) is failure
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "failure"),
+    [
+        (
+            "ru",
+            "Пишу с другого адреса: счёт № 4512 оплачен, не приостанавливайте нам сервис.",
+            False,
+        ),
+        ("ru", "Отвечаю с личной почты, рабочая не открывается у бухгалтера.", False),
+        ("uk", "Пишу з іншої адреси: рахунок № 4512 оплачено, не призупиняйте нам сервіс.", False),
+        ("ru", "Мне назвали другой адрес офиса, я ездил туда зря.", True),
+        (
+            "uk",
+            "Менеджер запевнив, що інтеграція з Новою Поштою є в тарифі. Оплатили — її немає.",
+            True,
+        ),
+    ],
+)
+def test_writing_from_another_address_is_no_misinformation(
+    language: str, text: str, failure: bool
+) -> None:
+    """Acceptance: seed 000's CEO wrote "Пишу с другого адреса: …" and the failure notice
+    quoted it back as what went wrong ("другого адреса" read as a wrong address given)."""
+    found = {s.name for s in detect(text, language=language, opinions={})}
+
+    assert ("service_failure" in found) is failure
