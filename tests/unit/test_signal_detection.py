@@ -735,6 +735,8 @@ def test_what_support_said_and_was_so_is_no_failure(language: str, text: str) ->
         "Счёт мы уже оплатили вчера, а вы пишете, что мы просрочили платёж и отключите нас.",
         "Рахунок ми вже оплатили вчора, а ви пишете, що ми прострочили платіж і відключите нас.",
         "We paid the invoice yesterday, yet you say our payment is overdue and will suspend us.",
+        "Invoice 4512 is paid, do not suspend us.",
+        "The invoice has been paid, please stop the suspension.",
     ],
 )
 def test_paid_yet_told_of_an_overdue_payment_is_a_billing_dispute(text: str) -> None:
@@ -747,6 +749,7 @@ def test_paid_yet_told_of_an_overdue_payment_is_a_billing_dispute(text: str) -> 
     [
         "Мы не просрочили ни одного платежа за пять лет, спасибо за сервис.",
         "Ми жодного разу не прострочили платіж, дякуємо за сервіс.",
+        "We have not paid yet, please do not suspend us: the payment goes out on Monday.",
     ],
 )
 def test_a_good_payment_record_is_no_billing_dispute(text: str) -> None:
