@@ -11,6 +11,7 @@ import pytest
 from services.notifier.domain import render
 from services.notifier.holds import Resolution
 from services.notifier.receipts import receipt_for
+from services.verifier.confirmation import is_denial
 from shared.contracts import Language, SendNotification
 from tests.unit.test_held_answers import CEO, CONFIRMATION, NOW, REGISTERED, contacts, probable
 from tests.unit.test_held_answers import verified_message as seed_000
@@ -100,3 +101,18 @@ def test_the_receipt_says_what_came_of_the_answer(language: Language, kind: str)
     assert mail.subject.startswith(title)
     assert words in mail.body and CEO in mail.body
     assert mail.html is not None and words in mail.html
+
+
+ASKED_WORDS = {"ru": "«Это не мы»", "uk": "«Це не ми»", "en": '"Not us"'}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_request_asks_for_a_denial_of_everyone_and_the_verifier_reads_it(
+    language: Language,
+) -> None:
+    """A bookkeeper can truthfully answer "not me" of a message her CEO sent: the request
+    asks whether it was none of them, in words the verifier reads as a denial."""
+    body = render(asked(language)).body
+
+    assert ASKED_WORDS[language] in body
+    assert is_denial(ASKED_WORDS[language].strip('«»"'))
