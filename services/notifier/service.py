@@ -188,7 +188,7 @@ class NotifierService:
     async def settle_confirmation(self, resolution: Resolution) -> list[Outgoing]:
         """A confirmation's outcome: release or withdraw what is held for it, once."""
         key = f"confirmation-event:{resolution.event_id}"
-        released = 0
+        to_send = 0  # answers released and the receipt: the sender is woken for them
         async with self.db.transaction() as session:
             await lock_key(session, f"notifier:{key}")
             stored = await outputs_of(session, processed, key)
@@ -211,11 +211,11 @@ class NotifierService:
                 values, failed = settled(cmd, on_file, now)
                 changes.append((notification_id, values))
                 outputs += failed
-                released += values["status"] == "pending"
+                to_send += values["status"] == "pending"
             await set_many(session, changes)
-            released += await self._thank(session, on_file)
+            to_send += await self._thank(session, on_file)
             await record_outputs(session, processed, key, outputs, now)
-        if released:
+        if to_send:
             self.on_accepted()
         return outputs
 

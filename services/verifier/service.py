@@ -154,10 +154,12 @@ class VerifierService:
         now = self.clock()
         store = BatchConfirmationStore(session, batch) if batch else SqlConfirmationStore(session)
         confirmed: list[Outgoing] = []
+        # The sender's address a confirmation would verify (and a denial may have disowned).
+        channel = channel_to_link(message)
         if identity.status == "probable":
-            identity = await self._heed_denials(store, message, identity, now)
+            identity = await self._heed_denials(store, channel, identity, now)
         if identity.status == "probable":
-            identity = await self._start_confirmation(store, message, identity, now)
+            identity = await self._start_confirmation(store, message, channel, identity, now)
         elif identity.status == "verified" and identity.customer is not None:
             confirmed = await self._confirm_by_reply(store, message, identity.customer.id, now)
         decision = decision_row(message.message_id, identity, now)
@@ -181,12 +183,11 @@ class VerifierService:
     async def _heed_denials(
         self,
         store: SqlConfirmationStore,
-        message: MessageNormalized,
+        channel: tuple[str, str, str] | None,
         identity: Identity,
         now: datetime,
     ) -> Identity:
         """A probable sender, in the light of the customer's recent denials (denials.py)."""
-        channel = channel_to_link(message)
         if identity.customer is None or channel is None:
             return identity
         since = now - self.settings.denial_memory
@@ -197,11 +198,11 @@ class VerifierService:
         self,
         store: SqlConfirmationStore,
         message: MessageNormalized,
+        channel: tuple[str, str, str] | None,
         identity: Identity,
         now: datetime,
     ) -> Identity:
         """Ask the registered channel to confirm; the escalation does not wait for it."""
-        channel = channel_to_link(message)
         registered = [c for c in identity.authorized_channels if c.kind == "email"]
         if self.secret is None or identity.customer is None or channel is None or not registered:
             return identity
