@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import derived_id
 
-from .lifecycle import Escalation
+from .lifecycle import Escalation, taker
 from .lifecycle_store import escalation_of
 from .placement import NewEscalation, Placed, active_hold, more_severe, news_of
 from .tables import TOLD_ENTRIES, TZ, add_timeline_entry, escalations, timeline
@@ -150,6 +150,7 @@ class SqlEscalationStore:
             values.get("ack_deadline", existing.ack_deadline),
             new_sender,
             existing.identity_status == "suspicious",
+            taker(existing.acknowledged_at, existing.acknowledged_by),
         )
         await self.session.execute(
             update(escalations)

@@ -52,6 +52,8 @@ ESCALATION_KEYS = (
     "rule",
     "reason",
     "ack_deadline",
+    "taken_by",
+    "ack_overdue",
     "ack_url",
     "signals",
     "conditions",

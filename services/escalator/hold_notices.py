@@ -22,7 +22,7 @@ from shared.contracts import IdentityVerified, SendNotification
 
 from .condition_facts import Fact, follow_up_fact, hold_lifted_fact, promise_due_fact
 from .facts import excerpt
-from .lifecycle import Escalation, address_key
+from .lifecycle import Escalation, ack_view, address_key
 from .lifecycle_steps import current_briefing, notice_to
 from .notifications import about_message
 
@@ -108,6 +108,7 @@ def notices_to_holders(
         "change": change,
         "change_items": [fact.item()],
         "ack_deadline": e.ack_deadline.isoformat(),
+        **ack_view(e.taken_by, e.ack_deadline, now),
     }
     notes: list[SendNotification] = []
     seen: set[str] = set()

@@ -12,6 +12,7 @@ level: 2}]`): they join that level's climb. When every chain has ended, nothing 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -70,6 +71,7 @@ class Escalation:
     promises_missed: int = 0  # promises that passed unkept, each put off with a new date
     reopen_count: int = 0
     subject_key: str = ""  # whose history it belongs to (history_store)
+    taken_by: str | None = None  # who acknowledged it (an address; a role if none is known)
 
     def per_opening(self, *parts: object) -> tuple[object, ...]:
         """The id parts of a step that each opening of the escalation takes anew (a climb
@@ -123,6 +125,24 @@ def next_climb(policy: Policy, escalation: Escalation) -> Climb | None:
             addresses = {p.role: p.address for p in planned}
             return Climb(level, tuple(dict.fromkeys(fresh)), addresses)
     return None
+
+
+def taker(
+    acknowledged_at: datetime | None, acknowledged_by: Mapping[str, Any] | None
+) -> str | None:
+    """Who took the escalation, as staff read it: the address, else the role (a dash for
+    rows that kept neither); None while nobody has."""
+    if acknowledged_at is None:
+        return None
+    by = acknowledged_by or {}
+    return str(by.get("address") or by.get("role") or "—")
+
+
+def ack_view(taken_by: str | None, deadline: datetime, now: datetime) -> dict[str, Any]:
+    """What a notice to an escalation's holders says of taking it: who has it already, or
+    that its deadline passed with nobody taking it (not "take it by" a time gone by), or
+    nothing more than the deadline."""
+    return {"taken_by": taken_by, "ack_overdue": taken_by is None and deadline <= now}
 
 
 def policy_address(policy: Policy, role: str) -> str | None:

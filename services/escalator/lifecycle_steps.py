@@ -153,7 +153,14 @@ def current_briefing(e: Escalation, team_language: str) -> dict[str, Any]:
         "channel": None,
         "subject": "",
     }
-    current: dict[str, Any] = {"escalation_id": str(e.id), "severity": e.severity}
+    # Whoever is told from it now (a climb, a reassignment) has to take it: a stored
+    # briefing's "taken by" (a merge into a taken case) is not theirs (lifecycle.ack_view).
+    current: dict[str, Any] = {
+        "escalation_id": str(e.id),
+        "severity": e.severity,
+        "taken_by": None,
+        "ack_overdue": False,
+    }
     if "hold" in e.briefing or e.hold:  # the hold as it is now, not as it was at opening
         current["hold"] = hold_view(e.hold, team_language)
     if e.client_reply_by is not None:  # whoever it climbs or is passed to keeps the promise

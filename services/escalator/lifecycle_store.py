@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.group_commit import insert_later
 from shared.outbox import Outgoing
 
-from .lifecycle import Escalation, Notified
+from .lifecycle import Escalation, Notified, taker
 from .tables import add_timeline_entry, escalations, metadata, timeline
 
 _FK = "escalator.escalations.id"
@@ -82,6 +82,7 @@ def escalation_of(row: Any) -> Escalation:
         promises_missed=row.promises_missed,
         reopen_count=row.reopen_count,
         subject_key=row.subject_key,
+        taken_by=taker(row.acknowledged_at, row.acknowledged_by),
     )
 
 

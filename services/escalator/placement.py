@@ -90,6 +90,8 @@ class Placed:
     new_sender: bool = False
     # Of a case whose sender is marked suspicious already (a denial, failed authentication).
     suspicious_before: bool = False
+    # Who took the escalation merged into, if anyone: its holders are not told to take it.
+    taken_by: str | None = None
 
 
 # Signals whose new evidence is a new fact for whoever holds the case (a problem, a claim, a

@@ -52,7 +52,7 @@ from .history import (
 )
 from .history_store import load_history, lock_subject, record_seen, seen_row
 from .hold_notices import follow_up_notices, hold_lifted_notices
-from .lifecycle import Escalation
+from .lifecycle import Escalation, ack_view
 from .links import AckLinkIssuer
 from .notifications import (
     client_contacts,
@@ -314,6 +314,7 @@ class EscalatorService:
             # What this message changed: in every notice of it and in the briefing that
             # later notices (a climb, a reassignment) are told from.
             "change_items": [f.item() for f in changed],
+            **ack_view(placed.taken_by, event.ack_deadline, now),
         }
         occasion: tuple[object, ...] = ()
         if placed.change == "reopened":

@@ -127,13 +127,7 @@ class StaffCommands(LifecycleSteps):
         if isinstance(cmd, AcknowledgeEscalation):
             if e.acknowledged:
                 return _result(cmd, "already_acknowledged", e, "it is already acknowledged")
-            await store.change(
-                e.id, acknowledged_at=now, acknowledged_by=who, climb_due_at=None, updated_at=now
-            )
-            acked: dict[str, Any] = {"level": e.level, "via": via}
-            await store.note(e.id, entry_id, "acknowledged", acked, who, now)
-            event = self._acted(e, "acknowledged", cmd, actor, now)
-            await store.enqueue(e.id, [event], now)
+            await self._take(store, e, cmd, actor, entry_id, via, now)
             return _result(cmd, "acknowledged", e, f"acknowledged by {actor.role}")
         if isinstance(cmd, ResolveEscalation):
             await store.change(
@@ -152,10 +146,33 @@ class StaffCommands(LifecycleSteps):
         if isinstance(cmd, ReassignEscalation):
             return await self._reassign(store, e, cmd, actor, entry_id, now)
         if isinstance(cmd, RecordClientReply):
+            if not e.acknowledged:
+                # Whoever answers the client has taken the case: it climbs no further.
+                taken = derived_id("escalation-command", cmd.command_id, "taken")
+                await self._take(store, e, cmd, actor, taken, "client_reply", now)
             return await self._client_reply(store, e, cmd, who, entry_id, now)
         if isinstance(cmd, RecordWarning):
             return await self._warned(store, e, cmd, who, entry_id, now)
         return _result(cmd, "invalid", e, f"unknown command {type(cmd).__name__}")
+
+    async def _take(
+        self,
+        store: LifecycleStore,
+        e: Escalation,
+        cmd: EscalationCommand,
+        actor: Notified,
+        entry_id: Any,
+        via: str,
+        now: datetime,
+    ) -> None:
+        """`actor` has the escalation: its climbs stop, and everyone hears it was taken."""
+        who = {"role": actor.role, "address": actor.address}
+        await store.change(
+            e.id, acknowledged_at=now, acknowledged_by=who, climb_due_at=None, updated_at=now
+        )
+        acked: dict[str, Any] = {"level": e.level, "via": via}
+        await store.note(e.id, entry_id, "acknowledged", acked, who, now)
+        await store.enqueue(e.id, [self._acted(e, "acknowledged", cmd, actor, now)], now)
 
     async def _reassign(
         self,

@@ -21,6 +21,7 @@ from shared.contracts import ResolveEscalation
 from tests.integration.conftest import Env, rows
 from tests.integration.escalator_harness import (
     Bus,
+    ack,
     ask,
     escalator_settings,
     legal_threat,
@@ -256,6 +257,9 @@ async def test_a_client_writing_something_new_into_an_open_escalation_is_heard(
         await until_told(bus, opened["message_id"])
         at_opening = {r["recipient"] for r in told_of(bus, opened["message_id"], escalation_id)}
         assert at_opening  # the account manager and the head of support
+        taker = sorted(at_opening)[0]
+        taken = await ask(env, ack(uuid.UUID(escalation_id), taker))
+        assert taken.outcome == "acknowledged"
 
         sent = [failure(again, registered=True), failure(new, registered=True)]
         for verified in sent:
@@ -283,6 +287,8 @@ async def test_a_client_writing_something_new_into_an_open_escalation_is_heard(
         (change,) = notice["data"]["change_items"]
         assert change["kind"] == "wrote_again"
         assert "такой функции в тарифе нет, хотя она в нём есть" in change["values"]["new"]
+        # Someone has it: they are not asked to take it again, the others read who has it.
+        assert (notice["data"]["taken_by"], notice["data"]["ack_overdue"]) == (taker, False)
     assert merges[1]["reason"].startswith("the client wrote again, with something new: «")
     # And the client hears the new problem was added to the case, once, in his words.
     # (The operator's words dispute the tariff too: that answer may share the mail.)

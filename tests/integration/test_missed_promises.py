@@ -162,6 +162,11 @@ async def test_staff_record_a_new_date_or_the_answer_and_nothing_owns_up_on_thei
         assert moved.outcome == "recorded"
         (row,) = await _promise(env, escalation_id)
         assert row["client_reply_by"] == tomorrow
+        # Whoever answers the client has the case: it climbs no further.
+        assert row["acknowledged_by"] == {"role": holder["recipient_role"], "address": actor}
+        assert row["climb_due_at"] is None
+        (taken,) = await bus.wait("escalation.acknowledged")
+        assert taken["actor"] == actor
 
         past = await ask(env, reply(actor, new_date=datetime.now(UTC) - timedelta(hours=1)))
         assert past.outcome == "invalid"
@@ -185,19 +190,22 @@ async def test_staff_record_a_new_date_or_the_answer_and_nothing_owns_up_on_thei
     entries = await rows(
         env,
         "SELECT entry, detail FROM escalator.escalation_timeline WHERE escalation_id = :id "
-        "AND entry IN ('promise_moved', 'client_answered', 'promise_missed') ORDER BY id",
+        "AND entry IN ('acknowledged', 'promise_moved', 'client_answered', 'promise_missed') "
+        "ORDER BY id",
         id=escalation_id,
     )
-    assert [e["entry"] for e in entries] == ["promise_moved", "client_answered"]
-    assert entries[0]["detail"]["promised"] == opened["client_reply_by"].replace("Z", "+00:00")
-    assert entries[1]["detail"]["promised"] == tomorrow.isoformat()
+    assert [e["entry"] for e in entries] == ["acknowledged", "promise_moved", "client_answered"]
+    assert entries[0]["detail"] == {"level": 1, "via": "client_reply"}
+    assert entries[1]["detail"]["promised"] == opened["client_reply_by"].replace("Z", "+00:00")
+    assert entries[2]["detail"]["promised"] == tomorrow.isoformat()
     assert not [n for n in bus.of("notify.request") if n["kind"] == "promise_delay_notice"]
 
 
 async def _promise(env: Env, escalation_id: uuid.UUID) -> list[dict[str, Any]]:
     return await rows(
         env,
-        "SELECT client_reply_by FROM escalator.escalations WHERE id = :id",
+        "SELECT client_reply_by, acknowledged_by, climb_due_at FROM escalator.escalations "
+        "WHERE id = :id",
         id=escalation_id,
     )
 

@@ -259,3 +259,41 @@ def test_the_climb_says_whether_the_client_was_told(language: Language) -> None:
     for client_told, said, unsaid in ((True, told, untold), (False, untold, told)):
         rendered = render(climb_notice(language, client_told=client_told))
         assert said in rendered.body and unsaid not in rendered.body
+
+
+TAKEN_SAID = {
+    "ru": "В работе у o.petrova@careline.example.",
+    "uk": "У роботі в o.petrova@careline.example.",
+    "en": "Acknowledged by o.petrova@careline.example.",
+}
+OVERDUE_SAID = {
+    "ru": "Никто не взял в работу, срок был",
+    "uk": "Ніхто не взяв у роботу, строк був",
+    "en": "Nobody acknowledged it; it was due",
+}
+TAKE_BY = {"ru": "Возьмите в работу до", "uk": "Візьміть у роботу до", "en": "Acknowledge by"}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_holders_are_not_asked_to_take_a_case_by_a_time_gone_by(language: str) -> None:
+    """Its deadline (NOW) passed long ago: whoever took it reads that they have it; a case
+    nobody took reads that nobody did, not "take it by" that time."""
+    missed = MissedPromise(PROMISED, None)
+    taken = replace(ON_FILE, acknowledged=True, taken_by=AM.address, climb_due_at=None)
+    (note, _) = holder_notices(taken, missed, "ru", NOW)
+    assert (note.data["taken_by"], note.data["ack_overdue"]) == (AM.address, False)
+    rendered = render(note.model_copy(update={"language": language}))
+    assert TAKEN_SAID[language] in rendered.body
+    assert TAKE_BY[language] not in rendered.body + (rendered.html or "")
+    assert AM.address in (rendered.html or "")
+
+    (note, _) = holder_notices(ON_FILE, missed, "ru", NOW)
+    assert (note.data["taken_by"], note.data["ack_overdue"]) == (None, True)
+    rendered = render(note.model_copy(update={"language": language}))
+    assert OVERDUE_SAID[language] in rendered.body
+    assert OVERDUE_SAID[language] in (rendered.html or "")
+    assert TAKE_BY[language] not in rendered.body
+
+    due = replace(ON_FILE, ack_deadline=datetime(2025, 3, 18, 12, 0, tzinfo=UTC))
+    (note, _) = holder_notices(due, missed, "ru", NOW)
+    assert TAKE_BY[language] in render(note.model_copy(update={"language": language})).body
