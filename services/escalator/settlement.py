@@ -33,8 +33,13 @@ Outcome = Literal["confirmed", "denied", "expired"]
 # The sender's identity as the escalation shows it from now on: confirmed by the client,
 # or claimed and disowned by it; an expired request leaves it probable.
 IDENTITY_AFTER: dict[str, str] = {"confirmed": "verified", "denied": "suspicious"}
-# As sure as the verifier is of a verified channel on file (its weight).
-CONFIRMED_CONFIDENCE = 0.95
+# As sure as the verifier is of a verified channel on file (its weight), and of an address
+# the client disowned (its `denied_before` weight): what staff read beside the identity.
+CONFIDENCE_AFTER: dict[str, float] = {"confirmed": 0.95, "denied": 0.05}
+# The evidence the outcome adds, first in the list (the verifier's kind for a denial, so a
+# later message from the address reads the same); the contact of the request is the
+# registered one, so only the customer is named.
+EVIDENCE_AFTER: dict[str, str] = {"confirmed": "confirmed_by_contact", "denied": "denied_before"}
 # Who settled it, as the timeline and the resolution name the actor: the verifier's
 # confirmation loop.
 VERIFIER = {"role": "verifier", "address": "verifier"}
@@ -80,15 +85,33 @@ class Settlement:
 
 
 def as_settled(e: Escalation, s: Settlement) -> Escalation:
-    """The escalation with the sender's identity as the outcome left it (confirmed by the
-    registered contact: as sure as a verified channel on file)."""
+    """The escalation with the sender's identity as the outcome left it: its status, the
+    confidence that goes with it (not the probable sender's 0.80 beside "suspicious") and
+    the outcome first among its evidence (who settled it, and when)."""
     identity = IDENTITY_AFTER.get(s.outcome)
     if identity is None or e.briefing.get("identity_status") != "probable":
         return e  # shown as the escalation's first message found it: not this sender's
-    briefing = {**e.briefing, "identity_status": identity}
-    if s.outcome == "confirmed":
-        confidence = float(briefing.get("identity_confidence") or 0.0)
-        briefing["identity_confidence"] = max(confidence, CONFIRMED_CONFIDENCE)
+    detail = f"the registered contact {s.outcome} this sender on {s.at:%Y-%m-%d}"
+    item = {
+        "kind": EVIDENCE_AFTER[s.outcome],
+        "detail": detail,
+        "values": {
+            "customer_id": e.briefing.get("customer_id"),
+            "customer_name": e.briefing.get("customer"),
+            f"{s.outcome}_at": f"{s.at:%Y-%m-%d}",
+        },
+    }
+    # The details for readers of the words (webhooks), the items for the notifier's phrases
+    # (a briefing of before has details only: they are said as they are).
+    details = e.briefing.get("identity_evidence") or []
+    items = e.briefing.get("identity_evidence_items") or details
+    briefing = {
+        **e.briefing,
+        "identity_status": identity,
+        "identity_confidence": CONFIDENCE_AFTER[s.outcome],
+        "identity_evidence": [detail, *details],
+        "identity_evidence_items": [item, *items],
+    }
     return replace(e, briefing=briefing)
 
 

@@ -14,7 +14,13 @@ from services.escalator.lifecycle import Escalation, Notified
 from services.escalator.settlement import Settlement, as_settled, closes, settlement_notices
 from services.notifier.domain import render
 from services.notifier.samples import SAMPLES
-from shared.contracts import ChannelConfirmed, ChannelRef, ConfirmationExpired, Language
+from shared.contracts import (
+    ChannelConfirmed,
+    ChannelRef,
+    ConfirmationDenied,
+    ConfirmationExpired,
+    Language,
+)
 
 NOW = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
 CEO = "a.sokolov@stroymontazh.ru"
@@ -179,3 +185,65 @@ def test_a_case_another_message_opened_does_not_show_its_sender_as_this_one() ->
 
     assert note.data["sender"] is None and note.data["subject"] == ""
     assert "buh@stroymontazh.ru" not in render(note).body
+
+
+def denied() -> Settlement:
+    return Settlement.denied(
+        ConfirmationDenied(
+            event_id=uuid.uuid4(),
+            message_id=MESSAGE,
+            correlation_id=str(MESSAGE),
+            occurred_at=NOW,
+            confirmation_id=CONFIRMATION,
+            customer_id="cust-stroymontazh",
+            denied_at=NOW,
+        )
+    )
+
+
+SETTLED_SAID = {
+    ("confirmed", "ru"): "контакт клиента ООО «СтройМонтаж» 2026-12-07 подтвердил этот адрес",
+    ("confirmed", "uk"): "контакт клієнта ООО «СтройМонтаж» 2026-12-07 підтвердив цю адресу",
+    ("confirmed", "en"): "customer ООО «СтройМонтаж» confirmed this address on 2026-12-07",
+    ("denied", "ru"): "контакт клиента ООО «СтройМонтаж» 2026-12-07 не признал этот адрес",
+    ("denied", "uk"): "контакт клієнта ООО «СтройМонтаж» 2026-12-07 не визнав цю адресу",
+    ("denied", "en"): "customer ООО «СтройМонтаж» disowned this address on 2026-12-07",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+@pytest.mark.parametrize(
+    ("outcome", "status", "confidence"),
+    [("confirmed", "verified", 0.95), ("denied", "suspicious", 0.05)],
+)
+def test_the_identity_shown_after_the_outcome_says_who_settled_it(
+    outcome: str, status: str, confidence: float, language: Language
+) -> None:
+    """Acceptance: staff read "suspicious, confidence 0.80" after a denial, the probable
+    sender's figure and evidence. The outcome's identity goes with its own confidence, and
+    the outcome leads the evidence."""
+    probable = replace(
+        BILLING_DISPUTE,
+        briefing={
+            **BILLING_DISPUTE.briefing,
+            "identity_status": "probable",
+            "identity_confidence": 0.8,
+            "customer": "ООО «СтройМонтаж»",
+        },
+    )
+    settlement = confirmed() if outcome == "confirmed" else denied()
+    settled = as_settled(probable, settlement)
+    assert settled.briefing["identity_status"] == status
+    assert settled.briefing["identity_confidence"] == confidence
+    before = probable.briefing["identity_evidence"]
+    assert settled.briefing["identity_evidence"][1:] == before
+    items = probable.briefing["identity_evidence_items"]
+    assert settled.briefing["identity_evidence_items"][1:] == items
+    (note,) = [
+        n
+        for n in settlement_notices([probable], settlement, language, NOW)
+        if n.recipient == BILLING
+    ]
+    rendered = render(note)
+    assert SETTLED_SAID[outcome, language] in rendered.body
+    assert f"{confidence:.2f}" in rendered.body
