@@ -280,6 +280,12 @@ class SqlEscalationStore:
             .values(notified=notified, briefing=briefing)
         )
 
+    async def record_briefing(self, escalation_id: uuid.UUID, briefing: dict[str, Any]) -> None:
+        """What a re-escalation repeats from now on (a merge that raised the severity)."""
+        await self.session.execute(
+            update(escalations).where(escalations.c.id == escalation_id).values(briefing=briefing)
+        )
+
     async def add_notified(
         self,
         escalation_id: uuid.UUID,

@@ -355,6 +355,11 @@ class EscalatorService:
             ]
             if fresh:
                 await store.add_notified(placed.id, fresh, verified.message_id, now)
+            if placed.raised_from is not None:
+                # A climb or a reassignment from now on is told why it is this grave: the
+                # rule that raised it, its words and playbook (not the opening message's).
+                briefing = staff_briefing(self.policy, decision, event, verified, extra)
+                await store.record_briefing(placed.id, briefing)
         else:
             # Opening, or reopening: the lifecycle starts from level 1 with the rule's roles
             # (whoever a climb or a reassignment told before is not told, nor may act, now).

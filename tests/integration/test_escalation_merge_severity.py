@@ -137,6 +137,12 @@ async def test_a_graver_message_raises_the_open_escalation_and_its_deadline(
         "merged",
     ]
     assert timeline[2]["detail"] == {"from": "P2", "to": "P1", "rule": "legal-violence"}
+    # A climb repeats the briefing: the rule that made it P1, and the raise, not the opening's.
+    (row,) = await rows(
+        env, "SELECT briefing FROM escalator.escalations WHERE id = :id", id=escalation_id
+    )
+    assert (row["briefing"]["rule"], row["briefing"]["severity"]) == ("legal-violence", "P1")
+    assert [c["text"] for c in row["briefing"]["change_items"]] == ["severity raised from P2 to P1"]
 
 
 def failure(text: str, registered: bool) -> bytes:
