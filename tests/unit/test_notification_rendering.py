@@ -929,6 +929,33 @@ def test_the_billing_acknowledgement_says_what_its_numbers_are(
 
 
 @pytest.mark.parametrize(
+    ("language", "own", "other"),
+    [
+        ("ru", "Мы получили ваше сообщение («", "Мы получили сообщение с адреса buh@x.ru от имени"),
+        (
+            "uk",
+            "Ми отримали ваше повідомлення («",
+            "Ми отримали повідомлення з адреси buh@x.ru від імені",
+        ),
+        ("en", 'We received your message ("', "We received a message from buh@x.ru on behalf of"),
+    ],
+)
+def test_the_client_who_wrote_is_told_of_their_own_message(
+    language: str, own: str, other: str
+) -> None:
+    """Acceptance: «Мы получили сообщение от имени АО …» to the verified client who wrote it
+    read as if someone else had. Only another address's message is said to be in its name."""
+    data = {**DATA["billing_dispute_ack"], "sender_address": None}
+    rendered = domain.render_kind("billing_dispute_ack", language, data)
+    assert own in rendered.body and own.split(" (")[0] in (rendered.html or "")
+    assert data["customer"] not in rendered.body.split("\n\n")[1]
+
+    data["sender_address"] = "buh@x.ru"
+    rendered = domain.render_kind("billing_dispute_ack", language, data)
+    assert other in rendered.body
+
+
+@pytest.mark.parametrize(
     ("language", "invoices", "said"),
     [
         ("ru", ["4512"], "о том, что счёт № 4512 уже оплачен."),
