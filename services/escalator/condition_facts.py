@@ -94,9 +94,17 @@ def promise_due_fact(automatic: bool = True, escalation: object = "ID") -> Fact:
     )
 
 
-def promise_missed_fact(new_date: bool) -> Fact:
+def promise_missed_fact(new_date: bool, disowned: bool = False) -> Fact:
     """Why the holders hear of it when the promise to the client passed unkept: the client
-    was told so first with a new date, or (the policy's new dates used up) was not."""
+    was told so first with a new date, or was not: the policy's new dates are used up, or
+    (`disowned`) the registered contact disowned the request the promise answered."""
+    if disowned:
+        return Fact(
+            "promise_missed_disowned",
+            "the answer promised did not come in time: the client's registered contact "
+            "disowned the request, so nobody is told of the delay automatically; check with "
+            "the client at its registered contacts",
+        )
     if new_date:
         return Fact(
             "promise_missed",

@@ -5,9 +5,11 @@ asks the registered contact to confirm instead (the verifier's loop), tells the 
 and holds the sender's answers meanwhile (the notifier releases or withdraws them). The
 question itself is still the staff's to answer, and only the people holding the message's
 escalations can: they hear what the confirmation came to.
-- confirmed: the address is the client's verified channel now; answer the client there.
+- confirmed: the address is the client's verified channel now; answer the client there
+  (a promise made while it waited is owned up to there too).
 - denied: the registered contact says the request was not theirs: nothing of the account
-  to the sender; check with the client at its registered contacts.
+  to the sender; check with the client at its registered contacts (a promise that passes
+  tells the client nothing automatically).
 - expired: nobody confirmed in time; the sender was promised an answer: reach the client.
 
 Every escalation placed by a message whose sender waited on the confirmation keeps it in
@@ -71,19 +73,24 @@ class ConfirmationOutcomes(LifecycleSteps):
     async def _record(
         self, store: LifecycleStore, e: Escalation, s: Settlement, now: datetime
     ) -> None:
-        """The outcome in its timeline, and the identity its notices show from now on."""
+        """The outcome in its timeline, the identity its notices show from now on, and
+        where its promise to the client is owned up to (settlement.promise_owed)."""
         settled = as_settled(e, s)
         identity = settled.briefing.get("identity_status")
         if identity != e.briefing.get("identity_status"):
             await store.change(
                 e.id, identity_status=identity, briefing=settled.briefing, updated_at=now
             )
-        detail = {
+        detail: dict[str, object] = {
             "confirmation_id": str(s.confirmation_id),
             "outcome": s.outcome,
             "via": s.via,
             "at": s.at.isoformat(),
         }
+        if settled.promise_to != e.promise_to:
+            await store.change(e.id, promise_to=settled.promise_to, updated_at=now)
+            # Where a delay is told from now on (None: nowhere), for whoever reads why.
+            detail["promise_to"] = (settled.promise_to or {}).get("recipient")
         entry_id = derived_id("identity-settled", e.id, s.confirmation_id)
         await store.note(e.id, entry_id, f"identity_{s.outcome}", detail, VERIFIER, now)
         if closes(e, s):

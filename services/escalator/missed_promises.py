@@ -7,8 +7,10 @@ the client hears it first, at the address the promise went to (`promise_to`), in
 language and on its clock: we did not make it, this is the new date (the severity's
 `client_reply` from now). The policy's `client_reply_new_dates` bounds how often a machine
 says that; when the last new date passes too, the client is not told another one and only
-a person answers. Either way everyone who holds the escalation hears what was missed and
-what the client was told, and the sweeper climbs it a level (climbs.py).
+a person answers. A promise whose request the registered contact disowned (a probable
+sender denied: settlement.promise_owed) is owned up to nobody automatically. Either way
+everyone who holds the escalation hears what was missed and what the client was told, and
+the sweeper climbs it a level (climbs.py).
 """
 
 from __future__ import annotations
@@ -47,10 +49,18 @@ class MissedPromise:
         }
 
 
+def promised_to(e: Escalation) -> str | None:
+    """The address a delay of the escalation's promise is told at: where the promise went
+    (a confirmed sender's own, once its held answer went there), or None: nowhere kept (a
+    promise of before 0015), or nobody to tell (the registered contact disowned the request
+    it answered: settlement.promise_owed)."""
+    return (e.promise_to or {}).get("recipient") or None
+
+
 def owned_up_automatically(policy: Policy, e: Escalation) -> bool:
     """Whether the client is told by Careline if the escalation's promise passes: it knows
     where the promise went, and the policy's new dates are not used up."""
-    return bool(e.promise_to) and e.promises_missed < policy.client_reply_new_dates
+    return promised_to(e) is not None and e.promises_missed < policy.client_reply_new_dates
 
 
 def missed_promise(policy: Policy, e: Escalation, now: datetime) -> MissedPromise:
@@ -69,8 +79,8 @@ def client_delay_notice(
 ) -> SendNotification | None:
     """The bad news to the client first: the answer promised by `missed.missed` is late,
     and when it comes now; once per promise missed."""
-    to = e.promise_to
-    if not to or missed.new_date is None:
+    to, recipient = e.promise_to or {}, promised_to(e)
+    if recipient is None or missed.new_date is None:
         return None
     parts = (e.id, "promise_delay_notice", missed.missed.isoformat())
     return SendNotification(
@@ -81,7 +91,7 @@ def client_delay_notice(
         occurred_at=now,
         escalation_id=e.id,
         kind="promise_delay_notice",
-        recipient=to["recipient"],
+        recipient=recipient,
         recipient_role="client_registered",
         recipient_verified=True,
         content_class="account",
@@ -112,9 +122,15 @@ def holder_notices(
     return notices_to_holders(
         e,
         "promise_missed",
-        promise_missed_fact(missed.new_date is not None),
+        promise_missed_fact(missed.new_date is not None, disowned=_disowned(e)),
         ("promise-missed", missed.missed.isoformat()),
         None,  # the message that opened it
         team_language,
         now,
     )
+
+
+def _disowned(e: Escalation) -> bool:
+    """Whether the promise has nobody to be owned up to because the registered contact
+    disowned the request (kept, with no recipient), not because the dates are used up."""
+    return e.promise_to is not None and promised_to(e) is None

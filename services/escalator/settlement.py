@@ -87,7 +87,8 @@ class Settlement:
 def as_settled(e: Escalation, s: Settlement) -> Escalation:
     """The escalation with the sender's identity as the outcome left it: its status, the
     confidence that goes with it (not the probable sender's 0.80 beside "suspicious") and
-    the outcome first among its evidence (who settled it, and when)."""
+    the outcome first among its evidence (who settled it, and when); and its promise owed
+    where the outcome leaves it (`promise_owed`)."""
     identity = IDENTITY_AFTER.get(s.outcome)
     if identity is None or e.briefing.get("identity_status") != "probable":
         return e  # shown as the escalation's first message found it: not this sender's
@@ -112,7 +113,28 @@ def as_settled(e: Escalation, s: Settlement) -> Escalation:
         "identity_evidence": [detail, *details],
         "identity_evidence_items": [item, *items],
     }
-    return replace(e, briefing=briefing)
+    return replace(e, briefing=briefing, promise_to=promise_owed(e.promise_to, s))
+
+
+def promise_owed(promise_to: dict[str, Any] | None, s: Settlement) -> dict[str, Any] | None:
+    """Where a promise made while this sender waited is owned up to once the confirmation
+    settled (for an escalation its waiting sender opened: `as_settled`).
+
+    The promising answer went to the registered contact at once, naming the sender, and the
+    same answer with the same date was held for the sender. Confirmed: the held answer went
+    to the sender's address, the client's verified channel now and the one that asked, so
+    a delay is told there (in the same language, on the same clock, with the same names).
+    Denied: the registered contact disowned the request the promise answered, and was told
+    we answer no stranger's request; nobody is told of a delay automatically (`recipient`
+    None; the promise stays for the holders and the climb). An expiry changes nothing: the
+    registered contact had the promise and disowned nothing."""
+    if promise_to is None:
+        return None
+    if s.outcome == "denied":
+        return {**promise_to, "recipient": None}
+    if s.outcome == "confirmed" and s.channel is not None and s.channel.kind == "email":
+        return {**promise_to, "recipient": s.channel.address}
+    return promise_to
 
 
 def closes(e: Escalation, s: Settlement) -> bool:

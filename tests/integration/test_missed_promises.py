@@ -16,7 +16,7 @@ from typing import Any
 import nats
 import pytest
 
-from shared.contracts import RecordClientReply
+from shared.contracts import ChannelConfirmed, ChannelRef, ConfirmationDenied, RecordClientReply
 from tests.integration.conftest import Env, count, rows
 from tests.integration.escalator_harness import (
     Bus,
@@ -29,6 +29,7 @@ from tests.integration.escalator_harness import (
     start,
     until,
 )
+from tests.integration.test_confirmation_outcomes import from_another
 
 pytestmark = pytest.mark.integration
 
@@ -230,3 +231,133 @@ async def test_a_standing_hold_on_the_clients_other_escalation_stops_the_owning_
 
     assert await _missed(env, uuid.UUID(failure["escalation_id"])) == []
     assert not [n for n in bus.of("notify.request") if n["kind"] == "promise_delay_notice"]
+
+
+# --- seed 000: a promise made while a probable sender waited on a confirmation -----------
+
+CEO = "andrey.sokolov.1975@mail.ru"
+REGISTERED = "buh@stroymontazh.ru"
+
+
+def _outcome(outcome: str, message_id: str, confirmation_id: uuid.UUID) -> tuple[str, bytes]:
+    """The verifier's announcement of what the registered contact answered."""
+    ids: dict[str, Any] = {
+        "event_id": uuid.uuid4(),
+        "message_id": uuid.UUID(message_id),
+        "correlation_id": message_id,
+        "occurred_at": datetime.now(UTC),
+        "confirmation_id": confirmation_id,
+        "customer_id": "cust-stroymontazh",
+    }
+    if outcome == "confirmed":
+        event: Any = ChannelConfirmed(
+            **ids,
+            contact_id="ct-sokolov",
+            channel=ChannelRef(kind="email", address=CEO, verified=True),
+            via="link",
+            confirmed_at=datetime.now(UTC),
+        )
+        return "crm.channel.confirmed", event.model_dump_json().encode()
+    event = ConfirmationDenied(**ids, denied_at=datetime.now(UTC))
+    return "crm.confirmation.denied", event.model_dump_json().encode()
+
+
+@pytest.mark.parametrize(
+    ("outcome", "told"), [("confirmed", CEO), ("denied", None), (None, REGISTERED)]
+)
+async def test_a_promise_made_while_the_sender_waited_is_owned_up_to_where_it_went(
+    env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path, outcome: str | None, told: str | None
+) -> None:
+    """The CEO writes from his own address: the billing answer promising a date goes to the
+    registered contact, and the same answer is held for him. Confirmed, it went to him: a
+    missed promise is owned up to there, not at the registered address. Denied, the
+    registered contact disowned the request: nobody is mailed about the delay, the holders
+    are told and it climbs. Still waiting: the registered contact, who had the promise."""
+    nc, bus = watch
+    # The promise about 9 s after the message: time for the outcome to settle first.
+    policy = policy_file(
+        tmp_path,
+        ack_deadlines_minutes={s: 0.05 for s in SEVERITIES},
+        client_reply={s: {"minutes": 0.15} for s in SEVERITIES},
+    )
+    confirmation_id = uuid.uuid4()
+    text = "Счёт № 4512 мы уже оплатили вчера, а нам пишут о задолженности и грозят отключением."
+    payload = from_another(text, CEO, confirmation_id)
+    message_id = json.loads(payload)["message_id"]
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env, ESCALATOR_POLICY=str(policy)))
+        await publish_verified(nc, payload)
+        opened = await bus.wait("escalation.opened", 2)
+        (billing,) = [e for e in opened if e["kind"] == "billing"]
+        escalation_id = uuid.UUID(billing["escalation_id"])
+
+        # The promise went to the registered contact, and waits for the CEO in his answer.
+        def answers() -> list[dict[str, Any]]:
+            return [r for r in bus.of("notify.request") if r["kind"] == "billing_dispute_ack"]
+
+        await until(lambda: len(answers()) == 2)
+        by_recipient = {r["recipient"]: r for r in answers()}
+        assert sorted(by_recipient) == sorted([CEO, REGISTERED])
+        assert by_recipient[CEO]["held_for_confirmation"] == str(confirmation_id)
+        assert by_recipient[CEO]["data"]["reply_by"] == billing["client_reply_by"].replace(
+            "Z", "+00:00"
+        )
+        assert (await _promised_to(env, escalation_id)) == REGISTERED
+
+        if outcome is not None:
+            subject, event = _outcome(outcome, message_id, confirmation_id)
+            await nc.jetstream().publish(subject, event)
+
+            async def settled() -> bool:
+                return bool(await _settled(env, escalation_id, outcome))
+
+            await until(settled)
+            assert await _promised_to(env, escalation_id) == told
+            # The outcome's timeline entry says where a delay is told from now on.
+            (said,) = await _settled(env, escalation_id, outcome)
+            detail = said["detail"]
+            assert (json.loads(detail) if isinstance(detail, str) else detail)["promise_to"] == told
+
+        async def missed() -> bool:
+            return len(await _missed(env, escalation_id)) == 1
+
+        await until(missed, timeout=30)
+        await until(lambda: _published(env), timeout=10)
+        await nc.flush()
+
+    (entry,) = await _missed(env, escalation_id)
+    assert entry["promised"] == billing["client_reply_by"].replace("Z", "+00:00")
+    delays = [r for r in bus.of("notify.request") if r["kind"] == "promise_delay_notice"]
+    if told is None:
+        assert delays == [] and entry["client_told"] is False and entry["new_date"] is None
+        kinds = {
+            n["data"]["change_items"][0]["kind"]
+            for n in bus.of("notify.request")
+            if n["data"].get("change") == "promise_missed"
+        }
+        assert kinds == {"promise_missed_disowned"}
+    else:
+        (delay,) = delays
+        assert (delay["recipient"], delay["escalation_id"]) == (told, str(escalation_id))
+        assert delay["language"] == "ru" and delay["data"]["customer"] == "ООО «СтройМонтаж»"
+        assert entry["client_told"] is True
+
+
+async def _promised_to(env: Env, escalation_id: uuid.UUID) -> str | None:
+    (row,) = await rows(
+        env, "SELECT promise_to FROM escalator.escalations WHERE id = :id", id=escalation_id
+    )
+    promise_to = row["promise_to"]
+    if isinstance(promise_to, str):
+        promise_to = json.loads(promise_to)
+    return promise_to["recipient"]  # type: ignore[no-any-return]
+
+
+async def _settled(env: Env, escalation_id: uuid.UUID, outcome: str) -> list[dict[str, Any]]:
+    return await rows(
+        env,
+        "SELECT detail FROM escalator.escalation_timeline WHERE escalation_id = :id "
+        "AND entry = :entry",
+        id=escalation_id,
+        entry=f"identity_{outcome}",
+    )

@@ -11,7 +11,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.escalator.lifecycle import Escalation, Notified
-from services.escalator.settlement import Settlement, as_settled, closes, settlement_notices
+from services.escalator.settlement import (
+    Settlement,
+    as_settled,
+    closes,
+    promise_owed,
+    settlement_notices,
+)
 from services.notifier.domain import render
 from services.notifier.samples import SAMPLES
 from shared.contracts import (
@@ -187,6 +193,21 @@ def test_a_case_another_message_opened_does_not_show_its_sender_as_this_one() ->
     assert "buh@stroymontazh.ru" not in render(note).body
 
 
+# --- where a promise made while the sender waited is owned up to ---------------------
+
+REGISTERED = "buh@stroymontazh.ru"
+PROMISE_TO = {
+    "recipient": REGISTERED,
+    "language": "uk",
+    "timezone": "Europe/Kyiv",
+    "customer": "ТОВ «СтройМонтаж»",
+    "account_manager": "Ольга Петрова",
+    "subject": "Рахунок № 4512 оплачено",
+    "received_at": "2026-12-05T07:12:00+00:00",
+}
+PROMISED = replace(BILLING_DISPUTE, client_reply_by=NOW + timedelta(hours=2), promise_to=PROMISE_TO)
+
+
 def denied() -> Settlement:
     return Settlement.denied(
         ConfirmationDenied(
@@ -247,3 +268,37 @@ def test_the_identity_shown_after_the_outcome_says_who_settled_it(
     rendered = render(note)
     assert SETTLED_SAID[outcome, language] in rendered.body
     assert f"{confidence:.2f}" in rendered.body
+
+
+def test_a_confirmed_sender_is_owed_the_promise_its_released_answer_made() -> None:
+    """The billing answer went to the registered contact and, held, to the CEO with the same
+    date; confirmed, the CEO's address is where a delay is told, in the same words."""
+    settled = as_settled(PROMISED, confirmed())
+
+    assert settled.promise_to == {**PROMISE_TO, "recipient": CEO}
+    assert settled.client_reply_by == PROMISED.client_reply_by
+    assert PROMISED.promise_to == PROMISE_TO  # the escalation as read is not changed
+
+
+def test_a_denied_request_is_owed_to_nobody_and_an_expired_one_stays_registered() -> None:
+    disowned = as_settled(PROMISED, denied())
+    # Kept (the holders are told and it climbs when it passes), told to nobody.
+    assert disowned.promise_to == {**PROMISE_TO, "recipient": None}
+    assert disowned.client_reply_by == PROMISED.client_reply_by
+    # The registered contact had the promise and disowned nothing.
+    assert as_settled(PROMISED, expired()).promise_to == PROMISE_TO
+
+
+def test_only_a_promise_made_while_this_sender_waited_follows_the_outcome() -> None:
+    # No promise (the identity confirmation makes none): none after.
+    assert as_settled(IDENTITY, confirmed()).promise_to is None
+    assert as_settled(IDENTITY, denied()).promise_to is None
+    # A case the verified client opened keeps its promise where it went.
+    theirs = replace(PROMISED, briefing={**PROMISED.briefing, "identity_status": "verified"})
+    for outcome in (confirmed(), denied()):
+        assert as_settled(theirs, outcome).promise_to == PROMISE_TO
+    # A confirmation of a channel no answer can be held for (a phone) moves nothing.
+    by_phone = replace(
+        confirmed(), channel=ChannelRef(kind="phone", address="+79161234567", verified=True)
+    )
+    assert promise_owed(PROMISE_TO, by_phone) == PROMISE_TO

@@ -297,3 +297,43 @@ def test_the_holders_are_not_asked_to_take_a_case_by_a_time_gone_by(language: st
     due = replace(ON_FILE, ack_deadline=datetime(2025, 3, 18, 12, 0, tzinfo=UTC))
     (note, _) = holder_notices(due, missed, "ru", NOW)
     assert TAKE_BY[language] in render(note.model_copy(update={"language": language})).body
+
+
+# Seed 000: the promise of an answer held for a probable sender (settlement.promise_owed).
+CEO = "andrey.sokolov.1975@mail.ru"
+DISOWNED_SAID = {
+    "ru": "зарегистрированный контакт клиента не признал запрос, поэтому о задержке "
+    "автоматически никому не сообщается",
+    "uk": "зареєстрований контакт клієнта не визнав запит, тому про затримку автоматично "
+    "нікому не повідомляється",
+    "en": "the client's registered contact disowned the request, so nobody is told of the "
+    "delay automatically",
+}
+
+
+def test_a_confirmed_senders_promise_is_owned_up_to_at_its_own_address() -> None:
+    confirmed = replace(ON_FILE, promise_to={**PROMISE_TO, "recipient": CEO})
+
+    note = client_delay_notice(confirmed, missed_promise(POLICY, confirmed, NOW), True, NOW)
+
+    assert note is not None and note.recipient == CEO
+    # In the words, on the clock and with the names the promise was made in.
+    assert (note.language, note.recipient_timezone) == ("ru", "Asia/Yekaterinburg")
+    assert note.data["account_manager"] == "Ольга Петрова"
+    assert note.data["subject"] == "Экспорт не работает"
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_a_disowned_promise_mails_no_client_and_tells_the_holders_why(language: str) -> None:
+    disowned = replace(ON_FILE, promise_to={**PROMISE_TO, "recipient": None})
+
+    assert not owned_up_automatically(POLICY, disowned)
+    missed = missed_promise(POLICY, disowned, NOW)
+    assert missed.new_date is None
+    assert client_delay_notice(disowned, missed, True, NOW) is None
+    # Not a used-up promise: the first miss, and why nobody is told.
+    (head, _) = holder_notices(missed.kept_on(disowned), missed, "ru", NOW)
+    assert head.data["change_items"][0]["kind"] == "promise_missed_disowned"
+    rendered = render(head.model_copy(update={"language": language}))
+    assert DISOWNED_SAID[language] in rendered.body
+    assert LAST_SAID[language] not in rendered.body

@@ -97,6 +97,7 @@ def test_every_kind_of_condition_and_change_has_a_phrase_in_every_language() -> 
     changes |= {new_sender_fact(suspicious).kind for suspicious in (True, False)}
     changes |= {promise_due_fact(automatic).kind for automatic in (True, False)}
     changes |= {promise_missed_fact(new_date).kind for new_date in (True, False)}
+    changes.add(promise_missed_fact(False, disowned=True).kind)
     outcomes = ("confirmed", "denied", "expired")
     changes |= {identity_settled_fact(o, "a@b.example", "link").kind for o in outcomes}
 
