@@ -71,7 +71,9 @@ def parse_email(raw: str | bytes) -> EmailMessage:
     msg = message_from_bytes(data, policy=_POLICY)
     try:
         has_from = isinstance(msg, EmailMessage) and bool(msg.get("From"))
-    except (ValueError, IndexError, TypeError) as exc:  # a header too broken to parse
+    except (ValueError, IndexError, TypeError, AttributeError) as exc:
+        # A header too broken to parse (the standard library raises AttributeError for a
+        # group where a mailbox belongs: "From: :;0").
         raise PermanentError(f"email From header cannot be parsed: {type(exc).__name__}") from exc
     if not has_from:
         raise PermanentError("email source has no From header")

@@ -91,6 +91,14 @@ def test_any_email_source_is_normalized_or_rejected(source: str) -> None:
     assert_well_formed(result)
 
 
+@pytest.mark.parametrize("source", ["From: :;0\r\n\r\n", "From: undisclosed:;\r\n\r\nhi"])
+def test_a_group_where_the_sender_belongs_is_rejected_with_a_reason(source: str) -> None:
+    """Found by the property above: the standard library's From parser raises
+    AttributeError on a group (a list name with no mailbox) instead of a parse error."""
+    result = outcome(lambda: normalize(InboundMessage(channel="email", raw_email=source)))
+    assert isinstance(result, Exception) and "From" in str(result)
+
+
 @PROPERTY
 @given(st.binary(max_size=2000))
 def test_binary_garbage_as_an_email_is_normalized_or_rejected(data: bytes) -> None:
