@@ -36,10 +36,12 @@ IDENTITY_AFTER: dict[str, str] = {"confirmed": "verified", "denied": "suspicious
 # As sure as the verifier is of a verified channel on file (its weight), and of an address
 # the client disowned (its `denied_before` weight): what staff read beside the identity.
 CONFIDENCE_AFTER: dict[str, float] = {"confirmed": 0.95, "denied": 0.05}
-# The evidence the outcome adds, first in the list (the verifier's kind for a denial, so a
-# later message from the address reads the same); the contact of the request is the
-# registered one, so only the customer is named.
-EVIDENCE_AFTER: dict[str, str] = {"confirmed": "confirmed_by_contact", "denied": "denied_before"}
+# The evidence the outcome adds, first in the list; the outcome event names no contact (the
+# verifier's own `denied_before` of a later message does), so only the customer is named.
+EVIDENCE_AFTER: dict[str, str] = {
+    "confirmed": "confirmed_by_contact",
+    "denied": "disowned_by_contact",
+}
 # Who settled it, as the timeline and the resolution name the actor: the verifier's
 # confirmation loop.
 VERIFIER = {"role": "verifier", "address": "verifier"}

@@ -2,8 +2,10 @@
 
 Before the messages run, the mirror is asked once per kind of lookup for all of them
 (cache.CachedMirror.prefetch), each message's identity is decided from those answers, and
-the open confirmations of the probable senders are read in one query. While they run,
-their decisions and new confirmations are only collected; `end` writes them in bulk.
+the open confirmations of the probable senders are read in one query, and the denials of
+their customers and of the senders' own addresses in one more (with the facts of any other
+customer that disowned one of those addresses). While they run, their decisions and new
+confirmations are only collected; `end` writes them in bulk.
 
 Each message still sees what the messages before it in the batch did, as with a
 transaction of its own: a confirmation requested earlier in the batch is found by the next
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +35,29 @@ from .confirm_store import Channel, PendingConfirmation, SqlConfirmationStore, d
 from .denials import Denial
 
 
+@dataclass(frozen=True)
+class DenialsRead:
+    """The denials a batch read ahead: of these customers and these addresses, newest first."""
+
+    customers: frozenset[str]
+    addresses: frozenset[tuple[str, str]]
+    denials: list[Denial]
+
+    def covers(self, customers: Collection[str], addresses: Collection[tuple[str, str]]) -> bool:
+        return set(customers) <= self.customers and set(addresses) <= self.addresses
+
+    def of(
+        self, customers: Collection[str], since: datetime, addresses: Collection[tuple[str, str]]
+    ) -> list[Denial]:
+        """As `confirm_store.denials_of` would answer, from what was read."""
+        return [
+            d
+            for d in self.denials
+            if d.denied_at > since
+            and (d.customer_id in customers or (d.channel_kind, d.match_key) in addresses)
+        ]
+
+
 class VerifyBatch:
     def __init__(self) -> None:
         self.identities: dict[uuid.UUID, Identity] = {}
@@ -40,22 +66,23 @@ class VerifyBatch:
         self.log: list[dict[str, Any]] = []
         self.requested: dict[Channel, PendingConfirmation] = {}  # in this batch, newest
         self.on_file: dict[Channel, list[PendingConfirmation]] | None = None  # read ahead
-        self.denials: dict[str, list[Denial]] | None = None  # by customer, read ahead
+        self.denials: DenialsRead | None = None  # read ahead
 
     async def read_open_confirmations(
         self,
         session: AsyncSession,
         wanted: set[Channel],
         customers: set[str],
+        addresses: set[tuple[str, str]],
         denied_since: datetime,
     ) -> None:
         """The pending confirmations of these addresses, newest first, in one query (the
         batch locked its senders' addresses first, so none is being added meanwhile), and
-        the denials since `denied_since` of the probable senders' `customers` in one more."""
+        the denials since `denied_since` of the probable senders' `customers` and of the
+        senders' `addresses` (kind, match key) in one more."""
         self.on_file = {channel: [] for channel in wanted}
-        self.denials = {customer_id: [] for customer_id in customers}
-        for denial in await denials_of(session, customers, denied_since):
-            self.denials[denial.customer_id].append(denial)
+        found = await denials_of(session, customers, denied_since, addresses)
+        self.denials = DenialsRead(frozenset(customers), frozenset(addresses), found)
         if not wanted:
             return
         key = tuple_(
@@ -126,12 +153,16 @@ class BatchConfirmationStore(SqlConfirmationStore):
         self.batch.denials = None
         self.batch.requested.clear()
 
-    async def denials_of(self, customer_ids: Collection[str], since: datetime) -> list[Denial]:
+    async def denials_of(
+        self,
+        customer_ids: Collection[str],
+        since: datetime,
+        addresses: Collection[tuple[str, str]] = (),
+    ) -> list[Denial]:
         read = self.batch.denials
-        if read is None or not set(customer_ids) <= set(read):
-            return await super().denials_of(customer_ids, since)
-        found = [d for c in customer_ids for d in read[c] if d.denied_at > since]
-        return sorted(found, key=lambda d: d.denied_at, reverse=True)
+        if read is None or not read.covers(customer_ids, addresses):
+            return await super().denials_of(customer_ids, since, addresses)
+        return read.of(customer_ids, since, addresses)
 
     async def with_codes(self, customer_id: str, codes: list[str]) -> list[PendingConfirmation]:
         if codes:

@@ -47,7 +47,7 @@ from .confirmation import (
     read_token,
     sign_token,
 )
-from .denials import heed_denials
+from .denials import denial_of_channel, heed_denials, may_be_disowned
 from .domain import decide_identity
 from .expiry import expired_event
 from .lookup import Lookup, facts_for, gather, lookup_for
@@ -109,11 +109,12 @@ class VerifierService:
         self, session: AsyncSession, messages: list[MessageNormalized]
     ) -> VerifyBatch:
         """The batch's CRM lookups in one query per kind, its identities decided ahead from
-        them, and the open confirmations of its probable senders in one query more."""
+        them, the open confirmations of its probable senders in one query more, and the
+        denials of their customers and of its senders' addresses in one more."""
         batch = VerifyBatch()
-        # Confirmations may be filed: the addresses they would verify, locked first.
-        links = _links_of(messages) if self.secret is not None else {}
-        if links:
+        links = _links_of(messages)
+        if links and self.secret is not None:
+            # Confirmations may be filed: the addresses they would verify, locked first.
             await lock_addresses(session, {(kind, key) for kind, _, key in links.values()})
         if not isinstance(self.directory, CachedMirror):
             return batch  # an external CRM: each message asks it in its own trace
@@ -127,6 +128,7 @@ class VerifierService:
         await self.directory.prefetch(session, list(lookups.values()), rules)
         wanted: set[Channel] = set()
         customers: set[str] = set()  # of the probable senders: their denials are read too
+        addresses: set[tuple[str, str]] = set()  # the senders' own: a denial disowns them
         for message in messages:
             lookup = lookups.get(message.message_id)
             if lookup is None:
@@ -136,14 +138,28 @@ class VerifierService:
             except Exception:  # as above: its own use case fails with the reason
                 continue
             batch.identities[message.message_id] = identity
+            channel = links.get(message.message_id)
+            if channel and may_be_disowned(identity):
+                addresses.add((channel[0], channel[2]))
             if identity.status != "probable" or identity.customer is None:
                 continue
             customers.add(identity.customer.id)
-            channel = links.get(message.message_id)
             if channel:
                 wanted.add((identity.customer.id, channel[0], channel[2]))
         denied_since = self.clock() - self.settings.denial_memory
-        await batch.read_open_confirmations(session, wanted, customers, denied_since)
+        await batch.read_open_confirmations(session, wanted, customers, addresses, denied_since)
+        # The customers that disowned a sender's address, when its identity names another
+        # (or none): their facts in one lookup, kept for the messages in the cache.
+        disowners = set()
+        for message_id, identity in batch.identities.items():
+            channel = links.get(message_id)
+            if channel and batch.denials is not None:
+                denial = denial_of_channel(identity, channel, batch.denials.denials)
+                if denial is not None and not _names_customer(identity, denial.customer_id):
+                    disowners.add(denial.customer_id)
+        if disowners:
+            async with self.directory(session) as crm:
+                await crm.customer_facts(sorted(disowners))
         return batch
 
     async def _verify(self, session: AsyncSession, message: MessageNormalized) -> list[Outgoing]:
@@ -156,8 +172,8 @@ class VerifierService:
         confirmed: list[Outgoing] = []
         # The sender's address a confirmation would verify (and a denial may have disowned).
         channel = channel_to_link(message)
-        if identity.status == "probable":
-            identity = await self._heed_denials(store, channel, identity, now)
+        if channel is not None and may_be_disowned(identity):
+            identity = await self._heed_denials(session, store, channel, identity, now)
         if identity.status == "probable":
             identity = await self._start_confirmation(store, message, channel, identity, now)
         elif identity.status == "verified" and identity.customer is not None:
@@ -182,17 +198,24 @@ class VerifierService:
 
     async def _heed_denials(
         self,
+        session: AsyncSession,
         store: SqlConfirmationStore,
-        channel: tuple[str, str, str] | None,
+        channel: tuple[str, str, str],
         identity: Identity,
         now: datetime,
     ) -> Identity:
-        """A probable sender, in the light of the customer's recent denials (denials.py)."""
-        if identity.customer is None or channel is None:
-            return identity
+        """A sender in the light of the recent denials of its address and, when probable,
+        of its customer (denials.py)."""
         since = now - self.settings.denial_memory
-        denials = await store.denials_of([identity.customer.id], since)
-        return heed_denials(identity, channel, denials, self.settings.weights)
+        customer = identity.customer
+        customers = [customer.id] if identity.status == "probable" and customer else []
+        denials = await store.denials_of(customers, since, [(channel[0], channel[2])])
+        disowned = denial_of_channel(identity, channel, denials)
+        facts = {}
+        if disowned is not None and not _names_customer(identity, disowned.customer_id):
+            async with self.directory(session) as crm:  # a batch read them ahead
+                facts = await crm.customer_facts([disowned.customer_id])
+        return heed_denials(identity, channel, denials, self.settings.weights, facts)
 
     async def _start_confirmation(
         self,
@@ -392,6 +415,10 @@ class CrmSyncService:
         except IntegrityError as exc:
             # A contact before its customer (separate consumers): retry, the parent comes.
             raise RetryableError(f"crm event {event_id} refers to a record not on file") from exc
+
+
+def _names_customer(identity: Identity, customer_id: str) -> bool:
+    return identity.customer is not None and identity.customer.id == customer_id
 
 
 def _links_of(messages: list[MessageNormalized]) -> dict[uuid.UUID, tuple[str, str, str]]:

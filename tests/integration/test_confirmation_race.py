@@ -57,7 +57,9 @@ async def test_the_second_transaction_finds_the_request_the_first_made(db: Datab
             batch = VerifyBatch()  # a batch of the other transaction, as _open_batch runs it
             await lock_addresses(session, {(CHANNEL[0], CHANNEL[2])})
             wanted = {(CUSTOMER, CHANNEL[0], CHANNEL[2])}
-            await batch.read_open_confirmations(session, wanted, {CUSTOMER}, NOW - timedelta(30))
+            address = {(CHANNEL[0], CHANNEL[2])}
+            since = NOW - timedelta(30)
+            await batch.read_open_confirmations(session, wanted, {CUSTOMER}, address, since)
             return await request_once(BatchConfirmationStore(session, batch), asyncio.Event())
 
     made, found = await asyncio.gather(first(), second())

@@ -171,6 +171,48 @@ async def test_a_redelivered_batch_doubles_nothing(servers: Servers, db: Databas
     assert await count(servers, "SELECT count(*) FROM crm.confirmations") == asked
 
 
+async def test_a_disowned_address_in_a_batch_is_suspicious_with_one_read_of_denials(
+    servers: Servers, db: Database
+) -> None:
+    """The denials of every sender's own address are read with the probable senders'
+    customers' in one query for the batch, not one per message: the disowned address's
+    bare line is suspicious in the name of the customer that disowned it, among others."""
+    impostor = "sokolov.sm@gmail.com"
+    verifier = service(servers, db)
+    claim = message(email=impostor, text="Это Андрей Соколов из ООО «СтройМонтаж». Ответьте.")
+    asked = identity_of(await verifier.verify(claim))
+    assert asked.status == "probable" and asked.confirmation is not None
+    denial = message(email="buh@stroymontazh.ru", text=f"Це не ми. {asked.confirmation.code}")
+    await verifier.verify(denial)
+
+    bare = {"text": "Ответьте же, счёт оплачен!"}
+    again, stranger = message(email=impostor, **bare), message(email="x.y@gmail.com", **bare)
+    statements: list[str] = []
+    event.listen(
+        db.engine.sync_engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *args: statements.append(statement),
+    )
+    batch, fresh = [*mix(), again, stranger], service(servers, db)
+    outputs = await asyncio.gather(*(fresh.verify(m) for m in batch))
+
+    suspicious, unknown = identity_of(outputs[-2]), identity_of(outputs[-1])
+    assert (suspicious.status, suspicious.confirmation) == ("suspicious", None)
+    assert suspicious.customer is not None and suspicious.customer.id == "cust-stroymontazh"
+    assert suspicious.account_manager is not None
+    assert suspicious.evidence[-1].values["contact_id"] == "ct-kovaleva"
+    assert unknown.status == "unknown" and unknown.customer is None
+    # The denials' read is the one statement bounding resolved_at (confirm_store.denials_of).
+    read = [s for s in statements if "crm.confirmations.resolved_at >" in s]
+    assert len(read) == 1, read
+    assert (
+        await count(
+            servers, f"SELECT count(*) FROM crm.confirmations WHERE channel_address = '{impostor}'"
+        )
+        == 1
+    )
+
+
 def crowd_of_namesakes(size: int) -> CrmBatch:
     """`size` customers, each with an Андрей whose id sorts before seed 000's CEO's."""
     surnames = ["Волков", "Зайцев", "Морозов", "Новиков", "Павлов", "Лебедев"]

@@ -241,6 +241,52 @@ async def test_after_a_denial_that_address_is_suspicious_and_another_less_sure(
     assert await count(env.servers, asked.format("director@stroymontazh.ru")) == 1
 
 
+async def test_the_disowned_address_stays_suspicious_when_it_names_nobody(
+    env: Env, verifier
+) -> None:
+    """The acceptance run's gap: the impostor's free address, disowned, writes a bare line
+    ("Ответьте же, счёт оплачен!": no name, no company) that alone matches no customer. It
+    is suspicious in the name of the customer whose contact disowned it, with that
+    customer's account manager, and the client is not asked again; another address writing
+    the same line is still unknown."""
+    _, nc, seen = verifier
+    impostor = "sokolov.andrey.sm@gmail.com"
+    first = message(impostor, name="Андрей Соколов")
+    await send(nc, first)
+    asked = await identity_of(seen, first)
+    assert asked["status"] == "probable"
+    code = asked["confirmation"]["code"]
+    await send(nc, message("buh@stroymontazh.ru", text=f"Это не мы! {code}"))
+    await seen.wait("crm.confirmation.denied")
+
+    bare = "Ответьте же, счёт оплачен!"
+    again = message(impostor.upper(), text=bare)  # the address as the verifier reads it
+    stranger = message("someone.else@gmail.com", text=bare)
+    await send(nc, again)
+    await send(nc, stranger)
+
+    suspicious = await identity_of(seen, again)
+    assert (suspicious["status"], suspicious["confirmation"]) == ("suspicious", None)
+    assert suspicious["customer"]["id"] == "cust-stroymontazh"
+    assert suspicious["account_manager"]["id"] == "am-petrova"
+    assert suspicious["contact"] is None and suspicious["disclosure"] == "none"
+    said = suspicious["evidence"][-1]
+    assert said["kind"] == "denied_before"
+    assert said["values"]["contact_id"] == "ct-kovaleva"  # who denied (her reply's identity)
+    assert said["values"]["contact_name"] == "Марина Ковалёва"
+    assert said["values"]["denied_at"] == datetime.now(UTC).strftime("%Y-%m-%d")
+    assert "no_match" not in [e["kind"] for e in suspicious["evidence"]]
+    assert (await identity_of(seen, stranger))["status"] == "unknown"
+    requested = "SELECT count(*) FROM crm.confirmations WHERE channel_address = '{}'"
+    assert await count(env.servers, requested.format(impostor)) == 1
+    assert await count(env.servers, requested.format("someone.else@gmail.com")) == 0
+    recorded = (
+        "SELECT count(*) FROM crm.identity_decisions WHERE message_id = '{}' AND "
+        "status = 'suspicious' AND customer_id = 'cust-stroymontazh'"
+    )
+    assert await count(env.servers, recorded.format(again.message_id)) == 1
+
+
 async def test_the_signed_link_confirms_once_over_nats_and_http(env: Env, verifier) -> None:
     app, nc, seen = verifier
     newcomer = message("finance@stroymontazh.ru")

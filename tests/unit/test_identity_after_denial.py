@@ -12,9 +12,10 @@ import pytest
 from services.escalator.digest import message_notices, withheld_kinds
 from services.escalator.notifications import PROMISING_KINDS, staff_notifications
 from services.notifier.domain import render
-from services.verifier.denials import Denial, heed_denials
+from services.verifier.denials import Denial, denial_of_channel, heed_denials
+from services.verifier.domain import Candidate, CustomerFacts, decide_identity
 from services.verifier.settings import EvidenceWeights
-from shared.contracts import Identity, Language
+from shared.contracts import AuthResults, CustomerRef, Identity, Language
 from tests.unit.test_held_answers import (
     CEO,
     NOW,
@@ -40,6 +41,8 @@ def denial(key: str = CEO, customer: str = CUSTOMER, days_ago: float = 2) -> Den
         channel_kind="email",
         match_key=key,
         denied_at=NOW - timedelta(days=days_ago),
+        denied_by="ct-kovaleva",
+        denied_by_name="Марина Ковалёва",
     )
 
 
@@ -68,12 +71,99 @@ def test_another_address_soon_after_a_denial_stays_probable_but_less_sure() -> N
 
 
 def test_nothing_changes_without_a_denial_of_this_customer_or_for_a_known_sender() -> None:
-    other = denial(customer="cust-other")
+    # Another customer's denial of another address says nothing of this one.
+    other = denial("someone@other.example", customer="cust-other")
     verified = probable(None, status="verified")
 
     assert heed_denials(probable(None), CHANNEL, [], WEIGHTS) == probable(None)
     assert heed_denials(probable(None), CHANNEL, [other], WEIGHTS) == probable(None)
     assert heed_denials(verified, CHANNEL, [denial()], WEIGHTS) == verified
+
+
+# --- the disowned address writing a line that names nobody (the acceptance run's gap) ------
+
+
+def unknown() -> Identity:
+    """What the verifier decides alone of "Ответьте же, счёт оплачен!" from a free address."""
+    return decide_identity(Candidate(), AuthResults(), {}, WEIGHTS, 0.5)
+
+
+def facts_of(who: Identity) -> dict[str, CustomerFacts]:
+    assert who.customer is not None
+    return {
+        who.customer.id: CustomerFacts(
+            customer=who.customer,
+            account_manager=who.account_manager,
+            authorized_channels=tuple(who.authorized_channels),
+        )
+    }
+
+
+FACTS = facts_of(probable(None))
+
+
+def test_the_disowned_address_naming_nobody_is_suspicious_in_the_disowning_customers_name() -> None:
+    before = unknown()
+    assert before.status == "unknown" and before.customer is None
+
+    identity = heed_denials(before, CHANNEL, [denial()], WEIGHTS, FACTS)
+
+    assert (identity.status, identity.confidence) == ("suspicious", WEIGHTS.denied_before)
+    assert identity.customer is not None and identity.customer.id == CUSTOMER
+    assert identity.account_manager is not None and identity.account_manager.id == "am-petrova"
+    assert identity.contact is None  # nobody on file is speaking: the denier is in evidence
+    assert identity.disclosure == "none" and identity.confirmation is None
+    # The denial is the evidence now; "nothing matches" is no longer true.
+    (said,) = identity.evidence
+    assert said.kind == "denied_before" and said.customer_id == CUSTOMER
+    assert said.values["contact_id"] == "ct-kovaleva"
+    assert said.values["contact_name"] == "Марина Ковалёва"
+    assert said.values["customer_name"] == "ООО «СтройМонтаж»"
+    assert said.values["denied_at"] == f"{NOW - timedelta(days=2):%Y-%m-%d}"
+    assert "ct-kovaleva" in said.detail and "Ковалёва" not in said.detail  # ids only
+    assert said.weight == WEIGHTS.denied_before
+
+
+def test_the_disowned_address_claiming_another_customer_is_suspicious_for_the_disowner() -> None:
+    # The impostor, disowned by one client, now writes in another's name.
+    named = CustomerRef(id="cust-other", name="ООО «Другая»", tier="standard")
+    other = probable(None).model_copy(update={"customer": named, "account_manager": None})
+
+    identity = heed_denials(other, CHANNEL, [denial()], WEIGHTS, FACTS)
+
+    assert identity.status == "suspicious"
+    assert identity.customer is not None and identity.customer.id == CUSTOMER
+    assert identity.account_manager is not None and identity.account_manager.id == "am-petrova"
+    assert "cust-other" not in identity.evidence[-1].detail  # the denial is the disowner's
+
+
+def test_without_the_disowning_customers_facts_the_sender_is_still_suspicious() -> None:
+    # The customer left the CRM since: the address stays disowned, the notice says the id.
+    identity = heed_denials(unknown(), CHANNEL, [denial()], WEIGHTS, {})
+
+    assert (identity.status, identity.customer) == ("suspicious", None)
+    assert "customer_name" not in identity.evidence[-1].values
+
+
+def test_another_unknown_address_or_a_registered_or_failing_one_stays_as_it_was() -> None:
+    stranger = ("email", "someone@gmail.com", "someone@gmail.com")
+    verified = probable(None, status="verified")
+    spoofed = unknown().model_copy(update={"status": "suspicious"})
+
+    assert heed_denials(unknown(), stranger, [denial()], WEIGHTS, FACTS) == unknown()
+    # A registered channel cannot be denied: even a denial on file of that very address
+    # (an operator verified it afterwards) leaves it verified.
+    assert heed_denials(verified, CHANNEL, [denial()], WEIGHTS, FACTS) == verified
+    assert heed_denials(spoofed, CHANNEL, [denial()], WEIGHTS, FACTS) == spoofed
+
+
+def test_the_denial_of_the_customer_the_message_names_is_the_one_said() -> None:
+    theirs = denial(customer="cust-other", days_ago=1)
+    ours = denial(days_ago=3)
+
+    assert denial_of_channel(probable(None), CHANNEL, [theirs, ours]) == ours
+    assert denial_of_channel(unknown(), CHANNEL, [theirs, ours]) == theirs  # the newest
+    assert denial_of_channel(probable(None, status="verified"), CHANNEL, [ours]) is None
 
 
 # --- the escalator: nothing automatic to the client about a suspicious sender's words --------
@@ -123,9 +213,12 @@ def test_staff_read_that_the_client_was_told_nothing_because_the_sender_is_suspi
 
 
 DISOWNED = {
-    "ru": "зарегистрированный контакт клиента ООО «СтройМонтаж» {} не признал этот адрес",
-    "uk": "зареєстрований контакт клієнта ООО «СтройМонтаж» {} не визнав цю адресу",
-    "en": "the registered contact of customer ООО «СтройМонтаж» disowned this address on {}",
+    "ru": "зарегистрированный контакт Марина Ковалёва клиента ООО «СтройМонтаж» {} ответил, "
+    "что этот адрес не их",
+    "uk": "зареєстрований контакт Марина Ковалёва клієнта ООО «СтройМонтаж» {} відповів, "
+    "що ця адреса не їхня",
+    "en": "the registered contact Марина Ковалёва of customer ООО «СтройМонтаж» disowned this "
+    "address on {}",
 }
 
 
@@ -137,4 +230,23 @@ def test_staff_read_whose_denial_made_the_sender_suspicious(language: Language) 
 
     body = render(note.model_copy(update={"language": language})).body
 
+    assert DISOWNED[language].format(f"{NOW - timedelta(days=2):%Y-%m-%d}") in body, body
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_disowned_address_naming_nobody_reaches_the_customers_account_manager(
+    language: Language,
+) -> None:
+    """The escalator's suspicious-sender rule with the identity the verifier now gives a
+    bare line from the disowned address: the account manager of the customer that disowned
+    it is told, and reads whose denial it was."""
+    who = heed_denials(unknown(), CHANNEL, [denial()], WEIGHTS, FACTS)
+    verified = verified_message(who, language)
+    (decision,) = [d for d in decisions_for(verified) if d.rule.kind == "suspicious_sender"]
+
+    notes = staff_notifications(POLICY, decision, escalation(decision, verified), verified)
+
+    (note,) = [n for n in notes if n.recipient_role == "account_manager"]
+    assert note.recipient == "o.petrova@careline.example"
+    body = render(note.model_copy(update={"language": language})).body
     assert DISOWNED[language].format(f"{NOW - timedelta(days=2):%Y-%m-%d}") in body, body
