@@ -28,6 +28,7 @@ from markupsafe import Markup
 
 from shared.contracts import SendNotification
 
+from .figures import percent
 from .reasons import named, reason_said
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -238,6 +239,7 @@ def _environment() -> Environment:
     env.filters["client_when"] = _client_when
     env.filters["named"] = named
     env.filters["evidence_said"] = _evidence_said
+    env.filters["percent"] = percent
     env.filters["reason_said"] = reason_said
     return env
 

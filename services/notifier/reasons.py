@@ -16,6 +16,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .figures import percent
+
 # Which names a condition's `names`/`name` are, to say each by its name.
 _NAMES_OF = {
     "history_signals": "signals",
@@ -44,16 +46,17 @@ def reason_said(escalation: Mapping[str, Any], words: Mapping[str, Any]) -> str:
     if conditions is None:
         return str(escalation.get("reason", ""))
     names = words.get("signals", {})
-    said = [_signal_said(s, names) for s in escalation.get("signals") or []]
+    language = str(words.get("language", "en"))
+    said = [_signal_said(s, names, language) for s in escalation.get("signals") or []]
     rule = words["rule"] % {"rule": escalation.get("rule")}
     head = f"{rule}: {'; '.join(said or [words['no_signals']])}"
     changes = [condition_said(c, words) for c in escalation.get("change_items") or []]
     return "; ".join([*changes, head, *(condition_said(c, words) for c in conditions)])
 
 
-def _signal_said(signal: Mapping[str, Any], names: Mapping[str, str]) -> str:
+def _signal_said(signal: Mapping[str, Any], names: Mapping[str, str], language: str) -> str:
     name = str(signal.get("name", ""))
-    said = f"{named(name, names)} {float(signal.get('score', 0)):.2f}"
+    said = f"{named(name, names)} {percent(signal.get('score', 0), language)}"
     # The client's words as the escalator's reason quotes them (no "!!!", no capitals
     # runs); requests of before have all the evidence as "words".
     quoted = ", ".join(f"«{w}»" for w in signal.get("quoted", signal.get("words")) or [])

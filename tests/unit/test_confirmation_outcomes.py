@@ -19,6 +19,7 @@ from services.escalator.settlement import (
     settlement_notices,
 )
 from services.notifier.domain import render
+from services.notifier.figures import percent
 from services.notifier.samples import SAMPLES
 from shared.contracts import (
     ChannelConfirmed,
@@ -267,7 +268,7 @@ def test_the_identity_shown_after_the_outcome_says_who_settled_it(
     ]
     rendered = render(note)
     assert SETTLED_SAID[outcome, language] in rendered.body
-    assert f"{confidence:.2f}" in rendered.body
+    assert percent(confidence, language) in rendered.body
 
 
 def test_a_confirmed_sender_is_owed_the_promise_its_released_answer_made() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -114,7 +115,7 @@ MUST_SHOW = {
         "ООО «СтройМонтаж»",
         "2025-03-14 10:30 UTC",
         "подам в суд",
-        "0.90",
+        "90",  # the signal's score, as a share
         "sender's domain stroymontazh.ru is the corporate domain",
         "Не спорить. Собрать факты, передать юристам.",
     ],
@@ -252,20 +253,20 @@ PROBABLE = {"ru": "вероятная", "uk": "ймовірна", "en": "probabl
 # What staff notices call the samples' kinds, signals and roles, in each language.
 NAMES = {
     "ru": {
-        "manager_escalation": ["[P2] юридическая угроза: ООО «СтройМонтаж»", "угроза судом 0.90"],
-        "legal_notice": ["угроза судом 0.90"],
+        "manager_escalation": ["[P2] юридическая угроза: ООО «СтройМонтаж»", "угроза судом 90 %"],
+        "legal_notice": ["угроза судом 90 %"],
         "re_escalation": ["юридическая угроза", "юрист, руководитель поддержки"],
         "staff_digest": ["[P1] спор об оплате, юридическая угроза, оскорбления: ООО «СтройМонтаж»"],
     },
     "uk": {
-        "manager_escalation": ["[P2] юридична загроза: ООО «СтройМонтаж»", "погроза судом 0.90"],
-        "legal_notice": ["погроза судом 0.90"],
+        "manager_escalation": ["[P2] юридична загроза: ООО «СтройМонтаж»", "погроза судом 90 %"],
+        "legal_notice": ["погроза судом 90 %"],
         "re_escalation": ["юридична загроза", "юрист, керівник підтримки"],
         "staff_digest": ["[P1] суперечка щодо оплати, юридична загроза, образи: ООО «СтройМонтаж»"],
     },
     "en": {
-        "manager_escalation": ["[P2] legal threat: ООО «СтройМонтаж»", "legal threat 0.90"],
-        "legal_notice": ["legal threat 0.90"],
+        "manager_escalation": ["[P2] legal threat: ООО «СтройМонтаж»", "legal threat 90%"],
+        "legal_notice": ["legal threat 90%"],
         "re_escalation": ["legal threat", "legal, head of support"],
         "staff_digest": ["[P1] billing dispute, legal threat, abuse: ООО «СтройМонтаж»"],
     },
@@ -286,7 +287,8 @@ def test_staff_notices_name_kinds_signals_and_roles_in_their_language(
     assert rendered.html is not None
     for name in NAMES[language][kind]:
         assert name in text, (kind, language, name)
-        assert name.split(": ")[-1].split(" 0.")[0] in rendered.html, (kind, language, name)
+        said = re.sub(r" \d+\s?%$", "", name.split(": ")[-1])  # the score is not in <strong>
+        assert said in rendered.html, (kind, language, name)
     # The reason is the escalator's own account, ids and all; the rest names things.
     for reason in [cmd.data.get("reason"), *(e["reason"] for e in cmd.data.get("escalations", []))]:
         text = text.replace(reason or "\0", "")
@@ -301,7 +303,7 @@ def test_a_kind_or_signal_without_a_name_is_shown_as_its_id() -> None:
     rendered = render(cmd.model_copy(update={"data": data}))
 
     assert rendered.subject.startswith("[P2] tax audit: ")
-    assert "tax audit threat 0.90" in rendered.body
+    assert "tax audit threat 90 %" in rendered.body
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -701,17 +703,18 @@ NAMED: dict[str, Any] = {
 }
 NAMED_SAID = {
     "ru": "имя в подписи совпадает с контактом Андрей Соколов клиента ООО «СтройМонтаж» "
-    "(сходство 93)",
+    "(сходство 93 %)",
     "uk": "ім'я в підписі збігається з контактом Андрей Соколов клієнта ООО «СтройМонтаж» "
-    "(схожість 93)",
+    "(схожість 93 %)",
     "en": "the signature names contact Андрей Соколов of customer ООО «СтройМонтаж» "
-    "(similarity 93)",
+    "(similarity 93%)",
 }
 UNNAMED_SAID = {
-    "ru": "имя в подписи совпадает с контактом ct-sokolov клиента cust-stroymontazh (сходство 93)",
+    "ru": "имя в подписи совпадает с контактом ct-sokolov клиента cust-stroymontazh "
+    "(сходство 93 %)",
     "uk": "ім'я в підписі збігається з контактом ct-sokolov клієнта cust-stroymontazh "
-    "(схожість 93)",
-    "en": "the signature names contact ct-sokolov of customer cust-stroymontazh (similarity 93)",
+    "(схожість 93 %)",
+    "en": "the signature names contact ct-sokolov of customer cust-stroymontazh (similarity 93%)",
 }
 
 

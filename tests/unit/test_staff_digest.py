@@ -21,6 +21,7 @@ from services.escalator.history import History
 from services.escalator.notifications import client_contacts, staff_notifications
 from services.escalator.policy import Policy, evaluate
 from services.notifier.domain import render
+from services.notifier.figures import percent
 from shared.contracts import Identity, Language, SendNotification
 from tests.unit.test_held_answers import CONFIRMATION
 from tests.unit.test_routing_policy import (
@@ -434,7 +435,7 @@ def test_the_digest_lists_each_escalation_with_its_link_and_the_fact_pack_once(
         # Why, in the digest's language: the rule, its signals by name, its conditions.
         first = item["signals"][0]
         why = f"{WHY[language]} {item['rule']}: {SIGNAL_NAMES[language][first['name']]} "
-        assert why + f"{first['score']:.2f}" in body, why
+        assert why + percent(first["score"], language) in body, why
         assert item["reason"] not in body  # the escalator's own account, in English
     if language != "en":
         assert "signals at once" not in body

@@ -155,7 +155,7 @@ def test_the_reason_names_the_rule_the_signals_with_the_clients_words_and_the_co
 
     said = reason_said({**escalation, "condition_items": items}, reasons("uk"))
 
-    assert said == "правило legal-threat-to-legal: погроза судом 0.90 («подам в суд»); канал: чат"
+    assert said == "правило legal-threat-to-legal: погроза судом 90 % («подам в суд»); канал: чат"
     quiet = {"rule": "r", "signals": [], "condition_items": []}
     assert reason_said(quiet, reasons("ru")) == "правило r: сигналов нет"
 
