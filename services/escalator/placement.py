@@ -106,6 +106,7 @@ NEWSWORTHY = frozenset(
         "legal_threat",
         "reputation_threat",
         "violence_threat",
+        "payment_details_change",
     }
 )
 

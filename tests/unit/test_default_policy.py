@@ -514,6 +514,11 @@ SEEDS: dict[str, dict[str, Any]] = {
     "suspicious-sender": {"text": "Ответьте же, счёт оплачен.", "status": "suspicious"},
     "service-failure-top-tier": {"text": FAILURE, "tier": GOLD},
     "fed-up-says-repeated": {"text": "Экспорт опять не работает, и это уже третий раз."},
+    "payment-details-change": {"text": "Наши реквизиты изменились, оплачивайте на новый счёт."},
+    "payment-details-change-suspicious-sender": {
+        "text": "Our bank details have changed, please pay to the new account.",
+        "status": "suspicious",
+    },
 }
 
 
@@ -632,3 +637,64 @@ def test_a_client_who_says_he_paid_is_acknowledged_as_before() -> None:
     assert billing_claim([]) == "paid"
     rendered = domain.render_kind("billing_dispute_ack", "ru", SAMPLES["billing_dispute_ack"])
     assert rendered.subject == "Проверяем ваш платёж"
+
+
+# --- payment details (invoice fraud) ---------------------------------------------------
+
+DETAILS_RU = "Добрый день! Наши реквизиты изменились, оплачивайте счёт № 4512 на новый счёт."
+DETAILS_UK = "Доброго дня! У нас змінилися реквізити, оплачуйте рахунок № 4512 на новий рахунок."
+DETAILS_EN = (
+    "Kindly pay invoice INV-2024-0042 (18 500 EUR) to our new bank account by Wednesday, the "
+    "old account is closed."
+)
+
+
+@pytest.mark.parametrize("text", [DETAILS_RU, DETAILS_UK, DETAILS_EN])
+def test_a_request_to_change_bank_details_goes_to_security_and_billing(text: str) -> None:
+    d = decide(text)["payment_details"]
+
+    assert (d.rule.id, d.rule.severity, d.rule.roles) == (
+        "payment-details-change",
+        "P2",
+        ["security", "billing"],
+    )
+    # nothing automatic to the client: the sender may be the forger
+    assert d.rule.client_contacts == []
+    assert set(d.rule.playbook) == {"ru", "uk", "en"}
+    assert "SPF/DKIM/DMARC" in d.rule.playbook["en"]
+
+
+@pytest.mark.parametrize("text", [DETAILS_RU, DETAILS_UK, DETAILS_EN])
+def test_a_suspicious_sender_asking_to_change_bank_details_is_p1(text: str) -> None:
+    """Acceptance: a forged mail from the client's registered address (SPF/DMARC failing)
+    asked to change bank details, went to billing and the manager as a billing follow-up,
+    and security was never told."""
+    decisions = decide(text, identity("suspicious", customer=KVITKA))
+
+    d = decisions["payment_details"]
+    assert (d.rule.id, d.rule.severity, d.rule.roles) == (
+        "payment-details-change-suspicious-sender",
+        "P1",
+        ["security", "billing"],
+    )
+    assert [r.id for r in d.superseded] == ["payment-details-change"]
+    assert "suspicious" in d.reason
+    # the suspicious-sender rule still tells the manager, beside it
+    assert decisions["suspicious_sender"].rule.roles == ["account_manager"]
+
+
+def test_a_billing_follow_up_with_new_details_fires_both_rules() -> None:
+    """Several kinds per message: the dispute goes to billing as before, the change of details
+    to security and billing as well."""
+    text = (
+        "Мы уже оплатили счёт № 4512, а вы пишете про задолженность. И обратите внимание: наши "
+        "реквизиты изменились, следующие платежи возвращайте на новый счёт."
+    )
+    decisions = decide(text)
+
+    assert decisions["billing"].rule.id == "billing-dispute"
+    assert decisions["payment_details"].rule.id == "payment-details-change"
+
+
+def test_unchanged_details_in_a_billing_note_reach_nobody() -> None:
+    assert decide("Просим выставить счёт на продление, реквизиты не изменились.") == {}

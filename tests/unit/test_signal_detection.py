@@ -67,6 +67,10 @@ BLIND9 = Path(__file__).resolve().parents[1] / "data" / "classify-blind9.jsonl"
 # misses, long emails with the signal mid-text and quoted replies, very short chats),
 # written after round 11 the same way, never tuned or trained on: the honest measure now.
 BLIND10 = Path(__file__).resolve().parents[1] / "data" / "classify-blind10.jsonl"
+TRAIN15 = Path(__file__).resolve().parents[1] / "data" / "classify-train15.jsonl"
+# The corpus's signals (../shared/corpus/README.md), which every file written from its brief
+# covers; a signal of our own (round 17's payment_details_change) has a file of its own.
+CORPUS_SIGNALS = tuple(s for s in SIGNALS if s != "payment_details_change")
 # Seed 001's misinformation (a wrong price, a feature that does not exist, wrong hours,
 # what support assured and what the client then found or paid), 30 messages per language
 # with near misses: the lexicon's round 14 was tuned on it.
@@ -544,7 +548,8 @@ def test_own_labelled_file_quality_floor(capsys: pytest.CaptureFixture[str]) -> 
     # Measured on tests/data/classify-extra.jsonl: micro F1 0.99 (0.84 before tuning).
     assert report.micro.f1 >= 0.95
     assert all(c.f1 >= 0.85 for c in report.per_signal.values()), report.table()
-    assert all(c.tp >= 5 for c in report.per_signal.values()), "every signal is covered"
+    covered = [report.per_signal[s] for s in CORPUS_SIGNALS]
+    assert all(c.tp >= 5 for c in covered), "every signal is covered"
 
 
 def _languages(path: Path) -> dict[str, int]:
@@ -566,7 +571,8 @@ def test_held_out_file_quality_floor(capsys: pytest.CaptureFixture[str]) -> None
     # before the lexicon was widened); lowest F1 0.86 (service_failure).
     assert report.micro.f1 >= 0.93
     assert all(c.f1 >= 0.80 for c in report.per_signal.values()), report.table()
-    assert all(c.tp + c.fn >= 12 for c in report.per_signal.values()), "every signal is covered"
+    covered = [report.per_signal[s] for s in CORPUS_SIGNALS]
+    assert all(c.tp + c.fn >= 12 for c in covered), "every signal is covered"
 
 
 @pytest.mark.parametrize(
@@ -615,7 +621,8 @@ def test_blind_file_quality_floor(
     assert report.messages >= 60
     assert min(_languages(path).values()) >= 20, "ru, uk, en alike"
     assert report.micro.f1 >= floor
-    assert all(c.tp + c.fn >= 3 for c in report.per_signal.values()), "every signal is covered"
+    covered = [report.per_signal[s] for s in CORPUS_SIGNALS]
+    assert all(c.tp + c.fn >= 3 for c in covered), "every signal is covered"
 
 
 @pytest.mark.parametrize(
@@ -804,3 +811,100 @@ def test_writing_from_another_address_is_no_misinformation(
     found = {s.name for s in detect(text, language=language, opinions={})}
 
     assert ("service_failure" in found) is failure
+
+
+# --- round 17 ----------------------------------------------------------------------------
+
+PAYMENT_DETAILS = "payment_details_change"
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("ru", "Добрый день, наши реквизиты изменились, оплачивайте на новый счёт."),
+        ("ru", "Уведомляем о смене реквизитов: старый счёт закрыт, новые во вложении."),
+        ("ru", "Верните, пожалуйста, деньги на другую карту, старую я заблокировала."),
+        ("ru", "Мы сменили банк, платёж по счёту 118 переведите на новые реквизиты."),
+        ("uk", "Доброго дня! У нас змінилися реквізити, оплачуйте на новий рахунок."),
+        ("uk", "Повідомляємо про зміну банківських реквізитів, оновіть їх у договорі."),
+        ("uk", "Поверніть кошти на іншу картку, будь ласка."),
+        ("en", "Our bank details have changed, please update your records."),
+        ("en", "Please send the refund to this card instead."),
+        (
+            "en",
+            "Kindly pay invoice INV-2024-0042 (18 500 EUR) to our new bank account by "
+            "Wednesday, the old account is closed.",
+        ),
+    ],
+)
+def test_a_request_to_pay_to_new_bank_details_is_a_payment_details_change(
+    language: str, text: str
+) -> None:
+    """Acceptance: a forged mail from the client's address asked to change bank details and
+    went to billing as an ordinary follow-up; security was never told."""
+    (found,) = [
+        s for s in detect(text, language=language, opinions={}) if s.name == PAYMENT_DETAILS
+    ]
+
+    assert found.score >= 0.5
+    for piece in found.evidence:  # the client's own words, and the entry that fired
+        assert text[piece.start : piece.end] == piece.text
+        assert piece.rule.startswith(f"{language}.pay.")
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("ru", "Просим выставить счёт на продление, реквизиты не изменились."),
+        ("ru", "Реквизиты прежние, оплата как обычно до 5-го числа."),
+        ("ru", "Мы не меняли реквизиты, это письмо не от нас."),
+        ("ru", "Подскажите ваши реквизиты для оплаты по безналу."),
+        ("ru", "Если реквизиты изменятся, мы сразу сообщим."),
+        ("ru", "В счёте изменилась сумма, поясните, пожалуйста."),
+        ("uk", "Реквізити не змінилися, рахунок виставте як завжди."),
+        ("uk", "Нові реквізити компанії: нова адреса офісу, банківський рахунок той самий."),
+        ("uk", "Підкажіть реквізити для оплати навчання."),
+        ("en", "Our bank details have not changed, please invoice as usual."),
+        ("en", "We never changed our bank details, this email is not from us."),
+        ("en", "Could you send me your bank details for the transfer?"),
+        ("en", "If our bank details ever change we will let you know in writing."),
+        ("en", "Please confirm that our direct debit can be transferred to the new account."),
+    ],
+)
+def test_unchanged_or_asked_for_details_are_no_payment_details_change(
+    language: str, text: str
+) -> None:
+    assert PAYMENT_DETAILS not in {s.name for s in detect(text, language=language, opinions={})}
+
+
+def test_payment_details_file_quality_floor(capsys: pytest.CaptureFixture[str]) -> None:
+    """classify-train15: requests to change bank details and their look-alikes (unchanged,
+    asked for, conditional details), 8 a language. Measured in round 17: 12 / 0 / 0."""
+    report = _report(TRAIN15)
+    with capsys.disabled():
+        print("\n" + report.table())
+
+    assert min(_languages(TRAIN15).values()) >= 8, "ru, uk, en alike"
+    counts = report.per_signal[PAYMENT_DETAILS]
+    assert counts.tp + counts.fn >= 12
+    assert counts.fp == 0
+    assert counts.recall >= 0.9
+
+
+def test_a_payment_details_change_raises_no_failure_or_churn_of_its_own() -> None:
+    """ "Старый счёт закрыт" is the client's old bank account, not an old invoice sent by
+    mistake (misinformation) nor the client leaving."""
+    text = "Уведомляем о смене реквизитов: старый счёт закрыт, платежи направляйте на другой счёт."
+
+    assert {s.name for s in detect(text, language="ru", opinions={})} == {PAYMENT_DETAILS}
+
+
+def test_the_opinion_has_no_column_for_a_payment_details_change() -> None:
+    """The lexicon alone decides it: the model is not trained for it (LEXICON_ONLY)."""
+    from services.escalator.detection.lexicon import LEXICON_ONLY
+    from services.escalator.detection.statistical import opinions
+
+    assert PAYMENT_DETAILS in LEXICON_ONLY
+    assert PAYMENT_DETAILS not in opinions()
+    text = "Просим выставить счёт на продление подписки на год, реквизиты не изменились, спасибо."
+    assert PAYMENT_DETAILS not in {s.name for s in detect(text, language="ru")}

@@ -33,7 +33,13 @@ SIGNALS = (
     "freebie_demand",
     "billing_dispute",
     "churn_risk",
+    "payment_details_change",
 )
+# Signals the statistical second opinion is not trained for: the lexicon alone decides them.
+# A request to change bank details is said in a few fixed words, and a forged one reads like
+# any billing note; a column trained on a handful of labelled messages would fire on every
+# message about details ("реквизиты не изменились" has the same stems as "изменились").
+LEXICON_ONLY = frozenset({"payment_details_change"})
 LANGUAGES = ("ru", "uk", "en")
 LEXICON_PATH = Path(__file__).parent.parent / "data" / "lexicon.yaml"
 _GAP = re.compile(r"~(\d)")
