@@ -908,3 +908,46 @@ def test_the_opinion_has_no_column_for_a_payment_details_change() -> None:
     assert PAYMENT_DETAILS not in opinions()
     text = "Просим выставить счёт на продление подписки на год, реквизиты не изменились, спасибо."
     assert PAYMENT_DETAILS not in {s.name for s in detect(text, language="ru")}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We are thinking of moving to another provider.",
+        "Another provider offered us a better price.",
+    ],
+)
+def test_another_providers_offer_is_churn_not_a_freebie_demand(text: str) -> None:
+    """Acceptance: a client weighing a competitor was read as demanding something free."""
+    found = {s.name for s in detect(text, language="en", opinions={})}
+
+    assert "freebie_demand" not in found
+    assert "churn_risk" in found
+
+
+def test_another_provider_giving_it_for_free_is_still_a_freebie_demand() -> None:
+    found = {s.name for s in detect("Another provider does this for free, so should you.")}
+
+    assert "freebie_demand" in found
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "failure"),
+    [
+        ("ru", "Контент за 400 долларов пропал.", True),
+        ("ru", "Всё исчезло из личного кабинета.", True),
+        ("uk", "Все зникло з кабінету.", True),
+        ("uk", "Контент за 400 доларів зник.", True),
+        ("en", "The content I paid $400 for has vanished.", True),
+        ("en", "Everything vanished from my dashboard overnight.", True),
+        ("ru", "Ничего из кабинета не пропало, всё на месте.", False),
+        ("uk", "З кабінету нічого не зникло, дякую.", False),
+    ],
+)
+def test_what_the_client_paid_for_or_had_vanishing_is_a_failure(
+    language: str, text: str, failure: bool
+) -> None:
+    """Acceptance: paid content and a whole dashboard vanishing raised no failure notice."""
+    found = {s.name for s in detect(text, language=language, opinions={})}
+
+    assert ("service_failure" in found) is failure
