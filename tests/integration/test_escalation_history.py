@@ -498,5 +498,5 @@ async def test_the_fact_pack_is_stored_on_the_escalation_and_rendered_in_the_leg
     assert "Пакет фактов" in body
     assert "договор 15/2021 (действует, 24000.00 UAH)" in body
     assert "Замовлення знову зіпсоване, третій раз." in body
-    assert f"chat, {DIRECTOR}, {opened['message_id']}: Якщо не повернете кошти" in body
+    assert f"chat, {DIRECTOR}: Якщо не повернете кошти" in body  # whose, not a message id
     assert "угроза судом: «подам на вас до суду»" in body  # the team language (ru)
