@@ -20,6 +20,7 @@ from shared.outbox import Outgoing
 
 from .adapters import processed
 from .channels import EmailChannel, WebhookChannel
+from .domain import compile_templates
 from .handlers import register
 from .mime import Unsubscribe
 from .ports import Channel
@@ -105,6 +106,11 @@ def build_app(settings: NotifierSettings | None = None) -> FastStream:
         "Delivers notifications to staff and clients: once, never to the wrong address.",
         prunables=prunables(settings.retention, settings.content_retention),
     )
+
+    @app.on_startup
+    async def compile_notice_templates() -> None:
+        # Before the consumer starts: the first notice of each kind renders at once.
+        await asyncio.to_thread(compile_templates)
 
     @app.after_startup
     async def start_sender() -> None:

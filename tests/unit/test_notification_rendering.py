@@ -1054,3 +1054,16 @@ def test_a_reply_to_the_confirmation_request_carries_its_code_in_the_subject(
     assert rendered.subject.endswith(f" {code})")
     assert codes_in("Не я", "", f"Re: {rendered.subject}") == [code]
     assert is_denial("Не я")
+
+
+def test_compile_templates_compiles_every_template_once_at_start() -> None:
+    """A starting notifier compiles all templates; a notice renders from the cache after."""
+    shipped = {p.name for p in domain.TEMPLATES.iterdir() if p.name.endswith(".j2")}
+    assert domain.compile_templates() == len(shipped)
+    env = domain._environment()
+    assert env.cache is not None and env.cache.capacity >= len(shipped)
+    cached = {key[1] for key in env.cache}
+    assert shipped <= cached
+    before = {name: env.get_template(name) for name in shipped}
+    domain.compile_templates()
+    assert all(env.get_template(name) is template for name, template in before.items())
