@@ -105,11 +105,23 @@ def sentences_with(text: str, spans: Iterable[tuple[int, int]]) -> tuple[str, ..
     return tuple(found)
 
 
-def _marks(signals: list[Signal]) -> Iterator[_Mark]:
+def problem_clauses(
+    text: str, signals: Iterable[Signal], problems: frozenset[str] = PROBLEM_SIGNALS
+) -> Iterator[tuple[int, int]]:
+    """(start, stop) of every stretch of `text` cut as the failure notice cuts its items,
+    the evidence of `problems` taken for problems: a sentence, the sentences one piece of
+    evidence runs across, each clause of a sentence that joins two problems."""
+    marks = sorted(_marks(list(signals), problems))
+    for start, stop in _stretches(text, marks):
+        inside = [m for m in marks if m.start < stop and m.end > start]
+        yield from _clauses(text, start, stop, inside)
+
+
+def _marks(signals: list[Signal], problems: frozenset[str] = PROBLEM_SIGNALS) -> Iterator[_Mark]:
     for s in signals:
         for e in s.evidence:
             rule = e.rule.rsplit(".", 1)[-1]
-            if s.name in PROBLEM_SIGNALS:
+            if s.name in problems:
                 if not e.rule.startswith("form.") and rule not in NOT_A_PROBLEM:
                     yield _Mark(e.start, e.end, "problem", rule)
             elif s.name in THREATS:

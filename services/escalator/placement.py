@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
+from .problem_keys import same_thing
+
 
 @dataclass(frozen=True)
 class NewEscalation:
@@ -121,26 +123,43 @@ class News(NamedTuple):
 
 
 def news_of(before: list[dict[str, Any]] | None, now: list[dict[str, Any]]) -> tuple[News, ...]:
-    """The client's words in `now`'s signals (serialized `Signal`s) of a kind the escalation
-    had not seen: evidence of a `NEWSWORTHY` signal by a lexicon entry (or the second
-    opinion) that `before` has none of. The same threat in other words ("подам в суд" after
-    "подам на вас в суд") is no news; a broken promise after an outage is. Marks on the
-    text's form (capitals, "!!!") never are."""
+    """The client's words in `now`'s signals (serialized `Signal`s) the escalation had not
+    seen, of a `NEWSWORTHY` signal. A problem (`ABOUT_SIGNALS`, its evidence keyed by what
+    it is about: problem_keys) is news unless a problem of its signal the escalation has is
+    about the same thing: "CSV export returns an empty file" after "the dashboard is down"
+    is, though one entry finds both; «Экспорт до сих пор не работает, сколько можно» after
+    «Экспорт отчётов до сих пор не работает» is not. Anything else, a problem whose clause
+    names nothing ("it still doesn't work") and one the escalation keeps no key of (kept
+    before keys were) is news when its lexicon entry (or the second opinion) has no
+    evidence in `before`: the same threat in other words ("подам в суд" after "подам на вас
+    в суд") is no news; a broken promise after an outage is. Marks on the text's form
+    (capitals, "!!!") never are."""
 
-    def pieces(signals: list[dict[str, Any]] | None) -> list[tuple[str, dict[str, Any]]]:
+    def pieces(signals: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
         return [
-            (str(e.get("rule", "")), {**e, "signal": s["name"]})
+            {**e, "signal": s["name"]}
             for s in signals or []
             if s["name"] in NEWSWORTHY
             for e in s.get("evidence") or []
             if not str(e.get("rule", "")).startswith("form.")
         ]
 
-    known = {(e["signal"], rule) for rule, e in pieces(before)}
+    known = pieces(before)
+
+    def seen(piece: dict[str, Any]) -> bool:
+        about = piece.get("about")
+        for old in (k for k in known if k["signal"] == piece["signal"]):
+            if about and old.get("about"):
+                if same_thing(about, old["about"]):
+                    return True
+            elif old.get("rule") == piece.get("rule") and not (about and "about" in old):
+                return True
+        return False
+
     fresh = {
         " ".join(str(e["text"]).split()): News(e["signal"], e["start"], e["end"], e["text"])
-        for rule, e in pieces(now)
-        if (e["signal"], rule) not in known
+        for e in pieces(now)
+        if not seen(e)
     }
     return tuple(fresh.values())
 

@@ -67,6 +67,7 @@ from .notifications import (
 )
 from .placement import NewEscalation, Placed
 from .policy import Decision, Policy, Situation, admission_barred, evaluate, hold_stands
+from .problem_keys import keyed
 from .tables import processed
 
 # Who speaking goes on with the subject's cases: the client on a verified channel, or an
@@ -223,7 +224,8 @@ class EscalatorService:
             reason=decision.reason,
             identity_status=identity.status,
             roles=rule.roles,
-            signals=[s.model_dump(mode="json") for s in decision.signals],
+            # A problem's evidence keeps what it is about: a merge tells a new one by it.
+            signals=keyed(decision.signals, verified.message.text, verified.message.language),
             ack_deadline=now + self.policy.ack_deadline(rule.severity, rule.ack_minutes),
             correlation_id=verified.correlation_id,
             facts=facts,

@@ -17,9 +17,17 @@ import pytest
 import yaml
 
 from services.escalator.policy import POLICY_PATH
-from shared.contracts import ResolveEscalation
+from shared.contracts import (
+    ChannelRef,
+    CustomerRef,
+    Identity,
+    ResolveEscalation,
+    SenderIdentifiers,
+    StaffRef,
+)
 from tests.integration.conftest import Env, rows
 from tests.integration.escalator_harness import (
+    HEAD,
     Bus,
     ack,
     ask,
@@ -27,6 +35,7 @@ from tests.integration.escalator_harness import (
     legal_threat,
     publish_verified,
     start,
+    verified_payload,
 )
 
 pytestmark = pytest.mark.integration
@@ -243,6 +252,80 @@ def told_of(bus: Bus, message_id: str, escalation_id: str) -> list[dict[str, Any
         for r in requests_of(bus, message_id)
         if r["escalation_id"] == escalation_id and not r["recipient_role"].startswith("client")
     ]
+
+
+def miller(text: str) -> bytes:
+    """James Miller of Northwind Logistics writing from his registered address, in English."""
+    identity = Identity(
+        status="verified",
+        confidence=0.95,
+        customer=CustomerRef(id="cust-northwind", name="Northwind Logistics", tier="gold"),
+        account_manager=StaffRef(
+            id="am-carter", name="Emma Carter", email="e.carter@careline.example"
+        ),
+        authorized_channels=[
+            ChannelRef(kind="email", address="j.miller@northwind-logistics.com", verified=True)
+        ],
+        disclosure="account",
+    )
+    sender = SenderIdentifiers(
+        email="j.miller@northwind-logistics.com", display_name="James Miller"
+    )
+    return verified_payload(
+        text, identity, sender, domain="northwind-logistics.com", subject="Outage", language="en"
+    )
+
+
+async def test_another_problem_the_same_lexicon_entry_finds_is_news_to_the_case(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    """Acceptance (seed 001): "CSV export returns an empty file" written into the open case
+    of "the dashboard has been down since morning" told nobody and the client heard nothing
+    of it: "down" found both, and a merge judged news by the lexicon entry. It is another
+    thing: whoever holds the case hears it, and the client reads it was added."""
+    nc, bus = watch
+    first = "The dashboard has been down since morning."
+    second = "The CSV export is down too: it returns an empty file."
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, miller(first))
+        (opened,) = await bus.wait("escalation.opened")
+        escalation_id = opened["escalation_id"]
+        await until_told(bus, opened["message_id"])
+        at_opening = {r["recipient"] for r in told_of(bus, opened["message_id"], escalation_id)}
+        assert at_opening == {"e.carter@careline.example", HEAD}
+
+        await publish_verified(nc, miller(second))
+        (merged,) = await bus.wait("escalation.updated")
+        assert (merged["escalation_id"], merged["change"]) == (escalation_id, "merged")
+        await until_told(bus, merged["message_id"])
+        await asyncio.sleep(0.5)
+
+    # The same entry fired both times; the case keeps what each problem is about.
+    assert {e["rule"] for s in merged["signals"] for e in s["evidence"]} == {
+        e["rule"] for s in opened["signals"] for e in s["evidence"]
+    }
+    told = told_of(bus, merged["message_id"], escalation_id)
+    assert {r["recipient"] for r in told} == at_opening
+    for notice in told:
+        (change,) = notice["data"]["change_items"]
+        assert change["kind"] == "wrote_again"
+        assert "The CSV export is down too: it returns an empty file." in change["values"]["new"]
+    follow_ups = [
+        {**r, **answer}
+        for r in requests_of(bus, merged["message_id"])
+        for answer in (r["parts"] or [r])
+        if answer["data"].get("follow_up")
+    ]
+    assert [(r["kind"], r["recipient"]) for r in follow_ups] == [
+        ("service_failure_notice", "j.miller@northwind-logistics.com")
+    ]
+    assert follow_ups[0]["data"]["problems"] == [second]
+    (kept,) = await rows(
+        env, "SELECT signals FROM escalator.escalations WHERE id = :id", id=uuid.UUID(escalation_id)
+    )
+    about = [e.get("about") for s in kept["signals"] for e in s["evidence"]]
+    assert about == [["dashboard"], ["csv", "empty", "export", "file", "returns"]]
 
 
 async def test_a_client_writing_something_new_into_an_open_escalation_is_heard(

@@ -3,12 +3,15 @@ and who hears it (docs/escalations.md, Merging)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from services.escalator.detection import detect
 from services.escalator.notifications import notified_staff, staff_notifications, to_other_holders
 from services.escalator.placement import News, news_of
 from services.escalator.policy import evaluate
+from services.escalator.problem_keys import keyed, problem_keys, same_thing
 from tests.unit.test_routing_policy import POLICY, escalation, identity, message, verified_message
 
 pytestmark = pytest.mark.unit
@@ -64,3 +67,97 @@ def test_news_of_the_case_reaches_every_holder_once() -> None:
     assert {c.notification_id for c in copies}.isdisjoint(n.notification_id for n in staff)
     assert copies == to_other_holders(staff, notified, occasion)  # the same ids again
     assert all(c.data["reason"] == staff[0].data["reason"] for c in copies)
+
+
+def keyed_signals(text: str, language: str) -> list[dict[str, Any]]:
+    """A message's signals as its escalation keeps them (problems keyed)."""
+    return keyed(detect(text, language=language), text, language)
+
+
+def news(case: list[str], message: str, language: str) -> list[str]:
+    before = [s for text in case for s in keyed_signals(text, language)]
+    return [n.text for n in news_of(before, keyed_signals(message, language))]
+
+
+@pytest.mark.parametrize(
+    ("language", "case", "again", "new"),
+    [
+        (
+            "en",
+            "The dashboard is still not working.",
+            # The same problem in other words: another entry, an inflection, a repeat mark.
+            "Dashboards still broken again, no idea why.",
+            # Another problem, found by the same entry ("still ...").
+            "The CSV export is still broken, it returns an empty file.",
+        ),
+        (
+            "ru",
+            "Экспорт отчётов до сих пор не работает.",
+            "Экспорт до сих пор не работает, сколько можно.",
+            "Личный кабинет до сих пор не работает.",
+        ),
+        (
+            "uk",
+            "Експорт звітів досі не працює.",
+            "Експорт досі не працює, скільки можна.",
+            "Особистий кабінет досі не працює.",
+        ),
+    ],
+)
+def test_a_problem_is_news_when_it_is_about_another_thing_not_by_its_entry(
+    language: str, case: str, again: str, new: str
+) -> None:
+    assert news([case], again, language) == []
+    fresh = news([case], new, language)
+    assert len(fresh) == 1 and fresh[0] in new
+    # Once in the case, it is no news either; the two problems apart are both known.
+    assert news([case, new], again, language) == news([case, new], new, language) == []
+
+
+def test_what_a_problem_is_about_is_its_clauses_content_words() -> None:
+    text = (
+        "Экспорт отчётов до сих пор не работает, а вчера ваш оператор сказал, что такой "
+        "функции нет, хотя она есть."
+    )
+    keys = problem_keys(text, detect(text, language="ru"), "ru")
+    # The failure words, the pronouns and the time are not what failed.
+    assert sorted(set(keys.values())) == [("оператор",), ("отчет", "экспорт")]
+    english = "Our invoices for March are wrong."
+    assert problem_keys(english, detect(english, language="en"), "en") == {}  # no failure
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        (("export", "reports"), ("exports",), True),  # a shorter repeat, an inflection
+        (("експорт",), ("экспорт", "отчет"), True),  # another language's letters
+        (("1043", "invoice"), ("1045", "invoice"), False),  # numbers are told exactly
+        (("dashboard", "morning"), ("export", "morning"), False),  # half is not enough
+        (("dashboard",), (), False),  # naming nothing is no match: the entry decides
+    ],
+)
+def test_the_same_thing_is_most_of_the_shorter_keys_words_alike(
+    a: tuple[str, ...], b: tuple[str, ...], same: bool
+) -> None:
+    assert same_thing(a, b) is same_thing(b, a) is same
+
+
+def test_a_thing_named_after_a_vague_failure_is_news_a_vague_repeat_is_not() -> None:
+    vague, named = "It still doesn't work!", "The CSV export still doesn't work."
+    assert news([vague], named, "en") == ["still doesn't"]
+    assert news([named], vague, "en") == []  # "still ..." the case has: by its entry
+
+
+def test_an_escalation_kept_before_problems_were_keyed_goes_by_the_entry() -> None:
+    before = [
+        {**s, "evidence": [{k: v for k, v in e.items() if k != "about"} for e in s["evidence"]]}
+        for s in keyed_signals("The dashboard is still not working.", "en")
+    ]
+    now = keyed_signals("The CSV export is still broken.", "en")
+    assert news_of(before, now) == ()
+
+
+def test_a_second_disputed_charge_is_news_the_same_one_again_is_not() -> None:
+    case = "You charged us twice for invoice 1043."
+    assert news([case], "Invoice 1043 was charged twice, fix it.", "en") == []
+    assert news([case], "You also charged us twice for invoice 1045.", "en") != []

@@ -48,12 +48,13 @@ MIN_LETTERS = 3
 FUNCTION_WORDS_PATH = Path(__file__).resolve().parents[1] / "data" / "function_words.txt"
 
 
-def _function_words(path: Path = FUNCTION_WORDS_PATH) -> frozenset[str]:
+def read_words(path: Path = FUNCTION_WORDS_PATH) -> frozenset[str]:
+    """The words of a word list (data/function_words.txt's format)."""
     lines = path.read_text(encoding="utf-8").splitlines()
     return frozenset(w for line in lines if not line.startswith("#") for w in line.split())
 
 
-FUNCTION_WORDS = _function_words()
+FUNCTION_WORDS = read_words()
 
 
 def _stem(word: str) -> str:
