@@ -951,3 +951,29 @@ def test_what_the_client_paid_for_or_had_vanishing_is_a_failure(
     found = {s.name for s in detect(text, language=language, opinions={})}
 
     assert ("service_failure" in found) is failure
+
+
+# --- round 18 ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "failure"),
+    [
+        ("en", "CSV export returns an empty file.", True),
+        ("en", "The monthly report is still blank after the update.", True),
+        ("ru", "Экспорт в CSV выдаёт пустой файл.", True),
+        ("ru", "Выгрузка приходит пустая.", True),
+        ("uk", "Експорт у CSV повертає порожній файл.", True),
+        ("uk", "Звіт приходить порожній.", True),
+        ("en", "Could you check why the weekly report is empty? No rush.", False),
+        ("ru", "Я случайно отправил вам пустой файл.", False),
+        ("uk", "Надсилаю порожній шаблон звіту для заповнення.", False),
+    ],
+)
+def test_an_export_that_comes_out_empty_is_a_failure(
+    language: str, text: str, failure: bool
+) -> None:
+    """Acceptance (Miller): "CSV export returns an empty file" raised nothing."""
+    found = {s.name for s in detect(text, language=language, opinions={})}
+
+    assert ("service_failure" in found) is failure
