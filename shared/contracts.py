@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -408,9 +409,25 @@ class CustomerRef(Party):
     )
 
 
+def _staff_language(value: Any) -> Any:
+    # A CRM's locale ("en-GB", "uk_UA", "EN") as the language staff notices are written
+    # in; one Careline writes none in ("de") is not said (the team's language then).
+    if not isinstance(value, str):
+        return None
+    language = value.strip().replace("_", "-").split("-")[0].casefold()
+    return language if language in ("ru", "uk", "en") else None
+
+
 class StaffRef(Party):
     email: str
     role: str = "account_manager"
+    language: Annotated[Literal["ru", "uk", "en"] | None, BeforeValidator(_staff_language)] = Field(
+        None,
+        description="The language the CRM says this person reads (a locale is taken by "
+        "its language; one without staff notices is dropped): their staff notices are "
+        "in it unless the policy says another. None: the team's language.",
+        examples=["en"],
+    )
 
 
 class ConfirmationRequest(Contract):

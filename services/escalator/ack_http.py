@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import cast
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -19,6 +20,7 @@ from .ack_links import AckClaims, LinkRejected, read_ack_token
 from .ack_pages import Lang, confirm_page, outcome_page
 from .links import ACK_PATH
 from .staff import StaffCommands
+from .staff_language import StaffLanguages
 
 log = logging.getLogger(__name__)
 _HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -44,18 +46,29 @@ def _refused(lang: Lang, exc: LinkRejected) -> HTMLResponse:
 
 
 def ack_routes(
-    lifecycle: StaffCommands, secret: bytes, lang: Lang, clock: Callable[[], datetime]
+    lifecycle: StaffCommands,
+    secret: bytes,
+    languages: StaffLanguages,
+    clock: Callable[[], datetime],
 ) -> list[BaseRoute]:
+    """The link's pages are in the language of the person it was sent to, as the policy
+    says it (`languages`); a link that cannot be read is answered in the team's."""
+
     def claims_of(request: Request) -> AckClaims:
         return read_ack_token(secret, request.path_params["token"], clock())
 
+    def lang_of(claims: AckClaims | None) -> Lang:
+        return cast(Lang, languages.of(claims.address) if claims else languages.team)
+
     async def show(request: Request) -> Response:
+        claims = None
         try:
             claims = claims_of(request)
             escalation = await lifecycle.preview_link(claims)
         except LinkRejected as exc:
             log.info("acknowledge link refused on view: %s", exc)
-            return _refused(lang, exc)
+            return _refused(lang_of(claims), exc)
+        lang = lang_of(claims)
         state = None
         if escalation.status == "resolved":
             state = "state_resolved"
@@ -75,12 +88,14 @@ def ack_routes(
         return _html(page)
 
     async def act(request: Request) -> Response:
+        claims = None
         try:
             claims = claims_of(request)
             result = await lifecycle.acknowledge_by_link(claims)
         except LinkRejected as exc:
             log.info("acknowledge link refused: %s", exc)
-            return _refused(lang, exc)
+            return _refused(lang_of(claims), exc)
+        lang = lang_of(claims)
         log.info("escalation %s: link answered %s", claims.escalation_id, result.outcome)
         key = result.outcome if result.outcome in _STATUS else "forbidden"
         return _html(outcome_page(lang, key), _STATUS.get(result.outcome, 400))

@@ -1,4 +1,4 @@
-"""The small HTML pages of acknowledge links, in the team's language. Pure functions.
+"""The small HTML pages of acknowledge links, in the language of their reader. Pure functions.
 
 GET only shows what the link would do (mail scanners prefetch links and must not act);
 the button POSTs to the same address.

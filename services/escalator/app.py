@@ -30,6 +30,7 @@ from .retention import prunables
 from .service import EscalatorService
 from .settings import EscalatorSettings
 from .staff import StaffCommands
+from .staff_language import staff_languages
 from .sweeper import DeadlineSweeper
 from .tables import processed
 
@@ -68,7 +69,8 @@ def build_app(settings: EscalatorSettings | None = None) -> FastStream:
                 "staff notifications carry no acknowledge links"
             )
             return []
-        return ack_routes(built["commands"], links.secret, policy.team_language, utc_now)
+        # The link's reader's language, as the policy says it (staff_language).
+        return ack_routes(built["commands"], links.secret, staff_languages(policy), utc_now)
 
     app = build_service_app(
         "escalator",

@@ -29,6 +29,7 @@ from .missed_promises import (
     missed_promise,
     owned_up_automatically,
 )
+from .staff_language import of_escalations
 
 log = logging.getLogger(__name__)
 SWEEPER = {"role": "escalator", "address": "escalator"}
@@ -75,7 +76,7 @@ class DeadlineClimbs(LifecycleSteps):
 
     async def _remind(self, store: LifecycleStore, e: Escalation, now: datetime) -> None:
         automatic = owned_up_automatically(self.policy, e)
-        notes = promise_due_notices(e, self.policy.team_language, now, automatic)
+        notes = promise_due_notices(e, of_escalations(self.policy, e), now, automatic)
         await store.change(e.id, promise_reminded_at=now, updated_at=now)
         promised = _iso(e.client_reply_by)
         told = sorted({n.recipient_role for n in notes})
@@ -107,9 +108,9 @@ class DeadlineClimbs(LifecycleSteps):
             holders = replace(
                 e, level=climb.level, ack_deadline=deadline, acknowledged=False, taken_by=None
             )
-        team = self.policy.team_language
+        languages = of_escalations(self.policy, e)
         outputs = [
-            Outgoing.of(NOTIFY_REQUEST, n) for n in holder_notices(holders, missed, team, now)
+            Outgoing.of(NOTIFY_REQUEST, n) for n in holder_notices(holders, missed, languages, now)
         ]
         client = client_delay_notice(e, missed, climb is not None, now)
         if client is not None:
@@ -188,7 +189,7 @@ class DeadlineClimbs(LifecycleSteps):
         outputs = [Outgoing.of(ESCALATION_ESCALATED, event)]
         for target in told:
             data = {
-                **current_briefing(e, self.policy.team_language),
+                **current_briefing(e, self.language_of(e, target)),
                 "level": climb.level,
                 "ack_deadline": deadline.isoformat(),
                 **why,

@@ -33,13 +33,8 @@ from .lifecycle import Escalation
 from .lifecycle_steps import LifecycleSteps, acted
 from .lifecycle_store import LifecycleStore
 from .settlement import VERIFIER, Settlement, as_settled, closes, settlement_notices
+from .staff_language import CONFIRMED_NOTE, of_escalations
 from .tables import processed
-
-CONFIRMED_NOTE = {
-    "ru": "владелец зарегистрированного контакта подтвердил адрес отправителя",
-    "uk": "власник зареєстрованого контакту підтвердив адресу відправника",
-    "en": "the registered contact confirmed the sender's address",
-}
 
 
 class ConfirmationOutcomes(LifecycleSteps):
@@ -59,7 +54,8 @@ class ConfirmationOutcomes(LifecycleSteps):
             found = await store.lock_of_confirmation(
                 settlement.confirmation_id, settlement.message_id
             )
-            notes = settlement_notices(found, settlement, self.policy.team_language, now)
+            languages = of_escalations(self.policy, *found)
+            notes = settlement_notices(found, settlement, languages, now)
             for note in notes:
                 # A digest is about several: its outbox row names the first it was about.
                 held_by = note.escalation_id or next(e.id for e in found if e.status == "open")
@@ -102,7 +98,8 @@ class ConfirmationOutcomes(LifecycleSteps):
         """Resolved by the confirmation: `escalation.resolved` with the verifier as actor.
         The question itself is answered by whoever holds it (the notice says so), or by the
         escalations of its other signals."""
-        # Staff read it in the fact pack's earlier escalations: in their language.
+        # The record's (its event, its timeline) in the team's language; staff read it in
+        # the fact pack's earlier escalations in their own (staff_language.in_language).
         note = CONFIRMED_NOTE.get(self.policy.team_language, CONFIRMED_NOTE["en"])
         await store.change(
             e.id,

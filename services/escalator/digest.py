@@ -28,6 +28,7 @@ from shared.contracts import IdentityVerified, NoticePart, SendNotification, der
 
 from .lifecycle import address_key
 from .notifications import ADMITTING_FAULT, PROMISING_KINDS
+from .staff_language import hold_in
 
 DIGEST_KIND = "staff_digest"
 CLIENT_DIGEST_KIND = "client_digest"
@@ -60,6 +61,7 @@ ESCALATION_KEYS = (
     "condition_items",
     "change_items",
     "playbook",
+    "playbooks",
     "playbook_client",
     "hold",
     "stand_in_for",
@@ -150,11 +152,12 @@ def message_notices(
 
 
 def _with_holds(note: SendNotification, holds: list[dict[str, Any]]) -> SendNotification:
-    """The notice with the holds that stand on other escalations than those it is about."""
+    """The notice with the holds that stand on other escalations than those it is about,
+    each reason in the language of the notice's reader."""
     own = {str(note.escalation_id)} | {
         str(e.get("escalation_id")) for e in note.data.get("escalations") or []
     }
-    others = [h for h in holds if h["escalation_id"] not in own]
+    others = [hold_in(h, note.language) for h in holds if h["escalation_id"] not in own]
     return _with(note, "subject_holds", others) if others else note
 
 

@@ -111,8 +111,16 @@ def fact_pack(
             "customer": customer.name if customer else None,
             "customer_id": customer.id if customer else None,
             "tier": customer.tier if customer else None,
+            # With the language the CRM says the manager reads, if it says one: their
+            # notices are in it (staff_language).
             "account_manager": (
-                {"name": manager.name, "email": manager.email} if manager else None
+                {
+                    "name": manager.name,
+                    "email": manager.email,
+                    **({"language": manager.language} if manager.language else {}),
+                }
+                if manager
+                else None
             ),
             "contracts": [_contract(c, verified.message.received_at.date()) for c in contracts],
             # The documents the client names, as the CRM has them (seed 000: paid).
@@ -157,12 +165,14 @@ def hold_record(
 
 
 def hold_view(hold: dict[str, Any] | None, language: str) -> dict[str, Any] | None:
-    """What staff are shown of a hold, in the team's language."""
+    """What staff are shown of a hold, in `language` (the reasons in all the rule wrote:
+    staff_language.hold_in says it in another reader's)."""
     if not hold:
         return None
     reason = hold.get("reason") or {}
     return {
         "reason": reason.get(language) or next(iter(reason.values()), ""),
+        "reasons": dict(reason),
         "since": hold.get("since"),
         "active": not hold.get("lifted_at"),
         "lifted_at": hold.get("lifted_at"),

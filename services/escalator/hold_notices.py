@@ -8,7 +8,7 @@ it before answering); and the answer promised to the client falls due while the 
 is still open (seed 001: support keeps its promises, or tells the client a new date before
 it passes). Everyone the escalation told (the rule's roles, a climb's, a
 reassignment's) hears it once per address: the escalation's briefing with what changed
-and why, on the team's clock and in its language, at its current level.
+and why, on the team's clock and in the language each reads, at its current level.
 """
 
 from __future__ import annotations
@@ -25,10 +25,11 @@ from .facts import excerpt
 from .lifecycle import Escalation, ack_view, address_key
 from .lifecycle_steps import current_briefing, notice_to
 from .notifications import about_message
+from .staff_language import StaffLanguages
 
 
 def hold_lifted_notices(
-    e: Escalation, verified: IdentityVerified, team_language: str, now: datetime
+    e: Escalation, verified: IdentityVerified, languages: StaffLanguages, now: datetime
 ) -> list[SendNotification]:
     """The hold is lifted by this message: a notice to each holder, about this message (its
     sender and subject, not the opening's)."""
@@ -38,7 +39,7 @@ def hold_lifted_notices(
         hold_lifted_fact(verified.message_id),
         ("hold-lifted", verified.message_id),
         (verified.message_id, verified.correlation_id),
-        team_language,
+        languages,
         now,
         about_message(verified),
     )
@@ -48,7 +49,7 @@ def follow_up_notices(
     e: Escalation,
     verified: IdentityVerified,
     facts: Mapping[str, Any],
-    team_language: str,
+    languages: StaffLanguages,
     now: datetime,
 ) -> list[SendNotification]:
     """The client wrote into the open case again: a notice to each holder, about this
@@ -60,7 +61,7 @@ def follow_up_notices(
         follow_up_fact(excerpt(verified.message.text)),
         ("follow-up", verified.message_id),
         (verified.message_id, verified.correlation_id),
-        team_language,
+        languages,
         now,
         # The rule's conditions were the opening message's ("this message among them"):
         # not this one's.
@@ -69,7 +70,7 @@ def follow_up_notices(
 
 
 def promise_due_notices(
-    e: Escalation, team_language: str, now: datetime, automatic: bool = True
+    e: Escalation, languages: StaffLanguages, now: datetime, automatic: bool = True
 ) -> list[SendNotification]:
     """The promise to the client falls due: a notice to each holder, once per promise;
     `automatic`: whether Careline tells the client if it passes (missed_promises)."""
@@ -80,7 +81,7 @@ def promise_due_notices(
         promise_due_fact(automatic, e.id),
         ("promise-due", promised),
         None,  # the message that opened it
-        team_language,
+        languages,
         now,
     )
 
@@ -91,7 +92,7 @@ def notices_to_holders(
     fact: Fact,
     occasion: tuple[object, ...],
     about: tuple[uuid.UUID, str] | None,
-    team_language: str,
+    languages: StaffLanguages,
     now: datetime,
     message_data: Mapping[str, Any] | None = None,
 ) -> list[SendNotification]:
@@ -102,7 +103,7 @@ def notices_to_holders(
     if message_data is None and about is not None and about[0] != e.message_id:
         message_data = {"sender": None, "subject": ""}
     data = {
-        **current_briefing(e, team_language),
+        **current_briefing(e, languages.team),
         **(message_data or {}),
         "level": e.level,
         "change": change,
@@ -116,8 +117,6 @@ def notices_to_holders(
         if address_key(person.address) not in seen:
             seen.add(address_key(person.address))
             notes.append(
-                notice_to(
-                    e, "manager_escalation", person, data, occasion, team_language, now, about
-                )
+                notice_to(e, "manager_escalation", person, data, occasion, languages, now, about)
             )
     return notes

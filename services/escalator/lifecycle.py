@@ -146,8 +146,7 @@ def ack_view(taken_by: str | None, deadline: datetime, now: datetime) -> dict[st
 
 
 def policy_address(policy: Policy, role: str) -> str | None:
-    address = (policy.roles.get(role) or "").strip()
-    return address or None
+    return policy.address(role) or None
 
 
 def channel_of(address: str) -> tuple[str, str]:

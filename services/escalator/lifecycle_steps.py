@@ -22,6 +22,7 @@ from .facts import hold_view
 from .lifecycle import Escalation, Notified, channel_of
 from .lifecycle_store import LifecycleStore, lock_unpublished, mark_published
 from .policy import Policy
+from .staff_language import StaffLanguages, in_language, of_escalations
 
 Publish = Callable[[list[Outgoing]], Awaitable[None]]
 LinkMaker = Callable[[LifecycleStore, Escalation, Notified, datetime], Awaitable[str | None]]
@@ -71,8 +72,13 @@ class LifecycleSteps:
         data: dict[str, Any],
         why: tuple[object, ...],
     ) -> Outgoing:
-        note = notice_to(e, kind, target, data, why, self.policy.team_language, self.clock())
+        languages = of_escalations(self.policy, e)
+        note = notice_to(e, kind, target, data, why, languages, self.clock())
         return Outgoing.of(NOTIFY_REQUEST, note)
+
+    def language_of(self, e: Escalation, target: Notified) -> str:
+        """The language `target` reads the escalation's notices in."""
+        return of_escalations(self.policy, e).of(target.address)
 
 
 def notice_to(
@@ -81,14 +87,15 @@ def notice_to(
     target: Notified,
     data: dict[str, Any],
     why: tuple[object, ...],
-    language: str,
+    languages: StaffLanguages,
     at: datetime,
     about: tuple[uuid.UUID, str] | None = None,
 ) -> SendNotification:
-    """A staff notice about the escalation to one person it told; `why` makes its id (once
-    per occasion and person); `about`: the message (and correlation) it belongs to, when
-    not the one that opened the escalation."""
+    """A staff notice about the escalation to one person it told, in the language they read
+    (`languages`); `why` makes its id (once per occasion and person); `about`: the message
+    (and correlation) it belongs to, when not the one that opened the escalation."""
     channel, recipient = channel_of(target.address)
+    language = languages.of(target.address)
     message_id, correlation_id = about or (e.message_id, e.correlation_id)
     return SendNotification(
         event_id=derived_id("notify-request", e.id, *why, target.role, target.address),
@@ -104,7 +111,7 @@ def notice_to(
         recipient_verified=True,  # staff directory addresses
         content_class="account",
         language=language,  # type: ignore[arg-type]
-        data=data,
+        data=in_language(data, language),
         severity=e.severity,  # type: ignore[arg-type]
     )
 
@@ -136,8 +143,9 @@ def acted(
     )
 
 
-def current_briefing(e: Escalation, team_language: str) -> dict[str, Any]:
-    """What staff are told about it; escalations opened before the lifecycle have less."""
+def current_briefing(e: Escalation, language: str) -> dict[str, Any]:
+    """What staff are told about it, in `language` (notice_to says it again in each
+    reader's); escalations opened before the lifecycle have less."""
     base: dict[str, Any] = {
         "severity": e.severity,
         "kind": e.kind,
@@ -162,7 +170,7 @@ def current_briefing(e: Escalation, team_language: str) -> dict[str, Any]:
         "ack_overdue": False,
     }
     if "hold" in e.briefing or e.hold:  # the hold as it is now, not as it was at opening
-        current["hold"] = hold_view(e.hold, team_language)
+        current["hold"] = hold_view(e.hold, language)
     if e.client_reply_by is not None:  # whoever it climbs or is passed to keeps the promise
         current["client_reply_by"] = e.client_reply_by.isoformat()
-    return {**base, **e.briefing, **current}
+    return in_language({**base, **e.briefing, **current}, language)

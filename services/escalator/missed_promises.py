@@ -24,6 +24,7 @@ from .condition_facts import promise_missed_fact
 from .hold_notices import notices_to_holders
 from .lifecycle import Escalation
 from .policy import Policy
+from .staff_language import StaffLanguages
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def client_delay_notice(
 
 
 def holder_notices(
-    e: Escalation, missed: MissedPromise, team_language: str, now: datetime
+    e: Escalation, missed: MissedPromise, languages: StaffLanguages, now: datetime
 ) -> list[SendNotification]:
     """Everyone who holds it hears that the promise passed and what the client was told;
     `e` as changed (its new date in the briefing, or none)."""
@@ -125,7 +126,7 @@ def holder_notices(
         promise_missed_fact(missed.new_date is not None, disowned=_disowned(e)),
         ("promise-missed", missed.missed.isoformat()),
         None,  # the message that opened it
-        team_language,
+        languages,
         now,
     )
 

@@ -29,6 +29,7 @@ from .client_words import reported_problems
 from .lifecycle import WEBHOOK_PREFIX, address_key, channel_of
 from .policy import Decision, Policy, Rule
 from .privacy import mask_card_numbers
+from .staff_language import StaffLanguages, in_language, of_message
 
 # The entities of a message a billing answer may quote back (invoice and contract numbers).
 _REFERENCE_KINDS = ("invoice", "contract", "account", "order")
@@ -78,8 +79,10 @@ def _staff_data(
             }
             for s in decision.signals
         ],
-        # Both playbooks: the team's, and the client's when the client writes another language.
+        # Both playbooks: the team's, and the client's when the client writes another language;
+        # each reader's own instead of the team's (staff_language.in_language) from all.
         "playbook": rule.playbook.get(policy.team_language, ""),
+        "playbooks": dict(rule.playbook),
         "client_language": client_language,
         "playbook_client": (
             rule.playbook.get(client_language) if client_language != policy.team_language else None
@@ -160,10 +163,12 @@ def staff_notifications(
     extra: dict[str, Any] | None = None,
     occasion: tuple[object, ...] = (),
 ) -> list[SendNotification]:
-    """The rule's level-1 roles, told with the facts (`extra`: the fact pack, the hold).
-    `occasion` tells a second telling (a reopening) from the first, so its ids differ."""
+    """The rule's level-1 roles, told with the facts (`extra`: the fact pack, the hold),
+    each in the language they read (staff_language). `occasion` tells a second telling (a
+    reopening) from the first, so its ids differ."""
     identity = verified.identity
     data = _staff_data(policy, decision, event, verified, extra)
+    languages = of_message(policy, identity)
     notes = []
     roles = decision.rule.roles
     for named in roles:
@@ -178,11 +183,12 @@ def staff_notifications(
                 role, address = stand_in
                 role_data = {**data, "stand_in_for": "account_manager"}
         else:
-            address = policy.roles[named]
+            address = policy.address(named)
         kind: NotificationKind = "manager_escalation"
         if role == "legal":
             kind, role_data = "legal_notice", {**role_data, **_legal_extras(verified)}
         channel, recipient = channel_of(address)
+        language = languages.of(address)
         notes.append(
             SendNotification(
                 **_staff_ids(event.escalation_id, occasion, role, address),
@@ -192,8 +198,8 @@ def staff_notifications(
                 recipient_role=role,
                 recipient_verified=True,  # staff directory addresses
                 content_class="account",
-                language=policy.team_language,
-                data=role_data,
+                language=language,  # type: ignore[arg-type]
+                data=in_language(role_data, language),
                 **_common(event),
             )
         )
@@ -204,10 +210,12 @@ def to_other_holders(
     staff: list[SendNotification],
     notified: Iterable[dict[str, Any]],
     occasion: tuple[object, ...],
+    languages: StaffLanguages,
 ) -> list[SendNotification]:
     """The first of the rule's notices (`staff`), again for each person the escalation told
-    whom they do not reach (a climb's deputy, a reassignment's new owner): news of the case
-    is theirs too. Legal's own notice is not copied; a manager's is."""
+    whom they do not reach (a climb's deputy, a reassignment's new owner), in the language
+    each reads: news of the case is theirs too. Legal's own notice is not copied; a
+    manager's is."""
     template = next((n for n in staff if n.kind == "manager_escalation"), None)
     if template is None:
         return []
@@ -219,6 +227,8 @@ def to_other_holders(
             continue
         reached.add((role, address_key(address)))
         channel, recipient = channel_of(address)
+        language = languages.of(address)
+        data = {k: v for k, v in template.data.items() if k != "stand_in_for"}
         copies.append(
             template.model_copy(
                 update={
@@ -226,7 +236,8 @@ def to_other_holders(
                     "channel": channel,
                     "recipient": recipient,
                     "recipient_role": role,
-                    "data": {k: v for k, v in template.data.items() if k != "stand_in_for"},
+                    "language": language,
+                    "data": in_language(data, language),
                 }
             )
         )
@@ -252,7 +263,7 @@ def account_manager_stand_in(policy: Policy, roles: list[str]) -> tuple[str, str
     deputy, by default) stands in, unless the rule already tells it.
     """
     for role in policy.chains.get("account_manager", []):
-        address = (policy.roles.get(role) or "").strip()
+        address = policy.address(role)
         if address and role not in roles:
             return role, address
     return None

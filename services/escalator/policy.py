@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, get_args
 
 import yaml
 
@@ -30,6 +31,7 @@ from .policy_rules import (
     Notify,
     Policy,
     Rule,
+    TeamLanguage,
     When,
     consistency_problems,
 )
@@ -51,6 +53,7 @@ __all__ = [
     "parse_policy",
 ]
 
+STAFF_LANGUAGES: tuple[str, ...] = get_args(TeamLanguage)
 POLICY_PATH = Path(__file__).parent / "data" / "policy.yaml"
 
 
@@ -192,9 +195,8 @@ def _match(
         named = [m for m in when.markers if m in current.markers]
         if not named:
             return None
-        said = policy.marker_names(named)
         text = f"this message mentions {', '.join(named)}"
-        facts.append(Fact("markers", text, {"markers": named, "said": said}))
+        facts.append(Fact("markers", text, {"markers": named, **_said(policy, named)}))
     for condition in when.history:
         if situation.at is None:
             return None
@@ -203,11 +205,20 @@ def _match(
         )
         if fact is None:
             return None
-        if fact.kind == "history_markers":  # said as the team's notices call them
-            said = policy.marker_names(list(fact.values["names"]))
-            fact = Fact(fact.kind, fact.text, {**fact.values, "said": said})
+        if fact.kind == "history_markers":  # said as the notices call them
+            said = _said(policy, list(fact.values["names"]))
+            fact = Fact(fact.kind, fact.text, {**fact.values, **said})
         facts.append(fact)
     return matched, facts
+
+
+def _said(policy: Policy, markers: list[str]) -> dict[str, Any]:
+    """The markers as the team's notices call them (`said`), and as each language's do
+    (`said_in`: a staff member may read another language, staff_language.in_language)."""
+    return {
+        "said": policy.marker_names(markers),
+        "said_in": {lang: policy.marker_names(markers, lang) for lang in STAFF_LANGUAGES},
+    }
 
 
 def _reason(rule: Rule, matched: list[Signal], facts: list[Fact], identity: Identity) -> str:

@@ -125,6 +125,26 @@ def _notify_entry(value: Any) -> Any:
     return {"role": value} if isinstance(value, str) else value
 
 
+class StaffContact(_Strict):
+    """Where a role is told, and in which language it reads (the team's when not given)."""
+
+    address: str
+    language: TeamLanguage | None = None
+
+
+def _contact_entry(value: Any) -> Any:
+    # `legal: legal@x` is the address alone; `legal: {address: ..., language: en}` says both.
+    if isinstance(value, str):
+        return {"address": value}
+    if not isinstance(value, dict | StaffContact):
+        raise ValueError("a role is an address, or {address: ..., language: ru | uk | en}")
+    return value
+
+
+def _address_key(address: str) -> str:
+    return address.strip().casefold()  # as lifecycle.address_key compares them
+
+
 class Hold(_Strict):
     """A pause put on the escalation, lifted by the first later message without the threats."""
 
@@ -244,7 +264,14 @@ class Policy(_Strict):
         "next notice's recent messages (0m: every one).",
     )
     markers: dict[str, Marker] = Field(default_factory=dict)
-    roles: dict[str, str] = Field(description="Staff role -> address (account managers: CRM).")
+    roles: dict[str, Annotated[StaffContact, BeforeValidator(_contact_entry)]] = Field(
+        description="Staff role -> address, or {address, language} (account managers: CRM)."
+    )
+    staff_languages: dict[str, TeamLanguage] = Field(
+        default_factory=dict,
+        description="Address -> the language that person reads staff notices in, for people "
+        "the roles do not name (account managers); the team's language otherwise.",
+    )
     ack_deadlines_minutes: dict[Severity, PositiveFloat]
     client_reply: dict[Severity, ClientReply] = Field(
         default_factory=_default_client_reply,
@@ -322,10 +349,26 @@ class Policy(_Strict):
             promised = at + timedelta(minutes=reply.minutes)
         return max(promised, ack_deadline)
 
-    def marker_names(self, markers: list[str]) -> list[str]:
-        """The markers as the team's notices call them."""
+    def address(self, role: str) -> str:
+        """The role's address ("" when the policy gives none)."""
+        contact = self.roles.get(role)
+        return contact.address.strip() if contact else ""
+
+    @cached_property
+    def languages_by_address(self) -> dict[str, TeamLanguage]:
+        """Who reads another language than the team's, by address (compared as
+        `lifecycle.address_key` does): a role's `language`, and `staff_languages`."""
+        known = {_address_key(a): language for a, language in self.staff_languages.items()}
+        for contact in self.roles.values():
+            if contact.language is not None:
+                known[_address_key(contact.address)] = contact.language
+        return known
+
+    def marker_names(self, markers: list[str], language: str | None = None) -> list[str]:
+        """The markers as the notices in `language` (default the team's) call them."""
+        language = language or self.team_language
         return [
-            self.markers[m].names.get(self.team_language, m) if m in self.markers else m
+            self.markers[m].names.get(language, m) if m in self.markers else m  # type: ignore[call-overload]
             for m in markers
         ]
 
@@ -346,7 +389,7 @@ def consistency_problems(policy: Policy) -> list[tuple[Location, str]]:
         missing = [
             n.role
             for n in rule.notify
-            if n.role != "account_manager" and not (policy.roles.get(n.role) or "").strip()
+            if n.role != "account_manager" and not policy.address(n.role)
         ]
         if missing:
             where: Location = ("rules", i, "notify")
@@ -360,14 +403,40 @@ def consistency_problems(policy: Policy) -> list[tuple[Location, str]]:
             where = ("rules", i, "notify")
             problems.append((where, f"rule {rule.id}: nobody is told at level 1"))
         problems += _condition_problems(policy, i, rule, kinds, flags)
+    problems += _language_problems(policy)
     for role, chain in policy.chains.items():
         unknown = sorted({role, *chain} - set(STAFF_ROLES))
         if unknown:
             problems.append((("chains", role), f"chain of {role}: unknown roles {unknown}"))
         # Who climbs is told from the policy: the account manager is per customer.
-        missing = [r for r in chain if not (policy.roles.get(r) or "").strip()]
+        missing = [r for r in chain if not policy.address(r)]
         if missing:
             problems.append((("chains", role), f"chain of {role}: no address for roles {missing}"))
+    return problems
+
+
+def _language_problems(policy: Policy) -> list[tuple[Location, str]]:
+    """A person reads one language: an address given two (a role's and `staff_languages`,
+    or two roles') is a mistake, said where the second is given."""
+    problems: list[tuple[Location, str]] = []
+    given: dict[str, tuple[str, str]] = {}  # address key -> (language, where it was given)
+    said: list[tuple[Location, str, str]] = [
+        (("roles", role, "language"), contact.address, contact.language)
+        for role, contact in policy.roles.items()
+        if contact.language is not None
+    ]
+    said += [
+        (("staff_languages", a), a, language) for a, language in policy.staff_languages.items()
+    ]
+    for where, address, language in said:
+        if not address.strip():
+            problems.append((where, "a language needs an address to be read at"))
+            continue
+        first = given.setdefault(_address_key(address), (language, ".".join(map(str, where))))
+        if first[0] != language:
+            problems.append(
+                (where, f"{address} reads {first[0]} already ({first[1]}), not {language} too")
+            )
     return problems
 
 

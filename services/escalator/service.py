@@ -68,6 +68,7 @@ from .notifications import (
 from .placement import NewEscalation, Placed
 from .policy import Decision, Policy, Situation, admission_barred, evaluate, hold_stands
 from .problem_keys import keyed
+from .staff_language import of_escalations, of_message
 from .tables import processed
 
 # Who speaking goes on with the subject's cases: the client on a verified channel, or an
@@ -282,7 +283,7 @@ class EscalatorService:
         planned = []
         for n in decision.rule.later:
             address = manager.email if n.role == "account_manager" and manager else None
-            address = address or self.policy.roles.get(n.role)
+            address = address or self.policy.address(n.role)
             if address:
                 planned.append({"role": n.role, "level": n.level, "address": address})
         return planned
@@ -351,7 +352,8 @@ class EscalatorService:
                 staff = [n for n in staff if _who(notified_staff([n])[0]) not in told]
             elif placed.news or placed.new_sender:
                 # News of the case is for everyone holding it, not only the rule's roles.
-                staff += to_other_holders(staff, placed.notified, occasion)
+                languages = of_message(self.policy, verified.identity)
+                staff += to_other_holders(staff, placed.notified, occasion, languages)
             fresh = [
                 {**n, "level": placed.level} for n in notified_staff(staff) if _who(n) not in told
             ]
@@ -405,7 +407,8 @@ class EscalatorService:
             f"{', '.join(held.hold.while_signals)}",
             hold=None,
         )
-        told = hold_lifted_notices(escalation, verified, self.policy.team_language, now)
+        languages = of_escalations(self.policy, escalation)
+        told = hold_lifted_notices(escalation, verified, languages, now)
         told = [await self._with_link(store, n, now) for n in told]
         return [Outgoing.of(ESCALATION_UPDATED, event)], told
 
@@ -444,7 +447,8 @@ class EscalatorService:
         told: list[SendNotification] = []
         if heard:
             pack = pack_of_case(facts, escalation.id)
-            told = follow_up_notices(escalation, verified, pack, self.policy.team_language, now)
+            languages = of_escalations(self.policy, escalation)
+            told = follow_up_notices(escalation, verified, pack, languages, now)
         event = _updated_by(
             escalation,
             past,
@@ -466,7 +470,8 @@ class EscalatorService:
         placements: list[tuple[Placed, str]],
     ) -> list[dict[str, Any]]:
         """The client's holds once this message is placed: kept from before, or placed by
-        it (escalation id, kind, the reason in the team's language, since when)."""
+        it (escalation id, kind, the reason in the team's language and in all the rule
+        wrote, for each reader's: digest._with_holds, since when)."""
         found: dict[str, dict[str, Any]] = {}
         for e in standing_holds(history, lifted):
             view = hold_view(
@@ -479,7 +484,8 @@ class EscalatorService:
             if view and view["active"]:
                 found[str(placed.id)] = {"escalation_id": str(placed.id), "kind": kind, **view}
         return [
-            {k: h[k] for k in ("escalation_id", "kind", "reason", "since")} for h in found.values()
+            {k: h[k] for k in ("escalation_id", "kind", "reason", "reasons", "since")}
+            for h in found.values()
         ]
 
     def _hold_text(self, hold: dict[str, Any] | None) -> str | None:

@@ -27,6 +27,7 @@ from .digest import staff_digests
 from .history import CONFIRMATION_KIND
 from .hold_notices import notices_to_holders
 from .lifecycle import Escalation
+from .staff_language import StaffLanguages
 
 Outcome = Literal["confirmed", "denied", "expired"]
 
@@ -146,7 +147,7 @@ def closes(e: Escalation, s: Settlement) -> bool:
 
 
 def settlement_notices(
-    escalations: list[Escalation], s: Settlement, team_language: str, now: datetime
+    escalations: list[Escalation], s: Settlement, languages: StaffLanguages, now: datetime
 ) -> list[SendNotification]:
     """Each holder of the open ones hears what the confirmation came to, once per
     confirmation: one notice per person, a digest for one holding several (the account
@@ -163,7 +164,7 @@ def settlement_notices(
             fact,
             ("identity-settled", s.confirmation_id),
             (s.message_id, s.correlation_id),
-            team_language,
+            languages,
             now,
         )
     ]
@@ -179,5 +180,5 @@ def _as_told(note: SendNotification, e: Escalation, closed: bool) -> SendNotific
     if closed:
         data["resolved"] = True
     if e.kind == CONFIRMATION_KIND:
-        data |= {"playbook": "", "playbook_client": ""}
+        data |= {"playbook": "", "playbook_client": "", "playbooks": {}}
     return note.model_copy(update={"data": data})

@@ -18,6 +18,7 @@ from services.escalator.settlement import (
     promise_owed,
     settlement_notices,
 )
+from services.escalator.staff_language import StaffLanguages
 from services.notifier.domain import render
 from services.notifier.figures import percent
 from services.notifier.samples import SAMPLES
@@ -91,7 +92,7 @@ BILLING_DISPUTE = held("billing", ("billing", BILLING), ("account_manager", MANA
 
 
 def test_each_holder_hears_once_and_the_manager_of_both_in_one_digest() -> None:
-    notes = settlement_notices([IDENTITY, BILLING_DISPUTE], confirmed(), "ru", NOW)
+    notes = settlement_notices([IDENTITY, BILLING_DISPUTE], confirmed(), StaffLanguages("ru"), NOW)
 
     by_recipient = {n.recipient: n for n in notes}
     assert sorted(by_recipient) == [BILLING, MANAGER]
@@ -103,16 +104,16 @@ def test_each_holder_hears_once_and_the_manager_of_both_in_one_digest() -> None:
     assert {n.message_id for n in notes} == {MESSAGE}
     assert {n.data["identity_status"] for n in notes} == {"verified"}
     # A redelivered outcome makes the same ids: the notifier takes each once.
-    again = settlement_notices([IDENTITY, BILLING_DISPUTE], confirmed(), "ru", NOW)
+    again = settlement_notices([IDENTITY, BILLING_DISPUTE], confirmed(), StaffLanguages("ru"), NOW)
     assert [n.notification_id for n in again] == [n.notification_id for n in notes]
 
 
 def test_a_resolved_escalation_tells_nobody_and_an_expiry_leaves_the_identity_probable() -> None:
     done = held("identity_confirmation", ("account_manager", MANAGER), status="resolved")
 
-    assert settlement_notices([done], confirmed(), "ru", NOW) == []
+    assert settlement_notices([done], confirmed(), StaffLanguages("ru"), NOW) == []
     assert as_settled(IDENTITY, expired()) is IDENTITY
-    (note,) = settlement_notices([IDENTITY], expired(), "ru", NOW)
+    (note,) = settlement_notices([IDENTITY], expired(), StaffLanguages("ru"), NOW)
     assert note.data["identity_status"] == "probable"
 
 
@@ -127,7 +128,7 @@ def test_a_resolved_escalation_tells_nobody_and_an_expiry_leaves_the_identity_pr
 def test_the_confirmed_notice_says_so_first_in_the_team_language(
     language: Language, subject: str, said: str
 ) -> None:
-    (note,) = settlement_notices([IDENTITY], confirmed(), language, NOW)
+    (note,) = settlement_notices([IDENTITY], confirmed(), StaffLanguages(language), NOW)
 
     rendered = render(note)
 
@@ -148,7 +149,9 @@ def test_the_confirmed_notice_says_so_first_in_the_team_language(
 def test_an_expired_request_tells_the_holders_to_reach_the_client(
     language: Language, subject: str, said: str
 ) -> None:
-    (note,) = settlement_notices([IDENTITY, BILLING_DISPUTE], expired(), language, NOW)[:1]
+    (note,) = settlement_notices(
+        [IDENTITY, BILLING_DISPUTE], expired(), StaffLanguages(language), NOW
+    )[:1]
 
     rendered = render(note)
 
@@ -160,7 +163,7 @@ def test_the_outcome_is_told_without_what_it_settled_and_closes_the_confirmation
     """The rule's conditions ("identity: probable") and the confirmation rule's playbook
     ("a request went to the registered address") would contradict the outcome: left out,
     the billing playbook kept. Confirmed, the identity confirmation's work is done."""
-    notes = settlement_notices([IDENTITY, BILLING_DISPUTE], confirmed(), "ru", NOW)
+    notes = settlement_notices([IDENTITY, BILLING_DISPUTE], confirmed(), StaffLanguages("ru"), NOW)
     by_recipient = {n.recipient: n for n in notes}
     digest, billing = by_recipient[MANAGER], by_recipient[BILLING]
 
@@ -188,7 +191,7 @@ def test_a_case_another_message_opened_does_not_show_its_sender_as_this_one() ->
     briefing = {**case.briefing, "sender": sender, "subject": "Счёт"}
     opened_by_client = replace(case, message_id=uuid.uuid4(), briefing=briefing)
 
-    (note,) = settlement_notices([opened_by_client], expired(), "ru", NOW)
+    (note,) = settlement_notices([opened_by_client], expired(), StaffLanguages("ru"), NOW)
 
     assert note.data["sender"] is None and note.data["subject"] == ""
     assert "buh@stroymontazh.ru" not in render(note).body
@@ -263,7 +266,7 @@ def test_the_identity_shown_after_the_outcome_says_who_settled_it(
     assert settled.briefing["identity_evidence_items"][1:] == items
     (note,) = [
         n
-        for n in settlement_notices([probable], settlement, language, NOW)
+        for n in settlement_notices([probable], settlement, StaffLanguages(language), NOW)
         if n.recipient == BILLING
     ]
     rendered = render(note)

@@ -12,6 +12,7 @@ from services.escalator.notifications import notified_staff, staff_notifications
 from services.escalator.placement import News, news_of
 from services.escalator.policy import evaluate
 from services.escalator.problem_keys import keyed, problem_keys, same_thing
+from services.escalator.staff_language import StaffLanguages
 from tests.unit.test_routing_policy import POLICY, escalation, identity, message, verified_message
 
 pytestmark = pytest.mark.unit
@@ -58,14 +59,16 @@ def test_news_of_the_case_reaches_every_holder_once() -> None:
         {"role": "supervisor", "address": "webhook:https://hooks.example/sv", "level": 2},
     ]
 
-    copies = to_other_holders(staff, notified, occasion)
+    copies = to_other_holders(staff, notified, occasion, StaffLanguages("ru"))
 
     assert [(c.recipient_role, c.channel, c.recipient) for c in copies] == [
         ("deputy", "email", "Deputy.Support@careline.example"),
         ("supervisor", "webhook", "https://hooks.example/sv"),
     ]
     assert {c.notification_id for c in copies}.isdisjoint(n.notification_id for n in staff)
-    assert copies == to_other_holders(staff, notified, occasion)  # the same ids again
+    assert copies == to_other_holders(
+        staff, notified, occasion, StaffLanguages("ru")
+    )  # the same ids again
     assert all(c.data["reason"] == staff[0].data["reason"] for c in copies)
 
 

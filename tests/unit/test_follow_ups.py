@@ -11,6 +11,7 @@ import pytest
 
 from services.escalator.history import History, PastEscalation, followed_up
 from services.escalator.hold_notices import follow_up_notices
+from services.escalator.staff_language import StaffLanguages
 from services.notifier.domain import render
 from shared.contracts import Language
 from tests.unit.test_confirmation_outcomes import BILLING, MANAGER, held
@@ -86,7 +87,7 @@ def test_each_holder_reads_what_the_client_wrote_in_the_team_language(
 
     seen = {"message_id": str(verified.message_id), "at": NOW.isoformat(), "channel": "email"}
     pack = {"recent_messages": [{**seen, "excerpt": text}]}
-    notes = follow_up_notices(case, verified, pack, language, NOW)
+    notes = follow_up_notices(case, verified, pack, StaffLanguages(language), NOW)
 
     assert sorted(n.recipient for n in notes) == [BILLING, MANAGER]
     # About this message (who wrote it, on which subject, with it among the recent ones),
@@ -103,5 +104,5 @@ def test_each_holder_reads_what_the_client_wrote_in_the_team_language(
     assert rendered.subject.startswith(subject)
     assert said in rendered.body
     # Once per message and person: the same message again asks for the same notices.
-    again = follow_up_notices(case, verified, pack, language, NOW)
+    again = follow_up_notices(case, verified, pack, StaffLanguages(language), NOW)
     assert [n.notification_id for n in again] == [n.notification_id for n in notes]

@@ -11,6 +11,7 @@ import pytest
 
 from services.escalator.hold_notices import hold_lifted_notices, promise_due_notices
 from services.escalator.lifecycle import Notified
+from services.escalator.staff_language import StaffLanguages
 from services.notifier.domain import render
 from shared.contracts import SendNotification
 from tests.unit.test_escalation_lifecycle import escalation
@@ -49,7 +50,7 @@ BRIEFING = {
 def lifted_notices(*notified: Notified) -> tuple[str, list[SendNotification]]:
     calm = verified_message(message("Извините за резкость. Когда вернёте деньги?"), identity())
     held = replace(ON_FILE, notified=notified, kind="reputation", hold=HOLD, briefing=BRIEFING)
-    return str(calm.message_id), hold_lifted_notices(held, calm, "ru", NOW)
+    return str(calm.message_id), hold_lifted_notices(held, calm, StaffLanguages("ru"), NOW)
 
 
 def test_everyone_the_escalation_told_hears_it_once() -> None:
@@ -106,7 +107,7 @@ def due_notices(promise: datetime = PROMISED) -> list[SendNotification]:
         briefing=BRIEFING,
         client_reply_by=promise,
     )
-    return promise_due_notices(on_file, "ru", NOW)
+    return promise_due_notices(on_file, StaffLanguages("ru"), NOW)
 
 
 def test_everyone_who_holds_it_is_reminded_once_per_promise() -> None:
@@ -141,7 +142,7 @@ LAST_SAID = {
 @pytest.mark.parametrize("language", ["ru", "uk", "en"])
 def test_when_nothing_will_tell_the_client_the_reminder_says_so(language: str) -> None:
     on_file = replace(ON_FILE, notified=(HEAD,), briefing=BRIEFING, client_reply_by=PROMISED)
-    (note,) = promise_due_notices(on_file, "ru", NOW, automatic=False)
+    (note,) = promise_due_notices(on_file, StaffLanguages("ru"), NOW, automatic=False)
 
     rendered = render(note.model_copy(update={"language": language}))
 

@@ -18,6 +18,7 @@ from services.escalator.missed_promises import (
     missed_promise,
     owned_up_automatically,
 )
+from services.escalator.staff_language import StaffLanguages
 from services.notifier.domain import render
 from services.notifier.samples import SAMPLES
 from shared.contracts import Language, SendNotification
@@ -158,7 +159,7 @@ LAST_SAID = {
 def test_the_holders_hear_what_was_missed_and_what_the_client_was_told(language: str) -> None:
     new_date = datetime(2025, 3, 19, 6, 0, tzinfo=UTC)
     changed = replace(ON_FILE, client_reply_by=new_date, promises_missed=1)
-    notes = holder_notices(changed, MissedPromise(PROMISED, new_date), "ru", NOW)
+    notes = holder_notices(changed, MissedPromise(PROMISED, new_date), StaffLanguages("ru"), NOW)
 
     assert [n.recipient for n in notes] == [HEAD.address, AM.address]
     assert {n.data["change"] for n in notes} == {"promise_missed"}
@@ -168,7 +169,7 @@ def test_the_holders_hear_what_was_missed_and_what_the_client_was_told(language:
     assert "2025-03-19 09:00 MSK" in rendered.body  # the new promise, on the team's clock
 
     gone = replace(ON_FILE, client_reply_by=None, promises_missed=3)
-    (last, _) = holder_notices(gone, MissedPromise(PROMISED, None), "ru", NOW)
+    (last, _) = holder_notices(gone, MissedPromise(PROMISED, None), StaffLanguages("ru"), NOW)
     assert last.data["change_items"][0]["kind"] == "promise_missed_last"
     assert LAST_SAID[language] in render(last.model_copy(update={"language": language})).body
 
@@ -280,14 +281,14 @@ def test_the_holders_are_not_asked_to_take_a_case_by_a_time_gone_by(language: st
     nobody took reads that nobody did, not "take it by" that time."""
     missed = MissedPromise(PROMISED, None)
     taken = replace(ON_FILE, acknowledged=True, taken_by=AM.address, climb_due_at=None)
-    (note, _) = holder_notices(taken, missed, "ru", NOW)
+    (note, _) = holder_notices(taken, missed, StaffLanguages("ru"), NOW)
     assert (note.data["taken_by"], note.data["ack_overdue"]) == (AM.address, False)
     rendered = render(note.model_copy(update={"language": language}))
     assert TAKEN_SAID[language] in rendered.body
     assert TAKE_BY[language] not in rendered.body + (rendered.html or "")
     assert AM.address in (rendered.html or "")
 
-    (note, _) = holder_notices(ON_FILE, missed, "ru", NOW)
+    (note, _) = holder_notices(ON_FILE, missed, StaffLanguages("ru"), NOW)
     assert (note.data["taken_by"], note.data["ack_overdue"]) == (None, True)
     rendered = render(note.model_copy(update={"language": language}))
     assert OVERDUE_SAID[language] in rendered.body
@@ -295,7 +296,7 @@ def test_the_holders_are_not_asked_to_take_a_case_by_a_time_gone_by(language: st
     assert TAKE_BY[language] not in rendered.body
 
     due = replace(ON_FILE, ack_deadline=datetime(2025, 3, 18, 12, 0, tzinfo=UTC))
-    (note, _) = holder_notices(due, missed, "ru", NOW)
+    (note, _) = holder_notices(due, missed, StaffLanguages("ru"), NOW)
     assert TAKE_BY[language] in render(note.model_copy(update={"language": language})).body
 
 
@@ -332,7 +333,7 @@ def test_a_disowned_promise_mails_no_client_and_tells_the_holders_why(language: 
     assert missed.new_date is None
     assert client_delay_notice(disowned, missed, True, NOW) is None
     # Not a used-up promise: the first miss, and why nobody is told.
-    (head, _) = holder_notices(missed.kept_on(disowned), missed, "ru", NOW)
+    (head, _) = holder_notices(missed.kept_on(disowned), missed, StaffLanguages("ru"), NOW)
     assert head.data["change_items"][0]["kind"] == "promise_missed_disowned"
     rendered = render(head.model_copy(update={"language": language}))
     assert DISOWNED_SAID[language] in rendered.body

@@ -191,7 +191,7 @@ def test_load_policy_loads_the_shipped_policy() -> None:
     for rule in policy.rules:
         assert rule.playbook.get(policy.team_language), rule.id
         for role in rule.roles:
-            assert role == "account_manager" or policy.roles[role], (rule.id, role)
+            assert role == "account_manager" or policy.address(role), (rule.id, role)
 
 
 # --- evaluate ------------------------------------------------------------------------
