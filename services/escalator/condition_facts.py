@@ -1,8 +1,8 @@
 """What made a rule's conditions hold, said twice: in parts and in English words. Pure.
 
 Events, timelines and `policy explain` show the words (the escalator's own account, with
-ids). Staff notices are written in the team's language, so each fact also carries its kind
-and values (counts, ids, dates, the look-back as the policy writes it) for the notifier to
+ids). Staff notices are written in their reader's language, so each fact also carries its
+kind and values (counts, ids, dates, the look-back as the policy writes it) for the notifier to
 say it again in the notice's language; the words stay beside them for a notifier that does
 not know the kind.
 """

@@ -1,12 +1,12 @@
 """Which notifications an escalation asks for, and what they carry. Pure functions.
 
 Staff get the facts (who, why with the evidence, severity, deadline, the playbook in the
-team's language and in the client's, the hold) and the escalation's fact pack (facts.py);
-legal also gets the client's own words, the sender, the channel and when. Clients are contacted
-only as the rule says: what concerns the account goes to the customer's *registered,
-verified* address, never to an unknown one; the unknown sender gets a plain explanation that
-names no account. A role whose policy address is `webhook:NAME` is told through the
-notifier's webhook endpoint NAME instead of by email.
+language each reads (staff_language) and in the client's, the hold) and the escalation's
+fact pack (facts.py); legal also gets the client's own words, the sender, the channel and
+when. Clients are contacted only as the rule says: what concerns the account goes to the
+customer's *registered, verified* address, never to an unknown one; the unknown sender
+gets a plain explanation that names no account. A role whose policy address is
+`webhook:NAME` is told through the notifier's webhook endpoint NAME instead of by email.
 """
 
 from __future__ import annotations
