@@ -285,7 +285,8 @@ async def test_another_problem_the_same_lexicon_entry_finds_is_news_to_the_case(
     thing: whoever holds the case hears it, and the client reads it was added."""
     nc, bus = watch
     first = "The dashboard has been down since morning."
-    second = "The CSV export is down too: it returns an empty file."
+    # (Said with "down": "returns an empty file" is a failure entry of its own since round 18.)
+    second = "The CSV export is down too since the update."
     async with AsyncExitStack() as stack:
         await start(stack, escalator_settings(env))
         await publish_verified(nc, miller(first))
@@ -310,7 +311,7 @@ async def test_another_problem_the_same_lexicon_entry_finds_is_news_to_the_case(
     for notice in told:
         (change,) = notice["data"]["change_items"]
         assert change["kind"] == "wrote_again"
-        assert "The CSV export is down too: it returns an empty file." in change["values"]["new"]
+        assert second in change["values"]["new"]
     follow_ups = [
         {**r, **answer}
         for r in requests_of(bus, merged["message_id"])
@@ -325,7 +326,7 @@ async def test_another_problem_the_same_lexicon_entry_finds_is_news_to_the_case(
         env, "SELECT signals FROM escalator.escalations WHERE id = :id", id=uuid.UUID(escalation_id)
     )
     about = [e.get("about") for s in kept["signals"] for e in s["evidence"]]
-    assert about == [["dashboard"], ["csv", "empty", "export", "file", "returns"]]
+    assert about == [["dashboard"], ["csv", "export", "update"]]
 
 
 async def test_a_client_writing_something_new_into_an_open_escalation_is_heard(
