@@ -122,6 +122,13 @@ def fact_pack(
                 if manager
                 else None
             ),
+            # Where the client can be reached for sure (seed 000: "contact the client itself
+            # through the registered channel"): a playbook that says so is followed with them.
+            "registered": [
+                {"kind": c.kind, "address": c.address}
+                for c in identity.authorized_channels
+                if c.verified
+            ],
             "contracts": [_contract(c, verified.message.received_at.date()) for c in contracts],
             # The documents the client names, as the CRM has them (seed 000: paid).
             "documents": [

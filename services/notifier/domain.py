@@ -225,6 +225,14 @@ def _evidence_said(item: object, phrases: dict[str, str], words: dict[str, str])
         return detail
 
 
+def _channel_said(channel: object, words: dict[str, str]) -> str:
+    """A client's channel on file as staff read it: "телефон +7 912 …", "email a@b.ru"."""
+    if not isinstance(channel, dict):
+        return str(channel)
+    kind = str(channel.get("kind", ""))
+    return f"{words.get(kind, kind)} {channel.get('address', '')}".strip()
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     env = Environment(
@@ -240,6 +248,7 @@ def _environment() -> Environment:
     env.filters["named"] = named
     env.filters["evidence_said"] = _evidence_said
     env.filters["percent"] = percent
+    env.filters["channel_said"] = _channel_said
     env.filters["reason_said"] = reason_said
     return env
 

@@ -80,6 +80,10 @@ _MANAGER_FACTS: dict[str, Any] = {
             "customer_id": "cust-stroymontazh",
             "tier": "gold",
             "account_manager": {"name": "Ольга Петрова", "email": "o.petrova@careline.example"},
+            "registered": [
+                {"kind": "email", "address": "buh@stroymontazh.ru"},
+                {"kind": "phone", "address": "+7 343 555-01-18"},
+            ],
             "contracts": [
                 {
                     "number": "118/2019",
