@@ -194,7 +194,7 @@ def test_a_case_another_message_opened_does_not_show_its_sender_as_this_one() ->
     (note,) = settlement_notices([opened_by_client], expired(), StaffLanguages("ru"), NOW)
 
     assert note.data["sender"] is None and note.data["subject"] == ""
-    assert "buh@stroymontazh.ru" not in render(note).body
+    assert "Отправитель: buh@stroymontazh.ru" not in render(note).body
 
 
 # --- where a promise made while the sender waited is owned up to ---------------------
