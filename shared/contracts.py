@@ -836,6 +836,7 @@ class EscalationCommandResult(Contract):
 NotificationKind = Literal[
     "identity_confirmation",
     "unknown_sender_explanation",
+    "stranger_explanation",
     "manager_escalation",
     "service_failure_notice",
     "billing_dispute_ack",
@@ -871,7 +872,7 @@ class SendNotification(Event):
         None,
         description="The escalation it is about; none for a `staff_digest`, which tells one "
         "person of every escalation a message opened or updated (`data.escalations`), nor for "
-        "a `client_digest` (`parts`).",
+        "a `client_digest` or a `stranger_explanation` standing for several (`parts`).",
     )
     kind: NotificationKind
     channel: NotificationChannel = Field(
@@ -905,7 +906,8 @@ class SendNotification(Event):
     parts: list[NoticePart] = Field(
         default_factory=list,
         description="A `client_digest`'s notices: what one message tells one client address "
-        "about several escalations, in one mail. The notifier leaves out the parts it took "
+        "about several escalations, in one mail (or the `stranger_explanation`s of one "
+        "message's escalations, said once). The notifier leaves out the parts it took "
         "before (their ids), sends a lone remaining part as it is, and takes every part's id "
         "with the digest.",
     )

@@ -16,7 +16,8 @@ The client is spared the same way: a message that both reports a failure and dis
 charge opens two escalations, and each answers the client (an apology, a billing
 acknowledgement), two mails in the same second with two case numbers. The answers one
 message sends one address go as one `client_digest` (`client_digests`), each answer a
-section of it with its own case number and date.
+section of it with its own case number and date. An unknown sender's explanations (one per
+escalation the message opened) say the same thing: one goes, standing for all.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 from shared.contracts import IdentityVerified, NoticePart, SendNotification, derived_id
 
 from .lifecycle import address_key
-from .notifications import ADMITTING_FAULT, PROMISING_KINDS
+from .notifications import ADMITTING_FAULT, PROMISING_KINDS, STRANGER_KIND
 from .staff_language import hold_in
 
 DIGEST_KIND = "staff_digest"
@@ -263,8 +264,34 @@ def client_digests(notes: list[SendNotification]) -> list[SendNotification]:
                 note.language,
                 note.held_for_confirmation,
             )
+        elif note.kind == STRANGER_KIND and note.escalation_id is not None:
+            key = (STRANGER_KIND, *_recipient(note))
         groups.setdefault(key, []).append(note)
-    return [group[0] if len(group) == 1 else _client_digest(group) for group in groups.values()]
+    return [_folded(group) for group in groups.values()]
+
+
+def _folded(group: list[SendNotification]) -> SendNotification:
+    if len(group) == 1:
+        return group[0]
+    return _said_once(group) if group[0].kind == STRANGER_KIND else _client_digest(group)
+
+
+def _said_once(notes: list[SendNotification]) -> SendNotification:
+    """A stranger's explanations of one message (failure and billing escalations opened at
+    once): the first goes, with each one's own id among its parts, so the notifier takes
+    them all and a later message into either case asks for nothing it has not sent."""
+    first = notes[0]
+    ids = (STRANGER_KIND, *sorted(str(n.notification_id) for n in notes))
+    severities = sorted(n.severity for n in notes if n.severity is not None)
+    return first.model_copy(
+        update={
+            "event_id": derived_id("notify-request", *ids),
+            "notification_id": derived_id("notification", *ids),
+            "escalation_id": None,
+            "severity": severities[0] if severities else None,
+            "parts": [_part(n) for n in notes],
+        }
+    )
 
 
 def _client_digest(notes: list[SendNotification]) -> SendNotification:

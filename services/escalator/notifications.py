@@ -5,8 +5,9 @@ language each reads (staff_language) and in the client's, the hold) and the esca
 fact pack (facts.py); legal also gets the client's own words, the sender, the channel and
 when. Clients are contacted only as the rule says: what concerns the account goes to the
 customer's *registered, verified* address, never to an unknown one; the unknown sender
-gets a plain explanation that names no account. A role whose policy address is
-`webhook:NAME` is told through the notifier's webhook endpoint NAME instead of by email.
+gets a plain explanation that names no account (a probable one, by the rule; a stranger, by
+the policy: `stranger_reach`). A role whose policy address is `webhook:NAME` is told through
+the notifier's webhook endpoint NAME instead of by email.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from typing import Any
 
 from shared.contracts import (
     EscalationChanged,
+    Identity,
     IdentityVerified,
     Language,
+    MessageNormalized,
     NotificationKind,
     SendNotification,
     Signal,
@@ -430,16 +433,51 @@ def promise_contact(verified: IdentityVerified) -> dict[str, Any] | None:
 FOLLOWS_UP = frozenset({"service_failure_notice"})
 
 
+STRANGER_KIND: NotificationKind = "stranger_explanation"
+
+
+def leaves_stranger_unanswered(rule: Rule, identity: Identity) -> bool:
+    """Whether the rule would answer the client but none of its contacts reaches this
+    sender: an unknown one (nothing on file matched) has no registered address, and every
+    contact of the rule goes to one. A rule that answers nobody (a threat of violence, of
+    court) is left so on purpose; a suspicious sender gets nothing automatic, deliberately;
+    a probable one has its own explanation (rule unconfirmed-sender)."""
+    return (
+        identity.status == "unknown"
+        and bool(rule.client_contacts)
+        and all(c.to == "registered_channel" for c in rule.client_contacts)
+    )
+
+
+def stranger_reach(message: MessageNormalized) -> str | None:
+    """Why a reply to an unknown sender of this message would not reach whoever wrote it
+    (None: it would). The notifier answers a client by email only; a chat handle or a phone
+    has no way back. And the From of an unknown mail may be forged: answering it would
+    send our mail to whoever was named (backscatter), so the mail must have passed DMARC,
+    or SPF with DMARC not failing (SPF passing where DMARC fails is the forged-From case:
+    the envelope is the forger's own domain)."""
+    if message.channel != "email" or not message.sender.email:
+        return "no_way_back"
+    auth = message.auth
+    if auth.dmarc == "pass" or (auth.spf == "pass" and auth.dmarc != "fail"):
+        return None
+    return "unauthenticated"
+
+
 def client_contacts(
     decision: Decision,
     event: EscalationChanged,
     verified: IdentityVerified,
     occasion: tuple[object, ...] = (),
     follow_up: bool = False,
+    strangers: bool = False,
 ) -> list[SendNotification]:
     """What the rule says to tell the client, at each message of the escalation; with
     `follow_up`, only the contacts that answer new problems written into the open
-    escalation (`FOLLOWS_UP`, once per such message: its `occasion`).
+    escalation (`FOLLOWS_UP`, once per such message: its `occasion`). With `strangers`
+    (the policy's `stranger_explanation`), an unknown sender none of the rule's contacts
+    reaches is told how to be matched (`stranger_explanation`, once per escalation and
+    address like any contact to a sender), when a reply reaches it (`stranger_reach`).
 
     Ids make each contact once per escalation (and reopening, `occasion`): the one to the
     client's registered address once (as before contacts were asked for at every message,
@@ -517,6 +555,28 @@ def client_contacts(
                     **_common(event),
                 )
             )
+    if (
+        strangers
+        and not follow_up
+        and leaves_stranger_unanswered(decision.rule, verified.identity)
+        and stranger_reach(message) is None
+        and message.sender.email
+    ):
+        notes.append(
+            SendNotification(
+                **ids(STRANGER_KIND, sender=message.sender.email),
+                kind=STRANGER_KIND,
+                recipient=message.sender.email,
+                recipient_role="client_sender",
+                recipient_verified=False,
+                content_class="general",
+                language=language,
+                reply_to_external_id=message.external_id,
+                # Nothing of any account, no client named: the subject it answers, only.
+                data={"subject": message.subject},
+                **_common(event),
+            )
+        )
     return notes
 
 

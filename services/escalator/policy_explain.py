@@ -19,6 +19,7 @@ from shared.contracts import Identity, IdentityVerified, MessageNormalized, Sign
 from .detection import SecondOpinion, detect
 from .digest import withheld_kinds
 from .history import History, PastEscalation, holds_to_lift
+from .notifications import STRANGER_KIND, leaves_stranger_unanswered, stranger_reach
 from .policy import (
     Decision,
     Policy,
@@ -50,6 +51,9 @@ class Explanation:
     lifted: tuple[str, ...] = ()  # holds this message would lift
     under_hold: bool = False  # a hold stands or is placed: some client contacts are withheld
     legal_claim: bool = False  # the lawyers weigh a claim: no admission of fault goes
+    # An unknown sender's explanation (policy stranger_explanation): "goes", why it does
+    # not reach the sender (notifications.stranger_reach), or "off" in the policy.
+    stranger: str = "off"
 
 
 def read_input(data: Any, identity: Identity | None = None) -> tuple[MessageNormalized, Identity]:
@@ -102,6 +106,7 @@ def explain(
         tuple(f"{e.kind} {e.id}" for e in lifted),
         hold_stands(situation.history, lifted, decisions),
         admission_barred(policy, situation.history, decisions),
+        (stranger_reach(message) or "goes") if policy.stranger_explanation else "off",
     )
 
 
@@ -130,7 +135,12 @@ def render(explanation: Explanation) -> str:
     lines.append(f"rules matched: {len(explanation.decisions)}")
     for d in explanation.decisions:
         suspicious = explanation.identity.status == "suspicious"
-        lines += _decision(d, explanation.under_hold, explanation.legal_claim, suspicious)
+        stranger = None
+        if explanation.stranger != "off" and leaves_stranger_unanswered(
+            d.rule, explanation.identity
+        ):
+            stranger = explanation.stranger
+        lines += _decision(d, explanation.under_hold, explanation.legal_claim, suspicious, stranger)
     return "\n".join(lines)
 
 
@@ -199,6 +209,12 @@ def _conditions(rule: Rule) -> list[str]:
     return conditions
 
 
+# Why an unknown sender's explanation does not go (notifications.stranger_reach).
+_STRANGER = {
+    "unauthenticated": "; not sent: the mail passed neither DMARC nor SPF, its From may be forged",
+    "no_way_back": "; not sent: no reply reaches a sender on this channel",
+}
+
 _WITHHELD = {
     "hold": " (withheld: a hold stands)",
     "legal": " (withheld: the lawyers weigh a claim; no admission of fault)",
@@ -207,8 +223,14 @@ _WITHHELD = {
 
 
 def _decision(
-    d: Decision, under_hold: bool, legal_claim: bool = False, suspicious: bool = False
+    d: Decision,
+    under_hold: bool,
+    legal_claim: bool = False,
+    suspicious: bool = False,
+    stranger: str | None = None,
 ) -> list[str]:
+    """The rule's lines; `stranger`: an unknown sender none of its contacts reaches is
+    explained how to be matched ("goes"), or why that does not go."""
     rule = d.rule
     roles = ", ".join(rule.roles)
     later = "".join(f", {n.role} (level {n.level})" for n in rule.later)
@@ -224,6 +246,9 @@ def _decision(
     for contact in rule.client_contacts:
         withheld = _WITHHELD.get(barred.get(contact.kind, ""), "")
         lines.append(f"    client contact: {contact.kind} to {contact.to}{withheld}")
+    if stranger is not None:
+        why = _STRANGER.get(stranger, "")
+        lines.append(f"    client contact: {STRANGER_KIND} to sender (policy: unknown sender{why})")
     if rule.warn:
         lines.append("    records a warning")
     if rule.hold:

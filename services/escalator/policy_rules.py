@@ -295,6 +295,14 @@ class Policy(_Strict):
         "to automatically: the client is told first, with a new date; then only a person "
         "answers (seed 001).",
     )
+    stranger_explanation: bool = Field(
+        True,
+        description="An unknown sender (nothing on file matched) whose message opens or "
+        "reopens an escalation that none of its rule's client contacts can reach (they go to "
+        "a registered address it has none of) is told once per escalation and address that "
+        "the message is with staff and how to be matched (`stranger_explanation`, general "
+        "content); only by email that passed SPF or DMARC (a forged From is not answered).",
+    )
     chains: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Role -> who is told next, level by level, when nobody acknowledges.",

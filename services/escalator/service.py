@@ -332,7 +332,8 @@ class EscalatorService:
         # A reopening is a new case for the client; a raise is the team's business (the
         # client was answered once already: the same contact again would be a copy).
         reopening = occasion if placed.change == "reopened" else ()
-        clients = client_contacts(decision, event, verified, reopening)
+        strangers = self.policy.stranger_explanation
+        clients = client_contacts(decision, event, verified, reopening, strangers=strangers)
         if placed.answered_before and _brings_new_problems(placed):
             # New problems written into the open case: the client hears they were added.
             news = ("news", verified.message_id)

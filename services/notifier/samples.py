@@ -252,6 +252,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "confirmation_expires_at": "2025-03-17T09:12:00+00:00",
     },
     "unknown_sender_explanation": {"subject": "Приостановка CRM"},
+    "stranger_explanation": {"subject": "Не работает выгрузка отчётов"},
     "conduct_notice": {
         "subject": "Верните деньги за контент",
         "paused": True,

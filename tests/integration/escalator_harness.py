@@ -27,6 +27,7 @@ from services.escalator.request import request_command
 from services.escalator.settings import EscalatorSettings
 from shared.contracts import (
     AcknowledgeEscalation,
+    AuthResults,
     ChannelRef,
     CustomerRef,
     EscalationCommand,
@@ -125,8 +126,10 @@ def verified_payload(
     channel: str = "email",
     subject: str = "Претензия",
     language: str = "ru",
+    auth: AuthResults | None = None,
 ) -> bytes:
-    """`message.verified` for a new message (its id from a new external id at `domain`)."""
+    """`message.verified` for a new message (its id from a new external id at `domain`;
+    `auth`: the SPF / DKIM / DMARC verdicts intake read, none said by default)."""
     external_id = f"{uuid.uuid4()}@{domain}"
     message_id = derived_id("message", channel, external_id)
     now = datetime.now(UTC)
@@ -144,6 +147,7 @@ def verified_payload(
         thread_id=external_id,
         external_id=external_id,
         received_at=now,
+        auth=auth or AuthResults(),
     )
     verified = IdentityVerified(
         event_id=derived_id("verified", message_id),

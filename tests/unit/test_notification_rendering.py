@@ -40,6 +40,7 @@ MAIL_FROM = "Careline <support@careline.example>"
 KINDS: tuple[NotificationKind, ...] = (
     "identity_confirmation",
     "unknown_sender_explanation",
+    "stranger_explanation",
     "manager_escalation",
     "service_failure_notice",
     "billing_dispute_ack",
@@ -50,6 +51,7 @@ KINDS: tuple[NotificationKind, ...] = (
 CLIENT_KINDS = (
     "identity_confirmation",
     "unknown_sender_explanation",
+    "stranger_explanation",
     "service_failure_notice",
     "billing_dispute_ack",
 )
@@ -65,6 +67,7 @@ DATA: dict[str, dict[str, Any]] = {
         "files_under": "Андрей Соколов",
     },
     "unknown_sender_explanation": {"subject": "Приостановка CRM"},
+    "stranger_explanation": {"subject": "Приостановка CRM"},
     "manager_escalation": {
         "severity": "P2",
         "kind": "legal",
@@ -108,6 +111,7 @@ DATA["staff_digest"] = SAMPLES["staff_digest"]
 MUST_SHOW = {
     "identity_confirmation": ["ООО «СтройМонтаж»", "Приостановка CRM", "Андрей Соколов"],
     "unknown_sender_explanation": ["Приостановка CRM"],
+    "stranger_explanation": ["Приостановка CRM"],
     "manager_escalation": [
         "P2",
         "legal-threat-to-legal",
