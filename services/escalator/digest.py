@@ -73,9 +73,11 @@ ESCALATION_KEYS = (
 
 
 # What a hold keeps from the client (seed 003: "the investigation starts only when the
-# threats stop"): the automatic contacts that would promise that investigation. Who is
-# speaking is still asked (an identity confirmation, an unknown sender's explanation).
-WITHHELD_UNDER_HOLD = PROMISING_KINDS
+# threats stop"): the automatic contacts that would promise that investigation, and a
+# stranger's explanation ("staff are looking into it", beside the conduct notice saying the
+# investigation waits). Who is speaking is still asked (an identity confirmation, a probable
+# sender's explanation).
+WITHHELD_UNDER_HOLD = PROMISING_KINDS | {STRANGER_KIND}
 # What a suspicious sender's message (an address the client disowned, a known address failing
 # authentication) does not make us tell the client: "we let you down", "we are checking your
 # payment" about words the client may never have written. A person looks first.

@@ -248,6 +248,8 @@ def _decision(
         lines.append(f"    client contact: {contact.kind} to {contact.to}{withheld}")
     if stranger is not None:
         why = _STRANGER.get(stranger, "")
+        if stranger == "goes" and STRANGER_KIND in barred:
+            why = "; " + _WITHHELD[barred[STRANGER_KIND]].strip(" ()")
         lines.append(f"    client contact: {STRANGER_KIND} to sender (policy: unknown sender{why})")
     if rule.warn:
         lines.append("    records a warning")

@@ -154,6 +154,28 @@ def test_a_rule_that_answers_nobody_or_reaches_the_sender_adds_nothing() -> None
     assert [n.kind for n in contacts(abuse)] == ["conduct_notice"]
 
 
+def test_a_hold_withholds_it_beside_the_conduct_notice_that_says_the_case_waits(
+    tmp_path: Path,
+) -> None:
+    """Seed 003: blackmail pauses the investigation; "staff are looking into it" would say
+    the opposite of the conduct notice the stranger gets."""
+    blackmail = " Иначе я стану вашим кошмаром: распишу про вас во всех SMM-сообществах."
+    verified = unknown(stranger_message(FAILURE["ru"] + blackmail))
+    staff = _staff_notice(verified)
+
+    sent = message_notices(verified, [staff], contacts(verified), under_hold=True)
+    explained = _explain(tmp_path, verified.message)
+
+    assert [n.kind for n in sent[1:]] == ["conduct_notice"]
+    assert sent[0].data["client_contacts_withheld"] == {
+        "kinds": ["stranger_explanation"],
+        "why": "hold",
+    }
+    assert "stranger_explanation to sender (policy: unknown sender; withheld: a hold stands)" in (
+        explained
+    )
+
+
 def test_the_policy_may_turn_it_off() -> None:
     verified = unknown(stranger_message())
 
@@ -191,21 +213,28 @@ def test_one_message_opening_two_cases_sends_one_explanation_standing_for_both()
     assert "Здравствуйте" in render(sent).body
 
 
-def test_staff_are_told_it_went() -> None:
-    verified = unknown(stranger_message())
-    staff = SendNotification(
+def _staff_notice(verified: IdentityVerified) -> SendNotification:
+    """A staff notice of the message's first escalation (what the digest adds lines to)."""
+    first = contacts(verified)[0]
+    return SendNotification(
         **{
-            **contacts(verified)[0].model_dump(),
+            **first.model_dump(),
+            "notification_id": uuid.uuid4(),
             "kind": "manager_escalation",
             "recipient": "head.support@careline.example",
             "recipient_role": "head_of_support",
             "recipient_verified": True,
             "content_class": "account",
+            "reply_to_external_id": None,
             "data": {},
         }
     )
 
-    told, _ = message_notices(verified, [staff], contacts(verified))
+
+def test_staff_are_told_it_went() -> None:
+    verified = unknown(stranger_message())
+
+    told, _ = message_notices(verified, [_staff_notice(verified)], contacts(verified))
 
     assert told.data["client_contacts_sent"] == {"kinds": ["stranger_explanation"]}
 
