@@ -1,55 +1,123 @@
 """Each process's CPU time, read from /proc (Linux): the services, PostgreSQL, nats-server,
-the SMTP sink and this load generator, as `careline bench` starts them."""
+the SMTP sink and this load generator, as `careline bench` starts them.
+
+Only what the stack itself started is counted: by the pid the supervisor holds and, for
+PostgreSQL, every process under its postmaster (backends, checkpointer, WAL writer...).
+Counting every process named `postgres` would add any other PostgreSQL on the machine
+(a test run's, another helper's) to the benchmark's figure.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from shared.runtime import SERVICES, Stack
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process (all its threads)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+@dataclass(frozen=True)
+class ProcessTimes:
+    """One line of the process table: who its parent is and the CPU it has used."""
+
+    ppid: int
+    own: float  # user + system seconds of the process itself (all its threads)
+    reaped: float  # user + system seconds of its children it has waited for (exited ones)
 
 
-def pids_named(name: str) -> list[int]:
-    found = []
+def _times(stat: str) -> ProcessTimes:
+    # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
+    fields = stat.rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return ProcessTimes(
+        ppid=int(fields[1]),
+        own=(int(fields[11]) + int(fields[12])) / tick,
+        reaped=(int(fields[13]) + int(fields[14])) / tick,
+    )
+
+
+def process_table() -> dict[int, ProcessTimes]:
+    """Every process visible in /proc now, by pid."""
+    table = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "comm").read_text().strip() == name:
-                    found.append(int(entry.name))
-            except OSError:
-                continue
+                table[int(entry.name)] = _times((entry / "stat").read_text())
+            except (OSError, IndexError, ValueError):
+                continue  # exited while we read
+    return table
+
+
+def tree(table: Mapping[int, ProcessTimes], roots: Iterable[int]) -> set[int]:
+    """The roots still alive and every process descending from them."""
+    children: dict[int, list[int]] = {}
+    for pid, times in table.items():
+        children.setdefault(times.ppid, []).append(pid)
+    found: set[int] = set()
+    waiting = [pid for pid in roots if pid in table]
+    while waiting:
+        pid = waiting.pop()
+        if pid not in found:
+            found.add(pid)
+            waiting.extend(children.get(pid, ()))
     return found
 
 
-def processes(stack: Stack) -> dict[str, list[int]]:
-    by_name = {p.name: [p.popen.pid] for p in stack.supervisor.processes if p.name in SERVICES}
-    by_name["postgres"] = pids_named("postgres")
-    by_name["nats"] = pids_named("nats-server")
-    by_name["smtp-sink"] = [p.popen.pid for p in stack.supervisor.processes if "smtp" in p.name]
-    by_name["load generator"] = [os.getpid()]
-    return by_name
+def tree_seconds(table: Mapping[int, ProcessTimes], roots: Iterable[int]) -> float:
+    """CPU seconds the roots and their descendants have used, the exited ones included: an
+    exited child's time is in its parent's `reaped`, so a backend that ends inside the window
+    neither vanishes from the figure nor is counted twice."""
+    return sum(table[pid].own + table[pid].reaped for pid in tree(table, roots))
+
+
+def own_seconds(table: Mapping[int, ProcessTimes], pids: Iterable[int]) -> float:
+    """CPU seconds of these processes alone (not what they started)."""
+    return sum(table[pid].own for pid in pids if pid in table)
+
+
+@dataclass(frozen=True)
+class Watched:
+    """The pids the bench attributes to one name, and whether their descendants count."""
+
+    pids: tuple[int, ...]
+    with_descendants: bool = True
+
+    def seconds(self, table: Mapping[int, ProcessTimes]) -> float:
+        if self.with_descendants:
+            return tree_seconds(table, self.pids)
+        return own_seconds(table, self.pids)
+
+
+def processes(stack: Stack) -> dict[str, Watched]:
+    """What the stack started, by name. PostgreSQL and nats-server only when embedded (a
+    server from the environment is not the bench's to measure); the load generator is this
+    process alone, since every other process of the stack descends from it."""
+    started = {p.name: p.popen.pid for p in stack.supervisor.processes}
+    watched = {name: Watched((started[name],)) for name in SERVICES if name in started}
+    if "postgres" in started:
+        watched["postgres"] = Watched((started["postgres"],))
+    if "nats-server" in started:
+        watched["nats"] = Watched((started["nats-server"],))
+    if "smtp-sink" in started:
+        watched["smtp-sink"] = Watched((started["smtp-sink"],))
+    watched["load generator"] = Watched((os.getpid(),), with_descendants=False)
+    return watched
+
+
+def seconds_now(watched: Mapping[str, Watched]) -> dict[str, float]:
+    """CPU seconds so far of each watched name, from one reading of the process table."""
+    table = process_table()
+    return {name: w.seconds(table) for name, w in watched.items()}
 
 
 def cpu_reader(stack: Stack) -> Callable[[], dict[str, float]] | None:
     """CPU seconds so far of each process of the stack, by name; None where /proc is not.
 
-    PostgreSQL's backends are the ones running when it is made (one per pooled connection)."""
+    The process table is read again on every call, so PostgreSQL backends started after
+    this is made are counted too."""
     if not sys.platform.startswith("linux"):
         return None
     watched = processes(stack)
-
-    def now() -> dict[str, float]:
-        return {name: sum(cpu_seconds(p) for p in pids) for name, pids in watched.items()}
-
-    return now
+    return lambda: seconds_now(watched)

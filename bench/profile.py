@@ -1,13 +1,14 @@
 """Where the CPU goes: each process's CPU time per message while the pipeline is saturated.
 
-`python -m bench.profile [--seconds 20] [--spy DIR]` starts the embedded stack and the four
-services as `careline bench` does, loads the synthetic CRM, offers the benchmark's mix with
-a bounded backlog, and over a window of `--seconds` reads from /proc each process's CPU
-time (services, PostgreSQL, nats-server, the SMTP sink, this load generator) and what each
-service committed. It prints CPU milliseconds per message of each process and how busy the
-machine was. With `--spy DIR` (py-spy installed beside Python, not a project dependency)
-it also samples every service into DIR/<service>.txt (collapsed stacks, `py-spy -f raw`).
-Linux only. Everything started is stopped and its data removed at the end.
+`python -m bench.profile [--seconds 20] [--spy DIR [--gil]]` starts the embedded stack and
+the four services as `careline bench` does, loads the synthetic CRM, offers the benchmark's
+mix with a bounded backlog, and over a window of `--seconds` reads from /proc each process's
+CPU time (services, PostgreSQL, nats-server, the SMTP sink, this load generator; only the
+processes this run started, see bench/cpu.py) and what each service committed. It prints
+CPU milliseconds per message of each process and how busy the machine was. With `--spy DIR`
+(py-spy installed beside Python, not a project dependency) it also samples every service
+into DIR/<service>.txt (collapsed stacks, `py-spy -f raw`; with `--gil` only the samples
+holding the GIL). Linux only. Everything started is stopped and its data removed at the end.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 import nats
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.cpu import cpu_seconds, processes
+from bench.cpu import Watched, processes, seconds_now
 from bench.crm import load_crm
 from bench.run import (
     SCHEMAS,
@@ -47,7 +48,7 @@ def machine_busy() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
-async def measure(stack: Stack, seconds: float, spy: Path | None) -> None:
+async def measure(stack: Stack, seconds: float, spy: Path | None, gil: bool = False) -> None:
     crm = await load_crm(stack.env["DATABASE_URL"], 10_000)
     nc = await nats.connect(stack.env["NATS_URL"])
     js = nc.jetstream()
@@ -58,14 +59,14 @@ async def measure(stack: Stack, seconds: float, spy: Path | None) -> None:
     offer = asyncio.create_task(publish_many(js, items, gate=gate))
     await asyncio.sleep(WARM_UP_SECONDS)
     watched = processes(stack)
-    before = {name: sum(cpu_seconds(p) for p in pids) for name, pids in watched.items()}
+    before = seconds_now(watched)
     busy_before, start = machine_busy(), datetime.now(UTC)
-    samplers = start_samplers(spy, watched, seconds) if spy is not None else []
+    samplers = start_samplers(spy, watched, seconds, gil) if spy is not None else []
     began = time.monotonic()
     await asyncio.sleep(seconds)
     window = time.monotonic() - began
     end, busy_after = datetime.now(UTC), machine_busy()
-    after = {name: sum(cpu_seconds(p) for p in pids) for name, pids in watched.items()}
+    after = seconds_now(watched)
     await asyncio.to_thread(lambda: [sampler.wait() for sampler in samplers])
     committed = await committed_between(engine, start, end)
     counts = {service: committed[schema] for service, schema in SCHEMAS.items()}
@@ -88,15 +89,18 @@ async def measure(stack: Stack, seconds: float, spy: Path | None) -> None:
 
 
 def start_samplers(
-    spy: Path, watched: dict[str, list[int]], seconds: float
+    spy: Path, watched: dict[str, Watched], seconds: float, gil: bool = False
 ) -> list[subprocess.Popen[bytes]]:
     """py-spy on every service for the window: collapsed stacks in spy/<service>.txt."""
     spy.mkdir(parents=True, exist_ok=True)
     py_spy = str(Path(sys.executable).parent / "py-spy")
     samplers = []
     for name in SERVICES:
-        argv = [py_spy, "record", "-p", str(watched[name][0]), "-d", str(int(seconds))]
+        argv = [py_spy, "record", "-p", str(watched[name].pids[0]), "-d", str(int(seconds))]
         argv += ["-r", "50", "--nonblocking", "-f", "raw", "-o", str(spy / f"{name}.txt")]
+        # --gil: only samples where Python holds the GIL, i.e. the interpreter's own CPU,
+        # not the time a thread waits in the event loop's select or on a socket.
+        argv += ["--gil"] if gil else []
         samplers.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL))
     return samplers
 
@@ -105,9 +109,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--spy", type=Path, default=None, help="py-spy samples into this folder")
+    parser.add_argument(
+        "--gil", action="store_true", help="with --spy: sample only threads holding the GIL"
+    )
     args = parser.parse_args()
     with running_stack("careline-profile-") as (stack, _, _):
-        asyncio.run(measure(stack, args.seconds, args.spy))
+        asyncio.run(measure(stack, args.seconds, args.spy, args.gil))
 
 
 if __name__ == "__main__":
