@@ -34,7 +34,14 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy import Float as SqlFloat
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, aggregate_order_by, insert
+from sqlalchemy.dialects.postgresql import (
+    ARRAY,
+    JSONB,
+    UUID,
+    Insert,
+    aggregate_order_by,
+    insert,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import (
@@ -470,4 +477,9 @@ def _with_ids_only(evidence: Evidence) -> dict[str, Any]:
 
 async def record_decisions(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Decisions in one statement; one already on file (a redelivery) stays as it is."""
-    await session.execute(insert(identity_decisions).on_conflict_do_nothing(), rows)
+    await session.execute(_new_decisions(), rows)
+
+
+@cache
+def _new_decisions() -> Insert:
+    return insert(identity_decisions).on_conflict_do_nothing()

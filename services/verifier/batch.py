@@ -21,10 +21,11 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Select, bindparam, select, tuple_
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import Identity
@@ -85,14 +86,7 @@ class VerifyBatch:
         self.denials = DenialsRead(frozenset(customers), frozenset(addresses), found)
         if not wanted:
             return
-        key = tuple_(
-            confirmations.c.customer_id, confirmations.c.channel_kind, confirmations.c.match_key
-        )
-        rows = await session.execute(
-            select(confirmations)
-            .where(key.in_(sorted(wanted)), confirmations.c.status == "pending")
-            .order_by(confirmations.c.requested_at.desc())
-        )
+        rows = await session.execute(_open_confirmations(), {"channels": sorted(wanted)})
         for row in rows.mappings():
             channel = (row["customer_id"], row["channel_kind"], row["match_key"])
             self.on_file[channel].append(PendingConfirmation.of(row))
@@ -104,16 +98,44 @@ class VerifyBatch:
     async def flush(self, session: AsyncSession) -> None:
         """Write what was collected, so that PostgreSQL answers with it on file."""
         if self.requests:
-            await session.execute(insert(confirmations).on_conflict_do_nothing(), self.requests)
+            await session.execute(_new_requests(), self.requests)
             self.requests = []
         if self.log:
-            await session.execute(insert(confirmation_log), self.log)
+            await session.execute(_log_entries(), self.log)
             self.log = []
 
     async def end(self, session: AsyncSession) -> None:
         await self.flush(session)
         if self.decisions:
             await record_decisions(session, self.decisions)
+
+
+# A batch's statements, built once (as mirror_batch's and `confirm_store._denials`): a
+# statement used again skips building and SQLAlchemy's cache-key walk. The channels are an
+# expanding parameter: PostgreSQL gets the same SQL `in_(list)` rendered.
+@cache
+def _open_confirmations() -> Select[Any]:
+    c = confirmations.c
+    return (
+        select(confirmations)
+        .where(
+            tuple_(c.customer_id, c.channel_kind, c.match_key).in_(
+                bindparam("channels", expanding=True)
+            ),
+            c.status == "pending",
+        )
+        .order_by(c.requested_at.desc())
+    )
+
+
+@cache
+def _new_requests() -> Insert:
+    return insert(confirmations).on_conflict_do_nothing()
+
+
+@cache
+def _log_entries() -> Insert:
+    return insert(confirmation_log)
 
 
 class BatchConfirmationStore(SqlConfirmationStore):

@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import or_, select, tuple_, update
+from sqlalchemy import Select, bindparam, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -267,16 +268,31 @@ async def denials_of(
 
     One statement: the two partial indexes of denied confirmations (by customer, 0017; by
     address, 0020) answer its two halves."""
-    wanted = []
-    if customer_ids:
-        wanted.append(confirmations.c.customer_id.in_(sorted(customer_ids)))
-    if addresses:
-        address = tuple_(confirmations.c.channel_kind, confirmations.c.match_key)
-        wanted.append(address.in_(sorted(addresses)))
-    if not wanted:
+    if not customer_ids and not addresses:
         return []
+    params: dict[str, Any] = {"since": since}
+    if customer_ids:
+        params["customers"] = sorted(customer_ids)
+    if addresses:
+        params["addresses"] = sorted(addresses)
+    rows = await session.execute(_denials(bool(customer_ids), bool(addresses)), params)
+    return [Denial(*row) for row in rows]
+
+
+# Built once for each of its three shapes, as mirror_batch's statements are: built per call,
+# it and `batch._open_confirmations` were 4-6% of the verifier's CPU at saturation (py-spy
+# --gil), about 0.34 ms a batch. The lists are expanding parameters: PostgreSQL gets the
+# same SQL `in_(list)` rendered, so the same plans (both partial indexes).
+@cache
+def _denials(by_customer: bool, by_address: bool) -> Select[Any]:
+    wanted = []
+    if by_customer:
+        wanted.append(confirmations.c.customer_id.in_(bindparam("customers", expanding=True)))
+    if by_address:
+        address = tuple_(confirmations.c.channel_kind, confirmations.c.match_key)
+        wanted.append(address.in_(bindparam("addresses", expanding=True)))
     reply = identity_decisions.alias("reply")
-    rows = await session.execute(
+    return (
         select(
             confirmations.c.confirmation_id,
             confirmations.c.customer_id,
@@ -294,8 +310,7 @@ async def denials_of(
         .where(
             or_(*wanted),
             confirmations.c.status == "denied",
-            confirmations.c.resolved_at > since,
+            confirmations.c.resolved_at > bindparam("since"),
         )
         .order_by(confirmations.c.resolved_at.desc())
     )
-    return [Denial(*row) for row in rows]
