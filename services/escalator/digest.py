@@ -282,37 +282,33 @@ def _said_once(notes: list[SendNotification]) -> SendNotification:
     """A stranger's explanations of one message (failure and billing escalations opened at
     once): the first goes, with each one's own id among its parts, so the notifier takes
     them all and a later message into either case asks for nothing it has not sent."""
-    first = notes[0]
-    ids = (STRANGER_KIND, *sorted(str(n.notification_id) for n in notes))
-    severities = sorted(n.severity for n in notes if n.severity is not None)
-    return first.model_copy(
-        update={
-            "event_id": derived_id("notify-request", *ids),
-            "notification_id": derived_id("notification", *ids),
-            "escalation_id": None,
-            "severity": severities[0] if severities else None,
-            "parts": [_part(n) for n in notes],
-        }
-    )
+    return notes[0].model_copy(update=_as_one(STRANGER_KIND, notes))
 
 
 def _client_digest(notes: list[SendNotification]) -> SendNotification:
     notes = sorted(notes, key=_section_rank)  # stable: the policy's order among equals
     first = notes[0]
-    parts = [_part(n) for n in notes]
-    ids = (CLIENT_DIGEST_KIND, *sorted(str(n.notification_id) for n in notes))
-    severities = sorted(n.severity for n in notes if n.severity is not None)
     return first.model_copy(
         update={
-            "event_id": derived_id("notify-request", *ids),
-            "notification_id": derived_id("notification", *ids),
+            **_as_one(CLIENT_DIGEST_KIND, notes),
             "kind": CLIENT_DIGEST_KIND,
-            "escalation_id": None,
-            "severity": severities[0] if severities else None,
             "data": {k: first.data[k] for k in CLIENT_DIGEST_KEYS if k in first.data},
-            "parts": parts,
         }
     )
+
+
+def _as_one(kind: str, notes: list[SendNotification]) -> dict[str, object]:
+    """What one notification carrying `notes` as its parts is: its ids made of theirs (the
+    same notes make the same one), about no one escalation, as grave as the gravest."""
+    ids = (kind, *sorted(str(n.notification_id) for n in notes))
+    severities = sorted(n.severity for n in notes if n.severity is not None)
+    return {
+        "event_id": derived_id("notify-request", *ids),
+        "notification_id": derived_id("notification", *ids),
+        "escalation_id": None,
+        "severity": severities[0] if severities else None,
+        "parts": [_part(n) for n in notes],
+    }
 
 
 def _section_rank(note: SendNotification) -> int:
