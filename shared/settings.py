@@ -14,6 +14,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_NATS_PORT = 14222
 DEFAULT_PG_PORT = 15432
 DEFAULT_SMTP_PORT = 12525
+# The authserv-id `careline up` has intake believe (CARELINE_INTAKE_AUTHSERV_IDS): the one
+# the demo stories' and the test fixtures' Authentication-Results carry. There is no MTA in
+# the embedded setup, so nothing else writes one; a deployment names its own border MTA's.
+DEMO_AUTHSERV_ID = "mx.careline.example"
 
 
 def embedded_port(variable: str, default: int, environ: Mapping[str, str] | None = None) -> int:

@@ -83,9 +83,12 @@ def _from_mail(parts: MailParts, documents: tuple[DocumentPattern, ...] | None) 
 
 
 def normalize_email(
-    raw: str | bytes, documents: tuple[DocumentPattern, ...] | None = None
+    raw: str | bytes,
+    documents: tuple[DocumentPattern, ...] | None = None,
+    authserv_ids: frozenset[str] = frozenset(),
 ) -> Normalized:
-    return _from_mail(mail_parts(raw), documents)
+    """`authserv_ids`: whose Authentication-Results to believe (mail.trusted_auth_header)."""
+    return _from_mail(mail_parts(raw, authserv_ids), documents)
 
 
 def _content_id(inbound: InboundMessage) -> str:
@@ -133,20 +136,25 @@ def normalize_text_message(
 
 
 def normalize(
-    inbound: InboundMessage, documents: tuple[DocumentPattern, ...] | None = None
+    inbound: InboundMessage,
+    documents: tuple[DocumentPattern, ...] | None = None,
+    authserv_ids: frozenset[str] = frozenset(),
 ) -> Normalized:
-    """One inbound message in any channel form, normalized; PermanentError if impossible."""
+    """One inbound message in any channel form, normalized; PermanentError if impossible.
+    An email's SPF / DKIM / DMARC verdicts come only from an Authentication-Results header
+    whose authserv-id is in `authserv_ids` (lower-case; empty: none is believed)."""
     if inbound.channel == "email":
         if inbound.raw_email is not None:
-            return normalize_email(inbound.raw_email, documents)
+            return normalize_email(inbound.raw_email, documents, authserv_ids)
         if inbound.raw_email_base64 is not None:
             try:
                 raw = base64.b64decode(inbound.raw_email_base64, validate=True)
             except (binascii.Error, ValueError) as exc:
                 raise PermanentError("raw_email_base64 is not valid base64") from exc
-            return normalize_email(raw, documents)
+            return normalize_email(raw, documents, authserv_ids)
         if inbound.email is not None:
-            normalized = _from_mail(_provider_mail_parts(inbound.email), documents)
+            parts = _provider_mail_parts(inbound.email, authserv_ids)
+            normalized = _from_mail(parts, documents)
             if inbound.external_id:  # the publisher's id wins, as for other channels
                 return _with_external_id(normalized, inbound.external_id)
             return normalized

@@ -5,6 +5,7 @@ provider's parsed JSON, read into the parts a normalized message needs. No I/O.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,8 @@ import html2text
 
 from shared.contracts import AuthResults, EmailAttachment, InboundEmail
 from shared.errors import PermanentError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -190,22 +193,87 @@ def attachments_of(msg: EmailMessage) -> tuple[EmailAttachment, ...]:
     return tuple(found)
 
 
-_AUTH_RE = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
+# --- Authentication-Results (RFC 8601) -------------------------------------------------
+#
+# Anyone can write an Authentication-Results header into the mail they send ("dmarc=pass"),
+# so only the ones our own border MTA wrote are believed: those whose authserv-id is one
+# the deployment names (CARELINE_INTAKE_AUTHSERV_IDS). RFC 8601 section 5: such an MTA
+# removes or renames headers carrying its own id before adding its own, on top.
+
+_METHOD_RE = re.compile(r"\s*(spf|dkim|dmarc)\s*(?:/\s*\d+\s*)?=\s*([a-z]+)", re.IGNORECASE)
 _VERDICTS = {"pass", "fail", "softfail", "neutral", "none", "temperror", "permerror"}
 
 
-def auth_from_headers(values: list[str]) -> AuthResults:
+def _auth_syntax(value: str) -> list[str]:
+    """The value cut at its ';' separators, comments dropped and the ';' of quoted strings
+    blanked: "mx.example 1; spf=pass (ip 1.2.3.4) smtp.mailfrom=x; dmarc=fail" ->
+    ["mx.example 1", " spf=pass   smtp.mailfrom=x", " dmarc=fail"]. A sender chooses
+    what our MTA quotes (its address in smtp.mailfrom, its words in a comment), so none of
+    that may read as a separator or start a result."""
+    out: list[str] = []
+    depth, quoted, escaped = 0, False, False
+    for ch in value:
+        if escaped:
+            escaped = False
+            if not depth:
+                out.append(" " if ch == ";" else ch)
+        elif ch == "\\" and (quoted or depth):
+            escaped = True
+        elif depth:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            if not depth:
+                out.append(" ")
+        elif quoted:
+            quoted = ch != '"'
+            out.append(" " if ch == ";" else ch)
+        elif ch == "(":
+            depth = 1
+        else:
+            quoted = ch == '"'
+            out.append(ch)
+    return "".join(out).split(";")
+
+
+def authserv_id(value: str) -> str | None:
+    """Who wrote the header: the first token before the first ';' (a version may follow it,
+    "mx.example 1; ..."), lower-cased; None when the value has no such token or no ';'."""
+    head, *results = _auth_syntax(value)
+    tokens = head.split()
+    if not results or not tokens:
+        return None
+    return tokens[0].strip('"').lower() or None
+
+
+def trusted_auth_header(values: list[str], trusted: frozenset[str]) -> str | None:
+    """The top-most header (the first in the source: an MTA prepends) whose authserv-id is
+    trusted; a forged one below it, or above it with another id, is not read. `trusted` is
+    lower-case; empty trusts nobody."""
+    for value in values:
+        server = authserv_id(value)
+        if server is not None and server in trusted:
+            return value
+        # The id only (bounded): the rest is what a sender may have written.
+        log.debug("Authentication-Results of untrusted authserv-id %r ignored", (server or "")[:80])
+    return None
+
+
+def auth_from_header(value: str | None) -> AuthResults:
+    """The SPF / DKIM / DMARC verdicts of one header value (the first of each method)."""
     found: dict[str, str] = {}
-    for header in values:
-        for method, verdict in _AUTH_RE.findall(header):
-            verdict = verdict.lower()
-            if verdict in _VERDICTS:
-                found.setdefault(method.lower(), verdict)
+    for result in _auth_syntax(value)[1:] if value else []:
+        match = _METHOD_RE.match(result)
+        if match and match[2].lower() in _VERDICTS:
+            found.setdefault(match[1].lower(), match[2].lower())
     return AuthResults.model_validate(found)
 
 
-def auth_results(msg: EmailMessage) -> AuthResults:
-    return auth_from_headers([str(h) for h in msg.get_all("Authentication-Results", []) or []])
+def auth_from_headers(values: list[str], trusted: frozenset[str]) -> AuthResults:
+    return auth_from_header(trusted_auth_header(values, trusted))
+
+
+def auth_results(msg: EmailMessage, trusted: frozenset[str]) -> AuthResults:
+    headers = [str(h) for h in msg.get_all("Authentication-Results", []) or []]
+    return auth_from_headers(headers, trusted)
 
 
 _MSGID_RE = re.compile(r"<([^<>]+)>")
@@ -240,7 +308,8 @@ def _date(value: object) -> datetime | None:
         return None
 
 
-def mail_parts(raw: str | bytes) -> MailParts:
+def mail_parts(raw: str | bytes, trusted: frozenset[str] = frozenset()) -> MailParts:
+    """`trusted`: the authserv-ids whose Authentication-Results are believed (none: none)."""
     msg = parse_email(raw)
     try:
         address, display_name = _sender(str(msg["From"]))
@@ -250,7 +319,7 @@ def mail_parts(raw: str | bytes) -> MailParts:
         references = msgids(msg.get("References"))
         subject = str(msg.get("Subject") or "")
         sent_at = _date(msg.get("Date"))
-        auth = auth_results(msg)
+        auth = auth_results(msg, trusted)
     except (ValueError, IndexError, TypeError, AttributeError) as exc:
         # policy.default parses headers lazily; a malformed one fails on first access.
         raise PermanentError(f"email header cannot be parsed: {type(exc).__name__}") from exc
@@ -268,8 +337,8 @@ def mail_parts(raw: str | bytes) -> MailParts:
     )
 
 
-def provider_mail_parts(email: InboundEmail) -> MailParts:
-    """A mail provider's parsed email (inbound webhook JSON)."""
+def provider_mail_parts(email: InboundEmail, trusted: frozenset[str] = frozenset()) -> MailParts:
+    """A mail provider's parsed email (inbound webhook JSON); `trusted` as for mail_parts."""
     address, display_name = _sender(email.from_)
     own_id = msgid(email.message_id) or (
         "sha256:" + hashlib.sha256(email.model_dump_json(by_alias=True).encode()).hexdigest()
@@ -289,7 +358,7 @@ def provider_mail_parts(email: InboundEmail) -> MailParts:
         external_id=own_id,
         thread_id=references[0] if references else (in_reply_to or own_id),
         in_reply_to=in_reply_to,
-        auth=auth_from_headers(auth_headers),
+        auth=auth_from_headers(auth_headers, trusted),
         sent_at=email.date,
         attachments=tuple(email.attachments),
     )

@@ -20,9 +20,12 @@ from .entities import DocumentPattern
 
 
 def normalized_event(
-    inbound: InboundMessage, now: datetime, documents: tuple[DocumentPattern, ...] | None = None
+    inbound: InboundMessage,
+    now: datetime,
+    documents: tuple[DocumentPattern, ...] | None = None,
+    authserv_ids: frozenset[str] = frozenset(),
 ) -> MessageNormalized:
-    parts = normalize(inbound, documents)
+    parts = normalize(inbound, documents, authserv_ids)
     message_id = message_id_of(parts.channel, parts.external_id)
     return MessageNormalized(
         event_id=derived_id("normalized", message_id),

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from services.escalator.app import build_app as build_escalator
 from services.escalator.settings import EscalatorSettings
 from services.intake.app import build_app as build_intake
+from services.intake.settings import IntakeSettings
 from services.notifier.app import build_app as build_notifier
 from services.notifier.settings import NotifierSettings
 from services.verifier.app import build_app as build_verifier
@@ -30,7 +31,7 @@ from services.verifier.settings import VerifierSettings
 from shared.broker import ensure_streams
 from shared.db import Database, create_engine
 from shared.embedded import free_port
-from shared.settings import CarelineSettings
+from shared.settings import DEMO_AUTHSERV_ID
 from shared.smtp_sink import MailDirHandler, read_mail_index
 from shared.subjects import STREAMS
 from tests.conftest import Servers
@@ -146,7 +147,10 @@ class Env:
     def app(self, name: str) -> FastStream:
         base = self.base()
         if name == "intake":
-            return build_intake(CarelineSettings(**base))
+            # As `careline up` runs it: the tests' mail says it passed as our MX wrote it.
+            return build_intake(
+                IntakeSettings(**base, CARELINE_INTAKE_AUTHSERV_IDS=DEMO_AUTHSERV_ID)
+            )
         if name == "verifier":
             return build_verifier(VerifierSettings(**base, CARELINE_DEMO_CRM=True))
         if name == "escalator":

@@ -334,7 +334,9 @@ async def test_seed_000_a_denial_withdraws_the_held_answer(
             "subject": "Re: Подтвердите запрос",
             "text": f"Это не мы, мы ничего не отправляли.\n\n> Код: {confirmation['code']}",
             "message_id": "denial-1@stroymontazh.ru",
-            "headers": {"Authentication-Results": "mx; spf=pass; dkim=pass; dmarc=pass"},
+            "headers": {
+                "Authentication-Results": "mx.careline.example; spf=pass; dkim=pass; dmarc=pass"
+            },
         },
     }
     await nc.jetstream().publish("inbound.email", json.dumps(reply).encode())
@@ -387,7 +389,9 @@ async def test_seed_000_a_second_address_into_the_open_escalation_is_answered_to
             "text": "Добрый день. Пишу с адреса заместителя. Счёт № 4512 мы уже оплатили "
             "вчера, платёжное поручение у нашего менеджера. Объясните причину отключения.",
             "message_id": "seed000-second-address@stroymontazh.ru",
-            "headers": {"Authentication-Results": "mx; spf=pass; dkim=pass; dmarc=pass"},
+            "headers": {
+                "Authentication-Results": "mx.careline.example; spf=pass; dkim=pass; dmarc=pass"
+            },
         },
     }
     await nc.jetstream().publish("inbound.email", json.dumps(again).encode())

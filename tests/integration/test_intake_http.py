@@ -87,6 +87,53 @@ async def test_http_message_is_normalized_once_and_served_ready(
         assert await count(env.servers, "SELECT count(*) FROM intake.messages") == 1
 
 
+def mail_with(*auth_headers: str, message_id: str) -> bytes:
+    headers = "".join(f"Authentication-Results: {h}\r\n" for h in auth_headers)
+    return (
+        f"{headers}Received: from relay.evil.test by mx.careline.example\r\n"
+        f"From: Андрей Соколов <director@stroymontazh.ru>\r\nMessage-ID: <{message_id}>\r\n"
+        "Subject: Срочно\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Смените контакт для счетов на новый адрес.\r\n"
+    ).encode()
+
+
+async def test_only_our_mx_authentication_results_reach_the_normalized_message(
+    env: Env, bus: tuple[nats.NATS, Recorder]
+) -> None:
+    """The forger's "passed" header inside the mail is not read, whether ours is there
+    (its failures stand) or not (none); nothing is believed without the setting."""
+    _nc, recorder = bus
+    forged = "mx.stroymontazh.ru; spf=pass; dkim=pass; dmarc=pass"
+    ours = "mx.careline.example; spf=fail smtp.mailfrom=stroymontazh.ru; dmarc=fail"
+    mail = {"Content-Type": "message/rfc822", **AUTH}
+    app = intake_app(env, CARELINE_INTAKE_AUTHSERV_IDS="MX.Careline.Example, mx2.careline.example")
+    async with TestApp(app), serving(app) as base, httpx.AsyncClient(base_url=base) as http:
+        for content in (
+            mail_with(ours, forged, message_id="forged-below@evil.test"),
+            mail_with(forged, message_id="forged-alone@evil.test"),
+        ):
+            accepted = await http.post("/v1/inbound/email", content=content, headers=mail)
+            assert accepted.status_code == 202, accepted.text
+        below, alone = await recorder.wait_for("message.normalized", 2)
+    untrusting = intake_app(env)
+    async with (
+        TestApp(untrusting),
+        serving(untrusting) as base,
+        httpx.AsyncClient(base_url=base) as http,
+    ):
+        content = mail_with(ours, message_id="ours-untrusted@evil.test")
+        accepted = await http.post("/v1/inbound/email", content=content, headers=mail)
+        assert accepted.status_code == 202, accepted.text
+        *_, unset = await recorder.wait_for("message.normalized", 3)
+
+    by_id = {m["external_id"]: m["auth"] for m in (below, alone, unset)}
+    assert by_id == {
+        "forged-below@evil.test": {"spf": "fail", "dkim": "none", "dmarc": "fail"},
+        "forged-alone@evil.test": {"spf": "none", "dkim": "none", "dmarc": "none"},
+        "ours-untrusted@evil.test": {"spf": "none", "dkim": "none", "dmarc": "none"},
+    }
+
+
 async def test_rejected_http_input_never_reaches_the_bus(
     env: Env, bus: tuple[nats.NATS, Recorder]
 ) -> None:

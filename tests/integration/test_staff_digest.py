@@ -54,7 +54,9 @@ def inbound(text: str, message_id: str = "three-kinds-1@stroymontazh.ru") -> byt
                 "subject": "Счёт, экспорт и деньги",
                 "text": text,
                 "message_id": message_id,
-                "headers": {"Authentication-Results": "mx; spf=pass; dkim=pass; dmarc=pass"},
+                "headers": {
+                    "Authentication-Results": "mx.careline.example; spf=pass; dkim=pass; dmarc=pass"
+                },
             },
         }
     ).encode()

@@ -45,7 +45,9 @@ def inbound(text: str) -> bytes:
                 "subject": "Экспорт",
                 "text": text,
                 "message_id": "staff-language-1@stroymontazh.ru",
-                "headers": {"Authentication-Results": "mx; spf=pass; dkim=pass; dmarc=pass"},
+                "headers": {
+                    "Authentication-Results": "mx.careline.example; spf=pass; dkim=pass; dmarc=pass"
+                },
             },
         }
     ).encode()

@@ -10,6 +10,7 @@ from services.intake.domain import normalize, split_reply
 from services.intake.entities import compile_document_patterns, extract_entities
 from shared.contracts import InboundMessage
 from shared.errors import PermanentError
+from shared.settings import DEMO_AUTHSERV_ID
 
 pytestmark = pytest.mark.unit
 
@@ -146,10 +147,13 @@ def test_provider_json_email_is_normalized_like_a_source() -> None:
                 "<blockquote>&gt; старое письмо</blockquote>",
                 "message_id": "<hook-2@example.ru>",
                 "references": ["<root@careline.example> <mid@careline.example>"],
-                "headers": {"Authentication-Results": "mx; spf=pass; dkim=fail; dmarc=fail"},
+                "headers": {
+                    "Authentication-Results": "MX.careline.example; spf=pass; dkim=fail; dmarc=fail"
+                },
                 "attachments": [{"filename": "a.pdf", "content_type": "application/pdf"}],
             },
-        )
+        ),
+        authserv_ids=frozenset({DEMO_AUTHSERV_ID}),
     )
 
     assert result.sender.email == "ivan@example.ru"
@@ -158,6 +162,20 @@ def test_provider_json_email_is_normalized_like_a_source() -> None:
     assert result.thread_id == "root@careline.example"
     assert (result.auth.spf, result.auth.dkim, result.auth.dmarc) == ("pass", "fail", "fail")
     assert [a.filename for a in result.attachments] == ["a.pdf"]
+
+
+def test_provider_json_email_of_another_authserv_id_is_unauthenticated() -> None:
+    # The provider passes on the headers as the mail had them: one a forger wrote too.
+    inbound = message(
+        channel="email",
+        email={
+            "from": "ivan@example.ru",
+            "text": "Доступ закрыт",
+            "headers": {"authentication-results": "mx.forger.example; spf=pass; dmarc=pass"},
+        },
+    )
+    assert normalize(inbound, authserv_ids=frozenset({DEMO_AUTHSERV_ID})).auth.dmarc == "none"
+    assert normalize(inbound).auth.dmarc == "none"  # no trusted ids: none is believed
 
 
 def test_email_forms_are_exclusive() -> None:

@@ -13,7 +13,8 @@ Expected files pin only what a fixture is about: a key that is absent is not che
   in_reply_to: exact values;
   quoted_contains: phrases the quoted history must contain (`quoted_text` if it must be
   exactly that, e.g. "");
-  auth: {spf, dkim, dmarc};
+  auth: {spf, dkim, dmarc}, as believed from the fixtures' own MX (mx.careline.example,
+  the demo's authserv-id);
   entities: the exact list of [kind, value] in text order (each span must cut out text that
   belongs to the entity);
   attachments: the exact list of [filename, content_type];
@@ -32,9 +33,11 @@ import pytest
 from services.intake.domain import Normalized, extract_entities, normalize, split_reply
 from services.intake.mail import unflow
 from shared.contracts import InboundMessage
+from shared.settings import DEMO_AUTHSERV_ID
 
 pytestmark = pytest.mark.unit
 
+TRUSTED = frozenset({DEMO_AUTHSERV_ID})
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "emails"
 SOURCES = sorted(FIXTURES.glob("*.eml"))
 KNOWN_KEYS = {
@@ -108,7 +111,7 @@ def test_email_fixture_normalizes_to_expected_fields(source: Path) -> None:
     expected = expected_of(source)
     data = source.read_bytes()
 
-    normalized = normalize(inbound_of(data))
+    normalized = normalize(inbound_of(data), authserv_ids=TRUSTED)
 
     problems = mismatches(expected, normalized)
     assert not problems, f"{source.name}:\n  " + "\n  ".join(problems)
@@ -117,7 +120,7 @@ def test_email_fixture_normalizes_to_expected_fields(source: Path) -> None:
         assert 0 <= entity.start < entity.end <= len(normalized.text), entity
     # The str form of the same bytes (8-bit kept as surrogate escapes) is the same message.
     as_str = InboundMessage(channel="email", raw_email=data.decode("utf-8", "surrogateescape"))
-    assert normalize(as_str) == normalized
+    assert normalize(as_str, authserv_ids=TRUSTED) == normalized
 
 
 # --- guards for the parsing fixes the fixtures led to ----------------------------------

@@ -6,6 +6,7 @@ Email sources are real RFC 5322 messages, built with the standard library's `ema
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime
 from email import policy
@@ -31,12 +32,15 @@ from services.intake.domain import (
     to_e164,
 )
 from services.intake.service import normalized_event
+from services.intake.settings import IntakeSettings
 from shared.contracts import AuthResults, Entity, InboundMessage, SenderIdentifiers
 from shared.errors import PermanentError
 
 pytestmark = pytest.mark.unit
 
 EMAILS = Path(__file__).parent / "emails"
+# The authserv-id of our own MX in these emails, as the settings give it: lower-case.
+OURS = frozenset({"mx.careline.example"})
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -353,7 +357,7 @@ def test_encoded_display_name_with_a_comma_stays_one_name() -> None:
 
 
 def test_outlook_windows_1251_reply_fixture() -> None:
-    result = normalize_email(fixture_email("outlook_reply_cp1251.eml"))
+    result = normalize_email(fixture_email("outlook_reply_cp1251.eml"), authserv_ids=OURS)
 
     assert result.sender == SenderIdentifiers(
         email="i.petrov@romashka.example", display_name="Петров Иван"
@@ -384,7 +388,7 @@ def test_outlook_windows_1251_reply_fixture() -> None:
 
 
 def test_gmail_ukrainian_base64_reply_fixture() -> None:
-    result = normalize_email(fixture_email("gmail_reply_uk.eml"))
+    result = normalize_email(fixture_email("gmail_reply_uk.eml"), authserv_ids=OURS)
 
     assert result.sender == SenderIdentifiers(
         email="oksana.kovalenko@gmail.com", display_name="Оксана Коваленко"
@@ -418,9 +422,9 @@ def test_fixture_emails_stay_small() -> None:
 # --- Authentication-Results ----------------------------------------------------------
 
 
-def _auth(*headers: str) -> AuthResults:
+def _auth(*headers: str, trusted: frozenset[str] = OURS) -> AuthResults:
     extra = "".join(f"Authentication-Results: {h}\r\n" for h in headers)
-    return auth_results(parse_email(f"{extra}From: client@example.com\r\n\r\nhi\r\n"))
+    return auth_results(parse_email(f"{extra}From: client@example.com\r\n\r\nhi\r\n"), trusted)
 
 
 def test_authentication_results_all_pass() -> None:
@@ -446,7 +450,7 @@ def test_authentication_results_mixed_verdicts_and_case() -> None:
 
 def test_authentication_results_missing_header_gives_none() -> None:
     assert _auth() == AuthResults(spf="none", dkim="none", dmarc="none")
-    assert normalize_email(plain_email()).auth == AuthResults()
+    assert normalize_email(plain_email(), authserv_ids=OURS).auth == AuthResults()
 
 
 def test_authentication_results_partial_header_leaves_the_rest_none() -> None:
@@ -456,22 +460,118 @@ def test_authentication_results_partial_header_leaves_the_rest_none() -> None:
 
 
 def test_authentication_results_unknown_verdict_is_ignored() -> None:
-    assert _auth("mx.google.com; dmarc=bestguesspass header.from=example.com").dmarc == "none"
+    assert _auth("mx.careline.example; dmarc=bestguesspass header.from=x.com").dmarc == "none"
 
 
-def test_authentication_results_topmost_header_wins() -> None:
-    # The topmost header is the one our own MX added last.
+def test_authentication_results_of_another_authserv_id_is_not_believed() -> None:
+    # What a forger writes into the mail it sends, or a relay on the way added: not ours.
+    assert _auth("mx.example; spf=pass; dkim=pass; dmarc=pass") == AuthResults()
+    assert _auth("mx.careline.example.evil.test; dmarc=pass").dmarc == "none"
+    assert _auth("careline.example; dmarc=pass").dmarc == "none"
+
+
+def test_authentication_results_with_no_trusted_ids_believes_none() -> None:
+    # CARELINE_INTAKE_AUTHSERV_IDS unset: even our own id's header is not read.
+    header = "mx.careline.example; spf=pass; dkim=pass; dmarc=pass"
+    assert _auth(header, trusted=frozenset()) == AuthResults()
+    assert normalize_email(plain_email(Authentication_Results=header)).auth == AuthResults()
+
+
+def test_authentication_results_authserv_id_case_and_version() -> None:
+    assert _auth("MX.Careline.Example; dmarc=pass").dmarc == "pass"
+    # authserv-id [CFWS authres-version] (RFC 8601 section 2.2)
+    assert _auth("mx.careline.example 1; spf=pass; dmarc=fail") == AuthResults(
+        spf="pass", dmarc="fail"
+    )
+    assert _auth("mx.careline.example (our MX) 1; dmarc=pass").dmarc == "pass"
+    assert _auth("mx.careline.example 1 ; none") == AuthResults()  # no result at all
+
+
+def test_authentication_results_forged_header_below_ours_is_not_read() -> None:
+    # Our MX prepends its own; the forger's, further down, fills in nothing (not even a
+    # method ours does not mention).
     assert _auth(
         "mx.careline.example; spf=fail smtp.mailfrom=example.com",
-        "relay.example.net; spf=pass smtp.mailfrom=example.com; dkim=pass",
-    ) == AuthResults(spf="fail", dkim="pass")
+        "mx.example; spf=pass; dkim=pass; dmarc=pass",
+    ) == AuthResults(spf="fail")
+
+
+def test_authentication_results_topmost_trusted_header_wins() -> None:
+    # A forged header of another id on top is skipped; of two with our id (one a forger
+    # wrote, which the MX should have removed), the top-most is the MX's own.
+    assert _auth(
+        "mx.example; dmarc=pass",
+        "mx.careline.example; spf=fail; dmarc=fail",
+        "mx.careline.example; spf=pass; dmarc=pass",
+    ) == AuthResults(spf="fail", dmarc="fail")
+
+
+def test_authentication_results_sender_chosen_values_are_not_results() -> None:
+    # The envelope sender and comments are the sender's words our MX quotes: a result in
+    # them, or a ';' in a quoted local-part, must not pass for one of the MX's.
+    assert _auth(
+        "mx.careline.example; spf=fail smtp.mailfrom=dmarc=pass@evil.test; dmarc=fail"
+    ) == AuthResults(spf="fail", dmarc="fail")
+    assert (
+        _auth(
+            'mx.careline.example; spf=fail smtp.mailfrom="x;dmarc=pass"@evil.test; dmarc=fail'
+        ).dmarc
+        == "fail"
+    )
+    assert _auth("mx.careline.example; spf=fail (x; dmarc=pass) smtp.mailfrom=e.test").dmarc == (
+        "none"
+    )
+    # Nor does a comment before the id make it ours.
+    assert _auth("(mx.careline.example;) mx.example; dmarc=pass").dmarc == "none"
+
+
+def test_authentication_results_a_value_without_results_is_ignored() -> None:
+    assert _auth("mx.careline.example dmarc=pass") == AuthResults()  # no ';': no id either
+    assert _auth("; dmarc=pass") == AuthResults()
+
+
+def test_authentication_results_spoofed_fixture_with_a_forged_pass_below() -> None:
+    # The phpmailer forgery of the CEO's address (fixture 17) with the forger's own
+    # "passed" header: our MX's failures stand.
+    source = (
+        EMAILS.parent.parent / "fixtures" / "emails" / "17_phpmailer_ru_spoofed_ceo_auth_fail.eml"
+    )
+    raw = source.read_bytes().replace(
+        b"Date:", b"Authentication-Results: mx.careline.example; spf=pass; dmarc=pass\nDate:", 1
+    )
+    raw = b"Authentication-Results: mx.stroymontazh.ru; spf=pass; dkim=pass; dmarc=pass\n" + raw
+    assert normalize_email(raw, authserv_ids=OURS).auth == AuthResults(
+        spf="fail", dkim="none", dmarc="fail"
+    )
+
+
+def test_an_ignored_header_is_logged_by_its_id_alone(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="services.intake.mail"):
+        _auth("MX.Forger.test; dmarc=pass header.from=ceo@stroymontazh.ru")
+    (record,) = caplog.records
+    assert "'mx.forger.test'" in record.getMessage()
+    assert "dmarc" not in record.getMessage() and "stroymontazh" not in record.getMessage()
+
+
+def test_authserv_ids_setting_is_comma_separated_and_unset_trusts_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CARELINE_INTAKE_AUTHSERV_IDS", " MX.Careline.example, mx2.example ,")
+    assert IntakeSettings().authserv_ids == {"mx.careline.example", "mx2.example"}
+    monkeypatch.delenv("CARELINE_INTAKE_AUTHSERV_IDS")
+    assert IntakeSettings().authserv_ids == frozenset()
 
 
 def test_authentication_results_through_normalize() -> None:
     source = plain_email(
         Authentication_Results="mx.careline.example; spf=pass; dkim=fail; dmarc=fail"
     )
-    assert normalize_email(source).auth == AuthResults(spf="pass", dkim="fail", dmarc="fail")
+    assert normalize_email(source, authserv_ids=OURS).auth == AuthResults(
+        spf="pass", dkim="fail", dmarc="fail"
+    )
+    inbound = InboundMessage(channel="email", raw_email=source)
+    assert normalized_event(inbound, NOW, authserv_ids=OURS).auth.dmarc == "fail"
+    assert normalized_event(inbound, NOW).auth.dmarc == "none"
 
 
 # --- Message-ID, In-Reply-To, References ---------------------------------------------
