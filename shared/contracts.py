@@ -418,10 +418,14 @@ def _staff_language(value: Any) -> Any:
     return language if language in ("ru", "uk", "en") else None
 
 
+# The CRM's language of a staff member, as a language staff notices are written in.
+StaffLanguage = Annotated[Literal["ru", "uk", "en"] | None, BeforeValidator(_staff_language)]
+
+
 class StaffRef(Party):
     email: str
     role: str = "account_manager"
-    language: Annotated[Literal["ru", "uk", "en"] | None, BeforeValidator(_staff_language)] = Field(
+    language: StaffLanguage = Field(
         None,
         description="The language the CRM says this person reads (a locale is taken by "
         "its language; one without staff notices is dropped): their staff notices are "
@@ -514,6 +518,13 @@ class CrmAccountManager(Contract):
     phone: str | None = None
     handle: str | None = None
     deputy_id: str | None = Field(None, description="Account manager who stands in.")
+    language: StaffLanguage = Field(
+        None,
+        description="The language or locale this manager reads (`en-GB` is kept as `en`; "
+        "one Careline writes no staff notices in is kept as none): their staff notices "
+        "are in it unless the escalation policy says another. None: the team's language.",
+        examples=["en"],
+    )
 
 
 class CrmDocument(ServiceTerms):

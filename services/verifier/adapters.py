@@ -80,6 +80,7 @@ account_managers = Table(
     Column("phone", String),
     Column("handle", String),
     Column("deputy_id", String),
+    Column("language", String),  # ru | uk | en (CrmAccountManager.language); NULL: none said
     Column("updated_at", TZ),
 )
 customers = Table(
@@ -357,6 +358,7 @@ def _customer_facts() -> Select[Any]:
             _contracts(),
             account_managers.c.name.label("am_name"),
             account_managers.c.email.label("am_email"),
+            account_managers.c.language.label("am_language"),
         )
         .outerjoin(account_managers, account_managers.c.id == customers.c.account_manager_id)
         .where(customers.c.id == any_(bindparam("ids", type_=ARRAY(String))))
@@ -435,7 +437,12 @@ def _contracts() -> Any:
 def _facts(row: Any, channels: list[ChannelRef]) -> CustomerFacts:
     manager = None
     if row["account_manager_id"] and row["am_email"]:
-        manager = StaffRef(id=row["account_manager_id"], name=row["am_name"], email=row["am_email"])
+        manager = StaffRef(
+            id=row["account_manager_id"],
+            name=row["am_name"],
+            email=row["am_email"],
+            language=row["am_language"],
+        )
     return CustomerFacts(
         customer=CustomerRef(
             id=row["id"],

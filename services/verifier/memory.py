@@ -85,7 +85,11 @@ class InMemoryCrm:
                     timezone=c.timezone,
                     contracts=carried_contracts(contracts[cid]),
                 ),
-                account_manager=StaffRef(id=m.id, name=m.name, email=m.email) if m else None,
+                account_manager=(
+                    StaffRef(id=m.id, name=m.name, email=m.email, language=m.language)
+                    if m
+                    else None
+                ),
                 authorized_channels=tuple(authorized[cid]),
                 contact_timezones=dict(contact_zones[cid]),
             )

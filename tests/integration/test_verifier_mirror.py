@@ -32,6 +32,7 @@ from shared.contracts import (
     ContactRemoved,
     ContactUpserted,
     ContractTerms,
+    CrmAccountManager,
     CrmChannel,
     CrmContact,
     CrmCustomer,
@@ -324,6 +325,63 @@ async def test_crm_events_keep_the_mirror_current_newest_wins(env: Env, bus) -> 
         )
         == 4
     )
+
+
+async def test_a_managers_language_from_crm_events_comes_back_on_the_identity(
+    env: Env, bus, db: Database
+) -> None:
+    # The escalator writes the account manager's notices in the CRM's language for them
+    # (docs/escalations.md): the mirror must keep it, as the HTTP CRM says it.
+    nc, _ = bus
+    js = nc.jetstream()
+    app = build_verifier(VerifierSettings(**env.base()))
+    t0 = datetime.now(UTC)
+    manager = CrmAccountManager(
+        id="am-lang", name="Emily Carter", email="E.Carter@careline.example", language="en-GB"
+    )
+    customer = CrmCustomer(id="c-lang", name="Northwind Logistics", account_manager_id="am-lang")
+    contact = CrmContact(
+        id="ct-lang",
+        customer_id="c-lang",
+        name="James Whitfield",
+        channels=[CrmChannel(kind="email", address="j.whitfield@northwind.example", verified=True)],
+    )
+    events = [
+        ("crm.customer.upserted", CustomerUpserted(
+            event_id=uuid.uuid4(), occurred_at=t0, customer=customer, account_manager=manager)),
+        ("crm.contact.upserted", ContactUpserted(
+            event_id=uuid.uuid4(), occurred_at=t0, contact=contact)),
+    ]  # fmt: skip
+    async with TestApp(app):
+        for subject, model in events:
+            await js.publish(
+                subject,
+                model.model_dump_json().encode(),
+                headers={"Nats-Msg-Id": str(model.event_id)},
+            )
+        await _until(env.servers, "SELECT count(*) FROM crm.contacts WHERE id = 'ct-lang'", 1)
+    assert (
+        await count(env.servers, "SELECT count(*) FROM crm.account_managers WHERE language = 'en'")
+        == 1
+    )
+    message = seed_000().model_copy(
+        update={
+            "sender": SenderIdentifiers(email="j.whitfield@northwind.example"),
+            "text": "Where is our shipment?",
+            "signature": "",
+            "entities": [],
+        }
+    )
+    service = VerifierService(db, settings(env.servers), lambda: NOW)
+    for _ in range(2):  # the second answer comes from the mirror cache: it carries it too
+        async with db.transaction() as session:
+            identity = await service.decide(session, message)
+        assert identity.customer is not None and identity.customer.id == "c-lang"
+        assert identity.account_manager is not None
+        assert (identity.account_manager.email, identity.account_manager.language) == (
+            "e.carter@careline.example",
+            "en",
+        )
 
 
 # --- an external CRM over HTTP ---------------------------------------------------------

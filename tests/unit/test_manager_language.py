@@ -1,0 +1,104 @@
+"""The CRM's language of an account manager reaches the identity from the mirror too (an
+acceptance run found the London client's manager reading Russian notices under `careline
+up`): the record's field, the import formats, the mirror's row and the demo CRM."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from services.verifier.adapters import _facts
+from services.verifier.importer import parse_csv, parse_jsonl
+from services.verifier.memory import InMemoryCrm
+from services.verifier.mirror import demo_batch
+from shared.contracts import CrmAccountManager, CustomerUpserted
+
+MANAGER = {"id": "am-1", "name": "Emily Carter", "email": "e.carter@careline.example"}
+
+
+@pytest.mark.parametrize(
+    ("said", "kept"),
+    [
+        ("en", "en"),
+        ("en-GB", "en"),
+        ("uk_UA", "uk"),
+        (" RU ", "ru"),
+        ("de", None),  # Careline writes no staff notices in German: the team's language
+        ("", None),
+        (None, None),
+    ],
+)
+def test_the_crm_language_is_kept_as_a_language_staff_notices_are_written_in(
+    said: str | None, kept: str | None
+) -> None:
+    assert CrmAccountManager.model_validate({**MANAGER, "language": said}).language == kept
+
+
+def test_an_event_without_a_language_still_reads_and_says_none() -> None:
+    # Events published before the field existed stay valid: no language, the team's then.
+    event = CustomerUpserted.model_validate_json(
+        CustomerUpserted(
+            event_id=uuid.uuid4(),
+            occurred_at=datetime(2024, 5, 1, tzinfo=UTC),
+            customer={"id": "c-1", "name": "Northwind Logistics"},  # type: ignore[arg-type]
+            account_manager=CrmAccountManager.model_validate(MANAGER),
+        ).model_dump_json(exclude={"account_manager": {"language"}})
+    )
+    assert event.account_manager is not None and event.account_manager.language is None
+
+
+def test_both_import_formats_read_the_language() -> None:
+    jsonl = parse_jsonl(
+        '{"record": "account_manager", "id": "am-1", "name": "Emily Carter", '
+        '"email": "e.carter@careline.example", "language": "en-GB"}'
+    )
+    csv = parse_csv(
+        "record,id,name,email,language\n"
+        "account_manager,am-2,Тарас Коваленко,t.kovalenko@careline.example,uk\n"
+        "account_manager,am-3,Ольга Петрова,o.petrova@careline.example,\n"
+    )
+    assert not jsonl.errors and not csv.errors
+    rows = [row for _, row in [*jsonl.rows, *csv.rows]]
+    assert [(r.id, r.language) for r in rows] == [  # type: ignore[attr-defined]
+        ("am-1", "en"),
+        ("am-2", "uk"),
+        ("am-3", None),
+    ]
+
+
+def _row(language: str | None) -> dict[str, object]:
+    return {
+        "id": "cust-northwind",
+        "name": "Northwind Logistics Ltd",
+        "tier": "gold",
+        "timezone": "Europe/London",
+        "contracts": None,
+        "contact_zones": None,
+        "account_manager_id": "am-carter",
+        "am_name": "Emily Carter",
+        "am_email": "e.carter@careline.example",
+        "am_language": language,
+    }
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en", None])
+def test_the_mirrors_row_gives_the_manager_their_language(language: str | None) -> None:
+    manager = _facts(_row(language), []).account_manager
+    assert manager is not None
+    assert (manager.email, manager.language) == ("e.carter@careline.example", language)
+
+
+async def test_the_demo_crm_gives_emily_carter_english_and_nobody_else_a_language() -> None:
+    facts = await InMemoryCrm(demo_batch()).customer_facts(
+        [c.id for c in demo_batch().customers if c.status == "active"]
+    )
+    languages = {
+        f.account_manager.name: f.account_manager.language
+        for f in facts.values()
+        if f.account_manager
+    }
+    assert languages.pop("Emily Carter") == "en"
+    assert languages and set(languages.values()) == {None}
+    assert facts["cust-northwind"].account_manager.email == "e.carter@careline.example"  # type: ignore[union-attr]
