@@ -16,6 +16,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from shared.case_ref import case_ref
+
 from .ack_links import AckClaims, LinkRejected, read_ack_token
 from .ack_pages import Lang, confirm_page, outcome_page
 from .links import ACK_PATH
@@ -39,7 +41,9 @@ def _html(body: str, status: int = 200) -> HTMLResponse:
 
 def _refused(lang: Lang, exc: LinkRejected) -> HTMLResponse:
     if exc.kind == "expired":
-        return _html(outcome_page(lang, "expired", id=str(exc.escalation_id)), 410)
+        # What to type instead: the reference, as the notice named the escalation.
+        said = case_ref(exc.escalation_id) if exc.escalation_id else ""
+        return _html(outcome_page(lang, "expired", id=said), 410)
     if exc.kind == "used":
         return _html(outcome_page(lang, "used"), 409)
     return _html(outcome_page(lang, "forged"), 404 if exc.kind == "unknown" else 403)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from html import escape
 from typing import Literal
 
+from shared.case_ref import case_ref
+
 Lang = Literal["ru", "uk", "en"]
 
 _TEXT: dict[str, dict[Lang, str]] = {
@@ -18,6 +20,7 @@ _TEXT: dict[str, dict[Lang, str]] = {
         "en": "Acknowledge an escalation",
     },
     "escalation": {"ru": "Эскалация", "uk": "Ескалація", "en": "Escalation"},
+    "full_id": {"ru": "Полный идентификатор", "uk": "Повний ідентифікатор", "en": "Full id"},
     "client": {"ru": "Клиент", "uk": "Клієнт", "en": "Client"},
     "as": {
         "ru": "Вы берёте её в работу как {role} ({address}).",
@@ -111,21 +114,26 @@ def confirm_page(
     address: str,
     state: str | None,
 ) -> str:
-    """What the link acknowledges, and the button (none if there is nothing to do)."""
+    """What the link acknowledges, and the button (none if there is nothing to do). The
+    escalation by its reference (what notices and the CLI say); its full id small, last."""
     facts = (
         f"<p><strong>{escape(say(lang, 'escalation'))}</strong> "
-        f"<code>{escape(escalation_id)}</code>: {escape(kind)}, {escape(severity)}</p>"
+        f"<code>{case_ref(escalation_id)}</code>: {escape(kind)}, {escape(severity)}</p>"
+    )
+    full_id = (
+        '<p style="font-size:12px;color:#59636e;">'
+        f"{escape(say(lang, 'full_id'))}: <code>{escape(escalation_id)}</code></p>"
     )
     if customer:
         facts += f"<p>{escape(say(lang, 'client'))}: {escape(customer)}</p>"
     if state is not None:
-        return _page(lang, facts + f"<p>{say(lang, state)}</p>")
+        return _page(lang, facts + f"<p>{say(lang, state)}</p>" + full_id)
     action = (
         f"<p>{say(lang, 'as', role=role, address=address)}</p>"
         f"<p>{escape(say(lang, 'effect'))}</p>"
         f'<form method="post"><button type="submit">{escape(say(lang, "button"))}</button></form>'
     )
-    return _page(lang, facts + action)
+    return _page(lang, facts + action + full_id)
 
 
 def outcome_page(lang: Lang, key: str, **values: str) -> str:

@@ -16,6 +16,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from shared.case_ref import case_ref
+
 from .figures import percent
 
 # Which names a condition's `names`/`name` are, to say each by its name.
@@ -101,12 +103,21 @@ def _value_said(
         return named(value, words.get("vias", {}))
     if key == "periods":
         return ", ".join(_period(p, words, given.get("holiday")) for p in value)
+    if key == "escalation":  # the reference a person types into `careline client-reply`
+        return _case_ref_of(value)
     if key == "open":
         kinds = words.get("kinds", {})
         return ", ".join(f"{named(e['kind'], kinds)} {e['severity']}" for e in value)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+def _case_ref_of(value: Any) -> str:
+    try:
+        return case_ref(str(value))
+    except ValueError:  # not an id (a placeholder): as it is
+        return str(value)
 
 
 def _period(period: str, words: Mapping[str, Any], holiday: Any) -> str:

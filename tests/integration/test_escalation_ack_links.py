@@ -20,6 +20,7 @@ from services.escalator.app import build_app as build_escalator
 from services.escalator.links import ACK_PATH, AckLinkIssuer
 from services.escalator.settings import EscalatorSettings
 from shared.app import ServiceApp
+from shared.case_ref import case_ref
 from shared.contracts import ReassignEscalation
 from shared.embedded import free_port
 from tests.integration.conftest import Env, rows
@@ -179,7 +180,7 @@ async def test_forged_expired_unknown_and_wrong_person_links_are_refused(
                 assert answer.status_code == status, (path, method, answer.text)
                 assert f'data-outcome="{outcome}"' in answer.text
                 assert answer.headers["content-type"].startswith("text/html")
-        assert "careline ack " + str(escalation_id) in (await http.get(expired)).text
+        assert "careline ack " + case_ref(escalation_id) in (await http.get(expired)).text
 
         refused = await http.post(stranger)
         assert refused.status_code == 403 and 'data-outcome="forbidden"' in refused.text

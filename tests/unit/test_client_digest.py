@@ -9,6 +9,7 @@ import pytest
 from services.escalator.digest import client_digests
 from services.notifier.domain import render
 from services.notifier.folds import unfold
+from shared.case_ref import case_ref
 from shared.contracts import Language, SendNotification
 from tests.unit.test_held_answers import CONFIRMATION
 from tests.unit.test_routing_policy import identity
@@ -149,12 +150,14 @@ def test_the_client_reads_one_greeting_each_section_with_its_number_and_one_sign
     assert mail.subject == subject
     assert mail.body.count(greeting) == 1 and mail.body.count(SIGNED[language]) == 1
     for note, single in zip(clients, alone, strict=True):
-        assert str(note.escalation_id) in mail.body
+        # Each section its own case reference; the id itself is not the client's to read.
+        ref = case_ref(note.escalation_id)
+        assert ref in mail.body and str(note.escalation_id) not in mail.body
         # The section's title is the answer's own subject, without the letter it names.
         title = single.subject.split(" (")[0]
         assert title in mail.body
         assert mail.html is not None and title in mail.html
-        assert mail.html.count(str(note.escalation_id)) == 1
+        assert mail.html.count(ref) == 1 and str(note.escalation_id) not in mail.html
     assert mail.html is not None and mail.html.count("<html") == 1
 
 

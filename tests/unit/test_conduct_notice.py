@@ -12,6 +12,7 @@ from services.escalator.detection import detect
 from services.escalator.notifications import client_contacts, warning_said
 from services.escalator.policy import Rule, evaluate
 from services.notifier.domain import check_disclosure, render
+from shared.case_ref import case_ref
 from shared.contracts import Language, SendNotification
 from tests.unit.test_routing_policy import POLICY, escalation, identity, message, verified_message
 
@@ -68,7 +69,8 @@ def test_abuse_gets_a_written_warning_to_the_sender(language: Language) -> None:
     body = render(notice).body
     assert STOP_WORDS[language] in body and PAUSE_WORDS[language] not in body
     assert "СтройМонтаж" not in body
-    assert str(notice.escalation_id) in body
+    # The client reads the case reference, never the id.
+    assert case_ref(notice.escalation_id) in body and str(notice.escalation_id) not in body
 
 
 @pytest.mark.parametrize("language", ["ru", "uk", "en"])

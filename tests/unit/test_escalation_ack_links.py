@@ -66,11 +66,14 @@ def test_an_altered_link_or_another_secret_is_refused_as_forged() -> None:
         assert refused.value.kind == "forged", forged
 
 
+ESCALATION = "5b0c9a52-6f0e-5d2a-9c61-0c8f1e2a7d34"  # CL-BC69-MMKF
+
+
 def legal_page(lang: str, customer: str | None = None, state: str | None = None) -> str:
     """The acknowledge page of a P2 legal escalation, for the legal role."""
     return confirm_page(
         lang,  # type: ignore[arg-type]
-        escalation_id="e-1",
+        escalation_id=ESCALATION,
         kind="legal",
         severity="P2",
         customer=customer,
@@ -87,6 +90,17 @@ def test_the_view_shows_what_is_acknowledged_with_a_post_button_and_escapes(lang
     assert "&lt;Рога&gt;" in page and "<Рога>" not in page
     done = legal_page(lang, state="state_acknowledged")
     assert "<form" not in done
+
+
+FULL_ID = {"ru": "Полный идентификатор", "uk": "Повний ідентифікатор", "en": "Full id"}
+
+
+@pytest.mark.parametrize("lang", ["ru", "uk", "en"])
+def test_the_page_names_the_escalation_by_its_reference_and_its_id_small(lang: str) -> None:
+    for page in (legal_page(lang), legal_page(lang, state="state_resolved")):
+        assert "<code>CL-BC69-MMKF</code>: legal, P2" in page
+        assert page.count(ESCALATION) == 1
+        assert f"{FULL_ID[lang]}: <code>{ESCALATION}</code>" in page
 
 
 def test_outcome_pages_speak_the_team_language() -> None:

@@ -13,6 +13,7 @@ from services.escalator.hold_notices import hold_lifted_notices, promise_due_not
 from services.escalator.lifecycle import Notified
 from services.escalator.staff_language import StaffLanguages
 from services.notifier.domain import render
+from shared.case_ref import case_ref
 from shared.contracts import SendNotification
 from tests.unit.test_escalation_lifecycle import escalation
 from tests.unit.test_routing_policy import identity, message, verified_message
@@ -129,7 +130,7 @@ def test_the_reminder_says_what_is_due_and_when(language: str) -> None:
     assert DUE_SAID[language] in rendered.body and DUE_SAID[language] in (rendered.html or "")
     assert "2025-03-14 17:00 MSK" in rendered.body  # the promise, on the team's clock
     # How to record the answer, so the client is not told of a delay already dealt with.
-    assert f"careline client-reply {note.escalation_id}" in rendered.body
+    assert f"careline client-reply {case_ref(note.escalation_id)}" in rendered.body
 
 
 LAST_SAID = {

@@ -23,6 +23,7 @@ from services.notifier.domain import (
 )
 from services.notifier.mime import Unsubscribe, build_email
 from services.notifier.samples import SAMPLES
+from shared.case_ref import case_ref
 from shared.contracts import (
     IdentityStatus,
     Language,
@@ -123,13 +124,13 @@ MUST_SHOW = {
         "sender's domain stroymontazh.ru is the corporate domain",
         "Не спорить. Собрать факты, передать юристам.",
     ],
-    "service_failure_notice": ["Приостановка CRM", "Ольга Петрова", str(ESCALATION)],
+    "service_failure_notice": ["Приостановка CRM", "Ольга Петрова", case_ref(ESCALATION)],
     "billing_dispute_ack": [
         "ООО «СтройМонтаж»",
         "a.sokolov@stroymontazh.ru",
         "счёт 2025-0412",
         "Ольга Петрова",
-        str(ESCALATION),
+        case_ref(ESCALATION),
     ],
     "legal_notice": [
         "P2",
