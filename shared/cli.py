@@ -231,6 +231,7 @@ def send(
 def escalations(limit: int = 50) -> None:
     """List escalations: kind, severity, rule, signals, identity, notified roles, holds."""
     from services.escalator.listing import escalation_notes, list_escalations
+    from shared.case_ref import case_ref
     from shared.db import in_one_transaction
 
     rows = asyncio.run(
@@ -245,22 +246,26 @@ def escalations(limit: int = 50) -> None:
             f"{row['status']:<6} {row['subject_key']}\n"
             f"    rule {row['rule']}; identity {row['identity_status']}; signals {signals}; "
             f"messages {row['message_count']}; notified {', '.join(row['roles'])}; "
-            f"ack by {row['ack_deadline']:%Y-%m-%d %H:%M} UTC; id {row['id']}"
+            f"ack by {row['ack_deadline']:%Y-%m-%d %H:%M} UTC; "
+            f"{case_ref(row['id'])} (id {row['id']})"
         )
         for line in escalation_notes(row):
             typer.echo(f"    {line}")
 
 
 @app.command()
-def escalation(escalation_id: str) -> None:
+def escalation(
+    escalation_id: Annotated[
+        str, typer.Argument(help="The escalation's reference (CL-XXXX-XXXX) or id.")
+    ],
+) -> None:
     """Show one escalation and its timeline (who was told, acted, what the client wrote)."""
+    from services.escalator.cli import escalation_id_of
     from services.escalator.listing import escalation_history, escalation_notes, timeline_line
+    from shared.case_ref import case_ref
     from shared.db import in_one_transaction
 
-    try:
-        wanted = uuid.UUID(escalation_id)
-    except ValueError as exc:
-        raise typer.BadParameter(f"not an escalation id: {escalation_id!r}") from exc
+    wanted = escalation_id_of(escalation_id)
 
     row, entries = asyncio.run(
         in_one_transaction(_settings().database_url, lambda s: escalation_history(s, wanted))
@@ -269,8 +274,8 @@ def escalation(escalation_id: str) -> None:
         typer.echo(f"no escalation {wanted}", err=True)
         raise typer.Exit(1)
     typer.echo(
-        f"{row['id']} {row['severity']} {row['kind']} {row['status']} (level {row['level']}), "
-        f"{row['subject_key']}\n"
+        f"{case_ref(row['id'])} {row['severity']} {row['kind']} {row['status']} "
+        f"(level {row['level']}), {row['subject_key']}\n  id {row['id']}\n"
         f"  rule {row['rule']}; identity {row['identity_status']}; "
         f"messages {row['message_count']}; ack by {row['ack_deadline']:%Y-%m-%d %H:%M} UTC"
     )

@@ -14,7 +14,9 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
-IdArgument = Annotated[str, typer.Argument(help="The escalation id.")]
+IdArgument = Annotated[
+    str, typer.Argument(help="The escalation's reference (CL-XXXX-XXXX, as notices say) or id.")
+]
 ByOption = Annotated[
     str,
     typer.Option("--by", help="Your address, as the escalation notified you (or webhook:NAME)."),
@@ -185,7 +187,7 @@ def _act(
 
     command = kind(
         command_id=uuid.uuid4(),
-        escalation_id=_escalation_id(escalation_id),
+        escalation_id=escalation_id_of(escalation_id),
         actor=by,
         actor_role=role,
         **fields,
@@ -197,11 +199,49 @@ def _act(
         raise typer.Exit(1)
 
 
-def _escalation_id(value: str) -> uuid.UUID:
+def escalation_id_of(value: str) -> uuid.UUID:
+    """The escalation a person named: its id as it is, or its case reference (CL-XXXX-XXXX)
+    looked up, read-only, in the escalator's database (as `careline escalation` reads it):
+    the escalator answers commands by id. A reference no escalation has exits 1; one that
+    several have (two ids sharing their first 40 bits) lists them all and exits 1, for the
+    person to give the full id of theirs: a command never guesses which case it acts on."""
+    from shared.case_ref import NotACaseRef, normalized
+
     try:
         return uuid.UUID(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"not an escalation id: {value}") from exc
+    except ValueError:
+        pass
+    try:
+        ref = normalized(value)
+    except NotACaseRef as exc:
+        raise typer.BadParameter(
+            f"not an escalation reference (CL-XXXX-XXXX) or id: {value}"
+        ) from exc
+    found = asyncio.run(_by_ref(ref))
+    if not found:
+        typer.echo(f"no escalation {ref}", err=True)
+        raise typer.Exit(1)
+    if len(found) > 1:
+        typer.echo(f"{len(found)} escalations have the reference {ref}; give the id:", err=True)
+        for row in found:
+            typer.echo(
+                f"  {row['id']}  {row['opened_at']:%Y-%m-%d %H:%M} UTC {row['severity']} "
+                f"{row['kind']} {row['status']} {row['subject_key']}",
+                err=True,
+            )
+        raise typer.Exit(1)
+    return uuid.UUID(str(found[0]["id"]))
+
+
+async def _by_ref(ref: str) -> list[dict[str, Any]]:
+    from shared.db import in_one_transaction
+    from shared.settings import CarelineSettings
+
+    from .listing import escalations_by_ref
+
+    return await in_one_transaction(
+        CarelineSettings().database_url, lambda session: escalations_by_ref(session, ref)
+    )
 
 
 def acknowledge(

@@ -1,5 +1,6 @@
 """What `careline escalations` shows (the latest escalations and the notes under a row), and
-`careline escalation ID` (one of them with its timeline).
+`careline escalation ID` (one of them with its timeline), and which escalations a case
+reference names (`CL-XXXX-XXXX`, shared/case_ref.py) for every command that takes an id.
 
 Read-only helpers for the CLI (shared/cli.py imports them lazily, inside the command), kept
 out of the store of escalations, which places and changes escalations.
@@ -13,6 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.case_ref import id_bounds
+
 from .tables import escalations, timeline
 
 
@@ -21,6 +24,26 @@ async def list_escalations(session: AsyncSession, limit: int = 50) -> list[dict[
         select(escalations).order_by(escalations.c.opened_at.desc()).limit(limit)
     )
     return [dict(r) for r in rows.mappings()]
+
+
+async def escalations_by_ref(session: AsyncSession, ref: str) -> list[dict[str, Any]]:
+    """The escalations whose id begins with the reference's 40 bits, oldest first: one, or
+    none, or (two ids sharing them, docs/escalations.md) every one, for the person to choose.
+    A range on the primary key: its index answers, no index of the reference's own."""
+    lower, upper = id_bounds(ref)
+    found = await session.execute(
+        select(
+            escalations.c.id,
+            escalations.c.opened_at,
+            escalations.c.severity,
+            escalations.c.kind,
+            escalations.c.status,
+            escalations.c.subject_key,
+        )
+        .where(escalations.c.id.between(lower, upper))
+        .order_by(escalations.c.opened_at, escalations.c.id)
+    )
+    return [dict(r) for r in found.mappings()]
 
 
 def escalation_notes(row: dict[str, Any]) -> list[str]:
