@@ -15,6 +15,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from shared.case_ref import case_ref
 from shared.contracts import SendNotification
 
 from .domain import Rendered
@@ -75,6 +76,8 @@ def payload(
         "notification_id": str(cmd.notification_id),
         "message_id": str(cmd.message_id),
         "escalation_id": str(cmd.escalation_id) if cmd.escalation_id else None,
+        # What the people behind the receiver read and type (a ticket's title, a search).
+        "case_ref": case_ref(cmd.escalation_id) if cmd.escalation_id else None,
         "kind": cmd.kind,
         "severity": cmd.severity,
         "language": cmd.language,

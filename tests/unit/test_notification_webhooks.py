@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.notifier.domain import render
-from services.notifier.samples import SAMPLES
+from services.notifier.samples import ESCALATION_ID, SAMPLES
 from services.notifier.webhooks import (
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
@@ -19,6 +20,7 @@ from services.notifier.webhooks import (
     signed_headers,
     verify,
 )
+from shared.case_ref import case_ref
 from shared.contracts import SendNotification, derived_id
 
 pytestmark = pytest.mark.unit
@@ -34,6 +36,7 @@ def command(data: dict | None = None) -> SendNotification:
         correlation_id="corr-1",
         occurred_at=NOW,
         notification_id=derived_id("notification", 1),
+        escalation_id=uuid.UUID(ESCALATION_ID),
         kind="manager_escalation",
         channel="webhook",
         recipient="ops-slack",
@@ -95,6 +98,10 @@ def test_generic_payload_carries_ids_the_text_and_the_data() -> None:
     assert body["severity"] == "P2"
     assert body["subject"] == render(cmd).subject
     assert body["data"]["rule"] == "legal-threat-to-legal"
+    # The escalation by its id, and by the reference its people read and type.
+    assert cmd.escalation_id and body["escalation_id"] == str(cmd.escalation_id)
+    assert body["case_ref"] == case_ref(cmd.escalation_id)
+    assert body["case_ref"] in body["text"]
 
 
 def test_a_signed_request_verifies_and_carries_the_idempotency_key() -> None:
