@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+# Its case reference is CL-BC69-MMKF: what the previews show (a client mail nothing else;
+# a staff notice the full id too, on its last line).
 ESCALATION_ID = "5b0c9a52-6f0e-5d2a-9c61-0c8f1e2a7d34"
 _MANAGER_FACTS: dict[str, Any] = {
     "severity": "P2",
