@@ -26,11 +26,10 @@ from jinja2 import (
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from shared.case_ref import case_ref
 from shared.contracts import SendNotification
 
 from .figures import percent
-from .reasons import named, reason_said
+from .reasons import case_ref_said, named, reason_said
 
 TEMPLATES = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = "en"
@@ -235,12 +234,6 @@ def _channel_said(channel: object, words: dict[str, str]) -> str:
     return f"{words.get(kind, kind)} {channel.get('address', '')}".strip()
 
 
-def _case_ref(escalation_id: object) -> str:
-    """`CL-XXXX-XXXX` of an escalation id (shared/case_ref.py): what a client or a staff
-    member reads, says on the phone and types into `careline`; "" for none."""
-    return case_ref(str(escalation_id)) if escalation_id else ""
-
-
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     env = Environment(
@@ -258,7 +251,7 @@ def _environment() -> Environment:
     env.filters["percent"] = percent
     env.filters["channel_said"] = _channel_said
     env.filters["reason_said"] = reason_said
-    env.filters["case_ref"] = _case_ref
+    env.filters["case_ref"] = case_ref_said
     return env
 
 

@@ -104,7 +104,7 @@ def _value_said(
     if key == "periods":
         return ", ".join(_period(p, words, given.get("holiday")) for p in value)
     if key == "escalation":  # the reference a person types into `careline client-reply`
-        return _case_ref_of(value)
+        return case_ref_said(value)
     if key == "open":
         kinds = words.get("kinds", {})
         return ", ".join(f"{named(e['kind'], kinds)} {e['severity']}" for e in value)
@@ -113,11 +113,17 @@ def _value_said(
     return str(value)
 
 
-def _case_ref_of(value: Any) -> str:
+def case_ref_said(escalation_id: Any) -> str:
+    """`CL-XXXX-XXXX` of an escalation id (shared/case_ref.py): what a client or a staff
+    member reads, says on the phone and types into `careline` (the templates' `case_ref`
+    filter); "" for none. What is not an id (a hand-made request, a placeholder) is shown as
+    it is: a mail is not lost over its number."""
+    if not escalation_id:
+        return ""
     try:
-        return case_ref(str(value))
-    except ValueError:  # not an id (a placeholder): as it is
-        return str(value)
+        return case_ref(str(escalation_id))
+    except ValueError:
+        return str(escalation_id)
 
 
 def _period(period: str, words: Mapping[str, Any], holiday: Any) -> str:

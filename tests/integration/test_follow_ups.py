@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from services.escalator.settings import EscalatorSettings
+from shared.case_ref import case_ref
 from tests.integration.conftest import Env, rows
 from tests.integration.escalator_harness import (
     LEGAL,
@@ -93,7 +94,9 @@ async def test_any_news_goes_on_with_the_open_case_and_its_holders_read_it(
     # Operators read the case with its timeline.
     shown = await shown_by_cli(env, monkeypatch, "escalation", opened["escalation_id"])
     lines = shown.splitlines()
-    assert lines[0].startswith(f"{opened['escalation_id']} P2 legal open (level 1)")
+    ref = case_ref(opened["escalation_id"])
+    assert lines[0].startswith(f"{ref} P2 legal open (level 1)")
+    assert lines[1] == f"  id {opened['escalation_id']}"
     timeline = lines[lines.index("timeline:") + 1 :]
     assert [line.split(" UTC ")[1].split(":")[0] for line in timeline] == [
         "opened",
@@ -101,7 +104,7 @@ async def test_any_news_goes_on_with_the_open_case_and_its_holders_read_it(
     ]
     assert "rule legal-threat-to-legal" in timeline[0]
     listed = await shown_by_cli(env, monkeypatch, "escalations")
-    assert f"id {opened['escalation_id']}" in listed and " UTC;" in listed
+    assert f"{ref} (id {opened['escalation_id']})" in listed and " UTC;" in listed
 
 
 async def test_thanks_joins_the_case_and_tells_nobody(

@@ -16,6 +16,7 @@ from faststream._internal.testing.app import TestApp
 
 from services.escalator.app import build_app as build_escalator
 from services.escalator.settings import EscalatorSettings
+from shared.case_ref import case_ref
 from tests.integration.conftest import Env, Mailbox, Recorder, Running, drained, rows
 
 pytestmark = pytest.mark.integration
@@ -106,7 +107,9 @@ async def test_three_kinds_make_one_mail_per_staff_address_and_a_redelivery_send
     links = re.findall(re.escape(LINK_BASE) + r"/\S+", text)
     assert len(links) == len(set(links)) == 3  # each escalation its own link
     for event in opened:
+        # Named by its reference; the full id once, on its small last line.
         assert text.count(event["escalation_id"]) == 1
+        assert f"Эскалация {case_ref(event['escalation_id'])}, правило" in text
         assert event["rule"] in text
     assert text.count("Пакет фактов") == 1  # the team's language; the facts once
     (to_client,) = [m for m in mailbox.messages() if REGISTERED in m["rcpt_tos"]]
@@ -114,7 +117,9 @@ async def test_three_kinds_make_one_mail_per_staff_address_and_a_redelivery_send
     answer = plain_text(mailbox, to_client)
     assert answer.count("Здравствуйте!") == answer.count("Служба поддержки") == 1
     answered = {e["escalation_id"] for e in opened if e["kind"] != "compensation"}
-    assert {x for x in answered if f"Номер обращения: {x}" in answer} == answered
+    # The client reads each case's reference, never its id.
+    assert {x for x in answered if f"Номер обращения: {case_ref(x)}" in answer} == answered
+    assert not any(x in answer for x in answered)
     assert "Ваша роль: менеджер клиента." in text
     # Each link is the manager's, for one of the three escalations.
     issued = await rows(

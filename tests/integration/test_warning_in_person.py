@@ -13,6 +13,7 @@ import nats
 import pytest
 
 from services.notifier.domain import render
+from shared.case_ref import case_ref
 from shared.contracts import RecordWarning, SendNotification, derived_id
 from tests.integration.conftest import Env, rows
 from tests.integration.escalator_harness import (
@@ -69,7 +70,7 @@ async def test_a_warning_given_in_the_chat_makes_the_next_threat_one_after_a_war
         # Staff are told no warning could go in writing, and how to record theirs.
         assert notice["data"]["unwarned"] == str(escalation_id)
         assert (
-            f"careline warned {escalation_id}"
+            f"careline warned {case_ref(escalation_id)}"
             in render(SendNotification.model_validate(notice)).body
         )
 
