@@ -85,3 +85,12 @@ def test_a_staff_digest_names_each_escalation_by_its_reference(language: str) ->
         assert re.search(rf"^\S*{ESCALATION[language]}\S* {ref}, ", notice.body, re.M | re.I)
         assert f"{FULL_ID[language]}: {full}" in notice.body
         assert notice.html is not None and ref in notice.html and full in notice.html
+
+
+def test_a_number_that_is_not_an_id_is_shown_as_it_is() -> None:
+    # A hand-made request (a webhook test, an operator's resend): the mail still goes.
+    data = {**SAMPLES["billing_dispute_ack"], "escalation_id": "e-9"}
+
+    mail = render_kind("billing_dispute_ack", "en", data)
+
+    assert "Reference: e-9" in mail.body
