@@ -234,7 +234,7 @@ async def test_a_request_delivered_twice_is_sent_once_as_multipart_mail(
     raw = (smtp.directory / mail["file"]).read_bytes()
     parsed = message_from_bytes(raw, policy=policy.default)
     assert parsed.get_content_type() == "multipart/alternative"
-    assert parsed["Subject"] == "[P3] паніка клієнта: ТОВ «Квітка»"
+    assert parsed["Subject"] == "[P3] паніка клієнта: ТОВ «Квітка» · e-1"  # its case, as given
     assert "Відповісти швидко й спокійно." in parsed.get_body(("html",)).get_content()
     assert await count(servers, "SELECT count(*) FROM notifier.notifications") == 1
 
@@ -352,7 +352,7 @@ async def test_the_sender_sends_what_acceptance_rendered_without_rendering_again
     assert sent["notification_id"] == str(cmd.notification_id)
     (mail,) = smtp.messages()
     parsed = message_from_bytes((smtp.directory / mail["file"]).read_bytes(), policy=policy.default)
-    assert parsed["Subject"] == "[P3] паніка клієнта: ТОВ «Квітка»"
+    assert parsed["Subject"] == "[P3] паніка клієнта: ТОВ «Квітка» · e-1"  # its case, as given
 
 
 # --- quiet hours and rate limits -----------------------------------------------------

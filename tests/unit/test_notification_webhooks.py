@@ -56,7 +56,7 @@ def test_slack_payload_has_text_and_blocks_with_mrkdwn_control_characters_escape
 
     body = payload("slack", cmd, render(cmd))
 
-    assert body["text"].startswith("*[P2] юридическая угроза: ООО «СтройМонтаж»*\n")
+    assert body["text"].startswith("*[P2] юридическая угроза: ООО «СтройМонтаж» · CL-BC69-MMKF*\n")
     assert "a &lt;b&gt; &amp; &lt;!channel&gt;" in body["text"]
     assert "<!channel>" not in json.dumps(body, ensure_ascii=False)
     assert body["blocks"][0]["text"]["type"] == "plain_text"
@@ -81,7 +81,9 @@ def test_telegram_payload_is_a_send_message_call_in_html_mode() -> None:
 
     assert body["chat_id"] == "-100123"
     assert body["parse_mode"] == "HTML"
-    assert body["text"].startswith("<b>[P2] юридическая угроза: ООО «СтройМонтаж»</b>\n")
+    assert body["text"].startswith(
+        "<b>[P2] юридическая угроза: ООО «СтройМонтаж» · CL-BC69-MMKF</b>\n"
+    )
     assert "<script>" not in body["text"] and "&lt;script&gt;" in body["text"]
     assert len(body["text"]) <= TELEGRAM_LIMIT
     with pytest.raises(ValueError, match="chat_id"):
