@@ -105,9 +105,7 @@ class DeadlineClimbs(LifecycleSteps):
             deadline = await self._climb_to(store, e, climb, now, why)
             # The holders read where it is now (the level, the new deadline); the climb's
             # own roles have their re-escalation.
-            holders = replace(
-                e, level=climb.level, ack_deadline=deadline, acknowledged=False, taken_by=None
-            )
+            holders = replace(e, level=climb.level, ack_deadline=deadline, taken_by=None)
         languages = of_escalations(self.policy, e)
         outputs = [
             Outgoing.of(NOTIFY_REQUEST, n) for n in holder_notices(holders, missed, languages, now)

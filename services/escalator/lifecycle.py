@@ -58,7 +58,6 @@ class Escalation:
     correlation_id: str
     ack_deadline: datetime
     climb_due_at: datetime | None
-    acknowledged: bool
     notified: tuple[Notified, ...]
     briefing: dict[str, Any] = field(default_factory=dict)
     # The rule's roles for later levels (role, level, address), its own minutes to
@@ -72,6 +71,11 @@ class Escalation:
     reopen_count: int = 0
     subject_key: str = ""  # whose history it belongs to (history_store)
     taken_by: str | None = None  # who acknowledged it (an address; a role if none is known)
+
+    @property
+    def acknowledged(self) -> bool:
+        """Someone has it (`taken_by` says who)."""
+        return self.taken_by is not None
 
     def per_opening(self, *parts: object) -> tuple[object, ...]:
         """The id parts of a step that each opening of the escalation takes anew (a climb

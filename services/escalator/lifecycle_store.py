@@ -71,7 +71,6 @@ def escalation_of(row: Any) -> Escalation:
         correlation_id=row.correlation_id or str(row.message_id or row.id),
         ack_deadline=row.ack_deadline,
         climb_due_at=row.climb_due_at,
-        acknowledged=row.acknowledged_at is not None,
         notified=tuple(Notified.of(n) for n in row.notified or []),
         briefing=dict(row.briefing or {}),
         planned=tuple(Notified(p["role"], p["address"], p["level"]) for p in row.planned or []),

@@ -50,7 +50,6 @@ def held(kind: str, *holders: tuple[str, str], status: str = "open") -> Escalati
         correlation_id=str(MESSAGE),
         ack_deadline=NOW + timedelta(hours=4),
         climb_due_at=NOW + timedelta(hours=4),
-        acknowledged=False,
         notified=tuple(Notified(role, address, 1) for role, address in holders),
         briefing=briefing,
     )

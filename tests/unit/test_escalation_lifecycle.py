@@ -30,7 +30,6 @@ def escalation(*notified: Notified, level: int = 1) -> Escalation:
         correlation_id="c",
         ack_deadline=NOW,
         climb_due_at=NOW,
-        acknowledged=False,
         notified=notified,
     )
 

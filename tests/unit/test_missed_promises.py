@@ -280,7 +280,7 @@ def test_the_holders_are_not_asked_to_take_a_case_by_a_time_gone_by(language: st
     """Its deadline (NOW) passed long ago: whoever took it reads that they have it; a case
     nobody took reads that nobody did, not "take it by" that time."""
     missed = MissedPromise(PROMISED, None)
-    taken = replace(ON_FILE, acknowledged=True, taken_by=AM.address, climb_due_at=None)
+    taken = replace(ON_FILE, taken_by=AM.address, climb_due_at=None)
     (note, _) = holder_notices(taken, missed, StaffLanguages("ru"), NOW)
     assert (note.data["taken_by"], note.data["ack_overdue"]) == (AM.address, False)
     rendered = render(note.model_copy(update={"language": language}))

@@ -409,7 +409,6 @@ def test_a_rule_names_roles_for_a_later_level_and_the_climb_tells_them() -> None
         correlation_id="c",
         ack_deadline=TUESDAY_MORNING,
         climb_due_at=TUESDAY_MORNING,
-        acknowledged=False,
         notified=(Notified("head_of_support", "head@x.example", 1),),
         planned=(Notified("director", "dir@x.example", 3),),
     )
