@@ -185,9 +185,10 @@ class DeadlineClimbs(LifecycleSteps):
             ack_deadline=deadline,
         )
         outputs = [Outgoing.of(ESCALATION_ESCALATED, event)]
+        briefing = current_briefing(e, self.policy.team_language)
         for target in told:
             data = {
-                **current_briefing(e, self.language_of(e, target)),
+                **briefing,
                 "level": climb.level,
                 "ack_deadline": deadline.isoformat(),
                 **why,

@@ -76,10 +76,6 @@ class LifecycleSteps:
         note = notice_to(e, kind, target, data, why, languages, self.clock())
         return Outgoing.of(NOTIFY_REQUEST, note)
 
-    def language_of(self, e: Escalation, target: Notified) -> str:
-        """The language `target` reads the escalation's notices in."""
-        return of_escalations(self.policy, e).of(target.address)
-
 
 def notice_to(
     e: Escalation,
@@ -145,7 +141,8 @@ def acted(
 
 def current_briefing(e: Escalation, language: str) -> dict[str, Any]:
     """What staff are told about it, in `language` (notice_to says it again in each
-    reader's); escalations opened before the lifecycle have less."""
+    reader's: a caller building a notice passes the team's); escalations opened before the
+    lifecycle have less."""
     base: dict[str, Any] = {
         "severity": e.severity,
         "kind": e.kind,

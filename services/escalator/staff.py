@@ -213,7 +213,7 @@ class StaffCommands(LifecycleSteps):
         )
         link = await self.ack_link(store, e, target, now)
         data = {
-            **current_briefing(e, self.language_of(e, target)),
+            **current_briefing(e, self.policy.team_language),
             "ack_deadline": deadline.isoformat(),
             "ack_url": link,
         }
