@@ -72,21 +72,22 @@ class ConfirmationOutcomes(LifecycleSteps):
         """The outcome in its timeline, the identity its notices show from now on, and
         where its promise to the client is owned up to (settlement.promise_owed)."""
         settled = as_settled(e, s)
-        identity = settled.briefing.get("identity_status")
-        if identity != e.briefing.get("identity_status"):
-            await store.change(
-                e.id, identity_status=identity, briefing=settled.briefing, updated_at=now
-            )
         detail: dict[str, object] = {
             "confirmation_id": str(s.confirmation_id),
             "outcome": s.outcome,
             "via": s.via,
             "at": s.at.isoformat(),
         }
+        changes: dict[str, object] = {}
+        identity = settled.briefing.get("identity_status")
+        if identity != e.briefing.get("identity_status"):
+            changes |= {"identity_status": identity, "briefing": settled.briefing}
         if settled.promise_to != e.promise_to:
-            await store.change(e.id, promise_to=settled.promise_to, updated_at=now)
+            changes["promise_to"] = settled.promise_to
             # Where a delay is told from now on (None: nowhere), for whoever reads why.
             detail["promise_to"] = (settled.promise_to or {}).get("recipient")
+        if changes:  # one UPDATE of the row for both
+            await store.change(e.id, **changes, updated_at=now)
         entry_id = derived_id("identity-settled", e.id, s.confirmation_id)
         await store.note(e.id, entry_id, f"identity_{s.outcome}", detail, VERIFIER, now)
         if closes(e, s):
