@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from .policy import Policy
+from .policy_rules import address_key
 
 Origin = Literal["rule", "climb", "reassigned"]
 WEBHOOK_PREFIX = "webhook:"
@@ -90,11 +91,6 @@ class Climb:
     level: int
     roles: tuple[str, ...]
     addresses: dict[str, str] = field(default_factory=dict)  # of the rule's planned roles
-
-
-def address_key(address: str) -> str:
-    """An address as compared: case and surrounding spaces make no other person."""
-    return address.strip().casefold()
 
 
 def same_address(a: str, b: str) -> bool:

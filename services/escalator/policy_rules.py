@@ -141,8 +141,10 @@ def _contact_entry(value: Any) -> Any:
     return value
 
 
-def _address_key(address: str) -> str:
-    return address.strip().casefold()  # as lifecycle.address_key compares them
+def address_key(address: str) -> str:
+    """An address as compared: case and surrounding spaces make no other person (the
+    policy's staff languages and the lifecycle's notified people alike)."""
+    return address.strip().casefold()
 
 
 class Hold(_Strict):
@@ -366,10 +368,10 @@ class Policy(_Strict):
     def languages_by_address(self) -> dict[str, TeamLanguage]:
         """Who reads another language than the team's, by address (compared as
         `lifecycle.address_key` does): a role's `language`, and `staff_languages`."""
-        known = {_address_key(a): language for a, language in self.staff_languages.items()}
+        known = {address_key(a): language for a, language in self.staff_languages.items()}
         for contact in self.roles.values():
             if contact.language is not None:
-                known[_address_key(contact.address)] = contact.language
+                known[address_key(contact.address)] = contact.language
         return known
 
     def marker_names(self, markers: list[str], language: str | None = None) -> list[str]:
@@ -440,7 +442,7 @@ def _language_problems(policy: Policy) -> list[tuple[Location, str]]:
         if not address.strip():
             problems.append((where, "a language needs an address to be read at"))
             continue
-        first = given.setdefault(_address_key(address), (language, ".".join(map(str, where))))
+        first = given.setdefault(address_key(address), (language, ".".join(map(str, where))))
         if first[0] != language:
             problems.append(
                 (where, f"{address} reads {first[0]} already ({first[1]}), not {language} too")
