@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from shared.case_ref import case_ref
 
 from .ack_links import AckClaims, LinkRejected, read_ack_token
-from .ack_pages import Lang, confirm_page, outcome_page
+from .ack_pages import LANGUAGES, Lang, confirm_page, outcome_page
 from .links import ACK_PATH
 from .staff import StaffCommands
 from .staff_language import StaffLanguages
@@ -55,14 +55,20 @@ def ack_routes(
     languages: StaffLanguages,
     clock: Callable[[], datetime],
 ) -> list[BaseRoute]:
-    """The link's pages are in the language of the person it was sent to, as the policy
-    says it (`languages`); a link that cannot be read is answered in the team's."""
+    """The link's pages are in the language of the person it was sent to: the one their
+    notice was written in, which the link carries (the policy's word or the CRM's); for a
+    link issued before it carried one, as the policy says it (`languages`). A link that
+    cannot be read is answered in the team's."""
 
     def claims_of(request: Request) -> AckClaims:
         return read_ack_token(secret, request.path_params["token"], clock())
 
     def lang_of(claims: AckClaims | None) -> Lang:
-        return cast(Lang, languages.of(claims.address) if claims else languages.team)
+        if claims is None:
+            return cast(Lang, languages.team)
+        if claims.language in LANGUAGES:  # the notice's: the policy's word or the CRM's
+            return cast(Lang, claims.language)
+        return cast(Lang, languages.of(claims.address))
 
     async def show(request: Request) -> Response:
         claims = None
@@ -71,7 +77,7 @@ def ack_routes(
             escalation = await lifecycle.preview_link(claims)
         except LinkRejected as exc:
             log.info("acknowledge link refused on view: %s", exc)
-            return _refused(lang_of(claims), exc)
+            return _refused(lang_of(claims or exc.signed), exc)
         lang = lang_of(claims)
         state = None
         if escalation.status == "resolved":
@@ -98,7 +104,7 @@ def ack_routes(
             result = await lifecycle.acknowledge_by_link(claims)
         except LinkRejected as exc:
             log.info("acknowledge link refused: %s", exc)
-            return _refused(lang_of(claims), exc)
+            return _refused(lang_of(claims or exc.signed), exc)
         lang = lang_of(claims)
         log.info("escalation %s: link answered %s", claims.escalation_id, result.outcome)
         key = result.outcome if result.outcome in _STATUS else "forbidden"

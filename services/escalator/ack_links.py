@@ -1,8 +1,9 @@
 """Signed acknowledge links: the token's pure parts. No I/O.
 
 A staff notification carries a link that acknowledges the escalation in one click. The
-token names the escalation, the role and the address it was notified at, the link's own id
-(the row in `escalator.ack_links` that makes it single-use) and an expiry; it is signed
+token names the escalation, the role and the address it was notified at, the language that
+person reads (the notice's: its pages speak it), the link's own id (the row in
+`escalator.ack_links` that makes it single-use) and an expiry; it is signed
 with an HMAC under a secret only the escalator holds, so nobody can mint or alter one.
 """
 
@@ -25,11 +26,16 @@ class LinkRejected(Exception):
     (`unknown`), or was already `used`."""
 
     def __init__(
-        self, reason: str, kind: str = "forged", escalation_id: uuid.UUID | None = None
+        self, reason: str, kind: str = "forged", signed: AckClaims | None = None
     ) -> None:
         super().__init__(reason)
         self.kind = kind
-        self.escalation_id = escalation_id
+        # What an expired link of ours said: which escalation, and its reader's language.
+        self.signed = signed
+
+    @property
+    def escalation_id(self) -> uuid.UUID | None:
+        return self.signed.escalation_id if self.signed else None
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,9 @@ class AckClaims:
     role: str
     address: str
     expires_at: datetime
+    # The reader's language as the notice carrying the link was written in (the policy's
+    # word or the CRM's); None in links issued before it was carried.
+    language: str | None = None
 
 
 def _mac(secret: bytes, payload: bytes) -> bytes:
@@ -61,6 +70,8 @@ def sign_ack_token(secret: bytes, claims: AckClaims) -> str:
         "a": claims.address,
         "x": int(claims.expires_at.timestamp()),
     }
+    if claims.language:
+        body["g"] = claims.language
     payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     return f"{_b64(payload)}.{_b64(_mac(secret, payload))}"
 
@@ -82,13 +93,12 @@ def read_ack_token(secret: bytes, token: str, now: datetime) -> AckClaims:
             role=str(data["r"]),
             address=str(data["a"]),
             expires_at=datetime.fromtimestamp(int(data["x"]), UTC),
+            language=str(data["g"]) if data.get("g") else None,
         )
     except (ValueError, KeyError, TypeError) as exc:  # signed by us, so only a bug gets here
         raise LinkRejected("the link's contents are unreadable") from exc
     if now >= claims.expires_at:
-        raise LinkRejected(
-            "the link has expired", kind="expired", escalation_id=claims.escalation_id
-        )
+        raise LinkRejected("the link has expired", kind="expired", signed=claims)
     return claims
 
 

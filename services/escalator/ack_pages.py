@@ -7,11 +7,12 @@ the button POSTs to the same address.
 from __future__ import annotations
 
 from html import escape
-from typing import Literal
+from typing import Literal, get_args
 
 from shared.case_ref import case_ref
 
 Lang = Literal["ru", "uk", "en"]
+LANGUAGES: frozenset[str] = frozenset(get_args(Lang))
 
 _TEXT: dict[str, dict[Lang, str]] = {
     "title": {

@@ -193,7 +193,7 @@ class DeadlineClimbs(LifecycleSteps):
                 "ack_deadline": deadline.isoformat(),
                 **why,
                 "previous_roles": previous,
-                "ack_url": await self.ack_link(store, e, target, now),
+                "ack_url": await self.link_for(store, e, target, now),
             }
             outputs.append(
                 self._notification(

@@ -25,11 +25,18 @@ from .policy import Policy
 from .staff_language import StaffLanguages, in_language, of_escalations
 
 Publish = Callable[[list[Outgoing]], Awaitable[None]]
-LinkMaker = Callable[[LifecycleStore, Escalation, Notified, datetime], Awaitable[str | None]]
+# An acknowledge link for the person told, whose pages speak the language given (theirs).
+LinkMaker = Callable[
+    [LifecycleStore, Escalation, Notified, datetime, str | None], Awaitable[str | None]
+]
 
 
 async def _no_link(
-    store: LifecycleStore, escalation: Escalation, notified: Notified, now: datetime
+    store: LifecycleStore,
+    escalation: Escalation,
+    notified: Notified,
+    now: datetime,
+    language: str | None,
 ) -> str | None:
     return None
 
@@ -63,6 +70,13 @@ class LifecycleSteps:
                 await self.publish(outputs)
                 await mark_published(session, [o.event_id for o in outputs], self.clock())
             published += len(outputs)
+
+    async def link_for(
+        self, store: LifecycleStore, e: Escalation, target: Notified, now: datetime
+    ) -> str | None:
+        """An acknowledge link for `target`, its pages in the language they read."""
+        language = of_escalations(self.policy, e).of(target.address)
+        return await self.ack_link(store, e, target, now, language)
 
     def _notification(
         self,

@@ -29,14 +29,17 @@ class AckLinkIssuer:
         role: str,
         address: str,
         now: datetime,
+        language: str | None = None,
     ) -> str:
-        """A new link for `address` as `role`, stored in the caller's transaction."""
+        """A new link for `address` as `role`, stored in the caller's transaction; its pages
+        speak `language` (the notice's that carries it)."""
         claims = AckClaims(
             link_id=uuid.uuid4(),
             escalation_id=escalation_id,
             role=role,
             address=address,
             expires_at=whole_seconds(now + self.ttl),
+            language=language,
         )
         await LifecycleStore(session).add_link(
             claims.link_id, escalation_id, role, address, claims.expires_at
@@ -44,12 +47,19 @@ class AckLinkIssuer:
         return f"{self.base_url}{ACK_PATH}/{sign_ack_token(self.secret, claims)}"
 
     async def for_lifecycle(
-        self, store: LifecycleStore, escalation: Escalation, notified: Notified, now: datetime
+        self,
+        store: LifecycleStore,
+        escalation: Escalation,
+        notified: Notified,
+        now: datetime,
+        language: str | None,
     ) -> str | None:
         """The lifecycle's LinkMaker: a link for a reassignment or a climb."""
         if not notified.address:  # a role with no address in the policy is told nothing
             return None
-        return await self.issue(store.session, escalation.id, notified.role, notified.address, now)
+        return await self.issue(
+            store.session, escalation.id, notified.role, notified.address, now, language
+        )
 
 
 def link_issuer(settings: EscalatorSettings) -> AckLinkIssuer | None:

@@ -501,7 +501,12 @@ class EscalatorService:
             return note
         (notified,) = notified_staff([note])
         url = await self.links.issue(
-            store.session, note.escalation_id, notified["role"], notified["address"], now
+            store.session,
+            note.escalation_id,
+            notified["role"],
+            notified["address"],
+            now,
+            note.language,
         )
         return note.model_copy(update={"data": {**note.data, "ack_url": url}})
 

@@ -211,7 +211,7 @@ class StaffCommands(LifecycleSteps):
         event = self._acted(
             e, "reassigned", cmd, actor, now, note=cmd.note, roles=[cmd.to_role], deadline=deadline
         )
-        link = await self.ack_link(store, e, target, now)
+        link = await self.link_for(store, e, target, now)
         data = {
             **current_briefing(e, self.policy.team_language),
             "ack_deadline": deadline.isoformat(),

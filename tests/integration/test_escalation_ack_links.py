@@ -21,7 +21,14 @@ from services.escalator.links import ACK_PATH, AckLinkIssuer
 from services.escalator.settings import EscalatorSettings
 from shared.app import ServiceApp
 from shared.case_ref import case_ref
-from shared.contracts import ReassignEscalation
+from shared.contracts import (
+    ChannelRef,
+    CustomerRef,
+    Identity,
+    ReassignEscalation,
+    SenderIdentifiers,
+    StaffRef,
+)
 from shared.embedded import free_port
 from tests.integration.conftest import Env, rows
 from tests.integration.escalator_harness import (
@@ -32,6 +39,8 @@ from tests.integration.escalator_harness import (
     ask,
     legal_threat,
     publish_verified,
+    until,
+    verified_payload,
 )
 
 pytestmark = pytest.mark.integration
@@ -211,6 +220,66 @@ async def test_a_reassignment_sends_the_new_owner_a_link_that_acknowledges(
         assert done.status_code == 200 and 'data-outcome="acknowledged"' in done.text
         (acked,) = await bus.wait("escalation.acknowledged")
         assert (acked["actor"], acked["actor_role"]) == (BILLING, "billing")
+
+
+LONDON_MANAGER = "emily.carter@careline.example"
+
+
+def failure_of_a_london_client() -> bytes:
+    """A verified failure report whose account manager reads English, as the CRM says (the
+    policy says nothing of her); the team reads Russian."""
+    identity = Identity(
+        status="verified",
+        confidence=0.95,
+        customer=CustomerRef(id="cust-northwind", name="Northwind Logistics Ltd", tier="gold"),
+        account_manager=StaffRef(
+            id="am-carter", name="Emily Carter", email=LONDON_MANAGER, language="en"
+        ),
+        authorized_channels=[
+            ChannelRef(kind="email", address="ops@northwind-logistics.com", verified=True)
+        ],
+        disclosure="account",
+    )
+    sender = SenderIdentifiers(email="ops@northwind-logistics.com")
+    text = "Экспорт отчётов не работает со вчерашнего дня."
+    return verified_payload(text, identity, sender, domain="northwind-logistics.com")
+
+
+def notes_to(bus: Bus, recipient: str) -> list[dict[str, Any]]:
+    return [n for n in bus.of("notify.request") if n["recipient"] == recipient]
+
+
+async def test_a_link_speaks_the_language_of_the_notice_that_carried_it(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    nc, bus = watch
+    async with escalator(env) as (_app, _base), httpx.AsyncClient() as http:
+        await publish_verified(nc, failure_of_a_london_client())
+        opened = await bus.wait("escalation.opened")
+        await until(lambda: notes_to(bus, LONDON_MANAGER) and notes_to(bus, HEAD))
+        (to_manager,) = notes_to(bus, LONDON_MANAGER)
+        (to_head,) = notes_to(bus, HEAD)
+        assert (to_manager["language"], to_head["language"]) == ("en", "ru")
+        english = await http.get(to_manager["data"]["ack_url"])
+        assert '<html lang="en">' in english.text and "Acknowledge an escalation" in english.text
+        russian = await http.get(to_head["data"]["ack_url"])
+        assert '<html lang="ru">' in russian.text and "Взять эскалацию в работу" in russian.text
+
+        # A reassignment's link (the lifecycle's) speaks hers too, and so does its outcome.
+        escalation_id = uuid.UUID(opened[0]["escalation_id"])
+        handover = ReassignEscalation(
+            command_id=uuid.uuid4(),
+            escalation_id=escalation_id,
+            actor=HEAD,
+            to_role="account_manager",
+            to_address=LONDON_MANAGER,
+        )
+        assert (await ask(env, handover)).outcome == "reassigned"
+        await until(lambda: len(notes_to(bus, LONDON_MANAGER)) == 2)
+        url = notes_to(bus, LONDON_MANAGER)[-1]["data"]["ack_url"]
+        done = await http.post(url)
+        assert done.status_code == 200 and '<html lang="en">' in done.text
+        assert 'data-outcome="acknowledged"' in done.text
 
 
 def _claims_of(escalation_id: uuid.UUID) -> AckClaims:

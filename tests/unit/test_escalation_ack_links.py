@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
+import httpx
 import pytest
+from starlette.applications import Starlette
 
+from services.escalator.ack_http import ack_routes
 from services.escalator.ack_links import AckClaims, LinkRejected, read_ack_token, sign_ack_token
 from services.escalator.ack_pages import confirm_page, outcome_page
+from services.escalator.links import ACK_PATH
+from services.escalator.staff_language import StaffLanguages
 from services.notifier.domain import render_kind
 from services.notifier.samples import SAMPLES
+from shared.case_ref import case_ref
 
 pytestmark = pytest.mark.unit
 
@@ -37,6 +44,13 @@ def test_a_signed_link_names_the_escalation_the_person_and_the_expiry() -> None:
     assert read_ack_token(SECRET, token, NOW) == issued
 
 
+def test_a_link_carries_the_language_of_its_reader_and_an_old_one_none() -> None:
+    issued = claims(language="en")
+    assert read_ack_token(SECRET, sign_ack_token(SECRET, issued), NOW).language == "en"
+    # A link issued before the language was carried: its pages fall back to the policy's.
+    assert read_ack_token(SECRET, sign_ack_token(SECRET, claims()), NOW).language is None
+
+
 def test_a_link_expires_at_its_expiry_and_says_which_escalation() -> None:
     issued = claims(expires_at=NOW + timedelta(seconds=1))
     token = sign_ack_token(SECRET, issued)
@@ -45,6 +59,18 @@ def test_a_link_expires_at_its_expiry_and_says_which_escalation() -> None:
         read_ack_token(SECRET, token, NOW + timedelta(seconds=1))
     assert refused.value.kind == "expired"
     assert refused.value.escalation_id == issued.escalation_id
+
+
+async def test_an_expired_link_is_refused_in_its_readers_language_naming_the_case() -> None:
+    issued = claims(language="en", expires_at=NOW)
+    token = sign_ack_token(SECRET, issued)
+    # No lifecycle is reached: an expired link is answered from its own signed words.
+    routes = ack_routes(cast(Any, None), SECRET, StaffLanguages("ru"), lambda: NOW)
+    transport = httpx.ASGITransport(app=Starlette(routes=routes))
+    async with httpx.AsyncClient(transport=transport, base_url="http://escalator") as http:
+        page = await http.get(f"{ACK_PATH}/{token}")
+    assert page.status_code == 410 and '<html lang="en">' in page.text
+    assert f"careline ack {case_ref(issued.escalation_id)}" in page.text
 
 
 def test_an_altered_link_or_another_secret_is_refused_as_forged() -> None:
