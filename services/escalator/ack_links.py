@@ -25,9 +25,7 @@ class LinkRejected(Exception):
     """A link that is not ours or was altered (`forged`), has `expired`, was never issued
     (`unknown`), or was already `used`."""
 
-    def __init__(
-        self, reason: str, kind: str = "forged", signed: AckClaims | None = None
-    ) -> None:
+    def __init__(self, reason: str, kind: str = "forged", signed: AckClaims | None = None) -> None:
         super().__init__(reason)
         self.kind = kind
         # What an expired link of ours said: which escalation, and its reader's language.

@@ -9,9 +9,12 @@ not know the kind.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from shared.case_ref import case_ref
 
 # How many of a message's new words a "wrote again" fact quotes (the notice has them all).
 NEWS_SAID = 3
@@ -76,7 +79,9 @@ def promise_due_fact(automatic: bool = True, escalation: object = "ID") -> Fact:
     `automatic`: whether the client is told if it passes, or only a person can tell them.
     Both say how to record the answer or the new date, so Careline does not tell the client
     of a delay the team already dealt with."""
-    record = f"record it: careline client-reply {escalation} [--new-date ...]"
+    # The reference people type, as the notice shows it (values keep the id itself).
+    said = case_ref(escalation) if isinstance(escalation, uuid.UUID) else escalation
+    record = f"record it: careline client-reply {said} [--new-date ...]"
     values = {"escalation": str(escalation)}
     if automatic:
         return Fact(

@@ -131,6 +131,9 @@ def test_the_reminder_says_what_is_due_and_when(language: str) -> None:
     assert "2025-03-14 17:00 MSK" in rendered.body  # the promise, on the team's clock
     # How to record the answer, so the client is not told of a delay already dealt with.
     assert f"careline client-reply {case_ref(note.escalation_id)}" in rendered.body
+    # The escalator's own words (webhooks, the timeline) name the reference too.
+    (item,) = note.data["change_items"]
+    assert f"careline client-reply {case_ref(note.escalation_id)}" in item["text"]
 
 
 LAST_SAID = {
