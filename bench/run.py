@@ -341,9 +341,11 @@ async def latency(
     rate: float,
     seconds: float,
     cpu_now: Callable[[], dict[str, float]] | None = None,
+    offering: Callable[[], object] | None = None,
 ) -> dict[str, Any]:
     """Latency at `rate` for `seconds`; with `cpu_now` (CPU seconds of each process so far),
-    also each process's CPU per message offered, from the settled start to the last notice."""
+    also each process's CPU per message offered, from the settled start to the last notice.
+    `offering` is called when the offer starts (bench.latency starts its samplers there)."""
     nc = await nats.connect(stack.env["NATS_URL"])
     js = nc.jetstream()
     engine = create_async_engine(stack.env["DATABASE_URL"])
@@ -359,6 +361,8 @@ async def latency(
         settled = False
     settled_after_s = round(time.monotonic() - settling, 1)
     cpu_before = cpu_now() if cpu_now else {}
+    if offering is not None:
+        offering()
     published: dict[str, datetime] = {}
     gen = mix(crm, run="latency", seed=23)
     interval = 1.0 / rate
