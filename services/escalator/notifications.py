@@ -428,9 +428,10 @@ def promise_contact(verified: IdentityVerified) -> dict[str, Any] | None:
     }
 
 
-# What a client writing new problems into an open escalation is sent again (the failure
-# notice, saying it was added to the case: seed 001, each problem laid out).
-FOLLOWS_UP = frozenset({"service_failure_notice"})
+# What a client writing new problems into an open escalation is sent again, saying it was
+# added to the case: the failure notice (seed 001, each problem laid out), the billing
+# acknowledgement (another invoice, another charge: billing checks it with the first).
+FOLLOWS_UP = frozenset({"service_failure_notice", "billing_dispute_ack"})
 
 
 STRANGER_KIND: NotificationKind = "stranger_explanation"

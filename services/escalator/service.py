@@ -36,7 +36,7 @@ from shared.subjects import (
 
 from .adapters import SqlEscalationStore
 from .batch import BatchEscalationStore, EscalateBatch
-from .client_words import PROBLEM_SIGNALS, sentences_with
+from .client_words import sentences_with
 from .condition_facts import Fact, change_facts, new_sender_fact
 from .courtesy import holders_hear
 from .detection import SecondOpinion, detect
@@ -67,7 +67,7 @@ from .notifications import (
 )
 from .placement import NewEscalation, Placed
 from .policy import Decision, Policy, Situation, admission_barred, evaluate, hold_stands
-from .problem_keys import keyed
+from .problem_keys import ABOUT_SIGNALS, keyed
 from .staff_language import of_escalations, of_message
 from .tables import processed
 
@@ -516,10 +516,11 @@ def _who(notified: dict[str, Any]) -> tuple[str, str]:
 
 
 def _brings_new_problems(placed: Placed) -> bool:
-    """Whether the merged message's news holds evidence of a failure (its rule's). Only a
-    client sent the first notice before gets a follow-up: one whose first notice goes with
-    this very message (no address on file until now) gets that one alone."""
-    return any(n.signal in PROBLEM_SIGNALS for n in placed.news)
+    """Whether the merged message's news holds evidence of a new problem: a failure or a
+    disputed payment or charge, each told by what it is about (problem_keys). Only a client
+    sent the first notice before gets a follow-up: one whose first notice goes with this
+    very message (no address on file until now) gets that one alone."""
+    return any(n.signal in ABOUT_SIGNALS for n in placed.news)
 
 
 def _updated_by(

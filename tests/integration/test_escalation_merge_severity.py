@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from services.escalator.policy import POLICY_PATH
+from services.notifier.domain import render_kind
 from shared.contracts import (
     ChannelRef,
     CustomerRef,
@@ -27,6 +28,7 @@ from shared.contracts import (
 )
 from tests.integration.conftest import Env, rows
 from tests.integration.escalator_harness import (
+    BILLING,
     HEAD,
     Bus,
     ack,
@@ -254,7 +256,7 @@ def told_of(bus: Bus, message_id: str, escalation_id: str) -> list[dict[str, Any
     ]
 
 
-def miller(text: str) -> bytes:
+def miller(text: str, language: str = "en") -> bytes:
     """James Miller of Northwind Logistics writing from his registered address, in English."""
     identity = Identity(
         status="verified",
@@ -272,7 +274,12 @@ def miller(text: str) -> bytes:
         email="j.miller@northwind-logistics.com", display_name="James Miller"
     )
     return verified_payload(
-        text, identity, sender, domain="northwind-logistics.com", subject="Outage", language="en"
+        text,
+        identity,
+        sender,
+        domain="northwind-logistics.com",
+        subject="Outage",
+        language=language,
     )
 
 
@@ -397,3 +404,70 @@ async def test_a_client_writing_something_new_into_an_open_escalation_is_heard(
     ]
     promised = datetime.fromisoformat(opened["client_reply_by"])
     assert datetime.fromisoformat(follow_ups[0]["data"]["reply_by"]) == promised
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "language", "subject"),
+    [
+        (
+            "Счёт № 4512 уже оплачен, а нам пишут, что отключат сервис.",
+            "И ещё: по счёту № 4630 с нас списали оплату дважды.",
+            "ru",
+            "Мы добавили новое сообщение к вашему обращению",
+        ),
+        (
+            "Рахунок № 4512 вже оплачено, а нам пишуть, що відключать сервіс.",
+            "А ще: за рахунком № 4630 з нас списали оплату двічі.",
+            "uk",
+            "Ми додали нове повідомлення до вашого звернення",
+        ),
+        (
+            "Invoice 4512 is paid, do not suspend us.",
+            "Also, we were charged twice for invoice 4630.",
+            "en",
+            "We have added a new message to your case",
+        ),
+    ],
+)
+async def test_another_disputed_invoice_in_the_open_billing_case_is_acknowledged_as_added(
+    env: Env, watch: tuple[nats.NATS, Bus], first: str, second: str, language: str, subject: str
+) -> None:
+    """A second disputed payment or charge written into the open billing case reaches its
+    holders as news, and the client reads it was added to the case (as for a failure): it
+    used to hear nothing, the billing acknowledgement having gone once per case."""
+    nc, bus = watch
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, miller(first, language))
+        (opened,) = await bus.wait("escalation.opened")
+        assert opened["kind"] == "billing"
+        await until_told(bus, opened["message_id"])
+        (ack,) = [
+            r for r in requests_of(bus, opened["message_id"]) if r["kind"] == "billing_dispute_ack"
+        ]
+        assert not ack["data"].get("follow_up")
+
+        await publish_verified(nc, miller(second, language))
+        (merged,) = await bus.wait("escalation.updated")
+        assert (merged["escalation_id"], merged["change"]) == (opened["escalation_id"], "merged")
+        await until_told(bus, merged["message_id"])
+        await asyncio.sleep(0.5)
+
+    told = told_of(bus, merged["message_id"], opened["escalation_id"])
+    assert {r["recipient"] for r in told} >= {BILLING}
+    found = [
+        {**r, **answer}
+        for r in requests_of(bus, merged["message_id"])
+        for answer in (r["parts"] or [r])
+        if answer["kind"] == "billing_dispute_ack"
+    ]
+    # The first acknowledgement is asked again (the notifier, having sent it, leaves it out).
+    assert {a["notification_id"] for a in found if not a["data"].get("follow_up")} <= {
+        ack["notification_id"]
+    }
+    (again,) = [a for a in found if a["data"].get("follow_up")]
+    assert again["recipient"] == "j.miller@northwind-logistics.com"
+    assert again["data"]["claim"] == "charge"  # what the new message says, not the first
+    assert again["notification_id"] != ack["notification_id"]
+    rendered = render_kind("billing_dispute_ack", language, again["data"])
+    assert rendered.subject == subject

@@ -1024,6 +1024,44 @@ def test_new_problems_in_an_open_case_are_said_to_be_added_to_it(
         assert said not in first.body
 
 
+@pytest.mark.parametrize(
+    ("language", "subject", "added", "thanks"),
+    [
+        (
+            "ru",
+            "Мы добавили новое сообщение к вашему обращению",
+            "Мы добавили его к вашему обращению: финансовый отдел проверит это вместе с тем",
+            "Спасибо, что сообщили.",
+        ),
+        (
+            "uk",
+            "Ми додали нове повідомлення до вашого звернення",
+            "Ми додали його до вашого звернення: фінансовий відділ перевірить це разом із тим",
+            "Дякуємо, що повідомили.",
+        ),
+        (
+            "en",
+            "We have added a new message to your case",
+            "We have added it to your case: our billing team will check it together with",
+            "Thank you for letting us know.",
+        ),
+    ],
+)
+def test_another_disputed_payment_in_an_open_case_is_said_to_be_added_to_it(
+    language: str, subject: str, added: str, thanks: str
+) -> None:
+    own = {**DATA["billing_dispute_ack"], "sender_address": None}  # the client's own address
+
+    rendered = domain.render_kind("billing_dispute_ack", language, {**own, "follow_up": True})
+    first = domain.render_kind("billing_dispute_ack", language, own)
+
+    assert rendered.subject == subject and first.subject != subject
+    assert added in rendered.body and added in (rendered.html or "")
+    assert added not in first.body and thanks in first.body
+    # Still what happens next and by when: the promise of the case stands.
+    assert rendered.body.count("\n1. ") == 1 and "CL-" in rendered.body
+
+
 def test_a_follow_up_says_what_came_and_from_whom() -> None:
     """Acceptance: a phone call or a chat was "ваше новое письмо", "его" pointed at nothing
     without a subject, and another person's message was "your message" to the owner."""
