@@ -365,7 +365,7 @@ _PAID_EVIDENCE = frozenset(
     {
         *("paid", "paid_plain", "payment_made", "made_payment", "proof", "proof_order"),
         *("screenshot", "although_paid", "payment_order", "paid_then_cut", "paid_still"),
-        *("paid_then_dunned", "dunned_but_paid"),
+        *("paid_then_dunned", "dunned_but_paid", "paid_dont_cut", "dont_cut_paid"),
     }
 )
 

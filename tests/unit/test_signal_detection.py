@@ -744,6 +744,12 @@ def test_what_support_said_and_was_so_is_no_failure(language: str, text: str) ->
         "We paid the invoice yesterday, yet you say our payment is overdue and will suspend us.",
         "Invoice 4512 is paid, do not suspend us.",
         "The invoice has been paid, please stop the suspension.",
+        # Round 19: the same said as a request, with no dunning named.
+        "Счёт № 4512 оплачен, не отключайте нас.",
+        "Оплата прошла вчера, не надо нас отключать!",
+        "Не отключайте нас, мы всё оплатили.",
+        "Рахунок № 4512 оплачено, не відключайте нас.",
+        "Не відключайте нас, ми вже все сплатили.",
     ],
 )
 def test_paid_yet_told_of_an_overdue_payment_is_a_billing_dispute(text: str) -> None:
@@ -757,6 +763,9 @@ def test_paid_yet_told_of_an_overdue_payment_is_a_billing_dispute(text: str) -> 
         "Мы не просрочили ни одного платежа за пять лет, спасибо за сервис.",
         "Ми жодного разу не прострочили платіж, дякуємо за сервіс.",
         "We have not paid yet, please do not suspend us: the payment goes out on Monday.",
+        "Мы ещё не оплатили счёт, не отключайте нас, пожалуйста.",
+        "Ми ще не сплатили рахунок, не відключайте нас, будь ласка.",
+        "Оплатили подписку, не отключайте автопродление.",
     ],
 )
 def test_a_good_payment_record_is_no_billing_dispute(text: str) -> None:
