@@ -26,6 +26,7 @@ from .detection.statistical import opinions
 from .handlers import register
 from .links import link_issuer
 from .policy import load_policy
+from .problem_keys import load_english_dictionary
 from .retention import prunables
 from .service import EscalatorService
 from .settings import EscalatorSettings
@@ -42,6 +43,7 @@ def build_app(settings: EscalatorSettings | None = None) -> FastStream:
     policy = load_policy(settings.policy_path)
     links = link_issuer(settings)
     load_lexicon()  # fail at start, not on the first message, if the lexicon is broken
+    load_english_dictionary()
     found = opinions(settings.second_opinion, settings.second_opinion_threshold)
     built: dict[str, Any] = {}
 

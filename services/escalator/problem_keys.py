@@ -6,15 +6,20 @@ alone, "CSV export returns an empty file" after "the dashboard is down" would be
 A problem is rather told by the words around its evidence: the content words of the clause
 it stands in (the failure notice's item: client_words.problem_clauses), without the words
 that only say something failed or when (the evidence itself, "work", «работать», "again",
-"yesterday") nor function words. Russian and Ukrainian words are taken as their lemmas
-(pymorphy3), with pronouns, prepositions, conjunctions, particles and adverbs left out;
-English words as written, inflections joined by the fuzzy comparison below.
+"yesterday") nor function words. Every word is taken as its lemma, so that "invoices" and
+"invoice", "paid" and "pays", "children" and "child" are one word: Russian and Ukrainian by
+pymorphy3, with pronouns, prepositions, conjunctions, particles and adverbs left out by
+their part of speech; English (any word in Latin letters) by simplemma's dictionary, which
+has no parts of speech, so its pronouns, conjunctions and particles are in the word lists.
+The lists are checked against the word as written and against its lemma.
 
 Two problems are the same when at least `SAME_THING` of the words of the shorter key have
 an alike word in the other (a repeat is often shorter: "export still broken"); words are
 alike when equal or, not being numbers (an invoice's, an order's), `WORD_LIKENESS` alike
-by rapidfuzz's ratio ("exports"/"export", «експорт»/«экспорт», a typo). A clause with no
-such word names nothing: it is told by its entry (placement.news_of).
+by rapidfuzz's ratio («експорт»/«экспорт», a typo, a word no dictionary knows:
+"webhooks"/"webhook"; and an escalation's English key kept before English words were
+lemmas, "exports" against "export"). A clause with no such word names nothing: it is told
+by its entry (placement.news_of).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import simplemma
 from rapidfuzz import fuzz
 
 from shared.contracts import Signal
@@ -43,10 +49,18 @@ SAME_THING = 0.6
 WORD_LIKENESS = 85.0  # rapidfuzz ratio, 0..100
 # Parts of speech (pymorphy3's) that never name what failed.
 _NOT_A_THING = frozenset({"NPRO", "PREP", "CONJ", "PRCL", "INTJ", "PRED", "ADVB"})
-# Words that say something failed, how often or when, not what (lemmas for ru, uk); and
-# the pronouns and particles of English, which has no dictionary here.
+# Words that say something failed, how often or when, not what (lemmas); and the
+# pronouns, conjunctions and particles of English, whose dictionary has no parts of speech.
 NOT_WHAT = read_words(Path(__file__).resolve().parent / "data" / "not_what_words.txt")
+# English lemmas: `_lemma`'s cache keeps them, so simplemma's own cache is off (one cache).
+_ENGLISH = simplemma.Lemmatizer(cache_max_size=0)
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+def load_english_dictionary() -> None:
+    """Load simplemma's English dictionary now (half a second and some 30 MB), at the
+    service's start rather than on the first message with an English problem."""
+    _ENGLISH.lemmatize("invoices", "en")
 
 
 def keyed(signals: Iterable[Signal], text: str, language: str | None) -> list[dict[str, Any]]:
@@ -115,22 +129,28 @@ def _alike(a: str, b: str) -> bool:
 
 
 def _content(word: str, language: str | None) -> str:
-    """The word as a key ("" if it names nothing): a lemma for a known Cyrillic word."""
+    """The word as a key ("" if it names nothing): its lemma, if a dictionary knows it."""
     word = word.replace("’", "'").replace("ё", "е")
     if any(ch.isdigit() for ch in word):
         return word
     if len(word) < 3 or word in FUNCTION_WORDS or word in NOT_WHAT:
         return ""
-    if not is_cyrillic(word):
-        return word
-    lemma, part = _lemma(word, language)
-    return "" if part in _NOT_A_THING or lemma in NOT_WHAT or lemma in FUNCTION_WORDS else lemma
+    # A Latin word is English whatever the message's language ("CSV", "invoices" in a
+    # Russian message): one cache entry for it, not one per language.
+    lemma, part = _lemma(word, language if is_cyrillic(word) else None)
+    if part in _NOT_A_THING or lemma in NOT_WHAT or lemma in FUNCTION_WORDS:
+        return ""
+    # "went" is "go", "us" is "we": a lemma as short as the words left out names nothing.
+    return lemma if len(lemma) >= 3 else ""
 
 
 @lru_cache(maxsize=50_000)
 def _lemma(word: str, language: str | None) -> tuple[str, str | None]:
-    """The word's most probable lemma and part of speech by the message language's
-    dictionary, else the other one's; a word neither knows stays as written."""
+    """The word's most probable lemma and part of speech: a Cyrillic word's by the message
+    language's dictionary, else the other one's; any other word's by simplemma's English
+    dictionary (no part of speech). A word no dictionary knows stays as written."""
+    if not is_cyrillic(word):
+        return _ENGLISH.lemmatize(word, "en").lower(), None
     analyzers = default_morphology().analyzers
     order = ("uk", "ru") if language == "uk" else ("ru", "uk")
     for name in order:

@@ -13,6 +13,7 @@ from services.escalator.placement import News, news_of
 from services.escalator.policy import evaluate
 from services.escalator.problem_keys import keyed, problem_keys, same_thing
 from services.escalator.staff_language import StaffLanguages
+from shared.contracts import Signal, SignalEvidence
 from tests.unit.test_routing_policy import POLICY, escalation, identity, message, verified_message
 
 pytestmark = pytest.mark.unit
@@ -93,6 +94,13 @@ def news(case: list[str], message: str, language: str) -> list[str]:
             # Another problem, found by the same entry ("still ...").
             "The CSV export is still broken, it returns an empty file.",
         ),
+        # Another entry and another form of the failure word ("broke", "broken").
+        (
+            "en",
+            "The export broke again.",
+            "The exports are still broken.",
+            "Login is still broken.",
+        ),
         (
             "ru",
             "Экспорт отчётов до сих пор не работает.",
@@ -127,6 +135,102 @@ def test_what_a_problem_is_about_is_its_clauses_content_words() -> None:
     assert sorted(set(keys.values())) == [("оператор",), ("отчет", "экспорт")]
     english = "Our invoices for March are wrong."
     assert problem_keys(english, detect(english, language="en"), "en") == {}  # no failure
+
+
+def failure_keys(text: str, evidence: str, language: str) -> tuple[str, ...]:
+    """The key of a failure whose evidence is `evidence` in `text` (found by hand: what
+    is keyed does not hang on which lexicon entry finds it)."""
+    start = text.index(evidence)
+    found = SignalEvidence(start=start, end=start + len(evidence), text=evidence, rule="x")
+    signal = Signal(name="service_failure", score=0.9, evidence=[found])
+    (key,) = problem_keys(text, [signal], language).values()
+    return key
+
+
+@pytest.mark.parametrize(
+    ("language", "a", "b", "key"),
+    [
+        (
+            "en",
+            ("The invoices page won't load", "won't load"),
+            ("invoice page still not loading", "still not loading"),
+            ("invoice", "page"),
+        ),
+        ("en", ("export broke", "broke"), ("the exports are broken", "broken"), ("export",)),
+        # Irregular forms, which no likeness of letters joins ("paid"/"pay": 57 of 100).
+        (
+            "en",
+            ("The plan we paid for was charged twice", "charged twice"),
+            ("you charged twice for the plan we pay for", "charged twice"),
+            ("pay", "plan"),
+        ),
+        (
+            "ru",
+            ("Экспорты отчётов не работают", "не работают"),
+            ("экспорт отчета опять не работает", "не работает"),
+            ("отчет", "экспорт"),
+        ),
+        (
+            "uk",
+            ("Експорти звітів не працюють", "не працюють"),
+            ("експорт звіту знову не працює", "не працює"),
+            ("експорт", "звіт"),
+        ),
+        # English words in a Russian message are English.
+        (
+            "ru",
+            ("Не работают invoices", "Не работают"),
+            ("invoice опять не работает", "не работает"),
+            ("invoice",),
+        ),
+    ],
+)
+def test_a_problem_is_keyed_by_its_words_lemmas(
+    language: str, a: tuple[str, str], b: tuple[str, str], key: tuple[str, ...]
+) -> None:
+    assert failure_keys(*a, language) == failure_keys(*b, language) == key
+
+
+def test_problems_about_different_things_have_different_lemmas() -> None:
+    export, login = (
+        failure_keys("export broken", "broken", "en"),
+        failure_keys("login fails", "fails", "en"),
+    )
+    assert (export, login) == (("export",), ("login",))
+    assert not same_thing(export, login)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "works",
+        "worked",
+        "working",
+        "breaks",
+        "broke",
+        "broken",
+        "fails",
+        "failed",
+        "failing",
+        "errors",
+        "issues",
+        "fixes",
+        "fixed",
+        "isn't",
+        "won’t",
+        "didn't",
+        "shouldn't",
+        "is gone",
+        "went down",
+        "when you're",
+        "for days",
+        "nights",
+    ],
+)
+def test_every_form_of_a_not_what_word_is_left_out(words: str) -> None:
+    """The word lists hold lemmas: the forms of a word that only says something failed,
+    or when, are left out as the word is."""
+    assert failure_keys(f"The export {words} again", "again", "en") == ("export",)
 
 
 @pytest.mark.parametrize(
