@@ -84,6 +84,10 @@ WITHHELD_UNDER_HOLD = PROMISING_KINDS | {STRANGER_KIND}
 WITHHELD_FROM_SUSPICIOUS = PROMISING_KINDS
 
 
+# Why a contact to the sender itself is withheld (message_notices' `silent_sender`).
+UNVERIFIED_SENDER = "unverified_sender"
+
+
 def withheld_kinds(under_hold: bool, legal_claim: bool, suspicious: bool = False) -> dict[str, str]:
     """The automatic client contacts that do not go now, each with why: a hold stands
     (`WITHHELD_UNDER_HOLD`), the sender is suspicious (`WITHHELD_FROM_SUSPICIOUS`), or the
@@ -97,6 +101,13 @@ def withheld_kinds(under_hold: bool, legal_claim: bool, suspicious: bool = False
     return why
 
 
+def to_the_sender(note: SendNotification) -> bool:
+    """Whether a client contact goes back to whoever wrote (an explanation, a conduct
+    notice), not to a registered address. An answer held for the confirmation is not: it
+    goes only once the registered contact vouches for the address."""
+    return note.recipient_role == "client_sender" and note.held_for_confirmation is None
+
+
 def message_notices(
     verified: IdentityVerified,
     staff: list[SendNotification],
@@ -104,6 +115,7 @@ def message_notices(
     under_hold: bool = False,
     holds: list[dict[str, Any]] | None = None,
     legal_claim: bool = False,
+    silent_sender: bool = False,
 ) -> list[SendNotification]:
     """What one message asks the notifier to send: a notice per staff address (each saying
     whether the client's answer is held, what a hold withheld, and what the client was
@@ -118,14 +130,23 @@ def message_notices(
     whoever is told of a panic or a failure knows the client is under one (and who has it).
 
     `legal_claim`: the lawyers weigh a claim of the client (policy.admission_barred): no
-    contact that admits fault goes (`ADMITTING_FAULT`), now or later; staff are told why."""
+    contact that admits fault goes (`ADMITTING_FAULT`), now or later; staff are told why.
+
+    `silent_sender`: the sender is not verified and asks what impostors ask
+    (policy.silent_to_sender): nothing goes back to it (`to_the_sender`); staff are told."""
     barred = withheld_kinds(under_hold, legal_claim, verified.identity.status == "suspicious")
-    withheld = [n for n in clients if n.kind in barred]
-    clients = [n for n in clients if n.kind not in barred]
+
+    def why(note: SendNotification) -> str | None:
+        if note.kind in barred:
+            return barred[note.kind]
+        return UNVERIFIED_SENDER if silent_sender and to_the_sender(note) else None
+
+    withheld = [n for n in clients if why(n)]
+    clients = [n for n in clients if not why(n)]
     if withheld:
         said = {
             "kinds": list(dict.fromkeys(n.kind for n in withheld)),
-            "why": barred[withheld[0].kind],
+            "why": why(withheld[0]),
         }
         staff = [_with(n, "client_contacts_withheld", said) for n in staff]
     # What the message wrote to the client (now, or at an earlier message of the same

@@ -472,6 +472,7 @@ def client_contacts(
     occasion: tuple[object, ...] = (),
     follow_up: bool = False,
     strangers: bool = False,
+    asks: Collection[str] = (),
 ) -> list[SendNotification]:
     """What the rule says to tell the client, at each message of the escalation; with
     `follow_up`, only the contacts that answer new problems written into the open
@@ -487,6 +488,10 @@ def client_contacts(
     address; a confirmation request once per confirmation. The notifier takes an id once:
     a later message asks again for nothing new, and a client writing from a new address
     (or with a new confirmation to ask for) is answered too.
+
+    `asks`: what the sender asked that impostors ask (policy.guarded_asks: payment details);
+    the confirmation request says it (`confirmation_asks`), and is asked again when a
+    sender whose request went without it asks so now.
     """
     message = verified.message
     language = _client_language(verified)
@@ -499,7 +504,7 @@ def client_contacts(
         if sender is not None:
             parts += (sender.casefold(),)
         if kind == "identity_confirmation" and confirmation is not None:
-            parts += (confirmation.confirmation_id,)
+            parts += (confirmation.confirmation_id, *(("asks", *asks) if asks else ()))
         return {
             "event_id": derived_id("notify-request", *parts),
             "notification_id": derived_id("notification", *parts),
@@ -532,6 +537,7 @@ def client_contacts(
                     data={
                         **_client_data(contact.kind, event, verified, address),
                         **({"follow_up": True} if follow_up else {}),
+                        **(confirmation_asks(asks) if contact.kind == CONFIRMATION else {}),
                     },
                     **_common(event),
                 )
@@ -579,6 +585,17 @@ def client_contacts(
             )
         )
     return notes
+
+
+CONFIRMATION: NotificationKind = "identity_confirmation"
+
+
+def confirmation_asks(asks: Collection[str]) -> dict[str, Any]:
+    """What a confirmation request says of a sender that asked what impostors ask (payment
+    details): the asks, which its templates say plainly ("someone writing from ... asked to
+    change your payment details; we changed nothing"), and no subject: the message's own
+    subject may carry the new account number, which we never repeat to anyone."""
+    return {"asks": list(asks), "subject": ""} if asks else {}
 
 
 def _sender_data(

@@ -49,8 +49,10 @@ __all__ = [
     "When",
     "consistency_problems",
     "evaluate",
+    "guarded_asks",
     "load_policy",
     "parse_policy",
+    "silent_to_sender",
 ]
 
 STAFF_LANGUAGES: tuple[str, ...] = get_args(TeamLanguage)
@@ -99,6 +101,46 @@ def admission_barred(policy: Policy, history: History, decisions: list[Decision]
     return any(d.rule.kind in kinds for d in decisions) or any(
         e.kind in kinds for e in history.open_escalations()
     )
+
+
+def silent_to_sender(
+    policy: Policy, identity: Identity, history: History, decisions: list[Decision]
+) -> bool:
+    """Whether nothing automatic goes back to the sender now: it is not verified (a
+    probable, unknown, conflicting or suspicious one), and the message opens an escalation
+    of a `no_reply_to_unverified_while` kind (payment details), or one is open. Seed 000's
+    impostor side: the sender of an invoice-fraud mail may be the forger, and we do not
+    tell it what we did (whom we asked, that staff have it)."""
+    if identity.status == "verified":
+        return False
+    kinds = set(policy.no_reply_to_unverified_while)
+    return any(d.rule.kind in kinds for d in decisions) or any(
+        e.kind in kinds for e in history.open_escalations()
+    )
+
+
+def guarded_asks(
+    policy: Policy, decisions: list[Decision], history: History, sender: str
+) -> list[str]:
+    """What of `no_reply_to_unverified_while` this sender asked for: by this message (the
+    kinds of its decisions), or by an earlier one of its in the subject's history (a
+    signal of a rule of the kind): the registered contact's confirmation request says so
+    ("someone writing from ... asked to change your payment details"), whichever message
+    of the sender's the request goes with."""
+    guarded = policy.no_reply_to_unverified_while
+    asked = {d.rule.kind for d in decisions if d.rule.kind in guarded}
+    who = sender.strip().casefold()
+    earlier = [m for m in history.messages if who and m.sender.strip().casefold() == who]
+    for rule in policy.rules:
+        if rule.kind in guarded and any(_fires_on(rule, m.signals) for m in earlier):
+            asked.add(rule.kind)
+    return [kind for kind in guarded if kind in asked]
+
+
+def _fires_on(rule: Rule, signals: dict[str, float]) -> bool:
+    """Whether a past message's signals carry what the rule's signal conditions name."""
+    named = [*rule.when.any_signals, *rule.when.all_signals]
+    return any(signals.get(name, 0.0) >= rule.when.min_score for name in named)
 
 
 def evaluate(

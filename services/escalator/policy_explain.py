@@ -17,9 +17,14 @@ from typing import Any
 from shared.contracts import Identity, IdentityVerified, MessageNormalized, Signal
 
 from .detection import SecondOpinion, detect
-from .digest import withheld_kinds
+from .digest import UNVERIFIED_SENDER, withheld_kinds
 from .history import History, PastEscalation, holds_to_lift
-from .notifications import STRANGER_KIND, leaves_stranger_unanswered, stranger_reach
+from .notifications import (
+    CONFIRMATION,
+    STRANGER_KIND,
+    leaves_stranger_unanswered,
+    stranger_reach,
+)
 from .policy import (
     Decision,
     Policy,
@@ -27,7 +32,9 @@ from .policy import (
     Situation,
     admission_barred,
     evaluate,
+    guarded_asks,
     hold_stands,
+    silent_to_sender,
 )
 
 UNKNOWN = Identity(status="unknown", confidence=0.0)
@@ -54,6 +61,10 @@ class Explanation:
     # An unknown sender's explanation (policy stranger_explanation): "goes", why it does
     # not reach the sender (notifications.stranger_reach), or "off" in the policy.
     stranger: str = "off"
+    # Invoice fraud from a sender not verified (policy no_reply_to_unverified_while):
+    # nothing goes back to it, and the confirmation request names what it asked.
+    silent_sender: bool = False
+    asks: tuple[str, ...] = ()
 
 
 def read_input(data: Any, identity: Identity | None = None) -> tuple[MessageNormalized, Identity]:
@@ -93,6 +104,9 @@ def explain(
     if message.channel not in policy.history_only_channels:
         lifted = holds_to_lift(situation.history, {s.name: s.score for s in signals})
     decisions = evaluate(policy, signals, identity, situation)
+    silent = silent_to_sender(policy, identity, situation.history, decisions)
+    sender = message.sender.email or message.sender.phone or message.sender.handle or ""
+    asks = guarded_asks(policy, decisions, situation.history, sender) if silent else []
     return Explanation(
         signals,
         identity,
@@ -107,6 +121,8 @@ def explain(
         hold_stands(situation.history, lifted, decisions),
         admission_barred(policy, situation.history, decisions),
         (stranger_reach(message) or "goes") if policy.stranger_explanation else "off",
+        silent,
+        tuple(asks),
     )
 
 
@@ -140,7 +156,15 @@ def render(explanation: Explanation) -> str:
             d.rule, explanation.identity
         ):
             stranger = explanation.stranger
-        lines += _decision(d, explanation.under_hold, explanation.legal_claim, suspicious, stranger)
+        lines += _decision(
+            d,
+            explanation.under_hold,
+            explanation.legal_claim,
+            suspicious,
+            stranger,
+            explanation.silent_sender,
+            explanation.asks,
+        )
     return "\n".join(lines)
 
 
@@ -219,6 +243,7 @@ _WITHHELD = {
     "hold": " (withheld: a hold stands)",
     "legal": " (withheld: the lawyers weigh a claim; no admission of fault)",
     "suspicious": " (withheld: the sender is suspicious)",
+    UNVERIFIED_SENDER: " (withheld: the sender is not verified and asks what impostors ask)",
 }
 
 
@@ -228,9 +253,13 @@ def _decision(
     legal_claim: bool = False,
     suspicious: bool = False,
     stranger: str | None = None,
+    silent_sender: bool = False,
+    asks: tuple[str, ...] = (),
 ) -> list[str]:
     """The rule's lines; `stranger`: an unknown sender none of its contacts reaches is
-    explained how to be matched ("goes"), or why that does not go."""
+    explained how to be matched ("goes"), or why that does not go; `silent_sender`:
+    nothing goes back to the sender (invoice fraud), and the confirmation request says
+    what it asked (`asks`)."""
     rule = d.rule
     roles = ", ".join(rule.roles)
     later = "".join(f", {n.role} (level {n.level})" for n in rule.later)
@@ -243,13 +272,21 @@ def _decision(
     if rule.ack_minutes:
         lines.append(f"    acknowledge within {rule.ack_minutes:g} minutes")
     barred = withheld_kinds(under_hold, legal_claim, suspicious)
+    if silent_sender:  # every contact to the sender itself; a kind barred already says why
+        barred = {
+            c.kind: UNVERIFIED_SENDER for c in rule.client_contacts if c.to == "sender"
+        } | barred
     for contact in rule.client_contacts:
         withheld = _WITHHELD.get(barred.get(contact.kind, ""), "")
+        if contact.kind == CONFIRMATION and asks:
+            withheld += f" (says the sender asked: {', '.join(asks)})"
         lines.append(f"    client contact: {contact.kind} to {contact.to}{withheld}")
     if stranger is not None:
         why = _STRANGER.get(stranger, "")
         if stranger == "goes" and STRANGER_KIND in barred:
             why = "; " + _WITHHELD[barred[STRANGER_KIND]].strip(" ()")
+        elif stranger == "goes" and silent_sender:
+            why = "; " + _WITHHELD[UNVERIFIED_SENDER].strip(" ()")
         lines.append(f"    client contact: {STRANGER_KIND} to sender (policy: unknown sender{why})")
     if rule.warn:
         lines.append("    records a warning")

@@ -290,6 +290,13 @@ class Policy(_Strict):
         "client gets no automatic admission of fault (the failure notice): the lawyers say "
         "what is written (seed 002: a concrete threat goes to the lawyers, who weigh it).",
     )
+    no_reply_to_unverified_while: list[str] = Field(
+        default_factory=lambda: ["payment_details"],
+        description="Escalation kinds impostors ask for (invoice fraud: payment_details) "
+        "during which (opened by the message, or open) a sender not verified hears nothing "
+        "automatic back (no explanation, no acknowledgement: it may be the forger); the "
+        "registered contact's confirmation request says what such a sender asked.",
+    )
     client_reply_new_dates: int = Field(
         2,
         ge=0,

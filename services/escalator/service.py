@@ -40,7 +40,7 @@ from .client_words import sentences_with
 from .condition_facts import Fact, change_facts, new_sender_fact
 from .courtesy import holders_hear
 from .detection import SecondOpinion, detect
-from .digest import message_notices, withheld_kinds
+from .digest import message_notices, to_the_sender, withheld_kinds
 from .facts import fact_pack, hold_record, hold_view, pack_of_case, seen_message
 from .history import (
     History,
@@ -66,7 +66,16 @@ from .notifications import (
     warning_said,
 )
 from .placement import NewEscalation, Placed
-from .policy import Decision, Policy, Situation, admission_barred, evaluate, hold_stands
+from .policy import (
+    Decision,
+    Policy,
+    Situation,
+    admission_barred,
+    evaluate,
+    guarded_asks,
+    hold_stands,
+    silent_to_sender,
+)
 from .problem_keys import ABOUT_SIGNALS, keyed
 from .staff_language import of_escalations, of_message
 from .tables import processed
@@ -153,6 +162,10 @@ class EscalatorService:
         # While the lawyers weigh a claim, nothing admits fault to the client (digest.py).
         legal_claim = admission_barred(self.policy, history, decisions)
         unsaid = withheld_kinds(under_hold, legal_claim, identity.status == "suspicious")
+        # Invoice fraud from a sender not verified: nothing back to it, and the registered
+        # contact's confirmation request says what it asked (policy.silent_to_sender).
+        silent = silent_to_sender(self.policy, identity, history, decisions)
+        asks = guarded_asks(self.policy, decisions, history, current.sender) if silent else []
         for decision in decisions:
             rule = decision.rule
             promise = makes_promise(decision, verified, unsaid)
@@ -161,7 +174,7 @@ class EscalatorService:
             )
             outputs.append(Outgoing.of(SUBJECTS[event.change], event))
             told, contacted, warned = await self._tell_staff(
-                store, decision, event, placed, changed, verified, facts, now
+                store, decision, event, placed, changed, verified, facts, now, silent, asks
             )
             staff += told
             clients += contacted
@@ -182,7 +195,9 @@ class EscalatorService:
         # Told once per person for the whole message, however many escalations it touched;
         # under a hold some contacts to the client are withheld (see `message_notices`).
         holds = self._holds_standing(history, lifted, placements)
-        notices = message_notices(verified, staff, clients, under_hold, holds, legal_claim)
+        notices = message_notices(
+            verified, staff, clients, under_hold, holds, legal_claim, silent_sender=silent
+        )
         outputs += [Outgoing.of(NOTIFY_REQUEST, n) for n in notices]
         seen = current.model_copy(update={"marks": marks})
         customer_id = identity.customer.id if identity.customer else None
@@ -298,6 +313,8 @@ class EscalatorService:
         verified: IdentityVerified,
         facts: dict[str, Any],
         now: datetime,
+        silent: bool = False,
+        asks: list[str] | None = None,
     ) -> tuple[list[SendNotification], list[SendNotification], bool]:
         """Opening tells the rule's roles and contacts the client; reopening tells the
         rule's roles again; a merge tells only the roles the escalation had not told yet,
@@ -308,7 +325,10 @@ class EscalatorService:
         The staff notices and the client contacts, apart: staff notices are grouped per
         person over the message (digest.py); and whether the client was warned in writing
         by them (a rule that warns records the warning only then). `changed`: what the
-        message changed of the escalation, as `_place` said it in the event's reason."""
+        message changed of the escalation, as `_place` said it in the event's reason.
+        `silent`: nothing goes back to the sender (policy.silent_to_sender), so a conduct
+        notice to it warns nobody; `asks`: what the confirmation request names
+        (policy.guarded_asks)."""
         extra: dict[str, Any] = {
             # The open one this message merged into is the case itself, not its history (a
             # reopened one's earlier outcome is history).
@@ -333,14 +353,17 @@ class EscalatorService:
         # client was answered once already: the same contact again would be a copy).
         reopening = occasion if placed.change == "reopened" else ()
         strangers = self.policy.stranger_explanation
-        clients = client_contacts(decision, event, verified, reopening, strangers=strangers)
+        clients = client_contacts(
+            decision, event, verified, reopening, strangers=strangers, asks=asks or ()
+        )
         if placed.answered_before and _brings_new_problems(placed):
             # New problems written into the open case: the client hears they were added.
             news = ("news", verified.message_id)
             clients += client_contacts(decision, event, verified, news, follow_up=True)
         rule = decision.rule
         warns = bool(rule.warn or rule.hold)
-        warned = warns and warning_said(rule, clients)
+        said = [c for c in clients if not (silent and to_the_sender(c))]
+        warned = warns and warning_said(rule, said)
         if warns and not warned:
             # No conduct notice could go (a chat, a phone): staff warn and record it.
             extra["unwarned"] = str(event.escalation_id)

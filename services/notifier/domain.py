@@ -70,6 +70,8 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
         "confirmation_url": None,
         "confirmation_expires_at": None,
         "sender_by_email": True,  # requests from before it was sent: email senders
+        # What the sender asked that impostors ask (payment_details): said plainly.
+        "asks": [],
     },
     # The promised answer: requests from before it was sent promised the ack deadline.
     # `in_digest`: rendered as a section of a client digest (no greeting, no signature).
