@@ -10,6 +10,7 @@ from html import escape
 from typing import Literal, get_args
 
 from shared.case_ref import case_ref
+from shared.staff_names import kind_name, role_name
 
 Lang = Literal["ru", "uk", "en"]
 LANGUAGES: frozenset[str] = frozenset(get_args(Lang))
@@ -119,7 +120,8 @@ def confirm_page(
     escalation by its reference (what notices and the CLI say); its full id small, last."""
     facts = (
         f"<p><strong>{escape(say(lang, 'escalation'))}</strong> "
-        f"<code>{case_ref(escalation_id)}</code>: {escape(kind)}, {escape(severity)}</p>"
+        f"<code>{case_ref(escalation_id)}</code>: {escape(kind_name(kind, lang))}, "
+        f"{escape(severity)}</p>"
     )
     full_id = (
         '<p style="font-size:12px;color:#59636e;">'
@@ -130,7 +132,7 @@ def confirm_page(
     if state is not None:
         return _page(lang, facts + f"<p>{say(lang, state)}</p>" + full_id)
     action = (
-        f"<p>{say(lang, 'as', role=role, address=address)}</p>"
+        f"<p>{say(lang, 'as', role=role_name(role, lang), address=address)}</p>"
         f"<p>{escape(say(lang, 'effect'))}</p>"
         f'<form method="post"><button type="submit">{escape(say(lang, "button"))}</button></form>'
     )

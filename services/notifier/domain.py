@@ -27,6 +27,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from shared.contracts import SendNotification
+from shared.staff_names import staff_names
 
 from .figures import percent
 from .reasons import case_ref_said, named, reason_said
@@ -254,6 +255,7 @@ def _environment() -> Environment:
     env.filters["channel_said"] = _channel_said
     env.filters["reason_said"] = reason_said
     env.filters["case_ref"] = case_ref_said
+    env.globals["STAFF_NAMES"] = staff_names()  # roles and kinds, as the escalator says them
     return env
 
 

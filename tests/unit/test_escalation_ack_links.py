@@ -14,10 +14,13 @@ from services.escalator.ack_http import ack_routes
 from services.escalator.ack_links import AckClaims, LinkRejected, read_ack_token, sign_ack_token
 from services.escalator.ack_pages import confirm_page, outcome_page
 from services.escalator.links import ACK_PATH
+from services.escalator.policy import load_policy
+from services.escalator.policy_rules import STAFF_ROLES
 from services.escalator.staff_language import StaffLanguages
 from services.notifier.domain import render_kind
 from services.notifier.samples import SAMPLES
 from shared.case_ref import case_ref
+from shared.staff_names import staff_names
 
 pytestmark = pytest.mark.unit
 
@@ -120,11 +123,33 @@ def test_the_view_shows_what_is_acknowledged_with_a_post_button_and_escapes(lang
 
 FULL_ID = {"ru": "Полный идентификатор", "uk": "Повний ідентифікатор", "en": "Full id"}
 
+NAMED = {
+    "ru": ("юридическая угроза, P2", "Вы берёте её в работу как юрист (legal@"),
+    "uk": ("юридична загроза, P2", "Ви берете її в роботу як юрист (legal@"),
+    "en": ("legal threat, P2", "You acknowledge it as legal (legal@"),
+}
+
+
+@pytest.mark.parametrize("lang", ["ru", "uk", "en"])
+def test_the_page_names_the_kind_and_the_role_as_the_mail_does(lang: str) -> None:
+    """Acceptance: the Russian page said "service_failure" and "как head_of_support"."""
+    kind, role = NAMED[lang]
+    page = legal_page(lang)
+    assert kind in page and role in page
+
+
+def test_every_role_and_kind_of_the_policy_has_a_name_in_every_staff_language() -> None:
+    names = staff_names()
+    kinds = {rule.kind for rule in load_policy().rules}
+    for lang in ("ru", "uk", "en"):
+        assert set(STAFF_ROLES) <= set(names["roles"][lang]), lang
+        assert kinds <= set(names["kinds"][lang]), lang
+
 
 @pytest.mark.parametrize("lang", ["ru", "uk", "en"])
 def test_the_page_names_the_escalation_by_its_reference_and_its_id_small(lang: str) -> None:
     for page in (legal_page(lang), legal_page(lang, state="state_resolved")):
-        assert "<code>CL-BC69-MMKF</code>: legal, P2" in page
+        assert f"<code>CL-BC69-MMKF</code>: {NAMED[lang][0]}" in page
         assert page.count(ESCALATION) == 1
         assert f"{FULL_ID[lang]}: <code>{ESCALATION}</code>" in page
 
