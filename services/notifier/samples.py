@@ -249,7 +249,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "escalation_id": ESCALATION_ID,
         "sender_address": "a.sokolov@stroymontazh.ru",
         "files_under": "Андрей Соколов",
-        "confirmation_code": "482913",
+        "confirmation_code": "OK-HDZJ-LV2D",
         "confirmation_url": "https://support.careline.example/confirm/7f3a9c",
         "confirmation_expires_at": "2025-03-17T09:12:00+00:00",
     },

@@ -20,8 +20,16 @@ from shared.contracts import ConfirmationRequest, MessageNormalized
 
 from .matching import channel_key
 
-CODE_PREFIX = "CL"
-_CODE_RE = re.compile(r"(?<![A-Z0-9])CL-([A-Z2-7]{4})-([A-Z2-7]{4})(?![A-Z0-9])", re.IGNORECASE)
+# "OK-ABCD-EFGH": a reply with it says yes. Codes sent before 2026-12-07 said "CL-", which
+# case references say now (shared/case_ref.py: a client quoting the case number must not
+# look like one answering with the code); a reply with one of those is still read until
+# the last of them expires (VERIFIER_CONFIRMATION_TTL), and then `LEGACY_PREFIX` can go.
+CODE_PREFIX = "OK"
+LEGACY_PREFIX = "CL"
+_CODE_RE = re.compile(
+    rf"(?<![A-Z0-9])(?:{CODE_PREFIX}|{LEGACY_PREFIX})-([A-Z2-7]{{4}})-([A-Z2-7]{{4}})(?![A-Z0-9])",
+    re.IGNORECASE,
+)
 # "It was not me": the registered channel answers that the request is not theirs.
 _DENIAL_RE = re.compile(
     r"(?<![^\W\d_])(?:"
@@ -64,7 +72,7 @@ def _unb64(text: str) -> bytes:
 
 
 def confirmation_code(secret: bytes, confirmation_id: uuid.UUID) -> str:
-    """ "CL-ABCD-EFGH": short enough to type, 40 bits nobody can derive without the secret."""
+    """ "OK-ABCD-EFGH": short enough to type, 40 bits nobody can derive without the secret."""
     letters = base64.b32encode(_mac(secret, b"code", confirmation_id.bytes)).decode()[:8]
     return f"{CODE_PREFIX}-{letters[:4]}-{letters[4:]}"
 
@@ -119,13 +127,16 @@ def new_confirmation(
 
 
 def codes_in(*texts: str) -> list[str]:
-    """Confirmation codes written anywhere in a reply, upper-cased, in order, no repeats."""
+    """Confirmation codes written anywhere in a reply, upper-cased, in order, no repeats:
+    each as codes are issued now and as they were before (`LEGACY_PREFIX`), for a request
+    sent before the change and still pending; the letters are what the secret derives."""
     found: list[str] = []
     for text in texts:
         for m in _CODE_RE.finditer(text):
-            code = f"{CODE_PREFIX}-{m.group(1).upper()}-{m.group(2).upper()}"
-            if code not in found:
-                found.append(code)
+            letters = f"{m.group(1).upper()}-{m.group(2).upper()}"
+            for prefix in (CODE_PREFIX, LEGACY_PREFIX):
+                if f"{prefix}-{letters}" not in found:
+                    found.append(f"{prefix}-{letters}")
     return found
 
 

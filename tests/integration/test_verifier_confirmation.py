@@ -116,7 +116,7 @@ async def test_reply_with_the_code_from_the_registered_address_verifies_the_new_
     assert identity["status"] == "probable"
     assert identity["contact"]["id"] == "ct-sokolov"
     confirmation = identity["confirmation"]
-    assert confirmation["code"].startswith("CL-")
+    assert confirmation["code"].startswith("OK-")
     assert confirmation["url"].startswith(BASE_URL + "/")
 
     # The CEO writes again before anyone answered: the same request still holds.

@@ -51,7 +51,7 @@ CEO = "a.sokolov@stroymontazh.ru"
 REGISTERED = "buh@stroymontazh.ru"
 CONFIRMATION = ConfirmationRequest(
     confirmation_id=uuid.UUID("7c1e0c57-0d52-5b7e-8f0e-3b0a4a1b2c3d"),
-    code="CL-ABCD-EFGH",
+    code="OK-ABCD-EFGH",
     url="https://support.example/v1/confirm/token",
     expires_at=NOW + timedelta(hours=72),
 )

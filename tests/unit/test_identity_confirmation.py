@@ -17,6 +17,7 @@ from services.verifier.confirmation import (
     sign_token,
 )
 from services.verifier.matching import document_key, email_key, fold, handle_key, phone_key
+from shared.case_ref import NotACaseRef, parse_case_ref
 
 pytestmark = pytest.mark.unit
 
@@ -31,7 +32,7 @@ def test_the_same_message_yields_the_same_confirmation() -> None:
     assert a == b
     assert a.expires_at == datetime(2022, 3, 29, 11, 2, 30, tzinfo=UTC)
     assert a.url is not None and a.url.startswith("https://s.example/c/")
-    assert a.code.startswith("CL-") and len(a.code) == 12
+    assert a.code.startswith("OK-") and len(a.code) == 12
 
 
 def test_codes_depend_on_the_secret_and_the_confirmation() -> None:
@@ -81,8 +82,21 @@ def test_a_token_signed_with_another_secret_is_rejected() -> None:
 
 
 def test_codes_are_found_in_any_case_and_only_whole() -> None:
-    text = "Подтверждаю cl-abcd-efgh\n> Код: CL-ABCD-EFGH, и ещё CL-WXYZ-2345"
-    assert codes_in(text, "XCL-AAAA-BBBB", "CL-AAAA-BBBBB") == ["CL-ABCD-EFGH", "CL-WXYZ-2345"]
+    text = "Подтверждаю ok-abcd-efgh\n> Код: OK-ABCD-EFGH, и ещё OK-WXYZ-2345"
+    # Each as issued now and as issued before the prefix changed (a request still pending).
+    assert codes_in(text, "XOK-AAAA-BBBB", "OK-AAAA-BBBBB") == [
+        *("OK-ABCD-EFGH", "CL-ABCD-EFGH", "OK-WXYZ-2345", "CL-WXYZ-2345")
+    ]
+    assert codes_in("Код: CL-ABCD-EFGH") == ["OK-ABCD-EFGH", "CL-ABCD-EFGH"]
+
+
+def test_a_code_does_not_look_like_a_case_reference() -> None:
+    """Case references are CL-XXXX-XXXX (shared/case_ref.py): a client quoting the case
+    number must not be taken for one answering with the code, nor a code for a case."""
+    code = confirmation_code(SECRET, MESSAGE)
+    assert code.startswith("OK-")
+    with pytest.raises(NotACaseRef):
+        parse_case_ref(code)
 
 
 @pytest.mark.parametrize(

@@ -227,7 +227,7 @@ def test_no_account_data_reaches_an_unverified_sender(
 def _confirmation(message: MessageNormalized) -> ConfirmationRequest:
     return ConfirmationRequest(
         confirmation_id=uuid.uuid5(message.message_id, "confirmation"),
-        code="CL-TEST-CODE",
+        code="OK-TEST-CODE",
         expires_at=message.received_at + timedelta(hours=72),
     )
 

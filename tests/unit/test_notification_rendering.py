@@ -1090,12 +1090,12 @@ def test_a_reply_to_the_confirmation_request_carries_its_code_in_the_subject(
     code in the subject comes back in "Re: …", where the verifier reads codes too."""
     from services.verifier.confirmation import codes_in, is_denial
 
-    code = "CL-ABCD-EFGH"
+    code = "OK-ABCD-EFGH"
     data = {**SAMPLES["identity_confirmation"], "confirmation_code": code}
     rendered = render(command("identity_confirmation", language, data=data))
 
     assert rendered.subject.endswith(f" {code})")
-    assert codes_in("Не я", "", f"Re: {rendered.subject}") == [code]
+    assert codes_in("Не я", "", f"Re: {rendered.subject}")[0] == code
     assert is_denial("Не я")
 
 

@@ -273,7 +273,7 @@ def test_the_held_line_is_in_single_notices_and_digests_and_names_nobody(
         (line,) = [x for x in rendered.body.splitlines() if EXPIRES in x]
         assert line == HELD_LINE[language]
         assert HELD_LINE[language].rstrip(".") in (rendered.html or "")
-        assert "@" not in line and "CL-ABCD" not in line
+        assert "@" not in line and "OK-ABCD" not in line
     assert kinds == {"legal_notice", "manager_escalation", "staff_digest"}
 
 
