@@ -244,6 +244,14 @@ class AuthResults(Contract):
     spf: AuthVerdict = "none"
     dkim: AuthVerdict = "none"
     dmarc: AuthVerdict = "none"
+    spf_domain: str | None = Field(
+        None,
+        description="The domain SPF checked (the envelope sender's: smtp.mailfrom, or "
+        "smtp.helo for an empty envelope), lower-case, as our MTA wrote it. An SPF pass "
+        "says nothing of the From header unless this domain is the From's (alignment). "
+        "None: not said.",
+        examples=["stroymontazh.ru"],
+    )
 
 
 class Entity(Contract):

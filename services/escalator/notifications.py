@@ -17,6 +17,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from shared.contracts import (
+    AuthResults,
     EscalationChanged,
     Identity,
     IdentityVerified,
@@ -455,14 +456,31 @@ def stranger_reach(message: MessageNormalized) -> str | None:
     (None: it would). The notifier answers a client by email only; a chat handle or a phone
     has no way back. And the From of an unknown mail may be forged: answering it would
     send our mail to whoever was named (backscatter), so the mail must have passed DMARC,
-    or SPF with DMARC not failing (SPF passing where DMARC fails is the forged-From case:
-    the envelope is the forger's own domain)."""
+    or (a domain with no DMARC record) SPF for the From's own domain, DMARC not failing.
+    SPF checks the envelope, which a forger sets to a domain of its own: it passes there
+    whatever the From says, so it counts only aligned (`spf_aligned`)."""
     if message.channel != "email" or not message.sender.email:
         return "no_way_back"
     auth = message.auth
-    if auth.dmarc == "pass" or (auth.spf == "pass" and auth.dmarc != "fail"):
+    if auth.dmarc == "pass":
+        return None
+    if auth.spf == "pass" and auth.dmarc != "fail" and spf_aligned(auth, message.sender.email):
         return None
     return "unauthenticated"
+
+
+def spf_aligned(auth: AuthResults, sender: str) -> bool:
+    """Whether the domain SPF passed for is the From address's, or a parent of it (From
+    sales.example.com, envelope example.com). DMARC's relaxed alignment also takes an
+    envelope under the From's domain (bounce.example.com), but telling that apart from a
+    stranger's subdomain of a shared suffix (evil.dyndns.example for dyndns.example) needs
+    the public suffix list: left out, at the cost of an explanation not sent. No domain
+    said: not aligned."""
+    envelope = (auth.spf_domain or "").strip(".").lower()
+    domain = sender.rpartition("@")[2].strip(".").lower()
+    if not envelope or not domain:
+        return False
+    return domain == envelope or domain.endswith("." + envelope)
 
 
 def client_contacts(

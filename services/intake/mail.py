@@ -257,14 +257,34 @@ def trusted_auth_header(values: list[str], trusted: frozenset[str]) -> str | Non
     return None
 
 
+# The identity SPF checked, a property of the spf result: "smtp.mailfrom=bounce@example.com"
+# (the envelope sender; the domain is what counts) or, for an empty envelope, "smtp.helo=".
+_SPF_IDENTITY_RE = re.compile(r"\ssmtp\.(mailfrom|helo)\s*=\s*\"?([^\s\"]+)", re.IGNORECASE)
+
+
 def auth_from_header(value: str | None) -> AuthResults:
-    """The SPF / DKIM / DMARC verdicts of one header value (the first of each method)."""
+    """The SPF / DKIM / DMARC verdicts of one header value (the first of each method), and
+    the domain the SPF verdict is about."""
     found: dict[str, str] = {}
     for result in _auth_syntax(value)[1:] if value else []:
         match = _METHOD_RE.match(result)
-        if match and match[2].lower() in _VERDICTS:
-            found.setdefault(match[1].lower(), match[2].lower())
+        if match and match[2].lower() in _VERDICTS and match[1].lower() not in found:
+            found[match[1].lower()] = match[2].lower()
+            if match[1].lower() == "spf":
+                domain = _spf_domain(result[match.end() :])
+                if domain:
+                    found["spf_domain"] = domain
     return AuthResults.model_validate(found)
+
+
+def _spf_domain(properties: str) -> str | None:
+    """The domain of the identity SPF checked: the envelope sender's (smtp.mailfrom), else
+    the HELO name's; lower-case, without a trailing dot."""
+    domains = {
+        m[1].lower(): m[2].rpartition("@")[2].strip(".<>").lower()
+        for m in _SPF_IDENTITY_RE.finditer(" " + properties)
+    }
+    return domains.get("mailfrom") or domains.get("helo") or None
 
 
 def auth_from_headers(values: list[str], trusted: frozenset[str]) -> AuthResults:

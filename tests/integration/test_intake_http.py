@@ -21,6 +21,7 @@ from shared.embedded import free_port
 from tests.integration.conftest import Env, Recorder, count
 
 pytestmark = pytest.mark.integration
+NOTHING = {"spf_domain": None}  # no domain said: an SPF pass of it would align with nothing
 
 TOKEN = "integration-publisher-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -128,9 +129,12 @@ async def test_only_our_mx_authentication_results_reach_the_normalized_message(
 
     by_id = {m["external_id"]: m["auth"] for m in (below, alone, unset)}
     assert by_id == {
-        "forged-below@evil.test": {"spf": "fail", "dkim": "none", "dmarc": "fail"},
-        "forged-alone@evil.test": {"spf": "none", "dkim": "none", "dmarc": "none"},
-        "ours-untrusted@evil.test": {"spf": "none", "dkim": "none", "dmarc": "none"},
+        "forged-below@evil.test": {
+            **{"spf": "fail", "dkim": "none", "dmarc": "fail"},
+            "spf_domain": "stroymontazh.ru",
+        },
+        "forged-alone@evil.test": {"spf": "none", "dkim": "none", "dmarc": "none", **NOTHING},
+        "ours-untrusted@evil.test": {"spf": "none", "dkim": "none", "dmarc": "none", **NOTHING},
     }
 
 

@@ -373,7 +373,9 @@ def test_outlook_windows_1251_reply_fixture() -> None:
     assert result.external_id == "000001db3f1a$5e2c1b40$1a8451c0@romashka.example"
     assert result.thread_id == "case-1001.1@careline.example"
     assert result.in_reply_to == "case-1001.2@careline.example"
-    assert result.auth == AuthResults(spf="pass", dkim="fail", dmarc="fail")
+    assert result.auth == AuthResults(
+        spf="pass", dkim="fail", dmarc="fail", spf_domain="romashka.example"
+    )
     assert result.language == "ru"
     assert [(e.kind, e.value) for e in result.entities] == [
         ("invoice", "4512"),
@@ -402,7 +404,7 @@ def test_gmail_ukrainian_base64_reply_fixture() -> None:
     assert result.signature == "З повагою,\nОксана Коваленко"
     assert result.quoted_text.endswith("> Доброго дня! Спробуйте, будь ласка, ще раз.")
     assert "пише:" in result.quoted_text
-    assert result.auth == AuthResults(spf="pass", dkim="pass", dmarc="pass")
+    assert result.auth == AuthResults(spf="pass", dkim="pass", dmarc="pass", spf_domain="gmail.com")
     assert result.thread_id == "case-2002.1@careline.example"
     assert result.language == "uk"
     assert result.language_confidence > 0.5
@@ -431,7 +433,7 @@ def test_authentication_results_all_pass() -> None:
     assert _auth(
         "mx.careline.example; spf=pass smtp.mailfrom=example.com; "
         "dkim=pass header.d=example.com; dmarc=pass header.from=example.com"
-    ) == AuthResults(spf="pass", dkim="pass", dmarc="pass")
+    ) == AuthResults(spf="pass", dkim="pass", dmarc="pass", spf_domain="example.com")
 
 
 def test_authentication_results_failures() -> None:
@@ -439,13 +441,13 @@ def test_authentication_results_failures() -> None:
         "mx.careline.example; spf=fail smtp.mailfrom=example.com; "
         "dkim=fail (signature did not verify) header.d=example.com; "
         "dmarc=fail (p=reject) header.from=example.com"
-    ) == AuthResults(spf="fail", dkim="fail", dmarc="fail")
+    ) == AuthResults(spf="fail", dkim="fail", dmarc="fail", spf_domain="example.com")
 
 
 def test_authentication_results_mixed_verdicts_and_case() -> None:
     assert _auth(
         "mx.careline.example; SPF=SoftFail smtp.mailfrom=example.com; DKIM=None; DMARC=Pass"
-    ) == AuthResults(spf="softfail", dkim="none", dmarc="pass")
+    ) == AuthResults(spf="softfail", dkim="none", dmarc="pass", spf_domain="example.com")
 
 
 def test_authentication_results_missing_header_gives_none() -> None:
@@ -455,8 +457,27 @@ def test_authentication_results_missing_header_gives_none() -> None:
 
 def test_authentication_results_partial_header_leaves_the_rest_none() -> None:
     assert _auth("mx.careline.example; spf=pass smtp.mailfrom=example.com") == AuthResults(
-        spf="pass"
+        spf="pass", spf_domain="example.com"
     )
+
+
+@pytest.mark.parametrize(
+    ("header", "domain"),
+    [
+        (
+            "spf=pass smtp.mailfrom=Bounce@Mail.Example.COM smtp.helo=mx.example.com",
+            "mail.example.com",
+        ),
+        ("spf=pass (ip 192.0.2.1) smtp.mailfrom=example.org.", "example.org"),
+        ("spf=none smtp.mailfrom=<> smtp.helo=relay.example.net", "relay.example.net"),  # bounce
+        ("spf=pass", None),  # not said: an SPF pass of no known domain aligns with nothing
+        ("dkim=pass header.d=example.com", None),
+    ],
+)
+def test_authentication_results_say_which_domain_spf_checked(header: str, domain: str) -> None:
+    """What an SPF verdict is about: the envelope's domain, which a forger chooses; only
+    aligned with the From does a pass say anything of it (escalator.spf_aligned)."""
+    assert _auth(f"mx.careline.example; {header}").spf_domain == domain
 
 
 def test_authentication_results_unknown_verdict_is_ignored() -> None:
@@ -493,7 +514,7 @@ def test_authentication_results_forged_header_below_ours_is_not_read() -> None:
     assert _auth(
         "mx.careline.example; spf=fail smtp.mailfrom=example.com",
         "mx.example; spf=pass; dkim=pass; dmarc=pass",
-    ) == AuthResults(spf="fail")
+    ) == AuthResults(spf="fail", spf_domain="example.com")
 
 
 def test_authentication_results_topmost_trusted_header_wins() -> None:
@@ -511,7 +532,7 @@ def test_authentication_results_sender_chosen_values_are_not_results() -> None:
     # them, or a ';' in a quoted local-part, must not pass for one of the MX's.
     assert _auth(
         "mx.careline.example; spf=fail smtp.mailfrom=dmarc=pass@evil.test; dmarc=fail"
-    ) == AuthResults(spf="fail", dmarc="fail")
+    ) == AuthResults(spf="fail", dmarc="fail", spf_domain="evil.test")
     assert (
         _auth(
             'mx.careline.example; spf=fail smtp.mailfrom="x;dmarc=pass"@evil.test; dmarc=fail'
@@ -541,7 +562,7 @@ def test_authentication_results_spoofed_fixture_with_a_forged_pass_below() -> No
     )
     raw = b"Authentication-Results: mx.stroymontazh.ru; spf=pass; dkim=pass; dmarc=pass\n" + raw
     assert normalize_email(raw, authserv_ids=OURS).auth == AuthResults(
-        spf="fail", dkim="none", dmarc="fail"
+        spf="fail", dkim="none", dmarc="fail", spf_domain="stroymontazh.ru"
     )
 
 

@@ -101,7 +101,13 @@ def test_an_unknown_authenticated_sender_reporting_a_failure_is_told_how_to_be_m
     ("auth", "goes"),
     [
         (AuthResults(dmarc="pass"), True),
-        (AuthResults(spf="pass"), True),  # no DMARC record at the domain: SPF it is
+        # No DMARC record at the domain: SPF it is, for the From's own domain (or a parent).
+        (AuthResults(spf="pass", spf_domain="some-startup.example"), True),
+        (AuthResults(spf="pass", spf_domain="Some-Startup.example."), True),
+        # The envelope a forger chose, passing for its own domain: says nothing of From.
+        (AuthResults(spf="pass", spf_domain="forger.test"), False),
+        (AuthResults(spf="pass", spf_domain="mail.some-startup.example"), False),  # no PSL
+        (AuthResults(spf="pass"), False),  # which domain passed is not said
         (AuthResults(spf="fail", dkim="pass", dmarc="pass"), True),  # aligned DKIM
         (AuthResults(), False),  # nothing said: the From may be anyone's
         (AuthResults(spf="softfail"), False),
