@@ -65,17 +65,18 @@ def denial_of_channel(
 
 def heed_denials(
     identity: Identity,
-    channel: tuple[str, str, str],
+    disowned: Denial | None,
     denials: Sequence[Denial],
     weights: EvidenceWeights,
     facts: Mapping[str, CustomerFacts] | None = None,
 ) -> Identity:
-    """The `identity` of a sender writing from `channel` (kind, address, match key), given
-    the recent denials of that channel and of the identity's customer (newest first).
+    """The `identity` of a sender, given the recent denials of its channel and of the
+    identity's customer (newest first), and `disowned`, the one of them that disowns the
+    very channel it wrote from (`denial_of_channel`: the caller has it already, as it must
+    know whose facts to read).
 
     `facts` are those of the customer that disowned the channel, when the identity does
-    not name that customer already (`denial_of_channel` says which)."""
-    disowned = denial_of_channel(identity, channel, denials)
+    not name that customer already."""
     if disowned is not None:
         return _disowned(identity, disowned, weights, facts or {})
     customer = identity.customer

@@ -215,7 +215,7 @@ class VerifierService:
         if disowned is not None and not _names_customer(identity, disowned.customer_id):
             async with self.directory(session) as crm:  # a batch read them ahead
                 facts = await crm.customer_facts([disowned.customer_id])
-        return heed_denials(identity, channel, denials, self.settings.weights, facts)
+        return heed_denials(identity, disowned, denials, self.settings.weights, facts)
 
     async def _start_confirmation(
         self,

@@ -34,6 +34,17 @@ CUSTOMER = "cust-stroymontazh"
 CHANNEL = ("email", CEO, CEO)
 
 
+def heeded(
+    identity: Identity,
+    denials: list[Denial],
+    facts: dict[str, CustomerFacts] | None = None,
+    channel: tuple[str, str, str] = CHANNEL,
+) -> Identity:
+    """`heed_denials` as the verifier calls it: the denial disowning the channel found first."""
+    disowned = denial_of_channel(identity, channel, denials)
+    return heed_denials(identity, disowned, denials, WEIGHTS, facts)
+
+
 def denial(key: str = CEO, customer: str = CUSTOMER, days_ago: float = 2) -> Denial:
     return Denial(
         confirmation_id=uuid.UUID("1b2c3d4e-0000-5000-8000-000000000001"),
@@ -47,7 +58,7 @@ def denial(key: str = CEO, customer: str = CUSTOMER, days_ago: float = 2) -> Den
 
 
 def test_the_address_the_client_disowned_writing_again_is_suspicious() -> None:
-    identity = heed_denials(probable(None), CHANNEL, [denial()], WEIGHTS)
+    identity = heeded(probable(None), [denial()])
 
     assert identity.status == "suspicious"
     assert identity.confidence == WEIGHTS.denied_before
@@ -61,7 +72,7 @@ def test_the_address_the_client_disowned_writing_again_is_suspicious() -> None:
 def test_another_address_soon_after_a_denial_stays_probable_but_less_sure() -> None:
     before = probable(None)
 
-    identity = heed_denials(before, CHANNEL, [denial("buh2@stroymontazh.ru")], WEIGHTS)
+    identity = heeded(before, [denial("buh2@stroymontazh.ru")])
 
     assert identity.status == "probable"  # the client may really have a new address
     assert identity.confidence == pytest.approx(before.confidence * (1 - WEIGHTS.recent_denial))
@@ -75,9 +86,9 @@ def test_nothing_changes_without_a_denial_of_this_customer_or_for_a_known_sender
     other = denial("someone@other.example", customer="cust-other")
     verified = probable(None, status="verified")
 
-    assert heed_denials(probable(None), CHANNEL, [], WEIGHTS) == probable(None)
-    assert heed_denials(probable(None), CHANNEL, [other], WEIGHTS) == probable(None)
-    assert heed_denials(verified, CHANNEL, [denial()], WEIGHTS) == verified
+    assert heeded(probable(None), []) == probable(None)
+    assert heeded(probable(None), [other]) == probable(None)
+    assert heeded(verified, [denial()]) == verified
 
 
 # --- the disowned address writing a line that names nobody (the acceptance run's gap) ------
@@ -106,7 +117,7 @@ def test_the_disowned_address_naming_nobody_is_suspicious_in_the_disowning_custo
     before = unknown()
     assert before.status == "unknown" and before.customer is None
 
-    identity = heed_denials(before, CHANNEL, [denial()], WEIGHTS, FACTS)
+    identity = heeded(before, [denial()], FACTS)
 
     assert (identity.status, identity.confidence) == ("suspicious", WEIGHTS.denied_before)
     assert identity.customer is not None and identity.customer.id == CUSTOMER
@@ -129,7 +140,7 @@ def test_the_disowned_address_claiming_another_customer_is_suspicious_for_the_di
     named = CustomerRef(id="cust-other", name="ООО «Другая»", tier="standard")
     other = probable(None).model_copy(update={"customer": named, "account_manager": None})
 
-    identity = heed_denials(other, CHANNEL, [denial()], WEIGHTS, FACTS)
+    identity = heeded(other, [denial()], FACTS)
 
     assert identity.status == "suspicious"
     assert identity.customer is not None and identity.customer.id == CUSTOMER
@@ -139,7 +150,7 @@ def test_the_disowned_address_claiming_another_customer_is_suspicious_for_the_di
 
 def test_without_the_disowning_customers_facts_the_sender_is_still_suspicious() -> None:
     # The customer left the CRM since: the address stays disowned, the notice says the id.
-    identity = heed_denials(unknown(), CHANNEL, [denial()], WEIGHTS, {})
+    identity = heeded(unknown(), [denial()], {})
 
     assert (identity.status, identity.customer) == ("suspicious", None)
     assert "customer_name" not in identity.evidence[-1].values
@@ -150,11 +161,11 @@ def test_another_unknown_address_or_a_registered_or_failing_one_stays_as_it_was(
     verified = probable(None, status="verified")
     spoofed = unknown().model_copy(update={"status": "suspicious"})
 
-    assert heed_denials(unknown(), stranger, [denial()], WEIGHTS, FACTS) == unknown()
+    assert heeded(unknown(), [denial()], FACTS, stranger) == unknown()
     # A registered channel cannot be denied: even a denial on file of that very address
     # (an operator verified it afterwards) leaves it verified.
-    assert heed_denials(verified, CHANNEL, [denial()], WEIGHTS, FACTS) == verified
-    assert heed_denials(spoofed, CHANNEL, [denial()], WEIGHTS, FACTS) == spoofed
+    assert heeded(verified, [denial()], FACTS) == verified
+    assert heeded(spoofed, [denial()], FACTS) == spoofed
 
 
 def test_the_denial_of_the_customer_the_message_names_is_the_one_said() -> None:
@@ -170,7 +181,7 @@ def test_the_denial_of_the_customer_the_message_names_is_the_one_said() -> None:
 
 
 def suspicious() -> Identity:
-    return heed_denials(probable(None), CHANNEL, [denial()], WEIGHTS)
+    return heeded(probable(None), [denial()])
 
 
 def test_a_suspicious_senders_message_withholds_the_answers_that_promise() -> None:
@@ -240,7 +251,7 @@ def test_the_disowned_address_naming_nobody_reaches_the_customers_account_manage
     """The escalator's suspicious-sender rule with the identity the verifier now gives a
     bare line from the disowned address: the account manager of the customer that disowned
     it is told, and reads whose denial it was."""
-    who = heed_denials(unknown(), CHANNEL, [denial()], WEIGHTS, FACTS)
+    who = heeded(unknown(), [denial()], FACTS)
     verified = verified_message(who, language)
     (decision,) = [d for d in decisions_for(verified) if d.rule.kind == "suspicious_sender"]
 
