@@ -280,25 +280,29 @@ class SqlEscalationStore:
             .values(notified=notified, briefing=briefing)
         )
 
-    async def record_briefing(self, escalation_id: uuid.UUID, briefing: dict[str, Any]) -> None:
-        """What a re-escalation repeats from now on (a merge that raised the severity)."""
-        await self.session.execute(
-            update(escalations).where(escalations.c.id == escalation_id).values(briefing=briefing)
-        )
-
     async def add_notified(
         self,
         escalation_id: uuid.UUID,
         told: list[dict[str, Any]],
         message_id: uuid.UUID,
         at: datetime,
+        briefing: dict[str, Any] | None = None,
     ) -> None:
-        """People a merged or reopening message told on top of those told before."""
+        """People a merged message told on top of those told before (none, maybe), and the
+        `briefing` a re-escalation repeats from now on when the message raised the severity:
+        one UPDATE of the escalation for both."""
+        values: dict[str, Any] = {}
+        if told:
+            values["notified"] = escalations.c.notified.op("||")(told)
+        if briefing is not None:
+            values["briefing"] = briefing
+        if not values:
+            return
         await self.session.execute(
-            update(escalations)
-            .where(escalations.c.id == escalation_id)
-            .values(notified=escalations.c.notified.op("||")(told))
+            update(escalations).where(escalations.c.id == escalation_id).values(**values)
         )
+        if not told:
+            return
         levels = sorted({n["level"] for n in told})
         detail = {"level": levels[0], "roles": [n["role"] for n in told]}
         entry_id = derived_id("notified", escalation_id, message_id)

@@ -381,13 +381,12 @@ class EscalatorService:
             fresh = [
                 {**n, "level": placed.level} for n in notified_staff(staff) if _who(n) not in told
             ]
-            if fresh:
-                await store.add_notified(placed.id, fresh, verified.message_id, now)
+            raised_briefing = None
             if placed.raised_from is not None:
                 # A climb or a reassignment from now on is told why it is this grave: the
                 # rule that raised it, its words and playbook (not the opening message's).
-                briefing = staff_briefing(self.policy, decision, event, verified, extra)
-                await store.record_briefing(placed.id, briefing)
+                raised_briefing = staff_briefing(self.policy, decision, event, verified, extra)
+            await store.add_notified(placed.id, fresh, verified.message_id, now, raised_briefing)
         else:
             # Opening, or reopening: the lifecycle starts from level 1 with the rule's roles
             # (whoever a climb or a reassignment told before is not told, nor may act, now).
