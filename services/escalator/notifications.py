@@ -166,13 +166,16 @@ def staff_notifications(
     verified: IdentityVerified,
     extra: dict[str, Any] | None = None,
     occasion: tuple[object, ...] = (),
+    languages: StaffLanguages | None = None,
 ) -> list[SendNotification]:
     """The rule's level-1 roles, told with the facts (`extra`: the fact pack, the hold),
-    each in the language they read (staff_language). `occasion` tells a second telling (a
+    each in the language they read (`languages`, the message's: staff_language.of_message,
+    which the escalator works out once per message). `occasion` tells a second telling (a
     reopening) from the first, so its ids differ."""
     identity = verified.identity
     data = _staff_data(policy, decision, event, verified, extra)
-    languages = of_message(policy, identity)
+    if languages is None:
+        languages = of_message(policy, identity)
     notes = []
     roles = decision.rule.roles
     for named in roles:

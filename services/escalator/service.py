@@ -77,7 +77,7 @@ from .policy import (
     silent_to_sender,
 )
 from .problem_keys import ABOUT_SIGNALS, keyed
-from .staff_language import of_escalations, of_message
+from .staff_language import StaffLanguages, of_escalations, of_message
 from .tables import processed
 
 # Who speaking goes on with the subject's cases: the client on a verified channel, or an
@@ -166,6 +166,7 @@ class EscalatorService:
         # contact's confirmation request says what it asked (policy.silent_to_sender).
         silent = silent_to_sender(self.policy, identity, history, decisions)
         asks = guarded_asks(self.policy, decisions, history, current.sender) if silent else []
+        languages = of_message(self.policy, identity)  # who of the staff reads which
         for decision in decisions:
             rule = decision.rule
             promise = makes_promise(decision, verified, unsaid)
@@ -174,7 +175,17 @@ class EscalatorService:
             )
             outputs.append(Outgoing.of(SUBJECTS[event.change], event))
             told, contacted, warned = await self._tell_staff(
-                store, decision, event, placed, changed, verified, facts, now, silent, asks
+                store,
+                decision,
+                event,
+                placed,
+                changed,
+                verified,
+                facts,
+                now,
+                languages,
+                silent,
+                asks,
             )
             staff += told
             clients += contacted
@@ -313,6 +324,7 @@ class EscalatorService:
         verified: IdentityVerified,
         facts: dict[str, Any],
         now: datetime,
+        languages: StaffLanguages,
         silent: bool = False,
         asks: list[str] | None = None,
     ) -> tuple[list[SendNotification], list[SendNotification], bool]:
@@ -326,6 +338,7 @@ class EscalatorService:
         person over the message (digest.py); and whether the client was warned in writing
         by them (a rule that warns records the warning only then). `changed`: what the
         message changed of the escalation, as `_place` said it in the event's reason.
+        `languages`: who of the staff reads which (of_message).
         `silent`: nothing goes back to the sender (policy.silent_to_sender), so a conduct
         notice to it warns nobody; `asks`: what the confirmation request names
         (policy.guarded_asks)."""
@@ -367,7 +380,9 @@ class EscalatorService:
         if warns and not warned:
             # No conduct notice could go (a chat, a phone): staff warn and record it.
             extra["unwarned"] = str(event.escalation_id)
-        staff = staff_notifications(self.policy, decision, event, verified, extra, occasion)
+        staff = staff_notifications(
+            self.policy, decision, event, verified, extra, occasion, languages
+        )
         if placed.change == "merged":
             told = {_who(n) for n in placed.notified}
             if placed.raised_from is None and not (placed.news or placed.new_sender):
@@ -376,7 +391,6 @@ class EscalatorService:
                 staff = [n for n in staff if _who(notified_staff([n])[0]) not in told]
             elif placed.news or placed.new_sender:
                 # News of the case is for everyone holding it, not only the rule's roles.
-                languages = of_message(self.policy, verified.identity)
                 staff += to_other_holders(staff, placed.notified, occasion, languages)
             fresh = [
                 {**n, "level": placed.level} for n in notified_staff(staff) if _who(n) not in told
