@@ -531,6 +531,25 @@ def client_contacts(
             "notification_id": derived_id("notification", *parts),
         }
 
+    def to_sender(
+        kind: NotificationKind, sender: str, data: dict[str, Any], zone: str | None
+    ) -> SendNotification:
+        """A contact to the address the message came from, once per escalation and address:
+        not verified (it may not be the client's), so general content only, in its thread."""
+        return SendNotification(
+            **ids(kind, sender=sender),
+            kind=kind,
+            recipient=sender,
+            recipient_role="client_sender",
+            recipient_verified=False,
+            content_class="general",
+            language=language,
+            recipient_timezone=zone,
+            reply_to_external_id=message.external_id,
+            data=data,
+            **_common(event),
+        )
+
     notes = []
     for contact in decision.rule.client_contacts:
         if follow_up and contact.kind not in FOLLOWS_UP:
@@ -568,21 +587,8 @@ def client_contacts(
             if held is not None:
                 notes.append(held)
         elif message.sender.email:
-            notes.append(
-                SendNotification(
-                    **ids(contact.kind, sender=message.sender.email),
-                    kind=contact.kind,
-                    recipient=message.sender.email,
-                    recipient_role="client_sender",
-                    recipient_verified=False,
-                    content_class="general",
-                    language=language,
-                    recipient_timezone=zone,
-                    reply_to_external_id=message.external_id,
-                    data=_sender_data(contact.kind, decision, verified, event),
-                    **_common(event),
-                )
-            )
+            data = _sender_data(contact.kind, decision, verified, event)
+            notes.append(to_sender(contact.kind, message.sender.email, data, zone))
     if (
         strangers
         and not follow_up
@@ -590,21 +596,10 @@ def client_contacts(
         and stranger_reach(message) is None
         and message.sender.email
     ):
-        notes.append(
-            SendNotification(
-                **ids(STRANGER_KIND, sender=message.sender.email),
-                kind=STRANGER_KIND,
-                recipient=message.sender.email,
-                recipient_role="client_sender",
-                recipient_verified=False,
-                content_class="general",
-                language=language,
-                reply_to_external_id=message.external_id,
-                # Nothing of any account, no client named: the subject it answers, only.
-                data={"subject": message.subject},
-                **_common(event),
-            )
-        )
+        # Nothing of any account, no client named: the subject it answers, only; and no
+        # clock of a client (an unknown sender has none on file: the notifier's default).
+        said = {"subject": message.subject}
+        notes.append(to_sender(STRANGER_KIND, message.sender.email, said, None))
     return notes
 
 
