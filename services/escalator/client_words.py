@@ -75,20 +75,17 @@ class _Mark(NamedTuple):
 
 def reported_problems(text: str, signals: Iterable[Signal]) -> list[str]:
     """The stretches of `text` that report a failure, as the client put them."""
-    marks = sorted(_marks(list(signals)))
     items: list[str] = []
-    for start, stop in _stretches(text, marks):
-        inside = [m for m in marks if m.start < stop and m.end > start]
-        if any(m.kind == "threat" for m in inside):
-            continue
-        for begins, ends in _clauses(text, start, stop, inside):
-            if len(items) == MOST:
-                return items
-            these = {m.kind for m in inside if m.start < ends and m.end > begins}
-            if these == {"problem"}:
-                said = _said(text[begins:ends])
-                if said and said not in items:
-                    items.append(said)
+    for (begins, ends), around in _cut(text, signals, PROBLEM_SIGNALS):
+        if any(m.kind == "threat" for m in around):
+            continue  # nothing of a sentence with a threat in it
+        if len(items) == MOST:
+            return items
+        these = {m.kind for m in around if m.start < ends and m.end > begins}
+        if these == {"problem"}:
+            said = _said(text[begins:ends])
+            if said and said not in items:
+                items.append(said)
     return items
 
 
@@ -111,13 +108,22 @@ def problem_clauses(
     """(start, stop) of every stretch of `text` cut as the failure notice cuts its items,
     the evidence of `problems` taken for problems: a sentence, the sentences one piece of
     evidence runs across, each clause of a sentence that joins two problems."""
+    return (clause for clause, _ in _cut(text, signals, problems))
+
+
+def _cut(
+    text: str, signals: Iterable[Signal], problems: frozenset[str]
+) -> Iterator[tuple[tuple[int, int], list[_Mark]]]:
+    """Each clause of `text` as the failure notice cuts its items, with the marks of the
+    stretch (sentences) it is a clause of: the problems, threats and insults there."""
     marks = sorted(_marks(list(signals), problems))
     for start, stop in _stretches(text, marks):
         inside = [m for m in marks if m.start < stop and m.end > start]
-        yield from _clauses(text, start, stop, inside)
+        for clause in _clauses(text, start, stop, inside):
+            yield clause, inside
 
 
-def _marks(signals: list[Signal], problems: frozenset[str] = PROBLEM_SIGNALS) -> Iterator[_Mark]:
+def _marks(signals: list[Signal], problems: frozenset[str]) -> Iterator[_Mark]:
     for s in signals:
         for e in s.evidence:
             rule = e.rule.rsplit(".", 1)[-1]
