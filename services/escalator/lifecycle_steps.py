@@ -153,10 +153,11 @@ def acted(
     )
 
 
-def current_briefing(e: Escalation, language: str) -> dict[str, Any]:
-    """What staff are told about it, in `language` (notice_to says it again in each
-    reader's: a caller building a notice passes the team's); escalations opened before the
-    lifecycle have less."""
+def current_briefing(e: Escalation, team_language: str) -> dict[str, Any]:
+    """What staff are told about it, in every language it has (the playbooks, the hold's
+    reasons, the markers' names): notice_to says it in each reader's. The team's language
+    gives the hold's reason where the rule wrote none in a reader's, as at the opening
+    (facts.hold_view). Escalations opened before the lifecycle have less."""
     base: dict[str, Any] = {
         "severity": e.severity,
         "kind": e.kind,
@@ -181,7 +182,7 @@ def current_briefing(e: Escalation, language: str) -> dict[str, Any]:
         "ack_overdue": False,
     }
     if "hold" in e.briefing or e.hold:  # the hold as it is now, not as it was at opening
-        current["hold"] = hold_view(e.hold, language)
+        current["hold"] = hold_view(e.hold, team_language)
     if e.client_reply_by is not None:  # whoever it climbs or is passed to keeps the promise
         current["client_reply_by"] = e.client_reply_by.isoformat()
-    return in_language({**base, **e.briefing, **current}, language)
+    return {**base, **e.briefing, **current}
