@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from shared.contracts import (
     AcknowledgeEscalation,
     AuthResults,
     ChannelRef,
+    ConfirmationRequest,
     CustomerRef,
     EscalationCommand,
     EscalationCommandResult,
@@ -46,6 +47,8 @@ LEGAL = "legal@careline.example"
 HEAD = "head.support@careline.example"
 BILLING = "billing@careline.example"
 DIRECTOR = "director@careline.example"
+# The code a confirmation request of `awaiting_confirmation` carries (its mail's subject).
+CONFIRMATION_CODE = "731904"
 
 
 class Bus:
@@ -115,6 +118,28 @@ def legal_threat(text_: str = "Я подам на вас в суд, это по�
     )
     sender = SenderIdentifiers(email="buh@stroymontazh.ru")
     return verified_payload(text_, identity, sender, domain="mail.stroymontazh.ru")
+
+
+def awaiting_confirmation(
+    text: str, sender: str, confirmation_id: uuid.UUID, **message: Any
+) -> dict[str, Any]:
+    """`legal_threat`'s client written from `sender`, another address: probable (matched by
+    name), with a confirmation asked of the registered contact, as the verifier sends it;
+    `message`: more of the message's fields (its language, subject)."""
+    verified = json.loads(legal_threat(text))
+    verified["message"] |= {"sender": {"email": sender}, **message}
+    request = ConfirmationRequest(
+        confirmation_id=confirmation_id,
+        code=CONFIRMATION_CODE,
+        expires_at=datetime.now(UTC) + timedelta(days=1),
+    )
+    verified["identity"] |= {
+        "status": "probable",
+        "confidence": 0.6,
+        "disclosure": "general",
+        "confirmation": request.model_dump(mode="json"),
+    }
+    return verified
 
 
 def verified_payload(

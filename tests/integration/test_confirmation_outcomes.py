@@ -8,7 +8,7 @@ import asyncio
 import json
 import uuid
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import nats
@@ -17,7 +17,6 @@ import pytest
 from shared.contracts import (
     ConfirmationDenied,
     ConfirmationExpired,
-    ConfirmationRequest,
     ResolveEscalation,
 )
 from tests.integration.conftest import Env, rows
@@ -27,8 +26,8 @@ from tests.integration.escalator_harness import (
     LEGAL,
     Bus,
     ask,
+    awaiting_confirmation,
     escalator_settings,
-    legal_threat,
     publish_verified,
     start,
     until,
@@ -42,19 +41,7 @@ CEO = "a.sokolov@stroymontazh.ru"
 def from_the_ceo(text: str, confirmation_id: uuid.UUID) -> tuple[bytes, str]:
     """The harness's verified message, written from the CEO's own address: probable, with
     a confirmation asked of the registered contact."""
-    verified = json.loads(legal_threat(text))
-    verified["message"]["sender"] = {"email": CEO}
-    request = ConfirmationRequest(
-        confirmation_id=confirmation_id,
-        code="731904",
-        expires_at=datetime.now(UTC) + timedelta(days=1),
-    )
-    verified["identity"] |= {
-        "status": "probable",
-        "confidence": 0.6,
-        "disclosure": "general",
-        "confirmation": request.model_dump(mode="json"),
-    }
+    verified = awaiting_confirmation(text, CEO, confirmation_id)
     return json.dumps(verified).encode(), verified["message_id"]
 
 

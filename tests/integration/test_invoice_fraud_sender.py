@@ -9,20 +9,20 @@ from __future__ import annotations
 import json
 import uuid
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import nats
 import pytest
 
 from services.notifier.domain import render
-from shared.contracts import ConfirmationRequest, SendNotification
+from shared.contracts import SendNotification
 from tests.integration.conftest import Env, rows
 from tests.integration.escalator_harness import (
     BILLING,
+    CONFIRMATION_CODE,
     Bus,
+    awaiting_confirmation,
     escalator_settings,
-    legal_threat,
     publish_verified,
     start,
     until,
@@ -58,19 +58,9 @@ NOT_US = {"ru": "«Это не мы»", "uk": "«Це не ми»", "en": '"Not 
 def from_the_forger(text: str, language: str, confirmation_id: uuid.UUID) -> bytes:
     """The harness's client, written from a lookalike address: probable (matched by name),
     with a confirmation asked of the registered contact, as the verifier sends it."""
-    verified = json.loads(legal_threat(text))
-    verified["message"] |= {"sender": {"email": FORGER}, "language": language, "subject": SUBJECT}
-    request = ConfirmationRequest(
-        confirmation_id=confirmation_id,
-        code="731904",
-        expires_at=datetime.now(UTC) + timedelta(days=1),
+    verified = awaiting_confirmation(
+        text, FORGER, confirmation_id, language=language, subject=SUBJECT
     )
-    verified["identity"] |= {
-        "status": "probable",
-        "confidence": 0.6,
-        "disclosure": "general",
-        "confirmation": request.model_dump(mode="json"),
-    }
     return json.dumps(verified).encode()
 
 
@@ -108,7 +98,7 @@ async def test_a_probable_senders_payment_details_change_is_not_answered_to_the_
     assert asked.data["asks"] == ["payment_details"] and asked.data["subject"] == ""
     mail = render(asked)
     title, said = SAID[language]
-    assert title in mail.subject and "731904" in mail.subject
+    assert title in mail.subject and CONFIRMATION_CODE in mail.subject
     assert said in mail.body and FORGER in mail.body and NOT_US[language] in mail.body
     assert IBAN not in mail.subject + mail.body + (mail.html or "")
 
