@@ -86,6 +86,18 @@ def earlier(text_signals: dict[str, float], sender: str = SENDER) -> SeenMessage
     )
 
 
+def open_payment_details_case() -> PastEscalation:
+    """The client's payment details case, opened an hour ago and open still."""
+    return PastEscalation(
+        id=str(uuid.uuid4()),
+        kind="payment_details",
+        severity="P2",
+        status="open",
+        rule="payment-details-change",
+        opened_at=NOW - timedelta(hours=1),
+    )
+
+
 # --- the decision ------------------------------------------------------------------------
 
 
@@ -118,14 +130,7 @@ def test_a_probable_sender_without_payment_words_is_answered_as_before() -> None
 
 def test_while_a_payment_details_case_is_open_an_unverified_sender_hears_nothing() -> None:
     """The forger's follow-up ("did you update our details?") says no payment words."""
-    case = PastEscalation(
-        id=str(uuid.uuid4()),
-        kind="payment_details",
-        severity="P2",
-        status="open",
-        rule="payment-details-change",
-        opened_at=NOW - timedelta(hours=1),
-    )
+    case = open_payment_details_case()
     who = probable()
     _, decisions = scenario(PLAIN, who)
 
@@ -254,14 +259,7 @@ def test_a_payment_details_ask_after_a_plain_request_asks_the_contact_again() ->
 
 
 def test_the_sender_writing_again_while_its_case_is_open_is_still_not_answered() -> None:
-    case = PastEscalation(
-        id=str(uuid.uuid4()),
-        kind="payment_details",
-        severity="P2",
-        status="open",
-        rule="payment-details-change",
-        opened_at=NOW - timedelta(hours=1),
-    )
+    case = open_payment_details_case()
     history = History(messages=[earlier({"payment_details_change": 0.9})], escalations=[case])
     _, _, again = notices(PLAIN, probable(), history=history)
 
