@@ -60,6 +60,10 @@ class Bus:
     def of(self, subject: str) -> list[dict[str, Any]]:
         return self.seen.get(subject, [])
 
+    def to(self, address: str) -> list[dict[str, Any]]:
+        """The notification requests to `address` (a person, a client), in their order."""
+        return [n for n in self.of("notify.request") if n["recipient"] == address]
+
     async def wait(self, subject: str, n: int = 1, timeout: float = 20.0) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         while len(self.of(subject)) < n:

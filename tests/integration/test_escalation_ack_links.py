@@ -75,7 +75,7 @@ async def escalator(env: Env) -> AsyncIterator[tuple[ServiceApp, str]]:
 
 
 def link_to(bus: Bus, recipient: str, kind: str = "manager_escalation") -> str:
-    (note,) = [n for n in bus.of("notify.request") if n["recipient"] == recipient]
+    (note,) = bus.to(recipient)
     assert note["kind"] == kind
     url = note["data"]["ack_url"]
     assert isinstance(url, str)
@@ -245,10 +245,6 @@ def failure_of_a_london_client() -> bytes:
     return verified_payload(text, identity, sender, domain="northwind-logistics.com")
 
 
-def notes_to(bus: Bus, recipient: str) -> list[dict[str, Any]]:
-    return [n for n in bus.of("notify.request") if n["recipient"] == recipient]
-
-
 async def test_a_link_speaks_the_language_of_the_notice_that_carried_it(
     env: Env, watch: tuple[nats.NATS, Bus]
 ) -> None:
@@ -256,9 +252,9 @@ async def test_a_link_speaks_the_language_of_the_notice_that_carried_it(
     async with escalator(env) as (_app, _base), httpx.AsyncClient() as http:
         await publish_verified(nc, failure_of_a_london_client())
         opened = await bus.wait("escalation.opened")
-        await until(lambda: notes_to(bus, LONDON_MANAGER) and notes_to(bus, HEAD))
-        (to_manager,) = notes_to(bus, LONDON_MANAGER)
-        (to_head,) = notes_to(bus, HEAD)
+        await until(lambda: bus.to(LONDON_MANAGER) and bus.to(HEAD))
+        (to_manager,) = bus.to(LONDON_MANAGER)
+        (to_head,) = bus.to(HEAD)
         assert (to_manager["language"], to_head["language"]) == ("en", "ru")
         english = await http.get(to_manager["data"]["ack_url"])
         assert '<html lang="en">' in english.text and "Acknowledge an escalation" in english.text
@@ -275,8 +271,8 @@ async def test_a_link_speaks_the_language_of_the_notice_that_carried_it(
             to_address=LONDON_MANAGER,
         )
         assert (await ask(env, handover)).outcome == "reassigned"
-        await until(lambda: len(notes_to(bus, LONDON_MANAGER)) == 2)
-        url = notes_to(bus, LONDON_MANAGER)[-1]["data"]["ack_url"]
+        await until(lambda: len(bus.to(LONDON_MANAGER)) == 2)
+        url = bus.to(LONDON_MANAGER)[-1]["data"]["ack_url"]
         done = await http.post(url)
         assert done.status_code == 200 and '<html lang="en">' in done.text
         assert 'data-outcome="acknowledged"' in done.text

@@ -104,10 +104,6 @@ def said(
     )
 
 
-def told(bus: Bus, recipient: str) -> list[dict[str, Any]]:
-    return [n for n in bus.of("notify.request") if n["recipient"] == recipient]
-
-
 def escalations_in(notice: dict[str, Any]) -> list[dict[str, Any]]:
     """What a staff notice says of each escalation it is about: its own, or a digest's."""
     data = notice["data"]
@@ -116,8 +112,8 @@ def escalations_in(notice: dict[str, Any]) -> list[dict[str, Any]]:
 
 async def told_by_now(bus: Bus, recipient: str, n: int = 1) -> list[dict[str, Any]]:
     """The notifications to `recipient`, once there are `n` (events may arrive first)."""
-    await until(lambda: _async(len(told(bus, recipient)) >= n))
-    return told(bus, recipient)
+    await until(lambda: _async(len(bus.to(recipient)) >= n))
+    return bus.to(recipient)
 
 
 async def timeline(env: Env, escalation_id: str) -> list[dict[str, Any]]:
@@ -142,7 +138,7 @@ async def test_abuse_twice_brings_in_the_supervisor(env: Env, watch: tuple[nats.
         )
         (guidance,) = await told_by_now(bus, AGENTS)
         assert "продолжить только письменно" in guidance["data"]["playbook"]
-        assert told(bus, SUPERVISOR) == []
+        assert bus.to(SUPERVISOR) == []
 
         await publish_verified(nc, said("Вы идиоты, сколько можно ждать!"))
         (merged,) = await bus.wait("escalation.updated")
@@ -354,7 +350,7 @@ async def test_while_the_client_threatens_the_failure_notice_is_withheld_and_aft
         # (in the digest of everything this calm message asks of that address).
         (calm,) = [
             n
-            for n in told(bus, HEAD)
+            for n in bus.to(HEAD)
             if n["message_id"] == lifted["message_id"]
             and lifted["escalation_id"] in {e["escalation_id"] for e in escalations_in(n)}
         ]
@@ -389,10 +385,10 @@ async def test_a_message_after_resolution_reopens_within_the_window_with_the_out
         assert reopened["reason"].startswith("reopened after resolution; rule legal-threat-to")
 
         async def legal_told_again() -> bool:
-            return len(told(bus, LEGAL)) == 2 and len(told(bus, HEAD)) == 2
+            return len(bus.to(LEGAL)) == 2 and len(bus.to(HEAD)) == 2
 
         await until(legal_told_again)
-        (again,) = [n for n in told(bus, LEGAL) if n["notification_id"] not in first_notes]
+        (again,) = [n for n in bus.to(LEGAL) if n["notification_id"] not in first_notes]
         previous = again["data"]["fact_pack"]["previous_escalations"]
         assert [(e["id"], e["status"], e["outcome"]) for e in previous] == [
             (opened["escalation_id"], "resolved", "claim withdrawn after a call")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import uuid
 from contextlib import AsyncExitStack
-from typing import Any
 
 import nats
 import pytest
@@ -64,10 +63,6 @@ def from_the_forger(text: str, language: str, confirmation_id: uuid.UUID) -> byt
     return json.dumps(verified).encode()
 
 
-def to(bus: Bus, address: str) -> list[dict[str, Any]]:
-    return [n for n in bus.of("notify.request") if n["recipient"] == address]
-
-
 @pytest.mark.parametrize("language", ["ru", "uk", "en"])
 async def test_a_probable_senders_payment_details_change_is_not_answered_to_the_sender(
     env: Env, watch: tuple[nats.NATS, Bus], language: str
@@ -78,20 +73,20 @@ async def test_a_probable_senders_payment_details_change_is_not_answered_to_the_
         await start(stack, escalator_settings(env))
         await publish_verified(nc, from_the_forger(ASK[language], language, confirmation))
         await bus.wait("escalation.opened", 2)
-        await until(lambda: to(bus, REGISTERED) and to(bus, SECURITY) and to(bus, BILLING))
+        await until(lambda: bus.to(REGISTERED) and bus.to(SECURITY) and bus.to(BILLING))
         # The forger writes again ("did you get it?"): no payment words, the case is open.
         await publish_verified(nc, from_the_forger(AGAIN[language], language, confirmation))
         await bus.wait("escalation.updated")
-        await until(lambda: len(to(bus, REGISTERED)) >= 2)
+        await until(lambda: len(bus.to(REGISTERED)) >= 2)
 
     opened = {e["kind"] for e in bus.of("escalation.opened")}
     assert opened == {"payment_details", "identity_confirmation"}
     # Nothing automatic went back to the sender, at either message.
-    assert to(bus, FORGER) == []
+    assert bus.to(FORGER) == []
 
     # The registered contact is asked to confirm, in words that say what was asked; the
     # second message asks with the same id (the notifier takes it once).
-    requests = to(bus, REGISTERED)
+    requests = bus.to(REGISTERED)
     assert {n["notification_id"] for n in requests} == {requests[0]["notification_id"]}
     asked = SendNotification.model_validate(requests[0])
     assert (asked.kind, asked.language) == ("identity_confirmation", language)
@@ -104,7 +99,7 @@ async def test_a_probable_senders_payment_details_change_is_not_answered_to_the_
 
     # Staff hear both escalations, with why the sender was not answered.
     for address in (SECURITY, BILLING, MANAGER):
-        (first, *_) = to(bus, address)
+        (first, *_) = bus.to(address)
         assert first["data"]["client_contacts_withheld"] == {
             "kinds": ["unknown_sender_explanation"],
             "why": "unverified_sender",

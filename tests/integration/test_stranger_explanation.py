@@ -48,10 +48,6 @@ def told_of(note: dict[str, Any], sender: str) -> bool:
     return (note["data"].get("sender") or {}).get("email") == sender
 
 
-def to(bus: Bus, address: str) -> list[dict[str, Any]]:
-    return [n for n in bus.of("notify.request") if n["recipient"] == address]
-
-
 async def test_an_unknown_authenticated_sender_reporting_a_failure_is_told_how_to_be_matched(
     env: Env, watch: tuple[nats.NATS, Bus]
 ) -> None:
@@ -62,16 +58,16 @@ async def test_an_unknown_authenticated_sender_reporting_a_failure_is_told_how_t
     async with AsyncExitStack() as stack:
         await start(stack, escalator_settings(env))
         await publish_verified(nc, from_stranger(stranger, FAILURE, passed))
-        await until(lambda: to(bus, stranger))
+        await until(lambda: bus.to(stranger))
         (opened,) = [e for e in await bus.wait("escalation.opened") if e["customer_id"] is None]
         # The same stranger writes into the case again; a forged From writes the same.
         await publish_verified(nc, from_stranger(stranger, AGAIN, passed))
         forged_from = AuthResults(spf="pass", dmarc="fail")
         await publish_verified(nc, from_stranger(forged, FAILURE, forged_from))
-        await until(lambda: len(to(bus, stranger)) >= 2)
+        await until(lambda: len(bus.to(stranger)) >= 2)
         await until(lambda: any(told_of(n, forged) for n in bus.of("notify.request")))
 
-    (asked,) = {n["notification_id"]: n for n in to(bus, stranger)}.values()
+    (asked,) = {n["notification_id"]: n for n in bus.to(stranger)}.values()
     note = SendNotification.model_validate(asked)
     assert note.kind == "stranger_explanation"
     assert note.escalation_id == uuid.UUID(opened["escalation_id"])
@@ -84,7 +80,7 @@ async def test_an_unknown_authenticated_sender_reporting_a_failure_is_told_how_t
     body = render(note).body
     assert "не удалось сопоставить" in body and "номер договора или счёта" in body
     # Asked at both messages with one id: the notifier takes it once.
-    assert len(to(bus, stranger)) == 2
+    assert len(bus.to(stranger)) == 2
 
     # Staff hear the failure with the line that says the stranger was written to.
     staff = [
@@ -98,7 +94,7 @@ async def test_an_unknown_authenticated_sender_reporting_a_failure_is_told_how_t
 
     # A From that failed DMARC is never answered (we reflect nothing to its owner); staff
     # are still told of the failure.
-    assert to(bus, forged) == []
+    assert bus.to(forged) == []
     escalations = await rows(
         env,
         "SELECT kind FROM escalator.escalations WHERE subject_key = :key",
