@@ -1710,3 +1710,67 @@ def test_round_20_look_alikes_raise_nothing(language: str, text: str) -> None:
     # Thanks, prices, hours, "we paid, thanks", polite reminders, the CEO or another address
     # with no complaint: each in the words of a probe above.
     assert detect(text) == [], language
+
+
+# Round 21 (seed 002, "influential acquaintances"): a connection at an authority and a
+# consequence threatened, together; an inspection sent on us, alone.
+ROUND_21_CONNECTIONS = [
+    "У меня связи в прокуратуре, вам это так не пройдет",
+    "мой брат работает в полиции, сейчас я ему позвоню",
+    "Я знаю людей в налоговой, проверку вам устрою",
+    "у меня знакомый в администрации, вас закроют",
+    "Вы знаете кто я? Один звонок, и к вам придет проверка",
+    "мой друг судья, подумайте хорошенько",
+    "У мене звʼязки в прокуратурі, вам це так не минеться",
+    "мій брат працює в поліції, зараз я йому подзвоню",
+    "Я знаю людей у податковій, перевірку вам влаштую",
+    "у мене знайомий в адміністрації, вас закриють",
+    "Ви знаєте хто я? Один дзвінок, і до вас прийде перевірка",
+    "мій друг суддя, подумайте добре",
+    "I have connections at the prosecutor's office, you won't get away with this",
+    "my brother is a cop, i'm calling him right now",
+    "I know people at the tax office, I'll get you audited",
+    "a friend of mine sits on the city council, think carefully",
+    "Do you know who I am? One phone call and you'll have inspectors at your door",
+    "my friend is a judge, think carefully",
+]
+ROUND_21_NOT_A_THREAT = [
+    "Мой брат работает в полиции, он посоветовал вам написать.",
+    "У меня знакомый в администрации района, он рекомендовал ваш сервис.",
+    "Один звонок менеджеру решил все вопросы, спасибо!",
+    "Подумайте хорошенько над тарифом для нас, пожалуйста.",
+    "Мій брат працює в податковій, він радив ваш сервіс.",
+    "One call to your support fixed it, thanks!",
+    "My friend at the city council recommended you.",
+    "Please think carefully about the new pricing, we are a small NGO.",
+    "Вы знаете, кто я? Я ваш клиент с 2015 года, Иванов.",
+    "do you know who I am? your client since 2019, please check",
+]
+
+
+@pytest.mark.parametrize("text", ROUND_21_CONNECTIONS)
+def test_a_threat_through_connections_at_an_authority_is_a_legal_threat(text: str) -> None:
+    assert "legal_threat" in {s.name for s in detect(text)}
+
+
+@pytest.mark.parametrize("text", ROUND_21_NOT_A_THREAT)
+def test_a_connection_or_a_phrase_alone_is_no_legal_threat(text: str) -> None:
+    assert "legal_threat" not in {s.name for s in detect(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "failure"),
+    [
+        ("Четвертый раз заказываем у вас, всё отлично", False),
+        ("Уже третий раз заказываю у вас, спасибо", False),
+        ("Четвертий раз замовляємо у вас, все чудово", False),
+        ("Third time ordering from you, great as always", False),
+        # Still failures: the nth time something went wrong, or a courier's nth visit.
+        ("Третий раз пишу, никто не отвечает", True),
+        ("Третий раз заказываю, и опять не привезли", True),
+        ("Ваш курьер третий раз приезжает без половины продуктов.", True),
+        ("Third time this month the export failed", True),
+    ],
+)
+def test_a_loyal_client_counting_its_orders_reports_no_failure(text: str, failure: bool) -> None:
+    assert ("service_failure" in {s.name for s in detect(text)}) is failure
