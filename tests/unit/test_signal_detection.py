@@ -1774,3 +1774,9 @@ def test_a_connection_or_a_phrase_alone_is_no_legal_threat(text: str) -> None:
 )
 def test_a_loyal_client_counting_its_orders_reports_no_failure(text: str, failure: bool) -> None:
     assert ("service_failure" in {s.name for s in detect(text)}) is failure
+
+
+def test_another_manager_did_it_for_free_in_ukrainian_is_a_freebie_demand() -> None:
+    """Seed 002 (uk), case 4: «другий менеджер» is how many write "another manager"."""
+    text = "Другий менеджер робив це безкоштовно, чому зараз платно?"
+    assert "freebie_demand" in {s.name for s in detect(text)}
