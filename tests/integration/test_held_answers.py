@@ -210,7 +210,7 @@ async def seed_000_is_held(
     moscow = local.strftime("%Y-%m-%d %H:%M MSK")
     (manager,) = mails(mailbox, MANAGER)
     assert manager["kind"] == "staff_digest"
-    promised_line = f"Клиенту обещан ответ с причиной и планом исправления не позднее {moscow}."
+    promised_line = f"Клиенту обещан ответ по существу не позднее {moscow}."
     assert promised_line in mail_text(mailbox, manager)[1].splitlines()
     _, briefing = mail_text(mailbox, manager)
     assert "идентификация: вероятная" in briefing

@@ -115,9 +115,9 @@ INVOICE_AND_FAILURE = (
 )
 PROMISED = datetime(2025, 3, 17, 14, 0, tzinfo=UTC)
 PROMISED_WORDS = {
-    "ru": "Клиенту обещан ответ с причиной и планом исправления не позднее",
-    "uk": "Клієнтові обіцяно відповідь із причиною та планом виправлення не пізніше",
-    "en": "The client is promised an answer with the cause and the plan for the fix by",
+    "ru": "Клиенту обещан ответ по существу не позднее",
+    "uk": "Клієнтові обіцяно відповідь по суті не пізніше",
+    "en": "The client is promised a substantive answer by",
 }
 # On the team's clock (the shipped policy's Moscow), as staff notices give every time.
 PROMISED_LINE = {lang: f"{words} 2025-03-17 17:00 MSK." for lang, words in PROMISED_WORDS.items()}
