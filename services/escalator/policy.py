@@ -104,18 +104,26 @@ def admission_barred(policy: Policy, history: History, decisions: list[Decision]
 
 
 def silent_to_sender(
-    policy: Policy, identity: Identity, history: History, decisions: list[Decision]
+    policy: Policy,
+    identity: Identity,
+    history: History,
+    decisions: list[Decision],
+    sender: str = "",
 ) -> bool:
     """Whether nothing automatic goes back to the sender now: it is not verified (a
     probable, unknown, conflicting or suspicious one), and the message opens an escalation
-    of a `no_reply_to_unverified_while` kind (payment details), or one is open. Seed 000's
-    impostor side: the sender of an invoice-fraud mail may be the forger, and we do not
-    tell it what we did (whom we asked, that staff have it)."""
+    of a `no_reply_to_unverified_while` kind (payment details), or one is open, or this
+    `sender` asked for one before (its earlier messages in the history: the case may be
+    closed, the forger is not answered for it). Seed 000's impostor side: the sender of an
+    invoice-fraud mail may be the forger, and we do not tell it what we did (whom we asked,
+    that staff have it)."""
     if identity.status == "verified":
         return False
     kinds = set(policy.no_reply_to_unverified_while)
-    return any(d.rule.kind in kinds for d in decisions) or any(
-        e.kind in kinds for e in history.open_escalations()
+    return (
+        any(d.rule.kind in kinds for d in decisions)
+        or any(e.kind in kinds for e in history.open_escalations())
+        or bool(_asked_before(policy, history, sender))
     )
 
 
@@ -129,12 +137,21 @@ def guarded_asks(
     of the sender's the request goes with."""
     guarded = policy.no_reply_to_unverified_while
     asked = {d.rule.kind for d in decisions if d.rule.kind in guarded}
+    asked |= _asked_before(policy, history, sender)
+    return [kind for kind in guarded if kind in asked]
+
+
+def _asked_before(policy: Policy, history: History, sender: str) -> set[str]:
+    """The `no_reply_to_unverified_while` kinds this sender's earlier messages in the
+    history asked for (a signal of a rule of the kind)."""
     who = sender.strip().casefold()
     earlier = [m for m in history.messages if who and m.sender.strip().casefold() == who]
-    for rule in policy.rules:
-        if rule.kind in guarded and any(_fires_on(rule, m.signals) for m in earlier):
-            asked.add(rule.kind)
-    return [kind for kind in guarded if kind in asked]
+    return {
+        rule.kind
+        for rule in policy.rules
+        if rule.kind in policy.no_reply_to_unverified_while
+        and any(_fires_on(rule, m.signals) for m in earlier)
+    }
 
 
 def _fires_on(rule: Rule, signals: dict[str, float]) -> bool:

@@ -104,8 +104,8 @@ def explain(
     if message.channel not in policy.history_only_channels:
         lifted = holds_to_lift(situation.history, {s.name: s.score for s in signals})
     decisions = evaluate(policy, signals, identity, situation)
-    silent = silent_to_sender(policy, identity, situation.history, decisions)
     sender = message.sender.email or message.sender.phone or message.sender.handle or ""
+    silent = silent_to_sender(policy, identity, situation.history, decisions, sender)
     asks = guarded_asks(policy, decisions, situation.history, sender) if silent else []
     return Explanation(
         signals,

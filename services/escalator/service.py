@@ -164,7 +164,7 @@ class EscalatorService:
         unsaid = withheld_kinds(under_hold, legal_claim, identity.status == "suspicious")
         # Invoice fraud from a sender not verified: nothing back to it, and the registered
         # contact's confirmation request says what it asked (policy.silent_to_sender).
-        silent = silent_to_sender(self.policy, identity, history, decisions)
+        silent = silent_to_sender(self.policy, identity, history, decisions, current.sender)
         asks = guarded_asks(self.policy, decisions, history, current.sender) if silent else []
         languages = of_message(self.policy, identity)  # who of the staff reads which
         for decision in decisions:

@@ -61,7 +61,7 @@ def notices(
     """What the escalator asks the notifier for at this message (as service.py builds it)."""
     history = history or History()
     verified, decisions = scenario(text, who, subject=SUBJECT, language=language)
-    silent = silent_to_sender(POLICY, who, history, decisions)
+    silent = silent_to_sender(POLICY, who, history, decisions, SENDER)
     asks = guarded_asks(POLICY, decisions, history, SENDER) if silent else []
     staff: list[SendNotification] = []
     clients: list[SendNotification] = []
@@ -137,6 +137,21 @@ def test_while_a_payment_details_case_is_open_an_unverified_sender_hears_nothing
     assert silent_to_sender(POLICY, who, History(escalations=[case]), decisions)
     resolved = case.model_copy(update={"status": "resolved"})
     assert not silent_to_sender(POLICY, who, History(escalations=[resolved]), decisions)
+
+
+def test_a_sender_that_asked_before_hears_nothing_though_the_case_was_closed() -> None:
+    """The forger writes again ("any news?") after the case was resolved: it asked to
+    change the details, and is still not told what we did."""
+    resolved = open_payment_details_case().model_copy(update={"status": "resolved"})
+    asked = History(messages=[earlier({"payment_details_change": 0.9})], escalations=[resolved])
+    who = probable()
+    _, decisions = scenario(PLAIN, who)
+
+    assert silent_to_sender(POLICY, who, asked, decisions, SENDER)
+    # Another address asked it, or nobody did: this sender is answered as before.
+    others = History(messages=[earlier({"payment_details_change": 0.9}, "other@mail.ru")])
+    assert not silent_to_sender(POLICY, who, others, decisions, SENDER)
+    assert not silent_to_sender(POLICY, identity("verified"), asked, decisions, SENDER)
 
 
 def test_what_the_sender_asked_before_is_its_own_not_another_addresses() -> None:
@@ -246,7 +261,9 @@ def test_a_payment_details_ask_after_a_plain_request_asks_the_contact_again() ->
     second asks for payment details, so the registered contact hears of that too (once)."""
     _, _, plain = notices(PLAIN, probable())
     _, _, fraud = notices(ASK["ru"], probable())
-    # Its case resolved, the sender's earlier ask is no reason for silence: asked as before.
+    # Its case resolved, the sender writes again: it asked before, so it is still not
+    # answered, and the request names the ask (merged into the same escalation, its id is
+    # the earlier ask's: the notifier takes it once; tests/integration/...fraud_sender).
     history = History(messages=[earlier({"payment_details_change": 0.9})])
     _, _, later = notices(PLAIN, probable(), history=history)
 
@@ -255,7 +272,9 @@ def test_a_payment_details_ask_after_a_plain_request_asks_the_contact_again() ->
         return found
 
     assert request(plain) != request(fraud)
-    assert request(later) == request(plain)
+    (asked,) = [n for n in later if n.kind == "identity_confirmation"]
+    assert asked.data["asks"] == ["payment_details"] and request(later) != request(plain)
+    assert not [n for n in later if n.recipient == SENDER]
 
 
 def test_the_sender_writing_again_while_its_case_is_open_is_still_not_answered() -> None:
