@@ -55,10 +55,22 @@ class Outcome:
     results: dict[str, NotificationDelivered | NotificationFailed] = field(default_factory=dict)
 
     def settled(self) -> bool:
-        # An answer held for a confirmation waits for the client, not for the pipeline.
-        return self.verified is not None and all(
-            str(r.notification_id) in self.results or r.held_for_confirmation is not None
-            for r in self.requests
+        return self.verified is not None and not self.unsettled()
+
+    def unsettled(self) -> list[SendNotification]:
+        return [r for r in self.requests if not self._settled(r)]
+
+    def _settled(self, request: SendNotification) -> bool:
+        """Its result came; or it waits for the client, not the pipeline (an answer held for
+        a confirmation); or it is a client digest whose answers all have theirs: the
+        notifier leaves out the answers it sent before, and sends a lone one left as the
+        notice it is, under that notice's own id (services/notifier/folds.py)."""
+        if str(request.notification_id) in self.results:
+            return True
+        if request.held_for_confirmation is not None:
+            return True
+        return bool(request.parts) and all(
+            str(part.notification_id) in self.results for part in request.parts
         )
 
 
@@ -115,7 +127,13 @@ class Observer:
             if done and time.monotonic() - self.last_event >= quiet:
                 return
             await asyncio.sleep(0.1)
-        raise TimeoutError("the pipeline did not finish in time; see var/logs and dlq.*")
+        waiting = [
+            f"{r.kind} to {r.recipient_role}"
+            for m in message_ids
+            for r in self.by_message[m].unsettled()
+        ]
+        said = f" (no result yet: {', '.join(waiting)})" if waiting else ""
+        raise TimeoutError(f"the pipeline did not finish in time{said}; see var/logs and dlq.*")
 
 
 async def publish_inbound(nc: nats.NATS, message: InboundMessage) -> None:
