@@ -259,7 +259,14 @@ def trusted_auth_header(values: list[str], trusted: frozenset[str]) -> str | Non
 
 # The identity SPF checked, a property of the spf result: "smtp.mailfrom=bounce@example.com"
 # (the envelope sender; the domain is what counts) or, for an empty envelope, "smtp.helo=".
-_SPF_IDENTITY_RE = re.compile(r"\ssmtp\.(mailfrom|helo)\s*=\s*\"?([^\s\"]+)", re.IGNORECASE)
+# The value is the sender's to choose, a quoted local-part included
+# ('"ceo@victim.example"@forger.test', '"x smtp.mailfrom=a@victim.example"@forger.test'):
+# a quoted string is one piece of the value, never a property or a domain of its own.
+_SPF_IDENTITY_RE = re.compile(
+    r'\ssmtp\.(mailfrom|helo)\s*=\s*((?:"(?:[^"\\]|\\.)*"|[^\s"])+)', re.IGNORECASE
+)
+_QUOTED_RE = re.compile(r'"(?:[^"\\]|\\.)*"')
+_HOSTNAME_RE = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 
 
 def auth_from_header(value: str | None) -> AuthResults:
@@ -280,10 +287,13 @@ def auth_from_header(value: str | None) -> AuthResults:
 def _spf_domain(properties: str) -> str | None:
     """The domain of the identity SPF checked: the envelope sender's (smtp.mailfrom), else
     the HELO name's; lower-case, without a trailing dot."""
-    domains = {
-        m[1].lower(): m[2].rpartition("@")[2].strip(".<>").lower()
-        for m in _SPF_IDENTITY_RE.finditer(" " + properties)
-    }
+    domains: dict[str, str] = {}
+    for m in _SPF_IDENTITY_RE.finditer(" " + properties):
+        # The first of each property, as our MTA wrote it; its quoted parts are the local
+        # part's, so the domain is what follows the last '@' outside them.
+        unquoted = _QUOTED_RE.sub("", m[2])
+        domain = unquoted.rpartition("@")[2].strip("<>").rstrip(".").lower()
+        domains.setdefault(m[1].lower(), domain if _HOSTNAME_RE.fullmatch(domain) else "")
     return domains.get("mailfrom") or domains.get("helo") or None
 
 

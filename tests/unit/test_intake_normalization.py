@@ -472,6 +472,10 @@ def test_authentication_results_partial_header_leaves_the_rest_none() -> None:
         ("spf=none smtp.mailfrom=<> smtp.helo=relay.example.net", "relay.example.net"),  # bounce
         ("spf=pass", None),  # not said: an SPF pass of no known domain aligns with nothing
         ("dkim=pass header.d=example.com", None),
+        # The envelope's local part is the sender's to write, quoted: never the domain.
+        ('spf=pass smtp.mailfrom="ceo@victim.example"@forger.test', "forger.test"),
+        ('spf=pass smtp.mailfrom="a smtp.mailfrom=b@victim.example"@forger.test', "forger.test"),
+        ("spf=pass smtp.mailfrom=x@localhost", None),  # no domain one could align with
     ],
 )
 def test_authentication_results_say_which_domain_spf_checked(header: str, domain: str) -> None:
