@@ -30,13 +30,32 @@ _CODE_RE = re.compile(
     rf"(?<![A-Z0-9])(?:{CODE_PREFIX}|{LEGACY_PREFIX})-([A-Z2-7]{{4}})-([A-Z2-7]{{4}})(?![A-Z0-9])",
     re.IGNORECASE,
 )
-# "It was not me": the registered channel answers that the request is not theirs.
+# "It was not me": the registered channel answers that the request is not theirs, as people
+# answer a warning that someone asked in their name ("мы ничего не просили", "это
+# мошенники", "we never asked for this").
 _DENIAL_RE = re.compile(
     r"(?<![^\W\d_])(?:"
     r"(?:это|це)?\s*не\s+(?:я|мы|ми|наш[аеи]?|наше)|не\s+(?:отправлял[аи]?|писал[аи]?|"
     r"надсилал[аи]?|писав|писала|писали)|"
+    r"не\s+(?:просил[аи]?|просив|подтвержда(?:ю|ем)|підтверджу(?:ю|ємо))|"
+    r"ничего\s+не\s+(?:меняйте|просил[аи]?|отправлял[аи]?)|"
+    r"нічого\s+не\s+(?:змінюйте|просил[аи]?|просив|надсилал[аи]?)|"
+    r"мошенни\w*|шахра\w*|"
     r"not\s+(?:me|us|mine|ours)|wasn'?t\s+(?:me|us)|didn'?t\s+(?:send|write)|"
-    r"did\s+not\s+(?:send|write)"
+    r"did\s+not\s+(?:send|write)|did(?:n'?t|\s+not)\s+(?:ask|request|authori[sz]e)|"
+    r"never\s+(?:asked|requested|sent|authori[sz]ed)|(?:do\s+not|don'?t)\s+confirm|"
+    r"not\s+authori[sz]ed|fraud\w*|scam\w*|phishing"
+    r")(?![^\W\d_])",
+    re.IGNORECASE,
+)
+# "Yes, it was us": a reply that vouches for the sender in words, the code only in the subject
+# or the quoted request its mail client brought along. A bare "да" / "так" / "yes" counts only
+# opening the reply ("так, а що сталося?" later in a text is no yes).
+_AFFIRMATION_RE = re.compile(
+    r"^\W*(?:да|так|yes|yep|yeah)(?![^\W\d_])|(?<![^\W\d_])(?:"
+    r"подтвержда(?:ю|ем)|подтверждено|это\s+(?:я|мы|наш\w*)|(?:всё|все)\s+верно|"
+    r"підтверджу(?:ю|ємо)|підтверджено|це\s+(?:я|ми|наш\w*)|(?:все|усе)\s+вірно|"
+    r"confirm(?:ed)?|(?:it'?s|it\s+(?:is|was)|that'?s|that\s+(?:is|was))\s+(?:me|us|ours|mine)"
     r")(?![^\W\d_])",
     re.IGNORECASE,
 )
@@ -143,6 +162,14 @@ def codes_in(*texts: str) -> list[str]:
 def is_denial(text: str) -> bool:
     """Whether the new text of a reply says the request was not theirs."""
     return bool(_DENIAL_RE.search(text))
+
+
+def vouches(text: str, code: str) -> bool:
+    """Whether the new text of a reply that carries a pending request's code says yes: the
+    code typed or pasted in it, or words that vouch for the sender. A code only in the
+    subject or the quoted request is no yes by itself: "Мы ничего не просили менять!" came
+    back with the code in "Re: …" and was taken as a confirmation of the forger's address."""
+    return code in codes_in(text) or bool(_AFFIRMATION_RE.search(text))
 
 
 def channel_to_link(message: MessageNormalized) -> tuple[str, str, str] | None:

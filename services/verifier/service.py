@@ -46,6 +46,7 @@ from .confirmation import (
     new_confirmation,
     read_token,
     sign_token,
+    vouches,
 )
 from .denials import denial_of_channel, heed_denials, may_be_disowned
 from .domain import decide_identity
@@ -304,8 +305,17 @@ class VerifierService:
             elif is_denial(message.text):
                 await store.resolve(pending, "denied", "reply", now, message.message_id)
                 outputs.append(_denied(pending, now))
-            else:
+            elif vouches(message.text, pending.code):
                 outputs.append(await _confirm(store, pending, "reply", now, message.message_id))
+            else:
+                # Neither yes nor no in the reply's own words: the request stays pending,
+                # the reply reaches staff as a message of the client's like any other.
+                await store.log(
+                    pending.confirmation_id,
+                    "reply_unclear",
+                    {"message_id": str(message.message_id)},
+                    now,
+                )
         return outputs
 
     async def confirm_link(self, token: str) -> tuple[ConfirmationOutcome, list[Outgoing]]:

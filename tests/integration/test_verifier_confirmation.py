@@ -25,7 +25,7 @@ from shared.contracts import (
     SenderIdentifiers,
 )
 from shared.settings import CarelineSettings
-from tests.integration.conftest import Env, count
+from tests.integration.conftest import Env, count, rows
 
 pytestmark = pytest.mark.integration
 BASE_URL = "https://support.example/v1/confirm"
@@ -211,6 +211,56 @@ async def test_a_reply_that_says_it_was_not_them_denies(env: Env, verifier) -> N
         )
         == 0
     )
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Мы ничего не просили менять! Это мошенники.",
+        "Ні, ми нічого не просили",
+        "We never requested any change.",
+    ],
+)
+async def test_the_registered_contact_answering_the_warning_in_its_own_words_denies(
+    env: Env, verifier, answer: str
+) -> None:
+    """Review: a reply to the payment-details warning carries the code in "Re: …" and in
+    the quoted request; "мы ничего не просили" was no denial, so the code alone confirmed
+    the forger's address as the client's."""
+    _, nc, seen = verifier
+    forger = message("director@stroymontazh.ru")
+    await send(nc, forger)
+    code = (await identity_of(seen, forger))["confirmation"]["code"]
+    reply = message("buh@stroymontazh.ru", text=answer, quoted=f"> код {code}")
+    await send(nc, reply.model_copy(update={"subject": f"Re: просят сменить реквизиты ({code})"}))
+
+    (denied,) = await seen.wait("crm.confirmation.denied")
+    assert denied["message_id"] == str(forger.message_id)
+    assert "crm.channel.confirmed" not in seen.by_subject
+
+
+async def test_a_reply_that_says_neither_yes_nor_no_leaves_the_request_pending(
+    env: Env, verifier
+) -> None:
+    _, nc, seen = verifier
+    stranger = message("director@stroymontazh.ru")
+    await send(nc, stranger)
+    code = (await identity_of(seen, stranger))["confirmation"]["code"]
+    unclear = message("buh@stroymontazh.ru", text="Спасибо, разберёмся.", quoted=f"> {code}")
+    await send(nc, unclear)
+    await identity_of(seen, unclear)
+    await asyncio.sleep(0.5)
+    assert "crm.channel.confirmed" not in seen.by_subject
+    assert "crm.confirmation.denied" not in seen.by_subject
+    (status,) = await rows(
+        env,
+        "SELECT status FROM crm.confirmations WHERE message_id = :id",
+        id=stranger.message_id,
+    )
+    assert status["status"] == "pending"
+    # Then a yes in words, the code only in the quoted request: confirmed.
+    await send(nc, message("buh@stroymontazh.ru", text="Да, это наш директор.", quoted=code))
+    await seen.wait("crm.channel.confirmed")
 
 
 async def test_after_a_denial_that_address_is_suspicious_and_another_less_sure(

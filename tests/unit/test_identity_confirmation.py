@@ -15,6 +15,7 @@ from services.verifier.confirmation import (
     new_confirmation,
     read_token,
     sign_token,
+    vouches,
 )
 from services.verifier.matching import document_key, email_key, fold, handle_key, phone_key
 from shared.case_ref import NotACaseRef, parse_case_ref
@@ -115,6 +116,47 @@ def test_a_code_does_not_look_like_a_case_reference() -> None:
 )
 def test_a_reply_saying_it_was_not_them_is_a_denial(text: str, denied: bool) -> None:
     assert is_denial(text) is denied
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # How people answer "someone asked to change your payment details in your name".
+        "Мы ничего не просили менять!",
+        "Это мошенники, ничего не меняйте",
+        "Не подтверждаю.",
+        "Ні, ми нічого не просили",
+        "Це шахраї!",
+        "Не підтверджую",
+        "We didn't ask for this",
+        "We never requested any change.",
+        "This is a scam, do not change anything",
+        "Not authorized by us",
+    ],
+)
+def test_answers_to_the_fraud_warning_are_denials(text: str) -> None:
+    assert is_denial(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "yes"),
+    [
+        ("OK-ABCD-EFGH", True),  # the code typed or pasted
+        ("Подтверждаю", True),
+        ("Да, это наш директор.", True),
+        ("Так, це ми", True),
+        ("Підтверджую, це наш бухгалтер", True),
+        ("Yes, that's us", True),
+        ("Confirmed, it's our new CFO", True),
+        # The code only in the subject or the quoted request: no yes in the reply's words.
+        ("Спасибо, разберёмся.", False),
+        ("Дякуємо, подивимось", False),
+        ("Thanks, we'll look into it", False),
+        ("Хорошо, а что случилось? Так и не поняли.", False),  # "так" not opening the reply
+    ],
+)
+def test_a_reply_vouches_for_the_sender_only_in_its_own_words(text: str, yes: bool) -> None:
+    assert vouches(text, "OK-ABCD-EFGH") is yes
 
 
 @pytest.mark.parametrize(
