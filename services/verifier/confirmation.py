@@ -20,10 +20,11 @@ from shared.contracts import ConfirmationRequest, MessageNormalized
 
 from .matching import channel_key
 
-# "OK-ABCD-EFGH": a reply with it says yes. Codes sent before 2026-12-07 said "CL-", which
-# case references say now (shared/case_ref.py: a client quoting the case number must not
-# look like one answering with the code); a reply with one of those is still read until
-# the last of them expires (VERIFIER_CONFIRMATION_TTL), and then `LEGACY_PREFIX` can go.
+# "OK-ABCD-EFGH". Codes sent before 2026-12-07 said "CL-", which case references say now
+# (shared/case_ref.py: a client quoting the case number must not look like one answering
+# with the code). A code is matched by its letters, so a reply with the old prefix is read
+# too (for any code: a case reference's letters match no pending code); once the last old
+# one expired (VERIFIER_CONFIRMATION_TTL), `LEGACY_PREFIX` can go.
 CODE_PREFIX = "OK"
 LEGACY_PREFIX = "CL"
 _CODE_RE = re.compile(
