@@ -215,8 +215,8 @@ def _auth_syntax(value: str) -> list[str]:
     for ch in value:
         if escaped:
             escaped = False
-            if not depth:
-                out.append(" " if ch == ";" else ch)
+            if not depth:  # kept escaped: a quoted string must end where the sender's ends
+                out.append("\\" + (" " if ch == ";" else ch))
         elif ch == "\\" and (quoted or depth):
             escaped = True
         elif depth:
@@ -287,14 +287,23 @@ def auth_from_header(value: str | None) -> AuthResults:
 def _spf_domain(properties: str) -> str | None:
     """The domain of the identity SPF checked: the envelope sender's (smtp.mailfrom), else
     the HELO name's; lower-case, without a trailing dot."""
-    domains: dict[str, str] = {}
+    values: dict[str, str] = {}
     for m in _SPF_IDENTITY_RE.finditer(" " + properties):
-        # The first of each property, as our MTA wrote it; its quoted parts are the local
-        # part's, so the domain is what follows the last '@' outside them.
-        unquoted = _QUOTED_RE.sub("", m[2])
-        domain = unquoted.rpartition("@")[2].strip("<>").rstrip(".").lower()
-        domains.setdefault(m[1].lower(), domain if _HOSTNAME_RE.fullmatch(domain) else "")
-    return domains.get("mailfrom") or domains.get("helo") or None
+        values.setdefault(m[1].lower(), m[2])  # the first of each, as our MTA wrote it
+    mailfrom = values.get("mailfrom")
+    if mailfrom is not None and mailfrom.strip().strip("<>") != "":
+        # An envelope sender: its domain, or nothing. The HELO name (the sender's to choose
+        # as well) only stands in for an empty envelope, never for an unreadable one.
+        return _domain_of(mailfrom)
+    helo = values.get("helo")
+    return _domain_of(helo) if helo is not None else None
+
+
+def _domain_of(value: str) -> str | None:
+    """The host name after the last '@' outside the value's quoted parts (the local part's,
+    the sender's to write), lower-case; None when that is no host name."""
+    domain = _QUOTED_RE.sub("", value).rpartition("@")[2].strip("<>").rstrip(".").lower()
+    return domain if _HOSTNAME_RE.fullmatch(domain) else None
 
 
 def auth_from_headers(values: list[str], trusted: frozenset[str]) -> AuthResults:

@@ -476,6 +476,13 @@ def test_authentication_results_partial_header_leaves_the_rest_none() -> None:
         ('spf=pass smtp.mailfrom="ceo@victim.example"@forger.test', "forger.test"),
         ('spf=pass smtp.mailfrom="a smtp.mailfrom=b@victim.example"@forger.test', "forger.test"),
         ("spf=pass smtp.mailfrom=x@localhost", None),  # no domain one could align with
+        # A second review: an escaped quote ends no quoted string; the sender's HELO name
+        # stands in only for an empty envelope, never for an unreadable one.
+        ('spf=pass smtp.mailfrom="a\\"@victim.example"@forger.test', "forger.test"),
+        ("spf=pass smtp.mailfrom=x@forger-домен.рф smtp.helo=victim.example", None),
+        ("spf=pass smtp.mailfrom=x@[192.0.2.1] smtp.helo=victim.example", None),
+        ('spf=pass smtp.mailfrom="x@forger.test" smtp.helo=victim.example', None),
+        ("spf=pass smtp.helo=relay.example.net", "relay.example.net"),
     ],
 )
 def test_authentication_results_say_which_domain_spf_checked(header: str, domain: str) -> None:
