@@ -32,31 +32,38 @@ _CODE_RE = re.compile(
     re.IGNORECASE,
 )
 # "It was not me": the registered channel answers that the request is not theirs, as people
-# answer a warning that someone asked in their name ("мы ничего не просили", "это
-# мошенники", "we never asked for this").
+# answer a warning that someone asked in their name ("мы ничего не просили", "мы ничего не
+# меняли", "это подделка", "это наш бывший бухгалтер", "we can't confirm this"). A word
+# for fraud counts unless negated just before ("это не мошенники" vouches, it does not deny).
 _DENIAL_RE = re.compile(
-    r"(?<![^\W\d_])(?:"
+    r"^\W*(?:нет|ні|no|nope)(?![^\W\d_])|(?<![^\W\d_])(?:"
     r"(?:это|це)?\s*не\s+(?:я|мы|ми|наш[аеи]?|наше)|не\s+(?:отправлял[аи]?|писал[аи]?|"
     r"надсилал[аи]?|писав|писала|писали)|"
-    r"не\s+(?:просил[аи]?|просив|подтвержда(?:ю|ем)|підтверджу(?:ю|ємо))|"
-    r"ничего\s+не\s+(?:меняйте|просил[аи]?|отправлял[аи]?)|"
-    r"нічого\s+не\s+(?:змінюйте|просил[аи]?|просив|надсилал[аи]?)|"
-    r"мошенни\w*|шахра\w*|"
+    r"не\s+(?:просил[аи]?|просив|подтвержда(?:ю|ем)|підтверджу(?:ю|ємо)|меня\w*|міня\w*|"
+    r"змінюва\w*|змінил\w*|поменял\w*)|"
+    r"ничего\s+(?:такого\s+)?не\s+(?:меняйте|просил[аи]?|отправлял[аи]?|писал[аи]?)|"
+    r"нічого\s+(?:такого\s+)?не\s+(?:змінюйте|просил[аи]?|просив|надсилал[аи]?|писал[аи]?)|"
+    r"бывш\w+|колишн\w+|уволил\w*|звільнил\w*|"
+    r"(?<!\bне\s)(?<!\bnot\s)(?<!\bnot\sa\s)(?<!\bno\s)"
+    r"(?:мошенни\w*|шахра\w*|подделк\w*|підробк\w*|fraud\w*|scam\w*|phishing|fake)|"
     r"not\s+(?:me|us|mine|ours)|wasn'?t\s+(?:me|us)|didn'?t\s+(?:send|write)|"
     r"did\s+not\s+(?:send|write)|did(?:n'?t|\s+not)\s+(?:ask|request|authori[sz]e)|"
+    r"(?:haven'?t|have\s+not)\s+(?:asked|requested|sent|changed)|"
     r"never\s+(?:asked|requested|sent|authori[sz]ed)|(?:do\s+not|don'?t)\s+confirm|"
-    r"not\s+authori[sz]ed|fraud\w*|scam\w*|phishing"
+    r"(?:can'?t|cannot|can\s+not)\s+confirm|not\s+authori[sz]ed|former|no\s+longer"
     r")(?![^\W\d_])",
     re.IGNORECASE,
 )
 # "Yes, it was us": a reply that vouches for the sender in words, the code only in the subject
-# or the quoted request its mail client brought along. A bare "да" / "так" / "yes" counts only
-# opening the reply ("так, а що сталося?" later in a text is no yes).
+# or the quoted request its mail client brought along. A bare "да" / "так" / "yes" is a yes
+# only as the whole reply ("Да?", "да вы что!", "yes? who is this?" are none), and
+# "confirm" only as said ("I confirm", "confirmed"; "can you confirm who sent this?" is none).
 _AFFIRMATION_RE = re.compile(
-    r"^\W*(?:да|так|yes|yep|yeah)(?![^\W\d_])|(?<![^\W\d_])(?:"
-    r"подтвержда(?:ю|ем)|подтверждено|это\s+(?:я|мы|наш\w*)|(?:всё|все)\s+верно|"
-    r"підтверджу(?:ю|ємо)|підтверджено|це\s+(?:я|ми|наш\w*)|(?:все|усе)\s+вірно|"
-    r"confirm(?:ed)?|(?:it'?s|it\s+(?:is|was)|that'?s|that\s+(?:is|was))\s+(?:me|us|ours|mine)"
+    r"^\W*(?:да|так|yes|yep|yeah)[\s.!)]*$|(?<![^\W\d_])(?:"
+    r"подтвержда(?:ю|ем)|подтверждено|это\s+(?:я|мы|наш|наша|наше|наши)|(?:всё|все)\s+верно|"
+    r"підтверджу(?:ю|ємо)|підтверджено|це\s+(?:я|ми|наш|наша|наше|наші)|(?:все|усе)\s+вірно|"
+    r"(?:i|we)\s+confirm|confirmed|"
+    r"(?:it'?s|it\s+(?:is|was)|that'?s|that\s+(?:is|was))\s+(?:me|us|ours|mine)"
     r")(?![^\W\d_])",
     re.IGNORECASE,
 )
@@ -170,7 +177,9 @@ def vouches(text: str, code: str) -> bool:
     code typed or pasted in it, or words that vouch for the sender. A code only in the
     subject or the quoted request is no yes by itself: "Мы ничего не просили менять!" came
     back with the code in "Re: …" and was taken as a confirmation of the forger's address."""
-    return code in codes_in(text) or bool(_AFFIRMATION_RE.search(text))
+    # The code in its own text is a yes unless asked about ("Что за код OK-…?").
+    typed = code in codes_in(text) and "?" not in text
+    return typed or bool(_AFFIRMATION_RE.search(text))
 
 
 def channel_to_link(message: MessageNormalized) -> tuple[str, str, str] | None:

@@ -159,6 +159,36 @@ def test_a_reply_vouches_for_the_sender_only_in_its_own_words(text: str, yes: bo
     assert vouches(text, "OK-ABCD-EFGH") is yes
 
 
+# A second review's replies of a registered contact: what each must be read as.
+READ_AS = {
+    "Да вы что! Мы ничего не меняли!": "no",
+    "Так, стоп. Ми нічого не змінювали!": "no",
+    "Да это же подделка!": "no",
+    "Да, получили письмо. Нет, реквизиты мы не меняли": "no",
+    "Yes, thanks for asking. We haven't requested any change": "no",
+    "We can't confirm this": "no",
+    "No! This is not our accountant, please confirm with me by phone": "no",
+    "Это наш бывший бухгалтер, она уволилась": "no",  # a former employee: the classic fraud
+    "Что за код OK-ABCD-EFGH? Мы ничего не меняли": "no",
+    "Да? А кто это?": "neither",
+    "Так, а хто це взагалі?": "neither",
+    "Yes? Who is this?": "neither",
+    "Can you confirm who sent this?": "neither",
+    "Что за код OK-ABCD-EFGH?": "neither",
+    "Это нашумевшая схема": "neither",
+    "подтверждаю, это не мошенники": "yes",
+    "Так, усе вірно, це не шахраї": "yes",
+    "Yes, that's us, not a scam": "yes",
+    "Да": "yes",
+}
+
+
+@pytest.mark.parametrize(("text", "read"), READ_AS.items())
+def test_a_reply_is_read_as_no_before_yes_and_a_question_is_neither(text: str, read: str) -> None:
+    said = "no" if is_denial(text) else "yes" if vouches(text, "OK-ABCD-EFGH") else "neither"
+    assert said == read
+
+
 @pytest.mark.parametrize(
     ("key", "a", "b"),
     [
