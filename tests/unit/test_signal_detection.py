@@ -744,6 +744,7 @@ def test_what_support_said_and_was_so_is_no_failure(language: str, text: str) ->
         "We paid the invoice yesterday, yet you say our payment is overdue and will suspend us.",
         "Invoice 4512 is paid, do not suspend us.",
         "The invoice has been paid, please stop the suspension.",
+        "Мы оплатили, не ограничивайте доступ к кабинету, пожалуйста",  # access to our account
         # Round 19: the same said as a request, with no dunning named.
         "Счёт № 4512 оплачен, не отключайте нас.",
         "Оплата прошла вчера, не надо нас отключать!",
@@ -765,6 +766,7 @@ def test_paid_yet_told_of_an_overdue_payment_is_a_billing_dispute(text: str) -> 
         "We have not paid yet, please do not suspend us: the payment goes out on Monday.",
         "Мы ещё не оплатили счёт, не отключайте нас, пожалуйста.",
         "Мы оплатили доступ, не ограничивайте доступ сотрудникам к отчётам",
+        "Ми оплатили, не обмежуйте доступ працівникам до звітів",
         "We have paid for the premium plan, how do I deactivate the old one?",
         "Ми ще не сплатили рахунок, не відключайте нас, будь ласка.",
         "Оплатили подписку, не отключайте автопродление.",
@@ -1749,6 +1751,12 @@ ROUND_21_NOT_A_THREAT = [
     "Когда будет проверка платежа? Подумайте хорошенько…",
     "Коли буде перевірка платежу? Один дзвінок менеджеру…",
     "We have two connections in the council who use your product. Think twice about the price.",
+    # A second review's: a call that got something done, a connection in another sentence.
+    "Our accountant needs one call with you before the audit",
+    "Один звонок вашему менеджеру — и проверка платежа прошла, спасибо",
+    "Один дзвінок — і перевірку платежу зроблено",
+    "My brother works in the police. One call to your support fixed it",
+    "My MP recommended you. One call and it was sorted",
 ]
 
 
