@@ -19,6 +19,7 @@ from services.escalator.detection import (
     parse_lexicon,
     read_lexicon_data,
 )
+from services.escalator.detection.detector import DETECTION_CHARS
 from services.escalator.detection.evaluation import evaluate
 from shared.contracts import Signal
 
@@ -1802,3 +1803,16 @@ def test_a_long_run_of_one_character_does_not_stall_the_detector(word: str) -> N
     log a client pasted, beside «третий сбой за месяц»); intake accepts 900 kB."""
     for text in (f"Третий сбой за месяц. Лог: {word} сбой", f"Третій день без світла {word}"):
         assert "service_failure" in {s.name for s in detect(text)}
+
+
+@pytest.mark.timeout(10)
+def test_only_the_first_characters_of_a_huge_message_are_read() -> None:
+    """A hang guard, not a speed goal: 450 kB of pasted text took 13 s (the escalator's
+    batch held past its ack wait at 900 kB); the detector reads the first DETECTION_CHARS."""
+    head = "Экспорт не работает третий день. "
+    filler = "люди в полиции " * 30_000
+    found = detect(head + filler + " Я подам на вас в суд.")
+    assert "service_failure" in {s.name for s in found}
+    assert "legal_threat" not in {s.name for s in found}  # beyond what is read
+    (failure,) = [s for s in found if s.name == "service_failure"]
+    assert all(e.end <= DETECTION_CHARS for e in failure.evidence)
