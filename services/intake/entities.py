@@ -301,6 +301,12 @@ def _phones(text: str) -> list[Entity]:
     return found
 
 
+# The first this many, in the order the text names them: a client names a few invoices,
+# phones and dates; a pasted statement names thousands, and every service after intake
+# carries and looks them up (the verifier's document lookups, the fact pack).
+MAX_ENTITIES = 200
+
+
 def extract_entities(
     text: str, documents: tuple[DocumentPattern, ...] | None = None
 ) -> list[Entity]:
@@ -317,4 +323,4 @@ def extract_entities(
     entities += _money(text)
     # A date inside a phone, a document number or an amount is part of that, not a date.
     entities += _dates(text, _Spans((e.start, e.end) for e in entities))
-    return sorted(entities, key=lambda e: (e.start, e.kind))
+    return sorted(entities, key=lambda e: (e.start, e.kind))[:MAX_ENTITIES]

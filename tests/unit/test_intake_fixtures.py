@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 
 from services.intake.domain import Normalized, extract_entities, normalize, split_reply
+from services.intake.entities import MAX_ENTITIES
 from services.intake.mail import unflow
 from shared.contracts import InboundMessage
 from shared.settings import DEMO_AUTHSERV_ID
@@ -143,3 +144,13 @@ def test_format_flowed_keeps_hard_breaks_signature_and_quote_depth() -> None:
     flowed = "one \ntwo\n-- \nsig\n> q1 \n> q2\n>> deep \n>> er\n"
     assert unflow(flowed) == "one two\n-- \nsig\n> q1 q2\n>> deep er\n"
     assert unflow("wo\u00adrd \nbreak", delsp=True) == "wo\u00adrdbreak"
+
+
+def test_a_pasted_statement_yields_the_first_entities_it_names_only() -> None:
+    """Thousands of invoice numbers (a pasted statement) would travel in every event after
+    intake and be looked up by the verifier: the first MAX_ENTITIES, in text order."""
+    text = " ".join(f"счёт № {4000 + i} оплачен;" for i in range(1_000))
+    found = extract_entities(text)
+    assert len(found) == MAX_ENTITIES
+    assert [e.value for e in found[:2]] == ["4000", "4001"]
+    assert found == sorted(found, key=lambda e: e.start)
