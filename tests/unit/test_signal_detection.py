@@ -1816,3 +1816,29 @@ def test_only_the_first_characters_of_a_huge_message_are_read() -> None:
     assert "legal_threat" not in {s.name for s in found}  # beyond what is read
     (failure,) = [s for s in found if s.name == "service_failure"]
     assert all(e.end <= DETECTION_CHARS for e in failure.evidence)
+
+
+@pytest.mark.parametrize(
+    ("text", "signal", "fires"),
+    [
+        ("Купили хрен и горчицу, спасибо за доставку", "abuse", False),
+        ("Хрен со сметаной пришёл свежий", "abuse", False),
+        ("хрен вам, а не оплата", "abuse", True),
+        ("какого хрена вы списали деньги", "abuse", True),
+        (
+            "Can you set up overdue payment reminders for our own customers?",
+            "billing_dispute",
+            False,
+        ),
+        (
+            "Invoice 4512 is paid, yet you keep sending us overdue reminders",
+            "billing_dispute",
+            True,
+        ),
+    ],
+)
+def test_horseradish_and_a_clients_own_reminders_are_what_they_say(
+    text: str, signal: str, fires: bool
+) -> None:
+    """Round 22: two false alarms round 20's probe saw and left."""
+    assert (signal in {s.name for s in detect(text)}) is fires
