@@ -186,19 +186,17 @@ class DeadlineClimbs(LifecycleSteps):
         )
         outputs = [Outgoing.of(ESCALATION_ESCALATED, event)]
         briefing = current_briefing(e, self.policy.team_language)
+        data = {
+            **briefing,
+            "level": climb.level,
+            "ack_deadline": deadline.isoformat(),
+            **why,
+            "previous_roles": previous,
+        }
+        occasion = e.per_opening("level", climb.level)
         for target in told:
-            data = {
-                **briefing,
-                "level": climb.level,
-                "ack_deadline": deadline.isoformat(),
-                **why,
-                "previous_roles": previous,
-                "ack_url": await self.link_for(store, e, target, now),
-            }
             outputs.append(
-                self._notification(
-                    e, "re_escalation", target, data, e.per_opening("level", climb.level)
-                )
+                await self.notice_with_link(store, e, "re_escalation", target, data, occasion, now)
             )
         await store.enqueue(e.id, outputs, now)
         log.info("escalation %s climbed to level %s", e.id, climb.level)

@@ -71,22 +71,22 @@ class LifecycleSteps:
                 await mark_published(session, [o.event_id for o in outputs], self.clock())
             published += len(outputs)
 
-    async def link_for(
-        self, store: LifecycleStore, e: Escalation, target: Notified, now: datetime
-    ) -> str | None:
-        """An acknowledge link for `target`, its pages in the language they read."""
-        language = of_escalations(self.policy, e).of(target.address)
-        return await self.ack_link(store, e, target, now, language)
-
-    def _notification(
+    async def notice_with_link(
         self,
+        store: LifecycleStore,
         e: Escalation,
         kind: str,
         target: Notified,
         data: dict[str, Any],
         why: tuple[object, ...],
+        now: datetime,
     ) -> Outgoing:
+        """A notice asking `target` to take the escalation, with its acknowledge link
+        (`ack_url`): the notice and the link's pages in the language the target reads,
+        worked out once for both."""
         languages = of_escalations(self.policy, e)
+        link = await self.ack_link(store, e, target, now, languages.of(target.address))
+        data = {**data, "ack_url": link}
         note = notice_to(e, kind, target, data, why, languages, self.clock())
         return Outgoing.of(NOTIFY_REQUEST, note)
 

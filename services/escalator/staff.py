@@ -211,15 +211,12 @@ class StaffCommands(LifecycleSteps):
         event = self._acted(
             e, "reassigned", cmd, actor, now, note=cmd.note, roles=[cmd.to_role], deadline=deadline
         )
-        link = await self.link_for(store, e, target, now)
         data = {
             **current_briefing(e, self.policy.team_language),
             "ack_deadline": deadline.isoformat(),
-            "ack_url": link,
         }
-        note = self._notification(
-            e, "manager_escalation", target, data, ("reassign", cmd.command_id)
-        )
+        why = ("reassign", cmd.command_id)
+        note = await self.notice_with_link(store, e, "manager_escalation", target, data, why, now)
         await store.enqueue(e.id, [event, note], now)
         return _result(cmd, "reassigned", e, f"reassigned to {cmd.to_role}")
 
