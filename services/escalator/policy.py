@@ -120,10 +120,8 @@ def silent_to_sender(
     if identity.status == "verified":
         return False
     kinds = set(policy.no_reply_to_unverified_while)
-    return (
-        any(d.rule.kind in kinds for d in decisions)
-        or any(e.kind in kinds for e in history.open_escalations())
-        or bool(_asked_before(policy, history, sender))
+    return bool(guarded_asks(policy, decisions, history, sender)) or any(
+        e.kind in kinds for e in history.open_escalations()
     )
 
 
