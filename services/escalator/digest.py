@@ -141,12 +141,13 @@ def message_notices(
             return barred[note.kind]
         return UNVERIFIED_SENDER if silent_sender and to_the_sender(note) else None
 
-    withheld = [n for n in clients if why(n)]
-    clients = [n for n in clients if not why(n)]
+    reasons = [(n, why(n)) for n in clients]
+    withheld = [(n, reason) for n, reason in reasons if reason]
+    clients = [n for n, reason in reasons if not reason]
     if withheld:
         said = {
-            "kinds": list(dict.fromkeys(n.kind for n in withheld)),
-            "why": why(withheld[0]),
+            "kinds": list(dict.fromkeys(n.kind for n, _ in withheld)),
+            "why": withheld[0][1],
         }
         staff = [_with(n, "client_contacts_withheld", said) for n in staff]
     # What the message wrote to the client (now, or at an earlier message of the same
