@@ -7,8 +7,9 @@ spread; two escalations share a reference by chance (about n / 2^40 for one refe
 n kept escalations, docs/escalations.md), and a lookup then lists every match. Typed, it is
 case-insensitive, with or without `CL` and dashes; I and L are read as 1 and O as 0.
 
-Used by the notifier (its `case_ref` filter) and the escalator's CLI (a reference is looked
-up by `id BETWEEN lower AND upper`: the primary key answers it, no index of its own).
+Used by the notifier (its `case_ref` filter) and the escalator (its facts; its CLI looks a
+reference up by `id BETWEEN lower AND upper`: the primary key answers it, no index of its
+own).
 """
 
 from __future__ import annotations
@@ -35,6 +36,18 @@ def case_ref(escalation_id: uuid.UUID | str) -> str:
     value = uuid.UUID(str(escalation_id)).int >> _REST
     digits = "".join(ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(_DIGITS)))
     return f"{PREFIX}-{digits[:4]}-{digits[4:]}"
+
+
+def case_ref_said(value: object) -> str:
+    """The reference of an escalation id (a UUID or its text), as a notice shows it; ""
+    for none; anything that is no id (a placeholder, a hand-made request) as it is: a
+    notice is not lost over its number."""
+    if not value:
+        return ""
+    try:
+        return case_ref(str(value))
+    except ValueError:
+        return str(value)
 
 
 def parse_case_ref(text: str) -> int:

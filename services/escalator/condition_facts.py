@@ -9,12 +9,11 @@ not know the kind.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.case_ref import case_ref
+from shared.case_ref import case_ref_said
 
 # How many of a message's new words a "wrote again" fact quotes (the notice has them all).
 NEWS_SAID = 3
@@ -80,7 +79,7 @@ def promise_due_fact(automatic: bool = True, escalation: object = "ID") -> Fact:
     Both say how to record the answer or the new date, so Careline does not tell the client
     of a delay the team already dealt with."""
     # The reference people type, as the notice shows it (values keep the id itself).
-    said = case_ref(escalation) if isinstance(escalation, uuid.UUID) else escalation
+    said = case_ref_said(escalation)
     record = f"record it: careline client-reply {said} [--new-date ...]"
     values = {"escalation": str(escalation)}
     if automatic:

@@ -26,11 +26,12 @@ from jinja2 import (
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from shared.case_ref import case_ref_said
 from shared.contracts import SendNotification
 from shared.staff_names import staff_names
 
 from .figures import percent
-from .reasons import case_ref_said, named, reason_said
+from .reasons import named, reason_said
 
 TEMPLATES = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = "en"

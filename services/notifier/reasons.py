@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from shared.case_ref import case_ref
+from shared.case_ref import case_ref_said
 
 from .figures import percent
 
@@ -111,19 +111,6 @@ def _value_said(
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
-
-
-def case_ref_said(escalation_id: Any) -> str:
-    """`CL-XXXX-XXXX` of an escalation id (shared/case_ref.py): what a client or a staff
-    member reads, says on the phone and types into `careline` (the templates' `case_ref`
-    filter); "" for none. What is not an id (a hand-made request, a placeholder) is shown as
-    it is: a mail is not lost over its number."""
-    if not escalation_id:
-        return ""
-    try:
-        return case_ref(str(escalation_id))
-    except ValueError:
-        return str(escalation_id)
 
 
 def _period(period: str, words: Mapping[str, Any], holiday: Any) -> str:
