@@ -153,7 +153,15 @@ def is_corporate(domain: str | None) -> bool:
 
 
 def _auth_failed(auth: AuthResults) -> list[str]:
-    return [name for name in ("dmarc", "spf") if getattr(auth, name) == "fail"]
+    """The checks that say the mail is not the From domain's: DMARC failing, or SPF failing
+    where DMARC did not pass. A DMARC pass (RFC 7489) means an aligned DKIM signature or SPF
+    authenticated the From's domain; an SPF fail beside it is a forwarding hop (a client's
+    gateway, a mailing list) re-sending the mail from a server the envelope's domain does not
+    list, not a forger, who cannot sign as the client's domain."""
+    failed = ["dmarc"] if auth.dmarc == "fail" else []
+    if auth.spf == "fail" and auth.dmarc != "pass":
+        failed.append("spf")
+    return failed
 
 
 def combined(weights: list[float]) -> float:

@@ -161,10 +161,11 @@ def test_a_verified_phone_is_enough_without_any_email() -> None:
     "auth",
     [
         AuthResults(spf="pass", dkim="pass", dmarc="fail"),
-        AuthResults(spf="fail", dkim="pass", dmarc="pass"),
+        AuthResults(spf="fail", dkim="none", dmarc="none"),
+        AuthResults(spf="fail", dkim="pass", dmarc="none"),
         AuthResults(spf="fail", dkim="none", dmarc="fail"),
     ],
-    ids=["dmarc-fail", "spf-fail", "both-fail"],
+    ids=["dmarc-fail", "spf-fail-no-dmarc", "spf-fail-dkim-unaligned", "both-fail"],
 )
 @pytest.mark.parametrize("verified", [True, False], ids=["verified", "unverified"])
 def test_known_address_failing_authentication_is_suspicious(
@@ -190,8 +191,11 @@ def test_known_address_failing_authentication_is_suspicious(
         AuthResults(),
         AuthResults(spf="softfail", dkim="none", dmarc="none"),
         AuthResults(spf="pass", dkim="fail", dmarc="pass"),
+        # Forwarded: the forwarder's server is not in the envelope domain's SPF, but the
+        # client's aligned DKIM signature survived, and DMARC passed on it.
+        AuthResults(spf="fail", dkim="pass", dmarc="pass"),
     ],
-    ids=["no-results", "spf-softfail", "dkim-fail-only"],
+    ids=["no-results", "spf-softfail", "dkim-fail-only", "forwarded-dmarc-pass"],
 )
 def test_only_a_hard_spf_or_dmarc_failure_makes_a_known_address_suspicious(
     auth: AuthResults,
