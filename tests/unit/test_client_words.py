@@ -269,3 +269,19 @@ def test_news_is_quoted_as_the_sentences_its_words_stand_in() -> None:
     assert sentences_with(broken, [(broken.index("обещали"), broken.index("пятнице"))]) == (
         "Вы обещали.",
     )
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("joiner", ["\n", " "], ids=["lines", "one-line"])
+def test_a_huge_pasted_log_is_cut_only_as_far_as_its_evidence(joiner: str) -> None:
+    """A hang guard, not a speed goal: every sentence of a pasted 900 kB log was cut to find
+    the few the detector's evidence stands in (2 s, times each evidence); now only those up
+    to the last evidence, which lies within the detector's first DETECTION_CHARS."""
+    head = "Экспорт не работает третий день. Отчёты пропали. Сайт лежит с утра."
+    log = joiner.join(f"{i:05d} Счёт № {45000 + i} оплата 1 250,00 руб. ок" for i in range(30_000))
+    text = f"{head}{joiner}{log}"
+    signals = detect(text, language="ru")
+    said = ["Экспорт не работает третий день.", "Отчёты пропали.", "Сайт лежит с утра."]
+    assert reported_problems(text, signals) == said
+    spans = [(e.start, e.end) for s in signals for e in s.evidence]
+    assert sentences_with(text, spans) == tuple(said)
