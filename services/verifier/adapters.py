@@ -55,7 +55,7 @@ from shared.contracts import (
 from shared.outbox import processed_table
 
 from .domain import (
-    NAME_VALUES,
+    STAFF_ONLY_VALUES,
     ChannelMatch,
     CompanyOnFile,
     CustomerFacts,
@@ -478,7 +478,7 @@ def _with_ids_only(evidence: Evidence) -> dict[str, Any]:
     # The record is kept for good, past any content horizon (docs/retention.md): it names
     # the contact and the customer by id, and the mirror has their names, as they are now.
     said = evidence.model_dump(mode="json")
-    said["values"] = {k: v for k, v in evidence.values.items() if k not in NAME_VALUES}
+    said["values"] = {k: v for k, v in evidence.values.items() if k not in STAFF_ONLY_VALUES}
     return said
 
 

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import re
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -167,9 +168,42 @@ def codes_in(*texts: str) -> list[str]:
     return found
 
 
+def codes_by_place(text: str, subject: str, quoted: str) -> list[list[str]]:
+    """The codes of a reply (`codes_in`) by where they are, in the order a reply is read
+    for the request it answers: typed in its own text, in the subject of the mail it
+    answers ("Re: … (код OK-…)"), in the quoted history."""
+    return [codes_in(text), codes_in(subject), codes_in(quoted)]
+
+
+def answered_codes(places: list[list[str]], pending: Collection[str]) -> set[str]:
+    """The codes of `pending` (requests of the replying customer) that a reply answers: those
+    of the first place (`codes_by_place`) that names any. Two requests may both be named (a
+    plain one in the subject, another in the quoted history a forward or a thread brought
+    along): each request's code is its own, so the words answer the one the client typed or
+    replied to, and a request only quoted is left as it was, not confirmed or denied by
+    words written about another."""
+    for codes in places:
+        named = {c for c in codes if c in pending}
+        if named:
+            return named
+    return set()
+
+
+# Where the clause a denial's words stand in ends, and how: "?" asks ("Это не мы, кто
+# это?" says no before it asks).
+_CLAUSE_END = re.compile(r"[.,;!?…\n]")
+
+
 def is_denial(text: str) -> bool:
-    """Whether the new text of a reply says the request was not theirs."""
-    return bool(_DENIAL_RE.search(text))
+    """Whether the new text of a reply says the request was not theirs. Words of a denial
+    in a question deny nothing: «А кто это вообще? Мы вам ничего не писали?» is a contact
+    who does not know what we ask about (neither: staff call them), while «Мы ничего не
+    просили!» or "Кто это? Мы ничего не меняли" says no."""
+    for m in _DENIAL_RE.finditer(text):
+        end = _CLAUSE_END.search(text, m.end())
+        if end is None or end.group() != "?":
+            return True
+    return False
 
 
 def vouches(text: str, code: str) -> bool:

@@ -39,9 +39,10 @@ from .cache import CachedMirror
 from .confirm_store import Channel, PendingConfirmation, SqlConfirmationStore, lock_addresses
 from .confirmation import (
     TokenRejected,
+    answered_codes,
     channel_to_link,
     claimed_name,
-    codes_in,
+    codes_by_place,
     is_denial,
     new_confirmation,
     read_token,
@@ -53,6 +54,7 @@ from .domain import decide_identity
 from .expiry import expired_event
 from .lookup import Lookup, facts_for, gather, lookup_for
 from .ports import CrmDirectory
+from .replies import UnclearAnswer, with_unclear_answers
 from .settings import VerifierSettings
 
 DirectoryFactory = Callable[[AsyncSession], AbstractAsyncContextManager[CrmDirectory]]
@@ -178,7 +180,11 @@ class VerifierService:
         if identity.status == "probable":
             identity = await self._start_confirmation(store, message, channel, identity, now)
         elif identity.status == "verified" and identity.customer is not None:
-            confirmed = await self._confirm_by_reply(store, message, identity.customer.id, now)
+            confirmed, unclear = await self._confirm_by_reply(
+                store, message, identity.customer.id, now
+            )
+            # Neither yes nor no: the holders of the sender's cases are told so (replies.py).
+            identity = with_unclear_answers(identity, unclear)
         decision = decision_row(message.message_id, identity, now)
         if batch is not None:
             batch.decisions.append(decision)
@@ -287,12 +293,26 @@ class VerifierService:
         message: MessageNormalized,
         customer_id: str,
         now: datetime,
-    ) -> list[Outgoing]:
-        """A verified channel of the customer replied with a code: confirmed, or denied."""
-        codes = codes_in(message.text, message.quoted_text, message.subject)
+    ) -> tuple[list[Outgoing], list[UnclearAnswer]]:
+        """A verified channel of the customer replied with a code: confirmed, denied, or
+        neither (left pending, and the requests so answered returned). The reply answers
+        the requests of the first place naming one (`answered_codes`); a request only
+        quoted further down is left as it was."""
+        places = codes_by_place(message.text, message.subject, message.quoted_text)
+        codes = list(dict.fromkeys(c for place in places for c in place))
+        found = await store.with_codes(customer_id, codes)
+        answered = answered_codes(places, {p.code for p in found})
         outputs: list[Outgoing] = []
-        for pending in await store.with_codes(customer_id, codes):
-            if pending.status != "pending":
+        unclear: list[UnclearAnswer] = []
+        for pending in found:
+            if pending.code not in answered:
+                await store.log(
+                    pending.confirmation_id,
+                    "reply_about_another",
+                    {"message_id": str(message.message_id)},
+                    now,
+                )
+            elif pending.status != "pending":
                 await store.log(
                     pending.confirmation_id,
                     "reply_ignored",
@@ -309,14 +329,22 @@ class VerifierService:
                 outputs.append(await _confirm(store, pending, "reply", now, message.message_id))
             else:
                 # Neither yes nor no in the reply's own words: the request stays pending,
-                # the reply reaches staff as a message of the client's like any other.
+                # and the holders of the sender's cases hear what the contact wrote.
                 await store.log(
                     pending.confirmation_id,
                     "reply_unclear",
                     {"message_id": str(message.message_id)},
                     now,
                 )
-        return outputs
+                unclear.append(
+                    UnclearAnswer(
+                        pending.confirmation_id,
+                        pending.customer_id,
+                        pending.channel_kind,
+                        pending.channel_address,
+                    )
+                )
+        return outputs, unclear
 
     async def confirm_link(self, token: str) -> tuple[ConfirmationOutcome, list[Outgoing]]:
         """Follow a signed single-use link: the first use confirms, later ones change nothing."""

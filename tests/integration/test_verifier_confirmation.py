@@ -29,6 +29,7 @@ from tests.integration.conftest import Env, count, rows
 
 pytestmark = pytest.mark.integration
 BASE_URL = "https://support.example/v1/confirm"
+UNCLEAR = "confirmation_unclear"
 
 
 class Seen:
@@ -246,9 +247,15 @@ async def test_a_reply_that_says_neither_yes_nor_no_leaves_the_request_pending(
     stranger = message("director@stroymontazh.ru")
     await send(nc, stranger)
     code = (await identity_of(seen, stranger))["confirmation"]["code"]
-    unclear = message("buh@stroymontazh.ru", text="Спасибо, разберёмся.", quoted=f"> {code}")
+    unclear = message(
+        "buh@stroymontazh.ru", text="А кто это вообще? Мы вам ничего не писали?", quoted=f"> {code}"
+    )
     await send(nc, unclear)
-    await identity_of(seen, unclear)
+    # The reply carries it as evidence of its own, for the holders of the sender's cases.
+    (said,) = [e for e in (await identity_of(seen, unclear))["evidence"] if e["kind"] == UNCLEAR]
+    confirmation_id = (await identity_of(seen, stranger))["confirmation"]["confirmation_id"]
+    assert said["values"]["confirmation_id"] == confirmation_id
+    assert said["values"]["address"] == "director@stroymontazh.ru"
     await asyncio.sleep(0.5)
     assert "crm.channel.confirmed" not in seen.by_subject
     assert "crm.confirmation.denied" not in seen.by_subject
@@ -258,9 +265,55 @@ async def test_a_reply_that_says_neither_yes_nor_no_leaves_the_request_pending(
         id=stranger.message_id,
     )
     assert status["status"] == "pending"
+    # On file: ids only (the decision's evidence keeps no address, the log the message id).
+    (kept,) = await rows(
+        env,
+        "SELECT evidence::text AS e FROM crm.identity_decisions WHERE message_id = :id",
+        id=unclear.message_id,
+    )
+    assert UNCLEAR in kept["e"] and "director@stroymontazh.ru" not in kept["e"]
+    (logged,) = await rows(
+        env,
+        "SELECT detail FROM crm.confirmation_log WHERE entry = 'reply_unclear' "
+        "AND confirmation_id = :id",
+        id=uuid.UUID(confirmation_id),
+    )
+    assert logged["detail"] == {"message_id": str(unclear.message_id)}
     # Then a yes in words, the code only in the quoted request: confirmed.
     await send(nc, message("buh@stroymontazh.ru", text="Да, это наш директор.", quoted=code))
     await seen.wait("crm.channel.confirmed")
+
+
+async def test_a_reply_answers_the_request_it_replies_to_not_one_it_quotes(
+    env: Env, verifier
+) -> None:
+    """Two requests of one client pending (two addresses): the contact answers «Это не мы!»
+    to the second, whose thread quotes the first. Both codes were read and both denied: the
+    first address was disowned by words written about another."""
+    _, nc, seen = verifier
+    first, second = message("director@stroymontazh.ru"), message("ceo@stroymontazh.ru")
+    await send(nc, first)
+    code_1 = (await identity_of(seen, first))["confirmation"]["code"]
+    await send(nc, second)
+    code_2 = (await identity_of(seen, second))["confirmation"]["code"]
+    assert code_1 != code_2  # each request's code is its own
+    no = message("buh@stroymontazh.ru", text="Это не мы!", quoted=f"> код {code_1}")
+    await send(nc, no.model_copy(update={"subject": f"Re: просят сменить реквизиты ({code_2})"}))
+
+    (denied,) = await seen.wait("crm.confirmation.denied")
+    assert denied["message_id"] == str(second.message_id)
+    statuses = await rows(
+        env,
+        "SELECT channel_address AS a, status FROM crm.confirmations ORDER BY channel_address",
+    )
+    assert statuses == [
+        {"a": "ceo@stroymontazh.ru", "status": "denied"},
+        {"a": "director@stroymontazh.ru", "status": "pending"},
+    ]
+    (passed,) = await rows(
+        env, "SELECT entry FROM crm.confirmation_log WHERE entry = 'reply_about_another'"
+    )
+    assert passed["entry"] == "reply_about_another"
 
 
 async def test_after_a_denial_that_address_is_suspicious_and_another_less_sure(
