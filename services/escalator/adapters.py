@@ -331,6 +331,48 @@ class SqlEscalationStore:
         await self._note(escalation_id, message_id, "followed_up", {"told": told}, at)
         return escalation_of(row)
 
+    async def waiting_on(
+        self, escalation_ids: list[uuid.UUID], confirmation_id: uuid.UUID
+    ) -> set[uuid.UUID]:
+        """Those of these escalations a message was placed in whose sender waits on the
+        confirmation (their timeline entries name it: 0016 indexes them)."""
+        if not escalation_ids:
+            return set()
+        t = timeline.c
+        found = await self.session.scalars(
+            select(t.escalation_id)
+            .where(
+                t.escalation_id.in_(escalation_ids),
+                t.detail["confirmation_id"].astext == str(confirmation_id),
+            )
+            .distinct()
+        )
+        return set(found)
+
+    async def answered_unclearly(
+        self,
+        escalation_id: uuid.UUID,
+        message_id: uuid.UUID,
+        confirmation_id: uuid.UUID,
+        at: datetime,
+    ) -> Escalation | None:
+        """The registered contact's reply to the confirmation joins the open escalation (as a
+        follow-up does; its timeline says `identity_unclear`, ids only): the escalation as it
+        is now, or None if resolved."""
+        result = await self.session.execute(
+            update(escalations)
+            .where(escalations.c.id == escalation_id, escalations.c.status == "open")
+            .values(message_count=escalations.c.message_count + 1, updated_at=at)
+            .returning(*escalations.c)
+        )
+        row = result.first()
+        if row is None:
+            return None
+        entry_id = derived_id("identity-unclear", escalation_id, message_id, confirmation_id)
+        detail = {"confirmation_id": str(confirmation_id), "message_id": str(message_id)}
+        await self._note(escalation_id, entry_id, "identity_unclear", detail, at)
+        return escalation_of(row)
+
     async def lift_hold(
         self, escalation_id: uuid.UUID, by: str, message_id: uuid.UUID, at: datetime
     ) -> Escalation | None:

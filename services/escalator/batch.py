@@ -221,6 +221,25 @@ class BatchEscalationStore(SqlEscalationStore):
         await self.batch.write_opened(self.session)
         return await super().follow_up(escalation_id, message_id, at, told)
 
+    async def waiting_on(
+        self, escalation_ids: list[uuid.UUID], confirmation_id: uuid.UUID
+    ) -> set[uuid.UUID]:
+        # Placed earlier in the batch: their timeline rows wait for its end.
+        placed = {e for e, c in self.batch.confirmations if c == confirmation_id}
+        found = await super().waiting_on(escalation_ids, confirmation_id)
+        return found | (placed & set(escalation_ids))
+
+    async def answered_unclearly(
+        self,
+        escalation_id: uuid.UUID,
+        message_id: uuid.UUID,
+        confirmation_id: uuid.UUID,
+        at: datetime,
+    ) -> Escalation | None:
+        # As a follow-up: one opened earlier in the batch is written first.
+        await self.batch.write_opened(self.session)
+        return await super().answered_unclearly(escalation_id, message_id, confirmation_id, at)
+
     def _changes(self, escalation_id: uuid.UUID) -> None:
         """A row the batch read ahead changes: what it read of it is read again."""
         for (subject, kind), rows in self.batch.placeable.items():

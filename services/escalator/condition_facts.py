@@ -178,3 +178,17 @@ def identity_settled_fact(outcome: str, address: str | None, via: str | None) ->
         "registered contacts yourselves",
         values,
     )
+
+
+def identity_unclear_fact(address: str, said: str) -> Fact:
+    """The registered contact answered the confirmation request for a sender's `address`
+    with neither yes nor no («А кто это вообще?», "Call me about this"): the request stays
+    pending, and only a person can settle it now. `said`: the start of what they wrote."""
+    return Fact(
+        "identity_unclear",
+        f"the registered contact answered the confirmation request for {address} without "
+        f"confirming or denying it: «{said}»; the request stays pending: call them at the "
+        "number on file (not one from the sender's messages) and ask whether this address "
+        "writes for them; tell the sender nothing of the account meanwhile",
+        {"address": address, "said": said},
+    )

@@ -79,6 +79,7 @@ from .policy import (
 from .problem_keys import ABOUT_SIGNALS, keyed
 from .staff_language import StaffLanguages, of_escalations, of_message
 from .tables import processed
+from .unclear import UnclearAnswer, unclear_answers, unclear_notices
 
 # Who speaking goes on with the subject's cases: the client on a verified channel, or an
 # unknown sender (its subject is its own address: its cases are its own).
@@ -194,6 +195,15 @@ class EscalatorService:
                 marks.append(Mark(kind="warning", name=rule.kind))
             marks += [Mark(kind="flag", name=flag) for flag in rule.flag]
         touched = [{"id": str(p.id), "kind": kind, "change": p.change} for p, kind in placements]
+        # The registered contact answered a confirmation request with neither yes nor no:
+        # the cases of the sender asked about hear it as such (unclear.py), no follow-up.
+        for answer in unclear_answers(identity):
+            events, told, cases = await self._answered_unclearly(
+                store, history, answer, verified, facts, now
+            )
+            outputs += events
+            staff += told
+            touched += [{"id": e.id, "kind": e.kind, "change": "identity_unclear"} for e in cases]
         if self._goes_on(verified, decisions):
             # Nothing said fired a rule: if the client has open cases, this goes on with them.
             done = {t["id"] for t in touched} | {e.id for e in lifted}
@@ -499,6 +509,50 @@ class EscalatorService:
         )
         told = [await self._with_link(store, n, now) for n in told]
         return [Outgoing.of(ESCALATION_UPDATED, event)], told
+
+    async def _answered_unclearly(
+        self,
+        store: SqlEscalationStore,
+        history: History,
+        answer: UnclearAnswer,
+        verified: IdentityVerified,
+        facts: dict[str, Any],
+        now: datetime,
+    ) -> tuple[list[Outgoing], list[SendNotification], list[PastEscalation]]:
+        """The reply joins each open case a message of the sender asked about was placed in
+        (the identity confirmation, a payment-details case, ...; timeline `identity_unclear`,
+        an `escalation.updated` event with change `merged`), and their holders are told,
+        whatever the courtesy rule of follow-ups would say: it is a question to act on."""
+        open_cases = {uuid.UUID(e.id): e for e in history.open_escalations()}
+        waiting = await store.waiting_on(sorted(open_cases), answer.confirmation_id)
+        outputs: list[Outgoing] = []
+        told: list[SendNotification] = []
+        cases: list[PastEscalation] = []
+        for escalation_id in sorted(waiting):
+            past = open_cases[escalation_id]
+            e = await store.answered_unclearly(
+                escalation_id, verified.message_id, answer.confirmation_id, now
+            )
+            if e is None:  # resolved meanwhile
+                continue
+            cases.append(past)
+            languages = of_escalations(self.policy, e)
+            notes = unclear_notices(e, verified, answer, pack_of_case(facts, e.id), languages, now)
+            told += [await self._with_link(store, n, now) for n in notes]
+            event = _updated_by(
+                e,
+                past,
+                verified,
+                now,
+                "escalation-identity-unclear",
+                change="merged",
+                reason=f"the registered contact answered confirmation {answer.confirmation_id} "
+                f"without confirming or denying it (message {verified.message_id})",
+                hold=self._hold_text(e.hold),
+                client_reply_by=e.client_reply_by,
+            )
+            outputs.append(Outgoing.of(ESCALATION_UPDATED, event))
+        return outputs, told, cases
 
     def _holds_standing(
         self,

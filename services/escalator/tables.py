@@ -122,7 +122,7 @@ async def add_timeline_entry(
 ADD_TIMELINE_ENTRY = insert(timeline).on_conflict_do_nothing()
 # The timeline entries at which the escalation's holders were told of it (with a follow-up
 # whose detail says `told`): SqlEscalationStore.last_told.
-TOLD_ENTRIES = ("opened", "reopened", "notified")
+TOLD_ENTRIES = ("opened", "reopened", "notified", "identity_unclear")
 
 
 def tells_holders(row: dict[str, Any]) -> bool:

@@ -15,6 +15,8 @@ import nats
 import pytest
 
 from shared.contracts import (
+    ChannelConfirmed,
+    ChannelRef,
     ConfirmationDenied,
     ConfirmationExpired,
     ResolveEscalation,
@@ -28,6 +30,7 @@ from tests.integration.escalator_harness import (
     ask,
     awaiting_confirmation,
     escalator_settings,
+    legal_threat,
     publish_verified,
     start,
     until,
@@ -243,3 +246,95 @@ async def test_after_a_denial_another_address_in_the_clients_name_is_marked_so(
     (news,) = saying(bus, "new_sender_suspicious")
     assert (news["recipient"], news["escalation_id"]) == (MANAGER, opened["escalation_id"])
     assert news["data"]["sender"]["email"] == "s.montazh@mail.ru"  # who wrote, for staff
+
+
+def unclear_reply(text: str, confirmation_id: uuid.UUID, asked_about: str) -> bytes:
+    """The registered contact's reply to the request, as the verifier sends it: verified,
+    with the request it left pending as evidence of its own (verifier/replies.py)."""
+    verified = json.loads(legal_threat(text))
+    verified["message"]["subject"] = "Re: Подтвердите обращение"
+    verified["identity"]["evidence"] = [
+        {
+            "kind": "confirmation_unclear",
+            "detail": f"the registered contact answered confirmation {confirmation_id} of "
+            "customer cust-stroymontazh without confirming or denying it: still pending",
+            "weight": 0.0,
+            "source": "crm.confirmations",
+            "customer_id": "cust-stroymontazh",
+            "values": {
+                "confirmation_id": str(confirmation_id),
+                "customer_id": "cust-stroymontazh",
+                "channel": "email",
+                "address": asked_about,
+            },
+        }
+    ]
+    return json.dumps(verified).encode()
+
+
+async def test_an_unclear_answer_tells_the_holders_to_call_and_a_later_yes_still_settles(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    """Seed 000 with invoice fraud: the registered contact answers the request «А кто это
+    вообще? Мы вам ничего не писали?». The holders of the sender's cases (the identity
+    confirmation, the payment-details case) heard nothing, or "the client wrote again"; now
+    they read that it was neither yes nor no, and to call the number on file. The request
+    stays pending: a later yes settles it as before."""
+    nc, bus = watch
+    confirmation_id = uuid.uuid4()
+    text = "Просим сменить реквизиты для оплаты: новый IBAN UA213223130000026007233566001."
+    payload, message_id = from_the_ceo(text, confirmation_id)
+    said = "А кто это вообще? Мы вам ничего не писали?"
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, payload)
+        opened = await bus.wait("escalation.opened", 2)
+        kinds = {e["kind"]: e["escalation_id"] for e in opened}
+        assert sorted(kinds) == ["identity_confirmation", "payment_details"]
+        await publish_verified(nc, unclear_reply(said, confirmation_id, CEO))
+        await until(lambda: len(told(bus, "identity_unclear")) >= 2)
+        await asyncio.sleep(0.5)
+        unclear = told(bus, "identity_unclear")
+        assert told(bus, "follow_up") == []  # not "the client wrote again"
+
+        confirmed = ChannelConfirmed(
+            event_id=uuid.uuid4(),
+            message_id=uuid.UUID(message_id),
+            correlation_id=message_id,
+            occurred_at=datetime.now(UTC),
+            confirmation_id=confirmation_id,
+            customer_id="cust-stroymontazh",
+            contact_id="ct-sokolov",
+            channel=ChannelRef(kind="email", address=CEO, verified=True),
+            via="reply",
+            confirmed_at=datetime.now(UTC),
+        )
+        await nc.jetstream().publish("crm.channel.confirmed", confirmed.model_dump_json().encode())
+        await until(lambda: told(bus, "identity_confirmed"))
+
+    # The manager holds the identity confirmation; security and billing the payment case.
+    held_by = {n["recipient"]: n["escalation_id"] for n in unclear}
+    assert held_by == {
+        MANAGER: kinds["identity_confirmation"],
+        BILLING: kinds["payment_details"],
+        "security@careline.example": kinds["payment_details"],
+    }
+    (fact,) = unclear[[n["recipient"] for n in unclear].index(BILLING)]["data"]["change_items"]
+    assert fact["kind"] == "identity_unclear"
+    assert fact["values"] == {"address": CEO, "said": said}
+    assert "number on file" in fact["text"]
+    # About the reply: who wrote it.
+    assert {n["data"]["sender"]["email"] for n in unclear} == {"buh@stroymontazh.ru"}
+    # Timelines: ids only; both stayed open until the yes, which closed the confirmation.
+    entries = await rows(
+        env,
+        "SELECT e.kind, e.status, t.detail FROM escalator.escalations e JOIN "
+        "escalator.escalation_timeline t ON t.escalation_id = e.id "
+        "WHERE t.entry = 'identity_unclear' ORDER BY e.kind",
+    )
+    assert [(r["kind"], r["status"]) for r in entries] == [
+        ("identity_confirmation", "resolved"),
+        ("payment_details", "open"),
+    ]
+    assert {r["detail"]["confirmation_id"] for r in entries} == {str(confirmation_id)}
+    assert CEO not in json.dumps([r["detail"] for r in entries])

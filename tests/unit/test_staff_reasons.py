@@ -13,6 +13,7 @@ from services.escalator.condition_facts import (
     follow_up_fact,
     hold_lifted_fact,
     identity_settled_fact,
+    identity_unclear_fact,
     new_sender_fact,
     promise_due_fact,
     promise_missed_fact,
@@ -100,6 +101,7 @@ def test_every_kind_of_condition_and_change_has_a_phrase_in_every_language() -> 
     changes.add(promise_missed_fact(False, disowned=True).kind)
     outcomes = ("confirmed", "denied", "expired")
     changes |= {identity_settled_fact(o, "a@b.example", "link").kind for o in outcomes}
+    changes.add(identity_unclear_fact("a@b.example", "Кто это?").kind)
 
     assert set(facts) == set(CONDITIONS)
     for language in ("ru", "uk", "en"):
