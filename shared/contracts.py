@@ -859,6 +859,7 @@ NotificationKind = Literal[
     "manager_escalation",
     "service_failure_notice",
     "billing_dispute_ack",
+    "request_ack",
     "legal_notice",
     "re_escalation",
     "staff_digest",

@@ -73,10 +73,14 @@ class _Mark(NamedTuple):
     rule: str  # the evidence rule's last part ("promised", "still_not", …)
 
 
-def reported_problems(text: str, signals: Iterable[Signal]) -> list[str]:
-    """The stretches of `text` that report a failure, as the client put them."""
+def reported_problems(
+    text: str, signals: Iterable[Signal], problems: frozenset[str] = PROBLEM_SIGNALS
+) -> list[str]:
+    """The stretches of `text` that report a failure, as the client put them; with
+    `problems`, those that carry evidence of these signals instead (a demand's: what the
+    client asks for, quoted back by its acknowledgement)."""
     items: list[str] = []
-    for (begins, ends), around in _cut(text, signals, PROBLEM_SIGNALS):
+    for (begins, ends), around in _cut(text, signals, problems):
         if any(m.kind == "threat" for m in around):
             continue  # nothing of a sentence with a threat in it
         if len(items) == MOST:

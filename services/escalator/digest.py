@@ -36,8 +36,9 @@ CLIENT_DIGEST_KIND = "client_digest"
 # The client answers that go as sections of one mail: those that answer what the message
 # says (a confirmation request or an explanation to an unknown sender is a mail of its own).
 FOLDED_FOR_CLIENTS = PROMISING_KINDS
-# The order of its sections: the bad news first (seed 001), then what is being checked.
-SECTION_ORDER = ("service_failure_notice", "billing_dispute_ack")
+# The order of its sections: the bad news first (seed 001), then what is being checked,
+# then what the client asks of us (a free service, compensation: the manager answers).
+SECTION_ORDER = ("service_failure_notice", "billing_dispute_ack", "request_ack")
 # What a client digest says once, of the message its sections answer.
 CLIENT_DIGEST_KEYS = (
     *("customer", "subject", "received_at", "channel", "sender_address", "sender_by_email"),

@@ -75,6 +75,10 @@ def missed_promise(policy: Policy, e: Escalation, now: datetime) -> MissedPromis
     return MissedPromise(e.client_reply_by, new_date)
 
 
+# What the promise of an escalation of each kind was about (promise_delay_notice's `about`).
+_ABOUT = {"billing": "payment", "freebie": "request", "compensation": "request"}
+
+
 def client_delay_notice(
     e: Escalation, missed: MissedPromise, level_told: bool, now: datetime
 ) -> SendNotification | None:
@@ -103,8 +107,10 @@ def client_delay_notice(
             "subject": to.get("subject") or "",
             "received_at": to.get("received_at"),
             "account_manager": to.get("account_manager"),
-            # What was promised: a payment check's result, or a failure's cause and fix.
-            "about": "payment" if e.kind == "billing" else "failure",
+            # What was promised: a payment check's result, the answer to a request (a free
+            # service, compensation: nothing to fix, nothing conceded), or a failure's cause
+            # and fix.
+            "about": _ABOUT.get(e.kind, "failure"),
             "escalation_id": str(e.id),
             "promised": missed.missed.isoformat(),
             "reply_by": missed.new_date.isoformat(),

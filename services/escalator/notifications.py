@@ -13,7 +13,7 @@ the notifier's webhook endpoint NAME instead of by email.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from shared.contracts import (
@@ -37,6 +37,14 @@ from .staff_language import StaffLanguages, in_language, of_message
 
 # The entities of a message a billing answer may quote back (invoice and contract numbers).
 _REFERENCE_KINDS = ("invoice", "contract", "account", "order")
+# What a request's acknowledgement says the client asks for, by its escalation's kind (seed
+# 002's "another manager did it for free"; a demand for compensation); another kind's
+# acknowledgement says "your request".
+ASKED_FOR = {"freebie": "free_service", "compensation": "compensation"}
+# The signals whose evidence is the request itself: its sentences are the client's claim,
+# quoted back as the client put it (at most `CLAIMS_QUOTED` of them).
+REQUEST_SIGNALS = frozenset({"freebie_demand", "compensation_demand"})
+CLAIMS_QUOTED = 3
 
 
 def subject_key(verified: IdentityVerified) -> str:
@@ -314,8 +322,14 @@ def _about_request(verified: IdentityVerified) -> dict[str, Any]:
 
 
 def _client_data(
-    kind: str, event: EscalationChanged, verified: IdentityVerified, recipient: str
+    kind: str,
+    event: EscalationChanged,
+    verified: IdentityVerified,
+    recipient: str,
+    message_signals: Sequence[Signal] = (),
 ) -> dict[str, Any]:
+    """`message_signals`: every signal of the message (the rule's own are the event's): a sentence
+    with a threat beside the request is not quoted back, an insult is cut off it."""
     identity, message = verified.identity, verified.message
     sender = message.sender.email or message.sender.phone or message.sender.handle
     data: dict[str, Any] = {
@@ -338,19 +352,23 @@ def _client_data(
         )
         # The notifier thanks whoever answered it, here, once it is answered (receipts.py).
         data["confirmation_id"] = str(confirmation.confirmation_id) if confirmation else None
-    if kind in ("service_failure_notice", "billing_dispute_ack"):
+    if kind in PROMISING_KINDS:
         data["ack_deadline"] = event.ack_deadline.isoformat()
         # What the client is promised (the notifier's templates say it; before 0013 they
         # said the staff's deadline, fifteen minutes for P1).
         data["reply_by"] = (event.client_reply_by or event.ack_deadline).isoformat()
         data["account_manager"] = _manager_name(verified)
+    # The client's own words go back to the address that wrote them, or to another of the
+    # client's verified addresses when the sender is verified too (the same client's phone
+    # or chat: its words are the client's); quoted to the registered owner of a sender not
+    # yet confirmed, a stranger's text would reach the client in our mail.
+    own = recipient == message.sender.email or verified.identity.status == "verified"
     if kind == "service_failure_notice":
-        # The client's own words go back to the address that wrote them, or to another of
-        # the client's verified addresses when the sender is verified too (the same client's
-        # phone or chat: its words are the client's); quoted to the registered owner of a
-        # sender not yet confirmed, a stranger's text would reach the client in our mail.
-        own = recipient == message.sender.email or verified.identity.status == "verified"
         data["problems"] = reported_problems(message.text, event.signals) if own else []
+    if kind == "request_ack":
+        data["asked_for"] = ASKED_FOR.get(event.kind)
+        claims = reported_problems(message.text, message_signals or event.signals, REQUEST_SIGNALS)
+        data["claims"] = claims[:CLAIMS_QUOTED] if own else []
     if kind == "billing_dispute_ack":
         data["references"] = list(
             dict.fromkeys(e.value for e in message.entities if e.kind in _REFERENCE_KINDS)
@@ -388,7 +406,7 @@ def billing_claim(signals: Iterable[Signal]) -> str:
 
 
 # The client contacts that promise an answer by a time (the escalation's client_reply_by).
-PROMISING_KINDS = frozenset({"service_failure_notice", "billing_dispute_ack"})
+PROMISING_KINDS = frozenset({"service_failure_notice", "billing_dispute_ack", "request_ack"})
 # The client contacts that admit fault ("we let you down, it is our fault"): none goes while
 # the lawyers weigh a claim (policy.admission_barred).
 ADMITTING_FAULT = frozenset({"service_failure_notice"})
@@ -435,6 +453,11 @@ def promise_contact(verified: IdentityVerified) -> dict[str, Any] | None:
 # What a client writing new problems into an open escalation is sent again, saying it was
 # added to the case: the failure notice (seed 001, each problem laid out), the billing
 # acknowledgement (another invoice, another charge: billing checks it with the first).
+# Not a request's acknowledgement: a second "do it for free too" in the open case is the
+# same negotiation with the same account manager, who hears it (the holders are told news),
+# and whose one answer covers it; a demand is told by its entry, not by what it names
+# (problem_keys.ABOUT_SIGNALS), so "a new request" cannot be told from the same one said
+# louder, and an automatic "we added it" at every push reads as the machine haggling.
 FOLLOWS_UP = frozenset({"service_failure_notice", "billing_dispute_ack"})
 
 
@@ -494,6 +517,7 @@ def client_contacts(
     follow_up: bool = False,
     strangers: bool = False,
     asks: Collection[str] = (),
+    message_signals: Sequence[Signal] = (),
 ) -> list[SendNotification]:
     """What the rule says to tell the client, at each message of the escalation; with
     `follow_up`, only the contacts that answer new problems written into the open
@@ -512,7 +536,8 @@ def client_contacts(
 
     `asks`: what the sender asked that impostors ask (policy.guarded_asks: payment details);
     the confirmation request says it (`confirmation_asks`), and is asked again when a
-    sender whose request went without it asks so now.
+    sender whose request went without it asks so now. `message_signals`: every signal of
+    the message, so that what is quoted back leaves its threats out (`_client_data`).
     """
     message = verified.message
     language = _client_language(verified)
@@ -575,7 +600,7 @@ def client_contacts(
                         else None
                     ),
                     data={
-                        **_client_data(contact.kind, event, verified, address),
+                        **_client_data(contact.kind, event, verified, address, message_signals),
                         **({"follow_up": True} if follow_up else {}),
                         **(confirmation_asks(asks) if contact.kind == CONFIRMATION else {}),
                     },
@@ -583,7 +608,11 @@ def client_contacts(
                 )
             )
             # The sender's held answer is the message's, once (a follow-up holds none).
-            held = None if follow_up else _held_answer(contact.kind, event, verified, occasion)
+            held = (
+                None
+                if follow_up
+                else _held_answer(contact.kind, event, verified, occasion, message_signals)
+            )
             if held is not None:
                 notes.append(held)
         elif message.sender.email:
@@ -638,6 +667,7 @@ def _held_answer(
     event: EscalationChanged,
     verified: IdentityVerified,
     occasion: tuple[object, ...],
+    message_signals: Sequence[Signal] = (),
 ) -> SendNotification | None:
     """The same answer for a probable sender at its own address, held until it is confirmed.
 
@@ -669,6 +699,6 @@ def _held_answer(
         language=_client_language(verified),
         recipient_timezone=_client_zone(verified),
         reply_to_external_id=message.external_id if message.channel == "email" else None,
-        data=_client_data(kind, event, verified, sender),
+        data=_client_data(kind, event, verified, sender, message_signals),
         **_common(event),
     )

@@ -12,7 +12,7 @@ histories together, and insert their records together at the end (batch.py).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from shared.contracts import (
     EscalationChanged,
     IdentityVerified,
     SendNotification,
+    Signal,
     derived_id,
 )
 from shared.db import Database
@@ -187,6 +188,7 @@ class EscalatorService:
                 languages,
                 silent,
                 asks,
+                signals,
             )
             staff += told
             clients += contacted
@@ -337,6 +339,7 @@ class EscalatorService:
         languages: StaffLanguages,
         silent: bool = False,
         asks: list[str] | None = None,
+        message_signals: Sequence[Signal] = (),
     ) -> tuple[list[SendNotification], list[SendNotification], bool]:
         """Opening tells the rule's roles and contacts the client; reopening tells the
         rule's roles again; a merge tells only the roles the escalation had not told yet,
@@ -351,7 +354,8 @@ class EscalatorService:
         `languages`: who of the staff reads which (of_message).
         `silent`: nothing goes back to the sender (policy.silent_to_sender), so a conduct
         notice to it warns nobody; `asks`: what the confirmation request names
-        (policy.guarded_asks)."""
+        (policy.guarded_asks); `message_signals`: every signal of the message (what the
+        client's words quoted back leave out: its threats)."""
         extra: dict[str, Any] = {
             # The open one this message merged into is the case itself, not its history (a
             # reopened one's earlier outcome is history).
@@ -377,7 +381,13 @@ class EscalatorService:
         reopening = occasion if placed.change == "reopened" else ()
         strangers = self.policy.stranger_explanation
         clients = client_contacts(
-            decision, event, verified, reopening, strangers=strangers, asks=asks or ()
+            decision,
+            event,
+            verified,
+            reopening,
+            strangers=strangers,
+            asks=asks or (),
+            message_signals=message_signals,
         )
         if placed.answered_before and _brings_new_problems(placed):
             # New problems written into the open case: the client hears they were added.

@@ -91,6 +91,18 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
         "invoices": [],  # requests of before: the references said as documents
         "reply_by": None,
     },
+    # A demand's acknowledgement (a free service, compensation): what it is about (None:
+    # "your request"), the client's words of it (none to a registered owner of a sender
+    # not confirmed), the promised answer.
+    "request_ack": {
+        "in_digest": False,
+        "account_manager": None,
+        "sender_address": None,
+        "sender_by_email": True,
+        "asked_for": None,
+        "claims": [],
+        "reply_by": None,
+    },
     "legal_notice": {**_STAFF_EXTRAS, **_LEGAL_EXTRAS},
     "conduct_notice": {"subject": "", "paused": False, "escalation_id": None},
     "stranger_explanation": {"subject": ""},

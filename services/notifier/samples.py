@@ -294,6 +294,22 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "references": ["счёт 2025-0412"],
         "escalation_id": ESCALATION_ID,
     },
+    # Seed 002: "another manager did it for free", from the client's registered address.
+    "request_ack": {
+        "customer": "ТОВ «Квітка»",
+        "subject": "Налаштування",
+        "received_at": "2025-03-15T09:12:00+00:00",
+        "ack_deadline": "2025-03-15T13:12:00+00:00",
+        "reply_by": "2025-03-17T14:00:00+00:00",
+        "account_manager": "Тарас Коваленко",
+        "sender_address": None,
+        "sender_by_email": True,
+        "asked_for": "free_service",
+        "claims": [
+            "Інший менеджер зробив нам налаштування безкоштовно, а тепер ви виставляєте рахунок."
+        ],
+        "escalation_id": ESCALATION_ID,
+    },
     "manager_escalation": {**_MANAGER_FACTS, "kind": "legal"},
     "legal_notice": {
         **_MANAGER_FACTS,

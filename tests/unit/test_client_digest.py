@@ -18,6 +18,7 @@ from tests.unit.test_staff_digest import THREE_KINDS, notices, probable
 pytestmark = pytest.mark.unit
 
 REGISTERED = "buh@stroymontazh.ru"
+ANSWER = "request_ack"  # the compensation demand's ("верните деньги за месяц")
 
 
 def answers(who: str = "verified") -> list[SendNotification]:
@@ -32,7 +33,7 @@ def failure_and_billing() -> tuple[SendNotification, SendNotification]:
 
 def test_the_answers_to_one_address_go_in_one_mail_with_each_escalations_section() -> None:
     clients = answers()
-    assert {n.kind for n in clients} == {"service_failure_notice", "billing_dispute_ack"}
+    assert {n.kind for n in clients} == {"service_failure_notice", "billing_dispute_ack", ANSWER}
 
     (digest,) = client_digests(clients)
 
@@ -40,10 +41,12 @@ def test_the_answers_to_one_address_go_in_one_mail_with_each_escalations_section
     assert digest.escalation_id is None
     assert digest.recipient == REGISTERED and digest.content_class == "account"
     # Each section is the answer as it would have gone alone: its id, escalation, data;
-    # the bad news first (seed 001), whatever order the policy's rules fired in.
+    # the bad news first (seed 001), whatever order the policy's rules fired in, then the
+    # check, then the answer to what the client asks ("верните деньги": compensation).
     failure, billing = failure_and_billing()
+    (request,) = [n for n in clients if n.kind == ANSWER]
     assert [(p.notification_id, p.escalation_id, p.kind, p.data) for p in digest.parts] == [
-        (n.notification_id, n.escalation_id, n.kind, n.data) for n in (failure, billing)
+        (n.notification_id, n.escalation_id, n.kind, n.data) for n in (failure, billing, request)
     ]
     assert client_digests(clients[::-1]) == [digest]
     assert digest.severity == min(str(n.severity) for n in clients)
@@ -74,7 +77,7 @@ def test_the_held_answers_go_together_and_the_confirmation_request_alone() -> No
     assert set(by_role) == {"client_registered", "client_sender"}
     held = by_role["client_sender"]
     assert held.held_for_confirmation == CONFIRMATION.confirmation_id
-    assert {p.kind for p in held.parts} == {"service_failure_notice", "billing_dispute_ack"}
+    assert {p.kind for p in held.parts} == {"service_failure_notice", "billing_dispute_ack", ANSWER}
     # The request to confirm (its subject carries the code) and the sender's explanation
     # are mails of their own.
     assert {n.kind for n in told if n.kind != "client_digest"} == {

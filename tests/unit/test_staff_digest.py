@@ -219,7 +219,7 @@ def test_staff_are_told_in_one_line_that_the_answer_waits_for_the_confirmation()
     held = {
         "confirmation_id": str(CONFIRMATION.confirmation_id),
         "expires_at": CONFIRMATION.expires_at.isoformat(),
-        "kinds": ["billing_dispute_ack", "service_failure_notice"],
+        "kinds": ["billing_dispute_ack", "service_failure_notice", "request_ack"],
     }
     assert held_answer(verified, clients) == held
     staff_told = [n for n in told if not n.recipient_role.startswith("client")]
