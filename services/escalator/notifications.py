@@ -364,7 +364,11 @@ def _client_data(
     # yet confirmed, a stranger's text would reach the client in our mail.
     own = recipient == message.sender.email or verified.identity.status == "verified"
     if kind == "service_failure_notice":
-        data["problems"] = reported_problems(message.text, event.signals) if own else []
+        # Every signal of the message: a sentence with a threat in it is not quoted back
+        # («не работает, и если не почините, я приеду и ноги переломаю»), the rule's own
+        # signals (the event's) would not show it.
+        said = message_signals or event.signals
+        data["problems"] = reported_problems(message.text, said) if own else []
     if kind == "request_ack":
         data["asked_for"] = ASKED_FOR.get(event.kind)
         claims = reported_problems(message.text, message_signals or event.signals, REQUEST_SIGNALS)

@@ -392,7 +392,9 @@ class EscalatorService:
         if placed.answered_before and _brings_new_problems(placed):
             # New problems written into the open case: the client hears they were added.
             news = ("news", verified.message_id)
-            clients += client_contacts(decision, event, verified, news, follow_up=True)
+            clients += client_contacts(
+                decision, event, verified, news, follow_up=True, message_signals=message_signals
+            )
         rule = decision.rule
         warns = bool(rule.warn or rule.hold)
         said = [c for c in clients if not (silent and to_the_sender(c))]

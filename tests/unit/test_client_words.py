@@ -285,3 +285,36 @@ def test_a_huge_pasted_log_is_cut_only_as_far_as_its_evidence(joiner: str) -> No
     assert reported_problems(text, signals) == said
     spans = [(e.start, e.end) for s in signals for e in s.evidence]
     assert sentences_with(text, spans) == tuple(said)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        (
+            "ru",
+            "Экспорт не работает третий день, и если не почините до вечера, я приеду и всем "
+            "вам ноги переломаю.",
+        ),
+        ("uk", "Експорт не працює третій день, і якщо не полагодите, я приїду й поламаю вам ноги."),
+        (
+            "en",
+            "The export is broken again and if you don't fix it I will come to your office "
+            "and hurt you.",
+        ),
+    ],
+)
+def test_the_failure_notice_quotes_no_sentence_with_a_threat_in_it(
+    language: Language, text: str
+) -> None:
+    """The failure rule's own signals show no threat: the notice is told every signal of the
+    message (the escalator passes them), so a threat beside a failure is not quoted back."""
+    verified = verified_message(message(text, email="buh@stroymontazh.ru"), identity("verified"))
+    signals = detect(text, language=language)
+    assert {"service_failure", "violence_threat"} <= {s.name for s in signals}
+    decisions = evaluate(POLICY, signals, verified.identity)
+    (decision,) = [d for d in decisions if d.rule.kind == "service_failure"]
+    event = escalation(decision, verified)
+    notes = client_contacts(decision, event, verified, message_signals=signals)
+    (note,) = [n for n in notes if n.kind == "service_failure_notice"]
+    assert note.data["problems"] == []
+    assert "ноги" not in render(note).body and "hurt" not in render(note).body
