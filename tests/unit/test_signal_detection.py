@@ -21,6 +21,8 @@ from services.escalator.detection import (
 )
 from services.escalator.detection.detector import DETECTION_CHARS
 from services.escalator.detection.evaluation import evaluate
+from services.escalator.detection.lexicon import default_morphology
+from services.escalator.detection.text import prepared, tokenize
 from shared.contracts import Signal
 
 pytestmark = pytest.mark.unit
@@ -1842,3 +1844,338 @@ def test_horseradish_and_a_clients_own_reminders_are_what_they_say(
 ) -> None:
     """Round 22: two false alarms round 20's probe saw and left."""
     assert (signal in {s.name for s in detect(text)}) is fires
+
+
+# Round 23: the seeds' situations in surzhyk and in transliteration (Latin letters, read
+# back in Cyrillic, detection/translit.py); the ones found, so none is lost again.
+ROUND_23_PROBES: dict[tuple[str, str], dict[str, list[str]]] = {
+    ("000.paid_dunned", "billing_dispute"): {
+        "surzhyk": [
+            "ми заплатили ще в пятницу, а вы шлёте письма шо у нас борг",
+            "оплата пройшла, платіжка в менеджера, а вы угрожаете отключить доступ",
+            "шо за борг? мы всё оплатили ще в четвер",
+            "рахунок оплачено, не отключайте нас пожалуйста",
+        ],
+        "translit": [
+            "oplatili vchera a vy otklyuchili",
+            "my uzhe oplatili schet, pochemu vy pishete pro zadolzhennost?",
+            "ya vzhe oplatyv rakhunok, a vy blokuyete akaunt",
+            "schet oplachen, ne otklyuchayte nas",
+            "zaplatili v pyatnicu, a segodnya pismo chto dostup zablokiruyut za neoplatu",
+        ],
+    },
+    ("000.no_answer", "service_failure"): {
+        "surzhyk": [
+            "пишу з іншої адреси, бо ви отказываетесь отвечать",
+            "третий день без відповіді, це нормально?",
+            "ваша підтримка відмовляється відповідати, бо адреси нема в базі",
+        ],
+        "translit": [
+            "tretiy den bez otveta",
+            "vy ignoriruete nashi pisma s subboty",
+            "podderzhka otkazyvaetsya otvechat",
+        ],
+    },
+    ("001.broken_promise", "service_failure"): {
+        "surzhyk": [
+            "обіцяли виправити до пятниці, а воно досі не работает",
+            "вы ж обещали перезвонить, і тиша",
+            "менеджер пообіцяв шо передасть розробникам, а нічого не зроблено",
+            "гарантували доставку до 15-го, а вже 20-е і нічого",
+            "обещали що все буде готово в понеділок, і де?",
+        ],
+        "translit": [
+            "obeshchali ispravit do pyatnitsy, a nichego ne sdelano",
+            "vy obeshchali perezvonit i tishina",
+            "obitsyaly vypravyty shche tyzhden tomu i nichoho",
+            "menedzher obeshchal peredat razrabotchikam, do sikh por ne rabotaet",
+            "vy garantirovali chto vse budet gotovo k ponedelniku, i nichego",
+        ],
+    },
+    ("001.misinformation", "service_failure"): {
+        "surzhyk": [
+            "ваш менеджер сказав шо тариф коштує 500, а списали 900",
+            "мне сказали шо ця функція є, а її нема",
+            "ввели мене в оману, обещали безлимит",
+            "ви дали неправильну информацию про ціну",
+        ],
+        "translit": [
+            "mne skazali chto tarif stoit 500, a spisali 900",
+            "vy menya vveli v zabluzhdenie",
+            "nam skazali chto eta funktsiya est, a ee net",
+            "vash menedzher dal nevernuyu informatsiyu",
+        ],
+    },
+    ("001.fed_up", "service_failure"): {
+        "surzhyk": [
+            "шо за бардак, третій раз пишу",
+            "вже вкотре одне й те саме, задолбали ваши баги",
+            "кожного тижня щось ламається, достали",
+        ],
+        "translit": [
+            "pishu uzhe tretiy raz, nikto ne otvechaet",
+            "opyat vse slomalos, skolko mozhno",
+            "tretiy sboy za mesyats",
+            "dostali vashi bagi, kazhduyu nedelyu chto-to lomaetsya",
+        ],
+    },
+    ("002.swearing", "abuse"): {
+        "surzhyk": [
+            "шо за хуйня, знову не працює",
+            "вы там совсем охуели? третій день без зв'язку",
+            "блять, знову все впало",
+            "ви шо, дебіли? я ж вам писал",
+            "какого хрена ви списали гроші",
+        ],
+        "translit": [
+            "chto za khuynya, opyat ne rabotaet",
+            "vy tam sovsem okhueli?",
+            "blyat, skolko mozhno",
+            "vy debily tam vse",
+            "idi nakhuy so svoey podderzhkoy",
+        ],
+    },
+    ("002.court", "legal_threat"): {
+        "surzhyk": [
+            "піду до суду, если не вернете деньги",
+            "подам на вас в суд, мені вже все одно",
+            "буду судитися з вами",
+            "мой юрист вже готує позов",
+            "побачимось в суді",
+        ],
+        "translit": [
+            "pidu do sudu",
+            "podam na vas v sud",
+            "ya podam isk",
+            "budu suditsya s vami",
+            "pobachymos v sudi",
+            "podam do sudu na vas",
+        ],
+    },
+    ("002.regulator", "legal_threat"): {
+        "surzhyk": [
+            "напишу жалобу в Держспоживслужбу",
+            "звернуся до прокуратури, хай розбираются",
+            "я вже пишу заяву в поліцію",
+            "буду жаловаться в антимонопольний комітет",
+        ],
+        "translit": [
+            "napishu zhalobu v rospotrebnadzor",
+            "obrashchus v prokuraturu",
+            "zvernusya do prokuratury",
+            "napyshu skarhu v derzhspozhyvsluzhbu",
+        ],
+    },
+    ("002.flirting", "harassment"): {
+        "surzhyk": [
+            "ви така гарна на аватарці, дайте свій номер",
+            "можна вас пригласить на свидание?",
+            "я знайшов вас в інстаграмі, ви красуня",
+            "давай встретимся после работы, зайка",
+        ],
+        "translit": [
+            "dayte vash nomer, krasavitsa",
+            "ty takaya krasivaya na foto",
+            "mozhno vas priglasit na svidanie?",
+            "nashel vas v instagrame, vy ochen milaya",
+        ],
+    },
+    ("002.other_manager_free", "freebie_demand"): {
+        "surzhyk": [
+            "другий менеджер зробив це безкоштовно, а вы хотите денег",
+            "раньше мені це робили бесплатно",
+            "ваш колега робив це безплатно, чому тепер платно?",
+        ],
+        "translit": [
+            "drugoy menedzher sdelal eto besplatno",
+            "ranshe eto delali besplatno, pochemu seychas platno?",
+            "inshyi menedzher robyv tse bezkoshtovno",
+            "drugim klientam vy daete eto besplatno",
+        ],
+    },
+    ("002.panic", "panic"): {
+        "surzhyk": [
+            "СРОЧНО!!! все зникло з кабінету, шо робити???",
+            "допоможіть будь ласка, все пропало, я в панике",
+            "горить, завтра здача, а сайт не работает, рятуйте",
+            "я не знаю шо делать, все заказы пропали",
+            "терміново!!! клієнти не можуть оплатити, ми теряем деньги",
+        ],
+        "translit": [
+            "SROCHNO pomogite vse propalo",
+            "chto delat?? vse dannye ischezli",
+            "dopomozhit terminovo, vse znyklo",
+            "ya v panike, sayt ne rabotaet a zavtra zapusk",
+        ],
+    },
+    ("003.insults", "abuse"): {
+        "surzhyk": [
+            "ви некомпетентні ідіоти, верніть гроші",
+            "ваша підтримка - стадо баранов",
+            "ну ви і придурки",
+            "тупі бездарі, нічого не можете",
+            "клоуны, а не підтримка",
+        ],
+        "translit": [
+            "vy nekompetentnye idioty",
+            "tupye bezdari",
+            "vy kontora klounov",
+            "vy prosto pridurki",
+        ],
+    },
+    ("003.refund", "compensation_demand"): {
+        "surzhyk": [
+            "хочу повернення коштів за підписку",
+            "поверніть бабки за фрилансера",
+            "требую вернуть гроші",
+            "возврат денег за подписку, негайно",
+        ],
+        "translit": [
+            "vernite moi dengi",
+            "vy mne dolzhny vernut dengi",
+            "trebuyu vozvrat sredstv",
+            "povernit moi hroshi",
+        ],
+    },
+    ("003.smear", "reputation_threat"): {
+        "surzhyk": [
+            "я вас обосру в кожній SMM спільноті",
+            "напишу про вас в каждом чате, вся мережа дізнається",
+            "залишу відгук всюди, шоб ніхто у вас не купував",
+            "стану вашим кошмаром",
+            "ославлю вас на весь інтернет",
+        ],
+        "translit": [
+            "ya vas obosru vo vsekh SMM soobshchestvakh",
+            "napishu otzyvy vezde",
+            "stanu vashim koshmarom",
+            "vsya set uznaet kakie vy moshenniki",
+            "napyshu pro vas u vsikh hrupakh",
+        ],
+    },
+}
+ROUND_23_NEUTRAL: dict[str, list[str]] = {
+    "surzhyk": [
+        "я вже оплатив, дякую, все працює",
+        "рахунок оплачений, платіжку прикладаю",
+        "пишу з особистої пошти, бо робоча не працює",
+        "пишу з іншої адреси, це Іван з ТОВ Ромашка",
+        "третій раз замовляємо у вас, все супер",
+        "скільки коштує тариф бізнес?",
+        "до котрої ви работаете в субботу?",
+        "доставка безкоштовна чи платно?",
+        "можна рахунок на оплату, пожалуйста?",
+        "шо з моєю заявкою? дякую",
+        "мій юрист попросив копію договору",
+        "как відключити автопродовження?",
+        "оплатили, не блокуйте старого користувача, він ще потрібен",
+        "другий менеджер вже все зробив, дякую",
+        "в понеділок буде оплата, рахунок получили",
+        "шо там по ціні на наступний рік?",
+        "ви гарно все зробили, дякую",
+        "я вже втретє замовляю у вас, все чудово",
+        "третій день тестуємо, все ок",
+    ],
+    "translit": [
+        "spasibo, vse rabotaet",
+        "oplatili, spasibo",
+        "schet oplachen, platezhka vo vlozhenii",
+        "skolko stoit tarif biznes?",
+        "do skolki vy rabotaete v subbotu?",
+        "pishu s lichnoy pochty, eto Ivan iz Romashki",
+        "dyakuyu, vse pratsyuye",
+        "tretiy raz zakazyvaem u vas, vse otlichno",
+        "mozhno schet na oplatu?",
+        "kak otklyuchit avtoprodlenie?",
+        "dostavka besplatnaya?",
+        "pozvonite mne pozhaluysta zavtra",
+        "pidu na obid, potim podzvonyu",
+        "pryvit, de moye zamovlennya?",
+        "skilky koshtuye dostavka do Lvova?",
+        "vse ok, dyakuyu za dopomohu",
+        "podskazhite kak sdelat vozvrat tovara v magazin",
+    ],
+    "en": [
+        "Super fast delivery, thanks",
+        "Invoice paid, cheers",
+        "Sudoku app crashed? no, all fine",
+        "Podium photos uploaded",
+        "Ship today pls",
+        "Pivo Bar Kyiv booking for six",
+        "Dobry den from Prague team",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("situation", "signal", "style", "text"),
+    [
+        (situation, signal, style, text)
+        for (situation, signal), by_style in ROUND_23_PROBES.items()
+        for style, texts in by_style.items()
+        for text in texts
+    ],
+)
+def test_round_23_surzhyk_and_transliteration_raise_their_signal(
+    situation: str, signal: str, style: str, text: str
+) -> None:
+    found = {s.name for s in detect(text)}
+
+    assert signal in found, (situation, style, found)
+
+
+@pytest.mark.parametrize(
+    ("style", "text"),
+    [(style, text) for style, texts in ROUND_23_NEUTRAL.items() for text in texts],
+)
+def test_round_23_look_alikes_raise_nothing(style: str, text: str) -> None:
+    # Paid with thanks, prices, hours, another address with no complaint, a kept promise,
+    # and English that must never be read as transliteration.
+    assert detect(text) == [], style
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("pidu do sudu", "піду до суду"),
+        ("vy mne dolzhny vernut dengi", "вы мне должны вернут деньги"),
+        ("chto delat?? vse dannye ischezli", "что делать?? все данные исчезли"),
+        (
+            "pyshu z inshoi adresy, bo vy ne vidpovidaete",
+            "пишу з іншої адреси, бо ви не відповідаєте",
+        ),
+        ("schet zakryt, otmenite blokirovku", "счет закрыт, отмените блокировку"),
+    ],
+)
+def test_latin_russian_and_ukrainian_are_read_in_cyrillic(text: str, reading: str) -> None:
+    morph = default_morphology()
+    folded = prepared(text)
+    found = morph.reader.read(folded, tokenize(folded, load_lexicon().clause_words).words)
+
+    assert found is not None and found.text == reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want my $89 back.",
+        "Sudoku app crashed? no, all fine",
+        "Super fast delivery, thanks",
+        "Dobry den from Prague team",
+        "Ship today pls",
+        "Привет, vse ok",  # Cyrillic already: read as it is
+    ],
+)
+def test_english_and_mixed_script_messages_are_not_read_as_transliteration(text: str) -> None:
+    folded = prepared(text)
+    words = tokenize(folded, load_lexicon().clause_words).words
+
+    assert default_morphology().reader.read(folded, words) is None
+
+
+def test_evidence_of_a_transliterated_message_points_at_the_latin_words() -> None:
+    text = "Zdravstvuyte! Podam na vas v sud, a shchet ne oplachu."
+    legal = signal(text, "legal_threat")
+
+    assert [e.text for e in word_evidence(legal)] == ["Podam na vas v sud"]
+    assert all(text[e.start : e.end] == e.text for e in legal.evidence)

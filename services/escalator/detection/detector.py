@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from itertools import chain
 from typing import NamedTuple
@@ -15,48 +14,9 @@ from .lexicon import SIGNALS, Lexicon, default_morphology, load_lexicon
 from .matching import Hit, regex_hits, sequence_hits
 from .morphology import Morphology
 from .opinions import SecondOpinion
-from .text import Tokens, is_latin, prepared, tokenize
+from .text import prepared, tokenize
 
 FORM_WEIGHT = 0.2
-# Latin-script text with almost none of these is Russian or Ukrainian in transliteration.
-_ENGLISH = frozenset(
-    (
-        "the",
-        "a",
-        "an",
-        "and",
-        "or",
-        "to",
-        "of",
-        "in",
-        "on",
-        "is",
-        "are",
-        "was",
-        "be",
-        "it",
-        "i",
-        "you",
-        "we",
-        "my",
-        "your",
-        "this",
-        "that",
-        "for",
-        "with",
-        "not",
-        "have",
-        "has",
-        "me",
-        "please",
-        "can",
-        "do",
-        "what",
-        "why",
-        "how",
-    )
-)
-_CYRILLIC = re.compile(r"[а-яіїєґ]")
 
 
 # About 3,000 words: far more than a client's complaint (the labelled messages are at most
@@ -95,8 +55,13 @@ def detect(
     morph = morphology or default_morphology()
     folded = prepared(text)
     tokens = tokenize(folded, lexicon.clause_words)
-    translit = _looks_transliterated(folded, tokens)
-    keys = morph.keys_of(tokens.words, translit)
+    # Russian or Ukrainian typed in Latin letters is read in Cyrillic, and the evidence is
+    # then mapped back to the client's words.
+    reading = morph.reader.read(folded, tokens.words)
+    if reading is not None:
+        folded = reading.text
+        tokens = tokenize(folded, lexicon.clause_words)
+    keys = morph.keys_of(tokens.words)
     contextual = lexicon.reported.signals
 
     def taken_back(hit: Hit) -> tuple[int, int] | None:
@@ -138,7 +103,8 @@ def detect(
         spans = excluded.get(hit.entry.signal)
         if i in dropped or (spans and any(s < hit.end and hit.start < e for s, e in spans)):
             continue
-        piece = _Piece(hit.entry.weight, hit.start, hit.end, hit.entry.id)
+        start, end = (hit.start, hit.end) if reading is None else reading.origin(hit.start, hit.end)
+        piece = _Piece(hit.entry.weight, start, end, hit.entry.id)
         by_signal.setdefault(hit.entry.signal, []).append(piece)
 
     # Form is looked at only when words already matched a signal that takes it.
@@ -175,15 +141,6 @@ def _verdict(
     ]
     # one validation of the whole signal is cheaper than one model per piece of evidence
     return Signal.model_validate({"name": name, "score": round(score, 3), "evidence": evidence})
-
-
-def _looks_transliterated(folded: str, tokens: Tokens) -> bool:
-    if len(tokens) < 3 or _CYRILLIC.search(folded):
-        return False
-    latin = [w for w in tokens.words if is_latin(w)]
-    if len(latin) < 0.8 * len(tokens):
-        return False
-    return sum(w in _ENGLISH for w in latin) < 0.1 * len(latin)
 
 
 def _without_overlaps(pieces: list[_Piece]) -> list[_Piece]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pymorphy3
 
-from .text import is_cyrillic, is_latin, squeeze, transliterate
+from .text import is_cyrillic, squeeze
+from .translit import Reader
 
 _OBFUSCATION = frozenset("*@#$")
 PAST = "@past"  # key suffix of a verb form in the past tense: "ответить@past"
@@ -30,22 +31,24 @@ class Morphology:
             "uk": pymorphy3.MorphAnalyzer(lang="uk"),
         }
         self.cache_size = cache_size
-        # word form -> keys, for plain and for transliterated text: plain dicts, looked
-        # up for all words of a text at once (cheaper than a cached function per word)
-        self._cache: dict[bool, dict[str, Keys]] = {False: {}, True: {}}
+        # word form -> keys: a plain dict, looked up for all words of a text at once
+        # (cheaper than a cached function per word)
+        self._cache: dict[str, Keys] = {}
+        # Russian and Ukrainian typed in Latin letters, read back by these dictionaries
+        self.reader = Reader(self.is_known)
 
-    def analyze(self, word: str, translit: bool = False) -> Keys:
-        return self.keys_of([word], translit)[0]
+    def analyze(self, word: str) -> Keys:
+        return self.keys_of([word])[0]
 
-    def keys_of(self, words: list[str], translit: bool = False) -> list[Keys]:
+    def keys_of(self, words: list[str]) -> list[Keys]:
         """The keys of each word, in order."""
-        cache = self._cache[translit]
+        cache = self._cache
         found = list(map(cache.get, words))
         if None in found:
             if len(cache) > self.cache_size:
                 cache.clear()
             for i in [i for i, keys in enumerate(found) if keys is None]:
-                found[i] = cache[words[i]] = self._analyze(words[i], translit)
+                found[i] = cache[words[i]] = self._analyze(words[i])
         return found  # type: ignore[return-value]
 
     def lemmas(self, word: str, language: str) -> frozenset[str]:
@@ -55,15 +58,12 @@ class Morphology:
     def is_known(self, word: str, language: str) -> bool:
         return bool(self.analyzers[language].word_is_known(word))
 
-    def _analyze(self, word: str, translit: bool = False) -> Keys:
+    def _analyze(self, word: str) -> Keys:
         keys = {word}
         if any(ch in _OBFUSCATION for ch in word):
             return frozenset(keys)  # regex patterns handle these
         form = squeeze(word)
         keys.add(form)
-        if translit and is_latin(form):
-            form = transliterate(form)
-            keys.add(form)
         if not is_cyrillic(form):
             return frozenset(keys)
         known = [a for a in self.analyzers.values() if a.word_is_known(form)]

@@ -16,7 +16,6 @@ from operator import add, sub
 _LOOKALIKES = str.maketrans("aeopcxykmthbё", "аеорсхукмтнве")
 _APOSTROPHES = ("’", "ʼ", "`", "‘")  # typed for "'"
 _CYRILLIC = re.compile(r"[а-яёіїєґ]", re.IGNORECASE)
-_LATIN = re.compile(r"[a-z]")
 # Obfuscation marks stay inside a word ("х*й", "п@здец"); apostrophes and hyphens too.
 WORD = re.compile(r"[\w*@#$'’ʼ]+(?:-[\w*@#$'’ʼ]+)*")
 _SENTENCE_BREAK = re.compile(r"[.!?\n…]")
@@ -191,31 +190,3 @@ def tokenize(folded: str, clause_words: frozenset[str]) -> Tokens:
 
 def is_cyrillic(word: str) -> bool:
     return bool(_CYRILLIC.search(word))
-
-
-def is_latin(word: str) -> bool:
-    return bool(_LATIN.search(word)) and not _CYRILLIC.search(word)
-
-
-# Russian and Ukrainian as people type them in Latin letters ("nahuy", "podam v sud").
-_TRANSLIT_MULTI = (
-    ("shch", "щ"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ch", "ч"), ("sh", "ш"),
-    ("ts", "ц"), ("yu", "ю"), ("ju", "ю"), ("ya", "я"), ("ja", "я"), ("yo", "е"),
-    ("jo", "е"), ("ye", "е"), ("iy", "ий"), ("yy", "ый"), ("yi", "ый"), ("ey", "ей"),
-    ("ay", "ай"), ("oy", "ой"), ("uy", "уй"),
-)  # fmt: skip
-_TRANSLIT_ONE = str.maketrans(
-    {
-        "a": "а", "b": "б", "v": "в", "g": "г", "d": "д", "e": "е", "z": "з", "i": "и",
-        "j": "й", "k": "к", "l": "л", "m": "м", "n": "н", "o": "о", "p": "п", "r": "р",
-        "s": "с", "t": "т", "u": "у", "f": "ф", "h": "х", "c": "ц", "y": "ы", "w": "в",
-        "x": "кс", "q": "к", "'": "ь",
-    }
-)  # fmt: skip
-
-
-def transliterate(word: str) -> str:
-    """Latin spelling of a Russian word back to Cyrillic, good enough for a lemma lookup."""
-    for latin, cyrillic in _TRANSLIT_MULTI:
-        word = word.replace(latin, cyrillic)
-    return word.translate(_TRANSLIT_ONE)
