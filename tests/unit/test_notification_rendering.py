@@ -958,7 +958,7 @@ def test_the_client_who_wrote_is_told_of_their_own_message(
     assert own in rendered.body and own.split(" (")[0] in (rendered.html or "")
     assert data["customer"] not in rendered.body.split("\n\n")[1]
 
-    data["sender_address"] = "buh@x.ru"
+    data |= {"sender_address": "buh@x.ru", "sender_by_email": True}
     rendered = domain.render_kind("billing_dispute_ack", language, data)
     assert other in rendered.body
 

@@ -313,3 +313,27 @@ def test_a_missed_answer_to_a_request_is_owned_up_to_without_offering_a_remedy(
     mail = render(note)
     assert not any(w in mail.body.lower() for w in CONCEDING[language])
     assert "компенсац" not in mail.body and "remedy" not in mail.body
+
+
+@pytest.mark.parametrize("kind", [KIND, "billing_dispute_ack"])
+@pytest.mark.parametrize(
+    ("language", "by_email", "by_phone"),
+    [
+        ("ru", "сообщение с адреса ceo@kvitka.ua", "сообщение от +380441234567"),
+        ("uk", "повідомлення з адреси ceo@kvitka.ua", "повідомлення від +380441234567"),
+    ],
+)
+def test_another_channel_of_the_client_is_named_as_what_it_is(
+    kind: str, language: Language, by_email: str, by_phone: str
+) -> None:
+    """The client's own phone or chat wrote and the answer went to the registered address:
+    «сообщение от +380…», not «с адреса +380…» (a phone is no address)."""
+    data = {**SAMPLES[kind], "escalation_id": "e-1"}
+    for address, by_mail, said in (
+        ("ceo@kvitka.ua", True, by_email),
+        ("+380441234567", False, by_phone),
+    ):
+        mail = domain.render_kind(
+            kind, language, {**data, "sender_address": address, "sender_by_email": by_mail}
+        )
+        assert said in mail.body and mail.html is not None and said in mail.html
