@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from shared.contracts import ConfirmationRequest, MessageNormalized
 
@@ -38,7 +39,8 @@ _CODE_RE = re.compile(
 # for fraud counts unless negated just before ("это не мошенники" vouches, it does not deny).
 _DENIAL_RE = re.compile(
     r"^\W*(?:нет|ні|no|nope)(?![^\W\d_])|(?<![^\W\d_])(?:"
-    r"(?:это|це)?\s*не\s+(?:я|мы|ми|наш[аеи]?|наше)|не\s+(?:отправлял[аи]?|писал[аи]?|"
+    r"(?:это|це)?\s*не\s+(?:я|мы|ми|наш[аеи]?|наше)|не\s+(?:от|від)\s+(?:нас|меня|мене)|"
+    r"не\s+(?:отправлял[аи]?|писал[аи]?|"
     r"надсилал[аи]?|писав|писала|писали)|"
     r"не\s+(?:просил[аи]?|просив|подтвержда(?:ю|ем)|підтверджу(?:ю|ємо)|меня\w*|міня\w*|"
     r"змінюва\w*|змінил\w*|поменял\w*)|"
@@ -47,7 +49,7 @@ _DENIAL_RE = re.compile(
     r"бывш\w+|колишн\w+|уволил\w*|звільнил\w*|"
     r"(?<!\bне\s)(?<!\bnot\s)(?<!\bnot\sa\s)(?<!\bno\s)"
     r"(?:мошенни\w*|шахра\w*|подделк\w*|підробк\w*|fraud\w*|scam\w*|phishing|fake)|"
-    r"not\s+(?:me|us|mine|ours)|wasn'?t\s+(?:me|us)|didn'?t\s+(?:send|write)|"
+    r"not\s+(?:me|us|mine|ours)|not\s+from\s+(?:me|us)|wasn'?t\s+(?:me|us)|didn'?t\s+(?:send|write)|"
     r"did\s+not\s+(?:send|write)|did(?:n'?t|\s+not)\s+(?:ask|request|authori[sz]e)|"
     r"(?:haven'?t|have\s+not)\s+(?:asked|requested|sent|changed)|"
     r"never\s+(?:asked|requested|sent|authori[sz]ed)|(?:do\s+not|don'?t)\s+confirm|"
@@ -189,31 +191,55 @@ def answered_codes(places: list[list[str]], pending: Collection[str]) -> set[str
     return set()
 
 
-# Where the clause a denial's words stand in ends, and how: "?" asks ("Это не мы, кто
-# это?" says no before it asks).
-_CLAUSE_END = re.compile(r"[.,;!?…\n]")
+# Where a clause ends, and how: "?" asks, unless "!" stands beside it ("?!" is indignation:
+# «Это наш бывший бухгалтер?!» says no).
+_CLAUSE_END = re.compile(r"[?!]+|[.,;…\n]")
+# Words of a no that deny even when asked: a former employee is no question to settle
+# («Это наш бывший бухгалтер?», "our former CFO?").
+_DENIES_ASKED = re.compile(r"бывш|колишн|уволил|звільнил|former|no\s+longer", re.IGNORECASE)
+
+
+def _asked(text: str, m: re.Match[str]) -> bool:
+    """Whether the words `m` found stand in a question: their clause ends in "?" alone."""
+    end = _CLAUSE_END.search(text, m.end())
+    return end is not None and "?" in end.group() and "!" not in end.group()
 
 
 def is_denial(text: str) -> bool:
-    """Whether the new text of a reply says the request was not theirs. Words of a denial
-    in a question deny nothing: «А кто это вообще? Мы вам ничего не писали?» is a contact
-    who does not know what we ask about (neither: staff call them), while «Мы ничего не
-    просили!» or "Кто это? Мы ничего не меняли" says no."""
-    for m in _DENIAL_RE.finditer(text):
-        end = _CLAUSE_END.search(text, m.end())
-        if end is None or end.group() != "?":
-            return True
-    return False
+    """Whether the new text of a reply says the request was not theirs: words of a no said,
+    not asked. «А кто это вообще? Мы вам ничего не писали?» is a contact who does not know
+    what we ask about (neither: staff call them), while «Мы ничего не просили!», "Кто это? Мы
+    ничего не меняли" and «Это наш бывший бухгалтер?» say no."""
+    return any(
+        not _asked(text, m) or _DENIES_ASKED.match(m.group().strip())
+        for m in _DENIAL_RE.finditer(text)
+    )
 
 
 def vouches(text: str, code: str) -> bool:
     """Whether the new text of a reply that carries a pending request's code says yes: the
-    code typed or pasted in it, or words that vouch for the sender. A code only in the
-    subject or the quoted request is no yes by itself: "Мы ничего не просили менять!" came
-    back with the code in "Re: …" and was taken as a confirmation of the forger's address."""
+    code typed or pasted in it, or words that vouch for the sender, said, not asked («Это
+    мы?» is none). A code only in the subject or the quoted request is no yes by itself: "Мы
+    ничего не просили менять!" came back with the code in "Re: …" and was taken as a
+    confirmation of the forger's address."""
     # The code in its own text is a yes unless asked about ("Что за код OK-…?").
     typed = code in codes_in(text) and "?" not in text
-    return typed or bool(_AFFIRMATION_RE.search(text))
+    return typed or any(not _asked(text, m) for m in _AFFIRMATION_RE.finditer(text))
+
+
+Reading = Literal["no", "yes", "neither"]
+
+
+def read_reply(text: str, code: str) -> Reading:
+    """What the new text of a registered contact's reply says of the request with `code`.
+    No is read before yes, and words of a no even only asked are no yes: «Это наш
+    бухгалтер? Мы ничего не меняли?» holds "это наш" and a no asked about; it is a question
+    for staff to call about ("neither"), never a confirmation of the forger's address."""
+    if is_denial(text):
+        return "no"
+    if _DENIAL_RE.search(text) is None and vouches(text, code):
+        return "yes"
+    return "neither"
 
 
 def channel_to_link(message: MessageNormalized) -> tuple[str, str, str] | None:

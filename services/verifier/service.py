@@ -43,11 +43,10 @@ from .confirmation import (
     channel_to_link,
     claimed_name,
     codes_by_place,
-    is_denial,
     new_confirmation,
+    read_reply,
     read_token,
     sign_token,
-    vouches,
 )
 from .denials import denial_of_channel, heed_denials, may_be_disowned
 from .domain import decide_identity
@@ -322,10 +321,10 @@ class VerifierService:
             elif now >= pending.expires_at:
                 await store.resolve(pending, "expired", "reply", now, message.message_id)
                 outputs.append(expired_event(pending, now))
-            elif is_denial(message.text):
+            elif (read := read_reply(message.text, pending.code)) == "no":
                 await store.resolve(pending, "denied", "reply", now, message.message_id)
                 outputs.append(_denied(pending, now))
-            elif vouches(message.text, pending.code):
+            elif read == "yes":
                 outputs.append(await _confirm(store, pending, "reply", now, message.message_id))
             else:
                 # Neither yes nor no in the reply's own words: the request stays pending,

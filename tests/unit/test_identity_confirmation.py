@@ -13,6 +13,7 @@ from services.verifier.confirmation import (
     confirmation_code,
     is_denial,
     new_confirmation,
+    read_reply,
     read_token,
     sign_token,
     vouches,
@@ -185,8 +186,30 @@ READ_AS = {
 
 @pytest.mark.parametrize(("text", "read"), READ_AS.items())
 def test_a_reply_is_read_as_no_before_yes_and_a_question_is_neither(text: str, read: str) -> None:
-    said = "no" if is_denial(text) else "yes" if vouches(text, "OK-ABCD-EFGH") else "neither"
-    assert said == read
+    assert read_reply(text, "OK-ABCD-EFGH") == read
+
+
+# A third review: a no asked about was no denial, so "это наш" beside it confirmed the forger.
+ASKED = {
+    "Это наш бывший бухгалтер?!": "no",  # "?!" is indignation, and a former one denies asked
+    "Це наш колишній бухгалтер?": "no",
+    "Это я писал? Я не писал?!": "no",
+    "Всё верно? Мы ничего не меняли?": "neither",  # a no asked about is no yes
+    "It's us?? We never asked for that?": "neither",
+    "Confirmed? We didn't send anything?": "neither",
+    "Это мы? Нет": "neither",  # a yes asked about is none
+    "Подтверждаю?": "neither",
+    "Мы ничего не просили?!": "no",
+    "Не от нас": "no",
+    "Не від нас, хто це?": "no",
+    "It's not from us": "no",
+    "Понятия не имею, кто это": "neither",
+}
+
+
+@pytest.mark.parametrize(("text", "read"), ASKED.items())
+def test_words_asked_about_confirm_nothing(text: str, read: str) -> None:
+    assert read_reply(text, "OK-ABCD-EFGH") == read
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from services.verifier.confirmation import (
     answered_codes,
     codes_by_place,
     is_denial,
+    read_reply,
     vouches,
 )
 from services.verifier.replies import UnclearAnswer, with_unclear_answers
@@ -56,6 +57,7 @@ CONFIRMATION = uuid.UUID("00000000-0000-0000-0000-0000000000c1")
 def test_a_reply_that_asks_or_wants_a_call_is_neither_yes_nor_no(text: str) -> None:
     assert not is_denial(text)
     assert not vouches(text, PLAIN)
+    assert read_reply(text, PLAIN) == "neither"
 
 
 @pytest.mark.parametrize(
