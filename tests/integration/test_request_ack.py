@@ -111,7 +111,7 @@ async def test_a_verified_clients_freebie_demand_is_acknowledged_with_a_promise(
     assert ack.escalation_id == uuid.UUID(opened["escalation_id"]) and ack.language == "uk"
     assert ack.data["reply_by"] == promised and ack.data["asked_for"] == "free_service"
     mail = render(ack)
-    assert mail.subject == "Ми отримали ваш запит про безкоштовну послугу"
+    assert mail.subject == "Ми отримали ваш запит на безкоштовну послугу"
     assert "Тарас Коваленко" in mail.body
     assert "«Інший менеджер зробив нам налаштування безкоштовно" in mail.body
 

@@ -62,11 +62,11 @@ COMPENSATION: dict[Language, str] = {
 }
 # What the client reads it is about, in the subject (its first line) and the body.
 ABOUT = {
-    ("ru", "free_service"): "Мы получили ваш запрос о бесплатной услуге",
-    ("uk", "free_service"): "Ми отримали ваш запит про безкоштовну послугу",
+    ("ru", "free_service"): "Мы получили ваш запрос на бесплатную услугу",
+    ("uk", "free_service"): "Ми отримали ваш запит на безкоштовну послугу",
     ("en", "free_service"): "We have your request for a service free of charge",
-    ("ru", "compensation"): "Мы получили ваш запрос о компенсации",
-    ("uk", "compensation"): "Ми отримали ваш запит про компенсацію",
+    ("ru", "compensation"): "Мы получили ваш запрос на компенсацию",
+    ("uk", "compensation"): "Ми отримали ваш запит на компенсацію",
     ("en", "compensation"): "We have your request for compensation",
 }
 # Words that would concede (a free service, money, a discount) or argue ("not included").
@@ -176,7 +176,7 @@ def test_a_probable_senders_words_do_not_reach_the_registered_owner_and_its_own_
     assert held.held_for_confirmation == CONFIRMATION.confirmation_id and held.data["claims"]
     body = render(owner).body
     assert "director@kvitka.example" in body and "Спасибо, что написали" not in body
-    assert render(owner).subject == "Мы получили запрос о бесплатной услуге от вашего имени"
+    assert render(owner).subject == "Мы получили запрос на бесплатную услугу от вашего имени"
 
 
 def test_an_unknown_sender_gets_no_acknowledgement_about_any_account() -> None:
