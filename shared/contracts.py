@@ -291,6 +291,11 @@ class MessageNormalized(Event):
 # --- identity ------------------------------------------------------------------------
 
 
+# The evidence kind of a reply that answered a confirmation request with neither yes nor no
+# (the verifier puts it on the reply's identity; the escalator tells the cases' holders).
+CONFIRMATION_UNCLEAR = "confirmation_unclear"
+
+
 class Evidence(Contract):
     kind: str = Field(description="What was matched.", examples=["corporate_domain"])
     detail: str = Field(description="Human-readable explanation, with ids, not raw data.")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared.contracts import Identity, IdentityVerified, SendNotification
+from shared.contracts import CONFIRMATION_UNCLEAR, Identity, IdentityVerified, SendNotification
 
 from .condition_facts import identity_unclear_fact
 from .facts import excerpt
@@ -27,9 +27,6 @@ from .hold_notices import notices_to_holders
 from .lifecycle import Escalation
 from .notifications import about_message
 from .staff_language import StaffLanguages
-
-# The evidence kind the verifier gives such a reply (its contract's word).
-UNCLEAR = "confirmation_unclear"
 
 
 @dataclass(frozen=True)
@@ -47,7 +44,7 @@ def unclear_answers(identity: Identity) -> list[UnclearAnswer]:
         return []
     found: dict[uuid.UUID, UnclearAnswer] = {}
     for e in identity.evidence:
-        if e.kind != UNCLEAR:
+        if e.kind != CONFIRMATION_UNCLEAR:
             continue
         try:
             confirmation_id = uuid.UUID(e.values.get("confirmation_id", ""))
@@ -69,7 +66,11 @@ def unclear_notices(
 ) -> list[SendNotification]:
     """A notice to each holder of `e`, about the reply (who wrote it, its evidence, the fact
     pack), saying it answered the request without settling it; once per reply and request."""
-    fact = identity_unclear_fact(answer.address, excerpt(verified.message.text))
+    message = verified.message
+    # A reply with no text of its own (a forwarded request, an empty body) is quoted by its
+    # subject, or said to hold none, not as «».
+    said = excerpt(message.text) or excerpt(message.subject or "") or "…"
+    fact = identity_unclear_fact(answer.address, said)
     return notices_to_holders(
         e,
         "identity_unclear",

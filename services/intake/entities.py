@@ -315,7 +315,10 @@ ENTITY_CHARS = 50_000
 def extract_entities(
     text: str, documents: tuple[DocumentPattern, ...] | None = None
 ) -> list[Entity]:
-    text = text[:ENTITY_CHARS]
+    if len(text) > ENTITY_CHARS:
+        # Cut before a word the limit falls in: a number cut short is another number.
+        head = text[:ENTITY_CHARS]
+        text = head if text[ENTITY_CHARS].isspace() else head.rsplit(None, 1)[0]
     entities = [
         Entity(kind="email", value=m.group().lower(), start=m.start(), end=m.end())
         for m in _EMAIL_RE.finditer(text)

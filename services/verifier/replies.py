@@ -14,9 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from shared.contracts import Evidence, Identity
-
-UNCLEAR = "confirmation_unclear"
+from shared.contracts import CONFIRMATION_UNCLEAR, Evidence, Identity
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ def with_unclear_answers(identity: Identity, answers: list[UnclearAnswer]) -> Id
             values["customer_name"] = customer.name
         items.append(
             Evidence(
-                kind=UNCLEAR,
+                kind=CONFIRMATION_UNCLEAR,
                 detail=f"the registered contact answered confirmation {a.confirmation_id} of "
                 f"customer {a.customer_id} without confirming or denying it: still pending",
                 weight=0.0,

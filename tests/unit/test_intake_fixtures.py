@@ -165,3 +165,13 @@ def test_only_the_first_characters_of_a_huge_message_are_read_for_entities() -> 
     found = extract_entities(head + filler + "счёт № 9999, тел. +7 495 765-43-21")
     assert [(e.kind, e.value) for e in found] == [("invoice", "4512"), ("phone", "+74951234567")]
     assert all(e.end <= ENTITY_CHARS for e in found)
+
+
+def test_a_number_the_limit_falls_in_is_not_read_cut_short() -> None:
+    """The limit cuts before the word it falls in: «счёт № 45123» cut after «451» would be
+    invoice 451, another client's document."""
+    head = "x " * ((ENTITY_CHARS - len("счёт № 451")) // 2)
+    text = head + "счёт № 45123 оплачен"
+    assert len(head) + len("счёт № 451") <= ENTITY_CHARS < len(head) + len("счёт № 45123")
+    assert [e.value for e in extract_entities(text)] == []
+    assert [e.value for e in extract_entities("счёт № 45123 оплачен")] == ["45123"]

@@ -199,3 +199,13 @@ def test_the_holders_read_what_the_contact_wrote_and_to_call_the_number_on_file(
     # A redelivered reply makes the same notice: the notifier takes it once.
     (again,) = unclear_notices(case, verified, answer, {}, StaffLanguages(language), NOW)
     assert again.notification_id == note.notification_id
+
+
+def test_a_reply_without_text_is_quoted_by_its_subject_not_as_nothing() -> None:
+    verified = reply("")
+    (answer,) = unclear_answers(verified.identity)
+    (note,) = unclear_notices(
+        held("payment_details"), verified, answer, {}, StaffLanguages("ru"), NOW
+    )
+    body = render(note).body
+    assert "«»" not in body and f"«Re: Подтвердите обращение (код {PLAIN})»" in body
