@@ -304,6 +304,11 @@ def test_demo_prints_every_story(fresh_system: System) -> None:
         "content): held until the address is confirmed" in story_000
     )
     assert "legal_threat" in out and "abuse" in out
+    # Seed 002, "another manager did it for free": the client hears when we answer.
+    story_002 = out.split("== Story 002")[1].split("== Story 003")[0]
+    assert "request_ack -> client_registered o.shevchuk@kvitka.ua" in story_002
+    # Seed 003: under the threats hold nothing promises the blackmailer an answer.
+    assert "request_ack" not in out.split("== Story 003")[1]
 
 
 def test_send_publishes_an_email_source_file(system: System, tmp_path: Path) -> None:
