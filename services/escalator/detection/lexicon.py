@@ -9,7 +9,7 @@ entry id, so a support lead who edits a list sees exactly what to fix.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -187,6 +187,47 @@ def _anchor(sequence: tuple[Slot, ...]) -> frozenset[str] | None:
     return max(reversed(slots), key=lambda s: min(map(len, s.words))).words
 
 
+def _surzhyk(entries: list[Entry], morph: Morphology) -> list[Entry]:
+    """A Ukrainian lemma sequence also takes, slot by slot, the Russian words of its twin.
+
+    Surzhyk mixes the two in one sentence ("минулого разу ви это сделали бесплатно"): every
+    word has its lemmas in both dictionaries already, but the Ukrainian entry wants
+    "безкоштовно" and the Russian one "прошлый", so neither matches. The twin is the entry
+    of the same id after the language ("ru.free.last_time" of "uk.free.last_time"), of the
+    same signal, flags, slots and gaps. Only words the Ukrainian dictionary does not know
+    are taken (the Russian a surzhyk speaker brings in): a word both know keeps the role
+    the Ukrainian entry gives it (ru.harass.married's «одна» is "single", in Ukrainian
+    «ви ж одна мережа» it is "one"; «вернёте» is a Ukrainian form too). Only the Ukrainian
+    entry is widened, and not when it weighs more than its twin, so a Russian or Ukrainian
+    text keeps its evidence and score.
+    """
+    russian = {e.id[3:]: e for e in entries if e.id.startswith("ru.") and e.sequence}
+    merged: list[Entry] = []
+    for entry in entries:
+        twin = russian.get(entry.id[3:]) if entry.id.startswith("uk.") else None
+        if (
+            twin is not None
+            and entry.sequence
+            and (twin.signal, twin.negatable, twin.victim_subject)
+            == (entry.signal, entry.negatable, entry.victim_subject)
+            and entry.weight <= twin.weight
+            and [s.gap for s in twin.sequence] == [s.gap for s in entry.sequence]
+        ):
+            sequence = tuple(
+                replace(mine, words=mine.words | _not_ukrainian(theirs.words, morph))
+                for mine, theirs in zip(entry.sequence, twin.sequence, strict=True)
+            )
+            entry = replace(entry, sequence=sequence, anchor=_anchor(sequence))
+        merged.append(entry)
+    return merged
+
+
+def _not_ukrainian(words: frozenset[str], morph: Morphology) -> frozenset[str]:
+    return frozenset(
+        w for w in words if is_cyrillic(w) and not morph.is_known(w.removesuffix(PAST), "uk")
+    )
+
+
 def parse_lexicon(data: dict[str, Any], morphology: Morphology | None = None) -> Lexicon:
     """Validate a lexicon given as one mapping (`read_lexicon_data` merges the files)."""
     morph = morphology or default_morphology()
@@ -207,6 +248,7 @@ def parse_lexicon(data: dict[str, Any], morphology: Morphology | None = None) ->
                     problems.append(str(exc))
     if problems:
         raise LexiconError("\n".join(problems))
+    patterns, excludes = _surzhyk(patterns, morph), _surzhyk(excludes, morph)
     ids = [p.id for p in patterns + excludes]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
