@@ -2329,3 +2329,22 @@ def test_a_ukrainian_entry_takes_the_russian_only_words_of_its_twin() -> None:
     assert {"бесплатно", "безкоштовно", "прошлый"} <= words
     married = next(e for e in lexicon.patterns if e.id == "uk.harass.married")
     assert "одна" not in set().union(*(slot.words for slot in married.sequence))
+
+
+@pytest.mark.parametrize(
+    ("text", "signal", "words"),
+    [
+        ("fuck vas vsekh", "abuse", "fuck"),
+        ("vash servis polnyy shit", "abuse", "shit"),
+        ("kak mne vernut dengi", "compensation_demand", "vernut dengi"),
+    ],
+)
+def test_a_latin_message_read_in_cyrillic_keeps_what_its_latin_says(
+    text: str, signal: str, words: str
+) -> None:
+    """The Cyrillic reading is matched beside the Latin text, not instead of it: English
+    words in transliterated Russian and the Latin entries («vernut» reads as «вернут», a
+    word of its own, so no soft sign is restored) were lost when the reading replaced it
+    (a review of round 23)."""
+    (found,) = [s for s in detect(text) if s.name == signal]
+    assert words in [e.text for e in found.evidence]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from itertools import chain
 from typing import NamedTuple
 
@@ -14,7 +14,7 @@ from .lexicon import SIGNALS, Lexicon, default_morphology, load_lexicon
 from .matching import Hit, regex_hits, sequence_hits
 from .morphology import Morphology
 from .opinions import SecondOpinion
-from .text import prepared, tokenize
+from .text import Tokens, prepared, tokenize
 
 FORM_WEIGHT = 0.2
 
@@ -55,12 +55,51 @@ def detect(
     morph = morphology or default_morphology()
     folded = prepared(text)
     tokens = tokenize(folded, lexicon.clause_words)
-    # Russian or Ukrainian typed in Latin letters is read in Cyrillic, and the evidence is
-    # then mapped back to the client's words.
+    by_signal, excluded = _pieces(lexicon, morph, folded, tokens)
+    # Russian or Ukrainian typed in Latin letters is read in Cyrillic too, every entry runs
+    # on the reading, and its evidence is mapped back to the client's words. Beside the
+    # Latin text, not instead of it: English words in it ("fuck vas vsekh", "polnyy shit")
+    # and the Latin entries ("vernut dengi", which reads as «вернут деньги») still count;
+    # the same words found in both count once (_without_overlaps).
     reading = morph.reader.read(folded, tokens.words)
     if reading is not None:
-        folded = reading.text
-        tokens = tokenize(folded, lexicon.clause_words)
+        cyrillic = tokenize(reading.text, lexicon.clause_words)
+        more, silenced = _pieces(lexicon, morph, reading.text, cyrillic, reading.origin)
+        for name, pieces in more.items():
+            by_signal.setdefault(name, []).extend(pieces)
+        excluded |= silenced
+
+    # Form is looked at only when words already matched a signal that takes it.
+    form: list[_Piece] = []
+    if any(name in by_signal for name in lexicon.form_signals):
+        form = [_Piece(FORM_WEIGHT, e.start, e.end, e.rule) for e in form_evidence(text)]
+    signals: list[Signal] = []
+    for name in SIGNALS:
+        found = _verdict(lexicon, name, text, by_signal.get(name), form)
+        # The lexicon's words for the signal were all negated, reported or excluded ("я не
+        # подам в суд"): an opinion that reads words without their context must not
+        # assert it again.
+        unsaid = found is None and name in excluded and name not in by_signal
+        if opinions and name in opinions and not unsaid:
+            found = opinions[name].reconsider(name, text, language, found)
+        if found is not None:
+            signals.append(found)
+    return signals
+
+
+Origin = Callable[[int, int], tuple[int, int]]
+
+
+def _pieces(
+    lexicon: Lexicon,
+    morph: Morphology,
+    folded: str,
+    tokens: Tokens,
+    origin: Origin | None = None,
+) -> tuple[dict[str, list[_Piece]], set[str]]:
+    """The evidence the lexicon finds in `folded` by signal (offsets mapped by `origin` to
+    the client's text), and the signals some of whose words were negated, reported or
+    excluded."""
     keys = morph.keys_of(tokens.words)
     contextual = lexicon.reported.signals
 
@@ -103,26 +142,10 @@ def detect(
         spans = excluded.get(hit.entry.signal)
         if i in dropped or (spans and any(s < hit.end and hit.start < e for s, e in spans)):
             continue
-        start, end = (hit.start, hit.end) if reading is None else reading.origin(hit.start, hit.end)
+        start, end = (hit.start, hit.end) if origin is None else origin(hit.start, hit.end)
         piece = _Piece(hit.entry.weight, start, end, hit.entry.id)
         by_signal.setdefault(hit.entry.signal, []).append(piece)
-
-    # Form is looked at only when words already matched a signal that takes it.
-    form: list[_Piece] = []
-    if any(name in by_signal for name in lexicon.form_signals):
-        form = [_Piece(FORM_WEIGHT, e.start, e.end, e.rule) for e in form_evidence(text)]
-    signals: list[Signal] = []
-    for name in SIGNALS:
-        found = _verdict(lexicon, name, text, by_signal.get(name), form)
-        # The lexicon's words for the signal were all negated, reported or excluded ("я не
-        # подам в суд"): an opinion that reads words without their context must not
-        # assert it again.
-        unsaid = found is None and name in excluded and name not in by_signal
-        if opinions and name in opinions and not unsaid:
-            found = opinions[name].reconsider(name, text, language, found)
-        if found is not None:
-            signals.append(found)
-    return signals
+    return by_signal, set(excluded)
 
 
 def _verdict(
