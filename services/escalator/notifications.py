@@ -28,6 +28,7 @@ from shared.contracts import (
     Signal,
     derived_id,
 )
+from shared.text_head import head_of
 
 from .client_words import reported_problems
 from .lifecycle import WEBHOOK_PREFIX, address_key, channel_of
@@ -156,14 +157,29 @@ def notified_staff(notes: list[SendNotification]) -> list[dict[str, Any]]:
     ]
 
 
+# How much of a message legal is quoted: far more than any client's letter (the detector
+# reads 20,000 characters). A pasted 900 kB statement made a notice of that size, in a
+# request near NATS's 1 MiB payload; the rest is counted and left in the original.
+QUOTED_CHARS = 50_000
+
+
+def quoted_text(text: str, limit: int = QUOTED_CHARS) -> tuple[str, int]:
+    """The start of `text` quoted to legal (card numbers masked), cut before the word the
+    limit falls in, and how many characters of it are left out."""
+    head = head_of(text, limit)
+    return mask_card_numbers(head), len(text) - len(head)
+
+
 def _legal_extras(verified: IdentityVerified) -> dict[str, Any]:
     """What legal needs to assess the risk, beyond what every manager gets (the sender is
     in every notice: `about_message`)."""
     identity, message = verified.identity, verified.message
+    quoted, left_out = quoted_text(message.text)
     return {
         "customer_tier": identity.customer.tier if identity.customer else None,
         "received_at": message.received_at.isoformat(),
-        "message_text": mask_card_numbers(message.text),
+        "message_text": quoted,
+        "message_text_left_out": left_out,
     }
 
 

@@ -19,6 +19,7 @@ import phonenumbers
 import yaml
 
 from shared.contracts import Entity
+from shared.text_head import head_of
 
 ENTITIES_FILE = Path(__file__).parent / "data" / "entities.yaml"
 # Phone numbers are read as Russian first, then as Ukrainian ("067 123 45 67" is only valid
@@ -315,10 +316,7 @@ ENTITY_CHARS = 50_000
 def extract_entities(
     text: str, documents: tuple[DocumentPattern, ...] | None = None
 ) -> list[Entity]:
-    if len(text) > ENTITY_CHARS:
-        # Cut before a word the limit falls in: a number cut short is another number.
-        head = text[:ENTITY_CHARS]
-        text = head if text[ENTITY_CHARS].isspace() else head.rsplit(None, 1)[0]
+    text = head_of(text, ENTITY_CHARS)  # a number cut short would be another number
     entities = [
         Entity(kind="email", value=m.group().lower(), start=m.start(), end=m.end())
         for m in _EMAIL_RE.finditer(text)

@@ -56,6 +56,7 @@ _STAFF_EXTRAS: dict[str, Any] = {
 # What a legal notice adds: the client's own words, the sender, when, the tier.
 _LEGAL_EXTRAS: dict[str, Any] = {
     "message_text": "",
+    "message_text_left_out": 0,  # characters of a huge message not quoted (QUOTED_CHARS)
     "received_at": None,
     "sender": {},
     "customer_tier": None,
