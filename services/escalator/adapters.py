@@ -319,17 +319,21 @@ class SqlEscalationStore:
         """The message joins the open escalation without a rule of its own (its timeline
         names it and whether its holders were `told`, its count grows): the escalation as
         it is now, or None if resolved."""
+        row = await self._joined(escalation_id, at)
+        if row is None:
+            return None
+        await self._note(escalation_id, message_id, "followed_up", {"told": told}, at)
+        return escalation_of(row)
+
+    async def _joined(self, escalation_id: uuid.UUID, at: datetime) -> Any | None:
+        """One more message joins the open escalation: its row now, or None if resolved."""
         result = await self.session.execute(
             update(escalations)
             .where(escalations.c.id == escalation_id, escalations.c.status == "open")
             .values(message_count=escalations.c.message_count + 1, updated_at=at)
             .returning(*escalations.c)
         )
-        row = result.first()
-        if row is None:
-            return None
-        await self._note(escalation_id, message_id, "followed_up", {"told": told}, at)
-        return escalation_of(row)
+        return result.first()
 
     async def waiting_on(
         self, escalation_ids: list[uuid.UUID], confirmation_id: uuid.UUID
@@ -359,13 +363,7 @@ class SqlEscalationStore:
         """The registered contact's reply to the confirmation joins the open escalation (as a
         follow-up does; its timeline says `identity_unclear`, ids only): the escalation as it
         is now, or None if resolved."""
-        result = await self.session.execute(
-            update(escalations)
-            .where(escalations.c.id == escalation_id, escalations.c.status == "open")
-            .values(message_count=escalations.c.message_count + 1, updated_at=at)
-            .returning(*escalations.c)
-        )
-        row = result.first()
+        row = await self._joined(escalation_id, at)
         if row is None:
             return None
         entry_id = derived_id("identity-unclear", escalation_id, message_id, confirmation_id)
