@@ -216,6 +216,27 @@ def test_gmail_attributions_start_the_quote(header: str) -> None:
     assert quoted.endswith("> Попробуйте ещё раз.")
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "7 дек. 2026 г., в 10:00, Служба поддержки <support@careline.example> написал(а):",
+        "Понедельник, 7 декабря 2026, 10:00 +03:00 от support@careline.example:",
+        "Служба поддержки <support@careline.example> 07.12.2026 10:00",
+        "--- Оригінальний лист ---",
+    ],
+    ids=["apple-mail-ru", "mail-ru-bare-address", "lotus-notes", "ukr-net"],
+)
+def test_more_mail_clients_quote_headers_start_the_quote_unmarked(header: str) -> None:
+    """A second review: the history these clients quote without ">" stayed in the client's
+    own text, with our request's code and words in it (the confirmation reply was read on
+    them: «Это не мы» from our own mail made a yes a no)."""
+    body = f"Да, это мы\n\n{header}\nЗдравствуйте! Ответьте кодом OK-ABCD-EFGH."
+    fresh, quoted, _ = split_reply(body)
+
+    assert fresh == "Да, это мы"
+    assert quoted.endswith("Ответьте кодом OK-ABCD-EFGH.")
+
+
 def test_a_lone_from_line_is_the_clients_text_but_an_outlook_block_is_history() -> None:
     own = "From: my new address, please reply here.\nThe invoice is paid."
     assert split_reply(own)[0] == own
