@@ -82,12 +82,15 @@ _DENIAL_RE = re.compile(
 # но его взломали», "I confirm this wasn't sent by us", «Получение подтверждаю». Anything
 # else is "neither": staff call the client, which costs a call, not an account.
 _YES_OPENING = re.compile(
-    r"^(?:(?:да|так|yes|yep|yeah)(?![^\W\d_])[\s,.!:—–-]*)?(?:"
+    r"^(?:(?:да|так|yes|yep|yeah|конечно|звісно|авжеж|absolutely|correct|of\s+course)"
+    r"(?![^\W\d_])[\s,.!:—–-]*)?(?:"
     r"подтвержда(?:ю|ем)|подтверждено|это\s+(?:я|мы|наш[аеи]?|мой|моя|мо[ие])|(?:всё|все)\s+верно|"
     r"підтверджу(?:ю|ємо)|підтверджено|це\s+(?:я|ми|наш[аеі]?|мій|моя|мо[її])|(?:все|усе)\s+вірно|"
     r"(?:i|we)\s+confirm|confirmed|"
     r"(?:it'?s|it\s+(?:is|was)|that'?s|that\s+(?:is|was))\s+(?:me|us|ours|mine|our|my)"
     r")(?![^\W\d_])|"
+    # "ours" as the whole reply: «Так, наш.», «Конечно наш)», «Да, мы», "Yes, ours".
+    r"^(?:(?:да|так|ага|конечно|звісно|авжеж|yes|sure)[\s,!.]*)?(?:наш[аеи]?|наші|мы|ми|ours)$|"
     r"^(?:да|так|yes|yep|yeah)(?:[\s,!.]+(?:конечно|звісно|of\s+course|sure))?[\s.!)]*$",
     re.IGNORECASE,
 )
@@ -100,7 +103,16 @@ _NO_PLAIN_YES = re.compile(
     r"з'ясу\w*|later|will|реквизит\w*|реквізит\w*|details|bank|iban|прежн\w*|"
     r"compromis\w*|стар\w*|old|чуж\w*|незнаком\w*|невідом\w*|получени\w*|отриманн\w*|"
     r"receipt|received|бывш\w*|колишн\w*|former|провер\w*|перевір\w*|уточн\w*|check\w*|"
-    r"\w+n'?t)(?![^\W\d_])",
+    r"(?:do|does|did|is|was|are|were|can|could|wo|would|should|have|has|had|ai)n'?t|"
+    # A blind probe: someone of ours once, or not of ours at all, or a mailbox no longer ours
+    # ("Yes it's our ex-employee", «Да, это наш поставщик», «наша почта, которую украли»).
+    r"ex|экс|previous|past|used\s+to|left|quit|resign\w*|fired|dismiss\w*|until|уволен\w*|"
+    r"уволил\w*|звільнен\w*|ушёл|ушел|ушла|пішов|пішла|раньше|раніше|supplier\w*|vendor\w*|"
+    r"contractor\w*|partner\w*|client\w*|customer\w*|competitor\w*|intern\w*|behalf|"
+    r"поставщик\w*|подрядчик\w*|партн[её]р\w*|клиент\w*|конкурент\w*|постачальник\w*|"
+    r"підрядник\w*|клієнт\w*|фирм\w*|фірм\w*|имени|імені|муж\w*|жена|жены|сын\w*|доч\w*|"
+    r"husband|wife|son|daughter|чоловік\w*|дружин\w*|син\w*|донька|доньк\w*|укра\w*|"
+    r"вкра\w*|stolen|stole|lost|удал\w*|видален\w*|deleted)(?![^\W\d_])",
     re.IGNORECASE,
 )
 # A vouching reply often says the sender is no fraud: not a negation of the yes.
@@ -116,6 +128,11 @@ _SIGN_OFF = re.compile(
     re.IGNORECASE | re.MULTILINE | re.DOTALL,
 )
 MOST_WORDS_OF_A_YES = 16
+_GREETING = re.compile(
+    r"^(?:добрый\s+(?:день|вечер)|доброе\s+утро|здравствуйте|добрий\s+день|доброго\s+дня|"
+    r"вітаю|привет|hello|hi|good\s+(?:morning|afternoon|evening))(?![^\W\d_])[\s,!.]*",
+    re.IGNORECASE,
+)
 
 
 class TokenRejected(Exception):
@@ -269,10 +286,14 @@ def vouches(text: str, code: str) -> bool:
     the code beside them or not. A code only in the subject or the quoted request is no yes
     by itself: "Мы ничего не просили менять!" came back with the code in "Re: …"."""
     said = _SIGN_OFF.sub("", text.strip(), count=1).strip() if "\n" in text else text.strip()
+    if "?" in said:
+        return False  # asked, not said: «Это мы?», "OK-…?"
     typed = code in codes_in(said)
     rest = _CODE_RE.sub(" ", said)
     rest = re.sub(r"(?<![^\W\d_])(?:код|code)(?![^\W\d_])", " ", rest, flags=re.IGNORECASE)
-    rest = " ".join(rest.split()).strip(" .,:;!—–-()«»\"'")
+    # A greeting before the yes, an emoji or a smile after it: «Добрый день! Да, это мы 👍».
+    rest = _GREETING.sub("", " ".join(rest.split()).strip(" .,:;!—–-()«»\"'"))
+    rest = re.sub(r"[^\w]+$", "", rest)
     if typed and not rest:
         return True
     plain = _NOT_A_FRAUD.sub(" ", rest)

@@ -254,3 +254,46 @@ def test_nothing_but_a_plain_yes_confirms(text: str, readings: set[str], group: 
         assert read != "yes" and read not in readings
     else:
         assert read in readings, group
+
+
+# A third probe, written blind (before its author read the code): 240 replies; its author
+# then found a class the first two missed, a yes about someone not of ours or no longer ours.
+NOT_OURS = [
+    "Yes it's our ex-employee",
+    "Yes, it's our supplier writing on our behalf",
+    "Yes it's our previous bookkeeper",
+    "Да, это наш экс-бухгалтер",
+    "Да, это наш сотрудник, уволен",
+    "Так, це наш працівник, звільнений",
+    "Да, это наш сотрудник, ушёл в марте",
+    "Yes, it was us until March",
+    "Yes it is our intern from last summer",
+    "Да, это наш поставщик",
+    "Так, це наш підрядник",
+    "Yes that's our contractor",
+    "It's our partner company",
+    "Yes, that is our competitor",
+    "Да это наш юрист из другой фирмы",
+    "Это мой муж",
+    "Yes, that was my son",
+    "Да, это наша почта, которую украли",
+    "Подтверждаю, это наш домен, но ящик удалён",
+    "Sure, it was me, and I'm the Queen of England",
+]
+
+
+@pytest.mark.parametrize("text", NOT_OURS)
+def test_a_yes_about_someone_not_or_no_longer_ours_confirms_nothing(text: str) -> None:
+    assert read_reply(text, C) != "yes"
+
+
+def test_the_blind_probe_reads_no_yes_that_is_not_one() -> None:
+    from tests.unit import reply_probe_blind, reply_probe_extras
+
+    replies = [*reply_probe_blind.REPLIES, *reply_probe_extras.REPLIES]
+    wrongly_yes = [t for _, t, ok in replies if "yes" not in ok and read_reply(t, C) == "yes"]
+    assert wrongly_yes == []
+    # How many plain yeses it takes (staff call about the others): 40 of 52 when written.
+    plain = [t for _, t, ok in replies if ok == {"yes"}]
+    taken = [t for t in plain if read_reply(t, C) == "yes"]
+    assert len(taken) >= 40, sorted(set(plain) - set(taken))
