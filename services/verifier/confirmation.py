@@ -305,15 +305,25 @@ def vouches(text: str, code: str) -> bool:
 
 
 Reading = Literal["no", "yes", "neither"]
+# A writer doubting their own answer: they will check, ask, or it may be someone of theirs.
+_HEDGED = re.compile(
+    r"(?<![^\W\d_])(?:хотя|хоча|может\s+быть|может,|возможно|наверное|можливо|мабуть|може,|"
+    r"не\s+знаю|уточню|спрошу|проверю|перевірю|спитаю|дізнаюся|узнаю|maybe|perhaps|possibly|"
+    r"not\s+sure|let\s+me\s+check|i'?ll\s+check|i'?ll\s+ask|wait)(?![^\W\d_])",
+    re.IGNORECASE,
+)
 
 
 def read_reply(text: str, code: str) -> Reading:
     """What the new text of a registered contact's reply says of the request with `code`.
     No is read before yes, and words of a no even only asked are no yes: «Это наш
     бухгалтер? Мы ничего не меняли?» holds "это наш" and a no asked about; it is a question
-    for staff to call about ("neither"), never a confirmation of the forger's address."""
+    for staff to call about ("neither"), never a confirmation of the forger's address. A no
+    taken back by a doubt of its own («Это не мы... хотя подождите, может Сергей писал.
+    Уточню.», "Not us... wait, maybe Steve wrote it") is "neither" too: a denial disowns the
+    address, and its next messages are suspicious."""
     if is_denial(text):
-        return "no"
+        return "neither" if _HEDGED.search(text) else "no"
     if _DENIAL_RE.search(text) is None and vouches(text, code):
         return "yes"
     return "neither"

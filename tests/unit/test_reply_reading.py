@@ -297,3 +297,19 @@ def test_the_blind_probe_reads_no_yes_that_is_not_one() -> None:
     plain = [t for _, t, ok in replies if ok == {"yes"}]
     taken = [t for t in plain if read_reply(t, C) == "yes"]
     assert len(taken) >= 40, sorted(set(plain) - set(taken))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Это не мы... хотя подождите, может Сергей писал. Уточню.",
+        "Хм, такого адреса у нас нет, но может кто-то с личной почты. Проверю.",
+        "Це не ми... хоча стривайте, може Сергій писав. Уточню.",
+        "Це не я, але можливо колега. Спитаю.",
+        "Not us... wait, maybe Steve wrote it. Let me check.",
+    ],
+)
+def test_a_no_the_writer_doubts_disowns_nothing(text: str) -> None:
+    """A denial makes the address's next messages suspicious: one its writer takes back
+    («хотя», «уточню», "maybe", "let me check") is a question for staff to call about."""
+    assert read_reply(text, C) == "neither"
