@@ -305,10 +305,16 @@ def vouches(text: str, code: str) -> bool:
 
 
 Reading = Literal["no", "yes", "neither"]
+# Fraud named: a doubt beside it is about who the fraudster is ("Not us, maybe a scam").
+_FRAUD_SAID = re.compile(
+    r"мошенни\w*|шахра\w*|подделк\w*|підробк\w*|фейк\w*|фишинг\w*|фішинг\w*|"
+    r"scam\w*|fraud\w*|phishing|fake\w*|impostor\w*",
+    re.IGNORECASE,
+)
 # A writer doubting their own answer: they will check, ask, or it may be someone of theirs.
 _HEDGED = re.compile(
     r"(?<![^\W\d_])(?:хотя|хоча|может\s+быть|может,|возможно|наверное|можливо|мабуть|може,|"
-    r"не\s+знаю|уточню|спрошу|проверю|перевірю|спитаю|дізнаюся|узнаю|maybe|perhaps|possibly|"
+    r"уточню|спрошу|проверю|перевірю|спитаю|дізнаюся|узнаю|maybe|perhaps|possibly|"
     r"not\s+sure|let\s+me\s+check|i'?ll\s+check|i'?ll\s+ask|wait)(?![^\W\d_])",
     re.IGNORECASE,
 )
@@ -323,7 +329,8 @@ def read_reply(text: str, code: str) -> Reading:
     Уточню.», "Not us... wait, maybe Steve wrote it") is "neither" too: a denial disowns the
     address, and its next messages are suspicious."""
     if is_denial(text):
-        return "neither" if _HEDGED.search(text) else "no"
+        doubted = _HEDGED.search(text) and not _FRAUD_SAID.search(text)
+        return "neither" if doubted else "no"
     if _DENIAL_RE.search(text) is None and vouches(text, code):
         return "yes"
     return "neither"

@@ -313,3 +313,15 @@ def test_a_no_the_writer_doubts_disowns_nothing(text: str) -> None:
     """A denial makes the address's next messages suspicious: one its writer takes back
     («хотя», «уточню», "maybe", "let me check") is a question for staff to call about."""
     assert read_reply(text, C) == "neither"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Not us, maybe a scam",
+        "Это мошенники, уточню у коллег, кто это",
+        "Мы ничего не просили, не знаю, кто это пишет",
+    ],
+)
+def test_a_no_beside_fraud_named_or_not_knowing_who_stays_a_no(text: str) -> None:
+    assert read_reply(text, C) == "no"
