@@ -180,10 +180,21 @@ def identity_settled_fact(outcome: str, address: str | None, via: str | None) ->
     )
 
 
-def identity_unclear_fact(address: str, said: str) -> Fact:
+def identity_unclear_fact(address: str, said: str, settled: str | None = None) -> Fact:
     """The registered contact answered the confirmation request for a sender's `address`
     with neither yes nor no («А кто это вообще?», "Call me about this"): the request stays
-    pending, and only a person can settle it now. `said`: the start of what they wrote."""
+    pending, and only a person can settle it now. `said`: the start of what they wrote.
+    `settled` "confirmed": they said yes before and say no now (words do not undo a yes:
+    a person checks)."""
+    if settled == "confirmed":
+        return Fact(
+            "identity_denied_late",
+            f"the registered contact confirmed the sender's address {address} before, and now "
+            f"answers that it was not them: «{said}»; the confirmation stands until a person "
+            "checks: call them at the number on file (not one from the sender's messages), "
+            "change no payment details, tell the sender nothing of the account meanwhile",
+            {"address": address, "said": said},
+        )
     return Fact(
         "identity_unclear",
         f"the registered contact answered the confirmation request for {address} without "

@@ -35,6 +35,9 @@ class UnclearAnswer:
 
     confirmation_id: uuid.UUID
     address: str  # the address the request asked about ("" when the evidence lacks it)
+    # "confirmed": a no after the request was confirmed (the confirmation stands: a person
+    # checks), the verifier's `settled`
+    settled: str | None = None
 
 
 def unclear_answers(identity: Identity) -> list[UnclearAnswer]:
@@ -50,9 +53,10 @@ def unclear_answers(identity: Identity) -> list[UnclearAnswer]:
             confirmation_id = uuid.UUID(e.values.get("confirmation_id", ""))
         except ValueError:
             continue
-        found.setdefault(
-            confirmation_id, UnclearAnswer(confirmation_id, e.values.get("address", ""))
+        answer = UnclearAnswer(
+            confirmation_id, e.values.get("address", ""), e.values.get("settled") or None
         )
+        found.setdefault(confirmation_id, answer)
     return list(found.values())
 
 
@@ -70,10 +74,10 @@ def unclear_notices(
     # A reply with no text of its own (a forwarded request, an empty body) is quoted by its
     # subject, or said to hold none, not as «».
     said = excerpt(message.text) or excerpt(message.subject or "") or "…"
-    fact = identity_unclear_fact(answer.address, said)
+    fact = identity_unclear_fact(answer.address, said, answer.settled)
     return notices_to_holders(
         e,
-        "identity_unclear",
+        fact.kind,
         fact,
         ("identity-unclear", verified.message_id, answer.confirmation_id),
         (verified.message_id, verified.correlation_id),

@@ -25,6 +25,9 @@ class UnclearAnswer:
     customer_id: str
     channel_kind: str
     channel_address: str
+    # "confirmed": the request was confirmed before, and this reply says it was not them
+    # (the confirmation stands until a person checks; the holders are told to).
+    settled: str | None = None
 
 
 def with_unclear_answers(identity: Identity, answers: list[UnclearAnswer]) -> Identity:
@@ -45,11 +48,15 @@ def with_unclear_answers(identity: Identity, answers: list[UnclearAnswer]) -> Id
         }
         if customer is not None and customer.id == a.customer_id and customer.name:
             values["customer_name"] = customer.name
+        said = "without confirming or denying it: still pending"
+        if a.settled:
+            values["settled"] = a.settled
+            said = f"with a no, after it was {a.settled}: it stands until a person checks"
         items.append(
             Evidence(
                 kind=CONFIRMATION_UNCLEAR,
                 detail=f"the registered contact answered confirmation {a.confirmation_id} of "
-                f"customer {a.customer_id} without confirming or denying it: still pending",
+                f"customer {a.customer_id} {said}",
                 weight=0.0,
                 source="crm.confirmations",
                 customer_id=a.customer_id,

@@ -311,6 +311,17 @@ class VerifierService:
                     {"message_id": str(message.message_id)},
                     now,
                 )
+            elif pending.status == "confirmed" and read_reply(message.text, pending.code) == "no":
+                # A no after a yes (a "да" to the first mail, «Это не мы» to the second, the
+                # payment-details one, which re-asks the same request): the confirmation is
+                # not undone by words, but the holders of the sender's cases hear it.
+                await store.log(
+                    pending.confirmation_id,
+                    "denied_after_confirmed",
+                    {"message_id": str(message.message_id)},
+                    now,
+                )
+                unclear.append(_unclear(pending, settled="confirmed"))
             elif pending.status != "pending":
                 await store.log(
                     pending.confirmation_id,
@@ -335,14 +346,7 @@ class VerifierService:
                     {"message_id": str(message.message_id)},
                     now,
                 )
-                unclear.append(
-                    UnclearAnswer(
-                        pending.confirmation_id,
-                        pending.customer_id,
-                        pending.channel_kind,
-                        pending.channel_address,
-                    )
-                )
+                unclear.append(_unclear(pending))
         return outputs, unclear
 
     async def confirm_link(self, token: str) -> tuple[ConfirmationOutcome, list[Outgoing]]:
@@ -468,3 +472,14 @@ def _links_of(messages: list[MessageNormalized]) -> dict[uuid.UUID, tuple[str, s
             if channel is not None:
                 links[message.message_id] = channel
     return links
+
+
+def _unclear(pending: PendingConfirmation, settled: str | None = None) -> UnclearAnswer:
+    """The request a reply answered without settling it (replies.py)."""
+    return UnclearAnswer(
+        pending.confirmation_id,
+        pending.customer_id,
+        pending.channel_kind,
+        pending.channel_address,
+        settled,
+    )

@@ -520,3 +520,34 @@ async def test_the_request_says_whose_the_address_becomes(env: Env, verifier) ->
         "Андрей Соколов", "Полина Иванова", "Полина Иванова", None
     ]  # fmt: skip
     assert requests[1]["confirmation_id"] == requests[2]["confirmation_id"]
+
+
+async def test_a_no_after_a_yes_leaves_the_yes_and_tells_the_holders(env: Env, verifier) -> None:
+    """«Да» to the first mail, «Это не мы» to the second (the payment-details one re-asks
+    the same request): words do not undo a confirmation, but the reply carries the no as
+    evidence of its own, for the holders of the sender's cases; the log says so, ids only."""
+    _, nc, seen = verifier
+    stranger = message("director@stroymontazh.ru")
+    await send(nc, stranger)
+    asked = (await identity_of(seen, stranger))["confirmation"]
+    await send(
+        nc, message("buh@stroymontazh.ru", text="Да, это наш директор.", quoted=asked["code"])
+    )
+    await seen.wait("crm.channel.confirmed")
+
+    late = message(
+        "buh@stroymontazh.ru", text="Это не мы! Ничего не меняйте.", quoted=asked["code"]
+    )
+    await send(nc, late)
+    (said,) = [e for e in (await identity_of(seen, late))["evidence"] if e["kind"] == UNCLEAR]
+    assert said["values"]["settled"] == "confirmed"
+    assert said["values"]["address"] == "director@stroymontazh.ru"
+    await asyncio.sleep(0.5)
+    assert "crm.confirmation.denied" not in seen.by_subject
+    (logged,) = await rows(
+        env,
+        "SELECT detail FROM crm.confirmation_log WHERE entry = 'denied_after_confirmed' "
+        "AND confirmation_id = :id",
+        id=uuid.UUID(asked["confirmation_id"]),
+    )
+    assert logged["detail"] == {"message_id": str(late.message_id)}

@@ -102,6 +102,7 @@ def test_every_kind_of_condition_and_change_has_a_phrase_in_every_language() -> 
     outcomes = ("confirmed", "denied", "expired")
     changes |= {identity_settled_fact(o, "a@b.example", "link").kind for o in outcomes}
     changes.add(identity_unclear_fact("a@b.example", "Кто это?").kind)
+    changes.add(identity_unclear_fact("a@b.example", "Это не мы", "confirmed").kind)
 
     assert set(facts) == set(CONDITIONS)
     for language in ("ru", "uk", "en"):

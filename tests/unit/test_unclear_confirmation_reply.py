@@ -87,7 +87,7 @@ def test_a_reply_answers_the_request_it_types_or_replies_to_not_one_it_only_quot
     assert answered_codes(codes_by_place("Да", "OK-ZZZZ-ZZZZ", ""), both) == set()
 
 
-def reply(text: str, language: Language = "ru") -> IdentityVerified:
+def reply(text: str, language: Language = "ru", settled: str | None = None) -> IdentityVerified:
     """The registered contact's reply, as the verifier sends it: verified, with the unclear
     answer to the confirmation of the forger's address."""
     identity = Identity(
@@ -99,7 +99,7 @@ def reply(text: str, language: Language = "ru") -> IdentityVerified:
         ],
         disclosure="account",
     )
-    answer = UnclearAnswer(CONFIRMATION, "cust-stroymontazh", "email", FORGER)
+    answer = UnclearAnswer(CONFIRMATION, "cust-stroymontazh", "email", FORGER, settled)
     message_id = uuid.uuid4()
     message = MessageNormalized(
         event_id=uuid.uuid4(),
@@ -209,3 +209,43 @@ def test_a_reply_without_text_is_quoted_by_its_subject_not_as_nothing() -> None:
     )
     body = render(note).body
     assert "«»" not in body and f"«Re: Подтвердите обращение (код {PLAIN})»" in body
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "subject", "said"),
+    [
+        (
+            "ru",
+            "Это не мы! Ничего не меняйте.",
+            "[P3] Клиент подтвердил отправителя, а теперь пишет, что это не они: позвоните",
+            f"раньше подтвердил адрес отправителя {FORGER}, а теперь отвечает, что это не они",
+        ),
+        (
+            "uk",
+            "Це не ми! Нічого не змінюйте.",
+            "[P3] Клієнт підтвердив відправника, а тепер пише, що це не вони: зателефонуйте",
+            f"раніше підтвердив адресу відправника {FORGER}, а тепер відповідає, що це не вони",
+        ),
+        (
+            "en",
+            "Not us! Change nothing.",
+            "[P3] The client confirmed the sender and now says it was not them: call them",
+            f"confirmed the sender's address {FORGER} before, and now answers that it was not",
+        ),
+    ],
+)
+def test_a_no_after_a_yes_is_told_as_such(
+    language: Language, text: str, subject: str, said: str
+) -> None:
+    """«Да» to the first mail, «Это не мы» to the payment-details one: the confirmation
+    stands (words do not undo it), and the holders read that it was taken back."""
+    verified = reply(text, language, settled="confirmed")
+    (answer,) = unclear_answers(verified.identity)
+    assert answer.settled == "confirmed"
+    (note,) = unclear_notices(
+        held("payment_details"), verified, answer, {}, StaffLanguages(language), NOW
+    )
+    rendered = render(note)
+    assert note.data["change"] == "identity_denied_late"
+    assert rendered.subject.startswith(subject)
+    assert said in rendered.body and f"«{text}»" in rendered.body
