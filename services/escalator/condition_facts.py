@@ -192,7 +192,8 @@ def identity_unclear_fact(address: str, said: str, settled: str | None = None) -
             f"the registered contact confirmed the sender's address {address} before, and now "
             f"answers that it was not them: «{said}»; the confirmation stands until a person "
             "checks: call them at the number on file (not one from the sender's messages), "
-            "change no payment details, tell the sender nothing of the account meanwhile",
+            "change no payment details, tell the sender nothing of the account meanwhile; if "
+            "it was not them, take the confirmation back: careline crm revoke ADDRESS",
             {"address": address, "said": said},
         )
     return Fact(

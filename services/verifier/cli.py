@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 crm_app = typer.Typer(
-    help="The CRM mirror: import records, confirm addresses.", no_args_is_help=True
+    help="The CRM mirror: import records, confirm and revoke addresses.", no_args_is_help=True
 )
 
 
@@ -68,6 +68,35 @@ def confirm(
     typer.echo(f"{outcome.outcome}: {outcome.detail}")
     if outcome.outcome not in ("confirmed", "already_confirmed"):
         raise typer.Exit(1)
+
+
+@crm_app.command("revoke")
+def revoke(
+    address: Annotated[str, typer.Argument(help="The confirmed address: email, +phone, @handle.")],
+    customer: Annotated[str, typer.Option(help="The customer id it was confirmed for.")],
+    by: Annotated[str, typer.Option(help="Who takes it back (recorded).")] = "staff",
+) -> None:
+    """Take back an address confirmed for a customer (docs/crm.md): its confirmed channel is
+    removed and the confirmation recorded as denied, so it writes as a suspicious sender."""
+    from shared.app import utc_now
+    from shared.db import in_one_transaction
+
+    from .revoke import revoke_confirmed
+    from .settings import VerifierSettings
+
+    revoked = asyncio.run(
+        in_one_transaction(
+            VerifierSettings().database_url,
+            lambda s: revoke_confirmed(s, customer, address, by, utc_now()),
+        )
+    )
+    if not revoked.confirmation_ids and not revoked.channels_removed:
+        typer.echo(f"{address} is not a confirmed address of {customer}: nothing changed", err=True)
+        raise typer.Exit(1)
+    typer.echo(
+        f"revoked {len(revoked.confirmation_ids)} confirmation(s) of {address} for {customer}; "
+        f"{revoked.channels_removed} confirmed channel(s) removed"
+    )
 
 
 def verify(

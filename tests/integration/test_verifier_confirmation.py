@@ -551,3 +551,53 @@ async def test_a_no_after_a_yes_leaves_the_yes_and_tells_the_holders(env: Env, v
         id=uuid.UUID(asked["confirmation_id"]),
     )
     assert logged["detail"] == {"message_id": str(late.message_id)}
+
+
+async def test_staff_revoke_a_confirmed_address_and_it_writes_as_suspicious(
+    env: Env, verifier
+) -> None:
+    """`careline crm revoke`: the yes stands against words, not against a person. After
+    it the address is no channel of the client's and writes as a disowned sender."""
+    from services.verifier.revoke import revoke_confirmed
+    from shared.app import utc_now
+    from shared.db import in_one_transaction
+
+    _, nc, seen = verifier
+    stranger = message("director@stroymontazh.ru")
+    await send(nc, stranger)
+    asked = (await identity_of(seen, stranger))["confirmation"]
+    await send(
+        nc, message("buh@stroymontazh.ru", text="Да, это наш директор.", quoted=asked["code"])
+    )
+    await seen.wait("crm.channel.confirmed")
+    confirmed = message("director@stroymontazh.ru", text="Пришлите акт сверки.")
+    await send(nc, confirmed)
+    assert (await identity_of(seen, confirmed))["status"] == "verified"
+
+    revoked = await in_one_transaction(
+        env.servers.database_url,
+        lambda s: revoke_confirmed(
+            s, "cust-stroymontazh", "Director@StroyMontazh.ru", "o.petrova", utc_now()
+        ),
+    )
+    assert [str(i) for i in revoked.confirmation_ids] == [asked["confirmation_id"]]
+    assert revoked.channels_removed == 1
+
+    again = message("director@stroymontazh.ru", text="Смените реквизиты, пожалуйста.")
+    await send(nc, again)
+    suspicious = await identity_of(seen, again)
+    assert (suspicious["status"], suspicious["confirmation"]) == ("suspicious", None)
+    (logged,) = await rows(
+        env,
+        "SELECT detail FROM crm.confirmation_log WHERE entry = 'revoked' AND confirmation_id = :id",
+        id=uuid.UUID(asked["confirmation_id"]),
+    )
+    assert logged["detail"] == {"by": "o.petrova"}
+    # A second revocation finds nothing to take back.
+    again_revoked = await in_one_transaction(
+        env.servers.database_url,
+        lambda s: revoke_confirmed(
+            s, "cust-stroymontazh", "director@stroymontazh.ru", "x", utc_now()
+        ),
+    )
+    assert (again_revoked.confirmation_ids, again_revoked.channels_removed) == ([], 0)
