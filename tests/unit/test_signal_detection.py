@@ -2348,3 +2348,20 @@ def test_a_latin_message_read_in_cyrillic_keeps_what_its_latin_says(
     (a review of round 23)."""
     (found,) = [s for s in detect(text) if s.name == signal]
     assert words in [e.text for e in found.evidence]
+
+
+@pytest.mark.parametrize(
+    ("text", "threat"),
+    [
+        ("Марина Судова, бухгалтер", False),  # a surname
+        ("Marina Sudova, golovnyi bukhgalter", False),
+        ("Це судова практика, нічого страшного", False),
+        ("Судова справа вже відкрита, готуйтеся", True),
+        ("Вирішуватимемо в судовому порядку", True),
+        ("Надішлю досудову претензію", True),
+    ],
+)
+def test_judicial_alone_is_no_threat_but_a_court_case_is(text: str, threat: bool) -> None:
+    """«судовий» alone is court business or a surname; a court case, a suit or a pre-trial
+    claim named with it is a threat (a review of round 23 saw "Marina Sudova" flagged)."""
+    assert ("legal_threat" in {s.name for s in detect(text)}) is threat
