@@ -52,6 +52,7 @@ __all__ = [
     "guarded_asks",
     "load_policy",
     "parse_policy",
+    "sender_silence",
     "silent_to_sender",
 ]
 
@@ -117,12 +118,23 @@ def silent_to_sender(
     closed, the forger is not answered for it). Seed 000's impostor side: the sender of an
     invoice-fraud mail may be the forger, and we do not tell it what we did (whom we asked,
     that staff have it)."""
+    return sender_silence(policy, identity, history, decisions, sender)[0]
+
+
+def sender_silence(
+    policy: Policy,
+    identity: Identity,
+    history: History,
+    decisions: list[Decision],
+    sender: str = "",
+) -> tuple[bool, list[str]]:
+    """`silent_to_sender`, and then what the registered contact's confirmation request says
+    the sender asked (`guarded_asks`, worked out once: both scan the sender's history)."""
     if identity.status == "verified":
-        return False
+        return False, []
+    asks = guarded_asks(policy, decisions, history, sender)
     kinds = set(policy.no_reply_to_unverified_while)
-    return bool(guarded_asks(policy, decisions, history, sender)) or any(
-        e.kind in kinds for e in history.open_escalations()
-    )
+    return bool(asks) or any(e.kind in kinds for e in history.open_escalations()), asks
 
 
 def guarded_asks(

@@ -32,9 +32,8 @@ from .policy import (
     Situation,
     admission_barred,
     evaluate,
-    guarded_asks,
     hold_stands,
-    silent_to_sender,
+    sender_silence,
 )
 
 UNKNOWN = Identity(status="unknown", confidence=0.0)
@@ -105,8 +104,7 @@ def explain(
         lifted = holds_to_lift(situation.history, {s.name: s.score for s in signals})
     decisions = evaluate(policy, signals, identity, situation)
     sender = message.sender.email or message.sender.phone or message.sender.handle or ""
-    silent = silent_to_sender(policy, identity, situation.history, decisions, sender)
-    asks = guarded_asks(policy, decisions, situation.history, sender) if silent else []
+    silent, asks = sender_silence(policy, identity, situation.history, decisions, sender)
     return Explanation(
         signals,
         identity,

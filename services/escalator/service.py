@@ -73,9 +73,8 @@ from .policy import (
     Situation,
     admission_barred,
     evaluate,
-    guarded_asks,
     hold_stands,
-    silent_to_sender,
+    sender_silence,
 )
 from .problem_keys import ABOUT_SIGNALS, keyed
 from .staff_language import StaffLanguages, of_escalations, of_message
@@ -166,8 +165,7 @@ class EscalatorService:
         unsaid = withheld_kinds(under_hold, legal_claim, identity.status == "suspicious")
         # Invoice fraud from a sender not verified: nothing back to it, and the registered
         # contact's confirmation request says what it asked (policy.silent_to_sender).
-        silent = silent_to_sender(self.policy, identity, history, decisions, current.sender)
-        asks = guarded_asks(self.policy, decisions, history, current.sender) if silent else []
+        silent, asks = sender_silence(self.policy, identity, history, decisions, current.sender)
         languages = of_message(self.policy, identity)  # who of the staff reads which
         for decision in decisions:
             rule = decision.rule
