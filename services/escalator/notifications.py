@@ -379,16 +379,16 @@ def _client_data(
     # or chat: its words are the client's); quoted to the registered owner of a sender not
     # yet confirmed, a stranger's text would reach the client in our mail.
     own = recipient == message.sender.email or verified.identity.status == "verified"
+    # Every signal of the message: a sentence with a threat in it is not quoted back («не
+    # работает, и если не почините, я приеду и ноги переломаю»), the rule's own signals
+    # (the event's) would not show it.
+    said = message_signals or event.signals
     if kind == "service_failure_notice":
-        # Every signal of the message: a sentence with a threat in it is not quoted back
-        # («не работает, и если не почините, я приеду и ноги переломаю»), the rule's own
-        # signals (the event's) would not show it.
-        said = message_signals or event.signals
         data["problems"] = reported_problems(message.text, said) if own else []
     if kind == "request_ack":
         data["asked_for"] = ASKED_FOR.get(event.kind)
-        claims = reported_problems(message.text, message_signals or event.signals, REQUEST_SIGNALS)
-        data["claims"] = claims[:CLAIMS_QUOTED] if own else []
+        claims = reported_problems(message.text, said, REQUEST_SIGNALS) if own else []
+        data["claims"] = claims[:CLAIMS_QUOTED]
     if kind == "billing_dispute_ack":
         data["references"] = list(
             dict.fromkeys(e.value for e in message.entities if e.kind in _REFERENCE_KINDS)
