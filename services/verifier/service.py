@@ -303,36 +303,29 @@ class VerifierService:
         answered = answered_codes(places, {p.code for p in found})
         outputs: list[Outgoing] = []
         unclear: list[UnclearAnswer] = []
+        said = {"message_id": str(message.message_id)}
         for pending in found:
             if pending.code not in answered:
-                await store.log(
-                    pending.confirmation_id,
-                    "reply_about_another",
-                    {"message_id": str(message.message_id)},
-                    now,
-                )
-            elif pending.status == "confirmed" and read_reply(message.text, pending.code) == "no":
+                await store.log(pending.confirmation_id, "reply_about_another", said, now)
+                continue
+            read = read_reply(message.text, pending.code)
+            if pending.status == "confirmed" and read == "no":
                 # A no after a yes (a "да" to the first mail, «Это не мы» to the second, the
                 # payment-details one, which re-asks the same request): the confirmation is
                 # not undone by words, but the holders of the sender's cases hear it.
-                await store.log(
-                    pending.confirmation_id,
-                    "denied_after_confirmed",
-                    {"message_id": str(message.message_id)},
-                    now,
-                )
+                await store.log(pending.confirmation_id, "denied_after_confirmed", said, now)
                 unclear.append(_unclear(pending, settled="confirmed"))
             elif pending.status != "pending":
                 await store.log(
                     pending.confirmation_id,
                     "reply_ignored",
-                    {"status": pending.status, "message_id": str(message.message_id)},
+                    {"status": pending.status, **said},
                     now,
                 )
             elif now >= pending.expires_at:
                 await store.resolve(pending, "expired", "reply", now, message.message_id)
                 outputs.append(expired_event(pending, now))
-            elif (read := read_reply(message.text, pending.code)) == "no":
+            elif read == "no":
                 await store.resolve(pending, "denied", "reply", now, message.message_id)
                 outputs.append(_denied(pending, now))
             elif read == "yes":
@@ -340,12 +333,7 @@ class VerifierService:
             else:
                 # Neither yes nor no in the reply's own words: the request stays pending,
                 # and the holders of the sender's cases hear what the contact wrote.
-                await store.log(
-                    pending.confirmation_id,
-                    "reply_unclear",
-                    {"message_id": str(message.message_id)},
-                    now,
-                )
+                await store.log(pending.confirmation_id, "reply_unclear", said, now)
                 unclear.append(_unclear(pending))
         return outputs, unclear
 
