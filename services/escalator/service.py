@@ -557,7 +557,12 @@ class EscalatorService:
                 "escalation-identity-unclear",
                 change="merged",
                 reason=f"the registered contact answered confirmation {answer.confirmation_id} "
-                f"without confirming or denying it (message {verified.message_id})",
+                + (
+                    "with a no after it was confirmed"
+                    if answer.settled
+                    else "without confirming or denying it"
+                )
+                + f" (message {verified.message_id})",
                 hold=self._hold_text(e.hold),
                 client_reply_by=e.client_reply_by,
             )
