@@ -37,12 +37,18 @@ _CODE_RE = re.compile(
 # answer a warning that someone asked in their name ("мы ничего не просили", "мы ничего не
 # меняли", "это подделка", "это наш бывший бухгалтер", "we can't confirm this"). A word
 # for fraud counts unless negated just before ("это не мошенники" vouches, it does not deny).
+# Words for fraud, one vocabulary: a denial when said («это подделка», "it's a scam"), none
+# when negated («это не мошенники», "not a scam": a yes may say it), and what keeps a doubt
+# beside a no from taking it back ("Not us, maybe a scam").
+_FRAUD = (
+    r"мошенни\w*|шахра\w*|подделк\w*|підробк\w*|фейк\w*|фишинг\w*|фішинг\w*|скам\w*|"
+    r"аферист\w*|самозван\w*|fraud\w*|scam\w*|phishing|fake\w*|impostor\w*|spoof\w*"
+)
 _DENIAL_RE = re.compile(
     r"^\W*(?:нет|ні|no|nope|неа)(?![^\W\d_])(?!\W*(?:проблем|problem))|^\W*развод\W*$|"
     r"(?<![^\W\d_])(?:"
     # A second review's plain no's: a fake, an impostor, a stranger's or a hacked mailbox,
     # no such employee, none of us, rejected.
-    r"фейк\w*|скам\w*|аферист\w*|самозван\w*|impostor\w*|spoof\w*|fake\w*|"
     r"(?:это|це)\s+(?:обман|развод)|чуж(?:ой|ий|ая|а|ое|е)\s+(?:адрес\w*|ящик\w*|почт\w*|скриньк\w*)|"
     r"не\s+(?:из|з)\s+наш\w*|не\s+(?:делал\w*|робил\w*|слал\w*)|"
     r"(?:нет|немає|нема)\s+таког\w*|взломал\w*|зламал\w*|(?:was|been|got)\s+hacked|"
@@ -50,7 +56,7 @@ _DENIAL_RE = re.compile(
     r"wasn'?t\s+sent\s+by\s+us|not\s+our\s+(?:request|employee|address|email|mail)|"
     r"absolutely\s+not|not\s+at\s+all|ни\s+в\s+коем|ні\s+в\s+якому|"
     r"отклоняю|відхиляю|reject\w*|decline\w*|отказ\w*|відмов\w*|заблокир\w*|блокируйте|"
-    r"заблоку\w*|блокуйте|фишинг\w*|фішинг\w*|лев(?:ый|ая|ое)\s+\w+|впервые\s+вижу|"
+    r"заблоку\w*|блокуйте|лев(?:ый|ая|ое)\s+\w+|впервые\s+вижу|"
     r"вперше\s+бачу|hell\s+no|nobody\s+from|(?:do\s+not|don'?t)\s+(?:change|know)|"
     r"ничего\s+не\s+делайте|нічого\s+не\s+робіть|не\s+наш\w*|"
     r"таког\w*\s+\w+\s+у\s+нас\s+(?:нет|немає|нема)|"
@@ -62,8 +68,8 @@ _DENIAL_RE = re.compile(
     r"ничего\s+(?:такого\s+)?не\s+(?:меняйте|просил[аи]?|отправлял[аи]?|писал[аи]?)|"
     r"нічого\s+(?:такого\s+)?не\s+(?:змінюйте|просил[аи]?|просив|надсилал[аи]?|писал[аи]?)|"
     r"бывш\w+|колишн\w+|уволил\w*|звільнил\w*|"
-    r"(?<!\bне\s)(?<!\bnot\s)(?<!\bnot\sa\s)(?<!\bno\s)"
-    r"(?:мошенни\w*|шахра\w*|подделк\w*|підробк\w*|fraud\w*|scam\w*|phishing|fake)|"
+    r"(?<!\bне\s)(?<!\bnot\s)(?<!\bnot\sa\s)(?<!\bnot\san\s)(?<!\bno\s)"
+    rf"(?:{_FRAUD})|"
     r"not\s+(?:me|us|mine|ours)|not\s+from\s+(?:me|us)|wasn'?t\s+(?:me|us)|didn'?t\s+(?:send|write)|"
     r"did\s+not\s+(?:send|write)|did(?:n'?t|\s+not)\s+(?:ask|request|authori[sz]e)|"
     r"(?:haven'?t|have\s+not)\s+(?:asked|requested|sent|changed)|"
@@ -117,8 +123,8 @@ _NO_PLAIN_YES = re.compile(
 )
 # A vouching reply often says the sender is no fraud: not a negation of the yes.
 _NOT_A_FRAUD = re.compile(
-    r"(?:это|це)?\s*не\s+(?:мошенни\w*|шахра\w*|подделк\w*|підробк\w*)|"
-    r"not\s+(?:a\s+)?(?:scam|fraud|fake)|нет\s+проблем|немає\s+проблем|no\s+problem",
+    rf"(?:это|це)?\s*не\s+(?:{_FRAUD})|not\s+(?:an?\s+)?(?:{_FRAUD})|"
+    r"нет\s+проблем|немає\s+проблем|no\s+problem",
     re.IGNORECASE,
 )
 # A line that closes the reply: what follows is the signature, read no further.
@@ -306,11 +312,7 @@ def vouches(text: str, code: str) -> bool:
 
 Reading = Literal["no", "yes", "neither"]
 # Fraud named: a doubt beside it is about who the fraudster is ("Not us, maybe a scam").
-_FRAUD_SAID = re.compile(
-    r"мошенни\w*|шахра\w*|подделк\w*|підробк\w*|фейк\w*|фишинг\w*|фішинг\w*|"
-    r"scam\w*|fraud\w*|phishing|fake\w*|impostor\w*",
-    re.IGNORECASE,
-)
+_FRAUD_SAID = re.compile(_FRAUD, re.IGNORECASE)
 # A writer doubting their own answer: they will check, ask, or it may be someone of theirs.
 _HEDGED = re.compile(
     r"(?<![^\W\d_])(?:хотя|хоча|может\s+быть|может,|возможно|наверное|можливо|мабуть|може,|"

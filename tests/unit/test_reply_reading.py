@@ -325,3 +325,16 @@ def test_a_no_the_writer_doubts_disowns_nothing(text: str) -> None:
 )
 def test_a_no_beside_fraud_named_or_not_knowing_who_stays_a_no(text: str) -> None:
     assert read_reply(text, C) == "no"
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("Да, это мы, это не фейк", "yes"),  # was a denial: «фейк» counted even negated
+        ("Yes, that's us, not an impostor", "yes"),
+        ("Это фейк", "no"),
+        ("This is an impostor", "no"),
+    ],
+)
+def test_fraud_words_deny_when_said_and_not_when_negated(text: str, read: str) -> None:
+    assert read_reply(text, C) == read
