@@ -522,18 +522,25 @@ async def test_the_request_says_whose_the_address_becomes(env: Env, verifier) ->
     assert requests[1]["confirmation_id"] == requests[2]["confirmation_id"]
 
 
+async def confirmed_by_reply(nc: Any, seen: Any, address: str) -> dict[str, Any]:
+    """`address` writes in the name of ООО «СтройМонтаж», and the registered contact says
+    yes: the confirmation request, now confirmed."""
+    stranger = message(address)
+    await send(nc, stranger)
+    asked: dict[str, Any] = (await identity_of(seen, stranger))["confirmation"]
+    await send(
+        nc, message("buh@stroymontazh.ru", text="Да, это наш директор.", quoted=asked["code"])
+    )
+    await seen.wait("crm.channel.confirmed")
+    return asked
+
+
 async def test_a_no_after_a_yes_leaves_the_yes_and_tells_the_holders(env: Env, verifier) -> None:
     """«Да» to the first mail, «Это не мы» to the second (the payment-details one re-asks
     the same request): words do not undo a confirmation, but the reply carries the no as
     evidence of its own, for the holders of the sender's cases; the log says so, ids only."""
     _, nc, seen = verifier
-    stranger = message("director@stroymontazh.ru")
-    await send(nc, stranger)
-    asked = (await identity_of(seen, stranger))["confirmation"]
-    await send(
-        nc, message("buh@stroymontazh.ru", text="Да, это наш директор.", quoted=asked["code"])
-    )
-    await seen.wait("crm.channel.confirmed")
+    asked = await confirmed_by_reply(nc, seen, "director@stroymontazh.ru")
 
     late = message(
         "buh@stroymontazh.ru", text="Это не мы! Ничего не меняйте.", quoted=asked["code"]
@@ -563,13 +570,7 @@ async def test_staff_revoke_a_confirmed_address_and_it_writes_as_suspicious(
     from shared.db import in_one_transaction
 
     _, nc, seen = verifier
-    stranger = message("director@stroymontazh.ru")
-    await send(nc, stranger)
-    asked = (await identity_of(seen, stranger))["confirmation"]
-    await send(
-        nc, message("buh@stroymontazh.ru", text="Да, это наш директор.", quoted=asked["code"])
-    )
-    await seen.wait("crm.channel.confirmed")
+    asked = await confirmed_by_reply(nc, seen, "director@stroymontazh.ru")
     confirmed = message("director@stroymontazh.ru", text="Пришлите акт сверки.")
     await send(nc, confirmed)
     assert (await identity_of(seen, confirmed))["status"] == "verified"
