@@ -44,6 +44,9 @@ _FRAUD = (
     r"мошенни\w*|шахра\w*|подделк\w*|підробк\w*|фейк\w*|фишинг\w*|фішинг\w*|скам\w*|"
     r"аферист\w*|самозван\w*|fraud\w*|scam\w*|phishing|fake\w*|impostor\w*|spoof\w*"
 )
+# Someone who was of theirs and is no more: a no even when asked («Это наш бывший бухгалтер?»),
+# and never a plain yes.
+_FORMER = r"бывш\w*|колишн\w*|уволил\w*|звільнил\w*|former|no\s+longer"
 _DENIAL_RE = re.compile(
     r"^\W*(?:нет|ні|no|nope|неа)(?![^\W\d_])(?!\W*(?:проблем|problem))|^\W*развод\W*$|"
     r"(?<![^\W\d_])(?:"
@@ -67,14 +70,14 @@ _DENIAL_RE = re.compile(
     r"змінюва\w*|змінил\w*|поменял\w*)|"
     r"ничего\s+(?:такого\s+)?не\s+(?:меняйте|просил[аи]?|отправлял[аи]?|писал[аи]?)|"
     r"нічого\s+(?:такого\s+)?не\s+(?:змінюйте|просил[аи]?|просив|надсилал[аи]?|писал[аи]?)|"
-    r"бывш\w+|колишн\w+|уволил\w*|звільнил\w*|"
+    rf"{_FORMER}|"
     r"(?<!\bне\s)(?<!\bnot\s)(?<!\bnot\sa\s)(?<!\bnot\san\s)(?<!\bno\s)"
     rf"(?:{_FRAUD})|"
     r"not\s+(?:me|us|mine|ours)|not\s+from\s+(?:me|us)|wasn'?t\s+(?:me|us)|didn'?t\s+(?:send|write)|"
     r"did\s+not\s+(?:send|write)|did(?:n'?t|\s+not)\s+(?:ask|request|authori[sz]e)|"
     r"(?:haven'?t|have\s+not)\s+(?:asked|requested|sent|changed)|"
     r"never\s+(?:asked|requested|sent|authori[sz]ed)|(?:do\s+not|don'?t)\s+confirm|"
-    r"(?:can'?t|cannot|can\s+not)\s+confirm|not\s+authori[sz]ed|former|no\s+longer"
+    r"(?:can'?t|cannot|can\s+not)\s+confirm|not\s+authori[sz]ed"
     r")(?![^\W\d_])",
     re.IGNORECASE,
 )
@@ -108,7 +111,7 @@ _NO_PLAIN_YES = re.compile(
     r"сейчас|зараз|уже|вже|опять|снова|знову|ждите|чекайте|разбер\w*|обсуд\w*|выясн\w*|"
     r"з'ясу\w*|later|will|реквизит\w*|реквізит\w*|details|bank|iban|прежн\w*|"
     r"compromis\w*|стар\w*|old|чуж\w*|незнаком\w*|невідом\w*|получени\w*|отриманн\w*|"
-    r"receipt|received|бывш\w*|колишн\w*|former|провер\w*|перевір\w*|уточн\w*|check\w*|"
+    rf"receipt|received|{_FORMER}|провер\w*|перевір\w*|уточн\w*|check\w*|"
     r"(?:do|does|did|is|was|are|were|can|could|wo|would|should|have|has|had|ai)n'?t|"
     # A blind probe: someone of ours once, or not of ours at all, or a mailbox no longer ours
     # ("Yes it's our ex-employee", «Да, это наш поставщик», «наша почта, которую украли»).
@@ -265,7 +268,7 @@ def answered_codes(places: list[list[str]], pending: Collection[str]) -> set[str
 _CLAUSE_END = re.compile(r"[?!]+|[.,;…\n]")
 # Words of a no that deny even when asked: a former employee is no question to settle
 # («Это наш бывший бухгалтер?», "our former CFO?").
-_DENIES_ASKED = re.compile(r"бывш|колишн|уволил|звільнил|former|no\s+longer", re.IGNORECASE)
+_DENIES_ASKED = re.compile(_FORMER, re.IGNORECASE)
 
 
 def _asked(text: str, m: re.Match[str]) -> bool:
