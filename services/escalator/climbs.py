@@ -145,7 +145,7 @@ class DeadlineClimbs(LifecycleSteps):
     ) -> datetime:
         """Tell the climb's roles, with a new deadline to acknowledge (returned); `why`:
         what passed (the deadline nobody acknowledged by, or the promise to the client)."""
-        deadline = now + self.policy.ack_deadline(e.severity, e.ack_minutes)
+        deadline = self.policy.ack_by(e.severity, now, e.ack_minutes)
         told = [
             Notified(
                 role,

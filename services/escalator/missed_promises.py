@@ -70,7 +70,7 @@ def missed_promise(policy: Policy, e: Escalation, now: datetime) -> MissedPromis
     assert e.client_reply_by is not None
     new_date = None
     if owned_up_automatically(policy, e):
-        deadline = now + policy.ack_deadline(e.severity, e.ack_minutes)
+        deadline = policy.ack_by(e.severity, now, e.ack_minutes)
         new_date = policy.client_reply_by(e.severity, now, deadline)
     return MissedPromise(e.client_reply_by, new_date)
 

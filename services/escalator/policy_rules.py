@@ -224,22 +224,29 @@ class Rule(_Strict):
         return [n for n in self.notify if n.level > 1]
 
 
-class ClientReply(_Strict):
-    """What a client is promised in an automatic acknowledgement: an answer with the cause
-    and the remedy within `minutes`, counted in business hours when `business_hours`."""
+class Within(_Strict):
+    """A time the policy gives: `minutes` of the clock, or of the team's business hours when
+    `business_hours` (a promise made on a Friday evening is kept on Monday)."""
 
     minutes: PositiveFloat
     business_hours: bool = False
 
 
-def _default_client_reply() -> dict[Severity, ClientReply]:
+def _minutes_entry(value: Any) -> Any:
+    # `P1: 15` is the minutes of the clock, as every policy said before the mapping form.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return {"minutes": value}
+    return value
+
+
+def _default_client_reply() -> dict[Severity, Within]:
     # The urgent ones are worked around the clock (their chains climb at night); the others
     # within working days: a promise made on a Friday evening is kept on Monday.
     return {
-        "P1": ClientReply(minutes=120),
-        "P2": ClientReply(minutes=240),
-        "P3": ClientReply(minutes=480, business_hours=True),
-        "P4": ClientReply(minutes=960, business_hours=True),
+        "P1": Within(minutes=120),
+        "P2": Within(minutes=240),
+        "P3": Within(minutes=480, business_hours=True),
+        "P4": Within(minutes=960, business_hours=True),
     }
 
 
@@ -274,8 +281,15 @@ class Policy(_Strict):
         description="Address -> the language that person reads staff notices in, for people "
         "the roles do not name (account managers); the team's language otherwise.",
     )
-    ack_deadlines_minutes: dict[Severity, PositiveFloat]
-    client_reply: dict[Severity, ClientReply] = Field(
+    ack_deadlines_minutes: dict[Severity, Annotated[Within, BeforeValidator(_minutes_entry)]] = (
+        Field(
+            description="Severity -> minutes to acknowledge (`P1: 15`), or {minutes, "
+            "business_hours: true} for those the team takes on in its working hours: a P3 "
+            "that arrives at night waits for the morning instead of climbing to the next "
+            "level at two o'clock."
+        )
+    )
+    client_reply: dict[Severity, Within] = Field(
         default_factory=_default_client_reply,
         description="Severity -> the reply a client is promised (never before the ack deadline).",
     )
@@ -346,11 +360,18 @@ class Policy(_Strict):
             holidays=self.holidays,
         )
 
-    def ack_deadline(self, severity: str, minutes: float | None = None) -> timedelta:
-        """The time to acknowledge: a rule's own `ack_minutes`, else the severity's."""
-        if minutes is None:
-            minutes = self.ack_deadlines_minutes[severity]  # type: ignore[index]
-        return timedelta(minutes=minutes)
+    def ack_by(self, severity: str, at: datetime, minutes: float | None = None) -> datetime:
+        """When an escalation of `severity` given to someone at `at` must be acknowledged: a
+        rule's own `ack_minutes` (an urgency it names: the clock's), else the severity's."""
+        if minutes is not None:
+            return at + timedelta(minutes=minutes)
+        return self._after(self.ack_deadlines_minutes[severity], at)  # type: ignore[index]
+
+    def _after(self, within: Within, at: datetime) -> datetime:
+        # A team without business days (a policy of before) counts the clock's minutes.
+        if within.business_hours and self.business_hours.days:
+            return self.calendar.after_business_minutes(at, within.minutes)
+        return at + timedelta(minutes=within.minutes)
 
     def client_reply_by(self, severity: str, at: datetime, ack_deadline: datetime) -> datetime:
         """When a client whose escalation opened `at` is promised an answer: the severity's
@@ -359,12 +380,7 @@ class Policy(_Strict):
         reply = self.client_reply.get(severity)  # type: ignore[call-overload]
         if reply is None:
             return ack_deadline
-        # A team without business days (a policy of before) counts the clock's minutes.
-        if reply.business_hours and self.business_hours.days:
-            promised = self.calendar.after_business_minutes(at, reply.minutes)
-        else:
-            promised = at + timedelta(minutes=reply.minutes)
-        return max(promised, ack_deadline)
+        return max(self._after(reply, at), ack_deadline)
 
     def address(self, role: str) -> str:
         """The role's address ("" when the policy gives none)."""

@@ -263,7 +263,7 @@ class EscalatorService:
             roles=rule.roles,
             # A problem's evidence keeps what it is about: a merge tells a new one by it.
             signals=keyed(decision.signals, verified.message.text, verified.message.language),
-            ack_deadline=now + self.policy.ack_deadline(rule.severity, rule.ack_minutes),
+            ack_deadline=self.policy.ack_by(rule.severity, now, rule.ack_minutes),
             correlation_id=verified.correlation_id,
             facts=facts,
             hold=hold,
@@ -272,7 +272,7 @@ class EscalatorService:
             reopen_since=now - window if window.total_seconds() > 0 else None,
             promise=self._promise(rule.ack_minutes, now) if promise else None,
             promise_to=promise_contact(verified) if promise else None,
-            deadline=lambda severity: now + self.policy.ack_deadline(severity, rule.ack_minutes),
+            deadline=lambda severity: self.policy.ack_by(severity, now, rule.ack_minutes),
             confirmation_id=identity.confirmation.confirmation_id
             if identity.confirmation
             else None,
@@ -308,7 +308,7 @@ class EscalatorService:
         the message is placed (never before staff must acknowledge it)."""
 
         def promised(severity: str) -> datetime:
-            deadline = now + self.policy.ack_deadline(severity, ack_minutes)
+            deadline = self.policy.ack_by(severity, now, ack_minutes)
             return self.policy.client_reply_by(severity, now, deadline)
 
         return promised

@@ -191,7 +191,7 @@ class StaffCommands(LifecycleSteps):
         if not address:
             return _result(cmd, "invalid", e, f"no address for role {cmd.to_role}: give one")
         target = Notified(cmd.to_role, address, e.level, "reassigned")
-        deadline = now + self.policy.ack_deadline(e.severity, e.ack_minutes)
+        deadline = self.policy.ack_by(e.severity, now, e.ack_minutes)
         notified = [*e.notified]
         if not any(n.role == target.role and same_address(n.address, address) for n in notified):
             notified.append(target)

@@ -19,7 +19,7 @@ from services.escalator.lifecycle import Escalation
 from services.escalator.lifecycle_steps import current_briefing
 from services.escalator.notifications import client_contacts, staff_notifications
 from services.escalator.policy import Policy, evaluate
-from services.escalator.policy_rules import ClientReply
+from services.escalator.policy_rules import Within
 from services.escalator.team_calendar import Holidays, TeamCalendar
 from services.notifier.domain import render, render_kind
 from shared.contracts import Language, SendNotification
@@ -76,7 +76,7 @@ def policy_with(**changes: Any) -> Policy:
 
 
 def test_the_shipped_policy_promises_hours_not_the_minutes_staff_have() -> None:
-    ack = SATURDAY + POLICY.ack_deadline("P1")
+    ack = POLICY.ack_by("P1", SATURDAY)
     promised = POLICY.client_reply_by("P1", SATURDAY, ack)
 
     assert ack - SATURDAY == timedelta(minutes=15)
@@ -91,7 +91,7 @@ def test_a_working_day_promise_is_kept_on_working_days() -> None:
 
 
 def test_the_promise_is_never_before_staff_must_acknowledge() -> None:
-    policy = policy_with(client_reply={"P2": ClientReply(minutes=10)})
+    policy = policy_with(client_reply={"P2": Within(minutes=10)})
     ack = SATURDAY + timedelta(minutes=60)
 
     assert policy.client_reply_by("P2", SATURDAY, ack) == ack

@@ -386,7 +386,8 @@ def test_panic_gets_a_fast_calm_answer_and_top_tiers_a_higher_severity(text: str
     assert (gold.rule.id, gold.rule.severity) == ("panic-top-tier", "P2")
     for d in (standard, gold):
         assert d.rule.roles == ["agent", "account_manager"]
-        assert POLICY.ack_deadline(d.rule.severity, d.rule.ack_minutes) == timedelta(minutes=10)
+        at = datetime(2025, 3, 15, 23, 0, tzinfo=UTC)  # a Sunday at two in the morning in Moscow
+        assert POLICY.ack_by(d.rule.severity, at, d.rule.ack_minutes) == at + timedelta(minutes=10)
 
 
 @pytest.mark.parametrize(
@@ -698,3 +699,49 @@ def test_a_billing_follow_up_with_new_details_fires_both_rules() -> None:
 
 def test_unchanged_details_in_a_billing_note_reach_nobody() -> None:
     assert decide("Просим выставить счёт на продление, реквизиты не изменились.") == {}
+
+
+# --- when staff must acknowledge ---------------------------------------------------------
+
+MONDAY_NIGHT = datetime(2026, 12, 7, 19, 7, tzinfo=UTC)  # 22:07 in Moscow
+FRIDAY_EVENING = datetime(2025, 3, 14, 14, 30, tzinfo=UTC)  # 17:30 in Moscow
+
+
+@pytest.mark.parametrize(
+    ("severity", "at", "due"),
+    [
+        # Urgent ones around the clock: the chain climbs at night.
+        ("P1", MONDAY_NIGHT, MONDAY_NIGHT + timedelta(minutes=15)),
+        ("P2", MONDAY_NIGHT, MONDAY_NIGHT + timedelta(hours=1)),
+        # A P3 arriving at night is taken on in the morning: 09:00 + 4 h on Tuesday.
+        ("P3", MONDAY_NIGHT, datetime(2026, 12, 8, 10, 0, tzinfo=UTC)),
+        # Half an hour on Friday, the rest on Monday (12:30 in Moscow).
+        ("P3", FRIDAY_EVENING, datetime(2025, 3, 17, 9, 30, tzinfo=UTC)),
+        ("P3", TUESDAY, TUESDAY + timedelta(hours=4)),
+        # A P4 within one working day.
+        ("P4", MONDAY_NIGHT, datetime(2026, 12, 8, 15, 0, tzinfo=UTC)),
+    ],
+)
+def test_p3_and_p4_are_acknowledged_in_working_hours_p1_and_p2_around_the_clock(
+    severity: str, at: datetime, due: datetime
+) -> None:
+    assert POLICY.ack_by(severity, at) == due
+
+
+def test_a_rules_own_minutes_to_acknowledge_count_the_clock_even_at_night() -> None:
+    # Seed 002's panicking client is answered fast whenever it writes.
+    panic = decide("ДОПОМОЖІТЬ, все зникло, нічого не працює!", at=MONDAY_NIGHT)["panic"]
+
+    assert panic.rule.severity == "P3"
+    assert POLICY.ack_by(panic.rule.severity, MONDAY_NIGHT, panic.rule.ack_minutes) == (
+        MONDAY_NIGHT + timedelta(minutes=10)
+    )
+
+
+def test_a_night_p3_promises_the_client_no_earlier_than_staff_take_it_on() -> None:
+    ack = POLICY.ack_by("P3", MONDAY_NIGHT)
+
+    # Eight working hours from Tuesday 09:00: 17:00 in Moscow.
+    assert POLICY.client_reply_by("P3", MONDAY_NIGHT, ack) == datetime(
+        2026, 12, 8, 14, 0, tzinfo=UTC
+    )

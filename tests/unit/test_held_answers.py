@@ -141,7 +141,7 @@ def contacts(
             identity_status=verified.identity.status,
             signals=list(decision.signals),
             roles=decision.rule.roles,
-            ack_deadline=NOW + POLICY.ack_deadline(decision.rule.severity),
+            ack_deadline=POLICY.ack_by(decision.rule.severity, NOW),
         )
         notes += client_contacts(decision, event, verified, occasion, follow_up)
     return notes

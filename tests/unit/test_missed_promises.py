@@ -209,7 +209,7 @@ def test_the_new_date_is_never_before_the_new_holder_must_acknowledge() -> None:
     # not "now" (a new date of now would be missed again at the next pass).
     policy = POLICY.model_copy(update={"client_reply": {}})
     missed = missed_promise(policy, ON_FILE, NOW)
-    assert missed.new_date == NOW + policy.ack_deadline("P2")
+    assert missed.new_date == policy.ack_by("P2", NOW)
 
 
 def test_the_client_is_told_automatically_only_while_new_dates_remain_and_it_knows_where() -> None:

@@ -397,8 +397,8 @@ def test_a_rule_names_roles_for_a_later_level_and_the_climb_tells_them() -> None
     assert rule.roles == ["head_of_support"] and [(n.role, n.level) for n in rule.later] == [
         ("director", 3)
     ]
-    assert p.ack_deadline(rule.severity, rule.ack_minutes) == timedelta(minutes=5)
-    assert p.ack_deadline(rule.severity) == timedelta(minutes=240)
+    assert p.ack_by(rule.severity, SATURDAY, rule.ack_minutes) == SATURDAY + timedelta(minutes=5)
+    assert p.ack_by(rule.severity, SATURDAY) == SATURDAY + timedelta(minutes=240)
     escalation = Escalation(
         id=uuid.uuid4(),
         kind="k",

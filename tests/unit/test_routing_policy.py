@@ -147,7 +147,7 @@ def escalation(decision: Decision, verified: IdentityVerified) -> EscalationChan
         identity_status=verified.identity.status,
         signals=list(decision.signals),
         roles=rule.roles,
-        ack_deadline=NOW + POLICY.ack_deadline(rule.severity),
+        ack_deadline=POLICY.ack_by(rule.severity, NOW),
     )
 
 
@@ -187,7 +187,7 @@ def test_load_policy_loads_the_shipped_policy() -> None:
     assert {"legal-threat-to-legal", "violence-to-security", "unconfirmed-sender"} <= set(ids)
     assert len(ids) == len(set(ids))
     assert policy.team_language == "ru"
-    assert policy.ack_deadline("P1") == timedelta(minutes=15)
+    assert policy.ack_by("P1", NOW) == NOW + timedelta(minutes=15)
     for rule in policy.rules:
         assert rule.playbook.get(policy.team_language), rule.id
         for role in rule.roles:
@@ -218,7 +218,7 @@ def test_violence_is_p1_for_security() -> None:
     decision = only(decisions, "violence-to-security")
     assert decision.rule.severity == "P1"
     assert decision.rule.roles[0] == "security"
-    assert POLICY.ack_deadline(decision.rule.severity) == timedelta(minutes=15)
+    assert POLICY.ack_by(decision.rule.severity, NOW) == NOW + timedelta(minutes=15)
 
 
 def test_a_probable_identity_asks_the_registered_channel_and_answers_the_sender() -> None:
