@@ -39,6 +39,8 @@ FOLDED_FOR_CLIENTS = PROMISING_KINDS
 # The order of its sections: the bad news first (seed 001), then what is being checked,
 # then what the client asks of us (a free service, compensation: the manager answers).
 SECTION_ORDER = ("service_failure_notice", "billing_dispute_ack", "request_ack")
+# A demand's acknowledgement that answers what a failure notice would offer (`asked_for`).
+REMEDY = "compensation"
 # What a client digest says once, of the message its sections answer.
 CLIENT_DIGEST_KEYS = (
     *("customer", "subject", "received_at", "channel", "sender_address", "sender_by_email"),
@@ -309,7 +311,7 @@ def _said_once(notes: list[SendNotification]) -> SendNotification:
 
 
 def _client_digest(notes: list[SendNotification]) -> SendNotification:
-    notes = sorted(notes, key=_section_rank)  # stable: the policy's order among equals
+    notes = _remedy_answered_apart(sorted(notes, key=_section_rank))  # stable among equals
     first = notes[0]
     return first.model_copy(
         update={
@@ -318,6 +320,33 @@ def _client_digest(notes: list[SendNotification]) -> SendNotification:
             "data": {k: first.data[k] for k in CLIENT_DIGEST_KEYS if k in first.data},
         }
     )
+
+
+def _remedy_answered_apart(notes: list[SendNotification]) -> list[SendNotification]:
+    """A failure notice beside the acknowledgement of the client's compensation demand.
+
+    Alone, the notice promises to offer compensation in its reply (seed 001); beside the
+    demand's acknowledgement, which says the manager checks the demand against the contract
+    and answers by its own date, that promise would be a second answer to the same demand,
+    often by another date («…предложим компенсацию до 23:19» above «…ответим до 14:00
+    завтра»). So the notice says the demand is answered in its own case, and leaves to that
+    section the sentences it quotes (the demand is not "what happened")."""
+    demands = [n for n in notes if n.kind == "request_ack" and n.data.get("asked_for") == REMEDY]
+    if not demands:
+        return notes
+    demand = demands[0]
+    claimed = set(demand.data.get("claims") or ())
+
+    def apart(note: SendNotification) -> SendNotification:
+        if note.kind != "service_failure_notice":
+            return note
+        problems = [p for p in note.data.get("problems") or () if p not in claimed]
+        data = {**note.data, "remedy_asked": str(demand.escalation_id)}
+        if problems or not note.data.get("problems"):
+            data["problems"] = problems
+        return note.model_copy(update={"data": data})
+
+    return [apart(n) for n in notes]
 
 
 def _as_one(kind: str, notes: list[SendNotification]) -> dict[str, object]:

@@ -43,10 +43,13 @@ def test_the_answers_to_one_address_go_in_one_mail_with_each_escalations_section
     # Each section is the answer as it would have gone alone: its id, escalation, data;
     # the bad news first (seed 001), whatever order the policy's rules fired in, then the
     # check, then the answer to what the client asks ("верните деньги": compensation).
+    # The failure notice only says where the compensation demand is answered (below).
     failure, billing = failure_and_billing()
     (request,) = [n for n in clients if n.kind == ANSWER]
+    apart = {**failure.data, "remedy_asked": str(request.escalation_id)}
     assert [(p.notification_id, p.escalation_id, p.kind, p.data) for p in digest.parts] == [
-        (n.notification_id, n.escalation_id, n.kind, n.data) for n in (failure, billing, request)
+        (failure.notification_id, failure.escalation_id, failure.kind, apart),
+        *((n.notification_id, n.escalation_id, n.kind, n.data) for n in (billing, request)),
     ]
     assert client_digests(clients[::-1]) == [digest]
     assert digest.severity == min(str(n.severity) for n in clients)
@@ -160,7 +163,9 @@ def test_the_client_reads_one_greeting_each_section_with_its_number_and_one_sign
         title = single.subject.split(" (")[0]
         assert title in mail.body
         assert mail.html is not None and title in mail.html
-        assert mail.html.count(ref) == 1 and str(note.escalation_id) not in mail.html
+        # The compensation demand's is named by the failure notice too (answered apart).
+        times = 2 if note.kind == ANSWER else 1
+        assert mail.html.count(ref) == times and str(note.escalation_id) not in mail.html
     assert mail.html is not None and mail.html.count("<html") == 1
 
 
@@ -186,3 +191,49 @@ def test_the_registered_address_reads_whose_message_the_sections_answer(
     mail = render(digest.model_copy(update={"data": data}))
 
     assert mail.subject.startswith(opening)
+
+
+FAILURE_AND_REFUND = {
+    "ru": "Публикация постов не работает третий день. Верните деньги за этот месяц.",
+    "uk": "Публікація постів не працює третій день. Поверніть гроші за цей місяць.",
+    "en": "The dashboard has been down since Monday. We expect a refund for the downtime.",
+}
+# Alone, the failure notice offers compensation in its reply; beside the demand's own
+# acknowledgement it says where the demand is answered instead.
+OFFERED = {
+    "ru": "В этом же ответе мы предложим компенсацию",
+    "uk": "У цій же відповіді ми запропонуємо компенсацію",
+    "en": "In the same reply we will offer you a remedy",
+}
+ANSWERED_APART = {
+    "ru": "На ваш запрос на компенсацию мы ответим отдельно, по обращению {ref}.",
+    "uk": "На ваш запит на компенсацію ми відповімо окремо, у зверненні {ref}.",
+    "en": "Your request for compensation is answered on its own, under reference {ref}.",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_a_failure_notice_beside_a_compensation_demand_leaves_the_remedy_to_its_answer(
+    language: Language,
+) -> None:
+    clients = [
+        n.model_copy(update={"language": language})
+        for n in notices(FAILURE_AND_REFUND[language])[1]
+    ]
+    assert {n.kind for n in clients} == {"service_failure_notice", ANSWER}
+    (failure,) = [n for n in clients if n.kind == "service_failure_notice"]
+    (request,) = [n for n in clients if n.kind == ANSWER]
+    (digest,) = client_digests(clients)
+
+    mail = render(digest)
+
+    ref = case_ref(request.escalation_id)
+    assert ANSWERED_APART[language].format(ref=ref) in mail.body
+    assert OFFERED[language] not in mail.body
+    assert mail.html is not None and OFFERED[language] not in mail.html
+    assert ANSWERED_APART[language].format(ref=ref) in mail.html
+    # The demand is quoted once, in its own section, not as "what happened" too.
+    (demand,) = request.data["claims"]
+    assert mail.body.count(demand) == 1
+    # Alone, the same failure notice still offers the remedy.
+    assert OFFERED[language] in render(failure).body
