@@ -872,6 +872,7 @@ NotificationKind = Literal[
     "promise_delay_notice",
     "client_digest",
     "confirmation_receipt",
+    "staff_threatened",
 ]
 NotificationChannel = Literal["email", "webhook"]
 

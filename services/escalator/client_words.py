@@ -98,7 +98,7 @@ def sentences_with(text: str, spans: Iterable[tuple[int, int]]) -> tuple[str, ..
     cut it: «обещал», «twice»), once each, as quoted: what staff read of news in a case."""
     found: list[str] = []
     spans = list(spans)
-    sentences = list(_sentences(text, max((end for _, end in spans), default=-1)))
+    sentences = list(sentence_bounds(text, max((end for _, end in spans), default=-1)))
     for start, end in spans:
         a, b = next(((a, b) for a, b in sentences if a <= start < b), (start, end))
         said = _said(text[a:b])
@@ -144,7 +144,7 @@ def _marks(signals: list[Signal], problems: frozenset[str]) -> Iterator[_Mark]:
 def _stretches(text: str, marks: list[_Mark]) -> Iterator[tuple[int, int]]:
     """The sentences of `text`, those one mark runs across joined into one stretch."""
     start = stop = None
-    for s_start, s_stop in _sentences(text, max((m.end for m in marks), default=-1)):
+    for s_start, s_stop in sentence_bounds(text, max((m.end for m in marks), default=-1)):
         if start is not None and stop is not None:
             if any(m.start < stop <= s_start < m.end for m in marks):
                 stop = s_stop
@@ -181,7 +181,7 @@ def _together(a: _Mark, b: _Mark) -> bool:
     return a.rule == b.rule or (a.rule in PROMISE and b.rule in BREACH)
 
 
-def _sentences(text: str, until: int) -> Iterator[tuple[int, int]]:
+def sentence_bounds(text: str, until: int) -> Iterator[tuple[int, int]]:
     """(start, stop) of each sentence of `text` up to the one where offset `until` stands
     (the last evidence's end: the detector reads a message's first DETECTION_CHARS, and the
     sentences after its last evidence quote nothing; a pasted 900 kB log took 2 s to cut

@@ -79,6 +79,7 @@ from .policy import (
 from .problem_keys import ABOUT_SIGNALS, keyed
 from .staff_language import StaffLanguages, of_escalations, of_message
 from .tables import processed
+from .threatened import threatened_notices, threatened_staff, with_threatened
 from .unclear import UnclearAnswer, unclear_answers, unclear_notices
 
 # Who speaking goes on with the subject's cases: the client on a verified channel, or an
@@ -158,6 +159,11 @@ class EscalatorService:
         # said (the insult beside the blackmail, the money beside the lawsuit).
         facts = fact_pack(verified, tuple(signals), current, history)
         decisions = evaluate(self.policy, signals, identity, situation)
+        # A threat that names the account manager says so, and they hear it from us
+        # (threatened.py, seed 003: protect the staff).
+        people = threatened_staff(message.text, signals, identity.account_manager)
+        decisions = [with_threatened(d, people) for d in decisions]
+        threatened: list[SendNotification] = []
         # Under a hold the contacts that promise an answer are withheld (message_notices).
         under_hold = hold_stands(history, lifted, decisions)
         # While the lawyers weigh a claim, nothing admits fault to the client (digest.py).
@@ -190,6 +196,9 @@ class EscalatorService:
             )
             staff += told
             clients += contacted
+            # Told apart from the person's digest: it is not a case to take, but a warning.
+            again = ("reopened", verified.message_id) if placed.change == "reopened" else ()
+            threatened += threatened_notices(people, decision, event, verified, languages, again)
             placements.append((placed, rule.kind))
             if warned:
                 marks.append(Mark(kind="warning", name=rule.kind))
@@ -219,7 +228,7 @@ class EscalatorService:
         notices = message_notices(
             verified, staff, clients, under_hold, holds, legal_claim, silent_sender=silent
         )
-        outputs += [Outgoing.of(NOTIFY_REQUEST, n) for n in notices]
+        outputs += [Outgoing.of(NOTIFY_REQUEST, n) for n in [*notices, *threatened]]
         seen = current.model_copy(update={"marks": marks})
         customer_id = identity.customer.id if identity.customer else None
         row = seen_row(key, customer_id, seen, message.language, touched, now)

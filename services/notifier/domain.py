@@ -106,6 +106,17 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
     },
     "legal_notice": {**_STAFF_EXTRAS, **_LEGAL_EXTRAS},
     "conduct_notice": {"subject": "", "paused": False, "escalation_id": None},
+    # A threat naming a staff member, told to them (the escalator's threatened.py).
+    "staff_threatened": {
+        "customer": None,
+        "subject": "",
+        "by": "name",
+        "signals": [],
+        "words": [],
+        "holders": [],
+        "received_at": None,
+        "team_timezone": None,
+    },
     "stranger_explanation": {"subject": ""},
     # A new date after a missed promise: who has the case now is said when it climbed.
     "promise_delay_notice": {"account_manager": None, "senior": False, "about": "failure"},

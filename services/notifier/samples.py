@@ -255,6 +255,21 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "unknown_sender_explanation": {"subject": "Приостановка CRM"},
     "stranger_explanation": {"subject": "Не работает выгрузка отчётов"},
+    # A client's threat names the account manager: told to her, apart from the case.
+    "staff_threatened": {
+        "escalation_id": ESCALATION_ID,
+        "kind": "violence",
+        "severity": "P1",
+        "customer": "ООО «СтройМонтаж»",
+        "customer_id": "cust-stroymontazh",
+        "channel": "email",
+        "subject": "Верните деньги за контент",
+        "received_at": "2025-03-15T09:12:00+00:00",
+        "by": "name",
+        "signals": ["violence_threat"],
+        "words": ["знаю, где вы живёте"],
+        "holders": ["security", "head_of_support"],
+    },
     "conduct_notice": {
         "subject": "Верните деньги за контент",
         "paused": True,

@@ -22,6 +22,7 @@ from services.escalator.detection import detect
 from services.escalator.history import History, Mark, PastEscalation
 from services.escalator.notifications import staff_notifications
 from services.escalator.policy import Situation, evaluate
+from services.escalator.threatened import Threatened, threat_fact
 from services.notifier.domain import _environment, render
 from services.notifier.reasons import condition_said, reason_said
 from shared.contracts import Language
@@ -103,6 +104,10 @@ def test_every_kind_of_condition_and_change_has_a_phrase_in_every_language() -> 
     changes |= {identity_settled_fact(o, "a@b.example", "link").kind for o in outcomes}
     changes.add(identity_unclear_fact("a@b.example", "Кто это?").kind)
     changes.add(identity_unclear_fact("a@b.example", "Это не мы", "confirmed").kind)
+    changes |= {
+        threat_fact(Threatened("account_manager", "am-1", "Ольга", "o@b.example", by, ())).kind
+        for by in ("name", "role")
+    }
 
     assert set(facts) == set(CONDITIONS)
     for language in ("ru", "uk", "en"):

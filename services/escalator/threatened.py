@@ -1,0 +1,271 @@
+"""Whom of the staff a client's threat is aimed at, and what they are told. Pure.
+
+Seed 003 ends with "the last one is let go, protecting the staff", and seed 002 sends
+threats to the people who assess the risk. A threat often names the person it is aimed at:
+the client's account manager, by name («Ольга, я знаю, где вы живёте», «передайте Ірині,
+що я її знайду», "tell Anna I'll be waiting for her after work") or as "your manager"
+(«вашему менеджеру не поздоровится»). The threat's rule tells security and the head of
+support; the person threatened must hear it from us too, and not be left to answer the
+client alone.
+
+A staff member Careline knows for the client is the account manager the verifier's
+identity carries (its deputy is a role of the policy, not a person on the identity). A
+word names them when it is their first name or surname in any case form, through the
+pymorphy3 dictionaries the detector reads with (Ольга, Ольге, Ольгу, Ользі; Олег, Олегу;
+Петровой), or the same Latin word (Anna, Anna's); a name that is also a common word
+(Надежда, Вера; Will, Hope) counts only written with a capital letter, and a Latin name
+always so. Only a sentence that holds the threat's own evidence counts: «Ольга, добрый
+день!» before a threat in the next sentence greets her, a signature names the writer,
+and a name beside a threat of court (legal) is the lawyers' business, not a danger to her.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from shared.contracts import (
+    EscalationChanged,
+    IdentityVerified,
+    NotificationKind,
+    SendNotification,
+    Signal,
+    StaffRef,
+    derived_id,
+)
+
+from .client_words import sentence_bounds
+from .condition_facts import Fact
+from .detection.lexicon import default_morphology
+from .detection.morphology import Morphology
+from .detection.text import WORD, fold, is_cyrillic
+from .lifecycle import channel_of
+from .policy import Decision
+from .staff_language import StaffLanguages
+
+# What threatens a person: harm, pressure on them (blackmail), advances to them. An insult
+# is the agent's to end (abuse-agent-guidance); a threat of court is legal's.
+THREAT_SIGNALS = frozenset({"violence_threat", "reputation_threat", "harassment"})
+THREATENED_KIND: NotificationKind = "staff_threatened"
+_NAME_TAGS = ("Name", "Surn", "Patr")
+# "your manager", «вашему личному менеджеру», «мій менеджер»: the client's account manager.
+_YOUR_MANAGER = re.compile(
+    r"\b(?:ваш\w{0,3}|мой|моего|моему|моим|моем|мій|мого|моєму|моїм|your|my)\s+"
+    r"(?:\w+\s+)?(?:(?:аккаунт|акаунт)-?)?(?:менеджер\w*|manager)\b"
+)
+
+How = Literal["name", "role"]
+
+
+@dataclass(frozen=True)
+class Threatened:
+    """A staff member a threat of the message names, and how; by which threats."""
+
+    role: str
+    staff_id: str
+    name: str
+    email: str
+    by: How
+    signals: tuple[str, ...]
+
+
+def threatened_staff(
+    text: str,
+    signals: Iterable[Signal],
+    manager: StaffRef | None,
+    morphology: Morphology | None = None,
+) -> list[Threatened]:
+    """The staff the threats of `text` (`signals`, as detected in it) name: the account
+    manager (`manager`, the identity's), by name or as "your manager", in a sentence that
+    holds a threat's evidence."""
+    threats = [s for s in signals if s.name in THREAT_SIGNALS]
+    if manager is None or not threats:
+        return []
+    morph = morphology or default_morphology()
+    names = _name_keys(manager.name, morph)
+    hows: list[How] = []
+    named_by: list[str] = []
+    for signal in threats:
+        spans = [(e.start, e.end) for e in signal.evidence if not e.rule.startswith("form.")]
+        for sentence in _sentences_of(text, spans):
+            how = _names_manager(sentence, names, morph)
+            if how is not None:
+                hows.append(how)
+                if signal.name not in named_by:
+                    named_by.append(signal.name)
+    if not hows:
+        return []
+    return [
+        Threatened(
+            role=manager.role,
+            staff_id=manager.id,
+            name=manager.name,
+            email=manager.email,
+            by="name" if "name" in hows else "role",
+            signals=tuple(named_by),
+        )
+    ]
+
+
+def _sentences_of(text: str, spans: Sequence[tuple[int, int]]) -> list[str]:
+    """The sentences each span stands in (from the one it starts in to the one it ends in)."""
+    if not spans:
+        return []
+    bounds = list(sentence_bounds(text, max(end for _, end in spans)))
+    found: list[str] = []
+    for start, end in spans:
+        inside = [(a, b) for a, b in bounds if a < end and start < b] or [(start, end)]
+        sentence = text[inside[0][0] : inside[-1][1]]
+        if sentence not in found:
+            found.append(sentence)
+    return found
+
+
+def _names_manager(sentence: str, names: frozenset[str], morph: Morphology) -> How | None:
+    for word in WORD.findall(sentence):
+        if _is_name(word, names, morph):
+            return "name"
+    return "role" if _YOUR_MANAGER.search(fold(sentence)) else None
+
+
+def _is_name(word: str, names: frozenset[str], morph: Morphology) -> bool:
+    folded = _bare(word)
+    if len(folded) < 2:
+        return False
+    matched = _name_lemmas(folded, morph) & names
+    if not matched:
+        return False
+    if word[:1].isupper():
+        return True
+    if not is_cyrillic(folded):
+        return False  # "will", "hope", "mark": a Latin name is written with a capital
+    # «надежды нет» is no Надежда: a common word of the same lemma needs the capital.
+    return not any(
+        _plain(p.normal_form) in matched and not any(t in p.tag for t in _NAME_TAGS)
+        for analyzer in morph.analyzers.values()
+        if analyzer.word_is_known(folded)
+        for p in analyzer.parse(folded)
+    )
+
+
+def _name_keys(name: str, morph: Morphology) -> frozenset[str]:
+    """What the words of a staff member's name are matched as: each word (an initial is
+    not), and its lemmas as a first name, surname or patronymic."""
+    keys: set[str] = set()
+    for word in WORD.findall(name):
+        folded = _bare(word)
+        if len(folded) >= 2:
+            keys |= _name_lemmas(folded, morph)
+    return frozenset(keys)
+
+
+def _name_lemmas(folded: str, morph: Morphology) -> set[str]:
+    """The word itself and, in Cyrillic, the lemmas of its parses as a name (Ольге: ольга;
+    Петровой: петров), not of its other parses (Ірині is also an adjective «ірин»)."""
+    lemmas = {folded}
+    if is_cyrillic(folded):
+        for analyzer in morph.analyzers.values():
+            for parse in analyzer.parse(folded):
+                if any(t in parse.tag for t in _NAME_TAGS):
+                    lemmas.add(_plain(parse.normal_form))
+    return lemmas
+
+
+def _bare(word: str) -> str:
+    folded = fold(word)
+    return folded[:-2] if folded.endswith("'s") else folded
+
+
+def _plain(lemma: str) -> str:
+    return lemma.replace("ё", "е").replace("’", "'")
+
+
+def aimed_at(decision: Decision, people: Sequence[Threatened]) -> list[Threatened]:
+    """The people one of the decision's own threats names."""
+    own = {s.name for s in decision.signals}
+    return [p for p in people if own & set(p.signals)]
+
+
+def with_threatened(decision: Decision, people: Sequence[Threatened]) -> Decision:
+    """The decision saying whom its threats name: a condition in every holder's notice
+    (in their language) and in the escalation's reason (ids, no names: events and logs
+    carry it)."""
+    facts = tuple(threat_fact(p) for p in aimed_at(decision, people))
+    if not facts:
+        return decision
+    reason = "; ".join([decision.reason, *(f.text for f in facts)])
+    return dataclasses.replace(decision, facts=(*decision.facts, *facts), reason=reason)
+
+
+def threat_fact(person: Threatened) -> Fact:
+    how = "by name" if person.by == "name" else 'as "your manager"'
+    return Fact(
+        f"threatened_{person.role}_{person.by}",
+        f"the threat names the {person.role.replace('_', ' ')} {person.staff_id} {how}: they "
+        "are told personally not to answer the client alone; decide who handles the client",
+        {"person": person.name, "staff": person.staff_id},
+    )
+
+
+def threatened_notices(
+    people: Sequence[Threatened],
+    decision: Decision,
+    event: EscalationChanged,
+    verified: IdentityVerified,
+    languages: StaffLanguages,
+    occasion: tuple[object, ...] = (),
+) -> list[SendNotification]:
+    """A notice of their own to each person the decision's threats name, in the language
+    they read: a client threatens you personally; who holds the case (the rule's roles) and
+    its reference; do not answer the client alone. Once per escalation and person (a
+    reopening, `occasion`, is told again); not an acknowledgement request: the case is not
+    theirs to take."""
+    identity, message = verified.identity, verified.message
+    notes = []
+    for person in aimed_at(decision, people):
+        channel, recipient = channel_of(person.email)
+        language = languages.of(person.email)
+        parts = (event.escalation_id, *occasion, "threatened", person.role, person.staff_id)
+        data: dict[str, Any] = {
+            "escalation_id": str(event.escalation_id),
+            "kind": event.kind,
+            "severity": event.severity,
+            "customer": identity.customer.name if identity.customer else None,
+            "customer_id": identity.customer.id if identity.customer else None,
+            "channel": message.channel,
+            "subject": message.subject,
+            "received_at": message.received_at.isoformat(),
+            "by": person.by,
+            "signals": list(person.signals),
+            "words": [
+                e.text
+                for s in decision.signals
+                if s.name in person.signals
+                for e in s.evidence
+                if not e.rule.startswith("form.")
+            ],
+            "holders": list(decision.rule.roles),
+        }
+        notes.append(
+            SendNotification(
+                event_id=derived_id("notify-request", *parts),
+                notification_id=derived_id("notification", *parts),
+                message_id=event.message_id,
+                correlation_id=event.correlation_id,
+                occurred_at=event.occurred_at,
+                escalation_id=event.escalation_id,
+                severity=event.severity,
+                kind=THREATENED_KIND,
+                channel=channel,  # type: ignore[arg-type]
+                recipient=recipient,
+                recipient_role=person.role,
+                recipient_verified=True,  # staff directory addresses
+                content_class="account",
+                language=language,  # type: ignore[arg-type]
+                data=data,
+            )
+        )
+    return notes

@@ -1,0 +1,106 @@
+"""A client's threat that names the account manager reaches her as a notice of her own,
+apart from the case security and the head of support hold (seed 003: protect the staff);
+a threat naming nobody tells only them. The real escalator, PostgreSQL and NATS."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import AsyncExitStack
+
+import nats
+import pytest
+
+from services.notifier.domain import render
+from shared.case_ref import case_ref
+from shared.contracts import (
+    ChannelRef,
+    CustomerRef,
+    Identity,
+    SenderIdentifiers,
+    SendNotification,
+    StaffRef,
+)
+from tests.integration.conftest import Env
+from tests.integration.escalator_harness import (
+    HEAD,
+    Bus,
+    escalator_settings,
+    publish_verified,
+    start,
+    verified_payload,
+)
+
+pytestmark = pytest.mark.integration
+
+SECURITY = "security@careline.example"
+
+
+def threat(text: str, manager: str) -> tuple[bytes, str]:
+    """A verified message of a customer of its own (no other test's cases to merge into)
+    whose account manager reads Ukrainian; and that manager's address."""
+    suffix = uuid.uuid4().hex[:8]
+    identity = Identity(
+        status="verified",
+        confidence=0.95,
+        customer=CustomerRef(id=f"cust-{suffix}", name="ТОВ «Квітка»", tier="silver"),
+        account_manager=StaffRef(
+            id=f"am-{suffix}", name="Ольга Петренко", email=manager, language="uk"
+        ),
+        authorized_channels=[
+            ChannelRef(kind="email", address=f"{suffix}@kvitka.ua", verified=True)
+        ],
+        disclosure="account",
+    )
+    sender = SenderIdentifiers(email=f"{suffix}@kvitka.ua")
+    payload = verified_payload(text, identity, sender, domain="kvitka.ua", language="uk")
+    return payload, identity.account_manager.id  # type: ignore[union-attr]
+
+
+async def test_a_threat_naming_the_account_manager_tells_her_and_one_naming_nobody_does_not(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    nc, bus = watch
+    named_one, nobody = "o.petrenko@careline.example", "o.petrenko.2@careline.example"
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        payload, manager_id = threat("Передайте Ользі, що я знаю, де вона живе.", named_one)
+        await publish_verified(nc, payload)
+        (opened,) = await bus.wait("escalation.opened")
+        # Security and the head of support hold it; the reason names her by id only.
+        assert (opened["kind"], opened["rule"]) == ("violence", "violence-to-security")
+        assert f"the threat names the account manager {manager_id} by name" in opened["reason"]
+        assert "Ольга" not in opened["reason"]
+        await bus.wait("notify.request", 3)
+        (told,) = bus.to(named_one)
+        note = SendNotification.model_validate(told)
+        assert (note.kind, note.recipient_role, note.language) == (
+            "staff_threatened",
+            "account_manager",
+            "uk",
+        )
+        assert str(note.escalation_id) == opened["escalation_id"]
+        assert note.data["holders"] == ["security", "head_of_support"]
+        assert "ack_url" not in note.data  # the case is not hers to take
+        body = render(note).body
+        assert "Не відповідайте клієнтові самі" in body
+        assert case_ref(opened["escalation_id"]) in body
+        assert "служба безпеки, керівник підтримки" in body
+        # Those who hold it read who is threatened, among the conditions of the rule.
+        for holder in (SECURITY, HEAD):
+            (notice,) = bus.to(holder)
+            kinds = [c["kind"] for c in notice["data"]["condition_items"]]
+            assert "threatened_account_manager_name" in kinds
+
+        # The same threat naming nobody: security and the head of support, nobody apart.
+        payload, _ = threat("Я знаю, де ви живете.", nobody)
+        await publish_verified(nc, payload)
+        await bus.wait("escalation.opened", 2)
+        await bus.wait("notify.request", 5)
+        second = bus.of("escalation.opened")[1]
+        assert "threat names" not in second["reason"]
+        assert bus.to(nobody) == []
+        assert not [
+            n
+            for n in bus.of("notify.request")
+            if n["kind"] == "staff_threatened" and n["escalation_id"] == second["escalation_id"]
+        ]

@@ -1,0 +1,244 @@
+"""A client's threat that names the account manager (seed 003: protect the staff): who is
+named, in which words (ru, uk, en, any case form), what the escalation says of it, and the
+notice the threatened person gets in the language they read."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.escalator.detection import detect
+from services.escalator.history import History
+from services.escalator.policy import Situation, evaluate
+from services.escalator.staff_language import of_message
+from services.escalator.threatened import (
+    THREATENED_KIND,
+    threatened_notices,
+    threatened_staff,
+    with_threatened,
+)
+from services.notifier.domain import render, render_kind
+from services.notifier.reasons import condition_said
+from services.notifier.samples import SAMPLES
+from shared.contracts import Language, StaffRef
+from tests.unit.test_routing_policy import (
+    NOW,
+    POLICY,
+    escalation,
+    identity,
+    message,
+    verified_message,
+)
+
+pytestmark = pytest.mark.unit
+
+
+def manager(name: str, language: str | None = None) -> StaffRef:
+    return StaffRef(id="am-7", name=name, email="am7@careline.example", language=language)
+
+
+def named(text: str, name: str) -> list[tuple[str, tuple[str, ...]]]:
+    """How the threats of `text` name the manager called `name`, and by which signals."""
+    return [(p.by, p.signals) for p in threatened_staff(text, detect(text), manager(name))]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "signal"),
+    [
+        ("Ольга Петрова", "Ольга, я знаю, где вы живёте.", "violence_threat"),
+        ("Ольга Петрова", "Передайте Ольге: я знаю, где она живёт.", "violence_threat"),
+        ("Ольга Петрова", "Ольгу я найду и ноги ей переломаю.", "violence_threat"),
+        ("Ольга Петрова", "Ользі передайте: я знаю, де вона живе.", "violence_threat"),
+        ("Ольга Петрова", "И Петровой передайте: я знаю, где она работает.", "violence_threat"),
+        ("Олег Иванов", "Олегу передайте, что я знаю, где он живёт.", "violence_threat"),
+        ("Ірина Шевченко", "Ірині передайте: я знаю, де вона живе.", "violence_threat"),
+        ("Надежда Ким", "Надежде передайте: я знаю, где она живёт.", "violence_threat"),
+        (
+            "Anna Smith",
+            "Tell your manager Anna I will be waiting for her after work.",
+            "violence_threat",
+        ),
+        ("Anna Smith", "Anna, I know where you live.", "violence_threat"),
+        ("Anna Smith", "Tell Anna's boss I will break her legs.", "violence_threat"),
+        ("Анна Коваль", "Анна, вы такая красивая, давайте встретимся вечером?", "harassment"),
+        (
+            "Ольга Петрова",
+            "Ольга, я расскажу о вас в каждом SMM-сообществе.",
+            "reputation_threat",
+        ),
+    ],
+)
+def test_a_threat_naming_the_account_manager_in_any_case_form_is_aimed_at_them(
+    name: str, text: str, signal: str
+) -> None:
+    found = named(text, name)
+
+    assert len(found) == 1 and found[0][0] == "name"
+    assert signal in found[0][1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Передайте вашему менеджеру, что я его найду и ноги ему переломаю.",
+        "Вашому менеджеру передайте: я знаю, де він живе.",
+        "Tell your account manager I know where she lives.",
+    ],
+)
+def test_your_manager_in_the_threat_is_the_account_manager(text: str) -> None:
+    assert [how for how, _ in named(text, "Ольга Петрова")] == ["role"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        # A greeting, then the threat in a sentence of its own: greeted, not named by it.
+        ("Ольга Петрова", "Ольга, добрый день! Я знаю, где вы живёте."),
+        ("Ольга Петрова", "Ольга, добрий день!\nЯ знаю, де ви живете."),
+        # A signature: the writer's name, on a line of its own.
+        ("Ольга Петрова", "Я знаю, где вы живёте.\nОльга"),
+        # A threat of court is legal's business, not a danger to the person.
+        ("Ольга Петрова", "Ольга, я подам на вас в суд."),
+        # Someone else is named; a word that only looks alike.
+        ("Ольга Петрова", "Передайте Марине, что я знаю, где она живёт."),
+        ("Ольга Петрова", "Под ольхой у вашего офиса я вас найду и ноги переломаю."),
+        ("Олег Иванов", "Олень на вашем логотипе? Я знаю, где вы живёте."),
+        # A name that is a common word, written as one; a Latin name without its capital.
+        ("Надежда Ким", "надежды нет, я знаю, где вы живёте."),
+        ("Will Brown", "I will break your legs."),
+        ("Anna Smith", "I know where you live, anna."),
+        # The manager named, but in the sentence beside the threat.
+        ("Anna Smith", "Anna promised a refund. I know where you live."),
+        # No threat at all.
+        ("Ольга Петрова", "Ольга, спасибо, всё работает."),
+    ],
+)
+def test_a_name_outside_the_threat_or_a_look_alike_names_nobody(name: str, text: str) -> None:
+    assert named(text, name) == []
+
+
+def test_nobody_is_named_without_an_account_manager_on_file() -> None:
+    text = "Ольга, я знаю, где вы живёте."
+    assert threatened_staff(text, detect(text), None) == []
+
+
+TEXT = "Передайте Ольге: я знаю, где она живёт."
+
+
+def decided(text: str = TEXT, language: str | None = None):  # type: ignore[no-untyped-def]
+    am = StaffRef(
+        id="am-petrova", name="Ольга Петрова", email="o.petrova@careline.example", language=language
+    )
+    who = identity("verified", manager=am)
+    verified = verified_message(message(text), who)
+    signals = detect(text)
+    situation = Situation(NOW, "email", text, History())
+    people = threatened_staff(text, signals, am)
+    decisions = [with_threatened(d, people) for d in evaluate(POLICY, signals, who, situation)]
+    return verified, people, decisions
+
+
+def test_the_escalation_says_who_is_threatened_by_id_and_role_not_by_name() -> None:
+    _, _, decisions = decided()
+
+    (violence,) = [d for d in decisions if d.rule.kind == "violence"]
+    assert "the threat names the account manager am-petrova by name" in violence.reason
+    assert "Ольга" not in violence.reason.split("«")[0]  # the client's words are quoted apart
+    (fact,) = [f for f in violence.facts if f.kind.startswith("threatened_")]
+    assert fact.kind == "threatened_account_manager_name"
+    assert fact.values == {"person": "Ольга Петрова", "staff": "am-petrova"}
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("ru", "угроза называет по имени менеджера клиента (Ольга Петрова)"),
+        ("uk", "погроза називає на ім'я менеджера клієнта (Ольга Петрова)"),
+        ("en", "the threat names the account manager (Ольга Петрова)"),
+    ],
+)
+def test_security_and_the_head_of_support_read_who_is_threatened_in_their_language(
+    language: Language, said: str
+) -> None:
+    from services.notifier.domain import _environment
+
+    _, _, decisions = decided()
+    (violence,) = [d for d in decisions if d.rule.kind == "violence"]
+    (fact,) = [f for f in violence.facts if f.kind.startswith("threatened_")]
+    reasons = _environment().get_template("_staff_labels.j2").module.REASONS  # type: ignore[attr-defined]
+
+    assert condition_said(fact.item(), reasons[language]).startswith(said)
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_threatened_manager_gets_a_notice_of_their_own_in_their_language(
+    language: Language,
+) -> None:
+    verified, people, decisions = decided(language=language)
+    (violence,) = [d for d in decisions if d.rule.kind == "violence"]
+    event = escalation(violence, verified)
+    languages = of_message(POLICY, verified.identity)
+
+    (note,) = threatened_notices(people, violence, event, verified, languages)
+
+    assert (note.kind, note.recipient, note.recipient_role) == (
+        THREATENED_KIND,
+        "o.petrova@careline.example",
+        "account_manager",
+    )
+    assert note.language == language and note.escalation_id == event.escalation_id
+    assert note.data["holders"] == ["security", "head_of_support"]
+    assert note.data["by"] == "name" and note.data["words"] == ["знаю, где она живёт"]
+    # Once per escalation and person: the same message again asks for the same notice.
+    again = threatened_notices(people, violence, event, verified, languages)
+    assert again[0].notification_id == note.notification_id
+    rendered = render(note)
+    assert rendered.html is not None
+    text = rendered.subject + "\n" + rendered.body
+    for words in ALONE[language]:
+        assert words in text, words
+    assert rendered.template == f"{THREATENED_KIND}.{language}.txt.j2"
+
+
+# What the notice must say in each language: it is personal, who holds it, not alone.
+ALONE = {
+    "ru": [
+        "Клиент угрожает лично вам",
+        "служба безопасности, руководитель поддержки",
+        "Не отвечайте клиенту в одиночку",
+        "CL-",
+    ],
+    "uk": [
+        "Клієнт погрожує особисто вам",
+        "служба безпеки, керівник підтримки",
+        "Не відповідайте клієнтові самі",
+        "CL-",
+    ],
+    "en": [
+        "A client threatens you personally",
+        "security, head of support",
+        "Do not answer the client alone",
+        "CL-",
+    ],
+}
+
+
+def test_a_threat_naming_nobody_tells_no_one_apart() -> None:
+    verified, people, decisions = decided("Я знаю, где вы живёте.")
+    (violence,) = [d for d in decisions if d.rule.kind == "violence"]
+    event = escalation(violence, verified)
+
+    assert people == []
+    assert not [f for f in violence.facts if f.kind.startswith("threatened_")]
+    assert (
+        threatened_notices(people, violence, event, verified, of_message(POLICY, verified.identity))
+        == []
+    )
+
+
+def test_the_sample_renders_in_every_language_with_the_role_said() -> None:
+    for language in ("ru", "uk", "en"):
+        data = {**SAMPLES[THREATENED_KIND], "by": "role"}
+        rendered = render_kind(THREATENED_KIND, language, data)
+        assert {"ru": "«вашего менеджера»", "uk": "«вашого менеджера»", "en": '"your manager"'}[
+            language
+        ] in rendered.body
