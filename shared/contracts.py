@@ -525,6 +525,10 @@ class CrmChannel(Contract):
 
 
 class CrmAccountManager(Contract):
+    """An account manager. `name` and `email` are full state; an upsert that leaves out
+    `phone`, `handle`, `deputy_id` or `language` keeps what is on file (an exporter older
+    than a field must not wipe it), while an explicit null clears it."""
+
     id: str
     name: str
     email: str

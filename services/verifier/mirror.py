@@ -9,6 +9,7 @@ Channels confirmed through Careline (source "confirmation") survive the CRM's up
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -78,21 +79,42 @@ async def apply_batch(session: AsyncSession, batch: CrmBatch, at: datetime) -> N
         await _insert_documents(session, batch.documents, at)
 
 
+# A manager's optional fields an upsert leaves as they are on file when it does not name
+# them: a CRM exporter older than a field (language came late) would otherwise wipe it on
+# every change. An explicit null still clears one. Name and email are full state.
+MANAGER_KEPT_WHEN_OMITTED = ("phone", "handle", "deputy_id", "language")
+
+
+def manager_overwrites(manager: CrmAccountManager) -> tuple[str, ...]:
+    """The columns an upsert of `manager` writes over a row on file: all but the optional
+    fields the record (or the event's JSON) left out."""
+    given = manager.model_fields_set
+    written = [
+        name
+        for name in CrmAccountManager.model_fields
+        if name != "id" and (name not in MANAGER_KEPT_WHEN_OMITTED or name in given)
+    ]
+    return (*written, "updated_at")
+
+
 async def _upsert_managers(
     session: AsyncSession, managers: list[CrmAccountManager], at: datetime
 ) -> None:
-    rows = [
-        {**m.model_dump(), "email": m.email.strip().lower(), "updated_at": at} for m in managers
-    ]
-    stmt = insert(account_managers)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["id"],
-            set_={k: stmt.excluded[k] for k in rows[0] if k != "id"},
-            where=_newer(account_managers, at),
-        ),
-        rows,
-    )
+    # One statement per set of fields given: usually one, as a CRM sends the same shape.
+    by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for m in managers:
+        row = {**m.model_dump(), "email": m.email.strip().lower(), "updated_at": at}
+        by_fields[manager_overwrites(m)].append(row)
+    for columns, rows in by_fields.items():
+        stmt = insert(account_managers)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["id"],
+                set_={k: stmt.excluded[k] for k in columns},
+                where=_newer(account_managers, at),
+            ),
+            rows,
+        )
 
 
 async def _upsert_customers(session: AsyncSession, items: list[CrmCustomer], at: datetime) -> None:

@@ -384,6 +384,55 @@ async def test_a_managers_language_from_crm_events_comes_back_on_the_identity(
         )
 
 
+async def test_a_manager_upsert_that_leaves_out_the_language_keeps_it_and_null_clears_it(
+    env: Env, bus
+) -> None:
+    # An exporter that does not know `language` must not wipe it on every change: the
+    # manager's notices would fall back to the team's language (docs/crm.md).
+    nc, _ = bus
+    js = nc.jetstream()
+    app = build_verifier(VerifierSettings(**env.base()))
+    t0 = datetime.now(UTC)
+    customer = CrmCustomer(id="c-keep", name="ТОВ «Квітка»", account_manager_id="am-keep")
+    said = {"id": "am-keep", "name": "Тарас Коваленко", "email": "t.kovalenko@careline.example"}
+    # The CRM's JSON as it is sent: the first names the language and the phone, the second
+    # names neither (an older exporter), the third says the language is null.
+    managers = [
+        {**said, "language": "uk", "phone": "+380441234567"},
+        {**said, "name": "Тарас Коваленко-Шевчук"},
+        {**said, "language": None},
+    ]
+    manager_row = (
+        "SELECT count(*) FROM crm.account_managers WHERE id = 'am-keep' AND name = '{name}' "
+        "AND language {language} AND phone = '+380441234567'"
+    )
+    expected = [
+        {"name": said["name"], "language": "= 'uk'"},
+        {"name": "Тарас Коваленко-Шевчук", "language": "= 'uk'"},
+        {"name": said["name"], "language": "IS NULL"},
+    ]
+    async with TestApp(app):
+        for i, (manager, wanted) in enumerate(zip(managers, expected, strict=True)):
+            event_id = uuid.uuid4()
+            payload = {
+                "event_id": str(event_id),
+                "occurred_at": (t0 + timedelta(minutes=i)).isoformat(),
+                "customer": customer.model_dump(mode="json"),
+                "account_manager": manager,
+            }
+            await js.publish(
+                "crm.customer.upserted",
+                json.dumps(payload).encode(),
+                headers={"Nats-Msg-Id": str(event_id)},
+            )
+            await _until(
+                env.servers,
+                f"SELECT count(*) FROM crm.processed_messages WHERE key = 'crm-event:{event_id}'",
+                1,
+            )
+            assert await count(env.servers, manager_row.format(**wanted)) == 1, wanted
+
+
 # --- an external CRM over HTTP ---------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ import pytest
 from services.verifier.adapters import _facts
 from services.verifier.importer import parse_csv, parse_jsonl
 from services.verifier.memory import InMemoryCrm
-from services.verifier.mirror import demo_batch
+from services.verifier.mirror import demo_batch, manager_overwrites
 from shared.contracts import CrmAccountManager, CustomerUpserted
 
 MANAGER = {"id": "am-1", "name": "Emily Carter", "email": "e.carter@careline.example"}
@@ -47,6 +47,53 @@ def test_an_event_without_a_language_still_reads_and_says_none() -> None:
         ).model_dump_json(exclude={"account_manager": {"language"}})
     )
     assert event.account_manager is not None and event.account_manager.language is None
+
+
+def test_an_upsert_overwrites_only_the_optional_fields_it_names_after_the_json_round_trip() -> None:
+    # What an exporter left out is kept on file, an explicit null clears; the set of fields
+    # given must survive the event's JSON through NATS, or every upsert would clear.
+    def overwritten(manager: dict[str, object]) -> tuple[str, ...]:
+        event = CustomerUpserted.model_validate_json(
+            CustomerUpserted(
+                event_id=uuid.uuid4(),
+                occurred_at=datetime(2024, 5, 1, tzinfo=UTC),
+                customer={"id": "c-1", "name": "Northwind Logistics"},  # type: ignore[arg-type]
+                account_manager=CrmAccountManager.model_validate(manager),
+            ).model_dump_json(exclude_unset=True)
+        )
+        assert event.account_manager is not None
+        return manager_overwrites(event.account_manager)
+
+    assert overwritten(MANAGER) == ("name", "email", "updated_at")
+    assert overwritten({**MANAGER, "language": None}) == (
+        "name",
+        "email",
+        "language",
+        "updated_at",
+    )
+    assert overwritten({**MANAGER, "phone": "+442071234567", "deputy_id": None}) == (
+        "name",
+        "email",
+        "phone",
+        "deputy_id",
+        "updated_at",
+    )
+
+
+def test_a_csv_rows_empty_language_cell_is_not_given_so_it_keeps_the_language_on_file() -> None:
+    # An empty cell means "not given" in CSV (docs/crm.md): it keeps, JSON Lines' null clears.
+    csv = parse_csv(
+        "record,id,name,email,language\naccount_manager,am-2,Тарас,t.k@careline.example,\n"
+    )
+    jsonl = parse_jsonl(
+        '{"record": "account_manager", "id": "am-3", "name": "Ольга", '
+        '"email": "o.p@careline.example", "language": null}'
+    )
+    managers = [row for _, row in [*csv.rows, *jsonl.rows]]
+    assert [manager_overwrites(m) for m in managers] == [  # type: ignore[arg-type]
+        ("name", "email", "updated_at"),
+        ("name", "email", "language", "updated_at"),
+    ]
 
 
 def test_both_import_formats_read_the_language() -> None:
