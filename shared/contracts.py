@@ -877,6 +877,7 @@ NotificationKind = Literal[
     "client_digest",
     "confirmation_receipt",
     "staff_threatened",
+    "identity_alert",
 ]
 NotificationChannel = Literal["email", "webhook"]
 

@@ -80,7 +80,7 @@ from .problem_keys import ABOUT_SIGNALS, keyed
 from .staff_language import StaffLanguages, of_escalations, of_message
 from .tables import processed
 from .threatened import threatened_notices, threatened_staff, with_threatened
-from .unclear import UnclearAnswer, unclear_answers, unclear_notices
+from .unclear import UnclearAnswer, late_denial_alert, unclear_answers, unclear_notices
 
 # Who speaking goes on with the subject's cases: the client on a verified channel, or an
 # unknown sender (its subject is its own address: its cases are its own).
@@ -213,6 +213,12 @@ class EscalatorService:
             outputs += events
             staff += told
             touched += [{"id": e.id, "kind": e.kind, "change": "identity_unclear"} for e in cases]
+            if answer.settled and not cases:
+                # A no after a yes that no case holds: someone must hear it. A notice of its
+                # own, outside the message's staff digests (it is about no escalation).
+                alert = late_denial_alert(self.policy, verified, answer, languages, now)
+                if alert is not None:
+                    outputs.append(Outgoing.of(NOTIFY_REQUEST, alert))
         if self._goes_on(verified, decisions):
             # Nothing said fired a rule: if the client has open cases, this goes on with them.
             done = {t["id"] for t in touched} | {e.id for e in lifted}

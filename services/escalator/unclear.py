@@ -9,6 +9,11 @@ confirmation takes no follow-ups). The verifier puts `confirmation_unclear` evid
 reply's identity, one item per request so answered (services/verifier/replies.py); every
 escalation a message of that sender was placed in hears it as such: who answered, about
 which address, what they wrote, and to call them at the number on file.
+
+A no after a yes («Это не мы» once the address was confirmed) whose sender has no open case
+would tell nobody, while the address goes on as the client's verified channel: an
+`identity_alert` goes to the client's account manager instead, else to the head of support
+(`late_denial_alert`), with the request's code and what to do.
 """
 
 from __future__ import annotations
@@ -19,14 +24,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared.contracts import CONFIRMATION_UNCLEAR, Identity, IdentityVerified, SendNotification
+from shared.contracts import (
+    CONFIRMATION_UNCLEAR,
+    Identity,
+    IdentityVerified,
+    SendNotification,
+    derived_id,
+)
 
 from .condition_facts import identity_unclear_fact
 from .facts import excerpt
 from .hold_notices import notices_to_holders
-from .lifecycle import Escalation
-from .notifications import about_message
+from .lifecycle import Escalation, channel_of
+from .notifications import about_message, account_manager_stand_in
+from .policy import Policy
 from .staff_language import StaffLanguages
+
+# A staff notice about who is speaking that no escalation holds (services/notifier/templates).
+ALERT_KIND = "identity_alert"
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,7 @@ class UnclearAnswer:
     # "confirmed": a no after the request was confirmed (the confirmation stands: a person
     # checks), the verifier's `settled`
     settled: str | None = None
+    code: str = ""  # the request's code, said for a settled one ("" when not said)
 
 
 def unclear_answers(identity: Identity) -> list[UnclearAnswer]:
@@ -54,7 +70,10 @@ def unclear_answers(identity: Identity) -> list[UnclearAnswer]:
         except ValueError:
             continue
         answer = UnclearAnswer(
-            confirmation_id, e.values.get("address", ""), e.values.get("settled") or None
+            confirmation_id,
+            e.values.get("address", ""),
+            e.values.get("settled") or None,
+            e.values.get("code", ""),
         )
         found.setdefault(confirmation_id, answer)
     return list(found.values())
@@ -85,4 +104,67 @@ def unclear_notices(
         now,
         # The rule's conditions were the opening message's: not this reply's.
         {**about_message(verified), "fact_pack": facts, "condition_items": []},
+    )
+
+
+def alert_reader(policy: Policy, identity: Identity) -> tuple[str, str] | None:
+    """Who reads a staff alert no case holds, as (role, address): the client's account
+    manager on file, else the head of support (no case means no acknowledgement and no
+    climb: the one who answers for the whole queue), else whoever of the account manager's
+    chain has an address (its stand-in elsewhere)."""
+    if identity.account_manager is not None:
+        return "account_manager", identity.account_manager.email
+    head = policy.address("head_of_support")
+    if head:
+        return "head_of_support", head
+    return account_manager_stand_in(policy, [])
+
+
+def late_denial_alert(
+    policy: Policy,
+    verified: IdentityVerified,
+    answer: UnclearAnswer,
+    languages: StaffLanguages,
+    now: datetime,
+) -> SendNotification | None:
+    """The registered contact said no after the address was confirmed, and no open case of
+    the sender heard it: an `identity_alert` to `alert_reader`, in their language, with the
+    request's code and id, what they wrote, and what to do. None when the policy names
+    nobody to read it. Once per reply and request (a redelivery makes the same ids)."""
+    reader = alert_reader(policy, verified.identity)
+    if reader is None:
+        return None
+    role, address = reader
+    identity, message = verified.identity, verified.message
+    language = languages.of(address)
+    channel, recipient = channel_of(address)
+    answered_by = message.sender.email or message.sender.phone or message.sender.handle
+    data = {
+        "customer": identity.customer.name if identity.customer else None,
+        "customer_id": identity.customer.id if identity.customer else None,
+        "address": answer.address,
+        "confirmation_id": str(answer.confirmation_id),
+        "confirmation_code": answer.code or None,
+        "answered_by": answered_by,
+        "said": excerpt(message.text) or excerpt(message.subject or "") or "…",
+        "subject": message.subject or "",
+        "received_at": message.received_at.isoformat(),
+        "team_timezone": policy.team_timezone,
+        "stand_in_for": "account_manager" if role != "account_manager" else None,
+    }
+    ids = ("identity-alert", verified.message_id, answer.confirmation_id, role, address)
+    return SendNotification(
+        event_id=derived_id("notify-request", *ids),
+        notification_id=derived_id("notification", *ids),
+        message_id=verified.message_id,
+        correlation_id=verified.correlation_id,
+        occurred_at=now,
+        kind=ALERT_KIND,
+        channel=channel,  # type: ignore[arg-type]
+        recipient=recipient,
+        recipient_role=role,
+        recipient_verified=True,  # staff directory addresses
+        content_class="account",
+        language=language,  # type: ignore[arg-type]
+        data=data,
     )

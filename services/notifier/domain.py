@@ -132,6 +132,14 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
     # What one message wrote, its sections the answers of each escalation (`parts`).
     "client_digest": {"subject": "", "sender_address": None, "channel": "email", "parts": []},
     "confirmation_receipt": {"subject": "", "sender_address": None, "sender_by_email": True},
+    # A staff alert no escalation holds: the code when said, the reader standing in for the
+    # account manager (none on file).
+    "identity_alert": {
+        "confirmation_code": None,
+        "stand_in_for": None,
+        "subject": "",
+        "answered_by": None,
+    },
 }
 
 

@@ -386,3 +386,19 @@ SAMPLES["confirmation_receipt"] = {
     "outcome": "confirmed",
     "answered_at": "2025-03-15T10:02:00+00:00",
 }
+
+# Seed 000, later: the bookkeeper confirmed the director's new address, then answers the
+# payment-details mail «Это не мы!», and no case of the client is open to hear it.
+SAMPLES["identity_alert"] = {
+    "customer": "ООО «СтройМонтаж»",
+    "customer_id": "cust-stroymontazh",
+    "address": "director@stroymontazh.ru",
+    "confirmation_id": "5b7e2f0a-1c3d-5e4f-8a9b-0c1d2e3f4a5b",
+    "confirmation_code": "OK-7H3K-Q9PX",
+    "answered_by": "buh@stroymontazh.ru",
+    "said": "Это не мы! Ничего не меняйте.",
+    "subject": "Re: Смена реквизитов",
+    "received_at": "2025-03-16T08:40:00+00:00",
+    "team_timezone": "Europe/Moscow",
+    "stand_in_for": None,
+}

@@ -183,9 +183,9 @@ def decide_identity(
 
 # The evidence values that carry a CRM name, not an id (with_names).
 NAME_VALUES = ("contact_name", "customer_name")
-# The evidence values said to staff only: the names, and an address a confirmation asked
-# about (replies.py); the decisions on file keep the ids.
-STAFF_ONLY_VALUES = (*NAME_VALUES, "address")
+# The evidence values said to staff only: the names, an address a confirmation asked about
+# and its code (replies.py); the decisions on file keep the ids.
+STAFF_ONLY_VALUES = (*NAME_VALUES, "address", "code")
 
 
 def with_names(

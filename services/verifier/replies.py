@@ -28,6 +28,9 @@ class UnclearAnswer:
     # "confirmed": the request was confirmed before, and this reply says it was not them
     # (the confirmation stands until a person checks; the holders are told to).
     settled: str | None = None
+    # The request's code, said to staff for a settled one (spent: no yes can use it again),
+    # so whoever calls the client can name the mail it answered.
+    code: str | None = None
 
 
 def with_unclear_answers(identity: Identity, answers: list[UnclearAnswer]) -> Identity:
@@ -51,6 +54,8 @@ def with_unclear_answers(identity: Identity, answers: list[UnclearAnswer]) -> Id
         said = "without confirming or denying it: still pending"
         if a.settled:
             values["settled"] = a.settled
+            if a.code:
+                values["code"] = a.code
             said = f"with a no, after it was {a.settled}: it stands until a person checks"
         items.append(
             Evidence(

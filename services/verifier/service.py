@@ -470,4 +470,5 @@ def _unclear(pending: PendingConfirmation, settled: str | None = None) -> Unclea
         pending.channel_kind,
         pending.channel_address,
         settled,
+        pending.code if settled else None,
     )

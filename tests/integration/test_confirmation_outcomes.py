@@ -338,3 +338,51 @@ async def test_an_unclear_answer_tells_the_holders_to_call_and_a_later_yes_still
     ]
     assert {r["detail"]["confirmation_id"] for r in entries} == {str(confirmation_id)}
     assert CEO not in json.dumps([r["detail"] for r in entries])
+
+
+def late_no(text: str, confirmation_id: uuid.UUID, manager: dict[str, Any] | None) -> bytes:
+    """The registered contact's «it was not us» to a request confirmed before, as the
+    verifier sends it (`denied_after_confirmed`): the spent code among its values."""
+    verified = json.loads(unclear_reply(text, confirmation_id, CEO))
+    verified["message"]["subject"] = "Re: Смена реквизитов"
+    (evidence,) = verified["identity"]["evidence"]
+    evidence["values"] |= {"settled": "confirmed", "code": "OK-7H3K-Q9PX"}
+    verified["identity"]["account_manager"] = manager
+    return json.dumps(verified).encode()
+
+
+async def test_a_late_no_with_no_case_waiting_goes_to_the_manager_else_the_head(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    """The address was confirmed, its identity case closed; the registered contact now
+    says «Это не мы». No open case waits on the confirmation, so no holder would hear that
+    the client disowns an address we treat as theirs: the account manager does, in the
+    language the CRM says they read; a client without one on file, the head of support."""
+    nc, bus = watch
+    first, second = uuid.uuid4(), uuid.uuid4()
+    manager = {"id": "am-petrova", "name": "Ольга Петрова", "email": MANAGER, "language": "uk"}
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, late_no("Це не ми! Нічого не змінюйте.", first, manager))
+        await publish_verified(nc, late_no("Это не мы!", second, None))
+        await until(
+            lambda: len([n for n in bus.of("notify.request") if n["kind"] == "identity_alert"]) >= 2
+        )
+        await asyncio.sleep(0.5)
+    alerts = {n["recipient"]: n for n in bus.of("notify.request") if n["kind"] == "identity_alert"}
+    assert sorted(alerts) == [HEAD, MANAGER]
+    to_manager, to_head = alerts[MANAGER], alerts[HEAD]
+    assert (to_manager["recipient_role"], to_manager["language"]) == ("account_manager", "uk")
+    assert (to_head["recipient_role"], to_head["language"]) == ("head_of_support", "ru")
+    assert to_head["data"]["stand_in_for"] == "account_manager"
+    for alert, confirmation_id in ((to_manager, first), (to_head, second)):
+        assert alert["escalation_id"] is None
+        assert alert["data"]["confirmation_id"] == str(confirmation_id)
+        assert (alert["data"]["address"], alert["data"]["confirmation_code"]) == (
+            CEO,
+            "OK-7H3K-Q9PX",
+        )
+        assert alert["data"]["answered_by"] == "buh@stroymontazh.ru"
+    assert to_manager["data"]["said"] == "Це не ми! Нічого не змінюйте."
+    # Nothing else: the late no is no case of its own, and no holder's notice.
+    assert told(bus, "identity_unclear") == [] and bus.of("escalation.opened") == []

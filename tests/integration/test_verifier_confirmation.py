@@ -256,6 +256,7 @@ async def test_a_reply_that_says_neither_yes_nor_no_leaves_the_request_pending(
     confirmation_id = (await identity_of(seen, stranger))["confirmation"]["confirmation_id"]
     assert said["values"]["confirmation_id"] == confirmation_id
     assert said["values"]["address"] == "director@stroymontazh.ru"
+    assert "code" not in said["values"]  # still pending: its code can still say yes
     await asyncio.sleep(0.5)
     assert "crm.channel.confirmed" not in seen.by_subject
     assert "crm.confirmation.denied" not in seen.by_subject
@@ -549,6 +550,10 @@ async def test_a_no_after_a_yes_leaves_the_yes_and_tells_the_holders(env: Env, v
     (said,) = [e for e in (await identity_of(seen, late))["evidence"] if e["kind"] == UNCLEAR]
     assert said["values"]["settled"] == "confirmed"
     assert said["values"]["address"] == "director@stroymontazh.ru"
+    # The spent code, for whoever calls the client to name the mail it answered.
+    assert said["values"]["code"] == asked["code"]
+    # The spent code, for whoever calls the client to name the mail it answered.
+    assert said["values"]["code"] == asked["code"]
     await asyncio.sleep(0.5)
     assert "crm.confirmation.denied" not in seen.by_subject
     (logged,) = await rows(
