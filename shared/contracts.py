@@ -676,6 +676,23 @@ class ConfirmationExpired(Event):
     expired_at: datetime = Field(description="The expiry the confirmation carried.")
 
 
+class ChannelRevoked(Event):
+    """Published by verifier on `crm.channel.revoked`: staff took back an address confirmed
+    for a customer (`careline crm revoke`); it is no channel of the client's any more and
+    writes as a disowned sender. `message_id` is the message that started the confirmation.
+
+    Not a `crm.confirmation.denied`: that one says the registered contact answered a
+    pending request with a no, and its consumers withdraw what was held for it; this one
+    takes back a confirmation that was made, by a person, after answers went to the
+    address and promises moved there."""
+
+    confirmation_id: uuid.UUID
+    customer_id: str
+    channel: ChannelRef = Field(description="The address taken back (no longer verified).")
+    revoked_by: str = Field(description="Who took it back, as given to the command.")
+    revoked_at: datetime
+
+
 class ConfirmChannel(Contract):
     """Request on `crm.confirm` (request-reply): follow a signed confirmation link."""
 

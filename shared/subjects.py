@@ -37,6 +37,7 @@ CRM_CONTACT_REMOVED = "crm.contact.removed"
 CRM_CHANNEL_CONFIRMED = "crm.channel.confirmed"
 CRM_CONFIRMATION_DENIED = "crm.confirmation.denied"
 CRM_CONFIRMATION_EXPIRED = "crm.confirmation.expired"
+CRM_CHANNEL_REVOKED = "crm.channel.revoked"
 # Request-reply (core NATS): follow a signed confirmation link.
 CRM_CONFIRM = "crm.confirm"
 

@@ -81,16 +81,31 @@ def revoke(
     from shared.app import utc_now
     from shared.db import in_one_transaction
 
-    from .revoke import revoke_confirmed
+    from .revoke import announce, revoke_confirmed
     from .settings import VerifierSettings
 
+    settings = VerifierSettings()
     revoked = asyncio.run(
         in_one_transaction(
-            VerifierSettings().database_url,
+            settings.database_url,
             lambda s: revoke_confirmed(s, customer, address, by, utc_now()),
         )
     )
+    # Announced after the commit; again (same ids) on a repeat, so a failed publish is
+    # mended by running the command again.
+    try:
+        asyncio.run(announce(settings, revoked.events))
+    except Exception as exc:
+        typer.echo(
+            f"the revocation is on file but was not announced on crm.channel.revoked ({exc}); "
+            "run the same command again once NATS is reachable",
+            err=True,
+        )
+        raise typer.Exit(1) from exc
     if not revoked.confirmation_ids and not revoked.channels_removed:
+        if revoked.events:
+            typer.echo(f"{address} was revoked for {customer} before: announced again")
+            return
         typer.echo(f"{address} is not a confirmed address of {customer}: nothing changed", err=True)
         raise typer.Exit(1)
     typer.echo(

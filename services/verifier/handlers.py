@@ -7,6 +7,7 @@ from faststream.nats import NatsBroker
 from shared.broker import publish_all, work_queue
 from shared.contracts import (
     ChannelConfirmed,
+    ChannelRevoked,
     ConfirmationDenied,
     ConfirmationExpired,
     ConfirmationOutcome,
@@ -21,6 +22,7 @@ from shared.contracts import (
 from shared.settings import CarelineSettings
 from shared.subjects import (
     CRM_CHANNEL_CONFIRMED,
+    CRM_CHANNEL_REVOKED,
     CRM_CONFIRM,
     CRM_CONFIRMATION_DENIED,
     CRM_CONFIRMATION_EXPIRED,
@@ -63,6 +65,14 @@ def register(
         schema=ConfirmationDenied,
         title=CRM_CONFIRMATION_DENIED,
         description="The registered channel answered that the request was not theirs.",
+    )
+    broker.publisher(
+        CRM_CHANNEL_REVOKED,
+        schema=ChannelRevoked,
+        title=CRM_CHANNEL_REVOKED,
+        description="Staff took back an address confirmed for a customer (`careline crm "
+        "revoke`, published by the command with the verifier's credentials): no channel of "
+        "the client's any more.",
     )
     broker.publisher(
         CRM_CONFIRMATION_EXPIRED,

@@ -8,16 +8,29 @@ Channels confirmed through Careline survive the CRM's updates (mirror.py), so wi
 the address would stay the client's verified channel for good. Revoking removes the
 confirmed channel and records the confirmation as denied, by staff: from then on the address
 writing in the client's name is a suspicious sender (denials.py), as after a denial by reply.
+
+Downstream hears it as `crm.channel.revoked` (one `ChannelRevoked` per confirmation taken
+back), published by the command after the commit. Its event id is the confirmation's, so
+running the command again (the publish failed, say) announces the same revocations again
+under the same ids, which JetStream takes once.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.broker import connect
+from shared.contracts import ChannelRef, ChannelRevoked, derived_id
+from shared.outbox import Outgoing
+from shared.settings import CarelineSettings
+from shared.subjects import CRM_CHANNEL_REVOKED
 
 from .adapters import confirmation_log, confirmations, contact_channels, contacts
 from .matching import channel_key
@@ -30,6 +43,8 @@ class Revoked:
 
     confirmation_ids: list[uuid.UUID]
     channels_removed: int
+    # Every revocation of the address by staff (this one's and any before): to publish.
+    events: list[Outgoing]
 
 
 def channel_kind_of(address: str) -> str:
@@ -82,4 +97,72 @@ async def revoke_confirmed(
             contact_channels.c.contact_id.in_(ours),
         )
     )
-    return Revoked(ids, removed.rowcount or 0)  # type: ignore[attr-defined]
+    events = await _revocations(session, customer_id, kind, key)
+    return Revoked(ids, removed.rowcount or 0, events)  # type: ignore[attr-defined]
+
+
+async def _revocations(
+    session: AsyncSession, customer_id: str, kind: str, key: str
+) -> list[Outgoing]:
+    """`crm.channel.revoked` for each confirmation of the address staff took back, with who
+    did (the log's last `revoked` entry) and when."""
+    c, log = confirmations.c, confirmation_log.c
+    by = (
+        select(log.detail["by"].astext)
+        .where(log.confirmation_id == c.confirmation_id, log.entry == "revoked")
+        .order_by(log.at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(
+            c.confirmation_id,
+            c.message_id,
+            c.correlation_id,
+            c.channel_kind,
+            c.channel_address,
+            c.resolved_at,
+            by.label("by"),
+        )
+        .where(
+            c.customer_id == customer_id,
+            c.channel_kind == kind,
+            c.match_key == key,
+            c.status == "denied",
+            c.resolved_via == "staff",
+        )
+        .order_by(c.confirmation_id)
+    )
+    return [revoked_event(customer_id, row) for row in rows.mappings()]
+
+
+def revoked_event(customer_id: str, row: Any) -> Outgoing:
+    event = ChannelRevoked(
+        event_id=derived_id("channel-revoked", row["confirmation_id"]),
+        message_id=row["message_id"],
+        correlation_id=row["correlation_id"],
+        occurred_at=row["resolved_at"],
+        confirmation_id=row["confirmation_id"],
+        customer_id=customer_id,
+        channel=ChannelRef(
+            kind=row["channel_kind"], address=row["channel_address"], verified=False
+        ),
+        revoked_by=row["by"] or "staff",
+        revoked_at=row["resolved_at"],
+    )
+    return Outgoing.of(CRM_CHANNEL_REVOKED, event)
+
+
+async def announce(settings: CarelineSettings, events: list[Outgoing]) -> None:
+    """Publish the revocations on JetStream (their ids as Nats-Msg-Id), acks awaited."""
+    nc = await connect(settings, patient=False)
+    try:
+        js = nc.jetstream()
+        for out in events:
+            await js.publish(
+                out.subject,
+                json.dumps(out.payload).encode(),
+                headers={"Nats-Msg-Id": out.event_id},
+            )
+    finally:
+        await nc.close()

@@ -570,7 +570,7 @@ async def test_staff_revoke_a_confirmed_address_and_it_writes_as_suspicious(
 ) -> None:
     """`careline crm revoke`: the yes stands against words, not against a person. After
     it the address is no channel of the client's and writes as a disowned sender."""
-    from services.verifier.revoke import revoke_confirmed
+    from services.verifier.revoke import announce, revoke_confirmed
     from shared.app import utc_now
     from shared.db import in_one_transaction
 
@@ -588,6 +588,28 @@ async def test_staff_revoke_a_confirmed_address_and_it_writes_as_suspicious(
     )
     assert [str(i) for i in revoked.confirmation_ids] == [asked["confirmation_id"]]
     assert revoked.channels_removed == 1
+
+    # Announced on crm.channel.revoked, through the real JetStream: the message that
+    # started the confirmation, the address no longer verified, who took it back.
+    async def record(msg: Any) -> None:
+        seen.by_subject.setdefault(msg.subject, []).append(json.loads(msg.data))
+
+    await nc.subscribe("crm.channel.revoked", cb=record)
+    await announce(CarelineSettings(**env.base()), revoked.events)
+    (event,) = await seen.wait("crm.channel.revoked")
+    assert event["confirmation_id"] == asked["confirmation_id"]
+    assert (event["customer_id"], event["revoked_by"]) == ("cust-stroymontazh", "o.petrova")
+    assert event["channel"] == {
+        "kind": "email",
+        "address": "director@stroymontazh.ru",
+        "verified": False,
+    }
+    started = await rows(
+        env,
+        "SELECT message_id FROM crm.confirmations WHERE confirmation_id = :id",
+        id=uuid.UUID(asked["confirmation_id"]),
+    )
+    assert event["message_id"] == str(started[0]["message_id"])
 
     again = message("director@stroymontazh.ru", text="Смените реквизиты, пожалуйста.")
     await send(nc, again)
@@ -607,3 +629,8 @@ async def test_staff_revoke_a_confirmed_address_and_it_writes_as_suspicious(
         ),
     )
     assert (again_revoked.confirmation_ids, again_revoked.channels_removed) == ([], 0)
+    # It announces the same revocation again, under the same id: JetStream takes it once.
+    assert [e.event_id for e in again_revoked.events] == [str(event["event_id"])]
+    await announce(CarelineSettings(**env.base()), again_revoked.events)
+    stored = await nc.jetstream().stream_info("CARELINE_CRM", subjects_filter="crm.channel.revoked")
+    assert stored.state.subjects == {"crm.channel.revoked": 1}
