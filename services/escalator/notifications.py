@@ -191,28 +191,36 @@ def staff_notifications(
     extra: dict[str, Any] | None = None,
     occasion: tuple[object, ...] = (),
     languages: StaffLanguages | None = None,
+    threatened: Collection[str] = (),
 ) -> list[SendNotification]:
     """The rule's level-1 roles, told with the facts (`extra`: the fact pack, the hold),
     each in the language they read (`languages`, the message's: staff_language.of_message,
     which the escalator works out once per message). `occasion` tells a second telling (a
-    reopening) from the first, so its ids differ."""
+    reopening) from the first, so its ids differ. An account manager the message threatens
+    (their staff ids, `threatened`) is not given its cases to take: the one who stands in for
+    an unknown manager is (seed 003: the staff are protected; they hear of the threat apart,
+    threatened.py)."""
     identity = verified.identity
     data = _staff_data(policy, decision, event, verified, extra)
     if languages is None:
         languages = of_message(policy, identity)
     notes = []
     roles = decision.rule.roles
+    manager = identity.account_manager
     for named in roles:
         role, role_data = named, data
         if named == "account_manager":
-            if identity.account_manager is not None:
-                address = identity.account_manager.email
-            else:
+            stand_in = None
+            if manager is None or manager.id in threatened:
                 stand_in = account_manager_stand_in(policy, roles)
-                if stand_in is None:
-                    continue
+            if stand_in is None and manager is not None:
+                address = manager.email  # nobody to stand in: the case must reach someone
+            elif stand_in is None:
+                continue
+            else:
                 role, address = stand_in
-                role_data = {**data, "stand_in_for": "account_manager"}
+                whom = "account_manager" if manager is None else "threatened_account_manager"
+                role_data = {**data, "stand_in_for": whom}
         else:
             address = policy.address(named)
         kind: NotificationKind = "manager_escalation"

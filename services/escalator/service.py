@@ -12,7 +12,7 @@ histories together, and insert their records together at the end (batch.py).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -193,6 +193,7 @@ class EscalatorService:
                 silent,
                 asks,
                 signals,
+                threatened={p.staff_id for p in people},
             )
             staff += told
             clients += contacted
@@ -353,6 +354,7 @@ class EscalatorService:
         silent: bool = False,
         asks: list[str] | None = None,
         message_signals: Sequence[Signal] = (),
+        threatened: Collection[str] = (),
     ) -> tuple[list[SendNotification], list[SendNotification], bool]:
         """Opening tells the rule's roles and contacts the client; reopening tells the
         rule's roles again; a merge tells only the roles the escalation had not told yet,
@@ -409,14 +411,16 @@ class EscalatorService:
                 decision, event, verified, news, follow_up=True, message_signals=message_signals
             )
         rule = decision.rule
-        warns = bool(rule.warn or rule.hold)
+        # A hold pauses the investigation; only `warn` says the client is warned (a threat
+        # of harm is held too, and security, not an automatic notice, speaks to the client).
+        warns = rule.warn
         said = [c for c in clients if not (silent and to_the_sender(c))]
         warned = warns and warning_said(rule, said)
         if warns and not warned:
             # No conduct notice could go (a chat, a phone): staff warn and record it.
             extra["unwarned"] = str(event.escalation_id)
         staff = staff_notifications(
-            self.policy, decision, event, verified, extra, occasion, languages
+            self.policy, decision, event, verified, extra, occasion, languages, threatened
         )
         if placed.change == "merged":
             told = {_who(n) for n in placed.notified}

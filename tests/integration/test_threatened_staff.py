@@ -104,3 +104,38 @@ async def test_a_threat_naming_the_account_manager_tells_her_and_one_naming_nobo
             for n in bus.of("notify.request")
             if n["kind"] == "staff_threatened" and n["escalation_id"] == second["escalation_id"]
         ]
+
+
+async def test_the_threatened_managers_other_cases_go_to_the_deputy_and_the_client_waits(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    # Seed 003: a threat beside a failure and a money demand. The threatened manager takes
+    # none of it; nothing automatic promises the violent client an answer (the hold).
+    nc, bus = watch
+    manager = "o.petrenko.3@careline.example"
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        payload, _ = threat(
+            "Експорт не працює третій день. Поверніть гроші за підписку. "
+            "Передайте Ользі, що я знаю, де вона живе.",
+            manager,
+        )
+        await publish_verified(nc, payload)
+        opened = await bus.wait("escalation.opened", 3)
+        kinds = {e["kind"]: e for e in opened}
+        assert set(kinds) == {"violence", "service_failure", "compensation"}
+        assert kinds["violence"]["hold"]  # the investigation waits for the threats to stop
+        await bus.wait("notify.request", 4)
+        requests = bus.of("notify.request")
+        # The manager hears of the threat, and only that.
+        assert [n["kind"] for n in bus.to(manager)] == ["staff_threatened"]
+        deputy = [n for n in requests if n["recipient_role"] == "deputy"]
+        assert deputy and all(
+            n["data"].get("stand_in_for") == "threatened_account_manager"
+            or any(
+                e.get("stand_in_for") == "threatened_account_manager"
+                for e in n["data"].get("escalations", [])
+            )
+            for n in deputy
+        )
+        assert not [n for n in requests if n["recipient_role"].startswith("client")]

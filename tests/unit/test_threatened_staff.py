@@ -8,6 +8,7 @@ import pytest
 
 from services.escalator.detection import detect
 from services.escalator.history import History
+from services.escalator.notifications import staff_notifications
 from services.escalator.policy import Situation, evaluate
 from services.escalator.staff_language import of_message
 from services.escalator.threatened import (
@@ -242,3 +243,50 @@ def test_the_sample_renders_in_every_language_with_the_role_said() -> None:
         assert {"ru": "«вашего менеджера»", "uk": "«вашого менеджера»", "en": '"your manager"'}[
             language
         ] in rendered.body
+
+
+STAND_IN = {
+    "ru": "В этом сообщении клиент угрожает своему менеджеру: обращение пришло вам вместо",
+    "uk": "У цьому повідомленні клієнт погрожує своєму менеджерові: звернення надійшло вам",
+    "en": "In this message the client threatens their account manager: the case comes to you",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_threatened_managers_other_cases_of_the_message_go_to_the_deputy(
+    language: Language,
+) -> None:
+    # Seed 003: the money demanded beside the threat is not the threatened manager's to take.
+    text = "Передайте Ольге: я знаю, где она живёт. Верните деньги за подписку."
+    verified, people, decisions = decided(text)
+    (demand,) = [d for d in decisions if d.rule.kind == "compensation"]
+    assert demand.rule.roles == ["account_manager"]
+    event = escalation(demand, verified)
+    languages = of_message(POLICY, verified.identity)
+    spared = {p.staff_id for p in people}
+
+    (note,) = staff_notifications(
+        POLICY, demand, event, verified, None, (), languages, threatened=spared
+    )
+    (alone,) = staff_notifications(POLICY, demand, event, verified, None, (), languages)
+
+    assert (note.recipient_role, note.recipient) == ("deputy", POLICY.address("deputy"))
+    assert note.data["stand_in_for"] == "threatened_account_manager"
+    assert alone.recipient == "o.petrova@careline.example"  # no threat: the manager's case
+    rendered = render(note.model_copy(update={"language": language}))
+    assert STAND_IN[language] in rendered.body
+    assert rendered.html is not None and STAND_IN[language] in rendered.html
+
+
+def test_with_nobody_to_stand_in_the_threatened_managers_case_still_reaches_them() -> None:
+    text = "Передайте Ольге: я знаю, где она живёт. Верните деньги за подписку."
+    verified, _, decisions = decided(text)
+    (demand,) = [d for d in decisions if d.rule.kind == "compensation"]
+    lone = POLICY.model_copy(update={"chains": {}})
+
+    (note,) = staff_notifications(
+        lone, demand, escalation(demand, verified), verified, threatened={"am-petrova"}
+    )
+
+    assert note.recipient == "o.petrova@careline.example"
+    assert "stand_in_for" not in note.data
