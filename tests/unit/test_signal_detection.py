@@ -2365,3 +2365,191 @@ def test_judicial_alone_is_no_threat_but_a_court_case_is(text: str, threat: bool
     """«судовий» alone is court business or a surname; a court case, a suit or a pre-trial
     claim named with it is a threat (a review of round 23 saw "Marina Sudova" flagged)."""
     assert ("legal_threat" in {s.name for s in detect(text)}) is threat
+
+
+# Round 26 (docs/detection.md): what round 24 left and a fresh probe in the seeds' situations:
+# surzhyk, Latin letters and chat lines without punctuation.
+ROUND_26_PROBES: dict[tuple[str, str], list[str]] = {
+    ("000.paid_dunned", "billing_dispute"): [
+        "я ж вчора все оплатила а вы мне шлёте шо долг",
+        "оплатили ще 3го а нам пишуть про заборгованість",
+        "ya zh oplatil vse a vy mne pishete pro dolg",
+        "ya vzhe oplatyv a vy pyshete shcho borg",
+        "деньги ушли с карты в понедельник а сегодня письмо про задолженность",
+        "платеж прошел а вы грозитесь отключить",
+        "we paid on the 3rd why r u sending overdue notices",
+    ],
+    ("000.no_answer", "service_failure"): [
+        "пятый лист без ответа",
+        "пишу вже п'ятий раз",
+        "третье письмо без ответа",
+        "четвертий лист без відповіді ну скільки можна",
+        "pishu uzhe tretiy raz nikto ne otvechaet",
+        "pyshu vzhe vtretie i tysha",
+        "пишу з другой почты бо вы не отвечаете",
+        "третий день никто не отвечает на почту",
+        "third email no reply what is going on",
+    ],
+    ("001.broken_promise", "service_failure"): [
+        "обещали в пятницу а сегодня среда ничего нет",
+        "обещали в пятницу, а сегодня среда — ничего нет",
+        "обіцяли до обіду а досі не працює",
+        "obeshchali perezvonit i tishina",
+        "obitsialy do ponedilka a nichoho nemaie",
+        "сказали шо виправлять за день, прошла неделя",
+        "you promised it by monday its wednesday and nothing",
+        "менеджер обещал скидку а в счете ее нет",
+    ],
+    ("002.swearing", "abuse"): [
+        "да идите вы нахер со своим сервисом",
+        "що за йобана контора",
+        "vy tam sovsem ohueli",
+        "nu vy i mudaky",
+        "ебаный стыд а не поддержка",
+        "this is fucking ridiculous",
+    ],
+    ("002.legal", "legal_threat"): [
+        "вимагаю вернуть деньги або подам в суд",
+        "напишу заяву в полицію",
+        "піду в полицію з цим",
+        "podam na vas v sud",
+        "pidu do sudu i vse",
+        "буду жаловатся в роспотребнадзор",
+        "napyshu skarhu v derzhspozhyvsluzhbu",
+        "ill be reporting u to trading standards",
+    ],
+    ("002.harass", "harassment"): [
+        "Олечка а можна вас на каву запросити?",
+        "a vy zamuzhem?",
+        "ты такая милая, давай встретимся",
+    ],
+    ("002.free", "freebie_demand"): [
+        "другой менеджер делал это бесплатно",
+        "інший менеджер робив це безкоштовно",
+        "drugoy menedzher delal eto besplatno",
+        "другий менеджер мне это бесплатно сделал",
+        "other manager did it for free",
+    ],
+    ("002.panic", "panic"): [
+        "помогите срочно всё пропало",
+        "рятуйте все злетіло клієнти не можуть оплатити",
+        "pomogite srochno vse slomalos",
+        "ratuite vse propalo",
+        "HELP everything is gone",
+    ],
+    ("003.refund", "compensation_demand"): [
+        "вимагаю вернуть деньги",
+        "верніть гроші за этот месяц",
+        "vernite dengi",
+        "povernit moi hroshi",
+        "хочу назад свои деньги",
+    ],
+    ("003.smear", "reputation_threat"): [
+        "вся мережа узнает",
+        "я вас ославлю везде",
+        "ya vas oslavlyu v kazhdom chate",
+        "напишу про вас во всіх группах",
+        "vsya set uznaet kakie vy",
+        "ill smear u all over insta",
+        "я вас обосру на всех форумах",
+    ],
+    ("latin", "service_failure"): [
+        "pyatoe pismo bez otveta",
+        "pishu s drugoy pochty potomu chto vy ne otvechaete",
+    ],
+    ("latin", "compensation_demand"): [
+        "vymahayu vernut hroshi",
+        "khochu nazad svoi dengi",
+    ],
+    ("latin", "legal_threat"): [
+        "napyshu zayavu v politsiyu",
+    ],
+    ("latin", "reputation_threat"): [
+        "vsya merezha uznaet",
+    ],
+}
+ROUND_26_NEUTRAL: list[str] = [
+    "обещали в пятницу — всё пришло в пятницу",
+    "обіцяли до обіду — о дванадцятій уже працювало",
+    "you promised it by Monday and it was there on Monday, thanks",
+    "обещали в пятницу — всё пришло в пятницу, спасибо",
+    "обіцяли в понеділок і в понеділок все прийшло, дякую",
+    "obeshchali v pyatnicu i v pyatnicu vse prishlo spasibo",
+    "обещали к обеду, к обеду всё и сделали",
+    "you guys promised friday and it came friday, cheers",
+    "я ж вчора все оплатила, дякую шо так швидко",
+    "оплатили ще 3го, чи прийшов платіж?",
+    "ya zh oplatil vse spasibo",
+    "платеж прошел, пришлите акт пожалуйста",
+    "пятый лист договора без подписи",
+    "пишу вже п'ятий звіт за тиждень, треба шаблон",
+    "третье письмо с вложением отправила",
+    "pishu uzhe tretiy otchet za den",
+    "п'ятий раз замовляємо у вас, все супер",
+    "третий день тестим, все работает",
+    "напишу заяву на відпустку",
+    "полиция приезжала к соседям, не к нам, доставка в норме",
+    "podam dokumenty v ponedelnik",
+    "суд кадров, интересная статья",
+    "девушка, а до скольки вы работаете?",
+    "а можна ваш номер для доставки?",
+    "Олечка, дякую за каву на зустрічі",
+    "другой менеджер уже все сделал, спасибо",
+    "другий менеджер допоміг, дякую",
+    "other manager did it already thanks",
+    "помогите настроить интеграцию",
+    "HELP page doesnt load the FAQ, no rush",
+    "верніть будь ласка дзвінок",
+    "vernite zvonok pozhaluysta",
+    "вся мережа магазинів вже підключена",
+    "вся сеть узнает о новой акции из рассылки",
+    "напишу про вас хороший отзыв",
+    "ya vas porekomenduyu v kazhdom chate",
+    "ну это пипец как удобно, спасибо",
+    "you guys are fucking awesome",
+    "скиньте рахунок, оплатимо завтра",
+    "your other agent already sorted it, thank you",
+    "obitsyaly do obidu i o dvanadtsyatiy vzhe pratsyuvalo",
+    "скарга лежить на полиці, розглянемо завтра",
+    "поставте заяву на полицю",
+    "хочу вернути старий дизайн",
+    "прошу вернути налаштування як було",
+]
+# Promises broken, late or only half kept: the kept-promise exclusions must not silence them.
+ROUND_26_BROKEN_PROMISES: list[str] = [
+    "обещали в пятницу, а сегодня среда — ничего нет",
+    "обещали в пятницу — пришло в понедельник",
+    "обещали в пятницу — в пятницу ничего не пришло",
+    "обещали к обеду, к обеду ничего не сделали",
+    "обіцяли до обіду — о дванадцятій ще не працювало",
+    "обіцяли до обіду, а досі не працює",
+    "обещали в пятницу и в пятницу не привезли",
+    "you promised it by Monday and it was there on Wednesday",
+    "you promised it by Monday and it wasn't there on Monday",
+    "you promised friday and it still isnt here",
+    "обещали в пятницу — уже среда, ничего нет",
+    "обещали до обеда, уже вечер, ничего не работает",
+    "обіцяли в понеділок, вже середа — нічого",
+    "обещали в пятницу, но пришло в понедельник, спасибо конечно",
+    "обещали в пятницу, пришло в пятницу, но половины нет",
+]
+
+
+@pytest.mark.parametrize(
+    ("situation", "signal", "text"),
+    [(sit, sig, text) for (sit, sig), texts in ROUND_26_PROBES.items() for text in texts],
+)
+def test_round_26_probe_raises_its_signal(situation: str, signal: str, text: str) -> None:
+    assert signal in {s.name for s in detect(text)}, situation
+
+
+@pytest.mark.parametrize("text", ROUND_26_NEUTRAL)
+def test_round_26_look_alikes_raise_nothing(text: str) -> None:
+    # A promise kept without its verb repeated, paid with thanks, an N-th page or report,
+    # the police next door, opening hours, help received, news the whole chain learns of.
+    assert detect(text) == []
+
+
+@pytest.mark.parametrize("text", ROUND_26_BROKEN_PROMISES)
+def test_round_26_a_promise_broken_late_or_half_kept_stays_a_failure(text: str) -> None:
+    assert "service_failure" in {s.name for s in detect(text)}
