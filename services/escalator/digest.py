@@ -323,14 +323,17 @@ def _client_digest(notes: list[SendNotification]) -> SendNotification:
 
 
 def _remedy_answered_apart(notes: list[SendNotification]) -> list[SendNotification]:
-    """A failure notice beside the acknowledgement of the client's compensation demand.
+    """A failure notice or a billing acknowledgement beside the acknowledgement of the
+    client's compensation demand.
 
-    Alone, the notice promises to offer compensation in its reply (seed 001); beside the
-    demand's acknowledgement, which says the manager checks the demand against the contract
-    and answers by its own date, that promise would be a second answer to the same demand,
-    often by another date («…предложим компенсацию до 23:19» above «…ответим до 14:00
-    завтра»). So the notice says the demand is answered in its own case, and leaves to that
-    section the sentences it quotes (the demand is not "what happened")."""
+    Alone, the failure notice promises to offer compensation in its reply (seed 001), and the
+    acknowledgement of a disputed charge to say how and when the difference is refunded;
+    beside the demand's acknowledgement, which says the manager checks the demand against
+    the contract and answers by its own date, either would be a second answer to the same
+    demand, often by another date («…предложим компенсацию до 23:19» above «…ответим до
+    14:00 завтра»). So they say the demand is answered in its own case, and the failure
+    notice leaves to that section the sentences it quotes (the demand is not "what
+    happened")."""
     demands = [n for n in notes if n.kind == "request_ack" and n.data.get("asked_for") == REMEDY]
     if not demands:
         return notes
@@ -338,12 +341,13 @@ def _remedy_answered_apart(notes: list[SendNotification]) -> list[SendNotificati
     claimed = set(demand.data.get("claims") or ())
 
     def apart(note: SendNotification) -> SendNotification:
-        if note.kind != "service_failure_notice":
+        if note.kind not in ("service_failure_notice", "billing_dispute_ack"):
             return note
-        problems = [p for p in note.data.get("problems") or () if p not in claimed]
         data = {**note.data, "remedy_asked": str(demand.escalation_id)}
-        if problems or not note.data.get("problems"):
-            data["problems"] = problems
+        if note.kind == "service_failure_notice":
+            problems = [p for p in note.data.get("problems") or () if p not in claimed]
+            if problems or not note.data.get("problems"):
+                data["problems"] = problems
         return note.model_copy(update={"data": data})
 
     return [apart(n) for n in notes]

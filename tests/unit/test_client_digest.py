@@ -43,13 +43,15 @@ def test_the_answers_to_one_address_go_in_one_mail_with_each_escalations_section
     # Each section is the answer as it would have gone alone: its id, escalation, data;
     # the bad news first (seed 001), whatever order the policy's rules fired in, then the
     # check, then the answer to what the client asks ("верните деньги": compensation).
-    # The failure notice only says where the compensation demand is answered (below).
+    # The failure notice and the billing acknowledgement only say where the compensation
+    # demand is answered (below).
     failure, billing = failure_and_billing()
     (request,) = [n for n in clients if n.kind == ANSWER]
-    apart = {**failure.data, "remedy_asked": str(request.escalation_id)}
+    apart = {"remedy_asked": str(request.escalation_id)}
     assert [(p.notification_id, p.escalation_id, p.kind, p.data) for p in digest.parts] == [
-        (failure.notification_id, failure.escalation_id, failure.kind, apart),
-        *((n.notification_id, n.escalation_id, n.kind, n.data) for n in (billing, request)),
+        (failure.notification_id, failure.escalation_id, failure.kind, {**failure.data, **apart}),
+        (billing.notification_id, billing.escalation_id, billing.kind, {**billing.data, **apart}),
+        (request.notification_id, request.escalation_id, request.kind, request.data),
     ]
     assert client_digests(clients[::-1]) == [digest]
     assert digest.severity == min(str(n.severity) for n in clients)
@@ -163,8 +165,9 @@ def test_the_client_reads_one_greeting_each_section_with_its_number_and_one_sign
         title = single.subject.split(" (")[0]
         assert title in mail.body
         assert mail.html is not None and title in mail.html
-        # The compensation demand's is named by the failure notice too (answered apart).
-        times = 2 if note.kind == ANSWER else 1
+        # The compensation demand's is named by the failure notice and the billing
+        # acknowledgement too (answered apart).
+        times = 3 if note.kind == ANSWER else 1
         assert mail.html.count(ref) == times and str(note.escalation_id) not in mail.html
     assert mail.html is not None and mail.html.count("<html") == 1
 
@@ -237,3 +240,37 @@ def test_a_failure_notice_beside_a_compensation_demand_leaves_the_remedy_to_its_
     assert mail.body.count(demand) == 1
     # Alone, the same failure notice still offers the remedy.
     assert OFFERED[language] in render(failure).body
+
+
+CHARGED_TWICE = {
+    "ru": "Вы дважды списали оплату за ноябрь по счёту № 9912. Верните деньги за лишнее списание.",
+    "uk": "Ви двічі списали оплату за листопад, рахунок № 9912. Поверніть гроші за зайве списання.",
+    "en": "You charged us twice for November (invoice 9912). Please refund the duplicate charge.",
+}
+REFUND_THE_DIFFERENCE = {
+    "ru": "как и когда мы вернём разницу",
+    "uk": "як і коли ми повернемо різницю",
+    "en": "how and when we will refund the difference",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_a_disputed_charge_beside_a_refund_demand_leaves_the_refund_to_its_answer(
+    language: Language,
+) -> None:
+    clients = [
+        n.model_copy(update={"language": language}) for n in notices(CHARGED_TWICE[language])[1]
+    ]
+    assert {n.kind for n in clients} == {"billing_dispute_ack", ANSWER}
+    (billing,) = [n for n in clients if n.kind == "billing_dispute_ack"]
+    (request,) = [n for n in clients if n.kind == ANSWER]
+    (digest,) = client_digests(clients)
+
+    mail = render(digest)
+
+    ref = case_ref(request.escalation_id)
+    assert ANSWERED_APART[language].format(ref=ref) in mail.body
+    assert REFUND_THE_DIFFERENCE[language] not in mail.body
+    assert mail.html is not None and REFUND_THE_DIFFERENCE[language] not in mail.html
+    # Alone, the acknowledgement of a disputed charge still says how the difference returns.
+    assert REFUND_THE_DIFFERENCE[language] in render(billing).body
