@@ -28,6 +28,7 @@ from .links import link_issuer
 from .policy import load_policy
 from .problem_keys import load_english_dictionary
 from .retention import prunables
+from .revocations import ChannelRevocations
 from .service import EscalatorService
 from .settings import EscalatorSettings
 from .staff import StaffCommands
@@ -59,9 +60,10 @@ def build_app(settings: EscalatorSettings | None = None) -> FastStream:
             climbs = DeadlineClimbs(db, policy, utc_now, publish, links.for_lifecycle)
         built["commands"] = commands
         outcomes = ConfirmationOutcomes(db, policy, utc_now, publish)
+        revocations = ChannelRevocations(db, policy, utc_now, publish)
         commits = group_commit(db, processed, "escalator", utc_now, settings)
         service = EscalatorService(db, policy, utc_now, links, commits, found)
-        register(broker, service, commands, outcomes, settings)
+        register(broker, service, commands, outcomes, revocations, settings)
         built["sweeper"] = DeadlineSweeper(climbs, settings.sweep_seconds, settings.sweep_batch)
 
     def routes(broker: NatsBroker, db: Database) -> Sequence[BaseRoute]:

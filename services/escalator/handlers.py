@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from shared.broker import publish_all, work_queue
 from shared.contracts import (
     ChannelConfirmed,
+    ChannelRevoked,
     ConfirmationDenied,
     ConfirmationExpired,
     EscalationActed,
@@ -25,6 +26,7 @@ from shared.errors import validation_problems
 from shared.settings import CarelineSettings
 from shared.subjects import (
     CRM_CHANNEL_CONFIRMED,
+    CRM_CHANNEL_REVOKED,
     CRM_CONFIRMATION_DENIED,
     CRM_CONFIRMATION_EXPIRED,
     ESCALATION_ACKNOWLEDGED,
@@ -43,6 +45,8 @@ from shared.telemetry import tag_message
 
 from .confirmations import ConfirmationOutcomes
 from .request import SUBJECT_OF
+from .revocation import Revocation
+from .revocations import ChannelRevocations
 from .service import EscalatorService
 from .settlement import Settlement
 from .staff import StaffCommands
@@ -67,6 +71,7 @@ def register(
     service: EscalatorService,
     lifecycle: StaffCommands,
     outcomes: ConfirmationOutcomes,
+    revocations: ChannelRevocations,
     settings: CarelineSettings,
 ) -> None:
     for subject, schema, description in _EVENTS:
@@ -118,6 +123,18 @@ def register(
     async def on_expired(body: ConfirmationExpired) -> None:
         tag_message(body.message_id)
         await outcomes.settle(Settlement.expired(body))
+
+    # Staff took a confirmed address back: the cases it touched stop treating it as the
+    # client's, and their holders hear it (revocations.py).
+    @broker.subscriber(
+        **work_queue(STREAM_CRM, CRM_CHANNEL_REVOKED, "escalator-channel-revoked", settings),
+        title=f"{CRM_CHANNEL_REVOKED}:escalator",
+        description="The address is not the client's after all: its cases' holders are "
+        "alerted, a promise moved there goes back to the registered contact.",
+    )
+    async def on_revoked(body: ChannelRevoked) -> None:
+        tag_message(body.message_id)
+        await revocations.revoke(Revocation.of(body))
 
     # Staff commands: request-reply over core NATS (outside every stream), shared by the
     # replicas. An unreadable request is answered `invalid`, never left to time out.

@@ -12,13 +12,25 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, ForeignKey, String, Table, func, select, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    String,
+    Table,
+    and_,
+    cast,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.group_commit import insert_later
 from shared.outbox import Outgoing
 
+from .history_store import subject_messages
 from .lifecycle import Escalation, Notified, taker
 from .tables import add_timeline_entry, escalations, metadata, timeline
 
@@ -110,6 +122,34 @@ class LifecycleStore:
             select(escalations)
             .where(escalations.c.id.in_(named))
             .order_by(escalations.c.id)
+            .with_for_update()
+        )
+        return [escalation_of(row) for row in rows]
+
+    async def lock_of_revocation(
+        self, confirmation_id: uuid.UUID, message_id: uuid.UUID, customer_id: str, address: str
+    ) -> list[Escalation]:
+        """What taking back a confirmed address touches, in id order (locked as
+        lock_of_confirmation locks): the escalations the confirmation touched (open or
+        not: each records it), and the open ones of the customer that a message of the
+        address was placed in (its cases once it wrote as the client's verified channel)."""
+        t, e, m = timeline.c, escalations.c, subject_messages.c
+        named = select(t.escalation_id).where(
+            (t.detail["confirmation_id"].astext == str(confirmation_id))
+            | (t.message_id == message_id)
+        )
+        # The subject of a customer's messages is its own (notifications.subject_key): the
+        # primary key's prefix finds them.
+        touched = func.jsonb_array_elements(m.escalations, type_=JSONB)["id"].astext
+        placed = select(cast(touched, UUID(as_uuid=True))).where(
+            m.subject_key == f"customer:{customer_id}",
+            func.lower(m.sender) == address.strip().casefold(),
+        )
+        of_address = (e.status == "open", e.customer_id == customer_id, e.id.in_(placed))
+        rows = await self.session.execute(
+            select(escalations)
+            .where(e.id.in_(named) | and_(*of_address))
+            .order_by(e.id)
             .with_for_update()
         )
         return [escalation_of(row) for row in rows]

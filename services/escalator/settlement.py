@@ -130,13 +130,17 @@ def promise_owed(promise_to: dict[str, Any] | None, s: Settlement) -> dict[str, 
     Denied: the registered contact disowned the request the promise answered, and was told
     we answer no stranger's request; nobody is told of a delay automatically (`recipient`
     None; the promise stays for the holders and the climb). An expiry changes nothing: the
-    registered contact had the promise and disowned nothing."""
+    registered contact had the promise and disowned nothing.
+
+    A confirmed move keeps where the promise was (`moved_from`): should staff take the
+    address back (`careline crm revoke`), the promise goes back there (revocation.py)."""
     if promise_to is None:
         return None
     if s.outcome == "denied":
         return {**promise_to, "recipient": None}
     if s.outcome == "confirmed" and s.channel is not None and s.channel.kind == "email":
-        return {**promise_to, "recipient": s.channel.address}
+        moved_from = promise_to.get("moved_from") or promise_to.get("recipient")
+        return {**promise_to, "recipient": s.channel.address, "moved_from": moved_from}
     return promise_to
 
 

@@ -132,13 +132,17 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
     # What one message wrote, its sections the answers of each escalation (`parts`).
     "client_digest": {"subject": "", "sender_address": None, "channel": "email", "parts": []},
     "confirmation_receipt": {"subject": "", "sender_address": None, "sender_by_email": True},
-    # A staff alert no escalation holds: the code when said, the reader standing in for the
-    # account manager (none on file).
+    # A staff alert about who is speaking: the code when said, the reader standing in for
+    # the account manager (none on file); `occasion` "revoked": staff took the address
+    # back, told to the holders of the cases it touched (the escalator's revocation.py).
     "identity_alert": {
         "confirmation_code": None,
         "stand_in_for": None,
         "subject": "",
         "answered_by": None,
+        "occasion": "disowned",
+        "registered": [],
+        "cases": [],
     },
 }
 

@@ -1,5 +1,6 @@
 """Notifier's subscribers: a notify command in, accepted into the outbox (or refused at once);
-a confirmation's outcome in, the answers held for it released or withdrawn."""
+a confirmation's outcome in, the answers held for it released or withdrawn; a confirmed
+address taken back by staff, what is not yet sent to it withdrawn."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from faststream.nats import NatsBroker
 from shared.broker import publish_all, work_queue
 from shared.contracts import (
     ChannelConfirmed,
+    ChannelRevoked,
     ConfirmationDenied,
     ConfirmationExpired,
     NotificationDelivered,
@@ -17,6 +19,7 @@ from shared.contracts import (
 from shared.settings import CarelineSettings
 from shared.subjects import (
     CRM_CHANNEL_CONFIRMED,
+    CRM_CHANNEL_REVOKED,
     CRM_CONFIRMATION_DENIED,
     CRM_CONFIRMATION_EXPIRED,
     NOTIFY_FAILED,
@@ -84,3 +87,12 @@ def register(broker: NatsBroker, service: NotifierService, settings: CarelineSet
     async def on_expired(body: ConfirmationExpired) -> None:
         tag_message(body.message_id)
         await publish_all(broker, await service.settle_confirmation(Resolution.expired(body)))
+
+    @broker.subscriber(
+        **work_queue(STREAM_CRM, CRM_CHANNEL_REVOKED, "notifier-crm-channel-revoked", settings),
+        title=f"{CRM_CHANNEL_REVOKED}:notifier",
+        description="Withdraws account content not yet sent to the address staff took back.",
+    )
+    async def on_revoked(body: ChannelRevoked) -> None:
+        tag_message(body.message_id)
+        await publish_all(broker, await service.revoke_channel(Resolution.revoked(body)))

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, String, Table, column, select, text
+from sqlalchemy import Column, DateTime, String, Table, column, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,6 +53,39 @@ async def remember(session: AsyncSession, resolution: Resolution, now: datetime)
     on_file = await outcome_of(session, resolution.confirmation_id)
     assert on_file is not None
     return on_file
+
+
+async def revoke(session: AsyncSession, resolution: Resolution, now: datetime) -> None:
+    """Staff took the confirmation back: `revoked` is on file from now on, whatever was
+    before (a `confirmed` would release a held answer that comes late to the address)."""
+    values = {
+        "outcome": resolution.outcome,
+        "channel_kind": resolution.channel_kind,
+        "address": resolution.address,
+        "event_id": resolution.event_id,
+        "decided_at": resolution.at,
+        "recorded_at": now,
+    }
+    await session.execute(
+        insert(confirmation_outcomes)
+        .values(confirmation_id=resolution.confirmation_id, **values)
+        .on_conflict_do_update(index_elements=["confirmation_id"], set_=values)
+    )
+
+
+async def unsent_to(session: AsyncSession, address: str) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+    """(notification id, request) of the rows to `address` not sent yet (pending, or held
+    for any confirmation), locked; a row being sent (`sending`) is past stopping."""
+    query = (
+        select(notifications.c.notification_id, notifications.c.request)
+        .where(
+            func.lower(notifications.c.recipient) == address.strip().casefold(),
+            notifications.c.status.in_(("pending", "held")),
+        )
+        .order_by(notifications.c.created_at)
+        .with_for_update()
+    )
+    return [(nid, request) for nid, request in (await session.execute(query)).all()]
 
 
 async def outcome_of(session: AsyncSession, confirmation_id: uuid.UUID) -> Resolution | None:

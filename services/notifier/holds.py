@@ -4,7 +4,9 @@ The disclosure rule (domain.check_disclosure) has exactly one way past it: an an
 escalator marked `held_for_confirmation` is kept unsent, and only `crm.channel.confirmed` of
 that very confirmation, verifying that very address, releases it to the address, now
 verified. Any other outcome withdraws it for good: the registered channel denied the
-request, the confirmation expired, or it verified some other address.
+request, the confirmation expired, or it verified some other address. A confirmation staff
+took back later (`crm.channel.revoked`) is on file as `revoked`: a held answer of it that
+comes late is withdrawn, never released to the address.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from typing import Literal
 
 from shared.contracts import (
     ChannelConfirmed,
+    ChannelRevoked,
     ConfirmationDenied,
     ConfirmationExpired,
     SendNotification,
 )
 
-ConfirmationResult = Literal["confirmed", "denied", "expired"]
+ConfirmationResult = Literal["confirmed", "denied", "expired", "revoked"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,18 @@ class Resolution:
     @classmethod
     def expired(cls, event: ConfirmationExpired) -> Resolution:
         return cls(event.confirmation_id, "expired", event.event_id, event.expired_at)
+
+    @classmethod
+    def revoked(cls, event: ChannelRevoked) -> Resolution:
+        """Staff took back the confirmation: it replaces the `confirmed` on file."""
+        return cls(
+            event.confirmation_id,
+            "revoked",
+            event.event_id,
+            event.revoked_at,
+            event.channel.kind,
+            event.channel.address,
+        )
 
 
 @dataclass(frozen=True)
@@ -102,6 +117,8 @@ def settle(cmd: SendNotification, resolution: Resolution) -> Release | Withdrawa
             f"withdrawn: the client's registered channel answered that the request was not "
             f"theirs (confirmation {confirmation} denied)"
         )
+    if resolution.outcome == "revoked":
+        return Withdrawal(revoked_reason(confirmation))
     if resolution.outcome == "expired":
         return Withdrawal(
             f"withdrawn: nobody confirmed the address in time (confirmation {confirmation} "
@@ -117,4 +134,22 @@ def settle(cmd: SendNotification, resolution: Resolution) -> Release | Withdrawa
     # Ids only: the reason is published and shown, and names no address.
     return Withdrawal(
         f"withdrawn: confirmation {confirmation} verified another channel, not this recipient"
+    )
+
+
+def revoked_reason(confirmation: uuid.UUID) -> str:
+    """Why an answer to an address staff took back never goes (ids only: the reason is
+    published and shown, and names no address)."""
+    return (
+        f"withdrawn: staff took back confirmation {confirmation}: the address is not the client's"
+    )
+
+
+def goes_to(request: dict[str, object], kind: str, address: str) -> bool:
+    """Whether a stored request would put account content on the channel `kind` at
+    `address` (an email to it; a webhook is no client's address)."""
+    if request.get("content_class") != "account" or kind != "email":
+        return False
+    return request.get("channel", "email") == "email" and _same_address(
+        str(request.get("recipient", "")), address
     )

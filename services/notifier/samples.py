@@ -402,3 +402,28 @@ SAMPLES["identity_alert"] = {
     "team_timezone": "Europe/Moscow",
     "stand_in_for": None,
 }
+
+# Seed 000, at last: staff called the bookkeeper, the director's "new address" was not his,
+# and took it back (`careline crm revoke`): the manager holding the billing case hears it.
+REVOKED_ALERT = {
+    **{k: SAMPLES["identity_alert"][k] for k in ("customer", "customer_id", "address")},
+    "occasion": "revoked",
+    "confirmation_id": SAMPLES["identity_alert"]["confirmation_id"],
+    "revoked_by": "Ольга Петрова",
+    "revoked_at": "2025-03-16T09:15:00+00:00",
+    "registered": [
+        {"kind": "email", "address": "buh@stroymontazh.ru"},
+        {"kind": "phone", "address": "+7 495 123-45-67"},
+    ],
+    "cases": [
+        {
+            "escalation_id": ESCALATION_ID,
+            "kind": "billing",
+            "severity": "P2",
+            "promise_to": "buh@stroymontazh.ru",
+            "client_reply_by": "2025-03-17T12:00:00+00:00",
+        }
+    ],
+    "team_timezone": "Europe/Moscow",
+    "stand_in_for": None,
+}

@@ -10,7 +10,8 @@ An answer held for a confirmation (holds.py) is stored `held`; the confirmation'
 (`crm.channel.confirmed`, `crm.confirmation.denied`, `crm.confirmation.expired`) releases it
 to the sender or withdraws it, in one transaction per event, each event once. Outcomes are
 remembered, so a held request that arrives after its confirmation was settled is settled at
-once.
+once. Staff taking a confirmed address back (`crm.channel.revoked`) withdraws what is not
+yet sent to it, account content pending or held, and is remembered over the `confirmed`.
 """
 
 from __future__ import annotations
@@ -42,8 +43,25 @@ from . import results
 from .adapters import INSERT_NOTIFICATION, processed, set_many
 from .domain import DisclosureRefused, Rendered, check_disclosure, notification_message_id, render
 from .folds import part_ids, unfold
-from .hold_store import held_for, hold_lock_key, outcome_of, remember, request_of
-from .holds import HoldRefused, Release, Resolution, check_hold, is_held, settle
+from .hold_store import (
+    held_for,
+    hold_lock_key,
+    outcome_of,
+    remember,
+    request_of,
+    revoke,
+    unsent_to,
+)
+from .holds import (
+    HoldRefused,
+    Release,
+    Resolution,
+    check_hold,
+    goes_to,
+    is_held,
+    revoked_reason,
+    settle,
+)
 from .receipts import receipt_for
 from .rendered import RenderedRequests
 from .scheduling import is_client, is_urgent
@@ -219,6 +237,36 @@ class NotifierService:
             self.on_accepted()
         return outputs
 
+    async def revoke_channel(self, resolution: Resolution) -> list[Outgoing]:
+        """Staff took a confirmed address back: account content to it that is not sent yet
+        (pending, or held for any confirmation of it) is withdrawn with the reason, and the
+        confirmation is on file as revoked (a held answer of it that comes late is
+        withdrawn too). Once per event; the withdrawals' events are the outputs."""
+        assert resolution.outcome == "revoked" and resolution.address is not None
+        key = f"revocation-event:{resolution.event_id}"
+        async with self.db.transaction() as session:
+            await lock_key(session, f"notifier:{key}")
+            stored = await outputs_of(session, processed, key)
+            if stored is not None:
+                return stored
+            await lock_key(session, hold_lock_key(resolution.confirmation_id))
+            now = self.clock()
+            await revoke(session, resolution, now)
+            reason = revoked_reason(resolution.confirmation_id)
+            kind, address = resolution.channel_kind or "email", resolution.address
+            outputs: list[Outgoing] = []
+            changes: list[tuple[uuid.UUID, dict[str, Any]]] = []
+            for notification_id, request in await unsent_to(session, address):
+                if not goes_to(request, kind, address):
+                    continue
+                cmd = SendNotification.model_validate(request)
+                values, event = withdrawn(cmd, reason, resolution.event_id, now)
+                changes.append((notification_id, values))
+                outputs.append(event)
+            await set_many(session, changes)
+            await record_outputs(session, processed, key, outputs, now)
+        return outputs
+
     async def _thank(self, session: AsyncSession, resolution: Resolution) -> int:
         """Tell whoever answered the confirmation request what came of it (receipts.py)."""
         request = await request_of(session, resolution.confirmation_id)
@@ -267,16 +315,24 @@ def settled(
             "updated_at": now,
         }
         return values, []
-    event = results.failed(cmd, decision.reason, 0, now)
+    values, event = withdrawn(cmd, decision.reason, resolution.event_id, now)
+    return values, [event]
+
+
+def withdrawn(
+    cmd: SendNotification, reason: str, by: uuid.UUID, now: datetime
+) -> tuple[dict[str, Any], Outgoing]:
+    """The row's new values once withdrawn by the event `by`, and its result event."""
+    event = results.failed(cmd, reason, 0, now)
     values = {
         "status": "withdrawn",
         "withdrawn_at": now,
-        "withdrawn_by": resolution.event_id,
-        "withdrawn_reason": decision.reason,
+        "withdrawn_by": by,
+        "withdrawn_reason": reason,
         "next_attempt_at": None,
         "result": results.as_json(event),
         # Published by the handler from the stored outputs, like a refusal.
         "result_published_at": now,
         "updated_at": now,
     }
-    return values, [event]
+    return values, event

@@ -278,7 +278,9 @@ def test_a_confirmed_sender_is_owed_the_promise_its_released_answer_made() -> No
     date; confirmed, the CEO's address is where a delay is told, in the same words."""
     settled = as_settled(PROMISED, confirmed())
 
-    assert settled.promise_to == {**PROMISE_TO, "recipient": CEO}
+    # Where it was is kept: a revoke of the address brings it back there (revocation.py).
+    moved_from = PROMISE_TO["recipient"]
+    assert settled.promise_to == {**PROMISE_TO, "recipient": CEO, "moved_from": moved_from}
     assert settled.client_reply_by == PROMISED.client_reply_by
     assert PROMISED.promise_to == PROMISE_TO  # the escalation as read is not changed
 

@@ -1,0 +1,242 @@
+"""Staff took back a confirmed address: what the escalations it touched become. Pure.
+
+Seed 000: the registered contact confirmed a stranger's address (a forger's, a former
+employee's), and later a person found it is not the client's and ran `careline crm revoke`
+(the verifier announces `crm.channel.revoked`). Until then Careline treated the address as
+the client's: answers about the account went there, a promise to the client moved there
+(settlement.promise_owed), and cases opened by its messages show it as verified. Now:
+- the escalations the confirmation touched, and the open ones the address's messages were
+  placed in, keep the revoke in their timeline (revocations.py writes it);
+- an open one's promise goes back to the registered contact (`promise_back`), and its
+  identity shows the sender as disowned by staff (`as_revoked`);
+- each person holding one of the open ones hears it once, in their language, as an
+  `identity_alert` (the staff alert about who is speaking) that lists the cases they hold:
+  who took it back and when, that what went to the address went to someone not the
+  client, and what to do (call the registered contact; undo what was changed on the
+  address's word, payment details first).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from shared.contracts import ChannelRevoked, SendNotification, derived_id
+
+from .lifecycle import Escalation, address_key, channel_of
+from .staff_language import StaffLanguages
+from .unclear import ALERT_KIND
+
+# As sure as the verifier is of an address the client disowned (settlement.CONFIDENCE_AFTER).
+CONFIDENCE_REVOKED = 0.05
+EVIDENCE_REVOKED = "revoked_by_staff"
+# The order in which severities matter: the alert is as urgent as the gravest case it names.
+_SEVERITIES = ("P1", "P2", "P3", "P4")
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """One confirmation staff took back, as the verifier announced it."""
+
+    event_id: uuid.UUID
+    confirmation_id: uuid.UUID
+    message_id: uuid.UUID  # the message that started the confirmation
+    correlation_id: str
+    customer_id: str
+    kind: str  # the channel's: email, phone, handle
+    address: str
+    by: str
+    at: datetime
+
+    @classmethod
+    def of(cls, event: ChannelRevoked) -> Revocation:
+        return cls(
+            event.event_id,
+            event.confirmation_id,
+            event.message_id,
+            event.correlation_id,
+            event.customer_id,
+            event.channel.kind,
+            event.channel.address,
+            event.revoked_by,
+            event.revoked_at,
+        )
+
+    @property
+    def actor(self) -> dict[str, str]:
+        """Who took it back, as the timeline names an actor."""
+        return {"role": "staff", "address": self.by}
+
+
+def same_address(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and str(a).strip().casefold() == str(b).strip().casefold()
+
+
+def registered_contacts(briefing: dict[str, Any], address: str) -> list[dict[str, str]]:
+    """The client's verified channels the escalation's fact pack had (facts.fact_pack), but
+    the address taken back: where the client can be reached for sure."""
+    crm = (briefing.get("fact_pack") or {}).get("crm") or {}
+    return [
+        {"kind": str(c.get("kind", "")), "address": str(c.get("address", ""))}
+        for c in crm.get("registered") or []
+        if isinstance(c, dict) and c.get("address") and not same_address(c["address"], address)
+    ]
+
+
+def promise_back(e: Escalation, r: Revocation) -> dict[str, Any] | None:
+    """Where the escalation's promise to the client is owned up to once the address is
+    taken back: a promise kept at the address goes back to where it was before the
+    confirmation moved it (`moved_from`), else to the client's registered email on file,
+    else nowhere automatically (`recipient` None: the holders and the climb own it, as
+    after a denial). Any other promise stays as it is."""
+    to = e.promise_to
+    if to is None or not same_address(to.get("recipient"), r.address):
+        return to
+    back = to.get("moved_from")
+    if not back or same_address(back, r.address):
+        emails = [c["address"] for c in registered_contacts(e.briefing, r.address)]
+        emails = [a for a in emails if "@" in a]
+        back = emails[0] if emails else None
+    kept = {k: v for k, v in to.items() if k != "moved_from"}
+    return {**kept, "recipient": back}
+
+
+def wrote_from(e: Escalation, address: str) -> bool:
+    """Whether the message that opened the escalation came from `address`."""
+    sender = e.briefing.get("sender") or {}
+    return isinstance(sender, dict) and any(
+        same_address(sender.get(k), address) for k in ("email", "phone", "handle")
+    )
+
+
+def as_revoked(e: Escalation, r: Revocation) -> Escalation:
+    """The escalation once the address is taken back: its promise where `promise_back`
+    says, and, when its sender was that address, the identity its notices show from now
+    on: disowned by staff, who and when first among the evidence (not "verified", nor the
+    confirmation it had)."""
+    changed = replace(e, promise_to=promise_back(e, r))
+    if not wrote_from(e, r.address) or e.briefing.get("identity_status") == "suspicious":
+        return changed
+    detail = f"staff ({r.by}) took back the confirmation of this address on {r.at:%Y-%m-%d}"
+    item = {
+        "kind": EVIDENCE_REVOKED,
+        "detail": detail,
+        "values": {
+            "by": r.by,
+            "revoked_at": f"{r.at:%Y-%m-%d}",
+            "customer_id": e.briefing.get("customer_id") or r.customer_id,
+            "customer_name": e.briefing.get("customer"),
+        },
+    }
+    details = e.briefing.get("identity_evidence") or []
+    items = e.briefing.get("identity_evidence_items") or details
+    briefing = {
+        **e.briefing,
+        "identity_status": "suspicious",
+        "identity_confidence": CONFIDENCE_REVOKED,
+        "identity_evidence": [detail, *details],
+        "identity_evidence_items": [item, *items],
+    }
+    return replace(changed, briefing=briefing)
+
+
+def timeline_detail(before: Escalation, after: Escalation, r: Revocation) -> dict[str, Any]:
+    """What the timeline's `identity_revoked` entry says: which confirmation, which address,
+    who and when; where a delay is told from now on, when the promise moved."""
+    detail: dict[str, Any] = {
+        "confirmation_id": str(r.confirmation_id),
+        "address": r.address,
+        "by": r.by,
+        "at": r.at.isoformat(),
+    }
+    if after.promise_to != before.promise_to:
+        detail["promise_to"] = (after.promise_to or {}).get("recipient")
+    return detail
+
+
+def revocation_alerts(
+    cases: list[Escalation],
+    r: Revocation,
+    languages: StaffLanguages,
+    team_timezone: str | None,
+    now: datetime,
+) -> list[SendNotification]:
+    """An `identity_alert` to each person holding one of the open `cases` (as they are after
+    the revoke), once per person and revocation, listing the cases they hold; in their
+    language. None when no case is open: whoever took it back knows."""
+    held: dict[str, tuple[str, str, list[Escalation]]] = {}
+    for e in cases:
+        if e.status != "open":
+            continue
+        for person in e.notified:
+            key = address_key(person.address)
+            *_, theirs = held.setdefault(key, (person.role, person.address, []))
+            if e not in theirs:
+                theirs.append(e)
+    return [
+        _alert(role, address, theirs, r, languages, team_timezone, now)
+        for role, address, theirs in held.values()
+    ]
+
+
+def _alert(
+    role: str,
+    address: str,
+    cases: list[Escalation],
+    r: Revocation,
+    languages: StaffLanguages,
+    team_timezone: str | None,
+    now: datetime,
+) -> SendNotification:
+    first = cases[0]
+    channel, recipient = channel_of(address)
+    data = {
+        "occasion": "revoked",
+        "customer": next(
+            (e.briefing["customer"] for e in cases if e.briefing.get("customer")), None
+        ),
+        "customer_id": r.customer_id,
+        "address": r.address,
+        "confirmation_id": str(r.confirmation_id),
+        "revoked_by": r.by,
+        "revoked_at": r.at.isoformat(),
+        # Where to call: the channels on file, not the address taken back.
+        "registered": registered_contacts(first.briefing, r.address),
+        "cases": [
+            {
+                "escalation_id": str(e.id),
+                "kind": e.kind,
+                "severity": e.severity,
+                "promise_to": (e.promise_to or {}).get("recipient") if e.promise_to else None,
+                "client_reply_by": e.client_reply_by.isoformat() if e.client_reply_by else None,
+            }
+            for e in cases
+        ],
+        "team_timezone": team_timezone,
+        "stand_in_for": None,
+    }
+    ids = ("identity-revoked", r.confirmation_id, role, address)
+    return SendNotification(
+        event_id=derived_id("notify-request", *ids),
+        notification_id=derived_id("notification", *ids),
+        message_id=r.message_id,
+        correlation_id=r.correlation_id,
+        occurred_at=now,
+        # About several cases at once: the cases are in the data, each with its reference.
+        escalation_id=first.id if len(cases) == 1 else None,
+        kind=ALERT_KIND,
+        channel=channel,  # type: ignore[arg-type]
+        recipient=recipient,
+        recipient_role=role,
+        recipient_verified=True,  # staff directory addresses
+        content_class="account",
+        language=languages.of(address),  # type: ignore[arg-type]
+        data=data,
+        severity=min((e.severity for e in cases), key=_rank),  # type: ignore[arg-type]
+    )
+
+
+def _rank(severity: str) -> int:
+    return _SEVERITIES.index(severity) if severity in _SEVERITIES else len(_SEVERITIES)

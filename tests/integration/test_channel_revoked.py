@@ -1,0 +1,272 @@
+"""Seed 000, taken back, on the real servers: the registered contact confirmed the CEO's
+"new" address, a promise of the billing case moved there, he wrote again from it; then staff
+found it is not the client's and ran `careline crm revoke`. The escalator puts the promise
+back on the registered contact, records the revoke in each case it touched and alerts each
+holder once in their language, however often the event comes; the notifier withdraws what
+is not yet sent to the address."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import nats
+import pytest
+from faststream._internal.testing.app import TestApp
+
+from services.notifier.app import build_app as build_notifier
+from services.notifier.domain import render
+from services.notifier.holds import revoked_reason
+from services.notifier.settings import NotifierSettings
+from shared.contracts import (
+    ChannelConfirmed,
+    ChannelRef,
+    ChannelRevoked,
+    SendNotification,
+)
+from tests.integration.conftest import Env, Recorder, drained, rows
+from tests.integration.escalator_harness import (
+    Bus,
+    awaiting_confirmation,
+    escalator_settings,
+    legal_threat,
+    publish_verified,
+    start,
+    until,
+)
+from tests.integration.test_held_answers import held_request, publish
+from tests.integration.test_notifier_outbox import request as outbox_request
+
+pytestmark = pytest.mark.integration
+CEO = "a.sokolov@stroymontazh.ru"
+REGISTERED = "buh@stroymontazh.ru"
+MANAGER = "o.petrova@careline.example"
+BILLING = "billing@careline.example"
+CUSTOMER = "cust-stroymontazh"
+
+
+def from_the_ceo(text: str, confirmation_id: uuid.UUID) -> tuple[bytes, str]:
+    """Probable, from the CEO's own address; the account manager reads Ukrainian (the
+    CRM says so), the rest of the team Russian (the policy's)."""
+    verified = awaiting_confirmation(text, CEO, confirmation_id)
+    verified["identity"]["account_manager"]["language"] = "uk"
+    return json.dumps(verified).encode(), verified["message_id"]
+
+
+def from_the_confirmed_ceo(text: str) -> bytes:
+    """The CEO again, once his address is the client's verified channel."""
+    verified = json.loads(legal_threat(text))
+    verified["message"]["sender"] = {"email": CEO}
+    verified["identity"]["account_manager"]["language"] = "uk"
+    verified["identity"]["authorized_channels"].append(
+        {"kind": "email", "address": CEO, "verified": True}
+    )
+    return json.dumps(verified).encode()
+
+
+def confirmed(message_id: str, confirmation_id: uuid.UUID) -> ChannelConfirmed:
+    now = datetime.now(UTC)
+    return ChannelConfirmed(
+        event_id=uuid.uuid4(),
+        message_id=uuid.UUID(message_id),
+        correlation_id=message_id,
+        occurred_at=now,
+        confirmation_id=confirmation_id,
+        customer_id=CUSTOMER,
+        contact_id="ct-sokolov",
+        channel=ChannelRef(kind="email", address=CEO, verified=True),
+        via="reply",
+        confirmed_at=now,
+    )
+
+
+def revoked(message_id: uuid.UUID, confirmation_id: uuid.UUID) -> ChannelRevoked:
+    now = datetime.now(UTC)
+    return ChannelRevoked(
+        event_id=uuid.uuid4(),
+        message_id=message_id,
+        correlation_id=str(message_id),
+        occurred_at=now,
+        confirmation_id=confirmation_id,
+        customer_id=CUSTOMER,
+        channel=ChannelRef(kind="email", address=CEO, verified=False),
+        revoked_by="Ольга Петрова",
+        revoked_at=now,
+    )
+
+
+async def promised_to(env: Env, escalation_id: str) -> dict[str, Any] | None:
+    (row,) = await rows(
+        env, "SELECT promise_to FROM escalator.escalations WHERE id = :id", id=escalation_id
+    )
+    found = row["promise_to"]
+    return json.loads(found) if isinstance(found, str) else found  # type: ignore[no-any-return]
+
+
+def alerts(bus: Bus) -> list[dict[str, Any]]:
+    return [r for r in bus.of("notify.request") if r["kind"] == "identity_alert"]
+
+
+async def test_a_revoke_puts_the_promise_back_records_it_and_alerts_each_holder_once(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    nc, bus = watch
+    confirmation_id = uuid.uuid4()
+    text = "Счёт № 4512 мы уже оплатили вчера, а нам пишут о задолженности и грозят отключением."
+    payload, message_id = from_the_ceo(text, confirmation_id)
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, payload)
+        opened = await bus.wait("escalation.opened", 2)
+        (billing,) = [e["escalation_id"] for e in opened if e["kind"] == "billing"]
+        (identity,) = [e["escalation_id"] for e in opened if e["kind"] != "billing"]
+        assert (await promised_to(env, billing) or {})["recipient"] == REGISTERED
+
+        # The registered contact says yes: the promise moves to the CEO's address.
+        event = confirmed(message_id, confirmation_id)
+        await nc.jetstream().publish("crm.channel.confirmed", event.model_dump_json().encode())
+
+        async def moved() -> bool:
+            return (await promised_to(env, billing) or {}).get("recipient") == CEO
+
+        await until(moved)
+        # He writes again from it, as the client now: a threat of court, a case of its own.
+        await publish_verified(nc, from_the_confirmed_ceo("Если не разберётесь, подам в суд."))
+        (legal,) = [
+            e["escalation_id"]
+            for e in await bus.wait("escalation.opened", 3)
+            if e["kind"] == "legal"
+        ]
+
+        # Staff take it back; the event comes twice (a redelivery, the command run again).
+        revoke = revoked(uuid.UUID(message_id), confirmation_id)
+        for _ in range(2):
+            await nc.jetstream().publish("crm.channel.revoked", revoke.model_dump_json().encode())
+
+        async def recorded() -> list[dict[str, Any]]:
+            return await rows(
+                env,
+                "SELECT escalation_id, detail, actor FROM escalator.escalation_timeline "
+                "WHERE entry = 'identity_revoked' ORDER BY escalation_id",
+            )
+
+        await until(lambda: alerts(bus))
+        await until(lambda: _both_handled(env, revoke.event_id))
+        await asyncio.sleep(1.0)  # the second delivery, handled by now, adds nothing
+        said = alerts(bus)
+        timeline = await recorded()
+
+    # Each case the confirmation or the address touched records it once, the resolved
+    # identity check too; who took it back is the actor.
+    assert sorted(str(r["escalation_id"]) for r in timeline) == sorted([billing, identity, legal])
+    for r in timeline:
+        detail = json.loads(r["detail"]) if isinstance(r["detail"], str) else r["detail"]
+        actor = json.loads(r["actor"]) if isinstance(r["actor"], str) else r["actor"]
+        assert detail["confirmation_id"] == str(confirmation_id) and detail["address"] == CEO
+        assert actor == {"role": "staff", "address": "Ольга Петрова"}
+    # The promise is the registered contact's again, as it was.
+    back = await promised_to(env, billing)
+    assert back is not None and back["recipient"] == REGISTERED and "moved_from" not in back
+    (row,) = await rows(
+        env, "SELECT identity_status FROM escalator.escalations WHERE id = :id", id=billing
+    )
+    assert row["identity_status"] == "suspicious"
+
+    # One alert per holder of the open cases, never two; in the language each reads.
+    recipients = [a["recipient"] for a in said]
+    assert len(recipients) == len(set(recipients)) and {MANAGER, BILLING} <= set(recipients)
+    by_recipient = {a["recipient"]: SendNotification.model_validate(a) for a in said}
+    manager, billing_desk = by_recipient[MANAGER], by_recipient[BILLING]
+    assert billing in {c["escalation_id"] for c in manager.data["cases"]}
+    # The lawyers' case, opened by the address once confirmed, is told to whoever holds it.
+    listed = {c["escalation_id"] for a in said for c in a["data"]["cases"]}
+    assert listed == {billing, legal}
+    assert (manager.language, billing_desk.language) == ("uk", "ru")
+    uk, ru = render(manager), render(billing_desk)
+    assert uk.subject.startswith("Співробітник відкликав підтвердження адреси")
+    assert "платіжні реквізити" in uk.body and f"повідомимо на {REGISTERED}" in uk.body
+    assert ru.subject.startswith("Сотрудник отозвал подтверждение адреса")
+    assert "Ольга Петрова" in ru.body and "платёжные реквизиты" in ru.body
+
+
+async def _both_handled(env: Env, event_id: uuid.UUID) -> bool:
+    found = await rows(
+        env,
+        "SELECT key FROM escalator.processed_messages WHERE key = :key",
+        key=f"channel-revoked:{event_id}",
+    )
+    return len(found) == 1
+
+
+def quiet_now() -> str:
+    """Quiet hours around this moment (UTC): a client's mail stays pending meanwhile."""
+    now = datetime.now(UTC)
+    return f"{now - timedelta(hours=1):%H:%M}-{now + timedelta(hours=2):%H:%M}"
+
+
+async def test_the_notifier_withdraws_what_is_unsent_to_the_address_taken_back(
+    bus: tuple[nats.NATS, Recorder], env: Env
+) -> None:
+    nc, recorder = bus
+    settings = NotifierSettings(
+        **env.base(),
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=env.smtp_port,
+        NOTIFIER_QUIET_HOURS=quiet_now(),
+    )
+    revoked_id, pending_id = uuid.uuid4(), uuid.uuid4()
+
+    def to(recipient: str) -> SendNotification:
+        answer = outbox_request(recipient=recipient, role="client_registered", severity=None)
+        return answer.model_copy(update={"recipient_timezone": "UTC"})
+
+    waiting = to(CEO)  # released to him when confirmed; quiet hours keep it
+    elsewhere = to(REGISTERED)  # the client's own address: stays
+    other_hold = held_request(pending_id)  # held for another request about the same address
+    async with TestApp(build_notifier(settings)):
+        for request in (waiting, elsewhere, other_hold):
+            await publish(nc, "notify.request", request)
+
+        async def statuses() -> dict[str, str]:
+            found = await rows(env, "SELECT notification_id, status FROM notifier.notifications")
+            return {str(r["notification_id"]): r["status"] for r in found}
+
+        await until(lambda: _count(statuses(), 3))
+        event = revoked(uuid.uuid4(), revoked_id)
+        await publish(nc, "crm.channel.revoked", event)
+        await publish(nc, "crm.channel.revoked", event, msg_id=f"{event.event_id}:again")
+        await recorder.wait_for("notify.failed", 2, timeout=30)
+        # An answer held for the revoked confirmation that comes late: never released.
+        late = held_request(revoked_id)
+        await publish(nc, "notify.request", late)
+        await recorder.wait_for("notify.failed", 3, timeout=30)
+        await drained(nc)
+        now = await statuses()
+
+    assert now[str(waiting.notification_id)] == "withdrawn"
+    assert now[str(other_hold.notification_id)] == "withdrawn"
+    assert now[str(late.notification_id)] == "withdrawn"
+    assert now[str(elsewhere.notification_id)] == "pending"
+    failed = {f["notification_id"] for f in recorder.of("notify.failed")}
+    assert failed == {str(r.notification_id) for r in (waiting, other_hold, late)}
+    (row,) = await rows(
+        env,
+        "SELECT withdrawn_reason, withdrawn_by FROM notifier.notifications "
+        "WHERE notification_id = :id",
+        id=str(waiting.notification_id),
+    )
+    assert row["withdrawn_reason"] == revoked_reason(revoked_id)
+    assert row["withdrawn_by"] == event.event_id
+    assert await rows(
+        env,
+        "SELECT outcome FROM notifier.confirmation_outcomes WHERE confirmation_id = :id",
+        id=str(revoked_id),
+    ) == [{"outcome": "revoked"}]
+
+
+async def _count(found: Any, n: int) -> bool:
+    return len(await found) >= n

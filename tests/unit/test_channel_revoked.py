@@ -1,0 +1,275 @@
+"""Seed 000, taken back: staff found a confirmed address is not the client's (`careline crm
+revoke`, `crm.channel.revoked`). The escalations it touched give a promise moved there back
+to the registered contact and show the sender as disowned; their holders get an
+`identity_alert` in the language they read (ru, uk, en) saying who took it back, that what
+went there went to a stranger, and what to do; the notifier withdraws what is unsent."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.escalator.lifecycle import Escalation, Notified
+from services.escalator.revocation import (
+    Revocation,
+    as_revoked,
+    promise_back,
+    revocation_alerts,
+    timeline_detail,
+)
+from services.escalator.settlement import Settlement, as_settled
+from services.escalator.staff_language import StaffLanguages
+from services.notifier.domain import render
+from services.notifier.holds import Resolution, Withdrawal, goes_to, revoked_reason, settle
+from services.notifier.samples import SAMPLES
+from shared.case_ref import case_ref
+from shared.contracts import (
+    ChannelConfirmed,
+    ChannelRef,
+    ChannelRevoked,
+    Language,
+    SendNotification,
+)
+
+pytestmark = pytest.mark.unit
+
+NOW = datetime(2026, 12, 9, 9, 30, tzinfo=UTC)
+CEO = "a.sokolov@stroymontazh.ru"  # the address confirmed, then taken back
+REGISTERED = "buh@stroymontazh.ru"
+MANAGER = "o.petrova@careline.example"
+BILLING = "billing@careline.example"
+MESSAGE = uuid.uuid4()
+CONFIRMATION = uuid.uuid4()
+PACK = {"crm": {"registered": [{"kind": "email", "address": REGISTERED}]}}
+PROMISE_TO = {"recipient": REGISTERED, "language": "ru", "customer": "ООО «СтройМонтаж»"}
+
+
+def case(kind: str, *holders: tuple[str, str], status: str = "open", **kw: object) -> Escalation:
+    briefing = {
+        **SAMPLES["manager_escalation"],
+        "kind": kind,
+        "identity_status": "probable",
+        "sender": {"email": CEO},
+        "fact_pack": PACK,
+    }
+    return Escalation(
+        id=uuid.uuid4(),
+        kind=kind,
+        severity="P2" if kind == "billing" else "P3",
+        status=status,
+        level=1,
+        message_id=MESSAGE,
+        correlation_id=str(MESSAGE),
+        ack_deadline=NOW + timedelta(hours=4),
+        climb_due_at=NOW + timedelta(hours=4),
+        notified=tuple(Notified(role, address, 1) for role, address in holders),
+        briefing=briefing,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def revocation(event_id: uuid.UUID | None = None) -> Revocation:
+    return Revocation.of(
+        ChannelRevoked(
+            event_id=event_id or uuid.uuid4(),
+            message_id=MESSAGE,
+            correlation_id=str(MESSAGE),
+            occurred_at=NOW,
+            confirmation_id=CONFIRMATION,
+            customer_id="cust-stroymontazh",
+            channel=ChannelRef(kind="email", address=CEO.upper(), verified=False),
+            revoked_by="Ольга Петрова",
+            revoked_at=NOW,
+        )
+    )
+
+
+def confirmed() -> Settlement:
+    return Settlement.confirmed(
+        ChannelConfirmed(
+            event_id=uuid.uuid4(),
+            message_id=MESSAGE,
+            correlation_id=str(MESSAGE),
+            occurred_at=NOW - timedelta(days=1),
+            confirmation_id=CONFIRMATION,
+            customer_id="cust-stroymontazh",
+            contact_id="ct-sokolov",
+            channel=ChannelRef(kind="email", address=CEO, verified=True),
+            via="reply",
+            confirmed_at=NOW - timedelta(days=1),
+        )
+    )
+
+
+BILLING_CASE = case(
+    "billing",
+    ("billing", BILLING),
+    ("account_manager", MANAGER),
+    client_reply_by=NOW + timedelta(hours=3),
+    promise_to=PROMISE_TO,
+)
+IDENTITY_CASE = case("identity_confirmation", ("account_manager", MANAGER))
+
+
+def test_a_promise_the_confirmation_moved_goes_back_where_it_was() -> None:
+    moved = as_settled(BILLING_CASE, confirmed())
+    assert moved.promise_to is not None and moved.promise_to["recipient"] == CEO
+
+    back = as_revoked(moved, revocation())
+
+    # The same promise, in the same words, to the registered contact again.
+    assert back.promise_to == PROMISE_TO
+    assert back.client_reply_by == BILLING_CASE.client_reply_by
+
+
+def test_a_promise_kept_at_the_address_without_its_past_goes_to_the_registered_email() -> None:
+    # A case the address opened once it wrote as the client's verified channel.
+    own = replace(BILLING_CASE, promise_to={**PROMISE_TO, "recipient": CEO})
+    assert promise_back(own, revocation()) == PROMISE_TO
+    # Nothing on file to go back to: nobody is told of a delay automatically.
+    alone = replace(own, briefing={**own.briefing, "fact_pack": {"crm": {"registered": []}}})
+    assert promise_back(alone, revocation()) == {**PROMISE_TO, "recipient": None}
+    # A promise elsewhere, or none, stays as it is.
+    assert promise_back(BILLING_CASE, revocation()) == PROMISE_TO
+    assert promise_back(IDENTITY_CASE, revocation()) is None
+
+
+def test_the_sender_shows_as_disowned_by_staff_only_where_it_wrote() -> None:
+    settled = as_settled(BILLING_CASE, confirmed())
+    assert settled.briefing["identity_status"] == "verified"
+
+    revoked = as_revoked(settled, revocation())
+
+    assert revoked.briefing["identity_status"] == "suspicious"
+    first = revoked.briefing["identity_evidence_items"][0]
+    assert first["kind"] == "revoked_by_staff" and first["values"]["by"] == "Ольга Петрова"
+    assert (
+        revoked.briefing["identity_evidence_items"][1:]
+        == (settled.briefing["identity_evidence_items"])
+    )
+    # Another sender's case keeps what it showed.
+    theirs = replace(settled, briefing={**settled.briefing, "sender": {"email": REGISTERED}})
+    assert as_revoked(theirs, revocation()).briefing == theirs.briefing
+
+
+def test_the_timeline_says_who_when_and_where_the_promise_went() -> None:
+    moved = as_settled(BILLING_CASE, confirmed())
+    r = revocation()
+
+    detail = timeline_detail(moved, as_revoked(moved, r), r)
+
+    assert detail["by"] == "Ольга Петрова" and detail["at"] == NOW.isoformat()
+    assert detail["confirmation_id"] == str(CONFIRMATION)
+    assert detail["promise_to"] == REGISTERED
+    assert "promise_to" not in timeline_detail(IDENTITY_CASE, IDENTITY_CASE, r)
+
+
+def test_each_holder_hears_once_about_the_open_cases_they_hold() -> None:
+    done = replace(IDENTITY_CASE, status="resolved")
+    r = revocation()
+    cases = [as_revoked(e, r) for e in (BILLING_CASE, done)]
+    languages = StaffLanguages("ru", {BILLING: "en"})
+
+    alerts = revocation_alerts(cases, r, languages, "Europe/Moscow", NOW)
+
+    by_recipient = {a.recipient: a for a in alerts}
+    assert sorted(by_recipient) == [BILLING, MANAGER]
+    assert {a.kind for a in alerts} == {"identity_alert"}
+    assert (by_recipient[BILLING].language, by_recipient[MANAGER].language) == ("en", "ru")
+    # The resolved identity check is not theirs to act on: only the billing case is listed.
+    for alert in alerts:
+        assert [c["escalation_id"] for c in alert.data["cases"]] == [str(BILLING_CASE.id)]
+        assert alert.escalation_id == BILLING_CASE.id and alert.severity == "P2"
+        assert alert.message_id == MESSAGE
+    # A redelivery (or the command run again) makes the same ids: the notifier takes one.
+    again = revocation_alerts(cases, revocation(r.event_id), languages, "Europe/Moscow", NOW)
+    assert [a.notification_id for a in again] == [a.notification_id for a in alerts]
+
+
+def test_one_holding_several_cases_gets_one_alert_listing_them() -> None:
+    r = revocation()
+    cases = [as_revoked(e, r) for e in (BILLING_CASE, IDENTITY_CASE)]
+
+    (manager,) = [
+        a
+        for a in revocation_alerts(cases, r, StaffLanguages("ru"), None, NOW)
+        if a.recipient == MANAGER
+    ]
+
+    assert [c["kind"] for c in manager.data["cases"]] == ["billing", "identity_confirmation"]
+    assert manager.escalation_id is None  # about two: each named in the data
+
+
+SAID = {
+    "ru": ("Сотрудник отозвал подтверждение адреса", "Ольга Петрова", "платёжные реквизиты"),
+    "uk": ("Співробітник відкликав підтвердження адреси", "Ольга Петрова", "платіжні реквізити"),
+    "en": ("Staff took back a confirmed address", "Ольга Петрова", "payment details"),
+}
+PROMISE_SAID = {
+    "ru": f"о задержке сообщим на {REGISTERED}",
+    "uk": f"про затримку повідомимо на {REGISTERED}",
+    "en": f"a delay is told to {REGISTERED}",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_alert_says_who_what_went_astray_and_what_to_do(language: Language) -> None:
+    r = revocation()
+    moved = as_settled(BILLING_CASE, confirmed())
+    (alert, _) = revocation_alerts([as_revoked(moved, r)], r, StaffLanguages(language), None, NOW)
+
+    rendered = render(alert)
+
+    subject, who, payment = SAID[language]
+    assert rendered.subject.startswith(subject) and CEO.upper() in rendered.subject
+    for said in (who, payment, case_ref(BILLING_CASE.id), PROMISE_SAID[language], REGISTERED):
+        assert said in rendered.body
+        assert said in (rendered.html or "")
+    # Not the words of the no-after-a-yes alert it shares a kind with.
+    assert "careline crm revoke" not in rendered.body
+
+
+def held_answer(recipient: str, **kw: object) -> SendNotification:
+    return SendNotification(
+        event_id=uuid.uuid4(),
+        notification_id=uuid.uuid4(),
+        message_id=MESSAGE,
+        correlation_id=str(MESSAGE),
+        occurred_at=NOW,
+        kind="billing_dispute_ack",
+        recipient=recipient,
+        recipient_role="client_registered",
+        recipient_verified=False,
+        content_class="account",
+        language="ru",
+        data={},
+        held_for_confirmation=CONFIRMATION,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_the_notifier_withdraws_a_late_held_answer_and_names_no_address() -> None:
+    event = ChannelRevoked(
+        event_id=uuid.uuid4(),
+        message_id=MESSAGE,
+        correlation_id=str(MESSAGE),
+        occurred_at=NOW,
+        confirmation_id=CONFIRMATION,
+        customer_id="cust-stroymontazh",
+        channel=ChannelRef(kind="email", address=CEO, verified=False),
+        revoked_by="Ольга Петрова",
+        revoked_at=NOW,
+    )
+
+    decision = settle(held_answer(CEO), Resolution.revoked(event))
+
+    assert isinstance(decision, Withdrawal)
+    assert decision.reason == revoked_reason(CONFIRMATION) and CEO not in decision.reason
+    request = held_answer(CEO).model_dump(mode="json")
+    assert goes_to(request, "email", CEO.upper())
+    assert not goes_to({**request, "content_class": "general"}, "email", CEO)
+    assert not goes_to(request, "email", REGISTERED)
+    assert not goes_to(request, "phone", CEO)
