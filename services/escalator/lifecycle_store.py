@@ -131,9 +131,12 @@ class LifecycleStore:
     ) -> list[Escalation]:
         """What taking back a confirmed address touches, in id order (locked as
         lock_of_confirmation locks): the escalations the confirmation touched (open or
-        not: each records it), and the open ones of the customer that a message of the
-        address was placed in (its cases once it wrote as the client's verified channel)."""
+        not: each records it), the open ones of the customer that a message of the
+        address was placed in (its cases once it wrote as the client's verified channel),
+        and the open ones whose promise waits at the address (a message from the client's
+        phone is promised an answer at its first verified email, which may be this one)."""
         t, e, m = timeline.c, escalations.c, subject_messages.c
+        said = address.strip().casefold()
         named = select(t.escalation_id).where(
             (t.detail["confirmation_id"].astext == str(confirmation_id))
             | (t.message_id == message_id)
@@ -143,9 +146,14 @@ class LifecycleStore:
         touched = func.jsonb_array_elements(m.escalations, type_=JSONB)["id"].astext
         placed = select(cast(touched, UUID(as_uuid=True))).where(
             m.subject_key == f"customer:{customer_id}",
-            func.lower(m.sender) == address.strip().casefold(),
+            func.lower(m.sender) == said,
         )
-        of_address = (e.status == "open", e.customer_id == customer_id, e.id.in_(placed))
+        promised_there = func.lower(e.promise_to["recipient"].astext) == said
+        of_address = (
+            e.status == "open",
+            e.customer_id == customer_id,
+            e.id.in_(placed) | promised_there,
+        )
         rows = await self.session.execute(
             select(escalations)
             .where(e.id.in_(named) | and_(*of_address))

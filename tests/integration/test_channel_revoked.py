@@ -26,7 +26,11 @@ from shared.contracts import (
     ChannelConfirmed,
     ChannelRef,
     ChannelRevoked,
+    CustomerRef,
+    Identity,
+    SenderIdentifiers,
     SendNotification,
+    StaffRef,
 )
 from tests.integration.conftest import Env, Recorder, drained, rows
 from tests.integration.escalator_harness import (
@@ -37,6 +41,7 @@ from tests.integration.escalator_harness import (
     publish_verified,
     start,
     until,
+    verified_payload,
 )
 from tests.integration.test_held_answers import held_request, publish
 from tests.integration.test_notifier_outbox import request as outbox_request
@@ -47,6 +52,7 @@ REGISTERED = "buh@stroymontazh.ru"
 MANAGER = "o.petrova@careline.example"
 BILLING = "billing@careline.example"
 CUSTOMER = "cust-stroymontazh"
+PHONE = "+74951234567"
 
 
 def from_the_ceo(text: str, confirmation_id: uuid.UUID) -> tuple[bytes, str]:
@@ -191,6 +197,51 @@ async def test_a_revoke_puts_the_promise_back_records_it_and_alerts_each_holder_
     assert "платіжні реквізити" in uk.body and f"повідомимо на {REGISTERED}" in uk.body
     assert ru.subject.startswith("Сотрудник отозвал подтверждение адреса")
     assert "Ольга Петрова" in ru.body and "платёжные реквизиты" in ru.body
+
+
+async def test_a_promise_made_at_the_address_to_a_message_of_another_channel_goes_back(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    """The client phones from its registered number; its promise goes to its first verified
+    email on file, which is the address confirmed for the CEO. No message of the address,
+    and not the confirmation, touched that case, yet its promise sits at the address: taken
+    back, it goes to the registered contact, and the case records it."""
+    nc, bus = watch
+    identity = Identity(
+        status="verified",
+        confidence=0.95,
+        customer=CustomerRef(id=CUSTOMER, name="ООО «СтройМонтаж»", tier="gold"),
+        account_manager=StaffRef(id="am-petrova", name="Ольга Петрова", email=MANAGER),
+        authorized_channels=[
+            ChannelRef(kind="email", address=CEO, verified=True),
+            ChannelRef(kind="email", address=REGISTERED, verified=True),
+            ChannelRef(kind="phone", address=PHONE, verified=True),
+        ],
+        disclosure="account",
+    )
+    text = "Счёт № 4512 мы уже оплатили вчера, а нам пишут о задолженности и грозят отключением."
+    payload = verified_payload(
+        text, identity, SenderIdentifiers(phone=PHONE), domain="pbx.example", channel="phone"
+    )
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, payload)
+        opened = await bus.wait("escalation.opened", 1)
+        (billing,) = [e["escalation_id"] for e in opened if e["kind"] == "billing"]
+        assert (await promised_to(env, billing) or {})["recipient"] == CEO
+
+        revoke = revoked(uuid.uuid4(), uuid.uuid4())  # a confirmation of another message
+        await nc.jetstream().publish("crm.channel.revoked", revoke.model_dump_json().encode())
+        await until(lambda: _both_handled(env, revoke.event_id))
+
+    back = await promised_to(env, billing)
+    assert back is not None and back["recipient"] == REGISTERED
+    assert await rows(
+        env,
+        "SELECT escalation_id FROM escalator.escalation_timeline "
+        "WHERE entry = 'identity_revoked' AND escalation_id = :id",
+        id=billing,
+    )
 
 
 async def _both_handled(env: Env, event_id: uuid.UUID) -> bool:
