@@ -92,9 +92,10 @@ def revoke(
         )
     )
     # Announced after the commit; again (same ids) on a repeat, so a failed publish is
-    # mended by running the command again.
+    # mended by running the command again. Nothing on file: nothing to announce, no NATS.
     try:
-        asyncio.run(announce(settings, revoked.events))
+        if revoked.events:
+            asyncio.run(announce(settings, revoked.events))
     except Exception as exc:
         typer.echo(
             f"the revocation is on file but was not announced on crm.channel.revoked ({exc}); "
