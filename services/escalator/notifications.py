@@ -214,7 +214,9 @@ def staff_notifications(
             if manager is None or manager.id in threatened:
                 stand_in = account_manager_stand_in(policy, roles)
             if stand_in is None and manager is not None:
-                address = manager.email  # nobody to stand in: the case must reach someone
+                if manager.id in threatened and len(roles) > 1:
+                    continue  # the rule's other roles hold it: not the one threatened
+                address = manager.email  # nobody else: the case must reach someone
             elif stand_in is None:
                 continue
             else:

@@ -79,7 +79,12 @@ from .policy import (
 from .problem_keys import ABOUT_SIGNALS, keyed
 from .staff_language import StaffLanguages, of_escalations, of_message
 from .tables import processed
-from .threatened import threatened_notices, threatened_staff, with_threatened
+from .threatened import (
+    threatened_notices,
+    threatened_staff,
+    unnamed_to_client,
+    with_threatened,
+)
 from .unclear import UnclearAnswer, late_denial_alert, unclear_answers, unclear_notices
 
 # Who speaking goes on with the subject's cases: the client on a verified channel, or an
@@ -232,6 +237,7 @@ class EscalatorService:
         # Told once per person for the whole message, however many escalations it touched;
         # under a hold some contacts to the client are withheld (see `message_notices`).
         holds = self._holds_standing(history, lifted, placements)
+        clients = unnamed_to_client(clients, people)
         notices = message_notices(
             verified, staff, clients, under_hold, holds, legal_claim, silent_sender=silent
         )

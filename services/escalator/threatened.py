@@ -269,3 +269,19 @@ def threatened_notices(
             )
         )
     return notes
+
+
+def unnamed_to_client(
+    notes: Sequence[SendNotification], people: Sequence[Threatened]
+) -> list[SendNotification]:
+    """The client's acknowledgements of a message that threatens its account manager, without
+    the manager's name ("your account manager Ольга Петрова has it"): the deputy holds the
+    message's cases now, and the one threatening is not told whom to go after."""
+    if not any(p.role == "account_manager" for p in people):
+        return list(notes)
+    return [
+        n.model_copy(update={"data": {**n.data, "account_manager": None}})
+        if n.data.get("account_manager")
+        else n
+        for n in notes
+    ]

@@ -4,17 +4,21 @@ notice the threatened person gets in the language they read."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from services.escalator.detection import detect
 from services.escalator.history import History
-from services.escalator.notifications import staff_notifications
+from services.escalator.notifications import client_contacts, staff_notifications
 from services.escalator.policy import Situation, evaluate
+from services.escalator.policy_rules import Notify
 from services.escalator.staff_language import of_message
 from services.escalator.threatened import (
     THREATENED_KIND,
     threatened_notices,
     threatened_staff,
+    unnamed_to_client,
     with_threatened,
 )
 from services.notifier.domain import render, render_kind
@@ -31,6 +35,8 @@ from tests.unit.test_routing_policy import (
 )
 
 pytestmark = pytest.mark.unit
+
+HEAD_ROLE = Notify(role="head_of_support")
 
 
 def manager(name: str, language: str | None = None) -> StaffRef:
@@ -290,3 +296,38 @@ def test_with_nobody_to_stand_in_the_threatened_managers_case_still_reaches_them
 
     assert note.recipient == "o.petrova@careline.example"
     assert "stand_in_for" not in note.data
+
+
+def test_with_nobody_to_stand_in_the_rules_other_roles_hold_it_without_the_threatened() -> None:
+    # The violence rule tells security and the head of support: with no deputy to stand in,
+    # a rule naming the manager beside them leaves the threatened manager out.
+    text = "Передайте Ольге: я знаю, где она живёт. Верните деньги за подписку."
+    verified, _, decisions = decided(text)
+    (demand,) = [d for d in decisions if d.rule.kind == "compensation"]
+    both = dataclasses.replace(
+        demand, rule=demand.rule.model_copy(update={"notify": [*demand.rule.notify, HEAD_ROLE]})
+    )
+    lone = POLICY.model_copy(update={"chains": {}})
+
+    notes = staff_notifications(
+        lone, both, escalation(both, verified), verified, threatened={"am-petrova"}
+    )
+
+    assert [n.recipient_role for n in notes] == ["head_of_support"]
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_clients_acknowledgements_do_not_name_the_threatened_manager(
+    language: Language,
+) -> None:
+    text = "Передайте Ольге: я знаю, где она живёт. Верните деньги за подписку."
+    verified, people, decisions = decided(text)
+    (demand,) = [d for d in decisions if d.rule.kind == "compensation"]
+    (ack,) = client_contacts(demand, escalation(demand, verified), verified)
+    assert ack.data["account_manager"] == "Ольга Петрова"
+
+    (unnamed,) = unnamed_to_client([ack], people)
+
+    assert unnamed.data["account_manager"] is None
+    assert "Ольга" not in render(unnamed.model_copy(update={"language": language})).body
+    assert unnamed_to_client([ack], []) == [ack]
