@@ -23,10 +23,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from shared.contracts import ChannelRevoked, SendNotification, derived_id
+from shared.contracts import ChannelRevoked, SendNotification
 
-from .lifecycle import Escalation, address_key, channel_of
+from .lifecycle import Escalation, address_key
 from .staff_language import StaffLanguages
+from .staff_notice import staff_notice
 from .unclear import ALERT_KIND
 
 # As sure as the verifier is of an address the client disowned (settlement.CONFIDENCE_AFTER).
@@ -191,7 +192,6 @@ def _alert(
     now: datetime,
 ) -> SendNotification:
     first = cases[0]
-    channel, recipient = channel_of(address)
     data = {
         "occasion": "revoked",
         "customer": next(
@@ -217,24 +217,19 @@ def _alert(
         "team_timezone": team_timezone,
         "stand_in_for": None,
     }
-    ids = ("identity-revoked", r.confirmation_id, role, address)
-    return SendNotification(
-        event_id=derived_id("notify-request", *ids),
-        notification_id=derived_id("notification", *ids),
+    return staff_notice(
+        ALERT_KIND,
+        role,
+        address,
+        languages.of(address),
+        data,
+        ("identity-revoked", r.confirmation_id, role, address),
         message_id=r.message_id,
         correlation_id=r.correlation_id,
         occurred_at=now,
         # About several cases at once: the cases are in the data, each with its reference.
         escalation_id=first.id if len(cases) == 1 else None,
-        kind=ALERT_KIND,
-        channel=channel,  # type: ignore[arg-type]
-        recipient=recipient,
-        recipient_role=role,
-        recipient_verified=True,  # staff directory addresses
-        content_class="account",
-        language=languages.of(address),  # type: ignore[arg-type]
-        data=data,
-        severity=min((e.severity for e in cases), key=_rank),  # type: ignore[arg-type]
+        severity=min((e.severity for e in cases), key=_rank),
     )
 
 

@@ -34,7 +34,6 @@ from shared.contracts import (
     SendNotification,
     Signal,
     StaffRef,
-    derived_id,
 )
 
 from .client_words import sentence_bounds
@@ -42,9 +41,9 @@ from .condition_facts import Fact
 from .detection.lexicon import default_morphology
 from .detection.morphology import Morphology
 from .detection.text import WORD, fold, is_cyrillic
-from .lifecycle import channel_of
 from .policy import Decision
 from .staff_language import StaffLanguages
+from .staff_notice import staff_notice
 
 # What threatens a person: harm, pressure on them (blackmail), advances to them. An insult
 # is the agent's to end (abuse-agent-guidance); a threat of court is legal's.
@@ -226,9 +225,6 @@ def threatened_notices(
     identity, message = verified.identity, verified.message
     notes = []
     for person in aimed_at(decision, people):
-        channel, recipient = channel_of(person.email)
-        language = languages.of(person.email)
-        parts = (event.escalation_id, *occasion, "threatened", person.role, person.staff_id)
         data: dict[str, Any] = {
             "escalation_id": str(event.escalation_id),
             "kind": event.kind,
@@ -250,22 +246,18 @@ def threatened_notices(
             "holders": list(decision.rule.roles),
         }
         notes.append(
-            SendNotification(
-                event_id=derived_id("notify-request", *parts),
-                notification_id=derived_id("notification", *parts),
+            staff_notice(
+                THREATENED_KIND,
+                person.role,
+                person.email,
+                languages.of(person.email),
+                data,
+                (event.escalation_id, *occasion, "threatened", person.role, person.staff_id),
                 message_id=event.message_id,
                 correlation_id=event.correlation_id,
                 occurred_at=event.occurred_at,
                 escalation_id=event.escalation_id,
                 severity=event.severity,
-                kind=THREATENED_KIND,
-                channel=channel,  # type: ignore[arg-type]
-                recipient=recipient,
-                recipient_role=person.role,
-                recipient_verified=True,  # staff directory addresses
-                content_class="account",
-                language=language,  # type: ignore[arg-type]
-                data=data,
             )
         )
     return notes

@@ -28,20 +28,21 @@ from shared.contracts import (
     CONFIRMATION_UNCLEAR,
     Identity,
     IdentityVerified,
+    NotificationKind,
     SendNotification,
-    derived_id,
 )
 
 from .condition_facts import identity_unclear_fact
 from .facts import excerpt
 from .hold_notices import notices_to_holders
-from .lifecycle import Escalation, channel_of
+from .lifecycle import Escalation
 from .notifications import about_message, account_manager_stand_in
 from .policy import Policy
 from .staff_language import StaffLanguages
+from .staff_notice import staff_notice
 
 # A staff notice about who is speaking that no escalation holds (services/notifier/templates).
-ALERT_KIND = "identity_alert"
+ALERT_KIND: NotificationKind = "identity_alert"
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,6 @@ def late_denial_alert(
     role, address = reader
     identity, message = verified.identity, verified.message
     language = languages.of(address)
-    channel, recipient = channel_of(address)
     answered_by = message.sender.email or message.sender.phone or message.sender.handle
     data = {
         "customer": identity.customer.name if identity.customer else None,
@@ -152,19 +152,15 @@ def late_denial_alert(
         "team_timezone": policy.team_timezone,
         "stand_in_for": "account_manager" if role != "account_manager" else None,
     }
-    ids = ("identity-alert", verified.message_id, answer.confirmation_id, role, address)
-    return SendNotification(
-        event_id=derived_id("notify-request", *ids),
-        notification_id=derived_id("notification", *ids),
+    once = ("identity-alert", verified.message_id, answer.confirmation_id, role, address)
+    return staff_notice(
+        ALERT_KIND,
+        role,
+        address,
+        language,
+        data,
+        once,
         message_id=verified.message_id,
         correlation_id=verified.correlation_id,
         occurred_at=now,
-        kind=ALERT_KIND,
-        channel=channel,  # type: ignore[arg-type]
-        recipient=recipient,
-        recipient_role=role,
-        recipient_verified=True,  # staff directory addresses
-        content_class="account",
-        language=language,  # type: ignore[arg-type]
-        data=data,
     )
