@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from services.escalator.detection import detect, fold, form, load_lexicon
+from services.escalator.detection.detector import DETECTION_CHARS, _Piece, _Spans, _without_overlaps
+from services.escalator.detection.lexicon import default_morphology
 from services.escalator.detection.matching import regex_hits
 from services.escalator.detection.text import _CLAUSE_BREAK, _SENTENCE_BREAK, WORD, Tokens, tokenize
 
@@ -155,3 +158,90 @@ def test_the_all_caps_shortcut_says_what_counting_every_letter_says(text: str) -
     all_caps = any(e.rule == "form.all_caps" for e in form.form_evidence(text))
 
     assert all_caps == _plain_caps(text)
+
+
+# Round 27: a pasted text repeating one phrase. «обещали в пятницу, » × 1,000 took 2-5 s:
+# every occurrence of a word the cache had not yet seen was analysed again, and the
+# overlap checks of evidence and of negated spans compared every pair of pieces.
+REPEATED = [
+    "обещали в пятницу, ",
+    "обіцяли в п'ятницю, ",
+    "you promised it by friday, ",
+    "obeshchali v pyatnitsu, ",
+    "told me ",
+    "суд ",
+    "убью ",
+    "хуй ",
+    "suka ",
+    "не подам в суд, подам в суд. ",
+    "вы идиоты блять ",
+]
+
+
+def _repeated(phrase: str) -> str:
+    return phrase * (DETECTION_CHARS // len(phrase) + 1)
+
+
+@pytest.mark.timeout(10)
+def test_a_pasted_text_repeating_one_phrase_does_not_stall_the_detector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A hang guard, not a speed goal: these took over 10 s together on the old code (0.6-2 s
+    each), under a second now; a process that has not seen the words yet is the worst."""
+    morph = default_morphology()
+    monkeypatch.setattr(morph, "_cache", {})
+    monkeypatch.setattr(morph.reader, "_cache", {})
+    found = {phrase: {s.name for s in detect(_repeated(phrase))} for phrase in REPEATED}
+    assert "service_failure" in found["обещали в пятницу, "]
+    assert "legal_threat" in found["не подам в суд, подам в суд. "]
+    assert "abuse" in found["хуй "]
+
+
+def test_a_repeated_word_is_analysed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    morph = default_morphology()
+    monkeypatch.setattr(morph, "_cache", {})
+    analysed: list[str] = []
+    plain = morph._analyze
+
+    def counted(word: str) -> frozenset[str]:
+        analysed.append(word)
+        return plain(word)
+
+    monkeypatch.setattr(morph, "_analyze", counted)
+    detect(_repeated("обещали в пятницу, "))
+    assert {"в", "обещали", "пятницу"} <= set(analysed)
+    assert len(analysed) == len(set(analysed))  # was 1,000 times each
+
+
+def _plain_without_overlaps(pieces: list[_Piece]) -> list[_Piece]:
+    """Each piece against every kept one, as the contract reads."""
+    kept: list[_Piece] = []
+    for piece in sorted(pieces, key=lambda p: (-p.weight, p.start, p.start - p.end)):
+        if not any(k.start < piece.end and piece.start < k.end for k in kept):
+            kept.append(piece)
+    return kept
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_evidence_without_overlaps_is_what_comparing_every_pair_keeps(seed: int) -> None:
+    rng = random.Random(seed)
+    pieces = []
+    for i in range(rng.randint(0, 60)):
+        start = rng.randint(0, 80)
+        end = start + rng.randint(1, 12)
+        pieces.append(_Piece(rng.choice([0.3, 0.5, 0.7, 0.9]), start, end, f"r{i}"))
+    assert _without_overlaps(pieces) == _plain_without_overlaps(pieces)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_silenced_spans_overlap_what_comparing_every_span_says(seed: int) -> None:
+    rng = random.Random(seed)
+    spans = []
+    for _ in range(rng.randint(0, 30)):
+        start = rng.randint(0, 80)
+        spans.append((start, start + rng.randint(0, 15)))  # a span may be empty
+    silenced = _Spans(spans)
+    for start in range(0, 100, 3):
+        for end in range(start + 1, start + 14, 2):
+            plain = any(s < end and start < e for s, e in spans)
+            assert silenced.overlap(start, end) is plain, (spans, start, end)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
-from itertools import chain
+from itertools import accumulate, chain
 from typing import NamedTuple
 
 from shared.contracts import Signal
@@ -138,14 +139,30 @@ def _pieces(
             dropped.add(i)
             excluded.setdefault(hit.entry.signal, []).append(span)
     by_signal: dict[str, list[_Piece]] = {}
+    silenced = {signal: _Spans(spans) for signal, spans in excluded.items()}
     for i, hit in enumerate(hits):
-        spans = excluded.get(hit.entry.signal)
-        if i in dropped or (spans and any(s < hit.end and hit.start < e for s, e in spans)):
+        spans = silenced.get(hit.entry.signal)
+        if i in dropped or (spans is not None and spans.overlap(hit.start, hit.end)):
             continue
         start, end = (hit.start, hit.end) if origin is None else origin(hit.start, hit.end)
         piece = _Piece(hit.entry.weight, start, end, hit.entry.id)
         by_signal.setdefault(hit.entry.signal, []).append(piece)
     return by_signal, set(excluded)
+
+
+class _Spans:
+    """Spans that may overlap one another, asked whether any overlaps [start, end): by the
+    greatest end among those starting before `end`, one bisection rather than a look at
+    each (a pasted text negating one threat 1,500 times had as many spans as hits)."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self.starts = [s for s, _ in ordered]
+        self.reach = list(accumulate((e for _, e in ordered), max))
+
+    def overlap(self, start: int, end: int) -> bool:
+        before = bisect_left(self.starts, end)
+        return before > 0 and self.reach[before - 1] > start
 
 
 def _verdict(
@@ -170,10 +187,19 @@ def _without_overlaps(pieces: list[_Piece]) -> list[_Piece]:
     """One piece of evidence per stretch of text: the same words count once, as the
     strongest entry that matched them."""
     kept: list[_Piece] = []
+    # What is kept never overlaps, so in the order of their starts the ends grow too, and
+    # a piece overlaps something kept exactly when it overlaps the last kept one starting
+    # before its end. A bisection, not a look at each kept piece: a pasted text with one
+    # threat 1,500 times had 1,500 pieces to keep, a million comparisons (0.5 s).
+    starts: list[int] = []
+    ends: list[int] = []
     for piece in sorted(pieces, key=lambda p: (-p.weight, p.start, p.start - p.end)):
-        if any(k.start < piece.end and piece.start < k.end for k in kept):
+        before = bisect_left(starts, piece.end)
+        if before and ends[before - 1] > piece.start:
             continue
         kept.append(piece)
+        starts.insert(before, piece.start)
+        ends.insert(before, piece.end)
     return kept
 
 

@@ -76,8 +76,10 @@ def _hits_at_word_starts(
     windows = list(map(folded.__getitem__, map(slice, starts, map(add, starts, repeat(LENGTH)))))
     tries = list(map(index.window_cache.get, windows))
     if None in tries:
-        for i in [i for i, found in enumerate(tries) if found is None]:
-            tries[i] = _at_window(index, windows[i])
+        # each new window once (a pasted text repeats its words)
+        unseen = dict.fromkeys(w for w, found in zip(windows, tries, strict=True) if found is None)
+        new = {window: _at_window(index, window) for window in unseen}
+        tries = [new.get(w, found) for w, found in zip(windows, tries, strict=True)]
     for at, candidates in compress(zip(starts, tries, strict=True), tries):
         for entry_id, match, entry in candidates:  # type: ignore[union-attr]
             if entry_id in possible:
@@ -135,8 +137,11 @@ def sequence_hits(lexicon: Lexicon, tokens: Tokens, keys: Sequence[Keys]) -> Ite
     if None in candidates:
         if len(cache) > _STARTS_CACHE_LIMIT:
             cache.clear()
-        for i in [i for i, c in enumerate(candidates) if c is None]:
-            candidates[i] = cache[keys[i]] = _starting_with(index, keys[i])
+        # each new key set once (a pasted text repeats its words)
+        unseen = dict.fromkeys(k for k, c in zip(keys, candidates, strict=True) if c is None)
+        new = {k: _starting_with(index, k) for k in unseen}
+        cache.update(new)
+        candidates = [new.get(k, c) for k, c in zip(keys, candidates, strict=True)]
     present: frozenset[str] | None = None  # every key of the text, when first needed
     for i in compress(range(n), candidates):  # the words that can start one
         following = keys[i + 1] if i + 1 < n and sentences[i + 1] == sentences[i] else _NONE
