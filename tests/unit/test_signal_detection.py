@@ -2553,3 +2553,98 @@ def test_round_26_look_alikes_raise_nothing(text: str) -> None:
 @pytest.mark.parametrize("text", ROUND_26_BROKEN_PROMISES)
 def test_round_26_a_promise_broken_late_or_half_kept_stays_a_failure(text: str) -> None:
     assert "service_failure" in {s.name for s in detect(text)}
+
+
+# Round 27: threats sent to a named staff member through us, which fired nothing while the
+# escalator learned to tell the threatened account manager (threatened.py: only when a
+# threat signal fires), and round 26's leftovers. Situation, signal: the probes found.
+ROUND_27_PROBES: dict[tuple[str, str], list[str]] = {
+    ("003.staff_wont_be_well", "violence_threat"): [
+        "Вашему Олегу не поздоровится",
+        "Передайте вашему менеджеру, что ему не поздоровится",
+        "Олегу вашему не поздоровится, так и передайте",
+        "менеджеру вашему не поздоровится",
+        "Вашій Ірині не поздоровиться, так їй і передайте",
+        "vashemu Olegu ne pozdorovitsya",
+    ],
+    ("003.tell_staff_ill_find_her", "violence_threat"): [
+        "передайте Ірині, що я її знайду",
+        "Скажіть вашому Андрію, що я його знайду",
+        "Передайте Марине, что я её найду",
+        "скажите Олегу, что я его всё равно найду",
+        "peredayte Irine chto ya ee naydu",
+    ],
+    ("003.staff_look_over_shoulder", "violence_threat"): [
+        "скажіть своїй Олені, хай оглядається",
+        "пусть ваша Марина ходит и оглядывается",
+        "пусть ваш Игорь теперь ходит оглядываясь",
+        "хай ваша Оксана ходить і оглядається",
+        "tell Anna she'd better watch her back",
+    ],
+    ("003.staff_regret_personally", "violence_threat"): [
+        "your manager will regret it personally",
+        "Your agent is going to regret this personally",
+        "Ваш менеджер лично пожалеет об этом",
+        "Ваш менеджер особисто пошкодує",
+    ],
+    ("002.free_tonight", "harassment"): [
+        "девушка, а вы свободны вечером?",
+        "дівчино, а ви вільні ввечері?",
+        "devushka a vy svobodny vecherom?",
+    ],
+    ("000.paid_what_reminders", "billing_dispute"): [
+        "счёт оплачен давно, шо за напоминания про оплату",
+        "Рахунок оплачено давно, що за нагадування про оплату?",
+        "Мы всё оплатили ещё в марте, что за письма про долг?",
+        "schet oplachen davno, sho za napominaniya pro oplatu",
+    ],
+    # A return asked for with the money named is still redress.
+    ("003.return_with_money", "compensation_demand"): [
+        "хочу вернуть товар и получить деньги обратно",
+        "Хочу вернуть деньги полностью, фото прилагаю.",
+        "хочу повернути гроші за товар",
+    ],
+}
+
+ROUND_27_NEUTRAL: list[str] = [
+    # a lost invoice found, not a person
+    "рахунок? я його знайду в пошті",
+    "я її знайду в пошті, дякую",
+    "Передайте бухгалтеру, что я его найду в почте и перешлю",
+    "скажіть Олені, що я його знайду в документах і надішлю",
+    # unwell oneself
+    "после такого ужина мне не поздоровится",
+    "нам не поздоровится, если отчёт не сдадим",
+    "I will regret it personally if I miss the webinar",
+    "you won't regret it, the service is great",
+    # a device, a call back, someone lost
+    "watch the back of the device for the serial number",
+    "скажіть Олені, хай передзвонить",
+    "пусть ваша Марина перезвонит мне вечером",
+    "курьер ходит и оглядывается, не может найти подъезд",
+    # free for work
+    "вы свободны завтра для звонка?",
+    "вы свободны вечером? хотим обсудить договор",
+    "ви вільні ввечері для дзвінка?",
+    # a reminder thanked for
+    "спасибо за напоминание об оплате, счёт оплачен",
+    "счёт оплачен, спасибо за напоминание",
+    # a return of goods or an undone change
+    "хочу вернуть товар, как оформить?",
+    "хочу вернуть старый дизайн",
+    "хочу повернути товар, як оформити?",
+    "хочу повернути старий дизайн сайту",
+]
+
+
+@pytest.mark.parametrize(
+    ("situation", "signal", "text"),
+    [(sit, sig, text) for (sit, sig), texts in ROUND_27_PROBES.items() for text in texts],
+)
+def test_round_27_probe_raises_its_signal(situation: str, signal: str, text: str) -> None:
+    assert signal in {s.name for s in detect(text)}, situation
+
+
+@pytest.mark.parametrize("text", ROUND_27_NEUTRAL)
+def test_round_27_look_alikes_raise_nothing(text: str) -> None:
+    assert detect(text) == []

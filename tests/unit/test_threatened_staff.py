@@ -331,3 +331,21 @@ def test_the_clients_acknowledgements_do_not_name_the_threatened_manager(
     assert unnamed.data["account_manager"] is None
     assert "Ольга" not in render(unnamed.model_copy(update={"language": language})).body
     assert unnamed_to_client([ack], []) == [ack]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "how"),
+    [
+        ("Олег Иванов", "Вашему Олегу не поздоровится", "name"),
+        ("Ірина Шевченко", "передайте Ірині, що я її знайду", "name"),
+        ("Олена Коваль", "скажіть своїй Олені, хай оглядається", "name"),
+        ("Марина Орлова", "пусть ваша Марина ходит и оглядывается", "name"),
+        ("Anna Smith", "tell Anna she'd better watch her back", "name"),
+        ("Anna Smith", "your manager will regret it personally", "role"),
+    ],
+)
+def test_round_27_threats_sent_through_us_reach_the_person_they_name(
+    name: str, text: str, how: str
+) -> None:
+    """Detection round 27: these fired no threat, so nobody was told."""
+    assert named(text, name) == [(how, ("violence_threat",))]
