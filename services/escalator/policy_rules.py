@@ -226,10 +226,13 @@ class Rule(_Strict):
 
 class Within(_Strict):
     """A time the policy gives: `minutes` of the clock, or of the team's business hours when
-    `business_hours` (a promise made on a Friday evening is kept on Monday)."""
+    `business_hours` (a promise made on a Friday evening is kept on Monday), then never
+    later than `at_most_minutes` of the clock when given (long holidays: a P3 arriving on
+    31 December would otherwise wait for 12 January)."""
 
     minutes: PositiveFloat
     business_hours: bool = False
+    at_most_minutes: PositiveFloat | None = None
 
 
 def _minutes_entry(value: Any) -> Any:
@@ -370,7 +373,10 @@ class Policy(_Strict):
     def _after(self, within: Within, at: datetime) -> datetime:
         # A team without business days (a policy of before) counts the clock's minutes.
         if within.business_hours and self.business_hours.days:
-            return self.calendar.after_business_minutes(at, within.minutes)
+            due = self.calendar.after_business_minutes(at, within.minutes)
+            if within.at_most_minutes is not None:
+                due = min(due, at + timedelta(minutes=within.at_most_minutes))
+            return due
         return at + timedelta(minutes=within.minutes)
 
     def client_reply_by(self, severity: str, at: datetime, ack_deadline: datetime) -> datetime:

@@ -745,3 +745,14 @@ def test_a_night_p3_promises_the_client_no_earlier_than_staff_take_it_on() -> No
     assert POLICY.client_reply_by("P3", MONDAY_NIGHT, ack) == datetime(
         2026, 12, 8, 14, 0, tzinfo=UTC
     )
+
+
+def test_a_p3_over_the_new_year_holidays_is_acknowledged_within_four_days() -> None:
+    # 31 December 2025, 15:00 in Moscow: the working hours left that day and then the
+    # holidays up to 11 January would put it on 12 January; the clock's four days stop it.
+    new_years_eve = datetime(2025, 12, 31, 12, 0, tzinfo=UTC)
+
+    assert POLICY.ack_by("P3", new_years_eve) == new_years_eve + timedelta(days=4)
+    # The client's promise has no such bound in the shipped policy: it says when we answer.
+    ack = POLICY.ack_by("P3", new_years_eve)
+    assert POLICY.client_reply_by("P3", new_years_eve, ack) > ack
