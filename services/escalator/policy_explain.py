@@ -35,6 +35,7 @@ from .policy import (
     hold_stands,
     sender_silence,
 )
+from .threatened import threatened_staff, with_threatened
 
 UNKNOWN = Identity(status="unknown", confidence=0.0)
 
@@ -103,6 +104,9 @@ def explain(
     if message.channel not in policy.history_only_channels:
         lifted = holds_to_lift(situation.history, {s.name: s.score for s in signals})
     decisions = evaluate(policy, signals, identity, situation)
+    # A threat naming the account manager says so, as the escalator's decision does.
+    people = threatened_staff(message.text, signals, identity.account_manager)
+    decisions = [with_threatened(d, people) for d in decisions]
     sender = message.sender.email or message.sender.phone or message.sender.handle or ""
     silent, asks = sender_silence(policy, identity, situation.history, decisions, sender)
     return Explanation(

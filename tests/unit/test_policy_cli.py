@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from services.escalator.policy import POLICY_PATH
 from services.escalator.policy_check import check_policy
 from shared.cli import app
-from shared.contracts import CustomerRef, Identity, IdentityVerified, MessageNormalized
+from shared.contracts import CustomerRef, Identity, IdentityVerified, MessageNormalized, StaffRef
 from shared.contracts import SenderIdentifiers as Sender
 
 pytestmark = pytest.mark.unit
@@ -349,3 +349,23 @@ def test_explain_sees_a_hold_that_a_threat_keeps_and_one_a_calm_message_lifts(
     assert "lifts the hold" not in threatening and withheld in threatening
     assert "this message lifts the hold of reputation e-1" in calm
     assert "client contact: service_failure_notice to registered_channel\n" in calm
+
+
+def test_explain_says_whom_of_the_staff_a_threat_names(tmp_path: Path) -> None:
+    managed = Identity(
+        status="verified",
+        confidence=0.95,
+        customer=CustomerRef(id="cust-smm", name="SMM Pro", tier="standard"),
+        account_manager=StaffRef(id="am-petrova", name="Ольга Петрова", email="o@x.example"),
+    )
+    bare = tmp_path / "bare.json"
+    bare.write_text(
+        _message("Передайте Ольге: я знаю, где она живёт.").model_dump_json(), encoding="utf-8"
+    )
+    given = tmp_path / "identity.json"
+    given.write_text(managed.model_dump_json(), encoding="utf-8")
+
+    out = runner.invoke(app, ["policy", "explain", str(bare), "--identity", str(given)]).output
+
+    assert "- violence-to-security: violence P1" in out
+    assert "the threat names the account manager am-petrova by name" in out
