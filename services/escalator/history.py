@@ -120,15 +120,20 @@ def thread_topic(subject: str) -> str:
 
 
 def holds_to_lift(
-    history: History, signals: dict[str, float], threshold: float = 0.5
+    history: History, signals: dict[str, float], threshold: float = 0.5, sender: str = ""
 ) -> list[PastEscalation]:
-    """Open escalations whose active hold this message ends: it carries none of the threats."""
+    """Open escalations whose active hold this message ends: it carries none of the threats,
+    and it comes from whoever wrote the threats (`sender`): a colleague's calm question, or
+    a stranger writing in the client's name, says nothing of whether the threats stopped. A
+    hold whose message is no longer in the history is ended by any sender, as before."""
+    written_by = {m.message_id: m.sender.casefold() for m in history.messages if m.sender}
     return [
         e
         for e in history.open_escalations()
         if e.hold is not None
         and e.hold.active
         and not any(signals.get(name, 0.0) >= threshold for name in e.hold.while_signals)
+        and written_by.get(e.hold.message_id, sender.casefold()) == sender.casefold()
     ]
 
 

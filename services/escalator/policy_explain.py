@@ -100,14 +100,15 @@ def explain(
     signals = detect(message.text, language=message.language, opinions=opinions)
     text = f"{message.subject}\n{message.text}"
     situation = Situation(at, message.channel, text, history or History())
+    sender = message.sender.email or message.sender.phone or message.sender.handle or ""
     lifted: list[PastEscalation] = []
     if message.channel not in policy.history_only_channels:
-        lifted = holds_to_lift(situation.history, {s.name: s.score for s in signals})
+        scores = {s.name: s.score for s in signals}
+        lifted = holds_to_lift(situation.history, scores, sender=sender)
     decisions = evaluate(policy, signals, identity, situation)
     # A threat naming the account manager says so, as the escalator's decision does.
     people = threatened_staff(message.text, signals, identity.account_manager)
     decisions = [with_threatened(d, people) for d in decisions]
-    sender = message.sender.email or message.sender.phone or message.sender.handle or ""
     silent, asks = sender_silence(policy, identity, situation.history, decisions, sender)
     return Explanation(
         signals,

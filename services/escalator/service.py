@@ -152,7 +152,7 @@ class EscalatorService:
         lifted: list[PastEscalation] = []
         staff: list[SendNotification] = []
         if message.channel not in self.policy.history_only_channels:
-            lifted = holds_to_lift(history, current.signals)
+            lifted = holds_to_lift(history, current.signals, sender=current.sender)
             for held in lifted:
                 events, told = await self._lift_hold(store, held, verified, now)
                 outputs += events

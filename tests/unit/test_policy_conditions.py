@@ -540,3 +540,25 @@ def test_decisions_carry_their_facts_for_explain() -> None:
         },
     ]
     assert decision.reason.startswith("rule weekend: panic 0.90 (); channel phone; time Sat")
+
+
+def test_only_whoever_threatened_ends_the_hold_by_writing_calmly() -> None:
+    # A colleague's calm question, or a stranger writing in the client's name, says nothing
+    # of whether the threats stopped.
+    hold = Hold(
+        rule="r",
+        reason={"en": "Investigation paused until the threats stop."},
+        while_signals=["violence_threat"],
+        since=TUESDAY_MORNING,
+        message_id="m-1",
+    )
+    held = _escalation("violence", "open", 1, hold=hold)
+    threat = SeenMessage(
+        message_id="m-1", at=TUESDAY_MORNING, channel="email", sender="J.Miller@NW.example"
+    )
+    history = History(escalations=[held], messages=[threat])
+
+    assert holds_to_lift(history, {}, sender="r.white@nw.example") == []
+    assert holds_to_lift(history, {}, sender="j.miller@nw.example") == [held]
+    # The threat's message out of the history: whoever writes calmly ends it, as before.
+    assert holds_to_lift(History(escalations=[held]), {}, sender="r.white@nw.example") == [held]
