@@ -4,7 +4,7 @@
 (status `pending`), the sender claims it (`sending`, attempts + 1), and records the outcome
 (`sent`, `failed`) with the result event to publish. An answer held until its recipient's
 address is confirmed waits as `held` and becomes `pending` or `withdrawn` (hold_store.py).
-Migrations: 0001, 0003_notifier and 0007_notifier_held.
+Migrations: 0001, 0003_notifier and 0007_notifier_held (0022_notifier_revoked: hold_store.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The SQL of held answers: what each confirmation came to, and the rows waiting for it.
+"""The SQL of held answers: what each confirmation came to, and the rows waiting for it; and
+the addresses staff took back (revoked.py).
 
 Whoever reads or changes the holds of a confirmation first takes its advisory lock
 (`hold_lock_key`), in the same transaction: the request that arrives and the outcome that
@@ -11,12 +12,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, String, Table, column, func, select, text
-from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
+from sqlalchemy import Column, DateTime, String, Table, any_, bindparam, column, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .adapters import metadata, notifications
 from .holds import Resolution
+from .revoked import RevokedAddress, address_key
 
 confirmation_outcomes = Table(
     "confirmation_outcomes",
@@ -27,6 +29,17 @@ confirmation_outcomes = Table(
     Column("address", String),
     Column("event_id", UUID(as_uuid=True), nullable=False),
     Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+# 0022_notifier_revoked: the latest revoke of each address (revoked.py)
+revoked_addresses = Table(
+    "revoked_addresses",
+    metadata,
+    Column("address", String, primary_key=True),  # revoked.address_key
+    Column("confirmation_id", UUID(as_uuid=True), nullable=False),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -71,6 +84,43 @@ async def revoke(session: AsyncSession, resolution: Resolution, now: datetime) -
         .values(confirmation_id=resolution.confirmation_id, **values)
         .on_conflict_do_update(index_elements=["confirmation_id"], set_=values)
     )
+
+
+async def remember_revoked(session: AsyncSession, resolution: Resolution, now: datetime) -> None:
+    """Keep the address's latest revoke: a request made before it never goes there. An
+    older revoke (a redelivery, the command run again) leaves a later one as it is."""
+    assert resolution.address is not None
+    values = {
+        "confirmation_id": resolution.confirmation_id,
+        "event_id": resolution.event_id,
+        "revoked_at": resolution.at,
+        "recorded_at": now,
+    }
+    stmt = insert(revoked_addresses).values(address=address_key(resolution.address), **values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["address"],
+            set_=values,
+            where=revoked_addresses.c.revoked_at <= stmt.excluded.revoked_at,
+        )
+    )
+
+
+async def revoked_of(session: AsyncSession, addresses: set[str]) -> dict[str, RevokedAddress]:
+    """The revokes on file of these addresses (address_key), in one statement."""
+    rows = await session.execute(_REVOKED_OF, {"addresses": sorted(addresses)})
+    return {
+        row.address: RevokedAddress(row.address, row.confirmation_id, row.event_id, row.revoked_at)
+        for row in rows
+    }
+
+
+_REVOKED_OF = select(
+    revoked_addresses.c.address,
+    revoked_addresses.c.confirmation_id,
+    revoked_addresses.c.event_id,
+    revoked_addresses.c.revoked_at,
+).where(revoked_addresses.c.address == any_(bindparam("addresses", type_=ARRAY(String))))
 
 
 async def unsent_to(session: AsyncSession, address: str) -> list[tuple[uuid.UUID, dict[str, Any]]]:

@@ -61,5 +61,12 @@ def prunables(retention: timedelta, content: timedelta | None = None) -> list[Pr
             keys.horizon,
             "confirmation outcomes, for held answers that arrive after them",
         ),
+        # A request made before a revoke comes no later than the streams keep it either.
+        Prunable(
+            "notifier.revoked_addresses",
+            "recorded_at",
+            keys.horizon,
+            "addresses staff took back, for requests made before that arrive after",
+        ),
         *cut,
     ]

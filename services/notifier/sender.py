@@ -33,7 +33,7 @@ from typing import NamedTuple
 from jinja2 import TemplateError
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Tracer
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shared.contracts import SendNotification
 from shared.db import Database
@@ -43,8 +43,10 @@ from shared.telemetry import MESSAGE_ID_ATTRIBUTE
 
 from . import adapters, results
 from .domain import DisclosureRefused, Rendered, check_disclosure, render
+from .hold_store import revoked_of
 from .ports import Channel, Delivery, TemporaryFailure
 from .rendered import RenderedRequests
+from .revoked import RevokedAddress, address_key, checked, refusal
 from .scheduling import RetryPolicy, backoff_delay, defer, rate_limit_of
 
 log = logging.getLogger(__name__)
@@ -271,11 +273,21 @@ class OutboxSender:
                 recipients,
                 now - timedelta(seconds=max((w[1] for w in windows), default=0)),
             )
+            requests = []
             for row in rows:
+                kept = self.rendered.take(row.notification_id, row.request)
+                requests.append((row, kept, kept.cmd if kept else _request(row)))
+            revoked = await _revoked(session, [cmd for _, _, cmd in requests])
+            for row, kept, cmd in requests:
                 attempts = recent.setdefault(row.recipient, {})
                 attempts.pop(row.notification_id, None)  # whatever this row does, it decides
-                kept = self.rendered.take(row.notification_id, row.request)
-                cmd = kept.cmd if kept else SendNotification.model_validate(row.request)
+                revoke = revoked.get(address_key(cmd.recipient))
+                taken_back = refusal(cmd, revoke)
+                if revoke is not None and taken_back is not None:
+                    # Sending, or a retry, when staff took the address back: never again.
+                    withdrawal = _withdrawn(cmd, taken_back, revoke.event_id, row.attempts, now)
+                    changes.append((row.notification_id, withdrawal))
+                    continue
                 change = self._claim_one(cmd, row, now, list(attempts.values()))
                 changes.append((row.notification_id, change))
                 if change["status"] == "sending":
@@ -424,6 +436,30 @@ class OutboxSender:
         await self.publish([event for _, event in events])
         async with self.db.transaction() as session:
             await adapters.mark_published(session, [i for i, _ in events], self.clock())
+
+
+def _request(row: adapters.OutboxRow) -> SendNotification:
+    return SendNotification.model_validate(row.request)
+
+
+async def _revoked(
+    session: AsyncSession, cmds: list[SendNotification]
+) -> dict[str, RevokedAddress]:
+    """The revokes on file of the addresses a revoke can stop these requests to: one query
+    for the claim, none when no request is account content for a client."""
+    wanted = {address_key(c.recipient) for c in cmds if checked(c)}
+    return await revoked_of(session, wanted) if wanted else {}
+
+
+def _withdrawn(
+    cmd: SendNotification, reason: str, by: uuid.UUID, attempts: int, now: datetime
+) -> dict[str, object]:
+    """A row the claim will not send: withdrawn by the revoke `by`, its result published by
+    the next look for unpublished results (publish_pending), like a row given up there."""
+    event = results.failed(cmd, reason, attempts, now)
+    values = _final("withdrawn", reason, event, now)
+    values.update(withdrawn_at=now, withdrawn_by=by, withdrawn_reason=reason)
+    return values
 
 
 def _final(status: str, reason: str | None, event: Outgoing, now: datetime) -> dict[str, object]:

@@ -11,7 +11,9 @@ An answer held for a confirmation (holds.py) is stored `held`; the confirmation'
 to the sender or withdraws it, in one transaction per event, each event once. Outcomes are
 remembered, so a held request that arrives after its confirmation was settled is settled at
 once. Staff taking a confirmed address back (`crm.channel.revoked`) withdraws what is not
-yet sent to it, account content pending or held, and is remembered over the `confirmed`.
+yet sent to it, account content pending or held, and is remembered over the `confirmed` and
+as a revoked address: a request made before the revoke that arrives after it is refused
+(revoked.py), its lookup made once per batch (`AcceptBatch`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import SendNotification
 from shared.db import Database
-from shared.group_commit import DeferredInserts, GroupCommit, insert_later
+from shared.group_commit import DeferredInserts, GroupCommit, batch_of, insert_later
 from shared.outbox import (
     Outgoing,
     lock_key,
@@ -48,8 +50,10 @@ from .hold_store import (
     hold_lock_key,
     outcome_of,
     remember,
+    remember_revoked,
     request_of,
     revoke,
+    revoked_of,
     unsent_to,
 )
 from .holds import (
@@ -64,6 +68,7 @@ from .holds import (
 )
 from .receipts import receipt_for
 from .rendered import RenderedRequests
+from .revoked import RevokedAddress, address_key, checked, refusal
 from .scheduling import is_client, is_urgent
 
 log = logging.getLogger(__name__)
@@ -74,6 +79,35 @@ _TAKEN = "notifier.taken"
 
 class Refused(Exception):
     """The request can never be delivered as it is."""
+
+
+class AcceptBatch(DeferredInserts):
+    """The requests of one transaction: their rows inserted together, and the revokes of
+    their client addresses looked up in one statement (none when no request needs it)."""
+
+    def __init__(self, revoked: dict[str, RevokedAddress], looked_up: set[str]) -> None:
+        super().__init__()
+        self.revoked = revoked
+        self.looked_up = looked_up
+
+    @classmethod
+    async def open(cls, session: AsyncSession, hints: list[Any]) -> AcceptBatch:
+        # A digest's lone remaining part goes to the digest's address: looked up with it.
+        wanted = {
+            address_key(c.recipient)
+            for c in hints
+            if isinstance(c, SendNotification) and (checked(c) or c.parts)
+        }
+        return cls(await revoked_of(session, wanted) if wanted else {}, wanted)
+
+
+async def revoked_address(session: AsyncSession, cmd: SendNotification) -> RevokedAddress | None:
+    """The revoke on file of the request's address, from its batch when it looked it up."""
+    address = address_key(cmd.recipient)
+    batch = batch_of(session, AcceptBatch)
+    if batch is not None and address in batch.looked_up:
+        return batch.revoked.get(address)
+    return (await revoked_of(session, {address})).get(address)  # alone (a receipt, say)
 
 
 class NotifierService:
@@ -98,7 +132,8 @@ class NotifierService:
         self.message_id_domain = message_id_domain
         self.on_accepted = on_accepted
         self.commits = commits or GroupCommit(db, processed, "notifier", clock)
-        self.commits.open_batch = DeferredInserts.open  # the outbox rows, in one statement
+        # The outbox rows in one statement; the revoked addresses in one query.
+        self.commits.open_batch = AcceptBatch.open
 
     async def accept(self, cmd: SendNotification) -> list[Outgoing]:
         """Once per request, in the transaction it shares with the requests beside it."""
@@ -106,7 +141,7 @@ class NotifierService:
             # Stored with the request, so the times of the mail are written on that clock.
             cmd = cmd.model_copy(update={"recipient_timezone": self.client_timezone})
         outputs = await self.commits.once(
-            str(cmd.notification_id), lambda session: self._accept(session, cmd)
+            str(cmd.notification_id), lambda session: self._accept(session, cmd), cmd
         )
         if not outputs:
             self.on_accepted()
@@ -146,6 +181,10 @@ class NotifierService:
         rendered: Rendered | None = None
         try:
             rendered = self._check(cmd)
+            if checked(cmd):
+                taken_back = refusal(cmd, await revoked_address(session, cmd))
+                if taken_back is not None:
+                    raise Refused(taken_back)
         except (Refused, DisclosureRefused, HoldRefused) as exc:
             values = {"status": "refused", "last_error": str(exc), "next_attempt_at": None}
             outputs = [results.failed(cmd, str(exc), 0, now)]
@@ -252,6 +291,8 @@ class NotifierService:
             await lock_key(session, hold_lock_key(resolution.confirmation_id))
             now = self.clock()
             await revoke(session, resolution, now)
+            # What was requested before now and comes later is refused (revoked.py).
+            await remember_revoked(session, resolution, now)
             reason = revoked_reason(resolution.confirmation_id)
             kind, address = resolution.channel_kind or "email", resolution.address
             outputs: list[Outgoing] = []

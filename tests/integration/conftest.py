@@ -67,6 +67,7 @@ TABLES = (
     "notifier.notifications",
     "notifier.processed_messages",
     "notifier.confirmation_outcomes",
+    "notifier.revoked_addresses",
 )
 
 

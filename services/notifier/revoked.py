@@ -1,0 +1,66 @@
+"""Addresses staff took back (`crm.channel.revoked`), and what may still go to them. Pure.
+
+The revoke withdraws what is unsent to the address at that moment (service.revoke_channel),
+but two kinds of request escape that moment: one made before the revoke that arrives after
+it (the escalator's outbox backlog, a climb, an answer to a message the verifier passed just
+before), and one that was `sending` then and comes back after a temporary failure. Both
+still say `recipient_verified` on the word of the confirmation taken back. So the notifier
+remembers each revoked address with the revoke's time, and account content for a client
+made at or before that time never goes there: refused at acceptance, withdrawn at the
+sender's claim.
+
+A request made after the revoke is not this rule's business: whatever says the address is
+verified then (a new `crm.channel.confirmed` of it, the CRM) said so after the revoke, so
+the address is sendable again without anything being forgotten here. A request made before
+it stays refused even once the address is confirmed again: it was written on the word that
+was taken back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.contracts import SendNotification
+
+from .scheduling import is_client
+
+
+@dataclass(frozen=True)
+class RevokedAddress:
+    """The latest revoke of an address, as the notifier remembers it."""
+
+    address: str  # address_key()
+    confirmation_id: uuid.UUID
+    event_id: uuid.UUID
+    revoked_at: datetime
+
+
+def address_key(address: str) -> str:
+    """How a revoked address is kept and looked up: an address compares without case or
+    surrounding blanks (holds._same_address)."""
+    return address.strip().casefold()
+
+
+def checked(cmd: SendNotification) -> bool:
+    """Whether a revoke can stop this request: account content in an email to a client
+    (staff addresses are the directory's, and a webhook endpoint is no client's address).
+    Only these cost a lookup."""
+    return (
+        cmd.content_class == "account" and cmd.channel == "email" and is_client(cmd.recipient_role)
+    )
+
+
+def refusal(cmd: SendNotification, revoked: RevokedAddress | None) -> str | None:
+    """Why the request may not go to its address, or None. `revoked`: the address's revoke
+    on file, if any. Ids only: the reason is logged, published and shown."""
+    if revoked is None or not checked(cmd):
+        return None
+    if address_key(cmd.recipient) != revoked.address or cmd.occurred_at > revoked.revoked_at:
+        return None
+    return (
+        f"notification {cmd.notification_id}: staff took back confirmation "
+        f"{revoked.confirmation_id} of its address after it was requested: the address is not "
+        "the client's"
+    )
