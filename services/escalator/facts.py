@@ -159,6 +159,7 @@ def hold_record(
     verified: IdentityVerified,
     at: datetime,
     team_language: str,
+    spares: list[str] | None = None,
 ) -> dict[str, Any]:
     """The hold as the escalation stores it (see history.Hold)."""
     return Hold(
@@ -168,6 +169,7 @@ def hold_record(
         while_signals=while_signals,
         since=at,
         message_id=str(verified.message_id),
+        spares=spares or [],
     ).model_dump(mode="json")
 
 

@@ -61,6 +61,11 @@ class Hold(_Fact):
     message_id: str
     lifted_at: datetime | None = None
     lifted_by: str | None = Field(None, description="`message <id>` or the staff address.")
+    spares: list[str] = Field(
+        default_factory=list,
+        description="Staff ids the threats named (the account manager): while the hold "
+        "stands they are given none of the client's cases (threatened.py).",
+    )
 
     @property
     def active(self) -> bool:

@@ -80,6 +80,9 @@ from .problem_keys import ABOUT_SIGNALS, keyed
 from .staff_language import StaffLanguages, of_escalations, of_message
 from .tables import processed
 from .threatened import (
+    THREAT_FACTS,
+    is_spared,
+    spared_staff,
     threatened_notices,
     threatened_staff,
     unnamed_to_client,
@@ -168,6 +171,8 @@ class EscalatorService:
         # (threatened.py, seed 003: protect the staff).
         people = threatened_staff(message.text, signals, identity.account_manager)
         decisions = [with_threatened(d, people) for d in decisions]
+        # Whom the client threatened, now or under a hold that stands: given none of its cases.
+        spared = spared_staff(people, standing_holds(history, lifted))
         threatened: list[SendNotification] = []
         # Under a hold the contacts that promise an answer are withheld (message_notices).
         under_hold = hold_stands(history, lifted, decisions)
@@ -198,7 +203,7 @@ class EscalatorService:
                 silent,
                 asks,
                 signals,
-                threatened={p.staff_id for p in people},
+                threatened=spared,
             )
             staff += told
             clients += contacted
@@ -237,7 +242,7 @@ class EscalatorService:
         # Told once per person for the whole message, however many escalations it touched;
         # under a hold some contacts to the client are withheld (see `message_notices`).
         holds = self._holds_standing(history, lifted, placements)
-        clients = unnamed_to_client(clients, people)
+        clients = unnamed_to_client(clients, spared, identity.account_manager)
         notices = message_notices(
             verified, staff, clients, under_hold, holds, legal_claim, silent_sender=silent
         )
@@ -270,8 +275,16 @@ class EscalatorService:
         hold = None
         if rule.hold is not None:
             texts = {str(language): text for language, text in rule.hold.reason.items()}
+            # Whom the threats named: spared the client's cases while the hold stands.
+            spares = [str(f.values["staff"]) for f in decision.facts if f.kind in THREAT_FACTS]
             hold = hold_record(
-                rule.id, texts, rule.hold.while_signals, verified, now, self.policy.team_language
+                rule.id,
+                texts,
+                rule.hold.while_signals,
+                verified,
+                now,
+                self.policy.team_language,
+                spares,
             )
         new = NewEscalation(
             id=derived_id("escalation", key, rule.kind, verified.message_id),
@@ -436,7 +449,9 @@ class EscalatorService:
                 staff = [n for n in staff if _who(notified_staff([n])[0]) not in told]
             elif placed.news or placed.new_sender:
                 # News of the case is for everyone holding it, not only the rule's roles.
-                staff += to_other_holders(staff, placed.notified, occasion, languages)
+                manager = verified.identity.account_manager
+                holders = [p for p in placed.notified if not is_spared(p, threatened, manager)]
+                staff += to_other_holders(staff, holders, occasion, languages)
             fresh = [
                 {**n, "level": placed.level} for n in notified_staff(staff) if _who(n) not in told
             ]

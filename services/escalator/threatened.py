@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -41,6 +41,7 @@ from .condition_facts import Fact
 from .detection.lexicon import default_morphology
 from .detection.morphology import Morphology
 from .detection.text import WORD, fold, is_cyrillic
+from .history import PastEscalation
 from .policy import Decision
 from .staff_language import StaffLanguages
 from .staff_notice import staff_notice
@@ -49,6 +50,8 @@ from .staff_notice import staff_notice
 # is the agent's to end (abuse-agent-guidance); a threat of court is legal's.
 THREAT_SIGNALS = frozenset({"violence_threat", "reputation_threat", "harassment"})
 THREATENED_KIND: NotificationKind = "staff_threatened"
+# The decision facts that say whom a threat names (with_threatened).
+THREAT_FACTS = frozenset({"threatened_account_manager_name", "threatened_account_manager_role"})
 _NAME_TAGS = ("Name", "Surn", "Patr")
 # "your manager", «вашему личному менеджеру», «мій менеджер»: the client's account manager.
 _YOUR_MANAGER = re.compile(
@@ -263,13 +266,34 @@ def threatened_notices(
     return notes
 
 
+def spared_staff(
+    people: Sequence[Threatened], standing: Iterable[PastEscalation]
+) -> frozenset[str]:
+    """The staff ids given none of the client's cases now: those this message's threats
+    name, and those named by the threats of a hold that still stands (the client who
+    threatened their manager yesterday and writes calmly about a failure today, while the
+    investigation waits, is not the manager's to answer)."""
+    held = (e.hold.spares for e in standing if e.hold is not None)
+    return frozenset({p.staff_id for p in people}.union(*held))
+
+
+def is_spared(holder: Mapping[str, Any], spared: Collection[str], manager: StaffRef | None) -> bool:
+    """Whether a holder of a case (its `notified` entry) is the spared account manager."""
+    return (
+        manager is not None
+        and manager.id in spared
+        and holder.get("role") == "account_manager"
+        and str(holder.get("address", "")).casefold() == manager.email.casefold()
+    )
+
+
 def unnamed_to_client(
-    notes: Sequence[SendNotification], people: Sequence[Threatened]
+    notes: Sequence[SendNotification], spared: Collection[str], manager: StaffRef | None
 ) -> list[SendNotification]:
-    """The client's acknowledgements of a message that threatens its account manager, without
-    the manager's name ("your account manager Ольга Петрова has it"): the deputy holds the
-    message's cases now, and the one threatening is not told whom to go after."""
-    if not any(p.role == "account_manager" for p in people):
+    """The client's acknowledgements without the name of an account manager the client
+    threatened ("your account manager Ольга Петрова has it"): the deputy holds its cases
+    now, and the one threatening is not told whom to go after."""
+    if manager is None or manager.id not in spared:
         return list(notes)
     return [
         n.model_copy(update={"data": {**n.data, "account_manager": None}})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from contextlib import AsyncExitStack
+from typing import Any
 
 import nats
 import pytest
@@ -27,6 +28,7 @@ from tests.integration.escalator_harness import (
     escalator_settings,
     publish_verified,
     start,
+    until,
     verified_payload,
 )
 
@@ -139,3 +141,51 @@ async def test_the_threatened_managers_other_cases_go_to_the_deputy_and_the_clie
             for n in deputy
         )
         assert not [n for n in requests if n["recipient_role"].startswith("client")]
+
+
+async def test_while_the_threats_hold_stands_the_threatened_manager_gets_no_new_case(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    # The threat places the hold and names her; a colleague of the client then reports a
+    # failure (a calm message from another sender lifts nothing): the deputy takes it.
+    nc, bus = watch
+    manager = "o.petrenko.4@careline.example"
+    suffix = uuid.uuid4().hex[:8]
+
+    def from_(local: str, text: str) -> bytes:
+        identity = Identity(
+            status="verified",
+            confidence=0.95,
+            customer=CustomerRef(id=f"cust-{suffix}", name="ТОВ «Квітка»", tier="silver"),
+            account_manager=StaffRef(
+                id=f"am-{suffix}", name="Ольга Петренко", email=manager, language="uk"
+            ),
+            authorized_channels=[
+                ChannelRef(kind="email", address=f"{local}@kvitka.ua", verified=True)
+            ],
+            disclosure="account",
+        )
+        sender = SenderIdentifiers(email=f"{local}@kvitka.ua")
+        return verified_payload(text, identity, sender, domain="kvitka.ua", language="uk")
+
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, from_("boss", "Передайте Ользі, що я знаю, де вона живе."))
+        (violence,) = await bus.wait("escalation.opened")
+        assert violence["hold"]
+        await publish_verified(nc, from_("office", "Експорт не працює третій день."))
+        opened = await bus.wait("escalation.opened", 2)
+        (failure,) = [o for o in opened if o["kind"] == "service_failure"]
+        assert not [u for u in bus.of("escalation.updated") if u["change"] == "hold_lifted"]
+
+        def told_of_failure() -> list[dict[str, Any]]:
+            return [
+                n
+                for n in bus.of("notify.request")
+                if n["escalation_id"] == failure["escalation_id"]
+                or failure["escalation_id"]
+                in {e["escalation_id"] for e in n["data"].get("escalations", [])}
+            ]
+
+        await until(lambda: any(n["recipient_role"] == "deputy" for n in told_of_failure()))
+        assert all(n["recipient"] != manager for n in told_of_failure())

@@ -9,13 +9,15 @@ import dataclasses
 import pytest
 
 from services.escalator.detection import detect
-from services.escalator.history import History
+from services.escalator.history import History, Hold, PastEscalation
 from services.escalator.notifications import client_contacts, staff_notifications
 from services.escalator.policy import Situation, evaluate
 from services.escalator.policy_rules import Notify
 from services.escalator.staff_language import of_message
 from services.escalator.threatened import (
     THREATENED_KIND,
+    is_spared,
+    spared_staff,
     threatened_notices,
     threatened_staff,
     unnamed_to_client,
@@ -326,11 +328,12 @@ def test_the_clients_acknowledgements_do_not_name_the_threatened_manager(
     (ack,) = client_contacts(demand, escalation(demand, verified), verified)
     assert ack.data["account_manager"] == "Ольга Петрова"
 
-    (unnamed,) = unnamed_to_client([ack], people)
+    manager = verified.identity.account_manager
+    (unnamed,) = unnamed_to_client([ack], spared_staff(people, []), manager)
 
     assert unnamed.data["account_manager"] is None
     assert "Ольга" not in render(unnamed.model_copy(update={"language": language})).body
-    assert unnamed_to_client([ack], []) == [ack]
+    assert unnamed_to_client([ack], frozenset(), manager) == [ack]
 
 
 @pytest.mark.parametrize(
@@ -349,3 +352,30 @@ def test_round_27_threats_sent_through_us_reach_the_person_they_name(
 ) -> None:
     """Detection round 27: these fired no threat, so nobody was told."""
     assert named(text, name) == [(how, ("violence_threat",))]
+
+
+def test_a_standing_hold_keeps_sparing_the_manager_its_threats_named() -> None:
+    # Yesterday's threat named her; today the client writes again while the hold stands.
+    hold = Hold(
+        rule="violence-to-security",
+        reason={"ru": "Разбирательство приостановлено до прекращения угроз."},
+        while_signals=["violence_threat"],
+        since=NOW,
+        message_id="m-1",
+        spares=["am-petrova"],
+    )
+    held = PastEscalation(
+        id="e-1", kind="violence", severity="P1", status="open", rule="r", opened_at=NOW, hold=hold
+    )
+    am = StaffRef(id="am-petrova", name="Ольга Петрова", email="O.Petrova@careline.example")
+
+    spared = spared_staff([], [held])
+
+    assert spared == {"am-petrova"}
+    assert is_spared(
+        {"role": "account_manager", "address": "o.petrova@careline.example"}, spared, am
+    )
+    assert not is_spared({"role": "deputy", "address": "deputy@careline.example"}, spared, am)
+    assert not is_spared(
+        {"role": "account_manager", "address": "o.petrova@careline.example"}, frozenset(), am
+    )
