@@ -11,12 +11,13 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, String, any_, bindparam, or_, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import Select, String, any_, bindparam, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import derived_id
 
+from .history_store import subject_messages
 from .lifecycle import Escalation, taker
 from .lifecycle_store import escalation_of
 from .placement import NewEscalation, Placed, active_hold, more_severe, news_of
@@ -352,6 +353,23 @@ class SqlEscalationStore:
             .distinct()
         )
         return set(found)
+
+    async def written_from(
+        self, escalation_ids: list[uuid.UUID], subject_key: str, sender: str
+    ) -> set[uuid.UUID]:
+        """Those of these escalations a message of the subject from `sender` was placed in
+        (its cases once it wrote as the client's: a confirmed address)."""
+        if not escalation_ids or not sender:
+            return set()
+        m = subject_messages.c
+        touched = func.jsonb_array_elements(m.escalations, type_=JSONB)["id"].astext
+        found = await self.session.scalars(
+            select(touched).where(
+                m.subject_key == subject_key, func.lower(m.sender) == sender.strip().casefold()
+            )
+        )
+        wanted = {str(i) for i in escalation_ids}
+        return {uuid.UUID(i) for i in found if i in wanted}
 
     async def answered_unclearly(
         self,

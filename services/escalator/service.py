@@ -575,6 +575,11 @@ class EscalatorService:
         whatever the courtesy rule of follow-ups would say: it is a question to act on."""
         open_cases = {uuid.UUID(e.id): e for e in history.open_escalations()}
         waiting = await store.waiting_on(sorted(open_cases), answer.confirmation_id)
+        if answer.settled:
+            # A no after a yes: the address wrote as the client's since, and its cases (a
+            # billing claim it opened once confirmed) wait on what the client now says.
+            key = subject_key(verified)
+            waiting |= await store.written_from(sorted(open_cases), key, answer.address)
         outputs: list[Outgoing] = []
         told: list[SendNotification] = []
         cases: list[PastEscalation] = []

@@ -386,3 +386,42 @@ async def test_a_late_no_with_no_case_waiting_goes_to_the_manager_else_the_head(
     assert to_manager["data"]["said"] == "Це не ми! Нічого не змінюйте."
     # Nothing else: the late no is no case of its own, and no holder's notice.
     assert told(bus, "identity_unclear") == [] and bus.of("escalation.opened") == []
+
+
+async def test_a_late_no_reaches_the_holders_of_what_the_confirmed_address_opened_since(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    """Once confirmed, the CEO's address wrote as the client's and opened a billing claim;
+    its identity case is closed. The registered contact now says «Это не мы»: billing and
+    the manager, who hold that claim, hear it on it (not an alert to the manager alone)."""
+    nc, bus = watch
+    confirmation_id = uuid.uuid4()
+    manager = {"id": "am-petrova", "name": "Ольга Петрова", "email": MANAGER}
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        claim = json.loads(legal_threat("Мы уже оплатили счёт № 4512, а вы пишете о долге."))
+        claim["message"]["sender"]["email"] = CEO
+        await publish_verified(nc, json.dumps(claim).encode())
+        (opened,) = await bus.wait("escalation.opened")
+        assert opened["kind"] == "billing"
+        await publish_verified(
+            nc, late_no("Это не мы! Ничего не меняйте.", confirmation_id, manager)
+        )
+
+        def told_of_claim() -> list[dict[str, Any]]:
+            return [
+                n
+                for n in told(bus, "identity_denied_late")
+                if n["escalation_id"] == opened["escalation_id"]
+                or opened["escalation_id"]
+                in {e["escalation_id"] for e in n["data"].get("escalations") or []}
+            ]
+
+        await until(lambda: {n["recipient"] for n in told_of_claim()} >= {BILLING, MANAGER})
+        await asyncio.sleep(0.3)
+    alerts = [
+        n
+        for n in bus.of("notify.request")
+        if n["kind"] == "identity_alert" and n["data"]["confirmation_id"] == str(confirmation_id)
+    ]
+    assert alerts == []
