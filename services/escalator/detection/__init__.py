@@ -8,7 +8,7 @@ covers every inflection). Every signal carries evidence that points at the clien
 original words and names the entry that fired. See docs/detection.md.
 """
 
-from .detector import detect
+from .detector import detect, latin_language
 from .lexicon import (
     LANGUAGES,
     LEXICON_PATH,
@@ -33,6 +33,7 @@ __all__ = [
     "SecondOpinion",
     "detect",
     "fold",
+    "latin_language",
     "load_lexicon",
     "parse_lexicon",
     "read_lexicon_data",

@@ -88,6 +88,16 @@ def detect(
     return signals
 
 
+def latin_language(text: str, morphology: Morphology | None = None) -> str | None:
+    """ "ru" or "uk" when `text` is Russian or Ukrainian typed in Latin letters (read as
+    `detect` reads it), else None: a language detector takes "privet, u nas opyat ne
+    rabotaet" for English, and the client would be answered in it."""
+    morph = morphology or default_morphology()
+    folded = prepared(text[:DETECTION_CHARS])
+    reading = morph.reader.read(folded, tokenize(folded, load_lexicon().clause_words).words)
+    return reading.language if reading is not None else None
+
+
 Origin = Callable[[int, int], tuple[int, int]]
 
 

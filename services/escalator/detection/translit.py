@@ -149,6 +149,7 @@ class Reading:
     # per character of `text`: the start and the end of the original word (or character)
     starts: list[int]
     ends: list[int]
+    language: str = "ru"  # the one more of its words are known in only it
 
     def origin(self, start: int, end: int) -> tuple[int, int]:
         """The original span of the reading's [start, end): whole words, since a reading
@@ -241,4 +242,4 @@ def _assemble(folded: str, analysed: Callable[[str], _Word], first: str) -> Read
     pieces.append(folded[at:])
     starts.extend(range(at, len(folded)))
     ends.extend(range(at + 1, len(folded) + 1))
-    return Reading("".join(pieces), starts, ends)
+    return Reading("".join(pieces), starts, ends, first)
