@@ -37,10 +37,14 @@ pytestmark = pytest.mark.integration
 SECURITY = "security@careline.example"
 
 
-def threat(text: str, manager: str) -> tuple[bytes, str]:
-    """A verified message of a customer of its own (no other test's cases to merge into)
-    whose account manager reads Ukrainian; and that manager's address."""
-    suffix = uuid.uuid4().hex[:8]
+def threat(
+    text: str, manager: str, suffix: str | None = None, writer: str | None = None
+) -> tuple[bytes, str]:
+    """A verified message of a customer of its own (no other test's cases to merge into;
+    `suffix` names it, for several messages of one customer) whose account manager reads
+    Ukrainian, written by `writer` (a local part at kvitka.ua); and that manager's id."""
+    suffix = suffix or uuid.uuid4().hex[:8]
+    address = f"{writer or suffix}@kvitka.ua"
     identity = Identity(
         status="verified",
         confidence=0.95,
@@ -48,12 +52,10 @@ def threat(text: str, manager: str) -> tuple[bytes, str]:
         account_manager=StaffRef(
             id=f"am-{suffix}", name="Ольга Петренко", email=manager, language="uk"
         ),
-        authorized_channels=[
-            ChannelRef(kind="email", address=f"{suffix}@kvitka.ua", verified=True)
-        ],
+        authorized_channels=[ChannelRef(kind="email", address=address, verified=True)],
         disclosure="account",
     )
-    sender = SenderIdentifiers(email=f"{suffix}@kvitka.ua")
+    sender = SenderIdentifiers(email=address)
     payload = verified_payload(text, identity, sender, domain="kvitka.ua", language="uk")
     return payload, identity.account_manager.id  # type: ignore[union-attr]
 
@@ -152,21 +154,8 @@ async def test_while_the_threats_hold_stands_the_threatened_manager_gets_no_new_
     manager = "o.petrenko.4@careline.example"
     suffix = uuid.uuid4().hex[:8]
 
-    def from_(local: str, text: str) -> bytes:
-        identity = Identity(
-            status="verified",
-            confidence=0.95,
-            customer=CustomerRef(id=f"cust-{suffix}", name="ТОВ «Квітка»", tier="silver"),
-            account_manager=StaffRef(
-                id=f"am-{suffix}", name="Ольга Петренко", email=manager, language="uk"
-            ),
-            authorized_channels=[
-                ChannelRef(kind="email", address=f"{local}@kvitka.ua", verified=True)
-            ],
-            disclosure="account",
-        )
-        sender = SenderIdentifiers(email=f"{local}@kvitka.ua")
-        return verified_payload(text, identity, sender, domain="kvitka.ua", language="uk")
+    def from_(writer: str, text: str) -> bytes:
+        return threat(text, manager, suffix, writer)[0]
 
     async with AsyncExitStack() as stack:
         await start(stack, escalator_settings(env))
