@@ -209,7 +209,7 @@ class EscalatorService:
                 silent,
                 asks,
                 signals,
-                threatened=spared,
+                spared=spared,
             )
             staff += told
             clients += contacted
@@ -379,7 +379,7 @@ class EscalatorService:
         silent: bool = False,
         asks: list[str] | None = None,
         message_signals: Sequence[Signal] = (),
-        threatened: Collection[str] = (),
+        spared: Collection[str] = (),
     ) -> tuple[list[SendNotification], list[SendNotification], bool]:
         """Opening tells the rule's roles and contacts the client; reopening tells the
         rule's roles again; a merge tells only the roles the escalation had not told yet,
@@ -445,7 +445,7 @@ class EscalatorService:
             # No conduct notice could go (a chat, a phone): staff warn and record it.
             extra["unwarned"] = str(event.escalation_id)
         staff = staff_notifications(
-            self.policy, decision, event, verified, extra, occasion, languages, threatened
+            self.policy, decision, event, verified, extra, occasion, languages, spared
         )
         if placed.change == "merged":
             told = {_who(n) for n in placed.notified}
@@ -456,7 +456,7 @@ class EscalatorService:
             elif placed.news or placed.new_sender:
                 # News of the case is for everyone holding it, not only the rule's roles.
                 manager = verified.identity.account_manager
-                holders = [p for p in placed.notified if not is_spared(p, threatened, manager)]
+                holders = [p for p in placed.notified if not is_spared(p, spared, manager)]
                 staff += to_other_holders(staff, holders, occasion, languages)
             fresh = [
                 {**n, "level": placed.level} for n in notified_staff(staff) if _who(n) not in told
