@@ -2648,3 +2648,119 @@ def test_round_27_probe_raises_its_signal(situation: str, signal: str, text: str
 @pytest.mark.parametrize("text", ROUND_27_NEUTRAL)
 def test_round_27_look_alikes_raise_nothing(text: str) -> None:
     assert detect(text) == []
+
+
+# Round 28: a double charge is billing, not a failure ("twice", "again" count the charges);
+# the registered contact disowning a sender ("nobody called Rachel White works here") speaks
+# of staff; slowness and hanging of the product, and a bill above the quote, were missed.
+ROUND_28_PROBES: dict[tuple[str, str], list[str]] = {
+    ("failure still counted", "service_failure"): [
+        "второй раз падает сервер",
+        "the site is down again",
+        "знову не працює",
+        "Опять списали деньги, а сервис опять не работает.",
+        "Знову списали гроші, а кабінет знову не працює.",
+        "You charged us again and the app is down again.",
+        "We were charged and the app crashed again.",
+        "Опять упал сервер и списали деньги за простой.",
+        "Знову впав сайт, а ще й списали гроші за місяць.",
+        "Наш менеджер опять не работает с заявками, второй раз жалуемся.",
+        "Nobody called me back, the site is down again.",
+        # a billing error counted is a repeated one (train12 s12-116, train3 r-137)
+        "Третій раз списали штраф 200 грн за «прострочку».",
+        "Вже вдруге за квартал з нашого рахунку списано абонплату двічі.",
+        "You billed us again for October, second time this year.",
+        "Вдруге за місяць впав сайт.",
+    ],
+    ("slowness and hanging", "service_failure"): [
+        "медленно работает поиск, каждая страница грузится по минуте",
+        "кабінет знову висить, нічого не грузиться",
+        "Сайт ужасно тормозит, страницы грузятся по минуте.",
+        "CRM медленно работает уже неделю, отчёты открываются по пять минут.",
+        "Кабінет дуже повільно працює, кожна сторінка вантажиться хвилину.",
+        "Сайт знову висить, нічого не відкривається.",
+        "Ничего не грузится, кабинет опять висит.",
+        "Программа зависает и ничего не загружается второй день.",
+    ],
+    ("billed above the quote", "billing_dispute"): [
+        "the invoice shows 12,400 USD but we were quoted less",
+        "The invoice says $12,400 but we were quoted $11,000.",
+        "Your invoice shows 12,400 USD while we were quoted 10,900.",
+        "Invoice #5521 came to 3,200 EUR, but we were quoted a lower price.",
+        "The bill shows 480 dollars but I was quoted 350.",
+    ],
+}
+
+ROUND_28_NOT_FAILURE: list[str] = [
+    # a double charge
+    "Ви двічі списали оплату за листопад",
+    "Ви двічі списали оплату за листопад. Знову те саме, що й минулого року.",
+    "Добрий день! Ви знову списали оплату за листопад, хоча ми вже платили.",
+    "с нас дважды списали",
+    "Здравствуйте, с нас дважды списали за ноябрь — опять, как в прошлом году.",
+    "Опять списали абонплату дважды, верните лишнее.",
+    "you charged us twice",
+    "Hi, you charged us twice for November — again! Please refund the duplicate.",
+    "charged again for the same month",
+    "The card was charged twice this month for the same plan.",
+    "We got charged twice in one month for the same subscription.",
+    "Знову нарахували абонплату двічі за жовтень.",
+    "I was charged twice for order #88412 — $59.00 on the 2nd and again on the 3rd.",
+    # a sender disowned
+    "Not us: nobody called Rachel White works here",
+    "Not us — no one called Rachel White works here, this email is fake. Again someone uses"
+    " our name.",
+    "Nobody named Rachel White works here, and nobody called Rachel works here either.",
+    "Rachel doesn't work here anymore, again please update the contact.",
+    "У нас такой сотрудник не работает. Опять какие-то письма от нашего имени.",
+    "Это не мы: у нас такой сотрудник не работает, опять мошенники пишут.",
+    "Така людина в нас не працює. Знову хтось пише від нашого імені.",
+    "Це не ми, така людина в нас не працює, вже вдруге таке.",
+    "В нас не працює жоден співробітник з таким ім'ям, знову шахраї.",
+]
+
+ROUND_28_NEUTRAL: list[str] = [
+    "Опять пишут от имени Марины — этот сотрудник у нас больше не работает.",
+    "She no longer works for us, again please remove her from the account.",
+    "the invoice shows 12,400 USD as we were quoted, thanks",
+    "The invoice shows 12,400 USD, just as we were quoted.",
+    "The invoice shows 12,400 USD but we were quoted in euros, please reissue.",
+    "The invoice shows 12,400 USD and we were quoted 12,400, all good.",
+    "Could you send the quote again? We were quoted 12,400 USD last week.",
+    "Please charge the card again, the first attempt was declined.",
+    "Can we pay twice a month instead of once?",
+    "Оплату за листопад ми вже внесли, дякуємо.",
+    "Спишите оплату ещё раз, первая не прошла из-за лимита карты.",
+    "Можно ли оплачивать дважды в месяц, частями?",
+    "Чи можна платити двічі на місяць?",
+    "Rachel White works here as our new accountant, please add her.",
+    "Марина у нас теперь работает бухгалтером, добавьте её в кабинет.",
+    "Как убить зависший процесс импорта? Висит уже час.",
+    "Як вбити процес, що висить у фоні після оновлення?",
+    "Борг у кабінеті висить 0,00 грн, це нормально?",
+    "Медленно, но верно переносим базу к вам, спасибо за помощь.",
+    "Долго работаем с вами, всё устраивает.",
+    "Чи можна прискорити завантаження великих файлів?",
+    "Лист від вас отримали, дякую.",
+    "Вдруге за рік замовляємо у вас, все чудово.",
+    "Тема про ваш сервіс уже висить на форумі, відповідайте там.",
+    "Хлопчик, який уже втретє за місяць дряпає Марка, мене турбує.",
+]
+
+
+@pytest.mark.parametrize(
+    ("situation", "signal", "text"),
+    [(sit, sig, text) for (sit, sig), texts in ROUND_28_PROBES.items() for text in texts],
+)
+def test_round_28_probe_raises_its_signal(situation: str, signal: str, text: str) -> None:
+    assert signal in {s.name for s in detect(text)}, situation
+
+
+@pytest.mark.parametrize("text", ROUND_28_NOT_FAILURE)
+def test_round_28_double_charge_or_disowned_sender_is_no_failure(text: str) -> None:
+    assert "service_failure" not in {s.name for s in detect(text)}
+
+
+@pytest.mark.parametrize("text", ROUND_28_NEUTRAL)
+def test_round_28_look_alikes_raise_nothing(text: str) -> None:
+    assert detect(text) == []
