@@ -18,15 +18,11 @@ from services.notifier.samples import SAMPLES
 from services.verifier.adapters import decision_row
 from services.verifier.replies import UnclearAnswer, with_unclear_answers
 from shared.contracts import (
-    ChannelRef,
-    CustomerRef,
-    Identity,
     IdentityVerified,
     Language,
-    MessageNormalized,
-    SenderIdentifiers,
     StaffRef,
 )
+from tests.unit.test_unclear_confirmation_reply import reply
 
 pytestmark = pytest.mark.unit
 
@@ -40,42 +36,11 @@ PETROVA = StaffRef(id="am-petrova", name="Ольга Петрова", email="o.p
 def late_no(
     text: str, manager: StaffRef | None = PETROVA, language: Language = "ru"
 ) -> IdentityVerified:
-    identity = Identity(
-        status="verified",
-        confidence=0.95,
-        customer=CustomerRef(id="cust-stroymontazh", name="ООО «СтройМонтаж»", tier="gold"),
-        account_manager=manager,
-        authorized_channels=[
-            ChannelRef(kind="email", address="buh@stroymontazh.ru", verified=True)
-        ],
-        disclosure="account",
-    )
+    """The registered contact's «not us» to a request confirmed before: the spent code."""
     answer = UnclearAnswer(
         CONFIRMATION, "cust-stroymontazh", "email", ADDRESS, settled="confirmed", code=CODE
     )
-    message_id = uuid.uuid4()
-    message = MessageNormalized(
-        event_id=uuid.uuid4(),
-        message_id=message_id,
-        correlation_id=str(message_id),
-        occurred_at=NOW,
-        channel="email",
-        sender=SenderIdentifiers(email="buh@stroymontazh.ru"),
-        subject="Re: Смена реквизитов",
-        text=text,
-        language=language,
-        thread_id="t",
-        external_id="x",
-        received_at=NOW,
-    )
-    return IdentityVerified(
-        event_id=uuid.uuid4(),
-        message_id=message_id,
-        correlation_id=str(message_id),
-        occurred_at=NOW,
-        message=message,
-        identity=with_unclear_answers(identity, [answer]),
-    )
+    return reply(text, language, answer=answer, manager=manager, subject="Re: Смена реквизитов")
 
 
 def test_the_spent_code_rides_on_the_late_no_only() -> None:

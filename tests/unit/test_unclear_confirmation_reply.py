@@ -31,6 +31,7 @@ from shared.contracts import (
     Language,
     MessageNormalized,
     SenderIdentifiers,
+    StaffRef,
 )
 
 pytestmark = pytest.mark.unit
@@ -87,19 +88,28 @@ def test_a_reply_answers_the_request_it_types_or_replies_to_not_one_it_only_quot
     assert answered_codes(codes_by_place("Да", "OK-ZZZZ-ZZZZ", ""), both) == set()
 
 
-def reply(text: str, language: Language = "ru", settled: str | None = None) -> IdentityVerified:
+def reply(
+    text: str,
+    language: Language = "ru",
+    settled: str | None = None,
+    *,
+    answer: UnclearAnswer | None = None,
+    manager: StaffRef | None = None,
+    subject: str = f"Re: Подтвердите обращение (код {PLAIN})",
+) -> IdentityVerified:
     """The registered contact's reply, as the verifier sends it: verified, with the unclear
-    answer to the confirmation of the forger's address."""
+    answer (by default to the confirmation of the forger's address)."""
     identity = Identity(
         status="verified",
         confidence=0.95,
         customer=CustomerRef(id="cust-stroymontazh", name="ООО «СтройМонтаж»", tier="gold"),
+        account_manager=manager,
         authorized_channels=[
             ChannelRef(kind="email", address="buh@stroymontazh.ru", verified=True)
         ],
         disclosure="account",
     )
-    answer = UnclearAnswer(CONFIRMATION, "cust-stroymontazh", "email", FORGER, settled)
+    answer = answer or UnclearAnswer(CONFIRMATION, "cust-stroymontazh", "email", FORGER, settled)
     message_id = uuid.uuid4()
     message = MessageNormalized(
         event_id=uuid.uuid4(),
@@ -108,7 +118,7 @@ def reply(text: str, language: Language = "ru", settled: str | None = None) -> I
         occurred_at=NOW,
         channel="email",
         sender=SenderIdentifiers(email="buh@stroymontazh.ru"),
-        subject=f"Re: Подтвердите обращение (код {PLAIN})",
+        subject=subject,
         text=text,
         language=language,
         thread_id="t",
