@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, String, any_, bindparam, func, or_, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy import Select, String, any_, bindparam, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import derived_id
 
-from .history_store import subject_messages
+from .history_store import written_from
 from .lifecycle import Escalation, taker
 from .lifecycle_store import escalation_of
 from .placement import NewEscalation, Placed, active_hold, more_severe, news_of
@@ -361,15 +361,8 @@ class SqlEscalationStore:
         (its cases once it wrote as the client's: a confirmed address)."""
         if not escalation_ids or not sender:
             return set()
-        m = subject_messages.c
-        touched = func.jsonb_array_elements(m.escalations, type_=JSONB)["id"].astext
-        found = await self.session.scalars(
-            select(touched).where(
-                m.subject_key == subject_key, func.lower(m.sender) == sender.strip().casefold()
-            )
-        )
-        wanted = {str(i) for i in escalation_ids}
-        return {uuid.UUID(i) for i in found if i in wanted}
+        found = await self.session.scalars(written_from(subject_key, sender))
+        return set(found) & set(escalation_ids)
 
     async def answered_unclearly(
         self,

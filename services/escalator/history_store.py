@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     any_,
     bindparam,
+    cast,
     func,
     literal,
     or_,
@@ -56,6 +57,19 @@ subject_messages = Table(
     Column("escalations", JSONB, nullable=False),
     Column("recorded_at", TZ, nullable=False),
 )
+
+
+def written_from(subject_key: str, sender: str) -> Select[Any]:
+    """The ids of the escalations a message of the subject from `sender` (an address,
+    phone or handle, any case) was placed in: its cases, e.g. once it wrote as the client's
+    confirmed address. The subject is the primary key's prefix."""
+    m = subject_messages.c
+    touched = func.jsonb_array_elements(m.escalations, type_=JSONB)["id"].astext
+    return select(cast(touched, UUID(as_uuid=True))).where(
+        m.subject_key == subject_key, func.lower(m.sender) == sender.strip().casefold()
+    )
+
+
 # Bounds on what one decision reads; windows longer than these see the most recent rows.
 MESSAGES_LIMIT = 200
 ESCALATIONS_LIMIT = 50

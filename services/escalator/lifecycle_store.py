@@ -19,7 +19,6 @@ from sqlalchemy import (
     String,
     Table,
     and_,
-    cast,
     func,
     select,
     update,
@@ -30,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.group_commit import insert_later
 from shared.outbox import Outgoing
 
-from .history_store import subject_messages
+from .history_store import written_from
 from .lifecycle import Escalation, Notified, taker
 from .tables import add_timeline_entry, escalations, metadata, timeline
 
@@ -135,19 +134,14 @@ class LifecycleStore:
         address was placed in (its cases once it wrote as the client's verified channel),
         and the open ones whose promise waits at the address (a message from the client's
         phone is promised an answer at its first verified email, which may be this one)."""
-        t, e, m = timeline.c, escalations.c, subject_messages.c
-        said = address.strip().casefold()
+        t, e = timeline.c, escalations.c
         named = select(t.escalation_id).where(
             (t.detail["confirmation_id"].astext == str(confirmation_id))
             | (t.message_id == message_id)
         )
-        # The subject of a customer's messages is its own (notifications.subject_key): the
-        # primary key's prefix finds them.
-        touched = func.jsonb_array_elements(m.escalations, type_=JSONB)["id"].astext
-        placed = select(cast(touched, UUID(as_uuid=True))).where(
-            m.subject_key == f"customer:{customer_id}",
-            func.lower(m.sender) == said,
-        )
+        # The subject of a customer's messages is its own (notifications.subject_key).
+        placed = written_from(f"customer:{customer_id}", address)
+        said = address.strip().casefold()
         promised_there = func.lower(e.promise_to["recipient"].astext) == said
         of_address = (
             e.status == "open",
