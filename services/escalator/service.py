@@ -40,7 +40,7 @@ from .batch import BatchEscalationStore, EscalateBatch
 from .client_words import sentences_with
 from .condition_facts import Fact, change_facts, new_sender_fact
 from .courtesy import holders_hear
-from .detection import SecondOpinion, detect, latin_language
+from .detection import SecondOpinion, read_message
 from .digest import message_notices, to_the_sender, withheld_kinds
 from .facts import fact_pack, hold_record, hold_view, pack_of_case, seen_message
 from .history import (
@@ -147,13 +147,12 @@ class EscalatorService:
         if history is None:  # not read with the batch: lock the subject and read it now
             await lock_subject(session, key)
             history = await load_history(session, key, since)
-        signals = detect(message.text, language=message.language, opinions=self.opinions)
-        if message.language not in ("ru", "uk"):
+        read = read_message(message.text, language=message.language, opinions=self.opinions)
+        signals = read.signals
+        if read.latin_language is not None and message.language not in ("ru", "uk"):
             # Russian or Ukrainian in Latin letters: answered in the language it is written in.
-            latin = latin_language(message.text)
-            if latin is not None:
-                message = message.model_copy(update={"language": latin})
-                verified = verified.model_copy(update={"message": message})
+            message = message.model_copy(update={"language": read.latin_language})
+            verified = verified.model_copy(update={"message": message})
         text = f"{message.subject}\n{message.text}"
         situation = Situation(now, message.channel, text, history)
         current = seen_message(verified, signals, self.policy.markers_in(text), [])

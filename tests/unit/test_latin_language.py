@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.escalator.detection import latin_language
+from services.escalator.detection import read_message
 
 pytestmark = pytest.mark.unit
 
@@ -25,4 +25,4 @@ pytestmark = pytest.mark.unit
 def test_the_language_of_russian_or_ukrainian_in_latin_letters(
     text: str, language: str | None
 ) -> None:
-    assert latin_language(text) == language
+    assert read_message(text).latin_language == language

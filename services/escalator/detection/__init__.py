@@ -8,7 +8,7 @@ covers every inflection). Every signal carries evidence that points at the clien
 original words and names the entry that fired. See docs/detection.md.
 """
 
-from .detector import detect, latin_language
+from .detector import ReadMessage, detect, read_message
 from .lexicon import (
     LANGUAGES,
     LEXICON_PATH,
@@ -30,11 +30,12 @@ __all__ = [
     "Entry",
     "Lexicon",
     "LexiconError",
+    "ReadMessage",
     "SecondOpinion",
     "detect",
     "fold",
-    "latin_language",
     "load_lexicon",
     "parse_lexicon",
     "read_lexicon_data",
+    "read_message",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from itertools import accumulate, chain
 from typing import NamedTuple
 
@@ -42,6 +43,32 @@ def detect(
     opinions: Mapping[str, SecondOpinion] | None = None,
     morphology: Morphology | None = None,
 ) -> list[Signal]:
+    """Signals asserted for `text`, in the order of SIGNALS, each with its evidence
+    (`read_message` says how it is read)."""
+    return read_message(
+        text, lexicon, language=language, opinions=opinions, morphology=morphology
+    ).signals
+
+
+@dataclass(frozen=True)
+class ReadMessage:
+    """What the detector read in a message: its signals, and the language of its Latin
+    letters when it is Russian or Ukrainian typed in them ("privet, u nas opyat ne
+    rabotaet", which a language detector takes for English; None otherwise): the client
+    is answered in it."""
+
+    signals: list[Signal]
+    latin_language: str | None = None
+
+
+def read_message(
+    text: str,
+    lexicon: Lexicon | None = None,
+    *,
+    language: str | None = None,
+    opinions: Mapping[str, SecondOpinion] | None = None,
+    morphology: Morphology | None = None,
+) -> ReadMessage:
     """Signals asserted for `text`, in the order of SIGNALS, each with its evidence.
 
     `language` is what intake detected; the lexicons of all three languages apply to
@@ -85,17 +112,7 @@ def detect(
             found = opinions[name].reconsider(name, text, language, found)
         if found is not None:
             signals.append(found)
-    return signals
-
-
-def latin_language(text: str, morphology: Morphology | None = None) -> str | None:
-    """ "ru" or "uk" when `text` is Russian or Ukrainian typed in Latin letters (read as
-    `detect` reads it), else None: a language detector takes "privet, u nas opyat ne
-    rabotaet" for English, and the client would be answered in it."""
-    morph = morphology or default_morphology()
-    folded = prepared(text[:DETECTION_CHARS])
-    reading = morph.reader.read(folded, tokenize(folded, load_lexicon().clause_words).words)
-    return reading.language if reading is not None else None
+    return ReadMessage(signals, reading.language if reading is not None else None)
 
 
 Origin = Callable[[int, int], tuple[int, int]]
