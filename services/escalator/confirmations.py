@@ -25,8 +25,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.contracts import derived_id
-from shared.group_commit import deferring_inserts
-from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
+from shared.outbox import Outgoing
 from shared.subjects import ESCALATION_RESOLVED, NOTIFY_REQUEST
 
 from .lifecycle import Escalation
@@ -34,7 +33,6 @@ from .lifecycle_steps import LifecycleSteps, acted
 from .lifecycle_store import LifecycleStore
 from .settlement import VERIFIER, Settlement, as_settled, closes, settlement_notices
 from .staff_language import CONFIRMED_NOTE, of_escalations
-from .tables import processed
 
 
 class ConfirmationOutcomes(LifecycleSteps):
@@ -44,26 +42,20 @@ class ConfirmationOutcomes(LifecycleSteps):
         Once per outcome event (the processed keys): a redelivery, or a replay from the
         dead letters after a holder changed, tells nobody again (a digest's id names its
         holders' notices, so a second telling to changed holders would be a new mail)."""
-        now = self.clock()
         key = f"confirmation-outcome:{settlement.event_id}"
-        async with self.db.transaction() as session, deferring_inserts(session):
-            await lock_key(session, f"escalator:{key}")
-            if await outputs_of(session, processed, key) is not None:
-                return 0
-            store = LifecycleStore(session)
-            found = await store.lock_of_confirmation(
-                settlement.confirmation_id, settlement.message_id
-            )
-            languages = of_escalations(self.policy, *found)
-            notes = settlement_notices(found, settlement, languages, now)
-            for note in notes:
-                # A digest is about several: its outbox row names the first it was about.
-                held_by = note.escalation_id or next(e.id for e in found if e.status == "open")
-                await store.enqueue(held_by, [Outgoing.of(NOTIFY_REQUEST, note)], now)
-            for e in found:
-                await self._record(store, e, settlement, now)
-            await record_outputs(session, processed, key, [], now)
-        await self.flush()
+        return await self.once_per_event(
+            key, lambda store, now: self._settle(store, settlement, now)
+        )
+
+    async def _settle(self, store: LifecycleStore, settlement: Settlement, now: datetime) -> int:
+        found = await store.lock_of_confirmation(settlement.confirmation_id, settlement.message_id)
+        languages = of_escalations(self.policy, *found)
+        for note in settlement_notices(found, settlement, languages, now):
+            # A digest is about several: its outbox row names the first it was about.
+            held_by = note.escalation_id or next(e.id for e in found if e.status == "open")
+            await store.enqueue(held_by, [Outgoing.of(NOTIFY_REQUEST, note)], now)
+        for e in found:
+            await self._record(store, e, settlement, now)
         return len(found)
 
     async def _record(

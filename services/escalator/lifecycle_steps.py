@@ -15,7 +15,8 @@ from typing import Any
 
 from shared.contracts import EscalationActed, SendNotification, derived_id
 from shared.db import Database
-from shared.outbox import Outgoing
+from shared.group_commit import deferring_inserts
+from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
 from shared.subjects import NOTIFY_REQUEST
 
 from .facts import hold_view
@@ -23,6 +24,7 @@ from .lifecycle import Escalation, Notified, channel_of
 from .lifecycle_store import LifecycleStore, lock_unpublished, mark_published
 from .policy import Policy
 from .staff_language import StaffLanguages, in_language, of_escalations
+from .tables import processed
 
 Publish = Callable[[list[Outgoing]], Awaitable[None]]
 # An acknowledge link for the person told, whose pages speak the language given (theirs).
@@ -58,6 +60,23 @@ class LifecycleSteps:
         self.clock = clock
         self.publish = publish
         self.ack_link = ack_link
+
+    async def once_per_event(
+        self, key: str, work: Callable[[LifecycleStore, datetime], Awaitable[int]]
+    ) -> int:
+        """`work` in a transaction of its own, once per event (`key` among the processed
+        keys: a redelivery, a replay from the dead letters or a command run again changes
+        and tells nothing twice); what it put in the outbox is published after the commit.
+        How many escalations it touched (0 for an event seen before)."""
+        now = self.clock()
+        async with self.db.transaction() as session, deferring_inserts(session):
+            await lock_key(session, f"escalator:{key}")
+            if await outputs_of(session, processed, key) is not None:
+                return 0
+            touched = await work(LifecycleStore(session), now)
+            await record_outputs(session, processed, key, [], now)
+        await self.flush()
+        return touched
 
     async def flush(self, batch: int = 100) -> int:
         """Publish what the outbox holds; rows another replica is publishing are skipped."""

@@ -9,55 +9,50 @@ outbox, published after the commit.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from shared.contracts import derived_id
-from shared.group_commit import deferring_inserts
-from shared.outbox import Outgoing, lock_key, outputs_of, record_outputs
+from shared.outbox import Outgoing
 from shared.subjects import NOTIFY_REQUEST
 
 from .lifecycle_steps import LifecycleSteps
 from .lifecycle_store import LifecycleStore
 from .revocation import Revocation, as_revoked, revocation_alerts, timeline_detail
 from .staff_language import of_escalations
-from .tables import processed
 
 
 class ChannelRevocations(LifecycleSteps):
     async def revoke(self, r: Revocation) -> int:
         """Take the address back from every escalation it touched; how many it touched."""
-        now = self.clock()
-        key = f"channel-revoked:{r.event_id}"
-        async with self.db.transaction() as session, deferring_inserts(session):
-            await lock_key(session, f"escalator:{key}")
-            if await outputs_of(session, processed, key) is not None:
-                return 0
-            store = LifecycleStore(session)
-            found = await store.lock_of_revocation(
-                r.confirmation_id, r.message_id, r.customer_id, r.address
-            )
-            revoked = []
-            for e in found:
-                after = as_revoked(e, r) if e.status == "open" else e
-                changes: dict[str, object] = {}
-                if after.promise_to != e.promise_to:
-                    changes["promise_to"] = after.promise_to
-                if after.briefing != e.briefing:
-                    changes |= {
-                        "identity_status": after.briefing["identity_status"],
-                        "briefing": after.briefing,
-                    }
-                if changes:
-                    await store.change(e.id, **changes, updated_at=now)
-                entry_id = derived_id("identity-revoked", e.id, r.confirmation_id)
-                detail = timeline_detail(e, after, r)
-                await store.note(e.id, entry_id, "identity_revoked", detail, r.actor, now)
-                revoked.append(after)
-            languages = of_escalations(self.policy, *found)
-            alerts = revocation_alerts(revoked, r, languages, self.policy.team_timezone, now)
-            for alert in alerts:
-                # An alert about several cases: its outbox row names the first it lists.
-                held_by = alert.escalation_id or uuid.UUID(alert.data["cases"][0]["escalation_id"])
-                await store.enqueue(held_by, [Outgoing.of(NOTIFY_REQUEST, alert)], now)
-            await record_outputs(session, processed, key, [], now)
-        await self.flush()
+        return await self.once_per_event(
+            f"channel-revoked:{r.event_id}", lambda store, now: self._revoke(store, r, now)
+        )
+
+    async def _revoke(self, store: LifecycleStore, r: Revocation, now: datetime) -> int:
+        found = await store.lock_of_revocation(
+            r.confirmation_id, r.message_id, r.customer_id, r.address
+        )
+        revoked = []
+        for e in found:
+            after = as_revoked(e, r) if e.status == "open" else e
+            changes: dict[str, object] = {}
+            if after.promise_to != e.promise_to:
+                changes["promise_to"] = after.promise_to
+            if after.briefing != e.briefing:
+                changes |= {
+                    "identity_status": after.briefing["identity_status"],
+                    "briefing": after.briefing,
+                }
+            if changes:
+                await store.change(e.id, **changes, updated_at=now)
+            entry_id = derived_id("identity-revoked", e.id, r.confirmation_id)
+            detail = timeline_detail(e, after, r)
+            await store.note(e.id, entry_id, "identity_revoked", detail, r.actor, now)
+            revoked.append(after)
+        languages = of_escalations(self.policy, *found)
+        alerts = revocation_alerts(revoked, r, languages, self.policy.team_timezone, now)
+        for alert in alerts:
+            # An alert about several cases: its outbox row names the first it lists.
+            held_by = alert.escalation_id or uuid.UUID(alert.data["cases"][0]["escalation_id"])
+            await store.enqueue(held_by, [Outgoing.of(NOTIFY_REQUEST, alert)], now)
         return len(found)
