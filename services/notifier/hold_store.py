@@ -129,7 +129,7 @@ async def unsent_to(session: AsyncSession, address: str) -> list[tuple[uuid.UUID
     query = (
         select(notifications.c.notification_id, notifications.c.request)
         .where(
-            func.lower(notifications.c.recipient) == address.strip().casefold(),
+            func.lower(notifications.c.recipient) == address_key(address),
             notifications.c.status.in_(("pending", "held")),
         )
         .order_by(notifications.c.created_at)

@@ -24,6 +24,8 @@ from shared.contracts import (
     SendNotification,
 )
 
+from .revoked import address_key
+
 ConfirmationResult = Literal["confirmed", "denied", "expired", "revoked"]
 
 
@@ -102,7 +104,7 @@ def check_hold(cmd: SendNotification) -> None:
 
 
 def _same_address(a: str, b: str) -> bool:
-    return a.strip().casefold() == b.strip().casefold()
+    return address_key(a) == address_key(b)
 
 
 def settle(cmd: SendNotification, resolution: Resolution) -> Release | Withdrawal:

@@ -38,8 +38,8 @@ class RevokedAddress:
 
 
 def address_key(address: str) -> str:
-    """How a revoked address is kept and looked up: an address compares without case or
-    surrounding blanks (holds._same_address)."""
+    """How the notifier compares addresses (a revoked one kept and looked up, a held answer's
+    address against its confirmation's): without case or surrounding blanks."""
     return address.strip().casefold()
 
 
