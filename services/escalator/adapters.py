@@ -315,23 +315,41 @@ class SqlEscalationStore:
         return await self.session.scalar(_LAST_TOLD, {"id": escalation_id})
 
     async def follow_up(
-        self, escalation_id: uuid.UUID, message_id: uuid.UUID, at: datetime, told: bool
+        self,
+        escalation_id: uuid.UUID,
+        message_id: uuid.UUID,
+        at: datetime,
+        told: bool,
+        says_fixed: str | None = None,
     ) -> Escalation | None:
         """The message joins the open escalation without a rule of its own (its timeline
         names it and whether its holders were `told`, its count grows): the escalation as
-        it is now, or None if resolved."""
-        row = await self._joined(escalation_id, at)
+        it is now, or None if resolved. `says_fixed`: the client's words that the problem
+        is gone (client_fixed.py): the promise to the client is dropped, and the timeline
+        keeps the words and what was promised."""
+        before = None
+        if says_fixed is not None:
+            before = await self.session.scalar(
+                select(escalations.c.client_reply_by).where(escalations.c.id == escalation_id)
+            )
+        dropped = {"client_reply_by": None} if says_fixed is not None else {}
+        row = await self._joined(escalation_id, at, **dropped)
         if row is None:
             return None
-        await self._note(escalation_id, message_id, "followed_up", {"told": told}, at)
+        detail: dict[str, Any] = {"told": told}
+        if says_fixed is not None:
+            promised = before.isoformat() if before else None
+            detail |= {"says_fixed": says_fixed, "promise_dropped": promised}
+        await self._note(escalation_id, message_id, "followed_up", detail, at)
         return escalation_of(row)
 
-    async def _joined(self, escalation_id: uuid.UUID, at: datetime) -> Any | None:
-        """One more message joins the open escalation: its row now, or None if resolved."""
+    async def _joined(self, escalation_id: uuid.UUID, at: datetime, **values: Any) -> Any | None:
+        """One more message joins the open escalation (with these changes of its row): its
+        row now, or None if resolved."""
         result = await self.session.execute(
             update(escalations)
             .where(escalations.c.id == escalation_id, escalations.c.status == "open")
-            .values(message_count=escalations.c.message_count + 1, updated_at=at)
+            .values(message_count=escalations.c.message_count + 1, updated_at=at, **values)
             .returning(*escalations.c)
         )
         return result.first()

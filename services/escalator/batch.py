@@ -214,12 +214,19 @@ class BatchEscalationStore(SqlEscalationStore):
         return max([*pending, *([on_file] if on_file else [])], default=None)
 
     async def follow_up(
-        self, escalation_id: uuid.UUID, message_id: uuid.UUID, at: datetime, told: bool
+        self,
+        escalation_id: uuid.UUID,
+        message_id: uuid.UUID,
+        at: datetime,
+        told: bool,
+        says_fixed: str | None = None,
     ) -> Escalation | None:
         # One opened earlier in the batch is written first (its count grows in SQL: what
-        # the batch read of it stays good).
+        # the batch read of it stays good; a dropped promise is read again).
         await self.batch.write_opened(self.session)
-        return await super().follow_up(escalation_id, message_id, at, told)
+        if says_fixed is not None:
+            self._changes(escalation_id)
+        return await super().follow_up(escalation_id, message_id, at, told, says_fixed)
 
     async def waiting_on(
         self, escalation_ids: list[uuid.UUID], confirmation_id: uuid.UUID

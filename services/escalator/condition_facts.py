@@ -73,6 +73,20 @@ def follow_up_fact(said: str) -> Fact:
     )
 
 
+def client_says_fixed_fact(said: str, escalation: object = "ID") -> Fact:
+    """What a message saying the problem is gone changed of the client's open case
+    (client_fixed.py): no answer is owed the client any more (nor a delay notice), and a
+    person checks and resolves the case; the client may be wrong, so it stays open."""
+    values = {"said": said, "escalation": str(escalation)}
+    return Fact(
+        "client_says_fixed",
+        f"the client says the problem is gone: «{said}»; the answer promised to the client is "
+        "no longer owed (no delay notice goes to them); check it and resolve the case: "
+        f"careline resolve {case_ref_said(escalation)} --note ...",
+        values,
+    )
+
+
 def promise_due_fact(automatic: bool = True, escalation: object = "ID") -> Fact:
     """Why the holders of an open escalation hear of it again before its promise is due;
     `automatic`: whether the client is told if it passes, or only a person can tell them.

@@ -20,7 +20,13 @@ from typing import Any
 
 from shared.contracts import IdentityVerified, SendNotification
 
-from .condition_facts import Fact, follow_up_fact, hold_lifted_fact, promise_due_fact
+from .condition_facts import (
+    Fact,
+    client_says_fixed_fact,
+    follow_up_fact,
+    hold_lifted_fact,
+    promise_due_fact,
+)
 from .facts import excerpt
 from .lifecycle import Escalation, ack_view, address_key
 from .lifecycle_steps import current_briefing, notice_to
@@ -51,14 +57,17 @@ def follow_up_notices(
     facts: Mapping[str, Any],
     languages: StaffLanguages,
     now: datetime,
+    says_fixed: str | None = None,
 ) -> list[SendNotification]:
     """The client wrote into the open case again: a notice to each holder, about this
     message (who wrote it, on which channel and subject, the fact pack with it among the
-    recent messages), with the start of what it says."""
+    recent messages), with the start of what it says; `says_fixed`: it says the problem
+    is gone (client_fixed.py), and the holders are asked to check and resolve the case."""
+    said = excerpt(verified.message.text)
     return notices_to_holders(
         e,
-        "follow_up",
-        follow_up_fact(excerpt(verified.message.text)),
+        "client_says_fixed" if says_fixed else "follow_up",
+        client_says_fixed_fact(said, e.id) if says_fixed else follow_up_fact(said),
         ("follow-up", verified.message_id),
         (verified.message_id, verified.correlation_id),
         languages,

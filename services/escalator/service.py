@@ -37,6 +37,7 @@ from shared.subjects import (
 
 from .adapters import SqlEscalationStore
 from .batch import BatchEscalationStore, EscalateBatch
+from .client_fixed import says_fixed
 from .client_words import sentences_with
 from .condition_facts import Fact, change_facts, new_sender_fact
 from .courtesy import holders_hear
@@ -539,18 +540,23 @@ class EscalatorService:
         names it (`followed_up`), an `escalation.updated` event (change `merged`), and the
         people the escalation told read what the client wrote (hold_notices.py), unless it
         only thanks or says "ok", or they were told of the case moments ago (courtesy.py: a
-        chat would ping them at every line)."""
+        chat would ping them at every line). A message saying only that the problem is gone
+        (client_fixed.py) drops the promise to the client and is told to them at once."""
         escalation_id = uuid.UUID(past.id)
+        text = verified.message.text
+        fixed = says_fixed(text)
         last_told = await store.last_told(escalation_id)
-        heard = holders_hear(verified.message.text, last_told, now, self.policy.follow_up_quiet)
-        escalation = await store.follow_up(escalation_id, verified.message_id, now, heard)
+        # That the problem is gone changes the case: its holders hear it at once.
+        heard = fixed is not None or holders_hear(text, last_told, now, self.policy.follow_up_quiet)
+        escalation = await store.follow_up(escalation_id, verified.message_id, now, heard, fixed)
         if escalation is None:  # resolved meanwhile
             return [], []
         told: list[SendNotification] = []
         if heard:
             pack = pack_of_case(facts, escalation.id)
             languages = of_escalations(self.policy, escalation)
-            told = follow_up_notices(escalation, verified, pack, languages, now)
+            told = follow_up_notices(escalation, verified, pack, languages, now, fixed)
+        said = "says the problem is gone" if fixed else "wrote again about the open case"
         event = _updated_by(
             escalation,
             past,
@@ -558,7 +564,7 @@ class EscalatorService:
             now,
             "escalation-follow-up",
             change="merged",
-            reason=f"the client wrote again about the open case (message {verified.message_id})",
+            reason=f"the client {said} (message {verified.message_id})",
             hold=self._hold_text(escalation.hold),
             client_reply_by=escalation.client_reply_by,
         )

@@ -361,3 +361,42 @@ async def _settled(env: Env, escalation_id: uuid.UUID, outcome: str) -> list[dic
         id=escalation_id,
         entry=f"identity_{outcome}",
     )
+
+
+async def test_a_client_saying_it_works_now_is_told_of_no_delay(
+    env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
+) -> None:
+    """Acceptance: "all works now, thanks" left the case open, and the delay notice went to
+    a client who no longer waited for anything. The promise is dropped when the client says
+    so, the holders read it at once (within the quiet window too) and resolve it."""
+    nc, bus = watch
+    policy = quick_promises(tmp_path, follow_up_quiet="10m")
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env, ESCALATOR_POLICY=str(policy)))
+        await publish_verified(nc, legal_threat("Вы обещали починить экспорт и не сделали."))
+        (opened,) = await bus.wait("escalation.opened")
+        escalation_id = uuid.UUID(opened["escalation_id"])
+        assert opened["client_reply_by"] is not None
+        works = json.loads(legal_threat("Всё заработало, спасибо!"))
+        await publish_verified(nc, json.dumps(works).encode())
+        (updated,) = await bus.wait("escalation.updated")
+        await asyncio.sleep(5)  # the promise (under 4 s) would have passed; sweeps ran
+
+    assert updated["escalation_id"] == str(escalation_id)
+    assert updated["client_reply_by"] is None
+    assert "says the problem is gone" in updated["reason"]
+    (row,) = await _promise(env, escalation_id)
+    assert row["client_reply_by"] is None
+    (joined,) = await rows(
+        env,
+        "SELECT detail FROM escalator.escalation_timeline WHERE message_id = :m",
+        m=works["message_id"],
+    )
+    detail = joined["detail"]
+    assert detail["told"] is True and detail["says_fixed"] == "Всё заработало"
+    assert detail["promise_dropped"] == opened["client_reply_by"].replace("Z", "+00:00")
+    told = [n for n in bus.of("notify.request") if n["data"].get("change") == "client_says_fixed"]
+    assert sorted(n["recipient_role"] for n in told) == sorted(opened["roles"])
+    kinds = {n["kind"] for n in bus.of("notify.request")}
+    assert "promise_delay_notice" not in kinds
+    assert await _missed(env, escalation_id) == []

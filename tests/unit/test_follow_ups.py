@@ -106,3 +106,49 @@ def test_each_holder_reads_what_the_client_wrote_in_the_team_language(
     # Once per message and person: the same message again asks for the same notices.
     again = follow_up_notices(case, verified, pack, StaffLanguages(language), NOW)
     assert [n.notification_id for n in again] == [n.notification_id for n in notes]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "subject", "said"),
+    [
+        (
+            "ru",
+            "Всё заработало, спасибо!",
+            "[P3] Клиент пишет, что всё работает: проверьте и закройте — ",
+            "клиент пишет, что проблемы больше нет: «Всё заработало, спасибо!»; обещанный ответ "
+            "клиенту больше не нужен (сообщения о задержке не будет); проверьте и закройте "
+            "обращение: careline resolve CL-",
+        ),
+        (
+            "uk",
+            "Вже все працює, дякую",
+            "[P3] Клієнт пише, що все працює: перевірте й закрийте — ",
+            "клієнт пише, що проблеми більше немає: «Вже все працює, дякую»; обіцяна відповідь "
+            "клієнтові більше не потрібна (повідомлення про затримку не буде); перевірте й "
+            "закрийте звернення: careline resolve CL-",
+        ),
+        (
+            "en",
+            "It works now, thanks",
+            "[P3] The client says it works now: check and resolve — ",
+            "the client says the problem is gone: «It works now, thanks»; the answer promised to "
+            "the client is no longer owed (no delay notice goes to them); check it and resolve "
+            "the case: careline resolve CL-",
+        ),
+    ],
+)
+def test_holders_read_that_the_client_says_it_works_and_how_to_close_it(
+    language: Language, text: str, subject: str, said: str
+) -> None:
+    case = held("billing", ("billing", BILLING), ("account_manager", MANAGER))
+    verified = verified_message(message(text), identity("verified"))
+
+    notes = follow_up_notices(case, verified, {}, StaffLanguages(language), NOW, "works")
+
+    assert sorted(n.recipient for n in notes) == [BILLING, MANAGER]
+    assert {n.data["change"] for n in notes} == {"client_says_fixed"}
+    (fact,) = notes[0].data["change_items"]
+    assert fact["kind"] == "client_says_fixed" and fact["values"]["said"] == text
+    rendered = render(notes[0])
+    assert rendered.subject.startswith(subject)
+    assert said in " ".join(rendered.body.split())
