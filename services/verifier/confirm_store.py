@@ -161,6 +161,21 @@ class SqlConfirmationStore:
         ).mappings()
         return [PendingConfirmation.of(r) for r in rows]
 
+    async def pending_of(self, customer_id: str) -> list[PendingConfirmation]:
+        """This customer's pending confirmations, oldest first, locked for resolution."""
+        rows = (
+            await self.session.execute(
+                select(confirmations)
+                .where(
+                    confirmations.c.customer_id == customer_id,
+                    confirmations.c.status == "pending",
+                )
+                .order_by(confirmations.c.requested_at)
+                .with_for_update()
+            )
+        ).mappings()
+        return [PendingConfirmation.of(r) for r in rows]
+
     async def due_to_expire(self, now: datetime, limit: int) -> list[PendingConfirmation]:
         """Pending confirmations past their expiry, locked; replicas skip each other's."""
         rows = (

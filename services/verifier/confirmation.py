@@ -21,6 +21,7 @@ from typing import Literal
 from shared.contracts import ConfirmationRequest, MessageNormalized
 
 from .matching import channel_key
+from .matching import name_similarity as similarity
 
 # "OK-ABCD-EFGH". Codes sent before 2026-12-07 said "CL-", which case references say now
 # (shared/case_ref.py: a client quoting the case number must not look like one answering
@@ -261,6 +262,17 @@ def answered_codes(places: list[list[str]], pending: Collection[str]) -> set[str
         if named:
             return named
     return set()
+
+
+def named_in(text: str, address: str, claimed_name: str | None, name_similarity: float) -> bool:
+    """Whether a message names the address a request asks about, or the name its sender
+    claimed ("Not us: nobody called Rachel White works here", «Ивана Петрова у нас нет»):
+    a registered contact's fresh mail without the request's code is read as an answer to
+    the requests it names. The name as the verifier matches names (`name_similarity`,
+    inflection and transliteration aside): both words of it, never a first name alone."""
+    if address.casefold() in text.casefold():
+        return True
+    return bool(claimed_name) and similarity(claimed_name or "", text) >= name_similarity
 
 
 # Where a clause ends, and how: "?" asks, unless "!" stands beside it ("?!" is indignation:

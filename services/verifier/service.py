@@ -43,6 +43,8 @@ from .confirmation import (
     channel_to_link,
     claimed_name,
     codes_by_place,
+    is_denial,
+    named_in,
     new_confirmation,
     read_reply,
     read_token,
@@ -296,11 +298,17 @@ class VerifierService:
         """A verified channel of the customer replied with a code: confirmed, denied, or
         neither (left pending, and the requests so answered returned). The reply answers
         the requests of the first place naming one (`answered_codes`); a request only
-        quoted further down is left as it was."""
+        quoted further down is left as it was. Without a code, a no answers the requests
+        it names (`_named_by_denial`)."""
         places = codes_by_place(message.text, message.subject, message.quoted_text)
         codes = list(dict.fromkeys(c for place in places for c in place))
-        found = await store.with_codes(customer_id, codes)
-        answered = answered_codes(places, {p.code for p in found})
+        unnamed: set[str] = set()  # a no naming no request: neither yes nor no to it
+        if codes:
+            found = await store.with_codes(customer_id, codes)
+            answered = answered_codes(places, {p.code for p in found})
+        else:
+            found, unnamed = await self._named_by_denial(store, message, customer_id)
+            answered = {p.code for p in found}
         outputs: list[Outgoing] = []
         unclear: list[UnclearAnswer] = []
         said = {"message_id": str(message.message_id)}
@@ -308,7 +316,7 @@ class VerifierService:
             if pending.code not in answered:
                 await store.log(pending.confirmation_id, "reply_about_another", said, now)
                 continue
-            read = read_reply(message.text, pending.code)
+            read = "neither" if pending.code in unnamed else read_reply(message.text, pending.code)
             if pending.status == "confirmed" and read == "no":
                 # A no after a yes (a "да" to the first mail, «Это не мы» to the second, the
                 # payment-details one, which re-asks the same request): the confirmation is
@@ -336,6 +344,30 @@ class VerifierService:
                 await store.log(pending.confirmation_id, "reply_unclear", said, now)
                 unclear.append(_unclear(pending))
         return outputs, unclear
+
+    async def _named_by_denial(
+        self, store: SqlConfirmationStore, message: MessageNormalized, customer_id: str
+    ) -> tuple[list[PendingConfirmation], set[str]]:
+        """The pending requests a registered contact's fresh mail (no code: not a reply to
+        the request) answers, and the codes of those it answers with neither yes nor no.
+        A no answers the requests whose address or claimed name it names (seed 000,
+        acceptance: "Not us: nobody called Rachel White works here" left the forger's
+        request pending, and its answers waiting). Words of a no only: a yes needs the
+        code, which only the request's mail carries. A no that names no request answers
+        none of several; the only one pending hears it as neither (its sender's cases'
+        holders read it and call the client: it may be about something else)."""
+        if not is_denial(message.text):
+            return [], set()
+        pending = await store.pending_of(customer_id)
+        threshold = self.settings.matching.name_similarity
+        named = [
+            p
+            for p in pending
+            if named_in(message.text, p.channel_address, p.claimed_name, threshold)
+        ]
+        if named or len(pending) != 1:
+            return named, set()
+        return pending, {pending[0].code}
 
     async def confirm_link(self, token: str) -> tuple[ConfirmationOutcome, list[Outgoing]]:
         """Follow a signed single-use link: the first use confirms, later ones change nothing."""

@@ -240,6 +240,71 @@ async def test_the_registered_contact_answering_the_warning_in_its_own_words_den
     assert "crm.channel.confirmed" not in seen.by_subject
 
 
+@pytest.mark.parametrize(
+    ("claimed", "answer"),
+    [
+        ("Игорь Белов", "Это не мы, никакого Игоря Белова у нас нет."),
+        ("Ігор Бєлов", "Це не ми, жодного Ігоря Бєлова у нас немає."),
+        ("Rachel White", "Not us: nobody called Rachel White works here."),
+    ],
+)
+async def test_a_fresh_mail_from_the_registered_contact_naming_the_sender_denies(
+    env: Env, verifier, claimed: str, answer: str
+) -> None:
+    """Acceptance (seed 000): the registered contact wrote a new mail, not a reply, without
+    the code; the forger's request stayed pending and the answers held for it waited. A no
+    names the request it answers (the claimed name, or the address); another request of
+    the same customer stays as it was."""
+    _, nc, seen = verifier
+    forger = message("director@stroymontazh.ru", name=claimed)
+    other = message("office@stroymontazh.ru")
+    for sent in (forger, other):
+        await send(nc, sent)
+        assert (await identity_of(seen, sent))["status"] == "probable"
+    fresh = message("buh@stroymontazh.ru", text=answer)
+    await send(nc, fresh)
+
+    (denied,) = await seen.wait("crm.confirmation.denied")
+    assert denied["message_id"] == str(forger.message_id)
+    statuses = await rows(
+        env,
+        "SELECT message_id, status FROM crm.confirmations ORDER BY requested_at",
+    )
+    assert [(r["message_id"], r["status"]) for r in statuses] == [
+        (forger.message_id, "denied"),
+        (other.message_id, "pending"),
+    ]
+    # The forger writes again: disowned.
+    again = message("director@stroymontazh.ru", name=claimed)
+    await send(nc, again)
+    assert (await identity_of(seen, again))["status"] == "suspicious"
+
+
+async def test_a_fresh_no_naming_nobody_is_neither_to_the_only_request_and_none_to_two(
+    env: Env, verifier
+) -> None:
+    _, nc, seen = verifier
+    stranger = message("director@stroymontazh.ru")
+    await send(nc, stranger)
+    await identity_of(seen, stranger)
+    alone = message("buh@stroymontazh.ru", text="Мы ничего не просили менять!")
+    await send(nc, alone)
+    # The only request pending: the holders of the sender's cases hear it and call.
+    (said,) = [e for e in (await identity_of(seen, alone))["evidence"] if e["kind"] == UNCLEAR]
+    assert said["values"]["address"] == "director@stroymontazh.ru"
+
+    second = message("office@stroymontazh.ru")
+    await send(nc, second)
+    await identity_of(seen, second)
+    vague = message("buh@stroymontazh.ru", text="Мы ничего не просили менять!")
+    await send(nc, vague)
+    assert not [e for e in (await identity_of(seen, vague))["evidence"] if e["kind"] == UNCLEAR]
+    await asyncio.sleep(0.3)
+    assert "crm.confirmation.denied" not in seen.by_subject
+    statuses = await rows(env, "SELECT status FROM crm.confirmations")
+    assert [r["status"] for r in statuses] == ["pending", "pending"]
+
+
 async def test_a_reply_that_says_neither_yes_nor_no_leaves_the_request_pending(
     env: Env, verifier
 ) -> None:
