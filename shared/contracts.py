@@ -576,6 +576,10 @@ TERMS_FIELDS = tuple(ServiceTerms.model_fields)
 
 
 class CrmCustomer(Contract):
+    """A customer. An upsert that leaves out `value`, `account_manager_id` or `timezone`
+    keeps what is on file (an exporter older than a field must not wipe it); an explicit
+    null clears it."""
+
     id: str
     name: str
     tier: str = Field("standard", examples=["gold"])
@@ -594,6 +598,9 @@ class CrmCustomer(Contract):
 
 
 class CrmContact(Contract):
+    """A contact of a customer. An upsert that leaves out `role` or `timezone` keeps what
+    is on file; given empty (`""`, a null time zone), it is cleared."""
+
     id: str
     customer_id: str
     name: str

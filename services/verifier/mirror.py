@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import and_, bindparam, delete, not_, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,71 +80,90 @@ async def apply_batch(session: AsyncSession, batch: CrmBatch, at: datetime) -> N
         await _insert_documents(session, batch.documents, at)
 
 
-# A manager's optional fields an upsert leaves as they are on file when it does not name
-# them: a CRM exporter older than a field (language came late) would otherwise wipe it on
-# every change. An explicit null still clears one. Name and email are full state.
+# The optional fields an upsert leaves as they are on file when it does not name them: a
+# CRM exporter older than a field (a manager's language, a customer's or contact's time
+# zone came late) would otherwise wipe it on every change, and a CSV row's empty cell is
+# "not given". An explicit null still clears one. Names, emails, tiers, statuses and
+# customers' documents and domains (null keeps those) are as before.
 MANAGER_KEPT_WHEN_OMITTED = ("phone", "handle", "deputy_id", "language")
+CUSTOMER_KEPT_WHEN_OMITTED = ("value", "account_manager_id", "timezone")
+CONTACT_KEPT_WHEN_OMITTED = ("role", "timezone")
+
+
+def omitted(record: BaseModel, kept: tuple[str, ...]) -> frozenset[str]:
+    """Those of the `kept` optional fields the record (or its event's JSON) left out."""
+    return frozenset(name for name in kept if name not in record.model_fields_set)
+
+
+async def _upsert_keeping(
+    session: AsyncSession,
+    table: Any,
+    rows: list[tuple[frozenset[str], dict[str, Any]]],
+    at: datetime,
+) -> set[str]:
+    """Insert or update each row, its omitted columns not written over a row on file; one
+    statement per set of columns omitted (usually one: a CRM sends one shape). The ids the
+    upsert applied (newer than what is on file)."""
+    by_omitted: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
+    for left_out, row in rows:
+        by_omitted[left_out].append(row)
+    applied: set[str] = set()
+    for left_out, same in by_omitted.items():
+        stmt = insert(table)
+        result = await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["id"],
+                set_={k: stmt.excluded[k] for k in same[0] if k != "id" and k not in left_out},
+                where=_newer(table, at),
+            ).returning(table.c.id),
+            same,
+        )
+        applied |= {r[0] for r in result}
+    return applied
 
 
 def manager_overwrites(manager: CrmAccountManager) -> tuple[str, ...]:
     """The columns an upsert of `manager` writes over a row on file: all but the optional
     fields the record (or the event's JSON) left out."""
-    given = manager.model_fields_set
-    written = [
-        name
-        for name in CrmAccountManager.model_fields
-        if name != "id" and (name not in MANAGER_KEPT_WHEN_OMITTED or name in given)
-    ]
+    left_out = omitted(manager, MANAGER_KEPT_WHEN_OMITTED)
+    written = [n for n in CrmAccountManager.model_fields if n != "id" and n not in left_out]
     return (*written, "updated_at")
 
 
 async def _upsert_managers(
     session: AsyncSession, managers: list[CrmAccountManager], at: datetime
 ) -> None:
-    # One statement per set of fields given: usually one, as a CRM sends the same shape.
-    by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for m in managers:
-        row = {**m.model_dump(), "email": m.email.strip().lower(), "updated_at": at}
-        by_fields[manager_overwrites(m)].append(row)
-    for columns, rows in by_fields.items():
-        stmt = insert(account_managers)
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["id"],
-                set_={k: stmt.excluded[k] for k in columns},
-                where=_newer(account_managers, at),
-            ),
-            rows,
+    rows = [
+        (
+            omitted(m, MANAGER_KEPT_WHEN_OMITTED),
+            {**m.model_dump(), "email": m.email.strip().lower(), "updated_at": at},
         )
+        for m in managers
+    ]
+    await _upsert_keeping(session, account_managers, rows, at)
 
 
 async def _upsert_customers(session: AsyncSession, items: list[CrmCustomer], at: datetime) -> None:
     rows = [
-        {
-            "id": c.id,
-            "name": c.name,
-            "tier": c.tier,
-            "value": _decimal(c.value),
-            "status": c.status,
-            "account_manager_id": c.account_manager_id,
-            "name_keys": name_keys(c.name),
-            "company_key": company_key(c.name),
-            "timezone": c.timezone,
-            "updated_at": at,
-            "removed_at": None,
-        }
+        (
+            omitted(c, CUSTOMER_KEPT_WHEN_OMITTED),
+            {
+                "id": c.id,
+                "name": c.name,
+                "tier": c.tier,
+                "value": _decimal(c.value),
+                "status": c.status,
+                "account_manager_id": c.account_manager_id,
+                "name_keys": name_keys(c.name),
+                "company_key": company_key(c.name),
+                "timezone": c.timezone,
+                "updated_at": at,
+                "removed_at": None,
+            },
+        )
         for c in items
     ]
-    stmt = insert(customers)
-    result = await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["id"],
-            set_={k: stmt.excluded[k] for k in rows[0] if k != "id"},
-            where=_newer(customers, at),
-        ).returning(customers.c.id),
-        rows,
-    )
-    applied = {r[0] for r in result}
+    applied = await _upsert_keeping(session, customers, rows, at)
     changed = [c for c in items if c.id in applied]
     with_domains = [c for c in changed if c.domains is not None]
     if with_domains:
@@ -198,28 +218,22 @@ async def _insert_documents(
 
 async def _upsert_contacts(session: AsyncSession, items: list[CrmContact], at: datetime) -> None:
     rows = [
-        {
-            "id": c.id,
-            "customer_id": c.customer_id,
-            "name": c.name,
-            "role": c.role,
-            "name_keys": name_keys(c.name),
-            "timezone": c.timezone,
-            "updated_at": at,
-            "removed_at": None,
-        }
+        (
+            omitted(c, CONTACT_KEPT_WHEN_OMITTED),
+            {
+                "id": c.id,
+                "customer_id": c.customer_id,
+                "name": c.name,
+                "role": c.role,
+                "name_keys": name_keys(c.name),
+                "timezone": c.timezone,
+                "updated_at": at,
+                "removed_at": None,
+            },
+        )
         for c in items
     ]
-    stmt = insert(contacts)
-    result = await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["id"],
-            set_={k: stmt.excluded[k] for k in rows[0] if k != "id"},
-            where=_newer(contacts, at),
-        ).returning(contacts.c.id),
-        rows,
-    )
-    applied = {r[0] for r in result}
+    applied = await _upsert_keeping(session, contacts, rows, at)
     changed = [c for c in items if c.id in applied]
     if not changed:
         return

@@ -48,7 +48,7 @@ from shared.embedded import free_port
 from shared.errors import RetryableError
 from shared.http import http_server
 from tests.conftest import Servers
-from tests.integration.conftest import Env, count
+from tests.integration.conftest import Env, count, rows
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -431,6 +431,78 @@ async def test_a_manager_upsert_that_leaves_out_the_language_keeps_it_and_null_c
                 1,
             )
             assert await count(env.servers, manager_row.format(**wanted)) == 1, wanted
+
+
+async def test_customer_and_contact_upserts_that_leave_out_a_field_keep_it(env: Env, bus) -> None:
+    """An exporter older than `timezone` (or one that sends a customer without its value or
+    manager, a contact without its role) must not wipe them on every change; an explicit
+    null (an empty role) clears them."""
+    nc, _ = bus
+    js = nc.jetstream()
+    app = build_verifier(VerifierSettings(**env.base()))
+    t0 = datetime.now(UTC)
+    customer = {"id": "c-tz", "name": "ТОВ «Квітка»"}
+    contact = {"id": "ct-tz", "customer_id": "c-tz", "name": "Олена Коваль"}
+    full = {"value": "1200.00", "account_manager_id": "am-tz", "timezone": "Europe/Kyiv"}
+    manager = {"id": "am-tz", "name": "Тарас Коваленко", "email": "t.k@careline.example"}
+    events = [
+        ("crm.customer.upserted", {"customer": {**customer, **full}, "account_manager": manager}),
+        (
+            "crm.contact.upserted",
+            {"contact": {**contact, "role": "CFO", "timezone": "Asia/Tbilisi"}},
+        ),
+        # The older exporter: names and nothing else.
+        ("crm.customer.upserted", {"customer": {**customer, "name": "ТОВ «Квітка-2»"}}),
+        ("crm.contact.upserted", {"contact": {**contact, "name": "Олена Коваль-Шевчук"}}),
+    ]
+    cleared = [
+        ("crm.customer.upserted", {"customer": {**customer, "timezone": None, "value": None}}),
+        ("crm.contact.upserted", {"contact": {**contact, "role": "", "timezone": None}}),
+    ]
+
+    async def publish(i: int, subject: str, body: dict[str, object]) -> None:
+        event_id = uuid.uuid4()
+        payload = {
+            "event_id": str(event_id),
+            "occurred_at": (t0 + timedelta(minutes=i)).isoformat(),
+            **body,
+        }
+        await js.publish(
+            subject, json.dumps(payload).encode(), headers={"Nats-Msg-Id": str(event_id)}
+        )
+        await _until(
+            env.servers,
+            f"SELECT count(*) FROM crm.processed_messages WHERE key = 'crm-event:{event_id}'",
+            1,
+        )
+
+    async with TestApp(app):
+        for i, (subject, body) in enumerate(events):
+            await publish(i, subject, body)
+        assert await rows(
+            env,
+            "SELECT name, value::text AS value, account_manager_id, timezone FROM crm.customers "
+            "WHERE id = 'c-tz'",
+        ) == [
+            {
+                "name": "ТОВ «Квітка-2»",
+                "value": "1200.00",
+                "account_manager_id": "am-tz",
+                "timezone": "Europe/Kyiv",
+            }
+        ]
+        assert await rows(
+            env, "SELECT name, role, timezone FROM crm.contacts WHERE id = 'ct-tz'"
+        ) == [{"name": "Олена Коваль-Шевчук", "role": "CFO", "timezone": "Asia/Tbilisi"}]
+        for i, (subject, body) in enumerate(cleared, start=len(events)):
+            await publish(i, subject, body)
+        assert await rows(
+            env,
+            "SELECT value, account_manager_id, timezone FROM crm.customers WHERE id = 'c-tz'",
+        ) == [{"value": None, "account_manager_id": "am-tz", "timezone": None}]
+        assert await rows(env, "SELECT role, timezone FROM crm.contacts WHERE id = 'ct-tz'") == [
+            {"role": "", "timezone": None}
+        ]
 
 
 # --- an external CRM over HTTP ---------------------------------------------------------
