@@ -958,6 +958,14 @@ class SendNotification(Event):
         "`recipient`, then sends it; a denied or expired confirmation withdraws it.",
         examples=["0b6c9a52-4a4e-5d0c-9f3e-2f1d6c7b8a90"],
     )
+    identity_decided_at: datetime | None = Field(
+        None,
+        description="When it was decided that `recipient` is the client's address: the "
+        "verification of the message the request answers (its `message.verified` time), or "
+        "when a promise moved to the address. A revoke of the address (`crm.channel.revoked`) "
+        "at or after it keeps account content from going there, however late the request "
+        "itself is made; absent, the request's own time (`occurred_at`) stands for it.",
+    )
     parts: list[NoticePart] = Field(
         default_factory=list,
         description="A `client_digest`'s notices: what one message tells one client address "

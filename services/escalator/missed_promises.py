@@ -118,7 +118,15 @@ def client_delay_notice(
             "senior": level_told,
         },
         severity=e.severity,  # type: ignore[arg-type]
+        # A revoke of the address after the promise went there still keeps this from it,
+        # should the sweeper get here before the escalator hears of the revoke.
+        identity_decided_at=_decided(to.get("identity_decided_at")),
     )
+
+
+def _decided(at: object) -> datetime | None:
+    # Promises kept before the escalator wrote it down: the notice's own time stands for it.
+    return datetime.fromisoformat(at) if isinstance(at, str) else None
 
 
 def holder_notices(

@@ -66,6 +66,13 @@ def _common(event: EscalationChanged) -> dict[str, Any]:
     }
 
 
+def decided_on(verified: IdentityVerified) -> dict[str, Any]:
+    """When a contact's address was decided the client's: when the verifier passed the
+    message it answers, not when the escalator got to it. A revoke between the two (staff took
+    the address back) then still keeps account content from it (notifier: revoked.py)."""
+    return {"identity_decided_at": verified.occurred_at}
+
+
 def _staff_data(
     policy: Policy,
     decision: Decision,
@@ -467,12 +474,14 @@ def makes_promise(
 def promise_contact(verified: IdentityVerified) -> dict[str, Any] | None:
     """Where and how a promise to the client is made, kept on the escalation: a promise
     that passes unkept is owned up to at the same address, in the same language and on the
-    same clock, with the same names (the sweeper has no message to read them from)."""
+    same clock, with the same names (the sweeper has no message to read them from); and
+    when the address was decided the client's (`decided_on`), which a delay notice carries."""
     address = _registered_email(verified)
     if address is None:
         return None
     return {
         "recipient": address,
+        "identity_decided_at": verified.occurred_at.isoformat(),
         "language": _client_language(verified),
         "timezone": _client_zone(verified),
         "account_manager": _manager_name(verified),
@@ -603,6 +612,7 @@ def client_contacts(
             reply_to_external_id=message.external_id,
             data=data,
             **_common(event),
+            **decided_on(verified),
         )
 
     notes = []
@@ -635,6 +645,7 @@ def client_contacts(
                         **(confirmation_asks(asks) if contact.kind == CONFIRMATION else {}),
                     },
                     **_common(event),
+                    **decided_on(verified),
                 )
             )
             # The sender's held answer is the message's, once (a follow-up holds none).
@@ -731,4 +742,5 @@ def _held_answer(
         reply_to_external_id=message.external_id if message.channel == "email" else None,
         data=_client_data(kind, event, verified, sender, message_signals),
         **_common(event),
+        **decided_on(verified),
     )

@@ -100,7 +100,8 @@ def promise_back(e: Escalation, r: Revocation) -> dict[str, Any] | None:
         emails = [c["address"] for c in registered_contacts(e.briefing, r.address)]
         emails = [a for a in emails if "@" in a]
         back = emails[0] if emails else None
-    kept = {k: v for k, v in to.items() if k != "moved_from"}
+    # Not the confirmation's time any more: the address it goes back to is the CRM's.
+    kept = {k: v for k, v in to.items() if k not in ("moved_from", "identity_decided_at")}
     return {**kept, "recipient": back}
 
 

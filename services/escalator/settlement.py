@@ -140,7 +140,13 @@ def promise_owed(promise_to: dict[str, Any] | None, s: Settlement) -> dict[str, 
         return {**promise_to, "recipient": None}
     if s.outcome == "confirmed" and s.channel is not None and s.channel.kind == "email":
         moved_from = promise_to.get("moved_from") or promise_to.get("recipient")
-        return {**promise_to, "recipient": s.channel.address, "moved_from": moved_from}
+        return {
+            **promise_to,
+            "recipient": s.channel.address,
+            "moved_from": moved_from,
+            # The confirmation decided the address is the client's (a revoke of it: revocation.py).
+            "identity_decided_at": s.at.isoformat(),
+        }
     return promise_to
 
 

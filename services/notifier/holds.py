@@ -132,7 +132,10 @@ def settle(cmd: SendNotification, resolution: Resolution) -> Release | Withdrawa
         and resolution.address is not None
         and _same_address(resolution.address, cmd.recipient)
     ):
-        return Release(cmd.model_copy(update={"recipient_verified": True}))
+        # The confirmation, not the message, decided the address is the client's: a revoke
+        # of an earlier confirmation of it, before this one, stops nothing (revoked.py).
+        verified = {"recipient_verified": True, "identity_decided_at": resolution.at}
+        return Release(cmd.model_copy(update=verified))
     # Ids only: the reason is published and shown, and names no address.
     return Withdrawal(
         f"withdrawn: confirmation {confirmation} verified another channel, not this recipient"

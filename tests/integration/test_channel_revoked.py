@@ -32,7 +32,7 @@ from shared.contracts import (
     SendNotification,
     StaffRef,
 )
-from tests.integration.conftest import Env, Recorder, drained, rows
+from tests.integration.conftest import Env, Mailbox, Recorder, drained, rows
 from tests.integration.escalator_harness import (
     Bus,
     awaiting_confirmation,
@@ -321,3 +321,50 @@ async def test_the_notifier_withdraws_what_is_unsent_to_the_address_taken_back(
 
 async def _count(found: Any, n: int) -> bool:
     return len(await found) >= n
+
+
+async def test_a_message_verified_before_the_revoke_and_handled_after_it_puts_nothing_there(
+    env: Env, watch: tuple[nats.NATS, Bus], mailbox: Mailbox
+) -> None:
+    """The verifier passed the CEO's message as the client's (his address confirmed) a
+    moment before staff took the address back; the escalator got to it only after the revoke
+    (its backlog, another stream). Its answer, requested on the escalator's clock, is newer
+    than the revoke; the verification it was written on is not: no account content reaches
+    the address, the request is refused."""
+    nc, bus = watch
+    notifier = NotifierSettings(**env.base(), SMTP_HOST="127.0.0.1", SMTP_PORT=env.smtp_port)
+    text = "Счёт № 4512 мы уже оплатили вчера, а нам пишут о задолженности и грозят отключением."
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await stack.enter_async_context(TestApp(build_notifier(notifier)))
+        revoke = revoked(uuid.uuid4(), uuid.uuid4())
+        await nc.jetstream().publish("crm.channel.revoked", revoke.model_dump_json().encode())
+        await until(lambda: _both_handled(env, revoke.event_id))
+
+        verified = json.loads(from_the_confirmed_ceo(text))
+        verified["occurred_at"] = (revoke.revoked_at - timedelta(seconds=1)).isoformat()
+        await publish_verified(nc, json.dumps(verified).encode())
+        (opened,) = await bus.wait("escalation.opened", 1)
+        await until(lambda: bus.to(CEO))
+        to_ceo = [SendNotification.model_validate(r) for r in bus.to(CEO)]
+
+        async def stored() -> list[dict[str, Any]]:
+            found = await rows(
+                env,
+                "SELECT notification_id, status, request FROM notifier.notifications "
+                "WHERE notification_id = ANY(CAST(:ids AS uuid[]))",
+                ids=[str(r.notification_id) for r in to_ceo],
+            )
+            return found if len(found) == len(to_ceo) else []
+
+        await until(stored)
+        await drained(nc)
+        on_file = await stored()
+
+    assert opened["kind"] == "billing"
+    account = [r for r in to_ceo if r.content_class == "account"]
+    assert account and all(r.occurred_at > revoke.revoked_at for r in account)
+    assert all(r.identity_decided_at is not None for r in account)
+    statuses = {str(r["notification_id"]): r["status"] for r in on_file}
+    assert {statuses[str(r.notification_id)] for r in account} == {"refused"}
+    assert not [m for m in mailbox.messages() if CEO in m["rcpt_tos"]]

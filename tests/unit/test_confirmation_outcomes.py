@@ -278,9 +278,15 @@ def test_a_confirmed_sender_is_owed_the_promise_its_released_answer_made() -> No
     date; confirmed, the CEO's address is where a delay is told, in the same words."""
     settled = as_settled(PROMISED, confirmed())
 
-    # Where it was is kept: a revoke of the address brings it back there (revocation.py).
+    # Where it was is kept: a revoke of the address brings it back there (revocation.py);
+    # and since when the address is the client's, which a delay notice there carries.
     moved_from = PROMISE_TO["recipient"]
-    assert settled.promise_to == {**PROMISE_TO, "recipient": CEO, "moved_from": moved_from}
+    assert settled.promise_to == {
+        **PROMISE_TO,
+        "recipient": CEO,
+        "moved_from": moved_from,
+        "identity_decided_at": NOW.isoformat(),
+    }
     assert settled.client_reply_by == PROMISED.client_reply_by
     assert PROMISED.promise_to == PROMISE_TO  # the escalation as read is not changed
 
