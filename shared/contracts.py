@@ -736,14 +736,16 @@ class Signal(Contract):
 
 
 class EscalationChanged(Event):
-    """Published by escalator on `escalation.opened`, `escalation.updated` (merged, or a
-    hold lifted) and `escalation.reopened`."""
+    """Published by escalator on `escalation.opened`, `escalation.updated` (merged, a hold
+    lifted, or the sender's address taken back) and `escalation.reopened`."""
 
     escalation_id: uuid.UUID
-    change: Literal["opened", "merged", "reopened", "hold_lifted"] = Field(
+    change: Literal["opened", "merged", "reopened", "hold_lifted", "identity_revoked"] = Field(
         description="opened; merged (a message joined the open one); reopened (a message "
         "after resolution, within the policy's window); hold_lifted (a message without the "
-        "threats ended the hold)."
+        "threats ended the hold); identity_revoked (staff took back a confirmed address of "
+        "the client's the open escalation was written from or promised to: `identity_status` "
+        "as it shows now, its promise back at the registered contact)."
     )
     kind: str = Field(examples=["legal", "abuse", "identity_confirmation"])
     severity: Severity

@@ -56,7 +56,8 @@ _EVENTS = (
     (
         ESCALATION_UPDATED,
         EscalationChanged,
-        "A message merged into an open escalation, or lifted its hold.",
+        "A message merged into an open escalation or lifted its hold, or staff took back "
+        "the address it was written from or promised to.",
     ),
     (ESCALATION_REOPENED, EscalationChanged, "A message after resolution reopened it."),
     (ESCALATION_ACKNOWLEDGED, EscalationActed, "A notified person acknowledged it."),

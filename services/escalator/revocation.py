@@ -21,10 +21,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
-from shared.contracts import ChannelRevoked, SendNotification
+from shared.contracts import (
+    ChannelRevoked,
+    EscalationChanged,
+    IdentityStatus,
+    SendNotification,
+    derived_id,
+)
 
+from .facts import hold_view
 from .lifecycle import Escalation, address_key
 from .staff_language import StaffLanguages
 from .staff_notice import staff_notice
@@ -156,6 +163,40 @@ def timeline_detail(before: Escalation, after: Escalation, r: Revocation) -> dic
     if after.promise_to != before.promise_to:
         detail["promise_to"] = (after.promise_to or {}).get("recipient")
     return detail
+
+
+def revoked_update(
+    before: Escalation, after: Escalation, r: Revocation, team_language: str, now: datetime
+) -> EscalationChanged:
+    """`escalation.updated` (change `identity_revoked`) of an open escalation the revoke took
+    the address back from: whoever watches the escalations (a manager's view) learns its
+    sender shows as disowned and where its promise is told now, as the timeline records it.
+    Ids only in the reason; once per escalation and confirmation (a redelivery publishes the
+    same id, which JetStream takes once)."""
+    hold = hold_view(after.hold, team_language)
+    status = after.briefing.get("identity_status")
+    moved = after.promise_to != before.promise_to
+    return EscalationChanged(
+        event_id=derived_id("escalation-identity-revoked", after.id, r.confirmation_id),
+        message_id=r.message_id,
+        correlation_id=r.correlation_id,
+        occurred_at=now,
+        escalation_id=after.id,
+        change="identity_revoked",
+        kind=after.kind,
+        severity=after.severity,  # type: ignore[arg-type]
+        rule=str(after.briefing.get("rule") or ""),
+        reason=f"staff ({r.by}) took back confirmation {r.confirmation_id}: the address it "
+        "confirmed is not the client's"
+        + ("; the promise to the client moved off it" if moved else ""),
+        customer_id=after.briefing.get("customer_id") or r.customer_id,
+        identity_status=status if status in get_args(IdentityStatus) else "unknown",
+        signals=[],
+        roles=[],
+        ack_deadline=after.ack_deadline,
+        hold=hold["reason"] if hold and hold["active"] else None,
+        client_reply_by=after.client_reply_by,
+    )
 
 
 def revocation_alerts(

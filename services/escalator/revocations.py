@@ -2,8 +2,9 @@
 stop treating the address as the client's (revocation.py, pure, says how).
 
 One transaction per revocation, once per event (the processed keys: a redelivery, or the
-command run again, changes and tells nothing twice); the holders' alerts go through the
-outbox, published after the commit.
+command run again, changes and tells nothing twice); the holders' alerts and an
+`escalation.updated` of each open escalation it changed go through the outbox, published
+after the commit.
 """
 
 from __future__ import annotations
@@ -13,11 +14,17 @@ from datetime import datetime
 
 from shared.contracts import derived_id
 from shared.outbox import Outgoing
-from shared.subjects import NOTIFY_REQUEST
+from shared.subjects import ESCALATION_UPDATED, NOTIFY_REQUEST
 
 from .lifecycle_steps import LifecycleSteps
 from .lifecycle_store import LifecycleStore
-from .revocation import Revocation, as_revoked, revocation_alerts, timeline_detail
+from .revocation import (
+    Revocation,
+    as_revoked,
+    revocation_alerts,
+    revoked_update,
+    timeline_detail,
+)
 from .staff_language import of_escalations
 
 
@@ -49,6 +56,9 @@ class ChannelRevocations(LifecycleSteps):
             detail = timeline_detail(e, after, r)
             await store.note(e.id, entry_id, "identity_revoked", detail, r.actor, now)
             revoked.append(after)
+            if e.status == "open":  # whoever watches the open ones sees it, as the holders do
+                update = revoked_update(e, after, r, self.policy.team_language, now)
+                await store.enqueue(e.id, [Outgoing.of(ESCALATION_UPDATED, update)], now)
         languages = of_escalations(self.policy, *found)
         alerts = revocation_alerts(revoked, r, languages, self.policy.team_timezone, now)
         for alert in alerts:

@@ -165,6 +165,7 @@ async def test_a_revoke_puts_the_promise_back_records_it_and_alerts_each_holder_
         await asyncio.sleep(1.0)  # the second delivery, handled by now, adds nothing
         said = alerts(bus)
         timeline = await recorded()
+        updated = [u for u in bus.of("escalation.updated") if u["change"] == "identity_revoked"]
 
     # Each case the confirmation or the address touched records it once, the resolved
     # identity check too; who took it back is the actor.
@@ -181,6 +182,12 @@ async def test_a_revoke_puts_the_promise_back_records_it_and_alerts_each_holder_
         env, "SELECT identity_status FROM escalator.escalations WHERE id = :id", id=billing
     )
     assert row["identity_status"] == "suspicious"
+    # Whoever watches the escalations hears it of each open one, once: the resolved identity
+    # check is not among them.
+    assert sorted(u["escalation_id"] for u in updated) == sorted([billing, legal])
+    by_case = {u["escalation_id"]: u for u in updated}
+    assert by_case[billing]["identity_status"] == "suspicious"
+    assert by_case[billing]["client_reply_by"] is not None and by_case[billing]["hold"] is None
 
     # One alert per holder of the open cases, never two; in the language each reads.
     recipients = [a["recipient"] for a in said]

@@ -18,6 +18,7 @@ from services.escalator.revocation import (
     as_revoked,
     promise_back,
     revocation_alerts,
+    revoked_update,
     timeline_detail,
 )
 from services.escalator.settlement import Settlement, as_settled
@@ -165,6 +166,31 @@ def test_the_timeline_says_who_when_and_where_the_promise_went() -> None:
     assert detail["confirmation_id"] == str(CONFIRMATION)
     assert detail["promise_to"] == REGISTERED
     assert "promise_to" not in timeline_detail(IDENTITY_CASE, IDENTITY_CASE, r)
+
+
+def test_whoever_watches_the_escalations_sees_the_sender_disowned_and_the_promise_moved() -> None:
+    moved = as_settled(BILLING_CASE, confirmed())
+    held = replace(moved, hold={"reason": {"ru": "Ждём, пока угрозы прекратятся", "en": "Paused"}})
+    r = revocation()
+    after = as_revoked(held, r)
+
+    update = revoked_update(held, after, r, "ru", NOW)
+
+    assert (update.change, update.escalation_id, update.kind) == (
+        "identity_revoked",
+        held.id,
+        "billing",
+    )
+    assert update.identity_status == "suspicious" and update.severity == "P2"
+    assert update.hold == "Ждём, пока угрозы прекратятся"
+    assert update.client_reply_by == BILLING_CASE.client_reply_by
+    assert str(CONFIRMATION) in update.reason and "Ольга Петрова" in update.reason
+    assert "promise" in update.reason and CEO not in update.reason.lower()  # ids only
+    assert update.message_id == MESSAGE and update.occurred_at == NOW
+    # A redelivery publishes the same id; another case, another.
+    assert revoked_update(held, after, revocation(), "ru", NOW).event_id == update.event_id
+    other = revoked_update(IDENTITY_CASE, as_revoked(IDENTITY_CASE, r), r, "ru", NOW)
+    assert other.event_id != update.event_id and "promise" not in other.reason
 
 
 def test_each_holder_hears_once_about_the_open_cases_they_hold() -> None:
