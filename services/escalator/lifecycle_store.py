@@ -27,10 +27,10 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.group_commit import insert_later
-from shared.outbox import Outgoing
+from shared.outbox import Outgoing, lock_key
 
 from .history_store import written_from
-from .lifecycle import Escalation, Notified, taker
+from .lifecycle import Escalation, Notified, address_key, taker
 from .tables import add_timeline_entry, escalations, metadata, timeline
 
 _FK = "escalator.escalations.id"
@@ -155,6 +155,29 @@ class LifecycleStore:
             .with_for_update()
         )
         return [escalation_of(row) for row in rows]
+
+    async def lock_revocations_of(self, customer_id: str, address: str) -> None:
+        """One revoke of the customer's address at a time: the verifier announces one per
+        confirmation of it, and each must see what the others took back (revoked_before)."""
+        await lock_key(self.session, f"escalator:revoked:{customer_id}:{address_key(address)}")
+
+    async def revoked_before(self, ids: list[uuid.UUID], address: str) -> set[uuid.UUID]:
+        """Which of these escalations a revoke of `address` (any confirmation of it) already
+        took it back from: their timeline has its `identity_revoked`."""
+        if not ids:
+            return set()
+        t = timeline.c
+        said = func.lower(func.btrim(t.detail["address"].astext))
+        rows = await self.session.scalars(
+            select(t.escalation_id)
+            .where(
+                t.escalation_id.in_(ids),
+                t.entry == "identity_revoked",
+                said == address_key(address),
+            )
+            .distinct()
+        )
+        return set(rows)
 
     async def lock_due(self, now: datetime, limit: int) -> list[Escalation]:
         """Open, unacknowledged escalations whose deadline passed."""

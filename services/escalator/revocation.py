@@ -14,6 +14,8 @@ the client's: answers about the account went there, a promise to the client move
   who took it back and when, that what went to the address went to someone not the
   client, and what to do (call the registered contact; undo what was changed on the
   address's word, payment details first).
+The verifier announces one revoke per confirmation of the address; a case an earlier one
+took the address back from is not taken back, told or alerted about again (`newly_revoked`).
 """
 
 from __future__ import annotations
@@ -149,6 +151,18 @@ def as_revoked(e: Escalation, r: Revocation) -> Escalation:
         "identity_evidence_items": [item, *items],
     }
     return replace(changed, briefing=briefing)
+
+
+def newly_revoked(before: Escalation, after: Escalation, revoked_before: bool) -> bool:
+    """Whether this revoke takes the address back from the escalation (`after`: as_revoked).
+    The verifier announces one revoke per confirmation of the address (confirmed twice, taken
+    back by one command; or taken back, confirmed again, taken back again), and each finds the
+    address's open cases. One a revoke of the address already took it back from
+    (`revoked_before`), and that nothing gave back to the address since (a confirmation moving
+    its promise there again, or showing its sender as the client's), is left as it is: no
+    second timeline entry, update or alert. Its holders heard it once."""
+    changed = after.promise_to != before.promise_to or after.briefing != before.briefing
+    return not revoked_before or changed
 
 
 def timeline_detail(before: Escalation, after: Escalation, r: Revocation) -> dict[str, Any]:

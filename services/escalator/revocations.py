@@ -21,6 +21,7 @@ from .lifecycle_store import LifecycleStore
 from .revocation import (
     Revocation,
     as_revoked,
+    newly_revoked,
     revocation_alerts,
     revoked_update,
     timeline_detail,
@@ -30,18 +31,23 @@ from .staff_language import of_escalations
 
 class ChannelRevocations(LifecycleSteps):
     async def revoke(self, r: Revocation) -> int:
-        """Take the address back from every escalation it touched; how many it touched."""
+        """Take the address back from every escalation it touched and no other revoke of the
+        address took it back from already; how many that was."""
         return await self.once_per_event(
             f"channel-revoked:{r.event_id}", lambda store, now: self._revoke(store, r, now)
         )
 
     async def _revoke(self, store: LifecycleStore, r: Revocation, now: datetime) -> int:
+        await store.lock_revocations_of(r.customer_id, r.address)
         found = await store.lock_of_revocation(
             r.confirmation_id, r.message_id, r.customer_id, r.address
         )
+        before = await store.revoked_before([e.id for e in found], r.address)
         revoked = []
         for e in found:
             after = as_revoked(e, r) if e.status == "open" else e
+            if not newly_revoked(e, after, e.id in before):
+                continue
             changes: dict[str, object] = {}
             if after.promise_to != e.promise_to:
                 changes["promise_to"] = after.promise_to
@@ -59,10 +65,10 @@ class ChannelRevocations(LifecycleSteps):
             if e.status == "open":  # whoever watches the open ones sees it, as the holders do
                 update = revoked_update(e, after, r, self.policy.team_language, now)
                 await store.enqueue(e.id, [Outgoing.of(ESCALATION_UPDATED, update)], now)
-        languages = of_escalations(self.policy, *found)
+        languages = of_escalations(self.policy, *revoked)
         alerts = revocation_alerts(revoked, r, languages, self.policy.team_timezone, now)
         for alert in alerts:
             # An alert about several cases: its outbox row names the first it lists.
             held_by = alert.escalation_id or uuid.UUID(alert.data["cases"][0]["escalation_id"])
             await store.enqueue(held_by, [Outgoing.of(NOTIFY_REQUEST, alert)], now)
-        return len(found)
+        return len(revoked)

@@ -251,6 +251,46 @@ async def test_a_promise_made_at_the_address_to_a_message_of_another_channel_goe
     )
 
 
+async def test_two_confirmations_taken_back_at_once_or_again_alert_each_holder_once(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    """The address was confirmed twice (two requests said yes), and one `careline crm revoke`
+    took both back: the verifier announces one event per confirmation, and each finds the
+    case the address opened. Its holders hear it once, its timeline and `escalation.updated`
+    say it once; the command run again later for a third confirmation adds nothing."""
+    nc, bus = watch
+    text = "Счёт № 4512 мы уже оплатили вчера, а нам пишут о задолженности и грозят отключением."
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, from_the_confirmed_ceo(text))
+        (opened,) = await bus.wait("escalation.opened", 1)
+        first, second = revoked(uuid.uuid4(), uuid.uuid4()), revoked(uuid.uuid4(), uuid.uuid4())
+        second = second.model_copy(update={"revoked_at": first.revoked_at})  # one command
+        for event in (first, second):
+            await nc.jetstream().publish("crm.channel.revoked", event.model_dump_json().encode())
+        for event in (first, second):
+            await until(lambda e=event: _both_handled(env, e.event_id))
+        await until(lambda: alerts(bus))
+        later = revoked(uuid.uuid4(), uuid.uuid4())
+        await nc.jetstream().publish("crm.channel.revoked", later.model_dump_json().encode())
+        await until(lambda: _both_handled(env, later.event_id))
+        await asyncio.sleep(0.5)  # anything published by the handled events is seen by now
+        said = alerts(bus)
+        updated = [u for u in bus.of("escalation.updated") if u["change"] == "identity_revoked"]
+        timeline = await rows(
+            env,
+            "SELECT detail FROM escalator.escalation_timeline "
+            "WHERE entry = 'identity_revoked' AND escalation_id = :id",
+            id=opened["escalation_id"],
+        )
+
+    assert opened["kind"] == "billing"
+    recipients = [a["recipient"] for a in said]
+    assert len(recipients) == len(set(recipients)) and MANAGER in recipients
+    assert [u["escalation_id"] for u in updated] == [opened["escalation_id"]]
+    assert len(timeline) == 1
+
+
 async def _both_handled(env: Env, event_id: uuid.UUID) -> bool:
     found = await rows(
         env,

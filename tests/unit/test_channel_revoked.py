@@ -16,6 +16,7 @@ from services.escalator.lifecycle import Escalation, Notified
 from services.escalator.revocation import (
     Revocation,
     as_revoked,
+    newly_revoked,
     promise_back,
     revocation_alerts,
     revoked_update,
@@ -191,6 +192,28 @@ def test_whoever_watches_the_escalations_sees_the_sender_disowned_and_the_promis
     assert revoked_update(held, after, revocation(), "ru", NOW).event_id == update.event_id
     other = revoked_update(IDENTITY_CASE, as_revoked(IDENTITY_CASE, r), r, "ru", NOW)
     assert other.event_id != update.event_id and "promise" not in other.reason
+
+
+def test_a_case_another_revoke_of_the_address_took_it_back_from_is_left_alone() -> None:
+    """The address was confirmed twice and one command took both back (two events), or it
+    is taken back a second time: a case already taken back that nothing gave back to the
+    address since is not recorded, updated or alerted about again."""
+    r = revocation()
+    moved = as_settled(BILLING_CASE, confirmed())
+    first = as_revoked(moved, r)
+    assert newly_revoked(moved, first, revoked_before=False)
+
+    # The second event finds it as the first left it: nothing to take back.
+    again = as_revoked(first, revocation())
+    assert not newly_revoked(first, again, revoked_before=True)
+    closed = replace(first, status="resolved")
+    assert not newly_revoked(closed, closed, revoked_before=True)
+    # A promise there again since (a later confirmation moved it): taken back anew.
+    assert first.promise_to is not None
+    there_again = replace(first, promise_to={**first.promise_to, "recipient": CEO})
+    assert newly_revoked(there_again, as_revoked(there_again, r), revoked_before=True)
+    # A case no revoke of the address touched yet is recorded even when nothing changes in it.
+    assert newly_revoked(closed, closed, revoked_before=False)
 
 
 def test_each_holder_hears_once_about_the_open_cases_they_hold() -> None:
