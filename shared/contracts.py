@@ -698,6 +698,12 @@ class ChannelRevoked(Event):
     channel: ChannelRef = Field(description="The address taken back (no longer verified).")
     revoked_by: str = Field(description="Who took it back, as given to the command.")
     revoked_at: datetime
+    account_manager: StaffRef | None = Field(
+        None,
+        description="The customer's account manager on file when it was taken back: told "
+        "when no open case of the client was written from or promised to the address (nobody "
+        "holds one to hear it). None: none on file, or a verifier older than the field.",
+    )
 
 
 class ConfirmChannel(Contract):

@@ -62,19 +62,33 @@ class LifecycleSteps:
         self.ack_link = ack_link
 
     async def once_per_event(
-        self, key: str, work: Callable[[LifecycleStore, datetime], Awaitable[int]]
+        self,
+        key: str,
+        work: Callable[[LifecycleStore, datetime], Awaitable[int]],
+        about_none: list[Outgoing] | None = None,
     ) -> int:
         """`work` in a transaction of its own, once per event (`key` among the processed
         keys: a redelivery, a replay from the dead letters or a command run again changes
         and tells nothing twice); what it put in the outbox is published after the commit.
-        How many escalations it touched (0 for an event seen before)."""
+        What it put in `about_none` (about no escalation, so no outbox row can hold it) is
+        kept with the key instead, published after the commit and again at a redelivery
+        (the same ids: JetStream and the notifier take it once). How many escalations it
+        touched (0 for an event seen before)."""
         now = self.clock()
+        kept = about_none if about_none is not None else []
         async with self.db.transaction() as session, deferring_inserts(session):
             await lock_key(session, f"escalator:{key}")
-            if await outputs_of(session, processed, key) is not None:
-                return 0
-            touched = await work(LifecycleStore(session), now)
-            await record_outputs(session, processed, key, [], now)
+            stored = await outputs_of(session, processed, key)
+            touched = 0
+            if stored is None:
+                touched = await work(LifecycleStore(session), now)
+                await record_outputs(session, processed, key, kept, now)
+        if stored is not None:  # seen before: what it kept may not have gone out
+            if stored:
+                await self.publish(stored)
+            return 0
+        if kept:
+            await self.publish(kept)
         await self.flush()
         return touched
 

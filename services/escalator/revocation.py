@@ -9,11 +9,7 @@ the client's: answers about the account went there, a promise to the client move
   placed in, keep the revoke in their timeline (revocations.py writes it);
 - an open one's promise goes back to the registered contact (`promise_back`), and its
   identity shows the sender as disowned by staff (`as_revoked`);
-- each person holding one of the open ones hears it once, in their language, as an
-  `identity_alert` (the staff alert about who is speaking) that lists the cases they hold:
-  who took it back and when, that what went to the address went to someone not the
-  client, and what to do (call the registered contact; undo what was changed on the
-  address's word, payment details first).
+- each person holding one of the open ones hears it once (revocation_alerts.py).
 The verifier announces one revoke per confirmation of the address; a case an earlier one
 took the address back from is not taken back, told or alerted about again (`newly_revoked`).
 """
@@ -29,21 +25,16 @@ from shared.contracts import (
     ChannelRevoked,
     EscalationChanged,
     IdentityStatus,
-    SendNotification,
+    StaffRef,
     derived_id,
 )
 
 from .facts import hold_view
-from .lifecycle import Escalation, address_key
-from .staff_language import StaffLanguages
-from .staff_notice import staff_notice
-from .unclear import ALERT_KIND
+from .lifecycle import Escalation
 
 # As sure as the verifier is of an address the client disowned (settlement.CONFIDENCE_AFTER).
 CONFIDENCE_REVOKED = 0.05
 EVIDENCE_REVOKED = "revoked_by_staff"
-# The order in which severities matter: the alert is as urgent as the gravest case it names.
-_SEVERITIES = ("P1", "P2", "P3", "P4")
 
 
 @dataclass(frozen=True)
@@ -59,6 +50,8 @@ class Revocation:
     address: str
     by: str
     at: datetime
+    # The customer's account manager on file: told when no open case has a holder to be.
+    account_manager: StaffRef | None = None
 
     @classmethod
     def of(cls, event: ChannelRevoked) -> Revocation:
@@ -72,6 +65,7 @@ class Revocation:
             event.channel.address,
             event.revoked_by,
             event.revoked_at,
+            event.account_manager,
         )
 
     @property
@@ -211,83 +205,3 @@ def revoked_update(
         hold=hold["reason"] if hold and hold["active"] else None,
         client_reply_by=after.client_reply_by,
     )
-
-
-def revocation_alerts(
-    cases: list[Escalation],
-    r: Revocation,
-    languages: StaffLanguages,
-    team_timezone: str | None,
-    now: datetime,
-) -> list[SendNotification]:
-    """An `identity_alert` to each person holding one of the open `cases` (as they are after
-    the revoke), once per person and revocation, listing the cases they hold; in their
-    language. None when no case is open: whoever took it back knows."""
-    held: dict[str, tuple[str, str, list[Escalation]]] = {}
-    for e in cases:
-        if e.status != "open":
-            continue
-        for person in e.notified:
-            key = address_key(person.address)
-            *_, theirs = held.setdefault(key, (person.role, person.address, []))
-            if e not in theirs:
-                theirs.append(e)
-    return [
-        _alert(role, address, theirs, r, languages, team_timezone, now)
-        for role, address, theirs in held.values()
-    ]
-
-
-def _alert(
-    role: str,
-    address: str,
-    cases: list[Escalation],
-    r: Revocation,
-    languages: StaffLanguages,
-    team_timezone: str | None,
-    now: datetime,
-) -> SendNotification:
-    first = cases[0]
-    data = {
-        "occasion": "revoked",
-        "customer": next(
-            (e.briefing["customer"] for e in cases if e.briefing.get("customer")), None
-        ),
-        "customer_id": r.customer_id,
-        "address": r.address,
-        "confirmation_id": str(r.confirmation_id),
-        "revoked_by": r.by,
-        "revoked_at": r.at.isoformat(),
-        # Where to call: the channels on file, not the address taken back.
-        "registered": registered_contacts(first.briefing, r.address),
-        "cases": [
-            {
-                "escalation_id": str(e.id),
-                "kind": e.kind,
-                "severity": e.severity,
-                "promise_to": (e.promise_to or {}).get("recipient") if e.promise_to else None,
-                "client_reply_by": e.client_reply_by.isoformat() if e.client_reply_by else None,
-            }
-            for e in cases
-        ],
-        "team_timezone": team_timezone,
-        "stand_in_for": None,
-    }
-    return staff_notice(
-        ALERT_KIND,
-        role,
-        address,
-        languages.of(address),
-        data,
-        ("identity-revoked", r.confirmation_id, role, address),
-        message_id=r.message_id,
-        correlation_id=r.correlation_id,
-        occurred_at=now,
-        # About several cases at once: the cases are in the data, each with its reference.
-        escalation_id=first.id if len(cases) == 1 else None,
-        severity=min((e.severity for e in cases), key=_rank),
-    )
-
-
-def _rank(severity: str) -> int:
-    return _SEVERITIES.index(severity) if severity in _SEVERITIES else len(_SEVERITIES)

@@ -18,26 +18,25 @@ from shared.subjects import ESCALATION_UPDATED, NOTIFY_REQUEST
 
 from .lifecycle_steps import LifecycleSteps
 from .lifecycle_store import LifecycleStore
-from .revocation import (
-    Revocation,
-    as_revoked,
-    newly_revoked,
-    revocation_alerts,
-    revoked_update,
-    timeline_detail,
-)
-from .staff_language import of_escalations
+from .revocation import Revocation, as_revoked, newly_revoked, revoked_update, timeline_detail
+from .revocation_alerts import revocation_alerts, unheld_alert
+from .staff_language import of_escalations, staff_languages
 
 
 class ChannelRevocations(LifecycleSteps):
     async def revoke(self, r: Revocation) -> int:
         """Take the address back from every escalation it touched and no other revoke of the
         address took it back from already; how many that was."""
+        unheld: list[Outgoing] = []
         return await self.once_per_event(
-            f"channel-revoked:{r.event_id}", lambda store, now: self._revoke(store, r, now)
+            f"channel-revoked:{r.event_id}",
+            lambda store, now: self._revoke(store, r, now, unheld),
+            unheld,
         )
 
-    async def _revoke(self, store: LifecycleStore, r: Revocation, now: datetime) -> int:
+    async def _revoke(
+        self, store: LifecycleStore, r: Revocation, now: datetime, unheld: list[Outgoing]
+    ) -> int:
         await store.lock_revocations_of(r.customer_id, r.address)
         found = await store.lock_of_revocation(
             r.confirmation_id, r.message_id, r.customer_id, r.address
@@ -71,4 +70,10 @@ class ChannelRevocations(LifecycleSteps):
             # An alert about several cases: its outbox row names the first it lists.
             held_by = alert.escalation_id or uuid.UUID(alert.data["cases"][0]["escalation_id"])
             await store.enqueue(held_by, [Outgoing.of(NOTIFY_REQUEST, alert)], now)
+        # No open case: nobody holds one to hear it; the account manager does.
+        manager = r.account_manager.model_dump() if r.account_manager else None
+        languages = staff_languages(self.policy, manager)
+        alone = unheld_alert(self.policy, found, r, languages, now)
+        if alone is not None:
+            unheld.append(Outgoing.of(NOTIFY_REQUEST, alone))
         return len(revoked)

@@ -30,6 +30,7 @@ from shared.contracts import (
     IdentityVerified,
     NotificationKind,
     SendNotification,
+    StaffRef,
 )
 
 from .condition_facts import identity_unclear_fact
@@ -108,13 +109,13 @@ def unclear_notices(
     )
 
 
-def alert_reader(policy: Policy, identity: Identity) -> tuple[str, str] | None:
+def alert_reader(policy: Policy, manager: StaffRef | None) -> tuple[str, str] | None:
     """Who reads a staff alert no case holds, as (role, address): the client's account
     manager on file, else the head of support (no case means no acknowledgement and no
     climb: the one who answers for the whole queue), else whoever of the account manager's
     chain has an address (its stand-in elsewhere)."""
-    if identity.account_manager is not None:
-        return "account_manager", identity.account_manager.email
+    if manager is not None:
+        return "account_manager", manager.email
     head = policy.address("head_of_support")
     if head:
         return "head_of_support", head
@@ -132,7 +133,7 @@ def late_denial_alert(
     the sender heard it: an `identity_alert` to `alert_reader`, in their language, with the
     request's code and id, what they wrote, and what to do. None when the policy names
     nobody to read it. Once per reply and request (a redelivery makes the same ids)."""
-    reader = alert_reader(policy, verified.identity)
+    reader = alert_reader(policy, verified.identity.account_manager)
     if reader is None:
         return None
     role, address = reader

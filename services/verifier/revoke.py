@@ -27,12 +27,19 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.broker import connect
-from shared.contracts import ChannelRef, ChannelRevoked, derived_id
+from shared.contracts import ChannelRef, ChannelRevoked, StaffRef, derived_id
 from shared.outbox import Outgoing
 from shared.settings import CarelineSettings
 from shared.subjects import CRM_CHANNEL_REVOKED
 
-from .adapters import confirmation_log, confirmations, contact_channels, contacts
+from .adapters import (
+    account_managers,
+    confirmation_log,
+    confirmations,
+    contact_channels,
+    contacts,
+    customers,
+)
 from .matching import channel_key
 from .mirror import CONFIRMED
 
@@ -133,10 +140,27 @@ async def _revocations(
         )
         .order_by(c.confirmation_id)
     )
-    return [revoked_event(customer_id, row) for row in rows.mappings()]
+    manager = await account_manager_of(session, customer_id)
+    return [revoked_event(customer_id, row, manager) for row in rows.mappings()]
 
 
-def revoked_event(customer_id: str, row: Any) -> Outgoing:
+async def account_manager_of(session: AsyncSession, customer_id: str) -> StaffRef | None:
+    """The customer's account manager in the CRM mirror: who hears of a revoke no open case
+    of the client was touched by (the escalator has no one else to tell then)."""
+    m = account_managers.c
+    row = (
+        await session.execute(
+            select(m.id, m.name, m.email, m.language)
+            .join(customers, customers.c.account_manager_id == m.id)
+            .where(customers.c.id == customer_id)
+        )
+    ).first()
+    if row is None or not row.email:
+        return None
+    return StaffRef(id=row.id, name=row.name, email=row.email, language=row.language)
+
+
+def revoked_event(customer_id: str, row: Any, manager: StaffRef | None = None) -> Outgoing:
     event = ChannelRevoked(
         event_id=derived_id("channel-revoked", row["confirmation_id"]),
         message_id=row["message_id"],
@@ -149,6 +173,7 @@ def revoked_event(customer_id: str, row: Any) -> Outgoing:
         ),
         revoked_by=row["by"] or "staff",
         revoked_at=row["resolved_at"],
+        account_manager=manager,
     )
     return Outgoing.of(CRM_CHANNEL_REVOKED, event)
 

@@ -291,6 +291,40 @@ async def test_two_confirmations_taken_back_at_once_or_again_alert_each_holder_o
     assert len(timeline) == 1
 
 
+async def test_with_no_open_case_the_account_manager_the_verifier_named_hears_it_once(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    """Nothing of the client is open at the address: nobody holds a case to hear it, so the
+    account manager the event names does; the two events of one command (two confirmations
+    of the address) and a redelivery make one alert."""
+    nc, bus = watch
+    manager = StaffRef(id="am-petrova", name="Ольга Петрова", email=MANAGER, language="uk")
+    first = revoked(uuid.uuid4(), uuid.uuid4()).model_copy(update={"account_manager": manager})
+    second = revoked(uuid.uuid4(), uuid.uuid4()).model_copy(
+        update={"account_manager": manager, "revoked_at": first.revoked_at}
+    )
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        for event in (first, second, first):
+            body = event.model_dump_json().encode()
+            await nc.jetstream().publish("crm.channel.revoked", body)
+        for event in (first, second):
+            await until(lambda e=event: _both_handled(env, e.event_id))
+        await until(lambda: alerts(bus))
+        await asyncio.sleep(0.5)
+        said = alerts(bus)
+
+    assert {a["notification_id"] for a in said} == {said[0]["notification_id"]}
+    alert = SendNotification.model_validate(said[0])
+    assert (alert.recipient, alert.recipient_role, alert.language) == (
+        MANAGER,
+        "account_manager",
+        "uk",
+    )
+    assert alert.data["cases"] == [] and alert.data["address"] == CEO
+    assert "Жодне відкрите звернення клієнта" in render(alert).body
+
+
 async def _both_handled(env: Env, event_id: uuid.UUID) -> bool:
     found = await rows(
         env,

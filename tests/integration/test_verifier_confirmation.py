@@ -664,6 +664,8 @@ async def test_staff_revoke_a_confirmed_address_and_it_writes_as_suspicious(
     (event,) = await seen.wait("crm.channel.revoked")
     assert event["confirmation_id"] == asked["confirmation_id"]
     assert (event["customer_id"], event["revoked_by"]) == ("cust-stroymontazh", "o.petrova")
+    # Whom the escalator tells when no open case of the client was touched: the CRM's.
+    assert event["account_manager"]["email"] == "o.petrova@careline.example"
     assert event["channel"] == {
         "kind": "email",
         "address": "director@stroymontazh.ru",

@@ -13,17 +13,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.escalator.lifecycle import Escalation, Notified
+from services.escalator.policy import load_policy
 from services.escalator.revocation import (
     Revocation,
     as_revoked,
     newly_revoked,
     promise_back,
-    revocation_alerts,
     revoked_update,
     timeline_detail,
 )
+from services.escalator.revocation_alerts import revocation_alerts, unheld_alert
 from services.escalator.settlement import Settlement, as_settled
-from services.escalator.staff_language import StaffLanguages
+from services.escalator.staff_language import StaffLanguages, staff_languages
 from services.notifier.domain import render
 from services.notifier.holds import Resolution, Withdrawal, goes_to, revoked_reason, settle
 from services.notifier.samples import SAMPLES
@@ -34,6 +35,7 @@ from shared.contracts import (
     ChannelRevoked,
     Language,
     SendNotification,
+    StaffRef,
 )
 
 pytestmark = pytest.mark.unit
@@ -322,3 +324,81 @@ def test_the_notifier_withdraws_a_late_held_answer_and_names_no_address() -> Non
     assert not goes_to({**request, "content_class": "general"}, "email", CEO)
     assert not goes_to(request, "email", REGISTERED)
     assert not goes_to(request, "phone", CEO)
+
+
+PETROVA = StaffRef(
+    id="am-petrova", name="Ольга Петрова", email="o.petrova@careline.example", language="uk"
+)
+NO_CASE_SAID = {
+    "ru": "Ни одно открытое обращение клиента не написано с",
+    "uk": "Жодне відкрите звернення клієнта не написане з",
+    "en": "No open case of the client was written from",
+}
+
+
+def with_manager(manager: StaffRef | None, at: datetime = NOW) -> Revocation:
+    return replace(revocation(), account_manager=manager, at=at)
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_with_no_open_case_the_account_manager_hears_it(language: Language) -> None:
+    """Nobody holds an open case to hear it: the customer's account manager the verifier
+    named does, in the language they read, with no case listed."""
+    policy = load_policy()
+    done = replace(IDENTITY_CASE, status="resolved")
+    manager = PETROVA.model_copy(update={"language": language})
+    r = with_manager(manager)
+    languages = staff_languages(policy, manager.model_dump())
+
+    alert = unheld_alert(policy, [done], r, languages, NOW)
+
+    assert alert is not None
+    assert (alert.recipient, alert.recipient_role) == (PETROVA.email, "account_manager")
+    assert alert.language == language and alert.data["cases"] == []
+    assert alert.data["stand_in_for"] is None and alert.escalation_id is None
+    rendered = render(alert)
+    subject, who, payment = SAID[language]
+    assert rendered.subject.startswith(subject)
+    for said in (NO_CASE_SAID[language], who, payment, REGISTERED):
+        assert said in rendered.body and said in (rendered.html or "")
+    assert case_ref(done.id) not in rendered.body
+    # An open case has holders, who hear it (revocation_alerts): nothing for the manager.
+    assert unheld_alert(policy, [BILLING_CASE, done], r, languages, NOW) is None
+
+
+def test_without_a_manager_on_file_the_head_of_support_hears_it_once_per_revoke() -> None:
+    policy = load_policy()
+    alone = unheld_alert(policy, [], with_manager(None), StaffLanguages("ru"), NOW)
+
+    assert alone is not None
+    assert (alone.recipient_role, alone.recipient) == (
+        "head_of_support",
+        policy.address("head_of_support"),
+    )
+    assert alone.data["stand_in_for"] == "account_manager" and alone.data["registered"] == []
+    assert "вместо менеджера клиента" in render(alone).body
+    # Two confirmations one command took back: one alert (the same id); a later revoke: new.
+    languages = StaffLanguages("ru")
+    first = unheld_alert(policy, [], with_manager(PETROVA), languages, NOW)
+    second = unheld_alert(policy, [], with_manager(PETROVA), languages, NOW)
+    later = unheld_alert(policy, [], with_manager(PETROVA, NOW + timedelta(days=1)), languages, NOW)
+    assert first is not None and second is not None and later is not None
+    assert first.notification_id == second.notification_id != later.notification_id
+
+
+def test_the_event_names_the_account_manager_for_the_escalator() -> None:
+    event = ChannelRevoked(
+        event_id=uuid.uuid4(),
+        message_id=MESSAGE,
+        correlation_id=str(MESSAGE),
+        occurred_at=NOW,
+        confirmation_id=CONFIRMATION,
+        customer_id="cust-stroymontazh",
+        channel=ChannelRef(kind="email", address=CEO, verified=False),
+        revoked_by="Ольга Петрова",
+        revoked_at=NOW,
+        account_manager=PETROVA,
+    )
+    assert Revocation.of(event).account_manager == PETROVA
+    older = ChannelRevoked.model_validate(event.model_dump(exclude={"account_manager"}))
+    assert Revocation.of(older).account_manager is None

@@ -61,8 +61,8 @@ def test_the_spent_code_rides_on_the_late_no_only() -> None:
 
 def test_the_reader_is_the_account_manager_else_the_head_of_support() -> None:
     policy = load_policy()
-    with_manager = late_no("Это не мы!").identity
-    without = late_no("Это не мы!", manager=None).identity
+    with_manager = late_no("Это не мы!").identity.account_manager
+    without = late_no("Это не мы!", manager=None).identity.account_manager
     assert alert_reader(policy, with_manager) == ("account_manager", PETROVA.email)
     assert alert_reader(policy, without) == (
         "head_of_support",

@@ -1,0 +1,149 @@
+"""Who hears that staff took back a confirmed address, and what they read. Pure.
+
+Each person holding one of the open escalations the revoke took the address back from
+(revocation.py) hears it once, in their language, as an `identity_alert` (the staff alert
+about who is speaking) that lists the cases they hold: who took it back and when, that what
+went to the address went to someone not the client, and what to do (reach the client at the
+contacts on file; undo what was changed on the address's word, payment details first).
+With no open case of the client written from or promised to the address, nobody holds one
+to hear it: the customer's account manager does (the verifier names them on the event),
+else the head of support, as a late no that no case waits on is told (unclear.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from shared.contracts import SendNotification
+
+from .lifecycle import Escalation, address_key
+from .policy import Policy
+from .revocation import Revocation, registered_contacts
+from .staff_language import StaffLanguages
+from .staff_notice import staff_notice
+from .unclear import ALERT_KIND, alert_reader
+
+# The order in which severities matter: the alert is as urgent as the gravest case it names.
+_SEVERITIES = ("P1", "P2", "P3", "P4")
+
+
+def revocation_alerts(
+    cases: list[Escalation],
+    r: Revocation,
+    languages: StaffLanguages,
+    team_timezone: str | None,
+    now: datetime,
+) -> list[SendNotification]:
+    """An `identity_alert` to each person holding one of the open `cases` (as they are after
+    the revoke), once per person and revocation, listing the cases they hold; in their
+    language. None when no case is open: whoever took it back knows."""
+    held: dict[str, tuple[str, str, list[Escalation]]] = {}
+    for e in cases:
+        if e.status != "open":
+            continue
+        for person in e.notified:
+            key = address_key(person.address)
+            *_, theirs = held.setdefault(key, (person.role, person.address, []))
+            if e not in theirs:
+                theirs.append(e)
+    return [
+        _alert(role, address, theirs, r, languages, team_timezone, now)
+        for role, address, theirs in held.values()
+    ]
+
+
+def unheld_alert(
+    policy: Policy,
+    found: list[Escalation],
+    r: Revocation,
+    languages: StaffLanguages,
+    now: datetime,
+) -> SendNotification | None:
+    """With no open case among those the revoke found (`found`: resolved ones at most), an
+    `identity_alert` listing no case to whoever reads an alert no case holds (`alert_reader`:
+    the account manager the verifier named, else the head of support). None when a case is
+    open (its holders hear it) or the policy names nobody. Once per address and revoke: the
+    events of the confirmations one command took back make the same id (the address and the
+    time name it, not the confirmation)."""
+    if any(e.status == "open" for e in found):
+        return None
+    reader = alert_reader(policy, r.account_manager)
+    if reader is None:
+        return None
+    role, address = reader
+    data = _said(r, found, [], policy.team_timezone)
+    data["stand_in_for"] = "account_manager" if role != "account_manager" else None
+    once = ("identity-revoked", r.customer_id, address_key(r.address), r.at.isoformat())
+    return staff_notice(
+        ALERT_KIND,
+        role,
+        address,
+        languages.of(address),
+        data,
+        (*once, role, address),
+        message_id=r.message_id,
+        correlation_id=r.correlation_id,
+        occurred_at=now,
+    )
+
+
+def _said(
+    r: Revocation, touched: list[Escalation], cases: list[Escalation], team_timezone: str | None
+) -> dict[str, Any]:
+    """What the alert says: the revoke, and the `cases` its reader holds (`touched`: where
+    the client's name and contacts on file are read from)."""
+    briefings = [e.briefing for e in touched]
+    return {
+        "occasion": "revoked",
+        "customer": next((b["customer"] for b in briefings if b.get("customer")), None),
+        "customer_id": r.customer_id,
+        "address": r.address,
+        "confirmation_id": str(r.confirmation_id),
+        "revoked_by": r.by,
+        "revoked_at": r.at.isoformat(),
+        # Where to call: the channels on file, not the address taken back.
+        "registered": registered_contacts(briefings[0], r.address) if briefings else [],
+        "cases": [
+            {
+                "escalation_id": str(e.id),
+                "kind": e.kind,
+                "severity": e.severity,
+                "promise_to": (e.promise_to or {}).get("recipient") if e.promise_to else None,
+                "client_reply_by": e.client_reply_by.isoformat() if e.client_reply_by else None,
+            }
+            for e in cases
+        ],
+        "team_timezone": team_timezone,
+        "stand_in_for": None,
+    }
+
+
+def _alert(
+    role: str,
+    address: str,
+    cases: list[Escalation],
+    r: Revocation,
+    languages: StaffLanguages,
+    team_timezone: str | None,
+    now: datetime,
+) -> SendNotification:
+    first = cases[0]
+    return staff_notice(
+        ALERT_KIND,
+        role,
+        address,
+        languages.of(address),
+        _said(r, cases, cases, team_timezone),
+        ("identity-revoked", r.confirmation_id, role, address),
+        message_id=r.message_id,
+        correlation_id=r.correlation_id,
+        occurred_at=now,
+        # About several cases at once: the cases are in the data, each with its reference.
+        escalation_id=first.id if len(cases) == 1 else None,
+        severity=min((e.severity for e in cases), key=_rank),
+    )
+
+
+def _rank(severity: str) -> int:
+    return _SEVERITIES.index(severity) if severity in _SEVERITIES else len(_SEVERITIES)
