@@ -37,7 +37,7 @@ def revocation_alerts(
 ) -> list[SendNotification]:
     """An `identity_alert` to each person holding one of the open `cases` (as they are after
     the revoke), once per person and revocation, listing the cases they hold; in their
-    language. None when no case is open: whoever took it back knows."""
+    language. None when no case is open: `unheld_alert` tells the account manager then."""
     held: dict[str, tuple[str, str, list[Escalation]]] = {}
     for e in cases:
         if e.status != "open":
