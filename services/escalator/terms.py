@@ -9,12 +9,17 @@ the same (rapidfuzz ratio, for English plurals and typos). A client writing in a
 language than the contract's still finds it: data/service_words.yaml holds the words that
 name the same service in Russian, Ukrainian and English ("настройку" → налаштування). Each
 match keeps the client's words that made it, so it can be checked at a glance.
+
+A name of several words is named only with its head, the word that says which service it
+is: «обучение» of «обучение сотрудников», "migration" of "data migration". «Новые
+сотрудники», «наш кабинет», "the data" say nothing of training, setup or a migration.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +29,7 @@ from rapidfuzz import fuzz, process
 from shared.contracts import ContractTerms
 
 from .detection.lexicon import default_morphology
-from .detection.text import WORD, fold, prepared
+from .detection.text import WORD, fold, is_cyrillic, prepared
 
 MIN_LETTERS = 4  # shorter words of a name ("на", "per", "of") say nothing about the service
 FUZZY_LETTERS = 5  # spelling similarity only between words this long
@@ -32,6 +37,8 @@ SIMILARITY = 85  # rapidfuzz ratio, 0-100: "consultations" ~ "consultation" is 9
 MAX_NAMED = 5
 # Words that name no service in particular ("послуга налаштування" is about "налаштування").
 GENERIC = frozenset({"послуга", "услуга", "service", "services", "servicing"})
+# What comes after the head of an English name ("training of staff", "support for users").
+ENGLISH_PREPOSITIONS = frozenset({"of", "for", "with", "to", "in", "on", "per", "at", "from", "by"})
 SERVICE_WORDS = Path(__file__).parent / "data" / "service_words.yaml"
 
 
@@ -63,15 +70,34 @@ def named_services(text: str, contracts: Sequence[ContractTerms]) -> list[dict[s
     spelled = sorted({w for w in words if len(w) >= FUZZY_LETTERS})
     found = []
     for order, (contract, item) in enumerate(items):
-        name = [w for w in WORD.findall(fold(item.service)) if len(w) >= MIN_LETTERS]
+        words_of_name = WORD.findall(fold(item.service))
+        name = [w for w in words_of_name if len(w) >= MIN_LETTERS]
         meaningful = [
             (w, k) for w, k in zip(name, morph.keys_of(name), strict=True) if not k & GENERIC
         ]
-        hits = [h for word, keys in meaningful if (h := _said(word, keys, said, spelled))]
+        matched = {word: h for word, keys in meaningful if (h := _said(word, keys, said, spelled))}
+        head = _head(words_of_name, [w for w, _ in meaningful])
+        if head is not None and head not in matched:
+            continue  # only the words around it: «сотрудники» is no «обучение сотрудников»
+        hits = list(matched.values())
         if hits:
             share = len(hits) / len(meaningful)
             found.append((-share, order, _named(contract, item.model_dump(), hits)))
     return [named for *_, named in sorted(found, key=lambda f: f[:2])[:MAX_NAMED]]
+
+
+def _head(words: list[str], meaningful: list[str]) -> str | None:
+    """The word of a service's name that says which service it is, when the name has more
+    than one meaningful word: in Russian and Ukrainian the first that is no adjective,
+    participle or numeral («первинне налаштування кабінету»: what follows it depends on it),
+    in English the last before a preposition ("data migration", "training of staff")."""
+    if len(meaningful) < 2:
+        return None
+    if is_cyrillic(meaningful[0]):
+        morph = default_morphology()
+        return next((w for w in meaningful if not morph.modifies(w)), None)
+    before = list(takewhile(lambda w: w not in ENGLISH_PREPOSITIONS, words))
+    return next((w for w in reversed(before) if w in meaningful), None)
 
 
 @lru_cache(maxsize=1)

@@ -284,6 +284,80 @@ def test_a_service_is_found_when_the_client_names_it_in_another_language(
     assert named[service]["words"] == words
 
 
+TRAINING_SETUP_MIGRATION = [
+    ContractTerms(
+        number="1",
+        included=[
+            IncludedService(service="обучение сотрудников", quantity=2, free=True),
+            IncludedService(service="первинне налаштування кабінету", quantity=1, free=True),
+            IncludedService(service="data migration"),
+        ],
+    )
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "У нас новые сотрудники, добавьте их в кабинет.",
+        "Сотрудники не могут войти, что случилось?",
+        "Наші співробітники не можуть увійти в кабінет.",
+        "Новий співробітник просить доступ.",
+        "Our staff cannot log in to the dashboard.",
+        "Перенесите данные клиента в другой договор.",
+        "The data in the report is wrong.",
+    ],
+)
+def test_a_word_around_a_services_name_alone_names_none(text: str) -> None:
+    # «сотрудники» is no «обучение сотрудников», «кабінет» no «первинне налаштування
+    # кабінету», "data" no "data migration": only the head says which service it is.
+    assert named_services(text, TRAINING_SETUP_MIGRATION) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "service", "words"),
+    [
+        ("Проведите обучение сотрудников бесплатно.", "обучение сотрудников",
+         ["обучение", "сотрудников"]),
+        ("Обучите сотрудников бесплатно, как в прошлый раз.", "обучение сотрудников",
+         ["обучите", "сотрудников"]),
+        ("Навчіть наших співробітників безкоштовно.", "обучение сотрудников",
+         ["навчіть", "співробітників"]),
+        ("Staff training was free last year.", "обучение сотрудников",
+         ["training", "staff"]),
+        ("Налаштуйте нам кабінет безкоштовно.", "первинне налаштування кабінету",
+         ["налаштуйте", "кабінет"]),
+        ("Do the migration of our data for free.", "data migration", ["data", "migration"]),
+    ],
+)  # fmt: skip
+def test_a_services_name_is_found_by_its_head(text: str, service: str, words: list[str]) -> None:
+    named = {n["service"]: n for n in named_services(text, TRAINING_SETUP_MIGRATION)}
+
+    assert named[service]["words"] == words
+
+
+def test_the_head_of_a_name_in_another_order_is_its_noun() -> None:
+    # English puts the head before a preposition ("training of staff"), Russian and
+    # Ukrainian after their adjectives («резервное копирование данных»).
+    contracts = [
+        ContractTerms(
+            number="1",
+            included=[
+                IncludedService(service="training of staff"),
+                IncludedService(service="резервное копирование данных"),
+            ],
+        )
+    ]
+    assert named_services("New staff start on Monday.", contracts) == []
+    assert named_services("Резервная копия данных нужна?", contracts) == []
+    assert [n["service"] for n in named_services("Was the training free?", contracts)] == [
+        "training of staff"
+    ]
+    assert [n["words"] for n in named_services("Копирование не работает", contracts)] == [
+        ["копирование"]
+    ]
+
+
 def test_the_words_of_other_languages_are_dictionary_forms() -> None:
     # The glossary is matched against the lemmas of the client's words: a Russian or
     # Ukrainian entry that is not its own lemma would never match.

@@ -15,6 +15,8 @@ from .translit import Reader
 
 _OBFUSCATION = frozenset("*@#$")
 PAST = "@past"  # key suffix of a verb form in the past tense: "ответить@past"
+# pymorphy3 parts of speech that modify a noun: adjectives, participles, numerals
+_MODIFIERS = frozenset({"ADJF", "ADJS", "PRTF", "PRTS", "NUMR", "COMP"})
 
 
 # What a word can be matched as: the folded word, its squeezed form, its lemmas,
@@ -59,6 +61,12 @@ class Morphology:
     def lemmas(self, word: str, language: str) -> frozenset[str]:
         """Every normal form the `language` dictionary gives `word` (for lexicon checks)."""
         return frozenset(_plain(p.normal_form) for p in self.analyzers[language].parse(word))
+
+    def modifies(self, word: str) -> bool:
+        """The word is an adjective, a participle or a numeral by the likeliest parse of
+        every dictionary that knows it («первинне», «резервное», «двух»)."""
+        parses = [a.parse(word)[0] for a in self.analyzers.values() if a.word_is_known(word)]
+        return bool(parses) and all(p.tag.POS in _MODIFIERS for p in parses)
 
     def is_known(self, word: str, language: str) -> bool:
         return bool(self.analyzers[language].word_is_known(word))
