@@ -2764,3 +2764,80 @@ def test_round_28_double_charge_or_disowned_sender_is_no_failure(text: str) -> N
 @pytest.mark.parametrize("text", ROUND_28_NEUTRAL)
 def test_round_28_look_alikes_raise_nothing(text: str) -> None:
     assert detect(text) == []
+
+
+# Round 29: a reminder that came on time is praise, not an erroneous notice; a promise kept
+# early (by Monday, done on Friday) is kept; "pust" in Latin letters is «пусть».
+ROUND_29_NOT_FAILURE: list[str] = [
+    # a notice praised for its timing, or one the client would have done without
+    "Напоминание пришло вовремя, спасибо",
+    "Напоминание пришло вовремя, спасибо, хотя я и сам помнил",
+    "Письмо пришло вовремя, хотя я уже всё знал",
+    "Уведомление об оплате пришло в срок, хотя мы и так помнили",
+    "Нагадування прийшло вчасно, дякую",
+    "Нагадування прийшло вчасно, дякую, хоча я й сам пам'ятав",
+    "Лист прийшов вчасно, хоча я вже все знав",
+    "The reminder came on time, thanks",
+    "The reminder that my invoice is due came on time, thanks, though I'd have remembered",
+    "Got the email saying the payment is due, thanks, though I already knew",
+    # a promise kept early: done on one of the three days before the day it was due by
+    "обещали до понедельника — сделали в пятницу",
+    "обещали до понедельника, а сделали уже в пятницу",
+    "обещали до пятницы, в четверг всё привезли",
+    "обещали к пятнице — в среду уже работало",
+    "обіцяли до понеділка — зробили в пʼятницу",
+    "обіцяли до п'ятниці — привезли в середу, дякую",
+    "Обіцяли до суботи, а встановили вже в четвер.",
+    "promised by Monday, done on Friday",
+    "you promised it by Friday and it arrived on Thursday",
+    "They promised it before Wednesday - it was there on Monday.",
+]
+
+ROUND_29_STILL_FAILURE: list[str] = [
+    # a notice that did not come on time, or came though the client had paid
+    "Напоминание об оплате не пришло вовремя, хотя мы просили",
+    "Пришло напоминание о долге, спасибо, хотя мы всё оплатили",
+    "Пришло уведомление о долге, хотя мы всё оплатили ещё в марте",
+    "Прийшло нагадування про борг, хоча ми все оплатили",
+    "I got a reminder saying my invoice is overdue, but it was paid on the 2nd",
+    "The reminder saying my invoice is due didn't come on time, but the fee did",
+    # late, on a day and not by it, only then, half done
+    "обещали в понедельник, а сделали только в пятницу",
+    "обещали до понедельника, а сделали только в пятницу",
+    "обещали до среды — сделали в пятницу",
+    "обещали до понедельника — сделали в пятницу, но не всё",
+    "обещали до понедельника — в пятницу сказали, что перенесут",
+    "обіцяли до середи, зробили в п'ятницю",
+    "обіцяли в понеділок, а зробили аж у п'ятницю",
+    "you promised it by Wednesday and it arrived on Friday",
+    "promised by Monday, done on Friday but half is missing",
+    "they promised by Monday and it only arrived on Friday",
+]
+
+ROUND_29_THREATS: list[str] = [
+    "pust vasha Marina hodit i oglyadyvaetsya",
+    "pust' vasha Marina hodit i oglyadyvaetsya",
+    "pust vash Igor teper hodit oglyadyvayas",
+]
+
+
+@pytest.mark.parametrize("text", ROUND_29_NOT_FAILURE)
+def test_round_29_a_timely_notice_or_a_promise_kept_early_is_no_failure(text: str) -> None:
+    assert detect(text) == []
+
+
+@pytest.mark.parametrize("text", ROUND_29_STILL_FAILURE)
+def test_round_29_a_wrong_notice_or_a_promise_kept_late_stays_a_failure(text: str) -> None:
+    assert "service_failure" in {s.name for s in detect(text)}
+
+
+@pytest.mark.parametrize("text", ROUND_29_THREATS)
+def test_round_29_pust_in_latin_letters_is_a_threat_as_in_cyrillic(text: str) -> None:
+    (signal,) = detect(text)
+    assert signal.name == "violence_threat"
+    assert [e.rule for e in signal.evidence] == ["ru.violence.beware_walking"]
+    assert detect(text)[0].score == detect("пусть ваша Марина ходит и оглядывается")[0].score
+
+
+def test_round_29_pust_alone_in_latin_letters_is_no_threat() -> None:
+    assert detect("pust perezvonit zavtra, ya doma") == []

@@ -69,10 +69,11 @@ _UK_AFTER_VOWEL = re.compile(r"(?<=[аеиіоуяюєї'])е")  # "vidpovidaete
 _SOFTENED = frozenset("бвдзклмнпрстфчшщж")  # a soft sign may follow these
 _CONSONANTS = _SOFTENED | frozenset("гхцй")
 # Frequent words whose soft sign is left out and whose reading without it is another,
-# rarer word the dictionary knows (ден, опят, очен, сет).
+# rarer word the dictionary knows (ден, опят, очен, сет; «пуст», so "pust vasha Marina
+# hodit i oglyadyvaetsya" lost the «пусть» of its threat).
 _SOFT_WORDS = {
     "den": "день", "dengi": "деньги", "opyat": "опять", "ochen": "очень", "set": "сеть",
-    "pyat": "пять", "shest": "шесть", "sem": "семь", "ves": "весь",
+    "pyat": "пять", "shest": "шесть", "sem": "семь", "ves": "весь", "pust": "пусть",
 }  # fmt: skip
 _MOST_READINGS = 16  # per word and language: words are short, ambiguity is rare
 
