@@ -166,11 +166,16 @@ def _name_keys(name: str, morph: Morphology) -> frozenset[str]:
 
 def _name_lemmas(folded: str, morph: Morphology) -> set[str]:
     """The word itself and, in Cyrillic, the lemmas of its parses as a name (Ольге: ольга;
-    Петровой: петров), not of its other parses (Ірині is also an adjective «ірин»)."""
+    Петровой: петров), not of its other parses (Ірині is also an adjective «ірин»). A
+    Latin word is also read in Cyrillic as the detector reads it ("pust vasha Marina hodit i
+    oglyadyvaetsya" names Марина; "Olegu": Олег)."""
     lemmas = {folded}
-    if is_cyrillic(folded):
+    cyrillic = [folded] if is_cyrillic(folded) else []
+    if not cyrillic and folded.isascii() and folded.isalpha():
+        cyrillic = [reading for reading, known in morph.reader.word(folded).values() if known]
+    for word in cyrillic:
         for analyzer in morph.analyzers.values():
-            for parse in analyzer.parse(folded):
+            for parse in analyzer.parse(word):
                 if any(t in parse.tag for t in _NAME_TAGS):
                     lemmas.add(_plain(parse.normal_form))
     return lemmas

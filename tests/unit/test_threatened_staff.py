@@ -343,6 +343,11 @@ def test_the_clients_acknowledgements_do_not_name_the_threatened_manager(
         ("Ірина Шевченко", "передайте Ірині, що я її знайду", "name"),
         ("Олена Коваль", "скажіть своїй Олені, хай оглядається", "name"),
         ("Марина Орлова", "пусть ваша Марина ходит и оглядывается", "name"),
+        # Latin letters (rounds 27 and 29: "pust" was read «пуст», not «пусть»), the name
+        # read in Cyrillic as the detector reads the words
+        ("Марина Орлова", "pust vasha Marina hodit i oglyadyvaetsya", "name"),
+        ("Олег Иванов", "vashemu Olegu ne pozdorovitsya", "name"),
+        ("Марина Орлова", "peredayte Marine chto ya ee naydu", "name"),
         ("Anna Smith", "tell Anna she'd better watch her back", "name"),
         ("Anna Smith", "your manager will regret it personally", "role"),
     ],
