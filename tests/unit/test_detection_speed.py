@@ -169,6 +169,7 @@ REPEATED = [
     "you promised it by friday, ",
     "obeshchali v pyatnitsu, ",
     "told me ",
+    "I was told ",
     "суд ",
     "убью ",
     "хуй ",
@@ -195,6 +196,20 @@ def test_a_pasted_text_repeating_one_phrase_does_not_stall_the_detector(
     assert "service_failure" in found["обещали в пятницу, "]
     assert "legal_threat" in found["не подам в суд, подам в суд. "]
     assert "abuse" in found["хуй "]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "They told me the plan includes SMS. Well, actually it doesn't.",
+        "I was told the Pro plan has call recording: it doesn't",
+        "We were told delivery is free, turns out it isn't",
+    ],
+)
+def test_a_contradiction_is_read_in_its_sentence_and_three_words_past_a_stop(text: str) -> None:
+    # Round 29: the words past a stop are tried only after one; "told me " × 2,500 tried them
+    # after every cut of the 100 characters before each "told me" (0.6 s, now 0.05 s).
+    assert [e.rule for s in detect(text) for e in s.evidence] == ["en.fail.contradiction"]
 
 
 def test_a_repeated_word_is_analysed_once(monkeypatch: pytest.MonkeyPatch) -> None:
