@@ -12,6 +12,7 @@ message names).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -160,8 +161,10 @@ def hold_record(
     at: datetime,
     team_language: str,
     spares: list[str] | None = None,
+    ends: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The hold as the escalation stores it (see history.Hold)."""
+    """The hold as the escalation stores it (see history.Hold); `ends`: the rule's
+    `calm_for` and `apology_lifts`."""
     return Hold(
         rule=rule_id,
         reason=reason,
@@ -170,6 +173,7 @@ def hold_record(
         since=at,
         message_id=str(verified.message_id),
         spares=spares or [],
+        **(ends or {}),
     ).model_dump(mode="json")
 
 

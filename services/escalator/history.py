@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 from .condition_facts import Fact
+from .retraction import takes_back
 from .team_calendar import Duration, describe_duration
 
 MarkKind = Literal["warning", "flag"]
@@ -65,6 +66,16 @@ class Hold(_Fact):
         default_factory=list,
         description="Staff ids the threats named (the account manager): while the hold "
         "stands they are given none of the client's cases (threatened.py).",
+    )
+    # What ends it (the rule's hold, policy_rules.Hold); a hold stored before these were
+    # kept ends with the first calm message, as it did then.
+    calm_for: timedelta = Field(
+        timedelta(0),
+        description="A message without the threats ends it only this long after the last "
+        "message that carried them (0: the first such message).",
+    )
+    apology_lifts: bool = Field(
+        True, description="A message without the threats that takes them back ends it sooner."
     )
 
     @property
@@ -125,12 +136,20 @@ def thread_topic(subject: str) -> str:
 
 
 def holds_to_lift(
-    history: History, signals: dict[str, float], threshold: float = 0.5, sender: str = ""
+    history: History,
+    signals: dict[str, float],
+    threshold: float = 0.5,
+    sender: str = "",
+    at: datetime | None = None,
+    text: str = "",
 ) -> list[PastEscalation]:
-    """Open escalations whose active hold this message ends: it carries none of the threats,
-    and it comes from whoever wrote the threats (`sender`): a colleague's calm question, or
-    a stranger writing in the client's name, says nothing of whether the threats stopped. A
-    hold whose message is no longer in the history is ended by any sender, as before."""
+    """Open escalations whose active hold this message (written `at`, saying `text`) ends:
+    it carries none of the threats, it comes from whoever wrote the threats (`sender`: a
+    colleague's calm question, or a stranger writing in the client's name, says nothing of
+    whether the threats stopped; a hold whose message is no longer in the history is ended
+    by any sender, as before), and either the hold's `calm_for` has passed since the last
+    message that threatened, or the message takes the threats back (retraction.py): one
+    calm line a minute after «я знаю, где вы живёте» is a pause, not the threats stopping."""
     written_by = {m.message_id: m.sender.casefold() for m in history.messages if m.sender}
     return [
         e
@@ -139,7 +158,29 @@ def holds_to_lift(
         and e.hold.active
         and not any(signals.get(name, 0.0) >= threshold for name in e.hold.while_signals)
         and written_by.get(e.hold.message_id, sender.casefold()) == sender.casefold()
+        and _calm_enough(e.hold, history, at, text, threshold)
     ]
+
+
+def calm_from(hold: Hold, history: History, threshold: float = 0.5) -> datetime:
+    """When a message without the threats may end `hold` by itself: `calm_for` after the
+    last of the subject's messages that carried its threats (its own message among them)."""
+    threatened = [
+        m.at
+        for m in history.messages
+        if any(m.signals.get(name, 0.0) >= threshold for name in hold.while_signals)
+    ]
+    return max(threatened or [hold.since]) + hold.calm_for
+
+
+def _calm_enough(
+    hold: Hold, history: History, at: datetime | None, text: str, threshold: float
+) -> bool:
+    if not hold.calm_for:
+        return True
+    if hold.apology_lifts and takes_back(text):
+        return True
+    return at is not None and at >= calm_from(hold, history, threshold)
 
 
 def standing_holds(history: History, lifted: list[PastEscalation]) -> list[PastEscalation]:

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.contracts import Identity, IdentityVerified, MessageNormalized, Signal
 
 from .detection import SecondOpinion, detect
 from .digest import UNVERIFIED_SENDER, withheld_kinds
-from .history import History, PastEscalation, holds_to_lift
+from .history import History, PastEscalation, calm_from, holds_to_lift
 from .notifications import (
     CONFIRMATION,
     STRANGER_KIND,
@@ -35,9 +35,13 @@ from .policy import (
     hold_stands,
     sender_silence,
 )
+from .policy_rules import Hold as RuleHold
+from .team_calendar import describe_duration
 from .threatened import threatened_staff, with_threatened
 
 UNKNOWN = Identity(status="unknown", confidence=0.0)
+# A moment past every hold's calm_for: which holds a calm message would lift in time.
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 class NotAMessage(ValueError):
@@ -56,6 +60,8 @@ class Explanation:
     history: History | None = None
     history_source: str = "none given: an empty history"
     lifted: tuple[str, ...] = ()  # holds this message would lift
+    # Holds this calm message does not lift yet (their calm_for), with when one would.
+    kept: tuple[str, ...] = ()
     under_hold: bool = False  # a hold stands or is placed: some client contacts are withheld
     legal_claim: bool = False  # the lawyers weigh a claim: no admission of fault goes
     # An unknown sender's explanation (policy stranger_explanation): "goes", why it does
@@ -102,9 +108,21 @@ def explain(
     situation = Situation(at, message.channel, text, history or History())
     sender = message.sender.email or message.sender.phone or message.sender.handle or ""
     lifted: list[PastEscalation] = []
+    kept: tuple[str, ...] = ()
     if message.channel not in policy.history_only_channels:
         scores = {s.name: s.score for s in signals}
-        lifted = holds_to_lift(situation.history, scores, sender=sender)
+        lifted = holds_to_lift(
+            situation.history, scores, sender=sender, at=at or message.received_at, text=text
+        )
+        # Calm, from whoever threatened, but too soon after the threats: said so.
+        calm = holds_to_lift(situation.history, scores, sender=sender, at=_NEVER)
+        kept = tuple(
+            f"{e.kind} {e.id}: a message without the threats lifts it from "
+            f"{calm_from(e.hold, situation.history):%Y-%m-%d %H:%M %Z}, "
+            + ("or sooner one taking them back" if e.hold.apology_lifts else "not sooner")
+            for e in calm
+            if e not in lifted and e.hold is not None
+        )
     decisions = evaluate(policy, signals, identity, situation)
     # A threat naming the account manager says so, as the escalator's decision does.
     people = threatened_staff(message.text, signals, identity.account_manager)
@@ -121,6 +139,7 @@ def explain(
         history,
         history_source,
         tuple(f"{e.kind} {e.id}" for e in lifted),
+        kept,
         hold_stands(situation.history, lifted, decisions),
         admission_barred(policy, situation.history, decisions),
         (stranger_reach(message) or "goes") if policy.stranger_explanation else "off",
@@ -205,7 +224,22 @@ def _history(explanation: Explanation) -> list[str]:
         lines.append("  nothing")
     for lifted in explanation.lifted:
         lines.append(f"  this message lifts the hold of {lifted}")
+    for kept in explanation.kept:
+        lines.append(f"  the hold of {kept}")
     return lines
+
+
+def _ends(hold: RuleHold) -> str:
+    """How a rule's hold is lifted."""
+    calm = describe_duration(hold.calm_for)
+    ends = (
+        "lifted by the threatener's first message without the threats"
+        if not hold.calm_for
+        else f"lifted by the threatener's message without the threats {calm} after the last"
+    )
+    if hold.calm_for and hold.apology_lifts:
+        ends += ", or sooner by one taking them back"
+    return ends
 
 
 def _conditions(rule: Rule) -> list[str]:
@@ -294,7 +328,7 @@ def _decision(
     if rule.warn:
         lines.append("    records a warning")
     if rule.hold:
-        lines.append(f"    hold: {next(iter(rule.hold.reason.values()))}")
+        lines.append(f"    hold: {next(iter(rule.hold.reason.values()))} ({_ends(rule.hold)})")
     for flag in rule.flag:
         lines.append(f"    flags the contact: {flag}")
     for other in d.superseded:

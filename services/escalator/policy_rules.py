@@ -148,10 +148,22 @@ def address_key(address: str) -> str:
 
 
 class Hold(_Strict):
-    """A pause put on the escalation, lifted by the first later message without the threats."""
+    """A pause put on the escalation, lifted by a later message without the threats from
+    whoever wrote them: once `calm_for` has passed since the last threat, or sooner when it
+    takes them back (history.holds_to_lift)."""
 
     reason: dict[TeamLanguage, str]
     while_signals: list[str] = Field(min_length=1)
+    calm_for: Duration = Field(
+        timedelta(hours=24),
+        description="A message without the threats lifts the hold only this long after the "
+        "last message that carried them (0m: the first such message lifts it).",
+    )
+    apology_lifts: bool = Field(
+        True,
+        description="A message without the threats that takes them back («извините, я "
+        "погорячился», 'sorry, I didn't mean it') lifts it before `calm_for` has passed.",
+    )
 
     @field_validator("while_signals")
     @classmethod

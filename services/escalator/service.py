@@ -161,7 +161,9 @@ class EscalatorService:
         lifted: list[PastEscalation] = []
         staff: list[SendNotification] = []
         if message.channel not in self.policy.history_only_channels:
-            lifted = holds_to_lift(history, current.signals, sender=current.sender)
+            lifted = holds_to_lift(
+                history, current.signals, sender=current.sender, at=current.at, text=text
+            )
             for held in lifted:
                 events, told = await self._lift_hold(store, held, verified, now)
                 outputs += events
@@ -291,6 +293,7 @@ class EscalatorService:
                 now,
                 self.policy.team_language,
                 spares,
+                rule.hold.model_dump(include={"calm_for", "apology_lifts"}),
             )
         new = NewEscalation(
             id=derived_id("escalation", key, rule.kind, verified.message_id),

@@ -341,20 +341,17 @@ async def test_while_the_client_threatens_the_failure_notice_is_withheld_and_aft
 
         await publish_verified(nc, said("Мы оплатили счёт за март, а вы пишете о задолженности."))
 
-        async def acknowledged() -> bool:
-            return any(n["kind"] == "billing_dispute_ack" for n in to_client())
+        def lifts() -> list[dict[str, Any]]:
+            return [u for u in bus.of("escalation.updated") if u["change"] == "hold_lifted"]
 
-        await until(acknowledged)
-        # Both holds end: the blackmail's and the violence's.
-        (lifted,) = [
-            u
-            for u in bus.of("escalation.updated")
-            if u["change"] == "hold_lifted" and u["escalation_id"] == held["escalation_id"]
-        ]
-        assert len([u for u in bus.of("escalation.updated") if u["change"] == "hold_lifted"]) == 2
-        assert [n["kind"] for n in to_client()] == ["billing_dispute_ack"]
+        await until(lambda: bool(lifts()))
+        # The blackmail's hold ends with the calm message; the threat of harm's stands (one
+        # calm line a minute later is not the threats stopping), so the client still waits.
+        (lifted,) = lifts()
+        assert lifted["escalation_id"] == held["escalation_id"]
         # The head of support, who has the blackmail, hears that the investigation may start
         # (in the digest of everything this calm message asks of that address).
+        await until(lambda: any(n["message_id"] == lifted["message_id"] for n in bus.to(HEAD)))
         (calm,) = [
             n
             for n in bus.to(HEAD)
@@ -364,6 +361,27 @@ async def test_while_the_client_threatens_the_failure_notice_is_withheld_and_aft
         (item,) = [e for e in escalations_in(calm) if e["escalation_id"] == lifted["escalation_id"]]
         assert item["change"] == "hold_lifted" and not item["hold"]["active"]
         assert item["change_items"][0]["kind"] == "hold_lifted"
+        assert calm["data"]["client_contacts_withheld"] == {
+            "kinds": ["billing_dispute_ack"],
+            "why": "hold",
+        }
+        assert not to_client()
+
+        # Taking the threats back ends the threat of harm's hold too: the answer goes.
+        sorry = "Извините, я погорячился. Мы оплатили счёт за март, а вы пишете о задолженности."
+        await publish_verified(nc, said(sorry))
+
+        async def acknowledged() -> bool:
+            return any(n["kind"] == "billing_dispute_ack" for n in to_client())
+
+        await until(acknowledged)
+        assert [u["escalation_id"] for u in lifts()] == [
+            held["escalation_id"],
+            next(
+                o["escalation_id"] for o in bus.of("escalation.opened") if o["kind"] == "violence"
+            ),
+        ]
+        assert [n["kind"] for n in to_client()] == ["billing_dispute_ack"]
 
 
 async def _resolve(env: Env, escalation_id: str, note: str) -> None:

@@ -369,3 +369,50 @@ def test_explain_says_whom_of_the_staff_a_threat_names(tmp_path: Path) -> None:
 
     assert "- violence-to-security: violence P1" in out
     assert "the threat names the account manager am-petrova by name" in out
+
+
+def test_explain_says_when_a_threat_of_harms_hold_lifts_and_that_an_apology_lifts_it_sooner(
+    tmp_path: Path,
+) -> None:
+    """A calm message an hour after a threat of harm keeps its hold (a day of calm, or one
+    taking the threats back); the rule's line says how its hold ends."""
+    history = tmp_path / "history.json"
+    since = "2025-03-10T09:00:00+00:00"
+    hold = {
+        "rule": "violence-to-security",
+        "reason": {"ru": "Разбирательство приостановлено до прекращения угроз."},
+        "while_signals": ["reputation_threat", "violence_threat"],
+        "since": since,
+        "message_id": "m-1",
+        "calm_for": "PT24H",
+    }
+    escalation = {
+        "id": "e-1",
+        "kind": "violence",
+        "severity": "P1",
+        "status": "open",
+        "rule": "violence-to-security",
+        "opened_at": since,
+        "hold": hold,
+    }
+    history.write_text(json.dumps({"escalations": [escalation]}), encoding="utf-8")
+    args = ("--history", str(history))
+    soon = ("--at", "2025-03-10T10:00:00+00:00")
+
+    calm = _explain(tmp_path, "Вы обещали восстановить контент и опять не сделали.", *args, *soon)
+    sorry = _explain(tmp_path, "Извините, я погорячился. Когда вернёте деньги?", *args, *soon)
+    later = _explain(tmp_path, "Когда вернёте деньги?", *args, "--at", "2025-03-11T09:00:00+00:00")
+    threat = _explain(tmp_path, "Приеду к вам в офис и переломаю вам ноги.")
+
+    assert "lifts the hold" not in calm
+    assert (
+        "the hold of violence e-1: a message without the threats lifts it from "
+        "2025-03-11 09:00 UTC, or sooner one taking them back" in calm
+    )
+    assert "this message lifts the hold of violence e-1" in sorry
+    assert "this message lifts the hold of violence e-1" in later
+    assert (
+        "hold: Разбирательство приостановлено до прекращения угроз. (lifted by the "
+        "threatener's message without the threats 1d after the last, or sooner by one "
+        "taking them back)" in threat
+    )
