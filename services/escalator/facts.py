@@ -164,7 +164,7 @@ def hold_record(
     ends: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The hold as the escalation stores it (see history.Hold); `ends`: the rule's
-    `calm_for` and `apology_lifts`."""
+    `calm_for`, `apology_lifts` and `spares_only`."""
     return Hold(
         rule=rule_id,
         reason=reason,

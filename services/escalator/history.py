@@ -77,6 +77,11 @@ class Hold(_Fact):
     apology_lifts: bool = Field(
         True, description="A message without the threats that takes them back ends it sooner."
     )
+    spares_only: bool = Field(
+        False,
+        description="It only spares the staff its signals named: the client's answers are "
+        "not withheld (hold_stands).",
+    )
 
     @property
     def active(self) -> bool:

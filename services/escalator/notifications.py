@@ -695,7 +695,8 @@ def _sender_data(
     registered address the account manager, told by the rule, confirms it)."""
     data: dict[str, Any] = {"subject": verified.message.subject}
     if kind == "conduct_notice":
-        data["paused"] = decision.rule.hold is not None
+        hold = decision.rule.hold
+        data["paused"] = hold is not None and not hold.spares_only  # sparing pauses nothing
         data["escalation_id"] = str(event.escalation_id)
     if kind == "unknown_sender_explanation":
         asked = verified.identity.confirmation is not None

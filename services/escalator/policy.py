@@ -91,8 +91,12 @@ class Decision:
 def hold_stands(history: History, lifted: list[PastEscalation], decisions: list[Decision]) -> bool:
     """Whether a hold stands once this message is placed: one placed before that it keeps
     (it still threatens: not `lifted`), or one a rule of it places (placed if none is
-    active). The escalator withholds some client contacts then; `policy explain` says so."""
-    return bool(standing_holds(history, lifted)) or any(d.rule.hold for d in decisions)
+    active). The escalator withholds some client contacts then; `policy explain` says so.
+    A hold that only spares the staff its threats named (harassment) withholds nothing."""
+    standing = (e.hold for e in standing_holds(history, lifted) if e.hold is not None)
+    return any(not h.spares_only for h in standing) or any(
+        d.rule.hold and not d.rule.hold.spares_only for d in decisions
+    )
 
 
 def admission_barred(policy: Policy, history: History, decisions: list[Decision]) -> bool:

@@ -230,7 +230,7 @@ def _history(explanation: Explanation) -> list[str]:
 
 
 def _ends(hold: RuleHold) -> str:
-    """How a rule's hold is lifted."""
+    """How a rule's hold is lifted, and what it does besides sparing the named staff."""
     calm = describe_duration(hold.calm_for)
     ends = (
         "lifted by the threatener's first message without the threats"
@@ -239,6 +239,8 @@ def _ends(hold: RuleHold) -> str:
     )
     if hold.calm_for and hold.apology_lifts:
         ends += ", or sooner by one taking them back"
+    if hold.spares_only:
+        ends += "; only when the threats name staff, who are spared; answers not withheld"
     return ends
 
 

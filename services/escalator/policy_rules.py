@@ -164,6 +164,12 @@ class Hold(_Strict):
         description="A message without the threats that takes them back («извините, я "
         "погорячился», 'sorry, I didn't mean it') lifts it before `calm_for` has passed.",
     )
+    spares_only: bool = Field(
+        False,
+        description="The hold only spares the staff the signals name (the deputy takes the "
+        "client's cases): placed only when they name someone, and the client's answers are "
+        "not withheld (a flirting client's failure is still answered).",
+    )
 
     @field_validator("while_signals")
     @classmethod

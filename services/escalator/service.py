@@ -281,10 +281,11 @@ class EscalatorService:
         if window is None:
             window = self.policy.reopen_within
         hold = None
-        if rule.hold is not None:
+        # Whom the threats named: spared the client's cases while the hold stands.
+        spares = [str(f.values["staff"]) for f in decision.facts if f.kind in THREAT_FACTS]
+        # A hold that only spares the named staff means nothing when it names nobody.
+        if rule.hold is not None and (spares or not rule.hold.spares_only):
             texts = {str(language): text for language, text in rule.hold.reason.items()}
-            # Whom the threats named: spared the client's cases while the hold stands.
-            spares = [str(f.values["staff"]) for f in decision.facts if f.kind in THREAT_FACTS]
             hold = hold_record(
                 rule.id,
                 texts,
@@ -293,7 +294,7 @@ class EscalatorService:
                 now,
                 self.policy.team_language,
                 spares,
-                rule.hold.model_dump(include={"calm_for", "apology_lifts"}),
+                rule.hold.model_dump(include={"calm_for", "apology_lifts", "spares_only"}),
             )
         new = NewEscalation(
             id=derived_id("escalation", key, rule.kind, verified.message_id),

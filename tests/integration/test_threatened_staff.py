@@ -178,3 +178,46 @@ async def test_while_the_threats_hold_stands_the_threatened_manager_gets_no_new_
 
         await until(lambda: any(n["recipient_role"] == "deputy" for n in told_of_failure()))
         assert all(n["recipient"] != manager for n in told_of_failure())
+
+
+async def test_advances_naming_the_manager_hand_the_clients_next_case_to_the_deputy(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    # Seed 002, case 3: the client flirts with the account manager by name, then reports a
+    # failure. The deputy takes the failure; the client hears of it as usual (sparing her
+    # withholds nothing). Advances naming nobody spare nobody: no hold.
+    nc, bus = watch
+    manager, other = "o.petrenko.5@careline.example", "o.petrenko.6@careline.example"
+    suffix = uuid.uuid4().hex[:8]
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        advances = "Ольго, ви така гарна, давайте зустрінемося ввечері?"
+        await publish_verified(nc, threat(advances, manager, suffix)[0])
+        (harassment,) = await bus.wait("escalation.opened")
+        assert harassment["kind"] == "harassment" and harassment["hold"]
+        await until(lambda: bool(bus.to(manager)))
+        assert [n["kind"] for n in bus.to(manager)] == ["staff_threatened"]
+
+        await publish_verified(nc, threat("Експорт не працює третій день.", manager, suffix)[0])
+        opened = await bus.wait("escalation.opened", 2)
+        (failure,) = [o for o in opened if o["kind"] == "service_failure"]
+
+        def told_of_failure() -> list[dict[str, Any]]:
+            return [
+                n
+                for n in bus.of("notify.request")
+                if n["escalation_id"] == failure["escalation_id"]
+                or failure["escalation_id"]
+                in {e["escalation_id"] for e in n["data"].get("escalations", [])}
+            ]
+
+        await until(lambda: any(n["recipient_role"] == "deputy" for n in told_of_failure()))
+        await until(
+            lambda: any(n["recipient_role"].startswith("client") for n in told_of_failure())
+        )
+        assert all(n["recipient"] != manager for n in told_of_failure())
+        assert not [u for u in bus.of("escalation.updated") if u["change"] == "hold_lifted"]
+
+        await publish_verified(nc, threat("Ви така гарна, давайте зустрінемося ввечері?", other)[0])
+        third = (await bus.wait("escalation.opened", 3))[2]
+        assert third["kind"] == "harassment" and not third["hold"]

@@ -5,13 +5,20 @@ notice the threatened person gets in the language they read."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 import pytest
 
 from services.escalator.detection import detect
-from services.escalator.history import History, Hold, PastEscalation
+from services.escalator.history import (
+    History,
+    Hold,
+    PastEscalation,
+    holds_to_lift,
+    standing_holds,
+)
 from services.escalator.notifications import client_contacts, staff_notifications
-from services.escalator.policy import Situation, evaluate
+from services.escalator.policy import Situation, evaluate, hold_stands
 from services.escalator.policy_rules import Notify
 from services.escalator.staff_language import of_message
 from services.escalator.threatened import (
@@ -384,3 +391,71 @@ def test_a_standing_hold_keeps_sparing_the_manager_its_threats_named() -> None:
     assert not is_spared(
         {"role": "account_manager", "address": "o.petrova@careline.example"}, frozenset(), am
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ольга, вы такая красивая, давайте встретимся вечером?",
+        "Ольго, ви така гарна, давайте зустрінемося ввечері?",
+        "Your manager is so beautiful, let us meet tonight?",
+    ],
+)
+def test_advances_naming_the_manager_spare_her_with_a_hold_that_withholds_nothing(
+    text: str,
+) -> None:
+    """Seed 002, case 3: the harassment rule's hold remembers whom the advances named, so
+    the client's later cases go to the deputy; it pauses none of the client's answers."""
+    _, people, decisions = decided(text)
+    (harassment,) = [d for d in decisions if d.rule.kind == "harassment"]
+    hold = harassment.rule.hold
+    assert hold is not None and hold.spares_only and not hold.apology_lifts
+    assert [p.signals for p in people] == [("harassment",)]
+    assert {"threatened_account_manager_name", "threatened_account_manager_role"} & {
+        f.kind for f in harassment.facts
+    }
+    assert not hold_stands(History(), [], [harassment])
+
+
+def _sparing(kind: str, spares_only: bool, calm_for: timedelta) -> PastEscalation:
+    hold = Hold(
+        rule=f"{kind}-rule",
+        reason={"en": "The manager does not handle the client's cases."},
+        while_signals=["harassment"],
+        since=NOW,
+        message_id="m-1",
+        spares=["am-petrova"],
+        calm_for=calm_for,
+        apology_lifts=False,
+        spares_only=spares_only,
+    )
+    return PastEscalation(
+        id="e-1", kind=kind, severity="P3", status="open", rule="r", opened_at=NOW, hold=hold
+    )
+
+
+def test_a_sparing_hold_spares_the_manager_without_holding_the_clients_answers() -> None:
+    held = _sparing("harassment", True, timedelta(days=30))
+    history = History(escalations=[held])
+
+    assert spared_staff([], standing_holds(history, [])) == {"am-petrova"}
+    assert not hold_stands(history, [], [])
+    # A threats hold beside it still holds them.
+    violence = _sparing("violence", False, timedelta(0)).model_copy(update={"id": "e-2"})
+    assert hold_stands(History(escalations=[held, violence]), [], [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Извините, я был неправ. Когда будет готов экспорт?",
+        "Вибачте, я був неправий. Коли буде готовий експорт?",
+        "Sorry, I was out of line. When will the export be ready?",
+    ],
+)
+def test_neither_calm_nor_an_apology_hands_the_manager_back_before_a_month(text: str) -> None:
+    history = History(escalations=[_sparing("harassment", True, timedelta(days=30))])
+    scores = {s.name: s.score for s in detect(text)}
+
+    assert holds_to_lift(history, scores, at=NOW + timedelta(days=1), text=text) == []
+    assert holds_to_lift(history, scores, at=NOW + timedelta(days=30), text=text) != []
