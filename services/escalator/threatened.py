@@ -12,7 +12,8 @@ A staff member Careline knows for the client is the account manager the verifier
 identity carries (its deputy is a role of the policy, not a person on the identity). A
 word names them when it is their first name or surname in any case form, through the
 pymorphy3 dictionaries the detector reads with (Ольга, Ольге, Ольгу, Ользі; Олег, Олегу;
-Петровой), or the same Latin word (Anna, Anna's); a name that is also a common word
+Петровой), a pet name of the first name (Оля, Олю for Ольга; Сашко for Олександр:
+data/diminutives.yaml), or the same Latin word (Anna, Anna's); a name that is also a common word
 (Надежда, Вера; Will, Hope) counts only written with a capital letter, and a Latin name
 always so. Only a sentence that holds the threat's own evidence counts: «Ольга, добрый
 день!» before a threat in the next sentence greets her, a signature names the writer,
@@ -25,7 +26,10 @@ import dataclasses
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
+
+import yaml
 
 from shared.contracts import (
     EscalationChanged,
@@ -60,6 +64,13 @@ _YOUR_MANAGER = re.compile(
 )
 
 How = Literal["name", "role"]
+
+# Pet names of the first names (Ольга: Оля; Олександр: Сашко), by lemma.
+DIMINUTIVES_FILE = Path(__file__).parent / "data" / "diminutives.yaml"
+DIMINUTIVES: dict[str, frozenset[str]] = {
+    str(name): frozenset(str(pet) for pet in pets)
+    for name, pets in yaml.safe_load(DIMINUTIVES_FILE.read_text(encoding="utf-8")).items()
+}
 
 
 @dataclass(frozen=True)
@@ -155,13 +166,14 @@ def _is_name(word: str, names: frozenset[str], morph: Morphology) -> bool:
 
 def _name_keys(name: str, morph: Morphology) -> frozenset[str]:
     """What the words of a staff member's name are matched as: each word (an initial is
-    not), and its lemmas as a first name, surname or patronymic."""
+    not), its lemmas as a first name, surname or patronymic, and the pet names of those
+    (data/diminutives.yaml: Ольга is written to as Оля, Олександр as Сашко)."""
     keys: set[str] = set()
     for word in WORD.findall(name):
         folded = _bare(word)
         if len(folded) >= 2:
             keys |= _name_lemmas(folded, morph)
-    return frozenset(keys)
+    return frozenset(keys.union(*(DIMINUTIVES.get(key, ()) for key in keys)))
 
 
 def _name_lemmas(folded: str, morph: Morphology) -> set[str]:

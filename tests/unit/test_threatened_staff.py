@@ -459,3 +459,37 @@ def test_neither_calm_nor_an_apology_hands_the_manager_back_before_a_month(text:
 
     assert holds_to_lift(history, scores, at=NOW + timedelta(days=1), text=text) == []
     assert holds_to_lift(history, scores, at=NOW + timedelta(days=30), text=text) != []
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("Ольга Петрова", "Передайте Оле, что я знаю, где она живёт."),
+        ("Ольга Петрова", "Олю я найду и ноги ей переломаю."),
+        ("Александр Ким", "Саше передайте: я знаю, где он живёт."),
+        ("Владимир Орлов", "Вове передайте, что я знаю, где он живёт."),
+        ("Татьяна Белова", "Таню я найду, пусть оглядывается."),
+        ("Ольга Петренко", "Передайте Олі, що я знаю, де вона живе."),
+        ("Олександр Бондар", "Передайте Сашку, що я знаю, де він живе."),
+        ("Alexander Smith", "Tell Alex I know where he lives."),
+        ("Katherine Brown", "Kate, I know where you live."),
+    ],
+)
+def test_a_pet_name_of_the_managers_first_name_names_them(name: str, text: str) -> None:
+    """Clients write to the manager they know as Оля, Сашко, Kate: before 2026-12-08 a
+    threat to «Оле» named nobody."""
+    assert named(text, name) == [("name", ("violence_threat",))]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("Ольга Петрова", "Передайте Тане, что я знаю, где она живёт."),  # another's pet name
+        ("Ольга Петрова", "Оля, добрый день! Я знаю, где вы живёте."),  # a greeting
+        ("Alexander Smith", "Tell alex I know where he lives."),  # Latin without a capital
+    ],
+)
+def test_a_pet_name_of_another_name_or_outside_the_threat_names_nobody(
+    name: str, text: str
+) -> None:
+    assert named(text, name) == []
