@@ -321,27 +321,29 @@ class SqlEscalationStore:
         at: datetime,
         told: bool,
         says_fixed: str | None = None,
+        promised: datetime | None = None,
     ) -> Escalation | None:
         """The message joins the open escalation without a rule of its own (its timeline
         names it and whether its holders were `told`, its count grows): the escalation as
         it is now, or None if resolved. `says_fixed`: the client's words that the problem
-        is gone (client_fixed.py): the promise to the client is dropped, and the timeline
-        keeps the words and what was promised."""
-        before = None
-        if says_fixed is not None:
-            before = await self.session.scalar(
-                select(escalations.c.client_reply_by).where(escalations.c.id == escalation_id)
-            )
+        is gone (client_fixed.py): the promise to the client (`promised`, as `promise_of`
+        read it) is dropped, and the timeline keeps the words and what was promised."""
         dropped = {"client_reply_by": None} if says_fixed is not None else {}
         row = await self._joined(escalation_id, at, **dropped)
         if row is None:
             return None
         detail: dict[str, Any] = {"told": told}
         if says_fixed is not None:
-            promised = before.isoformat() if before else None
-            detail |= {"says_fixed": says_fixed, "promise_dropped": promised}
+            was = promised.isoformat() if promised else None
+            detail |= {"says_fixed": says_fixed, "promise_dropped": was}
         await self._note(escalation_id, message_id, "followed_up", detail, at)
         return escalation_of(row)
+
+    async def promise_of(self, escalation_id: uuid.UUID) -> datetime | None:
+        """When the answer promised to the client is due, if a promise stands."""
+        return await self.session.scalar(
+            select(escalations.c.client_reply_by).where(escalations.c.id == escalation_id)
+        )
 
     async def _joined(self, escalation_id: uuid.UUID, at: datetime, **values: Any) -> Any | None:
         """One more message joins the open escalation (with these changes of its row): its

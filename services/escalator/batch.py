@@ -220,13 +220,18 @@ class BatchEscalationStore(SqlEscalationStore):
         at: datetime,
         told: bool,
         says_fixed: str | None = None,
+        promised: datetime | None = None,
     ) -> Escalation | None:
         # One opened earlier in the batch is written first (its count grows in SQL: what
         # the batch read of it stays good; a dropped promise is read again).
         await self.batch.write_opened(self.session)
         if says_fixed is not None:
             self._changes(escalation_id)
-        return await super().follow_up(escalation_id, message_id, at, told, says_fixed)
+        return await super().follow_up(escalation_id, message_id, at, told, says_fixed, promised)
+
+    async def promise_of(self, escalation_id: uuid.UUID) -> datetime | None:
+        await self.batch.write_opened(self.session)  # opened earlier in the batch, maybe
+        return await super().promise_of(escalation_id)
 
     async def waiting_on(
         self, escalation_ids: list[uuid.UUID], confirmation_id: uuid.UUID

@@ -73,17 +73,26 @@ def follow_up_fact(said: str) -> Fact:
     )
 
 
-def client_says_fixed_fact(said: str, escalation: object = "ID") -> Fact:
+def client_says_fixed_fact(
+    said: str, escalation: object = "ID", promise_dropped: bool = False
+) -> Fact:
     """What a message saying the problem is gone changed of the client's open case
-    (client_fixed.py): no answer is owed the client any more (nor a delay notice), and a
-    person checks and resolves the case; the client may be wrong, so it stays open."""
+    (client_fixed.py): a person checks and resolves it (the client may be wrong, so it
+    stays open); `promise_dropped`: the answer promised to the client is no longer owed,
+    nor a delay notice if it passes."""
     values = {"said": said, "escalation": str(escalation)}
+    resolve = (
+        f"check it and resolve the case: careline resolve {case_ref_said(escalation)} --note ..."
+    )
+    if promise_dropped:
+        return Fact(
+            "client_says_fixed_promised",
+            f"the client says the problem is gone: «{said}»; the answer promised to the client "
+            f"is no longer owed (no delay notice goes to them); {resolve}",
+            values,
+        )
     return Fact(
-        "client_says_fixed",
-        f"the client says the problem is gone: «{said}»; the answer promised to the client is "
-        "no longer owed (no delay notice goes to them); check it and resolve the case: "
-        f"careline resolve {case_ref_said(escalation)} --note ...",
-        values,
+        "client_says_fixed", f"the client says the problem is gone: «{said}»; {resolve}", values
     )
 
 

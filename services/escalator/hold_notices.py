@@ -57,17 +57,21 @@ def follow_up_notices(
     facts: Mapping[str, Any],
     languages: StaffLanguages,
     now: datetime,
-    says_fixed: str | None = None,
+    says_fixed: tuple[str, bool] | None = None,
 ) -> list[SendNotification]:
     """The client wrote into the open case again: a notice to each holder, about this
     message (who wrote it, on which channel and subject, the fact pack with it among the
     recent messages), with the start of what it says; `says_fixed`: it says the problem
-    is gone (client_fixed.py), and the holders are asked to check and resolve the case."""
+    is gone (client_fixed.py: its words, and whether that dropped a promise to the client),
+    and the holders are asked to check and resolve the case."""
     said = excerpt(verified.message.text)
+    fact = follow_up_fact(said)
+    if says_fixed is not None:
+        fact = client_says_fixed_fact(said, e.id, promise_dropped=says_fixed[1])
     return notices_to_holders(
         e,
         "client_says_fixed" if says_fixed else "follow_up",
-        client_says_fixed_fact(said, e.id) if says_fixed else follow_up_fact(said),
+        fact,
         ("follow-up", verified.message_id),
         (verified.message_id, verified.correlation_id),
         languages,

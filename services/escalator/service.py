@@ -552,14 +552,18 @@ class EscalatorService:
         last_told = await store.last_told(escalation_id)
         # That the problem is gone changes the case: its holders hear it at once.
         heard = fixed is not None or holders_hear(text, last_told, now, self.policy.follow_up_quiet)
-        escalation = await store.follow_up(escalation_id, verified.message_id, now, heard, fixed)
+        promised = await store.promise_of(escalation_id) if fixed else None
+        escalation = await store.follow_up(
+            escalation_id, verified.message_id, now, heard, fixed, promised
+        )
         if escalation is None:  # resolved meanwhile
             return [], []
         told: list[SendNotification] = []
         if heard:
             pack = pack_of_case(facts, escalation.id)
             languages = of_escalations(self.policy, escalation)
-            told = follow_up_notices(escalation, verified, pack, languages, now, fixed)
+            fixing = (fixed, promised is not None) if fixed else None
+            told = follow_up_notices(escalation, verified, pack, languages, now, fixing)
         said = "says the problem is gone" if fixed else "wrote again about the open case"
         event = _updated_by(
             escalation,

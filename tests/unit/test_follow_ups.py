@@ -143,12 +143,20 @@ def test_holders_read_that_the_client_says_it_works_and_how_to_close_it(
     case = held("billing", ("billing", BILLING), ("account_manager", MANAGER))
     verified = verified_message(message(text), identity("verified"))
 
-    notes = follow_up_notices(case, verified, {}, StaffLanguages(language), NOW, "works")
+    fixed = ("works", True)
+    notes = follow_up_notices(case, verified, {}, StaffLanguages(language), NOW, fixed)
 
     assert sorted(n.recipient for n in notes) == [BILLING, MANAGER]
     assert {n.data["change"] for n in notes} == {"client_says_fixed"}
     (fact,) = notes[0].data["change_items"]
-    assert fact["kind"] == "client_says_fixed" and fact["values"]["said"] == text
+    assert fact["kind"] == "client_says_fixed_promised" and fact["values"]["said"] == text
     rendered = render(notes[0])
     assert rendered.subject.startswith(subject)
     assert said in " ".join(rendered.body.split())
+    # No promise stood: nothing is said of one.
+    unpromised = follow_up_notices(
+        case, verified, {}, StaffLanguages(language), NOW, ("works", False)
+    )
+    body = " ".join(render(unpromised[0]).body.split())
+    quoted, promise = said.split("»; ")[0], said.split("»; ")[1].split("; ")[0]
+    assert quoted in body and promise not in body

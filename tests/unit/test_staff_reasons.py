@@ -97,7 +97,7 @@ def test_every_kind_of_condition_and_change_has_a_phrase_in_every_language() -> 
     facts = every_condition()
     changes = {f.kind for f in change_facts("P2", "P1", reopened=True, news=("нет",))}
     changes |= {hold_lifted_fact("m").kind, follow_up_fact("Есть новости?").kind}
-    changes.add(client_says_fixed_fact("Всё заработало").kind)
+    changes |= {client_says_fixed_fact("Всё заработало", "e", p).kind for p in (True, False)}
     changes |= {new_sender_fact(suspicious).kind for suspicious in (True, False)}
     changes |= {promise_due_fact(automatic).kind for automatic in (True, False)}
     changes |= {promise_missed_fact(new_date).kind for new_date in (True, False)}
