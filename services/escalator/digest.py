@@ -154,10 +154,16 @@ def message_notices(
         }
         staff = [_with(n, "client_contacts_withheld", said) for n in staff]
     # What the message wrote to the client (now, or at an earlier message of the same
-    # escalation: the notifier takes a contact once), so staff need not guess.
+    # escalation: the notifier takes a contact once), so staff need not guess; and each
+    # mail it goes as (`to`), so the notifier, whose sender may make a client's mail wait
+    # (quiet hours, the client's rate limit), tells staff when it goes instead.
     written = [n.kind for n in clients if n.held_for_confirmation is None]
+    mails = client_digests(clients)
     if written:
-        sent = {"kinds": list(dict.fromkeys(written))}
+        sent = {
+            "kinds": list(dict.fromkeys(written)),
+            "to": [client_mail(n) for n in mails if n.held_for_confirmation is None],
+        }
         staff = [_with(n, "client_contacts_sent", sent) for n in staff]
     held = held_answer(verified, clients)
     if held is not None:
@@ -173,10 +179,22 @@ def message_notices(
         _with(n, "client_reply_by", promised[n.escalation_id]) if n.escalation_id in promised else n
         for n in staff
     ]
-    return [
-        *(_with_holds(n, holds or []) for n in staff_digests(staff)),
-        *client_digests(clients),
-    ]
+    return [*(_with_holds(n, holds or []) for n in staff_digests(staff)), *mails]
+
+
+def client_mail(note: SendNotification) -> dict[str, Any]:
+    """One mail to the client as the notifier's sender weighs it: its ids (a digest's and
+    its parts', any of which the notifier may file it under), address, role, zone and
+    severity; its kind and the kinds staff read it as."""
+    return {
+        "ids": [str(note.notification_id), *(str(p.notification_id) for p in note.parts)],
+        "recipient": note.recipient,
+        "role": note.recipient_role,
+        "kind": note.kind,
+        "kinds": list(dict.fromkeys(p.kind for p in note.parts)) or [note.kind],
+        "severity": note.severity,
+        "timezone": note.recipient_timezone,
+    }
 
 
 def _with_holds(note: SendNotification, holds: list[dict[str, Any]]) -> SendNotification:

@@ -128,7 +128,7 @@ async def test_a_verified_clients_freebie_demand_is_acknowledged_with_a_promise(
 
     # The account manager reads what went to the client and what it promised.
     (told, *_) = bus.to(MANAGER.email)
-    assert told["data"]["client_contacts_sent"] == {"kinds": ["request_ack"]}
+    assert told["data"]["client_contacts_sent"]["kinds"] == ["request_ack"]
     assert told["data"]["client_reply_by"] == promised
 
 

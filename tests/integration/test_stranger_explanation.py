@@ -88,7 +88,7 @@ async def test_an_unknown_authenticated_sender_reporting_a_failure_is_told_how_t
         for n in bus.of("notify.request")
         if n["recipient"] == HEAD and n["escalation_id"] == opened["escalation_id"]
     ]
-    assert staff and staff[0]["data"]["client_contacts_sent"] == {"kinds": ["stranger_explanation"]}
+    assert staff and staff[0]["data"]["client_contacts_sent"]["kinds"] == ["stranger_explanation"]
     said = render(SendNotification.model_validate(staff[0])).body
     assert "Клиенту написано автоматически: объяснение неопознанному отправителю" in said
 

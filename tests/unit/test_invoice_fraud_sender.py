@@ -186,7 +186,7 @@ def test_nothing_goes_back_to_the_sender_and_staff_are_told_why() -> None:
             "kinds": ["unknown_sender_explanation"],
             "why": UNVERIFIED_SENDER,
         }
-        assert note.data["client_contacts_sent"] == {"kinds": ["identity_confirmation"]}
+        assert note.data["client_contacts_sent"]["kinds"] == ["identity_confirmation"]
 
 
 @pytest.mark.parametrize(

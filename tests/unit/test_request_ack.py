@@ -234,7 +234,20 @@ def test_the_manager_reads_what_went_to_the_client_and_what_it_promised(
 
     (manager, ack) = message_notices(verified, staff, acks(d, verified))
 
-    assert ack.kind == KIND and manager.data["client_contacts_sent"] == {"kinds": [KIND]}
+    sent = manager.data["client_contacts_sent"]
+    assert ack.kind == KIND and sent["kinds"] == [KIND]
+    # The mail it went as, for the notifier to say when it goes (client_waits.py).
+    assert sent["to"] == [
+        {
+            "ids": [str(ack.notification_id)],
+            "recipient": ack.recipient,
+            "role": ack.recipient_role,
+            "kind": KIND,
+            "kinds": [KIND],
+            "severity": ack.severity,
+            "timezone": ack.recipient_timezone,
+        }
+    ]
     assert manager.data["client_reply_by"] == ack.data["reply_by"]
     body = render(manager).body
     assert SENT[language] in body and PROMISED[language] in body

@@ -560,7 +560,7 @@ def test_staff_read_what_was_written_to_the_client_and_what_was_not(language: st
 
     to_staff = [n for n in told if not n.recipient_role.startswith("client")]
     assert to_staff and all(
-        n.data["client_contacts_sent"] == {"kinds": ["service_failure_notice"]} for n in to_staff
+        n.data["client_contacts_sent"]["kinds"] == ["service_failure_notice"] for n in to_staff
     )
     rendered = render(to_staff[0].model_copy(update={"language": language}))
     assert SENT_LINE[language] in rendered.body

@@ -242,7 +242,7 @@ def test_staff_are_told_it_went() -> None:
 
     told, _ = message_notices(verified, [_staff_notice(verified)], contacts(verified))
 
-    assert told.data["client_contacts_sent"] == {"kinds": ["stranger_explanation"]}
+    assert told.data["client_contacts_sent"]["kinds"] == ["stranger_explanation"]
 
 
 # --- what it says --------------------------------------------------------------------
