@@ -28,6 +28,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    or_,
     select,
     text,
     update,
@@ -36,6 +37,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shared.outbox import Outgoing, processed_table
+
+from .client_waits import OnFile
 
 metadata = MetaData(schema="notifier")
 notifications = Table(
@@ -225,6 +228,46 @@ async def recent_attempts(
     for recipient, notification_id, at in await session.execute(query):
         found[recipient][notification_id] = at
     return found
+
+
+async def client_mail_on_file(
+    session: AsyncSession, recipients: list[str], ids: list[uuid.UUID], since: datetime
+) -> list[OnFile]:
+    """What a claim of mail to these clients would weigh (client_waits.py): their rows
+    attempted after `since` or not yet sent, and the rows of `ids` however old."""
+    if not recipients and not ids:
+        return []
+    rows = await session.execute(
+        _CLIENT_MAIL_ON_FILE, {"recipients": recipients, "ids": ids, "since": since}
+    )
+    return [OnFile(**row) for row in rows.mappings()]
+
+
+_CLIENT_MAIL_ON_FILE = select(
+    notifications.c.notification_id,
+    notifications.c.recipient,
+    notifications.c.status,
+    notifications.c.kind,
+    notifications.c.urgent,
+    notifications.c.next_attempt_at,
+    notifications.c.deferred_reason,
+    notifications.c.last_attempt_at,
+).where(
+    or_(
+        and_(
+            notifications.c.recipient == any_(bindparam("recipients", type_=ARRAY(String))),
+            or_(
+                notifications.c.status.in_(ACTIVE),
+                and_(
+                    notifications.c.status == "sent",
+                    notifications.c.last_attempt_at
+                    > bindparam("since", type_=DateTime(timezone=True)),
+                ),
+            ),
+        ),
+        notifications.c.notification_id == any_(_IDS),
+    )
+)
 
 
 async def set_many(

@@ -77,12 +77,13 @@ def build_app(settings: NotifierSettings | None = None) -> FastStream:
             await publish_all(broker, outputs)
 
         rendered = RenderedRequests()  # acceptance renders; the sender reuses it
+        policy = send_policy(settings)
         sender = OutboxSender(
             db,
             channels,
             publish,
             utc_now,
-            send_policy(settings),
+            policy,
             tracer=_tracer_of(broker),
             rendered=rendered,
         )
@@ -95,6 +96,7 @@ def build_app(settings: NotifierSettings | None = None) -> FastStream:
             commits=group_commit(db, processed, "notifier", utc_now, settings),
             rendered=rendered,
             client_timezone=settings.client_timezone,
+            schedule=policy.client_schedule(),
         )
         register(broker, service, settings)
         built["sender"] = sender

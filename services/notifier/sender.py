@@ -42,6 +42,7 @@ from shared.outbox import Outgoing
 from shared.telemetry import MESSAGE_ID_ATTRIBUTE
 
 from . import adapters, results
+from .client_waits import ClientSchedule
 from .domain import DisclosureRefused, Rendered, check_disclosure, render
 from .hold_store import revoked_of
 from .ports import Channel, Delivery, TemporaryFailure
@@ -62,6 +63,10 @@ class SendPolicy:
     batch_size: int = 20
     concurrency: int = 4
     poll_seconds: float = 1.0
+
+    def client_schedule(self) -> ClientSchedule:
+        """What of this policy makes client mail wait: acceptance foresees it for staff."""
+        return ClientSchedule(self.quiet_hours, self.client_rate_limit, self.client_timezone)
 
 
 SENDER_PASSES = 2

@@ -42,7 +42,19 @@ from shared.outbox import (
 )
 
 from . import results
-from .adapters import INSERT_NOTIFICATION, processed, set_many
+from .adapters import INSERT_NOTIFICATION, client_mail_on_file, processed, set_many
+from .client_waits import (
+    ClientMail,
+    ClientSchedule,
+    OnFile,
+    Requested,
+    named_client_mail,
+    requested_of,
+    sends_to_client,
+    unsure,
+    wait_of,
+    with_waits,
+)
 from .domain import DisclosureRefused, Rendered, check_disclosure, notification_message_id, render
 from .folds import part_ids, unfold
 from .hold_store import (
@@ -82,23 +94,50 @@ class Refused(Exception):
 
 
 class AcceptBatch(DeferredInserts):
-    """The requests of one transaction: their rows inserted together, and the revokes of
-    their client addresses looked up in one statement (none when no request needs it)."""
+    """The requests of one transaction: their rows inserted together, the revokes of their
+    client addresses looked up in one statement (none when no request needs it), and what
+    the sender will weigh for the client mail its staff notices say was written: the rows
+    to those clients in one statement (none when no notice names client mail or the sender
+    never makes client mail wait), and the batch's own client requests in its order."""
 
-    def __init__(self, revoked: dict[str, RevokedAddress], looked_up: set[str]) -> None:
+    def __init__(
+        self,
+        revoked: dict[str, RevokedAddress],
+        looked_up: set[str],
+        client_rows: list[OnFile] | None = None,
+        client_requests: list[Requested] | None = None,
+    ) -> None:
         super().__init__()
         self.revoked = revoked
         self.looked_up = looked_up
+        self.client_rows = client_rows  # None: not looked up
+        self.client_requests = client_requests or []
 
     @classmethod
-    async def open(cls, session: AsyncSession, hints: list[Any]) -> AcceptBatch:
+    async def open(
+        cls,
+        session: AsyncSession,
+        hints: list[Any],
+        schedule: ClientSchedule | None = None,
+        now: datetime | None = None,
+    ) -> AcceptBatch:
+        cmds = [c for c in hints if isinstance(c, SendNotification)]
         # A digest's lone remaining part goes to the digest's address: looked up with it.
-        wanted = {
-            address_key(c.recipient)
-            for c in hints
-            if isinstance(c, SendNotification) and (checked(c) or c.parts)
-        }
-        return cls(await revoked_of(session, wanted) if wanted else {}, wanted)
+        wanted = {address_key(c.recipient) for c in cmds if checked(c) or c.parts}
+        batch = cls(await revoked_of(session, wanted) if wanted else {}, wanted)
+        mails = [m for c in cmds for m in named_client_mail(c)]
+        if mails and schedule is not None and now is not None and schedule.can_defer():
+            batch.client_rows = await _client_rows(session, mails, schedule, now)
+            batch.client_requests = [requested_of(c) for c in cmds if sends_to_client(c)]
+        return batch
+
+
+async def _client_rows(
+    session: AsyncSession, mails: list[ClientMail], schedule: ClientSchedule, now: datetime
+) -> list[OnFile]:
+    recipients = sorted({m.recipient for m in mails})
+    ids = sorted({i for m in mails for i in m.ids})
+    return await client_mail_on_file(session, recipients, ids, schedule.window_start(now))
 
 
 async def revoked_address(session: AsyncSession, cmd: SendNotification) -> RevokedAddress | None:
@@ -122,8 +161,11 @@ class NotifierService:
         commits: GroupCommit | None = None,
         rendered: RenderedRequests | None = None,
         client_timezone: str | None = None,
+        schedule: ClientSchedule | None = None,
     ) -> None:
         self.db = db
+        # The sender's rules for client mail: a staff notice says when such mail waits.
+        self.schedule = schedule
         # A client's clock where the CRM has none: the zone quiet hours already follow.
         self.client_timezone = client_timezone
         self.rendered = rendered  # what acceptance rendered, for this process's sender
@@ -132,8 +174,12 @@ class NotifierService:
         self.message_id_domain = message_id_domain
         self.on_accepted = on_accepted
         self.commits = commits or GroupCommit(db, processed, "notifier", clock)
-        # The outbox rows in one statement; the revoked addresses in one query.
-        self.commits.open_batch = AcceptBatch.open
+        # The outbox rows in one statement; the revoked addresses, and the client mail the
+        # staff notices name, in one query each.
+        self.commits.open_batch = self._open_batch
+
+    async def _open_batch(self, session: AsyncSession, hints: list[Any]) -> AcceptBatch:
+        return await AcceptBatch.open(session, hints, self.schedule, self.clock())
 
     async def accept(self, cmd: SendNotification) -> list[Outgoing]:
         """Once per request, in the transaction it shares with the requests beside it."""
@@ -157,7 +203,34 @@ class NotifierService:
                 return []
             cmd = unfolded
         taken.add(cmd.notification_id)
-        return await self._accept_one(session, cmd)
+        return await self._accept_one(session, await self._client_mail_said(session, cmd))
+
+    async def _client_mail_said(
+        self, session: AsyncSession, cmd: SendNotification
+    ) -> SendNotification:
+        """A staff notice saying client mail was written, saying too when the mail that
+        waits will go (client_waits.py): stored so, so a re-send says the same."""
+        sent = cmd.data.get("client_contacts_sent")
+        schedule = self.schedule
+        if schedule is None or not schedule.can_defer() or is_client(cmd.recipient_role):
+            return cmd
+        if not isinstance(sent, dict):
+            return cmd
+        mails = named_client_mail(cmd)
+        if not mails:
+            said = unsure(sent, schedule)
+        else:
+            now = self.clock()
+            batch = batch_of(session, AcceptBatch)
+            if batch is not None and batch.client_rows is not None:
+                rows, requested = batch.client_rows, batch.client_requests
+            else:  # alone (run again after a failure in its batch)
+                rows, requested = await _client_rows(session, mails, schedule, now), []
+            waits = [(m, wait_of(now, m, rows, requested, schedule)) for m in mails]
+            said = with_waits(sent, waits, schedule)
+        if said == sent:
+            return cmd
+        return cmd.model_copy(update={"data": {**cmd.data, "client_contacts_sent": said}})
 
     async def _unfold(
         self, session: AsyncSession, cmd: SendNotification, taken: set[uuid.UUID]
