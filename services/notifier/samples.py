@@ -325,7 +325,22 @@ SAMPLES: dict[str, dict[str, Any]] = {
         ],
         "escalation_id": ESCALATION_ID,
     },
-    "manager_escalation": {**_MANAGER_FACTS, "kind": "legal"},
+    "manager_escalation": {
+        **_MANAGER_FACTS,
+        "kind": "legal",
+        # The client's rate limit holds the acknowledgement (client_waits.py).
+        "client_contacts_sent": {
+            "kinds": ["billing_dispute_ack"],
+            "waits": [
+                {
+                    "kinds": ["billing_dispute_ack"],
+                    "until": "2025-03-15T10:05:00+00:00",
+                    "reason": "rate_limit",
+                    "limit": {"count": 5, "seconds": 3600},
+                }
+            ],
+        },
+    },
     "legal_notice": {
         **_MANAGER_FACTS,
         "kind": "legal",
