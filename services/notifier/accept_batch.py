@@ -1,0 +1,120 @@
+"""One acceptance transaction's batch (`AcceptBatch`): the requests' rows inserted
+together, the revokes of their client addresses looked up in one statement, and what a
+staff notice says of the client mail it names (client_waits.py): when the sender's quiet
+hours or the client's rate limit make that mail wait, the notice says when it will go, from
+the rows to those clients looked up once for the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.contracts import SendNotification
+from shared.group_commit import DeferredInserts, batch_of
+
+from .adapters import client_mail_on_file
+from .client_waits import (
+    ClientMail,
+    ClientSchedule,
+    OnFile,
+    Requested,
+    named_client_mail,
+    requested_of,
+    sends_to_client,
+    unsure,
+    wait_of,
+    with_waits,
+)
+from .hold_store import revoked_of
+from .revoked import RevokedAddress, address_key, checked
+from .scheduling import is_client
+
+
+class AcceptBatch(DeferredInserts):
+    """The requests of one transaction: their rows inserted together, the revokes of their
+    client addresses looked up in one statement (none when no request needs it), and what
+    the sender will weigh for the client mail its staff notices say was written: the rows
+    to those clients in one statement (none when no notice names client mail or the sender
+    never makes client mail wait), and the batch's own client requests in its order."""
+
+    def __init__(
+        self,
+        revoked: dict[str, RevokedAddress],
+        looked_up: set[str],
+        client_rows: list[OnFile] | None = None,
+        client_requests: list[Requested] | None = None,
+    ) -> None:
+        super().__init__()
+        self.revoked = revoked
+        self.looked_up = looked_up
+        self.client_rows = client_rows  # None: not looked up
+        self.client_requests = client_requests or []
+
+    @classmethod
+    async def open(
+        cls,
+        session: AsyncSession,
+        hints: list[Any],
+        schedule: ClientSchedule | None = None,
+        now: datetime | None = None,
+    ) -> AcceptBatch:
+        cmds = [c for c in hints if isinstance(c, SendNotification)]
+        # A digest's lone remaining part goes to the digest's address: looked up with it.
+        wanted = {address_key(c.recipient) for c in cmds if checked(c) or c.parts}
+        batch = cls(await revoked_of(session, wanted) if wanted else {}, wanted)
+        mails = [m for c in cmds for m in named_client_mail(c)]
+        if mails and schedule is not None and now is not None and schedule.can_defer():
+            batch.client_rows = await _client_rows(session, mails, schedule, now)
+            batch.client_requests = [requested_of(c) for c in cmds if sends_to_client(c)]
+        return batch
+
+
+async def _client_rows(
+    session: AsyncSession, mails: list[ClientMail], schedule: ClientSchedule, now: datetime
+) -> list[OnFile]:
+    recipients = sorted({m.recipient for m in mails})
+    ids = sorted({i for m in mails for i in m.ids})
+    return await client_mail_on_file(session, recipients, ids, schedule.window_start(now))
+
+
+async def revoked_address(session: AsyncSession, cmd: SendNotification) -> RevokedAddress | None:
+    """The revoke on file of the request's address, from its batch when it looked it up."""
+    address = address_key(cmd.recipient)
+    batch = batch_of(session, AcceptBatch)
+    if batch is not None and address in batch.looked_up:
+        return batch.revoked.get(address)
+    return (await revoked_of(session, {address})).get(address)  # alone (a receipt, say)
+
+
+async def client_mail_said(
+    session: AsyncSession,
+    cmd: SendNotification,
+    schedule: ClientSchedule | None,
+    clock: Callable[[], datetime],
+) -> SendNotification:
+    """A staff notice saying client mail was written, saying too when the mail that
+    waits will go (client_waits.py): stored so, so a re-send says the same."""
+    sent = cmd.data.get("client_contacts_sent")
+    if schedule is None or not schedule.can_defer() or is_client(cmd.recipient_role):
+        return cmd
+    if not isinstance(sent, dict):
+        return cmd
+    mails = named_client_mail(cmd)
+    if not mails:
+        said = unsure(sent, schedule)
+    else:
+        now = clock()
+        batch = batch_of(session, AcceptBatch)
+        if batch is not None and batch.client_rows is not None:
+            rows, requested = batch.client_rows, batch.client_requests
+        else:  # alone (run again after a failure in its batch)
+            rows, requested = await _client_rows(session, mails, schedule, now), []
+        waits = [(m, wait_of(now, m, rows, requested, schedule)) for m in mails]
+        said = with_waits(sent, waits, schedule)
+    if said == sent:
+        return cmd
+    return cmd.model_copy(update={"data": {**cmd.data, "client_contacts_sent": said}})
