@@ -15,6 +15,9 @@ resolved within the longest reopening window, locked in the same query (nobody e
 change them before the batch commits). An escalation kind of a subject that the batch has
 written since is looked up in PostgreSQL again.
 
+The revokes of the batch's senders' addresses (revoked_sender.py) are read ahead in one
+query too, after the subjects are locked (a revoke locks its customer's subject).
+
 Messages of one subject in the batch still see each other in order: each one's record is
 added to the subject's history in memory as it would be read back, and after a message
 placed, merged or lifted an escalation the subject's escalations are read again for the
@@ -43,6 +46,8 @@ from .history_store import (
 )
 from .lifecycle import Escalation
 from .placement import NewEscalation, Placed
+from .revoked_sender import RevokedAddress
+from .revoked_store import revoked_of
 from .tables import ADD_TIMELINE_ENTRY, tells_holders
 
 
@@ -63,6 +68,9 @@ class EscalateBatch(DeferredInserts):
         # (subject, kind) -> its escalations that a placement may find, as read ahead;
         # a kind written since is not in it (it is read from PostgreSQL again).
         self.placeable: dict[tuple[str, str], list[Any]] = {}
+        # (customer, address key) -> its revoke on file, of the senders read ahead
+        self.senders: set[tuple[str, str]] = set()
+        self.revoked: dict[tuple[str, str], RevokedAddress] = {}
 
     @classmethod
     async def read_ahead(
@@ -72,9 +80,12 @@ class EscalateBatch(DeferredInserts):
         now: datetime,
         lookback: timedelta,
         longest_reopen: timedelta,
+        senders: list[tuple[str, str]] | None = None,
     ) -> EscalateBatch:
         batch = cls(now - lookback)
         await lock_subjects(session, subject_keys)
+        batch.senders = set(senders or [])
+        batch.revoked = await revoked_of(session, batch.senders)
         batch.messages = await load_messages(session, subject_keys, batch.since)
         batch.escalations = await load_escalations(session, subject_keys, batch.since)
         batch.reopen_since = now - longest_reopen
@@ -119,6 +130,15 @@ class EscalateBatch(DeferredInserts):
                 or (e.resolved_at is not None and e.resolved_at >= since)
             ],
         )
+
+    def revokes(
+        self, senders: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], RevokedAddress] | None:
+        """The revokes on file of a message's senders, as read ahead; None if the batch did
+        not read them all."""
+        if not self.senders.issuperset(senders):
+            return None
+        return {k: self.revoked[k] for k in senders if k in self.revoked}
 
     def record(self, key: str, row: dict[str, Any], seen: SeenMessage, placed: bool) -> None:
         """A message of the subject was decided: its row waits for `end`, the next message

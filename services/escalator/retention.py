@@ -138,5 +138,12 @@ def prunables(
             keys.horizon,
             "acknowledge links past their expiry (the signed token expires with them)",
         ),
+        # A message verified before a revoke comes no later than the streams keep it.
+        Prunable(
+            "escalator.revoked_addresses",
+            "recorded_at",
+            keys.horizon,
+            "addresses staff took back, for messages verified before that arrive after",
+        ),
         *cut,
     ]

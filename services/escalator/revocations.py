@@ -1,7 +1,9 @@
 """Staff took back a confirmed address (`crm.channel.revoked`): the escalations it touched
 stop treating the address as the client's (revocation.py, pure, says how).
 
-One transaction per revocation, once per event (the processed keys: a redelivery, or the
+The revoke is remembered (revoked_store.py) for a message of the address the verifier passed
+before it that the escalator handles after it (revoked_sender.py). One transaction per
+revocation, once per event (the processed keys: a redelivery, or the
 command run again, changes and tells nothing twice); the holders' alerts and an
 `escalation.updated` of each open escalation it changed go through the outbox, published
 after the commit.
@@ -16,10 +18,12 @@ from shared.contracts import derived_id
 from shared.outbox import Outgoing
 from shared.subjects import ESCALATION_UPDATED, NOTIFY_REQUEST
 
+from .history_store import lock_subject
 from .lifecycle_steps import LifecycleSteps
 from .lifecycle_store import LifecycleStore
 from .revocation import Revocation, as_revoked, newly_revoked, revoked_update, timeline_detail
 from .revocation_alerts import revocation_alerts, unheld_alert
+from .revoked_store import remember_revoked
 from .staff_language import of_escalations, staff_languages
 
 
@@ -37,7 +41,12 @@ class ChannelRevocations(LifecycleSteps):
     async def _revoke(
         self, store: LifecycleStore, r: Revocation, now: datetime, unheld: list[Outgoing]
     ) -> int:
+        # The customer's messages wait meanwhile (service.py locks the same subject): one
+        # handled before the revoke commits has its case found here; one handled after finds
+        # the revoke remembered (revoked_sender.py), never neither.
+        await lock_subject(store.session, f"customer:{r.customer_id}")
         await store.lock_revocations_of(r.customer_id, r.address)
+        await remember_revoked(store.session, r, now)
         found = await store.lock_of_revocation(
             r.confirmation_id, r.message_id, r.customer_id, r.address
         )

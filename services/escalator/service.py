@@ -78,6 +78,8 @@ from .policy import (
     sender_silence,
 )
 from .problem_keys import ABOUT_SIGNALS, keyed
+from .revoked_sender import as_disowned, revoked_since_decided, sender_keys
+from .revoked_store import revoked_of
 from .staff_language import StaffLanguages, of_escalations, of_message
 from .tables import processed
 from .threatened import (
@@ -133,13 +135,13 @@ class EscalatorService:
         subjects = sorted({subject_key(m) for m in messages})
         windows = [self.policy.reopen_within, *(r.reopen_within for r in self.policy.rules)]
         longest = max(w for w in windows if w is not None)
+        senders = sorted({k for m in messages for k in sender_keys(m)})
         return await EscalateBatch.read_ahead(
-            session, subjects, self.clock(), self.policy.history_lookback, longest
+            session, subjects, self.clock(), self.policy.history_lookback, longest, senders
         )
 
     async def _escalate(self, session: AsyncSession, verified: IdentityVerified) -> list[Outgoing]:
         now = self.clock()
-        message, identity = verified.message, verified.identity
         key = subject_key(verified)
         since = now - self.policy.history_lookback
         batch = batch_of(session, EscalateBatch)
@@ -148,6 +150,16 @@ class EscalatorService:
         if history is None:  # not read with the batch: lock the subject and read it now
             await lock_subject(session, key)
             history = await load_history(session, key, since)
+        # Verified before a revoke of its address, handled after it: the sender is disowned,
+        # for everything below that reads the identity (revoked_sender.py).
+        keys = sender_keys(verified)
+        revoked = batch.revokes(keys) if batch else None
+        if revoked is None:
+            revoked = await revoked_of(session, keys)
+        revoke = revoked_since_decided(verified, revoked)
+        if revoke is not None:
+            verified = as_disowned(verified, revoke)
+        message, identity = verified.message, verified.identity
         read = read_message(message.text, language=message.language, opinions=self.opinions)
         signals = read.signals
         if read.latin_language is not None and message.language not in ("ru", "uk"):

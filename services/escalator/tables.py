@@ -92,6 +92,18 @@ timeline = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("actor", JSONB),
 )
+# 0023_escalator_revoked: each customer's address staff took back, the latest revoke
+# (revoked_sender.py: a message verified before it and handled after it is disowned).
+revoked_addresses = Table(
+    "revoked_addresses",
+    metadata,
+    Column("customer_id", String, primary_key=True),
+    Column("address", String, primary_key=True),  # policy_rules.address_key
+    Column("confirmation_id", UUID(as_uuid=True), nullable=False),
+    Column("revoked_by", String, nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
 processed = processed_table(metadata)
 TZ = DateTime(timezone=True)
 

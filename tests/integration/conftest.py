@@ -64,6 +64,7 @@ TABLES = (
     "escalator.escalations",
     "escalator.processed_messages",
     "escalator.subject_messages",
+    "escalator.revoked_addresses",
     "notifier.notifications",
     "notifier.processed_messages",
     "notifier.confirmation_outcomes",
