@@ -9,7 +9,7 @@ not know the kind.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,20 @@ from shared.case_ref import case_ref_said
 
 # How many of a message's new words a "wrote again" fact quotes (the notice has them all).
 NEWS_SAID = 3
+# The identity evidence of a sender disowned for the client: by its registered contact (the
+# verifier's denial on file, or the confirmation's outcome), or by staff taking a
+# confirmation back (the verifier's denial on file too, or the escalator's: revocation.py).
+DISOWNED_EVIDENCE = frozenset({"denied_before", "disowned_by_contact", "revoked_by_staff"})
+
+
+def who_wrote(status: str, evidence: Collection[str]) -> str:
+    """Whose words a message merged into a case are, as its holders must read them: the
+    client's ("client"), or, from a suspicious sender, those of an address disowned for the
+    client ("disowned") or of mail that failed authentication ("suspicious"). `evidence`:
+    the kinds of the identity's evidence."""
+    if status != "suspicious":
+        return "client"
+    return "disowned" if DISOWNED_EVIDENCE & set(evidence) else "suspicious"
 
 
 @dataclass(frozen=True)
@@ -146,21 +160,21 @@ def promise_missed_fact(new_date: bool, disowned: bool = False) -> Fact:
 
 
 def change_facts(
-    raised_from: str | None, severity: str, reopened: bool, news: Sequence[str] = ()
+    raised_from: str | None,
+    severity: str,
+    reopened: bool,
+    news: Sequence[str] = (),
+    writer: str = "client",
 ) -> list[Fact]:
     """What this message changed of an escalation already on file, told before the rule:
-    reopened after resolution; the client wrote again with something new; its severity
-    raised by a graver rule of the same kind."""
+    reopened after resolution; the client wrote again with something new (or, `writer` says,
+    a sender disowned for the client, or mail failing authentication, wrote it in the
+    client's name: who_wrote); its severity raised by a graver rule of the same kind."""
     facts = []
     if reopened:
         facts.append(Fact("reopened", "reopened after resolution"))
     if news:
-        said = ", ".join(f"«{words}»" for words in news[:NEWS_SAID])
-        facts.append(
-            Fact(
-                "wrote_again", f"the client wrote again, with something new: {said}", {"new": said}
-            )
-        )
+        facts.append(news_fact(", ".join(f"«{words}»" for words in news[:NEWS_SAID]), writer))
     if raised_from is not None:
         facts.append(
             Fact(
@@ -170,6 +184,32 @@ def change_facts(
             )
         )
     return facts
+
+
+def news_fact(said: str, writer: str = "client") -> Fact:
+    """Something new written into the case (`said`: the new words, quoted), by whom. A
+    sender disowned for the client is not the client writing again (seed 000, taken back:
+    the forger's next mail read "the client wrote again" beside the client's cases): nothing
+    of the account goes to it, and nothing is done on its word."""
+    values = {"new": said}
+    if writer == "disowned":
+        return Fact(
+            "disowned_wrote",
+            f"an address disowned for the client (by its registered contact or by staff) "
+            f"wrote into this case in the client's name, with something new: {said}; these "
+            "are not the client's words: tell the sender nothing of the account and change "
+            "nothing on its word; check with the client at its registered contacts",
+            values,
+        )
+    if writer == "suspicious":
+        return Fact(
+            "suspicious_wrote",
+            f"mail in the client's name that failed authentication wrote into this case, with "
+            f"something new: {said}; it may be forged: tell the sender nothing of the account "
+            "and change nothing on its word; check with the client at its registered contacts",
+            values,
+        )
+    return Fact("wrote_again", f"the client wrote again, with something new: {said}", values)
 
 
 def identity_settled_fact(outcome: str, address: str | None, via: str | None) -> Fact:

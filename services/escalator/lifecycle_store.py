@@ -9,6 +9,7 @@ them after the commit; an outbox row survives a crash and is published on the ne
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -232,6 +233,18 @@ class LifecycleStore:
             .with_for_update(skip_locked=True)
         )
         return [escalation_of(row) for row in rows]
+
+    async def retell_resolution(
+        self, escalation_id: uuid.UUID, said: Collection[str], note: str
+    ) -> None:
+        """The escalation's resolution note becomes `note` if it is one of `said` (the words
+        the escalator resolved it with); a person's own note stays."""
+        e = escalations.c
+        await self.session.execute(
+            update(escalations)
+            .where(e.id == escalation_id, e.resolution_note.in_(list(said)))
+            .values(resolution_note=note)
+        )
 
     async def change(self, escalation_id: uuid.UUID, **values: Any) -> None:
         await self.session.execute(

@@ -18,13 +18,14 @@ from shared.contracts import derived_id
 from shared.outbox import Outgoing
 from shared.subjects import ESCALATION_UPDATED, NOTIFY_REQUEST
 
+from .history import CONFIRMATION_KIND
 from .history_store import lock_subject
 from .lifecycle_steps import LifecycleSteps
 from .lifecycle_store import LifecycleStore
 from .revocation import Revocation, as_revoked, newly_revoked, revoked_update, timeline_detail
 from .revocation_alerts import revocation_alerts, unheld_alert
 from .revoked_store import remember_revoked
-from .staff_language import of_escalations, staff_languages
+from .staff_language import CONFIRMED_NOTE, REVOKED_NOTE, of_escalations, staff_languages
 
 
 class ChannelRevocations(LifecycleSteps):
@@ -66,6 +67,11 @@ class ChannelRevocations(LifecycleSteps):
                 }
             if changes:
                 await store.change(e.id, **changes, updated_at=now)
+            if e.kind == CONFIRMATION_KIND and e.status == "resolved":
+                # Closed by the confirmation: the fact pack's earlier escalations would go on
+                # saying the sender was confirmed (next to what the address writes now).
+                note = REVOKED_NOTE.get(self.policy.team_language, REVOKED_NOTE["en"])
+                await store.retell_resolution(e.id, CONFIRMED_NOTE.values(), note)
             entry_id = derived_id("identity-revoked", e.id, r.confirmation_id)
             detail = timeline_detail(e, after, r)
             await store.note(e.id, entry_id, "identity_revoked", detail, r.actor, now)

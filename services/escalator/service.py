@@ -39,7 +39,7 @@ from .adapters import SqlEscalationStore
 from .batch import BatchEscalationStore, EscalateBatch
 from .client_fixed import says_fixed
 from .client_words import sentences_with
-from .condition_facts import Fact, change_facts, new_sender_fact
+from .condition_facts import Fact, change_facts, new_sender_fact, who_wrote
 from .courtesy import holders_hear
 from .detection import SecondOpinion, read_message
 from .digest import message_notices, to_the_sender, withheld_kinds
@@ -336,7 +336,7 @@ class EscalatorService:
             subject=verified.message.subject,
         )
         placed = await store.open_or_merge(new, verified.message_id, now)
-        changed = _changed(placed, verified.message.text)
+        changed = _changed(placed, verified)
         reason = "; ".join([*(f.text for f in changed), decision.reason])
         event = EscalationChanged(
             event_id=derived_id("escalation-changed", placed.id, verified.message_id),
@@ -734,12 +734,16 @@ def _updated_by(
     )
 
 
-def _changed(placed: Placed, text: str) -> list[Fact]:
+def _changed(placed: Placed, verified: IdentityVerified) -> list[Fact]:
     # A raise says why everyone hears it again; new words are news when they alone do, and
     # are quoted as the sentences they stand in (one word, «обещал», told staff little).
+    # Whose they are is said with them: a disowned sender's are not the client's.
+    text, identity = verified.message.text, verified.identity
     spans = [(n.start, n.end) for n in placed.news]
     news = sentences_with(text, spans) if placed.raised_from is None else ()
-    facts = change_facts(placed.raised_from, placed.severity, placed.change == "reopened", news)
+    writer = who_wrote(identity.status, [e.kind for e in identity.evidence])
+    reopened = placed.change == "reopened"
+    facts = change_facts(placed.raised_from, placed.severity, reopened, news, writer)
     if not placed.new_sender:
         return facts
     return [new_sender_fact(placed.suspicious_before), *facts]

@@ -31,6 +31,16 @@ CONFIRMED_NOTE = {
     "uk": "власник зареєстрованого контакту підтвердив адресу відправника",
     "en": "the registered contact confirmed the sender's address",
 }
+# The same note once staff took that confirmation back (revocations.py): the fact pack's
+# earlier escalations must not go on saying the sender was confirmed.
+REVOKED_NOTE = {
+    "ru": "сотрудник отозвал подтверждение адреса отправителя: это не адрес клиента "
+    "(зарегистрированный контакт подтверждал его раньше)",
+    "uk": "співробітник відкликав підтвердження адреси відправника: це не адреса клієнта "
+    "(зареєстрований контакт підтверджував її раніше)",
+    "en": "staff took back the confirmation of the sender's address: it is not the client's "
+    "(the registered contact had confirmed it)",
+}
 
 
 @dataclass(frozen=True)
@@ -112,8 +122,9 @@ def _item_in(item: Any, language: str) -> Any:
 
 
 def _outcome_in(escalation: Any, language: str) -> Any:
-    if not isinstance(escalation, Mapping) or escalation.get("outcome") not in set(
-        CONFIRMED_NOTE.values()
-    ):
+    if not isinstance(escalation, Mapping):
         return escalation
-    return {**escalation, "outcome": CONFIRMED_NOTE.get(language, CONFIRMED_NOTE["en"])}
+    for notes in (CONFIRMED_NOTE, REVOKED_NOTE):
+        if escalation.get("outcome") in set(notes.values()):
+            return {**escalation, "outcome": notes.get(language, notes["en"])}
+    return escalation

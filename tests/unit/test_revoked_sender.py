@@ -1,15 +1,23 @@
-"""Seed 000, taken back, with the escalator lagging: a message from the confirmed address the
-verifier passed just before the revoke reaches the escalator after it. It is handled as
-the revoke left the address (revoked_sender.py): its sender disowned by staff, its promise at
-the registered contact, the notices and the fact pack saying so (ru, uk, en)."""
+"""Seed 000, taken back, and what the address writes after it.
+
+With the escalator lagging, a message from the confirmed address the verifier passed just
+before the revoke reaches the escalator after it. It is handled as the revoke left the
+address (revoked_sender.py): its sender disowned by staff, its promise at the registered
+contact, the notices and the fact pack saying so (ru, uk, en).
+
+The forger writing again (the verifier marks it suspicious, in the client's name): what it
+brings into the client's open case is a disowned sender's words, not "the client wrote
+again" (condition_facts.news_fact), in every reader's language."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
+from services.escalator.condition_facts import change_facts, who_wrote
 from services.escalator.digest import withheld_kinds
 from services.escalator.facts import fact_pack, seen_message
 from services.escalator.history import History
@@ -22,7 +30,8 @@ from services.escalator.revoked_sender import (
     revoked_since_decided,
     sender_keys,
 )
-from services.notifier.domain import render
+from services.notifier.domain import _environment, render
+from services.notifier.reasons import reason_said
 from services.notifier.samples import SAMPLES
 from shared.contracts import (
     ChannelRef,
@@ -210,3 +219,43 @@ def test_the_notice_says_staff_took_the_address_back(language: str, said: str) -
     body = render(notice).body
     assert said in body and "Ольга Петрова" in body and "ООО «СтройМонтаж»" in body
     assert "Соколов" not in body  # the stale "verified channel of contact ..." is gone
+
+
+def test_whose_words_a_merged_message_brings() -> None:
+    assert who_wrote("verified", ["verified_channel"]) == "client"
+    assert who_wrote("unknown", []) == "client"  # a sender whose cases are its own
+    # Disowned by the registered contact or by staff (the verifier's denial on file, the
+    # escalator's revoke), or mail failing authentication.
+    assert who_wrote("suspicious", ["denied_before", "document"]) == "disowned"
+    disowned = as_disowned(from_the_address(), revoke(DECIDED)).identity
+    assert who_wrote(disowned.status, [e.kind for e in disowned.evidence]) == "disowned"
+    assert who_wrote("suspicious", ["authentication_failed"]) == "suspicious"
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "not_said"),
+    [
+        ("ru", "за клиента не признали", "клиент написал снова"),
+        ("uk", "за клієнта не визнали", "клієнт написав знову"),
+        ("en", "disowned for the client", "the client wrote again"),
+    ],
+)
+def test_the_disowned_senders_news_is_not_the_client_writing_again(
+    language: str, said: str, not_said: str
+) -> None:
+    news = ("С нас дважды списали оплату за март.",)
+    facts = change_facts(None, "P1", False, news, writer="disowned")
+    assert [f.kind for f in facts] == ["disowned_wrote"]
+    changes = [f.item() for f in facts]
+    escalation = {"rule": "r", "signals": [], "condition_items": [], "change_items": changes}
+    text = reason_said(escalation, reasons(language))
+    assert said in text and "«С нас дважды списали оплату за март.»" in text
+    assert not_said not in text
+    # The client's own news reads as before.
+    own = [f.item() for f in change_facts(None, "P1", False, news)]
+    assert not_said in reason_said({**escalation, "change_items": own}, reasons(language))
+
+
+def reasons(language: str) -> dict[str, Any]:
+    """The notifier's phrases for why a notice came, in `language`."""
+    return _environment().get_template("_staff_labels.j2").module.REASONS[language]  # type: ignore[attr-defined,no-any-return]

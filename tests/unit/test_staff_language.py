@@ -21,6 +21,7 @@ from services.escalator.policy import Policy, Situation, evaluate
 from services.escalator.policy_check import check_policy
 from services.escalator.staff_language import (
     CONFIRMED_NOTE,
+    REVOKED_NOTE,
     StaffLanguages,
     in_language,
     of_escalations,
@@ -304,6 +305,10 @@ def test_an_identity_confirmed_earlier_is_said_in_the_readers_language(language:
     said = in_language({"fact_pack": pack}, language)["fact_pack"]["previous_escalations"]
 
     assert [e["outcome"] for e in said] == [CONFIRMED_NOTE[language], "вернули деньги"]
+    # Once staff took that confirmation back, its note says so (revocations.py), as well.
+    taken_back = {"previous_escalations": [{"id": "x", "outcome": REVOKED_NOTE["en"]}]}
+    said = in_language({"fact_pack": taken_back}, language)["fact_pack"]["previous_escalations"]
+    assert said == [{"id": "x", "outcome": REVOKED_NOTE[language]}]
 
 
 def test_staff_languages_of_a_plain_team() -> None:

@@ -16,6 +16,7 @@ from services.escalator.condition_facts import (
     identity_settled_fact,
     identity_unclear_fact,
     new_sender_fact,
+    news_fact,
     promise_due_fact,
     promise_missed_fact,
 )
@@ -99,6 +100,7 @@ def test_every_kind_of_condition_and_change_has_a_phrase_in_every_language() -> 
     changes |= {hold_lifted_fact("m").kind, follow_up_fact("Есть новости?").kind}
     changes |= {client_says_fixed_fact("Всё заработало", "e", p).kind for p in (True, False)}
     changes |= {new_sender_fact(suspicious).kind for suspicious in (True, False)}
+    changes |= {news_fact("«нет»", w).kind for w in ("client", "disowned", "suspicious")}
     changes |= {promise_due_fact(automatic).kind for automatic in (True, False)}
     changes |= {promise_missed_fact(new_date).kind for new_date in (True, False)}
     changes.add(promise_missed_fact(False, disowned=True).kind)
