@@ -57,10 +57,13 @@ THREATENED_KIND: NotificationKind = "staff_threatened"
 # The decision facts that say whom a threat names (with_threatened).
 THREAT_FACTS = frozenset({"threatened_account_manager_name", "threatened_account_manager_role"})
 _NAME_TAGS = ("Name", "Surn", "Patr")
-# "your manager", «вашему личному менеджеру», «мій менеджер»: the client's account manager.
+# "your manager", «вашему личному менеджеру», «мій менеджер»: the client's account manager;
+# in Latin letters too ("khay vash menedzher boyitsya", "vashemu menedzheru").
 _YOUR_MANAGER = re.compile(
-    r"\b(?:ваш\w{0,3}|мой|моего|моему|моим|моем|мій|мого|моєму|моїм|your|my)\s+"
-    r"(?:\w+\s+)?(?:(?:аккаунт|акаунт)-?)?(?:менеджер\w*|manager)\b"
+    r"\b(?:ваш\w{0,3}|мой|моего|моему|моим|моем|мій|мого|моєму|моїм|your|my"
+    r"|vash\w{0,4}|moy|moj|moi|moego|moemu|miy|mij|mogo|moyemu)\s+"
+    r"(?:\w+\s+)?(?:(?:аккаунт|акаунт|akkaunt|akaunt)-?)?"
+    r"(?:менеджер\w*|manager|menedzh?er\w*|menedjer\w*)\b"
 )
 
 How = Literal["name", "role"]

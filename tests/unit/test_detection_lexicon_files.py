@@ -153,6 +153,9 @@ def test_the_shipped_lexicon_covers_every_signal_in_every_language() -> None:
         (r"\bбл[яа]", {"бля", "бла"}),
         (r"[😍😘]", {"😍", "😘"}),
         (r"\w+ing", None),
+        # a look-behind or look-ahead is zero-width: what follows it starts the match
+        (r"(?<!не\s)\bсдерж", {"сде"}),
+        (r"(?=\w)(?:да|нет)\b", {"да", "нет"}),
     ],
 )
 def test_prefixes_are_read_from_the_pattern(pattern: str, expected: set[str] | None) -> None:

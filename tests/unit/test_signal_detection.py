@@ -2841,3 +2841,157 @@ def test_round_29_pust_in_latin_letters_is_a_threat_as_in_cyrillic(text: str) ->
 
 def test_round_29_pust_alone_in_latin_letters_is_no_threat() -> None:
     assert detect("pust perezvonit zavtra, ya doma") == []
+
+
+# Round 30: Ukrainian in Latin letters ("h" read х where a frequent х-word is meant,
+# "-tsya" / "-tsia" as «-ться»), a person of theirs told to be afraid, promises kept early by
+# a day of the month or with more words between, and a promise kept said with the noun.
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("hay vasha Oksana hodyt i oglyadayetsya", "хай ваша оксана ходить і оглядається"),
+        ("hai vasha Oksana khodyt i ohliadaietsia", "хай ваша оксана ходить і оглядається"),
+        ("khay vash menedzher boyitsya", "хай ваш менеджер боїться"),
+        ("ya znaiu de vy zhyvete", "я знаю де ви живете"),
+        ("ya hochu povernuty hroshi", "я хочу повернути гроші"),
+        ("na vulytsi vzhe temno", "на вулиці вже темно"),
+    ],
+)
+def test_round_30_ukrainian_latin_h_and_tsya_are_read_as_ukrainian(text: str, reading: str) -> None:
+    morph = default_morphology()
+    folded = prepared(text)
+    found = morph.reader.read(folded, tokenize(folded, load_lexicon().clause_words).words)
+
+    assert found is not None and (found.text, found.language) == (reading, "uk")
+
+
+ROUND_30_THREATS: dict[str, list[str]] = {
+    "uk.violence.beware_walking": [
+        "hay vasha Oksana hodyt i oglyadayetsya",
+        "hai vasha Oksana khodyt i ohliadaietsia",
+        "хай ваша Оксана ходить і оглядається",
+    ],
+    "uk.violence.know_where": ["ya znayu de vy zhyvete", "я знаю де ви живете"],
+    "uk.violence.let_fear": [
+        "khay vash menedzher boyitsya",
+        "хай ваш менеджер боїться",
+        "нехай ваша Оксана тепер боїться і стережеться.",
+    ],
+    "ru.violence.let_fear": [
+        "пусть ваш менеджер боится",
+        "pust vash menedzher boitsya",
+        "пускай эта ваша Марина теперь боится!",
+    ],
+    "en.violence.let_fear": [
+        "let your manager be afraid",
+        "let your Oksana keep looking over her shoulder",
+        "Let that courier of yours be very scared.",
+    ],
+}
+
+ROUND_30_NOT_THREATS: list[str] = [
+    "hay vasha Oksana perezvonyt meni zavtra",
+    "khay menedzher ne boyitsya pytan, my vse oplatyly",
+    "хай ваш менеджер не боїться дзвонити",
+    "пусть ваш менеджер не боится звонить нам",
+    "пусть ваш менеджер боится потерять клиента",
+    "let your manager know we are afraid of the delay",
+    "let your team be afraid of nothing, the plan is great",
+    "Don't be afraid, let your manager call me",
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "text"), [(rule, text) for rule, texts in ROUND_30_THREATS.items() for text in texts]
+)
+def test_round_30_a_person_of_theirs_told_to_walk_warily_or_be_afraid_is_a_threat(
+    rule: str, text: str
+) -> None:
+    assert rule in {e.rule for e in signal(text, "violence_threat").evidence}
+
+
+@pytest.mark.parametrize("text", ROUND_30_NOT_THREATS)
+def test_round_30_look_alikes_of_the_fear_threat_are_no_threat(text: str) -> None:
+    assert "violence_threat" not in {s.name for s in detect(text)}
+
+
+def test_round_30_latin_threat_scores_as_its_cyrillic() -> None:
+    (latin,) = detect("hay vasha Oksana hodyt i oglyadayetsya")
+    (cyrillic,) = detect("хай ваша Оксана ходить і оглядається")
+    assert (latin.name, latin.score) == (cyrillic.name, cyrillic.score)
+
+
+ROUND_30_NOT_FAILURE: list[str] = [
+    # kept by a day of the month: done on it or before it
+    "обещали до 15-го — сделали 13-го",
+    "обещали до 15-го, сделали 15-го",
+    "обещали до 15 числа, привезли уже 9-го",
+    "обещали к 15-му, а сделали уже 12-го",
+    "обещали сделать до 20-го, сделали 19-го числа",
+    "обещали до 31-го — сделали 28-го",
+    "обіцяли до 15-го — зробили 13-го",
+    "обіцяли до 15-го, привезли 10-го, дякую",
+    "обіцяли до 25-го числа — встановили 21-го",
+    "promised by the 15th, done on the 13th",
+    "they promised it by the 20th and it arrived on the 18th",
+    "promised by 5th, delivered on the 2nd",
+    # kept early with more words between the promise and its day
+    "Вы обещали, что ремонт ноутбука закончат до понедельника, а позвонили уже в пятницу — "
+    "спасибо!",
+    "Ви обіцяли, що меблі доставлять і зберуть до суботи, — так і було, все зробили вже в четвер.",
+    "The installer promised the new boiler would be fitted by Saturday, and it was fitted on "
+    "Thursday afternoon.",
+    "Your support promised that my refund would be back on my card by Monday and it came back "
+    "on Friday evening.",
+    "Tom promised the spare part would reach us by Wednesday, and it was delivered on Monday.",
+    "Менеджер обещал, что заказ привезут до 20-го — так и вышло, привезли уже 17-го.",
+    "Ви обіцяли, що переклад буде готовий до 10-го, і надіслали все ще 8-го ввечері.",
+    "The courier promised the parcel would be with me by the 20th and it turned up on the 18th.",
+    # a promise kept, said with the noun
+    "Спасибо, вы сдержали обещание.",
+    "Приятно, когда обещания выполняют.",
+    "Обещание выполнили, спасибо.",
+    "Обещали и выполнили — спасибо",
+    "Дякую, ви дотримали обіцянки.",
+    "Приємно, коли обіцянки виконують.",
+    "Обіцянку виконали повністю, дякую.",
+    "Обіцяли і зробили, дякую!",
+    "Thanks, you kept your promise.",
+]
+
+ROUND_30_STILL_FAILURE: list[str] = [
+    # late by a day of the month, another month, only then, half done
+    "обещали к 15-му, а сделали только 20-го",
+    "обещали до 15-го — сделали 20-го",
+    "обещали до 5-го — сделали 13-го",
+    "обещали до 15-го — сделали 13-го, но не всё",
+    "обещали до 5 мая — сделали 30-го",
+    "обещали до 15-го числа следующего месяца — сделали 20-го",
+    "обещали до 15-го, а сделали аж 29-го",
+    "обіцяли до 15-го — зробили 20-го",
+    "обіцяли до 15-го, а зробили лише 22-го",
+    "promised by the 15th, done on the 20th",
+    "promised by the 15th but it only arrived on the 13th of next month",
+    "they promised by the 5th and it only came on the 12th",
+    "Менеджер обещал, что шкаф доставят до субботы, а привезли только в четверг следующей недели.",
+    "Tom promised the spare part would reach us by Wednesday, and it was only delivered on Friday.",
+    "Менеджер обещал, что заказ привезут до 20-го, а привезли только 25-го.",
+    # a promise broken, said with the noun
+    "Обещания так и не выполнили",
+    "Вы не сдержали обещание, интернета нет неделю.",
+    "Обещали и не сделали.",
+    "Обещали и сделали, но криво, всё течёт.",
+    "Ви не дотримали обіцянки, інтернету нема тиждень.",
+    "Обіцянку не виконали.",
+    "Обіцяли і зробили, але криво, все тече.",
+]
+
+
+@pytest.mark.parametrize("text", ROUND_30_NOT_FAILURE)
+def test_round_30_a_promise_kept_by_its_day_or_said_kept_is_no_failure(text: str) -> None:
+    assert detect(text) == []
+
+
+@pytest.mark.parametrize("text", ROUND_30_STILL_FAILURE)
+def test_round_30_a_promise_kept_late_or_broken_stays_a_failure(text: str) -> None:
+    assert "service_failure" in {s.name for s in detect(text)}

@@ -357,6 +357,14 @@ def test_the_clients_acknowledgements_do_not_name_the_threatened_manager(
         ("Марина Орлова", "peredayte Marine chto ya ee naydu", "name"),
         ("Anna Smith", "tell Anna she'd better watch her back", "name"),
         ("Anna Smith", "your manager will regret it personally", "role"),
+        # Round 30: Ukrainian in Latin letters, "h" read х where «хай», «ходить» are meant
+        # and "-tsya" / "-tsia" as «-ться», in chat spelling and in the official scheme
+        ("Оксана Мельник", "hay vasha Oksana hodyt i oglyadayetsya", "name"),
+        ("Оксана Мельник", "hai vasha Oksana khodyt i ohliadaietsia", "name"),
+        ("Оксана Мельник", "хай ваш менеджер боїться", "role"),
+        ("Оксана Мельник", "khay vash menedzher boyitsya", "role"),
+        ("Марина Орлова", "pust vash menedzher boitsya", "role"),
+        ("Anna Smith", "let your Anna keep looking over her shoulder", "name"),
     ],
 )
 def test_round_27_threats_sent_through_us_reach_the_person_they_name(

@@ -63,6 +63,10 @@ def _sequence(items: list[Any], heads: Prefixes) -> Prefixes | None:
             return heads
         if op is _c.AT:  # \b, ^: zero-width
             continue
+        # (?<!не\s), (?=…): zero-width too; what follows still starts every match, so its
+        # prefixes stay a superset of the pattern's
+        if op in (_c.ASSERT, _c.ASSERT_NOT):
+            continue
         options = _item(op, av)
         if options is None:  # unknown from here: what is known so far is the prefix
             if "" in heads:

@@ -44,13 +44,16 @@ _RU: dict[str, tuple[str, ...]] = {
     "t": ("т",), "u": ("у",), "f": ("ф",), "h": ("х",), "c": ("ц",), "y": ("й", "ы"),
     "w": ("в",), "x": ("кс",), "q": ("к",), "'": ("ь",),
 }  # fmt: skip
-# Ukrainian: "y" is и, "i" is і (ї after a vowel), "h" is г, "yi" ї or the ending -ий,
-# "ye"/"ie" є.
+# Ukrainian: "y" is и, "i" is і (ї after a vowel), "h" is г or х, "yi" ї or the ending -ий,
+# "ye"/"ie" є; "-tsya"/"-tsia" the reflexive «-ться» («боїться») or «-ця» («вулиця»); "ai"
+# after a consonant is also «ай» ("hai", "dai": the official scheme writes й as "i" inside
+# a word), and a vowel before "ia", "ie", "iu" is followed by я, є, ю ("znaiu", "ohliadaie").
 _UK: dict[str, tuple[str, ...]] = {
-    "shch": ("щ",), "sch": ("щ",), "zh": ("ж",), "kh": ("х",), "ch": ("ч",), "sh": ("ш",),
+    "shch": ("щ",), "sch": ("щ",), "tsya": ("ться", "ця"), "tsia": ("ться", "ця", "ція"),
+    "zh": ("ж",), "kh": ("х",), "ch": ("ч",), "sh": ("ш",),
     "ts": ("ц",), "yu": ("ю",), "ju": ("ю",), "iu": ("ю",), "ya": ("я",), "ja": ("я",),
     "ia": ("я", "ія"), "yo": ("йо",), "jo": ("йо",), "ye": ("є",), "je": ("є",),
-    "ie": ("є", "іє"), "yi": ("ї", "ий"), "ji": ("ї",), "yy": ("ий",), "ai": ("аї", "аі"),
+    "ie": ("є", "іє"), "yi": ("ї", "ий"), "ji": ("ї",), "yy": ("ий",), "ai": ("аї", "аі", "ай"),
     "oi": ("ої", "оі"), "ui": ("уї", "уі"), "ei": ("еї", "еі"), "a": ("а",), "b": ("б",),
     "v": ("в",), "g": ("г",), "d": ("д",), "e": ("е",), "z": ("з",), "i": ("і",),
     "j": ("й",), "k": ("к",), "l": ("л",), "m": ("м",), "n": ("н",), "o": ("о",),
@@ -58,6 +61,13 @@ _UK: dict[str, tuple[str, ...]] = {
     "h": ("г", "х"), "c": ("ц",), "y": ("й", "и"), "w": ("в",), "x": ("кс",), "q": ("к",),
     "'": ("'",),
 }  # fmt: skip
+_UK.update(
+    {
+        vowel + "i" + after: (_UK[vowel][0] + iotated,)
+        for vowel in "aeou"
+        for after, iotated in (("a", "я"), ("e", "є"), ("u", "ю"))
+    }
+)
 _AFTER_CONSONANT: dict[str, dict[str, tuple[str, ...]]] = {
     "ru": {"y": ("ы", "й"), "ye": ("ые", "ье", "е"), "yi": ("ый", "ьи")},
     "uk": {"y": ("и", "й"), "yi": ("ий", "ї")},
@@ -75,6 +85,12 @@ _SOFT_WORDS = {
     "den": "день", "dengi": "деньги", "opyat": "опять", "ochen": "очень", "set": "сеть",
     "pyat": "пять", "shest": "шесть", "sem": "семь", "ves": "весь", "pust": "пусть",
 }  # fmt: skip
+# Latin "h" is г in the official Ukrainian scheme and х in the Russian habit: both readings
+# are tried and a dictionary decides, but where both are words the rarer г-word took the
+# reading of a frequent х-word ("hay" гай for хай, "hodyt" годить for ходить, so "hay
+# vasha Oksana hodyt i oglyadayetsya" lost its threat). Readings starting with these are
+# taken first when the dictionary knows them.
+_UK_KH_FIRST = ("хай", "ход", "хот", "хат")
 _MOST_READINGS = 16  # per word and language: words are short, ambiguity is rare
 
 # English function words; "a", "i", "to", "do", "on", "no", "my", "so" are Russian or
@@ -104,6 +120,14 @@ _SLAVIC = frozenset(
         "из", "в", "з", "ты", "ти", "их", "їх", "его", "його", "наш", "наші",
     )
 )  # fmt: skip
+# Function words of one language only, read in it: they decide between the two when the
+# dictionaries do not («хай» is a Russian noun too, "vy" reads вы and ви).
+_OWN_FUNCTION_WORDS = {
+    "ru": frozenset(("что", "это", "уже", "мне", "или", "почему", "где", "когда", "пусть",
+                     "пускай", "еще", "опять", "спасибо", "тоже", "сейчас", "меня")),
+    "uk": frozenset(("що", "шо", "це", "вже", "мені", "або", "але", "бо", "чому", "де",
+                     "коли", "хай", "нехай", "ще", "знову", "дякую", "теж", "зараз", "мене")),
+}  # fmt: skip
 LONG_WORD = 4  # shorter words ("vy", "na", "to") read as something in any language
 SLAVIC_SHARE = 0.5  # of the longer words, at least this many known once read
 SLAVIC_SHARE_ALONE = 0.75  # ... or this many, with no function word ("tupye bezdari")
@@ -184,6 +208,8 @@ class Reader:
         if language == "ru" and word in _SOFT_WORDS:
             return _SOFT_WORDS[word], True
         found = readings(word, language)
+        if language == "uk" and "h" in word:
+            found.sort(key=lambda reading: not reading.startswith(_UK_KH_FIRST))
         for reading in found:
             if self.knows(reading, language):
                 return reading, True
@@ -216,9 +242,17 @@ class Reader:
         )
         if share < (SLAVIC_SHARE if slavic else SLAVIC_SHARE_ALONE):
             return None
-        # The message's language: the one more of its words are known in only it.
+        # The message's language: the one more of its words are known in only it, or
+        # else more of its function words are of ("khay vash menedzher boyitsya": every
+        # word is known in both, «хай» is Ukrainian's).
         only = [langs[0] for langs in known.values() if len(langs) == 1]
-        first = "uk" if only.count("uk") > only.count("ru") else "ru"
+        votes = {lang: only.count(lang) for lang in _TABLES}
+        if votes["uk"] == votes["ru"]:
+            votes = {
+                lang: sum(read[lang][0] in marks for read in analysed.values())
+                for lang, marks in _OWN_FUNCTION_WORDS.items()
+            }
+        first = "uk" if votes["uk"] > votes["ru"] else "ru"
         return _assemble(folded, lambda w: analysed.get(w) or self.word(w), first)
 
 
