@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import takewhile
+from itertools import dropwhile, takewhile
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,15 @@ SIMILARITY = 85  # rapidfuzz ratio, 0-100: "consultations" ~ "consultation" is 9
 MAX_NAMED = 5
 # Words that name no service in particular ("послуга налаштування" is about "налаштування").
 GENERIC = frozenset({"послуга", "услуга", "service", "services", "servicing"})
+# Heads that say only the form a service takes ("onboarding session", «пакет внедрения»,
+# "training package"): the word they take their meaning from names the service instead, when
+# it is a service word of the glossary; "basic plan" keeps "plan", «пакет документов» keeps
+# «пакет». Not "support" or "setup": "priority support", "initial setup" are support and a
+# setup, and "priority" or "initial" alone name nothing.
+FORM_HEADS = frozenset(
+    {"session", "sessions", "package", "packages", "plan", "plans", "programme", "program",
+     "сессия", "сесія", "пакет", "программа", "програма"}
+)  # fmt: skip
 # What comes after the head of an English name ("training of staff", "support for users").
 ENGLISH_PREPOSITIONS = frozenset({"of", "for", "with", "to", "in", "on", "per", "at", "from", "by"})
 SERVICE_WORDS = Path(__file__).parent / "data" / "service_words.yaml"
@@ -76,7 +85,7 @@ def named_services(text: str, contracts: Sequence[ContractTerms]) -> list[dict[s
             (w, k) for w, k in zip(name, morph.keys_of(name), strict=True) if not k & GENERIC
         ]
         matched = {word: h for word, keys in meaningful if (h := _said(word, keys, said, spelled))}
-        head = _head(words_of_name, [w for w, _ in meaningful])
+        head = _head(words_of_name, meaningful)
         if head is not None and head not in matched:
             continue  # only the words around it: «сотрудники» is no «обучение сотрудников»
         hits = list(matched.values())
@@ -86,18 +95,31 @@ def named_services(text: str, contracts: Sequence[ContractTerms]) -> list[dict[s
     return [named for *_, named in sorted(found, key=lambda f: f[:2])[:MAX_NAMED]]
 
 
-def _head(words: list[str], meaningful: list[str]) -> str | None:
+def _head(words: list[str], meaningful: list[tuple[str, frozenset[str]]]) -> str | None:
     """The word of a service's name that says which service it is, when the name has more
     than one meaningful word: in Russian and Ukrainian the first that is no adjective,
     participle or numeral («первинне налаштування кабінету»: what follows it depends on it),
-    in English the last before a preposition ("data migration", "training of staff")."""
+    in English the last before a preposition ("data migration", "training of staff"). A
+    head that is only the service's form (FORM_HEADS) gives way to the service word it is
+    the form of: "onboarding" of "onboarding session", «обучения» of «сессия обучения»."""
     if len(meaningful) < 2:
         return None
-    if is_cyrillic(meaningful[0]):
+    keys = dict(meaningful)
+    if is_cyrillic(meaningful[0][0]):
         morph = default_morphology()
-        return next((w for w in meaningful if not morph.modifies(w)), None)
-    before = list(takewhile(lambda w: w not in ENGLISH_PREPOSITIONS, words))
-    return next((w for w in reversed(before) if w in meaningful), None)
+        # the words in the order they are read from the head: what follows it depends on it
+        order = list(dropwhile(morph.modifies, keys))
+    else:
+        before = list(takewhile(lambda w: w not in ENGLISH_PREPOSITIONS, words))
+        # English modifiers stand before their head: read from it backwards
+        order = [w for w in reversed(before) if w in keys]
+    if not order:
+        return None
+    head, *rest = order
+    glossary = same_service_words()
+    if keys[head] & FORM_HEADS and rest and keys[rest[0]] & glossary.keys():
+        return rest[0]
+    return head
 
 
 @lru_cache(maxsize=1)

@@ -358,6 +358,61 @@ def test_the_head_of_a_name_in_another_order_is_its_noun() -> None:
     ]
 
 
+FORM_AND_SERVICE = [
+    ContractTerms(
+        number="1",
+        included=[
+            IncludedService(service="onboarding session", quantity=1, free=True),
+            IncludedService(service="сессия обучения", quantity=2, free=True),
+            IncludedService(service="пакет впровадження", quantity=1, free=True),
+            IncludedService(service="basic plan"),
+            IncludedService(service="priority support"),
+            IncludedService(service="initial setup"),
+        ],
+    )
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "service", "words"),
+    [
+        ("Do the onboarding for free like before.", "onboarding session", ["onboarding"]),
+        ("Book our onboarding session, it was free last time.", "onboarding session",
+         ["onboarding", "session"]),
+        ("Проведите обучение бесплатно, как раньше.", "сессия обучения", ["обучение"]),
+        ("Навчіть наших людей безкоштовно.", "сессия обучения", ["навчіть"]),
+        ("Зробіть впровадження безкоштовно.", "пакет впровадження", ["впровадження"]),
+        ("Сделайте внедрение бесплатно.", "пакет впровадження", ["внедрение"]),
+        # a head that is a service itself stays the head
+        ("Our support is slow.", "priority support", ["support"]),
+        ("The setup was free last time.", "initial setup", ["setup"]),
+    ],
+)  # fmt: skip
+def test_a_head_that_is_only_the_services_form_gives_way_to_the_service(
+    text: str, service: str, words: list[str]
+) -> None:
+    # Round 30: "onboarding session" wanted "session" in the message, «пакет впровадження»
+    # «пакет»: the head of the name, though the service is the onboarding.
+    named = {n["service"]: n for n in named_services(text, FORM_AND_SERVICE)}
+
+    assert named[service]["words"] == words
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The session expired, I cannot log in.",
+        "Сессия истекла, не могу войти.",
+        "Пакет документів надіслали?",
+        "Is it a priority for you?",
+        "Initial payment is done.",
+        "Basic questions only, thanks.",
+    ],
+)
+def test_the_form_or_a_modifier_alone_names_no_service(text: str) -> None:
+    assert named_services(text, FORM_AND_SERVICE) == []
+
+
 def test_the_words_of_other_languages_are_dictionary_forms() -> None:
     # The glossary is matched against the lemmas of the client's words: a Russian or
     # Ukrainian entry that is not its own lemma would never match.
