@@ -90,7 +90,7 @@ _SOFT_WORDS = {
 # reading of a frequent х-word ("hay" гай for хай, "hodyt" годить for ходить, so "hay
 # vasha Oksana hodyt i oglyadayetsya" lost its threat). Readings starting with these are
 # taken first when the dictionary knows them.
-_UK_KH_FIRST = ("хай", "ход", "хот", "хат")
+_UK_KH_FIRST = ("хай", "ход")
 _MOST_READINGS = 16  # per word and language: words are short, ambiguity is rare
 
 # English function words; "a", "i", "to", "do", "on", "no", "my", "so" are Russian or
