@@ -56,6 +56,18 @@ def hold_lifted_fact(message_id: object) -> Fact:
     )
 
 
+def spare_lifted_fact(message_id: object, calm_for: str, over: str) -> Fact:
+    """What a message ended of a hold that only spared the staff the client's advances (or
+    threats, `over`) named: `calm_for` passed without them, and the client's cases go to
+    the account manager again. Nothing was paused, so no investigation starts."""
+    return Fact(
+        "spare_lifted" if over == "advances" else "spare_lifted_threats",
+        f"{calm_for} without {over} (message {message_id}): the client's cases go to their "
+        "account manager again",
+        {"message": str(message_id), "within": calm_for},
+    )
+
+
 def new_sender_fact(suspicious: bool = False) -> Fact:
     """Why the holders hear of a message merged into their case that says nothing new: it
     came from an address not confirmed yet that none of the case's messages came from (seed

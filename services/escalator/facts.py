@@ -12,7 +12,7 @@ message names).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -162,9 +162,10 @@ def hold_record(
     team_language: str,
     spares: list[str] | None = None,
     ends: Mapping[str, Any] | None = None,
+    spared_names: list[str] | None = None,
 ) -> dict[str, Any]:
     """The hold as the escalation stores it (see history.Hold); `ends`: the rule's
-    `calm_for`, `apology_lifts` and `spares_only`."""
+    `calm_for`, `apology_lifts` and `spares_only`; `spared_names`: the names of `spares`."""
     return Hold(
         rule=rule_id,
         reason=reason,
@@ -173,17 +174,20 @@ def hold_record(
         since=at,
         message_id=str(verified.message_id),
         spares=spares or [],
+        spared_names=spared_names or [],
         **(ends or {}),
     ).model_dump(mode="json")
 
 
 def hold_view(hold: dict[str, Any] | None, language: str) -> dict[str, Any] | None:
     """What staff are shown of a hold, in `language` (the reasons in all the rule wrote:
-    staff_language.hold_in says it in another reader's)."""
+    staff_language.hold_in says it in another reader's). A hold that only spares the staff
+    its signals named (`spares_only`) is no pause: the notices say whom it spares (`spared`,
+    by name) and over what (`over`: the client's advances or threats), not "a hold stands"."""
     if not hold:
         return None
     reason = hold.get("reason") or {}
-    return {
+    view = {
         "reason": reason.get(language) or next(iter(reason.values()), ""),
         "reasons": dict(reason),
         "since": hold.get("since"),
@@ -191,3 +195,16 @@ def hold_view(hold: dict[str, Any] | None, language: str) -> dict[str, Any] | No
         "lifted_at": hold.get("lifted_at"),
         "lifted_by": hold.get("lifted_by"),
     }
+    if hold.get("spares_only"):
+        view |= {
+            "spares_only": True,
+            "spared": list(hold.get("spared_names") or []),
+            "over": sparing_over(hold.get("while_signals") or []),
+        }
+    return view
+
+
+def sparing_over(while_signals: Sequence[str]) -> str:
+    """What a sparing hold keeps the named staff from: the client's advances (harassment),
+    else the client's threats."""
+    return "advances" if "harassment" in while_signals else "threats"

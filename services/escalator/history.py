@@ -67,6 +67,11 @@ class Hold(_Fact):
         description="Staff ids the threats named (the account manager): while the hold "
         "stands they are given none of the client's cases (threatened.py).",
     )
+    spared_names: list[str] = Field(
+        default_factory=list,
+        description="Their names as the CRM writes them: staff notices say whom the hold "
+        'spares (a hold stored before these were kept names nobody: "the manager").',
+    )
     # What ends it (the rule's hold, policy_rules.Hold); a hold stored before these were
     # kept ends with the first calm message, as it did then.
     calm_for: timedelta = Field(

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+from pydantic import TypeAdapter
 
 from shared.contracts import IdentityVerified, SendNotification
 
@@ -26,23 +28,35 @@ from .condition_facts import (
     follow_up_fact,
     hold_lifted_fact,
     promise_due_fact,
+    spare_lifted_fact,
 )
-from .facts import excerpt
+from .facts import excerpt, sparing_over
 from .lifecycle import Escalation, ack_view, address_key
 from .lifecycle_steps import current_briefing, notice_to
 from .notifications import about_message
 from .staff_language import StaffLanguages
+from .team_calendar import describe_duration
+
+_SPAN = TypeAdapter(timedelta)  # a stored hold's calm_for ("P30D")
 
 
 def hold_lifted_notices(
     e: Escalation, verified: IdentityVerified, languages: StaffLanguages, now: datetime
 ) -> list[SendNotification]:
     """The hold is lifted by this message: a notice to each holder, about this message (its
-    sender and subject, not the opening's)."""
+    sender and subject, not the opening's). A hold that only spared the staff the client's
+    advances named paused nothing: its end hands the client's cases back to the manager
+    (`spare_lifted`), no investigation starts."""
+    hold = e.hold or {}
+    change, fact = "hold_lifted", hold_lifted_fact(verified.message_id)
+    if hold.get("spares_only"):
+        calm_for = describe_duration(_SPAN.validate_python(hold.get("calm_for") or 0))
+        over = sparing_over(hold.get("while_signals") or [])
+        change, fact = "spare_lifted", spare_lifted_fact(verified.message_id, calm_for, over)
     return notices_to_holders(
         e,
-        "hold_lifted",
-        hold_lifted_fact(verified.message_id),
+        change,
+        fact,
         ("hold-lifted", verified.message_id),
         (verified.message_id, verified.correlation_id),
         languages,

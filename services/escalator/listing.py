@@ -52,14 +52,18 @@ def escalation_notes(row: dict[str, Any]) -> list[str]:
     hold = row.get("hold")
     if hold:
         reason = hold.get("text") or next(iter((hold.get("reason") or {}).values()), "")
+        # A hold that only spares the named staff pauses nothing (facts.hold_view).
+        what = "hold"
+        if hold.get("spares_only"):
+            what = f"hold sparing {', '.join(hold.get('spared_names') or ['the account manager'])}"
         if hold.get("lifted_at"):
             notes.append(
-                f"hold lifted {hold['lifted_at'][:16]} by {hold.get('lifted_by')}: {reason}"
+                f"{what} lifted {hold['lifted_at'][:16]} by {hold.get('lifted_by')}: {reason}"
             )
         elif row.get("status") == "resolved":
-            notes.append(f"hold ended with the resolution: {reason}")
+            notes.append(f"{what} ended with the resolution: {reason}")
         else:
-            notes.append(f"hold since {str(hold.get('since'))[:16]}: {reason}")
+            notes.append(f"{what} since {str(hold.get('since'))[:16]}: {reason}")
     if row.get("reopen_count"):
         notes.append(
             f"reopened {row['reopen_count']} times, last {row['reopened_at']:%Y-%m-%d %H:%M}"

@@ -294,7 +294,8 @@ class EscalatorService:
             window = self.policy.reopen_within
         hold = None
         # Whom the threats named: spared the client's cases while the hold stands.
-        spares = [str(f.values["staff"]) for f in decision.facts if f.kind in THREAT_FACTS]
+        named = [f.values for f in decision.facts if f.kind in THREAT_FACTS]
+        spares = [str(v["staff"]) for v in named]
         # A hold that only spares the named staff means nothing when it names nobody.
         if rule.hold is not None and (spares or not rule.hold.spares_only):
             texts = {str(language): text for language, text in rule.hold.reason.items()}
@@ -307,6 +308,7 @@ class EscalatorService:
                 self.policy.team_language,
                 spares,
                 rule.hold.model_dump(include={"calm_for", "apology_lifts", "spares_only"}),
+                [str(v["person"]) for v in named],
             )
         new = NewEscalation(
             id=derived_id("escalation", key, rule.kind, verified.message_id),
@@ -665,10 +667,8 @@ class EscalatorService:
             view = hold_view(placed.hold, self.policy.team_language)
             if view and view["active"]:
                 found[str(placed.id)] = {"escalation_id": str(placed.id), "kind": kind, **view}
-        return [
-            {k: h[k] for k in ("escalation_id", "kind", "reason", "reasons", "since")}
-            for h in found.values()
-        ]
+        # A sparing hold's view says whom it spares and over what (facts.hold_view).
+        return [{k: h[k] for k in _STANDING_HOLD if k in h} for h in found.values()]
 
     def _hold_text(self, hold: dict[str, Any] | None) -> str | None:
         view = hold_view(hold, self.policy.team_language)
@@ -690,6 +690,19 @@ class EscalatorService:
             note.language,
         )
         return note.model_copy(update={"data": {**note.data, "ack_url": url}})
+
+
+# What a notice shows of each of the client's standing holds (digest._with_holds).
+_STANDING_HOLD = (
+    "escalation_id",
+    "kind",
+    "reason",
+    "reasons",
+    "since",
+    "spares_only",
+    "spared",
+    "over",
+)
 
 
 def _who(notified: dict[str, Any]) -> tuple[str, str]:

@@ -35,6 +35,12 @@ from tests.integration.escalator_harness import (
 pytestmark = pytest.mark.integration
 
 SECURITY = "security@careline.example"
+SPARED = {
+    "ru": "Дела клиента ведёт заместитель, а не Ольга Петренко — адресат личных знаков внимания",
+    "uk": "Справи клієнта веде заступник, а не Ольга Петренко — адресат особистих знаків уваги",
+    "en": "The client's cases go to the deputy, not to Ольга Петренко, whom the client's advances",
+}
+PAUSE = {"ru": "действует пауза", "uk": "діє пауза", "en": "A hold stands"}
 
 
 def threat(
@@ -217,6 +223,19 @@ async def test_advances_naming_the_manager_hand_the_clients_next_case_to_the_dep
         )
         assert all(n["recipient"] != manager for n in told_of_failure())
         assert not [u for u in bus.of("escalation.updated") if u["change"] == "hold_lifted"]
+        # The deputy reads whom the cases go past, by name, not that a pause stands; the
+        # client reads nothing of it.
+        for n in told_of_failure():
+            note = SendNotification.model_validate(n)
+            if note.recipient_role.startswith("client"):
+                assert "subject_holds" not in note.data
+                assert "Петренко" not in render(note).body
+                continue
+            (held,) = note.data["subject_holds"]
+            assert held["spared"] == ["Ольга Петренко"] and held["over"] == "advances"
+            for language, said in SPARED.items():
+                body = render(note.model_copy(update={"language": language})).body
+                assert said in body and PAUSE[language] not in body
 
         await publish_verified(nc, threat("Ви така гарна, давайте зустрінемося ввечері?", other)[0])
         third = (await bus.wait("escalation.opened", 3))[2]

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from markupsafe import escape
 
 from services.escalator.hold_notices import hold_lifted_notices, promise_due_notices
 from services.escalator.lifecycle import Notified
@@ -84,6 +85,71 @@ def test_the_notice_says_the_hold_is_lifted_and_why(language: str) -> None:
 
 def test_nobody_told_nobody_to_tell() -> None:
     assert lifted_notices()[1] == []
+
+
+# --- a hold that only spared the manager the client's advances named ----------------------
+
+SPARING = {
+    "rule": "harassment-to-supervisor",
+    "reason": {
+        "ru": "Менеджер, которому клиент адресовал личные знаки внимания, не ведёт его дела."
+    },
+    "while_signals": ["harassment"],
+    "since": "2025-02-10T09:00:00+00:00",
+    "message_id": "m-1",
+    "spares": ["am-petrova"],
+    "spared_names": ["Ольга Петрова"],
+    "calm_for": "P30D",
+    "apology_lifts": False,
+    "spares_only": True,
+    "lifted_at": NOW.isoformat(),
+    "lifted_by": "message x",
+}
+SPARE_LIFTED = {
+    "ru": (
+        "Дела клиента снова ведёт его менеджер",
+        "30 дн. без личных знаков внимания: дела клиента снова ведёт его менеджер (сообщение {})",
+    ),
+    "uk": (
+        "Справи клієнта знову веде його менеджер",
+        "30 дн. без особистих знаків уваги: справи "
+        "клієнта знову веде його менеджер (повідомлення {})",
+    ),
+    "en": (
+        "The client's cases go to their account manager again",
+        "30d without advances: the client's cases go to their account manager again (message {})",
+    ),
+}
+SPARED_UNTIL = {
+    "ru": "Дела клиента ведёт заместитель, а не Ольга Петрова — адресат личных знаков внимания "
+    "клиента (так было до 2025-03-14 15:00 MSK).",
+    "uk": "Справи клієнта веде заступник, а не Ольга Петрова — адресат особистих знаків уваги "
+    "клієнта (так було до 2025-03-14 15:00 MSK).",
+    "en": "The client's cases go to the deputy, not to Ольга Петрова, whom the client's advances "
+    "named (until 2025-03-14 15:00 MSK).",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_end_of_a_sparing_hold_hands_the_cases_back_and_starts_no_investigation(
+    language: str,
+) -> None:
+    """Seed 002, case 3: a month without advances. Nothing was paused, so the holders are
+    not told that "the message carries no threats, the investigation may start"."""
+    calm = verified_message(message("Когда будет готов экспорт?"), identity())
+    held = replace(ON_FILE, notified=(HEAD,), kind="harassment", hold=SPARING, briefing=BRIEFING)
+
+    (note,) = hold_lifted_notices(held, calm, StaffLanguages("ru"), NOW)
+    rendered = render(note.model_copy(update={"language": language}))
+
+    title, said = SPARE_LIFTED[language]
+    assert note.data["change"] == "spare_lifted"
+    assert title in rendered.subject
+    assert said.format(calm.message_id) in rendered.body
+    assert escape(said.format(calm.message_id)) in (rendered.html or "")
+    assert SAID[language].format(calm.message_id) not in rendered.body
+    assert SPARED_UNTIL[language] in rendered.body
+    assert escape(SPARED_UNTIL[language].split(" (")[0]) in (rendered.html or "")
 
 
 # --- the promise to the client falls due -------------------------------------------------

@@ -8,6 +8,7 @@ import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
+from markupsafe import escape
 
 from services.escalator.detection import detect
 from services.escalator.digest import (
@@ -491,6 +492,65 @@ def test_every_notice_names_the_hold_on_the_clients_other_escalation(language: L
         (line,) = [x for x in rendered.body.splitlines() if x.startswith(SUBJECT_HOLD[language])]
         assert line.endswith("2025-03-14 12:00 MSK): " + STANDING["reason"])
         assert SUBJECT_HOLD[language] in (rendered.html or "")
+
+
+SPARING = {
+    **STANDING,
+    "kind": "harassment",
+    "reason": "Менеджер, которому клиент адресовал личные знаки внимания, не ведёт его дела.",
+    "spares_only": True,
+    "spared": ["Ольга Петрова"],
+    "over": "advances",
+}
+SPARED = {
+    "ru": "Дела клиента ведёт заместитель, а не Ольга Петрова — адресат личных знаков внимания "
+    "клиента",
+    "uk": "Справи клієнта веде заступник, а не Ольга Петрова — адресат особистих знаків уваги "
+    "клієнта",
+    "en": "The client's cases go to the deputy, not to Ольга Петрова, whom the client's advances "
+    "named",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_a_hold_that_only_spares_the_manager_is_told_as_such_not_as_a_pause(
+    language: Language,
+) -> None:
+    """Seed 002, case 3: advances named the account manager, so the deputy takes the
+    client's cases; nothing is paused, so no notice says a hold stands for the client."""
+    staff, clients = notices(THREE_KINDS)
+    verified = verified_message(message(THREE_KINDS), identity("verified"))
+
+    told = message_notices(verified, staff, clients, holds=[SPARING])
+
+    to_staff = [n for n in told if not n.recipient_role.startswith("client")]
+    assert {n.kind for n in to_staff} >= {"staff_digest", "manager_escalation"}
+    for note in to_staff:
+        rendered = render(note.model_copy(update={"language": language}))
+        (line,) = [x for x in rendered.body.splitlines() if x.startswith(SPARED[language])]
+        assert line.endswith("2025-03-14 12:00 MSK).")
+        assert SUBJECT_HOLD[language] not in rendered.body
+        assert escape(SPARED[language]) in (rendered.html or "")
+        assert SUBJECT_HOLD[language] not in (rendered.html or "")
+    # The client hears nothing of it (its mails name the manager only as the service
+    # leaves them: threatened.unnamed_to_client).
+    clients_told = [n for n in told if n.recipient_role.startswith("client")]
+    assert clients_told
+    for note in clients_told:
+        assert "subject_holds" not in note.data and not note.data.get("hold")
+        assert "заместитель" not in render(note).body
+
+
+def test_a_sparing_hold_stored_before_its_names_were_kept_names_the_manager() -> None:
+    staff, clients = notices(THREE_KINDS)
+    verified = verified_message(message(THREE_KINDS), identity("verified"))
+    unnamed = {**SPARING, "spared": []}
+
+    told = message_notices(verified, staff, clients, holds=[unnamed])
+
+    note = next(n for n in told if n.kind == "manager_escalation")
+    body = render(note.model_copy(update={"language": "ru"})).body
+    assert "Дела клиента ведёт заместитель, а не его менеджер — адресат" in body
 
 
 def test_a_notice_about_the_held_escalation_does_not_name_its_own_hold_again() -> None:

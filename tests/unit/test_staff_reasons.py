@@ -19,6 +19,7 @@ from services.escalator.condition_facts import (
     news_fact,
     promise_due_fact,
     promise_missed_fact,
+    spare_lifted_fact,
 )
 from services.escalator.detection import detect
 from services.escalator.history import History, Mark, PastEscalation
@@ -98,6 +99,7 @@ def test_every_kind_of_condition_and_change_has_a_phrase_in_every_language() -> 
     facts = every_condition()
     changes = {f.kind for f in change_facts("P2", "P1", reopened=True, news=("нет",))}
     changes |= {hold_lifted_fact("m").kind, follow_up_fact("Есть новости?").kind}
+    changes |= {spare_lifted_fact("m", "30d", over).kind for over in ("advances", "threats")}
     changes |= {client_says_fixed_fact("Всё заработало", "e", p).kind for p in (True, False)}
     changes |= {new_sender_fact(suspicious).kind for suspicious in (True, False)}
     changes |= {news_fact("«нет»", w).kind for w in ("client", "disowned", "suspicious")}
