@@ -158,8 +158,9 @@ def holds_to_lift(
     colleague's calm question, or a stranger writing in the client's name, says nothing of
     whether the threats stopped; a hold whose message is no longer in the history is ended
     by any sender, as before), and either the hold's `calm_for` has passed since the last
-    message that threatened, or the message takes the threats back (retraction.py): one
-    calm line a minute after «я знаю, где вы живёте» is a pause, not the threats stopping."""
+    message that threatened, or the message takes the threats back and is hostile in no
+    other way (retraction.py: `signals` decide it): one calm line a minute after «я знаю,
+    где вы живёте» is a pause, not the threats stopping."""
     written_by = {m.message_id: m.sender.casefold() for m in history.messages if m.sender}
     return [
         e
@@ -168,7 +169,7 @@ def holds_to_lift(
         and e.hold.active
         and not any(signals.get(name, 0.0) >= threshold for name in e.hold.while_signals)
         and written_by.get(e.hold.message_id, sender.casefold()) == sender.casefold()
-        and _calm_enough(e.hold, history, at, text, threshold)
+        and _calm_enough(e.hold, history, at, text, signals, threshold)
     ]
 
 
@@ -184,11 +185,17 @@ def calm_from(hold: Hold, history: History, threshold: float = 0.5) -> datetime:
 
 
 def _calm_enough(
-    hold: Hold, history: History, at: datetime | None, text: str, threshold: float
+    hold: Hold,
+    history: History,
+    at: datetime | None,
+    text: str,
+    signals: dict[str, float],
+    threshold: float,
 ) -> bool:
     if not hold.calm_for:
         return True
-    if hold.apology_lifts and takes_back(text):
+    # An apology beside an insult or another threat takes nothing back (retraction.py).
+    if hold.apology_lifts and takes_back(text, signals, threshold):
         return True
     return at is not None and at >= calm_from(hold, history, threshold)
 

@@ -12,11 +12,24 @@ you" say nothing of the threats. What counts is a word of losing one's temper
 угрожать, didn't mean it), of taking the words back (беру слова назад, take it back), or
 an apology for what was said (простите за мои слова, вибачте за погрози, sorry for what I
 said). Not after a negation: «я не погорячился», "I'm not taking it back".
+
+Nor beside hostility: «Извините, я погорячился, но вы все идиоты и воры» takes nothing
+back. The hold's own threats are not all there is (its `while_signals` leave out insults),
+so a retraction counts only in a message that carries no hostile signal at all: no abuse,
+no advances, no threat of any kind (harm, blackmail, court). Without one that counts, the
+hold waits its `calm_for`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+
+# The detector's signals (detection/lexicon.SIGNALS) that are hostile to the people the
+# client writes to: an insult, advances, a threat of harm, of exposure, of court.
+HOSTILE_SIGNALS = frozenset(
+    {"abuse", "harassment", "violence_threat", "reputation_threat", "legal_threat"}
+)
 
 _RU = [
     r"погорячил(?:ся|ась|ись)",
@@ -63,8 +76,12 @@ _RETRACTION = re.compile(r"\b(?:" + "|".join(_RU + _UK + _EN) + r")", re.IGNOREC
 _NEGATED = re.compile(r"(?:\bне|\bні|\bnot|n't|\bnever)\s+(?:\w+\s+)?$", re.IGNORECASE)
 
 
-def takes_back(text: str) -> bool:
-    """Whether `text` takes back or apologises for what the client wrote before."""
+def takes_back(text: str, signals: Mapping[str, float], threshold: float = 0.5) -> bool:
+    """Whether `text` takes back or apologises for what the client wrote before, the
+    message carrying none of the hostile signals (`signals`: its names and scores, as
+    detected; those scoring at least `threshold` count)."""
+    if any(signals.get(name, 0.0) >= threshold for name in HOSTILE_SIGNALS):
+        return False
     folded = text.replace("ё", "е").replace("Ё", "Е").replace("’", "'")
     return any(
         not _NEGATED.search(folded[max(0, m.start() - 24) : m.start()])

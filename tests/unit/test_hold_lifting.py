@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.escalator.detection import detect
+from services.escalator.detection.lexicon import SIGNALS
 from services.escalator.history import (
     History,
     Hold,
@@ -19,7 +20,7 @@ from services.escalator.history import (
     holds_to_lift,
 )
 from services.escalator.policy import load_policy
-from services.escalator.retraction import takes_back
+from services.escalator.retraction import HOSTILE_SIGNALS, takes_back
 
 pytestmark = pytest.mark.unit
 
@@ -166,7 +167,7 @@ def test_the_shipped_policy_holds_a_threat_of_harm_for_a_day_and_blackmail_until
     ],
 )
 def test_words_that_take_threats_back(text: str) -> None:
-    assert takes_back(text)
+    assert takes_back(text, scores(text))
 
 
 @pytest.mark.parametrize(
@@ -183,4 +184,47 @@ def test_words_that_take_threats_back(text: str) -> None:
     ],
 )
 def test_a_polite_opener_or_a_denial_takes_nothing_back(text: str) -> None:
-    assert not takes_back(text)
+    assert not takes_back(text, scores(text))
+
+
+# An apology beside an insult, advances or another threat (the hold's `while_signals` leave
+# out insults and court): hostile still, so nothing is taken back.
+SORRY_BUT = {
+    "ru": [
+        ("Извините, я погорячился, но вы все идиоты и воры.", "abuse"),
+        ("Извините, я погорячился. Но в суд я на вас всё равно подам.", "legal_threat"),
+        (
+            "Извините, я погорячился. Ольга, вы такая красивая, давайте встретимся вечером?",
+            "harassment",
+        ),
+    ],
+    "uk": [
+        ("Вибачте, я погарячкував, але ви всі ідіоти й злодії.", "abuse"),
+        ("Вибачте, я погарячкував. Але до суду я на вас все одно подам.", "legal_threat"),
+    ],
+    "en": [
+        ("Sorry, I lost my temper, but you are all idiots and thieves.", "abuse"),
+        ("Sorry, I didn't mean it. But I will still take you to court.", "legal_threat"),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"), [pair for pairs in SORRY_BUT.values() for pair in pairs]
+)
+def test_an_apology_in_an_otherwise_hostile_message_takes_nothing_back(
+    text: str, signal: str
+) -> None:
+    found = scores(text)
+    assert found.get(signal, 0) >= 0.5 and signal in HOSTILE_SIGNALS
+    assert not takes_back(text, found)
+    assert not lifted(violence_hold(), text, timedelta(minutes=5))
+    # The same words alone do take it back.
+    assert takes_back(text, {})
+
+
+def test_the_hostile_signals_are_the_detectors_and_cover_every_holds_threats() -> None:
+    assert set(SIGNALS) >= HOSTILE_SIGNALS
+    for rule in load_policy().rules:
+        if rule.hold is not None:
+            assert set(rule.hold.while_signals) <= HOSTILE_SIGNALS, rule.id
