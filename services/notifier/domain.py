@@ -232,9 +232,17 @@ def _client_when(context: Context, value: object) -> str:
     return said.replace("\u202f", " ").replace("\u00a0", " ")
 
 
+# The denials a registered contact made: said without the contact when the verifier did
+# not know who replied (the phrase would miss its name, and the English detail be shown).
+_DENIED_BY_CONTACT = frozenset({"denied_before", "denied_recently"})
+
+
 def evidence_phrase_key(kind: str, values: dict[str, str]) -> str:
     """The phrase an evidence item is said with (_staff_labels.j2 EVIDENCE): its kind, and
-    the variant its values ask for (a check that failed; a verified or unverified phone)."""
+    the variant its values ask for (a check that failed; a verified or unverified phone; a
+    denial whose contact is not known)."""
+    if kind in _DENIED_BY_CONTACT and not (values.get("contact_id") or values.get("contact_name")):
+        return f"{kind}_anonymous"
     key = kind + ("_failed" if values.get("failed") else "")
     return key + (f"_{values['state']}" if values.get("state") else "")
 

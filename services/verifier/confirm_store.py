@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, or_, select, tuple_, update
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -279,7 +279,8 @@ async def denials_of(
 ) -> list[Denial]:
     """The confirmations denied after `since` of these customers, or of these addresses
     (kind, match key) whoever's they were, newest first, each with the contact whose reply
-    denied it (the reply's recorded identity) and the mirror's name of that contact.
+    denied it (the reply's recorded identity) and the mirror's name of that contact, or,
+    for a confirmation staff took back (`careline crm revoke`), who did.
 
     One statement: the two partial indexes of denied confirmations (by customer, 0017; by
     address, 0020) answer its two halves."""
@@ -307,6 +308,16 @@ def _denials(by_customer: bool, by_address: bool) -> Select[Any]:
         address = tuple_(confirmations.c.channel_kind, confirmations.c.match_key)
         wanted.append(address.in_(bindparam("addresses", expanding=True)))
     reply = identity_decisions.alias("reply")
+    by_staff = confirmations.c.resolved_via == "staff"
+    log = confirmation_log.c
+    # Who took it back (revoke.py logs it), read only for a denial staff made.
+    revoked_by = (
+        select(log.detail["by"].astext)
+        .where(log.confirmation_id == confirmations.c.confirmation_id, log.entry == "revoked")
+        .order_by(log.at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     return (
         select(
             confirmations.c.confirmation_id,
@@ -316,10 +327,17 @@ def _denials(by_customer: bool, by_address: bool) -> Select[Any]:
             confirmations.c.resolved_at,
             reply.c.contact_id,
             contacts.c.name,
+            case((by_staff, func.coalesce(revoked_by, "staff")), else_=None),
         )
         .select_from(
+            # A revoked confirmation's resolving message is the reply that CONFIRMED it:
+            # its contact denied nothing.
             confirmations.outerjoin(
-                reply, reply.c.message_id == confirmations.c.resolved_by_message_id
+                reply,
+                and_(
+                    reply.c.message_id == confirmations.c.resolved_by_message_id,
+                    or_(confirmations.c.resolved_via.is_(None), ~by_staff),
+                ),
             ).outerjoin(contacts, contacts.c.id == reply.c.contact_id)
         )
         .where(

@@ -10,6 +10,10 @@ client is not asked again (an impostor could otherwise make us mail the client a
 Another address writing in the same client's name soon after stays probable, and is asked
 about as before (the client may really have a new address), but whoever reads the identity
 sees the denial beside it and how much less sure it makes us.
+
+Staff taking a confirmation back (revoke.py) is a denial too, by them: its evidence says who
+revoked it and when (`revoked_by_staff`, `revoked_recently`), never the contact whose reply
+had confirmed it.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ class Denial:
     # mirror's name of it); None when not on file.
     denied_by: str | None = None
     denied_by_name: str | None = None
+    # Who of the staff took the confirmation back (`careline crm revoke`), when they did:
+    # then no contact denied anything (the contact had confirmed it).
+    revoked_by: str | None = None
 
 
 def may_be_disowned(identity: Identity) -> bool:
@@ -87,11 +94,16 @@ def heed_denials(
         return identity
     latest = own[0]
     lowered = round(identity.confidence * (1 - weights.recent_denial), 4)
+    said = (
+        f"staff ({latest.revoked_by}) took back the confirmation of another "
+        f"{latest.channel_kind} for customer {customer.id} on {latest.denied_at:%Y-%m-%d}"
+        if latest.revoked_by
+        else f"the registered contact{_by(latest)} of customer {customer.id} denied a request "
+        f"from another {latest.channel_kind} on {latest.denied_at:%Y-%m-%d}"
+    )
     evidence = _evidence(
-        "denied_recently",
-        f"the registered contact{_by(latest)} of customer {customer.id} denied a request "
-        f"from another {latest.channel_kind} on {latest.denied_at:%Y-%m-%d} "
-        f"(confirmation {latest.confirmation_id})",
+        "revoked_recently" if latest.revoked_by else "denied_recently",
+        f"{said} (confirmation {latest.confirmation_id})",
         lowered - identity.confidence,
         latest,
         customer.name,
@@ -121,11 +133,18 @@ def _disowned(
             "account_manager": found.account_manager if found else None,
             "authorized_channels": list(found.authorized_channels) if found else [],
         }
+    detail = (
+        f"staff ({denial.revoked_by}) took back the confirmation of this "
+        f"{denial.channel_kind} for customer {denial.customer_id} on "
+        f"{denial.denied_at:%Y-%m-%d}: not the client's"
+        if denial.revoked_by
+        else f"the registered contact{_by(denial)} of customer {denial.customer_id} denied "
+        f"on {denial.denied_at:%Y-%m-%d} that this {denial.channel_kind} writes for them"
+    )
     said = _evidence(
-        "denied_before",
-        f"the registered contact{_by(denial)} of customer {denial.customer_id} denied on "
-        f"{denial.denied_at:%Y-%m-%d} that this {denial.channel_kind} writes for them "
-        f"(confirmation {denial.confirmation_id})",
+        # The escalator's word for a revoke too (revocation.EVIDENCE_REVOKED).
+        "revoked_by_staff" if denial.revoked_by else "denied_before",
+        f"{detail} (confirmation {denial.confirmation_id})",
         weights.denied_before - identity.confidence,
         denial,
         customer.name if customer else None,
@@ -160,7 +179,9 @@ def _evidence(
     # CRM lacks is left out and the notice says the id.
     if customer_name:
         values["customer_name"] = customer_name
-    if denial.denied_by:
+    if denial.revoked_by:  # as the escalator's revoked_by_staff says it
+        values |= {"by": denial.revoked_by, "revoked_at": values["denied_at"]}
+    elif denial.denied_by:
         values["contact_id"] = denial.denied_by
         if denial.denied_by_name:
             values["contact_name"] = denial.denied_by_name

@@ -15,6 +15,7 @@ import nats
 import pytest
 from faststream._internal.testing.app import TestApp
 
+from services.notifier.domain import render
 from services.verifier.app import build_app as build_verifier
 from services.verifier.request import request_outcome
 from services.verifier.settings import VerifierSettings
@@ -26,6 +27,7 @@ from shared.contracts import (
 )
 from shared.settings import CarelineSettings
 from tests.integration.conftest import Env, count, rows
+from tests.unit.test_notification_rendering import command
 
 pytestmark = pytest.mark.integration
 BASE_URL = "https://support.example/v1/confirm"
@@ -630,6 +632,14 @@ async def test_a_no_after_a_yes_leaves_the_yes_and_tells_the_holders(env: Env, v
     assert logged["detail"] == {"message_id": str(late.message_id)}
 
 
+REVOKED_SAID = {
+    "ru": "o.petrova {} отозвал(а) подтверждение этого адреса для клиента ООО «СтройМонтаж»",
+    "uk": "o.petrova {} відкликав(-ла) підтвердження цієї адреси для клієнта ООО «СтройМонтаж»",
+    "en": "o.petrova took back the confirmation of this address for customer ООО «СтройМонтаж» "
+    "on {}",
+}
+
+
 async def test_staff_revoke_a_confirmed_address_and_it_writes_as_suspicious(
     env: Env, verifier
 ) -> None:
@@ -682,6 +692,20 @@ async def test_staff_revoke_a_confirmed_address_and_it_writes_as_suspicious(
     await send(nc, again)
     suspicious = await identity_of(seen, again)
     assert (suspicious["status"], suspicious["confirmation"]) == ("suspicious", None)
+    # Disowned by the staff who revoked it, not by the contact whose reply confirmed it.
+    kinds = [e["kind"] for e in suspicious["evidence"]]
+    assert "revoked_by_staff" in kinds and "denied_before" not in kinds
+    (by_staff,) = [e for e in suspicious["evidence"] if e["kind"] == "revoked_by_staff"]
+    assert by_staff["values"]["by"] == "o.petrova"
+    assert by_staff["values"]["revoked_at"] == event["revoked_at"][:10]
+    assert "contact_id" not in by_staff["values"]
+    assert by_staff["detail"].startswith("staff (o.petrova) took back the confirmation")
+    # Staff notices say it in their language (the notifier's evidence phrases).
+    for language, said in REVOKED_SAID.items():
+        note = command("manager_escalation", language, role="account_manager")
+        data = {**note.data, "identity_evidence_items": [by_staff]}
+        body = render(note.model_copy(update={"data": data})).body
+        assert said.format(by_staff["values"]["revoked_at"]) in body, body
     (logged,) = await rows(
         env,
         "SELECT detail FROM crm.confirmation_log WHERE entry = 'revoked' AND confirmation_id = :id",

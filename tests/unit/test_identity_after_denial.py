@@ -5,6 +5,7 @@ digest.withheld_kinds), staff told why in ru, uk and en."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -261,3 +262,96 @@ def test_the_disowned_address_naming_nobody_reaches_the_customers_account_manage
     assert note.recipient == "o.petrova@careline.example"
     body = render(note.model_copy(update={"language": language})).body
     assert DISOWNED[language].format(f"{NOW - timedelta(days=2):%Y-%m-%d}") in body, body
+
+
+# --- a confirmation staff took back (`careline crm revoke`) -------------------------------
+
+
+def revoked(key: str = CEO) -> Denial:
+    """A confirmation staff revoked: no contact denied it (the contact had confirmed it)."""
+    return Denial(
+        confirmation_id=uuid.UUID("1b2c3d4e-0000-5000-8000-000000000002"),
+        customer_id=CUSTOMER,
+        channel_kind="email",
+        match_key=key,
+        denied_at=NOW - timedelta(days=1),
+        revoked_by="o.petrova",
+    )
+
+
+REVOKED = {
+    "ru": "o.petrova {} отозвал(а) подтверждение этого адреса для клиента ООО «СтройМонтаж»: "
+    "адрес не клиента",
+    "uk": "o.petrova {} відкликав(-ла) підтвердження цієї адреси для клієнта ООО «СтройМонтаж»: "
+    "адреса не клієнта",
+    "en": "o.petrova took back the confirmation of this address for customer ООО «СтройМонтаж» "
+    "on {}: not the client's",
+}
+REVOKED_ANOTHER = {
+    "ru": "o.petrova {} отозвал(а) подтверждение другого адреса (электронная почта) для клиента "
+    "ООО «СтройМонтаж»",
+    "uk": "o.petrova {} відкликав(-ла) підтвердження іншої адреси (електронна пошта) для клієнта "
+    "ООО «СтройМонтаж»",
+    "en": "o.petrova took back the confirmation of another address (email) for customer "
+    "ООО «СтройМонтаж» on {}",
+}
+
+
+def said_to_staff(who: Identity, language: Language) -> str:
+    verified = verified_message(who, language)
+    (decision, *_) = decisions_for(verified)
+    (note, *_) = staff_notifications(POLICY, decision, escalation(decision, verified), verified)
+    return render(note.model_copy(update={"language": language})).body
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_revoked_address_writing_again_is_disowned_by_the_staff_who_revoked_it(
+    language: Language,
+) -> None:
+    identity = heeded(probable(None), [revoked()])
+
+    assert identity.status == "suspicious"
+    said = identity.evidence[-1]
+    assert said.kind == "revoked_by_staff"
+    assert said.values["by"] == "o.petrova"
+    assert said.values["revoked_at"] == f"{NOW - timedelta(days=1):%Y-%m-%d}"
+    assert "contact_id" not in said.values and "registered contact" not in said.detail
+    assert "staff (o.petrova) took back" in said.detail
+    body = said_to_staff(identity, language)
+    assert REVOKED[language].format(f"{NOW - timedelta(days=1):%Y-%m-%d}") in body, body
+    if language != "en":
+        assert said.detail not in body  # said in the notice's language, not the detail
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_another_address_soon_after_a_revoke_reads_that_staff_revoked_one(
+    language: Language,
+) -> None:
+    identity = heeded(probable(None), [revoked("buh2@stroymontazh.ru")])
+
+    assert identity.status == "probable"
+    said = identity.evidence[-1]
+    assert said.kind == "revoked_recently" and said.values["by"] == "o.petrova"
+    body = said_to_staff(identity, language)
+    assert REVOKED_ANOTHER[language].format(f"{NOW - timedelta(days=1):%Y-%m-%d}") in body, body
+
+
+DISOWNED_BY_NOBODY_NAMED = {
+    "ru": "зарегистрированный контакт клиента ООО «СтройМонтаж» {} ответил, что этот адрес не их",
+    "uk": "зареєстрований контакт клієнта ООО «СтройМонтаж» {} відповів, що ця адреса не їхня",
+    "en": "the registered contact of customer ООО «СтройМонтаж» disowned this address on {}",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_a_denial_whose_contact_is_not_known_is_said_in_the_notice_language(
+    language: Language,
+) -> None:
+    nobody = replace(denial(), denied_by=None, denied_by_name=None)
+    identity = heeded(probable(None), [nobody])
+
+    body = said_to_staff(identity, language)
+
+    assert DISOWNED_BY_NOBODY_NAMED[language].format(f"{NOW - timedelta(days=2):%Y-%m-%d}") in body
+    if language != "en":
+        assert identity.evidence[-1].detail not in body
