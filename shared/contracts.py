@@ -445,6 +445,23 @@ class StaffRef(Party):
         "in it unless the policy says another. None: the team's language.",
         examples=["en"],
     )
+    deputy: StaffRef | None = Field(
+        None,
+        description="Only on an account manager: the manager the CRM says stands in for "
+        "them (`deputy_id`), with role `deputy` and no deputy of their own. The escalator "
+        "tells a threat naming them apart and gives them the cases the threatened account "
+        "manager is spared, in place of the policy's `deputy` address. None: none on file, "
+        "or a verifier older than the field.",
+    )
+
+    @field_validator("deputy")
+    @classmethod
+    def _stands_in_as_deputy(cls, deputy: StaffRef | None) -> StaffRef | None:
+        # Whatever the CRM sent (an HTTP CRM's nested record), the one standing in is
+        # told as the deputy, and a chain of deputies is not carried.
+        if deputy is None or (deputy.role == "deputy" and deputy.deputy is None):
+            return deputy
+        return deputy.model_copy(update={"role": "deputy", "deputy": None})
 
 
 class ConfirmationRequest(Contract):

@@ -83,6 +83,8 @@ account_managers = Table(
     Column("language", String),  # ru | uk | en (CrmAccountManager.language); NULL: none said
     Column("updated_at", TZ),
 )
+# The account managers once more, as the deputies of those a customer has.
+deputies = account_managers.alias("deputies")
 customers = Table(
     "customers",
     metadata,
@@ -359,8 +361,19 @@ def _customer_facts() -> Select[Any]:
             account_managers.c.name.label("am_name"),
             account_managers.c.email.label("am_email"),
             account_managers.c.language.label("am_language"),
+            deputies.c.id.label("deputy_id"),
+            deputies.c.name.label("deputy_name"),
+            deputies.c.email.label("deputy_email"),
+            deputies.c.language.label("deputy_language"),
         )
         .outerjoin(account_managers, account_managers.c.id == customers.c.account_manager_id)
+        # The manager's deputy rides along: the escalator knows them as a person (a threat
+        # naming them, the cases a threatened manager is spared).
+        .outerjoin(
+            deputies,
+            (deputies.c.id == account_managers.c.deputy_id)
+            & (deputies.c.id != account_managers.c.id),
+        )
         .where(customers.c.id == any_(bindparam("ids", type_=ARRAY(String))))
     )
 
@@ -437,11 +450,21 @@ def _contracts() -> Any:
 def _facts(row: Any, channels: list[ChannelRef]) -> CustomerFacts:
     manager = None
     if row["account_manager_id"] and row["am_email"]:
+        deputy = None
+        if row["deputy_id"] and row["deputy_email"]:
+            deputy = StaffRef(
+                id=row["deputy_id"],
+                name=row["deputy_name"],
+                email=row["deputy_email"],
+                role="deputy",
+                language=row["deputy_language"],
+            )
         manager = StaffRef(
             id=row["account_manager_id"],
             name=row["am_name"],
             email=row["am_email"],
             language=row["am_language"],
+            deputy=deputy,
         )
     return CustomerFacts(
         customer=CustomerRef(

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from shared.contracts import ChannelRef, CustomerRef, StaffRef
+from shared.contracts import ChannelRef, CrmAccountManager, CustomerRef, StaffRef
 
 from .domain import (
     ChannelMatch,
@@ -85,11 +85,7 @@ class InMemoryCrm:
                     timezone=c.timezone,
                     contracts=carried_contracts(contracts[cid]),
                 ),
-                account_manager=(
-                    StaffRef(id=m.id, name=m.name, email=m.email, language=m.language)
-                    if m
-                    else None
-                ),
+                account_manager=_staff(m, managers) if m else None,
                 authorized_channels=tuple(authorized[cid]),
                 contact_timezones=dict(contact_zones[cid]),
             )
@@ -124,3 +120,19 @@ class InMemoryCrm:
     async def customer_facts(self, customer_ids: Sequence[str]) -> dict[str, CustomerFacts]:
         self.calls.append("customer_facts")
         return {cid: self._facts[cid] for cid in customer_ids if cid in self._facts}
+
+
+def _staff(m: CrmAccountManager, managers: dict[str, CrmAccountManager]) -> StaffRef:
+    """The account manager as the identity carries them, with their deputy on file."""
+    d = managers.get(m.deputy_id or "") if m.deputy_id != m.id else None
+    return StaffRef(
+        id=m.id,
+        name=m.name,
+        email=m.email,
+        language=m.language,
+        deputy=(
+            StaffRef(id=d.id, name=d.name, email=d.email, role="deputy", language=d.language)
+            if d
+            else None
+        ),
+    )

@@ -127,6 +127,10 @@ def _row(language: str | None) -> dict[str, object]:
         "am_name": "Emily Carter",
         "am_email": "e.carter@careline.example",
         "am_language": language,
+        "deputy_id": None,
+        "deputy_name": None,
+        "deputy_email": None,
+        "deputy_language": None,
     }
 
 
