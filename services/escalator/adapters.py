@@ -134,6 +134,12 @@ class SqlEscalationStore:
         hold, hold_placed = existing.hold, bool(new.hold) and not active_hold(existing.hold)
         if hold_placed:
             values["hold"] = hold = new.hold
+        elif new.hold and hold and active_hold(hold):
+            # A threat merged into the held case that names someone the hold does not spare
+            # yet (the deputy who stood in for the threatened manager): spared from now on.
+            spares = [s for s in new.hold.get("spares", []) if s not in hold.get("spares", [])]
+            if spares:
+                values["hold"] = hold = {**hold, "spares": [*hold.get("spares", []), *spares]}
         new_sender = await self._new_sender(existing.id, new.confirmation_id)
         placed = Placed(
             existing.id,

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from shared.contracts import ContractTerms, IdentityVerified, Signal
+from shared.contracts import ContractTerms, IdentityVerified, Signal, StaffRef
 
 from .history import History, Hold, Mark, SeenMessage
 from .privacy import mask_card_numbers
@@ -56,6 +56,14 @@ def seen_message(
         markers=markers,
         marks=marks,
     )
+
+
+def _staff_record(person: StaffRef) -> dict[str, Any]:
+    return {
+        "name": person.name,
+        "email": person.email,
+        **({"language": person.language} if person.language else {}),
+    }
 
 
 def fact_pack(
@@ -114,14 +122,13 @@ def fact_pack(
             "tier": customer.tier if customer else None,
             # With the language the CRM says the manager reads, if it says one: their
             # notices are in it (staff_language).
-            "account_manager": (
-                {
-                    "name": manager.name,
-                    "email": manager.email,
-                    **({"language": manager.language} if manager.language else {}),
-                }
-                if manager
-                else None
+            "account_manager": _staff_record(manager) if manager else None,
+            # The CRM's deputy of the manager, when on file: who stands in for a threatened
+            # manager, told later in their language too (staff_language.of_escalations).
+            **(
+                {"deputy": _staff_record(manager.deputy)}
+                if manager is not None and manager.deputy is not None
+                else {}
             ),
             # Where the client can be reached for sure (seed 000: "contact the client itself
             # through the registered channel"): a playbook that says so is followed with them.

@@ -26,6 +26,7 @@ from shared.contracts import (
     NotificationKind,
     SendNotification,
     Signal,
+    StaffRef,
     derived_id,
 )
 from shared.text_head import head_of
@@ -205,8 +206,9 @@ def staff_notifications(
     which the escalator works out once per message). `occasion` tells a second telling (a
     reopening) from the first, so its ids differ. An account manager the message threatens
     (their staff ids, `threatened`) is not given its cases to take: the one who stands in for
-    an unknown manager is (seed 003: the staff are protected; they hear of the threat apart,
-    threatened.py)."""
+    an unknown manager is, the CRM's deputy of the manager when known, the next of the chain
+    when the deputy is threatened too (seed 003: the staff are protected; they hear of the
+    threat apart, threatened.py)."""
     identity = verified.identity
     data = _staff_data(policy, decision, event, verified, extra)
     if languages is None:
@@ -219,7 +221,7 @@ def staff_notifications(
         if named == "account_manager":
             stand_in = None
             if manager is None or manager.id in threatened:
-                stand_in = account_manager_stand_in(policy, roles)
+                stand_in = account_manager_stand_in(policy, roles, manager, threatened)
             if stand_in is None and manager is not None:
                 if manager.id in threatened and len(roles) > 1:
                     continue  # the rule's other roles hold it: not the one threatened
@@ -303,17 +305,38 @@ def _staff_ids(
     }
 
 
-def account_manager_stand_in(policy: Policy, roles: list[str]) -> tuple[str, str] | None:
-    """Who is told in the account manager's place when nobody knows who that is.
+def account_manager_stand_in(
+    policy: Policy,
+    roles: list[str],
+    manager: StaffRef | None = None,
+    spared: Collection[str] = (),
+) -> tuple[str, str] | None:
+    """Who is told in the account manager's place when nobody knows who that is, or the
+    manager is threatened (`manager`, whose staff id is then among `spared`).
 
     An unidentified sender has no account manager, and a rule that names only that role
     would tell nobody: the first role of the account manager's chain with an address (the
-    deputy, by default) stands in, unless the rule already tells it.
+    deputy, by default) stands in, unless the rule already tells it. The deputy's address
+    is the CRM's deputy of the manager when the identity carries one (a person the
+    escalator knows, threatened.py), else the policy's. A deputy the client threatens too
+    (among `spared`) is passed over: the next role of the chain stands in (the head of
+    support, shipped), and when the rule tells that one already, it holds the case and
+    nobody stands in.
     """
+    deputy = manager.deputy if manager is not None else None
+    passed_over = False
     for role in policy.chains.get("account_manager", []):
-        address = policy.address(role)
+        if role == "deputy" and deputy is not None:
+            if deputy.id in spared:
+                passed_over = True
+                continue
+            address: str | None = deputy.email
+        else:
+            address = policy.address(role)
         if address and role not in roles:
             return role, address
+        if address and passed_over:
+            return None  # the rule's own role after the threatened deputy holds it
     return None
 
 

@@ -68,18 +68,25 @@ def staff_languages(policy: Policy, *account_managers: Mapping[str, Any] | None)
 def of_message(policy: Policy, identity: Identity) -> StaffLanguages:
     """Who reads which language among those a message's escalations tell."""
     manager = identity.account_manager
-    return staff_languages(policy, manager.model_dump() if manager else None)
+    deputy = manager.deputy if manager else None
+    return staff_languages(
+        policy, manager.model_dump() if manager else None, deputy.model_dump() if deputy else None
+    )
 
 
 def of_escalations(policy: Policy, *escalations: Escalation) -> StaffLanguages:
     """Who reads which language among the escalations' holders: the account manager's CRM
     record is the one the fact pack kept (facts.fact_pack)."""
-    return staff_languages(policy, *(_manager_on_file(e.briefing) for e in escalations))
+    return staff_languages(policy, *(m for e in escalations for m in _staff_on_file(e.briefing)))
 
 
-def _manager_on_file(briefing: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    manager = ((briefing.get("fact_pack") or {}).get("crm") or {}).get("account_manager")
-    return manager if isinstance(manager, Mapping) else None
+def _staff_on_file(briefing: Mapping[str, Any]) -> list[Mapping[str, Any] | None]:
+    """The account manager's record the fact pack kept, and their deputy's (facts.py)."""
+    crm = (briefing.get("fact_pack") or {}).get("crm") or {}
+    return [
+        m if isinstance(m, Mapping) else None
+        for m in (crm.get("account_manager"), crm.get("deputy"))
+    ]
 
 
 def in_language(data: Mapping[str, Any], language: str) -> dict[str, Any]:

@@ -9,15 +9,18 @@ support; the person threatened must hear it from us too, and not be left to answ
 client alone.
 
 A staff member Careline knows for the client is the account manager the verifier's
-identity carries (its deputy is a role of the policy, not a person on the identity). A
-word names them when it is their first name or surname in any case form, through the
-pymorphy3 dictionaries the detector reads with (Ольга, Ольге, Ольгу, Ользі; Олег, Олегу;
-Петровой), a pet name of the first name (Оля, Олю for Ольга; Сашко for Олександр:
-data/diminutives.yaml), or the same Latin word (Anna, Anna's); a name that is also a common word
-(Надежда, Вера; Will, Hope) counts only written with a capital letter, and a Latin name
-always so. Only a sentence that holds the threat's own evidence counts: «Ольга, добрый
-день!» before a threat in the next sentence greets her, a signature names the writer,
-and a name beside a threat of court (legal) is the lawyers' business, not a danger to her.
+identity carries, and the manager's deputy the CRM names (`account_manager.deputy`): the
+one who stood in for a threatened manager is the next one a client threatens («А вашему
+Игорю передайте, что я его найду»). A word names them when it is their first name or
+surname in any case form, through the pymorphy3 dictionaries the detector reads with
+(Ольга, Ольге, Ольгу, Ользі; Олег, Олегу; Петровой), a pet name of the first name (Оля, Олю
+for Ольга; Сашко for Олександр: data/diminutives.yaml), or the same Latin word (Anna,
+Anna's); a name that is also a common word (Надежда, Вера; Will, Hope) counts only written
+with a capital letter, and a Latin name always so. "Your manager" is the account manager,
+unless the sentence names one of them by name. Only a sentence that holds the threat's own
+evidence counts: «Ольга, добрый день!» before a threat in the next sentence greets her, a
+signature names the writer, and a name beside a threat of court (legal) is the lawyers'
+business, not a danger to her.
 """
 
 from __future__ import annotations
@@ -55,7 +58,13 @@ from .staff_notice import staff_notice
 THREAT_SIGNALS = frozenset({"violence_threat", "reputation_threat", "harassment"})
 THREATENED_KIND: NotificationKind = "staff_threatened"
 # The decision facts that say whom a threat names (with_threatened).
-THREAT_FACTS = frozenset({"threatened_account_manager_name", "threatened_account_manager_role"})
+THREAT_FACTS = frozenset(
+    {
+        "threatened_account_manager_name",
+        "threatened_account_manager_role",
+        "threatened_deputy_name",
+    }
+)
 _NAME_TAGS = ("Name", "Surn", "Patr")
 # "your manager", «вашему личному менеджеру», «мій менеджер»: the client's account manager;
 # in Latin letters too ("khay vash menedzher boyitsya", "vashemu menedzheru").
@@ -88,41 +97,50 @@ class Threatened:
     signals: tuple[str, ...]
 
 
+def staff_of(manager: StaffRef | None) -> list[StaffRef]:
+    """The staff Careline knows for the client: the account manager and their deputy."""
+    if manager is None:
+        return []
+    return [manager, *([manager.deputy] if manager.deputy is not None else [])]
+
+
 def threatened_staff(
     text: str,
     signals: Iterable[Signal],
     manager: StaffRef | None,
     morphology: Morphology | None = None,
 ) -> list[Threatened]:
-    """The staff the threats of `text` (`signals`, as detected in it) name: the account
-    manager (`manager`, the identity's), by name or as "your manager", in a sentence that
-    holds a threat's evidence."""
+    """The staff the threats of `text` (`signals`, as detected in it) name, in a sentence
+    that holds a threat's evidence: the account manager (`manager`, the identity's) by name
+    or as "your manager", and their deputy (`manager.deputy`) by name. "Your manager" in a
+    sentence that names one of them by name is that one («вашему менеджеру Игорю»)."""
     threats = [s for s in signals if s.name in THREAT_SIGNALS]
-    if manager is None or not threats:
+    people = staff_of(manager)
+    if not people or not threats:
         return []
     morph = morphology or default_morphology()
-    names = _name_keys(manager.name, morph)
-    hows: list[How] = []
-    named_by: list[str] = []
+    names = [_name_keys(person.name, morph) for person in people]
+    hows: list[list[How]] = [[] for _ in people]
+    named_by: list[list[str]] = [[] for _ in people]
     for signal in threats:
         spans = [(e.start, e.end) for e in signal.evidence if not e.rule.startswith("form.")]
         for sentence in _sentences_of(text, spans):
-            how = _names_manager(sentence, names, morph)
-            if how is not None:
-                hows.append(how)
-                if signal.name not in named_by:
-                    named_by.append(signal.name)
-    if not hows:
-        return []
+            found = _named_in(sentence, names, morph)
+            for i, how in found.items():
+                hows[i].append(how)
+                if signal.name not in named_by[i]:
+                    named_by[i].append(signal.name)
     return [
         Threatened(
-            role=manager.role,
-            staff_id=manager.id,
-            name=manager.name,
-            email=manager.email,
-            by="name" if "name" in hows else "role",
-            signals=tuple(named_by),
+            role=person.role,
+            staff_id=person.id,
+            name=person.name,
+            email=person.email,
+            by="name" if "name" in hows[i] else "role",
+            signals=tuple(named_by[i]),
         )
+        for i, person in enumerate(people)
+        if hows[i]
     ]
 
 
@@ -140,11 +158,16 @@ def _sentences_of(text: str, spans: Sequence[tuple[int, int]]) -> list[str]:
     return found
 
 
-def _names_manager(sentence: str, names: frozenset[str], morph: Morphology) -> How | None:
-    for word in WORD.findall(sentence):
-        if _is_name(word, names, morph):
-            return "name"
-    return "role" if _YOUR_MANAGER.search(fold(sentence)) else None
+def _named_in(sentence: str, names: Sequence[frozenset[str]], morph: Morphology) -> dict[int, How]:
+    """Who of the staff (by index of `names`; the account manager first) the sentence
+    names: those whose names it holds, else the account manager as "your manager"."""
+    words = WORD.findall(sentence)
+    found: dict[int, How] = {
+        i: "name" for i, keys in enumerate(names) if any(_is_name(w, keys, morph) for w in words)
+    }
+    if not found and _YOUR_MANAGER.search(fold(sentence)):
+        found[0] = "role"
+    return found
 
 
 def _is_name(word: str, names: frozenset[str], morph: Morphology) -> bool:
@@ -298,12 +321,14 @@ def spared_staff(
 
 
 def is_spared(holder: Mapping[str, Any], spared: Collection[str], manager: StaffRef | None) -> bool:
-    """Whether a holder of a case (its `notified` entry) is the spared account manager."""
-    return (
-        manager is not None
-        and manager.id in spared
-        and holder.get("role") == "account_manager"
-        and str(holder.get("address", "")).casefold() == manager.email.casefold()
+    """Whether a holder of a case (its `notified` entry) is the spared account manager, or
+    their deputy (the CRM's, standing in as `deputy`) when a threat named them."""
+    address = str(holder.get("address", "")).casefold()
+    return any(
+        person.id in spared
+        and holder.get("role") == person.role
+        and address == person.email.casefold()
+        for person in staff_of(manager)
     )
 
 

@@ -4,6 +4,7 @@ a threat naming nobody tells only them. The real escalator, PostgreSQL and NATS.
 
 from __future__ import annotations
 
+import json
 import uuid
 from contextlib import AsyncExitStack
 from typing import Any
@@ -240,3 +241,65 @@ async def test_advances_naming_the_manager_hand_the_clients_next_case_to_the_dep
         await publish_verified(nc, threat("Ви така гарна, давайте зустрінемося ввечері?", other)[0])
         third = (await bus.wait("escalation.opened", 3))[2]
         assert third["kind"] == "harassment" and not third["hold"]
+
+
+async def test_the_crms_deputy_stands_in_and_a_threat_naming_the_deputy_spares_them_too(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    # The client threatens its manager Ольга: the CRM's deputy Ігор takes her cases at his
+    # own address. Then the client threatens Ігор by name («вашому Ігорю»): he is told
+    # apart, and the client's next case goes to neither (the head of support holds it).
+    nc, bus = watch
+    manager, deputy = "o.petrenko.7@careline.example", "i.koval.7@careline.example"
+    suffix = uuid.uuid4().hex[:8]
+
+    def from_(writer: str, text: str) -> bytes:
+        payload, _ = threat(text, manager, suffix, writer)
+        verified = json.loads(payload)
+        verified["identity"]["account_manager"]["deputy"] = StaffRef(
+            id=f"am-koval-{suffix}", name="Ігор Коваль", email=deputy, language="uk"
+        ).model_dump()
+        return json.dumps(verified).encode()
+
+    def about(escalation: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            n
+            for n in bus.of("notify.request")
+            if n["escalation_id"] == escalation["escalation_id"]
+            or escalation["escalation_id"]
+            in {e["escalation_id"] for e in n["data"].get("escalations", [])}
+        ]
+
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        first = "Поверніть гроші за підписку. Передайте Ользі, що я знаю, де вона живе."
+        await publish_verified(nc, from_("boss", first))
+        opened = {e["kind"]: e for e in await bus.wait("escalation.opened", 2)}
+        assert set(opened) == {"violence", "compensation"}
+        await until(lambda: any(n["recipient"] == deputy for n in about(opened["compensation"])))
+        (stand_in,) = [n for n in about(opened["compensation"]) if n["recipient"] == deputy]
+        assert stand_in["recipient_role"] == "deputy"
+        assert not [n for n in bus.of("notify.request") if n["recipient"].startswith("deputy.")]
+        assert [n["kind"] for n in bus.to(manager)] == ["staff_threatened"]
+
+        await publish_verified(nc, from_("boss", "А вашому Ігорю передайте, що я його знайду."))
+        await until(lambda: any(n["kind"] == "staff_threatened" for n in bus.to(deputy)))
+        (told,) = [n for n in bus.to(deputy) if n["kind"] == "staff_threatened"]
+        note = SendNotification.model_validate(told)
+        assert (note.recipient_role, note.language) == ("deputy", "uk")
+        assert str(note.escalation_id) == opened["violence"]["escalation_id"]
+        assert "Клієнт погрожує особисто вам" in render(note).subject
+        # The held case it merged into says whom it names now, and its hold spares him too.
+        (merged,) = [u for u in bus.of("escalation.updated") if u["change"] == "merged"]
+        assert merged["escalation_id"] == opened["violence"]["escalation_id"]
+        assert f"the threat names the deputy am-koval-{suffix} by name" in merged["reason"]
+
+        # A colleague's calm report while the hold stands: neither the manager nor the
+        # deputy; the head of support, whom the rule tells anyway, holds it alone.
+        await publish_verified(nc, from_("office", "Експорт не працює третій день."))
+        (failure,) = [
+            o for o in await bus.wait("escalation.opened", 3) if o["kind"] == "service_failure"
+        ]
+        await until(lambda: any(n["recipient"] == HEAD for n in about(failure)))
+        assert {n["recipient"] for n in about(failure)} & {manager, deputy} == set()
+        assert not [u for u in bus.of("escalation.updated") if u["change"] == "hold_lifted"]

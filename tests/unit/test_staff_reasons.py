@@ -114,6 +114,7 @@ def test_every_kind_of_condition_and_change_has_a_phrase_in_every_language() -> 
         threat_fact(Threatened("account_manager", "am-1", "Ольга", "o@b.example", by, ())).kind
         for by in ("name", "role")
     }
+    changes.add(threat_fact(Threatened("deputy", "am-2", "Игорь", "i@b.example", "name", ())).kind)
 
     assert set(facts) == set(CONDITIONS)
     for language in ("ru", "uk", "en"):
