@@ -299,6 +299,19 @@ async def denials_of(
 # it and `batch._open_confirmations` were 4-6% of the verifier's CPU at saturation (py-spy
 # --gil), about 0.34 ms a batch. The lists are expanding parameters: PostgreSQL gets the
 # same SQL `in_(list)` rendered, so the same plans (both partial indexes).
+def revoked_by_of(confirmation_id: Any) -> Any:
+    """Who took the confirmation back: the `by` of its log's last `revoked` entry (revoke.py
+    writes it), as a scalar subquery of the confirmation's row."""
+    log = confirmation_log.c
+    return (
+        select(log.detail["by"].astext)
+        .where(log.confirmation_id == confirmation_id, log.entry == "revoked")
+        .order_by(log.at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 @cache
 def _denials(by_customer: bool, by_address: bool) -> Select[Any]:
     wanted = []
@@ -309,15 +322,8 @@ def _denials(by_customer: bool, by_address: bool) -> Select[Any]:
         wanted.append(address.in_(bindparam("addresses", expanding=True)))
     reply = identity_decisions.alias("reply")
     by_staff = confirmations.c.resolved_via == "staff"
-    log = confirmation_log.c
-    # Who took it back (revoke.py logs it), read only for a denial staff made.
-    revoked_by = (
-        select(log.detail["by"].astext)
-        .where(log.confirmation_id == confirmations.c.confirmation_id, log.entry == "revoked")
-        .order_by(log.at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    # Who took it back, read only for a denial staff made.
+    revoked_by = revoked_by_of(confirmations.c.confirmation_id)
     return (
         select(
             confirmations.c.confirmation_id,

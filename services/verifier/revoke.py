@@ -40,6 +40,7 @@ from .adapters import (
     contacts,
     customers,
 )
+from .confirm_store import revoked_by_of
 from .matching import channel_key
 from .mirror import CONFIRMED
 
@@ -113,14 +114,8 @@ async def _revocations(
 ) -> list[Outgoing]:
     """`crm.channel.revoked` for each confirmation of the address staff took back, with who
     did (the log's last `revoked` entry) and when."""
-    c, log = confirmations.c, confirmation_log.c
-    by = (
-        select(log.detail["by"].astext)
-        .where(log.confirmation_id == c.confirmation_id, log.entry == "revoked")
-        .order_by(log.at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    c = confirmations.c
+    by = revoked_by_of(c.confirmation_id)
     rows = await session.execute(
         select(
             c.confirmation_id,
