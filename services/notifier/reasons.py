@@ -121,9 +121,13 @@ def _period(period: str, words: Mapping[str, Any], holiday: Any) -> str:
     return f"{said} ({words.get('holidays', {}).get(holiday, holiday)})"
 
 
-def _span(span: str, units: Mapping[str, str]) -> str:
-    """`30d` as the notice's language writes it (`30 дн.`); as the policy writes it else."""
+def _span(span: str, units: Mapping[str, Any]) -> str:
+    """`30d` as the notice's language writes it (`30 дн.`, `30 days`: a unit given as
+    [one, more] is said by its count, `1 day`); as the policy writes it else."""
     found = _SPAN.match(span)
     if not found or found[2] not in units:
         return span
-    return units[found[2]] % found[1]
+    unit = units[found[2]]
+    if isinstance(unit, list):
+        unit = unit[0] if found[1] == "1" else unit[1]
+    return str(unit) % found[1]

@@ -294,3 +294,22 @@ def test_values_of_a_shape_the_notifier_does_not_know_keep_the_words(
     item: dict[str, Any],
 ) -> None:
     assert condition_said(item, reasons("ru")) == item["text"]
+
+
+@pytest.mark.parametrize(
+    ("language", "span", "said"),
+    [
+        ("en", "30d", "30 days"),
+        ("en", "1d", "1 day"),
+        ("en", "1h", "1 hour"),
+        ("en", "45m", "45 minutes"),
+        ("ru", "30d", "30 дн."),
+        ("uk", "2h", "2 год"),
+    ],
+)
+def test_a_span_is_said_with_its_unit_in_the_notice_language(
+    language: str, span: str, said: str
+) -> None:
+    from services.notifier.reasons import _span
+
+    assert _span(span, reasons(language)["units"]) == said
