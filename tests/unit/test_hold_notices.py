@@ -117,7 +117,8 @@ SPARE_LIFTED = {
     ),
     "en": (
         "The client's cases go to their account manager again",
-        "30 days without advances: the client's cases go to their account manager again (message {})",
+        "30 days without advances: the client's cases go to their account manager again "
+        "(message {})",
     ),
 }
 SPARED_UNTIL = {
