@@ -46,7 +46,19 @@ def regex_hits(lexicon: Lexicon, folded: str, tokens: Tokens) -> Iterator[Hit]:
                 continue
             for m in entry.regex.finditer(folded):  # type: ignore[union-attr]
                 if m.end() > m.start():
-                    yield Hit(entry, m.start(), m.end())
+                    yield _hit(entry, m, m.start())
+
+
+def _hit(entry: Entry, m: re.Match[str], start: int) -> Hit:
+    """The hit of a match: the words a group named `said` matched, when the pattern has
+    one, else the whole match. The rest is context: «интернет не работает» is said by «не
+    работает», and «интернет» stays what the problem is about (problem_keys leaves the
+    evidence's own words out of that)."""
+    if "said" in m.re.groupindex:
+        said_start, said_end = m.span("said")
+        if said_end > said_start:
+            return Hit(entry, said_start, said_end)
+    return Hit(entry, start, m.end())
 
 
 def word_starts(folded: str, tokens: Tokens) -> list[int]:
@@ -85,7 +97,7 @@ def _hits_at_word_starts(
             if entry_id in possible:
                 m = match(folded, at)
                 if m is not None and m.end() > at:
-                    yield Hit(entry, at, m.end())
+                    yield _hit(entry, m, at)
 
 
 def _at_window(index: Index, window: str) -> tuple[Candidate, ...]:
