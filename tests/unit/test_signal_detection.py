@@ -23,6 +23,7 @@ from services.escalator.detection.detector import DETECTION_CHARS
 from services.escalator.detection.evaluation import evaluate
 from services.escalator.detection.lexicon import default_morphology
 from services.escalator.detection.text import prepared, tokenize
+from services.escalator.problem_keys import keyed
 from shared.contracts import Signal
 
 pytestmark = pytest.mark.unit
@@ -2995,3 +2996,171 @@ def test_round_30_a_promise_kept_by_its_day_or_said_kept_is_no_failure(text: str
 @pytest.mark.parametrize("text", ROUND_30_STILL_FAILURE)
 def test_round_30_a_promise_kept_late_or_broken_stays_a_failure(text: str) -> None:
     assert "service_failure" in {s.name for s in detect(text)}
+
+
+# Round 31: a plain report that a product of ours does not work, not when asked, supposed,
+# of hours or resolved; watching a staff member; the official scheme's "ii" in Ukrainian.
+ROUND_31_NOT_WORKING: dict[str, list[str]] = {
+    "ru.fail.service_not_working": [
+        "интернет не работает",
+        "сайт не открывается",
+        "У меня не открывается приложение",
+        "касса не работает, помогите",
+        "Интернет не работает. Что делать?",
+    ],
+    "ru.fail.done_but_not_working": [
+        "подключили, но не работает",
+        "Установили новый роутер, а интернет всё равно не работает",
+    ],
+    "uk.fail.service_not_working": [
+        "інтернет не працює",
+        "сайт не відкривається",
+        "у вас у селі зв'язок взагалі не ловить",
+    ],
+    "uk.fail.done_but_not_working": ["підключили, але не працює"],
+    "en.fail.service_not_working": [
+        "the app doesn't work",
+        "the website won't open",
+        "The app isn't working, what should I do?",
+    ],
+    "en.fail.done_but_not_working": [
+        "we were connected but it doesn't work",
+        "We installed the update but the app doesn't open",
+    ],
+}
+
+ROUND_31_NOT_A_FAILURE: list[str] = [
+    # asked: whether it works, how to make it
+    "не работает кнопка? как её включить",
+    "Интернет не работает? Проверьте кабель",
+    "Почему не работает интернет?",
+    "інтернет не працює? перевірте кабель",
+    "Чому не працює інтернет?",
+    "the app doesn't work?",
+    "how do I turn on the button if it doesn't work?",
+    # supposed
+    "если не заработает — напишу",
+    "Если интернет не работает, перезагрузите роутер",
+    "якщо не запрацює — напишу",
+    "Якщо сайт не відкривається, очистіть кеш",
+    "if it doesn't work I'll write again",
+    "If the website doesn't load, clear your cache",
+    # resolved, or said working
+    "уже всё работает",
+    "не работает? — работает!",
+    "Интернет не работает, перезагрузил роутер — заработал, спасибо",
+    "вже все працює",
+    "Інтернет не працював, але вже все працює, дякую",
+    "it's all working now",
+    "the internet doesn't work, I restarted the router and it works now",
+    # hours, someone's old number, the client's own card
+    "Телефон поддержки по выходным не работает",
+    "Она сказала, что в субботу не работает",
+    "the app doesn't work on weekends",
+    "Старый номер уже не работает, смените, пожалуйста",
+    "my card doesn't work",
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "text"),
+    [(rule, text) for rule, texts in ROUND_31_NOT_WORKING.items() for text in texts],
+)
+def test_round_31_a_product_said_not_to_work_is_a_failure(rule: str, text: str) -> None:
+    assert rule in {e.rule for e in signal(text, "service_failure").evidence}
+
+
+@pytest.mark.parametrize("text", ROUND_31_NOT_A_FAILURE)
+def test_round_31_not_working_asked_supposed_or_resolved_is_no_failure(text: str) -> None:
+    assert "service_failure" not in {s.name for s in detect(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "said", "about"),
+    [
+        ("Сайт опять не работает", "не работает", "сайт"),
+        ("Не работает приложение", "Не работает", "приложение"),
+        ("Інтернет зовсім не працює", "не працює", "інтернет"),
+        ("The checkout just doesn't load", "doesn't load", "checkout"),
+    ],
+)
+def test_round_31_the_evidence_is_the_failure_words_and_the_product_what_it_is_about(
+    text: str, said: str, about: str
+) -> None:
+    """The pattern's `said` group is the evidence: the product's name stays out of it, so
+    the problem is told by it (problem_keys leaves the evidence's own words out)."""
+    (failure,) = keyed(detect(text), text, None)
+    (piece,) = [e for e in failure["evidence"] if e["rule"].endswith("service_not_working")]
+    assert (piece["text"], about in piece["about"]) == (said, True)
+
+
+ROUND_31_WATCHING: dict[str, list[str]] = {
+    "ru.violence.watching": [
+        "Ольга, я за вами слежу, видел вас вчера у подъезда",
+        "Olga, ya za vami slezhu, videl vas vchera u podyezda",
+    ],
+    "ru.violence.know_routine": [
+        "Я знаю, на какой машине вы ездите",
+        "Я знаю, на какой машине ездит ваш менеджер",
+        "Олег, я знаю, во сколько вы выходите с работы",
+    ],
+    "ru.violence.seen_at_your_home": ["Видел вашу Ольгу вчера, видел её у её подъезда"],
+    "uk.violence.watching": ["Я стежу за вами, бачив вас біля під'їзду"],
+    "uk.violence.know_routine": ["Я знаю, на якій машині ви їздите"],
+    "en.violence.seen_at_your_home": [
+        "I've been watching you, saw you outside your building yesterday"
+    ],
+    "en.violence.know_routine": ["I know what time she leaves the office"],
+}
+
+ROUND_31_NOT_WATCHING: list[str] = [
+    "Давно слежу за вами в инстаграме, решила заказать торт",
+    "Я слежу за статусом заказа, он не меняется",
+    "Курьер, я видел вас у подъезда, почему не позвонили?",
+    "Я знаю, на какой машине приедет мастер?",
+    "Не знаю, на какой машине вы ездите, но припарковались вы на газоне",
+    "Давно стежу за вами в інстаграмі, вирішила замовити",
+    "I've been watching you grow for years, love the new shop",
+    "I saw you outside the building, why didn't you ring the bell?",
+    "Я за вами слежу",
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "text"), [(rule, text) for rule, texts in ROUND_31_WATCHING.items() for text in texts]
+)
+def test_round_31_watching_a_staff_member_is_a_threat(rule: str, text: str) -> None:
+    assert rule in {e.rule for e in signal(text, "violence_threat").evidence}
+
+
+@pytest.mark.parametrize("text", ROUND_31_NOT_WATCHING)
+def test_round_31_following_the_company_or_seeing_a_courier_is_no_threat(text: str) -> None:
+    assert "violence_threat" not in {s.name for s in detect(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "reading", "language"),
+    [
+        ("zapyshit na stantsii, bud laska", "запишіть на станції, буд ласка", "uk"),
+        ("do stantsii metro", "до станции метро", "ru"),
+        ("Olga, ya za vami slezhu, videl vas vchera u podyezda",
+         "ольга, я за вами слежу, видел вас вчера у подъезда", "ru"),
+    ],
+)  # fmt: skip
+def test_round_31_official_ii_and_the_hard_sign_are_read(
+    text: str, reading: str, language: str
+) -> None:
+    morph = default_morphology()
+    folded = prepared(text)
+    found = morph.reader.read(folded, tokenize(folded, load_lexicon().clause_words).words)
+
+    assert found is not None and (found.text, found.language) == (reading, language)
+
+
+@pytest.mark.parametrize(
+    ("word", "reading"),
+    [("stantsii", "станції"), ("stantsiia", "станція"), ("stantsiiu", "станцію"),
+     ("informatsii", "інформації"), ("mariia", "марія")],
+)  # fmt: skip
+def test_round_31_the_official_ii_is_read_ukrainian(word: str, reading: str) -> None:
+    assert default_morphology().reader.word(word)["uk"] == (reading, True)

@@ -365,6 +365,12 @@ def test_the_clients_acknowledgements_do_not_name_the_threatened_manager(
         ("Оксана Мельник", "khay vash menedzher boyitsya", "role"),
         ("Марина Орлова", "pust vash menedzher boitsya", "role"),
         ("Anna Smith", "let your Anna keep looking over her shoulder", "name"),
+        # Round 31: watching the manager («я за вами слежу», "I've been watching you")
+        ("Ольга Петрова", "Ольга, я за вами слежу, видел вас вчера у подъезда", "name"),
+        ("Ольга Петрова", "Olga, ya za vami slezhu, videl vas vchera u podyezda", "name"),
+        ("Ольга Петрова", "Я знаю, на какой машине ездит ваш менеджер", "role"),
+        ("Оксана Мельник", "Оксано, я стежу за вами, бачив вас біля під'їзду", "name"),
+        ("Anna Smith", "Anna, I've been watching you, saw you outside your building", "name"),
     ],
 )
 def test_round_27_threats_sent_through_us_reach_the_person_they_name(

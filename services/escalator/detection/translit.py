@@ -33,7 +33,7 @@ _CYRILLIC = re.compile(r"[а-яіїєґ]")
 
 # Letter groups and their readings, the likeliest first; the longest group wins. "y" and
 # "ye" read differently after a vowel (moy: мой, yesli: если) and after a consonant
-# (svobodny: свободны, dannye: данные): _AFTER_CONSONANT has those.
+# (svobodny: свободны, dannye: данные, podyezd: подъезд): _AFTER_CONSONANT has those.
 _RU: dict[str, tuple[str, ...]] = {
     "shch": ("щ",), "sch": ("щ", "сч"), "tsya": ("тся", "ться"), "zh": ("ж",), "kh": ("х",),
     "ch": ("ч",), "sh": ("ш",), "ts": ("ц", "тс"), "yu": ("ю",), "ju": ("ю",), "ya": ("я",),
@@ -45,6 +45,8 @@ _RU: dict[str, tuple[str, ...]] = {
     "w": ("в",), "x": ("кс",), "q": ("к",), "'": ("ь",),
 }  # fmt: skip
 # Ukrainian: "y" is и, "i" is і (ї after a vowel), "h" is г or х, "yi" ї or the ending -ий,
+# "ii" ії or ій (the official scheme's ї and й inside a word: "stantsii" станції, "Vasylii"
+# Василій; "iia", "iiu" stay ія, ію: "stantsiia" станція),
 # "ye"/"ie" є; "-tsya"/"-tsia" the reflexive «-ться» («боїться») or «-ця» («вулиця»); "ai"
 # after a consonant is also «ай» ("hai", "dai": the official scheme writes й as "i" inside
 # a word), and a vowel before "ia", "ie", "iu" is followed by я, є, ю ("znaiu", "ohliadaie").
@@ -52,7 +54,8 @@ _UK: dict[str, tuple[str, ...]] = {
     "shch": ("щ",), "sch": ("щ",), "tsya": ("ться", "ця"), "tsia": ("ться", "ця", "ція"),
     "zh": ("ж",), "kh": ("х",), "ch": ("ч",), "sh": ("ш",),
     "ts": ("ц",), "yu": ("ю",), "ju": ("ю",), "iu": ("ю",), "ya": ("я",), "ja": ("я",),
-    "ia": ("я", "ія"), "yo": ("йо",), "jo": ("йо",), "ye": ("є",), "je": ("є",),
+    "ia": ("я", "ія"), "ii": ("ії", "ій"), "iia": ("ія",), "iie": ("іє",), "iiu": ("ію",),
+    "yo": ("йо",), "jo": ("йо",), "ye": ("є",), "je": ("є",),
     "ie": ("є", "іє"), "yi": ("ї", "ий"), "ji": ("ї",), "yy": ("ий",), "ai": ("аї", "аі", "ай"),
     "oi": ("ої", "оі"), "ui": ("уї", "уі"), "ei": ("еї", "еі"), "a": ("а",), "b": ("б",),
     "v": ("в",), "g": ("г",), "d": ("д",), "e": ("е",), "z": ("з",), "i": ("і",),
@@ -69,7 +72,7 @@ _UK.update(
     }
 )
 _AFTER_CONSONANT: dict[str, dict[str, tuple[str, ...]]] = {
-    "ru": {"y": ("ы", "й"), "ye": ("ые", "ье", "е"), "yi": ("ый", "ьи")},
+    "ru": {"y": ("ы", "й"), "ye": ("ые", "ье", "ъе", "е"), "yi": ("ый", "ьи")},
     "uk": {"y": ("и", "й"), "yi": ("ий", "ї")},
 }
 _VOWELS = frozenset("aeiouy'")
