@@ -124,9 +124,11 @@ def fact_pack(
             # notices are in it (staff_language).
             "account_manager": _staff_record(manager) if manager else None,
             # The CRM's deputy of the manager, when on file: who stands in for a threatened
-            # manager, told later in their language too (staff_language.of_escalations).
+            # manager, told later in their language too (staff_language.of_escalations), and
+            # whom the case climbs to as the `deputy` role (lifecycle.deputy_on_file; the id
+            # says whether a hold spares them).
             **(
-                {"deputy": _staff_record(manager.deputy)}
+                {"deputy": {"id": manager.deputy.id, **_staff_record(manager.deputy)}}
                 if manager is not None and manager.deputy is not None
                 else {}
             ),

@@ -7,12 +7,19 @@ followed by the next role of its chain in the policy (manager -> deputy -> head 
 -> director); roles already told are not told twice, and a level with nobody new is
 skipped. A rule may also name roles for a later level itself (`notify: [{role: director,
 level: 2}]`): they join that level's climb. When every chain has ended, nothing climbs.
+
+The `deputy` role is the CRM's deputy of the client's account manager when the escalation's
+fact pack kept one (`crm.deputy`, facts.fact_pack): the climb tells that person, at their
+own address (and so in their language, staff_language.of_escalations), not the policy's
+shared deputy address, which stays for clients whose identity had no deputy. A deputy the
+escalation's hold spares (a threat named them) is passed over: the climb goes on to the
+next role of the chain.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -22,6 +29,7 @@ from .policy_rules import address_key
 
 Origin = Literal["rule", "climb", "reassigned"]
 WEBHOOK_PREFIX = "webhook:"
+DEPUTY = "deputy"  # the role the CRM's deputy of the account manager fills
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,8 @@ class Escalation:
 class Climb:
     level: int
     roles: tuple[str, ...]
-    addresses: dict[str, str] = field(default_factory=dict)  # of the rule's planned roles
+    # Of the rule's planned roles, and of the CRM's deputy; the rest: the policy's.
+    addresses: dict[str, str] = field(default_factory=dict)
 
 
 def same_address(a: str, b: str) -> bool:
@@ -105,13 +114,19 @@ def authorize(escalation: Escalation, actor: str, role: str | None) -> Notified 
     return None
 
 
-def next_climb(policy: Policy, escalation: Escalation) -> Climb | None:
-    """Who is told when the current level's deadline passes; None when the chains ended."""
+def next_climb(
+    policy: Policy, escalation: Escalation, spared: Collection[str] = ()
+) -> Climb | None:
+    """Who is told when the current level's deadline passes; None when the chains ended.
+    `spared`: the staff ids the client's standing holds spare (its other cases' holds too;
+    the escalation's own hold counts anyway): a CRM deputy among them is passed over."""
     origins = list(dict.fromkeys(n.role for n in escalation.notified if n.origin != "climb"))
     told = {n.role for n in escalation.notified}
     chains = [policy.chains.get(role, []) for role in origins]
     longest = max((len(chain) for chain in chains), default=0)
     longest = max([longest, *(p.level - 1 for p in escalation.planned)])
+    if deputy_spared(escalation, spared):
+        told.add(DEPUTY)  # passed over as if told: the chain goes on past them
     level = escalation.level
     # Level 1 is the rule's roles, so level L + 1 takes the L-th role of each chain, and
     # the roles the rule itself named for level L + 1.
@@ -123,6 +138,9 @@ def next_climb(policy: Policy, escalation: Escalation) -> Climb | None:
         fresh += [p.role for p in planned]
         if fresh:
             addresses = {p.role: p.address for p in planned}
+            deputy = deputy_on_file(escalation)
+            if deputy is not None and DEPUTY in fresh:  # not spared, or not fresh
+                addresses.setdefault(DEPUTY, str(deputy["email"]))
             return Climb(level, tuple(dict.fromkeys(fresh)), addresses)
     return None
 
@@ -147,6 +165,39 @@ def ack_view(taken_by: str | None, deadline: datetime, now: datetime) -> dict[st
 
 def policy_address(policy: Policy, role: str) -> str | None:
     return policy.address(role) or None
+
+
+def role_address(
+    policy: Policy, escalation: Escalation, role: str, spared: Collection[str] = ()
+) -> str | None:
+    """Where the escalation tells `role`: the CRM's deputy of the client's manager for the
+    `deputy` role when the fact pack kept one and no hold spares them (`spared`, or the
+    escalation's own hold), else the policy's address of the role."""
+    deputy = deputy_on_file(escalation)
+    if role == DEPUTY and deputy is not None and not deputy_spared(escalation, spared):
+        return str(deputy["email"])
+    return policy_address(policy, role)
+
+
+def deputy_on_file(escalation: Escalation) -> Mapping[str, Any] | None:
+    """The CRM's deputy of the client's account manager (id, name, email, language) as the
+    escalation's fact pack kept them when it was opened (or its severity raised), if the
+    identity carried one. The sweeper climbs without the message: this is what it has."""
+    crm = (escalation.briefing.get("fact_pack") or {}).get("crm") or {}
+    deputy = crm.get("deputy") if isinstance(crm, Mapping) else None
+    return deputy if isinstance(deputy, Mapping) and deputy.get("email") else None
+
+
+def deputy_spared(escalation: Escalation, spared: Collection[str] = ()) -> bool:
+    """Whether a standing hold spares the CRM's deputy (a threat named them): the
+    escalation's own (its `spares`: staff ids) or one of the client's others (`spared`). A
+    deputy kept before ids were has none: not spared."""
+    deputy = deputy_on_file(escalation)
+    if deputy is None or not deputy.get("id"):
+        return False
+    hold = escalation.hold or {}
+    own = [] if hold.get("lifted_at") else hold.get("spares") or []
+    return str(deputy["id"]) in {*own, *spared}
 
 
 def channel_of(address: str) -> tuple[str, str]:

@@ -222,6 +222,20 @@ class LifecycleStore:
             ~standing.exists(),
         )
 
+    async def spared_of(self, subject_key: str) -> frozenset[str]:
+        """The staff ids the standing holds of the subject's open escalations spare (whom
+        their threats named: threatened.spared_staff reads the same from the history)."""
+        e = escalations.c
+        holds = await self.session.scalars(
+            select(e.hold).where(
+                e.subject_key == subject_key,
+                e.status == "open",
+                func.jsonb_typeof(e.hold) == "object",
+                e.hold["lifted_at"].astext.is_(None),
+            )
+        )
+        return frozenset(str(s) for hold in holds for s in hold.get("spares") or [])
+
     async def _lock_open(self, soonest: Any, limit: int, *conditions: Any) -> list[Escalation]:
         """Open escalations meeting `conditions`, the soonest first, that no other replica
         holds: SKIP LOCKED hands each due row to exactly one sweeper."""

@@ -32,7 +32,7 @@ from shared.contracts import (
 from shared.text_head import head_of
 
 from .client_words import reported_problems
-from .lifecycle import WEBHOOK_PREFIX, address_key, channel_of
+from .lifecycle import DEPUTY, WEBHOOK_PREFIX, address_key, channel_of
 from .policy import Decision, Policy, Rule
 from .privacy import mask_card_numbers
 from .staff_language import StaffLanguages, in_language, of_message
@@ -233,7 +233,7 @@ def staff_notifications(
                 whom = "account_manager" if manager is None else "threatened_account_manager"
                 role_data = {**data, "stand_in_for": whom}
         else:
-            address = policy.address(named)
+            address = rule_role_address(policy, named, manager, threatened)
         kind: NotificationKind = "manager_escalation"
         if role == "legal":
             kind, role_data = "legal_notice", {**role_data, **_legal_extras(verified)}
@@ -303,6 +303,19 @@ def _staff_ids(
         "event_id": derived_id("notify-request", *parts),
         "notification_id": derived_id("notification", *parts),
     }
+
+
+def rule_role_address(
+    policy: Policy, role: str, manager: StaffRef | None, spared: Collection[str] = ()
+) -> str:
+    """Where a role the rule names is told: the `deputy` role at the CRM's deputy of the
+    client's manager when the identity carries one the client's threats do not name
+    (`spared`), as its climbs do (lifecycle.role_address); else the policy's address (a
+    threatened deputy too: the role's shared address is not the person threatened)."""
+    deputy = manager.deputy if manager is not None else None
+    if role == DEPUTY and deputy is not None and deputy.id not in spared:
+        return deputy.email
+    return policy.address(role)
 
 
 def account_manager_stand_in(

@@ -61,6 +61,7 @@ from .notifications import (
     makes_promise,
     notified_staff,
     promise_contact,
+    rule_role_address,
     staff_briefing,
     staff_notifications,
     subject_key,
@@ -373,12 +374,14 @@ class EscalatorService:
         return promised
 
     def _planned(self, decision: Decision, verified: IdentityVerified) -> list[dict[str, Any]]:
-        """The rule's roles for later levels, with the address each will be told at."""
+        """The rule's roles for later levels, with the address each will be told at (the
+        account manager's and their CRM deputy's own, as at level 1; a climb passes over a
+        deputy a hold spares by then: lifecycle.next_climb)."""
         manager = verified.identity.account_manager
         planned = []
         for n in decision.rule.later:
             address = manager.email if n.role == "account_manager" and manager else None
-            address = address or self.policy.address(n.role)
+            address = address or rule_role_address(self.policy, n.role, manager)
             if address:
                 planned.append({"role": n.role, "level": n.level, "address": address})
         return planned

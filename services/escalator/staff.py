@@ -33,7 +33,7 @@ from shared.subjects import (
 from .ack_links import AckClaims, LinkRejected
 from .history import Mark
 from .history_store import mark_warned
-from .lifecycle import Escalation, Notified, authorize, policy_address, same_address
+from .lifecycle import Escalation, Notified, authorize, role_address, same_address
 from .lifecycle_steps import LifecycleSteps, acted, current_briefing
 from .lifecycle_store import LifecycleStore
 from .policy import STAFF_ROLES
@@ -186,7 +186,8 @@ class StaffCommands(LifecycleSteps):
         if cmd.to_role not in STAFF_ROLES:
             return _result(cmd, "invalid", e, f"unknown role {cmd.to_role!r}")
         known = [n.address for n in e.notified if n.role == cmd.to_role]
-        address = cmd.to_address or policy_address(self.policy, cmd.to_role)
+        # The deputy role is the client's deputy on file, as a climb tells it (lifecycle).
+        address = cmd.to_address or role_address(self.policy, e, cmd.to_role)
         address = address or (known[0] if known else None)
         if not address:
             return _result(cmd, "invalid", e, f"no address for role {cmd.to_role}: give one")
