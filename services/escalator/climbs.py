@@ -20,7 +20,7 @@ from shared.outbox import Outgoing
 from shared.subjects import ESCALATION_ESCALATED, NOTIFY_REQUEST
 
 from .hold_notices import promise_due_notices
-from .lifecycle import Climb, Escalation, Notified, deputy_on_file, next_climb, role_address
+from .lifecycle import Climb, Escalation, Notified, next_climb, role_address
 from .lifecycle_steps import LifecycleSteps, acted, current_briefing
 from .lifecycle_store import LifecycleStore
 from .missed_promises import (
@@ -92,7 +92,7 @@ class DeadlineClimbs(LifecycleSteps):
         told = sorted({n.role for n in e.notified})
         # Someone has it and the promise passed: it goes higher. Nobody has it: its own
         # deadline climbs it already (a second climb now would page a level, then the next).
-        climb = next_climb(self.policy, e, await _spared(store, e)) if e.acknowledged else None
+        climb = next_climb(self.policy, e, await store.spared_of(e)) if e.acknowledged else None
         holders = e
         if climb is not None:
             # A more senior person takes it, and has to acknowledge it as their own.
@@ -126,7 +126,7 @@ class DeadlineClimbs(LifecycleSteps):
         log.info("escalation %s missed its promise to the client", e.id)
 
     async def _climb(self, store: LifecycleStore, e: Escalation, now: datetime) -> None:
-        climb = next_climb(self.policy, e, await _spared(store, e))
+        climb = next_climb(self.policy, e, await store.spared_of(e))
         if climb is None:
             await store.change(e.id, climb_due_at=None, updated_at=now)
             detail = {"level": e.level, "overdue_since": _iso(e.climb_due_at)}
@@ -201,14 +201,6 @@ class DeadlineClimbs(LifecycleSteps):
         await store.enqueue(e.id, outputs, now)
         log.info("escalation %s climbed to level %s", e.id, climb.level)
         return deadline
-
-
-async def _spared(store: LifecycleStore, e: Escalation) -> frozenset[str]:
-    """Whom the client's standing holds spare, when it matters: a climb passes over a CRM
-    deputy a threat named, in any of the client's cases (lifecycle.next_climb)."""
-    if deputy_on_file(e) is None or not e.subject_key:
-        return frozenset()  # nobody to pass over, or no subject to read the holds of
-    return await store.spared_of(e.subject_key)
 
 
 def _iso(moment: datetime | None) -> str | None:

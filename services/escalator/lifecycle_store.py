@@ -31,7 +31,7 @@ from shared.group_commit import insert_later
 from shared.outbox import Outgoing, lock_key
 
 from .history_store import written_from
-from .lifecycle import Escalation, Notified, address_key, taker
+from .lifecycle import Escalation, Notified, address_key, deputy_on_file, taker
 from .tables import add_timeline_entry, escalations, metadata, timeline
 
 _FK = "escalator.escalations.id"
@@ -222,13 +222,17 @@ class LifecycleStore:
             ~standing.exists(),
         )
 
-    async def spared_of(self, subject_key: str) -> frozenset[str]:
-        """The staff ids the standing holds of the subject's open escalations spare (whom
-        their threats named: threatened.spared_staff reads the same from the history)."""
+    async def spared_of(self, escalation: Escalation) -> frozenset[str]:
+        """The staff ids the standing holds of the escalation's client's open escalations
+        spare (whom their threats named: threatened.spared_staff reads the same from the
+        history), when it matters: a CRM deputy on file is passed over for the `deputy`
+        role (lifecycle.next_climb, role_address)."""
+        if deputy_on_file(escalation) is None or not escalation.subject_key:
+            return frozenset()  # nobody to pass over, or no subject to read the holds of
         e = escalations.c
         holds = await self.session.scalars(
             select(e.hold).where(
-                e.subject_key == subject_key,
+                e.subject_key == escalation.subject_key,
                 e.status == "open",
                 func.jsonb_typeof(e.hold) == "object",
                 e.hold["lifted_at"].astext.is_(None),

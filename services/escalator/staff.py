@@ -186,8 +186,10 @@ class StaffCommands(LifecycleSteps):
         if cmd.to_role not in STAFF_ROLES:
             return _result(cmd, "invalid", e, f"unknown role {cmd.to_role!r}")
         known = [n.address for n in e.notified if n.role == cmd.to_role]
-        # The deputy role is the client's deputy on file, as a climb tells it (lifecycle).
-        address = cmd.to_address or role_address(self.policy, e, cmd.to_role)
+        # The deputy role is the client's deputy on file, as a climb tells it (lifecycle),
+        # unless a threat of the client named them.
+        spared = await store.spared_of(e)
+        address = cmd.to_address or role_address(self.policy, e, cmd.to_role, spared)
         address = address or (known[0] if known else None)
         if not address:
             return _result(cmd, "invalid", e, f"no address for role {cmd.to_role}: give one")

@@ -1,7 +1,8 @@
 """A case nobody acknowledges climbs to the account manager's deputy the CRM names for the
 client (Ігор, at his own address, in his language), not to the policy's shared deputy
-address; a client with no deputy on file climbs to the shared address, and a deputy the
-client's threats named is passed over. The real escalator and its sweeper, PostgreSQL and
+address, and he may acknowledge it; a client with no deputy on file climbs to the shared
+address, and a deputy the client's threats named is passed over (a handover to "the
+deputy" goes to the shared address). The real escalator and its sweeper, PostgreSQL and
 NATS; deadlines of about a second."""
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ import nats
 import pytest
 
 from services.notifier.domain import render
-from shared.contracts import SendNotification, StaffRef
+from shared.contracts import ReassignEscalation, SendNotification, StaffRef
 from tests.integration.conftest import Env, rows
 from tests.integration.escalator_harness import (
+    HEAD,
     Bus,
+    ack,
+    ask,
     escalator_settings,
     policy_file,
     publish_verified,
@@ -101,6 +105,12 @@ async def test_an_unacknowledged_case_climbs_to_the_clients_deputy_on_file(
         )
         assert {"role": "deputy", "address": igor, "level": 2, "origin": "climb"} in row["notified"]
 
+        first_id = uuid.UUID(first["escalation_id"])
+        assert (await ask(env, ack(first_id, SHARED))).outcome == "forbidden"
+        assert (await ask(env, ack(first_id, igor, actor_role="deputy"))).outcome == (
+            "acknowledged"
+        )
+
         # No deputy on file: the policy's shared deputy address, as before.
         assert [n["recipient"] for n in climbs(second) if n["recipient_role"] == "deputy"] == [
             SHARED
@@ -113,3 +123,16 @@ async def test_an_unacknowledged_case_climbs_to_the_clients_deputy_on_file(
         ]
         assert not [n for n in climbs(third) if n["recipient_role"] == "deputy"]
         assert not [n for n in bus.to(threatened_igor) if n["kind"] == "re_escalation"]
+        # Handed to "the deputy" without an address: the shared one, not the threatened Ігор.
+        handover = ReassignEscalation(
+            command_id=uuid.uuid4(),
+            escalation_id=uuid.UUID(third["escalation_id"]),
+            actor=HEAD,
+            to_role="deputy",
+            note="передаю заступнику",
+        )
+        assert (await ask(env, handover)).outcome == "reassigned"
+        await until(
+            lambda: any(n["escalation_id"] == third["escalation_id"] for n in bus.to(SHARED))
+        )
+        assert not [n for n in bus.to(threatened_igor) if n["kind"] == "manager_escalation"]
