@@ -264,15 +264,54 @@ def answered_codes(places: list[list[str]], pending: Collection[str]) -> set[str
     return set()
 
 
-def named_in(text: str, address: str, claimed_name: str | None, name_similarity: float) -> bool:
-    """Whether a message names the address a request asks about, or the name its sender
-    claimed ("Not us: nobody called Rachel White works here", «Ивана Петрова у нас нет»):
-    a registered contact's fresh mail without the request's code is read as an answer to
-    the requests it names. The name as the verifier matches names (`name_similarity`,
-    inflection and transliteration aside): both words of it, never a first name alone."""
-    if address.casefold() in text.casefold():
-        return True
-    return bool(claimed_name) and similarity(claimed_name or "", text) >= name_similarity
+# Words that disown a person or an address outright, as a registered contact's fresh mail
+# says no to a request it has no code of: «никакого Игоря Белова у нас нет», «адрес … не
+# наш», «жодного … у нас немає», "nobody called Rachel White works here". A plain «Нет, …»
+# or "declined" is no such word: «Нет, мы уже оплатили. Иван Петров» is about something else.
+_DISOWNS = re.compile(
+    r"(?<![^\W\d_])(?:"
+    r"у\s+нас\s+(?:нет|не\s+работа\w*|никогда\s+не\s+работал\w*)|никак(?:ой|ого|ая|ую|ие|их)|"
+    r"никого|не\s+знаем|не\s+знаю|не\s+наш\w*|(?:это|це)\s+не\s+(?:мы|ми)|не\s+из\s+наших|"
+    r"впервые\s+(?:слыш|виж|вид)\w*|посторонн\w*|чуж(?:ой|ая|ое|ие|ого|ий|а|е|і)|"
+    r"мошенни\w*|самозван\w*|не\s+(?:является|являлся|являлась)\s+наш\w*|"
+    r"у\s+нас\s+(?:немає|нема|не\s+працю\w*)|жодн(?:ого|ої|ий|а|их)|нікого|не\s+знаємо|"
+    r"вперше\s+(?:чу|бач)\w*|сторонн\w*|шахра\w*|"
+    r"nobody\s+(?:called|named|by\s+(?:that|the)\s+name)|no\s+one\s+(?:called|named|by\s+that)|"
+    r"(?:don'?t|do\s+not|doesn'?t|does\s+not)\s+(?:know|work\s+(?:here|for\s+us|with\s+us))|"
+    r"never\s+heard\s+of|not\s+(?:one\s+of\s+)?(?:us|ours)|not\s+our\s+(?:employee|staff|"
+    r"colleague|address|email|mail|person)|no\s+such\s+(?:person|employee)|stranger|"
+    r"impost[oe]r\w*|scam\w*|fraud\w*"
+    r")(?![^\W\d_])",
+    re.IGNORECASE,
+)
+# A sentence ends at ".", "!", "?" or "…" before a space, or at a line's end (an address's
+# dots have no space after them).
+_SENTENCES = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+def disowns(text: str) -> bool:
+    """Whether a message disowns someone outright (`_DISOWNS`)."""
+    return _DISOWNS.search(text) is not None
+
+
+def names_disowned(
+    text: str, address: str, claimed_name: str | None, name_similarity: float
+) -> bool:
+    """Whether a sentence of a registered contact's fresh mail disowns the address a request
+    asks about, or the name its sender claimed, outright ("Not us: nobody called Rachel White
+    works here", «Ивана Петрова у нас нет» — the name as the verifier matches names: both
+    words of it, inflection and transliteration aside; the address whole, not a part of
+    another). The name in a signature, or beside words of another matter («Нет, уже
+    оплатили. Иван Петров»), disowns nobody."""
+    whole = re.compile(rf"(?<![\w.+-]){re.escape(address)}(?![\w-])", re.IGNORECASE)
+    for sentence in _SENTENCES.split(text):
+        if not disowns(sentence):
+            continue
+        if whole.search(sentence):
+            return True
+        if claimed_name and similarity(claimed_name, sentence) >= name_similarity:
+            return True
+    return False
 
 
 # Where a clause ends, and how: "?" asks, unless "!" stands beside it ("?!" is indignation:

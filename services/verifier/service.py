@@ -43,8 +43,9 @@ from .confirmation import (
     channel_to_link,
     claimed_name,
     codes_by_place,
+    disowns,
     is_denial,
-    named_in,
+    names_disowned,
     new_confirmation,
     read_reply,
     read_token,
@@ -350,24 +351,31 @@ class VerifierService:
     ) -> tuple[list[PendingConfirmation], set[str]]:
         """The pending requests a registered contact's fresh mail (no code: not a reply to
         the request) answers, and the codes of those it answers with neither yes nor no.
-        A no answers the requests whose address or claimed name it names (seed 000,
-        acceptance: "Not us: nobody called Rachel White works here" left the forger's
-        request pending, and its answers waiting). Words of a no only: a yes needs the
-        code, which only the request's mail carries. A no that names no request answers
-        none of several; the only one pending hears it as neither (its sender's cases'
-        holders read it and call the client: it may be about something else)."""
-        if not is_denial(message.text):
+
+        A no in words that disown outright (`confirmation.disowns`) answers the requests a
+        sentence of it disowns by address or claimed name (seed 000, acceptance: "Not us:
+        nobody called Rachel White works here" left the forger's request pending, and its
+        answers waiting). Only mail whose From the domain authenticated (DMARC pass) says
+        no so: without the code, a forged From could otherwise disown the client's own new
+        address; unauthenticated, it is neither (the holders read it and call). A disowning
+        no that names no request is neither to the only one pending and nothing to several.
+        A fresh mail never says yes: a yes needs the code, which only the request's mail
+        carries."""
+        if not (is_denial(message.text) and disowns(message.text)):
             return [], set()
         pending = await store.pending_of(customer_id)
         threshold = self.settings.matching.name_similarity
         named = [
             p
             for p in pending
-            if named_in(message.text, p.channel_address, p.claimed_name, threshold)
+            if names_disowned(message.text, p.channel_address, p.claimed_name, threshold)
         ]
-        if named or len(pending) != 1:
-            return named, set()
-        return pending, {pending[0].code}
+        if named:
+            unsure = message.channel == "email" and message.auth.dmarc != "pass"
+            return named, {p.code for p in named} if unsure else set()
+        if len(pending) == 1:
+            return pending, {pending[0].code}
+        return [], set()
 
     async def confirm_link(self, token: str) -> tuple[ConfirmationOutcome, list[Outgoing]]:
         """Follow a signed single-use link: the first use confirms, later ones change nothing."""

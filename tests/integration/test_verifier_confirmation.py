@@ -282,6 +282,41 @@ async def test_a_fresh_mail_from_the_registered_contact_naming_the_sender_denies
     assert (await identity_of(seen, again))["status"] == "suspicious"
 
 
+async def test_a_fresh_no_its_domain_did_not_authenticate_is_neither(env: Env, verifier) -> None:
+    """Review: without the code, a forged From of the registered address could disown the
+    client's own new address; unauthenticated (no DMARC pass), the holders read it and call."""
+    _, nc, seen = verifier
+    newcomer = message("director@stroymontazh.ru", name="Игорь Белов")
+    await send(nc, newcomer)
+    await identity_of(seen, newcomer)
+    fresh = message("buh@stroymontazh.ru", text="Это не мы, никакого Игоря Белова у нас нет.")
+    unsigned = fresh.model_copy(update={"auth": fresh.auth.model_copy(update={"dmarc": "none"})})
+    await send(nc, unsigned)
+    (said,) = [e for e in (await identity_of(seen, unsigned))["evidence"] if e["kind"] == UNCLEAR]
+    assert said["values"]["address"] == "director@stroymontazh.ru"
+    await asyncio.sleep(0.3)
+    assert "crm.confirmation.denied" not in seen.by_subject
+    statuses = await rows(env, "SELECT status FROM crm.confirmations")
+    assert [r["status"] for r in statuses] == ["pending"]
+
+
+async def test_a_no_about_another_matter_signed_by_the_newcomer_answers_nothing(
+    env: Env, verifier
+) -> None:
+    """Review (seed 000 itself): the CEO wrote from his own new address, then from the
+    registered one, «Нет, мы уже оплатили», signed with his name: that denied his own
+    request."""
+    _, nc, seen = verifier
+    ceo = message("a.sokolov.home@stroymontazh.ru", name="Игорь Белов")
+    await send(nc, ceo)
+    assert (await identity_of(seen, ceo))["confirmation"] is not None
+    signed = message("buh@stroymontazh.ru", text="Нет, мы уже оплатили в пятницу.\nИгорь Белов")
+    await send(nc, signed)
+    assert not [e for e in (await identity_of(seen, signed))["evidence"] if e["kind"] == UNCLEAR]
+    await asyncio.sleep(0.3)
+    assert "crm.confirmation.denied" not in seen.by_subject
+
+
 async def test_a_fresh_no_naming_nobody_is_neither_to_the_only_request_and_none_to_two(
     env: Env, verifier
 ) -> None:
@@ -289,7 +324,7 @@ async def test_a_fresh_no_naming_nobody_is_neither_to_the_only_request_and_none_
     stranger = message("director@stroymontazh.ru")
     await send(nc, stranger)
     await identity_of(seen, stranger)
-    alone = message("buh@stroymontazh.ru", text="Мы ничего не просили менять!")
+    alone = message("buh@stroymontazh.ru", text="Мы ничего не просили менять, это мошенники!")
     await send(nc, alone)
     # The only request pending: the holders of the sender's cases hear it and call.
     (said,) = [e for e in (await identity_of(seen, alone))["evidence"] if e["kind"] == UNCLEAR]
@@ -298,7 +333,7 @@ async def test_a_fresh_no_naming_nobody_is_neither_to_the_only_request_and_none_
     second = message("office@stroymontazh.ru")
     await send(nc, second)
     await identity_of(seen, second)
-    vague = message("buh@stroymontazh.ru", text="Мы ничего не просили менять!")
+    vague = message("buh@stroymontazh.ru", text="Мы ничего не просили менять, это мошенники!")
     await send(nc, vague)
     assert not [e for e in (await identity_of(seen, vague))["evidence"] if e["kind"] == UNCLEAR]
     await asyncio.sleep(0.3)
