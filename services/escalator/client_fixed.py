@@ -11,12 +11,15 @@ Read narrowly, because dropping a promise on a misreading would leave a client w
 the message must say nothing else. Every word outside the phrases is thanks or a greeting
 (courtesy.COURTESY) or a filler of the file's `besides` ("уже", "можно закрывать"), and it
 asks nothing (no question mark): "ещё не заработало", "всё работает очень медленно",
-"заработало, но счёт неверный", "Заработало?" are follow-ups like any other.
+"заработало, но счёт неверный", "Заработало?" are follow-ups like any other. "You fixed
+it" («Вы починили») counts only with thanks beside it (a chat's question may come without
+its "?"), and a mocking face («Всё починили 🤡») is no thanks.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -34,16 +37,37 @@ def _folded(text: str) -> str:
     return text.casefold().replace("ё", "е").replace("’", "'")
 
 
-def _read() -> tuple[re.Pattern[str], frozenset[str]]:
+def _phrases(patterns: list[str]) -> re.Pattern[str]:
+    joined = "|".join(_folded(p) for p in patterns)
+    return re.compile(r"(?<![^\W\d_])(?:" + joined + r")(?![^\W\d_'])")
+
+
+@dataclass(frozen=True)
+class _Phrases:
+    fixed: re.Pattern[str]  # every phrase
+    thanked: re.Pattern[str]  # those that say it only with thanks ("вы починили")
+    thanks: frozenset[str]
+    mocking: tuple[str, ...]
+    allowed: frozenset[str]
+
+
+def _read() -> _Phrases:
     data = yaml.safe_load(PHRASES_FILE.read_text(encoding="utf-8"))
-    besides = data.pop("besides")
-    phrases = [_folded(p) for patterns in data.values() for p in patterns]
-    pattern = re.compile(r"(?<![^\W\d_])(?:" + "|".join(phrases) + r")(?![^\W\d_'])")
+    besides, thanked = data.pop("besides"), data.pop("thanked")
+    thanks, mocking = data.pop("thanks"), data.pop("mocking")
+    plain = [p for patterns in data.values() for p in patterns]
+    with_thanks = [p for patterns in thanked.values() for p in patterns]
     allowed = {_folded(str(w)) for words in besides.values() for w in words}
-    return pattern, frozenset(allowed | {_folded(w) for w in COURTESY})
+    return _Phrases(
+        fixed=_phrases(plain + with_thanks),
+        thanked=_phrases(with_thanks),
+        thanks=frozenset(_folded(str(w)) for w in thanks),
+        mocking=tuple(mocking),
+        allowed=frozenset(allowed | {_folded(w) for w in COURTESY}),
+    )
 
 
-FIXED, ALLOWED = _read()
+PHRASES = _read()
 
 
 def says_fixed(text: str) -> str | None:
@@ -52,10 +76,18 @@ def says_fixed(text: str) -> str | None:
     said = _folded(text)
     if "?" in said or len(_WORDS.findall(said)) > MOST_WORDS:
         return None
+    if any(face in text for face in PHRASES.mocking):
+        return None
     # As the client wrote them, where folding kept the length (it does but for "ß" and kin).
     original = text if len(text) == len(said) else said
-    found = [original[m.start() : m.end()].strip() for m in FIXED.finditer(said)]
-    if not found:
+    matches = list(PHRASES.fixed.finditer(said))
+    if not matches:
         return None
-    rest = _WORDS.findall(FIXED.sub(" ", said))
-    return ", ".join(found) if all(word in ALLOWED for word in rest) else None
+    words = _WORDS.findall(said)
+    thanked = all(PHRASES.thanked.fullmatch(m[0].strip()) for m in matches)
+    if thanked and not PHRASES.thanks.intersection(words):
+        return None
+    rest = _WORDS.findall(PHRASES.fixed.sub(" ", said))
+    if not all(word in PHRASES.allowed for word in rest):
+        return None
+    return ", ".join(original[m.start() : m.end()].strip() for m in matches)

@@ -27,6 +27,11 @@ from services.escalator.client_fixed import says_fixed
         ("It’s fixed, thank you", "It’s fixed"),
         ("Everything is working again, thanks guys", "Everything is working again"),
         ("Never mind, figured it out", "Never mind, figured it out"),
+        ("Вы починили, спасибо!", "Вы починили"),
+        ("Ви виправили, дякую", "Ви виправили"),
+        ("You fixed it, thanks!", "You fixed it"),
+        ("The problem is gone, thanks", "The problem is gone"),
+        ("Всё заработало 👍", "Всё заработало"),
     ],
 )
 def test_a_message_saying_only_that_the_problem_is_gone_says_so(text: str, said: str) -> None:
@@ -52,6 +57,18 @@ def test_a_message_saying_only_that_the_problem_is_gone_says_so(text: str, said:
         # A question asks whether it works.
         "Заработало?",
         "Is it fixed now?",
+        # A chat's question without its "?" (review): "you fixed it" needs thanks.
+        "Вы починили",
+        "Уже починили",
+        "Ви виправили",
+        "have you fixed it already",
+        "Have you resolved it already",
+        # Sarcasm said by a face.
+        "Всё починили 🤡",
+        "Всё работает 🙄🙄🙄",
+        # Gone is the problem's, not the data's or the money's.
+        "hello, it's gone",
+        "thanks, it's gone",
         # Nothing of the kind.
         "Есть новости по счёту?",
         "Спасибо, ждём",
