@@ -23,7 +23,14 @@ from shared.contracts import CrmAccountManager, CrmContact, CrmCustomer, CrmDocu
 from shared.errors import validation_problems
 
 from .adapters import account_managers, customers
-from .mirror import CrmBatch, apply_batch, existing_ids
+from .mirror import (
+    CONTACT_KEPT_WHEN_OMITTED,
+    CUSTOMER_KEPT_WHEN_OMITTED,
+    MANAGER_KEPT_WHEN_OMITTED,
+    CrmBatch,
+    apply_batch,
+    existing_ids,
+)
 
 
 class DocumentRow(CrmDocument):
@@ -123,6 +130,21 @@ def _csv_list(column: str, cell: str) -> list[Any]:
     return items
 
 
+# In CSV an empty cell is "not given" (it keeps what is on file); `null` in one of the
+# optional fields an upsert keeps when left out clears it, as JSON Lines' null does (a
+# customer whose account manager left, a time zone set by mistake).
+CLEARABLE = frozenset(
+    {*MANAGER_KEPT_WHEN_OMITTED, *CUSTOMER_KEPT_WHEN_OMITTED, *CONTACT_KEPT_WHEN_OMITTED}
+)
+
+
+def _cell(column: str, cell: str) -> Any:
+    value = cell.strip()
+    if column in CLEARABLE and value.lower() == "null":
+        return "" if column == "role" else None  # a contact's role is text, cleared empty
+    return value
+
+
 def parse_csv(text: str) -> Parsed:
     parsed = Parsed()
     reader = csv.DictReader(io.StringIO(text))
@@ -131,7 +153,7 @@ def parse_csv(text: str) -> Parsed:
         return parsed
     for row in reader:
         line = reader.line_num
-        raw: dict[str, Any] = {k: v.strip() for k, v in row.items() if k and v and v.strip()}
+        raw: dict[str, Any] = {k: _cell(k, v) for k, v in row.items() if k and v and v.strip()}
         if None in row:
             parsed.errors.append(RowError(line, "more cells than header columns"))
             continue

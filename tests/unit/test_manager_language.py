@@ -153,3 +153,25 @@ async def test_the_demo_crm_gives_emily_carter_english_and_nobody_else_a_languag
     assert languages.pop("Emily Carter") == "en"
     assert languages and set(languages.values()) == {None}
     assert facts["cust-northwind"].account_manager.email == "e.carter@careline.example"  # type: ignore[union-attr]
+
+
+def test_a_csv_null_clears_an_optional_field_and_an_empty_cell_keeps_it() -> None:
+    # Review: an empty CSV cell keeps what is on file, so a customer whose account manager
+    # left could not be cleared from CSV; `null` clears, as JSON Lines' null does.
+    from services.verifier.mirror import (
+        CONTACT_KEPT_WHEN_OMITTED,
+        CUSTOMER_KEPT_WHEN_OMITTED,
+        omitted,
+    )
+
+    parsed = parse_csv(
+        "record,id,customer_id,name,account_manager_id,timezone,role\n"
+        "customer,c-1,,ООО «Ромашка»,null,,\n"
+        "contact,ct-1,c-1,Пётр Иванов,,NULL,null\n"
+    )
+    assert not parsed.errors
+    (_, customer), (_, contact) = parsed.rows
+    assert customer.account_manager_id is None  # type: ignore[attr-defined]
+    assert omitted(customer, CUSTOMER_KEPT_WHEN_OMITTED) == {"value", "timezone"}  # type: ignore[arg-type]
+    assert contact.timezone is None and contact.role == ""  # type: ignore[attr-defined]
+    assert omitted(contact, CONTACT_KEPT_WHEN_OMITTED) == frozenset()  # type: ignore[arg-type]
