@@ -13,6 +13,17 @@ you" say nothing of the threats. What counts is a word of losing one's temper
 an apology for what was said (простите за мои слова, вибачте за погрози, sorry for what I
 said). Not after a negation: «я не погорячился», "I'm not taking it back".
 
+Nor said so as not to take anything back. A question asks, it does not retract: «Я
+погорячился? Нет, я серьёзно», "You think I lost my temper? I'm dead serious". A negation
+or a "you think" anywhere before it in the sentence turns it around: «Не думайте, что я
+погорячился», «Думаете, я погорячился», "Don't think I lost my temper". "I didn't mean it
+as a joke" means it. And a retraction followed by a contrast, a condition or a promise of
+consequences is a threat restated: «Я сорвался, да. Но обещание своё выполню», «Беру слова
+назад, если вернёте деньги до пятницы. Иначе пеняйте на себя», «Я не хотел угрожать. Я
+просто обещаю: вы пожалеете». These cost a sincere line now and then («извините, я
+погорячился, но нервы сдали»): it then waits the hold's `calm_for`, while a threat restated
+would have lifted a hold for violence a minute after it was placed.
+
 Nor beside hostility: «Извините, я погорячился, но вы все идиоты и воры» takes nothing
 back. The hold's own threats are not all there is (its `while_signals` leave out insults),
 so a retraction counts only in a message that carries no hostile signal at all: no abuse,
@@ -59,7 +70,9 @@ _UK = [
 ]
 _EN = [
     r"lost\s+my\s+temper",
-    r"(?:didn'?t|did\s+not|never)\s+mean\s+(?:it|that|any\s+of\s+it|what\s+i\s+(?:said|wrote)"
+    # Not "I didn't mean it as a joke" / "literally": that says it was meant.
+    r"(?:didn'?t|did\s+not|never)\s+mean\s+(?:(?:it|that|any\s+of\s+it)"
+    r"(?!\s+(?:as\b(?!\s+a\s+threat)|literally))|what\s+i\s+(?:said|wrote)"
     r"|to\s+(?:threaten|scare|offend|frighten))",
     r"take\s+(?:it|that|those\s+words|my\s+words|everything|it\s+all)\s+back",
     r"(?:was|were)\s+out\s+of\s+line",
@@ -72,8 +85,33 @@ _EN = [
     r"that\s+(?:message|email|threat)|those\s+words)",
 ]
 _RETRACTION = re.compile(r"\b(?:" + "|".join(_RU + _UK + _EN) + r")", re.IGNORECASE)
-# «я не погорячился», "I'm not sorry for what I said", «ні, не беру слова назад».
-_NEGATED = re.compile(r"(?:\bне|\bні|\bnot|n't|\bnever)\s+(?:\w+\s+)?$", re.IGNORECASE)
+# In the retraction's own clause: «я не погорячился», "I'm not sorry for what I said",
+# «ні, не беру слова назад», "I wasn't out of line".
+_NEGATED = re.compile(r"(?:\b(?:не|ні|not|never)\b|n't)", re.IGNORECASE)
+# Anywhere before it in its sentence: a doubt put to the reader, or a condition. «Не
+# думайте, что я погорячился», «Думаете, я погорячился», "you really think I lost my temper",
+# «если вернёте деньги, беру слова назад».
+_DOUBTED = re.compile(
+    r"\b(?:думае\w*|думаешь|думайте|считаете|полагаете|думаєте|думаєш|вважаєте|вважаєш"
+    r"|you\s+(?:\w+\s+)?(?:think|thought|believe)|don'?t\s+think|do\s+not\s+think"
+    r"|если|якщо|if|unless)\b",
+    re.IGNORECASE,
+)
+# Anywhere after it: a contrast, a condition, a promise of consequences, "I mean it". A
+# promise that it won't happen again is no threat, nor is "sorry if it sounded harsh".
+_RESTATED = re.compile(
+    r"\b(?:но|однако|зато|але|проте|однак|but|however"
+    r"|если|якщо|if|unless|иначе|інакше|otherwise|or\s+else"
+    r"|(?:обещаю|обіцяю|i\s+promise)(?![\s,:—-]+(?:\w+\s+){0,3}?"
+    r"(?:больше\s+не|більше\s+не|не\s+повтор|won'?t\s+happen|never\s+again|will\s+not\s+happen))"
+    r"|пожалеете|пожалеешь|пошкодуєте|пошкодуєш|you(?:'ll|\s+will)\s+(?:\w+\s+)?regret"
+    r"|еще\s+увидите|еще\s+увидишь|ще\s+побачите|ще\s+побачиш|you(?:'ll|\s+will)\s+see"
+    r"|серьезн\w*|серйозн\w*|serious\w*)\b",
+    re.IGNORECASE,
+)
+_EXCUSING = re.compile(r"(?:sorry|извините|простите|вибачте|пробачте|перепрошую)[\s,]*$", re.I)
+_SENTENCE_END = re.compile(r"[.!?…\n]+")
+_CLAUSE_END = re.compile(r"[.!?…\n,;:—–]+")
 
 
 def takes_back(text: str, signals: Mapping[str, float], threshold: float = 0.5) -> bool:
@@ -83,7 +121,22 @@ def takes_back(text: str, signals: Mapping[str, float], threshold: float = 0.5) 
     if any(signals.get(name, 0.0) >= threshold for name in HOSTILE_SIGNALS):
         return False
     folded = text.replace("ё", "е").replace("Ё", "Е").replace("’", "'")
-    return any(
-        not _NEGATED.search(folded[max(0, m.start() - 24) : m.start()])
-        for m in _RETRACTION.finditer(folded)
+    return any(_retracts(folded, m) for m in _RETRACTION.finditer(folded))
+
+
+def _retracts(text: str, match: re.Match[str]) -> bool:
+    """Whether the retraction `match` of `text` stands: not asked, not negated or doubted
+    before it, not restated after it."""
+    before, after = text[: match.start()], text[match.end() :]
+    ends = _SENTENCE_END.search(after)
+    if ends is not None and "?" in ends.group():
+        return False
+    sentence = _SENTENCE_END.split(before)[-1]
+    if _NEGATED.search(_CLAUSE_END.split(sentence)[-1]) or _DOUBTED.search(sentence):
+        return False
+    return not any(
+        not (
+            r.group().casefold() in {"if", "если", "якщо"} and _EXCUSING.search(after[: r.start()])
+        )
+        for r in _RESTATED.finditer(after)
     )

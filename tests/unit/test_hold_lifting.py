@@ -5,6 +5,7 @@ blackmail hold, as before, ends with the first calm message. Russian, Ukrainian,
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -219,8 +220,76 @@ def test_an_apology_in_an_otherwise_hostile_message_takes_nothing_back(
     assert found.get(signal, 0) >= 0.5 and signal in HOSTILE_SIGNALS
     assert not takes_back(text, found)
     assert not lifted(violence_hold(), text, timedelta(minutes=5))
-    # The same words alone do take it back.
+    # The apology alone, without what follows it, does take it back.
+    apology = re.split(r"[,.] (?=(?:Но|но|Але|але|But|but|Ольга)\b)", text)[0] + "."
+    assert len(apology) < len(text) and takes_back(apology, {})
+
+
+def test_an_apology_beside_hostility_without_a_contrast_takes_nothing_back() -> None:
+    # The hostile signals decide it where no «но», "but" is said.
+    text = "Извините, я погорячился. Вы все идиоты и воры."
+    found = scores(text)
+    assert found.get("abuse", 0) >= 0.5
+    assert not takes_back(text, found)
     assert takes_back(text, {})
+
+
+# A retraction's words said so as to take nothing back: asked, negated or doubted before
+# them, meant "as a joke", or followed by a contrast, a condition or a promise of
+# consequences. Each once lifted a hold for violence a minute after the threat.
+NOT_TAKEN_BACK = {
+    "ru": [
+        "Я погорячился? Нет, я серьёзно. Жду денег.",
+        "Думаете, я погорячился? Ещё увидите.",
+        "Думаете, я погорячился. Ещё увидите.",
+        "Не думайте, что я погорячился.",
+        "Я сорвался, да. Но обещание своё выполню.",
+        "Я не хотел угрожать. Я просто обещаю: вы пожалеете.",
+        "Беру слова назад, если вернёте деньги до пятницы. Иначе пеняйте на себя.",
+        "Если вернёте деньги до пятницы, беру слова назад.",
+    ],
+    "uk": [
+        "Я погарячкував? Ні. Чекайте.",
+        "Думаєте, я погарячкував? Ще побачите.",
+        "Не думайте, що я погарячкував.",
+        "Я зірвався, так. Але обіцянку свою виконаю.",
+        "Я не хотів погрожувати. Я просто обіцяю: ви пошкодуєте.",
+        "Беру слова назад, якщо повернете гроші до п'ятниці. Інакше пеняйте на себе.",
+    ],
+    "en": [
+        "You think I lost my temper? I'm dead serious.",
+        "Don't think I lost my temper.",
+        "I didn't mean it as a joke.",
+        "I didn't mean it literally.",
+        "I lost my temper, yes. However, I will keep my word.",
+        "I take it back if you refund me by Friday. Otherwise you'll regret it.",
+        "I didn't mean to threaten you. I just promise you'll see.",
+    ],
+}
+
+
+@pytest.mark.parametrize("text", [t for texts in NOT_TAKEN_BACK.values() for t in texts])
+def test_a_retraction_asked_doubted_or_restated_keeps_the_hold(text: str) -> None:
+    assert not takes_back(text, {})
+    assert not lifted(violence_hold(), text, timedelta(minutes=1))
+
+
+# What the checks above must not cost: a promise that it won't happen again, an apology
+# "if it sounded harsh", a threat said not to be meant, a question after the retraction.
+STILL_TAKEN_BACK = [
+    "Извините, я погорячился. Обещаю, больше такого не повторится.",
+    "Извините, я погорячился. Когда вернёте деньги?",
+    "Вибачте, я погарячкував. Обіцяю, більше не повториться.",
+    "Sorry, I didn't mean it as a threat.",
+    "I lost my temper, sorry if it sounded harsh.",
+    "Sorry, I lost my temper. I promise it won't happen again.",
+]
+
+
+@pytest.mark.parametrize("text", STILL_TAKEN_BACK)
+def test_a_plain_retraction_still_lifts_the_hold(text: str) -> None:
+    assert takes_back(text, {})
+    assert lifted(violence_hold(), text, timedelta(minutes=1))
 
 
 def test_the_hostile_signals_are_the_detectors_and_cover_every_holds_threats() -> None:
