@@ -11,16 +11,14 @@ client alone.
 A staff member Careline knows for the client is the account manager the verifier's
 identity carries, and the manager's deputy the CRM names (`account_manager.deputy`): the
 one who stood in for a threatened manager is the next one a client threatens («А вашему
-Игорю передайте, что я его найду»). A word names them when it is their first name or
-surname in any case form, through the pymorphy3 dictionaries the detector reads with
-(Ольга, Ольге, Ольгу, Ользі; Олег, Олегу; Петровой), a pet name of the first name (Оля, Олю
-for Ольга; Сашко for Олександр: data/diminutives.yaml), or the same Latin word (Anna,
-Anna's); a name that is also a common word (Надежда, Вера; Will, Hope) counts only written
-with a capital letter, and a Latin name always so. "Your manager" is the account manager,
-unless the sentence names one of them by name. Only a sentence that holds the threat's own
-evidence counts: «Ольга, добрый день!» before a threat in the next sentence greets her, a
-signature names the writer, and a name beside a threat of court (legal) is the lawyers'
-business, not a danger to her.
+Игорю передайте, что я его найду»). Which words name them is staff_names.py's: case forms,
+pet names, a common word (Надежда, Bill) not a name at a sentence's start. "Your manager"
+is the account manager, unless the sentence names them by name already or the words are a
+name's own title («вашему менеджеру Игорю» is the deputy Игорь): a deputy's name elsewhere
+in the sentence does not hide them («Я знаю, где живёт ваш менеджер, Игорь подтвердит»
+names both). Only a sentence that holds the threat's own evidence counts: «Ольга, добрый
+день!» before a threat in the next sentence greets her, a signature names the writer, and a
+name beside a threat of court (legal) is the lawyers' business, not a danger to her.
 """
 
 from __future__ import annotations
@@ -29,10 +27,7 @@ import dataclasses
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
-
-import yaml
 
 from shared.contracts import (
     EscalationChanged,
@@ -47,10 +42,11 @@ from .client_words import sentence_bounds
 from .condition_facts import Fact
 from .detection.lexicon import default_morphology
 from .detection.morphology import Morphology
-from .detection.text import WORD, fold, is_cyrillic
+from .detection.text import fold
 from .history import PastEscalation
 from .policy import Decision
 from .staff_language import StaffLanguages
+from .staff_names import name_keys, names_in
 from .staff_notice import staff_notice
 
 # What threatens a person: harm, pressure on them (blackmail), advances to them. An insult
@@ -65,7 +61,6 @@ THREAT_FACTS = frozenset(
         "threatened_deputy_name",
     }
 )
-_NAME_TAGS = ("Name", "Surn", "Patr")
 # "your manager", «вашему личному менеджеру», «мій менеджер»: the client's account manager;
 # in Latin letters too ("khay vash menedzher boyitsya", "vashemu menedzheru").
 _YOUR_MANAGER = re.compile(
@@ -76,13 +71,6 @@ _YOUR_MANAGER = re.compile(
 )
 
 How = Literal["name", "role"]
-
-# Pet names of the first names (Ольга: Оля; Олександр: Сашко), by lemma.
-DIMINUTIVES_FILE = Path(__file__).parent / "data" / "diminutives.yaml"
-DIMINUTIVES: dict[str, frozenset[str]] = {
-    str(name): frozenset(str(pet) for pet in pets)
-    for name, pets in yaml.safe_load(DIMINUTIVES_FILE.read_text(encoding="utf-8")).items()
-}
 
 
 @dataclass(frozen=True)
@@ -119,7 +107,7 @@ def threatened_staff(
     if not people or not threats:
         return []
     morph = morphology or default_morphology()
-    names = [_name_keys(person.name, morph) for person in people]
+    names = [name_keys(person.name, morph) for person in people]
     hows: list[list[How]] = [[] for _ in people]
     named_by: list[list[str]] = [[] for _ in people]
     for signal in threats:
@@ -160,72 +148,24 @@ def _sentences_of(text: str, spans: Sequence[tuple[int, int]]) -> list[str]:
 
 def _named_in(sentence: str, names: Sequence[frozenset[str]], morph: Morphology) -> dict[int, How]:
     """Who of the staff (by index of `names`; the account manager first) the sentence
-    names: those whose names it holds, else the account manager as "your manager"."""
-    words = WORD.findall(sentence)
-    found: dict[int, How] = {
-        i: "name" for i, keys in enumerate(names) if any(_is_name(w, keys, morph) for w in words)
-    }
-    if not found and _YOUR_MANAGER.search(fold(sentence)):
-        found[0] = "role"
-    return found
+    names: those whose names it holds, and the account manager as "your manager" unless
+    that is a name's own title («вашему менеджеру Игорю», "your manager Igor": the one
+    called so) or the account manager is named by name already."""
+    spans = names_in(sentence, names, morph)
+    found: dict[int, How] = dict.fromkeys(spans, "name")
+    if 0 in found:
+        return found
+    named = [span for i in spans for span in spans[i]]
+    for role in _YOUR_MANAGER.finditer(fold(sentence)):
+        if not any(_beside(role.span(), span, sentence) for span in named):
+            found[0] = "role"
+    return dict(sorted(found.items()))
 
 
-def _is_name(word: str, names: frozenset[str], morph: Morphology) -> bool:
-    folded = _bare(word)
-    if len(folded) < 2:
-        return False
-    matched = _name_lemmas(folded, morph) & names
-    if not matched:
-        return False
-    if word[:1].isupper():
-        return True
-    if not is_cyrillic(folded):
-        return False  # "will", "hope", "mark": a Latin name is written with a capital
-    # «надежды нет» is no Надежда: a common word of the same lemma needs the capital.
-    return not any(
-        _plain(p.normal_form) in matched and not any(t in p.tag for t in _NAME_TAGS)
-        for analyzer in morph.analyzers.values()
-        if analyzer.word_is_known(folded)
-        for p in analyzer.parse(folded)
-    )
-
-
-def _name_keys(name: str, morph: Morphology) -> frozenset[str]:
-    """What the words of a staff member's name are matched as: each word (an initial is
-    not), its lemmas as a first name, surname or patronymic, and the pet names of those
-    (data/diminutives.yaml: Ольга is written to as Оля, Олександр as Сашко)."""
-    keys: set[str] = set()
-    for word in WORD.findall(name):
-        folded = _bare(word)
-        if len(folded) >= 2:
-            keys |= _name_lemmas(folded, morph)
-    return frozenset(keys.union(*(DIMINUTIVES.get(key, ()) for key in keys)))
-
-
-def _name_lemmas(folded: str, morph: Morphology) -> set[str]:
-    """The word itself and, in Cyrillic, the lemmas of its parses as a name (Ольге: ольга;
-    Петровой: петров), not of its other parses (Ірині is also an adjective «ірин»). A
-    Latin word is also read in Cyrillic as the detector reads it ("pust vasha Marina hodit i
-    oglyadyvaetsya" names Марина; "Olegu": Олег)."""
-    lemmas = {folded}
-    cyrillic = [folded] if is_cyrillic(folded) else []
-    if not cyrillic and folded.isascii() and folded.isalpha():
-        cyrillic = [reading for reading, known in morph.reader.word(folded).values() if known]
-    for word in cyrillic:
-        for analyzer in morph.analyzers.values():
-            for parse in analyzer.parse(word):
-                if any(t in parse.tag for t in _NAME_TAGS):
-                    lemmas.add(_plain(parse.normal_form))
-    return lemmas
-
-
-def _bare(word: str) -> str:
-    folded = fold(word)
-    return folded[:-2] if folded.endswith("'s") else folded
-
-
-def _plain(lemma: str) -> str:
-    return lemma.replace("ё", "е").replace("’", "'")
+def _beside(role: tuple[int, int], name: tuple[int, int], sentence: str) -> bool:
+    """Whether a name stands right beside "your manager", nothing but spaces between."""
+    gap = sentence[role[1] : name[0]] if role[1] <= name[0] else sentence[name[1] : role[0]]
+    return not gap.strip() and "\n" not in gap
 
 
 def aimed_at(decision: Decision, people: Sequence[Threatened]) -> list[Threatened]:

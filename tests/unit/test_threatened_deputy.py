@@ -242,3 +242,64 @@ def test_a_spared_deputy_holding_a_case_is_spared_its_news() -> None:
     assert is_spared(deputy, {"am-deputy"}, am)
     assert not is_spared(deputy, {"am-petrova"}, am)
     assert not is_spared(policy_deputy, {"am-deputy"}, am)
+
+
+# A common word at a sentence's start is no name, its capital being the sentence's; a
+# word addressing someone («Вера, …», "Bill, …") is, wherever it stands.
+@pytest.mark.parametrize(
+    ("manager_name", "deputy", "text", "expected"),
+    [
+        ("Надежда Ким", "Игорь Соколов", "Надежды у вас нет, я знаю где вы живёте.", []),
+        ("Вера Ким", "Игорь Соколов", "Веры у вас нет, я знаю, где вы живёте.", []),
+        ("Надія Коваль", "Ігор Бондар", "Надії у вас немає, я знаю, де ви живете.", []),
+        (
+            "Ольга Петрова",
+            "Bill Jones",
+            "Bill me again and I will come to your office and break your legs.",
+            [],
+        ),
+        (
+            "Hope Smith",
+            "Igor Smith",
+            "Hope you like hospital food, I will break your legs.",
+            [],
+        ),
+        (
+            "Вера Ким",
+            "Игорь Соколов",
+            "Вера, я знаю, где вы живёте.",
+            [("account_manager", "am-petrova", "name")],
+        ),
+        (
+            "Надежда Ким",
+            "Игорь Соколов",
+            "Надежде передайте: я знаю, где она живёт.",
+            [("account_manager", "am-petrova", "name")],
+        ),
+        (
+            "Ольга Петрова",
+            "Bill Jones",
+            "Bill, I will come to your office and break your legs.",
+            DEPUTY_NAMED,
+        ),
+    ],
+)
+def test_a_common_word_opening_a_sentence_names_nobody(
+    manager_name: str, deputy: str, text: str, expected: list[tuple[str, str, str]]
+) -> None:
+    am = with_deputy(deputy).model_copy(update={"name": manager_name})
+    people = threatened_staff(text, detect(text), am)
+    assert [(p.role, p.staff_id, p.by) for p in people] == expected
+
+
+@pytest.mark.parametrize(
+    ("deputy", "text"),
+    [
+        ("Игорь Соколов", "Я знаю, где живёт ваш менеджер, Игорь подтвердит."),
+        ("Ігор Бондар", "Я знаю, де живе ваш менеджер, Ігор підтвердить."),
+        ("Igor Smith", "I know where your manager lives, Igor will confirm."),
+    ],
+)
+def test_your_manager_beside_the_deputys_name_is_still_the_manager(deputy: str, text: str) -> None:
+    """Before, any name of the deputy in the sentence made "your manager" the deputy."""
+    assert named(text, deputy) == [("account_manager", "am-petrova", "role"), *DEPUTY_NAMED]
