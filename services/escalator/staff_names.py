@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -140,11 +141,18 @@ def _is_name(sentence: str, word: re.Match[str], names: frozenset[str], morph: M
     if not is_cyrillic(folded):
         return False  # "will", "hope", "mark": a Latin name is written with a capital
     # «надежды нет» is no Надежда: a common word of the same lemma needs the capital.
-    return not any(
-        _plain(p.normal_form) in matched and not any(t in p.tag for t in _NAME_TAGS)
+    return not (_common_lemmas(folded, morph) & matched)
+
+
+@lru_cache(maxsize=50_000)
+def _common_lemmas(folded: str, morph: Morphology) -> frozenset[str]:
+    """The lemmas of a Cyrillic word's parses that are no name («надежды»: надежда)."""
+    return frozenset(
+        _plain(p.normal_form)
         for analyzer in morph.analyzers.values()
         if analyzer.word_is_known(folded)
         for p in analyzer.parse(folded)
+        if not any(t in p.tag for t in _NAME_TAGS)
     )
 
 
@@ -155,7 +163,7 @@ def _at_start(sentence: str, word: re.Match[str]) -> bool:
     return opens and not _ADDRESS.match(sentence, word.end())
 
 
-def _common_at_start(folded: str, matched: set[str], morph: Morphology) -> bool:
+def _common_at_start(folded: str, matched: frozenset[str], morph: Morphology) -> bool:
     """Whether a word at a sentence's start that could be the name (`matched`: the lemmas
     it shares with it) is rather a common word: in English, one of COMMON_WORD_NAMES; in
     Russian and Ukrainian (in Latin letters too, as read), no dictionary's likeliest
@@ -180,7 +188,11 @@ def _common_at_start(folded: str, matched: set[str], morph: Morphology) -> bool:
     return bool(likeliest) and not any(any(t in p.tag for t in _NAME_TAGS) for p in likeliest)
 
 
-def _name_lemmas(folded: str, morph: Morphology) -> set[str]:
+# Every word of a sentence that holds a threat is looked up (each a dictionary parse, a
+# Latin one read in Cyrillic first): cached per word, they were a sixth of the escalator's
+# CPU at saturation (bench.profile --spy, 2026-12-08).
+@lru_cache(maxsize=50_000)
+def _name_lemmas(folded: str, morph: Morphology) -> frozenset[str]:
     """The word itself and, in Cyrillic, the lemmas of its parses as a name (Ольге: ольга;
     Петровой: петров), not of its other parses (Ірині is also an adjective «ірин»). A
     Latin word is also read in Cyrillic as the detector reads it ("pust vasha Marina hodit i
@@ -191,7 +203,7 @@ def _name_lemmas(folded: str, morph: Morphology) -> set[str]:
             for parse in analyzer.parse(word):
                 if any(t in parse.tag for t in _NAME_TAGS):
                     lemmas.add(_plain(parse.normal_form))
-    return lemmas
+    return frozenset(lemmas)
 
 
 def _cyrillic_readings(folded: str, morph: Morphology) -> list[str]:
