@@ -123,6 +123,12 @@ class History(_Fact):
 CONFIRMATION_KIND = "identity_confirmation"
 
 
+def customer_subject(customer_id: str) -> str:
+    """The subject of a known customer's messages: whose history they are, and the key their
+    lock takes (a revoke of the customer's address takes the same lock: revocations.py)."""
+    return f"customer:{customer_id}"
+
+
 def followed_up(history: History, touched: set[str], subject: str = "") -> list[PastEscalation]:
     """The open escalations a message goes on with when it fires no rule on what it says:
     those it did not join, reopen or lift the hold of (`touched`, by id) already, and that

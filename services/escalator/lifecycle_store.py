@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.group_commit import insert_later
 from shared.outbox import Outgoing, lock_key
 
+from .history import customer_subject
 from .history_store import written_from
 from .lifecycle import Escalation, Notified, address_key, deputy_on_file, taker
 from .tables import add_timeline_entry, escalations, metadata, timeline
@@ -140,8 +141,7 @@ class LifecycleStore:
             (t.detail["confirmation_id"].astext == str(confirmation_id))
             | (t.message_id == message_id)
         )
-        # The subject of a customer's messages is its own (notifications.subject_key).
-        placed = written_from(f"customer:{customer_id}", address)
+        placed = written_from(customer_subject(customer_id), address)
         said = address.strip().casefold()
         promised_there = func.lower(e.promise_to["recipient"].astext) == said
         of_address = (

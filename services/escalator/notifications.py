@@ -32,6 +32,7 @@ from shared.contracts import (
 from shared.text_head import head_of
 
 from .client_words import reported_problems
+from .history import customer_subject
 from .lifecycle import DEPUTY, WEBHOOK_PREFIX, address_key, channel_of
 from .policy import Decision, Policy, Rule
 from .privacy import mask_card_numbers
@@ -52,7 +53,7 @@ CLAIMS_QUOTED = 3
 def subject_key(verified: IdentityVerified) -> str:
     """Whom an escalation is about: the customer if known, else the sender's identifier."""
     if verified.identity.customer:
-        return f"customer:{verified.identity.customer.id}"
+        return customer_subject(verified.identity.customer.id)
     sender = verified.message.sender
     return "sender:" + (sender.email or sender.phone or sender.handle or str(verified.message_id))
 
@@ -339,7 +340,7 @@ def account_manager_stand_in(
     deputy = manager.deputy if manager is not None else None
     passed_over = False
     for role in policy.chains.get("account_manager", []):
-        if role == "deputy" and deputy is not None:
+        if role == DEPUTY and deputy is not None:
             if deputy.id in spared:
                 passed_over = True
                 continue

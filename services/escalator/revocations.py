@@ -18,7 +18,7 @@ from shared.contracts import derived_id
 from shared.outbox import Outgoing
 from shared.subjects import ESCALATION_UPDATED, NOTIFY_REQUEST
 
-from .history import CONFIRMATION_KIND
+from .history import CONFIRMATION_KIND, customer_subject
 from .history_store import lock_subject
 from .lifecycle_steps import LifecycleSteps
 from .lifecycle_store import LifecycleStore
@@ -45,7 +45,7 @@ class ChannelRevocations(LifecycleSteps):
         # The customer's messages wait meanwhile (service.py locks the same subject): one
         # handled before the revoke commits has its case found here; one handled after finds
         # the revoke remembered (revoked_sender.py), never neither.
-        await lock_subject(store.session, f"customer:{r.customer_id}")
+        await lock_subject(store.session, customer_subject(r.customer_id))
         await store.lock_revocations_of(r.customer_id, r.address)
         await remember_revoked(store.session, r, now)
         found = await store.lock_of_revocation(
