@@ -33,12 +33,11 @@ from shared.settings import CarelineSettings
 from shared.subjects import CRM_CHANNEL_REVOKED
 
 from .adapters import (
-    account_managers,
+    SqlCrmDirectory,
     confirmation_log,
     confirmations,
     contact_channels,
     contacts,
-    customers,
 )
 from .confirm_store import revoked_by_of
 from .matching import channel_key
@@ -140,19 +139,11 @@ async def _revocations(
 
 
 async def account_manager_of(session: AsyncSession, customer_id: str) -> StaffRef | None:
-    """The customer's account manager in the CRM mirror: who hears of a revoke no open case
-    of the client was touched by (the escalator has no one else to tell then)."""
-    m = account_managers.c
-    row = (
-        await session.execute(
-            select(m.id, m.name, m.email, m.language)
-            .join(customers, customers.c.account_manager_id == m.id)
-            .where(customers.c.id == customer_id)
-        )
-    ).first()
-    if row is None or not row.email:
-        return None
-    return StaffRef(id=row.id, name=row.name, email=row.email, language=row.language)
+    """The customer's account manager in the CRM mirror, as an identity carries them: who
+    hears of a revoke no open case of the client was touched by (the escalator has no one
+    else to tell then)."""
+    facts = (await SqlCrmDirectory(session).customer_facts([customer_id])).get(customer_id)
+    return facts.account_manager if facts is not None else None
 
 
 def revoked_event(customer_id: str, row: Any, manager: StaffRef | None = None) -> Outgoing:
