@@ -3164,3 +3164,119 @@ def test_round_31_official_ii_and_the_hard_sign_are_read(
 )  # fmt: skip
 def test_round_31_the_official_ii_is_read_ukrainian(word: str, reading: str) -> None:
     assert default_morphology().reader.word(word)["uk"] == (reading, True)
+
+
+# Round 33: a done day far before the promised one is next month's (late) unless «уже» /
+# "already" says it came early; «приятно» of a situation is courtesy, no advance; the
+# separating mark (під'їзд, подъезд) where Latin letters leave it out.
+ROUND_33_LATE_NEXT_MONTH: list[str] = [
+    "обещали до 25-го — сделали 3-го",
+    "обещали до 20-го, привезли 5-го",
+    "обещали до 31-го — сделали 16-го",
+    "обещали до 25 ноября — сделали 3 декабря",
+    "обіцяли до 25-го — зробили 3-го",
+    "обіцяли до 28-го числа, встановили 2-го",
+    "promised by the 25th, done on the 3rd",
+    "they promised it by the 30th and it arrived on the 4th",
+    "promised by the 25th of November, done on the 3rd of December",
+]
+
+ROUND_33_KEPT_EARLY: list[str] = [
+    "обещали до 25-го, сделали 20-го",
+    "обещали до 20-го — сделали 6-го",
+    "обещали до 31-го — сделали 17-го",
+    "обещали до 25-го, а сделали уже 3-го",
+    "обіцяли до 25-го, зробили 20-го",
+    "обіцяли до 25-го, а зробили вже 3-го",
+    "promised by the 25th, done on the 20th",
+    "promised by the 25th and it was already done on the 3rd",
+]
+
+
+@pytest.mark.parametrize("text", ROUND_33_LATE_NEXT_MONTH)
+def test_round_33_a_done_day_far_before_the_promised_one_is_next_months(text: str) -> None:
+    assert "service_failure" in {s.name for s in detect(text)}
+
+
+@pytest.mark.parametrize("text", ROUND_33_KEPT_EARLY)
+def test_round_33_a_done_day_near_before_or_said_early_is_a_promise_kept(text: str) -> None:
+    assert detect(text) == []
+
+
+ROUND_33_COURTESY: list[str] = [
+    "Хочу поблагодарить вашего менеджера Ольгу: она обещала, что кухню привезут и соберут до "
+    "пятницы, — так и вышло, всё сделали уже в четверг. Очень приятно, когда обещания "
+    "выполняют.",
+    "Очень приятно, Игорь. Давайте обсудим договор.",
+    "Мне было очень приятно с вами пообщаться, спасибо.",
+    "Очень мило с вашей стороны, спасибо!",
+    "ochen priyatno, spasibo za pomoshch",
+    "Дуже приємно, коли обіцянки виконують.",
+    "Дуже мило з вашого боку, дякую!",
+    "Nice to meet you, Anna. Very nice of you to call back.",
+]
+
+ROUND_33_STILL_ADVANCES: list[str] = [
+    "Вы такая приятная, можно ваш номер?",
+    "Очень приятно на вас смотреть, вы красавица",
+    "Так приятно слышать вас каждый день",
+    "У вас очень приятный голос",
+    "Ви така приємна, дайте номер",
+    "у вас дуже приємний голос",
+    "ochen priyatno s vami obshchatsya, mozhno vash lichnyi nomer?",
+    "You're so cute, can I get your number?",
+]
+
+
+@pytest.mark.parametrize("text", ROUND_33_COURTESY)
+def test_round_33_pleasant_said_of_a_situation_is_no_advance(text: str) -> None:
+    assert detect(text) == []
+
+
+@pytest.mark.parametrize("text", ROUND_33_STILL_ADVANCES)
+def test_round_33_pleasant_said_of_her_stays_an_advance(text: str) -> None:
+    assert "harassment" in {s.name for s in detect(text)}
+
+
+@pytest.mark.parametrize(
+    ("word", "language", "reading"),
+    [
+        ("pidizdu", "uk", "під'їзду"),  # KMU 2010: no apostrophe, ї inside a word is "i"
+        ("pid'izdu", "uk", "під'їзду"),
+        ("pidyizdu", "uk", "під'їзду"),
+        ("pid'yizdu", "uk", "під'їзду"),
+        ("pidjizdu", "uk", "під'їзду"),
+        ("rozizd", "uk", "роз'їзд"),
+        ("podezd", "ru", "подъезд"),
+        ("pod'ezda", "ru", "подъезда"),
+        ("podyezda", "ru", "подъезда"),
+        ("obyasnit", "ru", "объяснит"),
+    ],
+)
+def test_round_33_the_separating_mark_left_out_is_read(
+    word: str, language: str, reading: str
+) -> None:
+    assert default_morphology().reader.word(word)[language] == (reading, True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ya stezhu za vamy, bachyv vas bilia pidizdu",
+        "ya stezhu za vamy, bachyv vas bilya pidyizdu vchora",
+        "Olga, ya za vami slezhu, videl vas vchera u podezda",
+        "Olga, ya za vami slezhu, videl vas vchera u pod'ezda",
+    ],
+)
+def test_round_33_watching_at_the_door_in_latin_letters_is_a_threat(text: str) -> None:
+    (signal,) = detect(text)
+    assert signal.name == "violence_threat"
+    assert {e.rule.split(".", 1)[1] for e in signal.evidence} == {
+        "violence.watching",
+        "violence.seen_at_door",
+    }
+
+
+def test_round_33_a_courier_seen_at_the_door_in_latin_letters_is_no_threat() -> None:
+    # seen at the door and asked why he did not call: no threat, as in Cyrillic (round 31)
+    assert detect("kurier, ya bachyv vas bilia pidizdu, chomu ne podzvonyly?") == []

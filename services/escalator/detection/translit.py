@@ -169,6 +169,32 @@ def softened(reading: str) -> list[str]:
     ]
 
 
+# Where a prefix ends in a consonant and the root starts with an iotated vowel, Ukrainian
+# writes an apostrophe and Russian a hard sign (під'їзд, об'єкт; подъезд, объект). Chat and
+# the official Ukrainian scheme (KMU 2010) leave the mark out and write ї as "i" inside a
+# word ("pidizd", "pid'izd", "pidyizd"; "podezd", "pod'ezd"), so the reading without it is no
+# word: these are tried last, after the soft sign.
+_BEFORE_MARK = frozenset("бвгдзкмнпрстфхж")
+_IOTATED = {"uk": frozenset("їєюя"), "ru": frozenset("еёюя")}
+
+
+def separated(reading: str, language: str) -> list[str]:
+    """The reading with the separating mark where it was left out: Ukrainian «'» before ї,
+    є, ю, я after a consonant (also і read for ї: "pidizdu" під'їзду), Russian «ъ» before е,
+    ю, я after a consonant or in place of a soft sign ("pod'ezd" подъезд)."""
+    mark = "'" if language == "uk" else "ъ"
+    found: list[str] = []
+    for i in range(1, len(reading)):
+        before, letter = reading[i - 1], reading[i]
+        if language == "uk" and letter == "і" and (before in _BEFORE_MARK or before == "'"):
+            found.append(reading[:i] + ("ї" if before == "'" else "'ї") + reading[i + 1 :])
+        elif letter in _IOTATED[language] and before in _BEFORE_MARK:
+            found.append(reading[:i] + mark + reading[i:])
+        elif language == "ru" and before == "ь" and letter in _IOTATED["ru"] and i > 1:
+            found.append(reading[: i - 1] + mark + reading[i:])
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     """A Cyrillic reading of a Latin message and where each of its words came from."""
@@ -220,6 +246,10 @@ class Reader:
             for soft in softened(reading):
                 if self.knows(soft, language):
                     return soft, True
+        for reading in found:
+            for marked in separated(reading, language):
+                if self.knows(marked, language):
+                    return marked, True
         return found[0], False
 
     def read(self, folded: str, words: list[str]) -> Reading | None:
