@@ -101,14 +101,17 @@ def _head(words: list[str], meaningful: list[tuple[str, frozenset[str]]]) -> str
     participle or numeral («первинне налаштування кабінету»: what follows it depends on it),
     in English the last before a preposition ("data migration", "training of staff"). A
     head that is only the service's form (FORM_HEADS) gives way to the service word it is
-    the form of: "onboarding" of "onboarding session", «обучения» of «сессия обучения»."""
+    the form of: "onboarding" of "onboarding session", «обучения» of «сессия обучения»,
+    «навчальна» of «навчальна сесія»."""
     if len(meaningful) < 2:
         return None
     keys = dict(meaningful)
+    modifiers: list[str] = []  # the head's own adjectives, nearest first («навчальна»)
     if is_cyrillic(meaningful[0][0]):
         morph = default_morphology()
         # the words in the order they are read from the head: what follows it depends on it
         order = list(dropwhile(morph.modifies, keys))
+        modifiers = list(reversed(list(takewhile(morph.modifies, keys))))
     else:
         before = list(takewhile(lambda w: w not in ENGLISH_PREPOSITIONS, words))
         # English modifiers stand before their head: read from it backwards
@@ -117,8 +120,12 @@ def _head(words: list[str], meaningful: list[tuple[str, frozenset[str]]]) -> str
         return None
     head, *rest = order
     glossary = same_service_words()
-    if keys[head] & FORM_HEADS and rest and keys[rest[0]] & glossary.keys():
-        return rest[0]
+    if keys[head] & FORM_HEADS:
+        # «сессия обучения» takes its meaning from what follows, «навчальна сесія» from its
+        # adjective, as "training session" from the word before
+        for word in rest[:1] + modifiers[:1]:
+            if keys[word] & glossary.keys():
+                return word
     return head
 
 

@@ -413,6 +413,47 @@ def test_the_form_or_a_modifier_alone_names_no_service(text: str) -> None:
     assert named_services(text, FORM_AND_SERVICE) == []
 
 
+TRAINING_SESSIONS = [
+    ContractTerms(
+        number=language,
+        included=[IncludedService(service=service, quantity=2, free=True)],
+    )
+    for language, service in (
+        ("uk", "навчальна сесія"),
+        ("ru", "учебная сессия"),
+        ("en", "training session"),
+    )
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("Навчіть наших людей безкоштовно, як минулого разу.", ["навчіть"]),
+        ("Проведіть навчання безкоштовно.", ["навчання"]),
+        ("Проведите обучение бесплатно, как раньше.", ["обучение"]),
+        ("Do the training for free like before.", ["training"]),
+    ],
+)
+def test_a_form_head_gives_way_to_its_adjective(text: str, words: list[str]) -> None:
+    # Round 33: «навчальна сесія» («учебная сессия») wanted «сесія» in the message: its
+    # adjective says which service it is, as "training" of "training session".
+    named = {n["service"]: n["words"] for n in named_services(text, TRAINING_SESSIONS)}
+
+    assert named == {
+        "навчальна сесія": words,
+        "учебная сессия": words,
+        "training session": words,
+    }
+
+
+@pytest.mark.parametrize(
+    "text", ["Сесія закінчилась, не можу увійти.", "Сессия истекла.", "The session expired."]
+)
+def test_the_session_alone_names_no_training_session(text: str) -> None:
+    assert named_services(text, TRAINING_SESSIONS) == []
+
+
 def test_the_words_of_other_languages_are_dictionary_forms() -> None:
     # The glossary is matched against the lemmas of the client's words: a Russian or
     # Ukrainian entry that is not its own lemma would never match.
