@@ -37,65 +37,11 @@ DIMINUTIVES: dict[str, frozenset[str]] = {
     for name, pets in yaml.safe_load(DIMINUTIVES_FILE.read_text(encoding="utf-8")).items()
 }
 
-# English first names that are also common words, so a capital at a sentence's start says
-# nothing of them ("Bill me again", "Hope you are happy", "Frank words follow"). A list, not
-# a dictionary's words: the English dictionaries at hand (simplemma) know Anna, Kate and
-# Alexander as words too. Victor is left a name: the common word is rare.
-COMMON_WORD_NAMES = frozenset(
-    {
-        "amber",
-        "april",
-        "art",
-        "autumn",
-        "bill",
-        "bob",
-        "chase",
-        "cliff",
-        "daisy",
-        "dawn",
-        "dean",
-        "don",
-        "drew",
-        "faith",
-        "frank",
-        "gene",
-        "ginger",
-        "grace",
-        "grant",
-        "guy",
-        "hazel",
-        "heather",
-        "holly",
-        "hope",
-        "hunter",
-        "iris",
-        "jack",
-        "jasmine",
-        "joy",
-        "june",
-        "lance",
-        "lily",
-        "mark",
-        "may",
-        "mercedes",
-        "miles",
-        "pat",
-        "pearl",
-        "penny",
-        "ray",
-        "rich",
-        "rob",
-        "rose",
-        "ruby",
-        "rusty",
-        "sandy",
-        "sue",
-        "summer",
-        "sunny",
-        "violet",
-        "wade",
-        "will",
-    }
+# English first names that are also common words ("Bill me again", "Hope you are happy"):
+# a capital at a sentence's start says nothing of them (data/common_word_names.yaml).
+COMMON_WORD_NAMES_FILE = Path(__file__).parent / "data" / "common_word_names.yaml"
+COMMON_WORD_NAMES: frozenset[str] = frozenset(
+    str(name) for name in yaml.safe_load(COMMON_WORD_NAMES_FILE.read_text(encoding="utf-8"))
 )
 
 # What may stand between a sentence's end and its first word: spaces, quotes, a dash.
