@@ -122,14 +122,6 @@ async def _upsert_keeping(
     return applied
 
 
-def manager_overwrites(manager: CrmAccountManager) -> tuple[str, ...]:
-    """The columns an upsert of `manager` writes over a row on file: all but the optional
-    fields the record (or the event's JSON) left out."""
-    left_out = omitted(manager, MANAGER_KEPT_WHEN_OMITTED)
-    written = [n for n in CrmAccountManager.model_fields if n != "id" and n not in left_out]
-    return (*written, "updated_at")
-
-
 async def _upsert_managers(
     session: AsyncSession, managers: list[CrmAccountManager], at: datetime
 ) -> None:

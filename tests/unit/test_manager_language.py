@@ -12,7 +12,7 @@ import pytest
 from services.verifier.adapters import _facts
 from services.verifier.importer import parse_csv, parse_jsonl
 from services.verifier.memory import InMemoryCrm
-from services.verifier.mirror import demo_batch, manager_overwrites
+from services.verifier.mirror import MANAGER_KEPT_WHEN_OMITTED, demo_batch, omitted
 from shared.contracts import CrmAccountManager, CustomerUpserted
 
 MANAGER = {"id": "am-1", "name": "Emily Carter", "email": "e.carter@careline.example"}
@@ -50,9 +50,10 @@ def test_an_event_without_a_language_still_reads_and_says_none() -> None:
 
 
 def test_an_upsert_overwrites_only_the_optional_fields_it_names_after_the_json_round_trip() -> None:
-    # What an exporter left out is kept on file, an explicit null clears; the set of fields
-    # given must survive the event's JSON through NATS, or every upsert would clear.
-    def overwritten(manager: dict[str, object]) -> tuple[str, ...]:
+    # What an exporter left out is kept on file (the upsert does not write those columns), an
+    # explicit null clears; the set of fields given must survive the event's JSON through
+    # NATS, or every upsert would clear.
+    def kept(manager: dict[str, object]) -> frozenset[str]:
         event = CustomerUpserted.model_validate_json(
             CustomerUpserted(
                 event_id=uuid.uuid4(),
@@ -62,22 +63,14 @@ def test_an_upsert_overwrites_only_the_optional_fields_it_names_after_the_json_r
             ).model_dump_json(exclude_unset=True)
         )
         assert event.account_manager is not None
-        return manager_overwrites(event.account_manager)
+        return omitted(event.account_manager, MANAGER_KEPT_WHEN_OMITTED)
 
-    assert overwritten(MANAGER) == ("name", "email", "updated_at")
-    assert overwritten({**MANAGER, "language": None}) == (
-        "name",
-        "email",
+    assert kept(MANAGER) == {"phone", "handle", "deputy_id", "language"}
+    assert kept({**MANAGER, "language": None}) == {"phone", "handle", "deputy_id"}
+    assert kept({**MANAGER, "phone": "+442071234567", "deputy_id": None}) == {
+        "handle",
         "language",
-        "updated_at",
-    )
-    assert overwritten({**MANAGER, "phone": "+442071234567", "deputy_id": None}) == (
-        "name",
-        "email",
-        "phone",
-        "deputy_id",
-        "updated_at",
-    )
+    }
 
 
 def test_a_csv_rows_empty_language_cell_is_not_given_so_it_keeps_the_language_on_file() -> None:
@@ -90,9 +83,9 @@ def test_a_csv_rows_empty_language_cell_is_not_given_so_it_keeps_the_language_on
         '"email": "o.p@careline.example", "language": null}'
     )
     managers = [row for _, row in [*csv.rows, *jsonl.rows]]
-    assert [manager_overwrites(m) for m in managers] == [  # type: ignore[arg-type]
-        ("name", "email", "updated_at"),
-        ("name", "email", "language", "updated_at"),
+    assert [omitted(m, MANAGER_KEPT_WHEN_OMITTED) for m in managers] == [
+        {"phone", "handle", "deputy_id", "language"},
+        {"phone", "handle", "deputy_id"},
     ]
 
 
