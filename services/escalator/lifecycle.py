@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from .policy import Policy
 from .policy_rules import address_key
@@ -30,6 +30,7 @@ from .policy_rules import address_key
 Origin = Literal["rule", "climb", "reassigned"]
 WEBHOOK_PREFIX = "webhook:"
 DEPUTY = "deputy"  # the role the CRM's deputy of the account manager fills
+Fallback = TypeVar("Fallback", bound=str | None)
 
 
 @dataclass(frozen=True)
@@ -174,9 +175,28 @@ def role_address(
     `deputy` role when the fact pack kept one and no hold spares them (`spared`, or the
     escalation's own hold), else the policy's address of the role."""
     deputy = deputy_on_file(escalation)
-    if role == DEPUTY and deputy is not None and not deputy_spared(escalation, spared):
-        return str(deputy["email"])
-    return policy_address(policy, role)
+    if role != DEPUTY or deputy is None:
+        return policy_address(policy, role)
+    return deputy_address(
+        str(deputy["id"]) if deputy.get("id") else None,
+        str(deputy["email"]),
+        _held_spares(escalation, spared),
+        policy_address(policy, role),
+    )
+
+
+def deputy_address(
+    deputy_id: str | None, deputy_email: str | None, spared: Collection[str], fallback: Fallback
+) -> str | Fallback:
+    """Where the `deputy` role is told: at the CRM's deputy of the client's account manager
+    (`deputy_id`, `deputy_email`) unless a threat of the client named them (their id among
+    `spared`, staff ids; a deputy kept without an id, before ids were, cannot be); else at
+    `fallback`, the policy's shared deputy address (not the person threatened). The one
+    decision for a rule's roles (from the identity, notifications.rule_role_address) and
+    for the climbs and reassignments (from the fact pack, role_address)."""
+    if deputy_email and (deputy_id is None or deputy_id not in spared):
+        return deputy_email
+    return fallback
 
 
 def deputy_on_file(escalation: Escalation) -> Mapping[str, Any] | None:
@@ -195,9 +215,15 @@ def deputy_spared(escalation: Escalation, spared: Collection[str] = ()) -> bool:
     deputy = deputy_on_file(escalation)
     if deputy is None or not deputy.get("id"):
         return False
+    return str(deputy["id"]) in _held_spares(escalation, spared)
+
+
+def _held_spares(escalation: Escalation, spared: Collection[str]) -> set[str]:
+    """The staff ids standing holds spare: the escalation's own unless lifted, and `spared`
+    (the client's other cases' holds)."""
     hold = escalation.hold or {}
     own = [] if hold.get("lifted_at") else hold.get("spares") or []
-    return str(deputy["id"]) in {*own, *spared}
+    return {*own, *spared}
 
 
 def channel_of(address: str) -> tuple[str, str]:

@@ -33,7 +33,7 @@ from shared.text_head import head_of
 
 from .client_words import reported_problems
 from .history import customer_subject
-from .lifecycle import DEPUTY, WEBHOOK_PREFIX, address_key, channel_of
+from .lifecycle import DEPUTY, WEBHOOK_PREFIX, address_key, channel_of, deputy_address
 from .policy import Decision, Policy, Rule
 from .privacy import mask_card_numbers
 from .staff_language import StaffLanguages, in_language, of_message
@@ -314,9 +314,9 @@ def rule_role_address(
     (`spared`), as its climbs do (lifecycle.role_address); else the policy's address (a
     threatened deputy too: the role's shared address is not the person threatened)."""
     deputy = manager.deputy if manager is not None else None
-    if role == DEPUTY and deputy is not None and deputy.id not in spared:
-        return deputy.email
-    return policy.address(role)
+    if role != DEPUTY or deputy is None:
+        return policy.address(role)
+    return deputy_address(deputy.id, deputy.email, spared, policy.address(role))
 
 
 def account_manager_stand_in(

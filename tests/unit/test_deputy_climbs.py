@@ -15,6 +15,7 @@ from services.escalator.lifecycle import (
     Escalation,
     Notified,
     authorize,
+    deputy_address,
     deputy_on_file,
     next_climb,
     role_address,
@@ -130,3 +131,38 @@ def test_a_rules_own_deputy_role_and_its_later_level_go_to_the_crms_deputy() -> 
     assert next_climb(POLICY, e) == Climb(2, ("head_of_support", "deputy"), {"deputy": IGOR})
     spared = dataclasses.replace(e, hold=threats_hold("am-sokolov"))
     assert next_climb(POLICY, spared) == Climb(2, ("head_of_support",))
+
+
+@pytest.mark.parametrize(
+    ("deputy_id", "deputy_email", "spared", "fallback", "told"),
+    [
+        ("am-sokolov", IGOR, (), SHARED, IGOR),  # the CRM's deputy, at their own address
+        ("am-sokolov", IGOR, {"am-petrova"}, SHARED, IGOR),  # only the manager threatened
+        ("am-sokolov", IGOR, {"am-sokolov"}, SHARED, SHARED),  # threatened: not told
+        ("am-sokolov", IGOR, {"am-sokolov"}, None, None),  # and no shared address either
+        (None, IGOR, {"am-sokolov"}, SHARED, IGOR),  # kept before ids: cannot be spared
+        ("am-sokolov", None, (), SHARED, SHARED),  # no address on file
+        (None, None, (), None, None),  # no deputy, no shared address
+    ],
+)
+def test_the_deputys_address_is_their_own_unless_threatened_else_the_fallback(
+    deputy_id: str | None,
+    deputy_email: str | None,
+    spared: set[str],
+    fallback: str | None,
+    told: str | None,
+) -> None:
+    assert deputy_address(deputy_id, deputy_email, spared, fallback) == told
+
+
+def test_the_identitys_deputy_and_the_fact_packs_are_told_at_the_same_address() -> None:
+    # The rule's roles read the identity's StaffRef, the climbs the fact pack's crm.deputy:
+    # the same person, the same threats, the same address.
+    deputy = StaffRef(id="am-sokolov", name="Игорь Соколов", email=IGOR, language="ru")
+    manager = StaffRef(
+        id="am-petrova", name="Ольга Петрова", email="o.petrova@careline.example", deputy=deputy
+    )
+    for spared in ((), {"am-petrova"}, {"am-sokolov"}):
+        assert rule_role_address(POLICY, "deputy", manager, spared) == role_address(
+            POLICY, of_client(AM, deputy=igor()), "deputy", spared
+        )
