@@ -518,7 +518,8 @@ def promise_contact(verified: IdentityVerified) -> dict[str, Any] | None:
         return None
     return {
         "recipient": address,
-        "identity_decided_at": verified.occurred_at.isoformat(),
+        # Kept as JSON on the escalation, read back by missed_promises.
+        **{key: at.isoformat() for key, at in decided_on(verified).items()},
         "language": _client_language(verified),
         "timezone": _client_zone(verified),
         "account_manager": _manager_name(verified),
