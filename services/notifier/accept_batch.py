@@ -7,6 +7,7 @@ the rows to those clients looked up once for the batch.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -53,6 +54,13 @@ class AcceptBatch(DeferredInserts):
         self.looked_up = looked_up
         self.client_rows = client_rows  # None: not looked up
         self.client_requests = client_requests or []
+        self.named: dict[uuid.UUID, list[ClientMail]] = {}  # by staff notice, read once
+
+    def named_client_mail(self, cmd: SendNotification) -> list[ClientMail]:
+        """The client mails the notice names, as the batch read them when it opened."""
+        if cmd.notification_id not in self.named:
+            self.named[cmd.notification_id] = named_client_mail(cmd)
+        return self.named[cmd.notification_id]
 
     @classmethod
     async def open(
@@ -66,7 +74,7 @@ class AcceptBatch(DeferredInserts):
         # A digest's lone remaining part goes to the digest's address: looked up with it.
         wanted = {address_key(c.recipient) for c in cmds if checked(c) or c.parts}
         batch = cls(await revoked_of(session, wanted) if wanted else {}, wanted)
-        mails = [m for c in cmds for m in named_client_mail(c)]
+        mails = [m for c in cmds for m in batch.named_client_mail(c)]
         if mails and schedule is not None and now is not None and schedule.can_defer():
             batch.client_rows = await _client_rows(session, mails, schedule, now)
             batch.client_requests = [requested_of(c) for c in cmds if sends_to_client(c)]
@@ -103,12 +111,12 @@ async def client_mail_said(
         return cmd
     if not isinstance(sent, dict):
         return cmd
-    mails = named_client_mail(cmd)
+    batch = batch_of(session, AcceptBatch)
+    mails = batch.named_client_mail(cmd) if batch is not None else named_client_mail(cmd)
     if not mails:
         said = unsure(sent, schedule)
     else:
         now = clock()
-        batch = batch_of(session, AcceptBatch)
         if batch is not None and batch.client_rows is not None:
             rows, requested = batch.client_rows, batch.client_requests
         else:  # alone (run again after a failure in its batch)
