@@ -50,6 +50,9 @@ _SENTENCE_END = frozenset(".!?…\n")
 _ADDRESS = re.compile(r"\s*[,!]")
 
 
+# A client's manager and deputy are the same few people message after message: their keys
+# are worked out once (the words' parses are cached too, but not the set made of them).
+@lru_cache(maxsize=4096)
 def name_keys(name: str, morph: Morphology) -> frozenset[str]:
     """What the words of a staff member's name are matched as: each word (an initial is
     not), its lemmas as a first name, surname or patronymic, and the pet names of those
@@ -109,6 +112,7 @@ def _at_start(sentence: str, word: re.Match[str]) -> bool:
     return opens and not _ADDRESS.match(sentence, word.end())
 
 
+@lru_cache(maxsize=50_000)  # parses again otherwise, as _name_lemmas did before its cache
 def _common_at_start(folded: str, matched: frozenset[str], morph: Morphology) -> bool:
     """Whether a word at a sentence's start that could be the name (`matched`: the lemmas
     it shares with it) is rather a common word: in English, one of COMMON_WORD_NAMES; in
