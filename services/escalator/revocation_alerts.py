@@ -20,7 +20,7 @@ from shared.contracts import SendNotification
 from .lifecycle import Escalation, address_key
 from .policy import Policy
 from .revocation import Revocation, registered_contacts
-from .staff_language import StaffLanguages
+from .staff_language import StaffLanguages, staff_languages
 from .staff_notice import staff_notice
 from .unclear import ALERT_KIND, alert_reader
 
@@ -54,24 +54,22 @@ def revocation_alerts(
 
 
 def unheld_alert(
-    policy: Policy,
-    found: list[Escalation],
-    r: Revocation,
-    languages: StaffLanguages,
-    now: datetime,
+    policy: Policy, found: list[Escalation], r: Revocation, now: datetime
 ) -> SendNotification | None:
     """With no open case among those the revoke found (`found`: resolved ones at most), an
     `identity_alert` listing no case to whoever reads an alert no case holds (`alert_reader`:
-    the account manager the verifier named, else the head of support). None when a case is
-    open (its holders hear it) or the policy names nobody. Once per address and revoke: the
-    events of the confirmations one command took back make the same id (the address and the
-    time name it, not the confirmation)."""
+    the account manager the verifier named, else the head of support), in the language they
+    read. None when a case is open (its holders hear it) or the policy names nobody. Once per
+    address and revoke: the events of the confirmations one command took back make the same
+    id (the address and the time name it, not the confirmation)."""
     if any(e.status == "open" for e in found):
         return None
     reader = alert_reader(policy, r.account_manager)
     if reader is None:
         return None
     role, address = reader
+    manager = r.account_manager
+    languages = staff_languages(policy, manager.model_dump() if manager else None)
     data = _said(r, found, [], policy.team_timezone)
     data["stand_in_for"] = "account_manager" if role != "account_manager" else None
     once = ("identity-revoked", r.customer_id, address_key(r.address), r.at.isoformat())

@@ -25,7 +25,7 @@ from .lifecycle_store import LifecycleStore
 from .revocation import Revocation, as_revoked, newly_revoked, revoked_update, timeline_detail
 from .revocation_alerts import revocation_alerts, unheld_alert
 from .revoked_store import remember_revoked
-from .staff_language import CONFIRMED_NOTE, REVOKED_NOTE, of_escalations, staff_languages
+from .staff_language import CONFIRMED_NOTE, REVOKED_NOTE, of_escalations
 
 
 class ChannelRevocations(LifecycleSteps):
@@ -86,9 +86,7 @@ class ChannelRevocations(LifecycleSteps):
             held_by = alert.escalation_id or uuid.UUID(alert.data["cases"][0]["escalation_id"])
             await store.enqueue(held_by, [Outgoing.of(NOTIFY_REQUEST, alert)], now)
         # No open case: nobody holds one to hear it; the account manager does.
-        manager = r.account_manager.model_dump() if r.account_manager else None
-        languages = staff_languages(self.policy, manager)
-        alone = unheld_alert(self.policy, found, r, languages, now)
+        alone = unheld_alert(self.policy, found, r, now)
         if alone is not None:
             unheld.append(Outgoing.of(NOTIFY_REQUEST, alone))
         return len(revoked)

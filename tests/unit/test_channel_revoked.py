@@ -24,7 +24,7 @@ from services.escalator.revocation import (
 )
 from services.escalator.revocation_alerts import revocation_alerts, unheld_alert
 from services.escalator.settlement import Settlement, as_settled
-from services.escalator.staff_language import StaffLanguages, staff_languages
+from services.escalator.staff_language import StaffLanguages
 from services.notifier.domain import render
 from services.notifier.holds import Resolution, Withdrawal, goes_to, revoked_reason, settle
 from services.notifier.samples import SAMPLES
@@ -348,9 +348,8 @@ def test_with_no_open_case_the_account_manager_hears_it(language: Language) -> N
     done = replace(IDENTITY_CASE, status="resolved")
     manager = PETROVA.model_copy(update={"language": language})
     r = with_manager(manager)
-    languages = staff_languages(policy, manager.model_dump())
 
-    alert = unheld_alert(policy, [done], r, languages, NOW)
+    alert = unheld_alert(policy, [done], r, NOW)
 
     assert alert is not None
     assert (alert.recipient, alert.recipient_role) == (PETROVA.email, "account_manager")
@@ -363,12 +362,12 @@ def test_with_no_open_case_the_account_manager_hears_it(language: Language) -> N
         assert said in rendered.body and said in (rendered.html or "")
     assert case_ref(done.id) not in rendered.body
     # An open case has holders, who hear it (revocation_alerts): nothing for the manager.
-    assert unheld_alert(policy, [BILLING_CASE, done], r, languages, NOW) is None
+    assert unheld_alert(policy, [BILLING_CASE, done], r, NOW) is None
 
 
 def test_without_a_manager_on_file_the_head_of_support_hears_it_once_per_revoke() -> None:
     policy = load_policy()
-    alone = unheld_alert(policy, [], with_manager(None), StaffLanguages("ru"), NOW)
+    alone = unheld_alert(policy, [], with_manager(None), NOW)
 
     assert alone is not None
     assert (alone.recipient_role, alone.recipient) == (
@@ -378,10 +377,9 @@ def test_without_a_manager_on_file_the_head_of_support_hears_it_once_per_revoke(
     assert alone.data["stand_in_for"] == "account_manager" and alone.data["registered"] == []
     assert "вместо менеджера клиента" in render(alone).body
     # Two confirmations one command took back: one alert (the same id); a later revoke: new.
-    languages = StaffLanguages("ru")
-    first = unheld_alert(policy, [], with_manager(PETROVA), languages, NOW)
-    second = unheld_alert(policy, [], with_manager(PETROVA), languages, NOW)
-    later = unheld_alert(policy, [], with_manager(PETROVA, NOW + timedelta(days=1)), languages, NOW)
+    first = unheld_alert(policy, [], with_manager(PETROVA), NOW)
+    second = unheld_alert(policy, [], with_manager(PETROVA), NOW)
+    later = unheld_alert(policy, [], with_manager(PETROVA, NOW + timedelta(days=1)), NOW)
     assert first is not None and second is not None and later is not None
     assert first.notification_id == second.notification_id != later.notification_id
 
