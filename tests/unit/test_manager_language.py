@@ -148,6 +148,25 @@ async def test_the_demo_crm_gives_emily_carter_english_and_nobody_else_a_languag
     assert facts["cust-northwind"].account_manager.email == "e.carter@careline.example"  # type: ignore[union-attr]
 
 
+async def test_the_demo_crm_gives_petrova_and_kovalenko_a_deputy_and_carter_none() -> None:
+    # Under `careline up` a threatened manager's cases go to their deputy at their own
+    # address, in their language (Ірина reads Ukrainian); a client of Emily Carter's still
+    # shows the policy's shared deputy address.
+    facts = await InMemoryCrm(demo_batch()).customer_facts(
+        ["cust-stroymontazh", "cust-kvitka", "cust-northwind"]
+    )
+    deputies = {
+        customer: (d.id, d.email, d.language, d.role) if d else None
+        for customer, f in facts.items()
+        for d in [f.account_manager.deputy if f.account_manager else None]
+    }
+    assert deputies == {
+        "cust-stroymontazh": ("am-nazarov", "i.nazarov@careline.example", None, "deputy"),
+        "cust-kvitka": ("am-melnyk", "i.melnyk@careline.example", "uk", "deputy"),
+        "cust-northwind": None,
+    }
+
+
 def test_a_csv_null_clears_an_optional_field_and_an_empty_cell_keeps_it() -> None:
     # Review: an empty CSV cell keeps what is on file, so a customer whose account manager
     # left could not be cleared from CSV; `null` clears, as JSON Lines' null does.
