@@ -231,8 +231,7 @@ def staff_notifications(
                 continue
             else:
                 role, address = stand_in
-                whom = "account_manager" if manager is None else "threatened_account_manager"
-                role_data = {**data, "stand_in_for": whom}
+                role_data = {**data, "stand_in_for": stands_in_for(role, manager, threatened)}
         else:
             address = rule_role_address(policy, named, manager, threatened)
         kind: NotificationKind = "manager_escalation"
@@ -317,6 +316,18 @@ def rule_role_address(
     if role != DEPUTY or deputy is None:
         return policy.address(role)
     return deputy_address(deputy.id, deputy.email, spared, policy.address(role))
+
+
+def stands_in_for(role: str, manager: StaffRef | None, threatened: Collection[str]) -> str:
+    """Whom the one standing in (as `role`) stands in for, as their notice says it: the
+    account manager nobody knows, the threatened one, or, when the stand-in is past the
+    deputy the client threatens too, both the manager and their deputy."""
+    if manager is None:
+        return "account_manager"
+    deputy = manager.deputy
+    if role != DEPUTY and deputy is not None and deputy.id in threatened:
+        return "threatened_deputy"
+    return "threatened_account_manager"
 
 
 def account_manager_stand_in(

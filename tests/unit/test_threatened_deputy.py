@@ -7,6 +7,7 @@ spared the client's cases, and the policy's next role stands in for both."""
 from __future__ import annotations
 
 import dataclasses
+import html
 
 import pytest
 
@@ -184,7 +185,17 @@ def test_the_crms_deputy_stands_in_for_the_threatened_manager_at_their_own_addre
     assert note.data["stand_in_for"] == "threatened_account_manager"
 
 
-def test_a_threatened_deputy_is_passed_over_and_the_head_of_support_stands_in() -> None:
+HEAD_STANDS_IN = {
+    "ru": ("угрожает своему менеджеру и заместителю менеджера", "вместо них обоих"),
+    "uk": ("погрожує своєму менеджерові та заступникові менеджера", "замість них обох"),
+    "en": ("threatens their account manager and the manager's deputy", "in place of both"),
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_a_threatened_deputy_is_passed_over_and_the_head_of_support_stands_in(
+    language: Language,
+) -> None:
     # After the deputy stood in, the client threatens the deputy; the manager is spared by
     # the earlier threat's hold (its staff id), the deputy by this one.
     verified, people, demand = _demand(THREAT + " " + DEMAND)
@@ -199,7 +210,12 @@ def test_a_threatened_deputy_is_passed_over_and_the_head_of_support_stands_in() 
         "head_of_support",
         POLICY.address("head_of_support"),
     )
-    assert note.data["stand_in_for"] == "threatened_account_manager"
+    # Their notice says the deputy is threatened too, not only the manager.
+    assert note.data["stand_in_for"] == "threatened_deputy"
+    rendered = render(note.model_copy(update={"language": language}))
+    for words in HEAD_STANDS_IN[language]:
+        assert words in rendered.body, words
+        assert rendered.html is not None and words in html.unescape(rendered.html), words
 
 
 def test_a_threatened_deputy_alone_leaves_the_managers_cases_with_the_manager() -> None:
