@@ -719,7 +719,8 @@ class ChannelRevoked(Event):
         None,
         description="The customer's account manager on file when it was taken back: told "
         "when no open case of the client was written from or promised to the address (nobody "
-        "holds one to hear it). None: none on file, or a verifier older than the field.",
+        "holds one to hear it); their `deputy` is told in their place when the client's "
+        "threats spare the manager. None: none on file, or a verifier older than the field.",
     )
 
 

@@ -229,10 +229,14 @@ class LifecycleStore:
         role (lifecycle.next_climb, role_address)."""
         if deputy_on_file(escalation) is None or not escalation.subject_key:
             return frozenset()  # nobody to pass over, or no subject to read the holds of
+        return await self.spared_on(escalation.subject_key)
+
+    async def spared_on(self, subject_key: str) -> frozenset[str]:
+        """The staff ids the standing holds of a subject's open escalations spare."""
         e = escalations.c
         holds = await self.session.scalars(
             select(e.hold).where(
-                e.subject_key == escalation.subject_key,
+                e.subject_key == subject_key,
                 e.status == "open",
                 func.jsonb_typeof(e.hold) == "object",
                 e.hold["lifted_at"].astext.is_(None),

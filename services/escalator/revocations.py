@@ -23,7 +23,7 @@ from .history_store import lock_subject
 from .lifecycle_steps import LifecycleSteps
 from .lifecycle_store import LifecycleStore
 from .revocation import Revocation, as_revoked, newly_revoked, revoked_update, timeline_detail
-from .revocation_alerts import revocation_alerts, unheld_alert
+from .revocation_alerts import no_case_open, revocation_alerts, unheld_alert
 from .revoked_store import remember_revoked
 from .staff_language import CONFIRMED_NOTE, REVOKED_NOTE, of_escalations
 
@@ -85,8 +85,12 @@ class ChannelRevocations(LifecycleSteps):
             # An alert about several cases: its outbox row names the first it lists.
             held_by = alert.escalation_id or uuid.UUID(alert.data["cases"][0]["escalation_id"])
             await store.enqueue(held_by, [Outgoing.of(NOTIFY_REQUEST, alert)], now)
-        # No open case: nobody holds one to hear it; the account manager does.
-        alone = unheld_alert(self.policy, found, r, now)
+        # No open case: nobody holds one to hear it; the account manager does, or who stands
+        # in for them when the client's threats spare them (a hold of another open case).
+        spared: frozenset[str] = frozenset()
+        if no_case_open(found) and r.account_manager is not None:
+            spared = await store.spared_on(customer_subject(r.customer_id))
+        alone = unheld_alert(self.policy, found, r, now, spared)
         if alone is not None:
             unheld.append(Outgoing.of(NOTIFY_REQUEST, alone))
         return len(revoked)

@@ -45,6 +45,7 @@ from tests.integration.escalator_harness import (
 )
 from tests.integration.test_held_answers import held_request, publish
 from tests.integration.test_notifier_outbox import request as outbox_request
+from tests.integration.test_threatened_staff import threat
 
 pytestmark = pytest.mark.integration
 CEO = "a.sokolov@stroymontazh.ru"
@@ -323,6 +324,45 @@ async def test_with_no_open_case_the_account_manager_the_verifier_named_hears_it
     )
     assert alert.data["cases"] == [] and alert.data["address"] == CEO
     assert "Жодне відкрите звернення клієнта" in render(alert).body
+
+
+async def test_with_no_open_case_a_manager_the_clients_threats_spare_leaves_it_to_the_deputy(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    """The client threatened the manager (the violence case's hold spares her) and has no
+    case at the address taken back: the alert asking its reader to reach the client goes to
+    the CRM's deputy the event carries, in his language, not to the threatened manager."""
+    nc, bus = watch
+    suffix = uuid.uuid4().hex[:8]
+    manager_email = f"o.petrenko.{suffix}@careline.example"
+    deputy_email = f"i.koval.{suffix}@careline.example"
+    payload, manager_id = threat("Передайте Ользі, що я знаю, де вона живе.", manager_email, suffix)
+    deputy = StaffRef(
+        id=f"am-koval-{suffix}", name="Ігор Коваль", email=deputy_email, language="en"
+    )
+    manager = StaffRef(
+        id=manager_id, name="Ольга Петренко", email=manager_email, language="uk", deputy=deputy
+    )
+    event = revoked(uuid.uuid4(), uuid.uuid4()).model_copy(
+        update={
+            "customer_id": f"cust-{suffix}",
+            "channel": ChannelRef(kind="email", address=f"ceo.{suffix}@kvitka.ua", verified=False),
+            "account_manager": manager,
+        }
+    )
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, payload)
+        await bus.wait("escalation.opened")
+        await nc.jetstream().publish("crm.channel.revoked", event.model_dump_json().encode())
+        await until(lambda: alerts(bus))
+        (said,) = alerts(bus)
+
+    alert = SendNotification.model_validate(said)
+    assert (alert.recipient, alert.recipient_role, alert.language) == (deputy_email, "deputy", "en")
+    assert alert.data["stand_in_for"] == "threatened_account_manager"
+    assert "in the account manager's place (the client threatens them)" in render(alert).body
+    assert not [n for n in bus.to(manager_email) if n["kind"] == "identity_alert"]
 
 
 async def _both_handled(env: Env, event_id: uuid.UUID) -> bool:

@@ -384,6 +384,64 @@ def test_without_a_manager_on_file_the_head_of_support_hears_it_once_per_revoke(
     assert first.notification_id == second.notification_id != later.notification_id
 
 
+NAZAROV = StaffRef(id="am-nazarov", name="Игорь Назаров", email="i.nazarov@careline.example")
+STANDS_IN_SAID = {
+    "ru": ("вместо менеджера клиента (клиент ему угрожает)", "и его заместителя"),
+    "uk": ("замість менеджера клієнта (клієнт йому погрожує)", "та його заступника"),
+    "en": ("in the account manager's place (the client threatens them)", "and their deputy"),
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_a_manager_the_clients_threats_spare_is_not_asked_their_deputy_is(
+    language: Language,
+) -> None:
+    """Another case's hold spares the manager (the client threatened them): the unheld
+    alert, which asks its reader to reach the client, goes to the CRM's deputy, in the
+    deputy's language; a deputy spared too passes it to the head of support."""
+    policy = load_policy()
+    deputy = NAZAROV.model_copy(update={"language": language})
+    r = with_manager(PETROVA.model_copy(update={"deputy": deputy}))
+    spared_manager, spared_both = {"am-petrova"}, {"am-petrova", "am-nazarov"}
+
+    to_deputy = unheld_alert(policy, [], r, NOW, spared_manager)
+    to_head = unheld_alert(policy, [], r, NOW, spared_both)
+    unspared = unheld_alert(policy, [], r, NOW, {"am-nazarov"})
+
+    assert to_deputy is not None and to_head is not None and unspared is not None
+    assert (to_deputy.recipient_role, to_deputy.recipient, to_deputy.language) == (
+        "deputy",
+        NAZAROV.email,
+        language,
+    )
+    assert to_deputy.data["stand_in_for"] == "threatened_account_manager"
+    assert (to_head.recipient_role, to_head.recipient) == (
+        "head_of_support",
+        policy.address("head_of_support"),
+    )
+    assert to_head.data["stand_in_for"] == "threatened_deputy"
+    # The deputy alone threatened: the manager reads it as before.
+    assert (unspared.recipient_role, unspared.recipient) == ("account_manager", PETROVA.email)
+    threatened, both = STANDS_IN_SAID[language]
+    assert threatened in render(to_deputy).body
+    assert both in render(to_head.model_copy(update={"language": language})).body
+    assert all(said not in render(unspared).body for said in STANDS_IN_SAID[language])
+
+
+def test_a_spared_manager_without_a_deputy_or_anyone_to_stand_in() -> None:
+    policy = load_policy()
+    r = with_manager(PETROVA)
+    # No deputy on file: the chain's next with an address, the policy's shared deputy.
+    alert = unheld_alert(policy, [], r, NOW, {"am-petrova"})
+    assert alert is not None
+    assert (alert.recipient_role, alert.recipient) == ("deputy", policy.address("deputy"))
+    # Nobody in the chain: the manager still hears it (it must reach someone).
+    lone = policy.model_copy(update={"chains": {}})
+    alert = unheld_alert(lone, [], r, NOW, {"am-petrova"})
+    assert alert is not None and alert.recipient == PETROVA.email
+    assert alert.data["stand_in_for"] is None
+
+
 def test_the_event_names_the_account_manager_for_the_escalator() -> None:
     event = ChannelRevoked(
         event_id=uuid.uuid4(),
