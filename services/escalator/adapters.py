@@ -493,7 +493,14 @@ def _placement() -> Select[Any]:
 
 
 def _detail(new: NewEscalation) -> dict[str, Any]:
-    detail = {"rule": new.rule, "reason": new.reason, "signals": new.signals}
+    # The identity it was placed with: a message of an address staff took back placed as
+    # the client's (not suspicious) gives the case back to it (lifecycle_store.revoked_before).
+    detail = {
+        "rule": new.rule,
+        "reason": new.reason,
+        "signals": new.signals,
+        "identity": new.identity_status,
+    }
     if new.confirmation_id is not None:
         # Whose confirmation its message waits on: its outcome is told here (confirmations.py).
         detail["confirmation_id"] = str(new.confirmation_id)

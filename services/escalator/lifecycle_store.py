@@ -31,7 +31,7 @@ from shared.group_commit import insert_later
 from shared.outbox import Outgoing, lock_key
 
 from .history import customer_subject
-from .history_store import written_from
+from .history_store import subject_messages, written_from
 from .lifecycle import Escalation, Notified, address_key, deputy_on_file, taker
 from .tables import add_timeline_entry, escalations, metadata, timeline
 
@@ -162,19 +162,40 @@ class LifecycleStore:
         confirmation of it, and each must see what the others took back (revoked_before)."""
         await lock_key(self.session, f"escalator:revoked:{customer_id}:{address_key(address)}")
 
-    async def revoked_before(self, ids: list[uuid.UUID], address: str) -> set[uuid.UUID]:
+    async def revoked_before(
+        self, ids: list[uuid.UUID], customer_id: str, address: str
+    ) -> set[uuid.UUID]:
         """Which of these escalations a revoke of `address` (any confirmation of it) already
-        took it back from: their timeline has its `identity_revoked`."""
+        took it back from, and the address has not written into since as the client: their
+        timeline has its `identity_revoked`, and no message of the address placed in them
+        after it (opened, merged, reopened or followed up; its `identity` not suspicious: a
+        disowned sender writing in is no client) that a later revoke must take back again."""
         if not ids:
             return set()
         t = timeline.c
-        said = func.lower(func.btrim(t.detail["address"].astext))
+        key = address_key(address)
+        given_back = timeline.alias("given_back")
+        g = given_back.c
+        written = select(subject_messages.c.message_id).where(
+            subject_messages.c.subject_key == customer_subject(customer_id),
+            func.lower(subject_messages.c.sender) == key,
+        )
+        # A follow-up joins without a rule only for a verified (or unknown) sender
+        # (service.FOLLOWS_UP_AS): never a disowned one.
+        as_client = (g.entry == "followed_up") | (
+            g.entry.in_(("opened", "merged", "reopened"))
+            & (func.coalesce(g.detail["identity"].astext, "") != "suspicious")
+        )
+        since = select(g.id).where(
+            g.escalation_id == t.escalation_id, g.id > t.id, as_client, g.message_id.in_(written)
+        )
         rows = await self.session.scalars(
             select(t.escalation_id)
             .where(
                 t.escalation_id.in_(ids),
                 t.entry == "identity_revoked",
-                said == address_key(address),
+                func.lower(func.btrim(t.detail["address"].astext)) == key,
+                ~since.exists(),
             )
             .distinct()
         )

@@ -152,9 +152,10 @@ def newly_revoked(before: Escalation, after: Escalation, revoked_before: bool) -
     The verifier announces one revoke per confirmation of the address (confirmed twice, taken
     back by one command; or taken back, confirmed again, taken back again), and each finds the
     address's open cases. One a revoke of the address already took it back from
-    (`revoked_before`), and that nothing gave back to the address since (a confirmation moving
-    its promise there again, or showing its sender as the client's), is left as it is: no
-    second timeline entry, update or alert. Its holders heard it once."""
+    (`revoked_before`: and the address, confirmed anew, wrote nothing into it as the client
+    since), and that nothing else gave back to the address since (a confirmation moving its
+    promise there again, or showing its sender as the client's), is left as it is: no second
+    timeline entry, update or alert. Its holders heard it once."""
     changed = after.promise_to != before.promise_to or after.briefing != before.briefing
     return not revoked_before or changed
 

@@ -51,7 +51,7 @@ class ChannelRevocations(LifecycleSteps):
         found = await store.lock_of_revocation(
             r.confirmation_id, r.message_id, r.customer_id, r.address
         )
-        before = await store.revoked_before([e.id for e in found], r.address)
+        before = await store.revoked_before([e.id for e in found], r.customer_id, r.address)
         revoked = []
         for e in found:
             after = as_revoked(e, r) if e.status == "open" else e

@@ -292,6 +292,70 @@ async def test_two_confirmations_taken_back_at_once_or_again_alert_each_holder_o
     assert len(timeline) == 1
 
 
+async def test_a_case_the_address_wrote_into_again_once_confirmed_anew_is_taken_back_again(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    """Taken back, confirmed again, taken back again: the CEO's case was taken back once;
+    then the address was the client's again (a new confirmation) and wrote into the same
+    open case as the verified client, its holders told so. The second revoke finds the case
+    revoked before, but the address had it back since: it records the revoke, tells whoever
+    watches and alerts the holders again. A revoke after which only the disowned sender
+    wrote in (a third confirmation taken back) adds nothing."""
+    nc, bus = watch
+    text = "Счёт № 4512 мы уже оплатили вчера, а нам пишут о задолженности и грозят отключением."
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, from_the_confirmed_ceo(text))
+        (opened,) = await bus.wait("escalation.opened", 1)
+        case = opened["escalation_id"]
+        first = revoked(uuid.uuid4(), uuid.uuid4())
+        await nc.jetstream().publish("crm.channel.revoked", first.model_dump_json().encode())
+        await until(lambda: _both_handled(env, first.event_id))
+        await until(lambda: alerts(bus))
+
+        # Confirmed anew (decided after the first revoke), he writes into the same case.
+        await publish_verified(nc, from_the_confirmed_ceo("Счёт № 4512 оплачен, снимите долг."))
+        await until(lambda: [u for u in bus.of("escalation.updated") if u["change"] == "merged"])
+        second = revoked(uuid.uuid4(), uuid.uuid4())
+        await nc.jetstream().publish("crm.channel.revoked", second.model_dump_json().encode())
+        await until(lambda: _both_handled(env, second.event_id))
+        await until(lambda: len(alerts(bus)) >= 2)
+        # Verified before the second revoke and handled after it: written in as the disowned
+        # sender (revoked_sender.py), which gives the case back to nobody.
+        late = json.loads(from_the_confirmed_ceo("Счёт № 4512 оплачен, снимите долг!"))
+        late["occurred_at"] = (second.revoked_at - timedelta(seconds=1)).isoformat()
+        merged = len(bus.of("escalation.updated"))
+        await publish_verified(nc, json.dumps(late).encode())
+        await until(lambda: len(bus.of("escalation.updated")) > merged)
+        third = revoked(uuid.uuid4(), uuid.uuid4())
+        await nc.jetstream().publish("crm.channel.revoked", third.model_dump_json().encode())
+        await until(lambda: _both_handled(env, third.event_id))
+        await asyncio.sleep(0.5)  # anything published by the handled events is seen by now
+        said = [a for a in alerts(bus) if a["recipient"] == MANAGER]
+        updated = [u for u in bus.of("escalation.updated") if u["change"] == "identity_revoked"]
+        timeline = await rows(
+            env,
+            "SELECT detail FROM escalator.escalation_timeline "
+            "WHERE entry = 'identity_revoked' AND escalation_id = :id ORDER BY id",
+            id=case,
+        )
+
+    def confirmation_of(detail: Any) -> str:
+        return str((json.loads(detail) if isinstance(detail, str) else detail)["confirmation_id"])
+
+    assert [confirmation_of(r["detail"]) for r in timeline] == [
+        str(first.confirmation_id),
+        str(second.confirmation_id),
+    ]
+    assert [u["escalation_id"] for u in updated].count(case) == 2
+    # The manager hears of the case at each revoke that took it back, and at no other.
+    assert [
+        a["data"]["confirmation_id"]
+        for a in said
+        if case in {c["escalation_id"] for c in a["data"]["cases"]}
+    ] == [str(first.confirmation_id), str(second.confirmation_id)]
+
+
 async def test_with_no_open_case_the_account_manager_the_verifier_named_hears_it_once(
     env: Env, watch: tuple[nats.NATS, Bus]
 ) -> None:
