@@ -700,6 +700,17 @@ class ConfirmationExpired(Event):
     expired_at: datetime = Field(description="The expiry the confirmation carried.")
 
 
+class TakenBack(Contract):
+    """One confirmation a `careline crm revoke` took back: which address it had made the
+    client's, and when it was confirmed."""
+
+    confirmation_id: uuid.UUID
+    address: str = Field(description="The address the confirmation made the client's.")
+    confirmed_at: datetime | None = Field(
+        None, description="When it was confirmed; None when the verifier's log has no record."
+    )
+
+
 class ChannelRevoked(Event):
     """Published by verifier on `crm.channel.revoked`: staff took back an address confirmed
     for a customer (`careline crm revoke`); it is no channel of the client's any more and
@@ -721,6 +732,12 @@ class ChannelRevoked(Event):
         "when no open case of the client was written from or promised to the address (nobody "
         "holds one to hear it); their `deputy` is told in their place when the client's "
         "threats spare the manager. None: none on file, or a verifier older than the field.",
+    )
+    taken_back: list[TakenBack] = Field(
+        default_factory=list,
+        description="Every confirmation the same command took back (this one among them), in "
+        "the order they were confirmed: the one alert no open case holds names them all. "
+        "Empty from a verifier older than the field.",
     )
 
 

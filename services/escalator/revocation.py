@@ -26,6 +26,7 @@ from shared.contracts import (
     EscalationChanged,
     IdentityStatus,
     StaffRef,
+    TakenBack,
     derived_id,
 )
 
@@ -52,6 +53,9 @@ class Revocation:
     at: datetime
     # The customer's account manager on file: told when no open case has a holder to be.
     account_manager: StaffRef | None = None
+    # Every confirmation the same command took back (this one among them; empty from an
+    # older verifier): the alerts name them all.
+    taken_back: tuple[TakenBack, ...] = ()
 
     @classmethod
     def of(cls, event: ChannelRevoked) -> Revocation:
@@ -66,7 +70,24 @@ class Revocation:
             event.revoked_by,
             event.revoked_at,
             event.account_manager,
+            tuple(event.taken_back),
         )
+
+    @property
+    def confirmations(self) -> list[dict[str, str | None]]:
+        """The confirmations taken back, as an alert lists them: address, when confirmed (None:
+        not said) and id; this one alone when the event lists none."""
+        taken = self.taken_back or (
+            TakenBack(confirmation_id=self.confirmation_id, address=self.address),
+        )
+        return [
+            {
+                "address": t.address,
+                "confirmed_at": t.confirmed_at.isoformat() if t.confirmed_at else None,
+                "confirmation_id": str(t.confirmation_id),
+            }
+            for t in taken
+        ]
 
     @property
     def actor(self) -> dict[str, str]:

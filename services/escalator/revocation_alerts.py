@@ -132,6 +132,8 @@ def _said(
         "customer_id": r.customer_id,
         "address": r.address,
         "confirmation_id": str(r.confirmation_id),
+        # One command may take back several confirmations of the address: each is named.
+        "confirmations": r.confirmations,
         "revoked_by": r.by,
         "revoked_at": r.at.isoformat(),
         # Where to call: the channels on file, not the address taken back.

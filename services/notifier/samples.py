@@ -426,6 +426,13 @@ REVOKED_ALERT = {
     "confirmation_id": SAMPLES["identity_alert"]["confirmation_id"],
     "revoked_by": "Ольга Петрова",
     "revoked_at": "2025-03-16T09:15:00+00:00",
+    "confirmations": [
+        {
+            "address": SAMPLES["identity_alert"]["address"],
+            "confirmed_at": "2025-03-14T11:02:00+00:00",
+            "confirmation_id": SAMPLES["identity_alert"]["confirmation_id"],
+        }
+    ],
     "registered": [
         {"kind": "email", "address": "buh@stroymontazh.ru"},
         {"kind": "phone", "address": "+7 495 123-45-67"},

@@ -312,6 +312,20 @@ def revoked_by_of(confirmation_id: Any) -> Any:
     )
 
 
+def confirmed_at_of(confirmation_id: Any) -> Any:
+    """When the confirmation was confirmed: the `at` of its log's last `confirmed` entry
+    (`resolve` writes it; a revoke rewrites the row's `resolved_at`, never the log), as a
+    scalar subquery of the confirmation's row."""
+    log = confirmation_log.c
+    return (
+        select(log.at)
+        .where(log.confirmation_id == confirmation_id, log.entry == "confirmed")
+        .order_by(log.at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 @cache
 def _denials(by_customer: bool, by_address: bool) -> Select[Any]:
     wanted = []

@@ -27,7 +27,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.broker import connect
-from shared.contracts import ChannelRef, ChannelRevoked, StaffRef, derived_id
+from shared.contracts import ChannelRef, ChannelRevoked, StaffRef, TakenBack, derived_id
 from shared.outbox import Outgoing
 from shared.settings import CarelineSettings
 from shared.subjects import CRM_CHANNEL_REVOKED
@@ -39,7 +39,7 @@ from .adapters import (
     contact_channels,
     contacts,
 )
-from .confirm_store import revoked_by_of
+from .confirm_store import confirmed_at_of, revoked_by_of
 from .matching import channel_key
 from .mirror import CONFIRMED
 
@@ -124,6 +124,7 @@ async def _revocations(
             c.channel_address,
             c.resolved_at,
             by.label("by"),
+            confirmed_at_of(c.confirmation_id).label("confirmed_at"),
         )
         .where(
             c.customer_id == customer_id,
@@ -135,7 +136,24 @@ async def _revocations(
         .order_by(c.confirmation_id)
     )
     manager = await account_manager_of(session, customer_id)
-    return [revoked_event(customer_id, row, manager) for row in rows.mappings()]
+    found = list(rows.mappings())
+    return [revoked_event(customer_id, row, manager, taken_back_with(row, found)) for row in found]
+
+
+def taken_back_with(row: Any, rows: list[Any]) -> list[TakenBack]:
+    """The confirmations the command that took back `row` took back with it (`rows`: every
+    revocation of the address; one command's share its time), in the order they were
+    confirmed (one on record last)."""
+    same = [r for r in rows if r["resolved_at"] == row["resolved_at"]]
+    same.sort(key=lambda r: (r["confirmed_at"] is None, r["confirmed_at"] or r["resolved_at"]))
+    return [
+        TakenBack(
+            confirmation_id=r["confirmation_id"],
+            address=r["channel_address"],
+            confirmed_at=r["confirmed_at"],
+        )
+        for r in same
+    ]
 
 
 async def account_manager_of(session: AsyncSession, customer_id: str) -> StaffRef | None:
@@ -146,7 +164,12 @@ async def account_manager_of(session: AsyncSession, customer_id: str) -> StaffRe
     return facts.account_manager if facts is not None else None
 
 
-def revoked_event(customer_id: str, row: Any, manager: StaffRef | None = None) -> Outgoing:
+def revoked_event(
+    customer_id: str,
+    row: Any,
+    manager: StaffRef | None = None,
+    taken_back: list[TakenBack] | None = None,
+) -> Outgoing:
     event = ChannelRevoked(
         event_id=derived_id("channel-revoked", row["confirmation_id"]),
         message_id=row["message_id"],
@@ -160,6 +183,7 @@ def revoked_event(customer_id: str, row: Any, manager: StaffRef | None = None) -
         revoked_by=row["by"] or "staff",
         revoked_at=row["resolved_at"],
         account_manager=manager,
+        taken_back=taken_back or [],
     )
     return Outgoing.of(CRM_CHANNEL_REVOKED, event)
 

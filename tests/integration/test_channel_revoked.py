@@ -31,6 +31,7 @@ from shared.contracts import (
     SenderIdentifiers,
     SendNotification,
     StaffRef,
+    TakenBack,
 )
 from tests.integration.conftest import Env, Mailbox, Recorder, drained, rows
 from tests.integration.escalator_harness import (
@@ -368,6 +369,12 @@ async def test_with_no_open_case_the_account_manager_the_verifier_named_hears_it
     second = revoked(uuid.uuid4(), uuid.uuid4()).model_copy(
         update={"account_manager": manager, "revoked_at": first.revoked_at}
     )
+    # One command took both back: each event names both (the verifier's taken_back).
+    both = [
+        TakenBack(confirmation_id=e.confirmation_id, address=CEO, confirmed_at=when)
+        for e, when in ((first, first.revoked_at - timedelta(days=9)), (second, None))
+    ]
+    first, second = (e.model_copy(update={"taken_back": both}) for e in (first, second))
     async with AsyncExitStack() as stack:
         await start(stack, escalator_settings(env))
         for event in (first, second, first):
@@ -387,7 +394,10 @@ async def test_with_no_open_case_the_account_manager_the_verifier_named_hears_it
         "uk",
     )
     assert alert.data["cases"] == [] and alert.data["address"] == CEO
-    assert "Жодне відкрите звернення клієнта" in render(alert).body
+    body = render(alert).body
+    assert "Жодне відкрите звернення клієнта" in body
+    assert "Відкликані підтвердження (2):" in body
+    assert str(first.confirmation_id) in body and str(second.confirmation_id) in body
 
 
 async def test_with_no_open_case_a_manager_the_clients_threats_spare_leaves_it_to_the_deputy(

@@ -709,6 +709,13 @@ async def test_staff_revoke_a_confirmed_address_and_it_writes_as_suspicious(
     (event,) = await seen.wait("crm.channel.revoked")
     assert event["confirmation_id"] == asked["confirmation_id"]
     assert (event["customer_id"], event["revoked_by"]) == ("cust-stroymontazh", "o.petrova")
+    # What the command took back, with when it was confirmed (the log's, not the revoke's).
+    (taken,) = event["taken_back"]
+    assert (taken["confirmation_id"], taken["address"]) == (
+        asked["confirmation_id"],
+        "director@stroymontazh.ru",
+    )
+    assert taken["confirmed_at"] is not None and taken["confirmed_at"] < event["revoked_at"]
     # Whom the escalator tells when no open case of the client was touched: the CRM's.
     assert event["account_manager"]["email"] == "o.petrova@careline.example"
     assert event["channel"] == {

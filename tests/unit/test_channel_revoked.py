@@ -36,6 +36,7 @@ from shared.contracts import (
     Language,
     SendNotification,
     StaffRef,
+    TakenBack,
 )
 
 pytestmark = pytest.mark.unit
@@ -363,6 +364,75 @@ def test_with_no_open_case_the_account_manager_hears_it(language: Language) -> N
     assert case_ref(done.id) not in rendered.body
     # An open case has holders, who hear it (revocation_alerts): nothing for the manager.
     assert unheld_alert(policy, [BILLING_CASE, done], r, NOW) is None
+
+
+SEVERAL_SAID = {
+    "ru": ("Отозванные подтверждения (2):", "подтверждён"),
+    "uk": ("Відкликані підтвердження (2):", "підтверджено"),
+    "en": ("Confirmations taken back (2):", "confirmed"),
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_alert_names_every_confirmation_one_command_took_back(language: Language) -> None:
+    """The address was confirmed twice (two requests said yes) and one command took both
+    back: the alert no open case holds comes once, from whichever event comes first, and
+    names both, each with its address and when it was confirmed, not only its own."""
+    policy = load_policy()
+    other = uuid.uuid4()
+    first_at, second_at = NOW - timedelta(days=20), NOW - timedelta(days=3)
+    taken = (
+        TakenBack(confirmation_id=other, address=CEO, confirmed_at=first_at),
+        TakenBack(confirmation_id=CONFIRMATION, address=CEO.upper(), confirmed_at=second_at),
+    )
+    manager = PETROVA.model_copy(update={"language": language})
+    r = replace(with_manager(manager), taken_back=taken)
+    languages = staff_languages(policy, manager.model_dump())
+
+    alert = unheld_alert(policy, [], r, languages, NOW)
+
+    assert alert is not None
+    assert [c["confirmation_id"] for c in alert.data["confirmations"]] == [
+        str(other),
+        str(CONFIRMATION),
+    ]
+    rendered = render(alert)
+    heading, confirmed_word = SEVERAL_SAID[language]
+    for body in (rendered.body, rendered.html or ""):
+        assert heading in body and str(other) in body and str(CONFIRMATION) in body
+        assert CEO.upper() in body and body.count(confirmed_word) >= 2
+        # Each with its own day (the team's clock: Moscow, the same days here).
+        assert f"{first_at:%Y-%m-%d}" in body and f"{second_at:%Y-%m-%d}" in body
+    # The other event of the command makes the same alert: one id, one mail.
+    twin = replace(r, confirmation_id=other, event_id=uuid.uuid4())
+    again = unheld_alert(policy, [], twin, languages, NOW)
+    assert again is not None and again.notification_id == alert.notification_id
+    assert again.data["confirmations"] == alert.data["confirmations"]
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_one_confirmation_taken_back_is_named_with_when_it_was_confirmed(
+    language: Language,
+) -> None:
+    policy = load_policy()
+    at = NOW - timedelta(days=3)
+    taken = (TakenBack(confirmation_id=CONFIRMATION, address=CEO, confirmed_at=at),)
+    manager = PETROVA.model_copy(update={"language": language})
+    r = replace(with_manager(manager), taken_back=taken)
+    alert = unheld_alert(policy, [], r, staff_languages(policy, manager.model_dump()), NOW)
+
+    assert alert is not None
+    body = render(alert).body
+    assert SEVERAL_SAID[language][0] not in body and str(CONFIRMATION) in body
+    assert SEVERAL_SAID[language][1] in body.split(str(CONFIRMATION))[1]
+    # From an older verifier (no list): its own confirmation, with no date.
+    older = unheld_alert(
+        policy, [], with_manager(manager), staff_languages(policy, manager.model_dump()), NOW
+    )
+    assert older is not None and older.data["confirmations"] == [
+        {"address": CEO.upper(), "confirmed_at": None, "confirmation_id": str(CONFIRMATION)}
+    ]
+    assert str(CONFIRMATION) in render(older).body
 
 
 def test_without_a_manager_on_file_the_head_of_support_hears_it_once_per_revoke() -> None:

@@ -48,3 +48,36 @@ def test_revoking_an_address_never_confirmed_needs_no_nats(
     assert result.exit_code == 1
     assert "nothing changed" in result.output
     assert "not announced" not in result.output
+
+
+def test_each_event_of_one_command_names_every_confirmation_it_took_back() -> None:
+    """The address confirmed twice and taken back by one command (one time), and once by an
+    earlier command: each event of the command lists the two it took back, in the order they
+    were confirmed (one the log has no date for last); the earlier command's lists its own."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from services.verifier.revoke import taken_back_with
+
+    now = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
+    earlier, late, undated, old = (uuid.uuid4() for _ in range(4))
+
+    def row(i: uuid.UUID, resolved: datetime, confirmed: datetime | None) -> dict[str, object]:
+        return {
+            "confirmation_id": i,
+            "channel_address": "Director@stroymontazh.ru",
+            "resolved_at": resolved,
+            "confirmed_at": confirmed,
+        }
+
+    rows = [
+        row(late, now, now - timedelta(days=2)),
+        row(old, now - timedelta(days=30), now - timedelta(days=40)),
+        row(undated, now, None),
+        row(earlier, now, now - timedelta(days=9)),
+    ]
+    for this in (rows[0], rows[2], rows[3]):
+        taken = taken_back_with(this, rows)
+        assert [t.confirmation_id for t in taken] == [earlier, late, undated]
+    assert taken[0].confirmed_at == now - timedelta(days=9) and taken[2].confirmed_at is None
+    assert [t.confirmation_id for t in taken_back_with(rows[1], rows)] == [old]
