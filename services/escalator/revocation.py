@@ -30,7 +30,7 @@ from shared.contracts import (
     derived_id,
 )
 
-from .facts import hold_view
+from .hold_said import hold_said
 from .lifecycle import Escalation
 
 # As sure as the verifier is of an address the client disowned (settlement.CONFIDENCE_AFTER).
@@ -203,7 +203,6 @@ def revoked_update(
     sender shows as disowned and where its promise is told now, as the timeline records it.
     Ids only in the reason; once per escalation and confirmation (a redelivery publishes the
     same id, which JetStream takes once)."""
-    hold = hold_view(after.hold, team_language)
     status = after.briefing.get("identity_status")
     moved = after.promise_to != before.promise_to
     return EscalationChanged(
@@ -224,6 +223,6 @@ def revoked_update(
         signals=[],
         roles=[],
         ack_deadline=after.ack_deadline,
-        hold=hold["reason"] if hold and hold["active"] else None,
+        hold=hold_said(after.hold, team_language),
         client_reply_by=after.client_reply_by,
     )

@@ -54,6 +54,7 @@ from .history import (
 )
 from .history_store import load_history, lock_subject, record_seen, seen_row
 from .hold_notices import follow_up_notices, hold_lifted_notices
+from .hold_said import hold_said
 from .lifecycle import Escalation, ack_view
 from .links import AckLinkIssuer
 from .notifications import (
@@ -674,8 +675,7 @@ class EscalatorService:
         return [{k: h[k] for k in _STANDING_HOLD if k in h} for h in found.values()]
 
     def _hold_text(self, hold: dict[str, Any] | None) -> str | None:
-        view = hold_view(hold, self.policy.team_language)
-        return view["reason"] if view and view["active"] else None
+        return hold_said(hold, self.policy.team_language)
 
     async def _with_link(
         self, store: SqlEscalationStore, note: SendNotification, now: datetime

@@ -201,7 +201,12 @@ async def test_advances_naming_the_manager_hand_the_clients_next_case_to_the_dep
         advances = "Ольго, ви така гарна, давайте зустрінемося ввечері?"
         await publish_verified(nc, threat(advances, manager, suffix)[0])
         (harassment,) = await bus.wait("escalation.opened")
-        assert harassment["kind"] == "harassment" and harassment["hold"]
+        assert harassment["kind"] == "harassment"
+        # Whoever watches the escalations reads what the hold does, not a pause (team: ru).
+        assert harassment["hold"] == (
+            "Дела клиента ведёт заместитель, а не Ольга Петренко — адресат личных знаков "
+            "внимания клиента; ответы клиенту не задерживаются."
+        )
         await until(lambda: bool(bus.to(manager)))
         assert [n["kind"] for n in bus.to(manager)] == ["staff_threatened"]
 
