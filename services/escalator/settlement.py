@@ -95,16 +95,7 @@ def as_settled(e: Escalation, s: Settlement) -> Escalation:
     identity = IDENTITY_AFTER.get(s.outcome)
     if identity is None or e.briefing.get("identity_status") != "probable":
         return e  # shown as the escalation's first message found it: not this sender's
-    detail = f"the registered contact {s.outcome} this sender on {s.at:%Y-%m-%d}"
-    item = {
-        "kind": EVIDENCE_AFTER[s.outcome],
-        "detail": detail,
-        "values": {
-            "customer_id": e.briefing.get("customer_id"),
-            "customer_name": e.briefing.get("customer"),
-            f"{s.outcome}_at": f"{s.at:%Y-%m-%d}",
-        },
-    }
+    item = _outcome_item(e, s)
     # The details for readers of the words (webhooks), the items for the notifier's phrases
     # (a briefing of before has details only: they are said as they are).
     details = e.briefing.get("identity_evidence") or []
@@ -113,10 +104,51 @@ def as_settled(e: Escalation, s: Settlement) -> Escalation:
         **e.briefing,
         "identity_status": identity,
         "identity_confidence": CONFIDENCE_AFTER[s.outcome],
-        "identity_evidence": [detail, *details],
+        "identity_evidence": [item["detail"], *details],
         "identity_evidence_items": [item, *items],
     }
     return replace(e, briefing=briefing, promise_to=promise_owed(e.promise_to, s))
+
+
+def _outcome_item(e: Escalation, s: Settlement) -> dict[str, Any]:
+    """The evidence the outcome adds: who settled it (the customer's contact), and when."""
+    return {
+        "kind": EVIDENCE_AFTER[s.outcome],
+        "detail": f"the registered contact {s.outcome} this sender on {s.at:%Y-%m-%d}",
+        "values": {
+            "customer_id": e.briefing.get("customer_id"),
+            "customer_name": e.briefing.get("customer"),
+            f"{s.outcome}_at": f"{s.at:%Y-%m-%d}",
+        },
+    }
+
+
+def settled_sender(e: Escalation, s: Settlement) -> dict[str, Any] | None:
+    """What the outcome's notice says of who is speaking in an escalation another message
+    opened (`as_settled` leaves its identity as that message found it): the settled
+    sender's identity as the outcome left it (its status, confidence and the outcome as
+    evidence) and, confirmed, its address. None for the escalation the sender's message
+    opened (its briefing is the sender's) and for an expiry (nothing settled).
+
+    Seed 000: a case opened by an address the client disowned showed «подозрительная» to
+    billing in the notice saying the client's other address was confirmed, the opening
+    sender's identity beside the news of another."""
+    identity = IDENTITY_AFTER.get(s.outcome)
+    if identity is None or e.message_id == s.message_id:
+        return None
+    item = _outcome_item(e, s)
+    sender: dict[str, str | None] | None = None
+    if s.channel is not None and s.channel.kind in ("email", "phone", "handle"):
+        sender = {"email": None, "phone": None, "handle": None, "display_name": None}
+        sender[s.channel.kind] = s.channel.address
+    return {
+        "identity_status": identity,
+        "identity_confidence": CONFIDENCE_AFTER[s.outcome],
+        "identity_evidence": [item["detail"]],
+        "identity_evidence_items": [item],
+        "sender": sender,
+        "subject": "",
+    }
 
 
 def promise_owed(promise_to: dict[str, Any] | None, s: Settlement) -> dict[str, Any] | None:
@@ -176,6 +208,7 @@ def settlement_notices(
             (s.message_id, s.correlation_id),
             languages,
             now,
+            settled_sender(e, s),
         )
     ]
     return staff_digests(notes)

@@ -313,3 +313,46 @@ def test_only_a_promise_made_while_this_sender_waited_follows_the_outcome() -> N
         confirmed(), channel=ChannelRef(kind="phone", address="+79161234567", verified=True)
     )
     assert promise_owed(PROMISE_TO, by_phone) == PROMISE_TO
+
+
+SHOWN = {
+    "ru": ("идентификация: подтверждена", "подозрительная"),
+    "uk": ("ідентифікація: підтверджена", "підозріла"),
+    "en": ("identity: verified", "suspicious"),
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_billing_reads_the_confirmed_sender_not_the_disowned_opener(language: Language) -> None:
+    """Seed 000, older finding: an address the client disowned opened the billing case
+    (suspicious); the CEO's new address wrote into it and was confirmed. Billing's notice of
+    the confirmation said «подозрительная»: the opening sender's identity beside the news of
+    another. It shows the confirmed sender, as the outcome left it; the case keeps its own."""
+    disowned = {"email": "forger@stroymontazh-pay.ru"}
+    opened_by_forger = replace(
+        BILLING_DISPUTE,
+        message_id=uuid.uuid4(),
+        briefing={
+            **BILLING_DISPUTE.briefing,
+            "identity_status": "suspicious",
+            "identity_confidence": 0.05,
+            "sender": disowned,
+            "customer": "ООО «СтройМонтаж»",
+        },
+    )
+    settlement = confirmed()
+
+    assert as_settled(opened_by_forger, settlement) is opened_by_forger
+    (note,) = [
+        n
+        for n in settlement_notices([opened_by_forger], settlement, StaffLanguages(language), NOW)
+        if n.recipient == BILLING
+    ]
+
+    assert note.data["identity_status"] == "verified"
+    assert note.data["sender"]["email"] == CEO
+    body = render(note).body
+    shown, stale = SHOWN[language]
+    assert shown in body.lower() and stale not in body.lower()
+    assert CEO in body and disowned["email"] not in body
+    assert SETTLED_SAID["confirmed", language] in body
