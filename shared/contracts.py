@@ -480,6 +480,13 @@ class ConfirmationRequest(Contract):
     )
 
 
+class NamedCustomer(Contract):
+    """A customer a suspicious sender wrote in the name of, other than the identity's own."""
+
+    customer: CustomerRef
+    account_manager: StaffRef | None = None
+
+
 class Identity(Contract):
     status: IdentityStatus
     confidence: float = Field(ge=0.0, le=1.0)
@@ -491,6 +498,12 @@ class Identity(Contract):
     evidence: list[Evidence] = Field(default_factory=list)
     confirmation: ConfirmationRequest | None = Field(
         None, description="Set for a probable identity: the confirmation loop it starts."
+    )
+    named_customer: NamedCustomer | None = Field(
+        None,
+        description="For a suspicious sender writing from an address one customer disowned "
+        "(`customer` is that one) in the name of another: the customer its message named, "
+        "with that customer's account manager, who is warned (docs/crm.md). None otherwise.",
     )
 
 

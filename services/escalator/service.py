@@ -55,6 +55,7 @@ from .history import (
 from .history_store import load_history, lock_subject, record_seen, seen_row
 from .hold_notices import follow_up_notices, hold_lifted_notices
 from .hold_said import hold_said
+from .impersonation import named_customer_alert
 from .lifecycle import Escalation, ack_view
 from .links import AckLinkIssuer
 from .notifications import (
@@ -252,6 +253,11 @@ class EscalatorService:
                 alert = late_denial_alert(self.policy, verified, answer, languages, now)
                 if alert is not None:
                     outputs.append(Outgoing.of(NOTIFY_REQUEST, alert))
+        # A sender another client disowned, writing in this customer's name: the customer
+        # it named is warned apart (impersonation.py); the disowner's people have the case.
+        warned_named = named_customer_alert(self.policy, verified, now)
+        if warned_named is not None:
+            outputs.append(Outgoing.of(NOTIFY_REQUEST, warned_named))
         if self._goes_on(verified, decisions):
             # Nothing said fired a rule: if the client has open cases, this goes on with them.
             done = {t["id"] for t in touched} | {e.id for e in lifted}

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.contracts import Evidence, Identity
+from shared.contracts import Evidence, Identity, NamedCustomer
 
 from .domain import CustomerFacts
 from .settings import EvidenceWeights
@@ -126,13 +126,18 @@ def _disowned(
         # Nobody named (a bare "answer me!"), another customer, several: the address is the
         # disowning customer's business, and its account manager is who must look.
         found = facts.get(denial.customer_id)
-        customer = found.customer if found else None
         update = {
-            "customer": customer,
+            "customer": found.customer if found else None,
             "contact": None,
             "account_manager": found.account_manager if found else None,
             "authorized_channels": list(found.authorized_channels) if found else [],
         }
+        if customer is not None:
+            # One other customer named: the impostor uses its name, and its account manager
+            # is warned (the escalator's impersonation.py); the disowner's handles the sender.
+            named = NamedCustomer(customer=customer, account_manager=identity.account_manager)
+            update["named_customer"] = named
+        customer = found.customer if found else None
     detail = (
         f"staff ({denial.revoked_by}) took back the confirmation of this "
         f"{denial.channel_kind} for customer {denial.customer_id} on "

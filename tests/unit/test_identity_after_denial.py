@@ -16,7 +16,7 @@ from services.notifier.domain import render
 from services.verifier.denials import Denial, denial_of_channel, heed_denials
 from services.verifier.domain import Candidate, CustomerFacts, decide_identity
 from services.verifier.settings import EvidenceWeights
-from shared.contracts import AuthResults, CustomerRef, Identity, Language
+from shared.contracts import AuthResults, CustomerRef, Identity, Language, StaffRef
 from tests.unit.test_held_answers import (
     CEO,
     NOW,
@@ -147,6 +147,15 @@ def test_the_disowned_address_claiming_another_customer_is_suspicious_for_the_di
     assert identity.customer is not None and identity.customer.id == CUSTOMER
     assert identity.account_manager is not None and identity.account_manager.id == "am-petrova"
     assert "cust-other" not in identity.evidence[-1].detail  # the denial is the disowner's
+    # The customer it named is kept apart, with its own manager, to be warned.
+    other_manager = StaffRef(id="am-ivanov", name="Иван Иванов", email="i.ivanov@careline.example")
+    claiming = other.model_copy(update={"account_manager": other_manager})
+    named_one = heeded(claiming, [denial()], FACTS).named_customer
+    assert named_one is not None and named_one.customer == named
+    assert named_one.account_manager == other_manager
+    # Naming nobody, or the disowner itself, names no other customer.
+    assert heeded(unknown(), [denial()], FACTS).named_customer is None
+    assert heeded(probable(None), [denial()], FACTS).named_customer is None
 
 
 def test_without_the_disowning_customers_facts_the_sender_is_still_suspicious() -> None:
