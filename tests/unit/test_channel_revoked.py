@@ -387,9 +387,7 @@ def test_the_alert_names_every_confirmation_one_command_took_back(language: Lang
     )
     manager = PETROVA.model_copy(update={"language": language})
     r = replace(with_manager(manager), taken_back=taken)
-    languages = staff_languages(policy, manager.model_dump())
-
-    alert = unheld_alert(policy, [], r, languages, NOW)
+    alert = unheld_alert(policy, [], r, NOW)
 
     assert alert is not None
     assert [c["confirmation_id"] for c in alert.data["confirmations"]] == [
@@ -405,7 +403,7 @@ def test_the_alert_names_every_confirmation_one_command_took_back(language: Lang
         assert f"{first_at:%Y-%m-%d}" in body and f"{second_at:%Y-%m-%d}" in body
     # The other event of the command makes the same alert: one id, one mail.
     twin = replace(r, confirmation_id=other, event_id=uuid.uuid4())
-    again = unheld_alert(policy, [], twin, languages, NOW)
+    again = unheld_alert(policy, [], twin, NOW)
     assert again is not None and again.notification_id == alert.notification_id
     assert again.data["confirmations"] == alert.data["confirmations"]
 
@@ -419,16 +417,14 @@ def test_one_confirmation_taken_back_is_named_with_when_it_was_confirmed(
     taken = (TakenBack(confirmation_id=CONFIRMATION, address=CEO, confirmed_at=at),)
     manager = PETROVA.model_copy(update={"language": language})
     r = replace(with_manager(manager), taken_back=taken)
-    alert = unheld_alert(policy, [], r, staff_languages(policy, manager.model_dump()), NOW)
+    alert = unheld_alert(policy, [], r, NOW)
 
     assert alert is not None
     body = render(alert).body
     assert SEVERAL_SAID[language][0] not in body and str(CONFIRMATION) in body
     assert SEVERAL_SAID[language][1] in body.split(str(CONFIRMATION))[1]
     # From an older verifier (no list): its own confirmation, with no date.
-    older = unheld_alert(
-        policy, [], with_manager(manager), staff_languages(policy, manager.model_dump()), NOW
-    )
+    older = unheld_alert(policy, [], with_manager(manager), NOW)
     assert older is not None and older.data["confirmations"] == [
         {"address": CEO.upper(), "confirmed_at": None, "confirmation_id": str(CONFIRMATION)}
     ]
