@@ -12,6 +12,7 @@ import pytest
 from services.escalator.detection import (
     LEXICON_PATH,
     LexiconError,
+    detect,
     load_lexicon,
     parse_lexicon,
     read_lexicon_data,
@@ -118,6 +119,74 @@ def test_an_unknown_key_in_an_entry_is_refused(tmp_path: Path) -> None:
     )
 
     with pytest.raises(LexiconError, match=r"en\.t\.x.*wieght"):
+        parse_lexicon(read_lexicon_data(main))
+
+
+def test_an_entry_about_a_person_counts_only_with_its_words_near(tmp_path: Path) -> None:
+    """`about`: lemmas (any form), `=form`s (as written) and `@name`, each group in its
+    own window of the hit's sentence."""
+    main = write_lexicon(
+        tmp_path,
+        {
+            "ru/harassment.yaml": (
+                "entries:\n"
+                "  - id: ru.t.pretty\n"
+                '    lemmas: "такой ~1 красивый"\n'
+                "    about:\n"
+                '      - {words: "=вы", before: 3}\n'
+                '      - {words: "голос|@name", before: 3, after: 2}\n'
+            )
+        },
+    )
+    lexicon = parse_lexicon(read_lexicon_data(main))
+
+    def fires(text: str) -> bool:
+        return bool(detect(text, lexicon))
+
+    assert fires("Вы такая красивая")
+    assert fires("Марина такая красивая")
+    assert fires("такой красивый голос")
+    assert fires("голос у вас такой красивый")  # «голос» three words before, «вы» not
+    assert not fires("У вас такие красивые витрины")  # «вас» is no «вы»
+    assert not fires("Голос в вашем голосовом меню такой красивый")  # five words before
+    assert not fires("Вы знаете? Такие красивые витрины")  # another sentence
+
+
+@pytest.mark.parametrize(
+    ("about", "message"),
+    [
+        ('[{words: "голоса"}]', "'голос'"),
+        ('[{words: "голос", before: 20}]', "whole numbers 0-10"),
+        ('[{words: "голос", near: 2}]', "an 'about' item is"),
+        ("[]", "non-empty list"),
+        ('[{words: "гол*"}]', "bad word"),
+    ],
+)
+def test_a_bad_about_is_refused_with_the_entry(tmp_path: Path, about: str, message: str) -> None:
+    main = write_lexicon(
+        tmp_path,
+        {
+            "ru/harassment.yaml": (
+                f'entries:\n  - {{id: ru.t.pretty, lemmas: "такой красивый", about: {about}}}\n'
+            )
+        },
+    )
+
+    with pytest.raises(LexiconError, match=rf"ru\.t\.pretty.*{message}"):
+        parse_lexicon(read_lexicon_data(main))
+
+
+def test_an_exclusion_takes_no_about(tmp_path: Path) -> None:
+    main = write_lexicon(
+        tmp_path,
+        {
+            "ru/harassment.yaml": (
+                'exclude:\n  - {id: ru.t.not, lemmas: "такой красивый", about: [{words: "вы"}]}\n'
+            )
+        },
+    )
+
+    with pytest.raises(LexiconError, match=r"ru\.t\.not.*no 'about'"):
         parse_lexicon(read_lexicon_data(main))
 
 

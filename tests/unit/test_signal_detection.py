@@ -3280,3 +3280,98 @@ def test_round_33_watching_at_the_door_in_latin_letters_is_a_threat(text: str) -
 def test_round_33_a_courier_seen_at_the_door_in_latin_letters_is_no_threat() -> None:
     # seen at the door and asked why he did not call: no threat, as in Cyrillic (round 31)
     assert detect("kurier, ya bachyv vas bilia pidizdu, chomu ne podzvonyly?") == []
+
+
+# Round 34: a compliment is an advance when it is about her (ru/uk.harass.so_pretty's
+# `about`), not about a thing; looking at her is pleasant in all three languages, with or
+# without «очень»; working with her, talking to her, meeting her stay courtesy.
+ROUND_34_COMPLIMENTS_TO_THINGS: list[str] = [
+    "Передайте вашему директору: у вашего салона такие красивые большие витрины.",
+    "Голос в вашем голосовом меню очень приятный. Какая студия озвучивала?",
+    "У вас такие красивые витрины!",
+    "Ваш сайт такой красивый, удобно заказывать",
+    "Такой приятный сервис, спасибо",
+    "Дякую, дуже гарні речі, якість супер!",
+    "Вивіска у вашої аптеки на Соборній така гарна, з підсвіткою.",
+    "Дуже гарний магазин у вас",
+    "Your store is so beautiful, thanks for the quick delivery",
+    "ok the new dashboard is gorgeous, whole team's obsessed",
+    "The photos came out beautiful, thank you so much",
+]
+
+ROUND_34_COMPLIMENTS_TO_HER: list[str] = [
+    "Вы такая красивая",
+    "Марина такая милая",
+    "Денис из поддержки такой милый",
+    "Olga takaya milaya",
+    "Девушка на кассе очень красивая",
+    "Голос у вас очень приятный",
+    "У вас такая милая улыбка",
+    "Ти така гарна",
+    "Оксана така гарна",
+    "У тебе такі гарні очі",
+    "Він такий милий",
+    "Дівчина на касі дуже гарна",
+    "You're so cute",
+    "hey gorgeous, how's your day going?",
+    "Thanks beautiful!",
+    "Miss Hannah is gorgeous, honestly she's the only reason I come",
+]
+
+
+@pytest.mark.parametrize("text", ROUND_34_COMPLIMENTS_TO_THINGS)
+def test_round_34_a_compliment_to_a_thing_is_no_advance(text: str) -> None:
+    assert "harassment" not in {s.name for s in detect(text)}
+
+
+@pytest.mark.parametrize("text", ROUND_34_COMPLIMENTS_TO_HER)
+def test_round_34_a_compliment_to_her_is_an_advance(text: str) -> None:
+    assert "harassment" in {s.name for s in detect(text)}
+
+
+ROUND_34_LOOKING_AT_HER: list[tuple[str, str]] = [
+    ("Дуже приємно на вас дивитися", "uk.harass.pleasant_to_look"),
+    ("приємно на тебе дивитися щодня", "uk.harass.pleasant_to_look"),
+    ("На вас так приємно дивитися", "uk.harass.pleasant_to_look"),
+    ("Приємно милуватися вами", "uk.harass.pleasant_to_look"),
+    ("Дуже приємно вас чути", "uk.harass.pleasant_to_hear"),
+    ("приятно на вас смотреть", "ru.harass.pleasant_to_look"),
+    ("На тебя так приятно смотреть", "ru.harass.pleasant_to_look"),
+    ("Очень приятно вас слышать", "ru.harass.pleasant_to_hear"),
+    ("Так приятно слышать вас каждый день", "ru.harass.pleasant_to_hear"),
+    ("It's so nice to look at you", "en.harass.pleasant_to_look"),
+    ("A pleasure to look at you, honestly", "en.harass.pleasant_to_look"),
+    ("You're a pleasure to look at", "en.harass.pleasant_to_look"),
+    ("you are easy on the eyes", "en.harass.pleasant_to_look"),
+]
+
+ROUND_34_PLEASANT_COURTESY: list[str] = [
+    "Приємно з вами працювати",
+    "Дуже приємно з вами працювати, дякую!",
+    "Приємно було поспілкуватися",
+    "Дуже приємно було поспілкуватися",
+    "Приємно вас чути, я з приводу рахунку",
+    "Приємно дивитися на ваш новий сайт",
+    "Очень приятно с вами работать",
+    "Приятно было пообщаться",
+    "Приятно вас слышать, я по поводу счёта",
+    "Приятно смотреть на ваш новый сайт",
+    "Nice to meet you",
+    "A pleasure doing business with you",
+    "nice working with you",
+    "So nice to see you again",
+    "It was a pleasure to look at your proposal",
+    "nice to look at her portfolio",
+]
+
+
+@pytest.mark.parametrize(("text", "rule"), ROUND_34_LOOKING_AT_HER)
+def test_round_34_looking_at_her_is_an_advance(text: str, rule: str) -> None:
+    (signal,) = detect(text)
+    assert signal.name == "harassment"
+    assert rule in {e.rule for e in signal.evidence}
+
+
+@pytest.mark.parametrize("text", ROUND_34_PLEASANT_COURTESY)
+def test_round_34_pleasant_work_talk_and_meeting_stay_courtesy(text: str) -> None:
+    assert detect(text) == []

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from shared.contracts import Signal
 
+from .about import about_one_of
 from .context import negated, reported, token_at
 from .form import form_evidence
 from .lexicon import SIGNALS, Lexicon, default_morphology, load_lexicon
@@ -148,13 +149,24 @@ def _pieces(
             return hit.start, hit.end
         return None
 
+    def about_whom_it_says(hit: Hit) -> bool:
+        """No `about` in its entry, or one of its words near the hit («вы такая милая», not
+        «такие красивые витрины»): a hit without is no hit, as if the words were not there."""
+        if not hit.entry.about:
+            return True
+        first = token_at(tokens, hit.start)
+        # the last word starting inside the hit: "beautiful," ends on its comma, and the
+        # word after the comma ("thanks") is no word of it
+        last = max(first, bisect_left(tokens.starts, hit.end) - 1)
+        return about_one_of(hit.entry.about, tokens, keys, first, last, morph)
+
     hits: list[Hit] = []
     # An exclusion only silences its own signal: "tennis court" says nothing about abuse.
     excluded: dict[str, list[tuple[int, int]]] = {}
     for hit in chain(regex_hits(lexicon, folded, tokens), sequence_hits(lexicon, tokens, keys)):
         if hit.entry.excluded:
             excluded.setdefault(hit.entry.signal, []).append((hit.start, hit.end))
-        else:
+        elif about_whom_it_says(hit):
             hits.append(hit)
 
     # A negated or reported hit takes the words it covers with it: "не подам на вас в суд"

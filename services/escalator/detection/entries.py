@@ -20,6 +20,21 @@ class Slot:
         return bool(self.prefixes) and any(k.startswith(self.prefixes) for k in keys)
 
 
+@dataclass(frozen=True, slots=True)
+class Near:
+    """Words one of which must stand near a hit, in its sentence: up to `before` words
+    before its first word or `after` words after its last. `lemmas` are matched as a
+    slot's words are (any form of them), `forms` as the word itself is written («вы», not
+    «вас»: a lemma would take «у вас такие витрины» too), `names` takes any first name
+    the dictionaries know («Марина», «Денис»)."""
+
+    lemmas: frozenset[str]
+    forms: frozenset[str]
+    names: bool
+    before: int
+    after: int
+
+
 @dataclass(frozen=True)
 class Entry:
     id: str
@@ -35,3 +50,6 @@ class Entry:
     # words of one later slot of a lemma sequence (no prefixes): a text with none of
     # them cannot match, whatever its first word
     anchor: frozenset[str] | None = None
+    # A hit counts only with one of these near it (round 34: a compliment is an advance
+    # when it is about a person, not «такие красивые витрины»); empty: always
+    about: tuple[Near, ...] = ()

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .entries import Entry, Slot
+from .entries import Entry, Near, Slot
 from .index import Index, build_index
 from .morphology import PAST, Morphology
 from .text import fold, is_cyrillic
@@ -43,7 +43,18 @@ LEXICON_ONLY = frozenset({"payment_details_change"})
 LANGUAGES = ("ru", "uk", "en")
 LEXICON_PATH = Path(__file__).parent.parent / "data" / "lexicon.yaml"
 _GAP = re.compile(r"~(\d)")
-_ENTRY_KEYS = {"id", "pattern", "lemmas", "weight", "negatable", "victim_subject", "note"}
+_ENTRY_KEYS = {
+    "id",
+    "pattern",
+    "lemmas",
+    "weight",
+    "negatable",
+    "victim_subject",
+    "about",
+    "note",
+}
+_NEAR_KEYS = {"words", "before", "after"}
+NAME = "@name"  # a word of `about` that stands for any first name
 
 
 class LexiconError(ValueError):
@@ -134,6 +145,34 @@ def _check_lemma(word: str, language: str | None, where: str, morph: Morphology)
             )
 
 
+def _about(raw: Any, language: str | None, where: str, morph: Morphology) -> tuple[Near, ...]:
+    """`about:` — a list of {words, before, after}: lemmas, `=form`s and `@name`."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        raise LexiconError(f"{where}: 'about' must be a non-empty list of {{words, before, after}}")
+    found: list[Near] = []
+    for group in raw:
+        if not isinstance(group, dict) or "words" not in group or set(group) - _NEAR_KEYS:
+            raise LexiconError(f"{where}: an 'about' item is {{words, before, after}}, got {group}")
+        before, after = group.get("before", 0), group.get("after", 0)
+        if not all(isinstance(n, int) and 0 <= n <= 10 for n in (before, after)):
+            raise LexiconError(f"{where}: 'before' and 'after' must be whole numbers 0-10")
+        lemmas, forms, names = set(), set(), False
+        for word in (fold(w) for w in str(group["words"]).split("|")):
+            if word == NAME:
+                names = True
+            elif word.startswith("=") and len(word) > 1:
+                forms.add(word[1:])
+            elif word and not word.startswith("=") and "*" not in word and " " not in word:
+                _check_lemma(word, language, where, morph)
+                lemmas.add(word)
+            else:
+                raise LexiconError(f"{where}: bad word {word!r} in 'about'")
+        found.append(Near(frozenset(lemmas), frozenset(forms), names, before, after))
+    return tuple(found)
+
+
 def _entry(raw: Any, signal: str, where: str, morph: Morphology, excluded: bool) -> Entry:
     if not isinstance(raw, dict):
         raise LexiconError(f"{where}: an entry must be a mapping, got {raw!r}")
@@ -150,6 +189,9 @@ def _entry(raw: Any, signal: str, where: str, morph: Morphology, excluded: bool)
         raise LexiconError(f"{where}: weight must be in (0, 1], got {weight}")
     negatable = bool(raw.get("negatable", True))
     victim = bool(raw.get("victim_subject", False))
+    about = _about(raw.get("about"), raw.get("language"), where, morph)
+    if about and excluded:
+        raise LexiconError(f"{where}: an exclusion takes no 'about'")
     if "pattern" in raw:
         try:
             regex = re.compile(str(raw["pattern"]), re.IGNORECASE)
@@ -165,6 +207,7 @@ def _entry(raw: Any, signal: str, where: str, morph: Morphology, excluded: bool)
             regex=regex,
             excluded=excluded,
             victim_subject=victim,
+            about=about,
         )
     sequence = _slots(raw["lemmas"], raw.get("language"), where, morph)
     return Entry(
@@ -176,6 +219,7 @@ def _entry(raw: Any, signal: str, where: str, morph: Morphology, excluded: bool)
         excluded=excluded,
         anchor=_anchor(sequence),
         victim_subject=victim,
+        about=about,
     )
 
 
@@ -217,9 +261,32 @@ def _surzhyk(entries: list[Entry], morph: Morphology) -> list[Entry]:
                 replace(mine, words=mine.words | _not_ukrainian(theirs.words, morph))
                 for mine, theirs in zip(entry.sequence, twin.sequence, strict=True)
             )
-            entry = replace(entry, sequence=sequence, anchor=_anchor(sequence))
+            entry = replace(
+                entry,
+                sequence=sequence,
+                anchor=_anchor(sequence),
+                about=_surzhyk_about(entry.about, twin.about, morph),
+            )
         merged.append(entry)
     return merged
+
+
+def _surzhyk_about(
+    mine: tuple[Near, ...], theirs: tuple[Near, ...], morph: Morphology
+) -> tuple[Near, ...]:
+    """The twin's `about` words beside the entry's own, group by group («ви така милая»
+    has its «ви»; «девушка, ви така гарна» its «девушка»), when both have the same groups."""
+    if len(mine) != len(theirs):
+        return mine
+    return tuple(
+        replace(
+            m,
+            lemmas=m.lemmas | _not_ukrainian(t.lemmas, morph),
+            forms=m.forms | _not_ukrainian(t.forms, morph),
+            names=m.names or t.names,
+        )
+        for m, t in zip(mine, theirs, strict=True)
+    )
 
 
 def _not_ukrainian(words: frozenset[str], morph: Morphology) -> frozenset[str]:

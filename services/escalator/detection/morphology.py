@@ -36,6 +36,7 @@ class Morphology:
         # word form -> keys: a plain dict, looked up for all words of a text at once
         # (cheaper than a cached function per word)
         self._cache: dict[str, Keys] = {}
+        self._names: dict[str, bool] = {}
         # Russian and Ukrainian typed in Latin letters, read back by these dictionaries
         self.reader = Reader(self.is_known)
 
@@ -67,6 +68,21 @@ class Morphology:
         every dictionary that knows it («первинне», «резервное», «двух»)."""
         parses = [a.parse(word)[0] for a in self.analyzers.values() if a.word_is_known(word)]
         return bool(parses) and all(p.tag.POS in _MODIFIERS for p in parses)
+
+    def is_name(self, word: str) -> bool:
+        """Some dictionary that knows the word reads it as a first name («марина»,
+        «оксано», «денис»; «вера» and «роман» too, which are also common nouns)."""
+        found = self._names.get(word)
+        if found is None:
+            if len(self._names) > self.cache_size:
+                self._names.clear()
+            found = self._names[word] = any(
+                "Name" in parse.tag
+                for analyzer in self.analyzers.values()
+                if analyzer.word_is_known(word)
+                for parse in analyzer.parse(word)
+            )
+        return found
 
     def is_known(self, word: str, language: str) -> bool:
         return bool(self.analyzers[language].word_is_known(word))
