@@ -3033,9 +3033,7 @@ ROUND_31_NOT_A_FAILURE: list[str] = [
     # asked: whether it works, how to make it
     "не работает кнопка? как её включить",
     "Интернет не работает? Проверьте кабель",
-    "Почему не работает интернет?",
     "інтернет не працює? перевірте кабель",
-    "Чому не працює інтернет?",
     "the app doesn't work?",
     "how do I turn on the button if it doesn't work?",
     # supposed
@@ -3092,6 +3090,42 @@ def test_round_31_the_evidence_is_the_failure_words_and_the_product_what_it_is_a
     (failure,) = keyed(detect(text), text, None)
     (piece,) = [e for e in failure["evidence"] if e["rule"].endswith("service_not_working")]
     assert (piece["text"], about in piece["about"]) == (said, True)
+
+
+# Round 32: "why is it not working (again)?" is a complaint, not a how-to question (round
+# 31 read «Почему не работает интернет?» as one), and "nothing works" reports an outage in
+# English as «ничего не работает» does in Russian. Each rule the evidence must hold.
+ROUND_32_REPORTS: dict[str, str] = {
+    "Почему опять не работает интернет?": "ru.fail.service_not_working",
+    "Почему не работает интернет?": "ru.fail.service_not_working",
+    "Почему интернет опять не работает?": "ru.fail.service_not_working",
+    "Чому знову не працює інтернет?": "uk.fail.service_not_working",
+    "Чому не працює інтернет?": "uk.fail.service_not_working",
+    "Why is the internet down again?": "en.fail.why_down",
+    "Why isn't the app working?": "en.fail.why_not_working",
+    "Why won't the website open?": "en.fail.why_not_working",
+    "Nothing works since this morning": "en.fail.nothing_works",
+    "nothing is working, help": "en.fail.nothing_works",
+}
+ROUND_32_NOT_A_FAILURE: list[str] = [
+    "Does nothing work? Try restarting the router.",
+    "If nothing works, call us.",
+    "nothing works?",
+    "Nothing works better than a restart.",
+    # the question is still a how-to question without a why-word
+    "не работает кнопка? как её включить",
+    "Интернет почему-то не работает? Проверьте кабель",
+]
+
+
+@pytest.mark.parametrize(("text", "rule"), ROUND_32_REPORTS.items())
+def test_round_32_why_not_working_and_nothing_works_are_reports(text: str, rule: str) -> None:
+    assert rule in {e.rule for e in signal(text, "service_failure").evidence}
+
+
+@pytest.mark.parametrize("text", ROUND_32_NOT_A_FAILURE)
+def test_round_32_nothing_works_asked_supposed_or_compared_is_no_failure(text: str) -> None:
+    assert "service_failure" not in {s.name for s in detect(text)}
 
 
 ROUND_31_WATCHING: dict[str, list[str]] = {

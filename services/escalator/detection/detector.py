@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -164,6 +165,8 @@ def _pieces(
     # An exclusion only silences its own signal: "tennis court" says nothing about abuse.
     excluded: dict[str, list[tuple[int, int]]] = {}
     for hit in chain(regex_hits(lexicon, folded, tokens), sequence_hits(lexicon, tokens, keys)):
+        if hit.entry.not_after is not None and _said_after(hit, folded):
+            continue
         if hit.entry.excluded:
             excluded.setdefault(hit.entry.signal, []).append((hit.start, hit.end))
         elif about_whom_it_says(hit):
@@ -187,6 +190,18 @@ def _pieces(
         piece = _Piece(hit.entry.weight, start, end, hit.entry.id)
         by_signal.setdefault(hit.entry.signal, []).append(piece)
     return by_signal, set(excluded)
+
+
+_SENTENCE_END = re.compile(r"[.!?\n][^.!?\n]*\Z")
+
+
+def _said_after(hit: Hit, folded: str) -> bool:
+    """Whether the hit's sentence before it holds its entry's `not_after` («почему» before
+    «не работает?»: a complaint, not a how-to question)."""
+    before = folded[max(0, hit.start - 200) : hit.start]
+    end = _SENTENCE_END.search(before)
+    sentence = before[end.start() + 1 :] if end else before
+    return hit.entry.not_after is not None and hit.entry.not_after.search(sentence) is not None
 
 
 class _Spans:

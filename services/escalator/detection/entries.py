@@ -47,6 +47,9 @@ class Entry:
     # The hit's subject is whom the threat is aimed at ("he'll leave on a stretcher"): a
     # third party right before it is the victim, not someone else threatening.
     victim_subject: bool = False
+    # Not taken where its sentence before the hit holds this (an exclusion of a question
+    # "не работает?" is no how-to question after «почему»: a complaint).
+    not_after: re.Pattern[str] | None = None
     # words of one later slot of a lemma sequence (no prefixes): a text with none of
     # them cannot match, whatever its first word
     anchor: frozenset[str] | None = None

@@ -51,6 +51,7 @@ _ENTRY_KEYS = {
     "negatable",
     "victim_subject",
     "about",
+    "not_after",
     "note",
 }
 _NEAR_KEYS = {"words", "before", "after"}
@@ -192,6 +193,7 @@ def _entry(raw: Any, signal: str, where: str, morph: Morphology, excluded: bool)
     about = _about(raw.get("about"), raw.get("language"), where, morph)
     if about and excluded:
         raise LexiconError(f"{where}: an exclusion takes no 'about'")
+    not_after = _not_after(raw.get("not_after"), where)
     if "pattern" in raw:
         try:
             regex = re.compile(str(raw["pattern"]), re.IGNORECASE)
@@ -208,6 +210,7 @@ def _entry(raw: Any, signal: str, where: str, morph: Morphology, excluded: bool)
             excluded=excluded,
             victim_subject=victim,
             about=about,
+            not_after=not_after,
         )
     sequence = _slots(raw["lemmas"], raw.get("language"), where, morph)
     return Entry(
@@ -220,7 +223,17 @@ def _entry(raw: Any, signal: str, where: str, morph: Morphology, excluded: bool)
         anchor=_anchor(sequence),
         victim_subject=victim,
         about=about,
+        not_after=not_after,
     )
+
+
+def _not_after(pattern: Any, where: str) -> re.Pattern[str] | None:
+    if pattern is None:
+        return None
+    try:
+        return re.compile(str(pattern), re.IGNORECASE)
+    except re.error as exc:
+        raise LexiconError(f"{where}: bad not_after: {exc}") from exc
 
 
 def _anchor(sequence: tuple[Slot, ...]) -> frozenset[str] | None:
