@@ -185,7 +185,7 @@ def evaluate(
         at=situation.at or datetime.min.replace(tzinfo=UTC),
         channel=situation.channel or "",
         signals={s.name: s.score for s in signals},
-        markers=policy.markers_in(situation.text),
+        markers=policy.markers_in(situation.text, signals),
     )
     by_kind: dict[str, list[tuple[Rule, list[Signal], list[Fact]]]] = {}
     for rule in policy.rules:
@@ -270,6 +270,14 @@ def _match(
             return None
         text = f"this message mentions {', '.join(named)}"
         facts.append(Fact("markers", text, {"markers": named, **_said(policy, named)}))
+    if when.all_markers:
+        if not all(m in current.markers for m in when.all_markers):
+            return None
+        named = list(when.all_markers)
+        text = f"this message mentions {', '.join(named)}"
+        facts.append(Fact("markers", text, {"markers": named, **_said(policy, named)}))
+    if any(m in current.markers for m in when.none_markers):
+        return None
     for condition in when.history:
         if situation.at is None:
             return None

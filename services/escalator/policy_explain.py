@@ -135,7 +135,7 @@ def explain(
         at,
         message.channel,
         policy.calendar.describe(at) if at else None,
-        tuple(policy.markers_in(text)),
+        tuple(policy.markers_in(text, signals)),
         history,
         history_source,
         tuple(f"{e.kind} {e.id}" for e in lifted),
@@ -267,6 +267,10 @@ def _conditions(rule: Rule) -> list[str]:
         conditions.append(f"time in {when.time}")
     if when.markers:
         conditions.append(f"mentions {when.markers}")
+    if when.all_markers:
+        conditions.append(f"mentions all of {when.all_markers}")
+    if when.none_markers:
+        conditions.append(f"mentions none of {when.none_markers}")
     for h in when.history:
         conditions.append(f"history {h.question} {h.names} at least {h.at_least}")
     return conditions

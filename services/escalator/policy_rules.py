@@ -8,6 +8,7 @@ each with where it is, so `careline policy check` can name the line of every one
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Annotated, Any, Literal
@@ -24,9 +25,10 @@ from pydantic import (
     model_validator,
 )
 
-from shared.contracts import Channel, IdentityStatus, NotificationKind, Severity
+from shared.contracts import Channel, IdentityStatus, NotificationKind, Severity, Signal
 
 from .detection import SIGNALS
+from .detection.lexicon import load_lexicon
 from .history import HistoryCondition
 from .team_calendar import (
     WEEKDAYS,
@@ -87,6 +89,12 @@ class When(_Strict):
         default_factory=list, description="Any of these periods, in the team's time zone."
     )
     markers: list[str] = Field(default_factory=list, description="This message has any of them.")
+    all_markers: list[str] = Field(
+        default_factory=list, description="This message has every one of them."
+    )
+    none_markers: list[str] = Field(
+        default_factory=list, description="The rule does not fire if the message has any of them."
+    )
     history: Annotated[list[HistoryCondition], BeforeValidator(_as_list)] = Field(
         default_factory=list, description="Every one of these facts about the subject holds."
     )
@@ -177,10 +185,58 @@ class Hold(_Strict):
         return _known_signals(names)
 
 
-class Marker(_Strict):
-    """Words the policy looks for itself (e.g. a pending suspension), as regular expressions."""
+class EvidenceOnly(_Strict):
+    """A marker read from a signal's evidence, not from the words: the message carries
+    `signal`, at least one piece of its evidence is an `only` entry, and every piece is an
+    `only` or a `beside` one (entry ids, `*` any part: `*.fail.service_not_working`). The
+    form of a message (capitals, "!!!": `form.*`) says how, not what, and is left aside.
+    A plain outage report («интернет не работает») is told so from a failure whose
+    evidence names a missed promise beside it."""
 
-    patterns: list[str] = Field(min_length=1)
+    signal: str
+    only: list[str] = Field(min_length=1, description="Entries of which every piece is one.")
+    beside: list[str] = Field(
+        default_factory=list,
+        description="Entries that may stand beside them, never alone («опять», 'again').",
+    )
+
+    @field_validator("signal")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        return _known_signals([name])[0]
+
+    @cached_property
+    def only_regex(self) -> re.Pattern[str]:
+        return _entry_globs(self.only)
+
+    @cached_property
+    def beside_regex(self) -> re.Pattern[str]:
+        return _entry_globs(self.beside)
+
+    def holds(self, signals: Iterable[Signal]) -> bool:
+        rules = [
+            e.rule
+            for s in signals
+            if s.name == self.signal
+            for e in s.evidence
+            if not e.rule.startswith("form.")
+        ]
+        said = [r for r in rules if self.only_regex.fullmatch(r)]
+        return bool(said) and all(r in said or self.beside_regex.fullmatch(r) for r in rules)
+
+
+def _entry_globs(globs: list[str]) -> re.Pattern[str]:
+    # `*.fail.service_not_working`: `*` is one dotted part of an entry id (any language).
+    parts = ["\\.".join("[^.]+" if p == "*" else re.escape(p) for p in g.split(".")) for g in globs]
+    return re.compile("|".join(parts) or "(?!)")
+
+
+class Marker(_Strict):
+    """Words the policy looks for itself (e.g. a pending suspension), as regular
+    expressions; or what a signal's evidence is made of (`evidence`: an outage report)."""
+
+    patterns: list[str] = Field(default_factory=list)
+    evidence: EvidenceOnly | None = None
     names: dict[TeamLanguage, str] = Field(
         default_factory=dict,
         description="What staff notices call it, per language (the id where none is given).",
@@ -196,9 +252,20 @@ class Marker(_Strict):
                 raise ValueError(f"pattern {pattern!r} is not a regular expression: {exc}") from exc
         return patterns
 
+    @model_validator(mode="after")
+    def _one_way(self) -> Marker:
+        if bool(self.patterns) == (self.evidence is not None):
+            raise ValueError("a marker has either patterns or evidence, one of them")
+        return self
+
     @cached_property
     def regex(self) -> re.Pattern[str]:
-        return re.compile("|".join(f"(?:{p})" for p in self.patterns), re.IGNORECASE)
+        return re.compile("|".join(f"(?:{p})" for p in self.patterns) or "(?!)", re.IGNORECASE)
+
+    def found(self, text: str, signals: Iterable[Signal]) -> bool:
+        if self.evidence is not None:
+            return self.evidence.holds(signals)
+        return self.regex.search(text) is not None
 
 
 class Rule(_Strict):
@@ -429,8 +496,10 @@ class Policy(_Strict):
             for m in markers
         ]
 
-    def markers_in(self, text: str) -> list[str]:
-        return [name for name, marker in self.markers.items() if marker.regex.search(text)]
+    def markers_in(self, text: str, signals: Iterable[Signal] = ()) -> list[str]:
+        """The markers of a message: its words' (`text`), its signals' evidence's."""
+        signals = list(signals)
+        return [name for name, marker in self.markers.items() if marker.found(text, signals)]
 
 
 def consistency_problems(policy: Policy) -> list[tuple[Location, str]]:
@@ -461,6 +530,7 @@ def consistency_problems(policy: Policy) -> list[tuple[Location, str]]:
             problems.append((where, f"rule {rule.id}: nobody is told at level 1"))
         problems += _condition_problems(policy, i, rule, kinds, flags)
     problems += _language_problems(policy)
+    problems += _evidence_marker_problems(policy)
     for role, chain in policy.chains.items():
         unknown = sorted({role, *chain} - set(STAFF_ROLES))
         if unknown:
@@ -469,6 +539,28 @@ def consistency_problems(policy: Policy) -> list[tuple[Location, str]]:
         missing = [r for r in chain if not policy.address(r)]
         if missing:
             problems.append((("chains", role), f"chain of {role}: no address for roles {missing}"))
+    return problems
+
+
+def _evidence_marker_problems(policy: Policy) -> list[tuple[Location, str]]:
+    """An evidence marker's entry that names nothing of the lexicon (a typo, an entry since
+    renamed) would make it never hold, silently: said, with where."""
+    markers = {n: m.evidence for n, m in policy.markers.items() if m.evidence is not None}
+    if not markers:
+        return []
+    lexicon = load_lexicon()
+    problems: list[tuple[Location, str]] = []
+    for name, evidence in markers.items():
+        ids = [e.id for e in lexicon.patterns if e.signal == evidence.signal]
+        for field in ("only", "beside"):
+            for k, glob in enumerate(getattr(evidence, field)):
+                if not any(_entry_globs([glob]).fullmatch(i) for i in ids):
+                    problems.append(
+                        (
+                            ("markers", name, "evidence", field, k),
+                            f"marker {name}: no {evidence.signal} entry is {glob}",
+                        )
+                    )
     return problems
 
 
@@ -501,10 +593,11 @@ def _condition_problems(
     policy: Policy, i: int, rule: Rule, kinds: set[str], flags: set[str]
 ) -> list[tuple[Location, str]]:
     problems: list[tuple[Location, str]] = []
-    unknown = sorted(set(rule.when.markers) - set(policy.markers))
-    if unknown:
-        where: Location = ("rules", i, "when", "markers")
-        problems.append((where, f"rule {rule.id}: unknown markers {unknown}"))
+    for field in ("markers", "all_markers", "none_markers"):
+        unknown = sorted(set(getattr(rule.when, field)) - set(policy.markers))
+        if unknown:
+            where: Location = ("rules", i, "when", field)
+            problems.append((where, f"rule {rule.id}: unknown markers {unknown}"))
     for j, condition in enumerate(rule.when.history):
         where = ("rules", i, "when", "history", j)
         refers_to = {

@@ -171,7 +171,7 @@ class EscalatorService:
             verified = verified.model_copy(update={"message": message})
         text = f"{message.subject}\n{message.text}"
         situation = Situation(now, message.channel, text, history)
-        current = seen_message(verified, signals, self.policy.markers_in(text), [])
+        current = seen_message(verified, signals, self.policy.markers_in(text, signals), [])
         outputs: list[Outgoing] = []
         lifted: list[PastEscalation] = []
         staff: list[SendNotification] = []
