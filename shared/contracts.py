@@ -947,6 +947,7 @@ NotificationKind = Literal[
     "stranger_explanation",
     "manager_escalation",
     "service_failure_notice",
+    "outage_report_ack",
     "billing_dispute_ack",
     "request_ack",
     "legal_notice",

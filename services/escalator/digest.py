@@ -38,7 +38,12 @@ CLIENT_DIGEST_KIND = "client_digest"
 FOLDED_FOR_CLIENTS = PROMISING_KINDS
 # The order of its sections: the bad news first (seed 001), then what is being checked,
 # then what the client asks of us (a free service, compensation: the manager answers).
-SECTION_ORDER = ("service_failure_notice", "billing_dispute_ack", "request_ack")
+SECTION_ORDER = (
+    "service_failure_notice",
+    "outage_report_ack",
+    "billing_dispute_ack",
+    "request_ack",
+)
 # A demand's acknowledgement that answers what a failure notice would offer (`asked_for`).
 REMEDY = "compensation"
 # What a client digest says once, of the message its sections answer.

@@ -448,7 +448,7 @@ def _client_data(
     # работает, и если не почините, я приеду и ноги переломаю»), the rule's own signals
     # (the event's) would not show it.
     said = message_signals or event.signals
-    if kind == "service_failure_notice":
+    if kind in ("service_failure_notice", "outage_report_ack"):
         data["problems"] = reported_problems(message.text, said) if own else []
     if kind == "request_ack":
         data["asked_for"] = ASKED_FOR.get(event.kind)
@@ -491,9 +491,12 @@ def billing_claim(signals: Iterable[Signal]) -> str:
 
 
 # The client contacts that promise an answer by a time (the escalation's client_reply_by).
-PROMISING_KINDS = frozenset({"service_failure_notice", "billing_dispute_ack", "request_ack"})
+PROMISING_KINDS = frozenset(
+    {"service_failure_notice", "outage_report_ack", "billing_dispute_ack", "request_ack"}
+)
 # The client contacts that admit fault ("we let you down, it is our fault"): none goes while
-# the lawyers weigh a claim (policy.admission_barred).
+# the lawyers weigh a claim (policy.admission_barred). An outage report's acknowledgement
+# (`outage_report_ack`: received, checking, by when) admits nothing and goes then too.
 ADMITTING_FAULT = frozenset({"service_failure_notice"})
 
 

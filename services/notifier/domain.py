@@ -84,6 +84,15 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
         "problems": [],
         "in_digest": False,
     },
+    # An outage report's acknowledgement: the client's words of it, the promised answer.
+    "outage_report_ack": {
+        "account_manager": None,
+        "reply_by": None,
+        "problems": [],
+        "in_digest": False,
+        "sender_address": None,
+        "sender_by_email": True,
+    },
     "billing_dispute_ack": {
         "in_digest": False,
         "account_manager": None,

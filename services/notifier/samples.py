@@ -288,6 +288,17 @@ SAMPLES: dict[str, dict[str, Any]] = {
         ],
         "escalation_id": ESCALATION_ID,
     },
+    # Round 32: a plain outage report, answered without admitting a failure not established.
+    "outage_report_ack": {
+        "customer": "ООО «СтройМонтаж»",
+        "subject": "Не работает интернет",
+        "received_at": "2025-03-15T09:12:00+00:00",
+        "ack_deadline": "2025-03-15T13:12:00+00:00",
+        "reply_by": "2025-03-17T14:00:00+00:00",
+        "account_manager": "Ольга Петрова",
+        "problems": ["С утра в офисе не работает интернет."],
+        "escalation_id": ESCALATION_ID,
+    },
     "promise_delay_notice": {
         "customer": "ООО «СтройМонтаж»",
         "subject": "Обещали исправить экспорт к пятнице",
