@@ -110,7 +110,7 @@ def client_delay_notice(
             # What was promised: a payment check's result, the answer to a request (a free
             # service, compensation: nothing to fix, nothing conceded), or a failure's cause
             # and fix.
-            "about": _ABOUT.get(e.kind, "failure"),
+            "about": to.get("about") or _ABOUT.get(e.kind, "failure"),
             "escalation_id": str(e.id),
             "promised": missed.missed.isoformat(),
             "reply_by": missed.new_date.isoformat(),

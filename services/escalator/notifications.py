@@ -522,7 +522,19 @@ def makes_promise(
     )
 
 
-def promise_contact(verified: IdentityVerified) -> dict[str, Any] | None:
+# What a promise made by a contact of this kind is about, when not what its escalation's
+# kind says (missed_promises): an outage report's acknowledgement promised the result of a
+# check, not a failure's cause and a remedy, so a missed date offers no compensation either.
+PROMISED_ABOUT: dict[str, str] = {"outage_report_ack": "check"}
+
+
+def promised_about(rule: Rule) -> str | None:
+    """What the rule's promising contact promised, when it says (`PROMISED_ABOUT`)."""
+    kinds = [c.kind for c in rule.client_contacts if c.kind in PROMISED_ABOUT]
+    return PROMISED_ABOUT[kinds[0]] if kinds else None
+
+
+def promise_contact(verified: IdentityVerified, about: str | None = None) -> dict[str, Any] | None:
     """Where and how a promise to the client is made, kept on the escalation: a promise
     that passes unkept is owned up to at the same address, in the same language and on the
     same clock, with the same names (the sweeper has no message to read them from); and
@@ -538,6 +550,7 @@ def promise_contact(verified: IdentityVerified) -> dict[str, Any] | None:
         "timezone": _client_zone(verified),
         "account_manager": _manager_name(verified),
         **_about_request(verified),
+        **({"about": about} if about else {}),
     }
 
 

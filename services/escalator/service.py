@@ -63,6 +63,7 @@ from .notifications import (
     makes_promise,
     notified_staff,
     promise_contact,
+    promised_about,
     rule_role_address,
     staff_briefing,
     staff_notifications,
@@ -338,7 +339,7 @@ class EscalatorService:
             ack_minutes=rule.ack_minutes,
             reopen_since=now - window if window.total_seconds() > 0 else None,
             promise=self._promise(rule.ack_minutes, now) if promise else None,
-            promise_to=promise_contact(verified) if promise else None,
+            promise_to=promise_contact(verified, promised_about(rule)) if promise else None,
             deadline=lambda severity: self.policy.ack_by(severity, now, rule.ack_minutes),
             confirmation_id=identity.confirmation.confirmation_id
             if identity.confirmation
