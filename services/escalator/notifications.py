@@ -562,7 +562,9 @@ def promise_contact(verified: IdentityVerified, about: str | None = None) -> dic
 # and whose one answer covers it; a demand is told by its entry, not by what it names
 # (problem_keys.ABOUT_SIGNALS), so "a new request" cannot be told from the same one said
 # louder, and an automatic "we added it" at every push reads as the machine haggling.
-FOLLOWS_UP = frozenset({"service_failure_notice", "billing_dispute_ack"})
+# An outage report's acknowledgement too: another thing said not to work is checked with
+# the first, and the client reads that it was added.
+FOLLOWS_UP = frozenset({"service_failure_notice", "outage_report_ack", "billing_dispute_ack"})
 
 
 STRANGER_KIND: NotificationKind = "stranger_explanation"

@@ -325,8 +325,10 @@ async def test_another_problem_the_same_lexicon_entry_finds_is_news_to_the_case(
         for answer in (r["parts"] or [r])
         if answer["data"].get("follow_up")
     ]
+    # Both are plain outage reports (round 32): the acknowledgement follows up, not the
+    # failure notice.
     assert [(r["kind"], r["recipient"]) for r in follow_ups] == [
-        ("service_failure_notice", "j.miller@northwind-logistics.com")
+        ("outage_report_ack", "j.miller@northwind-logistics.com")
     ]
     assert follow_ups[0]["data"]["problems"] == [second]
     (kept,) = await rows(

@@ -199,7 +199,10 @@ def test_the_registered_address_reads_whose_message_the_sections_answer(
 FAILURE_AND_REFUND = {
     "ru": "Публикация постов не работает третий день. Верните деньги за этот месяц.",
     "uk": "Публікація постів не працює третій день. Поверніть гроші за цей місяць.",
-    "en": "The dashboard has been down since Monday. We expect a refund for the downtime.",
+    # Not "down since Monday" alone: a plain outage report is acknowledged, not admitted
+    # (rule outage-report); a promise missed is our failure.
+    "en": "You promised to fix the dashboard by Monday and it is still down. We expect a "
+    "refund for the downtime.",
 }
 # Alone, the failure notice offers compensation in its reply; beside the demand's own
 # acknowledgement it says where the demand is answered instead.

@@ -515,6 +515,14 @@ SEEDS: dict[str, dict[str, Any]] = {
     "suspicious-sender": {"text": "Ответьте же, счёт оплачен.", "status": "suspicious"},
     "service-failure-top-tier": {"text": FAILURE, "tier": GOLD},
     "fed-up-says-repeated": {"text": "Экспорт опять не работает, и это уже третий раз."},
+    # Round 32: plain outage reports, nothing of our conduct said.
+    "outage-report": {"text": "С утра не работает интернет."},
+    "outage-report-top-tier": {"text": "The website won't open.", "tier": GOLD},
+    "fed-up-repeated-outage-reports": {"text": "Інтернет не працює.", "history": _FAILED},
+    "fed-up-outage-several-signals": {
+        "text": "Интернет опять не работает, помогите, я в панике! Уйдём к другому провайдеру."
+    },
+    "fed-up-says-repeated-outage": {"text": "The internet is down yet again."},
     "payment-details-change": {"text": "Наши реквизиты изменились, оплачивайте на новый счёт."},
     "payment-details-change-suspicious-sender": {
         "text": "Our bank details have changed, please pay to the new account.",

@@ -188,7 +188,7 @@ def test_check_names_the_line_and_field_of_the_new_conditions_and_outputs() -> N
         (line_of(text, "team_timezone: Europe/Atlantis"), "team_timezone"),
         (line_of(text, "within: 3 months"), "rules[3].when.history[0].within"),
         (line_of(text, "time: [weekends]"), "rules[6].when.time[0]"),
-        (line_of(text, "ack_minutes: -5"), "rules[11].ack_minutes"),
+        (line_of(text, "ack_minutes: -5"), "rules[14].ack_minutes"),
     }
     messages = " | ".join(p.message for p in problems)
     assert "unknown IANA time zone 'Europe/Atlantis'" in messages
@@ -213,7 +213,7 @@ def test_check_names_where_a_rule_refers_to_nothing() -> None:
     )
     assert (too_far.line, too_far.field) == (
         line_of(text, "within: 120d"),
-        "rules[14].when.history[0].within",
+        "rules[17].when.history[0].within",
     )
     assert "looks back further than history_lookback" in too_far.message
 
