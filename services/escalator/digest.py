@@ -189,12 +189,14 @@ def message_notices(
 
 def client_mail(note: SendNotification) -> dict[str, Any]:
     """One mail to the client as the notifier's sender weighs it: its ids (a digest's and
-    its parts', any of which the notifier may file it under), address, role, zone and
-    severity; its kind and the kinds staff read it as."""
+    its parts', any of which the notifier may file it under), address, role, channel kind,
+    zone and severity; its kind and the kinds staff read it as. The address is for the
+    notifier's rate-limit foresight only: generic staff webhooks get the entry without it."""
     return {
         "ids": [str(note.notification_id), *(str(p.notification_id) for p in note.parts)],
         "recipient": note.recipient,
         "role": note.recipient_role,
+        "channel": note.channel,
         "kind": note.kind,
         "kinds": list(dict.fromkeys(p.kind for p in note.parts)) or [note.kind],
         "severity": note.severity,

@@ -84,8 +84,26 @@ def payload(
         "recipient_role": cmd.recipient_role,
         "subject": subject,
         "text": text,
-        "data": cmd.data,
+        "data": without_client_addresses(cmd.data),
     }
+
+
+def without_client_addresses(data: dict[str, Any]) -> dict[str, Any]:
+    """A staff notice's data for a generic receiver (a ticket system, a bot: stored and
+    indexed there, beyond our retention), without the client's raw address in
+    `client_contacts_sent.to`: each mail keeps its ids, role, kind(s), severity, zone and
+    channel kind, which is what a manager or an integration needs to follow it (the ids find
+    the row here); the address itself is the CRM's to show. The notifier keeps the address
+    in its own request (it weighs the client's rate limit by it); the other formats send
+    rendered text only, which never shows it."""
+    sent = data.get("client_contacts_sent")
+    if not isinstance(sent, dict) or not sent.get("to"):
+        return data
+    to = [
+        {k: v for k, v in entry.items() if k != "recipient"} if isinstance(entry, dict) else entry
+        for entry in sent["to"]
+    ]
+    return {**data, "client_contacts_sent": {**sent, "to": to}}
 
 
 def encode(body: dict[str, Any]) -> bytes:

@@ -106,6 +106,21 @@ def test_generic_payload_carries_ids_the_text_and_the_data() -> None:
     assert body["case_ref"] in body["text"]
 
 
+def test_a_generic_payload_names_the_client_mail_without_the_clients_address() -> None:
+    entry = {"ids": [str(derived_id("notification", 2))], "recipient": "buh@kvitka.ua"}
+    entry |= {"role": "client_registered", "channel": "email", "kind": "request_ack"}
+    sent = {"kinds": ["request_ack"], "to": [entry]}
+    cmd = command({**SAMPLES["manager_escalation"], "client_contacts_sent": sent})
+
+    body = payload("generic", cmd, render(cmd))
+
+    (said,) = body["data"]["client_contacts_sent"]["to"]
+    assert said == {k: v for k, v in entry.items() if k != "recipient"}
+    assert "buh@kvitka.ua" not in encode(body).decode()
+    # The request keeps it: the notifier's rate-limit foresight weighs the client's mail by it.
+    assert cmd.data["client_contacts_sent"]["to"][0]["recipient"] == "buh@kvitka.ua"
+
+
 def test_a_signed_request_verifies_and_carries_the_idempotency_key() -> None:
     body = encode({"text": "Привет"})
     headers = signed_headers(SECRET, body, NOW, "key-1")

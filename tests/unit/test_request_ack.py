@@ -242,6 +242,7 @@ def test_the_manager_reads_what_went_to_the_client_and_what_it_promised(
             "ids": [str(ack.notification_id)],
             "recipient": ack.recipient,
             "role": ack.recipient_role,
+            "channel": "email",
             "kind": KIND,
             "kinds": [KIND],
             "severity": ack.severity,
