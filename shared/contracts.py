@@ -959,6 +959,7 @@ NotificationKind = Literal[
     "confirmation_receipt",
     "staff_threatened",
     "identity_alert",
+    "client_mail_undelivered",
 ]
 NotificationChannel = Literal["email", "webhook"]
 

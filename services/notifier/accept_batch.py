@@ -2,7 +2,9 @@
 together, the revokes of their client addresses looked up in one statement, and what a
 staff notice says of the client mail it names (client_waits.py): when the sender's quiet
 hours or the client's rate limit make that mail wait, the notice says when it will go, from
-the rows to those clients looked up once for the batch.
+the rows to those clients looked up once for the batch. A mail on file that will never go
+is said NOT written, one on an SMTP retry "being retried"; the ids of the mails said written
+are remembered with the notice, so its reader hears if one ends undelivered (told_store.py).
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ from .client_waits import (
     sends_to_client,
     unsure,
     wait_of,
+    watched,
     with_waits,
 )
 from .hold_store import revoked_of
 from .revoked import RevokedAddress, address_key, checked
 from .scheduling import is_client
+from .told_store import ToldInBatch
 
 
 class AcceptBatch(DeferredInserts):
@@ -54,6 +58,7 @@ class AcceptBatch(DeferredInserts):
         self.looked_up = looked_up
         self.client_rows = client_rows  # None: not looked up
         self.client_requests = client_requests or []
+        self.told = ToldInBatch()  # the staff notices of the batch that named client mail
         self.named: dict[uuid.UUID, list[ClientMail]] = {}  # by staff notice, read once
 
     def named_client_mail(self, cmd: SendNotification) -> list[ClientMail]:
@@ -75,7 +80,7 @@ class AcceptBatch(DeferredInserts):
         wanted = {address_key(c.recipient) for c in cmds if checked(c) or c.parts}
         batch = cls(await revoked_of(session, wanted) if wanted else {}, wanted)
         mails = [m for c in cmds for m in batch.named_client_mail(c)]
-        if mails and schedule is not None and now is not None and schedule.can_defer():
+        if mails and schedule is not None and now is not None:
             batch.client_rows = await _client_rows(session, mails, schedule, now)
             batch.client_requests = [requested_of(c) for c in cmds if sends_to_client(c)]
         return batch
@@ -84,7 +89,9 @@ class AcceptBatch(DeferredInserts):
 async def _client_rows(
     session: AsyncSession, mails: list[ClientMail], schedule: ClientSchedule, now: datetime
 ) -> list[OnFile]:
-    recipients = sorted({m.recipient for m in mails})
+    # The other mail to those clients matters only when the sender can make mail wait; the
+    # named mails' own rows always (one refused, withdrawn or failed was not written).
+    recipients = sorted({m.recipient for m in mails}) if schedule.can_defer() else []
     ids = sorted({i for m in mails for i in m.ids})
     return await client_mail_on_file(session, recipients, ids, schedule.window_start(now))
 
@@ -103,26 +110,33 @@ async def client_mail_said(
     cmd: SendNotification,
     schedule: ClientSchedule | None,
     clock: Callable[[], datetime],
-) -> SendNotification:
+) -> tuple[SendNotification, list[uuid.UUID]]:
     """A staff notice saying client mail was written, saying too when the mail that
-    waits will go (client_waits.py): stored so, so a re-send says the same."""
+    waits will go, which is being retried and which was not written and why
+    (client_waits.py): stored so, so a re-send says the same. With it, the ids of the mails
+    it says were (or will be) written."""
     sent = cmd.data.get("client_contacts_sent")
-    if schedule is None or not schedule.can_defer() or is_client(cmd.recipient_role):
-        return cmd
-    if not isinstance(sent, dict):
-        return cmd
+    if is_client(cmd.recipient_role) or not isinstance(sent, dict):
+        return cmd, []
     batch = batch_of(session, AcceptBatch)
     mails = batch.named_client_mail(cmd) if batch is not None else named_client_mail(cmd)
+    if schedule is None:
+        return cmd, watched((m, None) for m in mails)
     if not mails:
-        said = unsure(sent, schedule)
+        said, ids = unsure(sent, schedule), []
     else:
         now = clock()
         if batch is not None and batch.client_rows is not None:
             rows, requested = batch.client_rows, batch.client_requests
         else:  # alone (run again after a failure in its batch)
             rows, requested = await _client_rows(session, mails, schedule, now), []
-        waits = [(m, wait_of(now, m, rows, requested, schedule)) for m in mails]
-        said = with_waits(sent, waits, schedule)
+        states = [(m, wait_of(now, m, rows, requested, schedule)) for m in mails]
+        said, ids = with_waits(sent, states, schedule), watched(states)
     if said == sent:
-        return cmd
-    return cmd.model_copy(update={"data": {**cmd.data, "client_contacts_sent": said}})
+        return cmd, ids
+    return cmd.model_copy(update={"data": {**cmd.data, "client_contacts_sent": said}}), ids
+
+
+def told_in_batch(session: AsyncSession) -> ToldInBatch | None:
+    batch = batch_of(session, AcceptBatch)
+    return batch.told if batch is not None else None

@@ -28,6 +28,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    func,
     or_,
     select,
     text,
@@ -252,6 +253,7 @@ _CLIENT_MAIL_ON_FILE = select(
     notifications.c.next_attempt_at,
     notifications.c.deferred_reason,
     notifications.c.last_attempt_at,
+    func.coalesce(notifications.c.withdrawn_reason, notifications.c.last_error).label("last_error"),
 ).where(
     or_(
         and_(

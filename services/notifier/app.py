@@ -86,6 +86,7 @@ def build_app(settings: NotifierSettings | None = None) -> FastStream:
             policy,
             tracer=_tracer_of(broker),
             rendered=rendered,
+            message_id_domain=settings.message_id_domain,
         )
         service = NotifierService(
             db,

@@ -12,8 +12,11 @@ The foresight runs the sender's own rule (`defer`) on what the claim will see: t
 attempts inside the rate window, the rows to the client that are due before the mail (on
 file, then the requests ahead of it in the same acceptance batch), each counted as the
 sender counts it. A mail already on file (an earlier message asked for it) is said as its
-row stands. Foreseen, not promised: another replica's claim in between can still move it,
-which is why the notice says "after" a time, never "at".
+row stands: refused, withdrawn or failed, it was NOT written, and the notice says so and
+why (staff contact the client themselves); waiting on an SMTP retry, it is "being retried".
+Foreseen, not promised: another replica's claim in between can still move it, which is why
+the notice says "after" a time, never "at". A mail that ends undelivered after the notice
+went is told to its readers by a follow-up (undelivered.py).
 """
 
 from __future__ import annotations
@@ -27,11 +30,30 @@ from typing import Any
 from shared.contracts import SendNotification
 
 from .scheduling import Deferral, defer, is_client, is_urgent, rate_limit_of
+from .undelivered import UNDELIVERED, why_undelivered
 
 # What a row of these statuses means for the client: written, or being written now.
 WRITTEN = frozenset({"sent", "sending"})
 # The sender's deferrals a staff notice speaks of (a retry is a failure, not a wait).
 WAITS = frozenset({"quiet_hours", "rate_limit"})
+
+
+@dataclass(frozen=True)
+class NotWritten:
+    """The mail's row is final and the client did not get it: `why`, a code of
+    undelivered.WHY (its words are the staff labels')."""
+
+    why: str
+
+
+@dataclass(frozen=True)
+class Retrying:
+    """The client's server did not take the mail yet: the sender tries again."""
+
+
+# What a staff notice says of one client mail: None, written (or going at once); a Deferral,
+# waiting for the client's clock; Retrying; NotWritten.
+MailState = Deferral | NotWritten | Retrying | None
 
 
 @dataclass(frozen=True)
@@ -75,6 +97,7 @@ class OnFile:
     next_attempt_at: datetime | None
     deferred_reason: str | None
     last_attempt_at: datetime | None
+    last_error: str | None = None  # why it was refused, withdrawn or failed
 
 
 @dataclass(frozen=True)
@@ -128,8 +151,9 @@ def wait_of(
     on_file: Sequence[OnFile],
     requested: Sequence[Requested],
     schedule: ClientSchedule,
-) -> Deferral | None:
-    """How long the sender will make `mail` wait; None when it goes at once (or went).
+) -> MailState:
+    """What becomes of `mail`: None when it goes at once (or went), a Deferral when the
+    sender makes it wait, Retrying or NotWritten as its row on file stands.
 
     `on_file`: rows to the clients (any order): attempts inside the window, rows not yet
     sent, and the mail's own row when an earlier message asked for it. `requested`: the
@@ -140,6 +164,10 @@ def wait_of(
         row = own[0]
         if row.status in WRITTEN:
             return None
+        if row.status in UNDELIVERED:
+            return NotWritten(why_undelivered(row.last_error))
+        if row.status == "pending" and row.deferred_reason == "retry":
+            return Retrying()
         if (
             row.status == "pending"
             and row.deferred_reason in WAITS
@@ -148,7 +176,7 @@ def wait_of(
         ):
             return Deferral(row.next_attempt_at, row.deferred_reason)
         if row.status != "pending":
-            return None  # held, failed or refused: not a wait, and not this notice's to say
+            return None  # held: no mail a notice names (the escalator leaves held ones out)
     zone = mail.zone or schedule.zone
     others = [
         r for r in on_file if r.recipient == mail.recipient and r.notification_id not in mail.ids
@@ -201,26 +229,46 @@ def _deferral(
 
 def with_waits(
     sent: Mapping[str, Any],
-    waits: Iterable[tuple[ClientMail, Deferral | None]],
+    waits: Iterable[tuple[ClientMail, MailState]],
     schedule: ClientSchedule,
 ) -> dict[str, Any]:
-    """`client_contacts_sent` as the staff notice says it: the kinds, and `waits` for the
-    mails that wait (their kinds, until when, why; with the rate limit, the limit)."""
+    """`client_contacts_sent` as the staff notice says it: the kinds; `waits` for the mails
+    that wait (their kinds, until when, why; with the rate limit, the limit); `retrying`
+    for those an SMTP retry holds; `not_written` for those that will never go (kinds, why)."""
     said: dict[tuple[datetime, str], list[str]] = {}
-    for mail, deferral in waits:
-        if deferral is not None:
-            kinds = said.setdefault((deferral.until, deferral.reason), [])
-            kinds += [k for k in mail.kinds if k not in kinds]
-    if not said:
-        return dict(sent)
-    entries = []
-    for (until, reason), kinds in sorted(said.items()):
-        entry: dict[str, Any] = {"kinds": kinds, "until": until.isoformat(), "reason": reason}
-        if reason == "rate_limit" and schedule.limit is not None:
-            count, seconds = schedule.limit
-            entry["limit"] = {"count": count, "seconds": int(seconds)}
-        entries.append(entry)
-    return {**sent, "waits": entries}
+    retrying: list[str] = []
+    not_written: dict[str, list[str]] = {}
+    for mail, state in waits:
+        if isinstance(state, Deferral):
+            kinds = said.setdefault((state.until, state.reason), [])
+        elif isinstance(state, Retrying):
+            kinds = retrying
+        elif isinstance(state, NotWritten):
+            kinds = not_written.setdefault(state.why, [])
+        else:
+            continue
+        kinds += [k for k in mail.kinds if k not in kinds]
+    out = dict(sent)
+    if said:
+        entries = []
+        for (until, reason), kinds in sorted(said.items()):
+            entry: dict[str, Any] = {"kinds": kinds, "until": until.isoformat(), "reason": reason}
+            if reason == "rate_limit" and schedule.limit is not None:
+                count, seconds = schedule.limit
+                entry["limit"] = {"count": count, "seconds": int(seconds)}
+            entries.append(entry)
+        out["waits"] = entries
+    if retrying:
+        out["retrying"] = [{"kinds": retrying}]
+    if not_written:
+        out["not_written"] = [{"kinds": k, "why": why} for why, k in sorted(not_written.items())]
+    return out
+
+
+def watched(waits: Iterable[tuple[ClientMail, MailState]]) -> list[uuid.UUID]:
+    """The ids of the mails the notice says were (or will be) written: should one end
+    undelivered, its reader is told (undelivered.py). One said NOT written needs no word."""
+    return sorted(i for m, s in waits if not isinstance(s, NotWritten) for i in m.ids)
 
 
 def unsure(sent: Mapping[str, Any], schedule: ClientSchedule) -> dict[str, Any]:

@@ -144,6 +144,8 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
     # A staff alert about who is speaking: the code when said, the reader standing in for
     # the account manager (none on file); `occasion` "revoked": staff took the address
     # back, told to the holders of the cases it touched (the escalator's revocation.py).
+    # A client mail a staff notice said was written did not reach the client (undelivered.py).
+    "client_mail_undelivered": {"customer": None, "escalations": [], "team_timezone": None},
     "identity_alert": {
         "confirmation_code": None,
         "stand_in_for": None,
@@ -399,3 +401,10 @@ def fallback_note(language: str) -> str:
 def notification_message_id(cmd: SendNotification, domain: str = "careline.local") -> str:
     """Stable per notification, so a re-send after a crash can be recognised as the same mail."""
     return f"<{cmd.notification_id}@{domain}>"
+
+
+def idempotency_key_of(cmd: SendNotification, domain: str = "careline.local") -> str:
+    """What the receiver drops a re-send by: the Message-ID of a mail, else the id."""
+    if cmd.channel == "email":
+        return notification_message_id(cmd, domain)
+    return str(cmd.notification_id)

@@ -68,5 +68,13 @@ def prunables(retention: timedelta, content: timedelta | None = None) -> list[Pr
             keys.horizon,
             "addresses staff took back, for requests made before that arrive after",
         ),
+        # Which staff notices said a client mail was written: that mail ends (sent or not)
+        # within its retries, long before the key horizon.
+        Prunable(
+            "notifier.client_mail_told",
+            "recorded_at",
+            keys.horizon,
+            "which staff notices said a client mail was written, for a follow-up if it fails",
+        ),
         *cut,
     ]

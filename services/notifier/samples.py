@@ -460,3 +460,13 @@ REVOKED_ALERT = {
     "team_timezone": "Europe/Moscow",
     "stand_in_for": None,
 }
+
+# Seed 001: the manager read «Клиенту написано автоматически: сообщение о сбое», then the
+# client's mail server refused the notice for good (undelivered.py).
+SAMPLES["client_mail_undelivered"] = {
+    "kinds": ["service_failure_notice"],
+    "why": "refused_by_server",
+    "escalations": [ESCALATION_ID],
+    "customer": "ООО «СтройМонтаж»",
+    "client_notification_id": "3f1c2b4a-5d6e-4f70-8a91-b2c3d4e5f607",
+}

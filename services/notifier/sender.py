@@ -43,12 +43,13 @@ from shared.telemetry import MESSAGE_ID_ATTRIBUTE
 
 from . import adapters, results
 from .client_waits import ClientSchedule
-from .domain import DisclosureRefused, Rendered, check_disclosure, render
+from .domain import DisclosureRefused, Rendered, check_disclosure, idempotency_key_of, render
 from .hold_store import revoked_of
 from .ports import Channel, Delivery, TemporaryFailure
 from .rendered import RenderedRequests
 from .revoked import RevokedAddress, address_key, checked, refusal
 from .scheduling import RetryPolicy, backoff_delay, defer, rate_limit_of
+from .told_store import Ended, ended_of, tell_undelivered
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +99,10 @@ class OutboxSender:
         rng: random.Random | None = None,
         tracer: Tracer | None = None,
         rendered: RenderedRequests | None = None,
+        message_id_domain: str = "careline.local",
     ) -> None:
         self.db = db
+        self.message_id_domain = message_id_domain  # of the staff follow-ups it files
         self.rendered = rendered if rendered is not None else RenderedRequests(keep=0)
         self.channels = channels
         self.publish = publish
@@ -283,6 +286,7 @@ class OutboxSender:
                 kept = self.rendered.take(row.notification_id, row.request)
                 requests.append((row, kept, kept.cmd if kept else _request(row)))
             revoked = await _revoked(session, [cmd for _, _, cmd in requests])
+            ended: list[Ended] = []
             for row, kept, cmd in requests:
                 attempts = recent.setdefault(row.recipient, {})
                 attempts.pop(row.notification_id, None)  # whatever this row does, it decides
@@ -292,9 +296,11 @@ class OutboxSender:
                     # Sending, or a retry, when staff took the address back: never again.
                     withdrawal = _withdrawn(cmd, taken_back, revoke.event_id, row.attempts, now)
                     changes.append((row.notification_id, withdrawal))
+                    ended += filter(None, [ended_of(withdrawal, cmd)])
                     continue
                 change = self._claim_one(cmd, row, now, list(attempts.values()))
                 changes.append((row.notification_id, change))
+                ended += filter(None, [ended_of(change, cmd)])
                 if change["status"] == "sending":
                     attempts[row.notification_id] = now  # counts for the rows after it
                     claimed.append(
@@ -303,7 +309,21 @@ class OutboxSender:
                 elif kept:  # deferred: for when it is due
                     self.rendered.put(row.notification_id, *kept)
             await adapters.set_many(session, changes)
+            await self._tell_staff(session, ended, now)
         return claimed
+
+    async def _tell_staff(self, conn: adapters.Executor, ended: list[Ended], now: datetime) -> None:
+        """Client mails that ended undelivered: the staff told they were written hear it
+        (undelivered.py), filed in the transaction that records the end."""
+        filed = await tell_undelivered(conn, ended, now, self._thread_of, self._key)
+        if filed:
+            self.wake()  # after this pass: its rows are committed by then, or retried
+
+    def _key(self, cmd: SendNotification) -> str:
+        return idempotency_key_of(cmd, self.message_id_domain)
+
+    def _thread_of(self, staff: SendNotification) -> str | None:
+        return self._key(staff) if staff.channel == "email" else None
 
     def _claim_one(
         self, cmd: SendNotification, row: adapters.OutboxRow, now: datetime, recent: list[datetime]
@@ -374,6 +394,8 @@ class OutboxSender:
                 log.warning("notification %s was re-claimed meanwhile", claimed.row.notification_id)
             else:
                 recorded.append((claimed, outcome))
+        ended = [ended_of(o.values, c.cmd) for c, o in recorded]
+        await self._tell_staff(conn, [e for e in ended if e is not None], self.clock())
         return recorded
 
     async def _attempt(

@@ -42,12 +42,12 @@ from shared.outbox import (
 )
 
 from . import results
-from .accept_batch import AcceptBatch, client_mail_said, revoked_address
+from .accept_batch import AcceptBatch, client_mail_said, revoked_address, told_in_batch
 from .adapters import INSERT_NOTIFICATION, processed, set_many
 from .client_waits import (
     ClientSchedule,
 )
-from .domain import DisclosureRefused, Rendered, check_disclosure, notification_message_id, render
+from .domain import DisclosureRefused, Rendered, check_disclosure, idempotency_key_of, render
 from .folds import part_ids, unfold
 from .hold_store import (
     held_for,
@@ -73,6 +73,7 @@ from .receipts import receipt_for
 from .rendered import RenderedRequests
 from .revoked import checked, refusal
 from .scheduling import is_client, is_urgent
+from .told_store import Ended, ended_of, remember_told, tell_undelivered
 
 log = logging.getLogger(__name__)
 # The notification ids a transaction took (session.info): a client digest's parts, for a
@@ -124,7 +125,8 @@ class NotifierService:
         outputs = await self.commits.once(
             str(cmd.notification_id), lambda session: self._accept(session, cmd), cmd
         )
-        if not outputs:
+        if not outputs or is_client(cmd.recipient_role):
+            # A client request refused may have filed its staff follow-ups (undelivered.py).
             self.on_accepted()
         return outputs
 
@@ -138,8 +140,11 @@ class NotifierService:
                 return []
             cmd = unfolded
         taken.add(cmd.notification_id)
-        said = await client_mail_said(session, cmd, self.schedule, self.clock)
-        return await self._accept_one(session, said)
+        said, told = await client_mail_said(session, cmd, self.schedule, self.clock)
+        outputs = await self._accept_one(session, said)
+        if told and not outputs:  # a refused notice told nobody anything
+            await remember_told(session, said, told, self.clock(), told_in_batch(session))
+        return outputs
 
     async def _unfold(
         self, session: AsyncSession, cmd: SendNotification, taken: set[uuid.UUID]
@@ -203,6 +208,9 @@ class NotifierService:
                 **values,
             },
         )
+        ended = ended_of(values, cmd)
+        if ended is not None:
+            await self._tell_staff(session, [ended], now)
         return outputs
 
     async def _hold(
@@ -245,13 +253,16 @@ class NotifierService:
                 )
             outputs: list[Outgoing] = []
             changes: list[tuple[uuid.UUID, dict[str, Any]]] = []
+            ended: list[Ended] = []
             for notification_id, request in await held_for(session, on_file.confirmation_id):
                 cmd = SendNotification.model_validate(request)
                 values, failed = settled(cmd, on_file, now)
                 changes.append((notification_id, values))
                 outputs += failed
                 to_send += values["status"] == "pending"
+                ended += filter(None, [ended_of(values, cmd)])
             await set_many(session, changes)
+            to_send += await self._tell_staff(session, ended, now)
             to_send += await self._thank(session, on_file)
             await record_outputs(session, processed, key, outputs, now)
         if to_send:
@@ -279,6 +290,7 @@ class NotifierService:
             kind, address = resolution.channel_kind or "email", resolution.address
             outputs: list[Outgoing] = []
             changes: list[tuple[uuid.UUID, dict[str, Any]]] = []
+            ended: list[Ended] = []
             for notification_id, request in await unsent_to(session, address):
                 if not goes_to(request, kind, address):
                     continue
@@ -286,9 +298,24 @@ class NotifierService:
                 values, event = withdrawn(cmd, reason, resolution.event_id, now)
                 changes.append((notification_id, values))
                 outputs.append(event)
+                ended += filter(None, [ended_of(values, cmd)])
             await set_many(session, changes)
+            told = await self._tell_staff(session, ended, now)
             await record_outputs(session, processed, key, outputs, now)
+        if told:
+            self.on_accepted()
         return outputs
+
+    async def _tell_staff(self, session: AsyncSession, ended: list[Ended], now: datetime) -> int:
+        """Client mails that ended undelivered: the staff told they were written hear it
+        (undelivered.py), in this transaction; how many follow-ups were filed."""
+        return await tell_undelivered(
+            session, ended, now, self.thread_of, self.idempotency_key, told_in_batch(session)
+        )
+
+    def thread_of(self, staff: SendNotification) -> str | None:
+        """The Message-ID a staff notice went with: its follow-up answers in its thread."""
+        return self.idempotency_key(staff) if staff.channel == "email" else None
 
     async def _thank(self, session: AsyncSession, resolution: Resolution) -> int:
         """Tell whoever answered the confirmation request what came of it (receipts.py)."""
@@ -303,9 +330,7 @@ class NotifierService:
         return 1
 
     def idempotency_key(self, cmd: SendNotification) -> str:
-        if cmd.channel == "email":
-            return notification_message_id(cmd, self.message_id_domain)
-        return str(cmd.notification_id)
+        return idempotency_key_of(cmd, self.message_id_domain)
 
     def _check(self, cmd: SendNotification) -> Rendered:
         # A held answer is checked by the confirmation that releases it (holds.settle).

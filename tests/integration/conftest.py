@@ -69,6 +69,7 @@ TABLES = (
     "notifier.processed_messages",
     "notifier.confirmation_outcomes",
     "notifier.revoked_addresses",
+    "notifier.client_mail_told",
 )
 
 

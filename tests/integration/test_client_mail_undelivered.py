@@ -1,0 +1,104 @@
+"""The manager read that the client was written to; the client's mail server then refused
+the mail for good. On real servers (NATS, PostgreSQL, an aiosmtpd SMTP server) the manager
+gets one follow-up in their language saying the mail did not reach the client, why and the
+case, and a redelivery of both requests adds nothing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from faststream._internal.testing.app import TestApp
+
+from services.notifier.app import build_app as build_notifier
+from shared.case_ref import case_ref
+from shared.embedded import free_port
+from tests.conftest import Servers
+from tests.integration.conftest import count
+from tests.integration.test_client_waits import staff_notice_of
+from tests.integration.test_notifier_outbox import (
+    Notifier,
+    ScriptedHandler,
+    Smtp,
+    client_notice,
+    publish,
+    request,
+)
+
+pytestmark = pytest.mark.integration
+
+CLIENT = "buh@kvitka.ua"
+
+
+class RefusingClient(ScriptedHandler):
+    """A real SMTP server whose client mailbox does not exist (550 at RCPT)."""
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list
+    ) -> str:
+        if address == CLIENT:
+            return "550 5.1.1 no such user"
+        return await super().handle_RCPT(server, session, envelope, address, options)
+
+
+@pytest.fixture
+def smtp(tmp_path: Path) -> Iterator[Smtp]:
+    handler = RefusingClient(tmp_path / "mail")
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield Smtp(handler, port, tmp_path / "mail")
+    finally:
+        controller.stop()
+
+
+def mails_to(smtp: Smtp, address: str) -> list[Any]:
+    return [
+        message_from_bytes((smtp.directory / m["file"]).read_bytes(), policy=policy.default)
+        for m in smtp.messages()
+        if m["rcpt_tos"] == [address]
+    ]
+
+
+async def test_a_client_mail_refused_for_good_is_told_to_the_manager_once(
+    servers: Servers, clean: None, var_dir: Path, smtp: Smtp, bus: Any
+) -> None:
+    _, recorder = bus
+    escalation = uuid.uuid4()
+    answer = client_notice(CLIENT).model_copy(update={"escalation_id": escalation})
+    manager = staff_notice_of(answer).model_copy(update={"escalation_id": escalation})
+
+    async with TestApp(build_notifier(Notifier(servers, var_dir, smtp.port).settings())):
+        await publish(bus, manager, answer)  # the escalator's order: staff, then the client
+        (failed,) = await recorder.wait_for("notify.failed", 1)
+        await recorder.wait_for("notify.sent", 2)  # the notice and its follow-up
+        await publish(bus, manager, answer)  # redelivered: nothing new
+        later = request(
+            recipient="duty@careline.example"
+        )  # after them: once it went, the redelivery was handled
+        await publish(bus, later)
+        await recorder.wait_for("notify.sent", 3)
+
+    assert failed["notification_id"] == str(answer.notification_id) and failed["permanent"]
+    notice, follow_up = sorted(mails_to(smtp, manager.recipient), key=lambda m: m["Date"])
+    assert "Клієнтові написано автоматично: повідомлення про збій." in str(
+        notice.get_body(("plain",)).get_content()
+    )
+    body = str(follow_up.get_body(("plain",)).get_content())
+    assert follow_up["Subject"].startswith("Клієнтові не дійшов автоматичний лист")
+    assert "не дійшов: повідомлення про збій." in body
+    assert "Причина: поштовий сервер клієнта відмовився прийняти лист." in body
+    assert "зв'яжіться з клієнтом самі" in body and CLIENT not in body
+    assert follow_up["In-Reply-To"] == notice["Message-ID"]  # in the notice's thread
+    assert case_ref(escalation) in follow_up["Subject"]
+    kinds = "SELECT count(*) FROM notifier.notifications WHERE kind = 'client_mail_undelivered'"
+    assert await count(servers, kinds) == 1
+    assert len(mails_to(smtp, manager.recipient)) == 2
+    assert mails_to(smtp, CLIENT) == []
