@@ -105,7 +105,7 @@ async def tell_undelivered(
         uuid.UUID(i)
         for e in ended
         for staff in told.get(e.cmd.notification_id, [])
-        for i in _entry_ids(staff, e.cmd.notification_id)
+        for i in told_of(staff, e.cmd.notification_id) or ()
     } - {e.cmd.notification_id for e in ended}
     going = await _going(conn, list(others)) if others else set()
     made: dict[uuid.UUID, SendNotification] = {}
@@ -127,10 +127,6 @@ async def tell_undelivered(
         else:
             await conn.execute(INSERT_NOTIFICATION, [row])
     return len(rows)
-
-
-def _entry_ids(staff: SendNotification, mail: uuid.UUID) -> tuple[str, ...]:
-    return told_of(staff, mail) or ()
 
 
 async def _told(conn: Executor, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[SendNotification]]:

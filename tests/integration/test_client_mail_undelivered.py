@@ -102,3 +102,28 @@ async def test_a_client_mail_refused_for_good_is_told_to_the_manager_once(
     assert await count(servers, kinds) == 1
     assert len(mails_to(smtp, manager.recipient)) == 2
     assert mails_to(smtp, CLIENT) == []
+
+
+async def test_a_notice_of_a_client_mail_that_failed_before_says_it_was_not_written(
+    servers: Servers, clean: None, var_dir: Path, smtp: Smtp, bus: Any
+) -> None:
+    _, recorder = bus
+    answer = client_notice(CLIENT)  # an earlier message asked for it; it failed
+    manager = staff_notice_of(answer)  # a later notice names the same mail
+
+    async with TestApp(build_notifier(Notifier(servers, var_dir, smtp.port).settings())):
+        await publish(bus, answer)
+        await recorder.wait_for("notify.failed", 1)
+        await publish(bus, manager)
+        await recorder.wait_for("notify.sent", 1)
+
+    (notice,) = mails_to(smtp, manager.recipient)
+    body = str(notice.get_body(("plain",)).get_content())
+    assert (
+        "Клієнтові НЕ написано автоматично (повідомлення про збій): поштовий сервер клієнта "
+        "відмовився прийняти лист; зв'яжіться з клієнтом самі."
+    ) in body
+    assert "Клієнтові написано автоматично" not in body
+    # Said NOT written: nothing to follow up.
+    told = "SELECT count(*) FROM notifier.client_mail_told"
+    assert await count(servers, told) == 0
