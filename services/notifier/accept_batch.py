@@ -35,8 +35,8 @@ from .client_waits import (
 )
 from .hold_store import revoked_of
 from .revoked import RevokedAddress, address_key, checked
-from .scheduling import is_client
-from .told_store import ToldInBatch
+from .scheduling import is_client, is_urgent
+from .told_store import ToldInBatch, lock_client_mails
 
 
 class AcceptBatch(DeferredInserts):
@@ -60,6 +60,9 @@ class AcceptBatch(DeferredInserts):
         self.client_requests = client_requests or []
         self.told = ToldInBatch()  # the staff notices of the batch that named client mail
         self.named: dict[uuid.UUID, list[ClientMail]] = {}  # by staff notice, read once
+        # The client requests of the batch refused (or withdrawn) so far: a notice after
+        # them in the batch says them as their rows will stand, not as "written".
+        self.ended: list[OnFile] = []
 
     def named_client_mail(self, cmd: SendNotification) -> list[ClientMail]:
         """The client mails the notice names, as the batch read them when it opened."""
@@ -80,6 +83,11 @@ class AcceptBatch(DeferredInserts):
         wanted = {address_key(c.recipient) for c in cmds if checked(c) or c.parts}
         batch = cls(await revoked_of(session, wanted) if wanted else {}, wanted)
         mails = [m for c in cmds for m in batch.named_client_mail(c)]
+        # Before anything is read of them: a transaction beside this one may be ending one
+        # of these client mails (told_store.lock_client_mails; a client request takes its
+        # lock only when it ends undelivered, so a batch without notices naming client
+        # mail pays nothing).
+        await lock_client_mails(session, [i for m in mails for i in m.ids])
         if mails and schedule is not None and now is not None:
             batch.client_rows = await _client_rows(session, mails, schedule, now)
             batch.client_requests = [requested_of(c) for c in cmds if sends_to_client(c)]
@@ -127,7 +135,7 @@ async def client_mail_said(
     else:
         now = clock()
         if batch is not None and batch.client_rows is not None:
-            rows, requested = batch.client_rows, batch.client_requests
+            rows, requested = [*batch.ended, *batch.client_rows], batch.client_requests
         else:  # alone (run again after a failure in its batch)
             rows, requested = await _client_rows(session, mails, schedule, now), []
         states = [(m, wait_of(now, m, rows, requested, schedule)) for m in mails]
@@ -135,6 +143,20 @@ async def client_mail_said(
     if said == sent:
         return cmd, ids
     return cmd.model_copy(update={"data": {**cmd.data, "client_contacts_sent": said}}), ids
+
+
+def ended_in_batch(session: AsyncSession, cmd: SendNotification, values: dict[str, Any]) -> None:
+    """A client request of this batch ended undelivered at acceptance (`values`: its row)."""
+    batch = batch_of(session, AcceptBatch)
+    if batch is None:
+        return
+    reason = values.get("withdrawn_reason") or values.get("last_error")
+    status, urgent = str(values["status"]), is_urgent(cmd.severity)
+    batch.ended.append(
+        OnFile(
+            cmd.notification_id, cmd.recipient, status, cmd.kind, urgent, None, None, None, reason
+        )
+    )
 
 
 def told_in_batch(session: AsyncSession) -> ToldInBatch | None:

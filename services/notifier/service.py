@@ -42,7 +42,13 @@ from shared.outbox import (
 )
 
 from . import results
-from .accept_batch import AcceptBatch, client_mail_said, revoked_address, told_in_batch
+from .accept_batch import (
+    AcceptBatch,
+    client_mail_said,
+    ended_in_batch,
+    revoked_address,
+    told_in_batch,
+)
 from .adapters import INSERT_NOTIFICATION, processed, set_many
 from .client_waits import (
     ClientSchedule,
@@ -210,6 +216,7 @@ class NotifierService:
         )
         ended = ended_of(values, cmd)
         if ended is not None:
+            ended_in_batch(session, cmd, values)  # for a notice later in the batch
             await self._tell_staff(session, [ended], now)
         return outputs
 

@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from jinja2 import TemplateError
-from sqlalchemy import Column, DateTime, Table, any_, bindparam, select
+from pydantic import ValidationError
+from sqlalchemy import Column, DateTime, Table, any_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,6 +92,9 @@ async def tell_undelivered(
     how many were new. Two statements when any mail ended, none otherwise."""
     if not ended:
         return 0
+    # A notice naming the mail accepted in a transaction running beside this one: wait for
+    # it, then read its rows (AcceptBatch.open takes the same locks).
+    await lock_client_mails(conn, [e.cmd.notification_id for e in ended])
     told = await _told(conn, [e.cmd.notification_id for e in ended])
     if in_batch is not None:
         for e in ended:
@@ -129,12 +133,36 @@ async def tell_undelivered(
     return len(rows)
 
 
+async def lock_client_mails(conn: Executor, ids: Iterable[uuid.UUID]) -> None:
+    """Serialize what is decided of these client mails until this transaction ends: a staff
+    notice naming one (what it says of it, that it told) and the mail's own end (refused,
+    withdrawn, failed). Without it, two transactions side by side (group commit runs
+    several) each missed the other: a notice said "written" of a mail refused beside it, or
+    the refusal found no notice yet to follow up. A notice's batch takes the locks of the
+    mails it names before it reads them; a mail that ends takes its own before it looks for
+    notices, and holds it until its end is committed. Taken in one statement in a fixed
+    order; two ends in one transaction beside a notice naming both may still meet in the
+    other order: PostgreSQL then aborts one transaction, whose inputs run again alone."""
+    keys = sorted({f"notifier-client-mail:{i}" for i in ids})
+    if keys:
+        await conn.execute(_LOCK_CLIENT_MAILS, {"keys": keys})
+
+
+_LOCK_CLIENT_MAILS = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
+    "FROM (SELECT k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k) AS ordered"
+)
+
+
 async def _told(conn: Executor, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[SendNotification]]:
     found = await conn.execute(_TOLD, {"ids": ids})
     told: dict[uuid.UUID, list[SendNotification]] = {}
     for client_id, request in found:
-        if request:  # content cut by retention: nothing left to say it from
-            told.setdefault(client_id, []).append(SendNotification.model_validate(request))
+        try:
+            staff = SendNotification.model_validate(request)
+        except ValidationError:  # its content cut by retention (CARELINE_CONTENT_DAYS)
+            continue
+        told.setdefault(client_id, []).append(staff)
     return told
 
 

@@ -127,3 +127,29 @@ async def test_a_notice_of_a_client_mail_that_failed_before_says_it_was_not_writ
     # Said NOT written: nothing to follow up.
     told = "SELECT count(*) FROM notifier.client_mail_told"
     assert await count(servers, told) == 0
+
+
+async def test_a_client_mail_refused_at_acceptance_beside_its_notice_is_never_said_written(
+    servers: Servers, clean: None, var_dir: Path, smtp: Smtp, bus: Any
+) -> None:
+    _, recorder = bus
+    answer = client_notice("director@kvitka.ua").model_copy(update={"recipient_verified": False})
+    manager = staff_notice_of(answer)
+
+    async with TestApp(build_notifier(Notifier(servers, var_dir, smtp.port).settings())):
+        # Often one acceptance batch, in either order: the notice says NOT written (the
+        # refusal came first) or it said written and its reader hears otherwise at once.
+        await publish(bus, manager, answer)
+        (refused,) = await recorder.wait_for("notify.failed", 1)
+        await recorder.wait_for("notify.sent", 1)
+        told = "SELECT count(*) FROM notifier.client_mail_told"
+        if await count(servers, told):
+            await recorder.wait_for("notify.sent", 2)
+
+    assert refused["attempts"] == 0  # refused before any attempt
+    why = "у клієнта немає підтвердженої адреси для такого листа"
+    bodies = [str(m.get_body(("plain",)).get_content()) for m in mails_to(smtp, manager.recipient)]
+    said = [b for b in bodies if "Клієнтові НЕ написано автоматично" in b]
+    followed = [b for b in bodies if "не дійшов" in b]
+    assert len(said) + len(followed) == 1  # one way or the other, exactly once
+    assert why in (said or followed)[0]
