@@ -176,6 +176,77 @@ def test_a_bad_about_is_refused_with_the_entry(tmp_path: Path, about: str, messa
         parse_lexicon(read_lexicon_data(main))
 
 
+def test_an_entry_with_unless_does_not_count_with_its_words_near(tmp_path: Path) -> None:
+    """`unless`: the same words and windows as `about`; one of them near is no hit."""
+    main = write_lexicon(
+        tmp_path,
+        {
+            "ru/harassment.yaml": (
+                "entries:\n"
+                "  - id: ru.t.number\n"
+                '    lemmas: "дать ~2 номер"\n'
+                "    unless:\n"
+                '      - {words: "водитель|рабочий", after: 1}\n'
+                '      - {words: "@name"}\n'
+            )
+        },
+    )
+    lexicon = parse_lexicon(read_lexicon_data(main))
+
+    def fires(text: str) -> bool:
+        return bool(detect(text, lexicon))
+
+    assert fires("Дайте ваш номер")
+    assert fires("Дайте номер, а водитель пусть подождёт")  # two words after
+    assert not fires("Дайте номер водителя")  # one word after
+    assert not fires("Дайте рабочий номер")  # inside the hit
+    assert fires("Дайте номер. Водитель опоздал")  # another sentence
+
+
+def test_an_exclusion_takes_no_unless(tmp_path: Path) -> None:
+    main = write_lexicon(
+        tmp_path,
+        {
+            "ru/harassment.yaml": (
+                "exclude:\n"
+                '  - {id: ru.t.not, lemmas: "дать номер", unless: [{words: "водитель"}]}\n'
+            )
+        },
+    )
+
+    with pytest.raises(LexiconError, match=r"ru\.t\.not.*no 'unless'"):
+        parse_lexicon(read_lexicon_data(main))
+
+
+def test_she_who_is_a_thing_just_named_is_no_one(tmp_path: Path) -> None:
+    """An `about` pronoun («она», «вона», «он») whose nearest noun of its gender before it
+    in the sentence is a thing stands for the thing; a person or no noun leaves it her."""
+    main = write_lexicon(
+        tmp_path,
+        {
+            "ru/harassment.yaml": (
+                "entries:\n"
+                "  - id: ru.t.pretty\n"
+                '    lemmas: "очень|такой ~1 красивый"\n'
+                "    about:\n"
+                '      - {words: "=она|=он|=вона", before: 3}\n'
+            )
+        },
+    )
+    lexicon = parse_lexicon(read_lexicon_data(main))
+
+    def fires(text: str) -> bool:
+        return bool(detect(text, lexicon))
+
+    assert not fires("Заказала сумку, она очень красивая")
+    assert not fires("Замовила сукню, вона дуже красива")
+    assert not fires("Купил телефон, он такой красивый")
+    assert fires("Пришла девушка, она очень красивая")
+    assert fires("Была у мастера Оли, она очень красивая")
+    assert fires("Она очень красивая")  # no noun before: another sentence's, her
+    assert fires("Купила платье, она очень красивая")  # «платье» is no «она»
+
+
 def test_an_exclusion_takes_no_about(tmp_path: Path) -> None:
     main = write_lexicon(
         tmp_path,

@@ -3409,3 +3409,86 @@ def test_round_34_looking_at_her_is_an_advance(text: str, rule: str) -> None:
 @pytest.mark.parametrize("text", ROUND_34_PLEASANT_COURTESY)
 def test_round_34_pleasant_work_talk_and_meeting_stay_courtesy(text: str) -> None:
     assert detect(text) == []
+
+
+# Round 35: an endearment of someone who is not her (a child, a pet, a kindergarten
+# group: `unless` of *.harass.pet_names), a business contact rather than hers
+# (give_contact, your_socials), a third person praised for her character, and «она» that
+# is the thing just named are no advance; the advances next to them still are.
+ROUND_35_NOT_ADVANCES: list[str] = [
+    "Сонечка у нас теперь ходит на плавание, можно перевести её в субботнюю группу?",
+    "Моя дочка Сонечка ходит к вам на английский",
+    "Мать воспитанника группы «Солнышко»",
+    "Наш кот, котик Барсик, боится переноски",
+    "Це мама Марка з групи «Сонечко».",
+    "привезти кицьку до вас не можу — автобусом з переноскою важко",
+    "Мій кіт, кицька Мурка, боїться таксі",
+    "I'M AT THE CHECKOUT WITH A CRYING BABY, I'M SHAKING",
+    "We're out of the honey, can you restock?",
+    "We've had Maria twice and she's lovely.",
+    "The cleaner was great, she's so sweet with the kids",
+    "Пришлите нам номер водителя, пожалуйста",
+    "Пришлите номер заказа",
+    "Скиньте номер менеджера, который ведёт наш договор",
+    "Дайте рабочий номер бухгалтерии",
+    "Дайте контакт, по которому такие вещи решаются в тот же день",
+    "Если удобнее голосом, оставлю номер разработчика: Алексей",
+    "Скиньте телеграм канал компании",
+    "Киньте ссылки на ваши соцсети — хотим отметить вас в посте",
+    "Оплатила по ссылке, которую прислал ваш менеджер в WhatsApp",
+    "Надішліть номер водія, будь ласка",
+    "Дайте робочий номер відділу продажів",
+    "Дайте контакт, за яким це вирішують",
+    "Скиньте посилання на вашу сторінку, хочемо позначити вас у дописі",
+    "send me your manager's work number",
+    "what's your company's LinkedIn?",
+    "Заказала сумку, она очень красивая",
+    "Купил телефон, он такой красивый",
+    "Замовила сукню, вона дуже гарна",
+    "До свидания!",
+    "Ще одна партія з відколами — і до побачення.",
+    "Оставлю номер телефона для связи: +7 903 111-22-33",
+    "Оставляю свой номер, перезвоните",
+    "Залишаю свій номер, передзвоніть",
+    "Відповідь від вас була одна: «запит передано»",
+    "Чи можна поставити підписку на каву на паузу?",
+    "Скидка на кофе ещё действует?",
+]
+
+ROUND_35_STILL_ADVANCES: list[str] = [
+    "Привет, солнышко, как дела?",
+    "Спасибо, зайка!",
+    "Привет, киска, когда заканчиваешь?",
+    "Дякую, сонечко!",
+    "Привіт, красуне, скинь свій інстаграм",
+    "thanks babe, you're the best",
+    "hey baby, what are you doing tonight?",
+    "you're so lovely, what's your number?",
+    "she's gorgeous, is she single?",
+    "Дадите номер не регистратуры, а свой?",
+    "Скиньте свой личный номер",
+    "Дай номер, после работы созвонимся",
+    "Скиньте её инсту",
+    "Дайте його номер",
+    "Скиньте свій особистий номер",
+    "Скинь свой вк",
+    "Дай свій вайбер",
+    "can I get your number? coffee after work?",
+    "Вы замужем?",
+    "пішли на каву?",
+    "пойдём на кофе после работы?",
+    "Пришла девушка, она очень красивая",
+    "Была у мастера Оли, она такая милая",
+    "Ваша адміністраторка, вона дуже гарна",
+    "Вы такая красивая",
+]
+
+
+@pytest.mark.parametrize("text", ROUND_35_NOT_ADVANCES)
+def test_round_35_someone_or_something_else_is_no_advance(text: str) -> None:
+    assert "harassment" not in {s.name for s in detect(text)}
+
+
+@pytest.mark.parametrize("text", ROUND_35_STILL_ADVANCES)
+def test_round_35_advances_next_to_them_still_fire(text: str) -> None:
+    assert "harassment" in {s.name for s in detect(text)}

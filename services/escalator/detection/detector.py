@@ -152,14 +152,21 @@ def _pieces(
 
     def about_whom_it_says(hit: Hit) -> bool:
         """No `about` in its entry, or one of its words near the hit («вы такая милая», not
-        «такие красивые витрины»): a hit without is no hit, as if the words were not there."""
-        if not hit.entry.about:
+        «такие красивые витрины»), and none of its `unless` words («моя дочка Сонечка»,
+        «номер водителя»): a hit that fails is no hit, as if the words were not there."""
+        entry = hit.entry
+        if not entry.about and not entry.unless:
             return True
         first = token_at(tokens, hit.start)
         # the last word starting inside the hit: "beautiful," ends on its comma, and the
         # word after the comma ("thanks") is no word of it
         last = max(first, bisect_left(tokens.starts, hit.end) - 1)
-        return about_one_of(hit.entry.about, tokens, keys, first, last, morph)
+        if entry.about and not about_one_of(entry.about, tokens, keys, first, last, morph):
+            return False
+        return not (
+            entry.unless
+            and about_one_of(entry.unless, tokens, keys, first, last, morph, antecedents=False)
+        )
 
     hits: list[Hit] = []
     # An exclusion only silences its own signal: "tennis court" says nothing about abuse.

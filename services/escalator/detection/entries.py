@@ -56,3 +56,6 @@ class Entry:
     # A hit counts only with one of these near it (round 34: a compliment is an advance
     # when it is about a person, not «такие красивые витрины»); empty: always
     about: tuple[Near, ...] = ()
+    # A hit does not count with one of these near it (round 35: «моя дочка Сонечка», «номер
+    # водителя», "a crying baby," say it is someone or something else); empty: never
+    unless: tuple[Near, ...] = ()

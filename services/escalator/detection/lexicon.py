@@ -52,6 +52,7 @@ _ENTRY_KEYS = {
     "victim_subject",
     "about",
     "not_after",
+    "unless",
     "note",
 }
 _NEAR_KEYS = {"words", "before", "after"}
@@ -146,16 +147,19 @@ def _check_lemma(word: str, language: str | None, where: str, morph: Morphology)
             )
 
 
-def _about(raw: Any, language: str | None, where: str, morph: Morphology) -> tuple[Near, ...]:
-    """`about:` — a list of {words, before, after}: lemmas, `=form`s and `@name`."""
+def _about(
+    raw: Any, language: str | None, where: str, morph: Morphology, key: str = "about"
+) -> tuple[Near, ...]:
+    """`about:` or `unless:` — a list of {words, before, after}: lemmas, `=form`s and
+    `@name`."""
     if raw is None:
         return ()
     if not isinstance(raw, list) or not raw:
-        raise LexiconError(f"{where}: 'about' must be a non-empty list of {{words, before, after}}")
+        raise LexiconError(f"{where}: '{key}' must be a non-empty list of {{words, before, after}}")
     found: list[Near] = []
     for group in raw:
         if not isinstance(group, dict) or "words" not in group or set(group) - _NEAR_KEYS:
-            raise LexiconError(f"{where}: an 'about' item is {{words, before, after}}, got {group}")
+            raise LexiconError(f"{where}: an '{key}' item is {{words, before, after}}, got {group}")
         before, after = group.get("before", 0), group.get("after", 0)
         if not all(isinstance(n, int) and 0 <= n <= 10 for n in (before, after)):
             raise LexiconError(f"{where}: 'before' and 'after' must be whole numbers 0-10")
@@ -169,7 +173,7 @@ def _about(raw: Any, language: str | None, where: str, morph: Morphology) -> tup
                 _check_lemma(word, language, where, morph)
                 lemmas.add(word)
             else:
-                raise LexiconError(f"{where}: bad word {word!r} in 'about'")
+                raise LexiconError(f"{where}: bad word {word!r} in '{key}'")
         found.append(Near(frozenset(lemmas), frozenset(forms), names, before, after))
     return tuple(found)
 
@@ -191,8 +195,11 @@ def _entry(raw: Any, signal: str, where: str, morph: Morphology, excluded: bool)
     negatable = bool(raw.get("negatable", True))
     victim = bool(raw.get("victim_subject", False))
     about = _about(raw.get("about"), raw.get("language"), where, morph)
+    unless = _about(raw.get("unless"), raw.get("language"), where, morph, "unless")
     if about and excluded:
         raise LexiconError(f"{where}: an exclusion takes no 'about'")
+    if unless and excluded:
+        raise LexiconError(f"{where}: an exclusion takes no 'unless'")
     not_after = _not_after(raw.get("not_after"), where)
     if "pattern" in raw:
         try:
@@ -211,6 +218,7 @@ def _entry(raw: Any, signal: str, where: str, morph: Morphology, excluded: bool)
             victim_subject=victim,
             about=about,
             not_after=not_after,
+            unless=unless,
         )
     sequence = _slots(raw["lemmas"], raw.get("language"), where, morph)
     return Entry(
@@ -224,6 +232,7 @@ def _entry(raw: Any, signal: str, where: str, morph: Morphology, excluded: bool)
         victim_subject=victim,
         about=about,
         not_after=not_after,
+        unless=unless,
     )
 
 
@@ -256,11 +265,25 @@ def _surzhyk(entries: list[Entry], morph: Morphology) -> list[Entry]:
     the Ukrainian entry gives it (ru.harass.married's «одна» is "single", in Ukrainian
     «ви ж одна мережа» it is "one"; «вернёте» is a Ukrainian form too). Only the Ukrainian
     entry is widened, and not when it weighs more than its twin, so a Russian or Ukrainian
-    text keeps its evidence and score.
+    text keeps its evidence and score; the Russian entry only takes its twin's `unless`
+    words, which can take a hit away and never add one.
     """
     russian = {e.id[3:]: e for e in entries if e.id.startswith("ru.") and e.sequence}
+    ukrainian = {e.id[3:]: e for e in entries if e.id.startswith("uk.") and e.unless}
     merged: list[Entry] = []
     for entry in entries:
+        # The other way for `unless`: «Дайте робочий номер» is «дайте … номер» to the
+        # Russian entry, and the Ukrainian «робочий» still says whose number it is. Its
+        # words only take hits away, so all of them are taken.
+        other = ukrainian.get(entry.id[3:]) if entry.id.startswith("ru.") else None
+        if other is not None and len(other.unless) == len(entry.unless):
+            entry = replace(
+                entry,
+                unless=tuple(
+                    replace(m, lemmas=m.lemmas | t.lemmas, forms=m.forms | t.forms)
+                    for m, t in zip(entry.unless, other.unless, strict=True)
+                ),
+            )
         twin = russian.get(entry.id[3:]) if entry.id.startswith("uk.") else None
         if (
             twin is not None
@@ -279,6 +302,7 @@ def _surzhyk(entries: list[Entry], morph: Morphology) -> list[Entry]:
                 sequence=sequence,
                 anchor=_anchor(sequence),
                 about=_surzhyk_about(entry.about, twin.about, morph),
+                unless=_surzhyk_about(entry.unless, twin.unless, morph),
             )
         merged.append(entry)
     return merged

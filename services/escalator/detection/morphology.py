@@ -17,6 +17,8 @@ _OBFUSCATION = frozenset("*@#$")
 PAST = "@past"  # key suffix of a verb form in the past tense: "ответить@past"
 # pymorphy3 parts of speech that modify a noun: adjectives, participles, numerals
 _MODIFIERS = frozenset({"ADJF", "ADJS", "PRTF", "PRTS", "NUMR", "COMP"})
+# grammemes of a noun that is someone: animate, a first name, a surname
+_PERSON = frozenset({"anim", "Name", "Surn"})
 
 
 # What a word can be matched as: the folded word, its squeezed form, its lemmas,
@@ -37,6 +39,7 @@ class Morphology:
         # (cheaper than a cached function per word)
         self._cache: dict[str, Keys] = {}
         self._names: dict[str, bool] = {}
+        self._animacy: dict[tuple[str, str], bool | None] = {}
         # Russian and Ukrainian typed in Latin letters, read back by these dictionaries
         self.reader = Reader(self.is_known)
 
@@ -83,6 +86,34 @@ class Morphology:
                 for parse in analyzer.parse(word)
             )
         return found
+
+    def noun_animacy(self, word: str, gender: str) -> bool | None:
+        """Whether the word, as a singular noun of `gender` ("femn", "masc"), is a person
+        or animal (True: «девушка», «Оли», «мастер») or a thing (False: «сумку», «сукню»),
+        by every dictionary that knows it; None when no such reading («вас», «купила»,
+        «платье» for "femn"). A reading as a person or a name in any dictionary wins."""
+        key = (word, gender)
+        if key in self._animacy:
+            return self._animacy[key]
+        if len(self._animacy) > self.cache_size:
+            self._animacy.clear()
+        animate: bool | None = None
+        for analyzer in self.analyzers.values():
+            if not analyzer.word_is_known(word):
+                continue
+            for parse in analyzer.parse(word):
+                # the grammemes as a set: the uk tag set knows no "ms-f" (common gender)
+                tag = parse.tag.grammemes
+                if "NOUN" not in tag or "plur" in tag:
+                    continue
+                if gender not in tag and "ms-f" not in tag:
+                    continue
+                if not _PERSON.isdisjoint(tag):
+                    animate = True
+                elif animate is None:
+                    animate = False
+        self._animacy[key] = animate
+        return animate
 
     def is_known(self, word: str, language: str) -> bool:
         return bool(self.analyzers[language].word_is_known(word))
