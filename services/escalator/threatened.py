@@ -59,8 +59,14 @@ THREAT_FACTS = frozenset(
         "threatened_account_manager_name",
         "threatened_account_manager_role",
         "threatened_deputy_name",
+        # Advances alone (harassment, seed 002 case 3) are no threat to name as one.
+        "advances_account_manager_name",
+        "advances_account_manager_role",
+        "advances_deputy_name",
     }
 )
+# A person only advances name is told so, not that the client threatens them.
+ADVANCES = ("harassment",)
 # "your manager", «вашему личному менеджеру», «мій менеджер»: the client's account manager;
 # in Latin letters too ("khay vash menedzher boyitsya", "vashemu menedzheru").
 _YOUR_MANAGER = re.compile(
@@ -187,9 +193,11 @@ def with_threatened(decision: Decision, people: Sequence[Threatened]) -> Decisio
 
 def threat_fact(person: Threatened) -> Fact:
     how = "by name" if person.by == "name" else 'as "your manager"'
+    advances = person.signals == ADVANCES
     return Fact(
-        f"threatened_{person.role}_{person.by}",
-        f"the threat names the {person.role.replace('_', ' ')} {person.staff_id} {how}: they "
+        f"{'advances' if advances else 'threatened'}_{person.role}_{person.by}",
+        f"the {'advances name' if advances else 'threat names'} the "
+        f"{person.role.replace('_', ' ')} {person.staff_id} {how}: they "
         "are told personally not to answer the client alone; decide who handles the client",
         {"person": person.name, "staff": person.staff_id},
     )

@@ -115,6 +115,17 @@ def test_every_kind_of_condition_and_change_has_a_phrase_in_every_language() -> 
         for by in ("name", "role")
     }
     changes.add(threat_fact(Threatened("deputy", "am-2", "Игорь", "i@b.example", "name", ())).kind)
+    # Advances alone (harassment) are said as advances, not as a threat.
+    advances = ("harassment",)
+    changes |= {
+        threat_fact(
+            Threatened("account_manager", "am-1", "Ольга", "o@b.example", by, advances)
+        ).kind
+        for by in ("name", "role")
+    }
+    changes.add(
+        threat_fact(Threatened("deputy", "am-2", "Игорь", "i@b.example", "name", advances)).kind
+    )
 
     assert set(facts) == set(CONDITIONS)
     for language in ("ru", "uk", "en"):

@@ -425,9 +425,11 @@ def test_advances_naming_the_manager_spare_her_with_a_hold_that_withholds_nothin
     hold = harassment.rule.hold
     assert hold is not None and hold.spares_only and not hold.apology_lifts
     assert [p.signals for p in people] == [("harassment",)]
-    assert {"threatened_account_manager_name", "threatened_account_manager_role"} & {
+    # Named as advances, not as a threat (the staff notices call them so).
+    assert {"advances_account_manager_name", "advances_account_manager_role"} & {
         f.kind for f in harassment.facts
     }
+    assert "the advances name the account manager am-petrova" in harassment.reason
     assert not hold_stands(History(), [], [harassment])
 
 
