@@ -84,6 +84,26 @@ def test_blackmail_gets_the_warning_and_the_pause(language: Language) -> None:
     assert PAUSE_WORDS[language] in (rendered.html or "")
 
 
+# What the warning asks the client to add: about any case, not seed 003's vanished content
+# (a client swearing about a setup was asked «что именно пропало»).
+ASKED_TO_ADD = {
+    "ru": ("что именно произошло", "пропало"),
+    "uk": ("що саме сталося", "зникло"),
+    "en": ("what exactly happened", "went missing"),
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_warning_asks_what_happened_not_what_went_missing(language: Language) -> None:
+    (notice,) = conduct_notices(ABUSE[language], language)
+
+    rendered = render(notice)
+
+    asked, vanished = ASKED_TO_ADD[language]
+    for text in (rendered.body, rendered.html or ""):
+        assert asked in text and vanished not in text
+
+
 def test_the_same_escalation_and_address_is_warned_once() -> None:
     """Every message of the escalation asks for it; the notifier takes one id once."""
     escalation_id = uuid.uuid4()
