@@ -55,6 +55,29 @@ def test_staff_read_the_quoted_invoice_and_its_status(language: str) -> None:
     assert SAID[language].split(":\n  - ")[1] in (rendered.html or "")
 
 
+OPEN = {"kind": "invoice", "number": "2207", "status": "open", "amount": "8600.00"}
+OPEN_SAID = {
+    "ru": "счёт № 2207: не оплачен, 8600.00 UAH",
+    "uk": "рахунок № 2207: не оплачений, 8600.00 UAH",
+    "en": "invoice № 2207: unpaid, 8600.00 UAH",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_an_open_invoice_reads_unpaid_in_the_staffs_language(language: str) -> None:
+    """Seed 000 turns on whether the invoice is paid: the CRM's "open" (ТОВ «Квітка»'s 2207)
+    was shown as is, in English, beside «оплачен» of a paid one."""
+    sample = SAMPLES["manager_escalation"]
+    pack = sample["fact_pack"]
+    crm = {**pack["crm"], "documents": [{**OPEN, "currency": "UAH"}]}
+
+    rendered = render_kind(
+        "manager_escalation", language, {**sample, "fact_pack": {**pack, "crm": crm}}
+    )
+
+    assert OPEN_SAID[language] in rendered.body and OPEN_SAID[language] in (rendered.html or "")
+
+
 REACH = {
     "ru": "Контакты клиента в CRM: электронная почта buh@stroymontazh.ru, телефон +74951234567",
     "uk": "Контакти клієнта в CRM: електронна пошта buh@stroymontazh.ru, телефон +74951234567",
