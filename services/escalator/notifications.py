@@ -500,6 +500,19 @@ PROMISING_KINDS = frozenset(
 ADMITTING_FAULT = frozenset({"service_failure_notice"})
 
 
+def guessed_only(decision: Decision) -> bool:
+    """Whether the rule fired on the second opinion's word alone: none of its signals has
+    the lexicon's evidence («Сайт опять не работает, уже третий раз за месяц» read as abuse
+    on «опять», «третий», «раз»). Staff still hear of it; the client is not written a
+    warning about insults or threats nobody can point to, nor is one recorded."""
+    evidence = [e for s in decision.signals for e in s.evidence]
+    return bool(evidence) and all(e.rule.startswith(OPINION_RULES) for e in evidence)
+
+
+# The rule ids the second opinions give their evidence (detection/statistical.py).
+OPINION_RULES = ("opinion.",)
+
+
 def warning_said(rule: Rule, contacted: list[SendNotification]) -> bool:
     """Whether the warning a rule records was said: by the conduct notice the rule sends,
     when it sends one (a sender with no email address gets none, and the history does not
@@ -683,8 +696,11 @@ def client_contacts(
         )
 
     notes = []
+    guessed = guessed_only(decision)
     for contact in decision.rule.client_contacts:
         if follow_up and contact.kind not in FOLLOWS_UP:
+            continue
+        if guessed and contact.kind == WARNING:
             continue
         if contact.to == "registered_channel":
             address = _registered_email(verified)
@@ -741,6 +757,7 @@ def client_contacts(
 
 
 CONFIRMATION: NotificationKind = "identity_confirmation"
+WARNING: NotificationKind = "conduct_notice"
 
 
 def confirmation_asks(asks: Collection[str]) -> dict[str, Any]:

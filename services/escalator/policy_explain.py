@@ -22,6 +22,8 @@ from .history import History, PastEscalation, calm_from, holds_to_lift
 from .notifications import (
     CONFIRMATION,
     STRANGER_KIND,
+    WARNING,
+    guessed_only,
     leaves_stranger_unanswered,
     stranger_reach,
 )
@@ -319,10 +321,13 @@ def _decision(
         barred = {
             c.kind: UNVERIFIED_SENDER for c in rule.client_contacts if c.to == "sender"
         } | barred
+    guessed = guessed_only(d)
     for contact in rule.client_contacts:
         withheld = _WITHHELD.get(barred.get(contact.kind, ""), "")
         if contact.kind == CONFIRMATION and asks:
             withheld += f" (says the sender asked: {', '.join(asks)})"
+        if contact.kind == WARNING and guessed:
+            withheld += " (not sent: the second opinion alone saw it, no lexicon evidence)"
         lines.append(f"    client contact: {contact.kind} to {contact.to}{withheld}")
     if stranger is not None:
         why = _STRANGER.get(stranger, "")
@@ -331,7 +336,7 @@ def _decision(
         elif stranger == "goes" and silent_sender:
             why = "; " + _WITHHELD[UNVERIFIED_SENDER].strip(" ()")
         lines.append(f"    client contact: {STRANGER_KIND} to sender (policy: unknown sender{why})")
-    if rule.warn:
+    if rule.warn and not guessed:
         lines.append("    records a warning")
     if rule.hold:
         lines.append(f"    hold: {next(iter(rule.hold.reason.values()))} ({_ends(rule.hold)})")

@@ -60,6 +60,7 @@ from .lifecycle import Escalation, ack_view
 from .links import AckLinkIssuer
 from .notifications import (
     client_contacts,
+    guessed_only,
     makes_promise,
     notified_staff,
     promise_contact,
@@ -467,7 +468,7 @@ class EscalatorService:
         rule = decision.rule
         # A hold pauses the investigation; only `warn` says the client is warned (a threat
         # of harm is held too, and security, not an automatic notice, speaks to the client).
-        warns = rule.warn
+        warns = rule.warn and not guessed_only(decision)
         said = [c for c in clients if not (silent and to_the_sender(c))]
         warned = warns and warning_said(rule, said)
         if warns and not warned:

@@ -4,16 +4,21 @@ the pause where a hold stands; in ru, uk and en."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
 
 from services.escalator.detection import detect
-from services.escalator.notifications import client_contacts, warning_said
+from services.escalator.detection.statistical import RULE as OPINION_RULE
+from services.escalator.detection.statistical import opinions
+from services.escalator.notifications import client_contacts, guessed_only, warning_said
 from services.escalator.policy import Rule, evaluate
+from services.escalator.policy_explain import explain
+from services.escalator.policy_explain import render as explain_render
 from services.notifier.domain import check_disclosure, render
 from shared.case_ref import case_ref
-from shared.contracts import Language, SendNotification
+from shared.contracts import Language, SendNotification, Signal, SignalEvidence
 from tests.unit.test_routing_policy import POLICY, escalation, identity, message, verified_message
 
 pytestmark = pytest.mark.unit
@@ -133,3 +138,70 @@ def test_a_warning_counts_once_it_was_said() -> None:
     assert not warning_said(rule("abuse-agent-guidance"), [])  # a chat handle: nowhere to write
     staff_only = rule("abuse-agent-guidance").model_copy(update={"client_contacts": []})
     assert warning_said(staff_only, [])
+
+
+# A fed-up client is no abuser: the second opinion reads abuse in «опять», «третий», «раз»
+# (0.91) and "again", "third", "time" (0.63), where the lexicon finds no insult.
+FED_UP: dict[Language, str] = {
+    "ru": "Сайт опять не работает, уже третий раз за месяц",
+    "uk": "Сайт знову не працює, вже втретє за місяць",
+    "en": "The site is down again, the third time this month",
+}
+
+
+def _guessed_abuse(text: str) -> Signal:
+    """Abuse as the second opinion alone asserts it: its words, its rule."""
+    words = [m for m in re.finditer(r"\w+", text)][:3]
+    return Signal(
+        name="abuse",
+        score=0.9,
+        evidence=[
+            SignalEvidence(start=m.start(), end=m.end(), text=m.group(), rule=OPINION_RULE)
+            for m in words
+        ],
+    )
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_no_written_warning_on_the_second_opinions_word_alone(language: Language) -> None:
+    text = FED_UP[language]
+    signals = [*detect(text, language=language), _guessed_abuse(text)]
+    verified = verified_message(message(text, language=language), identity("verified"))
+    decisions = evaluate(POLICY, signals, verified.identity)
+    (abuse,) = [d for d in decisions if d.rule.kind == "abuse"]
+
+    clients = client_contacts(abuse, escalation(abuse, verified), verified)
+
+    assert abuse.rule.warn and guessed_only(abuse)
+    assert [n.kind for n in clients if n.kind == "conduct_notice"] == []
+
+
+def test_the_shipped_opinion_reads_abuse_in_a_fed_up_clients_words() -> None:
+    """Why the guard is needed: the shipped model, on its own, fires abuse here."""
+    signals = detect(FED_UP["ru"], language="ru", opinions=opinions())
+
+    (abuse,) = [s for s in signals if s.name == "abuse"]
+    assert {e.rule for e in abuse.evidence} == {OPINION_RULE}
+    verified = verified_message(message(FED_UP["ru"]), identity("verified"))
+    (decision,) = [
+        d for d in evaluate(POLICY, signals, verified.identity) if d.rule.kind == "abuse"
+    ]
+    assert guessed_only(decision)
+    # `policy explain` says the rule fired, and why no warning goes.
+    said = explain_render(
+        explain(POLICY, message(FED_UP["ru"]), identity("verified"), opinions=opinions())
+    )
+    assert "abuse-agent-guidance" in said
+    assert "conduct_notice to sender (not sent: the second opinion alone saw it" in said
+    assert "records a warning" not in said
+
+
+def test_the_lexicons_insult_is_still_warned_beside_the_opinion() -> None:
+    signals = detect(ABUSE["ru"], language="ru", opinions=opinions())
+    verified = verified_message(message(ABUSE["ru"]), identity("verified"))
+    (decision,) = [
+        d for d in evaluate(POLICY, signals, verified.identity) if d.rule.kind == "abuse"
+    ]
+
+    assert not guessed_only(decision)
+    assert conduct_notices(ABUSE["ru"], "ru")
