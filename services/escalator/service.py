@@ -90,6 +90,7 @@ from .tables import processed
 from .threatened import (
     THREAT_FACTS,
     is_spared,
+    one_each,
     spared_staff,
     threatened_notices,
     threatened_staff,
@@ -276,7 +277,7 @@ class EscalatorService:
         notices = message_notices(
             verified, staff, clients, under_hold, holds, legal_claim, silent_sender=silent
         )
-        outputs += [Outgoing.of(NOTIFY_REQUEST, n) for n in [*notices, *threatened]]
+        outputs += [Outgoing.of(NOTIFY_REQUEST, n) for n in [*notices, *one_each(threatened)]]
         seen = current.model_copy(update={"marks": marks})
         customer_id = identity.customer.id if identity.customer else None
         row = seen_row(key, customer_id, seen, message.language, touched, now)

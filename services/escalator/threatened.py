@@ -238,6 +238,9 @@ def threatened_notices(
                 if not e.rule.startswith("form.")
             ],
             "holders": list(decision.rule.roles),
+            # A rule on the threats themselves (not one that counts them among others):
+            # its case is the one the person is told of (one_each).
+            "on_threats": bool(set(decision.rule.when.any_signals) & THREAT_SIGNALS),
         }
         notes.append(
             staff_notice(
@@ -255,6 +258,22 @@ def threatened_notices(
             )
         )
     return notes
+
+
+def one_each(notes: Sequence[SendNotification]) -> list[SendNotification]:
+    """One notice per person a message's threats name, however many of its escalations
+    carry the threats (the violence rule's and a "fed up: five signals at once" failure's):
+    the case of a rule on the threats themselves, the gravest, else the first one."""
+    chosen: dict[str, SendNotification] = {}
+    for note in notes:
+        held = chosen.get(note.recipient.casefold())
+        if held is None or _told_rank(note) < _told_rank(held):
+            chosen[note.recipient.casefold()] = note
+    return [n for n in notes if chosen[n.recipient.casefold()] is n]
+
+
+def _told_rank(note: SendNotification) -> tuple[bool, str]:
+    return (not note.data.get("on_threats"), note.severity or "P9")
 
 
 def spared_staff(

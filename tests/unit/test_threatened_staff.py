@@ -24,6 +24,7 @@ from services.escalator.staff_language import of_message
 from services.escalator.threatened import (
     THREATENED_KIND,
     is_spared,
+    one_each,
     spared_staff,
     threatened_notices,
     threatened_staff,
@@ -509,3 +510,34 @@ def test_a_pet_name_of_another_name_or_outside_the_threat_names_nobody(
     name: str, text: str
 ) -> None:
     assert named(text, name) == []
+
+
+# Seed 003 with a failure piled on: five signals at once open a "fed up" failure case
+# beside the violence one, both carrying the threat to the manager by name.
+PILED_UP = {
+    "ru": "Вы, идиоты, потеряли все наши данные, опять и уже третий раз. Верните деньги за "
+    "подписку, иначе оболью вас грязью во всех сообществах. Передайте Ольге: я знаю, где она "
+    "живёт.",
+    "uk": "Ви, ідіоти, втратили всі наші дані, знову і вже втретє. Поверніть гроші за "
+    "підписку, інакше обіллю вас брудом у всіх спільнотах. Передайте Ользі: я знаю, де вона "
+    "живе.",
+    "en": "You idiots lost all our data, again, the third time. Refund the subscription or I "
+    "will trash you in every forum. Tell Olga I know where she lives.",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_threatened_manager_is_told_once_of_the_threats_own_case(language: Language) -> None:
+    verified, people, decisions = decided(PILED_UP[language])
+    languages = of_message(POLICY, verified.identity)
+    notes = [
+        note
+        for d in decisions
+        for note in threatened_notices(people, d, escalation(d, verified), verified, languages)
+    ]
+    assert len({n.escalation_id for n in notes}) > 1  # several cases carry the threat
+
+    (note,) = one_each(notes)
+
+    assert note.recipient == "o.petrova@careline.example"
+    assert note.data["kind"] == "violence" and note.data["on_threats"]
