@@ -333,8 +333,11 @@ class SqlEscalationStore:
         names it and whether its holders were `told`, its count grows): the escalation as
         it is now, or None if resolved. `says_fixed`: the client's words that the problem
         is gone (client_fixed.py): the promise to the client (`promised`, as `promise_of`
-        read it) is dropped, and the timeline keeps the words and what was promised."""
-        dropped = {"client_reply_by": None} if says_fixed is not None else {}
+        read it) is dropped, and the timeline keeps the words and what was promised. The
+        promise is over, not used up: a new problem written into the case later is promised
+        an answer again (`_merge`), and the follow-up notice says that date, one the sweeper
+        keeps; it said the staff's deadline, minutes away or past, that nobody kept."""
+        dropped = {"client_reply_by": None, "promise_to": None} if says_fixed is not None else {}
         row = await self._joined(escalation_id, at, **dropped)
         if row is None:
             return None

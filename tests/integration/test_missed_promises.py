@@ -400,3 +400,36 @@ async def test_a_client_saying_it_works_now_is_told_of_no_delay(
     kinds = {n["kind"] for n in bus.of("notify.request")}
     assert "promise_delay_notice" not in kinds
     assert await _missed(env, escalation_id) == []
+
+
+async def test_a_new_failure_after_it_works_now_is_promised_an_answer_again(
+    env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
+) -> None:
+    """Acceptance: after «Всё заработало, спасибо!» dropped the promise, a new failure in the
+    open case told the client «не позднее 08:25 мы сообщим причину» — the staff's deadline,
+    minutes away, untracked: no delay notice would follow. It is a new promise now."""
+    nc, bus = watch
+    policy = policy_file(tmp_path, follow_up_quiet="0m")
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env, ESCALATOR_POLICY=str(policy)))
+        await publish_verified(nc, legal_threat("Вы обещали починить экспорт и не сделали."))
+        (opened,) = await bus.wait("escalation.opened")
+        await publish_verified(nc, legal_threat("Всё заработало, спасибо!"))
+        await bus.wait("escalation.updated")
+        again = legal_threat("Вы обещали, а экспорт опять не работает, уже третий раз.")
+        await publish_verified(nc, again)
+        await until(lambda: len(bus.of("escalation.updated")) >= 2)
+
+    escalation_id = uuid.UUID(opened["escalation_id"])
+    merged = bus.of("escalation.updated")[-1]
+    assert merged["escalation_id"] == str(escalation_id) and merged["change"] == "merged"
+    promised = datetime.fromisoformat(merged["client_reply_by"].replace("Z", "+00:00"))
+    acked = datetime.fromisoformat(merged["ack_deadline"].replace("Z", "+00:00"))
+    assert promised > acked  # the policy's answer time, not the staff's deadline
+    (row,) = await _promise(env, escalation_id)
+    assert row["client_reply_by"] == promised
+    # The client reads that date (the notice on the new failure), not the staff's deadline.
+    notices = [n for n in bus.of("notify.request") if n["kind"] == "service_failure_notice"]
+    assert len(notices) == 2
+    said = datetime.fromisoformat(notices[-1]["data"]["reply_by"].replace("Z", "+00:00"))
+    assert said == promised
