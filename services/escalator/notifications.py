@@ -579,6 +579,20 @@ def promise_contact(verified: IdentityVerified, about: str | None = None) -> dic
 # the first, and the client reads that it was added.
 FOLLOWS_UP = frozenset({"service_failure_notice", "outage_report_ack", "billing_dispute_ack"})
 
+# Contacts that are one answer to a case, whichever its message's rule chose: a failure case
+# is answered once, with the failure notice or an outage report's acknowledgement (round 32:
+# one escalation kind, two rules). A later message of the other rule merged into it asks
+# for the same id, so the notifier, which takes an id once, does not answer the case again
+# ("we received your report, we are checking" after "we let you down", or the reverse, each
+# beside the follow-up): the follow-up says what the new message added, as it does for a
+# message of the same rule.
+SAME_ANSWER: dict[str, str] = {"outage_report_ack": "service_failure_notice"}
+
+
+def answer_of(kind: str) -> str:
+    """What a client contact's id is made of: its kind, or the kind whose answer it is."""
+    return SAME_ANSWER.get(kind, kind)
+
 
 STRANGER_KIND: NotificationKind = "stranger_explanation"
 
@@ -665,7 +679,7 @@ def client_contacts(
     confirmation = verified.identity.confirmation
 
     def ids(kind: str, sender: str | None = None) -> dict[str, uuid.UUID]:
-        parts: tuple[object, ...] = (event.escalation_id, kind, *occasion)
+        parts: tuple[object, ...] = (event.escalation_id, answer_of(kind), *occasion)
         if sender is not None:
             parts += (sender.casefold(),)
         if kind == "identity_confirmation" and confirmation is not None:
@@ -812,7 +826,8 @@ def _held_answer(
     if identity.status != "probable" or sender in verified_emails:
         return None
     # Held for this confirmation: a later one for the same address holds its own answer.
-    parts = (event.escalation_id, kind, "held", sender, *occasion, confirmation.confirmation_id)
+    answer = answer_of(kind)
+    parts = (event.escalation_id, answer, "held", sender, *occasion, confirmation.confirmation_id)
     return SendNotification(
         event_id=derived_id("notify-request", *parts),
         notification_id=derived_id("notification", *parts),

@@ -19,6 +19,7 @@ from services.escalator.notifications import (
     ADMITTING_FAULT,
     FOLLOWS_UP,
     PROMISING_KINDS,
+    answer_of,
     promised_about,
 )
 from services.escalator.policy import POLICY_PATH, Situation, evaluate, load_policy, parse_policy
@@ -320,3 +321,10 @@ def test_another_outage_written_into_the_open_case_is_said_added(language: str) 
     assert mail.subject.startswith(ADDED[language])
     assert SAID[language][1] in mail.body
     assert "outage_report_ack" in FOLLOWS_UP
+
+
+def test_the_acknowledgement_and_the_failure_notice_are_one_answer_to_a_case() -> None:
+    # A case is answered once whichever rule its messages fire (the ids are made of this).
+    assert answer_of("outage_report_ack") == answer_of("service_failure_notice")
+    assert answer_of("billing_dispute_ack") == "billing_dispute_ack"
+    assert answer_of("request_ack") != answer_of("service_failure_notice")
