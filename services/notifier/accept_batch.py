@@ -152,9 +152,19 @@ def ended_in_batch(session: AsyncSession, cmd: SendNotification, values: dict[st
         return
     reason = values.get("withdrawn_reason") or values.get("last_error")
     status, urgent = str(values["status"]), is_urgent(cmd.severity)
+    code = values.get("reason_code")
     batch.ended.append(
         OnFile(
-            cmd.notification_id, cmd.recipient, status, cmd.kind, urgent, None, None, None, reason
+            cmd.notification_id,
+            cmd.recipient,
+            status,
+            cmd.kind,
+            urgent,
+            None,
+            None,
+            None,
+            reason,
+            code,
         )
     )
 

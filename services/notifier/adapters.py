@@ -4,7 +4,8 @@
 (status `pending`), the sender claims it (`sending`, attempts + 1), and records the outcome
 (`sent`, `failed`) with the result event to publish. An answer held until its recipient's
 address is confirmed waits as `held` and becomes `pending` or `withdrawn` (hold_store.py).
-Migrations: 0001, 0003_notifier and 0007_notifier_held (0022_notifier_revoked: hold_store.py).
+Migrations: 0001, 0003_notifier, 0007_notifier_held and 0025_notifier_reason_code
+(0022_notifier_revoked: hold_store.py).
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ notifications = Table(
     Column("withdrawn_at", DateTime(timezone=True)),
     Column("withdrawn_by", UUID(as_uuid=True)),
     Column("withdrawn_reason", Text),
+    # 0025_notifier_reason_code: why a row ended refused, withdrawn or failed, as a code
+    # (undelivered.WHY): what staff read; the reasons above are ops' words.
+    Column("reason_code", String),
 )
 processed = processed_table(metadata)
 
@@ -254,6 +258,7 @@ _CLIENT_MAIL_ON_FILE = select(
     notifications.c.deferred_reason,
     notifications.c.last_attempt_at,
     func.coalesce(notifications.c.withdrawn_reason, notifications.c.last_error).label("last_error"),
+    notifications.c.reason_code,
 ).where(
     or_(
         and_(

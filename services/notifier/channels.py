@@ -17,7 +17,7 @@ from shared.errors import PermanentError
 from shared.settings import SmtpSettings
 
 from .mime import Unsubscribe, build_email
-from .ports import Delivery, TemporaryFailure
+from .ports import Delivery, NoChannel, ReceiverRefused, TemporaryFailure
 from .settings import WebhookEndpoint
 from .webhooks import encode, payload, signed_headers
 
@@ -51,11 +51,11 @@ class EmailChannel:
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             if codes and all(code >= 500 for code in codes):
-                raise PermanentError(f"SMTP refused the recipient ({codes[0]})") from exc
+                raise ReceiverRefused(f"SMTP refused the recipient ({codes[0]})") from exc
             raise TemporaryFailure(f"SMTP deferred the recipient ({codes})") from exc
         except aiosmtplib.SMTPResponseException as exc:
             if exc.code >= 500:
-                raise PermanentError(f"SMTP refused with {exc.code}") from exc
+                raise ReceiverRefused(f"SMTP refused with {exc.code}") from exc
             raise TemporaryFailure(f"SMTP temporary failure {exc.code}") from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise TemporaryFailure(f"SMTP unavailable: {type(exc).__name__}") from exc
@@ -186,7 +186,7 @@ class WebhookChannel:
     async def deliver(self, delivery: Delivery) -> str:
         endpoint = self.endpoints.get(delivery.cmd.recipient)
         if endpoint is None:
-            raise PermanentError("no webhook endpoint of that name is configured")
+            raise NoChannel("no webhook endpoint of that name is configured")
         try:
             body = encode(
                 payload(endpoint.format, delivery.cmd, delivery.rendered, endpoint.chat_id)
@@ -205,5 +205,5 @@ class WebhookChannel:
         if status in (408, 425, 429) or status >= 500:
             raise TemporaryFailure(f"webhook answered {status}", _retry_after(response))
         if status >= 400:
-            raise PermanentError(f"webhook refused with {status}")
+            raise ReceiverRefused(f"webhook refused with {status}")
         return response.headers.get("X-Request-Id") or delivery.idempotency_key

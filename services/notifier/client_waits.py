@@ -97,7 +97,8 @@ class OnFile:
     next_attempt_at: datetime | None
     deferred_reason: str | None
     last_attempt_at: datetime | None
-    last_error: str | None = None  # why it was refused, withdrawn or failed
+    last_error: str | None = None  # why it was refused, withdrawn or failed, in words
+    reason_code: str | None = None  # and as a code (undelivered.WHY; none before 0025)
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def wait_of(
         if row.status in WRITTEN:
             return None
         if row.status in UNDELIVERED:
-            return NotWritten(why_undelivered(row.last_error))
+            return NotWritten(why_undelivered(row.reason_code, row.last_error))
         if row.status == "pending" and row.deferred_reason == "retry":
             return Retrying()
         if (

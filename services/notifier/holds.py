@@ -25,6 +25,7 @@ from shared.contracts import (
 )
 
 from .revoked import address_key
+from .undelivered import DENIED, EXPIRED, OTHER_CHANNEL, REVOKED
 
 ConfirmationResult = Literal["confirmed", "denied", "expired", "revoked"]
 
@@ -81,9 +82,11 @@ class Release:
 
 @dataclass(frozen=True)
 class Withdrawal:
-    """Never send it, and say why."""
+    """Never send it, and say why: `reason` in words (ops read it), `why` its code
+    (undelivered.WHY: what staff read)."""
 
     reason: str
+    why: str
 
 
 class HoldRefused(Exception):
@@ -117,14 +120,16 @@ def settle(cmd: SendNotification, resolution: Resolution) -> Release | Withdrawa
     if resolution.outcome == "denied":
         return Withdrawal(
             f"withdrawn: the client's registered channel answered that the request was not "
-            f"theirs (confirmation {confirmation} denied)"
+            f"theirs (confirmation {confirmation} denied)",
+            DENIED,
         )
     if resolution.outcome == "revoked":
-        return Withdrawal(revoked_reason(confirmation))
+        return Withdrawal(revoked_reason(confirmation), REVOKED)
     if resolution.outcome == "expired":
         return Withdrawal(
             f"withdrawn: nobody confirmed the address in time (confirmation {confirmation} "
-            f"expired {resolution.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
+            f"expired {resolution.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)",
+            EXPIRED,
         )
     if (
         cmd.channel == "email"
@@ -138,7 +143,8 @@ def settle(cmd: SendNotification, resolution: Resolution) -> Release | Withdrawa
         return Release(cmd.model_copy(update=verified))
     # Ids only: the reason is published and shown, and names no address.
     return Withdrawal(
-        f"withdrawn: confirmation {confirmation} verified another channel, not this recipient"
+        f"withdrawn: confirmation {confirmation} verified another channel, not this recipient",
+        OTHER_CHANNEL,
     )
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from shared.contracts import SendNotification
-from shared.errors import RetryableError
+from shared.errors import PermanentError, RetryableError
 
 from .domain import Rendered
 
@@ -41,3 +41,12 @@ class TemporaryFailure(RetryableError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ReceiverRefused(PermanentError):
+    """The receiving side refused it for good (an SMTP 5xx, an HTTP 4xx): said to staff as
+    the client's server refusing it (undelivered.REFUSED_BY_SERVER)."""
+
+
+class NoChannel(PermanentError):
+    """No channel, or no webhook endpoint, of that name is configured."""

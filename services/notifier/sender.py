@@ -45,11 +45,13 @@ from . import adapters, results
 from .client_waits import ClientSchedule
 from .domain import DisclosureRefused, Rendered, check_disclosure, idempotency_key_of, render
 from .hold_store import revoked_of
-from .ports import Channel, Delivery, TemporaryFailure
+from .ports import Channel, Delivery, NoChannel, TemporaryFailure
 from .rendered import RenderedRequests
 from .revoked import RevokedAddress, address_key, checked, refusal
 from .scheduling import RetryPolicy, backoff_delay, defer, rate_limit_of
 from .told_store import Ended, ended_of, tell_undelivered
+from .undelivered import RETRIES_EXHAUSTED, REVOKED
+from .why import why_refused
 
 log = logging.getLogger(__name__)
 
@@ -333,7 +335,7 @@ class OutboxSender:
             # Only reachable when earlier attempts died with their process.
             reason = f"gave up after {row.attempts} attempts that did not finish"
             event = results.failed(cmd, reason, row.attempts, now, permanent=False)
-            return _final("failed", reason, event, now)
+            return _final("failed", reason, RETRIES_EXHAUSTED, event, now)
         limit = rate_limit_of(
             cmd.kind,
             cmd.recipient_role,
@@ -409,7 +411,7 @@ class OutboxSender:
         channel = self.channels.get(cmd.channel)
         try:
             if channel is None:
-                raise PermanentError(f"no {cmd.channel} channel is configured")
+                raise NoChannel(f"no {cmd.channel} channel is configured")
             # Checked again at the last moment: only a released hold has made the recipient
             # of account content verified since acceptance.
             check_disclosure(cmd)
@@ -417,15 +419,14 @@ class OutboxSender:
             delivery = Delivery(cmd, rendered or render(cmd), row.dated, key, attempt)
             provider_id = await channel.deliver(delivery)
         except (PermanentError, TemplateError, DisclosureRefused) as exc:
-            return self._failed(cmd, str(exc), attempt, permanent=True)
+            return self._failed(cmd, str(exc), why_refused(exc), attempt, permanent=True)
         except Exception as exc:
             if not isinstance(exc, RetryableError):
                 log.exception("unexpected failure delivering %s", cmd.notification_id)
             reason = str(exc) or type(exc).__name__
             if attempt >= self.policy.retry.max_attempts:
-                return self._failed(
-                    cmd, f"gave up after {attempt} attempts: {reason}", attempt, permanent=False
-                )
+                gave_up = f"gave up after {attempt} attempts: {reason}"
+                return self._failed(cmd, gave_up, RETRIES_EXHAUSTED, attempt, permanent=False)
             delay = backoff_delay(attempt, self.policy.retry, self.rng)
             retry_after = (
                 getattr(exc, "retry_after", None) if isinstance(exc, TemporaryFailure) else None
@@ -446,16 +447,16 @@ class OutboxSender:
             )
         now = self.clock()
         event = results.delivered(cmd, provider_id, attempt, key, now)
-        values = _final("sent", None, event, now)
+        values = _final("sent", None, None, event, now)
         values.update(provider_message_id=provider_id, sent_at=now)
         return Outcome("sent", values, event)
 
     def _failed(
-        self, cmd: SendNotification, reason: str, attempt: int, *, permanent: bool
+        self, cmd: SendNotification, reason: str, why: str, attempt: int, *, permanent: bool
     ) -> Outcome:
         now = self.clock()
         event = results.failed(cmd, reason, attempt, now, permanent=permanent)
-        return Outcome("failed", _final("failed", reason, event, now), event)
+        return Outcome("failed", _final("failed", reason, why, event, now), event)
 
     async def _publish(self, events: list[tuple[uuid.UUID, Outgoing]]) -> None:
         if not events:
@@ -484,15 +485,20 @@ def _withdrawn(
     """A row the claim will not send: withdrawn by the revoke `by`, its result published by
     the next look for unpublished results (publish_pending), like a row given up there."""
     event = results.failed(cmd, reason, attempts, now)
-    values = _final("withdrawn", reason, event, now)
+    values = _final("withdrawn", reason, REVOKED, event, now)
     values.update(withdrawn_at=now, withdrawn_by=by, withdrawn_reason=reason)
     return values
 
 
-def _final(status: str, reason: str | None, event: Outgoing, now: datetime) -> dict[str, object]:
+def _final(
+    status: str, reason: str | None, why: str | None, event: Outgoing, now: datetime
+) -> dict[str, object]:
+    """A row's final values: `reason` in words for ops, `why` its code (undelivered.WHY)
+    for staff; both None when it was sent."""
     return {
         "status": status,
         "last_error": reason[:2000] if reason else None,
+        "reason_code": why,
         "next_attempt_at": None,
         "deferred_reason": None,
         "result": results.as_json(event),

@@ -80,15 +80,13 @@ from .rendered import RenderedRequests
 from .revoked import checked, refusal
 from .scheduling import is_client, is_urgent
 from .told_store import Ended, ended_of, remember_told, tell_undelivered
+from .undelivered import CANNOT_RENDER, NO_CHANNEL, REVOKED
+from .why import Refused, why_refused
 
 log = logging.getLogger(__name__)
 # The notification ids a transaction took (session.info): a client digest's parts, for a
 # request of one of them alone in the same batch.
 _TAKEN = "notifier.taken"
-
-
-class Refused(Exception):
-    """The request can never be delivered as it is."""
 
 
 class NotifierService:
@@ -177,9 +175,14 @@ class NotifierService:
             if checked(cmd):
                 taken_back = refusal(cmd, await revoked_address(session, cmd))
                 if taken_back is not None:
-                    raise Refused(taken_back)
+                    raise Refused(REVOKED, taken_back)
         except (Refused, DisclosureRefused, HoldRefused) as exc:
-            values = {"status": "refused", "last_error": str(exc), "next_attempt_at": None}
+            values = {
+                "status": "refused",
+                "last_error": str(exc),
+                "reason_code": why_refused(exc),
+                "next_attempt_at": None,
+            }
             outputs = [results.failed(cmd, str(exc), 0, now)]
         else:
             if is_held(cmd):
@@ -302,7 +305,7 @@ class NotifierService:
                 if not goes_to(request, kind, address):
                     continue
                 cmd = SendNotification.model_validate(request)
-                values, event = withdrawn(cmd, reason, resolution.event_id, now)
+                values, event = withdrawn(cmd, reason, REVOKED, resolution.event_id, now)
                 changes.append((notification_id, values))
                 outputs.append(event)
                 ended += filter(None, [ended_of(values, cmd)])
@@ -346,12 +349,15 @@ class NotifierService:
         else:
             check_disclosure(cmd)
         if cmd.channel == "webhook" and cmd.recipient not in self.webhook_names:
-            raise Refused(f"notification {cmd.notification_id}: no such webhook endpoint")
+            raise Refused(
+                NO_CHANNEL, f"notification {cmd.notification_id}: no such webhook endpoint"
+            )
         try:
             return render(cmd)
         except TemplateError as exc:
             raise Refused(
-                f"notification {cmd.notification_id}: cannot render {cmd.kind}: {exc}"
+                CANNOT_RENDER,
+                f"notification {cmd.notification_id}: cannot render {cmd.kind}: {exc}",
             ) from exc
 
 
@@ -370,20 +376,22 @@ def settled(
             "updated_at": now,
         }
         return values, []
-    values, event = withdrawn(cmd, decision.reason, resolution.event_id, now)
+    values, event = withdrawn(cmd, decision.reason, decision.why, resolution.event_id, now)
     return values, [event]
 
 
 def withdrawn(
-    cmd: SendNotification, reason: str, by: uuid.UUID, now: datetime
+    cmd: SendNotification, reason: str, why: str, by: uuid.UUID, now: datetime
 ) -> tuple[dict[str, Any], Outgoing]:
-    """The row's new values once withdrawn by the event `by`, and its result event."""
+    """The row's new values once withdrawn by the event `by` (`reason` in words, `why` its
+    code: undelivered.WHY), and its result event."""
     event = results.failed(cmd, reason, 0, now)
     values = {
         "status": "withdrawn",
         "withdrawn_at": now,
         "withdrawn_by": by,
         "withdrawn_reason": reason,
+        "reason_code": why,
         "next_attempt_at": None,
         "result": results.as_json(event),
         # Published by the handler from the stored outputs, like a refusal.

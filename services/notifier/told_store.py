@@ -27,7 +27,7 @@ from shared.group_commit import insert_later
 from .adapters import ACTIVE, INSERT_NOTIFICATION, Executor, metadata, notifications
 from .domain import render
 from .scheduling import is_urgent
-from .undelivered import follow_ups, is_undelivered_client_mail, told_of
+from .undelivered import follow_ups, is_undelivered_client_mail, told_of, why_undelivered
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +55,10 @@ class ToldInBatch:
 
 @dataclass(frozen=True)
 class Ended:
-    """A client mail that ended undelivered: its request and the reason on its row."""
+    """A client mail that ended undelivered: its request and why (undelivered.WHY)."""
 
     cmd: SendNotification
-    reason: str | None
+    why: str
 
 
 async def remember_told(
@@ -115,7 +115,7 @@ async def tell_undelivered(
     made: dict[uuid.UUID, SendNotification] = {}
     for e in ended:
         staff_told = told.get(e.cmd.notification_id, [])
-        for follow_up in follow_ups(e.cmd, e.reason, staff_told, going, now, thread_of):
+        for follow_up in follow_ups(e.cmd, e.why, staff_told, going, now, thread_of):
             made.setdefault(follow_up.notification_id, follow_up)
     rows = []
     for cmd in made.values():
@@ -217,4 +217,10 @@ def ended_of(values: dict[str, Any], cmd: SendNotification) -> Ended | None:
     status = str(values.get("status"))
     if not is_undelivered_client_mail(cmd, status):
         return None
-    return Ended(cmd, values.get("withdrawn_reason") or values.get("last_error"))
+    return Ended(cmd, why_of_row(values))
+
+
+def why_of_row(values: dict[str, Any]) -> str:
+    """Why a row ended undelivered: its code, or (a row of before 0025) its reason's words."""
+    reason = values.get("withdrawn_reason") or values.get("last_error")
+    return why_undelivered(values.get("reason_code"), reason)

@@ -10,9 +10,11 @@ nothing; so each staff notice's reader is told, once per mail, in the language t
 why in words, the case reference, and to contact the client themselves. A mail sent after
 all (a digest's part that went alone) tells nobody.
 
-Reasons are the notifier's own strings (ids only, published on `notify.failed`): they are
-read here as a code (`WHY`) whose words the staff labels hold, never shown raw (an SMTP
-reply may quote the client's address).
+Why, as a code (`WHY`), is stored on the row where it ends (`reason_code`, migration 0025),
+set by whatever ended it (why.py); its words are the staff labels'. The free-text reason
+beside it (`last_error`, `withdrawn_reason`; ids only, published on `notify.failed`) is for
+ops and never shown to staff: an SMTP reply may quote the client's address. A row that
+ended before the code was stored is read from its reason's words (`why_of_words`).
 """
 
 from __future__ import annotations
@@ -30,29 +32,57 @@ FOLLOW_UP_KIND = "client_mail_undelivered"
 # A client row in one of these never goes (adapters.FINAL less `sent`).
 UNDELIVERED = frozenset({"failed", "refused", "withdrawn"})
 # Why, as a code: the words are LABELS[lang].undelivered in templates/_staff_labels.j2.
-# Matched on the reasons' own words, first match wins (revoked before "confirmation").
-_WHY_BY_WORDS: tuple[tuple[str, str], ...] = (
-    ("unverified address", "unverified"),
-    ("staff took back confirmation", "revoked"),
-    ("was not theirs", "denied"),
-    ("nobody confirmed", "expired"),
-    ("verified another channel", "other_channel"),
-    ("cannot render", "cannot_render"),
-    ("no such webhook", "no_channel"),
-    ("no webhook endpoint", "no_channel"),
-    ("channel is configured", "no_channel"),
-    ("only an email answer", "no_channel"),
-    ("smtp refused", "refused_by_server"),
-    ("webhook refused", "refused_by_server"),
-    ("gave up after", "retries_exhausted"),
+UNVERIFIED = "unverified"  # account content to an address nobody verified
+REVOKED = "revoked"  # staff took the address back
+DENIED = "denied"  # the registered contact said the request was not theirs
+EXPIRED = "expired"  # nobody confirmed the address in time
+OTHER_CHANNEL = "other_channel"  # the confirmation verified another address
+CANNOT_RENDER = "cannot_render"  # no template renders it
+NO_CHANNEL = "no_channel"  # no such channel or endpoint (or one a hold cannot wait on)
+REFUSED_BY_SERVER = "refused_by_server"  # the client's server refused it for good
+RETRIES_EXHAUSTED = "retries_exhausted"  # every retry used
+FAILED = "failed"  # none of the above
+WHY = (
+    UNVERIFIED,
+    REVOKED,
+    DENIED,
+    EXPIRED,
+    OTHER_CHANNEL,
+    CANNOT_RENDER,
+    NO_CHANNEL,
+    REFUSED_BY_SERVER,
+    RETRIES_EXHAUSTED,
+    FAILED,
 )
-WHY = (*dict.fromkeys(code for _, code in _WHY_BY_WORDS), "failed")
+# Rows ended before 0025 carry no code: read on their reasons' own words, first match wins
+# (revoked before "confirmation"). Never extended: new reasons come with their code.
+_WHY_BY_WORDS: tuple[tuple[str, str], ...] = (
+    ("unverified address", UNVERIFIED),
+    ("staff took back confirmation", REVOKED),
+    ("was not theirs", DENIED),
+    ("nobody confirmed", EXPIRED),
+    ("verified another channel", OTHER_CHANNEL),
+    ("cannot render", CANNOT_RENDER),
+    ("no such webhook", NO_CHANNEL),
+    ("no webhook endpoint", NO_CHANNEL),
+    ("channel is configured", NO_CHANNEL),
+    ("only an email answer", NO_CHANNEL),
+    ("smtp refused", REFUSED_BY_SERVER),
+    ("webhook refused", REFUSED_BY_SERVER),
+    ("gave up after", RETRIES_EXHAUSTED),
+)
 
 
-def why_undelivered(reason: str | None) -> str:
-    """The code of why a mail did not go, from its row's reason; "failed" when unknown."""
+def why_undelivered(code: str | None, reason: str | None) -> str:
+    """Why a mail did not go: the code its row carries; a row of before the code (or with
+    one this notifier does not know) from its reason's words."""
+    return code if code in WHY else why_of_words(reason)
+
+
+def why_of_words(reason: str | None) -> str:
+    """The code of a reason written before codes were stored; "failed" when unknown."""
     text = (reason or "").lower()
-    return next((code for words, code in _WHY_BY_WORDS if words in text), "failed")
+    return next((code for words, code in _WHY_BY_WORDS if words in text), FAILED)
 
 
 def is_undelivered_client_mail(cmd: SendNotification, status: str) -> bool:
@@ -76,18 +106,17 @@ def told_of(staff: SendNotification, mail: uuid.UUID) -> tuple[str, ...] | None:
 
 def follow_ups(
     mail: SendNotification,
-    reason: str | None,
+    why: str,
     told: Sequence[SendNotification],
     going: Collection[uuid.UUID],
     now: datetime,
     thread_of: Callable[[SendNotification], str | None] = lambda _: None,
 ) -> list[SendNotification]:
     """What each reader of a staff notice in `told` that said `mail` was written is told now
-    that it ended undelivered for `reason`: one per mail and reader (its id derives from
-    both, so a second notice to the same person, or the same failure handled again, adds
-    nothing). None when another id of the mail is in `going` (sent, or still to go).
+    that it ended undelivered (`why`, a code of WHY): one per mail and reader (its id
+    derives from both, so a second notice to the same person, or the same failure handled
+    again, adds nothing). None when another id of the mail is in `going` (sent, or still to go).
     `thread_of`: the staff notice's Message-ID, so the follow-up answers in its thread."""
-    why = why_undelivered(reason)
     made: dict[uuid.UUID, SendNotification] = {}
     for staff in told:
         ids = told_of(staff, mail.notification_id)

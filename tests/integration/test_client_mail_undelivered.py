@@ -15,6 +15,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from faststream._internal.testing.app import TestApp
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.notifier.app import build_app as build_notifier
 from shared.case_ref import case_ref
@@ -37,13 +39,16 @@ CLIENT = "buh@kvitka.ua"
 
 
 class RefusingClient(ScriptedHandler):
-    """A real SMTP server whose client mailbox does not exist (550 at RCPT)."""
+    """A real SMTP server whose client mailbox does not exist (550 at RCPT), or, with
+    `client_reply` set so, is never free (451 at RCPT)."""
+
+    client_reply = "550 5.1.1 no such user"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list
     ) -> str:
         if address == CLIENT:
-            return "550 5.1.1 no such user"
+            return self.client_reply
         return await super().handle_RCPT(server, session, envelope, address, options)
 
 
@@ -57,6 +62,21 @@ def smtp(tmp_path: Path) -> Iterator[Smtp]:
         yield Smtp(handler, port, tmp_path / "mail")
     finally:
         controller.stop()
+
+
+async def reason_of(servers: Servers, notification_id: uuid.UUID) -> tuple[str, str, str]:
+    """The row's status, its reason code (staff's) and its free text (ops')."""
+    query = text(
+        "SELECT status, reason_code, coalesce(withdrawn_reason, last_error) "
+        "FROM notifier.notifications WHERE notification_id = :id"
+    )
+    engine = create_async_engine(servers.database_url)
+    try:
+        async with engine.connect() as conn:
+            status, code, reason = (await conn.execute(query, {"id": notification_id})).one()
+    finally:
+        await engine.dispose()
+    return status, code, reason
 
 
 def mails_to(smtp: Smtp, address: str) -> list[Any]:
@@ -87,6 +107,12 @@ async def test_a_client_mail_refused_for_good_is_told_to_the_manager_once(
         await recorder.wait_for("notify.sent", 3)
 
     assert failed["notification_id"] == str(answer.notification_id) and failed["permanent"]
+    # The code staff read stored where the row ended; the server's words kept for ops.
+    assert await reason_of(servers, answer.notification_id) == (
+        "failed",
+        "refused_by_server",
+        "SMTP refused the recipient (550)",
+    )
     notice, follow_up = sorted(mails_to(smtp, manager.recipient), key=lambda m: m["Date"])
     assert "Клієнтові написано автоматично: повідомлення про збій." in str(
         notice.get_body(("plain",)).get_content()
@@ -147,9 +173,37 @@ async def test_a_client_mail_refused_at_acceptance_beside_its_notice_is_never_sa
             await recorder.wait_for("notify.sent", 2)
 
     assert refused["attempts"] == 0  # refused before any attempt
+    status, code, _ = await reason_of(servers, answer.notification_id)
+    assert (status, code) == ("refused", "unverified")
     why = "у клієнта немає підтвердженої адреси для такого листа"
     bodies = [str(m.get_body(("plain",)).get_content()) for m in mails_to(smtp, manager.recipient)]
     said = [b for b in bodies if "Клієнтові НЕ написано автоматично" in b]
     followed = [b for b in bodies if "не дійшов" in b]
     assert len(said) + len(followed) == 1  # one way or the other, exactly once
     assert why in (said or followed)[0]
+
+
+async def test_a_client_mail_whose_retries_run_out_is_told_with_that_code(
+    servers: Servers, clean: None, var_dir: Path, smtp: Smtp, bus: Any
+) -> None:
+    _, recorder = bus
+    smtp.handler.client_reply = "451 4.2.1 mailbox busy, try later"  # type: ignore[attr-defined]
+    answer = client_notice(CLIENT)
+    manager = staff_notice_of(answer)
+    settings = Notifier(servers, var_dir, smtp.port).settings(NOTIFIER_MAX_ATTEMPTS=2)
+
+    async with TestApp(build_notifier(settings)):
+        await publish(bus, manager, answer)
+        (failed,) = await recorder.wait_for("notify.failed", 1)
+        await recorder.wait_for("notify.sent", 2)  # the notice and its follow-up
+
+    assert failed["attempts"] == 2 and not failed["permanent"]
+    status, code, text = await reason_of(servers, answer.notification_id)
+    assert (status, code) == ("failed", "retries_exhausted")
+    assert text.startswith("gave up after 2 attempts")
+    (follow_up,) = [
+        m for m in mails_to(smtp, manager.recipient) if m["Subject"].startswith("Клієнтові не")
+    ]
+    body = str(follow_up.get_body(("plain",)).get_content())
+    assert "Причина: поштовий сервер клієнта так і не прийняв лист, усі спроби вичерпано." in body
+    assert "451" not in body and CLIENT not in body  # the server's words stay with ops

@@ -6,10 +6,12 @@ its readers once, in their language (undelivered.py); ru/uk/en."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from jinja2 import TemplateError
 
 from services.notifier.client_waits import (
     ClientMail,
@@ -27,16 +29,21 @@ from services.notifier.domain import (
     render,
     render_kind,
 )
-from services.notifier.holds import Resolution, revoked_reason, settle
+from services.notifier.holds import HoldRefused, Resolution, check_hold, revoked_reason, settle
+from services.notifier.ports import NoChannel, ReceiverRefused
 from services.notifier.samples import ESCALATION_ID, SAMPLES
+from services.notifier.service import withdrawn
+from services.notifier.told_store import why_of_row
 from services.notifier.undelivered import (
     FOLLOW_UP_KIND,
     WHY,
     follow_ups,
     why_undelivered,
 )
+from services.notifier.why import Refused, why_refused
 from shared.case_ref import case_ref
 from shared.contracts import SendNotification
+from shared.errors import PermanentError
 
 pytestmark = pytest.mark.unit
 
@@ -114,30 +121,91 @@ def named(kind: str = "service_failure_notice") -> ClientMail:
     )
 
 
-# --- why, in words --------------------------------------------------------------------
+# --- why, as a code set where the row ends ---------------------------------------------
 
 
-def test_each_reason_the_notifier_writes_reads_as_its_code() -> None:
+def test_every_refusal_and_permanent_failure_has_its_code() -> None:
     unverified = client_mail().model_copy(update={"recipient_verified": False})
     with pytest.raises(DisclosureRefused) as refused:
         check_disclosure(unverified)
+    webhook = unverified.model_copy(
+        update={"channel": "webhook", "held_for_confirmation": uuid.uuid4()}
+    )
+    with pytest.raises(HoldRefused) as cannot_wait:
+        check_hold(webhook)
+
+    assert why_refused(refused.value) == "unverified"
+    assert why_refused(cannot_wait.value) == "no_channel"
+    assert why_refused(Refused("revoked", "whatever the words")) == "revoked"
+    assert why_refused(TemplateError("no template")) == "cannot_render"
+    assert why_refused(ReceiverRefused("SMTP refused the recipient (550)")) == "refused_by_server"
+    # A reworded message keeps its code: the type says it, not the words.
+    assert why_refused(ReceiverRefused("the mailbox is gone")) == "refused_by_server"
+    assert why_refused(NoChannel("no sms channel is configured")) == "no_channel"
+    assert why_refused(PermanentError("a telegram webhook needs a chat_id")) == "failed"
+    with pytest.raises(ValueError, match="unknown reason code"):
+        Refused("lost", "a code staff have no words for")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "why"),
+    [
+        ("denied", "denied"),
+        ("expired", "expired"),
+        ("revoked", "revoked"),
+        ("confirmed", "other_channel"),
+    ],
+)
+def test_a_withdrawn_hold_stores_its_code_beside_its_words(outcome: str, why: str) -> None:
     confirmation = uuid.uuid4()
-    held = unverified.model_copy(update={"held_for_confirmation": confirmation})
+    held = client_mail().model_copy(
+        update={"recipient_verified": False, "held_for_confirmation": confirmation}
+    )
+    resolution = _resolution(outcome, confirmation)
+    if outcome == "confirmed":  # of another address
+        resolution = replace(resolution, channel_kind="email", address="other@kvitka.ua")
+
+    decision = settle(held, resolution)
+    values, _ = withdrawn(held, decision.reason, decision.why, uuid.uuid4(), NOW)  # type: ignore[union-attr]
+
+    assert decision.why == why  # type: ignore[union-attr]
+    assert values["reason_code"] == why and values["withdrawn_reason"] == decision.reason  # type: ignore[union-attr]
+    assert why_of_row(values) == why
+
+
+def test_the_stored_code_wins_over_the_words_and_old_rows_fall_back_to_them() -> None:
+    # The code stands whatever the words say (a reason reworded, an SMTP reply quoted).
+    assert why_undelivered("refused_by_server", "bounced: <buh@kvitka.ua> unknown") == (
+        "refused_by_server"
+    )
+    assert why_of_row({"reason_code": "revoked", "withdrawn_reason": "anything"}) == "revoked"
+    # Rows that ended before 0025 carry none: read from the notifier's words of then.
+    confirmation = uuid.uuid4()
+    held = client_mail().model_copy(update={"held_for_confirmation": confirmation})
     denied = settle(held, _resolution("denied", confirmation))
     expired = settle(held, _resolution("expired", confirmation))
+    old = [
+        ("notification x: account content to an unverified address", "unverified"),
+        (revoked_reason(uuid.uuid4()), "revoked"),
+        (denied.reason, "denied"),  # type: ignore[union-attr]
+        (expired.reason, "expired"),  # type: ignore[union-attr]
+        ("notification x: cannot render service_failure_notice: y", "cannot_render"),
+        ("SMTP refused the recipient (550)", "refused_by_server"),
+        ("gave up after 6 attempts: SMTP temporary failure 451", "retries_exhausted"),
+        ("something new", "failed"),
+        (None, "failed"),
+    ]
+    for reason, why in old:
+        assert why_undelivered(None, reason) == why, reason
+    assert why_of_row({"last_error": "SMTP refused with 554"}) == "refused_by_server"
+    # A code of a newer notifier this one does not know: the words, as for an old row.
+    assert why_undelivered("greylisted", "gave up after 3 attempts: x") == "retries_exhausted"
 
-    assert why_undelivered(str(refused.value)) == "unverified"
-    assert why_undelivered(revoked_reason(uuid.uuid4())) == "revoked"
-    assert why_undelivered(denied.reason) == "denied"  # type: ignore[union-attr]
-    assert why_undelivered(expired.reason) == "expired"  # type: ignore[union-attr]
-    assert why_undelivered("notification x: cannot render service_failure_notice: y") == (
-        "cannot_render"
-    )
-    assert why_undelivered("SMTP refused the recipient (550)") == "refused_by_server"
-    assert why_undelivered("gave up after 6 attempts: SMTP temporary failure 451") == (
-        "retries_exhausted"
-    )
-    assert why_undelivered("something new") == why_undelivered(None) == "failed"
+
+def test_a_row_in_the_batch_or_on_file_is_said_by_its_code() -> None:
+    mail = named()
+    row = on_file(mail, "failed", last_error="a reworded reason", reason_code="retries_exhausted")
+    assert wait_of(NOW, mail, [row], [], LIMITED) == NotWritten("retries_exhausted")
 
 
 def _resolution(outcome: str, confirmation: uuid.UUID) -> Resolution:
@@ -231,9 +299,7 @@ def test_each_reader_told_it_was_written_hears_once_in_their_language() -> None:
     legal = staff_notice(mail, recipient="legal@careline.example", language="en")
     unrelated = staff_notice(client_mail())
 
-    made = follow_ups(
-        mail, "SMTP refused the recipient (550)", [petrova, again, legal, unrelated], (), NOW
-    )
+    made = follow_ups(mail, "refused_by_server", [petrova, again, legal, unrelated], (), NOW)
 
     assert sorted((f.recipient, f.language) for f in made) == [
         ("legal@careline.example", "en"),
@@ -244,7 +310,7 @@ def test_each_reader_told_it_was_written_hears_once_in_their_language() -> None:
     assert first.data["escalations"] == [ESCALATION_ID]
     assert CLIENT not in str(first.data)  # ids only
     # The same end handled again (a redelivery, a retried commit) makes the same ids.
-    redo = follow_ups(mail, "SMTP refused the recipient (550)", [again, legal], (), NOW)
+    redo = follow_ups(mail, "refused_by_server", [again, legal], (), NOW)
     assert {f.notification_id for f in redo} == {f.notification_id for f in made}
 
 
@@ -255,8 +321,8 @@ def test_nobody_is_told_when_the_mail_went_after_all_under_another_of_its_ids() 
     sent = notice.data["client_contacts_sent"]
     sent["to"][0]["ids"].append(str(part))
 
-    assert follow_ups(mail, "gave up after 6 attempts", [notice], {part}, NOW) == []
-    assert len(follow_ups(mail, "gave up after 6 attempts", [notice], set(), NOW)) == 1
+    assert follow_ups(mail, "retries_exhausted", [notice], {part}, NOW) == []
+    assert len(follow_ups(mail, "retries_exhausted", [notice], set(), NOW)) == 1
 
 
 FOLLOW_UP = {
@@ -285,9 +351,7 @@ def test_the_follow_up_says_what_why_the_case_and_to_contact_the_client(language
     notice = staff_notice(mail, language=language)
     notice = notice.model_copy(update={"data": {**notice.data, "customer": "ООО «СтройМонтаж»"}})
 
-    (follow_up,) = follow_ups(
-        mail, revoked_reason(uuid.uuid4()), [notice], (), NOW, lambda _: "<t@x>"
-    )
+    (follow_up,) = follow_ups(mail, "revoked", [notice], (), NOW, lambda _: "<t@x>")
     rendered = render(follow_up)
 
     what, why, todo = FOLLOW_UP[language]
