@@ -24,6 +24,11 @@ in a fixed order; after they ran, before the commit, the `Batch` it returned wri
 what the use cases deferred. A use case finds its batch with `batch_of(session, kind)`.
 Both steps are part of the transaction: when one fails, the inputs run alone as above.
 
+The inputs of a batch arrived together, so no order among them was promised; they run in
+arrival order unless the service says which go first (`GroupCommit.run_order`, a sort key of
+an input's hint; the sort is stable): the notifier decides its client requests before the
+staff notices that say what became of them.
+
 Each use case runs in the OpenTelemetry context of its own message, so its database spans
 join that message's trace; the batch's shared statements record no spans.
 """
@@ -155,7 +160,8 @@ class GroupCommit:
     `namespace` prefixes the advisory-lock keys (`<namespace>:<key>`), `processed` is the
     service's processed_messages table. `max_batch` bounds one transaction; `concurrency`
     transactions may run at once (on separate connections). `open_batch`, when a service
-    sets it, is called with the session and the hints of the inputs about to run.
+    sets it, is called with the session and the hints of the inputs about to run, in the
+    order they will run: `run_order`'s, when a service sets it, else arrival's.
     """
 
     def __init__(
@@ -175,6 +181,7 @@ class GroupCommit:
         self.max_batch = max_batch
         self.concurrency = concurrency
         self.open_batch: OpenBatch | None = None
+        self.run_order: Callable[[Any], int] | None = None
         self._waiting: deque[_Input] = deque()
         self._committers = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -234,29 +241,34 @@ class GroupCommit:
 
     async def _transaction(self, batch: list[_Input]) -> list[list[Outgoing]]:
         keys = sorted({item.key for item in batch})
-        results: list[list[Outgoing]] = []
         async with self.db.transaction() as session:
             with suppress_instrumentation():
                 await lock_keys(session, [f"{self.namespace}:{k}" for k in keys])
                 known = await outputs_of_keys(session, self.processed, keys)
+            in_order = batch if self.run_order is None else self._ordered(batch)
             opened = None
             if self.open_batch is not None:
-                hints = {i.key: i.hint for i in batch if i.key not in known}
+                hints = {i.key: i.hint for i in in_order if i.key not in known}
                 if hints:
                     with suppress_instrumentation():
                         opened = await self.open_batch(session, list(hints.values()))
                     session.info[_BATCH] = opened
             fresh: dict[str, list[Outgoing]] = {}
-            for item in batch:
+            for item in in_order:
                 if item.key not in known:
                     known[item.key] = fresh[item.key] = await self._run(session, item)
-                results.append(known[item.key])
+            results = [known[item.key] for item in batch]  # each input's own, as it came
             if fresh:
                 with suppress_instrumentation():
                     if opened is not None:
                         await opened.end(session)
                     await record_many(session, self.processed, fresh, self.clock())
         return results
+
+    def _ordered(self, batch: list[_Input]) -> list[_Input]:
+        order = self.run_order
+        assert order is not None
+        return sorted(batch, key=lambda item: order(item.hint))
 
     async def _run(self, session: AsyncSession, item: _Input) -> list[Outgoing]:
         token = otel_context.attach(item.trace_context)

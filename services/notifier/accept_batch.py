@@ -169,6 +169,17 @@ def ended_in_batch(session: AsyncSession, cmd: SendNotification, values: dict[st
     )
 
 
+def decided_first(hint: Any) -> int:
+    """The order of an acceptance batch (GroupCommit.run_order): client requests before the
+    staff notices. A client request refused or withdrawn at acceptance is then on the batch
+    (`AcceptBatch.ended`) when a notice naming it says what became of it: its reader reads
+    NOT written and why, once, where a notice run first said "written" and a follow-up
+    came right after it. The escalator publishes the notice first, but a batch's inputs
+    arrived together and nothing else here depends on their order among each other (client
+    requests keep theirs: the rate-limit foresight counts them in it)."""
+    return 0 if isinstance(hint, SendNotification) and is_client(hint.recipient_role) else 1
+
+
 def told_in_batch(session: AsyncSession) -> ToldInBatch | None:
     batch = batch_of(session, AcceptBatch)
     return batch.told if batch is not None else None

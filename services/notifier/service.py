@@ -45,6 +45,7 @@ from . import results
 from .accept_batch import (
     AcceptBatch,
     client_mail_said,
+    decided_first,
     ended_in_batch,
     revoked_address,
     told_in_batch,
@@ -117,6 +118,7 @@ class NotifierService:
         # The outbox rows in one statement; the revoked addresses, and the client mail the
         # staff notices name, in one query each.
         self.commits.open_batch = self._open_batch
+        self.commits.run_order = decided_first  # a client refusal before the notice naming it
 
     async def _open_batch(self, session: AsyncSession, hints: list[Any]) -> AcceptBatch:
         return await AcceptBatch.open(session, hints, self.schedule, self.clock())

@@ -5,8 +5,10 @@ case, and a redelivery of both requests adds nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -18,9 +20,14 @@ from faststream._internal.testing.app import TestApp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from services.notifier.adapters import processed
 from services.notifier.app import build_app as build_notifier
+from services.notifier.client_waits import ClientSchedule
+from services.notifier.service import NotifierService
 from shared.case_ref import case_ref
+from shared.db import Database
 from shared.embedded import free_port
+from shared.group_commit import GroupCommit
 from tests.conftest import Servers
 from tests.integration.conftest import count
 from tests.integration.test_client_waits import staff_notice_of
@@ -163,8 +170,8 @@ async def test_a_client_mail_refused_at_acceptance_beside_its_notice_is_never_sa
     manager = staff_notice_of(answer)
 
     async with TestApp(build_notifier(Notifier(servers, var_dir, smtp.port).settings())):
-        # Often one acceptance batch, in either order: the notice says NOT written (the
-        # refusal came first) or it said written and its reader hears otherwise at once.
+        # One acceptance batch (the client request is decided first: the notice says NOT
+        # written) or two, in either order: NOT written, or written and a follow-up at once.
         await publish(bus, manager, answer)
         (refused,) = await recorder.wait_for("notify.failed", 1)
         await recorder.wait_for("notify.sent", 1)
@@ -207,3 +214,38 @@ async def test_a_client_mail_whose_retries_run_out_is_told_with_that_code(
     body = str(follow_up.get_body(("plain",)).get_content())
     assert "Причина: поштовий сервер клієнта так і не прийняв лист, усі спроби вичерпано." in body
     assert "451" not in body and CLIENT not in body  # the server's words stay with ops
+
+
+async def test_a_refusal_in_the_batch_of_the_notice_naming_it_is_said_by_that_notice_alone(
+    db: Database, servers: Servers
+) -> None:
+    # The escalator's order, notice first, in one acceptance batch (one transaction at a
+    # time): the client request is decided first, so the notice says NOT written at once,
+    # and nothing is filed to follow it up.
+    commits = GroupCommit(db, processed, "notifier", lambda: datetime.now(UTC))
+    service = NotifierService(
+        db,
+        lambda: datetime.now(UTC),
+        commits=commits,
+        schedule=ClientSchedule(quiet=None, limit=None, zone="UTC"),
+    )
+    answer = client_notice("director@kvitka.ua").model_copy(update={"recipient_verified": False})
+    manager = staff_notice_of(answer)
+
+    said, refused = await asyncio.gather(service.accept(manager), service.accept(answer))
+
+    assert said == [] and len(refused) == 1  # the notice stored, the client request refused
+    sent = "SELECT request->'data'->'client_contacts_sent' FROM notifier.notifications WHERE "
+    engine = create_async_engine(servers.database_url)
+    try:
+        async with engine.connect() as conn:
+            query = text(sent + "notification_id = :id")
+            (contacts,) = (await conn.execute(query, {"id": manager.notification_id})).one()
+    finally:
+        await engine.dispose()
+    assert contacts["not_written"] == [{"kinds": [answer.kind], "why": "unverified"}]
+    assert await count(servers, "SELECT count(*) FROM notifier.client_mail_told") == 0
+    follow_ups = (
+        "SELECT count(*) FROM notifier.notifications WHERE kind = 'client_mail_undelivered'"
+    )
+    assert await count(servers, follow_ups) == 0

@@ -272,3 +272,33 @@ class FlakyCommits:
 
 async def stream_count(nc: NATS, stream: str) -> int:
     return int((await nc.jetstream().stream_info(stream)).state.messages)
+
+
+async def test_a_batch_runs_its_inputs_in_the_services_order_and_answers_each_its_own(
+    db: Database,
+) -> None:
+    group = GroupCommit(db, intake_tables.processed, "test", lambda: NOW)
+    group.run_order = lambda hint: 0 if hint.startswith("client") else 1
+    ran: list[str] = []
+    opened: list[list[str]] = []
+
+    async def open_batch(session: AsyncSession, hints: list[str]) -> DeferredInserts:
+        opened.append(hints)
+        return DeferredInserts()
+
+    group.open_batch = open_batch
+
+    def work(key: str):  # type: ignore[no-untyped-def]
+        async def run(session: AsyncSession) -> list[Outgoing]:
+            ran.append(key)
+            return [Outgoing("ran", key, {"key": key})]
+
+        return run
+
+    keys = ["staff-1", "client-1", "staff-2", "client-2"]
+    results = await asyncio.gather(*(group.once(k, work(k), k) for k in keys))
+
+    # One batch: the clients first, each group in the order it came (a stable sort).
+    assert ran == ["client-1", "client-2", "staff-1", "staff-2"]
+    assert opened == [ran]
+    assert [r[0].payload["key"] for r in results] == keys  # each input its own outputs
