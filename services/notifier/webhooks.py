@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import html
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -84,26 +85,109 @@ def payload(
         "recipient_role": cmd.recipient_role,
         "subject": subject,
         "text": text,
-        "data": without_client_addresses(cmd.data),
+        # `subject` and `text` are the notice as its readers read it (the email and the chat
+        # formats carry the same): a ticket's title and body, read by the same people, and
+        # the contacts on file there are what they reach the client by. `data` is for the
+        # receiver's machinery (see _FOR_RECEIVERS).
+        "data": for_receivers(cmd.data),
     }
 
 
-def without_client_addresses(data: dict[str, Any]) -> dict[str, Any]:
-    """A staff notice's data for a generic receiver (a ticket system, a bot: stored and
-    indexed there, beyond our retention), without the client's raw address in
-    `client_contacts_sent.to`: each mail keeps its ids, role, kind(s), severity, zone and
-    channel kind, which is what a manager or an integration needs to follow it (the ids find
-    the row here); the address itself is the CRM's to show. The notifier keeps the address
-    in its own request (it weighs the client's rate limit by it); the other formats send
-    rendered text only, which never shows it."""
-    sent = data.get("client_contacts_sent")
-    if not isinstance(sent, dict) or not sent.get("to"):
-        return data
-    to = [
-        {k: v for k, v in entry.items() if k != "recipient"} if isinstance(entry, dict) else entry
-        for entry in sent["to"]
-    ]
-    return {**data, "client_contacts_sent": {**sent, "to": to}}
+# What a generic receiver gets of a notice's data. A ticket system or a bot maps these
+# fields into its own records, indexes and reports, kept beyond our retention and copied
+# onwards; so only what routes a ticket, says how urgent it is and by when, why it fired,
+# and links it back here by id. An allow-list: a field the escalator adds stays here until
+# someone decides a receiver needs it.
+_FOR_RECEIVERS = frozenset(
+    {
+        # Ids to look the rest up here (the CRM's customer, the case, a confirmation, a mail).
+        "escalation_id",
+        "customer_id",
+        "confirmation_id",
+        "client_notification_id",
+        "escalations",  # a digest's escalations (each kept as this list says) or their ids
+        # What it is and who has it.
+        "kind",
+        "kinds",
+        "rule",
+        "severity",
+        "level",
+        "change",
+        "roles",
+        "previous_roles",
+        "holders",
+        "channel",
+        "client_language",
+        "customer_tier",
+        "identity_status",
+        "identity_confidence",
+        "why",  # a client mail undelivered: the code staff read in words
+        # By when, and what stands meanwhile.
+        "ack_deadline",
+        "overdue_since",
+        "received_at",
+        "hold",
+        "answer_held",  # confirmation id, expiry, kinds: no address
+        # Why: the rule's reason and conditions, and the signals with the client's words that
+        # fired them. The words stay: they are what the ticket is about, what its people
+        # triage and search by, and a few words, not the message.
+        "reason",
+        "conditions",
+        "condition_items",
+        "signals",
+        "words",
+        "playbook",
+        "playbook_client",
+        # What was written to the client automatically: kinds and ids (addresses below).
+        "client_contacts_sent",
+    }
+)
+# Left out, among others: the fact pack (the client's registered contacts, the account
+# manager's address, contracts, recent messages of other cases), the sender (address, phone,
+# handle), the whole message and its subject, the identity evidence (contact names,
+# addresses), the customer's name (a sole trader's is a person's), an identity alert's
+# addresses and what the contact said, a digest's acknowledge links (each works once) and
+# confirmation codes. The people behind the receiver read the notice itself in `text`.
+_ADDRESS_KEYS = frozenset({"recipient", "address", "email", "phone", "handle"})
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_HANDLE = re.compile(r"(?<![\w@])@\w{3,}")
+_PHONE = re.compile(
+    r"(?<![\w:+.-])(?:\+\d[\d\s().-]{7,}\d"
+    r"|(?:\d{1,3}[\s.-]?)?\(?\d{3,4}\)?[\s.-]?\d{2,3}[\s.-]?\d{2}[\s.-]?\d{2})(?![\w:])"
+)
+
+
+def for_receivers(data: dict[str, Any]) -> dict[str, Any]:
+    """A notice's data for a generic receiver: the fields of `_FOR_RECEIVERS`, without a
+    contact's address anywhere in them. `client_contacts_sent.to` keeps each mail's ids,
+    role, kind(s), severity, zone and channel kind (what an integration needs to follow it;
+    the ids find the row here) without `recipient`, which the notifier keeps in its own
+    request (its rate-limit foresight weighs the client's mail by it). Free text (the reason,
+    the conditions, the client's words) is masked, not parsed: the escalator writes a
+    confirmed sender's address into a condition, and a client may write theirs into a
+    sentence that fired a signal."""
+    kept = {k: v for k, v in data.items() if k in _FOR_RECEIVERS}
+    digest = kept.get("escalations")
+    if isinstance(digest, list):
+        kept["escalations"] = [for_receivers(e) if isinstance(e, dict) else e for e in digest]
+    return _without_addresses(kept)
+
+
+def _without_addresses(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_addresses(v) for k, v in value.items() if k not in _ADDRESS_KEYS}
+    if isinstance(value, list):
+        return [_without_addresses(v) for v in value]
+    if isinstance(value, str):
+        return masked(value)
+    return value
+
+
+def masked(text: str) -> str:
+    """`text` with email addresses, handles and phone numbers replaced by what they are."""
+    text = _EMAIL.sub("[email]", text)
+    text = _HANDLE.sub("[handle]", text)
+    return _PHONE.sub("[phone]", text)
 
 
 def encode(body: dict[str, Any]) -> bytes:

@@ -16,6 +16,7 @@ from services.notifier.webhooks import (
     TELEGRAM_LIMIT,
     SignatureError,
     encode,
+    masked,
     payload,
     signed_headers,
     verify,
@@ -164,3 +165,87 @@ def test_without_a_secret_there_is_no_signature_header() -> None:
 
     assert SIGNATURE_HEADER not in headers
     assert headers[IDEMPOTENCY_HEADER] == "k"
+
+
+# What a contact is in the samples: the client's registered ones, the sender's, the account
+# manager's, the contact a signature names, an identity alert's addresses.
+CONTACTS = (
+    "buh@stroymontazh.ru",
+    "+7 343 555-01-18",
+    "a.sokolov@stroymontazh.ru",
+    "o.petrova@careline.example",
+    "Андрей Соколов",
+    "Ольга Петрова",
+    "director@stroymontazh.ru",
+)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["manager_escalation", "legal_notice", "staff_digest", "re_escalation", "identity_alert"],
+)
+def test_a_generic_payload_carries_what_a_ticket_needs_and_no_contact(kind: str) -> None:
+    cmd = command(SAMPLES[kind]).model_copy(update={"kind": kind})
+
+    data = payload("generic", cmd, render(cmd))["data"]
+
+    said = json.dumps(data, ensure_ascii=False)
+    assert [c for c in CONTACTS if c in said] == []
+    for left_out in ("fact_pack", "sender", "message_text", "identity_evidence", "customer"):
+        assert left_out not in data
+    assert data.get("customer_id") == SAMPLES[kind]["customer_id"]  # found in the CRM by it
+    if kind != "identity_alert":
+        escalation = data["escalations"][0] if kind == "staff_digest" else data
+        assert escalation["rule"] and escalation["ack_deadline"] and escalation["reason"]
+        assert "ack_url" not in escalation  # an acknowledge link works once: not for a ticket
+    else:
+        assert data["confirmation_id"] == SAMPLES[kind]["confirmation_id"]
+        assert {"address", "answered_by", "said", "confirmation_code"}.isdisjoint(data)
+
+
+def test_a_generic_payload_keeps_the_clients_words_and_masks_contacts_in_free_text() -> None:
+    words = "напишите на buh@kvitka.ua или +380 44 123-45-67, я в телеге @olena_kvitka; подам в суд"
+    confirmed = {
+        "kind": "identity_settled",
+        "values": {"address": "director@kvitka.ua", "via": "link"},
+        "text": "the registered contact confirmed the sender's address director@kvitka.ua (link)",
+    }
+    data = {
+        **SAMPLES["manager_escalation"],
+        "signals": [{"name": "legal_threat", "score": 0.9, "words": [words]}],
+        "condition_items": [confirmed],
+        "reason": f"rule x: legal_threat 0.90 («{words}»); {confirmed['text']}",
+    }
+    cmd = command(data)
+
+    kept = payload("generic", cmd, render(cmd))["data"]
+
+    said = json.dumps(kept, ensure_ascii=False)
+    for contact in ("buh@kvitka.ua", "+380 44 123-45-67", "@olena_kvitka", "director@kvitka.ua"):
+        assert contact not in said
+    assert kept["signals"][0]["words"] == [
+        "напишите на [email] или [phone], я в телеге [handle]; подам в суд"
+    ]
+    assert kept["condition_items"] == [
+        {
+            "kind": "identity_settled",
+            "values": {"via": "link"},
+            "text": "the registered contact confirmed the sender's address [email] (link)",
+        }
+    ]
+    # Times and ids are left as they are.
+    assert kept["ack_deadline"] == data["ack_deadline"]
+    assert kept["escalation_id"] == data["escalation_id"]
+    assert masked("expired 2025-03-17 09:12 UTC, 8 (343) 555-01-18") == (
+        "expired 2025-03-17 09:12 UTC, [phone]"
+    )
+
+
+def test_chat_formats_carry_the_notice_as_its_readers_read_it() -> None:
+    # A staff channel reads the notice its role reads by email: the contacts on file are what
+    # its people reach the client by (docs/notifier.md, "Webhooks").
+    cmd = command()
+
+    text = payload("slack", cmd, render(cmd))["text"]
+
+    assert "buh@stroymontazh.ru" in text and "+7 343 555-01-18" in text
