@@ -139,9 +139,12 @@ def next_climb(
         fresh += [p.role for p in planned]
         if fresh:
             addresses = {p.role: p.address for p in planned}
-            deputy = deputy_on_file(escalation)
-            if deputy is not None and DEPUTY in fresh:  # not spared, or not fresh
-                addresses.setdefault(DEPUTY, str(deputy["email"]))
+            if DEPUTY in fresh and DEPUTY not in addresses:
+                # The CRM's deputy when on file and not spared (a spared one is not fresh);
+                # else the role's shared address, which the climb looks up itself.
+                deputy = _deputy_address(escalation, spared)
+                if deputy is not None:
+                    addresses[DEPUTY] = deputy
             return Climb(level, tuple(dict.fromkeys(fresh)), addresses)
     return None
 
@@ -177,12 +180,7 @@ def role_address(
     deputy = deputy_on_file(escalation)
     if role != DEPUTY or deputy is None:
         return policy_address(policy, role)
-    return deputy_address(
-        str(deputy["id"]) if deputy.get("id") else None,
-        str(deputy["email"]),
-        _held_spares(escalation, spared),
-        policy_address(policy, role),
-    )
+    return _deputy_address(escalation, spared) or policy_address(policy, role)
 
 
 def deputy_address(
@@ -197,6 +195,16 @@ def deputy_address(
     if deputy_email and (deputy_id is None or deputy_id not in spared):
         return deputy_email
     return fallback
+
+
+def _deputy_address(escalation: Escalation, spared: Collection[str]) -> str | None:
+    """The CRM's deputy's address for the `deputy` role (deputy_address), None when the
+    fact pack kept none or a hold spares them."""
+    deputy = deputy_on_file(escalation)
+    if deputy is None:
+        return None
+    deputy_id = str(deputy["id"]) if deputy.get("id") else None
+    return deputy_address(deputy_id, str(deputy["email"]), _held_spares(escalation, spared), None)
 
 
 def deputy_on_file(escalation: Escalation) -> Mapping[str, Any] | None:

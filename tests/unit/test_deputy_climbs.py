@@ -166,3 +166,31 @@ def test_the_identitys_deputy_and_the_fact_packs_are_told_at_the_same_address() 
         assert rule_role_address(POLICY, "deputy", manager, spared) == role_address(
             POLICY, of_client(AM, deputy=igor()), "deputy", spared
         )
+
+
+@pytest.mark.parametrize(
+    ("deputy", "hold", "spared"),
+    [
+        (igor(), None, ()),  # the CRM's deputy, at their own address
+        (igor(), threats_hold("am-petrova"), ()),  # only the manager threatened
+        (igor(), threats_hold("am-sokolov", lifted=True), ()),  # a hold lifted spares nobody
+        ({k: v for k, v in igor().items() if k != "id"}, None, {"am-sokolov"}),  # no id kept
+        ({"name": "без адреса"}, None, ()),  # no address on file: the shared one
+        (None, None, ()),  # no deputy on file
+    ],
+)
+def test_a_climb_tells_the_deputy_where_every_other_telling_of_the_role_does(
+    deputy: dict[str, Any] | None, hold: dict[str, Any] | None, spared: set[str]
+) -> None:
+    # One decision of the deputy's address (deputy_address): the climb's own addresses,
+    # else the role's (as the sweeper tells them), are what a reassignment to the role says.
+    e = of_client(AM, deputy=deputy, hold=hold)
+    climb = next_climb(POLICY, e, spared)
+    assert climb is not None and "deputy" in climb.roles
+    told = climb.addresses.get("deputy") or role_address(POLICY, e, "deputy", spared)
+    assert told == role_address(POLICY, e, "deputy", spared)
+    on_file = deputy_on_file(e)
+    if on_file is None:
+        assert "deputy" not in climb.addresses and told == SHARED
+    else:
+        assert told == deputy_address(on_file.get("id"), on_file["email"], spared, SHARED)
