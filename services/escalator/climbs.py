@@ -20,7 +20,14 @@ from shared.outbox import Outgoing
 from shared.subjects import ESCALATION_ESCALATED, NOTIFY_REQUEST
 
 from .hold_notices import promise_due_notices
-from .lifecycle import Climb, Escalation, Notified, next_climb, role_address
+from .lifecycle import (
+    Climb,
+    Escalation,
+    Notified,
+    deputy_passed_over,
+    next_climb,
+    role_address,
+)
 from .lifecycle_steps import LifecycleSteps, acted, current_briefing
 from .lifecycle_store import LifecycleStore
 from .missed_promises import (
@@ -29,6 +36,7 @@ from .missed_promises import (
     missed_promise,
     owned_up_automatically,
 )
+from .passed_over import Sparing
 from .staff_language import of_escalations
 
 log = logging.getLogger(__name__)
@@ -92,7 +100,8 @@ class DeadlineClimbs(LifecycleSteps):
         told = sorted({n.role for n in e.notified})
         # Someone has it and the promise passed: it goes higher. Nobody has it: its own
         # deadline climbs it already (a second climb now would page a level, then the next).
-        climb = next_climb(self.policy, e, await store.spared_of(e)) if e.acknowledged else None
+        spared = await store.spared_of(e) if e.acknowledged else {}
+        climb = next_climb(self.policy, e, spared) if e.acknowledged else None
         holders = e
         if climb is not None:
             # A more senior person takes it, and has to acknowledge it as their own.
@@ -102,7 +111,7 @@ class DeadlineClimbs(LifecycleSteps):
                 "overdue_since": None,
                 "client_told": missed.new_date is not None,
             }
-            deadline = await self._climb_to(store, e, climb, now, why)
+            deadline = await self._climb_to(store, e, climb, now, why, spared)
             # The holders read where it is now (the level, the new deadline); the climb's
             # own roles have their re-escalation.
             holders = replace(e, level=climb.level, ack_deadline=deadline, taken_by=None)
@@ -126,14 +135,16 @@ class DeadlineClimbs(LifecycleSteps):
         log.info("escalation %s missed its promise to the client", e.id)
 
     async def _climb(self, store: LifecycleStore, e: Escalation, now: datetime) -> None:
-        climb = next_climb(self.policy, e, await store.spared_of(e))
+        spared = await store.spared_of(e)
+        climb = next_climb(self.policy, e, spared)
         if climb is None:
             await store.change(e.id, climb_due_at=None, updated_at=now)
             detail = {"level": e.level, "overdue_since": _iso(e.climb_due_at)}
             entry_id = derived_id("escalation-chain-ended", e.id, *e.per_opening(e.level))
             await store.note(e.id, entry_id, "chain_ended", detail, SWEEPER, now)
             return
-        await self._climb_to(store, e, climb, now, {"overdue_since": _iso(e.climb_due_at)})
+        why = {"overdue_since": _iso(e.climb_due_at)}
+        await self._climb_to(store, e, climb, now, why, spared)
 
     async def _climb_to(
         self,
@@ -142,9 +153,12 @@ class DeadlineClimbs(LifecycleSteps):
         climb: Climb,
         now: datetime,
         why: Mapping[str, object],
+        spared: Mapping[str, Sparing],
     ) -> datetime:
         """Tell the climb's roles, with a new deadline to acknowledge (returned); `why`:
-        what passed (the deadline nobody acknowledged by, or the promise to the client)."""
+        what passed (the deadline nobody acknowledged by, or the promise to the client).
+        Those told in place of a deputy the client's holds spare (`spared`, the store's;
+        the climb's stand-ins) read why it is them, and in which case (passed_over.py)."""
         deadline = self.policy.ack_by(e.severity, now, e.ack_minutes)
         told = [
             Notified(
@@ -194,9 +208,13 @@ class DeadlineClimbs(LifecycleSteps):
             "previous_roles": previous,
         }
         occasion = e.per_opening("level", climb.level)
+        deputy = deputy_passed_over(e, spared) if climb.stand_ins else None
         for target in told:
+            said = data
+            if deputy is not None and target.role in climb.stand_ins:
+                said = {**data, "passed_over": [deputy]}
             outputs.append(
-                await self.notice_with_link(store, e, "re_escalation", target, data, occasion, now)
+                await self.notice_with_link(store, e, "re_escalation", target, said, occasion, now)
             )
         await store.enqueue(e.id, outputs, now)
         log.info("escalation %s climbed to level %s", e.id, climb.level)

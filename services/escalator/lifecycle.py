@@ -13,17 +13,19 @@ fact pack kept one (`crm.deputy`, facts.fact_pack): the climb tells that person,
 own address (and so in their language, staff_language.of_escalations), not the policy's
 shared deputy address, which stays for clients whose identity had no deputy. A deputy the
 escalation's hold spares (a threat named them) is passed over: the climb goes on to the
-next role of the chain.
+next role of the chain, and whoever it reaches in their place (its `stand_ins`) reads why,
+with the case whose hold spares them (passed_over.py).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
+from .passed_over import Sparing, passed_over, sparings_of
 from .policy import Policy
 from .policy_rules import address_key
 
@@ -101,6 +103,9 @@ class Climb:
     roles: tuple[str, ...]
     # Of the rule's planned roles, and of the CRM's deputy; the rest: the policy's.
     addresses: dict[str, str] = field(default_factory=dict)
+    # The roles told in place of a deputy a hold spares: the climb would not have told them
+    # (at this level) had the deputy not been passed over. They read why (passed_over.py).
+    stand_ins: tuple[str, ...] = ()
 
 
 def same_address(a: str, b: str) -> bool:
@@ -120,13 +125,31 @@ def next_climb(
 ) -> Climb | None:
     """Who is told when the current level's deadline passes; None when the chains ended.
     `spared`: the staff ids the client's standing holds spare (its other cases' holds too;
-    the escalation's own hold counts anyway): a CRM deputy among them is passed over."""
+    the escalation's own hold counts anyway): a CRM deputy among them is passed over, and
+    the roles told in their place are the climb's `stand_ins`."""
+    passing_over = deputy_spared(escalation, spared)
+    climb = _climb(policy, escalation, spared, passing_over)
+    if climb is None or not passing_over:
+        return climb
+    usual = _climb(policy, escalation, spared, False)
+    stand_ins = tuple(
+        role
+        for role in climb.roles
+        if usual is None or usual.level != climb.level or role not in usual.roles
+    )
+    return replace(climb, stand_ins=stand_ins)
+
+
+def _climb(
+    policy: Policy, escalation: Escalation, spared: Collection[str], passing_over: bool
+) -> Climb | None:
+    """The next climb, passing over the CRM's deputy when `passing_over` (as if told)."""
     origins = list(dict.fromkeys(n.role for n in escalation.notified if n.origin != "climb"))
     told = {n.role for n in escalation.notified}
     chains = [policy.chains.get(role, []) for role in origins]
     longest = max((len(chain) for chain in chains), default=0)
     longest = max([longest, *(p.level - 1 for p in escalation.planned)])
-    if deputy_spared(escalation, spared):
+    if passing_over:
         told.add(DEPUTY)  # passed over as if told: the chain goes on past them
     level = escalation.level
     # Level 1 is the rule's roles, so level L + 1 takes the L-th role of each chain, and
@@ -224,6 +247,20 @@ def deputy_spared(escalation: Escalation, spared: Collection[str] = ()) -> bool:
     if deputy is None or not deputy.get("id"):
         return False
     return str(deputy["id"]) in _held_spares(escalation, spared)
+
+
+def deputy_passed_over(
+    escalation: Escalation, spared: Mapping[str, Sparing]
+) -> dict[str, Any] | None:
+    """What a climb's stand-ins read of the deputy passed over (passed_over.py): the case
+    whose hold spares them, the escalation's own first, else one of the client's others
+    (`spared`, as the store read them). None when no standing hold spares them."""
+    deputy = deputy_on_file(escalation)
+    if deputy is None or not deputy.get("id"):
+        return None
+    own = sparings_of([(escalation.id, escalation.hold)])
+    staff_id = str(deputy["id"])
+    return passed_over(DEPUTY, own.get(staff_id) or spared.get(staff_id))
 
 
 def _held_spares(escalation: Escalation, spared: Collection[str]) -> set[str]:

@@ -33,6 +33,7 @@ from shared.outbox import Outgoing, lock_key
 from .history import customer_subject
 from .history_store import subject_messages, written_from
 from .lifecycle import Escalation, Notified, address_key, deputy_on_file, taker
+from .passed_over import Sparing, sparings_of
 from .tables import add_timeline_entry, escalations, metadata, timeline
 
 _FK = "escalator.escalations.id"
@@ -243,27 +244,31 @@ class LifecycleStore:
             ~standing.exists(),
         )
 
-    async def spared_of(self, escalation: Escalation) -> frozenset[str]:
+    async def spared_of(self, escalation: Escalation) -> dict[str, Sparing]:
         """The staff ids the standing holds of the escalation's client's open escalations
         spare (whom their threats named: threatened.spared_staff reads the same from the
-        history), when it matters: a CRM deputy on file is passed over for the `deputy`
-        role (lifecycle.next_climb, role_address)."""
+        history), each with the case whose hold does, when it matters: a CRM deputy on file
+        is passed over for the `deputy` role (lifecycle.next_climb, role_address), and who
+        is told instead reads why (lifecycle.deputy_passed_over)."""
         if deputy_on_file(escalation) is None or not escalation.subject_key:
-            return frozenset()  # nobody to pass over, or no subject to read the holds of
+            return {}  # nobody to pass over, or no subject to read the holds of
         return await self.spared_on(escalation.subject_key)
 
-    async def spared_on(self, subject_key: str) -> frozenset[str]:
-        """The staff ids the standing holds of a subject's open escalations spare."""
+    async def spared_on(self, subject_key: str) -> dict[str, Sparing]:
+        """The staff ids the standing holds of a subject's open escalations spare, each with
+        the case whose hold does (the earliest opened)."""
         e = escalations.c
-        holds = await self.session.scalars(
-            select(e.hold).where(
+        holds = await self.session.execute(
+            select(e.id, e.hold)
+            .where(
                 e.subject_key == subject_key,
                 e.status == "open",
                 func.jsonb_typeof(e.hold) == "object",
                 e.hold["lifted_at"].astext.is_(None),
             )
+            .order_by(e.opened_at, e.id)
         )
-        return frozenset(str(s) for hold in holds for s in hold.get("spares") or [])
+        return sparings_of((row.id, row.hold) for row in holds)
 
     async def _lock_open(self, soonest: Any, limit: int, *conditions: Any) -> list[Escalation]:
         """Open escalations meeting `conditions`, the soonest first, that no other replica

@@ -12,19 +12,19 @@ else the head of support, as a late no that no case waits on is told (unclear.py
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from shared.contracts import SendNotification, StaffRef
+from shared.contracts import SendNotification
 
 from .lifecycle import Escalation, address_key
-from .notifications import account_manager_stand_in, stands_in_for
+from .passed_over import Sparing
 from .policy import Policy
 from .revocation import Revocation, registered_contacts
 from .staff_language import StaffLanguages, staff_languages
 from .staff_notice import staff_notice
-from .unclear import ALERT_KIND, alert_reader
+from .unclear import ALERT_KIND, unheld_reader
 
 # The order in which severities matter: the alert is as urgent as the gravest case it names.
 _SEVERITIES = ("P1", "P2", "P3", "P4")
@@ -65,30 +65,32 @@ def unheld_alert(
     found: list[Escalation],
     r: Revocation,
     now: datetime,
-    spared: Collection[str] = (),
+    spared: Mapping[str, Sparing] | None = None,
 ) -> SendNotification | None:
     """With no open case among those the revoke found (`found`: resolved ones at most), an
     `identity_alert` listing no case to whoever reads an alert no case holds (`alert_reader`:
     the account manager the verifier named, else the head of support), in the language they
-    read. A manager the client's threats spare (`spared`, staff ids: a standing hold of
-    another of the client's cases) is not asked to reach the client: whoever stands in for
-    them does, as for their cases (the CRM's deputy, else the next of the chain). None when
-    a case is open (its holders hear it) or the policy names nobody. Once per address and
-    revoke: the events of the confirmations one command took back make the same id (the
+    read. A manager the client's threats spare (`spared`: staff ids, each with the case
+    whose standing hold spares them, another of the client's) is not asked to reach the
+    client: whoever stands in for them does, as for their cases (the CRM's deputy, else the
+    next of the chain), and reads in which case the client threatened the manager. None
+    when a case is open (its holders hear it) or the policy names nobody. Once per address
+    and revoke: the events of the confirmations one command took back make the same id (the
     address and the time name it, not the confirmation)."""
     if not no_case_open(found):
         return None
-    reader = _unheld_reader(policy, r.account_manager, spared)
+    spared = spared or {}
+    reader = unheld_reader(policy, r.account_manager, spared, spared)
     if reader is None:
         return None
-    role, address, stand_in_for = reader
+    role, address, why = reader
     manager = r.account_manager
     deputy = manager.deputy if manager else None
     languages = staff_languages(
         policy, manager.model_dump() if manager else None, deputy.model_dump() if deputy else None
     )
     data = _said(r, found, [], policy.team_timezone)
-    data["stand_in_for"] = stand_in_for
+    data |= why
     once = ("identity-revoked", r.customer_id, address_key(r.address), r.at.isoformat())
     return staff_notice(
         ALERT_KIND,
@@ -101,23 +103,6 @@ def unheld_alert(
         correlation_id=r.correlation_id,
         occurred_at=now,
     )
-
-
-def _unheld_reader(
-    policy: Policy, manager: StaffRef | None, spared: Collection[str]
-) -> tuple[str, str, str | None] | None:
-    """(role, address, whom they stand in for) of the unheld alert's reader."""
-    if manager is not None and manager.id in spared:
-        stand_in = account_manager_stand_in(policy, [], manager, spared)
-        if stand_in is not None:
-            role, address = stand_in
-            return role, address, stands_in_for(role, manager, spared)
-        # Nobody to stand in: the manager, as their cases (it must reach someone).
-    reader = alert_reader(policy, manager)
-    if reader is None:
-        return None
-    role, address = reader
-    return role, address, "account_manager" if role != "account_manager" else None
 
 
 def _said(
@@ -150,6 +135,7 @@ def _said(
         ],
         "team_timezone": team_timezone,
         "stand_in_for": None,
+        "passed_over": [],
     }
 
 

@@ -22,6 +22,7 @@ from .history import CONFIRMATION_KIND, customer_subject
 from .history_store import lock_subject
 from .lifecycle_steps import LifecycleSteps
 from .lifecycle_store import LifecycleStore
+from .passed_over import Sparing
 from .revocation import Revocation, as_revoked, newly_revoked, revoked_update, timeline_detail
 from .revocation_alerts import no_case_open, revocation_alerts, unheld_alert
 from .revoked_store import remember_revoked
@@ -87,7 +88,7 @@ class ChannelRevocations(LifecycleSteps):
             await store.enqueue(held_by, [Outgoing.of(NOTIFY_REQUEST, alert)], now)
         # No open case: nobody holds one to hear it; the account manager does, or who stands
         # in for them when the client's threats spare them (a hold of another open case).
-        spared: frozenset[str] = frozenset()
+        spared: dict[str, Sparing] = {}
         if no_case_open(found) and r.account_manager is not None:
             spared = await store.spared_on(customer_subject(r.customer_id))
         alone = unheld_alert(self.policy, found, r, now, spared)

@@ -72,6 +72,7 @@ from .notifications import (
     to_other_holders,
     warning_said,
 )
+from .passed_over import named_by, sparings_of
 from .placement import NewEscalation, Placed
 from .policy import (
     Decision,
@@ -89,6 +90,7 @@ from .staff_language import StaffLanguages, of_escalations, of_message
 from .tables import processed
 from .threatened import (
     THREAT_FACTS,
+    aimed_at,
     is_spared,
     one_each,
     spared_staff,
@@ -198,7 +200,12 @@ class EscalatorService:
         people = threatened_staff(message.text, signals, identity.account_manager)
         decisions = [with_threatened(d, people) for d in decisions]
         # Whom the client threatened, now or under a hold that stands: given none of its cases.
-        spared = spared_staff(people, standing_holds(history, lifted))
+        standing = standing_holds(history, lifted)
+        spared = spared_staff(people, standing)
+        # And in which case: a standing hold's, else the one this message's threat went to.
+        sparings = sparings_of(
+            (e.id, e.hold.model_dump(mode="json") if e.hold else None) for e in standing
+        )
         threatened: list[SendNotification] = []
         # Under a hold the contacts that promise an answer are withheld (message_notices).
         under_hold = hold_stands(history, lifted, decisions)
@@ -236,6 +243,8 @@ class EscalatorService:
             # Told apart from the person's digest: it is not a case to take, but a warning.
             again = ("reopened", verified.message_id) if placed.change == "reopened" else ()
             threatened += threatened_notices(people, decision, event, verified, languages, again)
+            for person in aimed_at(decision, people):
+                sparings.setdefault(person.staff_id, named_by(placed.id, person.signals))
             placements.append((placed, rule.kind))
             if warned:
                 marks.append(Mark(kind="warning", name=rule.kind))
@@ -253,7 +262,9 @@ class EscalatorService:
             if answer.settled and not cases:
                 # A no after a yes that no case holds: someone must hear it. A notice of its
                 # own, outside the message's staff digests (it is about no escalation).
-                alert = late_denial_alert(self.policy, verified, answer, languages, now)
+                alert = late_denial_alert(
+                    self.policy, verified, answer, languages, now, spared, sparings
+                )
                 if alert is not None:
                     outputs.append(Outgoing.of(NOTIFY_REQUEST, alert))
         # A sender another client disowned, writing in this customer's name: the customer

@@ -13,13 +13,15 @@ which address, what they wrote, and to call them at the number on file.
 A no after a yes («Это не мы» once the address was confirmed) whose sender has no open case
 would tell nobody, while the address goes on as the client's verified channel: an
 `identity_alert` goes to the client's account manager instead, else to the head of support
-(`late_denial_alert`), with the request's code and what to do.
+(`late_denial_alert`), with the request's code and what to do. A manager the client's
+threats spare (seed 003) is not asked to call the client: whoever stands in for them is, and
+reads why it is them and in which case the client threatened the manager (passed_over.py).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,8 +38,9 @@ from shared.contracts import (
 from .condition_facts import identity_unclear_fact
 from .facts import excerpt
 from .hold_notices import notices_to_holders
-from .lifecycle import Escalation
-from .notifications import about_message, account_manager_stand_in
+from .lifecycle import DEPUTY, Escalation
+from .notifications import about_message, account_manager_stand_in, stands_in_for
+from .passed_over import Sparing, staff_passed_over
 from .policy import Policy
 from .staff_language import StaffLanguages
 from .staff_notice import staff_notice
@@ -122,21 +125,58 @@ def alert_reader(policy: Policy, manager: StaffRef | None) -> tuple[str, str] | 
     return account_manager_stand_in(policy, [])
 
 
+def unheld_reader(
+    policy: Policy,
+    manager: StaffRef | None,
+    spared: Collection[str] = (),
+    sparings: Mapping[str, Sparing] | None = None,
+) -> tuple[str, str, dict[str, Any]] | None:
+    """Who reads a staff alert no case holds (role, address) and what it says of why them
+    (`stand_in_for`, `passed_over`): `alert_reader`, unless the client's threats spare the
+    account manager (`spared`, staff ids): then whoever stands in for them in their cases
+    (the CRM's deputy, else the next of the chain), told in which case the client threatened
+    them (`sparings`: the case whose hold, or whose threat, spares each). With nobody to
+    stand in, the manager (it must reach someone)."""
+    if manager is not None and manager.id in spared:
+        stand_in = account_manager_stand_in(policy, [], manager, spared)
+        if stand_in is not None:
+            role, address = stand_in
+            deputy = manager.deputy
+            staff = [("account_manager", manager.id)]
+            if deputy is not None and role != DEPUTY and deputy.id in spared:
+                staff.append((DEPUTY, deputy.id))
+            said = {
+                "stand_in_for": stands_in_for(role, manager, spared),
+                "passed_over": staff_passed_over(staff, sparings or {}),
+            }
+            return role, address, said
+    reader = alert_reader(policy, manager)
+    if reader is None:
+        return None
+    role, address = reader
+    stand_in_for = "account_manager" if role != "account_manager" else None
+    return role, address, {"stand_in_for": stand_in_for, "passed_over": []}
+
+
 def late_denial_alert(
     policy: Policy,
     verified: IdentityVerified,
     answer: UnclearAnswer,
     languages: StaffLanguages,
     now: datetime,
+    spared: Collection[str] = (),
+    sparings: Mapping[str, Sparing] | None = None,
 ) -> SendNotification | None:
     """The registered contact said no after the address was confirmed, and no open case of
-    the sender heard it: an `identity_alert` to `alert_reader`, in their language, with the
-    request's code and id, what they wrote, and what to do. None when the policy names
-    nobody to read it. Once per reply and request (a redelivery makes the same ids)."""
-    reader = alert_reader(policy, verified.identity.account_manager)
+    the sender heard it: an `identity_alert` to `unheld_reader` (the account manager, or who
+    stands in for one nobody knows or the client's threats spare: `spared`, `sparings`), in
+    their language, with the request's code and id, what they wrote, and what to do. None
+    when the policy names nobody to read it. Once per reply and request (a redelivery makes
+    the same ids)."""
+    reader = unheld_reader(policy, verified.identity.account_manager, spared, sparings)
     if reader is None:
         return None
-    role, address = reader
+    role, address, why = reader
     identity, message = verified.identity, verified.message
     language = languages.of(address)
     answered_by = message.sender.email or message.sender.phone or message.sender.handle
@@ -151,7 +191,7 @@ def late_denial_alert(
         "subject": message.subject or "",
         "received_at": message.received_at.isoformat(),
         "team_timezone": policy.team_timezone,
-        "stand_in_for": "account_manager" if role != "account_manager" else None,
+        **why,
     }
     once = ("identity-alert", verified.message_id, answer.confirmation_id, role, address)
     return staff_notice(

@@ -45,6 +45,9 @@ _STAFF_EXTRAS: dict[str, Any] = {
     "hold": None,
     "fact_pack": None,
     "stand_in_for": None,
+    # Whom a hold spares that the reader is told in place of, and in which case (the
+    # escalator's passed_over.py); requests of before: nobody.
+    "passed_over": [],
     "answer_held": None,
     "client_contacts_withheld": None,
     "client_reply_by": None,
@@ -149,6 +152,7 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
     "identity_alert": {
         "confirmation_code": None,
         "stand_in_for": None,
+        "passed_over": [],
         "subject": "",
         "answered_by": None,
         "occasion": "disowned",

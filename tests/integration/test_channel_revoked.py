@@ -22,6 +22,7 @@ from services.notifier.app import build_app as build_notifier
 from services.notifier.domain import render
 from services.notifier.holds import revoked_reason
 from services.notifier.settings import NotifierSettings
+from shared.case_ref import case_ref
 from shared.contracts import (
     ChannelConfirmed,
     ChannelRef,
@@ -427,7 +428,7 @@ async def test_with_no_open_case_a_manager_the_clients_threats_spare_leaves_it_t
     async with AsyncExitStack() as stack:
         await start(stack, escalator_settings(env))
         await publish_verified(nc, payload)
-        await bus.wait("escalation.opened")
+        (violence,) = await bus.wait("escalation.opened")
         await nc.jetstream().publish("crm.channel.revoked", event.model_dump_json().encode())
         await until(lambda: alerts(bus))
         (said,) = alerts(bus)
@@ -435,7 +436,12 @@ async def test_with_no_open_case_a_manager_the_clients_threats_spare_leaves_it_t
     alert = SendNotification.model_validate(said)
     assert (alert.recipient, alert.recipient_role, alert.language) == (deputy_email, "deputy", "en")
     assert alert.data["stand_in_for"] == "threatened_account_manager"
-    assert "in the account manager's place (the client threatens them)" in render(alert).body
+    # Why him, and in which case the client threatened her (not the threat's words).
+    ref = case_ref(violence["escalation_id"])
+    assert (
+        f"To you, not the client's account manager: the client threatened them in case {ref}."
+        in render(alert).body
+    )
     assert not [n for n in bus.to(manager_email) if n["kind"] == "identity_alert"]
 
 

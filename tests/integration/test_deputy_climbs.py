@@ -17,6 +17,7 @@ import nats
 import pytest
 
 from services.notifier.domain import render
+from shared.case_ref import case_ref
 from shared.contracts import ReassignEscalation, SendNotification, StaffRef
 from tests.integration.conftest import Env, rows
 from tests.integration.escalator_harness import (
@@ -136,3 +137,53 @@ async def test_an_unacknowledged_case_climbs_to_the_clients_deputy_on_file(
             lambda: any(n["escalation_id"] == third["escalation_id"] for n in bus.to(SHARED))
         )
         assert not [n for n in bus.to(threatened_igor) if n["kind"] == "manager_escalation"]
+
+
+async def test_the_head_of_support_a_climb_reaches_past_a_threatened_deputy_reads_why(
+    env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
+) -> None:
+    # A refund demand (the account manager's alone) beside a threat naming the deputy Ігор:
+    # the violence case's hold spares him, so the refund case climbs past him to the head
+    # of support, who reads why it is them and in which case the client threatened him.
+    nc, bus = watch
+    minutes = {s: 0.02 for s in ("P1", "P2", "P3", "P4")}
+    policy = policy_file(tmp_path, ack_deadlines_minutes=minutes)
+    tag = uuid.uuid4().hex[:8]
+    igor, olga = f"i.koval.{tag}@careline.example", f"o.{tag}@x.example"
+    text = "Поверніть гроші за підписку. А вашому Ігорю передайте, що я його знайду."
+
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env, ESCALATOR_POLICY=str(policy)))
+        await publish_verified(nc, of_client(text, olga, igor, tag))
+        opened = {e["kind"]: e for e in await bus.wait("escalation.opened", 2)}
+        assert set(opened) == {"violence", "compensation"}
+        refund = opened["compensation"]["escalation_id"]
+
+        def climbed() -> list[dict[str, Any]]:
+            return [
+                n
+                for n in bus.of("notify.request")
+                if n["kind"] == "re_escalation" and n["escalation_id"] == refund
+            ]
+
+        await until(lambda: any(n["recipient"] == HEAD for n in climbed()))
+        (to_head,) = [n for n in climbed() if n["recipient"] == HEAD]
+        note = SendNotification.model_validate(to_head)
+        assert (note.recipient_role, note.data["level"]) == ("head_of_support", 3)
+        assert note.data["passed_over"] == [
+            {
+                "role": "deputy",
+                "escalation_id": opened["violence"]["escalation_id"],
+                "over": "threats",
+            }
+        ]
+        line = {
+            "ru": "Вам, а не заместителю менеджера клиента: клиент угрожал ему в деле",
+            "uk": "Вам, а не заступникові менеджера клієнта: клієнт погрожував йому у справі",
+            "en": "To you, not the account manager's deputy: the client threatened them in case",
+        }[note.language]
+        violence_ref = case_ref(opened["violence"]["escalation_id"])
+        assert f"{line} {violence_ref}." in render(note).body
+        # Neither Ігор nor the shared deputy address was told to take it.
+        assert not [n for n in climbed() if n["recipient_role"] == "deputy"]
+        assert not [n for n in bus.to(igor) if n["kind"] == "re_escalation"]

@@ -6,13 +6,16 @@ went there went to a stranger, and what to do; the notifier withdraws what is un
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 
 from services.escalator.lifecycle import Escalation, Notified
+from services.escalator.passed_over import Sparing
 from services.escalator.policy import load_policy
 from services.escalator.revocation import (
     Revocation,
@@ -451,11 +454,37 @@ def test_without_a_manager_on_file_the_head_of_support_hears_it_once_per_revoke(
 
 
 NAZAROV = StaffRef(id="am-nazarov", name="Игорь Назаров", email="i.nazarov@careline.example")
-STANDS_IN_SAID = {
-    "ru": ("вместо менеджера клиента (клиент ему угрожает)", "и его заместителя"),
-    "uk": ("замість менеджера клієнта (клієнт йому погрожує)", "та його заступника"),
-    "en": ("in the account manager's place (the client threatens them)", "and their deputy"),
+THREAT_CASE = uuid.uuid4()  # the case whose hold spares them (another of the client's)
+ADVANCES_CASE = uuid.uuid4()
+# What the one told in their place reads: why them, and in which case (passed_over.py).
+PASSED_OVER_SAID = {
+    "ru": (
+        "Вам, а не менеджеру клиента: клиент угрожал ему в деле {threat}.",
+        "Вам, а не менеджеру клиента и не его заместителю: клиент угрожал им обоим в деле "
+        "{threat}.",
+        "Вам, а не менеджеру клиента и не его заместителю: клиент угрожал менеджеру в деле "
+        "{threat}; клиент оказывал заместителю личные знаки внимания в деле {advances}.",
+    ),
+    "uk": (
+        "Вам, а не менеджерові клієнта: клієнт погрожував йому у справі {threat}.",
+        "Вам, а не менеджерові клієнта і не його заступникові: клієнт погрожував їм обом у "
+        "справі {threat}.",
+        "Вам, а не менеджерові клієнта і не його заступникові: клієнт погрожував менеджерові "
+        "у справі {threat}; клієнт виявляв заступникові особисті знаки уваги у справі "
+        "{advances}.",
+    ),
+    "en": (
+        "To you, not the client's account manager: the client threatened them in case {threat}.",
+        "To you, not the client's account manager nor their deputy: the client threatened "
+        "them both in case {threat}.",
+        "To you, not the client's account manager nor their deputy: the client threatened the "
+        "manager in case {threat}; the client made advances to the deputy in case {advances}.",
+    ),
 }
+
+
+def said(text: str) -> str:
+    return text.format(threat=case_ref(THREAT_CASE), advances=case_ref(ADVANCES_CASE))
 
 
 @pytest.mark.parametrize("language", ["ru", "uk", "en"])
@@ -464,48 +493,89 @@ def test_a_manager_the_clients_threats_spare_is_not_asked_their_deputy_is(
 ) -> None:
     """Another case's hold spares the manager (the client threatened them): the unheld
     alert, which asks its reader to reach the client, goes to the CRM's deputy, in the
-    deputy's language; a deputy spared too passes it to the head of support."""
+    deputy's language, and says why them and in which case; a deputy spared too passes it
+    to the head of support, who reads that both were threatened."""
     policy = load_policy()
     deputy = NAZAROV.model_copy(update={"language": language})
     r = with_manager(PETROVA.model_copy(update={"deputy": deputy}))
-    spared_manager, spared_both = {"am-petrova"}, {"am-petrova", "am-nazarov"}
+    threats = Sparing(str(THREAT_CASE), "threats")
+    spared_manager = {"am-petrova": threats}
+    spared_both = {"am-petrova": threats, "am-nazarov": threats}
+    both_apart = {"am-petrova": threats, "am-nazarov": Sparing(str(ADVANCES_CASE), "advances")}
 
     to_deputy = unheld_alert(policy, [], r, NOW, spared_manager)
     to_head = unheld_alert(policy, [], r, NOW, spared_both)
-    unspared = unheld_alert(policy, [], r, NOW, {"am-nazarov"})
+    apart = unheld_alert(policy, [], r, NOW, both_apart)
+    unspared = unheld_alert(policy, [], r, NOW, {"am-nazarov": threats})
 
     assert to_deputy is not None and to_head is not None and unspared is not None
+    assert apart is not None
     assert (to_deputy.recipient_role, to_deputy.recipient, to_deputy.language) == (
         "deputy",
         NAZAROV.email,
         language,
     )
     assert to_deputy.data["stand_in_for"] == "threatened_account_manager"
+    assert to_deputy.data["passed_over"] == [
+        {"role": "account_manager", "escalation_id": str(THREAT_CASE), "over": "threats"}
+    ]
     assert (to_head.recipient_role, to_head.recipient) == (
         "head_of_support",
         policy.address("head_of_support"),
     )
     assert to_head.data["stand_in_for"] == "threatened_deputy"
-    # The deputy alone threatened: the manager reads it as before.
+    assert [p["role"] for p in to_head.data["passed_over"]] == ["account_manager", "deputy"]
+    # The deputy alone threatened: the manager reads it as before, and nobody was passed over.
     assert (unspared.recipient_role, unspared.recipient) == ("account_manager", PETROVA.email)
-    threatened, both = STANDS_IN_SAID[language]
-    assert threatened in render(to_deputy).body
-    assert both in render(to_head.model_copy(update={"language": language})).body
-    assert all(said not in render(unspared).body for said in STANDS_IN_SAID[language])
+    assert unspared.data["passed_over"] == []
+    manager, both, each = PASSED_OVER_SAID[language]
+    in_language = {"update": {"language": language}}
+    for alert, line in ((to_deputy, manager), (to_head, both), (apart, each)):
+        rendered = render(alert.model_copy(**in_language))  # type: ignore[arg-type]
+        assert said(line) in rendered.body
+        assert said(line) in _text_of(rendered.html)
+    assert all(said(line) not in render(unspared).body for line in PASSED_OVER_SAID[language])
+
+
+def _text_of(html: str | None) -> str:
+    """The HTML part as read: tags away, entities said (the client's apostrophe)."""
+    return unescape(re.sub(r"<[^>]+>", "", html or ""))
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_a_revoke_alert_of_before_passed_over_nobody_says_the_threat_as_it_did(
+    language: Language,
+) -> None:
+    """A request of before (no `passed_over`, a hold that kept no case): the stand-in reads
+    the threat without a case, as it did."""
+    old = {
+        "ru": "вместо менеджера клиента (клиент ему угрожает)",
+        "uk": "замість менеджера клієнта (клієнт йому погрожує)",
+        "en": "in the account manager's place (the client threatens them)",
+    }
+    policy = load_policy()
+    deputy = NAZAROV.model_copy(update={"language": language})
+    r = with_manager(PETROVA.model_copy(update={"deputy": deputy}))
+    alert = unheld_alert(policy, [], r, NOW, {"am-petrova": Sparing(str(THREAT_CASE), "threats")})
+    assert alert is not None
+    data = {k: v for k, v in alert.data.items() if k != "passed_over"}
+    assert old[language] in render(alert.model_copy(update={"data": data})).body
 
 
 def test_a_spared_manager_without_a_deputy_or_anyone_to_stand_in() -> None:
     policy = load_policy()
     r = with_manager(PETROVA)
+    spared = {"am-petrova": Sparing(str(THREAT_CASE), "threats")}
     # No deputy on file: the chain's next with an address, the policy's shared deputy.
-    alert = unheld_alert(policy, [], r, NOW, {"am-petrova"})
+    alert = unheld_alert(policy, [], r, NOW, spared)
     assert alert is not None
     assert (alert.recipient_role, alert.recipient) == ("deputy", policy.address("deputy"))
+    assert alert.data["passed_over"][0]["escalation_id"] == str(THREAT_CASE)
     # Nobody in the chain: the manager still hears it (it must reach someone).
     lone = policy.model_copy(update={"chains": {}})
-    alert = unheld_alert(lone, [], r, NOW, {"am-petrova"})
+    alert = unheld_alert(lone, [], r, NOW, spared)
     assert alert is not None and alert.recipient == PETROVA.email
-    assert alert.data["stand_in_for"] is None
+    assert alert.data["stand_in_for"] is None and alert.data["passed_over"] == []
 
 
 def test_the_event_names_the_account_manager_for_the_escalator() -> None:
