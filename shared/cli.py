@@ -237,6 +237,7 @@ def escalations(limit: int = 50) -> None:
     rows = asyncio.run(
         in_one_transaction(_settings().database_url, lambda s: list_escalations(s, limit))
     )
+    language = _team_language()
     if not rows:
         typer.echo("no escalations yet")
     for row in rows:
@@ -249,7 +250,7 @@ def escalations(limit: int = 50) -> None:
             f"ack by {row['ack_deadline']:%Y-%m-%d %H:%M} UTC; "
             f"{case_ref(row['id'])} (id {row['id']})"
         )
-        for line in escalation_notes(row):
+        for line in escalation_notes(row, language):
             typer.echo(f"    {line}")
 
 
@@ -281,11 +282,20 @@ def escalation(
     )
     if row.get("resolution_note"):
         typer.echo(f"  resolved: {row['resolution_note']}")
-    for line in escalation_notes(row):
+    for line in escalation_notes(row, _team_language()):
         typer.echo(f"  {line}")
     typer.echo("timeline:")
     for entry in entries:
         typer.echo(f"  {timeline_line(entry)}")
+
+
+def _team_language() -> str:
+    """The team's language (the escalator's policy): holds are said in it, as the events
+    say them."""
+    from services.escalator.policy import load_policy
+    from services.escalator.settings import EscalatorSettings
+
+    return load_policy(EscalatorSettings().policy_path).team_language
 
 
 @app.command()

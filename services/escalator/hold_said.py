@@ -46,6 +46,17 @@ def hold_said(hold: dict[str, Any] | None, language: str) -> str | None:
     view = hold_view(hold, language)
     if not view or not view["active"]:
         return None
+    return _said(view, language)
+
+
+def hold_described(hold: dict[str, Any] | None, language: str) -> str:
+    """What the hold does, in `language`, standing or not (`careline escalations` lists
+    lifted and ended holds too): as `hold_said`; "" for no hold."""
+    view = hold_view(hold, language)
+    return _said(view, language) if view else ""
+
+
+def _said(view: dict[str, Any], language: str) -> str:
     if not view.get("spares_only"):
         return str(view["reason"])
     said = _SPARING.get(language, _SPARING["en"])

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.case_ref import id_bounds
 
+from .hold_said import hold_described
 from .tables import escalations, timeline
 
 
@@ -46,12 +47,15 @@ async def escalations_by_ref(session: AsyncSession, ref: str) -> list[dict[str, 
     return [dict(r) for r in found.mappings()]
 
 
-def escalation_notes(row: dict[str, Any]) -> list[str]:
-    """What `careline escalations` adds under a row: its hold, its reopenings."""
+def escalation_notes(row: dict[str, Any], team_language: str = "en") -> list[str]:
+    """What `careline escalations` adds under a row: its hold, its reopenings. The hold says
+    what it does in the team's language, as the `escalation.*` events do (hold_said.py): a
+    sparing hold, that the deputy has the client's cases and no answer is withheld (its
+    rule's reason read as one more pause)."""
     notes = []
     hold = row.get("hold")
     if hold:
-        reason = hold.get("text") or next(iter((hold.get("reason") or {}).values()), "")
+        reason = hold_described(hold, team_language)
         # A hold that only spares the named staff pauses nothing (facts.hold_view).
         what = "hold"
         if hold.get("spares_only"):

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.escalator.hold_said import hold_said
+from services.escalator.listing import escalation_notes
 from services.escalator.policy import load_policy
 from services.escalator.revocation import revoked_update
 from tests.unit.test_channel_revoked import NOW, case, revocation
@@ -83,3 +84,29 @@ def test_a_revoke_tells_the_watchers_what_a_sparing_hold_does() -> None:
     held = replace(case("harassment", ("account_manager", "m@x")), hold=SPARING)
     update = revoked_update(held, held, revocation(), "ru", NOW)
     assert update.hold == SAID["ru"]
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_careline_escalations_lists_a_sparing_hold_as_the_events_say_it(language: str) -> None:
+    # `careline escalations` under a row: what the sparing hold does in the team's language,
+    # standing, lifted or ended with the case, not the rule's reason (one more pause).
+    standing = {"hold": SPARING, "status": "open"}
+    lifted = {
+        "hold": {**SPARING, "lifted_at": "2026-12-20T09:00:00+00:00", "lifted_by": "sup@x"},
+        "status": "open",
+    }
+    ended = {"hold": SPARING, "status": "resolved"}
+    (said,) = escalation_notes(standing, language)
+    assert said == f"hold sparing Ольга Петрова since 2026-12-01T09:00: {SAID[language]}"
+    assert said.endswith(f": {hold_said(SPARING, language)}")
+    (said,) = escalation_notes(lifted, language)
+    assert said.startswith("hold sparing Ольга Петрова lifted 2026-12-20T09:00 by sup@x: ")
+    assert said.endswith(SAID[language])
+    (said,) = escalation_notes(ended, language)
+    assert said.endswith(f"ended with the resolution: {SAID[language]}")
+    # A pause says the rule's reason in the team's language (the first it wrote without one).
+    threats = "Разбирательство приостановлено до прекращения угроз."
+    reasons = {"ru": threats, "uk": threats, "en": "Paused."}
+    (pause,) = escalation_notes({"hold": PAUSE, "status": "open"}, language)
+    assert pause.endswith(f": {reasons[language]}") and "sparing" not in pause
+    assert escalation_notes({"hold": None, "status": "open"}, language) == []
