@@ -813,8 +813,16 @@ class EscalationChanged(Event):
     hold: str | None = Field(
         None,
         description="The hold in force after the change, in the team's language; None when "
-        "there is none.",
-        examples=["Investigation paused until the threats stop."],
+        "there is none. Of two kinds: a pause (the investigation waits, the client's answers "
+        "that promise anything are withheld), said in the rule's words; or a sparing hold "
+        "(`spares_only`: the client's threats or advances named the account manager, seed "
+        "003), which pauses nothing: it says that the deputy has the client's cases instead "
+        "of the person named, and that no answer to the client is withheld.",
+        examples=[
+            "Investigation paused until the threats stop.",
+            "The client's cases go to the deputy, not to Ольга Петрова, whom the client's "
+            "advances named; answers to the client are not withheld.",
+        ],
     )
     client_reply_by: datetime | None = Field(
         None,
