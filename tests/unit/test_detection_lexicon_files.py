@@ -18,6 +18,7 @@ from services.escalator.detection import (
     read_lexicon_data,
 )
 from services.escalator.detection.firstchars import prefixes
+from services.escalator.detection.lexicon import default_morphology
 from services.escalator.detection.matching import regex_hits, word_starts
 from services.escalator.detection.text import blank_quoted, fold, tokenize
 
@@ -150,6 +151,35 @@ def test_an_entry_about_a_person_counts_only_with_its_words_near(tmp_path: Path)
     assert not fires("У вас такие красивые витрины")  # «вас» is no «вы»
     assert not fires("Голос в вашем голосовом меню такой красивый")  # five words before
     assert not fires("Вы знаете? Такие красивые витрины")  # another sentence
+
+
+def test_an_english_first_name_is_a_name_to_about(tmp_path: Path) -> None:
+    """Round 36: `@name` of a Latin word is a first name by simplemma's English dictionary,
+    which gives a proper noun its capital as its lemma ("emily" → "Emily")."""
+    main = write_lexicon(
+        tmp_path,
+        {
+            "en/harassment.yaml": (
+                "entries:\n"
+                "  - id: en.t.looks\n"
+                "    pattern: '\\b[a-z]+\\s+is\\s+gorgeous\\b'\n"
+                "    about:\n"
+                '      - {words: "@name"}\n'
+            )
+        },
+    )
+    lexicon = parse_lexicon(read_lexicon_data(main))
+
+    def fires(text: str) -> bool:
+        return bool(detect(text, lexicon))
+
+    assert fires("Emily is gorgeous")
+    assert fires("honestly sarah is gorgeous")  # the word, not its capital
+    assert not fires("The dashboard is gorgeous")
+    assert not fires("Everything is gorgeous")
+    morph = default_morphology()
+    assert morph.is_name("hannah") and not morph.is_name("website")
+    assert not morph.is_name("r2d2")
 
 
 @pytest.mark.parametrize(

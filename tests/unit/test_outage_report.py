@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from services.escalator.detection import detect
 from services.escalator.lifecycle import Escalation
 from services.escalator.missed_promises import client_delay_notice, missed_promise
 from services.escalator.notifications import (
@@ -328,3 +329,26 @@ def test_the_acknowledgement_and_the_failure_notice_are_one_answer_to_a_case() -
     assert answer_of("outage_report_ack") == answer_of("service_failure_notice")
     assert answer_of("billing_dispute_ack") == "billing_dispute_ack"
     assert answer_of("request_ack") != answer_of("service_failure_notice")
+
+
+AFTER_OUR_UPDATE = {
+    "ru": "После вашего обновления приложение не работает.",
+    "uk": "Після вашого оновлення застосунок не працює.",
+    "en": "Since your update the app is not working.",
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_a_service_broken_by_our_update_is_our_failure_not_an_outage_report(
+    language: str,
+) -> None:
+    """Round 36: English said only «does not work» here and got the careful acknowledgement;
+    our change breaking it is admitted in all three (`*.fail.after_update` is no outage
+    entry of the marker)."""
+    d = decide(AFTER_OUR_UPDATE[language])["service_failure"]
+
+    assert d.rule.id == "service-failure"
+    assert [c.kind for c in d.rule.client_contacts] == ["service_failure_notice"]
+    text = AFTER_OUR_UPDATE[language]
+    assert "outage_report" not in POLICY.markers_in(text, detect(text))
+    assert "outage-report" not in [r.id for r in d.superseded]

@@ -3492,3 +3492,87 @@ def test_round_35_someone_or_something_else_is_no_advance(text: str) -> None:
 @pytest.mark.parametrize("text", ROUND_35_STILL_ADVANCES)
 def test_round_35_advances_next_to_them_still_fire(text: str) -> None:
     assert "harassment" in {s.name for s in detect(text)}
+
+
+# Round 36 (docs/detection.md): what a review and an acceptance run found missing. Each
+# positive with the signal and the rule that must say it.
+ROUND_36_SAID: list[tuple[str, str, str]] = [
+    # A compliment said to her as a pet name, then a request (it fired until round 34).
+    ("gorgeous, call me", "harassment", "en.harass.pretty_vocative"),
+    ("Gorgeous, call me tonight", "harassment", "en.harass.pretty_vocative"),
+    ("My gorgeous, I miss you", "harassment", "en.harass.pretty_vocative"),
+    ("Hey gorgeous, text me when you're free", "harassment", "en.harass.pretty_vocative"),
+    ("Such a pretty voice you have", "harassment", "en.harass.voice"),
+    ("What a charming voice, honestly", "harassment", "en.harass.voice"),
+    ("Emily is gorgeous", "harassment", "en.harass.name_looks"),
+    ("Hannah looks so pretty today", "harassment", "en.harass.name_looks"),
+    ("Your receptionist is stunning", "harassment", "en.harass.name_looks"),
+    ("Какая вы красивая, Ольга!", "harassment", "ru.harass.what_pretty"),
+    ("Какая же ты милая", "harassment", "ru.harass.what_pretty"),
+    ("Яка ж ви гарна", "harassment", "uk.harass.what_pretty"),
+    ("Оксано, яка ви чарівна!", "harassment", "uk.harass.what_pretty"),
+    # Our change broke it: a failure, not an outage report (as ru/uk).
+    ("Since your update the app is not working.", "service_failure", "en.fail.after_update"),
+    ("Ever since your migration the app doesn't work.", "service_failure", "en.fail.after_update"),
+    # A threat through influential acquaintances.
+    (
+        "У мене є знайомий у податковій, він вами займеться",
+        "legal_threat",
+        "uk.legal.connections",
+    ),
+    ("у меня знакомый в налоговой, он вами займётся", "legal_threat", "ru.legal.connections"),
+    ("Мой друг в министерстве займётся вами лично.", "legal_threat", "ru.legal.connections"),
+    ("Мої друзі в міністерстві займуться вами.", "legal_threat", "uk.legal.connections"),
+    (
+        "I have a friend at the tax office who'll take care of you",
+        "legal_threat",
+        "en.legal.connections",
+    ),
+    ("My cousin in the police will deal with you.", "legal_threat", "en.legal.connections"),
+    # Trashing a company in forums is its reputation.
+    ("I will trash you in every logistics forum", "reputation_threat", "en.rep.smear"),
+    ("We'll trash your company on every review site", "reputation_threat", "en.rep.smear"),
+]
+
+# Look-alikes: (text, the signal that must not fire).
+ROUND_36_NOT_SAID: list[tuple[str, str]] = [
+    ("The new dashboard is gorgeous, call me when the next one ships", "harassment"),
+    ("Gorgeous, call me when it's back in stock", "harassment"),
+    ("Beautiful, call me tomorrow to confirm", "harassment"),
+    ("The sweet voice message you left was helpful", "harassment"),
+    ("Your pretty voice assistant keeps hanging up", "harassment"),
+    ("The dashboard is gorgeous", "harassment"),
+    ("The cake Sarah made is gorgeous", "harassment"),
+    ("Paris is gorgeous in spring, book us two nights", "harassment"),
+    ("Everything is gorgeous, thank you!", "harassment"),
+    ("Какой красивый сайт!", "harassment"),
+    ("Какая у вас красивая витрина", "harassment"),
+    ("Який гарний магазин!", "harassment"),
+    ("Яка у вас гарна вивіска", "harassment"),
+    ("У меня знакомый в налоговой, он подсказал, как заполнить декларацию.", "legal_threat"),
+    ("Мій знайомий у податковій порадив вашу компанію.", "legal_threat"),
+    ("My friend at the tax office will take care of your paperwork", "legal_threat"),
+    ("A friend at the police station recommended you.", "legal_threat"),
+    ("I will trash you in every logistics forum", "violence_threat"),
+    ("The courier said he'd trash the parcel if nobody's home", "reputation_threat"),
+    ("After the update of my phone the app works fine, thanks", "service_failure"),
+]
+
+# Still violence: trashing her or the office itself.
+ROUND_36_STILL_VIOLENCE = ["I'll trash you", "I will trash your office", "I'll trash your van"]
+
+
+@pytest.mark.parametrize(("text", "signal", "rule"), ROUND_36_SAID)
+def test_round_36_said(text: str, signal: str, rule: str) -> None:
+    found = {s.name: {e.rule for e in s.evidence} for s in detect(text)}
+    assert rule in found.get(signal, set()), found
+
+
+@pytest.mark.parametrize(("text", "signal"), ROUND_36_NOT_SAID)
+def test_round_36_look_alikes_say_nothing(text: str, signal: str) -> None:
+    assert signal not in {s.name for s in detect(text)}
+
+
+@pytest.mark.parametrize("text", ROUND_36_STILL_VIOLENCE)
+def test_round_36_trashing_her_or_the_office_is_still_violence(text: str) -> None:
+    assert "violence_threat" in {s.name for s in detect(text)}

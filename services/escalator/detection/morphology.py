@@ -9,6 +9,7 @@ pymorphy3 parse of an unknown word costs ~100 µs.
 from __future__ import annotations
 
 import pymorphy3
+import simplemma
 
 from .text import is_cyrillic, squeeze
 from .translit import Reader
@@ -19,6 +20,10 @@ PAST = "@past"  # key suffix of a verb form in the past tense: "ответить
 _MODIFIERS = frozenset({"ADJF", "ADJS", "PRTF", "PRTS", "NUMR", "COMP"})
 # grammemes of a noun that is someone: animate, a first name, a surname
 _PERSON = frozenset({"anim", "Name", "Surn"})
+# English first names: simplemma's dictionary gives a name its capital as its lemma
+# ("emily" → "Emily", "hannah" → "Hannah"), a common noun none ("dashboard"). Loaded on the
+# first Latin word asked of (half a second; the escalator loads it at start for problem keys).
+_ENGLISH = simplemma.Lemmatizer(cache_max_size=0)
 
 
 # What a word can be matched as: the folded word, its squeezed form, its lemmas,
@@ -79,11 +84,15 @@ class Morphology:
         if found is None:
             if len(self._names) > self.cache_size:
                 self._names.clear()
-            found = self._names[word] = any(
-                "Name" in parse.tag
-                for analyzer in self.analyzers.values()
-                if analyzer.word_is_known(word)
-                for parse in analyzer.parse(word)
+            found = self._names[word] = (
+                any(
+                    "Name" in parse.tag
+                    for analyzer in self.analyzers.values()
+                    if analyzer.word_is_known(word)
+                    for parse in analyzer.parse(word)
+                )
+                if is_cyrillic(word)
+                else word.isalpha() and _ENGLISH.lemmatize(word, lang="en")[:1].isupper()
             )
         return found
 
