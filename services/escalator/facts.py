@@ -18,6 +18,7 @@ from typing import Any
 
 from shared.contracts import ContractTerms, IdentityVerified, Signal, StaffRef
 
+from .guessed import guessed_names
 from .history import History, Hold, Mark, SeenMessage
 from .privacy import mask_card_numbers
 from .terms import named_services
@@ -53,6 +54,7 @@ def seen_message(
         sender=message.sender.email or message.sender.phone or message.sender.handle or "",
         excerpt=excerpt(message.text),
         signals={s.name: s.score for s in signals},
+        guessed=guessed_names(signals),
         markers=markers,
         marks=marks,
     )

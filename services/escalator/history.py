@@ -9,7 +9,8 @@ loads a bounded `History` for the subject before deciding and passes it to `eval
 `HistoryCondition` asks it one question each.
 
 Counts of signals and markers include the message being decided (its own facts are passed
-in as `current`); escalations, warnings, flags and open escalations are what earlier
+in as `current`); a signal only the statistical second opinion saw (`guessed`) counts in
+none of them. Escalations, warnings, flags and open escalations are what earlier
 messages led to, never what this one is about to do.
 """
 
@@ -49,6 +50,11 @@ class SeenMessage(_Fact):
     signals: dict[str, float] = Field(default_factory=dict, description="Signal -> score.")
     markers: list[str] = Field(default_factory=list)
     marks: list[Mark] = Field(default_factory=list)
+    guessed: list[str] = Field(
+        default_factory=list,
+        description="Its signals only the second opinion saw (guessed.py): history "
+        "conditions do not count them (messages of before: none known, all count).",
+    )
 
 
 class Hold(_Fact):
@@ -337,7 +343,11 @@ QUESTIONS = ("signals", "markers", "escalations", "open", "warned", "flagged")
 
 def _carries(message: SeenMessage, question: str, names: Sequence[str], threshold: float) -> bool:
     if question == "signals":
-        return any(message.signals.get(n, 0.0) >= threshold for n in names)
+        # A guess is no occasion: one fed-up message read as abuse by the second opinion
+        # made the next real insult "repeated" (guessed.py).
+        return any(
+            message.signals.get(n, 0.0) >= threshold and n not in message.guessed for n in names
+        )
     return any(n in message.markers for n in names)
 
 

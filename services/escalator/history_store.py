@@ -52,6 +52,7 @@ subject_messages = Table(
     Column("sender", Text),  # migration 0018; messages of before have none
     Column("excerpt", Text, nullable=False),
     Column("signals", JSONB, nullable=False),
+    Column("guessed", JSONB),  # migration 0025; messages of before: NULL, none known
     Column("markers", JSONB, nullable=False),
     Column("marks", JSONB, nullable=False),
     Column("escalations", JSONB, nullable=False),
@@ -115,6 +116,7 @@ def _messages() -> Select[Any]:
         m.sender,
         m.excerpt,
         m.signals,
+        m.guessed,
         m.markers,
         m.marks,
     )
@@ -182,6 +184,7 @@ def _seen(row: Any) -> SeenMessage:
         sender=row.sender or "",
         excerpt=row.excerpt,
         signals=row.signals,
+        guessed=row.guessed or [],
         markers=row.markers,
         marks=[Mark.model_validate(m) for m in row.marks],
     )
@@ -223,6 +226,7 @@ def seen_row(
         "language": language,
         "excerpt": seen.excerpt,
         "signals": seen.signals,
+        "guessed": seen.guessed,
         "markers": seen.markers,
         "marks": [m.model_dump() for m in seen.marks],
         "escalations": opened,

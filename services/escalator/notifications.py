@@ -32,6 +32,7 @@ from shared.contracts import (
 from shared.text_head import head_of
 
 from .client_words import reported_problems
+from .guessed import is_guess
 from .history import customer_subject
 from .lifecycle import DEPUTY, WEBHOOK_PREFIX, address_key, channel_of, deputy_address
 from .policy import Decision, Policy, Rule
@@ -504,13 +505,8 @@ def guessed_only(decision: Decision) -> bool:
     """Whether the rule fired on the second opinion's word alone: none of its signals has
     the lexicon's evidence («Сайт опять не работает, уже третий раз за месяц» read as abuse
     on «опять», «третий», «раз»). Staff still hear of it; the client is not written a
-    warning about insults or threats nobody can point to, nor is one recorded."""
-    evidence = [e for s in decision.signals for e in s.evidence]
-    return bool(evidence) and all(e.rule.startswith(OPINION_RULES) for e in evidence)
-
-
-# The rule ids the second opinions give their evidence (detection/statistical.py).
-OPINION_RULES = ("opinion.",)
+    warning about insults or threats nobody can point to, nor is one recorded (guessed.py)."""
+    return bool(decision.signals) and all(is_guess(s) for s in decision.signals)
 
 
 def warning_said(rule: Rule, contacted: list[SendNotification]) -> bool:

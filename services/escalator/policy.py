@@ -12,7 +12,7 @@ marker and history facts that made it match.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +23,7 @@ import yaml
 from shared.contracts import Identity, Signal
 
 from .condition_facts import Fact
+from .guessed import guessed_names, guessed_words, is_guess
 from .history import History, PastEscalation, SeenMessage, standing_holds
 from .policy_rules import (
     STAFF_ROLES,
@@ -185,6 +186,7 @@ def evaluate(
         at=situation.at or datetime.min.replace(tzinfo=UTC),
         channel=situation.channel or "",
         signals={s.name: s.score for s in signals},
+        guessed=guessed_names(signals),
         markers=policy.markers_in(situation.text, signals),
     )
     by_kind: dict[str, list[tuple[Rule, list[Signal], list[Fact]]]] = {}
@@ -204,7 +206,58 @@ def evaluate(
                 tuple(r for r, _, _ in matches if r is not rule),
             )
         )
-    return decisions
+    return fold_guesses(decisions)
+
+
+def fold_guesses(decisions: list[Decision]) -> list[Decision]:
+    """A rule that fired on the second opinion's guess alone (guessed.py) opens no case of
+    its own when the message opens one on the lexicon's evidence at least as grave: the
+    gravest such case says the guess in its reasons (`second_opinion_also`), so staff check
+    it there («Сайт опять не работает, уже третий раз за месяц»: one failure case, no P4
+    abuse case for a message without an insult). A guess graver than anything the lexicon
+    found (a threat beside a failure) keeps its case: a guess never hides a graver thing.
+    Alone, a guess still opens its case, said as one (`second_opinion_only`): staff check
+    the message; it is warned of to nobody and counts in no history."""
+    sure = [d for d in decisions if not _guessed(d)]
+    gravest = min(sure, key=lambda d: d.rule.severity, default=None)
+    folded = [
+        d for d in decisions if gravest and _guessed(d) and d.rule.severity >= gravest.rule.severity
+    ]
+    kept = []
+    for d in decisions:
+        if any(d is f for f in folded):
+            continue
+        if d is gravest and folded:
+            d = _with_fact(d, _guess_fact("second_opinion_also", folded))
+        elif _guessed(d):
+            d = _with_fact(d, _guess_fact("second_opinion_only", [d]))
+        kept.append(d)
+    return kept
+
+
+def _guessed(decision: Decision) -> bool:
+    return bool(decision.signals) and all(is_guess(s) for s in decision.signals)
+
+
+def _guess_fact(kind: str, guesses: list[Decision]) -> Fact:
+    names = list(dict.fromkeys(s.name for d in guesses for s in d.signals))
+    words = guessed_words(s for d in guesses for s in d.signals)
+    if kind == "second_opinion_also":
+        text = (
+            f"the second opinion alone also read {'/'.join(names)} ({words}); "
+            "no case of its own: check the message"
+        )
+    else:
+        text = (
+            f"only the second opinion read {'/'.join(names)} ({words}), no lexicon evidence: "
+            "check the message before acting; nobody is warned, no history counts it"
+        )
+    return Fact(kind, text, {"names": names, "words": words})
+
+
+def _with_fact(decision: Decision, fact: Fact) -> Decision:
+    reason = f"{decision.reason}; {fact.text}"
+    return replace(decision, facts=(*decision.facts, fact), reason=reason)
 
 
 def _match(

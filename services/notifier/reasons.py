@@ -27,6 +27,8 @@ _NAMES_OF = {
     "history_escalations": "kinds",
     "history_warned": "kinds",
     "history_flagged": "kinds",
+    "second_opinion_also": "signals",
+    "second_opinion_only": "signals",
 }
 _SPAN = re.compile(r"^(\d+)([a-z])$")
 

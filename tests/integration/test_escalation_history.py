@@ -178,6 +178,41 @@ async def test_abuse_twice_brings_in_the_supervisor(env: Env, watch: tuple[nats.
     assert seen[0]["marks"] == [{"kind": "warning", "name": "abuse"}]
 
 
+async def test_a_guess_of_abuse_opens_no_case_and_does_not_make_an_insult_repeated(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    """The acceptance run: the second opinion read a fed-up failure report as abuse (0.91 on
+    «опять», «третий», «раз»); it opened a P4 abuse case and made the next insult
+    "repeated". Now the failure case says the guess, the history keeps it as one, and the
+    insult is abuse the first time."""
+    nc, bus = watch
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, said("Сайт опять не работает, уже третий раз за месяц"))
+        (opened,) = await bus.wait("escalation.opened")
+        assert opened["kind"] == "service_failure"
+        assert "second opinion alone also read abuse" in opened["reason"]
+
+        await publish_verified(nc, said("Вы идиоты, сколько можно ждать!"))
+        abuse = await until_opened(bus, "abuse")
+        assert abuse["rule"] == "abuse-agent-guidance"
+        assert bus.to(SUPERVISOR) == []
+
+    seen = await rows(
+        env,
+        "SELECT signals, guessed FROM escalator.subject_messages "
+        "WHERE subject_key = 'customer:cust-kvitka' ORDER BY at",
+    )
+    # Only what the opinion alone saw (it also reads churn risk in «третий раз за месяц»).
+    assert "abuse" in seen[0]["guessed"] and seen[1]["guessed"] == []
+    assert seen[0]["signals"]["abuse"] >= 0.6
+
+
+async def until_opened(bus: Bus, kind: str) -> dict[str, Any]:
+    await until(lambda: _async(any(e["kind"] == kind for e in bus.of("escalation.opened"))))
+    return next(e for e in bus.of("escalation.opened") if e["kind"] == kind)
+
+
 async def test_a_warning_nobody_could_send_is_not_counted(
     env: Env, watch: tuple[nats.NATS, Bus]
 ) -> None:

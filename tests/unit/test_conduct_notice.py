@@ -165,7 +165,7 @@ def _guessed_abuse(text: str) -> Signal:
 @pytest.mark.parametrize("language", ["ru", "uk", "en"])
 def test_no_written_warning_on_the_second_opinions_word_alone(language: Language) -> None:
     text = FED_UP[language]
-    signals = [*detect(text, language=language), _guessed_abuse(text)]
+    signals = [_guessed_abuse(text)]  # nothing else: the guess opens its own case
     verified = verified_message(message(text, language=language), identity("verified"))
     decisions = evaluate(POLICY, signals, verified.identity)
     (abuse,) = [d for d in decisions if d.rule.kind == "abuse"]
@@ -174,25 +174,43 @@ def test_no_written_warning_on_the_second_opinions_word_alone(language: Language
 
     assert abuse.rule.warn and guessed_only(abuse)
     assert [n.kind for n in clients if n.kind == "conduct_notice"] == []
+    assert [f.kind for f in abuse.facts] == ["second_opinion_only"]
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_a_guessed_abuse_beside_a_reported_failure_opens_no_case_of_its_own(
+    language: Language,
+) -> None:
+    text = FED_UP[language]
+    signals = [*detect(text, language=language), _guessed_abuse(text)]
+    verified = verified_message(message(text, language=language), identity("verified"))
+
+    decisions = evaluate(POLICY, signals, verified.identity)
+
+    assert [d.rule.kind for d in decisions if d.rule.kind == "abuse"] == []
+    (case,) = [d for d in decisions if any(f.kind == "second_opinion_also" for f in d.facts)]
+    assert case.rule.kind == "service_failure"
+    fact = next(f for f in case.facts if f.kind == "second_opinion_also")
+    assert fact.values["names"] == ["abuse"]
+    assert "second opinion alone also read abuse" in case.reason
 
 
 def test_the_shipped_opinion_reads_abuse_in_a_fed_up_clients_words() -> None:
-    """Why the guard is needed: the shipped model, on its own, fires abuse here."""
+    """Why the guard is needed: the shipped model, on its own, fires abuse here; the
+    message's failure case carries it, and no abuse case is opened."""
     signals = detect(FED_UP["ru"], language="ru", opinions=opinions())
 
     (abuse,) = [s for s in signals if s.name == "abuse"]
     assert {e.rule for e in abuse.evidence} == {OPINION_RULE}
     verified = verified_message(message(FED_UP["ru"]), identity("verified"))
-    (decision,) = [
-        d for d in evaluate(POLICY, signals, verified.identity) if d.rule.kind == "abuse"
-    ]
-    assert guessed_only(decision)
-    # `policy explain` says the rule fired, and why no warning goes.
+    decisions = evaluate(POLICY, signals, verified.identity)
+    assert [d for d in decisions if d.rule.kind == "abuse"] == []
+    # `policy explain` says the guess went into the failure case, and no warning goes.
     said = explain_render(
         explain(POLICY, message(FED_UP["ru"]), identity("verified"), opinions=opinions())
     )
-    assert "abuse-agent-guidance" in said
-    assert "conduct_notice to sender (not sent: the second opinion alone saw it" in said
+    assert "abuse-agent-guidance" not in said
+    assert "the second opinion alone also read abuse" in said
     assert "records a warning" not in said
 
 

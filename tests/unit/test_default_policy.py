@@ -16,7 +16,7 @@ from services.escalator.policy import Decision, Situation, evaluate, load_policy
 from services.notifier import domain
 from services.notifier.domain import render
 from services.notifier.samples import SAMPLES
-from shared.contracts import ContractTerms, CustomerRef, Identity, Language
+from shared.contracts import ContractTerms, CustomerRef, Identity, Language, Signal, SignalEvidence
 from tests.unit.test_routing_policy import escalation, identity, message, verified_message
 
 pytestmark = pytest.mark.unit
@@ -420,6 +420,42 @@ def test_repeated_abuse_brings_in_the_supervisor() -> None:
         "P3",
         ["agent", "supervisor"],
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Вы идиоты, сколько можно ждать!", "Ви там зовсім бовдури?", "You are useless idiots."],
+)
+def test_a_guess_of_abuse_before_does_not_make_a_real_insult_repeated(text: str) -> None:
+    """The acceptance run: «Сайт опять не работает, уже третий раз за месяц» read as abuse
+    by the second opinion alone (0.91), then a real insult fired the supervisor's rule."""
+    guessed = earlier(1, signals={"abuse": 0.91, "service_failure": 0.9}, guessed=["abuse"])
+    said = earlier(2, signals={"abuse": 0.99})
+
+    once = decide(text, channel="chat", history=History(messages=[guessed]))["abuse"]
+    twice = decide(text, channel="chat", history=History(messages=[guessed, said]))["abuse"]
+
+    assert once.rule.id == "abuse-agent-guidance"
+    assert twice.rule.id == "abuse-repeated-to-supervisor"
+    fact = next(f for f in twice.facts if f.kind == "history_signals")
+    assert fact.values["count"] == 2  # this one and the real one: the guess not among them
+
+
+def test_a_guess_in_this_message_is_not_counted_for_it() -> None:
+    """The message being decided counts by the same measure: a real insult before and a
+    guess now are one message with abuse, not two."""
+    before = History(messages=[earlier(1, signals={"abuse": 0.99})])
+    guess = Signal(
+        name="abuse",
+        score=0.91,
+        evidence=[SignalEvidence(start=0, end=4, text="Сайт", rule="opinion.linear")],
+    )
+    situation = Situation(TUESDAY, "chat", "Сайт опять", before)
+
+    (d,) = evaluate(POLICY, [guess], identity("verified", customer=STANDARD), situation)
+
+    assert d.rule.id == "abuse-agent-guidance"
+    assert [f.kind for f in d.facts] == ["second_opinion_only"]
 
 
 def test_a_freebie_demand_reaches_the_manager_with_the_contract_terms() -> None:

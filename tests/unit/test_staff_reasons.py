@@ -28,7 +28,7 @@ from services.escalator.policy import Situation, evaluate
 from services.escalator.threatened import Threatened, threat_fact
 from services.notifier.domain import _environment, render
 from services.notifier.reasons import condition_said, reason_said
-from shared.contracts import Language
+from shared.contracts import Language, Signal, SignalEvidence
 from tests.unit.test_policy_conditions import VERIFIED, policy, seen, sig
 from tests.unit.test_routing_policy import POLICY, escalation, identity, message, verified_message
 
@@ -91,6 +91,35 @@ def every_condition() -> dict[str, dict[str, Any]]:
     return {d.rule.id: d.facts[0].item() for d in decisions}
 
 
+def guess_facts() -> dict[str, dict[str, Any]]:
+    """What a guess of the second opinion adds to a case: beside the lexicon's failure, and
+    alone (policy.fold_guesses)."""
+    guess = Signal(
+        name="abuse",
+        score=0.91,
+        evidence=[SignalEvidence(start=5, end=10, text="опять", rule="opinion.linear")],
+    )
+    failure = sig("service_failure")
+    beside = evaluate(POLICY, [failure, guess], VERIFIED)
+    alone = evaluate(POLICY, [guess], VERIFIED)
+    return {f.kind: f.item() for d in [*beside, *alone] for f in d.facts if "opinion" in f.kind}
+
+
+@pytest.mark.parametrize(
+    ("language", "also", "only"),
+    [
+        ("ru", "ещё и: оскорбления («опять»)", "только статистическая модель: оскорбления"),
+        ("uk", "ще й: образи («опять»)", "лише статистична модель: образи"),
+        ("en", "also read: abuse («опять»)", "only the statistical model read this: abuse"),
+    ],
+)
+def test_a_guess_is_said_as_one_in_the_notice_language(language: str, also: str, only: str) -> None:
+    facts = guess_facts()
+
+    assert also in condition_said(facts["second_opinion_also"], reasons(language))
+    assert only in condition_said(facts["second_opinion_only"], reasons(language))
+
+
 def reasons(language: str) -> dict[str, Any]:
     return _environment().get_template("_staff_labels.j2").module.REASONS[language]  # type: ignore[attr-defined,no-any-return]
 
@@ -127,6 +156,7 @@ def test_every_kind_of_condition_and_change_has_a_phrase_in_every_language() -> 
         threat_fact(Threatened("deputy", "am-2", "Игорь", "i@b.example", "name", advances)).kind
     )
 
+    changes |= set(guess_facts())
     assert set(facts) == set(CONDITIONS)
     for language in ("ru", "uk", "en"):
         assert set(reasons(language)["phrases"]) == set(CONDITIONS) | changes, language
