@@ -958,6 +958,7 @@ NotificationKind = Literal[
     "outage_report_ack",
     "billing_dispute_ack",
     "request_ack",
+    "panic_ack",
     "legal_notice",
     "re_escalation",
     "staff_digest",

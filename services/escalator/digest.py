@@ -28,7 +28,7 @@ from typing import Any
 from shared.contracts import IdentityVerified, NoticePart, SendNotification, derived_id
 
 from .lifecycle import address_key
-from .notifications import ADMITTING_FAULT, PROMISING_KINDS, STRANGER_KIND
+from .notifications import ADMITTING_FAULT, PANIC_ACK, PROMISING_KINDS, STRANGER_KIND
 from .staff_language import hold_in
 
 DIGEST_KIND = "staff_digest"
@@ -84,12 +84,14 @@ ESCALATION_KEYS = (
 # threats stop"): the automatic contacts that would promise that investigation, and a
 # stranger's explanation ("staff are looking into it", beside the conduct notice saying the
 # investigation waits). Who is speaking is still asked (an identity confirmation, a probable
-# sender's explanation).
-WITHHELD_UNDER_HOLD = PROMISING_KINDS | {STRANGER_KIND}
+# sender's explanation). A panicking client's "a specialist contacts you within 10
+# minutes" would promise it too: under a hold a person answers, as the playbook says.
+WITHHELD_UNDER_HOLD = PROMISING_KINDS | {STRANGER_KIND, PANIC_ACK}
 # What a suspicious sender's message (an address the client disowned, a known address failing
 # authentication) does not make us tell the client: "we let you down", "we are checking your
-# payment" about words the client may never have written. A person looks first.
-WITHHELD_FROM_SUSPICIOUS = PROMISING_KINDS
+# payment" about words the client may never have written, nor "a specialist calls you"
+# to whoever wrote them. A person looks first.
+WITHHELD_FROM_SUSPICIOUS = PROMISING_KINDS | {PANIC_ACK}
 
 
 # Why a contact to the sender itself is withheld (message_notices' `silent_sender`).

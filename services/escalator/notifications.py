@@ -12,6 +12,7 @@ the notifier's webhook endpoint NAME instead of by email.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
@@ -750,6 +751,15 @@ def client_contacts(
             if held is not None:
                 notes.append(held)
         elif message.sender.email:
+            if (
+                contact.kind == PANIC_ACK
+                and verified.identity.status == "unknown"
+                and stranger_reach(message) is not None
+            ):
+                # An unknown From that did not pass authentication may be forged: our
+                # mail would go to whoever was named (backscatter), as the stranger's
+                # explanation does not.
+                continue
             data = _sender_data(contact.kind, decision, verified, event)
             notes.append(to_sender(contact.kind, message.sender.email, data, zone))
     if (
@@ -768,6 +778,21 @@ def client_contacts(
 
 CONFIRMATION: NotificationKind = "identity_confirmation"
 WARNING: NotificationKind = "conduct_notice"
+PANIC_ACK: NotificationKind = "panic_ack"
+
+
+def panic_ack_data(rule: Rule, identity: Identity) -> dict[str, Any]:
+    """What a panicking client's acknowledgement says besides the case number: within how
+    many minutes a specialist contacts them (the rule's own `ack_minutes`, a clock-minute
+    urgency the team keeps at any hour; a rule without one says "shortly", as a severity's
+    deadline may run in business hours and a night's wait is no "N minutes"), and whether
+    to say how to be matched (an unknown sender: we found no client of that address, and
+    ask nothing of what it is)."""
+    minutes = rule.ack_minutes
+    return {
+        "within_minutes": math.ceil(minutes) if minutes else None,
+        "unknown_sender": identity.status == "unknown",
+    }
 
 
 def confirmation_asks(asks: Collection[str]) -> dict[str, Any]:
@@ -792,6 +817,9 @@ def _sender_data(
         hold = decision.rule.hold
         data["paused"] = hold is not None and not hold.spares_only  # sparing pauses nothing
         data["escalation_id"] = str(event.escalation_id)
+    if kind == PANIC_ACK:
+        data["escalation_id"] = str(event.escalation_id)
+        data.update(panic_ack_data(decision.rule, verified.identity))
     if kind == "unknown_sender_explanation":
         asked = verified.identity.confirmation is not None
         data["confirmation_asked"] = asked and _registered_email(verified) is not None

@@ -9,6 +9,7 @@ history in the escalator's database (`--db`), or none (an empty history, said so
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from .digest import UNVERIFIED_SENDER, withheld_kinds
 from .history import History, PastEscalation, calm_from, holds_to_lift
 from .notifications import (
     CONFIRMATION,
+    PANIC_ACK,
     STRANGER_KIND,
     WARNING,
     guessed_only,
@@ -188,8 +190,17 @@ def render(explanation: Explanation) -> str:
             stranger,
             explanation.silent_sender,
             explanation.asks,
+            _unreached(explanation),
         )
     return "\n".join(lines)
+
+
+def _unreached(e: Explanation) -> str | None:
+    """Why an unknown sender would not be answered at all (its From may be forged, or no
+    reply reaches its channel); None when it would, or the sender is known."""
+    if e.identity.status != "unknown" or e.stranger in ("off", "goes"):
+        return None
+    return e.stranger
 
 
 def _identity(identity: Identity) -> list[str]:
@@ -279,6 +290,15 @@ def _conditions(rule: Rule) -> list[str]:
 
 
 # Why an unknown sender's explanation does not go (notifications.stranger_reach).
+def _minutes_said(minutes: float | None) -> str:
+    """What a panic_ack promises: the rule's own minutes, else "shortly"."""
+    return (
+        f"a specialist contacts you within {math.ceil(minutes)} minutes"
+        if minutes
+        else ("a specialist contacts you shortly")
+    )
+
+
 _STRANGER = {
     "unauthenticated": "; not sent: the mail passed neither DMARC nor SPF, its From may be forged",
     "no_way_back": "; not sent: no reply reaches a sender on this channel",
@@ -300,11 +320,12 @@ def _decision(
     stranger: str | None = None,
     silent_sender: bool = False,
     asks: tuple[str, ...] = (),
+    unreached: str | None = None,
 ) -> list[str]:
     """The rule's lines; `stranger`: an unknown sender none of its contacts reaches is
     explained how to be matched ("goes"), or why that does not go; `silent_sender`:
     nothing goes back to the sender (invoice fraud), and the confirmation request says
-    what it asked (`asks`)."""
+    what it asked (`asks`); `unreached`: why an unknown sender gets no panic_ack."""
     rule = d.rule
     roles = ", ".join(rule.roles)
     later = "".join(f", {n.role} (level {n.level})" for n in rule.later)
@@ -328,6 +349,12 @@ def _decision(
             withheld += f" (says the sender asked: {', '.join(asks)})"
         if contact.kind == WARNING and guessed:
             withheld += " (not sent: the second opinion alone saw it, no lexicon evidence)"
+        if contact.kind == PANIC_ACK and not withheld:
+            # An unknown sender's unauthenticated From is answered by nothing (backscatter).
+            if unreached is not None:
+                withheld += f" ({_STRANGER.get(unreached, unreached).strip('; ')})"
+            else:
+                withheld += f" (says: {_minutes_said(rule.ack_minutes)})"
         lines.append(f"    client contact: {contact.kind} to {contact.to}{withheld}")
     if stranger is not None:
         why = _STRANGER.get(stranger, "")

@@ -225,6 +225,7 @@ def _deferral(
         quiet=schedule.quiet,
         recent=recent,
         limit=rate_limit_of(kind, role, schedule.limit, None),
+        kind=kind,
     )
 
 

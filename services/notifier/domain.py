@@ -130,6 +130,14 @@ OPTIONAL_DATA: dict[str, dict[str, Any]] = {
         "team_timezone": None,
     },
     "stranger_explanation": {"subject": ""},
+    # A panicking client's acknowledgement: within how many minutes a specialist calls
+    # (None: "shortly"), and whether the sender is one we could not match to a client.
+    "panic_ack": {
+        "subject": "",
+        "escalation_id": None,
+        "within_minutes": None,
+        "unknown_sender": False,
+    },
     # A new date after a missed promise: who has the case now is said when it climbed.
     "promise_delay_notice": {"account_manager": None, "senior": False, "about": "failure"},
     "re_escalation": {
@@ -297,6 +305,20 @@ def _channel_said(channel: object, words: dict[str, str]) -> str:
     return f"{words.get(kind, kind)} {channel.get('address', '')}".strip()
 
 
+@pass_context
+def _within_minutes(context: Context, minutes: object) -> str:
+    """ "within N minutes" in the notice's language, the noun as the number wants it after
+    «в течение» / «протягом» (the genitive: «1 минуты», «21 минуты», «10 минут»)."""
+    n = int(str(minutes))
+    language = context.get("notice_language") or FALLBACK_LANGUAGE
+    one = n % 10 == 1 and n % 100 != 11
+    if language == "ru":
+        return f"в течение {n} {'минуты' if one else 'минут'}"
+    if language == "uk":
+        return f"протягом {n} {'хвилини' if one else 'хвилин'}"
+    return f"within {n} {'minute' if n == 1 else 'minutes'}"
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     env = Environment(
@@ -315,6 +337,7 @@ def _environment() -> Environment:
     env.filters["channel_said"] = _channel_said
     env.filters["reason_said"] = reason_said
     env.filters["case_ref"] = case_ref_said
+    env.filters["within_minutes"] = _within_minutes
     env.globals["STAFF_NAMES"] = staff_names()  # roles and kinds, as the escalator says them
     return env
 

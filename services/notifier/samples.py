@@ -255,6 +255,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "unknown_sender_explanation": {"subject": "Приостановка CRM"},
     "stranger_explanation": {"subject": "Не работает выгрузка отчётов"},
+    # A panicking client: "a specialist contacts you within 10 minutes" (the rule's).
+    "panic_ack": {
+        "subject": "ПОМОГИТЕ, всё пропало",
+        "escalation_id": ESCALATION_ID,
+        "within_minutes": 10,
+        "unknown_sender": False,
+    },
     # A client's threat names the account manager: told to her, apart from the case.
     "staff_threatened": {
         "escalation_id": ESCALATION_ID,

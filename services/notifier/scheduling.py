@@ -12,6 +12,9 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 URGENT_SEVERITIES = frozenset({"P1", "P2"})
+# Client mails that answer what the client wrote a minute ago and say when we call: quiet
+# hours would make "a specialist contacts you within 10 minutes" arrive in the morning.
+ANSWERED_AT_ONCE = frozenset({"panic_ack"})
 
 
 @dataclass(frozen=True)
@@ -106,9 +109,11 @@ def defer(
     quiet: tuple[time, time] | None,
     recent: Sequence[datetime],
     limit: tuple[int, float] | None,
+    kind: str = "",
 ) -> Deferral | None:
-    """Whether a notification must wait: quiet hours (non-urgent client mail), then rate."""
-    if is_client(recipient_role) and not is_urgent(severity):
+    """Whether a notification must wait: quiet hours (non-urgent client mail, but for one
+    answered at once), then rate."""
+    if is_client(recipient_role) and not is_urgent(severity) and kind not in ANSWERED_AT_ONCE:
         ends = quiet_hours_end(now, zone, quiet)
         if ends is not None:
             return Deferral(ends, "quiet_hours")

@@ -350,6 +350,7 @@ class OutboxSender:
             quiet=self.policy.quiet_hours,
             recent=recent,  # read for the longest window; the rate limit counts its own
             limit=limit,
+            kind=cmd.kind,
         )
         if deferral is not None:
             return {

@@ -208,6 +208,26 @@ async def test_a_guess_of_abuse_opens_no_case_and_does_not_make_an_insult_repeat
     assert seen[0]["signals"]["abuse"] >= 0.6
 
 
+async def test_a_panicking_client_is_told_when_a_specialist_calls(
+    env: Env, watch: tuple[nats.NATS, Bus]
+) -> None:
+    """The acceptance run: "HELP!!! … nothing works … call me now!" got silence."""
+    nc, bus = watch
+    text = "ДОПОМОЖІТЬ!!! Нічого не працює, все зникло, зателефонуйте мені терміново!"
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env))
+        await publish_verified(nc, said(text, "uk", channel="email"))
+        panic = await until_opened(bus, "panic")
+        await until(lambda: _async(any(r["kind"] == "panic_ack" for r in bus.of("notify.request"))))
+
+    (ack,) = [r for r in bus.of("notify.request") if r["kind"] == "panic_ack"]
+    assert (ack["recipient"], ack["recipient_role"]) == ("o.shevchuk@kvitka.ua", "client_sender")
+    assert ack["escalation_id"] == panic["escalation_id"] and ack["language"] == "uk"
+    assert ack["data"]["within_minutes"] == 10 and ack["content_class"] == "general"
+    body = render(SendNotification.model_validate(ack)).body
+    assert "фахівець зв'яжеться з вами протягом 10 хвилин" in body
+
+
 async def until_opened(bus: Bus, kind: str) -> dict[str, Any]:
     await until(lambda: _async(any(e["kind"] == kind for e in bus.of("escalation.opened"))))
     return next(e for e in bus.of("escalation.opened") if e["kind"] == kind)
