@@ -8,6 +8,13 @@ contacts on file; undo what was changed on the address's word, payment details f
 With no open case of the client written from or promised to the address, nobody holds one
 to hear it: the customer's account manager does (the verifier names them on the event),
 else the head of support, as a late no that no case waits on is told (unclear.py).
+
+Whoever took the address back is not told of it as news (`is_revoker`): holding cases, they
+read them as a checklist ("you took back ...: what is left to do", `by_you`); holding none,
+they get nothing. What went to the address is not listed here: the escalator knows what it
+asked the notifier to send, not what went (a held answer released at the confirmation, one
+refused or withdrawn), so the alert names the notifier's list of mails to the address since
+it was confirmed (`careline notifications --recipient ADDRESS`).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from shared.contracts import SendNotification
 from .lifecycle import Escalation, address_key
 from .passed_over import Sparing
 from .policy import Policy
-from .revocation import Revocation, registered_contacts
+from .revocation import Revocation, registered_contacts, same_address
 from .staff_language import StaffLanguages, staff_languages
 from .staff_notice import staff_notice
 from .unclear import ALERT_KIND, unheld_reader
@@ -55,6 +62,26 @@ def revocation_alerts(
     ]
 
 
+def is_revoker(address: str, r: Revocation) -> bool:
+    """Whether the person at `address` took the address back themselves: `--by` gave their
+    address, or the name the CRM gives the customer's account manager (or deputy) at it.
+    Ольга Петрова was told «Ольга Петрова отозвала…» of her own revoke: she reads her cases
+    as a checklist instead, and no alert about no case at all."""
+    by = " ".join(r.by.split()).casefold()
+    if not by:
+        return False
+    if same_address(address, by):
+        return True
+    manager = r.account_manager
+    people = [manager, manager.deputy] if manager else []
+    return any(
+        p is not None
+        and same_address(p.email, address)
+        and " ".join(p.name.split()).casefold() == by
+        for p in people
+    )
+
+
 def no_case_open(found: list[Escalation]) -> bool:
     """Whether no open case is among those the revoke found: nobody holds one to hear it."""
     return not any(e.status == "open" for e in found)
@@ -84,6 +111,8 @@ def unheld_alert(
     if reader is None:
         return None
     role, address, why = reader
+    if is_revoker(address, r):
+        return None  # they know: no case waits on them to tell of it
     manager = r.account_manager
     deputy = manager.deputy if manager else None
     languages = staff_languages(
@@ -154,7 +183,7 @@ def _alert(
         role,
         address,
         languages.of(address),
-        _said(r, cases, cases, team_timezone),
+        {**_said(r, cases, cases, team_timezone), "by_you": is_revoker(address, r)},
         ("identity-revoked", r.confirmation_id, role, address),
         message_id=r.message_id,
         correlation_id=r.correlation_id,

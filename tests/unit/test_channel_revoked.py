@@ -340,8 +340,11 @@ NO_CASE_SAID = {
 }
 
 
-def with_manager(manager: StaffRef | None, at: datetime = NOW) -> Revocation:
-    return replace(revocation(), account_manager=manager, at=at)
+def with_manager(
+    manager: StaffRef | None, at: datetime = NOW, by: str = "Анна Белова"
+) -> Revocation:
+    """A revoke by a colleague (`by`) of the customer whose manager is `manager`."""
+    return replace(revocation(), account_manager=manager, at=at, by=by)
 
 
 @pytest.mark.parametrize("language", ["ru", "uk", "en"])
@@ -360,9 +363,9 @@ def test_with_no_open_case_the_account_manager_hears_it(language: Language) -> N
     assert alert.language == language and alert.data["cases"] == []
     assert alert.data["stand_in_for"] is None and alert.escalation_id is None
     rendered = render(alert)
-    subject, who, payment = SAID[language]
+    subject, _, payment = SAID[language]
     assert rendered.subject.startswith(subject)
-    for said in (NO_CASE_SAID[language], who, payment, REGISTERED):
+    for said in (NO_CASE_SAID[language], r.by, payment, REGISTERED):
         assert said in rendered.body and said in (rendered.html or "")
     assert case_ref(done.id) not in rendered.body
     # An open case has holders, who hear it (revocation_alerts): nothing for the manager.
@@ -594,3 +597,62 @@ def test_the_event_names_the_account_manager_for_the_escalator() -> None:
     assert Revocation.of(event).account_manager == PETROVA
     older = ChannelRevoked.model_validate(event.model_dump(exclude={"account_manager"}))
     assert Revocation.of(older).account_manager is None
+
+
+# Seed 000, the acceptance run: Ольга Петрова ran the revoke and was told «Ольга Петрова
+# отозвала подтверждение адреса», as news.
+BY_YOU_SAID = {
+    "ru": ("Вы отозвали подтверждение адреса", "что осталось сделать", "вы "),
+    "uk": ("Ви відкликали підтвердження адреси", "що лишилося зробити", "ви "),
+    "en": ("You took back a confirmed address", "what is left to do", "you took back"),
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_whoever_revoked_reads_their_cases_as_a_checklist_not_as_news(language: Language) -> None:
+    r = with_manager(PETROVA, by="Ольга  Петрова")  # as typed, spaces and all
+    cases = [as_revoked(BILLING_CASE, r)]
+    languages = StaffLanguages("ru", {MANAGER: language, BILLING: language})
+
+    alerts = {a.recipient: a for a in revocation_alerts(cases, r, languages, None, NOW)}
+
+    assert alerts[MANAGER].data["by_you"] and not alerts[BILLING].data["by_you"]
+    mine, theirs = render(alerts[MANAGER]), render(alerts[BILLING])
+    subject, left, you = BY_YOU_SAID[language]
+    assert mine.subject.startswith(subject) and left in mine.subject
+    assert you in mine.body.casefold() and "Ольга Петрова" not in mine.body
+    assert case_ref(BILLING_CASE.id) in mine.body and REGISTERED in mine.body
+    assert theirs.subject.startswith(SAID[language][0]) and r.by in theirs.body
+
+
+def test_whoever_revoked_gets_no_alert_about_no_case() -> None:
+    done = replace(IDENTITY_CASE, status="resolved")
+
+    assert (
+        unheld_alert(load_policy(), [done], with_manager(PETROVA, by="Ольга Петрова"), NOW) is None
+    )
+    by_address = with_manager(PETROVA, by=PETROVA.email.upper())
+    assert unheld_alert(load_policy(), [done], by_address, NOW) is None
+
+
+WHERE_SAID = {
+    "ru": ("Что именно ушло", "и дальше пишите и звоните ему только по этим контактам из CRM"),
+    "uk": ("Що саме пішло", "і далі пишіть і телефонуйте йому лише за цими контактами з CRM"),
+    "en": ("What exactly went", "from now on write and call them only at those contacts on file"),
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_alert_says_where_to_see_what_went_and_where_to_answer(language: Language) -> None:
+    r = revocation()
+    (alert, _) = revocation_alerts(
+        [as_revoked(BILLING_CASE, r)], r, StaffLanguages(language), None, NOW
+    )
+
+    rendered = render(alert)
+
+    what, where = WHERE_SAID[language]
+    for body in (rendered.body, rendered.html or ""):
+        assert f"{what} " in body and f"careline notifications --recipient {CEO.upper()}" in body
+        assert where in body
+        assert "ему там" not in body and "йому там" not in body and "answer them there" not in body
