@@ -134,7 +134,8 @@ def test_the_mirrors_row_gives_the_manager_their_language(language: str | None) 
     assert (manager.email, manager.language) == ("e.carter@careline.example", language)
 
 
-async def test_the_demo_crm_gives_emily_carter_english_and_nobody_else_a_language() -> None:
+async def test_the_demo_crm_gives_carter_english_kovalenko_ukrainian_and_petrova_none() -> None:
+    # The acceptance run: Тарас Коваленко (Kyiv, ТОВ «Квітка») read his notices in Russian.
     facts = await InMemoryCrm(demo_batch()).customer_facts(
         [c.id for c in demo_batch().customers if c.status == "active"]
     )
@@ -144,7 +145,8 @@ async def test_the_demo_crm_gives_emily_carter_english_and_nobody_else_a_languag
         if f.account_manager
     }
     assert languages.pop("Emily Carter") == "en"
-    assert languages and set(languages.values()) == {None}
+    assert languages.pop("Тарас Коваленко") == "uk"
+    assert languages and set(languages.values()) == {None}  # the team's (ru): Петрова
     assert facts["cust-northwind"].account_manager.email == "e.carter@careline.example"  # type: ignore[union-attr]
 
 
