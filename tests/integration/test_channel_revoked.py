@@ -366,9 +366,11 @@ async def test_with_no_open_case_the_account_manager_the_verifier_named_hears_it
     of the address) and a redelivery make one alert."""
     nc, bus = watch
     manager = StaffRef(id="am-petrova", name="Ольга Петрова", email=MANAGER, language="uk")
-    first = revoked(uuid.uuid4(), uuid.uuid4()).model_copy(update={"account_manager": manager})
+    # A colleague took it back: had she herself, she would get nothing (is_revoker).
+    by = {"account_manager": manager, "revoked_by": "Анна Белова"}
+    first = revoked(uuid.uuid4(), uuid.uuid4()).model_copy(update=by)
     second = revoked(uuid.uuid4(), uuid.uuid4()).model_copy(
-        update={"account_manager": manager, "revoked_at": first.revoked_at}
+        update={**by, "revoked_at": first.revoked_at}
     )
     # One command took both back: each event names both (the verifier's taken_back).
     both = [
