@@ -445,6 +445,13 @@ class StaffRef(Party):
         "in it unless the policy says another. None: the team's language.",
         examples=["en"],
     )
+    timezone: str | None = Field(
+        None,
+        description="The IANA time zone the CRM says this person works in: the times of "
+        "their staff notices (deadlines, promises, holds) are on its clock. None: the team's "
+        "(the escalation policy's team_timezone).",
+        examples=["Europe/London"],
+    )
     deputy: StaffRef | None = Field(
         None,
         description="Only on an account manager: the manager the CRM says stands in for "
@@ -556,8 +563,8 @@ class CrmChannel(Contract):
 
 class CrmAccountManager(Contract):
     """An account manager. `name` and `email` are full state; an upsert that leaves out
-    `phone`, `handle`, `deputy_id` or `language` keeps what is on file (an exporter older
-    than a field must not wipe it), while an explicit null clears it."""
+    `phone`, `handle`, `deputy_id`, `language` or `timezone` keeps what is on file (an
+    exporter older than a field must not wipe it), while an explicit null clears it."""
 
     id: str
     name: str
@@ -571,6 +578,12 @@ class CrmAccountManager(Contract):
         "one Careline writes no staff notices in is kept as none): their staff notices "
         "are in it unless the escalation policy says another. None: the team's language.",
         examples=["en"],
+    )
+    timezone: TimeZoneName = Field(
+        None,
+        description="IANA time zone the manager works in: their staff notices give times on "
+        "it. None: the team's.",
+        examples=["Europe/London"],
     )
 
 

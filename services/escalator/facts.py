@@ -65,6 +65,7 @@ def _staff_record(person: StaffRef) -> dict[str, Any]:
         "name": person.name,
         "email": person.email,
         **({"language": person.language} if person.language else {}),
+        **({"timezone": person.timezone} if person.timezone else {}),
     }
 
 

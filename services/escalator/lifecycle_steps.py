@@ -23,7 +23,7 @@ from .facts import hold_view
 from .lifecycle import Escalation, Notified, channel_of
 from .lifecycle_store import LifecycleStore, lock_unpublished, mark_published
 from .policy import Policy
-from .staff_language import StaffLanguages, in_language, of_escalations
+from .staff_language import StaffLanguages, in_language, of_escalations, on_their_clock
 from .tables import processed
 
 Publish = Callable[[list[Outgoing]], Awaitable[None]]
@@ -154,7 +154,7 @@ def notice_to(
         recipient_verified=True,  # staff directory addresses
         content_class="account",
         language=language,  # type: ignore[arg-type]
-        data=in_language(data, language),
+        data=on_their_clock(in_language(data, language), languages.zone_of(target.address)),
         severity=e.severity,  # type: ignore[arg-type]
     )
 

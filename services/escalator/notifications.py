@@ -38,7 +38,7 @@ from .history import customer_subject
 from .lifecycle import DEPUTY, WEBHOOK_PREFIX, address_key, channel_of, deputy_address
 from .policy import Decision, Policy, Rule
 from .privacy import mask_card_numbers
-from .staff_language import StaffLanguages, in_language, of_message
+from .staff_language import StaffLanguages, in_language, of_message, on_their_clock
 
 # The entities of a message a billing answer may quote back (invoice and contract numbers).
 _REFERENCE_KINDS = ("invoice", "contract", "account", "order")
@@ -251,7 +251,7 @@ def staff_notifications(
                 recipient_verified=True,  # staff directory addresses
                 content_class="account",
                 language=language,  # type: ignore[arg-type]
-                data=in_language(role_data, language),
+                data=on_their_clock(in_language(role_data, language), languages.zone_of(address)),
                 **_common(event),
             )
         )
@@ -280,7 +280,9 @@ def to_other_holders(
         reached.add((role, address_key(address)))
         channel, recipient = channel_of(address)
         language = languages.of(address)
-        data = {k: v for k, v in template.data.items() if k != "stand_in_for"}
+        data = {
+            k: v for k, v in template.data.items() if k not in ("stand_in_for", "reader_timezone")
+        }
         copies.append(
             template.model_copy(
                 update={
@@ -289,7 +291,7 @@ def to_other_holders(
                     "recipient": recipient,
                     "recipient_role": role,
                     "language": language,
-                    "data": in_language(data, language),
+                    "data": on_their_clock(in_language(data, language), languages.zone_of(address)),
                 }
             )
         )

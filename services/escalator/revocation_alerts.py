@@ -29,7 +29,7 @@ from .lifecycle import Escalation, address_key
 from .passed_over import Sparing
 from .policy import Policy
 from .revocation import Revocation, registered_contacts, same_address
-from .staff_language import StaffLanguages, staff_languages
+from .staff_language import StaffLanguages, on_their_clock, staff_languages
 from .staff_notice import staff_notice
 from .unclear import ALERT_KIND, unheld_reader
 
@@ -118,7 +118,7 @@ def unheld_alert(
     languages = staff_languages(
         policy, manager.model_dump() if manager else None, deputy.model_dump() if deputy else None
     )
-    data = _said(r, found, [], policy.team_timezone)
+    data = on_their_clock(_said(r, found, [], policy.team_timezone), languages.zone_of(address))
     data |= why
     once = ("identity-revoked", r.customer_id, address_key(r.address), r.at.isoformat())
     return staff_notice(
@@ -183,7 +183,10 @@ def _alert(
         role,
         address,
         languages.of(address),
-        {**_said(r, cases, cases, team_timezone), "by_you": is_revoker(address, r)},
+        on_their_clock(
+            {**_said(r, cases, cases, team_timezone), "by_you": is_revoker(address, r)},
+            languages.zone_of(address),
+        ),
         ("identity-revoked", r.confirmation_id, role, address),
         message_id=r.message_id,
         correlation_id=r.correlation_id,

@@ -49,20 +49,40 @@ class StaffLanguages:
 
     team: str
     known: Mapping[str, str] = field(default_factory=dict)
+    # The clocks of the people the CRM gives one (by address key): Emily Carter (London)
+    # read her deadlines in MSK, the team's.
+    zones: Mapping[str, str] = field(default_factory=dict)
 
     def of(self, address: str) -> str:
         """The language of the person at `address` (email, or webhook:NAME)."""
         return self.known.get(address_key(address), self.team)
 
+    def zone_of(self, address: str) -> str | None:
+        """The time zone the person at `address` works in; None: the team's."""
+        return self.zones.get(address_key(address))
+
+
+def on_their_clock(data: Mapping[str, Any], zone: str | None) -> dict[str, Any]:
+    """A staff notice's data with its times to be written on its reader's clock
+    (`reader_timezone`, which the notifier prefers to `team_timezone`), when they have one."""
+    return {**data, "reader_timezone": zone} if zone else dict(data)
+
 
 def staff_languages(policy: Policy, *account_managers: Mapping[str, Any] | None) -> StaffLanguages:
     """Who reads which language: the policy's word, else the CRM's for an account manager
-    (`account_managers`: the CRM's records, with `email` and perhaps `language`)."""
+    (`account_managers`: the CRM's records, with `email` and perhaps `language` and
+    `timezone`), and the clocks the CRM gives."""
     known: dict[str, str] = {}
+    zones: dict[str, str] = {}
     for manager in account_managers:
-        if manager and manager.get("email") and manager.get("language"):
-            known[address_key(str(manager["email"]))] = str(manager["language"])
-    return StaffLanguages(policy.team_language, {**known, **policy.languages_by_address})
+        if not manager or not manager.get("email"):
+            continue
+        key = address_key(str(manager["email"]))
+        if manager.get("language"):
+            known[key] = str(manager["language"])
+        if manager.get("timezone"):
+            zones[key] = str(manager["timezone"])
+    return StaffLanguages(policy.team_language, {**known, **policy.languages_by_address}, zones)
 
 
 def of_message(policy: Policy, identity: Identity) -> StaffLanguages:

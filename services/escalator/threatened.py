@@ -45,7 +45,7 @@ from .detection.morphology import Morphology
 from .detection.text import fold
 from .history import PastEscalation
 from .policy import Decision
-from .staff_language import StaffLanguages
+from .staff_language import StaffLanguages, on_their_clock
 from .staff_names import name_keys, names_in
 from .staff_notice import staff_notice
 
@@ -248,7 +248,7 @@ def threatened_notices(
                 person.role,
                 person.email,
                 languages.of(person.email),
-                data,
+                on_their_clock(data, languages.zone_of(person.email)),
                 (event.escalation_id, *occasion, "threatened", person.role, person.staff_id),
                 message_id=event.message_id,
                 correlation_id=event.correlation_id,

@@ -42,7 +42,7 @@ from .lifecycle import DEPUTY, Escalation
 from .notifications import about_message, account_manager_stand_in, stands_in_for
 from .passed_over import Sparing, staff_passed_over
 from .policy import Policy
-from .staff_language import StaffLanguages
+from .staff_language import StaffLanguages, on_their_clock
 from .staff_notice import staff_notice
 
 # A staff notice about who is speaking that no escalation holds (services/notifier/templates).
@@ -192,6 +192,7 @@ def late_denial_alert(
         "received_at": message.received_at.isoformat(),
         "team_timezone": policy.team_timezone,
         **why,
+        **on_their_clock({}, languages.zone_of(address)),
     }
     once = ("identity-alert", verified.message_id, answer.confirmation_id, role, address)
     return staff_notice(

@@ -216,9 +216,10 @@ def _named_zone(name: str) -> ZoneInfo | None:
 @pass_context
 def _when(context: Context, value: object, zone: str | None = None) -> str:
     """An ISO timestamp as staff read it: 2025-03-14 10:30 UTC; on the team's clock when
-    the notice says which (`team_timezone`: 2025-03-14 13:30 MSK), or on `zone`'s, else as
-    stored (UTC). Clients read theirs in words (`client_when`)."""
-    zone = zone or context.get("team_timezone")
+    the notice says which (`team_timezone`: 2025-03-14 13:30 MSK), on its reader's own when
+    the CRM gives one (`reader_timezone`: 2025-03-14 10:30 GMT for London), or on `zone`'s,
+    else as stored (UTC). Clients read theirs in words (`client_when`)."""
+    zone = zone or context.get("reader_timezone") or context.get("team_timezone")
     moment = _moment(value)
     if isinstance(moment, str):
         return moment

@@ -81,6 +81,7 @@ account_managers = Table(
     Column("handle", String),
     Column("deputy_id", String),
     Column("language", String),  # ru | uk | en (CrmAccountManager.language); NULL: none said
+    Column("timezone", String),  # migration 0026; NULL: the team's clock
     Column("updated_at", TZ),
 )
 # The account managers once more, as the deputies of those a customer has.
@@ -361,10 +362,12 @@ def _customer_facts() -> Select[Any]:
             account_managers.c.name.label("am_name"),
             account_managers.c.email.label("am_email"),
             account_managers.c.language.label("am_language"),
+            account_managers.c.timezone.label("am_timezone"),
             deputies.c.id.label("deputy_id"),
             deputies.c.name.label("deputy_name"),
             deputies.c.email.label("deputy_email"),
             deputies.c.language.label("deputy_language"),
+            deputies.c.timezone.label("deputy_timezone"),
         )
         .outerjoin(account_managers, account_managers.c.id == customers.c.account_manager_id)
         # The manager's deputy rides along: the escalator knows them as a person (a threat
@@ -458,12 +461,14 @@ def _facts(row: Any, channels: list[ChannelRef]) -> CustomerFacts:
                 email=row["deputy_email"],
                 role="deputy",
                 language=row["deputy_language"],
+                timezone=row["deputy_timezone"],
             )
         manager = StaffRef(
             id=row["account_manager_id"],
             name=row["am_name"],
             email=row["am_email"],
             language=row["am_language"],
+            timezone=row["am_timezone"],
             deputy=deputy,
         )
     return CustomerFacts(

@@ -130,8 +130,16 @@ def _staff(m: CrmAccountManager, managers: dict[str, CrmAccountManager]) -> Staf
         name=m.name,
         email=m.email,
         language=m.language,
+        timezone=m.timezone,
         deputy=(
-            StaffRef(id=d.id, name=d.name, email=d.email, role="deputy", language=d.language)
+            StaffRef(
+                id=d.id,
+                name=d.name,
+                email=d.email,
+                role="deputy",
+                language=d.language,
+                timezone=d.timezone,
+            )
             if d
             else None
         ),

@@ -85,7 +85,7 @@ async def apply_batch(session: AsyncSession, batch: CrmBatch, at: datetime) -> N
 # zone came late) would otherwise wipe it on every change, and a CSV row's empty cell is
 # "not given". An explicit null still clears one. Names, emails, tiers, statuses and
 # customers' documents and domains (null keeps those) are as before.
-MANAGER_KEPT_WHEN_OMITTED = ("phone", "handle", "deputy_id", "language")
+MANAGER_KEPT_WHEN_OMITTED = ("phone", "handle", "deputy_id", "language", "timezone")
 CUSTOMER_KEPT_WHEN_OMITTED = ("value", "account_manager_id", "timezone")
 CONTACT_KEPT_WHEN_OMITTED = ("role", "timezone")
 

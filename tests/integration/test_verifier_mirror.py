@@ -337,7 +337,11 @@ async def test_a_managers_language_from_crm_events_comes_back_on_the_identity(
     app = build_verifier(VerifierSettings(**env.base()))
     t0 = datetime.now(UTC)
     manager = CrmAccountManager(
-        id="am-lang", name="Emily Carter", email="E.Carter@careline.example", language="en-GB"
+        id="am-lang",
+        name="Emily Carter",
+        email="E.Carter@careline.example",
+        language="en-GB",
+        timezone="Europe/London",  # her notices' times on her clock (migration 0026)
     )
     customer = CrmCustomer(id="c-lang", name="Northwind Logistics", account_manager_id="am-lang")
     contact = CrmContact(
@@ -378,10 +382,11 @@ async def test_a_managers_language_from_crm_events_comes_back_on_the_identity(
             identity = await service.decide(session, message)
         assert identity.customer is not None and identity.customer.id == "c-lang"
         assert identity.account_manager is not None
-        assert (identity.account_manager.email, identity.account_manager.language) == (
-            "e.carter@careline.example",
-            "en",
-        )
+        assert (
+            identity.account_manager.email,
+            identity.account_manager.language,
+            identity.account_manager.timezone,
+        ) == ("e.carter@careline.example", "en", "Europe/London")
 
 
 async def test_a_manager_upsert_that_leaves_out_the_language_keeps_it_and_null_clears_it(

@@ -65,10 +65,17 @@ def test_an_upsert_overwrites_only_the_optional_fields_it_names_after_the_json_r
         assert event.account_manager is not None
         return omitted(event.account_manager, MANAGER_KEPT_WHEN_OMITTED)
 
-    assert kept(MANAGER) == {"phone", "handle", "deputy_id", "language"}
-    assert kept({**MANAGER, "language": None}) == {"phone", "handle", "deputy_id"}
+    assert kept(MANAGER) == {"phone", "handle", "deputy_id", "language", "timezone"}
+    assert kept({**MANAGER, "language": None}) == {"phone", "handle", "deputy_id", "timezone"}
     assert kept({**MANAGER, "phone": "+442071234567", "deputy_id": None}) == {
         "handle",
+        "language",
+        "timezone",
+    }
+    assert kept({**MANAGER, "timezone": "Europe/London"}) == {
+        "phone",
+        "handle",
+        "deputy_id",
         "language",
     }
 
@@ -84,8 +91,8 @@ def test_a_csv_rows_empty_language_cell_is_not_given_so_it_keeps_the_language_on
     )
     managers = [row for _, row in [*csv.rows, *jsonl.rows]]
     assert [omitted(m, MANAGER_KEPT_WHEN_OMITTED) for m in managers] == [
-        {"phone", "handle", "deputy_id", "language"},
-        {"phone", "handle", "deputy_id"},
+        {"phone", "handle", "deputy_id", "language", "timezone"},
+        {"phone", "handle", "deputy_id", "timezone"},
     ]
 
 
@@ -120,10 +127,12 @@ def _row(language: str | None) -> dict[str, object]:
         "am_name": "Emily Carter",
         "am_email": "e.carter@careline.example",
         "am_language": language,
+        "am_timezone": "Europe/London",
         "deputy_id": None,
         "deputy_name": None,
         "deputy_email": None,
         "deputy_language": None,
+        "deputy_timezone": None,
     }
 
 
