@@ -13,8 +13,8 @@ Whoever took the address back is not told of it as news (`is_revoker`): holding 
 read them as a checklist ("you took back ...: what is left to do", `by_you`); holding none,
 they get nothing. What went to the address is not listed here: the escalator knows what it
 asked the notifier to send, not what went (a held answer released at the confirmation, one
-refused or withdrawn), so the alert names the notifier's list of mails to the address since
-it was confirmed (`careline notifications --recipient ADDRESS`).
+refused or withdrawn); the notifier adds it as it accepts the alert (its sent_there.py), and
+the templates name `careline notifications --recipient ADDRESS` where it did not.
 """
 
 from __future__ import annotations

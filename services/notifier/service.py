@@ -80,6 +80,7 @@ from .receipts import receipt_for
 from .rendered import RenderedRequests
 from .revoked import checked, refusal
 from .scheduling import is_client, is_urgent
+from .sent_there import lists_sent_there, with_sent_there
 from .told_store import Ended, ended_of, remember_told, tell_undelivered
 from .undelivered import CANNOT_RENDER, NO_CHANNEL, REVOKED
 from .why import Refused, why_refused
@@ -146,6 +147,8 @@ class NotifierService:
                 return []
             cmd = unfolded
         taken.add(cmd.notification_id)
+        if lists_sent_there(cmd):  # a revoke's alert says what went to the address
+            cmd = await with_sent_there(session, cmd)
         said, told = await client_mail_said(session, cmd, self.schedule, self.clock)
         outputs = await self._accept_one(session, said)
         if told and not outputs:  # a refused notice told nobody anything

@@ -19,6 +19,7 @@ import nats
 import pytest
 from sqlalchemy import event
 
+from services.notifier.domain import render
 from services.notifier.revoked import RevokedAddress, address_key, refusal
 from services.notifier.service import NotifierService
 from shared.contracts import ChannelRevoked, SendNotification
@@ -159,3 +160,42 @@ def _on_file(revoke: ChannelRevoked) -> RevokedAddress:
         revoke.event_id,
         revoke.revoked_at,
     )
+
+
+async def test_the_revoke_alert_lists_what_the_notifier_sent_to_the_address(
+    running: None,  # noqa: F811
+    bus: Any,
+    smtp: Smtp,  # noqa: F811
+    servers: Servers,
+) -> None:
+    """Seed 000: «расскажите, что ушло на X» said nothing of what did; the notifier, which
+    sent it, lists it in the alert as it accepts it (services/notifier/sent_there.py)."""
+    _, recorder = bus
+    went = answer()
+    await publish(bus, went)
+    await recorder.wait_for("notify.sent", 1)
+    alert = request(
+        kind="identity_alert",
+        data={
+            "occasion": "revoked",
+            "customer": "ООО «СтройМонтаж»",
+            "customer_id": "cust-stroymontazh",
+            "address": CEO.upper(),  # as the command was typed
+            "confirmation_id": str(uuid.uuid4()),
+            "confirmations": [],
+            "revoked_by": "Анна Белова",
+            "revoked_at": datetime.now(UTC).isoformat(),
+            "registered": [],
+            "cases": [],
+            "team_timezone": "Europe/Moscow",
+            "stand_in_for": None,
+        },
+    )
+    await publish(bus, alert)
+
+    stored = await wait_row(servers, alert.notification_id, status="sent")
+    (mail,) = stored["request"]["data"]["sent_there"]
+    assert mail["kinds"] == [went.kind]
+    said = render(SendNotification.model_validate(stored["request"])).body
+    assert alert.language == "uk"
+    assert "Що пішло на A.SOKOLOV@STROYMONTAZH.RU" in said and "careline notifications" not in said

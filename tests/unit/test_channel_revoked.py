@@ -31,6 +31,7 @@ from services.escalator.staff_language import StaffLanguages
 from services.notifier.domain import render
 from services.notifier.holds import Resolution, Withdrawal, goes_to, revoked_reason, settle
 from services.notifier.samples import SAMPLES
+from services.notifier.sent_there import confirmed_since, lists_sent_there, sent_entry
 from shared.case_ref import case_ref
 from shared.contracts import (
     ChannelConfirmed,
@@ -656,3 +657,47 @@ def test_the_alert_says_where_to_see_what_went_and_where_to_answer(language: Lan
         assert f"{what} " in body and f"careline notifications --recipient {CEO.upper()}" in body
         assert where in body
         assert "ему там" not in body and "йому там" not in body and "answer them there" not in body
+
+
+# Seed 000: the alert said «расскажите, что ушло на X» without what did (the payment reply
+# about invoice 4512). The notifier, which knows, lists what it sent there (sent_there.py).
+SENT_SAID = {
+    "ru": ("Что ушло на", "подтверждение по оплате", "Careline ничего не отправлял на"),
+    "uk": ("Що пішло на", "підтвердження щодо оплати", "Careline нічого не надсилав на"),
+    "en": ("What went to", "billing acknowledgement", "Careline sent nothing to"),
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_the_alert_lists_the_mails_the_notifier_sent_to_the_address(language: Language) -> None:
+    r = revocation()
+    (alert, _) = revocation_alerts(
+        [as_revoked(BILLING_CASE, r)], r, StaffLanguages(language), None, NOW
+    )
+    request = {"parts": [{"kind": "billing_dispute_ack", "escalation_id": str(BILLING_CASE.id)}]}
+    mail = sent_entry("client_digest", None, NOW - timedelta(hours=20), request)
+    listed = alert.model_copy(update={"data": {**alert.data, "sent_there": [mail]}})
+    nothing = alert.model_copy(update={"data": {**alert.data, "sent_there": []}})
+
+    went, kind, none = SENT_SAID[language]
+    said = render(listed)
+    for body in (said.body, said.html or ""):
+        assert f"{went} {CEO.upper()}" in body and kind in body
+        assert case_ref(BILLING_CASE.id) in body and "2026-12-08 13:30 UTC" in body
+        assert "careline notifications" not in body
+    assert f"{none} {CEO.upper()}" in render(nothing).body
+    assert lists_sent_there(alert) and not lists_sent_there(listed)
+
+
+def test_what_went_is_counted_from_the_earliest_confirmation_taken_back() -> None:
+    data = {
+        "confirmations": [
+            {"confirmed_at": "2026-12-08T09:00:00+00:00"},
+            {"confirmed_at": "2026-12-01T09:00:00+00:00"},
+            {"confirmed_at": None},
+        ]
+    }
+    assert confirmed_since(data) == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    assert confirmed_since({}) is None
+    alone = sent_entry("billing_dispute_ack", CONFIRMATION, NOW, {})
+    assert alone["kinds"] == ["billing_dispute_ack"] and alone["cases"] == [str(CONFIRMATION)]
