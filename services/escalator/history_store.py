@@ -52,7 +52,7 @@ subject_messages = Table(
     Column("sender", Text),  # migration 0018; messages of before have none
     Column("excerpt", Text, nullable=False),
     Column("signals", JSONB, nullable=False),
-    Column("guessed", JSONB),  # migration 0025; messages of before: NULL, none known
+    Column("guessed", JSONB),  # migration 0026; messages of before: NULL, none known
     Column("markers", JSONB, nullable=False),
     Column("marks", JSONB, nullable=False),
     Column("escalations", JSONB, nullable=False),

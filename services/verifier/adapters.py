@@ -81,7 +81,7 @@ account_managers = Table(
     Column("handle", String),
     Column("deputy_id", String),
     Column("language", String),  # ru | uk | en (CrmAccountManager.language); NULL: none said
-    Column("timezone", String),  # migration 0026; NULL: the team's clock
+    Column("timezone", String),  # migration 0027; NULL: the team's clock
     Column("updated_at", TZ),
 )
 # The account managers once more, as the deputies of those a customer has.

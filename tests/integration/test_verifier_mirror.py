@@ -341,7 +341,7 @@ async def test_a_managers_language_from_crm_events_comes_back_on_the_identity(
         name="Emily Carter",
         email="E.Carter@careline.example",
         language="en-GB",
-        timezone="Europe/London",  # her notices' times on her clock (migration 0026)
+        timezone="Europe/London",  # her notices' times on her clock (migration 0027)
     )
     customer = CrmCustomer(id="c-lang", name="Northwind Logistics", account_manager_id="am-lang")
     contact = CrmContact(

@@ -1,7 +1,7 @@
 """The CRM mirror: the time zone an account manager works in.
 
-Revision ID: 0026_crm_manager_timezone
-Revises: 0025_escalator_guessed
+Revision ID: 0027_crm_manager_timezone
+Revises: 0026_escalator_guessed
 
 Staff notices gave every reader the team's clock: Emily Carter (London) read her deadlines
 in MSK. The escalator now writes the times of a staff notice on its reader's clock when the
@@ -12,8 +12,8 @@ said (the team's clock).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026_crm_manager_timezone"
-down_revision = "0025_escalator_guessed"
+revision = "0027_crm_manager_timezone"
+down_revision = "0026_escalator_guessed"
 branch_labels = None
 depends_on = None
 

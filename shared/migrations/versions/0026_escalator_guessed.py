@@ -1,7 +1,7 @@
 """The escalator: which signals of a message only the second opinion saw.
 
-Revision ID: 0025_escalator_guessed
-Revises: 0024_notifier_client_mail_told
+Revision ID: 0026_escalator_guessed
+Revises: 0025_notifier_reason_code
 
 A history condition counts only signals with the lexicon's evidence: a fed-up client's
 «Сайт опять не работает, уже третий раз за месяц», read as abuse by the statistical second
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision = "0025_escalator_guessed"
-down_revision = "0024_notifier_client_mail_told"
+revision = "0026_escalator_guessed"
+down_revision = "0025_notifier_reason_code"
 branch_labels = None
 depends_on = None
 
