@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import derived_id
 
+from .client_fixed import StillOwed
 from .history_store import written_from
 from .lifecycle import Escalation, taker
 from .lifecycle_store import escalation_of
@@ -328,25 +329,43 @@ class SqlEscalationStore:
         told: bool,
         says_fixed: str | None = None,
         promised: datetime | None = None,
+        owed: StillOwed | None = None,
     ) -> Escalation | None:
         """The message joins the open escalation without a rule of its own (its timeline
         names it and whether its holders were `told`, its count grows): the escalation as
         it is now, or None if resolved. `says_fixed`: the client's words that the problem
         is gone (client_fixed.py): the promise to the client (`promised`, as `promise_of`
-        read it) is dropped, and the timeline keeps the words and what was promised. The
+        read it) is dropped unless the case `owed` more than that (client_fixed.still_owed:
+        a disputed charge, a compensation asked for), and the timeline keeps the words, what
+        was promised and dropped, and what stays owed. The
         promise is over, not used up: a new problem written into the case later is promised
         an answer again (`_merge`), and the follow-up notice says that date, one the sweeper
         keeps; it said the staff's deadline, minutes away or past, that nobody kept."""
-        dropped = {"client_reply_by": None, "promise_to": None} if says_fixed is not None else {}
+        drops = says_fixed is not None and owed is None
+        dropped = {"client_reply_by": None, "promise_to": None} if drops else {}
         row = await self._joined(escalation_id, at, **dropped)
         if row is None:
             return None
         detail: dict[str, Any] = {"told": told}
         if says_fixed is not None:
-            was = promised.isoformat() if promised else None
+            was = promised.isoformat() if promised and drops else None
             detail |= {"says_fixed": says_fixed, "promise_dropped": was}
+            if owed is not None:
+                detail["still_owed"] = list(owed.matters)
         await self._note(escalation_id, message_id, "followed_up", detail, at)
         return escalation_of(row)
+
+    async def matters_of(self, escalation_id: uuid.UUID) -> tuple[str, list[dict[str, Any]]]:
+        """The escalation's kind and the signals every message written into it brought
+        (what a promise to the client answers: client_fixed.still_owed)."""
+        row = (
+            await self.session.execute(
+                select(escalations.c.kind, escalations.c.signals).where(
+                    escalations.c.id == escalation_id
+                )
+            )
+        ).one()
+        return str(row.kind), list(row.signals or [])
 
     async def promise_of(self, escalation_id: uuid.UUID) -> datetime | None:
         """When the answer promised to the client is due, if a promise stands."""

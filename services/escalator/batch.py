@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.group_commit import DeferredInserts
 
 from .adapters import SqlEscalationStore, insert_escalations, placements
+from .client_fixed import StillOwed
 from .history import History, PastEscalation, SeenMessage
 from .history_store import (
     MESSAGES_LIMIT,
@@ -241,13 +242,20 @@ class BatchEscalationStore(SqlEscalationStore):
         told: bool,
         says_fixed: str | None = None,
         promised: datetime | None = None,
+        owed: StillOwed | None = None,
     ) -> Escalation | None:
         # One opened earlier in the batch is written first (its count grows in SQL: what
         # the batch read of it stays good; a dropped promise is read again).
         await self.batch.write_opened(self.session)
         if says_fixed is not None:
             self._changes(escalation_id)
-        return await super().follow_up(escalation_id, message_id, at, told, says_fixed, promised)
+        return await super().follow_up(
+            escalation_id, message_id, at, told, says_fixed, promised, owed
+        )
+
+    async def matters_of(self, escalation_id: uuid.UUID) -> tuple[str, list[dict[str, Any]]]:
+        await self.batch.write_opened(self.session)  # opened earlier in the batch, maybe
+        return await super().matters_of(escalation_id)
 
     async def promise_of(self, escalation_id: uuid.UUID) -> datetime | None:
         await self.batch.write_opened(self.session)  # opened earlier in the batch, maybe

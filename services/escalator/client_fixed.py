@@ -14,12 +14,21 @@ asks nothing (no question mark): "ещё не заработало", "всё р�
 "заработало, но счёт неверный", "Заработало?" are follow-ups like any other. "You fixed
 it" («Вы починили») counts only with thanks beside it (a chat's question may come without
 its "?"), and a mocking face («Всё починили 🤡») is no thanks.
+
+It drops only what it settles (`still_owed`): a thing that works again. The first mail of a
+case may have said more (seed 001's acceptance: an export bug, and «сказали, что тариф стоит
+5000, а выставили 7000», cause, plan and compensation promised): while the case holds a
+matter "it works" says nothing of (the file's `unsettled`: money disputed or asked for, a
+wrong word of ours) or is not a failure at all (a billing, compensation or request case),
+the promise stands and its holders read what is still owed.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import yaml
@@ -49,10 +58,13 @@ class _Phrases:
     thanks: frozenset[str]
     mocking: tuple[str, ...]
     allowed: frozenset[str]
+    unsettled_signals: frozenset[str]  # what "it works" settles nothing of
+    unsettled_entries: tuple[str, ...]  # a failure's pieces it does not settle (globs)
 
 
 def _read() -> _Phrases:
     data = yaml.safe_load(PHRASES_FILE.read_text(encoding="utf-8"))
+    unsettled = data.pop("unsettled")
     besides, thanked = data.pop("besides"), data.pop("thanked")
     thanks, mocking = data.pop("thanks"), data.pop("mocking")
     plain = [p for patterns in data.values() for p in patterns]
@@ -64,6 +76,8 @@ def _read() -> _Phrases:
         thanks=frozenset(_folded(str(w)) for w in thanks),
         mocking=tuple(mocking),
         allowed=frozenset(allowed | {_folded(w) for w in COURTESY}),
+        unsettled_signals=frozenset(unsettled["signals"]),
+        unsettled_entries=tuple(unsettled["entries"]),
     )
 
 
@@ -91,3 +105,62 @@ def says_fixed(text: str) -> str | None:
     if not all(word in PHRASES.allowed for word in rest):
         return None
     return ", ".join(original[m.start() : m.end()].strip() for m in matches)
+
+
+# The failure cases: the only ones a thing that works again can settle.
+FAILURE_KIND = "service_failure"
+# The matter a failure's unsettled piece is: what we told the client, not a thing broken.
+MISINFORMATION = "misinformation"
+# What a case of another kind owes when its evidence names none of it (kept before keys).
+_OWED_BY_KIND = {
+    "billing": "billing_dispute",
+    "compensation": "compensation_demand",
+    "freebie": "freebie_demand",
+}
+
+
+@dataclass(frozen=True)
+class StillOwed:
+    """What of a case "it works now" does not settle: the matters (a signal's name, or
+    `MISINFORMATION` for a failure's piece), and the client's own words for them (each
+    once, as the case recorded them)."""
+
+    matters: tuple[str, ...]
+    words: tuple[str, ...]
+
+
+def still_owed(kind: str, signals: Iterable[Mapping[str, object]]) -> StillOwed | None:
+    """What the answer promised in a case of `kind` still owes once the client says it
+    works now, from the signals the case recorded of every message written into it
+    (serialized `Signal`s); None: nothing, the promise may be dropped. A failure case owes
+    its pieces of an `unsettled` entry and any `unsettled` signal beside them; a case of
+    another kind owes what it is about, whatever the client says of a failure."""
+    matters: dict[str, None] = {}
+    words: dict[str, str] = {}
+    for signal in signals:
+        name = str(signal.get("name", ""))
+        for piece in _pieces(signal):
+            rule = str(piece.get("rule", ""))
+            if name in PHRASES.unsettled_signals or (
+                name == FAILURE_KIND and _unsettled_entry(rule)
+            ):
+                # A failure's piece it does not settle is something we said (a price, terms).
+                matters.setdefault(MISINFORMATION if name == FAILURE_KIND else name)
+                text = " ".join(str(piece.get("text", "")).split())
+                words.setdefault(_folded(text), text)
+    if kind != FAILURE_KIND and not matters:
+        matters.setdefault(_OWED_BY_KIND.get(kind, kind))
+    if not matters:
+        return None
+    return StillOwed(tuple(matters), tuple(w for w in words.values() if w))
+
+
+def _pieces(signal: Mapping[str, object]) -> list[Mapping[str, object]]:
+    evidence = signal.get("evidence") or []
+    assert isinstance(evidence, list)
+    # How it is said (capitals, "!!!") is no matter of its own.
+    return [e for e in evidence if not str(e.get("rule", "")).startswith("form.")]
+
+
+def _unsettled_entry(rule: str) -> bool:
+    return any(fnmatchcase(rule, glob) for glob in PHRASES.unsettled_entries)

@@ -15,6 +15,8 @@ from typing import Any
 
 from shared.case_ref import case_ref_said
 
+from .client_fixed import StillOwed
+
 # How many of a message's new words a "wrote again" fact quotes (the notice has them all).
 NEWS_SAID = 3
 # The identity evidence of a sender disowned for the client: by its registered contact (the
@@ -100,16 +102,31 @@ def follow_up_fact(said: str) -> Fact:
 
 
 def client_says_fixed_fact(
-    said: str, escalation: object = "ID", promise_dropped: bool = False
+    said: str,
+    escalation: object = "ID",
+    promise_dropped: bool = False,
+    owed: StillOwed | None = None,
 ) -> Fact:
     """What a message saying the problem is gone changed of the client's open case
     (client_fixed.py): a person checks and resolves it (the client may be wrong, so it
-    stays open); `promise_dropped`: the answer promised to the client is no longer owed,
-    nor a delay notice if it passes."""
-    values = {"said": said, "escalation": str(escalation)}
+    stays open); `promise_dropped`: a promise to the client stood, and is no longer owed,
+    nor a delay notice if it passes, unless the case `owed` more (client_fixed.still_owed):
+    then it stands, and the holders read what it still owes, in the client's words."""
+    values: dict[str, Any] = {"said": said, "escalation": str(escalation)}
     resolve = (
         f"check it and resolve the case: careline resolve {case_ref_said(escalation)} --note ..."
     )
+    if promise_dropped and owed is not None:
+        values |= {"owed": list(owed.matters), "words": [f"«{w}»" for w in owed.words]}
+        words = f" ({', '.join(values['words'])})" if owed.words else ""
+        return Fact(
+            "client_says_fixed_owed",
+            f"the client says it works now: «{said}»; the answer promised to the client is "
+            f"still owed on {', '.join(owed.matters)}{words}: answer it by the date promised, "
+            f"or record a new one: careline client-reply {case_ref_said(escalation)} "
+            "[--new-date ...]",
+            values,
+        )
     if promise_dropped:
         return Fact(
             "client_says_fixed_promised",

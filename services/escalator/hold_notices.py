@@ -22,6 +22,7 @@ from pydantic import TypeAdapter
 
 from shared.contracts import IdentityVerified, SendNotification
 
+from .client_fixed import StillOwed
 from .condition_facts import (
     Fact,
     client_says_fixed_fact,
@@ -72,19 +73,24 @@ def follow_up_notices(
     languages: StaffLanguages,
     now: datetime,
     says_fixed: tuple[str, bool] | None = None,
+    owed: StillOwed | None = None,
 ) -> list[SendNotification]:
     """The client wrote into the open case again: a notice to each holder, about this
     message (who wrote it, on which channel and subject, the fact pack with it among the
     recent messages), with the start of what it says; `says_fixed`: it says the problem
-    is gone (client_fixed.py: its words, and whether that dropped a promise to the client),
-    and the holders are asked to check and resolve the case."""
+    is gone (client_fixed.py: its words, and whether a promise to the client stood), and
+    the holders are asked to check and resolve the case; `owed`: what the promise still
+    owes (client_fixed.still_owed: it stands), else it was dropped."""
     said = excerpt(verified.message.text)
     fact = follow_up_fact(said)
     if says_fixed is not None:
-        fact = client_says_fixed_fact(said, e.id, promise_dropped=says_fixed[1])
+        fact = client_says_fixed_fact(said, e.id, says_fixed[1], owed)
     return notices_to_holders(
         e,
-        "client_says_fixed" if says_fixed else "follow_up",
+        # Still owed, the case is not to be closed yet: its notice says so from the subject.
+        fact.kind
+        if fact.kind == "client_says_fixed_owed"
+        else ("client_says_fixed" if says_fixed else "follow_up"),
         fact,
         ("follow-up", verified.message_id),
         (verified.message_id, verified.correlation_id),

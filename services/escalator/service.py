@@ -37,7 +37,7 @@ from shared.subjects import (
 
 from .adapters import SqlEscalationStore
 from .batch import BatchEscalationStore, EscalateBatch
-from .client_fixed import says_fixed
+from .client_fixed import says_fixed, still_owed
 from .client_words import sentences_with
 from .condition_facts import Fact, change_facts, new_sender_fact, who_wrote
 from .courtesy import holders_hear
@@ -583,7 +583,9 @@ class EscalatorService:
         people the escalation told read what the client wrote (hold_notices.py), unless it
         only thanks or says "ok", or they were told of the case moments ago (courtesy.py: a
         chat would ping them at every line). A message saying only that the problem is gone
-        (client_fixed.py) drops the promise to the client and is told to them at once."""
+        (client_fixed.py) drops the promise to the client, unless the case holds more than
+        a thing that works again (`still_owed`: a disputed charge, a compensation asked
+        for), and is told to them at once with what is still owed."""
         escalation_id = uuid.UUID(past.id)
         text = verified.message.text
         fixed = says_fixed(text)
@@ -591,8 +593,9 @@ class EscalatorService:
         # That the problem is gone changes the case: its holders hear it at once.
         heard = fixed is not None or holders_hear(text, last_told, now, self.policy.follow_up_quiet)
         promised = await store.promise_of(escalation_id) if fixed else None
+        owed = still_owed(*await store.matters_of(escalation_id)) if fixed else None
         escalation = await store.follow_up(
-            escalation_id, verified.message_id, now, heard, fixed, promised
+            escalation_id, verified.message_id, now, heard, fixed, promised, owed
         )
         if escalation is None:  # resolved meanwhile
             return [], []
@@ -601,8 +604,12 @@ class EscalatorService:
             pack = pack_of_case(facts, escalation.id)
             languages = of_escalations(self.policy, escalation)
             fixing = (fixed, promised is not None) if fixed else None
-            told = follow_up_notices(escalation, verified, pack, languages, now, fixing)
-        said = "says the problem is gone" if fixed else "wrote again about the open case"
+            told = follow_up_notices(escalation, verified, pack, languages, now, fixing, owed)
+        said = "wrote again about the open case"
+        if fixed:
+            said = "says the problem is gone"
+            if owed is not None and promised is not None:
+                said += f"; the answer promised still owes: {', '.join(owed.matters)}"
         event = _updated_by(
             escalation,
             past,

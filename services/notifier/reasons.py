@@ -105,6 +105,8 @@ def _value_said(
         return named(value, words.get("vias", {}))
     if key == "periods":
         return ", ".join(_period(p, words, given.get("holiday")) for p in value)
+    if key == "owed":  # what a promise to the client still owes (client_says_fixed_owed)
+        return ", ".join(named(n, words.get("owed", {})) for n in value)
     if key == "escalation":  # the reference a person types into `careline client-reply`
         return case_ref_said(value)
     if key == "open":

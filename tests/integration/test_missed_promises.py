@@ -433,3 +433,57 @@ async def test_a_new_failure_after_it_works_now_is_promised_an_answer_again(
     assert len(notices) == 2
     said = datetime.fromisoformat(notices[-1]["data"]["reply_by"].replace("Z", "+00:00"))
     assert said == promised
+
+
+async def test_it_works_now_keeps_the_promise_of_an_overcharge_and_a_compensation(
+    env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
+) -> None:
+    """Acceptance (seed 001): the first mail had an export bug and «сказали, что тариф стоит
+    5000, а выставили 7000», and asked for compensation; «Всё заработало, спасибо!» dropped
+    every promise and staff read the answer was no longer needed. A thing that works again
+    settles neither: both cases keep their promise (the sweeper keeps it), and the holders
+    read what is still owed."""
+    nc, bus = watch
+    policy = policy_file(tmp_path, follow_up_quiet="10m")
+    first = (
+        "Не работает экспорт отчётов. И ещё: нам сказали, что тариф стоит 5000, а выставили "
+        "7000. Требуем компенсацию."
+    )
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env, ESCALATOR_POLICY=str(policy)))
+        await publish_verified(nc, legal_threat(first))
+        opened = await bus.wait("escalation.opened", 2)
+        works = json.loads(legal_threat("Всё заработало, спасибо!"))
+        await publish_verified(nc, json.dumps(works).encode())
+        updated = await bus.wait("escalation.updated", 2)
+        await until(lambda: [n for n in bus.of("notify.request") if _owed_told(n)])
+
+    cases = {o["kind"]: o for o in opened}
+    assert set(cases) == {"service_failure", "compensation"}
+    for case in cases.values():
+        (row,) = await _promise(env, uuid.UUID(case["escalation_id"]))
+        assert row["client_reply_by"] is not None
+        assert row["client_reply_by"] == datetime.fromisoformat(
+            case["client_reply_by"].replace("Z", "+00:00")
+        )
+        assert await _promised_to(env, uuid.UUID(case["escalation_id"])) == "buh@stroymontazh.ru"
+    assert all(u["client_reply_by"] is not None for u in updated)
+    joined = await rows(
+        env,
+        "SELECT escalation_id, detail FROM escalator.escalation_timeline WHERE message_id = :m",
+        m=works["message_id"],
+    )
+    owed = {str(j["escalation_id"]): j["detail"] for j in joined}
+    failure = owed[cases["service_failure"]["escalation_id"]]
+    assert failure["still_owed"] == ["misinformation"] and failure["promise_dropped"] is None
+    assert owed[cases["compensation"]["escalation_id"]]["still_owed"] == ["compensation_demand"]
+    told = [n for n in bus.of("notify.request") if "client_says" in n["data"].get("change", "")]
+    assert told and all(_owed_told(n) for n in told)
+    # A holder of both cases reads them in one digest: what each still owes is in it.
+    said = json.dumps([n["data"] for n in told], ensure_ascii=False)
+    assert "«сказали, что тариф стоит 5000, а выставили 7000»" in said
+    assert "«Требуем компенсацию»" in said
+
+
+def _owed_told(notice: dict[str, Any]) -> bool:
+    return bool(notice["data"].get("change") == "client_says_fixed_owed")

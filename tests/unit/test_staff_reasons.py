@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from services.escalator.client_fixed import StillOwed
 from services.escalator.condition_facts import (
     change_facts,
     client_says_fixed_fact,
@@ -130,6 +131,8 @@ def test_every_kind_of_condition_and_change_has_a_phrase_in_every_language() -> 
     changes |= {hold_lifted_fact("m").kind, follow_up_fact("Есть новости?").kind}
     changes |= {spare_lifted_fact("m", "30d", over).kind for over in ("advances", "threats")}
     changes |= {client_says_fixed_fact("Всё заработало", "e", p).kind for p in (True, False)}
+    owed = StillOwed(("compensation_demand",), ("Требуем компенсацию",))
+    changes.add(client_says_fixed_fact("Всё заработало", "e", True, owed).kind)
     changes |= {new_sender_fact(suspicious).kind for suspicious in (True, False)}
     changes |= {news_fact("«нет»", w).kind for w in ("client", "disowned", "suspicious")}
     changes |= {promise_due_fact(automatic).kind for automatic in (True, False)}
