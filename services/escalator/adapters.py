@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, String, any_, bindparam, or_, select, text, update
+from sqlalchemy import Select, String, any_, bindparam, case, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +21,16 @@ from .client_fixed import StillOwed
 from .history_store import written_from
 from .lifecycle import Escalation, taker
 from .lifecycle_store import escalation_of
-from .placement import NewEscalation, Placed, active_hold, more_severe, news_of
+from .placement import (
+    NewEscalation,
+    Placed,
+    active_hold,
+    known_problems,
+    more_severe,
+    news_of,
+    promise_over,
+)
+from .problem_keys import ABOUT_SIGNALS
 from .tables import TOLD_ENTRIES, TZ, add_timeline_entry, escalations, timeline
 
 
@@ -126,12 +135,20 @@ class SqlEscalationStore:
                 values["ack_deadline"] = min(existing.ack_deadline, new.ack_deadline)
         # What the client was told stands; a message that makes the first promise sets it,
         # for the escalation's severity (raised above or not), not its own rule's. A promise
-        # that was made and closed (the client answered, the new dates used up: `promise_to`
-        # stays) is not made again: the client contact of this escalation went already.
+        # whose new dates ran out (or disowned) is not made again: only a person answers,
+        # and the follow-up names no date. One that is over (kept: the client answered, or
+        # said it works now) is made anew for the new problem, with its own new dates and
+        # reminder; the follow-up says it, and the sweeper keeps it.
         promise = existing.client_reply_by
-        if promise is None and new.promise is not None and existing.promise_to is None:
+        news = news_of(known_problems(existing.signals, existing.promise_to), new.signals)
+        fresh = existing.promise_to is None or (
+            promise_over(existing.promise_to) and any(n.signal in ABOUT_SIGNALS for n in news)
+        )
+        if promise is None and new.promise is not None and fresh:
             values["client_reply_by"] = promise = new.promise(severity)
             values["promise_to"] = new.promise_to
+            values["promises_missed"] = 0
+            values["promise_reminded_at"] = None
         hold, hold_placed = existing.hold, bool(new.hold) and not active_hold(existing.hold)
         if hold_placed:
             values["hold"] = hold = new.hold
@@ -153,7 +170,7 @@ class SqlEscalationStore:
             hold,
             hold_placed,
             promise,
-            news_of(existing.signals, new.signals),
+            news,
             existing.promise_to is not None,
             values.get("ack_deadline", existing.ack_deadline),
             new_sender,
@@ -342,7 +359,17 @@ class SqlEscalationStore:
         an answer again (`_merge`), and the follow-up notice says that date, one the sweeper
         keeps; it said the staff's deadline, minutes away or past, that nobody kept."""
         drops = says_fixed is not None and owed is None
-        dropped = {"client_reply_by": None, "promise_to": None} if drops else {}
+        promise_to = escalations.c.promise_to
+        # Kept where it went, marked over: a new problem is promised an answer again
+        # (`_merge`), and its follow-up, one to a client answered before, says that date.
+        over = case(
+            (
+                func.jsonb_typeof(promise_to) == "object",
+                promise_to.op("||")(func.jsonb_build_object("over", "client_says_fixed")),
+            ),
+            else_=promise_to,
+        )
+        dropped = {"client_reply_by": None, "promise_to": over} if drops else {}
         row = await self._joined(escalation_id, at, **dropped)
         if row is None:
             return None

@@ -737,7 +737,7 @@ def client_contacts(
                     ),
                     data={
                         **_client_data(contact.kind, event, verified, address, message_signals),
-                        **({"follow_up": True} if follow_up else {}),
+                        **(follow_up_data(contact.kind, event) if follow_up else {}),
                         **(confirmation_asks(asks) if contact.kind == CONFIRMATION else {}),
                     },
                     **_common(event),
@@ -776,6 +776,18 @@ def client_contacts(
         said = {"subject": message.subject}
         notes.append(to_sender(STRANGER_KIND, message.sender.email, said, None))
     return notes
+
+
+def follow_up_data(kind: str, event: EscalationChanged) -> dict[str, Any]:
+    """What a contact about new problems written into the open case says besides the first
+    one: that it is added; and, when no promise stands (its new dates ran out, the request
+    was disowned), no date at all: the staff's deadline in its place was a date nobody
+    keeps, and only a person answers now. A promise made anew (one that was over) is the
+    event's `client_reply_by`, the date said, and the sweeper keeps it."""
+    data: dict[str, Any] = {"follow_up": True}
+    if kind in PROMISING_KINDS and event.client_reply_by is None:
+        data |= {"reply_by": None, "ack_deadline": None}
+    return data
 
 
 CONFIRMATION: NotificationKind = "identity_confirmation"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from .problem_keys import same_thing
+from .problem_keys import ABOUT_SIGNALS, same_thing
 
 
 @dataclass(frozen=True)
@@ -162,6 +162,37 @@ def news_of(before: list[dict[str, Any]] | None, now: list[dict[str, Any]]) -> t
         if not seen(e)
     }
     return tuple(fresh.values())
+
+
+# Why a promise to the client ended with nothing owed: the client said it works now
+# (client_fixed.py), or staff recorded the answer (`careline client-reply` with no new date).
+PromiseOver = Literal["client_says_fixed", "answered"]
+
+
+def promise_over(promise_to: dict[str, Any] | None) -> bool:
+    """Whether the escalation's promise was kept or is no longer needed (its `promise_to`
+    says `over`), not used up: a new problem written into it is promised an answer again,
+    a date the sweeper keeps. A promise whose new dates ran out, or whose request the
+    registered contact disowned, is not over: a follow-up then names no date."""
+    return bool((promise_to or {}).get("over"))
+
+
+def closed_promise(promise_to: dict[str, Any] | None, why: PromiseOver) -> dict[str, Any] | None:
+    """Where the promise went, kept (a follow-up is still one to the same client), marked
+    over."""
+    return {**promise_to, "over": why} if isinstance(promise_to, dict) else promise_to
+
+
+def known_problems(
+    signals: list[dict[str, Any]] | None, promise_to: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """What a message merged into the escalation is news against: all it recorded, but for
+    its problems once the client said it works now (a promise over by `client_says_fixed`):
+    «экспорт опять не работает» after «Всё заработало» is a failure again, told to the
+    holders and, with a promise made anew, to the client."""
+    if (promise_to or {}).get("over") != "client_says_fixed":
+        return list(signals or [])
+    return [s for s in signals or [] if s.get("name") not in ABOUT_SIGNALS]
 
 
 def active_hold(hold: dict[str, Any] | None) -> bool:

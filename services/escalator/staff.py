@@ -36,6 +36,7 @@ from .history_store import mark_warned
 from .lifecycle import Escalation, Notified, authorize, role_address, same_address
 from .lifecycle_steps import LifecycleSteps, acted, current_briefing
 from .lifecycle_store import LifecycleStore
+from .placement import closed_promise
 from .policy import STAFF_ROLES
 
 SUBJECTS = {
@@ -237,7 +238,9 @@ class StaffCommands(LifecycleSteps):
         reminded of and watched like the first."""
         promised = e.client_reply_by.isoformat() if e.client_reply_by else None
         if cmd.new_date is None:
-            await store.change(e.id, client_reply_by=None, updated_at=now)
+            # Kept, not used up: a new problem written into the case is promised anew.
+            over = closed_promise(e.promise_to, "answered")
+            await store.change(e.id, client_reply_by=None, promise_to=over, updated_at=now)
             detail = {"promised": promised, "note": cmd.note}
             await store.note(e.id, entry_id, "client_answered", detail, who, now)
             return _result(cmd, "recorded", e, "the client has the answer: no promise stands")

@@ -428,11 +428,10 @@ async def test_a_new_failure_after_it_works_now_is_promised_an_answer_again(
     assert promised > acked  # the policy's answer time, not the staff's deadline
     (row,) = await _promise(env, escalation_id)
     assert row["client_reply_by"] == promised
-    # The client reads that date (the notice on the new failure), not the staff's deadline.
-    notices = [n for n in bus.of("notify.request") if n["kind"] == "service_failure_notice"]
-    assert len(notices) == 2
-    said = datetime.fromisoformat(notices[-1]["data"]["reply_by"].replace("Z", "+00:00"))
-    assert said == promised
+    # The client reads that date (the notice on the new failure), not the staff's deadline:
+    # the follow-up, under an id of its own (the first notice's id the notifier took once).
+    said = _follow_up_dates(bus, opened["escalation_id"])
+    assert said == [promised]
 
 
 async def test_it_works_now_keeps_the_promise_of_an_overcharge_and_a_compensation(
@@ -487,3 +486,94 @@ async def test_it_works_now_keeps_the_promise_of_an_overcharge_and_a_compensatio
 
 def _owed_told(notice: dict[str, Any]) -> bool:
     return bool(notice["data"].get("change") == "client_says_fixed_owed")
+
+
+def _follow_up_dates(bus: Bus, escalation_id: str) -> list[datetime | None]:
+    """The dates the follow-ups to the client of new problems in the case said (None: none),
+    alone or as a part of the message's client digest (the notifier sends a part whose id
+    it has not sent before: the first notice's id is taken once)."""
+    parts = [
+        p
+        for n in bus.of("notify.request")
+        if n["recipient_role"] == "client_registered"
+        for p in (n.get("parts") or [n])
+        if str(p["escalation_id"]) == escalation_id
+    ]
+    first = {p["notification_id"] for p in parts if not p["data"].get("follow_up")}
+    said = []
+    for p in parts:
+        if p["data"].get("follow_up"):
+            assert p["notification_id"] not in first
+            at = p["data"]["reply_by"] or p["data"]["ack_deadline"]
+            said.append(datetime.fromisoformat(at.replace("Z", "+00:00")) if at else None)
+    return said
+
+
+async def test_a_new_failure_after_the_client_was_answered_is_promised_anew(
+    env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
+) -> None:
+    """Acceptance: after `careline client-reply` recorded the answer, a new failure in the
+    open case told the client the staff's deadline, a date nobody tracked. The answered
+    promise is over, not used up: the new failure is promised an answer, the sweeper keeps
+    it, and the follow-up says that date."""
+    nc, bus = watch
+    policy = policy_file(tmp_path, follow_up_quiet="0m")
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env, ESCALATOR_POLICY=str(policy)))
+        await publish_verified(nc, legal_threat("Вы обещали починить экспорт и не сделали."))
+        (opened,) = await bus.wait("escalation.opened")
+        escalation_id = uuid.UUID(opened["escalation_id"])
+        holder = next(n for n in bus.of("notify.request") if n["recipient_role"] != "client")
+        answered = RecordClientReply(
+            command_id=uuid.uuid4(), escalation_id=escalation_id, actor=holder["recipient"]
+        )
+        assert (await ask(env, answered)).outcome == "recorded"
+        again = legal_threat("А теперь ещё и личный кабинет выдаёт ошибку 500 после обновления.")
+        await publish_verified(nc, again)
+        (merged,) = await bus.wait("escalation.updated")
+        await until(lambda: _follow_up_dates(bus, opened["escalation_id"]))
+
+    assert merged["change"] == "merged"
+    promised = datetime.fromisoformat(merged["client_reply_by"].replace("Z", "+00:00"))
+    assert promised > datetime.fromisoformat(merged["ack_deadline"].replace("Z", "+00:00"))
+    (row,) = await _promise(env, escalation_id)
+    assert row["client_reply_by"] == promised  # the sweeper's to keep
+    assert _follow_up_dates(bus, opened["escalation_id"]) == [promised]
+
+
+async def test_a_new_failure_after_the_new_dates_ran_out_names_no_date(
+    env: Env, watch: tuple[nats.NATS, Bus], tmp_path: Path
+) -> None:
+    """Acceptance: once the automatic new dates were used up, a new failure in the open case
+    told the client the staff's deadline, a date nobody tracked. Only a person answers
+    now: the follow-up says the failure was added and names no date."""
+    nc, bus = watch
+    policy = quick_promises(tmp_path, client_reply_new_dates=0, follow_up_quiet="0m")
+    async with AsyncExitStack() as stack:
+        await start(stack, escalator_settings(env, ESCALATOR_POLICY=str(policy)))
+        await publish_verified(nc, legal_threat("Вы обещали починить экспорт и не сделали."))
+        (opened,) = await bus.wait("escalation.opened")
+        escalation_id = uuid.UUID(opened["escalation_id"])
+
+        async def missed() -> bool:
+            return len(await _missed(env, escalation_id)) == 1
+
+        await until(missed, timeout=30)
+        again = legal_threat("А теперь ещё и личный кабинет выдаёт ошибку 500 после обновления.")
+        await publish_verified(nc, again)
+        merged = await until_merged(bus)
+        await until(lambda: _follow_up_dates(bus, opened["escalation_id"]))
+
+    assert merged["client_reply_by"] is None
+    (row,) = await _promise(env, escalation_id)
+    assert row["client_reply_by"] is None
+    assert _follow_up_dates(bus, opened["escalation_id"]) == [None]
+    assert not [n for n in bus.of("notify.request") if n["kind"] == "promise_delay_notice"]
+
+
+async def until_merged(bus: Bus) -> dict[str, Any]:
+    async def merged() -> bool:
+        return any(u["change"] == "merged" for u in bus.of("escalation.updated"))
+
+    await until(merged, timeout=20)
+    return next(u for u in bus.of("escalation.updated") if u["change"] == "merged")

@@ -12,14 +12,17 @@ import pytest
 
 from services.escalator.client_fixed import MISINFORMATION, StillOwed, still_owed
 from services.escalator.hold_notices import follow_up_notices
+from services.escalator.notifications import follow_up_data
+from services.escalator.placement import closed_promise, known_problems, promise_over
 from services.escalator.problem_keys import keyed
 from services.escalator.staff_language import StaffLanguages
-from services.notifier.domain import render
+from services.notifier.domain import render, render_kind
+from services.notifier.samples import SAMPLES
 from shared.contracts import Language
 from tests.unit.test_confirmation_outcomes import BILLING, MANAGER, held
 from tests.unit.test_default_policy import decide
 from tests.unit.test_follow_ups import NOW
-from tests.unit.test_routing_policy import identity, message, verified_message
+from tests.unit.test_routing_policy import escalation, identity, message, verified_message
 
 FIRST_MAIL = {
     "ru": "Не работает экспорт отчётов. И ещё: нам сказали, что тариф стоит 5000, а "
@@ -124,3 +127,73 @@ def test_holders_read_what_the_promise_still_owes(language: Language) -> None:
     assert said in body
     assert "careline client-reply CL-" in body
     assert promised in body  # by when, still (the briefing keeps it)
+
+
+# --- a follow-up when no promise stands names no date (item: untracked staff deadline) ---
+
+UNDATED = {
+    ("service_failure_notice", "ru"): "Мы сообщим вам причину и план исправления",
+    ("service_failure_notice", "uk"): "Ми повідомимо вам причину й план виправлення",
+    ("service_failure_notice", "en"): "with the cause and our plan for the fix, with a firm date.",
+    ("outage_report_ack", "ru"): "Мы напишем вам, что показала проверка",
+    ("outage_report_ack", "uk"): "Ми напишемо вам, що показала перевірка",
+    ("outage_report_ack", "en"): "We will write to you with what the check found",
+    ("billing_dispute_ack", "ru"): "Мы сами сообщим вам результат",
+    ("billing_dispute_ack", "uk"): "Ми самі повідомимо вам результат",
+    ("billing_dispute_ack", "en"): "We will tell you the result ourselves",
+}
+
+
+@pytest.mark.parametrize(("kind", "language"), sorted(UNDATED))
+def test_a_follow_up_with_no_promise_standing_names_no_date(kind: str, language: str) -> None:
+    data = {**SAMPLES[kind], "follow_up": True, "reply_by": None, "ack_deadline": None}
+    dated = {**SAMPLES[kind], "follow_up": True}
+
+    for rendered in (render_kind(kind, language, data), render_kind(kind, language, dated)):
+        assert rendered.subject
+    undated = render_kind(kind, language, data)
+    body = " ".join(undated.body.split())
+    assert UNDATED[kind, language] in body
+    # The sample's date (and its deadline), said when a promise stands, is nowhere now.
+    said = " ".join(render_kind(kind, language, dated).body.split())
+    assert said != body and len(said) > len(body)
+    html = " ".join((undated.html or "").split())
+    assert UNDATED[kind, language].split(",")[0] in html
+
+
+@pytest.mark.parametrize("kind", ["service_failure_notice", "outage_report_ack"])
+def test_the_follow_up_data_drops_the_staff_deadline_when_no_promise_stands(kind: str) -> None:
+    text = ONLY_BROKEN["ru"]
+    verified = verified_message(message(text), identity("verified"))
+    event = escalation(decide(text)["service_failure"], verified)
+
+    # The new dates ran out: no promise stands, and the staff's deadline is no date to say.
+    assert follow_up_data(kind, event) == {
+        "follow_up": True,
+        "reply_by": None,
+        "ack_deadline": None,
+    }
+    promised = event.model_copy(update={"client_reply_by": NOW + timedelta(hours=4)})
+    assert follow_up_data(kind, promised) == {"follow_up": True}
+    assert follow_up_data("request_ack", promised) == {"follow_up": True}
+
+
+def test_a_promise_kept_is_over_and_one_used_up_is_not() -> None:
+    to = {"recipient": "buh@stroymontazh.ru", "language": "ru"}
+
+    assert not promise_over(to)  # its new dates ran out: no new one, a person answers
+    assert not promise_over(None) and not promise_over({"recipient": None})  # none, disowned
+    answered = closed_promise(to, "answered")
+    assert promise_over(answered) and answered == {**to, "over": "answered"}
+    assert closed_promise(None, "answered") is None
+
+
+def test_after_it_works_now_the_same_problem_again_is_news() -> None:
+    export = {"name": "service_failure", "evidence": [{"rule": "ru.fail.not_working"}]}
+    insult = {"name": "abuse", "evidence": [{"rule": "ru.insult.strong"}]}
+    to = {"recipient": "buh@stroymontazh.ru"}
+
+    assert known_problems([export, insult], to) == [export, insult]
+    assert known_problems([export, insult], closed_promise(to, "answered")) == [export, insult]
+    fixed = closed_promise(to, "client_says_fixed")
+    assert known_problems([export, insult], fixed) == [insult]
