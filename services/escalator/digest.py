@@ -29,6 +29,7 @@ from shared.contracts import IdentityVerified, NoticePart, SendNotification, der
 
 from .lifecycle import address_key
 from .notifications import ADMITTING_FAULT, PANIC_ACK, PROMISING_KINDS, STRANGER_KIND
+from .promised import ABOUT_OF_CONTACT, what_promised
 from .staff_language import hold_in
 
 DIGEST_KIND = "staff_digest"
@@ -75,6 +76,7 @@ ESCALATION_KEYS = (
     "hold",
     "stand_in_for",
     "client_reply_by",
+    "client_promised",
     "unwarned",
     "resolved",
 )
@@ -182,8 +184,20 @@ def message_notices(
         for n in clients
         if n.kind in PROMISING_KINDS and n.data.get("reply_by")
     }
+    # What it promised, item by item (the cause, a plan, compensation; a check's result).
+    what = {
+        n.escalation_id: what_promised(ABOUT_OF_CONTACT[n.kind])
+        for n in clients
+        if n.escalation_id in promised and n.kind in ABOUT_OF_CONTACT
+    }
     staff = [
-        _with(n, "client_reply_by", promised[n.escalation_id]) if n.escalation_id in promised else n
+        _with(
+            _with(n, "client_reply_by", promised[n.escalation_id]),
+            "client_promised",
+            what.get(n.escalation_id),
+        )
+        if n.escalation_id in promised
+        else n
         for n in staff
     ]
     return [*(_with_holds(n, holds or []) for n in staff_digests(staff)), *mails]

@@ -23,6 +23,7 @@ from .facts import hold_view
 from .lifecycle import Escalation, Notified, channel_of
 from .lifecycle_store import LifecycleStore, lock_unpublished, mark_published
 from .policy import Policy
+from .promised import promise_about, what_promised
 from .staff_language import StaffLanguages, in_language, of_escalations, on_their_clock
 from .tables import processed
 
@@ -218,4 +219,5 @@ def current_briefing(e: Escalation, team_language: str) -> dict[str, Any]:
         current["hold"] = hold_view(e.hold, team_language)
     if e.client_reply_by is not None:  # whoever it climbs or is passed to keeps the promise
         current["client_reply_by"] = e.client_reply_by.isoformat()
+        current["client_promised"] = what_promised(promise_about(e.kind, e.promise_to))
     return {**base, **e.briefing, **current}

@@ -24,6 +24,7 @@ from .condition_facts import promise_missed_fact
 from .hold_notices import notices_to_holders
 from .lifecycle import Escalation
 from .policy import Policy
+from .promised import promise_about
 from .staff_language import StaffLanguages
 
 
@@ -75,10 +76,6 @@ def missed_promise(policy: Policy, e: Escalation, now: datetime) -> MissedPromis
     return MissedPromise(e.client_reply_by, new_date)
 
 
-# What the promise of an escalation of each kind was about (promise_delay_notice's `about`).
-_ABOUT = {"billing": "payment", "freebie": "request", "compensation": "request"}
-
-
 def client_delay_notice(
     e: Escalation, missed: MissedPromise, level_told: bool, now: datetime
 ) -> SendNotification | None:
@@ -110,7 +107,7 @@ def client_delay_notice(
             # What was promised: a payment check's result, the answer to a request (a free
             # service, compensation: nothing to fix, nothing conceded), or a failure's cause
             # and fix.
-            "about": to.get("about") or _ABOUT.get(e.kind, "failure"),
+            "about": promise_about(e.kind, to),
             "escalation_id": str(e.id),
             "promised": missed.missed.isoformat(),
             "reply_by": missed.new_date.isoformat(),

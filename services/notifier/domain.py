@@ -51,6 +51,7 @@ _STAFF_EXTRAS: dict[str, Any] = {
     "answer_held": None,
     "client_contacts_withheld": None,
     "client_reply_by": None,
+    "client_promised": None,  # what it promised (escalator: promised_what); before, unsaid
     "team_timezone": None,  # the team's clock for its times; requests of before: UTC
     "subject_holds": None,  # holds on the client's other escalations
     "unwarned": None,  # the escalation whose rule warns, when no conduct notice could go

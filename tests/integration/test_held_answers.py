@@ -216,8 +216,12 @@ async def seed_000_is_held(
     moscow = local.strftime("%Y-%m-%d %H:%M MSK")
     (manager,) = mails(mailbox, MANAGER)
     assert manager["kind"] == "staff_digest"
-    promised_line = f"Клиенту обещан ответ по существу не позднее {moscow}."
-    assert promised_line in mail_text(mailbox, manager)[1].splitlines()
+    # And what: the billing acknowledgement promised the payment check's result.
+    promised_line = (
+        f"Клиенту обещан ответ по существу не позднее {moscow}: результат проверки платежа "
+        "(и, если списание неверное, как и когда вернём разницу)."
+    )
+    assert promised_line in " ".join(mail_text(mailbox, manager)[1].split())
     _, briefing = mail_text(mailbox, manager)
     assert "идентификация: вероятная" in briefing
     # Staff are told, in one line, that the answer waits and until when; not to whom.

@@ -120,7 +120,26 @@ PROMISED_WORDS = {
     "en": "The client is promised a substantive answer by",
 }
 # On the team's clock (the shipped policy's Moscow), as staff notices give every time.
-PROMISED_LINE = {lang: f"{words} 2025-03-17 17:00 MSK." for lang, words in PROMISED_WORDS.items()}
+PROMISED_LINE = {lang: f"{words} 2025-03-17 17:00 MSK" for lang, words in PROMISED_WORDS.items()}
+# What each promised, item by item, as the client read it (acceptance: the line said when,
+# not what): the failure notice the cause, a plan with a date and compensation.
+FAILURE_PROMISED = {
+    "ru": ": причина, план исправления с конкретным сроком, компенсация.",
+    "uk": ": причина, план виправлення з конкретним строком, компенсація.",
+    "en": ": the cause, a plan for the fix with a firm date, compensation.",
+}
+PAYMENT_PROMISED = {
+    "ru": ": результат проверки платежа (и, если списание неверное, как и когда вернём разницу).",
+    "uk": ": результат перевірки платежу (і, якщо списання неправильне, як і коли повернемо "
+    "різницю).",
+    "en": ": the result of the payment check (and, if the charge is wrong, how and when the "
+    "difference is refunded).",
+}
+CHECK_PROMISED = {
+    "ru": ": результат проверки (что показала проверка и что дальше).",
+    "uk": ": результат перевірки (що показала перевірка і що далі).",
+    "en": ": the result of the check (what it found and what happens next).",
+}
 
 
 def told(text: str, under_hold: bool = False) -> list[SendNotification]:
@@ -165,10 +184,18 @@ def test_staff_see_the_promise_beside_each_escalation_that_made_one(language: La
 
     for note in staff:
         body = render(note.model_copy(update={"language": language})).body
-        promised_lines = [x for x in body.splitlines() if x == PROMISED_LINE[language]]
+        promised_lines = [x for x in body.splitlines() if x.startswith(PROMISED_LINE[language])]
         # A digest lists both escalations, each with its promise; a single notice its own.
         expected = len(note.data["escalations"]) if note.kind == "staff_digest" else 1
         assert len(promised_lines) == expected, body
+        # Each says what it promised: the failure's cause, plan and compensation, the
+        # billing acknowledgement the payment check's result.
+        said = {x.removeprefix(PROMISED_LINE[language]) for x in promised_lines}
+        assert said <= {FAILURE_PROMISED[language], PAYMENT_PROMISED[language]}, said
+    digest = [n for n in staff if n.kind == "staff_digest"]
+    body = " ".join(render(digest[0].model_copy(update={"language": language})).body.split())
+    assert f"{PROMISED_LINE[language]}{FAILURE_PROMISED[language]}" in body
+    assert f"{PROMISED_LINE[language]}{PAYMENT_PROMISED[language]}" in body
 
 
 def test_no_promise_is_shown_where_none_was_made() -> None:
@@ -210,9 +237,25 @@ def test_a_re_escalation_repeats_the_promise(language: Language) -> None:
     rendered = render_kind("re_escalation", language, data)
 
     # A briefing kept before staff notices named the team's clock: the stored time (UTC).
-    line = f"{PROMISED_WORDS[language]} 2025-03-17 14:00 UTC."
-    assert line in rendered.body.splitlines()
-    assert line.rstrip(".") in (rendered.html or "")
+    line = f"{PROMISED_WORDS[language]} 2025-03-17 14:00 UTC{PAYMENT_PROMISED[language]}"
+    assert line in " ".join(rendered.body.split())
+    assert line.split(":")[0] in (rendered.html or "")
+
+
+@pytest.mark.parametrize("language", ["ru", "uk", "en"])
+def test_a_climb_says_what_an_outage_acknowledgement_promised(language: Language) -> None:
+    """The promise keeps what it promised (`promise_to.about`): an outage report's
+    acknowledgement promised a check's result, not a failure's cause and compensation."""
+    checked = replace(
+        open_escalation(PROMISED), kind="service_failure", promise_to={"about": "check"}
+    )
+    failed = replace(checked, promise_to={"recipient": "buh@stroymontazh.ru"})
+    data = {"level": 2, "ack_deadline": SATURDAY.isoformat(), "overdue_since": None}
+
+    for e, what in ((checked, CHECK_PROMISED), (failed, FAILURE_PROMISED)):
+        briefing = {**current_briefing(e, language), **data, "previous_roles": []}
+        body = " ".join(render_kind("re_escalation", language, briefing).body.split())
+        assert f"{PROMISED_WORDS[language]} 2025-03-17 14:00 UTC{what[language]}" in body
 
 
 def test_no_promise_no_line_in_a_re_escalation() -> None:
