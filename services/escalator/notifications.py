@@ -650,13 +650,18 @@ def client_contacts(
     strangers: bool = False,
     asks: Collection[str] = (),
     message_signals: Sequence[Signal] = (),
+    outage_only: bool = False,
 ) -> list[SendNotification]:
     """What the rule says to tell the client, at each message of the escalation; with
     `follow_up`, only the contacts that answer new problems written into the open
-    escalation (`FOLLOWS_UP`, once per such message: its `occasion`). With `strangers`
-    (the policy's `stranger_explanation`), an unknown sender none of the rule's contacts
-    reaches is told how to be matched (`stranger_explanation`, once per escalation and
-    address like any contact to a sender), when a reply reaches it (`stranger_reach`).
+    escalation (`FOLLOWS_UP`, once per such message: its `occasion`); `outage_only`: what
+    is new of them is only an outage report (`outage_report` marker of the new pieces):
+    a contact that admits fault is the acknowledgement instead (`ACKNOWLEDGED_INSTEAD`), as
+    for a new case: a fed-up case's admission was for its own failures, not this one.
+    With `strangers` (the policy's `stranger_explanation`), an unknown sender none of the
+    rule's contacts reaches is told how to be matched (`stranger_explanation`, once per
+    escalation and address like any contact to a sender), when a reply reaches it
+    (`stranger_reach`).
 
     Ids make each contact once per escalation (and reopening, `occasion`): the one to the
     client's registered address once (as before contacts were asked for at every message,
@@ -710,7 +715,13 @@ def client_contacts(
 
     notes = []
     guessed = guessed_only(decision)
-    for contact in decision.rule.client_contacts:
+    # A new outage report in a failure case: the acknowledgement's follow-up, not an
+    # admission (each kind once, should the rule have both).
+    contacts = [
+        c.model_copy(update={"kind": _followed_up_as(c.kind, outage_only)}) if follow_up else c
+        for c in decision.rule.client_contacts
+    ]
+    for contact in {(c.kind, c.to): c for c in contacts}.values():
         if follow_up and contact.kind not in FOLLOWS_UP:
             continue
         if guessed and contact.kind == WARNING:
@@ -776,6 +787,41 @@ def client_contacts(
         said = {"subject": message.subject}
         notes.append(to_sender(STRANGER_KIND, message.sender.email, said, None))
     return notes
+
+
+# The policy's marker of a plain outage report (round 32), read from a failure's evidence.
+OUTAGE_MARKER = "outage_report"
+
+
+def outage_only(
+    policy: Policy, news: Iterable[Sequence[object]], signals: Iterable[Signal]
+) -> bool:
+    """Whether the new problems a message brings to an open case (`news`: signal, start,
+    end, as placement.News) are only an outage report: its failure pieces among them,
+    by their evidence in the message's `signals`, are what the policy's `outage_report`
+    marker is made of («Личный кабинет не открывается с утра» merged into a fed-up case).
+    No marker in the policy, or no new failure: no."""
+    marker = policy.markers.get(OUTAGE_MARKER)
+    spans = {(n[1], n[2]) for n in news if n[0] == "service_failure"}
+    if marker is None or not spans:
+        return False
+    pieces = [
+        e
+        for s in signals
+        if s.name == "service_failure"
+        for e in s.evidence
+        if (e.start, e.end) in spans
+    ]
+    new = Signal(name="service_failure", score=1.0, evidence=pieces)
+    return bool(pieces) and marker.found("", [new])
+
+
+# What a follow-up of an outage report says instead of a contact that admits fault.
+ACKNOWLEDGED_INSTEAD: NotificationKind = "outage_report_ack"
+
+
+def _followed_up_as(kind: NotificationKind, outage_only: bool) -> NotificationKind:
+    return ACKNOWLEDGED_INSTEAD if outage_only and kind in ADMITTING_FAULT else kind
 
 
 def follow_up_data(kind: str, event: EscalationChanged) -> dict[str, Any]:

@@ -63,6 +63,7 @@ from .notifications import (
     guessed_only,
     makes_promise,
     notified_staff,
+    outage_only,
     promise_contact,
     promised_about,
     rule_role_address,
@@ -472,10 +473,17 @@ class EscalatorService:
             message_signals=message_signals,
         )
         if placed.answered_before and _brings_new_problems(placed):
-            # New problems written into the open case: the client hears they were added.
+            # New problems written into the open case: the client hears they were added; a
+            # new outage report is acknowledged, not admitted, whatever the case was.
             news = ("news", verified.message_id)
             clients += client_contacts(
-                decision, event, verified, news, follow_up=True, message_signals=message_signals
+                decision,
+                event,
+                verified,
+                news,
+                follow_up=True,
+                message_signals=message_signals,
+                outage_only=outage_only(self.policy, placed.news, decision.signals),
             )
         rule = decision.rule
         # A hold pauses the investigation; only `warn` says the client is warned (a threat

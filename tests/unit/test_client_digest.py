@@ -197,10 +197,12 @@ def test_the_registered_address_reads_whose_message_the_sections_answer(
 
 
 FAILURE_AND_REFUND = {
-    "ru": "Публикация постов не работает третий день. Верните деньги за этот месяц.",
-    "uk": "Публікація постів не працює третій день. Поверніть гроші за цей місяць.",
-    # Not "down since Monday" alone: a plain outage report is acknowledged, not admitted
-    # (rule outage-report); a promise missed is our failure.
+    "ru": "Публикация постов не работает третий день, хотя вы обещали починить. Верните "
+    "деньги за этот месяц.",
+    "uk": "Публікація постів не працює третій день, хоча ви обіцяли полагодити. Поверніть "
+    "гроші за цей місяць.",
+    # Not "down since Monday" (nor «третий день») alone: a plain outage report is
+    # acknowledged, not admitted (rule outage-report); a promise missed is our failure.
     "en": "You promised to fix the dashboard by Monday and it is still down. We expect a "
     "refund for the downtime.",
 }
