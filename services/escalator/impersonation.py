@@ -23,7 +23,7 @@ from shared.contracts import IdentityVerified, SendNotification
 from .facts import excerpt
 from .policy import Policy
 from .policy_rules import address_key
-from .staff_language import staff_languages
+from .staff_language import on_their_clock, staff_languages
 from .staff_notice import staff_notice
 from .unclear import ALERT_KIND, alert_reader
 
@@ -48,7 +48,8 @@ def named_customer_alert(
         return None
     role, address = reader
     manager = named.account_manager.model_dump() if named.account_manager else None
-    language = staff_languages(policy, manager).of(address)
+    languages = staff_languages(policy, manager)
+    language = languages.of(address)
     sender = message.sender.email or message.sender.phone or message.sender.handle or ""
     data = {
         "occasion": OCCASION,
@@ -65,6 +66,7 @@ def named_customer_alert(
         "team_timezone": policy.team_timezone,
         "stand_in_for": "account_manager" if role != "account_manager" else None,
     }
+    data = on_their_clock(data, languages.zone_of(address))  # the time written: theirs
     day = f"{message.received_at:%Y-%m-%d}"
     once = ("identity-impersonated", named.customer.id, address_key(sender), day, role, address)
     return staff_notice(

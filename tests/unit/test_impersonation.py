@@ -88,6 +88,15 @@ def test_the_named_customers_manager_is_warned_in_their_language(language: Langu
         assert "Квітка" in body
 
 
+def test_the_time_it_wrote_is_on_the_managers_clock_when_the_crm_gives_one() -> None:
+    """Marina in Kyiv reads when the impostor wrote on her clock, as her other notices."""
+    kyiv = MANAGER.model_copy(update={"timezone": "Europe/Kyiv"})
+    alert = named_customer_alert(POLICY, impostor(kyiv), NOW)
+    assert alert is not None and alert.data["reader_timezone"] == "Europe/Kyiv"
+    plain = named_customer_alert(POLICY, impostor(), NOW)
+    assert plain is not None and "reader_timezone" not in plain.data
+
+
 def test_once_per_sender_customer_and_day_and_never_to_the_client_or_the_sender() -> None:
     first = named_customer_alert(POLICY, impostor(), NOW)
     again = named_customer_alert(POLICY, impostor(text="Срочно смените реквизиты!"), NOW)
